@@ -1,0 +1,115 @@
+//! Diagnostics for input files: every problem with file:line:col and a hint,
+//! collected together rather than failing on the first.
+
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub level: Level,
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub col: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {level}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A set of diagnostics; an `Err` of this kind means at least one is an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.level == Level::Error)
+    }
+    pub fn errors(&self) -> usize {
+        self.0.iter().filter(|d| d.level == Level::Error).count()
+    }
+    pub fn warnings(&self) -> usize {
+        self.0.iter().filter(|d| d.level == Level::Warning).count()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// 1-based line and column (in characters) of a byte offset in `src`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = src.get(..offset).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// A diagnostic about a whole file (unreadable, missing) at 1:1.
+pub fn file_error(file: &Path, message: impl Into<String>, hint: Option<String>) -> Diagnostic {
+    Diagnostic {
+        level: Level::Error,
+        file: file.to_path_buf(),
+        line: 1,
+        col: 1,
+        message: message.into(),
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars() {
+        let src = "a = 1\nbé = 2\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 6), (2, 1));
+        let e = src.find('=').unwrap();
+        assert_eq!(line_col(src, e), (1, 3));
+        let second_eq = src.rfind('=').unwrap();
+        assert_eq!(line_col(src, second_eq), (2, 4));
+    }
+}

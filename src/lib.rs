@@ -1,0 +1,20 @@
+//! consentry: a continuous consent-compliance auditor.
+//!
+//! Data flows one way:
+//! scenario files -> [`scenario`] (validated model) -> [`engine`] (browser + capture)
+//! -> [`observe`] (observations) -> [`analysis`] (pure: findings) -> [`store`]
+//! -> [`report`] -> [`exit`] (exit code, decided in one place).
+
+pub mod analysis;
+pub mod browser;
+pub mod capture;
+pub mod cli;
+pub mod demo;
+pub mod diag;
+pub mod engine;
+pub mod exit;
+pub mod observe;
+pub mod policy;
+pub mod report;
+pub mod scenario;
+pub mod store;

@@ -1,0 +1,283 @@
+//! What the browser showed us: the contract between capture (which produces it),
+//! analysis (which judges it, without I/O) and storage (which keeps it).
+//!
+//! Nothing here holds a cookie value in clear: values are kept only as a salted-free
+//! SHA-256 prefix ([`hash_value`]) so two observations of the same value can be matched.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The visitor's consent decision for consent-based purposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentChoice {
+    /// No choice made yet (banner not answered).
+    Undecided,
+    Granted,
+    Denied,
+}
+
+/// A consent action performed by a scenario step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentAction {
+    AcceptAll,
+    RejectAll,
+    ObjectLi,
+}
+
+impl ConsentAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentAction::AcceptAll => "accept_all",
+            ConsentAction::RejectAll => "reject_all",
+            ConsentAction::ObjectLi => "object_li",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "accept_all" => Some(ConsentAction::AcceptAll),
+            "reject_all" => Some(ConsentAction::RejectAll),
+            "object_li" => Some(ConsentAction::ObjectLi),
+            _ => None,
+        }
+    }
+}
+
+/// The consent state in force when something was observed: the phase of the visit.
+///
+/// It starts as [`ConsentState::initial`] and changes only when a step marked with a
+/// consent action is performed (the engine settles the network before such a step, so
+/// requests are not attributed to the wrong side of the click).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentState {
+    pub consent: ConsentChoice,
+    /// The visitor objected to processing based on legitimate interest.
+    pub li_objected: bool,
+    /// The consent actions performed so far, in order.
+    pub actions: Vec<ConsentAction>,
+}
+
+impl ConsentState {
+    pub fn initial() -> Self {
+        ConsentState {
+            consent: ConsentChoice::Undecided,
+            li_objected: false,
+            actions: Vec::new(),
+        }
+    }
+
+    /// The state after performing `action`.
+    pub fn after(&self, action: ConsentAction) -> Self {
+        let mut next = self.clone();
+        match action {
+            ConsentAction::AcceptAll => next.consent = ConsentChoice::Granted,
+            ConsentAction::RejectAll => next.consent = ConsentChoice::Denied,
+            ConsentAction::ObjectLi => next.li_objected = true,
+        }
+        next.actions.push(action);
+        next
+    }
+
+    /// `before-choice` or `after-<last action>`: the phase label used in evidence.
+    pub fn phase(&self) -> String {
+        match self.actions.last() {
+            None => "before-choice".to_string(),
+            Some(a) => format!("after-{}", a.as_str()),
+        }
+    }
+}
+
+/// Which part of the browser a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    Page,
+    Iframe,
+    Worker,
+    ServiceWorker,
+    SharedWorker,
+    /// Seen only by the browser-wide request interception (e.g. a beacon sent while the page unloads).
+    Browser,
+    Other,
+}
+
+/// One network request made by the site (one hop of a redirect chain is one request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestObs {
+    pub url: String,
+    pub method: String,
+    /// DevTools resource type: Document, Script, Image, XHR, Fetch, Ping, Other, ...
+    pub resource_type: String,
+    /// Who started it: the initiating script URL when known, else the initiator type.
+    pub initiator: Option<String>,
+    pub frame_id: Option<String>,
+    pub target: TargetKind,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// Network error text when the request failed (e.g. `net::ERR_CONNECTION_REFUSED`).
+    pub error: Option<String>,
+    pub time: DateTime<Utc>,
+    /// The top-level page the visit was on (or navigating to) when the request was made.
+    pub page: String,
+    pub state: ConsentState,
+}
+
+impl RequestObs {
+    /// Lower-case host of the request URL; `None` for URLs without a host.
+    pub fn host(&self) -> Option<String> {
+        url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+    }
+}
+
+/// How the site tried to write a cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum CookieSource {
+    /// A `Set-Cookie` response header of this request URL.
+    Header { request_url: String },
+    /// A `document.cookie` assignment in a document of this URL.
+    Script { document_url: String },
+}
+
+/// An attempt to write a cookie, whether the browser stored it or not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CookieWrite {
+    pub name: String,
+    /// The `Domain` attribute, or the host that set it when absent.
+    pub domain: String,
+    pub path: Option<String>,
+    pub value_hash: String,
+    /// Lifetime the site asked for, in seconds (`Max-Age`, or `Expires` minus the write time).
+    /// `None` for a session cookie. Negative or zero means deletion.
+    pub requested_lifetime_secs: Option<i64>,
+    pub source: CookieSource,
+    /// Why the browser refused it (empty when accepted).
+    pub blocked_reasons: Vec<String>,
+    pub time: DateTime<Utc>,
+    pub page: String,
+    pub state: ConsentState,
+}
+
+/// A cookie present in the browser's jar when the scenario ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCookie {
+    pub name: String,
+    pub domain: String,
+    pub path: String,
+    pub value_hash: String,
+    /// `None` for a session cookie.
+    pub expires: Option<DateTime<Utc>>,
+    pub secure: bool,
+    pub http_only: bool,
+    pub same_site: Option<String>,
+    pub partition_key: Option<String>,
+    /// When the jar was read.
+    pub observed_at: DateTime<Utc>,
+    /// Consent state when the jar was read (end of the scenario).
+    pub state: ConsentState,
+}
+
+/// A `localStorage` / `sessionStorage` write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageWrite {
+    /// `local` or `session`.
+    pub area: String,
+    pub origin: String,
+    pub key: String,
+    pub value_hash: String,
+    pub time: DateTime<Utc>,
+    pub page: String,
+    pub state: ConsentState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "detail")]
+pub enum StepStatus {
+    Done,
+    Failed(String),
+    /// Not attempted because an earlier step failed.
+    Skipped,
+}
+
+/// What happened to one scenario step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    pub index: usize,
+    /// Human description, e.g. `click "#cb-accept" (scenarios/demo.toml:40)`.
+    pub description: String,
+    pub status: StepStatus,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+}
+
+/// Did the scenario observe what it set out to observe?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum VisitStatus {
+    Complete,
+    /// Something could not be observed (a step failed, the browser crashed, the site
+    /// was unreachable, capture was unavailable). Never to be read as "clean".
+    Incomplete(String),
+}
+
+/// Wall time spent in each part of a scenario, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitTimings {
+    pub session_start_ms: u64,
+    pub load_ms: u64,
+    pub settle_ms: u64,
+    pub capture_ms: u64,
+    pub close_ms: u64,
+}
+
+/// Everything one scenario run observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioObservation {
+    pub scenario: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub status: VisitStatus,
+    pub steps: Vec<StepOutcome>,
+    pub requests: Vec<RequestObs>,
+    pub cookie_writes: Vec<CookieWrite>,
+    pub cookies: Vec<StoredCookie>,
+    pub storage_writes: Vec<StorageWrite>,
+    /// Consent state at the end of the scenario.
+    pub final_state: ConsentState,
+    /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).
+    pub warnings: Vec<String>,
+    pub timings: VisitTimings,
+}
+
+/// SHA-256 of a value, first 16 hex digits: lets values be matched without storing them.
+pub fn hash_value(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_follow_actions() {
+        let s = ConsentState::initial();
+        assert_eq!(s.phase(), "before-choice");
+        let s = s.after(ConsentAction::AcceptAll).after(ConsentAction::ObjectLi);
+        assert_eq!(s.consent, ConsentChoice::Granted);
+        assert!(s.li_objected);
+        assert_eq!(s.phase(), "after-object_li");
+    }
+
+    #[test]
+    fn hash_is_stable_and_hides_value() {
+        let h = hash_value("secret-session-id");
+        assert_eq!(h.len(), 16);
+        assert_eq!(h, hash_value("secret-session-id"));
+        assert!(!h.contains("secret"));
+    }
+}

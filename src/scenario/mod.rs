@@ -1,0 +1,169 @@
+//! Scenario files: the site, the consent scenarios to run and browser options.
+//!
+//! Format: TOML (see docs/scenarios.md). This module holds the validated model;
+//! [`load`] turns a file into it, collecting every problem at once with file:line:col.
+
+pub mod load;
+
+use crate::observe::ConsentAction;
+use crate::policy::Policy;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// The ids of the built-in scenarios, in the order they run.
+pub const BUILTIN_SCENARIOS: [&str; 4] = ["no_action", "accept_all", "reject_all", "object_li"];
+
+/// A fully validated scenario file, with its declared map loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSpec {
+    pub path: PathBuf,
+    pub site: Site,
+    pub browser: BrowserOptions,
+    /// Scenarios to run, built-ins expanded into steps.
+    pub scenarios: Vec<Scenario>,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    pub name: String,
+    pub base_url: Url,
+    /// Absolute page URLs, in visit order; the first is where the consent steps run.
+    pub pages: Vec<Url>,
+    /// Registrable domains (eTLD+1) treated as first party; always includes base_url's.
+    pub first_party_domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    pub id: String,
+    pub description: String,
+    /// Expanded from a built-in (`no_action`, `accept_all`, `reject_all`, `object_li`).
+    pub builtin: bool,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub action: Action,
+    /// The consent action this step performs; the consent state changes when it runs.
+    pub consent: Option<ConsentAction>,
+    /// Overrides the browser's `step_timeout`.
+    pub timeout: Option<Duration>,
+    /// Where the step was written, `file:line:col` (for built-ins, where the selector was).
+    pub location: String,
+}
+
+/// The closed vocabulary of steps.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "action", content = "arg")]
+pub enum Action {
+    /// Load a URL (relative ones are resolved against the site's base URL).
+    Navigate(Url),
+    /// Click the first element matching a CSS selector (waits for it up to the step timeout).
+    Click(String),
+    /// Wait until an element matching a CSS selector is present.
+    WaitFor(String),
+    /// Wait until the network has been quiet for the settle window.
+    WaitIdle,
+    /// Run JavaScript in the page.
+    Script(String),
+    /// Save a PNG screenshot to this path.
+    Screenshot(PathBuf),
+}
+
+impl Step {
+    /// Human description used in step outcomes and errors.
+    pub fn describe(&self) -> String {
+        let what = match &self.action {
+            Action::Navigate(u) => format!("navigate {u}"),
+            Action::Click(s) => format!("click {s:?}"),
+            Action::WaitFor(s) => format!("wait for {s:?}"),
+            Action::WaitIdle => "wait for network idle".to_string(),
+            Action::Script(js) => {
+                let short: String = js.chars().take(40).collect();
+                format!("script {short:?}")
+            }
+            Action::Screenshot(p) => format!("screenshot {}", p.display()),
+        };
+        match self.consent {
+            Some(c) => format!("{what} [{}] ({})", c.as_str(), self.location),
+            None => format!("{what} ({})", self.location),
+        }
+    }
+}
+
+/// Third-party cookie behaviour of the audited browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThirdPartyCookies {
+    /// Accept third-party cookies, like most real visitors' browsers (default).
+    Allow,
+    /// Block them, like a fresh Chromium profile.
+    Block,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BrowserOptions {
+    /// Extra Chromium arguments (e.g. `--host-resolver-rules=...`).
+    pub args: Vec<String>,
+    pub third_party_cookies: ThirdPartyCookies,
+    pub user_agent: Option<String>,
+    pub page_load_timeout: Duration,
+    pub step_timeout: Duration,
+    /// Network is idle after this long with no request waiting for its response.
+    pub settle_quiet: Duration,
+    /// Give up waiting for idle after this long (recorded as a warning).
+    pub settle_timeout: Duration,
+    pub window_size: (u32, u32),
+}
+
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        BrowserOptions {
+            args: Vec::new(),
+            third_party_cookies: ThirdPartyCookies::Allow,
+            user_agent: None,
+            page_load_timeout: Duration::from_secs(30),
+            step_timeout: Duration::from_secs(10),
+            settle_quiet: Duration::from_millis(700),
+            settle_timeout: Duration::from_secs(15),
+            window_size: (1280, 900),
+        }
+    }
+}
+
+/// Registrable domain (eTLD+1) of a host, by the public suffix list.
+/// Unknown TLDs (such as `.test`) follow the list's default `*` rule.
+pub fn registrable_domain(host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Some(host);
+    }
+    psl::domain_str(&host).map(|d| d.to_string())
+}
+
+impl Site {
+    /// Is `host` first party (its registrable domain is one of the site's)?
+    pub fn is_first_party(&self, host: &str) -> bool {
+        match registrable_domain(host) {
+            Some(d) => self.first_party_domains.contains(&d),
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domains_follow_psl() {
+        assert_eq!(registrable_domain("www.demo-shop.test").as_deref(), Some("demo-shop.test"));
+        assert_eq!(registrable_domain("a.b.example.co.uk").as_deref(), Some("example.co.uk"));
+        assert_eq!(registrable_domain("foo.github.io").as_deref(), Some("foo.github.io"));
+        assert_eq!(registrable_domain("127.0.0.1").as_deref(), Some("127.0.0.1"));
+    }
+}
