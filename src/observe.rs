@@ -253,6 +253,31 @@ pub struct ScenarioObservation {
     pub timings: VisitTimings,
 }
 
+/// Outcome of a whole audit run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum RunStatus {
+    /// Started and not finished (a run left like this by a killed process is incomplete).
+    Running,
+    /// Every scenario was observed.
+    Complete,
+    /// At least one scenario could not be observed.
+    Incomplete(String),
+    /// Stopped by the user (Ctrl-C) or a fatal error; what was recorded before is kept.
+    Interrupted(String),
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Incomplete(_) => "incomplete",
+            RunStatus::Interrupted(_) => "interrupted",
+        }
+    }
+}
+
 /// SHA-256 of a value, first 16 hex digits: lets values be matched without storing them.
 pub fn hash_value(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
