@@ -1,1 +1,423 @@
-//! engine
+//! Runs scenarios: one fresh browser profile each, bounded concurrency, and always a
+//! clean close (on success, on error and on Ctrl-C).
+//!
+//! Per scenario: start session + capture -> load the first page -> settle -> steps
+//! (the network is settled before each consent step, then the consent state changes)
+//! -> settle -> the other pages -> leave the page (so `pagehide` beacons fire) -> settle
+//! -> read the cookie jar -> close. A scenario that cannot be performed is recorded as
+//! [`VisitStatus::Incomplete`] with the reason, never as clean.
+
+use crate::browser::{BrowserConfig, Chromedriver, Session};
+use crate::capture::Capture;
+use crate::observe::{
+    ConsentState, ScenarioObservation, StepOutcome, StepStatus, VisitStatus, VisitTimings,
+};
+use crate::scenario::{Action, AuditSpec, Scenario, Step};
+use anyhow::Result;
+use chrono::Utc;
+use fantoccini::Locator;
+use futures_util::stream::{self, Stream, StreamExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How to get browsers and how many to run at once.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// Scenarios in parallel; 0 = [`default_jobs`].
+    pub jobs: usize,
+    /// Use this WebDriver (e.g. a Selenium Grid) instead of starting chromedriver.
+    pub webdriver: Option<url::Url>,
+    pub chromedriver: Option<PathBuf>,
+    pub chromium: Option<PathBuf>,
+}
+
+/// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
+/// needs ~1.4 CPU-seconds per scenario; throughput flattens beyond that, see bench/).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4)
+}
+
+/// A cancellation signal shared by every running scenario (set on Ctrl-C).
+pub type Cancel = watch::Receiver<bool>;
+
+async fn cancelled(mut rx: Cancel) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            // Sender gone without cancelling: never cancelled.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+pub struct Engine {
+    browser: BrowserConfig,
+    driver: Option<Chromedriver>,
+    jobs: usize,
+}
+
+impl Engine {
+    /// Start chromedriver (unless a WebDriver URL is given).
+    pub async fn start(cfg: &EngineConfig) -> Result<Engine> {
+        let jobs = if cfg.jobs == 0 {
+            default_jobs()
+        } else {
+            cfg.jobs
+        };
+        let (driver, browser) = match &cfg.webdriver {
+            Some(url) => (
+                None,
+                BrowserConfig {
+                    webdriver: url.clone(),
+                    local: false,
+                    chromium: None,
+                },
+            ),
+            None => {
+                let d = Chromedriver::spawn(cfg.chromedriver.as_deref()).await?;
+                let b = BrowserConfig {
+                    webdriver: d.url.clone(),
+                    local: true,
+                    chromium: cfg.chromium.clone(),
+                };
+                (Some(d), b)
+            }
+        };
+        Ok(Engine {
+            browser,
+            driver,
+            jobs,
+        })
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// Run these scenarios, `jobs` at a time; yields each observation as it completes.
+    pub fn run<'a>(
+        &'a self,
+        spec: &'a AuditSpec,
+        scenarios: Vec<&'a Scenario>,
+        cancel: Cancel,
+    ) -> impl Stream<Item = ScenarioObservation> + 'a {
+        let spec = Arc::new(spec);
+        stream::iter(scenarios)
+            .map(move |sc| {
+                let cancel = cancel.clone();
+                let spec = spec.clone();
+                async move { run_scenario(&self.browser, &spec, sc, cancel).await }
+            })
+            .buffer_unordered(self.jobs)
+    }
+
+    /// Stop chromedriver and any browser it still has.
+    pub async fn shutdown(self) {
+        if let Some(d) = self.driver {
+            d.shutdown().await;
+        }
+    }
+}
+
+/// Accumulates what a scenario did while it runs.
+struct Visit<'a> {
+    spec: &'a AuditSpec,
+    scenario: &'a Scenario,
+    state: ConsentState,
+    steps: Vec<StepOutcome>,
+    warnings: Vec<String>,
+    timings: VisitTimings,
+    failure: Option<String>,
+}
+
+impl Visit<'_> {
+    async fn settle(&mut self, capture: &Capture, why: &str) {
+        let t = Instant::now();
+        let b = &self.spec.browser;
+        if let Err(pending) = capture.wait_idle(b.settle_quiet, b.settle_timeout).await {
+            let shown: Vec<&str> = pending.iter().take(3).map(String::as_str).collect();
+            self.warnings.push(format!(
+                "network not idle within {:?} {why}; still waiting for {} request(s): {}",
+                b.settle_timeout,
+                pending.len(),
+                shown.join(", ")
+            ));
+        }
+        self.timings.settle_ms += t.elapsed().as_millis() as u64;
+    }
+
+    async fn load(
+        &mut self,
+        session: &Session,
+        capture: &Capture,
+        url: &url::Url,
+    ) -> Result<(), String> {
+        capture.set_page(url.as_str());
+        let t = Instant::now();
+        let limit = self.spec.browser.page_load_timeout + Duration::from_secs(5);
+        let res = tokio::time::timeout(limit, session.client.goto(url.as_str())).await;
+        self.timings.load_ms += t.elapsed().as_millis() as u64;
+        match res {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("page {url} could not be loaded: {e}")),
+            Err(_) => return Err(format!("page {url} did not load within {limit:?}")),
+        }
+        self.settle(capture, &format!("after loading {url}")).await;
+        Ok(())
+    }
+
+    async fn step(
+        &mut self,
+        session: &Session,
+        capture: &Capture,
+        step: &Step,
+    ) -> Result<(), String> {
+        if let Some(action) = step.consent {
+            // Settle first, so nothing from before the click is counted after it.
+            self.settle(capture, "before a consent action").await;
+            self.state = self.state.after(action);
+            capture.set_state(&self.state);
+        }
+        let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
+        let t = Instant::now();
+        let res = perform(session, capture, self, step, timeout).await;
+        self.timings.load_ms += t.elapsed().as_millis() as u64;
+        res
+    }
+}
+
+async fn perform(
+    session: &Session,
+    capture: &Capture,
+    visit: &mut Visit<'_>,
+    step: &Step,
+    timeout: Duration,
+) -> Result<(), String> {
+    let client = &session.client;
+    let find = |sel: &str| {
+        let sel = sel.to_string();
+        async move {
+            client
+                .wait()
+                .at_most(timeout)
+                .for_element(Locator::Css(&sel))
+                .await
+                .map_err(|e| match e {
+                    fantoccini::error::CmdError::WaitTimeout => {
+                        format!("no element matches {sel:?} within {timeout:?}")
+                    }
+                    other => format!("looking for {sel:?}: {other}"),
+                })
+        }
+    };
+    match &step.action {
+        Action::Navigate(url) => return visit.load(session, capture, url).await,
+        Action::Click(sel) => {
+            let el = find(sel).await?;
+            tokio::time::timeout(timeout, el.click())
+                .await
+                .map_err(|_| format!("clicking {sel:?} did not finish within {timeout:?}"))?
+                .map_err(|e| format!("could not click {sel:?}: {e}"))?;
+        }
+        Action::WaitFor(sel) => {
+            find(sel).await?;
+        }
+        Action::WaitIdle => visit.settle(capture, "in a wait_idle step").await,
+        Action::Script(js) => {
+            tokio::time::timeout(timeout, client.execute(js, vec![]))
+                .await
+                .map_err(|_| format!("script did not finish within {timeout:?}"))?
+                .map_err(|e| format!("script failed: {e}"))?;
+        }
+        Action::Screenshot(path) => {
+            let png = tokio::time::timeout(timeout, client.screenshot())
+                .await
+                .map_err(|_| format!("screenshot did not finish within {timeout:?}"))?
+                .map_err(|e| format!("screenshot failed: {e}"))?;
+            let path = PathBuf::from(
+                path.display()
+                    .to_string()
+                    .replace("{scenario}", &visit.scenario.id),
+            );
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            std::fs::write(&path, png)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
+pub async fn run_scenario(
+    browser: &BrowserConfig,
+    spec: &AuditSpec,
+    scenario: &Scenario,
+    cancel: Cancel,
+) -> ScenarioObservation {
+    let started_at = Utc::now();
+    let mut visit = Visit {
+        spec,
+        scenario,
+        state: ConsentState::initial(),
+        steps: Vec::new(),
+        warnings: Vec::new(),
+        timings: VisitTimings::default(),
+        failure: None,
+    };
+    let incomplete = |visit: Visit<'_>, reason: String| ScenarioObservation {
+        scenario: scenario.id.clone(),
+        started_at,
+        finished_at: Utc::now(),
+        status: VisitStatus::Incomplete(reason),
+        steps: visit.steps,
+        requests: Vec::new(),
+        cookie_writes: Vec::new(),
+        cookies: Vec::new(),
+        storage_writes: Vec::new(),
+        final_state: visit.state,
+        warnings: visit.warnings,
+        timings: visit.timings,
+    };
+
+    let t = Instant::now();
+    let session = tokio::select! {
+        s = Session::start(browser, &spec.browser) => s,
+        _ = cancelled(cancel.clone()) => return incomplete(visit, "interrupted before the browser started".into()),
+    };
+    let session = match session {
+        Ok(s) => s,
+        Err(e) => return incomplete(visit, format!("browser session could not start: {e:#}")),
+    };
+    let capture = match Capture::start(&session.devtools_ws).await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = session.close().await;
+            return incomplete(visit, format!("capture unavailable: {e:#}"));
+        }
+    };
+    visit.timings.session_start_ms = t.elapsed().as_millis() as u64;
+    capture.set_state(&visit.state);
+
+    let body = drive(&mut visit, &session, &capture);
+    let interrupted = tokio::select! {
+        _ = body => false,
+        _ = cancelled(cancel.clone()) => true,
+    };
+    if interrupted {
+        visit.failure = Some("interrupted (Ctrl-C) while running".into());
+    }
+
+    let t = Instant::now();
+    let cookies = match capture.stored_cookies().await {
+        Ok(c) => c,
+        Err(e) => {
+            visit
+                .failure
+                .get_or_insert_with(|| format!("cookie jar unreadable: {e:#}"));
+            Vec::new()
+        }
+    };
+    let crashed = capture.crashed();
+    let captured = capture.finish();
+    visit.timings.capture_ms = t.elapsed().as_millis() as u64;
+
+    let t = Instant::now();
+    if let Err(e) = session.close().await {
+        visit.warnings.push(format!("{e:#}"));
+    }
+    visit.timings.close_ms = t.elapsed().as_millis() as u64;
+
+    if let Some(c) = crashed {
+        visit.failure.get_or_insert(c);
+    }
+    let status = match visit.failure.take() {
+        Some(reason) => VisitStatus::Incomplete(reason),
+        None => VisitStatus::Complete,
+    };
+    ScenarioObservation {
+        scenario: scenario.id.clone(),
+        started_at,
+        finished_at: Utc::now(),
+        status,
+        steps: visit.steps,
+        requests: captured.requests,
+        cookie_writes: captured.cookie_writes,
+        cookies,
+        storage_writes: captured.storage_writes,
+        final_state: visit.state,
+        warnings: visit.warnings,
+        timings: visit.timings,
+    }
+}
+
+/// The scenario proper. Stops at the first failed step (the rest are skipped) but still
+/// leaves the page so what was observed is complete up to that point.
+async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
+    let spec = visit.spec;
+    let Some(first) = spec.site.pages.first() else {
+        visit.failure = Some("the site lists no page to visit".into());
+        return;
+    };
+    if let Err(e) = visit.load(session, capture, first).await {
+        visit.failure = Some(e);
+        return;
+    }
+    let steps = &visit.scenario.steps;
+    for (index, step) in steps.iter().enumerate() {
+        let started_at = Utc::now();
+        let t = Instant::now();
+        let res = visit.step(session, capture, step).await;
+        let status = match &res {
+            Ok(()) => StepStatus::Done,
+            Err(e) => StepStatus::Failed(e.clone()),
+        };
+        visit.steps.push(StepOutcome {
+            index,
+            description: step.describe(),
+            status,
+            started_at,
+            duration_ms: t.elapsed().as_millis() as u64,
+        });
+        if let Err(e) = res {
+            visit.failure = Some(format!(
+                "step {} ({}) failed: {e}",
+                index + 1,
+                step.describe()
+            ));
+            for (later, s) in steps.iter().enumerate().skip(index + 1) {
+                visit.steps.push(StepOutcome {
+                    index: later,
+                    description: s.describe(),
+                    status: StepStatus::Skipped,
+                    started_at: Utc::now(),
+                    duration_ms: 0,
+                });
+            }
+            break;
+        }
+    }
+    visit.settle(capture, "after the scenario's steps").await;
+    if visit.failure.is_none() {
+        for page in spec.site.pages.iter().skip(1) {
+            if let Err(e) = visit.load(session, capture, page).await {
+                visit.failure = Some(e);
+                break;
+            }
+        }
+    }
+    // Leave the page so beacons sent on pagehide/unload fire, then settle again.
+    let t = Instant::now();
+    let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
+    visit.timings.load_ms += t.elapsed().as_millis() as u64;
+    visit.settle(capture, "after leaving the page").await;
+}

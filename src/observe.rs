@@ -292,7 +292,9 @@ mod tests {
     fn phases_follow_actions() {
         let s = ConsentState::initial();
         assert_eq!(s.phase(), "before-choice");
-        let s = s.after(ConsentAction::AcceptAll).after(ConsentAction::ObjectLi);
+        let s = s
+            .after(ConsentAction::AcceptAll)
+            .after(ConsentAction::ObjectLi);
         assert_eq!(s.consent, ConsentChoice::Granted);
         assert!(s.li_objected);
         assert_eq!(s.phase(), "after-object_li");

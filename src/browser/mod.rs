@@ -1,1 +1,279 @@
-//! browser
+//! The browser: a chromedriver we start ourselves (or a remote WebDriver URL), one
+//! fresh profile per scenario, and the DevTools endpoint capture connects to.
+
+use crate::scenario::{BrowserOptions, ThirdPartyCookies};
+use anyhow::{anyhow, bail, Context, Result};
+use fantoccini::{Client, ClientBuilder};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+/// Flags Chromium needs on these machines (../shared/CAPTURE.md).
+pub const BASE_ARGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--ignore-certificate-errors",
+    "--disable-features=HttpsUpgrades",
+];
+
+/// Debian's real Chromium binary (the `/usr/bin/chromium` wrapper adds flags of its own).
+const DEBIAN_CHROMIUM: &str = "/usr/lib/chromium/chromium";
+
+/// Find an executable: an explicit path, else the first match on PATH, else fallbacks.
+pub fn find_executable(explicit: Option<&Path>, name: &str, fallbacks: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return p.is_file().then(|| p.to_path_buf());
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    fallbacks.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+/// A chromedriver child process, in its own process group so that every browser it
+/// started goes with it.
+pub struct Chromedriver {
+    child: Child,
+    pub url: url::Url,
+}
+
+impl Chromedriver {
+    pub async fn spawn(explicit: Option<&Path>) -> Result<Chromedriver> {
+        let path = find_executable(explicit, "chromedriver", &["/usr/bin/chromedriver"])
+            .ok_or_else(|| match explicit {
+                Some(p) => anyhow!("chromedriver not found at {}", p.display()),
+                None => anyhow!(
+                    "chromedriver not found on PATH (install Debian's chromium-driver, or pass --chromedriver PATH or --webdriver URL)"
+                ),
+            })?;
+        let port = free_port()?;
+        let mut cmd = Command::new(&path);
+        cmd.arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .process_group(0);
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", path.display()))?;
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/"))?;
+        let mut driver = Chromedriver { child, url };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                bail!("{} exited at start-up ({status})", path.display());
+            }
+            if let Ok(v) = http_get_json(&format!("http://127.0.0.1:{port}/status")).await {
+                if v.pointer("/value/ready").and_then(Value::as_bool) == Some(true) {
+                    return Ok(driver);
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!("{} did not become ready within 20 s", path.display());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stop chromedriver and every browser it started.
+    pub async fn shutdown(mut self) {
+        self.kill_group();
+        let _ = self.child.wait().await;
+    }
+
+    fn kill_group(&mut self) {
+        if let Some(pid) = self.child.id() {
+            if let Ok(pid) = i32::try_from(pid) {
+                // SAFETY: plain syscall on a process group we created (process_group(0)).
+                unsafe {
+                    libc::kill(-pid, libc::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(l.local_addr()?.port())
+}
+
+async fn http_get_json(url: &str) -> Result<Value> {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Empty<Bytes>>(HttpConnector::new());
+    let uri: hyper::Uri = url.parse().with_context(|| format!("bad URL {url}"))?;
+    let res = tokio::time::timeout(Duration::from_secs(5), client.get(uri))
+        .await
+        .map_err(|_| anyhow!("GET {url}: timed out"))??;
+    let body = res.into_body().collect().await?.to_bytes();
+    serde_json::from_slice(&body).with_context(|| format!("GET {url}: not JSON"))
+}
+
+/// Where the browsers come from.
+#[derive(Debug, Clone)]
+pub struct BrowserConfig {
+    pub webdriver: url::Url,
+    /// True when we started chromedriver on this machine (we then own the profile directory).
+    pub local: bool,
+    pub chromium: Option<PathBuf>,
+}
+
+/// One WebDriver session with a fresh profile and its DevTools endpoint.
+pub struct Session {
+    pub client: Client,
+    pub devtools_ws: String,
+    profile: Option<TempDir>,
+}
+
+impl Session {
+    pub async fn start(cfg: &BrowserConfig, opts: &BrowserOptions) -> Result<Session> {
+        let profile = if cfg.local {
+            Some(
+                tempfile::Builder::new()
+                    .prefix("consentry-profile-")
+                    .tempdir()
+                    .context("cannot create a browser profile directory")?,
+            )
+        } else {
+            None
+        };
+        let caps = capabilities(cfg, opts, profile.as_ref().map(|p| p.path()))?;
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let mut builder = ClientBuilder::new(connector);
+        builder.capabilities(caps);
+        let connect = builder.connect(cfg.webdriver.as_str());
+        let client = tokio::time::timeout(Duration::from_secs(60), connect)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "WebDriver at {} did not open a session within 60 s",
+                    cfg.webdriver
+                )
+            })?
+            .map_err(|e| anyhow!("WebDriver at {} refused a session: {e}", cfg.webdriver))?;
+        let devtools_ws = match devtools_endpoint(&client).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                let _ = client.close().await;
+                return Err(e);
+            }
+        };
+        Ok(Session {
+            client,
+            devtools_ws,
+            profile,
+        })
+    }
+
+    /// End the session and delete the profile. Errors are reported, the profile goes anyway.
+    pub async fn close(self) -> Result<()> {
+        let res = tokio::time::timeout(Duration::from_secs(10), self.client.close()).await;
+        drop(self.profile);
+        match res {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow!("closing the browser: {e}")),
+            Err(_) => Err(anyhow!("closing the browser timed out")),
+        }
+    }
+}
+
+fn capabilities(
+    cfg: &BrowserConfig,
+    opts: &BrowserOptions,
+    profile: Option<&Path>,
+) -> Result<serde_json::Map<String, Value>> {
+    let mut args: Vec<String> = BASE_ARGS.iter().map(|s| s.to_string()).collect();
+    if let Some(dir) = profile {
+        args.push(format!("--user-data-dir={}", dir.display()));
+    }
+    args.push(format!(
+        "--window-size={},{}",
+        opts.window_size.0, opts.window_size.1
+    ));
+    if let Some(ua) = &opts.user_agent {
+        args.push(format!("--user-agent={ua}"));
+    }
+    args.extend(opts.args.iter().cloned());
+    let cookie_mode = match opts.third_party_cookies {
+        ThirdPartyCookies::Allow => 0,
+        ThirdPartyCookies::Block => 1,
+    };
+    let mut chrome = json!({
+        "args": args,
+        "prefs": { "profile.cookie_controls_mode": cookie_mode },
+        "excludeSwitches": ["enable-automation"],
+    });
+    if cfg.local {
+        let binary = find_executable(cfg.chromium.as_deref(), "chromium-real", &[DEBIAN_CHROMIUM])
+            .or_else(|| find_executable(None, "chromium", &[]))
+            .ok_or_else(|| {
+                anyhow!("Chromium not found (install Debian's chromium, or pass --chromium PATH)")
+            })?;
+        chrome["binary"] = Value::String(binary.display().to_string());
+    }
+    let caps = json!({
+        "browserName": "chrome",
+        "acceptInsecureCerts": true,
+        "pageLoadStrategy": "normal",
+        "timeouts": {
+            "pageLoad": opts.page_load_timeout.as_millis() as u64,
+            "script": 30_000,
+            "implicit": 0,
+        },
+        "goog:chromeOptions": chrome,
+    });
+    match caps {
+        Value::Object(m) => Ok(m),
+        _ => unreachable!("capabilities literal is an object"),
+    }
+}
+
+/// The browser-level DevTools websocket: Selenium Grid's `se:cdp`, else chromedriver's
+/// `debuggerAddress` resolved through `/json/version`.
+async fn devtools_endpoint(client: &Client) -> Result<String> {
+    let caps = client
+        .capabilities()
+        .ok_or_else(|| anyhow!("WebDriver returned no capabilities"))?;
+    if let Some(ws) = caps.get("se:cdp").and_then(Value::as_str) {
+        return Ok(ws.to_string());
+    }
+    let addr = caps
+        .get("goog:chromeOptions")
+        .and_then(|o| o.get("debuggerAddress"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            anyhow!("the WebDriver session exposes no DevTools endpoint (neither se:cdp nor goog:chromeOptions.debuggerAddress): capture is impossible")
+        })?;
+    let v = http_get_json(&format!("http://{addr}/json/version")).await?;
+    v.get("webSocketDebuggerUrl")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| anyhow!("DevTools at {addr} gave no webSocketDebuggerUrl"))
+}

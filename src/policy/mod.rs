@@ -395,7 +395,10 @@ mod tests {
         assert!(!glob_match("_ga_*", "_ga"));
         assert!(glob_match("*id*", "session_id_x"));
         assert!(glob_match("exact", "exact"));
-        assert_eq!(Retention::parse("390d"), Some(Retention::MaxSeconds(390 * 86_400)));
+        assert_eq!(
+            Retention::parse("390d"),
+            Some(Retention::MaxSeconds(390 * 86_400))
+        );
         assert_eq!(Retention::parse("session"), Some(Retention::Session));
         assert_eq!(Retention::parse("13 months"), None);
         assert_eq!(Retention::parse("12x"), None);
@@ -407,14 +410,26 @@ mod tests {
         let p = policy();
         let s0 = ConsentState::initial();
         let fb = p.vendor("fb").unwrap();
-        assert!(matches!(p.permission(fb, &s0), Permission::NeedsConsent { .. }));
+        assert!(matches!(
+            p.permission(fb, &s0),
+            Permission::NeedsConsent { .. }
+        ));
         let accepted = s0.after(ConsentAction::AcceptAll);
-        assert!(matches!(p.permission(fb, &accepted), Permission::Allowed { .. }));
+        assert!(matches!(
+            p.permission(fb, &accepted),
+            Permission::Allowed { .. }
+        ));
         let li = p.vendor("fbcdn").unwrap();
         assert!(matches!(p.permission(li, &s0), Permission::Allowed { .. }));
         let objected = accepted.after(ConsentAction::ObjectLi);
-        assert!(matches!(p.permission(li, &objected), Permission::Objected { .. }));
+        assert!(matches!(
+            p.permission(li, &objected),
+            Permission::Objected { .. }
+        ));
         let sec = p.vendor("sec").unwrap();
-        assert!(matches!(p.permission(sec, &objected), Permission::Allowed { .. }));
+        assert!(matches!(
+            p.permission(sec, &objected),
+            Permission::Allowed { .. }
+        ));
     }
 }

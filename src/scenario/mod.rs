@@ -161,9 +161,21 @@ mod tests {
 
     #[test]
     fn registrable_domains_follow_psl() {
-        assert_eq!(registrable_domain("www.demo-shop.test").as_deref(), Some("demo-shop.test"));
-        assert_eq!(registrable_domain("a.b.example.co.uk").as_deref(), Some("example.co.uk"));
-        assert_eq!(registrable_domain("foo.github.io").as_deref(), Some("foo.github.io"));
-        assert_eq!(registrable_domain("127.0.0.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            registrable_domain("www.demo-shop.test").as_deref(),
+            Some("demo-shop.test")
+        );
+        assert_eq!(
+            registrable_domain("a.b.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(
+            registrable_domain("foo.github.io").as_deref(),
+            Some("foo.github.io")
+        );
+        assert_eq!(
+            registrable_domain("127.0.0.1").as_deref(),
+            Some("127.0.0.1")
+        );
     }
 }
