@@ -1,0 +1,815 @@
+//! Storage layer against real SQLite files in a temp dir.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
+use consentry::observe::{
+    hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, RunStatus,
+    ScenarioObservation, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind,
+    VisitStatus, VisitTimings,
+};
+use consentry::store::{RunId, Store, StoreError, VisitCounts};
+use std::path::Path;
+
+fn t0() -> DateTime<Utc> {
+    // Sub-microsecond part on purpose: timestamps must round-trip exactly.
+    Utc.with_ymd_and_hms(2025, 3, 14, 9, 26, 53).unwrap() + Duration::nanoseconds(589_793_238)
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    t0() + Duration::milliseconds(ms)
+}
+
+/// A realistic `reject_all`-style observation exercising every field and variant.
+fn observation(scenario: &str) -> ScenarioObservation {
+    let before = ConsentState::initial();
+    let rejected = before.after(ConsentAction::RejectAll);
+    let objected = rejected.after(ConsentAction::ObjectLi);
+    let page = "https://shop.example/".to_string();
+    ScenarioObservation {
+        scenario: scenario.to_string(),
+        started_at: at(0),
+        finished_at: at(9_000),
+        status: VisitStatus::Incomplete("step 3 failed: selector not found".into()),
+        steps: vec![
+            StepOutcome {
+                index: 0,
+                description: "open https://shop.example/ (scenarios/demo.toml:12)".into(),
+                status: StepStatus::Done,
+                started_at: at(10),
+                duration_ms: 800,
+            },
+            StepOutcome {
+                index: 1,
+                description: "click \"#cb-reject\" (scenarios/demo.toml:40)".into(),
+                status: StepStatus::Done,
+                started_at: at(900),
+                duration_ms: 120,
+            },
+            StepOutcome {
+                index: 2,
+                description: "click \"#li-object\" (scenarios/demo.toml:44)".into(),
+                status: StepStatus::Failed("no element matches \"#li-object\"".into()),
+                started_at: at(1_100),
+                duration_ms: 5_000,
+            },
+            StepOutcome {
+                index: 3,
+                description: "visit https://shop.example/cart".into(),
+                status: StepStatus::Skipped,
+                started_at: at(6_100),
+                duration_ms: 0,
+            },
+        ],
+        requests: vec![
+            RequestObs {
+                url: "https://shop.example/".into(),
+                method: "GET".into(),
+                resource_type: "Document".into(),
+                initiator: None,
+                frame_id: Some("F1".into()),
+                target: TargetKind::Page,
+                status: Some(200),
+                error: None,
+                time: at(20),
+                page: page.clone(),
+                state: before.clone(),
+            },
+            RequestObs {
+                url: "https://Tracker.Example.NET/px?id=1&u=x".into(),
+                method: "POST".into(),
+                resource_type: "Ping".into(),
+                initiator: Some("https://cdn.tracker.example.net/t.js".into()),
+                frame_id: None,
+                target: TargetKind::ServiceWorker,
+                status: None,
+                error: Some("net::ERR_CONNECTION_REFUSED".into()),
+                time: at(1_000),
+                page: page.clone(),
+                state: rejected.clone(),
+            },
+            RequestObs {
+                url: "data:image/png;base64,AAAA".into(),
+                method: "GET".into(),
+                resource_type: "Image".into(),
+                initiator: Some("parser".into()),
+                frame_id: Some("F2".into()),
+                target: TargetKind::Browser,
+                status: Some(0),
+                error: None,
+                time: at(1_050),
+                page: page.clone(),
+                state: objected.clone(),
+            },
+        ],
+        cookie_writes: vec![
+            CookieWrite {
+                name: "sid".into(),
+                domain: "shop.example".into(),
+                path: Some("/".into()),
+                value_hash: hash_value("session-123"),
+                requested_lifetime_secs: None,
+                source: CookieSource::Header {
+                    request_url: "https://shop.example/".into(),
+                },
+                blocked_reasons: vec![],
+                time: at(25),
+                page: page.clone(),
+                state: before.clone(),
+            },
+            CookieWrite {
+                name: "_ga".into(),
+                domain: ".shop.example".into(),
+                path: None,
+                value_hash: hash_value("GA1.1.123"),
+                requested_lifetime_secs: Some(63_072_000),
+                source: CookieSource::Script {
+                    document_url: "https://shop.example/".into(),
+                },
+                blocked_reasons: vec!["SameSiteNoneInsecure".into(), "ThirdPartyPhaseout".into()],
+                time: at(1_010),
+                page: page.clone(),
+                state: rejected.clone(),
+            },
+            CookieWrite {
+                name: "old".into(),
+                domain: "shop.example".into(),
+                path: Some("/".into()),
+                value_hash: hash_value(""),
+                requested_lifetime_secs: Some(-1),
+                source: CookieSource::Header {
+                    request_url: "https://shop.example/logout".into(),
+                },
+                blocked_reasons: vec![],
+                time: at(1_020),
+                page: page.clone(),
+                state: rejected.clone(),
+            },
+        ],
+        cookies: vec![
+            StoredCookie {
+                name: "sid".into(),
+                domain: "shop.example".into(),
+                path: "/".into(),
+                value_hash: hash_value("session-123"),
+                expires: None,
+                secure: true,
+                http_only: true,
+                same_site: Some("Lax".into()),
+                partition_key: None,
+                observed_at: at(8_900),
+                state: rejected.clone(),
+            },
+            StoredCookie {
+                name: "_ga".into(),
+                domain: ".shop.example".into(),
+                path: "/".into(),
+                value_hash: hash_value("GA1.1.123"),
+                expires: Some(at(34_560_000_000)),
+                secure: false,
+                http_only: false,
+                same_site: None,
+                partition_key: Some("https://shop.example".into()),
+                observed_at: at(8_900),
+                state: rejected.clone(),
+            },
+        ],
+        storage_writes: vec![
+            StorageWrite {
+                area: "local".into(),
+                origin: "https://shop.example".into(),
+                key: "consent".into(),
+                value_hash: hash_value("{\"ads\":false}"),
+                time: at(950),
+                page: page.clone(),
+                state: rejected.clone(),
+            },
+            StorageWrite {
+                area: "session".into(),
+                origin: "https://shop.example".into(),
+                key: "cart".into(),
+                value_hash: hash_value("[]"),
+                time: at(30),
+                page,
+                state: before,
+            },
+        ],
+        final_state: rejected,
+        warnings: vec![
+            "network did not settle within 2s".into(),
+            "capture restarted once".into(),
+        ],
+        timings: VisitTimings {
+            session_start_ms: 310,
+            load_ms: 820,
+            settle_ms: 2_000,
+            capture_ms: 45,
+            close_ms: 12,
+        },
+    }
+}
+
+fn simple_observation(scenario: &str, requests: usize) -> ScenarioObservation {
+    let mut obs = observation(scenario);
+    obs.status = VisitStatus::Complete;
+    let template = obs.requests[0].clone();
+    obs.requests = (0..requests)
+        .map(|i| RequestObs {
+            url: format!("https://shop.example/{scenario}/{i}"),
+            time: at(i as i64),
+            ..template.clone()
+        })
+        .collect();
+    obs
+}
+
+fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -> Finding {
+    Finding {
+        code,
+        severity: code.severity(),
+        site: "shop".into(),
+        scenario: scenario.map(str::to_string),
+        subject: subject.into(),
+        message: format!("{subject}: {}", code.summary()),
+        rule: "vendor tracker: purpose advertising (consent)".into(),
+        evidence: (0..evidence)
+            .map(|i| Evidence {
+                scenario: scenario.unwrap_or("accept_all").into(),
+                page: "https://shop.example/".into(),
+                request_url: (i % 2 == 0).then(|| format!("https://tracker.example.net/{i}")),
+                cookie: (i % 2 == 1).then(|| format!("c{i}@shop.example")),
+                // Out of time order on purpose: the stored order is the given order.
+                time: at(1_000 - i as i64 * 100),
+                phase: "after-reject_all".into(),
+                detail: (i == 0).then(|| "requested lifetime 730d".to_string()),
+            })
+            .collect(),
+        occurrences: evidence as u32 + 7,
+        fingerprint: fingerprint(code, "shop", scenario, subject),
+    }
+}
+
+async fn open(dir: &Path) -> Store {
+    Store::open(&dir.join("consentry.db")).await.expect("open")
+}
+
+/// Row counts straight from the file, to check nothing is left behind.
+async fn count(path: &Path, table: &str) -> i64 {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn observation_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let run = store
+        .begin_run("shop", "scenarios/shop.toml", at(-5))
+        .await
+        .unwrap();
+    let obs = observation("reject_all");
+    let other = simple_observation("accept_all", 3);
+    store.record_visit(run, &obs).await.unwrap();
+    store.record_visit(run, &other).await.unwrap();
+
+    assert_eq!(
+        store.observation(run, "reject_all").await.unwrap(),
+        Some(obs.clone())
+    );
+    assert_eq!(
+        store.observation(run, "accept_all").await.unwrap(),
+        Some(other.clone())
+    );
+    assert_eq!(store.observation(run, "nope").await.unwrap(), None);
+
+    let only = Some("reject_all");
+    assert_eq!(store.requests(run, only).await.unwrap(), obs.requests);
+    assert_eq!(store.cookies(run, only).await.unwrap(), obs.cookies);
+    assert_eq!(
+        store.cookie_writes(run, only).await.unwrap(),
+        obs.cookie_writes
+    );
+    assert_eq!(
+        store.storage_writes(run, only).await.unwrap(),
+        obs.storage_writes
+    );
+    assert_eq!(store.steps(run, "reject_all").await.unwrap(), obs.steps);
+
+    // All scenarios: visit order, then observation order.
+    let all = store.requests(run, None).await.unwrap();
+    let expected: Vec<_> = obs
+        .requests
+        .iter()
+        .chain(&other.requests)
+        .cloned()
+        .collect();
+    assert_eq!(all, expected);
+
+    let visits = store.visits(run).await.unwrap();
+    assert_eq!(visits.len(), 2);
+    let v = &visits[0];
+    assert_eq!(v.run_id, run);
+    assert_eq!(v.scenario, "reject_all");
+    assert_eq!(v.status, obs.status);
+    assert_eq!(v.started_at, obs.started_at);
+    assert_eq!(v.finished_at, obs.finished_at);
+    assert_eq!(v.final_state, obs.final_state);
+    assert_eq!(v.timings, obs.timings);
+    assert_eq!(v.warnings, obs.warnings);
+    assert_eq!(
+        v.counts,
+        VisitCounts {
+            steps: 4,
+            requests: 3,
+            cookie_writes: 3,
+            cookies: 2,
+            storage_writes: 2
+        }
+    );
+    assert_eq!(visits[1].scenario, "accept_all");
+    assert_eq!(visits[1].status, VisitStatus::Complete);
+
+    // Another run's data is not mixed in.
+    let run2 = store.begin_run("shop", "s.toml", at(10)).await.unwrap();
+    assert!(store.requests(run2, None).await.unwrap().is_empty());
+    assert!(store.visits(run2).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn empty_observation_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let obs = ScenarioObservation {
+        scenario: "no_action".into(),
+        started_at: at(0),
+        finished_at: at(1),
+        status: VisitStatus::Incomplete(String::new()),
+        steps: vec![],
+        requests: vec![],
+        cookie_writes: vec![],
+        cookies: vec![],
+        storage_writes: vec![],
+        final_state: ConsentState::initial(),
+        warnings: vec![],
+        timings: VisitTimings::default(),
+    };
+    store.record_visit(run, &obs).await.unwrap();
+    assert_eq!(
+        store.observation(run, "no_action").await.unwrap(),
+        Some(obs)
+    );
+}
+
+#[tokio::test]
+async fn findings_round_trip_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let first = vec![
+        finding(
+            Code::ConsentVendorAfterReject,
+            Some("reject_all"),
+            "tracker",
+            5,
+        ),
+        finding(Code::DeclaredVendorUnobserved, None, "analytics", 0),
+    ];
+    let second = vec![finding(
+        Code::UndeclaredCookie,
+        Some("accept_all"),
+        "_ga",
+        2,
+    )];
+    store.record_findings(run, &first).await.unwrap();
+    store.record_findings(run, &[]).await.unwrap();
+    store.record_findings(run, &second).await.unwrap();
+
+    let got = store.findings(run).await.unwrap();
+    let expected: Vec<_> = first.iter().chain(&second).cloned().collect();
+    assert_eq!(got, expected);
+    assert_eq!(got[0].severity, Severity::Critical);
+    assert_eq!(got[0].evidence.len(), 5);
+
+    let other = store.begin_run("shop", "s.toml", at(1)).await.unwrap();
+    assert!(store.findings(other).await.unwrap().is_empty());
+
+    match store.record_findings(4242, &second).await {
+        Err(StoreError::UnknownRun { run: 4242, .. }) => {}
+        other => panic!("expected UnknownRun, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn runs_are_listed_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    // Inserted out of time order: listing follows started_at, not id.
+    let b = store.begin_run("shop", "s.toml", at(2_000)).await.unwrap();
+    let a = store.begin_run("shop", "s.toml", at(1_000)).await.unwrap();
+    let other = store.begin_run("blog", "b.toml", at(1_500)).await.unwrap();
+    let c = store.begin_run("shop", "s.toml", at(3_000)).await.unwrap();
+
+    let ids =
+        |runs: Vec<consentry::store::RunRecord>| runs.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.runs(None, 10).await.unwrap()),
+        vec![c, b, other, a]
+    );
+    assert_eq!(
+        ids(store.runs(Some("shop"), 10).await.unwrap()),
+        vec![c, b, a]
+    );
+    assert_eq!(ids(store.runs(Some("shop"), 2).await.unwrap()), vec![c, b]);
+    assert_eq!(
+        ids(store.runs(Some("blog"), 0).await.unwrap()),
+        Vec::<RunId>::new()
+    );
+    assert!(store.runs(Some("none"), 10).await.unwrap().is_empty());
+
+    let r = store.run(a).await.unwrap().unwrap();
+    assert_eq!(r.site, "shop");
+    assert_eq!(r.scenario_file, "s.toml");
+    assert_eq!(r.started_at, at(1_000));
+    assert_eq!(r.finished_at, None);
+    assert_eq!(r.status, RunStatus::Running);
+    assert_eq!(store.run(9_999).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn finish_run_round_trips_every_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    for (i, status) in [
+        RunStatus::Running,
+        RunStatus::Complete,
+        RunStatus::Incomplete("scenario reject_all not observed".into()),
+        RunStatus::Interrupted("interrupted by Ctrl-C".into()),
+        RunStatus::Incomplete(String::new()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+        let end = at(60_000 + i as i64);
+        store.finish_run(run, &status, end).await.unwrap();
+        let r = store.run(run).await.unwrap().unwrap();
+        assert_eq!(r.status, status);
+        assert_eq!(r.finished_at, Some(end));
+    }
+    match store.finish_run(777, &RunStatus::Complete, at(0)).await {
+        Err(e @ StoreError::UnknownRun { .. }) => {
+            assert!(e.to_string().contains("run 777"), "{e}");
+            assert!(e.to_string().contains("consentry.db"), "{e}");
+        }
+        other => panic!("expected UnknownRun, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn recorded_visit_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consentry.db");
+    let obs = observation("reject_all");
+    let run = {
+        let store = Store::open(&path).await.unwrap();
+        let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+        store.record_visit(run, &obs).await.unwrap();
+        // No finish_run, no close: as if the process died here.
+        run
+    };
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(
+        store.observation(run, "reject_all").await.unwrap(),
+        Some(obs)
+    );
+    let r = store.run(run).await.unwrap().unwrap();
+    assert_eq!(r.status, RunStatus::Running);
+    assert_eq!(r.finished_at, None);
+}
+
+#[tokio::test]
+async fn visit_for_unknown_run_is_refused_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    match store.record_visit(31_337, &observation("reject_all")).await {
+        Err(StoreError::UnknownRun { run: 31_337, .. }) => {}
+        other => panic!("expected UnknownRun, got {other:?}"),
+    }
+    store.close().await;
+    let path = dir.path().join("consentry.db");
+    for table in [
+        "visits",
+        "steps",
+        "requests",
+        "cookie_writes",
+        "cookies",
+        "storage_writes",
+    ] {
+        assert_eq!(count(&path, table).await, 0, "{table}");
+    }
+}
+
+#[tokio::test]
+async fn failure_midway_rolls_back_the_whole_visit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consentry.db");
+    let store = Store::open(&path).await.unwrap();
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+
+    // Steps are inserted last; a repeated step index violates UNIQUE (visit_id, step_index)
+    // after the visit, requests, cookies and storage writes rows are already written.
+    let mut bad = observation("reject_all");
+    bad.steps[3].index = 1;
+    let err = store.record_visit(run, &bad).await.unwrap_err();
+    assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
+    assert!(err.to_string().contains("consentry.db"), "{err}");
+
+    assert!(store.visits(run).await.unwrap().is_empty());
+    assert!(store.requests(run, None).await.unwrap().is_empty());
+    for table in [
+        "visits",
+        "steps",
+        "requests",
+        "cookie_writes",
+        "cookies",
+        "storage_writes",
+    ] {
+        assert_eq!(count(&path, table).await, 0, "{table}");
+    }
+
+    // The same scenario can then be recorded properly (no half-visit blocks it).
+    let good = observation("reject_all");
+    store.record_visit(run, &good).await.unwrap();
+    assert_eq!(
+        store.observation(run, "reject_all").await.unwrap(),
+        Some(good)
+    );
+
+    // A value that cannot be stored also aborts the whole visit.
+    let mut huge = observation("huge");
+    huge.timings.close_ms = u64::MAX;
+    match store.record_visit(run, &huge).await {
+        Err(StoreError::Invalid { detail, .. }) => {
+            assert!(detail.contains("close time"), "{detail}")
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let mut huge = observation("huge");
+    huge.steps[2].duration_ms = u64::MAX;
+    assert!(store.record_visit(run, &huge).await.is_err());
+    assert_eq!(store.visits(run).await.unwrap().len(), 1);
+    assert_eq!(count(&path, "requests").await, 3);
+}
+
+#[tokio::test]
+async fn same_scenario_twice_in_a_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    store
+        .record_visit(run, &simple_observation("accept_all", 1))
+        .await
+        .unwrap();
+    match store
+        .record_visit(run, &simple_observation("accept_all", 2))
+        .await
+    {
+        Err(StoreError::DuplicateVisit {
+            run: r, scenario, ..
+        }) => {
+            assert_eq!((r, scenario.as_str()), (run, "accept_all"));
+        }
+        other => panic!("expected DuplicateVisit, got {other:?}"),
+    }
+    assert_eq!(store.requests(run, None).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_visits_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let obs = simple_observation(&format!("scenario_{i}"), 150);
+                store.record_visit(run, &obs).await
+            })
+        })
+        .collect();
+    // Reads while writing.
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for _ in 0..20 {
+                store.visits(run).await?;
+                store.requests(run, None).await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    };
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    reader.await.unwrap().unwrap();
+    let visits = store.visits(run).await.unwrap();
+    assert_eq!(visits.len(), 12);
+    assert!(visits.iter().all(|v| v.counts.requests == 150));
+    assert_eq!(store.requests(run, None).await.unwrap().len(), 12 * 150);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_file_can_write_concurrently() {
+    // As two processes would: separate pools, SQLite's lock and busy timeout arbitrate.
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(dir.path()).await;
+    let b = open(dir.path()).await;
+    let run = a.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .record_visit(run, &simple_observation(&format!("s{i}"), 100))
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(b.visits(run).await.unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn open_creates_missing_parent_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/c/audit.db");
+    let store = Store::open(&path).await.unwrap();
+    assert!(path.is_file());
+    assert_eq!(store.path(), path);
+    store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+}
+
+#[tokio::test]
+async fn opening_a_directory_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(dir.path()).await.unwrap_err();
+    assert!(matches!(err, StoreError::IsDirectory { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
+    assert!(msg.contains("directory"), "{msg}");
+}
+
+#[tokio::test]
+async fn opening_a_non_database_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "this is not a database, just some text long enough ".repeat(100),
+    )
+    .unwrap();
+    let err = Store::open(&path).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("cannot open database {}", path.display())),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consentry.db");
+    Store::open(&path).await.unwrap().close().await;
+    {
+        use sqlx::sqlite::SqliteConnectOptions;
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&path)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (999999, 'from the future', TRUE, X'00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NewerSchema {
+                version: 999999,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("newer consentry"), "{err}");
+}
+
+#[tokio::test]
+async fn stale_running_runs_are_marked_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let dead = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let finished = store.begin_run("shop", "s.toml", at(1)).await.unwrap();
+    store
+        .finish_run(finished, &RunStatus::Complete, at(2))
+        .await
+        .unwrap();
+    let live = store.begin_run("shop", "s.toml", at(10_000)).await.unwrap();
+
+    assert_eq!(
+        store.mark_stale_runs_incomplete(at(5_000)).await.unwrap(),
+        1
+    );
+    let r = store.run(dead).await.unwrap().unwrap();
+    assert!(matches!(r.status, RunStatus::Incomplete(ref why) if why.contains("never finished")));
+    assert_eq!(r.finished_at, None);
+    assert_eq!(
+        store.run(finished).await.unwrap().unwrap().status,
+        RunStatus::Complete
+    );
+    assert_eq!(
+        store.run(live).await.unwrap().unwrap().status,
+        RunStatus::Running
+    );
+    assert_eq!(
+        store.mark_stale_runs_incomplete(at(5_000)).await.unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn cookie_values_are_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consentry.db");
+    let store = Store::open(&path).await.unwrap();
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    store
+        .record_visit(run, &observation("reject_all"))
+        .await
+        .unwrap();
+    store.close().await;
+    let bytes = std::fs::read(&path).unwrap();
+    let hay = String::from_utf8_lossy(&bytes);
+    assert!(hay.contains(&hash_value("session-123")));
+    assert!(!hay.contains("session-123"));
+    assert!(!hay.contains("GA1.1.123"));
+}
+
+#[tokio::test]
+async fn database_is_in_wal_mode() {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("consentry.db");
+    Store::open(&path).await.unwrap().close().await;
+    // journal_mode=WAL is persistent in the file.
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn uncreatable_parent_directory_names_both_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let path = blocker.join("sub/x.db");
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::CreateDir { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains(&path.display().to_string()), "{msg}");
+    assert!(
+        msg.contains(&blocker.join("sub").display().to_string()),
+        "{msg}"
+    );
+}
