@@ -46,7 +46,9 @@ pub fn parse_cookie_line(line: &str, at: DateTime<Utc>) -> Option<ParsedCookie> 
     }
     let requested_lifetime_secs = match (max_age, expires) {
         (Some(m), _) => Some(m),
-        (None, Some(e)) => Some((e - at).num_seconds()),
+        // `Expires` has one-second precision (scripts build it with `toUTCString()`, which
+        // truncates), so a lifetime derived from it is rounded to the nearest minute.
+        (None, Some(e)) => Some(((e - at).num_milliseconds() as f64 / 60_000.0).round() as i64 * 60),
         (None, None) => None,
     };
     Some(ParsedCookie {
@@ -100,6 +102,10 @@ mod tests {
         assert_eq!(c.requested_lifetime_secs, Some(366 * 86_400));
         let d = parse_cookie_line("x=1; expires=Fri, 02-Jan-2026 00:00:00 GMT", at()).unwrap();
         assert_eq!(d.requested_lifetime_secs, Some(86_400));
+        // Two years minus the sub-second truncation of toUTCString() is still two years.
+        let later = at() + chrono::Duration::milliseconds(700);
+        let g = parse_cookie_line("_ga=1; expires=Sat, 01 Jan 2028 00:00:00 GMT", later).unwrap();
+        assert_eq!(g.requested_lifetime_secs, Some(730 * 86_400));
         let s = parse_cookie_line("sid=1; HttpOnly; Secure", at()).unwrap();
         assert_eq!(s.requested_lifetime_secs, None);
         assert!(parse_cookie_line("=novalue", at()).is_none());

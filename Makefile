@@ -1,0 +1,62 @@
+# consentry: two commands on a fresh machine.
+#   make demo  - install what is missing, build, audit the bundled demo site, print findings
+#   make test  - the whole test suite, real-browser tests included
+# Other targets: setup, build, lint, bench, clean.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/debug/consentry
+RELEASE_BIN := $(TARGET_DIR)/release/consentry
+DEMO_DB ?= reports/demo.db
+APT_PACKAGES := chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all setup build demo test lint bench clean
+
+all: build
+
+## setup: Debian's Chromium and chromedriver (apt-get), when missing. Rust comes with the machine.
+setup:
+	@command -v $(CARGO) >/dev/null || { echo "cargo is required (rustup.rs)"; exit 1; }
+	@if [ -x /usr/lib/chromium/chromium ] && command -v chromedriver >/dev/null; then \
+	  echo "setup: chromium and chromedriver present"; \
+	else \
+	  echo "setup: installing $(APT_PACKAGES) with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null && \
+	  echo "setup: installed $$(chromedriver --version)"; \
+	fi
+
+build:
+	$(CARGO) build --locked
+
+## demo: start the demo site on a free port, audit it, stop it. Exit codes 1 (findings)
+## and 3 (a scenario not observed) are what the planted violations produce.
+demo: setup build
+	@mkdir -p reports; rm -f reports/.demo-port; \
+	$(BIN) demo-site --port 0 --ready-file reports/.demo-port 2>reports/demo-site.log & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null; rm -f reports/.demo-port' EXIT; \
+	for _ in $$(seq 100); do [ -s reports/.demo-port ] && break; sleep 0.1; done; \
+	[ -s reports/.demo-port ] || { echo "demo site did not start:"; cat reports/demo-site.log; exit 1; }; \
+	rc=0; CONSENTRY_DEMO_PORT=$$(cat reports/.demo-port) $(BIN) audit scenarios/demo-shop.toml --db $(DEMO_DB) || rc=$$?; \
+	echo; echo "consentry audit exited with $$rc (see docs/exit-codes.md); history in $(DEMO_DB)"; \
+	case $$rc in 0|1|3) exit 0;; *) exit $$rc;; esac
+
+test: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) test --locked
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+## bench: release build, demo site, timings per phase, throughput at --jobs 1/2/4, peak RSS.
+bench: setup
+	$(CARGO) build --locked --release
+	bench/run.sh $(RELEASE_BIN)
+
+clean:
+	$(CARGO) clean
+	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log

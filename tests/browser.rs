@@ -1,0 +1,275 @@
+//! Real-browser tests: Debian Chromium through chromedriver, against the bundled demo
+//! site served in-process over HTTPS. They run the real binary.
+
+use consentry::demo::{is_demo_third_party, DemoServer};
+use consentry::observe::TargetKind;
+use consentry::store::Store;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-shop.toml");
+
+struct AuditRun {
+    code: i32,
+    json: Value,
+    stderr: String,
+}
+
+fn audit(port: u16, db: &Path, extra: &[&str]) -> AuditRun {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", SCENARIOS, "--format", "json", "--no-progress", "--db"])
+        .arg(db)
+        .args(extra)
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .output()
+        .expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    AuditRun {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stderr,
+    }
+}
+
+type Key = (String, String, String);
+
+fn findings(json: &Value) -> BTreeSet<Key> {
+    json["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["scenario"].as_str().unwrap_or("-").to_string(),
+                f["subject"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn finding<'a>(json: &'a Value, code: &str, scenario: &str) -> &'a Value {
+    json["findings"]
+        .as_array()
+        .and_then(|fs| {
+            fs.iter()
+                .find(|f| f["code"] == code && f["scenario"] == scenario)
+        })
+        .unwrap_or_else(|| panic!("no {code} in {scenario}"))
+}
+
+fn expected_demo_findings() -> BTreeSet<Key> {
+    let mut e = BTreeSet::new();
+    let mut add = |code: &str, scenario: &str, subject: &str| {
+        e.insert((code.to_string(), scenario.to_string(), subject.to_string()));
+    };
+    // Planted in every scenario: the Meta pixel ignores consent, and an undeclared cookie.
+    for s in [
+        "no_action",
+        "accept_all",
+        "reject_all",
+        "object_li",
+        "accept_then_object",
+        "legacy_banner",
+    ] {
+        add("consent-vendor-before-choice", s, "meta");
+        add("consent-cookie-without-consent", s, "_fbp");
+        add("consent-cookie-without-consent", s, "fr");
+        add("undeclared-cookie", s, "ab_test_variant");
+    }
+    // The reject button's handler loads Hotjar; the pixel keeps firing after reject.
+    add("consent-vendor-after-reject", "reject_all", "meta");
+    add("consent-vendor-after-reject", "reject_all", "hotjar");
+    // The measurement worker and its pagehide beacon ignore the objection.
+    add("li-vendor-after-objection", "object_li", "scorecard");
+    add("li-vendor-after-objection", "accept_then_object", "scorecard");
+    // After accepting: a pixel the tag manager gained, and _ga asks for 2 years.
+    for s in ["accept_all", "accept_then_object"] {
+        add("undeclared-third-party", s, "tiktok.com");
+        add("cookie-retention-exceeded", s, "_ga");
+    }
+    add("scenario-not-observed", "legacy_banner", "legacy_banner");
+    add("declared-vendor-unobserved", "-", "optimizely");
+    e
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_audit_reports_exactly_the_planted_findings() {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let port = server.port();
+    let run = tokio::task::spawn_blocking(move || audit(port, &db, &[]))
+        .await
+        .unwrap();
+    server.shutdown().await;
+
+    let got = findings(&run.json);
+    let want = expected_demo_findings();
+    let missing: Vec<_> = want.difference(&got).collect();
+    let unexpected: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
+        run.stderr
+    );
+    // A scenario could not be observed: the audit is incomplete, whatever the findings.
+    assert_eq!(run.code, 3, "stderr:\n{}", run.stderr);
+    assert_eq!(run.json["status"]["status"], "incomplete");
+
+    let compliant = [
+        "stripe",
+        "recaptcha",
+        "chartbeat",
+        "google-analytics",
+        "demo-shop",
+        "sid",
+        "demo_consent",
+        "_GRECAPTCHA",
+    ];
+    for f in run.json["findings"].as_array().unwrap() {
+        let subject = f["subject"].as_str().unwrap_or_default();
+        assert!(!compliant.contains(&subject), "compliant {subject} flagged: {f}");
+        // Evidence a privacy lead can forward.
+        if f["code"] != "declared-vendor-unobserved" {
+            let ev = &f["evidence"][0];
+            for field in ["scenario", "page", "time", "phase"] {
+                assert!(ev[field].is_string(), "evidence lacks {field}: {f}");
+            }
+        }
+        assert!(!f["rule"].as_str().unwrap_or_default().is_empty(), "{f}");
+        assert_eq!(f["fingerprint"].as_str().unwrap_or_default().len(), 16, "{f}");
+    }
+    // In accept_all, the pixel's evidence is from before the click.
+    let meta = finding(&run.json, "consent-vendor-before-choice", "accept_all");
+    assert_eq!(meta["evidence"][0]["phase"], "before-choice");
+    // After reject, the phase says so.
+    let hotjar = finding(&run.json, "consent-vendor-after-reject", "reject_all");
+    assert_eq!(hotjar["evidence"][0]["phase"], "after-reject_all");
+    // The retention finding uses the lifetime the site asked for, not Chromium's 400-day cap.
+    let ga = finding(&run.json, "cookie-retention-exceeded", "accept_all");
+    let detail = ga["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("730d"), "{detail}");
+    // The failed step is named with its file position.
+    let lb = finding(&run.json, "scenario-not-observed", "legacy_banner");
+    let why = lb["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(why.contains("#old-cmp-reject") && why.contains("demo-shop.toml:"), "{why}");
+}
+
+/// For each scenario, every third-party request the demo server received was captured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_sees_every_third_party_request_the_server_logged() {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("capture.db");
+    let port = server.port();
+    let (mut saw_iframe, mut saw_worker, mut saw_beacon) = (false, false, false);
+    for scenario in [
+        "no_action",
+        "accept_all",
+        "reject_all",
+        "object_li",
+        "accept_then_object",
+    ] {
+        server.clear_log();
+        let db2 = db.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            audit(
+                port,
+                &db2,
+                &["--scenario", scenario, "--jobs", "1", "--fail-on", "never"],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(run.code, 0, "{scenario}: stderr:\n{}", run.stderr);
+        let run_id = run.json["run_id"].as_i64().expect("run id");
+
+        let mut logged: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for r in server.log() {
+            if is_demo_third_party(&r.host) {
+                let url = format!("{}://{}{}", r.scheme, r.host, r.path_and_query);
+                *logged.entry((r.method.clone(), url)).or_default() += 1;
+            }
+        }
+        assert!(
+            logged.len() >= 8,
+            "{scenario}: the fixture logged too little: {logged:#?}"
+        );
+
+        let store = Store::open(&db).await.unwrap();
+        let captured = store.requests(run_id, Some(scenario)).await.unwrap();
+        let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for r in &captured {
+            *seen.entry((r.method.clone(), r.url.clone())).or_default() += 1;
+        }
+        let missed: Vec<_> = logged
+            .iter()
+            .filter(|(k, n)| seen.get(*k).copied().unwrap_or(0) < **n)
+            .collect();
+        assert!(missed.is_empty(), "{scenario}: not captured: {missed:#?}");
+
+        saw_iframe |= captured.iter().any(|r| {
+            r.url.contains("recaptcha.net/recaptcha/api2/logo.png") && r.target == TargetKind::Iframe
+        });
+        saw_worker |= captured.iter().any(|r| {
+            r.url.contains("sb.scorecardresearch.com/p") && r.target == TargetKind::Worker
+        });
+        saw_beacon |= captured
+            .iter()
+            .any(|r| r.url.contains("sb.scorecardresearch.com/b?ev=leave"));
+    }
+    server.shutdown().await;
+    assert!(saw_iframe, "no request from the cross-site iframe's own target");
+    assert!(saw_worker, "no request from the dedicated worker's target");
+    assert!(saw_beacon, "the pagehide beacon was not captured");
+}
+
+/// An unreachable site is reported as not observed, never as clean, and is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_site_is_not_observed_and_recorded() {
+    // A port nothing listens on: bind, learn it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("down.db");
+    let db2 = db.clone();
+    let run = tokio::task::spawn_blocking(move || {
+        audit(
+            port,
+            &db2,
+            &["--scenario", "no_action", "--scenario", "accept_all"],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 3, "stderr:\n{}", run.stderr);
+    let visits = run.json["visits"].as_array().unwrap();
+    assert_eq!(visits.len(), 2);
+    for v in visits {
+        assert_eq!(v["status"]["status"], "incomplete", "{v}");
+        let reason = v["status"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("www.demo-shop.test"), "reason names the site: {reason}");
+    }
+    let codes = findings(&run.json);
+    assert!(codes.contains(&(
+        "scenario-not-observed".to_string(),
+        "no_action".to_string(),
+        "no_action".to_string()
+    )));
+    // Nothing is concluded about vendors from an audit that saw nothing.
+    assert!(!codes.iter().any(|(c, _, _)| c == "declared-vendor-unobserved"));
+    let store = Store::open(&db).await.unwrap();
+    let run_id = run.json["run_id"].as_i64().unwrap();
+    let rec = store.run(run_id).await.unwrap().expect("run recorded");
+    assert_eq!(rec.status.as_str(), "incomplete");
+    assert_eq!(store.visits(run_id).await.unwrap().len(), 2);
+}
