@@ -742,11 +742,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Substitute `${VAR}` and `${VAR:-default}` (the default is used when VAR is unset
-/// or empty). A `$` not followed by `{` is literal. Errors are (message, hint).
+/// or empty). A `$` not followed by `{` is literal, and `$${` is a literal `${`.
+/// Errors are (message, hint).
 pub(crate) fn interpolate(s: &str, env: Env<'_>) -> Result<String, (String, String)> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("${") {
+        if let Some(before) = rest[..start].strip_suffix('$') {
+            // `$${` is a literal `${` (for JavaScript template literals).
+            out.push_str(before);
+            out.push_str("${");
+            rest = &rest[start + 2..];
+            continue;
+        }
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
@@ -780,7 +788,7 @@ pub(crate) fn interpolate(s: &str, env: Env<'_>) -> Result<String, (String, Stri
             (None, None) => {
                 return Err((
                     format!("environment variable `{name}` is not set"),
-                    format!("set {name}, or give a default: ${{{name}:-value}}"),
+                    format!("set {name}, give a default as in ${{{name}:-value}}, or write $${{ for a literal ${{"),
                 ))
             }
         }
@@ -793,14 +801,26 @@ pub(crate) fn interpolate(s: &str, env: Env<'_>) -> Result<String, (String, Stri
 /// Ids seen so far of one kind; duplicates and dangling references are errors.
 pub(crate) struct Ids {
     kind: &'static str,
+    /// How the first occurrence came to be: "defined", "listed".
+    verb: &'static str,
     first: Vec<(String, Span)>,
 }
 
 impl Ids {
+    /// Ids that are defined (a duplicate is a second definition).
     pub(crate) fn new(kind: &'static str) -> Self {
         Ids {
             kind,
+            verb: "defined",
             first: Vec::new(),
+        }
+    }
+
+    /// Ids that are listed (a duplicate is listed twice).
+    pub(crate) fn listed(kind: &'static str) -> Self {
+        Ids {
+            verb: "listed",
+            ..Ids::new(kind)
         }
     }
 
@@ -820,9 +840,10 @@ impl Ids {
             ck.error(
                 &id.span(),
                 format!(
-                    "duplicate {} `{}` (first defined at line {line})",
+                    "duplicate {} `{}` (first {} at line {line})",
                     self.kind,
-                    id.get_ref()
+                    id.get_ref(),
+                    self.verb
                 ),
                 format!(
                     "each {} must be unique; rename or remove one of them",
@@ -976,6 +997,7 @@ mod tests {
         assert_eq!(interpolate("${NOPE:-8443}", &env).unwrap(), "8443");
         assert_eq!(interpolate("${EMPTY:-x}|${EMPTY}", &env).unwrap(), "x|");
         assert_eq!(interpolate("$5 and $HOME", &env).unwrap(), "$5 and $HOME");
+        assert_eq!(interpolate("`$${x}` ${PORT}", &env).unwrap(), "`${x}` 9000");
         assert!(interpolate("${NOPE}", &env)
             .unwrap_err()
             .0

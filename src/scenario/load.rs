@@ -796,7 +796,7 @@ fn run_list(
             "list the scenario ids to run, or remove [run] to run them all",
         );
     }
-    let mut listed = Ids::new("[run] entry");
+    let mut listed = Ids::listed("scenario in [run]");
     let mut out = Vec::new();
     for entry in &entries {
         if !listed.insert(ck, entry) {
@@ -1010,6 +1010,32 @@ mod tests {
     }
 
     #[test]
+    fn run_entries_are_checked() {
+        let src = format!(
+            "{SITE}[run]\nscenarios = [\"no_action\", \"custom\", \"no_action\", \"acept_all\"]\n\
+             [[scenario]]\nid = \"custom\"\nsteps = [{{ script = \"`$${{x}}`\" }}]\n"
+        );
+        let (_, d) = parse(&src);
+        assert_eq!(
+            positions(&d),
+            [
+                "6:37 duplicate scenario in [run] `no_action` (first listed at line 6)",
+                "6:50 unknown scenario `acept_all` in [run]",
+            ]
+        );
+        assert_eq!(d.0[1].hint.as_deref(), Some("did you mean `accept_all`?"));
+        let src = src.replace(", \"no_action\", \"acept_all\"", "");
+        let (f, d) = parse(&src);
+        assert!(d.0.is_empty(), "{d}");
+        let f = f.unwrap();
+        assert_eq!(f.scenarios.len(), 2);
+        assert_eq!(
+            f.scenarios[1].steps[0].action,
+            Action::Script("`${x}`".into())
+        );
+    }
+
+    #[test]
     fn browser_options() {
         let src = format!(
             "{SITE}[browser]\nthird_party_cookies = \"block\"\nstep_timeout = \"2m\"\nsettle_quiet = \"250ms\"\nwindow_size = [800, 600]\nuser_agent = \"UA\"\n"
@@ -1095,7 +1121,7 @@ mod tests {
         );
         assert_eq!(
             d.0[0].hint.as_deref(),
-            Some("set MISSING, or give a default: ${MISSING:-value}")
+            Some("set MISSING, give a default as in ${MISSING:-value}, or write $${ for a literal ${")
         );
     }
 
