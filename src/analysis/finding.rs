@@ -107,9 +107,9 @@ impl Code {
             | Code::LiVendorAfterObjection
             | Code::ConsentCookieWithoutConsent
             | Code::ScenarioNotObserved => Severity::High,
-            Code::UndeclaredThirdParty
-            | Code::UndeclaredCookie
-            | Code::CookieRetentionExceeded => Severity::Medium,
+            Code::UndeclaredThirdParty | Code::UndeclaredCookie | Code::CookieRetentionExceeded => {
+                Severity::Medium
+            }
             Code::DeclaredVendorUnobserved => Severity::Info,
         }
     }
@@ -135,7 +135,9 @@ impl Code {
             Code::DeclaredVendorUnobserved => {
                 "a declared vendor was never observed, even after accepting everything"
             }
-            Code::ScenarioNotObserved => "a scenario could not be performed, so it was not observed",
+            Code::ScenarioNotObserved => {
+                "a scenario could not be performed, so it was not observed"
+            }
         }
     }
 }
