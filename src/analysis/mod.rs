@@ -12,6 +12,7 @@ mod sink;
 mod tests;
 
 pub use finding::{fingerprint, Code, Evidence, Finding, Severity, MAX_EVIDENCE};
+pub(crate) use rules::network_host;
 
 use crate::observe::ScenarioObservation;
 use crate::policy::Policy;
