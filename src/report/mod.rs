@@ -1,1 +1,297 @@
-//! report
+//! Reporters: one [`AuditReport`], three renderings (terminal table, JSON, Markdown)
+//! behind the [`Reporter`] trait. Rendering is pure and deterministic: no clock, no
+//! terminal detection, never ANSI escape codes.
+
+mod json;
+mod markdown;
+mod table;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use json::{JsonReporter, SCHEMA_VERSION};
+pub use markdown::MarkdownReporter;
+pub use table::TableReporter;
+
+use crate::analysis::{Finding, Severity};
+use crate::exit::{audit_exit, ExitStatus};
+use crate::observe::{RunStatus, ScenarioObservation, VisitStatus};
+use crate::scenario::Site;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Everything a report shows about one audit run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Id of the run in the database, when stored.
+    pub run_id: Option<i64>,
+    pub site: String,
+    pub scenario_file: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub status: RunStatus,
+    /// One per scenario, in run order.
+    pub visits: Vec<VisitSummary>,
+    /// As returned by [`crate::analysis::analyze`] (sorted).
+    pub findings: Vec<Finding>,
+    /// Findings at or above this severity fail the audit (exit 1); `None`: never.
+    pub fail_on: Option<Severity>,
+    pub db_path: Option<String>,
+}
+
+/// What one scenario observed, in numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub scenario: String,
+    pub status: VisitStatus,
+    pub requests: usize,
+    /// Requests to http(s)/ws(s) hosts outside the site's first-party domains.
+    pub third_party_requests: usize,
+    /// Cookies in the jar when the scenario ended.
+    pub cookies_stored: usize,
+    /// Cookie write attempts (including blocked ones and deletions).
+    pub cookie_writes: usize,
+    pub duration_ms: u64,
+    pub warnings: Vec<String>,
+}
+
+impl VisitSummary {
+    pub fn from_observation(obs: &ScenarioObservation, site: &Site) -> Self {
+        let third_party_requests = obs
+            .requests
+            .iter()
+            .filter_map(|r| crate::analysis::network_host(&r.url))
+            .filter(|h| !site.is_first_party(h))
+            .count();
+        let duration_ms = (obs.finished_at - obs.started_at)
+            .num_milliseconds()
+            .try_into()
+            .unwrap_or(0);
+        VisitSummary {
+            scenario: obs.scenario.clone(),
+            status: obs.status.clone(),
+            requests: obs.requests.len(),
+            third_party_requests,
+            cookies_stored: obs.cookies.len(),
+            cookie_writes: obs.cookie_writes.len(),
+            duration_ms,
+            warnings: obs.warnings.clone(),
+        }
+    }
+
+    /// The reason the scenario was not observed, if it was not.
+    pub fn not_observed(&self) -> Option<&str> {
+        match &self.status {
+            VisitStatus::Complete => None,
+            VisitStatus::Incomplete(reason) => Some(reason),
+        }
+    }
+}
+
+impl AuditReport {
+    pub fn duration_ms(&self) -> u64 {
+        (self.finished_at - self.started_at)
+            .num_milliseconds()
+            .try_into()
+            .unwrap_or(0)
+    }
+
+    /// Number of findings per severity, most severe first (every severity listed).
+    pub fn counts(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL
+            .iter()
+            .rev()
+            .map(|s| {
+                (
+                    *s,
+                    self.findings.iter().filter(|f| f.severity == *s).count(),
+                )
+            })
+            .collect()
+    }
+
+    /// Scenarios that were not observed, with their reason.
+    pub fn not_observed(&self) -> Vec<(&str, &str)> {
+        self.visits
+            .iter()
+            .filter_map(|v| v.not_observed().map(|r| (v.scenario.as_str(), r)))
+            .collect()
+    }
+
+    /// The exit status this report leads to (see [`crate::exit::audit_exit`]).
+    pub fn exit_status(&self) -> ExitStatus {
+        audit_exit(self)
+    }
+}
+
+/// Renders a report.
+pub trait Reporter {
+    fn render(&self, report: &AuditReport) -> String;
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Terminal tables.
+    #[default]
+    Table,
+    /// Machine-readable JSON (schema_version 1, documented in docs/findings.md).
+    Json,
+    /// Markdown, for tickets and pull requests.
+    #[value(alias = "md")]
+    Markdown,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "table" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "markdown" | "md" => Ok(Format::Markdown),
+            other => Err(format!(
+                "unknown report format {other:?} (expected table, json or markdown)"
+            )),
+        }
+    }
+}
+
+pub fn reporter(format: Format) -> Box<dyn Reporter> {
+    match format {
+        Format::Table => Box::new(TableReporter::default()),
+        Format::Json => Box::new(JsonReporter),
+        Format::Markdown => Box::new(MarkdownReporter),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// shared text helpers
+
+/// `850ms`, `12.4s`, `3m 05s`.
+pub(crate) fn human_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+/// Run status as shown to humans; anything but complete is upper-case.
+pub(crate) fn run_status_text(status: &RunStatus) -> String {
+    match status {
+        RunStatus::Complete => "complete".to_string(),
+        RunStatus::Running => "RUNNING (never finished)".to_string(),
+        RunStatus::Incomplete(r) => format!("INCOMPLETE: {r}"),
+        RunStatus::Interrupted(r) => format!("INTERRUPTED: {r}"),
+    }
+}
+
+/// `1 critical, 2 high, 0 medium, 0 low, 1 info`.
+pub(crate) fn counts_text(report: &AuditReport) -> String {
+    report
+        .counts()
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The closing verdict, in words. Never reads as clean unless it is.
+pub(crate) fn verdict_text(report: &AuditReport) -> String {
+    let exit = report.exit_status();
+    let n = report.findings.len();
+    let not_observed = report.not_observed();
+    let fail_on = match report.fail_on {
+        Some(s) => format!("fail-on {s}"),
+        None => "no fail-on threshold".to_string(),
+    };
+    match exit {
+        ExitStatus::Incomplete => {
+            let why = if not_observed.is_empty() {
+                format!("the run is {}", run_status_text(&report.status))
+            } else {
+                let ids: Vec<&str> = not_observed.iter().map(|(s, _)| *s).collect();
+                format!(
+                    "{} scenario{} NOT OBSERVED ({})",
+                    ids.len(),
+                    if ids.len() == 1 { "" } else { "s" },
+                    ids.join(", ")
+                )
+            };
+            if n == 0 {
+                format!(
+                    "AUDIT INCOMPLETE, NOT CLEAN: {why}. No findings in what was observed, but what was not observed is unknown. Exit {} ({}).",
+                    exit.code(),
+                    exit
+                )
+            } else {
+                format!(
+                    "AUDIT INCOMPLETE: {why}. {n} finding{} in what was observed. Exit {} ({}).",
+                    if n == 1 { "" } else { "s" },
+                    exit.code(),
+                    exit
+                )
+            }
+        }
+        ExitStatus::Findings => format!(
+            "FAILED: findings at or above {}. Exit {} ({}).",
+            report
+                .fail_on
+                .map(|s| s.as_str())
+                .unwrap_or("the threshold"),
+            exit.code(),
+            exit
+        ),
+        _ if n == 0 => format!(
+            "Clean: every scenario was observed and nothing broke the declared map. Exit {} ({}).",
+            exit.code(),
+            exit
+        ),
+        _ => format!(
+            "Every scenario was observed; {n} finding{} below the threshold ({fail_on}). Exit {} ({}).",
+            if n == 1 { "" } else { "s" },
+            exit.code(),
+            exit
+        ),
+    }
+}
+
+/// Cut `s` to at most `max` characters, marking the cut with `...`.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(3);
+    let mut out: String = s.chars().take(keep).collect();
+    out.push_str("...");
+    out
+}
+
+/// What the first evidence points at: the request URL, else the cookie.
+pub(crate) fn evidence_target(f: &Finding) -> Option<String> {
+    let e = f.evidence.first()?;
+    e.request_url
+        .clone()
+        .or_else(|| e.cookie.clone())
+        .or_else(|| e.detail.clone())
+}

@@ -1,0 +1,885 @@
+//! Rule tests on small hand-built declared maps and observations.
+
+use super::*;
+use crate::observe::{
+    ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, ScenarioObservation,
+    StoredCookie, TargetKind, VisitStatus, VisitTimings,
+};
+use crate::policy::{CookieRule, DomainPattern, LegalBasis, Policy, Purpose, Retention, Vendor};
+use crate::scenario::Site;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::path::PathBuf;
+
+// ---------------------------------------------------------------------------------------
+// builders
+
+pub(crate) fn t(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0)
+        .single()
+        .expect("valid time")
+        + Duration::seconds(secs)
+}
+
+const HOME: &str = "https://www.shop.test/";
+
+pub(crate) fn site() -> Site {
+    let base = url::Url::parse(HOME).expect("url");
+    Site {
+        name: "shop".into(),
+        pages: vec![base.clone(), base.join("/checkout").expect("url")],
+        base_url: base,
+        first_party_domains: vec!["shop.test".into(), "shopcdn.test".into()],
+    }
+}
+
+fn purpose(id: &str, basis: LegalBasis, strictly_necessary: bool) -> Purpose {
+    Purpose {
+        id: id.into(),
+        name: id.into(),
+        basis,
+        strictly_necessary,
+        tcf_purpose: None,
+    }
+}
+
+fn vendor(id: &str, name: &str, domains: &[&str], purposes: &[&str]) -> Vendor {
+    Vendor {
+        id: id.into(),
+        name: name.into(),
+        domains: domains
+            .iter()
+            .map(|d| DomainPattern::parse(d).expect("domain"))
+            .collect(),
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+fn cookie(name: &str, vendor: &str, retention: &str) -> CookieRule {
+    CookieRule {
+        name: name.into(),
+        vendor: vendor.into(),
+        max_retention: Retention::parse(retention).expect("retention"),
+    }
+}
+
+/// A small mirror of the demo shop's declared map.
+pub(crate) fn policy() -> Policy {
+    Policy {
+        path: PathBuf::from("shop.policy.toml"),
+        purposes: vec![
+            purpose("necessary", LegalBasis::LegalObligation, true),
+            purpose("payment", LegalBasis::Contract, false),
+            purpose("security", LegalBasis::LegitimateInterest, true),
+            purpose("analytics", LegalBasis::Consent, false),
+            purpose("advertising", LegalBasis::Consent, false),
+            purpose("measurement", LegalBasis::LegitimateInterest, false),
+        ],
+        vendors: vec![
+            vendor("shop", "Shop (first party)", &["shop.test"], &["necessary"]),
+            vendor(
+                "shop-metrics",
+                "Shop metrics",
+                &["metrics.shop.test"],
+                &["analytics"],
+            ),
+            vendor("stripe", "Stripe", &["stripe.com"], &["payment"]),
+            vendor(
+                "recaptcha",
+                "Google reCAPTCHA",
+                &["recaptcha.net"],
+                &["security"],
+            ),
+            vendor(
+                "google-analytics",
+                "Google Analytics",
+                &["google-analytics.com"],
+                &["analytics"],
+            ),
+            vendor(
+                "meta",
+                "Meta Pixel",
+                &["connect.facebook.net", "facebook.com"],
+                &["advertising"],
+            ),
+            vendor(
+                "scorecard",
+                "Comscore",
+                &["scorecardresearch.com"],
+                &["measurement"],
+            ),
+            vendor(
+                "mixed",
+                "Mixed",
+                &["mixed.test"],
+                &["analytics", "measurement"],
+            ),
+            vendor("hotjar", "Hotjar", &["hotjar.com"], &["analytics"]),
+            vendor("nodomains", "No domains", &[], &["analytics"]),
+        ],
+        cookies: vec![
+            cookie("sid", "shop", "session"),
+            cookie("_ga", "google-analytics", "390d"),
+            cookie("_fbp", "meta", "90d"),
+            cookie("_GRECAPTCHA", "recaptcha", "180d"),
+        ],
+    }
+}
+
+pub(crate) struct Obs {
+    obs: ScenarioObservation,
+    state: ConsentState,
+    now: i64,
+    page: String,
+}
+
+pub(crate) fn scenario(id: &str) -> Obs {
+    Obs {
+        obs: ScenarioObservation {
+            scenario: id.into(),
+            started_at: t(0),
+            finished_at: t(0),
+            status: VisitStatus::Complete,
+            steps: Vec::new(),
+            requests: Vec::new(),
+            cookie_writes: Vec::new(),
+            cookies: Vec::new(),
+            storage_writes: Vec::new(),
+            final_state: ConsentState::initial(),
+            warnings: Vec::new(),
+            timings: VisitTimings::default(),
+        },
+        state: ConsentState::initial(),
+        now: 0,
+        page: HOME.into(),
+    }
+}
+
+impl Obs {
+    pub fn at(mut self, secs: i64) -> Self {
+        self.now = secs;
+        self
+    }
+    pub fn page(mut self, page: &str) -> Self {
+        self.page = page.into();
+        self
+    }
+    pub fn act(mut self, action: ConsentAction) -> Self {
+        self.state = self.state.after(action);
+        self
+    }
+    pub fn req(mut self, url: &str) -> Self {
+        self.obs.requests.push(RequestObs {
+            url: url.into(),
+            method: "GET".into(),
+            resource_type: "Script".into(),
+            initiator: None,
+            frame_id: None,
+            target: TargetKind::Page,
+            status: Some(200),
+            error: None,
+            time: t(self.now),
+            page: self.page.clone(),
+            state: self.state.clone(),
+        });
+        self.now += 1;
+        self
+    }
+    fn push_write(mut self, name: &str, lifetime: Option<i64>, blocked: bool) -> Self {
+        self.obs.cookie_writes.push(CookieWrite {
+            name: name.into(),
+            domain: ".shop.test".into(),
+            path: Some("/".into()),
+            value_hash: "0123456789abcdef".into(),
+            requested_lifetime_secs: lifetime,
+            source: CookieSource::Script {
+                document_url: self.page.clone(),
+            },
+            blocked_reasons: if blocked {
+                vec!["ThirdPartyBlockedInFirstPartySet".into()]
+            } else {
+                Vec::new()
+            },
+            time: t(self.now),
+            page: self.page.clone(),
+            state: self.state.clone(),
+        });
+        self.now += 1;
+        self
+    }
+    /// A `document.cookie` write; `lifetime` in days (`None`: session).
+    pub fn write(self, name: &str, lifetime_days: Option<i64>) -> Self {
+        self.push_write(name, lifetime_days.map(|d| d * 86_400), false)
+    }
+    pub fn write_secs(self, name: &str, lifetime: Option<i64>) -> Self {
+        self.push_write(name, lifetime, false)
+    }
+    pub fn blocked_write(self, name: &str, lifetime_days: Option<i64>) -> Self {
+        self.push_write(name, lifetime_days.map(|d| d * 86_400), true)
+    }
+    pub fn header_write(mut self, name: &str, url: &str, lifetime_days: i64) -> Self {
+        self = self.push_write(name, Some(lifetime_days * 86_400), false);
+        if let Some(w) = self.obs.cookie_writes.last_mut() {
+            w.source = CookieSource::Header {
+                request_url: url.into(),
+            };
+        }
+        self
+    }
+    /// A cookie in the jar at the end, `lifetime` seconds from when the jar is read.
+    pub fn stored_secs(mut self, name: &str, lifetime: Option<i64>) -> Self {
+        let observed_at = t(self.now);
+        self.obs.cookies.push(StoredCookie {
+            name: name.into(),
+            domain: ".shop.test".into(),
+            path: "/".into(),
+            value_hash: "0123456789abcdef".into(),
+            expires: lifetime.map(|s| observed_at + Duration::seconds(s)),
+            secure: true,
+            http_only: false,
+            same_site: None,
+            partition_key: None,
+            observed_at,
+            state: self.state.clone(),
+        });
+        self
+    }
+    pub fn stored(self, name: &str, lifetime_days: Option<i64>) -> Self {
+        self.stored_secs(name, lifetime_days.map(|d| d * 86_400))
+    }
+    pub fn incomplete(mut self, reason: &str) -> Self {
+        self.obs.status = VisitStatus::Incomplete(reason.into());
+        self
+    }
+    pub fn build(mut self) -> ScenarioObservation {
+        self.obs.final_state = self.state;
+        self.obs.finished_at = t(self.now + 1);
+        self.obs
+    }
+}
+
+/// Every finding except `declared-vendor-unobserved`, which any scenario that accepts
+/// would otherwise add for the vendors a small test does not contact.
+fn run(observations: &[ScenarioObservation]) -> Vec<Finding> {
+    let mut f = run_all(observations);
+    f.retain(|f| f.code != Code::DeclaredVendorUnobserved);
+    f
+}
+
+fn run_all(observations: &[ScenarioObservation]) -> Vec<Finding> {
+    analyze(&site(), &policy(), observations)
+}
+
+/// (code, scenario, subject, occurrences) of every finding, in output order.
+fn keys(findings: &[Finding]) -> Vec<(&'static str, String, String, u32)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.code.as_str(),
+                f.scenario.clone().unwrap_or_else(|| "-".into()),
+                f.subject.clone(),
+                f.occurrences,
+            )
+        })
+        .collect()
+}
+
+fn key(
+    code: &'static str,
+    scenario: &str,
+    subject: &str,
+    n: u32,
+) -> (&'static str, String, String, u32) {
+    (code, scenario.into(), subject.into(), n)
+}
+
+fn only(findings: &[Finding], code: Code) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.code == code).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// vendors contacted
+
+#[test]
+fn consent_vendor_before_choice_in_no_action() {
+    let f = run(&[scenario("no_action")
+        .req(HOME)
+        .req("https://connect.facebook.net/en_US/fbevents.js")
+        .req("https://www.facebook.com/tr?id=1&ev=PageView")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key("consent-vendor-before-choice", "no_action", "meta", 2)]
+    );
+    let meta = &f[0];
+    assert_eq!(meta.severity, Severity::High);
+    assert_eq!(meta.site, "shop");
+    assert_eq!(
+        meta.rule,
+        "vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent"
+    );
+    assert_eq!(
+        meta.message,
+        "Meta Pixel (\"meta\") was contacted (connect.facebook.net) before the visitor made a consent choice in scenario \"no_action\" (phase before-choice)."
+    );
+    let e = &meta.evidence[0];
+    assert_eq!(e.scenario, "no_action");
+    assert_eq!(e.page, HOME);
+    assert_eq!(
+        e.request_url.as_deref(),
+        Some("https://connect.facebook.net/en_US/fbevents.js")
+    );
+    assert_eq!(e.phase, "before-choice");
+    assert_eq!(e.time, t(1));
+    assert_eq!(e.detail.as_deref(), Some("GET Script, status 200"));
+    assert_eq!(meta.evidence.len(), 2);
+    assert_eq!(
+        meta.fingerprint,
+        fingerprint(
+            Code::ConsentVendorBeforeChoice,
+            "shop",
+            Some("no_action"),
+            "meta"
+        )
+    );
+}
+
+#[test]
+fn consent_vendor_after_accept_is_allowed_but_before_the_click_is_not() {
+    let f = run(&[scenario("accept_all")
+        .req("https://www.google-analytics.com/g/collect?v=2")
+        .act(ConsentAction::AcceptAll)
+        .req("https://www.google-analytics.com/g/collect?v=2")
+        .req("https://connect.facebook.net/fbevents.js")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "consent-vendor-before-choice",
+            "accept_all",
+            "google-analytics",
+            1
+        )]
+    );
+    assert_eq!(f[0].evidence[0].time, t(0));
+}
+
+#[test]
+fn consent_vendor_after_reject_but_not_contract_or_li() {
+    let f = run(&[scenario("reject_all")
+        .act(ConsentAction::RejectAll)
+        .req("https://connect.facebook.net/fbevents.js")
+        .req("https://js.stripe.com/v3/")
+        .req("https://b.scorecardresearch.com/b?c1=2")
+        .req("https://www.recaptcha.net/recaptcha/api.js")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key("consent-vendor-after-reject", "reject_all", "meta", 1)]
+    );
+    assert_eq!(f[0].severity, Severity::Critical);
+    assert_eq!(f[0].evidence[0].phase, "after-reject_all");
+    assert!(
+        f[0].message.contains("after the visitor rejected"),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn li_vendor_after_objection_only() {
+    let f = run(&[scenario("object_li")
+        .req("https://b.scorecardresearch.com/b?c1=2")
+        .act(ConsentAction::ObjectLi)
+        .req("https://b.scorecardresearch.com/b?c1=3")
+        .req("https://www.recaptcha.net/recaptcha/api.js")
+        .req("https://js.stripe.com/v3/")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "li-vendor-after-objection",
+            "object_li",
+            "scorecard",
+            1
+        )]
+    );
+    assert_eq!(
+        f[0].rule,
+        "vendor \"scorecard\" (Comscore): purpose \"measurement\" relies on legitimate interest, which stops on objection"
+    );
+    assert_eq!(
+        f[0].evidence[0].request_url.as_deref(),
+        Some("https://b.scorecardresearch.com/b?c1=3")
+    );
+}
+
+#[test]
+fn vendor_with_several_purposes_is_allowed_by_any() {
+    // "mixed" is analytics (consent) + measurement (LI).
+    let f = run(&[
+        scenario("no_action").req("https://mixed.test/a").build(),
+        scenario("accept_then_object")
+            .act(ConsentAction::AcceptAll)
+            .act(ConsentAction::ObjectLi)
+            .req("https://mixed.test/b")
+            .build(),
+        scenario("object_li")
+            .act(ConsentAction::ObjectLi)
+            .req("https://mixed.test/c")
+            .build(),
+    ]);
+    // Only when neither basis applies (objected and no consent) is it flagged, and then
+    // as a consent problem.
+    assert_eq!(
+        keys(&f),
+        vec![key("consent-vendor-before-choice", "object_li", "mixed", 1)]
+    );
+}
+
+#[test]
+fn first_party_hosts_without_vendor_are_not_flagged_but_first_party_vendors_are_judged() {
+    let f = run(&[scenario("no_action")
+        .req("https://static.shopcdn.test/app.js")
+        .req("https://www.shop.test/api/cart")
+        .req("https://metrics.shop.test/hit")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "consent-vendor-before-choice",
+            "no_action",
+            "shop-metrics",
+            1
+        )]
+    );
+}
+
+#[test]
+fn undeclared_third_party_grouped_by_registrable_domain() {
+    let f = run(&[scenario("accept_all")
+        .act(ConsentAction::AcceptAll)
+        .req("https://analytics.tiktok.com/i18n/pixel/events.js")
+        .req("data:image/png;base64,iVBORw0KGgo=")
+        .req("blob:https://www.shop.test/0b6c-11")
+        .req("chrome-extension://abc/script.js")
+        .req("https://ads.tiktok.com/px?x=1")
+        .req("https://static.shopcdn.test/app.js")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key("undeclared-third-party", "accept_all", "tiktok.com", 2)]
+    );
+    let urls: Vec<_> = f[0]
+        .evidence
+        .iter()
+        .filter_map(|e| e.request_url.as_deref())
+        .collect();
+    assert_eq!(
+        urls,
+        vec![
+            "https://analytics.tiktok.com/i18n/pixel/events.js",
+            "https://ads.tiktok.com/px?x=1"
+        ]
+    );
+    assert_eq!(f[0].severity, Severity::Medium);
+}
+
+#[test]
+fn vendor_with_unknown_purposes_is_not_an_objection() {
+    let mut p = policy();
+    p.vendors.push(vendor(
+        "ghost",
+        "Ghost",
+        &["ghost.test"],
+        &["no-such-purpose"],
+    ));
+    let f = analyze(
+        &site(),
+        &p,
+        &[scenario("no_action").req("https://ghost.test/x").build()],
+    );
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// cookies
+
+#[test]
+fn undeclared_cookie_once_per_scenario_and_name() {
+    let f = run(&[scenario("accept_all")
+        .act(ConsentAction::AcceptAll)
+        .write("promo", Some(30))
+        .write("promo", Some(30))
+        .blocked_write("tracker", Some(30))
+        .write_secs("old", Some(-1))
+        .stored("promo", Some(30))
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key("undeclared-cookie", "accept_all", "promo", 3)]
+    );
+    let e = &f[0].evidence;
+    assert_eq!(e[0].cookie.as_deref(), Some("promo@.shop.test"));
+    assert_eq!(
+        e[0].detail.as_deref(),
+        Some("written via document.cookie (requested 30d)")
+    );
+    assert_eq!(e[2].detail.as_deref(), Some("stored in the cookie jar"));
+}
+
+#[test]
+fn retention_uses_the_requested_lifetime_and_notes_chromium_cap() {
+    let f = run(&[scenario("accept_all")
+        .act(ConsentAction::AcceptAll)
+        .write("_ga", Some(730))
+        .write("_ga", Some(30))
+        .stored("_ga", Some(400))
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key("cookie-retention-exceeded", "accept_all", "_ga", 1)]
+    );
+    assert_eq!(
+        f[0].evidence[0].detail.as_deref(),
+        Some("requested 730d via document.cookie; stored 400d (Chromium caps at 400d); declared max 390d")
+    );
+    assert_eq!(
+        f[0].rule,
+        "cookie \"_ga\" (vendor \"google-analytics\"): max_retention 390d"
+    );
+    assert_eq!(
+        f[0].message,
+        "Cookie \"_ga\" of Google Analytics (\"google-analytics\") lives 730d (as requested by the site) but its declared retention is 390d, in scenario \"accept_all\" (phase after-accept_all)."
+    );
+}
+
+#[test]
+fn retention_requested_wins_over_stored() {
+    // Asked for 30d (within 90d): the stored lifetime is not judged.
+    let f = run(&[scenario("accept_all")
+        .act(ConsentAction::AcceptAll)
+        .header_write("_fbp", "https://www.facebook.com/tr", 30)
+        .stored("_fbp", Some(200))
+        .build()]);
+    assert!(only(&f, Code::CookieRetentionExceeded).is_empty(), "{f:#?}");
+}
+
+#[test]
+fn retention_header_write_names_its_request() {
+    let f = run(&[scenario("accept_all")
+        .act(ConsentAction::AcceptAll)
+        .header_write("_fbp", "https://www.facebook.com/tr", 365)
+        .build()]);
+    let r = only(&f, Code::CookieRetentionExceeded);
+    assert_eq!(r.len(), 1);
+    let e = &r[0].evidence[0];
+    assert_eq!(
+        e.request_url.as_deref(),
+        Some("https://www.facebook.com/tr")
+    );
+    assert_eq!(
+        e.detail.as_deref(),
+        Some("requested 365d via Set-Cookie header; not stored at the end; declared max 90d")
+    );
+}
+
+#[test]
+fn retention_stored_only_has_one_day_tolerance() {
+    let within = scenario("a")
+        .stored_secs("_GRECAPTCHA", Some(180 * 86_400 + 43_200))
+        .build();
+    assert!(run(&[within]).is_empty());
+    let beyond = scenario("b").stored("_GRECAPTCHA", Some(182)).build();
+    let f = run(&[beyond]);
+    assert_eq!(
+        keys(&f),
+        vec![key("cookie-retention-exceeded", "b", "_GRECAPTCHA", 1)]
+    );
+    assert!(f[0].evidence[0]
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with("no write with a lifetime was seen; stored 182d")));
+}
+
+#[test]
+fn retention_none_for_requested_lifetimes() {
+    // 390d + 1s requested: no tolerance.
+    let f = run(&[scenario("accept_all")
+        .act(ConsentAction::AcceptAll)
+        .write_secs("_ga", Some(390 * 86_400 + 1))
+        .build()]);
+    assert_eq!(only(&f, Code::CookieRetentionExceeded).len(), 1);
+}
+
+#[test]
+fn session_rule_is_exceeded_by_any_persistent_lifetime() {
+    let f = run(&[
+        scenario("a").write_secs("sid", Some(3600)).build(),
+        scenario("b").write("sid", None).stored("sid", None).build(),
+        scenario("c").stored_secs("sid", Some(600)).build(),
+    ]);
+    assert_eq!(
+        keys(&f),
+        vec![
+            key("cookie-retention-exceeded", "a", "sid", 1),
+            key("cookie-retention-exceeded", "c", "sid", 1),
+        ]
+    );
+}
+
+#[test]
+fn consent_cookie_written_or_stored_without_consent() {
+    let f = run(&[
+        scenario("no_action")
+            .write("_fbp", Some(90))
+            .stored("_fbp", Some(90))
+            .build(),
+        scenario("accept_all")
+            .act(ConsentAction::AcceptAll)
+            .write("_fbp", Some(90))
+            .write("_ga", Some(390))
+            .stored("_fbp", Some(90))
+            .build(),
+        scenario("reject_all")
+            .act(ConsentAction::RejectAll)
+            .blocked_write("_fbp", Some(90))
+            .write_secs("_ga", Some(0))
+            .stored("_ga", Some(300))
+            .build(),
+    ]);
+    assert_eq!(
+        keys(&f),
+        vec![
+            key("consent-cookie-without-consent", "no_action", "_fbp", 2),
+            key("consent-cookie-without-consent", "reject_all", "_ga", 1),
+        ]
+    );
+    assert_eq!(
+        f[0].rule,
+        "cookie \"_fbp\" belongs to vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent"
+    );
+    assert_eq!(
+        f[0].evidence[0].detail.as_deref(),
+        Some("written via document.cookie; consent undecided")
+    );
+    assert_eq!(
+        f[1].evidence[0].detail.as_deref(),
+        Some("stored at the end; consent denied")
+    );
+    assert_eq!(f[1].evidence[0].phase, "after-reject_all");
+}
+
+#[test]
+fn li_cookies_after_objection_are_not_consent_findings() {
+    let f = run(&[scenario("object_li")
+        .act(ConsentAction::ObjectLi)
+        .write("_GRECAPTCHA", Some(100))
+        .stored("_GRECAPTCHA", Some(100))
+        .build()]);
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn blocked_cookie_write_is_not_stored() {
+    let f = run(&[scenario("no_action")
+        .blocked_write("_fbp", Some(900))
+        .blocked_write("unknown", Some(1))
+        .build()]);
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// declaration and coverage
+
+#[test]
+fn declared_vendor_unobserved_needs_a_complete_granted_scenario() {
+    let accept = || {
+        scenario("accept_all")
+            .act(ConsentAction::AcceptAll)
+            .req(HOME)
+            .req("https://js.stripe.com/v3/")
+            .req("https://www.recaptcha.net/x")
+            .req("https://www.google-analytics.com/g")
+            .req("https://connect.facebook.net/x")
+            .req("https://b.scorecardresearch.com/b")
+            .req("https://metrics.shop.test/x")
+    };
+    // mixed only seen before the choice in another scenario: still observed.
+    let other = scenario("no_action").req("https://mixed.test/x").build();
+    let f = run_all(&[other.clone(), accept().build()]);
+    let unobserved = only(&f, Code::DeclaredVendorUnobserved);
+    // ("mixed" is allowed before the choice by its legitimate-interest purpose.)
+    assert_eq!(unobserved.len(), 1, "{f:#?}");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let h = unobserved[0];
+    assert_eq!(h.subject, "hotjar");
+    assert_eq!(h.scenario, None);
+    assert_eq!(h.severity, Severity::Info);
+    assert_eq!(h.evidence[0].scenario, "accept_all");
+    assert_eq!(h.evidence[0].time, t(8));
+    assert_eq!(
+        h.evidence[0].detail.as_deref(),
+        Some("7 requests observed, none to hotjar.com")
+    );
+    assert_eq!(
+        h.rule,
+        "vendor \"hotjar\" (Hotjar) declares domains hotjar.com"
+    );
+
+    // Accept scenario not complete: cannot judge.
+    let f = run_all(&[other, accept().incomplete("browser crashed").build()]);
+    assert!(only(&f, Code::DeclaredVendorUnobserved).is_empty());
+    // No scenario granted consent: cannot judge.
+    let f = run_all(&[scenario("no_action").build()]);
+    assert!(f.is_empty());
+}
+
+#[test]
+fn scenario_not_observed_keeps_what_was_observed() {
+    let f = run(&[scenario("legacy_banner")
+        .page("https://www.shop.test/checkout")
+        .req("https://connect.facebook.net/x")
+        .at(20)
+        .incomplete("step 2 click \"#old-cmp-reject\" [reject_all] (scenarios/demo-shop.toml:52:5) failed: no element after 2s")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![
+            key("consent-vendor-before-choice", "legacy_banner", "meta", 1),
+            key("scenario-not-observed", "legacy_banner", "legacy_banner", 1),
+        ]
+    );
+    let s = &f[1];
+    assert_eq!(s.severity, Severity::High);
+    let e = &s.evidence[0];
+    assert_eq!(e.page, "https://www.shop.test/checkout");
+    assert_eq!(e.time, t(21));
+    assert_eq!(e.phase, "before-choice");
+    assert!(e
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains("demo-shop.toml:52:5")));
+    assert!(s.message.contains("not clean"));
+}
+
+#[test]
+fn scenario_not_observed_without_any_page_uses_the_site() {
+    let f = run(&[scenario("no_action").incomplete("site unreachable").build()]);
+    assert_eq!(f[0].evidence[0].page, HOME);
+}
+
+// ---------------------------------------------------------------------------------------
+// aggregation, fingerprints, order
+
+#[test]
+fn aggregation_keeps_first_evidence_in_time_order_and_counts_all() {
+    let mut b = scenario("no_action");
+    for i in 0..8 {
+        b = b
+            .at(100 - i * 10)
+            .req(&format!("https://connect.facebook.net/x?n={i}"));
+    }
+    let f = run(&[b.build()]);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].occurrences, 8);
+    assert_eq!(f[0].evidence.len(), MAX_EVIDENCE);
+    let times: Vec<_> = f[0].evidence.iter().map(|e| e.time).collect();
+    assert_eq!(times, vec![t(30), t(40), t(50), t(60), t(70)]);
+    assert_eq!(
+        f[0].evidence[0].request_url.as_deref(),
+        Some("https://connect.facebook.net/x?n=7")
+    );
+}
+
+#[test]
+fn messages_mention_further_phases() {
+    let f = run(&[scenario("accept_all")
+        .req("https://analytics.tiktok.com/a")
+        .act(ConsentAction::AcceptAll)
+        .req("https://analytics.tiktok.com/b")
+        .build()]);
+    assert!(
+        f[0].message
+            .ends_with("(phase before-choice). Also seen in phase after-accept_all."),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn fingerprints_are_stable_across_runs() {
+    let one = run(&[scenario("no_action")
+        .req("https://connect.facebook.net/x?cb=111")
+        .build()]);
+    let two = run(&[scenario("no_action")
+        .at(5000)
+        .req("https://connect.facebook.net/x?cb=222&other=1")
+        .build()]);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].fingerprint, two[0].fingerprint);
+    assert_ne!(one[0].evidence[0].time, two[0].evidence[0].time);
+    let other_scenario = run(&[scenario("accept_all")
+        .req("https://connect.facebook.net/x")
+        .build()]);
+    assert_ne!(one[0].fingerprint, other_scenario[0].fingerprint);
+}
+
+#[test]
+fn output_is_sorted_and_deterministic() {
+    let observations = [
+        scenario("no_action")
+            .req("https://www.tiktok.com/x")
+            .req("https://connect.facebook.net/x")
+            .req("https://www.google-analytics.com/g")
+            .write("zz", None)
+            .build(),
+        scenario("accept_all")
+            .act(ConsentAction::AcceptAll)
+            .req("https://www.tiktok.com/x")
+            .write("_ga", Some(800))
+            .build(),
+        scenario("reject_all")
+            .act(ConsentAction::RejectAll)
+            .req("https://connect.facebook.net/x")
+            .build(),
+        scenario("legacy").incomplete("step failed").build(),
+    ];
+    let f = run_all(&observations);
+    assert_eq!(
+        keys(&f),
+        vec![
+            key("consent-vendor-after-reject", "reject_all", "meta", 1),
+            key(
+                "consent-vendor-before-choice",
+                "no_action",
+                "google-analytics",
+                1
+            ),
+            key("consent-vendor-before-choice", "no_action", "meta", 1),
+            key("scenario-not-observed", "legacy", "legacy", 1),
+            key("undeclared-third-party", "no_action", "tiktok.com", 1),
+            key("undeclared-third-party", "accept_all", "tiktok.com", 1),
+            key("undeclared-cookie", "no_action", "zz", 1),
+            key("cookie-retention-exceeded", "accept_all", "_ga", 1),
+            key("declared-vendor-unobserved", "-", "hotjar", 1),
+            key("declared-vendor-unobserved", "-", "mixed", 1),
+            key("declared-vendor-unobserved", "-", "recaptcha", 1),
+            key("declared-vendor-unobserved", "-", "scorecard", 1),
+            key("declared-vendor-unobserved", "-", "shop", 1),
+            key("declared-vendor-unobserved", "-", "shop-metrics", 1),
+            key("declared-vendor-unobserved", "-", "stripe", 1),
+        ]
+    );
+    assert_eq!(f, run_all(&observations));
+}
+
+#[test]
+fn human_lifetimes() {
+    use super::rules::human_secs;
+    assert_eq!(human_secs(730 * 86_400), "730d");
+    assert_eq!(human_secs(400 * 86_400 - 3), "~400d");
+    assert_eq!(human_secs(3600), "1h");
+    assert_eq!(human_secs(5000), "~1h");
+    assert_eq!(human_secs(45), "45s");
+}

@@ -1,0 +1,90 @@
+//! JSON report: a stable, documented shape (docs/findings.md#json-report).
+//! Fields are only ever added within a schema version.
+
+use super::{AuditReport, Reporter, VisitSummary};
+use crate::analysis::{Finding, Severity};
+use crate::observe::RunStatus;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Version of the JSON shape; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonReporter;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    run_id: Option<i64>,
+    site: &'a str,
+    scenario_file: &'a str,
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+    duration_ms: u64,
+    status: &'a RunStatus,
+    fail_on: Option<Severity>,
+    db_path: Option<&'a str>,
+    summary: Summary<'a>,
+    visits: &'a [VisitSummary],
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    findings: usize,
+    by_severity: BySeverity,
+    scenarios_not_observed: Vec<&'a str>,
+    verdict: &'static str,
+    exit_code: u8,
+}
+
+#[derive(Serialize)]
+struct BySeverity {
+    critical: usize,
+    high: usize,
+    medium: usize,
+    low: usize,
+    info: usize,
+}
+
+impl Reporter for JsonReporter {
+    fn render(&self, r: &AuditReport) -> String {
+        let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
+        let exit = r.exit_status();
+        let doc = JsonReport {
+            schema_version: SCHEMA_VERSION,
+            run_id: r.run_id,
+            site: &r.site,
+            scenario_file: &r.scenario_file,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms(),
+            status: &r.status,
+            fail_on: r.fail_on,
+            db_path: r.db_path.as_deref(),
+            summary: Summary {
+                findings: r.findings.len(),
+                by_severity: BySeverity {
+                    critical: count(Severity::Critical),
+                    high: count(Severity::High),
+                    medium: count(Severity::Medium),
+                    low: count(Severity::Low),
+                    info: count(Severity::Info),
+                },
+                scenarios_not_observed: r.not_observed().into_iter().map(|(s, _)| s).collect(),
+                verdict: exit.as_str(),
+                exit_code: exit.code(),
+            },
+            visits: &r.visits,
+            findings: &r.findings,
+        };
+        // Serialising plain data with string keys cannot fail; keep a valid document anyway.
+        let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
+            serde_json::json!({ "schema_version": SCHEMA_VERSION, "error": e.to_string() })
+                .to_string()
+        });
+        s.push('\n');
+        s
+    }
+}

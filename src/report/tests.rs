@@ -1,0 +1,408 @@
+//! Snapshot-style tests of the three formats on a fixed report; fixtures shared with
+//! the exit-code tests.
+
+use super::*;
+use crate::analysis::{fingerprint, Code, Evidence, Finding, Severity};
+use crate::observe::{RunStatus, VisitStatus};
+use chrono::{Duration, TimeZone, Utc};
+
+pub(crate) fn t(ms: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0)
+        .single()
+        .expect("valid time")
+        + Duration::milliseconds(ms)
+}
+
+pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
+    VisitSummary {
+        scenario: scenario.into(),
+        status,
+        requests: 12,
+        third_party_requests: 5,
+        cookies_stored: 3,
+        cookie_writes: 4,
+        duration_ms: 3200,
+        warnings: Vec::new(),
+    }
+}
+
+/// A finding with one piece of request evidence.
+pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
+    Finding {
+        code,
+        severity: code.severity(),
+        site: "demo-shop".into(),
+        scenario: Some(scenario.into()),
+        subject: subject.into(),
+        message: format!("{subject} broke {code} in scenario \"{scenario}\"."),
+        rule: format!("rule for {subject}"),
+        evidence: vec![Evidence {
+            scenario: scenario.into(),
+            page: "https://www.demo-shop.test/".into(),
+            request_url: Some(format!("https://{subject}.example/x")),
+            cookie: None,
+            time: t(5_000),
+            phase: "before-choice".into(),
+            detail: Some("GET Script, status 200".into()),
+        }],
+        occurrences: 1,
+        fingerprint: fingerprint(code, "demo-shop", Some(scenario), subject),
+    }
+}
+
+const REASON: &str = "step 2 click \"#old-cmp-reject\" [reject_all] (scenarios/demo-shop.toml:52:5) failed: no element after 2s";
+
+pub(crate) fn fixed_report() -> AuditReport {
+    let mut no_action = visit("no_action", VisitStatus::Complete);
+    no_action.warnings = vec!["network did not settle within 15s".into()];
+    let reject = VisitSummary {
+        requests: 9,
+        third_party_requests: 2,
+        cookies_stored: 2,
+        cookie_writes: 2,
+        duration_ms: 2900,
+        ..visit("reject_all", VisitStatus::Complete)
+    };
+    let legacy = VisitSummary {
+        requests: 3,
+        third_party_requests: 0,
+        cookies_stored: 1,
+        cookie_writes: 1,
+        duration_ms: 2450,
+        ..visit("legacy_banner", VisitStatus::Incomplete(REASON.into()))
+    };
+
+    let mut meta = finding(Code::ConsentVendorAfterReject, "reject_all", "meta");
+    meta.message = "Meta Pixel (\"meta\") was contacted (connect.facebook.net) after the visitor rejected in scenario \"reject_all\" (phase after-reject_all).".into();
+    meta.rule = "vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent".into();
+    meta.occurrences = 3;
+    meta.evidence[0].request_url = Some("https://connect.facebook.net/en_US/fbevents.js".into());
+    meta.evidence[0].phase = "after-reject_all".into();
+    meta.evidence[0].time = t(4_250);
+
+    let mut legacy_f = finding(Code::ScenarioNotObserved, "legacy_banner", "legacy_banner");
+    legacy_f.message = format!("Scenario \"legacy_banner\" could not be observed: {REASON}.");
+    legacy_f.rule = "every scenario of the scenario file must be observed completely".into();
+    legacy_f.evidence[0].request_url = None;
+    legacy_f.evidence[0].detail = Some(REASON.into());
+    legacy_f.evidence[0].time = t(12_400);
+
+    let mut cookie = finding(Code::UndeclaredCookie, "no_action", "promo|x");
+    cookie.message = "Cookie \"promo|x\" (domain .demo-shop.test), which matches no declared cookie, was written in scenario \"no_action\" (phase before-choice).".into();
+    cookie.rule = "every cookie must match a declared cookie rule".into();
+    cookie.evidence[0].request_url = None;
+    cookie.evidence[0].cookie = Some("promo|x@.demo-shop.test".into());
+    cookie.evidence[0].detail = Some("written via document.cookie (requested 30d)".into());
+    cookie.evidence[0].time = t(1_500);
+
+    AuditReport {
+        run_id: Some(42),
+        site: "demo-shop".into(),
+        scenario_file: "scenarios/demo-shop.toml".into(),
+        started_at: t(0),
+        finished_at: t(12_400),
+        status: RunStatus::Incomplete("1 of 3 scenarios not observed".into()),
+        visits: vec![no_action, reject, legacy],
+        findings: vec![meta, legacy_f, cookie],
+        fail_on: Some(Severity::High),
+        db_path: Some("consentry.db".into()),
+    }
+}
+
+fn clean_report() -> AuditReport {
+    let mut r = fixed_report();
+    r.status = RunStatus::Complete;
+    r.visits.truncate(2);
+    r.visits[0].warnings.clear();
+    r.findings.clear();
+    r
+}
+
+#[test]
+fn format_parsing() {
+    assert_eq!("table".parse::<Format>(), Ok(Format::Table));
+    assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+    assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
+    assert_eq!("markdown".parse::<Format>(), Ok(Format::Markdown));
+    assert!("html".parse::<Format>().is_err());
+    for f in [Format::Table, Format::Json, Format::Markdown] {
+        assert_eq!(f.to_string().parse::<Format>(), Ok(f));
+        let v = <Format as clap::ValueEnum>::from_str(f.as_str(), false);
+        assert_eq!(v, Ok(f));
+    }
+}
+
+#[test]
+fn visit_summary_from_observation() {
+    use crate::observe::{ConsentState, RequestObs, ScenarioObservation, TargetKind, VisitTimings};
+    let site = crate::scenario::Site {
+        name: "demo-shop".into(),
+        base_url: url::Url::parse("https://www.demo-shop.test/").expect("url"),
+        pages: Vec::new(),
+        first_party_domains: vec!["demo-shop.test".into()],
+    };
+    let req = |url: &str| RequestObs {
+        url: url.into(),
+        method: "GET".into(),
+        resource_type: "Script".into(),
+        initiator: None,
+        frame_id: None,
+        target: TargetKind::Page,
+        status: Some(200),
+        error: None,
+        time: t(0),
+        page: "https://www.demo-shop.test/".into(),
+        state: ConsentState::initial(),
+    };
+    let obs = ScenarioObservation {
+        scenario: "no_action".into(),
+        started_at: t(0),
+        finished_at: t(3_210),
+        status: VisitStatus::Complete,
+        steps: Vec::new(),
+        requests: vec![
+            req("https://www.demo-shop.test/"),
+            req("https://cdn.demo-shop.test/app.js"),
+            req("https://connect.facebook.net/x.js"),
+            req("data:image/gif;base64,R0lGOD"),
+        ],
+        cookie_writes: Vec::new(),
+        cookies: Vec::new(),
+        storage_writes: Vec::new(),
+        final_state: ConsentState::initial(),
+        warnings: vec!["w".into()],
+        timings: VisitTimings::default(),
+    };
+    let v = VisitSummary::from_observation(&obs, &site);
+    assert_eq!(v.requests, 4);
+    assert_eq!(v.third_party_requests, 1);
+    assert_eq!(v.duration_ms, 3_210);
+    assert_eq!(v.warnings, vec!["w".to_string()]);
+}
+
+const TABLE: &str = r##"consentry audit of demo-shop | run #42 | INCOMPLETE: 1 of 3 scenarios not observed | 12.4s | started 2026-01-01 10:00:00 UTC
+scenario file: scenarios/demo-shop.toml | database: consentry.db
+
+Scenarios
+ scenario      | status                                                         | requests | third-party | cookies | cookie writes | duration
+---------------+----------------------------------------------------------------+----------+-------------+---------+---------------+----------
+ no_action     | complete (1 warning)                                           | 12       | 5           | 3       | 4             | 3.2s
+ reject_all    | complete                                                       | 9        | 2           | 2       | 2             | 2.9s
+ legacy_banner | NOT OBSERVED: step 2 click "#old-cmp-reject" [reject_all] (... | 3        | 0           | 1       | 1             | 2.4s
+  NOT OBSERVED legacy_banner: step 2 click "#old-cmp-reject" [reject_all] (scenarios/demo-shop.toml:52:5) failed: no element after 2s
+  warning no_action: network did not settle within 15s
+
+Findings (3)
+ # | severity | code                        | scenario      | subject       | phase            | first evidence                                               | time     | n
+---+----------+-----------------------------+---------------+---------------+------------------+--------------------------------------------------------------+----------+---
+ 1 | critical | consent-vendor-after-reject | reject_all    | meta          | after-reject_all | https://connect.facebook.net/en_US/fbevents.js               | 10:00:04 | 3
+   |          |                             |               |               |                  | on https://www.demo-shop.test/                               |          |
+ 2 | high     | scenario-not-observed       | legacy_banner | legacy_banner | before-choice    | step 2 click "#old-cmp-reject" [reject_all] (scenarios/de... | 10:00:12 | 1
+   |          |                             |               |               |                  | on https://www.demo-shop.test/                               |          |
+ 3 | medium   | undeclared-cookie           | no_action     | promo|x       | before-choice    | promo|x@.demo-shop.test                                      | 10:00:01 | 1
+   |          |                             |               |               |                  | on https://www.demo-shop.test/                               |          |
+
+[1] Meta Pixel ("meta") was contacted (connect.facebook.net) after the visitor rejected in scenario "reject_all" (phase after-reject_all).
+    rule: vendor "meta" (Meta Pixel): purpose "advertising" requires consent
+[2] Scenario "legacy_banner" could not be observed: step 2 click "#old-cmp-reject" [reject_all] (scenarios/demo-shop.toml:52:5) failed: no element after 2s.
+    rule: every scenario of the scenario file must be observed completely
+[3] Cookie "promo|x" (domain .demo-shop.test), which matches no declared cookie, was written in scenario "no_action" (phase before-choice).
+    rule: every cookie must match a declared cookie rule
+
+Findings: 1 critical, 1 high, 1 medium, 0 low, 0 info (3 total)
+AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what was observed. Exit 3 (incomplete).
+"##;
+
+#[test]
+fn table_snapshot() {
+    let out = TableReporter::default().render(&fixed_report());
+    assert_eq!(out, TABLE, "\n{out}");
+}
+
+#[test]
+fn table_never_emits_ansi_and_can_show_fingerprints() {
+    let mut r = fixed_report();
+    r.findings[2].subject = "evil\u{1b}[31mred".into();
+    let out = TableReporter::default().with_fingerprints(true).render(&r);
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(out.contains("| fingerprint"), "{out}");
+    assert!(out.contains("7ab13e0e1af6dac0"), "{out}");
+}
+
+#[test]
+fn incomplete_without_findings_never_reads_clean() {
+    let mut r = fixed_report();
+    r.findings.clear();
+    let table = TableReporter::default().render(&r);
+    assert!(table.contains("NOT OBSERVED: step 2 click"), "{table}");
+    assert!(table.contains("AUDIT INCOMPLETE, NOT CLEAN: 1 scenario NOT OBSERVED (legacy_banner). No findings in what was observed, but what was not observed is unknown. Exit 3 (incomplete)."), "{table}");
+    assert!(!table.contains("Clean"), "{table}");
+    let md = MarkdownReporter.render(&r);
+    assert!(
+        md.contains("> **Warning:** AUDIT INCOMPLETE, NOT CLEAN"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `legacy_banner` | **NOT OBSERVED:** step 2 click"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
+    assert_eq!(json["summary"]["verdict"], "incomplete");
+    assert_eq!(json["summary"]["exit_code"], 3);
+    assert_eq!(
+        json["summary"]["scenarios_not_observed"][0],
+        "legacy_banner"
+    );
+
+    // Interrupted with every visit complete: still not clean.
+    let mut r = clean_report();
+    r.status = RunStatus::Interrupted("interrupted by Ctrl-C".into());
+    let table = TableReporter::default().render(&r);
+    assert!(
+        table.contains("INTERRUPTED: interrupted by Ctrl-C"),
+        "{table}"
+    );
+    assert!(
+        table.contains("AUDIT INCOMPLETE, NOT CLEAN: the run is INTERRUPTED"),
+        "{table}"
+    );
+}
+
+#[test]
+fn clean_report_reads_clean() {
+    let r = clean_report();
+    let table = TableReporter::default().render(&r);
+    assert!(table.ends_with("Findings: 0 critical, 0 high, 0 medium, 0 low, 0 info (0 total)\nClean: every scenario was observed and nothing broke the declared map. Exit 0 (ok).\n"), "{table}");
+    let md = MarkdownReporter.render(&r);
+    assert!(md.ends_with("## Findings (0)\n\nNone.\n"), "{md}");
+}
+
+#[test]
+fn findings_below_threshold_are_not_a_failure() {
+    let mut r = clean_report();
+    r.findings
+        .push(finding(Code::UndeclaredCookie, "no_action", "promo"));
+    let table = TableReporter::default().render(&r);
+    assert!(table.contains("Every scenario was observed; 1 finding below the threshold (fail-on high). Exit 0 (ok)."), "{table}");
+    r.fail_on = Some(Severity::Medium);
+    let table = TableReporter::default().render(&r);
+    assert!(
+        table.contains("FAILED: findings at or above medium. Exit 1 (findings)."),
+        "{table}"
+    );
+}
+
+#[test]
+fn json_shape() {
+    let out = JsonReporter.render(&fixed_report());
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    // serde_json without preserve_order sorts keys; the document order is checked below.
+    let mut expected = vec![
+        "schema_version",
+        "run_id",
+        "site",
+        "scenario_file",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "status",
+        "fail_on",
+        "db_path",
+        "summary",
+        "visits",
+        "findings",
+    ];
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+    assert!(
+        out.starts_with(
+            "{\n  \"schema_version\": 1,\n  \"run_id\": 42,\n  \"site\": \"demo-shop\",\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(v["started_at"], "2026-01-01T10:00:00Z");
+    assert_eq!(v["status"]["status"], "incomplete");
+    assert_eq!(v["status"]["reason"], "1 of 3 scenarios not observed");
+    assert_eq!(v["fail_on"], "high");
+    assert_eq!(v["summary"]["findings"], 3);
+    assert_eq!(v["summary"]["by_severity"]["critical"], 1);
+    assert_eq!(v["summary"]["by_severity"]["info"], 0);
+    assert_eq!(v["visits"][2]["status"]["status"], "incomplete");
+    assert_eq!(v["visits"][0]["third_party_requests"], 5);
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "consent-vendor-after-reject");
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["scenario"], "reject_all");
+    assert_eq!(f["subject"], "meta");
+    assert_eq!(f["occurrences"], 3);
+    assert_eq!(f["fingerprint"], "7ab13e0e1af6dac0");
+    assert_eq!(
+        f["evidence"][0]["request_url"],
+        "https://connect.facebook.net/en_US/fbevents.js"
+    );
+    assert_eq!(f["evidence"][0]["time"], "2026-01-01T10:00:04.250Z");
+    assert_eq!(f["evidence"][0]["cookie"], serde_json::Value::Null);
+    // Findings round-trip (consumers may deserialize them with this crate's types).
+    let back: Vec<Finding> = serde_json::from_value(v["findings"].clone()).expect("findings");
+    assert_eq!(back, fixed_report().findings);
+    assert_eq!(out, JsonReporter.render(&fixed_report()), "deterministic");
+}
+
+#[test]
+fn markdown_snapshot_fragments() {
+    let out = MarkdownReporter.render(&fixed_report());
+    for fragment in [
+        "# Consent audit: demo-shop\n\n",
+        "| Status | **INCOMPLETE: 1 of 3 scenarios not observed** |\n",
+        "| Exit | 3 (incomplete) |\n",
+        "> **Warning:** AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what was observed. Exit 3 (incomplete).\n",
+        "| Scenario | Status | Requests | Third-party | Cookies stored | Cookie writes | Duration |\n|---|---|---|---|---|---|---|\n| `no_action` | complete | 12 | 5 | 3 | 4 | 3.2s |\n",
+        "- `no_action`: network did not settle within 15s\n",
+        "| 1 | critical | `consent-vendor-after-reject` | `reject_all` | `meta` | after-reject_all | `https://connect.facebook.net/en_US/fbevents.js` | 3 |\n",
+        "| 3 | medium | `undeclared-cookie` | `no_action` | `promo\\|x` | before-choice | `promo\\|x@.demo-shop.test` | 1 |\n",
+        "### Finding 1: critical `consent-vendor-after-reject` (meta)\n\nMeta Pixel (\"meta\") was contacted (connect.facebook.net) after the visitor rejected in scenario \"reject_all\" (phase after-reject_all).\n\n- **Rule broken:** vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent\n- **Scenario:** `reject_all`\n- **Occurrences:** 3 (first 1 shown)\n- **Fingerprint:** `7ab13e0e1af6dac0`\n",
+        "| 2026-01-01 10:00:04.250 | `reject_all` | after-reject_all | `https://www.demo-shop.test/` | `https://connect.facebook.net/en_US/fbevents.js` | GET Script, status 200 |\n",
+        "### Finding 3: medium `undeclared-cookie` (promo\\|x)\n",
+    ] {
+        assert!(out.contains(fragment), "missing {fragment:?} in\n{out}");
+    }
+    // Every row of a table has as many unescaped column separators as its header.
+    let separators = |line: &str| {
+        let b = line.as_bytes();
+        (0..b.len())
+            .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+            .count()
+    };
+    let mut expected = None;
+    for line in out.lines() {
+        if line.starts_with('|') {
+            let n = separators(line);
+            assert_eq!(*expected.get_or_insert(n), n, "{line}");
+        } else {
+            expected = None;
+        }
+    }
+    assert_eq!(
+        out,
+        MarkdownReporter.render(&fixed_report()),
+        "deterministic"
+    );
+}
+
+#[test]
+fn markdown_escapes_data() {
+    let mut r = fixed_report();
+    r.findings[2].message = "Cookie \"_ga\" and *bold* <b>x</b> [link](y)".into();
+    let out = MarkdownReporter.render(&r);
+    assert!(
+        out.contains("Cookie \"\\_ga\" and \\*bold\\* \\<b>x\\</b> \\[link\\](y)"),
+        "{out}"
+    );
+}
