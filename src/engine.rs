@@ -179,6 +179,7 @@ impl Visit<'_> {
         capture: &Capture,
         step: &Step,
     ) -> Result<(), String> {
+        let before = self.state.clone();
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
@@ -189,6 +190,11 @@ impl Visit<'_> {
         let t = Instant::now();
         let res = perform(session, capture, self, step, timeout).await;
         self.timings.load_ms += t.elapsed().as_millis() as u64;
+        if res.is_err() && step.consent.is_some() {
+            // The consent action was not performed: what follows is still in the old state.
+            self.state = before;
+            capture.set_state(&self.state);
+        }
         res
     }
 }

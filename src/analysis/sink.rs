@@ -53,7 +53,13 @@ impl Sink {
                 }
             }
             let mut message = first.message.clone();
-            if phases.len() > 1 {
+            // Only where evidence is occurrences: a stale declaration's evidence is the
+            // scenarios that judged it, a not-observed scenario's is where it stopped.
+            let occurrence_evidence = !matches!(
+                code,
+                Code::DeclaredVendorUnobserved | Code::ScenarioNotObserved
+            );
+            if occurrence_evidence && phases.len() > 1 {
                 message.push_str(&format!(" Also seen in phase {}.", phases[1..].join(", ")));
             }
             let rule = first.rule.clone();
