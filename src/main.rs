@@ -1,1 +1,21 @@
-fn main() {}
+//! Thin binary: parse the command line, call the library, turn the outcome into an exit code.
+
+use clap::Parser;
+use consentry::cli::{self, Cli};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(consentry::exit::ExitStatus::Error.code());
+        }
+    };
+    let status = runtime.block_on(cli::run(args));
+    ExitCode::from(status.code())
+}

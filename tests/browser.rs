@@ -19,7 +19,14 @@ struct AuditRun {
 
 fn audit(port: u16, db: &Path, extra: &[&str]) -> AuditRun {
     let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["audit", SCENARIOS, "--format", "json", "--no-progress", "--db"])
+        .args([
+            "audit",
+            SCENARIOS,
+            "--format",
+            "json",
+            "--no-progress",
+            "--db",
+        ])
         .arg(db)
         .args(extra)
         .env("CONSENTRY_DEMO_PORT", port.to_string())
@@ -87,7 +94,11 @@ fn expected_demo_findings() -> BTreeSet<Key> {
     add("consent-vendor-after-reject", "reject_all", "hotjar");
     // The measurement worker and its pagehide beacon ignore the objection.
     add("li-vendor-after-objection", "object_li", "scorecard");
-    add("li-vendor-after-objection", "accept_then_object", "scorecard");
+    add(
+        "li-vendor-after-objection",
+        "accept_then_object",
+        "scorecard",
+    );
     // After accepting: a pixel the tag manager gained, and _ga asks for 2 years.
     for s in ["accept_all", "accept_then_object"] {
         add("undeclared-third-party", s, "tiktok.com");
@@ -134,7 +145,10 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
     ];
     for f in run.json["findings"].as_array().unwrap() {
         let subject = f["subject"].as_str().unwrap_or_default();
-        assert!(!compliant.contains(&subject), "compliant {subject} flagged: {f}");
+        assert!(
+            !compliant.contains(&subject),
+            "compliant {subject} flagged: {f}"
+        );
         // Evidence a privacy lead can forward.
         if f["code"] != "declared-vendor-unobserved" {
             let ev = &f["evidence"][0];
@@ -143,7 +157,11 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
             }
         }
         assert!(!f["rule"].as_str().unwrap_or_default().is_empty(), "{f}");
-        assert_eq!(f["fingerprint"].as_str().unwrap_or_default().len(), 16, "{f}");
+        assert_eq!(
+            f["fingerprint"].as_str().unwrap_or_default().len(),
+            16,
+            "{f}"
+        );
     }
     // In accept_all, the pixel's evidence is from before the click.
     let meta = finding(&run.json, "consent-vendor-before-choice", "accept_all");
@@ -158,7 +176,10 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
     // The failed step is named with its file position.
     let lb = finding(&run.json, "scenario-not-observed", "legacy_banner");
     let why = lb["evidence"][0]["detail"].as_str().unwrap_or_default();
-    assert!(why.contains("#old-cmp-reject") && why.contains("demo-shop.toml:"), "{why}");
+    assert!(
+        why.contains("#old-cmp-reject") && why.contains("demo-shop.toml:"),
+        "{why}"
+    );
 }
 
 /// For each scenario, every third-party request the demo server received was captured.
@@ -215,7 +236,8 @@ async fn capture_sees_every_third_party_request_the_server_logged() {
         assert!(missed.is_empty(), "{scenario}: not captured: {missed:#?}");
 
         saw_iframe |= captured.iter().any(|r| {
-            r.url.contains("recaptcha.net/recaptcha/api2/logo.png") && r.target == TargetKind::Iframe
+            r.url.contains("recaptcha.net/recaptcha/api2/logo.png")
+                && r.target == TargetKind::Iframe
         });
         saw_worker |= captured.iter().any(|r| {
             r.url.contains("sb.scorecardresearch.com/p") && r.target == TargetKind::Worker
@@ -225,7 +247,10 @@ async fn capture_sees_every_third_party_request_the_server_logged() {
             .any(|r| r.url.contains("sb.scorecardresearch.com/b?ev=leave"));
     }
     server.shutdown().await;
-    assert!(saw_iframe, "no request from the cross-site iframe's own target");
+    assert!(
+        saw_iframe,
+        "no request from the cross-site iframe's own target"
+    );
     assert!(saw_worker, "no request from the dedicated worker's target");
     assert!(saw_beacon, "the pagehide beacon was not captured");
 }
@@ -257,7 +282,10 @@ async fn unreachable_site_is_not_observed_and_recorded() {
     for v in visits {
         assert_eq!(v["status"]["status"], "incomplete", "{v}");
         let reason = v["status"]["reason"].as_str().unwrap_or_default();
-        assert!(reason.contains("www.demo-shop.test"), "reason names the site: {reason}");
+        assert!(
+            reason.contains("www.demo-shop.test"),
+            "reason names the site: {reason}"
+        );
     }
     let codes = findings(&run.json);
     assert!(codes.contains(&(
@@ -266,7 +294,9 @@ async fn unreachable_site_is_not_observed_and_recorded() {
         "no_action".to_string()
     )));
     // Nothing is concluded about vendors from an audit that saw nothing.
-    assert!(!codes.iter().any(|(c, _, _)| c == "declared-vendor-unobserved"));
+    assert!(!codes
+        .iter()
+        .any(|(c, _, _)| c == "declared-vendor-unobserved"));
     let store = Store::open(&db).await.unwrap();
     let run_id = run.json["run_id"].as_i64().unwrap();
     let rec = store.run(run_id).await.unwrap().expect("run recorded");

@@ -48,7 +48,9 @@ pub fn parse_cookie_line(line: &str, at: DateTime<Utc>) -> Option<ParsedCookie> 
         (Some(m), _) => Some(m),
         // `Expires` has one-second precision (scripts build it with `toUTCString()`, which
         // truncates), so a lifetime derived from it is rounded to the nearest minute.
-        (None, Some(e)) => Some(((e - at).num_milliseconds() as f64 / 60_000.0).round() as i64 * 60),
+        (None, Some(e)) => {
+            Some(((e - at).num_milliseconds() as f64 / 60_000.0).round() as i64 * 60)
+        }
         (None, None) => None,
     };
     Some(ParsedCookie {

@@ -1,1 +1,37 @@
-//! cli
+//! Command line: one module per subcommand. Exit codes are decided in [`crate::exit`].
+
+pub mod audit;
+pub mod demo_site;
+pub mod validate;
+
+use crate::exit::ExitStatus;
+use clap::{Parser, Subcommand};
+
+/// consentry: audit what a site really does against its declared consent map.
+///
+/// Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 invalid input;
+/// 3 audit incomplete (something could not be observed); 4 error (see docs/exit-codes.md).
+#[derive(Debug, Parser)]
+#[command(name = "consentry", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a site's consent scenarios in real browsers and report findings.
+    Audit(audit::AuditArgs),
+    /// Check scenario and declared-map files; reports every problem with file:line:col.
+    Validate(validate::ValidateArgs),
+    /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
+    DemoSite(demo_site::DemoSiteArgs),
+}
+
+pub async fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Audit(a) => audit::run(a).await,
+        Command::Validate(a) => validate::run(a),
+        Command::DemoSite(a) => demo_site::run(a).await,
+    }
+}

@@ -1,0 +1,75 @@
+//! `consentry demo-site`: serve the bundled demo shop until interrupted.
+
+use crate::demo::DemoServer;
+use crate::exit::ExitStatus;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct DemoSiteArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8443)]
+    pub port: u16,
+    /// Write the port here once listening (for scripts using --port 0).
+    #[arg(long, value_name = "FILE")]
+    pub ready_file: Option<PathBuf>,
+    /// On exit, write every request the server received here, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+pub async fn run(args: DemoSiteArgs) -> ExitStatus {
+    let server = match DemoServer::start(args.port).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: cannot start the demo site on 127.0.0.1:{}: {e:#}",
+                args.port
+            );
+            return ExitStatus::Error;
+        }
+    };
+    let port = server.port();
+    eprintln!("demo site listening on https://127.0.0.1:{port} (and http on the same port)");
+    eprintln!(
+        "browsers reach it with --host-resolver-rules=\"MAP * 127.0.0.1:{port}, EXCLUDE localhost\""
+    );
+    if let Some(path) = &args.ready_file {
+        if let Err(e) = std::fs::write(path, port.to_string()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            server.shutdown().await;
+            return ExitStatus::Error;
+        }
+    }
+    wait_for_stop().await;
+    let mut status = ExitStatus::Ok;
+    if let Some(path) = &args.log {
+        let lines: Vec<String> = server
+            .log()
+            .iter()
+            .filter_map(|r| serde_json::to_string(r).ok())
+            .collect();
+        if let Err(e) = std::fs::write(path, lines.join("\n") + "\n") {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            status = ExitStatus::Error;
+        }
+    }
+    server.shutdown().await;
+    status
+}
+
+/// Ctrl-C or SIGTERM (what `kill` and make send).
+async fn wait_for_stop() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}
