@@ -422,8 +422,13 @@ fn handle_event(cdp: &Cdp, state: &Arc<Mutex<State>>, ev: Event) {
                 page: s.page.clone(),
                 state: s.consent(),
             };
-            let network_id = str_field(p, &["networkId"]).unwrap_or_default();
-            s.fetch_seen.push((network_id, req));
+            // The network id links it to the per-target events; requests sent while a page
+            // unloads may have none, so each interception then stands for itself.
+            let id = match str_field(p, &["networkId"]).filter(|n| !n.is_empty()) {
+                Some(n) => n,
+                None => format!("fetch:{}", str_field(p, &["requestId"]).unwrap_or_default()),
+            };
+            s.fetch_seen.push((id, req));
         }
         "Target.attachedToTarget" => {
             let Some(session) = str_field(p, &["sessionId"]) else {
