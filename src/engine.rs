@@ -72,21 +72,10 @@ impl Engine {
             cfg.jobs
         };
         let (driver, browser) = match &cfg.webdriver {
-            Some(url) => (
-                None,
-                BrowserConfig {
-                    webdriver: url.clone(),
-                    local: false,
-                    chromium: None,
-                },
-            ),
+            Some(url) => (None, BrowserConfig::new(url.clone(), false, None)),
             None => {
                 let d = Chromedriver::spawn(cfg.chromedriver.as_deref()).await?;
-                let b = BrowserConfig {
-                    webdriver: d.url.clone(),
-                    local: true,
-                    chromium: cfg.chromium.clone(),
-                };
+                let b = BrowserConfig::new(d.url.clone(), true, cfg.chromium.clone());
                 (Some(d), b)
             }
         };
@@ -118,11 +107,13 @@ impl Engine {
             .buffer_unordered(self.jobs)
     }
 
-    /// Stop chromedriver and any browser it still has.
-    pub async fn shutdown(self) {
+    /// Stop chromedriver and any browser it still has, then delete what is left of the
+    /// profiles. Returns the profile directories that could not be deleted.
+    pub async fn shutdown(self) -> Vec<String> {
         if let Some(d) = self.driver {
             d.shutdown().await;
         }
+        crate::browser::sweep_profiles(&self.browser)
     }
 }
 

@@ -10,6 +10,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
@@ -142,6 +143,37 @@ pub struct BrowserConfig {
     /// True when we started chromedriver on this machine (we then own the profile directory).
     pub local: bool,
     pub chromium: Option<PathBuf>,
+    /// Every profile directory created, so the last ones can be swept once the browsers
+    /// are gone (see [`sweep_profiles`]).
+    pub profiles: Arc<Mutex<Vec<PathBuf>>>,
+}
+
+impl BrowserConfig {
+    pub fn new(webdriver: url::Url, local: bool, chromium: Option<PathBuf>) -> Self {
+        BrowserConfig {
+            webdriver,
+            local,
+            chromium,
+            profiles: Arc::default(),
+        }
+    }
+}
+
+/// Delete what is left of the profile directories. Call it after every browser is gone:
+/// Chromium keeps writing into its profile while it exits, after WebDriver says the session
+/// is closed, so a per-session delete can lose that race. Returns the directories it could
+/// not delete.
+pub fn sweep_profiles(cfg: &BrowserConfig) -> Vec<String> {
+    let dirs = std::mem::take(&mut *cfg.profiles.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut failed = Vec::new();
+    for dir in dirs {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => failed.push(format!("{}: {e}", dir.display())),
+        }
+    }
+    failed
 }
 
 /// One WebDriver session with a fresh profile and its DevTools endpoint.
@@ -163,6 +195,12 @@ impl Session {
         } else {
             None
         };
+        if let Some(p) = &profile {
+            cfg.profiles
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(p.path().to_path_buf());
+        }
         let caps = capabilities(cfg, opts, profile.as_ref().map(|p| p.path()))?;
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(10)));
@@ -192,16 +230,48 @@ impl Session {
         })
     }
 
-    /// End the session and delete the profile. Errors are reported, the profile goes anyway.
+    /// End the session and delete the profile. The profile is deleted even when closing
+    /// the browser failed; both problems are reported.
     pub async fn close(self) -> Result<()> {
         let res = tokio::time::timeout(Duration::from_secs(10), self.client.close()).await;
-        drop(self.profile);
-        match res {
+        let closed = match res {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(anyhow!("closing the browser: {e}")),
             Err(_) => Err(anyhow!("closing the browser timed out")),
-        }
+        };
+        let removed = match self.profile {
+            Some(dir) => remove_profile(dir.keep()).await,
+            None => Ok(()),
+        };
+        closed.and(removed)
     }
+}
+
+/// Delete a profile directory once Chromium has let go of it. WebDriver's "delete
+/// session" returns while the browser is still exiting and writing into its profile,
+/// so a plain delete races it and leaves the directory behind.
+async fn remove_profile(dir: PathBuf) -> Result<()> {
+    let lock = dir.join("SingletonLock");
+    for _ in 0..100 {
+        if std::fs::symlink_metadata(&lock).is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut last = None;
+    for _ in 0..20 {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(anyhow!(
+        "could not delete the browser profile {}: {}",
+        dir.display(),
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
 }
 
 fn capabilities(

@@ -65,8 +65,12 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 }
 
 pub async fn run(args: AuditArgs) -> ExitStatus {
-    let spec = match crate::scenario::load::load_audit_file(&args.file) {
-        Ok(s) => s,
+    let env = |name: &str| std::env::var(name).ok();
+    let spec = match crate::scenario::load::load_audit_file_with_warnings(&args.file, &env) {
+        Ok((spec, warnings)) => {
+            eprint!("{warnings}");
+            spec
+        }
         Err(diags) => {
             eprint!("{diags}");
             eprintln!(
@@ -77,9 +81,6 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             return ExitStatus::InvalidInput;
         }
     };
-    for d in spec_warnings(&args.file) {
-        eprintln!("{d}");
-    }
     let selected: Vec<_> = if args.scenarios.is_empty() {
         spec.scenarios.iter().collect()
     } else {
@@ -164,7 +165,9 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             observations.push(obs);
         }
     }
-    engine.shutdown().await;
+    for dir in engine.shutdown().await {
+        eprintln!("warning: could not delete browser profile {dir}");
+    }
     progress.finish();
     let interrupted = *cancel_rx.borrow();
     ctrl_c.abort();
@@ -231,15 +234,6 @@ fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, text)
-}
-
-/// Warnings of a file that loaded (errors would have stopped us).
-fn spec_warnings(file: &std::path::Path) -> Vec<String> {
-    crate::scenario::load::validate_files(&[file.to_path_buf()])
-        .0
-        .iter()
-        .map(|d| d.to_string())
-        .collect()
 }
 
 /// A progress bar on a terminal; one line per scenario otherwise (CI logs).

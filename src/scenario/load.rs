@@ -33,6 +33,15 @@ pub fn load_audit_file(path: &Path) -> Result<AuditSpec, Diagnostics> {
 
 /// [`load_audit_file`] with `${VAR}` looked up by `env`.
 pub fn load_audit_file_with_env(path: &Path, env: Env<'_>) -> Result<AuditSpec, Diagnostics> {
+    load_audit_file_with_warnings(path, env).map(|(spec, _)| spec)
+}
+
+/// [`load_audit_file_with_env`], also handing back the warnings of a file that loaded
+/// (e.g. a purpose no vendor uses), so `audit` can show them.
+pub fn load_audit_file_with_warnings(
+    path: &Path,
+    env: Env<'_>,
+) -> Result<(AuditSpec, Diagnostics), Diagnostics> {
     let src = read_source(path).map_err(|d| Diagnostics(vec![d]))?;
     let (file, policy_ref, mut diags) = check_source(path, &src, env);
     let policy = policy_ref.and_then(|r| {
@@ -41,7 +50,7 @@ pub fn load_audit_file_with_env(path: &Path, env: Env<'_>) -> Result<AuditSpec, 
         policy
     });
     match (file, policy) {
-        (Some(file), Some(policy)) if !diags.has_errors() => Ok(file.with_policy(policy)),
+        (Some(file), Some(policy)) if !diags.has_errors() => Ok((file.with_policy(policy), diags)),
         _ => Err(diags),
     }
 }
