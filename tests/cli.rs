@@ -92,7 +92,7 @@ async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let db = dir.path().join("int.db");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
         .args([
             "audit",
             "scenarios/demo-shop.toml",
