@@ -303,3 +303,128 @@ async fn unreachable_site_is_not_observed_and_recorded() {
     assert_eq!(rec.status.as_str(), "incomplete");
     assert_eq!(store.visits(run_id).await.unwrap().len(), 2);
 }
+
+/// A copy of the demo scenario file with `third_party_cookies` changed, next to a db.
+fn demo_file_with(dir: &Path, third_party_cookies: &str) -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let src = std::fs::read_to_string(root.join("demo-shop.toml")).unwrap();
+    let policy = root.join("demo-shop.policy.toml");
+    let text = src
+        .replace(
+            "policy = \"demo-shop.policy.toml\"",
+            &format!("policy = {:?}", policy.display().to_string()),
+        )
+        .replace(
+            "third_party_cookies = \"allow\"",
+            &format!("third_party_cookies = {third_party_cookies:?}"),
+        );
+    assert_ne!(src, text);
+    let path = dir.join("demo.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// With third-party cookies blocked, the blocked Set-Cookie attempts are recorded with the
+/// browser's reason, and a cookie that was never stored is not reported as stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_third_party_cookies_are_recorded_with_reasons() {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let file = demo_file_with(dir.path(), "block");
+    let db = dir.path().join("block.db");
+    let port = server.port();
+    let (file2, db2) = (file.clone(), db.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .arg("audit")
+            .arg(&file2)
+            .args(["--scenario", "no_action", "--format", "json", "--db"])
+            .arg(&db2)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run_id = json["run_id"].as_i64().unwrap();
+    let store = Store::open(&db).await.unwrap();
+    let writes = store
+        .cookie_writes(run_id, Some("no_action"))
+        .await
+        .unwrap();
+    let fr = writes
+        .iter()
+        .find(|w| w.name == "fr")
+        .expect("the fr Set-Cookie attempt is recorded");
+    assert!(!fr.blocked_reasons.is_empty(), "{fr:?}");
+    let stored = store.cookies(run_id, Some("no_action")).await.unwrap();
+    assert!(!stored.iter().any(|c| c.name == "fr"), "{stored:?}");
+    assert!(stored.iter().any(|c| c.name == "_fbp"), "{stored:?}");
+    let got = findings(&json);
+    let key = |subject: &str| {
+        (
+            "consent-cookie-without-consent".to_string(),
+            "no_action".to_string(),
+            subject.to_string(),
+        )
+    };
+    assert!(
+        !got.contains(&key("fr")),
+        "a blocked cookie is not stored: {got:#?}"
+    );
+    assert!(got.contains(&key("_fbp")), "{got:#?}");
+}
+
+/// `--webdriver URL`: a WebDriver server consentry did not start (here a chromedriver we
+/// start ourselves, as a Grid node would be) is used as is, capture included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audits_through_a_webdriver_url() {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut driver = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver on PATH");
+    let url = format!("http://127.0.0.1:{port}/");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("remote.db");
+    let demo = server.port();
+    let run = tokio::task::spawn_blocking(move || {
+        audit(
+            demo,
+            &db,
+            &["--scenario", "accept_all", "--webdriver", &url],
+        )
+    })
+    .await
+    .unwrap();
+    let _ = driver.kill();
+    let _ = driver.wait();
+    server.shutdown().await;
+    assert_eq!(
+        run.json["visits"][0]["status"]["status"], "complete",
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 1, "findings at high severity: {}", run.stderr);
+    let got = findings(&run.json);
+    assert!(got.contains(&(
+        "undeclared-third-party".to_string(),
+        "accept_all".to_string(),
+        "tiktok.com".to_string()
+    )));
+}

@@ -32,13 +32,13 @@ pub struct AuditArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Use this WebDriver server (e.g. a Selenium Grid) instead of starting chromedriver.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
     pub webdriver: Option<url::Url>,
     /// chromedriver executable [default: from PATH, then /usr/bin/chromedriver].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMEDRIVER")]
     pub chromedriver: Option<PathBuf>,
     /// Chromium executable [default: /usr/lib/chromium/chromium, then chromium on PATH].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMIUM")]
     pub chromium: Option<PathBuf>,
     /// Run only these scenarios (repeatable); default: the file's [run] list.
     #[arg(long = "scenario", short = 's', value_name = "ID")]
