@@ -8,11 +8,14 @@ use crate::exit::ExitStatus;
 use clap::{Parser, Subcommand};
 
 /// consentry: audit what a site really does against its declared consent map.
-///
-/// Exit codes: 0 no findings at or above --fail-on; 1 findings; 2 invalid input;
-/// 3 audit incomplete (something could not be observed); 4 error (see docs/exit-codes.md).
 #[derive(Debug, Parser)]
-#[command(name = "consentry", version, about, long_about = None)]
+#[command(
+    name = "consentry",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, declared map, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted\n  4  error: browser or database unusable"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
