@@ -11,6 +11,10 @@ use std::process::Command;
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-shop.toml");
 
+/// One browser test at a time: each audit already runs scenarios in parallel, and the
+/// machines have two cores; piling several audits on top only makes timeouts likely.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct AuditRun {
     code: i32,
     json: Value,
@@ -111,6 +115,7 @@ fn expected_demo_findings() -> BTreeSet<Key> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_audit_reports_exactly_the_planted_findings() {
+    let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
@@ -185,6 +190,7 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
 /// For each scenario, every third-party request the demo server received was captured.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capture_sees_every_third_party_request_the_server_logged() {
+    let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("capture.db");
@@ -258,6 +264,7 @@ async fn capture_sees_every_third_party_request_the_server_logged() {
 /// An unreachable site is reported as not observed, never as clean, and is recorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_site_is_not_observed_and_recorded() {
+    let _slot = ONE_AT_A_TIME.lock().await;
     // A port nothing listens on: bind, learn it, close it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -328,6 +335,7 @@ fn demo_file_with(dir: &Path, third_party_cookies: &str) -> std::path::PathBuf {
 /// browser's reason, and a cookie that was never stored is not reported as stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_third_party_cookies_are_recorded_with_reasons() {
+    let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
     let dir = tempfile::tempdir().unwrap();
     let file = demo_file_with(dir.path(), "block");
@@ -381,6 +389,7 @@ async fn blocked_third_party_cookies_are_recorded_with_reasons() {
 /// start ourselves, as a Grid node would be) is used as is, capture included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audits_through_a_webdriver_url() {
+    let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
