@@ -24,7 +24,7 @@ setup:
 	else \
 	  echo "setup: installing $(APT_PACKAGES) with apt-get"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null && \
 	  echo "setup: installed $$(chromedriver --version)"; \
 	fi
 
