@@ -813,3 +813,23 @@ async fn uncreatable_parent_directory_names_both_paths() {
         "{msg}"
     );
 }
+
+/// Two processes (here: two stores) opening the same new file at once both end up with a
+/// migrated database; neither fails on the other's half-applied migration.
+#[tokio::test]
+async fn concurrent_first_opens_of_a_new_file_both_succeed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.db");
+        let (a, b) = tokio::join!(
+            consentry::store::Store::open(&path),
+            consentry::store::Store::open(&path)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let run = a
+            .begin_run("site", "file.toml", chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(b.run(run).await.unwrap().is_some());
+    }
+}

@@ -94,6 +94,28 @@ pub enum StoreError {
     Corrupt { path: PathBuf, detail: String },
 }
 
+impl StoreError {
+    /// Errors another process opening the same new file at the same moment can cause;
+    /// worth one more try a moment later.
+    fn is_transient(&self) -> bool {
+        fn busy(e: &sqlx::Error) -> bool {
+            // SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes.
+            e.as_database_error()
+                .and_then(|d| d.code())
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+        }
+        match self {
+            StoreError::Open { cause, .. } => busy(cause),
+            StoreError::Migrate { cause, .. } => matches!(
+                cause,
+                MigrateError::ExecuteMigration(..) | MigrateError::Execute(_)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// One audit run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
@@ -161,32 +183,20 @@ impl Store {
                     })?;
             }
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
-            .await
-            .map_err(|cause| StoreError::Open {
-                path: owned.clone(),
-                cause,
-            })?;
-        if let Err(cause) = MIGRATOR.run(&pool).await {
-            pool.close().await;
-            return Err(match cause {
-                MigrateError::VersionMissing(version) => StoreError::NewerSchema {
-                    path: owned,
-                    version,
-                },
-                // A file that is not a database fails here, on the first read.
-                MigrateError::Execute(cause) => StoreError::Open { path: owned, cause },
-                cause => StoreError::Migrate { path: owned, cause },
-            });
-        }
+        // Two processes opening a new file at once race on switching it to WAL ("database is
+        // locked") and on applying the first migration ("table already exists"); asked
+        // again a moment later, the loser finds the file ready.
+        let mut attempt = 0;
+        let pool = loop {
+            match connect_and_migrate(path, &owned).await {
+                Ok(pool) => break pool,
+                Err(e) if attempt < 10 && e.is_transient() => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         Ok(Store {
             pool,
             path: Arc::new(owned),
@@ -947,6 +957,37 @@ fn decode_finding(r: &SqliteRow) -> DecodeResult<Finding> {
             .map_err(|_| format!("column occurrences: {occurrences} is out of range"))?,
         fingerprint: get(r, "fingerprint")?,
     })
+}
+
+async fn connect_and_migrate(path: &Path, owned: &Path) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .connect_with(options)
+        .await
+        .map_err(|cause| StoreError::Open {
+            path: owned.to_path_buf(),
+            cause,
+        })?;
+    if let Err(cause) = MIGRATOR.run(&pool).await {
+        pool.close().await;
+        let owned = owned.to_path_buf();
+        return Err(match cause {
+            MigrateError::VersionMissing(version) => StoreError::NewerSchema {
+                path: owned,
+                version,
+            },
+            // A file that is not a database fails here, on the first read.
+            MigrateError::Execute(cause) => StoreError::Open { path: owned, cause },
+            cause => StoreError::Migrate { path: owned, cause },
+        });
+    }
+    Ok(pool)
 }
 
 #[cfg(test)]
