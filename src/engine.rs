@@ -324,7 +324,14 @@ pub async fn run_scenario(
             Vec::new()
         }
     };
-    let crashed = capture.crashed();
+    // A crash explains whatever step, page or cookie read failed after it: say it first.
+    if let Some(c) = capture.crashed() {
+        let page = capture.page();
+        visit.failure = Some(match visit.failure.take() {
+            Some(f) => format!("{c} on {page}; then: {f}"),
+            None => format!("{c} on {page}"),
+        });
+    }
     let captured = capture.finish();
     visit.timings.capture_ms = t.elapsed().as_millis() as u64;
 
@@ -334,9 +341,6 @@ pub async fn run_scenario(
     }
     visit.timings.close_ms = t.elapsed().as_millis() as u64;
 
-    if let Some(c) = crashed {
-        visit.failure.get_or_insert(c);
-    }
     let status = match visit.failure.take() {
         Some(reason) => VisitStatus::Incomplete(reason),
         None => VisitStatus::Complete,

@@ -186,3 +186,124 @@ async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
     }
     assert!(alive.is_empty(), "browsers still running: {alive:#?}");
 }
+
+/// A browser killed mid-scenario: that scenario is not observed, with a reason naming the
+/// crash and the page; the scenarios before and after it are recorded as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
+    let server = DemoServer::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let db = dir.path().join("crash.db");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "audit",
+            "scenarios/demo-shop.toml",
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+        ])
+        .args([
+            "--scenario",
+            "no_action",
+            "--scenario",
+            "accept_then_object",
+        ])
+        .args(["--scenario", "reject_all", "--db"])
+        .arg(&db)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CONSENTRY_DEMO_PORT", server.port().to_string())
+        .env("TMPDIR", &tmp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Once no_action is recorded, wait for the next scenario to load the shop's page, then
+    // kill its browser: mid-visit, not mid-start.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut served_before: Option<usize> = None;
+    let mut killed = 0;
+    while killed == 0 {
+        assert!(Instant::now() < deadline, "no browser to kill in time");
+        let pages_served = || {
+            server
+                .log()
+                .iter()
+                .filter(|r| r.host == "www.demo-shop.test" && r.path_and_query == "/")
+                .count()
+        };
+        match served_before {
+            None if db.exists() => {
+                let recorded = match Store::open(&db).await {
+                    Ok(store) => match store.runs(None, 1).await.unwrap_or_default().first() {
+                        Some(run) => !store.visits(run.id).await.unwrap_or_default().is_empty(),
+                        None => false,
+                    },
+                    Err(_) => false,
+                };
+                if recorded {
+                    served_before = Some(pages_served());
+                }
+            }
+            Some(n) if pages_served() > n => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                killed = kill_browsers_using(&tmp);
+            }
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("consentry finishes after the crash")
+        .unwrap();
+    server.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let visits = report["visits"].as_array().unwrap();
+    let status = |id: &str| {
+        visits
+            .iter()
+            .find(|v| v["scenario"] == id)
+            .map(|v| v["status"].clone())
+            .unwrap_or_else(|| panic!("{id} not reported: {stderr}"))
+    };
+    assert_eq!(status("no_action")["status"], "complete");
+    let crashed = status("accept_then_object");
+    assert_eq!(crashed["status"], "incomplete", "{stderr}");
+    let reason = crashed["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("browser went away") && reason.contains("www.demo-shop.test"),
+        "{reason}"
+    );
+    assert_eq!(status("reject_all")["status"], "complete", "{stderr}");
+    let store = Store::open(&db).await.unwrap();
+    let run = store.runs(None, 1).await.unwrap().remove(0);
+    assert_eq!(store.visits(run.id).await.unwrap().len(), 3);
+}
+
+/// SIGKILL every Chromium whose command line names a profile under `tmp`; how many.
+fn kill_browsers_using(tmp: &std::path::Path) -> usize {
+    let needle = format!("--user-data-dir={}", tmp.display());
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd);
+            if cmd.contains(&needle) && !cmd.contains("--type=") {
+                // SAFETY: killing a browser process this test's audit started.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+                n += 1;
+            }
+        }
+    }
+    n
+}

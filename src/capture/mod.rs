@@ -115,8 +115,6 @@ pub struct Captured {
     pub requests: Vec<RequestObs>,
     pub cookie_writes: Vec<CookieWrite>,
     pub storage_writes: Vec<StorageWrite>,
-    /// Set when a page target crashed during the visit.
-    pub crashed: Option<String>,
 }
 
 /// A running capture on one browser.
@@ -176,6 +174,11 @@ impl Capture {
         lock(&self.state).page = page.to_string();
     }
 
+    /// The page what happens now is attributed to.
+    pub fn page(&self) -> String {
+        lock(&self.state).page.clone()
+    }
+
     /// Attribute what happens from now on to this consent state.
     pub fn set_state(&self, consent: &ConsentState) {
         lock(&self.state).consent = Some(consent.clone());
@@ -195,7 +198,7 @@ impl Capture {
         s.inflight.clear();
     }
 
-    /// Has a page target crashed?
+    /// Has a page target crashed, or the whole browser gone away?
     pub fn crashed(&self) -> Option<String> {
         lock(&self.state).crashed.clone()
     }
@@ -344,7 +347,6 @@ impl Capture {
             requests,
             cookie_writes,
             storage_writes: std::mem::take(&mut s.storage_writes),
-            crashed: s.crashed.take(),
         }
     }
 }
@@ -392,6 +394,14 @@ async fn event_loop(
 ) {
     while let Some(ev) = events.recv().await {
         handle_event(&cdp, &state, ev);
+    }
+    // The DevTools connection closed under us: the browser is gone (crashed or killed).
+    let mut s = lock(&state);
+    if s.crashed.is_none() {
+        s.crashed = Some(
+            "the browser went away during the visit (its process ended or crashed; DevTools connection closed)"
+                .into(),
+        );
     }
 }
 
