@@ -8,9 +8,10 @@
 //! [`VisitStatus::Incomplete`] with the reason, never as clean.
 
 use crate::browser::{BrowserConfig, Chromedriver, Session};
-use crate::capture::Capture;
+use crate::capture::{Capture, Captured};
 use crate::observe::{
-    ConsentState, ScenarioObservation, StepOutcome, StepStatus, VisitStatus, VisitTimings,
+    ConsentState, ScenarioObservation, StepOutcome, StepStatus, StoredCookie, VisitStatus,
+    VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, Scenario, Step};
 use anyhow::Result;
@@ -129,6 +130,32 @@ struct Visit<'a> {
 }
 
 impl Visit<'_> {
+    /// What this visit observed; complete unless a failure was recorded.
+    fn into_observation(
+        self,
+        started_at: chrono::DateTime<Utc>,
+        captured: Captured,
+        cookies: Vec<StoredCookie>,
+    ) -> ScenarioObservation {
+        ScenarioObservation {
+            scenario: self.scenario.id.clone(),
+            started_at,
+            finished_at: Utc::now(),
+            status: match self.failure {
+                Some(reason) => VisitStatus::Incomplete(reason),
+                None => VisitStatus::Complete,
+            },
+            steps: self.steps,
+            requests: captured.requests,
+            cookie_writes: captured.cookie_writes,
+            cookies,
+            storage_writes: captured.storage_writes,
+            final_state: self.state,
+            warnings: self.warnings,
+            timings: self.timings,
+        }
+    }
+
     async fn settle(&mut self, capture: &Capture, why: &str) {
         let t = Instant::now();
         let b = &self.spec.browser;
@@ -271,19 +298,9 @@ pub async fn run_scenario(
         timings: VisitTimings::default(),
         failure: None,
     };
-    let incomplete = |visit: Visit<'_>, reason: String| ScenarioObservation {
-        scenario: scenario.id.clone(),
-        started_at,
-        finished_at: Utc::now(),
-        status: VisitStatus::Incomplete(reason),
-        steps: visit.steps,
-        requests: Vec::new(),
-        cookie_writes: Vec::new(),
-        cookies: Vec::new(),
-        storage_writes: Vec::new(),
-        final_state: visit.state,
-        warnings: visit.warnings,
-        timings: visit.timings,
+    let incomplete = |mut visit: Visit<'_>, reason: String| {
+        visit.failure = Some(reason);
+        visit.into_observation(started_at, Captured::default(), Vec::new())
     };
 
     let t = Instant::now();
@@ -341,24 +358,7 @@ pub async fn run_scenario(
     }
     visit.timings.close_ms = t.elapsed().as_millis() as u64;
 
-    let status = match visit.failure.take() {
-        Some(reason) => VisitStatus::Incomplete(reason),
-        None => VisitStatus::Complete,
-    };
-    ScenarioObservation {
-        scenario: scenario.id.clone(),
-        started_at,
-        finished_at: Utc::now(),
-        status,
-        steps: visit.steps,
-        requests: captured.requests,
-        cookie_writes: captured.cookie_writes,
-        cookies,
-        storage_writes: captured.storage_writes,
-        final_state: visit.state,
-        warnings: visit.warnings,
-        timings: visit.timings,
-    }
+    visit.into_observation(started_at, captured, cookies)
 }
 
 /// The scenario proper. Stops at the first failed step (the rest are skipped) but still
