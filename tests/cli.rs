@@ -84,6 +84,42 @@ fn audit_with_an_invalid_file_exits_2_and_records_nothing() {
     assert!(!db.exists(), "no database for an audit that never started");
 }
 
+/// `consentry audit` of the demo, one scenario at a time, with its own TMPDIR (so its
+/// browser profiles can be checked), JSON on stdout.
+fn spawn_audit(
+    port: u16,
+    db: &std::path::Path,
+    tmp: &std::path::Path,
+    extra: &[&str],
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", "scenarios/demo-shop.toml", "--jobs", "1"])
+        .args(["--format", "json", "--db"])
+        .arg(db)
+        .args(extra)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .env("TMPDIR", tmp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Has the newest run in `db` recorded at least one scenario?
+async fn first_visit_recorded(db: &std::path::Path) -> bool {
+    if !db.exists() {
+        return false;
+    }
+    let Ok(store) = Store::open(db).await else {
+        return false;
+    };
+    match store.runs(None, 1).await.unwrap_or_default().first() {
+        Some(run) => !store.visits(run.id).await.unwrap_or_default().is_empty(),
+        None => false,
+    }
+}
+
 /// Ctrl-C: browsers closed, profiles deleted, what was observed kept, run marked interrupted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
@@ -92,39 +128,12 @@ async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let db = dir.path().join("int.db");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "audit",
-            "scenarios/demo-shop.toml",
-            "--jobs",
-            "1",
-            "--format",
-            "json",
-        ])
-        .arg("--db")
-        .arg(&db)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CONSENTRY_DEMO_PORT", server.port().to_string())
-        .env("TMPDIR", &tmp)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_audit(server.port(), &db, &tmp, &[]);
 
     // Interrupt once the first scenario is on disk and the second one is running.
     let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    while !first_visit_recorded(&db).await {
         assert!(Instant::now() < deadline, "no scenario recorded in time");
-        if db.exists() {
-            if let Ok(store) = Store::open(&db).await {
-                let runs = store.runs(None, 1).await.unwrap_or_default();
-                if let Some(run) = runs.first() {
-                    if !store.visits(run.id).await.unwrap_or_default().is_empty() {
-                        break;
-                    }
-                }
-            }
-        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -196,30 +205,19 @@ async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let db = dir.path().join("crash.db");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "audit",
-            "scenarios/demo-shop.toml",
-            "--jobs",
-            "1",
-            "--format",
-            "json",
-        ])
-        .args([
-            "--scenario",
+    let child = spawn_audit(
+        server.port(),
+        &db,
+        &tmp,
+        &[
+            "-s",
             "no_action",
-            "--scenario",
+            "-s",
             "accept_then_object",
-        ])
-        .args(["--scenario", "reject_all", "--db"])
-        .arg(&db)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CONSENTRY_DEMO_PORT", server.port().to_string())
-        .env("TMPDIR", &tmp)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+            "-s",
+            "reject_all",
+        ],
+    );
 
     // Once no_action is recorded, wait for the next scenario to load the shop's page, then
     // kill its browser: mid-visit, not mid-start.
@@ -236,18 +234,7 @@ async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
                 .count()
         };
         match served_before {
-            None if db.exists() => {
-                let recorded = match Store::open(&db).await {
-                    Ok(store) => match store.runs(None, 1).await.unwrap_or_default().first() {
-                        Some(run) => !store.visits(run.id).await.unwrap_or_default().is_empty(),
-                        None => false,
-                    },
-                    Err(_) => false,
-                };
-                if recorded {
-                    served_before = Some(pages_served());
-                }
-            }
+            None => served_before = first_visit_recorded(&db).await.then(pages_served),
             Some(n) if pages_served() > n => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 killed = kill_browsers_using(&tmp);
