@@ -184,20 +184,6 @@ impl Capture {
         lock(&self.state).consent = Some(consent.clone());
     }
 
-    /// Forget what was captured so far (e.g. the browser's start-up noise).
-    pub fn clear(&self) {
-        let mut s = lock(&self.state);
-        s.requests.clear();
-        s.by_key.clear();
-        s.hops.clear();
-        s.extra_count.clear();
-        s.extras.clear();
-        s.fetch_seen.clear();
-        s.cookie_writes.clear();
-        s.storage_writes.clear();
-        s.inflight.clear();
-    }
-
     /// Has a page target crashed, or the whole browser gone away?
     pub fn crashed(&self) -> Option<String> {
         lock(&self.state).crashed.clone()
