@@ -294,3 +294,32 @@ fn kill_browsers_using(tmp: &std::path::Path) -> usize {
     }
     n
 }
+
+/// An explicit `--chromium` that does not exist is named, never silently replaced by
+/// another binary; the scenario is not observed.
+#[test]
+fn a_missing_chromium_path_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["audit", "scenarios/demo-shop.toml", "-s", "no_action"])
+        .args([
+            "--format",
+            "json",
+            "--chromium",
+            "/nonexistent/chromium",
+            "--db",
+        ])
+        .arg(dir.path().join("x.db"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reason = report["visits"][0]["status"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("Chromium not found at /nonexistent/chromium"),
+        "{reason}"
+    );
+}

@@ -301,11 +301,15 @@ fn capabilities(
         "excludeSwitches": ["enable-automation"],
     });
     if cfg.local {
-        let binary = find_executable(cfg.chromium.as_deref(), "chromium-real", &[DEBIAN_CHROMIUM])
-            .or_else(|| find_executable(None, "chromium", &[]))
-            .ok_or_else(|| {
+        // An explicit path must exist; otherwise Debian's real binary, then PATH.
+        let binary = match cfg.chromium.as_deref() {
+            Some(p) => find_executable(Some(p), "chromium", &[])
+                .ok_or_else(|| anyhow!("Chromium not found at {}", p.display()))?,
+            None if Path::new(DEBIAN_CHROMIUM).is_file() => PathBuf::from(DEBIAN_CHROMIUM),
+            None => find_executable(None, "chromium", &[]).ok_or_else(|| {
                 anyhow!("Chromium not found (install Debian's chromium, or pass --chromium PATH)")
-            })?;
+            })?,
+        };
         chrome["binary"] = Value::String(binary.display().to_string());
     }
     let caps = json!({
