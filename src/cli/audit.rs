@@ -2,7 +2,7 @@
 //! judge it, print the report.
 
 use crate::analysis::{analyze, Severity};
-use crate::engine::{default_jobs, Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig};
 use crate::exit::{audit_exit, ExitStatus};
 use crate::observe::{RunStatus, ScenarioObservation, VisitStatus};
 use crate::report::{reporter, AuditReport, Format, VisitSummary};
@@ -111,7 +111,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
     };
     let cfg = EngineConfig {
-        jobs: args.jobs.unwrap_or_else(default_jobs),
+        jobs: args.jobs.unwrap_or(0),
         webdriver: args.webdriver.clone(),
         chromedriver: args.chromedriver.clone(),
         chromium: args.chromium.clone(),
