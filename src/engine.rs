@@ -10,7 +10,7 @@
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
 use crate::observe::{
-    ConsentState, ScenarioObservation, StepOutcome, StepStatus, StoredCookie, VisitStatus,
+    ConsentState, StepOutcome, StepStatus, StoredCookie, VisitObservation, VisitStatus,
     VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, Scenario, Step};
@@ -97,7 +97,7 @@ impl Engine {
         spec: &'a AuditSpec,
         scenarios: Vec<&'a Scenario>,
         cancel: Cancel,
-    ) -> impl Stream<Item = ScenarioObservation> + 'a {
+    ) -> impl Stream<Item = VisitObservation> + 'a {
         let spec = Arc::new(spec);
         stream::iter(scenarios)
             .map(move |sc| {
@@ -136,8 +136,8 @@ impl Visit<'_> {
         started_at: chrono::DateTime<Utc>,
         captured: Captured,
         cookies: Vec<StoredCookie>,
-    ) -> ScenarioObservation {
-        ScenarioObservation {
+    ) -> VisitObservation {
+        VisitObservation {
             scenario: self.scenario.id.clone(),
             started_at,
             finished_at: Utc::now(),
@@ -150,6 +150,7 @@ impl Visit<'_> {
             cookie_writes: captured.cookie_writes,
             cookies,
             storage_writes: captured.storage_writes,
+            page_errors: captured.page_errors,
             final_state: self.state,
             warnings: self.warnings,
             timings: self.timings,
@@ -287,7 +288,7 @@ pub async fn run_scenario(
     spec: &AuditSpec,
     scenario: &Scenario,
     cancel: Cancel,
-) -> ScenarioObservation {
+) -> VisitObservation {
     let started_at = Utc::now();
     let mut visit = Visit {
         spec,

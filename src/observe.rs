@@ -45,6 +45,50 @@ impl ConsentAction {
     }
 }
 
+/// What a consent action records in the CMP. CMPs differ: one CMP's "Reject all" also
+/// objects to legitimate interest, another's objection flow also refuses consent. The
+/// scenario file declares, per action, what its CMP records ([`ConsentAction::default_effects`]
+/// when it says nothing); the CMP issue reads the CMP's own record back instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentEffect {
+    /// Consent granted for every consent-based purpose.
+    GrantConsent,
+    /// Consent refused for every consent-based purpose.
+    RefuseConsent,
+    /// Objection to every legitimate-interest purpose.
+    ObjectLi,
+}
+
+impl ConsentEffect {
+    pub const ALL: [ConsentEffect; 3] = [
+        ConsentEffect::GrantConsent,
+        ConsentEffect::RefuseConsent,
+        ConsentEffect::ObjectLi,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentEffect::GrantConsent => "grant_consent",
+            ConsentEffect::RefuseConsent => "refuse_consent",
+            ConsentEffect::ObjectLi => "object_li",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        ConsentEffect::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl ConsentAction {
+    /// What the action records when the scenario file does not say otherwise.
+    pub fn default_effects(self) -> &'static [ConsentEffect] {
+        match self {
+            ConsentAction::AcceptAll => &[ConsentEffect::GrantConsent],
+            ConsentAction::RejectAll => &[ConsentEffect::RefuseConsent],
+            ConsentAction::ObjectLi => &[ConsentEffect::ObjectLi],
+        }
+    }
+}
+
 /// The consent state in force when something was observed: the phase of the visit.
 ///
 /// It starts as [`ConsentState::initial`] and changes only when a step marked with a
@@ -68,13 +112,20 @@ impl ConsentState {
         }
     }
 
-    /// The state after performing `action`.
+    /// The state after performing `action` with its default effects.
     pub fn after(&self, action: ConsentAction) -> Self {
+        self.apply(action, action.default_effects())
+    }
+
+    /// The state after performing `action`, which recorded `effects` in the CMP.
+    pub fn apply(&self, action: ConsentAction, effects: &[ConsentEffect]) -> Self {
         let mut next = self.clone();
-        match action {
-            ConsentAction::AcceptAll => next.consent = ConsentChoice::Granted,
-            ConsentAction::RejectAll => next.consent = ConsentChoice::Denied,
-            ConsentAction::ObjectLi => next.li_objected = true,
+        for effect in effects {
+            match effect {
+                ConsentEffect::GrantConsent => next.consent = ConsentChoice::Granted,
+                ConsentEffect::RefuseConsent => next.consent = ConsentChoice::Denied,
+                ConsentEffect::ObjectLi => next.li_objected = true,
+            }
         }
         next.actions.push(action);
         next
@@ -118,6 +169,10 @@ pub struct RequestObs {
     pub status: Option<u16>,
     /// Network error text when the request failed (e.g. `net::ERR_CONNECTION_REFUSED`).
     pub error: Option<String>,
+    /// The browser cancelled it, or its document navigated away before a response
+    /// arrived: it no longer counts as pending.
+    #[serde(default)]
+    pub cancelled: bool,
     pub time: DateTime<Utc>,
     /// The top-level page the visit was on (or navigating to) when the request was made.
     pub page: String,
@@ -154,6 +209,10 @@ pub struct CookieWrite {
     /// Lifetime the site asked for, in seconds (`Max-Age`, or `Expires` minus the write time).
     /// `None` for a session cookie. Negative or zero means deletion.
     pub requested_lifetime_secs: Option<i64>,
+    /// An `Expires` attribute that was present but could not be parsed (its raw text);
+    /// the lifetime then falls back to the stored cookie's, and the evidence says so.
+    #[serde(default)]
+    pub expiry_unparsed: Option<String>,
     pub source: CookieSource,
     /// Why the browser refused it (empty when accepted).
     pub blocked_reasons: Vec<String>,
@@ -192,6 +251,27 @@ pub struct StorageWrite {
     pub time: DateTime<Utc>,
     pub page: String,
     pub state: ConsentState,
+}
+
+/// An uncaught exception in a page, frame or worker (a throwing CMP script included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageError {
+    pub message: String,
+    /// Script URL where it was thrown, when known.
+    pub source: Option<String>,
+    pub time: DateTime<Utc>,
+    pub page: String,
+}
+
+/// How a top-level navigation ended: the main document's response or error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentOutcome {
+    pub url: String,
+    /// HTTP status of the last hop, when a response arrived.
+    pub status: Option<u16>,
+    /// Network error (e.g. `net::ERR_TOO_MANY_REDIRECTS`), when it failed.
+    pub error: Option<String>,
+    pub time: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,7 +316,7 @@ pub struct VisitTimings {
 
 /// Everything one scenario run observed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScenarioObservation {
+pub struct VisitObservation {
     pub scenario: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -246,6 +326,9 @@ pub struct ScenarioObservation {
     pub cookie_writes: Vec<CookieWrite>,
     pub cookies: Vec<StoredCookie>,
     pub storage_writes: Vec<StorageWrite>,
+    /// Uncaught page exceptions, in time order.
+    #[serde(default)]
+    pub page_errors: Vec<PageError>,
     /// Consent state at the end of the scenario.
     pub final_state: ConsentState,
     /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).

@@ -4,8 +4,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
 use consentry::observe::{
     hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, RunStatus,
-    ScenarioObservation, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind,
-    VisitStatus, VisitTimings,
+    StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind, VisitObservation, VisitStatus,
+    VisitTimings,
 };
 use consentry::store::{RunId, Store, StoreError, VisitCounts};
 use std::path::Path;
@@ -20,12 +20,12 @@ fn at(ms: i64) -> DateTime<Utc> {
 }
 
 /// A realistic `reject_all`-style observation exercising every field and variant.
-fn observation(scenario: &str) -> ScenarioObservation {
+fn observation(scenario: &str) -> VisitObservation {
     let before = ConsentState::initial();
     let rejected = before.after(ConsentAction::RejectAll);
     let objected = rejected.after(ConsentAction::ObjectLi);
     let page = "https://shop.example/".to_string();
-    ScenarioObservation {
+    VisitObservation {
         scenario: scenario.to_string(),
         started_at: at(0),
         finished_at: at(9_000),
@@ -70,6 +70,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 target: TargetKind::Page,
                 status: Some(200),
                 error: None,
+                cancelled: false,
                 time: at(20),
                 page: page.clone(),
                 state: before.clone(),
@@ -83,6 +84,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 target: TargetKind::ServiceWorker,
                 status: None,
                 error: Some("net::ERR_CONNECTION_REFUSED".into()),
+                cancelled: false,
                 time: at(1_000),
                 page: page.clone(),
                 state: rejected.clone(),
@@ -96,6 +98,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 target: TargetKind::Browser,
                 status: Some(0),
                 error: None,
+                cancelled: false,
                 time: at(1_050),
                 page: page.clone(),
                 state: objected.clone(),
@@ -108,6 +111,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 path: Some("/".into()),
                 value_hash: hash_value("session-123"),
                 requested_lifetime_secs: None,
+                expiry_unparsed: None,
                 source: CookieSource::Header {
                     request_url: "https://shop.example/".into(),
                 },
@@ -122,6 +126,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 path: None,
                 value_hash: hash_value("GA1.1.123"),
                 requested_lifetime_secs: Some(63_072_000),
+                expiry_unparsed: None,
                 source: CookieSource::Script {
                     document_url: "https://shop.example/".into(),
                 },
@@ -136,6 +141,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 path: Some("/".into()),
                 value_hash: hash_value(""),
                 requested_lifetime_secs: Some(-1),
+                expiry_unparsed: None,
                 source: CookieSource::Header {
                     request_url: "https://shop.example/logout".into(),
                 },
@@ -193,6 +199,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
                 state: before,
             },
         ],
+        page_errors: vec![],
         final_state: rejected,
         warnings: vec![
             "network did not settle within 2s".into(),
@@ -208,7 +215,7 @@ fn observation(scenario: &str) -> ScenarioObservation {
     }
 }
 
-fn simple_observation(scenario: &str, requests: usize) -> ScenarioObservation {
+fn simple_observation(scenario: &str, requests: usize) -> VisitObservation {
     let mut obs = observation(scenario);
     obs.status = VisitStatus::Complete;
     let template = obs.requests[0].clone();
@@ -350,7 +357,7 @@ async fn empty_observation_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
     let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
-    let obs = ScenarioObservation {
+    let obs = VisitObservation {
         scenario: "no_action".into(),
         started_at: at(0),
         finished_at: at(1),
@@ -360,6 +367,7 @@ async fn empty_observation_round_trips() {
         cookie_writes: vec![],
         cookies: vec![],
         storage_writes: vec![],
+        page_errors: vec![],
         final_state: ConsentState::initial(),
         warnings: vec![],
         timings: VisitTimings::default(),

@@ -14,7 +14,7 @@ mod tests;
 pub use finding::{fingerprint, Code, Evidence, Finding, Severity, MAX_EVIDENCE};
 pub(crate) use rules::network_host;
 
-use crate::observe::ScenarioObservation;
+use crate::observe::VisitObservation;
 use crate::policy::Policy;
 use crate::scenario::Site;
 use rules::Ctx;
@@ -25,7 +25,7 @@ use sink::Sink;
 /// Deterministic: the output is sorted by severity (most severe first), then code (in
 /// [`Code::ALL`] order), then scenario (in the order of `observations`; site-level
 /// findings first), then subject.
-pub fn analyze(site: &Site, policy: &Policy, observations: &[ScenarioObservation]) -> Vec<Finding> {
+pub fn analyze(site: &Site, policy: &Policy, observations: &[VisitObservation]) -> Vec<Finding> {
     let ctx = Ctx {
         site,
         policy,
@@ -46,7 +46,7 @@ pub fn analyze(site: &Site, policy: &Policy, observations: &[ScenarioObservation
 }
 
 /// Sort findings the way [`analyze`] returns them.
-pub fn sort_findings(findings: &mut [Finding], observations: &[ScenarioObservation]) {
+pub fn sort_findings(findings: &mut [Finding], observations: &[VisitObservation]) {
     let scenario_rank = |s: &Option<String>| -> (usize, String) {
         match s {
             None => (0, String::new()),

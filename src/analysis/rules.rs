@@ -4,7 +4,7 @@
 use super::finding::{Code, Evidence};
 use super::sink::{Hit, Sink};
 use crate::observe::{
-    ConsentChoice, CookieSource, CookieWrite, RequestObs, ScenarioObservation, StoredCookie,
+    ConsentChoice, CookieSource, CookieWrite, RequestObs, StoredCookie, VisitObservation,
     VisitStatus,
 };
 use crate::policy::{describe_secs, CookieRule, Permission, Policy, Retention, Vendor};
@@ -14,7 +14,7 @@ use crate::scenario::{registrable_domain, Site};
 pub(crate) struct Ctx<'a> {
     pub site: &'a Site,
     pub policy: &'a Policy,
-    pub observations: &'a [ScenarioObservation],
+    pub observations: &'a [VisitObservation],
 }
 
 const DAY: i64 = 86_400;
@@ -69,7 +69,7 @@ fn request_detail(req: &RequestObs) -> String {
     d
 }
 
-fn request_evidence(obs: &ScenarioObservation, req: &RequestObs) -> Evidence {
+fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
     Evidence {
         scenario: obs.scenario.clone(),
         page: req.page.clone(),
@@ -81,7 +81,7 @@ fn request_evidence(obs: &ScenarioObservation, req: &RequestObs) -> Evidence {
     }
 }
 
-fn write_evidence(obs: &ScenarioObservation, w: &CookieWrite, detail: String) -> Evidence {
+fn write_evidence(obs: &VisitObservation, w: &CookieWrite, detail: String) -> Evidence {
     Evidence {
         scenario: obs.scenario.clone(),
         page: w.page.clone(),
@@ -98,7 +98,7 @@ fn write_evidence(obs: &ScenarioObservation, w: &CookieWrite, detail: String) ->
 
 fn stored_evidence(
     site: &Site,
-    obs: &ScenarioObservation,
+    obs: &VisitObservation,
     c: &StoredCookie,
     detail: String,
 ) -> Evidence {
@@ -143,7 +143,7 @@ pub(crate) fn human_secs(s: i64) -> String {
 }
 
 /// The top-level page the visit was last seen on (for findings about the whole visit).
-pub(crate) fn last_page(obs: &ScenarioObservation) -> String {
+pub(crate) fn last_page(obs: &VisitObservation) -> String {
     let req = obs.requests.iter().map(|r| (r.time, &r.page));
     let writes = obs.cookie_writes.iter().map(|w| (w.time, &w.page));
     req.chain(writes)
@@ -153,7 +153,7 @@ pub(crate) fn last_page(obs: &ScenarioObservation) -> String {
         .unwrap_or_default()
 }
 
-fn last_page_or_site(obs: &ScenarioObservation, site: &Site) -> String {
+fn last_page_or_site(obs: &VisitObservation, site: &Site) -> String {
     let p = last_page(obs);
     if p.is_empty() {
         site.pages
@@ -388,7 +388,7 @@ pub(crate) fn cookie_retention(ctx: &Ctx, sink: &mut Sink) {
 
 fn retention_for(
     ctx: &Ctx,
-    obs: &ScenarioObservation,
+    obs: &VisitObservation,
     name: &str,
     rule: &CookieRule,
     sink: &mut Sink,
@@ -575,7 +575,7 @@ fn cookie_consent_rule(cookie: &str, vendor: &Vendor, purposes: &[String]) -> St
 /// `declared-vendor-unobserved`: a declared vendor no request reached in any scenario,
 /// judged only when at least one complete scenario ended with consent granted.
 pub(crate) fn declared_vendor_unobserved(ctx: &Ctx, sink: &mut Sink) {
-    let judges: Vec<&ScenarioObservation> = ctx
+    let judges: Vec<&VisitObservation> = ctx
         .observations
         .iter()
         .filter(|o| {

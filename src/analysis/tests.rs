@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::observe::{
-    ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, ScenarioObservation,
-    StoredCookie, TargetKind, VisitStatus, VisitTimings,
+    ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, StoredCookie, TargetKind,
+    VisitObservation, VisitStatus, VisitTimings,
 };
 use crate::policy::{CookieRule, DomainPattern, LegalBasis, Policy, Purpose, Retention, Vendor};
 use crate::scenario::Site;
@@ -126,7 +126,7 @@ pub(crate) fn policy() -> Policy {
 }
 
 pub(crate) struct Obs {
-    obs: ScenarioObservation,
+    obs: VisitObservation,
     state: ConsentState,
     now: i64,
     page: String,
@@ -134,7 +134,7 @@ pub(crate) struct Obs {
 
 pub(crate) fn scenario(id: &str) -> Obs {
     Obs {
-        obs: ScenarioObservation {
+        obs: VisitObservation {
             scenario: id.into(),
             started_at: t(0),
             finished_at: t(0),
@@ -144,6 +144,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             cookie_writes: Vec::new(),
             cookies: Vec::new(),
             storage_writes: Vec::new(),
+            page_errors: Vec::new(),
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),
@@ -177,6 +178,7 @@ impl Obs {
             target: TargetKind::Page,
             status: Some(200),
             error: None,
+            cancelled: false,
             time: t(self.now),
             page: self.page.clone(),
             state: self.state.clone(),
@@ -191,6 +193,7 @@ impl Obs {
             path: Some("/".into()),
             value_hash: "0123456789abcdef".into(),
             requested_lifetime_secs: lifetime,
+            expiry_unparsed: None,
             source: CookieSource::Script {
                 document_url: self.page.clone(),
             },
@@ -250,7 +253,7 @@ impl Obs {
         self.obs.status = VisitStatus::Incomplete(reason.into());
         self
     }
-    pub fn build(mut self) -> ScenarioObservation {
+    pub fn build(mut self) -> VisitObservation {
         self.obs.final_state = self.state;
         self.obs.finished_at = t(self.now + 1);
         self.obs
@@ -259,13 +262,13 @@ impl Obs {
 
 /// Every finding except `declared-vendor-unobserved`, which any scenario that accepts
 /// would otherwise add for the vendors a small test does not contact.
-fn run(observations: &[ScenarioObservation]) -> Vec<Finding> {
+fn run(observations: &[VisitObservation]) -> Vec<Finding> {
     let mut f = run_all(observations);
     f.retain(|f| f.code != Code::DeclaredVendorUnobserved);
     f
 }
 
-fn run_all(observations: &[ScenarioObservation]) -> Vec<Finding> {
+fn run_all(observations: &[VisitObservation]) -> Vec<Finding> {
     analyze(&site(), &policy(), observations)
 }
 

@@ -13,8 +13,8 @@ pub mod cdp;
 pub mod cookies;
 
 use crate::observe::{
-    hash_value, ConsentState, CookieSource, CookieWrite, RequestObs, StorageWrite, StoredCookie,
-    TargetKind,
+    hash_value, ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs,
+    StorageWrite, StoredCookie, TargetKind,
 };
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
@@ -115,6 +115,10 @@ pub struct Captured {
     pub requests: Vec<RequestObs>,
     pub cookie_writes: Vec<CookieWrite>,
     pub storage_writes: Vec<StorageWrite>,
+    /// Uncaught exceptions in pages, frames and workers.
+    pub page_errors: Vec<PageError>,
+    /// Top-level navigations and how their main document ended, in order.
+    pub documents: Vec<DocumentOutcome>,
 }
 
 /// A running capture on one browser.
@@ -299,6 +303,7 @@ impl Capture {
                         path: c.path,
                         value_hash: c.value_hash,
                         requested_lifetime_secs: c.requested_lifetime_secs,
+                        expiry_unparsed: None,
                         source: CookieSource::Header {
                             request_url: strip_query(&request_url),
                         },
@@ -333,6 +338,8 @@ impl Capture {
             requests,
             cookie_writes,
             storage_writes: std::mem::take(&mut s.storage_writes),
+            page_errors: Vec::new(),
+            documents: Vec::new(),
         }
     }
 }
@@ -414,6 +421,7 @@ fn handle_event(cdp: &Cdp, state: &Arc<Mutex<State>>, ev: Event) {
                 target: TargetKind::Browser,
                 status: None,
                 error: None,
+                cancelled: false,
                 time: Utc::now(),
                 page: s.page.clone(),
                 state: s.consent(),
@@ -637,6 +645,7 @@ fn on_request(state: &Arc<Mutex<State>>, ev: &Event) {
         target,
         status: None,
         error: None,
+        cancelled: false,
         time,
         page: s.page.clone(),
         state: s.consent(),
@@ -724,6 +733,7 @@ fn on_hook_report(state: &Arc<Mutex<State>>, msg: &Value) {
                 path: c.path,
                 value_hash: c.value_hash,
                 requested_lifetime_secs: c.requested_lifetime_secs,
+                expiry_unparsed: None,
                 source: CookieSource::Script {
                     document_url: strip_query(&href),
                 },

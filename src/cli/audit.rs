@@ -4,7 +4,7 @@
 use crate::analysis::{analyze, Severity};
 use crate::engine::{Engine, EngineConfig};
 use crate::exit::{audit_exit, ExitStatus};
-use crate::observe::{RunStatus, ScenarioObservation, VisitStatus};
+use crate::observe::{RunStatus, VisitObservation, VisitStatus};
 use crate::report::{reporter, AuditReport, Format, VisitSummary};
 use crate::store::{default_db_path, Store};
 use chrono::Utc;
@@ -152,7 +152,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         selected.len(),
         engine.jobs()
     ));
-    let mut observations: Vec<ScenarioObservation> = Vec::new();
+    let mut observations: Vec<VisitObservation> = Vec::new();
     let mut storage_failed = false;
     {
         let mut stream = std::pin::pin!(engine.run(&spec, selected.clone(), cancel_rx.clone()));
@@ -264,7 +264,7 @@ impl Progress {
         }
     }
 
-    fn visit_done(&self, obs: &ScenarioObservation) {
+    fn visit_done(&self, obs: &VisitObservation) {
         let secs = (obs.finished_at - obs.started_at).num_milliseconds() as f64 / 1000.0;
         let line = match &obs.status {
             VisitStatus::Complete => format!(

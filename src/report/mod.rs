@@ -15,7 +15,7 @@ pub use table::TableReporter;
 
 use crate::analysis::{Finding, Severity};
 use crate::exit::{audit_exit, ExitStatus};
-use crate::observe::{RunStatus, ScenarioObservation, VisitStatus};
+use crate::observe::{RunStatus, VisitObservation, VisitStatus};
 use crate::scenario::Site;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ pub struct VisitSummary {
 }
 
 impl VisitSummary {
-    pub fn from_observation(obs: &ScenarioObservation, site: &Site) -> Self {
+    pub fn from_observation(obs: &VisitObservation, site: &Site) -> Self {
         let third_party_requests = obs
             .requests
             .iter()

@@ -134,7 +134,7 @@ fn format_parsing() {
 
 #[test]
 fn visit_summary_from_observation() {
-    use crate::observe::{ConsentState, RequestObs, ScenarioObservation, TargetKind, VisitTimings};
+    use crate::observe::{ConsentState, RequestObs, TargetKind, VisitObservation, VisitTimings};
     let site = crate::scenario::Site {
         name: "demo-shop".into(),
         base_url: url::Url::parse("https://www.demo-shop.test/").expect("url"),
@@ -150,11 +150,12 @@ fn visit_summary_from_observation() {
         target: TargetKind::Page,
         status: Some(200),
         error: None,
+        cancelled: false,
         time: t(0),
         page: "https://www.demo-shop.test/".into(),
         state: ConsentState::initial(),
     };
-    let obs = ScenarioObservation {
+    let obs = VisitObservation {
         scenario: "no_action".into(),
         started_at: t(0),
         finished_at: t(3_210),
@@ -169,6 +170,7 @@ fn visit_summary_from_observation() {
         cookie_writes: Vec::new(),
         cookies: Vec::new(),
         storage_writes: Vec::new(),
+        page_errors: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),

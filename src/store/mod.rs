@@ -11,8 +11,8 @@ mod codec;
 
 use crate::analysis::finding::{Code, Evidence, Finding, Severity};
 use crate::observe::{
-    ConsentState, CookieSource, CookieWrite, RequestObs, RunStatus, ScenarioObservation,
-    StepOutcome, StepStatus, StorageWrite, StoredCookie, VisitStatus, VisitTimings,
+    ConsentState, CookieSource, CookieWrite, RequestObs, RunStatus, StepOutcome, StepStatus,
+    StorageWrite, StoredCookie, VisitObservation, VisitStatus, VisitTimings,
 };
 use chrono::{DateTime, Utc};
 use codec::{get, get_json, get_opt_ts, get_state, get_ts, get_u64, DecodeResult};
@@ -239,7 +239,7 @@ impl Store {
     pub async fn record_visit(
         &self,
         run: RunId,
-        obs: &ScenarioObservation,
+        obs: &VisitObservation,
     ) -> Result<i64, StoreError> {
         let _writer = self.write_lock.lock().await;
         let mut tx = self
@@ -485,7 +485,7 @@ impl Store {
         &self,
         run: RunId,
         scenario: &str,
-    ) -> Result<Option<ScenarioObservation>, StoreError> {
+    ) -> Result<Option<VisitObservation>, StoreError> {
         let Some(visit) = self
             .visits(run)
             .await?
@@ -495,7 +495,7 @@ impl Store {
             return Ok(None);
         };
         let only = Some(scenario);
-        Ok(Some(ScenarioObservation {
+        Ok(Some(VisitObservation {
             scenario: visit.scenario,
             started_at: visit.started_at,
             finished_at: visit.finished_at,
@@ -505,6 +505,7 @@ impl Store {
             cookie_writes: self.cookie_writes(run, only).await?,
             cookies: self.cookies(run, only).await?,
             storage_writes: self.storage_writes(run, only).await?,
+            page_errors: Vec::new(),
             final_state: visit.final_state,
             warnings: visit.warnings,
             timings: visit.timings,
@@ -537,7 +538,7 @@ impl Store {
         &self,
         tx: &mut SqliteConnection,
         run: RunId,
-        obs: &ScenarioObservation,
+        obs: &VisitObservation,
     ) -> Result<i64, StoreError> {
         let (status, reason) = match &obs.status {
             VisitStatus::Complete => ("complete", None),
@@ -879,6 +880,7 @@ fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
         target: codec::parse_target(&target)?,
         status,
         error: get(r, "error")?,
+        cancelled: false,
         time: get_ts(r, "time")?,
         page: get(r, "page")?,
         state: get_state(r, "")?,
@@ -903,6 +905,7 @@ fn decode_cookie_write(r: &SqliteRow) -> DecodeResult<CookieWrite> {
         path: get(r, "path")?,
         value_hash: get(r, "value_hash")?,
         requested_lifetime_secs: get(r, "requested_lifetime_secs")?,
+        expiry_unparsed: None,
         source,
         blocked_reasons: get_json(r, "blocked_reasons")?,
         time: get_ts(r, "time")?,
