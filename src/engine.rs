@@ -10,8 +10,8 @@
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
 use crate::observe::{
-    ConsentState, StepOutcome, StepStatus, StoredCookie, VisitObservation, VisitStatus,
-    VisitTimings,
+    ConsentState, Failure, FailureKind, StepOutcome, StepStatus, StoredCookie, VisitObservation,
+    VisitStatus, VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, Scenario, Step};
 use anyhow::Result;
@@ -19,7 +19,6 @@ use chrono::Utc;
 use fantoccini::Locator;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -46,6 +45,43 @@ pub fn default_jobs() -> usize {
 /// A cancellation signal shared by every running scenario (set on Ctrl-C).
 pub type Cancel = watch::Receiver<bool>;
 
+/// A cancellation that fires on SIGINT (Ctrl-C), SIGTERM or SIGHUP: schedulers and CI
+/// time-outs stop jobs with SIGTERM, closed terminals with SIGHUP. The audit then closes
+/// its browsers, records what it observed and reports the run as interrupted. Abort the
+/// returned task once the audit is over.
+pub fn cancel_on_signals() -> (Cancel, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let name = wait_for_signal().await;
+        eprintln!("interrupted ({name}): closing browsers and recording what was observed...");
+        let _ = tx.send(true);
+    });
+    (rx, task)
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "SIGINT";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> &'static str {
+    let _ = tokio::signal::ctrl_c().await;
+    "Ctrl-C"
+}
+
 async fn cancelled(mut rx: Cancel) {
     loop {
         if *rx.borrow_and_update() {
@@ -56,6 +92,14 @@ async fn cancelled(mut rx: Cancel) {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// One unit of work: a scenario of a site, and its place in the run order.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    pub spec: &'a AuditSpec,
+    pub scenario: &'a Scenario,
+    pub position: usize,
 }
 
 pub struct Engine {
@@ -91,19 +135,20 @@ impl Engine {
         self.jobs
     }
 
-    /// Run these scenarios, `jobs` at a time; yields each observation as it completes.
+    /// Run these jobs, `jobs` at a time (one bound shared by every site); yields each
+    /// job with its observation as it completes.
     pub fn run<'a>(
         &'a self,
-        spec: &'a AuditSpec,
-        scenarios: Vec<&'a Scenario>,
+        jobs: Vec<Job<'a>>,
         cancel: Cancel,
-    ) -> impl Stream<Item = VisitObservation> + 'a {
-        let spec = Arc::new(spec);
-        stream::iter(scenarios)
-            .map(move |sc| {
+    ) -> impl Stream<Item = (Job<'a>, VisitObservation)> + 'a {
+        stream::iter(jobs)
+            .map(move |job| {
                 let cancel = cancel.clone();
-                let spec = spec.clone();
-                async move { run_scenario(&self.browser, &spec, sc, cancel).await }
+                async move {
+                    let obs = run_scenario(&self.browser, job.spec, job.scenario, cancel).await;
+                    (job, obs)
+                }
             })
             .buffer_unordered(self.jobs)
     }
@@ -126,7 +171,7 @@ struct Visit<'a> {
     steps: Vec<StepOutcome>,
     warnings: Vec<String>,
     timings: VisitTimings,
-    failure: Option<String>,
+    failure: Option<Failure>,
 }
 
 impl Visit<'_> {
@@ -177,7 +222,7 @@ impl Visit<'_> {
         session: &Session,
         capture: &Capture,
         url: &url::Url,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         capture.set_page(url.as_str());
         let t = Instant::now();
         let limit = self.spec.browser.page_load_timeout + Duration::from_secs(5);
@@ -185,8 +230,23 @@ impl Visit<'_> {
         self.timings.load_ms += t.elapsed().as_millis() as u64;
         match res {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(format!("page {url} could not be loaded: {e}")),
-            Err(_) => return Err(format!("page {url} did not load within {limit:?}")),
+            Ok(Err(e)) => {
+                let kind = if is_timeout(&e) {
+                    FailureKind::PageLoadTimeout
+                } else {
+                    FailureKind::NavigationFailed
+                };
+                return Err(Failure::new(
+                    kind,
+                    format!("page {url} could not be loaded: {e}"),
+                ));
+            }
+            Err(_) => {
+                return Err(Failure::new(
+                    FailureKind::PageLoadTimeout,
+                    format!("page {url} did not load within {limit:?}"),
+                ))
+            }
         }
         self.settle(capture, &format!("after loading {url}")).await;
         Ok(())
@@ -197,7 +257,7 @@ impl Visit<'_> {
         session: &Session,
         capture: &Capture,
         step: &Step,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let before = self.state.clone();
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
@@ -224,7 +284,7 @@ async fn perform(
     visit: &mut Visit<'_>,
     step: &Step,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let client = &session.client;
     let find = |sel: &str| {
         let sel = sel.to_string();
@@ -235,10 +295,14 @@ async fn perform(
                 .for_element(Locator::Css(&sel))
                 .await
                 .map_err(|e| match e {
-                    fantoccini::error::CmdError::WaitTimeout => {
-                        format!("no element matches {sel:?} within {timeout:?}")
-                    }
-                    other => format!("looking for {sel:?}: {other}"),
+                    fantoccini::error::CmdError::WaitTimeout => Failure::new(
+                        FailureKind::ElementNotFound,
+                        format!("no element matches {sel:?} within {timeout:?}"),
+                    ),
+                    other => Failure::new(
+                        classify(&other, FailureKind::ElementNotFound),
+                        format!("looking for {sel:?}: {other}"),
+                    ),
                 })
         }
     };
@@ -248,8 +312,18 @@ async fn perform(
             let el = find(sel).await?;
             tokio::time::timeout(timeout, el.click())
                 .await
-                .map_err(|_| format!("clicking {sel:?} did not finish within {timeout:?}"))?
-                .map_err(|e| format!("could not click {sel:?}: {e}"))?;
+                .map_err(|_| {
+                    Failure::new(
+                        FailureKind::StepTimeout,
+                        format!("clicking {sel:?} did not finish within {timeout:?}"),
+                    )
+                })?
+                .map_err(|e| {
+                    Failure::new(
+                        classify(&e, FailureKind::Other),
+                        format!("could not click {sel:?}: {e}"),
+                    )
+                })?;
         }
         Action::WaitFor(sel) => {
             find(sel).await?;
@@ -258,25 +332,53 @@ async fn perform(
         Action::Script(js) => {
             tokio::time::timeout(timeout, client.execute(js, vec![]))
                 .await
-                .map_err(|_| format!("script did not finish within {timeout:?}"))?
-                .map_err(|e| format!("script failed: {e}"))?;
+                .map_err(|_| {
+                    Failure::new(
+                        FailureKind::StepTimeout,
+                        format!("script did not finish within {timeout:?}"),
+                    )
+                })?
+                .map_err(|e| {
+                    Failure::new(
+                        classify(&e, FailureKind::ScriptFailed),
+                        format!("script failed: {e}"),
+                    )
+                })?;
         }
         Action::Screenshot(path) => {
             let png = tokio::time::timeout(timeout, client.screenshot())
                 .await
-                .map_err(|_| format!("screenshot did not finish within {timeout:?}"))?
-                .map_err(|e| format!("screenshot failed: {e}"))?;
+                .map_err(|_| {
+                    Failure::new(
+                        FailureKind::StepTimeout,
+                        format!("screenshot did not finish within {timeout:?}"),
+                    )
+                })?
+                .map_err(|e| {
+                    Failure::new(
+                        classify(&e, FailureKind::Other),
+                        format!("screenshot failed: {e}"),
+                    )
+                })?;
             let path = PathBuf::from(
                 path.display()
                     .to_string()
                     .replace("{scenario}", &visit.scenario.id),
             );
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Failure::new(
+                        FailureKind::Other,
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
+                })?;
             }
-            std::fs::write(&path, png)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&path, png).map_err(|e| {
+                Failure::new(
+                    FailureKind::Other,
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?;
         }
     }
     Ok(())
@@ -299,25 +401,35 @@ pub async fn run_scenario(
         timings: VisitTimings::default(),
         failure: None,
     };
-    let incomplete = |mut visit: Visit<'_>, reason: String| {
-        visit.failure = Some(reason);
+    let incomplete = |mut visit: Visit<'_>, kind: FailureKind, reason: String| {
+        visit.failure = Some(Failure::new(kind, reason));
         visit.into_observation(started_at, Captured::default(), Vec::new())
     };
 
     let t = Instant::now();
     let session = tokio::select! {
         s = Session::start(browser, &spec.browser) => s,
-        _ = cancelled(cancel.clone()) => return incomplete(visit, "interrupted before the browser started".into()),
+        _ = cancelled(cancel.clone()) => return incomplete(visit, FailureKind::Cancelled, "interrupted before the browser started".into()),
     };
     let session = match session {
         Ok(s) => s,
-        Err(e) => return incomplete(visit, format!("browser session could not start: {e:#}")),
+        Err(e) => {
+            return incomplete(
+                visit,
+                FailureKind::SessionFailed,
+                format!("browser session could not start: {e:#}"),
+            )
+        }
     };
     let capture = match Capture::start(&session.devtools_ws).await {
         Ok(c) => c,
         Err(e) => {
             let _ = session.close().await;
-            return incomplete(visit, format!("capture unavailable: {e:#}"));
+            return incomplete(
+                visit,
+                FailureKind::CaptureUnavailable,
+                format!("capture unavailable: {e:#}"),
+            );
         }
     };
     visit.timings.session_start_ms = t.elapsed().as_millis() as u64;
@@ -329,26 +441,33 @@ pub async fn run_scenario(
         _ = cancelled(cancel.clone()) => true,
     };
     if interrupted {
-        visit.failure = Some("interrupted (Ctrl-C) while running".into());
+        visit.failure = Some(Failure::new(
+            FailureKind::Cancelled,
+            "interrupted by a signal while running",
+        ));
     }
 
     let t = Instant::now();
     let cookies = match capture.stored_cookies().await {
         Ok(c) => c,
         Err(e) => {
-            visit
-                .failure
-                .get_or_insert_with(|| format!("cookie jar unreadable: {e:#}"));
+            visit.failure.get_or_insert_with(|| {
+                Failure::new(
+                    FailureKind::CaptureUnavailable,
+                    format!("cookie jar unreadable: {e:#}"),
+                )
+            });
             Vec::new()
         }
     };
     // A crash explains whatever step, page or cookie read failed after it: say it first.
     if let Some(c) = capture.crashed() {
         let page = capture.page();
-        visit.failure = Some(match visit.failure.take() {
+        let reason = match visit.failure.take() {
             Some(f) => format!("{c} on {page}; then: {f}"),
             None => format!("{c} on {page}"),
-        });
+        };
+        visit.failure = Some(Failure::new(FailureKind::BrowserCrashed, reason));
     }
     let captured = capture.finish();
     visit.timings.capture_ms = t.elapsed().as_millis() as u64;
@@ -367,7 +486,10 @@ pub async fn run_scenario(
 async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
     let spec = visit.spec;
     let Some(first) = spec.site.pages.first() else {
-        visit.failure = Some("the site lists no page to visit".into());
+        visit.failure = Some(Failure::new(
+            FailureKind::Other,
+            "the site lists no page to visit",
+        ));
         return;
     };
     if let Err(e) = visit.load(session, capture, first).await {
@@ -391,10 +513,9 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
             duration_ms: t.elapsed().as_millis() as u64,
         });
         if let Err(e) = res {
-            visit.failure = Some(format!(
-                "step {} ({}) failed: {e}",
-                index + 1,
-                step.describe()
+            visit.failure = Some(Failure::new(
+                e.kind,
+                format!("step {} ({}) failed: {e}", index + 1, step.describe()),
             ));
             for (later, s) in steps.iter().enumerate().skip(index + 1) {
                 visit.steps.push(StepOutcome {
@@ -422,4 +543,38 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
     let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
     visit.timings.load_ms += t.elapsed().as_millis() as u64;
     visit.settle(capture, "after leaving the page").await;
+}
+
+/// Is this WebDriver error a timeout (page load or script)?
+fn is_timeout(e: &fantoccini::error::CmdError) -> bool {
+    use fantoccini::error::{CmdError, ErrorStatus};
+    match e {
+        CmdError::Standard(w) => {
+            matches!(w.error, ErrorStatus::Timeout | ErrorStatus::ScriptTimeout)
+        }
+        CmdError::WaitTimeout => true,
+        _ => false,
+    }
+}
+
+/// The failure kind of a WebDriver error, `default` when nothing more specific applies.
+fn classify(e: &fantoccini::error::CmdError, default: FailureKind) -> FailureKind {
+    use fantoccini::error::{CmdError, ErrorStatus};
+    match e {
+        CmdError::Standard(w) => match w.error {
+            ErrorStatus::ElementClickIntercepted => FailureKind::ClickIntercepted,
+            ErrorStatus::NoSuchElement | ErrorStatus::StaleElementReference => {
+                FailureKind::ElementNotFound
+            }
+            ErrorStatus::Timeout | ErrorStatus::ScriptTimeout => FailureKind::StepTimeout,
+            ErrorStatus::JavascriptError => FailureKind::ScriptFailed,
+            ErrorStatus::InvalidSessionId | ErrorStatus::SessionNotCreated => {
+                FailureKind::BrowserCrashed
+            }
+            _ => default,
+        },
+        CmdError::Lost(_) | CmdError::Failed(_) => FailureKind::BrowserCrashed,
+        CmdError::WaitTimeout => FailureKind::StepTimeout,
+        _ => default,
+    }
 }

@@ -1,4 +1,5 @@
-//! Exit codes: decided here and only here (documented in docs/exit-codes.md).
+//! Exit codes (documented in docs/exit-codes.md). The verdict that picks one is computed
+//! once, in [`crate::outcome::Verdict::of`]; this module only names them.
 //!
 //! | code | status         | meaning                                                        |
 //! |------|----------------|----------------------------------------------------------------|
@@ -8,11 +9,11 @@
 //! | 3    | `Incomplete`   | a scenario was not observed, or the run did not complete       |
 //! | 4    | `Error`        | consentry itself failed (browser not found, database, I/O, ...) |
 
-use crate::observe::{RunStatus, VisitStatus};
-use crate::report::AuditReport;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[repr(u8)]
 pub enum ExitStatus {
     Ok = 0,
@@ -75,44 +76,9 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
-/// Is the audit incomplete: the run did not complete, a scenario was not observed, or
-/// there was nothing to observe at all?
-pub fn is_incomplete(report: &AuditReport) -> bool {
-    report.status != RunStatus::Complete
-        || report.visits.is_empty()
-        || report
-            .visits
-            .iter()
-            .any(|v| matches!(v.status, VisitStatus::Incomplete(_)))
-        || report
-            .findings
-            .iter()
-            .any(|f| f.code == crate::analysis::Code::ScenarioNotObserved)
-}
-
-/// The exit status of an audit that ran.
-///
-/// Precedence: `Incomplete` (any scenario not observed, or the run status is not
-/// `Complete` — `Running`, `Incomplete` and `Interrupted` (Ctrl-C) all count) over
-/// `Findings` (a finding with severity >= `fail_on`; `fail_on: None` never fails on
-/// findings) over `Ok`.
-pub fn audit_exit(report: &AuditReport) -> ExitStatus {
-    if is_incomplete(report) {
-        return ExitStatus::Incomplete;
-    }
-    match report.fail_on {
-        Some(threshold) if report.findings.iter().any(|f| f.severity >= threshold) => {
-            ExitStatus::Findings
-        }
-        _ => ExitStatus::Ok,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Severity;
-    use crate::report::tests::{finding, fixed_report, visit};
 
     #[test]
     fn codes_are_fixed() {
@@ -122,86 +88,9 @@ mod tests {
             std::process::ExitCode::from(ExitStatus::Incomplete),
             std::process::ExitCode::from(3)
         );
-    }
-
-    fn clean() -> AuditReport {
-        let mut r = fixed_report();
-        r.status = RunStatus::Complete;
-        r.visits = vec![visit("no_action", VisitStatus::Complete)];
-        r.findings = Vec::new();
-        r.fail_on = Some(Severity::High);
-        r
-    }
-
-    #[test]
-    fn ok_when_complete_and_nothing_at_threshold() {
-        let mut r = clean();
-        assert_eq!(audit_exit(&r), ExitStatus::Ok);
-        r.findings.push(finding(
-            crate::analysis::Code::UndeclaredCookie,
-            "no_action",
-            "x",
-        ));
-        assert_eq!(audit_exit(&r), ExitStatus::Ok, "medium < high");
-    }
-
-    #[test]
-    fn findings_at_or_above_threshold() {
-        let mut r = clean();
-        r.findings.push(finding(
-            crate::analysis::Code::ConsentVendorBeforeChoice,
-            "no_action",
-            "meta",
-        ));
-        assert_eq!(audit_exit(&r), ExitStatus::Findings, "high >= high");
-        r.fail_on = Some(Severity::Critical);
-        assert_eq!(audit_exit(&r), ExitStatus::Ok);
-        r.fail_on = Some(Severity::Info);
-        assert_eq!(audit_exit(&r), ExitStatus::Findings);
-        r.fail_on = None;
-        assert_eq!(
-            audit_exit(&r),
-            ExitStatus::Ok,
-            "no fail-on: never fail on findings"
-        );
-    }
-
-    #[test]
-    fn incomplete_wins_over_findings() {
-        let mut r = clean();
-        r.findings.push(finding(
-            crate::analysis::Code::ConsentVendorAfterReject,
-            "no_action",
-            "meta",
-        ));
-        r.visits.push(visit(
-            "legacy",
-            VisitStatus::Incomplete("step 2 failed".into()),
-        ));
-        assert_eq!(audit_exit(&r), ExitStatus::Incomplete);
-        // Even with no finding and no fail-on: never clean.
-        r.findings.clear();
-        r.fail_on = None;
-        assert_eq!(audit_exit(&r), ExitStatus::Incomplete);
-    }
-
-    #[test]
-    fn run_status_other_than_complete_is_incomplete() {
-        for status in [
-            RunStatus::Running,
-            RunStatus::Incomplete("1 scenario not observed".into()),
-            RunStatus::Interrupted("interrupted by Ctrl-C".into()),
-        ] {
-            let mut r = clean();
-            r.status = status;
-            assert_eq!(audit_exit(&r), ExitStatus::Incomplete);
+        for s in ExitStatus::ALL {
+            let json = serde_json::to_string(&s).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
-    }
-
-    #[test]
-    fn nothing_observed_is_incomplete() {
-        let mut r = clean();
-        r.visits.clear();
-        assert_eq!(audit_exit(&r), ExitStatus::Incomplete);
     }
 }

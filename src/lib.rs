@@ -6,6 +6,7 @@
 //! -> [`report`] -> [`exit`] (exit code, decided in one place).
 
 pub mod analysis;
+pub mod attribution;
 pub mod browser;
 pub mod capture;
 pub mod cli;
@@ -13,7 +14,10 @@ pub mod demo;
 pub mod diag;
 pub mod engine;
 pub mod exit;
+pub mod net;
 pub mod observe;
+pub mod outcome;
+pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod scenario;

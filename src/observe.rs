@@ -274,11 +274,86 @@ pub struct DocumentOutcome {
     pub time: DateTime<Utc>,
 }
 
+/// What kind of thing stopped a step or a visit: stored with it, so a later run can tell
+/// "same failure as last night". Stable kebab-case names (docs/storage.md).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum FailureKind {
+    /// The consent banner never appeared.
+    BannerAbsent,
+    /// No element matched a step's selector in time.
+    ElementNotFound,
+    /// The element was there but another element received the click.
+    ClickIntercepted,
+    /// A page could not be reached (DNS, refused, TLS, redirect loop, unsafe port, ...).
+    NavigationFailed,
+    /// A page answered with an HTTP error status (>= 400).
+    HttpError,
+    /// A page did not finish loading in time.
+    PageLoadTimeout,
+    /// A step did not finish in time.
+    StepTimeout,
+    /// A step's script threw or could not run.
+    ScriptFailed,
+    /// The browser or the page's renderer crashed or went away.
+    BrowserCrashed,
+    /// The browser session could not be started.
+    SessionFailed,
+    /// The DevTools capture could not be attached, or the cookie jar read.
+    CaptureUnavailable,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP).
+    Cancelled,
+    /// Anything else (a screenshot that could not be written, a site with no page).
+    Other,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Why a step or a visit did not do what it set out to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status", content = "detail")]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub reason: String,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, reason: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
 pub enum StepStatus {
     Done,
-    Failed(String),
+    Failed(Failure),
     /// Not attempted because an earlier step failed.
     Skipped,
 }
@@ -296,12 +371,21 @@ pub struct StepOutcome {
 
 /// Did the scenario observe what it set out to observe?
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+#[serde(rename_all = "snake_case", tag = "status")]
 pub enum VisitStatus {
     Complete,
     /// Something could not be observed (a step failed, the browser crashed, the site
     /// was unreachable, capture was unavailable). Never to be read as "clean".
-    Incomplete(String),
+    Incomplete(Failure),
+}
+
+impl VisitStatus {
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            VisitStatus::Complete => None,
+            VisitStatus::Incomplete(f) => Some(f),
+        }
+    }
 }
 
 /// Wall time spent in each part of a scenario, in milliseconds.

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
 use consentry::observe::{
-    hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, RunStatus,
-    StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind, VisitObservation, VisitStatus,
-    VisitTimings,
+    hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind,
+    RequestObs, RunStatus, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind,
+    VisitObservation, VisitStatus, VisitTimings,
 };
 use consentry::store::{RunId, Store, StoreError, VisitCounts};
 use std::path::Path;
@@ -29,7 +29,10 @@ fn observation(scenario: &str) -> VisitObservation {
         scenario: scenario.to_string(),
         started_at: at(0),
         finished_at: at(9_000),
-        status: VisitStatus::Incomplete("step 3 failed: selector not found".into()),
+        status: VisitStatus::Incomplete(Failure::new(
+            FailureKind::ElementNotFound,
+            "step 3 failed: selector not found",
+        )),
         steps: vec![
             StepOutcome {
                 index: 0,
@@ -48,7 +51,10 @@ fn observation(scenario: &str) -> VisitObservation {
             StepOutcome {
                 index: 2,
                 description: "click \"#li-object\" (scenarios/demo.toml:44)".into(),
-                status: StepStatus::Failed("no element matches \"#li-object\"".into()),
+                status: StepStatus::Failed(Failure::new(
+                    FailureKind::ElementNotFound,
+                    "no element matches \"#li-object\"",
+                )),
                 started_at: at(1_100),
                 duration_ms: 5_000,
             },
@@ -340,7 +346,8 @@ async fn observation_round_trips() {
             requests: 3,
             cookie_writes: 3,
             cookies: 2,
-            storage_writes: 2
+            storage_writes: 2,
+            page_errors: 0
         }
     );
     assert_eq!(visits[1].scenario, "accept_all");
@@ -361,7 +368,7 @@ async fn empty_observation_round_trips() {
         scenario: "no_action".into(),
         started_at: at(0),
         finished_at: at(1),
-        status: VisitStatus::Incomplete(String::new()),
+        status: VisitStatus::Incomplete(Failure::new(FailureKind::Other, "")),
         steps: vec![],
         requests: vec![],
         cookie_writes: vec![],

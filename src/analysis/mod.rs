@@ -1,56 +1,94 @@
-//! Pure analysis: observations + declared map -> findings. No I/O here, no clock.
+//! Pure analysis: attributed observations + policy -> findings. No I/O here, no clock.
 //!
-//! Each rule (see [`rules`], documented in docs/findings.md) pushes one hit per offending
-//! observation into a sink; hits are aggregated per (code, scenario, subject) into
-//! [`Finding`]s with the first [`MAX_EVIDENCE`] pieces of evidence in time order.
+//! The checks live in [`checks`], one module per family, registered in one table. Each
+//! pushes one hit per offending observation into a sink; hits are aggregated per
+//! (code, scenario, subject) into [`Finding`]s with the first [`MAX_EVIDENCE`] pieces of
+//! evidence in time order.
+//!
+//! A visit is judged on its own as soon as it is recorded ([`analyze_visit`]), so an
+//! interrupted run keeps the findings of every visit it finished; run-level checks (a
+//! declaration no visit exercised) run once every visit is in ([`analyze_run`]).
 
+mod checks;
 pub mod finding;
-mod rules;
 mod sink;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use finding::{fingerprint, Code, Evidence, Finding, Severity, MAX_EVIDENCE};
-pub(crate) use rules::network_host;
 
+use crate::attribution::{AttributedVisit, Attributor};
 use crate::observe::VisitObservation;
 use crate::policy::Policy;
 use crate::scenario::Site;
-use rules::Ctx;
+use checks::{RunCtx, VisitCtx, FAMILIES};
 use sink::Sink;
 
-/// Judge what was observed against the declared map.
+/// Every code with the family that owns it, in family order.
+pub fn code_families() -> Vec<(&'static str, Code)> {
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.codes.iter().map(move |c| (f.name, *c)))
+        .collect()
+}
+
+/// Findings of one visit (unsorted; [`sort_findings`] orders a run's findings).
+pub fn analyze_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> Vec<Finding> {
+    let ctx = VisitCtx {
+        site,
+        policy,
+        visit,
+    };
+    let mut sink = Sink::default();
+    for family in FAMILIES {
+        for check in family.visit {
+            check(&ctx, &mut sink);
+        }
+    }
+    sink.into_findings(&site.name)
+}
+
+/// Run-level findings, once every visit of the run is in.
+pub fn analyze_run(site: &Site, policy: &Policy, visits: &[AttributedVisit]) -> Vec<Finding> {
+    let ctx = RunCtx {
+        site,
+        policy,
+        visits,
+    };
+    let mut sink = Sink::default();
+    for family in FAMILIES {
+        for check in family.run {
+            check(&ctx, &mut sink);
+        }
+    }
+    sink.into_findings(&site.name)
+}
+
+/// Judge a whole run at once: attribute, every visit's checks, the run's checks.
 ///
 /// Deterministic: the output is sorted by severity (most severe first), then code (in
 /// [`Code::ALL`] order), then scenario (in the order of `observations`; site-level
 /// findings first), then subject.
 pub fn analyze(site: &Site, policy: &Policy, observations: &[VisitObservation]) -> Vec<Finding> {
-    let ctx = Ctx {
-        site,
-        policy,
-        observations,
-    };
-    let mut sink = Sink::default();
-    rules::consent_vendor_requests(&ctx, &mut sink);
-    rules::li_vendor_after_objection(&ctx, &mut sink);
-    rules::undeclared_third_party(&ctx, &mut sink);
-    rules::undeclared_cookie(&ctx, &mut sink);
-    rules::cookie_retention(&ctx, &mut sink);
-    rules::consent_cookie_without_consent(&ctx, &mut sink);
-    rules::declared_vendor_unobserved(&ctx, &mut sink);
-    rules::scenario_not_observed(&ctx, &mut sink);
-    let mut findings = sink.into_findings(&site.name);
-    sort_findings(&mut findings, observations);
+    let attributor = Attributor::new(site, policy);
+    let visits: Vec<AttributedVisit> = observations.iter().map(|o| attributor.visit(o)).collect();
+    let mut findings: Vec<Finding> = visits
+        .iter()
+        .flat_map(|v| analyze_visit(site, policy, v))
+        .collect();
+    findings.extend(analyze_run(site, policy, &visits));
+    let order: Vec<&str> = observations.iter().map(|o| o.scenario.as_str()).collect();
+    sort_findings(&mut findings, &order);
     findings
 }
 
-/// Sort findings the way [`analyze`] returns them.
-pub fn sort_findings(findings: &mut [Finding], observations: &[VisitObservation]) {
+/// Sort findings the way [`analyze`] returns them; `scenarios` is the run order.
+pub fn sort_findings(findings: &mut [Finding], scenarios: &[&str]) {
     let scenario_rank = |s: &Option<String>| -> (usize, String) {
         match s {
             None => (0, String::new()),
-            Some(s) => match observations.iter().position(|o| &o.scenario == s) {
+            Some(s) => match scenarios.iter().position(|o| o == s) {
                 Some(i) => (i + 1, String::new()),
                 None => (usize::MAX, s.clone()),
             },
@@ -64,4 +102,17 @@ pub fn sort_findings(findings: &mut [Finding], observations: &[VisitObservation]
             .then_with(|| a.subject.cmp(&b.subject))
             .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
+}
+
+/// Longest page-provided text kept inside a piece of evidence or a message.
+pub const EVIDENCE_TEXT_MAX: usize = 200;
+
+/// Clip page-provided text (a raw header value, a script's string) for evidence.
+pub(crate) fn clip_for_evidence(s: &str) -> String {
+    if s.chars().count() <= EVIDENCE_TEXT_MAX {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(EVIDENCE_TEXT_MAX).collect();
+    out.push('…');
+    out
 }

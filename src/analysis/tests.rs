@@ -250,7 +250,10 @@ impl Obs {
         self.stored_secs(name, lifetime_days.map(|d| d * 86_400))
     }
     pub fn incomplete(mut self, reason: &str) -> Self {
-        self.obs.status = VisitStatus::Incomplete(reason.into());
+        self.obs.status = VisitStatus::Incomplete(crate::observe::Failure::new(
+            crate::observe::FailureKind::ElementNotFound,
+            reason,
+        ));
         self
     }
     pub fn build(mut self) -> VisitObservation {
@@ -879,7 +882,7 @@ fn output_is_sorted_and_deterministic() {
 
 #[test]
 fn human_lifetimes() {
-    use super::rules::human_secs;
+    use super::checks::human_secs;
     assert_eq!(human_secs(730 * 86_400), "730d");
     assert_eq!(human_secs(400 * 86_400 - 3), "~400d");
     assert_eq!(human_secs(3600), "1h");

@@ -1,15 +1,14 @@
-//! `consentry audit SCENARIO_FILE`: run the scenarios, record everything as it arrives,
-//! judge it, print the report.
+//! `consentry audit SCENARIO_FILE`: parse the flags, run [`crate::pipeline::audit`],
+//! print the report, return its verdict.
 
-use crate::analysis::{analyze, Severity};
-use crate::engine::{Engine, EngineConfig};
-use crate::exit::{audit_exit, ExitStatus};
-use crate::observe::{RunStatus, VisitObservation, VisitStatus};
-use crate::report::{reporter, AuditReport, Format, VisitSummary};
-use crate::store::{default_db_path, Store};
-use chrono::Utc;
+use crate::analysis::Severity;
+use crate::engine::EngineConfig;
+use crate::exit::ExitStatus;
+use crate::observe::{VisitObservation, VisitStatus};
+use crate::pipeline::{self, AuditConfig};
+use crate::report::{reporter, Format};
+use crate::store::{default_db_path, StoreError};
 use clap::Args;
-use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -55,7 +54,7 @@ pub struct AuditArgs {
 #[derive(Debug, Clone, Copy)]
 pub struct FailOn(pub Option<Severity>);
 
-fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     if s == "never" {
         return Ok(FailOn(None));
     }
@@ -81,152 +80,62 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             return ExitStatus::InvalidInput;
         }
     };
-    let selected: Vec<_> = if args.scenarios.is_empty() {
-        spec.scenarios.iter().collect()
-    } else {
-        let mut out = Vec::new();
-        for id in &args.scenarios {
-            match spec.scenarios.iter().find(|s| &s.id == id) {
-                Some(s) => out.push(s),
-                None => {
-                    let known: Vec<&str> = spec.scenarios.iter().map(|s| s.id.as_str()).collect();
-                    eprintln!(
-                        "error: {}: no scenario {id:?} (known: {})",
-                        args.file.display(),
-                        known.join(", ")
-                    );
-                    return ExitStatus::InvalidInput;
-                }
-            }
-        }
-        out
+    let cfg = AuditConfig {
+        scenario_file: args.file.display().to_string(),
+        scenarios: args.scenarios.clone(),
+        fail_on: args.fail_on.0,
+        db_path: args.db.clone().unwrap_or_else(default_db_path),
+        engine: EngineConfig {
+            jobs: args.jobs.unwrap_or(0),
+            webdriver: args.webdriver.clone(),
+            chromedriver: args.chromedriver.clone(),
+            chromium: args.chromium.clone(),
+        },
     };
-
-    let db_path = args.db.clone().unwrap_or_else(default_db_path);
-    let store = match Store::open(&db_path).await {
-        Ok(s) => s,
+    let (cancel, listener) = crate::engine::cancel_on_signals();
+    let progress = Progress::new(args.no_progress);
+    let result = pipeline::audit(&spec, &cfg, cancel, &progress).await;
+    listener.abort();
+    let run = match result {
+        Ok(run) => run,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitStatus::Error;
+            return if e.is_invalid_input() {
+                ExitStatus::InvalidInput
+            } else {
+                ExitStatus::Error
+            };
         }
     };
-    let cfg = EngineConfig {
-        jobs: args.jobs.unwrap_or(0),
-        webdriver: args.webdriver.clone(),
-        chromedriver: args.chromedriver.clone(),
-        chromium: args.chromium.clone(),
-    };
-    let engine = match Engine::start(&cfg).await {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitStatus::Error;
-        }
-    };
-    let started_at = Utc::now();
-    let file_label = args.file.display().to_string();
-    let run_id = match store
-        .begin_run(&spec.site.name, &file_label, started_at)
-        .await
-    {
-        Ok(id) => id,
-        Err(e) => {
-            eprintln!("error: {e}");
-            engine.shutdown().await;
-            return ExitStatus::Error;
-        }
-    };
-
-    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: closing browsers and recording what was observed...");
-            let _ = cancel_tx.send(true);
-        }
-    });
-
-    let progress = Progress::new(selected.len() as u64, args.no_progress);
-    progress.message(&format!(
-        "auditing {} ({} scenario(s), {} at a time)",
-        spec.site.name,
-        selected.len(),
-        engine.jobs()
-    ));
-    let mut observations: Vec<VisitObservation> = Vec::new();
-    let mut storage_failed = false;
-    {
-        let mut stream = std::pin::pin!(engine.run(&spec, selected.clone(), cancel_rx.clone()));
-        while let Some(obs) = stream.next().await {
-            if let Err(e) = store.record_visit(run_id, &obs).await {
-                eprintln!("error: could not record scenario {}: {e}", obs.scenario);
-                storage_failed = true;
-            }
-            progress.visit_done(&obs);
-            observations.push(obs);
-        }
-    }
-    for dir in engine.shutdown().await {
+    for dir in &run.leftover_profiles {
         eprintln!("warning: could not delete browser profile {dir}");
     }
-    progress.finish();
-    let interrupted = *cancel_rx.borrow();
-    ctrl_c.abort();
-
-    // Report scenarios in the order the file lists them.
-    observations.sort_by_key(|o| selected.iter().position(|s| s.id == o.scenario));
-    let findings = analyze(&spec.site, &spec.policy, &observations);
-    if let Err(e) = store.record_findings(run_id, &findings).await {
-        eprintln!("error: could not record findings: {e}");
-        storage_failed = true;
+    for e in &run.storage_errors {
+        eprintln!("error: {e}");
     }
-    let not_observed: Vec<&str> = observations
-        .iter()
-        .filter(|o| matches!(o.status, VisitStatus::Incomplete(_)))
-        .map(|o| o.scenario.as_str())
-        .collect();
-    let status = if interrupted {
-        RunStatus::Interrupted("interrupted by the user (Ctrl-C)".into())
-    } else if !not_observed.is_empty() {
-        RunStatus::Incomplete(format!("not observed: {}", not_observed.join(", ")))
-    } else {
-        RunStatus::Complete
-    };
-    let finished_at = Utc::now();
-    if let Err(e) = store.finish_run(run_id, &status, finished_at).await {
-        eprintln!("error: could not record the run's end: {e}");
-        storage_failed = true;
+    let text = reporter(args.format).render(&run.report);
+    if let Err(status) = emit(args.output.as_deref(), &text) {
+        return status;
     }
+    if !run.storage_errors.is_empty() {
+        return ExitStatus::Error;
+    }
+    run.report.verdict.exit
+}
 
-    let report = AuditReport {
-        run_id: Some(run_id),
-        site: spec.site.name.clone(),
-        scenario_file: file_label,
-        started_at,
-        finished_at,
-        status,
-        visits: observations
-            .iter()
-            .map(|o| VisitSummary::from_observation(o, &spec.site))
-            .collect(),
-        findings,
-        fail_on: args.fail_on.0,
-        db_path: Some(db_path.display().to_string()),
-    };
-    let text = reporter(args.format).render(&report);
-    match &args.output {
+/// Print a rendered report, or write it to a file.
+pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), ExitStatus> {
+    match output {
         Some(path) => {
-            if let Err(e) = write_report(path, &text) {
+            if let Err(e) = write_report(path, text) {
                 eprintln!("error: cannot write {}: {e}", path.display());
-                return ExitStatus::Error;
+                return Err(ExitStatus::Error);
             }
             eprintln!("report written to {}", path.display());
         }
         None => print!("{text}"),
     }
-    if storage_failed {
-        return ExitStatus::Error;
-    }
-    audit_exit(&report)
+    Ok(())
 }
 
 fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
@@ -236,32 +145,51 @@ fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
-/// A progress bar on a terminal; one line per scenario otherwise (CI logs).
+/// A progress bar on a terminal; one line per visit otherwise (CI logs).
 struct Progress {
-    bar: Option<ProgressBar>,
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+    disabled: bool,
 }
 
 impl Progress {
-    fn new(total: u64, disabled: bool) -> Progress {
+    fn new(disabled: bool) -> Progress {
+        Progress {
+            bar: std::sync::Mutex::new(None),
+            disabled,
+        }
+    }
+
+    fn with_bar<R>(&self, f: impl FnOnce(Option<&ProgressBar>) -> R) -> R {
+        let guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        f(guard.as_ref())
+    }
+
+    fn line(&self, line: &str) {
+        self.with_bar(|bar| match bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        });
+    }
+}
+
+impl pipeline::Progress for Progress {
+    fn started(&self, site: &str, visits: usize, jobs: usize) {
         let tty = std::io::stderr().is_terminal();
-        let bar = (tty && !disabled).then(|| {
-            let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if tty && !self.disabled {
+            let b =
+                ProgressBar::with_draw_target(Some(visits as u64), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
             ) {
                 b.set_style(style);
             }
             b.enable_steady_tick(std::time::Duration::from_millis(120));
-            b
-        });
-        Progress { bar }
-    }
-
-    fn message(&self, msg: &str) {
-        match &self.bar {
-            Some(b) => b.set_message(msg.to_string()),
-            None => eprintln!("{msg}"),
+            b.set_message(format!("auditing {site}"));
+            *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
         }
+        self.line(&format!(
+            "auditing {site} ({visits} scenario(s), {jobs} at a time)"
+        ));
     }
 
     fn visit_done(&self, obs: &VisitObservation) {
@@ -273,22 +201,32 @@ impl Progress {
                 obs.requests.len(),
                 obs.cookies.len()
             ),
-            VisitStatus::Incomplete(reason) => {
-                format!("{}: NOT OBSERVED: {reason} ({secs:.1} s)", obs.scenario)
+            VisitStatus::Incomplete(f) => {
+                format!(
+                    "{}: NOT OBSERVED [{}]: {} ({secs:.1} s)",
+                    obs.scenario, f.kind, f.reason
+                )
             }
         };
-        match &self.bar {
-            Some(b) => {
-                b.println(&line);
+        self.line(&line);
+        self.with_bar(|bar| {
+            if let Some(b) = bar {
                 b.inc(1);
             }
-            None => eprintln!("{line}"),
-        }
+        });
     }
 
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
+    fn store_failed(&self, scenario: &str, error: &StoreError) {
+        self.line(&format!(
+            "error: could not record scenario {scenario}: {error}"
+        ));
+    }
+
+    fn finished(&self) {
+        self.with_bar(|bar| {
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
     }
 }

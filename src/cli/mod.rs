@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod demo_site;
+pub mod report;
+pub mod runs;
 pub mod validate;
 
 use crate::exit::ExitStatus;
@@ -25,7 +27,11 @@ pub struct Cli {
 pub enum Command {
     /// Run a site's consent scenarios in real browsers and report findings.
     Audit(audit::AuditArgs),
-    /// Check scenario and declared-map files; reports every problem with file:line:col.
+    /// List stored runs, newest first.
+    Runs(runs::RunsArgs),
+    /// Re-render a stored run, exactly as its audit printed it.
+    Report(report::ReportArgs),
+    /// Check scenario and policy files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
     DemoSite(demo_site::DemoSiteArgs),
@@ -34,6 +40,8 @@ pub enum Command {
 pub async fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Audit(a) => audit::run(a).await,
+        Command::Runs(a) => runs::run(a).await,
+        Command::Report(a) => report::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::DemoSite(a) => demo_site::run(a).await,
     }

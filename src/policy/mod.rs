@@ -316,6 +316,37 @@ impl Policy {
     }
 }
 
+/// Lookups used by attribution (`crate::attribution`).
+impl Policy {
+    /// Slack allowed on a stored cookie's lifetime before retention is exceeded
+    /// (clock rounding).
+    pub fn retention_tolerance_secs(&self) -> i64 {
+        86_400
+    }
+
+    /// The vendor owning a request to `host` at `path`.
+    pub fn vendor_for_url(&self, host: &str, _path: &str) -> Option<&Vendor> {
+        self.vendor_for_host(host)
+    }
+
+    /// The cookie rule for a cookie of this name set on this domain.
+    pub fn cookie_rule_for(&self, name: &str, _domain: &str) -> Option<&CookieRule> {
+        self.cookie_rule(name)
+    }
+
+    /// What a cookie under `rule` may do in consent state `state`: its vendor's permission.
+    /// ePrivacy: storing non-essential information needs consent whatever the GDPR basis,
+    /// which the cookie checks apply on top of this.
+    pub fn cookie_permission(&self, rule: &CookieRule, state: &ConsentState) -> Permission {
+        match self.vendor(&rule.vendor) {
+            Some(v) => self.permission(v, state),
+            None => Permission::Objected {
+                purposes: Vec::new(),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

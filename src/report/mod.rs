@@ -13,118 +13,13 @@ pub use json::{JsonReporter, SCHEMA_VERSION};
 pub use markdown::MarkdownReporter;
 pub use table::TableReporter;
 
-use crate::analysis::{Finding, Severity};
-use crate::exit::{audit_exit, ExitStatus};
-use crate::observe::{RunStatus, VisitObservation, VisitStatus};
-use crate::scenario::Site;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+pub use crate::outcome::{AuditReport, VisitSummary};
+
+use crate::analysis::Finding;
+use crate::exit::ExitStatus;
+use crate::observe::RunStatus;
 use std::fmt;
 use std::str::FromStr;
-
-/// Everything a report shows about one audit run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditReport {
-    /// Id of the run in the database, when stored.
-    pub run_id: Option<i64>,
-    pub site: String,
-    pub scenario_file: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    pub status: RunStatus,
-    /// One per scenario, in run order.
-    pub visits: Vec<VisitSummary>,
-    /// As returned by [`crate::analysis::analyze`] (sorted).
-    pub findings: Vec<Finding>,
-    /// Findings at or above this severity fail the audit (exit 1); `None`: never.
-    pub fail_on: Option<Severity>,
-    pub db_path: Option<String>,
-}
-
-/// What one scenario observed, in numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VisitSummary {
-    pub scenario: String,
-    pub status: VisitStatus,
-    pub requests: usize,
-    /// Requests to http(s)/ws(s) hosts outside the site's first-party domains.
-    pub third_party_requests: usize,
-    /// Cookies in the jar when the scenario ended.
-    pub cookies_stored: usize,
-    /// Cookie write attempts (including blocked ones and deletions).
-    pub cookie_writes: usize,
-    pub duration_ms: u64,
-    pub warnings: Vec<String>,
-}
-
-impl VisitSummary {
-    pub fn from_observation(obs: &VisitObservation, site: &Site) -> Self {
-        let third_party_requests = obs
-            .requests
-            .iter()
-            .filter_map(|r| crate::analysis::network_host(&r.url))
-            .filter(|h| !site.is_first_party(h))
-            .count();
-        let duration_ms = (obs.finished_at - obs.started_at)
-            .num_milliseconds()
-            .try_into()
-            .unwrap_or(0);
-        VisitSummary {
-            scenario: obs.scenario.clone(),
-            status: obs.status.clone(),
-            requests: obs.requests.len(),
-            third_party_requests,
-            cookies_stored: obs.cookies.len(),
-            cookie_writes: obs.cookie_writes.len(),
-            duration_ms,
-            warnings: obs.warnings.clone(),
-        }
-    }
-
-    /// The reason the scenario was not observed, if it was not.
-    pub fn not_observed(&self) -> Option<&str> {
-        match &self.status {
-            VisitStatus::Complete => None,
-            VisitStatus::Incomplete(reason) => Some(reason),
-        }
-    }
-}
-
-impl AuditReport {
-    pub fn duration_ms(&self) -> u64 {
-        (self.finished_at - self.started_at)
-            .num_milliseconds()
-            .try_into()
-            .unwrap_or(0)
-    }
-
-    /// Number of findings per severity, most severe first (every severity listed).
-    pub fn counts(&self) -> Vec<(Severity, usize)> {
-        Severity::ALL
-            .iter()
-            .rev()
-            .map(|s| {
-                (
-                    *s,
-                    self.findings.iter().filter(|f| f.severity == *s).count(),
-                )
-            })
-            .collect()
-    }
-
-    /// Scenarios that were not observed, with their reason.
-    pub fn not_observed(&self) -> Vec<(&str, &str)> {
-        self.visits
-            .iter()
-            .filter_map(|v| v.not_observed().map(|r| (v.scenario.as_str(), r)))
-            .collect()
-    }
-
-    /// The exit status this report leads to (see [`crate::exit::audit_exit`]).
-    pub fn exit_status(&self) -> ExitStatus {
-        audit_exit(self)
-    }
-}
 
 /// Renders a report.
 pub trait Reporter {
@@ -204,6 +99,21 @@ pub(crate) fn run_status_text(status: &RunStatus) -> String {
         RunStatus::Incomplete(r) => format!("INCOMPLETE: {r}"),
         RunStatus::Interrupted(r) => format!("INTERRUPTED: {r}"),
     }
+}
+
+/// `2C 21H 10M 0L 1I` (for one-line listings), or `none`.
+pub(crate) fn counts_short(report: &AuditReport) -> String {
+    if report.findings.is_empty() {
+        return "none".to_string();
+    }
+    let letters = ["C", "H", "M", "L", "I"];
+    report
+        .counts()
+        .iter()
+        .zip(letters)
+        .map(|((_, n), l)| format!("{n}{l}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `1 critical, 2 high, 0 medium, 0 low, 1 info`.

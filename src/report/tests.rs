@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::analysis::{fingerprint, Code, Evidence, Finding, Severity};
-use crate::observe::{RunStatus, VisitStatus};
+use crate::observe::{Failure, FailureKind, RunStatus, VisitStatus};
+use chrono::DateTime;
 use chrono::{Duration, TimeZone, Utc};
 
 pub(crate) fn t(ms: i64) -> DateTime<Utc> {
@@ -69,7 +70,10 @@ pub(crate) fn fixed_report() -> AuditReport {
         cookies_stored: 1,
         cookie_writes: 1,
         duration_ms: 2450,
-        ..visit("legacy_banner", VisitStatus::Incomplete(REASON.into()))
+        ..visit(
+            "legacy_banner",
+            VisitStatus::Incomplete(Failure::new(FailureKind::ElementNotFound, REASON)),
+        )
     };
 
     let mut meta = finding(Code::ConsentVendorAfterReject, "reject_all", "meta");
@@ -106,7 +110,9 @@ pub(crate) fn fixed_report() -> AuditReport {
         findings: vec![meta, legacy_f, cookie],
         fail_on: Some(Severity::High),
         db_path: Some("consentry.db".into()),
+        verdict: crate::outcome::Verdict::of(&RunStatus::Running, &[], &[], None),
     }
+    .with_verdict()
 }
 
 fn clean_report() -> AuditReport {
@@ -115,7 +121,7 @@ fn clean_report() -> AuditReport {
     r.visits.truncate(2);
     r.visits[0].warnings.clear();
     r.findings.clear();
-    r
+    r.with_verdict()
 }
 
 #[test]
@@ -175,7 +181,9 @@ fn visit_summary_from_observation() {
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),
     };
-    let v = VisitSummary::from_observation(&obs, &site);
+    let policy = crate::analysis::tests::policy();
+    let attributed = crate::attribution::Attributor::new(&site, &policy).visit(&obs);
+    let v = VisitSummary::of(&attributed);
     assert_eq!(v.requests, 4);
     assert_eq!(v.third_party_requests, 1);
     assert_eq!(v.duration_ms, 3_210);
@@ -260,6 +268,7 @@ fn incomplete_without_findings_never_reads_clean() {
     // Interrupted with every visit complete: still not clean.
     let mut r = clean_report();
     r.status = RunStatus::Interrupted("interrupted by Ctrl-C".into());
+    let r = r.with_verdict();
     let table = TableReporter::default().render(&r);
     assert!(
         table.contains("INTERRUPTED: interrupted by Ctrl-C"),
@@ -285,9 +294,11 @@ fn findings_below_threshold_are_not_a_failure() {
     let mut r = clean_report();
     r.findings
         .push(finding(Code::UndeclaredCookie, "no_action", "promo"));
+    let mut r = r.with_verdict();
     let table = TableReporter::default().render(&r);
     assert!(table.contains("Every scenario was observed; 1 finding below the threshold (fail-on high). Exit 0 (ok)."), "{table}");
     r.fail_on = Some(Severity::Medium);
+    let r = r.with_verdict();
     let table = TableReporter::default().render(&r);
     assert!(
         table.contains("FAILED: findings at or above medium. Exit 1 (findings)."),

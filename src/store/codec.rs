@@ -2,7 +2,10 @@
 //! range checks; decoding returns a description of what is wrong, which the caller
 //! turns into [`super::StoreError::Corrupt`] naming the database.
 
-use crate::observe::{ConsentAction, ConsentChoice, ConsentState, TargetKind};
+use crate::analysis::Severity;
+use crate::observe::{
+    ConsentAction, ConsentChoice, ConsentState, Failure, FailureKind, TargetKind,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{Sqlite, SqliteRow};
 use sqlx::Row;
@@ -56,6 +59,48 @@ pub(super) fn get_json<T: serde::de::DeserializeOwned>(
 
 pub(super) fn json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<String, String> {
     serde_json::to_string(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))
+}
+
+/// `--fail-on` as stored: a severity or `never`.
+pub(super) fn fail_on_str(f: Option<Severity>) -> &'static str {
+    match f {
+        Some(s) => s.as_str(),
+        None => "never",
+    }
+}
+
+/// `fail_on` read back; NULL (runs stored before schema v2) reads as the default `high`.
+pub(super) fn get_fail_on(row: &SqliteRow, col: &str) -> DecodeResult<Option<Severity>> {
+    match get::<Option<String>>(row, col)?.as_deref() {
+        None => Ok(Some(Severity::High)),
+        Some("never") => Ok(None),
+        Some(s) => Severity::parse(s)
+            .map(Some)
+            .ok_or_else(|| format!("column {col}: unknown severity {s:?}")),
+    }
+}
+
+/// A failure: its kind (NULL before schema v2 reads as `other`) and reason.
+pub(super) fn get_failure(
+    row: &SqliteRow,
+    kind_col: &str,
+    reason_col: &str,
+) -> DecodeResult<Failure> {
+    let kind = match get::<Option<String>>(row, kind_col)? {
+        None => FailureKind::Other,
+        Some(k) => k
+            .parse::<FailureKind>()
+            .map_err(|_| format!("column {kind_col}: unknown failure kind {k:?}"))?,
+    };
+    let reason = get::<Option<String>>(row, reason_col)?.unwrap_or_default();
+    Ok(Failure { kind, reason })
+}
+
+/// An optional unsigned count.
+pub(super) fn get_opt_u64(row: &SqliteRow, col: &str) -> DecodeResult<Option<u64>> {
+    let v: Option<i64> = get(row, col)?;
+    v.map(|v| u64::try_from(v).map_err(|_| format!("column {col}: negative value {v}")))
+        .transpose()
 }
 
 pub(super) fn consent_str(c: ConsentChoice) -> &'static str {

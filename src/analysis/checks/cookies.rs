@@ -1,0 +1,323 @@
+//! Cookies: undeclared cookies, retention, and cookies set without consent.
+
+use super::{
+    choice_phrase, choice_str, human_secs, purposes_require, source_phrase, stored_evidence,
+    stored_lifetime, vendor_label, write_evidence, write_stores, Family, VisitCtx,
+    CHROMIUM_MAX_LIFETIME, DAY,
+};
+use crate::analysis::finding::Code;
+use crate::analysis::sink::{Hit, Sink};
+use crate::attribution::CookieAttribution;
+use crate::observe::{ConsentChoice, CookieWrite, StoredCookie};
+use crate::policy::{CookieRule, Permission, Retention, Vendor};
+
+pub(crate) const FAMILY: Family = Family {
+    name: "cookies",
+    codes: &[
+        Code::UndeclaredCookie,
+        Code::CookieRetentionExceeded,
+        Code::ConsentCookieWithoutConsent,
+    ],
+    visit: &[
+        undeclared_cookie,
+        cookie_retention,
+        consent_cookie_without_consent,
+    ],
+    run: &[],
+};
+
+/// `undeclared-cookie`: a cookie written or stored whose name matches no cookie rule.
+fn undeclared_cookie(ctx: &VisitCtx, sink: &mut Sink) {
+    let rule = "every cookie must match a declared cookie rule".to_string();
+    let obs = ctx.obs();
+    {
+        for (w, at) in ctx
+            .visit
+            .cookie_writes
+            .iter()
+            .filter(|(w, _)| write_stores(w))
+        {
+            if at.rule.is_some() {
+                continue;
+            }
+            let phase = w.state.phase();
+            let lifetime = match w.requested_lifetime_secs {
+                Some(s) => format!("requested {}", human_secs(s)),
+                None => "session".to_string(),
+            };
+            sink.push(Hit {
+                code: Code::UndeclaredCookie,
+                scenario: Some(obs.scenario.clone()),
+                subject: w.name.clone(),
+                message: format!(
+                    "Cookie \"{}\" (domain {}), which matches no declared cookie, was written in scenario \"{}\" (phase {phase}).",
+                    w.name, w.domain, obs.scenario
+                ),
+                rule: rule.clone(),
+                evidence: write_evidence(
+                    obs,
+                    w,
+                    format!("written {} ({lifetime})", source_phrase(&w.source)),
+                ),
+            });
+        }
+        for (c, at) in &ctx.visit.cookies {
+            if at.rule.is_some() {
+                continue;
+            }
+            let phase = c.state.phase();
+            sink.push(Hit {
+                code: Code::UndeclaredCookie,
+                scenario: Some(obs.scenario.clone()),
+                subject: c.name.clone(),
+                message: format!(
+                    "Cookie \"{}\" (domain {}), which matches no declared cookie, was stored at the end of scenario \"{}\" (phase {phase}).",
+                    c.name, c.domain, obs.scenario
+                ),
+                rule: rule.clone(),
+                evidence: stored_evidence(ctx.site, obs, c, "stored in the cookie jar".to_string()),
+            });
+        }
+    }
+}
+
+/// `cookie-retention-exceeded`: a cookie lives longer than its rule allows.
+///
+/// Judged per (scenario, cookie name). The lifetime the site asked for wins when seen
+/// (the largest persistent one over accepted writes); otherwise the lifetime of the stored
+/// cookie is used, with one day of tolerance for clock rounding.
+fn cookie_retention(ctx: &VisitCtx, sink: &mut Sink) {
+    // (cookie name, rule) in first-seen order (deterministic).
+    let mut keys: Vec<(&str, &CookieRule)> = Vec::new();
+    let names = ctx
+        .visit
+        .cookie_writes
+        .iter()
+        .map(|(w, at)| (w.name.as_str(), at))
+        .chain(
+            ctx.visit
+                .cookies
+                .iter()
+                .map(|(c, at)| (c.name.as_str(), at)),
+        );
+    for (name, at) in names {
+        let Some(rule) = at.rule else { continue };
+        if !keys
+            .iter()
+            .any(|(n, r)| *n == name && std::ptr::eq(*r, rule))
+        {
+            keys.push((name, rule));
+        }
+    }
+    for (name, rule) in keys {
+        retention_for(ctx, name, rule, sink);
+    }
+}
+
+/// Does this record fall under `rule`?
+fn under(at: &CookieAttribution, rule: &CookieRule) -> bool {
+    at.rule.is_some_and(|r| std::ptr::eq(r, rule))
+}
+
+fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink) {
+    let obs = ctx.obs();
+    let mine_w = || {
+        ctx.visit
+            .cookie_writes
+            .iter()
+            .filter(|(w, at)| w.name == name && under(at, rule) && w.blocked_reasons.is_empty())
+            .map(|(w, _)| *w)
+    };
+    let writes: Vec<(&CookieWrite, i64)> = mine_w()
+        .filter_map(|w| match w.requested_lifetime_secs {
+            Some(s) if s > 0 => Some((w, s)),
+            _ => None,
+        })
+        .collect();
+    // An `Expires` that could not be parsed: the stored lifetime is used instead, and said.
+    let unparsed: Option<&str> = mine_w().find_map(|w| w.expiry_unparsed.as_deref());
+    let mine_c: Vec<&StoredCookie> = ctx
+        .visit
+        .cookies
+        .iter()
+        .filter(|(c, at)| c.name == name && under(at, rule))
+        .map(|(c, _)| *c)
+        .collect();
+    let stored: Vec<(&StoredCookie, i64)> = mine_c
+        .iter()
+        .filter_map(|c| stored_lifetime(c).map(|l| (*c, l)))
+        .collect();
+    let tolerance = ctx.policy.retention_tolerance_secs();
+    let max_requested = writes.iter().map(|(_, s)| *s).max();
+    let max_stored = stored.iter().map(|(_, s)| *s).max();
+    let declared = rule.max_retention.describe();
+    let vendor = ctx
+        .policy
+        .vendor(&rule.vendor)
+        .map(vendor_label)
+        .unwrap_or_else(|| format!("\"{}\"", rule.vendor));
+    let rule_text = format!(
+        "cookie \"{}\" (vendor \"{}\"): max_retention {declared}",
+        rule.name, rule.vendor
+    );
+    let stored_text = match max_stored {
+        Some(s) => format!("stored {}", human_secs(s)),
+        None if !mine_c.is_empty() => "stored as session".to_string(),
+        None => "not stored at the end".to_string(),
+    };
+    let exceeds = |lifetime: i64, slack: i64| match rule.max_retention {
+        Retention::Session => true,
+        Retention::MaxSeconds(max) => lifetime > max.saturating_add(slack),
+    };
+    let message = |lifetime: i64, how: &str, phase: &str| {
+        format!(
+            "Cookie \"{name}\" of {vendor} lives {} ({how}) but its declared retention is {declared}, in scenario \"{}\" (phase {phase}).",
+            human_secs(lifetime),
+            obs.scenario
+        )
+    };
+
+    if max_requested.is_some() {
+        for (w, lifetime) in writes {
+            if !exceeds(lifetime, 0) {
+                continue;
+            }
+            let mut detail = format!(
+                "requested {} {}; {stored_text}",
+                human_secs(lifetime),
+                source_phrase(&w.source)
+            );
+            if lifetime > CHROMIUM_MAX_LIFETIME
+                && max_stored.is_some_and(|s| s <= CHROMIUM_MAX_LIFETIME + DAY)
+            {
+                detail.push_str(" (Chromium caps at 400d)");
+            }
+            detail.push_str(&format!("; declared max {declared}"));
+            let phase = w.state.phase();
+            sink.push(Hit {
+                code: Code::CookieRetentionExceeded,
+                scenario: Some(obs.scenario.clone()),
+                subject: name.to_string(),
+                message: message(lifetime, "as requested by the site", &phase),
+                rule: rule_text.clone(),
+                evidence: write_evidence(obs, w, detail),
+            });
+        }
+    } else {
+        for (c, lifetime) in stored {
+            if !exceeds(lifetime, tolerance) {
+                continue;
+            }
+            let seen = match unparsed {
+                Some(raw) => format!(
+                    "the site's Expires {:?} could not be parsed, so the stored lifetime is used",
+                    crate::analysis::clip_for_evidence(raw)
+                ),
+                None => "no write with a lifetime was seen".to_string(),
+            };
+            let detail = format!(
+                "{seen}; stored {} (expires {}); declared max {declared} ({} tolerance)",
+                human_secs(lifetime),
+                c.expires.map(|e| e.to_rfc3339()).unwrap_or_default(),
+                human_secs(tolerance)
+            );
+            let phase = c.state.phase();
+            sink.push(Hit {
+                code: Code::CookieRetentionExceeded,
+                scenario: Some(obs.scenario.clone()),
+                subject: name.to_string(),
+                message: message(lifetime, "as stored by the browser", &phase),
+                rule: rule_text.clone(),
+                evidence: stored_evidence(ctx.site, obs, c, detail),
+            });
+        }
+    }
+}
+
+/// `consent-cookie-without-consent`: a cookie of a consent-based vendor written, or still
+/// stored at the end, while consent was not granted.
+fn consent_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
+    let obs = ctx.obs();
+    {
+        for (w, at) in ctx
+            .visit
+            .cookie_writes
+            .iter()
+            .filter(|(w, _)| write_stores(w))
+        {
+            let Some((vendor, purposes, choice)) = needs_consent(at) else {
+                continue;
+            };
+            let phase = w.state.phase();
+            sink.push(Hit {
+                code: Code::ConsentCookieWithoutConsent,
+                scenario: Some(obs.scenario.clone()),
+                subject: w.name.clone(),
+                message: format!(
+                    "Cookie \"{}\" of {} was written {} in scenario \"{}\" (phase {phase}).",
+                    w.name,
+                    vendor_label(vendor),
+                    choice_phrase(choice),
+                    obs.scenario
+                ),
+                rule: cookie_consent_rule(&w.name, vendor, &purposes),
+                evidence: write_evidence(
+                    obs,
+                    w,
+                    format!(
+                        "written {}; consent {}",
+                        source_phrase(&w.source),
+                        choice_str(choice)
+                    ),
+                ),
+            });
+        }
+        for (c, at) in &ctx.visit.cookies {
+            let Some((vendor, purposes, choice)) = needs_consent(at) else {
+                continue;
+            };
+            let phase = c.state.phase();
+            sink.push(Hit {
+                code: Code::ConsentCookieWithoutConsent,
+                scenario: Some(obs.scenario.clone()),
+                subject: c.name.clone(),
+                message: format!(
+                    "Cookie \"{}\" of {} was still stored at the end of scenario \"{}\" (phase {phase}) without consent.",
+                    c.name,
+                    vendor_label(vendor),
+                    obs.scenario
+                ),
+                rule: cookie_consent_rule(&c.name, vendor, &purposes),
+                evidence: stored_evidence(
+                    ctx.site,
+                    obs,
+                    c,
+                    format!("stored at the end; consent {}", choice_str(choice)),
+                ),
+            });
+        }
+    }
+}
+
+fn needs_consent<'p>(
+    at: &CookieAttribution<'p>,
+) -> Option<(&'p Vendor, Vec<String>, ConsentChoice)> {
+    let vendor = at.vendor?;
+    match &at.permission {
+        Some(Permission::NeedsConsent { purposes, choice })
+            if *choice != ConsentChoice::Granted =>
+        {
+            Some((vendor, purposes.clone(), *choice))
+        }
+        _ => None,
+    }
+}
+
+fn cookie_consent_rule(cookie: &str, vendor: &Vendor, purposes: &[String]) -> String {
+    format!(
+        "cookie \"{cookie}\" belongs to vendor \"{}\" ({}): {}",
+        vendor.id,
+        vendor.name,
+        purposes_require(purposes, "requires consent", "require consent")
+    )
+}

@@ -1,0 +1,132 @@
+//! Requests: what vendors were contacted in which consent state.
+
+use super::{choice_phrase, purposes_require, request_evidence, vendor_label, Family, VisitCtx};
+use crate::analysis::finding::Code;
+use crate::analysis::sink::{Hit, Sink};
+use crate::attribution::Party;
+use crate::observe::ConsentChoice;
+use crate::policy::Permission;
+
+pub(crate) const FAMILY: Family = Family {
+    name: "requests",
+    codes: &[
+        Code::ConsentVendorBeforeChoice,
+        Code::ConsentVendorAfterReject,
+        Code::LiVendorAfterObjection,
+        Code::UndeclaredThirdParty,
+    ],
+    visit: &[
+        consent_vendor_requests,
+        li_vendor_after_objection,
+        undeclared_third_party,
+    ],
+    run: &[],
+};
+
+/// `consent-vendor-before-choice` and `consent-vendor-after-reject`: a request to a
+/// consent-based vendor while consent was not granted.
+fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
+    let obs = ctx.obs();
+    for (req, at) in &ctx.visit.requests {
+        let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
+            continue;
+        };
+        let Some(Permission::NeedsConsent { purposes, choice }) = &at.permission else {
+            continue;
+        };
+        let code = match choice {
+            ConsentChoice::Undecided => Code::ConsentVendorBeforeChoice,
+            ConsentChoice::Denied => Code::ConsentVendorAfterReject,
+            // Unreachable through Policy::permission (granted consent allows).
+            ConsentChoice::Granted => continue,
+        };
+        let phase = req.state.phase();
+        sink.push(Hit {
+            code,
+            scenario: Some(obs.scenario.clone()),
+            subject: vendor.id.clone(),
+            message: format!(
+                "{} was contacted ({host}) {} in scenario \"{}\" (phase {phase}).",
+                vendor_label(vendor),
+                choice_phrase(*choice),
+                obs.scenario
+            ),
+            rule: format!(
+                "vendor \"{}\" ({}): {}",
+                vendor.id,
+                vendor.name,
+                purposes_require(purposes, "requires consent", "require consent")
+            ),
+            evidence: request_evidence(obs, req),
+        });
+    }
+}
+
+/// `li-vendor-after-objection`: a request to a vendor whose only permitting basis is
+/// legitimate interest, after the visitor objected.
+fn li_vendor_after_objection(ctx: &VisitCtx, sink: &mut Sink) {
+    let obs = ctx.obs();
+    for (req, at) in &ctx.visit.requests {
+        // Policy::permission also answers `Objected` (with no purposes) for a vendor
+        // without any known purpose; only an actual objection is judged here.
+        if !req.state.li_objected {
+            continue;
+        }
+        let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
+            continue;
+        };
+        let Some(Permission::Objected { purposes }) = &at.permission else {
+            continue;
+        };
+        if purposes.is_empty() {
+            continue;
+        }
+        let phase = req.state.phase();
+        sink.push(Hit {
+            code: Code::LiVendorAfterObjection,
+            scenario: Some(obs.scenario.clone()),
+            subject: vendor.id.clone(),
+            message: format!(
+                "{} was contacted ({host}) after the visitor objected to legitimate interest in scenario \"{}\" (phase {phase}).",
+                vendor_label(vendor),
+                obs.scenario
+            ),
+            rule: format!(
+                "vendor \"{}\" ({}): {}",
+                vendor.id,
+                vendor.name,
+                purposes_require(
+                    purposes,
+                    "relies on legitimate interest, which stops on objection",
+                    "rely on legitimate interest, which stops on objection"
+                )
+            ),
+            evidence: request_evidence(obs, req),
+        });
+    }
+}
+
+/// `undeclared-third-party`: a third-party host that belongs to no declared vendor.
+fn undeclared_third_party(ctx: &VisitCtx, sink: &mut Sink) {
+    let obs = ctx.obs();
+    for (req, at) in &ctx.visit.requests {
+        if at.party != Party::Third || at.vendor.is_some() {
+            continue;
+        }
+        let (Some(host), Some(domain)) = (&at.host, &at.domain) else {
+            continue;
+        };
+        let phase = req.state.phase();
+        sink.push(Hit {
+            code: Code::UndeclaredThirdParty,
+            scenario: Some(obs.scenario.clone()),
+            subject: domain.clone(),
+            message: format!(
+                "Third party {domain} ({host}), which belongs to no declared vendor, was contacted in scenario \"{}\" (phase {phase}).",
+                obs.scenario
+            ),
+            rule: "every third-party host must belong to a declared vendor".to_string(),
+            evidence: request_evidence(obs, req),
+        });
+    }
+}

@@ -1,0 +1,90 @@
+//! `consentry report RUN`: re-render a stored run exactly as its audit printed it.
+
+use crate::cli::audit::{emit, parse_fail_on, FailOn};
+use crate::exit::ExitStatus;
+use crate::pipeline::stored_report;
+use crate::report::{reporter, Format};
+use crate::store::{default_db_path, Store};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run id (see `consentry runs`), or `latest`.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Judge the findings against this severity instead of the run's own --fail-on.
+    #[arg(long, value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Exit status: the stored run's verdict, as the audit returned it.
+pub async fn run(args: ReportArgs) -> ExitStatus {
+    let path = args.db.unwrap_or_else(default_db_path);
+    if !path.exists() {
+        eprintln!("error: no database at {}", path.display());
+        return ExitStatus::Error;
+    }
+    let store = match Store::open(&path).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let id = if args.run == "latest" {
+        match store.runs(None, 1).await {
+            Ok(runs) => match runs.first() {
+                Some(r) => r.id,
+                None => {
+                    eprintln!("error: no runs in {}", path.display());
+                    return ExitStatus::InvalidInput;
+                }
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitStatus::Error;
+            }
+        }
+    } else {
+        match args.run.parse::<i64>() {
+            Ok(id) => id,
+            Err(_) => {
+                eprintln!(
+                    "error: RUN must be a run id or `latest`, got {:?}",
+                    args.run
+                );
+                return ExitStatus::InvalidInput;
+            }
+        }
+    };
+    let report = match stored_report(&store, id, args.fail_on.map(|f| f.0)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!(
+                "error: {}: no run {id} (see `consentry runs`)",
+                path.display()
+            );
+            return ExitStatus::InvalidInput;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    store.close().await;
+    let text = reporter(args.format).render(&report);
+    if let Err(status) = emit(args.output.as_deref(), &text) {
+        return status;
+    }
+    report.verdict.exit
+}

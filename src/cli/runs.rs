@@ -1,0 +1,90 @@
+//! `consentry runs`: the stored runs, newest first.
+
+use crate::exit::ExitStatus;
+use crate::pipeline::stored_report;
+use crate::report::{clip, human_ms, run_status_text};
+use crate::store::{default_db_path, Store};
+use clap::Args;
+use std::path::PathBuf;
+use tabled::settings::Style;
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Only runs of this site.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// At most this many runs.
+    #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+    pub limit: u32,
+}
+
+pub async fn run(args: RunsArgs) -> ExitStatus {
+    let path = args.db.unwrap_or_else(default_db_path);
+    if !path.exists() {
+        eprintln!("error: no database at {}", path.display());
+        return ExitStatus::Error;
+    }
+    let store = match Store::open(&path).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let runs = match store.runs(args.site.as_deref(), args.limit).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let mut b = tabled::builder::Builder::default();
+    b.push_record([
+        "run",
+        "site",
+        "started (UTC)",
+        "duration",
+        "status",
+        "visits",
+        "findings",
+        "verdict",
+    ]);
+    let mut rows = 0;
+    for r in &runs {
+        let report = match stored_report(&store, r.id, None).await {
+            Ok(Some(rep)) => rep,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitStatus::Error;
+            }
+        };
+        let observed = report.visits.len() - report.not_observed().len();
+        b.push_record([
+            r.id.to_string(),
+            clip(&r.site, 40),
+            r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            match r.finished_at {
+                Some(_) => human_ms(report.duration_ms()),
+                None => "-".to_string(),
+            },
+            clip(&run_status_text(&r.status), 60),
+            format!("{observed}/{} observed", report.visits.len()),
+            crate::report::counts_short(&report),
+            report.verdict.exit.to_string(),
+        ]);
+        rows += 1;
+    }
+    store.close().await;
+    if rows == 0 {
+        println!("no runs in {}", path.display());
+        return ExitStatus::Ok;
+    }
+    let mut table = b.build();
+    table.with(Style::sharp());
+    println!("{table}");
+    ExitStatus::Ok
+}

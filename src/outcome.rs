@@ -1,0 +1,256 @@
+//! The outcome of an audit: the report model every reporter renders, with its verdict
+//! computed once, here ([`Verdict::of`]). Reporters never decide anything; the binary
+//! turns [`Verdict::exit`] into the process exit code.
+
+use crate::analysis::{Code, Finding, Severity};
+use crate::attribution::AttributedVisit;
+use crate::exit::ExitStatus;
+use crate::observe::{RunStatus, VisitStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Everything a report shows about one audit run, verdict included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Id of the run in the database, when stored.
+    pub run_id: Option<i64>,
+    pub site: String,
+    pub scenario_file: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub status: RunStatus,
+    /// One per visit, in run order.
+    pub visits: Vec<VisitSummary>,
+    /// Sorted as [`crate::analysis::sort_findings`] does.
+    pub findings: Vec<Finding>,
+    /// Findings at or above this severity fail the audit (exit 1); `None`: never.
+    pub fail_on: Option<Severity>,
+    pub db_path: Option<String>,
+    /// Computed from the fields above by [`Verdict::of`].
+    pub verdict: Verdict,
+}
+
+/// What one visit observed, in numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub scenario: String,
+    pub status: VisitStatus,
+    pub requests: usize,
+    /// Requests to network hosts outside the site's first-party domains.
+    pub third_party_requests: usize,
+    /// Cookies in the jar when the visit ended.
+    pub cookies_stored: usize,
+    /// Cookie write attempts (including blocked ones and deletions).
+    pub cookie_writes: usize,
+    pub duration_ms: u64,
+    pub warnings: Vec<String>,
+}
+
+impl VisitSummary {
+    pub fn of(visit: &AttributedVisit) -> Self {
+        let obs = visit.obs;
+        VisitSummary {
+            scenario: obs.scenario.clone(),
+            status: obs.status.clone(),
+            requests: obs.requests.len(),
+            third_party_requests: visit.third_party_requests(),
+            cookies_stored: obs.cookies.len(),
+            cookie_writes: obs.cookie_writes.len(),
+            duration_ms: millis_between(obs.started_at, obs.finished_at),
+            warnings: obs.warnings.clone(),
+        }
+    }
+
+    /// The reason the visit was not observed, if it was not.
+    pub fn not_observed(&self) -> Option<&str> {
+        self.status.failure().map(|f| f.reason.as_str())
+    }
+}
+
+/// `to - from` in milliseconds, 0 when negative.
+pub fn millis_between(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    (to - from).num_milliseconds().try_into().unwrap_or(0)
+}
+
+/// The verdict of an audit: the one place findings, visits and run status become an
+/// exit status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub exit: ExitStatus,
+    /// The audit could not look at everything: never to be read as clean.
+    pub incomplete: bool,
+    /// Findings at or above `fail_on`.
+    pub failing: usize,
+    /// Visits not observed, by scenario id, in run order.
+    pub not_observed: Vec<String>,
+}
+
+impl Verdict {
+    /// Precedence: `Incomplete` (a visit not observed, nothing observed at all, or a run
+    /// status other than `Complete` — `Running`, `Incomplete` and `Interrupted` all
+    /// count) over `Findings` (a finding with severity >= `fail_on`; `None` never fails
+    /// on findings) over `Ok`.
+    pub fn of(
+        status: &RunStatus,
+        visits: &[VisitSummary],
+        findings: &[Finding],
+        fail_on: Option<Severity>,
+    ) -> Verdict {
+        let not_observed: Vec<String> = visits
+            .iter()
+            .filter(|v| v.not_observed().is_some())
+            .map(|v| v.scenario.clone())
+            .collect();
+        let incomplete = *status != RunStatus::Complete
+            || visits.is_empty()
+            || !not_observed.is_empty()
+            || findings.iter().any(|f| f.code == Code::ScenarioNotObserved);
+        let failing = match fail_on {
+            Some(threshold) => findings.iter().filter(|f| f.severity >= threshold).count(),
+            None => 0,
+        };
+        let exit = if incomplete {
+            ExitStatus::Incomplete
+        } else if failing > 0 {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Ok
+        };
+        Verdict {
+            exit,
+            incomplete,
+            failing,
+            not_observed,
+        }
+    }
+}
+
+impl AuditReport {
+    /// Recompute the verdict from the report's fields (after building or editing one).
+    pub fn with_verdict(mut self) -> Self {
+        self.verdict = Verdict::of(&self.status, &self.visits, &self.findings, self.fail_on);
+        self
+    }
+
+    pub fn duration_ms(&self) -> u64 {
+        millis_between(self.started_at, self.finished_at)
+    }
+
+    /// Number of findings per severity, most severe first (every severity listed).
+    pub fn counts(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL
+            .iter()
+            .rev()
+            .map(|s| {
+                (
+                    *s,
+                    self.findings.iter().filter(|f| f.severity == *s).count(),
+                )
+            })
+            .collect()
+    }
+
+    /// Visits that were not observed, with their reason.
+    pub fn not_observed(&self) -> Vec<(&str, &str)> {
+        self.visits
+            .iter()
+            .filter_map(|v| v.not_observed().map(|r| (v.scenario.as_str(), r)))
+            .collect()
+    }
+
+    /// The exit status this report leads to.
+    pub fn exit_status(&self) -> ExitStatus {
+        self.verdict.exit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::{Failure, FailureKind};
+    use crate::report::tests::{finding, fixed_report, visit};
+
+    fn clean() -> AuditReport {
+        let mut r = fixed_report();
+        r.status = RunStatus::Complete;
+        r.visits = vec![visit("no_action", VisitStatus::Complete)];
+        r.findings = Vec::new();
+        r.fail_on = Some(Severity::High);
+        r.with_verdict()
+    }
+
+    #[test]
+    fn ok_when_complete_and_nothing_at_threshold() {
+        let mut r = clean();
+        assert_eq!(r.exit_status(), ExitStatus::Ok);
+        r.findings
+            .push(finding(Code::UndeclaredCookie, "no_action", "x"));
+        let r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Ok, "medium < high");
+        assert_eq!(r.verdict.failing, 0);
+    }
+
+    #[test]
+    fn findings_at_or_above_threshold() {
+        let mut r = clean();
+        r.findings.push(finding(
+            Code::ConsentVendorBeforeChoice,
+            "no_action",
+            "meta",
+        ));
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Findings, "high >= high");
+        assert_eq!(r.verdict.failing, 1);
+        r.fail_on = Some(Severity::Critical);
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Ok);
+        r.fail_on = Some(Severity::Info);
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Findings);
+        r.fail_on = None;
+        let r = r.with_verdict();
+        assert_eq!(
+            r.exit_status(),
+            ExitStatus::Ok,
+            "no fail-on: never fail on findings"
+        );
+    }
+
+    #[test]
+    fn incomplete_wins_over_findings() {
+        let mut r = clean();
+        r.findings
+            .push(finding(Code::ConsentVendorAfterReject, "no_action", "meta"));
+        r.visits.push(visit(
+            "legacy",
+            VisitStatus::Incomplete(Failure::new(FailureKind::ElementNotFound, "step 2 failed")),
+        ));
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Incomplete);
+        assert_eq!(r.verdict.not_observed, vec!["legacy".to_string()]);
+        // Even with no finding and no fail-on: never clean.
+        r.findings.clear();
+        r.fail_on = None;
+        assert_eq!(r.with_verdict().exit_status(), ExitStatus::Incomplete);
+    }
+
+    #[test]
+    fn run_status_other_than_complete_is_incomplete() {
+        for status in [
+            RunStatus::Running,
+            RunStatus::Incomplete("1 scenario not observed".into()),
+            RunStatus::Interrupted("interrupted by Ctrl-C".into()),
+        ] {
+            let mut r = clean();
+            r.status = status;
+            assert_eq!(r.with_verdict().exit_status(), ExitStatus::Incomplete);
+        }
+    }
+
+    #[test]
+    fn nothing_observed_is_incomplete() {
+        let mut r = clean();
+        r.visits.clear();
+        assert_eq!(r.with_verdict().exit_status(), ExitStatus::Incomplete);
+    }
+}

@@ -1,0 +1,303 @@
+//! The audit use case, one stage after another, each handing the next a named type:
+//!
+//! ```text
+//! Job (site, scenario) ─▶ engine: VisitObservation ─▶ attribution: AttributedVisit
+//!   ─▶ analysis: Vec<Finding> ─▶ store (visit + its findings, one transaction)
+//!   ─▶ (all visits in) run-level findings ─▶ outcome: AuditReport (verdict inside)
+//! ```
+//!
+//! The command line only parses flags and prints; everything here is library code, so
+//! nightly jobs, tests and future front ends run the same pipeline. A visit is judged and
+//! stored as soon as it finishes: an interruption loses only the visits in flight.
+
+use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding, Severity};
+use crate::attribution::{AttributedVisit, Attributor};
+use crate::engine::{Cancel, Engine, EngineConfig, Job};
+use crate::observe::{RunStatus, VisitObservation};
+use crate::outcome::{AuditReport, Verdict, VisitSummary};
+use crate::scenario::{AuditSpec, Scenario};
+use crate::store::{JudgedVisit, RunId, RunStart, Store, StoreError};
+use chrono::Utc;
+use futures_util::StreamExt;
+use std::path::PathBuf;
+
+/// What to audit and how.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// The scenario file as the user named it (shown in reports).
+    pub scenario_file: String,
+    /// Scenario ids to run, in order; empty: the file's run list.
+    pub scenarios: Vec<String>,
+    pub fail_on: Option<Severity>,
+    pub db_path: PathBuf,
+    pub engine: EngineConfig,
+}
+
+/// Why an audit could not be run at all (per-visit problems are data, never this).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("{file}: no scenario {id:?} (known: {known})")]
+    UnknownScenario {
+        file: String,
+        id: String,
+        known: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0:#}")]
+    Engine(anyhow::Error),
+}
+
+impl AuditError {
+    /// Invalid input (exit 2) rather than a failure of consentry (exit 4).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, AuditError::UnknownScenario { .. })
+    }
+}
+
+/// Where the pipeline reports progress (a terminal bar, CI log lines, nothing).
+pub trait Progress: Sync {
+    fn started(&self, site: &str, visits: usize, jobs: usize);
+    fn visit_done(&self, obs: &VisitObservation);
+    /// A visit could not be stored; the audit goes on and ends with an error.
+    fn store_failed(&self, scenario: &str, error: &StoreError);
+    fn finished(&self);
+}
+
+/// Progress that says nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn started(&self, _: &str, _: usize, _: usize) {}
+    fn visit_done(&self, _: &VisitObservation) {}
+    fn store_failed(&self, _: &str, _: &StoreError) {}
+    fn finished(&self) {}
+}
+
+/// What an audit produced.
+#[derive(Debug)]
+pub struct AuditRun {
+    pub report: AuditReport,
+    /// Something could not be written to the database (the report is still complete).
+    pub storage_errors: Vec<String>,
+    /// Browser profile directories that could not be deleted.
+    pub leftover_profiles: Vec<String>,
+}
+
+/// The scenarios of `spec` named in `ids` (file order when empty).
+pub fn select<'s>(
+    spec: &'s AuditSpec,
+    file: &str,
+    ids: &[String],
+) -> Result<Vec<&'s Scenario>, AuditError> {
+    if ids.is_empty() {
+        return Ok(spec.scenarios.iter().collect());
+    }
+    ids.iter()
+        .map(|id| {
+            spec.scenarios
+                .iter()
+                .find(|s| &s.id == id)
+                .ok_or_else(|| AuditError::UnknownScenario {
+                    file: file.to_string(),
+                    id: id.clone(),
+                    known: spec
+                        .scenarios
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        })
+        .collect()
+}
+
+/// Run a whole audit of one site: open the store, start the browsers, visit every
+/// selected scenario (recording and judging each as it finishes), judge the run, close
+/// everything, and return the report with its verdict.
+pub async fn audit(
+    spec: &AuditSpec,
+    cfg: &AuditConfig,
+    cancel: Cancel,
+    progress: &dyn Progress,
+) -> Result<AuditRun, AuditError> {
+    let selected = select(spec, &cfg.scenario_file, &cfg.scenarios)?;
+    let store = Store::open(&cfg.db_path).await?;
+    let engine = Engine::start(&cfg.engine)
+        .await
+        .map_err(AuditError::Engine)?;
+    let started_at = Utc::now();
+    let run_id = match store
+        .start_run(&RunStart {
+            site: &spec.site.name,
+            scenario_file: &cfg.scenario_file,
+            started_at,
+            scenario_digest: digests(spec).0,
+            policy_digest: digests(spec).1,
+            fail_on: cfg.fail_on,
+        })
+        .await
+    {
+        Ok(id) => id,
+        Err(e) => {
+            engine.shutdown().await;
+            return Err(e.into());
+        }
+    };
+
+    progress.started(&spec.site.name, selected.len(), engine.jobs());
+    let attributor = Attributor::new(&spec.site, &spec.policy);
+    let mut observations: Vec<(usize, VisitObservation)> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut storage_errors = Vec::new();
+    {
+        let jobs: Vec<Job> = selected
+            .iter()
+            .enumerate()
+            .map(|(position, scenario)| Job {
+                spec,
+                scenario,
+                position,
+            })
+            .collect();
+        let mut stream = std::pin::pin!(engine.run(jobs, cancel.clone()));
+        while let Some((job, obs)) = stream.next().await {
+            let visit = attributor.visit(&obs);
+            let judged = analyze_visit(&spec.site, &spec.policy, &visit);
+            let stored = store
+                .record_judged_visit(
+                    run_id,
+                    &JudgedVisit {
+                        position: Some(job.position),
+                        obs: &obs,
+                        third_party_requests: Some(visit.third_party_requests()),
+                        findings: &judged,
+                    },
+                )
+                .await;
+            if let Err(e) = stored {
+                progress.store_failed(&obs.scenario, &e);
+                storage_errors.push(format!("could not record scenario {}: {e}", obs.scenario));
+            }
+            progress.visit_done(&obs);
+            findings.extend(judged);
+            observations.push((job.position, obs));
+        }
+    }
+    let leftover_profiles = engine.shutdown().await;
+    progress.finished();
+    let interrupted = *cancel.borrow();
+
+    // Judge and report visits in run order (the order the file or --scenario lists them).
+    observations.sort_by_key(|(position, _)| *position);
+    let visits: Vec<AttributedVisit> = observations
+        .iter()
+        .map(|(_, o)| attributor.visit(o))
+        .collect();
+    let run_level = analyze_run(&spec.site, &spec.policy, &visits);
+    if let Err(e) = store.record_findings(run_id, &run_level).await {
+        storage_errors.push(format!("could not record the run's findings: {e}"));
+    }
+    findings.extend(run_level);
+    let summaries: Vec<VisitSummary> = visits.iter().map(VisitSummary::of).collect();
+    let status = run_status(interrupted, &summaries);
+    let finished_at = Utc::now();
+    if let Err(e) = store.finish_run(run_id, &status, finished_at).await {
+        storage_errors.push(format!("could not record the run's end: {e}"));
+    }
+    store.close().await;
+
+    let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
+    sort_findings(&mut findings, &order);
+    let report = AuditReport {
+        run_id: Some(run_id),
+        site: spec.site.name.clone(),
+        scenario_file: cfg.scenario_file.clone(),
+        started_at,
+        finished_at,
+        status,
+        visits: summaries,
+        findings,
+        fail_on: cfg.fail_on,
+        db_path: Some(cfg.db_path.display().to_string()),
+        verdict: Verdict::of(&RunStatus::Running, &[], &[], None),
+    }
+    .with_verdict();
+    Ok(AuditRun {
+        report,
+        storage_errors,
+        leftover_profiles,
+    })
+}
+
+/// Content digests of the scenario file and the policy.
+fn digests(_spec: &AuditSpec) -> (Option<&str>, Option<&str>) {
+    (None, None)
+}
+
+/// The run's status from how it ended and what its visits saw.
+fn run_status(interrupted: bool, visits: &[VisitSummary]) -> RunStatus {
+    let not_observed: Vec<&str> = visits
+        .iter()
+        .filter(|v| v.not_observed().is_some())
+        .map(|v| v.scenario.as_str())
+        .collect();
+    if interrupted {
+        RunStatus::Interrupted("interrupted by a signal".into())
+    } else if !not_observed.is_empty() {
+        RunStatus::Incomplete(format!("not observed: {}", not_observed.join(", ")))
+    } else {
+        RunStatus::Complete
+    }
+}
+
+/// Rebuild the report of a stored run, as the audit printed it: the same visits in the
+/// same order, the same findings in the same order, the same verdict.
+pub async fn stored_report(
+    store: &Store,
+    run: RunId,
+    fail_on: Option<Option<Severity>>,
+) -> Result<Option<AuditReport>, StoreError> {
+    let Some(record) = store.run(run).await? else {
+        return Ok(None);
+    };
+    let mut visits = store.visits(run).await?;
+    visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.id));
+    let summaries: Vec<VisitSummary> = visits
+        .into_iter()
+        .map(|v| VisitSummary {
+            duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
+            scenario: v.scenario,
+            status: v.status,
+            requests: usize::try_from(v.counts.requests).unwrap_or(usize::MAX),
+            third_party_requests: v
+                .third_party_requests
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0),
+            cookies_stored: usize::try_from(v.counts.cookies).unwrap_or(usize::MAX),
+            cookie_writes: usize::try_from(v.counts.cookie_writes).unwrap_or(usize::MAX),
+            warnings: v.warnings,
+        })
+        .collect();
+    let mut findings = store.findings(run).await?;
+    let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
+    sort_findings(&mut findings, &order);
+    let fail_on = fail_on.unwrap_or(record.fail_on);
+    Ok(Some(
+        AuditReport {
+            run_id: Some(record.id),
+            site: record.site,
+            scenario_file: record.scenario_file,
+            started_at: record.started_at,
+            // A run whose process died has no end: show its start (it is incomplete).
+            finished_at: record.finished_at.unwrap_or(record.started_at),
+            status: record.status,
+            visits: summaries,
+            findings,
+            fail_on,
+            db_path: Some(store.path().display().to_string()),
+            verdict: Verdict::of(&RunStatus::Running, &[], &[], None),
+        }
+        .with_verdict(),
+    ))
+}

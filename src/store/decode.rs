@@ -1,0 +1,197 @@
+//! Rows to model types. Every decoder names the column it could not read.
+
+use super::codec::{
+    get, get_fail_on, get_failure, get_json, get_opt_ts, get_opt_u64, get_state, get_ts, get_u64,
+    DecodeResult,
+};
+use super::{RunRecord, VisitCounts, VisitRecord};
+use crate::analysis::finding::{Code, Evidence, Finding, Severity};
+use crate::observe::{
+    CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
+    StorageWrite, StoredCookie, VisitStatus, VisitTimings,
+};
+use sqlx::sqlite::SqliteRow;
+
+pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
+    let status: String = get(r, "status")?;
+    let reason: Option<String> = get(r, "status_reason")?;
+    let reason = || reason.clone().unwrap_or_default();
+    let status = match status.as_str() {
+        "running" => RunStatus::Running,
+        "complete" => RunStatus::Complete,
+        "incomplete" => RunStatus::Incomplete(reason()),
+        "interrupted" => RunStatus::Interrupted(reason()),
+        other => return Err(format!("column status: unknown run status {other:?}")),
+    };
+    Ok(RunRecord {
+        id: get(r, "id")?,
+        site: get(r, "site")?,
+        scenario_file: get(r, "scenario_file")?,
+        started_at: get_ts(r, "started_at")?,
+        finished_at: get_opt_ts(r, "finished_at")?,
+        status,
+        fail_on: get_fail_on(r, "fail_on")?,
+        scenario_digest: get(r, "scenario_digest")?,
+        policy_digest: get(r, "policy_digest")?,
+    })
+}
+
+pub(super) fn decode_visit(r: &SqliteRow) -> DecodeResult<VisitRecord> {
+    let status: String = get(r, "status")?;
+    let status = match status.as_str() {
+        "complete" => VisitStatus::Complete,
+        "incomplete" => VisitStatus::Incomplete(get_failure(r, "failure_kind", "reason")?),
+        other => return Err(format!("column status: unknown visit status {other:?}")),
+    };
+    Ok(VisitRecord {
+        id: get(r, "id")?,
+        run_id: get(r, "run_id")?,
+        scenario: get(r, "scenario")?,
+        status,
+        started_at: get_ts(r, "started_at")?,
+        finished_at: get_ts(r, "finished_at")?,
+        final_state: get_state(r, "final_")?,
+        timings: VisitTimings {
+            session_start_ms: get_u64(r, "session_start_ms")?,
+            load_ms: get_u64(r, "load_ms")?,
+            settle_ms: get_u64(r, "settle_ms")?,
+            capture_ms: get_u64(r, "capture_ms")?,
+            close_ms: get_u64(r, "close_ms")?,
+        },
+        warnings: get_json(r, "warnings")?,
+        counts: VisitCounts {
+            steps: get_u64(r, "n_steps")?,
+            requests: get_u64(r, "n_requests")?,
+            cookie_writes: get_u64(r, "n_cookie_writes")?,
+            cookies: get_u64(r, "n_cookies")?,
+            storage_writes: get_u64(r, "n_storage_writes")?,
+            page_errors: get_u64(r, "n_page_errors")?,
+        },
+        position: get_opt_u64(r, "position")?,
+        third_party_requests: get_opt_u64(r, "third_party_requests")?,
+    })
+}
+
+pub(super) fn decode_step(r: &SqliteRow) -> DecodeResult<StepOutcome> {
+    let status: String = get(r, "status")?;
+    let status = match status.as_str() {
+        "done" => StepStatus::Done,
+        "failed" => StepStatus::Failed(get_failure(r, "failure_kind", "detail")?),
+        "skipped" => StepStatus::Skipped,
+        other => return Err(format!("column status: unknown step status {other:?}")),
+    };
+    let index = get_u64(r, "step_index")?;
+    Ok(StepOutcome {
+        index: usize::try_from(index)
+            .map_err(|_| format!("column step_index: {index} is out of range"))?,
+        description: get(r, "description")?,
+        status,
+        started_at: get_ts(r, "started_at")?,
+        duration_ms: get_u64(r, "duration_ms")?,
+    })
+}
+
+pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
+    let target: String = get(r, "target")?;
+    let status = get::<Option<i64>>(r, "http_status")?
+        .map(|s| u16::try_from(s).map_err(|_| format!("column http_status: {s} is out of range")))
+        .transpose()?;
+    Ok(RequestObs {
+        url: get(r, "url")?,
+        method: get(r, "method")?,
+        resource_type: get(r, "resource_type")?,
+        initiator: get(r, "initiator")?,
+        frame_id: get(r, "frame_id")?,
+        target: super::codec::parse_target(&target)?,
+        status,
+        error: get(r, "error")?,
+        cancelled: get(r, "cancelled")?,
+        time: get_ts(r, "time")?,
+        page: get(r, "page")?,
+        state: get_state(r, "")?,
+    })
+}
+
+pub(super) fn decode_cookie_write(r: &SqliteRow) -> DecodeResult<CookieWrite> {
+    let kind: String = get(r, "source_kind")?;
+    let url: String = get(r, "source_url")?;
+    let source = match kind.as_str() {
+        "header" => CookieSource::Header { request_url: url },
+        "script" => CookieSource::Script { document_url: url },
+        other => {
+            return Err(format!(
+                "column source_kind: unknown cookie source {other:?}"
+            ))
+        }
+    };
+    Ok(CookieWrite {
+        name: get(r, "name")?,
+        domain: get(r, "domain")?,
+        path: get(r, "path")?,
+        value_hash: get(r, "value_hash")?,
+        requested_lifetime_secs: get(r, "requested_lifetime_secs")?,
+        expiry_unparsed: get(r, "expiry_unparsed")?,
+        source,
+        blocked_reasons: get_json(r, "blocked_reasons")?,
+        time: get_ts(r, "time")?,
+        page: get(r, "page")?,
+        state: get_state(r, "")?,
+    })
+}
+
+pub(super) fn decode_cookie(r: &SqliteRow) -> DecodeResult<StoredCookie> {
+    Ok(StoredCookie {
+        name: get(r, "name")?,
+        domain: get(r, "domain")?,
+        path: get(r, "path")?,
+        value_hash: get(r, "value_hash")?,
+        expires: get_opt_ts(r, "expires")?,
+        secure: get(r, "secure")?,
+        http_only: get(r, "http_only")?,
+        same_site: get(r, "same_site")?,
+        partition_key: get(r, "partition_key")?,
+        observed_at: get_ts(r, "observed_at")?,
+        state: get_state(r, "")?,
+    })
+}
+
+pub(super) fn decode_storage_write(r: &SqliteRow) -> DecodeResult<StorageWrite> {
+    Ok(StorageWrite {
+        area: get(r, "area")?,
+        origin: get(r, "origin")?,
+        key: get(r, "storage_key")?,
+        value_hash: get(r, "value_hash")?,
+        time: get_ts(r, "time")?,
+        page: get(r, "page")?,
+        state: get_state(r, "")?,
+    })
+}
+
+pub(super) fn decode_finding(r: &SqliteRow) -> DecodeResult<Finding> {
+    let code: String = get(r, "code")?;
+    let severity: String = get(r, "severity")?;
+    let occurrences: i64 = get(r, "occurrences")?;
+    Ok(Finding {
+        code: Code::parse(&code).ok_or_else(|| format!("column code: unknown code {code:?}"))?,
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| format!("column severity: unknown severity {severity:?}"))?,
+        site: get(r, "site")?,
+        scenario: get(r, "scenario")?,
+        subject: get(r, "subject")?,
+        message: get(r, "message")?,
+        rule: get(r, "rule")?,
+        evidence: get_json::<Vec<Evidence>>(r, "evidence")?,
+        occurrences: u32::try_from(occurrences)
+            .map_err(|_| format!("column occurrences: {occurrences} is out of range"))?,
+        fingerprint: get(r, "fingerprint")?,
+    })
+}
+
+pub(super) fn decode_page_error(r: &SqliteRow) -> DecodeResult<PageError> {
+    Ok(PageError {
+        message: get(r, "message")?,
+        source: get(r, "source")?,
+        time: get_ts(r, "time")?,
+        page: get(r, "page")?,
+    })
+}

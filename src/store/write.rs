@@ -1,0 +1,465 @@
+//! The write side: runs, visits (with everything they observed and their findings), in
+//! one transaction per call.
+
+use super::{codec, JudgedVisit, RunId, RunStart, Store, StoreError, STALE_REASON};
+use crate::analysis::finding::{Finding, Severity};
+use crate::observe::{
+    CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
+    StorageWrite, StoredCookie, VisitObservation, VisitStatus,
+};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteConnection;
+
+impl Store {
+    /// Starts a run with status `running` (no digests, fail-on `high`).
+    pub async fn begin_run(
+        &self,
+        site: &str,
+        scenario_file: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<RunId, StoreError> {
+        self.start_run(&RunStart {
+            site,
+            scenario_file,
+            started_at,
+            scenario_digest: None,
+            policy_digest: None,
+            fail_on: Some(Severity::High),
+        })
+        .await
+    }
+
+    /// Starts a run with status `running`.
+    pub async fn start_run(&self, run: &RunStart<'_>) -> Result<RunId, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        sqlx::query_scalar(
+            "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
+             fail_on, scenario_digest, policy_digest) \
+             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?) RETURNING id",
+        )
+        .bind(run.site)
+        .bind(run.scenario_file)
+        .bind(codec::ts(&run.started_at))
+        .bind(codec::fail_on_str(run.fail_on))
+        .bind(run.scenario_digest)
+        .bind(run.policy_digest)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(self.db_err("begin run"))
+    }
+
+    /// Stores one visit's observation (visit row, steps, requests, cookie writes, stored
+    /// cookies, storage writes, page errors) in one transaction; returns the visit id.
+    pub async fn record_visit(
+        &self,
+        run: RunId,
+        obs: &VisitObservation,
+    ) -> Result<i64, StoreError> {
+        self.record_judged_visit(
+            run,
+            &JudgedVisit {
+                position: None,
+                obs,
+                third_party_requests: None,
+                findings: &[],
+            },
+        )
+        .await
+    }
+
+    /// Stores one visit with its findings, all in one transaction: a run interrupted
+    /// after this keeps both. Returns the visit id.
+    pub async fn record_judged_visit(
+        &self,
+        run: RunId,
+        v: &JudgedVisit<'_>,
+    ) -> Result<i64, StoreError> {
+        let obs = v.obs;
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
+        let visit = self.insert_visit(&mut tx, run, v).await?;
+        for (seq, e) in obs.page_errors.iter().enumerate() {
+            self.insert_page_error(&mut tx, visit, seq, e).await?;
+        }
+        self.insert_findings(&mut tx, run, Some(visit), v.findings)
+            .await?;
+        for (seq, r) in obs.requests.iter().enumerate() {
+            self.insert_request(&mut tx, visit, seq, r).await?;
+        }
+        for (seq, w) in obs.cookie_writes.iter().enumerate() {
+            self.insert_cookie_write(&mut tx, visit, seq, w).await?;
+        }
+        for (seq, c) in obs.cookies.iter().enumerate() {
+            self.insert_cookie(&mut tx, visit, seq, c).await?;
+        }
+        for (seq, s) in obs.storage_writes.iter().enumerate() {
+            self.insert_storage_write(&mut tx, visit, seq, s).await?;
+        }
+        for s in &obs.steps {
+            self.insert_step(&mut tx, visit, s).await?;
+        }
+        tx.commit().await.map_err(self.db_err("commit visit"))?;
+        Ok(visit)
+    }
+
+    /// Appends run-level findings to a run, in order, in one transaction.
+    pub async fn record_findings(
+        &self,
+        run: RunId,
+        findings: &[Finding],
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
+        self.insert_findings(&mut tx, run, None, findings).await?;
+        tx.commit().await.map_err(self.db_err("commit findings"))
+    }
+
+    async fn insert_findings(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        visit: Option<i64>,
+        findings: &[Finding],
+    ) -> Result<(), StoreError> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let next: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM findings WHERE run_id = ?")
+                .bind(run)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db_err("read findings"))?;
+        for (i, f) in findings.iter().enumerate() {
+            let seq = next + self.invalid(codec::to_i64("finding index", i as u64))?;
+            let evidence = self.invalid(codec::json("finding evidence", &f.evidence))?;
+            sqlx::query(
+                "INSERT INTO findings (run_id, seq, fingerprint, code, severity, site, scenario, \
+                 subject, message, rule, occurrences, evidence, visit_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(run)
+            .bind(seq)
+            .bind(&f.fingerprint)
+            .bind(f.code.as_str())
+            .bind(f.severity.as_str())
+            .bind(&f.site)
+            .bind(f.scenario.as_deref())
+            .bind(&f.subject)
+            .bind(&f.message)
+            .bind(&f.rule)
+            .bind(i64::from(f.occurrences))
+            .bind(evidence)
+            .bind(visit)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record finding"))?;
+        }
+        Ok(())
+    }
+
+    /// Sets a run's final status and finish time.
+    pub async fn finish_run(
+        &self,
+        run: RunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let reason = match status {
+            RunStatus::Running | RunStatus::Complete => None,
+            RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
+        };
+        let done = sqlx::query(
+            "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(codec::ts(&finished_at))
+        .bind(run)
+        .execute(&self.pool)
+        .await
+        .map_err(self.db_err("finish run"))?;
+        if done.rows_affected() == 0 {
+            return Err(self.unknown_run(run));
+        }
+        Ok(())
+    }
+
+    /// Marks runs still `running` (never finished) that started before `older_than` as
+    /// `incomplete`: their process died. `finished_at` stays NULL (the time of death is
+    /// unknown). Returns how many runs were marked. The caller picks `older_than` so that
+    /// no live run can match (e.g. now minus the longest plausible run).
+    pub async fn mark_stale_runs_incomplete(
+        &self,
+        older_than: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'incomplete', status_reason = ? \
+             WHERE status = 'running' AND finished_at IS NULL AND started_at < ?",
+        )
+        .bind(STALE_REASON)
+        .bind(codec::ts(&older_than))
+        .execute(&self.pool)
+        .await
+        .map_err(self.db_err("mark stale runs"))?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_visit(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        v: &JudgedVisit<'_>,
+    ) -> Result<i64, StoreError> {
+        let obs = v.obs;
+        let (status, reason, kind) = match &obs.status {
+            VisitStatus::Complete => ("complete", None, None),
+            VisitStatus::Incomplete(f) => {
+                ("incomplete", Some(f.reason.as_str()), Some(f.kind.as_str()))
+            }
+        };
+        let count = |what, n: Option<usize>| {
+            n.map(|n| self.invalid(codec::to_i64(what, n as u64)))
+                .transpose()
+        };
+        let t = &obs.timings;
+        let ms = |what, v| self.invalid(codec::to_i64(what, v));
+        sqlx::query_scalar(
+            "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
+             final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
+             settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
+             third_party_requests) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(run)
+        .bind(&obs.scenario)
+        .bind(status)
+        .bind(reason)
+        .bind(codec::ts(&obs.started_at))
+        .bind(codec::ts(&obs.finished_at))
+        .bind(codec::consent_str(obs.final_state.consent))
+        .bind(obs.final_state.li_objected)
+        .bind(self.invalid(codec::actions_json(&obs.final_state.actions))?)
+        .bind(ms("session start time", t.session_start_ms)?)
+        .bind(ms("load time", t.load_ms)?)
+        .bind(ms("settle time", t.settle_ms)?)
+        .bind(ms("capture time", t.capture_ms)?)
+        .bind(ms("close time", t.close_ms)?)
+        .bind(self.invalid(codec::json("warnings", &obs.warnings))?)
+        .bind(count("visit position", v.position)?)
+        .bind(kind)
+        .bind(count("third-party requests", v.third_party_requests)?)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::DuplicateVisit {
+                path: self.path_buf(),
+                run,
+                scenario: obs.scenario.clone(),
+            },
+            _ => self.fk_err(e, run, "record visit"),
+        })
+    }
+
+    async fn insert_step(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        s: &StepOutcome,
+    ) -> Result<(), StoreError> {
+        let (status, detail, kind) = match &s.status {
+            StepStatus::Done => ("done", None, None),
+            StepStatus::Failed(f) => ("failed", Some(f.reason.as_str()), Some(f.kind.as_str())),
+            StepStatus::Skipped => ("skipped", None, None),
+        };
+        sqlx::query(
+            "INSERT INTO steps (visit_id, step_index, description, status, detail, started_at, \
+             duration_ms, failure_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("step index", s.index as u64))?)
+        .bind(&s.description)
+        .bind(status)
+        .bind(detail)
+        .bind(codec::ts(&s.started_at))
+        .bind(self.invalid(codec::to_i64("step duration", s.duration_ms))?)
+        .bind(kind)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record step"))?;
+        Ok(())
+    }
+
+    async fn insert_request(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        r: &RequestObs,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO requests (visit_id, seq, url, host, method, resource_type, initiator, \
+             frame_id, target, http_status, error, time, page, phase, consent, li_objected, \
+             actions, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("request index", seq as u64))?)
+        .bind(&r.url)
+        .bind(r.host())
+        .bind(&r.method)
+        .bind(&r.resource_type)
+        .bind(r.initiator.as_deref())
+        .bind(r.frame_id.as_deref())
+        .bind(codec::target_str(r.target))
+        .bind(r.status.map(i64::from))
+        .bind(r.error.as_deref())
+        .bind(codec::ts(&r.time))
+        .bind(&r.page)
+        .bind(r.state.phase())
+        .bind(codec::consent_str(r.state.consent))
+        .bind(r.state.li_objected)
+        .bind(self.invalid(codec::actions_json(&r.state.actions))?)
+        .bind(r.cancelled)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record request"))?;
+        Ok(())
+    }
+
+    async fn insert_cookie_write(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        w: &CookieWrite,
+    ) -> Result<(), StoreError> {
+        let (kind, url) = match &w.source {
+            CookieSource::Header { request_url } => ("header", request_url),
+            CookieSource::Script { document_url } => ("script", document_url),
+        };
+        sqlx::query(
+            "INSERT INTO cookie_writes (visit_id, seq, name, domain, path, value_hash, \
+             requested_lifetime_secs, source_kind, source_url, blocked_reasons, time, page, \
+             phase, consent, li_objected, actions, expiry_unparsed) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("cookie write index", seq as u64))?)
+        .bind(&w.name)
+        .bind(&w.domain)
+        .bind(w.path.as_deref())
+        .bind(&w.value_hash)
+        .bind(w.requested_lifetime_secs)
+        .bind(kind)
+        .bind(url)
+        .bind(self.invalid(codec::json("blocked reasons", &w.blocked_reasons))?)
+        .bind(codec::ts(&w.time))
+        .bind(&w.page)
+        .bind(w.state.phase())
+        .bind(codec::consent_str(w.state.consent))
+        .bind(w.state.li_objected)
+        .bind(self.invalid(codec::actions_json(&w.state.actions))?)
+        .bind(w.expiry_unparsed.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record cookie write"))?;
+        Ok(())
+    }
+
+    async fn insert_cookie(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        c: &StoredCookie,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cookies (visit_id, seq, name, domain, path, value_hash, expires, secure, \
+             http_only, same_site, partition_key, observed_at, phase, consent, li_objected, \
+             actions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("cookie index", seq as u64))?)
+        .bind(&c.name)
+        .bind(&c.domain)
+        .bind(&c.path)
+        .bind(&c.value_hash)
+        .bind(c.expires.as_ref().map(codec::ts))
+        .bind(c.secure)
+        .bind(c.http_only)
+        .bind(c.same_site.as_deref())
+        .bind(c.partition_key.as_deref())
+        .bind(codec::ts(&c.observed_at))
+        .bind(c.state.phase())
+        .bind(codec::consent_str(c.state.consent))
+        .bind(c.state.li_objected)
+        .bind(self.invalid(codec::actions_json(&c.state.actions))?)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record cookie"))?;
+        Ok(())
+    }
+
+    async fn insert_storage_write(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        s: &StorageWrite,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO storage_writes (visit_id, seq, area, origin, storage_key, value_hash, \
+             time, page, phase, consent, li_objected, actions) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("storage write index", seq as u64))?)
+        .bind(&s.area)
+        .bind(&s.origin)
+        .bind(&s.key)
+        .bind(&s.value_hash)
+        .bind(codec::ts(&s.time))
+        .bind(&s.page)
+        .bind(s.state.phase())
+        .bind(codec::consent_str(s.state.consent))
+        .bind(s.state.li_objected)
+        .bind(self.invalid(codec::actions_json(&s.state.actions))?)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record storage write"))?;
+        Ok(())
+    }
+
+    async fn insert_page_error(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        e: &PageError,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO page_errors (visit_id, seq, message, source, time, page) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("page error index", seq as u64))?)
+        .bind(&e.message)
+        .bind(e.source.as_deref())
+        .bind(codec::ts(&e.time))
+        .bind(&e.page)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record page error"))?;
+        Ok(())
+    }
+}
