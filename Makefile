@@ -45,12 +45,12 @@ demo: setup build
 
 test: setup
 	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) test --locked
+	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
+	$(CARGO) test --locked --features browser-tests
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 
 ## bench: release build, demo site, timings per phase, throughput at --jobs 1/2/4, peak RSS.
 bench: setup

@@ -138,15 +138,9 @@ impl AuditReport {
 
     /// Number of findings per severity, most severe first (every severity listed).
     pub fn counts(&self) -> Vec<(Severity, usize)> {
-        Severity::ALL
-            .iter()
+        Severity::all()
             .rev()
-            .map(|s| {
-                (
-                    *s,
-                    self.findings.iter().filter(|f| f.severity == *s).count(),
-                )
-            })
+            .map(|s| (s, self.findings.iter().filter(|f| f.severity == s).count()))
             .collect()
     }
 

@@ -18,6 +18,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 struct AuditRun {
     code: i32,
     json: Value,
+    stdout: String,
     stderr: String,
 }
 
@@ -43,6 +44,7 @@ fn audit(port: u16, db: &Path, extra: &[&str]) -> AuditRun {
     AuditRun {
         code: out.status.code().unwrap_or(-1),
         json,
+        stdout,
         stderr,
     }
 }
@@ -114,16 +116,48 @@ fn expected_demo_findings() -> BTreeSet<Key> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn demo_audit_reports_exactly_the_planted_findings() {
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     let port = server.port();
-    let run = tokio::task::spawn_blocking(move || audit(port, &db, &[]))
+    let db2 = db.clone();
+    let run = tokio::task::spawn_blocking(move || audit(port, &db2, &[]))
         .await
         .unwrap();
     server.shutdown().await;
+
+    // The stored run re-renders exactly as the audit printed it, exit status included.
+    let run_id = run.json["run_id"].as_i64().expect("run id");
+    let again = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["report", &run_id.to_string(), "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run consentry report");
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        run.stdout,
+        "report RUN differs from what audit printed; stderr:\n{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(again.status.code(), Some(run.code));
+    let listed = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["runs", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run consentry runs");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("demo-shop")
+            && listed.contains("5/6 observed")
+            && listed.contains("incomplete"),
+        "{listed}"
+    );
 
     let got = findings(&run.json);
     let want = expected_demo_findings();
@@ -162,10 +196,10 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
             }
         }
         assert!(!f["rule"].as_str().unwrap_or_default().is_empty(), "{f}");
-        assert_eq!(
-            f["fingerprint"].as_str().unwrap_or_default().len(),
-            16,
-            "{f}"
+        let fp = f["fingerprint"].as_str().unwrap_or_default();
+        assert!(
+            fp.len() == 19 && fp.starts_with("v1-"),
+            "fingerprint is v1- and 16 hex digits: {f}"
         );
     }
     // In accept_all, the pixel's evidence is from before the click.
@@ -189,6 +223,10 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
 
 /// For each scenario, every third-party request the demo server received was captured.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn capture_sees_every_third_party_request_the_server_logged() {
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
@@ -263,6 +301,10 @@ async fn capture_sees_every_third_party_request_the_server_logged() {
 
 /// An unreachable site is reported as not observed, never as clean, and is recorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn unreachable_site_is_not_observed_and_recorded() {
     let _slot = ONE_AT_A_TIME.lock().await;
     // A port nothing listens on: bind, learn it, close it.
@@ -334,6 +376,10 @@ fn demo_file_with(dir: &Path, third_party_cookies: &str) -> std::path::PathBuf {
 /// With third-party cookies blocked, the blocked Set-Cookie attempts are recorded with the
 /// browser's reason, and a cookie that was never stored is not reported as stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn blocked_third_party_cookies_are_recorded_with_reasons() {
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
@@ -388,6 +434,10 @@ async fn blocked_third_party_cookies_are_recorded_with_reasons() {
 /// `--webdriver URL`: a WebDriver server consentry did not start (here a chromedriver we
 /// start ourselves, as a Grid node would be) is used as is, capture included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn audits_through_a_webdriver_url() {
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");

@@ -122,6 +122,10 @@ async fn first_visit_recorded(db: &std::path::Path) -> bool {
 
 /// Ctrl-C: browsers closed, profiles deleted, what was observed kept, run marked interrupted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
     let server = DemoServer::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -199,6 +203,10 @@ async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
 /// A browser killed mid-scenario: that scenario is not observed, with a reason naming the
 /// crash and the page; the scenarios before and after it are recorded as usual.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
     let server = DemoServer::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -298,6 +306,10 @@ fn kill_browsers_using(tmp: &std::path::Path) -> usize {
 /// An explicit `--chromium` that does not exist is named, never silently replaced by
 /// another binary; the scenario is not observed.
 #[test]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 fn a_missing_chromium_path_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()

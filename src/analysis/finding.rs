@@ -4,10 +4,25 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Severity {
     Info,
     Low,
@@ -17,36 +32,37 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
+    /// Every severity, least severe first.
+    pub fn all() -> impl DoubleEndedIterator<Item = Severity> {
+        <Severity as strum::IntoEnumIterator>::iter()
+    }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        Severity::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        s.parse().ok()
     }
 }
 
 /// Every finding code. Stable kebab-case names; documented one section each in docs/findings.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Code {
     /// A consent-based vendor was contacted before the visitor made any choice.
     ConsentVendorBeforeChoice,
@@ -69,34 +85,17 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 9] = [
-        Code::ConsentVendorBeforeChoice,
-        Code::ConsentVendorAfterReject,
-        Code::LiVendorAfterObjection,
-        Code::UndeclaredThirdParty,
-        Code::UndeclaredCookie,
-        Code::CookieRetentionExceeded,
-        Code::ConsentCookieWithoutConsent,
-        Code::DeclaredVendorUnobserved,
-        Code::ScenarioNotObserved,
-    ];
+    /// Every code, in declaration order (the order findings of equal severity sort in).
+    pub fn all() -> impl Iterator<Item = Code> {
+        <Code as strum::IntoEnumIterator>::iter()
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Code::ConsentVendorBeforeChoice => "consent-vendor-before-choice",
-            Code::ConsentVendorAfterReject => "consent-vendor-after-reject",
-            Code::LiVendorAfterObjection => "li-vendor-after-objection",
-            Code::UndeclaredThirdParty => "undeclared-third-party",
-            Code::UndeclaredCookie => "undeclared-cookie",
-            Code::CookieRetentionExceeded => "cookie-retention-exceeded",
-            Code::ConsentCookieWithoutConsent => "consent-cookie-without-consent",
-            Code::DeclaredVendorUnobserved => "declared-vendor-unobserved",
-            Code::ScenarioNotObserved => "scenario-not-observed",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Code::ALL.into_iter().find(|c| c.as_str() == s)
+        s.parse().ok()
     }
 
     /// Default severity of the code.
@@ -142,12 +141,6 @@ impl Code {
     }
 }
 
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// One piece of evidence a privacy lead can forward.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -186,19 +179,25 @@ pub struct Finding {
 /// Evidence kept per finding; the rest is counted in `occurrences`.
 pub const MAX_EVIDENCE: usize = 5;
 
-/// Stable fingerprint: SHA-256 over explicit fields in a fixed order, 16 hex digits.
-/// Never includes run id, time, message text or query strings.
+/// Version of the fingerprint recipe; it prefixes every fingerprint (`v1-…`), so a
+/// future change of recipe can never be mistaken for a changed finding.
+pub const FINGERPRINT_VERSION: u32 = 1;
+
+/// Stable fingerprint: `v1-` and SHA-256 over explicit fields in a fixed order, 16 hex
+/// digits. Never includes run id, time, message text or query strings.
 pub fn fingerprint(code: Code, site: &str, scenario: Option<&str>, subject: &str) -> String {
     let mut h = Sha256::new();
     for part in [code.as_str(), site, scenario.unwrap_or("-"), subject] {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    h.finalize()
+    let hex: String = h
+        .finalize()
         .iter()
         .take(8)
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    format!("v{FINGERPRINT_VERSION}-{hex}")
 }
 
 #[cfg(test)]
@@ -208,9 +207,9 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        let names: HashSet<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(names.len(), Code::ALL.len());
-        for c in Code::ALL {
+        let names: HashSet<_> = Code::all().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Code::all().count());
+        for c in Code::all() {
             assert_eq!(Code::parse(c.as_str()), Some(c));
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.as_str()));
@@ -223,5 +222,39 @@ mod tests {
         let b = fingerprint(Code::UndeclaredCookie, "s", Some("a"), "bc");
         assert_ne!(a, b);
         assert_eq!(a, fingerprint(Code::UndeclaredCookie, "s", Some("ab"), "c"));
+    }
+}
+
+#[cfg(test)]
+mod contract {
+    use super::Code;
+
+    /// docs/findings.md is the contract: one section per code, one family per code.
+    #[test]
+    fn every_code_is_documented_and_in_exactly_one_family() {
+        let doc = include_str!("../../docs/findings.md");
+        let families = crate::analysis::code_families();
+        for code in Code::all() {
+            assert!(
+                doc.contains(&format!("\n## {}\n", code.as_str())),
+                "docs/findings.md has no section `## {code}`"
+            );
+            let owners: Vec<&str> = families
+                .iter()
+                .filter(|(_, c)| *c == code)
+                .map(|(f, _)| *f)
+                .collect();
+            assert_eq!(owners.len(), 1, "{code} belongs to families {owners:?}");
+            assert!(
+                doc.contains(&format!("| `{code}` | {} |", owners[0])),
+                "docs/findings.md's table does not name family {} for {code}",
+                owners[0]
+            );
+        }
+        assert_eq!(
+            families.len(),
+            Code::all().count(),
+            "a family lists an unknown code twice"
+        );
     }
 }

@@ -68,7 +68,7 @@ pub fn analyze_run(site: &Site, policy: &Policy, visits: &[AttributedVisit]) -> 
 /// Judge a whole run at once: attribute, every visit's checks, the run's checks.
 ///
 /// Deterministic: the output is sorted by severity (most severe first), then code (in
-/// [`Code::ALL`] order), then scenario (in the order of `observations`; site-level
+/// [`Code::all`] order), then scenario (in the order of `observations`; site-level
 /// findings first), then subject.
 pub fn analyze(site: &Site, policy: &Policy, observations: &[VisitObservation]) -> Vec<Finding> {
     let attributor = Attributor::new(site, policy);

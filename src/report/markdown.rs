@@ -5,6 +5,8 @@ use super::{
     Reporter,
 };
 use crate::exit::ExitStatus;
+use tabled::builder::Builder;
+use tabled::settings::Style;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MarkdownReporter;
@@ -39,28 +41,46 @@ fn in_code(s: &str) -> String {
     s.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
-/// Inline code span that survives backticks in the text.
+/// Inline code span that no text can break out of: the fence is one backtick longer
+/// than the longest run of backticks inside (CommonMark), padded with spaces when the
+/// text starts or ends with a backtick.
 fn code(s: &str) -> String {
     if s.is_empty() {
-        String::new()
-    } else if s.contains('`') {
-        format!("`` {} ``", in_code(s))
+        return String::new();
+    }
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let inner = in_code(s);
+    if longest > 0 || inner.starts_with(' ') || inner.ends_with(' ') {
+        format!("{fence} {inner} {fence}")
     } else {
-        format!("`{}`", in_code(s))
+        format!("{fence}{inner}{fence}")
     }
 }
 
-fn row(cells: &[String]) -> String {
-    format!("| {} |\n", cells.join(" | "))
+/// A Markdown table (tabled's markdown style); cells must already be escaped.
+struct Table {
+    builder: Builder,
 }
 
-fn header(cols: &[&str]) -> String {
-    let mut s = format!("| {} |\n", cols.join(" | "));
-    s.push_str(&format!(
-        "|{}|\n",
-        cols.iter().map(|_| "---").collect::<Vec<_>>().join("|")
-    ));
-    s
+impl Table {
+    fn new(header: &[&str]) -> Table {
+        let mut builder = Builder::default();
+        builder.push_record(header.iter().map(|h| h.to_string()));
+        Table { builder }
+    }
+
+    fn row(&mut self, cells: Vec<String>) {
+        self.builder.push_record(cells);
+    }
+
+    fn render(self) -> String {
+        let mut t = self.builder.build();
+        t.with(Style::markdown());
+        let mut out = t.to_string();
+        out.push_str("\n\n");
+        out
+    }
 }
 
 impl Reporter for MarkdownReporter {
@@ -68,43 +88,40 @@ impl Reporter for MarkdownReporter {
         let exit = r.exit_status();
         let mut out = format!("# Consent audit: {}\n\n", cell(&r.site));
 
-        out.push_str(&header(&["", ""]));
-        out.push_str(&row(&[
+        let mut t = Table::new(&["", ""]);
+        t.row(vec![
             "Run".into(),
             r.run_id
                 .map(|i| format!("#{i}"))
                 .unwrap_or_else(|| "not stored".into()),
-        ]));
+        ]);
         let status = run_status_text(&r.status);
-        out.push_str(&row(&[
+        t.row(vec![
             "Status".into(),
             if matches!(r.status, crate::observe::RunStatus::Complete) {
                 cell(&status)
             } else {
                 format!("**{}**", cell(&status))
             },
-        ]));
-        out.push_str(&row(&["Scenario file".into(), code(&r.scenario_file)]));
-        out.push_str(&row(&[
+        ]);
+        t.row(vec!["Scenario file".into(), code(&r.scenario_file)]);
+        t.row(vec![
             "Started".into(),
             r.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        ]));
-        out.push_str(&row(&["Duration".into(), human_ms(r.duration_ms())]));
-        out.push_str(&row(&[
+        ]);
+        t.row(vec!["Duration".into(), human_ms(r.duration_ms())]);
+        t.row(vec![
             "Fail on".into(),
             r.fail_on
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "never".into()),
-        ]));
-        out.push_str(&row(&[
+        ]);
+        t.row(vec![
             "Findings".into(),
             format!("{} ({})", r.findings.len(), counts_text(r)),
-        ]));
-        out.push_str(&row(&[
-            "Exit".into(),
-            format!("{} ({})", exit.code(), exit),
-        ]));
-        out.push('\n');
+        ]);
+        t.row(vec!["Exit".into(), format!("{} ({})", exit.code(), exit)]);
+        out.push_str(&t.render());
         if exit == ExitStatus::Incomplete {
             out.push_str(&format!("> **Warning:** {}\n\n", cell(&verdict_text(r))));
         } else {
@@ -115,7 +132,7 @@ impl Reporter for MarkdownReporter {
         if r.visits.is_empty() {
             out.push_str("**No scenario ran: nothing was observed.**\n\n");
         } else {
-            out.push_str(&header(&[
+            let mut t = Table::new(&[
                 "Scenario",
                 "Status",
                 "Requests",
@@ -123,13 +140,13 @@ impl Reporter for MarkdownReporter {
                 "Cookies stored",
                 "Cookie writes",
                 "Duration",
-            ]));
+            ]);
             for v in &r.visits {
                 let status = match v.not_observed() {
                     Some(reason) => format!("**NOT OBSERVED:** {}", cell(reason)),
                     None => "complete".to_string(),
                 };
-                out.push_str(&row(&[
+                t.row(vec![
                     code(&v.scenario),
                     status,
                     v.requests.to_string(),
@@ -137,9 +154,9 @@ impl Reporter for MarkdownReporter {
                     v.cookies_stored.to_string(),
                     v.cookie_writes.to_string(),
                     human_ms(v.duration_ms),
-                ]));
+                ]);
             }
-            out.push('\n');
+            out.push_str(&t.render());
             let warnings: Vec<String> = r
                 .visits
                 .iter()
@@ -161,7 +178,7 @@ impl Reporter for MarkdownReporter {
             out.push_str("None.\n");
             return out;
         }
-        out.push_str(&header(&[
+        let mut t = Table::new(&[
             "#",
             "Severity",
             "Code",
@@ -170,10 +187,10 @@ impl Reporter for MarkdownReporter {
             "Phase",
             "First evidence",
             "Occurrences",
-        ]));
+        ]);
         for (i, f) in r.findings.iter().enumerate() {
             let e = f.evidence.first();
-            out.push_str(&row(&[
+            t.row(vec![
                 (i + 1).to_string(),
                 f.severity.to_string(),
                 code(f.code.as_str()),
@@ -187,9 +204,9 @@ impl Reporter for MarkdownReporter {
                     .map(|t| code(&clip(&t, 100)))
                     .unwrap_or_default(),
                 f.occurrences.to_string(),
-            ]));
+            ]);
         }
-        out.push('\n');
+        out.push_str(&t.render());
 
         for (i, f) in r.findings.iter().enumerate() {
             out.push_str(&format!(
@@ -219,14 +236,14 @@ impl Reporter for MarkdownReporter {
             ));
             out.push_str(&format!("- **Fingerprint:** `{}`\n\n", f.fingerprint));
             if !f.evidence.is_empty() {
-                out.push_str(&header(&[
+                let mut t = Table::new(&[
                     "Time (UTC)",
                     "Scenario",
                     "Phase",
                     "Page",
                     "Request / cookie",
                     "Detail",
-                ]));
+                ]);
                 for e in &f.evidence {
                     let target = e
                         .request_url
@@ -234,16 +251,16 @@ impl Reporter for MarkdownReporter {
                         .or(e.cookie.as_deref())
                         .map(code)
                         .unwrap_or_default();
-                    out.push_str(&row(&[
+                    t.row(vec![
                         e.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
                         code(&e.scenario),
                         cell(&e.phase),
                         code(&e.page),
                         target,
                         e.detail.as_deref().map(cell).unwrap_or_default(),
-                    ]));
+                    ]);
                 }
-                out.push('\n');
+                out.push_str(&t.render());
             }
         }
         out

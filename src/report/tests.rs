@@ -236,7 +236,7 @@ fn table_never_emits_ansi_and_can_show_fingerprints() {
     let out = TableReporter::default().with_fingerprints(true).render(&r);
     assert!(!out.contains('\u{1b}'), "{out}");
     assert!(out.contains("| fingerprint"), "{out}");
-    assert!(out.contains("7ab13e0e1af6dac0"), "{out}");
+    assert!(out.contains("v1-7ab13e0e1af6dac0"), "{out}");
 }
 
 #[test]
@@ -355,7 +355,7 @@ fn json_shape() {
     assert_eq!(f["scenario"], "reject_all");
     assert_eq!(f["subject"], "meta");
     assert_eq!(f["occurrences"], 3);
-    assert_eq!(f["fingerprint"], "7ab13e0e1af6dac0");
+    assert_eq!(f["fingerprint"], "v1-7ab13e0e1af6dac0");
     assert_eq!(
         f["evidence"][0]["request_url"],
         "https://connect.facebook.net/en_US/fbevents.js"
@@ -373,14 +373,15 @@ fn markdown_snapshot_fragments() {
     let out = MarkdownReporter.render(&fixed_report());
     for fragment in [
         "# Consent audit: demo-shop\n\n",
-        "| Status | **INCOMPLETE: 1 of 3 scenarios not observed** |\n",
-        "| Exit | 3 (incomplete) |\n",
+        "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**   |\n",
+        "| Exit          | 3 (incomplete)                                  |\n\n",
         "> **Warning:** AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what was observed. Exit 3 (incomplete).\n",
-        "| Scenario | Status | Requests | Third-party | Cookies stored | Cookie writes | Duration |\n|---|---|---|---|---|---|---|\n| `no_action` | complete | 12 | 5 | 3 | 4 | 3.2s |\n",
+        "| `no_action`     | complete                                                                                                                    | 12       | 5           | 3              | 4             | 3.2s     |\n",
+        "|-----------------|-----------------------------------------------------------------------------------------------------------------------------|----------|-------------|----------------|---------------|----------|\n",
         "- `no_action`: network did not settle within 15s\n",
-        "| 1 | critical | `consent-vendor-after-reject` | `reject_all` | `meta` | after-reject_all | `https://connect.facebook.net/en_US/fbevents.js` | 3 |\n",
-        "| 3 | medium | `undeclared-cookie` | `no_action` | `promo\\|x` | before-choice | `promo\\|x@.demo-shop.test` | 1 |\n",
-        "### Finding 1: critical `consent-vendor-after-reject` (meta)\n\nMeta Pixel (\"meta\") was contacted (connect.facebook.net) after the visitor rejected in scenario \"reject_all\" (phase after-reject_all).\n\n- **Rule broken:** vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent\n- **Scenario:** `reject_all`\n- **Occurrences:** 3 (first 1 shown)\n- **Fingerprint:** `7ab13e0e1af6dac0`\n",
+        "| 1 | critical | `consent-vendor-after-reject` | `reject_all`    | `meta`          | after-reject_all | `https://connect.facebook.net/en_US/fbevents.js`                                                       | 3           |\n",
+        "| 3 | medium   | `undeclared-cookie`           | `no_action`     | `promo\\|x`      | before-choice    | `promo\\|x@.demo-shop.test`                                                                             | 1           |\n\n",
+        "### Finding 1: critical `consent-vendor-after-reject` (meta)\n\nMeta Pixel (\"meta\") was contacted (connect.facebook.net) after the visitor rejected in scenario \"reject_all\" (phase after-reject_all).\n\n- **Rule broken:** vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent\n- **Scenario:** `reject_all`\n- **Occurrences:** 3 (first 1 shown)\n- **Fingerprint:** `v1-7ab13e0e1af6dac0`\n",
         "| 2026-01-01 10:00:04.250 | `reject_all` | after-reject_all | `https://www.demo-shop.test/` | `https://connect.facebook.net/en_US/fbevents.js` | GET Script, status 200 |\n",
         "### Finding 3: medium `undeclared-cookie` (promo\\|x)\n",
     ] {
@@ -417,5 +418,24 @@ fn markdown_escapes_data() {
     assert!(
         out.contains("Cookie \"\\_ga\" and \\*bold\\* \\<b>x\\</b> \\[link\\](y)"),
         "{out}"
+    );
+}
+
+#[test]
+fn markdown_code_spans_cannot_be_broken_out_of() {
+    let mut r = fixed_report();
+    let hostile = "a`` <script>alert(1)</script> ``b` ![x](https://evil.example/p.png)";
+    r.findings[2].subject = hostile.into();
+    r.findings[2].evidence[0].cookie = Some(format!("{hostile}@.demo-shop.test"));
+    let out = MarkdownReporter.render(&r.with_verdict());
+    // The longest backtick run inside is 2, so the fence is 3 and the text stays inside.
+    assert!(
+        out.contains("``` a`` <script>alert(1)</script> ``b` ![x](https://evil.example/p.png) ```"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("`` a``").count(),
+        out.matches("``` a``").count(),
+        "every span opens with a fence of 3 (a fence of 2 would close early):\n{out}"
     );
 }
