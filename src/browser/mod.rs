@@ -78,6 +78,9 @@ impl Chromedriver {
             .spawn()
             .with_context(|| format!("cannot start {}", path.display()))?;
         let url = url::Url::parse(&format!("http://127.0.0.1:{port}/"))?;
+        if let Some(group) = child.id() {
+            spawn_watchdog(group);
+        }
         let mut driver = Chromedriver { child, url };
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
@@ -118,6 +121,81 @@ impl Drop for Chromedriver {
     fn drop(&mut self) {
         self.kill_group();
     }
+}
+
+/// Profile directories are named after the consentry process that owns them, so a later
+/// audit can tell a dead process's leftovers from a live one's.
+pub const PROFILE_PREFIX: &str = "consentry-profile-";
+
+fn profile_prefix(pid: u32) -> String {
+    format!("{PROFILE_PREFIX}{pid}-")
+}
+
+/// The browser tree must not outlive consentry, even when consentry is killed with
+/// SIGKILL (no handler runs then). A tiny watchdog process, in a process group of its own
+/// (so a terminal's Ctrl-C does not reach it), polls every 300 ms: once consentry is gone
+/// it kills chromedriver's process group (every Chromium with it) and removes consentry's
+/// profile directories; once chromedriver's group is gone (a normal shutdown) it just
+/// exits. Best effort: if `sh` cannot be started, the normal paths still clean up.
+fn spawn_watchdog(group: u32) {
+    const SCRIPT: &str = r#"p=$1; g=$2; d=$3
+while kill -0 "$p" 2>/dev/null && kill -0 -- "-$g" 2>/dev/null; do sleep 0.3; done
+if ! kill -0 "$p" 2>/dev/null; then
+  kill -KILL -- "-$g" 2>/dev/null
+  sleep 0.5
+  rm -rf "$d"/consentry-profile-"$p"-*
+fi"#;
+    use std::os::unix::process::CommandExt;
+    let tmp = std::env::temp_dir();
+    let _ = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg("consentry-watchdog")
+        .arg(std::process::id().to_string())
+        .arg(group.to_string())
+        .arg(tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+}
+
+/// Remove profile directories left by consentry processes that no longer exist (a run
+/// killed with SIGKILL before its watchdog could act, a machine that lost power).
+/// Returns the directories removed.
+pub fn sweep_stale_profiles() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PROFILE_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid <= 0 || process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        if std::fs::remove_dir_all(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Does a process with this id exist (on this machine)?
+pub fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 fn free_port() -> Result<u16> {
@@ -188,7 +266,7 @@ impl Session {
         let profile = if cfg.local {
             Some(
                 tempfile::Builder::new()
-                    .prefix("consentry-profile-")
+                    .prefix(&profile_prefix(std::process::id()))
                     .tempdir()
                     .context("cannot create a browser profile directory")?,
             )
