@@ -123,6 +123,14 @@ pub async fn audit(
 ) -> Result<AuditRun, AuditError> {
     let selected = select(spec, &cfg.scenario_file, &cfg.scenarios)?;
     let store = Store::open(&cfg.db_path).await?;
+    // Runs left `running` by a process that died (SIGKILL, a crash) are incomplete, and
+    // their browser profiles are litter.
+    store
+        .mark_dead_runs_incomplete(|pid| {
+            i32::try_from(pid).is_ok_and(crate::browser::process_alive)
+        })
+        .await?;
+    crate::browser::sweep_stale_profiles();
     let engine = Engine::start(&cfg.engine)
         .await
         .map_err(AuditError::Engine)?;

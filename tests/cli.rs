@@ -120,39 +120,89 @@ async fn first_visit_recorded(db: &std::path::Path) -> bool {
     }
 }
 
-/// Ctrl-C: browsers closed, profiles deleted, what was observed kept, run marked interrupted.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(feature = "browser-tests"),
-    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
-)]
-async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
+/// Profile directories and processes (chromedriver, Chromium, the watchdog) that an audit
+/// run with `TMPDIR=tmp` left behind.
+fn leftovers(tmp: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let profiles: Vec<String> = std::fs::read_dir(tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("consentry-profile-"))
+        .collect();
+    let needle = format!("TMPDIR={}", tmp.display());
+    let mut alive = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(env) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if !env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        if stat.contains(") Z ") {
+            continue; // a zombie is dead, only not yet reaped
+        }
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            alive.push(String::from_utf8_lossy(&cmd).replace('\0', " "));
+        }
+    }
+    (profiles, alive)
+}
+
+/// Wait up to `limit` for an audit's leftovers to disappear; returns what is still there.
+async fn leftovers_after(tmp: &std::path::Path, limit: Duration) -> (Vec<String>, Vec<String>) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = leftovers(tmp);
+        if (left.0.is_empty() && left.1.is_empty()) || Instant::now() > deadline {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Start an audit of the demo and wait until its first visit is on disk and the second
+/// one is running.
+async fn audit_in_flight(
+    port: u16,
+    db: &std::path::Path,
+    tmp: &std::path::Path,
+) -> tokio::process::Child {
+    let child = spawn_audit(port, db, tmp, &[]);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !first_visit_recorded(db).await {
+        assert!(Instant::now() < deadline, "no scenario recorded in time");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child
+}
+
+/// SIGINT, SIGTERM, SIGHUP: browsers closed, profiles deleted, what was observed kept
+/// (with its findings), the report printed, run marked interrupted, exit 3.
+async fn signal_keeps_what_was_recorded_and_cleans_up(signal: i32) {
     let server = DemoServer::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let db = dir.path().join("int.db");
-    let child = spawn_audit(server.port(), &db, &tmp, &[]);
-
-    // Interrupt once the first scenario is on disk and the second one is running.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !first_visit_recorded(&db).await {
-        assert!(Instant::now() < deadline, "no scenario recorded in time");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let child = audit_in_flight(server.port(), &db, &tmp).await;
     let pid = child.id().unwrap() as i32;
     // SAFETY: signalling our own child process.
     unsafe {
-        libc::kill(pid, libc::SIGINT);
+        libc::kill(pid, signal);
     }
     let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
-        .expect("consentry stops after Ctrl-C")
+        .expect("consentry stops after the signal")
         .unwrap();
     server.shutdown().await;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "signal {signal}; stderr:\n{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["status"]["status"], "interrupted");
 
@@ -163,41 +213,101 @@ async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
     assert!(!visits.is_empty());
     assert!(
         !store.requests(run.id, None).await.unwrap().is_empty(),
-        "requests observed before Ctrl-C are kept"
+        "requests observed before the signal are kept"
+    );
+    // The first visit (no_action) was judged when it was recorded: its findings are kept.
+    let findings = store.findings(run.id).await.unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.scenario.as_deref() == Some("no_action")),
+        "findings of the recorded visit are kept: {findings:#?}"
     );
 
-    // No profile directory and no browser left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(&tmp)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with("consentry-profile-"))
-        .map(|n| {
-            let inside: Vec<String> = std::fs::read_dir(tmp.join(&n))
-                .map(|d| {
-                    d.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!("{n}: {inside:?}")
-        })
-        .collect();
+    let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
     assert!(
-        leftovers.is_empty(),
-        "profiles left: {leftovers:?}\nstderr:\n{stderr}"
+        profiles.is_empty(),
+        "profiles left: {profiles:?}\nstderr:\n{stderr}"
     );
-    let needle = tmp.display().to_string();
-    let mut alive = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            if cmd.contains(&needle) && cmd.contains("chrom") {
-                alive.push(cmd);
-            }
-        }
-    }
-    assert!(alive.is_empty(), "browsers still running: {alive:#?}");
+    assert!(alive.is_empty(), "processes still running: {alive:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn ctrl_c_keeps_what_was_recorded_and_cleans_up() {
+    signal_keeps_what_was_recorded_and_cleans_up(libc::SIGINT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn sigterm_and_sighup_behave_like_ctrl_c() {
+    signal_keeps_what_was_recorded_and_cleans_up(libc::SIGTERM).await;
+    signal_keeps_what_was_recorded_and_cleans_up(libc::SIGHUP).await;
+}
+
+/// `kill -9` of consentry: no handler runs, yet no browser or profile outlives it (the
+/// watchdog), what was recorded is intact, and the next audit marks the run incomplete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn kill_9_leaves_no_browser_and_the_next_audit_marks_the_run() {
+    let server = DemoServer::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let db = dir.path().join("kill9.db");
+    let mut child = audit_in_flight(server.port(), &db, &tmp).await;
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+
+    let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(10)).await;
+    assert!(alive.is_empty(), "processes outlived consentry: {alive:#?}");
+    assert!(
+        profiles.is_empty(),
+        "profiles outlived consentry: {profiles:?}"
+    );
+
+    let store = Store::open(&db).await.unwrap();
+    let killed = store.runs(None, 1).await.unwrap().remove(0);
+    assert_eq!(
+        killed.status.as_str(),
+        "running",
+        "nothing could record its end"
+    );
+    assert!(!store.visits(killed.id).await.unwrap().is_empty());
+    let ok: String = sqlx_integrity(&db).await;
+    assert_eq!(ok, "ok");
+    store.close().await;
+
+    // The next audit (one short scenario) marks the dead run incomplete.
+    let next = spawn_audit(server.port(), &db, &tmp, &["-s", "no_action"])
+        .wait_with_output()
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert!(
+        matches!(next.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&next.stderr)
+    );
+    let store = Store::open(&db).await.unwrap();
+    let again = store.run(killed.id).await.unwrap().unwrap();
+    assert_eq!(again.status.as_str(), "incomplete", "{again:?}");
+}
+
+/// `PRAGMA integrity_check` of a database file.
+async fn sqlx_integrity(db: &std::path::Path) -> String {
+    consentry::store::integrity_check(db)
+        .await
+        .unwrap_or_else(|e| format!("integrity check failed: {e}"))
 }
 
 /// A browser killed mid-scenario: that scenario is not observed, with a reason naming the

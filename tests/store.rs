@@ -848,3 +848,57 @@ async fn concurrent_first_opens_of_a_new_file_both_succeed() {
         assert!(b.run(run).await.unwrap().is_some());
     }
 }
+
+/// After `close`, the `.db` file alone (copied without its `-wal`) holds everything, and
+/// passes SQLite's integrity check.
+#[tokio::test]
+async fn closed_database_file_is_complete_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let store = Store::open(&db).await.unwrap();
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    store
+        .record_visit(run, &observation("no_action"))
+        .await
+        .unwrap();
+    store.close().await;
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    assert_eq!(
+        consentry::store::integrity_check(&copy).await.unwrap(),
+        "ok"
+    );
+    let reopened = Store::open(&copy).await.unwrap();
+    let runs = reopened.runs(None, 10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(reopened.visits(run).await.unwrap().len(), 1);
+}
+
+/// A run left `running` by a process that no longer exists is marked incomplete by the
+/// next audit; a live one is left alone.
+#[tokio::test]
+async fn dead_runs_are_marked_incomplete_live_ones_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("d.db")).await.unwrap();
+    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    // Our own process is alive: nothing marked.
+    assert!(store
+        .mark_dead_runs_incomplete(|_| false)
+        .await
+        .unwrap()
+        .is_empty());
+    // Pretend another (dead) process started it.
+    let other = consentry::store::testing::set_run_pid(&store, run, 999_999).await;
+    assert!(other.is_ok());
+    assert!(store
+        .mark_dead_runs_incomplete(|_| true)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.mark_dead_runs_incomplete(|_| false).await.unwrap(),
+        vec![run]
+    );
+    let r = store.run(run).await.unwrap().unwrap();
+    assert_eq!(r.status.as_str(), "incomplete");
+}

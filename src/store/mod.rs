@@ -238,7 +238,12 @@ impl Store {
     }
 
     /// Closes the pool, waiting for connections to finish (checkpoints the WAL).
+    /// Checkpoints the WAL into the main file (so the `.db` file alone is complete, e.g.
+    /// when copied without its `-wal`), then closes the pool.
     pub async fn close(&self) {
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 
@@ -282,6 +287,40 @@ impl Store {
             detail,
         })
     }
+}
+
+/// `PRAGMA integrity_check` of a database file: `ok`, or what SQLite found wrong.
+pub async fn integrity_check(path: &Path) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    let opts = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn = sqlx::sqlite::SqliteConnection::connect_with(&opts)
+        .await
+        .map_err(|cause| StoreError::Open {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+    let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|cause| StoreError::Query {
+            path: path.to_path_buf(),
+            op: "integrity check",
+            cause,
+        })?;
+    let _ = conn.close().await;
+    Ok(rows.join("; "))
+}
+
+/// This machine's host name (runs record it with their pid).
+pub(crate) fn this_host() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if r != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// `status_reason` of runs marked by [`Store::mark_stale_runs_incomplete`].
@@ -348,5 +387,22 @@ mod tests {
             path: PathBuf::from("/x"),
         };
         assert_eq!(e.to_string(), "cannot open database /x: it is a directory");
+    }
+}
+
+/// Helpers for tests that need a database in a state no normal run produces.
+#[doc(hidden)]
+pub mod testing {
+    use super::{RunId, Store, StoreError};
+
+    /// Pretend process `pid` started run `run` (e.g. one that has since died).
+    pub async fn set_run_pid(store: &Store, run: RunId, pid: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET pid = ? WHERE id = ?")
+            .bind(pid)
+            .bind(run)
+            .execute(&store.pool)
+            .await
+            .map_err(store.db_err("set run pid"))?;
+        Ok(())
     }
 }

@@ -34,8 +34,8 @@ impl Store {
         let _writer = self.write_lock.lock().await;
         sqlx::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
-             fail_on, scenario_digest, policy_digest) \
-             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?) RETURNING id",
+             fail_on, scenario_digest, policy_digest, pid, host) \
+             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run.site)
         .bind(run.scenario_file)
@@ -43,6 +43,8 @@ impl Store {
         .bind(codec::fail_on_str(run.fail_on))
         .bind(run.scenario_digest)
         .bind(run.policy_digest)
+        .bind(i64::from(std::process::id()))
+        .bind(super::this_host())
         .fetch_one(&self.pool)
         .await
         .map_err(self.db_err("begin run"))
@@ -192,6 +194,42 @@ impl Store {
             return Err(self.unknown_run(run));
         }
         Ok(())
+    }
+
+    /// Marks runs still `running` whose process, on this host, no longer exists as
+    /// `incomplete` (killed with SIGKILL, crashed). `alive(pid)` says whether a process
+    /// exists. Runs of other hosts, and runs stored before v2 (no pid), are left to
+    /// [`Store::mark_stale_runs_incomplete`]. Returns the runs marked.
+    pub async fn mark_dead_runs_incomplete(
+        &self,
+        alive: impl Fn(i64) -> bool,
+    ) -> Result<Vec<RunId>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let rows: Vec<(RunId, i64)> = sqlx::query_as(
+            "SELECT id, pid FROM runs WHERE status = 'running' AND finished_at IS NULL \
+             AND pid IS NOT NULL AND host = ?",
+        )
+        .bind(super::this_host())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.db_err("read running runs"))?;
+        let mut marked = Vec::new();
+        for (id, pid) in rows {
+            if pid == i64::from(std::process::id()) || alive(pid) {
+                continue;
+            }
+            sqlx::query(
+                "UPDATE runs SET status = 'incomplete', status_reason = ? \
+                 WHERE id = ? AND status = 'running'",
+            )
+            .bind(STALE_REASON)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(self.db_err("mark dead run"))?;
+            marked.push(id);
+        }
+        Ok(marked)
     }
 
     /// Marks runs still `running` (never finished) that started before `older_than` as

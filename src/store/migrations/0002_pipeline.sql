@@ -6,6 +6,10 @@
 ALTER TABLE runs ADD COLUMN fail_on TEXT;           -- a severity, 'never', or NULL (before v2)
 ALTER TABLE runs ADD COLUMN scenario_digest TEXT;   -- SHA-256 prefix of the scenario file
 ALTER TABLE runs ADD COLUMN policy_digest TEXT;     -- SHA-256 prefix of the policy file
+-- Who runs it: a later audit on the same host marks a `running` run whose process is gone
+-- as incomplete.
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN host TEXT;
 
 -- Visits: their place in the run order, the kind of failure, third-party request count.
 ALTER TABLE visits ADD COLUMN position INTEGER;
