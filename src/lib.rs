@@ -22,3 +22,4 @@ pub mod policy;
 pub mod report;
 pub mod scenario;
 pub mod store;
+pub mod text;

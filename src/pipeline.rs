@@ -131,6 +131,13 @@ pub async fn audit(
         })
         .await?;
     crate::browser::sweep_stale_profiles();
+    // Cookie and storage values are hashed with this database's key from the first
+    // browser on.
+    if !crate::observe::set_hash_key(&store.hash_key().await?) {
+        return Err(AuditError::Engine(anyhow::anyhow!(
+            "this process already audits into another database (value hashes are keyed per database)"
+        )));
+    }
     let engine = Engine::start(&cfg.engine)
         .await
         .map_err(AuditError::Engine)?;

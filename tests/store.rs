@@ -902,3 +902,17 @@ async fn dead_runs_are_marked_incomplete_live_ones_are_not() {
     let r = store.run(run).await.unwrap().unwrap();
     assert_eq!(r.status.as_str(), "incomplete");
 }
+
+/// Each database has its own random value-hashing key, kept across opens.
+#[tokio::test]
+async fn each_database_has_its_own_stable_hash_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Store::open(&dir.path().join("a.db")).await.unwrap();
+    let b = Store::open(&dir.path().join("b.db")).await.unwrap();
+    let ka = a.hash_key().await.unwrap();
+    assert_eq!(ka.len(), 32);
+    assert_ne!(ka, b.hash_key().await.unwrap(), "keys are per database");
+    a.close().await;
+    let again = Store::open(&dir.path().join("a.db")).await.unwrap();
+    assert_eq!(again.hash_key().await.unwrap(), ka, "the key is kept");
+}

@@ -137,11 +137,12 @@ fn profile_prefix(pid: u32) -> String {
 /// it kills chromedriver's process group (every Chromium with it) and removes consentry's
 /// profile directories; once chromedriver's group is gone (a normal shutdown) it just
 /// exits. Best effort: if `sh` cannot be started, the normal paths still clean up.
+/// (POSIX `sh`: Debian's dash takes `kill -0 -PGID` but not `kill -0 -- -PGID`.)
 fn spawn_watchdog(group: u32) {
     const SCRIPT: &str = r#"p=$1; g=$2; d=$3
-while kill -0 "$p" 2>/dev/null && kill -0 -- "-$g" 2>/dev/null; do sleep 0.3; done
+while kill -0 "$p" 2>/dev/null && kill -0 "-$g" 2>/dev/null; do sleep 0.3; done
 if ! kill -0 "$p" 2>/dev/null; then
-  kill -KILL -- "-$g" 2>/dev/null
+  kill -KILL "-$g" 2>/dev/null
   sleep 0.5
   rm -rf "$d"/consentry-profile-"$p"-*
 fi"#;

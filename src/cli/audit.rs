@@ -99,7 +99,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     let run = match result {
         Ok(run) => run,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::text::printable(&e.to_string()));
             return if e.is_invalid_input() {
                 ExitStatus::InvalidInput
             } else {
@@ -108,10 +108,13 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
     };
     for dir in &run.leftover_profiles {
-        eprintln!("warning: could not delete browser profile {dir}");
+        eprintln!(
+            "warning: could not delete browser profile {}",
+            crate::text::printable(dir)
+        );
     }
     for e in &run.storage_errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", crate::text::printable(e));
     }
     let text = reporter(args.format).render(&run.report);
     if let Err(status) = emit(args.output.as_deref(), &text) {
@@ -164,7 +167,11 @@ impl Progress {
         f(guard.as_ref())
     }
 
+    /// One line on stderr. It quotes page text (error reasons, chromedriver messages that
+    /// quote page HTML): escaped, so no page can drive the terminal.
     fn line(&self, line: &str) {
+        let line = crate::text::printable(line);
+        let line = line.as_ref();
         self.with_bar(|bar| match bar {
             Some(b) => b.println(line),
             None => eprintln!("{line}"),

@@ -14,6 +14,7 @@ pub struct MarkdownReporter;
 /// Make text safe as Markdown prose and inside a table cell: no emphasis, links or
 /// HTML from the data, no line breaks, no column breaks.
 fn cell(s: &str) -> String {
+    let s = crate::text::printable_clipped(s, MD_TEXT_MAX);
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     for (i, &c) in chars.iter().enumerate() {
@@ -38,8 +39,12 @@ fn cell(s: &str) -> String {
 /// Text inside a code span in a table cell: only the column separator and line breaks
 /// need care.
 fn in_code(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+    crate::text::printable_clipped(s, MD_TEXT_MAX).replace('|', "\\|")
 }
+
+/// Longest page- or file-provided text kept in one Markdown cell or line (the JSON
+/// report keeps full values).
+pub const MD_TEXT_MAX: usize = 600;
 
 /// Inline code span that no text can break out of: the fence is one backtick longer
 /// than the longest run of backticks inside (CommonMark), padded with spaces when the

@@ -186,15 +186,10 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
     }
 }
 
-/// Cut `s` to at most `max` characters, marking the cut with `...`.
+/// Escape `s` for display and cut it to at most `max` characters, marking the cut with
+/// `...` (see [`crate::text::printable_clipped`]).
 pub(crate) fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let keep = max.saturating_sub(3);
-    let mut out: String = s.chars().take(keep).collect();
-    out.push_str("...");
-    out
+    crate::text::printable_clipped(s, max)
 }
 
 /// What the first evidence points at: the request URL, else the cookie.

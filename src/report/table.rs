@@ -7,8 +7,20 @@ use super::{
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-/// Longest text kept in one table cell line (full values are in JSON and Markdown).
-const CELL_MAX: usize = 60;
+/// Longest text kept in one table cell line (full values are in the JSON report).
+pub const CELL_MAX: usize = 60;
+/// Longest line kept outside the tables (messages, rules, reasons, warnings).
+pub const LINE_MAX: usize = 600;
+
+/// A cell of observed or file-provided text: escaped and clipped.
+fn c(s: &str) -> String {
+    crate::text::printable_clipped(s, CELL_MAX)
+}
+
+/// A line of observed or file-provided text: escaped and clipped.
+fn l(s: &str) -> String {
+    crate::text::printable_clipped(s, LINE_MAX)
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TableReporter {
@@ -32,14 +44,14 @@ impl Reporter for TableReporter {
         };
         out.push_str(&format!(
             "consentry audit of {} | {run} | {} | {} | started {}\n",
-            r.site,
-            run_status_text(&r.status),
+            c(&r.site),
+            l(&run_status_text(&r.status)),
             human_ms(r.duration_ms()),
             r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
         ));
-        out.push_str(&format!("scenario file: {}", r.scenario_file));
+        out.push_str(&format!("scenario file: {}", l(&r.scenario_file)));
         if let Some(db) = &r.db_path {
-            out.push_str(&format!(" | database: {db}"));
+            out.push_str(&format!(" | database: {}", l(db)));
         }
         out.push_str("\n\n");
 
@@ -65,7 +77,7 @@ impl Reporter for TableReporter {
                 ),
             };
             b.push_record([
-                v.scenario.clone(),
+                c(&v.scenario),
                 status,
                 v.requests.to_string(),
                 v.third_party_requests.to_string(),
@@ -81,11 +93,11 @@ impl Reporter for TableReporter {
             out.push_str(&table(b));
         }
         for (scenario, reason) in r.not_observed() {
-            out.push_str(&format!("  NOT OBSERVED {scenario}: {reason}\n"));
+            out.push_str(&format!("  NOT OBSERVED {}: {}\n", c(scenario), l(reason)));
         }
         for v in &r.visits {
             for w in &v.warnings {
-                out.push_str(&format!("  warning {}: {w}\n", v.scenario));
+                out.push_str(&format!("  warning {}: {}\n", c(&v.scenario), l(w)));
             }
         }
         out.push('\n');
@@ -124,9 +136,12 @@ impl Reporter for TableReporter {
                     (i + 1).to_string(),
                     f.severity.as_str().to_string(),
                     f.code.as_str().to_string(),
-                    f.scenario.clone().unwrap_or_else(|| "-".to_string()),
-                    f.subject.clone(),
-                    e.map(|e| e.phase.clone()).unwrap_or_default(),
+                    f.scenario
+                        .as_deref()
+                        .map(c)
+                        .unwrap_or_else(|| "-".to_string()),
+                    c(&f.subject),
+                    e.map(|e| c(&e.phase)).unwrap_or_default(),
                     evidence,
                     e.map(|e| e.time.format("%H:%M:%S").to_string())
                         .unwrap_or_default(),
@@ -143,8 +158,8 @@ impl Reporter for TableReporter {
                 out.push_str(&format!(
                     "[{}] {}\n    rule: {}\n",
                     i + 1,
-                    f.message,
-                    f.rule
+                    l(&f.message),
+                    l(&f.rule)
                 ));
             }
         }
@@ -156,17 +171,18 @@ impl Reporter for TableReporter {
             counts_text(r),
             r.findings.len()
         ));
-        out.push_str(&verdict_text(r));
+        out.push_str(&l(&verdict_text(r)));
         out.push('\n');
         without_control_chars(&out)
     }
 }
 
-/// Observed data (cookie names, reasons) must not smuggle escape sequences to the terminal.
+/// Last line of defence: whatever reached the text unescaped, no control or bidi
+/// character but the table's own line breaks leaves this reporter.
 fn without_control_chars(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' {
+            if (c.is_control() && c != '\n') || crate::text::is_bidi_control(c) {
                 '\u{fffd}'
             } else {
                 c

@@ -439,3 +439,46 @@ fn markdown_code_spans_cannot_be_broken_out_of() {
         "every span opens with a fence of 3 (a fence of 2 would close early):\n{out}"
     );
 }
+
+#[test]
+fn hostile_page_text_is_escaped_and_clipped_in_every_human_format() {
+    let mut r = fixed_report();
+    let hostile = format!(
+        "\u{1b}]0;pwned\u{7}\u{1b}[2Jx\u{202e}gpj.exe\nfile:1:1: error: forged{}",
+        "A".repeat(100_000)
+    );
+    r.findings[2].subject = hostile.clone();
+    r.findings[2].message = format!("Cookie {hostile} was written.");
+    r.findings[2].evidence[0].cookie = Some(format!("{hostile}@x"));
+    r.visits[0].warnings = vec![hostile.clone()];
+    let r = r.with_verdict();
+    for (name, out) in [
+        ("table", TableReporter::default().render(&r)),
+        ("markdown", MarkdownReporter.render(&r)),
+    ] {
+        assert!(!out.contains('\u{1b}'), "{name}: ESC reached the output");
+        assert!(!out.contains('\u{7}'), "{name}: BEL reached the output");
+        assert!(
+            !out.contains('\u{202e}'),
+            "{name}: a bidi control reached the output"
+        );
+        assert!(
+            !out.lines()
+                .any(|l| l.starts_with("file:1:1: error: forged")),
+            "{name}: a newline in page text forged a line"
+        );
+        assert!(
+            out.contains("\\u{202e}"),
+            "{name}: the bidi control is shown escaped"
+        );
+        assert!(
+            out.len() < 20_000,
+            "{name}: a 100 KB cookie name must not amplify the report ({} bytes)",
+            out.len()
+        );
+    }
+    // JSON keeps the exact value.
+    let json = JsonReporter.render(&r);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["findings"][2]["subject"], hostile);
+}

@@ -238,6 +238,47 @@ impl Store {
     }
 
     /// Closes the pool, waiting for connections to finish (checkpoints the WAL).
+    /// This database's random value-hashing key (created on first use, 32 bytes from the
+    /// OS's random source). Two processes creating it at once agree on one.
+    pub async fn hash_key(&self) -> Result<Vec<u8>, StoreError> {
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'hash_key'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.db_err("read hash key"))?;
+        let hex = match existing {
+            Some(h) => h,
+            None => {
+                let mut bytes = [0u8; 32];
+                use std::io::Read;
+                std::fs::File::open("/dev/urandom")
+                    .and_then(|mut f| f.read_exact(&mut bytes))
+                    .map_err(|e| StoreError::Invalid {
+                        path: self.path_buf(),
+                        detail: format!("cannot read random bytes for the hash key: {e}"),
+                    })?;
+                let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                let _writer = self.write_lock.lock().await;
+                sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('hash_key', ?)")
+                    .bind(&fresh)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(self.db_err("store hash key"))?;
+                sqlx::query_scalar("SELECT value FROM meta WHERE key = 'hash_key'")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(self.db_err("read hash key"))?
+            }
+        };
+        (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| StoreError::Corrupt {
+                path: self.path_buf(),
+                detail: "meta.hash_key is not hex".into(),
+            })
+    }
+
     /// Checkpoints the WAL into the main file (so the `.db` file alone is complete, e.g.
     /// when copied without its `-wal`), then closes the pool.
     pub async fn close(&self) {

@@ -38,3 +38,10 @@ CREATE TABLE page_errors (
 -- visit are written in the same transaction as the visit.
 ALTER TABLE findings ADD COLUMN visit_id INTEGER REFERENCES visits (id) ON DELETE CASCADE;
 CREATE INDEX findings_run_visit ON findings (run_id, visit_id);
+
+-- Per-database settings; `hash_key` is the random key cookie and storage values are
+-- hashed with (so hashes compare within this history but cannot be confirmed offline).
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

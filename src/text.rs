@@ -1,0 +1,71 @@
+//! Text from pages and files, made safe to show. Page text (cookie names, URLs, JS error
+//! messages, chromedriver's messages quoting page HTML) and file strings reach terminals,
+//! CI logs and Markdown renderers: control characters could clear a screen or set a
+//! window title, a newline could forge a diagnostic line, and bidirectional controls
+//! (U+202E ...) could make a report say something else than it holds. Everything shown
+//! to a person goes through [`printable`]; the JSON report keeps the exact values.
+
+use std::borrow::Cow;
+
+/// Is `c` a bidirectional formatting control (Trojan-Source style reordering)?
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One line of text with every control character (C0, DEL, C1, newlines included) and
+/// every bidi control replaced by a visible `\u{..}` escape (`\n`, `\r`, `\t` for those).
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_bidi_control(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`printable`], then cut to at most `max` characters, the cut marked with `...`.
+pub fn printable_clipped(s: &str, max: usize) -> String {
+    let p = printable(s);
+    if p.chars().count() <= max {
+        return p.into_owned();
+    }
+    let keep = max.saturating_sub(3);
+    let mut out: String = p.chars().take(keep).collect();
+    out.push_str("...");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_bidi() {
+        assert_eq!(printable("plain"), "plain");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(
+            printable("x\nfile:1:1: error: forged"),
+            "x\\nfile:1:1: error: forged"
+        );
+        assert_eq!(printable("abc\u{202e}txt.exe"), "abc\\u{202e}txt.exe");
+        assert_eq!(printable("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(printable("é ✓"), "é ✓");
+    }
+
+    #[test]
+    fn clips_after_escaping() {
+        assert_eq!(printable_clipped("abcdef", 10), "abcdef");
+        assert_eq!(printable_clipped("abcdefghijkl", 8), "abcde...");
+        assert!(printable_clipped(&"\u{1b}".repeat(100), 20).chars().count() <= 20);
+    }
+}
