@@ -916,3 +916,47 @@ async fn each_database_has_its_own_stable_hash_key() {
     let again = Store::open(&dir.path().join("a.db")).await.unwrap();
     assert_eq!(again.hash_key().await.unwrap(), ka, "the key is kept");
 }
+
+/// Purge deletes the raw observations of old runs and keeps runs, visits and findings.
+#[tokio::test]
+async fn purge_keeps_findings_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let store = Store::open(&db).await.unwrap();
+    let old = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    store
+        .record_visit(old, &observation("no_action"))
+        .await
+        .unwrap();
+    store
+        .record_findings(
+            old,
+            &[finding(Code::UndeclaredCookie, Some("no_action"), "x", 1)],
+        )
+        .await
+        .unwrap();
+    let new = store
+        .begin_run("shop", "s.toml", at(0) + chrono::Duration::days(100))
+        .await
+        .unwrap();
+    store
+        .record_visit(new, &observation("no_action"))
+        .await
+        .unwrap();
+    let counts = store
+        .purge_raw(at(0) + chrono::Duration::days(10))
+        .await
+        .unwrap();
+    assert!(
+        counts.iter().any(|(t, n)| *t == "requests" && *n > 0),
+        "{counts:?}"
+    );
+    assert!(store.requests(old, None).await.unwrap().is_empty());
+    assert!(store.cookies(old, None).await.unwrap().is_empty());
+    assert_eq!(store.visits(old).await.unwrap().len(), 1, "visits kept");
+    assert_eq!(store.findings(old).await.unwrap().len(), 1, "findings kept");
+    assert!(
+        !store.requests(new, None).await.unwrap().is_empty(),
+        "newer runs untouched"
+    );
+}

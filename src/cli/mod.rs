@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod demo_site;
+pub mod purge;
 pub mod report;
 pub mod runs;
 pub mod validate;
@@ -31,6 +32,8 @@ pub enum Command {
     Runs(runs::RunsArgs),
     /// Re-render a stored run, exactly as its audit printed it.
     Report(report::ReportArgs),
+    /// Delete raw observations older than a retention (default 90d); findings are kept.
+    Purge(purge::PurgeArgs),
     /// Check scenario and policy files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
@@ -42,6 +45,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Audit(a) => audit::run(a).await,
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,
+        Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::DemoSite(a) => demo_site::run(a).await,
     }

@@ -196,6 +196,45 @@ impl Store {
         Ok(())
     }
 
+    /// Our own retention: deletes the raw observations (requests, cookie writes, stored
+    /// cookies, storage writes, page errors) of runs that started before `before`, keeping
+    /// the runs, their visits, steps and findings with their evidence (which quotes the
+    /// request or cookie it is about), so drift and lifecycle history stay intact.
+    /// One transaction. Returns the rows deleted per table.
+    pub async fn purge_raw(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
+        let mut counts = Vec::new();
+        for table in [
+            "requests",
+            "cookie_writes",
+            "cookies",
+            "storage_writes",
+            "page_errors",
+        ] {
+            // `table` is one of our own table names, never input.
+            let sql = format!(
+                "DELETE FROM {table} WHERE visit_id IN (SELECT v.id FROM visits v \
+                 JOIN runs r ON r.id = v.run_id WHERE r.started_at < ?)"
+            );
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(codec::ts(&before))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db_err("purge"))?;
+            counts.push((table, done.rows_affected()));
+        }
+        tx.commit().await.map_err(self.db_err("commit purge"))?;
+        Ok(counts)
+    }
+
     /// Marks runs still `running` whose process, on this host, no longer exists as
     /// `incomplete` (killed with SIGKILL, crashed). `alive(pid)` says whether a process
     /// exists. Runs of other hosts, and runs stored before v2 (no pid), are left to

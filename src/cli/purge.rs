@@ -1,0 +1,91 @@
+//! `consentry purge`: consentry's own retention for what it recorded.
+
+use crate::exit::ExitStatus;
+use crate::store::{default_db_path, Store};
+use chrono::Utc;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Raw observations are kept this long unless `--older-than` says otherwise.
+pub const DEFAULT_RETENTION: &str = "90d";
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Delete raw observations of runs older than this (`90d`, `12w`, `48h`).
+    #[arg(long, default_value = DEFAULT_RETENTION, value_parser = parse_age)]
+    pub older_than: chrono::Duration,
+    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// `<n>d`, `<n>w` or `<n>h`, n > 0.
+fn parse_age(s: &str) -> Result<chrono::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("expected a number and a unit (d, w or h), got {s:?}"))?;
+    if n <= 0 {
+        return Err(format!("{s:?}: must be longer than zero"));
+    }
+    let hours = match unit {
+        "h" => Some(n),
+        "d" => n.checked_mul(24),
+        "w" => n.checked_mul(24 * 7),
+        _ => return Err(format!("{s:?}: the unit must be d, w or h")),
+    };
+    hours
+        .filter(|h| *h <= 24 * 365 * 100)
+        .map(chrono::Duration::hours)
+        .ok_or_else(|| format!("{s:?}: at most 100 years"))
+}
+
+pub async fn run(args: PurgeArgs) -> ExitStatus {
+    let path = args.db.unwrap_or_else(default_db_path);
+    if !path.exists() {
+        eprintln!("error: no database at {}", path.display());
+        return ExitStatus::Error;
+    }
+    let store = match Store::open(&path).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let before = Utc::now() - args.older_than;
+    let result = store.purge_raw(before).await;
+    store.close().await;
+    match result {
+        Ok(counts) => {
+            let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            println!(
+                "purged runs started before {}: {}; runs, visits and findings kept",
+                before.format("%Y-%m-%d %H:%M UTC"),
+                parts.join(", ")
+            );
+            ExitStatus::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitStatus::Error
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("90d"), Ok(chrono::Duration::days(90)));
+        assert_eq!(parse_age("2w"), Ok(chrono::Duration::days(14)));
+        assert_eq!(parse_age("36h"), Ok(chrono::Duration::hours(36)));
+        assert!(parse_age("0d").is_err());
+        assert!(parse_age("9999999999999999d").is_err());
+        assert!(parse_age("3 months").is_err());
+    }
+}
