@@ -26,7 +26,32 @@ fn demo_policy_loads() {
     assert_eq!(security.basis, LegalBasis::LegitimateInterest);
     assert!(security.strictly_necessary);
     assert_eq!(p.purpose("advertising").unwrap().tcf_purpose, Some(4));
-    assert_eq!(p.vendor("recaptcha").unwrap().domains.len(), 2);
+    let recaptcha = p.vendor("recaptcha").unwrap();
+    assert_eq!(recaptcha.domains.len(), 1);
+    assert_eq!(recaptcha.hosts[0].to_string(), "www.gstatic.com/recaptcha");
+    assert_eq!(
+        p.vendor_for_url(
+            "www.gstatic.com",
+            "/recaptcha/releases/demo/recaptcha__en.js"
+        )
+        .unwrap()
+        .id,
+        "recaptcha"
+    );
+    assert_eq!(
+        p.vendor_for_host("www.gstatic.com").unwrap().id,
+        "recaptcha"
+    );
+    assert_eq!(
+        p.vendor("google-analytics").unwrap().consent_mode,
+        Some(ConsentMode::Basic)
+    );
+    let stripe = p.vendor("stripe").unwrap();
+    let url = |s: &str| url::Url::parse(s).unwrap();
+    assert!(stripe.declared_on_page(&url("https://www.demo-shop.test/checkout")));
+    assert!(!stripe.declared_on_page(&url("https://www.demo-shop.test/")));
+    assert_eq!(p.retention_tolerance_secs, 86_400);
+    assert!(p.map_issues.is_empty());
     assert_eq!(
         p.cookie_rule("sid").unwrap().max_retention,
         Retention::Session

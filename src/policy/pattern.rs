@@ -55,6 +55,17 @@ impl DomainPattern {
 
     /// Parse a pattern, or say why it is not one.
     pub fn parse_checked(s: &str) -> Result<Self, String> {
+        if s.contains("://") {
+            return Err("write the domain without a scheme".to_string());
+        }
+        if s.contains('/') {
+            return Err(
+                "write the domain without a path (put host/path patterns in `hosts`)".to_string(),
+            );
+        }
+        if s.contains(':') {
+            return Err("write the domain without a port".to_string());
+        }
         let s = normalise(s);
         let (suffix, subdomains_only) = match s.strip_prefix("*.") {
             Some(rest) => (rest.to_string(), true),

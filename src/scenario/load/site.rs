@@ -171,7 +171,7 @@ pub(super) fn resolve_url(ck: &mut Checker<'_>, s: &Spanned<String>, base: &Url)
 }
 
 fn http_only(ck: &mut Checker<'_>, s: &Spanned<String>, u: Url) -> Option<Url> {
-    if !matches!(u.scheme(), "http" | "https") || !u.host_str().is_some_and(|h| !h.is_empty()) {
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(|h| h.is_empty()) {
         ck.error(
             &s.span(),
             format!("{:?} is not an http or https URL", s.get_ref()),

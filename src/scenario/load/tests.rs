@@ -309,7 +309,7 @@ fn records_errors() {
     assert_eq!(d.0[2].hint.as_deref(), Some("did you mean `object_li`?"));
     assert_eq!(
         d.0[5].hint.as_deref(),
-        Some("did you mean `grant_consent`?")
+        Some("valid values: grant_consent, refuse_consent, object_li")
     );
 }
 
