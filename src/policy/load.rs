@@ -178,7 +178,7 @@ fn check_purpose(
     let name = ck.opt_string(t, "name");
     let basis = ck.req_string(t, "basis", "\"consent\"");
     let basis = basis.as_ref().and_then(|b| {
-        ck.one_of(b, "legal basis", &LegalBasis::ALL)
+        ck.one_of(b, "legal basis", LegalBasis::ALL)
             .and_then(LegalBasis::parse)
     });
     let strictly_necessary = ck.opt_bool(t, "strictly_necessary").unwrap_or(false);

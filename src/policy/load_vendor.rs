@@ -7,6 +7,7 @@ use crate::policy::{
 };
 use crate::toml_check::{Checker, Ids, Span, Table, DURATION_HINT};
 use std::collections::HashMap;
+use strum::VariantNames;
 use toml::Spanned;
 
 pub(crate) const VENDOR_KEYS: &[&str] = &[
@@ -158,7 +159,7 @@ pub(crate) fn check_vendor(
         }
     };
     let consent_mode = ck.opt_string(t, "consent_mode").and_then(|s| {
-        ck.one_of(&s, "consent_mode", &["basic", "advanced"])
+        ck.one_of(&s, "consent_mode", <ConsentMode as VariantNames>::VARIANTS)
             .and_then(|m| m.parse::<ConsentMode>().ok())
     });
     let tcf = check_tcf(ck, t, &owner, issues);
@@ -342,11 +343,11 @@ pub(crate) fn check_cookie(
         parsed
     });
     let party = ck.opt_string(t, "party").map(|p| {
-        ck.one_of(&p, "party", &["first", "third"])
+        ck.one_of(&p, "party", <Party as VariantNames>::VARIANTS)
             .and_then(|p| p.parse::<Party>().ok())
     });
     let basis = ck.opt_string(t, "basis").map(|b| {
-        ck.one_of(&b, "legal basis", &LegalBasis::ALL)
+        ck.one_of(&b, "legal basis", LegalBasis::ALL)
             .and_then(LegalBasis::parse)
     });
     let strictly_necessary = ck.opt_bool(t, "strictly_necessary");

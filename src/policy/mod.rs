@@ -31,6 +31,7 @@ use std::path::PathBuf;
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumIter,
+    strum::VariantNames,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -42,12 +43,8 @@ pub enum LegalBasis {
 }
 
 impl LegalBasis {
-    pub const ALL: [&'static str; 4] = [
-        "consent",
-        "legitimate_interest",
-        "contract",
-        "legal_obligation",
-    ];
+    /// The names written in files, in declaration order.
+    pub const ALL: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
     pub fn parse(s: &str) -> Option<Self> {
         s.parse().ok()
     }
@@ -69,6 +66,7 @@ impl LegalBasis {
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumIter,
+    strum::VariantNames,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -91,6 +89,7 @@ pub enum Party {
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumIter,
+    strum::VariantNames,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -131,6 +130,7 @@ pub struct TcfDeclaration {
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumIter,
+    strum::VariantNames,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]

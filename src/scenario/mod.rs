@@ -118,6 +118,7 @@ impl Step {
     strum::Display,
     strum::IntoStaticStr,
     strum::EnumIter,
+    strum::VariantNames,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

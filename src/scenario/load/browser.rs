@@ -24,8 +24,12 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 pub(super) fn check_browser(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> BrowserOptions {
     let d = BrowserOptions::default();
     let third_party_cookies = ck.opt_string(t, "third_party_cookies").and_then(|s| {
-        ck.one_of(&s, "third_party_cookies value", &["allow", "block"])
-            .and_then(|v| v.parse::<ThirdPartyCookies>().ok())
+        ck.one_of(
+            &s,
+            "third_party_cookies value",
+            <ThirdPartyCookies as strum::VariantNames>::VARIANTS,
+        )
+        .and_then(|v| v.parse::<ThirdPartyCookies>().ok())
     });
     let settle_quiet = ck.opt_duration(t, "settle_quiet", MAX_TIMEOUT);
     let settle_timeout = ck.opt_duration(t, "settle_timeout", MAX_TIMEOUT);
