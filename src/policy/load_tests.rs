@@ -170,7 +170,8 @@ fn new_vendor_keys() {
     let (p, d) = parse(&format!(
         "{BASE}[[vendor]]\nid = \"g\"\nhosts = [\"www.google.com/recaptcha\", \"maps.googleapis.com\"]\n\
          pages = [\"/checkout\", \"/product/*\"]\nconsent_mode = \"advanced\"\npurposes = [\"a\"]\n\
-         [[vendor]]\nid = \"h\"\ndomains = [\"google.com\"]\npurposes = [\"a\"]\n"
+         [[vendor]]\nid = \"h\"\ndomains = [\"google.com\"]\npurposes = [\"a\"]\n\
+         [[vendor]]\nid = \"apex\"\nhosts = [\"google.com\"]\npurposes = [\"a\"]\n"
     ));
     assert!(d.0.is_empty(), "{d}");
     let p = p.unwrap();
@@ -189,6 +190,9 @@ fn new_vendor_keys() {
         p.vendor_for_url("www.google.com", "/search").unwrap().id,
         "h"
     );
+    // A domain and the exact host of the same name may belong to different vendors.
+    assert_eq!(p.vendor_for_url("google.com", "/").unwrap().id, "apex");
+    assert_eq!(p.vendor_for_host("mail.google.com").unwrap().id, "h");
     assert_eq!(p.retention_tolerance_secs, 86_400);
     assert_eq!(p.digest.len(), 16);
 }

@@ -39,7 +39,7 @@ pub(crate) const COOKIE_KEYS: &[&str] = &[
 pub(crate) struct VendorChecks<'p> {
     pub(crate) ids: Ids,
     purpose_ids: &'p Ids,
-    /// Pattern (`x.com`, `*.x.com`, `host/path`) -> owning vendor and its span.
+    /// `domain x.com`, `domain *.x.com`, `host h/path` -> owning vendor and its span.
     owners: HashMap<String, (String, Span)>,
 }
 
@@ -61,7 +61,10 @@ impl<'p> VendorChecks<'p> {
         owner: &str,
         at: &Spanned<String>,
     ) {
-        if let Some((other, first)) = self.owners.get(&key) {
+        // Domains and hosts are claimed apart: `x.com` as a domain (it and its
+        // subdomains) and as an exact host may belong to different vendors.
+        let slot = format!("{kind} {key}");
+        if let Some((other, first)) = self.owners.get(&slot) {
             let line = ck.line(first);
             ck.error(
                 &at.span(),
@@ -69,7 +72,7 @@ impl<'p> VendorChecks<'p> {
                 "a host must belong to one vendor; remove one of the two",
             );
         } else {
-            self.owners.insert(key, (owner.to_string(), at.span()));
+            self.owners.insert(slot, (owner.to_string(), at.span()));
         }
     }
 }
