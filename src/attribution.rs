@@ -102,15 +102,25 @@ impl<'p> Attributor<'p> {
         domain: &str,
         state: &crate::observe::ConsentState,
     ) -> CookieAttribution<'p> {
-        let rule = self.policy.cookie_rule_for(name, domain);
+        let host = net::normalise_host(domain.trim_start_matches('.'));
+        let party = self.party(&host);
+        // A rule that declares a party covers only cookies of that party: a "first-party
+        // `_ga`" set by a third party is not the declared cookie.
+        let rule = self
+            .policy
+            .cookie_rule_for(name, domain)
+            .filter(|r| match r.party {
+                None => true,
+                Some(crate::policy::Party::First) => party == Party::First,
+                Some(crate::policy::Party::Third) => party == Party::Third,
+            });
         let vendor = rule.and_then(|r| self.policy.vendor(&r.vendor));
         let permission = rule.map(|r| self.policy.cookie_permission(r, state));
-        let host = net::normalise_host(domain.trim_start_matches('.'));
         CookieAttribution {
             rule,
             vendor,
             permission,
-            party: self.party(&host),
+            party,
         }
     }
 

@@ -86,6 +86,41 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Line starts of a text, computed once, so each position is found by binary search
+/// (a file with many diagnostics is not rescanned for each).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset where each line starts; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset in `src` (the text
+    /// this index was built from). Offsets past the end are clamped.
+    pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(src.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let col = src
+            .get(start..offset)
+            .map(|l| l.chars().count())
+            .unwrap_or_else(|| offset.saturating_sub(start))
+            + 1;
+        (line, col)
+    }
+}
+
 /// A diagnostic about a whole file (unreadable, missing) at 1:1.
 pub fn file_error(file: &Path, message: impl Into<String>, hint: Option<String>) -> Diagnostic {
     Diagnostic {
@@ -111,5 +146,15 @@ mod tests {
         assert_eq!(line_col(src, e), (1, 3));
         let second_eq = src.rfind('=').unwrap();
         assert_eq!(line_col(src, second_eq), (2, 4));
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        let src = "a = 1\nbé = 2\n\nx = \"é\"";
+        let idx = LineIndex::new(src);
+        for (offset, _) in src.char_indices().chain([(src.len(), ' ')]) {
+            assert_eq!(idx.line_col(src, offset), line_col(src, offset), "{offset}");
+        }
+        assert_eq!(idx.line_col(src, 10_000), line_col(src, 10_000));
     }
 }

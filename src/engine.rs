@@ -262,7 +262,7 @@ impl Visit<'_> {
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
-            self.state = self.state.after(action);
+            self.state = self.state.apply(action, &step.records);
             capture.set_state(&self.state);
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
@@ -326,7 +326,13 @@ async fn perform(
                 })?;
         }
         Action::WaitFor(sel) => {
-            find(sel).await?;
+            find(sel).await.map_err(|mut f| {
+                if step.waits_for_banner && f.kind == FailureKind::ElementNotFound {
+                    f.kind = FailureKind::BannerAbsent;
+                    f.reason = format!("the consent banner never appeared: {}", f.reason);
+                }
+                f
+            })?;
         }
         Action::WaitIdle => visit.settle(capture, "in a wait_idle step").await,
         Action::Script(js) => {

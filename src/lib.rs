@@ -23,3 +23,4 @@ pub mod report;
 pub mod scenario;
 pub mod store;
 pub mod text;
+pub mod toml_check;

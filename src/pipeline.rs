@@ -147,8 +147,8 @@ pub async fn audit(
             site: &spec.site.name,
             scenario_file: &cfg.scenario_file,
             started_at,
-            scenario_digest: digests(spec).0,
-            policy_digest: digests(spec).1,
+            scenario_digest: Some(&spec.digest),
+            policy_digest: Some(&spec.policy.digest),
             fail_on: cfg.fail_on,
         })
         .await
@@ -243,11 +243,6 @@ pub async fn audit(
         storage_errors,
         leftover_profiles,
     })
-}
-
-/// Content digests of the scenario file and the policy.
-fn digests(_spec: &AuditSpec) -> (Option<&str>, Option<&str>) {
-    (None, None)
 }
 
 /// The run's status from how it ended and what its visits saw.

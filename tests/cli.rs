@@ -27,7 +27,7 @@ purposes = ["ads", "nope"]
 [[cookie]]
 name = "_fbp"
 vendor = "fb"
-max_retention = "3 months"
+max_retention = "3 moons"
 "#,
     )
     .unwrap();
@@ -39,7 +39,7 @@ max_retention = "3 months"
         ("3:9", "consnet"),
         ("7:12", "facebook .com"),
         ("8:20", "nope"),
-        ("13:17", "3 months"),
+        ("13:17", "3 moons"),
     ] {
         let line = stderr
             .lines()

@@ -2,10 +2,11 @@
 
 use consentry::diag::{Diagnostics, Level};
 use consentry::observe::ConsentAction;
-use consentry::policy::load::{load_policy, parse_policy};
+use consentry::policy::load::{load_policy, parse_policy, EMPTY_POLICY};
 use consentry::policy::{LegalBasis, Retention};
 use consentry::scenario::load::{
-    load_audit_file, load_audit_file_with_env, parse_audit_file, validate_files,
+    load_audit_file, load_audit_file_with_env, load_audit_file_with_warnings, parse_audit_file,
+    validate_files,
 };
 use consentry::scenario::{Action, ThirdPartyCookies};
 use std::path::{Path, PathBuf};
@@ -164,18 +165,19 @@ fn policy_errors_all_at_once() {
     assert_eq!(
         summary(&err),
         [
-            "bad.policy.toml:8:9 error: legitimate interest is not allowed for TCF purpose 4 (line 9)",
+            "bad.policy.toml:8:9 warning: map issue li-basis-forbidden-tcf-purpose: legitimate interest is declared for TCF purpose 4 (line 9), which TCF 2.2 does not permit",
             "bad.policy.toml:12:6 error: duplicate purpose id `analytics` (first defined at line 3)",
             "bad.policy.toml:13:9 error: unknown legal basis `concent`",
-            "bad.policy.toml:18:36 error: invalid domain pattern `https://bad/`",
+            "bad.policy.toml:18:36 error: invalid domain pattern `https://bad/`: write the domain without a scheme",
             "bad.policy.toml:19:26 error: unknown purpose id `analytcs`",
             "bad.policy.toml:20:1 error: unknown key `owner` in [[vendor]]",
-            "bad.policy.toml:30:17 error: invalid retention \"13 months\"",
+            "bad.policy.toml:30:17 error: invalid retention \"13 moons\"",
             "bad.policy.toml:34:10 error: unknown vendor id `facebok`",
         ]
     );
     let hint = |i: usize| err.0[i].hint.clone().unwrap_or_default();
     assert!(hint(0).contains("use basis = \"consent\""), "{}", hint(0));
+    assert_eq!(err.errors(), 7);
     assert_eq!(hint(2), "did you mean `consent`?");
     assert_eq!(hint(4), "did you mean `analytics`?");
     assert_eq!(hint(7), "defined vendor ids: ga, meta");
@@ -187,7 +189,7 @@ fn scenario_errors_all_at_once() {
     let err = load_audit_file(&path).unwrap_err();
     // The OS's words for "not found" vary; the rest is exact.
     let read_error = format!(
-        "bad-scenario.toml:6:10 error: cannot read the declared map {}: ",
+        "bad-scenario.toml:6:10 error: cannot read the policy {}: ",
         fixture("does-not-exist.policy.toml").display()
     );
     let mut got = summary(&err);
@@ -250,8 +252,8 @@ fn display_format() {
 #[test]
 fn validate_files_checks_each_declared_map_once() {
     let d = validate_files(&[fixture("bad.policy.toml"), fixture("bad.policy.toml")]);
-    assert_eq!(d.errors(), 8);
-    assert_eq!(d.warnings(), 0);
+    assert_eq!(d.errors(), 7);
+    assert_eq!(d.warnings(), 1);
 }
 
 #[test]
@@ -275,4 +277,175 @@ fn parse_audit_file_is_pure() {
     let (file, d) = parse_audit_file(Path::new("dir/x.toml"), src, &|_| None);
     assert!(d.0.is_empty(), "{d}");
     assert_eq!(file.unwrap().policy.path, Path::new("dir/nowhere.toml"));
+}
+
+#[test]
+fn map_issues_do_not_block_the_audit() {
+    let (spec, warnings) = load_audit_file_with_warnings(&fixture("map-issues.toml"), &|_| None)
+        .unwrap_or_else(|d| panic!("{d}"));
+    let issues: Vec<(&str, &str, String)> = spec
+        .policy
+        .map_issues
+        .iter()
+        .map(|i| {
+            let file = Path::new(&i.location).file_name().unwrap_or_default();
+            (
+                i.code.as_str(),
+                i.subject.as_str(),
+                file.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        issues,
+        [
+            (
+                "li-basis-forbidden-tcf-purpose",
+                "ads",
+                "map-issues.policy.toml:4:9".to_string()
+            ),
+            (
+                "vendor-tcf-li-forbidden",
+                "adtech",
+                "map-issues.policy.toml:12:23".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        spec.policy.map_issues[1].rule,
+        "TCF 2.2: legitimate interest is not permitted for purposes 3-6"
+    );
+    assert_eq!(warnings.warnings(), 2, "{warnings}");
+    // 13months: humantime's month is 30.44 days.
+    assert_eq!(
+        spec.policy.cookie_rule("uid").unwrap().max_retention,
+        Retention::MaxSeconds(13 * 2_630_016)
+    );
+    // validate shows them as warnings, not errors.
+    let d = validate_files(&[fixture("map-issues.toml")]);
+    assert_eq!(
+        summary(&d),
+        [
+            "map-issues.policy.toml:4:9 warning: map issue li-basis-forbidden-tcf-purpose: legitimate interest is declared for TCF purpose 3 (line 5), which TCF 2.2 does not permit",
+            "map-issues.policy.toml:12:23 warning: map issue vendor-tcf-li-forbidden: vendor `adtech` declares legitimate interest for TCF purpose 4, which TCF 2.2 does not permit",
+        ]
+    );
+    assert!(!d.has_errors());
+}
+
+#[test]
+fn digests_are_recorded() {
+    let spec = load_audit_file(&repo("scenarios/demo-shop.toml")).unwrap();
+    let raw = std::fs::read(repo("scenarios/demo-shop.toml")).unwrap();
+    assert_eq!(spec.digest, consentry::toml_check::digest(&raw));
+    let raw = std::fs::read(repo("scenarios/demo-shop.policy.toml")).unwrap();
+    assert_eq!(spec.policy.digest, consentry::toml_check::digest(&raw));
+    assert_eq!(spec.digest.len(), 16);
+    assert_ne!(spec.digest, spec.policy.digest);
+}
+
+#[test]
+fn empty_policy_is_the_same_error_both_ways() {
+    let through_scenario = load_audit_file(&fixture("empty-policy.toml")).unwrap_err();
+    let alone = validate_files(&[fixture("empty.policy.toml")]);
+    let expected = format!("empty.policy.toml:1:1 error: {EMPTY_POLICY}");
+    assert_eq!(summary(&through_scenario), std::slice::from_ref(&expected));
+    assert_eq!(summary(&alone), [expected]);
+}
+
+#[test]
+fn new_policy_keys_are_checked() {
+    let err = load_policy(&fixture("bad-keys.policy.toml")).unwrap_err();
+    assert_eq!(
+        summary(&err),
+        [
+            "bad-keys.policy.toml:3:23 error: invalid duration \"a day\" for `retention_tolerance`",
+            "bad-keys.policy.toml:10:6 warning: vendor `google` has no domains, no hosts and no cookies",
+            "bad-keys.policy.toml:11:12 error: `co.uk` is a public suffix, not a vendor's domain",
+            "bad-keys.policy.toml:12:10 error: invalid host pattern `www.google.com:443/recaptcha`: write the host without a port",
+            "bad-keys.policy.toml:13:10 error: invalid page pattern \"checkout\"",
+            "bad-keys.policy.toml:14:16 error: unknown consent_mode `advance`",
+            "bad-keys.policy.toml:16:20 error: 12 is out of range in `tcf_li_purposes` in [[vendor]] (1 to 11)",
+            "bad-keys.policy.toml:21:17 error: invalid retention \"2 fortnights\"",
+            "bad-keys.policy.toml:22:10 error: invalid domain pattern `bad_domain.com`: the label `bad_domain` may use only letters, digits and `-` (write international names in their xn-- form)",
+            "bad-keys.policy.toml:23:9 error: unknown party `1st`",
+        ]
+    );
+    assert_eq!(err.0[5].hint.as_deref(), Some("did you mean `advanced`?"));
+}
+
+#[test]
+fn scenario_limits_are_checked() {
+    let err = load_audit_file(&fixture("bad-limits.toml")).unwrap_err();
+    let errors: Vec<String> = summary(&err)
+        .into_iter()
+        .filter(|s| s.contains(" error: "))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "bad-limits.toml:4:12 error: \"http://www.example.com:6000/\" uses port 6000, which Chromium refuses (ERR_UNSAFE_PORT)",
+            "bad-limits.toml:12:14 error: `accept_all` in [cmp.records] both grants and refuses consent",
+            "bad-limits.toml:15:21 error: `page_load_timeout` = \"1h\" is longer than the limit of 10m",
+            "bad-limits.toml:16:16 error: `settle_quiet` (1m) is longer than `settle_timeout` (15s): the network could never be seen idle",
+            "bad-limits.toml:20:36 error: `records` is only allowed on a step with `consent`",
+        ]
+    );
+}
+
+#[test]
+fn not_utf8_is_reported_where_it_is() {
+    let d = validate_files(&[fixture("latin1.toml")]);
+    assert_eq!(
+        summary(&d),
+        ["latin1.toml:1:13 error: ".to_string()
+            + &format!("{} is not UTF-8 text", fixture("latin1.toml").display())]
+    );
+    assert_eq!(
+        d.0[0].hint.as_deref(),
+        Some("save the file as UTF-8 (TOML files are UTF-8)")
+    );
+}
+
+#[test]
+fn special_and_oversized_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.toml");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let big = dir.path().join("big.toml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(consentry::toml_check::MAX_FILE_BYTES + 1)
+        .unwrap();
+    // Neither blocks (nobody writes to the FIFO) nor reads /dev/zero forever.
+    let d = validate_files(&[fifo.clone(), PathBuf::from("/dev/zero"), big.clone()]);
+    let s = summary(&d);
+    assert_eq!(s.len(), 3, "{d}");
+    assert!(
+        s[0].starts_with("pipe.toml:1:1 error: cannot read"),
+        "{}",
+        s[0]
+    );
+    assert!(s[0].contains("not a regular file"));
+    assert!(s[1].starts_with("zero:1:1 error: cannot read"), "{}", s[1]);
+    assert!(s[2].starts_with("big.toml:1:1 error: "), "{}", s[2]);
+    assert!(s[2].ends_with("is too large (more than 8 MiB)"), "{}", s[2]);
+    // A scenario file whose policy is a FIFO: reported at the `policy` value.
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[site]\nname = \"s\"\nbase_url = \"https://example.com/\"\npolicy = \"pipe.toml\"\n",
+    )
+    .unwrap();
+    let err = load_audit_file(&scenario).unwrap_err();
+    let s = summary(&err);
+    assert!(
+        s[0].starts_with("s.toml:4:10 error: cannot read the policy"),
+        "{}",
+        s[0]
+    );
 }

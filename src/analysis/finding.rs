@@ -82,6 +82,12 @@ pub enum Code {
     DeclaredVendorUnobserved,
     /// A scenario could not be performed; what it should have observed is unknown.
     ScenarioNotObserved,
+    /// A declared vendor was contacted on a page where it is not declared to be embedded.
+    VendorOutsideDeclaredPages,
+    /// The policy declares legitimate interest for a TCF purpose that does not permit it.
+    LiBasisForbiddenTcfPurpose,
+    /// A vendor's declared TCF legitimate-interest purposes include one that does not permit it.
+    VendorTcfLiForbidden,
 }
 
 impl Code {
@@ -110,6 +116,8 @@ impl Code {
                 Severity::Medium
             }
             Code::DeclaredVendorUnobserved => Severity::Info,
+            Code::LiBasisForbiddenTcfPurpose | Code::VendorTcfLiForbidden => Severity::High,
+            Code::VendorOutsideDeclaredPages => Severity::Low,
         }
     }
 
@@ -136,6 +144,15 @@ impl Code {
             }
             Code::ScenarioNotObserved => {
                 "a scenario could not be performed, so it was not observed"
+            }
+            Code::VendorOutsideDeclaredPages => {
+                "a declared vendor was contacted on a page where it is not declared"
+            }
+            Code::LiBasisForbiddenTcfPurpose => {
+                "the policy declares legitimate interest for a TCF purpose that forbids it"
+            }
+            Code::VendorTcfLiForbidden => {
+                "a vendor declares TCF legitimate interest for a purpose that forbids it"
             }
         }
     }

@@ -51,6 +51,7 @@ fn vendor(id: &str, name: &str, domains: &[&str], purposes: &[&str]) -> Vendor {
             .map(|d| DomainPattern::parse(d).expect("domain"))
             .collect(),
         purposes: purposes.iter().map(|p| p.to_string()).collect(),
+        ..Default::default()
     }
 }
 
@@ -59,6 +60,7 @@ fn cookie(name: &str, vendor: &str, retention: &str) -> CookieRule {
         name: name.into(),
         vendor: vendor.into(),
         max_retention: Retention::parse(retention).expect("retention"),
+        ..Default::default()
     }
 }
 
@@ -122,6 +124,7 @@ pub(crate) fn policy() -> Policy {
             cookie("_fbp", "meta", "90d"),
             cookie("_GRECAPTCHA", "recaptcha", "180d"),
         ],
+        ..Default::default()
     }
 }
 

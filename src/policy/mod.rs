@@ -5,15 +5,36 @@
 //! (host -> vendor, cookie name -> rule, may this vendor run in this consent state).
 //! Loading and validation of the file live in [`load`].
 
+mod index;
 pub mod load;
+mod load_vendor;
+pub mod pattern;
+
+pub use index::HostIndex;
+pub use pattern::{glob_match, DomainPattern, HostPattern};
 
 use crate::observe::{ConsentChoice, ConsentState};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// Legal basis of a purpose (GDPR art. 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Legal basis of a purpose (GDPR art. 6). Written in files as `consent`,
+/// `legitimate_interest`, `contract`, `legal_obligation` (`FromStr`/`Display`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum LegalBasis {
     Consent,
     LegitimateInterest,
@@ -22,29 +43,121 @@ pub enum LegalBasis {
 }
 
 impl LegalBasis {
-    pub const ALL: [&'static str; 4] = [
-        "consent",
-        "legitimate_interest",
-        "contract",
-        "legal_obligation",
-    ];
+    /// The names written in files, in declaration order.
+    pub const ALL: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "consent" => Some(LegalBasis::Consent),
-            "legitimate_interest" => Some(LegalBasis::LegitimateInterest),
-            "contract" => Some(LegalBasis::Contract),
-            "legal_obligation" => Some(LegalBasis::LegalObligation),
-            _ => None,
-        }
+        s.parse().ok()
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            LegalBasis::Consent => "consent",
-            LegalBasis::LegitimateInterest => "legitimate_interest",
-            LegalBasis::Contract => "contract",
-            LegalBasis::LegalObligation => "legal_obligation",
-        }
+        self.into()
     }
+}
+
+/// Whether a cookie is declared first party or third party (`first`, `third`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Party {
+    First,
+    Third,
+}
+
+/// How a Google tag implements Consent Mode (`basic`: the tag is not loaded before
+/// consent; `advanced`: it loads and sends cookieless pings before consent).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ConsentMode {
+    Basic,
+    Advanced,
+}
+
+/// What a vendor declares in the IAB TCF Global Vendor List. Stored for the analysis
+/// and reports; it does not change the verdicts of the purpose model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TcfDeclaration {
+    /// GVL vendor id.
+    pub vendor_id: Option<u32>,
+    /// Purposes (1-11) processed on consent.
+    pub consent_purposes: Vec<u8>,
+    /// Purposes (1-11) processed on legitimate interest.
+    pub li_purposes: Vec<u8>,
+    /// Special purposes (1-3).
+    pub special_purposes: Vec<u8>,
+    /// Features (1-3).
+    pub features: Vec<u8>,
+    /// Special features (1-2).
+    pub special_features: Vec<u8>,
+}
+
+/// A problem of the declared map itself (not of the site). It does not stop the
+/// audit: the analysis turns it into a finding, `validate` shows it as a warning.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum MapIssueCode {
+    /// A purpose with `basis = "legitimate_interest"` and TCF purpose 1 or 3-6.
+    LiBasisForbiddenTcfPurpose,
+    /// A vendor's `tcf_li_purposes` lists purpose 1 or 3-6.
+    VendorTcfLiForbidden,
+}
+
+impl MapIssueCode {
+    /// The stable kebab-case code, e.g. `li-basis-forbidden-tcf-purpose`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MapIssue {
+    pub code: MapIssueCode,
+    /// The purpose or vendor id.
+    pub subject: String,
+    pub message: String,
+    /// The rule it breaks, e.g. "TCF 2.2: legitimate interest is not permitted for purposes 3-6".
+    pub rule: String,
+    /// `file:line:col` of the declaration.
+    pub location: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,93 +171,53 @@ pub struct Purpose {
     pub tcf_purpose: Option<u8>,
 }
 
-/// A host pattern. `example.com` matches `example.com` and every subdomain;
-/// `*.example.com` matches subdomains only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DomainPattern {
-    pub suffix: String,
-    pub subdomains_only: bool,
-}
-
-impl DomainPattern {
-    pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
-        let (suffix, subdomains_only) = match s.strip_prefix("*.") {
-            Some(rest) => (rest.to_string(), true),
-            None => (s, false),
-        };
-        let valid = !suffix.is_empty()
-            && suffix.split('.').all(|label| {
-                !label.is_empty()
-                    && label
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            });
-        valid.then_some(DomainPattern {
-            suffix,
-            subdomains_only,
-        })
-    }
-
-    /// Does this pattern match `host` (already lower-case)? Returns the matched suffix
-    /// length so the most specific pattern can win.
-    pub fn matches(&self, host: &str) -> Option<usize> {
-        let host = host.trim_end_matches('.');
-        if host == self.suffix {
-            return (!self.subdomains_only).then_some(self.suffix.len());
-        }
-        let dotted = host.strip_suffix(self.suffix.as_str())?;
-        dotted.ends_with('.').then_some(self.suffix.len())
-    }
-}
-
-impl std::fmt::Display for DomainPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.subdomains_only {
-            write!(f, "*.{}", self.suffix)
-        } else {
-            f.write_str(&self.suffix)
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Vendor {
     pub id: String,
     pub name: String,
+    /// Registrable-domain patterns (`example.com` and its subdomains, `*.example.com`).
     pub domains: Vec<DomainPattern>,
+    /// Exact hosts, each with an optional path prefix (`www.google.com/recaptcha`).
+    pub hosts: Vec<HostPattern>,
+    /// Page-path globs where the vendor is declared to be embedded (`/checkout`,
+    /// `/product/*`); the loader's default is `["*"]`, and an empty list also means
+    /// every page.
+    pub pages: Vec<String>,
     /// Ids of [`Purpose`]s.
     pub purposes: Vec<String>,
+    /// What the vendor declares in the IAB TCF, when the policy says.
+    pub tcf: Option<TcfDeclaration>,
+    /// For Google tags: how Consent Mode is implemented, when the policy says.
+    pub consent_mode: Option<ConsentMode>,
+}
+
+impl Vendor {
+    /// Is the vendor declared to be embedded on the page at `url` (its `pages` globs,
+    /// matched against the URL's path)?
+    pub fn declared_on_page(&self, url: &url::Url) -> bool {
+        self.pages.is_empty() || self.pages.iter().any(|p| glob_match(p, url.path()))
+    }
 }
 
 /// How long a cookie may live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Retention {
     /// Must not outlive the browser session (no expiry).
+    #[default]
     Session,
     /// At most this many seconds.
     MaxSeconds(i64),
 }
 
 impl Retention {
-    /// Parse `session`, or a number with a unit: `s`, `m` (minutes), `h`, `d`.
+    /// Parse `session`, or a duration (the grammar of [`crate::toml_check::duration`]:
+    /// `390d`, `13months`, `2years`, `"1 year 1 month"`, ...), in whole seconds.
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
-        if s == "session" {
+        if s.trim() == "session" {
             return Some(Retention::Session);
         }
-        let unit_at = s.find(|c: char| !c.is_ascii_digit())?;
-        let (num, unit) = s.split_at(unit_at);
-        let n: i64 = num.parse().ok()?;
-        let mult = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            _ => return None,
-        };
-        n.checked_mul(mult).map(Retention::MaxSeconds)
+        crate::toml_check::parse_duration_secs(s).map(Retention::MaxSeconds)
     }
 
     /// Human form: `session`, `390d`, `12h`, ...
@@ -169,44 +242,39 @@ pub fn describe_secs(s: i64) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CookieRule {
     /// Name pattern; `*` matches any run of characters (`_ga_*`).
     pub name: String,
     /// Id of the owning [`Vendor`].
     pub vendor: String,
     pub max_retention: Retention,
+    /// When set, the rule matches only cookies of this domain (a cookie domain
+    /// `example.com` or `.example.com` is matched as the host `example.com`).
+    pub domain: Option<DomainPattern>,
+    /// Declared first or third party.
+    pub party: Option<Party>,
+    /// The cookie's own legal basis, when it differs from its vendor's purposes.
+    pub basis: Option<LegalBasis>,
+    /// The cookie's own strictly-necessary flag, when it differs from its vendor's.
+    pub strictly_necessary: Option<bool>,
 }
 
 impl CookieRule {
     pub fn matches(&self, cookie_name: &str) -> bool {
         glob_match(&self.name, cookie_name)
     }
-}
 
-/// `*`-only glob match (no other metacharacters).
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut rest = text;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(pos) => rest = &rest[pos + part.len()..],
-                None => return false,
+    /// Does the rule's `domain` (if any) match the cookie domain `domain`?
+    pub fn matches_domain(&self, domain: &str) -> bool {
+        match &self.domain {
+            None => true,
+            Some(d) => {
+                let host = domain.trim().trim_start_matches('.').to_ascii_lowercase();
+                d.matches(&host).is_some()
             }
         }
     }
-    true
 }
 
 /// The whole declared map.
@@ -216,6 +284,36 @@ pub struct Policy {
     pub purposes: Vec<Purpose>,
     pub vendors: Vec<Vendor>,
     pub cookies: Vec<CookieRule>,
+    /// Problems of the map itself (e.g. legitimate interest for TCF purposes 3-6):
+    /// they do not stop the audit, the analysis reports them.
+    pub map_issues: Vec<MapIssue>,
+    /// How much longer than `max_retention` a stored cookie may live before it is a
+    /// finding (clock rounding), in seconds: `[settings] retention_tolerance`.
+    pub retention_tolerance_secs: i64,
+    /// SHA-256 of the file's raw bytes, first 16 hex digits.
+    pub digest: String,
+    /// Host -> vendor index, built from `vendors` on the first lookup (so `vendors`
+    /// must not change after a lookup; build a new `Policy` instead).
+    #[serde(skip)]
+    pub index: HostIndex,
+}
+
+/// The default `retention_tolerance`: one day.
+pub const DEFAULT_RETENTION_TOLERANCE_SECS: i64 = 86_400;
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            path: PathBuf::new(),
+            purposes: Vec::new(),
+            vendors: Vec::new(),
+            cookies: Vec::new(),
+            map_issues: Vec::new(),
+            retention_tolerance_secs: DEFAULT_RETENTION_TOLERANCE_SECS,
+            digest: String::new(),
+            index: HostIndex::default(),
+        }
+    }
 }
 
 /// Why a vendor may (or may not) run in a given consent state.
@@ -241,25 +339,44 @@ impl Policy {
         self.vendors.iter().find(|v| v.id == id)
     }
 
-    /// The vendor whose most specific domain pattern matches `host`.
-    pub fn vendor_for_host(&self, host: &str) -> Option<&Vendor> {
-        let host = host.to_ascii_lowercase();
-        self.vendors
-            .iter()
-            .filter_map(|v| {
-                v.domains
-                    .iter()
-                    .filter_map(|d| d.matches(&host))
-                    .max()
-                    .map(|len| (len, v))
-            })
-            .max_by_key(|(len, _)| *len)
-            .map(|(_, v)| v)
+    /// The vendor owning a request to `host` with URL path `path`: the most specific
+    /// pattern wins — an exact host with a longer path prefix, then an exact host, then
+    /// the longest domain suffix. Indexed: the cost depends on the host's labels, not
+    /// on the number of vendors.
+    pub fn vendor_for_url(&self, host: &str, path: &str) -> Option<&Vendor> {
+        self.index
+            .get(&self.vendors)
+            .lookup(host, Some(path))
+            .and_then(|i| self.vendors.get(i))
     }
 
-    /// The first cookie rule (in file order) whose name pattern matches.
+    /// The vendor owning `host`, for callers with no path: an exact-host pattern
+    /// matches its host whatever its path prefix, then the longest domain suffix.
+    pub fn vendor_for_host(&self, host: &str) -> Option<&Vendor> {
+        self.index
+            .get(&self.vendors)
+            .lookup(host, None)
+            .and_then(|i| self.vendors.get(i))
+    }
+
+    /// The first cookie rule (in file order) whose name pattern matches, whatever its
+    /// `domain` (for callers that do not know the cookie's domain).
     pub fn cookie_rule(&self, name: &str) -> Option<&CookieRule> {
         self.cookies.iter().find(|c| c.matches(name))
+    }
+
+    /// The rule for the cookie `name` set on `domain`: the first rule (in file order)
+    /// whose name and `domain` both match; failing that, the first rule without a
+    /// `domain` whose name matches.
+    pub fn cookie_rule_for(&self, name: &str, domain: &str) -> Option<&CookieRule> {
+        self.cookies
+            .iter()
+            .find(|c| c.domain.is_some() && c.matches(name) && c.matches_domain(domain))
+            .or_else(|| {
+                self.cookies
+                    .iter()
+                    .find(|c| c.domain.is_none() && c.matches(name))
+            })
     }
 
     /// May `vendor` process data in consent state `state`?
@@ -316,32 +433,39 @@ impl Policy {
     }
 }
 
-/// Lookups used by attribution (`crate::attribution`).
+/// Permissions of cookies (used by `crate::attribution`).
 impl Policy {
-    /// Slack allowed on a stored cookie's lifetime before retention is exceeded
-    /// (clock rounding).
-    pub fn retention_tolerance_secs(&self) -> i64 {
-        86_400
-    }
-
-    /// The vendor owning a request to `host` at `path`.
-    pub fn vendor_for_url(&self, host: &str, _path: &str) -> Option<&Vendor> {
-        self.vendor_for_host(host)
-    }
-
-    /// The cookie rule for a cookie of this name set on this domain.
-    pub fn cookie_rule_for(&self, name: &str, _domain: &str) -> Option<&CookieRule> {
-        self.cookie_rule(name)
-    }
-
-    /// What a cookie under `rule` may do in consent state `state`: its vendor's permission.
-    /// ePrivacy: storing non-essential information needs consent whatever the GDPR basis,
-    /// which the cookie checks apply on top of this.
+    /// What a cookie under `rule` may do in consent state `state`: the cookie's own
+    /// `strictly_necessary` / `basis` when declared, else its vendor's permission.
+    /// (ePrivacy: storing non-essential information needs consent whatever the GDPR
+    /// basis; the cookie checks apply that on top of this.)
     pub fn cookie_permission(&self, rule: &CookieRule, state: &ConsentState) -> Permission {
-        match self.vendor(&rule.vendor) {
-            Some(v) => self.permission(v, state),
-            None => Permission::Objected {
-                purposes: Vec::new(),
+        let own = || format!("cookie \"{}\" (its own basis)", rule.name);
+        if rule.strictly_necessary == Some(true) {
+            return Permission::Allowed { purpose: own() };
+        }
+        match rule.basis {
+            Some(LegalBasis::Contract | LegalBasis::LegalObligation) => {
+                Permission::Allowed { purpose: own() }
+            }
+            Some(LegalBasis::LegitimateInterest) if !state.li_objected => {
+                Permission::Allowed { purpose: own() }
+            }
+            Some(LegalBasis::LegitimateInterest) => Permission::Objected {
+                purposes: vec![own()],
+            },
+            Some(LegalBasis::Consent) if state.consent == ConsentChoice::Granted => {
+                Permission::Allowed { purpose: own() }
+            }
+            Some(LegalBasis::Consent) => Permission::NeedsConsent {
+                purposes: vec![own()],
+                choice: state.consent,
+            },
+            None => match self.vendor(&rule.vendor) {
+                Some(v) => self.permission(v, state),
+                None => Permission::Objected {
+                    purposes: Vec::new(),
+                },
             },
         }
     }
@@ -374,39 +498,133 @@ mod tests {
                     name: "Meta".into(),
                     domains: vec![DomainPattern::parse("facebook.net").unwrap()],
                     purposes: vec!["ads".into()],
+                    ..Default::default()
                 },
                 Vendor {
                     id: "fbcdn".into(),
                     name: "Meta CDN".into(),
                     domains: vec![DomainPattern::parse("*.connect.facebook.net").unwrap()],
                     purposes: vec!["measure".into()],
+                    ..Default::default()
                 },
                 Vendor {
                     id: "sec".into(),
                     name: "Sec".into(),
                     domains: vec![DomainPattern::parse("sec.test").unwrap()],
+                    hosts: vec![
+                        HostPattern::parse_checked("www.facebook.net/captcha").unwrap(),
+                        HostPattern::parse_checked("www.facebook.net/captcha/v2").unwrap(),
+                    ],
                     purposes: vec!["security".into()],
+                    pages: vec!["/checkout".into(), "/product/*".into()],
+                    ..Default::default()
+                },
+                Vendor {
+                    id: "maps".into(),
+                    name: "Maps".into(),
+                    hosts: vec![HostPattern::parse_checked("www.facebook.net").unwrap()],
+                    purposes: vec!["payment".into()],
+                    ..Default::default()
                 },
             ],
-            cookies: vec![CookieRule {
-                name: "_ga_*".into(),
-                vendor: "fb".into(),
-                max_retention: Retention::parse("390d").unwrap(),
-            }],
+            cookies: vec![
+                CookieRule {
+                    name: "_ga_*".into(),
+                    vendor: "fb".into(),
+                    max_retention: Retention::parse("390d").unwrap(),
+                    ..Default::default()
+                },
+                CookieRule {
+                    name: "_ga_X".into(),
+                    vendor: "sec".into(),
+                    max_retention: Retention::Session,
+                    domain: DomainPattern::parse("sec.test"),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
         }
     }
 
     #[test]
-    fn domain_patterns() {
-        let p = DomainPattern::parse("Example.COM").unwrap();
-        assert!(p.matches("example.com").is_some());
-        assert!(p.matches("a.b.example.com").is_some());
-        assert!(p.matches("badexample.com").is_none());
-        let s = DomainPattern::parse("*.example.com").unwrap();
-        assert!(s.matches("example.com").is_none());
-        assert!(s.matches("www.example.com").is_some());
-        assert!(DomainPattern::parse("bad host").is_none());
-        assert!(DomainPattern::parse("").is_none());
+    fn exact_hosts_and_paths_beat_suffixes() {
+        let p = policy();
+        let id = |h: &str, path: &str| p.vendor_for_url(h, path).map(|v| v.id.as_str());
+        assert_eq!(id("www.facebook.net", "/captcha/v2/x"), Some("sec"));
+        assert_eq!(id("WWW.facebook.net.", "/captcha"), Some("sec"));
+        assert_eq!(id("www.facebook.net", "/captcha2"), Some("maps"));
+        assert_eq!(id("www.facebook.net", "/"), Some("maps"));
+        assert_eq!(id("x.www.facebook.net", "/captcha"), Some("fb"));
+        assert_eq!(id("connect.facebook.net", "/"), Some("fb"));
+        assert_eq!(id("a.connect.facebook.net", "/"), Some("fbcdn"));
+        assert_eq!(id("facebook.org", "/"), None);
+        // Without a path: the vendor owning the whole host, else one owning a path of it.
+        assert_eq!(p.vendor_for_host("www.facebook.net").unwrap().id, "maps");
+        let mut only_paths = policy();
+        only_paths.vendors.retain(|v| v.id != "maps");
+        assert_eq!(
+            only_paths.vendor_for_host("www.facebook.net").unwrap().id,
+            "sec"
+        );
+        assert_eq!(
+            only_paths
+                .vendor_for_url("www.facebook.net", "/")
+                .unwrap()
+                .id,
+            "fb"
+        );
+    }
+
+    #[test]
+    fn cookie_rules_by_domain() {
+        let p = policy();
+        assert_eq!(p.cookie_rule("_ga_X").unwrap().vendor, "fb");
+        assert_eq!(
+            p.cookie_rule_for("_ga_X", ".www.sec.test").unwrap().vendor,
+            "sec"
+        );
+        assert_eq!(
+            p.cookie_rule_for("_ga_X", "other.test").unwrap().vendor,
+            "fb"
+        );
+        assert_eq!(p.cookie_rule_for("_ga_Y", "sec.test").unwrap().vendor, "fb");
+        assert!(p.cookie_rule_for("nope", "sec.test").is_none());
+    }
+
+    #[test]
+    fn declared_pages() {
+        let p = policy();
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        let sec = p.vendor("sec").unwrap();
+        assert!(sec.declared_on_page(&url("https://s.test/checkout?x=1")));
+        assert!(sec.declared_on_page(&url("https://s.test/product/42")));
+        assert!(!sec.declared_on_page(&url("https://s.test/")));
+        assert!(p
+            .vendor("fb")
+            .unwrap()
+            .declared_on_page(&url("https://s.test/")));
+    }
+
+    #[test]
+    fn enum_strings() {
+        use strum::IntoEnumIterator;
+        for b in LegalBasis::iter() {
+            assert_eq!(LegalBasis::parse(b.as_str()), Some(b));
+            assert!(LegalBasis::ALL.contains(&b.as_str()));
+        }
+        assert_eq!(
+            MapIssueCode::LiBasisForbiddenTcfPurpose.as_str(),
+            "li-basis-forbidden-tcf-purpose"
+        );
+        assert_eq!(
+            MapIssueCode::VendorTcfLiForbidden.as_str(),
+            "vendor-tcf-li-forbidden"
+        );
+        assert_eq!(
+            "advanced".parse::<ConsentMode>().ok(),
+            Some(ConsentMode::Advanced)
+        );
+        assert_eq!(Party::Third.to_string(), "third");
     }
 
     #[test]
@@ -421,17 +639,16 @@ mod tests {
     }
 
     #[test]
-    fn globs_and_retention() {
-        assert!(glob_match("_ga_*", "_ga_ABC"));
-        assert!(!glob_match("_ga_*", "_ga"));
-        assert!(glob_match("*id*", "session_id_x"));
-        assert!(glob_match("exact", "exact"));
+    fn retention() {
         assert_eq!(
             Retention::parse("390d"),
             Some(Retention::MaxSeconds(390 * 86_400))
         );
         assert_eq!(Retention::parse("session"), Some(Retention::Session));
-        assert_eq!(Retention::parse("13 months"), None);
+        assert_eq!(
+            Retention::parse("13 months"),
+            Some(Retention::MaxSeconds(13 * 2_630_016))
+        );
         assert_eq!(Retention::parse("12x"), None);
         assert_eq!(describe_secs(86_400 * 2), "2d");
     }

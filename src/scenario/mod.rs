@@ -5,7 +5,7 @@
 
 pub mod load;
 
-use crate::observe::ConsentAction;
+use crate::observe::{ConsentAction, ConsentEffect};
 use crate::policy::Policy;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -24,6 +24,9 @@ pub struct AuditSpec {
     /// Scenarios to run, built-ins expanded into steps.
     pub scenarios: Vec<Scenario>,
     pub policy: Policy,
+    /// SHA-256 of the scenario file's raw bytes, first 16 hex digits (the policy's is
+    /// [`Policy::digest`]).
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,10 +53,18 @@ pub struct Step {
     pub action: Action,
     /// The consent action this step performs; the consent state changes when it runs.
     pub consent: Option<ConsentAction>,
+    /// What the consent action records in the CMP, resolved: the step's `records`, else
+    /// `[cmp.records]`, else [`ConsentAction::default_effects`]. Empty when `consent`
+    /// is `None`. The engine applies them with `ConsentState::apply`.
+    pub records: Vec<ConsentEffect>,
     /// Overrides the browser's `step_timeout`.
     pub timeout: Option<Duration>,
     /// Where the step was written, `file:line:col` (for built-ins, where the selector was).
     pub location: String,
+    /// The step waits for the consent banner (`[cmp].banner`): the built-ins' first
+    /// step, or a `wait_for` whose selector is the banner's. A failure of it means
+    /// "banner absent" rather than "element not found".
+    pub waits_for_banner: bool,
 }
 
 /// The closed vocabulary of steps.
@@ -95,9 +106,22 @@ impl Step {
     }
 }
 
-/// Third-party cookie behaviour of the audited browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Third-party cookie behaviour of the audited browser (`allow`, `block`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ThirdPartyCookies {
     /// Accept third-party cookies, like most real visitors' browsers (default).
     Allow,

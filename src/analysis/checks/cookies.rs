@@ -147,7 +147,7 @@ fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink)
         .iter()
         .filter_map(|c| stored_lifetime(c).map(|l| (*c, l)))
         .collect();
-    let tolerance = ctx.policy.retention_tolerance_secs();
+    let tolerance = ctx.policy.retention_tolerance_secs;
     let max_requested = writes.iter().map(|(_, s)| *s).max();
     let max_stored = stored.iter().map(|(_, s)| *s).max();
     let declared = rule.max_retention.describe();

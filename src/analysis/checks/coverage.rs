@@ -36,13 +36,16 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
     }
     let judge_ids: Vec<String> = judges.iter().map(|o| o.scenario.clone()).collect();
     for vendor in &ctx.policy.vendors {
-        if vendor.domains.is_empty() || seen.contains(&vendor.id.as_str()) {
+        if (vendor.domains.is_empty() && vendor.hosts.is_empty())
+            || seen.contains(&vendor.id.as_str())
+        {
             continue;
         }
         let domains = vendor
             .domains
             .iter()
             .map(|d| d.to_string())
+            .chain(vendor.hosts.iter().map(|h| h.to_string()))
             .collect::<Vec<_>>()
             .join(", ");
         for obs in &judges {

@@ -5,6 +5,7 @@
 
 pub(crate) mod cookies;
 pub(crate) mod coverage;
+pub(crate) mod map;
 pub(crate) mod requests;
 
 use super::finding::{Code, Evidence};
@@ -50,7 +51,12 @@ pub(crate) struct Family {
 }
 
 /// Every family, in the order checks run.
-pub(crate) const FAMILIES: &[Family] = &[requests::FAMILY, cookies::FAMILY, coverage::FAMILY];
+pub(crate) const FAMILIES: &[Family] = &[
+    requests::FAMILY,
+    cookies::FAMILY,
+    coverage::FAMILY,
+    map::FAMILY,
+];
 
 const DAY: i64 = 86_400;
 /// Chromium caps cookie lifetimes at 400 days.

@@ -14,11 +14,13 @@ pub(crate) const FAMILY: Family = Family {
         Code::ConsentVendorAfterReject,
         Code::LiVendorAfterObjection,
         Code::UndeclaredThirdParty,
+        Code::VendorOutsideDeclaredPages,
     ],
     visit: &[
         consent_vendor_requests,
         li_vendor_after_objection,
         undeclared_third_party,
+        vendor_outside_declared_pages,
     ],
     run: &[],
 };
@@ -126,6 +128,42 @@ fn undeclared_third_party(ctx: &VisitCtx, sink: &mut Sink) {
                 obs.scenario
             ),
             rule: "every third-party host must belong to a declared vendor".to_string(),
+            evidence: request_evidence(obs, req),
+        });
+    }
+}
+
+/// `vendor-outside-declared-pages`: a declared vendor contacted while the visit was on a
+/// page outside the vendor's declared `pages`.
+fn vendor_outside_declared_pages(ctx: &VisitCtx, sink: &mut Sink) {
+    let obs = ctx.obs();
+    for (req, at) in &ctx.visit.requests {
+        let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
+            continue;
+        };
+        let Ok(page) = url::Url::parse(&req.page) else {
+            continue;
+        };
+        if !matches!(page.scheme(), "http" | "https") || vendor.declared_on_page(&page) {
+            continue;
+        }
+        let phase = req.state.phase();
+        sink.push(Hit {
+            code: Code::VendorOutsideDeclaredPages,
+            scenario: Some(obs.scenario.clone()),
+            subject: vendor.id.clone(),
+            message: format!(
+                "{} was contacted ({host}) on page {}, where it is not declared, in scenario \"{}\" (phase {phase}).",
+                vendor_label(vendor),
+                page.path(),
+                obs.scenario
+            ),
+            rule: format!(
+                "vendor \"{}\" ({}) is declared on pages {}",
+                vendor.id,
+                vendor.name,
+                vendor.pages.join(", ")
+            ),
             evidence: request_evidence(obs, req),
         });
     }

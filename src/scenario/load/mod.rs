@@ -1,0 +1,300 @@
+//! Loading and validating scenario files.
+//!
+//! A scenario file is read into toml's spanned tree and checked with the generic
+//! [`Checker`] shared with the policy loader, so every problem (of the scenario file
+//! and of the policy it references) is reported at once, with file:line:col and a
+//! hint. Every string value may use `${VAR}` or `${VAR:-default}`, substituted from
+//! the environment. The format is documented in docs/scenarios.md.
+//!
+//! One file per concern: [`site`] (`[site]`, URLs and ports), [`cmp`] (`[cmp]`,
+//! selectors, what consent actions record), [`browser`] (`[browser]`, limits),
+//! [`steps`] (`[[scenario]]` and its steps), [`run`] (which scenarios run, built-ins).
+
+mod browser;
+mod cmp;
+mod run;
+mod site;
+mod steps;
+#[cfg(test)]
+mod tests;
+
+pub use crate::toml_check::parse_duration;
+pub use site::RESTRICTED_PORTS;
+
+use super::{AuditSpec, BrowserOptions, Scenario, Site};
+use crate::diag::{Diagnostic, Diagnostics, Level};
+use crate::policy::load::parse_policy;
+use crate::policy::Policy;
+use crate::toml_check::source::read_text;
+use crate::toml_check::{digest, read_source, Checker, Env, Ids, SourceError};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use toml::de::DeTable;
+use toml::Spanned;
+
+/// Read and validate a scenario file and the declared map it references, with
+/// `${VAR}` taken from the process environment. `Ok` only when there is no error.
+pub fn load_audit_file(path: &Path) -> Result<AuditSpec, Diagnostics> {
+    load_audit_file_with_env(path, &|name| std::env::var(name).ok())
+}
+
+/// [`load_audit_file`] with `${VAR}` looked up by `env`.
+pub fn load_audit_file_with_env(path: &Path, env: Env<'_>) -> Result<AuditSpec, Diagnostics> {
+    load_audit_file_with_warnings(path, env).map(|(spec, _)| spec)
+}
+
+/// [`load_audit_file_with_env`], also handing back the warnings of a file that loaded
+/// (e.g. a purpose no vendor uses), so `audit` can show them.
+pub fn load_audit_file_with_warnings(
+    path: &Path,
+    env: Env<'_>,
+) -> Result<(AuditSpec, Diagnostics), Diagnostics> {
+    let src = read_source(path).map_err(|d| Diagnostics(vec![d]))?;
+    let (file, policy_ref, mut diags) = check_source(path, &src, env);
+    let file = file.map(|f| ScenarioFile {
+        digest: digest(src.as_bytes()),
+        ..f
+    });
+    let policy = policy_ref.and_then(|r| {
+        let (policy, d) = r.load();
+        merge_policy_diagnostics(&mut diags, path, d);
+        policy
+    });
+    match (file, policy) {
+        (Some(file), Some(policy)) if !diags.has_errors() => Ok((file.with_policy(policy), diags)),
+        _ => Err(diags),
+    }
+}
+
+/// Validate the text of a scenario file, without loading the declared map it
+/// references. The file is `Some` only when there is no error.
+pub fn parse_audit_file(
+    path: &Path,
+    src: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> (Option<ScenarioFile>, Diagnostics) {
+    let (file, _, diags) = check_source(path, src, env);
+    let file = file.map(|f| ScenarioFile {
+        digest: digest(src.as_bytes()),
+        ..f
+    });
+    (file, diags)
+}
+
+/// `consentry validate FILE...`: each file is a scenario file (has a `[site]` table) or
+/// a declared map (has `[[purpose]]`/`[[vendor]]`/`[[cookie]]`); a scenario file also
+/// validates the declared map it references (each declared map is checked once).
+/// Returns all diagnostics from all files.
+pub fn validate_files(paths: &[PathBuf]) -> Diagnostics {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut out = Vec::new();
+    let mut policies_done = HashSet::new();
+    let mut first_time = |p: &Path| {
+        policies_done.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+    };
+    for path in paths {
+        let src = match read_source(path) {
+            Ok(src) => src,
+            Err(d) => {
+                out.push(d);
+                continue;
+            }
+        };
+        match classify(&src) {
+            Kind::Scenario => {
+                let (_, policy_ref, mut diags) = check_source(path, &src, &env);
+                if let Some(r) = policy_ref.filter(|r| first_time(&r.path)) {
+                    merge_policy_diagnostics(&mut diags, path, r.load().1);
+                }
+                out.extend(diags.0);
+            }
+            Kind::Policy => {
+                if first_time(path) {
+                    out.extend(parse_policy(path, &src).1 .0);
+                }
+            }
+            Kind::Unknown => {
+                let mut ck = Checker::new(path, &src, None);
+                if ck.parse().is_some() {
+                    ck.error(
+                        &(0..0),
+                        format!("{} is neither a scenario file nor a declared map", path.display()),
+                        "a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries",
+                    );
+                }
+                out.extend(ck.into_diagnostics().0);
+            }
+        }
+    }
+    Diagnostics(out)
+}
+
+/// Add the diagnostics of the declared map a scenario file references to the file's
+/// own: those about the scenario file (the map could not be read) go in line order.
+fn merge_policy_diagnostics(own: &mut Diagnostics, path: &Path, policy: Diagnostics) {
+    let (same, other): (Vec<_>, Vec<_>) = policy.0.into_iter().partition(|d| d.file == path);
+    own.0.extend(same);
+    own.0.sort_by_key(|d| (d.line, d.col));
+    own.0.extend(other);
+}
+
+/// A validated scenario file whose declared map is not loaded yet.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    pub path: PathBuf,
+    pub site: Site,
+    pub browser: BrowserOptions,
+    /// Scenarios to run, in order, built-ins expanded into steps.
+    pub scenarios: Vec<Scenario>,
+    pub policy: PolicyRef,
+    /// SHA-256 of the file's raw bytes, first 16 hex digits.
+    pub digest: String,
+}
+
+impl ScenarioFile {
+    pub fn with_policy(self, policy: Policy) -> AuditSpec {
+        AuditSpec {
+            path: self.path,
+            site: self.site,
+            browser: self.browser,
+            scenarios: self.scenarios,
+            policy,
+            digest: self.digest,
+        }
+    }
+}
+
+/// The declared map a scenario file references, and where it says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRef {
+    /// Resolved against the scenario file's directory.
+    pub path: PathBuf,
+    /// The scenario file and the 1-based line and column of the `policy` value.
+    pub at: (PathBuf, usize, usize),
+}
+
+impl PolicyRef {
+    /// A diagnostic about the declared map, at the `policy` value.
+    pub fn error(&self, message: impl Into<String>, hint: impl Into<String>) -> Diagnostic {
+        let (file, line, col) = self.at.clone();
+        Diagnostic {
+            level: Level::Error,
+            file,
+            line,
+            col,
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// Read and validate the policy; a file that cannot be read is reported at the
+    /// `policy` value, one that is not UTF-8 at its first bad byte.
+    pub fn load(&self) -> (Option<Policy>, Diagnostics) {
+        match read_text(&self.path) {
+            Ok(src) => parse_policy(&self.path, &src),
+            Err(e @ SourceError::NotUtf8 { .. }) => {
+                (None, Diagnostics(vec![e.diagnostic(&self.path)]))
+            }
+            Err(SourceError::Unreadable { message, .. }) => {
+                let message = message.replacen("cannot read ", "cannot read the policy ", 1);
+                let d = self.error(
+                    message,
+                    "`policy` is a path relative to the scenario file's directory",
+                );
+                (None, Diagnostics(vec![d]))
+            }
+        }
+    }
+}
+
+enum Kind {
+    Scenario,
+    Policy,
+    Unknown,
+}
+
+/// Tell a scenario file from a policy by its top-level keys. A file with no keys
+/// at all is taken as an empty policy, so it gets the same error as an empty policy
+/// referenced by a scenario file.
+fn classify(src: &str) -> Kind {
+    let (doc, _) = DeTable::parse_recoverable(src);
+    let has = |keys: &[&str]| keys.iter().any(|k| doc.get_ref().contains_key(*k));
+    if has(TOP_KEYS) {
+        Kind::Scenario
+    } else if has(crate::policy::load::TOP_KEYS) || doc.get_ref().is_empty() {
+        Kind::Policy
+    } else {
+        Kind::Unknown
+    }
+}
+
+const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario"];
+const SITE_KEYS: &[&str] = &["name", "base_url", "pages", "first_party_domains", "policy"];
+const RUN_KEYS: &[&str] = &["scenarios"];
+const SCENARIO_KEYS: &[&str] = &["id", "description", "steps"];
+
+fn check_source(
+    path: &Path,
+    src: &str,
+    env: Env<'_>,
+) -> (Option<ScenarioFile>, Option<PolicyRef>, Diagnostics) {
+    let mut ck = Checker::new(path, src, Some(env));
+    let Some(doc) = ck.parse() else {
+        return (None, None, ck.into_diagnostics());
+    };
+    let (file, policy) = check_file(&mut ck, path, &doc);
+    let file = file.filter(|_| !ck.has_errors());
+    (file, policy, ck.into_diagnostics())
+}
+
+fn check_file(
+    ck: &mut Checker<'_>,
+    path: &Path,
+    doc: &Spanned<DeTable<'_>>,
+) -> (Option<ScenarioFile>, Option<PolicyRef>) {
+    let root = ck.root(doc, TOP_KEYS);
+    let site = match ck.table_at(&root, "site", SITE_KEYS) {
+        Some(t) => site::check_site(ck, path, &t),
+        None => {
+            if root.get("site").is_none() {
+                ck.error(
+                    &root.span,
+                    "missing [site] table",
+                    "add [site] with name, base_url and policy (see docs/scenarios.md)",
+                );
+            }
+            site::SiteParts::default()
+        }
+    };
+    let base = site.base_url.as_ref();
+    let cmp = ck
+        .table_at(&root, "cmp", cmp::CMP_KEYS)
+        .map(|t| cmp::check_cmp(ck, &t));
+    let browser = match ck.table_at(&root, "browser", browser::BROWSER_KEYS) {
+        Some(t) => browser::check_browser(ck, &t),
+        None => BrowserOptions::default(),
+    };
+    let mut ids = Ids::new("scenario id");
+    let customs: Vec<steps::Custom> = ck
+        .tables_at(&root, "scenario", SCENARIO_KEYS)
+        .iter()
+        .filter_map(|t| steps::check_scenario(ck, t, base, cmp.as_ref(), &mut ids))
+        .collect();
+    let scenarios = match ck.table_at(&root, "run", RUN_KEYS) {
+        Some(t) => run::run_list(ck, &t, &customs, cmp.as_ref()),
+        None if root.get("run").is_some() => Vec::new(),
+        None => run::default_list(ck, &customs, cmp.as_ref()),
+    };
+    let file = match (site.site, site.policy.clone()) {
+        (Some(site), Some(policy)) => Some(ScenarioFile {
+            path: path.to_path_buf(),
+            site,
+            browser,
+            scenarios,
+            policy,
+            digest: String::new(),
+        }),
+        _ => None,
+    };
+    (file, site.policy)
+}

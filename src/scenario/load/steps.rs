@@ -1,0 +1,187 @@
+//! `[[scenario]]` tables and their steps.
+
+use super::browser::MAX_TIMEOUT;
+use super::cmp::{effects, effects_or_default, selector, Cmp, CONSENT_ACTIONS};
+use super::site::{non_empty, resolve_url};
+use crate::observe::ConsentAction;
+use crate::scenario::{Action, Scenario, Step};
+use crate::toml_check::{Checker, Ids, Table, Val};
+use std::path::PathBuf;
+use toml::Spanned;
+use url::Url;
+
+const ACTION_KEYS: &[&str] = &[
+    "navigate",
+    "click",
+    "wait_for",
+    "wait_idle",
+    "script",
+    "screenshot",
+];
+const STEP_KEYS: &[&str] = &[
+    "navigate",
+    "click",
+    "wait_for",
+    "wait_idle",
+    "script",
+    "screenshot",
+    "consent",
+    "records",
+    "timeout",
+];
+
+/// A custom scenario: its id, and the scenario when its steps are valid.
+pub(super) struct Custom {
+    pub(super) id: Spanned<String>,
+    pub(super) scenario: Option<Scenario>,
+}
+
+pub(super) fn check_scenario(
+    ck: &mut Checker<'_>,
+    t: &Table<'_, '_>,
+    base: Option<&Url>,
+    cmp: Option<&Cmp>,
+    ids: &mut Ids,
+) -> Option<Custom> {
+    let id = ck.req_id(t, "id", "accept_then_object");
+    let description = ck.opt_string(t, "description").map(Spanned::into_inner);
+    let steps = match t.get("steps") {
+        None => {
+            ck.missing(
+                t,
+                "steps",
+                "[{ click = \"#accept\", consent = \"accept_all\" }]",
+            );
+            None
+        }
+        Some(v) => ck.array(v, "`steps` in [[scenario]]").and_then(|items| {
+            if items.is_empty() {
+                ck.warning(
+                    &v.span(),
+                    "scenario has no steps",
+                    "without steps it behaves like the built-in no_action",
+                );
+            }
+            let steps: Vec<Option<Step>> =
+                items.iter().map(|s| check_step(ck, s, base, cmp)).collect();
+            steps.into_iter().collect::<Option<Vec<Step>>>()
+        }),
+    };
+    let id = id?;
+    if !ids.insert(ck, &id) {
+        return None;
+    }
+    let scenario = steps.map(|steps| Scenario {
+        id: id.get_ref().clone(),
+        description: description.unwrap_or_default(),
+        builtin: false,
+        steps,
+    });
+    Some(Custom { id, scenario })
+}
+
+fn check_step(
+    ck: &mut Checker<'_>,
+    v: &Val<'_>,
+    base: Option<&Url>,
+    cmp: Option<&Cmp>,
+) -> Option<Step> {
+    let t = ck.table(v, "step", STEP_KEYS)?;
+    let actions: Vec<_> = t
+        .entries()
+        .into_iter()
+        .filter(|(k, _, _)| ACTION_KEYS.contains(k))
+        .collect();
+    match &actions[..] {
+        [] if t.unknown_keys == 0 => ck.error(
+            &t.span,
+            "step has no action",
+            format!("give exactly one of: {}", ACTION_KEYS.join(", ")),
+        ),
+        [_, (_, second, _), ..] => {
+            let names: Vec<String> = actions.iter().map(|(k, _, _)| format!("`{k}`")).collect();
+            ck.error(
+                second,
+                format!("step has {} actions: {}", actions.len(), names.join(", ")),
+                "a step does exactly one thing: split it into one step per action",
+            );
+        }
+        _ => {}
+    }
+    let mut parsed: Vec<Option<Action>> = actions
+        .iter()
+        .map(|(key, _, value)| check_action(ck, key, value, base))
+        .collect();
+    let consent = ck.opt_string(&t, "consent").map(|c| {
+        ck.one_of(&c, "consent action", &CONSENT_ACTIONS)
+            .and_then(ConsentAction::parse)
+    });
+    let records = t.get("records").map(|r| {
+        if consent.is_none() {
+            ck.error(
+                &r.span(),
+                "`records` is only allowed on a step with `consent`",
+                "add consent = \"accept_all\", \"reject_all\" or \"object_li\", or remove `records`",
+            );
+        }
+        effects(ck, r, "`records` in step")
+    });
+    let timeout = t
+        .get("timeout")
+        .map(|_| ck.opt_duration(&t, "timeout", MAX_TIMEOUT));
+    if parsed.len() != 1 {
+        return None;
+    }
+    // consent, records and timeout: absent is fine, present but invalid fails the step.
+    let action = parsed.pop()??;
+    let consent = consent.map_or(Some(None), |c| c.map(Some))?;
+    let records = match (consent, records) {
+        (Some(_), Some(declared)) => declared?,
+        (Some(c), None) => effects_or_default(c, cmp),
+        (None, Some(_)) => return None,
+        (None, None) => Vec::new(),
+    };
+    let waits_for_banner = match &action {
+        Action::WaitFor(sel) => cmp.is_some_and(|c| c.is_banner(sel)),
+        _ => false,
+    };
+    Some(Step {
+        action,
+        consent,
+        records,
+        timeout: timeout.map_or(Some(None), |d| d.map(Some))?,
+        location: ck.location(&v.span()),
+        waits_for_banner,
+    })
+}
+
+fn check_action(
+    ck: &mut Checker<'_>,
+    key: &str,
+    v: &Val<'_>,
+    base: Option<&Url>,
+) -> Option<Action> {
+    let what = format!("`{key}` in step");
+    if key == "wait_idle" {
+        let yes = ck.boolean(v, &what)?;
+        if !yes {
+            ck.error(
+                &v.span(),
+                "`wait_idle` must be true",
+                "write wait_idle = true, or remove the step",
+            );
+        }
+        return yes.then_some(Action::WaitIdle);
+    }
+    let s = ck.string(v, &what)?;
+    match key {
+        "navigate" => resolve_url(ck, &s, base?).map(Action::Navigate),
+        "click" => selector(ck, &s).map(Action::Click),
+        "wait_for" => selector(ck, &s).map(Action::WaitFor),
+        "script" => non_empty(ck, s, &what).map(|s| Action::Script(s.into_inner())),
+        "screenshot" => {
+            non_empty(ck, s, &what).map(|s| Action::Screenshot(PathBuf::from(s.into_inner())))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,144 @@
+//! Words for diagnostics: "did you mean", and `${VAR}` interpolation.
+
+use super::Env;
+
+/// "did you mean `x`?" when a candidate is close, else the list of candidates.
+pub fn suggest<'c>(
+    word: &str,
+    candidates: impl Iterator<Item = &'c str> + Clone,
+    what: &str,
+) -> String {
+    match did_you_mean(word, candidates.clone()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => {
+            let all: Vec<&str> = candidates.collect();
+            if all.is_empty() {
+                format!("there are no {what}")
+            } else {
+                format!("{what}: {}", all.join(", "))
+            }
+        }
+    }
+}
+
+/// The closest candidate within a small edit distance (case-insensitive).
+pub fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    candidates
+        .map(|c| (edit_distance(&word, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Substitute `${VAR}` and `${VAR:-default}` (the default is used when VAR is unset
+/// or empty). A `$` not followed by `{` is literal, and `$${` is a literal `${`.
+/// Errors are (message, hint).
+pub fn interpolate(s: &str, env: Env<'_>) -> Result<String, (String, String)> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        if let Some(before) = rest[..start].strip_suffix('$') {
+            // `$${` is a literal `${` (for JavaScript template literals).
+            out.push_str(before);
+            out.push_str("${");
+            rest = &rest[start + 2..];
+            continue;
+        }
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err((
+                "unterminated `${` in string".to_string(),
+                "write ${VAR} or ${VAR:-default}".to_string(),
+            ));
+        };
+        let inner = &after[..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner, None),
+        };
+        let valid_name = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name {
+            return Err((
+                format!("invalid environment variable name `{name}` in `${{{inner}}}`"),
+                "names use letters, digits and `_`, not starting with a digit: ${VAR} or ${VAR:-default}".to_string(),
+            ));
+        }
+        match (
+            env(name).filter(|v| !v.is_empty() || default.is_none()),
+            default,
+        ) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(d)) => out.push_str(d),
+            (None, None) => {
+                return Err((
+                    format!("environment variable `{name}` is not set"),
+                    format!("set {name}, give a default as in ${{{name}:-value}}, or write $${{ for a literal ${{"),
+                ))
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("bse_url", ["name", "base_url"].into_iter()),
+            Some("base_url")
+        );
+        assert_eq!(
+            did_you_mean("wait-for", ["click", "wait_for"].into_iter()),
+            Some("wait_for")
+        );
+        assert_eq!(did_you_mean("zzz", ["id", "name"].into_iter()), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn interpolation() {
+        let env = |k: &str| match k {
+            "PORT" => Some("9000".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(interpolate("a${PORT}b", &env).unwrap(), "a9000b");
+        assert_eq!(interpolate("${NOPE:-8443}", &env).unwrap(), "8443");
+        assert_eq!(interpolate("${EMPTY:-x}|${EMPTY}", &env).unwrap(), "x|");
+        assert_eq!(interpolate("$5 and $HOME", &env).unwrap(), "$5 and $HOME");
+        assert_eq!(interpolate("`$${x}` ${PORT}", &env).unwrap(), "`${x}` 9000");
+        assert!(interpolate("${NOPE}", &env)
+            .unwrap_err()
+            .0
+            .contains("`NOPE` is not set"));
+        assert!(interpolate("${PORT", &env).is_err());
+        assert!(interpolate("${1X}", &env).is_err());
+        assert!(interpolate("${}", &env).is_err());
+    }
+}
