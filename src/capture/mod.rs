@@ -358,36 +358,35 @@ fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command) {
 }
 
 /// Enable what capture needs on a paused target, then let it run.
+///
+/// The set-up commands are pipelined (DevTools handles a session's commands in order), so
+/// a target waits one round trip, not one per command, before `runIfWaitingForDebugger`.
 async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind: TargetKind) {
     let sid = Some(session);
     let is_doc = matches!(kind, TargetKind::Page | TargetKind::Iframe);
+    let mut setup: Vec<(&str, Value)> = Vec::new();
     if kind != TargetKind::Other {
-        let _ = cdp.send("Network.enable", json!({}), sid).await;
+        setup.push(("Network.enable", json!({})));
         // Uncaught exceptions (Runtime.exceptionThrown), in workers too.
-        let _ = cdp.send("Runtime.enable", json!({}), sid).await;
+        setup.push(("Runtime.enable", json!({})));
     }
     if is_doc {
-        let _ = cdp.send("Page.enable", json!({}), sid).await;
-        let _ = cdp
-            .send("Runtime.addBinding", json!({ "name": BINDING }), sid)
-            .await;
-        let _ = cdp
-            .send(
-                "Page.addScriptToEvaluateOnNewDocument",
-                json!({ "source": HOOK }),
-                sid,
-            )
-            .await;
+        setup.push(("Page.enable", json!({})));
+        setup.push(("Runtime.addBinding", json!({ "name": BINDING })));
+        setup.push((
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": HOOK }),
+        ));
     }
     if kind != TargetKind::Other {
-        let _ = cdp
-            .send(
-                "Target.setAutoAttach",
-                json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
-                sid,
-            )
-            .await;
+        setup.push((
+            "Target.setAutoAttach",
+            json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
+        ));
     }
+    // Each `send` dispatches when first polled; `join_all` polls them in order.
+    let sends = setup.into_iter().map(|(m, p)| cdp.send(m, p, sid));
+    let _ = futures_util::future::join_all(sends).await;
     let _ = cdp
         .send("Runtime.runIfWaitingForDebugger", json!({}), sid)
         .await;
