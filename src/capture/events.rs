@@ -271,6 +271,33 @@ pub struct BindingCalled {
     pub payload: String,
 }
 
+/// One cookie of a `Storage.getCookies` result (a command's answer, not an event).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cookie {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Seconds since the epoch; -1 (or `session`) for a session cookie.
+    #[serde(default)]
+    pub expires: f64,
+    #[serde(default)]
+    pub session: bool,
+    #[serde(default)]
+    pub secure: bool,
+    #[serde(default)]
+    pub http_only: bool,
+    #[serde(default)]
+    pub same_site: Option<String>,
+    /// A string in older Chromium, `{topLevelSite, hasCrossSiteAncestor}` in newer.
+    #[serde(default)]
+    pub partition_key: Option<serde_json::Value>,
+}
+
 /// The events capture reacts to.
 #[derive(Debug, Clone)]
 pub enum CdpEvent {

@@ -28,6 +28,7 @@ use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
 use chrono::{DateTime, TimeZone, Utc};
 use recorder::{Command, Recorder};
+use serde::Deserialize as _;
 use serde_json::{json, Value};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -203,49 +204,8 @@ impl Capture {
             .send("Storage.getCookies", json!({}), None)
             .await
             .context("cannot read the cookie jar")?;
-        let now = Utc::now();
         let state = lock(&self.state).consent();
-        let mut out = Vec::new();
-        for c in res
-            .get("cookies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let s = |k: &str| c.get(k).and_then(Value::as_str).map(String::from);
-            let Some(name) = s("name") else { continue };
-            let expires = c
-                .get("expires")
-                .and_then(Value::as_f64)
-                .filter(|e| *e > 0.0 && !c.get("session").and_then(Value::as_bool).unwrap_or(false))
-                .and_then(secs_to_utc);
-            let partition_key = match c.get("partitionKey") {
-                Some(Value::String(k)) => Some(k.clone()),
-                Some(Value::Object(o)) => o
-                    .get("topLevelSite")
-                    .and_then(Value::as_str)
-                    .map(String::from),
-                _ => None,
-            };
-            out.push(StoredCookie {
-                name,
-                domain: s("domain")
-                    .unwrap_or_default()
-                    .trim_start_matches('.')
-                    .to_string(),
-                path: s("path").unwrap_or_else(|| "/".into()),
-                value_hash: hash_value(&s("value").unwrap_or_default()),
-                expires,
-                secure: c.get("secure").and_then(Value::as_bool).unwrap_or(false),
-                http_only: c.get("httpOnly").and_then(Value::as_bool).unwrap_or(false),
-                same_site: s("sameSite"),
-                partition_key,
-                observed_at: now,
-                state: state.clone(),
-            });
-        }
-        out.sort_by(|a, b| (&a.domain, &a.name).cmp(&(&b.domain, &b.name)));
-        Ok(out)
+        Ok(stored_cookies_from(&res, Utc::now(), &state))
     }
 
     /// Stop capturing and hand over what was collected.
@@ -253,6 +213,46 @@ impl Capture {
         self.task.abort();
         lock(&self.state).take_captured()
     }
+}
+
+/// The jar from a `Storage.getCookies` result, sorted by domain and name. A cookie whose
+/// fields do not fit is skipped, not the whole jar.
+pub fn stored_cookies_from(
+    result: &Value,
+    now: DateTime<Utc>,
+    state: &ConsentState,
+) -> Vec<StoredCookie> {
+    let mut out: Vec<StoredCookie> = result
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| events::Cookie::deserialize(c).ok())
+        .map(|c| StoredCookie {
+            expires: Some(c.expires)
+                .filter(|e| *e > 0.0 && !c.session)
+                .and_then(secs_to_utc),
+            partition_key: match c.partition_key {
+                Some(Value::String(k)) => Some(k),
+                Some(Value::Object(o)) => o
+                    .get("topLevelSite")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                _ => None,
+            },
+            domain: c.domain.trim_start_matches('.').to_string(),
+            path: c.path.unwrap_or_else(|| "/".into()),
+            value_hash: hash_value(&c.value),
+            name: c.name,
+            secure: c.secure,
+            http_only: c.http_only,
+            same_site: c.same_site,
+            observed_at: now,
+            state: state.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.domain, &a.name).cmp(&(&b.domain, &b.name)));
+    out
 }
 
 pub(crate) fn secs_to_utc(secs: f64) -> Option<DateTime<Utc>> {
@@ -393,5 +393,41 @@ async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind
     if kind == TargetKind::Page {
         let mut s = lock(state);
         s.pages_ready = s.pages_ready.saturating_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jar_is_read_with_types_and_odd_cookies_skipped() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let res = json!({"cookies": [
+            {"name": "_ga", "value": "GA1.1", "domain": ".demo-shop.test", "path": "/",
+             "expires": 1_801_094_400.0, "size": 10, "httpOnly": false, "secure": false,
+             "session": false, "sameSite": "Lax", "priority": "Medium"},
+            {"name": "fr", "value": "x", "domain": "www.facebook.com", "path": "/",
+             "expires": -1, "httpOnly": true, "secure": true, "session": true,
+             "sameSite": "None", "partitionKey": {"topLevelSite": "https://demo-shop.test",
+             "hasCrossSiteAncestor": true}},
+            {"name": 42}
+        ]});
+        let jar = stored_cookies_from(&res, now, &ConsentState::initial());
+        assert_eq!(jar.len(), 2);
+        assert_eq!(
+            (jar[0].domain.as_str(), jar[0].name.as_str()),
+            ("demo-shop.test", "_ga")
+        );
+        assert_eq!(jar[0].expires, secs_to_utc(1_801_094_400.0));
+        assert_eq!(jar[0].same_site.as_deref(), Some("Lax"));
+        assert_ne!(jar[0].value_hash, "GA1.1");
+        assert_eq!(jar[1].expires, None);
+        assert!(jar[1].http_only && jar[1].secure);
+        assert_eq!(
+            jar[1].partition_key.as_deref(),
+            Some("https://demo-shop.test")
+        );
+        assert!(stored_cookies_from(&json!({}), now, &ConsentState::initial()).is_empty());
     }
 }
