@@ -1087,4 +1087,67 @@ mod tests {
         assert_eq!(d.url, "https://down.test/");
         assert!(d.error.unwrap().contains("chrome-error://"));
     }
+
+    /// An internal redirect (e.g. HSTS, 307) never reaches the network and gets no
+    /// extra-info event: the cookie of the next extra-info belongs to the hop after it.
+    #[test]
+    fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
+        let mut rec = Recorder::new();
+        let s = Some("S");
+        for (sid, ev) in [
+            event(
+                None,
+                "Target.attachedToTarget",
+                json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+            ),
+            event(
+                s,
+                "Network.requestWillBeSent",
+                json!({"requestId": "9", "frameId": "T", "type": "Image",
+                       "request": {"url": "http://v.test/a"}}),
+            ),
+            event(
+                s,
+                "Network.requestWillBeSent",
+                json!({"requestId": "9", "frameId": "T", "type": "Image",
+                       "request": {"url": "https://v.test/a"},
+                       "redirectResponse": {"url": "http://v.test/a", "status": 307},
+                       "redirectHasExtraInfo": false}),
+            ),
+            event(
+                s,
+                "Network.responseReceivedExtraInfo",
+                json!({"requestId": "9", "statusCode": 200,
+                       "headers": {"Set-Cookie": "a=1; Max-Age=10\nb=2"}}),
+            ),
+            event(
+                s,
+                "Network.responseReceived",
+                json!({"requestId": "9", "hasExtraInfo": true,
+                       "response": {"url": "https://v.test/a", "status": 200}}),
+            ),
+            // The same request reported again by another session is not a second request.
+            event(
+                Some("other"),
+                "Network.requestWillBeSent",
+                json!({"requestId": "9", "request": {"url": "https://v.test/a"}}),
+            ),
+        ] {
+            rec.handle(sid.as_deref(), ev);
+        }
+        let got = rec.take_captured();
+        assert_eq!(got.requests.len(), 2);
+        let cookies: Vec<(&str, &str)> = got
+            .cookie_writes
+            .iter()
+            .map(|c| match &c.source {
+                CookieSource::Header { request_url } => (c.name.as_str(), request_url.as_str()),
+                CookieSource::Script { .. } => panic!("{c:?}"),
+            })
+            .collect();
+        assert_eq!(
+            cookies,
+            [("a", "https://v.test/a"), ("b", "https://v.test/a")]
+        );
+    }
 }
