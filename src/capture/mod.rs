@@ -8,23 +8,36 @@
 //!   with their reasons; `document.cookie` and Web Storage writes come from a hook
 //!   installed before any page script runs; the stored jar from `Storage.getCookies`.
 //! - Each observation is stamped with the page and consent state the engine has set.
+//! - The events are handled by a pure state machine ([`recorder::Recorder`]), which the
+//!   unit tests drive from recorded transcripts (`tests/fixtures/cdp/`).
+//!
+//! Recording a transcript: with `CONSENTRY_CDP_TRANSCRIPT=/path/file.jsonl` in the
+//! environment, every DevTools event a capture receives is appended to that file, one JSON
+//! object a line (`{"sessionId":..,"method":..,"params":..}`), e.g.
+//! `CONSENTRY_CDP_TRANSCRIPT=/tmp/t.jsonl consentry audit FILE --scenario ID --jobs 1`
+//! (with several scenarios in parallel their lines interleave).
 
 pub mod cdp;
 pub mod cookies;
+pub mod events;
+pub mod recorder;
 
-use crate::observe::{
-    hash_value, ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs,
-    StorageWrite, StoredCookie, TargetKind,
-};
+use crate::observe::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
+use crate::observe::{CookieWrite, StorageWrite, StoredCookie, TargetKind};
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
 use chrono::{DateTime, TimeZone, Utc};
+use recorder::{Command, Recorder};
+use serde::Deserialize as _;
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+/// Environment variable naming a file every received DevTools event is appended to.
+pub const TRANSCRIPT_ENV: &str = "CONSENTRY_CDP_TRANSCRIPT";
 
 /// Name of the binding our page hook reports through.
 const BINDING: &str = "__consentryReport";
@@ -61,62 +74,17 @@ const HOOK: &str = r#"(() => {
   };
 })();"#;
 
-#[derive(Debug, Clone)]
-struct SessionInfo {
-    kind: TargetKind,
-    target_id: String,
-}
-
-/// A `Set-Cookie`-bearing response, resolved to its request URL at the end.
-#[derive(Debug, Clone)]
-struct ExtraInfo {
-    request_id: String,
-    hop: usize,
-    lines: Vec<(String, Vec<String>)>,
-    time: DateTime<Utc>,
-    page: String,
-    state: ConsentState,
-}
-
-#[derive(Default)]
-struct State {
-    page: String,
-    consent: Option<ConsentState>,
-    sessions: HashMap<String, SessionInfo>,
-    known_frames: HashSet<String>,
-    page_targets: HashSet<String>,
-    requests: Vec<RequestObs>,
-    by_key: HashMap<(String, String), usize>,
-    hops: HashMap<String, Vec<usize>>,
-    extra_count: HashMap<String, usize>,
-    extras: Vec<ExtraInfo>,
-    fetch_seen: Vec<(String, RequestObs)>,
-    cookie_writes: Vec<CookieWrite>,
-    storage_writes: Vec<StorageWrite>,
-    inflight: HashMap<String, String>,
-    last_activity: Option<Instant>,
-    crashed: Option<String>,
-    /// Page targets whose hooks are installed.
-    pages_ready: usize,
-}
-
-impl State {
-    fn consent(&self) -> ConsentState {
-        self.consent.clone().unwrap_or_else(ConsentState::initial)
-    }
-    fn touch(&mut self) {
-        self.last_activity = Some(Instant::now());
-    }
-}
-
 /// What a capture collected, handed over when the scenario ends.
 #[derive(Debug, Default)]
 pub struct Captured {
     pub requests: Vec<RequestObs>,
     pub cookie_writes: Vec<CookieWrite>,
     pub storage_writes: Vec<StorageWrite>,
-    /// Uncaught exceptions in pages, frames and workers.
+    /// Uncaught exceptions in pages, frames and workers (at most
+    /// [`recorder::MAX_PAGE_ERRORS`], in time order).
     pub page_errors: Vec<PageError>,
+    /// Page errors beyond the limit, counted but not kept.
+    pub page_errors_dropped: usize,
     /// Top-level navigations and how their main document ended, in order.
     pub documents: Vec<DocumentOutcome>,
 }
@@ -124,11 +92,11 @@ pub struct Captured {
 /// A running capture on one browser.
 pub struct Capture {
     cdp: Cdp,
-    state: Arc<Mutex<State>>,
+    state: Arc<Mutex<Recorder>>,
     task: JoinHandle<()>,
 }
 
-fn lock(state: &Arc<Mutex<State>>) -> MutexGuard<'_, State> {
+fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
     // A panic while holding the lock cannot leave the data half-written in a way that
     // matters more than losing the capture; recover the guard.
     state.lock().unwrap_or_else(|e| e.into_inner())
@@ -138,7 +106,7 @@ impl Capture {
     /// Connect to the browser-level DevTools websocket and start capturing.
     pub async fn start(ws_url: &str) -> Result<Capture> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(Recorder::new()));
         let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events));
         cdp.send(
             "Target.setDiscoverTargets",
@@ -188,6 +156,12 @@ impl Capture {
         lock(&self.state).consent = Some(consent.clone());
     }
 
+    /// How the latest top-level navigation so far ended (`None` before the first one).
+    /// A navigation still loading has neither status nor error yet.
+    pub fn last_document(&self) -> Option<DocumentOutcome> {
+        lock(&self.state).last_document()
+    }
+
     /// Has a page target crashed, or the whole browser gone away?
     pub fn crashed(&self) -> Option<String> {
         lock(&self.state).crashed.clone()
@@ -207,7 +181,7 @@ impl Capture {
         loop {
             let (idle_since, pending) = {
                 let s = lock(&self.state);
-                (s.last_activity, s.inflight.len())
+                (s.last_activity, s.pending_count())
             };
             let now = Instant::now();
             if pending == 0 {
@@ -217,10 +191,7 @@ impl Capture {
                 }
             }
             if now.duration_since(start) >= timeout {
-                let s = lock(&self.state);
-                let mut urls: Vec<String> = s.inflight.values().cloned().collect();
-                urls.sort();
-                return Err(urls);
+                return Err(lock(&self.state).pending());
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -233,123 +204,63 @@ impl Capture {
             .send("Storage.getCookies", json!({}), None)
             .await
             .context("cannot read the cookie jar")?;
-        let now = Utc::now();
         let state = lock(&self.state).consent();
-        let mut out = Vec::new();
-        for c in res
-            .get("cookies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let s = |k: &str| c.get(k).and_then(Value::as_str).map(String::from);
-            let Some(name) = s("name") else { continue };
-            let expires = c
-                .get("expires")
-                .and_then(Value::as_f64)
-                .filter(|e| *e > 0.0 && !c.get("session").and_then(Value::as_bool).unwrap_or(false))
-                .and_then(secs_to_utc);
-            let partition_key = match c.get("partitionKey") {
-                Some(Value::String(k)) => Some(k.clone()),
-                Some(Value::Object(o)) => o
-                    .get("topLevelSite")
-                    .and_then(Value::as_str)
-                    .map(String::from),
-                _ => None,
-            };
-            out.push(StoredCookie {
-                name,
-                domain: s("domain")
-                    .unwrap_or_default()
-                    .trim_start_matches('.')
-                    .to_string(),
-                path: s("path").unwrap_or_else(|| "/".into()),
-                value_hash: hash_value(&s("value").unwrap_or_default()),
-                expires,
-                secure: c.get("secure").and_then(Value::as_bool).unwrap_or(false),
-                http_only: c.get("httpOnly").and_then(Value::as_bool).unwrap_or(false),
-                same_site: s("sameSite"),
-                partition_key,
-                observed_at: now,
-                state: state.clone(),
-            });
-        }
-        out.sort_by(|a, b| (&a.domain, &a.name).cmp(&(&b.domain, &b.name)));
-        Ok(out)
+        Ok(stored_cookies_from(&res, Utc::now(), &state))
     }
 
     /// Stop capturing and hand over what was collected.
     pub fn finish(self) -> Captured {
         self.task.abort();
-        let mut s = lock(&self.state);
-        let network = std::mem::take(&mut s.requests);
-        // Resolve each Set-Cookie response to its hop's URL (the n-th extra-info event of a
-        // request id belongs to the n-th hop of its redirect chain).
-        let mut cookie_writes = std::mem::take(&mut s.cookie_writes);
-        for extra in std::mem::take(&mut s.extras) {
-            let url = s
-                .hops
-                .get(&extra.request_id)
-                .and_then(|h| h.get(extra.hop).or(h.last()))
-                .and_then(|i| network.get(*i))
-                .map(|r| r.url.clone());
-            let Some(request_url) = url else { continue };
-            let host = host_of(&request_url);
-            for (line, reasons) in extra.lines {
-                if let Some(c) = cookies::parse_cookie_line(&line, extra.time) {
-                    cookie_writes.push(CookieWrite {
-                        name: c.name,
-                        domain: c.domain.unwrap_or_else(|| host.clone()),
-                        path: c.path,
-                        value_hash: c.value_hash,
-                        requested_lifetime_secs: c.requested_lifetime_secs,
-                        expiry_unparsed: None,
-                        source: CookieSource::Header {
-                            request_url: strip_query(&request_url),
-                        },
-                        blocked_reasons: reasons,
-                        time: extra.time,
-                        page: extra.page.clone(),
-                        state: extra.state.clone(),
-                    });
-                }
-            }
-        }
-        cookie_writes.sort_by_key(|c| c.time);
-        // Requests only the browser-wide interception saw (e.g. a beacon during unload):
-        // keep those from a frame of ours, drop the browser's own background traffic.
-        let mut requests = network;
-        let mut seen_fetch = HashSet::new();
-        for (network_id, req) in std::mem::take(&mut s.fetch_seen) {
-            let key = (network_id, req.url.clone());
-            if s.by_key.contains_key(&key) || !seen_fetch.insert(key) {
-                continue;
-            }
-            if req
-                .frame_id
-                .as_ref()
-                .is_some_and(|f| s.known_frames.contains(f))
-            {
-                requests.push(req);
-            }
-        }
-        requests.sort_by_key(|r| r.time);
-        Captured {
-            requests,
-            cookie_writes,
-            storage_writes: std::mem::take(&mut s.storage_writes),
-            page_errors: Vec::new(),
-            documents: Vec::new(),
-        }
+        lock(&self.state).take_captured()
     }
 }
 
-fn secs_to_utc(secs: f64) -> Option<DateTime<Utc>> {
+/// The jar from a `Storage.getCookies` result, sorted by domain and name. A cookie whose
+/// fields do not fit is skipped, not the whole jar.
+pub fn stored_cookies_from(
+    result: &Value,
+    now: DateTime<Utc>,
+    state: &ConsentState,
+) -> Vec<StoredCookie> {
+    let mut out: Vec<StoredCookie> = result
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| events::Cookie::deserialize(c).ok())
+        .map(|c| StoredCookie {
+            expires: Some(c.expires)
+                .filter(|e| *e > 0.0 && !c.session)
+                .and_then(secs_to_utc),
+            partition_key: match c.partition_key {
+                Some(Value::String(k)) => Some(k),
+                Some(Value::Object(o)) => o
+                    .get("topLevelSite")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                _ => None,
+            },
+            domain: c.domain.trim_start_matches('.').to_string(),
+            path: c.path.unwrap_or_else(|| "/".into()),
+            value_hash: hash_value(&c.value),
+            name: c.name,
+            secure: c.secure,
+            http_only: c.http_only,
+            same_site: c.same_site,
+            observed_at: now,
+            state: state.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.domain, &a.name).cmp(&(&b.domain, &b.name)));
+    out
+}
+
+pub(crate) fn secs_to_utc(secs: f64) -> Option<DateTime<Utc>> {
     let ms = (secs * 1000.0) as i64;
     Utc.timestamp_millis_opt(ms).single()
 }
 
-fn host_of(url: &str) -> String {
+pub(crate) fn host_of(url: &str) -> String {
     url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
@@ -357,7 +268,7 @@ fn host_of(url: &str) -> String {
 }
 
 /// Cookie evidence never needs the query string (it may carry identifiers).
-fn strip_query(url: &str) -> String {
+pub(crate) fn strip_query(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
             u.set_query(None);
@@ -368,25 +279,58 @@ fn strip_query(url: &str) -> String {
     }
 }
 
-fn is_web_url(url: &str) -> bool {
+pub(crate) fn is_web_url(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }
 
-fn str_field(v: &Value, path: &[&str]) -> Option<String> {
-    let mut cur = v;
-    for p in path {
-        cur = cur.get(p)?;
+/// Appends events to the transcript file named by [`TRANSCRIPT_ENV`], if any.
+struct Transcript(Option<std::fs::File>);
+
+impl Transcript {
+    fn from_env() -> Self {
+        let file = std::env::var_os(TRANSCRIPT_ENV).and_then(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| {
+                    eprintln!(
+                        "warning: cannot open the DevTools transcript {}: {e}",
+                        std::path::Path::new(&path).display()
+                    )
+                })
+                .ok()
+        });
+        Transcript(file)
     }
-    cur.as_str().map(String::from)
+
+    fn record(&mut self, ev: &Event) {
+        let Some(file) = &mut self.0 else { return };
+        let line = json!({ "sessionId": ev.session_id, "method": ev.method, "params": ev.params });
+        let mut text = line.to_string();
+        text.push('\n');
+        // One write per line, so captures running in parallel never split a line.
+        if file.write_all(text.as_bytes()).is_err() {
+            self.0 = None;
+        }
+    }
 }
 
 async fn event_loop(
     cdp: Cdp,
-    state: Arc<Mutex<State>>,
+    state: Arc<Mutex<Recorder>>,
     mut events: mpsc::UnboundedReceiver<Event>,
 ) {
+    let mut transcript = Transcript::from_env();
     while let Some(ev) = events.recv().await {
-        handle_event(&cdp, &state, ev);
+        transcript.record(&ev);
+        let Some(typed) = events::CdpEvent::parse(&ev) else {
+            continue;
+        };
+        let commands = lock(&state).handle(ev.session_id.as_deref(), typed);
+        for c in commands {
+            run_command(&cdp, &state, c);
+        }
     }
     // The DevTools connection closed under us: the browser is gone (crashed or killed).
     let mut s = lock(&state);
@@ -398,376 +342,92 @@ async fn event_loop(
     }
 }
 
-fn handle_event(cdp: &Cdp, state: &Arc<Mutex<State>>, ev: Event) {
-    let p = &ev.params;
-    match ev.method.as_str() {
-        "Fetch.requestPaused" => {
-            // Let it go at once: the browser waits for us.
-            if let Some(id) = p.get("requestId").and_then(Value::as_str) {
-                cdp.fire("Fetch.continueRequest", json!({ "requestId": id }), None);
-            }
-            let url = str_field(p, &["request", "url"]).unwrap_or_default();
-            if !is_web_url(&url) {
-                return;
-            }
-            let mut s = lock(state);
-            s.touch();
-            let req = RequestObs {
-                url,
-                method: str_field(p, &["request", "method"]).unwrap_or_else(|| "GET".into()),
-                resource_type: str_field(p, &["resourceType"]).unwrap_or_else(|| "Other".into()),
-                initiator: None,
-                frame_id: str_field(p, &["frameId"]).filter(|f| !f.is_empty()),
-                target: TargetKind::Browser,
-                status: None,
-                error: None,
-                cancelled: false,
-                time: Utc::now(),
-                page: s.page.clone(),
-                state: s.consent(),
-            };
-            // The network id links it to the per-target events; requests sent while a page
-            // unloads may have none, so each interception then stands for itself.
-            let id = match str_field(p, &["networkId"]).filter(|n| !n.is_empty()) {
-                Some(n) => n,
-                None => format!("fetch:{}", str_field(p, &["requestId"]).unwrap_or_default()),
-            };
-            s.fetch_seen.push((id, req));
-        }
-        "Target.attachedToTarget" => {
-            let Some(session) = str_field(p, &["sessionId"]) else {
-                return;
-            };
-            let ty = str_field(p, &["targetInfo", "type"]).unwrap_or_default();
-            let target_id = str_field(p, &["targetInfo", "targetId"]).unwrap_or_default();
-            let kind = match ty.as_str() {
-                "page" => TargetKind::Page,
-                "iframe" => TargetKind::Iframe,
-                "worker" => TargetKind::Worker,
-                "service_worker" => TargetKind::ServiceWorker,
-                "shared_worker" => TargetKind::SharedWorker,
-                _ => TargetKind::Other,
-            };
-            {
-                let mut s = lock(state);
-                if matches!(kind, TargetKind::Page | TargetKind::Iframe) {
-                    s.known_frames.insert(target_id.clone());
-                }
-                if kind == TargetKind::Page {
-                    s.page_targets.insert(target_id.clone());
-                }
-                s.sessions
-                    .insert(session.clone(), SessionInfo { kind, target_id });
-            }
+fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command) {
+    match command {
+        Command::Fire {
+            method,
+            params,
+            session,
+        } => cdp.fire(method, params, session.as_deref()),
+        Command::Instrument { session, kind } => {
             let cdp = cdp.clone();
             let state = state.clone();
-            tokio::spawn(async move {
-                let sid = Some(session.as_str());
-                let is_doc = matches!(kind, TargetKind::Page | TargetKind::Iframe);
-                if kind != TargetKind::Other {
-                    let _ = cdp.send("Network.enable", json!({}), sid).await;
-                }
-                if is_doc {
-                    let _ = cdp.send("Page.enable", json!({}), sid).await;
-                    let _ = cdp.send("Runtime.enable", json!({}), sid).await;
-                    let _ = cdp
-                        .send("Runtime.addBinding", json!({ "name": BINDING }), sid)
-                        .await;
-                    let _ = cdp
-                        .send(
-                            "Page.addScriptToEvaluateOnNewDocument",
-                            json!({ "source": HOOK }),
-                            sid,
-                        )
-                        .await;
-                }
-                if kind != TargetKind::Other {
-                    let _ = cdp
-                        .send(
-                            "Target.setAutoAttach",
-                            json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
-                            sid,
-                        )
-                        .await;
-                }
-                let _ = cdp
-                    .send("Runtime.runIfWaitingForDebugger", json!({}), sid)
-                    .await;
-                if kind == TargetKind::Page {
-                    lock(&state).pages_ready += 1;
-                }
-            });
+            tokio::spawn(async move { instrument(&cdp, &state, &session, kind).await });
         }
-        "Target.detachedFromTarget" => {
-            if let Some(session) = str_field(p, &["sessionId"]) {
-                lock(state).sessions.remove(&session);
-            }
-        }
-        "Target.targetCrashed" => {
-            let target = str_field(p, &["targetId"]).unwrap_or_default();
-            let mut s = lock(state);
-            if s.page_targets.contains(&target) {
-                let status = str_field(p, &["status"]).unwrap_or_else(|| "crashed".into());
-                s.crashed = Some(format!("the page's renderer process ended ({status})"));
-            }
-        }
-        "Network.requestWillBeSent" => on_request(state, &ev),
-        "Network.responseReceived" => {
-            let Some(id) = str_field(p, &["requestId"]) else {
-                return;
-            };
-            let url = str_field(p, &["response", "url"]).unwrap_or_default();
-            let status = p.pointer("/response/status").and_then(Value::as_u64);
-            let mut s = lock(state);
-            s.touch();
-            s.inflight.remove(&id);
-            let idx = s
-                .by_key
-                .get(&(id.clone(), url))
-                .copied()
-                .or_else(|| s.hops.get(&id).and_then(|h| h.last().copied()));
-            if let (Some(i), Some(st)) = (idx, status) {
-                if let Some(r) = s.requests.get_mut(i) {
-                    r.status = u16::try_from(st).ok();
-                }
-            }
-        }
-        "Network.loadingFinished" => {
-            if let Some(id) = str_field(p, &["requestId"]) {
-                let mut s = lock(state);
-                s.touch();
-                s.inflight.remove(&id);
-            }
-        }
-        "Network.loadingFailed" => {
-            let Some(id) = str_field(p, &["requestId"]) else {
-                return;
-            };
-            let mut s = lock(state);
-            s.touch();
-            s.inflight.remove(&id);
-            let err = str_field(p, &["errorText"]).unwrap_or_default();
-            let blocked = str_field(p, &["blockedReason"]);
-            if let Some(i) = s.hops.get(&id).and_then(|h| h.last().copied()) {
-                if let Some(r) = s.requests.get_mut(i) {
-                    r.error = Some(match blocked {
-                        Some(b) => format!("{err} (blocked: {b})"),
-                        None => err,
-                    });
-                }
-            }
-        }
-        "Network.responseReceivedExtraInfo" => on_extra_info(state, p),
-        "Runtime.bindingCalled" => {
-            if str_field(p, &["name"]).as_deref() != Some(BINDING) {
-                return;
-            }
-            let Some(payload) = str_field(p, &["payload"]) else {
-                return;
-            };
-            let Ok(msg) = serde_json::from_str::<Value>(&payload) else {
-                return;
-            };
-            on_hook_report(state, &msg);
-        }
-        _ => {}
     }
 }
 
-fn on_request(state: &Arc<Mutex<State>>, ev: &Event) {
-    let p = &ev.params;
-    let Some(id) = str_field(p, &["requestId"]) else {
-        return;
-    };
-    let url = str_field(p, &["request", "url"]).unwrap_or_default();
-    if !is_web_url(&url) {
-        return;
+/// Enable what capture needs on a paused target, then let it run.
+///
+/// The set-up commands are pipelined (DevTools handles a session's commands in order), so
+/// a target waits one round trip, not one per command, before `runIfWaitingForDebugger`.
+async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind: TargetKind) {
+    let sid = Some(session);
+    let is_doc = matches!(kind, TargetKind::Page | TargetKind::Iframe);
+    let mut setup: Vec<(&str, Value)> = Vec::new();
+    if kind != TargetKind::Other {
+        setup.push(("Network.enable", json!({})));
+        // Uncaught exceptions (Runtime.exceptionThrown), in workers too.
+        setup.push(("Runtime.enable", json!({})));
     }
-    let mut s = lock(state);
-    s.touch();
-    // A redirect: the previous hop's response arrives here.
-    if let Some(status) = p
-        .pointer("/redirectResponse/status")
-        .and_then(Value::as_u64)
-    {
-        if let Some(i) = s.hops.get(&id).and_then(|h| h.last().copied()) {
-            if let Some(r) = s.requests.get_mut(i) {
-                r.status = u16::try_from(status).ok();
-            }
-        }
+    if is_doc {
+        setup.push(("Page.enable", json!({})));
+        setup.push(("Runtime.addBinding", json!({ "name": BINDING })));
+        setup.push((
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": HOOK }),
+        ));
     }
-    let key = (id.clone(), url.clone());
-    if s.by_key.contains_key(&key) {
-        // The same request reported twice (e.g. a service worker attached twice).
-        return;
+    if kind != TargetKind::Other {
+        setup.push((
+            "Target.setAutoAttach",
+            json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
+        ));
     }
-    s.inflight.insert(id.clone(), url.clone());
-    let session = ev
-        .session_id
-        .as_ref()
-        .and_then(|sid| s.sessions.get(sid))
-        .cloned();
-    let frame_id = str_field(p, &["frameId"]);
-    if let Some(f) = &frame_id {
-        s.known_frames.insert(f.clone());
+    // Each `send` dispatches when first polled; `join_all` polls them in order.
+    let sends = setup.into_iter().map(|(m, p)| cdp.send(m, p, sid));
+    let _ = futures_util::future::join_all(sends).await;
+    let _ = cdp
+        .send("Runtime.runIfWaitingForDebugger", json!({}), sid)
+        .await;
+    if kind == TargetKind::Page {
+        let mut s = lock(state);
+        s.pages_ready = s.pages_ready.saturating_add(1);
     }
-    let target = match &session {
-        Some(info) if info.kind == TargetKind::Page => {
-            if frame_id.as_deref().is_some_and(|f| f != info.target_id) {
-                TargetKind::Iframe
-            } else {
-                TargetKind::Page
-            }
-        }
-        Some(info) => info.kind,
-        None => TargetKind::Other,
-    };
-    let initiator = str_field(p, &["initiator", "url"])
-        .filter(|u| !u.is_empty())
-        .or_else(|| {
-            p.pointer("/initiator/stack/callFrames/0/url")
-                .and_then(Value::as_str)
-                .filter(|u| !u.is_empty())
-                .map(String::from)
-        })
-        .or_else(|| str_field(p, &["initiator", "type"]));
-    let time = p
-        .get("wallTime")
-        .and_then(Value::as_f64)
-        .and_then(secs_to_utc)
-        .unwrap_or_else(Utc::now);
-    let req = RequestObs {
-        url,
-        method: str_field(p, &["request", "method"]).unwrap_or_else(|| "GET".into()),
-        resource_type: str_field(p, &["type"]).unwrap_or_else(|| "Other".into()),
-        initiator,
-        frame_id,
-        target,
-        status: None,
-        error: None,
-        cancelled: false,
-        time,
-        page: s.page.clone(),
-        state: s.consent(),
-    };
-    let idx = s.requests.len();
-    s.requests.push(req);
-    s.by_key.insert(key, idx);
-    s.hops.entry(id).or_default().push(idx);
 }
 
-fn on_extra_info(state: &Arc<Mutex<State>>, p: &Value) {
-    let Some(id) = str_field(p, &["requestId"]) else {
-        return;
-    };
-    let mut s = lock(state);
-    let hop = {
-        let n = s.extra_count.entry(id.clone()).or_insert(0);
-        *n += 1;
-        *n - 1
-    };
-    let mut lines: Vec<(String, Vec<String>)> = Vec::new();
-    if let Some(headers) = p.get("headers").and_then(Value::as_object) {
-        for (k, v) in headers {
-            if k.eq_ignore_ascii_case("set-cookie") {
-                if let Some(text) = v.as_str() {
-                    for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
-                        lines.push((line.to_string(), Vec::new()));
-                    }
-                }
-            }
-        }
-    }
-    for b in p
-        .get("blockedCookies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(line) = b.get("cookieLine").and_then(Value::as_str) else {
-            continue;
-        };
-        let reasons: Vec<String> = b
-            .get("blockedReasons")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| r.as_str().map(String::from))
-            .collect();
-        match lines.iter_mut().find(|(l, _)| l == line) {
-            Some((_, rs)) => rs.extend(reasons),
-            None => lines.push((line.to_string(), reasons)),
-        }
-    }
-    if lines.is_empty() {
-        return;
-    }
-    let extra = ExtraInfo {
-        request_id: id,
-        hop,
-        lines,
-        time: Utc::now(),
-        page: s.page.clone(),
-        state: s.consent(),
-    };
-    s.extras.push(extra);
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn on_hook_report(state: &Arc<Mutex<State>>, msg: &Value) {
-    let mut s = lock(state);
-    let now = Utc::now();
-    let value = msg.get("v").and_then(Value::as_str).unwrap_or_default();
-    match msg.get("k").and_then(Value::as_str) {
-        Some("cookie") => {
-            let href = msg
-                .get("href")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let Some(c) = cookies::parse_cookie_line(value, now) else {
-                return;
-            };
-            let write = CookieWrite {
-                name: c.name,
-                domain: c.domain.unwrap_or_else(|| host_of(&href)),
-                path: c.path,
-                value_hash: c.value_hash,
-                requested_lifetime_secs: c.requested_lifetime_secs,
-                expiry_unparsed: None,
-                source: CookieSource::Script {
-                    document_url: strip_query(&href),
-                },
-                blocked_reasons: Vec::new(),
-                time: now,
-                page: s.page.clone(),
-                state: s.consent(),
-            };
-            s.cookie_writes.push(write);
-        }
-        Some("storage") => {
-            let write = StorageWrite {
-                area: msg
-                    .get("area")
-                    .and_then(Value::as_str)
-                    .unwrap_or("local")
-                    .to_string(),
-                origin: msg
-                    .get("origin")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                key: msg
-                    .get("key")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                value_hash: hash_value(value),
-                time: now,
-                page: s.page.clone(),
-                state: s.consent(),
-            };
-            s.storage_writes.push(write);
-        }
-        _ => {}
+    #[test]
+    fn jar_is_read_with_types_and_odd_cookies_skipped() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let res = json!({"cookies": [
+            {"name": "_ga", "value": "GA1.1", "domain": ".demo-shop.test", "path": "/",
+             "expires": 1_801_094_400.0, "size": 10, "httpOnly": false, "secure": false,
+             "session": false, "sameSite": "Lax", "priority": "Medium"},
+            {"name": "fr", "value": "x", "domain": "www.facebook.com", "path": "/",
+             "expires": -1, "httpOnly": true, "secure": true, "session": true,
+             "sameSite": "None", "partitionKey": {"topLevelSite": "https://demo-shop.test",
+             "hasCrossSiteAncestor": true}},
+            {"name": 42}
+        ]});
+        let jar = stored_cookies_from(&res, now, &ConsentState::initial());
+        assert_eq!(jar.len(), 2);
+        assert_eq!(
+            (jar[0].domain.as_str(), jar[0].name.as_str()),
+            ("demo-shop.test", "_ga")
+        );
+        assert_eq!(jar[0].expires, secs_to_utc(1_801_094_400.0));
+        assert_eq!(jar[0].same_site.as_deref(), Some("Lax"));
+        assert_ne!(jar[0].value_hash, "GA1.1");
+        assert_eq!(jar[1].expires, None);
+        assert!(jar[1].http_only && jar[1].secure);
+        assert_eq!(
+            jar[1].partition_key.as_deref(),
+            Some("https://demo-shop.test")
+        );
+        assert!(stored_cookies_from(&json!({}), now, &ConsentState::initial()).is_empty());
     }
 }

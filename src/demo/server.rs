@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::{site, LoggedRequest, DEMO_HOSTS};
+use super::{lab, site, LoggedRequest, DEMO_HOSTS};
 
 /// Most connections served at once; further ones wait in the listen backlog.
 const MAX_CONNECTIONS: usize = 512;
@@ -221,6 +221,9 @@ async fn handle(
     // Read (and drop) any body, so the connection can be reused for the next request.
     let _ = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
 
+    if let Some(d) = lab::delay(parts.uri.path(), parts.uri.query()) {
+        tokio::time::sleep(d).await;
+    }
     let cookies = header_text(COOKIE);
     let mut resp = site::respond(&host, parts.uri.path(), cookies.as_deref());
     site::no_store(&mut resp);

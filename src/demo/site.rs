@@ -58,12 +58,17 @@ const PNG_1X1: &[u8] = &[
     0xae, 0x42, 0x60, 0x82,
 ];
 
-const JS: &str = "text/javascript; charset=utf-8";
-const HTML: &str = "text/html; charset=utf-8";
+pub(super) const JS: &str = "text/javascript; charset=utf-8";
+pub(super) const HTML: &str = "text/html; charset=utf-8";
 
 /// Builds the response for one request. `host` is lower-case without port; `cookies` is the
 /// request's `Cookie` header, if any. Unknown hosts and paths get 404.
 pub(super) fn respond(host: &str, path: &str, cookies: Option<&str>) -> Response<Full<Bytes>> {
+    if path.starts_with("/lab/") {
+        if let Some(resp) = super::lab::respond(host, path) {
+            return resp;
+        }
+    }
     match (host, path) {
         (SHOP_HOST, "/") => {
             let page = index_page();
@@ -135,14 +140,14 @@ fn has_cookie(header: Option<&str>, name: &str) -> bool {
     })
 }
 
-fn ok(content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+pub(super) fn ok(content_type: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(body.into()));
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
-fn gif() -> Response<Full<Bytes>> {
+pub(super) fn gif() -> Response<Full<Bytes>> {
     ok("image/gif", GIF_1X1)
 }
 
@@ -158,7 +163,7 @@ fn status_only(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> 
     resp
 }
 
-fn with_cookie(mut resp: Response<Full<Bytes>>, cookie: &str) -> Response<Full<Bytes>> {
+pub(super) fn with_cookie(mut resp: Response<Full<Bytes>>, cookie: &str) -> Response<Full<Bytes>> {
     // The cookie is built from fixed text and a hex token, so it is always a valid header value.
     if let Ok(value) = HeaderValue::from_str(cookie) {
         resp.headers_mut().append(SET_COOKIE, value);
@@ -249,6 +254,10 @@ mod tests {
             RECAPTCHA_ANCHOR_HTML,
             RECAPTCHA_JS,
             CHECKOUT_HEAD,
+            super::super::lab::ABORT_HTML,
+            super::super::lab::REDIRECT_HTML,
+            super::super::lab::BEACON_HTML,
+            super::super::lab::ERROR_HTML,
         ] {
             assert!(!text.contains("optimizely"));
             for (i, _) in text.match_indices("https://") {

@@ -1,0 +1,1153 @@
+//! The capture state machine: DevTools events in, observations out, no I/O.
+//!
+//! [`Recorder::handle`] takes one event and returns the commands the browser must be sent
+//! in reply ([`Command`]: let a paused request go, instrument a new target). The live
+//! capture executes them over the websocket; tests replay recorded transcripts
+//! (`tests/fixtures/cdp/*.jsonl`) and inspect the commands and [`Recorder::take_captured`].
+//!
+//! Pending requests (waiting for their response) are what `wait_idle` waits for. A request
+//! stops being pending when its response arrives, when it fails, or when it can no longer
+//! complete: its document was replaced in its frame (`Page.frameNavigated` with another
+//! loader), its frame was detached (`Page.frameDetached`), or its target went away
+//! (`Target.detachedFromTarget`, `Target.targetDestroyed`, `Target.targetCrashed`). Chromium
+//! does not always send `loadingFailed` for those; they are kept with `cancelled = true`.
+
+use super::cookies;
+use super::events::{self, CdpEvent};
+use super::{host_of, is_web_url, secs_to_utc, strip_query, Captured, BINDING};
+use crate::observe::{
+    hash_value, ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs,
+    StorageWrite, TargetKind,
+};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+/// Most page errors kept per capture; the rest are only counted.
+pub const MAX_PAGE_ERRORS: usize = 200;
+
+/// What the recorder needs sent to the browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Send a command, not waiting for its answer.
+    Fire {
+        method: &'static str,
+        params: Value,
+        session: Option<String>,
+    },
+    /// Instrument a target that was just attached (and paused): enable its domains,
+    /// install the hooks, auto-attach to its children, then let it run.
+    Instrument { session: String, kind: TargetKind },
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct SessionInfo {
+    pub kind: TargetKind,
+    pub target_id: String,
+}
+
+/// A request still waiting for its response.
+#[derive(Debug, Clone)]
+struct Pending {
+    url: String,
+    session: Option<String>,
+    frame_id: Option<String>,
+    loader_id: Option<String>,
+    resource_type: String,
+}
+
+/// One hop of a request id's redirect chain.
+#[derive(Debug, Clone)]
+struct Hop {
+    /// Index into `requests`.
+    idx: usize,
+    /// Did this hop get a `responseReceivedExtraInfo`? `None` until its response is known.
+    has_extra: Option<bool>,
+}
+
+/// A `Set-Cookie`-bearing response, resolved to its hop's URL at the end.
+#[derive(Debug, Clone)]
+struct ExtraInfo {
+    request_id: String,
+    /// 0-based position among this request id's extra-info events.
+    nth: usize,
+    lines: Vec<(String, Vec<String>)>,
+    time: DateTime<Utc>,
+    page: String,
+    state: ConsentState,
+}
+
+/// Everything capture has seen so far.
+#[derive(Default)]
+pub struct Recorder {
+    pub(super) page: String,
+    pub(super) consent: Option<ConsentState>,
+    pub(super) crashed: Option<String>,
+    /// Page targets whose hooks are installed.
+    pub(super) pages_ready: usize,
+    pub(super) last_activity: Option<Instant>,
+    sessions: HashMap<String, SessionInfo>,
+    /// Session that first reported each request id (a duplicate report comes from another).
+    request_session: HashMap<String, Option<String>>,
+    known_frames: HashSet<String>,
+    page_targets: HashSet<String>,
+    requests: Vec<RequestObs>,
+    by_key: HashMap<(String, String), usize>,
+    hops: HashMap<String, Vec<Hop>>,
+    extra_count: HashMap<String, usize>,
+    extras: Vec<ExtraInfo>,
+    fetch_seen: Vec<(String, RequestObs)>,
+    cookie_writes: Vec<CookieWrite>,
+    storage_writes: Vec<StorageWrite>,
+    inflight: HashMap<String, Pending>,
+    documents: Vec<DocumentOutcome>,
+    /// Request id of a top-level navigation -> index into `documents`.
+    document_ids: HashMap<String, usize>,
+    /// Page target id -> index of its latest top-level navigation in `documents`.
+    latest_document: HashMap<String, usize>,
+    page_errors: Vec<PageError>,
+    page_errors_dropped: usize,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(super) fn consent(&self) -> ConsentState {
+        self.consent.clone().unwrap_or_else(ConsentState::initial)
+    }
+
+    fn touch(&mut self) {
+        self.last_activity = Some(Instant::now());
+    }
+
+    /// URLs of the requests still waiting for their response, sorted.
+    pub fn pending(&self) -> Vec<String> {
+        let mut urls: Vec<String> = self.inflight.values().map(|p| p.url.clone()).collect();
+        urls.sort();
+        urls
+    }
+
+    pub(super) fn pending_count(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// The latest top-level navigation of any page target so far.
+    pub fn last_document(&self) -> Option<DocumentOutcome> {
+        self.documents.last().cloned()
+    }
+
+    /// Feed one event; returns what must be sent to the browser in reply.
+    pub fn handle(&mut self, session: Option<&str>, ev: CdpEvent) -> Vec<Command> {
+        let mut out = Vec::new();
+        match ev {
+            CdpEvent::RequestPaused(p) => {
+                // Let it go at once: the browser waits for us.
+                out.push(Command::Fire {
+                    method: "Fetch.continueRequest",
+                    params: json!({ "requestId": p.request_id }),
+                    session: session.map(String::from),
+                });
+                self.on_paused(p);
+            }
+            CdpEvent::AttachedToTarget(a) => {
+                let kind = match a.target_info.kind.as_str() {
+                    "page" => TargetKind::Page,
+                    "iframe" => TargetKind::Iframe,
+                    "worker" => TargetKind::Worker,
+                    "service_worker" => TargetKind::ServiceWorker,
+                    "shared_worker" => TargetKind::SharedWorker,
+                    _ => TargetKind::Other,
+                };
+                let target_id = a.target_info.target_id;
+                if matches!(kind, TargetKind::Page | TargetKind::Iframe) {
+                    self.known_frames.insert(target_id.clone());
+                }
+                if kind == TargetKind::Page {
+                    self.page_targets.insert(target_id.clone());
+                }
+                self.sessions
+                    .insert(a.session_id.clone(), SessionInfo { kind, target_id });
+                out.push(Command::Instrument {
+                    session: a.session_id,
+                    kind,
+                });
+            }
+            CdpEvent::DetachedFromTarget(d) => {
+                self.cancel_where(|p| p.session.as_deref() == Some(d.session_id.as_str()));
+                self.sessions.remove(&d.session_id);
+            }
+            CdpEvent::TargetDestroyed(t) => self.cancel_target(&t.target_id),
+            CdpEvent::TargetCrashed(t) => {
+                if self.page_targets.contains(&t.target_id) {
+                    let status = t.status.unwrap_or_else(|| "crashed".into());
+                    self.crashed = Some(format!("the page's renderer process ended ({status})"));
+                }
+                self.cancel_target(&t.target_id);
+            }
+            CdpEvent::FrameNavigated(n) => self.on_frame_navigated(session, n.frame),
+            CdpEvent::FrameDetached(d) => {
+                self.cancel_where(|p| p.frame_id.as_deref() == Some(d.frame_id.as_str()));
+            }
+            CdpEvent::RequestWillBeSent(r) => self.on_request(session, r),
+            CdpEvent::ResponseReceived(r) => self.on_response(r),
+            CdpEvent::LoadingFinished(f) => {
+                self.touch();
+                self.inflight.remove(&f.request_id);
+            }
+            CdpEvent::LoadingFailed(f) => self.on_failed(f),
+            CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
+            CdpEvent::ExceptionThrown(x) => self.on_exception(x),
+            CdpEvent::BindingCalled(b) => {
+                if b.name != BINDING {
+                    return out;
+                }
+                if let Ok(msg) = serde_json::from_str::<Value>(&b.payload) {
+                    self.on_hook_report(&msg);
+                }
+            }
+        }
+        out
+    }
+
+    fn on_paused(&mut self, p: events::RequestPaused) {
+        let url = p.request.url;
+        if !is_web_url(&url) {
+            return;
+        }
+        self.touch();
+        let req = RequestObs {
+            url,
+            method: p.request.method.unwrap_or_else(|| "GET".into()),
+            resource_type: p.resource_type.unwrap_or_else(|| "Other".into()),
+            initiator: None,
+            frame_id: p.frame_id.filter(|f| !f.is_empty()),
+            target: TargetKind::Browser,
+            status: None,
+            error: None,
+            cancelled: false,
+            time: Utc::now(),
+            page: self.page.clone(),
+            state: self.consent(),
+        };
+        // The network id links it to the per-target events; requests sent while a page
+        // unloads may have none, so each interception then stands for itself. It is never
+        // pending: only the per-target events say when a request ends.
+        let id = match p.network_id.filter(|n| !n.is_empty()) {
+            Some(n) => n,
+            None => format!("fetch:{}", p.request_id),
+        };
+        self.fetch_seen.push((id, req));
+    }
+
+    fn on_request(&mut self, session: Option<&str>, r: events::RequestWillBeSent) {
+        let id = r.request_id;
+        let url = r.request.url;
+        if !is_web_url(&url) {
+            return;
+        }
+        let session = session.map(String::from);
+        if let Some(first) = self.request_session.get(&id) {
+            // The same request reported by a second session (e.g. a service worker
+            // attached twice): the first session's report stands.
+            if *first != session {
+                return;
+            }
+            // The same event twice (a redirect to the same URL is a new hop).
+            if r.redirect_response.is_none() && self.by_key.contains_key(&(id.clone(), url.clone()))
+            {
+                return;
+            }
+        }
+        self.touch();
+        self.request_session.insert(id.clone(), session.clone());
+        // A redirect: the previous hop's response arrives here.
+        if let Some(rr) = &r.redirect_response {
+            if let Some(hop) = self.hops.get_mut(&id).and_then(|h| h.last_mut()) {
+                hop.has_extra = r.redirect_has_extra_info;
+                if let Some(req) = self.requests.get_mut(hop.idx) {
+                    req.status = rr.status_code();
+                }
+            }
+            if let Some(doc) = self.document_mut(&id) {
+                doc.status = None;
+            }
+        }
+        let resource_type = r.resource_type.unwrap_or_else(|| "Other".into());
+        self.inflight.insert(
+            id.clone(),
+            Pending {
+                url: url.clone(),
+                session: session.clone(),
+                frame_id: r.frame_id.clone(),
+                loader_id: r.loader_id.clone(),
+                resource_type: resource_type.clone(),
+            },
+        );
+        let info = session
+            .as_ref()
+            .and_then(|sid| self.sessions.get(sid))
+            .cloned();
+        let frame_id = r.frame_id.filter(|f| !f.is_empty());
+        if let Some(f) = &frame_id {
+            self.known_frames.insert(f.clone());
+        }
+        let target = match &info {
+            Some(info) if info.kind == TargetKind::Page => {
+                if frame_id.as_deref().is_some_and(|f| f != info.target_id) {
+                    TargetKind::Iframe
+                } else {
+                    TargetKind::Page
+                }
+            }
+            Some(info) => info.kind,
+            None => TargetKind::Other,
+        };
+        let initiator = r.initiator.and_then(|i| {
+            i.url
+                .filter(|u| !u.is_empty())
+                .or_else(|| i.stack.as_ref().and_then(|s| s.top_url()))
+                .or(i.kind)
+        });
+        let time = r.wall_time.and_then(secs_to_utc).unwrap_or_else(Utc::now);
+        // A top-level navigation: the main frame's document request starts a loader of
+        // the same id (redirect hops keep it).
+        let top_level = resource_type == "Document"
+            && info.as_ref().is_some_and(|i| {
+                i.kind == TargetKind::Page && frame_id.as_deref() == Some(i.target_id.as_str())
+            })
+            && r.loader_id.as_deref() == Some(id.as_str());
+        if top_level && !self.document_ids.contains_key(&id) {
+            let n = self.documents.len();
+            self.documents.push(DocumentOutcome {
+                url: url.clone(),
+                status: None,
+                error: None,
+                time,
+            });
+            self.document_ids.insert(id.clone(), n);
+            if let Some(i) = &info {
+                self.latest_document.insert(i.target_id.clone(), n);
+            }
+        }
+        let req = RequestObs {
+            url: url.clone(),
+            method: r.request.method.unwrap_or_else(|| "GET".into()),
+            resource_type,
+            initiator,
+            frame_id,
+            target,
+            status: None,
+            error: None,
+            cancelled: false,
+            time,
+            page: self.page.clone(),
+            state: self.consent(),
+        };
+        let idx = self.requests.len();
+        self.requests.push(req);
+        self.by_key.insert((id.clone(), url), idx);
+        self.hops.entry(id).or_default().push(Hop {
+            idx,
+            has_extra: None,
+        });
+    }
+
+    fn document_mut(&mut self, request_id: &str) -> Option<&mut DocumentOutcome> {
+        let i = *self.document_ids.get(request_id)?;
+        self.documents.get_mut(i)
+    }
+
+    fn on_response(&mut self, r: events::ResponseReceived) {
+        let id = r.request_id;
+        self.touch();
+        self.inflight.remove(&id);
+        let status = r.response.status_code();
+        let by_url = self
+            .by_key
+            .get(&(id.clone(), r.response.url.clone()))
+            .copied();
+        let hop = self.hops.get_mut(&id).and_then(|hops| {
+            let pos = by_url
+                .and_then(|i| hops.iter().position(|h| h.idx == i))
+                .unwrap_or(hops.len().saturating_sub(1));
+            hops.get_mut(pos)
+        });
+        if let Some(hop) = hop {
+            hop.has_extra = r.has_extra_info;
+            let idx = hop.idx;
+            if let Some(req) = self.requests.get_mut(idx) {
+                if status.is_some() {
+                    req.status = status;
+                }
+                // A response did arrive: whatever stopped us waiting, it was not lost.
+                req.cancelled = false;
+            }
+        }
+        if let Some(doc) = self.document_mut(&id) {
+            doc.status = status;
+        }
+    }
+
+    fn on_failed(&mut self, f: events::LoadingFailed) {
+        let id = f.request_id;
+        self.touch();
+        self.inflight.remove(&id);
+        let cancelled = f.canceled == Some(true) || f.error_text == "net::ERR_ABORTED";
+        let error = match f.blocked_reason {
+            Some(b) => format!("{} (blocked: {b})", f.error_text),
+            None => f.error_text,
+        };
+        // The first failure is the cause: a later one (e.g. the error page Chromium shows
+        // being cancelled in turn) does not replace it.
+        if let Some(i) = self.hops.get(&id).and_then(|h| h.last()).map(|h| h.idx) {
+            if let Some(req) = self.requests.get_mut(i) {
+                if req.error.is_none() {
+                    req.error = Some(error.clone());
+                    req.cancelled = cancelled;
+                }
+            }
+        }
+        if let Some(doc) = self.document_mut(&id) {
+            doc.error.get_or_insert(error);
+        }
+    }
+
+    /// A document committed in a frame: the requests of the document it replaced (and of
+    /// that document's subframes) can no longer complete.
+    fn on_frame_navigated(&mut self, session: Option<&str>, frame: events::Frame) {
+        self.touch();
+        let info = session.and_then(|s| self.sessions.get(s)).cloned();
+        let root =
+            frame.parent_id.is_none() || info.as_ref().is_some_and(|i| i.target_id == frame.id);
+        let loader = frame.loader_id.clone();
+        let frame_id = frame.id.clone();
+        self.cancel_where(|p| {
+            let in_scope = if root {
+                p.session.as_deref() == session
+            } else {
+                p.frame_id.as_deref() == Some(frame_id.as_str())
+            };
+            // Beacons (sendBeacon: type Ping) outlive their document by design.
+            in_scope && p.loader_id.as_deref() != Some(loader.as_str()) && p.resource_type != "Ping"
+        });
+        // Chromium's error page: the navigation failed, whatever status it may have seen.
+        if frame.url.starts_with("chrome-error://") {
+            let Some(info) = info.filter(|i| i.kind == TargetKind::Page && i.target_id == frame.id)
+            else {
+                return;
+            };
+            let unreachable = frame.unreachable_url.unwrap_or_default();
+            let error = format!("Chromium showed its error page ({})", frame.url);
+            match self.latest_document.get(&info.target_id).copied() {
+                Some(i) => {
+                    if let Some(doc) = self.documents.get_mut(i) {
+                        if doc.error.is_none() {
+                            doc.error = Some(error);
+                        }
+                    }
+                }
+                None => {
+                    let n = self.documents.len();
+                    self.documents.push(DocumentOutcome {
+                        url: unreachable,
+                        status: None,
+                        error: Some(error),
+                        time: Utc::now(),
+                    });
+                    self.latest_document.insert(info.target_id, n);
+                }
+            }
+        }
+    }
+
+    fn cancel_target(&mut self, target_id: &str) {
+        let sessions: HashSet<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, i)| i.target_id == target_id)
+            .map(|(s, _)| s.clone())
+            .collect();
+        self.cancel_where(|p| p.session.as_ref().is_some_and(|s| sessions.contains(s)));
+    }
+
+    /// Stop waiting for the pending requests matching `pred`; they are kept, marked cancelled.
+    fn cancel_where(&mut self, pred: impl Fn(&Pending) -> bool) {
+        let ids: Vec<String> = self
+            .inflight
+            .iter()
+            .filter(|(_, p)| pred(p))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        self.touch();
+        for id in ids {
+            self.inflight.remove(&id);
+            if let Some(i) = self.hops.get(&id).and_then(|h| h.last()).map(|h| h.idx) {
+                if let Some(req) = self.requests.get_mut(i) {
+                    req.cancelled = true;
+                }
+            }
+            if let Some(doc) = self.document_mut(&id) {
+                if doc.error.is_none() && doc.status.is_none() {
+                    doc.error =
+                        Some("net::ERR_ABORTED (replaced or closed before a response)".into());
+                }
+            }
+        }
+    }
+
+    fn on_extra_info(&mut self, x: events::ResponseReceivedExtraInfo) {
+        let id = x.request_id;
+        let nth = {
+            let n = self.extra_count.entry(id.clone()).or_insert(0);
+            *n = n.saturating_add(1);
+            n.saturating_sub(1)
+        };
+        let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+        for (k, v) in &x.headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                if let Some(text) = v.as_str() {
+                    for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
+                        lines.push((line.to_string(), Vec::new()));
+                    }
+                }
+            }
+        }
+        for b in x.blocked_cookies {
+            if b.cookie_line.is_empty() {
+                continue;
+            }
+            match lines.iter_mut().find(|(l, _)| *l == b.cookie_line) {
+                Some((_, rs)) => rs.extend(b.blocked_reasons),
+                None => lines.push((b.cookie_line, b.blocked_reasons)),
+            }
+        }
+        if lines.is_empty() {
+            return;
+        }
+        let extra = ExtraInfo {
+            request_id: id,
+            nth,
+            lines,
+            time: Utc::now(),
+            page: self.page.clone(),
+            state: self.consent(),
+        };
+        self.extras.push(extra);
+    }
+
+    fn on_exception(&mut self, x: events::ExceptionThrown) {
+        if self.page_errors.len() >= MAX_PAGE_ERRORS {
+            self.page_errors_dropped = self.page_errors_dropped.saturating_add(1);
+            return;
+        }
+        let d = x.exception_details;
+        let message = d
+            .exception
+            .as_ref()
+            .and_then(|e| {
+                e.description.clone().or_else(|| {
+                    e.value.as_ref().map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                })
+            })
+            .filter(|m| !m.is_empty())
+            .unwrap_or(d.text);
+        let source = d
+            .url
+            .filter(|u| !u.is_empty())
+            .or_else(|| d.stack_trace.as_ref().and_then(|s| s.top_url()));
+        let time = x
+            .timestamp
+            .and_then(|ms| secs_to_utc(ms / 1000.0))
+            .unwrap_or_else(Utc::now);
+        self.page_errors.push(PageError {
+            message,
+            source,
+            time,
+            page: self.page.clone(),
+        });
+    }
+
+    fn on_hook_report(&mut self, msg: &Value) {
+        let now = Utc::now();
+        let value = msg.get("v").and_then(Value::as_str).unwrap_or_default();
+        let text = |k: &str| {
+            msg.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        match msg.get("k").and_then(Value::as_str) {
+            Some("cookie") => {
+                let href = text("href");
+                let Some(c) = cookies::parse_cookie_line(value, now) else {
+                    return;
+                };
+                let write = CookieWrite {
+                    name: c.name,
+                    domain: c.domain.unwrap_or_else(|| host_of(&href)),
+                    path: c.path,
+                    value_hash: c.value_hash,
+                    requested_lifetime_secs: c.requested_lifetime_secs,
+                    expiry_unparsed: c.expiry_unparsed,
+                    source: CookieSource::Script {
+                        document_url: strip_query(&href),
+                    },
+                    blocked_reasons: Vec::new(),
+                    time: now,
+                    page: self.page.clone(),
+                    state: self.consent(),
+                };
+                self.cookie_writes.push(write);
+            }
+            Some("storage") => {
+                let area = msg.get("area").and_then(Value::as_str).unwrap_or("local");
+                let write = StorageWrite {
+                    area: area.to_string(),
+                    origin: text("origin"),
+                    key: text("key"),
+                    value_hash: hash_value(value),
+                    time: now,
+                    page: self.page.clone(),
+                    state: self.consent(),
+                };
+                self.storage_writes.push(write);
+            }
+            _ => {}
+        }
+    }
+
+    /// Hand over everything recorded (the recorder is left empty of observations).
+    pub fn take_captured(&mut self) -> Captured {
+        let network = std::mem::take(&mut self.requests);
+        // Resolve each Set-Cookie response to its hop's URL: the n-th extra-info event of
+        // a request id belongs to the n-th hop that reached the network (hops served
+        // without one, e.g. an internal HSTS redirect, say so and are skipped).
+        let mut cookie_writes = std::mem::take(&mut self.cookie_writes);
+        for extra in std::mem::take(&mut self.extras) {
+            let url = self
+                .hops
+                .get(&extra.request_id)
+                .and_then(|hops| {
+                    let with_extra: Vec<&Hop> =
+                        hops.iter().filter(|h| h.has_extra != Some(false)).collect();
+                    with_extra
+                        .get(extra.nth)
+                        .or(with_extra.last())
+                        .map(|h| h.idx)
+                        .or(hops.last().map(|h| h.idx))
+                })
+                .and_then(|i| network.get(i))
+                .map(|r| r.url.clone());
+            let Some(request_url) = url else { continue };
+            let host = host_of(&request_url);
+            for (line, reasons) in extra.lines {
+                if let Some(c) = cookies::parse_cookie_line(&line, extra.time) {
+                    cookie_writes.push(CookieWrite {
+                        name: c.name,
+                        domain: c.domain.unwrap_or_else(|| host.clone()),
+                        path: c.path,
+                        value_hash: c.value_hash,
+                        requested_lifetime_secs: c.requested_lifetime_secs,
+                        expiry_unparsed: c.expiry_unparsed,
+                        source: CookieSource::Header {
+                            request_url: strip_query(&request_url),
+                        },
+                        blocked_reasons: reasons,
+                        time: extra.time,
+                        page: extra.page.clone(),
+                        state: extra.state.clone(),
+                    });
+                }
+            }
+        }
+        cookie_writes.sort_by_key(|c| c.time);
+        // Requests only the browser-wide interception saw (e.g. a beacon during unload):
+        // keep those from a frame of ours, drop the browser's own background traffic.
+        let mut requests = network;
+        let mut seen_fetch = HashSet::new();
+        for (network_id, req) in std::mem::take(&mut self.fetch_seen) {
+            let key = (network_id, req.url.clone());
+            if self.by_key.contains_key(&key) || !seen_fetch.insert(key) {
+                continue;
+            }
+            if req
+                .frame_id
+                .as_ref()
+                .is_some_and(|f| self.known_frames.contains(f))
+            {
+                requests.push(req);
+            }
+        }
+        requests.sort_by_key(|r| r.time);
+        let mut page_errors = std::mem::take(&mut self.page_errors);
+        page_errors.sort_by_key(|e| e.time);
+        Captured {
+            requests,
+            cookie_writes,
+            storage_writes: std::mem::take(&mut self.storage_writes),
+            page_errors,
+            page_errors_dropped: std::mem::take(&mut self.page_errors_dropped),
+            documents: std::mem::take(&mut self.documents),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::cdp::Event;
+
+    /// Replays a transcript from `tests/fixtures/cdp/`; returns the recorder and every
+    /// command it asked for.
+    fn replay(name: &str) -> (Recorder, Vec<Command>) {
+        let path = format!("{}/tests/fixtures/cdp/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rec = Recorder::new();
+        rec.page = "https://www.demo-shop.test/lab/".into();
+        let mut commands = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let ev = Event {
+                session_id: v["sessionId"].as_str().map(String::from),
+                method: v["method"].as_str().unwrap().to_string(),
+                params: v["params"].clone(),
+            };
+            if let Some(typed) = CdpEvent::parse(&ev) {
+                commands.extend(rec.handle(ev.session_id.as_deref(), typed));
+            }
+        }
+        (rec, commands)
+    }
+
+    fn event(session: Option<&str>, method: &str, params: Value) -> (Option<String>, CdpEvent) {
+        let ev = Event {
+            session_id: session.map(String::from),
+            method: method.into(),
+            params,
+        };
+        (ev.session_id.clone(), CdpEvent::parse(&ev).unwrap())
+    }
+
+    #[test]
+    fn navigation_cancels_the_requests_it_cut_off() {
+        let (mut rec, commands) = replay("click_then_navigate.jsonl");
+        assert_eq!(rec.pending(), Vec::<String>::new());
+        // Every paused request was let go, and the page target instrumented.
+        let continued = commands
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Command::Fire {
+                        method: "Fetch.continueRequest",
+                        ..
+                    }
+                )
+            })
+            .count();
+        let path = format!(
+            "{}/tests/fixtures/cdp/click_then_navigate.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let paused = std::fs::read_to_string(path)
+            .unwrap()
+            .matches("\"method\":\"Fetch.requestPaused\"")
+            .count();
+        assert!(paused >= 10);
+        assert_eq!(continued, paused);
+        assert!(commands.iter().any(|c| matches!(
+            c,
+            Command::Instrument {
+                kind: TargetKind::Page,
+                ..
+            }
+        )));
+        let got = rec.take_captured();
+        let mut cancelled: Vec<&str> = got
+            .requests
+            .iter()
+            .filter(|r| r.cancelled)
+            .map(|r| r.url.as_str())
+            .collect();
+        cancelled.sort();
+        assert_eq!(
+            cancelled,
+            [
+                "https://static.hotjar.com/lab/slow.js?delay=6000&n=1",
+                "https://static.hotjar.com/lab/slow.js?delay=6000&n=2",
+                "https://static.hotjar.com/lab/slow.js?delay=6000&n=3",
+                "https://www.facebook.com/lab/slow.gif?delay=6000",
+            ]
+        );
+        for r in got.requests.iter().filter(|r| r.cancelled) {
+            assert_eq!(r.status, None, "{r:?}");
+            assert_eq!(r.target, TargetKind::Page);
+        }
+        // Nothing else was cancelled, and each request is there once.
+        assert_eq!(got.requests.len(), 10, "{:#?}", got.requests);
+        assert_eq!(got.requests.iter().filter(|r| r.cancelled).count(), 4);
+        let docs: Vec<(&str, Option<u16>, Option<&str>)> = got
+            .documents
+            .iter()
+            .map(|d| (d.url.as_str(), d.status, d.error.as_deref()))
+            .collect();
+        assert_eq!(
+            docs,
+            [
+                ("https://www.demo-shop.test/lab/abort", Some(200), None),
+                ("https://www.demo-shop.test/lab/next", Some(200), None),
+                ("https://www.demo-shop.test/lab/next", Some(200), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_late_response_undoes_the_cancellation() {
+        let mut rec = Recorder::new();
+        let s = Some("S");
+        for (sid, ev) in [
+            event(
+                None,
+                "Target.attachedToTarget",
+                json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+            ),
+            event(
+                s,
+                "Network.requestWillBeSent",
+                json!({"requestId": "1", "loaderId": "L1", "frameId": "T", "type": "Fetch",
+                       "request": {"url": "https://a.test/x"}}),
+            ),
+            event(
+                s,
+                "Page.frameNavigated",
+                json!({"frame": {"id": "T", "loaderId": "L2", "url": "https://a.test/"}}),
+            ),
+        ] {
+            rec.handle(sid.as_deref(), ev);
+        }
+        assert!(rec.pending().is_empty());
+        let (sid, ev) = event(
+            s,
+            "Network.responseReceived",
+            json!({"requestId": "1", "response": {"url": "https://a.test/x", "status": 204}}),
+        );
+        rec.handle(sid.as_deref(), ev);
+        let got = rec.take_captured();
+        assert_eq!(got.requests.len(), 1);
+        assert!(!got.requests[0].cancelled);
+        assert_eq!(got.requests[0].status, Some(204));
+    }
+
+    #[test]
+    fn detached_targets_and_frames_stop_pending() {
+        let mut rec = Recorder::new();
+        let events = [
+            event(
+                None,
+                "Target.attachedToTarget",
+                json!({"sessionId": "W", "targetInfo": {"targetId": "WT", "type": "worker"}}),
+            ),
+            event(
+                Some("W"),
+                "Network.requestWillBeSent",
+                json!({"requestId": "w1", "request": {"url": "https://v.test/w"}}),
+            ),
+            event(
+                None,
+                "Target.attachedToTarget",
+                json!({"sessionId": "P", "targetInfo": {"targetId": "PT", "type": "page"}}),
+            ),
+            event(
+                Some("P"),
+                "Network.requestWillBeSent",
+                json!({"requestId": "f1", "frameId": "child", "loaderId": "CL",
+                       "request": {"url": "https://v.test/frame-img"}}),
+            ),
+            event(
+                Some("P"),
+                "Network.requestWillBeSent",
+                json!({"requestId": "p1", "frameId": "PT", "loaderId": "PL",
+                       "request": {"url": "https://v.test/main-img"}}),
+            ),
+        ];
+        for (sid, ev) in events {
+            rec.handle(sid.as_deref(), ev);
+        }
+        assert_eq!(rec.pending().len(), 3);
+        let (sid, ev) = event(None, "Target.detachedFromTarget", json!({"sessionId": "W"}));
+        rec.handle(sid.as_deref(), ev);
+        let (sid, ev) = event(Some("P"), "Page.frameDetached", json!({"frameId": "child"}));
+        rec.handle(sid.as_deref(), ev);
+        assert_eq!(rec.pending(), ["https://v.test/main-img"]);
+        let (sid, ev) = event(
+            Some("P"),
+            "Network.loadingFailed",
+            json!({"requestId": "p1", "errorText": "net::ERR_ABORTED", "canceled": true}),
+        );
+        rec.handle(sid.as_deref(), ev);
+        assert!(rec.pending().is_empty());
+        let got = rec.take_captured();
+        assert!(
+            got.requests.iter().all(|r| r.cancelled),
+            "{:#?}",
+            got.requests
+        );
+        let main = got
+            .requests
+            .iter()
+            .find(|r| r.url.ends_with("main-img"))
+            .unwrap();
+        assert_eq!(main.error.as_deref(), Some("net::ERR_ABORTED"));
+    }
+
+    fn header_cookies(got: &Captured) -> Vec<(&str, &str, Vec<String>, Option<i64>)> {
+        got.cookie_writes
+            .iter()
+            .filter_map(|c| match &c.source {
+                CookieSource::Header { request_url } => Some((
+                    c.name.as_str(),
+                    request_url.as_str(),
+                    c.blocked_reasons.clone(),
+                    c.requested_lifetime_secs,
+                )),
+                CookieSource::Script { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn set_cookie_resolves_to_the_redirect_hop_that_sent_it() {
+        let (mut rec, _) = replay("redirect_cookie_middle_hop.jsonl");
+        assert!(rec.pending().is_empty());
+        let got = rec.take_captured();
+        assert_eq!(
+            header_cookies(&got),
+            [(
+                "lab_hop",
+                "https://www.facebook.com/lab/r2",
+                Vec::new(),
+                Some(3600)
+            )]
+        );
+        assert_eq!(got.cookie_writes[0].domain, "www.facebook.com");
+        // Three hops of one request id, each with its own status.
+        let hops: Vec<(&str, Option<u16>)> = got
+            .requests
+            .iter()
+            .filter(|r| r.url.contains("facebook.com/lab/r"))
+            .map(|r| (r.url.as_str(), r.status))
+            .collect();
+        assert_eq!(
+            hops,
+            [
+                ("https://www.facebook.com/lab/r1", Some(302)),
+                ("https://www.facebook.com/lab/r2", Some(302)),
+                ("https://www.facebook.com/lab/r3", Some(200)),
+            ]
+        );
+    }
+
+    #[test]
+    fn blocked_third_party_cookie_keeps_its_reason() {
+        let (mut rec, _) = replay("redirect_blocked_cookie.jsonl");
+        let got = rec.take_captured();
+        assert_eq!(
+            header_cookies(&got),
+            [(
+                "lab_hop",
+                "https://www.facebook.com/lab/r2",
+                vec!["UserPreferences".to_string()],
+                Some(3600)
+            )]
+        );
+    }
+
+    #[test]
+    fn fetch_only_unload_beacon_is_kept() {
+        let (mut rec, _) = replay("unload_beacon.jsonl");
+        assert!(rec.pending().is_empty());
+        let got = rec.take_captured();
+        let beacons: Vec<&RequestObs> = got
+            .requests
+            .iter()
+            .filter(|r| r.url.contains("scorecardresearch"))
+            .collect();
+        assert_eq!(beacons.len(), 1, "{:#?}", got.requests);
+        let b = beacons[0];
+        assert_eq!(b.url, "https://sb.scorecardresearch.com/b?ev=lab-leave");
+        assert_eq!(b.method, "POST");
+        assert_eq!(b.resource_type, "Ping");
+        assert_eq!(b.target, TargetKind::Browser);
+        assert!(!b.cancelled);
+        // Requests seen by both channels are not counted twice.
+        let docs = got
+            .requests
+            .iter()
+            .filter(|r| r.resource_type == "Document")
+            .count();
+        assert_eq!(docs, 3);
+    }
+
+    #[test]
+    fn uncaught_exceptions_become_page_errors() {
+        let (mut rec, _) = replay("page_error.jsonl");
+        let got = rec.take_captured();
+        assert_eq!(got.page_errors.len(), 1);
+        let e = &got.page_errors[0];
+        assert!(
+            e.message.starts_with("TypeError: lab: cmp failed to start"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.source.as_deref(),
+            Some("https://www.demo-shop.test/lab/throw.js")
+        );
+        assert_eq!(e.page, "https://www.demo-shop.test/lab/");
+        assert_eq!(got.page_errors_dropped, 0);
+    }
+
+    #[test]
+    fn page_errors_are_bounded_and_counted() {
+        let mut rec = Recorder::new();
+        for i in 0..(MAX_PAGE_ERRORS + 5) {
+            let (sid, ev) = event(
+                Some("S"),
+                "Runtime.exceptionThrown",
+                json!({"timestamp": 1.0e12 + i as f64,
+                       "exceptionDetails": {"text": format!("Uncaught {i}")}}),
+            );
+            rec.handle(sid.as_deref(), ev);
+        }
+        let got = rec.take_captured();
+        assert_eq!(got.page_errors.len(), MAX_PAGE_ERRORS);
+        assert_eq!(got.page_errors_dropped, 5);
+        assert_eq!(got.page_errors[0].message, "Uncaught 0");
+    }
+
+    #[test]
+    fn redirect_loop_is_a_failed_document_not_a_success() {
+        let (mut rec, _) = replay("redirect_loop.jsonl");
+        assert!(rec.pending().is_empty());
+        let last = rec.last_document().unwrap();
+        assert_eq!(last.url, "https://www.demo-shop.test/lab/loop");
+        assert_eq!(last.status, None);
+        assert_eq!(last.error.as_deref(), Some("net::ERR_TOO_MANY_REDIRECTS"));
+        let got = rec.take_captured();
+        let outcomes: Vec<(&str, Option<u16>, Option<&str>)> = got
+            .documents
+            .iter()
+            .map(|d| (d.url.as_str(), d.status, d.error.as_deref()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("https://www.demo-shop.test/lab/abort", Some(200), None),
+                (
+                    "https://www.demo-shop.test/lab/loop",
+                    None,
+                    Some("net::ERR_TOO_MANY_REDIRECTS")
+                ),
+                (
+                    "https://www.demo-shop.test/lab/loop",
+                    None,
+                    Some("net::ERR_TOO_MANY_REDIRECTS")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn chrome_error_page_without_a_network_error_is_a_failure() {
+        let mut rec = Recorder::new();
+        for (sid, ev) in [
+            event(
+                None,
+                "Target.attachedToTarget",
+                json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+            ),
+            event(
+                Some("S"),
+                "Page.frameNavigated",
+                json!({"frame": {"id": "T", "loaderId": "L", "url": "chrome-error://chromewebdata/",
+                                 "unreachableUrl": "https://down.test/"}}),
+            ),
+        ] {
+            rec.handle(sid.as_deref(), ev);
+        }
+        let d = rec.last_document().unwrap();
+        assert_eq!(d.url, "https://down.test/");
+        assert!(d.error.unwrap().contains("chrome-error://"));
+    }
+
+    /// An internal redirect (e.g. HSTS, 307) never reaches the network and gets no
+    /// extra-info event: the cookie of the next extra-info belongs to the hop after it.
+    #[test]
+    fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
+        let mut rec = Recorder::new();
+        let s = Some("S");
+        for (sid, ev) in [
+            event(
+                None,
+                "Target.attachedToTarget",
+                json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+            ),
+            event(
+                s,
+                "Network.requestWillBeSent",
+                json!({"requestId": "9", "frameId": "T", "type": "Image",
+                       "request": {"url": "http://v.test/a"}}),
+            ),
+            event(
+                s,
+                "Network.requestWillBeSent",
+                json!({"requestId": "9", "frameId": "T", "type": "Image",
+                       "request": {"url": "https://v.test/a"},
+                       "redirectResponse": {"url": "http://v.test/a", "status": 307},
+                       "redirectHasExtraInfo": false}),
+            ),
+            event(
+                s,
+                "Network.responseReceivedExtraInfo",
+                json!({"requestId": "9", "statusCode": 200,
+                       "headers": {"Set-Cookie": "a=1; Max-Age=10\nb=2"}}),
+            ),
+            event(
+                s,
+                "Network.responseReceived",
+                json!({"requestId": "9", "hasExtraInfo": true,
+                       "response": {"url": "https://v.test/a", "status": 200}}),
+            ),
+            // The same request reported again by another session is not a second request.
+            event(
+                Some("other"),
+                "Network.requestWillBeSent",
+                json!({"requestId": "9", "request": {"url": "https://v.test/a"}}),
+            ),
+        ] {
+            rec.handle(sid.as_deref(), ev);
+        }
+        let got = rec.take_captured();
+        assert_eq!(got.requests.len(), 2);
+        let cookies: Vec<(&str, &str)> = got
+            .cookie_writes
+            .iter()
+            .map(|c| match &c.source {
+                CookieSource::Header { request_url } => (c.name.as_str(), request_url.as_str()),
+                CookieSource::Script { .. } => panic!("{c:?}"),
+            })
+            .collect();
+        assert_eq!(
+            cookies,
+            [("a", "https://v.test/a"), ("b", "https://v.test/a")]
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Lab pages under `/lab/` (on any demo host): small pages that make the browser do one
+//! tricky thing each, for capture's real-browser tests and for recording DevTools
+//! transcripts (`CONSENTRY_CDP_TRANSCRIPT`, see `src/capture/mod.rs`). They are not part of
+//! the shop and no scenario of `scenarios/demo-shop.toml` visits them.
+//!
+//! - `/lab/abort`: `#release` starts three tag scripts and a pixel on slow vendor
+//!   endpoints (`/lab/slow.js?delay=MS`, answered after MS milliseconds); navigating right
+//!   after the click cuts them off.
+//! - `/lab/redirect`: a third-party image behind two redirects, the middle hop setting a
+//!   cookie (`lab_hop`).
+//! - `/lab/beacon`: sends a beacon when the page is hidden (left).
+//! - `/lab/error`: a script throws an uncaught error.
+//! - `/lab/loop`: redirects to itself (the browser gives up: too many redirects).
+//! - `/lab/next`: a plain page to navigate to.
+
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, LOCATION};
+use hyper::{Response, StatusCode};
+
+use super::site::{gif, ok, with_cookie, HTML, JS};
+
+/// Longest delay `/lab/slow*` honours.
+const MAX_DELAY: Duration = Duration::from_secs(10);
+
+pub(super) const ABORT_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: abort</title></head>
+<body>
+<button id="release">Release tags</button>
+<script>
+document.getElementById('release').addEventListener('click', function () {
+  for (var i = 1; i <= 3; i++) {
+    var s = document.createElement('script');
+    s.src = 'https://static.hotjar.com/lab/slow.js?delay=6000&n=' + i;
+    document.head.appendChild(s);
+  }
+  var img = new Image();
+  img.src = 'https://www.facebook.com/lab/slow.gif?delay=6000';
+});
+</script>
+</body></html>
+"#;
+
+pub(super) const REDIRECT_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: redirect</title></head>
+<body><img src="https://www.facebook.com/lab/r1" alt=""></body></html>
+"#;
+
+pub(super) const BEACON_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: beacon</title></head>
+<body>
+<script>
+window.addEventListener('pagehide', function () {
+  navigator.sendBeacon('https://sb.scorecardresearch.com/b?ev=lab-leave', 'x');
+});
+</script>
+</body></html>
+"#;
+
+pub(super) const ERROR_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: error</title></head>
+<body><script src="/lab/throw.js"></script></body></html>
+"#;
+
+const THROW_JS: &str =
+    "(function cmpInit() { throw new TypeError('lab: cmp failed to start'); })();\n";
+
+const NEXT_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: next</title></head><body><p>Next.</p></body></html>
+"#;
+
+/// The response for a `/lab/` path, or `None` when there is no such lab path.
+pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
+    Some(match path {
+        "/lab/abort" => ok(HTML, ABORT_HTML),
+        "/lab/redirect" => ok(HTML, REDIRECT_HTML),
+        "/lab/beacon" => ok(HTML, BEACON_HTML),
+        "/lab/error" => ok(HTML, ERROR_HTML),
+        "/lab/throw.js" => ok(JS, THROW_JS),
+        "/lab/next" => ok(HTML, NEXT_HTML),
+        "/lab/slow.js" => ok(JS, "/* slow tag */\n"),
+        "/lab/slow.gif" => gif(),
+        "/lab/r1" => redirect(&format!("https://{host}/lab/r2")),
+        "/lab/r2" => with_cookie(
+            redirect(&format!("https://{host}/lab/r3")),
+            "lab_hop=2; Max-Age=3600; Path=/; Secure; SameSite=None",
+        ),
+        "/lab/r3" => gif(),
+        "/lab/loop" => redirect(&format!("https://{host}/lab/loop")),
+        _ => return None,
+    })
+}
+
+/// How long to hold back the answer: `delay=MS` on a `/lab/slow*` path, capped.
+pub(super) fn delay(path: &str, query: Option<&str>) -> Option<Duration> {
+    if !path.starts_with("/lab/slow") {
+        return None;
+    }
+    let ms: u64 = query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("delay="))?
+        .parse()
+        .ok()?;
+    Some(Duration::from_millis(ms).min(MAX_DELAY))
+}
+
+fn redirect(location: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    *resp.status_mut() = StatusCode::FOUND;
+    // `location` is built from a served host name and a fixed path: a valid header value.
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(LOCATION, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_are_parsed_and_capped() {
+        assert_eq!(
+            delay("/lab/slow.js", Some("delay=250&n=1")),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            delay("/lab/slow.gif", Some("n=1&delay=999999")),
+            Some(MAX_DELAY)
+        );
+        assert_eq!(delay("/lab/slow.js", Some("delay=x")), None);
+        assert_eq!(delay("/lab/slow.js", None), None);
+        assert_eq!(delay("/lab/next", Some("delay=5")), None);
+    }
+
+    #[test]
+    fn redirect_chain_sets_cookie_on_the_middle_hop_only() {
+        let r1 = respond("www.facebook.com", "/lab/r1").unwrap();
+        assert_eq!(r1.status(), StatusCode::FOUND);
+        assert!(r1.headers().get("set-cookie").is_none());
+        let r2 = respond("www.facebook.com", "/lab/r2").unwrap();
+        assert_eq!(
+            r2.headers().get(LOCATION).unwrap(),
+            "https://www.facebook.com/lab/r3"
+        );
+        assert!(r2.headers().get("set-cookie").is_some());
+        let r3 = respond("www.facebook.com", "/lab/r3").unwrap();
+        assert_eq!(r3.status(), StatusCode::OK);
+        assert!(respond("www.facebook.com", "/lab/nope").is_none());
+    }
+}

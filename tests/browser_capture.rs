@@ -1,0 +1,213 @@
+//! Real-browser tests of capture: Debian Chromium through chromedriver, against the demo
+//! site's lab pages (`src/demo/lab.rs`) served in-process, with the scenarios of
+//! `tests/fixtures/lab.toml`.
+
+use consentry::browser::{BrowserConfig, Chromedriver, Session};
+use consentry::capture::Capture;
+use consentry::demo::DemoServer;
+use consentry::scenario::BrowserOptions;
+use consentry::store::Store;
+use fantoccini::Locator;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml");
+
+const SLOW: [&str; 4] = [
+    "https://static.hotjar.com/lab/slow.js?delay=6000&n=1",
+    "https://static.hotjar.com/lab/slow.js?delay=6000&n=2",
+    "https://static.hotjar.com/lab/slow.js?delay=6000&n=3",
+    "https://www.facebook.com/lab/slow.gif?delay=6000",
+];
+
+/// One browser test at a time (two cores; each audit runs a browser).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct AuditRun {
+    json: Value,
+    stderr: String,
+}
+
+fn audit(port: u16, db: &Path, scenario: &str) -> AuditRun {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", LAB, "--format", "json", "--no-progress"])
+        .args(["--fail-on", "never", "--scenario", scenario, "--db"])
+        .arg(db)
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .output()
+        .expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    AuditRun { json, stderr }
+}
+
+/// A click releases slow tag requests and the scenario navigates at once: Chromium cuts
+/// them off without ever reporting their end. No settle may wait for them (the lab's
+/// settle_timeout, 5 s, is shorter than their 6 s delay, so one that did would warn), and
+/// they are still recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_cut_off_by_a_navigation_do_not_stall_the_settles() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lab.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let run = tokio::task::spawn_blocking(move || audit(port, &db2, "click_then_navigate"))
+        .await
+        .unwrap();
+    let logged: Vec<String> = server
+        .log()
+        .iter()
+        .map(|r| format!("{}://{}{}", r.scheme, r.host, r.path_and_query))
+        .collect();
+    server.shutdown().await;
+
+    // The slow requests really were in flight (the server received them).
+    for url in SLOW {
+        assert!(
+            logged.iter().any(|l| l == url),
+            "{url} not sent: {logged:#?}"
+        );
+    }
+    let visit = &run.json["visits"][0];
+    assert_eq!(visit["status"]["status"], "complete", "{}", run.stderr);
+    let warnings: Vec<&str> = visit["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.contains("network not idle within")),
+        "a settle waited for a cut-off request: {warnings:#?}"
+    );
+    assert!(
+        !run.stderr.contains("network not idle within"),
+        "{}",
+        run.stderr
+    );
+
+    // Recorded like any request the site made, with no response.
+    let run_id = run.json["run_id"].as_i64().expect("run id");
+    let store = Store::open(&db).await.unwrap();
+    let requests = store
+        .requests(run_id, Some("click_then_navigate"))
+        .await
+        .unwrap();
+    for url in SLOW {
+        let r = requests
+            .iter()
+            .find(|r| r.url == url)
+            .unwrap_or_else(|| panic!("{url} not stored: {requests:#?}"));
+        assert_eq!(r.status, None, "{r:?}");
+    }
+}
+
+fn lab_options(port: u16) -> BrowserOptions {
+    BrowserOptions {
+        args: vec![format!(
+            "--host-resolver-rules=MAP * 127.0.0.1:{port}, EXCLUDE localhost"
+        )],
+        ..BrowserOptions::default()
+    }
+}
+
+/// The same cut-off through the capture API: the requests are marked cancelled, nothing is
+/// left pending, and each top-level navigation's outcome and each page error are recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_marks_cut_off_requests_cancelled_and_records_documents_and_errors() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let driver = Chromedriver::spawn(None).await.expect("chromedriver");
+    let cfg = BrowserConfig::new(driver.url.clone(), true, None);
+    let session = Session::start(&cfg, &lab_options(port))
+        .await
+        .expect("browser session");
+    let capture = Capture::start(&session.devtools_ws).await.expect("capture");
+    let client = &session.client;
+    let base = "https://www.demo-shop.test";
+    let quiet = Duration::from_millis(700);
+    let timeout = Duration::from_secs(5);
+
+    capture.set_page(&format!("{base}/lab/abort"));
+    client.goto(&format!("{base}/lab/abort")).await.unwrap();
+    capture.wait_idle(quiet, timeout).await.unwrap();
+    client
+        .find(Locator::Css("#release"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.goto(&format!("{base}/lab/next")).await.unwrap();
+    let idle = capture.wait_idle(quiet, timeout).await;
+    assert_eq!(idle, Ok(()), "still pending after the navigation");
+    let next = capture.last_document().expect("a document");
+    assert_eq!(next.url, format!("{base}/lab/next"));
+    assert_eq!((next.status, next.error.as_deref()), (Some(200), None));
+
+    // A redirect loop "loads" for WebDriver (Chromium shows its error page): the document
+    // outcome says it failed.
+    let _ = client.goto(&format!("{base}/lab/loop")).await;
+    capture.wait_idle(quiet, timeout).await.unwrap();
+    let lp = capture.last_document().expect("a document");
+    assert_eq!(lp.url, format!("{base}/lab/loop"));
+    assert_eq!(lp.error.as_deref(), Some("net::ERR_TOO_MANY_REDIRECTS"));
+    assert_eq!(lp.status, None);
+
+    capture.set_page(&format!("{base}/lab/error"));
+    client.goto(&format!("{base}/lab/error")).await.unwrap();
+    capture.wait_idle(quiet, timeout).await.unwrap();
+
+    let captured = capture.finish();
+    let _ = session.close().await;
+    driver.shutdown().await;
+    server.shutdown().await;
+
+    for url in SLOW {
+        let r = captured
+            .requests
+            .iter()
+            .find(|r| r.url == url)
+            .unwrap_or_else(|| panic!("{url} not captured: {:#?}", captured.requests));
+        assert!(r.cancelled, "{r:?}");
+        assert_eq!(r.status, None);
+    }
+    // Nothing that completed is marked cancelled.
+    for r in captured.requests.iter().filter(|r| r.status.is_some()) {
+        assert!(!r.cancelled, "{r:?}");
+    }
+    let docs: Vec<(String, Option<u16>)> = captured
+        .documents
+        .iter()
+        .filter(|d| d.error.is_none())
+        .map(|d| (d.url.clone(), d.status))
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            (format!("{base}/lab/abort"), Some(200)),
+            (format!("{base}/lab/next"), Some(200)),
+            (format!("{base}/lab/error"), Some(200)),
+        ]
+    );
+    assert!(captured
+        .documents
+        .iter()
+        .filter(|d| d.error.is_some())
+        .all(|d| d.url.ends_with("/lab/loop")));
+    assert_eq!(captured.page_errors.len(), 1, "{:#?}", captured.page_errors);
+    let e = &captured.page_errors[0];
+    assert!(e.message.contains("lab: cmp failed to start"), "{e:?}");
+    assert_eq!(e.source.as_deref(), Some(&*format!("{base}/lab/throw.js")));
+    assert_eq!(e.page, format!("{base}/lab/error"));
+}
