@@ -182,6 +182,30 @@ impl Visit<'_> {
         captured: Captured,
         cookies: Vec<StoredCookie>,
     ) -> VisitObservation {
+        let mut warnings = self.warnings;
+        // Page errors are evidence (a CMP script that throws may gate nothing): shown as
+        // warnings, the first few in full, and stored in full (bounded by capture).
+        const SHOWN_PAGE_ERRORS: usize = 5;
+        for e in captured.page_errors.iter().take(SHOWN_PAGE_ERRORS) {
+            let from = e
+                .source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            warnings.push(format!(
+                "uncaught page error on {}: {}{from}",
+                e.page,
+                crate::analysis::clip_for_evidence(&e.message)
+            ));
+        }
+        let more = captured
+            .page_errors
+            .len()
+            .saturating_sub(SHOWN_PAGE_ERRORS)
+            .saturating_add(captured.page_errors_dropped);
+        if more > 0 {
+            warnings.push(format!("{more} more uncaught page error(s) not shown"));
+        }
         VisitObservation {
             scenario: self.scenario.id.clone(),
             started_at,
@@ -197,7 +221,7 @@ impl Visit<'_> {
             storage_writes: captured.storage_writes,
             page_errors: captured.page_errors,
             final_state: self.state,
-            warnings: self.warnings,
+            warnings,
             timings: self.timings,
         }
     }
@@ -249,7 +273,7 @@ impl Visit<'_> {
             }
         }
         self.settle(capture, &format!("after loading {url}")).await;
-        Ok(())
+        check_document(capture, url, &mut self.warnings)
     }
 
     async fn step(
@@ -549,6 +573,37 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
     let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
     visit.timings.load_ms += t.elapsed().as_millis() as u64;
     visit.settle(capture, "after leaving the page").await;
+}
+
+/// Could the page be looked at? WebDriver reports a redirect loop, an HTTP 500 or an
+/// unsafe port as a successful load (Chromium shows its error page, or the server's),
+/// so the main document's own outcome decides: a network error, Chromium's error page
+/// or a status >= 400 make the visit not observed. No main document seen at all is a
+/// warning (the audit cannot confirm the page loaded).
+fn check_document(
+    capture: &Capture,
+    url: &url::Url,
+    warnings: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let Some(doc) = capture.last_document() else {
+        warnings.push(format!(
+            "no main-document response was seen for {url}; the page may not have loaded"
+        ));
+        return Ok(());
+    };
+    if let Some(err) = &doc.error {
+        return Err(Failure::new(
+            FailureKind::NavigationFailed,
+            format!("page {url} could not be loaded: {err}"),
+        ));
+    }
+    match doc.status {
+        Some(status) if status >= 400 => Err(Failure::new(
+            FailureKind::HttpError,
+            format!("page {url} answered HTTP {status}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Is this WebDriver error a timeout (page load or script)?

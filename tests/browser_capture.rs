@@ -51,6 +51,10 @@ fn audit(port: u16, db: &Path, scenario: &str) -> AuditRun {
 /// settle_timeout, 5 s, is shorter than their 6 s delay, so one that did would warn), and
 /// they are still recorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn requests_cut_off_by_a_navigation_do_not_stall_the_settles() {
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
@@ -95,7 +99,7 @@ async fn requests_cut_off_by_a_navigation_do_not_stall_the_settles() {
         run.stderr
     );
 
-    // Recorded like any request the site made, with no response.
+    // Recorded like any request the site made, with no response, stored as cancelled.
     let run_id = run.json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.unwrap();
     let requests = store
@@ -108,6 +112,7 @@ async fn requests_cut_off_by_a_navigation_do_not_stall_the_settles() {
             .find(|r| r.url == url)
             .unwrap_or_else(|| panic!("{url} not stored: {requests:#?}"));
         assert_eq!(r.status, None, "{r:?}");
+        assert!(r.cancelled, "stored as cancelled: {r:?}");
     }
 }
 
@@ -123,6 +128,10 @@ fn lab_options(port: u16) -> BrowserOptions {
 /// The same cut-off through the capture API: the requests are marked cancelled, nothing is
 /// left pending, and each top-level navigation's outcome and each page error are recorded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
 async fn capture_marks_cut_off_requests_cancelled_and_records_documents_and_errors() {
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");

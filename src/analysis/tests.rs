@@ -892,3 +892,32 @@ fn human_lifetimes() {
     assert_eq!(human_secs(5000), "~1h");
     assert_eq!(human_secs(45), "45s");
 }
+
+/// An illegal declaration (LI for TCF purpose 4) no longer blocks the audit: the policy
+/// loads, and the run reports a map finding naming the declaration's file:line:col.
+#[test]
+fn li_for_tcf_purpose_4_is_a_map_finding_with_its_position() {
+    let src = "[[purpose]]\nid = \"ads\"\nbasis = \"legitimate_interest\"\ntcf_purpose = 4\n\n[[vendor]]\nid = \"meta\"\ndomains = [\"facebook.net\"]\npurposes = [\"ads\"]\n";
+    let (policy, diags) =
+        crate::policy::load::parse_policy(std::path::Path::new("x.policy.toml"), src);
+    let policy = policy.unwrap_or_else(|| panic!("the policy must load: {diags}"));
+    assert!(!diags.has_errors(), "{diags}");
+    let obs = scenario("no_action")
+        .req("https://connect.facebook.net/fbevents.js")
+        .build();
+    let findings = analyze(&site(), &policy, &[obs]);
+    let map = only(&findings, Code::LiBasisForbiddenTcfPurpose);
+    assert_eq!(map.len(), 1, "{findings:#?}");
+    let f = map[0];
+    assert_eq!(f.subject, "ads");
+    assert_eq!(f.scenario, None);
+    assert_eq!(f.severity, Severity::High);
+    let detail = f.evidence[0].detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains("x.policy.toml:"),
+        "file:line:col in {detail}"
+    );
+    assert!(f.message.contains("x.policy.toml:"), "{}", f.message);
+    // The audit's other judgements still run on the map as written.
+    assert!(only(&findings, Code::LiVendorAfterObjection).is_empty());
+}

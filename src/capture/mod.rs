@@ -260,25 +260,6 @@ pub(crate) fn secs_to_utc(secs: f64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
-pub(crate) fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
-        .unwrap_or_default()
-}
-
-/// Cookie evidence never needs the query string (it may carry identifiers).
-pub(crate) fn strip_query(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string()
-        }
-        Err(_) => url.to_string(),
-    }
-}
-
 pub(crate) fn is_web_url(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }

@@ -14,7 +14,13 @@
 
 use super::cookies;
 use super::events::{self, CdpEvent};
-use super::{host_of, is_web_url, secs_to_utc, strip_query, Captured, BINDING};
+use super::{is_web_url, secs_to_utc, Captured, BINDING};
+use crate::net::strip_query;
+
+/// Lower-case host of a URL, empty when it has none.
+fn host_of(url: &str) -> String {
+    crate::net::url_host(url).unwrap_or_default()
+}
 use crate::observe::{
     hash_value, ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs,
     StorageWrite, TargetKind,

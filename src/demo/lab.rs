@@ -89,6 +89,14 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         ),
         "/lab/r3" => gif(),
         "/lab/loop" => redirect(&format!("https://{host}/lab/loop")),
+        "/lab/fail500" => {
+            let mut r = ok(
+                HTML,
+                "<!doctype html><title>500</title><p>Internal error</p>",
+            );
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        }
         _ => return None,
     })
 }

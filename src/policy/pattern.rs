@@ -82,7 +82,7 @@ impl DomainPattern {
 
     /// Is the pattern's domain a public suffix (`com`, `co.uk`, `github.io`)?
     pub fn is_public_suffix(&self) -> bool {
-        psl::domain_str(&self.suffix).is_none()
+        crate::net::is_public_suffix(&self.suffix)
     }
 
     /// Does this pattern match `host` (already lower-case)? Returns the matched suffix

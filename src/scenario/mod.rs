@@ -159,15 +159,7 @@ impl Default for BrowserOptions {
     }
 }
 
-/// Registrable domain (eTLD+1) of a host, by the public suffix list.
-/// Unknown TLDs (such as `.test`) follow the list's default `*` rule.
-pub fn registrable_domain(host: &str) -> Option<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return Some(host);
-    }
-    psl::domain_str(&host).map(|d| d.to_string())
-}
+pub use crate::net::registrable_domain;
 
 impl Site {
     /// Is `host` first party (its registrable domain is one of the site's)?
@@ -176,30 +168,5 @@ impl Site {
             Some(d) => self.first_party_domains.contains(&d),
             None => false,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn registrable_domains_follow_psl() {
-        assert_eq!(
-            registrable_domain("www.demo-shop.test").as_deref(),
-            Some("demo-shop.test")
-        );
-        assert_eq!(
-            registrable_domain("a.b.example.co.uk").as_deref(),
-            Some("example.co.uk")
-        );
-        assert_eq!(
-            registrable_domain("foo.github.io").as_deref(),
-            Some("foo.github.io")
-        );
-        assert_eq!(
-            registrable_domain("127.0.0.1").as_deref(),
-            Some("127.0.0.1")
-        );
     }
 }

@@ -1,0 +1,178 @@
+//! Faults that must never read as "clean": broken sites, throwing CMP scripts, unsafe
+//! ports. Real Chromium against the demo site's lab pages; each audit runs the real
+//! binary with `--fail-on info`, so only an honest "not observed" can make it exit 3.
+
+use consentry::demo::DemoServer;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml");
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn audit(port: u16, db: &Path, scenario: &str) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", LAB, "--format", "json", "--no-progress"])
+        .args(["--fail-on", "info", "--scenario", scenario, "--db"])
+        .arg(db)
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .output()
+        .expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+/// A redirect loop and an HTTP 500 "load" fine for WebDriver; the main document's own
+/// outcome makes them not observed, with a typed reason, exit 3, and the database intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn broken_pages_are_not_observed_never_clean() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("faults.db");
+    let port = server.port();
+    for (scenario, kind, says) in [
+        (
+            "redirect_loop",
+            "navigation-failed",
+            "ERR_TOO_MANY_REDIRECTS",
+        ),
+        ("http_500", "http-error", "HTTP 500"),
+    ] {
+        let db2 = db.clone();
+        let (code, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, scenario))
+            .await
+            .unwrap();
+        assert_eq!(code, 3, "{scenario}: stderr:\n{stderr}");
+        let status = &json["visits"][0]["status"];
+        assert_eq!(status["status"], "incomplete", "{scenario}: {json}");
+        assert_eq!(status["kind"], kind, "{scenario}: {status}");
+        let reason = status["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(says), "{scenario}: {reason}");
+        assert_eq!(json["summary"]["verdict"], "incomplete");
+    }
+    server.shutdown().await;
+    assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
+}
+
+/// A CMP script that throws: the visit is observed, and the exception is a warning in
+/// the report and stored with the visit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_throwing_cmp_script_is_evidence() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("throw.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "page_error"))
+        .await
+        .unwrap();
+    server.shutdown().await;
+    let warnings = json["visits"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("uncaught page error") && warnings.contains("cmp failed to start"),
+        "{warnings}\nstderr:\n{stderr}"
+    );
+    let store = consentry::store::Store::open(&db).await.unwrap();
+    let run = json["run_id"].as_i64().unwrap();
+    let errors = store.page_errors(run, None).await.unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("cmp failed to start")),
+        "{errors:#?}"
+    );
+}
+
+/// A policy that declares legitimate interest for TCF purpose 4 used to stop the audit;
+/// now the audit runs to completion and reports a map finding with the declaration's
+/// file:line:col.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn an_illegal_declaration_is_audited_and_reported() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("wrong.policy.toml");
+    let mut text =
+        std::fs::read_to_string(format!("{root}/scenarios/demo-shop.policy.toml")).unwrap();
+    text.push_str(
+        "\n[[purpose]]\nid = \"profiling\"\nname = \"Ad profiles\"\nbasis = \"legitimate_interest\"\ntcf_purpose = 4\n",
+    );
+    std::fs::write(&policy, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l == "id = \"profiling\"")
+        .unwrap();
+    let scenario = dir.path().join("wrong.toml");
+    let s = std::fs::read_to_string(format!("{root}/scenarios/demo-shop.toml"))
+        .unwrap()
+        .replace(
+            "policy = \"demo-shop.policy.toml\"",
+            "policy = \"wrong.policy.toml\"",
+        );
+    std::fs::write(&scenario, s).unwrap();
+
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let db = dir.path().join("map.db");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .arg("audit")
+            .arg(&scenario)
+            .args([
+                "--format",
+                "json",
+                "--no-progress",
+                "-s",
+                "no_action",
+                "--db",
+            ])
+            .arg(&db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "audited to completion, with findings:\n{stderr}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"]["status"], "complete");
+    let map = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "li-basis-forbidden-tcf-purpose")
+        .unwrap_or_else(|| panic!("no map finding: {json}"));
+    assert_eq!(map["subject"], "profiling");
+    let detail = map["evidence"][0]["detail"].as_str().unwrap_or_default();
+    // The purpose table starts one line above its id (1-based lines).
+    let around = [line, line + 1].map(|l| format!("wrong.policy.toml:{l}:"));
+    assert!(
+        around.iter().any(|a| detail.contains(a)),
+        "{detail} (id at line {})",
+        line + 1
+    );
+}
