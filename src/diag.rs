@@ -30,16 +30,19 @@ impl fmt::Display for Diagnostic {
             Level::Error => "error",
             Level::Warning => "warning",
         };
+        // Messages quote the file's own strings: escaped, so a newline in a quoted key
+        // cannot forge a diagnostic line, and no escape sequence reaches the terminal.
+        use crate::text::printable;
         write!(
             f,
             "{}:{}:{}: {level}: {}",
-            self.file.display(),
+            printable(&self.file.display().to_string()),
             self.line,
             self.col,
-            self.message
+            printable(&self.message)
         )?;
         if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
+            write!(f, "\n  hint: {}", printable(h))?;
         }
         Ok(())
     }
@@ -156,5 +159,29 @@ mod tests {
             assert_eq!(idx.line_col(src, offset), line_col(src, offset), "{offset}");
         }
         assert_eq!(idx.line_col(src, 10_000), line_col(src, 10_000));
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn file_strings_cannot_forge_lines_or_drive_the_terminal() {
+        let d = Diagnostic {
+            level: Level::Error,
+            file: PathBuf::from("s.toml"),
+            line: 3,
+            col: 1,
+            message: "unknown key \"a\nx.toml:1:1: error: forged\u{1b}[2J\u{202e}\"".into(),
+            hint: Some("did you mean \u{1b}]0;title\u{7}?".into()),
+        };
+        let shown = d.to_string();
+        assert_eq!(shown.lines().count(), 2, "{shown}");
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
+            "{shown}"
+        );
+        assert!(shown.contains("\\nx.toml:1:1"), "{shown}");
     }
 }

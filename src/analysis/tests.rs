@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::observe::{
-    ConsentAction, ConsentState, CookieSource, CookieWrite, RequestObs, StoredCookie, TargetKind,
-    VisitObservation, VisitStatus, VisitTimings,
+    ConsentAction, ConsentEffect, ConsentState, CookieSource, CookieWrite, RequestObs,
+    StoredCookie, TargetKind, VisitObservation, VisitStatus, VisitTimings,
 };
 use crate::policy::{CookieRule, DomainPattern, LegalBasis, Policy, Purpose, Retention, Vendor};
 use crate::scenario::Site;
@@ -169,6 +169,11 @@ impl Obs {
     }
     pub fn act(mut self, action: ConsentAction) -> Self {
         self.state = self.state.after(action);
+        self
+    }
+    /// A consent action whose CMP records `effects` (declared in the scenario file).
+    pub fn act_recording(mut self, action: ConsentAction, effects: &[ConsentEffect]) -> Self {
+        self.state = self.state.apply(action, effects);
         self
     }
     pub fn req(mut self, url: &str) -> Self {
@@ -920,4 +925,46 @@ fn li_for_tcf_purpose_4_is_a_map_finding_with_its_position() {
     assert!(f.message.contains("x.policy.toml:"), "{}", f.message);
     // The audit's other judgements still run on the map as written.
     assert!(only(&findings, Code::LiVendorAfterObjection).is_empty());
+}
+
+/// CMPs differ: where the scenario file declares that Reject all also objects to LI, an
+/// LI vendor that keeps firing after the reject ignores an objection; where an objection
+/// flow also refuses consent, a consent vendor after it is "after reject", not "before
+/// choice".
+#[test]
+fn what_the_cmp_records_decides_the_finding() {
+    let f = run(&[scenario("reject_all")
+        .act_recording(
+            ConsentAction::RejectAll,
+            &[ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
+        )
+        .req("https://b.scorecardresearch.com/b?c1=3")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "li-vendor-after-objection",
+            "reject_all",
+            "scorecard",
+            1
+        )]
+    );
+    // The default reject records no objection: the same request is allowed.
+    let f = run(&[scenario("reject_all")
+        .act(ConsentAction::RejectAll)
+        .req("https://b.scorecardresearch.com/b?c1=3")
+        .build()]);
+    assert!(f.is_empty(), "{f:#?}");
+
+    let f = run(&[scenario("object_li")
+        .act_recording(
+            ConsentAction::ObjectLi,
+            &[ConsentEffect::ObjectLi, ConsentEffect::RefuseConsent],
+        )
+        .req("https://connect.facebook.net/fbevents.js")
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key("consent-vendor-after-reject", "object_li", "meta", 1)]
+    );
 }
