@@ -1,0 +1,449 @@
+//! Recorder tests: recorded DevTools transcripts (tests/fixtures/cdp/) and synthetic
+//! event sequences replayed into the state machine, no browser.
+use super::*;
+use crate::capture::cdp::Event;
+
+/// Replays a transcript from `tests/fixtures/cdp/`; returns the recorder and every
+/// command it asked for.
+fn replay(name: &str) -> (Recorder, Vec<Command>) {
+    let path = format!("{}/tests/fixtures/cdp/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut rec = Recorder::new();
+    rec.page = "https://www.demo-shop.test/lab/".into();
+    let mut commands = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let ev = Event {
+            session_id: v["sessionId"].as_str().map(String::from),
+            method: v["method"].as_str().unwrap().to_string(),
+            params: v["params"].clone(),
+        };
+        if let Some(typed) = CdpEvent::parse(&ev) {
+            commands.extend(rec.handle(ev.session_id.as_deref(), typed));
+        }
+    }
+    (rec, commands)
+}
+
+fn event(session: Option<&str>, method: &str, params: Value) -> (Option<String>, CdpEvent) {
+    let ev = Event {
+        session_id: session.map(String::from),
+        method: method.into(),
+        params,
+    };
+    (ev.session_id.clone(), CdpEvent::parse(&ev).unwrap())
+}
+
+#[test]
+fn navigation_cancels_the_requests_it_cut_off() {
+    let (mut rec, commands) = replay("click_then_navigate.jsonl");
+    assert_eq!(rec.pending(), Vec::<String>::new());
+    // Every paused request was let go, and the page target instrumented.
+    let continued = commands
+        .iter()
+        .filter(|c| {
+            matches!(
+                c,
+                Command::Fire {
+                    method: "Fetch.continueRequest",
+                    ..
+                }
+            )
+        })
+        .count();
+    let path = format!(
+        "{}/tests/fixtures/cdp/click_then_navigate.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let paused = std::fs::read_to_string(path)
+        .unwrap()
+        .matches("\"method\":\"Fetch.requestPaused\"")
+        .count();
+    assert!(paused >= 10);
+    assert_eq!(continued, paused);
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::Instrument {
+            kind: TargetKind::Page,
+            ..
+        }
+    )));
+    let got = rec.take_captured();
+    let mut cancelled: Vec<&str> = got
+        .requests
+        .iter()
+        .filter(|r| r.cancelled)
+        .map(|r| r.url.as_str())
+        .collect();
+    cancelled.sort();
+    assert_eq!(
+        cancelled,
+        [
+            "https://static.hotjar.com/lab/slow.js?delay=6000&n=1",
+            "https://static.hotjar.com/lab/slow.js?delay=6000&n=2",
+            "https://static.hotjar.com/lab/slow.js?delay=6000&n=3",
+            "https://www.facebook.com/lab/slow.gif?delay=6000",
+        ]
+    );
+    for r in got.requests.iter().filter(|r| r.cancelled) {
+        assert_eq!(r.status, None, "{r:?}");
+        assert_eq!(r.target, TargetKind::Page);
+    }
+    // Nothing else was cancelled, and each request is there once.
+    assert_eq!(got.requests.len(), 10, "{:#?}", got.requests);
+    assert_eq!(got.requests.iter().filter(|r| r.cancelled).count(), 4);
+    let docs: Vec<(&str, Option<u16>, Option<&str>)> = got
+        .documents
+        .iter()
+        .map(|d| (d.url.as_str(), d.status, d.error.as_deref()))
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            ("https://www.demo-shop.test/lab/abort", Some(200), None),
+            ("https://www.demo-shop.test/lab/next", Some(200), None),
+            ("https://www.demo-shop.test/lab/next", Some(200), None),
+        ]
+    );
+}
+
+#[test]
+fn a_late_response_undoes_the_cancellation() {
+    let mut rec = Recorder::new();
+    let s = Some("S");
+    for (sid, ev) in [
+        event(
+            None,
+            "Target.attachedToTarget",
+            json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+        ),
+        event(
+            s,
+            "Network.requestWillBeSent",
+            json!({"requestId": "1", "loaderId": "L1", "frameId": "T", "type": "Fetch",
+                   "request": {"url": "https://a.test/x"}}),
+        ),
+        event(
+            s,
+            "Page.frameNavigated",
+            json!({"frame": {"id": "T", "loaderId": "L2", "url": "https://a.test/"}}),
+        ),
+    ] {
+        rec.handle(sid.as_deref(), ev);
+    }
+    assert!(rec.pending().is_empty());
+    let (sid, ev) = event(
+        s,
+        "Network.responseReceived",
+        json!({"requestId": "1", "response": {"url": "https://a.test/x", "status": 204}}),
+    );
+    rec.handle(sid.as_deref(), ev);
+    let got = rec.take_captured();
+    assert_eq!(got.requests.len(), 1);
+    assert!(!got.requests[0].cancelled);
+    assert_eq!(got.requests[0].status, Some(204));
+}
+
+#[test]
+fn detached_targets_and_frames_stop_pending() {
+    let mut rec = Recorder::new();
+    let events = [
+        event(
+            None,
+            "Target.attachedToTarget",
+            json!({"sessionId": "W", "targetInfo": {"targetId": "WT", "type": "worker"}}),
+        ),
+        event(
+            Some("W"),
+            "Network.requestWillBeSent",
+            json!({"requestId": "w1", "request": {"url": "https://v.test/w"}}),
+        ),
+        event(
+            None,
+            "Target.attachedToTarget",
+            json!({"sessionId": "P", "targetInfo": {"targetId": "PT", "type": "page"}}),
+        ),
+        event(
+            Some("P"),
+            "Network.requestWillBeSent",
+            json!({"requestId": "f1", "frameId": "child", "loaderId": "CL",
+                   "request": {"url": "https://v.test/frame-img"}}),
+        ),
+        event(
+            Some("P"),
+            "Network.requestWillBeSent",
+            json!({"requestId": "p1", "frameId": "PT", "loaderId": "PL",
+                   "request": {"url": "https://v.test/main-img"}}),
+        ),
+    ];
+    for (sid, ev) in events {
+        rec.handle(sid.as_deref(), ev);
+    }
+    assert_eq!(rec.pending().len(), 3);
+    let (sid, ev) = event(None, "Target.detachedFromTarget", json!({"sessionId": "W"}));
+    rec.handle(sid.as_deref(), ev);
+    let (sid, ev) = event(Some("P"), "Page.frameDetached", json!({"frameId": "child"}));
+    rec.handle(sid.as_deref(), ev);
+    assert_eq!(rec.pending(), ["https://v.test/main-img"]);
+    let (sid, ev) = event(
+        Some("P"),
+        "Network.loadingFailed",
+        json!({"requestId": "p1", "errorText": "net::ERR_ABORTED", "canceled": true}),
+    );
+    rec.handle(sid.as_deref(), ev);
+    assert!(rec.pending().is_empty());
+    let got = rec.take_captured();
+    assert!(
+        got.requests.iter().all(|r| r.cancelled),
+        "{:#?}",
+        got.requests
+    );
+    let main = got
+        .requests
+        .iter()
+        .find(|r| r.url.ends_with("main-img"))
+        .unwrap();
+    assert_eq!(main.error.as_deref(), Some("net::ERR_ABORTED"));
+}
+
+fn header_cookies(got: &Captured) -> Vec<(&str, &str, Vec<String>, Option<i64>)> {
+    got.cookie_writes
+        .iter()
+        .filter_map(|c| match &c.source {
+            CookieSource::Header { request_url } => Some((
+                c.name.as_str(),
+                request_url.as_str(),
+                c.blocked_reasons.clone(),
+                c.requested_lifetime_secs,
+            )),
+            CookieSource::Script { .. } => None,
+        })
+        .collect()
+}
+
+#[test]
+fn set_cookie_resolves_to_the_redirect_hop_that_sent_it() {
+    let (mut rec, _) = replay("redirect_cookie_middle_hop.jsonl");
+    assert!(rec.pending().is_empty());
+    let got = rec.take_captured();
+    assert_eq!(
+        header_cookies(&got),
+        [(
+            "lab_hop",
+            "https://www.facebook.com/lab/r2",
+            Vec::new(),
+            Some(3600)
+        )]
+    );
+    assert_eq!(got.cookie_writes[0].domain, "www.facebook.com");
+    // Three hops of one request id, each with its own status.
+    let hops: Vec<(&str, Option<u16>)> = got
+        .requests
+        .iter()
+        .filter(|r| r.url.contains("facebook.com/lab/r"))
+        .map(|r| (r.url.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            ("https://www.facebook.com/lab/r1", Some(302)),
+            ("https://www.facebook.com/lab/r2", Some(302)),
+            ("https://www.facebook.com/lab/r3", Some(200)),
+        ]
+    );
+}
+
+#[test]
+fn blocked_third_party_cookie_keeps_its_reason() {
+    let (mut rec, _) = replay("redirect_blocked_cookie.jsonl");
+    let got = rec.take_captured();
+    assert_eq!(
+        header_cookies(&got),
+        [(
+            "lab_hop",
+            "https://www.facebook.com/lab/r2",
+            vec!["UserPreferences".to_string()],
+            Some(3600)
+        )]
+    );
+}
+
+#[test]
+fn fetch_only_unload_beacon_is_kept() {
+    let (mut rec, _) = replay("unload_beacon.jsonl");
+    assert!(rec.pending().is_empty());
+    let got = rec.take_captured();
+    let beacons: Vec<&RequestObs> = got
+        .requests
+        .iter()
+        .filter(|r| r.url.contains("scorecardresearch"))
+        .collect();
+    assert_eq!(beacons.len(), 1, "{:#?}", got.requests);
+    let b = beacons[0];
+    assert_eq!(b.url, "https://sb.scorecardresearch.com/b?ev=lab-leave");
+    assert_eq!(b.method, "POST");
+    assert_eq!(b.resource_type, "Ping");
+    assert_eq!(b.target, TargetKind::Browser);
+    assert!(!b.cancelled);
+    // Requests seen by both channels are not counted twice.
+    let docs = got
+        .requests
+        .iter()
+        .filter(|r| r.resource_type == "Document")
+        .count();
+    assert_eq!(docs, 3);
+}
+
+#[test]
+fn uncaught_exceptions_become_page_errors() {
+    let (mut rec, _) = replay("page_error.jsonl");
+    let got = rec.take_captured();
+    assert_eq!(got.page_errors.len(), 1);
+    let e = &got.page_errors[0];
+    assert!(
+        e.message.starts_with("TypeError: lab: cmp failed to start"),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.source.as_deref(),
+        Some("https://www.demo-shop.test/lab/throw.js")
+    );
+    assert_eq!(e.page, "https://www.demo-shop.test/lab/");
+    assert_eq!(got.page_errors_dropped, 0);
+}
+
+#[test]
+fn page_errors_are_bounded_and_counted() {
+    let mut rec = Recorder::new();
+    for i in 0..(MAX_PAGE_ERRORS + 5) {
+        let (sid, ev) = event(
+            Some("S"),
+            "Runtime.exceptionThrown",
+            json!({"timestamp": 1.0e12 + i as f64,
+                   "exceptionDetails": {"text": format!("Uncaught {i}")}}),
+        );
+        rec.handle(sid.as_deref(), ev);
+    }
+    let got = rec.take_captured();
+    assert_eq!(got.page_errors.len(), MAX_PAGE_ERRORS);
+    assert_eq!(got.page_errors_dropped, 5);
+    assert_eq!(got.page_errors[0].message, "Uncaught 0");
+}
+
+#[test]
+fn redirect_loop_is_a_failed_document_not_a_success() {
+    let (mut rec, _) = replay("redirect_loop.jsonl");
+    assert!(rec.pending().is_empty());
+    let last = rec.last_document().unwrap();
+    assert_eq!(last.url, "https://www.demo-shop.test/lab/loop");
+    assert_eq!(last.status, None);
+    assert_eq!(last.error.as_deref(), Some("net::ERR_TOO_MANY_REDIRECTS"));
+    let got = rec.take_captured();
+    let outcomes: Vec<(&str, Option<u16>, Option<&str>)> = got
+        .documents
+        .iter()
+        .map(|d| (d.url.as_str(), d.status, d.error.as_deref()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("https://www.demo-shop.test/lab/abort", Some(200), None),
+            (
+                "https://www.demo-shop.test/lab/loop",
+                None,
+                Some("net::ERR_TOO_MANY_REDIRECTS")
+            ),
+            (
+                "https://www.demo-shop.test/lab/loop",
+                None,
+                Some("net::ERR_TOO_MANY_REDIRECTS")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn chrome_error_page_without_a_network_error_is_a_failure() {
+    let mut rec = Recorder::new();
+    for (sid, ev) in [
+        event(
+            None,
+            "Target.attachedToTarget",
+            json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+        ),
+        event(
+            Some("S"),
+            "Page.frameNavigated",
+            json!({"frame": {"id": "T", "loaderId": "L", "url": "chrome-error://chromewebdata/",
+                             "unreachableUrl": "https://down.test/"}}),
+        ),
+    ] {
+        rec.handle(sid.as_deref(), ev);
+    }
+    let d = rec.last_document().unwrap();
+    assert_eq!(d.url, "https://down.test/");
+    assert!(d.error.unwrap().contains("chrome-error://"));
+}
+
+/// An internal redirect (e.g. HSTS, 307) never reaches the network and gets no
+/// extra-info event: the cookie of the next extra-info belongs to the hop after it.
+#[test]
+fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
+    let mut rec = Recorder::new();
+    let s = Some("S");
+    for (sid, ev) in [
+        event(
+            None,
+            "Target.attachedToTarget",
+            json!({"sessionId": "S", "targetInfo": {"targetId": "T", "type": "page"}}),
+        ),
+        event(
+            s,
+            "Network.requestWillBeSent",
+            json!({"requestId": "9", "frameId": "T", "type": "Image",
+                   "request": {"url": "http://v.test/a"}}),
+        ),
+        event(
+            s,
+            "Network.requestWillBeSent",
+            json!({"requestId": "9", "frameId": "T", "type": "Image",
+                   "request": {"url": "https://v.test/a"},
+                   "redirectResponse": {"url": "http://v.test/a", "status": 307},
+                   "redirectHasExtraInfo": false}),
+        ),
+        event(
+            s,
+            "Network.responseReceivedExtraInfo",
+            json!({"requestId": "9", "statusCode": 200,
+                   "headers": {"Set-Cookie": "a=1; Max-Age=10\nb=2"}}),
+        ),
+        event(
+            s,
+            "Network.responseReceived",
+            json!({"requestId": "9", "hasExtraInfo": true,
+                   "response": {"url": "https://v.test/a", "status": 200}}),
+        ),
+        // The same request reported again by another session is not a second request.
+        event(
+            Some("other"),
+            "Network.requestWillBeSent",
+            json!({"requestId": "9", "request": {"url": "https://v.test/a"}}),
+        ),
+    ] {
+        rec.handle(sid.as_deref(), ev);
+    }
+    let got = rec.take_captured();
+    assert_eq!(got.requests.len(), 2);
+    let cookies: Vec<(&str, &str)> = got
+        .cookie_writes
+        .iter()
+        .map(|c| match &c.source {
+            CookieSource::Header { request_url } => (c.name.as_str(), request_url.as_str()),
+            CookieSource::Script { .. } => panic!("{c:?}"),
+        })
+        .collect();
+    assert_eq!(
+        cookies,
+        [("a", "https://v.test/a"), ("b", "https://v.test/a")]
+    );
+}
