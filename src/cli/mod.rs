@@ -50,3 +50,17 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::DemoSite(a) => demo_site::run(a).await,
     }
 }
+
+/// Open a database that must already exist (the read-side commands never create one).
+pub(crate) async fn open_existing(
+    path: &std::path::Path,
+) -> Result<crate::store::Store, ExitStatus> {
+    if !path.exists() {
+        eprintln!("error: no database at {}", path.display());
+        return Err(ExitStatus::Error);
+    }
+    crate::store::Store::open(path).await.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitStatus::Error
+    })
+}

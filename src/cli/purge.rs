@@ -1,7 +1,7 @@
 //! `consentry purge`: consentry's own retention for what it recorded.
 
 use crate::exit::ExitStatus;
-use crate::store::{default_db_path, Store};
+use crate::store::default_db_path;
 use chrono::Utc;
 use clap::Args;
 use std::path::PathBuf;
@@ -44,16 +44,9 @@ fn parse_age(s: &str) -> Result<chrono::Duration, String> {
 
 pub async fn run(args: PurgeArgs) -> ExitStatus {
     let path = args.db.unwrap_or_else(default_db_path);
-    if !path.exists() {
-        eprintln!("error: no database at {}", path.display());
-        return ExitStatus::Error;
-    }
-    let store = match Store::open(&path).await {
+    let store = match super::open_existing(&path).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitStatus::Error;
-        }
+        Err(status) => return status,
     };
     let before = Utc::now() - args.older_than;
     let result = store.purge_raw(before).await;

@@ -4,7 +4,7 @@ use crate::cli::audit::{emit, parse_fail_on, FailOn};
 use crate::exit::ExitStatus;
 use crate::pipeline::stored_report;
 use crate::report::{reporter, Format};
-use crate::store::{default_db_path, Store};
+use crate::store::default_db_path;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -30,16 +30,9 @@ pub struct ReportArgs {
 /// Exit status: the stored run's verdict, as the audit returned it.
 pub async fn run(args: ReportArgs) -> ExitStatus {
     let path = args.db.unwrap_or_else(default_db_path);
-    if !path.exists() {
-        eprintln!("error: no database at {}", path.display());
-        return ExitStatus::Error;
-    }
-    let store = match Store::open(&path).await {
+    let store = match super::open_existing(&path).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitStatus::Error;
-        }
+        Err(status) => return status,
     };
     let id = if args.run == "latest" {
         match store.runs(None, 1).await {

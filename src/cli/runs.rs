@@ -3,7 +3,7 @@
 use crate::exit::ExitStatus;
 use crate::pipeline::stored_report;
 use crate::report::{clip, human_ms, run_status_text};
-use crate::store::{default_db_path, Store};
+use crate::store::default_db_path;
 use clap::Args;
 use std::path::PathBuf;
 use tabled::settings::Style;
@@ -23,16 +23,9 @@ pub struct RunsArgs {
 
 pub async fn run(args: RunsArgs) -> ExitStatus {
     let path = args.db.unwrap_or_else(default_db_path);
-    if !path.exists() {
-        eprintln!("error: no database at {}", path.display());
-        return ExitStatus::Error;
-    }
-    let store = match Store::open(&path).await {
+    let store = match super::open_existing(&path).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitStatus::Error;
-        }
+        Err(status) => return status,
     };
     let runs = match store.runs(args.site.as_deref(), args.limit).await {
         Ok(r) => r,
