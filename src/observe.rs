@@ -182,9 +182,7 @@ pub struct RequestObs {
 impl RequestObs {
     /// Lower-case host of the request URL; `None` for URLs without a host.
     pub fn host(&self) -> Option<String> {
-        url::Url::parse(&self.url)
-            .ok()
-            .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+        crate::net::url_host(&self.url)
     }
 }
 
