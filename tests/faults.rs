@@ -176,3 +176,80 @@ async fn an_illegal_declaration_is_audited_and_reported() {
         line + 1
     );
 }
+
+/// A copy of the lab scenario file with `edit` applied, its policy path made absolute.
+fn lab_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(LAB).unwrap().replace(
+        "policy = \"../../scenarios/demo-shop.policy.toml\"",
+        &format!("policy = \"{root}/scenarios/demo-shop.policy.toml\""),
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, edit(text)).unwrap();
+    path
+}
+
+fn audit_file(port: u16, file: &Path, db: &Path, scenario: &str) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .arg("audit")
+        .arg(file)
+        .args(["--format", "json", "--no-progress", "--fail-on", "info"])
+        .args(["--scenario", scenario, "--db"])
+        .arg(db)
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .output()
+        .expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+/// A host that does not resolve, and a page that never finishes loading: not observed,
+/// each with its own kind, exit 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn dns_miss_and_a_page_that_never_loads_are_not_observed() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    let nx = lab_variant(dir.path(), "nx.toml", |t| {
+        t.replace(
+            "args = [\"--host-resolver-rules=MAP * 127.0.0.1:${CONSENTRY_DEMO_PORT:-8443}, EXCLUDE localhost\"]",
+            "args = [\"--host-resolver-rules=MAP * ~NOTFOUND\"]",
+        )
+    });
+    let slow = lab_variant(dir.path(), "slow.toml", |t| {
+        t.replace("step_timeout = \"5s\"", "step_timeout = \"5s\"\npage_load_timeout = \"2s\"")
+            + "\n[[scenario]]\nid = \"never_loads\"\ndescription = \"A document held back longer than the page-load timeout.\"\nsteps = [{ navigate = \"/lab/slow.js?delay=10000\" }]\n"
+    });
+    let db = dir.path().join("f.db");
+    let cases = [
+        (
+            nx,
+            "page_error",
+            "navigation-failed",
+            "ERR_NAME_NOT_RESOLVED",
+        ),
+        (slow, "never_loads", "page-load-timeout", "/lab/slow.js"),
+    ];
+    for (file, scenario, kind, says) in cases {
+        let db2 = db.clone();
+        let (code, json, stderr) =
+            tokio::task::spawn_blocking(move || audit_file(port, &file, &db2, scenario))
+                .await
+                .unwrap();
+        assert_eq!(code, 3, "{scenario}: stderr:\n{stderr}");
+        let status = &json["visits"][0]["status"];
+        assert_eq!(status["kind"], kind, "{scenario}: {status}");
+        let reason = status["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(says), "{scenario}: {reason}");
+    }
+    server.shutdown().await;
+    assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
+}
