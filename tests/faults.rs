@@ -116,10 +116,8 @@ async fn an_illegal_declaration_is_audited_and_reported() {
         "\n[[purpose]]\nid = \"profiling\"\nname = \"Ad profiles\"\nbasis = \"legitimate_interest\"\ntcf_purpose = 4\n",
     );
     std::fs::write(&policy, &text).unwrap();
-    let line = text
-        .lines()
-        .position(|l| l == "id = \"profiling\"")
-        .unwrap();
+    // 1-based line of the offending `tcf_purpose = 4` (the last line written).
+    let line = text.lines().count();
     let scenario = dir.path().join("wrong.toml");
     let s = std::fs::read_to_string(format!("{root}/scenarios/demo-shop.toml"))
         .unwrap()
@@ -168,13 +166,8 @@ async fn an_illegal_declaration_is_audited_and_reported() {
         .unwrap_or_else(|| panic!("no map finding: {json}"));
     assert_eq!(map["subject"], "profiling");
     let detail = map["evidence"][0]["detail"].as_str().unwrap_or_default();
-    // The purpose table starts one line above its id (1-based lines).
-    let around = [line, line + 1].map(|l| format!("wrong.policy.toml:{l}:"));
-    assert!(
-        around.iter().any(|a| detail.contains(a)),
-        "{detail} (id at line {})",
-        line + 1
-    );
+    let at = format!("wrong.policy.toml:{line}:");
+    assert!(detail.contains(&at), "{detail} (expected {at})");
 }
 
 /// A copy of the lab scenario file with `edit` applied, its policy path made absolute.
