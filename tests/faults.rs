@@ -116,8 +116,9 @@ async fn an_illegal_declaration_is_audited_and_reported() {
         "\n[[purpose]]\nid = \"profiling\"\nname = \"Ad profiles\"\nbasis = \"legitimate_interest\"\ntcf_purpose = 4\n",
     );
     std::fs::write(&policy, &text).unwrap();
-    // 1-based line of the offending `tcf_purpose = 4` (the last line written).
-    let line = text.lines().count();
+    // 1-based line of the offending declaration, `basis = "legitimate_interest"` of the
+    // purpose just appended (the line before its `tcf_purpose = 4`).
+    let line = text.lines().count() - 1;
     let scenario = dir.path().join("wrong.toml");
     let s = std::fs::read_to_string(format!("{root}/scenarios/demo-shop.toml"))
         .unwrap()
