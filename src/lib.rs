@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod secrets;
 pub mod store;
 pub mod text;
 pub mod toml_check;

@@ -144,7 +144,7 @@ pub async fn audit(
     let started_at = Utc::now();
     let run_id = match store
         .start_run(&RunStart {
-            site: &spec.site.name,
+            site: &spec.site.secrets.redact(&spec.site.name),
             scenario_file: &cfg.scenario_file,
             started_at,
             scenario_digest: Some(&spec.digest),
@@ -176,7 +176,10 @@ pub async fn audit(
             })
             .collect();
         let mut stream = std::pin::pin!(engine.run(jobs, cancel.clone()));
-        while let Some((job, obs)) = stream.next().await {
+        while let Some((job, mut obs)) = stream.next().await {
+            // Nothing a secret's value reached leaves this point unredacted: not the
+            // store, not the checks' evidence, not the progress lines.
+            spec.site.secrets.redact_visit(&mut obs);
             let visit = attributor.visit(&obs);
             let judged = analyze_visit(&spec.site, &spec.policy, &visit);
             let stored = store
@@ -226,7 +229,7 @@ pub async fn audit(
     sort_findings(&mut findings, &order);
     let report = AuditReport {
         run_id: Some(run_id),
-        site: spec.site.name.clone(),
+        site: spec.site.secrets.redact(&spec.site.name).into_owned(),
         scenario_file: cfg.scenario_file.clone(),
         started_at,
         finished_at,

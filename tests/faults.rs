@@ -247,3 +247,78 @@ async fn dns_miss_and_a_page_that_never_loads_are_not_observed() {
     server.shutdown().await;
     assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
 }
+
+/// `[site] secrets`: a token used in a page URL, a step and a script never reaches the
+/// database, any report format, stderr, or a `validate` message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn secrets_are_never_written_anywhere() {
+    const TOKEN: &str = "tok-Zq7Xv3N9pLw2";
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = lab_variant(dir.path(), "secret.toml", |t| {
+        t.replace(
+            "first_party_domains = [\"demo-shop.test\"]",
+            "first_party_domains = [\"demo-shop.test\"]\nsecrets = [\"LAB_TOKEN\"]",
+        ) + "\n[[scenario]]\nid = \"login\"\ndescription = \"Uses a token.\"\nsteps = [\n  { navigate = \"/lab/next?token=${LAB_TOKEN}\" },\n  { script = \"document.cookie = 'session=' + '${LAB_TOKEN}'; throw new Error('bad ${LAB_TOKEN}')\" },\n]\n"
+    });
+    let db = dir.path().join("secret.db");
+    let mut outputs = Vec::new();
+    for format in ["json", "table", "markdown"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .arg("audit")
+            .arg(&file)
+            .args(["--format", format, "--no-progress", "-s", "login", "--db"])
+            .arg(&db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .env("LAB_TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        outputs.push((format, String::from_utf8_lossy(&out.stdout).to_string()));
+        outputs.push(("stderr", String::from_utf8_lossy(&out.stderr).to_string()));
+    }
+    server.shutdown().await;
+    let json = &outputs[0].1;
+    assert!(
+        json.contains("[secret:LAB_TOKEN]"),
+        "the redaction is visible: {json}"
+    );
+    for (what, text) in &outputs {
+        assert!(!text.contains(TOKEN), "{what} leaks the secret:\n{text}");
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("secret.db") {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+                "{name} holds the secret"
+            );
+        }
+    }
+    // A validate message that would quote it (an invalid URL) does not either.
+    let bad = lab_variant(dir.path(), "bad.toml", |t| {
+        t.replace(
+            "first_party_domains = [\"demo-shop.test\"]",
+            "first_party_domains = [\"demo-shop.test\"]\nsecrets = [\"LAB_TOKEN\"]",
+        ) + "\n[[scenario]]\nid = \"x\"\nsteps = [{ navigate = \"ftp://h/${LAB_TOKEN}\" }]\n"
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .arg("validate")
+        .arg(&bad)
+        .env("LAB_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(!text.contains(TOKEN), "validate leaks the secret:\n{text}");
+}

@@ -29,6 +29,7 @@ pub(crate) fn site() -> Site {
         pages: vec![base.clone(), base.join("/checkout").expect("url")],
         base_url: base,
         first_party_domains: vec!["shop.test".into(), "shopcdn.test".into()],
+        secrets: Default::default(),
     }
 }
 

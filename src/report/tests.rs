@@ -146,6 +146,7 @@ fn visit_summary_from_observation() {
         base_url: url::Url::parse("https://www.demo-shop.test/").expect("url"),
         pages: Vec::new(),
         first_party_domains: vec!["demo-shop.test".into()],
+        secrets: Default::default(),
     };
     let req = |url: &str| RequestObs {
         url: url.into(),

@@ -37,6 +37,8 @@ pub struct Site {
     pub pages: Vec<Url>,
     /// Registrable domains (eTLD+1) treated as first party; always includes base_url's.
     pub first_party_domains: Vec<String>,
+    /// Values (from `[site] secrets`) never to be written anywhere.
+    pub secrets: crate::secrets::Secrets,
 }
 
 #[derive(Debug, Clone, Serialize)]

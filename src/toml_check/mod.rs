@@ -98,6 +98,11 @@ impl<'a> Checker<'a> {
         self.push(Level::Warning, span, message.into(), hint.into());
     }
 
+    /// The environment `${VAR}` is looked up in, when this file interpolates.
+    pub fn env(&self) -> Option<Env<'a>> {
+        self.env
+    }
+
     pub fn line_col(&self, span: &Span) -> (usize, usize) {
         self.lines.line_col(self.src, span.start)
     }

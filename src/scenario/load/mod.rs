@@ -25,6 +25,7 @@ use super::{AuditSpec, BrowserOptions, Scenario, Site};
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::policy::load::parse_policy;
 use crate::policy::Policy;
+use crate::secrets::Secrets;
 use crate::toml_check::source::read_text;
 use crate::toml_check::{digest, read_source, Checker, Env, Ids, SourceError};
 use std::collections::HashSet;
@@ -229,7 +230,14 @@ fn classify(src: &str) -> Kind {
 }
 
 const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario"];
-const SITE_KEYS: &[&str] = &["name", "base_url", "pages", "first_party_domains", "policy"];
+const SITE_KEYS: &[&str] = &[
+    "name",
+    "base_url",
+    "pages",
+    "first_party_domains",
+    "policy",
+    "secrets",
+];
 const RUN_KEYS: &[&str] = &["scenarios"];
 const SCENARIO_KEYS: &[&str] = &["id", "description", "steps"];
 
@@ -242,16 +250,19 @@ fn check_source(
     let Some(doc) = ck.parse() else {
         return (None, None, ck.into_diagnostics());
     };
-    let (file, policy) = check_file(&mut ck, path, &doc);
+    let (file, policy, secrets) = check_file(&mut ck, path, &doc);
     let file = file.filter(|_| !ck.has_errors());
-    (file, policy, ck.into_diagnostics())
+    let mut diags = ck.into_diagnostics();
+    // A message may quote an interpolated value (an invalid URL carrying a token).
+    secrets.redact_diagnostics(&mut diags);
+    (file, policy, diags)
 }
 
 fn check_file(
     ck: &mut Checker<'_>,
     path: &Path,
     doc: &Spanned<DeTable<'_>>,
-) -> (Option<ScenarioFile>, Option<PolicyRef>) {
+) -> (Option<ScenarioFile>, Option<PolicyRef>, Secrets) {
     let root = ck.root(doc, TOP_KEYS);
     let site = match ck.table_at(&root, "site", SITE_KEYS) {
         Some(t) => site::check_site(ck, path, &t),
@@ -285,6 +296,7 @@ fn check_file(
         None if root.get("run").is_some() => Vec::new(),
         None => run::default_list(ck, &customs, cmp.as_ref()),
     };
+    let secrets = site.secrets.clone();
     let file = match (site.site, site.policy.clone()) {
         (Some(site), Some(policy)) => Some(ScenarioFile {
             path: path.to_path_buf(),
@@ -296,5 +308,5 @@ fn check_file(
         }),
         _ => None,
     };
-    (file, site.policy)
+    (file, site.policy, secrets)
 }

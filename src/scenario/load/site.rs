@@ -25,6 +25,7 @@ pub(super) struct SiteParts {
     /// Known even when other [site] values are wrong, to check URLs against.
     pub(super) base_url: Option<Url>,
     pub(super) policy: Option<PolicyRef>,
+    pub(super) secrets: crate::secrets::Secrets,
 }
 
 pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -> SiteParts {
@@ -77,12 +78,14 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
             }
         });
 
+    let secrets = check_secrets(ck, t);
     let site = match (name, &base_url) {
         (Some(name), Some(base)) => Some(Site {
             name: name.into_inner(),
             base_url: base.clone(),
             pages,
             first_party_domains: first_party,
+            secrets: secrets.clone(),
         }),
         _ => None,
     };
@@ -90,7 +93,50 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
         site,
         base_url,
         policy,
+        secrets,
     }
+}
+
+/// `secrets = ["NAME", ...]`: environment variables whose values are never written
+/// anywhere (docs/scenarios.md#secrets). Each must be a valid variable name; a set value
+/// shorter than [`crate::secrets::MIN_SECRET_LEN`] cannot be redacted safely and is an
+/// error (the message names the variable, never the value); an unset one is a warning.
+fn check_secrets(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> crate::secrets::Secrets {
+    let mut pairs = Vec::new();
+    let env = ck.env();
+    for name in ck.opt_strings(t, "secrets").unwrap_or_default() {
+        let n = name.get_ref();
+        let valid = n
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            ck.error(
+                &name.span(),
+                format!("{n:?} in `secrets` is not an environment variable name"),
+                "use letters, digits and `_`, not starting with a digit (e.g. \"LOGIN_PASSWORD\")",
+            );
+            continue;
+        }
+        match env.and_then(|e| e(n)) {
+            None => ck.warning(
+                &name.span(),
+                format!("secret {n} is not set in the environment"),
+                "set it before the audit, or remove it from `secrets`",
+            ),
+            Some(v) if v.chars().count() < crate::secrets::MIN_SECRET_LEN => ck.error(
+                &name.span(),
+                format!(
+                    "the value of secret {n} is shorter than {} characters and cannot be redacted safely",
+                    crate::secrets::MIN_SECRET_LEN
+                ),
+                "use a longer value, or do not list a value that is not secret",
+            ),
+            Some(v) => pairs.push((n.clone(), v)),
+        }
+    }
+    crate::secrets::Secrets::new(pairs)
 }
 
 /// A first-party domain, normalised to its registrable domain.
