@@ -322,3 +322,68 @@ async fn secrets_are_never_written_anywhere() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(!text.contains(TOKEN), "validate leaks the secret:\n{text}");
 }
+
+/// A bounded flood on loopback (400 requests at once), 150 cookies with 3 KB names and a
+/// `Max-Age` at i64::MAX: every request captured, every cookie write recorded with a sane
+/// lifetime, and the human report stays small (cells clipped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("flood.db");
+    let db2 = db.clone();
+    let (code, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "flood"))
+        .await
+        .unwrap();
+    let logged = server
+        .log()
+        .iter()
+        .filter(|r| r.path_and_query.contains("flood="))
+        .count();
+    server.shutdown().await;
+    assert_eq!(code, 1, "complete, with findings: {stderr}");
+    assert_eq!(json["status"]["status"], "complete", "{stderr}");
+    assert_eq!(logged, consentry::demo::FLOOD_REQUESTS, "the page made its requests");
+
+    let run = json["run_id"].as_i64().unwrap();
+    let store = consentry::store::Store::open(&db).await.unwrap();
+    let captured = store
+        .requests(run, None)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.contains("flood="))
+        .count();
+    assert_eq!(captured, logged, "every flood request captured");
+    let writes = store.cookie_writes(run, None).await.unwrap();
+    let floods = writes.iter().filter(|w| w.name.starts_with("flood_")).count();
+    assert!(floods >= consentry::demo::FLOOD_COOKIES, "{floods} flood cookie writes");
+    let forever = writes
+        .iter()
+        .find(|w| w.name == "forever")
+        .expect("the i64::MAX cookie is recorded");
+    assert_eq!(
+        forever.requested_lifetime_secs,
+        Some(consentry::capture::cookies::MAX_LIFETIME_SECS)
+    );
+    store.close().await;
+
+    let table = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["report", &run.to_string(), "--format", "table", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let size = table.stdout.len();
+    assert!(size < 1_000_000, "table report of {size} bytes");
+    let text = String::from_utf8_lossy(&table.stdout);
+    let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    // Table cells are clipped at 60 characters, message lines at 600 (src/report/table.rs).
+    assert!(longest < 1_000, "a line of {longest} characters");
+    assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
+}

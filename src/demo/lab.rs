@@ -12,6 +12,9 @@
 //! - `/lab/error`: a script throws an uncaught error.
 //! - `/lab/loop`: redirects to itself (the browser gives up: too many redirects).
 //! - `/lab/next`: a plain page to navigate to.
+//! - `/lab/flood`: 400 third-party requests at once, 150 cookies with 3 KB names, and one
+//!   cookie asking for `Max-Age=9223372036854775807` (a bounded flood, all on loopback).
+//! - `/lab/fail500`: answers HTTP 500.
 
 use std::time::Duration;
 
@@ -39,6 +42,26 @@ document.getElementById('release').addEventListener('click', function () {
   var img = new Image();
   img.src = 'https://www.facebook.com/lab/slow.gif?delay=6000';
 });
+</script>
+</body></html>
+"#;
+
+/// How many requests and cookies `/lab/flood` makes (tests compare against these).
+pub const FLOOD_REQUESTS: usize = 400;
+pub const FLOOD_COOKIES: usize = 150;
+
+pub(super) const FLOOD_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: flood</title></head>
+<body>
+<script>
+for (var i = 0; i < 400; i++) {
+  fetch('https://analytics.tiktok.com/lab/next?flood=' + i, { mode: 'no-cors' }).catch(function () {});
+}
+var pad = new Array(3001).join('n');
+for (var j = 0; j < 150; j++) {
+  document.cookie = 'flood_' + j + '_' + pad + '=v' + j + '; Max-Age=3600; Path=/';
+}
+document.cookie = 'forever=1; Max-Age=9223372036854775807; Path=/';
 </script>
 </body></html>
 "#;
@@ -89,6 +112,7 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         ),
         "/lab/r3" => gif(),
         "/lab/loop" => redirect(&format!("https://{host}/lab/loop")),
+        "/lab/flood" => ok(HTML, FLOOD_HTML),
         "/lab/fail500" => {
             let mut r = ok(
                 HTML,

@@ -8,6 +8,7 @@
 //! log is the server-side ground truth that capture-completeness tests compare against.
 
 mod lab;
+pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS};
 mod server;
 mod site;
 
