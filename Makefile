@@ -12,7 +12,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build demo test lint bench clean
+.PHONY: all setup build demo test lint bench reliability clean
 
 all: build
 
@@ -47,6 +47,11 @@ test: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 	$(CARGO) test --locked --features browser-tests
+
+## reliability: the whole suite, then the fault matrix of docs/reliability.md from its results.
+reliability: setup
+	set -o pipefail; $(CARGO) test --locked --features browser-tests 2>&1 | tee reports/reliability-test.log
+	python3 scripts/reliability.py reports/reliability-test.log docs/reliability.md
 
 lint:
 	$(CARGO) fmt --check

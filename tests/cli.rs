@@ -223,6 +223,8 @@ async fn signal_keeps_what_was_recorded_and_cleans_up(signal: i32) {
             .any(|f| f.scenario.as_deref() == Some("no_action")),
         "findings of the recorded visit are kept: {findings:#?}"
     );
+    store.close().await;
+    assert_eq!(sqlx_integrity(&db).await, "ok");
 
     let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
     assert!(
@@ -283,6 +285,11 @@ async fn kill_9_leaves_no_browser_and_the_next_audit_marks_the_run() {
         "nothing could record its end"
     );
     assert!(!store.visits(killed.id).await.unwrap().is_empty());
+    // Its finished visits were judged as they were recorded: their findings survived.
+    assert!(
+        !store.findings(killed.id).await.unwrap().is_empty(),
+        "findings of recorded visits survive kill -9"
+    );
     let ok: String = sqlx_integrity(&db).await;
     assert_eq!(ok, "ok");
     store.close().await;
@@ -444,4 +451,72 @@ fn a_missing_chromium_path_is_named() {
         reason.contains("Chromium not found at /nonexistent/chromium"),
         "{reason}"
     );
+}
+
+/// chromedriver itself killed mid-run: the visits it served are not observed with a
+/// reason, the run is incomplete (exit 3), the database is intact, nothing is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_killed_chromedriver_is_reported_and_nothing_is_left() {
+    let server = DemoServer::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let db = dir.path().join("driver.db");
+    let child = audit_in_flight(server.port(), &db, &tmp).await;
+    let (_, alive) = leftovers(&tmp);
+    let driver: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let env = std::fs::read(e.path().join("environ")).ok()?;
+            let mine = env
+                .split(|b| *b == 0)
+                .any(|kv| kv == format!("TMPDIR={}", tmp.display()).as_bytes());
+            (mine && String::from_utf8_lossy(&cmd).starts_with("/usr/bin/chromedriver"))
+                .then_some(pid)
+        })
+        .collect();
+    assert_eq!(driver.len(), 1, "one chromedriver: {alive:#?}");
+    // SAFETY: signalling a process this test's audit started.
+    unsafe {
+        libc::kill(driver[0], libc::SIGKILL);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("consentry finishes after losing chromedriver")
+        .unwrap();
+    server.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let not_observed: Vec<&serde_json::Value> = report["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["status"]["status"] == "incomplete")
+        .collect();
+    assert!(!not_observed.is_empty(), "{report}");
+    for v in &not_observed {
+        assert!(
+            !v["status"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "a reason: {v}"
+        );
+    }
+    assert_eq!(
+        report["visits"][0]["status"]["status"], "complete",
+        "the first visit was recorded before"
+    );
+    assert_eq!(sqlx_integrity(&db).await, "ok");
+    let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
+    assert!(profiles.is_empty(), "profiles left: {profiles:?}");
+    assert!(alive.is_empty(), "processes left: {alive:#?}");
 }

@@ -349,7 +349,11 @@ async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
     server.shutdown().await;
     assert_eq!(code, 1, "complete, with findings: {stderr}");
     assert_eq!(json["status"]["status"], "complete", "{stderr}");
-    assert_eq!(logged, consentry::demo::FLOOD_REQUESTS, "the page made its requests");
+    assert_eq!(
+        logged,
+        consentry::demo::FLOOD_REQUESTS,
+        "the page made its requests"
+    );
 
     let run = json["run_id"].as_i64().unwrap();
     let store = consentry::store::Store::open(&db).await.unwrap();
@@ -362,8 +366,14 @@ async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
         .count();
     assert_eq!(captured, logged, "every flood request captured");
     let writes = store.cookie_writes(run, None).await.unwrap();
-    let floods = writes.iter().filter(|w| w.name.starts_with("flood_")).count();
-    assert!(floods >= consentry::demo::FLOOD_COOKIES, "{floods} flood cookie writes");
+    let floods = writes
+        .iter()
+        .filter(|w| w.name.starts_with("flood_"))
+        .count();
+    assert!(
+        floods >= consentry::demo::FLOOD_COOKIES,
+        "{floods} flood cookie writes"
+    );
     let forever = writes
         .iter()
         .find(|w| w.name == "forever")
@@ -385,5 +395,43 @@ async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
     let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     // Table cells are clipped at 60 characters, message lines at 600 (src/report/table.rs).
     assert!(longest < 1_000, "a line of {longest} characters");
+    assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
+}
+
+/// A site whose TLS handshake fails (the server answers plain text on the HTTPS port):
+/// not observed, kind `navigation-failed`, never clean. The fake server is bounded: it
+/// answers at most 50 connections and stops with the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_tls_failure_is_not_observed() {
+    use tokio::io::AsyncWriteExt;
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let garbage = tokio::spawn(async move {
+        for _ in 0..50 {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let _ = conn
+                .write_all(b"HTTP/1.1 400 Bad Request\r\n\r\nnot TLS\r\n")
+                .await;
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tls.db");
+    let db2 = db.clone();
+    let (code, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "page_error"))
+        .await
+        .unwrap();
+    garbage.abort();
+    assert_eq!(code, 3, "stderr:\n{stderr}");
+    let status = &json["visits"][0]["status"];
+    assert_eq!(status["kind"], "navigation-failed", "{status}");
+    let reason = status["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("ERR_"), "{reason}");
     assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
 }

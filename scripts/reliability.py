@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Generate the fault matrix of docs/reliability.md from a test run.
+
+Usage: scripts/reliability.py TEST_LOG [docs/reliability.md]
+
+TEST_LOG is the output of `cargo test --features browser-tests` (what `make reliability`
+produces). Every fault below names the tests that hold its outcome; its "held" column is
+taken from the run: `yes` only when every one of those tests printed `... ok`, `NO` when
+one failed, `not run` when one is missing from the log. The table between the markers
+`<!-- faults:begin -->` and `<!-- faults:end -->` is replaced; nothing else is touched.
+"""
+import re
+import sys
+from datetime import date
+
+# (fault, outcome held, [test names as `cargo test` prints them, module path included])
+FAULTS = [
+    ("redirect loop (`ERR_TOO_MANY_REDIRECTS`)", "not observed, kind `navigation-failed`, exit 3, integrity ok",
+     ["broken_pages_are_not_observed_never_clean"]),
+    ("first page answers HTTP 500", "not observed, kind `http-error`, exit 3",
+     ["broken_pages_are_not_observed_never_clean"]),
+    ("site unreachable (connection refused)", "every visit not observed, reason names the site, exit 3",
+     ["unreachable_site_is_not_observed_and_recorded"]),
+    ("DNS miss", "not observed, `navigation-failed` (`ERR_NAME_NOT_RESOLVED`), exit 3",
+     ["dns_miss_and_a_page_that_never_loads_are_not_observed"]),
+    ("a page that never finishes loading", "not observed, `page-load-timeout`, exit 3, integrity ok",
+     ["dns_miss_and_a_page_that_never_loads_are_not_observed"]),
+    ("TLS handshake fails", "not observed, `navigation-failed`, exit 3, integrity ok",
+     ["a_tls_failure_is_not_observed"]),
+    ("port 0 or a port Chromium refuses (`127.0.0.1:1`)", "rejected by validate and audit (exit 2) with a hint",
+     ["scenario::load::tests::restricted_ports_are_refused"]),
+    ("Chromium killed mid-visit", "that visit not observed (`browser-crashed`, names the page), others recorded",
+     ["a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost"]),
+    ("chromedriver killed mid-run", "its visits not observed with a reason, exit 3, integrity ok, nothing left",
+     ["a_killed_chromedriver_is_reported_and_nothing_is_left"]),
+    ("a CMP script that throws", "visit observed; exception stored and shown as a warning",
+     ["a_throwing_cmp_script_is_evidence"]),
+    ("consent click then immediate navigation", "no settle waits for cut-off requests; stored as `cancelled`",
+     ["requests_cut_off_by_a_navigation_do_not_stall_the_settles",
+      "capture_marks_cut_off_requests_cancelled_and_records_documents_and_errors"]),
+    ("request flood (400 at once, loopback)", "every request captured; run complete; integrity ok",
+     ["a_request_flood_and_huge_cookies_are_captured_and_bounded"]),
+    ("150 cookies with 3 KB names; `Max-Age=i64::MAX`", "all recorded; lifetime clamped; report lines bounded",
+     ["a_request_flood_and_huge_cookies_are_captured_and_bounded",
+      "capture::cookies::tests::lifetimes_are_total_non_negative_and_monotone"]),
+    ("SIGINT", "run `interrupted`, report printed, visits + findings kept, nothing left, exit 3",
+     ["ctrl_c_keeps_what_was_recorded_and_cleans_up"]),
+    ("SIGTERM, SIGHUP", "same as SIGINT",
+     ["sigterm_and_sighup_behave_like_ctrl_c"]),
+    ("`kill -9` mid-run", "no browser/profile left (watchdog); visits and findings intact; next audit marks it incomplete",
+     ["kill_9_leaves_no_browser_and_the_next_audit_marks_the_run"]),
+    ("control, newline, bidi characters in page text", "escaped in table, Markdown, stderr; exact in JSON",
+     ["report::tests::hostile_page_text_is_escaped_and_clipped_in_every_human_format",
+      "text::tests::escapes_controls_and_bidi"]),
+    ("backticks in a cookie name (Markdown injection)", "code span fence longer than any backtick run",
+     ["report::tests::markdown_code_spans_cannot_be_broken_out_of"]),
+    ("100 KB cookie name (output amplification)", "cells clipped (60 / 600 chars); report < 20 KB",
+     ["report::tests::hostile_page_text_is_escaped_and_clipped_in_every_human_format"]),
+    ("newline or ESC in a scenario-file string", "validate cannot forge a line or drive the terminal",
+     ["diag::display_tests::file_strings_cannot_forge_lines_or_drive_the_terminal"]),
+    ("`policy = \"/dev/zero\"`, a FIFO, an oversized file", "refused at once (8 MiB limit)",
+     ["special_and_oversized_files_are_refused"]),
+    ("40 000 `[[scenario]]` / `[[vendor]]` tables", "linear validation, every error reported",
+     ["scenario::load::tests::forty_thousand_scenarios_validate", "policy::load_tests::forty_thousand_vendors"]),
+    ("invalid UTF-8", "reported at its real line:col",
+     ["not_utf8_is_reported_where_it_is"]),
+    ("timeouts out of range, `settle_quiet > settle_timeout`, public-suffix vendor domains",
+     "rejected with file:line:col and a hint",
+     ["scenario_limits_are_checked", "new_policy_keys_are_checked"]),
+    ("illegal declaration (LI for TCF purpose 4)", "audited to completion; map finding with file:line:col",
+     ["an_illegal_declaration_is_audited_and_reported"]),
+    ("a secret in a URL, a step, a script", "`[secret:NAME]` everywhere; the value in no output and no database byte",
+     ["secrets_are_never_written_anywhere"]),
+    ("`.db` copied without its `-wal`", "complete (checkpoint on close), integrity ok",
+     ["closed_database_file_is_complete_on_its_own"]),
+    ("two processes opening a new database at once", "both succeed",
+     ["concurrent_first_opens_of_a_new_file_both_succeed"]),
+    ("two writers on one database", "both write, nothing lost",
+     ["two_stores_on_one_file_can_write_concurrently"]),
+    ("guessable cookie values", "hashes keyed per database (HMAC-SHA-256)",
+     ["each_database_has_its_own_stable_hash_key", "observe::tests::hmac_matches_rfc_4231_case_2"]),
+    ("malformed loader and cookie input (fuzzing)", "no panic; positions inside the file; lifetimes clamped",
+     ["scenario_and_policy_loaders_never_panic", "cookie_parsers_never_panic_and_lifetimes_stay_sane"]),
+]
+
+
+def main():
+    log_path = sys.argv[1]
+    doc_path = sys.argv[2] if len(sys.argv) > 2 else "docs/reliability.md"
+    results = {}
+    for line in open(log_path, encoding="utf-8", errors="replace"):
+        m = re.match(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", line)
+        if m:
+            results[m.group(1)] = m.group(2)
+
+    def status(test):
+        for name, st in results.items():
+            if name == test or name.endswith("::" + test):
+                return st
+        return None
+
+    rows = ["| # | fault | outcome | held | tests |", "|---|---|---|---|---|"]
+    held = 0
+    for i, (fault, outcome, tests) in enumerate(FAULTS, 1):
+        sts = [status(t) for t in tests]
+        if all(s == "ok" for s in sts):
+            mark = "yes"
+            held += 1
+        elif any(s == "FAILED" for s in sts):
+            mark = "**NO**"
+        else:
+            mark = "not run"
+        names = ", ".join(f"`{t.split('::')[-1]}`" for t in tests)
+        rows.append(f"| {i} | {fault} | {outcome} | {mark} | {names} |")
+    summary = f"{held} of {len(FAULTS)} faults held in the run of {date.today().isoformat()}."
+    table = "\n".join([summary, "", *rows])
+    doc = open(doc_path, encoding="utf-8").read()
+    begin, end = "<!-- faults:begin -->", "<!-- faults:end -->"
+    if begin not in doc or end not in doc:
+        sys.exit(f"{doc_path}: markers {begin} / {end} missing")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    open(doc_path, "w", encoding="utf-8").write(f"{head}{begin}\n{table}\n{end}{tail}")
+    print(summary)
+    return 0 if held == len(FAULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
