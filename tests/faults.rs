@@ -88,6 +88,23 @@ async fn a_throwing_cmp_script_is_evidence() {
     );
     let store = consentry::store::Store::open(&db).await.unwrap();
     let run = json["run_id"].as_i64().unwrap();
+    // The message carries an OSC title sequence and a bidi override: the table report
+    // shows them escaped, never raw.
+    let table = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["report", &run.to_string(), "--format", "table", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("cmp failed to start"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{202e}'),
+        "{table}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
+        "{stderr}"
+    );
     let errors = store.page_errors(run, None).await.unwrap();
     assert!(
         errors

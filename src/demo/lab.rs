@@ -88,7 +88,7 @@ pub(super) const ERROR_HTML: &str = r#"<!doctype html>
 "#;
 
 const THROW_JS: &str =
-    "(function cmpInit() { throw new TypeError('lab: cmp failed to start'); })();\n";
+    "(function cmpInit() { throw new TypeError('lab: cmp failed to start \\u001b]0;pwned\\u0007 \\u202eexe.txt'); })();\n";
 
 const NEXT_HTML: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>Lab: next</title></head><body><p>Next.</p></body></html>
