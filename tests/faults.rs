@@ -12,18 +12,7 @@ const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml"
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(port: u16, db: &Path, scenario: &str) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["audit", LAB, "--format", "json", "--no-progress"])
-        .args(["--fail-on", "info", "--scenario", scenario, "--db"])
-        .arg(db)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    (out.status.code().unwrap_or(-1), json, stderr)
+    audit_file(port, Path::new(LAB), db, scenario)
 }
 
 /// A redirect loop and an HTTP 500 "load" fine for WebDriver; the main document's own
