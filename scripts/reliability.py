@@ -31,6 +31,8 @@ FAULTS = [
      ["scenario::load::tests::restricted_ports_are_refused"]),
     ("Chromium killed mid-visit", "that visit not observed (`browser-crashed`, names the page), others recorded",
      ["a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost"]),
+    ("a renderer crashes mid-visit (the browser survives)", "that visit not observed (`browser-crashed`, names the renderer), others recorded, integrity ok",
+     ["a_renderer_crash_is_reported_and_nothing_is_lost"]),
     ("chromedriver killed mid-run", "its visits not observed with a reason, exit 3, integrity ok, nothing left",
      ["a_killed_chromedriver_is_reported_and_nothing_is_left"]),
     ("a CMP script that throws", "visit observed; exception stored and shown as a warning",

@@ -344,30 +344,7 @@ async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
         ],
     );
 
-    // Once no_action is recorded, wait for the next scenario to load the shop's page, then
-    // kill its browser: mid-visit, not mid-start.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut served_before: Option<usize> = None;
-    let mut killed = 0;
-    while killed == 0 {
-        assert!(Instant::now() < deadline, "no browser to kill in time");
-        let pages_served = || {
-            server
-                .log()
-                .iter()
-                .filter(|r| r.host == "www.demo-shop.test" && r.path_and_query == "/")
-                .count()
-        };
-        match served_before {
-            None => served_before = first_visit_recorded(&db).await.then(pages_served),
-            Some(n) if pages_served() > n => {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                killed = kill_browsers_using(&tmp);
-            }
-            _ => {}
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    kill_mid_second_visit(&server, &db, || kill_browsers_using(&tmp, false)).await;
     let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
         .expect("consentry finishes after the crash")
@@ -398,8 +375,40 @@ async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
     assert_eq!(store.visits(run.id).await.unwrap().len(), 3);
 }
 
-/// SIGKILL every Chromium whose command line names a profile under `tmp`; how many.
-fn kill_browsers_using(tmp: &std::path::Path) -> usize {
+/// Once the first visit is recorded, wait for the next one to load the shop's page, then
+/// `kill` (mid-visit, not mid-start) until it killed something.
+async fn kill_mid_second_visit(
+    server: &DemoServer,
+    db: &std::path::Path,
+    kill: impl Fn() -> usize,
+) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut served_before: Option<usize> = None;
+    let mut killed = 0;
+    while killed == 0 {
+        assert!(Instant::now() < deadline, "nothing to kill in time");
+        let pages_served = || {
+            server
+                .log()
+                .iter()
+                .filter(|r| r.host == "www.demo-shop.test" && r.path_and_query == "/")
+                .count()
+        };
+        match served_before {
+            None => served_before = first_visit_recorded(db).await.then(pages_served),
+            Some(n) if pages_served() > n => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                killed = kill();
+            }
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// SIGKILL every Chromium browser process (or, with `renderers`, every renderer process
+/// only) whose command line names a profile under `tmp`; how many.
+fn kill_browsers_using(tmp: &std::path::Path, renderers: bool) -> usize {
     let needle = format!("--user-data-dir={}", tmp.display());
     let mut n = 0;
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -408,7 +417,12 @@ fn kill_browsers_using(tmp: &std::path::Path) -> usize {
         };
         if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
             let cmd = String::from_utf8_lossy(&cmd);
-            if cmd.contains(&needle) && !cmd.contains("--type=") {
+            let wanted = if renderers {
+                cmd.contains("--type=renderer")
+            } else {
+                !cmd.contains("--type=")
+            };
+            if cmd.contains(&needle) && wanted {
                 // SAFETY: killing a browser process this test's audit started.
                 unsafe {
                     libc::kill(pid, libc::SIGKILL);
@@ -519,4 +533,63 @@ async fn a_killed_chromedriver_is_reported_and_nothing_is_left() {
     let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
     assert!(profiles.is_empty(), "profiles left: {profiles:?}");
     assert!(alive.is_empty(), "processes left: {alive:#?}");
+}
+
+/// A renderer that crashes mid-visit (the browser survives): that visit is not observed,
+/// `browser-crashed`, naming the renderer and the page; the visits around it are recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_renderer_crash_is_reported_and_nothing_is_lost() {
+    let server = DemoServer::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let db = dir.path().join("renderer.db");
+    let child = spawn_audit(
+        server.port(),
+        &db,
+        &tmp,
+        &[
+            "-s",
+            "no_action",
+            "-s",
+            "accept_then_object",
+            "-s",
+            "reject_all",
+        ],
+    );
+    kill_mid_second_visit(&server, &db, || kill_browsers_using(&tmp, true)).await;
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("consentry finishes after the renderer crash")
+        .unwrap();
+    server.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let visit = |id: &str| {
+        report["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["scenario"] == id)
+            .map(|v| v["status"].clone())
+            .unwrap_or_else(|| panic!("{id} not reported: {stderr}"))
+    };
+    assert_eq!(visit("no_action")["status"], "complete");
+    let crashed = visit("accept_then_object");
+    assert_eq!(crashed["status"], "incomplete", "{report}");
+    assert_eq!(crashed["kind"], "browser-crashed", "{crashed}");
+    let reason = crashed["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("renderer"), "{reason}");
+    assert_eq!(visit("reject_all")["status"], "complete", "{stderr}");
+    assert_eq!(sqlx_integrity(&db).await, "ok");
+    let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
+    assert!(
+        profiles.is_empty() && alive.is_empty(),
+        "{profiles:?} {alive:#?}"
+    );
 }
