@@ -166,7 +166,12 @@ fi"#;
 /// killed with SIGKILL before its watchdog could act, a machine that lost power).
 /// Returns the directories removed.
 pub fn sweep_stale_profiles() -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+    sweep_stale_profiles_in(&std::env::temp_dir())
+}
+
+/// [`sweep_stale_profiles`] in `dir`.
+pub fn sweep_stale_profiles_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut removed = Vec::new();
@@ -429,4 +434,29 @@ async fn devtools_endpoint(client: &Client) -> Result<String> {
         .and_then(Value::as_str)
         .map(String::from)
         .ok_or_else(|| anyhow!("DevTools at {addr} gave no webSocketDebuggerUrl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_profiles_of_dead_processes_are_swept_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A pid above the kernel's maximum (4194304) never exists.
+        let dead = dir.path().join(format!("{PROFILE_PREFIX}99999999-abc"));
+        let live = dir
+            .path()
+            .join(format!("{}x", profile_prefix(std::process::id())));
+        let other = dir.path().join("not-ours-99999999");
+        for d in [&dead, &live, &other] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("Local State"), "{}").unwrap();
+        }
+        assert_eq!(sweep_stale_profiles_in(dir.path()), vec![dead.clone()]);
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
+        assert!(process_alive(std::process::id() as i32));
+        assert!(!process_alive(99_999_999));
+    }
 }
