@@ -12,6 +12,7 @@ pub mod capture;
 pub mod cli;
 pub mod demo;
 pub mod diag;
+pub mod drift;
 pub mod engine;
 pub mod exit;
 pub mod net;

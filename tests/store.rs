@@ -960,3 +960,122 @@ async fn purge_keeps_findings_and_history() {
         "newer runs untouched"
     );
 }
+
+/// Drift over stored runs, no browser: a finding new, persisting, unverified (its visit
+/// not observed), resolved, regressed; `consentry drift` shows the same.
+#[tokio::test]
+async fn drift_over_stored_runs() {
+    use consentry::store::JudgedVisit;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("drift.db");
+    let store = Store::open(&db).await.unwrap();
+    let meta = finding(
+        Code::ConsentVendorBeforeChoice,
+        Some("no_action"),
+        "meta",
+        1,
+    );
+    let tiktok = finding(
+        Code::UndeclaredThirdParty,
+        Some("no_action"),
+        "tiktok.com",
+        1,
+    );
+    // run: (present findings, visit observed?)
+    let plan: [(&[&Finding], bool); 5] = [
+        (&[&meta], true),
+        (&[&meta], true),
+        (&[], false),
+        (&[], true),
+        (&[&meta, &tiktok], true),
+    ];
+    for (day, (present, observed)) in plan.iter().enumerate() {
+        let start = at(0) + Duration::days(day as i64);
+        let run = store.begin_run("shop", "s.toml", start).await.unwrap();
+        let mut obs = observation("no_action");
+        if *observed {
+            obs.status = VisitStatus::Complete;
+        }
+        let findings: Vec<Finding> = present.iter().map(|f| (*f).clone()).collect();
+        store
+            .record_judged_visit(
+                run,
+                &JudgedVisit {
+                    position: Some(0),
+                    obs: &obs,
+                    third_party_requests: Some(1),
+                    findings: &findings,
+                },
+            )
+            .await
+            .unwrap();
+        let status = if *observed {
+            RunStatus::Complete
+        } else {
+            RunStatus::Incomplete("not observed: no_action".into())
+        };
+        store.finish_run(run, &status, start).await.unwrap();
+    }
+    let history = store
+        .site_history(
+            "shop",
+            at(0) - Duration::days(1),
+            at(0) + Duration::days(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 5);
+    let lifecycles = consentry::drift::lifecycles(&history);
+    let of = |subject: &str| {
+        lifecycles
+            .iter()
+            .find(|l| l.subject == subject)
+            .map(|l| {
+                l.timeline
+                    .iter()
+                    .map(|s| s.status.as_str())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        of("meta"),
+        vec!["new", "persisting", "unverified", "resolved", "regressed"]
+    );
+    assert_eq!(of("tiktok.com"), vec!["new"]);
+    store.close().await;
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["drift", "--format", "json", "--since", "2025-01-01", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["site"], "shop", "the only site is picked");
+    assert_eq!(json["runs"].as_array().unwrap().len(), 5);
+    let current: Vec<(&str, &str)> = json["lifecycles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["subject"].as_str().unwrap(),
+                l["current"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(current, vec![("tiktok.com", "new"), ("meta", "regressed")]);
+    let table = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["drift", "--site", "shop", "--since", "2025-01-01", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("1 new, 1 regressed"), "{table}");
+}

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod demo_site;
+pub mod drift;
 pub mod purge;
 pub mod report;
 pub mod runs;
@@ -32,6 +33,8 @@ pub enum Command {
     Runs(runs::RunsArgs),
     /// Re-render a stored run, exactly as its audit printed it.
     Report(report::ReportArgs),
+    /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
+    Drift(drift::DriftArgs),
     /// Delete raw observations older than a retention (default 90d); findings are kept.
     Purge(purge::PurgeArgs),
     /// Check scenario and policy files; reports every problem with file:line:col.
@@ -45,6 +48,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Audit(a) => audit::run(a).await,
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,
+        Command::Drift(a) => drift::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::DemoSite(a) => demo_site::run(a).await,

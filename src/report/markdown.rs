@@ -49,7 +49,7 @@ pub const MD_TEXT_MAX: usize = 600;
 /// Inline code span that no text can break out of: the fence is one backtick longer
 /// than the longest run of backticks inside (CommonMark), padded with spaces when the
 /// text starts or ends with a backtick.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }

@@ -2,6 +2,7 @@
 //! behind the [`Reporter`] trait. Rendering is pure and deterministic: no clock, no
 //! terminal detection, never ANSI escape codes.
 
+pub mod drift;
 mod json;
 mod markdown;
 mod table;

@@ -9,8 +9,11 @@
 
 mod codec;
 mod decode;
+mod history;
 mod read;
 mod write;
+
+pub use history::{FindingSeen, RunHistory};
 
 use crate::analysis::finding::{Finding, Severity};
 use crate::observe::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};

@@ -1,0 +1,294 @@
+//! Drift: what happened to each finding across a site's runs. Pure: a site's history
+//! in ([`crate::store::RunHistory`], oldest run first), lifecycles out.
+//!
+//! Per fingerprint and run:
+//! - **new**: present, never present in an earlier run of the window;
+//! - **persisting**: present, and present (or unverified) the last time it was checked;
+//! - **resolved**: absent from a run that *checked* it, after being present;
+//! - **regressed**: present again after being resolved;
+//! - **unverified**: absent from a run that could not check it (its scenario was not
+//!   observed, not run, or, for a site-level finding, the run was incomplete). A scenario
+//!   that was not observed never resolves a finding.
+//!
+//! A resolution in a run whose policy digest differs from the previous run's is flagged
+//! (`map_changed`): the finding may have gone because the declaration changed, not the
+//! site.
+
+use crate::store::RunHistory;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    New,
+    Regressed,
+    Persisting,
+    Unverified,
+    Resolved,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Regressed => "regressed",
+            Status::Persisting => "persisting",
+            Status::Unverified => "unverified",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+/// A finding's status in one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub run_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub status: Status,
+    /// The policy changed since the previous run (a resolution may be the map's doing).
+    pub map_changed: bool,
+}
+
+/// One finding across the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lifecycle {
+    pub fingerprint: String,
+    pub code: String,
+    pub severity: String,
+    pub scenario: Option<String>,
+    pub subject: String,
+    /// The message of its latest occurrence.
+    pub message: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Runs it was present in.
+    pub runs_seen: usize,
+    /// Runs, from its first appearance on, that could check it.
+    pub runs_checked: usize,
+    /// Its status in the latest run of the window.
+    pub current: Status,
+    pub timeline: Vec<Step>,
+}
+
+/// Could `run` check a finding of `scenario` (`None`: site-level)?
+fn checked(run: &RunHistory, scenario: Option<&str>) -> bool {
+    match scenario {
+        Some(s) => run.visits.iter().any(|(id, observed)| id == s && *observed),
+        None => run.run.status == crate::observe::RunStatus::Complete,
+    }
+}
+
+/// Lifecycles of every finding seen in `history` (oldest run first), most urgent first
+/// (new, regressed, persisting, unverified, resolved), then by code and subject.
+pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
+    let mut by_fp: HashMap<&str, Lifecycle> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    let mut previous_digest: Option<&Option<String>> = None;
+    for run in history {
+        let map_changed = previous_digest.is_some_and(|d| *d != run.run.policy_digest);
+        previous_digest = Some(&run.run.policy_digest);
+        let started_at = run.run.started_at;
+        // Present in this run.
+        for f in &run.findings {
+            let seen_at = f.first_evidence.unwrap_or(started_at);
+            let entry = by_fp.entry(f.fingerprint.as_str()).or_insert_with(|| {
+                order.push(f.fingerprint.as_str());
+                Lifecycle {
+                    fingerprint: f.fingerprint.clone(),
+                    code: f.code.clone(),
+                    severity: f.severity.clone(),
+                    scenario: f.scenario.clone(),
+                    subject: f.subject.clone(),
+                    message: f.message.clone(),
+                    first_seen: seen_at,
+                    last_seen: seen_at,
+                    runs_seen: 0,
+                    runs_checked: 0,
+                    current: Status::New,
+                    timeline: Vec::new(),
+                }
+            });
+            if entry
+                .timeline
+                .last()
+                .is_some_and(|s| s.run_id == run.run.id)
+            {
+                continue; // the same fingerprint twice in one run
+            }
+            let status = match entry.timeline.last().map(|s| s.status) {
+                None => Status::New,
+                Some(Status::Resolved) => Status::Regressed,
+                Some(_) => Status::Persisting,
+            };
+            entry.message = f.message.clone();
+            entry.severity = f.severity.clone();
+            entry.last_seen = seen_at;
+            entry.runs_seen += 1;
+            entry.runs_checked += 1;
+            entry.current = status;
+            entry.timeline.push(Step {
+                run_id: run.run.id,
+                started_at,
+                status,
+                map_changed,
+            });
+        }
+        // Known but absent from this run.
+        for fp in &order {
+            let Some(entry) = by_fp.get_mut(fp) else {
+                continue;
+            };
+            if entry
+                .timeline
+                .last()
+                .is_some_and(|s| s.run_id == run.run.id)
+            {
+                continue;
+            }
+            let was = entry.timeline.last().map(|s| s.status);
+            let status = if checked(run, entry.scenario.as_deref()) {
+                entry.runs_checked += 1;
+                Status::Resolved
+            } else if was == Some(Status::Resolved) {
+                Status::Resolved
+            } else {
+                Status::Unverified
+            };
+            entry.current = status;
+            entry.timeline.push(Step {
+                run_id: run.run.id,
+                started_at,
+                status,
+                map_changed,
+            });
+        }
+    }
+    let mut out: Vec<Lifecycle> = order.iter().filter_map(|fp| by_fp.remove(fp)).collect();
+    out.sort_by(|a, b| {
+        a.current
+            .cmp(&b.current)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.scenario.cmp(&b.scenario))
+            .then_with(|| a.subject.cmp(&b.subject))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::RunStatus;
+    use crate::store::{FindingSeen, RunRecord};
+    use chrono::TimeZone;
+
+    fn run(id: i64, day: u32, visits: &[(&str, bool)], fps: &[(&str, Option<&str>)]) -> RunHistory {
+        let started_at = Utc
+            .with_ymd_and_hms(2026, 11, day, 2, 0, 0)
+            .single()
+            .expect("time");
+        RunHistory {
+            run: RunRecord {
+                id,
+                site: "shop".into(),
+                scenario_file: "s.toml".into(),
+                started_at,
+                finished_at: Some(started_at),
+                status: if visits.iter().all(|(_, o)| *o) {
+                    RunStatus::Complete
+                } else {
+                    RunStatus::Incomplete("x".into())
+                },
+                fail_on: None,
+                scenario_digest: Some("s1".into()),
+                policy_digest: Some("p1".into()),
+            },
+            visits: visits.iter().map(|(s, o)| (s.to_string(), *o)).collect(),
+            findings: fps
+                .iter()
+                .map(|(fp, sc)| FindingSeen {
+                    fingerprint: fp.to_string(),
+                    code: "consent-vendor-before-choice".into(),
+                    severity: "high".into(),
+                    scenario: sc.map(str::to_string),
+                    subject: fp.to_string(),
+                    message: format!("{fp} fired"),
+                    first_evidence: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn statuses(l: &Lifecycle) -> Vec<&'static str> {
+        l.timeline.iter().map(|s| s.status.as_str()).collect()
+    }
+
+    fn find<'a>(ls: &'a [Lifecycle], fp: &str) -> &'a Lifecycle {
+        ls.iter().find(|l| l.fingerprint == fp).expect("lifecycle")
+    }
+
+    #[test]
+    fn every_transition() {
+        let a = Some("no_action");
+        let ok = [("no_action", true)];
+        let history = vec![
+            run(1, 1, &ok, &[("meta", a)]),
+            run(2, 2, &ok, &[("meta", a)]),
+            run(3, 3, &ok, &[]),
+            run(4, 4, &ok, &[("meta", a), ("tiktok", a)]),
+        ];
+        let ls = lifecycles(&history);
+        let meta = find(&ls, "meta");
+        assert_eq!(
+            statuses(meta),
+            vec!["new", "persisting", "resolved", "regressed"]
+        );
+        assert_eq!((meta.runs_seen, meta.runs_checked), (3, 4));
+        assert_eq!(meta.current, Status::Regressed);
+        let tiktok = find(&ls, "tiktok");
+        assert_eq!(statuses(tiktok), vec!["new"]);
+        // Most urgent first.
+        assert_eq!(ls[0].fingerprint, "tiktok");
+    }
+
+    #[test]
+    fn a_scenario_not_observed_never_resolves() {
+        let a = Some("no_action");
+        let history = vec![
+            run(1, 1, &[("no_action", true)], &[("meta", a)]),
+            run(2, 2, &[("no_action", false)], &[]),
+            run(3, 3, &[("reject_all", true)], &[]),
+            run(4, 4, &[("no_action", true)], &[("meta", a)]),
+        ];
+        let meta = find(&lifecycles(&history), "meta").clone();
+        assert_eq!(
+            statuses(&meta),
+            vec!["new", "unverified", "unverified", "persisting"]
+        );
+        assert_eq!((meta.runs_seen, meta.runs_checked), (2, 2));
+    }
+
+    #[test]
+    fn site_level_findings_are_checked_only_by_complete_runs() {
+        let history = vec![
+            run(1, 1, &[("a", true)], &[("stale", None)]),
+            run(2, 2, &[("a", false)], &[]),
+            run(3, 3, &[("a", true)], &[]),
+        ];
+        let stale = find(&lifecycles(&history), "stale").clone();
+        assert_eq!(statuses(&stale), vec!["new", "unverified", "resolved"]);
+    }
+
+    #[test]
+    fn a_resolution_with_a_map_change_says_so() {
+        let a = Some("no_action");
+        let ok = [("no_action", true)];
+        let mut history = vec![run(1, 1, &ok, &[("meta", a)]), run(2, 2, &ok, &[])];
+        history[1].run.policy_digest = Some("p2".into());
+        let meta = find(&lifecycles(&history), "meta").clone();
+        assert_eq!(statuses(&meta), vec!["new", "resolved"]);
+        assert!(meta.timeline[1].map_changed, "{meta:?}");
+        assert!(!meta.timeline[0].map_changed);
+    }
+}
