@@ -200,7 +200,7 @@ mod tests {
                 } else {
                     RunStatus::Incomplete("x".into())
                 },
-                fail_on: None,
+                fail_on: crate::outcome::FailOn::DEFAULT,
                 scenario_digest: Some("s1".into()),
                 policy_digest: Some("p1".into()),
             },

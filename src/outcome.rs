@@ -25,6 +25,13 @@ pub struct AuditReport {
     pub findings: Vec<Finding>,
     /// Findings at or above this severity fail the audit (exit 1); `None`: never.
     pub fail_on: Option<Severity>,
+    /// `--fail-on new[:SEVERITY]`: only findings new or regressed in this run fail it.
+    #[serde(default)]
+    pub fail_on_new: bool,
+    /// Fingerprints of the findings that are new or regressed in this run, against the
+    /// site's stored history (docs/drift.md).
+    #[serde(default)]
+    pub new_fingerprints: Vec<String>,
     pub db_path: Option<String>,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
@@ -85,17 +92,31 @@ pub struct Verdict {
     pub not_observed: Vec<String>,
 }
 
+impl Default for Verdict {
+    /// The verdict of nothing at all: incomplete. [`AuditReport::with_verdict`] replaces it.
+    fn default() -> Self {
+        Verdict {
+            exit: ExitStatus::Incomplete,
+            incomplete: true,
+            failing: 0,
+            not_observed: Vec::new(),
+        }
+    }
+}
+
 impl Verdict {
     /// Precedence: `Incomplete` (a visit not observed, nothing observed at all, or a run
     /// status other than `Complete` — `Running`, `Incomplete` and `Interrupted` all
-    /// count) over `Findings` (a finding with severity >= `fail_on`; `None` never fails
-    /// on findings) over `Ok`.
-    pub fn of(
-        status: &RunStatus,
-        visits: &[VisitSummary],
-        findings: &[Finding],
-        fail_on: Option<Severity>,
-    ) -> Verdict {
+    /// count) over `Findings` (a finding with severity >= `fail_on` — with
+    /// `fail_on_new`, only one new or regressed in this run; `None` never fails on
+    /// findings) over `Ok`.
+    pub fn of(report: &AuditReport) -> Verdict {
+        let (status, visits, findings, fail_on) = (
+            &report.status,
+            &report.visits,
+            &report.findings,
+            report.fail_on,
+        );
         let not_observed: Vec<String> = visits
             .iter()
             .filter(|v| v.not_observed().is_some())
@@ -105,8 +126,14 @@ impl Verdict {
             || visits.is_empty()
             || !not_observed.is_empty()
             || findings.iter().any(|f| f.code == Code::ScenarioNotObserved);
+        let counts =
+            |f: &&Finding| !report.fail_on_new || report.new_fingerprints.contains(&f.fingerprint);
         let failing = match fail_on {
-            Some(threshold) => findings.iter().filter(|f| f.severity >= threshold).count(),
+            Some(threshold) => findings
+                .iter()
+                .filter(|f| f.severity >= threshold)
+                .filter(counts)
+                .count(),
             None => 0,
         };
         let exit = if incomplete {
@@ -125,10 +152,65 @@ impl Verdict {
     }
 }
 
+/// `--fail-on`: a severity threshold (or never), optionally only for findings that are
+/// new or regressed in this run (`new`, `new:high`): the nightly job's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn {
+    pub threshold: Option<Severity>,
+    pub new_only: bool,
+}
+
+impl FailOn {
+    pub const DEFAULT: FailOn = FailOn {
+        threshold: Some(Severity::High),
+        new_only: false,
+    };
+
+    /// `never`, a severity, `new` (any severity) or `new:SEVERITY`.
+    pub fn parse(s: &str) -> Result<FailOn, String> {
+        let sev = |t: &str| {
+            Severity::parse(t).ok_or_else(|| {
+                format!(
+                    "expected never, a severity (info, low, medium, high, critical), new or new:SEVERITY; got {s:?}"
+                )
+            })
+        };
+        match s {
+            "never" => Ok(FailOn {
+                threshold: None,
+                new_only: false,
+            }),
+            "new" => Ok(FailOn {
+                threshold: Some(Severity::Info),
+                new_only: true,
+            }),
+            _ => match s.strip_prefix("new:") {
+                Some(t) => Ok(FailOn {
+                    threshold: Some(sev(t)?),
+                    new_only: true,
+                }),
+                None => Ok(FailOn {
+                    threshold: Some(sev(s)?),
+                    new_only: false,
+                }),
+            },
+        }
+    }
+
+    /// The form [`FailOn::parse`] reads back.
+    pub fn as_string(&self) -> String {
+        match (self.threshold, self.new_only) {
+            (None, _) => "never".to_string(),
+            (Some(s), false) => s.as_str().to_string(),
+            (Some(s), true) => format!("new:{s}"),
+        }
+    }
+}
+
 impl AuditReport {
     /// Recompute the verdict from the report's fields (after building or editing one).
     pub fn with_verdict(mut self) -> Self {
-        self.verdict = Verdict::of(&self.status, &self.visits, &self.findings, self.fail_on);
+        self.verdict = Verdict::of(&self);
         self
     }
 
@@ -239,6 +321,32 @@ mod tests {
             r.status = status;
             assert_eq!(r.with_verdict().exit_status(), ExitStatus::Incomplete);
         }
+    }
+
+    #[test]
+    fn fail_on_new_counts_only_new_or_regressed_findings() {
+        let mut r = clean();
+        r.findings.push(finding(
+            Code::ConsentVendorBeforeChoice,
+            "no_action",
+            "meta",
+        ));
+        r.fail_on_new = true;
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Ok, "persisting: not new");
+        r.new_fingerprints = vec![r.findings[0].fingerprint.clone()];
+        let r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Findings);
+        assert_eq!(
+            FailOn::parse("new:high").map(|f| f.as_string()),
+            Ok("new:high".into())
+        );
+        assert_eq!(
+            FailOn::parse("new").map(|f| f.as_string()),
+            Ok("new:info".into())
+        );
+        assert_eq!(FailOn::parse("never").map(|f| f.threshold), Ok(None));
+        assert!(FailOn::parse("new:bad").is_err() && FailOn::parse("huge").is_err());
     }
 
     #[test]

@@ -10,11 +10,11 @@
 //! nightly jobs, tests and future front ends run the same pipeline. A visit is judged and
 //! stored as soon as it finishes: an interruption loses only the visits in flight.
 
-use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding, Severity};
+use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding};
 use crate::attribution::{AttributedVisit, Attributor};
 use crate::engine::{Cancel, Engine, EngineConfig, Job};
 use crate::observe::{RunStatus, VisitObservation};
-use crate::outcome::{AuditReport, Verdict, VisitSummary};
+use crate::outcome::{AuditReport, FailOn, Verdict, VisitSummary};
 use crate::scenario::{AuditSpec, Scenario};
 use crate::store::{JudgedVisit, RunId, RunStart, Store, StoreError};
 use chrono::Utc;
@@ -28,7 +28,7 @@ pub struct AuditConfig {
     pub scenario_file: String,
     /// Scenario ids to run, in order; empty: the file's run list.
     pub scenarios: Vec<String>,
-    pub fail_on: Option<Severity>,
+    pub fail_on: FailOn,
     pub db_path: PathBuf,
     pub engine: EngineConfig,
 }
@@ -223,6 +223,13 @@ pub async fn audit(
     if let Err(e) = store.finish_run(run_id, &status, finished_at).await {
         storage_errors.push(format!("could not record the run's end: {e}"));
     }
+    let new_fingerprints = match new_in_run(&store, &spec.site.name, run_id, started_at).await {
+        Ok(fps) => fps,
+        Err(e) => {
+            storage_errors.push(format!("could not read the site's history: {e}"));
+            Vec::new()
+        }
+    };
     store.close().await;
 
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
@@ -236,9 +243,11 @@ pub async fn audit(
         status,
         visits: summaries,
         findings,
-        fail_on: cfg.fail_on,
+        fail_on: cfg.fail_on.threshold,
+        fail_on_new: cfg.fail_on.new_only,
+        new_fingerprints,
         db_path: Some(cfg.db_path.display().to_string()),
-        verdict: Verdict::of(&RunStatus::Running, &[], &[], None),
+        verdict: Verdict::default(),
     }
     .with_verdict();
     Ok(AuditRun {
@@ -269,7 +278,7 @@ fn run_status(interrupted: bool, visits: &[VisitSummary]) -> RunStatus {
 pub async fn stored_report(
     store: &Store,
     run: RunId,
-    fail_on: Option<Option<Severity>>,
+    fail_on: Option<FailOn>,
 ) -> Result<Option<AuditReport>, StoreError> {
     let Some(record) = store.run(run).await? else {
         return Ok(None);
@@ -296,6 +305,7 @@ pub async fn stored_report(
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
     let fail_on = fail_on.unwrap_or(record.fail_on);
+    let new_fingerprints = new_in_run(store, &record.site, record.id, record.started_at).await?;
     Ok(Some(
         AuditReport {
             run_id: Some(record.id),
@@ -307,10 +317,40 @@ pub async fn stored_report(
             status: record.status,
             visits: summaries,
             findings,
-            fail_on,
+            fail_on: fail_on.threshold,
+            fail_on_new: fail_on.new_only,
+            new_fingerprints,
             db_path: Some(store.path().display().to_string()),
-            verdict: Verdict::of(&RunStatus::Running, &[], &[], None),
+            verdict: Verdict::default(),
         }
         .with_verdict(),
     ))
+}
+
+/// Fingerprints of the findings new or regressed in run `run` of `site`, judged against
+/// every run of the site that started before it (docs/drift.md).
+async fn new_in_run(
+    store: &Store,
+    site: &str,
+    run: RunId,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    let until = started_at + chrono::Duration::nanoseconds(1);
+    let history = store
+        .site_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
+        .await?;
+    let lifecycles = crate::drift::lifecycles(&history);
+    Ok(lifecycles
+        .into_iter()
+        .filter(|l| {
+            l.timeline.last().is_some_and(|s| {
+                s.run_id == run
+                    && matches!(
+                        s.status,
+                        crate::drift::Status::New | crate::drift::Status::Regressed
+                    )
+            })
+        })
+        .map(|l| l.fingerprint)
+        .collect())
 }

@@ -487,3 +487,61 @@ async fn audits_through_a_webdriver_url() {
         "tiktok.com".to_string()
     )));
 }
+
+/// `--fail-on new:high` for nightly jobs: the first audit fails on its (new) findings; the
+/// same audit again finds nothing new and passes, while reporting the same findings; the
+/// stored run re-renders with the same verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn fail_on_new_fails_only_on_what_is_new() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nightly.db");
+    let port = server.port();
+    let args = ["--scenario", "no_action", "--fail-on", "new:high"];
+    let db2 = db.clone();
+    let first = tokio::task::spawn_blocking(move || audit(port, &db2, &args))
+        .await
+        .unwrap();
+    let db2 = db.clone();
+    let second = tokio::task::spawn_blocking(move || audit(port, &db2, &args))
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        first.code, 1,
+        "new findings fail the first night: {}",
+        first.stderr
+    );
+    assert!(!first.json["summary"]["new_or_regressed"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        second.code, 0,
+        "nothing new the second night: {}",
+        second.stderr
+    );
+    assert_eq!(
+        second.json["summary"]["new_or_regressed"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        findings(&first.json),
+        findings(&second.json),
+        "the same findings, reported"
+    );
+    assert_eq!(second.json["fail_on_new"], true);
+    let run_id = second.json["run_id"].as_i64().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["report", &run_id.to_string(), "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&again.stdout), second.stdout);
+    assert_eq!(again.status.code(), Some(0));
+}

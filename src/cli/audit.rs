@@ -1,10 +1,10 @@
 //! `consentry audit SCENARIO_FILE`: parse the flags, run [`crate::pipeline::audit`],
 //! print the report, return its verdict.
 
-use crate::analysis::Severity;
 use crate::engine::EngineConfig;
 use crate::exit::ExitStatus;
 use crate::observe::{VisitObservation, VisitStatus};
+use crate::outcome::FailOn;
 use crate::pipeline::{self, AuditConfig};
 use crate::report::{reporter, Format};
 use crate::store::{default_db_path, StoreError};
@@ -24,7 +24,8 @@ pub struct AuditArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical, never).
+    /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical,
+    /// never); `new` or `new:SEVERITY`: only findings new or regressed in this run count.
     #[arg(long, default_value = "high", value_parser = parse_fail_on)]
     pub fail_on: FailOn,
     /// Scenarios in parallel [default: one per core, at most 4].
@@ -50,17 +51,8 @@ pub struct AuditArgs {
     pub no_progress: bool,
 }
 
-/// `--fail-on`: a severity, or never.
-#[derive(Debug, Clone, Copy)]
-pub struct FailOn(pub Option<Severity>);
-
 pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
-    if s == "never" {
-        return Ok(FailOn(None));
-    }
-    Severity::parse(s).map(|v| FailOn(Some(v))).ok_or_else(|| {
-        format!("expected one of info, low, medium, high, critical, never; got {s:?}")
-    })
+    FailOn::parse(s)
 }
 
 pub async fn run(args: AuditArgs) -> ExitStatus {
@@ -83,7 +75,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     let cfg = AuditConfig {
         scenario_file: args.file.display().to_string(),
         scenarios: args.scenarios.clone(),
-        fail_on: args.fail_on.0,
+        fail_on: args.fail_on,
         db_path: args.db.clone().unwrap_or_else(default_db_path),
         engine: EngineConfig {
             jobs: args.jobs.unwrap_or(0),

@@ -1,7 +1,8 @@
 //! `consentry report RUN`: re-render a stored run exactly as its audit printed it.
 
-use crate::cli::audit::{emit, parse_fail_on, FailOn};
+use crate::cli::audit::{emit, parse_fail_on};
 use crate::exit::ExitStatus;
+use crate::outcome::FailOn;
 use crate::pipeline::stored_report;
 use crate::report::{reporter, Format};
 use crate::store::default_db_path;
@@ -60,7 +61,7 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
             }
         }
     };
-    let report = match stored_report(&store, id, args.fail_on.map(|f| f.0)).await {
+    let report = match stored_report(&store, id, args.fail_on).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             eprintln!(

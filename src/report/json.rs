@@ -24,6 +24,8 @@ struct JsonReport<'a> {
     duration_ms: u64,
     status: &'a RunStatus,
     fail_on: Option<Severity>,
+    /// `--fail-on new[:SEVERITY]`: only new or regressed findings fail the run.
+    fail_on_new: bool,
     db_path: Option<&'a str>,
     summary: Summary<'a>,
     visits: &'a [VisitSummary],
@@ -35,6 +37,8 @@ struct Summary<'a> {
     findings: usize,
     by_severity: BySeverity,
     scenarios_not_observed: Vec<&'a str>,
+    /// Fingerprints new or regressed in this run (against the site's history).
+    new_or_regressed: &'a [String],
     verdict: &'static str,
     exit_code: u8,
 }
@@ -62,6 +66,7 @@ impl Reporter for JsonReporter {
             duration_ms: r.duration_ms(),
             status: &r.status,
             fail_on: r.fail_on,
+            fail_on_new: r.fail_on_new,
             db_path: r.db_path.as_deref(),
             summary: Summary {
                 findings: r.findings.len(),
@@ -73,6 +78,7 @@ impl Reporter for JsonReporter {
                     info: count(Severity::Info),
                 },
                 scenarios_not_observed: r.not_observed().into_iter().map(|(s, _)| s).collect(),
+                new_or_regressed: &r.new_fingerprints,
                 verdict: exit.as_str(),
                 exit_code: exit.code(),
             },

@@ -132,8 +132,9 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
     let exit = report.exit_status();
     let n = report.findings.len();
     let not_observed = report.not_observed();
+    let new = if report.fail_on_new { "new " } else { "" };
     let fail_on = match report.fail_on {
-        Some(s) => format!("fail-on {s}"),
+        Some(s) => format!("fail-on {new}{s}"),
         None => "no fail-on threshold".to_string(),
     };
     match exit {
@@ -165,7 +166,12 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
             }
         }
         ExitStatus::Findings => format!(
-            "FAILED: findings at or above {}. Exit {} ({}).",
+            "FAILED: {}findings at or above {}. Exit {} ({}).",
+            if report.fail_on_new {
+                "new or regressed "
+            } else {
+                ""
+            },
             report
                 .fail_on
                 .map(|s| s.as_str())

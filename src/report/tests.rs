@@ -110,7 +110,9 @@ pub(crate) fn fixed_report() -> AuditReport {
         findings: vec![meta, legacy_f, cookie],
         fail_on: Some(Severity::High),
         db_path: Some("consentry.db".into()),
-        verdict: crate::outcome::Verdict::of(&RunStatus::Running, &[], &[], None),
+        fail_on_new: false,
+        new_fingerprints: Vec::new(),
+        verdict: crate::outcome::Verdict::default(),
     }
     .with_verdict()
 }
@@ -328,6 +330,7 @@ fn json_shape() {
         "duration_ms",
         "status",
         "fail_on",
+        "fail_on_new",
         "db_path",
         "summary",
         "visits",

@@ -2,10 +2,10 @@
 //! range checks; decoding returns a description of what is wrong, which the caller
 //! turns into [`super::StoreError::Corrupt`] naming the database.
 
-use crate::analysis::Severity;
 use crate::observe::{
     ConsentAction, ConsentChoice, ConsentState, Failure, FailureKind, TargetKind,
 };
+use crate::outcome::FailOn;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{Sqlite, SqliteRow};
 use sqlx::Row;
@@ -61,22 +61,16 @@ pub(super) fn json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<St
     serde_json::to_string(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))
 }
 
-/// `--fail-on` as stored: a severity or `never`.
-pub(super) fn fail_on_str(f: Option<Severity>) -> &'static str {
-    match f {
-        Some(s) => s.as_str(),
-        None => "never",
-    }
+/// `--fail-on` as stored: `never`, a severity, or `new:SEVERITY`.
+pub(super) fn fail_on_str(f: FailOn) -> String {
+    f.as_string()
 }
 
 /// `fail_on` read back; NULL (runs stored before schema v2) reads as the default `high`.
-pub(super) fn get_fail_on(row: &SqliteRow, col: &str) -> DecodeResult<Option<Severity>> {
+pub(super) fn get_fail_on(row: &SqliteRow, col: &str) -> DecodeResult<FailOn> {
     match get::<Option<String>>(row, col)?.as_deref() {
-        None => Ok(Some(Severity::High)),
-        Some("never") => Ok(None),
-        Some(s) => Severity::parse(s)
-            .map(Some)
-            .ok_or_else(|| format!("column {col}: unknown severity {s:?}")),
+        None => Ok(FailOn::DEFAULT),
+        Some(s) => FailOn::parse(s).map_err(|e| format!("column {col}: {e}")),
     }
 }
 

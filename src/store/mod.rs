@@ -15,7 +15,7 @@ mod write;
 
 pub use history::{FindingSeen, RunHistory};
 
-use crate::analysis::finding::{Finding, Severity};
+use crate::analysis::finding::Finding;
 use crate::observe::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
 use chrono::{DateTime, Utc};
 use codec::DecodeResult;
@@ -124,8 +124,8 @@ pub struct RunStart<'a> {
     pub started_at: DateTime<Utc>,
     pub scenario_digest: Option<&'a str>,
     pub policy_digest: Option<&'a str>,
-    /// `--fail-on`: findings at or above it fail the run; `None`: never.
-    pub fail_on: Option<Severity>,
+    /// `--fail-on`.
+    pub fail_on: crate::outcome::FailOn,
 }
 
 /// One visit as the pipeline hands it to the store: the observation, its place in the
@@ -148,8 +148,8 @@ pub struct RunRecord {
     /// `None` while running, and for a run whose process died (see docs/storage.md).
     pub finished_at: Option<DateTime<Utc>>,
     pub status: RunStatus,
-    /// The run's `--fail-on` (`None`: never; runs stored before v2 read as `high`).
-    pub fail_on: Option<Severity>,
+    /// The run's `--fail-on` (runs stored before v2 read as `high`).
+    pub fail_on: crate::outcome::FailOn,
     pub scenario_digest: Option<String>,
     pub policy_digest: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! one transaction per call.
 
 use super::{codec, JudgedVisit, RunId, RunStart, Store, StoreError, STALE_REASON};
-use crate::analysis::finding::{Finding, Severity};
+use crate::analysis::finding::Finding;
 use crate::observe::{
     CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
     StorageWrite, StoredCookie, VisitObservation, VisitStatus,
@@ -24,7 +24,7 @@ impl Store {
             started_at,
             scenario_digest: None,
             policy_digest: None,
-            fail_on: Some(Severity::High),
+            fail_on: crate::outcome::FailOn::DEFAULT,
         })
         .await
     }
