@@ -317,14 +317,11 @@ async fn sqlx_integrity(db: &std::path::Path) -> String {
         .unwrap_or_else(|e| format!("integrity check failed: {e}"))
 }
 
-/// A browser killed mid-scenario: that scenario is not observed, with a reason naming the
-/// crash and the page; the scenarios before and after it are recorded as usual.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    not(feature = "browser-tests"),
-    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
-)]
-async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
+/// What an audit of no_action, accept_then_object, reject_all reported when the browser
+/// (or, with `renderers`, only its renderers) was killed in the middle of the second
+/// visit: its exit code, JSON report and stderr, after checking the database and that
+/// nothing was left behind.
+async fn crash_mid_second_visit(renderers: bool) -> (Option<i32>, serde_json::Value, String) {
     let server = DemoServer::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().join("tmp");
@@ -343,36 +340,64 @@ async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
             "reject_all",
         ],
     );
-
-    kill_mid_second_visit(&server, &db, || kill_browsers_using(&tmp, false)).await;
+    kill_mid_second_visit(&server, &db, || kill_browsers_using(&tmp, renderers)).await;
     let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
         .expect("consentry finishes after the crash")
         .unwrap();
     server.shutdown().await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let visits = report["visits"].as_array().unwrap();
-    let status = |id: &str| {
-        visits
-            .iter()
-            .find(|v| v["scenario"] == id)
-            .map(|v| v["status"].clone())
-            .unwrap_or_else(|| panic!("{id} not reported: {stderr}"))
-    };
-    assert_eq!(status("no_action")["status"], "complete");
-    let crashed = status("accept_then_object");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr:\n{stderr}"));
+    let store = Store::open(&db).await.unwrap();
+    let run = store.runs(None, 1).await.unwrap().remove(0);
+    assert_eq!(
+        store.visits(run.id).await.unwrap().len(),
+        3,
+        "every visit recorded"
+    );
+    store.close().await;
+    assert_eq!(sqlx_integrity(&db).await, "ok");
+    let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
+    assert!(
+        profiles.is_empty() && alive.is_empty(),
+        "{profiles:?} {alive:#?}"
+    );
+    (out.status.code(), report, stderr)
+}
+
+/// The status object of one visit of a report.
+fn visit_status(report: &serde_json::Value, id: &str) -> serde_json::Value {
+    report["visits"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["scenario"] == id))
+        .map(|v| v["status"].clone())
+        .unwrap_or_else(|| panic!("{id} not reported: {report}"))
+}
+
+/// A browser killed mid-scenario: that scenario is not observed, with a reason naming the
+/// crash and the page; the scenarios before and after it are recorded as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_browser_that_dies_mid_scenario_is_reported_and_nothing_is_lost() {
+    let (code, report, stderr) = crash_mid_second_visit(false).await;
+    assert_eq!(code, Some(3), "stderr:\n{stderr}");
+    assert_eq!(visit_status(&report, "no_action")["status"], "complete");
+    let crashed = visit_status(&report, "accept_then_object");
     assert_eq!(crashed["status"], "incomplete", "{stderr}");
     let reason = crashed["reason"].as_str().unwrap_or_default();
     assert!(
         reason.contains("browser went away") && reason.contains("www.demo-shop.test"),
         "{reason}"
     );
-    assert_eq!(status("reject_all")["status"], "complete", "{stderr}");
-    let store = Store::open(&db).await.unwrap();
-    let run = store.runs(None, 1).await.unwrap().remove(0);
-    assert_eq!(store.visits(run.id).await.unwrap().len(), 3);
+    assert_eq!(
+        visit_status(&report, "reject_all")["status"],
+        "complete",
+        "{stderr}"
+    );
 }
 
 /// Once the first visit is recorded, wait for the next one to load the shop's page, then
@@ -543,53 +568,17 @@ async fn a_killed_chromedriver_is_reported_and_nothing_is_left() {
     ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
 )]
 async fn a_renderer_crash_is_reported_and_nothing_is_lost() {
-    let server = DemoServer::start(0).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let db = dir.path().join("renderer.db");
-    let child = spawn_audit(
-        server.port(),
-        &db,
-        &tmp,
-        &[
-            "-s",
-            "no_action",
-            "-s",
-            "accept_then_object",
-            "-s",
-            "reject_all",
-        ],
-    );
-    kill_mid_second_visit(&server, &db, || kill_browsers_using(&tmp, true)).await;
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("consentry finishes after the renderer crash")
-        .unwrap();
-    server.shutdown().await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let visit = |id: &str| {
-        report["visits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["scenario"] == id)
-            .map(|v| v["status"].clone())
-            .unwrap_or_else(|| panic!("{id} not reported: {stderr}"))
-    };
-    assert_eq!(visit("no_action")["status"], "complete");
-    let crashed = visit("accept_then_object");
+    let (code, report, stderr) = crash_mid_second_visit(true).await;
+    assert_eq!(code, Some(3), "stderr:\n{stderr}");
+    assert_eq!(visit_status(&report, "no_action")["status"], "complete");
+    let crashed = visit_status(&report, "accept_then_object");
     assert_eq!(crashed["status"], "incomplete", "{report}");
     assert_eq!(crashed["kind"], "browser-crashed", "{crashed}");
     let reason = crashed["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("renderer"), "{reason}");
-    assert_eq!(visit("reject_all")["status"], "complete", "{stderr}");
-    assert_eq!(sqlx_integrity(&db).await, "ok");
-    let (profiles, alive) = leftovers_after(&tmp, Duration::from_secs(5)).await;
-    assert!(
-        profiles.is_empty() && alive.is_empty(),
-        "{profiles:?} {alive:#?}"
+    assert_eq!(
+        visit_status(&report, "reject_all")["status"],
+        "complete",
+        "{stderr}"
     );
 }
