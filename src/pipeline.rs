@@ -162,7 +162,13 @@ pub async fn audit(
 
     progress.started(&spec.site.name, selected.len(), engine.jobs());
     let attributor = Attributor::new(&spec.site, &spec.policy);
-    let mut observations: Vec<(usize, VisitObservation)> = Vec::new();
+    // One slot per job, in run order: a visit lands in its slot once, and its single
+    // attribution borrows it there, for the visit's own checks and the run's alike.
+    let slots: Vec<std::sync::OnceLock<VisitObservation>> = selected
+        .iter()
+        .map(|_| std::sync::OnceLock::new())
+        .collect();
+    let mut visits: Vec<(usize, AttributedVisit)> = Vec::with_capacity(slots.len());
     let mut findings: Vec<Finding> = Vec::new();
     let mut storage_errors = Vec::new();
     {
@@ -180,14 +186,18 @@ pub async fn audit(
             // Nothing a secret's value reached leaves this point unredacted: not the
             // store, not the checks' evidence, not the progress lines.
             spec.site.secrets.redact_visit(&mut obs);
-            let visit = attributor.visit(&obs);
+            let Some(slot) = slots.get(job.position) else {
+                continue; // a job the engine was never given: cannot happen
+            };
+            let obs = slot.get_or_init(|| obs);
+            let visit = attributor.visit(obs);
             let judged = analyze_visit(&spec.site, &spec.policy, &visit);
             let stored = store
                 .record_judged_visit(
                     run_id,
                     &JudgedVisit {
                         position: Some(job.position),
-                        obs: &obs,
+                        obs,
                         third_party_requests: Some(visit.third_party_requests()),
                         findings: &judged,
                     },
@@ -197,9 +207,9 @@ pub async fn audit(
                 progress.store_failed(&obs.scenario, &e);
                 storage_errors.push(format!("could not record scenario {}: {e}", obs.scenario));
             }
-            progress.visit_done(&obs);
+            progress.visit_done(obs);
             findings.extend(judged);
-            observations.push((job.position, obs));
+            visits.push((job.position, visit));
         }
     }
     let leftover_profiles = engine.shutdown().await;
@@ -207,11 +217,8 @@ pub async fn audit(
     let interrupted = *cancel.borrow();
 
     // Judge and report visits in run order (the order the file or --scenario lists them).
-    observations.sort_by_key(|(position, _)| *position);
-    let visits: Vec<AttributedVisit> = observations
-        .iter()
-        .map(|(_, o)| attributor.visit(o))
-        .collect();
+    visits.sort_by_key(|(position, _)| *position);
+    let visits: Vec<AttributedVisit> = visits.into_iter().map(|(_, v)| v).collect();
     let run_level = analyze_run(&spec.site, &spec.policy, &visits);
     if let Err(e) = store.record_findings(run_id, &run_level).await {
         storage_errors.push(format!("could not record the run's findings: {e}"));
