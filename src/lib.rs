@@ -15,6 +15,7 @@ pub mod diag;
 pub mod drift;
 pub mod engine;
 pub mod exit;
+pub mod inventory;
 pub mod net;
 pub mod observe;
 pub mod outcome;

@@ -160,6 +160,13 @@ pub async fn audit(
         }
     };
 
+    if let Err(e) = store
+        .record_declarations(run_id, &crate::inventory::declarations(&spec.policy))
+        .await
+    {
+        engine.shutdown().await;
+        return Err(e.into());
+    }
     progress.started(&spec.site.name, selected.len(), engine.jobs());
     let attributor = Attributor::new(&spec.site, &spec.policy);
     // One slot per job, in run order: a visit lands in its slot once, and its single
@@ -192,6 +199,7 @@ pub async fn audit(
             let obs = slot.get_or_init(|| obs);
             let visit = attributor.visit(obs);
             let judged = analyze_visit(&spec.site, &spec.policy, &visit);
+            let inventory = crate::inventory::of_visit(&spec.policy, &visit);
             let stored = store
                 .record_judged_visit(
                     run_id,
@@ -200,6 +208,7 @@ pub async fn audit(
                         obs,
                         third_party_requests: Some(visit.third_party_requests()),
                         findings: &judged,
+                        inventory: Some(&inventory),
                     },
                 )
                 .await;
@@ -344,7 +353,7 @@ async fn new_in_run(
 ) -> Result<Vec<String>, StoreError> {
     let until = started_at + chrono::Duration::nanoseconds(1);
     let history = store
-        .site_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
+        .site_findings_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
         .await?;
     let lifecycles = crate::drift::lifecycles(&history);
     Ok(lifecycles

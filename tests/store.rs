@@ -242,6 +242,7 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
         site: "shop".into(),
         scenario: scenario.map(str::to_string),
         subject: subject.into(),
+        vendor: Some("tracker".into()),
         message: format!("{subject}: {}", code.summary()),
         rule: "vendor tracker: purpose advertising (consent)".into(),
         evidence: (0..evidence)
@@ -1005,6 +1006,7 @@ async fn drift_over_stored_runs() {
                     obs: &obs,
                     third_party_requests: Some(1),
                     findings: &findings,
+                    inventory: None,
                 },
             )
             .await

@@ -159,7 +159,7 @@ impl Code {
 }
 
 /// One piece of evidence a privacy lead can forward.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     pub scenario: String,
     /// Top-level page URL.
@@ -183,6 +183,10 @@ pub struct Finding {
     pub scenario: Option<String>,
     /// What the finding is about: vendor id, host or cookie name.
     pub subject: String,
+    /// The declared vendor it is about (a cookie's vendor for cookie findings); `None`
+    /// for undeclared hosts and cookies, scenarios and map issues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
     pub message: String,
     /// The declared rule it breaks, e.g. `vendor meta: purpose advertising (consent)`.
     pub rule: String,

@@ -16,6 +16,7 @@ mod sink;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub(crate) use checks::human_secs;
 pub use finding::{fingerprint, Code, Evidence, Finding, Severity, MAX_EVIDENCE};
 
 use crate::attribution::{AttributedVisit, Attributor};

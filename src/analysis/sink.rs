@@ -13,6 +13,8 @@ pub(crate) struct Hit {
     pub code: Code,
     pub scenario: Option<String>,
     pub subject: String,
+    /// The declared vendor the finding is about, if any.
+    pub vendor: Option<String>,
     /// Human sentence about this occurrence (naming vendor/cookie, scenario and phase).
     pub message: String,
     /// The declared rule broken.
@@ -63,6 +65,7 @@ impl Sink {
                 message.push_str(&format!(" Also seen in phase {}.", phases[1..].join(", ")));
             }
             let rule = first.rule.clone();
+            let vendor = first.vendor.clone();
             let occurrences = u32::try_from(hits.len()).unwrap_or(u32::MAX);
             let evidence: Vec<Evidence> = hits
                 .into_iter()
@@ -76,6 +79,7 @@ impl Sink {
                 fingerprint: fingerprint(code, site, scenario.as_deref(), &subject),
                 scenario,
                 subject,
+                vendor,
                 message,
                 rule,
                 evidence,

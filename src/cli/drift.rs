@@ -1,7 +1,7 @@
 //! `consentry drift`: what happened to each finding of a site across its runs.
 
 use crate::exit::ExitStatus;
-use crate::report::drift::{render_drift, DriftReport, DRIFT_SCHEMA_VERSION};
+use crate::report::drift::render_drift;
 use crate::report::Format;
 use crate::store::default_db_path;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -73,7 +73,14 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
     let since = args
         .since
         .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
-    let history = match store.site_history(&site, since, until).await {
+    let from = match store.context_start(&site, since).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let history = match store.site_history(&site, from, until).await {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
@@ -81,14 +88,13 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         }
     };
     store.close().await;
-    let report = DriftReport {
-        schema_version: DRIFT_SCHEMA_VERSION,
-        runs: history.iter().map(|h| h.run.id).collect(),
-        lifecycles: crate::drift::lifecycles(&history),
-        site,
+    let report = crate::drift::pack::build(&crate::drift::pack::PackInput {
+        site: &site,
         since,
         until,
-    };
+        history: &history,
+        acks: &[],
+    });
     let text = render_drift(args.format, &report);
     match super::audit::emit(args.output.as_deref(), &text) {
         Ok(()) => ExitStatus::Ok,

@@ -3,26 +3,15 @@
 
 use super::{clip, Format};
 use crate::drift::Lifecycle;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+pub use crate::drift::{DriftReport, DRIFT_SCHEMA_VERSION};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-/// Version of the drift JSON shape (docs/drift.md).
-pub const DRIFT_SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DriftReport {
-    pub schema_version: u32,
-    pub site: String,
-    pub since: DateTime<Utc>,
-    pub until: DateTime<Utc>,
-    /// Runs of the site in the window, oldest first.
-    pub runs: Vec<i64>,
-    pub lifecycles: Vec<Lifecycle>,
+trait Counts {
+    fn counts(&self) -> String;
 }
 
-impl DriftReport {
+impl Counts for DriftReport {
     fn counts(&self) -> String {
         let mut parts = Vec::new();
         for s in [

@@ -35,6 +35,7 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
         site: "demo-shop".into(),
         scenario: Some(scenario.into()),
         subject: subject.into(),
+        vendor: None,
         message: format!("{subject} broke {code} in scenario \"{scenario}\"."),
         rule: format!("rule for {subject}"),
         evidence: vec![Evidence {

@@ -178,6 +178,7 @@ pub(super) fn decode_finding(r: &SqliteRow) -> DecodeResult<Finding> {
         site: get(r, "site")?,
         scenario: get(r, "scenario")?,
         subject: get(r, "subject")?,
+        vendor: get(r, "vendor")?,
         message: get(r, "message")?,
         rule: get(r, "rule")?,
         evidence: get_json::<Vec<Evidence>>(r, "evidence")?,

@@ -13,7 +13,7 @@ mod history;
 mod read;
 mod write;
 
-pub use history::{FindingSeen, RunHistory};
+pub use history::{FindingSeen, RunHistory, VisitSeen};
 
 use crate::analysis::finding::Finding;
 use crate::observe::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
@@ -136,6 +136,8 @@ pub struct JudgedVisit<'a> {
     pub obs: &'a VisitObservation,
     pub third_party_requests: Option<usize>,
     pub findings: &'a [Finding],
+    /// The visit's inventory (vendors' activity, hosts, cookies), for drift.
+    pub inventory: Option<&'a crate::inventory::VisitInventory>,
 }
 
 /// One audit run.

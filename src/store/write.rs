@@ -64,6 +64,7 @@ impl Store {
                 obs,
                 third_party_requests: None,
                 findings: &[],
+                inventory: None,
             },
         )
         .await
@@ -104,8 +105,89 @@ impl Store {
         for s in &obs.steps {
             self.insert_step(&mut tx, visit, s).await?;
         }
+        if let Some(inv) = v.inventory {
+            self.insert_inventory(&mut tx, run, visit, inv).await?;
+        }
         tx.commit().await.map_err(self.db_err("commit visit"))?;
         Ok(visit)
+    }
+
+    /// Records the declared map a run audits against (one row per vendor and purpose).
+    pub async fn record_declarations(
+        &self,
+        run: RunId,
+        declarations: &[crate::inventory::Declaration],
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
+        for d in declarations {
+            sqlx::query(
+                "INSERT OR IGNORE INTO run_declarations (run_id, vendor, vendor_name, purpose, \
+                 basis, strictly_necessary, tcf_purpose) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(run)
+            .bind(&d.vendor)
+            .bind(&d.vendor_name)
+            .bind(&d.purpose)
+            .bind(&d.basis)
+            .bind(d.strictly_necessary)
+            .bind(d.tcf_purpose.map(i64::from))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record declarations"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(self.db_err("commit declarations"))
+    }
+
+    async fn insert_inventory(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        visit: i64,
+        inv: &crate::inventory::VisitInventory,
+    ) -> Result<(), StoreError> {
+        for a in &inv.vendors {
+            sqlx::query(
+                "INSERT INTO visit_vendors (visit_id, run_id, vendor, requests, cookie_writes, \
+                 storage_writes, unauthorized, objected) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(visit)
+            .bind(run)
+            .bind(&a.vendor)
+            .bind(i64::from(a.requests))
+            .bind(i64::from(a.cookie_writes))
+            .bind(i64::from(a.storage_writes))
+            .bind(i64::from(a.unauthorized))
+            .bind(i64::from(a.objected))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record vendor activity"))?;
+        }
+        for i in &inv.items {
+            sqlx::query(
+                "INSERT INTO visit_inventory (visit_id, run_id, kind, item, vendor, lifetime_secs, \
+                 declared_secs, over_retention, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(visit)
+            .bind(run)
+            .bind(i.kind.as_str())
+            .bind(&i.item)
+            .bind(i.vendor.as_deref())
+            .bind(i.lifetime_secs)
+            .bind(i.declared_secs)
+            .bind(i.over_retention)
+            .bind(i.detail.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record inventory"))?;
+        }
+        Ok(())
     }
 
     /// Appends run-level findings to a run, in order, in one transaction.
@@ -145,8 +227,8 @@ impl Store {
             let evidence = self.invalid(codec::json("finding evidence", &f.evidence))?;
             sqlx::query(
                 "INSERT INTO findings (run_id, seq, fingerprint, code, severity, site, scenario, \
-                 subject, message, rule, occurrences, evidence, visit_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 subject, message, rule, occurrences, evidence, visit_id, vendor) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(run)
             .bind(seq)
@@ -161,6 +243,7 @@ impl Store {
             .bind(i64::from(f.occurrences))
             .bind(evidence)
             .bind(visit)
+            .bind(f.vendor.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(|e| self.fk_err(e, run, "record finding"))?;

@@ -49,6 +49,7 @@ fn undeclared_cookie(ctx: &VisitCtx, sink: &mut Sink) {
                 code: Code::UndeclaredCookie,
                 scenario: Some(obs.scenario.clone()),
                 subject: w.name.clone(),
+                vendor: None,
                 message: format!(
                     "Cookie \"{}\" (domain {}), which matches no declared cookie, was written in scenario \"{}\" (phase {phase}).",
                     w.name, w.domain, obs.scenario
@@ -70,6 +71,7 @@ fn undeclared_cookie(ctx: &VisitCtx, sink: &mut Sink) {
                 code: Code::UndeclaredCookie,
                 scenario: Some(obs.scenario.clone()),
                 subject: c.name.clone(),
+                vendor: None,
                 message: format!(
                     "Cookie \"{}\" (domain {}), which matches no declared cookie, was stored at the end of scenario \"{}\" (phase {phase}).",
                     c.name, c.domain, obs.scenario
@@ -198,6 +200,7 @@ fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink)
                 code: Code::CookieRetentionExceeded,
                 scenario: Some(obs.scenario.clone()),
                 subject: name.to_string(),
+                vendor: Some(rule.vendor.clone()),
                 message: message(lifetime, "as requested by the site", &phase),
                 rule: rule_text.clone(),
                 evidence: write_evidence(obs, w, detail),
@@ -226,6 +229,7 @@ fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink)
                 code: Code::CookieRetentionExceeded,
                 scenario: Some(obs.scenario.clone()),
                 subject: name.to_string(),
+                vendor: Some(rule.vendor.clone()),
                 message: message(lifetime, "as stored by the browser", &phase),
                 rule: rule_text.clone(),
                 evidence: stored_evidence(ctx.site, obs, c, detail),
@@ -253,6 +257,7 @@ fn consent_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
                 code: Code::ConsentCookieWithoutConsent,
                 scenario: Some(obs.scenario.clone()),
                 subject: w.name.clone(),
+                vendor: Some(vendor.id.clone()),
                 message: format!(
                     "Cookie \"{}\" of {} was written {} in scenario \"{}\" (phase {phase}).",
                     w.name,
@@ -281,6 +286,7 @@ fn consent_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
                 code: Code::ConsentCookieWithoutConsent,
                 scenario: Some(obs.scenario.clone()),
                 subject: c.name.clone(),
+                vendor: Some(vendor.id.clone()),
                 message: format!(
                     "Cookie \"{}\" of {} was still stored at the end of scenario \"{}\" (phase {phase}) without consent.",
                     c.name,

@@ -53,6 +53,7 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
                 code: Code::DeclaredVendorUnobserved,
                 scenario: None,
                 subject: vendor.id.clone(),
+                vendor: Some(vendor.id.clone()),
                 message: format!(
                     "Declared vendor {} was never contacted in any scenario, even with consent granted ({}); the declaration may be stale.",
                     vendor_label(vendor),
@@ -88,6 +89,7 @@ fn scenario_not_observed(ctx: &VisitCtx, sink: &mut Sink) {
             code: Code::ScenarioNotObserved,
             scenario: Some(obs.scenario.clone()),
             subject: obs.scenario.clone(),
+            vendor: None,
             message: format!(
                 "Scenario \"{}\" could not be observed (stopped in phase {phase}): {reason}. What it should have shown is unknown, so this audit is not clean; findings from what it did observe are still reported.",
                 obs.scenario

@@ -38,6 +38,7 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
             code: code_of(issue.code),
             scenario: None,
             subject: issue.subject.clone(),
+            vendor: None,
             message: format!("{} ({})", issue.message, issue.location),
             rule: issue.rule.clone(),
             evidence: Evidence {

@@ -47,6 +47,7 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
             code,
             scenario: Some(obs.scenario.clone()),
             subject: vendor.id.clone(),
+            vendor: Some(vendor.id.clone()),
             message: format!(
                 "{} was contacted ({host}) {} in scenario \"{}\" (phase {phase}).",
                 vendor_label(vendor),
@@ -88,6 +89,7 @@ fn li_vendor_after_objection(ctx: &VisitCtx, sink: &mut Sink) {
             code: Code::LiVendorAfterObjection,
             scenario: Some(obs.scenario.clone()),
             subject: vendor.id.clone(),
+            vendor: Some(vendor.id.clone()),
             message: format!(
                 "{} was contacted ({host}) after the visitor objected to legitimate interest in scenario \"{}\" (phase {phase}).",
                 vendor_label(vendor),
@@ -123,6 +125,7 @@ fn undeclared_third_party(ctx: &VisitCtx, sink: &mut Sink) {
             code: Code::UndeclaredThirdParty,
             scenario: Some(obs.scenario.clone()),
             subject: domain.clone(),
+            vendor: None,
             message: format!(
                 "Third party {domain} ({host}), which belongs to no declared vendor, was contacted in scenario \"{}\" (phase {phase}).",
                 obs.scenario
@@ -152,6 +155,7 @@ fn vendor_outside_declared_pages(ctx: &VisitCtx, sink: &mut Sink) {
             code: Code::VendorOutsideDeclaredPages,
             scenario: Some(obs.scenario.clone()),
             subject: vendor.id.clone(),
+            vendor: Some(vendor.id.clone()),
             message: format!(
                 "{} was contacted ({host}) on page {}, where it is not declared, in scenario \"{}\" (phase {phase}).",
                 vendor_label(vendor),

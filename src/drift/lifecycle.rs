@@ -1,5 +1,5 @@
-//! Drift: what happened to each finding across a site's runs. Pure: a site's history
-//! in ([`crate::store::RunHistory`], oldest run first), lifecycles out.
+//! Lifecycles: what happened to each finding across a site's runs. Pure: a site's
+//! history in ([`crate::store::RunHistory`], oldest run first), lifecycles out.
 //!
 //! Per fingerprint and run:
 //! - **new**: present, never present in an earlier run of the window;
@@ -49,6 +49,11 @@ pub struct Step {
     pub status: Status,
     /// The policy changed since the previous run (a resolution may be the map's doing).
     pub map_changed: bool,
+    /// The run could check it (its scenario observed; for a site-level finding, the
+    /// run complete). Present implies checked.
+    pub checked: bool,
+    /// Under an active acknowledgement at that run's time.
+    pub acknowledged: bool,
 }
 
 /// One finding across the window.
@@ -59,8 +64,14 @@ pub struct Lifecycle {
     pub severity: String,
     pub scenario: Option<String>,
     pub subject: String,
+    /// The declared vendor it is about.
+    pub vendor: Option<String>,
     /// The message of its latest occurrence.
     pub message: String,
+    /// The declared rule it breaks (latest occurrence).
+    pub rule: String,
+    /// First evidence of its latest occurrence.
+    pub evidence: Option<crate::analysis::Evidence>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     /// Runs it was present in.
@@ -69,13 +80,15 @@ pub struct Lifecycle {
     pub runs_checked: usize,
     /// Its status in the latest run of the window.
     pub current: Status,
+    /// The acknowledgement that applies at the end of the window (active or expired).
+    pub acknowledgement: Option<super::AckView>,
     pub timeline: Vec<Step>,
 }
 
 /// Could `run` check a finding of `scenario` (`None`: site-level)?
 fn checked(run: &RunHistory, scenario: Option<&str>) -> bool {
     match scenario {
-        Some(s) => run.visits.iter().any(|(id, observed)| id == s && *observed),
+        Some(s) => run.visits.iter().any(|v| v.scenario == s && v.observed),
         None => run.run.status == crate::observe::RunStatus::Complete,
     }
 }
@@ -101,12 +114,16 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                     severity: f.severity.clone(),
                     scenario: f.scenario.clone(),
                     subject: f.subject.clone(),
+                    vendor: f.vendor.clone(),
                     message: f.message.clone(),
+                    rule: f.rule.clone(),
+                    evidence: f.evidence.clone(),
                     first_seen: seen_at,
                     last_seen: seen_at,
                     runs_seen: 0,
                     runs_checked: 0,
                     current: Status::New,
+                    acknowledgement: None,
                     timeline: Vec::new(),
                 }
             });
@@ -123,6 +140,9 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 Some(_) => Status::Persisting,
             };
             entry.message = f.message.clone();
+            entry.rule = f.rule.clone();
+            entry.evidence = f.evidence.clone();
+            entry.vendor = f.vendor.clone();
             entry.severity = f.severity.clone();
             entry.last_seen = seen_at;
             entry.runs_seen += 1;
@@ -133,6 +153,8 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 started_at,
                 status,
                 map_changed,
+                checked: true,
+                acknowledged: false,
             });
         }
         // Known but absent from this run.
@@ -148,7 +170,8 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 continue;
             }
             let was = entry.timeline.last().map(|s| s.status);
-            let status = if checked(run, entry.scenario.as_deref()) {
+            let could_check = checked(run, entry.scenario.as_deref());
+            let status = if could_check {
                 entry.runs_checked += 1;
                 Status::Resolved
             } else if was == Some(Status::Resolved) {
@@ -162,6 +185,8 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 started_at,
                 status,
                 map_changed,
+                checked: could_check,
+                acknowledged: false,
             });
         }
     }
@@ -204,7 +229,18 @@ mod tests {
                 scenario_digest: Some("s1".into()),
                 policy_digest: Some("p1".into()),
             },
-            visits: visits.iter().map(|(s, o)| (s.to_string(), *o)).collect(),
+            visits: visits
+                .iter()
+                .map(|(s, o)| crate::store::VisitSeen {
+                    scenario: s.to_string(),
+                    observed: *o,
+                    li_objected: false,
+                    has_inventory: true,
+                })
+                .collect(),
+            vendors: Vec::new(),
+            inventory: Vec::new(),
+            declarations: Vec::new(),
             findings: fps
                 .iter()
                 .map(|(fp, sc)| FindingSeen {
@@ -213,8 +249,11 @@ mod tests {
                     severity: "high".into(),
                     scenario: sc.map(str::to_string),
                     subject: fp.to_string(),
+                    vendor: None,
                     message: format!("{fp} fired"),
+                    rule: "r".into(),
                     first_evidence: None,
+                    evidence: None,
                 })
                 .collect(),
         }

@@ -1,0 +1,216 @@
+//! Inventory drift: per scenario, what a run contained that the previous run observing
+//! the same scenario did not (and the reverse): declared vendors, third-party hosts,
+//! cookies, cookie lifetimes, and hosts loaded by a declared vendor's script.
+//!
+//! A visit that was not observed, or that carries no inventory (recorded before schema
+//! 3), is skipped: it is neither compared nor a baseline, so a scenario that failed one
+//! night is compared the next night against the last night it was observed.
+
+use super::model::{Change, InventoryChange, InventoryKind};
+use crate::inventory::ItemKind;
+use crate::policy::describe_secs;
+use crate::store::RunHistory;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The comparable inventory of one visit.
+#[derive(Debug, Default, Clone)]
+struct Snapshot {
+    vendors: BTreeSet<String>,
+    hosts: BTreeMap<String, Option<String>>,
+    cookies: BTreeMap<String, (Option<String>, Option<i64>)>,
+    loaded: BTreeMap<(String, String), Option<String>>,
+}
+
+fn snapshot(run: &RunHistory, scenario: &str) -> Snapshot {
+    let mut s = Snapshot::default();
+    for (sc, a) in &run.vendors {
+        if sc == scenario && a.requests + a.cookie_writes + a.storage_writes > 0 {
+            s.vendors.insert(a.vendor.clone());
+        }
+    }
+    for (sc, i) in &run.inventory {
+        if sc != scenario {
+            continue;
+        }
+        match i.kind {
+            ItemKind::Host => {
+                s.hosts.insert(i.item.clone(), i.vendor.clone());
+            }
+            ItemKind::Cookie => {
+                s.cookies
+                    .insert(i.item.clone(), (i.vendor.clone(), i.lifetime_secs));
+            }
+            ItemKind::LoadedBy => {
+                if let Some(v) = &i.vendor {
+                    s.loaded
+                        .insert((i.item.clone(), v.clone()), i.detail.clone());
+                }
+            }
+        }
+    }
+    s
+}
+
+/// `session`, `395d`, `~12h`.
+pub fn lifetime_text(l: Option<i64>) -> String {
+    match l {
+        None => "session".to_string(),
+        Some(s) => crate::analysis::human_secs(s),
+    }
+}
+
+/// Did a cookie's lifetime change? More than a minute and more than 1% apart (stored
+/// expiry dates move with the clock; `Max-Age` does not), or session vs persistent.
+fn lifetime_changed(a: Option<i64>, b: Option<i64>) -> bool {
+    match (a, b) {
+        (None, None) => false,
+        (Some(x), Some(y)) => {
+            let d = (x - y).abs();
+            d > 60 && d * 100 > x.abs().max(y.abs())
+        }
+        _ => true,
+    }
+}
+
+/// Every inventory change in `history` (oldest run first), run by run, scenario by
+/// scenario in run order.
+pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
+    let mut out = Vec::new();
+    let mut last: BTreeMap<String, (i64, Snapshot)> = BTreeMap::new();
+    for run in history {
+        for v in &run.visits {
+            if !v.observed || !v.has_inventory {
+                continue;
+            }
+            let cur = snapshot(run, &v.scenario);
+            if let Some((prev_id, prev)) = last.get(&v.scenario) {
+                let mk = |kind, change, item: &str, vendor: Option<String>, before, after| {
+                    InventoryChange {
+                        run_id: run.run.id,
+                        at: run.run.started_at,
+                        scenario: v.scenario.clone(),
+                        against_run: *prev_id,
+                        kind,
+                        change,
+                        item: item.to_string(),
+                        vendor,
+                        before,
+                        after,
+                    }
+                };
+                for x in cur.vendors.difference(&prev.vendors) {
+                    out.push(mk(
+                        InventoryKind::Vendor,
+                        Change::Added,
+                        x,
+                        Some(x.clone()),
+                        None,
+                        None,
+                    ));
+                }
+                for x in prev.vendors.difference(&cur.vendors) {
+                    out.push(mk(
+                        InventoryKind::Vendor,
+                        Change::Removed,
+                        x,
+                        Some(x.clone()),
+                        None,
+                        None,
+                    ));
+                }
+                for (h, vendor) in &cur.hosts {
+                    if !prev.hosts.contains_key(h) {
+                        out.push(mk(
+                            InventoryKind::Host,
+                            Change::Added,
+                            h,
+                            vendor.clone(),
+                            None,
+                            None,
+                        ));
+                    }
+                }
+                for (h, vendor) in &prev.hosts {
+                    if !cur.hosts.contains_key(h) {
+                        out.push(mk(
+                            InventoryKind::Host,
+                            Change::Removed,
+                            h,
+                            vendor.clone(),
+                            None,
+                            None,
+                        ));
+                    }
+                }
+                for (c, (vendor, life)) in &cur.cookies {
+                    match prev.cookies.get(c) {
+                        None => out.push(mk(
+                            InventoryKind::Cookie,
+                            Change::Added,
+                            c,
+                            vendor.clone(),
+                            None,
+                            Some(lifetime_text(*life)),
+                        )),
+                        Some((_, before)) if lifetime_changed(*before, *life) => out.push(mk(
+                            InventoryKind::CookieLifetime,
+                            Change::Changed,
+                            c,
+                            vendor.clone(),
+                            Some(lifetime_text(*before)),
+                            Some(lifetime_text(*life)),
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                for (c, (vendor, life)) in &prev.cookies {
+                    if !cur.cookies.contains_key(c) {
+                        out.push(mk(
+                            InventoryKind::Cookie,
+                            Change::Removed,
+                            c,
+                            vendor.clone(),
+                            Some(lifetime_text(*life)),
+                            None,
+                        ));
+                    }
+                }
+                for ((h, loader), by) in &cur.loaded {
+                    if !prev.loaded.contains_key(&(h.clone(), loader.clone())) {
+                        out.push(mk(
+                            InventoryKind::LoadedBy,
+                            Change::Added,
+                            h,
+                            Some(loader.clone()),
+                            None,
+                            by.clone(),
+                        ));
+                    }
+                }
+                for ((h, loader), by) in &prev.loaded {
+                    if !cur.loaded.contains_key(&(h.clone(), loader.clone())) {
+                        out.push(mk(
+                            InventoryKind::LoadedBy,
+                            Change::Removed,
+                            h,
+                            Some(loader.clone()),
+                            by.clone(),
+                            None,
+                        ));
+                    }
+                }
+            }
+            last.insert(v.scenario.clone(), (run.run.id, cur));
+        }
+    }
+    out
+}
+
+/// Seconds as the pack shows a declared retention (`0` is `session`).
+pub fn retention_text(secs: i64) -> String {
+    if secs == 0 {
+        "session".to_string()
+    } else {
+        describe_secs(secs)
+    }
+}

@@ -1,0 +1,303 @@
+//! Inventory: the compact summary of what one visit contained, kept for drift after the
+//! raw records are purged. Pure: an [`AttributedVisit`] and its policy in, a
+//! [`VisitInventory`] out; the store keeps it beside the visit (docs/storage.md).
+//!
+//! It holds, per visit:
+//! - per declared vendor, how many requests, cookie writes and storage writes it made,
+//!   how many of those its declared basis did not allow in the consent state in force
+//!   (`unauthorized`), and how many were made after a recorded objection to legitimate
+//!   interest without another basis allowing them (`objected`): the facts of the LIA
+//!   review pack;
+//! - every third-party host contacted (with its vendor, if declared);
+//! - every cookie written or stored (`name@domain`, its vendor, its lifetime, its
+//!   declared retention, and whether it exceeds it);
+//! - every third-party host loaded by a script of a *different* declared vendor (from the
+//!   request's initiator): "Meta's script now loads `tr.snapchat.com`".
+
+use crate::attribution::{AttributedVisit, Party};
+use crate::policy::{Permission, Policy, Retention};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What one declared vendor did in one visit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorActivity {
+    pub vendor: String,
+    pub requests: u32,
+    pub cookie_writes: u32,
+    pub storage_writes: u32,
+    /// Records (requests, cookie and storage writes) its declared basis did not allow.
+    pub unauthorized: u32,
+    /// Records made after a recorded objection to legitimate interest that no other
+    /// basis allowed (a subset of `unauthorized`).
+    pub objected: u32,
+}
+
+/// The kind of an [`InventoryItem`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ItemKind {
+    /// A third-party host contacted.
+    Host,
+    /// A cookie written or stored, as `name@domain`.
+    Cookie,
+    /// A third-party host loaded by a script of another declared vendor.
+    LoadedBy,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One host, cookie or loader relation of a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryItem {
+    pub kind: ItemKind,
+    /// Host, or `name@domain` for a cookie.
+    pub item: String,
+    /// The declared vendor: of the host or cookie; for `loaded-by`, the loading vendor.
+    pub vendor: Option<String>,
+    /// Cookies: the longest lifetime asked for (`Max-Age` / `Expires`, header or
+    /// script), else the longest stored; `None` is a session cookie. Seconds.
+    pub lifetime_secs: Option<i64>,
+    /// Cookies: the declared retention in seconds (`0` for `session`); `None` when no
+    /// cookie rule covers it.
+    pub declared_secs: Option<i64>,
+    /// Cookies: the lifetime exceeds the declared retention by more than the policy's
+    /// tolerance.
+    pub over_retention: bool,
+    /// `loaded-by`: the host of the loading script.
+    pub detail: Option<String>,
+}
+
+/// The whole inventory of one visit, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitInventory {
+    pub vendors: Vec<VendorActivity>,
+    pub items: Vec<InventoryItem>,
+}
+
+fn retention_secs(r: Retention) -> i64 {
+    match r {
+        Retention::Session => 0,
+        Retention::MaxSeconds(s) => s,
+    }
+}
+
+/// Cookie key as stored in the inventory: `name@domain`, domain lower-case, no leading dot.
+pub fn cookie_key(name: &str, domain: &str) -> String {
+    format!(
+        "{name}@{}",
+        domain.trim().trim_start_matches('.').to_ascii_lowercase()
+    )
+}
+
+fn not_allowed(p: &Option<Permission>) -> bool {
+    matches!(p, Some(p) if !matches!(p, Permission::Allowed { .. }))
+}
+
+/// The inventory of one attributed visit.
+pub fn of_visit(policy: &Policy, visit: &AttributedVisit) -> VisitInventory {
+    let mut vendors: BTreeMap<String, VendorActivity> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
+    // name@domain -> (vendor, lifetime, declared, is session by every write)
+    struct CookieSeen {
+        vendor: Option<String>,
+        requested: Option<Option<i64>>,
+        stored: Option<Option<i64>>,
+        declared: Option<i64>,
+    }
+    let mut cookies: BTreeMap<String, CookieSeen> = BTreeMap::new();
+
+    let mut bump = |vendor: &str, f: &dyn Fn(&mut VendorActivity)| {
+        let a = vendors
+            .entry(vendor.to_string())
+            .or_insert_with(|| VendorActivity {
+                vendor: vendor.to_string(),
+                ..VendorActivity::default()
+            });
+        f(a);
+    };
+
+    for (r, a) in &visit.requests {
+        if let Some(v) = a.vendor {
+            let unauthorized = not_allowed(&a.permission);
+            let objected = unauthorized && r.state.li_objected;
+            bump(&v.id, &|x| {
+                x.requests += 1;
+                x.unauthorized += u32::from(unauthorized);
+                x.objected += u32::from(objected);
+            });
+        }
+        if a.party != Party::Third {
+            continue;
+        }
+        let Some(host) = a.host.clone() else { continue };
+        hosts
+            .entry(host.clone())
+            .or_insert_with(|| a.vendor.map(|v| v.id.clone()));
+        // Loaded by another declared vendor's script?
+        if let Some(init) = r.initiator.as_deref() {
+            if let Some(init_host) = crate::net::network_host(init) {
+                let path = crate::net::url_path(init).unwrap_or_else(|| "/".to_string());
+                if let Some(loader) = policy.vendor_for_url(&init_host, &path) {
+                    let same = a.vendor.is_some_and(|v| v.id == loader.id);
+                    if !same && init_host != host {
+                        loaded
+                            .entry((host.clone(), loader.id.clone()))
+                            .or_insert(init_host);
+                    }
+                }
+            }
+        }
+    }
+    for (w, a) in &visit.cookie_writes {
+        if let Some(v) = a.vendor {
+            let unauthorized = not_allowed(&a.permission);
+            let objected = unauthorized && w.state.li_objected;
+            bump(&v.id, &|x| {
+                x.cookie_writes += 1;
+                x.unauthorized += u32::from(unauthorized);
+                x.objected += u32::from(objected);
+            });
+        }
+        let seen = cookies
+            .entry(cookie_key(&w.name, &w.domain))
+            .or_insert_with(|| CookieSeen {
+                vendor: a.vendor.map(|v| v.id.clone()),
+                requested: None,
+                stored: None,
+                declared: a.rule.map(|r| retention_secs(r.max_retention)),
+            });
+        let life = w.requested_lifetime_secs.filter(|s| *s > 0);
+        seen.requested = Some(match seen.requested {
+            Some(prev) => prev.max(life),
+            None => life,
+        });
+    }
+    for (c, a) in &visit.cookies {
+        let seen = cookies
+            .entry(cookie_key(&c.name, &c.domain))
+            .or_insert_with(|| CookieSeen {
+                vendor: a.vendor.map(|v| v.id.clone()),
+                requested: None,
+                stored: None,
+                declared: a.rule.map(|r| retention_secs(r.max_retention)),
+            });
+        let life = c
+            .expires
+            .map(|e| (e - c.observed_at).num_seconds())
+            .filter(|s| *s > 0);
+        seen.stored = Some(match seen.stored {
+            Some(prev) => prev.max(life),
+            None => life,
+        });
+    }
+    for (s, a) in &visit.storage_writes {
+        if let Some(v) = a.vendor {
+            let unauthorized = not_allowed(&a.permission);
+            let objected = unauthorized && s.state.li_objected;
+            bump(&v.id, &|x| {
+                x.storage_writes += 1;
+                x.unauthorized += u32::from(unauthorized);
+                x.objected += u32::from(objected);
+            });
+        }
+    }
+
+    let mut items: Vec<InventoryItem> = Vec::new();
+    for (host, vendor) in hosts {
+        items.push(InventoryItem {
+            kind: ItemKind::Host,
+            item: host,
+            vendor,
+            lifetime_secs: None,
+            declared_secs: None,
+            over_retention: false,
+            detail: None,
+        });
+    }
+    for (key, c) in cookies {
+        let lifetime = c.requested.or(c.stored).flatten();
+        let over = match c.declared {
+            Some(d) => lifetime.unwrap_or(0) > d + policy.retention_tolerance_secs,
+            None => false,
+        };
+        items.push(InventoryItem {
+            kind: ItemKind::Cookie,
+            item: key,
+            vendor: c.vendor,
+            lifetime_secs: lifetime,
+            declared_secs: c.declared,
+            over_retention: over,
+            detail: None,
+        });
+    }
+    for ((host, loader), init_host) in loaded {
+        items.push(InventoryItem {
+            kind: ItemKind::LoadedBy,
+            item: host,
+            vendor: Some(loader),
+            lifetime_secs: None,
+            declared_secs: None,
+            over_retention: false,
+            detail: Some(init_host),
+        });
+    }
+    VisitInventory {
+        vendors: vendors.into_values().collect(),
+        items,
+    }
+}
+
+/// One declared (vendor, purpose) pair of the policy a run used: the declaration
+/// history of the LIA review pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declaration {
+    pub vendor: String,
+    pub vendor_name: String,
+    pub purpose: String,
+    pub basis: String,
+    pub strictly_necessary: bool,
+    pub tcf_purpose: Option<u8>,
+}
+
+/// Every (vendor, purpose) pair the policy declares, in policy order. A purpose id that
+/// names no purpose is skipped (the loader rejects it).
+pub fn declarations(policy: &Policy) -> Vec<Declaration> {
+    let mut out = Vec::new();
+    for v in &policy.vendors {
+        for pid in &v.purposes {
+            let Some(p) = policy.purpose(pid) else {
+                continue;
+            };
+            out.push(Declaration {
+                vendor: v.id.clone(),
+                vendor_name: v.name.clone(),
+                purpose: p.id.clone(),
+                basis: p.basis.as_str().to_string(),
+                strictly_necessary: p.strictly_necessary,
+                tcf_purpose: p.tcf_purpose,
+            });
+        }
+    }
+    out
+}
