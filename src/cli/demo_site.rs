@@ -1,6 +1,6 @@
 //! `consentry demo-site`: serve the bundled demo shop until interrupted.
 
-use crate::demo::DemoServer;
+use crate::demo::{DemoServer, Variant};
 use crate::exit::ExitStatus;
 use clap::Args;
 use std::path::PathBuf;
@@ -13,13 +13,17 @@ pub struct DemoSiteArgs {
     /// Write the port here once listening (for scripts using --port 0).
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
+    /// Which behaviour to serve (docs/demo.md, "Variants"). Audit one, then the other, into one
+    /// database, and `consentry drift` shows a known change.
+    #[arg(long, value_enum, default_value_t = Variant::Default, env = "CONSENTRY_DEMO_VARIANT")]
+    pub variant: Variant,
     /// On exit, write every request the server received here, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 }
 
 pub async fn run(args: DemoSiteArgs) -> ExitStatus {
-    let server = match DemoServer::start(args.port).await {
+    let server = match DemoServer::start_variant(args.port, args.variant).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
@@ -31,6 +35,7 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
     };
     let port = server.port();
     eprintln!("demo site listening on https://127.0.0.1:{port} (and http on the same port)");
+    eprintln!("serving the {} variant (docs/demo.md)", args.variant);
     eprintln!(
         "browsers reach it with --host-resolver-rules=\"MAP * 127.0.0.1:{port}, EXCLUDE localhost\""
     );

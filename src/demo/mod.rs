@@ -44,7 +44,41 @@ pub const DEMO_HOSTS: &[&str] = &[
     "www.recaptcha.net",
     "www.gstatic.com",
     "analytics.tiktok.com",
+    // Served by the `next` variant only (in the default one it answers 404 like any unknown path).
+    BING_HOST,
 ];
+
+/// Microsoft Advertising's UET tag host: the vendor the [`Variant::Next`] site gained.
+pub(crate) const BING_HOST: &str = "bat.bing.com";
+
+/// Which behaviour the demo site serves, chosen when it starts (docs/demo.md, "Variants").
+/// Two audits of the same site, one per variant, are a known drift: one planted violation
+/// fixed, one vendor added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Variant {
+    /// The shop as documented, with every planted violation.
+    #[default]
+    Default,
+    /// The shop after a release: the CMP no longer starts Hotjar on reject (it loads it with
+    /// consent), and a new, undeclared Microsoft Ads tag (bat.bing.com) fires before the choice.
+    Next,
+}
+
+impl Variant {
+    /// The name used by `--variant` and `CONSENTRY_DEMO_VARIANT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variant::Default => "default",
+            Variant::Next => "next",
+        }
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Hostnames that are third parties to the shop: every demo host outside `demo-shop.test`.
 /// Hosts the demo does not serve (e.g. Chromium's own background requests) are not counted.
@@ -76,6 +110,7 @@ pub struct LoggedRequest {
 /// until every connection is closed.
 pub struct DemoServer {
     port: u16,
+    variant: Variant,
     log: Arc<RequestLog>,
     cert_der: Vec<u8>,
     stop: Option<oneshot::Sender<()>>,
@@ -83,12 +118,21 @@ pub struct DemoServer {
 }
 
 impl DemoServer {
-    /// Starts serving on `127.0.0.1:port` (0 = an ephemeral port).
+    /// Starts serving the default variant on `127.0.0.1:port` (0 = an ephemeral port).
     pub async fn start(port: u16) -> anyhow::Result<DemoServer> {
-        Self::start_with_log(port, RequestLog::in_memory()).await
+        Self::start_variant(port, Variant::Default).await
     }
 
-    async fn start_with_log(port: u16, log: RequestLog) -> anyhow::Result<DemoServer> {
+    /// Starts serving `variant` on `127.0.0.1:port` (0 = an ephemeral port).
+    pub async fn start_variant(port: u16, variant: Variant) -> anyhow::Result<DemoServer> {
+        Self::start_with_log(port, variant, RequestLog::in_memory()).await
+    }
+
+    async fn start_with_log(
+        port: u16,
+        variant: Variant,
+        log: RequestLog,
+    ) -> anyhow::Result<DemoServer> {
         let (tls, cert_der) = server::tls_acceptor()?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -96,9 +140,16 @@ impl DemoServer {
         let port = listener.local_addr()?.port();
         let log = Arc::new(log);
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(server::accept_loop(listener, tls, log.clone(), stop_rx));
+        let task = tokio::spawn(server::accept_loop(
+            listener,
+            tls,
+            log.clone(),
+            variant,
+            stop_rx,
+        ));
         Ok(DemoServer {
             port,
+            variant,
             log,
             cert_der,
             stop: Some(stop_tx),
@@ -109,6 +160,11 @@ impl DemoServer {
     /// The port it listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The behaviour it serves.
+    pub fn variant(&self) -> Variant {
+        self.variant
     }
 
     /// A copy of every request received so far (since the last [`DemoServer::clear_log`]), in
@@ -149,14 +205,18 @@ impl Drop for DemoServer {
     }
 }
 
-/// `consentry demo-site`: serve until Ctrl-C. Prints "demo site listening on
-/// https://127.0.0.1:PORT" to stderr; with `log_path`, appends each request as a JSON line.
-pub async fn serve_forever(port: u16, log_path: Option<&Path>) -> anyhow::Result<()> {
+/// Serve `variant` until Ctrl-C. Prints "demo site listening on https://127.0.0.1:PORT" to
+/// stderr; with `log_path`, appends each request as a JSON line.
+pub async fn serve_forever(
+    port: u16,
+    variant: Variant,
+    log_path: Option<&Path>,
+) -> anyhow::Result<()> {
     let log = match log_path {
         Some(path) => RequestLog::to_file(path)?,
         None => RequestLog::discard(),
     };
-    let server = DemoServer::start_with_log(port, log).await?;
+    let server = DemoServer::start_with_log(port, variant, log).await?;
     eprintln!("demo site listening on https://127.0.0.1:{}", server.port());
     let result = tokio::signal::ctrl_c().await.context("waiting for Ctrl-C");
     server.shutdown().await;
@@ -173,6 +233,7 @@ mod tests {
         assert!(!is_demo_third_party("static.demo-shop.test"));
         assert!(is_demo_third_party("connect.facebook.net"));
         assert!(is_demo_third_party("Analytics.TikTok.com."));
+        assert!(is_demo_third_party("bat.bing.com"));
         assert!(!is_demo_third_party("cdn.optimizely.com"));
         assert!(!is_demo_third_party("accounts.google.com"));
         let vendors = DEMO_HOSTS.iter().filter(|h| is_demo_third_party(h)).count();

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::{lab, site, LoggedRequest, DEMO_HOSTS};
+use super::{lab, site, LoggedRequest, Variant, DEMO_HOSTS};
 
 /// Most connections served at once; further ones wait in the listen backlog.
 const MAX_CONNECTIONS: usize = 512;
@@ -126,6 +126,7 @@ pub(super) async fn accept_loop(
     listener: TcpListener,
     tls: TlsAcceptor,
     log: Arc<RequestLog>,
+    variant: Variant,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut connections = JoinSet::new();
@@ -134,7 +135,7 @@ pub(super) async fn accept_loop(
             _ = &mut stop => break,
             accepted = listener.accept(), if connections.len() < MAX_CONNECTIONS => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, tls.clone(), log.clone()));
+                    connections.spawn(serve_connection(stream, tls.clone(), log.clone(), variant));
                 }
                 // E.g. out of file descriptors: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -145,7 +146,12 @@ pub(super) async fn accept_loop(
     connections.shutdown().await;
 }
 
-async fn serve_connection(stream: TcpStream, tls: TlsAcceptor, log: Arc<RequestLog>) {
+async fn serve_connection(
+    stream: TcpStream,
+    tls: TlsAcceptor,
+    log: Arc<RequestLog>,
+    variant: Variant,
+) {
     let _ = stream.set_nodelay(true);
     let mut first = [0u8; 1];
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
@@ -158,21 +164,26 @@ async fn serve_connection(stream: TcpStream, tls: TlsAcceptor, log: Arc<RequestL
             return;
         };
         let sni = stream.get_ref().1.server_name().map(normalize_host);
-        serve_http(stream, "https", sni, log).await;
+        serve_http(stream, "https", sni, log, variant).await;
     } else {
-        serve_http(stream, "http", None, log).await;
+        serve_http(stream, "http", None, log, variant).await;
     }
 }
 
-async fn serve_http<S>(io: S, scheme: &'static str, sni: Option<String>, log: Arc<RequestLog>)
-where
+async fn serve_http<S>(
+    io: S,
+    scheme: &'static str,
+    sni: Option<String>,
+    log: Arc<RequestLog>,
+    variant: Variant,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let sni: Arc<str> = sni.unwrap_or_default().into();
     let service = service_fn(move |req| {
         let log = log.clone();
         let sni = sni.clone();
-        async move { Ok::<_, Infallible>(handle(req, scheme, &sni, &log).await) }
+        async move { Ok::<_, Infallible>(handle(req, scheme, &sni, &log, variant).await) }
     });
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -187,6 +198,7 @@ async fn handle(
     scheme: &str,
     sni: &str,
     log: &RequestLog,
+    variant: Variant,
 ) -> Response<Full<Bytes>> {
     let time = chrono::Utc::now();
     let (parts, body) = req.into_parts();
@@ -225,7 +237,7 @@ async fn handle(
         tokio::time::sleep(d).await;
     }
     let cookies = header_text(COOKIE);
-    let mut resp = site::respond(&host, parts.uri.path(), cookies.as_deref());
+    let mut resp = site::respond(variant, &host, parts.uri.path(), cookies.as_deref());
     site::no_store(&mut resp);
     resp
 }

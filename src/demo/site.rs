@@ -1,7 +1,9 @@
-//! What the demo site answers: one pure function from (host, path, request cookies) to a response.
+//! What the demo site answers: one pure function from (variant, host, path, request cookies) to
+//! a response.
 //!
 //! The pages and scripts live in `site/` and are embedded at compile time. The behaviours, planted
-//! violations included, are described in `docs/demo.md`.
+//! violations included, are described in `docs/demo.md`. The `next` variant is the default one
+//! with two changes, both made here and nowhere else: see [`site_js`] and [`cmp_js`].
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -12,7 +14,7 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use hyper::{Response, StatusCode};
 
-use super::{SHOP_HOST, STATIC_HOST};
+use super::{Variant, BING_HOST, SHOP_HOST, STATIC_HOST};
 
 const PAGE: &str = include_str!("site/page.html");
 const SITE_JS: &str = include_str!("site/site.js");
@@ -27,6 +29,16 @@ const CHARTBEAT_JS: &str = include_str!("site/chartbeat.js");
 const STRIPE_JS: &str = include_str!("site/stripe.js");
 const RECAPTCHA_ANCHOR_HTML: &str = include_str!("site/recaptcha-anchor.html");
 const RECAPTCHA_JS: &str = include_str!("site/recaptcha.js");
+/// Next variant: appended to site.js (loads the Microsoft Ads tag).
+const SITE_NEXT_JS: &str = include_str!("site/site-next.js");
+/// Next variant: the Microsoft Ads (UET) tag stand-in.
+const BAT_JS: &str = include_str!("site/bat.js");
+
+/// The planted CMP bug of the default variant (cmp.js, reject handler), removed in `next`.
+const CMP_REJECT_BUG: &str = "    // PLANTED CMP BUG: the reject handler also starts Hotjar, as if consent had been given.\n    loadHotjar();\n";
+/// What cmp.js loads once consent is given; `next` loads Hotjar there too.
+const CMP_WITH_CONSENT: &str = "      loadAnalytics();\n";
+const CMP_WITH_CONSENT_NEXT: &str = "      loadAnalytics();\n      // Next variant: the reject bug is fixed; Hotjar loads with consent, like the Google tag.\n      loadHotjar();\n";
 
 const INDEX_MAIN: &str = r#"  <h1>Products</h1>
   <ul class="products">
@@ -61,9 +73,34 @@ const PNG_1X1: &[u8] = &[
 pub(super) const JS: &str = "text/javascript; charset=utf-8";
 pub(super) const HTML: &str = "text/html; charset=utf-8";
 
+/// The page script: in `next`, followed by the new Microsoft Ads tag loader.
+fn site_js(variant: Variant) -> String {
+    match variant {
+        Variant::Default => SITE_JS.to_string(),
+        Variant::Next => format!("{SITE_JS}{SITE_NEXT_JS}"),
+    }
+}
+
+/// The CMP: in `next`, the reject handler no longer starts Hotjar, which is loaded with consent.
+fn cmp_js(variant: Variant) -> String {
+    match variant {
+        Variant::Default => CMP_JS.to_string(),
+        Variant::Next => CMP_JS.replacen(CMP_REJECT_BUG, "", 1).replacen(
+            CMP_WITH_CONSENT,
+            CMP_WITH_CONSENT_NEXT,
+            1,
+        ),
+    }
+}
+
 /// Builds the response for one request. `host` is lower-case without port; `cookies` is the
 /// request's `Cookie` header, if any. Unknown hosts and paths get 404.
-pub(super) fn respond(host: &str, path: &str, cookies: Option<&str>) -> Response<Full<Bytes>> {
+pub(super) fn respond(
+    variant: Variant,
+    host: &str,
+    path: &str,
+    cookies: Option<&str>,
+) -> Response<Full<Bytes>> {
     if path.starts_with("/lab/") {
         if let Some(resp) = super::lab::respond(host, path) {
             return resp;
@@ -80,8 +117,8 @@ pub(super) fn respond(host: &str, path: &str, cookies: Option<&str>) -> Response
             }
         }
         (SHOP_HOST, "/checkout") => ok(HTML, checkout_page()),
-        (SHOP_HOST, "/site.js") => ok(JS, SITE_JS),
-        (SHOP_HOST, "/cmp.js") => ok(JS, CMP_JS),
+        (SHOP_HOST, "/site.js") => ok(JS, site_js(variant)),
+        (SHOP_HOST, "/cmp.js") => ok(JS, cmp_js(variant)),
         (SHOP_HOST, "/metrics-worker.js") => ok(JS, WORKER_JS),
         (SHOP_HOST, "/favicon.ico") => no_content(),
         (STATIC_HOST, "/style.css") => ok("text/css; charset=utf-8", STYLE_CSS),
@@ -114,6 +151,8 @@ pub(super) fn respond(host: &str, path: &str, cookies: Option<&str>) -> Response
         }
         ("www.recaptcha.net", "/recaptcha/api2/logo.png") => ok("image/png", PNG_1X1),
         ("www.gstatic.com", "/recaptcha/releases/demo/recaptcha__en.js") => ok(JS, RECAPTCHA_JS),
+        (BING_HOST, "/bat.js") if variant == Variant::Next => ok(JS, BAT_JS),
+        (BING_HOST, "/action/0") if variant == Variant::Next => gif(),
         _ => status_only(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -194,21 +233,21 @@ mod tests {
     #[test]
     fn unknown_host_and_path_are_404() {
         assert_eq!(
-            respond("example.org", "/", None).status(),
+            respond(Variant::Default, "example.org", "/", None).status(),
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            respond(SHOP_HOST, "/nope", None).status(),
+            respond(Variant::Default, SHOP_HOST, "/nope", None).status(),
             StatusCode::NOT_FOUND
         );
     }
 
     #[test]
     fn sid_only_when_absent() {
-        assert!(respond(SHOP_HOST, "/", None)
+        assert!(respond(Variant::Default, SHOP_HOST, "/", None)
             .headers()
             .contains_key(SET_COOKIE));
-        let again = respond(SHOP_HOST, "/", Some("a=1; sid=abc"));
+        let again = respond(Variant::Default, SHOP_HOST, "/", Some("a=1; sid=abc"));
         assert!(!again.headers().contains_key(SET_COOKIE));
     }
 
@@ -253,6 +292,9 @@ mod tests {
             STRIPE_JS,
             RECAPTCHA_ANCHOR_HTML,
             RECAPTCHA_JS,
+            SITE_NEXT_JS,
+            BAT_JS,
+            CMP_WITH_CONSENT_NEXT,
             CHECKOUT_HEAD,
             super::super::lab::ABORT_HTML,
             super::super::lab::REDIRECT_HTML,
@@ -271,9 +313,60 @@ mod tests {
                 let url = &rest[..end];
                 let path = url[host.len()..].split('?').next().unwrap_or("");
                 let path = if path.is_empty() { "/" } else { path };
-                let status = respond(&host, path, None).status();
+                // `next` serves everything the default variant does, and the new vendor.
+                let status = respond(Variant::Next, &host, path, None).status();
                 assert_ne!(status, StatusCode::NOT_FOUND, "{url}");
             }
         }
+    }
+
+    fn body(variant: Variant, host: &str, path: &str) -> (StatusCode, String) {
+        let resp = respond(variant, host, path, None);
+        let status = resp.status();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let bytes = rt
+            .block_on(http_body_util::BodyExt::collect(resp.into_body()))
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[test]
+    fn default_variant_serves_the_site_files_unchanged() {
+        assert_eq!(body(Variant::Default, SHOP_HOST, "/site.js").1, SITE_JS);
+        assert_eq!(body(Variant::Default, SHOP_HOST, "/cmp.js").1, CMP_JS);
+        for path in ["/bat.js", "/action/0"] {
+            assert_eq!(
+                body(Variant::Default, BING_HOST, path).0,
+                StatusCode::NOT_FOUND
+            );
+        }
+    }
+
+    #[test]
+    fn next_variant_fixes_the_reject_bug_and_adds_the_bing_tag() {
+        // The patch points exist exactly once, so the fix cannot silently stop applying.
+        assert_eq!(CMP_JS.matches(CMP_REJECT_BUG).count(), 1);
+        assert_eq!(CMP_JS.matches(CMP_WITH_CONSENT).count(), 1);
+        let cmp = body(Variant::Next, SHOP_HOST, "/cmp.js").1;
+        assert!(!cmp.contains("PLANTED CMP BUG"), "{cmp}");
+        let reject = &cmp[cmp.find("'cb-reject'").expect("reject handler")..];
+        let reject = &reject[..reject.find("});").expect("end of handler")];
+        assert!(!reject.contains("loadHotjar"), "{reject}");
+        let apply = &cmp[cmp.find("function applyConsent").expect("applyConsent")..];
+        let apply = &apply[..apply.find("\n  }\n").expect("end of applyConsent")];
+        assert!(apply.contains("loadHotjar();"), "{apply}");
+
+        let site = body(Variant::Next, SHOP_HOST, "/site.js").1;
+        assert!(site.starts_with(SITE_JS));
+        assert!(site.contains("https://bat.bing.com/bat.js"));
+        assert!(!SITE_JS.contains("bing"));
+        assert_eq!(body(Variant::Next, BING_HOST, "/bat.js").0, StatusCode::OK);
+        assert_eq!(
+            body(Variant::Next, BING_HOST, "/action/0").0,
+            StatusCode::OK
+        );
     }
 }
