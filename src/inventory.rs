@@ -11,11 +11,12 @@
 //! - every third-party host contacted (with its vendor, if declared);
 //! - every cookie written or stored (`name@domain`, its vendor, its lifetime, its
 //!   declared retention, and whether it exceeds it);
-//! - every third-party host loaded by a script of a *different* declared vendor (from the
-//!   request's initiator): "Meta's script now loads `tr.snapchat.com`".
+//! - every third-party host loaded by a third-party script of a *different* declared
+//!   vendor (from the request's initiator): "Meta's script now loads `tr.snapchat.com`".
 
 use crate::attribution::{AttributedVisit, Party};
 use crate::policy::{Permission, Policy, Retention};
+use crate::scenario::Site;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -114,7 +115,7 @@ fn not_allowed(p: &Option<Permission>) -> bool {
 }
 
 /// The inventory of one attributed visit.
-pub fn of_visit(policy: &Policy, visit: &AttributedVisit) -> VisitInventory {
+pub fn of_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> VisitInventory {
     let mut vendors: BTreeMap<String, VendorActivity> = BTreeMap::new();
     let mut hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -154,9 +155,12 @@ pub fn of_visit(policy: &Policy, visit: &AttributedVisit) -> VisitInventory {
         hosts
             .entry(host.clone())
             .or_insert_with(|| a.vendor.map(|v| v.id.clone()));
-        // Loaded by another declared vendor's script?
+        // Loaded by another (third-party) declared vendor's script? The site's own
+        // scripts load every tag: that relation is the inventory itself, not news.
         if let Some(init) = r.initiator.as_deref() {
-            if let Some(init_host) = crate::net::network_host(init) {
+            if let Some(init_host) =
+                crate::net::network_host(init).filter(|h| !site.is_first_party(h))
+            {
                 let path = crate::net::url_path(init).unwrap_or_else(|| "/".to_string());
                 if let Some(loader) = policy.vendor_for_url(&init_host, &path) {
                     let same = a.vendor.is_some_and(|v| v.id == loader.id);

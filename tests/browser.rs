@@ -135,7 +135,15 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
     // The stored run re-renders exactly as the audit printed it, exit status included.
     let run_id = run.json["run_id"].as_i64().expect("run id");
     let again = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["report", &run_id.to_string(), "--format", "json", "--db"])
+        .args([
+            "report",
+            &run_id.to_string(),
+            "--format",
+            "json",
+            "--output",
+            "-",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .expect("run consentry report");
@@ -538,7 +546,15 @@ async fn fail_on_new_fails_only_on_what_is_new() {
     assert_eq!(second.json["fail_on_new"], true);
     let run_id = second.json["run_id"].as_i64().unwrap();
     let again = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["report", &run_id.to_string(), "--format", "json", "--db"])
+        .args([
+            "report",
+            &run_id.to_string(),
+            "--format",
+            "json",
+            "--output",
+            "-",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .unwrap();
@@ -634,7 +650,7 @@ async fn drift_shows_a_new_vendor_a_new_finding_and_a_resolved_one() {
     }
 
     let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["drift", "--format", "json", "--db"])
+        .args(["drift", "--format", "json", "--output", "-", "--db"])
         .arg(&db)
         .output()
         .expect("run consentry drift");
@@ -651,15 +667,65 @@ async fn drift_shows_a_new_vendor_a_new_finding_and_a_resolved_one() {
         )
     });
     assert_eq!(drift["site"], "demo-shop");
-    assert_eq!(
-        drift["runs"],
-        serde_json::json!([before.json["run_id"], after.json["run_id"]])
-    );
+    let run_ids: Vec<&Value> = drift["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(run_ids, vec![&before.json["run_id"], &after.json["run_id"]]);
 
-    // TODO(inventory): once the drift JSON has its inventory section (vendors, hosts, cookies
-    // added and removed), assert here that it lists the host `bat.bing.com` (and the cookie
-    // `_uetvid`) as added in the second run, and nothing removed (Hotjar is still contacted,
-    // now after accept).
+    // Inventory drift: the new tag's host and cookie were added in every observed
+    // scenario; the only other changes are Hotjar's (the fix).
+    let changes = drift["inventory"].as_array().expect("inventory");
+    let observed = [
+        "no_action",
+        "accept_all",
+        "reject_all",
+        "object_li",
+        "accept_then_object",
+    ];
+    for sc in observed {
+        let has = |kind: &str, item: &dyn Fn(&str) -> bool| {
+            changes.iter().any(|c| {
+                c["scenario"] == sc
+                    && c["kind"] == kind
+                    && c["change"] == "added"
+                    && item(c["item"].as_str().unwrap_or_default())
+                    && c["run_id"] == after.json["run_id"]
+                    && c["against_run"] == before.json["run_id"]
+            })
+        };
+        assert!(has("host", &|i| i == "bat.bing.com"), "{sc}: {changes:#?}");
+        assert!(
+            has("cookie", &|i| i.starts_with("_uetvid@")),
+            "{sc}: {changes:#?}"
+        );
+    }
+    assert!(
+        changes.iter().any(|c| c["scenario"] == "reject_all"
+            && c["kind"] == "vendor"
+            && c["item"] == "hotjar"
+            && c["change"] == "removed"),
+        "{changes:#?}"
+    );
+    for c in changes {
+        let item = c["item"].as_str().unwrap_or_default();
+        let bing = item == "bat.bing.com" || item.starts_with("_uetvid@");
+        // The fix moved Hotjar from after the reject to after the accept: it left
+        // reject_all and arrived where consent is given.
+        let hotjar_moved = c["vendor"] == "hotjar"
+            && if c["scenario"] == "reject_all" {
+                c["change"] == "removed"
+            } else {
+                c["change"] == "added"
+            };
+        assert!(bing || hotjar_moved, "unexpected inventory change {c}");
+    }
+    assert_eq!(
+        drift["summary"]["inventory_changed"], 0,
+        "no lifetime changed"
+    );
 
     let mut by_key: BTreeMap<Key, (String, Vec<String>)> = BTreeMap::new();
     for l in drift["lifecycles"].as_array().expect("lifecycles") {

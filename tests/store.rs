@@ -1048,7 +1048,16 @@ async fn drift_over_stored_runs() {
     store.close().await;
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["drift", "--format", "json", "--since", "2025-01-01", "--db"])
+        .args([
+            "drift",
+            "--format",
+            "json",
+            "--output",
+            "-",
+            "--since",
+            "2025-01-01",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .unwrap();

@@ -13,9 +13,13 @@ pub const DEFAULT_WINDOW_DAYS: i64 = 90;
 
 #[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// The site (its `[site] name`); may be left out when the database holds one site.
+    /// The site (its `[site] name`); repeat for several. May be left out when the
+    /// database holds one site.
     #[arg(long, value_name = "NAME")]
-    pub site: Option<String>,
+    pub site: Vec<String>,
+    /// Every site in the database (one pack per site).
+    #[arg(long, conflicts_with = "site")]
+    pub all: bool,
     /// Start of the window: `YYYY-MM-DD` or RFC 3339 [default: 90 days before --until].
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub since: Option<DateTime<Utc>>,
@@ -25,10 +29,11 @@ pub struct DriftArgs {
     /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Output format.
+    /// Output format. html, markdown and json go to
+    /// reports/<site>/drift-<since>_<until>.<ext> unless --output says otherwise.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write the report to this file instead of stdout.
+    /// Write the pack to this file (`-`: stdout) instead of the reports/ default.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -50,13 +55,22 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         Ok(s) => s,
         Err(status) => return status,
     };
-    let site = match args.site {
-        Some(s) => s,
-        None => match store.sites().await {
-            Ok(sites) if sites.len() == 1 => sites.into_iter().next().unwrap_or_default(),
+    let sites = if args.all {
+        match store.sites().await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitStatus::Error;
+            }
+        }
+    } else if !args.site.is_empty() {
+        args.site.clone()
+    } else {
+        match store.sites().await {
+            Ok(sites) if sites.len() == 1 => sites,
             Ok(sites) => {
                 eprintln!(
-                    "error: {} holds {} sites; name one with --site ({})",
+                    "error: {} holds {} sites; name one with --site, or use --all ({})",
                     path.display(),
                     sites.len(),
                     crate::text::printable(&sites.join(", "))
@@ -67,37 +81,67 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
                 eprintln!("error: {e}");
                 return ExitStatus::Error;
             }
-        },
+        }
     };
+    if sites.len() > 1
+        && args
+            .output
+            .as_deref()
+            .is_some_and(|o| o != std::path::Path::new("-"))
+    {
+        eprintln!(
+            "error: --output names one file, but {} sites were asked for; leave it out (one file per site under reports/) or use --output -",
+            sites.len()
+        );
+        return ExitStatus::InvalidInput;
+    }
     let until = args.until.unwrap_or_else(Utc::now);
     let since = args
         .since
         .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
-    let from = match store.context_start(&site, since).await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitStatus::Error;
+    let mut status = ExitStatus::Ok;
+    for site in &sites {
+        let report = match pack(&store, site, since, until).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                status = ExitStatus::Error;
+                continue;
+            }
+        };
+        if report.runs.is_empty() && !args.all {
+            eprintln!(
+                "warning: no runs of site {} in {}; nothing changed is not the same as nothing observed",
+                crate::text::printable(site),
+                path.display()
+            );
         }
-    };
-    let history = match store.site_history(&site, from, until).await {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitStatus::Error;
+        let text = render_drift(args.format, &report);
+        let target =
+            crate::cli::output::drift_path(args.output.as_deref(), args.format, site, since, until);
+        if let Err(s) = super::audit::emit(target.as_deref(), &text) {
+            status = s;
         }
-    };
+    }
     store.close().await;
-    let report = crate::drift::pack::build(&crate::drift::pack::PackInput {
-        site: &site,
+    status
+}
+
+/// The pack of one site: the window's runs and the last complete run before it (the
+/// baseline), through the pure builder.
+async fn pack(
+    store: &crate::store::Store,
+    site: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<crate::drift::DriftReport, crate::store::StoreError> {
+    let from = store.context_start(site, since).await?;
+    let history = store.site_history(site, from, until).await?;
+    Ok(crate::drift::pack::build(&crate::drift::pack::PackInput {
+        site,
         since,
         until,
         history: &history,
         acks: &[],
-    });
-    let text = render_drift(args.format, &report);
-    match super::audit::emit(args.output.as_deref(), &text) {
-        Ok(()) => ExitStatus::Ok,
-        Err(status) => status,
-    }
+    }))
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod demo_site;
 pub mod drift;
+pub mod output;
 pub mod purge;
 pub mod report;
 pub mod runs;

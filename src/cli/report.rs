@@ -17,13 +17,14 @@ pub struct ReportArgs {
     /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Output format.
+    /// Output format. html, markdown and json go to reports/<site>/run-<id>.<ext>
+    /// unless --output says otherwise.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Judge the findings against this severity instead of the run's own --fail-on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
-    /// Write the report to this file instead of stdout.
+    /// Write the report to this file (`-`: stdout) instead of the reports/ default.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -77,7 +78,9 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
     };
     store.close().await;
     let text = reporter(args.format).render(&report);
-    if let Err(status) = emit(args.output.as_deref(), &text) {
+    let target =
+        crate::cli::output::run_report_path(args.output.as_deref(), args.format, &report.site, id);
+    if let Err(status) = emit(target.as_deref(), &text) {
         return status;
     }
     report.verdict.exit

@@ -1,43 +1,90 @@
-//! The drift view of a site's history: lifecycle of every finding in a window. Rendered
-//! in the three formats of the run report, with the same escaping and clipping rules.
+//! The drift pack rendered as terminal tables, Markdown or JSON, with the same escaping
+//! and clipping rules as the run report. Summary first, then the findings' lifecycles,
+//! inventory drift, declaration changes, one section per vendor (legitimate-interest
+//! vendors first) and the acknowledgements.
 
 use super::{clip, Format};
-use crate::drift::Lifecycle;
+use crate::drift::inventory::{lifetime_text, retention_text};
 pub use crate::drift::{DriftReport, DRIFT_SCHEMA_VERSION};
+use crate::drift::{Lifecycle, Status, VendorSection};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-trait Counts {
-    fn counts(&self) -> String;
-}
-
-impl Counts for DriftReport {
-    fn counts(&self) -> String {
-        let mut parts = Vec::new();
-        for s in [
-            crate::drift::Status::New,
-            crate::drift::Status::Regressed,
-            crate::drift::Status::Persisting,
-            crate::drift::Status::Unverified,
-            crate::drift::Status::Resolved,
-        ] {
-            let n = self.lifecycles.iter().filter(|l| l.current == s).count();
-            parts.push(format!("{n} {}", s.as_str()));
-        }
-        parts.join(", ")
+fn counts_line(c: &crate::drift::StatusCounts) -> String {
+    let mut s = format!(
+        "{} new, {} regressed, {} persisting, {} unverified, {} resolved",
+        c.new, c.regressed, c.persisting, c.unverified, c.resolved
+    );
+    if c.acknowledged > 0 {
+        s.push_str(&format!(" ({} acknowledged)", c.acknowledged));
     }
+    s
 }
 
 fn note(l: &Lifecycle) -> String {
-    match l.timeline.last() {
-        Some(s) if s.status == crate::drift::Status::Resolved && s.map_changed => {
-            "resolved in a run whose policy changed".to_string()
+    let mut notes = Vec::new();
+    if let Some(s) = l.timeline.last() {
+        if s.status == Status::Resolved && s.map_changed {
+            notes.push("resolved in a run whose policy changed".to_string());
         }
-        _ => String::new(),
     }
+    if let Some(a) = &l.acknowledgement {
+        notes.push(format!(
+            "ack {} by {} until {}",
+            a.status.as_str(),
+            a.owner,
+            a.expires.format("%Y-%m-%d")
+        ));
+    }
+    notes.join("; ")
 }
 
-fn rows(r: &DriftReport, cell: impl Fn(&str) -> String) -> Builder {
+fn date(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// The summary, as lines of text (escaped by the caller's `cell`).
+fn summary_lines(r: &DriftReport) -> Vec<String> {
+    let s = &r.summary;
+    let mut out = vec![
+        format!(
+            "{} run(s) in the window, {} complete{}",
+            s.runs,
+            s.complete_runs,
+            match (s.first_run, s.last_run) {
+                (Some(a), Some(b)) => format!(", from {} to {}", date(&a), date(&b)),
+                _ => String::new(),
+            }
+        ),
+        format!("Findings now: {}", counts_line(&s.current)),
+        format!(
+            "Legitimate-interest vendors: {}; objection honoured: {}",
+            s.li_vendors,
+            s.suppression.describe()
+        ),
+        format!(
+            "Unauthorized fires: {}; cookies over their declared retention: {}",
+            s.unauthorized_fires, s.retention_over
+        ),
+        format!(
+            "Inventory: {} added, {} removed, {} changed; declaration changes: {}; unused acknowledgements: {}",
+            s.inventory_added,
+            s.inventory_removed,
+            s.inventory_changed,
+            s.declaration_changes,
+            s.unused_acknowledgements
+        ),
+    ];
+    if s.runs > s.complete_runs {
+        out.push(format!(
+            "{} run(s) were not complete: what they could not observe is unverified, never resolved",
+            s.runs - s.complete_runs
+        ));
+    }
+    out
+}
+
+fn lifecycle_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
     b.push_record([
         "status",
@@ -57,27 +104,371 @@ fn rows(r: &DriftReport, cell: impl Fn(&str) -> String) -> Builder {
             cell(&l.code),
             l.scenario
                 .as_deref()
-                .map(&cell)
+                .map(cell)
                 .unwrap_or_else(|| "-".into()),
             cell(&l.subject),
             l.first_seen.format("%Y-%m-%d %H:%M").to_string(),
             l.last_seen.format("%Y-%m-%d %H:%M").to_string(),
             format!("{}/{}", l.runs_seen, l.runs_checked),
-            note(l),
+            cell(&note(l)),
         ]);
     }
     b
 }
 
-pub fn render_drift(format: Format, r: &DriftReport) -> String {
-    let header = format!(
-        "Drift of {} from {} to {}: {} run(s); findings now {}",
-        clip(&r.site, 60),
-        r.since.format("%Y-%m-%d"),
-        r.until.format("%Y-%m-%d"),
-        r.runs.len(),
-        r.counts()
+fn inventory_table(
+    changes: &[crate::drift::InventoryChange],
+    cell: &dyn Fn(&str) -> String,
+) -> Builder {
+    let mut b = Builder::default();
+    b.push_record([
+        "date", "run", "scenario", "change", "kind", "item", "vendor", "before", "after",
+    ]);
+    for c in changes {
+        b.push_record([
+            date(&c.at),
+            format!("#{} (vs #{})", c.run_id, c.against_run),
+            cell(&c.scenario),
+            c.change.as_str().to_string(),
+            c.kind.as_str().to_string(),
+            cell(&c.item),
+            c.vendor.as_deref().map(cell).unwrap_or_else(|| "-".into()),
+            c.before.as_deref().map(cell).unwrap_or_default(),
+            c.after.as_deref().map(cell).unwrap_or_default(),
+        ]);
+    }
+    b
+}
+
+fn declaration_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
+    let mut b = Builder::default();
+    b.push_record(["date", "run", "changed", "what", "resolved in that run"]);
+    for d in &r.declaration_changes {
+        let what = match (d.scenario_changed, d.policy_changed) {
+            (true, true) => "scenario file, policy",
+            (true, false) => "scenario file",
+            (false, true) => "policy",
+            (false, false) => "-",
+        };
+        let changes = if d.changes.is_empty() {
+            "(the file changed; no change to the declared vendors and purposes)".to_string()
+        } else {
+            d.changes.join("; ")
+        };
+        b.push_record([
+            date(&d.at),
+            format!("#{} (vs #{})", d.run_id, d.previous_run),
+            what.to_string(),
+            cell(&changes),
+            if d.resolved_in_run > 0 {
+                format!("{} (may be the declaration's doing)", d.resolved_in_run)
+            } else {
+                "0".to_string()
+            },
+        ]);
+    }
+    b
+}
+
+fn vendor_heading(v: &VendorSection) -> String {
+    let name = v.name.as_deref().unwrap_or("not in the latest declaration");
+    let purposes: Vec<String> = v
+        .purposes
+        .iter()
+        .map(|p| format!("{} ({})", p.purpose, p.basis))
+        .collect();
+    format!(
+        "Vendor {} ({name}){}: {}",
+        v.vendor,
+        if v.legitimate_interest {
+            ", legitimate interest"
+        } else {
+            ""
+        },
+        if purposes.is_empty() {
+            "no declared purposes".to_string()
+        } else {
+            purposes.join(", ")
+        }
+    )
+}
+
+fn vendor_lines(v: &VendorSection) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(rate) = &v.suppression {
+        let strip: String = v
+            .runs
+            .iter()
+            .map(|r| match r.objection {
+                Some(crate::drift::Objection::Honoured) => '+',
+                Some(crate::drift::Objection::NotHonoured) => 'X',
+                Some(crate::drift::Objection::Unverified) => '?',
+                Some(crate::drift::Objection::Absent) => '.',
+                _ => ' ',
+            })
+            .collect();
+        out.push(format!(
+            "Objection honoured (suppression compliance): {}; per run, oldest first: [{strip}] (+ yes, X NO, ? unverified, . absent)",
+            rate.describe()
+        ));
+        let not: Vec<String> = v
+            .runs
+            .iter()
+            .filter(|r| r.objection == Some(crate::drift::Objection::NotHonoured))
+            .map(|r| {
+                format!(
+                    "#{} {} ({} after the objection)",
+                    r.run_id,
+                    date(&r.started_at),
+                    r.objected
+                )
+            })
+            .collect();
+        if !not.is_empty() {
+            out.push(format!(
+                "Kept firing after the objection in: {}",
+                not.join(", ")
+            ));
+        }
+    }
+    let fired: Vec<String> = v
+        .runs
+        .iter()
+        .filter(|r| r.unauthorized > 0)
+        .map(|r| format!("#{} {}", r.run_id, r.unauthorized))
+        .collect();
+    out.push(format!(
+        "Unauthorized fires: {} in {} of {} run(s){}",
+        v.unauthorized_fires,
+        fired.len(),
+        v.runs.len(),
+        if fired.is_empty() || fired.len() > 12 {
+            String::new()
+        } else {
+            format!(" ({})", fired.join(", "))
+        }
+    ));
+    out.push(format!("Findings now: {}", counts_line(&v.findings)));
+    for d in &v.declaration_history {
+        out.push(format!(
+            "Declaration changed in run #{} ({}): {}",
+            d.run_id,
+            date(&d.at),
+            d.change
+        ));
+    }
+    out
+}
+
+fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
+    let mut b = Builder::default();
+    b.push_record([
+        "cookie",
+        "declared",
+        "observed",
+        "over by",
+        "runs over",
+        "first",
+        "last",
+        "now",
+    ]);
+    for r in &v.retention {
+        b.push_record([
+            cell(&r.cookie),
+            retention_text(r.declared_secs),
+            lifetime_text(r.lifetime_secs),
+            lifetime_text(Some(r.over_by_secs)),
+            format!("{}/{}", r.runs_over, r.runs_seen),
+            date(&r.first_over),
+            date(&r.last_over),
+            if r.still_over { "over" } else { "conforms" }.to_string(),
+        ]);
+    }
+    b
+}
+
+fn mismatch_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
+    let mut b = Builder::default();
+    b.push_record([
+        "date", "run", "event", "severity", "code", "scenario", "evidence", "rule",
+    ]);
+    for m in &v.mismatches {
+        let evidence = m
+            .evidence
+            .as_ref()
+            .map(|e| {
+                let what = e
+                    .request_url
+                    .clone()
+                    .or_else(|| e.cookie.clone())
+                    .unwrap_or_default();
+                format!(
+                    "{} at {} on {} ({})",
+                    what,
+                    e.time.format("%Y-%m-%d %H:%M:%S"),
+                    e.page,
+                    e.phase
+                )
+            })
+            .unwrap_or_default();
+        let event = if m.map_changed && m.event == crate::drift::MismatchEvent::Resolved {
+            "resolved (policy changed)".to_string()
+        } else {
+            m.event.as_str().to_string()
+        };
+        b.push_record([
+            date(&m.at),
+            format!("#{}", m.run_id),
+            event,
+            m.severity.clone(),
+            cell(&m.code),
+            m.scenario
+                .as_deref()
+                .map(cell)
+                .unwrap_or_else(|| "-".into()),
+            cell(&evidence),
+            cell(&m.rule),
+        ]);
+    }
+    b
+}
+
+fn ack_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
+    let mut b = Builder::default();
+    b.push_record([
+        "status",
+        "fingerprint",
+        "owner",
+        "expires",
+        "reason",
+        "where",
+    ]);
+    for a in &r.acknowledgements {
+        b.push_record([
+            a.status.as_str().to_string(),
+            a.fingerprint.clone(),
+            cell(&a.owner),
+            date(&a.expires),
+            cell(&a.reason),
+            a.location.as_deref().map(cell).unwrap_or_default(),
+        ]);
+    }
+    b
+}
+
+/// A section: a heading and either a table or a "none" line.
+struct Out {
+    text: String,
+    markdown: bool,
+}
+
+impl Out {
+    fn heading(&mut self, level: usize, s: &str) {
+        if self.markdown {
+            self.text
+                .push_str(&format!("{} {}\n\n", "#".repeat(level), s));
+        } else {
+            let underline = if level <= 2 { '=' } else { '-' };
+            self.text.push_str(&format!(
+                "{s}\n{}\n",
+                underline.to_string().repeat(s.chars().count().min(100))
+            ));
+        }
+    }
+
+    fn line(&mut self, s: &str) {
+        if self.markdown {
+            self.text.push_str(&format!("- {s}\n"));
+        } else {
+            self.text.push_str(&format!("  {s}\n"));
+        }
+    }
+
+    fn end_lines(&mut self) {
+        self.text.push('\n');
+    }
+
+    fn table(&mut self, b: Builder, empty: &str) {
+        if b.count_records() <= 1 {
+            self.text.push_str(&format!("  ({empty})\n\n"));
+            return;
+        }
+        let mut t = b.build();
+        if self.markdown {
+            t.with(Style::markdown());
+            self.text.push_str(&t.to_string());
+            self.text.push_str("\n\n");
+        } else {
+            t.with(Style::psql());
+            for line in t.to_string().lines() {
+                self.text.push_str(line.trim_end());
+                self.text.push('\n');
+            }
+            self.text.push('\n');
+        }
+    }
+}
+
+fn render_text(r: &DriftReport, markdown: bool) -> String {
+    let md_cell = |s: &str| super::markdown::cell(s);
+    let term_cell = |s: &str| clip(s, 60);
+    let cell: &dyn Fn(&str) -> String = if markdown { &md_cell } else { &term_cell };
+    let mut o = Out {
+        text: String::new(),
+        markdown,
+    };
+    o.heading(
+        1,
+        &format!(
+            "Drift of {} from {} to {}",
+            cell(&r.site),
+            date(&r.since),
+            date(&r.until)
+        ),
     );
+    for l in summary_lines(r) {
+        o.line(&l);
+    }
+    o.end_lines();
+    o.heading(2, "Findings");
+    o.table(lifecycle_table(r, cell), "no findings in the window");
+    o.heading(2, "Inventory drift");
+    o.table(
+        inventory_table(&r.inventory, cell),
+        "no vendor, host or cookie appeared, went or changed",
+    );
+    o.heading(2, "Declaration changes");
+    o.table(
+        declaration_table(r, cell),
+        "the scenario file and policy did not change",
+    );
+    o.heading(2, "Vendors");
+    if r.vendors.is_empty() {
+        o.line("(no declared vendor and no vendor activity in the window)");
+        o.end_lines();
+    }
+    for v in &r.vendors {
+        o.heading(3, &cell(&vendor_heading(v)));
+        for l in vendor_lines(v) {
+            o.line(&cell(&l));
+        }
+        o.end_lines();
+        if !v.retention.is_empty() {
+            o.table(retention_table(v, cell), "");
+        }
+        if !v.mismatches.is_empty() {
+            o.table(mismatch_table(v, cell), "");
+        }
+        if !v.inventory.is_empty() {
+            o.table(inventory_table(&v.inventory, cell), "");
+        }
+    }
+    o.heading(2, "Acknowledgements");
+    o.table(ack_table(r, cell), "no acknowledgements for this site");
+    o.text
+}
+
+pub fn render_drift(format: Format, r: &DriftReport) -> String {
     match format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
@@ -87,31 +478,7 @@ pub fn render_drift(format: Format, r: &DriftReport) -> String {
             s.push('\n');
             s
         }
-        Format::Table => {
-            let mut out = format!("{header}\n\n");
-            if r.lifecycles.is_empty() {
-                out.push_str("  (no findings in the window)\n");
-                return out;
-            }
-            let mut t = rows(r, |s| clip(s, 60)).build();
-            t.with(Style::psql());
-            for line in t.to_string().lines() {
-                out.push_str(line.trim_end());
-                out.push('\n');
-            }
-            out
-        }
-        Format::Markdown => {
-            let mut out = format!("# {}\n\n", header.replace('|', "\\|"));
-            if r.lifecycles.is_empty() {
-                out.push_str("No findings in the window.\n");
-                return out;
-            }
-            let mut t = rows(r, super::markdown::code).build();
-            t.with(Style::markdown());
-            out.push_str(&t.to_string());
-            out.push('\n');
-            out
-        }
+        Format::Table => render_text(r, false),
+        Format::Markdown => render_text(r, true),
     }
 }

@@ -13,7 +13,7 @@ pub struct MarkdownReporter;
 
 /// Make text safe as Markdown prose and inside a table cell: no emphasis, links or
 /// HTML from the data, no line breaks, no column breaks.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     let s = crate::text::printable_clipped(s, MD_TEXT_MAX);
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());

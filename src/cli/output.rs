@@ -1,0 +1,139 @@
+//! Where reports go: the naming scheme of `reports/` (docs/drift.md, "Report files").
+//!
+//! `consentry report` and `consentry drift` write their HTML, Markdown and JSON renderings
+//! under the reports directory by default (`$CONSENTRY_REPORTS_DIR`, else `./reports`):
+//!
+//! | what | file |
+//! |---|---|
+//! | one run | `reports/<site>/run-<id>.<ext>` |
+//! | drift pack | `reports/<site>/drift-<since>_<until>.<ext>` (dates `YYYY-MM-DD`, `until` exclusive) |
+//!
+//! `<site>` is the site name as a slug (lower-case ASCII letters, digits and `-`), `<ext>`
+//! is `html`, `md` or `json`. Terminal tables go to stdout. `--output FILE` writes
+//! anywhere; `--output -` writes to stdout whatever the format.
+
+use crate::report::Format;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+/// The reports directory: `$CONSENTRY_REPORTS_DIR`, else `./reports`.
+pub fn reports_dir() -> PathBuf {
+    std::env::var_os("CONSENTRY_REPORTS_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("reports"))
+}
+
+/// A site name as a file-name slug: `Shop & Co. (FR)` -> `shop-co-fr`; never empty, at
+/// most 60 characters, never `.`/`..`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 60 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "site".to_string()
+    } else {
+        out
+    }
+}
+
+fn ext(format: Format) -> Option<&'static str> {
+    match format {
+        Format::Table => None,
+        Format::Json => Some("json"),
+        Format::Markdown => Some("md"),
+    }
+}
+
+/// Where a run's report goes: `None` is stdout.
+pub fn run_report_path(
+    output: Option<&Path>,
+    format: Format,
+    site: &str,
+    run: i64,
+) -> Option<PathBuf> {
+    resolve(output, format, || format!("{}/run-{run}", slug(site)))
+}
+
+/// Where a drift pack goes: `None` is stdout.
+pub fn drift_path(
+    output: Option<&Path>,
+    format: Format,
+    site: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Option<PathBuf> {
+    resolve(output, format, || {
+        format!(
+            "{}/drift-{}_{}",
+            slug(site),
+            since.format("%Y-%m-%d"),
+            until.format("%Y-%m-%d")
+        )
+    })
+}
+
+fn resolve(
+    output: Option<&Path>,
+    format: Format,
+    stem: impl FnOnce() -> String,
+) -> Option<PathBuf> {
+    match output {
+        Some(p) if p == Path::new("-") => None,
+        Some(p) => Some(p.to_path_buf()),
+        None => ext(format).map(|e| reports_dir().join(format!("{}.{e}", stem()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_safe() {
+        assert_eq!(slug("Shop & Co. (FR)"), "shop-co-fr");
+        assert_eq!(slug("demo-shop"), "demo-shop");
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug(".."), "site");
+        assert_eq!(slug("é"), "site");
+        assert!(slug(&"a".repeat(200)).len() <= 60);
+    }
+
+    #[test]
+    fn naming_scheme() {
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .expect("time")
+        };
+        let p = drift_path(
+            None,
+            Format::Json,
+            "Demo Shop",
+            t("2026-09-02T00:00:00Z"),
+            t("2026-12-01T00:00:00Z"),
+        )
+        .expect("a file");
+        assert!(
+            p.ends_with("demo-shop/drift-2026-09-02_2026-12-01.json"),
+            "{p:?}"
+        );
+        assert_eq!(run_report_path(None, Format::Table, "x", 3), None);
+        assert_eq!(
+            run_report_path(Some(Path::new("-")), Format::Json, "x", 3),
+            None
+        );
+        assert!(run_report_path(None, Format::Markdown, "x", 3)
+            .expect("file")
+            .ends_with("x/run-3.md"));
+    }
+}
