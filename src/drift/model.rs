@@ -118,7 +118,7 @@ pub struct Summary {
     pub last_run: Option<DateTime<Utc>>,
     /// Findings by their status in the latest run.
     pub current: StatusCounts,
-    /// Vendors with at least one legitimate-interest purpose (latest declaration).
+    /// Vendors with a legitimate-interest purpose in some run of the window.
     pub li_vendors: u32,
     /// Over every legitimate-interest vendor and run.
     pub suppression: Rate,
@@ -158,7 +158,8 @@ pub struct RunRef {
     /// The scenario file or policy differs from the previous run's.
     pub declaration_changed: bool,
     /// Something the site did changed: a finding new, resolved or regressed, or the
-    /// inventory changed, in this run.
+    /// inventory changed, in this run (never for the first run of the history: it is
+    /// the baseline).
     pub behaviour_changed: bool,
     /// Findings of this run by their status in it.
     pub counts: StatusCounts,
@@ -378,7 +379,7 @@ pub struct VendorSection {
     pub declared: bool,
     /// Latest declaration.
     pub purposes: Vec<DeclaredPurpose>,
-    /// It has at least one legitimate-interest purpose.
+    /// It had at least one legitimate-interest purpose in some run of the window.
     pub legitimate_interest: bool,
     /// Its declaration's changes in the window, one line each with the run.
     pub declaration_history: Vec<DeclarationEvent>,

@@ -296,6 +296,8 @@ pub fn build(input: &PackInput) -> DriftReport {
                 crate::observe::RunStatus::Incomplete(r) => ("incomplete", Some(r.clone())),
                 crate::observe::RunStatus::Interrupted(r) => ("interrupted", Some(r.clone())),
             };
+            // The first run of the history is the baseline: nothing to change from.
+            let behaviour = behaviour && prev.is_some();
             runs.push(RunRef {
                 id: h.run.id,
                 started_at: h.run.started_at,
@@ -332,6 +334,13 @@ pub fn build(input: &PackInput) -> DriftReport {
         vendor_ids.extend(h.vendors.iter().map(|(_, a)| a.vendor.clone()));
     }
     vendor_ids.extend(lcs.iter().filter_map(|l| l.vendor.clone()));
+    for h in &window {
+        vendor_ids.extend(h.inventory.iter().filter_map(|(_, i)| {
+            (i.kind != ItemKind::LoadedBy)
+                .then(|| i.vendor.clone())
+                .flatten()
+        }));
+    }
     // Scenarios that record an objection, in any run of the history.
     let objection_scenarios: BTreeSet<&str> = history
         .iter()
@@ -357,15 +366,13 @@ pub fn build(input: &PackInput) -> DriftReport {
             .iter()
             .find(|d| &d.vendor == vid)
             .map(|d| d.vendor_name.clone());
-        let li = if declared {
-            purposes.iter().any(|p| p.basis == "legitimate_interest")
-        } else {
-            window.iter().any(|h| {
-                h.declarations
-                    .iter()
-                    .any(|d| &d.vendor == vid && d.basis == "legitimate_interest")
-            })
-        };
+        // Legitimate interest at any time in the window: a vendor moved to consent in
+        // the middle of the quarter still owes the review its objection record.
+        let li = window.iter().any(|h| {
+            h.declarations
+                .iter()
+                .any(|d| &d.vendor == vid && d.basis == "legitimate_interest")
+        });
         let mut vruns = Vec::new();
         let (mut honoured, mut not_honoured, mut unverified) = (0u32, 0u32, 0u32);
         let mut unauthorized_fires = 0u64;

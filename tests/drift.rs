@@ -1,0 +1,619 @@
+//! The drift pack over several stored runs, without a browser: runs are written through
+//! the store's API (inventory, vendor activity, declarations and findings as an audit
+//! records them), read back with `site_history`, and built into the pack.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding};
+use consentry::drift::pack::{build, AckInput, PackInput};
+use consentry::drift::{AckStatus, Change, DriftReport, InventoryKind, MismatchEvent, Objection};
+use consentry::inventory::{Declaration, InventoryItem, ItemKind, VendorActivity, VisitInventory};
+use consentry::observe::{
+    ConsentAction, ConsentState, Failure, FailureKind, RunStatus, VisitObservation, VisitStatus,
+    VisitTimings,
+};
+use consentry::store::{JudgedVisit, RunStart, Store};
+
+const SITE: &str = "shop";
+
+fn day(d: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0)
+        .single()
+        .expect("time")
+        + Duration::days(d)
+}
+
+fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
+    let state = if scenario == "object_li" {
+        ConsentState::initial().after(ConsentAction::ObjectLi)
+    } else {
+        ConsentState::initial()
+    };
+    VisitObservation {
+        scenario: scenario.to_string(),
+        started_at: day(d),
+        finished_at: day(d) + Duration::seconds(5),
+        status: if observed {
+            VisitStatus::Complete
+        } else {
+            VisitStatus::Incomplete(Failure::new(
+                FailureKind::ElementNotFound,
+                "no element matches \"#li-object\"",
+            ))
+        },
+        steps: Vec::new(),
+        requests: Vec::new(),
+        cookie_writes: Vec::new(),
+        cookies: Vec::new(),
+        storage_writes: Vec::new(),
+        page_errors: Vec::new(),
+        final_state: state,
+        warnings: Vec::new(),
+        timings: VisitTimings {
+            session_start_ms: 1,
+            load_ms: 1,
+            settle_ms: 1,
+            capture_ms: 1,
+            close_ms: 1,
+        },
+    }
+}
+
+fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i64) -> Finding {
+    Finding {
+        code,
+        severity: code.severity(),
+        site: SITE.into(),
+        scenario: Some(scenario.into()),
+        subject: subject.into(),
+        vendor: vendor.map(str::to_string),
+        message: format!("{subject} broke {code} in {scenario}"),
+        rule: format!("rule of {subject}"),
+        evidence: vec![Evidence {
+            scenario: scenario.into(),
+            page: "https://shop.example/".into(),
+            request_url: Some(format!("https://{subject}/px?d={d}")),
+            cookie: None,
+            time: day(d) + Duration::seconds(1),
+            phase: "before-choice".into(),
+            detail: None,
+        }],
+        occurrences: 1,
+        fingerprint: fingerprint(code, SITE, Some(scenario), subject),
+    }
+}
+
+fn decl(vendor: &str, purpose: &str, basis: &str) -> Declaration {
+    Declaration {
+        vendor: vendor.into(),
+        vendor_name: vendor.to_uppercase(),
+        purpose: purpose.into(),
+        basis: basis.into(),
+        strictly_necessary: false,
+        tcf_purpose: None,
+    }
+}
+
+fn host(h: &str, vendor: Option<&str>) -> InventoryItem {
+    InventoryItem {
+        kind: ItemKind::Host,
+        item: h.into(),
+        vendor: vendor.map(str::to_string),
+        lifetime_secs: None,
+        declared_secs: None,
+        over_retention: false,
+        detail: None,
+    }
+}
+
+fn cookie(key: &str, vendor: &str, lifetime_days: i64, declared_days: i64) -> InventoryItem {
+    InventoryItem {
+        kind: ItemKind::Cookie,
+        item: key.into(),
+        vendor: Some(vendor.into()),
+        lifetime_secs: Some(lifetime_days * 86_400),
+        declared_secs: Some(declared_days * 86_400),
+        over_retention: lifetime_days > declared_days + 1,
+        detail: None,
+    }
+}
+
+fn activity(vendor: &str, requests: u32, unauthorized: u32, objected: u32) -> VendorActivity {
+    VendorActivity {
+        vendor: vendor.into(),
+        requests,
+        cookie_writes: 0,
+        storage_writes: 0,
+        unauthorized,
+        objected,
+    }
+}
+
+/// One visit to record: scenario, observed, inventory, findings.
+struct V {
+    scenario: &'static str,
+    observed: bool,
+    inventory: VisitInventory,
+    findings: Vec<Finding>,
+}
+
+async fn record_run(
+    store: &Store,
+    d: i64,
+    policy: &str,
+    decls: &[Declaration],
+    visits: Vec<V>,
+) -> i64 {
+    let run = store
+        .start_run(&RunStart {
+            site: SITE,
+            scenario_file: "scenarios/shop.toml",
+            started_at: day(d),
+            scenario_digest: Some("s1"),
+            policy_digest: Some(policy),
+            fail_on: consentry::outcome::FailOn::DEFAULT,
+        })
+        .await
+        .expect("run");
+    store
+        .record_declarations(run, decls)
+        .await
+        .expect("declarations");
+    let mut complete = true;
+    for (i, v) in visits.iter().enumerate() {
+        complete &= v.observed;
+        let obs = observation(v.scenario, d, v.observed);
+        store
+            .record_judged_visit(
+                run,
+                &JudgedVisit {
+                    position: Some(i),
+                    obs: &obs,
+                    third_party_requests: Some(1),
+                    findings: &v.findings,
+                    inventory: Some(&v.inventory),
+                },
+            )
+            .await
+            .expect("visit");
+    }
+    let status = if complete {
+        RunStatus::Complete
+    } else {
+        RunStatus::Incomplete("not observed: object_li".into())
+    };
+    store
+        .finish_run(run, &status, day(d) + Duration::minutes(1))
+        .await
+        .expect("finish");
+    run
+}
+
+/// Five nights of a shop (see the comments per night), and the pack over them.
+async fn five_nights(dir: &std::path::Path) -> (Vec<i64>, DriftReport) {
+    let store = Store::open(&dir.join("drift.db")).await.expect("open");
+    let li = vec![
+        decl("meta", "advertising", "consent"),
+        decl("hotjar", "analytics", "legitimate_interest"),
+        decl("ga", "analytics", "consent"),
+    ];
+    let consent = vec![
+        decl("meta", "advertising", "consent"),
+        decl("hotjar", "analytics", "consent"),
+        decl("ga", "analytics", "consent"),
+    ];
+    let meta = |d| {
+        finding(
+            Code::ConsentVendorBeforeChoice,
+            "no_action",
+            "meta",
+            Some("meta"),
+            d,
+        )
+    };
+    let hotjar = |d| {
+        finding(
+            Code::LiVendorAfterObjection,
+            "object_li",
+            "hotjar",
+            Some("hotjar"),
+            d,
+        )
+    };
+    let tiktok = |d| {
+        finding(
+            Code::UndeclaredThirdParty,
+            "no_action",
+            "tiktok.com",
+            None,
+            d,
+        )
+    };
+    let no_action = |ga_days: i64, tiktok_on: bool, findings: Vec<Finding>| {
+        let mut items = vec![
+            host("connect.facebook.net", Some("meta")),
+            cookie("_ga@shop.example", "ga", ga_days, 400),
+        ];
+        if tiktok_on {
+            items.push(host("analytics.tiktok.com", None));
+        }
+        V {
+            scenario: "no_action",
+            observed: true,
+            inventory: VisitInventory {
+                vendors: vec![activity("meta", 4, 4, 0), activity("ga", 1, 0, 0)],
+                items,
+            },
+            findings,
+        }
+    };
+    let object_li = |observed: bool, objected: u32, hj_cookie: bool, findings: Vec<Finding>| {
+        let mut items = vec![host("static.hotjar.com", Some("hotjar"))];
+        if hj_cookie {
+            items.push(cookie("_hjSession@shop.example", "hotjar", 1, 1));
+        }
+        V {
+            scenario: "object_li",
+            observed,
+            inventory: VisitInventory {
+                vendors: vec![activity("hotjar", 2 + objected, objected, objected)],
+                items,
+            },
+            findings,
+        }
+    };
+    let mut ids = Vec::new();
+    // Night 1: meta fires before the choice; hotjar stops after the objection.
+    ids.push(
+        record_run(
+            &store,
+            0,
+            "p1",
+            &li,
+            vec![
+                no_action(395, false, vec![meta(0)]),
+                object_li(true, 0, false, vec![]),
+            ],
+        )
+        .await,
+    );
+    // Night 2: hotjar keeps firing after the objection; a TikTok pixel appears; _ga's
+    // lifetime grows from 395 to 730 days (over its declared 400).
+    ids.push(
+        record_run(
+            &store,
+            1,
+            "p1",
+            &li,
+            vec![
+                no_action(730, true, vec![meta(1), tiktok(1)]),
+                object_li(true, 3, false, vec![hotjar(1)]),
+            ],
+        )
+        .await,
+    );
+    // Night 3: the objection scenario could not be performed.
+    ids.push(
+        record_run(
+            &store,
+            2,
+            "p1",
+            &li,
+            vec![
+                no_action(730, true, vec![meta(2), tiktok(2)]),
+                object_li(false, 0, false, vec![]),
+            ],
+        )
+        .await,
+    );
+    // Night 4: the policy moves hotjar to consent; meta's finding is gone (same night as
+    // the policy change); hotjar still fires after the objection; a new hotjar cookie.
+    ids.push(
+        record_run(
+            &store,
+            3,
+            "p2",
+            &consent,
+            vec![
+                no_action(730, true, vec![tiktok(3)]),
+                object_li(true, 2, true, vec![hotjar(3)]),
+            ],
+        )
+        .await,
+    );
+    // Night 5: hotjar stops (a behaviour change, same policy).
+    ids.push(
+        record_run(
+            &store,
+            4,
+            "p2",
+            &consent,
+            vec![
+                no_action(730, true, vec![tiktok(4)]),
+                object_li(true, 0, true, vec![]),
+            ],
+        )
+        .await,
+    );
+
+    let since = day(0) - Duration::hours(1);
+    let until = day(5);
+    let from = store.context_start(SITE, since).await.expect("context");
+    let history = store
+        .site_history(SITE, from, until)
+        .await
+        .expect("history");
+    store.close().await;
+    let acks = vec![
+        // TikTok accepted for a day only: it reopens.
+        AckInput {
+            fingerprint: tiktok(0).fingerprint,
+            site: Some(SITE.into()),
+            owner: "dpo@shop.example".into(),
+            reason: "pilot campaign".into(),
+            acknowledged: Some(day(1) - Duration::hours(1)),
+            expires: day(2) - Duration::hours(1),
+            location: Some("scenarios/acks.toml:1:1".into()),
+        },
+        // Matches nothing.
+        AckInput {
+            fingerprint: "v1-0000000000000000".into(),
+            site: None,
+            owner: "dpo@shop.example".into(),
+            reason: "old".into(),
+            acknowledged: None,
+            expires: day(400),
+            location: Some("scenarios/acks.toml:8:1".into()),
+        },
+        // Another site's: ignored.
+        AckInput {
+            fingerprint: meta(0).fingerprint,
+            site: Some("elsewhere".into()),
+            owner: "x".into(),
+            reason: "x".into(),
+            acknowledged: None,
+            expires: day(400),
+            location: None,
+        },
+    ];
+    let report = build(&PackInput {
+        site: SITE,
+        since,
+        until,
+        history: &history,
+        acks: &acks,
+    });
+    (ids, report)
+}
+
+fn timeline<'a>(r: &'a DriftReport, subject: &str) -> Vec<&'a str> {
+    r.lifecycles
+        .iter()
+        .find(|l| l.subject == subject)
+        .map(|l| l.timeline.iter().map(|s| s.status.as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn lifecycles_unverified_and_a_map_change_told_apart_from_a_behaviour_change() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ids, r) = five_nights(dir.path()).await;
+    assert_eq!(r.runs.iter().map(|x| x.id).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        timeline(&r, "meta"),
+        vec!["new", "persisting", "persisting", "resolved", "resolved"]
+    );
+    assert_eq!(
+        timeline(&r, "hotjar"),
+        vec!["new", "unverified", "persisting", "resolved"]
+    );
+    assert_eq!(
+        timeline(&r, "tiktok.com"),
+        vec!["new", "persisting", "persisting", "persisting"]
+    );
+    // meta went the night the policy changed: said so.
+    let meta = r
+        .lifecycles
+        .iter()
+        .find(|l| l.subject == "meta")
+        .expect("meta");
+    assert!(meta.timeline[3].map_changed && !meta.timeline[2].map_changed);
+    // hotjar went on a night the policy did not change: a behaviour change.
+    let hj = r
+        .lifecycles
+        .iter()
+        .find(|l| l.subject == "hotjar")
+        .expect("hotjar");
+    assert!(!hj.timeline[3].map_changed);
+    assert_eq!((hj.runs_seen, hj.runs_checked), (2, 3));
+
+    assert_eq!(
+        r.declaration_changes.len(),
+        1,
+        "{:#?}",
+        r.declaration_changes
+    );
+    let d = &r.declaration_changes[0];
+    assert_eq!((d.run_id, d.previous_run), (ids[3], ids[2]));
+    assert!(d.policy_changed && !d.scenario_changed);
+    assert_eq!(
+        d.changes,
+        vec!["vendor hotjar: analytics: legitimate_interest -> consent"]
+    );
+    assert_eq!(d.resolved_in_run, 1, "meta resolved that night");
+    let flags: Vec<(bool, bool)> = r
+        .runs
+        .iter()
+        .map(|x| (x.declaration_changed, x.behaviour_changed))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            (false, false),
+            (false, true),
+            (false, false),
+            (true, true),
+            (false, true)
+        ]
+    );
+    assert_eq!(r.runs[2].status, "incomplete");
+    assert_eq!(r.runs[2].counts.unverified, 1);
+}
+
+#[tokio::test]
+async fn inventory_drift_with_a_lifetime_change_and_an_unobserved_night_skipped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ids, r) = five_nights(dir.path()).await;
+    let got: Vec<(i64, &str, &str, &str, &str, Option<&str>, Option<&str>)> = r
+        .inventory
+        .iter()
+        .map(|c| {
+            (
+                c.run_id,
+                c.scenario.as_str(),
+                c.kind.as_str(),
+                c.change.as_str(),
+                c.item.as_str(),
+                c.before.as_deref(),
+                c.after.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                ids[1],
+                "no_action",
+                "host",
+                "added",
+                "analytics.tiktok.com",
+                None,
+                None
+            ),
+            (
+                ids[1],
+                "no_action",
+                "cookie-lifetime",
+                "changed",
+                "_ga@shop.example",
+                Some("395d"),
+                Some("730d")
+            ),
+            (
+                ids[3],
+                "object_li",
+                "cookie",
+                "added",
+                "_hjSession@shop.example",
+                None,
+                Some("1d")
+            ),
+        ]
+    );
+    // Night 3's object_li was not observed: night 4 is compared against night 2.
+    let hj = r
+        .inventory
+        .iter()
+        .find(|c| c.item.starts_with("_hjSession"))
+        .expect("hj");
+    assert_eq!(hj.against_run, ids[1]);
+    assert_eq!(hj.kind, InventoryKind::Cookie);
+    assert_eq!(hj.change, Change::Added);
+    assert_eq!(
+        (
+            r.summary.inventory_added,
+            r.summary.inventory_changed,
+            r.summary.inventory_removed
+        ),
+        (2, 1, 0)
+    );
+}
+
+#[tokio::test]
+async fn the_lia_facts_per_vendor() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ids, r) = five_nights(dir.path()).await;
+    // Legitimate-interest vendors first (hotjar was LI for part of the window).
+    assert_eq!(r.vendors[0].vendor, "hotjar");
+    assert!(r.vendors[0].legitimate_interest);
+    assert!(r.vendors.iter().skip(1).all(|v| !v.legitimate_interest));
+    let hj = &r.vendors[0];
+    let objection: Vec<Option<Objection>> = hj.runs.iter().map(|x| x.objection).collect();
+    assert_eq!(
+        objection,
+        vec![
+            Some(Objection::Honoured),
+            Some(Objection::NotHonoured),
+            Some(Objection::Unverified),
+            Some(Objection::NotHonoured),
+            Some(Objection::Honoured),
+        ]
+    );
+    let rate = hj.suppression.expect("rate");
+    assert_eq!((rate.honoured, rate.checked, rate.unverified), (2, 4, 1));
+    assert_eq!(rate.describe(), "50% (2/4), 1 unverified");
+    assert_eq!(hj.unauthorized_fires, 5);
+    assert_eq!(hj.declaration_history.len(), 1);
+    assert_eq!(hj.declaration_history[0].run_id, ids[3]);
+    let events: Vec<(i64, MismatchEvent)> =
+        hj.mismatches.iter().map(|m| (m.run_id, m.event)).collect();
+    assert_eq!(
+        events,
+        vec![
+            (ids[1], MismatchEvent::Opened),
+            (ids[4], MismatchEvent::Resolved)
+        ]
+    );
+    // The resolution carries the evidence of the last night it was seen.
+    let resolved = &hj.mismatches[1];
+    assert_eq!(
+        resolved
+            .evidence
+            .as_ref()
+            .and_then(|e| e.request_url.as_deref()),
+        Some("https://hotjar/px?d=3")
+    );
+    // Retention: _ga over its declared 400 days from night 2 on, by 330 days.
+    let ga = r.vendors.iter().find(|v| v.vendor == "ga").expect("ga");
+    assert_eq!(ga.retention.len(), 1);
+    let ret = &ga.retention[0];
+    assert_eq!(ret.over_by_secs, 330 * 86_400);
+    assert_eq!((ret.runs_over, ret.runs_seen, ret.still_over), (4, 5, true));
+    let meta = r.vendors.iter().find(|v| v.vendor == "meta").expect("meta");
+    assert_eq!(meta.unauthorized_fires, 20);
+    assert!(meta.suppression.is_none());
+    assert_eq!((r.summary.li_vendors, r.summary.retention_over), (1, 1));
+    assert_eq!(r.summary.suppression.checked, 4);
+}
+
+#[tokio::test]
+async fn acknowledgements_expire_and_an_unused_one_is_reported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_, r) = five_nights(dir.path()).await;
+    let tiktok = r
+        .lifecycles
+        .iter()
+        .find(|l| l.subject == "tiktok.com")
+        .expect("tiktok");
+    let acked: Vec<bool> = tiktok.timeline.iter().map(|s| s.acknowledged).collect();
+    assert_eq!(acked, vec![true, false, false, false]);
+    let ack = tiktok.acknowledgement.as_ref().expect("ack");
+    assert_eq!(ack.status, AckStatus::Expired);
+    let statuses: Vec<AckStatus> = r.acknowledgements.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        vec![AckStatus::Expired, AckStatus::Unused],
+        "another site's ack is not listed"
+    );
+    assert_eq!(r.summary.unused_acknowledgements, 1);
+    assert_eq!(
+        r.summary.current.acknowledged, 0,
+        "the expired one counts again"
+    );
+    // An acknowledged night, then reopened, as mismatch events would show for a vendor;
+    // tiktok has no declared vendor, so the site-level lists carry it.
+    assert!(r
+        .vendors
+        .iter()
+        .all(|v| v.mismatches.iter().all(|m| m.subject != "tiktok.com")));
+}
