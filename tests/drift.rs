@@ -463,7 +463,16 @@ async fn lifecycles_unverified_and_a_map_change_told_apart_from_a_behaviour_chan
 async fn inventory_drift_with_a_lifetime_change_and_an_unobserved_night_skipped() {
     let dir = tempfile::tempdir().expect("tmp");
     let (ids, r) = five_nights(dir.path()).await;
-    let got: Vec<(i64, &str, &str, &str, &str, Option<&str>, Option<&str>)> = r
+    type Row<'a> = (
+        i64,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
+    let got: Vec<Row> = r
         .inventory
         .iter()
         .map(|c| {
