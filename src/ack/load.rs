@@ -80,12 +80,6 @@ pub fn parse_acks(path: &Path, src: &str) -> (Option<Acks>, Diagnostics) {
     (acks, ck.into_diagnostics())
 }
 
-/// Whether a TOML text looks like an acknowledgements file (has `[[ack]]`).
-pub fn is_acks_file(src: &str) -> bool {
-    let (doc, _) = DeTable::parse_recoverable(src);
-    doc.get_ref().contains_key("ack")
-}
-
 fn check_file(ck: &mut Checker<'_>, path: &Path, doc: &Spanned<DeTable<'_>>) -> Acks {
     let root = ck.root(doc, TOP_KEYS);
     let tables = ck.tables_at(&root, "ack", ACK_KEYS);

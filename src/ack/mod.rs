@@ -7,6 +7,7 @@
 //! snapshot the report shows and the store keeps), and the verdict
 //! ([`crate::outcome::Verdict::of`]) does not count findings with an active one.
 
+pub mod append;
 pub mod load;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! Command line: one module per subcommand. Exit codes are decided in [`crate::exit`].
 
+pub mod ack;
 pub mod audit;
 pub mod demo_site;
 pub mod drift;
@@ -35,6 +36,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
     Drift(drift::DriftArgs),
+    /// Acknowledge a finding (reason, owner, expiry) in acks.toml beside the scenario file, or --list them.
+    Ack(ack::AckArgs),
     /// Delete raw observations older than a retention (default 90d); findings are kept.
     Purge(purge::PurgeArgs),
     /// Check scenario and policy files; reports every problem with file:line:col.
@@ -49,6 +52,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,
         Command::Drift(a) => drift::run(a).await,
+        Command::Ack(a) => ack::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::DemoSite(a) => demo_site::run(a).await,
