@@ -756,8 +756,14 @@ fn invalid_acknowledgements_are_invalid_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{b}:2:15: error: invalid fingerprint")), "{stderr}");
-    assert!(stderr.contains(&format!("{b}:4:9: error: `owner` in [[ack]] is empty")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{b}:2:15: error: invalid fingerprint")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{b}:4:9: error: `owner` in [[ack]] is empty")),
+        "{stderr}"
+    );
     // Given directly, it is recognised as an acknowledgements file.
     let out = bin().arg("validate").arg(&broken).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -766,7 +772,11 @@ fn invalid_acknowledgements_are_invalid_input() {
     // Beside a scenario file: found by default; its problems and the scenario file's
     // are all shown, and nothing is audited.
     let scenario = dir.path().join("bad.toml");
-    std::fs::write(&scenario, "[site]\nname = \"x\"\nbase_url = \"not a url\"\n").unwrap();
+    std::fs::write(
+        &scenario,
+        "[site]\nname = \"x\"\nbase_url = \"not a url\"\n",
+    )
+    .unwrap();
     std::fs::copy(&broken, dir.path().join("acks.toml")).unwrap();
     let db = dir.path().join("never.db");
     let out = bin()
@@ -779,14 +789,13 @@ fn invalid_acknowledgements_are_invalid_input() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let beside = dir.path().join("acks.toml").display().to_string();
-    assert!(stderr.contains(&format!("{}:3:", scenario.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:3:", scenario.display())),
+        "{stderr}"
+    );
     assert!(stderr.contains(&format!("{beside}:2:15:")), "{stderr}");
     assert!(!db.exists(), "nothing recorded");
-    let out = bin()
-        .arg("validate")
-        .arg(&scenario)
-        .output()
-        .unwrap();
+    let out = bin().arg("validate").arg(&scenario).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{beside}:4:9:")));
 
     // A valid scenario file with an --acks file that does not exist: named, exit 2,
@@ -803,7 +812,10 @@ fn invalid_acknowledgements_are_invalid_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{}", missing.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}", missing.display())),
+        "{stderr}"
+    );
     assert!(stderr.contains("does not exist"), "{stderr}");
     assert!(!db.exists(), "nothing recorded");
 }

@@ -1114,9 +1114,13 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
     let acks = acks.unwrap_or_else(|| panic!("{diags}"));
 
     let mut runs = Vec::new();
-    for (day, present) in [vec![meta.clone(), tiktok.clone()], vec![], vec![meta.clone()]]
-        .into_iter()
-        .enumerate()
+    for (day, present) in [
+        vec![meta.clone(), tiktok.clone()],
+        vec![],
+        vec![meta.clone()],
+    ]
+    .into_iter()
+    .enumerate()
     {
         let start = at(0) + Duration::days(day as i64);
         let run = store.begin_run("shop", "s.toml", start).await.unwrap();
@@ -1177,7 +1181,10 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
         consentry::exit::ExitStatus::Findings,
         "tiktok's acknowledgement has expired: it counts again"
     );
-    assert_eq!((medium.verdict.failing, medium.verdict.acknowledged), (1, 1));
+    assert_eq!(
+        (medium.verdict.failing, medium.verdict.acknowledged),
+        (1, 1)
+    );
 
     let (run, f) = store
         .latest_finding(&meta.fingerprint)
@@ -1204,7 +1211,12 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
         .arg(&db)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["summary"]["acknowledged"], 1);
     assert_eq!(json["findings"][0]["subject"], "meta");
@@ -1218,5 +1230,9 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
         json["acknowledgements"]["unused"][0]["fingerprint"],
         "v1-1111111111111111"
     );
-    assert_eq!(count(&db, "run_acks").await, 3, "one row per acknowledgement of the run");
+    assert_eq!(
+        count(&db, "run_acks").await,
+        3,
+        "one row per acknowledgement of the run"
+    );
 }

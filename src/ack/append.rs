@@ -174,8 +174,11 @@ mod tests {
         assert!(std::fs::read_to_string(&fresh)
             .unwrap()
             .starts_with("[[ack]]\n"));
-        let d = append(&dir.path().join("no/such/dir.toml"), &block(&entry("2027-03-31")))
-            .unwrap_err();
+        let d = append(
+            &dir.path().join("no/such/dir.toml"),
+            &block(&entry("2027-03-31")),
+        )
+        .unwrap_err();
         assert!(d.0[0].message.contains("does not exist"), "{d}");
     }
 }

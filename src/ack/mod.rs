@@ -224,10 +224,8 @@ impl AckRecord {
 /// (for `expires`) or first (for `acknowledged`) instant in UTC, else RFC 3339.
 pub fn show_time(t: DateTime<Utc>) -> String {
     use chrono::Timelike;
-    let day_end = t.hour() == 23
-        && t.minute() == 59
-        && t.second() == 59
-        && t.nanosecond() == 999_999_999;
+    let day_end =
+        t.hour() == 23 && t.minute() == 59 && t.second() == 59 && t.nanosecond() == 999_999_999;
     let day_start = t.num_seconds_from_midnight() == 0 && t.nanosecond() == 0;
     if day_end || day_start {
         t.format("%Y-%m-%d").to_string()

@@ -64,7 +64,11 @@ expires = 2027-01-01T12:00:00+02:00
     let b = &acks.entries[1];
     assert_eq!(b.site, None);
     assert_eq!(b.acknowledged, None);
-    assert_eq!(b.expires, utc(2027, 1, 1, 10, 0, 0), "TOML datetime, offset");
+    assert_eq!(
+        b.expires,
+        utc(2027, 1, 1, 10, 0, 0),
+        "TOML datetime, offset"
+    );
     assert_eq!(show_time(b.expires), "2027-01-01T10:00:00Z");
 }
 
@@ -218,7 +222,10 @@ fn expiry_is_the_end_of_the_day_and_acknowledged_its_start() {
         "not yet in force: does not apply"
     );
     assert_eq!(a.lookup("shop", last, FP2), None, "another finding");
-    assert_eq!(a.entries[0].at(utc(2026, 1, 1, 0, 0, 0)), AckTime::NotYetInForce);
+    assert_eq!(
+        a.entries[0].at(utc(2026, 1, 1, 0, 0, 0)),
+        AckTime::NotYetInForce
+    );
     assert_eq!(a.entries[0].at(utc(2028, 1, 1, 0, 0, 0)), AckTime::Expired);
 }
 
@@ -244,7 +251,10 @@ fn site_restriction_and_preference() {
         panic!("expected an expired acknowledgement");
     };
     assert_eq!(hit.site.as_deref(), Some("shop"));
-    assert!(matches!(a.lookup("other", later, FP), Some(Match::Active(_))));
+    assert!(matches!(
+        a.lookup("other", later, FP),
+        Some(Match::Active(_))
+    ));
     // An active one wins over an expired one, whatever the site restriction.
     let b = acks(vec![
         ack(FP, Some("shop"), None, "2026-01-01"),
@@ -268,7 +278,11 @@ fn unused_acknowledgements_of_the_site() {
         .iter()
         .map(|a| a.fingerprint.as_str())
         .collect();
-    assert_eq!(unused, [FP2], "the other site's entry is not this site's concern");
+    assert_eq!(
+        unused,
+        [FP2],
+        "the other site's entry is not this site's concern"
+    );
     assert_eq!(a.unused("shop", [FP, FP2]).len(), 0);
     assert_eq!(a.unused("other", [FP]).len(), 1);
 }
@@ -298,7 +312,11 @@ fn the_run_snapshot_lists_matches_in_finding_order_then_unused() {
         ack(&a.fingerprint, None, None, "2026-06-01"),
         ack(&b.fingerprint, None, Some("2027-01-01"), "2027-06-01"),
     ]);
-    let records = acks.for_run("shop", utc(2026, 12, 1, 0, 0, 0), &[a.clone(), b, c.clone()]);
+    let records = acks.for_run(
+        "shop",
+        utc(2026, 12, 1, 0, 0, 0),
+        &[a.clone(), b, c.clone()],
+    );
     let got: Vec<(&str, AckStatus)> = records
         .iter()
         .map(|r| (r.fingerprint.as_str(), r.status))
@@ -312,5 +330,30 @@ fn the_run_snapshot_lists_matches_in_finding_order_then_unused() {
         ],
         "b's acknowledgement is not in force yet: neither applied nor unused"
     );
-    assert_eq!(AckStatus::parse(AckStatus::Unused.as_str()), Some(AckStatus::Unused));
+    assert_eq!(
+        AckStatus::parse(AckStatus::Unused.as_str()),
+        Some(AckStatus::Unused)
+    );
+}
+
+/// The example in docs/drift.md is a valid acknowledgements file.
+#[test]
+fn the_documented_example_loads() {
+    let doc = include_str!("../../docs/drift.md");
+    let section = doc
+        .split("## Acknowledgements")
+        .nth(1)
+        .expect("docs/drift.md has an Acknowledgements section");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a TOML example");
+    let (acks, d) = parse(example);
+    let acks = acks.unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(acks.entries.len(), 1);
+    assert_eq!(
+        acks.entries[0].code,
+        Some(Code::ConsentCookieWithoutConsent)
+    );
 }

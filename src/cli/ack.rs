@@ -123,9 +123,19 @@ async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
             ))
         }
     };
-    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
-    let (reason, owner, expires) = (field(&args.reason), field(&args.owner), field(&args.expires));
-    let site = args.site.clone().or_else(|| known.as_ref().map(|k| k.site.clone()));
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let (reason, owner, expires) = (
+        field(&args.reason),
+        field(&args.owner),
+        field(&args.expires),
+    );
+    let site = args
+        .site
+        .clone()
+        .or_else(|| known.as_ref().map(|k| k.site.clone()));
     let entry = NewAck {
         fingerprint: &fingerprint,
         site: site.as_deref(),
@@ -237,7 +247,10 @@ pub fn list_text(acks: &crate::ack::Acks, now: chrono::DateTime<chrono::Utc>) ->
     for a in &acks.entries {
         b.push_record([
             a.fingerprint.clone(),
-            a.site.as_deref().map(cell).unwrap_or_else(|| "(any)".into()),
+            a.site
+                .as_deref()
+                .map(cell)
+                .unwrap_or_else(|| "(any)".into()),
             a.at(now).as_str().to_string(),
             a.acknowledged.map(show_time).unwrap_or_else(|| "-".into()),
             show_time(a.expires),

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
     version,
     about,
     long_about = None,
-    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, policy file, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted (SIGINT, SIGTERM, SIGHUP)\n  4  error: browser or database unusable"
+    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, policy file, acknowledgements file, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted (SIGINT, SIGTERM, SIGHUP)\n  4  error: browser or database unusable"
 )]
 pub struct Cli {
     #[command(subcommand)]

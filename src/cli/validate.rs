@@ -17,8 +17,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs) -> ExitStatus {
-    let diags =
-        crate::scenario::load::validate_files_with_acks(&args.files, args.acks.as_deref());
+    let diags = crate::scenario::load::validate_files_with_acks(&args.files, args.acks.as_deref());
     eprint!("{diags}");
     let (errors, warnings) = (diags.errors(), diags.warnings());
     if errors > 0 {

@@ -297,7 +297,10 @@ fn acknowledgements(out: &mut String, r: &AuditReport) {
     if r.acknowledgements.is_empty() {
         return;
     }
-    out.push_str("\n## Acknowledgements\n\n");
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str("## Acknowledgements\n\n");
     for (i, f) in r.findings.iter().enumerate() {
         if let Some(a) = r.acknowledgement(f) {
             out.push_str(&format!(

@@ -182,7 +182,11 @@ impl Reporter for TableReporter {
                 }
             }
             for a in r.acks_with(AckStatus::Unused) {
-                out.push_str(&format!("  unused {}: {}\n", a.fingerprint, l(&ack_line(a))));
+                out.push_str(&format!(
+                    "  unused {}: {}\n",
+                    a.fingerprint,
+                    l(&ack_line(a))
+                ));
             }
             out.push('\n');
         }

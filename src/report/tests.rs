@@ -119,7 +119,10 @@ pub(crate) fn fixed_report() -> AuditReport {
 }
 
 /// An acknowledgement of `fingerprint` with `status`, as a run snapshot holds it.
-pub(crate) fn ack_record(fingerprint: &str, status: crate::ack::AckStatus) -> crate::ack::AckRecord {
+pub(crate) fn ack_record(
+    fingerprint: &str,
+    status: crate::ack::AckStatus,
+) -> crate::ack::AckRecord {
     crate::ack::AckRecord {
         fingerprint: fingerprint.into(),
         site: Some("demo-shop".into()),
@@ -527,7 +530,11 @@ fn acknowledged_report() -> AuditReport {
 #[test]
 fn acknowledged_findings_are_shown_and_do_not_count() {
     let mut r = acknowledged_report();
-    assert_eq!(r.exit_status(), ExitStatus::Ok, "critical acknowledged, medium < high");
+    assert_eq!(
+        r.exit_status(),
+        ExitStatus::Ok,
+        "critical acknowledged, medium < high"
+    );
     assert_eq!((r.verdict.failing, r.verdict.acknowledged), (0, 1));
     let table = TableReporter::default().render(&r);
     for fragment in [
@@ -552,17 +559,25 @@ fn acknowledged_findings_are_shown_and_do_not_count() {
     ] {
         assert!(md.contains(fragment), "missing {fragment:?} in\n{md}");
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
+    let v: serde_json::Value = serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
     assert_eq!(v["summary"]["acknowledged"], 1);
     let ack = &v["findings"][0]["acknowledgement"];
     assert_eq!(ack["status"], "active");
     assert_eq!(ack["owner"], "dpo@example.com");
     assert_eq!(ack["expires"], "2027-03-31T23:59:59.999999999Z");
     assert_eq!(v["findings"][1]["acknowledgement"]["status"], "expired");
-    assert_eq!(v["acknowledgements"]["active"].as_array().map(Vec::len), Some(1));
-    assert_eq!(v["acknowledgements"]["expired"][0]["fingerprint"], r.findings[1].fingerprint);
-    assert_eq!(v["acknowledgements"]["unused"][0]["fingerprint"], "v1-1111111111111111");
+    assert_eq!(
+        v["acknowledgements"]["active"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        v["acknowledgements"]["expired"][0]["fingerprint"],
+        r.findings[1].fingerprint
+    );
+    assert_eq!(
+        v["acknowledgements"]["unused"][0]["fingerprint"],
+        "v1-1111111111111111"
+    );
 
     // The expired acknowledgement no longer protects: at medium, the run fails, and
     // says the acknowledged one did not count.
@@ -581,11 +596,13 @@ fn acknowledged_findings_are_shown_and_do_not_count() {
 fn without_acknowledgements_nothing_changes_and_json_says_null() {
     let r = fixed_report();
     let table = TableReporter::default().render(&r);
-    assert!(!table.contains("ack") && !table.contains("Acknowledgements"), "{table}");
+    assert!(
+        !table.contains("ack") && !table.contains("Acknowledgements"),
+        "{table}"
+    );
     let md = MarkdownReporter.render(&r);
     assert!(!md.contains("Ack"), "{md}");
-    let v: serde_json::Value =
-        serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
+    let v: serde_json::Value = serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
     assert_eq!(v["findings"][0]["acknowledgement"], serde_json::Value::Null);
     assert_eq!(v["summary"]["acknowledged"], 0);
     assert_eq!(v["acknowledgements"]["unused"], serde_json::json!([]));
