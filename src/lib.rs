@@ -5,6 +5,7 @@
 //! -> [`observe`] (observations) -> [`analysis`] (pure: findings) -> [`store`]
 //! -> [`report`] -> [`exit`] (exit code, decided in one place).
 
+pub mod ack;
 pub mod analysis;
 pub mod attribution;
 pub mod browser;

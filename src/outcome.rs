@@ -2,6 +2,7 @@
 //! computed once, here ([`Verdict::of`]). Reporters never decide anything; the binary
 //! turns [`Verdict::exit`] into the process exit code.
 
+use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Code, Finding, Severity};
 use crate::attribution::AttributedVisit;
 use crate::exit::ExitStatus;
@@ -32,6 +33,11 @@ pub struct AuditReport {
     /// site's stored history (docs/drift.md).
     #[serde(default)]
     pub new_fingerprints: Vec<String>,
+    /// The acknowledgements as they stood in this run (docs/drift.md,
+    /// "Acknowledgements"): those that matched a finding (active or expired), in
+    /// finding order, then those of the site that matched none (`unused`).
+    #[serde(default)]
+    pub acknowledgements: Vec<AckRecord>,
     pub db_path: Option<String>,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
@@ -86,8 +92,12 @@ pub struct Verdict {
     pub exit: ExitStatus,
     /// The audit could not look at everything: never to be read as clean.
     pub incomplete: bool,
-    /// Findings at or above `fail_on`.
+    /// Findings at or above `fail_on` (not acknowledged).
     pub failing: usize,
+    /// Findings that would count towards `fail_on` but an active acknowledgement keeps
+    /// from failing the run.
+    #[serde(default)]
+    pub acknowledged: usize,
     /// Visits not observed, by scenario id, in run order.
     pub not_observed: Vec<String>,
 }
@@ -99,6 +109,7 @@ impl Default for Verdict {
             exit: ExitStatus::Incomplete,
             incomplete: true,
             failing: 0,
+            acknowledged: 0,
             not_observed: Vec::new(),
         }
     }
@@ -108,8 +119,8 @@ impl Verdict {
     /// Precedence: `Incomplete` (a visit not observed, nothing observed at all, or a run
     /// status other than `Complete` — `Running`, `Incomplete` and `Interrupted` all
     /// count) over `Findings` (a finding with severity >= `fail_on` — with
-    /// `fail_on_new`, only one new or regressed in this run; `None` never fails on
-    /// findings) over `Ok`.
+    /// `fail_on_new`, only one new or regressed in this run; never one with an active
+    /// acknowledgement; `None` never fails on findings) over `Ok`.
     pub fn of(report: &AuditReport) -> Verdict {
         let (status, visits, findings, fail_on) = (
             &report.status,
@@ -128,13 +139,19 @@ impl Verdict {
             || findings.iter().any(|f| f.code == Code::ScenarioNotObserved);
         let counts =
             |f: &&Finding| !report.fail_on_new || report.new_fingerprints.contains(&f.fingerprint);
-        let failing = match fail_on {
+        let (failing, acknowledged) = match fail_on {
             Some(threshold) => findings
                 .iter()
                 .filter(|f| f.severity >= threshold)
                 .filter(counts)
-                .count(),
-            None => 0,
+                .fold((0, 0), |(failing, acked), f| {
+                    if report.is_acknowledged(f) {
+                        (failing, acked + 1)
+                    } else {
+                        (failing + 1, acked)
+                    }
+                }),
+            None => (0, 0),
         };
         let exit = if incomplete {
             ExitStatus::Incomplete
@@ -147,6 +164,7 @@ impl Verdict {
             exit,
             incomplete,
             failing,
+            acknowledged,
             not_observed,
         }
     }
@@ -232,6 +250,26 @@ impl AuditReport {
             .iter()
             .filter_map(|v| v.not_observed().map(|r| (v.scenario.as_str(), r)))
             .collect()
+    }
+
+    /// The acknowledgement that matched finding `f` in this run (active or expired).
+    pub fn acknowledgement(&self, f: &Finding) -> Option<&AckRecord> {
+        self.acknowledgements
+            .iter()
+            .find(|a| a.status != AckStatus::Unused && a.fingerprint == f.fingerprint)
+    }
+
+    /// Whether finding `f` has an active acknowledgement: shown, but never failing.
+    pub fn is_acknowledged(&self, f: &Finding) -> bool {
+        self.acknowledgement(f)
+            .is_some_and(|a| a.status == AckStatus::Active)
+    }
+
+    /// The acknowledgements of this run with status `status`.
+    pub fn acks_with(&self, status: AckStatus) -> impl Iterator<Item = &AckRecord> {
+        self.acknowledgements
+            .iter()
+            .filter(move |a| a.status == status)
     }
 
     /// The exit status this report leads to.
@@ -347,6 +385,38 @@ mod tests {
         );
         assert_eq!(FailOn::parse("never").map(|f| f.threshold), Ok(None));
         assert!(FailOn::parse("new:bad").is_err() && FailOn::parse("huge").is_err());
+    }
+
+    #[test]
+    fn active_acknowledgements_never_fail_expired_ones_count_again() {
+        use crate::ack::AckStatus;
+        use crate::report::tests::ack_record;
+        let mut r = clean();
+        let f = finding(Code::ConsentVendorBeforeChoice, "no_action", "meta");
+        r.findings.push(f.clone());
+        r.acknowledgements = vec![ack_record(&f.fingerprint, AckStatus::Active)];
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Ok);
+        assert_eq!((r.verdict.failing, r.verdict.acknowledged), (0, 1));
+        // New in this run, and acknowledged: --fail-on new does not fail either.
+        r.fail_on_new = true;
+        r.new_fingerprints = vec![f.fingerprint.clone()];
+        let mut r = r.with_verdict();
+        assert_eq!(r.exit_status(), ExitStatus::Ok);
+        assert_eq!(r.verdict.acknowledged, 1);
+        for status in [AckStatus::Expired, AckStatus::Unused] {
+            r.acknowledgements[0].status = status;
+            let v = Verdict::of(&r);
+            assert_eq!(v.exit, ExitStatus::Findings, "{status:?} counts again");
+            assert_eq!((v.failing, v.acknowledged), (1, 0));
+        }
+        // An acknowledgement of another finding covers nothing.
+        r.acknowledgements = vec![ack_record("v1-0000000000000000", AckStatus::Active)];
+        assert_eq!(r.clone().with_verdict().exit_status(), ExitStatus::Findings);
+        // Incomplete still wins.
+        r.acknowledgements = vec![ack_record(&f.fingerprint, AckStatus::Active)];
+        r.status = RunStatus::Interrupted("signal".into());
+        assert_eq!(r.with_verdict().exit_status(), ExitStatus::Incomplete);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! nightly jobs, tests and future front ends run the same pipeline. A visit is judged and
 //! stored as soon as it finishes: an interruption loses only the visits in flight.
 
+use crate::ack::Acks;
 use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding};
 use crate::attribution::{AttributedVisit, Attributor};
 use crate::engine::{Cancel, Engine, EngineConfig, Job};
@@ -31,6 +32,8 @@ pub struct AuditConfig {
     pub fail_on: FailOn,
     pub db_path: PathBuf,
     pub engine: EngineConfig,
+    /// The acknowledgements in force (validated before the audit starts; empty: none).
+    pub acks: Acks,
 }
 
 /// Why an audit could not be run at all (per-visit problems are data, never this).
@@ -234,9 +237,17 @@ pub async fn audit(
     }
     findings.extend(run_level);
     let summaries: Vec<VisitSummary> = visits.iter().map(VisitSummary::of).collect();
+    let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
+    sort_findings(&mut findings, &order);
+    let site = spec.site.secrets.redact(&spec.site.name).into_owned();
+    // Judged as of the run's start, and kept with the run's end.
+    let acknowledgements = cfg.acks.for_run(&site, started_at, &findings);
     let status = run_status(interrupted, &summaries);
     let finished_at = Utc::now();
-    if let Err(e) = store.finish_run(run_id, &status, finished_at).await {
+    if let Err(e) = store
+        .finish_run_with_acks(run_id, &status, finished_at, &acknowledgements)
+        .await
+    {
         storage_errors.push(format!("could not record the run's end: {e}"));
     }
     let new_fingerprints = match new_in_run(&store, &spec.site.name, run_id, started_at).await {
@@ -248,11 +259,9 @@ pub async fn audit(
     };
     store.close().await;
 
-    let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
-    sort_findings(&mut findings, &order);
     let report = AuditReport {
         run_id: Some(run_id),
-        site: spec.site.secrets.redact(&spec.site.name).into_owned(),
+        site,
         scenario_file: cfg.scenario_file.clone(),
         started_at,
         finished_at,
@@ -262,6 +271,7 @@ pub async fn audit(
         fail_on: cfg.fail_on.threshold,
         fail_on_new: cfg.fail_on.new_only,
         new_fingerprints,
+        acknowledgements,
         db_path: Some(cfg.db_path.display().to_string()),
         verdict: Verdict::default(),
     }
@@ -290,7 +300,8 @@ fn run_status(interrupted: bool, visits: &[VisitSummary]) -> RunStatus {
 }
 
 /// Rebuild the report of a stored run, as the audit printed it: the same visits in the
-/// same order, the same findings in the same order, the same verdict.
+/// same order, the same findings in the same order, the same acknowledgements (as they
+/// stood in the run), the same verdict.
 pub async fn stored_report(
     store: &Store,
     run: RunId,
@@ -322,6 +333,11 @@ pub async fn stored_report(
     sort_findings(&mut findings, &order);
     let fail_on = fail_on.unwrap_or(record.fail_on);
     let new_fingerprints = new_in_run(store, &record.site, record.id, record.started_at).await?;
+    let acknowledgements = store
+        .run_acks(&[record.id])
+        .await?
+        .remove(&record.id)
+        .unwrap_or_default();
     Ok(Some(
         AuditReport {
             run_id: Some(record.id),
@@ -336,6 +352,7 @@ pub async fn stored_report(
             fail_on: fail_on.threshold,
             fail_on_new: fail_on.new_only,
             new_fingerprints,
+            acknowledgements,
             db_path: Some(store.path().display().to_string()),
             verdict: Verdict::default(),
         }

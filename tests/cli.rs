@@ -582,3 +582,240 @@ async fn a_renderer_crash_is_reported_and_nothing_is_lost() {
         "{stderr}"
     );
 }
+
+/// A database with one complete run of site `shop` (scenario file `scenario_file`)
+/// holding one site-level finding; returns the finding's fingerprint.
+async fn db_with_a_finding(db: &std::path::Path, scenario_file: &std::path::Path) -> String {
+    use consentry::analysis::finding::{fingerprint, Code, Finding};
+    let store = Store::open(db).await.unwrap();
+    let start = chrono::Utc::now() - chrono::Duration::hours(1);
+    let run = store
+        .begin_run("shop", &scenario_file.display().to_string(), start)
+        .await
+        .unwrap();
+    let code = Code::UndeclaredThirdParty;
+    let f = Finding {
+        code,
+        severity: code.severity(),
+        site: "shop".into(),
+        scenario: None,
+        subject: "tiktok.com".into(),
+        message: "tiktok.com was contacted".into(),
+        rule: "every third party must be declared".into(),
+        evidence: Vec::new(),
+        occurrences: 1,
+        fingerprint: fingerprint(code, "shop", None, "tiktok.com"),
+    };
+    store
+        .record_findings(run, std::slice::from_ref(&f))
+        .await
+        .unwrap();
+    store
+        .finish_run(run, &consentry::observe::RunStatus::Complete, start)
+        .await
+        .unwrap();
+    store.close().await;
+    f.fingerprint
+}
+
+/// `consentry ack`: appends a block to acks.toml beside the finding's scenario file
+/// (comments kept), filled from the stored finding; refuses, leaving the file as it
+/// was, what would make the file invalid; refuses an unknown fingerprint without
+/// --force; `--list` shows the status.
+#[tokio::test]
+async fn ack_appends_validates_and_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir(&scenarios).unwrap();
+    let db = dir.path().join("c.db");
+    let fp = db_with_a_finding(&db, &scenarios.join("shop.toml")).await;
+    let acks = scenarios.join("acks.toml");
+    std::fs::write(&acks, "# accepted findings, reviewed each quarter\n").unwrap();
+    let ack = |extra: &[&str]| {
+        let out = bin()
+            .arg("ack")
+            .args(extra)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let args = |fp: &str, expires: &str| -> Vec<String> {
+        [
+            fp,
+            "--reason",
+            "TikTok pixel \"test\", removal planned",
+            "--owner",
+            "dpo@example.com",
+            "--expires",
+            expires,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    fn as_strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+
+    let (code, stdout, stderr) = ack(&as_strs(&args(&fp, "2099-12-31")));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(&format!("acknowledged {fp}")), "{stdout}");
+    let text = std::fs::read_to_string(&acks).unwrap();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        text,
+        format!(
+            "# accepted findings, reviewed each quarter\n\n[[ack]]\nfingerprint = \"{fp}\"\nsite = \"shop\"\ncode = \"undeclared-third-party\"\nsubject = \"tiktok.com\"\nreason = \"TikTok pixel \\\"test\\\", removal planned\"\nowner = \"dpo@example.com\"\nacknowledged = \"{today}\"\nexpires = \"2099-12-31\"\n"
+        )
+    );
+
+    // The same finding again: a duplicate; a bad date: invalid. The file stays as it was.
+    for (expires, why) in [
+        ("2099-12-31", "duplicate acknowledgement"),
+        ("soon", "invalid date \"soon\" for `expires`"),
+    ] {
+        let (code, _, stderr) = ack(&as_strs(&args(&fp, expires)));
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(stderr.contains("the file is unchanged"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&acks).unwrap(), text);
+    }
+    let (code, _, stderr) = ack(&as_strs(&args("abc", "2099-12-31")));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("invalid fingerprint \"abc\""), "{stderr}");
+
+    // A fingerprint no run has: refused, unless forced into a given file.
+    let unknown = "v1-1111111111111111";
+    let (code, _, stderr) = ack(&as_strs(&args(unknown, "2099-12-31")));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("--force"), "{stderr}");
+    let mut forced = args(unknown, "2099-12-31");
+    forced.push("--force".into());
+    let (code, _, stderr) = ack(&as_strs(&forced));
+    assert_eq!(code, Some(2), "--force without --file");
+    assert!(stderr.contains("--force needs --file"), "{stderr}");
+    let other = dir.path().join("other-acks.toml");
+    forced.extend(["--file".into(), other.display().to_string()]);
+    let (code, _, stderr) = ack(&as_strs(&forced));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(std::fs::read_to_string(&other)
+        .unwrap()
+        .contains(&format!("fingerprint = \"{unknown}\"")));
+    let mut wrong_site = args(&fp, "2099-12-31");
+    wrong_site.extend(["--site".into(), "elsewhere".into()]);
+    let (code, _, stderr) = ack(&as_strs(&wrong_site));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is of site \"shop\""), "{stderr}");
+
+    // --list: beside the latest run's scenario file by default.
+    let (code, stdout, stderr) = ack(&["--list"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains(&fp))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("| active"), "{row}");
+    assert!(row.contains("2099-12-31"), "{row}");
+    std::fs::write(
+        &other,
+        format!("[[ack]]\nfingerprint = \"{unknown}\"\nreason = \"r\"\nowner = \"o\"\nacknowledged = \"2098-01-01\"\nexpires = \"2099-01-01\"\n\n[[ack]]\nfingerprint = \"{fp}\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"2001-01-01\"\n"),
+    )
+    .unwrap();
+    let (code, stdout, _) = ack(&["--list", "--file", &other.display().to_string()]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("| not yet in force |"), "{stdout}");
+    assert!(stdout.contains("| expired "), "{stdout}");
+    assert!(stdout.contains("| (any) "), "{stdout}");
+}
+
+/// Acknowledgements files are validated with the scenario file, before anything runs:
+/// `validate` checks the one beside a scenario file (or `--acks`), `audit` exits 2 with
+/// the problems of both files and records nothing.
+#[test]
+fn invalid_acknowledgements_are_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/demo-shop.toml");
+    let broken = dir.path().join("broken-acks.toml");
+    std::fs::write(
+        &broken,
+        "[[ack]]\nfingerprint = \"v1-XYZ\"\nreason = \"r\"\nowner = \"\"\nexpires = \"2027-01-01\"\n",
+    )
+    .unwrap();
+    let b = broken.display().to_string();
+    let out = bin()
+        .arg("validate")
+        .arg(&demo)
+        .arg("--acks")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{b}:2:15: error: invalid fingerprint")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{b}:4:9: error: `owner` in [[ack]] is empty")),
+        "{stderr}"
+    );
+    // Given directly, it is recognised as an acknowledgements file.
+    let out = bin().arg("validate").arg(&broken).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid fingerprint"));
+
+    // Beside a scenario file: found by default; its problems and the scenario file's
+    // are all shown, and nothing is audited.
+    let scenario = dir.path().join("bad.toml");
+    std::fs::write(
+        &scenario,
+        "[site]\nname = \"x\"\nbase_url = \"not a url\"\n",
+    )
+    .unwrap();
+    std::fs::copy(&broken, dir.path().join("acks.toml")).unwrap();
+    let db = dir.path().join("never.db");
+    let out = bin()
+        .arg("audit")
+        .arg(&scenario)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let beside = dir.path().join("acks.toml").display().to_string();
+    assert!(
+        stderr.contains(&format!("{}:3:", scenario.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{beside}:2:15:")), "{stderr}");
+    assert!(!db.exists(), "nothing recorded");
+    let out = bin().arg("validate").arg(&scenario).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{beside}:4:9:")));
+
+    // A valid scenario file with an --acks file that does not exist: named, exit 2,
+    // no browser started, nothing recorded.
+    let missing = dir.path().join("missing-acks.toml");
+    let out = bin()
+        .arg("audit")
+        .arg(&demo)
+        .arg("--acks")
+        .arg(&missing)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}", missing.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!db.exists(), "nothing recorded");
+}

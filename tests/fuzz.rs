@@ -174,3 +174,35 @@ fn cookie_parsers_never_panic_and_lifetimes_stay_sane() {
     }
     println!("cookie parsers: {executions} executions, 0 crashes");
 }
+
+/// The acknowledgements loader: no panic, every diagnostic inside the file, and an
+/// accepted file only holds well-formed entries.
+#[test]
+fn acknowledgements_loader_never_panics() {
+    let seed = "# accepted\n[[ack]]\nfingerprint = \"v1-0123456789abcdef\"\nsite = \"demo-shop\"\ncode = \"undeclared-cookie\"\nsubject = \"promo\"\nreason = \"Stripe fraud cookie\"\nowner = \"dpo@example.com\"\nacknowledged = \"2026-12-01\"\nexpires = \"2027-03-31\"\n\n[[ack]]\nfingerprint = \"v1-fedcba9876543210\"\nreason = \"r\"\nowner = \"o\"\nacknowledged = 2026-12-01T10:00:00Z\nexpires = 2027-01-01\n";
+    let mut rng = Rng(0x5eed_ac4e_0000_0001);
+    let (mut executions, mut rejected) = (0u64, 0u64);
+    for _ in 0..3_000 {
+        let s = mutate(&mut rng, seed);
+        let (acks, diags) = consentry::ack::load::parse_acks(Path::new("acks.toml"), &s);
+        for d in &diags.0 {
+            assert!(
+                position_is_inside(&s, d.line, d.col),
+                "{d}\n--- input ---\n{s}"
+            );
+        }
+        match acks {
+            Some(acks) => {
+                for a in &acks.entries {
+                    assert!(consentry::ack::load::is_fingerprint(&a.fingerprint), "{s}");
+                    assert!(!a.reason.trim().is_empty() && !a.owner.trim().is_empty());
+                    assert!(a.acknowledged.is_none_or(|from| from <= a.expires), "{s}");
+                }
+            }
+            None => rejected += 1,
+        }
+        executions += 1;
+    }
+    println!("acknowledgements: {executions} executions, {rejected} rejected with diagnostics, 0 crashes");
+    assert!(rejected > 0 && rejected < executions, "both paths reached");
+}

@@ -1090,3 +1090,160 @@ async fn drift_over_stored_runs() {
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("1 new, 1 regressed"), "{table}");
 }
+
+/// The acknowledgements as they stood in a run are kept with its end: the stored run
+/// re-renders with the same statuses and the same verdict (an acknowledged finding at
+/// or above --fail-on does not fail it; an expired one counts again), `run_acks` reads
+/// several runs in one call, and `latest_finding` finds the newest run of a finding.
+#[tokio::test]
+async fn acknowledgements_are_kept_per_run_and_re_rendered() {
+    use consentry::ack::{load::parse_acks, AckStatus};
+    use consentry::outcome::FailOn;
+    use consentry::store::JudgedVisit;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("acks.db");
+    let store = Store::open(&db).await.unwrap();
+    let meta = finding(
+        Code::ConsentVendorBeforeChoice,
+        Some("no_action"),
+        "meta",
+        1,
+    );
+    let tiktok = finding(
+        Code::UndeclaredThirdParty,
+        Some("no_action"),
+        "tiktok.com",
+        1,
+    );
+    let src = format!(
+        "[[ack]]\nfingerprint = \"{}\"\nsite = \"shop\"\nreason = \"accepted in the Q3 LIA\"\nowner = \"dpo@example.com\"\nexpires = \"2025-06-30\"\n\n\
+         [[ack]]\nfingerprint = \"{}\"\nreason = \"vendor being removed\"\nowner = \"web@example.com\"\nexpires = \"2025-03-01\"\n\n\
+         [[ack]]\nfingerprint = \"v1-1111111111111111\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"2030-01-01\"\n",
+        meta.fingerprint, tiktok.fingerprint
+    );
+    let (acks, diags) = parse_acks(Path::new("scenarios/acks.toml"), &src);
+    let acks = acks.unwrap_or_else(|| panic!("{diags}"));
+
+    let mut runs = Vec::new();
+    for (day, present) in [
+        vec![meta.clone(), tiktok.clone()],
+        vec![],
+        vec![meta.clone()],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let start = at(0) + Duration::days(day as i64);
+        let run = store.begin_run("shop", "s.toml", start).await.unwrap();
+        let mut obs = observation("no_action");
+        obs.status = VisitStatus::Complete;
+        store
+            .record_judged_visit(
+                run,
+                &JudgedVisit {
+                    position: Some(0),
+                    obs: &obs,
+                    third_party_requests: Some(1),
+                    findings: &present,
+                },
+            )
+            .await
+            .unwrap();
+        let records = if day == 0 {
+            acks.for_run("shop", start, &present)
+        } else {
+            Vec::new()
+        };
+        store
+            .finish_run_with_acks(run, &RunStatus::Complete, start, &records)
+            .await
+            .unwrap();
+        runs.push((run, records));
+    }
+    let (first, records) = &runs[0];
+    let statuses: Vec<AckStatus> = records.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [AckStatus::Active, AckStatus::Expired, AckStatus::Unused]
+    );
+
+    let ids: Vec<RunId> = runs.iter().map(|(id, _)| *id).chain([9_999]).collect();
+    let stored = store.run_acks(&ids).await.unwrap();
+    assert_eq!(stored.len(), 1, "only the first run had acknowledgements");
+    assert_eq!(stored.get(first), Some(records), "exact round trip");
+
+    let report = consentry::pipeline::stored_report(&store, *first, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&report.acknowledgements, records);
+    assert_eq!(
+        report.exit_status(),
+        consentry::exit::ExitStatus::Ok,
+        "meta (high) is acknowledged, tiktok (medium) is below high"
+    );
+    assert_eq!(report.verdict.acknowledged, 1);
+    let medium = consentry::pipeline::stored_report(&store, *first, FailOn::parse("medium").ok())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        medium.exit_status(),
+        consentry::exit::ExitStatus::Findings,
+        "tiktok's acknowledgement has expired: it counts again"
+    );
+    assert_eq!(
+        (medium.verdict.failing, medium.verdict.acknowledged),
+        (1, 1)
+    );
+
+    let (run, f) = store
+        .latest_finding(&meta.fingerprint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((run.id, f.subject.as_str()), (runs[2].0, "meta"));
+    let (run, _) = store
+        .latest_finding(&tiktok.fingerprint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.id, *first);
+    assert!(store
+        .latest_finding("v1-1111111111111111")
+        .await
+        .unwrap()
+        .is_none());
+    store.close().await;
+
+    // `consentry report RUN` renders the snapshot and exits with its verdict.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["report", &first.to_string(), "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["acknowledged"], 1);
+    assert_eq!(json["findings"][0]["subject"], "meta");
+    assert_eq!(json["findings"][0]["acknowledgement"]["status"], "active");
+    assert_eq!(
+        json["findings"][0]["acknowledgement"]["location"],
+        "scenarios/acks.toml:1"
+    );
+    assert_eq!(json["findings"][1]["acknowledgement"]["status"], "expired");
+    assert_eq!(
+        json["acknowledgements"]["unused"][0]["fingerprint"],
+        "v1-1111111111111111"
+    );
+    assert_eq!(
+        count(&db, "run_acks").await,
+        3,
+        "one row per acknowledgement of the run"
+    );
+}

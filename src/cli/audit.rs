@@ -49,6 +49,10 @@ pub struct AuditArgs {
     /// Never draw a progress bar (one line per scenario on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
+    /// Acknowledgements file [default: acks.toml beside SCENARIO_FILE, when it exists]:
+    /// findings acknowledged there are shown as such and do not fail the run.
+    #[arg(long, value_name = "PATH")]
+    pub acks: Option<PathBuf>,
 }
 
 pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
@@ -57,17 +61,23 @@ pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 
 pub async fn run(args: AuditArgs) -> ExitStatus {
     let env = |name: &str| std::env::var(name).ok();
-    let spec = match crate::scenario::load::load_audit_file_with_warnings(&args.file, &env) {
-        Ok((spec, warnings)) => {
+    // Every input is validated before any browser starts, and all problems are shown.
+    let spec = crate::scenario::load::load_audit_file_with_warnings(&args.file, &env);
+    let acks = crate::ack::load::load_for(&args.file, args.acks.as_deref());
+    let (spec, acks) = match (spec, acks) {
+        (Ok((spec, warnings)), Ok(acks)) => {
             eprint!("{warnings}");
-            spec
+            (spec, acks)
         }
-        Err(diags) => {
-            eprint!("{diags}");
+        (spec, acks) => {
+            let mut errors = 0;
+            for diags in [spec.err(), acks.err()].into_iter().flatten() {
+                eprint!("{diags}");
+                errors += diags.errors();
+            }
             eprintln!(
-                "{}: {} error(s); nothing was audited",
+                "{}: {errors} error(s); nothing was audited",
                 args.file.display(),
-                diags.errors()
             );
             return ExitStatus::InvalidInput;
         }
@@ -83,6 +93,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             chromedriver: args.chromedriver.clone(),
             chromium: args.chromium.clone(),
         },
+        acks,
     };
     let (cancel, listener) = crate::engine::cancel_on_signals();
     let progress = Progress::new(args.no_progress);

@@ -1,5 +1,6 @@
 //! Command line: one module per subcommand. Exit codes are decided in [`crate::exit`].
 
+pub mod ack;
 pub mod audit;
 pub mod demo_site;
 pub mod drift;
@@ -19,7 +20,7 @@ use clap::{Parser, Subcommand};
     version,
     about,
     long_about = None,
-    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, policy file, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted (SIGINT, SIGTERM, SIGHUP)\n  4  error: browser or database unusable"
+    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, policy file, acknowledgements file, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted (SIGINT, SIGTERM, SIGHUP)\n  4  error: browser or database unusable"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +37,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
     Drift(drift::DriftArgs),
+    /// Acknowledge a finding (reason, owner, expiry) in acks.toml beside the scenario file, or --list them.
+    Ack(ack::AckArgs),
     /// Delete raw observations older than a retention (default 90d); findings are kept.
     Purge(purge::PurgeArgs),
     /// Check scenario and policy files; reports every problem with file:line:col.
@@ -50,6 +53,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,
         Command::Drift(a) => drift::run(a).await,
+        Command::Ack(a) => ack::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::DemoSite(a) => demo_site::run(a).await,

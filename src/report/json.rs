@@ -2,6 +2,7 @@
 //! Fields are only ever added within a schema version.
 
 use super::{AuditReport, Reporter, VisitSummary};
+use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Finding, Severity};
 use crate::observe::RunStatus;
 use chrono::{DateTime, Utc};
@@ -29,7 +30,24 @@ struct JsonReport<'a> {
     db_path: Option<&'a str>,
     summary: Summary<'a>,
     visits: &'a [VisitSummary],
-    findings: &'a [Finding],
+    findings: Vec<JsonFinding<'a>>,
+    acknowledgements: JsonAcks<'a>,
+}
+
+/// A finding with the acknowledgement that matched it (null when none).
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    acknowledgement: Option<&'a AckRecord>,
+}
+
+/// The run's acknowledgements by status.
+#[derive(Serialize)]
+struct JsonAcks<'a> {
+    active: Vec<&'a AckRecord>,
+    expired: Vec<&'a AckRecord>,
+    unused: Vec<&'a AckRecord>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +57,8 @@ struct Summary<'a> {
     scenarios_not_observed: Vec<&'a str>,
     /// Fingerprints new or regressed in this run (against the site's history).
     new_or_regressed: &'a [String],
+    /// Findings with an active acknowledgement (they never fail the run).
+    acknowledged: usize,
     verdict: &'static str,
     exit_code: u8,
 }
@@ -79,11 +99,24 @@ impl Reporter for JsonReporter {
                 },
                 scenarios_not_observed: r.not_observed().into_iter().map(|(s, _)| s).collect(),
                 new_or_regressed: &r.new_fingerprints,
+                acknowledged: r.findings.iter().filter(|f| r.is_acknowledged(f)).count(),
                 verdict: exit.as_str(),
                 exit_code: exit.code(),
             },
             visits: &r.visits,
-            findings: &r.findings,
+            findings: r
+                .findings
+                .iter()
+                .map(|f| JsonFinding {
+                    finding: f,
+                    acknowledgement: r.acknowledgement(f),
+                })
+                .collect(),
+            acknowledgements: JsonAcks {
+                active: r.acks_with(AckStatus::Active).collect(),
+                expired: r.acks_with(AckStatus::Expired).collect(),
+                unused: r.acks_with(AckStatus::Unused).collect(),
+            },
         };
         // Serialising plain data with string keys cannot fail; keep a valid document anyway.
         let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {

@@ -1,9 +1,10 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
 use super::{
-    clip, counts_text, evidence_target, human_ms, run_status_text, verdict_text, AuditReport,
-    Reporter,
+    ack_line, ack_marker, any_acknowledged, clip, counts_text, evidence_target, human_ms,
+    run_status_text, verdict_text, AuditReport, Reporter,
 };
+use crate::ack::AckStatus;
 use crate::exit::ExitStatus;
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -181,9 +182,11 @@ impl Reporter for MarkdownReporter {
         out.push_str(&format!("## Findings ({})\n\n", r.findings.len()));
         if r.findings.is_empty() {
             out.push_str("None.\n");
+            acknowledgements(&mut out, r);
             return out;
         }
-        let mut t = Table::new(&[
+        let acks = any_acknowledged(r);
+        let mut header = vec![
             "#",
             "Severity",
             "Code",
@@ -192,10 +195,14 @@ impl Reporter for MarkdownReporter {
             "Phase",
             "First evidence",
             "Occurrences",
-        ]);
+        ];
+        if acks {
+            header.push("Ack");
+        }
+        let mut t = Table::new(&header);
         for (i, f) in r.findings.iter().enumerate() {
             let e = f.evidence.first();
-            t.row(vec![
+            let mut row = vec![
                 (i + 1).to_string(),
                 f.severity.to_string(),
                 code(f.code.as_str()),
@@ -209,7 +216,14 @@ impl Reporter for MarkdownReporter {
                     .map(|t| code(&clip(&t, 100)))
                     .unwrap_or_default(),
                 f.occurrences.to_string(),
-            ]);
+            ];
+            if acks {
+                row.push(match ack_marker(r, f) {
+                    "" => String::new(),
+                    m => format!("**{m}**"),
+                });
+            }
+            t.row(row);
         }
         out.push_str(&t.render());
 
@@ -239,7 +253,11 @@ impl Reporter for MarkdownReporter {
                     String::new()
                 }
             ));
-            out.push_str(&format!("- **Fingerprint:** `{}`\n\n", f.fingerprint));
+            out.push_str(&format!("- **Fingerprint:** `{}`\n", f.fingerprint));
+            if let Some(a) = r.acknowledgement(f) {
+                out.push_str(&format!("- **Acknowledgement:** {}\n", cell(&ack_line(a))));
+            }
+            out.push('\n');
             if !f.evidence.is_empty() {
                 let mut t = Table::new(&[
                     "Time (UTC)",
@@ -268,6 +286,36 @@ impl Reporter for MarkdownReporter {
                 out.push_str(&t.render());
             }
         }
+        acknowledgements(&mut out, r);
         out
+    }
+}
+
+/// The "Acknowledgements" section: each finding's acknowledgement, then the ones that
+/// matched nothing. Nothing when the run had none.
+fn acknowledgements(out: &mut String, r: &AuditReport) {
+    if r.acknowledgements.is_empty() {
+        return;
+    }
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str("## Acknowledgements\n\n");
+    for (i, f) in r.findings.iter().enumerate() {
+        if let Some(a) = r.acknowledgement(f) {
+            out.push_str(&format!(
+                "- Finding {} ({}): {}\n",
+                i + 1,
+                code(&f.fingerprint),
+                cell(&ack_line(a))
+            ));
+        }
+    }
+    for a in r.acks_with(AckStatus::Unused) {
+        out.push_str(&format!(
+            "- **Unused** {}: {}\n",
+            code(&a.fingerprint),
+            cell(&ack_line(a))
+        ));
     }
 }

@@ -16,6 +16,7 @@ pub use table::TableReporter;
 
 pub use crate::outcome::{AuditReport, VisitSummary};
 
+use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::Finding;
 use crate::exit::ExitStatus;
 use crate::observe::RunStatus;
@@ -133,6 +134,7 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
     let n = report.findings.len();
     let not_observed = report.not_observed();
     let new = if report.fail_on_new { "new " } else { "" };
+    let acked = report.verdict.acknowledged;
     let fail_on = match report.fail_on {
         Some(s) => format!("fail-on {new}{s}"),
         None => "no fail-on threshold".to_string(),
@@ -158,15 +160,20 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
                 )
             } else {
                 format!(
-                    "AUDIT INCOMPLETE: {why}. {n} finding{} in what was observed. Exit {} ({}).",
+                    "AUDIT INCOMPLETE: {why}. {n} finding{} in what was observed{}. Exit {} ({}).",
                     if n == 1 { "" } else { "s" },
+                    if acked > 0 {
+                        format!(" ({acked} acknowledged)")
+                    } else {
+                        String::new()
+                    },
                     exit.code(),
                     exit
                 )
             }
         }
         ExitStatus::Findings => format!(
-            "FAILED: {}findings at or above {}. Exit {} ({}).",
+            "FAILED: {}findings at or above {}{}. Exit {} ({}).",
             if report.fail_on_new {
                 "new or regressed "
             } else {
@@ -176,11 +183,23 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
                 .fail_on
                 .map(|s| s.as_str())
                 .unwrap_or("the threshold"),
+            if acked > 0 {
+                format!(" ({})", acked_text(acked))
+            } else {
+                String::new()
+            },
             exit.code(),
             exit
         ),
         _ if n == 0 => format!(
             "Clean: every scenario was observed and nothing broke the declared map. Exit {} ({}).",
+            exit.code(),
+            exit
+        ),
+        _ if acked > 0 => format!(
+            "Every scenario was observed; {n} finding{}, none counting towards {fail_on}: {}. Exit {} ({}).",
+            if n == 1 { "" } else { "s" },
+            acked_text(acked),
             exit.code(),
             exit
         ),
@@ -191,6 +210,57 @@ pub(crate) fn verdict_text(report: &AuditReport) -> String {
             exit
         ),
     }
+}
+
+/// `2 acknowledged findings do not count`.
+fn acked_text(n: usize) -> String {
+    if n == 1 {
+        "1 acknowledged finding does not count".to_string()
+    } else {
+        format!("{n} acknowledged findings do not count")
+    }
+}
+
+/// The marker of a finding's acknowledgement in a findings table: `ack` (active),
+/// `EXPIRED` (it counts again), empty when it has none.
+pub(crate) fn ack_marker(report: &AuditReport, f: &Finding) -> &'static str {
+    match report.acknowledgement(f).map(|a| a.status) {
+        Some(AckStatus::Active) => "ack",
+        Some(AckStatus::Expired) => "EXPIRED",
+        _ => "",
+    }
+}
+
+/// Whether any finding of the report has an acknowledgement (the tables then get an
+/// ack column).
+pub(crate) fn any_acknowledged(report: &AuditReport) -> bool {
+    report
+        .acknowledgements
+        .iter()
+        .any(|a| a.status != AckStatus::Unused)
+}
+
+/// One acknowledgement in words, for the "Acknowledgements" listing: who accepted it,
+/// until when, why, and where it is written. Not escaped.
+pub(crate) fn ack_line(a: &AckRecord) -> String {
+    let what = match a.status {
+        AckStatus::Active => format!(
+            "acknowledged by {} until {}",
+            a.owner,
+            crate::ack::show_time(a.expires)
+        ),
+        AckStatus::Expired => format!(
+            "acknowledgement EXPIRED on {} (by {}): the finding counts again",
+            crate::ack::show_time(a.expires),
+            a.owner
+        ),
+        AckStatus::Unused => format!(
+            "matched no finding of this run (by {}, until {})",
+            a.owner,
+            crate::ack::show_time(a.expires)
+        ),
+    };
+    format!("{what}; reason: {} ({})", a.reason, a.location)
 }
 
 /// Escape `s` for display and cut it to at most `max` characters, marking the cut with

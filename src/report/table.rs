@@ -1,9 +1,10 @@
 //! Terminal report: plain text tables (tabled), never ANSI escape codes.
 
 use super::{
-    clip, counts_text, evidence_target, human_ms, run_status_text, verdict_text, AuditReport,
-    Reporter,
+    ack_line, ack_marker, any_acknowledged, clip, counts_text, evidence_target, human_ms,
+    run_status_text, verdict_text, AuditReport, Reporter,
 };
+use crate::ack::AckStatus;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -119,6 +120,10 @@ impl Reporter for TableReporter {
                 "time",
                 "n",
             ];
+            let acks = any_acknowledged(r);
+            if acks {
+                header.push("ack");
+            }
             if self.fingerprints {
                 header.push("fingerprint");
             }
@@ -147,6 +152,9 @@ impl Reporter for TableReporter {
                         .unwrap_or_default(),
                     f.occurrences.to_string(),
                 ];
+                if acks {
+                    row.push(ack_marker(r, f).to_string());
+                }
                 if self.fingerprints {
                     row.push(f.fingerprint.clone());
                 }
@@ -164,6 +172,24 @@ impl Reporter for TableReporter {
             }
         }
         out.push('\n');
+
+        // Acknowledgements: what covered a finding (or no longer does), what matched nothing.
+        if !r.acknowledgements.is_empty() {
+            out.push_str("Acknowledgements\n");
+            for (i, f) in r.findings.iter().enumerate() {
+                if let Some(a) = r.acknowledgement(f) {
+                    out.push_str(&format!("  [{}] {}\n", i + 1, l(&ack_line(a))));
+                }
+            }
+            for a in r.acks_with(AckStatus::Unused) {
+                out.push_str(&format!(
+                    "  unused {}: {}\n",
+                    a.fingerprint,
+                    l(&ack_line(a))
+                ));
+            }
+            out.push('\n');
+        }
 
         // Footer.
         out.push_str(&format!(

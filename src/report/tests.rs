@@ -113,9 +113,31 @@ pub(crate) fn fixed_report() -> AuditReport {
         db_path: Some("consentry.db".into()),
         fail_on_new: false,
         new_fingerprints: Vec::new(),
+        acknowledgements: Vec::new(),
         verdict: crate::outcome::Verdict::default(),
     }
     .with_verdict()
+}
+
+/// An acknowledgement of `fingerprint` with `status`, as a run snapshot holds it.
+pub(crate) fn ack_record(
+    fingerprint: &str,
+    status: crate::ack::AckStatus,
+) -> crate::ack::AckRecord {
+    crate::ack::AckRecord {
+        fingerprint: fingerprint.into(),
+        site: Some("demo-shop".into()),
+        owner: "dpo@example.com".into(),
+        reason: "accepted in the 2026 Q3 LIA".into(),
+        expires: Utc
+            .with_ymd_and_hms(2027, 3, 31, 23, 59, 59)
+            .single()
+            .expect("valid time")
+            + Duration::nanoseconds(999_999_999),
+        acknowledged: Some(t(0)),
+        status,
+        location: "scenarios/acks.toml:3".into(),
+    }
 }
 
 fn clean_report() -> AuditReport {
@@ -336,6 +358,7 @@ fn json_shape() {
         "summary",
         "visits",
         "findings",
+        "acknowledgements",
     ];
     expected.sort_unstable();
     assert_eq!(keys, expected);
@@ -486,4 +509,102 @@ fn hostile_page_text_is_escaped_and_clipped_in_every_human_format() {
     let json = JsonReporter.render(&r);
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(v["findings"][2]["subject"], hostile);
+}
+
+/// A complete run with three findings: the critical one acknowledged (active), the
+/// medium one's acknowledgement expired, and one acknowledgement that matched nothing.
+fn acknowledged_report() -> AuditReport {
+    use crate::ack::AckStatus;
+    let mut r = fixed_report();
+    r.status = RunStatus::Complete;
+    r.visits.truncate(2);
+    r.findings.remove(1); // scenario-not-observed
+    r.acknowledgements = vec![
+        ack_record(&r.findings[0].fingerprint, AckStatus::Active),
+        ack_record(&r.findings[1].fingerprint, AckStatus::Expired),
+        ack_record("v1-1111111111111111", AckStatus::Unused),
+    ];
+    r.acknowledgements[1].expires = t(-86_400_000);
+    r.with_verdict()
+}
+
+#[test]
+fn acknowledged_findings_are_shown_and_do_not_count() {
+    let mut r = acknowledged_report();
+    assert_eq!(
+        r.exit_status(),
+        ExitStatus::Ok,
+        "critical acknowledged, medium < high"
+    );
+    assert_eq!((r.verdict.failing, r.verdict.acknowledged), (0, 1));
+    let table = TableReporter::default().render(&r);
+    for fragment in [
+        "| n | ack\n",
+        "| 3 | ack\n",
+        "| 1 | EXPIRED\n",
+        "Acknowledgements\n  [1] acknowledged by dpo@example.com until 2027-03-31; reason: accepted in the 2026 Q3 LIA (scenarios/acks.toml:3)\n",
+        "  [2] acknowledgement EXPIRED on 2025-12-31T10:00:00Z (by dpo@example.com): the finding counts again; reason:",
+        "  unused v1-1111111111111111: matched no finding of this run (by dpo@example.com, until 2027-03-31);",
+        "Every scenario was observed; 2 findings, none counting towards fail-on high: 1 acknowledged finding does not count. Exit 0 (ok).\n",
+    ] {
+        assert!(table.contains(fragment), "missing {fragment:?} in\n{table}");
+    }
+    let md = MarkdownReporter.render(&r);
+    for fragment in [
+        "| Occurrences | Ack         |\n",
+        "| 3           | **ack**     |\n",
+        "| 1           | **EXPIRED** |\n",
+        "- **Acknowledgement:** acknowledged by dpo@example.com until 2027-03-31; reason: accepted in the 2026 Q3 LIA (scenarios/acks.toml:3)\n",
+        "## Acknowledgements\n\n- Finding 1 (`v1-7ab13e0e1af6dac0`): acknowledged by",
+        "- **Unused** `v1-1111111111111111`: matched no finding",
+    ] {
+        assert!(md.contains(fragment), "missing {fragment:?} in\n{md}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
+    assert_eq!(v["summary"]["acknowledged"], 1);
+    let ack = &v["findings"][0]["acknowledgement"];
+    assert_eq!(ack["status"], "active");
+    assert_eq!(ack["owner"], "dpo@example.com");
+    assert_eq!(ack["expires"], "2027-03-31T23:59:59.999999999Z");
+    assert_eq!(v["findings"][1]["acknowledgement"]["status"], "expired");
+    assert_eq!(
+        v["acknowledgements"]["active"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        v["acknowledgements"]["expired"][0]["fingerprint"],
+        r.findings[1].fingerprint
+    );
+    assert_eq!(
+        v["acknowledgements"]["unused"][0]["fingerprint"],
+        "v1-1111111111111111"
+    );
+
+    // The expired acknowledgement no longer protects: at medium, the run fails, and
+    // says the acknowledged one did not count.
+    r.fail_on = Some(Severity::Medium);
+    let r = r.with_verdict();
+    assert_eq!(r.exit_status(), ExitStatus::Findings);
+    assert_eq!((r.verdict.failing, r.verdict.acknowledged), (1, 1));
+    let table = TableReporter::default().render(&r);
+    assert!(
+        table.contains("FAILED: findings at or above medium (1 acknowledged finding does not count). Exit 1 (findings)."),
+        "{table}"
+    );
+}
+
+#[test]
+fn without_acknowledgements_nothing_changes_and_json_says_null() {
+    let r = fixed_report();
+    let table = TableReporter::default().render(&r);
+    assert!(
+        !table.contains("ack") && !table.contains("Acknowledgements"),
+        "{table}"
+    );
+    let md = MarkdownReporter.render(&r);
+    assert!(!md.contains("Ack"), "{md}");
+    let v: serde_json::Value = serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
+    assert_eq!(v["findings"][0]["acknowledgement"], serde_json::Value::Null);
+    assert_eq!(v["summary"]["acknowledged"], 0);
+    assert_eq!(v["acknowledgements"]["unused"], serde_json::json!([]));
 }

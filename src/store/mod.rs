@@ -7,6 +7,7 @@
 //! the scenario finishes ([`Store::record_visit`]), so a run that dies later keeps what
 //! it had already observed. Cookie and storage values are never stored, only hashes.
 
+mod acks;
 mod codec;
 mod decode;
 mod history;

@@ -2,6 +2,7 @@
 //! one transaction per call.
 
 use super::{codec, JudgedVisit, RunId, RunStart, Store, StoreError, STALE_REASON};
+use crate::ack::AckRecord;
 use crate::analysis::finding::Finding;
 use crate::observe::{
     CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
@@ -258,11 +259,29 @@ impl Store {
         status: &RunStatus,
         finished_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.finish_run_with_acks(run, status, finished_at, &[])
+            .await
+    }
+
+    /// Sets a run's final status and finish time, and stores the acknowledgements as
+    /// they stood in it (replacing any stored before), in one transaction.
+    pub async fn finish_run_with_acks(
+        &self,
+        run: RunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+        acks: &[AckRecord],
+    ) -> Result<(), StoreError> {
         let _writer = self.write_lock.lock().await;
         let reason = match status {
             RunStatus::Running | RunStatus::Complete => None,
             RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
         };
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
         let done = sqlx::query(
             "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
         )
@@ -270,13 +289,37 @@ impl Store {
         .bind(reason)
         .bind(codec::ts(&finished_at))
         .bind(run)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(self.db_err("finish run"))?;
         if done.rows_affected() == 0 {
             return Err(self.unknown_run(run));
         }
-        Ok(())
+        sqlx::query("DELETE FROM run_acks WHERE run_id = ?")
+            .bind(run)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("replace acknowledgements"))?;
+        for (seq, a) in acks.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO run_acks (run_id, seq, fingerprint, site, owner, reason, expires, \
+                 acknowledged_at, status, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(run)
+            .bind(self.invalid(codec::to_i64("acknowledgement index", seq as u64))?)
+            .bind(&a.fingerprint)
+            .bind(a.site.as_deref())
+            .bind(&a.owner)
+            .bind(&a.reason)
+            .bind(codec::ts(&a.expires))
+            .bind(a.acknowledged.as_ref().map(codec::ts))
+            .bind(a.status.as_str())
+            .bind(&a.location)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record acknowledgement"))?;
+        }
+        tx.commit().await.map_err(self.db_err("commit run end"))
     }
 
     /// Our own retention: deletes the raw observations (requests, cookie writes, stored

@@ -87,12 +87,24 @@ pub fn parse_audit_file(
 /// validates the declared map it references (each declared map is checked once).
 /// Returns all diagnostics from all files.
 pub fn validate_files(paths: &[PathBuf]) -> Diagnostics {
+    validate_files_with_acks(paths, None)
+}
+
+/// [`validate_files`], with acknowledgements: a file with `[[ack]]` entries is an
+/// acknowledgements file; each scenario file's `acks.toml` beside it is checked when it
+/// exists, or `acks` (which must exist) instead. Each file is checked once.
+pub fn validate_files_with_acks(paths: &[PathBuf], acks: Option<&Path>) -> Diagnostics {
     let env = |name: &str| std::env::var(name).ok();
     let mut out = Vec::new();
     let mut policies_done = HashSet::new();
     let mut first_time = |p: &Path| {
         policies_done.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
     };
+    if let Some(acks) = acks {
+        if first_time(acks) {
+            out.extend(load_acks_diagnostics(acks, true));
+        }
+    }
     for path in paths {
         let src = match read_source(path) {
             Ok(src) => src,
@@ -108,6 +120,15 @@ pub fn validate_files(paths: &[PathBuf]) -> Diagnostics {
                     merge_policy_diagnostics(&mut diags, path, r.load().1);
                 }
                 out.extend(diags.0);
+                let beside = crate::ack::load::default_path(path);
+                if acks.is_none() && first_time(&beside) {
+                    out.extend(load_acks_diagnostics(&beside, false));
+                }
+            }
+            Kind::Acks => {
+                if first_time(path) {
+                    out.extend(crate::ack::load::parse_acks(path, &src).1 .0);
+                }
             }
             Kind::Policy => {
                 if first_time(path) {
@@ -120,7 +141,7 @@ pub fn validate_files(paths: &[PathBuf]) -> Diagnostics {
                     ck.error(
                         &(0..0),
                         format!("{} is neither a scenario file nor a declared map", path.display()),
-                        "a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries",
+                        "a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries; an acknowledgements file has [[ack]] entries",
                     );
                 }
                 out.extend(ck.into_diagnostics().0);
@@ -208,9 +229,22 @@ impl PolicyRef {
     }
 }
 
+/// The diagnostics of an acknowledgements file; a missing one is an error only when
+/// `required`.
+fn load_acks_diagnostics(path: &Path, required: bool) -> Vec<Diagnostic> {
+    if !required && std::fs::symlink_metadata(path).is_err() {
+        return Vec::new();
+    }
+    match crate::ack::load::load_acks(path) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0,
+    }
+}
+
 enum Kind {
     Scenario,
     Policy,
+    Acks,
     Unknown,
 }
 
@@ -222,6 +256,8 @@ fn classify(src: &str) -> Kind {
     let has = |keys: &[&str]| keys.iter().any(|k| doc.get_ref().contains_key(*k));
     if has(TOP_KEYS) {
         Kind::Scenario
+    } else if has(&["ack"]) {
+        Kind::Acks
     } else if has(crate::policy::load::TOP_KEYS) || doc.get_ref().is_empty() {
         Kind::Policy
     } else {

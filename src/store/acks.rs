@@ -1,0 +1,87 @@
+//! Acknowledgements as they stood in runs (`run_acks`, written by
+//! [`Store::finish_run_with_acks`]), and the lookups `consentry ack` needs.
+
+use super::codec::{get, get_opt_ts, get_ts, DecodeResult};
+use super::decode::{decode_finding, decode_run};
+use super::{RunId, RunRecord, Store, StoreError};
+use crate::ack::{AckRecord, AckStatus};
+use crate::analysis::finding::Finding;
+use sqlx::sqlite::SqliteRow;
+use std::collections::HashMap;
+
+impl Store {
+    /// The acknowledgement snapshots of `runs`, each in its recorded order, in one query.
+    /// A run with none (or that does not exist) has no entry.
+    pub async fn run_acks(
+        &self,
+        runs: &[RunId],
+    ) -> Result<HashMap<RunId, Vec<AckRecord>>, StoreError> {
+        let ids = self.invalid(super::codec::json("run ids", runs))?;
+        let rows = sqlx::query(
+            "SELECT * FROM run_acks WHERE run_id IN (SELECT value FROM json_each(?)) \
+             ORDER BY run_id, seq",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.db_err("read acknowledgements"))?;
+        let mut out: HashMap<RunId, Vec<AckRecord>> = HashMap::new();
+        for r in &rows {
+            let run: RunId = self.decode(get(r, "run_id"))?;
+            let ack = self.decode(decode_ack(r))?;
+            out.entry(run).or_default().push(ack);
+        }
+        Ok(out)
+    }
+
+    /// The newest run (by start) with a finding of this fingerprint, and that finding.
+    pub async fn latest_finding(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<(RunRecord, Finding)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT f.run_id FROM findings f JOIN runs r ON r.id = f.run_id \
+             WHERE f.fingerprint = ? ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+        )
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(self.db_err("find finding"))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let run: RunId = self.decode(get(&row, "run_id"))?;
+        let run_row = sqlx::query("SELECT * FROM runs WHERE id = ?")
+            .bind(run)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.db_err("read run"))?;
+        let finding_row =
+            sqlx::query("SELECT * FROM findings WHERE run_id = ? AND fingerprint = ? ORDER BY seq")
+                .bind(run)
+                .bind(fingerprint)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(self.db_err("read finding"))?;
+        Ok(Some((
+            self.decode(decode_run(&run_row))?,
+            self.decode(decode_finding(&finding_row))?,
+        )))
+    }
+}
+
+fn decode_ack(r: &SqliteRow) -> DecodeResult<AckRecord> {
+    let status: String = get(r, "status")?;
+    let status = AckStatus::parse(&status)
+        .ok_or_else(|| format!("column status: unknown acknowledgement status {status:?}"))?;
+    Ok(AckRecord {
+        fingerprint: get(r, "fingerprint")?,
+        site: get(r, "site")?,
+        owner: get(r, "owner")?,
+        reason: get(r, "reason")?,
+        expires: get_ts(r, "expires")?,
+        acknowledged: get_opt_ts(r, "acknowledged_at")?,
+        status,
+        location: get(r, "location")?,
+    })
+}
