@@ -600,6 +600,7 @@ async fn db_with_a_finding(db: &std::path::Path, scenario_file: &std::path::Path
         site: "shop".into(),
         scenario: None,
         subject: "tiktok.com".into(),
+        vendor: None,
         message: "tiktok.com was contacted".into(),
         rule: "every third party must be declared".into(),
         evidence: Vec::new(),

@@ -1145,6 +1145,7 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
                     obs: &obs,
                     third_party_requests: Some(1),
                     findings: &present,
+                    inventory: None,
                 },
             )
             .await
@@ -1218,7 +1219,15 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
 
     // `consentry report RUN` renders the snapshot and exits with its verdict.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["report", &first.to_string(), "--format", "json", "--db"])
+        .args([
+            "report",
+            &first.to_string(),
+            "--format",
+            "json",
+            "--output",
+            "-",
+            "--db",
+        ])
         .arg(&db)
         .output()
         .unwrap();

@@ -295,6 +295,7 @@ fn finding(subject: &str) -> Finding {
         site: "shop".into(),
         scenario: Some("no_action".into()),
         subject: subject.into(),
+        vendor: None,
         message: String::new(),
         rule: String::new(),
         evidence: Vec::new(),

@@ -33,6 +33,10 @@ pub struct DriftArgs {
     /// reports/<site>/drift-<since>_<until>.<ext> unless --output says otherwise.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Acknowledgements file [default: acks.toml beside the scenario file of the site's
+    /// latest run, when it exists].
+    #[arg(long, value_name = "PATH")]
+    pub acks: Option<PathBuf>,
     /// Write the pack to this file (`-`: stdout) instead of the reports/ default.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -101,7 +105,14 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
     let mut status = ExitStatus::Ok;
     for site in &sites {
-        let report = match pack(&store, site, since, until).await {
+        let acks = match site_acks(&store, site, args.acks.as_deref()).await {
+            Ok(a) => a,
+            Err(status) => {
+                store.close().await;
+                return status;
+            }
+        };
+        let report = match pack(&store, site, since, until, &acks).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -134,6 +145,7 @@ async fn pack(
     site: &str,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
+    acks: &[crate::drift::pack::AckInput],
 ) -> Result<crate::drift::DriftReport, crate::store::StoreError> {
     let from = store.context_start(site, since).await?;
     let history = store.site_history(site, from, until).await?;
@@ -142,6 +154,52 @@ async fn pack(
         since,
         until,
         history: &history,
-        acks: &[],
+        acks,
     }))
+}
+
+/// The acknowledgements that apply to `site`: `explicit`, else the `acks.toml` beside
+/// the scenario file its latest run used (when it exists). An invalid file is exit 2,
+/// with every diagnostic.
+async fn site_acks(
+    store: &crate::store::Store,
+    site: &str,
+    explicit: Option<&std::path::Path>,
+) -> Result<Vec<crate::drift::pack::AckInput>, ExitStatus> {
+    let scenario_file = match store.runs(Some(site), 1).await {
+        Ok(runs) => runs.first().map(|r| PathBuf::from(&r.scenario_file)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(ExitStatus::Error);
+        }
+    };
+    let loaded = match (explicit, scenario_file) {
+        (Some(p), _) => crate::ack::load::load_acks(p),
+        (None, Some(f)) => crate::ack::load::load_for(&f, None),
+        (None, None) => Ok(crate::ack::Acks::default()),
+    };
+    match loaded {
+        Ok(acks) => Ok(acks
+            .entries
+            .iter()
+            .filter(|a| a.covers_site(site))
+            .map(|a| crate::drift::pack::AckInput {
+                fingerprint: a.fingerprint.clone(),
+                site: a.site.clone(),
+                owner: a.owner.clone(),
+                reason: a.reason.clone(),
+                acknowledged: a.acknowledged,
+                expires: a.expires,
+                location: Some(a.location.clone()),
+            })
+            .collect()),
+        Err(diags) => {
+            eprint!("{diags}");
+            eprintln!(
+                "{} error(s) in the acknowledgements; no drift pack was written",
+                diags.errors()
+            );
+            Err(ExitStatus::InvalidInput)
+        }
+    }
 }

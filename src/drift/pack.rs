@@ -24,14 +24,15 @@ pub struct AckInput {
     pub reason: String,
     /// From when it applies (`None`: always).
     pub acknowledged: Option<DateTime<Utc>>,
-    /// It applies strictly before this instant.
+    /// It applies up to and including this instant (a date in the file is the end of
+    /// that day, UTC).
     pub expires: DateTime<Utc>,
     pub location: Option<String>,
 }
 
 impl AckInput {
     fn applies_at(&self, t: DateTime<Utc>) -> bool {
-        self.acknowledged.is_none_or(|a| a <= t) && t < self.expires
+        self.acknowledged.is_none_or(|a| a <= t) && t <= self.expires
     }
 }
 
@@ -200,7 +201,7 @@ pub fn build(input: &PackInput) -> DriftReport {
                 .map(|a| ack_view(a, AckStatus::Active, 1))
                 .or_else(|| {
                     mine.iter()
-                        .filter(|a| a.expires <= input.until)
+                        .filter(|a| a.expires < input.until)
                         .max_by_key(|a| a.expires)
                         .map(|a| ack_view(a, AckStatus::Expired, 1))
                 })
@@ -586,7 +587,7 @@ pub fn build(input: &PackInput) -> DriftReport {
                 .filter(|l| l.fingerprint == a.fingerprint)
                 .count();
             let matched = u32::try_from(matched).unwrap_or(u32::MAX);
-            let status = if a.expires <= input.until {
+            let status = if a.expires < input.until {
                 AckStatus::Expired
             } else if a.acknowledged.is_some_and(|t| t >= input.until) {
                 AckStatus::Pending
