@@ -626,3 +626,62 @@ async fn acknowledgements_expire_and_an_unused_one_is_reported() {
         .iter()
         .all(|v| v.mismatches.iter().all(|m| m.subject != "tiktok.com")));
 }
+
+#[tokio::test]
+async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_position() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (_, _) = five_nights(dir.path()).await;
+    let db = dir.path().join("drift.db");
+    let tiktok = fingerprint(
+        Code::UndeclaredThirdParty,
+        SITE,
+        Some("no_action"),
+        "tiktok.com",
+    );
+    let good = dir.path().join("acks.toml");
+    std::fs::write(
+        &good,
+        format!(
+            "[[ack]]\nfingerprint = \"{tiktok}\"\nreason = \"pilot\"\nowner = \"dpo@shop.example\"\nexpires = \"2099-01-01\"\n"
+        ),
+    )
+    .expect("write");
+    let run = |acks: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["drift", "--format", "json", "--output", "-"])
+            .args(["--since", "2026-09-30", "--until", "2026-10-06", "--db"])
+            .arg(&db)
+            .arg("--acks")
+            .arg(acks)
+            .output()
+            .expect("run")
+    };
+    let out = run(&good);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["acknowledgements"][0]["status"], "active");
+    assert_eq!(json["summary"]["current"]["acknowledged"], 1);
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[ack]]\nfingerprint = \"v1-nothex\"\nreason = \"\"\nowner = \"x\"\nexpires = \"someday\"\n",
+    )
+    .expect("write");
+    let out = run(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for at in ["bad.toml:2:", "bad.toml:3:", "bad.toml:5:"] {
+        assert!(err.contains(at), "{at} missing in: {err}");
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "no pack on a bad acknowledgements file"
+    );
+}
