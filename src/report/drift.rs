@@ -413,6 +413,9 @@ fn render_text(r: &DriftReport, markdown: bool) -> String {
     let md_cell = |s: &str| super::markdown::cell(s);
     let term_cell = |s: &str| clip(s, 60);
     let cell: &dyn Fn(&str) -> String = if markdown { &md_cell } else { &term_cell };
+    // Prose lines (headings, the summary, a vendor's facts) are not table cells: longer.
+    let term_line = |s: &str| clip(s, 240);
+    let line: &dyn Fn(&str) -> String = if markdown { &md_cell } else { &term_line };
     let mut o = Out {
         text: String::new(),
         markdown,
@@ -421,7 +424,7 @@ fn render_text(r: &DriftReport, markdown: bool) -> String {
         1,
         &format!(
             "Drift of {} from {} to {}",
-            cell(&r.site),
+            line(&r.site),
             date(&r.since),
             date(&r.until)
         ),
@@ -448,9 +451,9 @@ fn render_text(r: &DriftReport, markdown: bool) -> String {
         o.end_lines();
     }
     for v in &r.vendors {
-        o.heading(3, &cell(&vendor_heading(v)));
+        o.heading(3, &line(&vendor_heading(v)));
         for l in vendor_lines(v) {
-            o.line(&cell(&l));
+            o.line(&line(&l));
         }
         o.end_lines();
         if !v.retention.is_empty() {
