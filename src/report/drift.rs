@@ -79,6 +79,7 @@ pub fn render_drift(format: Format, r: &DriftReport) -> String {
         r.counts()
     );
     match format {
+        Format::Html => super::html::render_drift_html(r),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
                 serde_json::json!({ "schema_version": DRIFT_SCHEMA_VERSION, "error": e.to_string() })
