@@ -5,8 +5,8 @@
 use super::svg::timeline;
 use super::vendor::{inventory_table, vendor};
 use super::{
-    ack_badge, anchor, code, date, datetime, esc_clip, escape_html, opt, page, severity_badge,
-    status_badge, text, Table,
+    ack_badge, anchor, code, date, datetime, esc_clip, escape_html, id_ranges, opt, page,
+    severity_badge, status_badge, text, Table,
 };
 use crate::drift::{DriftReport, Lifecycle, RunRef, Status, StatusCounts};
 use std::collections::HashMap;
@@ -14,29 +14,6 @@ use std::fmt::Write as _;
 
 fn title(r: &DriftReport) -> String {
     format!("LIA review pack: {}", r.site)
-}
-
-/// `#3–#7, #9`: run ids, consecutive ones as ranges.
-fn id_ranges(ids: &[i64]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < ids.len() {
-        let mut j = i;
-        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
-            j += 1;
-        }
-        if j > i {
-            parts.push(format!("#{}–#{}", ids[i], ids[j]));
-        } else {
-            parts.push(format!("#{}", ids[i]));
-        }
-        i = j + 1;
-    }
-    if parts.is_empty() {
-        "none".to_string()
-    } else {
-        parts.join(", ")
-    }
 }
 
 pub(super) fn counts_line(c: &StatusCounts) -> String {

@@ -85,6 +85,29 @@ pub(crate) fn anchor(prefix: &str, index: usize, hint: &str) -> String {
     }
 }
 
+/// `#3–#7, #9`: run ids, consecutive ones as ranges.
+pub(crate) fn id_ranges(ids: &[i64]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+            j += 1;
+        }
+        if j > i {
+            parts.push(format!("#{}–#{}", ids[i], ids[j]));
+        } else {
+            parts.push(format!("#{}", ids[i]));
+        }
+        i = j + 1;
+    }
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// `<code>` around escaped text.
 pub(crate) fn code(s: &str) -> String {
     format!("<code>{}</code>", text(s))

@@ -15,7 +15,7 @@ pub const MAX_ROWS: usize = 40;
 
 const LABEL_W: f64 = 260.0;
 const PLOT_W: f64 = 940.0;
-const ROW_H: f64 = 16.0;
+const ROW_H: f64 = 18.0;
 const TOP: f64 = 22.0;
 const AXIS_H: f64 = 40.0;
 const MIN_LABEL_PX: f64 = 58.0;
@@ -69,7 +69,7 @@ fn num(n: f64) -> String {
 
 /// Width of one run's column for `n` runs.
 fn cell_w(n: usize) -> f64 {
-    (PLOT_W / n.max(1) as f64).clamp(2.0, 24.0)
+    (PLOT_W / n.max(1) as f64).clamp(2.0, 30.0)
 }
 
 fn rows(r: &DriftReport, col: &HashMap<i64, usize>) -> (Vec<Row>, bool) {
@@ -224,7 +224,7 @@ pub(crate) fn timeline(r: &DriftReport) -> Option<String> {
         let label = format!(
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\" fill=\"#1b1f24\">{}<title>{}</title></text>",
             num(LABEL_W - 8.0),
-            num(y + ROW_H - 4.5),
+            num(y + ROW_H - 5.5),
             esc_clip(&row.label, 40),
             esc(&row.title)
         );
@@ -321,8 +321,8 @@ pub(crate) fn timeline(r: &DriftReport) -> Option<String> {
     let _ = write!(
         s,
         "<text x=\"{}\" y=\"{}\" font-size=\"10.5\" text-anchor=\"end\" fill=\"#5c6670\">run date (UTC) →</text>",
-        num(LABEL_W - 8.0),
-        num(axis_y + 16.0)
+        num(LABEL_W - 14.0),
+        num(axis_y + 29.0)
     );
     s.push_str("</svg>");
 

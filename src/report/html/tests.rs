@@ -214,7 +214,9 @@ fn drift_pack_reading_order_and_content() {
     }
     // Legitimate-interest vendor first, with its objection record.
     assert!(pos("vendor-0-scorecard") < pos("vendor-1-hotjar"));
-    assert!(html.contains("Objection NOT honoured in 7 run(s): #108 (2026-09-08)"));
+    assert!(html
+        .contains("Objection honoured <span class=\"b b-bad\">NO</span> in 7 run(s): #108–#114"));
+    assert!(html.contains("Unauthorized records in 15 of 30 runs: #101–#115 (3 each)"));
     assert_eq!(
         count(&html, "class=\"ocell\""),
         30,

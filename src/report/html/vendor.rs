@@ -5,16 +5,12 @@
 use super::drift::counts_line;
 use super::svg::objection_strip;
 use super::{
-    anchor, badge, code, date, datetime, escape_html, event_badge, objection_badge, opt,
+    anchor, badge, code, date, datetime, escape_html, event_badge, id_ranges, objection_badge, opt,
     severity_badge, text, Table,
 };
 use crate::drift::inventory::{lifetime_text, retention_text};
-use crate::drift::{DriftReport, InventoryChange, Mismatch, Objection, VendorSection};
+use crate::drift::{DriftReport, InventoryChange, Mismatch, Objection, VendorRun, VendorSection};
 use std::fmt::Write as _;
-
-/// Per-run tables list every run up to this many; beyond, only the runs with something
-/// to say (the strip above still shows every run).
-const FULL_RUN_TABLE: usize = 100;
 
 fn evidence_cell(m: &Mismatch) -> String {
     let Some(e) = &m.evidence else {
@@ -270,76 +266,117 @@ fn vendor_runs(b: &mut String, r: &DriftReport, v: &VendorSection) {
     b.push_str("<h4>Per run</h4>\n");
     if v.legitimate_interest {
         b.push_str(&objection_strip(r, &v.runs));
-        let not: Vec<String> = v
-            .runs
-            .iter()
-            .filter(|x| x.objection == Some(Objection::NotHonoured))
-            .map(|x| format!("#{} ({})", x.run_id, date(&x.started_at)))
-            .collect();
-        if !not.is_empty() {
+        for o in [
+            Objection::NotHonoured,
+            Objection::Unverified,
+            Objection::Honoured,
+            Objection::NotChecked,
+            Objection::Absent,
+        ] {
+            let ids: Vec<i64> = v
+                .runs
+                .iter()
+                .filter(|x| x.objection == Some(o))
+                .map(|x| x.run_id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
             let _ = writeln!(
                 b,
-                "<p class=\"warn\">Objection NOT honoured in {} run(s): {}</p>",
-                not.len(),
-                not.join(", ")
+                "<p{}>Objection honoured {} in {} run(s): {}</p>",
+                if o == Objection::NotHonoured {
+                    " class=\"warn\""
+                } else {
+                    ""
+                },
+                objection_badge(o),
+                ids.len(),
+                id_ranges(&ids)
             );
         }
     }
-    let notable = |x: &&crate::drift::VendorRun| {
-        x.unauthorized > 0
-            || x.objected > 0
-            || matches!(
-                x.objection,
-                Some(Objection::NotHonoured | Objection::Unverified)
-            )
-    };
-    let full = v.runs.len() <= FULL_RUN_TABLE;
-    let rows: Vec<&crate::drift::VendorRun> = if full {
-        v.runs.iter().collect()
+    let fired: Vec<&VendorRun> = v.runs.iter().filter(|x| x.unauthorized > 0).collect();
+    if fired.is_empty() {
+        b.push_str("<p>Unauthorized records: none in any run.</p>\n");
     } else {
-        v.runs.iter().filter(notable).collect()
-    };
-    if !full {
+        // Consecutive runs with the same count, together.
+        let mut groups: Vec<(Vec<i64>, u32)> = Vec::new();
+        for x in &fired {
+            match groups.last_mut() {
+                Some((ids, n))
+                    if *n == x.unauthorized && ids.last().is_some_and(|l| l + 1 == x.run_id) =>
+                {
+                    ids.push(x.run_id)
+                }
+                _ => groups.push((vec![x.run_id], x.unauthorized)),
+            }
+        }
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|(ids, n)| {
+                if ids.len() > 1 {
+                    format!("{} ({n} each)", id_ranges(ids))
+                } else {
+                    format!("{} ({n})", id_ranges(ids))
+                }
+            })
+            .collect();
         let _ = writeln!(
             b,
-            "<p class=\"note\">{} runs; the {} with unauthorized records, records after the objection, or an objection not honoured or unverified are listed. In the other {} the objection was honoured or not applicable and nothing was unauthorized.</p>",
+            "<p class=\"warn\">Unauthorized records in {} of {} runs: {}</p>",
+            fired.len(),
             v.runs.len(),
-            rows.len(),
-            v.runs.len() - rows.len()
+            parts.join("; ")
         );
     }
+    if !v.legitimate_interest {
+        return;
+    }
+    // The runs with something to say about the objection, in full.
+    let rows: Vec<&VendorRun> = v
+        .runs
+        .iter()
+        .filter(|x| {
+            x.unauthorized > 0
+                || x.objected > 0
+                || matches!(
+                    x.objection,
+                    Some(Objection::NotHonoured | Objection::Unverified)
+                )
+        })
+        .collect();
     if rows.is_empty() {
         return;
     }
-    let mut header = vec![
-        "Run",
-        "Requests",
-        "Cookie writes",
-        "Storage writes",
-        "Unauthorized",
-    ];
-    if v.legitimate_interest {
-        header.extend(["After objection", "Objection honoured"]);
-    }
-    let mut t = Table::new("vendor-runs", &header);
+    let mut t = Table::new(
+        "vendor-runs",
+        &[
+            "Run",
+            "Requests",
+            "Cookie writes",
+            "Storage writes",
+            "Unauthorized",
+            "After objection",
+            "Objection honoured",
+        ],
+    );
     for x in rows {
-        let mut row = vec![
-            format!("#{} {}", x.run_id, date(&x.started_at)),
-            x.requests.to_string(),
-            x.cookie_writes.to_string(),
-            x.storage_writes.to_string(),
-            x.unauthorized.to_string(),
-        ];
-        if v.legitimate_interest {
-            row.push(x.objected.to_string());
-            row.push(
+        let hl = x.unauthorized > 0 || x.objection == Some(Objection::NotHonoured);
+        t.row_class(
+            if hl { "hl" } else { "" },
+            &[
+                format!("#{} {}", x.run_id, date(&x.started_at)),
+                x.requests.to_string(),
+                x.cookie_writes.to_string(),
+                x.storage_writes.to_string(),
+                x.unauthorized.to_string(),
+                x.objected.to_string(),
                 x.objection
                     .map(objection_badge)
                     .unwrap_or_else(|| "-".into()),
-            );
-        }
-        let hl = x.unauthorized > 0 || x.objection == Some(Objection::NotHonoured);
-        t.row_class(if hl { "hl" } else { "" }, &row);
+            ],
+        );
     }
     b.push_str(&t.finish());
 }
