@@ -98,7 +98,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
         );
         let mut timeline = Vec::new();
         let (mut seen, mut checked, mut first, mut last) = (0, 0, None, None);
-        for i in 0..n {
+        for (i, &run_id) in run_ids.iter().enumerate() {
             let Some(st) = (sp.status)(i, n) else {
                 continue;
             };
@@ -112,7 +112,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
                 checked += 1;
             }
             timeline.push(Step {
-                run_id: run_ids[i],
+                run_id,
                 started_at: at,
                 status: st,
                 map_changed: i == decl_run,
