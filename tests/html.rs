@@ -225,6 +225,9 @@ async fn drift_pack_screenshot() {
         std::fs::write(&out, &png).expect("write screenshot");
         let page = Path::new(env!("CARGO_TARGET_TMPDIR")).join("drift-pack.html");
         std::fs::write(&page, &html).expect("write page");
+        // A year of daily runs, to look at the timeline's density.
+        let year = Path::new(env!("CARGO_TARGET_TMPDIR")).join("drift-pack-365.html");
+        std::fs::write(&year, render_drift_html(&drift_pack(365))).expect("write page");
         eprintln!("wrote {} ({} bytes)", out.display(), png.len());
     }
     browser.stop().await;

@@ -198,6 +198,12 @@ pub(crate) fn timeline(r: &DriftReport) -> Option<String> {
     let shown = &all_rows[..all_rows.len().min(MAX_ROWS)];
     let w = cell_w(n);
     let gap = if w >= 6.0 { 1.0 } else { 0.0 };
+    // Narrow cells: the outline would drown the color; the hatch alone marks them.
+    let outline = if w >= 6.0 {
+        " stroke=\"#343a40\" stroke-width=\"0.8\""
+    } else {
+        ""
+    };
     let plot_h = shown.len() as f64 * ROW_H;
     let width = LABEL_W + n as f64 * w + 16.0;
     let height = TOP + plot_h + AXIS_H;
@@ -258,7 +264,7 @@ pub(crate) fn timeline(r: &DriftReport) -> Option<String> {
             if cell.ack {
                 let _ = write!(
                     s,
-                    "<rect class=\"ackmark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#hatch)\" stroke=\"#343a40\" stroke-width=\"0.8\"/>",
+                    "<rect class=\"ackmark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#hatch)\"{outline}/>",
                     num(x + 0.4),
                     num(y + 1.4),
                     num((w - gap - 0.8).max(0.6)),
