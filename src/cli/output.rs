@@ -51,6 +51,7 @@ fn ext(format: Format) -> Option<&'static str> {
         Format::Table => None,
         Format::Json => Some("json"),
         Format::Markdown => Some("md"),
+        Format::Html => Some("html"),
     }
 }
 

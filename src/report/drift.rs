@@ -473,6 +473,7 @@ fn render_text(r: &DriftReport, markdown: bool) -> String {
 
 pub fn render_drift(format: Format, r: &DriftReport) -> String {
     match format {
+        Format::Html => super::html::render_drift_html(r),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
                 serde_json::json!({ "schema_version": DRIFT_SCHEMA_VERSION, "error": e.to_string() })

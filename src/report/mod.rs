@@ -1,8 +1,9 @@
-//! Reporters: one [`AuditReport`], three renderings (terminal table, JSON, Markdown)
-//! behind the [`Reporter`] trait. Rendering is pure and deterministic: no clock, no
+//! Reporters: one [`AuditReport`], four renderings (terminal table, JSON, Markdown, a
+//! self-contained HTML page) behind the [`Reporter`] trait. Rendering is pure and deterministic: no clock, no
 //! terminal detection, never ANSI escape codes.
 
 pub mod drift;
+pub mod html;
 mod json;
 mod markdown;
 mod table;
@@ -10,6 +11,7 @@ mod table;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use html::HtmlReporter;
 pub use json::{JsonReporter, SCHEMA_VERSION};
 pub use markdown::MarkdownReporter;
 pub use table::TableReporter;
@@ -39,6 +41,8 @@ pub enum Format {
     /// Markdown, for tickets and pull requests.
     #[value(alias = "md")]
     Markdown,
+    /// One self-contained HTML page (inline CSS, no JavaScript, nothing fetched), printable.
+    Html,
 }
 
 impl Format {
@@ -47,6 +51,7 @@ impl Format {
             Format::Table => "table",
             Format::Json => "json",
             Format::Markdown => "markdown",
+            Format::Html => "html",
         }
     }
 }
@@ -64,8 +69,9 @@ impl FromStr for Format {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
             other => Err(format!(
-                "unknown report format {other:?} (expected table, json or markdown)"
+                "unknown report format {other:?} (expected table, json, markdown or html)"
             )),
         }
     }
@@ -76,6 +82,7 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
         Format::Table => Box::new(TableReporter::default()),
         Format::Json => Box::new(JsonReporter),
         Format::Markdown => Box::new(MarkdownReporter),
+        Format::Html => Box::new(HtmlReporter),
     }
 }
 

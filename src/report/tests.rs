@@ -155,8 +155,9 @@ fn format_parsing() {
     assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
     assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
     assert_eq!("markdown".parse::<Format>(), Ok(Format::Markdown));
-    assert!("html".parse::<Format>().is_err());
-    for f in [Format::Table, Format::Json, Format::Markdown] {
+    assert_eq!("HTML".parse::<Format>(), Ok(Format::Html));
+    assert!("htm".parse::<Format>().is_err());
+    for f in [Format::Table, Format::Json, Format::Markdown, Format::Html] {
         assert_eq!(f.to_string().parse::<Format>(), Ok(f));
         let v = <Format as clap::ValueEnum>::from_str(f.as_str(), false);
         assert_eq!(v, Ok(f));

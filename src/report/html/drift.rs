@@ -1,0 +1,485 @@
+//! The LIA review pack as one HTML page, in the privacy lead's reading order: header,
+//! summary, timeline, one section per vendor (legitimate-interest vendors first), the
+//! findings, the site's inventory drift, declaration changes, acknowledgements, runs.
+
+use super::svg::timeline;
+use super::vendor::{inventory_table, vendor};
+use super::{
+    ack_badge, anchor, code, date, datetime, esc_clip, escape_html, id_ranges, opt, page,
+    severity_badge, status_badge, text, Table,
+};
+use crate::drift::{DriftReport, Lifecycle, RunRef, Status, StatusCounts};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+fn title(r: &DriftReport) -> String {
+    format!("LIA review pack: {}", r.site)
+}
+
+pub(super) fn counts_line(c: &StatusCounts) -> String {
+    let mut s = format!(
+        "{} {} &#160;{} {} &#160;{} {} &#160;{} {} &#160;{} {}",
+        c.new,
+        status_badge(Status::New),
+        c.regressed,
+        status_badge(Status::Regressed),
+        c.persisting,
+        status_badge(Status::Persisting),
+        c.unverified,
+        status_badge(Status::Unverified),
+        c.resolved,
+        status_badge(Status::Resolved)
+    );
+    if c.acknowledged > 0 {
+        let _ = write!(s, " &#160;(of which {} acknowledged)", c.acknowledged);
+    }
+    s
+}
+
+fn card(b: &mut String, key: &str, value: &str, detail: &str, alert: bool) {
+    let _ = writeln!(
+        b,
+        "<div class=\"card{}\"><div class=\"k\">{key}</div><div class=\"v\">{value}</div><div class=\"d\">{detail}</div></div>",
+        if alert { " alert" } else { "" }
+    );
+}
+
+fn header(b: &mut String, r: &DriftReport) {
+    let _ = writeln!(
+        b,
+        "<header><h1>LIA review pack: {}</h1>\n<p class=\"sub\">Consent and legitimate-interest drift, {} to {} (UTC, end exclusive)</p>",
+        text(&r.site),
+        date(&r.since),
+        date(&r.until)
+    );
+    let ids: Vec<i64> = r.runs.iter().map(|x| x.id).collect();
+    let span = match (r.summary.first_run, r.summary.last_run) {
+        (Some(a), Some(z)) => format!("{} → {}", datetime(&a), datetime(&z)),
+        _ => "-".to_string(),
+    };
+    b.push_str("<dl class=\"meta\">");
+    for (k, v) in [
+        ("Site", text(&r.site)),
+        (
+            "Window",
+            format!("{} to {}", datetime(&r.since), datetime(&r.until)),
+        ),
+        (
+            "Runs",
+            format!(
+                "{} ({} with every scenario observed)",
+                r.summary.runs, r.summary.complete_runs
+            ),
+        ),
+        ("First / last run", span),
+        ("Generated from runs", id_ranges(&ids)),
+        (
+            "Schema",
+            format!("drift JSON schema_version {}", r.schema_version),
+        ),
+    ] {
+        let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
+    }
+    b.push_str("</dl></header>\n");
+}
+
+fn summary(b: &mut String, r: &DriftReport) {
+    let s = &r.summary;
+    b.push_str("<h2 id=\"summary\">Summary</h2>\n<div class=\"cards\">\n");
+    let c = &s.current;
+    card(
+        b,
+        "Open findings",
+        &c.open().to_string(),
+        &format!(
+            "{} new, {} regressed, {} persisting",
+            c.new, c.regressed, c.persisting
+        ),
+        c.new + c.regressed > 0,
+    );
+    card(
+        b,
+        "Resolved / unverified",
+        &format!("{} / {}", c.resolved, c.unverified),
+        "unverified: could not be checked in the latest run",
+        false,
+    );
+    card(
+        b,
+        "Acknowledged",
+        &c.acknowledged.to_string(),
+        "open findings under an active acknowledgement",
+        false,
+    );
+    card(
+        b,
+        "LI vendors",
+        &s.li_vendors.to_string(),
+        "vendors with a legitimate-interest purpose",
+        false,
+    );
+    let rate = match s.suppression.rate {
+        Some(x) => format!("{:.0}%", (x * 100.0).floor()),
+        None => "n/a".to_string(),
+    };
+    card(
+        b,
+        "Objection honoured",
+        &rate,
+        &escape_html(&s.suppression.describe()),
+        s.suppression.rate.is_some_and(|x| x < 1.0),
+    );
+    card(
+        b,
+        "Unauthorized fires",
+        &s.unauthorized_fires.to_string(),
+        "records the declared basis did not allow",
+        s.unauthorized_fires > 0,
+    );
+    card(
+        b,
+        "Retention over",
+        &s.retention_over.to_string(),
+        "cookies over their declared retention",
+        s.retention_over > 0,
+    );
+    card(
+        b,
+        "Inventory drift",
+        &format!(
+            "+{} −{} ~{}",
+            s.inventory_added, s.inventory_removed, s.inventory_changed
+        ),
+        "added, removed, changed (hosts, vendors, cookies)",
+        false,
+    );
+    card(
+        b,
+        "Declaration changes",
+        &s.declaration_changes.to_string(),
+        "runs whose scenario file or policy changed",
+        false,
+    );
+    card(
+        b,
+        "Unused acks",
+        &s.unused_acknowledgements.to_string(),
+        "acknowledgements matching no finding",
+        s.unused_acknowledgements > 0,
+    );
+    b.push_str("</div>\n");
+    let _ = writeln!(b, "<p>Findings now: {}</p>", counts_line(c));
+}
+
+fn toc(b: &mut String, r: &DriftReport) {
+    b.push_str("<nav class=\"toc-nav\"><h2 id=\"contents\">Contents</h2><ol class=\"toc\">");
+    b.push_str("<li><a href=\"#summary\">Summary</a></li><li><a href=\"#timeline\">Timeline</a></li><li><a href=\"#vendors\">Vendors</a><ol>");
+    for (i, v) in r.vendors.iter().enumerate() {
+        let _ = write!(
+            b,
+            "<li><a href=\"#{}\">{}</a>{}</li>",
+            anchor("vendor", i, &v.vendor),
+            esc_clip(&v.vendor, 60),
+            if v.legitimate_interest {
+                " <span class=\"b b-li\">LI</span>"
+            } else {
+                ""
+            }
+        );
+    }
+    b.push_str("</ol></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#inventory\">Inventory drift</a></li><li><a href=\"#declarations\">Declaration changes</a></li><li><a href=\"#acknowledgements\">Acknowledgements</a></li><li><a href=\"#runs\">Runs</a></li></ol></nav>\n");
+}
+
+fn findings(b: &mut String, r: &DriftReport) {
+    let _ = writeln!(
+        b,
+        "<h2 id=\"findings\">Findings ({})</h2>",
+        r.lifecycles.len()
+    );
+    if r.lifecycles.is_empty() {
+        b.push_str("<p>No findings in the window.</p>\n");
+        return;
+    }
+    let mut t = Table::new(
+        "lifecycles",
+        &[
+            "#",
+            "Now",
+            "Finding",
+            "Vendor",
+            "First / last seen",
+            "Seen / checked",
+            "Note",
+        ],
+    );
+    for (i, l) in r.lifecycles.iter().enumerate() {
+        let mut now = status_badge(l.current);
+        if let Some(a) = &l.acknowledgement {
+            let _ = write!(now, "<br>ack {}", ack_badge(a.status));
+        }
+        t.row(&[
+            format!(
+                "<span id=\"{}\">{}</span>",
+                anchor("finding", i, &l.code),
+                i + 1
+            ),
+            now,
+            format!(
+                "{} {}<br>{} in {}<br><span class=\"note\">{}</span>",
+                severity_badge(&l.severity),
+                code(&l.code),
+                code(&l.subject),
+                opt(l.scenario.as_deref()),
+                text(&l.message)
+            ),
+            opt(l.vendor.as_deref()),
+            format!("{}<br>{}", datetime(&l.first_seen), datetime(&l.last_seen)),
+            format!("{} / {}", l.runs_seen, l.runs_checked),
+            note(l),
+        ]);
+    }
+    b.push_str(&t.finish());
+}
+
+fn note(l: &Lifecycle) -> String {
+    match l.timeline.last() {
+        Some(s) if s.status == Status::Resolved && s.map_changed => {
+            "<span class=\"warn\">resolved in a run whose policy changed</span>".to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+fn declarations(b: &mut String, r: &DriftReport) {
+    let _ = writeln!(
+        b,
+        "<h2 id=\"declarations\">Declaration changes ({})</h2>",
+        r.declaration_changes.len()
+    );
+    if r.declaration_changes.is_empty() {
+        b.push_str("<p>The scenario file and the policy did not change over the window.</p>\n");
+        return;
+    }
+    let mut t = Table::new(
+        "declarations",
+        &["Run", "What changed", "Changes", "Resolved in that run"],
+    );
+    for d in &r.declaration_changes {
+        let what = match (d.scenario_changed, d.policy_changed) {
+            (true, true) => "scenario file and policy",
+            (true, false) => "scenario file",
+            (false, true) => "policy",
+            (false, false) => "-",
+        };
+        let changes = if d.changes.is_empty() {
+            "<span class=\"note\">the files' bytes changed (no declared-map difference recorded)</span>".to_string()
+        } else {
+            format!(
+                "<ul class=\"plain\">{}</ul>",
+                d.changes
+                    .iter()
+                    .map(|c| format!("<li>{}</li>", text(c)))
+                    .collect::<String>()
+            )
+        };
+        let resolved = if d.resolved_in_run > 0 && d.policy_changed {
+            format!("<span class=\"warn\">{} finding(s) resolved in the run the policy changed: the resolution coincided with a policy change and may be the declaration's doing, not the site's.</span>", d.resolved_in_run)
+        } else {
+            d.resolved_in_run.to_string()
+        };
+        t.row(&[
+            format!(
+                "#{} <span class=\"note\">vs #{}</span><br>{}",
+                d.run_id,
+                d.previous_run,
+                datetime(&d.at)
+            ),
+            what.to_string(),
+            changes,
+            resolved,
+        ]);
+    }
+    b.push_str(&t.finish());
+}
+
+fn acknowledgements(b: &mut String, r: &DriftReport) {
+    let _ = writeln!(
+        b,
+        "<h2 id=\"acknowledgements\">Acknowledgements ({})</h2>",
+        r.acknowledgements.len()
+    );
+    if r.acknowledgements.is_empty() {
+        b.push_str("<p>None.</p>\n");
+        return;
+    }
+    let index: HashMap<&str, usize> = r
+        .lifecycles
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.fingerprint.as_str(), i))
+        .collect();
+    let mut t = Table::new(
+        "acks",
+        &[
+            "Status",
+            "Finding",
+            "Owner",
+            "Reason",
+            "Acknowledged",
+            "Expires",
+            "Entry",
+        ],
+    );
+    for a in &r.acknowledgements {
+        let finding = match index.get(a.fingerprint.as_str()) {
+            Some(&i) => format!(
+                "<a href=\"#{}\">{}</a>",
+                anchor("finding", i, &r.lifecycles[i].code),
+                code(&a.fingerprint)
+            ),
+            None => format!(
+                "{} <span class=\"note\">(no finding in the window)</span>",
+                code(&a.fingerprint)
+            ),
+        };
+        t.row_class(
+            if matches!(a.status, crate::drift::AckStatus::Expired) {
+                "hl"
+            } else {
+                ""
+            },
+            &[
+                ack_badge(a.status),
+                finding,
+                text(&a.owner),
+                text(&a.reason),
+                a.acknowledged
+                    .as_ref()
+                    .map(date)
+                    .unwrap_or_else(|| "-".into()),
+                date(&a.expires),
+                opt(a.location.as_deref()),
+            ],
+        );
+    }
+    b.push_str(&t.finish());
+}
+
+fn runs(b: &mut String, r: &DriftReport) {
+    let _ = writeln!(b, "<h2 id=\"runs\">Runs ({})</h2>", r.runs.len());
+    if r.runs.is_empty() {
+        b.push_str("<p>No run in the window.</p>\n");
+        return;
+    }
+    let mut t = Table::new(
+        "runs",
+        &[
+            "Run",
+            "Started",
+            "Status",
+            "Scenarios observed",
+            "Findings (new / regressed / persisting / unverified / resolved)",
+            "Changed",
+        ],
+    );
+    for x in &r.runs {
+        t.row_class(
+            if x.status == "complete" { "" } else { "hl" },
+            &[
+                format!("#{}", x.id),
+                datetime(&x.started_at),
+                run_status(x),
+                scenarios(x),
+                format!(
+                    "{} / {} / {} / {} / {}",
+                    x.counts.new,
+                    x.counts.regressed,
+                    x.counts.persisting,
+                    x.counts.unverified,
+                    x.counts.resolved
+                ),
+                [
+                    x.declaration_changed.then_some("declaration"),
+                    x.behaviour_changed.then_some("behaviour"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            ],
+        );
+    }
+    b.push_str(&t.finish());
+}
+
+fn run_status(x: &RunRef) -> String {
+    match &x.status_reason {
+        Some(why) if x.status != "complete" => {
+            format!(
+                "<span class=\"warn\">{}</span>: {}",
+                text(&x.status),
+                text(why)
+            )
+        }
+        _ => text(&x.status),
+    }
+}
+
+fn scenarios(x: &RunRef) -> String {
+    let observed = x.scenarios.iter().filter(|s| s.observed).count();
+    let missing: Vec<String> = x
+        .scenarios
+        .iter()
+        .filter(|s| !s.observed)
+        .map(|s| code(&s.id))
+        .collect();
+    if missing.is_empty() {
+        format!("{observed}/{}", x.scenarios.len())
+    } else {
+        format!(
+            "{observed}/{}; NOT OBSERVED: {}",
+            x.scenarios.len(),
+            missing.join(", ")
+        )
+    }
+}
+
+/// The drift report as one self-contained HTML page.
+pub fn render_drift_html(r: &DriftReport) -> String {
+    let mut b = String::with_capacity(64 * 1024);
+    header(&mut b, r);
+    summary(&mut b, r);
+    b.push_str("<h2 id=\"timeline\">Timeline</h2>\n");
+    match timeline(r) {
+        Some(svg) => {
+            b.push_str("<p class=\"note\">One column per run, oldest left; hover a cell for the run and status.</p>\n");
+            b.push_str(&svg);
+        }
+        None => b.push_str("<p>No findings in the window: nothing to draw.</p>\n"),
+    }
+    toc(&mut b, r);
+    let _ = writeln!(b, "<h2 id=\"vendors\">Vendors ({})</h2>", r.vendors.len());
+    if r.vendors.is_empty() {
+        b.push_str("<p>No vendor was declared or observed in the window.</p>\n");
+    }
+    for (i, v) in r.vendors.iter().enumerate() {
+        vendor(&mut b, r, i, v);
+    }
+    findings(&mut b, r);
+    let _ = writeln!(
+        b,
+        "<h2 id=\"inventory\">Inventory drift ({})</h2>",
+        r.inventory.len()
+    );
+    if r.inventory.is_empty() {
+        b.push_str("<p>No host, vendor or cookie appeared, went or changed lifetime.</p>\n");
+    } else {
+        b.push_str("<p class=\"note\">Each scenario of a run against the previous run that observed that scenario.</p>\n");
+        inventory_table(&mut b, &r.inventory, true);
+    }
+    declarations(&mut b, r);
+    acknowledgements(&mut b, r);
+    runs(&mut b, r);
+    b.push_str("<footer><p class=\"note\">Generated by consentry from the stored runs listed above. Page text is shown escaped; URLs are text, not links. No script, no external resource.</p></footer>\n");
+    page(&title(r), &b)
+}
