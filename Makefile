@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, build, lint, bench, clean.
+# Other targets: setup, build, lint, bench, bench-drift, clean.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -12,7 +12,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build demo test lint bench reliability clean
+.PHONY: all setup build demo test lint bench bench-drift reliability clean
 
 all: build
 
@@ -57,10 +57,17 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 
-## bench: release build, demo site, timings per phase, throughput at --jobs 1/2/4, peak RSS.
+## bench: release build, demo site, timings per phase, throughput at --jobs 1/2/4, peak RSS
+## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md).
 bench: setup
-	$(CARGO) build --locked --release
+	$(CARGO) build --locked --release --bin consentry --example synth_history
 	bench/run.sh $(RELEASE_BIN)
+	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
+
+## bench-drift: only the drift benchmark (no browser): a year of 50 sites x 4 scenarios.
+bench-drift:
+	$(CARGO) build --locked --release --bin consentry --example synth_history
+	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: audits of the bundled demo site with a release build.
-# Writes bench/RESULTS.md: per-scenario wall time by phase, scenarios per minute at
+# Writes bench/RESULTS.md (the drift benchmark, bench/drift.sh, writes RESULTS-drift.md): per-scenario wall time by phase, scenarios per minute at
 # --jobs 1, 2 and 4, and consentry's own peak RSS (VmHWM of its process only).
 # Traffic stays on 127.0.0.1; every audit is bounded by the scenario file's timeouts.
 set -euo pipefail
@@ -80,5 +80,8 @@ for j in sorted(throughput):
     print(f"| {j} | {statistics.median(t):.1f} | {min(t):.1f} | {max(t):.1f} | {max(peaks[j]):.1f} |")
 print("\nPeak RSS is consentry's own process (VmHWM, sampled every 50 ms), not Chromium's. "
       "Wall time per round includes starting chromedriver and opening the database.")
+print("\nThe drift pack over a synthetic year of history (no browser) is measured by `bench/drift.sh` "
+      "(`make bench-drift`, also run by `make bench`) into its own file, "
+      "[RESULTS-drift.md](RESULTS-drift.md), so neither script overwrites the other's results.")
 PY
 cat bench/RESULTS.md

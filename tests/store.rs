@@ -1256,3 +1256,101 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
         "one row per acknowledgement of the run"
     );
 }
+
+/// `import_runs` (the bulk path of examples/synth_history.rs) stores what the five
+/// per-call writes store, and a failing run leaves nothing of its batch.
+#[tokio::test]
+async fn import_runs_matches_the_per_call_writes() {
+    use consentry::inventory::{InventoryItem, ItemKind, VendorActivity, VisitInventory};
+    use consentry::store::{JudgedVisit, RunImport, RunStart};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let obs = observation("reject_all");
+    let fs = vec![finding(
+        Code::ConsentVendorAfterReject,
+        Some("reject_all"),
+        "tracker",
+        2,
+    )];
+    let site_level = vec![finding(Code::DeclaredVendorUnobserved, None, "tracker", 1)];
+    let inventory = VisitInventory {
+        vendors: vec![VendorActivity {
+            vendor: "tracker".into(),
+            requests: 3,
+            unauthorized: 3,
+            ..VendorActivity::default()
+        }],
+        items: vec![InventoryItem {
+            kind: ItemKind::Host,
+            item: "tracker.example.net".into(),
+            vendor: Some("tracker".into()),
+            lifetime_secs: None,
+            declared_secs: None,
+            over_retention: false,
+            detail: None,
+        }],
+    };
+    let import = |started_at| RunImport {
+        start: RunStart {
+            site: "shop",
+            scenario_file: "s.toml",
+            started_at,
+            scenario_digest: Some("s1"),
+            policy_digest: Some("p1"),
+            fail_on: consentry::outcome::FailOn::DEFAULT,
+        },
+        declarations: &[],
+        visits: vec![JudgedVisit {
+            position: Some(0),
+            obs: &obs,
+            third_party_requests: Some(3),
+            findings: &fs,
+            inventory: Some(&inventory),
+        }],
+        findings: &site_level,
+        status: RunStatus::Incomplete("not observed: reject_all".into()),
+        finished_at: started_at + Duration::seconds(9),
+    };
+    let ids = store
+        .import_runs(&[import(at(0)), import(at(0) + Duration::days(1))])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    for id in &ids {
+        let run = store.run(*id).await.unwrap().expect("run");
+        assert_eq!(
+            run.status,
+            RunStatus::Incomplete("not observed: reject_all".into())
+        );
+        assert_eq!(run.policy_digest.as_deref(), Some("p1"));
+        let findings = store.findings(*id).await.unwrap();
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0], fs[0]);
+        assert_eq!(findings[1], site_level[0]);
+        assert_eq!(
+            store.observation(*id, "reject_all").await.unwrap(),
+            Some(obs.clone())
+        );
+    }
+    let history = store
+        .site_history("shop", at(0), at(0) + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history[1].vendors,
+        vec![("reject_all".to_string(), inventory.vendors[0].clone())]
+    );
+    assert_eq!(history[1].inventory.len(), 1);
+    assert!(history[1].visits[0].has_inventory);
+
+    // The second run repeats a scenario: the whole batch is refused, nothing is left.
+    let mut bad = import(at(0) + Duration::days(5));
+    bad.visits.push(bad.visits[0]);
+    let err = store
+        .import_runs(&[import(at(0) + Duration::days(4)), bad])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::DuplicateVisit { .. }), "{err}");
+    assert_eq!(count(&dir.path().join("consentry.db"), "runs").await, 2);
+}

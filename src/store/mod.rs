@@ -141,6 +141,20 @@ pub struct JudgedVisit<'a> {
     pub inventory: Option<&'a crate::inventory::VisitInventory>,
 }
 
+/// A whole finished run, for [`Store::import_runs`]: what `start_run`,
+/// `record_declarations`, `record_judged_visit` (per visit, in order), `record_findings`
+/// and `finish_run` would have written.
+#[derive(Debug, Clone)]
+pub struct RunImport<'a> {
+    pub start: RunStart<'a>,
+    pub declarations: &'a [crate::inventory::Declaration],
+    pub visits: Vec<JudgedVisit<'a>>,
+    /// Run-level findings (`visit_id` NULL), after the visits' findings.
+    pub findings: &'a [Finding],
+    pub status: RunStatus,
+    pub finished_at: DateTime<Utc>,
+}
+
 /// One audit run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {

@@ -33,6 +33,19 @@ impl Store {
     /// Starts a run with status `running`.
     pub async fn start_run(&self, run: &RunStart<'_>) -> Result<RunId, StoreError> {
         let _writer = self.write_lock.lock().await;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(self.db_err("begin run"))?;
+        self.insert_run(&mut conn, run).await
+    }
+
+    async fn insert_run(
+        &self,
+        conn: &mut SqliteConnection,
+        run: &RunStart<'_>,
+    ) -> Result<RunId, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
              fail_on, scenario_digest, policy_digest, pid, host) \
@@ -46,7 +59,7 @@ impl Store {
         .bind(run.policy_digest)
         .bind(i64::from(std::process::id()))
         .bind(super::this_host())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(self.db_err("begin run"))
     }
@@ -78,39 +91,84 @@ impl Store {
         run: RunId,
         v: &JudgedVisit<'_>,
     ) -> Result<i64, StoreError> {
-        let obs = v.obs;
         let _writer = self.write_lock.lock().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(self.db_err("begin transaction"))?;
-        let visit = self.insert_visit(&mut tx, run, v).await?;
-        for (seq, e) in obs.page_errors.iter().enumerate() {
-            self.insert_page_error(&mut tx, visit, seq, e).await?;
-        }
-        self.insert_findings(&mut tx, run, Some(visit), v.findings)
-            .await?;
-        for (seq, r) in obs.requests.iter().enumerate() {
-            self.insert_request(&mut tx, visit, seq, r).await?;
-        }
-        for (seq, w) in obs.cookie_writes.iter().enumerate() {
-            self.insert_cookie_write(&mut tx, visit, seq, w).await?;
-        }
-        for (seq, c) in obs.cookies.iter().enumerate() {
-            self.insert_cookie(&mut tx, visit, seq, c).await?;
-        }
-        for (seq, s) in obs.storage_writes.iter().enumerate() {
-            self.insert_storage_write(&mut tx, visit, seq, s).await?;
-        }
-        for s in &obs.steps {
-            self.insert_step(&mut tx, visit, s).await?;
-        }
-        if let Some(inv) = v.inventory {
-            self.insert_inventory(&mut tx, run, visit, inv).await?;
-        }
+        let visit = self.insert_judged_visit(&mut tx, run, v).await?;
         tx.commit().await.map_err(self.db_err("commit visit"))?;
         Ok(visit)
+    }
+
+    /// A visit with everything it carries, inside the caller's transaction.
+    async fn insert_judged_visit(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        v: &JudgedVisit<'_>,
+    ) -> Result<i64, StoreError> {
+        let obs = v.obs;
+        let visit = self.insert_visit(&mut *tx, run, v).await?;
+        for (seq, e) in obs.page_errors.iter().enumerate() {
+            self.insert_page_error(&mut *tx, visit, seq, e).await?;
+        }
+        self.insert_findings(&mut *tx, run, Some(visit), v.findings)
+            .await?;
+        for (seq, r) in obs.requests.iter().enumerate() {
+            self.insert_request(&mut *tx, visit, seq, r).await?;
+        }
+        for (seq, w) in obs.cookie_writes.iter().enumerate() {
+            self.insert_cookie_write(&mut *tx, visit, seq, w).await?;
+        }
+        for (seq, c) in obs.cookies.iter().enumerate() {
+            self.insert_cookie(&mut *tx, visit, seq, c).await?;
+        }
+        for (seq, s) in obs.storage_writes.iter().enumerate() {
+            self.insert_storage_write(&mut *tx, visit, seq, s).await?;
+        }
+        for s in &obs.steps {
+            self.insert_step(&mut *tx, visit, s).await?;
+        }
+        if let Some(inv) = v.inventory {
+            self.insert_inventory(&mut *tx, run, visit, inv).await?;
+        }
+        Ok(visit)
+    }
+
+    /// Bulk path for importing history (the drift benchmark's synthetic year,
+    /// `examples/synth_history.rs`; a migration from another store): writes each run
+    /// exactly as `start_run`, `record_declarations`, `record_judged_visit` per visit,
+    /// `record_findings` and `finish_run` would, but all of `runs` in ONE transaction, so
+    /// thousands of runs cost one commit (one fsync) per batch instead of seven per run.
+    /// All-or-nothing: if any row fails, nothing of the batch is stored. Not for live
+    /// audits, which must keep each visit as soon as it finishes. Returns the run ids.
+    pub async fn import_runs(
+        &self,
+        runs: &[super::RunImport<'_>],
+    ) -> Result<Vec<RunId>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
+        let mut ids = Vec::with_capacity(runs.len());
+        for r in runs {
+            let run = self.insert_run(&mut tx, &r.start).await?;
+            self.insert_declarations(&mut tx, run, r.declarations)
+                .await?;
+            for v in &r.visits {
+                self.insert_judged_visit(&mut tx, run, v).await?;
+            }
+            self.insert_findings(&mut tx, run, None, r.findings).await?;
+            self.update_finish(&mut tx, run, &r.status, r.finished_at)
+                .await?;
+            ids.push(run);
+        }
+        tx.commit().await.map_err(self.db_err("commit import"))?;
+        Ok(ids)
     }
 
     /// Records the declared map a run audits against (one row per vendor and purpose).
@@ -125,6 +183,18 @@ impl Store {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(self.db_err("begin transaction"))?;
+        self.insert_declarations(&mut tx, run, declarations).await?;
+        tx.commit()
+            .await
+            .map_err(self.db_err("commit declarations"))
+    }
+
+    async fn insert_declarations(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        declarations: &[crate::inventory::Declaration],
+    ) -> Result<(), StoreError> {
         for d in declarations {
             sqlx::query(
                 "INSERT OR IGNORE INTO run_declarations (run_id, vendor, vendor_name, purpose, \
@@ -141,9 +211,7 @@ impl Store {
             .await
             .map_err(|e| self.fk_err(e, run, "record declarations"))?;
         }
-        tx.commit()
-            .await
-            .map_err(self.db_err("commit declarations"))
+        Ok(())
     }
 
     async fn insert_inventory(
@@ -273,28 +341,13 @@ impl Store {
         acks: &[AckRecord],
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock.lock().await;
-        let reason = match status {
-            RunStatus::Running | RunStatus::Complete => None,
-            RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
-        };
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(self.db_err("begin transaction"))?;
-        let done = sqlx::query(
-            "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
-        )
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(codec::ts(&finished_at))
-        .bind(run)
-        .execute(&mut *tx)
-        .await
-        .map_err(self.db_err("finish run"))?;
-        if done.rows_affected() == 0 {
-            return Err(self.unknown_run(run));
-        }
+        self.update_finish(&mut tx, run, status, finished_at)
+            .await?;
         sqlx::query("DELETE FROM run_acks WHERE run_id = ?")
             .bind(run)
             .execute(&mut *tx)
@@ -320,6 +373,33 @@ impl Store {
             .map_err(|e| self.fk_err(e, run, "record acknowledgement"))?;
         }
         tx.commit().await.map_err(self.db_err("commit run end"))
+    }
+
+    async fn update_finish(
+        &self,
+        conn: &mut SqliteConnection,
+        run: RunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let reason = match status {
+            RunStatus::Running | RunStatus::Complete => None,
+            RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
+        };
+        let done = sqlx::query(
+            "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(codec::ts(&finished_at))
+        .bind(run)
+        .execute(&mut *conn)
+        .await
+        .map_err(self.db_err("finish run"))?;
+        if done.rows_affected() == 0 {
+            return Err(self.unknown_run(run));
+        }
+        Ok(())
     }
 
     /// Our own retention: deletes the raw observations (requests, cookie writes, stored
