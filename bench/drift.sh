@@ -4,7 +4,8 @@
 # store API, real schema), then times, with the release binary:
 #   (a) `consentry drift --site site-07` over the last 90 days, JSON (median of 5),
 #   (b) the same window for every site (one `consentry drift` per site, summed),
-#   (c) one site over the whole year (how the pack scales with the window).
+#   (c) one site over the whole year (how the pack scales with the window),
+#   (d) every site in one process, `consentry drift --all` (median of 3).
 # Writes bench/RESULTS-drift.md (bench/RESULTS.md, written by bench/run.sh, links to it;
 # each script owns its own file, so re-running either never wipes the other).
 set -euo pipefail
@@ -34,7 +35,7 @@ site=site-07
 : > "$work/one.txt"
 for i in 1 2 3 4 5; do
   t=$(now)
-  "$BIN" drift --db "$db" --site "$site" --since "$SINCE" --until "$END" --format json > "$work/one.json"
+  "$BIN" drift --db "$db" --site "$site" --since "$SINCE" --until "$END" --format json --output - > "$work/one.json"
   elapsed "$t" "$(now)" >> "$work/one.txt"; echo >> "$work/one.txt"
 done
 
@@ -42,13 +43,21 @@ done
 t_all=$(now)
 for n in $(seq -f '%02g' 1 "$SITES"); do
   t=$(now)
-  "$BIN" drift --db "$db" --site "site-$n" --since "$SINCE" --until "$END" --format json > "$work/all.json"
+  "$BIN" drift --db "$db" --site "site-$n" --since "$SINCE" --until "$END" --format json --output - > "$work/all.json"
   elapsed "$t" "$(now)" >> "$work/all.txt"; echo >> "$work/all.txt"
 done
 all_secs=$(elapsed "$t_all" "$(now)")
 
+# (d) every site in one process: `drift --all` (sites read concurrently).
+: > "$work/allone.txt"
+for i in 1 2 3; do
+  t=$(now)
+  "$BIN" drift --db "$db" --all --since "$SINCE" --until "$END" --format json --output - > "$work/allone.json"
+  elapsed "$t" "$(now)" >> "$work/allone.txt"; echo >> "$work/allone.txt"
+done
+
 t=$(now)
-"$BIN" drift --db "$db" --site "$site" --since "$FIRST" --until "$END" --format json > "$work/year.json"
+"$BIN" drift --db "$db" --site "$site" --since "$FIRST" --until "$END" --format json --output - > "$work/year.json"
 year_secs=$(elapsed "$t" "$(now)")
 
 python3 - "$db" "$work" "$gen_secs" "$all_secs" "$year_secs" "$SITES" "$DAYS" "$SEED" "$SINCE" "$END" > bench/RESULTS-drift.md <<'PY'
@@ -56,6 +65,7 @@ import sqlite3, statistics, sys, os, json, datetime, subprocess, platform
 db, work, gen, all_secs, year_secs, sites, days, seed, since, end = sys.argv[1:]
 one = [float(x) for x in open(f"{work}/one.txt").read().split()]
 per_site = [float(x) for x in open(f"{work}/all.txt").read().split()]
+allone = [float(x) for x in open(f"{work}/allone.txt").read().split()]
 con = sqlite3.connect(db)
 tables = [r[0] for r in con.execute(
     "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
@@ -98,6 +108,8 @@ print(f"| (a) one site-quarter: `drift --site site-07 --since {since} --until {e
       f"min {min(one):.2f}, max {max(one):.2f}) | {med:.2f} s | < 1 s | {ok(med, 1)} |")
 print(f"| (b) all {sites} sites, same window (one process per site, wall time of the loop; "
       f"per site median {statistics.median(per_site):.2f}, max {max(per_site):.2f}) | {float(all_secs):.2f} s | < 5 s | {ok(float(all_secs), 5)} |")
+print(f"| (d) all {sites} sites in one process: `drift --all`, same window (median of 3; min {min(allone):.2f}, "
+      f"max {max(allone):.2f}) | {statistics.median(allone):.2f} s | < 5 s | {ok(statistics.median(allone), 5)} |")
 print(f"| (c) one site, the whole year (`--since` {days} nights back) | {float(year_secs):.2f} s | — | |")
 s = rep["summary"]
 print(f"\nThe site-07 quarter: {s['runs']} runs ({s['complete_runs']} complete), {len(rep['lifecycles'])} "

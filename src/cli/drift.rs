@@ -6,6 +6,7 @@ use crate::report::Format;
 use crate::store::default_db_path;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
+use futures_util::StreamExt;
 use std::path::PathBuf;
 
 /// The window when `--since` is not given.
@@ -103,16 +104,26 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
     let since = args
         .since
         .unwrap_or(until - chrono::Duration::days(DEFAULT_WINDOW_DAYS));
-    let mut status = ExitStatus::Ok;
+    let mut acks = Vec::with_capacity(sites.len());
     for site in &sites {
-        let acks = match site_acks(&store, site, args.acks.as_deref()).await {
-            Ok(a) => a,
+        match site_acks(&store, site, args.acks.as_deref()).await {
+            Ok(a) => acks.push(a),
             Err(status) => {
                 store.close().await;
                 return status;
             }
-        };
-        let report = match pack(&store, site, since, until, &acks).await {
+        }
+    }
+    // Sites are read concurrently (each query runs on its own pooled connection's
+    // worker thread), and rendered and written in the order asked for.
+    let mut packs = std::pin::pin!(futures_util::stream::iter(sites.iter().zip(acks.iter()))
+        .map(|(site, acks)| pack(&store, site, since, until, acks))
+        .buffered(crate::store::MAX_CONNECTIONS as usize));
+    let mut status = ExitStatus::Ok;
+    let mut done = sites.iter();
+    while let Some(result) = packs.next().await {
+        let Some(site) = done.next() else { break };
+        let report = match result {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -35,7 +35,8 @@ pub const DB_ENV: &str = "CONSENTRY_DB";
 /// How long a connection waits for another process's write lock before failing.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-const MAX_CONNECTIONS: u32 = 4;
+/// Connections in a store's pool (readers run concurrently; writes take the write lock).
+pub const MAX_CONNECTIONS: u32 = 4;
 
 pub type RunId = i64;
 
