@@ -116,16 +116,28 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
     }
     // Sites are read concurrently (each query runs on its own pooled connection's
     // worker thread), and rendered and written in the order asked for.
-    let mut packs = std::pin::pin!(futures_util::stream::iter(sites.iter().zip(acks.iter()))
-        .map(|(site, acks)| pack(&store, site, since, until, acks))
+    // Each site is its own task, so decoding rows and building packs use every core.
+    let mut packs = std::pin::pin!(futures_util::stream::iter(sites.iter().cloned().zip(acks))
+        .map(|(site, acks)| {
+            let store = store.clone();
+            tokio::spawn(async move { pack(&store, &site, since, until, &acks).await })
+        })
         .buffered(crate::store::MAX_CONNECTIONS as usize));
     let mut status = ExitStatus::Ok;
     let mut done = sites.iter();
     while let Some(result) = packs.next().await {
         let Some(site) = done.next() else { break };
         let report = match result {
-            Ok(r) => r,
+            Ok(Ok(r)) => r,
             Err(e) => {
+                eprintln!(
+                    "error: the pack of {} failed: {e}",
+                    crate::text::printable(site)
+                );
+                status = ExitStatus::Error;
+                continue;
+            }
+            Ok(Err(e)) => {
                 eprintln!("error: {e}");
                 status = ExitStatus::Error;
                 continue;
