@@ -685,3 +685,67 @@ async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_po
         "no pack on a bad acknowledgements file"
     );
 }
+
+#[tokio::test]
+async fn html_and_markdown_packs_go_to_the_reports_naming_scheme() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ids, _) = five_nights(dir.path()).await;
+    let db = dir.path().join("drift.db");
+    let reports = dir.path().join("out");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .env("CONSENTRY_REPORTS_DIR", &reports)
+            .output()
+            .expect("run")
+    };
+    let out = run(&[
+        "drift",
+        "--all",
+        "--since",
+        "2026-09-30",
+        "--until",
+        "2026-10-06",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "a file format goes to a file, not stdout"
+    );
+    let pack = reports.join("shop/drift-2026-09-30_2026-10-06.html");
+    let html = std::fs::read_to_string(&pack).expect("the pack under the naming scheme");
+    assert!(html.contains("Content-Security-Policy"), "CSP");
+    assert!(html.contains("hotjar") && html.contains("tiktok.com"));
+    assert!(!html.contains("<script"), "no script");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("drift-2026-09-30_2026-10-06.html"),
+        "the path is printed: {err}"
+    );
+
+    let id = ids[4].to_string();
+    let out = run(&["report", &id, "--format", "markdown"]);
+    // Night 5 has one medium finding, under the default --fail-on high.
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md =
+        std::fs::read_to_string(reports.join(format!("shop/run-{id}.md"))).expect("run report");
+    assert!(md.contains("tiktok.com"), "{md}");
+    // --output - wins over the naming scheme.
+    let out = run(&["report", &id, "--format", "html", "--output", "-"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
+    assert!(!reports.join(format!("shop/run-{id}.html")).exists());
+}
