@@ -449,3 +449,32 @@ fn special_and_oversized_files_are_refused() {
         s[0]
     );
 }
+
+/// `validate --gvl`: the declared TCF vendors against an IAB Global Vendor List, as
+/// warnings with the declaration's file:line:col; a broken list is an error naming its
+/// line and column.
+#[test]
+fn gvl_lint_names_each_declaration() {
+    let run = |gvl: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .arg("validate")
+            .arg(fixture("map-issues.policy.toml"))
+            .arg("--gvl")
+            .arg(repo(&format!("tests/fixtures/gvl/{gvl}")))
+            .output()
+            .expect("run")
+    };
+    let out = run("vendor-list.json");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {err}");
+    // Purpose 2 on legitimate interest: Adtech registered it for consent only.
+    assert!(
+        err.contains("map-issues.policy.toml:12:20: warning: map issue gvl-li-consent-only"),
+        "{err}"
+    );
+    assert!(err.contains("Adtech Example Ltd"), "{err}");
+    let out = run("broken.json");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("broken.json:3:"), "{err}");
+}

@@ -88,6 +88,12 @@ pub enum Code {
     LiBasisForbiddenTcfPurpose,
     /// A vendor's declared TCF legitimate-interest purposes include one that does not permit it.
     VendorTcfLiForbidden,
+    /// A declared TCF vendor id is not (or no longer) in the supplied Global Vendor List.
+    GvlVendorMissing,
+    /// Legitimate interest declared for a purpose the vendor registered for consent only.
+    GvlLiConsentOnly,
+    /// A TCF purpose declared for a vendor that the vendor did not register in the GVL.
+    GvlPurposeUnregistered,
 }
 
 impl Code {
@@ -117,6 +123,8 @@ impl Code {
             }
             Code::DeclaredVendorUnobserved => Severity::Info,
             Code::LiBasisForbiddenTcfPurpose | Code::VendorTcfLiForbidden => Severity::High,
+            Code::GvlLiConsentOnly => Severity::High,
+            Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
             Code::VendorOutsideDeclaredPages => Severity::Low,
         }
     }
@@ -153,6 +161,15 @@ impl Code {
             }
             Code::VendorTcfLiForbidden => {
                 "a vendor declares TCF legitimate interest for a purpose that forbids it"
+            }
+            Code::GvlVendorMissing => {
+                "a declared TCF vendor id is not in the Global Vendor List"
+            }
+            Code::GvlLiConsentOnly => {
+                "legitimate interest is declared for a purpose the vendor registered for consent only"
+            }
+            Code::GvlPurposeUnregistered => {
+                "a TCF purpose is declared that the vendor did not register in the Global Vendor List"
             }
         }
     }

@@ -53,6 +53,10 @@ pub struct AuditArgs {
     /// findings acknowledged there are shown as such and do not fail the run.
     #[arg(long, value_name = "PATH")]
     pub acks: Option<PathBuf>,
+    /// IAB Global Vendor List (vendor-list.json, version 3): the declared TCF vendors are
+    /// checked against it, and what they get wrong is reported as map findings.
+    #[arg(long, value_name = "FILE")]
+    pub gvl: Option<PathBuf>,
 }
 
 pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
@@ -64,14 +68,19 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     // Every input is validated before any browser starts, and all problems are shown.
     let spec = crate::scenario::load::load_audit_file_with_warnings(&args.file, &env);
     let acks = crate::ack::load::load_for(&args.file, args.acks.as_deref());
-    let (spec, acks) = match (spec, acks) {
-        (Ok((spec, warnings)), Ok(acks)) => {
+    let gvl = args
+        .gvl
+        .as_deref()
+        .map(crate::policy::gvl::load_gvl)
+        .transpose();
+    let (mut spec, acks, gvl) = match (spec, acks, gvl) {
+        (Ok((spec, warnings)), Ok(acks), Ok(gvl)) => {
             eprint!("{warnings}");
-            (spec, acks)
+            (spec, acks, gvl)
         }
-        (spec, acks) => {
+        (spec, acks, gvl) => {
             let mut errors = 0;
-            for diags in [spec.err(), acks.err()].into_iter().flatten() {
+            for diags in [spec.err(), acks.err(), gvl.err()].into_iter().flatten() {
                 eprint!("{diags}");
                 errors += diags.errors();
             }
@@ -82,6 +91,13 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             return ExitStatus::InvalidInput;
         }
     };
+    if let Some(gvl) = &gvl {
+        let issues = crate::policy::gvl::lint(&spec.policy, gvl);
+        for w in crate::policy::gvl::as_warnings(&issues) {
+            eprintln!("{w}");
+        }
+        spec.policy.map_issues.extend(issues);
+    }
     let cfg = AuditConfig {
         scenario_file: args.file.display().to_string(),
         scenarios: args.scenarios.clone(),

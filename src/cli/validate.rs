@@ -14,10 +14,21 @@ pub struct ValidateArgs {
     /// Check this acknowledgements file instead of the acks.toml beside each scenario file.
     #[arg(long, value_name = "PATH")]
     pub acks: Option<PathBuf>,
+    /// Also check the declared TCF vendors against this IAB Global Vendor List
+    /// (vendor-list.json, version 3): problems are warnings with file:line:col.
+    #[arg(long, value_name = "FILE")]
+    pub gvl: Option<PathBuf>,
 }
 
 pub fn run(args: ValidateArgs) -> ExitStatus {
-    let diags = crate::scenario::load::validate_files_with_acks(&args.files, args.acks.as_deref());
+    let mut diags =
+        crate::scenario::load::validate_files_with_acks(&args.files, args.acks.as_deref());
+    if let Some(path) = &args.gvl {
+        match crate::policy::gvl::load_gvl(path) {
+            Ok(gvl) => diags.0.extend(gvl_warnings(&args.files, &gvl)),
+            Err(e) => diags.0.extend(e.0),
+        }
+    }
     eprint!("{diags}");
     let (errors, warnings) = (diags.errors(), diags.warnings());
     if errors > 0 {
@@ -27,4 +38,24 @@ pub fn run(args: ValidateArgs) -> ExitStatus {
         eprintln!("{} file(s) valid ({warnings} warning(s))", args.files.len());
         ExitStatus::Ok
     }
+}
+
+/// The GVL lint of every policy among `files` (a scenario file's own policy included),
+/// each policy once. Files that do not load were reported by the validation already.
+fn gvl_warnings(files: &[PathBuf], gvl: &crate::policy::gvl::Gvl) -> Vec<crate::diag::Diagnostic> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for f in files {
+        let policy = match crate::scenario::load::load_audit_file(f) {
+            Ok(spec) => Some(spec.policy),
+            Err(_) => crate::policy::load::load_policy(f).ok(),
+        };
+        let Some(policy) = policy else { continue };
+        if seen.insert(policy.path.clone()) {
+            out.extend(crate::policy::gvl::as_warnings(&crate::policy::gvl::lint(
+                &policy, gvl,
+            )));
+        }
+    }
+    out
 }

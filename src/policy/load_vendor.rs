@@ -227,7 +227,9 @@ fn check_tcf(
     {
         return None;
     }
+    let mut at = super::TcfAt::default();
     let vendor_id = ck.opt_int(t, "tcf_vendor_id").and_then(|n| {
+        at.vendor_id = Some(ck.location(&n.span()));
         let id = u32::try_from(*n.get_ref())
             .ok()
             .filter(|i| (1..=65_535).contains(i));
@@ -284,6 +286,13 @@ fn check_tcf(
             });
         }
     }
+    for (l, on_li) in [(&consent, false), (&li, true)] {
+        for n in l {
+            if let Ok(p) = u8::try_from(*n.get_ref()) {
+                at.purposes.push((p, on_li, ck.location(&n.span())));
+            }
+        }
+    }
     let bytes = |l: Vec<Spanned<i64>>| -> Vec<u8> {
         l.into_iter()
             .filter_map(|n| u8::try_from(n.into_inner()).ok())
@@ -296,6 +305,7 @@ fn check_tcf(
         special_purposes: bytes(special_purposes),
         features: bytes(features),
         special_features: bytes(special_features),
+        at,
     })
 }
 

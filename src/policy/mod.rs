@@ -5,6 +5,7 @@
 //! (host -> vendor, cookie name -> rule, may this vendor run in this consent state).
 //! Loading and validation of the file live in [`load`].
 
+pub mod gvl;
 mod index;
 pub mod load;
 mod load_vendor;
@@ -114,6 +115,17 @@ pub struct TcfDeclaration {
     pub features: Vec<u8>,
     /// Special features (1-2).
     pub special_features: Vec<u8>,
+    /// Where the declarations are (for the Global Vendor List lint, [`gvl::lint`]).
+    #[serde(skip)]
+    pub at: TcfAt,
+}
+
+/// Positions (`file:line:col`) of a vendor's TCF declarations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TcfAt {
+    pub vendor_id: Option<String>,
+    /// (purpose, on legitimate interest, position) of each listed purpose.
+    pub purposes: Vec<(u8, bool, String)>,
 }
 
 /// A problem of the declared map itself (not of the site). It does not stop the
@@ -139,6 +151,12 @@ pub enum MapIssueCode {
     LiBasisForbiddenTcfPurpose,
     /// A vendor's `tcf_li_purposes` lists purpose 1 or 3-6.
     VendorTcfLiForbidden,
+    /// A declared TCF vendor id is not (or no longer) in the Global Vendor List.
+    GvlVendorMissing,
+    /// Legitimate interest declared for a purpose the vendor registered for consent only.
+    GvlLiConsentOnly,
+    /// A purpose declared for a vendor that the vendor did not register in the GVL.
+    GvlPurposeUnregistered,
 }
 
 impl MapIssueCode {

@@ -10,7 +10,13 @@ use chrono::{DateTime, Utc};
 
 pub(crate) const FAMILY: Family = Family {
     name: "map",
-    codes: &[Code::LiBasisForbiddenTcfPurpose, Code::VendorTcfLiForbidden],
+    codes: &[
+        Code::LiBasisForbiddenTcfPurpose,
+        Code::VendorTcfLiForbidden,
+        Code::GvlVendorMissing,
+        Code::GvlLiConsentOnly,
+        Code::GvlPurposeUnregistered,
+    ],
     visit: &[],
     run: &[map_issues],
 };
@@ -20,6 +26,9 @@ fn code_of(issue: MapIssueCode) -> Code {
     match issue {
         MapIssueCode::LiBasisForbiddenTcfPurpose => Code::LiBasisForbiddenTcfPurpose,
         MapIssueCode::VendorTcfLiForbidden => Code::VendorTcfLiForbidden,
+        MapIssueCode::GvlVendorMissing => Code::GvlVendorMissing,
+        MapIssueCode::GvlLiConsentOnly => Code::GvlLiConsentOnly,
+        MapIssueCode::GvlPurposeUnregistered => Code::GvlPurposeUnregistered,
     }
 }
 
@@ -38,7 +47,9 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
             code: code_of(issue.code),
             scenario: None,
             subject: issue.subject.clone(),
-            vendor: None,
+            // Vendor issues name their vendor; a purpose issue has none.
+            vendor: (issue.code != MapIssueCode::LiBasisForbiddenTcfPurpose)
+                .then(|| issue.subject.clone()),
             message: format!("{} ({})", issue.message, issue.location),
             rule: issue.rule.clone(),
             evidence: Evidence {
