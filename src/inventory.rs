@@ -114,40 +114,71 @@ fn not_allowed(p: &Option<Permission>) -> bool {
     matches!(p, Some(p) if !matches!(p, Permission::Allowed { .. }))
 }
 
+/// Counts one record of `vendor` (if declared): `count` bumps its kind; it is
+/// unauthorized when its permission does not allow it, and objected when, besides, an
+/// objection to legitimate interest was in force.
+fn tally(
+    vendors: &mut BTreeMap<String, VendorActivity>,
+    vendor: Option<&crate::policy::Vendor>,
+    permission: &Option<Permission>,
+    li_objected: bool,
+    count: impl FnOnce(&mut VendorActivity),
+) {
+    let Some(v) = vendor else { return };
+    let a = vendors
+        .entry(v.id.clone())
+        .or_insert_with(|| VendorActivity {
+            vendor: v.id.clone(),
+            ..VendorActivity::default()
+        });
+    count(a);
+    let unauthorized = not_allowed(permission);
+    a.unauthorized += u32::from(unauthorized);
+    a.objected += u32::from(unauthorized && li_objected);
+}
+
+/// What one visit saw of a cookie (`name@domain`). `requested` / `stored`: `None` until
+/// a write / a stored copy is seen, then the longest lifetime (`Some(None)`: session).
+struct CookieSeen {
+    vendor: Option<String>,
+    requested: Option<Option<i64>>,
+    stored: Option<Option<i64>>,
+    declared: Option<i64>,
+}
+
+impl CookieSeen {
+    fn entry<'m>(
+        cookies: &'m mut BTreeMap<String, CookieSeen>,
+        name: &str,
+        domain: &str,
+        a: &crate::attribution::CookieAttribution,
+    ) -> &'m mut CookieSeen {
+        cookies
+            .entry(cookie_key(name, domain))
+            .or_insert_with(|| CookieSeen {
+                vendor: a.vendor.map(|v| v.id.clone()),
+                requested: None,
+                stored: None,
+                declared: a.rule.map(|r| retention_secs(r.max_retention)),
+            })
+    }
+}
+
 /// The inventory of one attributed visit.
 pub fn of_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> VisitInventory {
     let mut vendors: BTreeMap<String, VendorActivity> = BTreeMap::new();
     let mut hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
-    // name@domain -> (vendor, lifetime, declared, is session by every write)
-    struct CookieSeen {
-        vendor: Option<String>,
-        requested: Option<Option<i64>>,
-        stored: Option<Option<i64>>,
-        declared: Option<i64>,
-    }
     let mut cookies: BTreeMap<String, CookieSeen> = BTreeMap::new();
 
-    let mut bump = |vendor: &str, f: &dyn Fn(&mut VendorActivity)| {
-        let a = vendors
-            .entry(vendor.to_string())
-            .or_insert_with(|| VendorActivity {
-                vendor: vendor.to_string(),
-                ..VendorActivity::default()
-            });
-        f(a);
-    };
-
     for (r, a) in &visit.requests {
-        if let Some(v) = a.vendor {
-            let unauthorized = not_allowed(&a.permission);
-            let objected = unauthorized && r.state.li_objected;
-            bump(&v.id, &|x| {
-                x.requests += 1;
-                x.unauthorized += u32::from(unauthorized);
-                x.objected += u32::from(objected);
-            });
-        }
+        tally(
+            &mut vendors,
+            a.vendor,
+            &a.permission,
+            r.state.li_objected,
+            |x| x.requests += 1,
+        );
         if a.party != Party::Third {
             continue;
         }
@@ -174,57 +205,33 @@ pub fn of_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> VisitI
         }
     }
     for (w, a) in &visit.cookie_writes {
-        if let Some(v) = a.vendor {
-            let unauthorized = not_allowed(&a.permission);
-            let objected = unauthorized && w.state.li_objected;
-            bump(&v.id, &|x| {
-                x.cookie_writes += 1;
-                x.unauthorized += u32::from(unauthorized);
-                x.objected += u32::from(objected);
-            });
-        }
-        let seen = cookies
-            .entry(cookie_key(&w.name, &w.domain))
-            .or_insert_with(|| CookieSeen {
-                vendor: a.vendor.map(|v| v.id.clone()),
-                requested: None,
-                stored: None,
-                declared: a.rule.map(|r| retention_secs(r.max_retention)),
-            });
+        tally(
+            &mut vendors,
+            a.vendor,
+            &a.permission,
+            w.state.li_objected,
+            |x| x.cookie_writes += 1,
+        );
         let life = w.requested_lifetime_secs.filter(|s| *s > 0);
-        seen.requested = Some(match seen.requested {
-            Some(prev) => prev.max(life),
-            None => life,
-        });
+        let seen = CookieSeen::entry(&mut cookies, &w.name, &w.domain, a);
+        seen.requested = Some(seen.requested.map_or(life, |prev| prev.max(life)));
     }
     for (c, a) in &visit.cookies {
-        let seen = cookies
-            .entry(cookie_key(&c.name, &c.domain))
-            .or_insert_with(|| CookieSeen {
-                vendor: a.vendor.map(|v| v.id.clone()),
-                requested: None,
-                stored: None,
-                declared: a.rule.map(|r| retention_secs(r.max_retention)),
-            });
         let life = c
             .expires
             .map(|e| (e - c.observed_at).num_seconds())
             .filter(|s| *s > 0);
-        seen.stored = Some(match seen.stored {
-            Some(prev) => prev.max(life),
-            None => life,
-        });
+        let seen = CookieSeen::entry(&mut cookies, &c.name, &c.domain, a);
+        seen.stored = Some(seen.stored.map_or(life, |prev| prev.max(life)));
     }
     for (s, a) in &visit.storage_writes {
-        if let Some(v) = a.vendor {
-            let unauthorized = not_allowed(&a.permission);
-            let objected = unauthorized && s.state.li_objected;
-            bump(&v.id, &|x| {
-                x.storage_writes += 1;
-                x.unauthorized += u32::from(unauthorized);
-                x.objected += u32::from(objected);
-            });
-        }
+        tally(
+            &mut vendors,
+            a.vendor,
+            &a.permission,
+            s.state.li_objected,
+            |x| x.storage_writes += 1,
+        );
     }
 
     let mut items: Vec<InventoryItem> = Vec::new();

@@ -6,7 +6,7 @@
 //! already there is `persisting`, not `new`, and an inventory is compared against the
 //! night before the window. Context runs are never counted or listed.
 
-use super::inventory::{changes, retention_text};
+use super::inventory::changes;
 use super::lifecycle::{lifecycles, Lifecycle, Status};
 use super::model::*;
 use crate::inventory::{Declaration, ItemKind};
@@ -235,16 +235,12 @@ pub fn build(input: &PackInput) -> DriftReport {
             let mut behaviour = inventory.iter().any(|c| c.run_id == h.run.id);
             let mut resolved_in_run = 0;
             for l in &lcs {
-                if let Some(s) = l.timeline.iter().find(|s| s.run_id == h.run.id) {
+                if let Some(i) = l.timeline.iter().position(|s| s.run_id == h.run.id) {
+                    let s = &l.timeline[i];
                     counts.add(s.status, s.acknowledged);
                     let transition = match s.status {
                         Status::New | Status::Regressed => true,
                         Status::Resolved => {
-                            let i = l
-                                .timeline
-                                .iter()
-                                .position(|x| x.run_id == h.run.id)
-                                .unwrap_or(0);
                             // A first in-window resolution is kept only when the
                             // finding was open just before the window.
                             let was = i == 0 || l.timeline[i - 1].status != Status::Resolved;
@@ -665,9 +661,4 @@ pub fn build(input: &PackInput) -> DriftReport {
         vendors,
         acknowledgements,
     }
-}
-
-/// `session` / `395d` for a declared retention (re-exported for reporters).
-pub fn declared_text(secs: i64) -> String {
-    retention_text(secs)
 }
