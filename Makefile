@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, build, lint, bench, bench-drift, clean.
+# Other targets: setup, fixtures, build, lint, bench, bench-drift, clean.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -12,7 +12,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup build demo test lint bench bench-drift reliability clean
+.PHONY: all setup fixtures build demo test lint bench bench-drift reliability clean
 
 all: build
 
@@ -27,6 +27,22 @@ setup:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null && \
 	  echo "setup: installed $$(chromedriver --version)"; \
 	fi
+
+## fixtures: the real CMPs and the IAB reference library from the npm registry, at the
+## versions fixtures/package-lock.json pins (npm ci), built into fixtures/build
+## (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
+FIXTURE_INPUTS := fixtures/package.json fixtures/package-lock.json fixtures/build.mjs \
+  $(wildcard fixtures/src/*.js fixtures/gen/*.mjs)
+fixtures: fixtures/build/.built
+
+fixtures/build/.built: $(FIXTURE_INPUTS)
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "fixtures: installing nodejs npm with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	cd fixtures && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	node fixtures/build.mjs
 
 build:
 	$(CARGO) build --locked
@@ -43,13 +59,13 @@ demo: setup build
 	echo; echo "consentry audit exited with $$rc (see docs/exit-codes.md); history in $(DEMO_DB)"; \
 	case $$rc in 0|1|3) exit 0;; *) exit $$rc;; esac
 
-test: setup
+test: setup fixtures
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 	$(CARGO) test --locked --features browser-tests
 
 ## reliability: the whole suite, then the fault matrix of docs/reliability.md from its results.
-reliability: setup
+reliability: setup fixtures
 	set -o pipefail; $(CARGO) test --locked --features browser-tests 2>&1 | tee reports/reliability-test.log
 	python3 scripts/reliability.py reports/reliability-test.log docs/reliability.md
 
@@ -72,3 +88,4 @@ bench-drift:
 clean:
 	$(CARGO) clean
 	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log
+	rm -rf fixtures/build

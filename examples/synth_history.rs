@@ -681,6 +681,7 @@ fn visit(
         cookies: Vec::new(),
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
+        signals: Vec::new(),
         final_state: state.clone(),
         warnings: Vec::new(),
         timings,

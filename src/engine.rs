@@ -172,6 +172,8 @@ struct Visit<'a> {
     warnings: Vec<String>,
     timings: VisitTimings,
     failure: Option<Failure>,
+    /// Consent signals read in the page (request-borne ones are added by the pipeline).
+    signals: Vec<crate::signals::SignalObs>,
 }
 
 impl Visit<'_> {
@@ -220,6 +222,7 @@ impl Visit<'_> {
             cookies,
             storage_writes: captured.storage_writes,
             page_errors: captured.page_errors,
+            signals: self.signals,
             final_state: self.state,
             warnings,
             timings: self.timings,
@@ -430,6 +433,7 @@ pub async fn run_scenario(
         warnings: Vec::new(),
         timings: VisitTimings::default(),
         failure: None,
+        signals: Vec::new(),
     };
     let incomplete = |mut visit: Visit<'_>, kind: FailureKind, reason: String| {
         visit.failure = Some(Failure::new(kind, reason));

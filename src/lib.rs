@@ -25,6 +25,7 @@ pub mod policy;
 pub mod report;
 pub mod scenario;
 pub mod secrets;
+pub mod signals;
 pub mod store;
 pub mod text;
 pub mod toml_check;

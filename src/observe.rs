@@ -411,6 +411,10 @@ pub struct VisitObservation {
     /// Uncaught page exceptions, in time order.
     #[serde(default)]
     pub page_errors: Vec<PageError>,
+    /// Consent signals read in the page, from the CMP's cookie and from vendor requests
+    /// ([`crate::signals`]), in time order.
+    #[serde(default)]
+    pub signals: Vec<crate::signals::SignalObs>,
     /// Consent state at the end of the scenario.
     pub final_state: ConsentState,
     /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).

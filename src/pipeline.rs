@@ -193,6 +193,8 @@ pub async fn audit(
             .collect();
         let mut stream = std::pin::pin!(engine.run(jobs, cancel.clone()));
         while let Some((job, mut obs)) = stream.next().await {
+            // Signals carried by request URLs are decoded here, from the URLs as sent.
+            crate::signals::add_request_signals(&mut obs);
             // Nothing a secret's value reached leaves this point unredacted: not the
             // store, not the checks' evidence, not the progress lines.
             spec.site.secrets.redact_visit(&mut obs);

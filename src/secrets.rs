@@ -120,6 +120,18 @@ impl Secrets {
             self.redact_in_place(&mut s.key);
             self.redact_in_place(&mut s.page);
         }
+        for sig in &mut obs.signals {
+            self.redact_in_place(&mut sig.page);
+            match &mut sig.source {
+                crate::signals::SignalSource::Request { url }
+                | crate::signals::SignalSource::WellKnown { url } => self.redact_in_place(url),
+                crate::signals::SignalSource::Cookie { name, domain } => {
+                    self.redact_in_place(name);
+                    self.redact_in_place(domain);
+                }
+                crate::signals::SignalSource::PageApi { .. } | crate::signals::SignalSource::Visit => {}
+            }
+        }
         for e in &mut obs.page_errors {
             self.redact_in_place(&mut e.message);
             self.redact_opt(&mut e.source);

@@ -46,6 +46,7 @@ fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
         cookies: Vec::new(),
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
+        signals: Vec::new(),
         final_state: state,
         warnings: Vec::new(),
         timings: VisitTimings {

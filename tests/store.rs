@@ -206,6 +206,7 @@ fn observation(scenario: &str) -> VisitObservation {
             },
         ],
         page_errors: vec![],
+        signals: Vec::new(),
         final_state: rejected,
         warnings: vec![
             "network did not settle within 2s".into(),
@@ -376,6 +377,7 @@ async fn empty_observation_round_trips() {
         cookies: vec![],
         storage_writes: vec![],
         page_errors: vec![],
+        signals: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec![],
         timings: VisitTimings::default(),

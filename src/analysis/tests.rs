@@ -149,6 +149,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             cookies: Vec::new(),
             storage_writes: Vec::new(),
             page_errors: Vec::new(),
+            signals: Vec::new(),
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),

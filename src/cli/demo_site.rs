@@ -1,6 +1,6 @@
 //! `consentry demo-site`: serve the bundled demo shop until interrupted.
 
-use crate::demo::{DemoServer, Variant};
+use crate::demo::{DemoServer, FileSite, Variant};
 use crate::exit::ExitStatus;
 use clap::Args;
 use std::path::PathBuf;
@@ -17,13 +17,31 @@ pub struct DemoSiteArgs {
     /// database, and `consentry drift` shows a known change.
     #[arg(long, value_enum, default_value_t = Variant::Default, env = "CONSENTRY_DEMO_VARIANT")]
     pub variant: Variant,
+    /// Serve the fixture site `fixtures/sites/NAME` (files, docs/fixtures.md) instead of the
+    /// demo shop; its `/_fixtures/` assets come from `fixtures/build` (`make fixtures`).
+    #[arg(long, value_name = "NAME", conflicts_with = "variant")]
+    pub fixture: Option<String>,
+    /// The project directory holding `fixtures/` (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
     /// On exit, write every request the server received here, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
 }
 
 pub async fn run(args: DemoSiteArgs) -> ExitStatus {
-    let server = match DemoServer::start_variant(args.port, args.variant).await {
+    let started = match &args.fixture {
+        Some(name) => {
+            let site = FileSite::named(&args.project, name);
+            if !site.root.is_dir() {
+                eprintln!("error: no fixture site {}", site.root.display());
+                return ExitStatus::Error;
+            }
+            DemoServer::start_files(args.port, site).await
+        }
+        None => DemoServer::start_variant(args.port, args.variant).await,
+    };
+    let server = match started {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
@@ -35,7 +53,10 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
     };
     let port = server.port();
     eprintln!("demo site listening on https://127.0.0.1:{port} (and http on the same port)");
-    eprintln!("serving the {} variant (docs/demo.md)", args.variant);
+    match &args.fixture {
+        Some(name) => eprintln!("serving the fixture site {name} (docs/fixtures.md)"),
+        None => eprintln!("serving the {} variant (docs/demo.md)", args.variant),
+    }
     eprintln!(
         "browsers reach it with --host-resolver-rules=\"MAP * 127.0.0.1:{port}, EXCLUDE localhost\""
     );

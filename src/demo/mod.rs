@@ -7,6 +7,8 @@
 //! (falling back to the TLS SNI). Every request the server receives, for any host, is logged: the
 //! log is the server-side ground truth that capture-completeness tests compare against.
 
+mod files;
+pub use files::FileSite;
 mod lab;
 pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS};
 mod server;
@@ -104,6 +106,15 @@ pub struct LoggedRequest {
     pub host: String,
     pub path_and_query: String,
     pub user_agent: Option<String>,
+    /// The `Sec-GPC` request header, when sent.
+    pub sec_gpc: Option<String>,
+}
+
+/// What a server answers with: the demo shop, or a fixture site of files.
+#[derive(Debug, Clone)]
+pub enum Served {
+    Demo(Variant),
+    Files(FileSite),
 }
 
 /// A running demo server. Dropping it stops the server too; [`DemoServer::shutdown`] also waits
@@ -125,14 +136,23 @@ impl DemoServer {
 
     /// Starts serving `variant` on `127.0.0.1:port` (0 = an ephemeral port).
     pub async fn start_variant(port: u16, variant: Variant) -> anyhow::Result<DemoServer> {
-        Self::start_with_log(port, variant, RequestLog::in_memory()).await
+        Self::start_with_log(port, Served::Demo(variant), RequestLog::in_memory()).await
+    }
+
+    /// Starts serving a fixture site of files (see [`FileSite`]) on `127.0.0.1:port`.
+    pub async fn start_files(port: u16, site: FileSite) -> anyhow::Result<DemoServer> {
+        Self::start_with_log(port, Served::Files(site), RequestLog::in_memory()).await
     }
 
     async fn start_with_log(
         port: u16,
-        variant: Variant,
+        served: Served,
         log: RequestLog,
     ) -> anyhow::Result<DemoServer> {
+        let variant = match &served {
+            Served::Demo(v) => *v,
+            Served::Files(_) => Variant::Default,
+        };
         let (tls, cert_der) = server::tls_acceptor()?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -144,7 +164,7 @@ impl DemoServer {
             listener,
             tls,
             log.clone(),
-            variant,
+            Arc::new(served),
             stop_rx,
         ));
         Ok(DemoServer {
@@ -209,14 +229,14 @@ impl Drop for DemoServer {
 /// stderr; with `log_path`, appends each request as a JSON line.
 pub async fn serve_forever(
     port: u16,
-    variant: Variant,
+    served: Served,
     log_path: Option<&Path>,
 ) -> anyhow::Result<()> {
     let log = match log_path {
         Some(path) => RequestLog::to_file(path)?,
         None => RequestLog::discard(),
     };
-    let server = DemoServer::start_with_log(port, variant, log).await?;
+    let server = DemoServer::start_with_log(port, served, log).await?;
     eprintln!("demo site listening on https://127.0.0.1:{}", server.port());
     let result = tokio::signal::ctrl_c().await.context("waiting for Ctrl-C");
     server.shutdown().await;

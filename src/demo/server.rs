@@ -21,9 +21,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::{lab, site, LoggedRequest, Variant, DEMO_HOSTS};
+use super::{files, lab, site, LoggedRequest, Served, DEMO_HOSTS};
 
 /// Most connections served at once; further ones wait in the listen backlog.
+/// The Global Privacy Control request header (logged so GPC tests can see what was sent).
+const SEC_GPC: hyper::header::HeaderName = hyper::header::HeaderName::from_static("sec-gpc");
+
 const MAX_CONNECTIONS: usize = 512;
 /// Time allowed for the first byte and for the TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -126,7 +129,7 @@ pub(super) async fn accept_loop(
     listener: TcpListener,
     tls: TlsAcceptor,
     log: Arc<RequestLog>,
-    variant: Variant,
+    served: Arc<Served>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut connections = JoinSet::new();
@@ -135,7 +138,7 @@ pub(super) async fn accept_loop(
             _ = &mut stop => break,
             accepted = listener.accept(), if connections.len() < MAX_CONNECTIONS => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, tls.clone(), log.clone(), variant));
+                    connections.spawn(serve_connection(stream, tls.clone(), log.clone(), served.clone()));
                 }
                 // E.g. out of file descriptors: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -150,7 +153,7 @@ async fn serve_connection(
     stream: TcpStream,
     tls: TlsAcceptor,
     log: Arc<RequestLog>,
-    variant: Variant,
+    served: Arc<Served>,
 ) {
     let _ = stream.set_nodelay(true);
     let mut first = [0u8; 1];
@@ -164,9 +167,9 @@ async fn serve_connection(
             return;
         };
         let sni = stream.get_ref().1.server_name().map(normalize_host);
-        serve_http(stream, "https", sni, log, variant).await;
+        serve_http(stream, "https", sni, log, served).await;
     } else {
-        serve_http(stream, "http", None, log, variant).await;
+        serve_http(stream, "http", None, log, served).await;
     }
 }
 
@@ -175,7 +178,7 @@ async fn serve_http<S>(
     scheme: &'static str,
     sni: Option<String>,
     log: Arc<RequestLog>,
-    variant: Variant,
+    served: Arc<Served>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -183,7 +186,8 @@ async fn serve_http<S>(
     let service = service_fn(move |req| {
         let log = log.clone();
         let sni = sni.clone();
-        async move { Ok::<_, Infallible>(handle(req, scheme, &sni, &log, variant).await) }
+        let served = served.clone();
+        async move { Ok::<_, Infallible>(handle(req, scheme, &sni, &log, &served).await) }
     });
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -198,7 +202,7 @@ async fn handle(
     scheme: &str,
     sni: &str,
     log: &RequestLog,
-    variant: Variant,
+    served: &Served,
 ) -> Response<Full<Bytes>> {
     let time = chrono::Utc::now();
     let (parts, body) = req.into_parts();
@@ -228,6 +232,7 @@ async fn handle(
         host: host.clone(),
         path_and_query,
         user_agent: header_text(USER_AGENT),
+        sec_gpc: header_text(SEC_GPC),
     });
 
     // Read (and drop) any body, so the connection can be reused for the next request.
@@ -237,7 +242,10 @@ async fn handle(
         tokio::time::sleep(d).await;
     }
     let cookies = header_text(COOKIE);
-    let mut resp = site::respond(variant, &host, parts.uri.path(), cookies.as_deref());
+    let mut resp = match served {
+        Served::Demo(variant) => site::respond(*variant, &host, parts.uri.path(), cookies.as_deref()),
+        Served::Files(dir) => files::respond(dir, &host, parts.uri.path()),
+    };
     site::no_store(&mut resp);
     resp
 }

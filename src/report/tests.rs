@@ -204,6 +204,7 @@ fn visit_summary_from_observation() {
         cookies: Vec::new(),
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
+        signals: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),

@@ -167,6 +167,16 @@ pub(super) fn decode_storage_write(r: &SqliteRow) -> DecodeResult<StorageWrite> 
     })
 }
 
+pub(super) fn decode_signal(r: &SqliteRow) -> DecodeResult<crate::signals::SignalObs> {
+    Ok(crate::signals::SignalObs {
+        time: get_ts(r, "time")?,
+        page: get(r, "page")?,
+        state: get_state(r, "")?,
+        source: get_json(r, "source")?,
+        data: get_json(r, "data")?,
+    })
+}
+
 pub(super) fn decode_finding(r: &SqliteRow) -> DecodeResult<Finding> {
     let code: String = get(r, "code")?;
     let severity: String = get(r, "severity")?;

@@ -1,5 +1,6 @@
 //! The read side: runs, visits and what they recorded, as they were recorded.
 
+use crate::signals::SignalObs;
 use super::decode::*;
 use super::{RunId, RunRecord, Store, StoreError, VisitRecord};
 use crate::analysis::finding::Finding;
@@ -124,6 +125,16 @@ impl Store {
             .collect()
     }
 
+    /// Consent signals of a run (or of one scenario), in observation order.
+    pub async fn signals(
+        &self,
+        run: RunId,
+        scenario: Option<&str>,
+    ) -> Result<Vec<SignalObs>, StoreError> {
+        let rows = self.child_rows("visit_signals", run, scenario).await?;
+        rows.iter().map(|r| self.decode(decode_signal(r))).collect()
+    }
+
     /// A run's findings, in the order they were recorded.
     pub async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
         let rows = sqlx::query("SELECT * FROM findings WHERE run_id = ? ORDER BY seq")
@@ -162,6 +173,7 @@ impl Store {
             cookies: self.cookies(run, only).await?,
             storage_writes: self.storage_writes(run, only).await?,
             page_errors: self.page_errors(run, only).await?,
+            signals: self.signals(run, only).await?,
             final_state: visit.final_state,
             warnings: visit.warnings,
             timings: visit.timings,

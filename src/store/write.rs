@@ -1,6 +1,7 @@
 //! The write side: runs, visits (with everything they observed and their findings), in
 //! one transaction per call.
 
+use crate::signals::SignalObs;
 use super::{codec, JudgedVisit, RunId, RunStart, Store, StoreError, STALE_REASON};
 use crate::ack::AckRecord;
 use crate::analysis::finding::Finding;
@@ -130,6 +131,9 @@ impl Store {
         }
         for s in &obs.steps {
             self.insert_step(&mut *tx, visit, s).await?;
+        }
+        for (seq, sig) in obs.signals.iter().enumerate() {
+            self.insert_signal(&mut *tx, visit, seq, sig).await?;
         }
         if let Some(inv) = v.inventory {
             self.insert_inventory(&mut *tx, run, visit, inv).await?;
@@ -743,6 +747,34 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(self.db_err("record page error"))?;
+        Ok(())
+    }
+
+    async fn insert_signal(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        sig: &SignalObs,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO visit_signals (visit_id, seq, kind, source, time, page, phase, consent, \
+             li_objected, actions, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(self.invalid(codec::to_i64("signal index", seq as u64))?)
+        .bind(sig.data.kind())
+        .bind(self.invalid(codec::json("signal source", &sig.source))?)
+        .bind(codec::ts(&sig.time))
+        .bind(&sig.page)
+        .bind(sig.state.phase())
+        .bind(codec::consent_str(sig.state.consent))
+        .bind(sig.state.li_objected)
+        .bind(self.invalid(codec::actions_json(&sig.state.actions))?)
+        .bind(self.invalid(codec::json("signal", &sig.data))?)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record signal"))?;
         Ok(())
     }
 }
