@@ -129,7 +129,8 @@ impl Secrets {
                     self.redact_in_place(name);
                     self.redact_in_place(domain);
                 }
-                crate::signals::SignalSource::PageApi { .. } | crate::signals::SignalSource::Visit => {}
+                crate::signals::SignalSource::PageApi { .. }
+                | crate::signals::SignalSource::Visit => {}
             }
         }
         for e in &mut obs.page_errors {

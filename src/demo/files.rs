@@ -171,20 +171,44 @@ mod tests {
         let (_dir, s) = site();
         let r = respond(&s, "www.a.test", "/");
         assert_eq!(r.status(), StatusCode::OK);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
         let r = respond(&s, "www.a.test", "/p.gif");
         assert_eq!(r.headers()["set-cookie"], "id=1; Max-Age=60");
-        assert_eq!(respond(&s, "any.test", "/_fixtures/cmp.js").status(), StatusCode::OK);
-        assert_eq!(respond(&s, "www.a.test", "/.well-known/gpc.json").status(), StatusCode::OK);
-        assert_eq!(respond(&s, "www.a.test", "/collect").status(), StatusCode::NO_CONTENT);
-        assert_eq!(respond(&s, "www.a.test", "/gone.js").status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            respond(&s, "any.test", "/_fixtures/cmp.js").status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            respond(&s, "www.a.test", "/.well-known/gpc.json").status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            respond(&s, "www.a.test", "/collect").status(),
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            respond(&s, "www.a.test", "/gone.js").status(),
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[test]
     fn escapes_are_refused() {
         let (_dir, s) = site();
-        for path in ["/../sites/www.a.test/index.html", "/_fixtures/../sites", "/.git/config", "/a\\b"] {
-            assert_eq!(respond(&s, "www.a.test", path).status(), StatusCode::NOT_FOUND, "{path}");
+        for path in [
+            "/../sites/www.a.test/index.html",
+            "/_fixtures/../sites",
+            "/.git/config",
+            "/a\\b",
+        ] {
+            assert_eq!(
+                respond(&s, "www.a.test", path).status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
         }
         assert_eq!(respond(&s, "..", "/").status(), StatusCode::NOT_FOUND);
     }

@@ -243,7 +243,9 @@ async fn handle(
     }
     let cookies = header_text(COOKIE);
     let mut resp = match served {
-        Served::Demo(variant) => site::respond(*variant, &host, parts.uri.path(), cookies.as_deref()),
+        Served::Demo(variant) => {
+            site::respond(*variant, &host, parts.uri.path(), cookies.as_deref())
+        }
         Served::Files(dir) => files::respond(dir, &host, parts.uri.path()),
     };
     site::no_store(&mut resp);

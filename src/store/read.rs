@@ -1,12 +1,12 @@
 //! The read side: runs, visits and what they recorded, as they were recorded.
 
-use crate::signals::SignalObs;
 use super::decode::*;
 use super::{RunId, RunRecord, Store, StoreError, VisitRecord};
 use crate::analysis::finding::Finding;
 use crate::observe::{
     CookieWrite, PageError, RequestObs, StepOutcome, StorageWrite, StoredCookie, VisitObservation,
 };
+use crate::signals::SignalObs;
 use sqlx::sqlite::SqliteRow;
 
 impl Store {

@@ -1,7 +1,6 @@
 //! The write side: runs, visits (with everything they observed and their findings), in
 //! one transaction per call.
 
-use crate::signals::SignalObs;
 use super::{codec, JudgedVisit, RunId, RunStart, Store, StoreError, STALE_REASON};
 use crate::ack::AckRecord;
 use crate::analysis::finding::Finding;
@@ -9,6 +8,7 @@ use crate::observe::{
     CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
     StorageWrite, StoredCookie, VisitObservation, VisitStatus,
 };
+use crate::signals::SignalObs;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 
