@@ -276,7 +276,45 @@ impl Visit<'_> {
             }
         }
         self.settle(capture, &format!("after loading {url}")).await;
-        check_document(capture, url, &mut self.warnings)
+        check_document(capture, url, &mut self.warnings)?;
+        self.probe_signals(session, capture).await;
+        Ok(())
+    }
+
+    /// Reads the consent signals the page itself exposes (the IAB TCF API and the CMP's
+    /// TC-string cookie, [`crate::signals::tcf::PAGE_PROBE_JS`]) into the visit, in the
+    /// current consent phase. Never fails the visit: a probe that cannot run is a warning.
+    async fn probe_signals(&mut self, session: &Session, capture: &Capture) {
+        let page = capture.page();
+        let js = crate::signals::tcf::PAGE_PROBE_JS;
+        let res = tokio::time::timeout(
+            Duration::from_secs(3),
+            session.client.execute_async(js, vec![]),
+        )
+        .await;
+        let text = match res {
+            Ok(Ok(serde_json::Value::String(s))) => s,
+            Ok(Ok(other)) => other.to_string(),
+            Ok(Err(e)) => {
+                self.warnings
+                    .push(format!("consent signals of {page} could not be read: {e}"));
+                return;
+            }
+            Err(_) => {
+                self.warnings.push(format!(
+                    "consent signals of {page} could not be read within 3 s"
+                ));
+                return;
+            }
+        };
+        match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
+            Ok(probe) => self
+                .signals
+                .extend(probe.signals(Utc::now(), &page, &self.state)),
+            Err(e) => self.warnings.push(format!(
+                "consent signals of {page}: unexpected probe answer: {e}"
+            )),
+        }
     }
 
     async fn step(
@@ -300,6 +338,10 @@ impl Visit<'_> {
             // The consent action was not performed: what follows is still in the old state.
             self.state = before;
             capture.set_state(&self.state);
+        } else if step.consent.is_some() {
+            // What the CMP recorded for this action (read back at once; read again after
+            // the scenario's steps have settled).
+            self.probe_signals(session, capture).await;
         }
         res
     }
@@ -564,6 +606,9 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
         }
     }
     visit.settle(capture, "after the scenario's steps").await;
+    if !visit.scenario.steps.is_empty() {
+        visit.probe_signals(session, capture).await;
+    }
     if visit.failure.is_none() {
         for page in spec.site.pages.iter().skip(1) {
             if let Err(e) = visit.load(session, capture, page).await {

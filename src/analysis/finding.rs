@@ -94,6 +94,22 @@ pub enum Code {
     GvlLiConsentOnly,
     /// A TCF purpose declared for a vendor that the vendor did not register in the GVL.
     GvlPurposeUnregistered,
+    /// The CMP's TC string grants consent before the visitor made any choice.
+    TcfConsentBeforeChoice,
+    /// The CMP's TC string grants consent after the visitor rejected all.
+    TcfConsentAfterReject,
+    /// The CMP's TC string still asserts legitimate interest after the visitor objected.
+    TcfLiAfterObjection,
+    /// A TC string asserts legitimate interest for a purpose TCF 2.2 forbids it for.
+    TcfLiForbiddenPurpose,
+    /// A vendor was sent a TC string other than the CMP's current one.
+    TcfStaleString,
+    /// A vendor was sent a TC string granting consent the CMP never recorded.
+    TcfUnrecordedConsent,
+    /// A declared TCF vendor was contacted with no basis in the CMP's TC string.
+    TcfVendorWithoutBasis,
+    /// The CMP registers a declared vendor on another legal basis than the declared map.
+    TcfBasisMismatch,
 }
 
 impl Code {
@@ -126,6 +142,13 @@ impl Code {
             Code::GvlLiConsentOnly => Severity::High,
             Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
             Code::VendorOutsideDeclaredPages => Severity::Low,
+            Code::TcfConsentBeforeChoice
+            | Code::TcfConsentAfterReject
+            | Code::TcfLiAfterObjection
+            | Code::TcfLiForbiddenPurpose
+            | Code::TcfUnrecordedConsent
+            | Code::TcfVendorWithoutBasis => Severity::High,
+            Code::TcfStaleString | Code::TcfBasisMismatch => Severity::Medium,
         }
     }
 
@@ -170,6 +193,28 @@ impl Code {
             }
             Code::GvlPurposeUnregistered => {
                 "a TCF purpose is declared that the vendor did not register in the Global Vendor List"
+            }
+            Code::TcfConsentBeforeChoice => {
+                "the CMP's TC string grants consent before the visitor made any choice"
+            }
+            Code::TcfConsentAfterReject => {
+                "the CMP's TC string grants consent after the visitor rejected all"
+            }
+            Code::TcfLiAfterObjection => {
+                "the CMP's TC string still asserts legitimate interest after the objection"
+            }
+            Code::TcfLiForbiddenPurpose => {
+                "a TC string asserts legitimate interest for a purpose TCF 2.2 forbids it for"
+            }
+            Code::TcfStaleString => "a vendor was sent a TC string other than the CMP's current one",
+            Code::TcfUnrecordedConsent => {
+                "a vendor was sent a TC string granting consent the CMP never recorded"
+            }
+            Code::TcfVendorWithoutBasis => {
+                "a declared TCF vendor was contacted with no basis in the CMP's TC string"
+            }
+            Code::TcfBasisMismatch => {
+                "the CMP registers a vendor on another legal basis than the declared map"
             }
         }
     }

@@ -7,6 +7,7 @@ pub(crate) mod cookies;
 pub(crate) mod coverage;
 pub(crate) mod map;
 pub(crate) mod requests;
+pub(crate) mod tcf;
 
 use super::finding::{Code, Evidence};
 use super::sink::Sink;
@@ -56,6 +57,7 @@ pub(crate) const FAMILIES: &[Family] = &[
     cookies::FAMILY,
     coverage::FAMILY,
     map::FAMILY,
+    tcf::FAMILY,
 ];
 
 const DAY: i64 = 86_400;
