@@ -1,0 +1,263 @@
+//! Real-Chromium tests of the IAB TCF checks on the TCF fixture (fixtures/sites/tcf):
+//! our CMP built on the IAB reference libraries, with planted CMP faults on `/` and a
+//! compliant CMP on `/good/`. Needs `make fixtures` (the CMP bundle and golden vectors).
+
+use consentry::demo::{DemoServer, FileSite};
+use consentry::signals::{SignalData, SignalSource};
+use consentry::store::Store;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn audit(file: &str, port: u16, db: &Path) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", file, "--format", "json", "--no-progress", "--db"])
+        .arg(db)
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .output()
+        .expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "report is not JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+type Key = (String, String, String);
+
+fn keys(json: &Value) -> BTreeSet<Key> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["scenario"].as_str().unwrap_or("-").to_string(),
+                f["subject"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn key(code: &str, scenario: &str, subject: &str) -> Key {
+    (code.into(), scenario.into(), subject.into())
+}
+
+fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -> &'a Value {
+    json["findings"]
+        .as_array()
+        .and_then(|fs| {
+            fs.iter()
+                .find(|f| f["code"] == code && f["scenario"] == scenario && f["subject"] == subject)
+        })
+        .unwrap_or_else(|| panic!("no {code} in {scenario} for {subject}"))
+}
+
+fn evidence_detail(f: &Value) -> String {
+    f["evidence"][0]["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn serve() -> DemoServer {
+    DemoServer::start_files(0, FileSite::named(Path::new(ROOT), "tcf"))
+        .await
+        .expect("fixture server")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium, chromedriver and `make fixtures` (run with --features browser-tests)"
+)]
+async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tcf.db");
+    let file = format!("{ROOT}/tests/fixtures/tcf/tcf-shop.toml");
+    let (code, json) = audit(&file, server.port(), &db);
+    assert_eq!(code, 1, "findings exit code: {json}");
+    let got = keys(&json);
+
+    // Every TCF check, each where it was planted.
+    let cmp = "cmp 300";
+    let planted = [
+        // The interim string grants purpose 1 (every scenario starts before a choice).
+        key("tcf-consent-before-choice", "no_action", cmp),
+        key("tcf-consent-before-choice", "reject_all", cmp),
+        // "Reject all" keeps purpose 1's consent.
+        key("tcf-consent-after-reject", "reject_all", cmp),
+        key("tcf-consent-after-reject", "accept_then_reject", cmp),
+        // "Object all" leaves purpose 8's LI bit.
+        key("tcf-li-after-objection", "object_li", cmp),
+        key("tcf-li-after-objection", "accept_then_object", cmp),
+        // LI for purpose 4.
+        key(
+            "tcf-li-forbidden-purpose",
+            "no_action",
+            "cmp 300 purposes 4",
+        ),
+        // The stale bidder keeps its first string after the visitor's choice.
+        key("tcf-stale-string", "reject_all", "stale-bidder"),
+        key("tcf-stale-string", "accept_then_reject", "stale-bidder"),
+        key("tcf-stale-string", "accept_all", "stale-bidder"),
+        // The forged signal sends an accept-all string of its own.
+        key("tcf-unrecorded-consent", "no_action", "forged-signal"),
+        key("tcf-unrecorded-consent", "reject_all", "forged-signal"),
+        // Fires with no bit in the CMP's string.
+        key("tcf-vendor-without-basis", "no_action", "nobasis-pixel"),
+        key("tcf-vendor-without-basis", "reject_all", "nobasis-pixel"),
+        // Declared basis vs the CMP's registration, both ways.
+        key("tcf-basis-mismatch", "no_action", "mislabelled-analytics"),
+        key("tcf-basis-mismatch", "no_action", "stale-bidder"),
+    ];
+    for k in &planted {
+        assert!(got.contains(k), "missing {k:?}; got:\n{got:#?}");
+    }
+    // The compliant vendors are never the subject of any finding, TCF or not.
+    for (c, s, subject) in &got {
+        assert!(
+            subject != "consent-ads" && subject != "li-measure",
+            "compliant vendor flagged: {c} {s} {subject}"
+        );
+    }
+    // Nothing TCF where the CMP was right: no consent in the CMP's record after accept is
+    // a fault, and an unchanged string after accept is not stale for vendors that obey it.
+    assert!(!got.contains(&key("tcf-consent-after-reject", "accept_all", cmp)));
+    assert!(!got.contains(&key("tcf-li-after-objection", "reject_all", cmp)));
+
+    // Evidence carries the decoded bits behind each signal finding.
+    let f = finding(&json, "tcf-consent-before-choice", "no_action", cmp);
+    let d = evidence_detail(f);
+    assert!(d.contains("consent purposes 1;"), "{d}");
+    assert!(d.contains("CMP 300 v7"), "{d}");
+    assert_eq!(f["evidence"][0]["phase"], "before-choice");
+    let f = finding(&json, "tcf-li-after-objection", "object_li", cmp);
+    assert!(evidence_detail(f).contains("LI purposes 8;"), "{f}");
+    let f = finding(&json, "tcf-stale-string", "reject_all", "stale-bidder");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("phase before-choice"),
+        "{f}"
+    );
+    let url = f["evidence"][0]["request_url"].as_str().unwrap();
+    assert!(url.starts_with("https://x.stale-bidder.test/bid?"), "{url}");
+    assert_eq!(f["evidence"][0]["phase"], "after-reject_all");
+    let f = finding(
+        &json,
+        "tcf-unrecorded-consent",
+        "reject_all",
+        "forged-signal",
+    );
+    assert!(evidence_detail(f).contains("CMP's record #"), "{f}");
+
+    // The decoded record is stored, from the page API and from the CMP's cookie, per phase;
+    // a cookie value is kept only as a hash.
+    let run = json["run_id"].as_i64().expect("run id");
+    let store = Store::open(&db).await.unwrap();
+    let signals = store.signals(run, Some("reject_all")).await.unwrap();
+    let after_reject: Vec<_> = signals
+        .iter()
+        .filter(|s| s.state.phase() == "after-reject_all")
+        .filter_map(|s| match (&s.source, &s.data) {
+            (SignalSource::PageApi { .. } | SignalSource::Cookie { .. }, SignalData::Tcf(t)) => {
+                Some((s.source.clone(), t.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        after_reject.iter().any(
+            |(src, _)| matches!(src, SignalSource::Cookie { name, .. } if name == "euconsent-v2")
+        ),
+        "no cookie signal after reject: {after_reject:#?}"
+    );
+    for (_, t) in &after_reject {
+        let d = t.decoded.as_ref().expect("decoded");
+        assert_eq!(
+            d.purpose_consents,
+            BTreeSet::from([1]),
+            "planted reject fault"
+        );
+        assert!(d.vendor_consents.is_empty());
+        assert_eq!(t.string_hash.len(), 16);
+        assert!(d.segments.contains(&"core".to_string()));
+    }
+    let requests: Vec<_> = signals
+        .iter()
+        .filter(|s| matches!(s.source, SignalSource::Request { .. }))
+        .collect();
+    assert!(!requests.is_empty(), "vendor strings are stored as signals");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium, chromedriver and `make fixtures` (run with --features browser-tests)"
+)]
+async fn compliant_cmp_is_not_flagged_and_objection_keeps_consent() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("good.db");
+    let file = format!("{ROOT}/tests/fixtures/tcf/tcf-good.toml");
+    let (code, json) = audit(&file, server.port(), &db);
+    assert_eq!(
+        code, 0,
+        "a compliant CMP and vendors: no findings\n{json:#}"
+    );
+    assert!(keys(&json).is_empty());
+
+    // Through __tcfapi: objecting after accepting keeps every consent bit and clears
+    // every legitimate-interest bit.
+    let run = json["run_id"].as_i64().expect("run id");
+    let store = Store::open(&db).await.unwrap();
+    let signals = store
+        .signals(run, Some("accept_then_object"))
+        .await
+        .unwrap();
+    let api: Vec<_> = signals
+        .iter()
+        .filter(|s| matches!(s.source, SignalSource::PageApi { .. }))
+        .filter_map(|s| match &s.data {
+            SignalData::Tcf(t) => t.decoded.as_ref().map(|d| (s.state.phase(), d.clone())),
+            _ => None,
+        })
+        .collect();
+    let accepted = api
+        .iter()
+        .find(|(p, _)| p == "after-accept_all")
+        .expect("a record after accept");
+    let objected = api
+        .iter()
+        .find(|(p, _)| p == "after-object_li")
+        .expect("a record after the objection");
+    assert_eq!(objected.1.purpose_consents, accepted.1.purpose_consents);
+    assert_eq!(objected.1.purpose_consents.len(), 11);
+    assert_eq!(objected.1.vendor_consents, accepted.1.vendor_consents);
+    assert!(!accepted.1.vendor_legitimate_interests.is_empty());
+    assert!(objected.1.purpose_legitimate_interests.is_empty());
+    assert!(objected.1.vendor_legitimate_interests.is_empty());
+    // Before the choice the compliant CMP's interim string grants nothing.
+    let interim = api
+        .iter()
+        .find(|(p, _)| p == "before-choice")
+        .expect("an interim record");
+    assert!(interim.1.purpose_consents.is_empty());
+    assert_eq!(interim.1.consent_screen, 0);
+    server.shutdown().await;
+}
