@@ -53,7 +53,7 @@ impl SignalSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum SignalData {
-    Tcf(tcf::TcfSignal),
+    Tcf(Box<tcf::TcfSignal>),
     ConsentMode(gcm::ConsentModeSignal),
     Gpc(gpc::GpcSignal),
 }

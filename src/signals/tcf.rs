@@ -460,7 +460,7 @@ pub fn from_request(r: &RequestObs) -> Option<SignalObs> {
         page: r.page.clone(),
         state: r.state.clone(),
         source: SignalSource::Request { url: r.url.clone() },
-        data: super::SignalData::Tcf(data),
+        data: super::SignalData::Tcf(Box::new(data)),
     })
 }
 
@@ -552,7 +552,7 @@ impl PageProbe {
                 source: SignalSource::PageApi {
                     api: "__tcfapi getTCData".to_string(),
                 },
-                data: super::SignalData::Tcf(data),
+                data: super::SignalData::Tcf(Box::new(data)),
             });
         }
         if let Some(c) = self.cookie.as_deref().filter(|c| !c.is_empty()) {
@@ -564,7 +564,7 @@ impl PageProbe {
                     name: TC_COOKIE.to_string(),
                     domain: self.cookie_domain.clone().unwrap_or_default(),
                 },
-                data: super::SignalData::Tcf(TcfSignal::from_string(c)),
+                data: super::SignalData::Tcf(Box::new(TcfSignal::from_string(c))),
             });
         }
         out
