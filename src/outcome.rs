@@ -57,6 +57,9 @@ pub struct VisitSummary {
     pub cookie_writes: usize,
     pub duration_ms: u64,
     pub warnings: Vec<String>,
+    /// The consent signals the visit read, per phase and source ([`crate::signals::view`]).
+    #[serde(default)]
+    pub signals: Vec<crate::signals::SignalLine>,
 }
 
 impl VisitSummary {
@@ -71,6 +74,7 @@ impl VisitSummary {
             cookie_writes: obs.cookie_writes.len(),
             duration_ms: millis_between(obs.started_at, obs.finished_at),
             warnings: obs.warnings.clone(),
+            signals: crate::signals::view(&obs.signals),
         }
     }
 

@@ -314,9 +314,16 @@ pub async fn stored_report(
     };
     let mut visits = store.visits(run).await?;
     visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.id));
+    let mut signals = Vec::with_capacity(visits.len());
+    for v in &visits {
+        signals.push(crate::signals::view(
+            &store.signals(run, Some(&v.scenario)).await?,
+        ));
+    }
     let summaries: Vec<VisitSummary> = visits
         .into_iter()
-        .map(|v| VisitSummary {
+        .zip(signals)
+        .map(|(v, signals)| VisitSummary {
             duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
             scenario: v.scenario,
             status: v.status,
@@ -328,6 +335,7 @@ pub async fn stored_report(
             cookies_stored: usize::try_from(v.counts.cookies).unwrap_or(usize::MAX),
             cookie_writes: usize::try_from(v.counts.cookie_writes).unwrap_or(usize::MAX),
             warnings: v.warnings,
+            signals,
         })
         .collect();
     let mut findings = store.findings(run).await?;

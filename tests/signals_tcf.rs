@@ -164,6 +164,28 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
     );
     assert!(evidence_detail(f).contains("CMP's record #"), "{f}");
 
+    // The per-scenario signal view of the report.
+    let visit = json["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["scenario"] == "reject_all")
+        .expect("reject_all visit");
+    let lines = visit["signals"].as_array().expect("signal view");
+    assert!(
+        lines.iter().any(|l| l["phase"] == "after-reject_all"
+            && l["source"] == "__tcfapi getTCData"
+            && l["summary"]
+                .as_str()
+                .unwrap()
+                .contains("consent purposes 1;")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l["source"] == "vendor requests"),
+        "{lines:#?}"
+    );
+
     // The decoded record is stored, from the page API and from the CMP's cookie, per phase;
     // a cookie value is kept only as a hash.
     let run = json["run_id"].as_i64().expect("run id");

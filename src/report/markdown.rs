@@ -179,6 +179,30 @@ impl Reporter for MarkdownReporter {
             }
         }
 
+        if !r.visits.is_empty() {
+            out.push_str("## Consent signals\n\n");
+            let mut t = Table::new(&["Scenario", "Phase", "Source", "Signal"]);
+            for v in &r.visits {
+                if v.signals.is_empty() {
+                    t.row(vec![
+                        code(&v.scenario),
+                        "-".into(),
+                        "-".into(),
+                        cell(super::no_signals_text(v)),
+                    ]);
+                }
+                for s in &v.signals {
+                    t.row(vec![
+                        code(&v.scenario),
+                        code(&s.phase),
+                        cell(&super::signal_source_text(s)),
+                        cell(&s.summary),
+                    ]);
+                }
+            }
+            out.push_str(&t.render());
+        }
+
         out.push_str(&format!("## Findings ({})\n\n", r.findings.len()));
         if r.findings.is_empty() {
             out.push_str("None.\n");

@@ -25,6 +25,28 @@ use crate::observe::RunStatus;
 use std::fmt;
 use std::str::FromStr;
 
+/// Said where a scenario read no consent signal at all.
+pub const NO_SIGNALS: &str =
+    "no consent signal read (no __tcfapi, no TC-string cookie or parameter, no Consent Mode parameters, no GPC)";
+
+/// What a scenario's signal view says when it holds no signal.
+pub fn no_signals_text(v: &VisitSummary) -> &'static str {
+    if v.not_observed().is_some() {
+        "none read (the scenario was not observed)"
+    } else {
+        NO_SIGNALS
+    }
+}
+
+/// `__tcfapi getTCData (x3, 2 distinct)` / `vendor requests (x12)`.
+pub fn signal_source_text(l: &crate::signals::SignalLine) -> String {
+    match (l.count, l.distinct) {
+        (1, _) => l.source.clone(),
+        (n, 1) => format!("{} (x{n})", l.source),
+        (n, d) => format!("{} (x{n}, {d} distinct; last shown)", l.source),
+    }
+}
+
 /// Renders a report.
 pub trait Reporter {
     fn render(&self, report: &AuditReport) -> String;

@@ -103,6 +103,30 @@ impl Reporter for TableReporter {
         }
         out.push('\n');
 
+        // Consent signals, per scenario and phase.
+        if !r.visits.is_empty() {
+            out.push_str("Consent signals\n");
+            for v in &r.visits {
+                if v.signals.is_empty() {
+                    out.push_str(&format!(
+                        "  {}: {}\n",
+                        c(&v.scenario),
+                        super::no_signals_text(v)
+                    ));
+                }
+                for s in &v.signals {
+                    out.push_str(&format!(
+                        "  {} | {} | {}: {}\n",
+                        c(&v.scenario),
+                        c(&s.phase),
+                        l(&super::signal_source_text(s)),
+                        l(&s.summary)
+                    ));
+                }
+            }
+            out.push('\n');
+        }
+
         // Findings.
         out.push_str(&format!("Findings ({})\n", r.findings.len()));
         if r.findings.is_empty() {

@@ -24,6 +24,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         cookie_writes: 4,
         duration_ms: 3200,
         warnings: Vec::new(),
+        signals: Vec::new(),
     }
 }
 
@@ -63,6 +64,14 @@ pub(crate) fn fixed_report() -> AuditReport {
         cookies_stored: 2,
         cookie_writes: 2,
         duration_ms: 2900,
+        signals: vec![crate::signals::SignalLine {
+            phase: "after-reject_all".into(),
+            kind: "tcf".into(),
+            source: "__tcfapi getTCData".into(),
+            count: 2,
+            summary: "TCF CMP 300 v7, screen 1, GVL 200, policy 5: consent purposes none; LI purposes 2,7; consent vendors none; LI vendors 20".into(),
+            distinct: 1,
+        }],
         ..visit("reject_all", VisitStatus::Complete)
     };
     let legacy = VisitSummary {
@@ -230,6 +239,11 @@ Scenarios
   NOT OBSERVED legacy_banner: step 2 click "#old-cmp-reject" [reject_all] (scenarios/demo-shop.toml:52:5) failed: no element after 2s
   warning no_action: network did not settle within 15s
 
+Consent signals
+  no_action: no consent signal read (no __tcfapi, no TC-string cookie or parameter, no Consent Mode parameters, no GPC)
+  reject_all | after-reject_all | __tcfapi getTCData (x2): TCF CMP 300 v7, screen 1, GVL 200, policy 5: consent purposes none; LI purposes 2,7; consent vendors none; LI vendors 20
+  legacy_banner: none read (the scenario was not observed)
+
 Findings (3)
  # | severity | code                        | scenario      | subject       | phase            | first evidence                                               | time     | n
 ---+----------+-----------------------------+---------------+---------------+------------------+--------------------------------------------------------------+----------+---
@@ -395,6 +409,13 @@ fn json_shape() {
     // Findings round-trip (consumers may deserialize them with this crate's types).
     let back: Vec<Finding> = serde_json::from_value(v["findings"].clone()).expect("findings");
     assert_eq!(back, fixed_report().findings);
+    // The per-scenario signal view.
+    let sig = &v["visits"][1]["signals"][0];
+    assert_eq!(sig["phase"], "after-reject_all");
+    assert_eq!(sig["kind"], "tcf");
+    assert_eq!(sig["count"], 2);
+    assert!(sig["summary"].as_str().unwrap().contains("LI vendors 20"));
+    assert_eq!(v["visits"][0]["signals"], serde_json::json!([]));
     assert_eq!(out, JsonReporter.render(&fixed_report()), "deterministic");
 }
 
@@ -409,6 +430,8 @@ fn markdown_snapshot_fragments() {
         "| `no_action`     | complete                                                                                                                    | 12       | 5           | 3              | 4             | 3.2s     |\n",
         "|-----------------|-----------------------------------------------------------------------------------------------------------------------------|----------|-------------|----------------|---------------|----------|\n",
         "- `no_action`: network did not settle within 15s\n",
+        "## Consent signals\n\n",
+        "| `reject_all`    | `after-reject_all` | \\_\\_tcfapi getTCData (x2) | TCF CMP 300 v7",
         "| 1 | critical | `consent-vendor-after-reject` | `reject_all`    | `meta`          | after-reject_all | `https://connect.facebook.net/en_US/fbevents.js`                                                       | 3           |\n",
         "| 3 | medium   | `undeclared-cookie`           | `no_action`     | `promo\\|x`      | before-choice    | `promo\\|x@.demo-shop.test`                                                                             | 1           |\n\n",
         "### Finding 1: critical `consent-vendor-after-reject` (meta)\n\nMeta Pixel (\"meta\") was contacted (connect.facebook.net) after the visitor rejected in scenario \"reject_all\" (phase after-reject_all).\n\n- **Rule broken:** vendor \"meta\" (Meta Pixel): purpose \"advertising\" requires consent\n- **Scenario:** `reject_all`\n- **Occurrences:** 3 (first 1 shown)\n- **Fingerprint:** `v1-7ab13e0e1af6dac0`\n",

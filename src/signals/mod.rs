@@ -109,3 +109,63 @@ pub fn from_requests(requests: &[RequestObs]) -> Vec<SignalObs> {
     }
     out
 }
+
+/// One line of the per-scenario signal view: what one source said in one phase.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalLine {
+    /// `before-choice`, `after-reject_all`, ...
+    pub phase: String,
+    /// `tcf`, `consent_mode`, `gpc`.
+    pub kind: String,
+    /// Where: `__tcfapi getTCData`, `cookie euconsent-v2@…`, `vendor requests`, ...
+    pub source: String,
+    /// Signals of this source in this phase.
+    pub count: usize,
+    /// What the last of them said ([`SignalData::summary`]).
+    pub summary: String,
+    /// How many different values they had (vendor requests may carry several strings).
+    pub distinct: usize,
+}
+
+/// The compact per-scenario view of a visit's signals: per phase (in order) and source,
+/// the last value and how many signals and distinct values there were.
+pub fn view(signals: &[SignalObs]) -> Vec<SignalLine> {
+    let mut lines: Vec<(usize, SignalLine, Vec<String>)> = Vec::new();
+    for s in signals {
+        let phase_no = s.state.actions.len();
+        let source = match &s.source {
+            SignalSource::Request { .. } => "vendor requests".to_string(),
+            other => other.describe(),
+        };
+        let kind = s.data.kind().to_string();
+        let summary = s.data.summary();
+        let at = lines
+            .iter()
+            .position(|(p, l, _)| *p == phase_no && l.kind == kind && l.source == source);
+        match at {
+            Some(i) => {
+                let (_, line, seen) = &mut lines[i];
+                line.count += 1;
+                if !seen.contains(&summary) {
+                    seen.push(summary.clone());
+                }
+                line.distinct = seen.len();
+                line.summary = summary;
+            }
+            None => lines.push((
+                phase_no,
+                SignalLine {
+                    phase: s.state.phase(),
+                    kind,
+                    source,
+                    count: 1,
+                    summary: summary.clone(),
+                    distinct: 1,
+                },
+                vec![summary],
+            )),
+        }
+    }
+    lines.sort_by_key(|(p, _, _)| *p);
+    lines.into_iter().map(|(_, l, _)| l).collect()
+}

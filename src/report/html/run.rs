@@ -107,6 +107,36 @@ impl Reporter for HtmlReporter {
             b.push_str(&t.finish());
         }
 
+        if !r.visits.is_empty() {
+            b.push_str("<h2 id=\"signals\">Consent signals</h2>\n");
+            let mut t = Table::new("signals", &["Scenario", "Phase", "Source", "Signal"]);
+            for v in &r.visits {
+                if v.signals.is_empty() {
+                    t.row_class(
+                        "",
+                        &[
+                            code(&v.scenario),
+                            "-".into(),
+                            "-".into(),
+                            text(crate::report::no_signals_text(v)),
+                        ],
+                    );
+                }
+                for s in &v.signals {
+                    t.row_class(
+                        "",
+                        &[
+                            code(&v.scenario),
+                            code(&s.phase),
+                            text(&crate::report::signal_source_text(s)),
+                            text(&s.summary),
+                        ],
+                    );
+                }
+            }
+            b.push_str(&t.finish());
+        }
+
         let _ = writeln!(
             b,
             "<h2 id=\"findings\">Findings ({})</h2>",

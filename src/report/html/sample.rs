@@ -589,6 +589,14 @@ pub fn hostile_run() -> AuditReport {
         cookie_writes: 4,
         duration_ms: 3200,
         warnings: vec![h.clone()],
+        signals: vec![crate::signals::SignalLine {
+            phase: h.clone(),
+            kind: "tcf".into(),
+            source: h.clone(),
+            count: 2,
+            summary: h.clone(),
+            distinct: 1,
+        }],
     };
     let finding = |code: Code| Finding {
         code,
