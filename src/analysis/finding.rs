@@ -94,6 +94,16 @@ pub enum Code {
     GvlLiConsentOnly,
     /// A TCF purpose declared for a vendor that the vendor did not register in the GVL.
     GvlPurposeUnregistered,
+    /// A Google tag hit of a vendor declared with Consent Mode carried no consent default.
+    ConsentModeDefaultMissing,
+    /// Consent Mode told a Google tag ad or analytics storage was granted before any choice.
+    ConsentModeGrantedBeforeChoice,
+    /// Consent Mode told a Google tag ad or analytics storage was granted after reject.
+    ConsentModeGrantedAfterReject,
+    /// Consent Mode told a Google tag `ad_user_data` / `ad_personalization` was granted without consent.
+    ConsentModeAdSignalsWithoutConsent,
+    /// A Google identifier cookie was written while Consent Mode said its storage was denied.
+    ConsentModeCookieWhileDenied,
 }
 
 impl Code {
@@ -126,6 +136,11 @@ impl Code {
             Code::GvlLiConsentOnly => Severity::High,
             Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
             Code::VendorOutsideDeclaredPages => Severity::Low,
+            Code::ConsentModeGrantedAfterReject => Severity::Critical,
+            Code::ConsentModeDefaultMissing
+            | Code::ConsentModeGrantedBeforeChoice
+            | Code::ConsentModeAdSignalsWithoutConsent
+            | Code::ConsentModeCookieWhileDenied => Severity::High,
         }
     }
 
@@ -170,6 +185,21 @@ impl Code {
             }
             Code::GvlPurposeUnregistered => {
                 "a TCF purpose is declared that the vendor did not register in the Global Vendor List"
+            }
+            Code::ConsentModeDefaultMissing => {
+                "a Google tag hit carried no Consent Mode default before the visitor consented"
+            }
+            Code::ConsentModeGrantedBeforeChoice => {
+                "Consent Mode said ad or analytics storage was granted before the visitor chose"
+            }
+            Code::ConsentModeGrantedAfterReject => {
+                "Consent Mode said ad or analytics storage was granted after the visitor rejected"
+            }
+            Code::ConsentModeAdSignalsWithoutConsent => {
+                "Consent Mode said ad_user_data or ad_personalization was granted without consent"
+            }
+            Code::ConsentModeCookieWhileDenied => {
+                "a Google identifier cookie was written while Consent Mode said storage was denied"
             }
         }
     }

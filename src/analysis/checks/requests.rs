@@ -36,6 +36,10 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
         let Some(Permission::NeedsConsent { purposes, choice }) = &at.permission else {
             continue;
         };
+        // Advanced Consent Mode: cookieless pings without consent are what it does.
+        if super::consent_mode::advanced_cookieless(obs, req, vendor) {
+            continue;
+        }
         let code = match choice {
             ConsentChoice::Undecided => Code::ConsentVendorBeforeChoice,
             ConsentChoice::Denied => Code::ConsentVendorAfterReject,
