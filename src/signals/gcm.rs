@@ -431,7 +431,7 @@ pub fn is_google_tag_url(url: &str) -> bool {
     let path = crate::net::url_path(url).unwrap_or_default();
     let domain = crate::net::registrable_domain(&host).unwrap_or_else(|| host.clone());
     if domain == "google.com" {
-        return GOOGLE_COM_PATHS.iter().any(|p| path.starts_with(p));
+        return path == "/g/collect" || GOOGLE_COM_PATHS.iter().any(|p| path.starts_with(p));
     }
     GOOGLE_DOMAINS.contains(&domain.as_str()) || path == "/g/collect"
 }
@@ -646,6 +646,7 @@ mod tests {
         for u in [
             "https://www.google-analytics.com/g/collect?v=2",
             "https://region1.google-analytics.com/g/collect",
+            "https://analytics.google.com/g/collect?v=2",
             "https://www.googletagmanager.com/gtag/js?id=G-1",
             "https://googleads.g.doubleclick.net/pagead/viewthroughconversion/1/",
             "https://www.google.com/ccm/collect?en=page_view",

@@ -246,11 +246,16 @@ fn consent_mode_hits(ctx: &VisitCtx, sink: &mut Sink) {
     }
 }
 
-/// The Consent Mode state in force when `w` was written on its page: the latest Google
-/// hit of the page at or before the write (preferring the cookie's vendor's hits), or
-/// else the first one after it when that one says only a default (nothing updated in
-/// between), with the hit it was read from.
-fn state_at_write<'r>(
+/// Was `t` denied when `w` was written on its page, by the page's Google tag hits (the
+/// cookie's own vendor's when it has some)? The state at the write lies between the
+/// latest hit at or before it and the first hit after it:
+/// - both exist: judged denied when both say denied (a grant in between leaves it open);
+/// - only the one before: what it says;
+/// - only the one after: denied when its `gcd` says denied by default and not granted by
+///   an update (letters `p`, `q`: whichever held at the write was denied).
+///
+/// Returns the hit the state is shown from (the one before, else the one after).
+fn denied_at_write<'r>(
     ctx: &'r VisitCtx,
     w: &CookieWrite,
     vendor: Option<&Vendor>,
@@ -279,17 +284,21 @@ fn state_at_write<'r>(
         .iter()
         .filter(|(r, _, _)| r.time <= w.time)
         .max_by_key(|(r, _, _)| r.time);
-    if let Some((r, _, s)) = before {
-        return Some((*r, s.clone()));
-    }
-    own.iter()
+    let after = own
+        .iter()
         .filter(|(r, _, _)| r.time > w.time)
-        .min_by_key(|(r, _, _)| r.time)
-        .filter(|(_, _, s)| match s.gcd_state(t) {
-            Some(st) => st.update.is_none(),
-            None => true,
-        })
-        .map(|(r, _, s)| (*r, s.clone()))
+        .min_by_key(|(r, _, _)| r.time);
+    match (before, after) {
+        (Some((r, _, b)), Some((_, _, a))) => (b.denied(t) && a.denied(t)).then(|| (*r, b.clone())),
+        (Some((r, _, b)), None) => b.denied(t).then(|| (*r, b.clone())),
+        (None, Some((r, _, a))) => a
+            .gcd_state(t)
+            .is_some_and(|st| {
+                st.default == Some(gcm::Grant::Denied) && st.update != Some(gcm::Grant::Granted)
+            })
+            .then(|| (*r, a.clone())),
+        (None, None) => None,
+    }
 }
 
 /// `consent-mode-cookie-while-denied`: a Google identifier cookie stored while the page's
@@ -305,12 +314,9 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
         let Some(t) = identifier_cookie(&w.name) else {
             continue;
         };
-        let Some((hit, signal)) = state_at_write(ctx, w, at.vendor, t) else {
+        let Some((hit, signal)) = denied_at_write(ctx, w, at.vendor, t) else {
             continue;
         };
-        if !signal.denied(t) {
-            continue;
-        }
         let phase = w.state.phase();
         let hit_vendor = ctx
             .visit

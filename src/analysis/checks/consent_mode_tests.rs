@@ -275,10 +275,19 @@ fn cookie_written_before_the_first_hit_is_judged_by_its_default() {
     assert!(f
         .iter()
         .any(|f| f.code == Code::ConsentModeCookieWhileDenied && f.subject == "_gcl_au"));
-    // The first hit after it says the state was updated: what held at the write is unknown.
-    let updated = scenario("no_action")
+    // Denied by default and by the update: denied whichever held at the write.
+    let both = scenario("no_action")
         .write("_gcl_au", Some(90))
         .req(&collect("&gcs=G100&gcd=11q1q1q1q5"))
+        .build();
+    let f = run(ConsentMode::Advanced, &[both]);
+    assert!(f
+        .iter()
+        .any(|f| f.code == Code::ConsentModeCookieWhileDenied && f.subject == "_gcl_au"));
+    // Granted by default, then denied: what held at the write is unknown.
+    let updated = scenario("no_action")
+        .write("_gcl_au", Some(90))
+        .req(&collect("&gcs=G100&gcd=11u1u1u1u5"))
         .build();
     let f = run(ConsentMode::Advanced, &[updated]);
     assert!(f
@@ -290,6 +299,30 @@ fn cookie_written_before_the_first_hit_is_judged_by_its_default() {
     assert!(f
         .iter()
         .all(|f| f.code != Code::ConsentModeCookieWhileDenied));
+}
+
+#[test]
+fn cookie_written_between_a_denied_and_a_granted_hit_is_not_judged() {
+    // gtag writes _ga on the update's hit before sending it: the write follows a denied
+    // hit and precedes the granted one.
+    let obs = scenario("accept_all")
+        .req(&collect("&gcs=G100&gcd=11p1p1p1p5"))
+        .act(ConsentAction::AcceptAll)
+        .write("_ga", Some(390))
+        .req(&collect("&gcs=G111&gcd=11r1r1r1r5"))
+        .build();
+    assert_eq!(keys(&run(ConsentMode::Advanced, &[obs])), vec![]);
+    // Between two denied hits: denied.
+    let obs = scenario("reject_all")
+        .req(&collect("&gcs=G100&gcd=11p1p1p1p5"))
+        .act(ConsentAction::RejectAll)
+        .write("_ga", Some(390))
+        .req(&collect("&gcs=G100&gcd=11q1q1q1q5"))
+        .build();
+    let f = run(ConsentMode::Advanced, &[obs]);
+    assert!(f
+        .iter()
+        .any(|f| f.code == Code::ConsentModeCookieWhileDenied && f.subject == "_ga"));
 }
 
 #[test]
