@@ -75,11 +75,15 @@ fn domain_matches(host: &str, cookie_domain: &str) -> bool {
 fn identifier_cookie_involved(obs: &VisitObservation, req: &RequestObs) -> bool {
     let host = req.host().unwrap_or_default();
     let page_host = crate::net::url_host(&req.page).unwrap_or_default();
+    let mut writes: Vec<&CookieWrite> = obs
+        .cookie_writes
+        .iter()
+        .filter(|w| identifier_cookie(&w.name).is_some())
+        .collect();
+    writes.sort_by_key(|w| w.time);
+    // (name, domain, still stored) of each identifier cookie written before `req`.
     let mut present: Vec<(&str, &str, bool)> = Vec::new();
-    for w in &obs.cookie_writes {
-        if identifier_cookie(&w.name).is_none() {
-            continue;
-        }
+    for w in writes {
         if let crate::observe::CookieSource::Header { request_url } = &w.source {
             if request_url == &req.url && write_stores(w) {
                 return true;

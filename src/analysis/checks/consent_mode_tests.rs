@@ -326,6 +326,27 @@ fn cookie_written_between_a_denied_and_a_granted_hit_is_not_judged() {
 }
 
 #[test]
+fn a_deleted_identifier_cookie_no_longer_ends_the_exemption() {
+    let obs = scenario("reject_all")
+        .act(ConsentAction::AcceptAll)
+        .write("_ga", Some(390))
+        .act(ConsentAction::RejectAll)
+        .write_secs("_ga", Some(0))
+        .req(&collect("&gcs=G100&gcd=11u1u1u1u5"))
+        .build();
+    assert_eq!(keys(&run(ConsentMode::Advanced, &[obs])), vec![]);
+    // Not deleted: the ping after the reject could read it.
+    let obs = scenario("reject_all")
+        .act(ConsentAction::AcceptAll)
+        .write("_ga", Some(390))
+        .act(ConsentAction::RejectAll)
+        .req(&collect("&gcs=G100&gcd=11u1u1u1u5"))
+        .build();
+    let f = run(ConsentMode::Advanced, &[obs]);
+    assert_eq!(finding(&f, Code::ConsentVendorAfterReject).occurrences, 1);
+}
+
+#[test]
 fn identifier_cookie_set_by_the_ping_itself_is_not_cookieless() {
     let url = collect("&gcs=G100&gcd=11p1p1p1p5");
     let obs = scenario("no_action")
