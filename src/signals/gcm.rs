@@ -642,6 +642,47 @@ mod tests {
     }
 
     #[test]
+    fn gcs_and_gcd_disagreeing_is_said() {
+        let s = ConsentModeSignal::from_url("https://x.test/g/collect?gcs=G110&gcd=11p1p1p1p5")
+            .unwrap();
+        assert!(s.granted(ConsentType::AdStorage));
+        assert!(!s.denied(ConsentType::AdStorage));
+        assert!(s.denied(ConsentType::AnalyticsStorage));
+        assert!(
+            s.describe().ends_with(", gcs says ad_storage granted)"),
+            "{}",
+            s.describe()
+        );
+    }
+
+    #[test]
+    fn arbitrary_parameters_never_panic() {
+        // Deterministic pseudo-random strings over the characters that matter (and some
+        // that do not), each decoded as gcs, gcd and inside a URL.
+        let alphabet: Vec<char> = "0123456789lpqtrmnuvG-%&=é<>\\ ".chars().collect();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 16) as usize;
+            let mut v = String::new();
+            let mut y = x;
+            for _ in 0..len {
+                y = y.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                v.push(alphabet[(y >> 33) as usize % alphabet.len()]);
+            }
+            let _ = decode_gcs(&v);
+            let _ = decode_gcd(&v);
+            if let Some(s) =
+                ConsentModeSignal::from_url(&format!("https://x.test/g/collect?gcs={v}&gcd={v}"))
+            {
+                let _ = (s.describe(), s.all_denied(), s.missing_defaults());
+            }
+        }
+    }
+
+    #[test]
     fn google_tag_urls() {
         for u in [
             "https://www.google-analytics.com/g/collect?v=2",
