@@ -221,6 +221,19 @@ async fn consent_mode_fixture_flags_exactly_the_planted_violations() {
     );
     assert_eq!(ads["evidence"][0]["phase"], "before-choice");
 
+    // The vendor check says why the Ads hit was not a cookieless ping.
+    let vendor = finding(
+        &json,
+        "consent-vendor-before-choice",
+        "no_action",
+        "google-ads",
+    );
+    let detail = vendor["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("; Consent Mode gcs=G100 gcd=11p1p1t1t5 dma=0 ("),
+        "{detail}"
+    );
+
     let missing_default = finding(
         &json,
         "consent-mode-default-missing",

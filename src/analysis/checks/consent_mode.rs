@@ -126,6 +126,16 @@ pub(crate) fn advanced_cookieless(
     quiet && !identifier_cookie_involved(obs, req)
 }
 
+/// For the request checks' evidence: the Consent Mode state a Google tag hit of a vendor
+/// declaring `consent_mode` carried (why it was not a cookieless ping).
+pub(crate) fn state_note(req: &RequestObs, vendor: &Vendor) -> Option<String> {
+    vendor.consent_mode?;
+    match google_hit(req)? {
+        Some(s) => Some(format!("Consent Mode {}", s.describe())),
+        None => Some("no Consent Mode parameter".to_string()),
+    }
+}
+
 fn mode_phrase(vendor: &Vendor) -> String {
     match vendor.consent_mode {
         Some(m) => format!("declares consent_mode = \"{m}\""),

@@ -135,6 +135,16 @@ fn granted_before_choice_and_ad_signals_without_consent() {
             ),
         ]
     );
+    // The vendor check's evidence says why the hit was not a cookieless ping.
+    let v = finding(&f, Code::ConsentVendorBeforeChoice);
+    assert!(
+        v.evidence[1]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("; Consent Mode gcs=G100 gcd=11p1p1t1t5 (")),
+        "{:?}",
+        v.evidence[1].detail
+    );
     let a = finding(&f, Code::ConsentModeAdSignalsWithoutConsent);
     assert!(
         a.message

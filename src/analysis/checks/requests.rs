@@ -64,7 +64,16 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
                 vendor.name,
                 purposes_require(purposes, "requires consent", "require consent")
             ),
-            evidence: request_evidence(obs, req),
+            evidence: {
+                let mut e = request_evidence(obs, req);
+                if let Some(note) = super::consent_mode::state_note(req, vendor) {
+                    e.detail = Some(match e.detail {
+                        Some(d) => format!("{d}; {note}"),
+                        None => note,
+                    });
+                }
+                e
+            },
         });
     }
 }
