@@ -110,6 +110,16 @@ pub enum Code {
     TcfVendorWithoutBasis,
     /// The CMP registers a declared vendor on another legal basis than the declared map.
     TcfBasisMismatch,
+    /// A Google tag hit of a vendor declared with Consent Mode carried no consent default.
+    ConsentModeDefaultMissing,
+    /// Consent Mode told a Google tag ad or analytics storage was granted before any choice.
+    ConsentModeGrantedBeforeChoice,
+    /// Consent Mode told a Google tag ad or analytics storage was granted after reject.
+    ConsentModeGrantedAfterReject,
+    /// Consent Mode told a Google tag `ad_user_data` / `ad_personalization` was granted without consent.
+    ConsentModeAdSignalsWithoutConsent,
+    /// A Google identifier cookie was written while Consent Mode said its storage was denied.
+    ConsentModeCookieWhileDenied,
 }
 
 impl Code {
@@ -149,6 +159,11 @@ impl Code {
             | Code::TcfUnrecordedConsent
             | Code::TcfVendorWithoutBasis => Severity::High,
             Code::TcfStaleString | Code::TcfBasisMismatch => Severity::Medium,
+            Code::ConsentModeGrantedAfterReject => Severity::Critical,
+            Code::ConsentModeDefaultMissing
+            | Code::ConsentModeGrantedBeforeChoice
+            | Code::ConsentModeAdSignalsWithoutConsent
+            | Code::ConsentModeCookieWhileDenied => Severity::High,
         }
     }
 
@@ -215,6 +230,21 @@ impl Code {
             }
             Code::TcfBasisMismatch => {
                 "the CMP registers a vendor on another legal basis than the declared map"
+            }
+            Code::ConsentModeDefaultMissing => {
+                "a Google tag hit carried no Consent Mode default before the visitor consented"
+            }
+            Code::ConsentModeGrantedBeforeChoice => {
+                "Consent Mode said ad or analytics storage was granted before the visitor chose"
+            }
+            Code::ConsentModeGrantedAfterReject => {
+                "Consent Mode said ad or analytics storage was granted after the visitor rejected"
+            }
+            Code::ConsentModeAdSignalsWithoutConsent => {
+                "Consent Mode said ad_user_data or ad_personalization was granted without consent"
+            }
+            Code::ConsentModeCookieWhileDenied => {
+                "a Google identifier cookie was written while Consent Mode said storage was denied"
             }
         }
     }

@@ -1,20 +1,715 @@
 //! Google Consent Mode v2: the `gcs`, `gcd`, `dma`, `npa` and `gcu` parameters of
-//! Google requests, decoded.
+//! Google requests, decoded (docs/signals.md#google-consent-mode).
+//!
+//! - `gcs` (`G1xy`): the current `ad_storage` (x) and `analytics_storage` (y) state,
+//!   `1` granted, `0` denied, `-` not set.
+//! - `gcd` (`11p1p1p1p5`, `13p3p3p2p5l1`, ...): digits and letters alternate; the first
+//!   four letters are `ad_storage`, `analytics_storage`, `ad_user_data` and
+//!   `ad_personalization`, each letter saying both the default and the update state
+//!   ([`Letter`], the table of Markus Baersch's write-up on simoahava.com). What follows
+//!   the fourth letter is kept as it came, not interpreted.
+//! - `dma`, `dma_cps`, `npa`, `gcu`, `gcut`: kept raw (`npa=1`: non-personalised ads).
+//!
+//! Pure: nothing here panics on a malformed parameter; what cannot be decoded is said
+//! so, with the raw text.
 
 use crate::observe::RequestObs;
 use serde::{Deserialize, Serialize};
 
-/// The Consent Mode state one Google request carried.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentModeSignal {}
+/// A consent type of Consent Mode v2 that the `gcd` parameter encodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentType {
+    AdStorage,
+    AnalyticsStorage,
+    AdUserData,
+    AdPersonalization,
+}
 
-impl ConsentModeSignal {
-    pub fn summary(&self) -> String {
-        "Consent Mode".to_string()
+impl ConsentType {
+    /// The four types in the order `gcd` lists them.
+    pub const ALL: [ConsentType; 4] = [
+        ConsentType::AdStorage,
+        ConsentType::AnalyticsStorage,
+        ConsentType::AdUserData,
+        ConsentType::AdPersonalization,
+    ];
+
+    /// The name `gtag('consent', …)` uses (`ad_storage`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentType::AdStorage => "ad_storage",
+            ConsentType::AnalyticsStorage => "analytics_storage",
+            ConsentType::AdUserData => "ad_user_data",
+            ConsentType::AdPersonalization => "ad_personalization",
+        }
+    }
+
+    /// A storage type (`ad_storage`, `analytics_storage`): whether the tag may read or
+    /// write cookies.
+    pub fn is_storage(self) -> bool {
+        matches!(self, ConsentType::AdStorage | ConsentType::AnalyticsStorage)
     }
 }
 
+/// Granted or denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    Granted,
+    Denied,
+}
+
+impl Grant {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::Granted => "granted",
+            Grant::Denied => "denied",
+        }
+    }
+}
+
+/// One type's state as a `gcd` letter says it: the default (`gtag('consent',
+/// 'default', …)`) and the update (`gtag('consent', 'update', …)`), each possibly unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeState {
+    pub consent_type: ConsentType,
+    /// The letter it was read from.
+    pub letter: char,
+    pub default: Option<Grant>,
+    pub update: Option<Grant>,
+}
+
+impl TypeState {
+    /// The state in force: the update when there was one, else the default.
+    pub fn effective(&self) -> Option<Grant> {
+        self.update.or(self.default)
+    }
+
+    /// `ad_storage denied (default)`, `analytics_storage granted (default denied, updated)`.
+    pub fn describe(&self) -> String {
+        let name = self.consent_type.as_str();
+        match (self.default, self.update) {
+            (None, None) => format!("{name} not set"),
+            (Some(d), None) => format!("{name} {} (default)", d.as_str()),
+            (None, Some(u)) => format!("{name} {} (update, no default)", u.as_str()),
+            (Some(d), Some(u)) if d == u => {
+                format!("{name} {} (default and update)", u.as_str())
+            }
+            (Some(d), Some(u)) => {
+                format!("{name} {} (default {}, updated)", u.as_str(), d.as_str())
+            }
+        }
+    }
+}
+
+/// The `gcd` letters: (letter, default, update).
+///
+/// Source: Markus Baersch, "Consent Mode V2 For Google Tags", simoahava.com (2024), the
+/// table of `gcd` letters; the same table is in Commanders Act's and Didomi's guides.
+pub const LETTERS: [(char, Option<Grant>, Option<Grant>); 9] = [
+    ('l', None, None),
+    ('p', Some(Grant::Denied), None),
+    ('q', Some(Grant::Denied), Some(Grant::Denied)),
+    ('t', Some(Grant::Granted), None),
+    ('r', Some(Grant::Denied), Some(Grant::Granted)),
+    ('m', None, Some(Grant::Denied)),
+    ('n', None, Some(Grant::Granted)),
+    ('u', Some(Grant::Granted), Some(Grant::Denied)),
+    ('v', Some(Grant::Granted), Some(Grant::Granted)),
+];
+
+/// A decoded `gcd`: the four types, and what followed them (kept, not interpreted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gcd {
+    pub types: Vec<TypeState>,
+    pub trailer: String,
+}
+
+/// A decoded `gcs` (`G1xy`): the current storage states (`None`: `-`, not set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gcs {
+    pub ad_storage: Option<Grant>,
+    pub analytics_storage: Option<Grant>,
+}
+
+/// The raw Consent Mode parameters of a request, as sent (absent ones are `None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawParams {
+    pub gcs: Option<String>,
+    pub gcd: Option<String>,
+    pub dma: Option<String>,
+    pub dma_cps: Option<String>,
+    pub npa: Option<String>,
+    pub gcu: Option<String>,
+    pub gcut: Option<String>,
+}
+
+/// The Consent Mode state one Google request carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentModeSignal {
+    /// The raw parameters (boxed: a signal stays small beside the other kinds).
+    pub raw: Box<RawParams>,
+    /// `gcs` decoded, when it could be.
+    pub gcs_decoded: Option<Gcs>,
+    /// `gcd` decoded, when it could be.
+    pub gcd_decoded: Option<Gcd>,
+    /// Why a parameter that was sent could not be decoded (with its raw text).
+    pub undecodable: Vec<String>,
+}
+
+impl ConsentModeSignal {
+    /// Decode the Consent Mode parameters of a URL; `None` when it carries none.
+    pub fn from_url(url: &str) -> Option<ConsentModeSignal> {
+        let parsed = url::Url::parse(url).ok()?;
+        let mut s = ConsentModeSignal::default();
+        let r = &mut s.raw;
+        for (k, v) in parsed.query_pairs() {
+            let slot = match k.as_ref() {
+                "gcs" => &mut r.gcs,
+                "gcd" => &mut r.gcd,
+                "dma" => &mut r.dma,
+                "dma_cps" => &mut r.dma_cps,
+                "npa" => &mut r.npa,
+                "gcu" => &mut r.gcu,
+                "gcut" => &mut r.gcut,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(clip(&v));
+            }
+        }
+        if r.gcs.is_none()
+            && r.gcd.is_none()
+            && r.dma.is_none()
+            && r.npa.is_none()
+            && r.gcu.is_none()
+        {
+            return None;
+        }
+        if let Some(raw) = &s.raw.gcs {
+            match decode_gcs(raw) {
+                Ok(g) => s.gcs_decoded = Some(g),
+                Err(e) => s.undecodable.push(format!("gcs `{raw}`: {e}")),
+            }
+        }
+        if let Some(raw) = &s.raw.gcd {
+            match decode_gcd(raw) {
+                Ok(g) => s.gcd_decoded = Some(g),
+                Err(e) => s.undecodable.push(format!("gcd `{raw}`: {e}")),
+            }
+        }
+        Some(s)
+    }
+
+    /// Did the request carry a Consent Mode state at all (a decodable `gcs` or `gcd`)?
+    pub fn has_state(&self) -> bool {
+        self.gcs_decoded.is_some() || self.gcd_decoded.is_some()
+    }
+
+    /// The `gcd` state of one type, when `gcd` was decoded.
+    pub fn gcd_state(&self, t: ConsentType) -> Option<&TypeState> {
+        self.gcd_decoded
+            .as_ref()
+            .and_then(|g| g.types.iter().find(|s| s.consent_type == t))
+    }
+
+    /// What `gcs` says of a storage type.
+    fn gcs_state(&self, t: ConsentType) -> Option<Grant> {
+        let g = self.gcs_decoded?;
+        match t {
+            ConsentType::AdStorage => g.ad_storage,
+            ConsentType::AnalyticsStorage => g.analytics_storage,
+            _ => None,
+        }
+    }
+
+    /// Does any source (`gcs` or `gcd`) say `t` is granted?
+    pub fn granted(&self, t: ConsentType) -> bool {
+        self.gcs_state(t) == Some(Grant::Granted)
+            || self.gcd_state(t).and_then(TypeState::effective) == Some(Grant::Granted)
+    }
+
+    /// Does every source that speaks of `t` say denied, and at least one speak of it?
+    pub fn denied(&self, t: ConsentType) -> bool {
+        let gcs = self.gcs_state(t);
+        let gcd = self.gcd_state(t).and_then(TypeState::effective);
+        (gcs.is_some() || gcd.is_some())
+            && gcs != Some(Grant::Granted)
+            && gcd != Some(Grant::Granted)
+    }
+
+    /// A cookieless ping's state: everything decodable, both storage types denied, and no
+    /// type granted (`ad_user_data` / `ad_personalization` denied or not said).
+    pub fn all_denied(&self) -> bool {
+        self.undecodable.is_empty()
+            && ConsentType::ALL
+                .iter()
+                .filter(|t| t.is_storage())
+                .all(|t| self.denied(*t))
+            && ConsentType::ALL.iter().all(|t| !self.granted(*t))
+    }
+
+    /// The types without a default: every `gcd` type whose letter has no default, or,
+    /// with no Consent Mode state at all, all four.
+    pub fn missing_defaults(&self) -> Vec<ConsentType> {
+        match &self.gcd_decoded {
+            Some(g) => g
+                .types
+                .iter()
+                .filter(|s| s.default.is_none())
+                .map(|s| s.consent_type)
+                .collect(),
+            None if self.gcs_decoded.is_some() => Vec::new(),
+            None => ConsentType::ALL.to_vec(),
+        }
+    }
+
+    /// The raw parameters and what they decode to, for evidence:
+    /// `gcs=G100 gcd=11p1p1p1p5 (ad_storage denied (default), …)`.
+    pub fn describe(&self) -> String {
+        let mut raw = Vec::new();
+        for (k, v) in [
+            ("gcs", &self.raw.gcs),
+            ("gcd", &self.raw.gcd),
+            ("dma", &self.raw.dma),
+            ("dma_cps", &self.raw.dma_cps),
+            ("npa", &self.raw.npa),
+            ("gcu", &self.raw.gcu),
+            ("gcut", &self.raw.gcut),
+        ] {
+            if let Some(v) = v {
+                raw.push(format!("{k}={v}"));
+            }
+        }
+        let mut parts: Vec<String> = match (&self.gcd_decoded, self.gcs_decoded) {
+            (Some(g), _) => g.types.iter().map(TypeState::describe).collect(),
+            (None, Some(g)) => vec![
+                gcs_phrase("ad_storage", g.ad_storage),
+                gcs_phrase("analytics_storage", g.analytics_storage),
+            ],
+            (None, None) => Vec::new(),
+        };
+        if self.gcd_decoded.is_some() {
+            if let Some(g) = self.gcs_decoded {
+                // gcs is the current storage state; say so when it disagrees with gcd.
+                for (t, v) in [
+                    (ConsentType::AdStorage, g.ad_storage),
+                    (ConsentType::AnalyticsStorage, g.analytics_storage),
+                ] {
+                    let gcd = self.gcd_state(t).and_then(TypeState::effective);
+                    if v.is_some() && gcd.is_some() && v != gcd {
+                        parts.push(format!("gcs says {}", gcs_phrase(t.as_str(), v)));
+                    }
+                }
+            }
+        }
+        for u in &self.undecodable {
+            parts.push(format!("undecodable {u}"));
+        }
+        if parts.is_empty() {
+            parts.push("no consent state".to_string());
+        }
+        format!("{} ({})", raw.join(" "), parts.join(", "))
+    }
+
+    /// One line for the per-scenario signal view.
+    pub fn summary(&self) -> String {
+        format!("Consent Mode {}", self.describe())
+    }
+}
+
+fn gcs_phrase(name: &str, g: Option<Grant>) -> String {
+    match g {
+        Some(g) => format!("{name} {}", g.as_str()),
+        None => format!("{name} not set"),
+    }
+}
+
+/// Longest raw parameter kept (the rest is cut, marked with `…`).
+const RAW_MAX: usize = 64;
+
+fn clip(s: &str) -> String {
+    if s.chars().count() <= RAW_MAX {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(RAW_MAX).collect();
+    out.push('…');
+    out
+}
+
+/// `G1xy`: `G1`, then `ad_storage` and `analytics_storage` (`1`, `0` or `-`); further
+/// characters are ignored.
+pub fn decode_gcs(raw: &str) -> Result<Gcs, String> {
+    let Some(rest) = raw.strip_prefix("G1") else {
+        return Err("does not start with `G1`".to_string());
+    };
+    let mut chars = rest.chars();
+    let mut next = |name: &str| -> Result<Option<Grant>, String> {
+        match chars.next() {
+            Some('1') => Ok(Some(Grant::Granted)),
+            Some('0') => Ok(Some(Grant::Denied)),
+            Some('-') => Ok(None),
+            Some(c) => Err(format!("{name} is `{c}`, not 0, 1 or -")),
+            None => Err(format!("too short: no {name}")),
+        }
+    };
+    let ad_storage = next("ad_storage")?;
+    let analytics_storage = next("analytics_storage")?;
+    Ok(Gcs {
+        ad_storage,
+        analytics_storage,
+    })
+}
+
+/// `gcd`: a digit, then (digit, letter) pairs; the first four letters are the four
+/// types ([`LETTERS`]), what follows them is the trailer.
+pub fn decode_gcd(raw: &str) -> Result<Gcd, String> {
+    let chars: Vec<char> = raw.chars().collect();
+    if chars.first().is_none_or(|c| !c.is_ascii_digit()) {
+        return Err("does not start with a digit".to_string());
+    }
+    let mut types = Vec::new();
+    let mut i = 1;
+    for t in ConsentType::ALL {
+        // One or more separator digits, then the type's letter.
+        let start = i;
+        while chars.get(i).is_some_and(char::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return Err(match chars.get(i) {
+                Some(c) => format!("`{c}` where a digit should precede {}", t.as_str()),
+                None => format!("too short: no {}", t.as_str()),
+            });
+        }
+        let Some(&letter) = chars.get(i) else {
+            return Err(format!("too short: no {}", t.as_str()));
+        };
+        let Some(&(_, default, update)) = LETTERS.iter().find(|(l, _, _)| *l == letter) else {
+            return Err(format!(
+                "unknown letter `{letter}` for {} (known: lpqtrmnuv)",
+                t.as_str()
+            ));
+        };
+        types.push(TypeState {
+            consent_type: t,
+            letter,
+            default,
+            update,
+        });
+        i += 1;
+    }
+    let trailer: String = chars.get(i..).unwrap_or_default().iter().collect();
+    if !trailer.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("unexpected `{trailer}` after the four types"));
+    }
+    Ok(Gcd { types, trailer })
+}
+
+/// Registrable domains of Google's tag and measurement endpoints, whose requests are
+/// read for Consent Mode parameters (docs/signals.md).
+pub const GOOGLE_DOMAINS: [&str; 7] = [
+    "google-analytics.com",
+    "googletagmanager.com",
+    "doubleclick.net",
+    "googleadservices.com",
+    "googlesyndication.com",
+    "googletagservices.com",
+    "google.com",
+];
+
+/// Paths on `google.com` that are tag endpoints (`/ccm/collect`, conversion pings).
+const GOOGLE_COM_PATHS: [&str; 4] = ["/ccm/", "/pagead/", "/ads/", "/rmkt/"];
+
+/// Is `url` a request to one of Google's tag endpoints ([`GOOGLE_DOMAINS`]), or a
+/// server-side tagging endpoint (`/g/collect` on any host)?
+pub fn is_google_tag_url(url: &str) -> bool {
+    let Some(host) = crate::net::network_host(url) else {
+        return false;
+    };
+    let path = crate::net::url_path(url).unwrap_or_default();
+    let domain = crate::net::registrable_domain(&host).unwrap_or_else(|| host.clone());
+    if domain == "google.com" {
+        return path == "/g/collect" || GOOGLE_COM_PATHS.iter().any(|p| path.starts_with(p));
+    }
+    GOOGLE_DOMAINS.contains(&domain.as_str()) || path == "/g/collect"
+}
+
+/// Is `url` a Google tag *library* (the script a page loads), as opposed to a hit?
+pub fn is_tag_library(url: &str) -> bool {
+    let path = crate::net::url_path(url).unwrap_or_default();
+    let host = crate::net::network_host(url).unwrap_or_default();
+    let domain = crate::net::registrable_domain(&host).unwrap_or(host);
+    matches!(
+        domain.as_str(),
+        "googletagmanager.com" | "googletagservices.com" | "googlesyndication.com"
+    ) && (path.starts_with("/gtag/")
+        || path == "/gtm.js"
+        || path.ends_with(".js")
+        || path.starts_with("/tag/js/"))
+}
+
 /// The Consent Mode state of a Google request, when it carries one.
-pub fn from_request(_r: &RequestObs) -> Option<super::SignalObs> {
-    None
+pub fn from_request(r: &RequestObs) -> Option<super::SignalObs> {
+    if !is_google_tag_url(&r.url) {
+        return None;
+    }
+    let signal = ConsentModeSignal::from_url(&r.url)?;
+    Some(super::SignalObs {
+        time: r.time,
+        page: r.page.clone(),
+        state: r.state.clone(),
+        source: super::SignalSource::Request { url: r.url.clone() },
+        data: super::SignalData::ConsentMode(signal),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letters(g: &Gcd) -> String {
+        g.types.iter().map(|t| t.letter).collect()
+    }
+
+    #[test]
+    fn documented_gcd_examples_decode() {
+        // The examples of the write-up's table (docs/signals.md).
+        let g = decode_gcd("11p1p1p1p5").unwrap();
+        assert_eq!(letters(&g), "pppp");
+        assert!(g
+            .types
+            .iter()
+            .all(|t| t.default == Some(Grant::Denied) && t.update.is_none()));
+        assert_eq!(g.trailer, "5");
+
+        let g = decode_gcd("11l1p1l1l5").unwrap();
+        assert_eq!(g.types[0].effective(), None);
+        assert_eq!(g.types[1].consent_type, ConsentType::AnalyticsStorage);
+        assert_eq!(g.types[1].effective(), Some(Grant::Denied));
+
+        let g = decode_gcd("11p1q1p1p5").unwrap();
+        assert_eq!(
+            (g.types[1].default, g.types[1].update),
+            (Some(Grant::Denied), Some(Grant::Denied))
+        );
+        let g = decode_gcd("11r1r1r1r5").unwrap();
+        assert!(g
+            .types
+            .iter()
+            .all(|t| t.default == Some(Grant::Denied) && t.effective() == Some(Grant::Granted)));
+        let g = decode_gcd("11p1m1p1p5").unwrap();
+        assert_eq!(
+            (g.types[1].default, g.types[1].update),
+            (None, Some(Grant::Denied))
+        );
+        let g = decode_gcd("11n1n1n1n5").unwrap();
+        assert!(g
+            .types
+            .iter()
+            .all(|t| t.default.is_none() && t.update == Some(Grant::Granted)));
+        let g = decode_gcd("11u1u1u1u5").unwrap();
+        assert!(g
+            .types
+            .iter()
+            .all(|t| t.default == Some(Grant::Granted) && t.effective() == Some(Grant::Denied)));
+        let g = decode_gcd("11v1v1v1v5").unwrap();
+        assert!(g.types.iter().all(|t| t.update == Some(Grant::Granted)));
+        let g = decode_gcd("11t1t1t1t5").unwrap();
+        assert!(g
+            .types
+            .iter()
+            .all(|t| t.default == Some(Grant::Granted) && t.update.is_none()));
+    }
+
+    #[test]
+    fn current_gcd_form_with_other_separators_decodes() {
+        // The form gtag sends today: other separator digits, a longer trailer.
+        let g = decode_gcd("13p3p3p2p5l1").unwrap();
+        assert_eq!(letters(&g), "pppp");
+        assert_eq!(g.trailer, "5l1");
+        let g = decode_gcd("13r3r3r2r5l1").unwrap();
+        assert_eq!(g.types[3].consent_type, ConsentType::AdPersonalization);
+        assert_eq!(g.types[3].effective(), Some(Grant::Granted));
+    }
+
+    #[test]
+    fn malformed_gcd_is_undecodable_with_reason() {
+        for (raw, why) in [
+            ("", "does not start with a digit"),
+            ("x1p1p1p1p5", "does not start with a digit"),
+            ("11p1p1p", "too short: no ad_personalization"),
+            ("11p1z1p1p5", "unknown letter `z` for analytics_storage"),
+            (
+                "11pp1p1p5",
+                "`p` where a digit should precede analytics_storage",
+            ),
+            ("11p1p1p1p5!", "unexpected `5!`"),
+            ("11p1p1p1", "too short: no ad_personalization"),
+            ("1é", "`é` where a digit should precede ad_storage"),
+        ] {
+            let e = decode_gcd(raw).unwrap_err();
+            assert!(e.contains(why), "{raw}: {e}");
+        }
+    }
+
+    #[test]
+    fn gcs_decodes_and_rejects() {
+        assert_eq!(
+            decode_gcs("G100").unwrap(),
+            Gcs {
+                ad_storage: Some(Grant::Denied),
+                analytics_storage: Some(Grant::Denied)
+            }
+        );
+        let g = decode_gcs("G101").unwrap();
+        assert_eq!(g.ad_storage, Some(Grant::Denied));
+        assert_eq!(g.analytics_storage, Some(Grant::Granted));
+        assert_eq!(decode_gcs("G1--").unwrap().ad_storage, None);
+        assert!(decode_gcs("G1").is_err());
+        assert!(decode_gcs("G2").is_err());
+        assert!(decode_gcs("G1x0").is_err());
+        assert!(decode_gcs("").is_err());
+    }
+
+    #[test]
+    fn url_parameters_are_read_and_described() {
+        let s = ConsentModeSignal::from_url(
+            "https://www.google-analytics.com/g/collect?v=2&tid=G-X&gcs=G100&gcd=13p3p3p2p5l1&dma=1&npa=1",
+        )
+        .unwrap();
+        assert!(s.all_denied());
+        assert!(s.missing_defaults().is_empty());
+        assert_eq!(
+            s.describe(),
+            "gcs=G100 gcd=13p3p3p2p5l1 dma=1 npa=1 (ad_storage denied (default), \
+             analytics_storage denied (default), ad_user_data denied (default), \
+             ad_personalization denied (default))"
+        );
+        assert!(s.summary().starts_with("Consent Mode gcs=G100"));
+        // Nothing of Consent Mode: no signal.
+        assert!(
+            ConsentModeSignal::from_url("https://www.google-analytics.com/g/collect?v=2").is_none()
+        );
+        assert!(ConsentModeSignal::from_url("not a url").is_none());
+    }
+
+    #[test]
+    fn granted_and_undecodable_states() {
+        let s = ConsentModeSignal::from_url("https://x.test/g/collect?gcs=G111&gcd=11r1r1r1r5")
+            .unwrap();
+        assert!(s.granted(ConsentType::AnalyticsStorage));
+        assert!(!s.all_denied());
+        assert!(s
+            .describe()
+            .contains("analytics_storage granted (default denied, updated)"));
+
+        // gcs says denied, gcd says ad_user_data granted: not a cookieless ping.
+        let s = ConsentModeSignal::from_url("https://x.test/g/collect?gcs=G100&gcd=11p1p1t1t5")
+            .unwrap();
+        assert!(s.granted(ConsentType::AdUserData));
+        assert!(!s.all_denied());
+
+        // A garbled gcd: undecodable, said with the raw text, never "denied".
+        let s =
+            ConsentModeSignal::from_url("https://x.test/g/collect?gcs=G100&gcd=zz%3Cb%3E").unwrap();
+        assert_eq!(s.undecodable.len(), 1);
+        assert!(
+            s.describe().contains("undecodable gcd `zz<b>`"),
+            "{}",
+            s.describe()
+        );
+        assert!(!s.all_denied());
+
+        // No default at all.
+        let s = ConsentModeSignal::from_url("https://x.test/g/collect?gcd=11l1l1l1l5").unwrap();
+        assert_eq!(s.missing_defaults().len(), 4);
+        assert!(!s.all_denied());
+        assert!(s.describe().contains("ad_storage not set"));
+        let s = ConsentModeSignal::from_url("https://x.test/g/collect?npa=1").unwrap();
+        assert!(!s.has_state());
+        assert_eq!(s.missing_defaults().len(), 4);
+    }
+
+    #[test]
+    fn long_parameters_are_clipped() {
+        let long = "1".repeat(500);
+        let s =
+            ConsentModeSignal::from_url(&format!("https://x.test/g/collect?gcd={long}")).unwrap();
+        assert!(s.raw.gcd.as_ref().unwrap().chars().count() <= RAW_MAX + 1);
+        assert_eq!(s.undecodable.len(), 1);
+    }
+
+    #[test]
+    fn gcs_and_gcd_disagreeing_is_said() {
+        let s = ConsentModeSignal::from_url("https://x.test/g/collect?gcs=G110&gcd=11p1p1p1p5")
+            .unwrap();
+        assert!(s.granted(ConsentType::AdStorage));
+        assert!(!s.denied(ConsentType::AdStorage));
+        assert!(s.denied(ConsentType::AnalyticsStorage));
+        assert!(
+            s.describe().ends_with(", gcs says ad_storage granted)"),
+            "{}",
+            s.describe()
+        );
+    }
+
+    #[test]
+    fn arbitrary_parameters_never_panic() {
+        // Deterministic pseudo-random strings over the characters that matter (and some
+        // that do not), each decoded as gcs, gcd and inside a URL.
+        let alphabet: Vec<char> = "0123456789lpqtrmnuvG-%&=é<>\\ ".chars().collect();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 16) as usize;
+            let mut v = String::new();
+            let mut y = x;
+            for _ in 0..len {
+                y = y.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                v.push(alphabet[(y >> 33) as usize % alphabet.len()]);
+            }
+            let _ = decode_gcs(&v);
+            let _ = decode_gcd(&v);
+            if let Some(s) =
+                ConsentModeSignal::from_url(&format!("https://x.test/g/collect?gcs={v}&gcd={v}"))
+            {
+                let _ = (s.describe(), s.all_denied(), s.missing_defaults());
+            }
+        }
+    }
+
+    #[test]
+    fn google_tag_urls() {
+        for u in [
+            "https://www.google-analytics.com/g/collect?v=2",
+            "https://region1.google-analytics.com/g/collect",
+            "https://analytics.google.com/g/collect?v=2",
+            "https://www.googletagmanager.com/gtag/js?id=G-1",
+            "https://googleads.g.doubleclick.net/pagead/viewthroughconversion/1/",
+            "https://www.google.com/ccm/collect?en=page_view",
+            "https://sgtm.shop.test/g/collect?v=2",
+        ] {
+            assert!(is_google_tag_url(u), "{u}");
+        }
+        for u in [
+            "https://www.google.com/search?q=x",
+            "https://www.shop.test/collect",
+            "data:text/plain,x",
+        ] {
+            assert!(!is_google_tag_url(u), "{u}");
+        }
+        assert!(is_tag_library(
+            "https://www.googletagmanager.com/gtag/js?id=G-1"
+        ));
+        assert!(is_tag_library(
+            "https://www.googletagmanager.com/gtm.js?id=GTM-1"
+        ));
+        assert!(!is_tag_library(
+            "https://www.google-analytics.com/g/collect"
+        ));
+    }
 }

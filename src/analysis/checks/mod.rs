@@ -3,6 +3,7 @@
 //! ([`crate::attribution`]) and pushes one [`Hit`] per offending observation.
 //! Every code is documented in docs/findings.md (a test holds that true).
 
+pub(crate) mod consent_mode;
 pub(crate) mod cookies;
 pub(crate) mod coverage;
 pub(crate) mod map;
@@ -58,6 +59,7 @@ pub(crate) const FAMILIES: &[Family] = &[
     coverage::FAMILY,
     map::FAMILY,
     tcf::FAMILY,
+    consent_mode::FAMILY,
 ];
 
 const DAY: i64 = 86_400;

@@ -36,6 +36,10 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
         let Some(Permission::NeedsConsent { purposes, choice }) = &at.permission else {
             continue;
         };
+        // Advanced Consent Mode: cookieless pings without consent are what it does.
+        if super::consent_mode::advanced_cookieless(obs, req, vendor) {
+            continue;
+        }
         let code = match choice {
             ConsentChoice::Undecided => Code::ConsentVendorBeforeChoice,
             ConsentChoice::Denied => Code::ConsentVendorAfterReject,
@@ -60,7 +64,16 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
                 vendor.name,
                 purposes_require(purposes, "requires consent", "require consent")
             ),
-            evidence: request_evidence(obs, req),
+            evidence: {
+                let mut e = request_evidence(obs, req);
+                if let Some(note) = super::consent_mode::state_note(req, vendor) {
+                    e.detail = Some(match e.detail {
+                        Some(d) => format!("{d}; {note}"),
+                        None => note,
+                    });
+                }
+                e
+            },
         });
     }
 }
