@@ -40,6 +40,7 @@ fn purpose(id: &str, basis: LegalBasis, strictly_necessary: bool) -> Purpose {
         basis,
         strictly_necessary,
         tcf_purpose: None,
+        gpc_opt_out: false,
     }
 }
 

@@ -114,6 +114,18 @@ pub struct Recorder {
     latest_document: HashMap<String, usize>,
     page_errors: Vec<PageError>,
     page_errors_dropped: usize,
+    gpc: GpcTally,
+}
+
+/// What Global Privacy Control looked like on the wire and in scripts: every web request
+/// the browser-wide interception saw, with or without `Sec-GPC: 1`, and
+/// `navigator.globalPrivacyControl` in each document and worker.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct GpcTally {
+    pub requests: u32,
+    pub with_header: u32,
+    pub without_header: Vec<String>,
+    pub navigator: Vec<crate::signals::gpc::NavigatorGpc>,
 }
 
 impl Recorder {
@@ -219,6 +231,14 @@ impl Recorder {
     }
 
     fn on_paused(&mut self, p: events::RequestPaused) {
+        if is_web_url(&p.request.url) {
+            self.gpc.requests = self.gpc.requests.saturating_add(1);
+            if p.request.sec_gpc() {
+                self.gpc.with_header = self.gpc.with_header.saturating_add(1);
+            } else if self.gpc.without_header.len() < crate::signals::gpc::MAX_LISTED {
+                self.gpc.without_header.push(p.request.url.clone());
+            }
+        }
         let url = p.request.url;
         if !is_web_url(&url) {
             return;
@@ -627,8 +647,29 @@ impl Recorder {
                 };
                 self.storage_writes.push(write);
             }
+            Some("gpc") if is_web_url(&text("href")) => {
+                self.gpc.navigator.push(crate::signals::gpc::NavigatorGpc {
+                    context: "document".into(),
+                    url: strip_query(&text("href")),
+                    value: crate::analysis::clip_for_evidence(value),
+                })
+            }
             _ => {}
         }
+    }
+
+    /// `navigator.globalPrivacyControl` as evaluated in a worker.
+    pub fn on_worker_gpc(&mut self, kind: TargetKind, url: &str, value: &str) {
+        let context = match kind {
+            TargetKind::ServiceWorker => "service_worker",
+            TargetKind::SharedWorker => "shared_worker",
+            _ => "worker",
+        };
+        self.gpc.navigator.push(crate::signals::gpc::NavigatorGpc {
+            context: context.into(),
+            url: strip_query(url),
+            value: crate::analysis::clip_for_evidence(value),
+        });
     }
 
     /// Hand over everything recorded (the recorder is left empty of observations).
@@ -703,6 +744,7 @@ impl Recorder {
             page_errors,
             page_errors_dropped: std::mem::take(&mut self.page_errors_dropped),
             documents: std::mem::take(&mut self.documents),
+            gpc: std::mem::take(&mut self.gpc),
         }
     }
 }
