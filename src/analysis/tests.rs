@@ -971,3 +971,6 @@ fn what_the_cmp_records_decides_the_finding() {
         vec![key("consent-vendor-after-reject", "object_li", "meta", 1)]
     );
 }
+
+#[path = "tests_gpc.rs"]
+mod gpc;

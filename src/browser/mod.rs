@@ -467,6 +467,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn gpc_features_join_the_users_enable_features() {
+        let own = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            with_gpc(&own(&["--x"])),
+            own(&[
+                "--x",
+                "--enable-features=GlobalPrivacyControl,GlobalPrivacyControlForce"
+            ])
+        );
+        assert_eq!(
+            with_gpc(&own(&["--enable-features=A", "--enable-features=B"])),
+            own(&[
+                "--enable-features=A",
+                "--enable-features=B,GlobalPrivacyControl,GlobalPrivacyControlForce"
+            ])
+        );
+    }
+
+    #[test]
     fn stale_profiles_of_dead_processes_are_swept_live_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         // A pid above the kernel's maximum (4194304) never exists.

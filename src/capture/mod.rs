@@ -376,27 +376,6 @@ async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind
     let _ = cdp
         .send("Runtime.runIfWaitingForDebugger", json!({}), sid)
         .await;
-    if matches!(
-        kind,
-        TargetKind::Worker | TargetKind::SharedWorker | TargetKind::ServiceWorker
-    ) {
-        // What a worker's scripts see (documents report it from the hook).
-        let expression =
-            "[String(self.navigator.globalPrivacyControl), String(self.location.href)]";
-        let res = cdp
-            .send(
-                "Runtime.evaluate",
-                json!({ "expression": expression, "returnByValue": true }),
-                sid,
-            )
-            .await;
-        if let Ok(res) = res {
-            let v = &res["result"]["value"];
-            if let (Some(value), Some(url)) = (v[0].as_str(), v[1].as_str()) {
-                lock(state).on_worker_gpc(kind, url, value);
-            }
-        }
-    }
     if kind == TargetKind::Page {
         let mut s = lock(state);
         s.pages_ready = s.pages_ready.saturating_add(1);

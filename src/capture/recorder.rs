@@ -118,8 +118,11 @@ pub struct Recorder {
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
-/// the browser-wide interception saw, with or without `Sec-GPC: 1`, and
-/// `navigator.globalPrivacyControl` in each document and worker.
+/// the browser-wide interception saw (documents, frames and workers alike), with or
+/// without `Sec-GPC: 1`, and `navigator.globalPrivacyControl` in each document, read by
+/// the hook before the document's scripts. Workers are not evaluated: a
+/// `Runtime.evaluate` in a just-started worker crashed Chromium 156's renderer in 2 of 5
+/// runs (docs/signals.md#global-privacy-control).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct GpcTally {
     pub requests: u32,
@@ -656,20 +659,6 @@ impl Recorder {
             }
             _ => {}
         }
-    }
-
-    /// `navigator.globalPrivacyControl` as evaluated in a worker.
-    pub fn on_worker_gpc(&mut self, kind: TargetKind, url: &str, value: &str) {
-        let context = match kind {
-            TargetKind::ServiceWorker => "service_worker",
-            TargetKind::SharedWorker => "shared_worker",
-            _ => "worker",
-        };
-        self.gpc.navigator.push(crate::signals::gpc::NavigatorGpc {
-            context: context.into(),
-            url: strip_query(url),
-            value: crate::analysis::clip_for_evidence(value),
-        });
     }
 
     /// Hand over everything recorded (the recorder is left empty of observations).

@@ -5,7 +5,7 @@
 //!   `gpc = true` ran with Chromium's own GPC switched on; the capture counted the
 //!   requests that carried `Sec-GPC: 1` (from the browser-wide interception, which sees
 //!   every frame's and worker's requests) and read `navigator.globalPrivacyControl` in
-//!   every document (before its scripts) and worker.
+//!   every document, before its scripts (not in workers: see `capture::recorder::GpcTally`).
 //! - [`GpcSignal::WellKnown`] (source [`super::SignalSource::WellKnown`]): the site's
 //!   `/.well-known/gpc.json`, fetched through the browser at the end of a GPC visit.
 
@@ -36,14 +36,14 @@ pub struct GpcSent {
     pub with_header: u32,
     /// Some of the requests without it (at most [`MAX_LISTED`]).
     pub without_header: Vec<String>,
-    /// `navigator.globalPrivacyControl` as read in each document and worker.
+    /// `navigator.globalPrivacyControl` as read in each document.
     pub navigator: Vec<NavigatorGpc>,
 }
 
 /// `navigator.globalPrivacyControl` in one document or worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NavigatorGpc {
-    /// `document`, `worker`, `shared_worker` or `service_worker`.
+    /// `document` (the only context read today; workers are proven by the header).
     pub context: String,
     pub url: String,
     /// What it evaluated to, as JavaScript prints it (`true`, `false`, `undefined`).
@@ -66,7 +66,7 @@ impl GpcSent {
     pub fn evidence(&self) -> String {
         let (yes, read) = self.navigator_true();
         format!(
-            "Sec-GPC: 1 sent on {} of {} requests; navigator.globalPrivacyControl true in {yes} of {read} documents and workers",
+            "Sec-GPC: 1 sent on {} of {} requests; navigator.globalPrivacyControl true in {yes} of {read} documents",
             self.with_header, self.requests
         )
     }
