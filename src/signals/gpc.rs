@@ -100,6 +100,31 @@ pub enum WellKnownOutcome {
 }
 
 impl GpcSignal {
+    /// Every text that may quote a URL (for secret redaction before storage).
+    pub fn for_each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
+        match self {
+            GpcSignal::Sent(s) => {
+                s.without_header.iter_mut().for_each(&mut *f);
+                for n in &mut s.navigator {
+                    f(&mut n.url);
+                }
+            }
+            GpcSignal::WellKnown(w) => {
+                f(&mut w.url);
+                match &mut w.outcome {
+                    WellKnownOutcome::Malformed { error }
+                    | WellKnownOutcome::Unreachable { error } => f(error),
+                    WellKnownOutcome::Present { last_update, .. } => {
+                        if let Some(l) = last_update {
+                            f(l)
+                        }
+                    }
+                    WellKnownOutcome::Absent => {}
+                }
+            }
+        }
+    }
+
     pub fn summary(&self) -> String {
         match self {
             GpcSignal::Sent(s) => format!("GPC sent: {}", s.evidence()),
@@ -254,5 +279,34 @@ mod tests {
         assert_eq!(s.navigator_true(), (1, 2));
         assert!(GpcSignal::Sent(s).summary().contains("3 of 3 requests"));
         assert!(!GpcSent::default().header_on_every_request());
+    }
+
+    #[test]
+    fn urls_in_gpc_signals_are_redacted_before_storage() {
+        let secrets =
+            crate::secrets::Secrets::new([("TOKEN".to_string(), "tok_0123456789".to_string())]);
+        let mut obs = crate::analysis::tests::scenario("gpc").build();
+        let sig = |data| super::super::SignalObs {
+            time: chrono::Utc::now(),
+            page: "https://a.test/".into(),
+            state: crate::observe::ConsentState::initial(),
+            source: super::super::SignalSource::Visit,
+            data: super::super::SignalData::Gpc(data),
+        };
+        obs.signals.push(sig(GpcSignal::Sent(GpcSent {
+            without_header: vec!["https://a.test/x?t=tok_0123456789".into()],
+            ..GpcSent::default()
+        })));
+        obs.signals.push(sig(GpcSignal::WellKnown(GpcWellKnown {
+            url: "https://a.test/.well-known/gpc.json".into(),
+            status: None,
+            outcome: WellKnownOutcome::Unreachable {
+                error: "failed for tok_0123456789".into(),
+            },
+        })));
+        secrets.redact_visit(&mut obs);
+        let text = serde_json::to_string(&obs.signals).unwrap_or_default();
+        assert!(!text.contains("tok_0123456789"), "{text}");
+        assert!(text.contains("[secret:TOKEN]"), "{text}");
     }
 }
