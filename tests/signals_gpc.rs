@@ -327,6 +327,82 @@ async fn li_vendor_storage_before_a_choice_is_flagged_on_a_real_page() {
     }
 }
 
+/// The gpc.json signal of a one-scenario (`gpc`) audit of `base_url` on the fixture.
+async fn well_known_of(
+    server: &DemoServer,
+    base_url: &str,
+) -> consentry::signals::gpc::GpcWellKnown {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/gpc/gpc.policy.toml"
+        ),
+        dir.path().join("gpc.policy.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join("site.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[site]\nname = \"gpc-site\"\nbase_url = \"{base_url}\"\npages = [\"{base_url}\"]\npolicy = \"gpc.policy.toml\"\n\
+             [browser]\nargs = [\"--host-resolver-rules=MAP * 127.0.0.1:${{CONSENTRY_DEMO_PORT}}, EXCLUDE localhost\"]\n\
+             settle_quiet = \"500ms\"\n[run]\nscenarios = [\"gpc\"]\n"
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("audit.db");
+    let port = server.port();
+    let (f2, db2) = (file.clone(), db.clone());
+    let run = tokio::task::spawn_blocking(move || audit(&f2, port, &db2, "gpc"))
+        .await
+        .unwrap();
+    assert!(!run.stderr.contains("NOT OBSERVED"), "{}", run.stderr);
+    let run_id = run.json["run_id"].as_i64().expect("run id");
+    let store = Store::open(&db).await.unwrap();
+    store
+        .signals(run_id, Some("gpc"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|s| match s.data {
+            SignalData::Gpc(GpcSignal::WellKnown(w)) => Some(w),
+            _ => None,
+        })
+        .expect("the gpc.json signal")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn gpc_json_absent_and_malformed_are_recorded_not_judged() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let site = FileSite::named(Path::new(env!("CARGO_MANIFEST_DIR")), "gpc");
+    let server = DemoServer::start_files(0, site)
+        .await
+        .expect("fixture server");
+    // The widget host publishes no gpc.json: the fixture server answers 404.
+    let absent = well_known_of(&server, "https://widgets.gpc-frame.test/frame.html").await;
+    assert_eq!(
+        absent.url,
+        "https://widgets.gpc-frame.test/.well-known/gpc.json"
+    );
+    assert_eq!(absent.status, Some(404));
+    assert_eq!(absent.outcome, WellKnownOutcome::Absent);
+    // A gpc.json whose `gpc` is a string.
+    let broken = well_known_of(&server, "https://www.gpc-broken.test/").await;
+    assert_eq!(broken.status, Some(200));
+    match &broken.outcome {
+        WellKnownOutcome::Malformed { error } => {
+            assert!(error.contains("`gpc` is \"yes\", not a boolean"), "{error}")
+        }
+        other => panic!("{other:?}"),
+    }
+    server.shutdown().await;
+}
+
 #[test]
 fn a_malformed_gpc_option_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
