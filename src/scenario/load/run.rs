@@ -108,8 +108,7 @@ pub(super) fn default_list(
         }
     }
     for c in customs {
-        let id = c.id.get_ref().as_str();
-        if !BUILTIN_SCENARIOS.contains(&id) {
+        if !BUILTIN_SCENARIOS.contains(&c.id.get_ref().as_str()) {
             out.extend(c.scenario.clone());
         }
     }
