@@ -14,6 +14,7 @@ use crate::observe::{
     VisitStatus, VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, Scenario, Step};
+use crate::signals::{SignalData, SignalObs, SignalSource};
 use anyhow::Result;
 use chrono::Utc;
 use fantoccini::Locator;
@@ -208,6 +209,25 @@ impl Visit<'_> {
         if more > 0 {
             warnings.push(format!("{more} more uncaught page error(s) not shown"));
         }
+        let mut signals = self.signals;
+        if self.scenario.gpc {
+            let first = self
+                .spec
+                .site
+                .pages
+                .first()
+                .unwrap_or(&self.spec.site.base_url);
+            let g = &captured.gpc;
+            if g.requests > 0 && g.with_header < g.requests {
+                warnings.push(format!(
+                    "Global Privacy Control was on but only {} of {} requests carried Sec-GPC: 1 (e.g. {}); this Chromium may lack the GlobalPrivacyControl feature",
+                    g.with_header,
+                    g.requests,
+                    g.without_header.first().map(String::as_str).unwrap_or("-")
+                ));
+            }
+            signals.push(gpc_sent_signal(&captured.gpc, started_at, first.as_str()));
+        }
         VisitObservation {
             scenario: self.scenario.id.clone(),
             started_at,
@@ -222,7 +242,7 @@ impl Visit<'_> {
             cookies,
             storage_writes: captured.storage_writes,
             page_errors: captured.page_errors,
-            signals: self.signals,
+            signals,
             final_state: self.state,
             warnings,
             timings: self.timings,
@@ -483,8 +503,16 @@ pub async fn run_scenario(
     };
 
     let t = Instant::now();
+    let options = if scenario.gpc {
+        crate::scenario::BrowserOptions {
+            args: crate::browser::with_gpc(&spec.browser.args),
+            ..spec.browser.clone()
+        }
+    } else {
+        spec.browser.clone()
+    };
     let session = tokio::select! {
-        s = Session::start(browser, &spec.browser) => s,
+        s = Session::start(browser, &options) => s,
         _ = cancelled(cancel.clone()) => return incomplete(visit, FailureKind::Cancelled, "interrupted before the browser started".into()),
     };
     let session = match session {
@@ -617,11 +645,92 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
             }
         }
     }
+    if visit.scenario.gpc && visit.failure.is_none() {
+        let signal = fetch_gpc_json(session, capture, visit).await;
+        visit.signals.push(signal);
+        visit.settle(capture, "after fetching gpc.json").await;
+    }
     // Leave the page so beacons sent on pagehide/unload fire, then settle again.
     let t = Instant::now();
     let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
     visit.timings.load_ms += t.elapsed().as_millis() as u64;
     visit.settle(capture, "after leaving the page").await;
+}
+
+/// The GPC the visit sent, as the capture saw it (source: the visit itself).
+fn gpc_sent_signal(
+    tally: &crate::capture::recorder::GpcTally,
+    started_at: chrono::DateTime<Utc>,
+    page: &str,
+) -> SignalObs {
+    use crate::signals::gpc::{GpcSent, GpcSignal};
+    SignalObs {
+        time: started_at,
+        page: page.to_string(),
+        state: ConsentState::initial(),
+        source: SignalSource::Visit,
+        data: SignalData::Gpc(GpcSignal::Sent(GpcSent {
+            mechanism: format!(
+                "Chromium --enable-features={}",
+                crate::browser::GPC_FEATURES.join(",")
+            ),
+            requests: tally.requests,
+            with_header: tally.with_header,
+            without_header: tally.without_header.clone(),
+            navigator: tally.navigator.clone(),
+        })),
+    }
+}
+
+/// Fetch the site's `/.well-known/gpc.json` from the page, through the browser (so
+/// `--host-resolver-rules` and the visit's own `Sec-GPC` apply), and read it.
+async fn fetch_gpc_json(session: &Session, capture: &Capture, visit: &Visit<'_>) -> SignalObs {
+    use crate::signals::gpc::{parse_well_known, GpcSignal, GpcWellKnown, WellKnownOutcome};
+    const JS: &str = r#"const done = arguments[arguments.length - 1];
+fetch(arguments[0], { cache: 'no-store', credentials: 'omit' })
+  .then(r => r.text().then(t => done({ status: r.status, body: t.slice(0, 65536) })))
+  .catch(e => done({ error: String(e) }));"#;
+    let url = visit
+        .spec
+        .site
+        .base_url
+        .join(crate::signals::gpc::WELL_KNOWN_PATH)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let page = capture.page();
+    let unreachable = |error: String| GpcWellKnown {
+        url: url.clone(),
+        status: None,
+        outcome: WellKnownOutcome::Unreachable { error },
+    };
+    let call = session
+        .client
+        .execute_async(JS, vec![serde_json::Value::String(url.clone())]);
+    let read = match tokio::time::timeout(visit.spec.browser.step_timeout, call).await {
+        Err(_) => unreachable("the fetch did not finish within the step timeout".into()),
+        Ok(Err(e)) => unreachable(format!("the page could not fetch it: {e}")),
+        Ok(Ok(v)) => match (
+            v.get("status").and_then(serde_json::Value::as_u64),
+            v.get("error"),
+        ) {
+            (Some(status), _) => parse_well_known(
+                &url,
+                u16::try_from(status).ok(),
+                v.get("body")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default(),
+            ),
+            (None, Some(e)) => unreachable(e.as_str().unwrap_or("fetch failed").to_string()),
+            (None, None) => unreachable("the page's fetch returned nothing".into()),
+        },
+    };
+    SignalObs {
+        time: Utc::now(),
+        page,
+        state: visit.state.clone(),
+        source: SignalSource::WellKnown { url: url.clone() },
+        data: SignalData::Gpc(GpcSignal::WellKnown(read)),
+    }
 }
 
 /// Could the page be looked at? WebDriver reports a redirect loop, an HTTP 500 or an

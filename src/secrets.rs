@@ -132,6 +132,9 @@ impl Secrets {
                 crate::signals::SignalSource::PageApi { .. }
                 | crate::signals::SignalSource::Visit => {}
             }
+            if let crate::signals::SignalData::Gpc(g) = &mut sig.data {
+                g.for_each_text(&mut |t| self.redact_in_place(t));
+            }
         }
         for e in &mut obs.page_errors {
             self.redact_in_place(&mut e.message);

@@ -78,6 +78,10 @@ pub enum Code {
     CookieRetentionExceeded,
     /// A cookie of a consent-based purpose was written without consent.
     ConsentCookieWithoutConsent,
+    /// A legitimate-interest vendor stored a cookie or Web Storage item without consent.
+    LiCookieWithoutConsent,
+    /// A vendor whose purposes GPC opts out of was contacted although the visit sent GPC.
+    VendorIgnoresGpc,
     /// A declared vendor never appeared, even after accepting everything.
     DeclaredVendorUnobserved,
     /// A scenario could not be performed; what it should have observed is unknown.
@@ -143,7 +147,9 @@ impl Code {
             Code::ConsentVendorBeforeChoice
             | Code::LiVendorAfterObjection
             | Code::ConsentCookieWithoutConsent
+            | Code::VendorIgnoresGpc
             | Code::ScenarioNotObserved => Severity::High,
+            Code::LiCookieWithoutConsent => Severity::Medium,
             Code::UndeclaredThirdParty | Code::UndeclaredCookie | Code::CookieRetentionExceeded => {
                 Severity::Medium
             }
@@ -184,6 +190,12 @@ impl Code {
             Code::CookieRetentionExceeded => "a cookie lives longer than its declared retention",
             Code::ConsentCookieWithoutConsent => {
                 "a cookie of a consent-based purpose was written without consent"
+            }
+            Code::LiCookieWithoutConsent => {
+                "a legitimate-interest vendor stored a cookie or storage item without consent"
+            }
+            Code::VendorIgnoresGpc => {
+                "a vendor GPC opts out of was contacted although the visit sent GPC"
             }
             Code::DeclaredVendorUnobserved => {
                 "a declared vendor was never observed, even after accepting everything"

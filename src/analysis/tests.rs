@@ -40,6 +40,7 @@ fn purpose(id: &str, basis: LegalBasis, strictly_necessary: bool) -> Purpose {
         basis,
         strictly_necessary,
         tcf_purpose: None,
+        gpc_opt_out: false,
     }
 }
 
@@ -970,3 +971,6 @@ fn what_the_cmp_records_decides_the_finding() {
         vec![key("consent-vendor-after-reject", "object_li", "meta", 1)]
     );
 }
+
+#[path = "tests_gpc.rs"]
+mod gpc;

@@ -30,6 +30,32 @@ pub const BASE_ARGS: &[&str] = &[
     "--disable-features=HttpsUpgrades",
 ];
 
+/// Chromium's own Global Privacy Control (Debian's Chromium 156, measured in
+/// docs/signals.md#global-privacy-control): `GlobalPrivacyControl` alone only follows a
+/// user setting; with `GlobalPrivacyControlForce` every request of every frame and worker
+/// (dedicated, shared, service) carries `Sec-GPC: 1` and `navigator.globalPrivacyControl`
+/// is true everywhere, before any page script.
+pub const GPC_FEATURES: &[&str] = &["GlobalPrivacyControl", "GlobalPrivacyControlForce"];
+
+/// `args` with Global Privacy Control switched on: the features are added to the
+/// user's own `--enable-features=` (Chromium keeps only the last one), or as a new one.
+pub fn with_gpc(args: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = args.to_vec();
+    let features = GPC_FEATURES.join(",");
+    match out
+        .iter_mut()
+        .rev()
+        .find(|a| a.starts_with("--enable-features="))
+    {
+        Some(last) => {
+            last.push(',');
+            last.push_str(&features);
+        }
+        None => out.push(format!("--enable-features={features}")),
+    }
+    out
+}
+
 /// Debian's real Chromium binary (the `/usr/bin/chromium` wrapper adds flags of its own).
 const DEBIAN_CHROMIUM: &str = "/usr/lib/chromium/chromium";
 
@@ -439,6 +465,25 @@ async fn devtools_endpoint(client: &Client) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gpc_features_join_the_users_enable_features() {
+        let own = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            with_gpc(&own(&["--x"])),
+            own(&[
+                "--x",
+                "--enable-features=GlobalPrivacyControl,GlobalPrivacyControlForce"
+            ])
+        );
+        assert_eq!(
+            with_gpc(&own(&["--enable-features=A", "--enable-features=B"])),
+            own(&[
+                "--enable-features=A",
+                "--enable-features=B,GlobalPrivacyControl,GlobalPrivacyControlForce"
+            ])
+        );
+    }
 
     #[test]
     fn stale_profiles_of_dead_processes_are_swept_live_ones_kept() {

@@ -12,6 +12,18 @@ pub struct Request {
     pub url: String,
     #[serde(default)]
     pub method: Option<String>,
+    /// Request headers (only `Sec-GPC` is read, from `Fetch.requestPaused`).
+    #[serde(default)]
+    pub headers: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Request {
+    /// Did the request carry `Sec-GPC: 1`?
+    pub fn sec_gpc(&self) -> bool {
+        self.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("sec-gpc") && v.as_str().map(str::trim) == Some("1")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

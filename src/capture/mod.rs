@@ -47,6 +47,8 @@ const BINDING: &str = "__consentryReport";
 /// The binding is installed after new-document scripts run, so it is looked up at the
 /// first write (then removed from the page's view).
 const HOOK: &str = r#"(() => {
+  // Read before any page script can touch it; reported once the binding exists.
+  const gpc = String(navigator.globalPrivacyControl);
   let report = null;
   const send = (o) => {
     try {
@@ -72,6 +74,7 @@ const HOOK: &str = r#"(() => {
     send({ k: 'storage', area, key: String(key), v: String(value), origin: String(location.origin) });
     return setItem.apply(this, arguments);
   };
+  setTimeout(() => send({ k: 'gpc', v: gpc, href: String(location.href) }), 0);
 })();"#;
 
 /// What a capture collected, handed over when the scenario ends.
@@ -87,6 +90,8 @@ pub struct Captured {
     pub page_errors_dropped: usize,
     /// Top-level navigations and how their main document ended, in order.
     pub documents: Vec<DocumentOutcome>,
+    /// `Sec-GPC` on the wire and `navigator.globalPrivacyControl` in scripts.
+    pub gpc: recorder::GpcTally,
 }
 
 /// A running capture on one browser.

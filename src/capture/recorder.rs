@@ -114,6 +114,21 @@ pub struct Recorder {
     latest_document: HashMap<String, usize>,
     page_errors: Vec<PageError>,
     page_errors_dropped: usize,
+    gpc: GpcTally,
+}
+
+/// What Global Privacy Control looked like on the wire and in scripts: every web request
+/// the browser-wide interception saw (documents, frames and workers alike), with or
+/// without `Sec-GPC: 1`, and `navigator.globalPrivacyControl` in each document, read by
+/// the hook before the document's scripts. Workers are not evaluated: a
+/// `Runtime.evaluate` in a just-started worker crashed Chromium 156's renderer in 2 of 5
+/// runs (docs/signals.md#global-privacy-control).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct GpcTally {
+    pub requests: u32,
+    pub with_header: u32,
+    pub without_header: Vec<String>,
+    pub navigator: Vec<crate::signals::gpc::NavigatorGpc>,
 }
 
 impl Recorder {
@@ -219,6 +234,14 @@ impl Recorder {
     }
 
     fn on_paused(&mut self, p: events::RequestPaused) {
+        if is_web_url(&p.request.url) {
+            self.gpc.requests = self.gpc.requests.saturating_add(1);
+            if p.request.sec_gpc() {
+                self.gpc.with_header = self.gpc.with_header.saturating_add(1);
+            } else if self.gpc.without_header.len() < crate::signals::gpc::MAX_LISTED {
+                self.gpc.without_header.push(p.request.url.clone());
+            }
+        }
         let url = p.request.url;
         if !is_web_url(&url) {
             return;
@@ -627,6 +650,13 @@ impl Recorder {
                 };
                 self.storage_writes.push(write);
             }
+            Some("gpc") if is_web_url(&text("href")) => {
+                self.gpc.navigator.push(crate::signals::gpc::NavigatorGpc {
+                    context: "document".into(),
+                    url: strip_query(&text("href")),
+                    value: crate::analysis::clip_for_evidence(value),
+                })
+            }
             _ => {}
         }
     }
@@ -703,6 +733,7 @@ impl Recorder {
             page_errors,
             page_errors_dropped: std::mem::take(&mut self.page_errors_dropped),
             documents: std::mem::take(&mut self.documents),
+            gpc: std::mem::take(&mut self.gpc),
         }
     }
 }

@@ -45,7 +45,14 @@ pub fn parse_policy(path: &Path, src: &str) -> (Option<Policy>, Diagnostics) {
 /// The top-level keys of a policy.
 pub const TOP_KEYS: &[&str] = &["settings", "purpose", "vendor", "cookie"];
 const SETTINGS_KEYS: &[&str] = &["retention_tolerance"];
-const PURPOSE_KEYS: &[&str] = &["id", "name", "basis", "strictly_necessary", "tcf_purpose"];
+const PURPOSE_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "basis",
+    "strictly_necessary",
+    "tcf_purpose",
+    "gpc_opt_out",
+];
 
 /// The message of an empty policy (the same through a scenario file and `validate`).
 pub const EMPTY_POLICY: &str = "the policy declares no [[purpose]] and no [[vendor]]";
@@ -227,9 +234,23 @@ fn check_purpose(
             "strictly necessary purposes may run in every scenario; give the basis they really rely on",
         );
     }
+    let gpc_opt_out = ck.opt_bool(t, "gpc_opt_out");
+    if gpc_opt_out == Some(true) && strictly_necessary {
+        let at = t
+            .get("gpc_opt_out")
+            .map(|v| v.span())
+            .unwrap_or_else(|| t.span.clone());
+        ck.error(
+            &at,
+            "a strictly necessary purpose cannot be opted out of with Global Privacy Control",
+            "GPC opts out of advertising, sale and sharing: remove gpc_opt_out, or strictly_necessary if the purpose is not",
+        );
+    }
     let id = id?;
     ids.insert(ck, &id);
     let tcf_purpose = tcf.and_then(|n| u8::try_from(*n.get_ref()).ok());
+    let gpc_opt_out = gpc_opt_out
+        .unwrap_or_else(|| crate::policy::default_gpc_opt_out(tcf_purpose, strictly_necessary));
     let span = id.span();
     let id = id.into_inner();
     Some((
@@ -239,6 +260,7 @@ fn check_purpose(
             basis: basis?,
             strictly_necessary,
             tcf_purpose,
+            gpc_opt_out,
         },
         span,
     ))

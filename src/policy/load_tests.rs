@@ -322,3 +322,30 @@ fn forty_thousand_vendors() {
     }
     println!("lookups in {:?}", start.elapsed());
 }
+
+#[test]
+fn gpc_opt_out_default_and_errors() {
+    let src = "[[purpose]]\nid = \"ads\"\nbasis = \"consent\"\ntcf_purpose = 4\n\
+               [[purpose]]\nid = \"stats\"\nbasis = \"consent\"\ntcf_purpose = 8\n\
+               [[purpose]]\nid = \"sale\"\nbasis = \"consent\"\ngpc_opt_out = true\n\
+               [[purpose]]\nid = \"basic_ads\"\nbasis = \"consent\"\ntcf_purpose = 2\ngpc_opt_out = false\n\
+               [[vendor]]\nid = \"v\"\ndomains = [\"v.test\"]\npurposes = [\"ads\", \"stats\", \"sale\", \"basic_ads\"]\n";
+    let (p, d) = parse(src);
+    assert!(!d.has_errors(), "{d}");
+    let p = p.unwrap();
+    let out = |id: &str| p.purpose(id).unwrap().gpc_opt_out;
+    assert!(out("ads") && !out("stats") && out("sale") && !out("basic_ads"));
+
+    let src = "[[purpose]]\nid = \"sec\"\nbasis = \"legitimate_interest\"\nstrictly_necessary = true\ngpc_opt_out = true\n\
+               [[purpose]]\nid = \"x\"\nbasis = \"consent\"\ngpc_opt_out = 1\n\
+               [[vendor]]\nid = \"v\"\ndomains = [\"v.test\"]\npurposes = [\"sec\", \"x\"]\n";
+    let (p, d) = parse(src);
+    assert!(p.is_none());
+    assert_eq!(
+        positions(&d),
+        [
+            "5:15 a strictly necessary purpose cannot be opted out of with Global Privacy Control",
+            "9:15 `gpc_opt_out` in [[purpose]] must be a boolean, found integer",
+        ]
+    );
+}

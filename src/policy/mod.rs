@@ -187,6 +187,20 @@ pub struct Purpose {
     pub strictly_necessary: bool,
     /// IAB TCF purpose number this purpose corresponds to, if any.
     pub tcf_purpose: Option<u8>,
+    /// Global Privacy Control opts the visitor out of it (advertising, sale, sharing):
+    /// `gpc_opt_out`, by default true for TCF purposes 2, 3 and 4
+    /// ([`default_gpc_opt_out`]).
+    pub gpc_opt_out: bool,
+}
+
+/// TCF purposes GPC opts out of when a purpose does not say (`gpc_opt_out`): 2 (use
+/// limited data to select advertising), 3 (create profiles for personalised advertising)
+/// and 4 (use profiles to select personalised advertising).
+pub const GPC_DEFAULT_TCF_PURPOSES: [u8; 3] = [2, 3, 4];
+
+/// The default of `gpc_opt_out`: an advertising TCF purpose that is not strictly necessary.
+pub fn default_gpc_opt_out(tcf_purpose: Option<u8>, strictly_necessary: bool) -> bool {
+    !strictly_necessary && tcf_purpose.is_some_and(|n| GPC_DEFAULT_TCF_PURPOSES.contains(&n))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -496,6 +510,7 @@ mod tests {
 
     fn policy() -> Policy {
         let purpose = |id: &str, basis, sn| Purpose {
+            gpc_opt_out: false,
             id: id.into(),
             name: id.into(),
             basis,

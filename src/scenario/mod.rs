@@ -15,6 +15,10 @@ use url::Url;
 /// The ids of the built-in scenarios, in the order they run.
 pub const BUILTIN_SCENARIOS: [&str; 4] = ["no_action", "accept_all", "reject_all", "object_li"];
 
+/// Built-ins that run only when `[run]` lists them (not in the default order): `gpc`
+/// loads the pages with Global Privacy Control on and leaves the banner alone.
+pub const OPT_IN_BUILTINS: [&str; 1] = ["gpc"];
+
 /// A fully validated scenario file, with its declared map loaded.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditSpec {
@@ -48,6 +52,10 @@ pub struct Scenario {
     /// Expanded from a built-in (`no_action`, `accept_all`, `reject_all`, `object_li`).
     pub builtin: bool,
     pub steps: Vec<Step>,
+    /// Global Privacy Control on for the whole visit (`gpc = true`): every request of
+    /// every frame and worker carries `Sec-GPC: 1` and `navigator.globalPrivacyControl`
+    /// is true (docs/signals.md#global-privacy-control).
+    pub gpc: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,13 +1,312 @@
-//! Global Privacy Control: what the visit sent and what the site says about it.
+//! Global Privacy Control: what the visit sent and what the site says about it
+//! (docs/signals.md#global-privacy-control).
+//!
+//! - [`GpcSignal::Sent`] (source [`super::SignalSource::Visit`]): a scenario with
+//!   `gpc = true` ran with Chromium's own GPC switched on; the capture counted the
+//!   requests that carried `Sec-GPC: 1` (from the browser-wide interception, which sees
+//!   every frame's and worker's requests) and read `navigator.globalPrivacyControl` in
+//!   every document, before its scripts (not in workers: see `capture::recorder::GpcTally`).
+//! - [`GpcSignal::WellKnown`] (source [`super::SignalSource::WellKnown`]): the site's
+//!   `/.well-known/gpc.json`, fetched through the browser at the end of a GPC visit.
 
 use serde::{Deserialize, Serialize};
 
+/// At most this many URLs of requests without the header are kept.
+pub const MAX_LISTED: usize = 5;
+
+/// The well-known resource (GPC specification, section 3.4).
+pub const WELL_KNOWN_PATH: &str = "/.well-known/gpc.json";
+
 /// A GPC signal: sent by the visit, or the site's `/.well-known/gpc.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "signal")]
+pub enum GpcSignal {
+    Sent(GpcSent),
+    WellKnown(GpcWellKnown),
+}
+
+/// What a GPC visit sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GpcSignal {}
+pub struct GpcSent {
+    /// How it was switched on (the Chromium features).
+    pub mechanism: String,
+    /// Web requests the browser-wide interception saw.
+    pub requests: u32,
+    /// Of those, how many carried `Sec-GPC: 1`.
+    pub with_header: u32,
+    /// Some of the requests without it (at most [`MAX_LISTED`]).
+    pub without_header: Vec<String>,
+    /// `navigator.globalPrivacyControl` as read in each document.
+    pub navigator: Vec<NavigatorGpc>,
+}
+
+/// `navigator.globalPrivacyControl` in one document or worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NavigatorGpc {
+    /// `document` (the only context read today; workers are proven by the header).
+    pub context: String,
+    pub url: String,
+    /// What it evaluated to, as JavaScript prints it (`true`, `false`, `undefined`).
+    pub value: String,
+}
+
+impl GpcSent {
+    /// Every request seen carried the header (and at least one was seen).
+    pub fn header_on_every_request(&self) -> bool {
+        self.requests > 0 && self.with_header == self.requests
+    }
+
+    /// Contexts where `navigator.globalPrivacyControl` was `true`, and how many were read.
+    pub fn navigator_true(&self) -> (usize, usize) {
+        let yes = self.navigator.iter().filter(|n| n.value == "true").count();
+        (yes, self.navigator.len())
+    }
+
+    /// One line for evidence: what was sent, as observed.
+    pub fn evidence(&self) -> String {
+        let (yes, read) = self.navigator_true();
+        format!(
+            "Sec-GPC: 1 sent on {} of {} requests; navigator.globalPrivacyControl true in {yes} of {read} documents",
+            self.with_header, self.requests
+        )
+    }
+}
+
+/// The site's `/.well-known/gpc.json`, as fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpcWellKnown {
+    pub url: String,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    pub outcome: WellKnownOutcome,
+}
+
+/// What the resource said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum WellKnownOutcome {
+    /// A JSON object with a boolean `gpc`.
+    Present {
+        gpc: bool,
+        /// `lastUpdate`, when given (an ISO 8601 date).
+        last_update: Option<String>,
+    },
+    /// Not there (a status other than 2xx).
+    Absent,
+    /// There but not what the specification asks for.
+    Malformed { error: String },
+    /// The fetch itself failed (network error, the page could not run it).
+    Unreachable { error: String },
+}
 
 impl GpcSignal {
+    /// Every text that may quote a URL (for secret redaction before storage).
+    pub fn for_each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
+        match self {
+            GpcSignal::Sent(s) => {
+                s.without_header.iter_mut().for_each(&mut *f);
+                for n in &mut s.navigator {
+                    f(&mut n.url);
+                }
+            }
+            GpcSignal::WellKnown(w) => {
+                f(&mut w.url);
+                match &mut w.outcome {
+                    WellKnownOutcome::Malformed { error }
+                    | WellKnownOutcome::Unreachable { error } => f(error),
+                    WellKnownOutcome::Present { last_update, .. } => {
+                        if let Some(l) = last_update {
+                            f(l)
+                        }
+                    }
+                    WellKnownOutcome::Absent => {}
+                }
+            }
+        }
+    }
+
     pub fn summary(&self) -> String {
-        "GPC".to_string()
+        match self {
+            GpcSignal::Sent(s) => format!("GPC sent: {}", s.evidence()),
+            GpcSignal::WellKnown(w) => {
+                let status = w
+                    .status
+                    .map(|s| format!("HTTP {s}"))
+                    .unwrap_or_else(|| "no response".into());
+                match &w.outcome {
+                    WellKnownOutcome::Present { gpc, last_update } => format!(
+                        "gpc.json: gpc = {gpc}, lastUpdate = {} ({status})",
+                        last_update.as_deref().unwrap_or("not given")
+                    ),
+                    WellKnownOutcome::Absent => format!("gpc.json: absent ({status})"),
+                    WellKnownOutcome::Malformed { error } => {
+                        format!("gpc.json: malformed ({status}): {error}")
+                    }
+                    WellKnownOutcome::Unreachable { error } => {
+                        format!("gpc.json: not fetched: {error}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Read a `/.well-known/gpc.json` response (GPC specification, section 3.4): a JSON
+/// object whose `gpc` member is a boolean, and an optional `lastUpdate` string (a date,
+/// `YYYY-MM-DD`). A status other than 2xx is absent; anything else is malformed, with
+/// the reason (a JSON syntax error names its line and column).
+pub fn parse_well_known(url: &str, status: Option<u16>, body: &str) -> GpcWellKnown {
+    let outcome = match status {
+        Some(s) if !(200..300).contains(&s) => WellKnownOutcome::Absent,
+        None => WellKnownOutcome::Unreachable {
+            error: "no response".into(),
+        },
+        Some(_) => read_body(body),
+    };
+    GpcWellKnown {
+        url: url.to_string(),
+        status,
+        outcome,
+    }
+}
+
+fn read_body(body: &str) -> WellKnownOutcome {
+    let malformed = |error: String| WellKnownOutcome::Malformed { error };
+    let value: serde_json::Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(e) => return malformed(format!("not JSON: {e}")),
+    };
+    let Some(obj) = value.as_object() else {
+        return malformed("not a JSON object".into());
+    };
+    let gpc = match obj.get("gpc") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(other) => return malformed(format!("`gpc` is {other}, not a boolean")),
+        None => return malformed("no `gpc` member".into()),
+    };
+    let last_update = match obj.get("lastUpdate") {
+        None => None,
+        Some(serde_json::Value::String(s)) if is_date(s) => Some(s.clone()),
+        Some(other) => {
+            return malformed(format!(
+                "`lastUpdate` is {}, not a date (YYYY-MM-DD)",
+                crate::analysis::clip_for_evidence(&other.to_string())
+            ))
+        }
+    };
+    WellKnownOutcome::Present { gpc, last_update }
+}
+
+/// `YYYY-MM-DD`, or a full ISO 8601 date-time starting with one.
+fn is_date(s: &str) -> bool {
+    s.get(..10)
+        .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+        && (s.len() == 10 || s.as_bytes().get(10) == Some(&b'T'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://www.example.test/.well-known/gpc.json";
+
+    #[test]
+    fn well_known_present_absent_malformed() {
+        let w = parse_well_known(
+            URL,
+            Some(200),
+            r#"{"gpc": true, "lastUpdate": "2026-11-01"}"#,
+        );
+        assert_eq!(
+            w.outcome,
+            WellKnownOutcome::Present {
+                gpc: true,
+                last_update: Some("2026-11-01".into())
+            }
+        );
+        let w = parse_well_known(URL, Some(200), r#"{"gpc": false}"#);
+        assert_eq!(
+            w.outcome,
+            WellKnownOutcome::Present {
+                gpc: false,
+                last_update: None
+            }
+        );
+        assert_eq!(
+            parse_well_known(URL, Some(404), "not found").outcome,
+            WellKnownOutcome::Absent
+        );
+        let bad = |body: &str| match parse_well_known(URL, Some(200), body).outcome {
+            WellKnownOutcome::Malformed { error } => error,
+            other => panic!("{body}: {other:?}"),
+        };
+        assert!(
+            bad("{\"gpc\": tru}").contains("line 1 column"),
+            "{}",
+            bad("{\"gpc\": tru}")
+        );
+        assert!(bad("[true]").contains("not a JSON object"));
+        assert!(bad("{\"gpc\": \"true\"}").contains("not a boolean"));
+        assert!(bad("{}").contains("no `gpc`"));
+        assert!(bad(r#"{"gpc": true, "lastUpdate": "yesterday"}"#).contains("not a date"));
+        assert!(matches!(
+            parse_well_known(URL, None, "").outcome,
+            WellKnownOutcome::Unreachable { .. }
+        ));
+    }
+
+    #[test]
+    fn sent_counts_and_summary() {
+        let s = GpcSent {
+            mechanism: "x".into(),
+            requests: 3,
+            with_header: 3,
+            without_header: vec![],
+            navigator: vec![
+                NavigatorGpc {
+                    context: "document".into(),
+                    url: "https://a.test/".into(),
+                    value: "true".into(),
+                },
+                NavigatorGpc {
+                    context: "worker".into(),
+                    url: "https://a.test/w.js".into(),
+                    value: "undefined".into(),
+                },
+            ],
+        };
+        assert!(s.header_on_every_request());
+        assert_eq!(s.navigator_true(), (1, 2));
+        assert!(GpcSignal::Sent(s).summary().contains("3 of 3 requests"));
+        assert!(!GpcSent::default().header_on_every_request());
+    }
+
+    #[test]
+    fn urls_in_gpc_signals_are_redacted_before_storage() {
+        let secrets =
+            crate::secrets::Secrets::new([("TOKEN".to_string(), "tok_0123456789".to_string())]);
+        let mut obs = crate::analysis::tests::scenario("gpc").build();
+        let sig = |data| super::super::SignalObs {
+            time: chrono::Utc::now(),
+            page: "https://a.test/".into(),
+            state: crate::observe::ConsentState::initial(),
+            source: super::super::SignalSource::Visit,
+            data: super::super::SignalData::Gpc(data),
+        };
+        obs.signals.push(sig(GpcSignal::Sent(GpcSent {
+            without_header: vec!["https://a.test/x?t=tok_0123456789".into()],
+            ..GpcSent::default()
+        })));
+        obs.signals.push(sig(GpcSignal::WellKnown(GpcWellKnown {
+            url: "https://a.test/.well-known/gpc.json".into(),
+            status: None,
+            outcome: WellKnownOutcome::Unreachable {
+                error: "failed for tok_0123456789".into(),
+            },
+        })));
+        secrets.redact_visit(&mut obs);
+        let text = serde_json::to_string(&obs.signals).unwrap_or_default();
+        assert!(!text.contains("tok_0123456789"), "{text}");
+        assert!(text.contains("[secret:TOKEN]"), "{text}");
     }
 }

@@ -1,15 +1,16 @@
 //! Cookies: undeclared cookies, retention, and cookies set without consent.
 
 use super::{
-    choice_phrase, choice_str, human_secs, purposes_require, source_phrase, stored_evidence,
-    stored_lifetime, vendor_label, write_evidence, write_stores, Family, VisitCtx,
-    CHROMIUM_MAX_LIFETIME, DAY,
+    choice_phrase, choice_str, human_secs, purposes_require, quoted_list, source_phrase,
+    storage_evidence, stored_evidence, stored_lifetime, vendor_label, write_evidence, write_stores,
+    Family, VisitCtx, CHROMIUM_MAX_LIFETIME, DAY,
 };
 use crate::analysis::finding::Code;
 use crate::analysis::sink::{Hit, Sink};
 use crate::attribution::CookieAttribution;
+use crate::observe::ConsentState;
 use crate::observe::{ConsentChoice, CookieWrite, StoredCookie};
-use crate::policy::{CookieRule, Permission, Retention, Vendor};
+use crate::policy::{CookieRule, LegalBasis, Permission, Policy, Retention, Vendor};
 
 pub(crate) const FAMILY: Family = Family {
     name: "cookies",
@@ -17,11 +18,13 @@ pub(crate) const FAMILY: Family = Family {
         Code::UndeclaredCookie,
         Code::CookieRetentionExceeded,
         Code::ConsentCookieWithoutConsent,
+        Code::LiCookieWithoutConsent,
     ],
     visit: &[
         undeclared_cookie,
         cookie_retention,
         consent_cookie_without_consent,
+        li_cookie_without_consent,
     ],
     run: &[],
 };
@@ -325,5 +328,142 @@ fn cookie_consent_rule(cookie: &str, vendor: &Vendor, purposes: &[String]) -> St
         vendor.id,
         vendor.name,
         purposes_require(purposes, "requires consent", "require consent")
+    )
+}
+
+/// `li-cookie-without-consent`: a cookie write (Set-Cookie or `document.cookie`) or a
+/// `localStorage` / `sessionStorage` write of a vendor that relies on legitimate
+/// interest, while consent was not granted. ePrivacy art. 5(3) asks consent for storing
+/// information on the device whatever the GDPR basis; only strictly necessary storage is
+/// exempt. Consent-based cookies are `consent-cookie-without-consent`; the jar at the end
+/// is not judged again (the write is the act).
+fn li_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
+    let obs = ctx.obs();
+    for (w, at) in ctx
+        .visit
+        .cookie_writes
+        .iter()
+        .filter(|(w, _)| write_stores(w))
+    {
+        let Some(vendor) = at.vendor else { continue };
+        let Some(purposes) = li_storage(ctx.policy, at.rule, vendor, &w.state) else {
+            continue;
+        };
+        let phase = w.state.phase();
+        sink.push(Hit {
+            code: Code::LiCookieWithoutConsent,
+            scenario: Some(obs.scenario.clone()),
+            subject: w.name.clone(),
+            vendor: Some(vendor.id.clone()),
+            message: format!(
+                "Cookie \"{}\" of {}, which relies on legitimate interest, was written {} in scenario \"{}\" (phase {phase}).",
+                w.name,
+                vendor_label(vendor),
+                choice_phrase(w.state.consent),
+                obs.scenario
+            ),
+            rule: li_storage_rule(&format!("cookie \"{}\"", w.name), vendor, &purposes),
+            evidence: write_evidence(
+                obs,
+                w,
+                format!(
+                    "written {}; consent {}",
+                    source_phrase(&w.source),
+                    choice_str(w.state.consent)
+                ),
+            ),
+        });
+    }
+    for (w, at) in &ctx.visit.storage_writes {
+        let Some(vendor) = at.vendor else { continue };
+        let Some(purposes) = li_storage(ctx.policy, None, vendor, &w.state) else {
+            continue;
+        };
+        let phase = w.state.phase();
+        sink.push(Hit {
+            code: Code::LiCookieWithoutConsent,
+            scenario: Some(obs.scenario.clone()),
+            subject: w.key.clone(),
+            vendor: Some(vendor.id.clone()),
+            message: format!(
+                "{}Storage item \"{}\" of {}, which relies on legitimate interest, was written {} in scenario \"{}\" (phase {phase}).",
+                w.area,
+                w.key,
+                vendor_label(vendor),
+                choice_phrase(w.state.consent),
+                obs.scenario
+            ),
+            rule: li_storage_rule(&format!("{}Storage item \"{}\"", w.area, w.key), vendor, &purposes),
+            evidence: storage_evidence(
+                obs,
+                w,
+                format!(
+                    "{}Storage.setItem by {}; consent {}",
+                    w.area,
+                    w.origin,
+                    choice_str(w.state.consent)
+                ),
+            ),
+        });
+    }
+}
+
+/// The legitimate-interest purposes a storage write rests on, when consent was not
+/// granted and nothing else covers it: `None` for strictly necessary storage (the
+/// cookie's own flag, or any strictly necessary purpose of the vendor), contract and
+/// legal obligation, and consent-based vendors (judged by `consent-cookie-without-consent`).
+fn li_storage(
+    policy: &Policy,
+    rule: Option<&CookieRule>,
+    vendor: &Vendor,
+    state: &ConsentState,
+) -> Option<Vec<String>> {
+    if state.consent == ConsentChoice::Granted {
+        return None;
+    }
+    if let Some(rule) = rule {
+        if rule.strictly_necessary == Some(true) {
+            return None;
+        }
+        match rule.basis {
+            Some(LegalBasis::LegitimateInterest) => {
+                return Some(vec![format!("cookie \"{}\" (its own basis)", rule.name)])
+            }
+            Some(_) => return None,
+            None => {}
+        }
+    }
+    let purposes: Vec<_> = vendor
+        .purposes
+        .iter()
+        .filter_map(|id| policy.purpose(id))
+        .collect();
+    let exempt = |p: &&crate::policy::Purpose| {
+        p.strictly_necessary
+            || matches!(p.basis, LegalBasis::Contract | LegalBasis::LegalObligation)
+    };
+    if purposes.iter().any(exempt) {
+        return None;
+    }
+    let li: Vec<String> = purposes
+        .iter()
+        .filter(|p| p.basis == LegalBasis::LegitimateInterest)
+        .map(|p| p.id.clone())
+        .collect();
+    // A vendor that also has consent purposes is NeedsConsent once it objected; then the
+    // consent check has it. Before any objection, its storage rests on LI: flagged here.
+    let consent_check_has_it = matches!(
+        policy.permission(vendor, state),
+        Permission::NeedsConsent { .. }
+    );
+    (!li.is_empty() && !consent_check_has_it).then_some(li)
+}
+
+fn li_storage_rule(what: &str, vendor: &Vendor, purposes: &[String]) -> String {
+    format!(
+        "{what} belongs to vendor \"{}\" ({}), on legitimate interest ({}): ePrivacy art. 5(3) requires consent to store information on the device unless strictly necessary, whatever the GDPR basis",
+        vendor.id,
+        vendor.name,
+        quoted_list(purposes)
     )
 }

@@ -6,6 +6,7 @@
 pub(crate) mod consent_mode;
 pub(crate) mod cookies;
 pub(crate) mod coverage;
+pub(crate) mod gpc;
 pub(crate) mod map;
 pub(crate) mod requests;
 pub(crate) mod tcf;
@@ -14,7 +15,8 @@ use super::finding::{Code, Evidence};
 use super::sink::Sink;
 use crate::attribution::AttributedVisit;
 use crate::observe::{
-    ConsentChoice, CookieSource, CookieWrite, RequestObs, StoredCookie, VisitObservation,
+    ConsentChoice, CookieSource, CookieWrite, RequestObs, StorageWrite, StoredCookie,
+    VisitObservation,
 };
 use crate::policy::{describe_secs, Policy, Vendor};
 use crate::scenario::Site;
@@ -56,6 +58,7 @@ pub(crate) struct Family {
 pub(crate) const FAMILIES: &[Family] = &[
     requests::FAMILY,
     cookies::FAMILY,
+    gpc::FAMILY,
     coverage::FAMILY,
     map::FAMILY,
     tcf::FAMILY,
@@ -114,6 +117,23 @@ fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
         time: req.time,
         phase: req.state.phase(),
         detail: Some(request_detail(req)),
+    }
+}
+
+fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) -> Evidence {
+    Evidence {
+        scenario: obs.scenario.clone(),
+        page: w.page.clone(),
+        request_url: None,
+        cookie: Some(format!(
+            "{}Storage:{}@{}",
+            w.area,
+            w.key,
+            crate::net::url_host(&w.origin).unwrap_or_else(|| w.origin.clone())
+        )),
+        time: w.time,
+        phase: w.state.phase(),
+        detail: Some(detail),
     }
 }
 

@@ -275,7 +275,7 @@ const SITE_KEYS: &[&str] = &[
     "secrets",
 ];
 const RUN_KEYS: &[&str] = &["scenarios"];
-const SCENARIO_KEYS: &[&str] = &["id", "description", "steps"];
+const SCENARIO_KEYS: &[&str] = &["id", "description", "steps", "gpc"];
 
 fn check_source(
     path: &Path,

@@ -3,7 +3,7 @@
 use super::cmp::Cmp;
 use super::steps::Custom;
 use crate::observe::ConsentAction;
-use crate::scenario::{Action, Scenario, Step, BUILTIN_SCENARIOS};
+use crate::scenario::{Action, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
 use crate::toml_check::{suggest, Checker, Ids, Span, Table};
 use std::collections::HashMap;
 use toml::Spanned;
@@ -44,11 +44,12 @@ pub(super) fn run_list(
         let id = entry.get_ref().as_str();
         if let Some(custom) = by_id.get(id) {
             out.extend(custom.scenario.clone());
-        } else if BUILTIN_SCENARIOS.contains(&id) {
+        } else if BUILTIN_SCENARIOS.contains(&id) || OPT_IN_BUILTINS.contains(&id) {
             out.extend(builtin(ck, id, cmp, &entry.span()));
         } else {
             let known = BUILTIN_SCENARIOS
                 .iter()
+                .chain(OPT_IN_BUILTINS.iter())
                 .copied()
                 .chain(customs.iter().map(|c| c.id.get_ref().as_str()));
             ck.error(
@@ -122,7 +123,17 @@ fn builtin(ck: &mut Checker<'_>, id: &str, cmp: Option<&Cmp>, at: &Span) -> Opti
         description: description.to_string(),
         builtin: true,
         steps,
+        gpc: false,
     };
+    if id == "gpc" {
+        return Some(Scenario {
+            gpc: true,
+            ..scenario(
+                "Load the pages with Global Privacy Control on, without touching the consent banner.",
+                Vec::new(),
+            )
+        });
+    }
     let Some(action) = ConsentAction::parse(id) else {
         return Some(scenario(
             "Load the pages without touching the consent banner.",

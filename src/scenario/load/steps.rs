@@ -45,6 +45,7 @@ pub(super) fn check_scenario(
 ) -> Option<Custom> {
     let id = ck.req_id(t, "id", "accept_then_object");
     let description = ck.opt_string(t, "description").map(Spanned::into_inner);
+    let gpc = ck.opt_bool(t, "gpc").unwrap_or(false);
     let steps = match t.get("steps") {
         None => {
             ck.missing(
@@ -76,6 +77,7 @@ pub(super) fn check_scenario(
         description: description.unwrap_or_default(),
         builtin: false,
         steps,
+        gpc,
     });
     Some(Custom { id, scenario })
 }

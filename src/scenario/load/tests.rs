@@ -398,3 +398,47 @@ fn forty_thousand_scenarios_validate() {
     let last_colour = d.0.iter().rfind(|d| d.message.contains("colour")).unwrap();
     assert_eq!(last_colour.line, 4 + 4 * N);
 }
+
+#[test]
+fn gpc_option_and_the_opt_in_builtin() {
+    let src = format!(
+        "{SITE}[run]\nscenarios = [\"no_action\", \"gpc\", \"mine\"]\n\
+         [[scenario]]\nid = \"mine\"\ngpc = true\nsteps = []\n"
+    );
+    let (f, d) = parse(&src);
+    assert!(!d.has_errors(), "{d}");
+    let f = f.unwrap();
+    let gpc: Vec<(&str, bool, bool)> = f
+        .scenarios
+        .iter()
+        .map(|s| (s.id.as_str(), s.gpc, s.builtin))
+        .collect();
+    assert_eq!(
+        gpc,
+        [
+            ("no_action", false, true),
+            ("gpc", true, true),
+            ("mine", true, false)
+        ]
+    );
+    assert!(f.scenarios[1].steps.is_empty());
+    // Not in the default order.
+    let (f, _) = parse(SITE);
+    assert!(f.unwrap().scenarios.iter().all(|s| s.id != "gpc" && !s.gpc));
+}
+
+#[test]
+fn gpc_option_must_be_a_boolean() {
+    let src = format!("{SITE}[[scenario]]\nid = \"x\"\ngpc = \"yes\"\nsteps = []\n");
+    let (f, d) = parse(&src);
+    assert!(f.is_none());
+    assert_eq!(
+        positions(&d)
+            .into_iter()
+            .filter(|p| p.contains("gpc"))
+            .collect::<Vec<_>>(),
+        ["7:7 `gpc` in [[scenario]] must be a boolean, found string"]
+    );
+    let d = &d.0.iter().find(|d| d.message.contains("gpc")).unwrap();
+    assert_eq!(d.file, PathBuf::from("s.toml"));
+}
