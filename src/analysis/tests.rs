@@ -150,6 +150,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             storage_writes: Vec::new(),
             page_errors: Vec::new(),
             signals: Vec::new(),
+            cmp: Vec::new(),
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),

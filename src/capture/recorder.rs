@@ -114,6 +114,8 @@ pub struct Recorder {
     latest_document: HashMap<String, usize>,
     page_errors: Vec<PageError>,
     page_errors_dropped: usize,
+    /// Messages autoconsent sent from top-level documents, in arrival order.
+    pub(super) autoconsent: Vec<crate::cmp::autoconsent::Message>,
 }
 
 impl Recorder {
@@ -207,6 +209,15 @@ impl Recorder {
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
             CdpEvent::BindingCalled(b) => {
+                if b.name == crate::cmp::autoconsent::BINDING {
+                    if let Ok(value) = serde_json::from_str::<Value>(&b.payload) {
+                        self.autoconsent.push(crate::cmp::autoconsent::Message {
+                            at: Instant::now(),
+                            value,
+                        });
+                    }
+                    return out;
+                }
                 if b.name != BINDING {
                     return out;
                 }

@@ -205,6 +205,7 @@ fn visit_summary_from_observation() {
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
         signals: Vec::new(),
+        cmp: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),
