@@ -3,6 +3,7 @@
 //! ([`crate::attribution`]) and pushes one [`Hit`] per offending observation.
 //! Every code is documented in docs/findings.md (a test holds that true).
 
+pub(crate) mod cmp;
 pub(crate) mod cookies;
 pub(crate) mod coverage;
 pub(crate) mod map;
@@ -55,6 +56,7 @@ pub(crate) const FAMILIES: &[Family] = &[
     requests::FAMILY,
     cookies::FAMILY,
     coverage::FAMILY,
+    cmp::FAMILY,
     map::FAMILY,
 ];
 
