@@ -342,11 +342,13 @@ impl Visit<'_> {
         index: usize,
     ) -> Result<(), Failure> {
         let before = self.state.clone();
+        let mut acted_at = Utc::now();
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
             self.state = self.state.apply(action, &step.records);
             capture.set_state(&self.state);
+            acted_at = Utc::now();
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
@@ -400,8 +402,8 @@ impl Visit<'_> {
                 names(&applied)
             ));
         }
-        self.state = before.apply(action, &applied);
-        capture.set_state(&self.state);
+        let provisional = std::mem::replace(&mut self.state, before.apply(action, &applied));
+        capture.restate_since(acted_at, &provisional, &self.state);
         self.cmp.push(cmp_action(
             action,
             index,

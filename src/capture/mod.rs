@@ -163,6 +163,15 @@ impl Capture {
         lock(&self.state).consent = Some(consent.clone());
     }
 
+    /// Attribute what happened since `since` in state `from` to `to` instead, and what
+    /// happens from now on to `to` (the CMP's record decided the phase of a consent
+    /// action after it was performed).
+    pub fn restate_since(&self, since: DateTime<Utc>, from: &ConsentState, to: &ConsentState) {
+        let mut s = lock(&self.state);
+        s.restate_since(since, from, to);
+        s.consent = Some(to.clone());
+    }
+
     /// How the latest top-level navigation so far ended (`None` before the first one).
     /// A navigation still loading has neither status nor error yet.
     pub fn last_document(&self) -> Option<DocumentOutcome> {

@@ -123,6 +123,36 @@ impl Recorder {
         Self::default()
     }
 
+    /// Re-stamp what was observed from `since` on in state `from` with state `to`: the
+    /// CMP's record, read after a consent action, decides the phase that began with it.
+    pub(super) fn restate_since(
+        &mut self,
+        since: DateTime<Utc>,
+        from: &ConsentState,
+        to: &ConsentState,
+    ) {
+        let fix = |time: &DateTime<Utc>, state: &mut ConsentState| {
+            if *time >= since && state == from {
+                *state = to.clone();
+            }
+        };
+        for r in &mut self.requests {
+            fix(&r.time, &mut r.state);
+        }
+        for (_, r) in &mut self.fetch_seen {
+            fix(&r.time, &mut r.state);
+        }
+        for w in &mut self.cookie_writes {
+            fix(&w.time, &mut w.state);
+        }
+        for w in &mut self.storage_writes {
+            fix(&w.time, &mut w.state);
+        }
+        for x in &mut self.extras {
+            fix(&x.time, &mut x.state);
+        }
+    }
+
     pub(super) fn consent(&self) -> ConsentState {
         self.consent.clone().unwrap_or_else(ConsentState::initial)
     }
