@@ -57,6 +57,10 @@ pub struct VisitSummary {
     pub cookie_writes: usize,
     pub duration_ms: u64,
     pub warnings: Vec<String>,
+    /// How each consent action was performed (autoconsent / selectors, the detected CMP,
+    /// the time it took) and what the CMP recorded ([`crate::cmp::CmpAction`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent_actions: Vec<crate::cmp::CmpAction>,
 }
 
 impl VisitSummary {
@@ -71,6 +75,7 @@ impl VisitSummary {
             cookie_writes: obs.cookie_writes.len(),
             duration_ms: millis_between(obs.started_at, obs.finished_at),
             warnings: obs.warnings.clone(),
+            consent_actions: obs.cmp.clone(),
         }
     }
 

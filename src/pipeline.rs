@@ -338,6 +338,7 @@ pub async fn stored_report(
             cookies_stored: usize::try_from(v.counts.cookies).unwrap_or(usize::MAX),
             cookie_writes: usize::try_from(v.counts.cookie_writes).unwrap_or(usize::MAX),
             warnings: v.warnings,
+            consent_actions: v.cmp,
         })
         .collect();
     let mut findings = store.findings(run).await?;

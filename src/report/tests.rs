@@ -24,6 +24,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         cookie_writes: 4,
         duration_ms: 3200,
         warnings: Vec::new(),
+        consent_actions: Vec::new(),
     }
 }
 

@@ -589,6 +589,7 @@ pub fn hostile_run() -> AuditReport {
         cookie_writes: 4,
         duration_ms: 3200,
         warnings: vec![h.clone()],
+        consent_actions: Vec::new(),
     };
     let finding = |code: Code| Finding {
         code,
