@@ -96,7 +96,13 @@ pub(super) fn default_list(
             )),
             (Some(action), Some(cmp)) => {
                 let at = cmp.clicks(action).map(|(span, _)| span.clone());
-                if at.is_none() {
+                if at.is_none() && cmp.auto {
+                    ck.warning(
+                        &cmp.auto_span,
+                        format!("autoconsent performs accept_all and reject_all only: the built-in scenario `{id}` will not run"),
+                        format!("add {id} = [\"...\"] to [cmp] (the clicks of the CMP's second layer), or list the scenarios to run in [run]"),
+                    );
+                } else if at.is_none() {
                     ck.warning(
                         &cmp.span,
                         format!("[cmp] has no `{id}` selectors: the built-in scenario `{id}` will not run"),
