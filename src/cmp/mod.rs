@@ -277,15 +277,18 @@ pub fn interpret_readback(result: &Value, detected: Option<&str>) -> Readback {
         order.sort_by_key(|r| !r.autoconsent_names().contains(&d));
     }
     let mut not_recorded = None;
+    let mut unreadable = None;
     for r in order {
         let Some(v) = result.get(r.name()) else {
             continue;
         };
         if let Some(e) = v.get("error").and_then(Value::as_str) {
-            return Readback::Unreadable {
+            // Another reader may still have a record.
+            unreadable.get_or_insert_with(|| Readback::Unreadable {
                 reader: r.name().to_string(),
                 error: e.to_string(),
-            };
+            });
+            continue;
         }
         let present = v.get("present").and_then(Value::as_bool).unwrap_or(false);
         match v.get("record") {
@@ -304,9 +307,10 @@ pub fn interpret_readback(result: &Value, detected: Option<&str>) -> Readback {
             _ => {}
         }
     }
-    match not_recorded {
-        Some(reader) => Readback::NotRecorded { reader },
-        None => Readback::NoReader,
+    match (not_recorded, unreadable) {
+        (Some(reader), _) => Readback::NotRecorded { reader },
+        (None, Some(u)) => u,
+        (None, None) => Readback::NoReader,
     }
 }
 
@@ -379,6 +383,12 @@ mod tests {
             }
         );
         assert_eq!(interpret_readback(&json!({}), None), Readback::NoReader);
+        let threw = json!({"klaro": {"error": "TypeError"}, "cookieconsent": {"present": true,
+            "record": {"source": "cookie cc_cookie", "raw": "{\"categories\":[\"necessary\"]}"}}});
+        assert!(matches!(
+            interpret_readback(&threw, None),
+            Readback::Recorded { .. }
+        ));
         let bad = json!({"klaro": {"present": true, "record": {"source": "cookie klaro", "raw": "{nope"}}});
         assert!(matches!(
             interpret_readback(&bad, None),
