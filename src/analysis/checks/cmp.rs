@@ -34,6 +34,34 @@ fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
     }
 }
 
+/// Evidence of a request judged after an objection: when the objection was learned from
+/// the CMP's record (not declared), the detail says which record.
+pub(crate) fn with_objection_source(
+    obs: &crate::observe::VisitObservation,
+    mut e: Evidence,
+) -> Evidence {
+    let source = obs.cmp.iter().rev().find(|a| {
+        a.effects_from == "cmp-record"
+            && a.applied.contains(&crate::observe::ConsentEffect::ObjectLi)
+    });
+    if let Some(Readback::Recorded { record }) = source.map(|a| &a.readback) {
+        let off: Vec<&str> = record
+            .items
+            .iter()
+            .filter(|i| i.basis == "legitimate_interest" && !i.allowed)
+            .map(|i| i.name.as_str())
+            .collect();
+        let d = e.detail.take().unwrap_or_default();
+        e.detail = Some(format!(
+            "{d}; objection recorded by the CMP: {} ({}) switched off {}",
+            record.reader,
+            record.source,
+            off.join(", ")
+        ));
+    }
+    e
+}
+
 /// `cmp-choice-not-recorded` and `cmp-choice-opposite`.
 fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
     for a in &ctx.obs().cmp {
