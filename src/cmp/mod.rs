@@ -191,7 +191,7 @@ pub struct CmpAction {
     /// Navigation start of the page to autoconsent's `popupFound`, in ms.
     #[serde(default)]
     pub detect_ms: Option<u64>,
-    /// `popupFound` (or the action's start, when detected earlier) to `autoconsentDone`, ms.
+    /// `optIn` / `optOut` sent to `autoconsentDone`, in ms.
     #[serde(default)]
     pub done_ms: Option<u64>,
     /// Wall time the engine spent in autoconsent for this action (waiting for detection,
@@ -219,8 +219,9 @@ impl Method {
 }
 
 impl CmpAction {
-    /// One line for reports: `reject_all: autoconsent optOut on Klaro, ok, done in 312 ms;
-    /// record klaro (cookie klaro): ...`.
+    /// One line for reports: `reject_all: autoconsent optOut on Klaro, ok, popup found
+    /// 985 ms after navigation, done 42 ms after the action; record klaro (cookie klaro):
+    /// ...; next phase: refuse_consent, object_li (from cmp-record)`.
     pub fn summary(&self) -> String {
         let mut s = format!(
             "{}: {}",
@@ -231,8 +232,11 @@ impl CmpAction {
             s.push_str(&format!(" on {cmp}"));
         }
         s.push_str(if self.success { ", ok" } else { ", failed" });
+        if let Some(ms) = self.detect_ms {
+            s.push_str(&format!(", popup found {ms} ms after navigation"));
+        }
         if let Some(ms) = self.done_ms {
-            s.push_str(&format!(", done {ms} ms after detection"));
+            s.push_str(&format!(", done {ms} ms after the action"));
         }
         match &self.readback {
             Readback::NoReader => s.push_str("; no CMP record reader applies"),
