@@ -1113,3 +1113,46 @@ fn cmp_accept_recorded_as_refused_is_the_opposite() {
         )]
     );
 }
+
+#[test]
+fn objection_learned_from_the_cmp_record_is_named_in_the_evidence() {
+    let mut obs = scenario("reject_all")
+        .cmp_action(
+            ConsentAction::RejectAll,
+            klaro_record(&[
+                ("ga", false, "consent"),
+                ("scorecard", false, "legitimate_interest"),
+            ]),
+        )
+        .act_recording(
+            ConsentAction::RejectAll,
+            &[ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
+        )
+        .at(3)
+        .req("https://sb.scorecardresearch.com/p?c1=2")
+        .build();
+    obs.cmp[0].effects_from = "cmp-record".into();
+    obs.cmp[0].applied = vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi];
+    let f = run(&[obs.clone()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "li-vendor-after-objection",
+            "reject_all",
+            "scorecard",
+            1
+        )]
+    );
+    let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
+    assert!(
+        detail.ends_with(
+            "objection recorded by the CMP: klaro (cookie klaro) switched off scorecard"
+        ),
+        "{detail}"
+    );
+    // Declared (not read back): the evidence does not claim a record.
+    obs.cmp[0].effects_from = "declared".into();
+    let f = run(&[obs]);
+    let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
+    assert!(!detail.contains("recorded by the CMP"), "{detail}");
+}
