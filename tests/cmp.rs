@@ -430,6 +430,31 @@ async fn no_cmp_with_auto_is_not_observed_with_the_reason() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn selectors_are_the_fallback_when_autoconsent_detects_no_cmp() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let (run, _dir, _) = run_fixture("no-cmp", "tests/fixtures/no-cmp/fallback.toml").await;
+    assert_findings(&run, keys(&[]));
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    for s in ["accept_all", "reject_all"] {
+        let v = visit(&run.json, s);
+        assert_eq!(v["status"]["status"], "complete", "{v}");
+        let a = &v["consent_actions"][0];
+        assert_eq!(a["method"]["kind"], "fallback", "{a}");
+        let why = a["method"]["after"].as_str().unwrap_or_default();
+        assert!(why.contains("no CMP detected by autoconsent"), "{a}");
+        assert_eq!(a["success"], true, "{a}");
+        assert!(a["detected"].is_null(), "{a}");
+        // No reader knows the homemade banner: the declared effects decide.
+        assert_eq!(a["readback"]["status"], "no_reader", "{a}");
+        assert_eq!(a["effects_from"], "declared", "{a}");
+    }
+}
+
 #[test]
 fn missing_autoconsent_bundle_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
