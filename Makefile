@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, fixtures, build, lint, bench, bench-drift, clean.
+# Other targets: setup, fixtures, build, lint, bench, bench-drift, bench-cmp, clean.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -12,7 +12,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup fixtures build demo test lint bench bench-drift reliability clean
+.PHONY: all setup fixtures build demo test lint bench bench-drift bench-cmp reliability clean
 
 all: build
 
@@ -75,10 +75,16 @@ lint:
 
 ## bench: release build, demo site, timings per phase, throughput at --jobs 1/2/4, peak RSS
 ## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md).
-bench: setup
+bench: setup fixtures
 	$(CARGO) build --locked --release --bin consentry --example synth_history
 	bench/run.sh $(RELEASE_BIN)
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
+	bench/cmp.sh $(RELEASE_BIN)
+
+## bench-cmp: only what autoconsent adds per scenario, on the Klaro and cookieconsent
+## fixtures (debug build; the time is the browser's, not the binary's).
+bench-cmp: setup fixtures build
+	bench/cmp.sh $(BIN)
 
 ## bench-drift: only the drift benchmark (no browser): a year of 50 sites x 4 scenarios.
 bench-drift:

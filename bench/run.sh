@@ -83,5 +83,8 @@ print("\nPeak RSS is consentry's own process (VmHWM, sampled every 50 ms), not C
 print("\nThe drift pack over a synthetic year of history (no browser) is measured by `bench/drift.sh` "
       "(`make bench-drift`, also run by `make bench`) into its own file, "
       "[RESULTS-drift.md](RESULTS-drift.md), so neither script overwrites the other's results.")
+print("\nWhat autoconsent adds per scenario (`[cmp] auto = true`, on the Klaro and cookieconsent "
+      "fixtures) is measured by `bench/cmp.sh` (`make bench-cmp`, also run by `make bench`) "
+      "into [RESULTS-cmp.md](RESULTS-cmp.md).")
 PY
 cat bench/RESULTS.md

@@ -682,6 +682,7 @@ fn visit(
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
         signals: Vec::new(),
+        cmp: Vec::new(),
         final_state: state.clone(),
         warnings: Vec::new(),
         timings,

@@ -9,16 +9,19 @@
 
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
+use crate::cmp::{CmpAction, Method, Readback};
+use crate::observe::{ConsentAction, ConsentEffect};
 use crate::observe::{
     ConsentState, Failure, FailureKind, StepOutcome, StepStatus, StoredCookie, VisitObservation,
     VisitStatus, VisitTimings,
 };
-use crate::scenario::{Action, AuditSpec, Scenario, Step};
+use crate::scenario::{Action, AuditSpec, AutoConsent, Scenario, Step};
 use crate::signals::{SignalData, SignalObs, SignalSource};
 use anyhow::Result;
 use chrono::Utc;
 use fantoccini::Locator;
 use futures_util::stream::{self, Stream, StreamExt};
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -32,6 +35,10 @@ pub struct EngineConfig {
     pub webdriver: Option<url::Url>,
     pub chromedriver: Option<PathBuf>,
     pub chromium: Option<PathBuf>,
+    /// Directory with autoconsent's bundle and rules (`--autoconsent DIR`); `None`: the
+    /// default places ([`crate::cmp::autoconsent::locate`]). Loaded only when a scenario
+    /// has `[cmp] auto = true`.
+    pub autoconsent: Option<PathBuf>,
 }
 
 /// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
@@ -107,6 +114,7 @@ pub struct Engine {
     browser: BrowserConfig,
     driver: Option<Chromedriver>,
     jobs: usize,
+    autoconsent: Option<crate::cmp::autoconsent::Bundle>,
 }
 
 impl Engine {
@@ -129,7 +137,13 @@ impl Engine {
             browser,
             driver,
             jobs,
+            autoconsent: None,
         })
+    }
+
+    /// The autoconsent bundle injected into scenarios that use it (`[cmp] auto = true`).
+    pub fn set_autoconsent(&mut self, bundle: Option<crate::cmp::autoconsent::Bundle>) {
+        self.autoconsent = bundle;
     }
 
     pub fn jobs(&self) -> usize {
@@ -147,7 +161,14 @@ impl Engine {
             .map(move |job| {
                 let cancel = cancel.clone();
                 async move {
-                    let obs = run_scenario(&self.browser, job.spec, job.scenario, cancel).await;
+                    let obs = run_scenario(
+                        &self.browser,
+                        job.spec,
+                        job.scenario,
+                        self.autoconsent.as_ref(),
+                        cancel,
+                    )
+                    .await;
                     (job, obs)
                 }
             })
@@ -175,6 +196,37 @@ struct Visit<'a> {
     failure: Option<Failure>,
     /// Consent signals read in the page (request-borne ones are added by the pipeline).
     signals: Vec<crate::signals::SignalObs>,
+    /// How each consent action was performed and what the CMP recorded.
+    cmp: Vec<CmpAction>,
+    /// When the current top-level page started loading, and the autoconsent messages
+    /// that had arrived by then (those of earlier documents).
+    page_started: Instant,
+    page_mark: usize,
+}
+
+/// How a consent step was performed (the method's side of a [`CmpAction`]).
+struct Performed {
+    method: Method,
+    success: bool,
+    detected: Option<String>,
+    popup_found: bool,
+    detect_ms: Option<u64>,
+    done_ms: Option<u64>,
+    added_ms: Option<u64>,
+}
+
+impl Performed {
+    fn selectors() -> Self {
+        Performed {
+            method: Method::Selectors,
+            success: true,
+            detected: None,
+            popup_found: false,
+            detect_ms: None,
+            done_ms: None,
+            added_ms: None,
+        }
+    }
 }
 
 impl Visit<'_> {
@@ -243,6 +295,7 @@ impl Visit<'_> {
             storage_writes: captured.storage_writes,
             page_errors: captured.page_errors,
             signals,
+            cmp: self.cmp,
             final_state: self.state,
             warnings,
             timings: self.timings,
@@ -272,6 +325,8 @@ impl Visit<'_> {
     ) -> Result<(), Failure> {
         capture.set_page(url.as_str());
         let t = Instant::now();
+        self.page_started = t;
+        self.page_mark = capture.autoconsent_mark();
         let limit = self.spec.browser.page_load_timeout + Duration::from_secs(5);
         let res = tokio::time::timeout(limit, session.client.goto(url.as_str())).await;
         self.timings.load_ms += t.elapsed().as_millis() as u64;
@@ -342,28 +397,285 @@ impl Visit<'_> {
         session: &Session,
         capture: &Capture,
         step: &Step,
+        index: usize,
     ) -> Result<(), Failure> {
         let before = self.state.clone();
+        let mut acted_at = Utc::now();
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
             self.state = self.state.apply(action, &step.records);
             capture.set_state(&self.state);
+            acted_at = Utc::now();
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
-        let res = perform(session, capture, self, step, timeout).await;
+        let (performed, res) = match &step.action {
+            Action::Autoconsent(auto) => self.autoconsent(session, capture, auto, timeout).await,
+            _ => (
+                Performed::selectors(),
+                perform(session, capture, self, step, timeout).await,
+            ),
+        };
         self.timings.load_ms += t.elapsed().as_millis() as u64;
-        if res.is_err() && step.consent.is_some() {
+        let Some(action) = step.consent else {
+            return res;
+        };
+        if res.is_err() {
             // The consent action was not performed: what follows is still in the old state.
             self.state = before;
             capture.set_state(&self.state);
-        } else if step.consent.is_some() {
-            // What the CMP recorded for this action (read back at once; read again after
-            // the scenario's steps have settled).
-            self.probe_signals(session, capture).await;
+            if matches!(step.action, Action::Autoconsent(_)) {
+                self.cmp.push(cmp_action(
+                    action,
+                    index,
+                    capture.page(),
+                    performed,
+                    Readback::NoReader,
+                    step,
+                    Vec::new(),
+                    "not performed",
+                ));
+            }
+            return res;
         }
-        res
+        // What did the CMP record? Its record, when readable and decisive, decides the
+        // following phase; the declared `records` are the fallback.
+        let readback = read_back(session, performed.detected.as_deref()).await;
+        let (applied, from) = match &readback {
+            Readback::Recorded { record } if !record.effects().is_empty() => {
+                (record.effects(), "cmp-record")
+            }
+            _ => (step.records.clone(), "declared"),
+        };
+        let declared_explicitly = step.records != action.default_effects();
+        if from == "cmp-record" && declared_explicitly && !same_effects(&applied, &step.records) {
+            let names =
+                |e: &[ConsentEffect]| e.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
+            self.warnings.push(format!(
+                "{} ({}): the scenario declares it records [{}], but the CMP's record says [{}]; the record is used",
+                action.as_str(),
+                step.location,
+                names(&step.records),
+                names(&applied)
+            ));
+        }
+        let provisional = std::mem::replace(&mut self.state, before.apply(action, &applied));
+        capture.restate_since(acted_at, &provisional, &self.state);
+        // The signals the page exposes now (TCF record), in the new phase; read again
+        // after the scenario's steps have settled.
+        self.probe_signals(session, capture).await;
+        self.cmp.push(cmp_action(
+            action,
+            index,
+            capture.page(),
+            performed,
+            readback,
+            step,
+            applied,
+            from,
+        ));
+        Ok(())
+    }
+
+    /// Accept or reject through autoconsent: wait for it to find the CMP's popup, send
+    /// `optIn` / `optOut`, wait for the result; the selector fallback when it cannot.
+    async fn autoconsent(
+        &mut self,
+        session: &Session,
+        capture: &Capture,
+        auto: &AutoConsent,
+        timeout: Duration,
+    ) -> (Performed, Result<(), Failure>) {
+        let t = Instant::now();
+        let verb = crate::cmp::autoconsent::verb(auto.action);
+        let mut p = Performed {
+            method: Method::Autoconsent,
+            success: false,
+            detected: None,
+            popup_found: false,
+            detect_ms: None,
+            done_ms: None,
+            added_ms: None,
+        };
+        // 1. Detection (it runs in the page since the document started).
+        let started = self.page_started;
+        let mark = self.page_mark;
+        let deadline = t + timeout;
+        let mut no_cmp = false;
+        loop {
+            for m in capture.autoconsent_since(mark) {
+                match m.kind() {
+                    "cmpDetected" if p.detected.is_none() => {
+                        p.detected = m.cmp().map(String::from);
+                    }
+                    "popupFound" if !p.popup_found => {
+                        p.popup_found = true;
+                        p.detected = m.cmp().map(String::from).or(p.detected.take());
+                        p.detect_ms =
+                            Some(m.at.saturating_duration_since(started).as_millis() as u64);
+                    }
+                    "lifecycle" => {
+                        no_cmp |= m.value.get("lifecycle").and_then(Value::as_str)
+                            == Some("nothingDetected");
+                    }
+                    _ => {}
+                }
+            }
+            if p.popup_found || no_cmp || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let why_not = if p.popup_found {
+            // 2. The action.
+            let sent = Instant::now();
+            let mark = capture.autoconsent_mark();
+            let js = "window.autoconsentReceiveMessage({ type: arguments[0] }); return true;";
+            match tokio::time::timeout(timeout, session.client.execute(js, vec![json!(verb)])).await
+            {
+                Ok(Ok(_)) => {
+                    let deadline = sent + timeout;
+                    let mut result = None;
+                    loop {
+                        for m in capture.autoconsent_since(mark) {
+                            match m.kind() {
+                                k if k == format!("{verb}Result") => {
+                                    result = m.value.get("result").and_then(Value::as_bool);
+                                }
+                                "autoconsentDone" => {
+                                    p.done_ms = Some(
+                                        m.at.saturating_duration_since(sent).as_millis() as u64,
+                                    );
+                                }
+                                _ => {}
+                            }
+                        }
+                        if p.done_ms.is_some()
+                            || result == Some(false)
+                            || Instant::now() >= deadline
+                        {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(25)).await;
+                    }
+                    p.success = result == Some(true);
+                    let cmp = p.detected.clone().unwrap_or_else(|| "the CMP".into());
+                    match result {
+                        Some(true) => None,
+                        Some(false) => Some(format!("autoconsent {verb} on {cmp} failed")),
+                        None => Some(format!(
+                            "autoconsent {verb} on {cmp} reported no result within {timeout:?}"
+                        )),
+                    }
+                }
+                Ok(Err(e)) => Some(format!("autoconsent {verb} could not be sent: {e}")),
+                Err(_) => Some(format!(
+                    "autoconsent {verb} could not be sent within {timeout:?}"
+                )),
+            }
+        } else if let Some(cmp) = &p.detected {
+            Some(format!(
+                "autoconsent detected {cmp} but found no open popup within {timeout:?}"
+            ))
+        } else if no_cmp {
+            Some("no CMP detected by autoconsent".to_string())
+        } else {
+            Some(format!("no CMP detected by autoconsent within {timeout:?}"))
+        };
+        p.added_ms = Some(t.elapsed().as_millis() as u64);
+        let Some(why) = why_not else {
+            return (p, Ok(()));
+        };
+        if auto.fallback.is_empty() {
+            let kind = if p.popup_found {
+                FailureKind::CmpActionFailed
+            } else {
+                FailureKind::CmpNotDetected
+            };
+            return (
+                p,
+                Err(Failure::new(kind, format!("{why}; no selectors given"))),
+            );
+        }
+        // 3. The scenario's selectors.
+        p.method = Method::Fallback(why);
+        for s in &auto.fallback {
+            let timeout = s.timeout.unwrap_or(self.spec.browser.step_timeout);
+            if let Err(e) = perform(session, capture, self, s, timeout).await {
+                return (p, Err(e));
+            }
+        }
+        p.success = true;
+        (p, Ok(()))
+    }
+}
+
+fn same_effects(a: &[ConsentEffect], b: &[ConsentEffect]) -> bool {
+    a.len() == b.len() && a.iter().all(|e| b.contains(e))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmp_action(
+    action: ConsentAction,
+    step: usize,
+    page: String,
+    p: Performed,
+    readback: Readback,
+    s: &Step,
+    applied: Vec<ConsentEffect>,
+    from: &str,
+) -> CmpAction {
+    CmpAction {
+        action,
+        step,
+        page,
+        time: Utc::now(),
+        method: p.method,
+        success: p.success,
+        detected: p.detected,
+        popup_found: p.popup_found,
+        detect_ms: p.detect_ms,
+        done_ms: p.done_ms,
+        added_ms: p.added_ms,
+        readback,
+        declared: s.records.clone(),
+        applied,
+        effects_from: from.to_string(),
+    }
+}
+
+/// Read the CMP's record back (every [`crate::cmp::READERS`] at once). A CMP that is on
+/// the page but has not written its record yet gets a second (up to 1 s) to do so.
+async fn read_back(session: &Session, detected: Option<&str>) -> Readback {
+    let script = crate::cmp::readback_script();
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let res = tokio::time::timeout(
+            Duration::from_secs(5),
+            session.client.execute_async(&script, vec![]),
+        )
+        .await;
+        let rb = match res {
+            Ok(Ok(v)) => crate::cmp::interpret_readback(&v, detected),
+            Ok(Err(e)) => Readback::Unreadable {
+                reader: "page".into(),
+                error: format!("the record could not be read: {e}"),
+            },
+            Err(_) => Readback::Unreadable {
+                reader: "page".into(),
+                error: "reading the record did not finish within 5 s".into(),
+            },
+        };
+        let retry = matches!(
+            rb,
+            Readback::NotRecorded { .. } | Readback::Unreadable { .. }
+        );
+        if retry && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        return rb;
     }
 }
 
@@ -397,6 +709,13 @@ async fn perform(
     };
     match &step.action {
         Action::Navigate(url) => return visit.load(session, capture, url).await,
+        // Run by `Visit::autoconsent`; its fallback steps never contain one.
+        Action::Autoconsent(_) => {
+            return Err(Failure::new(
+                FailureKind::Other,
+                "an autoconsent step cannot be nested",
+            ))
+        }
         Action::Click(sel) => {
             let el = find(sel).await?;
             tokio::time::timeout(timeout, el.click())
@@ -484,6 +803,7 @@ pub async fn run_scenario(
     browser: &BrowserConfig,
     spec: &AuditSpec,
     scenario: &Scenario,
+    autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
 ) -> VisitObservation {
     let started_at = Utc::now();
@@ -496,6 +816,9 @@ pub async fn run_scenario(
         timings: VisitTimings::default(),
         failure: None,
         signals: Vec::new(),
+        cmp: Vec::new(),
+        page_started: Instant::now(),
+        page_mark: 0,
     };
     let incomplete = |mut visit: Visit<'_>, kind: FailureKind, reason: String| {
         visit.failure = Some(Failure::new(kind, reason));
@@ -525,7 +848,24 @@ pub async fn run_scenario(
             )
         }
     };
-    let capture = match Capture::start(&session.devtools_ws).await {
+    let page_script = if scenario.uses_autoconsent() {
+        match autoconsent {
+            Some(b) => Some(b.source.clone()),
+            None => {
+                let _ = session.close().await;
+                return incomplete(
+                    visit,
+                    FailureKind::Other,
+                    "the scenario uses `[cmp] auto = true` but no autoconsent bundle was loaded \
+                     (run `make fixtures`, or pass --autoconsent DIR)"
+                        .into(),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let capture = match Capture::start_with(&session.devtools_ws, page_script).await {
         Ok(c) => c,
         Err(e) => {
             let _ = session.close().await;
@@ -604,7 +944,7 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
     for (index, step) in steps.iter().enumerate() {
         let started_at = Utc::now();
         let t = Instant::now();
-        let res = visit.step(session, capture, step).await;
+        let res = visit.step(session, capture, step, index).await;
         let status = match &res {
             Ok(()) => StepStatus::Done,
             Err(e) => StepStatus::Failed(e.clone()),

@@ -11,6 +11,7 @@ pub mod attribution;
 pub mod browser;
 pub mod capture;
 pub mod cli;
+pub mod cmp;
 pub mod demo;
 pub mod diag;
 pub mod drift;

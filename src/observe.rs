@@ -293,6 +293,11 @@ pub struct DocumentOutcome {
 pub enum FailureKind {
     /// The consent banner never appeared.
     BannerAbsent,
+    /// `[cmp] auto = true`: autoconsent detected no CMP with an open popup, and no
+    /// selectors were given to fall back on.
+    CmpNotDetected,
+    /// autoconsent's accept / reject reported failure, and no selectors were given.
+    CmpActionFailed,
     /// No element matched a step's selector in time.
     ElementNotFound,
     /// The element was there but another element received the click.
@@ -415,6 +420,10 @@ pub struct VisitObservation {
     /// ([`crate::signals`]), in time order.
     #[serde(default)]
     pub signals: Vec<crate::signals::SignalObs>,
+    /// How each consent action was performed (autoconsent or selectors, the detected CMP)
+    /// and what the CMP recorded afterwards ([`crate::cmp`]).
+    #[serde(default)]
+    pub cmp: Vec<crate::cmp::CmpAction>,
     /// Consent state at the end of the scenario.
     pub final_state: ConsentState,
     /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).

@@ -60,6 +60,10 @@ pub struct VisitSummary {
     /// The consent signals the visit read, per phase and source ([`crate::signals::view`]).
     #[serde(default)]
     pub signals: Vec<crate::signals::SignalLine>,
+    /// How each consent action was performed (autoconsent / selectors, the detected CMP,
+    /// the time it took) and what the CMP recorded ([`crate::cmp::CmpAction`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent_actions: Vec<crate::cmp::CmpAction>,
 }
 
 impl VisitSummary {
@@ -75,6 +79,7 @@ impl VisitSummary {
             duration_ms: millis_between(obs.started_at, obs.finished_at),
             warnings: obs.warnings.clone(),
             signals: crate::signals::view(&obs.signals),
+            consent_actions: obs.cmp.clone(),
         }
     }
 

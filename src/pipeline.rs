@@ -141,9 +141,19 @@ pub async fn audit(
             "this process already audits into another database (value hashes are keyed per database)"
         )));
     }
-    let engine = Engine::start(&cfg.engine)
+    // `[cmp] auto = true`: autoconsent's bundle is found before any browser starts.
+    let autoconsent = if selected.iter().any(|s| s.uses_autoconsent()) {
+        Some(
+            crate::cmp::autoconsent::locate(cfg.engine.autoconsent.as_deref(), &spec.path)
+                .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?,
+        )
+    } else {
+        None
+    };
+    let mut engine = Engine::start(&cfg.engine)
         .await
         .map_err(AuditError::Engine)?;
+    engine.set_autoconsent(autoconsent);
     let started_at = Utc::now();
     let run_id = match store
         .start_run(&RunStart {
@@ -336,6 +346,7 @@ pub async fn stored_report(
             cookie_writes: usize::try_from(v.counts.cookie_writes).unwrap_or(usize::MAX),
             warnings: v.warnings,
             signals,
+            consent_actions: v.cmp,
         })
         .collect();
     let mut findings = store.findings(run).await?;

@@ -47,6 +47,7 @@ fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
         signals: Vec::new(),
+        cmp: Vec::new(),
         final_state: state,
         warnings: Vec::new(),
         timings: VisitTimings {

@@ -207,6 +207,7 @@ fn observation(scenario: &str) -> VisitObservation {
         ],
         page_errors: vec![],
         signals: Vec::new(),
+        cmp: Vec::new(),
         final_state: rejected,
         warnings: vec![
             "network did not settle within 2s".into(),
@@ -378,6 +379,7 @@ async fn empty_observation_round_trips() {
         storage_writes: vec![],
         page_errors: vec![],
         signals: Vec::new(),
+        cmp: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec![],
         timings: VisitTimings::default(),

@@ -86,6 +86,10 @@ pub enum Code {
     DeclaredVendorUnobserved,
     /// A scenario could not be performed; what it should have observed is unknown.
     ScenarioNotObserved,
+    /// After a consent action, the CMP on the page recorded no choice.
+    CmpChoiceNotRecorded,
+    /// After a consent action, the CMP recorded the opposite (reject clicked, consent stored).
+    CmpChoiceOpposite,
     /// A declared vendor was contacted on a page where it is not declared to be embedded.
     VendorOutsideDeclaredPages,
     /// The policy declares legitimate interest for a TCF purpose that does not permit it.
@@ -143,7 +147,8 @@ impl Code {
     /// Default severity of the code.
     pub fn severity(self) -> Severity {
         match self {
-            Code::ConsentVendorAfterReject => Severity::Critical,
+            Code::ConsentVendorAfterReject | Code::CmpChoiceOpposite => Severity::Critical,
+            Code::CmpChoiceNotRecorded => Severity::High,
             Code::ConsentVendorBeforeChoice
             | Code::LiVendorAfterObjection
             | Code::ConsentCookieWithoutConsent
@@ -202,6 +207,12 @@ impl Code {
             }
             Code::ScenarioNotObserved => {
                 "a scenario could not be performed, so it was not observed"
+            }
+            Code::CmpChoiceNotRecorded => {
+                "after a consent action, the CMP recorded no choice"
+            }
+            Code::CmpChoiceOpposite => {
+                "after a consent action, the CMP recorded the opposite choice"
             }
             Code::VendorOutsideDeclaredPages => {
                 "a declared vendor was contacted on a page where it is not declared"

@@ -151,6 +151,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             storage_writes: Vec::new(),
             page_errors: Vec::new(),
             signals: Vec::new(),
+            cmp: Vec::new(),
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),
@@ -265,6 +266,27 @@ impl Obs {
             crate::observe::FailureKind::ElementNotFound,
             reason,
         ));
+        self
+    }
+    /// A consent action performed, and what the engine read back from the CMP.
+    pub fn cmp_action(mut self, action: ConsentAction, readback: crate::cmp::Readback) -> Self {
+        self.obs.cmp.push(crate::cmp::CmpAction {
+            action,
+            step: 0,
+            page: self.page.clone(),
+            time: t(self.now),
+            method: crate::cmp::Method::Autoconsent,
+            success: true,
+            detected: Some("Klaro".into()),
+            popup_found: true,
+            detect_ms: Some(900),
+            done_ms: Some(40),
+            added_ms: Some(50),
+            readback,
+            declared: action.default_effects().to_vec(),
+            applied: action.default_effects().to_vec(),
+            effects_from: "declared".into(),
+        });
         self
     }
     pub fn build(mut self) -> VisitObservation {
@@ -974,3 +996,167 @@ fn what_the_cmp_records_decides_the_finding() {
 
 #[path = "tests_gpc.rs"]
 mod gpc;
+
+// ---------------------------------------------------------------------------------------
+// cmp: the CMP's record read back
+
+fn klaro_record(items: &[(&str, bool, &str)]) -> crate::cmp::Readback {
+    crate::cmp::Readback::Recorded {
+        record: crate::cmp::CmpRecord::from_items(
+            "klaro",
+            "cookie klaro".into(),
+            items
+                .iter()
+                .map(|(n, a, b)| crate::cmp::RecordItem {
+                    name: n.to_string(),
+                    allowed: *a,
+                    basis: b.to_string(),
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn cmp_recorded_nothing_is_flagged_with_the_method() {
+    let f = run(&[scenario("reject_all")
+        .at(5)
+        .cmp_action(
+            ConsentAction::RejectAll,
+            crate::cmp::Readback::NotRecorded {
+                reader: "klaro".into(),
+            },
+        )
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "cmp-choice-not-recorded",
+            "reject_all",
+            "klaro:reject_all",
+            1
+        )]
+    );
+    assert_eq!(f[0].severity, Severity::High);
+    assert!(
+        f[0].message.contains("autoconsent optOut on Klaro"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(f[0].evidence[0].phase, "after-reject_all");
+    assert_eq!(f[0].evidence[0].time, t(5));
+}
+
+#[test]
+fn cmp_recorded_the_opposite_of_reject() {
+    let f = run(&[scenario("reject_all")
+        .cmp_action(
+            ConsentAction::RejectAll,
+            klaro_record(&[("ga", true, "consent"), ("fb", false, "consent")]),
+        )
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "cmp-choice-opposite",
+            "reject_all",
+            "klaro:reject_all",
+            1
+        )]
+    );
+    assert_eq!(f[0].severity, Severity::Critical);
+    assert!(
+        f[0].message.contains("consent granted for ga"),
+        "{}",
+        f[0].message
+    );
+    let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
+    assert!(detail.contains("ga=on"), "{detail}");
+}
+
+#[test]
+fn cmp_record_that_matches_the_choice_is_clean() {
+    let f = run(&[
+        scenario("reject_all")
+            .cmp_action(
+                ConsentAction::RejectAll,
+                klaro_record(&[
+                    ("ga", false, "consent"),
+                    ("m", false, "legitimate_interest"),
+                ]),
+            )
+            .build(),
+        scenario("accept_all")
+            .cmp_action(
+                ConsentAction::AcceptAll,
+                klaro_record(&[("ga", true, "consent"), ("m", true, "legitimate_interest")]),
+            )
+            .build(),
+        scenario("accept_unknown")
+            .cmp_action(ConsentAction::AcceptAll, crate::cmp::Readback::NoReader)
+            .build(),
+    ]);
+    assert!(keys(&f).is_empty(), "{:?}", keys(&f));
+}
+
+#[test]
+fn cmp_accept_recorded_as_refused_is_the_opposite() {
+    let f = run(&[scenario("accept_all")
+        .cmp_action(
+            ConsentAction::AcceptAll,
+            klaro_record(&[("ga", false, "consent")]),
+        )
+        .build()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "cmp-choice-opposite",
+            "accept_all",
+            "klaro:accept_all",
+            1
+        )]
+    );
+}
+
+#[test]
+fn objection_learned_from_the_cmp_record_is_named_in_the_evidence() {
+    let mut obs = scenario("reject_all")
+        .cmp_action(
+            ConsentAction::RejectAll,
+            klaro_record(&[
+                ("ga", false, "consent"),
+                ("scorecard", false, "legitimate_interest"),
+            ]),
+        )
+        .act_recording(
+            ConsentAction::RejectAll,
+            &[ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
+        )
+        .at(3)
+        .req("https://sb.scorecardresearch.com/p?c1=2")
+        .build();
+    obs.cmp[0].effects_from = "cmp-record".into();
+    obs.cmp[0].applied = vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi];
+    let f = run(&[obs.clone()]);
+    assert_eq!(
+        keys(&f),
+        vec![key(
+            "li-vendor-after-objection",
+            "reject_all",
+            "scorecard",
+            1
+        )]
+    );
+    let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
+    assert!(
+        detail.ends_with(
+            "objection recorded by the CMP: klaro (cookie klaro) switched off scorecard"
+        ),
+        "{detail}"
+    );
+    // Declared (not read back): the evidence does not claim a record.
+    obs.cmp[0].effects_from = "declared".into();
+    let f = run(&[obs]);
+    let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
+    assert!(!detail.contains("recorded by the CMP"), "{detail}");
+}

@@ -110,9 +110,16 @@ fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
 impl Capture {
     /// Connect to the browser-level DevTools websocket and start capturing.
     pub async fn start(ws_url: &str) -> Result<Capture> {
+        Self::start_with(ws_url, None).await
+    }
+
+    /// [`Capture::start`], also injecting `page_script` (autoconsent's bundle,
+    /// [`crate::cmp::autoconsent`]) into every top-level document before its scripts,
+    /// with the binding it reports through.
+    pub async fn start_with(ws_url: &str, page_script: Option<Arc<str>>) -> Result<Capture> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
         let state = Arc::new(Mutex::new(Recorder::new()));
-        let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events));
+        let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events, page_script));
         cdp.send(
             "Target.setDiscoverTargets",
             json!({ "discover": true }),
@@ -159,6 +166,15 @@ impl Capture {
     /// Attribute what happens from now on to this consent state.
     pub fn set_state(&self, consent: &ConsentState) {
         lock(&self.state).consent = Some(consent.clone());
+    }
+
+    /// Attribute what happened since `since` in state `from` to `to` instead, and what
+    /// happens from now on to `to` (the CMP's record decided the phase of a consent
+    /// action after it was performed).
+    pub fn restate_since(&self, since: DateTime<Utc>, from: &ConsentState, to: &ConsentState) {
+        let mut s = lock(&self.state);
+        s.restate_since(since, from, to);
+        s.consent = Some(to.clone());
     }
 
     /// How the latest top-level navigation so far ended (`None` before the first one).
@@ -211,6 +227,21 @@ impl Capture {
             .context("cannot read the cookie jar")?;
         let state = lock(&self.state).consent();
         Ok(stored_cookies_from(&res, Utc::now(), &state))
+    }
+
+    /// How many autoconsent messages have arrived so far (a mark for
+    /// [`Capture::autoconsent_since`]).
+    pub fn autoconsent_mark(&self) -> usize {
+        lock(&self.state).autoconsent.len()
+    }
+
+    /// The autoconsent messages that arrived after `mark`.
+    pub fn autoconsent_since(&self, mark: usize) -> Vec<crate::cmp::autoconsent::Message> {
+        lock(&self.state)
+            .autoconsent
+            .get(mark..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Stop capturing and hand over what was collected.
@@ -306,6 +337,7 @@ async fn event_loop(
     cdp: Cdp,
     state: Arc<Mutex<Recorder>>,
     mut events: mpsc::UnboundedReceiver<Event>,
+    page_script: Option<Arc<str>>,
 ) {
     let mut transcript = Transcript::from_env();
     while let Some(ev) = events.recv().await {
@@ -315,7 +347,7 @@ async fn event_loop(
         };
         let commands = lock(&state).handle(ev.session_id.as_deref(), typed);
         for c in commands {
-            run_command(&cdp, &state, c);
+            run_command(&cdp, &state, c, page_script.as_ref());
         }
     }
     // The DevTools connection closed under us: the browser is gone (crashed or killed).
@@ -328,7 +360,12 @@ async fn event_loop(
     }
 }
 
-fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command) {
+fn run_command(
+    cdp: &Cdp,
+    state: &Arc<Mutex<Recorder>>,
+    command: Command,
+    page_script: Option<&Arc<str>>,
+) {
     match command {
         Command::Fire {
             method,
@@ -338,7 +375,8 @@ fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command) {
         Command::Instrument { session, kind } => {
             let cdp = cdp.clone();
             let state = state.clone();
-            tokio::spawn(async move { instrument(&cdp, &state, &session, kind).await });
+            let script = page_script.filter(|_| kind == TargetKind::Page).cloned();
+            tokio::spawn(async move { instrument(&cdp, &state, &session, kind, script).await });
         }
     }
 }
@@ -347,7 +385,13 @@ fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command) {
 ///
 /// The set-up commands are pipelined (DevTools handles a session's commands in order), so
 /// a target waits one round trip, not one per command, before `runIfWaitingForDebugger`.
-async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind: TargetKind) {
+async fn instrument(
+    cdp: &Cdp,
+    state: &Arc<Mutex<Recorder>>,
+    session: &str,
+    kind: TargetKind,
+    page_script: Option<Arc<str>>,
+) {
     let sid = Some(session);
     let is_doc = matches!(kind, TargetKind::Page | TargetKind::Iframe);
     let mut setup: Vec<(&str, Value)> = Vec::new();
@@ -362,6 +406,16 @@ async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind
         setup.push((
             "Page.addScriptToEvaluateOnNewDocument",
             json!({ "source": HOOK }),
+        ));
+    }
+    if let Some(script) = &page_script {
+        setup.push((
+            "Runtime.addBinding",
+            json!({ "name": crate::cmp::autoconsent::BINDING }),
+        ));
+        setup.push((
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": &**script }),
         ));
     }
     if kind != TargetKind::Other {

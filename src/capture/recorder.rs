@@ -115,6 +115,8 @@ pub struct Recorder {
     page_errors: Vec<PageError>,
     page_errors_dropped: usize,
     gpc: GpcTally,
+    /// Messages autoconsent sent from top-level documents, in arrival order.
+    pub(super) autoconsent: Vec<crate::cmp::autoconsent::Message>,
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
@@ -134,6 +136,36 @@ pub struct GpcTally {
 impl Recorder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Re-stamp what was observed from `since` on in state `from` with state `to`: the
+    /// CMP's record, read after a consent action, decides the phase that began with it.
+    pub(super) fn restate_since(
+        &mut self,
+        since: DateTime<Utc>,
+        from: &ConsentState,
+        to: &ConsentState,
+    ) {
+        let fix = |time: &DateTime<Utc>, state: &mut ConsentState| {
+            if *time >= since && state == from {
+                *state = to.clone();
+            }
+        };
+        for r in &mut self.requests {
+            fix(&r.time, &mut r.state);
+        }
+        for (_, r) in &mut self.fetch_seen {
+            fix(&r.time, &mut r.state);
+        }
+        for w in &mut self.cookie_writes {
+            fix(&w.time, &mut w.state);
+        }
+        for w in &mut self.storage_writes {
+            fix(&w.time, &mut w.state);
+        }
+        for x in &mut self.extras {
+            fix(&x.time, &mut x.state);
+        }
     }
 
     pub(super) fn consent(&self) -> ConsentState {
@@ -222,6 +254,15 @@ impl Recorder {
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
             CdpEvent::BindingCalled(b) => {
+                if b.name == crate::cmp::autoconsent::BINDING {
+                    if let Ok(value) = serde_json::from_str::<Value>(&b.payload) {
+                        self.autoconsent.push(crate::cmp::autoconsent::Message {
+                            at: Instant::now(),
+                            value,
+                        });
+                    }
+                    return out;
+                }
                 if b.name != BINDING {
                     return out;
                 }

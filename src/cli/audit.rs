@@ -40,6 +40,12 @@ pub struct AuditArgs {
     /// Chromium executable [default: /usr/lib/chromium/chromium, then chromium on PATH].
     #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMIUM")]
     pub chromium: Option<PathBuf>,
+    /// Directory holding autoconsent's `autoconsent.playwright.js` and `rules.json`, for
+    /// scenario files with `[cmp] auto = true` [default: `fixtures/build/autoconsent`
+    /// (made by `make fixtures`) beside the scenario file or in a parent directory, then
+    /// in the current directory].
+    #[arg(long, value_name = "DIR", env = "CONSENTRY_AUTOCONSENT")]
+    pub autoconsent: Option<PathBuf>,
     /// Run only these scenarios (repeatable); default: the file's [run] list.
     #[arg(long = "scenario", short = 's', value_name = "ID")]
     pub scenarios: Vec<String>,
@@ -108,6 +114,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             webdriver: args.webdriver.clone(),
             chromedriver: args.chromedriver.clone(),
             chromium: args.chromium.clone(),
+            autoconsent: args.autoconsent.clone(),
         },
         acks,
     };

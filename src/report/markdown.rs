@@ -177,6 +177,22 @@ impl Reporter for MarkdownReporter {
                 out.push_str(&warnings.concat());
                 out.push('\n');
             }
+            let actions: Vec<String> = r
+                .visits
+                .iter()
+                .flat_map(|v| {
+                    v.consent_actions
+                        .iter()
+                        .map(move |a| format!("- {}: {}\n", code(&v.scenario), cell(&a.summary())))
+                })
+                .collect();
+            if !actions.is_empty() {
+                out.push_str(
+                    "Consent actions (how each was performed, what the CMP recorded):\n\n",
+                );
+                out.push_str(&actions.concat());
+                out.push('\n');
+            }
         }
 
         if !r.visits.is_empty() {

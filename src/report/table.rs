@@ -101,6 +101,15 @@ impl Reporter for TableReporter {
                 out.push_str(&format!("  warning {}: {}\n", c(&v.scenario), l(w)));
             }
         }
+        for v in &r.visits {
+            for a in &v.consent_actions {
+                out.push_str(&format!(
+                    "  consent {}: {}\n",
+                    c(&v.scenario),
+                    l(&a.summary())
+                ));
+            }
+        }
         out.push('\n');
 
         // Consent signals, per scenario and phase.

@@ -25,6 +25,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         duration_ms: 3200,
         warnings: Vec::new(),
         signals: Vec::new(),
+        consent_actions: Vec::new(),
     }
 }
 
@@ -214,6 +215,7 @@ fn visit_summary_from_observation() {
         storage_writes: Vec::new(),
         page_errors: Vec::new(),
         signals: Vec::new(),
+        cmp: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),
@@ -632,4 +634,58 @@ fn without_acknowledgements_nothing_changes_and_json_says_null() {
     assert_eq!(v["findings"][0]["acknowledgement"], serde_json::Value::Null);
     assert_eq!(v["summary"]["acknowledged"], 0);
     assert_eq!(v["acknowledgements"]["unused"], serde_json::json!([]));
+}
+
+#[test]
+fn consent_actions_appear_in_every_format() {
+    use crate::cmp::{CmpAction, CmpRecord, Method, Readback, RecordItem};
+    use crate::observe::{ConsentAction, ConsentEffect};
+    let mut r = fixed_report();
+    let item = |name: &str, basis: &str| RecordItem {
+        name: name.into(),
+        allowed: false,
+        basis: basis.into(),
+    };
+    r.visits[0].consent_actions = vec![CmpAction {
+        action: ConsentAction::RejectAll,
+        step: 0,
+        page: "https://www.klaro-shop.test/".into(),
+        time: chrono::DateTime::UNIX_EPOCH,
+        method: Method::Autoconsent,
+        success: true,
+        detected: Some("Klaro".into()),
+        popup_found: true,
+        detect_ms: Some(985),
+        done_ms: Some(42),
+        added_ms: Some(45),
+        readback: Readback::Recorded {
+            record: CmpRecord::from_items(
+                "klaro",
+                "cookie klaro".into(),
+                vec![
+                    item("ga", "consent"),
+                    item("scorecard", "legitimate_interest"),
+                ],
+            ),
+        },
+        declared: vec![ConsentEffect::RefuseConsent],
+        applied: vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
+        effects_from: "cmp-record".into(),
+    }];
+    for f in [Format::Table, Format::Markdown, Format::Html] {
+        let out = reporter(f).render(&r);
+        assert!(out.contains("autoconsent optOut on Klaro"), "{f}:\n{out}");
+        assert!(out.contains("scorecard=off (LI)"), "{f}:\n{out}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&reporter(Format::Json).render(&r)).expect("json");
+    let a = &json["visits"][0]["consent_actions"][0];
+    assert_eq!(a["detected"], "Klaro");
+    assert_eq!(a["done_ms"], 42);
+    assert_eq!(
+        a["applied"],
+        serde_json::json!(["refuse_consent", "object_li"])
+    );
+    // Visits without a consent action carry no empty list.
+    assert!(json["visits"][1].get("consent_actions").is_none());
 }

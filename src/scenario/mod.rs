@@ -58,7 +58,7 @@ pub struct Scenario {
     pub gpc: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     pub action: Action,
     /// The consent action this step performs; the consent state changes when it runs.
@@ -93,6 +93,32 @@ pub enum Action {
     Script(String),
     /// Save a PNG screenshot to this path.
     Screenshot(PathBuf),
+    /// Accept or reject through autoconsent (`[cmp] auto = true`), with the scenario's
+    /// selectors as the fallback.
+    Autoconsent(AutoConsent),
+}
+
+/// A consent action performed by autoconsent (docs/scenarios.md, "auto").
+///
+/// Precedence: autoconsent first (`optIn` for accept_all, `optOut` for reject_all);
+/// `fallback` (the `[cmp]` banner and selectors, when given) runs only when autoconsent
+/// detected no CMP with an open popup, or its action reported failure. Without a
+/// fallback, either makes the scenario not observed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutoConsent {
+    pub action: ConsentAction,
+    /// The selector steps (wait for the banner, clicks), without consent marks: the
+    /// autoconsent step carries the consent action.
+    pub fallback: Vec<Step>,
+}
+
+impl Scenario {
+    /// Does any step run autoconsent (so its bundle must be injected)?
+    pub fn uses_autoconsent(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Autoconsent(_)))
+    }
 }
 
 impl Step {
@@ -108,6 +134,14 @@ impl Step {
                 format!("script {short:?}")
             }
             Action::Screenshot(p) => format!("screenshot {}", p.display()),
+            Action::Autoconsent(a) => {
+                let verb = crate::cmp::autoconsent::verb(a.action);
+                if a.fallback.is_empty() {
+                    format!("autoconsent {verb}")
+                } else {
+                    format!("autoconsent {verb}, else selectors")
+                }
+            }
         };
         match self.consent {
             Some(c) => format!("{what} [{}] ({})", c.as_str(), self.location),

@@ -69,6 +69,7 @@ pub(super) fn decode_visit(r: &SqliteRow) -> DecodeResult<VisitRecord> {
         },
         position: get_opt_u64(r, "position")?,
         third_party_requests: get_opt_u64(r, "third_party_requests")?,
+        cmp: get_json(r, "cmp_actions")?,
     })
 }
 

@@ -200,6 +200,8 @@ pub struct VisitRecord {
     pub position: Option<u64>,
     /// Requests to third parties, as counted when the visit was attributed.
     pub third_party_requests: Option<u64>,
+    /// How each consent action was performed and what the CMP recorded (schema 7).
+    pub cmp: Vec<crate::cmp::CmpAction>,
 }
 
 /// Handle on the database; cheap to clone (a connection pool inside).

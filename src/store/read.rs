@@ -174,6 +174,7 @@ impl Store {
             storage_writes: self.storage_writes(run, only).await?,
             page_errors: self.page_errors(run, only).await?,
             signals: self.signals(run, only).await?,
+            cmp: visit.cmp,
             final_state: visit.final_state,
             warnings: visit.warnings,
             timings: visit.timings,

@@ -3,6 +3,7 @@
 //! ([`crate::attribution`]) and pushes one [`Hit`] per offending observation.
 //! Every code is documented in docs/findings.md (a test holds that true).
 
+pub(crate) mod cmp;
 pub(crate) mod consent_mode;
 pub(crate) mod cookies;
 pub(crate) mod coverage;
@@ -60,6 +61,7 @@ pub(crate) const FAMILIES: &[Family] = &[
     cookies::FAMILY,
     gpc::FAMILY,
     coverage::FAMILY,
+    cmp::FAMILY,
     map::FAMILY,
     tcf::FAMILY,
     consent_mode::FAMILY,

@@ -118,7 +118,7 @@ fn li_vendor_after_objection(ctx: &VisitCtx, sink: &mut Sink) {
                     "rely on legitimate interest, which stops on objection"
                 )
             ),
-            evidence: request_evidence(obs, req),
+            evidence: super::cmp::with_objection_source(obs, request_evidence(obs, req)),
         });
     }
 }

@@ -6,14 +6,24 @@ use crate::toml_check::{Checker, Span, Table, Val};
 use scraper::error::SelectorErrorKind;
 use toml::Spanned;
 
-pub(super) const CMP_KEYS: &[&str] =
-    &["banner", "accept_all", "reject_all", "object_li", "records"];
+pub(super) const CMP_KEYS: &[&str] = &[
+    "auto",
+    "banner",
+    "accept_all",
+    "reject_all",
+    "object_li",
+    "records",
+];
 pub(super) const CONSENT_ACTIONS: [&str; 3] = ["accept_all", "reject_all", "object_li"];
 
 /// Consent banner selectors for the built-in scenarios.
 pub(super) struct Cmp {
     pub(super) span: Span,
     pub(super) banner: Option<Spanned<String>>,
+    /// `auto = true`: accept_all / reject_all through autoconsent.
+    pub(super) auto: bool,
+    /// Where `auto` was written (the [cmp] table when absent).
+    pub(super) auto_span: Span,
     /// Per consent action: the key's span and the selectors, clicked in order.
     clicks: Vec<(ConsentAction, Span, Vec<Spanned<String>>)>,
     /// Per consent action declared in `[cmp.records]`: what it records.
@@ -28,6 +38,11 @@ impl Cmp {
             .find(|(a, _)| *a == action)
             .map(|(_, e)| e.clone())
             .unwrap_or_else(|| action.default_effects().to_vec())
+    }
+
+    /// Does autoconsent perform `action` (`auto = true`; it knows accept and reject only)?
+    pub(super) fn auto_for(&self, action: ConsentAction) -> bool {
+        self.auto && matches!(action, ConsentAction::AcceptAll | ConsentAction::RejectAll)
     }
 
     /// Is `selector` the banner's selector?
@@ -126,6 +141,10 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Cmp {
     let banner = ck
         .opt_string(t, "banner")
         .and_then(|s| selector(ck, &s).map(|_| s));
+    let auto = t
+        .get("auto")
+        .and_then(|v| ck.boolean(v, "`auto` in [cmp]"))
+        .unwrap_or(false);
     let mut clicks = Vec::new();
     let records = check_records(ck, t);
     for key in CONSENT_ACTIONS {
@@ -152,6 +171,8 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Cmp {
     Cmp {
         span: t.span.clone(),
         banner,
+        auto,
+        auto_span: t.key_span("auto").unwrap_or_else(|| t.span.clone()),
         clicks,
         records,
     }

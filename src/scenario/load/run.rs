@@ -3,7 +3,7 @@
 use super::cmp::Cmp;
 use super::steps::Custom;
 use crate::observe::ConsentAction;
-use crate::scenario::{Action, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
+use crate::scenario::{Action, AutoConsent, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
 use crate::toml_check::{suggest, Checker, Ids, Span, Table};
 use std::collections::HashMap;
 use toml::Spanned;
@@ -90,9 +90,20 @@ pub(super) fn default_list(
         }
         let configured = match (ConsentAction::parse(id), cmp) {
             (None, _) => Some(None),
+            (Some(action), Some(cmp)) if cmp.auto_for(action) => Some(Some(
+                cmp.clicks(action)
+                    .map(|(span, _)| span.clone())
+                    .unwrap_or_else(|| cmp.span.clone()),
+            )),
             (Some(action), Some(cmp)) => {
                 let at = cmp.clicks(action).map(|(span, _)| span.clone());
-                if at.is_none() {
+                if at.is_none() && cmp.auto {
+                    ck.warning(
+                        &cmp.auto_span,
+                        format!("autoconsent performs accept_all and reject_all only: the built-in scenario `{id}` will not run"),
+                        format!("add {id} = [\"...\"] to [cmp] (the clicks of the CMP's second layer), or list the scenarios to run in [run]"),
+                    );
+                } else if at.is_none() {
                     ck.warning(
                         &cmp.span,
                         format!("[cmp] has no `{id}` selectors: the built-in scenario `{id}` will not run"),
@@ -142,6 +153,12 @@ fn builtin(ck: &mut Checker<'_>, id: &str, cmp: Option<&Cmp>, at: &Span) -> Opti
     };
     let clicks = cmp.and_then(|c| c.clicks(action)).map(|(_, sels)| sels);
     let banner = cmp.and_then(|c| c.banner.as_ref());
+    if let Some(cmp) = cmp.filter(|c| c.auto_for(action)) {
+        return Some(scenario(
+            auto_description(action),
+            vec![auto_step(ck, cmp, action, clicks, banner)],
+        ));
+    }
     if clicks.is_none() {
         ck.error(
             at,
@@ -184,4 +201,50 @@ fn builtin(ck: &mut Checker<'_>, id: &str, cmp: Option<&Cmp>, at: &Span) -> Opti
         ConsentAction::ObjectLi => "Object to legitimate interest through the consent banner.",
     };
     Some(scenario(description, steps))
+}
+
+fn auto_description(action: ConsentAction) -> &'static str {
+    match action {
+        ConsentAction::AcceptAll => "Accept all through autoconsent (optIn).",
+        _ => "Reject all through autoconsent (optOut).",
+    }
+}
+
+/// The one step of an `auto = true` built-in: autoconsent, with the [cmp] banner and
+/// selectors (when given) as its fallback.
+fn auto_step(
+    ck: &mut Checker<'_>,
+    cmp: &Cmp,
+    action: ConsentAction,
+    clicks: Option<&[Spanned<String>]>,
+    banner: Option<&Spanned<String>>,
+) -> Step {
+    let plain = |ck: &mut Checker<'_>, a, sel: &Spanned<String>| Step {
+        action: a,
+        consent: None,
+        records: Vec::new(),
+        timeout: None,
+        location: ck.location(&sel.span()),
+        waits_for_banner: false,
+    };
+    let mut fallback = Vec::new();
+    if let Some(sels) = clicks.filter(|s| !s.is_empty()) {
+        if let Some(b) = banner {
+            fallback.push(Step {
+                waits_for_banner: true,
+                ..plain(ck, Action::WaitFor(b.get_ref().clone()), b)
+            });
+        }
+        for sel in sels {
+            fallback.push(plain(ck, Action::Click(sel.get_ref().clone()), sel));
+        }
+    }
+    Step {
+        action: Action::Autoconsent(AutoConsent { action, fallback }),
+        consent: Some(action),
+        records: cmp.records(action),
+        timeout: None,
+        location: ck.location(&cmp.auto_span),
+        waits_for_banner: false,
+    }
 }

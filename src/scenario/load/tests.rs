@@ -442,3 +442,74 @@ fn gpc_option_must_be_a_boolean() {
     let d = &d.0.iter().find(|d| d.message.contains("gpc")).unwrap();
     assert_eq!(d.file, PathBuf::from("s.toml"));
 }
+
+#[test]
+fn cmp_auto_runs_accept_and_reject_through_autoconsent() {
+    let src = format!("{SITE}[cmp]\nauto = true\n");
+    let (f, d) = parse(&src);
+    assert!(!d.has_errors(), "{d}");
+    assert_eq!(
+        positions(&d),
+        ["6:1 autoconsent performs accept_all and reject_all only: the built-in scenario `object_li` will not run"]
+    );
+    let f = f.unwrap();
+    let ids: Vec<&str> = f.scenarios.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["no_action", "accept_all", "reject_all"]);
+    for (s, action) in [
+        (&f.scenarios[1], ConsentAction::AcceptAll),
+        (&f.scenarios[2], ConsentAction::RejectAll),
+    ] {
+        assert!(s.uses_autoconsent());
+        assert_eq!(s.steps.len(), 1);
+        let step = &s.steps[0];
+        assert_eq!(step.consent, Some(action));
+        assert_eq!(step.records, action.default_effects());
+        assert_eq!(step.location, "s.toml:6:1");
+        let Action::Autoconsent(a) = &step.action else {
+            panic!("{:?}", step.action)
+        };
+        assert_eq!(a.action, action);
+        assert!(a.fallback.is_empty());
+    }
+    assert!(!f.scenarios[0].uses_autoconsent());
+}
+
+#[test]
+fn cmp_auto_with_selectors_keeps_them_as_fallback() {
+    let src = format!(
+        "{SITE}[cmp]\nauto = true\nbanner = \"#b\"\nreject_all = [\"#more\", \"#r\"]\nobject_li = [\"#o\"]\n"
+    );
+    let (f, d) = parse(&src);
+    assert!(d.0.is_empty(), "{d}");
+    let f = f.unwrap();
+    let ids: Vec<&str> = f.scenarios.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["no_action", "accept_all", "reject_all", "object_li"]);
+    let Action::Autoconsent(reject) = &f.scenarios[2].steps[0].action else {
+        panic!("reject_all is not autoconsent")
+    };
+    let fallback: Vec<&Action> = reject.fallback.iter().map(|s| &s.action).collect();
+    assert_eq!(
+        fallback,
+        [
+            &Action::WaitFor("#b".into()),
+            &Action::Click("#more".into()),
+            &Action::Click("#r".into())
+        ]
+    );
+    assert!(reject.fallback[0].waits_for_banner);
+    assert!(reject.fallback.iter().all(|s| s.consent.is_none()));
+    // accept_all: autoconsent alone; object_li: selectors (autoconsent cannot object).
+    let Action::Autoconsent(accept) = &f.scenarios[1].steps[0].action else {
+        panic!("accept_all is not autoconsent")
+    };
+    assert!(accept.fallback.is_empty());
+    assert!(!f.scenarios[3].uses_autoconsent());
+}
+
+#[test]
+fn cmp_auto_must_be_a_boolean() {
+    let src = format!("{SITE}[cmp]\nauto = \"yes\"\n");
+    let (_, d) = parse(&src);
+    assert!(d.has_errors());
+    assert!(positions(&d).iter().any(|p| p.starts_with("6:8 ")), "{d}");
+}

@@ -1,0 +1,222 @@
+//! `@duckduckgo/autoconsent` (npm, MPL-2.0): CMP detection and accept / reject without
+//! selectors. Never committed: `make fixtures` installs the pinned package and copies
+//! `autoconsent.playwright.js` and `rules.json` into `fixtures/build/autoconsent/`; an
+//! audit finds them at run time ([`locate`]).
+//!
+//! The bundle is injected into every top-level document before its scripts
+//! (`Page.addScriptToEvaluateOnNewDocument`), preceded by a prelude that defines
+//! `window.autoconsentSendMessage`. The prelude answers autoconsent's `init` itself with
+//! our config and the rules embedded in the injected source (no 684 KB transfer through
+//! an execute-script call), answers `eval` requests in the page's main world, and
+//! forwards the rest (`cmpDetected`, `popupFound`, `optOutResult`, `autoconsentDone`,
+//! lifecycle changes) to a `Runtime.addBinding` binding the capture records. The engine
+//! sends `optIn` / `optOut` through `window.autoconsentReceiveMessage`.
+
+use crate::observe::ConsentAction;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The binding the prelude reports through.
+pub const BINDING: &str = "__consentryAutoconsent";
+/// Environment variable naming the directory with the bundle and the rules.
+pub const ENV: &str = "CONSENTRY_AUTOCONSENT";
+/// Where `make fixtures` puts them, relative to the project directory.
+pub const DEFAULT_DIR: &str = "fixtures/build/autoconsent";
+const BUNDLE: &str = "autoconsent.playwright.js";
+const RULES: &str = "rules.json";
+
+/// autoconsent's config: no automatic action (the engine sends it, in the consent-step
+/// path), no prehiding and no cosmetic rules (a banner hidden by CSS is not a choice),
+/// snippets evaluated in the main world.
+const CONFIG: &str = r#"{"enabled":true,"autoAction":null,"disabledCmps":[],"enablePrehide":false,"enableCosmeticRules":false,"enableGeneratedRules":true,"enableHeuristicDetection":false,"detectRetries":20,"isMainWorld":true,"logs":{"lifecycle":false,"rulesteps":false,"detectionsteps":false,"evals":false,"errors":false,"messages":false,"waits":false}}"#;
+
+/// The source injected into every document: prelude, config, rules, bundle.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// Directory it was loaded from.
+    pub dir: PathBuf,
+    pub source: Arc<str>,
+}
+
+/// `optIn` / `optOut`.
+pub fn verb(action: ConsentAction) -> &'static str {
+    match action {
+        ConsentAction::AcceptAll => "optIn",
+        ConsentAction::RejectAll | ConsentAction::ObjectLi => "optOut",
+    }
+}
+
+/// Where to look, in order: `explicit` (`--autoconsent DIR`, or `CONSENTRY_AUTOCONSENT`
+/// through it), then `fixtures/build/autoconsent` in the scenario file's directory and
+/// each of its parents, then in the current directory.
+pub fn candidates(explicit: Option<&Path>, scenario_file: &Path) -> Vec<PathBuf> {
+    if let Some(d) = explicit {
+        return vec![d.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let abs = std::path::absolute(scenario_file).unwrap_or_else(|_| scenario_file.to_path_buf());
+    for dir in abs.ancestors().skip(1) {
+        out.push(dir.join(DEFAULT_DIR));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        let d = cwd.join(DEFAULT_DIR);
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Find and load the bundle; the error names where it looked and what to run.
+pub fn locate(explicit: Option<&Path>, scenario_file: &Path) -> Result<Bundle, String> {
+    let dirs = candidates(explicit, scenario_file);
+    for d in &dirs {
+        if d.join(BUNDLE).is_file() && d.join(RULES).is_file() {
+            return load(d);
+        }
+    }
+    let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    Err(format!(
+        "the scenario uses `[cmp] auto = true`, but autoconsent ({BUNDLE} and {RULES}) was not found in: {}; \
+         run `make fixtures` in the consentry checkout (installs the pinned @duckduckgo/autoconsent from npm), \
+         or pass --autoconsent DIR (or set {ENV}) naming a directory holding both files",
+        looked.join(", ")
+    ))
+}
+
+/// Load the bundle and rules of one directory.
+pub fn load(dir: &Path) -> Result<Bundle, String> {
+    let read = |f: &str| {
+        let p = dir.join(f);
+        std::fs::read_to_string(&p).map_err(|e| {
+            format!(
+                "cannot read {}: {e}; run `make fixtures` (installs @duckduckgo/autoconsent) or pass --autoconsent DIR",
+                p.display()
+            )
+        })
+    };
+    let bundle = read(BUNDLE)?;
+    let rules = read(RULES)?;
+    let parsed: serde_json::Value = serde_json::from_str(&rules)
+        .map_err(|e| format!("{}: not JSON: {e}", dir.join(RULES).display()))?;
+    if parsed.get("autoconsent").is_none_or(|a| !a.is_array()) {
+        return Err(format!(
+            "{}: no `autoconsent` rule list (is it autoconsent's rules/rules.json?)",
+            dir.join(RULES).display()
+        ));
+    }
+    if !bundle.contains("autoconsentReceiveMessage") {
+        return Err(format!(
+            "{}: not autoconsent's playwright bundle (no autoconsentReceiveMessage)",
+            dir.join(BUNDLE).display()
+        ));
+    }
+    Ok(Bundle {
+        dir: dir.to_path_buf(),
+        source: injected_source(&bundle, &rules).into(),
+    })
+}
+
+/// The prelude (our side of autoconsent's messaging), then the bundle; top frames only.
+pub fn injected_source(bundle: &str, rules_json: &str) -> String {
+    format!(
+        r#"if (window === window.top && !window.__consentryAutoconsentInstalled) {{
+window.__consentryAutoconsentInstalled = true;
+(() => {{
+  const CONFIG = {CONFIG};
+  const RULES = {rules_json};
+  const queue = [];
+  let binding = null;
+  let lifecycle = null;
+  const flush = () => {{
+    if (!binding) {{
+      const b = globalThis.{BINDING};
+      if (typeof b !== 'function') {{ setTimeout(flush, 20); return; }}
+      binding = b;
+      try {{ delete globalThis.{BINDING}; }} catch (e) {{}}
+    }}
+    while (queue.length) {{ try {{ binding(queue.shift()); }} catch (e) {{}} }}
+  }};
+  const forward = (m) => {{ queue.push(JSON.stringify(m)); flush(); }};
+  const receive = (m) => setTimeout(() => {{ try {{ window.autoconsentReceiveMessage(m); }} catch (e) {{}} }}, 0);
+  window.autoconsentSendMessage = (msg) => {{
+    let m;
+    try {{ m = JSON.parse(JSON.stringify(msg)); }} catch (e) {{ return; }}
+    if (!m || typeof m !== 'object') return;
+    if (m.type === 'init') {{
+      receive({{ type: 'initResp', config: CONFIG, rules: RULES }});
+      return;
+    }}
+    if (m.type === 'eval') {{
+      let result = false;
+      try {{ result = !!(0, eval)(m.code); }} catch (e) {{}}
+      receive({{ type: 'evalResp', id: m.id, result }});
+      return;
+    }}
+    if (m.type === 'report') {{
+      const l = m.state && m.state.lifecycle;
+      if (l === lifecycle) return;
+      lifecycle = l;
+      forward({{ type: 'lifecycle', lifecycle: l, url: m.url }});
+      return;
+    }}
+    forward(m);
+  }};
+}})();
+{bundle}
+}}"#
+    )
+}
+
+/// One message autoconsent sent from the page, as the capture received it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub at: std::time::Instant,
+    pub value: serde_json::Value,
+}
+
+impl Message {
+    pub fn kind(&self) -> &str {
+        self.value
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    }
+    pub fn cmp(&self) -> Option<&str> {
+        self.value.get("cmp").and_then(serde_json::Value::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_bundle_names_places_and_what_to_run() {
+        let dir = std::env::temp_dir().join(format!("consentry-ac-{}", std::process::id()));
+        let err = locate(Some(&dir), Path::new("x.toml")).unwrap_err();
+        assert!(err.contains(&dir.display().to_string()), "{err}");
+        assert!(err.contains("make fixtures"), "{err}");
+        assert!(err.contains("--autoconsent DIR"), "{err}");
+    }
+
+    #[test]
+    fn candidates_walk_up_from_the_scenario_file() {
+        let c = candidates(None, Path::new("/a/b/site.toml"));
+        assert_eq!(c[0], PathBuf::from("/a/b").join(DEFAULT_DIR));
+        assert_eq!(c[1], PathBuf::from("/a").join(DEFAULT_DIR));
+        assert_eq!(
+            candidates(Some(Path::new("/x")), Path::new("/a/b/site.toml")),
+            vec![PathBuf::from("/x")]
+        );
+    }
+
+    #[test]
+    fn source_embeds_config_and_rules_before_the_bundle() {
+        let s = injected_source("/*BUNDLE*/", r#"{"autoconsent":[]}"#);
+        let rules = s.find(r#"const RULES = {"autoconsent":[]}"#).unwrap();
+        assert!(rules < s.find("/*BUNDLE*/").unwrap());
+        assert!(s.contains(r#""isMainWorld":true"#));
+        assert!(s.contains(r#""autoAction":null"#));
+    }
+}

@@ -1,0 +1,477 @@
+//! Real CMPs in real Chromium: the Klaro 0.7.22 and vanilla-cookieconsent 3.1.0 fixture
+//! sites (fixtures/sites/, their packages installed by `make fixtures`) audited through
+//! `[cmp] auto = true` (autoconsent, no site-specific selector). Asserts the complete set
+//! of findings per scenario, how each consent action was performed, and the CMP's
+//! record read back deciding the following phase (Klaro's Reject all => LI objected).
+
+use consentry::demo::DemoServer;
+use consentry::demo::FileSite;
+use consentry::store::{RunId, Store};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// One audit at a time (two cores; each audit already runs scenarios in parallel).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Audit {
+    code: i32,
+    json: Value,
+    stderr: String,
+}
+
+fn audit(file: &str, port: u16, db: &Path, extra: &[&str]) -> Audit {
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["audit", file, "--format", "json", "--no-progress", "--db"])
+        .arg(db)
+        .args(extra)
+        .env("CONSENTRY_DEMO_PORT", port.to_string())
+        .env_remove("CONSENTRY_AUTOCONSENT")
+        .output()
+        .expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    Audit {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stderr,
+    }
+}
+
+async fn run_fixture(site: &str, file: &str) -> (Audit, tempfile::TempDir, Vec<String>) {
+    assert!(
+        Path::new(ROOT)
+            .join("fixtures/build/autoconsent/autoconsent.playwright.js")
+            .is_file(),
+        "run `make fixtures` first (installs autoconsent, klaro, vanilla-cookieconsent)"
+    );
+    let server = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), site))
+        .await
+        .expect("fixture server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let port = server.port();
+    let file = format!("{ROOT}/{file}");
+    let db2 = db.clone();
+    let run = tokio::task::spawn_blocking(move || audit(&file, port, &db2, &[]))
+        .await
+        .unwrap();
+    let hosts: Vec<String> = server.log().into_iter().map(|r| r.host).collect();
+    server.shutdown().await;
+    (run, dir, hosts)
+}
+
+type Key = (String, String, String);
+
+fn findings(json: &Value) -> BTreeSet<Key> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["scenario"].as_str().unwrap_or("-").to_string(),
+                f["subject"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn keys(list: &[(&str, &str, &str)]) -> BTreeSet<Key> {
+    list.iter()
+        .map(|(c, s, x)| (c.to_string(), s.to_string(), x.to_string()))
+        .collect()
+}
+
+fn assert_findings(run: &Audit, want: BTreeSet<Key>) {
+    let got = findings(&run.json);
+    let missing: Vec<_> = want.difference(&got).collect();
+    let unexpected: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
+        run.stderr
+    );
+}
+
+fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -> &'a Value {
+    json["findings"]
+        .as_array()
+        .and_then(|fs| {
+            fs.iter()
+                .find(|f| f["code"] == code && f["scenario"] == scenario && f["subject"] == subject)
+        })
+        .unwrap_or_else(|| panic!("no {code} {subject} in {scenario}"))
+}
+
+fn visit<'a>(json: &'a Value, scenario: &str) -> &'a Value {
+    json["visits"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["scenario"] == scenario))
+        .unwrap_or_else(|| panic!("no visit {scenario}"))
+}
+
+/// The one consent action of a scenario, checked to be autoconsent on `cmp`.
+fn auto_action<'a>(json: &'a Value, scenario: &str, cmp: &str) -> &'a Value {
+    let v = visit(json, scenario);
+    assert_eq!(v["status"]["status"], "complete", "{v}");
+    let actions = v["consent_actions"].as_array().expect("consent_actions");
+    assert_eq!(actions.len(), 1, "{v}");
+    let a = &actions[0];
+    assert_eq!(a["method"]["kind"], "autoconsent", "{a}");
+    assert_eq!(a["detected"], cmp, "{a}");
+    assert_eq!(a["success"], true, "{a}");
+    assert_eq!(a["popup_found"], true, "{a}");
+    assert!(a["done_ms"].as_u64().is_some(), "no autoconsentDone: {a}");
+    eprintln!(
+        "{scenario} on {cmp}: navigation -> popup {} ms, action -> autoconsentDone {} ms, added {} ms",
+        a["detect_ms"], a["done_ms"], a["added_ms"]
+    );
+    a
+}
+
+fn record_items(a: &Value) -> Vec<(String, bool)> {
+    assert_eq!(a["readback"]["status"], "recorded", "{a}");
+    a["readback"]["record"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap_or_default().to_string(),
+                i["allowed"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn assert_not_flagged(json: &Value, compliant: &[&str]) {
+    for f in json["findings"].as_array().unwrap() {
+        let subject = f["subject"].as_str().unwrap_or_default();
+        assert!(
+            !compliant.contains(&subject),
+            "compliant {subject} flagged: {f}"
+        );
+    }
+}
+
+async fn stored_observation(
+    db: &Path,
+    json: &Value,
+    scenario: &str,
+) -> consentry::observe::VisitObservation {
+    let store = Store::open(db).await.expect("store");
+    let run: RunId = json["run_id"].as_i64().expect("run id");
+    store
+        .observation(run, scenario)
+        .await
+        .expect("read")
+        .expect("stored visit")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn klaro_through_autoconsent_and_its_record() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let scenario_file = "tests/fixtures/klaro/klaro.toml";
+    let text = std::fs::read_to_string(format!("{ROOT}/{scenario_file}")).unwrap();
+    // The LI objection is learned from Klaro's record, not declared.
+    assert!(
+        !text.contains("records =") && !text.contains("[cmp.records]"),
+        "the scenario file must not declare records"
+    );
+    let (run, dir, hosts) = run_fixture("klaro", scenario_file).await;
+    assert_findings(
+        &run,
+        keys(&[
+            // PLANTED: the Meta pixel loads ungated, in every scenario and after reject.
+            ("consent-vendor-before-choice", "no_action", "meta"),
+            ("consent-vendor-before-choice", "accept_all", "meta"),
+            ("consent-vendor-before-choice", "reject_all", "meta"),
+            ("consent-vendor-before-choice", "dismiss_banner", "meta"),
+            ("consent-vendor-after-reject", "reject_all", "meta"),
+            ("consent-vendor-after-reject", "dismiss_banner", "meta"),
+            // PLANTED: Scorecard ignores the objection Klaro's Reject all recorded.
+            ("li-vendor-after-objection", "reject_all", "scorecard"),
+            // PLANTED: the site's No thanks button hides the notice, Klaro records nothing.
+            (
+                "cmp-choice-not-recorded",
+                "dismiss_banner",
+                "klaro:reject_all",
+            ),
+        ]),
+    );
+    assert_eq!(
+        run.code, 1,
+        "findings at or above high; stderr:\n{}",
+        run.stderr
+    );
+    assert_not_flagged(
+        &run.json,
+        &[
+            "google-analytics",
+            "hotjar",
+            "matomo",
+            "klaro-shop",
+            "klaro",
+            "_ga",
+        ],
+    );
+    // The gated vendors did run when allowed: they were reachable, not just silent.
+    for h in [
+        "www.google-analytics.com",
+        "static.hotjar.com",
+        "cdn.matomo.cloud",
+    ] {
+        assert!(
+            hosts.iter().any(|x| x == h),
+            "{h} never requested: {hosts:?}"
+        );
+    }
+
+    let accept = auto_action(&run.json, "accept_all", "Klaro");
+    assert!(record_items(accept).iter().all(|(_, on)| *on), "{accept}");
+    assert_eq!(accept["applied"], serde_json::json!(["grant_consent"]));
+
+    let reject = auto_action(&run.json, "reject_all", "Klaro");
+    assert_eq!(reject["readback"]["record"]["source"], "cookie klaro");
+    assert_eq!(reject["readback"]["record"]["consent"], "refused");
+    assert_eq!(reject["readback"]["record"]["li_objected"], true);
+    assert!(record_items(reject).iter().all(|(_, on)| !*on), "{reject}");
+    assert_eq!(reject["declared"], serde_json::json!(["refuse_consent"]));
+    assert_eq!(
+        reject["applied"],
+        serde_json::json!(["refuse_consent", "object_li"])
+    );
+    assert_eq!(reject["effects_from"], "cmp-record");
+
+    let f = finding(
+        &run.json,
+        "li-vendor-after-objection",
+        "reject_all",
+        "scorecard",
+    );
+    let e = &f["evidence"][0];
+    assert!(
+        e["request_url"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("scorecardresearch.com"),
+        "{f}"
+    );
+    assert_eq!(e["phase"], "after-reject_all");
+    assert!(
+        e["page"].as_str().unwrap_or_default().ends_with("/about"),
+        "{f}"
+    );
+
+    let f = finding(
+        &run.json,
+        "cmp-choice-not-recorded",
+        "dismiss_banner",
+        "klaro:reject_all",
+    );
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("selectors"),
+        "{f}"
+    );
+
+    // Stored: the visit's consent actions and the record-decided final state.
+    let obs = stored_observation(&dir.path().join("audit.db"), &run.json, "reject_all").await;
+    assert_eq!(obs.cmp.len(), 1);
+    assert_eq!(obs.cmp[0].detected.as_deref(), Some("Klaro"));
+    assert!(obs.final_state.li_objected, "{:?}", obs.final_state);
+    assert_eq!(
+        obs.final_state.consent,
+        consentry::observe::ConsentChoice::Denied
+    );
+    let obs = stored_observation(&dir.path().join("audit.db"), &run.json, "dismiss_banner").await;
+    assert!(
+        !obs.final_state.li_objected,
+        "nothing recorded: the declared effects apply"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn cookieconsent_through_autoconsent_and_its_record() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let (run, _dir, hosts) = run_fixture(
+        "cookieconsent",
+        "tests/fixtures/cookieconsent/cookieconsent.toml",
+    )
+    .await;
+    assert_findings(
+        &run,
+        keys(&[
+            // PLANTED: the TikTok pixel loads ungated.
+            ("consent-vendor-before-choice", "no_action", "tiktok"),
+            ("consent-vendor-before-choice", "accept_all", "tiktok"),
+            ("consent-vendor-before-choice", "reject_all", "tiktok"),
+            (
+                "consent-vendor-before-choice",
+                "reject_via_footer",
+                "tiktok",
+            ),
+            ("consent-vendor-after-reject", "reject_all", "tiktok"),
+            // PLANTED: "Continue without accepting" accepts every category.
+            (
+                "cmp-choice-opposite",
+                "reject_via_footer",
+                "cookieconsent:reject_all",
+            ),
+        ]),
+    );
+    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    assert_not_flagged(
+        &run.json,
+        &[
+            "google-analytics",
+            "hotjar",
+            "meta",
+            "cc-shop",
+            "cc_cookie",
+            "_ga",
+        ],
+    );
+    for h in [
+        "www.google-analytics.com",
+        "static.hotjar.com",
+        "connect.facebook.net",
+    ] {
+        assert!(
+            hosts.iter().any(|x| x == h),
+            "{h} never requested: {hosts:?}"
+        );
+    }
+
+    let accept = auto_action(&run.json, "accept_all", "cookieconsent3");
+    assert_eq!(accept["readback"]["record"]["consent"], "granted");
+    assert!(record_items(accept).iter().all(|(_, on)| *on), "{accept}");
+
+    let reject = auto_action(&run.json, "reject_all", "cookieconsent3");
+    assert_eq!(reject["readback"]["record"]["source"], "cookie cc_cookie");
+    let items = record_items(reject);
+    assert!(items.contains(&("necessary".into(), true)), "{items:?}");
+    assert!(items.contains(&("analytics".into(), false)), "{items:?}");
+    assert!(items.contains(&("marketing".into(), false)), "{items:?}");
+    // cookieconsent has no legitimate-interest notion: no objection is inferred.
+    assert_eq!(reject["applied"], serde_json::json!(["refuse_consent"]));
+
+    let footer = &visit(&run.json, "reject_via_footer")["consent_actions"][0];
+    assert_eq!(footer["method"]["kind"], "selectors");
+    assert_eq!(footer["applied"], serde_json::json!(["grant_consent"]));
+    let f = finding(
+        &run.json,
+        "cmp-choice-opposite",
+        "reject_via_footer",
+        "cookieconsent:reject_all",
+    );
+    assert_eq!(f["severity"], "critical");
+    let detail = f["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("marketing=on") && detail.contains("cc_cookie"),
+        "{f}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn no_cmp_with_auto_is_not_observed_with_the_reason() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let (run, _dir, _) = run_fixture("no-cmp", "tests/fixtures/no-cmp/no-cmp.toml").await;
+    assert_findings(
+        &run,
+        keys(&[
+            ("scenario-not-observed", "accept_all", "accept_all"),
+            ("scenario-not-observed", "reject_all", "reject_all"),
+        ]),
+    );
+    assert_eq!(
+        run.code, 3,
+        "not observed is never clean; stderr:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        visit(&run.json, "no_action")["status"]["status"],
+        "complete"
+    );
+    for s in ["accept_all", "reject_all"] {
+        let v = visit(&run.json, s);
+        assert_eq!(v["status"]["status"], "incomplete", "{v}");
+        assert_eq!(v["status"]["kind"], "cmp-not-detected", "{v}");
+        let reason = v["status"]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("no CMP detected by autoconsent")
+                && reason.contains("no selectors given"),
+            "{reason}"
+        );
+        let a = &v["consent_actions"][0];
+        assert_eq!(a["success"], false, "{a}");
+        assert_eq!(a["effects_from"], "not performed", "{a}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn selectors_are_the_fallback_when_autoconsent_detects_no_cmp() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let (run, _dir, _) = run_fixture("no-cmp", "tests/fixtures/no-cmp/fallback.toml").await;
+    assert_findings(&run, keys(&[]));
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    for s in ["accept_all", "reject_all"] {
+        let v = visit(&run.json, s);
+        assert_eq!(v["status"]["status"], "complete", "{v}");
+        let a = &v["consent_actions"][0];
+        assert_eq!(a["method"]["kind"], "fallback", "{a}");
+        let why = a["method"]["after"].as_str().unwrap_or_default();
+        assert!(why.contains("no CMP detected by autoconsent"), "{a}");
+        assert_eq!(a["success"], true, "{a}");
+        assert!(a["detected"].is_null(), "{a}");
+        // No reader knows the homemade banner: the declared effects decide.
+        assert_eq!(a["readback"]["status"], "no_reader", "{a}");
+        assert_eq!(a["effects_from"], "declared", "{a}");
+    }
+}
+
+#[test]
+fn missing_autoconsent_bundle_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "audit",
+            &format!("{ROOT}/tests/fixtures/klaro/klaro.toml"),
+            "--no-progress",
+            "--db",
+        ])
+        .arg(dir.path().join("a.db"))
+        .arg("--autoconsent")
+        .arg(dir.path().join("nowhere"))
+        .output()
+        .expect("run consentry");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("make fixtures"), "{stderr}");
+    assert!(stderr.contains("nowhere"), "{stderr}");
+}
