@@ -164,6 +164,28 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
     );
     assert!(evidence_detail(f).contains("CMP's record #"), "{f}");
 
+    // The CMP's record read back decides the phase: "Object all" on this CMP keeps an LI
+    // bit, so its record is no objection (only a refusal), whatever the click meant.
+    let action = |scenario: &str, action: &str| -> Value {
+        json["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["scenario"] == scenario)
+            .and_then(|v| v["consent_actions"].as_array())
+            .and_then(|a| a.iter().find(|a| a["action"] == action))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {action} in {scenario}"))
+    };
+    let obj = action("object_li", "object_li");
+    assert_eq!(obj["readback"]["record"]["reader"], "tcf", "{obj:#}");
+    assert_eq!(obj["effects_from"], "cmp-record");
+    assert_eq!(obj["applied"], serde_json::json!(["refuse_consent"]));
+    // Its "Reject all" keeps purpose 1: a partial record, so the declared effect decides.
+    let rej = action("reject_all", "reject_all");
+    assert_eq!(rej["effects_from"], "declared", "{rej:#}");
+    assert!(!got.iter().any(|(c, _, _)| c == "cmp-choice-opposite"));
+
     // The per-scenario signal view of the report.
     let visit = json["visits"]
         .as_array()
@@ -243,6 +265,24 @@ async fn compliant_cmp_is_not_flagged_and_objection_keeps_consent() {
         "a compliant CMP and vendors: no findings\n{json:#}"
     );
     assert!(keys(&json).is_empty());
+
+    // The CMP's record read back: the objection is recorded, consent kept.
+    let actions: Vec<Value> = json["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["scenario"] == "object_li" || v["scenario"] == "accept_then_object")
+        .flat_map(|v| v["consent_actions"].as_array().cloned().unwrap_or_default())
+        .filter(|a| a["action"] == "object_li")
+        .collect();
+    assert_eq!(actions.len(), 2, "{actions:#?}");
+    for a in &actions {
+        assert_eq!(a["effects_from"], "cmp-record", "{a:#}");
+        assert!(a["applied"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("object_li")));
+    }
 
     // Through __tcfapi: objecting after accepting keeps every consent bit and clears
     // every legitimate-interest bit.

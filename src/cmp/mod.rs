@@ -11,6 +11,7 @@
 pub mod autoconsent;
 pub mod cookieconsent;
 pub mod klaro;
+pub mod tcf;
 
 use crate::observe::{ConsentAction, ConsentEffect};
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Every CMP record reader, in the order they are tried.
-pub const READERS: &[&dyn Reader] = &[&klaro::Klaro, &cookieconsent::CookieConsent];
+pub const READERS: &[&dyn Reader] = &[&klaro::Klaro, &cookieconsent::CookieConsent, &tcf::Tcf];
 
 /// Reads one CMP's record of the visitor's choice.
 pub trait Reader: Sync {

@@ -90,6 +90,8 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
                     ),
                 ),
             }),
+            // TCF records are judged bit by bit by the tcf family (tcf-consent-after-reject).
+            Readback::Recorded { record } if record.reader == crate::cmp::tcf::NAME => {}
             Readback::Recorded { record } => {
                 let opposite = match a.action {
                     ConsentAction::RejectAll => record

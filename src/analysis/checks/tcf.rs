@@ -126,7 +126,9 @@ fn cmp_record(ctx: &VisitCtx, sink: &mut Sink) {
                 });
             }
         }
-        if state.li_objected && c.d.asserts_li() {
+        // The visitor objected (the action), whatever the CMP then recorded.
+        let objected = state.li_objected || state.actions.contains(&ConsentAction::ObjectLi);
+        if objected && c.d.asserts_li() {
             sink.push(Hit {
                 code: Code::TcfLiAfterObjection,
                 scenario: Some(obs.scenario.clone()),
@@ -331,7 +333,12 @@ fn declared_basis(ctx: &VisitCtx, sink: &mut Sink) {
     let obs = ctx.obs();
     let cmp = cmp_strings(obs);
     // Only records made before any objection say what the CMP registers LI for.
-    let open: Vec<&CmpString> = cmp.iter().filter(|c| !c.sig.state.li_objected).collect();
+    let open: Vec<&CmpString> = cmp
+        .iter()
+        .filter(|c| {
+            !c.sig.state.li_objected && !c.sig.state.actions.contains(&ConsentAction::ObjectLi)
+        })
+        .collect();
     let Some(first) = open.first() else { return };
     let li_anywhere: BTreeSet<u16> = open
         .iter()
