@@ -196,6 +196,8 @@ struct Visit<'a> {
     failure: Option<Failure>,
     /// Consent signals read in the page (request-borne ones are added by the pipeline).
     signals: Vec<crate::signals::SignalObs>,
+    /// When each consent action took effect, and the state in force before it.
+    transitions: Vec<(chrono::DateTime<Utc>, ConsentState)>,
     /// How each consent action was performed and what the CMP recorded.
     cmp: Vec<CmpAction>,
     /// When the current top-level page started loading, and the autoconsent messages
@@ -356,6 +358,16 @@ impl Visit<'_> {
         Ok(())
     }
 
+    /// The consent state in force at `t` (before the first action that took effect after
+    /// it, the state before that action).
+    fn state_at(&self, t: chrono::DateTime<Utc>) -> ConsentState {
+        self.transitions
+            .iter()
+            .find(|(at, _)| t < *at)
+            .map(|(_, before)| before.clone())
+            .unwrap_or_else(|| self.state.clone())
+    }
+
     /// Reads the consent signals the page itself exposes (the IAB TCF API and the CMP's
     /// TC-string cookie, [`crate::signals::tcf::PAGE_PROBE_JS`]) into the visit, in the
     /// current consent phase. Never fails the visit: a probe that cannot run is a warning.
@@ -383,9 +395,10 @@ impl Visit<'_> {
             }
         };
         match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
-            Ok(probe) => self
-                .signals
-                .extend(probe.signals(Utc::now(), &page, &self.state)),
+            Ok(probe) => {
+                let signals = probe.signals(Utc::now(), &page, &self.state, |t| self.state_at(t));
+                self.signals.extend(signals);
+            }
             Err(e) => self.warnings.push(format!(
                 "consent signals of {page}: unexpected probe answer: {e}"
             )),
@@ -407,6 +420,7 @@ impl Visit<'_> {
             self.state = self.state.apply(action, &step.records);
             capture.set_state(&self.state);
             acted_at = Utc::now();
+            self.transitions.push((acted_at, before.clone()));
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
@@ -425,6 +439,7 @@ impl Visit<'_> {
             // The consent action was not performed: what follows is still in the old state.
             self.state = before;
             capture.set_state(&self.state);
+            self.transitions.pop();
             if matches!(step.action, Action::Autoconsent(_)) {
                 self.cmp.push(cmp_action(
                     action,
@@ -816,6 +831,7 @@ pub async fn run_scenario(
         timings: VisitTimings::default(),
         failure: None,
         signals: Vec::new(),
+        transitions: Vec::new(),
         cmp: Vec::new(),
         page_started: Instant::now(),
         page_mark: 0,

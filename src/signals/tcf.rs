@@ -490,6 +490,24 @@ pub struct PageProbe {
     pub cookie: Option<String>,
     #[serde(default)]
     pub cookie_domain: Option<String>,
+    /// What the CMP's `addEventListener` callback received since the previous probe.
+    #[serde(default)]
+    pub events: Vec<TcfEvent>,
+}
+
+/// One `__tcfapi('addEventListener')` callback, as the probe's listener recorded it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcfEvent {
+    #[serde(default)]
+    pub tc_string: Option<String>,
+    #[serde(default)]
+    pub event_status: Option<String>,
+    #[serde(default)]
+    pub cmp_status: Option<String>,
+    /// `Date.now()` in the page, milliseconds since the epoch.
+    #[serde(default)]
+    pub at: f64,
 }
 
 /// JavaScript for WebDriver's execute-async: answers a [`PageProbe`] as JSON.
@@ -499,6 +517,19 @@ const out = { api: typeof window.__tcfapi === 'function', answered: false };
 const m = document.cookie.match(/(?:^|;\s*)euconsent-v2=([^;]*)/);
 if (m) { out.cookie = decodeURIComponent(m[1]); out.cookieDomain = location.hostname; }
 if (!out.api) { done(JSON.stringify(out)); return; }
+// From the first probe on, every change the CMP announces is kept until the next probe.
+try {
+  if (!window.__consentryTcfEvents) {
+    window.__consentryTcfEvents = [];
+    window.__tcfapi('addEventListener', 2, (d, ok) => {
+      if (ok && d && typeof d.tcString === 'string' && window.__consentryTcfEvents.length < 200) {
+        window.__consentryTcfEvents.push({ tcString: d.tcString, eventStatus: d.eventStatus || null,
+          cmpStatus: d.cmpStatus || null, at: Date.now() });
+      }
+    });
+  }
+  out.events = window.__consentryTcfEvents.splice(0);
+} catch (e) { out.events = []; }
 let finished = false;
 const finish = () => { if (!finished) { finished = true; done(JSON.stringify(out)); } };
 setTimeout(finish, 1000);
@@ -524,8 +555,37 @@ impl PageProbe {
         time: DateTime<Utc>,
         page: &str,
         state: &crate::observe::ConsentState,
+        state_at: impl Fn(DateTime<Utc>) -> crate::observe::ConsentState,
     ) -> Vec<SignalObs> {
         let mut out = Vec::new();
+        // The CMP's announcements since the previous probe, each in the phase in force
+        // when it was made; the one that equals the current answer is that answer.
+        let current = self.tc_string.as_deref().unwrap_or_default();
+        for e in &self.events {
+            let Some(s) = e.tc_string.as_deref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            if s == current {
+                continue;
+            }
+            let at = Utc
+                .timestamp_millis_opt(e.at as i64)
+                .single()
+                .filter(|t| *t <= time)
+                .unwrap_or(time);
+            let mut data = TcfSignal::from_string(s);
+            data.event_status = e.event_status.clone();
+            data.cmp_status = e.cmp_status.clone();
+            out.push(SignalObs {
+                time: at,
+                page: page.to_string(),
+                state: state_at(at),
+                source: SignalSource::PageApi {
+                    api: "__tcfapi addEventListener".to_string(),
+                },
+                data: super::SignalData::Tcf(Box::new(data)),
+            });
+        }
         if self.api {
             let mut data = match (&self.tc_string, self.answered) {
                 (Some(s), _) if !s.is_empty() => TcfSignal::from_string(s),
@@ -600,6 +660,42 @@ mod tests {
         assert_eq!(d.publisher_restrictions[0].vendors, BTreeSet::from([10]));
         assert!(d.decoder.starts_with("lib_tcstring"), "{}", d.decoder);
         assert!(d.bits().contains("consent purposes 1,8"));
+    }
+
+    #[test]
+    fn probe_events_between_probes_are_kept_in_their_own_phase() {
+        use crate::observe::ConsentAction;
+        let now = Utc::now();
+        let earlier = now - chrono::Duration::seconds(2);
+        let before = ConsentState::initial();
+        let after = before.after(ConsentAction::RejectAll);
+        let probe: PageProbe = serde_json::from_value(serde_json::json!({
+            "api": true, "answered": true, "success": true, "tcString": PARTIAL,
+            "eventStatus": "useractioncomplete",
+            "events": [
+                {"tcString": "CQujIwAQujIwAEsAHBENDIFgAAAAAAAAAAYgAAAAAAAA.YAAAAAAAAAAA",
+                 "eventStatus": "cmpuishown", "at": earlier.timestamp_millis() as f64},
+                {"tcString": PARTIAL, "eventStatus": "useractioncomplete",
+                 "at": now.timestamp_millis() as f64}
+            ]
+        }))
+        .unwrap();
+        let cut = now - chrono::Duration::seconds(1);
+        let sigs = probe.signals(now, "https://p.test/", &after, |t| {
+            if t < cut {
+                before.clone()
+            } else {
+                after.clone()
+            }
+        });
+        // The interim event (before the action), then the answer; the event equal to the
+        // answer is not repeated.
+        assert_eq!(sigs.len(), 2, "{sigs:#?}");
+        assert_eq!(sigs[0].state.phase(), "before-choice");
+        assert!(
+            matches!(&sigs[0].source, SignalSource::PageApi { api } if api.contains("addEventListener"))
+        );
+        assert_eq!(sigs[1].state.phase(), "after-reject_all");
     }
 
     #[test]
