@@ -90,6 +90,8 @@ pub enum Code {
     CmpChoiceNotRecorded,
     /// After a consent action, the CMP recorded the opposite (reject clicked, consent stored).
     CmpChoiceOpposite,
+    /// Refusing consent took more clicks than accepting, from the first layer.
+    RejectMoreStepsThanAccept,
     /// A declared vendor was contacted on a page where it is not declared to be embedded.
     VendorOutsideDeclaredPages,
     /// The policy declares legitimate interest for a TCF purpose that does not permit it.
@@ -162,7 +164,7 @@ impl Code {
             Code::LiBasisForbiddenTcfPurpose | Code::VendorTcfLiForbidden => Severity::High,
             Code::GvlLiConsentOnly => Severity::High,
             Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
-            Code::VendorOutsideDeclaredPages => Severity::Low,
+            Code::VendorOutsideDeclaredPages | Code::RejectMoreStepsThanAccept => Severity::Low,
             Code::TcfConsentBeforeChoice
             | Code::TcfConsentAfterReject
             | Code::TcfLiAfterObjection
@@ -213,6 +215,9 @@ impl Code {
             }
             Code::CmpChoiceOpposite => {
                 "after a consent action, the CMP recorded the opposite choice"
+            }
+            Code::RejectMoreStepsThanAccept => {
+                "refusing consent took more clicks than accepting, from the first layer"
             }
             Code::VendorOutsideDeclaredPages => {
                 "a declared vendor was contacted on a page where it is not declared"

@@ -1160,3 +1160,60 @@ fn objection_learned_from_the_cmp_record_is_named_in_the_evidence() {
     let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
     assert!(!detail.contains("recorded by the CMP"), "{detail}");
 }
+
+// ---------------------------------------------------------------------------------------
+// reject-more-steps-than-accept
+
+/// A visit whose first consent action `action` was performed through selectors after
+/// `clicks` click steps (the last one the action).
+fn clicked(scenario_id: &str, action: ConsentAction, clicks: usize) -> VisitObservation {
+    let mut obs = scenario(scenario_id)
+        .cmp_action(action, crate::cmp::Readback::NoReader)
+        .build();
+    obs.steps = (0..clicks)
+        .map(|i| crate::observe::StepOutcome {
+            index: i,
+            description: format!("click \"#b{i}\" (s.toml:{})", 10 + i),
+            status: crate::observe::StepStatus::Done,
+            started_at: t(1),
+            duration_ms: 5,
+        })
+        .collect();
+    if let Some(a) = obs.cmp.first_mut() {
+        a.method = crate::cmp::Method::Selectors;
+        a.step = clicks - 1;
+    }
+    obs
+}
+
+#[test]
+fn reject_needing_more_clicks_than_accept_is_flagged_once() {
+    let f = run(&[
+        clicked("accept_all", ConsentAction::AcceptAll, 1),
+        clicked("reject_all", ConsentAction::RejectAll, 3),
+    ]);
+    let hits: Vec<&Finding> = f
+        .iter()
+        .filter(|f| f.code == Code::RejectMoreStepsThanAccept)
+        .collect();
+    assert_eq!(hits.len(), 1, "{f:#?}");
+    assert_eq!(hits[0].severity, Severity::Low);
+    assert_eq!(hits[0].scenario.as_deref(), Some("reject_all"));
+    let d = hits[0].evidence[0].detail.as_deref().unwrap();
+    assert!(d.contains("#b2") && d.starts_with("reject: "), "{d}");
+    assert!(hits[0].message.contains("3 clicks where accepting took 1"));
+}
+
+#[test]
+fn equal_effort_and_autoconsent_are_not_flagged() {
+    let f = run(&[
+        clicked("accept_all", ConsentAction::AcceptAll, 1),
+        clicked("reject_all", ConsentAction::RejectAll, 1),
+    ]);
+    assert!(!f.iter().any(|f| f.code == Code::RejectMoreStepsThanAccept));
+    // autoconsent does not say how many clicks it made: not judged.
+    let mut auto = clicked("reject_all", ConsentAction::RejectAll, 3);
+    auto.cmp[0].method = crate::cmp::Method::Autoconsent;
+    let f = run(&[clicked("accept_all", ConsentAction::AcceptAll, 1), auto]);
+    assert!(!f.iter().any(|f| f.code == Code::RejectMoreStepsThanAccept));
+}

@@ -9,9 +9,13 @@ use crate::observe::ConsentAction;
 
 pub(crate) const FAMILY: Family = Family {
     name: "cmp",
-    codes: &[Code::CmpChoiceNotRecorded, Code::CmpChoiceOpposite],
+    codes: &[
+        Code::CmpChoiceNotRecorded,
+        Code::CmpChoiceOpposite,
+        Code::RejectMoreStepsThanAccept,
+    ],
     visit: &[choice_recorded],
-    run: &[],
+    run: &[equal_effort],
 };
 
 fn how(a: &CmpAction) -> String {
@@ -141,4 +145,78 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
             Readback::NoReader | Readback::Unreadable { .. } => {}
         }
     }
+}
+
+/// Clicks a visit needed, from the page load to its first consent action `action`
+/// (performed through the scenario's selectors), with the steps' descriptions.
+fn clicks_to(
+    obs: &crate::observe::VisitObservation,
+    action: ConsentAction,
+) -> Option<(usize, Vec<String>)> {
+    let first = obs.cmp.first()?;
+    if first.action != action
+        || !first.success
+        || matches!(first.method, crate::cmp::Method::Autoconsent)
+    {
+        return None;
+    }
+    let steps: Vec<&crate::observe::StepOutcome> =
+        obs.steps.iter().filter(|s| s.index <= first.step).collect();
+    if steps.len() <= first.step {
+        return None; // a step is missing: not judged
+    }
+    let clicks: Vec<String> = steps
+        .iter()
+        .filter(|s| s.description.starts_with("click "))
+        .map(|s| s.description.clone())
+        .collect();
+    Some((clicks.len(), clicks))
+}
+
+/// `reject-more-steps-than-accept`: refusing takes more clicks than accepting, from the
+/// first layer (no reject button beside accept). Judged on the run's observed visits
+/// whose first consent action went through the scenario's selectors; autoconsent does
+/// not say how many clicks it made, so its actions are not judged.
+fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
+    let best = |action: ConsentAction| {
+        ctx.visits
+            .iter()
+            .filter(|v| v.obs.status.failure().is_none())
+            .filter_map(|v| clicks_to(v.obs, action).map(|c| (v.obs, c)))
+            .min_by_key(|(_, (n, _))| *n)
+    };
+    let (Some((_, (accept, accept_steps))), Some((obs, (reject, reject_steps)))) = (
+        best(ConsentAction::AcceptAll),
+        best(ConsentAction::RejectAll),
+    ) else {
+        return;
+    };
+    if reject <= accept || accept == 0 {
+        return;
+    }
+    let Some(a) = obs.cmp.first() else { return };
+    sink.push(Hit {
+        code: Code::RejectMoreStepsThanAccept,
+        scenario: Some(obs.scenario.clone()),
+        subject: "reject_all".to_string(),
+        vendor: None,
+        message: format!(
+            "Rejecting took {reject} clicks where accepting took {accept}: the first layer has no reject option as easy as accept (scenario \"{}\").",
+            obs.scenario
+        ),
+        rule: "refusing consent must be as easy as giving it (GDPR Art. 7(3), EDPB guidelines 03/2022 and the cookie-banner taskforce report)".to_string(),
+        evidence: Evidence {
+            scenario: obs.scenario.clone(),
+            page: a.page.clone(),
+            request_url: None,
+            cookie: None,
+            time: a.time,
+            phase: "before-choice".to_string(),
+            detail: Some(format!(
+                "reject: {}; accept: {}",
+                reject_steps.join(", "),
+                accept_steps.join(", ")
+            )),
+        },
+    });
 }
