@@ -49,7 +49,7 @@ pub struct AuditArgs {
     /// Run only these scenarios (repeatable); default: the file's [run] list.
     #[arg(long = "scenario", short = 's', value_name = "ID")]
     pub scenarios: Vec<String>,
-    /// Write the report to this file instead of stdout.
+    /// Write the report to this file instead of stdout (`-`: stdout, as without it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Never draw a progress bar (one line per scenario on stderr instead).
@@ -154,7 +154,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
 
 /// Print a rendered report, or write it to a file.
 pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), ExitStatus> {
-    match output {
+    match output.filter(|p| *p != std::path::Path::new("-")) {
         Some(path) => {
             if let Err(e) = write_report(path, text) {
                 eprintln!("error: cannot write {}: {e}", path.display());
