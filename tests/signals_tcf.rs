@@ -118,6 +118,9 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
         // Fires with no bit in the CMP's string.
         key("tcf-vendor-without-basis", "no_action", "nobasis-pixel"),
         key("tcf-vendor-without-basis", "reject_all", "nobasis-pixel"),
+        // Page 2's CMP shows the banner again although the choice is stored.
+        key("cmp-reprompt", "reject_all", "tcf:reject_all"),
+        key("cmp-reprompt", "accept_all", "tcf:accept_all"),
         // Declared basis vs the CMP's registration, both ways.
         key("tcf-basis-mismatch", "no_action", "mislabelled-analytics"),
         key("tcf-basis-mismatch", "no_action", "stale-bidder"),

@@ -92,6 +92,8 @@ pub enum Code {
     CmpChoiceOpposite,
     /// Refusing consent took more clicks than accepting, from the first layer.
     RejectMoreStepsThanAccept,
+    /// The CMP showed its banner again although it had stored the visitor's choice.
+    CmpReprompt,
     /// A declared vendor was contacted on a page where it is not declared to be embedded.
     VendorOutsideDeclaredPages,
     /// The policy declares legitimate interest for a TCF purpose that does not permit it.
@@ -165,6 +167,7 @@ impl Code {
             Code::GvlLiConsentOnly => Severity::High,
             Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
             Code::VendorOutsideDeclaredPages | Code::RejectMoreStepsThanAccept => Severity::Low,
+            Code::CmpReprompt => Severity::Medium,
             Code::TcfConsentBeforeChoice
             | Code::TcfConsentAfterReject
             | Code::TcfLiAfterObjection
@@ -215,6 +218,9 @@ impl Code {
             }
             Code::CmpChoiceOpposite => {
                 "after a consent action, the CMP recorded the opposite choice"
+            }
+            Code::CmpReprompt => {
+                "the CMP showed its banner again although it had stored the choice"
             }
             Code::RejectMoreStepsThanAccept => {
                 "refusing consent took more clicks than accepting, from the first layer"

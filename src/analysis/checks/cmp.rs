@@ -13,8 +13,9 @@ pub(crate) const FAMILY: Family = Family {
         Code::CmpChoiceNotRecorded,
         Code::CmpChoiceOpposite,
         Code::RejectMoreStepsThanAccept,
+        Code::CmpReprompt,
     ],
-    visit: &[choice_recorded],
+    visit: &[choice_recorded, reprompt],
     run: &[equal_effort],
 };
 
@@ -219,4 +220,58 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
             )),
         },
     });
+}
+
+/// `cmp-reprompt`: after the CMP stored the visitor's choice, the CMP shows its banner
+/// again (a re-prompt loop). Judged from what IAB TCF CMPs say through `__tcfapi`: an
+/// answer in `cmpuishown` after the last consent action of the visit, whose record was
+/// read back. (Before the last action the scenario itself may reopen the banner.) CMPs
+/// without the TCF API are not judged yet.
+fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
+    use crate::signals::{SignalData, SignalSource};
+    let obs = ctx.obs();
+    let Some(last) = obs.cmp.last() else { return };
+    let Readback::Recorded { record } = &last.readback else {
+        return;
+    };
+    for sig in &obs.signals {
+        if sig.time <= last.time || !matches!(sig.source, SignalSource::PageApi { .. }) {
+            continue;
+        }
+        let SignalData::Tcf(t) = &sig.data else {
+            continue;
+        };
+        if t.event_status.as_deref() != Some("cmpuishown") {
+            continue;
+        }
+        sink.push(Hit {
+            code: Code::CmpReprompt,
+            scenario: Some(obs.scenario.clone()),
+            subject: format!("{}:{}", record.reader, last.action.as_str()),
+            vendor: None,
+            message: format!(
+                "The CMP showed its banner again on {} although it had stored the visitor's {} ({}), in scenario \"{}\" (phase {}).",
+                sig.page,
+                last.action.as_str(),
+                record.source,
+                obs.scenario,
+                sig.state.phase()
+            ),
+            rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
+            evidence: Evidence {
+                scenario: obs.scenario.clone(),
+                page: sig.page.clone(),
+                request_url: None,
+                cookie: None,
+                time: sig.time,
+                phase: sig.state.phase(),
+                detail: Some(format!(
+                    "{}: eventStatus cmpuishown; choice stored at {} ({})",
+                    sig.source.describe(),
+                    last.time.format("%H:%M:%S%.3f"),
+                    record.summary()
+                )),
+            },
+        });
+    }
 }
