@@ -10,8 +10,8 @@
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
 use crate::observe::{
-    ConsentState, Failure, FailureKind, StepOutcome, StepStatus, StoredCookie, VisitObservation,
-    VisitStatus, VisitTimings,
+    ConsentState, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus, StoredCookie,
+    VisitObservation, VisitStatus, VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, Scenario, Step};
 use anyhow::Result;
@@ -229,19 +229,26 @@ impl Visit<'_> {
         }
     }
 
+    /// Wait for the page to settle ([`Capture::settle`]) and record which signal ended it.
     async fn settle(&mut self, capture: &Capture, why: &str) {
-        let t = Instant::now();
         let b = &self.spec.browser;
-        if let Err(pending) = capture.wait_idle(b.settle_quiet, b.settle_timeout).await {
-            let shown: Vec<&str> = pending.iter().take(3).map(String::as_str).collect();
+        let out = capture.settle(b.settle_quiet, b.settle_timeout).await;
+        if out.ended == SettleEnd::Timeout {
+            let shown: Vec<&str> = out.pending.iter().take(3).map(String::as_str).collect();
             self.warnings.push(format!(
                 "network not idle within {:?} {why}; still waiting for {} request(s): {}",
                 b.settle_timeout,
-                pending.len(),
+                out.pending.len(),
                 shown.join(", ")
             ));
         }
-        self.timings.settle_ms += t.elapsed().as_millis() as u64;
+        let ms = out.elapsed.as_millis() as u64;
+        self.timings.settle_ms += ms;
+        self.timings.settles.push(Settle {
+            why: why.to_string(),
+            ms,
+            ended: out.ended,
+        });
     }
 
     async fn load(
@@ -285,6 +292,12 @@ impl Visit<'_> {
     /// TC-string cookie, [`crate::signals::tcf::PAGE_PROBE_JS`]) into the visit, in the
     /// current consent phase. Never fails the visit: a probe that cannot run is a warning.
     async fn probe_signals(&mut self, session: &Session, capture: &Capture) {
+        let t = Instant::now();
+        self.probe_signals_now(session, capture).await;
+        self.timings.capture_ms += t.elapsed().as_millis() as u64;
+    }
+
+    async fn probe_signals_now(&mut self, session: &Session, capture: &Capture) {
         let page = capture.page();
         let js = crate::signals::tcf::PAGE_PROBE_JS;
         let res = tokio::time::timeout(
@@ -332,8 +345,11 @@ impl Visit<'_> {
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
+        let (settle0, load0) = (self.timings.settle_ms, self.timings.load_ms);
         let res = perform(session, capture, self, step, timeout).await;
-        self.timings.load_ms += t.elapsed().as_millis() as u64;
+        // The step's own time: a navigation step's load and any settle are counted there.
+        let inner = (self.timings.settle_ms - settle0) + (self.timings.load_ms - load0);
+        self.timings.steps_ms += (t.elapsed().as_millis() as u64).saturating_sub(inner);
         if res.is_err() && step.consent.is_some() {
             // The consent action was not performed: what follows is still in the old state.
             self.state = before;
@@ -546,7 +562,7 @@ pub async fn run_scenario(
         visit.failure = Some(Failure::new(FailureKind::BrowserCrashed, reason));
     }
     let captured = capture.finish();
-    visit.timings.capture_ms = t.elapsed().as_millis() as u64;
+    visit.timings.capture_ms += t.elapsed().as_millis() as u64;
 
     let t = Instant::now();
     if let Err(e) = session.close().await {

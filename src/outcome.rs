@@ -60,6 +60,9 @@ pub struct VisitSummary {
     /// The consent signals the visit read, per phase and source ([`crate::signals::view`]).
     #[serde(default)]
     pub signals: Vec<crate::signals::SignalLine>,
+    /// Where the visit's time went, each settle with what ended it.
+    #[serde(default)]
+    pub timings: crate::observe::VisitTimings,
 }
 
 impl VisitSummary {
@@ -75,6 +78,7 @@ impl VisitSummary {
             duration_ms: millis_between(obs.started_at, obs.finished_at),
             warnings: obs.warnings.clone(),
             signals: crate::signals::view(&obs.signals),
+            timings: obs.timings.clone(),
         }
     }
 

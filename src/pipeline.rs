@@ -336,6 +336,7 @@ pub async fn stored_report(
             cookie_writes: usize::try_from(v.counts.cookie_writes).unwrap_or(usize::MAX),
             warnings: v.warnings,
             signals,
+            timings: v.timings,
         })
         .collect();
     let mut findings = store.findings(run).await?;

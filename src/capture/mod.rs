@@ -23,7 +23,7 @@ pub mod events;
 pub mod recorder;
 
 use crate::observe::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
-use crate::observe::{CookieWrite, StorageWrite, StoredCookie, TargetKind};
+use crate::observe::{CookieWrite, SettleEnd, StorageWrite, StoredCookie, TargetKind};
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
 use chrono::{DateTime, TimeZone, Utc};
@@ -65,6 +65,51 @@ const HOOK: &str = r#"(() => {
       set(v) { send({ k: 'cookie', v: String(v), href: String(location.href) }); return desc.set.call(this, v); }
     });
   }
+  // Settle tracking: short timers, animation frames and the load event, so a settle can
+  // end as soon as nothing more is due (read by `Capture::settle` through SETTLE_PROBE).
+  try {
+    const timers = new Map();
+    let lastFired = performance.now();
+    const st = globalThis.setTimeout, ct = globalThis.clearTimeout;
+    const raf = globalThis.requestAnimationFrame, caf = globalThis.cancelAnimationFrame;
+    const rafs = new Set();
+    globalThis.setTimeout = function (fn, delay) {
+      if (typeof fn !== 'function') return st.apply(globalThis, arguments);
+      const args = Array.prototype.slice.call(arguments, 2);
+      const ms = Math.max(0, Number(delay) || 0);
+      let id;
+      const run = function () {
+        timers.delete(id); lastFired = performance.now();
+        return fn.apply(this, args);
+      };
+      id = st.call(globalThis, run, ms);
+      timers.set(id, performance.now() + ms);
+      return id;
+    };
+    globalThis.clearTimeout = function (id) { timers.delete(id); return ct.apply(globalThis, arguments); };
+    if (typeof raf === 'function') {
+      globalThis.requestAnimationFrame = function (fn) {
+        let id;
+        id = raf.call(globalThis, function (t) {
+          rafs.delete(id); lastFired = performance.now();
+          if (typeof fn === 'function') return fn.call(globalThis, t);
+        });
+        rafs.add(id);
+        return id;
+      };
+      globalThis.cancelAnimationFrame = function (id) { rafs.delete(id); return caf.apply(globalThis, arguments); };
+    }
+    Object.defineProperty(globalThis, Symbol.for('consentry.settle'), {
+      enumerable: false, configurable: false,
+      value: (within) => {
+        const now = performance.now();
+        let due = 0;
+        for (const t of timers.values()) if (t <= now + within) due++;
+        return JSON.stringify({ timers: due, frames: rafs.size,
+          loaded: document.readyState === 'complete', since: now - lastFired });
+      }
+    });
+  } catch (e) {}
   const setItem = Storage.prototype.setItem;
   Storage.prototype.setItem = function (key, value) {
     let area = 'local';
@@ -73,6 +118,42 @@ const HOOK: &str = r#"(() => {
     return setItem.apply(this, arguments);
   };
 })();"#;
+
+/// How long after the last network event a settle waits at least, even when the page
+/// says it has nothing pending: a script whose response just arrived still has to run
+/// (and send what it sends), and events of other targets (workers) arrive out of order.
+pub const SETTLE_GRACE: Duration = Duration::from_millis(120);
+
+/// How a settle ended ([`Capture::settle`]).
+#[derive(Debug, Clone)]
+pub struct SettleOutcome {
+    pub ended: SettleEnd,
+    /// The requests still waiting for their response (on [`SettleEnd::Timeout`]).
+    pub pending: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// What the page hook reports about a document (`Symbol.for('consentry.settle')`).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct PageSettle {
+    /// `setTimeout`s due within the asked window, not yet fired or cleared.
+    timers: u64,
+    /// Animation frames requested, not yet run or cancelled.
+    frames: u64,
+    /// `document.readyState == "complete"` (the load event fired).
+    loaded: bool,
+    /// Milliseconds since a tracked timer or frame callback last ran.
+    since: f64,
+}
+
+impl PageSettle {
+    fn idle(&self, grace: Duration) -> bool {
+        self.timers == 0
+            && self.frames == 0
+            && self.loaded
+            && self.since >= grace.as_secs_f64() * 1000.0
+    }
+}
 
 /// What a capture collected, handed over when the scenario ends.
 #[derive(Debug, Default)]
@@ -168,16 +249,42 @@ impl Capture {
     }
 
     /// Wait until no request has been waiting for its response for `quiet`.
-    /// On `timeout`, returns the URLs still pending.
+    /// On `timeout`, returns the URLs still pending. (See [`Capture::settle`].)
     pub async fn wait_idle(&self, quiet: Duration, timeout: Duration) -> Result<(), Vec<String>> {
+        let out = self.settle(quiet, timeout).await;
+        match out.ended {
+            SettleEnd::Timeout => Err(out.pending),
+            _ => Ok(()),
+        }
+    }
+
+    /// Wait until the page has nothing more in flight, and say what ended the wait:
+    ///
+    /// - [`SettleEnd::Idle`] as soon as no request is waiting for its response, nothing
+    ///   happened on the network for [`SETTLE_GRACE`] (the time a just-loaded script needs
+    ///   to run and send what it sends), and every document target says it has no
+    ///   `setTimeout` due within the rest of the quiet window, no animation frame pending
+    ///   and its load event fired (the page hook tracks these before page scripts run);
+    /// - [`SettleEnd::QuietWindow`] when no request was pending for `quiet` (the upper
+    ///   bound: the page kept something short pending, or could not be asked);
+    /// - [`SettleEnd::Timeout`] after `timeout` with requests still pending (returned).
+    ///
+    /// The wait starts a quiet window even if nothing happened yet, so even an idle page
+    /// is waited for [`SETTLE_GRACE`] (what a click just triggered reaches us meanwhile).
+    pub async fn settle(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
         let start = Instant::now();
         {
-            // Waiting starts a quiet window even if nothing happened yet.
             let mut s = lock(&self.state);
             if s.last_activity.is_none_or(|t| t < start) {
                 s.last_activity = Some(start);
             }
         }
+        let grace = SETTLE_GRACE.min(quiet);
+        let done = |ended, pending| SettleOutcome {
+            ended,
+            pending,
+            elapsed: start.elapsed(),
+        };
         loop {
             let (idle_since, pending) = {
                 let s = lock(&self.state);
@@ -187,14 +294,63 @@ impl Capture {
             if pending == 0 {
                 let quiet_for = idle_since.map(|t| now.duration_since(t)).unwrap_or(quiet);
                 if quiet_for >= quiet {
-                    return Ok(());
+                    return done(SettleEnd::QuietWindow, Vec::new());
+                }
+                if quiet_for >= grace && self.pages_idle(quiet - quiet_for, grace).await {
+                    // Nothing arrived while we asked the pages?
+                    let s = lock(&self.state);
+                    if s.pending_count() == 0 && s.last_activity == idle_since {
+                        return done(SettleEnd::Idle, Vec::new());
+                    }
                 }
             }
             if now.duration_since(start) >= timeout {
-                return Err(lock(&self.state).pending());
+                let pending = lock(&self.state).pending();
+                return done(SettleEnd::Timeout, pending);
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Does every document target say it has nothing short pending? `false` when a page
+    /// cannot be asked (no hook, busy, gone); an iframe that cannot be asked is skipped
+    /// (its network is still watched), since detached frames linger in the session list.
+    async fn pages_idle(&self, within: Duration, grace: Duration) -> bool {
+        let sessions = lock(&self.state).document_sessions();
+        if !sessions.iter().any(|(_, k)| *k == TargetKind::Page) {
+            return false;
+        }
+        let expr = format!(
+            "(() => {{ const f = globalThis[Symbol.for('consentry.settle')]; \
+             return typeof f === 'function' ? f({}) : null; }})()",
+            within.as_millis()
+        );
+        let asks = sessions.iter().map(|(sid, kind)| {
+            let expr = expr.clone();
+            async move {
+                let ask = self.cdp.send(
+                    "Runtime.evaluate",
+                    json!({ "expression": expr, "returnByValue": true }),
+                    Some(sid),
+                );
+                let res = tokio::time::timeout(Duration::from_millis(500), ask).await;
+                let state = match res {
+                    Ok(Ok(v)) => v
+                        .pointer("/result/value")
+                        .and_then(Value::as_str)
+                        .and_then(|t| serde_json::from_str::<PageSettle>(t).ok()),
+                    _ => None,
+                };
+                match state {
+                    Some(p) => p.idle(grace),
+                    None => *kind != TargetKind::Page,
+                }
+            }
+        });
+        futures_util::future::join_all(asks)
+            .await
+            .into_iter()
+            .all(|idle| idle)
     }
 
     /// Read every cookie the browser stored (all domains, partitioned ones too).

@@ -136,6 +136,18 @@ impl Recorder {
         urls
     }
 
+    /// The page and iframe targets' sessions, page targets first.
+    pub(super) fn document_sessions(&self) -> Vec<(String, TargetKind)> {
+        let mut out: Vec<(String, TargetKind)> = self
+            .sessions
+            .iter()
+            .filter(|(_, i)| matches!(i.kind, TargetKind::Page | TargetKind::Iframe))
+            .map(|(s, i)| (s.clone(), i.kind))
+            .collect();
+        out.sort_by_key(|(s, k)| (*k != TargetKind::Page, s.clone()));
+        out
+    }
+
     pub(super) fn pending_count(&self) -> usize {
         self.inflight.len()
     }

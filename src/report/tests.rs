@@ -25,6 +25,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         duration_ms: 3200,
         warnings: Vec::new(),
         signals: Vec::new(),
+        timings: Default::default(),
     }
 }
 

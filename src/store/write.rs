@@ -525,8 +525,8 @@ impl Store {
             "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
-             third_party_requests) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             third_party_requests, steps_ms, settles) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run)
         .bind(&obs.scenario)
@@ -546,6 +546,8 @@ impl Store {
         .bind(count("visit position", v.position)?)
         .bind(kind)
         .bind(count("third-party requests", v.third_party_requests)?)
+        .bind(ms("steps time", t.steps_ms)?)
+        .bind(self.invalid(codec::json("settles", &t.settles))?)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {

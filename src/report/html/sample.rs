@@ -597,6 +597,7 @@ pub fn hostile_run() -> AuditReport {
             summary: h.clone(),
             distinct: 1,
         }],
+        timings: Default::default(),
     };
     let finding = |code: Code| Finding {
         code,
