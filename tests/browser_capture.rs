@@ -220,3 +220,65 @@ async fn capture_marks_cut_off_requests_cancelled_and_records_documents_and_erro
     assert_eq!(e.source.as_deref(), Some(&*format!("{base}/lab/throw.js")));
     assert_eq!(e.page, format!("{base}/lab/error"));
 }
+
+/// A settle ends on what the page says: it waits for a short timer that loads a tag and
+/// for the timer that tag sets (nothing in flight meanwhile), ends soon after on an idle
+/// page, and on its quiet window (the upper bound) for an endless animation loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() {
+    use consentry::observe::SettleEnd;
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let driver = Chromedriver::spawn(None).await.expect("chromedriver");
+    let cfg = BrowserConfig::new(driver.url.clone(), true, None);
+    let session = Session::start(&cfg, &lab_options(port))
+        .await
+        .expect("browser session");
+    let capture = Capture::start(&session.devtools_ws).await.expect("capture");
+    let client = &session.client;
+    let base = "https://www.demo-shop.test";
+    let quiet = Duration::from_millis(700);
+    let timeout = Duration::from_secs(5);
+
+    capture.set_page(&format!("{base}/lab/timer"));
+    client.goto(&format!("{base}/lab/timer")).await.unwrap();
+    let timer = capture.settle(quiet, timeout).await;
+
+    client.goto(&format!("{base}/lab/next")).await.unwrap();
+    let next = capture.settle(quiet, timeout).await;
+
+    client.goto(&format!("{base}/lab/raf")).await.unwrap();
+    let raf = capture.settle(quiet, timeout).await;
+
+    let captured = capture.finish();
+    let _ = session.close().await;
+    driver.shutdown().await;
+    server.shutdown().await;
+
+    assert_eq!(timer.ended, SettleEnd::Idle, "{timer:?}");
+    assert!(timer.elapsed >= Duration::from_millis(400), "{timer:?}");
+    for url in [
+        "https://static.hotjar.com/lab/slow.js?delay=0&n=timer",
+        "https://www.facebook.com/lab/slow.gif?delay=0&n=timer",
+    ] {
+        let r = captured
+            .requests
+            .iter()
+            .find(|r| r.url == url)
+            .unwrap_or_else(|| panic!("{url} not captured: {:#?}", captured.requests));
+        assert_eq!(r.status, Some(200), "{r:?}");
+        assert_eq!(r.page, format!("{base}/lab/timer"), "{r:?}");
+    }
+    assert_eq!(next.ended, SettleEnd::Idle, "{next:?}");
+    assert!(
+        next.elapsed < quiet,
+        "an idle page waits less than the quiet window: {next:?}"
+    );
+    assert_eq!(raf.ended, SettleEnd::QuietWindow, "{raf:?}");
+    assert!(raf.elapsed >= quiet, "{raf:?}");
+}

@@ -15,6 +15,9 @@
 //! - `/lab/flood`: 400 third-party requests at once, 150 cookies with 3 KB names, and one
 //!   cookie asking for `Max-Age=9223372036854775807` (a bounded flood, all on loopback).
 //! - `/lab/fail500`: answers HTTP 500.
+//! - `/lab/timer`: a tag loaded 400 ms after load by `setTimeout` (no request in flight
+//!   meanwhile), then a pixel 50 ms after that tag ran: a settle must wait for both.
+//! - `/lab/raf`: an endless `requestAnimationFrame` loop (a settle ends on its quiet window).
 
 use std::time::Duration;
 
@@ -66,6 +69,37 @@ document.cookie = 'forever=1; Max-Age=9223372036854775807; Path=/';
 </body></html>
 "#;
 
+pub(super) const TIMER_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: timer</title></head>
+<body>
+<script>
+window.addEventListener('load', function () {
+  setTimeout(function () {
+    var s = document.createElement('script');
+    s.src = 'https://static.hotjar.com/lab/slow.js?delay=0&n=timer';
+    s.onload = function () {
+      setTimeout(function () {
+        var img = new Image();
+        img.src = 'https://www.facebook.com/lab/slow.gif?delay=0&n=timer';
+      }, 50);
+    };
+    document.head.appendChild(s);
+  }, 400);
+});
+</script>
+</body></html>
+"#;
+
+pub(super) const RAF_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: raf</title></head>
+<body><p id="t">0</p>
+<script>
+var n = 0;
+(function tick() { n++; document.getElementById('t').textContent = n; requestAnimationFrame(tick); })();
+</script>
+</body></html>
+"#;
+
 pub(super) const REDIRECT_HTML: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>Lab: redirect</title></head>
 <body><img src="https://www.facebook.com/lab/r1" alt=""></body></html>
@@ -99,6 +133,8 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
+        "/lab/timer" => ok(HTML, TIMER_HTML),
+        "/lab/raf" => ok(HTML, RAF_HTML),
         "/lab/beacon" => ok(HTML, BEACON_HTML),
         "/lab/error" => ok(HTML, ERROR_HTML),
         "/lab/throw.js" => ok(JS, THROW_JS),
