@@ -31,6 +31,9 @@ pub struct EngineConfig {
     pub webdriver: Option<url::Url>,
     pub chromedriver: Option<PathBuf>,
     pub chromium: Option<PathBuf>,
+    /// A new browser and profile per scenario (the behaviour before browser reuse).
+    /// Always the case with [`EngineConfig::webdriver`].
+    pub fresh_browser: bool,
 }
 
 /// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
@@ -106,6 +109,50 @@ pub struct Engine {
     browser: BrowserConfig,
     driver: Option<Chromedriver>,
     jobs: usize,
+    /// Idle browsers to reuse (one fresh browser context per scenario); `None`: a fresh
+    /// browser per scenario.
+    pool: Option<BrowserPool>,
+}
+
+/// Browsers waiting for their next scenario, keyed by what they were launched with (the
+/// scenario file's browser options): at most one per job.
+struct BrowserPool {
+    idle: std::sync::Mutex<Vec<(String, Session)>>,
+    max: usize,
+}
+
+impl BrowserPool {
+    fn key(opts: &crate::scenario::BrowserOptions) -> String {
+        format!(
+            "{:?}",
+            (
+                &opts.args,
+                &opts.third_party_cookies,
+                &opts.user_agent,
+                opts.window_size,
+                opts.page_load_timeout
+            )
+        )
+    }
+
+    fn take(&self, key: &str) -> Option<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let i = idle.iter().position(|(k, _)| k == key)?;
+        Some(idle.swap_remove(i).1)
+    }
+
+    /// Keep `session` for the next scenario; returns the browser to close when the pool
+    /// is full (the oldest).
+    fn put(&self, key: String, session: Session) -> Option<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.push((key, session));
+        (idle.len() > self.max).then(|| idle.remove(0).1)
+    }
+
+    fn drain(&self) -> Vec<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.drain(..).map(|(_, s)| s).collect()
+    }
 }
 
 impl Engine {
@@ -124,10 +171,17 @@ impl Engine {
                 (Some(d), b)
             }
         };
+        // Remote WebDriver: a fresh session each time (a Grid may route every session to
+        // another node, and its DevTools proxy is not known to handle browser contexts).
+        let pool = (!cfg.fresh_browser && driver.is_some()).then(|| BrowserPool {
+            idle: std::sync::Mutex::new(Vec::new()),
+            max: jobs,
+        });
         Ok(Engine {
             browser,
             driver,
             jobs,
+            pool,
         })
     }
 
@@ -146,7 +200,14 @@ impl Engine {
             .map(move |job| {
                 let cancel = cancel.clone();
                 async move {
-                    let obs = run_scenario(&self.browser, job.spec, job.scenario, cancel).await;
+                    let obs = run_scenario_in(
+                        &self.browser,
+                        self.pool.as_ref(),
+                        job.spec,
+                        job.scenario,
+                        cancel,
+                    )
+                    .await;
                     (job, obs)
                 }
             })
@@ -156,6 +217,10 @@ impl Engine {
     /// Stop chromedriver and any browser it still has, then delete what is left of the
     /// profiles. Returns the profile directories that could not be deleted.
     pub async fn shutdown(self) -> Vec<String> {
+        if let Some(pool) = &self.pool {
+            let closes = pool.drain().into_iter().map(|s| s.close());
+            let _ = futures_util::future::join_all(closes).await;
+        }
         if let Some(d) = self.driver {
             d.shutdown().await;
         }
@@ -482,6 +547,91 @@ pub async fn run_scenario(
     scenario: &Scenario,
     cancel: Cancel,
 ) -> VisitObservation {
+    run_scenario_in(browser, None, spec, scenario, cancel).await
+}
+
+/// A browser session and its capture, ready for a scenario.
+type Started = (Session, Capture);
+
+/// A fresh browser with a fresh profile.
+async fn start_fresh(browser: &BrowserConfig, spec: &AuditSpec) -> Result<Started, Failure> {
+    let session = Session::start(browser, &spec.browser).await.map_err(|e| {
+        Failure::new(
+            FailureKind::SessionFailed,
+            format!("browser session could not start: {e:#}"),
+        )
+    })?;
+    match Capture::start(&session.devtools_ws).await {
+        Ok(c) => Ok((session, c)),
+        Err(e) => {
+            let _ = session.close().await;
+            Err(Failure::new(
+                FailureKind::CaptureUnavailable,
+                format!("capture unavailable: {e:#}"),
+            ))
+        }
+    }
+}
+
+/// An idle browser of the pool (else a new one) with a fresh browser context, made
+/// WebDriver's current window.
+async fn start_reused(
+    browser: &BrowserConfig,
+    pool: &BrowserPool,
+    spec: &AuditSpec,
+) -> Result<Started, Failure> {
+    let key = BrowserPool::key(&spec.browser);
+    let session = match pool.take(&key) {
+        Some(s) => s,
+        None => Session::start(browser, &spec.browser).await.map_err(|e| {
+            Failure::new(
+                FailureKind::SessionFailed,
+                format!("browser session could not start: {e:#}"),
+            )
+        })?,
+    };
+    let opened = Capture::start_in_new_context(&session.devtools_ws, spec.browser.window_size)
+        .await
+        .map_err(|e| format!("capture unavailable in a new browser context: {e:#}"));
+    let err = match opened {
+        Ok((capture, target)) => match switch_to(&session, &target).await {
+            Ok(()) => return Ok((session, capture)),
+            Err(e) => {
+                let _ = capture.finish_context().await;
+                e
+            }
+        },
+        Err(e) => e,
+    };
+    let _ = session.close().await;
+    Err(Failure::new(FailureKind::CaptureUnavailable, err))
+}
+
+/// Make the tab `target` (a DevTools target id, which is chromedriver's window handle)
+/// WebDriver's current window; chromedriver may need a moment to see a new tab.
+async fn switch_to(session: &Session, target: &str) -> Result<(), String> {
+    let handle = fantoccini::wd::WindowHandle::try_from(target.to_string())
+        .map_err(|e| format!("bad window handle {target:?}: {e}"))?;
+    let mut last = String::new();
+    for _ in 0..50 {
+        match session.client.switch_to_window(handle.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(format!("WebDriver cannot switch to the new tab: {last}"))
+}
+
+/// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
+/// else in a fresh browser and profile. Never fails: problems become an incomplete visit.
+async fn run_scenario_in(
+    browser: &BrowserConfig,
+    pool: Option<&BrowserPool>,
+    spec: &AuditSpec,
+    scenario: &Scenario,
+    cancel: Cancel,
+) -> VisitObservation {
     let started_at = Utc::now();
     let mut visit = Visit {
         spec,
@@ -493,36 +643,25 @@ pub async fn run_scenario(
         failure: None,
         signals: Vec::new(),
     };
-    let incomplete = |mut visit: Visit<'_>, kind: FailureKind, reason: String| {
-        visit.failure = Some(Failure::new(kind, reason));
+    let incomplete = |mut visit: Visit<'_>, failure: Failure| {
+        visit.failure = Some(failure);
         visit.into_observation(started_at, Captured::default(), Vec::new())
     };
 
     let t = Instant::now();
-    let session = tokio::select! {
-        s = Session::start(browser, &spec.browser) => s,
-        _ = cancelled(cancel.clone()) => return incomplete(visit, FailureKind::Cancelled, "interrupted before the browser started".into()),
+    let start = async {
+        match pool {
+            Some(pool) => start_reused(browser, pool, spec).await,
+            None => start_fresh(browser, spec).await,
+        }
     };
-    let session = match session {
+    let started = tokio::select! {
+        s = start => s,
+        _ = cancelled(cancel.clone()) => return incomplete(visit, Failure::new(FailureKind::Cancelled, "interrupted before the browser started")),
+    };
+    let (session, capture) = match started {
         Ok(s) => s,
-        Err(e) => {
-            return incomplete(
-                visit,
-                FailureKind::SessionFailed,
-                format!("browser session could not start: {e:#}"),
-            )
-        }
-    };
-    let capture = match Capture::start(&session.devtools_ws).await {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = session.close().await;
-            return incomplete(
-                visit,
-                FailureKind::CaptureUnavailable,
-                format!("capture unavailable: {e:#}"),
-            );
-        }
+        Err(f) => return incomplete(visit, f),
     };
     visit.timings.session_start_ms = t.elapsed().as_millis() as u64;
     capture.set_state(&visit.state);
@@ -553,7 +692,8 @@ pub async fn run_scenario(
         }
     };
     // A crash explains whatever step, page or cookie read failed after it: say it first.
-    if let Some(c) = capture.crashed() {
+    let crashed = capture.crashed();
+    if let Some(c) = &crashed {
         let page = capture.page();
         let reason = match visit.failure.take() {
             Some(f) => format!("{c} on {page}; then: {f}"),
@@ -561,12 +701,37 @@ pub async fn run_scenario(
         };
         visit.failure = Some(Failure::new(FailureKind::BrowserCrashed, reason));
     }
-    let captured = capture.finish();
-    visit.timings.capture_ms += t.elapsed().as_millis() as u64;
-
-    let t = Instant::now();
-    if let Err(e) = session.close().await {
-        visit.warnings.push(format!("{e:#}"));
+    // Disposing of the context is closing, for a reused browser.
+    let (captured, disposed, t) = match pool {
+        Some(_) => {
+            visit.timings.capture_ms += t.elapsed().as_millis() as u64;
+            let t = Instant::now();
+            let (c, d) = capture.finish_context().await;
+            (c, Some(d), t)
+        }
+        None => {
+            let c = capture.finish();
+            visit.timings.capture_ms += t.elapsed().as_millis() as u64;
+            (c, None, Instant::now())
+        }
+    };
+    match (pool, disposed) {
+        // Reuse the browser unless something went wrong with it.
+        (Some(pool), Some(Ok(()))) if crashed.is_none() && !interrupted => {
+            if let Some(extra) = pool.put(BrowserPool::key(&spec.browser), session) {
+                if let Err(e) = extra.close().await {
+                    visit.warnings.push(format!("{e:#}"));
+                }
+            }
+        }
+        (_, disposed) => {
+            if let Some(Err(e)) = disposed {
+                visit.warnings.push(format!("{e:#}"));
+            }
+            if let Err(e) = session.close().await {
+                visit.warnings.push(format!("{e:#}"));
+            }
+        }
     }
     visit.timings.close_ms = t.elapsed().as_millis() as u64;
 

@@ -186,6 +186,24 @@ fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
 impl Capture {
     /// Connect to the browser-level DevTools websocket and start capturing.
     pub async fn start(ws_url: &str) -> Result<Capture> {
+        Ok(Capture::open(ws_url, None).await?.0)
+    }
+
+    /// Start capturing in a fresh, isolated browser context of an already running browser
+    /// (`Target.createBrowserContext`: its own cookie jar, storage, cache, service workers
+    /// and HSTS state) with one tab of `window` size. Only that context's targets are
+    /// captured. Returns the capture and the tab's target id (WebDriver's window handle).
+    /// [`Capture::finish_context`] disposes of the context.
+    pub async fn start_in_new_context(
+        ws_url: &str,
+        window: (u32, u32),
+    ) -> Result<(Capture, String)> {
+        let (capture, target) = Capture::open(ws_url, Some(window)).await?;
+        let target = target.ok_or_else(|| anyhow::anyhow!("no tab was created"))?;
+        Ok((capture, target))
+    }
+
+    async fn open(ws_url: &str, context: Option<(u32, u32)>) -> Result<(Capture, Option<String>)> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
         let state = Arc::new(Mutex::new(Recorder::new()));
         let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events));
@@ -203,6 +221,24 @@ impl Capture {
         )
         .await
         .context("cannot enable browser-wide request interception")?;
+        let mut context_id = None;
+        if context.is_some() {
+            let res = cdp
+                .send(
+                    "Target.createBrowserContext",
+                    json!({ "disposeOnDetach": true }),
+                    None,
+                )
+                .await
+                .context("cannot create a browser context")?;
+            let id = res
+                .get("browserContextId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow::anyhow!("Target.createBrowserContext gave no id"))?
+                .to_string();
+            lock(&state).context = Some(id.clone());
+            context_id = Some(id);
+        }
         cdp.send(
             "Target.setAutoAttach",
             json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
@@ -210,8 +246,24 @@ impl Capture {
         )
         .await
         .context("cannot auto-attach to browser targets")?;
-        // The tab WebDriver opened exists already: wait until our hooks are in it, or the
-        // first navigation would race them.
+        let mut target = None;
+        if let (Some(id), Some((w, h))) = (&context_id, context) {
+            let res = cdp
+                .send(
+                    "Target.createTarget",
+                    json!({ "url": "about:blank", "browserContextId": id,
+                            "width": w, "height": h }),
+                    None,
+                )
+                .await
+                .context("cannot open a tab in the new browser context")?;
+            target = res
+                .get("targetId")
+                .and_then(Value::as_str)
+                .map(String::from);
+        }
+        // The tab exists already: wait until our hooks are in it, or the first navigation
+        // would race them.
         let deadline = Instant::now() + Duration::from_secs(10);
         while lock(&state).pages_ready == 0 {
             if Instant::now() > deadline {
@@ -219,7 +271,7 @@ impl Capture {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(Capture { cdp, state, task })
+        Ok((Capture { cdp, state, task }, target))
     }
 
     /// Attribute what happens from now on to this top-level page.
@@ -355,9 +407,13 @@ impl Capture {
 
     /// Read every cookie the browser stored (all domains, partitioned ones too).
     pub async fn stored_cookies(&self) -> Result<Vec<StoredCookie>> {
+        let params = match lock(&self.state).context.clone() {
+            Some(id) => json!({ "browserContextId": id }),
+            None => json!({}),
+        };
         let res = self
             .cdp
-            .send("Storage.getCookies", json!({}), None)
+            .send("Storage.getCookies", params, None)
             .await
             .context("cannot read the cookie jar")?;
         let state = lock(&self.state).consent();
@@ -368,6 +424,33 @@ impl Capture {
     pub fn finish(self) -> Captured {
         self.task.abort();
         lock(&self.state).take_captured()
+    }
+
+    /// [`Capture::finish`], then dispose of the browser context the capture created (its
+    /// tabs, cookies, storage, cache). The error says the context could not be disposed
+    /// of: the browser must not be reused then.
+    pub async fn finish_context(self) -> (Captured, Result<()>) {
+        // Taken first; the event loop keeps running until the context is gone (aborting
+        // it would drop the event stream, and with it the connection).
+        let (captured, context) = {
+            let mut s = lock(&self.state);
+            (s.take_captured(), s.context.clone())
+        };
+        let disposed = match context {
+            Some(id) => self
+                .cdp
+                .send(
+                    "Target.disposeBrowserContext",
+                    json!({ "browserContextId": id }),
+                    None,
+                )
+                .await
+                .map(|_| ())
+                .context("cannot dispose of the browser context"),
+            None => Ok(()),
+        };
+        self.task.abort();
+        (captured, disposed)
     }
 }
 
@@ -486,6 +569,18 @@ fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command) {
             params,
             session,
         } => cdp.fire(method, params, session.as_deref()),
+        Command::Release { session } => {
+            cdp.fire(
+                "Runtime.runIfWaitingForDebugger",
+                json!({}),
+                Some(session.as_str()),
+            );
+            cdp.fire(
+                "Target.detachFromTarget",
+                json!({ "sessionId": session }),
+                None,
+            );
+        }
         Command::Instrument { session, kind } => {
             let cdp = cdp.clone();
             let state = state.clone();
@@ -521,12 +616,13 @@ async fn instrument(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, session: &str, kind
             json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
         ));
     }
-    // Each `send` dispatches when first polled; `join_all` polls them in order.
+    // Each `send` dispatches when first polled; `join_all` polls them in order. The
+    // resume goes in the same batch, after the set-up: DevTools handles them in order, and
+    // a paused service worker answers some set-up commands only once it runs (awaiting
+    // them first stalled its registration for the 15 s command timeout).
+    setup.push(("Runtime.runIfWaitingForDebugger", json!({})));
     let sends = setup.into_iter().map(|(m, p)| cdp.send(m, p, sid));
     let _ = futures_util::future::join_all(sends).await;
-    let _ = cdp
-        .send("Runtime.runIfWaitingForDebugger", json!({}), sid)
-        .await;
     if kind == TargetKind::Page {
         let mut s = lock(state);
         s.pages_ready = s.pages_ready.saturating_add(1);

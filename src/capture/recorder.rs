@@ -45,6 +45,8 @@ pub enum Command {
     /// Instrument a target that was just attached (and paused): enable its domains,
     /// install the hooks, auto-attach to its children, then let it run.
     Instrument { session: String, kind: TargetKind },
+    /// A target of another browser context: let it run and detach from it.
+    Release { session: String },
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +95,8 @@ pub struct Recorder {
     /// Page targets whose hooks are installed.
     pub(super) pages_ready: usize,
     pub(super) last_activity: Option<Instant>,
+    /// Capture only this browser context's targets (a reused browser); `None`: all.
+    pub(super) context: Option<String>,
     sessions: HashMap<String, SessionInfo>,
     /// Session that first reported each request id (a duplicate report comes from another).
     request_session: HashMap<String, Option<String>>,
@@ -171,6 +175,14 @@ impl Recorder {
                 self.on_paused(p);
             }
             CdpEvent::AttachedToTarget(a) => {
+                if let Some(ctx) = &self.context {
+                    if a.target_info.browser_context_id.as_deref() != Some(ctx.as_str()) {
+                        out.push(Command::Release {
+                            session: a.session_id,
+                        });
+                        return out;
+                    }
+                }
                 let kind = match a.target_info.kind.as_str() {
                     "page" => TargetKind::Page,
                     "iframe" => TargetKind::Iframe,
