@@ -80,7 +80,7 @@ cores = os.cpu_count()
 driver = subprocess.run(["chromedriver", "--version"], capture_output=True, text=True).stdout.strip()
 print("# Benchmark results\n")
 print(f"Measured {datetime.date.today()} by `make bench` (`bench/run.sh`) on the bundled demo site, "
-      f"release build, {cores} cores, {platform.machine()}, {driver}. {rounds} rounds per "
+      f"{'release' if '/release/' in binary else '**debug** (not release)'} build, {cores} cores, {platform.machine()}, {driver}. {rounds} rounds per "
       "configuration. Numbers are medians unless said otherwise. **Other builds and test suites "
       "(other helpers' cargo jobs) were running on this 2-core machine while this was measured**: "
       "read the numbers as orders of magnitude and the ratios as indicative.\n")
