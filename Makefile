@@ -73,7 +73,9 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
 
-## bench: release build, demo site, timings per phase, throughput at --jobs 1/2/4, peak RSS
+## bench: release build, demo site, timings per phase, throughput and CPU at --jobs 1/2/4 with
+## reused browser contexts and --fresh-browser, peak RSS, side by side with a bare-Chromium
+## baseline and @slashgear/gdpr-cookie-scanner (installed from npm into bench/.peer)
 ## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md).
 bench: setup fixtures
 	$(CARGO) build --locked --release --bin consentry --example synth_history

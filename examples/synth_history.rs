@@ -625,6 +625,7 @@ fn visit(
         settle_ms: u64::from(rng.range(2_500, 5_200)),
         capture_ms: 1,
         close_ms: u64::from(rng.range(120, 160)),
+        ..VisitTimings::default()
     };
     let total = timings.session_start_ms + timings.load_ms + timings.settle_ms + 141;
     let finished = start + Duration::milliseconds(total as i64);

@@ -12,8 +12,8 @@ use crate::capture::{Capture, Captured};
 use crate::cmp::{CmpAction, Method, Readback};
 use crate::observe::{ConsentAction, ConsentEffect};
 use crate::observe::{
-    ConsentState, Failure, FailureKind, StepOutcome, StepStatus, StoredCookie, VisitObservation,
-    VisitStatus, VisitTimings,
+    ConsentState, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus, StoredCookie,
+    VisitObservation, VisitStatus, VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, AutoConsent, Scenario, Step};
 use crate::signals::{SignalData, SignalObs, SignalSource};
@@ -39,6 +39,9 @@ pub struct EngineConfig {
     /// default places ([`crate::cmp::autoconsent::locate`]). Loaded only when a scenario
     /// has `[cmp] auto = true`.
     pub autoconsent: Option<PathBuf>,
+    /// A new browser and profile per scenario (the behaviour before browser reuse).
+    /// Always the case with [`EngineConfig::webdriver`].
+    pub fresh_browser: bool,
 }
 
 /// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
@@ -115,6 +118,50 @@ pub struct Engine {
     driver: Option<Chromedriver>,
     jobs: usize,
     autoconsent: Option<crate::cmp::autoconsent::Bundle>,
+    /// Idle browsers to reuse (one fresh browser context per scenario); `None`: a fresh
+    /// browser per scenario.
+    pool: Option<BrowserPool>,
+}
+
+/// Browsers waiting for their next scenario, keyed by what they were launched with (the
+/// scenario file's browser options): at most one per job.
+struct BrowserPool {
+    idle: std::sync::Mutex<Vec<(String, Session)>>,
+    max: usize,
+}
+
+impl BrowserPool {
+    fn key(opts: &crate::scenario::BrowserOptions) -> String {
+        format!(
+            "{:?}",
+            (
+                &opts.args,
+                &opts.third_party_cookies,
+                &opts.user_agent,
+                opts.window_size,
+                opts.page_load_timeout
+            )
+        )
+    }
+
+    fn take(&self, key: &str) -> Option<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let i = idle.iter().position(|(k, _)| k == key)?;
+        Some(idle.swap_remove(i).1)
+    }
+
+    /// Keep `session` for the next scenario; returns the browser to close when the pool
+    /// is full (the oldest).
+    fn put(&self, key: String, session: Session) -> Option<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.push((key, session));
+        (idle.len() > self.max).then(|| idle.remove(0).1)
+    }
+
+    fn drain(&self) -> Vec<Session> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.drain(..).map(|(_, s)| s).collect()
+    }
 }
 
 impl Engine {
@@ -133,11 +180,18 @@ impl Engine {
                 (Some(d), b)
             }
         };
+        // Remote WebDriver: a fresh session each time (a Grid may route every session to
+        // another node, and its DevTools proxy is not known to handle browser contexts).
+        let pool = (!cfg.fresh_browser && driver.is_some()).then(|| BrowserPool {
+            idle: std::sync::Mutex::new(Vec::new()),
+            max: jobs,
+        });
         Ok(Engine {
             browser,
             driver,
             jobs,
             autoconsent: None,
+            pool,
         })
     }
 
@@ -161,8 +215,9 @@ impl Engine {
             .map(move |job| {
                 let cancel = cancel.clone();
                 async move {
-                    let obs = run_scenario(
+                    let obs = run_scenario_in(
                         &self.browser,
+                        self.pool.as_ref(),
                         job.spec,
                         job.scenario,
                         self.autoconsent.as_ref(),
@@ -178,6 +233,10 @@ impl Engine {
     /// Stop chromedriver and any browser it still has, then delete what is left of the
     /// profiles. Returns the profile directories that could not be deleted.
     pub async fn shutdown(self) -> Vec<String> {
+        if let Some(pool) = &self.pool {
+            let closes = pool.drain().into_iter().map(|s| s.close());
+            let _ = futures_util::future::join_all(closes).await;
+        }
         if let Some(d) = self.driver {
             d.shutdown().await;
         }
@@ -304,19 +363,26 @@ impl Visit<'_> {
         }
     }
 
+    /// Wait for the page to settle ([`Capture::settle`]) and record which signal ended it.
     async fn settle(&mut self, capture: &Capture, why: &str) {
-        let t = Instant::now();
         let b = &self.spec.browser;
-        if let Err(pending) = capture.wait_idle(b.settle_quiet, b.settle_timeout).await {
-            let shown: Vec<&str> = pending.iter().take(3).map(String::as_str).collect();
+        let out = capture.settle(b.settle_quiet, b.settle_timeout).await;
+        if out.ended == SettleEnd::Timeout {
+            let shown: Vec<&str> = out.pending.iter().take(3).map(String::as_str).collect();
             self.warnings.push(format!(
                 "network not idle within {:?} {why}; still waiting for {} request(s): {}",
                 b.settle_timeout,
-                pending.len(),
+                out.pending.len(),
                 shown.join(", ")
             ));
         }
-        self.timings.settle_ms += t.elapsed().as_millis() as u64;
+        let ms = out.elapsed.as_millis() as u64;
+        self.timings.settle_ms += ms;
+        self.timings.settles.push(Settle {
+            why: why.to_string(),
+            ms,
+            ended: out.ended,
+        });
     }
 
     async fn load(
@@ -372,6 +438,12 @@ impl Visit<'_> {
     /// TC-string cookie, [`crate::signals::tcf::PAGE_PROBE_JS`]) into the visit, in the
     /// current consent phase. Never fails the visit: a probe that cannot run is a warning.
     async fn probe_signals(&mut self, session: &Session, capture: &Capture) {
+        let t = Instant::now();
+        self.probe_signals_now(session, capture).await;
+        self.timings.capture_ms += t.elapsed().as_millis() as u64;
+    }
+
+    async fn probe_signals_now(&mut self, session: &Session, capture: &Capture) {
         let page = capture.page();
         let js = crate::signals::tcf::PAGE_PROBE_JS;
         let res = tokio::time::timeout(
@@ -424,6 +496,7 @@ impl Visit<'_> {
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
+        let (settle0, load0) = (self.timings.settle_ms, self.timings.load_ms);
         let (performed, res) = match &step.action {
             Action::Autoconsent(auto) => self.autoconsent(session, capture, auto, timeout).await,
             _ => (
@@ -431,7 +504,9 @@ impl Visit<'_> {
                 perform(session, capture, self, step, timeout).await,
             ),
         };
-        self.timings.load_ms += t.elapsed().as_millis() as u64;
+        // The step's own time: a navigation step's load and any settle are counted there.
+        let inner = (self.timings.settle_ms - settle0) + (self.timings.load_ms - load0);
+        self.timings.steps_ms += (t.elapsed().as_millis() as u64).saturating_sub(inner);
         let Some(action) = step.consent else {
             return res;
         };
@@ -821,6 +896,98 @@ pub async fn run_scenario(
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
 ) -> VisitObservation {
+    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel).await
+}
+
+/// A browser session and its capture, ready for a scenario.
+type Started = (Session, Capture);
+
+/// A fresh browser with a fresh profile.
+async fn start_fresh(
+    browser: &BrowserConfig,
+    options: &crate::scenario::BrowserOptions,
+    page_script: Option<std::sync::Arc<str>>,
+) -> Result<Started, Failure> {
+    let session = Session::start(browser, options).await.map_err(|e| {
+        Failure::new(
+            FailureKind::SessionFailed,
+            format!("browser session could not start: {e:#}"),
+        )
+    })?;
+    match Capture::start_with(&session.devtools_ws, page_script).await {
+        Ok(c) => Ok((session, c)),
+        Err(e) => {
+            let _ = session.close().await;
+            Err(Failure::new(
+                FailureKind::CaptureUnavailable,
+                format!("capture unavailable: {e:#}"),
+            ))
+        }
+    }
+}
+
+/// An idle browser of the pool (else a new one) with a fresh browser context, made
+/// WebDriver's current window.
+async fn start_reused(
+    browser: &BrowserConfig,
+    pool: &BrowserPool,
+    options: &crate::scenario::BrowserOptions,
+    page_script: Option<std::sync::Arc<str>>,
+) -> Result<Started, Failure> {
+    let key = BrowserPool::key(options);
+    let session = match pool.take(&key) {
+        Some(s) => s,
+        None => Session::start(browser, options).await.map_err(|e| {
+            Failure::new(
+                FailureKind::SessionFailed,
+                format!("browser session could not start: {e:#}"),
+            )
+        })?,
+    };
+    let opened =
+        Capture::start_in_new_context(&session.devtools_ws, options.window_size, page_script)
+            .await
+            .map_err(|e| format!("capture unavailable in a new browser context: {e:#}"));
+    let err = match opened {
+        Ok((capture, target)) => match switch_to(&session, &target).await {
+            Ok(()) => return Ok((session, capture)),
+            Err(e) => {
+                let _ = capture.finish_context().await;
+                e
+            }
+        },
+        Err(e) => e,
+    };
+    let _ = session.close().await;
+    Err(Failure::new(FailureKind::CaptureUnavailable, err))
+}
+
+/// Make the tab `target` (a DevTools target id, which is chromedriver's window handle)
+/// WebDriver's current window; chromedriver may need a moment to see a new tab.
+async fn switch_to(session: &Session, target: &str) -> Result<(), String> {
+    let handle = fantoccini::wd::WindowHandle::try_from(target.to_string())
+        .map_err(|e| format!("bad window handle {target:?}: {e}"))?;
+    let mut last = String::new();
+    for _ in 0..50 {
+        match session.client.switch_to_window(handle.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(format!("WebDriver cannot switch to the new tab: {last}"))
+}
+
+/// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
+/// else in a fresh browser and profile. Never fails: problems become an incomplete visit.
+async fn run_scenario_in(
+    browser: &BrowserConfig,
+    pool: Option<&BrowserPool>,
+    spec: &AuditSpec,
+    scenario: &Scenario,
+    autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
+    cancel: Cancel,
+) -> VisitObservation {
     let started_at = Utc::now();
     let mut visit = Visit {
         spec,
@@ -836,8 +1003,8 @@ pub async fn run_scenario(
         page_started: Instant::now(),
         page_mark: 0,
     };
-    let incomplete = |mut visit: Visit<'_>, kind: FailureKind, reason: String| {
-        visit.failure = Some(Failure::new(kind, reason));
+    let incomplete = |mut visit: Visit<'_>, failure: Failure| {
+        visit.failure = Some(failure);
         visit.into_observation(started_at, Captured::default(), Vec::new())
     };
 
@@ -850,47 +1017,36 @@ pub async fn run_scenario(
     } else {
         spec.browser.clone()
     };
-    let session = tokio::select! {
-        s = Session::start(browser, &options) => s,
-        _ = cancelled(cancel.clone()) => return incomplete(visit, FailureKind::Cancelled, "interrupted before the browser started".into()),
-    };
-    let session = match session {
-        Ok(s) => s,
-        Err(e) => {
-            return incomplete(
-                visit,
-                FailureKind::SessionFailed,
-                format!("browser session could not start: {e:#}"),
-            )
-        }
-    };
     let page_script = if scenario.uses_autoconsent() {
         match autoconsent {
             Some(b) => Some(b.source.clone()),
             None => {
-                let _ = session.close().await;
                 return incomplete(
                     visit,
-                    FailureKind::Other,
-                    "the scenario uses `[cmp] auto = true` but no autoconsent bundle was loaded \
-                     (run `make fixtures`, or pass --autoconsent DIR)"
-                        .into(),
+                    Failure::new(
+                        FailureKind::Other,
+                        "the scenario uses `[cmp] auto = true` but no autoconsent bundle was loaded \
+                         (run `make fixtures`, or pass --autoconsent DIR)",
+                    ),
                 );
             }
         }
     } else {
         None
     };
-    let capture = match Capture::start_with(&session.devtools_ws, page_script).await {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = session.close().await;
-            return incomplete(
-                visit,
-                FailureKind::CaptureUnavailable,
-                format!("capture unavailable: {e:#}"),
-            );
+    let start = async {
+        match pool {
+            Some(pool) => start_reused(browser, pool, &options, page_script).await,
+            None => start_fresh(browser, &options, page_script).await,
         }
+    };
+    let started = tokio::select! {
+        s = start => s,
+        _ = cancelled(cancel.clone()) => return incomplete(visit, Failure::new(FailureKind::Cancelled, "interrupted before the browser started")),
+    };
+    let (session, capture) = match started {
+        Ok(s) => s,
+        Err(f) => return incomplete(visit, f),
     };
     visit.timings.session_start_ms = t.elapsed().as_millis() as u64;
     capture.set_state(&visit.state);
@@ -921,7 +1077,8 @@ pub async fn run_scenario(
         }
     };
     // A crash explains whatever step, page or cookie read failed after it: say it first.
-    if let Some(c) = capture.crashed() {
+    let crashed = capture.crashed();
+    if let Some(c) = &crashed {
         let page = capture.page();
         let reason = match visit.failure.take() {
             Some(f) => format!("{c} on {page}; then: {f}"),
@@ -929,12 +1086,37 @@ pub async fn run_scenario(
         };
         visit.failure = Some(Failure::new(FailureKind::BrowserCrashed, reason));
     }
-    let captured = capture.finish();
-    visit.timings.capture_ms = t.elapsed().as_millis() as u64;
-
-    let t = Instant::now();
-    if let Err(e) = session.close().await {
-        visit.warnings.push(format!("{e:#}"));
+    // Disposing of the context is closing, for a reused browser.
+    let (captured, disposed, t) = match pool {
+        Some(_) => {
+            visit.timings.capture_ms += t.elapsed().as_millis() as u64;
+            let t = Instant::now();
+            let (c, d) = capture.finish_context().await;
+            (c, Some(d), t)
+        }
+        None => {
+            let c = capture.finish();
+            visit.timings.capture_ms += t.elapsed().as_millis() as u64;
+            (c, None, Instant::now())
+        }
+    };
+    match (pool, disposed) {
+        // Reuse the browser unless something went wrong with it.
+        (Some(pool), Some(Ok(()))) if crashed.is_none() && !interrupted => {
+            if let Some(extra) = pool.put(BrowserPool::key(&spec.browser), session) {
+                if let Err(e) = extra.close().await {
+                    visit.warnings.push(format!("{e:#}"));
+                }
+            }
+        }
+        (_, disposed) => {
+            if let Some(Err(e)) = disposed {
+                visit.warnings.push(format!("{e:#}"));
+            }
+            if let Err(e) = session.close().await {
+                visit.warnings.push(format!("{e:#}"));
+            }
+        }
     }
     visit.timings.close_ms = t.elapsed().as_millis() as u64;
 

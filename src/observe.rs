@@ -391,14 +391,54 @@ impl VisitStatus {
     }
 }
 
-/// Wall time spent in each part of a scenario, in milliseconds.
+/// Wall time spent in each part of a scenario, in milliseconds. The parts do not overlap:
+/// `load_ms` is navigations only (pages and leaving the page), `steps_ms` the scenario's
+/// steps without the settles they contain, `settle_ms` every settle.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitTimings {
     pub session_start_ms: u64,
     pub load_ms: u64,
+    #[serde(default)]
+    pub steps_ms: u64,
     pub settle_ms: u64,
     pub capture_ms: u64,
     pub close_ms: u64,
+    /// Every settle of the visit in order: why it ran, how long it took, what ended it.
+    #[serde(default)]
+    pub settles: Vec<Settle>,
+}
+
+/// One settle (waiting until the page has nothing more in flight).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settle {
+    /// When in the scenario it ran, e.g. "after loading https://shop.test/".
+    pub why: String,
+    pub ms: u64,
+    pub ended: SettleEnd,
+}
+
+/// What ended a settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettleEnd {
+    /// No request in flight, and the page had no short timer, animation frame or load
+    /// event pending (checked in every document target capture instruments).
+    Idle,
+    /// No request for the whole quiet window (the upper bound), while the page still
+    /// had something pending or could not be asked.
+    QuietWindow,
+    /// The settle timeout: requests were still pending.
+    Timeout,
+}
+
+impl SettleEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettleEnd::Idle => "idle: no request, no timer",
+            SettleEnd::QuietWindow => "quiet window",
+            SettleEnd::Timeout => "timeout",
+        }
+    }
 }
 
 /// Everything one scenario run observed.

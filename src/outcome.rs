@@ -64,6 +64,9 @@ pub struct VisitSummary {
     /// the time it took) and what the CMP recorded ([`crate::cmp::CmpAction`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consent_actions: Vec<crate::cmp::CmpAction>,
+    /// Where the visit's time went, each settle with what ended it.
+    #[serde(default)]
+    pub timings: crate::observe::VisitTimings,
 }
 
 impl VisitSummary {
@@ -80,6 +83,7 @@ impl VisitSummary {
             warnings: obs.warnings.clone(),
             signals: crate::signals::view(&obs.signals),
             consent_actions: obs.cmp.clone(),
+            timings: obs.timings.clone(),
         }
     }
 

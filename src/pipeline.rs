@@ -347,6 +347,7 @@ pub async fn stored_report(
             warnings: v.warnings,
             signals,
             consent_actions: v.cmp,
+            timings: v.timings,
         })
         .collect();
     let mut findings = store.findings(run).await?;

@@ -153,6 +153,10 @@ impl Secrets {
         for w in &mut obs.warnings {
             self.redact_in_place(w);
         }
+        // A settle says where it ran, e.g. "after loading URL".
+        for settle in &mut obs.timings.settles {
+            self.redact_in_place(&mut settle.why);
+        }
     }
 
     /// Redact diagnostics' messages and hints.

@@ -56,6 +56,7 @@ fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
             settle_ms: 1,
             capture_ms: 1,
             close_ms: 1,
+            ..VisitTimings::default()
         },
     }
 }

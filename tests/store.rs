@@ -219,6 +219,12 @@ fn observation(scenario: &str) -> VisitObservation {
             settle_ms: 2_000,
             capture_ms: 45,
             close_ms: 12,
+            steps_ms: 230,
+            settles: vec![consentry::observe::Settle {
+                why: "after loading https://shop.test/".into(),
+                ms: 140,
+                ended: consentry::observe::SettleEnd::Idle,
+            }],
         },
     }
 }

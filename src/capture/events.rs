@@ -182,6 +182,8 @@ pub struct TargetInfo {
     pub kind: String,
     #[serde(default)]
     pub url: String,
+    #[serde(default)]
+    pub browser_context_id: Option<String>,
 }
 
 /// `Target.attachedToTarget`

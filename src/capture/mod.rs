@@ -23,7 +23,7 @@ pub mod events;
 pub mod recorder;
 
 use crate::observe::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
-use crate::observe::{CookieWrite, StorageWrite, StoredCookie, TargetKind};
+use crate::observe::{CookieWrite, SettleEnd, StorageWrite, StoredCookie, TargetKind};
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
 use chrono::{DateTime, TimeZone, Utc};
@@ -67,6 +67,51 @@ const HOOK: &str = r#"(() => {
       set(v) { send({ k: 'cookie', v: String(v), href: String(location.href) }); return desc.set.call(this, v); }
     });
   }
+  // Settle tracking: short timers, animation frames and the load event, so a settle can
+  // end as soon as nothing more is due (read by `Capture::settle` through SETTLE_PROBE).
+  try {
+    const timers = new Map();
+    let lastFired = performance.now();
+    const st = globalThis.setTimeout, ct = globalThis.clearTimeout;
+    const raf = globalThis.requestAnimationFrame, caf = globalThis.cancelAnimationFrame;
+    const rafs = new Set();
+    globalThis.setTimeout = function (fn, delay) {
+      if (typeof fn !== 'function') return st.apply(globalThis, arguments);
+      const args = Array.prototype.slice.call(arguments, 2);
+      const ms = Math.max(0, Number(delay) || 0);
+      let id;
+      const run = function () {
+        timers.delete(id); lastFired = performance.now();
+        return fn.apply(this, args);
+      };
+      id = st.call(globalThis, run, ms);
+      timers.set(id, performance.now() + ms);
+      return id;
+    };
+    globalThis.clearTimeout = function (id) { timers.delete(id); return ct.apply(globalThis, arguments); };
+    if (typeof raf === 'function') {
+      globalThis.requestAnimationFrame = function (fn) {
+        let id;
+        id = raf.call(globalThis, function (t) {
+          rafs.delete(id); lastFired = performance.now();
+          if (typeof fn === 'function') return fn.call(globalThis, t);
+        });
+        rafs.add(id);
+        return id;
+      };
+      globalThis.cancelAnimationFrame = function (id) { rafs.delete(id); return caf.apply(globalThis, arguments); };
+    }
+    Object.defineProperty(globalThis, Symbol.for('consentry.settle'), {
+      enumerable: false, configurable: false,
+      value: (within) => {
+        const now = performance.now();
+        let due = 0;
+        for (const t of timers.values()) if (t <= now + within) due++;
+        return JSON.stringify({ timers: due, frames: rafs.size,
+          loaded: document.readyState === 'complete', since: now - lastFired });
+      }
+    });
+  } catch (e) {}
   const setItem = Storage.prototype.setItem;
   Storage.prototype.setItem = function (key, value) {
     let area = 'local';
@@ -76,6 +121,42 @@ const HOOK: &str = r#"(() => {
   };
   setTimeout(() => send({ k: 'gpc', v: gpc, href: String(location.href) }), 0);
 })();"#;
+
+/// How long after the last network event a settle waits at least, even when the page
+/// says it has nothing pending: a script whose response just arrived still has to run
+/// (and send what it sends), and events of other targets (workers) arrive out of order.
+pub const SETTLE_GRACE: Duration = Duration::from_millis(120);
+
+/// How a settle ended ([`Capture::settle`]).
+#[derive(Debug, Clone)]
+pub struct SettleOutcome {
+    pub ended: SettleEnd,
+    /// The requests still waiting for their response (on [`SettleEnd::Timeout`]).
+    pub pending: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// What the page hook reports about a document (`Symbol.for('consentry.settle')`).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct PageSettle {
+    /// `setTimeout`s due within the asked window, not yet fired or cleared.
+    timers: u64,
+    /// Animation frames requested, not yet run or cancelled.
+    frames: u64,
+    /// `document.readyState == "complete"` (the load event fired).
+    loaded: bool,
+    /// Milliseconds since a tracked timer or frame callback last ran.
+    since: f64,
+}
+
+impl PageSettle {
+    fn idle(&self, grace: Duration) -> bool {
+        self.timers == 0
+            && self.frames == 0
+            && self.loaded
+            && self.since >= grace.as_secs_f64() * 1000.0
+    }
+}
 
 /// What a capture collected, handed over when the scenario ends.
 #[derive(Debug, Default)]
@@ -110,13 +191,37 @@ fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
 impl Capture {
     /// Connect to the browser-level DevTools websocket and start capturing.
     pub async fn start(ws_url: &str) -> Result<Capture> {
-        Self::start_with(ws_url, None).await
+        Ok(Capture::open(ws_url, None, None).await?.0)
     }
 
     /// [`Capture::start`], also injecting `page_script` (autoconsent's bundle,
     /// [`crate::cmp::autoconsent`]) into every top-level document before its scripts,
     /// with the binding it reports through.
     pub async fn start_with(ws_url: &str, page_script: Option<Arc<str>>) -> Result<Capture> {
+        Ok(Capture::open(ws_url, None, page_script).await?.0)
+    }
+
+    /// Start capturing in a fresh, isolated browser context of an already running browser
+    /// (`Target.createBrowserContext`: its own cookie jar, storage, cache, service workers
+    /// and HSTS state) with one tab of `window` size. Only that context's targets are
+    /// captured. Returns the capture and the tab's target id (WebDriver's window handle).
+    /// [`Capture::finish_context`] disposes of the context. `page_script` as for
+    /// [`Capture::start_with`].
+    pub async fn start_in_new_context(
+        ws_url: &str,
+        window: (u32, u32),
+        page_script: Option<Arc<str>>,
+    ) -> Result<(Capture, String)> {
+        let (capture, target) = Capture::open(ws_url, Some(window), page_script).await?;
+        let target = target.ok_or_else(|| anyhow::anyhow!("no tab was created"))?;
+        Ok((capture, target))
+    }
+
+    async fn open(
+        ws_url: &str,
+        context: Option<(u32, u32)>,
+        page_script: Option<Arc<str>>,
+    ) -> Result<(Capture, Option<String>)> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
         let state = Arc::new(Mutex::new(Recorder::new()));
         let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events, page_script));
@@ -134,6 +239,24 @@ impl Capture {
         )
         .await
         .context("cannot enable browser-wide request interception")?;
+        let mut context_id = None;
+        if context.is_some() {
+            let res = cdp
+                .send(
+                    "Target.createBrowserContext",
+                    json!({ "disposeOnDetach": true }),
+                    None,
+                )
+                .await
+                .context("cannot create a browser context")?;
+            let id = res
+                .get("browserContextId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow::anyhow!("Target.createBrowserContext gave no id"))?
+                .to_string();
+            lock(&state).context = Some(id.clone());
+            context_id = Some(id);
+        }
         cdp.send(
             "Target.setAutoAttach",
             json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
@@ -141,8 +264,24 @@ impl Capture {
         )
         .await
         .context("cannot auto-attach to browser targets")?;
-        // The tab WebDriver opened exists already: wait until our hooks are in it, or the
-        // first navigation would race them.
+        let mut target = None;
+        if let (Some(id), Some((w, h))) = (&context_id, context) {
+            let res = cdp
+                .send(
+                    "Target.createTarget",
+                    json!({ "url": "about:blank", "browserContextId": id,
+                            "width": w, "height": h }),
+                    None,
+                )
+                .await
+                .context("cannot open a tab in the new browser context")?;
+            target = res
+                .get("targetId")
+                .and_then(Value::as_str)
+                .map(String::from);
+        }
+        // The tab exists already: wait until our hooks are in it, or the first navigation
+        // would race them.
         let deadline = Instant::now() + Duration::from_secs(10);
         while lock(&state).pages_ready == 0 {
             if Instant::now() > deadline {
@@ -150,7 +289,7 @@ impl Capture {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(Capture { cdp, state, task })
+        Ok((Capture { cdp, state, task }, target))
     }
 
     /// Attribute what happens from now on to this top-level page.
@@ -189,16 +328,42 @@ impl Capture {
     }
 
     /// Wait until no request has been waiting for its response for `quiet`.
-    /// On `timeout`, returns the URLs still pending.
+    /// On `timeout`, returns the URLs still pending. (See [`Capture::settle`].)
     pub async fn wait_idle(&self, quiet: Duration, timeout: Duration) -> Result<(), Vec<String>> {
+        let out = self.settle(quiet, timeout).await;
+        match out.ended {
+            SettleEnd::Timeout => Err(out.pending),
+            _ => Ok(()),
+        }
+    }
+
+    /// Wait until the page has nothing more in flight, and say what ended the wait:
+    ///
+    /// - [`SettleEnd::Idle`] as soon as no request is waiting for its response, nothing
+    ///   happened on the network for [`SETTLE_GRACE`] (the time a just-loaded script needs
+    ///   to run and send what it sends), and every document target says it has no
+    ///   `setTimeout` due within the rest of the quiet window, no animation frame pending
+    ///   and its load event fired (the page hook tracks these before page scripts run);
+    /// - [`SettleEnd::QuietWindow`] when no request was pending for `quiet` (the upper
+    ///   bound: the page kept something short pending, or could not be asked);
+    /// - [`SettleEnd::Timeout`] after `timeout` with requests still pending (returned).
+    ///
+    /// The wait starts a quiet window even if nothing happened yet, so even an idle page
+    /// is waited for [`SETTLE_GRACE`] (what a click just triggered reaches us meanwhile).
+    pub async fn settle(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
         let start = Instant::now();
         {
-            // Waiting starts a quiet window even if nothing happened yet.
             let mut s = lock(&self.state);
             if s.last_activity.is_none_or(|t| t < start) {
                 s.last_activity = Some(start);
             }
         }
+        let grace = SETTLE_GRACE.min(quiet);
+        let done = |ended, pending| SettleOutcome {
+            ended,
+            pending,
+            elapsed: start.elapsed(),
+        };
         loop {
             let (idle_since, pending) = {
                 let s = lock(&self.state);
@@ -208,21 +373,74 @@ impl Capture {
             if pending == 0 {
                 let quiet_for = idle_since.map(|t| now.duration_since(t)).unwrap_or(quiet);
                 if quiet_for >= quiet {
-                    return Ok(());
+                    return done(SettleEnd::QuietWindow, Vec::new());
+                }
+                if quiet_for >= grace && self.pages_idle(quiet - quiet_for, grace).await {
+                    // Nothing arrived while we asked the pages?
+                    let s = lock(&self.state);
+                    if s.pending_count() == 0 && s.last_activity == idle_since {
+                        return done(SettleEnd::Idle, Vec::new());
+                    }
                 }
             }
             if now.duration_since(start) >= timeout {
-                return Err(lock(&self.state).pending());
+                let pending = lock(&self.state).pending();
+                return done(SettleEnd::Timeout, pending);
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Does every document target say it has nothing short pending? `false` when a page
+    /// cannot be asked (no hook, busy, gone); an iframe that cannot be asked is skipped
+    /// (its network is still watched), since detached frames linger in the session list.
+    async fn pages_idle(&self, within: Duration, grace: Duration) -> bool {
+        let sessions = lock(&self.state).document_sessions();
+        if !sessions.iter().any(|(_, k)| *k == TargetKind::Page) {
+            return false;
+        }
+        let expr = format!(
+            "(() => {{ const f = globalThis[Symbol.for('consentry.settle')]; \
+             return typeof f === 'function' ? f({}) : null; }})()",
+            within.as_millis()
+        );
+        let asks = sessions.iter().map(|(sid, kind)| {
+            let expr = expr.clone();
+            async move {
+                let ask = self.cdp.send(
+                    "Runtime.evaluate",
+                    json!({ "expression": expr, "returnByValue": true }),
+                    Some(sid),
+                );
+                let res = tokio::time::timeout(Duration::from_millis(500), ask).await;
+                let state = match res {
+                    Ok(Ok(v)) => v
+                        .pointer("/result/value")
+                        .and_then(Value::as_str)
+                        .and_then(|t| serde_json::from_str::<PageSettle>(t).ok()),
+                    _ => None,
+                };
+                match state {
+                    Some(p) => p.idle(grace),
+                    None => *kind != TargetKind::Page,
+                }
+            }
+        });
+        futures_util::future::join_all(asks)
+            .await
+            .into_iter()
+            .all(|idle| idle)
     }
 
     /// Read every cookie the browser stored (all domains, partitioned ones too).
     pub async fn stored_cookies(&self) -> Result<Vec<StoredCookie>> {
+        let params = match lock(&self.state).context.clone() {
+            Some(id) => json!({ "browserContextId": id }),
+            None => json!({}),
+        };
         let res = self
             .cdp
-            .send("Storage.getCookies", json!({}), None)
+            .send("Storage.getCookies", params, None)
             .await
             .context("cannot read the cookie jar")?;
         let state = lock(&self.state).consent();
@@ -248,6 +466,33 @@ impl Capture {
     pub fn finish(self) -> Captured {
         self.task.abort();
         lock(&self.state).take_captured()
+    }
+
+    /// [`Capture::finish`], then dispose of the browser context the capture created (its
+    /// tabs, cookies, storage, cache). The error says the context could not be disposed
+    /// of: the browser must not be reused then.
+    pub async fn finish_context(self) -> (Captured, Result<()>) {
+        // Taken first; the event loop keeps running until the context is gone (aborting
+        // it would drop the event stream, and with it the connection).
+        let (captured, context) = {
+            let mut s = lock(&self.state);
+            (s.take_captured(), s.context.clone())
+        };
+        let disposed = match context {
+            Some(id) => self
+                .cdp
+                .send(
+                    "Target.disposeBrowserContext",
+                    json!({ "browserContextId": id }),
+                    None,
+                )
+                .await
+                .map(|_| ())
+                .context("cannot dispose of the browser context"),
+            None => Ok(()),
+        };
+        self.task.abort();
+        (captured, disposed)
     }
 }
 
@@ -372,6 +617,18 @@ fn run_command(
             params,
             session,
         } => cdp.fire(method, params, session.as_deref()),
+        Command::Release { session } => {
+            cdp.fire(
+                "Runtime.runIfWaitingForDebugger",
+                json!({}),
+                Some(session.as_str()),
+            );
+            cdp.fire(
+                "Target.detachFromTarget",
+                json!({ "sessionId": session }),
+                None,
+            );
+        }
         Command::Instrument { session, kind } => {
             let cdp = cdp.clone();
             let state = state.clone();
@@ -424,12 +681,13 @@ async fn instrument(
             json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true }),
         ));
     }
-    // Each `send` dispatches when first polled; `join_all` polls them in order.
+    // Each `send` dispatches when first polled; `join_all` polls them in order. The
+    // resume goes in the same batch, after the set-up: DevTools handles them in order, and
+    // a paused service worker answers some set-up commands only once it runs (awaiting
+    // them first stalled its registration for the 15 s command timeout).
+    setup.push(("Runtime.runIfWaitingForDebugger", json!({})));
     let sends = setup.into_iter().map(|(m, p)| cdp.send(m, p, sid));
     let _ = futures_util::future::join_all(sends).await;
-    let _ = cdp
-        .send("Runtime.runIfWaitingForDebugger", json!({}), sid)
-        .await;
     if kind == TargetKind::Page {
         let mut s = lock(state);
         s.pages_ready = s.pages_ready.saturating_add(1);

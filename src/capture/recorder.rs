@@ -45,6 +45,8 @@ pub enum Command {
     /// Instrument a target that was just attached (and paused): enable its domains,
     /// install the hooks, auto-attach to its children, then let it run.
     Instrument { session: String, kind: TargetKind },
+    /// A target of another browser context: let it run and detach from it.
+    Release { session: String },
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +95,8 @@ pub struct Recorder {
     /// Page targets whose hooks are installed.
     pub(super) pages_ready: usize,
     pub(super) last_activity: Option<Instant>,
+    /// Capture only this browser context's targets (a reused browser); `None`: all.
+    pub(super) context: Option<String>,
     sessions: HashMap<String, SessionInfo>,
     /// Session that first reported each request id (a duplicate report comes from another).
     request_session: HashMap<String, Option<String>>,
@@ -183,6 +187,18 @@ impl Recorder {
         urls
     }
 
+    /// The page and iframe targets' sessions, page targets first.
+    pub(super) fn document_sessions(&self) -> Vec<(String, TargetKind)> {
+        let mut out: Vec<(String, TargetKind)> = self
+            .sessions
+            .iter()
+            .filter(|(_, i)| matches!(i.kind, TargetKind::Page | TargetKind::Iframe))
+            .map(|(s, i)| (s.clone(), i.kind))
+            .collect();
+        out.sort_by_key(|(s, k)| (*k != TargetKind::Page, s.clone()));
+        out
+    }
+
     pub(super) fn pending_count(&self) -> usize {
         self.inflight.len()
     }
@@ -206,6 +222,14 @@ impl Recorder {
                 self.on_paused(p);
             }
             CdpEvent::AttachedToTarget(a) => {
+                if let Some(ctx) = &self.context {
+                    if a.target_info.browser_context_id.as_deref() != Some(ctx.as_str()) {
+                        out.push(Command::Release {
+                            session: a.session_id,
+                        });
+                        return out;
+                    }
+                }
                 let kind = match a.target_info.kind.as_str() {
                     "page" => TargetKind::Page,
                     "iframe" => TargetKind::Iframe,

@@ -34,6 +34,10 @@ pub struct AuditArgs {
     /// Use this WebDriver server (e.g. a Selenium Grid) instead of starting chromedriver.
     #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
     pub webdriver: Option<url::Url>,
+    /// A new browser and profile for every scenario, instead of one browser per job with
+    /// a fresh isolated browser context per scenario (always so with --webdriver).
+    #[arg(long)]
+    pub fresh_browser: bool,
     /// chromedriver executable [default: from PATH, then /usr/bin/chromedriver].
     #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMEDRIVER")]
     pub chromedriver: Option<PathBuf>,
@@ -115,6 +119,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             chromedriver: args.chromedriver.clone(),
             chromium: args.chromium.clone(),
             autoconsent: args.autoconsent.clone(),
+            fresh_browser: args.fresh_browser,
         },
         acks,
     };

@@ -15,6 +15,16 @@
 //! - `/lab/flood`: 400 third-party requests at once, 150 cookies with 3 KB names, and one
 //!   cookie asking for `Max-Age=9223372036854775807` (a bounded flood, all on loopback).
 //! - `/lab/fail500`: answers HTTP 500.
+//! - `/lab/timer`: a tag loaded 400 ms after load by `setTimeout` (no request in flight
+//!   meanwhile), then a pixel 50 ms after that tag ran: a settle must wait for both.
+//! - `/lab/iso`: reports (to `/lab/iso-report?...`) what state it finds (cookie, local
+//!   and session storage, IndexedDB, Cache Storage, service workers), then writes all of
+//!   them, loads `/lab/iso-cached.js` (cacheable for an hour) and answers with
+//!   `Strict-Transport-Security`; `#done` appears when it is finished. `/lab/iso-cache`
+//!   only loads the cacheable script (over plain http: Chromium caches nothing, and
+//!   ignores HSTS, from a connection with certificate errors). For the browser-context
+//!   isolation test.
+//! - `/lab/raf`: an endless `requestAnimationFrame` loop (a settle ends on its quiet window).
 
 use std::time::Duration;
 
@@ -66,6 +76,82 @@ document.cookie = 'forever=1; Max-Age=9223372036854775807; Path=/';
 </body></html>
 "#;
 
+pub(super) const TIMER_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: timer</title></head>
+<body>
+<script>
+window.addEventListener('load', function () {
+  setTimeout(function () {
+    var s = document.createElement('script');
+    s.src = 'https://static.hotjar.com/lab/slow.js?delay=0&n=timer';
+    s.onload = function () {
+      setTimeout(function () {
+        var img = new Image();
+        img.src = 'https://www.facebook.com/lab/slow.gif?delay=0&n=timer';
+      }, 50);
+    };
+    document.head.appendChild(s);
+  }, 400);
+});
+</script>
+</body></html>
+"#;
+
+pub(super) const ISO_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: isolation</title>
+<script src="/lab/iso-cached.js"></script></head>
+<body>
+<script>
+(async function () {
+  var seen = {};
+  var safe = async function (k, f) { try { seen[k] = String(await f()); } catch (e) { seen[k] = 'error:' + e; } };
+  await safe('cookie', function () { return /(?:^|; )iso=/.test(document.cookie); });
+  await safe('local', function () { return localStorage.getItem('iso') !== null; });
+  await safe('session', function () { return sessionStorage.getItem('iso') !== null; });
+  await safe('idb', async function () { return (await indexedDB.databases()).some(function (d) { return d.name === 'iso'; }); });
+  await safe('caches', async function () { return (await caches.keys()).indexOf('iso') >= 0; });
+  await safe('sw', async function () { return (await navigator.serviceWorker.getRegistrations()).length > 0; });
+  var q = Object.keys(seen).map(function (k) { return k + '=' + encodeURIComponent(seen[k]); }).join('&');
+  await fetch('/lab/iso-report?at=' + encodeURIComponent(location.search.slice(1)) + '&' + q);
+  var step = 'cookie';
+  try {
+  document.cookie = 'iso=1; Max-Age=3600; Path=/; Secure; SameSite=Lax';
+  localStorage.setItem('iso', '1');
+  sessionStorage.setItem('iso', '1');
+  await new Promise(function (ok, no) {
+    var r = indexedDB.open('iso', 1);
+    r.onupgradeneeded = function () { r.result.createObjectStore('s'); };
+    r.onsuccess = function () { r.result.close(); ok(); };
+    r.onerror = no;
+  });
+  step = 'caches';
+  await (await caches.open('iso')).put('/lab/next', new Response('x'));
+  step = 'sw';
+  step = 'sw register';
+  await navigator.serviceWorker.register('/lab/iso-sw.js');
+  step = 'done';
+  } catch (e) {
+    await fetch('/lab/iso-report?failed=' + step + '&error=' + encodeURIComponent(String(e)));
+  }
+  var d = document.createElement('p'); d.id = 'done'; d.textContent = step;
+  document.body.appendChild(d);
+})();
+</script>
+</body></html>
+"#;
+
+const ISO_SW_JS: &str = "self.addEventListener('install', function () { self.skipWaiting(); });\n";
+
+pub(super) const RAF_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: raf</title></head>
+<body><p id="t">0</p>
+<script>
+var n = 0;
+(function tick() { n++; document.getElementById('t').textContent = n; requestAnimationFrame(tick); })();
+</script>
+</body></html>
+"#;
+
 pub(super) const REDIRECT_HTML: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>Lab: redirect</title></head>
 <body><img src="https://www.facebook.com/lab/r1" alt=""></body></html>
@@ -99,6 +185,30 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
+        "/lab/timer" => ok(HTML, TIMER_HTML),
+        "/lab/raf" => ok(HTML, RAF_HTML),
+        "/lab/iso" => {
+            let mut r = ok(HTML, ISO_HTML);
+            r.headers_mut().insert(
+                "strict-transport-security",
+                HeaderValue::from_static("max-age=3600"),
+            );
+            r
+        }
+        "/lab/iso-cached.js" => {
+            let mut r = ok(JS, "/* cacheable for an hour */\n");
+            r.headers_mut().insert(
+                hyper::header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            r
+        }
+        "/lab/iso-sw.js" => ok(JS, ISO_SW_JS),
+        "/lab/iso-cache" => ok(
+            HTML,
+            "<!doctype html><title>Lab: cache</title><script src=\"/lab/iso-cached.js\"></script>",
+        ),
+        "/lab/iso-report" => gif(),
         "/lab/beacon" => ok(HTML, BEACON_HTML),
         "/lab/error" => ok(HTML, ERROR_HTML),
         "/lab/throw.js" => ok(JS, THROW_JS),

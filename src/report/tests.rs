@@ -26,6 +26,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         warnings: Vec::new(),
         signals: Vec::new(),
         consent_actions: Vec::new(),
+        timings: Default::default(),
     }
 }
 

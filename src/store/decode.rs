@@ -54,9 +54,11 @@ pub(super) fn decode_visit(r: &SqliteRow) -> DecodeResult<VisitRecord> {
         timings: VisitTimings {
             session_start_ms: get_u64(r, "session_start_ms")?,
             load_ms: get_u64(r, "load_ms")?,
+            steps_ms: get_u64(r, "steps_ms")?,
             settle_ms: get_u64(r, "settle_ms")?,
             capture_ms: get_u64(r, "capture_ms")?,
             close_ms: get_u64(r, "close_ms")?,
+            settles: get_json(r, "settles")?,
         },
         warnings: get_json(r, "warnings")?,
         counts: VisitCounts {

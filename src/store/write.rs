@@ -525,8 +525,8 @@ impl Store {
             "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
-             third_party_requests, cmp_actions) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             third_party_requests, cmp_actions, steps_ms, settles) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run)
         .bind(&obs.scenario)
@@ -547,6 +547,8 @@ impl Store {
         .bind(kind)
         .bind(count("third-party requests", v.third_party_requests)?)
         .bind(self.invalid(codec::json("cmp actions", &obs.cmp))?)
+        .bind(ms("steps time", t.steps_ms)?)
+        .bind(self.invalid(codec::json("settles", &t.settles))?)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {

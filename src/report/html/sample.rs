@@ -598,6 +598,7 @@ pub fn hostile_run() -> AuditReport {
             distinct: 1,
         }],
         consent_actions: Vec::new(),
+        timings: Default::default(),
     };
     let finding = |code: Code| Finding {
         code,
