@@ -7,6 +7,14 @@
 //! -> read the cookie jar -> close. A scenario that cannot be performed is recorded as
 //! [`VisitStatus::Incomplete`] with the reason, never as clean.
 
+mod cmp;
+mod gpc;
+mod pool;
+
+use cmp::*;
+use gpc::*;
+use pool::*;
+
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
 use crate::cmp::{CmpAction, Method, Readback};
@@ -123,47 +131,6 @@ pub struct Engine {
     pool: Option<BrowserPool>,
 }
 
-/// Browsers waiting for their next scenario, keyed by what they were launched with (the
-/// scenario file's browser options): at most one per job.
-struct BrowserPool {
-    idle: std::sync::Mutex<Vec<(String, Session)>>,
-    max: usize,
-}
-
-impl BrowserPool {
-    fn key(opts: &crate::scenario::BrowserOptions) -> String {
-        format!(
-            "{:?}",
-            (
-                &opts.args,
-                &opts.third_party_cookies,
-                &opts.user_agent,
-                opts.window_size,
-                opts.page_load_timeout
-            )
-        )
-    }
-
-    fn take(&self, key: &str) -> Option<Session> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let i = idle.iter().position(|(k, _)| k == key)?;
-        Some(idle.swap_remove(i).1)
-    }
-
-    /// Keep `session` for the next scenario; returns the browser to close when the pool
-    /// is full (the oldest).
-    fn put(&self, key: String, session: Session) -> Option<Session> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.push((key, session));
-        (idle.len() > self.max).then(|| idle.remove(0).1)
-    }
-
-    fn drain(&self) -> Vec<Session> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.drain(..).map(|(_, s)| s).collect()
-    }
-}
-
 impl Engine {
     /// Start chromedriver (unless a WebDriver URL is given).
     pub async fn start(cfg: &EngineConfig) -> Result<Engine> {
@@ -263,31 +230,6 @@ struct Visit<'a> {
     /// that had arrived by then (those of earlier documents).
     page_started: Instant,
     page_mark: usize,
-}
-
-/// How a consent step was performed (the method's side of a [`CmpAction`]).
-struct Performed {
-    method: Method,
-    success: bool,
-    detected: Option<String>,
-    popup_found: bool,
-    detect_ms: Option<u64>,
-    done_ms: Option<u64>,
-    added_ms: Option<u64>,
-}
-
-impl Performed {
-    fn selectors() -> Self {
-        Performed {
-            method: Method::Selectors,
-            success: true,
-            detected: None,
-            popup_found: false,
-            detect_ms: None,
-            done_ms: None,
-            added_ms: None,
-        }
-    }
 }
 
 impl Visit<'_> {
@@ -567,206 +509,6 @@ impl Visit<'_> {
         ));
         Ok(())
     }
-
-    /// Accept or reject through autoconsent: wait for it to find the CMP's popup, send
-    /// `optIn` / `optOut`, wait for the result; the selector fallback when it cannot.
-    async fn autoconsent(
-        &mut self,
-        session: &Session,
-        capture: &Capture,
-        auto: &AutoConsent,
-        timeout: Duration,
-    ) -> (Performed, Result<(), Failure>) {
-        let t = Instant::now();
-        let verb = crate::cmp::autoconsent::verb(auto.action);
-        let mut p = Performed {
-            method: Method::Autoconsent,
-            success: false,
-            detected: None,
-            popup_found: false,
-            detect_ms: None,
-            done_ms: None,
-            added_ms: None,
-        };
-        // 1. Detection (it runs in the page since the document started).
-        let started = self.page_started;
-        let mark = self.page_mark;
-        let deadline = t + timeout;
-        let mut no_cmp = false;
-        loop {
-            for m in capture.autoconsent_since(mark) {
-                match m.kind() {
-                    "cmpDetected" if p.detected.is_none() => {
-                        p.detected = m.cmp().map(String::from);
-                    }
-                    "popupFound" if !p.popup_found => {
-                        p.popup_found = true;
-                        p.detected = m.cmp().map(String::from).or(p.detected.take());
-                        p.detect_ms =
-                            Some(m.at.saturating_duration_since(started).as_millis() as u64);
-                    }
-                    "lifecycle" => {
-                        no_cmp |= m.value.get("lifecycle").and_then(Value::as_str)
-                            == Some("nothingDetected");
-                    }
-                    _ => {}
-                }
-            }
-            if p.popup_found || no_cmp || Instant::now() >= deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let why_not = if p.popup_found {
-            // 2. The action.
-            let sent = Instant::now();
-            let mark = capture.autoconsent_mark();
-            let js = "window.autoconsentReceiveMessage({ type: arguments[0] }); return true;";
-            match tokio::time::timeout(timeout, session.client.execute(js, vec![json!(verb)])).await
-            {
-                Ok(Ok(_)) => {
-                    let deadline = sent + timeout;
-                    let mut result = None;
-                    loop {
-                        for m in capture.autoconsent_since(mark) {
-                            match m.kind() {
-                                k if k == format!("{verb}Result") => {
-                                    result = m.value.get("result").and_then(Value::as_bool);
-                                }
-                                "autoconsentDone" => {
-                                    p.done_ms = Some(
-                                        m.at.saturating_duration_since(sent).as_millis() as u64,
-                                    );
-                                }
-                                _ => {}
-                            }
-                        }
-                        if p.done_ms.is_some()
-                            || result == Some(false)
-                            || Instant::now() >= deadline
-                        {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(25)).await;
-                    }
-                    p.success = result == Some(true);
-                    let cmp = p.detected.clone().unwrap_or_else(|| "the CMP".into());
-                    match result {
-                        Some(true) => None,
-                        Some(false) => Some(format!("autoconsent {verb} on {cmp} failed")),
-                        None => Some(format!(
-                            "autoconsent {verb} on {cmp} reported no result within {timeout:?}"
-                        )),
-                    }
-                }
-                Ok(Err(e)) => Some(format!("autoconsent {verb} could not be sent: {e}")),
-                Err(_) => Some(format!(
-                    "autoconsent {verb} could not be sent within {timeout:?}"
-                )),
-            }
-        } else if let Some(cmp) = &p.detected {
-            Some(format!(
-                "autoconsent detected {cmp} but found no open popup within {timeout:?}"
-            ))
-        } else if no_cmp {
-            Some("no CMP detected by autoconsent".to_string())
-        } else {
-            Some(format!("no CMP detected by autoconsent within {timeout:?}"))
-        };
-        p.added_ms = Some(t.elapsed().as_millis() as u64);
-        let Some(why) = why_not else {
-            return (p, Ok(()));
-        };
-        if auto.fallback.is_empty() {
-            let kind = if p.popup_found {
-                FailureKind::CmpActionFailed
-            } else {
-                FailureKind::CmpNotDetected
-            };
-            return (
-                p,
-                Err(Failure::new(kind, format!("{why}; no selectors given"))),
-            );
-        }
-        // 3. The scenario's selectors.
-        p.method = Method::Fallback(why);
-        for s in &auto.fallback {
-            let timeout = s.timeout.unwrap_or(self.spec.browser.step_timeout);
-            if let Err(e) = perform(session, capture, self, s, timeout).await {
-                return (p, Err(e));
-            }
-        }
-        p.success = true;
-        (p, Ok(()))
-    }
-}
-
-fn same_effects(a: &[ConsentEffect], b: &[ConsentEffect]) -> bool {
-    a.len() == b.len() && a.iter().all(|e| b.contains(e))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cmp_action(
-    action: ConsentAction,
-    step: usize,
-    page: String,
-    p: Performed,
-    readback: Readback,
-    s: &Step,
-    applied: Vec<ConsentEffect>,
-    from: &str,
-) -> CmpAction {
-    CmpAction {
-        action,
-        step,
-        page,
-        time: Utc::now(),
-        method: p.method,
-        success: p.success,
-        detected: p.detected,
-        popup_found: p.popup_found,
-        detect_ms: p.detect_ms,
-        done_ms: p.done_ms,
-        added_ms: p.added_ms,
-        readback,
-        declared: s.records.clone(),
-        applied,
-        effects_from: from.to_string(),
-    }
-}
-
-/// Read the CMP's record back (every [`crate::cmp::READERS`] at once). A CMP that is on
-/// the page but has not written its record yet gets a second (up to 1 s) to do so.
-async fn read_back(session: &Session, detected: Option<&str>) -> Readback {
-    let script = crate::cmp::readback_script();
-    let deadline = Instant::now() + Duration::from_secs(1);
-    loop {
-        let res = tokio::time::timeout(
-            Duration::from_secs(5),
-            session.client.execute_async(&script, vec![]),
-        )
-        .await;
-        let rb = match res {
-            Ok(Ok(v)) => crate::cmp::interpret_readback(&v, detected),
-            Ok(Err(e)) => Readback::Unreadable {
-                reader: "page".into(),
-                error: format!("the record could not be read: {e}"),
-            },
-            Err(_) => Readback::Unreadable {
-                reader: "page".into(),
-                error: "reading the record did not finish within 5 s".into(),
-            },
-        };
-        let retry = matches!(
-            rb,
-            Readback::NotRecorded { .. } | Readback::Unreadable { .. }
-        );
-        if retry && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        }
-        return rb;
-    }
 }
 
 async fn perform(
@@ -897,85 +639,6 @@ pub async fn run_scenario(
     cancel: Cancel,
 ) -> VisitObservation {
     run_scenario_in(browser, None, spec, scenario, autoconsent, cancel).await
-}
-
-/// A browser session and its capture, ready for a scenario.
-type Started = (Session, Capture);
-
-/// A fresh browser with a fresh profile.
-async fn start_fresh(
-    browser: &BrowserConfig,
-    options: &crate::scenario::BrowserOptions,
-    page_script: Option<std::sync::Arc<str>>,
-) -> Result<Started, Failure> {
-    let session = Session::start(browser, options).await.map_err(|e| {
-        Failure::new(
-            FailureKind::SessionFailed,
-            format!("browser session could not start: {e:#}"),
-        )
-    })?;
-    match Capture::start_with(&session.devtools_ws, page_script).await {
-        Ok(c) => Ok((session, c)),
-        Err(e) => {
-            let _ = session.close().await;
-            Err(Failure::new(
-                FailureKind::CaptureUnavailable,
-                format!("capture unavailable: {e:#}"),
-            ))
-        }
-    }
-}
-
-/// An idle browser of the pool (else a new one) with a fresh browser context, made
-/// WebDriver's current window.
-async fn start_reused(
-    browser: &BrowserConfig,
-    pool: &BrowserPool,
-    options: &crate::scenario::BrowserOptions,
-    page_script: Option<std::sync::Arc<str>>,
-) -> Result<Started, Failure> {
-    let key = BrowserPool::key(options);
-    let session = match pool.take(&key) {
-        Some(s) => s,
-        None => Session::start(browser, options).await.map_err(|e| {
-            Failure::new(
-                FailureKind::SessionFailed,
-                format!("browser session could not start: {e:#}"),
-            )
-        })?,
-    };
-    let opened =
-        Capture::start_in_new_context(&session.devtools_ws, options.window_size, page_script)
-            .await
-            .map_err(|e| format!("capture unavailable in a new browser context: {e:#}"));
-    let err = match opened {
-        Ok((capture, target)) => match switch_to(&session, &target).await {
-            Ok(()) => return Ok((session, capture)),
-            Err(e) => {
-                let _ = capture.finish_context().await;
-                e
-            }
-        },
-        Err(e) => e,
-    };
-    let _ = session.close().await;
-    Err(Failure::new(FailureKind::CaptureUnavailable, err))
-}
-
-/// Make the tab `target` (a DevTools target id, which is chromedriver's window handle)
-/// WebDriver's current window; chromedriver may need a moment to see a new tab.
-async fn switch_to(session: &Session, target: &str) -> Result<(), String> {
-    let handle = fantoccini::wd::WindowHandle::try_from(target.to_string())
-        .map_err(|e| format!("bad window handle {target:?}: {e}"))?;
-    let mut last = String::new();
-    for _ in 0..50 {
-        match session.client.switch_to_window(handle.clone()).await {
-            Ok(()) => return Ok(()),
-            Err(e) => last = e.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err(format!("WebDriver cannot switch to the new tab: {last}"))
 }
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
@@ -1193,82 +856,6 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
     let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
     visit.timings.load_ms += t.elapsed().as_millis() as u64;
     visit.settle(capture, "after leaving the page").await;
-}
-
-/// The GPC the visit sent, as the capture saw it (source: the visit itself).
-fn gpc_sent_signal(
-    tally: &crate::capture::recorder::GpcTally,
-    started_at: chrono::DateTime<Utc>,
-    page: &str,
-) -> SignalObs {
-    use crate::signals::gpc::{GpcSent, GpcSignal};
-    SignalObs {
-        time: started_at,
-        page: page.to_string(),
-        state: ConsentState::initial(),
-        source: SignalSource::Visit,
-        data: SignalData::Gpc(GpcSignal::Sent(GpcSent {
-            mechanism: format!(
-                "Chromium --enable-features={}",
-                crate::browser::GPC_FEATURES.join(",")
-            ),
-            requests: tally.requests,
-            with_header: tally.with_header,
-            without_header: tally.without_header.clone(),
-            navigator: tally.navigator.clone(),
-        })),
-    }
-}
-
-/// Fetch the site's `/.well-known/gpc.json` from the page, through the browser (so
-/// `--host-resolver-rules` and the visit's own `Sec-GPC` apply), and read it.
-async fn fetch_gpc_json(session: &Session, capture: &Capture, visit: &Visit<'_>) -> SignalObs {
-    use crate::signals::gpc::{parse_well_known, GpcSignal, GpcWellKnown, WellKnownOutcome};
-    const JS: &str = r#"const done = arguments[arguments.length - 1];
-fetch(arguments[0], { cache: 'no-store', credentials: 'omit' })
-  .then(r => r.text().then(t => done({ status: r.status, body: t.slice(0, 65536) })))
-  .catch(e => done({ error: String(e) }));"#;
-    let url = visit
-        .spec
-        .site
-        .base_url
-        .join(crate::signals::gpc::WELL_KNOWN_PATH)
-        .map(|u| u.to_string())
-        .unwrap_or_default();
-    let page = capture.page();
-    let unreachable = |error: String| GpcWellKnown {
-        url: url.clone(),
-        status: None,
-        outcome: WellKnownOutcome::Unreachable { error },
-    };
-    let call = session
-        .client
-        .execute_async(JS, vec![serde_json::Value::String(url.clone())]);
-    let read = match tokio::time::timeout(visit.spec.browser.step_timeout, call).await {
-        Err(_) => unreachable("the fetch did not finish within the step timeout".into()),
-        Ok(Err(e)) => unreachable(format!("the page could not fetch it: {e}")),
-        Ok(Ok(v)) => match (
-            v.get("status").and_then(serde_json::Value::as_u64),
-            v.get("error"),
-        ) {
-            (Some(status), _) => parse_well_known(
-                &url,
-                u16::try_from(status).ok(),
-                v.get("body")
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or_default(),
-            ),
-            (None, Some(e)) => unreachable(e.as_str().unwrap_or("fetch failed").to_string()),
-            (None, None) => unreachable("the page's fetch returned nothing".into()),
-        },
-    };
-    SignalObs {
-        time: Utc::now(),
-        page,
-        state: visit.state.clone(),
-        source: SignalSource::WellKnown { url: url.clone() },
-        data: SignalData::Gpc(GpcSignal::WellKnown(read)),
-    }
 }
 
 /// Could the page be looked at? WebDriver reports a redirect loop, an HTTP 500 or an
