@@ -298,6 +298,9 @@ pub enum FailureKind {
     CmpNotDetected,
     /// autoconsent's accept / reject reported failure, and no selectors were given.
     CmpActionFailed,
+    /// A CMP-profile step (object_li, withdraw) found no profile for the CMP on the
+    /// page, or the CMP's profile says it cannot do it.
+    NoCmpProfile,
     /// No element matched a step's selector in time.
     ElementNotFound,
     /// The element was there but another element received the click.

@@ -286,6 +286,7 @@ impl Obs {
             declared: action.default_effects().to_vec(),
             applied: action.default_effects().to_vec(),
             effects_from: "declared".into(),
+            banner_again: Vec::new(),
         });
         self
     }

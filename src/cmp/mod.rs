@@ -149,6 +149,8 @@ pub enum Method {
     Selectors,
     /// The scenario's selectors, after autoconsent could not do it (why).
     Fallback(String),
+    /// The steps of a CMP profile's flow (the profile's name and file).
+    Profile(String),
 }
 
 /// What reading the CMP's record back gave.
@@ -206,6 +208,19 @@ pub struct CmpAction {
     pub applied: Vec<ConsentEffect>,
     /// `cmp-record` or `declared`: where `applied` came from.
     pub effects_from: String,
+    /// Pages loaded after this action on which the CMP's banner was on screen again
+    /// (the consent banner's selector visible, or autoconsent finding its popup open).
+    #[serde(default)]
+    pub banner_again: Vec<BannerSeen>,
+}
+
+/// The CMP's banner seen on a page loaded after a consent action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BannerSeen {
+    pub page: String,
+    pub time: DateTime<Utc>,
+    /// How it was seen: `banner ".klaro .cookie-notice" visible`, `autoconsent popupFound (Klaro)`.
+    pub how: String,
 }
 
 impl Method {
@@ -215,6 +230,7 @@ impl Method {
             Method::Autoconsent => format!("autoconsent {}", autoconsent::verb(action)),
             Method::Selectors => "selectors".to_string(),
             Method::Fallback(why) => format!("selectors (fallback after autoconsent: {why})"),
+            Method::Profile(name) => format!("CMP profile {name}"),
         }
     }
 }

@@ -192,6 +192,7 @@ pub(super) fn cmp_action(
         declared: s.records.clone(),
         applied,
         effects_from: from.to_string(),
+        banner_again: Vec::new(),
     }
 }
 

@@ -9,7 +9,9 @@
 
 mod cmp;
 mod gpc;
+mod locate;
 mod pool;
+mod profile;
 
 use cmp::*;
 use gpc::*;
@@ -230,6 +232,11 @@ struct Visit<'a> {
     /// that had arrived by then (those of earlier documents).
     page_started: Instant,
     page_mark: usize,
+    /// The CMP profile whose flow is running (its consent step's method says so).
+    profile_in_use: Option<String>,
+    /// The consent banner's selector path, to see a re-prompt: `[cmp].banner`, else the
+    /// banner of the CMP profile used.
+    banner: Option<String>,
 }
 
 impl Visit<'_> {
@@ -363,7 +370,40 @@ impl Visit<'_> {
         self.settle(capture, &format!("after loading {url}")).await;
         check_document(capture, url, &mut self.warnings)?;
         self.probe_signals(session, capture).await;
+        let t = Instant::now();
+        self.banner_again(session, capture).await;
+        self.timings.capture_ms += t.elapsed().as_millis() as u64;
         Ok(())
+    }
+
+    /// On a page loaded after a consent action: is the CMP's banner on screen again?
+    /// Seen through the banner's selector (`[cmp].banner`, the CMP profile's) or
+    /// autoconsent finding its popup open in the new document. Recorded with the last
+    /// action; `cmp-reprompt` judges it.
+    async fn banner_again(&mut self, session: &Session, capture: &Capture) {
+        if self.cmp.is_empty() {
+            return;
+        }
+        let mut how = None;
+        if let Some(sel) = self.banner.clone() {
+            if locate::visible(session, &sel).await == Some(true) {
+                how = Some(format!("banner {sel:?} visible"));
+            }
+        }
+        if how.is_none() && self.scenario.uses_autoconsent() {
+            how = capture
+                .autoconsent_since(self.page_mark)
+                .iter()
+                .find(|m| m.kind() == "popupFound")
+                .map(|m| format!("autoconsent popupFound ({})", m.cmp().unwrap_or("a CMP")));
+        }
+        if let (Some(how), Some(last)) = (how, self.cmp.last_mut()) {
+            last.banner_again.push(crate::cmp::BannerSeen {
+                page: capture.page(),
+                time: Utc::now(),
+                how,
+            });
+        }
     }
 
     /// The consent state in force at `t` (before the first action that took effect after
@@ -438,17 +478,29 @@ impl Visit<'_> {
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
-        let (settle0, load0) = (self.timings.settle_ms, self.timings.load_ms);
+        let (settle0, load0, steps0) = (
+            self.timings.settle_ms,
+            self.timings.load_ms,
+            self.timings.steps_ms,
+        );
         let (performed, res) = match &step.action {
             Action::Autoconsent(auto) => self.autoconsent(session, capture, auto, timeout).await,
-            _ => (
+            Action::Profile(p) => (
                 Performed::selectors(),
-                perform(session, capture, self, step, timeout).await,
+                self.profile(session, capture, p, index, timeout).await,
             ),
+            _ => {
+                let mut p = Performed::selectors();
+                if let Some(name) = &self.profile_in_use {
+                    p.method = Method::Profile(name.clone());
+                }
+                (p, perform(session, capture, self, step, timeout).await)
+            }
         };
         // The step's own time: a navigation step's load and any settle are counted there.
         let inner = (self.timings.settle_ms - settle0) + (self.timings.load_ms - load0);
-        self.timings.steps_ms += (t.elapsed().as_millis() as u64).saturating_sub(inner);
+        // (A profile step's own steps count themselves: this replaces what they added.)
+        self.timings.steps_ms = steps0 + (t.elapsed().as_millis() as u64).saturating_sub(inner);
         let Some(action) = step.consent else {
             return res;
         };
@@ -519,60 +571,63 @@ async fn perform(
     timeout: Duration,
 ) -> Result<(), Failure> {
     let client = &session.client;
-    let find = |sel: &str| {
-        let sel = sel.to_string();
-        async move {
-            client
-                .wait()
-                .at_most(timeout)
-                .for_element(Locator::Css(&sel))
-                .await
-                .map_err(|e| match e {
-                    fantoccini::error::CmdError::WaitTimeout => Failure::new(
-                        FailureKind::ElementNotFound,
-                        format!("no element matches {sel:?} within {timeout:?}"),
-                    ),
-                    other => Failure::new(
-                        classify(&other, FailureKind::ElementNotFound),
-                        format!("looking for {sel:?}: {other}"),
-                    ),
-                })
-        }
-    };
     match &step.action {
         Action::Navigate(url) => return visit.load(session, capture, url).await,
-        // Run by `Visit::autoconsent`; its fallback steps never contain one.
-        Action::Autoconsent(_) => {
+        // Run by `Visit::autoconsent` / `Visit::profile`; never nested in their steps.
+        Action::Autoconsent(_) | Action::Profile(_) => {
             return Err(Failure::new(
                 FailureKind::Other,
-                "an autoconsent step cannot be nested",
+                "an autoconsent or CMP-profile step cannot be nested",
             ))
         }
         Action::Click(sel) => {
-            let el = find(sel).await?;
-            tokio::time::timeout(timeout, el.click())
-                .await
-                .map_err(|_| {
-                    Failure::new(
-                        FailureKind::StepTimeout,
-                        format!("clicking {sel:?} did not finish within {timeout:?}"),
-                    )
-                })?
-                .map_err(|e| {
-                    Failure::new(
-                        classify(&e, FailureKind::Other),
-                        format!("could not click {sel:?}: {e}"),
-                    )
-                })?;
+            let found = locate::locate(client, sel, timeout, false).await?;
+            let res = match found.elements.first() {
+                Some(el) => click(el, sel, timeout).await,
+                None => Err(Failure::new(
+                    FailureKind::ElementNotFound,
+                    format!("no element matches {sel:?}"),
+                )),
+            };
+            locate::leave_frames(client, found.frames).await;
+            res?;
+        }
+        Action::ClickAll(sel) => {
+            let found = locate::locate(client, sel, timeout, true).await?;
+            let mut clicked = 0;
+            let mut res = Ok(());
+            for el in &found.elements {
+                match click(el, sel, timeout).await {
+                    Ok(()) => clicked += 1,
+                    // A click may re-render what follows it; the rest are looked at again
+                    // by the CMP's record read back after the consent action.
+                    Err(f) if f.kind == FailureKind::ElementNotFound => {}
+                    Err(f) => {
+                        res = Err(f);
+                        break;
+                    }
+                }
+            }
+            locate::leave_frames(client, found.frames).await;
+            res?;
+            if clicked == 0 {
+                visit.warnings.push(format!(
+                    "{}: nothing matched {sel:?} within {timeout:?}, nothing was clicked",
+                    step.location
+                ));
+            }
         }
         Action::WaitFor(sel) => {
-            find(sel).await.map_err(|mut f| {
-                if step.waits_for_banner && f.kind == FailureKind::ElementNotFound {
-                    f.kind = FailureKind::BannerAbsent;
-                    f.reason = format!("the consent banner never appeared: {}", f.reason);
-                }
-                f
-            })?;
+            let found = locate::locate(client, sel, timeout, false)
+                .await
+                .map_err(|mut f| {
+                    if step.waits_for_banner && f.kind == FailureKind::ElementNotFound {
+                        f.kind = FailureKind::BannerAbsent;
+                        f.reason = format!("the consent banner never appeared: {}", f.reason);
+                    }
+                    f
+                })?;
+            locate::leave_frames(client, found.frames).await;
         }
         Action::WaitIdle => visit.settle(capture, "in a wait_idle step").await,
         Action::Script(js) => {
@@ -630,6 +685,28 @@ async fn perform(
     Ok(())
 }
 
+/// Click `el` (found for `sel`), within `timeout`.
+async fn click(
+    el: &fantoccini::elements::Element,
+    sel: &str,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    tokio::time::timeout(timeout, el.click())
+        .await
+        .map_err(|_| {
+            Failure::new(
+                FailureKind::StepTimeout,
+                format!("clicking {sel:?} did not finish within {timeout:?}"),
+            )
+        })?
+        .map_err(|e| {
+            Failure::new(
+                classify(&e, FailureKind::Other),
+                format!("could not click {sel:?}: {e}"),
+            )
+        })
+}
+
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
 pub async fn run_scenario(
     browser: &BrowserConfig,
@@ -665,6 +742,8 @@ async fn run_scenario_in(
         cmp: Vec::new(),
         page_started: Instant::now(),
         page_mark: 0,
+        profile_in_use: None,
+        banner: scenario.banner().map(String::from),
     };
     let incomplete = |mut visit: Visit<'_>, failure: Failure| {
         visit.failure = Some(failure);

@@ -672,6 +672,7 @@ fn consent_actions_appear_in_every_format() {
         declared: vec![ConsentEffect::RefuseConsent],
         applied: vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
         effects_from: "cmp-record".into(),
+        banner_again: Vec::new(),
     }];
     for f in [Format::Table, Format::Markdown, Format::Html] {
         let out = reporter(f).render(&r);

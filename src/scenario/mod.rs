@@ -4,6 +4,9 @@
 //! [`load`] turns a file into it, collecting every problem at once with file:line:col.
 
 pub mod load;
+pub mod profile;
+
+pub use profile::{CmpProfile, Flow, FlowKind, ProfileStep};
 
 use crate::observe::{ConsentAction, ConsentEffect};
 use crate::policy::Policy;
@@ -13,7 +16,14 @@ use std::time::Duration;
 use url::Url;
 
 /// The ids of the built-in scenarios, in the order they run.
-pub const BUILTIN_SCENARIOS: [&str; 4] = ["no_action", "accept_all", "reject_all", "object_li"];
+pub const BUILTIN_SCENARIOS: [&str; 6] = [
+    "no_action",
+    "accept_all",
+    "reject_all",
+    "object_li",
+    "reject_then_reload",
+    "accept_then_withdraw",
+];
 
 /// Built-ins that run only when `[run]` lists them (not in the default order): `gpc`
 /// loads the pages with Global Privacy Control on and leaves the banner alone.
@@ -83,9 +93,15 @@ pub struct Step {
 pub enum Action {
     /// Load a URL (relative ones are resolved against the site's base URL).
     Navigate(Url),
-    /// Click the first element matching a CSS selector (waits for it up to the step timeout).
+    /// Click the first element matching a selector path (waits for it up to the step
+    /// timeout). A path is CSS selectors joined by `>>>`: every part but the last names
+    /// a frame to enter (`iframe`, `frame`) or an element whose open shadow root is
+    /// searched ([`selector_parts`]).
     Click(String),
-    /// Wait until an element matching a CSS selector is present.
+    /// Click every element matching a selector path, in document order (waits up to the
+    /// step timeout for the first; none at all is a warning, not a failure).
+    ClickAll(String),
+    /// Wait until an element matching a selector path is present.
     WaitFor(String),
     /// Wait until the network has been quiet for the settle window.
     WaitIdle,
@@ -96,6 +112,15 @@ pub enum Action {
     /// Accept or reject through autoconsent (`[cmp] auto = true`), with the scenario's
     /// selectors as the fallback.
     Autoconsent(AutoConsent),
+    /// Run a CMP profile's flow (`scenarios/cmp/<name>.toml`): the named profile, or the
+    /// one matching the CMP detected on the page.
+    Profile(ProfileStep),
+}
+
+/// The parts of a selector path: `iframe#cmp >>> #host >>> button` is
+/// `["iframe#cmp", "#host", "button"]`.
+pub fn selector_parts(path: &str) -> Vec<&str> {
+    path.split(">>>").map(str::trim).collect()
 }
 
 /// A consent action performed by autoconsent (docs/scenarios.md, "auto").
@@ -115,9 +140,24 @@ pub struct AutoConsent {
 impl Scenario {
     /// Does any step run autoconsent (so its bundle must be injected)?
     pub fn uses_autoconsent(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| matches!(s.action, Action::Autoconsent(_)))
+        self.steps.iter().any(|s| match &s.action {
+            Action::Autoconsent(_) => true,
+            Action::Profile(p) => p.detect_with_autoconsent,
+            _ => false,
+        })
+    }
+
+    /// The consent banner's selector, when a step waits for it (the built-ins' first
+    /// step, or a `wait_for` of `[cmp].banner`): how a re-prompt is seen.
+    pub fn banner(&self) -> Option<&str> {
+        self.steps.iter().find_map(|s| match &s.action {
+            Action::WaitFor(sel) if s.waits_for_banner => Some(sel.as_str()),
+            Action::Autoconsent(a) => a.fallback.iter().find_map(|f| match &f.action {
+                Action::WaitFor(sel) if f.waits_for_banner => Some(sel.as_str()),
+                _ => None,
+            }),
+            _ => None,
+        })
     }
 }
 
@@ -127,6 +167,7 @@ impl Step {
         let what = match &self.action {
             Action::Navigate(u) => format!("navigate {u}"),
             Action::Click(s) => format!("click {s:?}"),
+            Action::ClickAll(s) => format!("click all {s:?}"),
             Action::WaitFor(s) => format!("wait for {s:?}"),
             Action::WaitIdle => "wait for network idle".to_string(),
             Action::Script(js) => {
@@ -142,6 +183,7 @@ impl Step {
                     format!("autoconsent {verb}, else selectors")
                 }
             }
+            Action::Profile(p) => p.describe(),
         };
         match self.consent {
             Some(c) => format!("{what} [{}] ({})", c.as_str(), self.location),

@@ -117,6 +117,11 @@ impl<'a> Checker<'a> {
         format!("{}:{line}:{col}", self.file.display())
     }
 
+    /// Diagnostics of another file read on this one's behalf (a CMP profile).
+    pub fn extend(&mut self, diags: Vec<Diagnostic>) {
+        self.diags.extend(diags);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diags.iter().any(|d| d.level == Level::Error)
     }

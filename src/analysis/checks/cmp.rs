@@ -223,10 +223,11 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
 }
 
 /// `cmp-reprompt`: after the CMP stored the visitor's choice, the CMP shows its banner
-/// again (a re-prompt loop). Judged from what IAB TCF CMPs say through `__tcfapi`: an
-/// answer in `cmpuishown` after the last consent action of the visit, whose record was
-/// read back. (Before the last action the scenario itself may reopen the banner.) CMPs
-/// without the TCF API are not judged yet.
+/// again (a re-prompt loop). Judged after the last consent action of the visit whose
+/// record was read back (before it, the scenario itself may reopen the banner), from
+/// two sources: an IAB TCF CMP answering `cmpuishown` through `__tcfapi`, and, for any
+/// CMP, its banner on screen on a page loaded after the action (the banner's selector
+/// visible, or autoconsent finding its popup open: `CmpAction::banner_again`).
 fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
     use crate::signals::{SignalData, SignalSource};
     let obs = ctx.obs();
@@ -234,6 +235,39 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
     let Readback::Recorded { record } = &last.readback else {
         return;
     };
+    for seen in &last.banner_again {
+        // After the last consent action the state is the final one.
+        let phase = obs.final_state.phase();
+        sink.push(Hit {
+            code: Code::CmpReprompt,
+            scenario: Some(obs.scenario.clone()),
+            subject: format!("{}:{}", record.reader, last.action.as_str()),
+            vendor: None,
+            message: format!(
+                "The CMP showed its banner again on {} although it had stored the visitor's {} ({}), in scenario \"{}\" (phase {}).",
+                seen.page,
+                last.action.as_str(),
+                record.source,
+                obs.scenario,
+                phase
+            ),
+            rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
+            evidence: Evidence {
+                scenario: obs.scenario.clone(),
+                page: seen.page.clone(),
+                request_url: None,
+                cookie: None,
+                time: seen.time,
+                phase,
+                detail: Some(format!(
+                    "{} after loading the page; choice stored at {} ({})",
+                    seen.how,
+                    last.time.format("%H:%M:%S%.3f"),
+                    record.summary()
+                )),
+            },
+        });
+    }
     for sig in &obs.signals {
         if sig.time <= last.time || !matches!(sig.source, SignalSource::PageApi { .. }) {
             continue;

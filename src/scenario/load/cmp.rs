@@ -2,6 +2,7 @@
 //! this CMP (`[cmp.records]`).
 
 use crate::observe::{ConsentAction, ConsentEffect};
+use crate::scenario::profile::CmpProfile;
 use crate::toml_check::{Checker, Span, Table, Val};
 use scraper::error::SelectorErrorKind;
 use toml::Spanned;
@@ -12,6 +13,8 @@ pub(super) const CMP_KEYS: &[&str] = &[
     "accept_all",
     "reject_all",
     "object_li",
+    "withdraw",
+    "profile",
     "records",
 ];
 pub(super) const CONSENT_ACTIONS: [&str; 3] = ["accept_all", "reject_all", "object_li"];
@@ -28,6 +31,14 @@ pub(super) struct Cmp {
     clicks: Vec<(ConsentAction, Span, Vec<Spanned<String>>)>,
     /// Per consent action declared in `[cmp.records]`: what it records.
     records: Vec<(ConsentAction, Vec<ConsentEffect>)>,
+    /// `withdraw = [...]`: the clicks that withdraw a consent given earlier (reopen the
+    /// preference centre, refuse), for `accept_then_withdraw`.
+    pub(super) withdraw: Option<(Span, Vec<Spanned<String>>)>,
+    /// `profile = "name"`: the CMP profile used for object_li / withdraw.
+    pub(super) profile: Option<(Span, CmpProfile)>,
+    /// Every known profile (bundled, and `cmp/` beside the scenario file), for
+    /// detection at run time with `auto = true`.
+    pub(super) profiles: Vec<CmpProfile>,
 }
 
 impl Cmp {
@@ -137,7 +148,7 @@ fn check_records(
     out
 }
 
-pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Cmp {
+pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>, file: &std::path::Path) -> Cmp {
     let banner = ck
         .opt_string(t, "banner")
         .and_then(|s| selector(ck, &s).map(|_| s));
@@ -168,6 +179,48 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Cmp {
             .collect();
         clicks.push((action, t.key_span(key).unwrap_or_else(|| v.span()), sels));
     }
+    let withdraw = t.get("withdraw").and_then(|v| {
+        let what = "`withdraw` in [cmp]";
+        let list = ck.strings(v, what)?;
+        if list.is_empty() {
+            ck.error(
+                &v.span(),
+                format!("{what} is empty"),
+                "list the selectors that reopen the preference centre and withdraw, in order, or leave the key out",
+            );
+            return None;
+        }
+        let sels = list
+            .into_iter()
+            .filter(|s| selector(ck, s).is_some())
+            .collect();
+        Some((t.key_span("withdraw").unwrap_or_else(|| v.span()), sels))
+    });
+    let (profiles, diags) = super::profile::load_profiles(file);
+    ck.extend(diags);
+    let profile = ck.opt_string(t, "profile").and_then(|name| {
+        match profiles.iter().find(|p| &p.name == name.get_ref()) {
+            Some(p) => Some((name.span(), p.clone())),
+            None => {
+                let dir = super::profile::user_dir(file);
+                ck.error(
+                    &name.span(),
+                    format!("unknown CMP profile `{}`", name.get_ref()),
+                    format!(
+                        "{} (add {}/{}.toml)",
+                        crate::toml_check::suggest(
+                            name.get_ref(),
+                            profiles.iter().map(|p| p.name.as_str()),
+                            "known profiles"
+                        ),
+                        dir.display(),
+                        name.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    });
     Cmp {
         span: t.span.clone(),
         banner,
@@ -175,22 +228,120 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Cmp {
         auto_span: t.key_span("auto").unwrap_or_else(|| t.span.clone()),
         clicks,
         records,
+        withdraw,
+        profile,
+        profiles,
     }
 }
 
 /// A CSS selector, checked with the same parser family the browser uses.
+/// A selector path (`iframe#cmp >>> #host >>> button`, docs/scenarios.md#selectors):
+/// each part is checked.
 pub(super) fn selector(ck: &mut Checker<'_>, s: &Spanned<String>) -> Option<String> {
-    match scraper::Selector::parse(s.get_ref()) {
-        Ok(_) => Some(s.get_ref().clone()),
-        Err(e) => {
+    let parts = crate::scenario::selector_parts(s.get_ref());
+    let mut ok = true;
+    for part in &parts {
+        if part.is_empty() {
             ck.error(
                 &s.span(),
-                format!("invalid CSS selector {:?}: {}", s.get_ref(), selector_error(&e)),
+                format!("selector path {:?} has an empty part", s.get_ref()),
+                "join CSS selectors with >>>: the frame or shadow host first, then the element inside it, as in \"iframe#cmp >>> button.accept\"",
+            );
+            ok = false;
+            continue;
+        }
+        if let Err(e) = scraper::Selector::parse(&without_state_pseudo_classes(part)) {
+            let what = if parts.len() > 1 {
+                format!(" (in the selector path {:?})", s.get_ref())
+            } else {
+                String::new()
+            };
+            ck.error(
+                &s.span(),
+                format!("invalid CSS selector {part:?}{what}: {}", selector_error(&e)),
                 "selectors use CSS syntax, as for document.querySelector: #id, .class, button[type=submit], div > a",
             );
-            None
+            ok = false;
         }
     }
+    ok.then(|| s.get_ref().clone())
+}
+
+/// Pseudo-classes the browser's `querySelector` knows but a static parser cannot judge
+/// (they depend on the live page: `:checked`, `:hover`, `:lang(en)`); scraper rejects
+/// them, so for checking the syntax each becomes an attribute selector in its place.
+const STATE_PSEUDO_CLASSES: &[&str] = &[
+    "placeholder-shown",
+    "focus-visible",
+    "focus-within",
+    "popover-open",
+    "indeterminate",
+    "read-write",
+    "read-only",
+    "out-of-range",
+    "in-range",
+    "user-invalid",
+    "user-valid",
+    "any-link",
+    "autofill",
+    "checked",
+    "default",
+    "defined",
+    "disabled",
+    "enabled",
+    "focus",
+    "fullscreen",
+    "hover",
+    "invalid",
+    "link",
+    "modal",
+    "open",
+    "optional",
+    "paused",
+    "playing",
+    "required",
+    "target",
+    "valid",
+    "visited",
+    "active",
+    "lang",
+    "dir",
+    "state",
+];
+
+fn without_state_pseudo_classes(sel: &str) -> String {
+    let mut out = String::with_capacity(sel.len());
+    let mut rest = sel;
+    while let Some(i) = rest.find(':') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        // `::` starts a pseudo-element: left to the parser (querySelector cannot match one).
+        if let Some(stripped) = after.strip_prefix(':') {
+            out.push_str("::");
+            rest = stripped;
+            continue;
+        }
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(after.len());
+        let name = &after[..name_len];
+        if STATE_PSEUDO_CLASSES.contains(&name.to_ascii_lowercase().as_str()) {
+            out.push_str("[data-consentry-state]");
+            let mut tail = &after[name_len..];
+            // A functional one (`:lang(en)`): its argument goes with it.
+            if tail.starts_with('(') {
+                if let Some(close) = tail.find(')') {
+                    tail = &tail[close + 1..];
+                }
+            }
+            rest = tail;
+        } else {
+            out.push(':');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// scraper's error, in words ("unsupported pseudo class or element").
@@ -211,5 +362,33 @@ fn selector_error(e: &SelectorErrorKind) -> String {
             words
         }
         other => other.to_string().to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_state_pseudo_classes as w;
+
+    #[test]
+    fn live_state_pseudo_classes_pass_the_syntax_check() {
+        assert_eq!(
+            w("input:checked + label"),
+            "input[data-consentry-state] + label"
+        );
+        assert_eq!(
+            w("a:not(:hover):first-child"),
+            "a:not([data-consentry-state]):first-child"
+        );
+        assert_eq!(w("p:lang(en) b"), "p[data-consentry-state] b");
+        assert_eq!(w("li::before"), "li::before");
+        for s in [
+            "input:checked + label",
+            "x:has(.y) input:not(:disabled)",
+            "p:lang(en)",
+        ] {
+            assert!(scraper::Selector::parse(&w(s)).is_ok(), "{s}");
+        }
+        // Unknown pseudo-classes are still the parser's to reject.
+        assert!(scraper::Selector::parse(&w("button:contains('x')")).is_err());
     }
 }

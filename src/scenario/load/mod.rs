@@ -12,6 +12,7 @@
 
 mod browser;
 mod cmp;
+pub mod profile;
 mod run;
 mod site;
 mod steps;
@@ -314,9 +315,11 @@ fn check_file(
         }
     };
     let base = site.base_url.as_ref();
+    let first_page = site.site.as_ref().and_then(|s| s.pages.first().cloned());
+    let first = first_page.as_ref();
     let cmp = ck
         .table_at(&root, "cmp", cmp::CMP_KEYS)
-        .map(|t| cmp::check_cmp(ck, &t));
+        .map(|t| cmp::check_cmp(ck, &t, path));
     let browser = match ck.table_at(&root, "browser", browser::BROWSER_KEYS) {
         Some(t) => browser::check_browser(ck, &t),
         None => BrowserOptions::default(),
@@ -328,9 +331,9 @@ fn check_file(
         .filter_map(|t| steps::check_scenario(ck, t, base, cmp.as_ref(), &mut ids))
         .collect();
     let scenarios = match ck.table_at(&root, "run", RUN_KEYS) {
-        Some(t) => run::run_list(ck, &t, &customs, cmp.as_ref()),
+        Some(t) => run::run_list(ck, &t, &customs, cmp.as_ref(), first),
         None if root.get("run").is_some() => Vec::new(),
-        None => run::default_list(ck, &customs, cmp.as_ref()),
+        None => run::default_list(ck, &customs, cmp.as_ref(), first),
     };
     let secrets = site.secrets.clone();
     let file = match (site.site, site.policy.clone()) {

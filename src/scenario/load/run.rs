@@ -3,10 +3,12 @@
 use super::cmp::Cmp;
 use super::steps::Custom;
 use crate::observe::ConsentAction;
+use crate::scenario::profile::{Flow, FlowKind, ProfileStep};
 use crate::scenario::{Action, AutoConsent, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
 use crate::toml_check::{suggest, Checker, Ids, Span, Table};
 use std::collections::HashMap;
 use toml::Spanned;
+use url::Url;
 
 /// `[run] scenarios = [...]`: exactly these, in this order.
 pub(super) fn run_list(
@@ -14,6 +16,7 @@ pub(super) fn run_list(
     t: &Table<'_, '_>,
     customs: &[Custom],
     cmp: Option<&Cmp>,
+    first: Option<&Url>,
 ) -> Vec<Scenario> {
     let Some(v) = t.get("scenarios") else {
         ck.missing(
@@ -45,7 +48,7 @@ pub(super) fn run_list(
         if let Some(custom) = by_id.get(id) {
             out.extend(custom.scenario.clone());
         } else if BUILTIN_SCENARIOS.contains(&id) || OPT_IN_BUILTINS.contains(&id) {
-            out.extend(builtin(ck, id, cmp, &entry.span()));
+            out.extend(builtin(ck, id, cmp, first, &entry.span()));
         } else {
             let known = BUILTIN_SCENARIOS
                 .iter()
@@ -80,6 +83,7 @@ pub(super) fn default_list(
     ck: &mut Checker<'_>,
     customs: &[Custom],
     cmp: Option<&Cmp>,
+    first: Option<&Url>,
 ) -> Vec<Scenario> {
     let custom = |id: &str| customs.iter().find(|c| c.id.get_ref() == id);
     let mut out = Vec::new();
@@ -88,34 +92,23 @@ pub(super) fn default_list(
             out.extend(c.scenario.clone());
             continue;
         }
-        let configured = match (ConsentAction::parse(id), cmp) {
-            (None, _) => Some(None),
-            (Some(action), Some(cmp)) if cmp.auto_for(action) => Some(Some(
-                cmp.clicks(action)
-                    .map(|(span, _)| span.clone())
-                    .unwrap_or_else(|| cmp.span.clone()),
-            )),
-            (Some(action), Some(cmp)) => {
-                let at = cmp.clicks(action).map(|(span, _)| span.clone());
-                if at.is_none() && cmp.auto {
-                    ck.warning(
-                        &cmp.auto_span,
-                        format!("autoconsent performs accept_all and reject_all only: the built-in scenario `{id}` will not run"),
-                        format!("add {id} = [\"...\"] to [cmp] (the clicks of the CMP's second layer), or list the scenarios to run in [run]"),
-                    );
-                } else if at.is_none() {
+        let at = match (id, cmp) {
+            ("no_action", _) => Some(0..0),
+            (_, None) => None,
+            (_, Some(cmp)) => match configured(id, cmp) {
+                Ok(at) => Some(at),
+                Err(why) => {
                     ck.warning(
                         &cmp.span,
-                        format!("[cmp] has no `{id}` selectors: the built-in scenario `{id}` will not run"),
-                        format!("add {id} = [\"...\"] to [cmp], or list the scenarios to run in [run]"),
+                        format!("the built-in scenario `{id}` will not run: {why}"),
+                        format!("{}, or list the scenarios to run in [run]", hint(id)),
                     );
+                    None
                 }
-                at.map(Some)
-            }
-            (Some(_), None) => None,
+            },
         };
-        if let Some(at) = configured {
-            out.extend(builtin(ck, id, cmp, &at.unwrap_or(0..0)));
+        if let Some(at) = at {
+            out.extend(builtin(ck, id, cmp, first, &at));
         }
     }
     for c in customs {
@@ -126,9 +119,84 @@ pub(super) fn default_list(
     out
 }
 
-/// Expand a built-in scenario from the [cmp] selectors; problems are reported at `at`
-/// (the [run] entry, or the [cmp] key).
-fn builtin(ck: &mut Checker<'_>, id: &str, cmp: Option<&Cmp>, at: &Span) -> Option<Scenario> {
+/// Can [cmp] run the built-in `id`? `Ok` with where it is configured, else why not.
+fn configured(id: &str, cmp: &Cmp) -> Result<Span, String> {
+    let action_at = |action: ConsentAction| -> Result<Span, String> {
+        if cmp.auto_for(action) {
+            return Ok(cmp.auto_span.clone());
+        }
+        cmp.clicks(action)
+            .map(|(span, _)| span.clone())
+            .ok_or_else(|| format!("[cmp] has no `{}` selectors", action.as_str()))
+    };
+    let flow_at = |kind: FlowKind| -> Result<Span, String> {
+        let key = match kind {
+            FlowKind::ObjectLi => cmp.clicks(ConsentAction::ObjectLi).map(|(s, _)| s.clone()),
+            FlowKind::Withdraw => cmp.withdraw.as_ref().map(|(s, _)| s.clone()),
+        };
+        if let Some(at) = key {
+            return Ok(at);
+        }
+        if let Some((at, p)) = &cmp.profile {
+            return match p.flow(kind) {
+                Flow::Steps(_) => Ok(at.clone()),
+                Flow::Unsupported(why) => Err(format!(
+                    "the CMP profile `{}` cannot {}: {why}",
+                    p.name,
+                    flow_verb(kind)
+                )),
+                Flow::Absent => Err(format!(
+                    "the CMP profile `{}` has no [{}] flow",
+                    p.name,
+                    kind.as_str()
+                )),
+            };
+        }
+        if cmp.auto {
+            return Ok(cmp.auto_span.clone());
+        }
+        Err(format!(
+            "[cmp] has no `{}` selectors, no `profile` and no `auto = true`",
+            kind.as_str()
+        ))
+    };
+    match id {
+        "accept_all" => action_at(ConsentAction::AcceptAll),
+        "reject_all" | "reject_then_reload" => action_at(ConsentAction::RejectAll),
+        "object_li" => flow_at(FlowKind::ObjectLi),
+        "accept_then_withdraw" => {
+            action_at(ConsentAction::AcceptAll)?;
+            flow_at(FlowKind::Withdraw)
+        }
+        _ => Ok(cmp.span.clone()),
+    }
+}
+
+fn flow_verb(kind: FlowKind) -> &'static str {
+    match kind {
+        FlowKind::ObjectLi => "object to legitimate interest",
+        FlowKind::Withdraw => "withdraw a consent",
+    }
+}
+
+fn hint(id: &str) -> String {
+    match id {
+        "object_li" => "add object_li = [\"...\"] to [cmp] (the clicks of the CMP's second layer), or profile = \"NAME\" (a CMP profile, docs/scenarios.md#cmp-profiles)".to_string(),
+        "accept_then_withdraw" => "add withdraw = [\"...\"] to [cmp] (reopen the preference centre, refuse), or profile = \"NAME\"".to_string(),
+        "reject_then_reload" => "add reject_all = [\"...\"] to [cmp], or auto = true".to_string(),
+        _ => format!("add {id} = [\"...\"] to [cmp], or auto = true"),
+    }
+}
+
+/// Expand a built-in scenario from [cmp]; problems are reported at `at` (the [run]
+/// entry, or the [cmp] key).
+fn builtin(
+    ck: &mut Checker<'_>,
+    id: &str,
+    cmp: Option<&Cmp>,
+    first: Option<&Url>,
+    at: &Span,
+) -> Option<Scenario> {
     let scenario = |description: &str, steps| Scenario {
         id: id.to_string(),
         description: description.to_string(),
@@ -136,34 +204,99 @@ fn builtin(ck: &mut Checker<'_>, id: &str, cmp: Option<&Cmp>, at: &Span) -> Opti
         steps,
         gpc: false,
     };
-    if id == "gpc" {
-        return Some(Scenario {
+    match id {
+        "gpc" => Some(Scenario {
             gpc: true,
             ..scenario(
                 "Load the pages with Global Privacy Control on, without touching the consent banner.",
                 Vec::new(),
             )
-        });
-    }
-    let Some(action) = ConsentAction::parse(id) else {
-        return Some(scenario(
+        }),
+        "no_action" => Some(scenario(
             "Load the pages without touching the consent banner.",
             Vec::new(),
-        ));
-    };
+        )),
+        "accept_all" | "reject_all" => {
+            let action = ConsentAction::parse(id)?;
+            let (steps, auto) = consent_steps(ck, id, action, cmp, at)?;
+            let description = match (action, auto) {
+                (ConsentAction::AcceptAll, true) => "Accept all through autoconsent (optIn).",
+                (_, true) => "Reject all through autoconsent (optOut).",
+                (ConsentAction::AcceptAll, false) => "Accept all through the consent banner.",
+                _ => "Reject all through the consent banner.",
+            };
+            Some(scenario(description, steps))
+        }
+        "object_li" => {
+            let steps = flow_steps(ck, id, FlowKind::ObjectLi, cmp, at)?;
+            Some(scenario(
+                "Object to legitimate interest through the consent banner, without granting or refusing consent.",
+                steps,
+            ))
+        }
+        "reject_then_reload" => {
+            let (mut steps, _) = consent_steps(ck, id, ConsentAction::RejectAll, cmp, at)?;
+            steps.push(reload(ck, first?, cmp, at));
+            Some(scenario(
+                "Reject all, then load the first page again in the same profile: the choice persists, consent vendors stay silent, the banner does not come back.",
+                steps,
+            ))
+        }
+        "accept_then_withdraw" => {
+            let (mut steps, _) = consent_steps(ck, id, ConsentAction::AcceptAll, cmp, at)?;
+            let withdraw = flow_steps(ck, id, FlowKind::Withdraw, cmp, at)?;
+            steps.push(Step {
+                action: Action::WaitIdle,
+                consent: None,
+                records: Vec::new(),
+                timeout: None,
+                location: ck.location(at),
+                waits_for_banner: false,
+            });
+            steps.extend(withdraw);
+            steps.push(reload(ck, first?, cmp, at));
+            Some(scenario(
+                "Accept all, then withdraw through the preference centre and load the first page again: consent vendors stop, their cookies are not set again.",
+                steps,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Load the first page again (`reject_then_reload`, `accept_then_withdraw`).
+fn reload(ck: &mut Checker<'_>, first: &Url, cmp: Option<&Cmp>, at: &Span) -> Step {
+    let at = cmp.map(|c| c.span.clone()).unwrap_or_else(|| at.clone());
+    Step {
+        action: Action::Navigate(first.clone()),
+        consent: None,
+        records: Vec::new(),
+        timeout: None,
+        location: ck.location(&at),
+        waits_for_banner: false,
+    }
+}
+
+/// The steps of accept_all / reject_all: autoconsent (`auto = true`, the selectors its
+/// fallback) or the banner and the selectors. `true` when autoconsent.
+fn consent_steps(
+    ck: &mut Checker<'_>,
+    id: &str,
+    action: ConsentAction,
+    cmp: Option<&Cmp>,
+    at: &Span,
+) -> Option<(Vec<Step>, bool)> {
+    let key = action.as_str();
     let clicks = cmp.and_then(|c| c.clicks(action)).map(|(_, sels)| sels);
     let banner = cmp.and_then(|c| c.banner.as_ref());
     if let Some(cmp) = cmp.filter(|c| c.auto_for(action)) {
-        return Some(scenario(
-            auto_description(action),
-            vec![auto_step(ck, cmp, action, clicks, banner)],
-        ));
+        return Some((vec![auto_step(ck, cmp, action, clicks, banner)], true));
     }
     if clicks.is_none() {
         ck.error(
             at,
-            format!("the built-in scenario `{id}` needs `{id}` selectors in [cmp]"),
-            format!("add to [cmp]: {id} = [\"#button\"] (the selectors clicked, in order)"),
+            format!("the built-in scenario `{id}` needs `{key}` selectors in [cmp]"),
+            format!("add to [cmp]: {key} = [\"#button\"] (the selectors clicked, in order), or auto = true"),
         );
     }
     if banner.is_none() {
@@ -175,43 +308,151 @@ fn builtin(ck: &mut Checker<'_>, id: &str, cmp: Option<&Cmp>, at: &Span) -> Opti
     }
     let (clicks, banner) = (clicks?, banner?);
     let records = cmp.map(|c| c.records(action)).unwrap_or_default();
-    let step = |action, consent: Option<ConsentAction>, sel: &Spanned<String>| Step {
+    let mut steps = vec![Step {
+        waits_for_banner: true,
+        ..plain(ck, Action::WaitFor(banner.get_ref().clone()), banner)
+    }];
+    steps.extend(clicks_marked(ck, clicks, action, &records));
+    Some((steps, false))
+}
+
+/// Clicks in order, the last one marked with `action`.
+fn clicks_marked(
+    ck: &mut Checker<'_>,
+    clicks: &[Spanned<String>],
+    action: ConsentAction,
+    records: &[crate::observe::ConsentEffect],
+) -> Vec<Step> {
+    clicks
+        .iter()
+        .enumerate()
+        .map(|(i, sel)| {
+            let last = i + 1 == clicks.len();
+            Step {
+                consent: last.then_some(action),
+                records: if last { records.to_vec() } else { Vec::new() },
+                ..plain(ck, Action::Click(sel.get_ref().clone()), sel)
+            }
+        })
+        .collect()
+}
+
+fn plain(ck: &mut Checker<'_>, action: Action, sel: &Spanned<String>) -> Step {
+    Step {
         action,
-        consent,
-        records: if consent.is_some() {
-            records.clone()
-        } else {
-            Vec::new()
-        },
+        consent: None,
+        records: Vec::new(),
         timeout: None,
         location: ck.location(&sel.span()),
         waits_for_banner: false,
-    };
-    let mut steps = vec![Step {
-        waits_for_banner: true,
-        ..step(Action::WaitFor(banner.get_ref().clone()), None, banner)
-    }];
-    for (i, sel) in clicks.iter().enumerate() {
-        let consent = (i + 1 == clicks.len()).then_some(action);
-        steps.push(step(Action::Click(sel.get_ref().clone()), consent, sel));
-    }
-    let description = match action {
-        ConsentAction::AcceptAll => "Accept all through the consent banner.",
-        ConsentAction::RejectAll => "Reject all through the consent banner.",
-        ConsentAction::ObjectLi => "Object to legitimate interest through the consent banner.",
-    };
-    Some(scenario(description, steps))
-}
-
-fn auto_description(action: ConsentAction) -> &'static str {
-    match action {
-        ConsentAction::AcceptAll => "Accept all through autoconsent (optIn).",
-        _ => "Reject all through autoconsent (optOut).",
     }
 }
 
-/// The one step of an `auto = true` built-in: autoconsent, with the [cmp] banner and
-/// selectors (when given) as its fallback.
+/// The steps of a flow (object_li, withdraw), in order of precedence: the [cmp]
+/// selectors, the named profile's flow, the detected CMP's profile at run time
+/// (`auto = true`).
+fn flow_steps(
+    ck: &mut Checker<'_>,
+    id: &str,
+    kind: FlowKind,
+    cmp: Option<&Cmp>,
+    at: &Span,
+) -> Option<Vec<Step>> {
+    let action = kind.consent();
+    let selectors = cmp.and_then(|c| match kind {
+        FlowKind::ObjectLi => c.clicks(ConsentAction::ObjectLi).map(|(_, s)| s),
+        FlowKind::Withdraw => c.withdraw.as_ref().map(|(_, s)| &s[..]),
+    });
+    if let (Some(cmp), Some(sels)) = (cmp, selectors) {
+        let records = cmp.records(action);
+        let mut steps = Vec::new();
+        if kind == FlowKind::ObjectLi {
+            let Some(banner) = cmp.banner.as_ref() else {
+                ck.error(
+                    at,
+                    format!("the built-in scenario `{id}` needs `banner` in [cmp]"),
+                    "add to [cmp]: banner = \"#consent-banner\" (the banner's selector; the scenario waits for it)",
+                );
+                return None;
+            };
+            steps.push(Step {
+                waits_for_banner: true,
+                ..plain(ck, Action::WaitFor(banner.get_ref().clone()), banner)
+            });
+        }
+        steps.extend(clicks_marked(ck, sels, action, &records));
+        return Some(steps);
+    }
+    let Some(cmp) = cmp else {
+        ck.error(
+            at,
+            format!("the built-in scenario `{id}` needs [cmp]"),
+            hint(id),
+        );
+        return None;
+    };
+    let (candidates, named, location) = match &cmp.profile {
+        Some((span, p)) => {
+            match p.flow(kind) {
+                Flow::Steps(_) => {}
+                Flow::Unsupported(why) => {
+                    ck.error(
+                        at,
+                        format!(
+                            "the built-in scenario `{id}` cannot run: the CMP profile `{}` cannot {}: {why}",
+                            p.name,
+                            flow_verb(kind)
+                        ),
+                        "remove it from [run]",
+                    );
+                    return None;
+                }
+                Flow::Absent => {
+                    ck.error(
+                        at,
+                        format!(
+                            "the built-in scenario `{id}` needs a [{}] flow in the CMP profile `{}` ({})",
+                            kind.as_str(),
+                            p.name,
+                            p.source
+                        ),
+                        hint(id),
+                    );
+                    return None;
+                }
+            }
+            (vec![p.clone()], true, ck.location(span))
+        }
+        None if cmp.auto => (cmp.profiles.clone(), false, ck.location(&cmp.auto_span)),
+        None => {
+            ck.error(
+                at,
+                format!(
+                    "the built-in scenario `{id}` needs `{}` selectors, a `profile` or `auto = true` in [cmp]",
+                    kind.as_str()
+                ),
+                hint(id),
+            );
+            return None;
+        }
+    };
+    Some(vec![Step {
+        action: Action::Profile(ProfileStep {
+            flow: kind,
+            candidates,
+            named,
+            detect_with_autoconsent: !named && cmp.auto,
+        }),
+        consent: None,
+        records: Vec::new(),
+        timeout: None,
+        location,
+        waits_for_banner: false,
+    }])
+}
+
+/// The one step of an `auto = true` accept / reject: autoconsent, with the [cmp] banner
+/// and selectors (when given) as its fallback.
 fn auto_step(
     ck: &mut Checker<'_>,
     cmp: &Cmp,
@@ -219,14 +460,6 @@ fn auto_step(
     clicks: Option<&[Spanned<String>]>,
     banner: Option<&Spanned<String>>,
 ) -> Step {
-    let plain = |ck: &mut Checker<'_>, a, sel: &Spanned<String>| Step {
-        action: a,
-        consent: None,
-        records: Vec::new(),
-        timeout: None,
-        location: ck.location(&sel.span()),
-        waits_for_banner: false,
-    };
     let mut fallback = Vec::new();
     if let Some(sels) = clicks.filter(|s| !s.is_empty()) {
         if let Some(b) = banner {

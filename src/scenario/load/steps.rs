@@ -13,18 +13,22 @@ use url::Url;
 const ACTION_KEYS: &[&str] = &[
     "navigate",
     "click",
+    "click_all",
     "wait_for",
     "wait_idle",
     "script",
     "screenshot",
+    "cmp_flow",
 ];
 const STEP_KEYS: &[&str] = &[
     "navigate",
     "click",
+    "click_all",
     "wait_for",
     "wait_idle",
     "script",
     "screenshot",
+    "cmp_flow",
     "consent",
     "records",
     "timeout",
@@ -82,7 +86,7 @@ pub(super) fn check_scenario(
     Some(Custom { id, scenario })
 }
 
-fn check_step(
+pub(super) fn check_step(
     ck: &mut Checker<'_>,
     v: &Val<'_>,
     base: Option<&Url>,
@@ -112,7 +116,7 @@ fn check_step(
     }
     let mut parsed: Vec<Option<Action>> = actions
         .iter()
-        .map(|(key, _, value)| check_action(ck, key, value, base))
+        .map(|(key, _, value)| check_action(ck, key, value, base, cmp))
         .collect();
     let consent = ck.opt_string(&t, "consent").map(|c| {
         ck.one_of(&c, "consent action", &CONSENT_ACTIONS)
@@ -143,6 +147,16 @@ fn check_step(
         (None, Some(_)) => return None,
         (None, None) => Vec::new(),
     };
+    if matches!(action, Action::Profile(_)) && consent.is_some() {
+        if let Some(c) = t.key_span("consent") {
+            ck.error(
+                &c,
+                "a `cmp_flow` step cannot carry `consent`",
+                "the profile's flow marks its own consent step; remove `consent`",
+            );
+        }
+        return None;
+    }
     let waits_for_banner = match &action {
         Action::WaitFor(sel) => cmp.is_some_and(|c| c.is_banner(sel)),
         _ => false,
@@ -162,6 +176,7 @@ fn check_action(
     key: &str,
     v: &Val<'_>,
     base: Option<&Url>,
+    cmp: Option<&Cmp>,
 ) -> Option<Action> {
     let what = format!("`{key}` in step");
     if key == "wait_idle" {
@@ -179,11 +194,75 @@ fn check_action(
     match key {
         "navigate" => resolve_url(ck, &s, base?).map(Action::Navigate),
         "click" => selector(ck, &s).map(Action::Click),
+        "click_all" => selector(ck, &s).map(Action::ClickAll),
         "wait_for" => selector(ck, &s).map(Action::WaitFor),
         "script" => non_empty(ck, s, &what).map(|s| Action::Script(s.into_inner())),
+        "cmp_flow" => cmp_flow(ck, &s, cmp),
         "screenshot" => {
             non_empty(ck, s, &what).map(|s| Action::Screenshot(PathBuf::from(s.into_inner())))
         }
         _ => None,
+    }
+}
+
+/// `cmp_flow = "object_li" | "withdraw"`: the named CMP profile's flow, or with
+/// `auto = true` the detected CMP's (docs/scenarios.md#cmp-profiles).
+fn cmp_flow(ck: &mut Checker<'_>, s: &Spanned<String>, cmp: Option<&Cmp>) -> Option<Action> {
+    use crate::scenario::profile::{Flow, FlowKind, ProfileStep};
+    let kind = match ck.one_of(s, "CMP flow", &["object_li", "withdraw"])? {
+        "object_li" => FlowKind::ObjectLi,
+        _ => FlowKind::Withdraw,
+    };
+    match cmp {
+        Some(c) if c.profile.is_some() => {
+            let (_, p) = c.profile.as_ref()?;
+            match p.flow(kind) {
+                Flow::Steps(_) => Some(Action::Profile(ProfileStep {
+                    flow: kind,
+                    candidates: vec![p.clone()],
+                    named: true,
+                    detect_with_autoconsent: false,
+                })),
+                Flow::Unsupported(why) => {
+                    ck.error(
+                        &s.span(),
+                        format!(
+                            "the CMP profile `{}` cannot do `{}`: {why}",
+                            p.name,
+                            kind.as_str()
+                        ),
+                        "remove the step",
+                    );
+                    None
+                }
+                Flow::Absent => {
+                    ck.error(
+                        &s.span(),
+                        format!(
+                            "the CMP profile `{}` ({}) has no [{}] flow",
+                            p.name,
+                            p.source,
+                            kind.as_str()
+                        ),
+                        format!("add [{}] steps to the profile", kind.as_str()),
+                    );
+                    None
+                }
+            }
+        }
+        Some(c) if c.auto => Some(Action::Profile(ProfileStep {
+            flow: kind,
+            candidates: c.profiles.clone(),
+            named: false,
+            detect_with_autoconsent: true,
+        })),
+        _ => {
+            ck.error(
+                &s.span(),
+                "`cmp_flow` needs a CMP profile",
+                "add profile = \"NAME\" (scenarios/cmp/NAME.toml) or auto = true to [cmp]",
+            );
+            None
+        }
     }
 }

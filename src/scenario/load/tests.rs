@@ -61,12 +61,14 @@ fn default_run_order_and_override() {
     assert_eq!(accept.steps.len(), 2);
     assert_eq!(accept.steps[0].location, "s.toml:6:10");
     assert_eq!(accept.steps[1].consent, Some(ConsentAction::AcceptAll));
-    // reject_all and object_li are not configured: one warning each, at [cmp].
+    // The built-ins [cmp] cannot run: one warning each, at [cmp], saying why.
     assert_eq!(
         positions(&d),
         [
-            "5:1 [cmp] has no `reject_all` selectors: the built-in scenario `reject_all` will not run",
-            "5:1 [cmp] has no `object_li` selectors: the built-in scenario `object_li` will not run"
+            "5:1 the built-in scenario `reject_all` will not run: [cmp] has no `reject_all` selectors",
+            "5:1 the built-in scenario `object_li` will not run: [cmp] has no `object_li` selectors, no `profile` and no `auto = true`",
+            "5:1 the built-in scenario `reject_then_reload` will not run: [cmp] has no `reject_all` selectors",
+            "5:1 the built-in scenario `accept_then_withdraw` will not run: [cmp] has no `withdraw` selectors, no `profile` and no `auto = true`",
         ]
     );
 }
@@ -447,14 +449,50 @@ fn gpc_option_must_be_a_boolean() {
 fn cmp_auto_runs_accept_and_reject_through_autoconsent() {
     let src = format!("{SITE}[cmp]\nauto = true\n");
     let (f, d) = parse(&src);
-    assert!(!d.has_errors(), "{d}");
-    assert_eq!(
-        positions(&d),
-        ["6:1 autoconsent performs accept_all and reject_all only: the built-in scenario `object_li` will not run"]
-    );
+    assert!(d.0.is_empty(), "{d}");
     let f = f.unwrap();
     let ids: Vec<&str> = f.scenarios.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["no_action", "accept_all", "reject_all"]);
+    assert_eq!(
+        ids,
+        [
+            "no_action",
+            "accept_all",
+            "reject_all",
+            "object_li",
+            "reject_then_reload",
+            "accept_then_withdraw"
+        ]
+    );
+    // object_li: the profile of the CMP detected at run time, among every bundled one.
+    let Action::Profile(p) = &f.scenarios[3].steps[0].action else {
+        panic!("{:?}", f.scenarios[3].steps[0].action)
+    };
+    assert_eq!(p.flow, crate::scenario::FlowKind::ObjectLi);
+    assert!(!p.named && p.detect_with_autoconsent);
+    let names: Vec<&str> = p.candidates.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["klaro", "cookieconsent", "consentry-tcf"]);
+    assert!(f.scenarios[3].steps[0].consent.is_none());
+    // reject_then_reload: reject, then the first page again.
+    let reload = &f.scenarios[4];
+    assert!(matches!(reload.steps[0].action, Action::Autoconsent(_)));
+    assert_eq!(
+        reload.steps[1].action,
+        Action::Navigate(Url::parse("https://www.example.com/").unwrap())
+    );
+    // accept_then_withdraw: accept, settle, withdraw through the profile, reload.
+    let w: Vec<&Action> = f.scenarios[5].steps.iter().map(|s| &s.action).collect();
+    assert!(
+        matches!(
+            w[..],
+            [
+                Action::Autoconsent(_),
+                Action::WaitIdle,
+                Action::Profile(_),
+                Action::Navigate(_)
+            ]
+        ),
+        "{w:?}"
+    );
     for (s, action) in [
         (&f.scenarios[1], ConsentAction::AcceptAll),
         (&f.scenarios[2], ConsentAction::RejectAll),
@@ -483,7 +521,19 @@ fn cmp_auto_with_selectors_keeps_them_as_fallback() {
     assert!(d.0.is_empty(), "{d}");
     let f = f.unwrap();
     let ids: Vec<&str> = f.scenarios.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["no_action", "accept_all", "reject_all", "object_li"]);
+    assert_eq!(
+        ids,
+        [
+            "no_action",
+            "accept_all",
+            "reject_all",
+            "object_li",
+            "reject_then_reload",
+            "accept_then_withdraw"
+        ]
+    );
+    // object_li selectors win over the profiles.
+    assert_eq!(f.scenarios[3].steps[1].action, Action::Click("#o".into()));
     let Action::Autoconsent(reject) = &f.scenarios[2].steps[0].action else {
         panic!("reject_all is not autoconsent")
     };

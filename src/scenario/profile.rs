@@ -1,0 +1,120 @@
+//! CMP profiles: reusable consent flows for one CMP, in our own step vocabulary
+//! (`scenarios/cmp/<name>.toml`, docs/scenarios.md#cmp-profiles).
+//!
+//! autoconsent knows how to accept and reject; it does not know how to object to
+//! legitimate interest or withdraw a consent. A profile says how, for one CMP: open its
+//! second layer, switch off the legitimate-interest purposes and vendors only, save
+//! (`[object_li]`), or reopen the preference centre and withdraw (`[withdraw]`). A
+//! scenario file names a profile (`[cmp] profile = "klaro"`), or, with `[cmp] auto =
+//! true`, the engine picks the profile matching the CMP detected on the page.
+
+use super::Step;
+use serde::Serialize;
+
+/// One validated profile file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CmpProfile {
+    /// The file's stem (`klaro` for `cmp/klaro.toml`), also `[profile] name`.
+    pub name: String,
+    /// Where it was read: a path, or `scenarios/cmp/NAME.toml (bundled)`.
+    pub source: String,
+    pub description: String,
+    /// How the CMP is recognised on a page.
+    pub detect: Detect,
+    /// The CMP's first layer (a selector path): a re-prompt is this element visible on
+    /// a page loaded after the choice was stored.
+    pub banner: Option<String>,
+    pub object_li: Flow,
+    pub withdraw: Flow,
+}
+
+/// How a profile's CMP is recognised; any one match is enough.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Detect {
+    /// Names autoconsent reports for it (`cmpDetected` / `popupFound`), compared
+    /// case-insensitively.
+    pub autoconsent: Vec<String>,
+    /// IAB TCF CMP ids (`__tcfapi('ping').cmpId`).
+    pub tcf_cmp_ids: Vec<u32>,
+    /// An element present on the page (a selector path).
+    pub selector: Option<String>,
+}
+
+/// One flow of a profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Flow {
+    /// The steps; exactly one carries the flow's consent action.
+    Steps(Vec<Step>),
+    /// This CMP cannot do it, and why (vanilla-cookieconsent has no legitimate-interest
+    /// notion, so there is nothing to object to).
+    Unsupported(String),
+    /// The profile does not say.
+    Absent,
+}
+
+/// Which flow of a profile a step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    /// Object to legitimate interest (consent = "object_li").
+    ObjectLi,
+    /// Withdraw a consent given earlier (consent = "reject_all").
+    Withdraw,
+}
+
+impl FlowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowKind::ObjectLi => "object_li",
+            FlowKind::Withdraw => "withdraw",
+        }
+    }
+
+    /// The consent action the flow's marked step performs.
+    pub fn consent(self) -> crate::observe::ConsentAction {
+        match self {
+            FlowKind::ObjectLi => crate::observe::ConsentAction::ObjectLi,
+            FlowKind::Withdraw => crate::observe::ConsentAction::RejectAll,
+        }
+    }
+}
+
+impl CmpProfile {
+    pub fn flow(&self, kind: FlowKind) -> &Flow {
+        match kind {
+            FlowKind::ObjectLi => &self.object_li,
+            FlowKind::Withdraw => &self.withdraw,
+        }
+    }
+
+    /// Does autoconsent's name for the detected CMP belong to this profile?
+    pub fn matches_autoconsent(&self, name: &str) -> bool {
+        self.detect
+            .autoconsent
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A step that runs a profile's flow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfileStep {
+    pub flow: FlowKind,
+    /// The named profile (one, used without detection), or every known profile, the
+    /// first whose CMP is detected on the page being used.
+    pub candidates: Vec<CmpProfile>,
+    /// The profile was named in the scenario file: no detection.
+    pub named: bool,
+    /// Also ask autoconsent which CMP it detected (`[cmp] auto = true`).
+    pub detect_with_autoconsent: bool,
+}
+
+impl ProfileStep {
+    pub fn describe(&self) -> String {
+        match (self.named, self.candidates.first()) {
+            (true, Some(p)) => format!("CMP profile {} {}", p.name, self.flow.as_str()),
+            _ => format!("{} through the detected CMP's profile", self.flow.as_str()),
+        }
+    }
+}
