@@ -202,6 +202,20 @@ async fn klaro_through_autoconsent_and_its_record() {
             ("consent-vendor-after-reject", "dismiss_banner", "meta"),
             // PLANTED: Scorecard ignores the objection Klaro's Reject all recorded.
             ("li-vendor-after-objection", "reject_all", "scorecard"),
+            // object_li through the klaro profile (picked by the CMP autoconsent
+            // detected): Klaro saves the consent services as refused and the opt-out ones
+            // off. The Meta pixel and Scorecard ignore it.
+            ("consent-vendor-before-choice", "object_li", "meta"),
+            ("consent-vendor-after-reject", "object_li", "meta"),
+            ("li-vendor-after-objection", "object_li", "scorecard"),
+            // reject_then_reload: the choice persists (no re-prompt); the same two ignore it.
+            ("consent-vendor-before-choice", "reject_then_reload", "meta"),
+            ("consent-vendor-after-reject", "reject_then_reload", "meta"),
+            ("li-vendor-after-objection", "reject_then_reload", "scorecard"),
+            // accept_then_withdraw: Meta keeps firing after the withdrawal; Klaro deletes
+            // the _ga cookie of the withdrawn Google Analytics (not flagged).
+            ("consent-vendor-before-choice", "accept_then_withdraw", "meta"),
+            ("consent-vendor-after-reject", "accept_then_withdraw", "meta"),
             // PLANTED: the site's No thanks button hides the notice, Klaro records nothing.
             (
                 "cmp-choice-not-recorded",
@@ -288,6 +302,30 @@ async fn klaro_through_autoconsent_and_its_record() {
         "{f}"
     );
 
+    // The objection through the klaro profile: the record says every opt-out
+    // (legitimate-interest) service is off, and nothing was granted.
+    let object = &visit(&run.json, "object_li")["consent_actions"][0];
+    assert_eq!(
+        object["method"],
+        serde_json::json!({"kind": "profile", "after": "klaro"}),
+        "{object}"
+    );
+    assert_eq!(object["readback"]["record"]["li_objected"], true, "{object}");
+    let items = record_items(object);
+    assert!(items.contains(&("matomo".into(), false)), "{items:?}");
+    assert!(items.contains(&("scorecard".into(), false)), "{items:?}");
+    assert!(items.iter().all(|(_, on)| !*on), "{items:?}");
+    // The withdrawal through the klaro profile after accepting.
+    let actions = visit(&run.json, "accept_then_withdraw")["consent_actions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert_eq!(actions[1]["method"]["after"], "klaro", "{actions:?}");
+    assert_eq!(actions[1]["readback"]["record"]["consent"], "refused");
+    // Reloading after reject: Klaro does not show its banner again.
+    let reload = &visit(&run.json, "reject_then_reload")["consent_actions"][0];
+    assert_eq!(reload["banner_again"], serde_json::json!([]), "{reload}");
     // Stored: the visit's consent actions and the record-decided final state.
     let obs = stored_observation(&dir.path().join("audit.db"), &run.json, "reject_all").await;
     assert_eq!(obs.cmp.len(), 1);
@@ -329,6 +367,16 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
                 "tiktok",
             ),
             ("consent-vendor-after-reject", "reject_all", "tiktok"),
+            // object_li: vanilla-cookieconsent has no legitimate interest to object to:
+            // not observed, with the reason (never clean).
+            ("consent-vendor-before-choice", "object_li", "tiktok"),
+            ("scenario-not-observed", "object_li", "object_li"),
+            ("consent-vendor-before-choice", "reject_then_reload", "tiktok"),
+            ("consent-vendor-after-reject", "reject_then_reload", "tiktok"),
+            // accept_then_withdraw through the cookieconsent profile; the library's
+            // autoClear deletes _ga (not flagged), TikTok keeps firing.
+            ("consent-vendor-before-choice", "accept_then_withdraw", "tiktok"),
+            ("consent-vendor-after-reject", "accept_then_withdraw", "tiktok"),
             // PLANTED: "Continue without accepting" accepts every category.
             (
                 "cmp-choice-opposite",
@@ -337,7 +385,8 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
             ),
         ]),
     );
-    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    // object_li was not observed: the audit is incomplete (exit 3), never clean.
+    assert_eq!(run.code, 3, "stderr:\n{}", run.stderr);
     assert_not_flagged(
         &run.json,
         &[
@@ -372,6 +421,19 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
     assert!(items.contains(&("marketing".into(), false)), "{items:?}");
     // cookieconsent has no legitimate-interest notion: no objection is inferred.
     assert_eq!(reject["applied"], serde_json::json!(["refuse_consent"]));
+
+    let object = visit(&run.json, "object_li");
+    assert_eq!(object["status"]["kind"], "no-cmp-profile", "{object}");
+    assert!(
+        object["status"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no legitimate-interest notion"),
+        "{object}"
+    );
+    let withdraw = &visit(&run.json, "accept_then_withdraw")["consent_actions"][1];
+    assert_eq!(withdraw["method"]["after"], "cookieconsent", "{withdraw}");
+    assert_eq!(withdraw["applied"], serde_json::json!(["refuse_consent"]));
 
     let footer = &visit(&run.json, "reject_via_footer")["consent_actions"][0];
     assert_eq!(footer["method"]["kind"], "selectors");

@@ -124,9 +124,29 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
         // Declared basis vs the CMP's registration, both ways.
         key("tcf-basis-mismatch", "no_action", "mislabelled-analytics"),
         key("tcf-basis-mismatch", "no_action", "stale-bidder"),
+        // Vendor 70 ignores the objection made through the CMP profile
+        // (scenarios/cmp/consentry-tcf.toml): it keeps sending a string that gives it
+        // no basis any more.
+        key("tcf-vendor-without-basis", "object_li", "ignores-objection"),
+        key("tcf-vendor-without-basis", "accept_then_object", "ignores-objection"),
+        // reject_then_reload: the choice persists on the reload (the kept purpose 1 is
+        // still there), page 2 shows the banner again.
+        key("tcf-consent-after-reject", "reject_then_reload", cmp),
+        key("cmp-reprompt", "reject_then_reload", "tcf:reject_all"),
+        // accept_then_withdraw: the stale bidder keeps firing after the withdrawal.
+        key("tcf-consent-after-reject", "accept_then_withdraw", cmp),
+        key("consent-vendor-after-reject", "accept_then_withdraw", "stale-bidder"),
+        key("tcf-stale-string", "accept_then_withdraw", "stale-bidder"),
     ];
     for k in &planted {
         assert!(got.contains(k), "missing {k:?}; got:\n{got:#?}");
+    }
+    // Before any objection, vendor 70 has its legitimate interest: never flagged there.
+    for (c, s, subject) in &got {
+        assert!(
+            subject != "ignores-objection" || s == "object_li" || s == "accept_then_object",
+            "vendor 70 flagged before an objection: {c} {s} {subject}"
+        );
     }
     // The compliant vendors are never the subject of any finding, TCF or not.
     for (c, s, subject) in &got {
@@ -182,6 +202,14 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
     };
     let obj = action("object_li", "object_li");
     assert_eq!(obj["readback"]["record"]["reader"], "tcf", "{obj:#}");
+    // Performed by the CMP profile named in the scenario file.
+    assert_eq!(
+        obj["method"],
+        serde_json::json!({"kind": "profile", "after": "consentry-tcf"}),
+        "{obj:#}"
+    );
+    let withdraw = action("accept_then_withdraw", "reject_all");
+    assert_eq!(withdraw["method"]["after"], "consentry-tcf", "{withdraw:#}");
     assert_eq!(obj["effects_from"], "cmp-record");
     assert_eq!(obj["applied"], serde_json::json!(["refuse_consent"]));
     // Its "Reject all" keeps purpose 1: a partial record, so the declared effect decides.
