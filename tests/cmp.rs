@@ -211,11 +211,23 @@ async fn klaro_through_autoconsent_and_its_record() {
             // reject_then_reload: the choice persists (no re-prompt); the same two ignore it.
             ("consent-vendor-before-choice", "reject_then_reload", "meta"),
             ("consent-vendor-after-reject", "reject_then_reload", "meta"),
-            ("li-vendor-after-objection", "reject_then_reload", "scorecard"),
+            (
+                "li-vendor-after-objection",
+                "reject_then_reload",
+                "scorecard",
+            ),
             // accept_then_withdraw: Meta keeps firing after the withdrawal; Klaro deletes
             // the _ga cookie of the withdrawn Google Analytics (not flagged).
-            ("consent-vendor-before-choice", "accept_then_withdraw", "meta"),
-            ("consent-vendor-after-reject", "accept_then_withdraw", "meta"),
+            (
+                "consent-vendor-before-choice",
+                "accept_then_withdraw",
+                "meta",
+            ),
+            (
+                "consent-vendor-after-reject",
+                "accept_then_withdraw",
+                "meta",
+            ),
             // PLANTED: the site's No thanks button hides the notice, Klaro records nothing.
             (
                 "cmp-choice-not-recorded",
@@ -310,7 +322,10 @@ async fn klaro_through_autoconsent_and_its_record() {
         serde_json::json!({"kind": "profile", "after": "klaro"}),
         "{object}"
     );
-    assert_eq!(object["readback"]["record"]["li_objected"], true, "{object}");
+    assert_eq!(
+        object["readback"]["record"]["li_objected"], true,
+        "{object}"
+    );
     let items = record_items(object);
     assert!(items.contains(&("matomo".into(), false)), "{items:?}");
     assert!(items.contains(&("scorecard".into(), false)), "{items:?}");
@@ -371,12 +386,43 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
             // not observed, with the reason (never clean).
             ("consent-vendor-before-choice", "object_li", "tiktok"),
             ("scenario-not-observed", "object_li", "object_li"),
-            ("consent-vendor-before-choice", "reject_then_reload", "tiktok"),
-            ("consent-vendor-after-reject", "reject_then_reload", "tiktok"),
+            (
+                "consent-vendor-before-choice",
+                "reject_then_reload",
+                "tiktok",
+            ),
+            (
+                "consent-vendor-after-reject",
+                "reject_then_reload",
+                "tiktok",
+            ),
             // accept_then_withdraw through the cookieconsent profile; the library's
             // autoClear deletes _ga (not flagged), TikTok keeps firing.
-            ("consent-vendor-before-choice", "accept_then_withdraw", "tiktok"),
-            ("consent-vendor-after-reject", "accept_then_withdraw", "tiktok"),
+            (
+                "consent-vendor-before-choice",
+                "accept_then_withdraw",
+                "tiktok",
+            ),
+            (
+                "consent-vendor-after-reject",
+                "accept_then_withdraw",
+                "tiktok",
+            ),
+            // PLANTED: the About page opens the banner again although the choice is
+            // stored (seen by autoconsent finding its popup, or by the profile's banner
+            // selector after the withdrawal).
+            ("cmp-reprompt", "accept_all", "cookieconsent:accept_all"),
+            ("cmp-reprompt", "reject_all", "cookieconsent:reject_all"),
+            (
+                "cmp-reprompt",
+                "reject_then_reload",
+                "cookieconsent:reject_all",
+            ),
+            (
+                "cmp-reprompt",
+                "accept_then_withdraw",
+                "cookieconsent:reject_all",
+            ),
             // PLANTED: "Continue without accepting" accepts every category.
             (
                 "cmp-choice-opposite",
@@ -431,6 +477,40 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
             .contains("no legitimate-interest notion"),
         "{object}"
     );
+    // The re-prompt is on the About page, not on the reload of the home page.
+    let f = finding(
+        &run.json,
+        "cmp-reprompt",
+        "reject_then_reload",
+        "cookieconsent:reject_all",
+    );
+    assert!(
+        f["evidence"][0]["page"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/about"),
+        "{f}"
+    );
+    assert!(
+        f["evidence"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("autoconsent popupFound (cookieconsent3)"),
+        "{f}"
+    );
+    let f = finding(
+        &run.json,
+        "cmp-reprompt",
+        "accept_then_withdraw",
+        "cookieconsent:reject_all",
+    );
+    assert!(
+        f["evidence"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("banner \"#cc-main .cm\" visible"),
+        "{f}"
+    );
     let withdraw = &visit(&run.json, "accept_then_withdraw")["consent_actions"][1];
     assert_eq!(withdraw["method"]["after"], "cookieconsent", "{withdraw}");
     assert_eq!(withdraw["applied"], serde_json::json!(["refuse_consent"]));
@@ -465,7 +545,18 @@ async fn no_cmp_with_auto_is_not_observed_with_the_reason() {
         keys(&[
             ("scenario-not-observed", "accept_all", "accept_all"),
             ("scenario-not-observed", "reject_all", "reject_all"),
+            ("scenario-not-observed", "object_li", "object_li"),
         ]),
+    );
+    // object_li: no CMP profile matches a page without a CMP.
+    let v = visit(&run.json, "object_li");
+    assert_eq!(v["status"]["kind"], "no-cmp-profile", "{v}");
+    let reason = v["status"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("no CMP profile matches the CMP on")
+            && reason.contains("autoconsent detected no CMP")
+            && reason.contains("profiles: klaro, cookieconsent, consentry-tcf"),
+        "{reason}"
     );
     assert_eq!(
         run.code, 3,
@@ -536,4 +627,64 @@ fn missing_autoconsent_bundle_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("make fixtures"), "{stderr}");
     assert!(stderr.contains("nowhere"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn selector_paths_reach_banners_in_cross_site_frames_and_shadow_roots() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    for file in ["iframe", "shadow"] {
+        let (run, dir, _) =
+            run_fixture("frames", &format!("tests/fixtures/frames/{file}.toml")).await;
+        // The choice reached the site: Google Analytics (consent) loads after accept
+        // only, and nothing is flagged.
+        let mut want = BTreeSet::new();
+        if file == "iframe" {
+            want.insert((
+                "scenario-not-observed".to_string(),
+                "wrong_path".to_string(),
+                "wrong_path".to_string(),
+            ));
+        }
+        assert_findings(&run, want);
+        for scenario in ["accept_all", "reject_all", "reject_then_reload"] {
+            let v = visit(&run.json, scenario);
+            assert_eq!(v["status"]["status"], "complete", "{file} {scenario}: {v}");
+            let a = &v["consent_actions"][0];
+            assert_eq!(a["method"]["kind"], "selectors", "{a}");
+        }
+        // The choice reached the site through the frame / shadow root: the first-party
+        // consent cookie after each choice, Google Analytics (consent) only after accept.
+        let db = dir.path().join("audit.db");
+        for (scenario, want) in [
+            ("no_action", vec![]),
+            ("accept_all", vec!["_ga", "frame_consent"]),
+            ("reject_all", vec!["frame_consent"]),
+            ("reject_then_reload", vec!["frame_consent"]),
+        ] {
+            let obs = stored_observation(&db, &run.json, scenario).await;
+            let mut names: Vec<&str> = obs.cookies.iter().map(|c| c.name.as_str()).collect();
+            names.sort();
+            assert_eq!(names, want, "{file} {scenario}");
+            let ga = obs.requests.iter().any(|r| {
+                r.url
+                    .starts_with("https://www.google-analytics.com/g/collect")
+            });
+            assert_eq!(ga, scenario == "accept_all", "{file} {scenario}");
+        }
+        if file == "iframe" {
+            let v = visit(&run.json, "wrong_path");
+            assert_eq!(v["status"]["kind"], "element-not-found", "{v}");
+            assert!(
+                v["status"]["reason"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("`#no-such-button` not found"),
+                "{v}"
+            );
+        }
+    }
 }

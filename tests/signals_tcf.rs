@@ -128,14 +128,22 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
         // (scenarios/cmp/consentry-tcf.toml): it keeps sending a string that gives it
         // no basis any more.
         key("tcf-vendor-without-basis", "object_li", "ignores-objection"),
-        key("tcf-vendor-without-basis", "accept_then_object", "ignores-objection"),
+        key(
+            "tcf-vendor-without-basis",
+            "accept_then_object",
+            "ignores-objection",
+        ),
         // reject_then_reload: the choice persists on the reload (the kept purpose 1 is
         // still there), page 2 shows the banner again.
         key("tcf-consent-after-reject", "reject_then_reload", cmp),
         key("cmp-reprompt", "reject_then_reload", "tcf:reject_all"),
         // accept_then_withdraw: the stale bidder keeps firing after the withdrawal.
         key("tcf-consent-after-reject", "accept_then_withdraw", cmp),
-        key("consent-vendor-after-reject", "accept_then_withdraw", "stale-bidder"),
+        key(
+            "consent-vendor-after-reject",
+            "accept_then_withdraw",
+            "stale-bidder",
+        ),
         key("tcf-stale-string", "accept_then_withdraw", "stale-bidder"),
     ];
     for k in &planted {
