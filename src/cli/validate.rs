@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Scenario files (with a [site] table), declared-map files and acknowledgements
-    /// files ([[ack]]); a scenario file's declared map, and the acks.toml beside it when
-    /// there is one, are checked too.
+    /// Scenario files (with a [site] table), declared-map files, acknowledgements
+    /// files ([[ack]]) and CMP profiles ([profile]); a scenario file's declared map, the
+    /// acks.toml beside it when there is one, and the CMP profiles in cmp/ beside it are
+    /// checked too.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Check this acknowledgements file instead of the acks.toml beside each scenario file.

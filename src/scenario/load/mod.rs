@@ -136,13 +136,18 @@ pub fn validate_files_with_acks(paths: &[PathBuf], acks: Option<&Path>) -> Diagn
                     out.extend(parse_policy(path, &src).1 .0);
                 }
             }
+            Kind::Profile => {
+                if first_time(path) {
+                    out.extend(profile::parse_profile(path, &src, false).1);
+                }
+            }
             Kind::Unknown => {
                 let mut ck = Checker::new(path, &src, None);
                 if ck.parse().is_some() {
                     ck.error(
                         &(0..0),
                         format!("{} is neither a scenario file nor a declared map", path.display()),
-                        "a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries; an acknowledgements file has [[ack]] entries",
+                        "a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries; an acknowledgements file has [[ack]] entries; a CMP profile has [profile]",
                     );
                 }
                 out.extend(ck.into_diagnostics().0);
@@ -246,6 +251,8 @@ enum Kind {
     Scenario,
     Policy,
     Acks,
+    /// A CMP profile (`[profile]`, docs/scenarios.md#cmp-profiles).
+    Profile,
     Unknown,
 }
 
@@ -259,6 +266,8 @@ fn classify(src: &str) -> Kind {
         Kind::Scenario
     } else if has(&["ack"]) {
         Kind::Acks
+    } else if has(&["profile"]) {
+        Kind::Profile
     } else if has(crate::policy::load::TOP_KEYS) || doc.get_ref().is_empty() {
         Kind::Policy
     } else {
