@@ -269,6 +269,10 @@ impl CmpAction {
             effects.join(", "),
             self.effects_from
         ));
+        if !self.banner_again.is_empty() {
+            let pages: Vec<&str> = self.banner_again.iter().map(|b| b.page.as_str()).collect();
+            s.push_str(&format!("; banner on screen again on {}", pages.join(", ")));
+        }
         s
     }
 }
