@@ -162,6 +162,18 @@ impl Scenario {
 }
 
 impl Step {
+    /// A step with no consent action, written at `location`.
+    pub fn plain(action: Action, location: String) -> Step {
+        Step {
+            action,
+            consent: None,
+            records: Vec::new(),
+            timeout: None,
+            location,
+            waits_for_banner: false,
+        }
+    }
+
     /// Human description used in step outcomes and errors.
     pub fn describe(&self) -> String {
         let what = match &self.action {

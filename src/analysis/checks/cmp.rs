@@ -235,38 +235,39 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
     let Readback::Recorded { record } = &last.readback else {
         return;
     };
+    let subject = format!("{}:{}", record.reader, last.action.as_str());
+    let hit = |page: &str, time, phase: String, how: String| {
+        Hit {
+        code: Code::CmpReprompt,
+        scenario: Some(obs.scenario.clone()),
+        subject: subject.clone(),
+        vendor: None,
+        message: format!(
+            "The CMP showed its banner again on {page} although it had stored the visitor's {} ({}), in scenario \"{}\" (phase {phase}).",
+            last.action.as_str(),
+            record.source,
+            obs.scenario,
+        ),
+        rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
+        evidence: Evidence {
+            scenario: obs.scenario.clone(),
+            page: page.to_string(),
+            request_url: None,
+            cookie: None,
+            time,
+            phase,
+            detail: Some(format!(
+                "{how}; choice stored at {} ({})",
+                last.time.format("%H:%M:%S%.3f"),
+                record.summary()
+            )),
+        },
+    }
+    };
     for seen in &last.banner_again {
         // After the last consent action the state is the final one.
-        let phase = obs.final_state.phase();
-        sink.push(Hit {
-            code: Code::CmpReprompt,
-            scenario: Some(obs.scenario.clone()),
-            subject: format!("{}:{}", record.reader, last.action.as_str()),
-            vendor: None,
-            message: format!(
-                "The CMP showed its banner again on {} although it had stored the visitor's {} ({}), in scenario \"{}\" (phase {}).",
-                seen.page,
-                last.action.as_str(),
-                record.source,
-                obs.scenario,
-                phase
-            ),
-            rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
-            evidence: Evidence {
-                scenario: obs.scenario.clone(),
-                page: seen.page.clone(),
-                request_url: None,
-                cookie: None,
-                time: seen.time,
-                phase,
-                detail: Some(format!(
-                    "{} after loading the page; choice stored at {} ({})",
-                    seen.how,
-                    last.time.format("%H:%M:%S%.3f"),
-                    record.summary()
-                )),
-            },
-        });
+        let how = format!("{} after loading the page", seen.how);
+        sink.push(hit(&seen.page, seen.time, obs.final_state.phase(), how));
     }
     for sig in &obs.signals {
         if sig.time <= last.time || !matches!(sig.source, SignalSource::PageApi { .. }) {
@@ -278,34 +279,7 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
         if t.event_status.as_deref() != Some("cmpuishown") {
             continue;
         }
-        sink.push(Hit {
-            code: Code::CmpReprompt,
-            scenario: Some(obs.scenario.clone()),
-            subject: format!("{}:{}", record.reader, last.action.as_str()),
-            vendor: None,
-            message: format!(
-                "The CMP showed its banner again on {} although it had stored the visitor's {} ({}), in scenario \"{}\" (phase {}).",
-                sig.page,
-                last.action.as_str(),
-                record.source,
-                obs.scenario,
-                sig.state.phase()
-            ),
-            rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
-            evidence: Evidence {
-                scenario: obs.scenario.clone(),
-                page: sig.page.clone(),
-                request_url: None,
-                cookie: None,
-                time: sig.time,
-                phase: sig.state.phase(),
-                detail: Some(format!(
-                    "{}: eventStatus cmpuishown; choice stored at {} ({})",
-                    sig.source.describe(),
-                    last.time.format("%H:%M:%S%.3f"),
-                    record.summary()
-                )),
-            },
-        });
+        let how = format!("{}: eventStatus cmpuishown", sig.source.describe());
+        sink.push(hit(&sig.page, sig.time, sig.state.phase(), how));
     }
 }

@@ -245,14 +245,7 @@ fn builtin(
         "accept_then_withdraw" => {
             let (mut steps, _) = consent_steps(ck, id, ConsentAction::AcceptAll, cmp, at)?;
             let withdraw = flow_steps(ck, id, FlowKind::Withdraw, cmp, at)?;
-            steps.push(Step {
-                action: Action::WaitIdle,
-                consent: None,
-                records: Vec::new(),
-                timeout: None,
-                location: ck.location(at),
-                waits_for_banner: false,
-            });
+            steps.push(Step::plain(Action::WaitIdle, ck.location(at)));
             steps.extend(withdraw);
             steps.push(reload(ck, first?, cmp, at));
             Some(scenario(
@@ -267,14 +260,7 @@ fn builtin(
 /// Load the first page again (`reject_then_reload`, `accept_then_withdraw`).
 fn reload(ck: &mut Checker<'_>, first: &Url, cmp: Option<&Cmp>, at: &Span) -> Step {
     let at = cmp.map(|c| c.span.clone()).unwrap_or_else(|| at.clone());
-    Step {
-        action: Action::Navigate(first.clone()),
-        consent: None,
-        records: Vec::new(),
-        timeout: None,
-        location: ck.location(&at),
-        waits_for_banner: false,
-    }
+    Step::plain(Action::Navigate(first.clone()), ck.location(&at))
 }
 
 /// The steps of accept_all / reject_all: autoconsent (`auto = true`, the selectors its
@@ -338,14 +324,7 @@ fn clicks_marked(
 }
 
 fn plain(ck: &mut Checker<'_>, action: Action, sel: &Spanned<String>) -> Step {
-    Step {
-        action,
-        consent: None,
-        records: Vec::new(),
-        timeout: None,
-        location: ck.location(&sel.span()),
-        waits_for_banner: false,
-    }
+    Step::plain(action, ck.location(&sel.span()))
 }
 
 /// The steps of a flow (object_li, withdraw), in order of precedence: the [cmp]
@@ -436,19 +415,15 @@ fn flow_steps(
             return None;
         }
     };
-    Some(vec![Step {
-        action: Action::Profile(ProfileStep {
+    Some(vec![Step::plain(
+        Action::Profile(ProfileStep {
             flow: kind,
             candidates,
             named,
             detect_with_autoconsent: !named && cmp.auto,
         }),
-        consent: None,
-        records: Vec::new(),
-        timeout: None,
         location,
-        waits_for_banner: false,
-    }])
+    )])
 }
 
 /// The one step of an `auto = true` accept / reject: autoconsent, with the [cmp] banner
