@@ -10,6 +10,7 @@
 mod cmp;
 mod gpc;
 mod pool;
+mod shots;
 
 use cmp::*;
 use gpc::*;
@@ -50,6 +51,8 @@ pub struct EngineConfig {
     /// A new browser and profile per scenario (the behaviour before browser reuse).
     /// Always the case with [`EngineConfig::webdriver`].
     pub fresh_browser: bool,
+    /// Take no screenshots around consent actions (`--no-screenshots`).
+    pub no_screenshots: bool,
 }
 
 /// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
@@ -129,6 +132,8 @@ pub struct Engine {
     /// Idle browsers to reuse (one fresh browser context per scenario); `None`: a fresh
     /// browser per scenario.
     pool: Option<BrowserPool>,
+    /// Screenshots before and after each consent action.
+    shots: bool,
 }
 
 impl Engine {
@@ -159,6 +164,7 @@ impl Engine {
             jobs,
             autoconsent: None,
             pool,
+            shots: !cfg.no_screenshots,
         })
     }
 
@@ -189,6 +195,7 @@ impl Engine {
                         job.scenario,
                         self.autoconsent.as_ref(),
                         cancel,
+                        self.shots,
                     )
                     .await;
                     (job, obs)
@@ -230,6 +237,9 @@ struct Visit<'a> {
     /// that had arrived by then (those of earlier documents).
     page_started: Instant,
     page_mark: usize,
+    /// Take screenshots around consent actions, and those taken ([`shots`]).
+    shots: bool,
+    screenshots: Vec<crate::screenshots::Screenshot>,
 }
 
 impl Visit<'_> {
@@ -299,6 +309,7 @@ impl Visit<'_> {
             page_errors: captured.page_errors,
             signals,
             cmp: self.cmp,
+            screenshots: self.screenshots,
             final_state: self.state,
             warnings,
             timings: self.timings,
@@ -431,6 +442,8 @@ impl Visit<'_> {
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
+            self.shoot(session, capture, index, action, shots::Before)
+                .await;
             self.state = self.state.apply(action, &step.records);
             capture.set_state(&self.state);
             acted_at = Utc::now();
@@ -457,6 +470,8 @@ impl Visit<'_> {
             self.state = before;
             capture.set_state(&self.state);
             self.transitions.pop();
+            self.shoot(session, capture, index, action, shots::After)
+                .await;
             if matches!(step.action, Action::Autoconsent(_)) {
                 self.cmp.push(cmp_action(
                     action,
@@ -497,6 +512,8 @@ impl Visit<'_> {
         // The signals the page exposes now (TCF record), in the new phase; read again
         // after the scenario's steps have settled.
         self.probe_signals(session, capture).await;
+        self.shoot(session, capture, index, action, shots::After)
+            .await;
         self.cmp.push(cmp_action(
             action,
             index,
@@ -638,7 +655,7 @@ pub async fn run_scenario(
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
 ) -> VisitObservation {
-    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel).await
+    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel, true).await
 }
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
@@ -650,6 +667,7 @@ async fn run_scenario_in(
     scenario: &Scenario,
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
+    shots: bool,
 ) -> VisitObservation {
     let started_at = Utc::now();
     let mut visit = Visit {
@@ -665,6 +683,8 @@ async fn run_scenario_in(
         cmp: Vec::new(),
         page_started: Instant::now(),
         page_mark: 0,
+        shots,
+        screenshots: Vec::new(),
     };
     let incomplete = |mut visit: Visit<'_>, failure: Failure| {
         visit.failure = Some(failure);

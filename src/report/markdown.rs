@@ -195,6 +195,38 @@ impl Reporter for MarkdownReporter {
             }
         }
 
+        let shots: Vec<String> = r
+            .visits
+            .iter()
+            .flat_map(|v| {
+                crate::screenshots::pairs(&v.screenshots)
+                    .into_iter()
+                    .map(move |p| {
+                        let link = |s: Option<&crate::screenshots::Screenshot>, when: &str| match s
+                            .and_then(|s| s.path.as_deref())
+                        {
+                            Some(path) => {
+                                format!("[{when}]({})", crate::screenshots::url_ref(path))
+                            }
+                            None => format!("{when}: not taken"),
+                        };
+                        format!(
+                            "- {} step {} {}: {} · {}\n",
+                            code(&v.scenario),
+                            p.step + 1,
+                            code(p.action.as_str()),
+                            link(p.before, "before"),
+                            link(p.after, "after")
+                        )
+                    })
+            })
+            .collect();
+        if !shots.is_empty() {
+            out.push_str("## Banner screenshots\n\n");
+            out.push_str(&shots.concat());
+            out.push('\n');
+        }
+
         if !r.visits.is_empty() {
             out.push_str("## Consent signals\n\n");
             let mut t = Table::new(&["Scenario", "Phase", "Source", "Signal"]);
