@@ -55,6 +55,10 @@ pub struct Screenshot {
     pub height: u32,
     /// Size of the PNG file.
     pub bytes: u64,
+    /// How long the browser took to capture it (the screenshot command alone; the waits
+    /// before it are in [`crate::observe::VisitTimings::screenshot_ms`]).
+    #[serde(default)]
+    pub capture_ms: u64,
     /// Where the PNG was written (absolute, as stored); `None` until the pipeline saves it.
     /// Reporters writing to a file show it relative to that file ([`relative_to`]).
     pub path: Option<String>,
@@ -375,6 +379,7 @@ mod tests {
             width: 1,
             height: 1,
             bytes: 1,
+            capture_ms: 1,
             path: None,
             png: Vec::new(),
         };

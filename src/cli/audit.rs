@@ -56,9 +56,9 @@ pub struct AuditArgs {
     /// Write the report to this file instead of stdout (`-`: stdout, as without it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Take no screenshots before and after consent actions. They are written under the
-    /// reports directory ($CONSENTRY_REPORTS_DIR, else ./reports) as
-    /// <site>/run-<id>/*.png and shown in the reports.
+    /// Take no screenshots before and after consent actions. They are written to
+    /// <reports>/<site>/run-<id>/*.png ($CONSENTRY_REPORTS_DIR, else reports/ beside the
+    /// database) and shown in the reports.
     #[arg(long)]
     pub no_screenshots: bool,
     /// Never draw a progress bar (one line per scenario on stderr instead).
@@ -113,11 +113,13 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
         spec.policy.map_issues.extend(issues);
     }
+    let db_path = args.db.clone().unwrap_or_else(default_db_path);
+    let reports_dir = crate::cli::output::evidence_dir(&db_path);
     let cfg = AuditConfig {
         scenario_file: args.file.display().to_string(),
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
-        db_path: args.db.clone().unwrap_or_else(default_db_path),
+        db_path,
         engine: EngineConfig {
             jobs: args.jobs.unwrap_or(0),
             webdriver: args.webdriver.clone(),
@@ -128,7 +130,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             no_screenshots: args.no_screenshots,
         },
         acks,
-        reports_dir: crate::cli::output::reports_dir(),
+        reports_dir,
     };
     let (cancel, listener) = crate::engine::cancel_on_signals();
     let progress = Progress::new(args.no_progress);

@@ -24,6 +24,21 @@ pub fn reports_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("reports"))
 }
 
+/// Where an audit writes its screenshots (under `<dir>/<site>/run-<id>/`):
+/// `$CONSENTRY_REPORTS_DIR` when set, else `reports/` beside the database. Run ids are
+/// unique per database only, so evidence lives with its database: two databases in one
+/// directory tree never write into each other's `run-<id>/` (with the default
+/// `./consentry.db` this is `./reports`, where `consentry report` writes too).
+pub fn evidence_dir(db: &Path) -> PathBuf {
+    match std::env::var_os("CONSENTRY_REPORTS_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => db
+            .parent()
+            .map(|d| d.join("reports"))
+            .unwrap_or_else(|| PathBuf::from("reports")),
+    }
+}
+
 /// A site name as a file-name slug: `Shop & Co. (FR)` -> `shop-co-fr`; never empty, at
 /// most 60 characters, never `.`/`..`.
 pub fn slug(name: &str) -> String {

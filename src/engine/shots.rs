@@ -68,6 +68,7 @@ impl Visit<'_> {
         )
         .await;
         let time = Utc::now();
+        let shot_started = Instant::now();
         let res = tokio::time::timeout(SHOT_TIMEOUT, session.client.screenshot()).await;
         let what = format!("screenshot {} step {}", when.as_str(), index + 1);
         match res {
@@ -81,6 +82,7 @@ impl Visit<'_> {
                     width,
                     height,
                     bytes: png.len() as u64,
+                    capture_ms: shot_started.elapsed().as_millis() as u64,
                     path: None,
                     png,
                 }),

@@ -707,6 +707,7 @@ fn screenshots_appear_in_every_format() {
         width: 1280,
         height: 900,
         bytes: 52_311,
+        capture_ms: 90,
         path: Some(path.into()),
         png: Vec::new(),
     };
@@ -737,6 +738,12 @@ fn screenshots_appear_in_every_format() {
         );
     }
     assert!(html.contains("Banner screenshots (2)"), "{html}");
+    // The scenarios table links each scenario's pictures.
+    assert!(
+        html.contains("<a href=\"#shots-1-reject-all\">2</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<h3 id=\"shots-1-reject-all\">"), "{html}");
     // Before comes first, in the reject_all scenario's section.
     assert!(html.find(before) < html.find(after));
     let md = reporter(Format::Markdown).render(&r);

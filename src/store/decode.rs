@@ -201,6 +201,7 @@ pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::screenshot
         width: u32_of("width")?,
         height: u32_of("height")?,
         bytes: get_u64(r, "bytes")?,
+        capture_ms: get_u64(r, "capture_ms")?,
         path: Some(get(r, "path")?),
         png: Vec::new(),
     })

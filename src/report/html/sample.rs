@@ -607,6 +607,7 @@ pub fn hostile_run() -> AuditReport {
             width: 1280,
             height: 900,
             bytes: 1,
+            capture_ms: 1,
             path: Some(format!("//evil.test/{h}")),
             png: Vec::new(),
         }],

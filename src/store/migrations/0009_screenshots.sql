@@ -15,6 +15,7 @@ CREATE TABLE visit_screenshots (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
+    capture_ms INTEGER NOT NULL,
     PRIMARY KEY (visit_id, seq)
 );
 ALTER TABLE visits ADD COLUMN screenshot_ms INTEGER NOT NULL DEFAULT 0;
