@@ -136,7 +136,9 @@ pub fn file_name(position: usize, scenario: &str, shot: &Screenshot) -> String {
 
 /// Write the visit's screenshots into `dir` (created if needed), set each one's `path`
 /// and drop its bytes. One that cannot be written becomes a warning of the visit and is
-/// dropped (a screenshot is stored only with its file). Never overwrites a file.
+/// dropped (a screenshot is stored only with its file). Never overwrites a file: a name
+/// already taken (a database deleted and started again reuses run ids) gets `-2`, `-3`...
+/// (the stored path is the one written).
 pub fn save_visit(obs: &mut VisitObservation, dir: &Path, position: usize) {
     if obs.screenshots.is_empty() {
         return;
@@ -152,8 +154,18 @@ pub fn save_visit(obs: &mut VisitObservation, dir: &Path, position: usize) {
     }
     let shots = std::mem::take(&mut obs.screenshots);
     for mut shot in shots {
-        let path = dir.join(file_name(position, &obs.scenario, &shot));
-        match write_new(&path, &shot.png) {
+        let name = file_name(position, &obs.scenario, &shot);
+        let mut path = dir.join(&name);
+        let mut res = write_new(&path, &shot.png);
+        let stem = name.trim_end_matches(".png");
+        for n in 2..=100 {
+            if !matches!(&res, Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists) {
+                break;
+            }
+            path = dir.join(format!("{stem}-{n}.png"));
+            res = write_new(&path, &shot.png);
+        }
+        match res {
             Ok(()) => {
                 shot.path = Some(path.display().to_string());
                 shot.png = Vec::new();
@@ -366,6 +378,66 @@ mod tests {
             PathBuf::from("../../r/demo/run-3/a.png")
         );
         assert_eq!(r("/r/a/../b/x.png", "/r/./b"), PathBuf::from("x.png"));
+    }
+
+    #[test]
+    fn saving_never_overwrites() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shot = |png: &[u8]| Screenshot {
+            step: 0,
+            action: ConsentAction::RejectAll,
+            when: ShotWhen::After,
+            time: Utc::now(),
+            page: "https://x.test/".into(),
+            width: 1,
+            height: 1,
+            bytes: png.len() as u64,
+            capture_ms: 1,
+            path: None,
+            png: png.to_vec(),
+        };
+        let obs = |png: &[u8]| VisitObservation {
+            scenario: "reject_all".into(),
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            status: crate::observe::VisitStatus::Complete,
+            steps: Vec::new(),
+            requests: Vec::new(),
+            cookie_writes: Vec::new(),
+            cookies: Vec::new(),
+            storage_writes: Vec::new(),
+            page_errors: Vec::new(),
+            signals: Vec::new(),
+            cmp: Vec::new(),
+            screenshots: vec![shot(png)],
+            final_state: crate::observe::ConsentState::initial(),
+            warnings: Vec::new(),
+            timings: Default::default(),
+        };
+        let (mut first, mut second) = (obs(b"old"), obs(b"new"));
+        save_visit(&mut first, dir.path(), 0);
+        save_visit(&mut second, dir.path(), 0);
+        let path = |o: &VisitObservation| o.screenshots[0].path.clone().expect("saved");
+        assert!(path(&first).ends_with("01-reject_all-step1-reject_all-after.png"));
+        assert!(path(&second).ends_with("01-reject_all-step1-reject_all-after-2.png"));
+        assert_eq!(std::fs::read(path(&first)).expect("read"), b"old");
+        assert_eq!(std::fs::read(path(&second)).expect("read"), b"new");
+        assert!(
+            second.screenshots[0].png.is_empty(),
+            "bytes dropped once written"
+        );
+        assert!(second.warnings.is_empty());
+        // A directory that cannot be created: a warning, no screenshot.
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").expect("write");
+        let mut third = obs(b"x");
+        save_visit(&mut third, &file.join("sub"), 0);
+        assert!(third.screenshots.is_empty());
+        assert!(
+            third.warnings[0].contains("not kept"),
+            "{:?}",
+            third.warnings
+        );
     }
 
     #[test]

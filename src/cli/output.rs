@@ -7,6 +7,7 @@
 //! |---|---|
 //! | one run | `reports/<site>/run-<id>.<ext>` |
 //! | drift pack | `reports/<site>/drift-<since>_<until>.<ext>` (dates `YYYY-MM-DD`, `until` exclusive) |
+//! | a run's banner screenshots | `reports/<site>/run-<id>/*.png`, written by `consentry audit` ([`evidence_dir`]: `reports/` beside the database unless `$CONSENTRY_REPORTS_DIR`; docs/reports.md) |
 //!
 //! `<site>` is the site name as a slug (lower-case ASCII letters, digits and `-`), `<ext>`
 //! is `html`, `md` or `json`. Terminal tables go to stdout. `--output FILE` writes
