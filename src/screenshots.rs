@@ -59,6 +59,10 @@ pub struct Screenshot {
     /// before it are in [`crate::observe::VisitTimings::screenshot_ms`]).
     #[serde(default)]
     pub capture_ms: u64,
+    /// An "after" picture of an action that failed (the step's error says why): it
+    /// shows what was on screen instead of the result.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub action_failed: bool,
     /// Where the PNG was written (absolute, as stored); `None` until the pipeline saves it.
     /// Reporters writing to a file show it relative to that file ([`relative_to`]).
     pub path: Option<String>,
@@ -69,13 +73,18 @@ pub struct Screenshot {
 }
 
 impl Screenshot {
-    /// `step 3 accept_all before`.
+    /// `step 3 accept_all before`, `step 3 accept_all after (the action failed)`.
     pub fn label(&self) -> String {
         format!(
-            "step {} {} {}",
+            "step {} {} {}{}",
             self.step + 1,
             self.action.as_str(),
-            self.when.as_str()
+            self.when.as_str(),
+            if self.action_failed {
+                " (the action failed)"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -393,6 +402,7 @@ mod tests {
             height: 1,
             bytes: png.len() as u64,
             capture_ms: 1,
+            action_failed: false,
             path: None,
             png: png.to_vec(),
         };
@@ -452,6 +462,7 @@ mod tests {
             height: 1,
             bytes: 1,
             capture_ms: 1,
+            action_failed: false,
             path: None,
             png: Vec::new(),
         };

@@ -224,3 +224,61 @@ async fn consent_actions_are_photographed_before_and_after() {
     assert!(!run_dir.exists(), "the emptied run directory is removed");
     assert!(html_path.is_file(), "the report beside it is kept");
 }
+
+/// A consent action that fails (the demo shop's `legacy_banner` clicks a button of the
+/// previous CMP, gone): the visit is not observed, and its "after" picture, marked
+/// `action_failed`, shows what was on screen instead: the banner, still up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_failed_consent_action_is_photographed_as_failed() {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .arg("audit")
+            .arg(format!("{ROOT}/scenarios/demo-shop.toml"))
+            .args(["--scenario", "legacy_banner", "--format", "json"])
+            .args(["--no-progress", "--db"])
+            .arg(&db2)
+            .env_remove("CONSENTRY_REPORTS_DIR")
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .output()
+            .expect("run consentry")
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr:\n{stderr}"));
+    assert_eq!(out.status.code(), Some(3), "not observed: exit 3\n{stderr}");
+    let v = &json["visits"][0];
+    assert_eq!(v["status"]["kind"], "element-not-found", "{v}");
+    let shots = v["screenshots"].as_array().expect("screenshots");
+    assert_eq!(shots.len(), 2, "{v}");
+    assert_eq!(shots[0]["when"], "before");
+    assert!(shots[0].get("action_failed").is_none(), "{v}");
+    assert_eq!(shots[1]["when"], "after");
+    assert_eq!(shots[1]["action_failed"], true, "{v}");
+    for s in shots {
+        let path = Path::new(s["path"].as_str().expect("path"));
+        assert!(
+            path.starts_with(dir.path().join("reports/demo-shop")),
+            "{path:?}"
+        );
+        let (w, _) = ihdr(&std::fs::read(path).expect("png"));
+        assert_eq!(w, WINDOW.0);
+    }
+    let store = Store::open(&db).await.expect("store");
+    let run = json["run_id"].as_i64().expect("run id");
+    let stored = store.screenshots(run, None).await.expect("read");
+    store.close().await;
+    assert_eq!(stored.len(), 2);
+    assert!(stored[1].action_failed && !stored[0].action_failed);
+}

@@ -221,6 +221,7 @@ fn observation(scenario: &str) -> VisitObservation {
                 height: 900,
                 bytes: 40_000 + i as u64,
                 capture_ms: 80 + i as u64,
+                action_failed: false,
                 path: Some(format!(
                     "/r/shop/run-1/01-{scenario}-step2-reject_all-{when}.png"
                 )),

@@ -470,7 +470,7 @@ impl Visit<'_> {
             self.state = before;
             capture.set_state(&self.state);
             self.transitions.pop();
-            self.shoot(session, capture, index, action, shots::After)
+            self.shoot(session, capture, index, action, shots::Failed)
                 .await;
             if matches!(step.action, Action::Autoconsent(_)) {
                 self.cmp.push(cmp_action(

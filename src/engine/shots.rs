@@ -8,8 +8,19 @@
 //! is a warning of the visit, never a failure.
 
 use super::*;
-pub(super) use crate::screenshots::ShotWhen::{self, After, Before};
-use crate::screenshots::{png_size, Screenshot};
+use crate::screenshots::{png_size, Screenshot, ShotWhen};
+
+/// When [`Visit::shoot`] is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Moment {
+    /// After the pre-action settle, before the action.
+    Before,
+    /// After the action, its read-back and a settle.
+    After,
+    /// After the action failed (the picture shows what was on screen instead).
+    Failed,
+}
+pub(super) use Moment::{After, Before, Failed};
 
 /// Longest wait for running CSS animations / transitions to end before a screenshot.
 const ANIMATIONS_MAX: Duration = Duration::from_millis(1500);
@@ -49,11 +60,15 @@ impl Visit<'_> {
         capture: &Capture,
         index: usize,
         action: ConsentAction,
-        when: ShotWhen,
+        moment: Moment,
     ) {
         if !self.shots {
             return;
         }
+        let when = match moment {
+            Moment::Before => ShotWhen::Before,
+            Moment::After | Moment::Failed => ShotWhen::After,
+        };
         let t = Instant::now();
         if when == ShotWhen::After {
             let b = &self.spec.browser;
@@ -83,6 +98,7 @@ impl Visit<'_> {
                     height,
                     bytes: png.len() as u64,
                     capture_ms: shot_started.elapsed().as_millis() as u64,
+                    action_failed: moment == Moment::Failed,
                     path: None,
                     png,
                 }),

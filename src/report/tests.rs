@@ -708,6 +708,7 @@ fn screenshots_appear_in_every_format() {
         height: 900,
         bytes: 52_311,
         capture_ms: 90,
+        action_failed: false,
         path: Some(path.into()),
         png: Vec::new(),
     };
@@ -769,6 +770,18 @@ fn screenshots_appear_in_every_format() {
     assert!(s[0].get("png").is_none(), "the bytes are never in the JSON");
     // Visits without screenshots carry no list, and no format mentions them.
     assert!(json["visits"][0].get("screenshots").is_none());
+    // An "after" of a failed action says so.
+    r.visits[1].screenshots[1].action_failed = true;
+    let html = reporter(Format::Html).render(&r);
+    assert!(
+        html.contains("<b>after</b> <span class=\"warn\">the action failed"),
+        "{html}"
+    );
+    let md = reporter(Format::Markdown).render(&r);
+    assert!(
+        md.contains(&format!("[after (the action failed)]({after})")),
+        "{md}"
+    );
     let plain = reporter(Format::Html).render(&fixed_report());
     assert!(!plain.contains("<img"), "no screenshots, no images");
     assert!(!reporter(Format::Table)

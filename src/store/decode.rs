@@ -202,6 +202,7 @@ pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::screenshot
         height: u32_of("height")?,
         bytes: get_u64(r, "bytes")?,
         capture_ms: get_u64(r, "capture_ms")?,
+        action_failed: get(r, "action_failed")?,
         path: Some(get(r, "path")?),
         png: Vec::new(),
     })

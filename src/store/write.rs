@@ -799,8 +799,8 @@ impl Store {
         let n = |what, v: u64| self.invalid(codec::to_i64(what, v));
         sqlx::query(
             "INSERT INTO visit_screenshots (visit_id, seq, step_index, action, phase_when, \
-             taken_at, page, path, width, height, bytes, capture_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             taken_at, page, path, width, height, bytes, capture_ms, action_failed) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(visit)
         .bind(n("screenshot index", seq as u64)?)
@@ -814,6 +814,7 @@ impl Store {
         .bind(i64::from(shot.height))
         .bind(n("screenshot size", shot.bytes)?)
         .bind(n("screenshot time", shot.capture_ms)?)
+        .bind(shot.action_failed)
         .execute(&mut *tx)
         .await
         .map_err(self.db_err("record screenshot"))?;

@@ -243,9 +243,14 @@ fn screenshots(b: &mut String, r: &AuditReport) {
             return;
         };
         let href = url_ref(path);
+        let failed = if s.action_failed {
+            " <span class=\"warn\">the action failed: what was on screen instead</span>"
+        } else {
+            ""
+        };
         let _ = write!(
             b,
-            "<figure class=\"shot\"><a href=\"{href}\"><img src=\"{href}\" width=\"{}\" height=\"{}\" alt=\"{when}: {}\"></a><figcaption><b>{when}</b> {} · {}x{} · {}</figcaption></figure>",
+            "<figure class=\"shot\"><a href=\"{href}\"><img src=\"{href}\" width=\"{}\" height=\"{}\" alt=\"{when}: {}\"></a><figcaption><b>{when}</b>{failed} {} · {}x{} · {}</figcaption></figure>",
             s.width,
             s.height,
             escape_html(&s.label()),

@@ -608,6 +608,7 @@ pub fn hostile_run() -> AuditReport {
             height: 900,
             bytes: 1,
             capture_ms: 1,
+            action_failed: false,
             path: Some(format!("//evil.test/{h}")),
             png: Vec::new(),
         }],

@@ -16,6 +16,7 @@ CREATE TABLE visit_screenshots (
     height INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
     capture_ms INTEGER NOT NULL,
+    action_failed BOOLEAN NOT NULL,
     PRIMARY KEY (visit_id, seq)
 );
 ALTER TABLE visits ADD COLUMN screenshot_ms INTEGER NOT NULL DEFAULT 0;
