@@ -470,8 +470,6 @@ impl Visit<'_> {
             self.state = before;
             capture.set_state(&self.state);
             self.transitions.pop();
-            self.shoot(session, capture, index, action, shots::Failed)
-                .await;
             if matches!(step.action, Action::Autoconsent(_)) {
                 self.cmp.push(cmp_action(
                     action,
@@ -484,6 +482,8 @@ impl Visit<'_> {
                     "not performed",
                 ));
             }
+            self.shoot(session, capture, index, action, shots::Failed)
+                .await;
             return res;
         }
         // What did the CMP record? Its record, when readable and decisive, decides the
@@ -512,8 +512,6 @@ impl Visit<'_> {
         // The signals the page exposes now (TCF record), in the new phase; read again
         // after the scenario's steps have settled.
         self.probe_signals(session, capture).await;
-        self.shoot(session, capture, index, action, shots::After)
-            .await;
         self.cmp.push(cmp_action(
             action,
             index,
@@ -524,6 +522,8 @@ impl Visit<'_> {
             applied,
             from,
         ));
+        self.shoot(session, capture, index, action, shots::After)
+            .await;
         Ok(())
     }
 }
@@ -648,6 +648,8 @@ async fn perform(
 }
 
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
+/// Screenshots around consent actions are taken and left in the observation's
+/// `screenshots` as PNG bytes ([`crate::screenshots::save_visit`] writes them).
 pub async fn run_scenario(
     browser: &BrowserConfig,
     spec: &AuditSpec,

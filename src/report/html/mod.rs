@@ -1,7 +1,7 @@
 //! HTML reports: one self-contained page (inline CSS, no JavaScript, no external
-//! resource of any kind) for a single run ([`HtmlReporter`]) and for the drift / LIA
-//! review pack ([`render_drift_html`]). Printable (a print stylesheet), deterministic
-//! (no clock: same input, same bytes).
+//! resource of any kind but a run's own screenshot files) for a single run
+//! ([`HtmlReporter`]) and for the drift / LIA review pack ([`render_drift_html`]).
+//! Printable (a print stylesheet), deterministic (no clock: same input, same bytes).
 //!
 //! Everything that comes from a page or a file goes through [`esc`]: control and bidi
 //! characters made visible ([`crate::text::printable`]), then `& < > " '` escaped, in
