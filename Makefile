@@ -55,7 +55,7 @@ demo: setup build
 	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null; rm -f reports/.demo-port' EXIT; \
 	for _ in $$(seq 100); do [ -s reports/.demo-port ] && break; sleep 0.1; done; \
 	[ -s reports/.demo-port ] || { echo "demo site did not start:"; cat reports/demo-site.log; exit 1; }; \
-	rc=0; CONSENTRY_DEMO_PORT=$$(cat reports/.demo-port) $(BIN) audit scenarios/demo-shop.toml --db $(DEMO_DB) || rc=$$?; \
+	rc=0; CONSENTRY_DEMO_PORT=$$(cat reports/.demo-port) CONSENTRY_REPORTS_DIR=reports $(BIN) audit scenarios/demo-shop.toml --db $(DEMO_DB) || rc=$$?; \
 	echo; echo "consentry audit exited with $$rc (see docs/exit-codes.md); history in $(DEMO_DB)"; \
 	case $$rc in 0|1|3) exit 0;; *) exit $$rc;; esac
 
@@ -96,4 +96,5 @@ bench-drift:
 clean:
 	$(CARGO) clean
 	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log
+	rm -rf reports/*/run-*/
 	rm -rf fixtures/build

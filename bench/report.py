@@ -20,7 +20,8 @@ VENDORS = {"www.googletagmanager.com", "www.google-analytics.com", "connect.face
            "static.chartbeat.com", "js.stripe.com", "www.recaptcha.net", "www.gstatic.com",
            "analytics.tiktok.com", "bat.bing.com"}
 STATES = ["no_action", "accept_all", "reject_all"]
-PHASES = ["session_start_ms", "load_ms", "steps_ms", "settle_ms", "capture_ms", "close_ms"]
+PHASES = ["session_start_ms", "load_ms", "steps_ms", "settle_ms", "capture_ms", "close_ms",
+          "screenshot_ms"]
 
 
 def ts(s):
@@ -70,9 +71,9 @@ for line in open(os.path.join(work, "runs.tsv")):
     rss[(mode, int(jobs))].append(m["peak_rss_mib"])
     if jobs == "1":
         for v in visits:
-            (per if mode == "reuse" else fresh_per)[v[0]].append(v[1:7])
+            (per if mode == "reuse" else fresh_per)[v[0]].append(v[1:8])
             if mode == "reuse":
-                for s in json.loads(v[7]):
+                for s in json.loads(v[8]):
                     ends[s["ended"]] += 1
                     settles_n += 1
 
@@ -89,14 +90,15 @@ print("## Per-scenario wall time by phase (`--jobs 1`, ms, median over rounds)\n
 print("Five scenarios (every built-in that completes plus `accept_then_object`), two pages each "
       "(`/`, `/checkout`). *load* is navigations only (pages and leaving the page), *steps* the "
       "scenario's steps without the settles and loads inside them, *settle* every settle, "
-      "*capture* consent-signal probes and the cookie jar. Phases do not overlap.\n")
+      "*capture* consent-signal probes and the cookie jar, *screenshots* the banner before and "
+      "after each consent action (docs/reports.md). Phases do not overlap.\n")
 for title, table in (("Reused browser, fresh context per scenario (default)", per),
                      ("`--fresh-browser` (a new browser and profile per scenario)", fresh_per)):
     print(f"### {title}\n")
-    print("| scenario | session start | load | steps | settle | capture | close | total |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | session start | load | steps | settle | capture | close | screenshots | total |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s, vals in table.items():
-        m = [med(x[i] for x in vals) for i in range(6)]
+        m = [med(x[i] for x in vals) for i in range(7)]
         print(f"| {s} | " + " | ".join(f"{v:.0f}" for v in m) + f" | {sum(m):.0f} |")
     print()
 print(f"What ended the {settles_n} settles of the reused-browser `--jobs 1` runs: " +

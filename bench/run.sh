@@ -51,6 +51,9 @@ done
 stop_server
 
 # --- 2. side by side: one page, three states -----------------------------------------
+# Without screenshots (--no-screenshots), so the per-state numbers stay comparable with
+# earlier results and with bare Chromium, which takes none; part 1 keeps them, in their own
+# phase column (docs/reports.md, "What it costs").
 sed -e 's|^pages = .*|pages = ["/"]|' -e "s|^policy = .*|policy = \"$root/scenarios/demo-shop.policy.toml\"|" \
   scenarios/demo-shop.toml > "$work/onepage.toml"
 three=(--scenario no_action --scenario accept_all --scenario reject_all)
@@ -62,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
     start_server "$log"
     db="$work/three-$mode-$round.db"
     bench/measure.py "$work/m.json" -- "$BIN" audit "$work/onepage.toml" "${three[@]}" "${flag[@]}" \
-      --jobs 1 --db "$db" --format json --fail-on never --no-progress
+      --jobs 1 --db "$db" --format json --fail-on never --no-progress --no-screenshots
     stop_server
     printf 'consentry-%s\t%s\t%s\t%s\t%s\n' "$mode" "$round" "$log" "$db" "$(cat "$work/m.json")" >> "$work/side.tsv"
   done

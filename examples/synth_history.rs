@@ -684,6 +684,7 @@ fn visit(
         page_errors: Vec::new(),
         signals: Vec::new(),
         cmp: Vec::new(),
+        screenshots: Vec::new(),
         final_state: state.clone(),
         warnings: Vec::new(),
         timings,

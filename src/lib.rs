@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod screenshots;
 pub mod secrets;
 pub mod signals;
 pub mod store;

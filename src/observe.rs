@@ -406,6 +406,10 @@ pub struct VisitTimings {
     pub settle_ms: u64,
     pub capture_ms: u64,
     pub close_ms: u64,
+    /// Screenshots around consent actions ([`crate::screenshots`]): taking them and the
+    /// settle before each "after" one. Not part of the other parts.
+    #[serde(default)]
+    pub screenshot_ms: u64,
     /// Every settle of the visit in order: why it ran, how long it took, what ended it.
     #[serde(default)]
     pub settles: Vec<Settle>,
@@ -467,6 +471,10 @@ pub struct VisitObservation {
     /// and what the CMP recorded afterwards ([`crate::cmp`]).
     #[serde(default)]
     pub cmp: Vec<crate::cmp::CmpAction>,
+    /// Viewport screenshots before and after each consent action, in the order taken
+    /// ([`crate::screenshots`]).
+    #[serde(default)]
+    pub screenshots: Vec<crate::screenshots::Screenshot>,
     /// Consent state at the end of the scenario.
     pub final_state: ConsentState,
     /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).

@@ -64,6 +64,10 @@ pub struct VisitSummary {
     /// the time it took) and what the CMP recorded ([`crate::cmp::CmpAction`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consent_actions: Vec<crate::cmp::CmpAction>,
+    /// Screenshots before and after each consent action, with the paths of their files
+    /// ([`crate::screenshots`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub screenshots: Vec<crate::screenshots::Screenshot>,
     /// Where the visit's time went, each settle with what ended it.
     #[serde(default)]
     pub timings: crate::observe::VisitTimings,
@@ -83,6 +87,15 @@ impl VisitSummary {
             warnings: obs.warnings.clone(),
             signals: crate::signals::view(&obs.signals),
             consent_actions: obs.cmp.clone(),
+            screenshots: obs
+                .screenshots
+                .iter()
+                .filter(|s| s.path.is_some())
+                .map(|s| crate::screenshots::Screenshot {
+                    png: Vec::new(),
+                    ..s.clone()
+                })
+                .collect(),
             timings: obs.timings.clone(),
         }
     }

@@ -34,6 +34,9 @@ pub struct AuditConfig {
     pub engine: EngineConfig,
     /// The acknowledgements in force (validated before the audit starts; empty: none).
     pub acks: Acks,
+    /// The reports directory: screenshots go to `<dir>/<site>/run-<id>/`
+    /// ([`crate::screenshots::run_dir`]).
+    pub reports_dir: PathBuf,
 }
 
 /// Why an audit could not be run at all (per-visit problems are data, never this).
@@ -180,6 +183,11 @@ pub async fn audit(
         engine.shutdown().await;
         return Err(e.into());
     }
+    let shots_dir = crate::screenshots::run_dir(
+        &cfg.reports_dir,
+        &spec.site.secrets.redact(&spec.site.name),
+        run_id,
+    );
     progress.started(&spec.site.name, selected.len(), engine.jobs());
     let attributor = Attributor::new(&spec.site, &spec.policy);
     // One slot per job, in run order: a visit lands in its slot once, and its single
@@ -208,6 +216,7 @@ pub async fn audit(
             // Nothing a secret's value reached leaves this point unredacted: not the
             // store, not the checks' evidence, not the progress lines.
             spec.site.secrets.redact_visit(&mut obs);
+            crate::screenshots::save_visit(&mut obs, &shots_dir, job.position);
             let Some(slot) = slots.get(job.position) else {
                 continue; // a job the engine was never given: cannot happen
             };
@@ -326,14 +335,15 @@ pub async fn stored_report(
     visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.id));
     let mut signals = Vec::with_capacity(visits.len());
     for v in &visits {
-        signals.push(crate::signals::view(
-            &store.signals(run, Some(&v.scenario)).await?,
+        signals.push((
+            crate::signals::view(&store.signals(run, Some(&v.scenario)).await?),
+            store.screenshots(run, Some(&v.scenario)).await?,
         ));
     }
     let summaries: Vec<VisitSummary> = visits
         .into_iter()
         .zip(signals)
-        .map(|(v, signals)| VisitSummary {
+        .map(|(v, (signals, screenshots))| VisitSummary {
             duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
             scenario: v.scenario,
             status: v.status,
@@ -347,6 +357,7 @@ pub async fn stored_report(
             warnings: v.warnings,
             signals,
             consent_actions: v.cmp,
+            screenshots,
             timings: v.timings,
         })
         .collect();

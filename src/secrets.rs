@@ -120,6 +120,9 @@ impl Secrets {
             self.redact_in_place(&mut s.key);
             self.redact_in_place(&mut s.page);
         }
+        for shot in &mut obs.screenshots {
+            self.redact_in_place(&mut shot.page);
+        }
         for sig in &mut obs.signals {
             self.redact_in_place(&mut sig.page);
             match &mut sig.source {

@@ -48,6 +48,7 @@ fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
         page_errors: Vec::new(),
         signals: Vec::new(),
         cmp: Vec::new(),
+        screenshots: Vec::new(),
         final_state: state,
         warnings: Vec::new(),
         timings: VisitTimings {

@@ -208,6 +208,26 @@ fn observation(scenario: &str) -> VisitObservation {
         page_errors: vec![],
         signals: Vec::new(),
         cmp: Vec::new(),
+        screenshots: ["before", "after"]
+            .into_iter()
+            .enumerate()
+            .map(|(i, when)| consentry::screenshots::Screenshot {
+                step: 1,
+                action: ConsentAction::RejectAll,
+                when: consentry::screenshots::ShotWhen::parse(when).expect("when"),
+                time: at(2_000 + i as i64 * 900),
+                page: "https://shop.example/".into(),
+                width: 1280,
+                height: 900,
+                bytes: 40_000 + i as u64,
+                capture_ms: 80 + i as u64,
+                action_failed: false,
+                path: Some(format!(
+                    "/r/shop/run-1/01-{scenario}-step2-reject_all-{when}.png"
+                )),
+                png: Vec::new(),
+            })
+            .collect(),
         final_state: rejected,
         warnings: vec![
             "network did not settle within 2s".into(),
@@ -219,6 +239,7 @@ fn observation(scenario: &str) -> VisitObservation {
             settle_ms: 2_000,
             capture_ms: 45,
             close_ms: 12,
+            screenshot_ms: 380,
             steps_ms: 230,
             settles: vec![consentry::observe::Settle {
                 why: "after loading https://shop.test/".into(),
@@ -326,6 +347,8 @@ async fn observation_round_trips() {
         obs.storage_writes
     );
     assert_eq!(store.steps(run, "reject_all").await.unwrap(), obs.steps);
+    assert_eq!(store.screenshots(run, only).await.unwrap(), obs.screenshots);
+    assert_eq!(obs.screenshots.len(), 2, "the observation has screenshots");
 
     // All scenarios: visit order, then observation order.
     let all = store.requests(run, None).await.unwrap();
@@ -386,6 +409,7 @@ async fn empty_observation_round_trips() {
         page_errors: vec![],
         signals: Vec::new(),
         cmp: Vec::new(),
+        screenshots: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec![],
         timings: VisitTimings::default(),
@@ -954,10 +978,25 @@ async fn purge_keeps_findings_and_history() {
         .record_visit(new, &observation("no_action"))
         .await
         .unwrap();
+    let files = store
+        .screenshot_files_before(at(0) + chrono::Duration::days(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        files,
+        [
+            "/r/shop/run-1/01-no_action-step2-reject_all-before.png",
+            "/r/shop/run-1/01-no_action-step2-reject_all-after.png"
+        ],
+        "only the old run's files"
+    );
     let counts = store
         .purge_raw(at(0) + chrono::Duration::days(10))
         .await
         .unwrap();
+    assert!(counts.contains(&("visit_screenshots", 2)), "{counts:?}");
+    assert!(store.screenshots(old, None).await.unwrap().is_empty());
+    assert_eq!(store.screenshots(new, None).await.unwrap().len(), 2);
     assert!(
         counts.iter().any(|(t, n)| *t == "requests" && *n > 0),
         "{counts:?}"
@@ -1363,4 +1402,39 @@ async fn import_runs_matches_the_per_call_writes() {
         .unwrap_err();
     assert!(matches!(err, StoreError::DuplicateVisit { .. }), "{err}");
     assert_eq!(count(&dir.path().join("consentry.db"), "runs").await, 2);
+}
+
+/// The schema version docs/storage.md states is the newest migration's, and a new
+/// database is at that version.
+#[tokio::test]
+async fn documented_schema_version_is_the_newest_migration() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let newest = std::fs::read_dir(root.join("src/store/migrations"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.split('_').next()?.parse::<i64>().ok()
+        })
+        .max()
+        .unwrap();
+    let doc = std::fs::read_to_string(root.join("docs/storage.md")).unwrap();
+    assert!(
+        doc.contains(&format!("(currently `{newest}`:")),
+        "docs/storage.md must state schema version {newest}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    Store::open(&path).await.unwrap().close().await;
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .unwrap();
+    let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    assert_eq!(version, newest);
 }

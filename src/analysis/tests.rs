@@ -152,6 +152,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             page_errors: Vec::new(),
             signals: Vec::new(),
             cmp: Vec::new(),
+            screenshots: Vec::new(),
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),

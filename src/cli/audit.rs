@@ -56,6 +56,11 @@ pub struct AuditArgs {
     /// Write the report to this file instead of stdout (`-`: stdout, as without it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Take no screenshots before and after consent actions. They are written to
+    /// <reports>/<site>/run-<id>/*.png ($CONSENTRY_REPORTS_DIR, else reports/ beside the
+    /// database) and shown in the reports.
+    #[arg(long)]
+    pub no_screenshots: bool,
     /// Never draw a progress bar (one line per scenario on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -108,11 +113,13 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
         spec.policy.map_issues.extend(issues);
     }
+    let db_path = args.db.clone().unwrap_or_else(default_db_path);
+    let reports_dir = crate::cli::output::evidence_dir(&db_path);
     let cfg = AuditConfig {
         scenario_file: args.file.display().to_string(),
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
-        db_path: args.db.clone().unwrap_or_else(default_db_path),
+        db_path,
         engine: EngineConfig {
             jobs: args.jobs.unwrap_or(0),
             webdriver: args.webdriver.clone(),
@@ -120,14 +127,16 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
             chromium: args.chromium.clone(),
             autoconsent: args.autoconsent.clone(),
             fresh_browser: args.fresh_browser,
+            no_screenshots: args.no_screenshots,
         },
         acks,
+        reports_dir,
     };
     let (cancel, listener) = crate::engine::cancel_on_signals();
     let progress = Progress::new(args.no_progress);
     let result = pipeline::audit(&spec, &cfg, cancel, &progress).await;
     listener.abort();
-    let run = match result {
+    let mut run = match result {
         Ok(run) => run,
         Err(e) => {
             eprintln!("error: {}", crate::text::printable(&e.to_string()));
@@ -147,8 +156,12 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     for e in &run.storage_errors {
         eprintln!("error: {}", crate::text::printable(e));
     }
+    let output = args.output.as_deref();
+    if let Some(file) = output.filter(|p| *p != std::path::Path::new("-")) {
+        crate::screenshots::paths_relative_to(&mut run.report, file);
+    }
     let text = reporter(args.format).render(&run.report);
-    if let Err(status) = emit(args.output.as_deref(), &text) {
+    if let Err(status) = emit(output, &text) {
         return status;
     }
     if !run.storage_errors.is_empty() {

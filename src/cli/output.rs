@@ -7,6 +7,7 @@
 //! |---|---|
 //! | one run | `reports/<site>/run-<id>.<ext>` |
 //! | drift pack | `reports/<site>/drift-<since>_<until>.<ext>` (dates `YYYY-MM-DD`, `until` exclusive) |
+//! | a run's banner screenshots | `reports/<site>/run-<id>/*.png`, written by `consentry audit` ([`evidence_dir`]: `reports/` beside the database unless `$CONSENTRY_REPORTS_DIR`; docs/reports.md) |
 //!
 //! `<site>` is the site name as a slug (lower-case ASCII letters, digits and `-`), `<ext>`
 //! is `html`, `md` or `json`. Terminal tables go to stdout. `--output FILE` writes
@@ -22,6 +23,21 @@ pub fn reports_dir() -> PathBuf {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("reports"))
+}
+
+/// Where an audit writes its screenshots (under `<dir>/<site>/run-<id>/`):
+/// `$CONSENTRY_REPORTS_DIR` when set, else `reports/` beside the database. Run ids are
+/// unique per database only, so evidence lives with its database: two databases in one
+/// directory tree never write into each other's `run-<id>/` (with the default
+/// `./consentry.db` this is `./reports`, where `consentry report` writes too).
+pub fn evidence_dir(db: &Path) -> PathBuf {
+    match std::env::var_os("CONSENTRY_REPORTS_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => db
+            .parent()
+            .map(|d| d.join("reports"))
+            .unwrap_or_else(|| PathBuf::from("reports")),
+    }
 }
 
 /// A site name as a file-name slug: `Shop & Co. (FR)` -> `shop-co-fr`; never empty, at

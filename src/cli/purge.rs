@@ -49,16 +49,28 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
         Err(status) => return status,
     };
     let before = Utc::now() - args.older_than;
-    let result = store.purge_raw(before).await;
+    // Screenshots are raw evidence too: their rows go with the rest, their files after.
+    let files = store.screenshot_files_before(before).await;
+    let result = match files {
+        Ok(files) => store.purge_raw(before).await.map(|c| (c, files)),
+        Err(e) => Err(e),
+    };
     store.close().await;
     match result {
-        Ok(counts) => {
+        Ok((counts, files)) => {
             let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            let (deleted, failed) = delete_files(&files);
             println!(
-                "purged runs started before {}: {}; runs, visits and findings kept",
+                "purged runs started before {}: {}; {deleted} screenshot file(s) deleted; runs, visits and findings kept",
                 before.format("%Y-%m-%d %H:%M UTC"),
                 parts.join(", ")
             );
+            if !failed.is_empty() {
+                for f in &failed {
+                    eprintln!("error: {}", crate::text::printable(f));
+                }
+                return ExitStatus::Error;
+            }
             ExitStatus::Ok
         }
         Err(e) => {
@@ -66,6 +78,30 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
             ExitStatus::Error
         }
     }
+}
+
+/// Delete the screenshot files of purged runs, and their run directories once empty. A
+/// file already gone counts as deleted. Returns how many were deleted and what failed.
+fn delete_files(files: &[String]) -> (usize, Vec<String>) {
+    let mut deleted = 0;
+    let mut failed = Vec::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for f in files {
+        let path = std::path::Path::new(f);
+        match std::fs::remove_file(path) {
+            Ok(()) => deleted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => deleted += 1,
+            Err(e) => failed.push(format!("could not delete screenshot {f}: {e}")),
+        }
+        if let Some(dir) = path.parent() {
+            dirs.insert(dir.to_path_buf());
+        }
+    }
+    for d in dirs {
+        // Only empty directories go (remove_dir refuses others): a report beside is kept.
+        let _ = std::fs::remove_dir(d);
+    }
+    (deleted, failed)
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
             }
         }
     };
-    let report = match stored_report(&store, id, args.fail_on).await {
+    let mut report = match stored_report(&store, id, args.fail_on).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             eprintln!(
@@ -77,9 +77,12 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         }
     };
     store.close().await;
-    let text = reporter(args.format).render(&report);
     let target =
         crate::cli::output::run_report_path(args.output.as_deref(), args.format, &report.site, id);
+    if let Some(file) = &target {
+        crate::screenshots::paths_relative_to(&mut report, file);
+    }
+    let text = reporter(args.format).render(&report);
     if let Err(status) = emit(target.as_deref(), &text) {
         return status;
     }

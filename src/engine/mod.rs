@@ -12,6 +12,7 @@ mod gpc;
 mod locate;
 mod pool;
 mod profile;
+mod shots;
 
 use cmp::*;
 use gpc::*;
@@ -52,6 +53,8 @@ pub struct EngineConfig {
     /// A new browser and profile per scenario (the behaviour before browser reuse).
     /// Always the case with [`EngineConfig::webdriver`].
     pub fresh_browser: bool,
+    /// Take no screenshots around consent actions (`--no-screenshots`).
+    pub no_screenshots: bool,
 }
 
 /// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
@@ -131,6 +134,8 @@ pub struct Engine {
     /// Idle browsers to reuse (one fresh browser context per scenario); `None`: a fresh
     /// browser per scenario.
     pool: Option<BrowserPool>,
+    /// Screenshots before and after each consent action.
+    shots: bool,
 }
 
 impl Engine {
@@ -161,6 +166,7 @@ impl Engine {
             jobs,
             autoconsent: None,
             pool,
+            shots: !cfg.no_screenshots,
         })
     }
 
@@ -191,6 +197,7 @@ impl Engine {
                         job.scenario,
                         self.autoconsent.as_ref(),
                         cancel,
+                        self.shots,
                     )
                     .await;
                     (job, obs)
@@ -237,6 +244,9 @@ struct Visit<'a> {
     /// The consent banner's selector path, to see a re-prompt: `[cmp].banner`, else the
     /// banner of the CMP profile used.
     banner: Option<String>,
+    /// Take screenshots around consent actions, and those taken ([`shots`]).
+    shots: bool,
+    screenshots: Vec<crate::screenshots::Screenshot>,
 }
 
 impl Visit<'_> {
@@ -306,6 +316,7 @@ impl Visit<'_> {
             page_errors: captured.page_errors,
             signals,
             cmp: self.cmp,
+            screenshots: self.screenshots,
             final_state: self.state,
             warnings,
             timings: self.timings,
@@ -471,6 +482,8 @@ impl Visit<'_> {
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
+            self.shoot(session, capture, index, action, shots::Before)
+                .await;
             self.state = self.state.apply(action, &step.records);
             capture.set_state(&self.state);
             acted_at = Utc::now();
@@ -521,6 +534,8 @@ impl Visit<'_> {
                     "not performed",
                 ));
             }
+            self.shoot(session, capture, index, action, shots::Failed)
+                .await;
             return res;
         }
         // What did the CMP record? Its record, when readable and decisive, decides the
@@ -559,6 +574,8 @@ impl Visit<'_> {
             applied,
             from,
         ));
+        self.shoot(session, capture, index, action, shots::After)
+            .await;
         Ok(())
     }
 }
@@ -708,6 +725,8 @@ async fn click(
 }
 
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
+/// Screenshots around consent actions are taken and left in the observation's
+/// `screenshots` as PNG bytes ([`crate::screenshots::save_visit`] writes them).
 pub async fn run_scenario(
     browser: &BrowserConfig,
     spec: &AuditSpec,
@@ -715,7 +734,7 @@ pub async fn run_scenario(
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
 ) -> VisitObservation {
-    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel).await
+    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel, true).await
 }
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
@@ -727,6 +746,7 @@ async fn run_scenario_in(
     scenario: &Scenario,
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
+    shots: bool,
 ) -> VisitObservation {
     let started_at = Utc::now();
     let mut visit = Visit {
@@ -744,6 +764,8 @@ async fn run_scenario_in(
         page_mark: 0,
         profile_in_use: None,
         banner: scenario.banner().map(String::from),
+        shots,
+        screenshots: Vec::new(),
     };
     let incomplete = |mut visit: Visit<'_>, failure: Failure| {
         visit.failure = Some(failure);

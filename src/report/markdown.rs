@@ -195,6 +195,30 @@ impl Reporter for MarkdownReporter {
             }
         }
 
+        let shots: Vec<String> = r
+            .visits
+            .iter()
+            .flat_map(|v| {
+                crate::screenshots::pairs(&v.screenshots)
+                    .into_iter()
+                    .map(move |p| {
+                        format!(
+                            "- {} step {} {}: {} · {}\n",
+                            code(&v.scenario),
+                            p.step + 1,
+                            code(p.action.as_str()),
+                            shot_link(p.before, "before"),
+                            shot_link(p.after, "after")
+                        )
+                    })
+            })
+            .collect();
+        if !shots.is_empty() {
+            out.push_str("## Banner screenshots\n\n");
+            out.push_str(&shots.concat());
+            out.push('\n');
+        }
+
         if !r.visits.is_empty() {
             out.push_str("## Consent signals\n\n");
             let mut t = Table::new(&["Scenario", "Phase", "Source", "Signal"]);
@@ -333,6 +357,18 @@ impl Reporter for MarkdownReporter {
 
 /// The "Acknowledgements" section: each finding's acknowledgement, then the ones that
 /// matched nothing. Nothing when the run had none.
+/// `[before](path)`, `[after (the action failed)](path)`, `after: not taken`.
+fn shot_link(s: Option<&crate::screenshots::Screenshot>, when: &str) -> String {
+    let when = match s {
+        Some(s) if s.action_failed => format!("{when} (the action failed)"),
+        _ => when.to_string(),
+    };
+    match s.and_then(|s| s.path.as_deref()) {
+        Some(path) => format!("[{when}]({})", crate::screenshots::url_ref(path)),
+        None => format!("{when}: not taken"),
+    }
+}
+
 fn acknowledgements(out: &mut String, r: &AuditReport) {
     if r.acknowledgements.is_empty() {
         return;

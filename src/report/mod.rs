@@ -63,7 +63,8 @@ pub enum Format {
     /// Markdown, for tickets and pull requests.
     #[value(alias = "md")]
     Markdown,
-    /// One self-contained HTML page (inline CSS, no JavaScript, nothing fetched), printable.
+    /// One HTML page (inline CSS, no JavaScript, nothing fetched but the run's screenshot
+    /// files), printable.
     Html,
 }
 

@@ -110,6 +110,9 @@ impl Reporter for TableReporter {
                 ));
             }
         }
+        if let Some(line) = crate::screenshots::summary_line(r) {
+            out.push_str(&format!("  screenshots: {}\n", l(&line)));
+        }
         out.push('\n');
 
         // Consent signals, per scenario and phase.

@@ -26,6 +26,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         warnings: Vec::new(),
         signals: Vec::new(),
         consent_actions: Vec::new(),
+        screenshots: Vec::new(),
         timings: Default::default(),
     }
 }
@@ -217,6 +218,7 @@ fn visit_summary_from_observation() {
         page_errors: Vec::new(),
         signals: Vec::new(),
         cmp: Vec::new(),
+        screenshots: Vec::new(),
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),
@@ -690,4 +692,100 @@ fn consent_actions_appear_in_every_format() {
     );
     // Visits without a consent action carry no empty list.
     assert!(json["visits"][1].get("consent_actions").is_none());
+}
+
+#[test]
+fn screenshots_appear_in_every_format() {
+    use crate::observe::ConsentAction;
+    use crate::screenshots::{Screenshot, ShotWhen};
+    let mut r = fixed_report();
+    let shot = |when: ShotWhen, path: &str| Screenshot {
+        step: 1,
+        action: ConsentAction::RejectAll,
+        when,
+        time: t(4_000),
+        page: "https://www.demo-shop.test/".into(),
+        width: 1280,
+        height: 900,
+        bytes: 52_311,
+        capture_ms: 90,
+        action_failed: false,
+        path: Some(path.into()),
+        png: Vec::new(),
+    };
+    r.visits[1].screenshots = vec![
+        shot(
+            ShotWhen::Before,
+            "/srv/reports/demo-shop/run-7/02-reject_all-step2-reject_all-before.png",
+        ),
+        shot(
+            ShotWhen::After,
+            "/srv/reports/demo-shop/run-7/02-reject_all-step2-reject_all-after.png",
+        ),
+    ];
+    // Written to a file: paths relative to it.
+    crate::screenshots::paths_relative_to(
+        &mut r,
+        std::path::Path::new("/srv/reports/demo-shop/run-7.html"),
+    );
+    let before = "run-7/02-reject_all-step2-reject_all-before.png";
+    let after = "run-7/02-reject_all-step2-reject_all-after.png";
+    let html = reporter(Format::Html).render(&r);
+    for p in [before, after] {
+        assert!(
+            html.contains(&format!(
+                "<a href=\"{p}\"><img src=\"{p}\" width=\"1280\" height=\"900\""
+            )),
+            "{html}"
+        );
+    }
+    assert!(html.contains("Banner screenshots (2)"), "{html}");
+    // The scenarios table links each scenario's pictures.
+    assert!(
+        html.contains("<a href=\"#shots-1-reject-all\">2</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<h3 id=\"shots-1-reject-all\">"), "{html}");
+    // Before comes first, in the reject_all scenario's section.
+    assert!(html.find(before) < html.find(after));
+    let md = reporter(Format::Markdown).render(&r);
+    assert!(
+        md.contains(&format!(
+            "- `reject_all` step 2 `reject_all`: [before]({before}) · [after]({after})"
+        )),
+        "{md}"
+    );
+    let table = reporter(Format::Table).render(&r);
+    assert!(
+        table.contains("screenshots: 2 screenshot(s) of 1 consent action(s) in run-7/"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&reporter(Format::Json).render(&r)).expect("json");
+    let s = &json["visits"][1]["screenshots"];
+    assert_eq!(s[0]["path"], before);
+    assert_eq!(s[0]["when"], "before");
+    assert_eq!(s[1]["when"], "after");
+    assert_eq!(s[0]["action"], "reject_all");
+    assert_eq!(s[0]["step"], 1);
+    assert!(s[0].get("png").is_none(), "the bytes are never in the JSON");
+    // Visits without screenshots carry no list, and no format mentions them.
+    assert!(json["visits"][0].get("screenshots").is_none());
+    // An "after" of a failed action says so.
+    r.visits[1].screenshots[1].action_failed = true;
+    let html = reporter(Format::Html).render(&r);
+    assert!(
+        html.contains("<b>after</b> <span class=\"warn\">the action failed"),
+        "{html}"
+    );
+    let md = reporter(Format::Markdown).render(&r);
+    assert!(
+        md.contains(&format!("[after (the action failed)]({after})")),
+        "{md}"
+    );
+    let plain = reporter(Format::Html).render(&fixed_report());
+    assert!(!plain.contains("<img"), "no screenshots, no images");
+    assert!(!reporter(Format::Table)
+        .render(&fixed_report())
+        .contains("screenshots:"));
 }

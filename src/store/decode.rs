@@ -58,6 +58,7 @@ pub(super) fn decode_visit(r: &SqliteRow) -> DecodeResult<VisitRecord> {
             settle_ms: get_u64(r, "settle_ms")?,
             capture_ms: get_u64(r, "capture_ms")?,
             close_ms: get_u64(r, "close_ms")?,
+            screenshot_ms: get_u64(r, "screenshot_ms")?,
             settles: get_json(r, "settles")?,
         },
         warnings: get_json(r, "warnings")?,
@@ -177,6 +178,33 @@ pub(super) fn decode_signal(r: &SqliteRow) -> DecodeResult<crate::signals::Signa
         state: get_state(r, "")?,
         source: get_json(r, "source")?,
         data: get_json(r, "data")?,
+    })
+}
+
+pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::screenshots::Screenshot> {
+    use crate::observe::ConsentAction;
+    use crate::screenshots::ShotWhen;
+    let action: String = get(r, "action")?;
+    let when: String = get(r, "phase_when")?;
+    let u32_of = |col: &str| -> DecodeResult<u32> {
+        u32::try_from(get_u64(r, col)?).map_err(|_| format!("column {col}: out of range"))
+    };
+    Ok(crate::screenshots::Screenshot {
+        step: usize::try_from(get_u64(r, "step_index")?)
+            .map_err(|_| "column step_index: out of range".to_string())?,
+        action: ConsentAction::parse(&action)
+            .ok_or_else(|| format!("column action: unknown consent action {action:?}"))?,
+        when: ShotWhen::parse(&when)
+            .ok_or_else(|| format!("column phase_when: unknown value {when:?}"))?,
+        time: get_ts(r, "taken_at")?,
+        page: get(r, "page")?,
+        width: u32_of("width")?,
+        height: u32_of("height")?,
+        bytes: get_u64(r, "bytes")?,
+        capture_ms: get_u64(r, "capture_ms")?,
+        action_failed: get(r, "action_failed")?,
+        path: Some(get(r, "path")?),
+        png: Vec::new(),
     })
 }
 

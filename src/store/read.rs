@@ -135,6 +135,35 @@ impl Store {
         rows.iter().map(|r| self.decode(decode_signal(r))).collect()
     }
 
+    /// Screenshots around consent actions of a run (or of one scenario), in the order
+    /// taken; each with the path of its PNG file (docs/reports.md, "Screenshots").
+    pub async fn screenshots(
+        &self,
+        run: RunId,
+        scenario: Option<&str>,
+    ) -> Result<Vec<crate::screenshots::Screenshot>, StoreError> {
+        let rows = self.child_rows("visit_screenshots", run, scenario).await?;
+        rows.iter()
+            .map(|r| self.decode(decode_screenshot(r)))
+            .collect()
+    }
+
+    /// The PNG files of the screenshots of runs that started before `before` (what
+    /// [`Store::purge_raw`] with the same time forgets; the caller deletes the files).
+    pub async fn screenshot_files_before(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT s.path FROM visit_screenshots s JOIN visits v ON v.id = s.visit_id \
+             JOIN runs r ON r.id = v.run_id WHERE r.started_at < ? ORDER BY v.id, s.seq",
+        )
+        .bind(super::codec::ts(&before))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.db_err("read screenshot files"))
+    }
+
     /// A run's findings, in the order they were recorded.
     pub async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
         let rows = sqlx::query("SELECT * FROM findings WHERE run_id = ? ORDER BY seq")
@@ -175,6 +204,7 @@ impl Store {
             page_errors: self.page_errors(run, only).await?,
             signals: self.signals(run, only).await?,
             cmp: visit.cmp,
+            screenshots: self.screenshots(run, only).await?,
             final_state: visit.final_state,
             warnings: visit.warnings,
             timings: visit.timings,

@@ -135,6 +135,11 @@ impl Store {
         for (seq, sig) in obs.signals.iter().enumerate() {
             self.insert_signal(&mut *tx, visit, seq, sig).await?;
         }
+        // Only screenshots whose file was written (the file is the evidence).
+        let saved = obs.screenshots.iter().filter(|s| s.path.is_some());
+        for (seq, shot) in saved.enumerate() {
+            self.insert_screenshot(&mut *tx, visit, seq, shot).await?;
+        }
         if let Some(inv) = v.inventory {
             self.insert_inventory(&mut *tx, run, visit, inv).await?;
         }
@@ -407,7 +412,8 @@ impl Store {
     }
 
     /// Our own retention: deletes the raw observations (requests, cookie writes, stored
-    /// cookies, storage writes, page errors) of runs that started before `before`, keeping
+    /// cookies, storage writes, page errors, screenshot rows: read their files first with
+    /// [`Store::screenshot_files_before`], the caller deletes them) of runs that started before `before`, keeping
     /// the runs, their visits, steps and findings with their evidence (which quotes the
     /// request or cookie it is about), so drift and lifecycle history stay intact.
     /// One transaction. Returns the rows deleted per table.
@@ -428,6 +434,7 @@ impl Store {
             "cookies",
             "storage_writes",
             "page_errors",
+            "visit_screenshots",
         ] {
             // `table` is one of our own table names, never input.
             let sql = format!(
@@ -525,8 +532,8 @@ impl Store {
             "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
-             third_party_requests, cmp_actions, steps_ms, settles) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             third_party_requests, cmp_actions, steps_ms, settles, screenshot_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run)
         .bind(&obs.scenario)
@@ -549,6 +556,7 @@ impl Store {
         .bind(self.invalid(codec::json("cmp actions", &obs.cmp))?)
         .bind(ms("steps time", t.steps_ms)?)
         .bind(self.invalid(codec::json("settles", &t.settles))?)
+        .bind(ms("screenshot time", t.screenshot_ms)?)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
@@ -778,6 +786,38 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(self.db_err("record signal"))?;
+        Ok(())
+    }
+
+    async fn insert_screenshot(
+        &self,
+        tx: &mut SqliteConnection,
+        visit: i64,
+        seq: usize,
+        shot: &crate::screenshots::Screenshot,
+    ) -> Result<(), StoreError> {
+        let n = |what, v: u64| self.invalid(codec::to_i64(what, v));
+        sqlx::query(
+            "INSERT INTO visit_screenshots (visit_id, seq, step_index, action, phase_when, \
+             taken_at, page, path, width, height, bytes, capture_ms, action_failed) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visit)
+        .bind(n("screenshot index", seq as u64)?)
+        .bind(n("screenshot step", shot.step as u64)?)
+        .bind(shot.action.as_str())
+        .bind(shot.when.as_str())
+        .bind(codec::ts(&shot.time))
+        .bind(&shot.page)
+        .bind(shot.path.as_deref().unwrap_or_default())
+        .bind(i64::from(shot.width))
+        .bind(i64::from(shot.height))
+        .bind(n("screenshot size", shot.bytes)?)
+        .bind(n("screenshot time", shot.capture_ms)?)
+        .bind(shot.action_failed)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record screenshot"))?;
         Ok(())
     }
 }

@@ -1,14 +1,16 @@
 //! HTML reports: one self-contained page (inline CSS, no JavaScript, no external
-//! resource of any kind) for a single run ([`HtmlReporter`]) and for the drift / LIA
-//! review pack ([`render_drift_html`]). Printable (a print stylesheet), deterministic
-//! (no clock: same input, same bytes).
+//! resource of any kind but a run's own screenshot files) for a single run
+//! ([`HtmlReporter`]) and for the drift / LIA review pack ([`render_drift_html`]).
+//! Printable (a print stylesheet), deterministic (no clock: same input, same bytes).
 //!
 //! Everything that comes from a page or a file goes through [`esc`]: control and bidi
 //! characters made visible ([`crate::text::printable`]), then `& < > " '` escaped, in
 //! text and attributes alike. URLs are text, never `href`s; the only links are
-//! `#anchors` built by [`anchor`] from sanitized ids. The page carries a restrictive
-//! Content-Security-Policy as well, so that even a rendering bug could not run a script
-//! or fetch anything.
+//! `#anchors` built by [`anchor`] from sanitized ids, and the run's own screenshot files
+//! (`<img>` and a link to the full picture, paths percent-encoded by
+//! [`crate::screenshots::url_ref`]: never a scheme, a host, a query or a fragment). The
+//! page carries a restrictive Content-Security-Policy as well, so that even a rendering
+//! bug could not run a script or fetch anything but images of the report's own origin.
 
 mod drift;
 mod run;
@@ -23,10 +25,11 @@ pub use run::HtmlReporter;
 use crate::drift::{AckStatus, MismatchEvent, Objection, Status};
 use std::fmt::Write as _;
 
-/// The page's Content-Security-Policy: nothing may load or run; only the inline
-/// stylesheet applies (inline SVG needs no source).
+/// The page's Content-Security-Policy: nothing may load or run but images of the page's
+/// own origin (the screenshot files beside the report); only the inline stylesheet
+/// applies (inline SVG needs no source).
 pub const CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
 /// Longest page- or file-provided text kept in one cell (the JSON keeps full values).
 pub const HTML_TEXT_MAX: usize = 600;
@@ -288,6 +291,11 @@ section.vendor h3{margin-top:12px}
 .figure svg{display:block;max-width:100%;height:auto}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 ul.plain{margin:4px 0;padding-left:18px}
+.shots{display:grid;grid-template-columns:repeat(2,minmax(0,480px));gap:12px;margin:6px 0 14px}
+figure.shot{margin:0;border:1px solid var(--line);border-radius:6px;padding:6px;background:var(--soft);break-inside:avoid}
+figure.shot img{display:block;width:100%;height:auto;border:1px solid var(--line);background:#fff}
+figure.shot figcaption{font-size:12px;color:var(--muted);margin-top:4px;overflow-wrap:anywhere}
+figure.shot.missing{display:flex;align-items:center;justify-content:center;min-height:120px}
 @media print{
 body{max-width:none;padding:0;font-size:11px}
 h2{break-after:avoid;margin-top:18px}h3,h4{break-after:avoid}

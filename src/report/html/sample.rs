@@ -598,6 +598,20 @@ pub fn hostile_run() -> AuditReport {
             distinct: 1,
         }],
         consent_actions: Vec::new(),
+        screenshots: vec![crate::screenshots::Screenshot {
+            step: 0,
+            action: crate::observe::ConsentAction::AcceptAll,
+            when: crate::screenshots::ShotWhen::Before,
+            time: t0,
+            page: h.clone(),
+            width: 1280,
+            height: 900,
+            bytes: 1,
+            capture_ms: 1,
+            action_failed: false,
+            path: Some(format!("//evil.test/{h}")),
+            png: Vec::new(),
+        }],
         timings: Default::default(),
     };
     let finding = |code: Code| Finding {
