@@ -396,3 +396,77 @@ async fn reused_browser_contexts_share_no_state_between_scenarios() {
     }
     server.shutdown().await;
 }
+
+/// Overlap: while a scenario runs, its browser prepares the next scenario's browser context
+/// (a tab in a window of its own). The running page neither loses focus nor becomes hidden
+/// (a page may send a beacon on `visibilitychange`), and the next scenario's page starts
+/// visible and focused. Run with each way of preparing, and without (the control).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn preparing_the_next_context_leaves_the_running_page_alone() {
+    const OVERLAP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/overlap.toml");
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    for mode in ["settle", "start", "off"] {
+        server.clear_log();
+        let db = dir.path().join(format!("overlap-{mode}.db"));
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_consentry"))
+                .args(["audit", OVERLAP, "--format", "json", "--no-progress"])
+                .args(["--jobs", "1", "--fail-on", "never"])
+                .args(["--scenario", "watched", "--scenario", "next", "--db"])
+                .arg(&db)
+                .env("CONSENTRY_DEMO_PORT", port.to_string())
+                .env("CONSENTRY_PREPARE_NEXT", mode)
+                .output()
+                .expect("run consentry")
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{mode}: stderr:\n{stderr}");
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        for v in json["visits"].as_array().expect("visits") {
+            assert_eq!(v["status"]["status"], "complete", "{mode}: {v:#}");
+        }
+        let probes: Vec<String> = server
+            .log()
+            .iter()
+            .filter(|r| r.path_and_query.starts_with("/lab/probe?"))
+            .map(|r| {
+                r.path_and_query
+                    .trim_start_matches("/lab/probe?")
+                    .to_string()
+            })
+            .collect();
+        let at = |k: &str| {
+            probes
+                .iter()
+                .position(|p| p.starts_with(&format!("at={k}&")))
+        };
+        for k in ["begin", "end", "next"] {
+            let i = at(k).unwrap_or_else(|| panic!("{mode}: no probe {k}: {probes:?}"));
+            assert_eq!(
+                probes[i],
+                format!("at={k}&vis=visible&focus=true"),
+                "{mode}: {probes:?}"
+            );
+        }
+        let end = at("end").unwrap_or_default();
+        assert!(
+            !probes.iter().any(|p| p.starts_with("at=blur&")),
+            "{mode}: the running page lost focus: {probes:?}"
+        );
+        // Leaving the page (about:blank) hides it: only after the last probe.
+        assert!(
+            at("visibilitychange").is_none_or(|i| i > end),
+            "{mode}: the running page was hidden: {probes:?}"
+        );
+    }
+    server.shutdown().await;
+}
