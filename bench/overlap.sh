@@ -52,11 +52,17 @@ for line in open(sys.argv[1]):
     r = rows[mode]
     r["wall"].append(m["wall_s"]); r["cpu"].append(m["cpu_s"]); r["load"].append(float(load))
     con = sqlite3.connect(db)
+    sums = collections.Counter()
+    for ph in con.execute("SELECT load_ms, steps_ms, settle_ms, capture_ms, close_ms FROM visits"):
+        for k, v in zip(("load", "steps", "settle", "capture", "close"), ph):
+            sums[k] += v
+    for k, v in sums.items():
+        r[("phase", k)].append(v)
     for scen, start, a, b in con.execute("SELECT scenario, session_start_ms, started_at, finished_at FROM visits"):
         r[("start", scen)].append(start)
         r[("visit", scen)].append((ts(b) - ts(a)).total_seconds() * 1000)
         r["visit"].append((ts(b) - ts(a)).total_seconds() * 1000)
-scens = sorted({k[1] for r in rows.values() for k in r if isinstance(k, tuple)})
+scens = sorted({k[1] for r in rows.values() for k in r if isinstance(k, tuple) and k[0] != "phase"})
 print("| mode | audit wall s | CPU s | visit ms (all) | " + " | ".join(f"{s} start/visit ms" for s in scens) + " | load (1 min) |")
 print("|---|---:|---:|---:|" + "---:|" * len(scens) + "---:|")
 for mode in order:
@@ -64,5 +70,10 @@ for mode in order:
     cells = [f"{med(r[('start', s)]):.0f} / {med(r[('visit', s)]):.0f}" for s in scens]
     print(f"| {mode} | {med(r['wall']):.2f} | {med(r['cpu']):.2f} | {med(r['visit']):.0f} | " + " | ".join(cells)
           + f" | {min(r['load']):.1f}-{max(r['load']):.1f} |")
+print("\n| mode | " + " | ".join(f"{k} ms (all scenarios)" for k in ("load", "steps", "settle", "capture", "close")) + " |")
+print("|---|" + "---:|" * 5)
+for mode in order:
+    r = rows[mode]
+    print(f"| {mode} | " + " | ".join(f"{med(r[('phase', k)]):.0f}" for k in ("load", "steps", "settle", "capture", "close")) + " |")
 print(f"\n{len(r['wall'])} rounds per mode, medians.")
 PY
