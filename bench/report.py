@@ -81,9 +81,13 @@ driver = subprocess.run(["chromedriver", "--version"], capture_output=True, text
 print("# Benchmark results\n")
 print(f"Measured {datetime.date.today()} by `make bench` (`bench/run.sh`) on the bundled demo site, "
       f"{'release' if '/release/' in binary else '**debug** (not release)'} build, {cores} cores, {platform.machine()}, {driver}. {rounds} rounds per "
-      "configuration. Numbers are medians unless said otherwise. **Other builds and test suites "
-      "(other helpers' cargo jobs) were running on this 2-core machine while this was measured**: "
-      "read the numbers as orders of magnitude and the ratios as indicative.\n")
+      "configuration. Numbers are medians unless said otherwise.")
+loads = [float(x) for x in open(os.path.join(work, "load.txt"))] if os.path.exists(os.path.join(work, "load.txt")) else []
+if loads:
+    busy = " **Other processes (other helpers' builds and test suites) were running**: read the numbers as orders of magnitude and the ratios as indicative." if med(loads) > 3 else ""
+    print(f"Load average (1 min) while measuring, sampled every 5 s: median {med(loads):.1f}, "
+          f"min {min(loads):.1f}, max {max(loads):.1f} ({cores} cores).{busy}")
+print()
 
 print("## Per-scenario wall time by phase (`--jobs 1`, ms, median over rounds)\n")
 print("Five scenarios (every built-in that completes plus `accept_then_object`), two pages each "
@@ -232,6 +236,18 @@ if walls.get("bare"):
     print(f"| overhead ≤ 1.15× bare Chromium | {med(cr):.2f} s vs {med(walls['bare']):.2f} s = "
           f"**{r:.2f}×** | {'met' if r <= 1.15 else 'missed'} |")
 print()
+
+# --- overlap A/B ------------------------------------------------------------------------
+ov = os.path.join(work, "overlap.md")
+if os.path.exists(ov):
+    print("## Overlap: preparing the next browser context while a scenario runs (A/B)\n")
+    print("The side-by-side audit (one page, three states, `--jobs 1`, reused browser) run by "
+          "`bench/overlap.sh` with `CONSENTRY_PREPARE_NEXT=off` (each scenario creates its context "
+          "when it starts) and `settle` (the default: while a scenario runs, from its first settle "
+          "on, its browser prepares the next scenario's context and instrumented tab), the two "
+          "modes interleaved round by round; same build. *start/visit*: session start and visit "
+          "time (start to end) per scenario, ms.\n")
+    print(open(ov).read().strip() + "\n")
 
 # Static reading notes (numbers in them are from the 2026-12-01 run; re-check them).
 print('## Reading these numbers\n\n- **Settle**: every settle now ends on the page\'s own signals (`idle`), not on the 700 ms quiet\n  window; on the demo shop each takes ~130-180 ms (the 120 ms grace after the last network\n  event plus the check), where the quiet window cost ≥ 700 ms each (bench of 2026-11-22: settle\n  2.9-5.0 s per scenario; now 0.55-1.0 s).\n- **Reused browser vs `--fresh-browser`**: a fresh context costs ~0.3-0.4 s of session start\n  and ~15 ms to dispose of, a fresh browser ~0.6-0.85 s to start and ~0.19 s to close. The\n  first scenario of a reused browser pays the browser start (`no_action` above). At `--jobs 4`\n  on 2 cores both modes are CPU-bound and throughput falls below `--jobs 2`; reuse does not\n  lower CPU-seconds per scenario there (Chromium\'s renderer work dominates).\n- **Bare Chromium is slower than consentry** because its notion of "network idle" is a fixed\n  500 ms window with nothing in flight (Chromium\'s own `networkIdle` definition), paid after\n  the load, after the click and after leaving the page; consentry\'s settle ends as soon as the\n  page says nothing short is pending. The "overhead" ratio below is therefore under 1: the\n  capture itself (auto-attach, hooks, request interception) costs less than the fixed idle\n  windows it replaces. A bare run with consentry\'s settle rule would be the stricter baseline.\n- **The peer** sees fewer third-party requests than the server logged in every state, most of\n  all after reject (it lists what happens after its click, missing what the page sends before\n  and around it, worker pings and the leave beacon); consentry saw all of them in every state\n  and round.\n- **Per page-state**: the one-page, three-state audit\'s visits, start to end, include session\n  start (~0.3-0.4 s for a context; ~1 s for the first, which starts the browser), load, the\n  click and three to four settles.\n')

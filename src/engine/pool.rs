@@ -33,7 +33,7 @@ pub(super) struct Upcoming {
 
 /// When a pooled browser prepares the browser context of the next scenario while the
 /// current one runs (lever 3 of issue 9). `CONSENTRY_PREPARE_NEXT=off|start|settle`
-/// overrides the default (for A/B measurements, bench/README).
+/// overrides the default (for A/B measurements, `bench/overlap.sh`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Overlap {
     /// Never: each scenario creates its context when it starts.
