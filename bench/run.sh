@@ -8,7 +8,8 @@
 #  - side by side on the same one-page, three-state audit: consentry, the bare-Chromium
 #    baseline (bench/bare.mjs: load to network idle, no consentry) and
 #    @slashgear/gdpr-cookie-scanner (pinned, installed here from npm), with how many of the
-#    third-party requests the demo server logged each one saw per state.
+#    third-party requests the demo server logged each one saw per state;
+#  - the A/B of preparing the next browser context while a scenario runs (bench/overlap.sh).
 # Traffic stays on 127.0.0.1; every audit is bounded by the scenario file's timeouts.
 set -euo pipefail
 BIN=$(realpath "${1:?usage: bench/run.sh path/to/consentry}")
@@ -19,7 +20,9 @@ root=$PWD
 work=$(mktemp -d)
 server=""
 stop_server() { [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; server=""; }
-trap 'stop_server || true; rm -rf "$work"' EXIT
+# The machine's load average (1 min) every 5 s while measuring, reported in RESULTS.md.
+( while :; do cut -d' ' -f1 /proc/loadavg >> "$work/load.txt"; sleep 5; done ) & sampler=$!
+trap 'stop_server || true; kill "$sampler" 2>/dev/null; rm -rf "$work"' EXIT
 
 # start_server LOGFILE: a demo site on a free port (its request log written on exit).
 start_server() {
@@ -102,6 +105,9 @@ for round in $(seq "$ROUNDS"); do
   printf 'peer\t%s\t%s\t%s\t%s\n' "$round" "$log" "$report" "$(cat "$work/m.json")" >> "$work/side.tsv"
   echo "side-by-side round=$round: peer done"
 done
+
+# --- 3. overlap A/B (lever 3): the side-by-side audit without and with a prepared next context
+BENCH_PAGES=one BENCH_MODES="off settle" bench/overlap.sh "$BIN" "$ROUNDS" > "$work/overlap.md"
 
 python3 bench/report.py "$work" "$BIN" "$ROUNDS" "$PEER_VERSION" > bench/RESULTS.md
 cat bench/RESULTS.md

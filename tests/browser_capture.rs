@@ -396,3 +396,175 @@ async fn reused_browser_contexts_share_no_state_between_scenarios() {
     }
     server.shutdown().await;
 }
+
+/// Overlap: while a scenario runs, its browser prepares the next scenario's browser context
+/// (a tab in a window of its own). The running page neither loses focus nor becomes hidden
+/// (a page may send a beacon on `visibilitychange`), and the next scenario's page starts
+/// visible and focused. Run with each way of preparing, and without (the control).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn preparing_the_next_context_leaves_the_running_page_alone() {
+    const OVERLAP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/overlap.toml");
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    for mode in ["settle", "start", "off"] {
+        server.clear_log();
+        let db = dir.path().join(format!("overlap-{mode}.db"));
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_consentry"))
+                .args(["audit", OVERLAP, "--format", "json", "--no-progress"])
+                .args(["--jobs", "1", "--fail-on", "never"])
+                .args(["--scenario", "watched", "--scenario", "next", "--db"])
+                .arg(&db)
+                .env("CONSENTRY_DEMO_PORT", port.to_string())
+                .env("CONSENTRY_PREPARE_NEXT", mode)
+                .output()
+                .expect("run consentry")
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{mode}: stderr:\n{stderr}");
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        for v in json["visits"].as_array().expect("visits") {
+            assert_eq!(v["status"]["status"], "complete", "{mode}: {v:#}");
+        }
+        let probes: Vec<String> = server
+            .log()
+            .iter()
+            .filter(|r| r.path_and_query.starts_with("/lab/probe?"))
+            .map(|r| {
+                r.path_and_query
+                    .trim_start_matches("/lab/probe?")
+                    .to_string()
+            })
+            .collect();
+        let at = |k: &str| {
+            probes
+                .iter()
+                .position(|p| p.starts_with(&format!("at={k}&")))
+        };
+        for k in ["begin", "end", "next"] {
+            let i = at(k).unwrap_or_else(|| panic!("{mode}: no probe {k}: {probes:?}"));
+            assert_eq!(
+                probes[i],
+                format!("at={k}&vis=visible&focus=true"),
+                "{mode}: {probes:?}"
+            );
+        }
+        let end = at("end").unwrap_or_default();
+        assert!(
+            !probes.iter().any(|p| p.starts_with("at=blur&")),
+            "{mode}: the running page lost focus: {probes:?}"
+        );
+        // Leaving the page (about:blank) hides it: only after the last probe.
+        assert!(
+            at("visibilitychange").is_none_or(|i| i > end),
+            "{mode}: the running page was hidden: {probes:?}"
+        );
+    }
+    server.shutdown().await;
+}
+
+/// The base64 SHA-256 of a DER certificate's SubjectPublicKeyInfo (what Chromium's
+/// `--ignore-certificate-errors-spki-list` takes).
+fn spki_sha256_base64(cert: &[u8]) -> String {
+    use sha2::Digest;
+    // One DER element at `at`: (start of its content, end of the element).
+    fn element(der: &[u8], at: usize) -> (usize, usize) {
+        let len0 = der[at + 1] as usize;
+        let (len, head) = if len0 < 0x80 {
+            (len0, 2)
+        } else {
+            let n = len0 & 0x7f;
+            let len = der[at + 2..at + 2 + n]
+                .iter()
+                .fold(0usize, |l, b| (l << 8) | *b as usize);
+            (len, 2 + n)
+        };
+        (at + head, at + head + len)
+    }
+    let (tbs, _) = element(cert, element(cert, 0).0);
+    let mut at = tbs;
+    if cert[at] == 0xa0 {
+        at = element(cert, at).1; // [0] version
+    }
+    for _ in 0..5 {
+        at = element(cert, at).1; // serial, signature, issuer, validity, subject
+    }
+    let digest = sha2::Sha256::digest(&cert[at..element(cert, at).1]);
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in digest.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// HSTS never leaks between scenarios: the writer's own http:// load of the host that sent
+/// it Strict-Transport-Security is upgraded (the control: HSTS was stored), the reader's,
+/// next in the same browser (or in a fresh one), is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn hsts_does_not_leak_between_scenarios() {
+    const HSTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hsts.toml");
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let spki = spki_sha256_base64(server.certificate_der());
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [None, Some("--fresh-browser")] {
+        server.clear_log();
+        let db = dir.path().join("hsts.db");
+        let spki = spki.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
+            cmd.args(["audit", HSTS, "--format", "json", "--no-progress"])
+                .args(["--jobs", "1", "--fail-on", "never"])
+                .args(["--scenario", "writer", "--scenario", "reader", "--db"])
+                .arg(&db)
+                .env("CONSENTRY_DEMO_PORT", port.to_string())
+                .env("CONSENTRY_DEMO_SPKI", spki);
+            if let Some(m) = mode {
+                cmd.arg(m);
+            }
+            cmd.output().expect("run consentry")
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{mode:?}: stderr:\n{stderr}");
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        for v in json["visits"].as_array().expect("visits") {
+            assert_eq!(v["status"]["status"], "complete", "{mode:?}: {v:#}");
+        }
+        let log = server.log();
+        let scheme = |q: &str| -> Vec<String> {
+            log.iter()
+                .filter(|r| r.path_and_query == format!("/lab/next?hsts={q}"))
+                .map(|r| r.scheme.clone())
+                .collect()
+        };
+        assert_eq!(scheme("control"), ["https"], "{mode:?}: HSTS not stored");
+        assert_eq!(scheme("probe"), ["http"], "{mode:?}: HSTS leaked");
+    }
+    server.shutdown().await;
+}

@@ -420,7 +420,10 @@ async fn kill_mid_second_visit(
                 .count()
         };
         match served_before {
-            None => served_before = first_visit_recorded(db).await.then(pages_served),
+            // The first visit (no_action) loads the shop's page once. Not sampled when the
+            // first visit is recorded: the next visit, in a context prepared meanwhile,
+            // may have loaded it by then.
+            None => served_before = first_visit_recorded(db).await.then_some(1),
             Some(n) if pages_served() > n => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 killed = kill();

@@ -180,6 +180,8 @@ pub struct Capture {
     cdp: Cdp,
     state: Arc<Mutex<Recorder>>,
     task: JoinHandle<()>,
+    /// How many settles have started ([`Capture::settles`]).
+    settles: tokio::sync::watch::Sender<u32>,
 }
 
 fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
@@ -212,9 +214,36 @@ impl Capture {
         window: (u32, u32),
         page_script: Option<Arc<str>>,
     ) -> Result<(Capture, String)> {
+        let (capture, target) =
+            Capture::prepare_in_new_context(ws_url, window, page_script).await?;
+        capture.activate().await?;
+        Ok((capture, target))
+    }
+
+    /// [`Capture::start_in_new_context`] without the browser-wide request interception:
+    /// the context and its instrumented tab are ready, but requests of other contexts are
+    /// not intercepted, so it can be prepared while another scenario runs in the same
+    /// browser without seeing (or delaying) that scenario's requests. Call
+    /// [`Capture::activate`] before the scenario starts. Dropping it (or cancelling this
+    /// future) closes its DevTools connection, which disposes of the context
+    /// (`disposeOnDetach`).
+    pub async fn prepare_in_new_context(
+        ws_url: &str,
+        window: (u32, u32),
+        page_script: Option<Arc<str>>,
+    ) -> Result<(Capture, String)> {
         let (capture, target) = Capture::open(ws_url, Some(window), page_script).await?;
         let target = target.ok_or_else(|| anyhow::anyhow!("no tab was created"))?;
         Ok((capture, target))
+    }
+
+    /// Start the browser-wide request interception of a prepared capture
+    /// ([`Capture::prepare_in_new_context`]).
+    pub async fn activate(&self) -> Result<()> {
+        if let Some(c) = self.crashed() {
+            anyhow::bail!("{c}");
+        }
+        enable_fetch(&self.cdp).await
     }
 
     async fn open(
@@ -225,6 +254,15 @@ impl Capture {
         let (cdp, events) = Cdp::connect(ws_url).await?;
         let state = Arc::new(Mutex::new(Recorder::new()));
         let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events, page_script));
+        // From here on, an error or a cancelled future drops the capture, which stops its
+        // event loop and so closes the connection (and disposes of a context it created).
+        let capture = Capture {
+            cdp,
+            state,
+            task,
+            settles: tokio::sync::watch::Sender::new(0),
+        };
+        let (cdp, state) = (&capture.cdp, &capture.state);
         cdp.send(
             "Target.setDiscoverTargets",
             json!({ "discover": true }),
@@ -232,13 +270,10 @@ impl Capture {
         )
         .await
         .context("cannot enable target discovery")?;
-        cdp.send(
-            "Fetch.enable",
-            json!({ "patterns": [{ "urlPattern": "*", "requestStage": "Request" }] }),
-            None,
-        )
-        .await
-        .context("cannot enable browser-wide request interception")?;
+        // A context's own capture intercepts once activated (see `prepare_in_new_context`).
+        if context.is_none() {
+            enable_fetch(cdp).await?;
+        }
         let mut context_id = None;
         if context.is_some() {
             let res = cdp
@@ -254,7 +289,7 @@ impl Capture {
                 .and_then(Value::as_str)
                 .ok_or_else(|| anyhow::anyhow!("Target.createBrowserContext gave no id"))?
                 .to_string();
-            lock(&state).context = Some(id.clone());
+            lock(state).context = Some(id.clone());
             context_id = Some(id);
         }
         cdp.send(
@@ -283,13 +318,16 @@ impl Capture {
         // The tab exists already: wait until our hooks are in it, or the first navigation
         // would race them.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while lock(&state).pages_ready == 0 {
+        while lock(state).pages_ready == 0 {
             if Instant::now() > deadline {
                 anyhow::bail!("the browser tab could not be instrumented within 10 s");
             }
+            if let Some(c) = lock(state).crashed.clone() {
+                anyhow::bail!("{c}");
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok((Capture { cdp, state, task }, target))
+        Ok((capture, target))
     }
 
     /// Attribute what happens from now on to this top-level page.
@@ -352,6 +390,7 @@ impl Capture {
     /// is waited for [`SETTLE_GRACE`] (what a click just triggered reaches us meanwhile).
     pub async fn settle(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
         let start = Instant::now();
+        self.settles.send_modify(|n| *n = n.saturating_add(1));
         {
             let mut s = lock(&self.state);
             if s.last_activity.is_none_or(|t| t < start) {
@@ -389,6 +428,12 @@ impl Capture {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Counts the settles started so far ([`Capture::settle`]); closed when the capture
+    /// ends. A page that settles has loaded: a good moment to do work on the side.
+    pub fn settles(&self) -> tokio::sync::watch::Receiver<u32> {
+        self.settles.subscribe()
     }
 
     /// Does every document target say it has nothing short pending? `false` when a page
@@ -494,6 +539,27 @@ impl Capture {
         self.task.abort();
         (captured, disposed)
     }
+}
+
+impl Drop for Capture {
+    /// Stops the event loop, which closes the DevTools connection once the last command
+    /// in flight is done (a context the capture created is then disposed of).
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The browser-wide request interception (every request, every context the connection
+/// sees; paused requests are continued at once).
+async fn enable_fetch(cdp: &Cdp) -> Result<()> {
+    cdp.send(
+        "Fetch.enable",
+        json!({ "patterns": [{ "urlPattern": "*", "requestStage": "Request" }] }),
+        None,
+    )
+    .await
+    .context("cannot enable browser-wide request interception")?;
+    Ok(())
 }
 
 /// The jar from a `Storage.getCookies` result, sorted by domain and name. A cookie whose

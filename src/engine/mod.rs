@@ -156,10 +156,7 @@ impl Engine {
         };
         // Remote WebDriver: a fresh session each time (a Grid may route every session to
         // another node, and its DevTools proxy is not known to handle browser contexts).
-        let pool = (!cfg.fresh_browser && driver.is_some()).then(|| BrowserPool {
-            idle: std::sync::Mutex::new(Vec::new()),
-            max: jobs,
-        });
+        let pool = (!cfg.fresh_browser && driver.is_some()).then(|| BrowserPool::new(jobs));
         Ok(Engine {
             browser,
             driver,
@@ -186,13 +183,16 @@ impl Engine {
         jobs: Vec<Job<'a>>,
         cancel: Cancel,
     ) -> impl Stream<Item = (Job<'a>, VisitObservation)> + 'a {
+        if let Some(pool) = &self.pool {
+            pool.plan(&jobs, self.autoconsent.as_ref());
+        }
         stream::iter(jobs)
             .map(move |job| {
                 let cancel = cancel.clone();
                 async move {
                     let obs = run_scenario_in(
                         &self.browser,
-                        self.pool.as_ref(),
+                        self.pool.as_ref().map(|p| (p, job.position)),
                         job.spec,
                         job.scenario,
                         self.autoconsent.as_ref(),
@@ -739,9 +739,10 @@ pub async fn run_scenario(
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
 /// else in a fresh browser and profile. Never fails: problems become an incomplete visit.
+/// `pool` comes with the job's position in the run.
 async fn run_scenario_in(
     browser: &BrowserConfig,
-    pool: Option<&BrowserPool>,
+    pool: Option<(&BrowserPool, usize)>,
     spec: &AuditSpec,
     scenario: &Scenario,
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
@@ -773,14 +774,8 @@ async fn run_scenario_in(
     };
 
     let t = Instant::now();
-    let options = if scenario.gpc {
-        crate::scenario::BrowserOptions {
-            args: crate::browser::with_gpc(&spec.browser.args),
-            ..spec.browser.clone()
-        }
-    } else {
-        spec.browser.clone()
-    };
+    let (position, pool) = (pool.map(|p| p.1), pool.map(|p| p.0));
+    let options = options_for(spec, scenario);
     let page_script = if scenario.uses_autoconsent() {
         match autoconsent {
             Some(b) => Some(b.source.clone()),
@@ -800,7 +795,7 @@ async fn run_scenario_in(
     };
     let start = async {
         match pool {
-            Some(pool) => start_reused(browser, pool, &options, page_script).await,
+            Some(pool) => start_reused(browser, pool, position, &options, page_script).await,
             None => start_fresh(browser, &options, page_script).await,
         }
     };
@@ -808,7 +803,11 @@ async fn run_scenario_in(
         s = start => s,
         _ = cancelled(cancel.clone()) => return incomplete(visit, Failure::new(FailureKind::Cancelled, "interrupted before the browser started")),
     };
-    let (session, capture) = match started {
+    let Started {
+        session,
+        capture,
+        next,
+    } = match started {
         Ok(s) => s,
         Err(f) => return incomplete(visit, f),
     };
@@ -867,13 +866,14 @@ async fn run_scenario_in(
     match (pool, disposed) {
         // Reuse the browser unless something went wrong with it.
         (Some(pool), Some(Ok(()))) if crashed.is_none() && !interrupted => {
-            if let Some(extra) = pool.put(BrowserPool::key(&spec.browser), session) {
+            if let Some(extra) = pool.put(&options, session, next) {
                 if let Err(e) = extra.close().await {
                     visit.warnings.push(format!("{e:#}"));
                 }
             }
         }
         (_, disposed) => {
+            drop(next);
             if let Some(Err(e)) = disposed {
                 visit.warnings.push(format!("{e:#}"));
             }
