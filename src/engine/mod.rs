@@ -11,8 +11,14 @@ mod cmp;
 mod gpc;
 mod locate;
 mod pool;
+mod probe;
 mod profile;
 mod shots;
+mod steps;
+mod verdicts;
+
+use steps::*;
+use verdicts::*;
 
 use cmp::*;
 use gpc::*;
@@ -387,36 +393,6 @@ impl Visit<'_> {
         Ok(())
     }
 
-    /// On a page loaded after a consent action: is the CMP's banner on screen again?
-    /// Seen through the banner's selector (`[cmp].banner`, the CMP profile's) or
-    /// autoconsent finding its popup open in the new document. Recorded with the last
-    /// action; `cmp-reprompt` judges it.
-    async fn banner_again(&mut self, session: &Session, capture: &Capture) {
-        if self.cmp.is_empty() {
-            return;
-        }
-        let mut how = None;
-        if let Some(sel) = self.banner.clone() {
-            if locate::visible(session, &sel).await == Some(true) {
-                how = Some(format!("banner {sel:?} visible"));
-            }
-        }
-        if how.is_none() && self.scenario.uses_autoconsent() {
-            how = capture
-                .autoconsent_since(self.page_mark)
-                .iter()
-                .find(|m| m.kind() == "popupFound")
-                .map(|m| format!("autoconsent popupFound ({})", m.cmp().unwrap_or("a CMP")));
-        }
-        if let (Some(how), Some(last)) = (how, self.cmp.last_mut()) {
-            last.banner_again.push(crate::cmp::BannerSeen {
-                page: capture.page(),
-                time: Utc::now(),
-                how,
-            });
-        }
-    }
-
     /// The consent state in force at `t` (before the first action that took effect after
     /// it, the state before that action).
     fn state_at(&self, t: chrono::DateTime<Utc>) -> ConsentState {
@@ -425,49 +401,6 @@ impl Visit<'_> {
             .find(|(at, _)| t < *at)
             .map(|(_, before)| before.clone())
             .unwrap_or_else(|| self.state.clone())
-    }
-
-    /// Reads the consent signals the page itself exposes (the IAB TCF API and the CMP's
-    /// TC-string cookie, [`crate::signals::tcf::PAGE_PROBE_JS`]) into the visit, in the
-    /// current consent phase. Never fails the visit: a probe that cannot run is a warning.
-    async fn probe_signals(&mut self, session: &Session, capture: &Capture) {
-        let t = Instant::now();
-        self.probe_signals_now(session, capture).await;
-        self.timings.capture_ms += t.elapsed().as_millis() as u64;
-    }
-
-    async fn probe_signals_now(&mut self, session: &Session, capture: &Capture) {
-        let page = capture.page();
-        let js = crate::signals::tcf::PAGE_PROBE_JS;
-        let res = tokio::time::timeout(
-            Duration::from_secs(3),
-            session.client.execute_async(js, vec![]),
-        )
-        .await;
-        let text = match res {
-            Ok(Ok(serde_json::Value::String(s))) => s,
-            Ok(Ok(other)) => other.to_string(),
-            Ok(Err(e)) => {
-                self.warnings
-                    .push(format!("consent signals of {page} could not be read: {e}"));
-                return;
-            }
-            Err(_) => {
-                self.warnings.push(format!(
-                    "consent signals of {page} could not be read within 3 s"
-                ));
-                return;
-            }
-        };
-        match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
-            Ok(probe) => {
-                let signals = probe.signals(Utc::now(), &page, &self.state, |t| self.state_at(t));
-                self.signals.extend(signals);
-            }
-            Err(e) => self.warnings.push(format!(
-                "consent signals of {page}: unexpected probe answer: {e}"
-            )),
-        }
     }
 
     async fn step(
@@ -578,150 +511,6 @@ impl Visit<'_> {
             .await;
         Ok(())
     }
-}
-
-async fn perform(
-    session: &Session,
-    capture: &Capture,
-    visit: &mut Visit<'_>,
-    step: &Step,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    let client = &session.client;
-    match &step.action {
-        Action::Navigate(url) => return visit.load(session, capture, url).await,
-        // Run by `Visit::autoconsent` / `Visit::profile`; never nested in their steps.
-        Action::Autoconsent(_) | Action::Profile(_) => {
-            return Err(Failure::new(
-                FailureKind::Other,
-                "an autoconsent or CMP-profile step cannot be nested",
-            ))
-        }
-        Action::Click(sel) => {
-            let found = locate::locate(client, sel, timeout, false).await?;
-            let res = match found.elements.first() {
-                Some(el) => click(el, sel, timeout).await,
-                None => Err(Failure::new(
-                    FailureKind::ElementNotFound,
-                    format!("no element matches {sel:?}"),
-                )),
-            };
-            locate::leave_frames(client, found.frames).await;
-            res?;
-        }
-        Action::ClickAll(sel) => {
-            let found = locate::locate(client, sel, timeout, true).await?;
-            let mut clicked = 0;
-            let mut res = Ok(());
-            for el in &found.elements {
-                match click(el, sel, timeout).await {
-                    Ok(()) => clicked += 1,
-                    // A click may re-render what follows it; the rest are looked at again
-                    // by the CMP's record read back after the consent action.
-                    Err(f) if f.kind == FailureKind::ElementNotFound => {}
-                    Err(f) => {
-                        res = Err(f);
-                        break;
-                    }
-                }
-            }
-            locate::leave_frames(client, found.frames).await;
-            res?;
-            if clicked == 0 {
-                visit.warnings.push(format!(
-                    "{}: nothing matched {sel:?} within {timeout:?}, nothing was clicked",
-                    step.location
-                ));
-            }
-        }
-        Action::WaitFor(sel) => {
-            let found = locate::locate(client, sel, timeout, false)
-                .await
-                .map_err(|mut f| {
-                    if step.waits_for_banner && f.kind == FailureKind::ElementNotFound {
-                        f.kind = FailureKind::BannerAbsent;
-                        f.reason = format!("the consent banner never appeared: {}", f.reason);
-                    }
-                    f
-                })?;
-            locate::leave_frames(client, found.frames).await;
-        }
-        Action::WaitIdle => visit.settle(capture, "in a wait_idle step").await,
-        Action::Script(js) => {
-            tokio::time::timeout(timeout, client.execute(js, vec![]))
-                .await
-                .map_err(|_| {
-                    Failure::new(
-                        FailureKind::StepTimeout,
-                        format!("script did not finish within {timeout:?}"),
-                    )
-                })?
-                .map_err(|e| {
-                    Failure::new(
-                        classify(&e, FailureKind::ScriptFailed),
-                        format!("script failed: {e}"),
-                    )
-                })?;
-        }
-        Action::Screenshot(path) => {
-            let png = tokio::time::timeout(timeout, client.screenshot())
-                .await
-                .map_err(|_| {
-                    Failure::new(
-                        FailureKind::StepTimeout,
-                        format!("screenshot did not finish within {timeout:?}"),
-                    )
-                })?
-                .map_err(|e| {
-                    Failure::new(
-                        classify(&e, FailureKind::Other),
-                        format!("screenshot failed: {e}"),
-                    )
-                })?;
-            let path = PathBuf::from(
-                path.display()
-                    .to_string()
-                    .replace("{scenario}", &visit.scenario.id),
-            );
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Failure::new(
-                        FailureKind::Other,
-                        format!("cannot create {}: {e}", dir.display()),
-                    )
-                })?;
-            }
-            std::fs::write(&path, png).map_err(|e| {
-                Failure::new(
-                    FailureKind::Other,
-                    format!("cannot write {}: {e}", path.display()),
-                )
-            })?;
-        }
-    }
-    Ok(())
-}
-
-/// Click `el` (found for `sel`), within `timeout`.
-async fn click(
-    el: &fantoccini::elements::Element,
-    sel: &str,
-    timeout: Duration,
-) -> Result<(), Failure> {
-    tokio::time::timeout(timeout, el.click())
-        .await
-        .map_err(|_| {
-            Failure::new(
-                FailureKind::StepTimeout,
-                format!("clicking {sel:?} did not finish within {timeout:?}"),
-            )
-        })?
-        .map_err(|e| {
-            Failure::new(
-                classify(&e, FailureKind::Other),
-                format!("could not click {sel:?}: {e}"),
-            )
-        })
 }
 
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
@@ -957,69 +746,4 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
     let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
     visit.timings.load_ms += t.elapsed().as_millis() as u64;
     visit.settle(capture, "after leaving the page").await;
-}
-
-/// Could the page be looked at? WebDriver reports a redirect loop, an HTTP 500 or an
-/// unsafe port as a successful load (Chromium shows its error page, or the server's),
-/// so the main document's own outcome decides: a network error, Chromium's error page
-/// or a status >= 400 make the visit not observed. No main document seen at all is a
-/// warning (the audit cannot confirm the page loaded).
-fn check_document(
-    capture: &Capture,
-    url: &url::Url,
-    warnings: &mut Vec<String>,
-) -> Result<(), Failure> {
-    let Some(doc) = capture.last_document() else {
-        warnings.push(format!(
-            "no main-document response was seen for {url}; the page may not have loaded"
-        ));
-        return Ok(());
-    };
-    if let Some(err) = &doc.error {
-        return Err(Failure::new(
-            FailureKind::NavigationFailed,
-            format!("page {url} could not be loaded: {err}"),
-        ));
-    }
-    match doc.status {
-        Some(status) if status >= 400 => Err(Failure::new(
-            FailureKind::HttpError,
-            format!("page {url} answered HTTP {status}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Is this WebDriver error a timeout (page load or script)?
-fn is_timeout(e: &fantoccini::error::CmdError) -> bool {
-    use fantoccini::error::{CmdError, ErrorStatus};
-    match e {
-        CmdError::Standard(w) => {
-            matches!(w.error, ErrorStatus::Timeout | ErrorStatus::ScriptTimeout)
-        }
-        CmdError::WaitTimeout => true,
-        _ => false,
-    }
-}
-
-/// The failure kind of a WebDriver error, `default` when nothing more specific applies.
-fn classify(e: &fantoccini::error::CmdError, default: FailureKind) -> FailureKind {
-    use fantoccini::error::{CmdError, ErrorStatus};
-    match e {
-        CmdError::Standard(w) => match w.error {
-            ErrorStatus::ElementClickIntercepted => FailureKind::ClickIntercepted,
-            ErrorStatus::NoSuchElement | ErrorStatus::StaleElementReference => {
-                FailureKind::ElementNotFound
-            }
-            ErrorStatus::Timeout | ErrorStatus::ScriptTimeout => FailureKind::StepTimeout,
-            ErrorStatus::JavascriptError => FailureKind::ScriptFailed,
-            ErrorStatus::InvalidSessionId | ErrorStatus::SessionNotCreated => {
-                FailureKind::BrowserCrashed
-            }
-            _ => default,
-        },
-        CmdError::Lost(_) | CmdError::Failed(_) => FailureKind::BrowserCrashed,
-        CmdError::WaitTimeout => FailureKind::StepTimeout,
-        _ => default,
-    }
 }
