@@ -3,7 +3,7 @@
 //! steps as the scenario's own, the consent action on the step the profile marks.
 
 use super::*;
-use crate::scenario::{selector_parts, CmpProfile, Flow, ProfileStep};
+use crate::scenario::{selector_parts, CmpProfile, ProfileStep};
 
 /// Which CMP is on the page, as far as the profiles can tell: each profile's
 /// `[detect] selector` (its first part, in the top-level document) and the IAB TCF CMP
@@ -39,33 +39,10 @@ impl Visit<'_> {
         } else {
             self.detect_profile(session, capture, p, timeout).await?
         };
-        let verb = match p.flow {
-            crate::scenario::FlowKind::ObjectLi => "object to legitimate interest",
-            crate::scenario::FlowKind::Withdraw => "withdraw a consent",
-        };
-        let steps = match chosen.flow(p.flow) {
-            Flow::Steps(steps) => steps.clone(),
-            Flow::Unsupported(why) => {
-                return Err(Failure::new(
-                    FailureKind::NoCmpProfile,
-                    format!(
-                        "the CMP profile `{}` ({}) cannot {verb}: {why}",
-                        chosen.name, chosen.source
-                    ),
-                ))
-            }
-            Flow::Absent => {
-                return Err(Failure::new(
-                    FailureKind::NoCmpProfile,
-                    format!(
-                        "the CMP profile `{}` ({}) has no [{}] flow: it does not say how to {verb}",
-                        chosen.name,
-                        chosen.source,
-                        p.flow.as_str()
-                    ),
-                ))
-            }
-        };
+        let steps = chosen
+            .flow_steps(p.flow)
+            .map_err(|why| Failure::new(FailureKind::NoCmpProfile, why))?
+            .to_vec();
         if chosen.banner.is_some() {
             self.banner = chosen.banner.clone();
         }

@@ -71,6 +71,14 @@ impl FlowKind {
         }
     }
 
+    /// What the flow does, in words: "object to legitimate interest".
+    pub fn verb(self) -> &'static str {
+        match self {
+            FlowKind::ObjectLi => "object to legitimate interest",
+            FlowKind::Withdraw => "withdraw a consent",
+        }
+    }
+
     /// The consent action the flow's marked step performs.
     pub fn consent(self) -> crate::observe::ConsentAction {
         match self {
@@ -85,6 +93,27 @@ impl CmpProfile {
         match kind {
             FlowKind::ObjectLi => &self.object_li,
             FlowKind::Withdraw => &self.withdraw,
+        }
+    }
+
+    /// The steps of flow `kind`, or why this profile has none: a sentence naming the
+    /// profile and its file (the one message of the loader and the engine).
+    pub fn flow_steps(&self, kind: FlowKind) -> Result<&[Step], String> {
+        match self.flow(kind) {
+            Flow::Steps(steps) => Ok(steps),
+            Flow::Unsupported(why) => Err(format!(
+                "the CMP profile `{}` ({}) cannot {}: {why}",
+                self.name,
+                self.source,
+                kind.verb()
+            )),
+            Flow::Absent => Err(format!(
+                "the CMP profile `{}` ({}) has no [{}] flow: it does not say how to {}",
+                self.name,
+                self.source,
+                kind.as_str(),
+                kind.verb()
+            )),
         }
     }
 

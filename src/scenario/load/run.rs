@@ -3,7 +3,7 @@
 use super::cmp::Cmp;
 use super::steps::Custom;
 use crate::observe::ConsentAction;
-use crate::scenario::profile::{Flow, FlowKind, ProfileStep};
+use crate::scenario::profile::{FlowKind, ProfileStep};
 use crate::scenario::{Action, AutoConsent, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
 use crate::toml_check::{suggest, Checker, Ids, Span, Table};
 use std::collections::HashMap;
@@ -138,19 +138,7 @@ fn configured(id: &str, cmp: &Cmp) -> Result<Span, String> {
             return Ok(at);
         }
         if let Some((at, p)) = &cmp.profile {
-            return match p.flow(kind) {
-                Flow::Steps(_) => Ok(at.clone()),
-                Flow::Unsupported(why) => Err(format!(
-                    "the CMP profile `{}` cannot {}: {why}",
-                    p.name,
-                    flow_verb(kind)
-                )),
-                Flow::Absent => Err(format!(
-                    "the CMP profile `{}` has no [{}] flow",
-                    p.name,
-                    kind.as_str()
-                )),
-            };
+            return p.flow_steps(kind).map(|_| at.clone());
         }
         if cmp.auto {
             return Ok(cmp.auto_span.clone());
@@ -169,13 +157,6 @@ fn configured(id: &str, cmp: &Cmp) -> Result<Span, String> {
             flow_at(FlowKind::Withdraw)
         }
         _ => Ok(cmp.span.clone()),
-    }
-}
-
-fn flow_verb(kind: FlowKind) -> &'static str {
-    match kind {
-        FlowKind::ObjectLi => "object to legitimate interest",
-        FlowKind::Withdraw => "withdraw a consent",
     }
 }
 
@@ -372,33 +353,13 @@ fn flow_steps(
     };
     let (candidates, named, location) = match &cmp.profile {
         Some((span, p)) => {
-            match p.flow(kind) {
-                Flow::Steps(_) => {}
-                Flow::Unsupported(why) => {
-                    ck.error(
-                        at,
-                        format!(
-                            "the built-in scenario `{id}` cannot run: the CMP profile `{}` cannot {}: {why}",
-                            p.name,
-                            flow_verb(kind)
-                        ),
-                        "remove it from [run]",
-                    );
-                    return None;
-                }
-                Flow::Absent => {
-                    ck.error(
-                        at,
-                        format!(
-                            "the built-in scenario `{id}` needs a [{}] flow in the CMP profile `{}` ({})",
-                            kind.as_str(),
-                            p.name,
-                            p.source
-                        ),
-                        hint(id),
-                    );
-                    return None;
-                }
+            if let Err(why) = p.flow_steps(kind) {
+                ck.error(
+                    at,
+                    format!("the built-in scenario `{id}` cannot run: {why}"),
+                    format!("remove it from [run], or: {}", hint(id)),
+                );
+                return None;
             }
             (vec![p.clone()], true, ck.location(span))
         }

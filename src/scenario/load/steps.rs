@@ -208,7 +208,7 @@ fn check_action(
 /// `cmp_flow = "object_li" | "withdraw"`: the named CMP profile's flow, or with
 /// `auto = true` the detected CMP's (docs/scenarios.md#cmp-profiles).
 fn cmp_flow(ck: &mut Checker<'_>, s: &Spanned<String>, cmp: Option<&Cmp>) -> Option<Action> {
-    use crate::scenario::profile::{Flow, FlowKind, ProfileStep};
+    use crate::scenario::profile::{FlowKind, ProfileStep};
     let kind = match ck.one_of(s, "CMP flow", &["object_li", "withdraw"])? {
         "object_li" => FlowKind::ObjectLi,
         _ => FlowKind::Withdraw,
@@ -216,35 +216,21 @@ fn cmp_flow(ck: &mut Checker<'_>, s: &Spanned<String>, cmp: Option<&Cmp>) -> Opt
     match cmp {
         Some(c) if c.profile.is_some() => {
             let (_, p) = c.profile.as_ref()?;
-            match p.flow(kind) {
-                Flow::Steps(_) => Some(Action::Profile(ProfileStep {
+            match p.flow_steps(kind) {
+                Ok(_) => Some(Action::Profile(ProfileStep {
                     flow: kind,
                     candidates: vec![p.clone()],
                     named: true,
                     detect_with_autoconsent: false,
                 })),
-                Flow::Unsupported(why) => {
+                Err(why) => {
                     ck.error(
                         &s.span(),
+                        why,
                         format!(
-                            "the CMP profile `{}` cannot do `{}`: {why}",
-                            p.name,
+                            "remove the step, or add [{}] steps to the profile",
                             kind.as_str()
                         ),
-                        "remove the step",
-                    );
-                    None
-                }
-                Flow::Absent => {
-                    ck.error(
-                        &s.span(),
-                        format!(
-                            "the CMP profile `{}` ({}) has no [{}] flow",
-                            p.name,
-                            p.source,
-                            kind.as_str()
-                        ),
-                        format!("add [{}] steps to the profile", kind.as_str()),
                     );
                     None
                 }
