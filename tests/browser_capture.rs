@@ -3,7 +3,7 @@
 //! `tests/fixtures/lab.toml`.
 
 use consentry::browser::{BrowserConfig, Chromedriver, Session};
-use consentry::capture::Capture;
+use consentry::capture::{Capture, SETTLE_GRACE};
 use consentry::demo::DemoServer;
 use consentry::scenario::BrowserOptions;
 use consentry::store::Store;
@@ -223,7 +223,9 @@ async fn capture_marks_cut_off_requests_cancelled_and_records_documents_and_erro
 
 /// A settle ends on what the page says: it waits for a short timer that loads a tag and
 /// for the timer that tag sets (nothing in flight meanwhile), ends soon after on an idle
-/// page, and on its quiet window (the upper bound) for an endless animation loop.
+/// page, and on its quiet window (the upper bound) for an endless animation loop. A
+/// continued settle (nothing done to the page since the last one) ends at once on a page
+/// that is still idle, without serving the grace again, but still waits for the timers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(feature = "browser-tests"),
@@ -251,6 +253,12 @@ async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() 
 
     client.goto(&format!("{base}/lab/next")).await.unwrap();
     let next = capture.settle(quiet, timeout).await;
+    let again = capture.settle_continued(quiet, timeout).await;
+
+    // Continued right after a navigation (the engine never does this): the timers are
+    // still waited for.
+    client.goto(&format!("{base}/lab/timer")).await.unwrap();
+    let timer_again = capture.settle_continued(quiet, timeout).await;
 
     client.goto(&format!("{base}/lab/raf")).await.unwrap();
     let raf = capture.settle(quiet, timeout).await;
@@ -262,22 +270,40 @@ async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() 
 
     assert_eq!(timer.ended, SettleEnd::Idle, "{timer:?}");
     assert!(timer.elapsed >= Duration::from_millis(400), "{timer:?}");
+    assert_eq!(timer_again.ended, SettleEnd::Idle, "{timer_again:?}");
+    assert!(
+        timer_again.elapsed >= Duration::from_millis(400),
+        "{timer_again:?}"
+    );
     for url in [
         "https://static.hotjar.com/lab/slow.js?delay=0&n=timer",
         "https://www.facebook.com/lab/slow.gif?delay=0&n=timer",
     ] {
-        let r = captured
-            .requests
-            .iter()
-            .find(|r| r.url == url)
-            .unwrap_or_else(|| panic!("{url} not captured: {:#?}", captured.requests));
-        assert_eq!(r.status, Some(200), "{r:?}");
-        assert_eq!(r.page, format!("{base}/lab/timer"), "{r:?}");
+        let seen: Vec<_> = captured.requests.iter().filter(|r| r.url == url).collect();
+        assert_eq!(
+            seen.len(),
+            2,
+            "{url}, once per load: {:#?}",
+            captured.requests
+        );
+        for r in seen {
+            assert_eq!(r.status, Some(200), "{r:?}");
+            assert_eq!(r.page, format!("{base}/lab/timer"), "{r:?}");
+        }
     }
     assert_eq!(next.ended, SettleEnd::Idle, "{next:?}");
     assert!(
         next.elapsed < quiet,
         "an idle page waits less than the quiet window: {next:?}"
+    );
+    assert!(
+        next.elapsed >= SETTLE_GRACE,
+        "a fresh settle serves the grace: {next:?}"
+    );
+    assert_eq!(again.ended, SettleEnd::Idle, "{again:?}");
+    assert!(
+        again.elapsed < SETTLE_GRACE,
+        "a continued settle on a page still idle does not serve the grace again: {again:?}"
     );
     assert_eq!(raf.ended, SettleEnd::QuietWindow, "{raf:?}");
     assert!(raf.elapsed >= quiet, "{raf:?}");

@@ -389,15 +389,38 @@ impl Capture {
     /// The wait starts a quiet window even if nothing happened yet, so even an idle page
     /// is waited for [`SETTLE_GRACE`] (what a click just triggered reaches us meanwhile).
     pub async fn settle(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
+        self.settle_from(quiet, timeout, true).await
+    }
+
+    /// [`Capture::settle`] without a fresh grace: the quiet time counts from the last
+    /// network event (at most [`SETTLE_GRACE`] back), not from now. Only for when nothing was done to the page since the
+    /// previous settle ended (no click, script, navigation; reading it is fine): then
+    /// nothing can be on its way that the grace would wait for, and a page that was idle
+    /// and still is ends the settle at once. Anything that arrived since is waited for as
+    /// usual.
+    pub async fn settle_continued(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
+        self.settle_from(quiet, timeout, false).await
+    }
+
+    async fn settle_from(&self, quiet: Duration, timeout: Duration, fresh: bool) -> SettleOutcome {
         let start = Instant::now();
         self.settles.send_modify(|n| *n = n.saturating_add(1));
+        let grace = SETTLE_GRACE.min(quiet);
         {
+            // The quiet time counts from the last network event, but from no earlier
+            // than `floor`: a fresh settle serves the grace from now; a continued one
+            // deems it served (the pages are asked at once) and still waits its rest
+            // after a recent event.
+            let floor = if fresh {
+                start
+            } else {
+                start.checked_sub(grace).unwrap_or(start)
+            };
             let mut s = lock(&self.state);
-            if s.last_activity.is_none_or(|t| t < start) {
-                s.last_activity = Some(start);
+            if s.last_activity.is_none_or(|t| t < floor) {
+                s.last_activity = Some(floor);
             }
         }
-        let grace = SETTLE_GRACE.min(quiet);
         let done = |ended, pending| SettleOutcome {
             ended,
             pending,

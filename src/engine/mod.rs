@@ -253,6 +253,10 @@ struct Visit<'a> {
     /// Take screenshots around consent actions, and those taken ([`shots`]).
     shots: bool,
     screenshots: Vec<crate::screenshots::Screenshot>,
+    /// Nothing was done to the page (no navigation, click, script) since the last settle
+    /// ended without timing out: the next settle continues it
+    /// ([`Capture::settle_continued`]) instead of serving a fresh grace.
+    untouched: bool,
 }
 
 impl Visit<'_> {
@@ -329,10 +333,19 @@ impl Visit<'_> {
         }
     }
 
-    /// Wait for the page to settle ([`Capture::settle`]) and record which signal ended it.
+    /// Wait for the page to settle ([`Capture::settle`], or [`Capture::settle_continued`]
+    /// when nothing was done to the page since the last settle) and record which signal
+    /// ended it.
     async fn settle(&mut self, capture: &Capture, why: &str) {
         let b = &self.spec.browser;
-        let out = capture.settle(b.settle_quiet, b.settle_timeout).await;
+        let out = if self.untouched {
+            capture
+                .settle_continued(b.settle_quiet, b.settle_timeout)
+                .await
+        } else {
+            capture.settle(b.settle_quiet, b.settle_timeout).await
+        };
+        self.untouched = out.ended != SettleEnd::Timeout;
         if out.ended == SettleEnd::Timeout {
             let shown: Vec<&str> = out.pending.iter().take(3).map(String::as_str).collect();
             self.warnings.push(format!(
@@ -358,6 +371,7 @@ impl Visit<'_> {
         url: &url::Url,
     ) -> Result<(), Failure> {
         capture.set_page(url.as_str());
+        self.untouched = false;
         let t = Instant::now();
         self.page_started = t;
         self.page_mark = capture.autoconsent_mark();
@@ -429,6 +443,10 @@ impl Visit<'_> {
             self.timings.load_ms,
             self.timings.steps_ms,
         );
+        // Waiting for an element only reads the page; every other step may act on it.
+        if !matches!(step.action, Action::WaitFor(_)) {
+            self.untouched = false;
+        }
         let (performed, res) = match &step.action {
             Action::Autoconsent(auto) => self.autoconsent(session, capture, auto, timeout).await,
             Action::Profile(p) => (
@@ -556,6 +574,7 @@ async fn run_scenario_in(
         banner: scenario.banner().map(String::from),
         shots,
         screenshots: Vec::new(),
+        untouched: false,
     };
     let incomplete = |mut visit: Visit<'_>, failure: Failure| {
         visit.failure = Some(failure);
@@ -737,12 +756,14 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
         }
     }
     if visit.scenario.gpc && visit.failure.is_none() {
+        visit.untouched = false;
         let signal = fetch_gpc_json(session, capture, visit).await;
         visit.signals.push(signal);
         visit.settle(capture, "after fetching gpc.json").await;
     }
     // Leave the page so beacons sent on pagehide/unload fire, then settle again.
     let t = Instant::now();
+    visit.untouched = false;
     let _ = tokio::time::timeout(Duration::from_secs(10), session.client.goto("about:blank")).await;
     visit.timings.load_ms += t.elapsed().as_millis() as u64;
     visit.settle(capture, "after leaving the page").await;

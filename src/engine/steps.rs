@@ -23,7 +23,7 @@ pub(super) async fn perform(
         Action::Click(sel) => {
             let found = locate::locate(client, sel, timeout, false).await?;
             let res = match found.elements.first() {
-                Some(el) => click(el, sel, timeout).await,
+                Some(el) => click(client, el, sel, timeout).await,
                 None => Err(Failure::new(
                     FailureKind::ElementNotFound,
                     format!("no element matches {sel:?}"),
@@ -37,7 +37,7 @@ pub(super) async fn perform(
             let mut clicked = 0;
             let mut res = Ok(());
             for el in &found.elements {
-                match click(el, sel, timeout).await {
+                match click(client, el, sel, timeout).await {
                     Ok(()) => clicked += 1,
                     // A click may re-render what follows it; the rest are looked at again
                     // by the CMP's record read back after the consent action.
@@ -125,24 +125,89 @@ pub(super) async fn perform(
     Ok(())
 }
 
-/// Click `el` (found for `sel`), within `timeout`.
+/// Checks a click target the way WebDriver's element click does, in the element's own
+/// frame: connected and rendered, scrolled into view when not in it, and the element (or
+/// something inside it) is what a pointer at the centre of its first box in the viewport
+/// would hit. Answers `ok`, `hidden` or `covered`.
+const CLICK_TARGET_JS: &str = r#"const el = arguments[0];
+if (!el || !el.isConnected) return 'hidden';
+const box = () => {
+  const r = el.getClientRects()[0];
+  if (!r) return null;
+  const x0 = Math.max(r.left, 0), x1 = Math.min(r.right, innerWidth);
+  const y0 = Math.max(r.top, 0), y1 = Math.min(r.bottom, innerHeight);
+  return { r, x0, x1, y0, y1 };
+};
+let b = box();
+if (!b) return 'hidden';
+if (b.r.top < 0 || b.r.left < 0 || b.r.bottom > innerHeight || b.r.right > innerWidth) {
+  el.scrollIntoView({ block: 'center', inline: 'center' });
+  b = box();
+  if (!b) return 'hidden';
+}
+if (b.x1 <= b.x0 || b.y1 <= b.y0) return 'hidden';
+const x = Math.floor((b.x0 + b.x1) / 2), y = Math.floor((b.y0 + b.y1) / 2);
+const root = el.getRootNode();
+const hit = (typeof root.elementFromPoint === 'function' ? root : document).elementFromPoint(x, y);
+return hit && (hit === el || el.contains(hit)) ? 'ok' : 'covered';"#;
+
+/// Click `el` (found for `sel`), within `timeout`: a real pointer click (move to the
+/// element's in-view centre, press, release; WebDriver actions, trusted input events,
+/// a navigation it starts is waited for like after any click).
+///
+/// WebDriver's element click does the same after its own checks, which cost it 50–100 ms
+/// more per click here (bench/RESULTS.md). Those checks are made in one script first
+/// ([`CLICK_TARGET_JS`]); when the element is hidden or covered, WebDriver's element click
+/// is used instead, so a refused click keeps its error (`element click intercepted`, not
+/// interactable) and anything our check is stricter about still gets clicked.
 pub(super) async fn click(
+    client: &fantoccini::Client,
     el: &fantoccini::elements::Element,
     sel: &str,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    tokio::time::timeout(timeout, el.click())
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    let deadline = Instant::now() + timeout;
+    let timed_out = || {
+        Failure::new(
+            FailureKind::StepTimeout,
+            format!("clicking {sel:?} did not finish within {timeout:?}"),
+        )
+    };
+    let failed = |e: fantoccini::error::CmdError| {
+        Failure::new(
+            classify(&e, FailureKind::Other),
+            format!("could not click {sel:?}: {e}"),
+        )
+    };
+    let target = serde_json::to_value(el)
+        .map_err(|e| Failure::new(FailureKind::Other, format!("could not click {sel:?}: {e}")))?;
+    let checked = tokio::time::timeout(timeout, client.execute(CLICK_TARGET_JS, vec![target]))
         .await
-        .map_err(|_| {
-            Failure::new(
-                FailureKind::StepTimeout,
-                format!("clicking {sel:?} did not finish within {timeout:?}"),
-            )
-        })?
-        .map_err(|e| {
-            Failure::new(
-                classify(&e, FailureKind::Other),
-                format!("could not click {sel:?}: {e}"),
-            )
+        .map_err(|_| timed_out())?
+        .map_err(failed)?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    if checked.as_str() != Some("ok") {
+        return tokio::time::timeout(left, el.click())
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(failed);
+    }
+    let pointer = MouseActions::new("consentry-pointer".to_string())
+        .then(PointerAction::MoveToElement {
+            element: el.clone(),
+            duration: Some(Duration::ZERO),
+            x: 0.0,
+            y: 0.0,
         })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    tokio::time::timeout(left, client.perform_actions(pointer))
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(failed)
 }
