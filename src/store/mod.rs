@@ -12,6 +12,7 @@ mod codec;
 mod decode;
 mod history;
 mod read;
+mod rows;
 mod write;
 
 pub use history::{FindingSeen, RunHistory, VisitSeen};
