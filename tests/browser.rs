@@ -1,13 +1,15 @@
 //! Real-browser tests: Debian Chromium through chromedriver, against the bundled demo
 //! site served in-process over HTTPS. They run the real binary.
 
+mod common;
+
+use common::{consentry, finding_keys as findings, run_json, Key, Run as AuditRun};
 use consentry::demo::{is_demo_third_party, DemoServer, Variant};
 use consentry::observe::TargetKind;
 use consentry::store::Store;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-shop.toml");
 
@@ -15,57 +17,24 @@ const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-sho
 /// machines have two cores; piling several audits on top only makes timeouts likely.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-struct AuditRun {
-    code: i32,
-    json: Value,
-    stdout: String,
-    stderr: String,
-}
-
 fn audit(port: u16, db: &Path, extra: &[&str]) -> AuditRun {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "audit",
-            SCENARIOS,
-            "--format",
-            "json",
-            "--no-progress",
-            "--db",
-        ])
-        .arg(db)
-        .args(extra)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    AuditRun {
-        code: out.status.code().unwrap_or(-1),
-        json,
-        stdout,
-        stderr,
-    }
+    run_json(
+        consentry()
+            .args([
+                "audit",
+                SCENARIOS,
+                "--format",
+                "json",
+                "--no-progress",
+                "--db",
+            ])
+            .arg(db)
+            .args(extra)
+            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    )
 }
 
-type Key = (String, String, String);
-
-fn findings(json: &Value) -> BTreeSet<Key> {
-    json["findings"]
-        .as_array()
-        .expect("findings array")
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap_or_default().to_string(),
-                f["scenario"].as_str().unwrap_or("-").to_string(),
-                f["subject"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
+/// The first finding with this code in this scenario.
 fn finding<'a>(json: &'a Value, code: &str, scenario: &str) -> &'a Value {
     json["findings"]
         .as_array()
@@ -134,7 +103,7 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
 
     // The stored run re-renders exactly as the audit printed it, exit status included.
     let run_id = run.json["run_id"].as_i64().expect("run id");
-    let again = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let again = consentry()
         .args([
             "report",
             &run_id.to_string(),
@@ -154,7 +123,7 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(again.status.code(), Some(run.code));
-    let listed = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let listed = consentry()
         .args(["runs", "--db"])
         .arg(&db)
         .output()
@@ -397,7 +366,7 @@ async fn blocked_third_party_cookies_are_recorded_with_reasons() {
     let port = server.port();
     let (file2, db2) = (file.clone(), db.clone());
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_consentry"))
+        consentry()
             .arg("audit")
             .arg(&file2)
             .args(["--scenario", "no_action", "--format", "json", "--db"])
@@ -545,7 +514,7 @@ async fn fail_on_new_fails_only_on_what_is_new() {
     );
     assert_eq!(second.json["fail_on_new"], true);
     let run_id = second.json["run_id"].as_i64().unwrap();
-    let again = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let again = consentry()
         .args([
             "report",
             &run_id.to_string(),
@@ -649,7 +618,7 @@ async fn drift_shows_a_new_vendor_a_new_finding_and_a_resolved_one() {
         );
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .args(["drift", "--format", "json", "--output", "-", "--db"])
         .arg(&db)
         .output()

@@ -4,43 +4,30 @@
 //! of findings per scenario, how each consent action was performed, and the CMP's
 //! record read back deciding the following phase (Klaro's Reject all => LI objected).
 
+mod common;
+
+use common::{consentry, finding, finding_keys, keys, run_json, Key, Run as Audit};
 use consentry::demo::DemoServer;
 use consentry::demo::FileSite;
 use consentry::store::{RunId, Store};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// One audit at a time (two cores; each audit already runs scenarios in parallel).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-struct Audit {
-    code: i32,
-    json: Value,
-    stderr: String,
-}
-
 fn audit(file: &str, port: u16, db: &Path, extra: &[&str]) -> Audit {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["audit", file, "--format", "json", "--no-progress", "--db"])
-        .arg(db)
-        .args(extra)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .env_remove("CONSENTRY_AUTOCONSENT")
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    Audit {
-        code: out.status.code().unwrap_or(-1),
-        json,
-        stderr,
-    }
+    run_json(
+        consentry()
+            .args(["audit", file, "--format", "json", "--no-progress", "--db"])
+            .arg(db)
+            .args(extra)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .env_remove("CONSENTRY_AUTOCONSENT"),
+    )
 }
 
 async fn run_fixture(site: &str, file: &str) -> (Audit, tempfile::TempDir, Vec<String>) {
@@ -66,31 +53,8 @@ async fn run_fixture(site: &str, file: &str) -> (Audit, tempfile::TempDir, Vec<S
     (run, dir, hosts)
 }
 
-type Key = (String, String, String);
-
-fn findings(json: &Value) -> BTreeSet<Key> {
-    json["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap_or_default().to_string(),
-                f["scenario"].as_str().unwrap_or("-").to_string(),
-                f["subject"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn keys(list: &[(&str, &str, &str)]) -> BTreeSet<Key> {
-    list.iter()
-        .map(|(c, s, x)| (c.to_string(), s.to_string(), x.to_string()))
-        .collect()
-}
-
 fn assert_findings(run: &Audit, want: BTreeSet<Key>) {
-    let got = findings(&run.json);
+    let got = finding_keys(&run.json);
     let missing: Vec<_> = want.difference(&got).collect();
     let unexpected: Vec<_> = got.difference(&want).collect();
     assert!(
@@ -98,16 +62,6 @@ fn assert_findings(run: &Audit, want: BTreeSet<Key>) {
         "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
         run.stderr
     );
-}
-
-fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -> &'a Value {
-    json["findings"]
-        .as_array()
-        .and_then(|fs| {
-            fs.iter()
-                .find(|f| f["code"] == code && f["scenario"] == scenario && f["subject"] == subject)
-        })
-        .unwrap_or_else(|| panic!("no {code} {subject} in {scenario}"))
 }
 
 fn visit<'a>(json: &'a Value, scenario: &str) -> &'a Value {
@@ -611,7 +565,7 @@ async fn selectors_are_the_fallback_when_autoconsent_detects_no_cmp() {
 #[test]
 fn missing_autoconsent_bundle_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .args([
             "audit",
             &format!("{ROOT}/tests/fixtures/klaro/klaro.toml"),

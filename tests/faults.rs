@@ -2,10 +2,12 @@
 //! ports. Real Chromium against the demo site's lab pages; each audit runs the real
 //! binary with `--fail-on info`, so only an honest "not observed" can make it exit 3.
 
+mod common;
+
+use common::{consentry, run_json};
 use consentry::demo::DemoServer;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml");
 
@@ -79,7 +81,7 @@ async fn a_throwing_cmp_script_is_evidence() {
     let run = json["run_id"].as_i64().unwrap();
     // The message carries an OSC title sequence and a bidi override: the table report
     // shows them escaped, never raw.
-    let table = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let table = consentry()
         .args(["report", &run.to_string(), "--format", "table", "--db"])
         .arg(&db)
         .output()
@@ -138,7 +140,7 @@ async fn an_illegal_declaration_is_audited_and_reported() {
     let port = server.port();
     let db = dir.path().join("map.db");
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_consentry"))
+        consentry()
             .arg("audit")
             .arg(&scenario)
             .args([
@@ -190,20 +192,16 @@ fn lab_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> std::
 }
 
 fn audit_file(port: u16, file: &Path, db: &Path, scenario: &str) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .arg("audit")
-        .arg(file)
-        .args(["--format", "json", "--no-progress", "--fail-on", "info"])
-        .args(["--scenario", scenario, "--db"])
-        .arg(db)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    (out.status.code().unwrap_or(-1), json, stderr)
+    let run = run_json(
+        consentry()
+            .arg("audit")
+            .arg(file)
+            .args(["--format", "json", "--no-progress", "--fail-on", "info"])
+            .args(["--scenario", scenario, "--db"])
+            .arg(db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    );
+    (run.code, run.json, run.stderr)
 }
 
 /// A host that does not resolve, and a page that never finishes loading: not observed,
@@ -276,7 +274,7 @@ async fn secrets_are_never_written_anywhere() {
     let db = dir.path().join("secret.db");
     let mut outputs = Vec::new();
     for format in ["json", "table", "markdown"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        let out = consentry()
             .arg("audit")
             .arg(&file)
             .args(["--format", format, "--no-progress", "-s", "login", "--db"])
@@ -314,7 +312,7 @@ async fn secrets_are_never_written_anywhere() {
             "first_party_domains = [\"demo-shop.test\"]\nsecrets = [\"LAB_TOKEN\"]",
         ) + "\n[[scenario]]\nid = \"x\"\nsteps = [{ navigate = \"ftp://h/${LAB_TOKEN}\" }]\n"
     });
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .arg("validate")
         .arg(&bad)
         .env("LAB_TOKEN", TOKEN)
@@ -390,7 +388,7 @@ async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
     );
     store.close().await;
 
-    let table = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let table = consentry()
         .args(["report", &run.to_string(), "--format", "table", "--db"])
         .arg(&db)
         .output()

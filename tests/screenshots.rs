@@ -5,9 +5,11 @@
 //! `<reports>/<site>/run-<id>/`, the store points at them, and the HTML report of
 //! `consentry report` shows them as images relative to the report file.
 
+mod common;
+
+use common::{consentry, run_json, Run};
 use consentry::demo::{DemoServer, FileSite};
 use consentry::store::Store;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -43,26 +45,23 @@ async fn consent_actions_are_photographed_before_and_after() {
     let db = dir.path().join("audit.db");
     let port = server.port();
     let (db2, cwd) = (db.clone(), dir.path().to_path_buf());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_consentry"))
-            .arg("audit")
-            .arg(format!("{ROOT}/tests/fixtures/klaro/klaro.toml"))
-            .args(["--format", "json", "--no-progress", "--db"])
-            .arg(&db2)
-            // Default place: reports/ beside the database.
-            .env_remove("CONSENTRY_REPORTS_DIR")
-            .env_remove("CONSENTRY_AUTOCONSENT")
-            .env("CONSENTRY_DEMO_PORT", port.to_string())
-            .current_dir(cwd)
-            .output()
-            .expect("run consentry")
+    let Run { json, .. } = tokio::task::spawn_blocking(move || {
+        run_json(
+            consentry()
+                .arg("audit")
+                .arg(format!("{ROOT}/tests/fixtures/klaro/klaro.toml"))
+                .args(["--format", "json", "--no-progress", "--db"])
+                .arg(&db2)
+                // Default place: reports/ beside the database.
+                .env_remove("CONSENTRY_REPORTS_DIR")
+                .env_remove("CONSENTRY_AUTOCONSENT")
+                .env("CONSENTRY_DEMO_PORT", port.to_string())
+                .current_dir(cwd),
+        )
     })
     .await
     .unwrap();
     server.shutdown().await;
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr:\n{stderr}"));
     let run = json["run_id"].as_i64().expect("run id");
     let run_dir = dir.path().join(format!("reports/klaro-shop/run-{run}"));
 
@@ -156,7 +155,7 @@ async fn consent_actions_are_photographed_before_and_after() {
     // `consentry report RUN --format html` (default place: reports/<site>/run-<id>.html)
     // shows each as an <img> relative to the report file.
     let reports = dir.path().join("reports");
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .args(["report", &run.to_string(), "--format", "html", "--db"])
         .arg(&db)
         .env("CONSENTRY_REPORTS_DIR", &reports)
@@ -179,7 +178,7 @@ async fn consent_actions_are_photographed_before_and_after() {
         assert!(html_path.parent().unwrap().join(&rel).is_file());
     }
     // On stdout, the stored (absolute) paths.
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .args([
             "report",
             &run.to_string(),
@@ -225,7 +224,7 @@ async fn consent_actions_are_photographed_before_and_after() {
             .unwrap();
         conn.close().await.unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .args(["purge", "--older-than", "1d", "--db"])
         .arg(&db)
         .output()
@@ -259,25 +258,24 @@ async fn a_failed_consent_action_is_photographed_as_failed() {
     let db = dir.path().join("audit.db");
     let port = server.port();
     let db2 = db.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_consentry"))
-            .arg("audit")
-            .arg(format!("{ROOT}/scenarios/demo-shop.toml"))
-            .args(["--scenario", "legacy_banner", "--format", "json"])
-            .args(["--no-progress", "--db"])
-            .arg(&db2)
-            .env_remove("CONSENTRY_REPORTS_DIR")
-            .env("CONSENTRY_DEMO_PORT", port.to_string())
-            .output()
-            .expect("run consentry")
+    let Run {
+        code, json, stderr, ..
+    } = tokio::task::spawn_blocking(move || {
+        run_json(
+            consentry()
+                .arg("audit")
+                .arg(format!("{ROOT}/scenarios/demo-shop.toml"))
+                .args(["--scenario", "legacy_banner", "--format", "json"])
+                .args(["--no-progress", "--db"])
+                .arg(&db2)
+                .env_remove("CONSENTRY_REPORTS_DIR")
+                .env("CONSENTRY_DEMO_PORT", port.to_string()),
+        )
     })
     .await
     .unwrap();
     server.shutdown().await;
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr:\n{stderr}"));
-    assert_eq!(out.status.code(), Some(3), "not observed: exit 3\n{stderr}");
+    assert_eq!(code, 3, "not observed: exit 3\n{stderr}");
     let v = &json["visits"][0];
     assert_eq!(v["status"]["kind"], "element-not-found", "{v}");
     let shots = v["screenshots"].as_array().expect("screenshots");

@@ -7,24 +7,20 @@
 //! `google-ccm` (a hit with no default) and `ga4-leaky` (declared basic, loads before
 //! consent, writes `_ga_LEAK` while denied) carry the planted violations.
 
+mod common;
+
+use common::{consentry, finding, finding_keys, key, run_json, Key};
 use consentry::demo::{DemoServer, FileSite};
 use consentry::signals::{SignalData, SignalSource};
 use consentry::store::Store;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 const SCENARIOS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/consent-mode/consent-mode.toml"
 );
-
-type Key = (String, String, String);
-
-fn key(code: &str, scenario: &str, subject: &str) -> Key {
-    (code.into(), scenario.into(), subject.into())
-}
 
 fn expected() -> BTreeSet<Key> {
     let mut e = BTreeSet::new();
@@ -70,50 +66,21 @@ fn expected() -> BTreeSet<Key> {
     e
 }
 
-fn findings(json: &Value) -> BTreeSet<Key> {
-    json["findings"]
-        .as_array()
-        .expect("findings array")
-        .iter()
-        .map(|f| {
-            key(
-                f["code"].as_str().unwrap_or_default(),
-                f["scenario"].as_str().unwrap_or("-"),
-                f["subject"].as_str().unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -> &'a Value {
-    json["findings"]
-        .as_array()
-        .and_then(|fs| {
-            fs.iter()
-                .find(|f| f["code"] == code && f["scenario"] == scenario && f["subject"] == subject)
-        })
-        .unwrap_or_else(|| panic!("no {code} / {scenario} / {subject}"))
-}
-
 fn audit(port: u16, db: &Path) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args([
-            "audit",
-            SCENARIOS,
-            "--format",
-            "json",
-            "--no-progress",
-            "--db",
-        ])
-        .arg(db)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    (out.status.code().unwrap_or(-1), json, stderr)
+    let run = run_json(
+        consentry()
+            .args([
+                "audit",
+                SCENARIOS,
+                "--format",
+                "json",
+                "--no-progress",
+                "--db",
+            ])
+            .arg(db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    );
+    (run.code, run.json, run.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,7 +116,7 @@ async fn consent_mode_fixture_flags_exactly_the_planted_violations() {
         code, 1,
         "findings at the default threshold; stderr:\n{stderr}"
     );
-    let got = findings(&json);
+    let got = finding_keys(&json);
     let want = expected();
     let missing: Vec<_> = want.difference(&got).collect();
     let unexpected: Vec<_> = got.difference(&want).collect();

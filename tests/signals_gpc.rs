@@ -2,6 +2,9 @@
 //! through chromedriver), against the GPC fixture site (fixtures/sites/gpc) served
 //! in-process over HTTPS. They run the real binary. docs/signals.md#global-privacy-control.
 
+mod common;
+
+use common::{consentry, run_json, Run};
 use consentry::demo::{DemoServer, FileSite, LoggedRequest};
 use consentry::signals::gpc::{GpcSignal, WellKnownOutcome};
 use consentry::signals::{SignalData, SignalSource};
@@ -9,7 +12,6 @@ use consentry::store::Store;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpc/gpc.toml");
 
@@ -21,31 +23,16 @@ fn fixture_host(host: &str) -> bool {
     host.ends_with(".test")
 }
 
-struct Run {
-    code: i32,
-    json: Value,
-    stderr: String,
-}
-
 fn audit(file: &Path, port: u16, db: &Path, scenario: &str) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .arg("audit")
-        .arg(file)
-        .args(["--format", "json", "--no-progress", "--jobs", "1"])
-        .args(["--scenario", scenario, "--db"])
-        .arg(db)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        json,
-        stderr,
-    }
+    run_json(
+        consentry()
+            .arg("audit")
+            .arg(file)
+            .args(["--format", "json", "--no-progress", "--jobs", "1"])
+            .args(["--scenario", scenario, "--db"])
+            .arg(db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    )
 }
 
 /// Audit one scenario of the fixture, and what the server logged meanwhile. A visit
@@ -421,7 +408,7 @@ fn a_malformed_gpc_option_names_file_line_and_column() {
          [[scenario]]\nid = \"gpc_reject\"\ngpc = \"on\"\nsteps = []\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    let out = consentry()
         .arg("validate")
         .arg(&file)
         .output()

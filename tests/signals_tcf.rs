@@ -2,64 +2,28 @@
 //! our CMP built on the IAB reference libraries, with planted CMP faults on `/` and a
 //! compliant CMP on `/good/`. Needs `make fixtures` (the CMP bundle and golden vectors).
 
+mod common;
+
+use common::{consentry, finding, finding_keys, key, run_json};
 use consentry::demo::{DemoServer, FileSite};
 use consentry::signals::{SignalData, SignalSource};
 use consentry::store::Store;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(file: &str, port: u16, db: &Path) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["audit", file, "--format", "json", "--no-progress", "--db"])
-        .arg(db)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "report is not JSON ({e}):\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
-
-type Key = (String, String, String);
-
-fn keys(json: &Value) -> BTreeSet<Key> {
-    json["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap_or_default().to_string(),
-                f["scenario"].as_str().unwrap_or("-").to_string(),
-                f["subject"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn key(code: &str, scenario: &str, subject: &str) -> Key {
-    (code.into(), scenario.into(), subject.into())
-}
-
-fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -> &'a Value {
-    json["findings"]
-        .as_array()
-        .and_then(|fs| {
-            fs.iter()
-                .find(|f| f["code"] == code && f["scenario"] == scenario && f["subject"] == subject)
-        })
-        .unwrap_or_else(|| panic!("no {code} in {scenario} for {subject}"))
+    let run = run_json(
+        consentry()
+            .args(["audit", file, "--format", "json", "--no-progress", "--db"])
+            .arg(db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    );
+    (run.code, run.json)
 }
 
 fn evidence_detail(f: &Value) -> String {
@@ -88,7 +52,7 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
     let file = format!("{ROOT}/tests/fixtures/tcf/tcf-shop.toml");
     let (code, json) = audit(&file, server.port(), &db);
     assert_eq!(code, 1, "findings exit code: {json}");
-    let got = keys(&json);
+    let got = finding_keys(&json);
 
     // Every TCF check, each where it was planted.
     let cmp = "cmp 300";
@@ -303,7 +267,7 @@ async fn compliant_cmp_is_not_flagged_and_objection_keeps_consent() {
         code, 0,
         "a compliant CMP and vendors: no findings\n{json:#}"
     );
-    assert!(keys(&json).is_empty());
+    assert!(finding_keys(&json).is_empty());
 
     // The CMP's record read back: the objection is recorded, consent kept.
     let actions: Vec<Value> = json["visits"]

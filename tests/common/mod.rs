@@ -1,0 +1,74 @@
+//! Helpers shared by the integration tests: running the `consentry` binary for a JSON
+//! report, and reading findings out of that report. Each test crate uses a part of them.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+/// The `consentry` binary built for these tests.
+pub fn consentry() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_consentry"))
+}
+
+/// A finished `consentry` run whose stdout is a JSON report.
+pub struct Run {
+    pub code: i32,
+    pub json: Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` and parses its stdout as a JSON report (a test failure, with both streams,
+/// when it is not one).
+pub fn run_json(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("run consentry");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stdout,
+        stderr,
+    }
+}
+
+/// A finding as (code, scenario or `-`, subject).
+pub type Key = (String, String, String);
+
+pub fn key(code: &str, scenario: &str, subject: &str) -> Key {
+    (code.into(), scenario.into(), subject.into())
+}
+
+pub fn keys(list: &[(&str, &str, &str)]) -> BTreeSet<Key> {
+    list.iter().map(|(c, s, x)| key(c, s, x)).collect()
+}
+
+/// Every finding of a report, as keys.
+pub fn finding_keys(json: &Value) -> BTreeSet<Key> {
+    json["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["scenario"].as_str().unwrap_or("-").to_string(),
+                f["subject"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The finding with this code, scenario and subject (a test failure when there is none).
+pub fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -> &'a Value {
+    json["findings"]
+        .as_array()
+        .and_then(|fs| {
+            fs.iter()
+                .find(|f| f["code"] == code && f["scenario"] == scenario && f["subject"] == subject)
+        })
+        .unwrap_or_else(|| panic!("no {code} {subject} in {scenario}"))
+}
