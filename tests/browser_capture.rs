@@ -2,6 +2,9 @@
 //! site's lab pages (`src/demo/lab.rs`) served in-process, with the scenarios of
 //! `tests/fixtures/lab.toml`.
 
+mod common;
+
+use common::{consentry, run_json, Run};
 use consentry::browser::{BrowserConfig, Chromedriver, Session};
 use consentry::capture::{Capture, SETTLE_GRACE};
 use consentry::demo::DemoServer;
@@ -10,7 +13,6 @@ use consentry::store::Store;
 use fantoccini::Locator;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml");
@@ -25,25 +27,16 @@ const SLOW: [&str; 4] = [
 /// One browser test at a time (two cores; each audit runs a browser).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-struct AuditRun {
-    json: Value,
-    stderr: String,
-}
-
-fn audit(port: u16, db: &Path, scenario: &str) -> AuditRun {
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["audit", LAB, "--format", "json", "--no-progress"])
-        .args(["--fail-on", "never", "--scenario", scenario, "--db"])
-        .arg(db)
-        .env("CONSENTRY_DEMO_PORT", port.to_string())
-        .output()
-        .expect("run consentry");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
-    AuditRun { json, stderr }
+fn audit(port: u16, db: &Path, scenario: &str) -> Run {
+    let run = run_json(
+        consentry()
+            .args(["audit", LAB, "--format", "json", "--no-progress"])
+            .args(["--fail-on", "never", "--scenario", scenario, "--db"])
+            .arg(db)
+            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    );
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    run
 }
 
 /// A click releases slow tag requests and the scenario navigates at once: Chromium cuts
@@ -260,6 +253,36 @@ async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() 
     client.goto(&format!("{base}/lab/timer")).await.unwrap();
     let timer_again = capture.settle_continued(quiet, timeout).await;
 
+    // What the hook reports: a script whose file arrived and has not run is due (here one
+    // that never runs: inserted through innerHTML, its URL fetched before); one that ran,
+    // and a CMP-blocked `text/plain` one, are not.
+    client.goto(&format!("{base}/lab/next")).await.unwrap();
+    let hook = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+const probe = globalThis[Symbol.for('consentry.settle')];
+const url = '/lab/slow.js?delay=0&n=probe';
+fetch(url).then(r => r.text()).then(() => {
+  const s = document.createElement('script');
+  s.src = '/lab/slow.js?delay=0&n=ran';
+  s.onload = () => {
+    const before = JSON.parse(probe(0));
+    const box = document.createElement('div');
+    box.innerHTML = '<script src="' + url + '"></' + 'script>'
+      + '<script type="text/plain" src="' + url + '"></' + 'script>';
+    document.body.appendChild(box);
+    const due = JSON.parse(probe(0));
+    box.remove();
+    done({ before: before.scripts, due: due.scripts, after: JSON.parse(probe(0)).scripts });
+  };
+  document.head.appendChild(s);
+});"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let _ = capture.settle(quiet, timeout).await;
+
     client.goto(&format!("{base}/lab/raf")).await.unwrap();
     let raf = capture.settle(quiet, timeout).await;
 
@@ -305,6 +328,11 @@ async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() 
         again.elapsed < SETTLE_GRACE,
         "a continued settle on a page still idle does not serve the grace again: {again:?}"
     );
+    assert_eq!(
+        hook,
+        serde_json::json!({ "before": 0, "due": 1, "after": 0 }),
+        "scripts due, as the hook counts them"
+    );
     assert_eq!(raf.ended, SettleEnd::QuietWindow, "{raf:?}");
     assert!(raf.elapsed >= quiet, "{raf:?}");
 }
@@ -329,7 +357,7 @@ async fn reused_browser_contexts_share_no_state_between_scenarios() {
         server.clear_log();
         let db = dir.path().join("iso.db");
         let out = tokio::task::spawn_blocking(move || {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
+            let mut cmd = consentry();
             cmd.args([
                 "audit",
                 ISO,
@@ -442,7 +470,7 @@ async fn preparing_the_next_context_leaves_the_running_page_alone() {
         server.clear_log();
         let db = dir.path().join(format!("overlap-{mode}.db"));
         let out = tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_consentry"))
+            consentry()
                 .args(["audit", OVERLAP, "--format", "json", "--no-progress"])
                 .args(["--jobs", "1", "--fail-on", "never"])
                 .args(["--scenario", "watched", "--scenario", "next", "--db"])
@@ -562,7 +590,7 @@ async fn hsts_does_not_leak_between_scenarios() {
         let db = dir.path().join("hsts.db");
         let spki = spki.clone();
         let out = tokio::task::spawn_blocking(move || {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_consentry"));
+            let mut cmd = consentry();
             cmd.args(["audit", HSTS, "--format", "json", "--no-progress"])
                 .args(["--jobs", "1", "--fail-on", "never"])
                 .args(["--scenario", "writer", "--scenario", "reader", "--db"])

@@ -67,8 +67,9 @@ const HOOK: &str = r#"(() => {
       set(v) { send({ k: 'cookie', v: String(v), href: String(location.href) }); return desc.set.call(this, v); }
     });
   }
-  // Settle tracking: short timers, animation frames and the load event, so a settle can
-  // end as soon as nothing more is due (read by `Capture::settle` through SETTLE_PROBE).
+  // Settle tracking: short timers, animation frames, scripts fetched but not run yet and
+  // the load event, so a settle can end as soon as nothing more is due (read by
+  // `Capture::settle`).
   try {
     const timers = new Map();
     let lastFired = performance.now();
@@ -101,13 +102,34 @@ const HOOK: &str = r#"(() => {
       };
       globalThis.cancelAnimationFrame = function (id) { rafs.delete(id); return caf.apply(globalThis, arguments); };
     }
+    // A script whose file has arrived (it has a resource-timing entry) but that has not
+    // run yet (no load or error event): its response is over on the network, what it
+    // will send is not. Only executable types count (a CMP's blocked `text/plain` script
+    // never runs), and never-fetched scripts do not (inserted through innerHTML: no entry).
+    // (On the document: an element's `load` event never reaches the window.)
+    const ran = new WeakSet();
+    const over = (e) => { if (e.target instanceof HTMLScriptElement) ran.add(e.target); };
+    document.addEventListener('load', over, true);
+    document.addEventListener('error', over, true);
+    const JS = /^(|module|(text|application)\/(x-)?(java|ecma)script|text\/jscript|text\/livescript)$/;
+    const scriptsDue = () => {
+      let n = 0;
+      for (const el of document.querySelectorAll('script[src]')) {
+        if (ran.has(el) || el.noModule) continue;
+        if (!JS.test((el.getAttribute('type') || '').trim().toLowerCase())) continue;
+        if (performance.getEntriesByName(el.src, 'resource').length > 0) n++;
+      }
+      return n;
+    };
     Object.defineProperty(globalThis, Symbol.for('consentry.settle'), {
       enumerable: false, configurable: false,
       value: (within) => {
         const now = performance.now();
         let due = 0;
         for (const t of timers.values()) if (t <= now + within) due++;
-        return JSON.stringify({ timers: due, frames: rafs.size,
+        let scripts = 0;
+        try { scripts = scriptsDue(); } catch (e) {}
+        return JSON.stringify({ timers: due, frames: rafs.size, scripts,
           loaded: document.readyState === 'complete', since: now - lastFired });
       }
     });
@@ -123,9 +145,11 @@ const HOOK: &str = r#"(() => {
 })();"#;
 
 /// How long after the last network event a settle waits at least, even when the page
-/// says it has nothing pending: a script whose response just arrived still has to run
-/// (and send what it sends), and events of other targets (workers) arrive out of order.
-pub const SETTLE_GRACE: Duration = Duration::from_millis(120);
+/// says it has nothing pending: events of targets that are not asked (workers) arrive
+/// out of order with the pages' answers, and what a click just triggered needs a moment
+/// to reach us. (A script whose file arrived but has not run yet is reported by the page
+/// hook itself; before it was, this grace covered it and was 120 ms.)
+pub const SETTLE_GRACE: Duration = Duration::from_millis(50);
 
 /// How a settle ended ([`Capture::settle`]).
 #[derive(Debug, Clone)]
@@ -143,6 +167,9 @@ struct PageSettle {
     timers: u64,
     /// Animation frames requested, not yet run or cancelled.
     frames: u64,
+    /// Executable `<script src>` elements whose file arrived but that have not run yet.
+    #[serde(default)]
+    scripts: u64,
     /// `document.readyState == "complete"` (the load event fired).
     loaded: bool,
     /// Milliseconds since a tracked timer or frame callback last ran.
@@ -153,6 +180,7 @@ impl PageSettle {
     fn idle(&self, grace: Duration) -> bool {
         self.timers == 0
             && self.frames == 0
+            && self.scripts == 0
             && self.loaded
             && self.since >= grace.as_secs_f64() * 1000.0
     }
