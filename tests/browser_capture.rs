@@ -254,8 +254,9 @@ async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() 
     let timer_again = capture.settle_continued(quiet, timeout).await;
 
     // What the hook reports: a script whose file arrived and has not run is due (here one
-    // that never runs: inserted through innerHTML, its URL fetched before); one that ran,
-    // and a CMP-blocked `text/plain` one, are not.
+    // that never runs: inserted through innerHTML, its URL fetched before), also once the
+    // page's resource-timing buffer was emptied; one that ran, and a CMP-blocked
+    // `text/plain` one, are not.
     client.goto(&format!("{base}/lab/next")).await.unwrap();
     let hook = client
         .execute_async(
@@ -267,6 +268,8 @@ fetch(url).then(r => r.text()).then(() => {
   s.src = '/lab/slow.js?delay=0&n=ran';
   s.onload = () => {
     const before = JSON.parse(probe(0));
+    // Even with the page's resource-timing buffer emptied (full, on a heavy page).
+    performance.clearResourceTimings();
     const box = document.createElement('div');
     box.innerHTML = '<script src="' + url + '"></' + 'script>'
       + '<script type="text/plain" src="' + url + '"></' + 'script>';

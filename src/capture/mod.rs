@@ -111,13 +111,21 @@ const HOOK: &str = r#"(() => {
     const over = (e) => { if (e.target instanceof HTMLScriptElement) ran.add(e.target); };
     document.addEventListener('load', over, true);
     document.addEventListener('error', over, true);
+    // Fetched URLs also from an observer: the page's resource-timing buffer (250 entries
+    // by default) may be full on a heavy page, the observer still sees every entry.
+    const fetched = new Set();
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) fetched.add(e.name);
+      }).observe({ type: 'resource', buffered: true });
+    } catch (e) {}
     const JS = /^(|module|(text|application)\/(x-)?(java|ecma)script|text\/jscript|text\/livescript)$/;
     const scriptsDue = () => {
       let n = 0;
       for (const el of document.querySelectorAll('script[src]')) {
         if (ran.has(el) || el.noModule) continue;
         if (!JS.test((el.getAttribute('type') || '').trim().toLowerCase())) continue;
-        if (performance.getEntriesByName(el.src, 'resource').length > 0) n++;
+        if (fetched.has(el.src) || performance.getEntriesByName(el.src, 'resource').length > 0) n++;
       }
       return n;
     };
