@@ -263,8 +263,13 @@ print("""## Reading these numbers
   Chromium), runs of 2026-12-01: before the settle and click work below 1.91 s, 0.51x, 1.14x
   (other builds competing, load median 26), 1.42 s, 0.58x, 0.76x (load median 9.8), 1.80 s,
   0.60x, 0.84x (nothing but the bench running); with continued settles and pointer clicks
-  1.44 s, 0.482x, 0.736x (nothing else running, load median 11.8); the run above adds the
-  50 ms grace with the hook's scripts-due count.
+  1.44 s, 0.482x, 0.736x (nothing else running, load median 11.8); adding the 50 ms grace
+  with the hook's scripts-due count 1.71 s, 0.594x, 0.780x (nothing else running, load
+  median 12.2; settles 30-45% shorter than the run before, load and steps longer). Six
+  ad-hoc runs of the side-by-side audit of that code, three through `bench/measure.py` and
+  three without, interleaved: 4.9-5.7 s per audit, per-state medians 1.16-1.67 s (the
+  sampler makes no visible difference). The per-state goal sits inside this machine's noise:
+  met in some runs, missed in others.
 - **Overlap (lever 3 of issue 9)**: while a scenario runs, its pooled browser prepares the
   next scenario's browser context and instrumented tab (from the running scenario's first
   settle on; its request interception starts only when the next scenario takes it, so it
