@@ -269,7 +269,13 @@ print("""## Reading these numbers
   ad-hoc runs of the side-by-side audit of that code, three through `bench/measure.py` and
   three without, interleaved: 4.9-5.7 s per audit, per-state medians 1.16-1.67 s (the
   sampler makes no visible difference). The per-state goal sits inside this machine's noise:
-  met in some runs, missed in others.
+  met in some runs, missed in others. The run above, on the final code (the observer
+  added, nothing else changed), is the fastest of the day for every tool (the peer 8.3 s
+  against 10.0-11.4 s in the earlier runs, bare Chromium 6.0 s against 7.2-7.8 s, the whole
+  bench 12 min against 20): part of its margin is the machine (two idle Chromium browsers
+  left over from a click experiment ran during the two runs before it, killed before it;
+  whether they cost anything was not measured). The ratios compare tools
+  within one run and were met in all three runs with the settle and click work.
 - **Overlap (lever 3 of issue 9)**: while a scenario runs, its pooled browser prepares the
   next scenario's browser context and instrumented tab (from the running scenario's first
   settle on; its request interception starts only when the next scenario takes it, so it
