@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{consentry, finding_keys as findings, run_json, Key, Run as AuditRun};
+use common::{consentry, finding_keys as findings, Key, Run as AuditRun};
 use consentry::demo::{is_demo_third_party, DemoServer, Variant};
 use consentry::observe::TargetKind;
 use consentry::store::Store;
@@ -18,20 +18,7 @@ const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-sho
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(port: u16, db: &Path, extra: &[&str]) -> AuditRun {
-    run_json(
-        consentry()
-            .args([
-                "audit",
-                SCENARIOS,
-                "--format",
-                "json",
-                "--no-progress",
-                "--db",
-            ])
-            .arg(db)
-            .args(extra)
-            .env("CONSENTRY_DEMO_PORT", port.to_string()),
-    )
+    common::audit(SCENARIOS, port, db, extra)
 }
 
 /// The first finding with this code in this scenario.

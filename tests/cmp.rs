@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{consentry, finding, finding_keys, keys, run_json, Key, Run as Audit};
+use common::{consentry, finding, finding_keys, keys, Key, Run as Audit};
 use consentry::demo::DemoServer;
 use consentry::demo::FileSite;
 use consentry::store::{RunId, Store};
@@ -20,14 +20,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(file: &str, port: u16, db: &Path, extra: &[&str]) -> Audit {
-    run_json(
-        consentry()
-            .args(["audit", file, "--format", "json", "--no-progress", "--db"])
-            .arg(db)
-            .args(extra)
-            .env("CONSENTRY_DEMO_PORT", port.to_string())
-            .env_remove("CONSENTRY_AUTOCONSENT"),
-    )
+    common::audit(file, port, db, extra)
 }
 
 async fn run_fixture(site: &str, file: &str) -> (Audit, tempfile::TempDir, Vec<String>) {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{consentry, finding, finding_keys, key, run_json, Key};
+use common::{finding, finding_keys, key, Key};
 use consentry::demo::{DemoServer, FileSite};
 use consentry::signals::{SignalData, SignalSource};
 use consentry::store::Store;
@@ -67,19 +67,7 @@ fn expected() -> BTreeSet<Key> {
 }
 
 fn audit(port: u16, db: &Path) -> (i32, Value, String) {
-    let run = run_json(
-        consentry()
-            .args([
-                "audit",
-                SCENARIOS,
-                "--format",
-                "json",
-                "--no-progress",
-                "--db",
-            ])
-            .arg(db)
-            .env("CONSENTRY_DEMO_PORT", port.to_string()),
-    );
+    let run = common::audit(SCENARIOS, port, db, &[]);
     (run.code, run.json, run.stderr)
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{consentry, finding, finding_keys, key, run_json};
+use common::{finding, finding_keys, key};
 use consentry::demo::{DemoServer, FileSite};
 use consentry::signals::{SignalData, SignalSource};
 use consentry::store::Store;
@@ -17,12 +17,7 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(file: &str, port: u16, db: &Path) -> (i32, Value) {
-    let run = run_json(
-        consentry()
-            .args(["audit", file, "--format", "json", "--no-progress", "--db"])
-            .arg(db)
-            .env("CONSENTRY_DEMO_PORT", port.to_string()),
-    );
+    let run = common::audit(file, port, db, &[]);
     (run.code, run.json)
 }
 

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::Path;
 use std::process::Command;
 
 /// The `consentry` binary built for these tests.
@@ -33,6 +35,22 @@ pub fn run_json(cmd: &mut Command) -> Run {
         stdout,
         stderr,
     }
+}
+
+/// `consentry audit FILE --format json --no-progress --db DB EXTRA...` against the demo
+/// server on `port` (`CONSENTRY_DEMO_PORT`), with the bundled autoconsent build whatever
+/// the environment says (`CONSENTRY_AUTOCONSENT` removed).
+pub fn audit(file: impl AsRef<OsStr>, port: u16, db: &Path, extra: &[&str]) -> Run {
+    run_json(
+        consentry()
+            .arg("audit")
+            .arg(file)
+            .args(["--format", "json", "--no-progress", "--db"])
+            .arg(db)
+            .args(extra)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .env_remove("CONSENTRY_AUTOCONSENT"),
+    )
 }
 
 /// A finding as (code, scenario or `-`, subject).
