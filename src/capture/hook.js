@@ -1,0 +1,107 @@
+// consentry's page hook (src/capture/mod.rs, HOOK): evaluated in every new document
+// before its own scripts. Reports through the binding `__consentryReport` (BINDING).
+(() => {
+  // Read before any page script can touch it; reported once the binding exists.
+  const gpc = String(navigator.globalPrivacyControl);
+  let report = null;
+  const send = (o) => {
+    try {
+      if (!report) {
+        report = globalThis.__consentryReport;
+        try { delete globalThis.__consentryReport; } catch (e) {}
+      }
+      if (typeof report === 'function') report(JSON.stringify(o));
+    } catch (e) {}
+  };
+  const desc = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  if (desc && desc.set) {
+    Object.defineProperty(Document.prototype, 'cookie', {
+      configurable: true, enumerable: desc.enumerable,
+      get() { return desc.get.call(this); },
+      set(v) { send({ k: 'cookie', v: String(v), href: String(location.href) }); return desc.set.call(this, v); }
+    });
+  }
+  // Settle tracking: short timers, animation frames, scripts fetched but not run yet and
+  // the load event, so a settle can end as soon as nothing more is due (read by
+  // `Capture::settle`).
+  try {
+    const timers = new Map();
+    let lastFired = performance.now();
+    const st = globalThis.setTimeout, ct = globalThis.clearTimeout;
+    const raf = globalThis.requestAnimationFrame, caf = globalThis.cancelAnimationFrame;
+    const rafs = new Set();
+    globalThis.setTimeout = function (fn, delay) {
+      if (typeof fn !== 'function') return st.apply(globalThis, arguments);
+      const args = Array.prototype.slice.call(arguments, 2);
+      const ms = Math.max(0, Number(delay) || 0);
+      let id;
+      const run = function () {
+        timers.delete(id); lastFired = performance.now();
+        return fn.apply(this, args);
+      };
+      id = st.call(globalThis, run, ms);
+      timers.set(id, performance.now() + ms);
+      return id;
+    };
+    globalThis.clearTimeout = function (id) { timers.delete(id); return ct.apply(globalThis, arguments); };
+    if (typeof raf === 'function') {
+      globalThis.requestAnimationFrame = function (fn) {
+        let id;
+        id = raf.call(globalThis, function (t) {
+          rafs.delete(id); lastFired = performance.now();
+          if (typeof fn === 'function') return fn.call(globalThis, t);
+        });
+        rafs.add(id);
+        return id;
+      };
+      globalThis.cancelAnimationFrame = function (id) { rafs.delete(id); return caf.apply(globalThis, arguments); };
+    }
+    // A script whose file has arrived (it has a resource-timing entry) but that has not
+    // run yet (no load or error event): its response is over on the network, what it
+    // will send is not. Only executable types count (a CMP's blocked `text/plain` script
+    // never runs), and never-fetched scripts do not (inserted through innerHTML: no entry).
+    // (On the document: an element's `load` event never reaches the window.)
+    const ran = new WeakSet();
+    const over = (e) => { if (e.target instanceof HTMLScriptElement) ran.add(e.target); };
+    document.addEventListener('load', over, true);
+    document.addEventListener('error', over, true);
+    // Fetched URLs also from an observer: the page's resource-timing buffer (250 entries
+    // by default) may be full on a heavy page, the observer still sees every entry.
+    const fetched = new Set();
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) fetched.add(e.name);
+      }).observe({ type: 'resource', buffered: true });
+    } catch (e) {}
+    const JS = /^(|module|(text|application)\/(x-)?(java|ecma)script|text\/jscript|text\/livescript)$/;
+    const scriptsDue = () => {
+      let n = 0;
+      for (const el of document.querySelectorAll('script[src]')) {
+        if (ran.has(el) || el.noModule) continue;
+        if (!JS.test((el.getAttribute('type') || '').trim().toLowerCase())) continue;
+        if (fetched.has(el.src) || performance.getEntriesByName(el.src, 'resource').length > 0) n++;
+      }
+      return n;
+    };
+    Object.defineProperty(globalThis, Symbol.for('consentry.settle'), {
+      enumerable: false, configurable: false,
+      value: (within) => {
+        const now = performance.now();
+        let due = 0;
+        for (const t of timers.values()) if (t <= now + within) due++;
+        let scripts = 0;
+        try { scripts = scriptsDue(); } catch (e) {}
+        return JSON.stringify({ timers: due, frames: rafs.size, scripts,
+          loaded: document.readyState === 'complete', since: now - lastFired });
+      }
+    });
+  } catch (e) {}
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    let area = 'local';
+    try { area = (this === sessionStorage) ? 'session' : 'local'; } catch (e) {}
+    send({ k: 'storage', area, key: String(key), v: String(value), origin: String(location.origin) });
+    return setItem.apply(this, arguments);
+  };
+  setTimeout(() => send({ k: 'gpc', v: gpc, href: String(location.href) }), 0);
+})();
