@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{consentry, run_json, Run};
+use common::{consentry, Run};
 use consentry::browser::{BrowserConfig, Chromedriver, Session};
 use consentry::capture::{Capture, SETTLE_GRACE};
 use consentry::demo::DemoServer;
@@ -28,12 +28,11 @@ const SLOW: [&str; 4] = [
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(port: u16, db: &Path, scenario: &str) -> Run {
-    let run = run_json(
-        consentry()
-            .args(["audit", LAB, "--format", "json", "--no-progress"])
-            .args(["--fail-on", "never", "--scenario", scenario, "--db"])
-            .arg(db)
-            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    let run = common::audit(
+        LAB,
+        port,
+        db,
+        &["--fail-on", "never", "--scenario", scenario],
     );
     assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
     run

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{consentry, run_json};
+use common::consentry;
 use consentry::demo::DemoServer;
 use serde_json::Value;
 use std::path::Path;
@@ -192,14 +192,11 @@ fn lab_variant(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> std::
 }
 
 fn audit_file(port: u16, file: &Path, db: &Path, scenario: &str) -> (i32, Value, String) {
-    let run = run_json(
-        consentry()
-            .arg("audit")
-            .arg(file)
-            .args(["--format", "json", "--no-progress", "--fail-on", "info"])
-            .args(["--scenario", scenario, "--db"])
-            .arg(db)
-            .env("CONSENTRY_DEMO_PORT", port.to_string()),
+    let run = common::audit(
+        file,
+        port,
+        db,
+        &["--fail-on", "info", "--scenario", scenario],
     );
     (run.code, run.json, run.stderr)
 }

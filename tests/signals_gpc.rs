@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{consentry, run_json, Run};
+use common::{consentry, Run};
 use consentry::demo::{DemoServer, FileSite, LoggedRequest};
 use consentry::signals::gpc::{GpcSignal, WellKnownOutcome};
 use consentry::signals::{SignalData, SignalSource};
@@ -24,15 +24,7 @@ fn fixture_host(host: &str) -> bool {
 }
 
 fn audit(file: &Path, port: u16, db: &Path, scenario: &str) -> Run {
-    run_json(
-        consentry()
-            .arg("audit")
-            .arg(file)
-            .args(["--format", "json", "--no-progress", "--jobs", "1"])
-            .args(["--scenario", scenario, "--db"])
-            .arg(db)
-            .env("CONSENTRY_DEMO_PORT", port.to_string()),
-    )
+    common::audit(file, port, db, &["--jobs", "1", "--scenario", scenario])
 }
 
 /// Audit one scenario of the fixture, and what the server logged meanwhile. A visit

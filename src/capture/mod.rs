@@ -327,11 +327,11 @@ impl Capture {
     }
 
     /// [`Capture::settle`] without a fresh grace: the quiet time counts from the last
-    /// network event (at most [`SETTLE_GRACE`] back), not from now. Only for when nothing was done to the page since the
-    /// previous settle ended (no click, script, navigation; reading it is fine): then
-    /// nothing can be on its way that the grace would wait for, and a page that was idle
-    /// and still is ends the settle at once. Anything that arrived since is waited for as
-    /// usual.
+    /// network event (at most [`SETTLE_GRACE`] back), not from now. Only for when nothing
+    /// was done to the page since the previous settle ended (no click, script, navigation;
+    /// reading it is fine): then nothing can be on its way that the grace would wait for,
+    /// and a page that was idle and still is ends the settle at once. Anything that
+    /// arrived since is waited for as usual.
     pub async fn settle_continued(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
         self.settle_from(quiet, timeout, false).await
     }
