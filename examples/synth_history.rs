@@ -38,7 +38,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::Parser;
 use consentry::analysis::{fingerprint, Code, Evidence, Finding};
 use consentry::inventory::{Declaration, InventoryItem, ItemKind, VendorActivity, VisitInventory};
-use consentry::observe::{
+use consentry::model::{
     ConsentAction, ConsentState, Failure, FailureKind, RequestObs, RunStatus, StepOutcome,
     StepStatus, TargetKind, VisitObservation, VisitStatus, VisitTimings,
 };

@@ -6,8 +6,8 @@
 //! consent state in force when the record was made. Checks read [`AttributedVisit`]s and
 //! never look vendors up again.
 
+use crate::model::{CookieWrite, RequestObs, StorageWrite, StoredCookie, VisitObservation};
 use crate::net;
-use crate::observe::{CookieWrite, RequestObs, StorageWrite, StoredCookie, VisitObservation};
 use crate::policy::{CookieRule, Permission, Policy, Vendor};
 use crate::scenario::Site;
 
@@ -73,7 +73,7 @@ impl<'p> Attributor<'p> {
     }
 
     /// Attribute a URL (request, storage origin) in a consent state.
-    pub fn url(&self, url: &str, state: &crate::observe::ConsentState) -> Attribution<'p> {
+    pub fn url(&self, url: &str, state: &crate::model::ConsentState) -> Attribution<'p> {
         let Some(host) = net::network_host(url) else {
             return Attribution {
                 host: None,
@@ -100,7 +100,7 @@ impl<'p> Attributor<'p> {
         &self,
         name: &str,
         domain: &str,
-        state: &crate::observe::ConsentState,
+        state: &crate::model::ConsentState,
     ) -> CookieAttribution<'p> {
         let host = net::normalise_host(domain.trim_start_matches('.'));
         let party = self.party(&host);

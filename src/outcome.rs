@@ -6,7 +6,7 @@ use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Code, Finding, Severity};
 use crate::attribution::AttributedVisit;
 use crate::exit::ExitStatus;
-use crate::observe::{RunStatus, VisitStatus};
+use crate::model::{RunStatus, VisitStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -67,10 +67,10 @@ pub struct VisitSummary {
     /// Screenshots before and after each consent action, with the paths of their files
     /// ([`crate::screenshots`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub screenshots: Vec<crate::screenshots::Screenshot>,
+    pub screenshots: Vec<crate::model::Screenshot>,
     /// Where the visit's time went, each settle with what ended it.
     #[serde(default)]
-    pub timings: crate::observe::VisitTimings,
+    pub timings: crate::model::VisitTimings,
 }
 
 impl VisitSummary {
@@ -91,7 +91,7 @@ impl VisitSummary {
                 .screenshots
                 .iter()
                 .filter(|s| s.path.is_some())
-                .map(|s| crate::screenshots::Screenshot {
+                .map(|s| crate::model::Screenshot {
                     png: Vec::new(),
                     ..s.clone()
                 })
@@ -307,7 +307,7 @@ impl AuditReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::{Failure, FailureKind};
+    use crate::model::{Failure, FailureKind};
     use crate::report::tests::{finding, fixed_report, visit};
 
     fn clean() -> AuditReport {

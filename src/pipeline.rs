@@ -14,7 +14,7 @@ use crate::ack::Acks;
 use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding};
 use crate::attribution::{AttributedVisit, Attributor};
 use crate::engine::{Cancel, Engine, EngineConfig, Job};
-use crate::observe::{RunStatus, VisitObservation};
+use crate::model::{RunStatus, VisitObservation};
 use crate::outcome::{AuditReport, FailOn, Verdict, VisitSummary};
 use crate::scenario::{AuditSpec, Scenario};
 use crate::store::{JudgedVisit, RunId, RunStart, Store, StoreError};
@@ -139,7 +139,7 @@ pub async fn audit(
     crate::browser::sweep_stale_profiles();
     // Cookie and storage values are hashed with this database's key from the first
     // browser on.
-    if !crate::observe::set_hash_key(&store.hash_key().await?) {
+    if !crate::model::set_hash_key(&store.hash_key().await?) {
         return Err(AuditError::Engine(anyhow::anyhow!(
             "this process already audits into another database (value hashes are keyed per database)"
         )));

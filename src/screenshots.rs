@@ -2,92 +2,15 @@
 //! (docs/reports.md, "Screenshots").
 //!
 //! The engine takes them ([`crate::engine`], `engine/shots.rs`) and hands the PNG bytes
-//! over in [`crate::observe::VisitObservation::screenshots`]; the pipeline writes them
+//! over in [`crate::model::VisitObservation::screenshots`]; the pipeline writes them
 //! under the reports directory ([`save_visit`]) once the run has an id, the store keeps
 //! their paths (table `visit_screenshots`), and the reporters show them. A screenshot
 //! that cannot be taken or written is a warning of the visit, never a failed scenario.
 
-use crate::observe::{ConsentAction, VisitObservation};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use crate::model::{ConsentAction, VisitObservation};
 use std::path::{Component, Path, PathBuf};
 
-/// When a screenshot was taken, relative to its consent action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShotWhen {
-    /// After the settle that precedes the action, just before it is performed.
-    Before,
-    /// After the action, the CMP record read-back and a settle (the banner has closed).
-    After,
-}
-
-impl ShotWhen {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShotWhen::Before => "before",
-            ShotWhen::After => "after",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "before" => Some(ShotWhen::Before),
-            "after" => Some(ShotWhen::After),
-            _ => None,
-        }
-    }
-}
-
-/// One viewport screenshot around a consent action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Screenshot {
-    /// Index of the scenario step performing the action (0-based, as
-    /// [`crate::observe::StepOutcome::index`]).
-    pub step: usize,
-    pub action: ConsentAction,
-    pub when: ShotWhen,
-    pub time: DateTime<Utc>,
-    /// The top-level page shown.
-    pub page: String,
-    /// Pixel size, from the PNG's IHDR.
-    pub width: u32,
-    pub height: u32,
-    /// Size of the PNG file.
-    pub bytes: u64,
-    /// How long the browser took to capture it (the screenshot command alone; the waits
-    /// before it are in [`crate::observe::VisitTimings::screenshot_ms`]).
-    #[serde(default)]
-    pub capture_ms: u64,
-    /// An "after" picture of an action that failed (the step's error says why): it
-    /// shows what was on screen instead of the result.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub action_failed: bool,
-    /// Where the PNG was written (absolute, as stored); `None` until the pipeline saves it.
-    /// Reporters writing to a file show it relative to that file ([`relative_to`]).
-    pub path: Option<String>,
-    /// The PNG itself, between the engine and [`save_visit`]; never serialised or stored
-    /// (the file is the evidence).
-    #[serde(skip)]
-    pub png: Vec<u8>,
-}
-
-impl Screenshot {
-    /// `step 3 accept_all before`, `step 3 accept_all after (the action failed)`.
-    pub fn label(&self) -> String {
-        format!(
-            "step {} {} {}{}",
-            self.step + 1,
-            self.action.as_str(),
-            self.when.as_str(),
-            if self.action_failed {
-                " (the action failed)"
-            } else {
-                ""
-            }
-        )
-    }
-}
+pub use crate::model::screenshot::*;
 
 /// Width and height of a PNG (its signature and IHDR chunk checked), else why not.
 pub fn png_size(png: &[u8]) -> Result<(u32, u32), String> {
@@ -114,7 +37,7 @@ pub fn png_size(png: &[u8]) -> Result<(u32, u32), String> {
 pub fn run_dir(reports: &Path, site: &str, run: i64) -> PathBuf {
     absolute(
         &reports
-            .join(crate::cli::output::slug(site))
+            .join(crate::text::slug(site))
             .join(format!("run-{run}")),
     )
 }
@@ -358,6 +281,7 @@ pub fn url_ref(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
 
     fn png(w: u32, h: u32) -> Vec<u8> {
         let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
@@ -410,7 +334,7 @@ mod tests {
             scenario: "reject_all".into(),
             started_at: Utc::now(),
             finished_at: Utc::now(),
-            status: crate::observe::VisitStatus::Complete,
+            status: crate::model::VisitStatus::Complete,
             steps: Vec::new(),
             requests: Vec::new(),
             cookie_writes: Vec::new(),
@@ -420,7 +344,7 @@ mod tests {
             signals: Vec::new(),
             cmp: Vec::new(),
             screenshots: vec![shot(png)],
-            final_state: crate::observe::ConsentState::initial(),
+            final_state: crate::model::ConsentState::initial(),
             warnings: Vec::new(),
             timings: Default::default(),
         };

@@ -5,7 +5,7 @@
 //! takes inside URLs), is replaced by `[secret:NAME]` at the boundaries: diagnostics as
 //! they are printed, each visit's observation before it is judged, stored or shown.
 
-use crate::observe::{StepStatus, VisitObservation, VisitStatus};
+use crate::model::{StepStatus, VisitObservation, VisitStatus};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -102,10 +102,10 @@ impl Secrets {
             self.redact_in_place(&mut w.page);
             self.redact_opt(&mut w.expiry_unparsed);
             match &mut w.source {
-                crate::observe::CookieSource::Header { request_url } => {
+                crate::model::CookieSource::Header { request_url } => {
                     self.redact_in_place(request_url)
                 }
-                crate::observe::CookieSource::Script { document_url } => {
+                crate::model::CookieSource::Script { document_url } => {
                     self.redact_in_place(document_url)
                 }
             }

@@ -45,6 +45,41 @@ pub fn printable_clipped(s: &str, max: usize) -> String {
     out
 }
 
+/// Longest page-provided text kept inside a piece of evidence or a message.
+pub const EVIDENCE_TEXT_MAX: usize = 200;
+
+/// Clip page-provided text (a raw header value, a script's string) for evidence.
+pub fn clip_for_evidence(s: &str) -> String {
+    if s.chars().count() <= EVIDENCE_TEXT_MAX {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(EVIDENCE_TEXT_MAX).collect();
+    out.push('…');
+    out
+}
+
+/// A site name as a file-name slug: `Shop & Co. (FR)` -> `shop-co-fr`; never empty, at
+/// most 60 characters, never `.`/`..`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 60 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "site".to_string()
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

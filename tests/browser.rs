@@ -5,7 +5,7 @@ mod common;
 
 use common::{consentry, finding_keys as findings, Key, Run as AuditRun};
 use consentry::demo::{is_demo_third_party, DemoServer, Variant};
-use consentry::observe::TargetKind;
+use consentry::model::TargetKind;
 use consentry::store::Store;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

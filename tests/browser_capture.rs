@@ -224,7 +224,7 @@ async fn capture_marks_cut_off_requests_cancelled_and_records_documents_and_erro
     ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
 )]
 async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() {
-    use consentry::observe::SettleEnd;
+    use consentry::model::SettleEnd;
     let _slot = ONE_AT_A_TIME.lock().await;
     let server = DemoServer::start(0).await.expect("demo server");
     let port = server.port();

@@ -615,7 +615,7 @@ async fn db_with_a_finding(db: &std::path::Path, scenario_file: &std::path::Path
         .await
         .unwrap();
     store
-        .finish_run(run, &consentry::observe::RunStatus::Complete, start)
+        .finish_run(run, &consentry::model::RunStatus::Complete, start)
         .await
         .unwrap();
     store.close().await;

@@ -112,7 +112,7 @@ async fn stored_observation(
     db: &Path,
     json: &Value,
     scenario: &str,
-) -> consentry::observe::VisitObservation {
+) -> consentry::model::VisitObservation {
     let store = Store::open(db).await.expect("store");
     let run: RunId = json["run_id"].as_i64().expect("run id");
     store
@@ -295,7 +295,7 @@ async fn klaro_through_autoconsent_and_its_record() {
     assert!(obs.final_state.li_objected, "{:?}", obs.final_state);
     assert_eq!(
         obs.final_state.consent,
-        consentry::observe::ConsentChoice::Denied
+        consentry::model::ConsentChoice::Denied
     );
     let obs = stored_observation(&dir.path().join("audit.db"), &run.json, "dismiss_banner").await;
     assert!(

@@ -7,7 +7,7 @@ use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding};
 use consentry::drift::pack::{build, AckInput, PackInput};
 use consentry::drift::{AckStatus, Change, DriftReport, InventoryKind, MismatchEvent, Objection};
 use consentry::inventory::{Declaration, InventoryItem, ItemKind, VendorActivity, VisitInventory};
-use consentry::observe::{
+use consentry::model::{
     ConsentAction, ConsentState, Failure, FailureKind, RunStatus, VisitObservation, VisitStatus,
     VisitTimings,
 };

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
-use consentry::observe::{
+use consentry::model::{
     hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind,
     RequestObs, RunStatus, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind,
     VisitObservation, VisitStatus, VisitTimings,
@@ -241,10 +241,10 @@ fn observation(scenario: &str) -> VisitObservation {
             close_ms: 12,
             screenshot_ms: 380,
             steps_ms: 230,
-            settles: vec![consentry::observe::Settle {
+            settles: vec![consentry::model::Settle {
                 why: "after loading https://shop.test/".into(),
                 ms: 140,
-                ended: consentry::observe::SettleEnd::Idle,
+                ended: consentry::model::SettleEnd::Idle,
             }],
         },
     }

@@ -1,14 +1,14 @@
 //! Loading and validating scenario files and declared maps, through the library API.
 
 use consentry::diag::{Diagnostics, Level};
-use consentry::observe::ConsentAction;
+use consentry::model::ConsentAction;
 use consentry::policy::load::{load_policy, parse_policy, EMPTY_POLICY};
 use consentry::policy::{LegalBasis, Retention};
 use consentry::scenario::load::{
     load_audit_file, load_audit_file_with_env, load_audit_file_with_warnings, parse_audit_file,
-    validate_files,
 };
 use consentry::scenario::{Action, ThirdPartyCookies};
+use consentry::validate::validate_files;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -20,7 +20,7 @@ pub(crate) use checks::human_secs;
 pub use finding::{fingerprint, Code, Evidence, Finding, Severity, MAX_EVIDENCE};
 
 use crate::attribution::{AttributedVisit, Attributor};
-use crate::observe::VisitObservation;
+use crate::model::VisitObservation;
 use crate::policy::Policy;
 use crate::scenario::Site;
 use checks::{RunCtx, VisitCtx, FAMILIES};
@@ -105,15 +105,4 @@ pub fn sort_findings(findings: &mut [Finding], scenarios: &[&str]) {
     });
 }
 
-/// Longest page-provided text kept inside a piece of evidence or a message.
-pub const EVIDENCE_TEXT_MAX: usize = 200;
-
-/// Clip page-provided text (a raw header value, a script's string) for evidence.
-pub(crate) fn clip_for_evidence(s: &str) -> String {
-    if s.chars().count() <= EVIDENCE_TEXT_MAX {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(EVIDENCE_TEXT_MAX).collect();
-    out.push('…');
-    out
-}
+pub use crate::text::{clip_for_evidence, EVIDENCE_TEXT_MAX};

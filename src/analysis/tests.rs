@@ -1,7 +1,7 @@
 //! Rule tests on small hand-built declared maps and observations.
 
 use super::*;
-use crate::observe::{
+use crate::model::{
     ConsentAction, ConsentEffect, ConsentState, CookieSource, CookieWrite, RequestObs,
     StoredCookie, TargetKind, VisitObservation, VisitStatus, VisitTimings,
 };
@@ -263,8 +263,8 @@ impl Obs {
         self.stored_secs(name, lifetime_days.map(|d| d * 86_400))
     }
     pub fn incomplete(mut self, reason: &str) -> Self {
-        self.obs.status = VisitStatus::Incomplete(crate::observe::Failure::new(
-            crate::observe::FailureKind::ElementNotFound,
+        self.obs.status = VisitStatus::Incomplete(crate::model::Failure::new(
+            crate::model::FailureKind::ElementNotFound,
             reason,
         ));
         self
@@ -1173,10 +1173,10 @@ fn clicked(scenario_id: &str, action: ConsentAction, clicks: usize) -> VisitObse
         .cmp_action(action, crate::cmp::Readback::NoReader)
         .build();
     obs.steps = (0..clicks)
-        .map(|i| crate::observe::StepOutcome {
+        .map(|i| crate::model::StepOutcome {
             index: i,
             description: format!("click \"#b{i}\" (s.toml:{})", 10 + i),
-            status: crate::observe::StepStatus::Done,
+            status: crate::model::StepStatus::Done,
             started_at: t(1),
             duration_ms: 5,
         })

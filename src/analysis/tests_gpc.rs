@@ -1,7 +1,7 @@
 //! `vendor-ignores-gpc` and `li-cookie-without-consent` on hand-built observations.
 
 use super::*;
-use crate::observe::StorageWrite;
+use crate::model::StorageWrite;
 use crate::signals::gpc::{GpcSent, GpcSignal, NavigatorGpc};
 use crate::signals::{SignalData, SignalObs, SignalSource};
 

@@ -76,7 +76,7 @@ pub fn parse_cookie_line(line: &str, at: DateTime<Utc>) -> Option<ParsedCookie> 
     };
     Some(ParsedCookie {
         name: name.to_string(),
-        value_hash: crate::observe::hash_value(value),
+        value_hash: crate::model::hash_value(value),
         domain,
         path,
         requested_lifetime_secs,

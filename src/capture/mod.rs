@@ -22,8 +22,8 @@ pub mod cookies;
 pub mod events;
 pub mod recorder;
 
-use crate::observe::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
-use crate::observe::{CookieWrite, SettleEnd, StorageWrite, StoredCookie, TargetKind};
+use crate::model::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
+use crate::model::{CookieWrite, SettleEnd, StorageWrite, StoredCookie, TargetKind};
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
 use chrono::{DateTime, TimeZone, Utc};

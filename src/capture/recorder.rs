@@ -21,7 +21,7 @@ use crate::net::strip_query;
 fn host_of(url: &str) -> String {
     crate::net::url_host(url).unwrap_or_default()
 }
-use crate::observe::{
+use crate::model::{
     ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs, StorageWrite,
     TargetKind,
 };

@@ -3,7 +3,7 @@
 
 use crate::engine::EngineConfig;
 use crate::exit::ExitStatus;
-use crate::observe::{VisitObservation, VisitStatus};
+use crate::model::{VisitObservation, VisitStatus};
 use crate::outcome::FailOn;
 use crate::pipeline::{self, AuditConfig};
 use crate::report::{reporter, Format};

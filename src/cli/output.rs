@@ -40,27 +40,7 @@ pub fn evidence_dir(db: &Path) -> PathBuf {
     }
 }
 
-/// A site name as a file-name slug: `Shop & Co. (FR)` -> `shop-co-fr`; never empty, at
-/// most 60 characters, never `.`/`..`.
-pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-        if out.len() >= 60 {
-            break;
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "site".to_string()
-    } else {
-        out
-    }
-}
+pub use crate::text::slug;
 
 fn ext(format: Format) -> Option<&'static str> {
     match format {

@@ -22,8 +22,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs) -> ExitStatus {
-    let mut diags =
-        crate::scenario::load::validate_files_with_acks(&args.files, args.acks.as_deref());
+    let mut diags = crate::validate::validate_files_with_acks(&args.files, args.acks.as_deref());
     if let Some(path) = &args.gvl {
         match crate::policy::gvl::load_gvl(path) {
             Ok(gvl) => diags.0.extend(gvl_warnings(&args.files, &gvl)),

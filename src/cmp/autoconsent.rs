@@ -12,7 +12,6 @@
 //! lifecycle changes) to a `Runtime.addBinding` binding the capture records. The engine
 //! sends `optIn` / `optOut` through `window.autoconsentReceiveMessage`.
 
-use crate::observe::ConsentAction;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -38,13 +37,7 @@ pub struct Bundle {
     pub source: Arc<str>,
 }
 
-/// `optIn` / `optOut`.
-pub fn verb(action: ConsentAction) -> &'static str {
-    match action {
-        ConsentAction::AcceptAll => "optIn",
-        ConsentAction::RejectAll | ConsentAction::ObjectLi => "optOut",
-    }
-}
+pub use crate::model::cmp::autoconsent_verb as verb;
 
 /// Where to look, in order: `explicit` (`--autoconsent DIR`, or `CONSENTRY_AUTOCONSENT`
 /// through it), then `fixtures/build/autoconsent` in the scenario file's directory and

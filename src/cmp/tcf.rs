@@ -96,7 +96,7 @@ impl Reader for Tcf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::ConsentEffect;
+    use crate::model::ConsentEffect;
     use serde_json::json;
 
     // @iabtcf/core 1.5.6 strings of the fixture CMP (fixtures/gen/tcf-golden.mjs).

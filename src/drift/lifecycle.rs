@@ -89,7 +89,7 @@ pub struct Lifecycle {
 fn checked(run: &RunHistory, scenario: Option<&str>) -> bool {
     match scenario {
         Some(s) => run.visits.iter().any(|v| v.scenario == s && v.observed),
-        None => run.run.status == crate::observe::RunStatus::Complete,
+        None => run.run.status == crate::model::RunStatus::Complete,
     }
 }
 
@@ -204,7 +204,7 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::RunStatus;
+    use crate::model::RunStatus;
     use crate::store::{FindingSeen, RunRecord};
     use chrono::TimeZone;
 

@@ -288,10 +288,10 @@ pub fn build(input: &PackInput) -> DriftReport {
                 });
             }
             let (status, reason) = match &h.run.status {
-                crate::observe::RunStatus::Complete => ("complete", None),
-                crate::observe::RunStatus::Running => ("running", None),
-                crate::observe::RunStatus::Incomplete(r) => ("incomplete", Some(r.clone())),
-                crate::observe::RunStatus::Interrupted(r) => ("interrupted", Some(r.clone())),
+                crate::model::RunStatus::Complete => ("complete", None),
+                crate::model::RunStatus::Running => ("running", None),
+                crate::model::RunStatus::Incomplete(r) => ("incomplete", Some(r.clone())),
+                crate::model::RunStatus::Interrupted(r) => ("interrupted", Some(r.clone())),
             };
             // The first run of the history is the baseline: nothing to change from.
             let behaviour = behaviour && prev.is_some();
@@ -617,7 +617,7 @@ pub fn build(input: &PackInput) -> DriftReport {
         complete_runs: u32::try_from(
             window
                 .iter()
-                .filter(|h| h.run.status == crate::observe::RunStatus::Complete)
+                .filter(|h| h.run.status == crate::model::RunStatus::Complete)
                 .count(),
         )
         .unwrap_or(u32::MAX),

@@ -27,8 +27,8 @@ use pool::*;
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
 use crate::cmp::{CmpAction, Method, Readback};
-use crate::observe::{ConsentAction, ConsentEffect};
-use crate::observe::{
+use crate::model::{ConsentAction, ConsentEffect};
+use crate::model::{
     ConsentState, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus, StoredCookie,
     VisitObservation, VisitStatus, VisitTimings,
 };
@@ -252,7 +252,7 @@ struct Visit<'a> {
     banner: Option<String>,
     /// Take screenshots around consent actions, and those taken ([`shots`]).
     shots: bool,
-    screenshots: Vec<crate::screenshots::Screenshot>,
+    screenshots: Vec<crate::model::Screenshot>,
     /// Nothing was done to the page (no navigation, click, script) since the last settle
     /// ended without timing out: the next settle continues it
     /// ([`Capture::settle_continued`]) instead of serving a fresh grace.
@@ -280,7 +280,7 @@ impl Visit<'_> {
             warnings.push(format!(
                 "uncaught page error on {}: {}{from}",
                 e.page,
-                crate::analysis::clip_for_evidence(&e.message)
+                crate::text::clip_for_evidence(&e.message)
             ));
         }
         let more = captured

@@ -14,7 +14,7 @@ pub mod pattern;
 pub use index::HostIndex;
 pub use pattern::{glob_match, DomainPattern, HostPattern};
 
-use crate::observe::{ConsentChoice, ConsentState};
+use crate::model::{ConsentChoice, ConsentState};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -506,7 +506,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::ConsentAction;
+    use crate::model::ConsentAction;
 
     fn policy() -> Policy {
         let purpose = |id: &str, basis, sn| Purpose {

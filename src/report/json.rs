@@ -4,7 +4,7 @@
 use super::{AuditReport, Reporter, VisitSummary};
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Finding, Severity};
-use crate::observe::RunStatus;
+use crate::model::RunStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

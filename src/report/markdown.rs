@@ -104,7 +104,7 @@ impl Reporter for MarkdownReporter {
         let status = run_status_text(&r.status);
         t.row(vec![
             "Status".into(),
-            if matches!(r.status, crate::observe::RunStatus::Complete) {
+            if matches!(r.status, crate::model::RunStatus::Complete) {
                 cell(&status)
             } else {
                 format!("**{}**", cell(&status))
@@ -358,7 +358,7 @@ impl Reporter for MarkdownReporter {
 /// The "Acknowledgements" section: each finding's acknowledgement, then the ones that
 /// matched nothing. Nothing when the run had none.
 /// `[before](path)`, `[after (the action failed)](path)`, `after: not taken`.
-fn shot_link(s: Option<&crate::screenshots::Screenshot>, when: &str) -> String {
+fn shot_link(s: Option<&crate::model::Screenshot>, when: &str) -> String {
     let when = match s {
         Some(s) if s.action_failed => format!("{when} (the action failed)"),
         _ => when.to_string(),

@@ -21,7 +21,7 @@ pub use crate::outcome::{AuditReport, VisitSummary};
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::Finding;
 use crate::exit::ExitStatus;
-use crate::observe::RunStatus;
+use crate::model::RunStatus;
 use std::fmt;
 use std::str::FromStr;
 

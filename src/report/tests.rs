@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::analysis::{fingerprint, Code, Evidence, Finding, Severity};
-use crate::observe::{Failure, FailureKind, RunStatus, VisitStatus};
+use crate::model::{Failure, FailureKind, RunStatus, VisitStatus};
 use chrono::DateTime;
 use chrono::{Duration, TimeZone, Utc};
 
@@ -178,7 +178,7 @@ fn format_parsing() {
 
 #[test]
 fn visit_summary_from_observation() {
-    use crate::observe::{ConsentState, RequestObs, TargetKind, VisitObservation, VisitTimings};
+    use crate::model::{ConsentState, RequestObs, TargetKind, VisitObservation, VisitTimings};
     let site = crate::scenario::Site {
         name: "demo-shop".into(),
         base_url: url::Url::parse("https://www.demo-shop.test/").expect("url"),
@@ -642,7 +642,7 @@ fn without_acknowledgements_nothing_changes_and_json_says_null() {
 #[test]
 fn consent_actions_appear_in_every_format() {
     use crate::cmp::{CmpAction, CmpRecord, Method, Readback, RecordItem};
-    use crate::observe::{ConsentAction, ConsentEffect};
+    use crate::model::{ConsentAction, ConsentEffect};
     let mut r = fixed_report();
     let item = |name: &str, basis: &str| RecordItem {
         name: name.into(),
@@ -696,7 +696,7 @@ fn consent_actions_appear_in_every_format() {
 
 #[test]
 fn screenshots_appear_in_every_format() {
-    use crate::observe::ConsentAction;
+    use crate::model::ConsentAction;
     use crate::screenshots::{Screenshot, ShotWhen};
     let mut r = fixed_report();
     let shot = |when: ShotWhen, path: &str| Screenshot {

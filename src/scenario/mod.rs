@@ -8,7 +8,7 @@ pub mod profile;
 
 pub use profile::{CmpProfile, Flow, FlowKind, ProfileStep};
 
-use crate::observe::{ConsentAction, ConsentEffect};
+use crate::model::{ConsentAction, ConsentEffect};
 use crate::policy::Policy;
 use serde::Serialize;
 use std::path::PathBuf;

@@ -80,10 +80,10 @@ impl FlowKind {
     }
 
     /// The consent action the flow's marked step performs.
-    pub fn consent(self) -> crate::observe::ConsentAction {
+    pub fn consent(self) -> crate::model::ConsentAction {
         match self {
-            FlowKind::ObjectLi => crate::observe::ConsentAction::ObjectLi,
-            FlowKind::Withdraw => crate::observe::ConsentAction::RejectAll,
+            FlowKind::ObjectLi => crate::model::ConsentAction::ObjectLi,
+            FlowKind::Withdraw => crate::model::ConsentAction::RejectAll,
         }
     }
 }

@@ -16,83 +16,14 @@ pub mod gcm;
 pub mod gpc;
 pub mod tcf;
 
-use crate::observe::{ConsentState, RequestObs};
-use chrono::{DateTime, Utc};
+use crate::model::RequestObs;
 use serde::{Deserialize, Serialize};
 
-/// Where a signal was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
-pub enum SignalSource {
-    /// The page's own API (`__tcfapi('getTCData')`, `dataLayer`, `navigator.globalPrivacyControl`).
-    PageApi { api: String },
-    /// A cookie's value (decoded when read; the value itself is never stored).
-    Cookie { name: String, domain: String },
-    /// Parameters of a request a vendor was sent.
-    Request { url: String },
-    /// A well-known resource of the site (`/.well-known/gpc.json`).
-    WellKnown { url: String },
-    /// What the visit itself sent (e.g. `Sec-GPC: 1`).
-    Visit,
-}
-
-impl SignalSource {
-    /// Short human form for evidence and reports.
-    pub fn describe(&self) -> String {
-        match self {
-            SignalSource::PageApi { api } => api.clone(),
-            SignalSource::Cookie { name, domain } => format!("cookie {name}@{domain}"),
-            SignalSource::Request { url } => format!("request {url}"),
-            SignalSource::WellKnown { url } => url.clone(),
-            SignalSource::Visit => "the visit".to_string(),
-        }
-    }
-}
-
-/// What a signal decoded to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
-pub enum SignalData {
-    Tcf(Box<tcf::TcfSignal>),
-    ConsentMode(gcm::ConsentModeSignal),
-    Gpc(gpc::GpcSignal),
-}
-
-impl SignalData {
-    /// Stable name of the kind (`tcf`, `consent_mode`, `gpc`), as stored.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            SignalData::Tcf(_) => "tcf",
-            SignalData::ConsentMode(_) => "consent_mode",
-            SignalData::Gpc(_) => "gpc",
-        }
-    }
-
-    /// One line for the per-scenario signal view.
-    pub fn summary(&self) -> String {
-        match self {
-            SignalData::Tcf(t) => t.summary(),
-            SignalData::ConsentMode(g) => g.summary(),
-            SignalData::Gpc(g) => g.summary(),
-        }
-    }
-}
-
-/// One consent signal, as observed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignalObs {
-    pub time: DateTime<Utc>,
-    /// The top-level page the visit was on.
-    pub page: String,
-    /// The consent phase in force (as for requests).
-    pub state: ConsentState,
-    pub source: SignalSource,
-    pub data: SignalData,
-}
+pub use crate::model::{SignalData, SignalObs, SignalSource};
 
 /// Adds the signals carried by the visit's request URLs to those read in the page, and
 /// puts them all in time order.
-pub fn add_request_signals(obs: &mut crate::observe::VisitObservation) {
+pub fn add_request_signals(obs: &mut crate::model::VisitObservation) {
     let derived = from_requests(&obs.requests);
     obs.signals.extend(derived);
     obs.signals.sort_by_key(|s| s.time);

@@ -2,9 +2,7 @@
 //! range checks; decoding returns a description of what is wrong, which the caller
 //! turns into [`super::StoreError::Corrupt`] naming the database.
 
-use crate::observe::{
-    ConsentAction, ConsentChoice, ConsentState, Failure, FailureKind, TargetKind,
-};
+use crate::model::{ConsentAction, ConsentChoice, ConsentState, Failure, FailureKind, TargetKind};
 use crate::outcome::FailOn;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{Sqlite, SqliteRow};

@@ -6,7 +6,7 @@ use super::codec::{
 };
 use super::{RunRecord, VisitCounts, VisitRecord};
 use crate::analysis::finding::{Code, Evidence, Finding, Severity};
-use crate::observe::{
+use crate::model::{
     CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
     StorageWrite, StoredCookie, VisitStatus, VisitTimings,
 };
@@ -181,15 +181,15 @@ pub(super) fn decode_signal(r: &SqliteRow) -> DecodeResult<crate::signals::Signa
     })
 }
 
-pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::screenshots::Screenshot> {
-    use crate::observe::ConsentAction;
-    use crate::screenshots::ShotWhen;
+pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::model::Screenshot> {
+    use crate::model::screenshot::ShotWhen;
+    use crate::model::ConsentAction;
     let action: String = get(r, "action")?;
     let when: String = get(r, "phase_when")?;
     let u32_of = |col: &str| -> DecodeResult<u32> {
         u32::try_from(get_u64(r, col)?).map_err(|_| format!("column {col}: out of range"))
     };
-    Ok(crate::screenshots::Screenshot {
+    Ok(crate::model::Screenshot {
         step: usize::try_from(get_u64(r, "step_index")?)
             .map_err(|_| "column step_index: out of range".to_string())?,
         action: ConsentAction::parse(&action)

@@ -18,7 +18,7 @@ mod write;
 pub use history::{FindingSeen, RunHistory, VisitSeen};
 
 use crate::analysis::finding::Finding;
-use crate::observe::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
+use crate::model::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
 use chrono::{DateTime, Utc};
 use codec::DecodeResult;
 use sqlx::migrate::{MigrateError, Migrator};

@@ -3,7 +3,7 @@
 use super::decode::*;
 use super::{RunId, RunRecord, Store, StoreError, VisitRecord};
 use crate::analysis::finding::Finding;
-use crate::observe::{
+use crate::model::{
     CookieWrite, PageError, RequestObs, StepOutcome, StorageWrite, StoredCookie, VisitObservation,
 };
 use crate::signals::SignalObs;
@@ -141,7 +141,7 @@ impl Store {
         &self,
         run: RunId,
         scenario: Option<&str>,
-    ) -> Result<Vec<crate::screenshots::Screenshot>, StoreError> {
+    ) -> Result<Vec<crate::model::Screenshot>, StoreError> {
         let rows = self.child_rows("visit_screenshots", run, scenario).await?;
         rows.iter()
             .map(|r| self.decode(decode_screenshot(r)))

@@ -3,7 +3,7 @@
 //! write side's transactions (`write.rs`), never on their own.
 
 use super::{codec, JudgedVisit, RunId, Store, StoreError};
-use crate::observe::{
+use crate::model::{
     CookieSource, CookieWrite, PageError, RequestObs, StepOutcome, StepStatus, StorageWrite,
     StoredCookie, VisitStatus,
 };
@@ -296,7 +296,7 @@ impl Store {
         tx: &mut SqliteConnection,
         visit: i64,
         seq: usize,
-        shot: &crate::screenshots::Screenshot,
+        shot: &crate::model::Screenshot,
     ) -> Result<(), StoreError> {
         let n = |what, v: u64| self.invalid(codec::to_i64(what, v));
         sqlx::query(

@@ -4,7 +4,7 @@
 use super::{codec, JudgedVisit, RunId, RunStart, Store, StoreError, STALE_REASON};
 use crate::ack::AckRecord;
 use crate::analysis::finding::Finding;
-use crate::observe::{RunStatus, VisitObservation};
+use crate::model::{RunStatus, VisitObservation};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 

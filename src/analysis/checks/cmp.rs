@@ -5,7 +5,7 @@ use super::{Family, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
 use crate::cmp::{CmpAction, Readback, RecordedConsent};
-use crate::observe::ConsentAction;
+use crate::model::ConsentAction;
 
 pub(crate) const FAMILY: Family = Family {
     name: "cmp",
@@ -42,12 +42,11 @@ fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
 /// Evidence of a request judged after an objection: when the objection was learned from
 /// the CMP's record (not declared), the detail says which record.
 pub(crate) fn with_objection_source(
-    obs: &crate::observe::VisitObservation,
+    obs: &crate::model::VisitObservation,
     mut e: Evidence,
 ) -> Evidence {
     let source = obs.cmp.iter().rev().find(|a| {
-        a.effects_from == "cmp-record"
-            && a.applied.contains(&crate::observe::ConsentEffect::ObjectLi)
+        a.effects_from == "cmp-record" && a.applied.contains(&crate::model::ConsentEffect::ObjectLi)
     });
     if let Some(Readback::Recorded { record }) = source.map(|a| &a.readback) {
         let off: Vec<&str> = record
@@ -151,7 +150,7 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
 /// Clicks a visit needed, from the page load to its first consent action `action`
 /// (performed through the scenario's selectors), with the steps' descriptions.
 fn clicks_to(
-    obs: &crate::observe::VisitObservation,
+    obs: &crate::model::VisitObservation,
     action: ConsentAction,
 ) -> Option<(usize, Vec<String>)> {
     let first = obs.cmp.first()?;
@@ -161,7 +160,7 @@ fn clicks_to(
     {
         return None;
     }
-    let steps: Vec<&crate::observe::StepOutcome> =
+    let steps: Vec<&crate::model::StepOutcome> =
         obs.steps.iter().filter(|s| s.index <= first.step).collect();
     if steps.len() <= first.step {
         return None; // a step is missing: not judged

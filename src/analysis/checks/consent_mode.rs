@@ -12,7 +12,7 @@ use super::{
 };
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
-use crate::observe::{ConsentChoice, CookieWrite, RequestObs, VisitObservation};
+use crate::model::{ConsentChoice, CookieWrite, RequestObs, VisitObservation};
 use crate::policy::{ConsentMode, Vendor};
 use crate::signals::gcm::{self, ConsentModeSignal, ConsentType};
 
@@ -84,7 +84,7 @@ fn identifier_cookie_involved(obs: &VisitObservation, req: &RequestObs) -> bool 
     // (name, domain, still stored) of each identifier cookie written before `req`.
     let mut present: Vec<(&str, &str, bool)> = Vec::new();
     for w in writes {
-        if let crate::observe::CookieSource::Header { request_url } = &w.source {
+        if let crate::model::CookieSource::Header { request_url } = &w.source {
             if request_url == &req.url && write_stores(w) {
                 return true;
             }
@@ -353,8 +353,8 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
             ),
         };
         let request_url = match &w.source {
-            crate::observe::CookieSource::Header { request_url } => request_url.clone(),
-            crate::observe::CookieSource::Script { .. } => hit.url.clone(),
+            crate::model::CookieSource::Header { request_url } => request_url.clone(),
+            crate::model::CookieSource::Script { .. } => hit.url.clone(),
         };
         sink.push(Hit {
             code: Code::ConsentModeCookieWhileDenied,

@@ -2,7 +2,7 @@
 
 use crate::analysis::tests::{policy, scenario, site};
 use crate::analysis::{analyze, Code, Finding};
-use crate::observe::{ConsentAction, VisitObservation};
+use crate::model::{ConsentAction, VisitObservation};
 use crate::policy::{ConsentMode, DomainPattern, Policy};
 
 const GTAG: &str = "https://www.googletagmanager.com/gtag/js?id=G-1";

@@ -8,8 +8,8 @@ use super::{
 use crate::analysis::finding::Code;
 use crate::analysis::sink::{Hit, Sink};
 use crate::attribution::CookieAttribution;
-use crate::observe::ConsentState;
-use crate::observe::{ConsentChoice, CookieWrite, StoredCookie};
+use crate::model::ConsentState;
+use crate::model::{ConsentChoice, CookieWrite, StoredCookie};
 use crate::policy::{CookieRule, LegalBasis, Permission, Policy, Retention, Vendor};
 
 pub(crate) const FAMILY: Family = Family {
@@ -217,7 +217,7 @@ fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink)
             let seen = match unparsed {
                 Some(raw) => format!(
                     "the site's Expires {:?} could not be parsed, so the stored lifetime is used",
-                    crate::analysis::clip_for_evidence(raw)
+                    crate::text::clip_for_evidence(raw)
                 ),
                 None => "no write with a lifetime was seen".to_string(),
             };

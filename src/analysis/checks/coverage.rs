@@ -3,7 +3,7 @@
 use super::{last_page_or_site, vendor_label, Family, RunCtx, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
-use crate::observe::{ConsentChoice, VisitStatus};
+use crate::model::{ConsentChoice, VisitStatus};
 
 pub(crate) const FAMILY: Family = Family {
     name: "coverage",

@@ -4,7 +4,7 @@
 use super::{quoted_list, request_evidence, vendor_label, Family, VisitCtx};
 use crate::analysis::finding::Code;
 use crate::analysis::sink::{Hit, Sink};
-use crate::observe::ConsentChoice;
+use crate::model::ConsentChoice;
 use crate::policy::{Policy, Vendor};
 use crate::signals::gpc::{GpcSent, GpcSignal};
 use crate::signals::{SignalData, SignalSource};
@@ -17,7 +17,7 @@ pub(crate) const FAMILY: Family = Family {
 };
 
 /// What the visit sent, when it ran with GPC on.
-pub(crate) fn gpc_sent(obs: &crate::observe::VisitObservation) -> Option<&GpcSent> {
+pub(crate) fn gpc_sent(obs: &crate::model::VisitObservation) -> Option<&GpcSent> {
     obs.signals.iter().find_map(|s| match (&s.source, &s.data) {
         (SignalSource::Visit, SignalData::Gpc(GpcSignal::Sent(sent))) => Some(sent),
         _ => None,

@@ -15,7 +15,7 @@ pub(crate) mod tcf;
 use super::finding::{Code, Evidence};
 use super::sink::Sink;
 use crate::attribution::AttributedVisit;
-use crate::observe::{
+use crate::model::{
     ConsentChoice, CookieSource, CookieWrite, RequestObs, StorageWrite, StoredCookie,
     VisitObservation,
 };

@@ -4,7 +4,7 @@ use super::{choice_phrase, purposes_require, request_evidence, vendor_label, Fam
 use crate::analysis::finding::Code;
 use crate::analysis::sink::{Hit, Sink};
 use crate::attribution::Party;
-use crate::observe::ConsentChoice;
+use crate::model::ConsentChoice;
 use crate::policy::Permission;
 
 pub(crate) const FAMILY: Family = Family {

@@ -9,7 +9,7 @@
 use super::{request_evidence, vendor_label, Family, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
-use crate::observe::{ConsentAction, ConsentState, VisitObservation};
+use crate::model::{ConsentAction, ConsentState, VisitObservation};
 use crate::signals::tcf::{self, ids, TcfDecoded};
 use crate::signals::{SignalData, SignalObs, SignalSource};
 use std::collections::BTreeSet;

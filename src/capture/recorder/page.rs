@@ -6,8 +6,8 @@ use super::super::cookies;
 use super::super::events;
 use super::super::{is_web_url, secs_to_utc};
 use super::{host_of, Recorder, MAX_PAGE_ERRORS};
+use crate::model::{hash_value, CookieSource, CookieWrite, PageError, StorageWrite};
 use crate::net::strip_query;
-use crate::observe::{hash_value, CookieSource, CookieWrite, PageError, StorageWrite};
 use chrono::Utc;
 use serde_json::Value;
 
@@ -96,7 +96,7 @@ impl Recorder {
                 self.gpc.navigator.push(crate::signals::gpc::NavigatorGpc {
                     context: "document".into(),
                     url: strip_query(&text("href")),
-                    value: crate::analysis::clip_for_evidence(value),
+                    value: crate::text::clip_for_evidence(value),
                 })
             }
             _ => {}

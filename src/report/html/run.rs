@@ -30,7 +30,7 @@ impl Reporter for HtmlReporter {
         );
         b.push_str("<dl class=\"meta\">");
         let status = run_status_text(&r.status);
-        let status = if matches!(r.status, crate::observe::RunStatus::Complete) {
+        let status = if matches!(r.status, crate::model::RunStatus::Complete) {
             text(&status)
         } else {
             format!("<span class=\"warn\">{}</span>", text(&status))

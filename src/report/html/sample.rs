@@ -6,7 +6,7 @@
 
 use crate::analysis::{Code, Evidence, Finding, Severity};
 use crate::drift::*;
-use crate::observe::{Failure, FailureKind, RunStatus, VisitStatus};
+use crate::model::{Failure, FailureKind, RunStatus, VisitStatus};
 use crate::outcome::{AuditReport, Verdict, VisitSummary};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -598,10 +598,10 @@ pub fn hostile_run() -> AuditReport {
             distinct: 1,
         }],
         consent_actions: Vec::new(),
-        screenshots: vec![crate::screenshots::Screenshot {
+        screenshots: vec![crate::model::Screenshot {
             step: 0,
-            action: crate::observe::ConsentAction::AcceptAll,
-            when: crate::screenshots::ShotWhen::Before,
+            action: crate::model::ConsentAction::AcceptAll,
+            when: crate::model::screenshot::ShotWhen::Before,
             time: t0,
             page: h.clone(),
             width: 1280,

@@ -1,7 +1,7 @@
 //! `[cmp]`: the consent banner's selectors and what each consent action records in
 //! this CMP (`[cmp.records]`).
 
-use crate::observe::{ConsentAction, ConsentEffect};
+use crate::model::{ConsentAction, ConsentEffect};
 use crate::scenario::profile::CmpProfile;
 use crate::toml_check::{Checker, Span, Table, Val};
 use scraper::error::SelectorErrorKind;

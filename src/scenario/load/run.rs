@@ -2,7 +2,7 @@
 
 use super::cmp::Cmp;
 use super::steps::Custom;
-use crate::observe::ConsentAction;
+use crate::model::ConsentAction;
 use crate::scenario::profile::{FlowKind, ProfileStep};
 use crate::scenario::{Action, AutoConsent, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
 use crate::toml_check::{suggest, Checker, Ids, Span, Table};
@@ -288,7 +288,7 @@ fn clicks_marked(
     ck: &mut Checker<'_>,
     clicks: &[Spanned<String>],
     action: ConsentAction,
-    records: &[crate::observe::ConsentEffect],
+    records: &[crate::model::ConsentEffect],
 ) -> Vec<Step> {
     clicks
         .iter()

@@ -3,7 +3,7 @@
 use super::browser::MAX_TIMEOUT;
 use super::cmp::{effects, effects_or_default, selector, Cmp, CONSENT_ACTIONS};
 use super::site::{non_empty, resolve_url};
-use crate::observe::ConsentAction;
+use crate::model::ConsentAction;
 use crate::scenario::{Action, Scenario, Step};
 use crate::toml_check::{Checker, Ids, Table, Val};
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! Unit tests of the scenario loader.
 
 use super::*;
-use crate::observe::{ConsentAction, ConsentEffect};
+use crate::model::{ConsentAction, ConsentEffect};
 use crate::scenario::load::RESTRICTED_PORTS;
 use crate::scenario::{Action, ThirdPartyCookies};
 use std::time::Duration;

@@ -1,144 +1,17 @@
-//! What the browser showed us: the contract between capture (which produces it),
-//! analysis (which judges it, without I/O) and storage (which keeps it).
+//! What the browser showed us: every record of one visit (requests, cookies, storage
+//! writes, page errors, steps, settles, signals, CMP actions, screenshots) and the run's
+//! status. The contract between capture (which produces it), enrichment and analysis
+//! (which read it, without I/O) and storage (which keeps it).
 //!
-//! Nothing here holds a cookie value in clear: values are kept only as a salted-free
-//! SHA-256 prefix ([`hash_value`]) so two observations of the same value can be matched.
+//! Nothing here holds a cookie value in clear: values are kept only as a keyed hash
+//! ([`super::hash::hash_value`]) so two observations of the same value can be matched.
 
+use super::cmp::CmpAction;
+use super::consent::ConsentState;
+use super::screenshot::Screenshot;
+use super::signal::SignalObs;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-/// The visitor's consent decision for consent-based purposes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentChoice {
-    /// No choice made yet (banner not answered).
-    Undecided,
-    Granted,
-    Denied,
-}
-
-/// A consent action performed by a scenario step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentAction {
-    AcceptAll,
-    RejectAll,
-    ObjectLi,
-}
-
-impl ConsentAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentAction::AcceptAll => "accept_all",
-            ConsentAction::RejectAll => "reject_all",
-            ConsentAction::ObjectLi => "object_li",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "accept_all" => Some(ConsentAction::AcceptAll),
-            "reject_all" => Some(ConsentAction::RejectAll),
-            "object_li" => Some(ConsentAction::ObjectLi),
-            _ => None,
-        }
-    }
-}
-
-/// What a consent action records in the CMP. CMPs differ: one CMP's "Reject all" also
-/// objects to legitimate interest, another's objection flow also refuses consent. The
-/// scenario file declares, per action, what its CMP records ([`ConsentAction::default_effects`]
-/// when it says nothing); the CMP issue reads the CMP's own record back instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentEffect {
-    /// Consent granted for every consent-based purpose.
-    GrantConsent,
-    /// Consent refused for every consent-based purpose.
-    RefuseConsent,
-    /// Objection to every legitimate-interest purpose.
-    ObjectLi,
-}
-
-impl ConsentEffect {
-    pub const ALL: [ConsentEffect; 3] = [
-        ConsentEffect::GrantConsent,
-        ConsentEffect::RefuseConsent,
-        ConsentEffect::ObjectLi,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentEffect::GrantConsent => "grant_consent",
-            ConsentEffect::RefuseConsent => "refuse_consent",
-            ConsentEffect::ObjectLi => "object_li",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        ConsentEffect::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-}
-
-impl ConsentAction {
-    /// What the action records when the scenario file does not say otherwise.
-    pub fn default_effects(self) -> &'static [ConsentEffect] {
-        match self {
-            ConsentAction::AcceptAll => &[ConsentEffect::GrantConsent],
-            ConsentAction::RejectAll => &[ConsentEffect::RefuseConsent],
-            ConsentAction::ObjectLi => &[ConsentEffect::ObjectLi],
-        }
-    }
-}
-
-/// The consent state in force when something was observed: the phase of the visit.
-///
-/// It starts as [`ConsentState::initial`] and changes only when a step marked with a
-/// consent action is performed (the engine settles the network before such a step, so
-/// requests are not attributed to the wrong side of the click).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentState {
-    pub consent: ConsentChoice,
-    /// The visitor objected to processing based on legitimate interest.
-    pub li_objected: bool,
-    /// The consent actions performed so far, in order.
-    pub actions: Vec<ConsentAction>,
-}
-
-impl ConsentState {
-    pub fn initial() -> Self {
-        ConsentState {
-            consent: ConsentChoice::Undecided,
-            li_objected: false,
-            actions: Vec::new(),
-        }
-    }
-
-    /// The state after performing `action` with its default effects.
-    pub fn after(&self, action: ConsentAction) -> Self {
-        self.apply(action, action.default_effects())
-    }
-
-    /// The state after performing `action`, which recorded `effects` in the CMP.
-    pub fn apply(&self, action: ConsentAction, effects: &[ConsentEffect]) -> Self {
-        let mut next = self.clone();
-        for effect in effects {
-            match effect {
-                ConsentEffect::GrantConsent => next.consent = ConsentChoice::Granted,
-                ConsentEffect::RefuseConsent => next.consent = ConsentChoice::Denied,
-                ConsentEffect::ObjectLi => next.li_objected = true,
-            }
-        }
-        next.actions.push(action);
-        next
-    }
-
-    /// `before-choice` or `after-<last action>`: the phase label used in evidence.
-    pub fn phase(&self) -> String {
-        match self.actions.last() {
-            None => "before-choice".to_string(),
-            Some(a) => format!("after-{}", a.as_str()),
-        }
-    }
-}
 
 /// Which part of the browser a request came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -466,15 +339,15 @@ pub struct VisitObservation {
     /// Consent signals read in the page, from the CMP's cookie and from vendor requests
     /// ([`crate::signals`]), in time order.
     #[serde(default)]
-    pub signals: Vec<crate::signals::SignalObs>,
+    pub signals: Vec<SignalObs>,
     /// How each consent action was performed (autoconsent or selectors, the detected CMP)
     /// and what the CMP recorded afterwards ([`crate::cmp`]).
     #[serde(default)]
-    pub cmp: Vec<crate::cmp::CmpAction>,
+    pub cmp: Vec<CmpAction>,
     /// Viewport screenshots before and after each consent action, in the order taken
     /// ([`crate::screenshots`]).
     #[serde(default)]
-    pub screenshots: Vec<crate::screenshots::Screenshot>,
+    pub screenshots: Vec<Screenshot>,
     /// Consent state at the end of the scenario.
     pub final_state: ConsentState,
     /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).
@@ -504,82 +377,5 @@ impl RunStatus {
             RunStatus::Incomplete(_) => "incomplete",
             RunStatus::Interrupted(_) => "interrupted",
         }
-    }
-}
-
-/// The key cookie and storage values are hashed with: one random key per database
-/// (`Store::hash_key`), installed once per process by the pipeline before any browser
-/// starts. Equal values still compare equal within one database's history, but a
-/// guessable value (`consent=false`, a user id) cannot be confirmed offline from a copy
-/// of the hashes without the key.
-static HASH_KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-
-/// Install the per-database hashing key. The first key wins (one database per process);
-/// returns false when a different key was already installed.
-pub fn set_hash_key(key: &[u8]) -> bool {
-    HASH_KEY.get_or_init(|| key.to_vec()) == key
-}
-
-/// Keyed SHA-256 of a value (HMAC-SHA-256 with the database's key; plain SHA-256 when no
-/// key is installed, as in unit tests), first 16 hex digits: lets values be matched
-/// without storing them.
-pub fn hash_value(value: &str) -> String {
-    let digest = match HASH_KEY.get() {
-        Some(key) => hmac_sha256(key, value.as_bytes()),
-        None => Sha256::digest(value.as_bytes()).into(),
-    };
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// HMAC-SHA-256 (RFC 2104) over `sha2`, so no further crate is needed.
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(msg);
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phases_follow_actions() {
-        let s = ConsentState::initial();
-        assert_eq!(s.phase(), "before-choice");
-        let s = s
-            .after(ConsentAction::AcceptAll)
-            .after(ConsentAction::ObjectLi);
-        assert_eq!(s.consent, ConsentChoice::Granted);
-        assert!(s.li_objected);
-        assert_eq!(s.phase(), "after-object_li");
-    }
-
-    #[test]
-    fn hmac_matches_rfc_4231_case_2() {
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(
-            hex,
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
-
-    #[test]
-    fn hash_is_stable_and_hides_value() {
-        let h = hash_value("secret-session-id");
-        assert_eq!(h.len(), 16);
-        assert_eq!(h, hash_value("secret-session-id"));
-        assert!(!h.contains("secret"));
     }
 }

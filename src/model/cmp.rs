@@ -1,0 +1,256 @@
+//! What one consent action was and did: how it was performed (autoconsent, selectors,
+//! a CMP profile), what the CMP recorded afterwards, and whether its banner came back.
+//! The readers that produce these live in `crate::cmp`.
+
+use super::consent::{ConsentAction, ConsentEffect};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// autoconsent's name for a consent action: `optIn` / `optOut`.
+pub fn autoconsent_verb(action: ConsentAction) -> &'static str {
+    match action {
+        ConsentAction::AcceptAll => "optIn",
+        ConsentAction::RejectAll | ConsentAction::ObjectLi => "optOut",
+    }
+}
+
+/// Consent to consent-based purposes or services, as the CMP recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedConsent {
+    /// Every consent-based item granted.
+    Granted,
+    /// Every consent-based item refused.
+    Refused,
+    /// Some granted, some refused.
+    Partial,
+    /// The record lists no consent-based item.
+    Unknown,
+}
+
+/// One item of a CMP record: a service or category and whether it is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordItem {
+    pub name: String,
+    pub allowed: bool,
+    /// `consent`, `legitimate_interest` (Klaro's `optOut: true` services: on until the
+    /// visitor declines) or `necessary`.
+    pub basis: String,
+}
+
+/// What the CMP recorded, interpreted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CmpRecord {
+    /// The reader's name (`klaro`).
+    pub reader: String,
+    /// Where it was read (`cookie klaro`, `cookie cc_cookie`, `localStorage klaro`).
+    pub source: String,
+    pub consent: RecordedConsent,
+    /// Legitimate-interest items switched off (`Some(true)`), all left on (`Some(false)`),
+    /// or none in the record (`None`).
+    pub li_objected: Option<bool>,
+    pub items: Vec<RecordItem>,
+}
+
+impl CmpRecord {
+    /// The consent effects this record means: granted / refused consent when every
+    /// consent-based item agrees, an objection when a legitimate-interest item is off.
+    pub fn effects(&self) -> Vec<ConsentEffect> {
+        let mut out = Vec::new();
+        match self.consent {
+            RecordedConsent::Granted => out.push(ConsentEffect::GrantConsent),
+            RecordedConsent::Refused => out.push(ConsentEffect::RefuseConsent),
+            RecordedConsent::Partial | RecordedConsent::Unknown => {}
+        }
+        if self.li_objected == Some(true) {
+            out.push(ConsentEffect::ObjectLi);
+        }
+        out
+    }
+
+    /// One line: `klaro (cookie klaro): google-analytics=off, hotjar=off (LI), ...`.
+    pub fn summary(&self) -> String {
+        let items: Vec<String> = self
+            .items
+            .iter()
+            .map(|i| {
+                let li = if i.basis == "legitimate_interest" {
+                    " (LI)"
+                } else {
+                    ""
+                };
+                format!("{}={}{li}", i.name, if i.allowed { "on" } else { "off" })
+            })
+            .collect();
+        format!("{} ({}): {}", self.reader, self.source, items.join(", "))
+    }
+
+    /// Build a record from its items: consent and LI summarised.
+    pub fn from_items(reader: &str, source: String, items: Vec<RecordItem>) -> CmpRecord {
+        let consent: Vec<bool> = items
+            .iter()
+            .filter(|i| i.basis == "consent")
+            .map(|i| i.allowed)
+            .collect();
+        let li: Vec<bool> = items
+            .iter()
+            .filter(|i| i.basis == "legitimate_interest")
+            .map(|i| i.allowed)
+            .collect();
+        let consent = if consent.is_empty() {
+            RecordedConsent::Unknown
+        } else if consent.iter().all(|a| *a) {
+            RecordedConsent::Granted
+        } else if consent.iter().all(|a| !*a) {
+            RecordedConsent::Refused
+        } else {
+            RecordedConsent::Partial
+        };
+        let li_objected = (!li.is_empty()).then(|| li.iter().any(|a| !*a));
+        CmpRecord {
+            reader: reader.to_string(),
+            source,
+            consent,
+            li_objected,
+            items,
+        }
+    }
+}
+
+/// How a consent action was performed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "after")]
+pub enum Method {
+    /// autoconsent's `optIn` / `optOut` on the detected CMP.
+    Autoconsent,
+    /// The scenario's selectors (no autoconsent).
+    Selectors,
+    /// The scenario's selectors, after autoconsent could not do it (why).
+    Fallback(String),
+    /// The steps of a CMP profile's flow (the profile's name and file).
+    Profile(String),
+}
+
+/// What reading the CMP's record back gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Readback {
+    /// No reader applies: no known CMP is on the page.
+    NoReader,
+    /// A known CMP is on the page, and recorded nothing after the action.
+    NotRecorded {
+        reader: String,
+    },
+    /// The record could not be read or understood.
+    Unreadable {
+        reader: String,
+        error: String,
+    },
+    Recorded {
+        record: CmpRecord,
+    },
+}
+
+/// One consent action of a visit: how it was performed and what the CMP recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CmpAction {
+    pub action: ConsentAction,
+    /// Index of the scenario step.
+    pub step: usize,
+    pub page: String,
+    /// When the action was performed (its record read back).
+    pub time: DateTime<Utc>,
+    pub method: Method,
+    /// Did the method report success (autoconsent's result; all selector steps done)?
+    pub success: bool,
+    /// The CMP autoconsent detected (`cmpDetected`), when it ran.
+    #[serde(default)]
+    pub detected: Option<String>,
+    /// autoconsent saw its popup open (`popupFound`).
+    #[serde(default)]
+    pub popup_found: bool,
+    /// Navigation start of the page to autoconsent's `popupFound`, in ms.
+    #[serde(default)]
+    pub detect_ms: Option<u64>,
+    /// `optIn` / `optOut` sent to `autoconsentDone`, in ms.
+    #[serde(default)]
+    pub done_ms: Option<u64>,
+    /// Wall time the engine spent in autoconsent for this action (waiting for detection,
+    /// then the action), in ms: what autoconsent adds to the scenario.
+    #[serde(default)]
+    pub added_ms: Option<u64>,
+    pub readback: Readback,
+    /// What the scenario declared the action records (`records`, or the defaults).
+    pub declared: Vec<ConsentEffect>,
+    /// The effects applied to the following phase.
+    pub applied: Vec<ConsentEffect>,
+    /// `cmp-record` or `declared`: where `applied` came from.
+    pub effects_from: String,
+    /// Pages loaded after this action on which the CMP's banner was on screen again
+    /// (the consent banner's selector visible, or autoconsent finding its popup open).
+    #[serde(default)]
+    pub banner_again: Vec<BannerSeen>,
+}
+
+/// The CMP's banner seen on a page loaded after a consent action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BannerSeen {
+    pub page: String,
+    pub time: DateTime<Utc>,
+    /// How it was seen: `banner ".klaro .cookie-notice" visible`, `autoconsent popupFound (Klaro)`.
+    pub how: String,
+}
+
+impl Method {
+    /// `autoconsent optOut`, `selectors`, `selectors (fallback after autoconsent: ...)`.
+    pub fn describe(&self, action: ConsentAction) -> String {
+        match self {
+            Method::Autoconsent => format!("autoconsent {}", autoconsent_verb(action)),
+            Method::Selectors => "selectors".to_string(),
+            Method::Fallback(why) => format!("selectors (fallback after autoconsent: {why})"),
+            Method::Profile(name) => format!("CMP profile {name}"),
+        }
+    }
+}
+
+impl CmpAction {
+    /// One line for reports: `reject_all: autoconsent optOut on Klaro, ok, popup found
+    /// 985 ms after navigation, done 42 ms after the action; record klaro (cookie klaro):
+    /// ...; next phase: refuse_consent, object_li (from cmp-record)`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{}: {}",
+            self.action.as_str(),
+            self.method.describe(self.action)
+        );
+        if let Some(cmp) = &self.detected {
+            s.push_str(&format!(" on {cmp}"));
+        }
+        s.push_str(if self.success { ", ok" } else { ", failed" });
+        if let Some(ms) = self.detect_ms {
+            s.push_str(&format!(", popup found {ms} ms after navigation"));
+        }
+        if let Some(ms) = self.done_ms {
+            s.push_str(&format!(", done {ms} ms after the action"));
+        }
+        match &self.readback {
+            Readback::NoReader => s.push_str("; no CMP record reader applies"),
+            Readback::NotRecorded { reader } => s.push_str(&format!("; {reader} recorded nothing")),
+            Readback::Unreadable { reader, error } => {
+                s.push_str(&format!("; {reader} record unreadable: {error}"))
+            }
+            Readback::Recorded { record } => s.push_str(&format!("; record {}", record.summary())),
+        }
+        let effects: Vec<&str> = self.applied.iter().map(|e| e.as_str()).collect();
+        s.push_str(&format!(
+            "; next phase: {} (from {})",
+            effects.join(", "),
+            self.effects_from
+        ));
+        if !self.banner_again.is_empty() {
+            let pages: Vec<&str> = self.banner_again.iter().map(|b| b.page.as_str()).collect();
+            s.push_str(&format!("; banner on screen again on {}", pages.join(", ")));
+        }
+        s
+    }
+}

@@ -1,0 +1,154 @@
+//! The consent vocabulary: the visitor's choice, the consent actions a scenario performs,
+//! what a CMP recorded them as (effects), and the consent state in force at any moment
+//! (whose phase label every record and finding carries).
+
+use serde::{Deserialize, Serialize};
+
+/// The visitor's consent decision for consent-based purposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentChoice {
+    /// No choice made yet (banner not answered).
+    Undecided,
+    Granted,
+    Denied,
+}
+
+/// A consent action performed by a scenario step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentAction {
+    AcceptAll,
+    RejectAll,
+    ObjectLi,
+}
+
+impl ConsentAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentAction::AcceptAll => "accept_all",
+            ConsentAction::RejectAll => "reject_all",
+            ConsentAction::ObjectLi => "object_li",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "accept_all" => Some(ConsentAction::AcceptAll),
+            "reject_all" => Some(ConsentAction::RejectAll),
+            "object_li" => Some(ConsentAction::ObjectLi),
+            _ => None,
+        }
+    }
+}
+
+/// What a consent action records in the CMP. CMPs differ: one CMP's "Reject all" also
+/// objects to legitimate interest, another's objection flow also refuses consent. The
+/// scenario file declares, per action, what its CMP records ([`ConsentAction::default_effects`]
+/// when it says nothing); the CMP issue reads the CMP's own record back instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentEffect {
+    /// Consent granted for every consent-based purpose.
+    GrantConsent,
+    /// Consent refused for every consent-based purpose.
+    RefuseConsent,
+    /// Objection to every legitimate-interest purpose.
+    ObjectLi,
+}
+
+impl ConsentEffect {
+    pub const ALL: [ConsentEffect; 3] = [
+        ConsentEffect::GrantConsent,
+        ConsentEffect::RefuseConsent,
+        ConsentEffect::ObjectLi,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentEffect::GrantConsent => "grant_consent",
+            ConsentEffect::RefuseConsent => "refuse_consent",
+            ConsentEffect::ObjectLi => "object_li",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        ConsentEffect::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl ConsentAction {
+    /// What the action records when the scenario file does not say otherwise.
+    pub fn default_effects(self) -> &'static [ConsentEffect] {
+        match self {
+            ConsentAction::AcceptAll => &[ConsentEffect::GrantConsent],
+            ConsentAction::RejectAll => &[ConsentEffect::RefuseConsent],
+            ConsentAction::ObjectLi => &[ConsentEffect::ObjectLi],
+        }
+    }
+}
+
+/// The consent state in force when something was observed: the phase of the visit.
+///
+/// It starts as [`ConsentState::initial`] and changes only when a step marked with a
+/// consent action is performed (the engine settles the network before such a step, so
+/// requests are not attributed to the wrong side of the click).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentState {
+    pub consent: ConsentChoice,
+    /// The visitor objected to processing based on legitimate interest.
+    pub li_objected: bool,
+    /// The consent actions performed so far, in order.
+    pub actions: Vec<ConsentAction>,
+}
+
+impl ConsentState {
+    pub fn initial() -> Self {
+        ConsentState {
+            consent: ConsentChoice::Undecided,
+            li_objected: false,
+            actions: Vec::new(),
+        }
+    }
+
+    /// The state after performing `action` with its default effects.
+    pub fn after(&self, action: ConsentAction) -> Self {
+        self.apply(action, action.default_effects())
+    }
+
+    /// The state after performing `action`, which recorded `effects` in the CMP.
+    pub fn apply(&self, action: ConsentAction, effects: &[ConsentEffect]) -> Self {
+        let mut next = self.clone();
+        for effect in effects {
+            match effect {
+                ConsentEffect::GrantConsent => next.consent = ConsentChoice::Granted,
+                ConsentEffect::RefuseConsent => next.consent = ConsentChoice::Denied,
+                ConsentEffect::ObjectLi => next.li_objected = true,
+            }
+        }
+        next.actions.push(action);
+        next
+    }
+
+    /// `before-choice` or `after-<last action>`: the phase label used in evidence.
+    pub fn phase(&self) -> String {
+        match self.actions.last() {
+            None => "before-choice".to_string(),
+            Some(a) => format!("after-{}", a.as_str()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_follow_actions() {
+        let s = ConsentState::initial();
+        assert_eq!(s.phase(), "before-choice");
+        let s = s
+            .after(ConsentAction::AcceptAll)
+            .after(ConsentAction::ObjectLi);
+        assert_eq!(s.consent, ConsentChoice::Granted);
+        assert!(s.li_objected);
+        assert_eq!(s.phase(), "after-object_li");
+    }
+}

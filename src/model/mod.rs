@@ -1,0 +1,29 @@
+//! The ground floor: the consent vocabulary and every record a visit produces, as plain
+//! data. It imports nothing of consentry above it (only the leaf helpers `net`); the
+//! decoders (`signals`), readers (`cmp`), capture, analysis, the store and the reporters
+//! all build on it. `tests/architecture.rs` holds that direction.
+//!
+//! - [`consent`]: choices, actions, effects, the consent state and its phase label;
+//! - [`record`]: requests, cookies, storage writes, page errors, steps, settles, the
+//!   visit observation and the run's status;
+//! - [`signal`] with [`tcf`], [`gcm`], [`gpc`]: consent signals as decoded data;
+//! - [`cmp`]: consent actions as performed and as the CMP recorded them;
+//! - [`screenshot`]: banner screenshots around consent actions;
+//! - [`hash`]: the keyed hash page values are kept as.
+
+pub mod cmp;
+pub mod consent;
+pub mod gcm;
+pub mod gpc;
+pub mod hash;
+pub mod record;
+pub mod screenshot;
+pub mod signal;
+pub mod tcf;
+
+pub use cmp::CmpAction;
+pub use consent::*;
+pub use hash::*;
+pub use record::*;
+pub use screenshot::Screenshot;
+pub use signal::{SignalData, SignalObs, SignalSource};

@@ -1,0 +1,275 @@
+//! The import direction of the library, read from the source (docs/architecture.md).
+//!
+//! Each top-level module of `src/` is a room (`src/analysis/checks/cookies.rs` is in
+//! `analysis`, `src/net.rs` is `net`). A `crate::room` path in non-test code is an arrow
+//! from the file's room to that room. The rules:
+//! - no circle of rooms (the graph is one-way, so every room has a floor);
+//! - nothing in the library imports the command line (`cli`);
+//! - the ground floor (`model`) imports only the leaf helpers below it.
+//!
+//! Test code (`tests.rs`, `*_tests.rs`, `tests_*.rs`, and what follows a top-level
+//! `#[cfg(test)]`) may reach anywhere and is not read. Comments are not read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// What the ground floor may import: leaf helpers that import nothing of consentry.
+const MODEL_MAY_IMPORT: &[&str] = &["net", "text"];
+/// Leaf helpers: they import nothing of consentry.
+const LEAVES: &[&str] = &["net", "text", "exit"];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("src/ is readable")
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn is_test_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    name == "tests.rs" || name.ends_with("_tests.rs") || name.starts_with("tests_")
+}
+
+/// Room -> room -> the places (file:line) of the arrows.
+fn import_graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut graph: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for file in files.iter().filter(|f| !is_test_file(f)) {
+        let rel = file.strip_prefix(&src).expect("under src");
+        let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy());
+        let first = parts.next().expect("a path").to_string();
+        let room = first.trim_end_matches(".rs").to_string();
+        if room == "lib" || room == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("readable source");
+        let code = match text.find("\n#[cfg(test)]") {
+            Some(i) => &text[..i],
+            None => &text[..],
+        };
+        let edges = graph.entry(room.clone()).or_default();
+        // Joined so that a `use crate::{...}` over several lines is one statement.
+        for (n, line) in code.lines().enumerate() {
+            let line = line.trim_start();
+            if line.starts_with("//") {
+                continue;
+            }
+            for target in crate_paths(line) {
+                if target != room && target != "self" {
+                    edges
+                        .entry(target)
+                        .or_default()
+                        .push(format!("{}:{}", rel.display(), n + 1));
+                }
+            }
+        }
+        for group in use_groups(code) {
+            for target in group {
+                if target != room && target != "self" {
+                    edges
+                        .entry(target)
+                        .or_default()
+                        .push(format!("{} (use crate::{{..}})", rel.display()));
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// The first segment of every `crate::x` path on a line (not inside braces).
+fn crate_paths(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("crate::") {
+        let after = &rest[i + "crate::".len()..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
+        }
+        rest = after;
+    }
+    out
+}
+
+/// The first segments named inside each `use crate::{...};`, nested groups skipped.
+fn use_groups(code: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("use crate::{") {
+        let body = &rest[i + "use crate::{".len()..];
+        let mut depth = 1;
+        let mut top = String::new();
+        let mut end = body.len();
+        for (k, c) in body.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = k;
+                        break;
+                    }
+                }
+                _ if depth == 1 => top.push(c),
+                _ => {}
+            }
+        }
+        out.push(
+            top.split(',')
+                .filter_map(|item| {
+                    let name = item.trim().split("::").next()?.trim().to_string();
+                    (!name.is_empty()).then_some(name)
+                })
+                .collect(),
+        );
+        rest = &body[end..];
+    }
+    out
+}
+
+/// Strongly connected components with more than one room (Tarjan).
+fn circles(graph: &BTreeMap<String, BTreeMap<String, Vec<String>>>) -> Vec<Vec<String>> {
+    struct T<'g> {
+        g: &'g BTreeMap<String, BTreeMap<String, Vec<String>>>,
+        index: BTreeMap<&'g str, usize>,
+        low: BTreeMap<&'g str, usize>,
+        stack: Vec<&'g str>,
+        on: BTreeSet<&'g str>,
+        next: usize,
+        out: Vec<Vec<String>>,
+    }
+    impl<'g> T<'g> {
+        fn visit(&mut self, v: &'g str) {
+            self.index.insert(v, self.next);
+            self.low.insert(v, self.next);
+            self.next += 1;
+            self.stack.push(v);
+            self.on.insert(v);
+            if let Some(edges) = self.g.get(v) {
+                for w in edges.keys() {
+                    let w = w.as_str();
+                    if !self.index.contains_key(w) {
+                        self.visit(w);
+                        let lw = self.low[w];
+                        let lv = self.low[v];
+                        self.low.insert(v, lv.min(lw));
+                    } else if self.on.contains(w) {
+                        let iw = self.index[w];
+                        let lv = self.low[v];
+                        self.low.insert(v, lv.min(iw));
+                    }
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut c = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    self.on.remove(w);
+                    c.push(w.to_string());
+                    if w == v {
+                        break;
+                    }
+                }
+                if c.len() > 1 {
+                    c.sort();
+                    self.out.push(c);
+                }
+            }
+        }
+    }
+    let mut t = T {
+        g: graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        next: 0,
+        out: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !t.index.contains_key(v.as_str()) {
+            t.visit(v);
+        }
+    }
+    t.out
+}
+
+#[test]
+fn the_reader_sees_the_arrows_it_should() {
+    // Guard against a reader that finds nothing (a test that cannot fail).
+    let g = import_graph();
+    assert!(g["analysis"].contains_key("model"), "{:?}", g["analysis"]);
+    assert!(g["pipeline"].contains_key("store"));
+    assert!(g["cli"].contains_key("pipeline"));
+    assert_eq!(
+        use_groups("use crate::{a::B, c::{D, E}, f};\nuse crate::{g};"),
+        vec![vec!["a", "c", "f"], vec!["g"]]
+    );
+    assert_eq!(crate_paths("x: crate::a::b(crate::c)"), vec!["a", "c"]);
+}
+
+#[test]
+fn no_circle_of_modules() {
+    let g = import_graph();
+    let found = circles(&g);
+    let mut msg = String::new();
+    for c in &found {
+        msg.push_str(&format!("circle: {c:?}\n"));
+        for a in c {
+            for b in c {
+                if let Some(places) = g.get(a).and_then(|e| e.get(b)) {
+                    msg.push_str(&format!(
+                        "  {a} -> {b}: {:?}\n",
+                        &places[..places.len().min(3)]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{msg}");
+}
+
+#[test]
+fn the_library_never_imports_the_command_line() {
+    let g = import_graph();
+    let offenders: Vec<_> = g
+        .iter()
+        .filter(|(room, _)| room.as_str() != "cli")
+        .filter_map(|(room, edges)| edges.get("cli").map(|p| (room, p)))
+        .collect();
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
+
+#[test]
+fn the_ground_floor_imports_only_leaves_and_leaves_import_nothing() {
+    let g = import_graph();
+    let model: Vec<_> = g["model"]
+        .keys()
+        .filter(|r| !MODEL_MAY_IMPORT.contains(&r.as_str()))
+        .collect();
+    assert!(
+        model.is_empty(),
+        "model imports {model:?}: {:?}",
+        g["model"]
+    );
+    for leaf in LEAVES {
+        let edges = g.get(*leaf).map(|e| e.keys().collect::<Vec<_>>());
+        assert!(
+            edges.as_ref().is_none_or(|e| e.is_empty()),
+            "{leaf} imports {edges:?}"
+        );
+    }
+}
