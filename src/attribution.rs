@@ -6,10 +6,15 @@
 //! consent state in force when the record was made. Checks read [`AttributedVisit`]s and
 //! never look vendors up again.
 
-use crate::model::{CookieWrite, RequestObs, StorageWrite, StoredCookie, VisitObservation};
+use crate::model::gcm::ConsentModeSignal;
+use crate::model::tcf::TcfSignal;
+use crate::model::{
+    CookieWrite, RequestObs, SignalData, SignalSource, StorageWrite, StoredCookie, VisitObservation,
+};
 use crate::net;
-use crate::policy::{CookieRule, Permission, Policy, Vendor};
+use crate::policy::{CookieRule, Permission, Policy, Retention, Vendor};
 use crate::scenario::Site;
+use std::collections::HashMap;
 
 /// First or third party, by registrable domain against the site's first-party domains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +48,108 @@ pub struct CookieAttribution<'p> {
     pub party: Party,
 }
 
-/// One visit with every record attributed.
+/// One visit with every record attributed, and the facts derived from its records.
 #[derive(Debug)]
 pub struct AttributedVisit<'a, 'p> {
     pub obs: &'a VisitObservation,
-    pub requests: Vec<(&'a RequestObs, Attribution<'p>)>,
+    pub requests: Vec<(&'a RequestObs, RequestFacts<'a, 'p>)>,
     pub cookie_writes: Vec<(&'a CookieWrite, CookieAttribution<'p>)>,
     pub cookies: Vec<(&'a StoredCookie, CookieAttribution<'p>)>,
     pub storage_writes: Vec<(&'a StorageWrite, Attribution<'p>)>,
+    /// Each declared cookie's lifetime judged against its rule, once: per (cookie name,
+    /// rule), in first-seen order. `cookie-retention-exceeded` and the inventory read it.
+    pub retention: Vec<RetentionVerdict<'a, 'p>>,
+}
+
+/// A request, attributed, with the consent signals its URL carried (decoded once, when the
+/// visit was captured: [`crate::signals::add_request_signals`]; found here, never decoded
+/// again).
+#[derive(Debug, Clone)]
+pub struct RequestFacts<'a, 'p> {
+    pub who: Attribution<'p>,
+    /// The TC string the request carried (`gdpr_consent`, ...), decoded.
+    pub tcf: Option<&'a TcfSignal>,
+    /// The Consent Mode state a Google tag request carried, decoded.
+    pub consent_mode: Option<&'a ConsentModeSignal>,
+}
+
+impl<'p> std::ops::Deref for RequestFacts<'_, 'p> {
+    type Target = Attribution<'p>;
+    fn deref(&self) -> &Attribution<'p> {
+        &self.who
+    }
+}
+
+/// Which lifetime a retention verdict rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionBasis {
+    /// The lifetime the site asked for (`Max-Age` / `Expires` of an accepted write), judged
+    /// with no slack: the site said it.
+    Requested,
+    /// No accepted write asked for a persistent lifetime: the stored cookie's, judged with
+    /// the policy's tolerance (clock rounding).
+    Stored,
+}
+
+/// One cookie name's lifetime under one cookie rule in one visit, judged once.
+///
+/// The site's own request wins when seen (every accepted write that asked for a persistent
+/// lifetime is judged, with no slack); otherwise each stored copy is judged with the
+/// policy's tolerance. A `session` rule is exceeded by any persistent lifetime.
+#[derive(Debug, Clone)]
+pub struct RetentionVerdict<'a, 'p> {
+    pub name: &'a str,
+    pub rule: &'p CookieRule,
+    pub basis: RetentionBasis,
+    /// Accepted writes that asked for a persistent lifetime: (write, lifetime, exceeds).
+    pub writes: Vec<(&'a CookieWrite, i64, bool)>,
+    /// Stored copies with an expiry: (cookie, lifetime, exceeds with the tolerance).
+    pub stored: Vec<(&'a StoredCookie, i64, bool)>,
+    /// Stored copies, with or without an expiry.
+    pub stored_copies: usize,
+    /// An `Expires` the site sent that could not be parsed (then the stored lifetime is used).
+    pub unparsed: Option<&'a str>,
+    pub tolerance_secs: i64,
+}
+
+impl<'a> RetentionVerdict<'a, '_> {
+    /// Does the cookie outlive its rule (on the verdict's basis)?
+    pub fn exceeds(&self) -> bool {
+        match self.basis {
+            RetentionBasis::Requested => self.writes.iter().any(|(_, _, x)| *x),
+            RetentionBasis::Stored => self.stored.iter().any(|(_, _, x)| *x),
+        }
+    }
+
+    /// The longest lifetime asked for by an accepted write.
+    pub fn max_requested(&self) -> Option<i64> {
+        self.writes.iter().map(|(_, l, _)| *l).max()
+    }
+
+    /// The longest stored lifetime.
+    pub fn max_stored(&self) -> Option<i64> {
+        self.stored.iter().map(|(_, l, _)| *l).max()
+    }
+
+    /// Does a record of cookie `name@domain` (as the inventory keys it) exceed the rule?
+    pub fn exceeded_by(&self, key: &str) -> bool {
+        let key_of = |name: &str, domain: &str| crate::net::cookie_key(name, domain) == key;
+        match self.basis {
+            RetentionBasis::Requested => self
+                .writes
+                .iter()
+                .any(|(w, _, x)| *x && key_of(&w.name, &w.domain)),
+            RetentionBasis::Stored => self
+                .stored
+                .iter()
+                .any(|(c, _, x)| *x && key_of(&c.name, &c.domain)),
+        }
+    }
+}
+
+/// A stored cookie's lifetime: its expiry minus when it was read; `None` for a session cookie.
+pub fn stored_lifetime(c: &StoredCookie) -> Option<i64> {
+    c.expires.map(|e| (e - c.observed_at).num_seconds())
 }
 
 /// Attributes records against one site and its policy.
@@ -124,32 +223,141 @@ impl<'p> Attributor<'p> {
         }
     }
 
-    /// Attribute every record of a visit, once.
+    /// Attribute every record of a visit, and derive its facts, once.
     pub fn visit<'a>(&self, obs: &'a VisitObservation) -> AttributedVisit<'a, 'p> {
+        let signals = request_signals(obs);
+        let requests = obs
+            .requests
+            .iter()
+            .map(|r| {
+                let (tcf, consent_mode) = signals
+                    .get(&(r.url.as_str(), r.time))
+                    .copied()
+                    .unwrap_or_default();
+                let facts = RequestFacts {
+                    who: self.url(&r.url, &r.state),
+                    tcf,
+                    consent_mode,
+                };
+                (r, facts)
+            })
+            .collect();
+        let cookie_writes: Vec<_> = obs
+            .cookie_writes
+            .iter()
+            .map(|w| (w, self.cookie(&w.name, &w.domain, &w.state)))
+            .collect();
+        let cookies: Vec<_> = obs
+            .cookies
+            .iter()
+            .map(|c| (c, self.cookie(&c.name, &c.domain, &c.state)))
+            .collect();
+        let retention = retention(
+            &cookie_writes,
+            &cookies,
+            self.policy.retention_tolerance_secs,
+        );
         AttributedVisit {
             obs,
-            requests: obs
-                .requests
-                .iter()
-                .map(|r| (r, self.url(&r.url, &r.state)))
-                .collect(),
-            cookie_writes: obs
-                .cookie_writes
-                .iter()
-                .map(|w| (w, self.cookie(&w.name, &w.domain, &w.state)))
-                .collect(),
-            cookies: obs
-                .cookies
-                .iter()
-                .map(|c| (c, self.cookie(&c.name, &c.domain, &c.state)))
-                .collect(),
+            requests,
+            cookie_writes,
+            cookies,
             storage_writes: obs
                 .storage_writes
                 .iter()
                 .map(|s| (s, self.url(&s.origin, &s.state)))
                 .collect(),
+            retention,
         }
     }
+}
+
+type RequestSignals<'a> = (Option<&'a TcfSignal>, Option<&'a ConsentModeSignal>);
+
+/// The signals decoded from request URLs, by (URL, time) of the request they came from.
+fn request_signals(
+    obs: &VisitObservation,
+) -> HashMap<(&str, chrono::DateTime<chrono::Utc>), RequestSignals<'_>> {
+    let mut out: HashMap<_, RequestSignals<'_>> = HashMap::new();
+    for s in &obs.signals {
+        let SignalSource::Request { url } = &s.source else {
+            continue;
+        };
+        let slot = out.entry((url.as_str(), s.time)).or_default();
+        match &s.data {
+            SignalData::Tcf(t) => slot.0 = slot.0.or(Some(&**t)),
+            SignalData::ConsentMode(g) => slot.1 = slot.1.or(Some(g)),
+            SignalData::Gpc(_) => {}
+        }
+    }
+    out
+}
+
+/// Every declared cookie's retention verdict, per (name, rule) in first-seen order.
+fn retention<'a, 'p>(
+    writes: &[(&'a CookieWrite, CookieAttribution<'p>)],
+    cookies: &[(&'a StoredCookie, CookieAttribution<'p>)],
+    tolerance_secs: i64,
+) -> Vec<RetentionVerdict<'a, 'p>> {
+    let mut keys: Vec<(&'a str, &'p CookieRule)> = Vec::new();
+    let names = writes
+        .iter()
+        .map(|(w, at)| (w.name.as_str(), at.rule))
+        .chain(cookies.iter().map(|(c, at)| (c.name.as_str(), at.rule)));
+    for (name, rule) in names {
+        let Some(rule) = rule else { continue };
+        if !keys
+            .iter()
+            .any(|(n, r)| *n == name && std::ptr::eq(*r, rule))
+        {
+            keys.push((name, rule));
+        }
+    }
+    let under =
+        |at: &CookieAttribution, rule: &CookieRule| at.rule.is_some_and(|r| std::ptr::eq(r, rule));
+    keys.into_iter()
+        .map(|(name, rule)| {
+            let exceeds = |lifetime: i64, slack: i64| match rule.max_retention {
+                Retention::Session => true,
+                Retention::MaxSeconds(max) => lifetime > max.saturating_add(slack),
+            };
+            let accepted: Vec<&'a CookieWrite> = writes
+                .iter()
+                .filter(|(w, at)| w.name == name && under(at, rule) && w.blocked_reasons.is_empty())
+                .map(|(w, _)| *w)
+                .collect();
+            let judged_writes: Vec<_> = accepted
+                .iter()
+                .filter_map(|w| match w.requested_lifetime_secs {
+                    Some(s) if s > 0 => Some((*w, s, exceeds(s, 0))),
+                    _ => None,
+                })
+                .collect();
+            let copies: Vec<&'a StoredCookie> = cookies
+                .iter()
+                .filter(|(c, at)| c.name == name && under(at, rule))
+                .map(|(c, _)| *c)
+                .collect();
+            let stored: Vec<_> = copies
+                .iter()
+                .filter_map(|c| stored_lifetime(c).map(|l| (*c, l, exceeds(l, tolerance_secs))))
+                .collect();
+            RetentionVerdict {
+                name,
+                rule,
+                basis: if judged_writes.is_empty() {
+                    RetentionBasis::Stored
+                } else {
+                    RetentionBasis::Requested
+                },
+                writes: judged_writes,
+                stored,
+                stored_copies: copies.len(),
+                unparsed: accepted.iter().find_map(|w| w.expiry_unparsed.as_deref()),
+                tolerance_secs,
+            }
+        })
+        .collect()
 }
 
 impl AttributedVisit<'_, '_> {

@@ -81,8 +81,9 @@ pub struct InventoryItem {
     /// Cookies: the declared retention in seconds (`0` for `session`); `None` when no
     /// cookie rule covers it.
     pub declared_secs: Option<i64>,
-    /// Cookies: the lifetime exceeds the declared retention by more than the policy's
-    /// tolerance.
+    /// Cookies: one of this cookie's records exceeds its declared retention, by the same
+    /// verdict `cookie-retention-exceeded` reads ([`crate::attribution::RetentionVerdict`]:
+    /// a requested lifetime with no slack, else a stored one with the policy's tolerance).
     pub over_retention: bool,
     /// `loaded-by`: the host of the loading script.
     pub detail: Option<String>,
@@ -102,13 +103,7 @@ fn retention_secs(r: Retention) -> i64 {
     }
 }
 
-/// Cookie key as stored in the inventory: `name@domain`, domain lower-case, no leading dot.
-pub fn cookie_key(name: &str, domain: &str) -> String {
-    format!(
-        "{name}@{}",
-        domain.trim().trim_start_matches('.').to_ascii_lowercase()
-    )
-}
+pub use crate::net::cookie_key;
 
 fn not_allowed(p: &Option<Permission>) -> bool {
     matches!(p, Some(p) if !matches!(p, Permission::Allowed { .. }))
@@ -248,10 +243,9 @@ pub fn of_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> VisitI
     }
     for (key, c) in cookies {
         let lifetime = c.requested.or(c.stored).flatten();
-        let over = match c.declared {
-            Some(d) => lifetime.unwrap_or(0) > d + policy.retention_tolerance_secs,
-            None => false,
-        };
+        // The retention verdict of the attribution stage, which `cookie-retention-exceeded`
+        // reads too: the item is over when one of its own records exceeds its rule.
+        let over = visit.retention.iter().any(|v| v.exceeded_by(&key));
         items.push(InventoryItem {
             kind: ItemKind::Cookie,
             item: key,

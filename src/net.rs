@@ -58,6 +58,14 @@ pub fn strip_query(url: &str) -> String {
     }
 }
 
+/// Cookie key as stored in the inventory: `name@domain`, domain lower-case, no leading dot.
+pub fn cookie_key(name: &str, domain: &str) -> String {
+    format!(
+        "{name}@{}",
+        domain.trim().trim_start_matches('.').to_ascii_lowercase()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

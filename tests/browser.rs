@@ -132,6 +132,8 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
         "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
         run.stderr
     );
+    // The drift inventory judges retention by the same verdict as the finding.
+    common::assert_retention_agrees(&db, &run.json);
     // A scenario could not be observed: the audit is incomplete, whatever the findings.
     assert_eq!(run.code, 3, "stderr:\n{}", run.stderr);
     assert_eq!(run.json["status"]["status"], "incomplete");

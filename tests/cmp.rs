@@ -43,6 +43,9 @@ async fn run_fixture(site: &str, file: &str) -> (Audit, tempfile::TempDir, Vec<S
         .unwrap();
     let hosts: Vec<String> = server.log().into_iter().map(|r| r.host).collect();
     server.shutdown().await;
+    if run.json["run_id"].is_i64() {
+        common::assert_retention_agrees(&db, &run.json);
+    }
     (run, dir, hosts)
 }
 

@@ -18,6 +18,9 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 fn audit(file: &str, port: u16, db: &Path) -> (i32, Value) {
     let run = common::audit(file, port, db, &[]);
+    if run.json["run_id"].is_i64() {
+        common::assert_retention_agrees(db, &run.json);
+    }
     (run.code, run.json)
 }
 

@@ -291,9 +291,12 @@ impl Obs {
         });
         self
     }
+    /// The observation as the pipeline hands it to attribution: with the signals its
+    /// request URLs carried decoded and added (as `pipeline::audit` does after capture).
     pub fn build(mut self) -> VisitObservation {
         self.obs.final_state = self.state;
         self.obs.finished_at = t(self.now + 1);
+        crate::signals::add_request_signals(&mut self.obs);
         self.obs
     }
 }
@@ -667,6 +670,74 @@ fn session_rule_is_exceeded_by_any_persistent_lifetime() {
             key("cookie-retention-exceeded", "c", "sid", 1),
         ]
     );
+}
+
+/// The inventory and `cookie-retention-exceeded` read one verdict: on the cases where the
+/// two used to judge differently (a session rule and a short persistent cookie, a requested
+/// lifetime just over the rule, a blocked write, the stored lifetime within or beyond the
+/// tolerance), a cookie is over in the inventory exactly when it is a finding.
+#[test]
+fn inventory_and_retention_finding_agree_on_every_cookie() {
+    let observations = [
+        scenario("session_short")
+            .write_secs("sid", Some(3600))
+            .build(),
+        scenario("session_stored")
+            .stored_secs("sid", Some(600))
+            .build(),
+        scenario("requested_just_over")
+            .act(ConsentAction::AcceptAll)
+            .write_secs("_ga", Some(390 * 86_400 + 3600))
+            .build(),
+        scenario("blocked_long")
+            .act(ConsentAction::AcceptAll)
+            .blocked_write("_ga", Some(900))
+            .stored("_ga", Some(30))
+            .build(),
+        scenario("requested_ok_stored_long")
+            .act(ConsentAction::AcceptAll)
+            .header_write("_fbp", "https://www.facebook.com/tr", 30)
+            .stored("_fbp", Some(200))
+            .build(),
+        scenario("stored_within")
+            .stored_secs("_GRECAPTCHA", Some(180 * 86_400 + 43_200))
+            .build(),
+        scenario("stored_beyond")
+            .stored("_GRECAPTCHA", Some(182))
+            .build(),
+    ];
+    let (site, policy) = (site(), policy());
+    let attributor = crate::attribution::Attributor::new(&site, &policy);
+    let mut over = std::collections::BTreeSet::new();
+    let mut flagged = std::collections::BTreeSet::new();
+    for obs in &observations {
+        let visit = attributor.visit(obs);
+        for item in crate::inventory::of_visit(&site, &policy, &visit).items {
+            if item.over_retention {
+                let name = item
+                    .item
+                    .rsplit_once('@')
+                    .map_or(item.item.clone(), |(n, _)| n.to_string());
+                over.insert((obs.scenario.clone(), name));
+            }
+        }
+        for f in crate::analysis::analyze_visit(&site, &policy, &visit) {
+            if f.code == Code::CookieRetentionExceeded {
+                flagged.insert((obs.scenario.clone(), f.subject.clone()));
+            }
+        }
+    }
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        ("session_short", "sid"),
+        ("session_stored", "sid"),
+        ("requested_just_over", "_ga"),
+        ("stored_beyond", "_GRECAPTCHA"),
+    ]
+    .iter()
+    .map(|(s, n)| (s.to_string(), n.to_string()))
+    .collect();
+    assert_eq!(flagged, expected);
+    assert_eq!(over, flagged);
 }
 
 #[test]

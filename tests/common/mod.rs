@@ -90,3 +90,62 @@ pub fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -
         })
         .unwrap_or_else(|| panic!("no {code} {subject} in {scenario}"))
 }
+
+/// The (scenario, cookie name) pairs the stored inventory of run `run` marks over its
+/// declared retention, read straight from the database file (read-only).
+pub fn inventory_over_retention(db: &Path, run: i64) -> BTreeSet<(String, String)> {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    // Its own thread and runtime: callers may be inside a runtime already.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Row;
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("open the database");
+            let rows = sqlx::query(
+                "SELECT v.scenario, i.item FROM visit_inventory i JOIN visits v ON v.id = i.visit_id \
+                 WHERE i.run_id = ? AND i.kind = 'cookie' AND i.over_retention",
+            )
+            .bind(run)
+            .fetch_all(&pool)
+            .await
+            .expect("read the inventory");
+            pool.close().await;
+            rows.iter()
+                .map(|r| {
+                    let item: String = r.get(1);
+                    let name = item.rsplit_once('@').map_or(item.as_str(), |(n, _)| n);
+                    (r.get::<String, _>(0), name.to_string())
+                })
+                .collect()
+        })
+    })
+    .join()
+    .expect("inventory thread")
+}
+
+/// The inventory and `cookie-retention-exceeded` agree on every cookie of the run: a
+/// cookie is over its retention in the stored inventory exactly when the report has the
+/// finding for it in that scenario.
+pub fn assert_retention_agrees(db: &Path, json: &Value) {
+    let run = json["run_id"].as_i64().expect("run id");
+    let inventory = inventory_over_retention(db, run);
+    let findings: BTreeSet<(String, String)> = json["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .filter(|f| f["code"] == "cookie-retention-exceeded")
+        .map(|f| {
+            (
+                f["scenario"].as_str().unwrap_or("-").to_string(),
+                f["subject"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inventory, findings,
+        "inventory over_retention (left) and cookie-retention-exceeded findings (right) disagree"
+    );
+}

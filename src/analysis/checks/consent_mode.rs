@@ -12,6 +12,7 @@ use super::{
 };
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
+use crate::attribution::RequestFacts;
 use crate::model::{ConsentChoice, CookieWrite, RequestObs, VisitObservation};
 use crate::policy::{ConsentMode, Vendor};
 use crate::signals::gcm::{self, ConsentModeSignal, ConsentType};
@@ -57,12 +58,16 @@ pub(crate) fn identifier_cookie(name: &str) -> Option<ConsentType> {
         .map(|(_, t)| *t)
 }
 
-/// A Google tag hit (not the tag library) and its decoded Consent Mode state.
-fn google_hit(req: &RequestObs) -> Option<Option<ConsentModeSignal>> {
+/// A Google tag hit (not the tag library) and its Consent Mode state, as decoded once
+/// when the visit was captured (`None` inside: the hit carried no Consent Mode parameter).
+fn google_hit<'a>(
+    req: &RequestObs,
+    facts: &RequestFacts<'a, '_>,
+) -> Option<Option<&'a ConsentModeSignal>> {
     if !gcm::is_google_tag_url(&req.url) || gcm::is_tag_library(&req.url) {
         return None;
     }
-    Some(ConsentModeSignal::from_url(&req.url))
+    Some(facts.consent_mode)
 }
 
 fn domain_matches(host: &str, cookie_domain: &str) -> bool {
@@ -113,6 +118,7 @@ fn identifier_cookie_involved(obs: &VisitObservation, req: &RequestObs) -> bool 
 pub(crate) fn advanced_cookieless(
     obs: &VisitObservation,
     req: &RequestObs,
+    facts: &RequestFacts,
     vendor: &Vendor,
 ) -> bool {
     if vendor.consent_mode != Some(ConsentMode::Advanced)
@@ -121,16 +127,19 @@ pub(crate) fn advanced_cookieless(
     {
         return false;
     }
-    let quiet = gcm::is_tag_library(&req.url)
-        || ConsentModeSignal::from_url(&req.url).is_some_and(|s| s.all_denied());
+    let quiet = gcm::is_tag_library(&req.url) || facts.consent_mode.is_some_and(|s| s.all_denied());
     quiet && !identifier_cookie_involved(obs, req)
 }
 
 /// For the request checks' evidence: the Consent Mode state a Google tag hit of a vendor
 /// declaring `consent_mode` carried (why it was not a cookieless ping).
-pub(crate) fn state_note(req: &RequestObs, vendor: &Vendor) -> Option<String> {
+pub(crate) fn state_note(
+    req: &RequestObs,
+    facts: &RequestFacts,
+    vendor: &Vendor,
+) -> Option<String> {
     vendor.consent_mode?;
-    match google_hit(req)? {
+    match google_hit(req, facts)? {
         Some(s) => Some(format!("Consent Mode {}", s.describe())),
         None => Some("no Consent Mode parameter".to_string()),
     }
@@ -176,7 +185,7 @@ fn consent_mode_hits(ctx: &VisitCtx, sink: &mut Sink) {
         let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
             continue;
         };
-        let Some(signal) = google_hit(req) else {
+        let Some(signal) = google_hit(req, at) else {
             continue;
         };
         let phase = req.state.phase();
@@ -281,10 +290,10 @@ fn denied_at_write<'r>(
         .iter()
         .filter(|(r, _)| r.page == w.page)
         .filter_map(|(r, at)| {
-            google_hit(r)
+            google_hit(r, at)
                 .flatten()
-                .filter(ConsentModeSignal::has_state)
-                .map(|s| (*r, at.vendor.map(|v| v.id.as_str()), s))
+                .filter(|s| s.has_state())
+                .map(|s| (*r, at.vendor.map(|v| v.id.as_str()), s.clone()))
         })
         .collect();
     let own: Vec<&(&RequestObs, Option<&str>, ConsentModeSignal)> = match vendor {

@@ -2,15 +2,15 @@
 
 use super::{
     choice_phrase, choice_str, human_secs, purposes_require, quoted_list, source_phrase,
-    storage_evidence, stored_evidence, stored_lifetime, vendor_label, write_evidence, write_stores,
-    Family, VisitCtx, CHROMIUM_MAX_LIFETIME, DAY,
+    storage_evidence, stored_evidence, vendor_label, write_evidence, write_stores, Family,
+    VisitCtx, CHROMIUM_MAX_LIFETIME, DAY,
 };
 use crate::analysis::finding::Code;
 use crate::analysis::sink::{Hit, Sink};
-use crate::attribution::CookieAttribution;
+use crate::attribution::{CookieAttribution, RetentionBasis, RetentionVerdict};
+use crate::model::ConsentChoice;
 use crate::model::ConsentState;
-use crate::model::{ConsentChoice, CookieWrite, StoredCookie};
-use crate::policy::{CookieRule, LegalBasis, Permission, Policy, Retention, Vendor};
+use crate::policy::{CookieRule, LegalBasis, Permission, Policy, Vendor};
 
 pub(crate) const FAMILY: Family = Family {
     name: "cookies",
@@ -88,73 +88,21 @@ fn undeclared_cookie(ctx: &VisitCtx, sink: &mut Sink) {
 
 /// `cookie-retention-exceeded`: a cookie lives longer than its rule allows.
 ///
-/// Judged per (scenario, cookie name). The lifetime the site asked for wins when seen
-/// (the largest persistent one over accepted writes); otherwise the lifetime of the stored
-/// cookie is used, with one day of tolerance for clock rounding.
+/// Judged per (scenario, cookie name, rule) by the attribution stage
+/// ([`crate::attribution::RetentionVerdict`]: the lifetime the site asked for wins when
+/// seen; otherwise the stored cookie's, with the policy's tolerance); one finding per
+/// record that exceeds. The inventory reads the same verdicts.
 fn cookie_retention(ctx: &VisitCtx, sink: &mut Sink) {
-    // (cookie name, rule) in first-seen order (deterministic).
-    let mut keys: Vec<(&str, &CookieRule)> = Vec::new();
-    let names = ctx
-        .visit
-        .cookie_writes
-        .iter()
-        .map(|(w, at)| (w.name.as_str(), at))
-        .chain(
-            ctx.visit
-                .cookies
-                .iter()
-                .map(|(c, at)| (c.name.as_str(), at)),
-        );
-    for (name, at) in names {
-        let Some(rule) = at.rule else { continue };
-        if !keys
-            .iter()
-            .any(|(n, r)| *n == name && std::ptr::eq(*r, rule))
-        {
-            keys.push((name, rule));
-        }
-    }
-    for (name, rule) in keys {
-        retention_for(ctx, name, rule, sink);
+    for verdict in &ctx.visit.retention {
+        retention_for(ctx, verdict, sink);
     }
 }
 
-/// Does this record fall under `rule`?
-fn under(at: &CookieAttribution, rule: &CookieRule) -> bool {
-    at.rule.is_some_and(|r| std::ptr::eq(r, rule))
-}
-
-fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink) {
+fn retention_for(ctx: &VisitCtx, v: &RetentionVerdict, sink: &mut Sink) {
     let obs = ctx.obs();
-    let mine_w = || {
-        ctx.visit
-            .cookie_writes
-            .iter()
-            .filter(|(w, at)| w.name == name && under(at, rule) && w.blocked_reasons.is_empty())
-            .map(|(w, _)| *w)
-    };
-    let writes: Vec<(&CookieWrite, i64)> = mine_w()
-        .filter_map(|w| match w.requested_lifetime_secs {
-            Some(s) if s > 0 => Some((w, s)),
-            _ => None,
-        })
-        .collect();
-    // An `Expires` that could not be parsed: the stored lifetime is used instead, and said.
-    let unparsed: Option<&str> = mine_w().find_map(|w| w.expiry_unparsed.as_deref());
-    let mine_c: Vec<&StoredCookie> = ctx
-        .visit
-        .cookies
-        .iter()
-        .filter(|(c, at)| c.name == name && under(at, rule))
-        .map(|(c, _)| *c)
-        .collect();
-    let stored: Vec<(&StoredCookie, i64)> = mine_c
-        .iter()
-        .filter_map(|c| stored_lifetime(c).map(|l| (*c, l)))
-        .collect();
-    let tolerance = ctx.policy.retention_tolerance_secs;
-    let max_requested = writes.iter().map(|(_, s)| *s).max();
-    let max_stored = stored.iter().map(|(_, s)| *s).max();
+    let (name, rule) = (v.name, v.rule);
+    let tolerance = v.tolerance_secs;
+    let max_stored = v.max_stored();
     let declared = rule.max_retention.describe();
     let vendor = ctx
         .policy
@@ -167,12 +115,8 @@ fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink)
     );
     let stored_text = match max_stored {
         Some(s) => format!("stored {}", human_secs(s)),
-        None if !mine_c.is_empty() => "stored as session".to_string(),
+        None if v.stored_copies > 0 => "stored as session".to_string(),
         None => "not stored at the end".to_string(),
-    };
-    let exceeds = |lifetime: i64, slack: i64| match rule.max_retention {
-        Retention::Session => true,
-        Retention::MaxSeconds(max) => lifetime > max.saturating_add(slack),
     };
     let message = |lifetime: i64, how: &str, phase: &str| {
         format!(
@@ -182,61 +126,64 @@ fn retention_for(ctx: &VisitCtx, name: &str, rule: &CookieRule, sink: &mut Sink)
         )
     };
 
-    if max_requested.is_some() {
-        for (w, lifetime) in writes {
-            if !exceeds(lifetime, 0) {
-                continue;
+    match v.basis {
+        RetentionBasis::Requested => {
+            for &(w, lifetime, exceeds) in &v.writes {
+                if !exceeds {
+                    continue;
+                }
+                let mut detail = format!(
+                    "requested {} {}; {stored_text}",
+                    human_secs(lifetime),
+                    source_phrase(&w.source)
+                );
+                if lifetime > CHROMIUM_MAX_LIFETIME
+                    && max_stored.is_some_and(|s| s <= CHROMIUM_MAX_LIFETIME + DAY)
+                {
+                    detail.push_str(" (Chromium caps at 400d)");
+                }
+                detail.push_str(&format!("; declared max {declared}"));
+                let phase = w.state.phase();
+                sink.push(Hit {
+                    code: Code::CookieRetentionExceeded,
+                    scenario: Some(obs.scenario.clone()),
+                    subject: name.to_string(),
+                    vendor: Some(rule.vendor.clone()),
+                    message: message(lifetime, "as requested by the site", &phase),
+                    rule: rule_text.clone(),
+                    evidence: write_evidence(obs, w, detail),
+                });
             }
-            let mut detail = format!(
-                "requested {} {}; {stored_text}",
-                human_secs(lifetime),
-                source_phrase(&w.source)
-            );
-            if lifetime > CHROMIUM_MAX_LIFETIME
-                && max_stored.is_some_and(|s| s <= CHROMIUM_MAX_LIFETIME + DAY)
-            {
-                detail.push_str(" (Chromium caps at 400d)");
-            }
-            detail.push_str(&format!("; declared max {declared}"));
-            let phase = w.state.phase();
-            sink.push(Hit {
-                code: Code::CookieRetentionExceeded,
-                scenario: Some(obs.scenario.clone()),
-                subject: name.to_string(),
-                vendor: Some(rule.vendor.clone()),
-                message: message(lifetime, "as requested by the site", &phase),
-                rule: rule_text.clone(),
-                evidence: write_evidence(obs, w, detail),
-            });
         }
-    } else {
-        for (c, lifetime) in stored {
-            if !exceeds(lifetime, tolerance) {
-                continue;
+        RetentionBasis::Stored => {
+            for &(c, lifetime, exceeds) in &v.stored {
+                if !exceeds {
+                    continue;
+                }
+                let seen = match v.unparsed {
+                    Some(raw) => format!(
+                        "the site's Expires {:?} could not be parsed, so the stored lifetime is used",
+                        crate::text::clip_for_evidence(raw)
+                    ),
+                    None => "no write with a lifetime was seen".to_string(),
+                };
+                let detail = format!(
+                    "{seen}; stored {} (expires {}); declared max {declared} ({} tolerance)",
+                    human_secs(lifetime),
+                    c.expires.map(|e| e.to_rfc3339()).unwrap_or_default(),
+                    human_secs(tolerance)
+                );
+                let phase = c.state.phase();
+                sink.push(Hit {
+                    code: Code::CookieRetentionExceeded,
+                    scenario: Some(obs.scenario.clone()),
+                    subject: name.to_string(),
+                    vendor: Some(rule.vendor.clone()),
+                    message: message(lifetime, "as stored by the browser", &phase),
+                    rule: rule_text.clone(),
+                    evidence: stored_evidence(ctx.site, obs, c, detail),
+                });
             }
-            let seen = match unparsed {
-                Some(raw) => format!(
-                    "the site's Expires {:?} could not be parsed, so the stored lifetime is used",
-                    crate::text::clip_for_evidence(raw)
-                ),
-                None => "no write with a lifetime was seen".to_string(),
-            };
-            let detail = format!(
-                "{seen}; stored {} (expires {}); declared max {declared} ({} tolerance)",
-                human_secs(lifetime),
-                c.expires.map(|e| e.to_rfc3339()).unwrap_or_default(),
-                human_secs(tolerance)
-            );
-            let phase = c.state.phase();
-            sink.push(Hit {
-                code: Code::CookieRetentionExceeded,
-                scenario: Some(obs.scenario.clone()),
-                subject: name.to_string(),
-                vendor: Some(rule.vendor.clone()),
-                message: message(lifetime, "as stored by the browser", &phase),
-                rule: rule_text.clone(),
-                evidence: stored_evidence(ctx.site, obs, c, detail),
-            });
         }
     }
 }

@@ -183,10 +183,6 @@ fn write_stores(w: &CookieWrite) -> bool {
     w.blocked_reasons.is_empty() && w.requested_lifetime_secs.is_none_or(|s| s > 0)
 }
 
-fn stored_lifetime(c: &StoredCookie) -> Option<i64> {
-    c.expires.map(|e| (e - c.observed_at).num_seconds())
-}
-
 /// `730d`, `12h`; values that are not a whole number of minutes are rounded (`~400d`).
 pub(crate) fn human_secs(s: i64) -> String {
     if s % 60 == 0 || s.abs() < 60 {

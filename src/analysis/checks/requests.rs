@@ -37,7 +37,7 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
             continue;
         };
         // Advanced Consent Mode: cookieless pings without consent are what it does.
-        if super::consent_mode::advanced_cookieless(obs, req, vendor) {
+        if super::consent_mode::advanced_cookieless(obs, req, at, vendor) {
             continue;
         }
         let code = match choice {
@@ -66,7 +66,7 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
             ),
             evidence: {
                 let mut e = request_evidence(obs, req);
-                if let Some(note) = super::consent_mode::state_note(req, vendor) {
+                if let Some(note) = super::consent_mode::state_note(req, at, vendor) {
                     e.detail = Some(match e.detail {
                         Some(d) => format!("{d}; {note}"),
                         None => note,

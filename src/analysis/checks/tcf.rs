@@ -10,7 +10,7 @@ use super::{request_evidence, vendor_label, Family, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
 use crate::model::{ConsentAction, ConsentState, VisitObservation};
-use crate::signals::tcf::{self, ids, TcfDecoded};
+use crate::signals::tcf::{ids, TcfDecoded};
 use crate::signals::{SignalData, SignalObs, SignalSource};
 use std::collections::BTreeSet;
 
@@ -191,10 +191,8 @@ fn vendor_strings(ctx: &VisitCtx, sink: &mut Sink) {
         return; // no CMP record to compare with (reported as a warning by the view)
     }
     for (req, at) in &ctx.visit.requests {
-        let Some(sig) = tcf::from_request(req) else {
-            continue;
-        };
-        let SignalData::Tcf(sent) = &sig.data else {
+        // Decoded once, when the visit was captured.
+        let Some(sent) = at.tcf else {
             continue;
         };
         let phase = phase_index(&req.state);
