@@ -160,7 +160,7 @@ pub async fn audit(
     let started_at = Utc::now();
     let run_id = match store
         .start_run(&RunStart {
-            site: &spec.site.secrets.redact(&spec.site.name),
+            site: &spec.site.name,
             scenario_file: &cfg.scenario_file,
             started_at,
             scenario_digest: Some(&spec.digest),
@@ -183,11 +183,7 @@ pub async fn audit(
         engine.shutdown().await;
         return Err(e.into());
     }
-    let shots_dir = crate::screenshots::run_dir(
-        &cfg.reports_dir,
-        &spec.site.secrets.redact(&spec.site.name),
-        run_id,
-    );
+    let shots_dir = crate::screenshots::run_dir(&cfg.reports_dir, &spec.site.name, run_id);
     progress.started(&spec.site.name, selected.len(), engine.jobs());
     let attributor = Attributor::new(&spec.site, &spec.policy);
     // One slot per job, in run order: a visit lands in its slot once, and its single
@@ -214,8 +210,11 @@ pub async fn audit(
             // Signals carried by request URLs are decoded here, from the URLs as sent.
             crate::signals::add_request_signals(&mut obs);
             // Nothing a secret's value reached leaves this point unredacted: not the
-            // store, not the checks' evidence, not the progress lines.
-            spec.site.secrets.redact_visit(&mut obs);
+            // store, not the checks' evidence, not the progress lines. A visit that could
+            // not be redacted keeps nothing it saw (not observed, never clean).
+            if let Err(e) = spec.site.secrets.redact_visit(&mut obs) {
+                obs = unredactable(obs, &e);
+            }
             crate::screenshots::save_visit(&mut obs, &shots_dir, job.position);
             let Some(slot) = slots.get(job.position) else {
                 continue; // a job the engine was never given: cannot happen
@@ -260,7 +259,7 @@ pub async fn audit(
     let summaries: Vec<VisitSummary> = visits.iter().map(VisitSummary::of).collect();
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
-    let site = spec.site.secrets.redact(&spec.site.name).into_owned();
+    let site = spec.site.name.clone();
     // Judged as of the run's start, and kept with the run's end.
     let acknowledgements = cfg.acks.for_run(&site, started_at, &findings);
     let status = run_status(interrupted, &summaries);
@@ -302,6 +301,29 @@ pub async fn audit(
         storage_errors,
         leftover_profiles,
     })
+}
+
+/// What is kept of a visit whose records could not be redacted: its scenario and times,
+/// not observed, with the reason; none of its records.
+fn unredactable(obs: VisitObservation, why: &str) -> VisitObservation {
+    VisitObservation {
+        status: crate::model::VisitStatus::Incomplete(crate::model::Failure::new(
+            crate::model::FailureKind::Other,
+            format!("the visit's records could not be redacted, so none is kept: {why}"),
+        )),
+        steps: Vec::new(),
+        requests: Vec::new(),
+        cookie_writes: Vec::new(),
+        cookies: Vec::new(),
+        storage_writes: Vec::new(),
+        page_errors: Vec::new(),
+        signals: Vec::new(),
+        cmp: Vec::new(),
+        screenshots: Vec::new(),
+        warnings: Vec::new(),
+        timings: Default::default(),
+        ..obs
+    }
 }
 
 /// The run's status from how it ended and what its visits saw.

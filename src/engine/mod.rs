@@ -721,7 +721,7 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
         };
         visit.steps.push(StepOutcome {
             index,
-            description: step.describe(),
+            description: step.describe(&spec.site.secrets),
             status,
             started_at,
             duration_ms: t.elapsed().as_millis() as u64,
@@ -729,12 +729,16 @@ async fn drive(visit: &mut Visit<'_>, session: &Session, capture: &Capture) {
         if let Err(e) = res {
             visit.failure = Some(Failure::new(
                 e.kind,
-                format!("step {} ({}) failed: {e}", index + 1, step.describe()),
+                format!(
+                    "step {} ({}) failed: {e}",
+                    index + 1,
+                    step.describe(&spec.site.secrets)
+                ),
             ));
             for (later, s) in steps.iter().enumerate().skip(index + 1) {
                 visit.steps.push(StepOutcome {
                     index: later,
-                    description: s.describe(),
+                    description: s.describe(&spec.site.secrets),
                     status: StepStatus::Skipped,
                     started_at: Utc::now(),
                     duration_ms: 0,

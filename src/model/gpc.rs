@@ -89,31 +89,6 @@ pub enum WellKnownOutcome {
 }
 
 impl GpcSignal {
-    /// Every text that may quote a URL (for secret redaction before storage).
-    pub fn for_each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
-        match self {
-            GpcSignal::Sent(s) => {
-                s.without_header.iter_mut().for_each(&mut *f);
-                for n in &mut s.navigator {
-                    f(&mut n.url);
-                }
-            }
-            GpcSignal::WellKnown(w) => {
-                f(&mut w.url);
-                match &mut w.outcome {
-                    WellKnownOutcome::Malformed { error }
-                    | WellKnownOutcome::Unreachable { error } => f(error),
-                    WellKnownOutcome::Present { last_update, .. } => {
-                        if let Some(l) = last_update {
-                            f(l)
-                        }
-                    }
-                    WellKnownOutcome::Absent => {}
-                }
-            }
-        }
-    }
-
     pub fn summary(&self) -> String {
         match self {
             GpcSignal::Sent(s) => format!("GPC sent: {}", s.evidence()),

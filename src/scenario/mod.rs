@@ -10,6 +10,7 @@ pub use profile::{CmpProfile, Flow, FlowKind, ProfileStep};
 
 use crate::model::{ConsentAction, ConsentEffect};
 use crate::policy::Policy;
+use crate::secrets::Secrets;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub struct AuditSpec {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Site {
+    /// The site's name, with any secret value already redacted (`[secret:NAME]`).
     pub name: String,
     pub base_url: Url,
     /// Absolute page URLs, in visit order; the first is where the consent steps run.
@@ -174,21 +176,24 @@ impl Step {
         }
     }
 
-    /// Human description used in step outcomes and errors.
-    pub fn describe(&self) -> String {
+    /// Human description used in step outcomes and errors. Every part that can hold a
+    /// secret's value (`${VAR}` substituted into a URL, a selector, a script) is redacted
+    /// before it is cut or quoted, so a cut can never leave part of a value behind.
+    pub fn describe(&self, secrets: &Secrets) -> String {
+        let r = |text: &str| secrets.redact(text).into_owned();
         let what = match &self.action {
-            Action::Navigate(u) => format!("navigate {u}"),
-            Action::Click(s) => format!("click {s:?}"),
-            Action::ClickAll(s) => format!("click all {s:?}"),
-            Action::WaitFor(s) => format!("wait for {s:?}"),
+            Action::Navigate(u) => format!("navigate {}", r(u.as_str())),
+            Action::Click(s) => format!("click {:?}", r(s)),
+            Action::ClickAll(s) => format!("click all {:?}", r(s)),
+            Action::WaitFor(s) => format!("wait for {:?}", r(s)),
             Action::WaitIdle => "wait for network idle".to_string(),
             Action::Script(js) => {
-                let short: String = js.chars().take(40).collect();
+                let short: String = r(js).chars().take(40).collect();
                 format!("script {short:?}")
             }
-            Action::Screenshot(p) => format!("screenshot {}", p.display()),
+            Action::Screenshot(p) => format!("screenshot {}", r(&p.display().to_string())),
             Action::Autoconsent(a) => {
-                let verb = crate::cmp::autoconsent::verb(a.action);
+                let verb = crate::model::cmp::autoconsent_verb(a.action);
                 if a.fallback.is_empty() {
                     format!("autoconsent {verb}")
                 } else {

@@ -167,7 +167,7 @@ mod tests {
                 error: "failed for tok_0123456789".into(),
             },
         })));
-        secrets.redact_visit(&mut obs);
+        secrets.redact_visit(&mut obs).expect("redact");
         let text = serde_json::to_string(&obs.signals).unwrap_or_default();
         assert!(!text.contains("tok_0123456789"), "{text}");
         assert!(text.contains("[secret:TOKEN]"), "{text}");

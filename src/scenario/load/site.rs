@@ -81,7 +81,9 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
     let secrets = check_secrets(ck, t);
     let site = match (name, &base_url) {
         (Some(name), Some(base)) => Some(Site {
-            name: name.into_inner(),
+            // The name labels every run, finding, file and progress line: a secret in it
+            // is redacted here, once, so nothing downstream can print it.
+            name: secrets.redact(&name.into_inner()).into_owned(),
             base_url: base.clone(),
             pages,
             first_party_domains: first_party,
