@@ -1,9 +1,14 @@
 //! consentry: a continuous consent-compliance auditor.
 //!
-//! Data flows one way:
-//! scenario files -> [`scenario`] (validated model) -> [`engine`] (browser + capture)
-//! -> [`observe`] (observations) -> [`analysis`] (pure: findings) -> [`store`]
-//! -> [`report`] -> [`exit`] (exit code, decided in one place).
+//! Data flows one way, one named type at each hand-off (docs/architecture.md):
+//! scenario files -> [`scenario`] ([`scenario::AuditSpec`]) -> [`engine`] (browser +
+//! capture) -> [`model::VisitObservation`] -> request signals decoded ([`signals`]),
+//! secrets redacted ([`secrets`]) -> [`attribution`] ([`attribution::AttributedVisit`]:
+//! facts derived once) -> [`analysis`] (pure: findings) and [`inventory`] -> [`store`]
+//! -> [`outcome::AuditReport`] -> [`report`] -> [`exit`] (exit code, decided in one place).
+//!
+//! [`model`] is the ground floor: it imports nothing above it. `tests/architecture.rs`
+//! holds the direction (no circle between modules, no library import of `cli`).
 
 pub mod ack;
 pub mod analysis;

@@ -241,12 +241,38 @@ fn forms_of(value: &str) -> Vec<String> {
     }
     // The WHATWG URL parser's own encodings (a browser's and the `url` crate's): the path,
     // query and fragment sets leave characters such as `!` and `'` as they are.
+    let mut in_urls = vec![value.to_string()];
     if let Ok(u) = url::Url::parse(&format!("https://h.invalid/{value}?{value}#{value}")) {
-        forms.push(u.path().trim_start_matches('/').to_string());
-        forms.extend(u.query().map(str::to_string));
-        forms.extend(u.fragment().map(str::to_string));
+        in_urls.push(u.path().trim_start_matches('/').to_string());
+        in_urls.extend(u.query().map(str::to_string));
+        in_urls.extend(u.fragment().map(str::to_string));
     }
+    // A script that sends the page's URL on (`encodeURIComponent(location.href)`, a
+    // tracker's `dl=` parameter) encodes those forms once more.
+    for form in &in_urls {
+        forms.push(encode_uri_component(form));
+    }
+    forms.extend(in_urls);
     forms
+}
+
+/// JavaScript's `encodeURIComponent`: every byte but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`
+/// percent-encoded, upper-case hex.
+fn encode_uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            )
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Every byte outside the unreserved set percent-encoded (`%21` for `!`): the other way
@@ -321,6 +347,8 @@ mod tests {
             serde_json::to_string(NASTY).expect("json"),
             format!("{}", NASTY.escape_default()),
             url::form_urlencoded::byte_serialize(NASTY.as_bytes()).collect::<String>(),
+            // A tracker's `dl=` parameter: encodeURIComponent of the page's URL.
+            format!("https://t.test/p?dl={}", encode_uri_component(url.as_str())),
         ];
         for text in texts {
             let out = s.redact(&text);

@@ -139,7 +139,8 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     let mut run = match result {
         Ok(run) => run,
         Err(e) => {
-            eprintln!("error: {}", crate::text::printable(&e.to_string()));
+            let message = spec.site.secrets.redact(&e.to_string()).into_owned();
+            eprintln!("error: {}", crate::text::printable(&message));
             return if e.is_invalid_input() {
                 ExitStatus::InvalidInput
             } else {
@@ -154,7 +155,8 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         );
     }
     for e in &run.storage_errors {
-        eprintln!("error: {}", crate::text::printable(e));
+        let e = spec.site.secrets.redact(e);
+        eprintln!("error: {}", crate::text::printable(&e));
     }
     let output = args.output.as_deref();
     if let Some(file) = output.filter(|p| *p != std::path::Path::new("-")) {

@@ -57,9 +57,9 @@ pub struct Screenshot {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub action_failed: bool,
     /// Where the PNG was written (absolute, as stored); `None` until the pipeline saves it.
-    /// Reporters writing to a file show it relative to that file ([`relative_to`]).
+    /// Reporters writing to a file show it relative to that file (`crate::screenshots::relative_to`).
     pub path: Option<String>,
-    /// The PNG itself, between the engine and [`save_visit`]; never serialised or stored
+    /// The PNG itself, between the engine and `crate::screenshots::save_visit`; never serialised or stored
     /// (the file is the evidence).
     #[serde(skip)]
     pub png: Vec<u8>,

@@ -55,7 +55,7 @@ pub struct TcfDecoded {
     /// Which segments the string has: `core`, `disclosed_vendors`, `allowed_vendors`,
     /// `publisher_tc`.
     pub segments: Vec<String>,
-    /// Which decoder's reading this is ([`decode`]).
+    /// Which decoder's reading this is (`crate::signals::tcf::decode`).
     #[serde(default)]
     pub decoder: String,
 }
