@@ -71,6 +71,9 @@ pub struct RequestFacts<'a, 'p> {
     pub tcf: Option<&'a TcfSignal>,
     /// The Consent Mode state a Google tag request carried, decoded.
     pub consent_mode: Option<&'a ConsentModeSignal>,
+    /// Who the script that made the request belongs to (its `initiator` URL, attributed
+    /// like a request): "Meta's script loads `tr.snapchat.com`".
+    pub initiator: Option<Attribution<'p>>,
 }
 
 impl<'p> std::ops::Deref for RequestFacts<'_, 'p> {
@@ -238,6 +241,7 @@ impl<'p> Attributor<'p> {
                     who: self.url(&r.url, &r.state),
                     tcf,
                     consent_mode,
+                    initiator: r.initiator.as_deref().map(|i| self.url(i, &r.state)),
                 };
                 (r, facts)
             })

@@ -1,5 +1,5 @@
 //! Inventory: the compact summary of what one visit contained, kept for drift after the
-//! raw records are purged. Pure: an [`AttributedVisit`] and its policy in, a
+//! raw records are purged. Pure: an [`AttributedVisit`] in, a
 //! [`VisitInventory`] out; the store keeps it beside the visit (docs/storage.md).
 //!
 //! It holds, per visit:
@@ -16,7 +16,6 @@
 
 use crate::attribution::{AttributedVisit, Party};
 use crate::policy::{Permission, Policy, Retention};
-use crate::scenario::Site;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -159,8 +158,9 @@ impl CookieSeen {
     }
 }
 
-/// The inventory of one attributed visit.
-pub fn of_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> VisitInventory {
+/// The inventory of one attributed visit: it reads only the facts attribution derived
+/// (vendors, parties, permissions, initiators, retention verdicts).
+pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
     let mut vendors: BTreeMap<String, VendorActivity> = BTreeMap::new();
     let mut hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -183,18 +183,13 @@ pub fn of_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> VisitI
             .or_insert_with(|| a.vendor.map(|v| v.id.clone()));
         // Loaded by another (third-party) declared vendor's script? The site's own
         // scripts load every tag: that relation is the inventory itself, not news.
-        if let Some(init) = r.initiator.as_deref() {
-            if let Some(init_host) =
-                crate::net::network_host(init).filter(|h| !site.is_first_party(h))
-            {
-                let path = crate::net::url_path(init).unwrap_or_else(|| "/".to_string());
-                if let Some(loader) = policy.vendor_for_url(&init_host, &path) {
-                    let same = a.vendor.is_some_and(|v| v.id == loader.id);
-                    if !same && init_host != host {
-                        loaded
-                            .entry((host.clone(), loader.id.clone()))
-                            .or_insert(init_host);
-                    }
+        if let Some(init) = a.initiator.as_ref().filter(|i| i.party == Party::Third) {
+            if let (Some(init_host), Some(loader)) = (&init.host, init.vendor) {
+                let same = a.vendor.is_some_and(|v| v.id == loader.id);
+                if !same && *init_host != host {
+                    loaded
+                        .entry((host.clone(), loader.id.clone()))
+                        .or_insert(init_host.clone());
                 }
             }
         }

@@ -222,7 +222,7 @@ pub async fn audit(
             let obs = slot.get_or_init(|| obs);
             let visit = attributor.visit(obs);
             let judged = analyze_visit(&spec.site, &spec.policy, &visit);
-            let inventory = crate::inventory::of_visit(&spec.site, &spec.policy, &visit);
+            let inventory = crate::inventory::of_visit(&visit);
             let stored = store
                 .record_judged_visit(
                     run_id,

@@ -712,7 +712,7 @@ fn inventory_and_retention_finding_agree_on_every_cookie() {
     let mut flagged = std::collections::BTreeSet::new();
     for obs in &observations {
         let visit = attributor.visit(obs);
-        for item in crate::inventory::of_visit(&site, &policy, &visit).items {
+        for item in crate::inventory::of_visit(&visit).items {
             if item.over_retention {
                 let name = item
                     .item
