@@ -436,3 +436,58 @@ async fn a_tls_failure_is_not_observed() {
     assert!(reason.contains("ERR_"), "{reason}");
     assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
 }
+
+/// A page that takes a fresh iframe's capture binding and calls it with invented cookie
+/// and storage writes in another site's name changes no stored record: the forged calls
+/// are counted in a warning; the page's real writes, made after it swapped
+/// `JSON.stringify` and `String`, are recorded with the origin of their own document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn forged_capture_reports_change_no_stored_record() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forge.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "forge"))
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        json["visits"][0]["status"]["status"], "complete",
+        "{stderr}"
+    );
+    let warnings = json["visits"][0]["warnings"].to_string();
+    assert!(
+        warnings.contains("consentry's capture binding 100 time(s) without the capture's secret"),
+        "the page did forge, and it was seen: {warnings}\nstderr:\n{stderr}"
+    );
+    let run = json["run_id"].as_i64().unwrap();
+    let cookies = common::texts(
+        &db,
+        "SELECT c.name FROM cookie_writes c JOIN visits v ON v.id = c.visit_id WHERE v.run_id = ?",
+        run,
+    );
+    assert!(
+        cookies.iter().any(|c| c == "real_after_swap"),
+        "{cookies:?}"
+    );
+    assert!(
+        !cookies.iter().any(|c| c.starts_with("forged")),
+        "{cookies:?}"
+    );
+    let storage = common::texts(
+        &db,
+        "SELECT s.storage_key || ' ' || s.origin FROM storage_writes s JOIN visits v ON v.id = s.visit_id WHERE v.run_id = ?",
+        run,
+    );
+    assert_eq!(
+        storage,
+        vec!["real_key https://www.demo-shop.test"],
+        "{storage:?}"
+    );
+}

@@ -283,6 +283,35 @@ pub struct ExceptionThrown {
 pub struct BindingCalled {
     pub name: String,
     pub payload: String,
+    /// The execution context (document or world) that called the binding.
+    #[serde(default)]
+    pub execution_context_id: i64,
+}
+
+/// `Runtime.executionContextCreated`: a document's (or world's) execution context.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionContextCreated {
+    pub context: ExecutionContext,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionContext {
+    pub id: i64,
+    #[serde(default)]
+    pub origin: String,
+    #[serde(default)]
+    pub aux_data: Option<ContextAux>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextAux {
+    #[serde(default)]
+    pub frame_id: Option<String>,
+    #[serde(default)]
+    pub is_default: bool,
 }
 
 /// One cookie of a `Storage.getCookies` result (a command's answer, not an event).
@@ -329,6 +358,7 @@ pub enum CdpEvent {
     FrameDetached(FrameDetached),
     ExceptionThrown(ExceptionThrown),
     BindingCalled(BindingCalled),
+    ExecutionContextCreated(ExecutionContextCreated),
 }
 
 impl CdpEvent {
@@ -352,6 +382,7 @@ impl CdpEvent {
             "Page.frameDetached" => CdpEvent::FrameDetached(de(ev)?),
             "Runtime.exceptionThrown" => CdpEvent::ExceptionThrown(de(ev)?),
             "Runtime.bindingCalled" => CdpEvent::BindingCalled(de(ev)?),
+            "Runtime.executionContextCreated" => CdpEvent::ExecutionContextCreated(de(ev)?),
             _ => return None,
         })
     }

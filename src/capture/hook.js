@@ -1,8 +1,15 @@
 // consentry's page hook (src/capture/mod.rs, HOOK): evaluated in every new document
 // before its own scripts. Reports through the binding `__consentryReport` (BINDING).
 (() => {
+  // The capture's secret (replaced when the hook is installed): every report carries it,
+  // and a call of the binding without it is forged (src/capture/recorder/page.rs). It
+  // lives only in this closure, which no page script can reach.
+  const SECRET = '@@CONSENTRY_HOOK_SECRET@@';
+  // Intrinsics taken before any page script can replace them (a page that swaps
+  // `JSON.stringify` or `String` must not change or silence what is reported).
+  const toStr = String, stringify = JSON.stringify;
   // Read before any page script can touch it; reported once the binding exists.
-  const gpc = String(navigator.globalPrivacyControl);
+  const gpc = toStr(navigator.globalPrivacyControl);
   let report = null;
   const send = (o) => {
     try {
@@ -10,7 +17,8 @@
         report = globalThis.__consentryReport;
         try { delete globalThis.__consentryReport; } catch (e) {}
       }
-      if (typeof report === 'function') report(JSON.stringify(o));
+      o.s = SECRET;
+      if (typeof report === 'function') report(stringify(o));
     } catch (e) {}
   };
   const desc = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
@@ -18,7 +26,7 @@
     Object.defineProperty(Document.prototype, 'cookie', {
       configurable: true, enumerable: desc.enumerable,
       get() { return desc.get.call(this); },
-      set(v) { send({ k: 'cookie', v: String(v), href: String(location.href) }); return desc.set.call(this, v); }
+      set(v) { send({ k: 'cookie', v: toStr(v), href: toStr(location.href) }); return desc.set.call(this, v); }
     });
   }
   // Settle tracking: short timers, animation frames, scripts fetched but not run yet and
@@ -91,7 +99,7 @@
         for (const t of timers.values()) if (t <= now + within) due++;
         let scripts = 0;
         try { scripts = scriptsDue(); } catch (e) {}
-        return JSON.stringify({ timers: due, frames: rafs.size, scripts,
+        return stringify({ timers: due, frames: rafs.size, scripts,
           loaded: document.readyState === 'complete', since: now - lastFired });
       }
     });
@@ -100,8 +108,8 @@
   Storage.prototype.setItem = function (key, value) {
     let area = 'local';
     try { area = (this === sessionStorage) ? 'session' : 'local'; } catch (e) {}
-    send({ k: 'storage', area, key: String(key), v: String(value), origin: String(location.origin) });
+    send({ k: 'storage', area, key: toStr(key), v: toStr(value), origin: toStr(location.origin) });
     return setItem.apply(this, arguments);
   };
-  setTimeout(() => send({ k: 'gpc', v: gpc, href: String(location.href) }), 0);
+  setTimeout(() => send({ k: 'gpc', v: gpc, href: toStr(location.href) }), 0);
 })();

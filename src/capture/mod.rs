@@ -107,7 +107,46 @@ pub struct Captured {
     pub documents: Vec<DocumentOutcome>,
     /// `Sec-GPC` on the wire and `navigator.globalPrivacyControl` in scripts.
     pub gpc: recorder::GpcTally,
+    /// Page-hook reports refused (forged) or beyond the per-document bound.
+    pub hook: HookTally,
 }
+
+pub use recorder::page::MAX_HOOK_REPORTS_PER_DOCUMENT;
+
+/// What the page hook's reports that were not kept amount to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HookTally {
+    /// Calls of the hook's binding without the capture's secret: made by the page.
+    pub forged: u32,
+    /// Reports beyond the per-document bound (`MAX_HOOK_REPORTS_PER_DOCUMENT`).
+    pub dropped: u32,
+}
+
+/// A secret fresh for each capture (128 bits from the system's random source; a hash of
+/// the time and this process where that cannot be read), inlined in the page hook.
+fn fresh_secret() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        use std::hash::{BuildHasher, Hasher};
+        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            h.write_usize(i);
+            h.write_u32(std::process::id());
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The placeholder of `hook.js` the capture's secret replaces.
+const HOOK_SECRET_MARK: &str = "@@CONSENTRY_HOOK_SECRET@@";
 
 /// A running capture on one browser.
 pub struct Capture {
@@ -186,7 +225,7 @@ impl Capture {
         page_script: Option<Arc<str>>,
     ) -> Result<(Capture, Option<String>)> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
-        let state = Arc::new(Mutex::new(Recorder::new()));
+        let state = Arc::new(Mutex::new(Recorder::new(fresh_secret())));
         let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events, page_script));
         // From here on, an error or a cancelled future drops the capture, which stops its
         // event loop and so closes the connection (and disposes of a context it created).
@@ -272,20 +311,6 @@ impl Capture {
     /// The page what happens now is attributed to.
     pub fn page(&self) -> String {
         lock(&self.state).page.clone()
-    }
-
-    /// Attribute what happens from now on to this consent state.
-    pub fn set_state(&self, consent: &ConsentState) {
-        lock(&self.state).consent = Some(consent.clone());
-    }
-
-    /// Attribute what happened since `since` in state `from` to `to` instead, and what
-    /// happens from now on to `to` (the CMP's record decided the phase of a consent
-    /// action after it was performed).
-    pub fn restate_since(&self, since: DateTime<Utc>, from: &ConsentState, to: &ConsentState) {
-        let mut s = lock(&self.state);
-        s.restate_since(since, from, to);
-        s.consent = Some(to.clone());
     }
 
     /// How the latest top-level navigation so far ended (`None` before the first one).
@@ -681,11 +706,12 @@ async fn instrument(
         setup.push(("Runtime.enable", json!({})));
     }
     if is_doc {
+        let hook = HOOK.replace(HOOK_SECRET_MARK, &lock(state).hook.secret);
         setup.push(("Page.enable", json!({})));
         setup.push(("Runtime.addBinding", json!({ "name": BINDING })));
         setup.push((
             "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": HOOK }),
+            json!({ "source": hook }),
         ));
     }
     if let Some(script) = &page_script {

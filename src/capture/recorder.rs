@@ -83,14 +83,14 @@ struct ExtraInfo {
     lines: Vec<(String, Vec<String>)>,
     time: DateTime<Utc>,
     page: String,
-    state: ConsentState,
 }
 
 /// Everything capture has seen so far.
 #[derive(Default)]
 pub struct Recorder {
     pub(super) page: String,
-    pub(super) consent: Option<ConsentState>,
+    /// Authentication and origins of the page hook's reports.
+    pub(super) hook: page::HookAuth,
     pub(super) crashed: Option<String>,
     /// Page targets whose hooks are installed.
     pub(super) pages_ready: usize,
@@ -138,42 +138,18 @@ pub struct GpcTally {
 }
 
 impl Recorder {
-    pub fn new() -> Self {
-        Self::default()
+    /// A recorder whose page hook authenticates with `secret` ([`page::HookAuth`]).
+    pub fn new(secret: String) -> Self {
+        let mut r = Self::default();
+        r.hook.secret = secret;
+        r
     }
 
-    /// Re-stamp what was observed from `since` on in state `from` with state `to`: the
-    /// CMP's record, read after a consent action, decides the phase that began with it.
-    pub(super) fn restate_since(
-        &mut self,
-        since: DateTime<Utc>,
-        from: &ConsentState,
-        to: &ConsentState,
-    ) {
-        let fix = |time: &DateTime<Utc>, state: &mut ConsentState| {
-            if *time >= since && state == from {
-                *state = to.clone();
-            }
-        };
-        for r in &mut self.requests {
-            fix(&r.time, &mut r.state);
-        }
-        for (_, r) in &mut self.fetch_seen {
-            fix(&r.time, &mut r.state);
-        }
-        for w in &mut self.cookie_writes {
-            fix(&w.time, &mut w.state);
-        }
-        for w in &mut self.storage_writes {
-            fix(&w.time, &mut w.state);
-        }
-        for x in &mut self.extras {
-            fix(&x.time, &mut x.state);
-        }
-    }
-
+    /// The consent state records are created with: a placeholder. Capture knows nothing
+    /// of consent; the engine gives every record its phase from its timeline of consent
+    /// transitions when the visit ends (`engine::Visit::into_observation`).
     pub(super) fn consent(&self) -> ConsentState {
-        self.consent.clone().unwrap_or_else(ConsentState::initial)
+        ConsentState::initial()
     }
 
     fn touch(&mut self) {
@@ -277,6 +253,11 @@ impl Recorder {
             CdpEvent::LoadingFailed(f) => self.on_failed(f),
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
+            CdpEvent::ExecutionContextCreated(c) => {
+                let key = (session.unwrap_or_default().to_string(), c.context.id);
+                let frame = c.context.aux_data.and_then(|a| a.frame_id);
+                self.hook.contexts.insert(key, (c.context.origin, frame));
+            }
             CdpEvent::BindingCalled(b) => {
                 if b.name == crate::cmp::autoconsent::BINDING {
                     if let Ok(value) = serde_json::from_str::<Value>(&b.payload) {
@@ -291,7 +272,7 @@ impl Recorder {
                     return out;
                 }
                 if let Ok(msg) = serde_json::from_str::<Value>(&b.payload) {
-                    self.on_hook_report(&msg);
+                    self.on_hook_report(session, b.execution_context_id, &msg);
                 }
             }
         }
@@ -513,6 +494,9 @@ impl Recorder {
     /// that document's subframes) can no longer complete.
     fn on_frame_navigated(&mut self, session: Option<&str>, frame: events::Frame) {
         self.touch();
+        self.hook
+            .frame_urls
+            .insert(frame.id.clone(), frame.url.clone());
         let info = session.and_then(|s| self.sessions.get(s)).cloned();
         let root =
             frame.parent_id.is_none() || info.as_ref().is_some_and(|i| i.target_id == frame.id);
@@ -630,7 +614,6 @@ impl Recorder {
             lines,
             time: Utc::now(),
             page: self.page.clone(),
-            state: self.consent(),
         };
         self.extras.push(extra);
     }
@@ -674,7 +657,7 @@ impl Recorder {
                         blocked_reasons: reasons,
                         time: extra.time,
                         page: extra.page.clone(),
-                        state: extra.state.clone(),
+                        state: self.consent(),
                     });
                 }
             }
@@ -704,6 +687,7 @@ impl Recorder {
             requests,
             cookie_writes,
             storage_writes: std::mem::take(&mut self.storage_writes),
+            hook: std::mem::take(&mut self.hook.tally),
             page_errors,
             page_errors_dropped: std::mem::take(&mut self.page_errors_dropped),
             documents: std::mem::take(&mut self.documents),
@@ -712,6 +696,6 @@ impl Recorder {
     }
 }
 
-mod page;
+pub(crate) mod page;
 #[cfg(test)]
 mod tests;

@@ -181,8 +181,33 @@ const NEXT_HTML: &str = r#"<!doctype html>
 "#;
 
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
+/// A hostile page: it takes a fresh same-origin iframe's capture binding (present before
+/// any hook runs in the iframe's first document) and calls it with invented cookie and
+/// storage writes in another site's name, and swaps `JSON.stringify` and `String`; then
+/// writes one real cookie and one real storage item.
+const FORGE_HTML: &str = r#"<!doctype html><html><head><title>Lab: forged reports</title></head>
+<body><p>forge</p><script>
+var f = document.createElement('iframe');
+document.body.appendChild(f);
+var bind = f.contentWindow && f.contentWindow.__consentryReport;
+var forged = 0;
+if (typeof bind === 'function') {
+  for (var i = 0; i < 50; i++) {
+    bind(JSON.stringify({ k: 'cookie', v: 'forged_victim=1; Max-Age=99999999', href: 'https://www.facebook.com/' }));
+    bind(JSON.stringify({ k: 'storage', area: 'local', key: 'forged_key', v: 'x', origin: 'https://www.facebook.com' }));
+    forged += 2;
+  }
+}
+document.title = 'forged ' + forged;
+JSON.stringify = function () { return '{}'; };
+String = function () { return 'hidden'; };
+document.cookie = 'real_after_swap=1; Max-Age=60; path=/';
+localStorage.setItem('real_key', 'v');
+</script></body></html>"#;
+
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
+        "/lab/forge" => ok(HTML, FORGE_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
         "/lab/timer" => ok(HTML, TIMER_HTML),

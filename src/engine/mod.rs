@@ -262,11 +262,30 @@ struct Visit<'a> {
 impl Visit<'_> {
     /// What this visit observed; complete unless a failure was recorded.
     fn into_observation(
-        self,
+        mut self,
         started_at: chrono::DateTime<Utc>,
-        captured: Captured,
-        cookies: Vec<StoredCookie>,
+        mut captured: Captured,
+        mut cookies: Vec<StoredCookie>,
     ) -> VisitObservation {
+        // Every record's phase, from the timeline of consent transitions (the CMP's record,
+        // read after each action, decided the state that action began): assigned here,
+        // once, by the record's time. Capture does not stamp phases.
+        for r in &mut captured.requests {
+            r.state = self.state_at(r.time);
+        }
+        for w in &mut captured.cookie_writes {
+            w.state = self.state_at(w.time);
+        }
+        for w in &mut captured.storage_writes {
+            w.state = self.state_at(w.time);
+        }
+        for c in &mut cookies {
+            c.state = self.state_at(c.observed_at);
+        }
+        let mut page_signals = std::mem::take(&mut self.signals);
+        for sig in &mut page_signals {
+            sig.state = self.state_at(sig.time);
+        }
         let mut warnings = self.warnings;
         // Page errors are evidence (a CMP script that throws may gate nothing): shown as
         // warnings, the first few in full, and stored in full (bounded by capture).
@@ -291,7 +310,20 @@ impl Visit<'_> {
         if more > 0 {
             warnings.push(format!("{more} more uncaught page error(s) not shown"));
         }
-        let mut signals = self.signals;
+        if captured.hook.forged > 0 {
+            warnings.push(format!(
+                "the page called consentry's capture binding {} time(s) without the capture's secret (forged reports): ignored, nothing of them recorded",
+                captured.hook.forged
+            ));
+        }
+        if captured.hook.dropped > 0 {
+            warnings.push(format!(
+                "{} cookie or storage write report(s) beyond {} per document were counted, not recorded",
+                captured.hook.dropped,
+                crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
+            ));
+        }
+        let mut signals = page_signals;
         if self.scenario.gpc {
             let first = self
                 .spec
@@ -425,16 +457,13 @@ impl Visit<'_> {
         index: usize,
     ) -> Result<(), Failure> {
         let before = self.state.clone();
-        let mut acted_at = Utc::now();
         if let Some(action) = step.consent {
             // Settle first, so nothing from before the click is counted after it.
             self.settle(capture, "before a consent action").await;
             self.shoot(session, capture, index, action, shots::Before)
                 .await;
             self.state = self.state.apply(action, &step.records);
-            capture.set_state(&self.state);
-            acted_at = Utc::now();
-            self.transitions.push((acted_at, before.clone()));
+            self.transitions.push((Utc::now(), before.clone()));
         }
         let timeout = step.timeout.unwrap_or(self.spec.browser.step_timeout);
         let t = Instant::now();
@@ -471,7 +500,6 @@ impl Visit<'_> {
         if res.is_err() {
             // The consent action was not performed: what follows is still in the old state.
             self.state = before;
-            capture.set_state(&self.state);
             self.transitions.pop();
             if matches!(step.action, Action::Autoconsent(_)) {
                 self.cmp.push(cmp_action(
@@ -510,8 +538,9 @@ impl Visit<'_> {
                 names(&applied)
             ));
         }
-        let provisional = std::mem::replace(&mut self.state, before.apply(action, &applied));
-        capture.restate_since(acted_at, &provisional, &self.state);
+        // The phase that began at `acted_at` is the recorded one: records are given their
+        // phase from the transitions when the visit ends (`into_observation`).
+        self.state = before.apply(action, &applied);
         // The signals the page exposes now (TCF record), in the new phase; read again
         // after the scenario's steps have settled.
         self.probe_signals(session, capture).await;
@@ -620,7 +649,6 @@ async fn run_scenario_in(
         Err(f) => return incomplete(visit, f),
     };
     visit.timings.session_start_ms = t.elapsed().as_millis() as u64;
-    capture.set_state(&visit.state);
 
     let body = drive(&mut visit, &session, &capture);
     let interrupted = tokio::select! {

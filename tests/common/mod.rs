@@ -149,3 +149,29 @@ pub fn assert_retention_agrees(db: &Path, json: &Value) {
         "inventory over_retention (left) and cookie-retention-exceeded findings (right) disagree"
     );
 }
+
+/// The rows of `sql` (one text column, `?` bound to `run`) in the database file, read-only.
+pub fn texts(db: &Path, sql: &'static str, run: i64) -> Vec<String> {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Row;
+            let pool = sqlx::SqlitePool::connect(&url)
+                .await
+                .expect("open the database");
+            let rows = sqlx::query(sql)
+                .bind(run)
+                .fetch_all(&pool)
+                .await
+                .expect("query");
+            pool.close().await;
+            rows.iter().map(|r| r.get::<String, _>(0)).collect()
+        })
+    })
+    .join()
+    .expect("query thread")
+}

@@ -10,6 +10,31 @@ use crate::model::{hash_value, CookieSource, CookieWrite, PageError, StorageWrit
 use crate::net::strip_query;
 use chrono::Utc;
 use serde_json::Value;
+use std::collections::HashMap;
+
+/// Most reports one document's hook may make; beyond, they are counted, not kept (a page
+/// that loops on `document.cookie` must not fill the memory or a database row).
+pub const MAX_HOOK_REPORTS_PER_DOCUMENT: u32 = 20_000;
+
+/// What authenticates the hook's reports and says where they come from.
+///
+/// The hook carries a secret fresh for each capture, inlined in its source: a page can
+/// call the binding (a fresh same-origin iframe hands its own binding to its parent
+/// before the hook has taken it), but cannot read the hook's closure, so a report without
+/// the secret is forged: counted, never recorded. The origin of a storage write and the
+/// document of a cookie write come from the execution context that called the binding
+/// (`Runtime.executionContextCreated`) and its frame's committed URL, never from the
+/// payload when those are known.
+#[derive(Default)]
+pub struct HookAuth {
+    pub(crate) secret: String,
+    /// (session, execution context id) -> (origin, frame id).
+    pub(crate) contexts: HashMap<(String, i64), (String, Option<String>)>,
+    /// Frame id -> the URL of the document committed in it.
+    pub(crate) frame_urls: HashMap<String, String>,
+    per_context: HashMap<(String, i64), u32>,
+    pub(crate) tally: crate::capture::HookTally,
+}
 
 impl Recorder {
     pub(super) fn on_exception(&mut self, x: events::ExceptionThrown) {
@@ -47,14 +72,42 @@ impl Recorder {
         });
     }
 
-    pub(super) fn on_hook_report(&mut self, msg: &Value) {
+    pub(super) fn on_hook_report(&mut self, session: Option<&str>, context: i64, msg: &Value) {
         let now = Utc::now();
+        if msg.get("s").and_then(Value::as_str) != Some(self.hook.secret.as_str()) {
+            self.hook.tally.forged = self.hook.tally.forged.saturating_add(1);
+            return;
+        }
+        let key = (session.unwrap_or_default().to_string(), context);
+        let count = self.hook.per_context.entry(key.clone()).or_default();
+        *count = count.saturating_add(1);
+        if *count > MAX_HOOK_REPORTS_PER_DOCUMENT {
+            self.hook.tally.dropped = self.hook.tally.dropped.saturating_add(1);
+            return;
+        }
         let value = msg.get("v").and_then(Value::as_str).unwrap_or_default();
+        let (context_origin, context_url) = match self.hook.contexts.get(&key) {
+            Some((origin, frame)) => (
+                Some(origin.clone()).filter(|o| !o.is_empty()),
+                frame
+                    .as_ref()
+                    .and_then(|f| self.hook.frame_urls.get(f))
+                    .cloned(),
+            ),
+            None => (None, None),
+        };
         let text = |k: &str| {
-            msg.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
+            let from_context = match k {
+                "origin" => context_origin.clone(),
+                "href" => context_url.clone(),
+                _ => None,
+            };
+            from_context.unwrap_or_else(|| {
+                msg.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            })
         };
         match msg.get("k").and_then(Value::as_str) {
             Some("cookie") => {

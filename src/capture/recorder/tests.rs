@@ -3,12 +3,15 @@
 use super::*;
 use crate::capture::cdp::Event;
 
+/// The page hook's secret in these tests.
+const SECRET: &str = "test-secret";
+
 /// Replays a transcript from `tests/fixtures/cdp/`; returns the recorder and every
 /// command it asked for.
 fn replay(name: &str) -> (Recorder, Vec<Command>) {
     let path = format!("{}/tests/fixtures/cdp/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut rec = Recorder::new();
+    let mut rec = Recorder::new(SECRET.to_string());
     rec.page = "https://www.demo-shop.test/lab/".into();
     let mut commands = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -109,7 +112,7 @@ fn navigation_cancels_the_requests_it_cut_off() {
 
 #[test]
 fn a_late_response_undoes_the_cancellation() {
-    let mut rec = Recorder::new();
+    let mut rec = Recorder::new(SECRET.to_string());
     let s = Some("S");
     for (sid, ev) in [
         event(
@@ -146,7 +149,7 @@ fn a_late_response_undoes_the_cancellation() {
 
 #[test]
 fn detached_targets_and_frames_stop_pending() {
-    let mut rec = Recorder::new();
+    let mut rec = Recorder::new(SECRET.to_string());
     let events = [
         event(
             None,
@@ -314,7 +317,7 @@ fn uncaught_exceptions_become_page_errors() {
 
 #[test]
 fn page_errors_are_bounded_and_counted() {
-    let mut rec = Recorder::new();
+    let mut rec = Recorder::new(SECRET.to_string());
     for i in 0..(MAX_PAGE_ERRORS + 5) {
         let (sid, ev) = event(
             Some("S"),
@@ -364,7 +367,7 @@ fn redirect_loop_is_a_failed_document_not_a_success() {
 
 #[test]
 fn chrome_error_page_without_a_network_error_is_a_failure() {
-    let mut rec = Recorder::new();
+    let mut rec = Recorder::new(SECRET.to_string());
     for (sid, ev) in [
         event(
             None,
@@ -389,7 +392,7 @@ fn chrome_error_page_without_a_network_error_is_a_failure() {
 /// extra-info event: the cookie of the next extra-info belongs to the hop after it.
 #[test]
 fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
-    let mut rec = Recorder::new();
+    let mut rec = Recorder::new(SECRET.to_string());
     let s = Some("S");
     for (sid, ev) in [
         event(
@@ -446,4 +449,88 @@ fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
         cookies,
         [("a", "https://v.test/a"), ("b", "https://v.test/a")]
     );
+}
+
+/// The hook's reports carry the capture's secret; a call of the binding without it (a page
+/// that took a fresh iframe's binding) is counted as forged and records nothing. The
+/// origin of a storage write is the calling context's, whatever the payload says, and
+/// the document of a cookie write is its frame's committed URL.
+#[test]
+fn forged_hook_reports_record_nothing_and_origins_come_from_the_context() {
+    let mut rec = Recorder::new(SECRET.to_string());
+    rec.page = "https://www.shop.test/".into();
+    let feed = |rec: &mut Recorder, method: &str, params: Value| {
+        let (session, ev) = event(Some("S1"), method, params);
+        rec.handle(session.as_deref(), ev);
+    };
+    feed(
+        &mut rec,
+        "Page.frameNavigated",
+        json!({ "frame": { "id": "F1", "loaderId": "L1", "url": "https://www.shop.test/page" } }),
+    );
+    feed(
+        &mut rec,
+        "Runtime.executionContextCreated",
+        json!({ "context": { "id": 7, "origin": "https://www.shop.test", "name": "",
+                             "auxData": { "frameId": "F1", "isDefault": true } } }),
+    );
+    let call = |payload: Value| json!({ "name": BINDING, "payload": payload.to_string(), "executionContextId": 7 });
+    // Forged: no secret, or a wrong one.
+    for s in [None, Some("guess")] {
+        let mut p =
+            json!({ "k": "cookie", "v": "victim=1; Max-Age=999999", "href": "https://evil.test/" });
+        if let Some(s) = s {
+            p["s"] = json!(s);
+        }
+        feed(&mut rec, "Runtime.bindingCalled", call(p));
+    }
+    // The hook's own: the payload's origin and href are not believed.
+    feed(
+        &mut rec,
+        "Runtime.bindingCalled",
+        call(
+            json!({ "s": SECRET, "k": "storage", "area": "local", "key": "k", "v": "x",
+                     "origin": "https://forged.test" }),
+        ),
+    );
+    feed(
+        &mut rec,
+        "Runtime.bindingCalled",
+        call(json!({ "s": SECRET, "k": "cookie", "v": "real=1", "href": "https://forged.test/x" })),
+    );
+    let c = rec.take_captured();
+    assert_eq!(c.hook.forged, 2);
+    assert_eq!(c.cookie_writes.len(), 1, "{:?}", c.cookie_writes);
+    assert_eq!(c.cookie_writes[0].name, "real");
+    assert_eq!(
+        c.cookie_writes[0].source,
+        crate::model::CookieSource::Script {
+            document_url: "https://www.shop.test/page".into()
+        }
+    );
+    assert_eq!(c.storage_writes.len(), 1);
+    assert_eq!(c.storage_writes[0].origin, "https://www.shop.test");
+}
+
+/// One document's reports are bounded: beyond the limit they are counted, not kept.
+#[test]
+fn hook_reports_are_bounded_per_document() {
+    let mut rec = Recorder::new(SECRET.to_string());
+    let n = page::MAX_HOOK_REPORTS_PER_DOCUMENT + 5;
+    for i in 0..n {
+        let payload = json!({ "s": SECRET, "k": "storage", "area": "local", "key": format!("k{i}"),
+                              "v": "x", "origin": "https://www.shop.test" });
+        let (session, ev) = event(
+            Some("S1"),
+            "Runtime.bindingCalled",
+            json!({ "name": BINDING, "payload": payload.to_string(), "executionContextId": 3 }),
+        );
+        rec.handle(session.as_deref(), ev);
+    }
+    let c = rec.take_captured();
+    assert_eq!(
+        c.storage_writes.len(),
+        page::MAX_HOOK_REPORTS_PER_DOCUMENT as usize
+    );
+    assert_eq!(c.hook.dropped, 5);
 }
