@@ -1,4 +1,4 @@
 // Embedded migrations (sqlx::migrate!) are read at compile time: rebuild when one is added.
 fn main() {
-    println!("cargo:rerun-if-changed=src/store/migrations");
+    println!("cargo:rerun-if-changed=src/store/sqlite/migrations");
 }

@@ -71,7 +71,7 @@ struct Args {
     #[arg(long, default_value_t = 14)]
     raw_days: u32,
     /// Write as a live audit does (one transaction per visit, seven per run) instead of
-    /// one `Store::import_runs` batch per night; for comparing the two.
+    /// one `Admin::import_runs` batch per night; for comparing the two.
     #[arg(long)]
     per_visit: bool,
 }
@@ -1107,7 +1107,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("open {}", args.db.display()))?;
     anyhow::ensure!(
-        store.sites().await?.is_empty(),
+        store.history().sites().await?.is_empty(),
         "{} already holds runs; give a new file",
         args.db.display()
     );
@@ -1145,18 +1145,24 @@ async fn main() -> anyhow::Result<()> {
         let imports: Vec<RunImport> = nightly.iter().map(|n| n.import()).collect();
         if args.per_visit {
             for r in &imports {
-                let run = store.start_run(&r.start).await?;
-                store.record_declarations(run, r.declarations).await?;
+                let run = store.writer().start_run(&r.start).await?;
+                store
+                    .writer()
+                    .record_declarations(run, r.declarations)
+                    .await?;
                 for v in &r.visits {
-                    store.record_judged_visit(run, v).await?;
+                    store.writer().record_judged_visit(run, v).await?;
                 }
                 if !r.findings.is_empty() {
-                    store.record_findings(run, r.findings).await?;
+                    store.writer().record_findings(run, r.findings).await?;
                 }
-                store.finish_run(run, &r.status, r.finished_at).await?;
+                store
+                    .writer()
+                    .finish_run(run, &r.status, r.finished_at)
+                    .await?;
             }
         } else {
-            store.import_runs(&imports).await?;
+            store.admin().import_runs(&imports).await?;
         }
         if (night + 1) % 30 == 0 || night + 1 == args.days {
             eprintln!(

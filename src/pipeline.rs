@@ -132,6 +132,7 @@ pub async fn audit(
     // Runs left `running` by a process that died (SIGKILL, a crash) are incomplete, and
     // their browser profiles are litter.
     store
+        .admin()
         .mark_dead_runs_incomplete(|pid| {
             i32::try_from(pid).is_ok_and(crate::browser::process_alive)
         })
@@ -139,7 +140,7 @@ pub async fn audit(
     crate::browser::sweep_stale_profiles();
     // Cookie and storage values are hashed with this database's key from the first
     // browser on.
-    if !crate::model::set_hash_key(&store.hash_key().await?) {
+    if !crate::model::set_process_hasher(store.hasher().await?) {
         return Err(AuditError::Engine(anyhow::anyhow!(
             "this process already audits into another database (value hashes are keyed per database)"
         )));
@@ -159,6 +160,7 @@ pub async fn audit(
     engine.set_autoconsent(autoconsent);
     let started_at = Utc::now();
     let run_id = match store
+        .writer()
         .start_run(&RunStart {
             site: &spec.site.name,
             scenario_file: &cfg.scenario_file,
@@ -177,6 +179,7 @@ pub async fn audit(
     };
 
     if let Err(e) = store
+        .writer()
         .record_declarations(run_id, &crate::inventory::declarations(&spec.policy))
         .await
     {
@@ -224,6 +227,7 @@ pub async fn audit(
             let judged = analyze_visit(&spec.site, &spec.policy, &visit);
             let inventory = crate::inventory::of_visit(&visit);
             let stored = store
+                .writer()
                 .record_judged_visit(
                     run_id,
                     &JudgedVisit {
@@ -252,7 +256,7 @@ pub async fn audit(
     visits.sort_by_key(|(position, _)| *position);
     let visits: Vec<AttributedVisit> = visits.into_iter().map(|(_, v)| v).collect();
     let run_level = analyze_run(&spec.site, &spec.policy, &visits);
-    if let Err(e) = store.record_findings(run_id, &run_level).await {
+    if let Err(e) = store.writer().record_findings(run_id, &run_level).await {
         storage_errors.push(format!("could not record the run's findings: {e}"));
     }
     findings.extend(run_level);
@@ -265,6 +269,7 @@ pub async fn audit(
     let status = run_status(interrupted, &summaries);
     let finished_at = Utc::now();
     if let Err(e) = store
+        .writer()
         .finish_run_with_acks(run_id, &status, finished_at, &acknowledgements)
         .await
     {
@@ -350,16 +355,16 @@ pub async fn stored_report(
     run: RunId,
     fail_on: Option<FailOn>,
 ) -> Result<Option<AuditReport>, StoreError> {
-    let Some(record) = store.run(run).await? else {
+    let Some(record) = store.history().run(run).await? else {
         return Ok(None);
     };
-    let mut visits = store.visits(run).await?;
+    let mut visits = store.history().visits(run).await?;
     visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.id));
     let mut signals = Vec::with_capacity(visits.len());
     for v in &visits {
         signals.push((
-            crate::signals::view(&store.signals(run, Some(&v.scenario)).await?),
-            store.screenshots(run, Some(&v.scenario)).await?,
+            crate::signals::view(&store.history().signals(run, Some(&v.scenario)).await?),
+            store.history().screenshots(run, Some(&v.scenario)).await?,
         ));
     }
     let summaries: Vec<VisitSummary> = visits
@@ -383,12 +388,13 @@ pub async fn stored_report(
             timings: v.timings,
         })
         .collect();
-    let mut findings = store.findings(run).await?;
+    let mut findings = store.history().findings(run).await?;
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
     let fail_on = fail_on.unwrap_or(record.fail_on);
     let new_fingerprints = new_in_run(store, &record.site, record.id, record.started_at).await?;
     let acknowledgements = store
+        .history()
         .run_acks(&[record.id])
         .await?
         .remove(&record.id)
@@ -425,6 +431,7 @@ async fn new_in_run(
 ) -> Result<Vec<String>, StoreError> {
     let until = started_at + chrono::Duration::nanoseconds(1);
     let history = store
+        .history()
         .site_findings_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
         .await?;
     let lifecycles = crate::drift::lifecycles(&history);

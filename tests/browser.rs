@@ -234,7 +234,11 @@ async fn capture_sees_every_third_party_request_the_server_logged() {
         );
 
         let store = Store::open(&db).await.unwrap();
-        let captured = store.requests(run_id, Some(scenario)).await.unwrap();
+        let captured = store
+            .history()
+            .requests(run_id, Some(scenario))
+            .await
+            .unwrap();
         let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
         for r in &captured {
             *seen.entry((r.method.clone(), r.url.clone())).or_default() += 1;
@@ -314,9 +318,14 @@ async fn unreachable_site_is_not_observed_and_recorded() {
         .any(|(c, _, _)| c == "declared-vendor-unobserved"));
     let store = Store::open(&db).await.unwrap();
     let run_id = run.json["run_id"].as_i64().unwrap();
-    let rec = store.run(run_id).await.unwrap().expect("run recorded");
+    let rec = store
+        .history()
+        .run(run_id)
+        .await
+        .unwrap()
+        .expect("run recorded");
     assert_eq!(rec.status.as_str(), "incomplete");
-    assert_eq!(store.visits(run_id).await.unwrap().len(), 2);
+    assert_eq!(store.history().visits(run_id).await.unwrap().len(), 2);
 }
 
 /// A copy of the demo scenario file with `third_party_cookies` changed, next to a db.
@@ -371,6 +380,7 @@ async fn blocked_third_party_cookies_are_recorded_with_reasons() {
     let run_id = json["run_id"].as_i64().unwrap();
     let store = Store::open(&db).await.unwrap();
     let writes = store
+        .history()
         .cookie_writes(run_id, Some("no_action"))
         .await
         .unwrap();
@@ -379,7 +389,11 @@ async fn blocked_third_party_cookies_are_recorded_with_reasons() {
         .find(|w| w.name == "fr")
         .expect("the fr Set-Cookie attempt is recorded");
     assert!(!fr.blocked_reasons.is_empty(), "{fr:?}");
-    let stored = store.cookies(run_id, Some("no_action")).await.unwrap();
+    let stored = store
+        .history()
+        .cookies(run_id, Some("no_action"))
+        .await
+        .unwrap();
     assert!(!stored.iter().any(|c| c.name == "fr"), "{stored:?}");
     assert!(stored.iter().any(|c| c.name == "_fbp"), "{stored:?}");
     let got = findings(&json);

@@ -95,6 +95,7 @@ async fn requests_cut_off_by_a_navigation_do_not_stall_the_settles() {
     let run_id = run.json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.unwrap();
     let requests = store
+        .history()
         .requests(run_id, Some("click_then_navigate"))
         .await
         .unwrap();

@@ -114,8 +114,19 @@ async fn first_visit_recorded(db: &std::path::Path) -> bool {
     let Ok(store) = Store::open(db).await else {
         return false;
     };
-    match store.runs(None, 1).await.unwrap_or_default().first() {
-        Some(run) => !store.visits(run.id).await.unwrap_or_default().is_empty(),
+    match store
+        .history()
+        .runs(None, 1)
+        .await
+        .unwrap_or_default()
+        .first()
+    {
+        Some(run) => !store
+            .history()
+            .visits(run.id)
+            .await
+            .unwrap_or_default()
+            .is_empty(),
         None => false,
     }
 }
@@ -207,16 +218,21 @@ async fn signal_keeps_what_was_recorded_and_cleans_up(signal: i32) {
     assert_eq!(report["status"]["status"], "interrupted");
 
     let store = Store::open(&db).await.unwrap();
-    let run = store.runs(None, 1).await.unwrap().remove(0);
+    let run = store.history().runs(None, 1).await.unwrap().remove(0);
     assert_eq!(run.status.as_str(), "interrupted");
-    let visits = store.visits(run.id).await.unwrap();
+    let visits = store.history().visits(run.id).await.unwrap();
     assert!(!visits.is_empty());
     assert!(
-        !store.requests(run.id, None).await.unwrap().is_empty(),
+        !store
+            .history()
+            .requests(run.id, None)
+            .await
+            .unwrap()
+            .is_empty(),
         "requests observed before the signal are kept"
     );
     // The first visit (no_action) was judged when it was recorded: its findings are kept.
-    let findings = store.findings(run.id).await.unwrap();
+    let findings = store.history().findings(run.id).await.unwrap();
     assert!(
         findings
             .iter()
@@ -278,16 +294,21 @@ async fn kill_9_leaves_no_browser_and_the_next_audit_marks_the_run() {
     );
 
     let store = Store::open(&db).await.unwrap();
-    let killed = store.runs(None, 1).await.unwrap().remove(0);
+    let killed = store.history().runs(None, 1).await.unwrap().remove(0);
     assert_eq!(
         killed.status.as_str(),
         "running",
         "nothing could record its end"
     );
-    assert!(!store.visits(killed.id).await.unwrap().is_empty());
+    assert!(!store.history().visits(killed.id).await.unwrap().is_empty());
     // Its finished visits were judged as they were recorded: their findings survived.
     assert!(
-        !store.findings(killed.id).await.unwrap().is_empty(),
+        !store
+            .history()
+            .findings(killed.id)
+            .await
+            .unwrap()
+            .is_empty(),
         "findings of recorded visits survive kill -9"
     );
     let ok: String = sqlx_integrity(&db).await;
@@ -306,7 +327,7 @@ async fn kill_9_leaves_no_browser_and_the_next_audit_marks_the_run() {
         String::from_utf8_lossy(&next.stderr)
     );
     let store = Store::open(&db).await.unwrap();
-    let again = store.run(killed.id).await.unwrap().unwrap();
+    let again = store.history().run(killed.id).await.unwrap().unwrap();
     assert_eq!(again.status.as_str(), "incomplete", "{again:?}");
 }
 
@@ -350,9 +371,9 @@ async fn crash_mid_second_visit(renderers: bool) -> (Option<i32>, serde_json::Va
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("report is not JSON ({e}); stderr:\n{stderr}"));
     let store = Store::open(&db).await.unwrap();
-    let run = store.runs(None, 1).await.unwrap().remove(0);
+    let run = store.history().runs(None, 1).await.unwrap().remove(0);
     assert_eq!(
-        store.visits(run.id).await.unwrap().len(),
+        store.history().visits(run.id).await.unwrap().len(),
         3,
         "every visit recorded"
     );
@@ -593,6 +614,7 @@ async fn db_with_a_finding(db: &std::path::Path, scenario_file: &std::path::Path
     let store = Store::open(db).await.unwrap();
     let start = chrono::Utc::now() - chrono::Duration::hours(1);
     let run = store
+        .writer()
         .begin_run("shop", &scenario_file.display().to_string(), start)
         .await
         .unwrap();
@@ -611,10 +633,12 @@ async fn db_with_a_finding(db: &std::path::Path, scenario_file: &std::path::Path
         fingerprint: fingerprint(code, "shop", None, "tiktok.com"),
     };
     store
+        .writer()
         .record_findings(run, std::slice::from_ref(&f))
         .await
         .unwrap();
     store
+        .writer()
         .finish_run(run, &consentry::model::RunStatus::Complete, start)
         .await
         .unwrap();

@@ -119,6 +119,7 @@ async fn stored_observation(
     let store = Store::open(db).await.expect("store");
     let run: RunId = json["run_id"].as_i64().expect("run id");
     store
+        .history()
         .observation(run, scenario)
         .await
         .expect("read")

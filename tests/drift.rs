@@ -148,6 +148,7 @@ async fn record_run(
     visits: Vec<V>,
 ) -> i64 {
     let run = store
+        .writer()
         .start_run(&RunStart {
             site: SITE,
             scenario_file: "scenarios/shop.toml",
@@ -159,6 +160,7 @@ async fn record_run(
         .await
         .expect("run");
     store
+        .writer()
         .record_declarations(run, decls)
         .await
         .expect("declarations");
@@ -167,6 +169,7 @@ async fn record_run(
         complete &= v.observed;
         let obs = observation(v.scenario, d, v.observed);
         store
+            .writer()
             .record_judged_visit(
                 run,
                 &JudgedVisit {
@@ -186,6 +189,7 @@ async fn record_run(
         RunStatus::Incomplete("not observed: object_li".into())
     };
     store
+        .writer()
         .finish_run(run, &status, day(d) + Duration::minutes(1))
         .await
         .expect("finish");
@@ -341,8 +345,13 @@ async fn five_nights(dir: &std::path::Path) -> (Vec<i64>, DriftReport) {
 
     let since = day(0) - Duration::hours(1);
     let until = day(5);
-    let from = store.context_start(SITE, since).await.expect("context");
+    let from = store
+        .history()
+        .context_start(SITE, since)
+        .await
+        .expect("context");
     let history = store
+        .history()
         .site_history(SITE, from, until)
         .await
         .expect("history");

@@ -96,7 +96,7 @@ async fn a_throwing_cmp_script_is_evidence() {
         !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
         "{stderr}"
     );
-    let errors = store.page_errors(run, None).await.unwrap();
+    let errors = store.history().page_errors(run, None).await.unwrap();
     assert!(
         errors
             .iter()
@@ -359,6 +359,7 @@ async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
     let run = json["run_id"].as_i64().unwrap();
     let store = consentry::store::Store::open(&db).await.unwrap();
     let captured = store
+        .history()
         .requests(run, None)
         .await
         .unwrap()
@@ -366,7 +367,7 @@ async fn a_request_flood_and_huge_cookies_are_captured_and_bounded() {
         .filter(|r| r.url.contains("flood="))
         .count();
     assert_eq!(captured, logged, "every flood request captured");
-    let writes = store.cookie_writes(run, None).await.unwrap();
+    let writes = store.history().cookie_writes(run, None).await.unwrap();
     let floods = writes
         .iter()
         .filter(|w| w.name.starts_with("flood_"))

@@ -139,6 +139,7 @@ async fn consent_actions_are_photographed_before_and_after() {
     // The store points at the same files.
     let store = Store::open(&db).await.expect("store");
     let stored: Vec<PathBuf> = store
+        .history()
         .screenshots(run, None)
         .await
         .expect("read")
@@ -295,7 +296,7 @@ async fn a_failed_consent_action_is_photographed_as_failed() {
     }
     let store = Store::open(&db).await.expect("store");
     let run = json["run_id"].as_i64().expect("run id");
-    let stored = store.screenshots(run, None).await.expect("read");
+    let stored = store.history().screenshots(run, None).await.expect("read");
     store.close().await;
     assert_eq!(stored.len(), 2);
     assert!(stored[1].action_failed && !stored[0].action_failed);

@@ -240,6 +240,7 @@ async fn consent_mode_fixture_flags_exactly_the_planted_violations() {
     let run_id = json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.expect("open store");
     let signals = store
+        .history()
         .signals(run_id, Some("reject_all"))
         .await
         .expect("signals");
@@ -270,6 +271,7 @@ async fn consent_mode_fixture_flags_exactly_the_planted_violations() {
         "{ga4:#?}"
     );
     let obs = store
+        .history()
         .observation(run_id, "accept_all")
         .await
         .expect("observation")

@@ -200,7 +200,7 @@ async fn gpc_reaches_every_frame_and_worker_and_the_ignoring_vendor_is_flagged()
     // document (page and iframe), and the site's gpc.json.
     let run_id = gpc.json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.unwrap();
-    let signals = store.signals(run_id, Some("gpc")).await.unwrap();
+    let signals = store.history().signals(run_id, Some("gpc")).await.unwrap();
     let sent = signals
         .iter()
         .find_map(|s| match (&s.source, &s.data) {
@@ -253,7 +253,11 @@ async fn gpc_reaches_every_frame_and_worker_and_the_ignoring_vendor_is_flagged()
     );
     // The plain visit recorded no GPC signal.
     let plain_id = plain.json["run_id"].as_i64().expect("run id");
-    let plain_signals = store.signals(plain_id, Some("no_action")).await.unwrap();
+    let plain_signals = store
+        .history()
+        .signals(plain_id, Some("no_action"))
+        .await
+        .unwrap();
     assert!(
         plain_signals
             .iter()
@@ -340,6 +344,7 @@ async fn well_known_of(
     let run_id = run.json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.unwrap();
     store
+        .history()
         .signals(run_id, Some("gpc"))
         .await
         .unwrap()

@@ -213,7 +213,11 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
     // a cookie value is kept only as a hash.
     let run = json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.unwrap();
-    let signals = store.signals(run, Some("reject_all")).await.unwrap();
+    let signals = store
+        .history()
+        .signals(run, Some("reject_all"))
+        .await
+        .unwrap();
     let after_reject: Vec<_> = signals
         .iter()
         .filter(|s| s.state.phase() == "after-reject_all")
@@ -290,6 +294,7 @@ async fn compliant_cmp_is_not_flagged_and_objection_keeps_consent() {
     let run = json["run_id"].as_i64().expect("run id");
     let store = Store::open(&db).await.unwrap();
     let signals = store
+        .history()
         .signals(run, Some("accept_then_object"))
         .await
         .unwrap();

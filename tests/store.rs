@@ -317,41 +317,65 @@ async fn observation_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
     let run = store
+        .writer()
         .begin_run("shop", "scenarios/shop.toml", at(-5))
         .await
         .unwrap();
     let obs = observation("reject_all");
     let other = simple_observation("accept_all", 3);
-    store.record_visit(run, &obs).await.unwrap();
-    store.record_visit(run, &other).await.unwrap();
+    store.writer().record_visit(run, &obs).await.unwrap();
+    store.writer().record_visit(run, &other).await.unwrap();
 
     assert_eq!(
-        store.observation(run, "reject_all").await.unwrap(),
+        store
+            .history()
+            .observation(run, "reject_all")
+            .await
+            .unwrap(),
         Some(obs.clone())
     );
     assert_eq!(
-        store.observation(run, "accept_all").await.unwrap(),
+        store
+            .history()
+            .observation(run, "accept_all")
+            .await
+            .unwrap(),
         Some(other.clone())
     );
-    assert_eq!(store.observation(run, "nope").await.unwrap(), None);
+    assert_eq!(
+        store.history().observation(run, "nope").await.unwrap(),
+        None
+    );
 
     let only = Some("reject_all");
-    assert_eq!(store.requests(run, only).await.unwrap(), obs.requests);
-    assert_eq!(store.cookies(run, only).await.unwrap(), obs.cookies);
     assert_eq!(
-        store.cookie_writes(run, only).await.unwrap(),
+        store.history().requests(run, only).await.unwrap(),
+        obs.requests
+    );
+    assert_eq!(
+        store.history().cookies(run, only).await.unwrap(),
+        obs.cookies
+    );
+    assert_eq!(
+        store.history().cookie_writes(run, only).await.unwrap(),
         obs.cookie_writes
     );
     assert_eq!(
-        store.storage_writes(run, only).await.unwrap(),
+        store.history().storage_writes(run, only).await.unwrap(),
         obs.storage_writes
     );
-    assert_eq!(store.steps(run, "reject_all").await.unwrap(), obs.steps);
-    assert_eq!(store.screenshots(run, only).await.unwrap(), obs.screenshots);
+    assert_eq!(
+        store.history().steps(run, "reject_all").await.unwrap(),
+        obs.steps
+    );
+    assert_eq!(
+        store.history().screenshots(run, only).await.unwrap(),
+        obs.screenshots
+    );
     assert_eq!(obs.screenshots.len(), 2, "the observation has screenshots");
 
     // All scenarios: visit order, then observation order.
-    let all = store.requests(run, None).await.unwrap();
+    let all = store.history().requests(run, None).await.unwrap();
     let expected: Vec<_> = obs
         .requests
         .iter()
@@ -360,7 +384,7 @@ async fn observation_round_trips() {
         .collect();
     assert_eq!(all, expected);
 
-    let visits = store.visits(run).await.unwrap();
+    let visits = store.history().visits(run).await.unwrap();
     assert_eq!(visits.len(), 2);
     let v = &visits[0];
     assert_eq!(v.run_id, run);
@@ -386,16 +410,29 @@ async fn observation_round_trips() {
     assert_eq!(visits[1].status, VisitStatus::Complete);
 
     // Another run's data is not mixed in.
-    let run2 = store.begin_run("shop", "s.toml", at(10)).await.unwrap();
-    assert!(store.requests(run2, None).await.unwrap().is_empty());
-    assert!(store.visits(run2).await.unwrap().is_empty());
+    let run2 = store
+        .writer()
+        .begin_run("shop", "s.toml", at(10))
+        .await
+        .unwrap();
+    assert!(store
+        .history()
+        .requests(run2, None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.history().visits(run2).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn empty_observation_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     let obs = VisitObservation {
         scenario: "no_action".into(),
         started_at: at(0),
@@ -414,9 +451,9 @@ async fn empty_observation_round_trips() {
         warnings: vec![],
         timings: VisitTimings::default(),
     };
-    store.record_visit(run, &obs).await.unwrap();
+    store.writer().record_visit(run, &obs).await.unwrap();
     assert_eq!(
-        store.observation(run, "no_action").await.unwrap(),
+        store.history().observation(run, "no_action").await.unwrap(),
         Some(obs)
     );
 }
@@ -425,7 +462,11 @@ async fn empty_observation_round_trips() {
 async fn findings_round_trip_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     let first = vec![
         finding(
             Code::ConsentVendorAfterReject,
@@ -441,20 +482,24 @@ async fn findings_round_trip_in_order() {
         "_ga",
         2,
     )];
-    store.record_findings(run, &first).await.unwrap();
-    store.record_findings(run, &[]).await.unwrap();
-    store.record_findings(run, &second).await.unwrap();
+    store.writer().record_findings(run, &first).await.unwrap();
+    store.writer().record_findings(run, &[]).await.unwrap();
+    store.writer().record_findings(run, &second).await.unwrap();
 
-    let got = store.findings(run).await.unwrap();
+    let got = store.history().findings(run).await.unwrap();
     let expected: Vec<_> = first.iter().chain(&second).cloned().collect();
     assert_eq!(got, expected);
     assert_eq!(got[0].severity, Severity::Critical);
     assert_eq!(got[0].evidence.len(), 5);
 
-    let other = store.begin_run("shop", "s.toml", at(1)).await.unwrap();
-    assert!(store.findings(other).await.unwrap().is_empty());
+    let other = store
+        .writer()
+        .begin_run("shop", "s.toml", at(1))
+        .await
+        .unwrap();
+    assert!(store.history().findings(other).await.unwrap().is_empty());
 
-    match store.record_findings(4242, &second).await {
+    match store.writer().record_findings(4242, &second).await {
         Err(StoreError::UnknownRun { run: 4242, .. }) => {}
         other => panic!("expected UnknownRun, got {other:?}"),
     }
@@ -465,35 +510,59 @@ async fn runs_are_listed_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
     // Inserted out of time order: listing follows started_at, not id.
-    let b = store.begin_run("shop", "s.toml", at(2_000)).await.unwrap();
-    let a = store.begin_run("shop", "s.toml", at(1_000)).await.unwrap();
-    let other = store.begin_run("blog", "b.toml", at(1_500)).await.unwrap();
-    let c = store.begin_run("shop", "s.toml", at(3_000)).await.unwrap();
+    let b = store
+        .writer()
+        .begin_run("shop", "s.toml", at(2_000))
+        .await
+        .unwrap();
+    let a = store
+        .writer()
+        .begin_run("shop", "s.toml", at(1_000))
+        .await
+        .unwrap();
+    let other = store
+        .writer()
+        .begin_run("blog", "b.toml", at(1_500))
+        .await
+        .unwrap();
+    let c = store
+        .writer()
+        .begin_run("shop", "s.toml", at(3_000))
+        .await
+        .unwrap();
 
     let ids =
         |runs: Vec<consentry::store::RunRecord>| runs.iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(store.runs(None, 10).await.unwrap()),
+        ids(store.history().runs(None, 10).await.unwrap()),
         vec![c, b, other, a]
     );
     assert_eq!(
-        ids(store.runs(Some("shop"), 10).await.unwrap()),
+        ids(store.history().runs(Some("shop"), 10).await.unwrap()),
         vec![c, b, a]
     );
-    assert_eq!(ids(store.runs(Some("shop"), 2).await.unwrap()), vec![c, b]);
     assert_eq!(
-        ids(store.runs(Some("blog"), 0).await.unwrap()),
+        ids(store.history().runs(Some("shop"), 2).await.unwrap()),
+        vec![c, b]
+    );
+    assert_eq!(
+        ids(store.history().runs(Some("blog"), 0).await.unwrap()),
         Vec::<RunId>::new()
     );
-    assert!(store.runs(Some("none"), 10).await.unwrap().is_empty());
+    assert!(store
+        .history()
+        .runs(Some("none"), 10)
+        .await
+        .unwrap()
+        .is_empty());
 
-    let r = store.run(a).await.unwrap().unwrap();
+    let r = store.history().run(a).await.unwrap().unwrap();
     assert_eq!(r.site, "shop");
     assert_eq!(r.scenario_file, "s.toml");
     assert_eq!(r.started_at, at(1_000));
     assert_eq!(r.finished_at, None);
     assert_eq!(r.status, RunStatus::Running);
-    assert_eq!(store.run(9_999).await.unwrap(), None);
+    assert_eq!(store.history().run(9_999).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -510,14 +579,22 @@ async fn finish_run_round_trips_every_status() {
     .into_iter()
     .enumerate()
     {
-        let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+        let run = store
+            .writer()
+            .begin_run("shop", "s.toml", at(0))
+            .await
+            .unwrap();
         let end = at(60_000 + i as i64);
-        store.finish_run(run, &status, end).await.unwrap();
-        let r = store.run(run).await.unwrap().unwrap();
+        store.writer().finish_run(run, &status, end).await.unwrap();
+        let r = store.history().run(run).await.unwrap().unwrap();
         assert_eq!(r.status, status);
         assert_eq!(r.finished_at, Some(end));
     }
-    match store.finish_run(777, &RunStatus::Complete, at(0)).await {
+    match store
+        .writer()
+        .finish_run(777, &RunStatus::Complete, at(0))
+        .await
+    {
         Err(e @ StoreError::UnknownRun { .. }) => {
             assert!(e.to_string().contains("run 777"), "{e}");
             assert!(e.to_string().contains("consentry.db"), "{e}");
@@ -533,17 +610,25 @@ async fn recorded_visit_survives_reopen() {
     let obs = observation("reject_all");
     let run = {
         let store = Store::open(&path).await.unwrap();
-        let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
-        store.record_visit(run, &obs).await.unwrap();
+        let run = store
+            .writer()
+            .begin_run("shop", "s.toml", at(0))
+            .await
+            .unwrap();
+        store.writer().record_visit(run, &obs).await.unwrap();
         // No finish_run, no close: as if the process died here.
         run
     };
     let store = Store::open(&path).await.unwrap();
     assert_eq!(
-        store.observation(run, "reject_all").await.unwrap(),
+        store
+            .history()
+            .observation(run, "reject_all")
+            .await
+            .unwrap(),
         Some(obs)
     );
-    let r = store.run(run).await.unwrap().unwrap();
+    let r = store.history().run(run).await.unwrap().unwrap();
     assert_eq!(r.status, RunStatus::Running);
     assert_eq!(r.finished_at, None);
 }
@@ -552,7 +637,11 @@ async fn recorded_visit_survives_reopen() {
 async fn visit_for_unknown_run_is_refused_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    match store.record_visit(31_337, &observation("reject_all")).await {
+    match store
+        .writer()
+        .record_visit(31_337, &observation("reject_all"))
+        .await
+    {
         Err(StoreError::UnknownRun { run: 31_337, .. }) => {}
         other => panic!("expected UnknownRun, got {other:?}"),
     }
@@ -575,18 +664,27 @@ async fn failure_midway_rolls_back_the_whole_visit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("consentry.db");
     let store = Store::open(&path).await.unwrap();
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
 
     // Steps are inserted last; a repeated step index violates UNIQUE (visit_id, step_index)
     // after the visit, requests, cookies and storage writes rows are already written.
     let mut bad = observation("reject_all");
     bad.steps[3].index = 1;
-    let err = store.record_visit(run, &bad).await.unwrap_err();
+    let err = store.writer().record_visit(run, &bad).await.unwrap_err();
     assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
     assert!(err.to_string().contains("consentry.db"), "{err}");
 
-    assert!(store.visits(run).await.unwrap().is_empty());
-    assert!(store.requests(run, None).await.unwrap().is_empty());
+    assert!(store.history().visits(run).await.unwrap().is_empty());
+    assert!(store
+        .history()
+        .requests(run, None)
+        .await
+        .unwrap()
+        .is_empty());
     for table in [
         "visits",
         "steps",
@@ -600,16 +698,20 @@ async fn failure_midway_rolls_back_the_whole_visit() {
 
     // The same scenario can then be recorded properly (no half-visit blocks it).
     let good = observation("reject_all");
-    store.record_visit(run, &good).await.unwrap();
+    store.writer().record_visit(run, &good).await.unwrap();
     assert_eq!(
-        store.observation(run, "reject_all").await.unwrap(),
+        store
+            .history()
+            .observation(run, "reject_all")
+            .await
+            .unwrap(),
         Some(good)
     );
 
     // A value that cannot be stored also aborts the whole visit.
     let mut huge = observation("huge");
     huge.timings.close_ms = u64::MAX;
-    match store.record_visit(run, &huge).await {
+    match store.writer().record_visit(run, &huge).await {
         Err(StoreError::Invalid { detail, .. }) => {
             assert!(detail.contains("close time"), "{detail}")
         }
@@ -617,8 +719,8 @@ async fn failure_midway_rolls_back_the_whole_visit() {
     }
     let mut huge = observation("huge");
     huge.steps[2].duration_ms = u64::MAX;
-    assert!(store.record_visit(run, &huge).await.is_err());
-    assert_eq!(store.visits(run).await.unwrap().len(), 1);
+    assert!(store.writer().record_visit(run, &huge).await.is_err());
+    assert_eq!(store.history().visits(run).await.unwrap().len(), 1);
     assert_eq!(count(&path, "requests").await, 3);
 }
 
@@ -626,12 +728,18 @@ async fn failure_midway_rolls_back_the_whole_visit() {
 async fn same_scenario_twice_in_a_run_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     store
+        .writer()
         .record_visit(run, &simple_observation("accept_all", 1))
         .await
         .unwrap();
     match store
+        .writer()
         .record_visit(run, &simple_observation("accept_all", 2))
         .await
     {
@@ -642,20 +750,24 @@ async fn same_scenario_twice_in_a_run_is_refused() {
         }
         other => panic!("expected DuplicateVisit, got {other:?}"),
     }
-    assert_eq!(store.requests(run, None).await.unwrap().len(), 1);
+    assert_eq!(store.history().requests(run, None).await.unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_visits_all_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..12)
         .map(|i| {
             let store = store.clone();
             tokio::spawn(async move {
                 let obs = simple_observation(&format!("scenario_{i}"), 150);
-                store.record_visit(run, &obs).await
+                store.writer().record_visit(run, &obs).await
             })
         })
         .collect();
@@ -664,8 +776,8 @@ async fn parallel_visits_all_succeed() {
         let store = store.clone();
         tokio::spawn(async move {
             for _ in 0..20 {
-                store.visits(run).await?;
-                store.requests(run, None).await?;
+                store.history().visits(run).await?;
+                store.history().requests(run, None).await?;
             }
             Ok::<_, StoreError>(())
         })
@@ -674,10 +786,13 @@ async fn parallel_visits_all_succeed() {
         t.await.unwrap().unwrap();
     }
     reader.await.unwrap().unwrap();
-    let visits = store.visits(run).await.unwrap();
+    let visits = store.history().visits(run).await.unwrap();
     assert_eq!(visits.len(), 12);
     assert!(visits.iter().all(|v| v.counts.requests == 150));
-    assert_eq!(store.requests(run, None).await.unwrap().len(), 12 * 150);
+    assert_eq!(
+        store.history().requests(run, None).await.unwrap().len(),
+        12 * 150
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -686,12 +801,13 @@ async fn two_stores_on_one_file_can_write_concurrently() {
     let dir = tempfile::tempdir().unwrap();
     let a = open(dir.path()).await;
     let b = open(dir.path()).await;
-    let run = a.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = a.writer().begin_run("shop", "s.toml", at(0)).await.unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = if i % 2 == 0 { a.clone() } else { b.clone() };
             tokio::spawn(async move {
                 store
+                    .writer()
                     .record_visit(run, &simple_observation(&format!("s{i}"), 100))
                     .await
             })
@@ -700,7 +816,7 @@ async fn two_stores_on_one_file_can_write_concurrently() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    assert_eq!(b.visits(run).await.unwrap().len(), 8);
+    assert_eq!(b.history().visits(run).await.unwrap().len(), 8);
 }
 
 #[tokio::test]
@@ -710,7 +826,11 @@ async fn open_creates_missing_parent_directories() {
     let store = Store::open(&path).await.unwrap();
     assert!(path.is_file());
     assert_eq!(store.path(), path);
-    store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -780,31 +900,52 @@ async fn newer_schema_is_refused_clearly() {
 async fn stale_running_runs_are_marked_incomplete() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path()).await;
-    let dead = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
-    let finished = store.begin_run("shop", "s.toml", at(1)).await.unwrap();
+    let dead = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    let finished = store
+        .writer()
+        .begin_run("shop", "s.toml", at(1))
+        .await
+        .unwrap();
     store
+        .writer()
         .finish_run(finished, &RunStatus::Complete, at(2))
         .await
         .unwrap();
-    let live = store.begin_run("shop", "s.toml", at(10_000)).await.unwrap();
+    let live = store
+        .writer()
+        .begin_run("shop", "s.toml", at(10_000))
+        .await
+        .unwrap();
 
     assert_eq!(
-        store.mark_stale_runs_incomplete(at(5_000)).await.unwrap(),
+        store
+            .admin()
+            .mark_stale_runs_incomplete(at(5_000))
+            .await
+            .unwrap(),
         1
     );
-    let r = store.run(dead).await.unwrap().unwrap();
+    let r = store.history().run(dead).await.unwrap().unwrap();
     assert!(matches!(r.status, RunStatus::Incomplete(ref why) if why.contains("never finished")));
     assert_eq!(r.finished_at, None);
     assert_eq!(
-        store.run(finished).await.unwrap().unwrap().status,
+        store.history().run(finished).await.unwrap().unwrap().status,
         RunStatus::Complete
     );
     assert_eq!(
-        store.run(live).await.unwrap().unwrap().status,
+        store.history().run(live).await.unwrap().unwrap().status,
         RunStatus::Running
     );
     assert_eq!(
-        store.mark_stale_runs_incomplete(at(5_000)).await.unwrap(),
+        store
+            .admin()
+            .mark_stale_runs_incomplete(at(5_000))
+            .await
+            .unwrap(),
         0
     );
 }
@@ -814,8 +955,13 @@ async fn cookie_values_are_not_stored() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("consentry.db");
     let store = Store::open(&path).await.unwrap();
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     store
+        .writer()
         .record_visit(run, &observation("reject_all"))
         .await
         .unwrap();
@@ -876,11 +1022,11 @@ async fn concurrent_first_opens_of_a_new_file_both_succeed() {
             consentry::store::Store::open(&path)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
-        let run = a
+        let run = a.writer()
             .begin_run("site", "file.toml", chrono::Utc::now())
             .await
             .unwrap();
-        assert!(b.run(run).await.unwrap().is_some());
+        assert!(b.history().run(run).await.unwrap().is_some());
     }
 }
 
@@ -891,8 +1037,13 @@ async fn closed_database_file_is_complete_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("a.db");
     let store = Store::open(&db).await.unwrap();
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     store
+        .writer()
         .record_visit(run, &observation("no_action"))
         .await
         .unwrap();
@@ -904,9 +1055,9 @@ async fn closed_database_file_is_complete_on_its_own() {
         "ok"
     );
     let reopened = Store::open(&copy).await.unwrap();
-    let runs = reopened.runs(None, 10).await.unwrap();
+    let runs = reopened.history().runs(None, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(reopened.visits(run).await.unwrap().len(), 1);
+    assert_eq!(reopened.history().visits(run).await.unwrap().len(), 1);
 }
 
 /// A run left `running` by a process that no longer exists is marked incomplete by the
@@ -915,9 +1066,14 @@ async fn closed_database_file_is_complete_on_its_own() {
 async fn dead_runs_are_marked_incomplete_live_ones_are_not() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("d.db")).await.unwrap();
-    let run = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     // Our own process is alive: nothing marked.
     assert!(store
+        .admin()
         .mark_dead_runs_incomplete(|_| false)
         .await
         .unwrap()
@@ -926,30 +1082,53 @@ async fn dead_runs_are_marked_incomplete_live_ones_are_not() {
     let other = consentry::store::testing::set_run_pid(&store, run, 999_999).await;
     assert!(other.is_ok());
     assert!(store
+        .admin()
         .mark_dead_runs_incomplete(|_| true)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
-        store.mark_dead_runs_incomplete(|_| false).await.unwrap(),
+        store
+            .admin()
+            .mark_dead_runs_incomplete(|_| false)
+            .await
+            .unwrap(),
         vec![run]
     );
-    let r = store.run(run).await.unwrap().unwrap();
+    let r = store.history().run(run).await.unwrap().unwrap();
     assert_eq!(r.status.as_str(), "incomplete");
 }
 
-/// Each database has its own random value-hashing key, kept across opens.
+/// Each database has its own random value-hashing key, kept across opens; one process
+/// writes values hashed with each database's own key into each database, and reads them
+/// back as written.
 #[tokio::test]
 async fn each_database_has_its_own_stable_hash_key() {
     let dir = tempfile::tempdir().unwrap();
     let a = Store::open(&dir.path().join("a.db")).await.unwrap();
     let b = Store::open(&dir.path().join("b.db")).await.unwrap();
-    let ka = a.hash_key().await.unwrap();
-    assert_eq!(ka.len(), 32);
-    assert_ne!(ka, b.hash_key().await.unwrap(), "keys are per database");
+    let (ha, hb) = (a.hasher().await.unwrap(), b.hasher().await.unwrap());
+    assert_ne!(ha, hb, "keys are per database");
+    assert_ne!(ha.hash("session-123"), hb.hash("session-123"));
+    for (store, hasher) in [(&a, &ha), (&b, &hb)] {
+        let run = store
+            .writer()
+            .begin_run("shop", "s.toml", at(0))
+            .await
+            .unwrap();
+        let mut obs = observation("reject_all");
+        for c in &mut obs.cookies {
+            c.value_hash = hasher.hash("session-123");
+        }
+        store.writer().record_visit(run, &obs).await.unwrap();
+        let stored = store.history().cookies(run, None).await.unwrap();
+        assert!(stored
+            .iter()
+            .all(|c| c.value_hash == hasher.hash("session-123")));
+    }
     a.close().await;
     let again = Store::open(&dir.path().join("a.db")).await.unwrap();
-    assert_eq!(again.hash_key().await.unwrap(), ka, "the key is kept");
+    assert_eq!(again.hasher().await.unwrap(), ha, "the key is kept");
 }
 
 /// Purge deletes the raw observations of old runs and keeps runs, visits and findings.
@@ -958,12 +1137,18 @@ async fn purge_keeps_findings_and_history() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");
     let store = Store::open(&db).await.unwrap();
-    let old = store.begin_run("shop", "s.toml", at(0)).await.unwrap();
+    let old = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
     store
+        .writer()
         .record_visit(old, &observation("no_action"))
         .await
         .unwrap();
     store
+        .writer()
         .record_findings(
             old,
             &[finding(Code::UndeclaredCookie, Some("no_action"), "x", 1)],
@@ -971,14 +1156,17 @@ async fn purge_keeps_findings_and_history() {
         .await
         .unwrap();
     let new = store
+        .writer()
         .begin_run("shop", "s.toml", at(0) + chrono::Duration::days(100))
         .await
         .unwrap();
     store
+        .writer()
         .record_visit(new, &observation("no_action"))
         .await
         .unwrap();
     let files = store
+        .admin()
         .screenshot_files_before(at(0) + chrono::Duration::days(10))
         .await
         .unwrap();
@@ -991,22 +1179,49 @@ async fn purge_keeps_findings_and_history() {
         "only the old run's files"
     );
     let counts = store
+        .admin()
         .purge_raw(at(0) + chrono::Duration::days(10))
         .await
         .unwrap();
     assert!(counts.contains(&("visit_screenshots", 2)), "{counts:?}");
-    assert!(store.screenshots(old, None).await.unwrap().is_empty());
-    assert_eq!(store.screenshots(new, None).await.unwrap().len(), 2);
+    assert!(store
+        .history()
+        .screenshots(old, None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.history().screenshots(new, None).await.unwrap().len(),
+        2
+    );
     assert!(
         counts.iter().any(|(t, n)| *t == "requests" && *n > 0),
         "{counts:?}"
     );
-    assert!(store.requests(old, None).await.unwrap().is_empty());
-    assert!(store.cookies(old, None).await.unwrap().is_empty());
-    assert_eq!(store.visits(old).await.unwrap().len(), 1, "visits kept");
-    assert_eq!(store.findings(old).await.unwrap().len(), 1, "findings kept");
+    assert!(store
+        .history()
+        .requests(old, None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.history().cookies(old, None).await.unwrap().is_empty());
+    assert_eq!(
+        store.history().visits(old).await.unwrap().len(),
+        1,
+        "visits kept"
+    );
+    assert_eq!(
+        store.history().findings(old).await.unwrap().len(),
+        1,
+        "findings kept"
+    );
     assert!(
-        !store.requests(new, None).await.unwrap().is_empty(),
+        !store
+            .history()
+            .requests(new, None)
+            .await
+            .unwrap()
+            .is_empty(),
         "newer runs untouched"
     );
 }
@@ -1041,13 +1256,18 @@ async fn drift_over_stored_runs() {
     ];
     for (day, (present, observed)) in plan.iter().enumerate() {
         let start = at(0) + Duration::days(day as i64);
-        let run = store.begin_run("shop", "s.toml", start).await.unwrap();
+        let run = store
+            .writer()
+            .begin_run("shop", "s.toml", start)
+            .await
+            .unwrap();
         let mut obs = observation("no_action");
         if *observed {
             obs.status = VisitStatus::Complete;
         }
         let findings: Vec<Finding> = present.iter().map(|f| (*f).clone()).collect();
         store
+            .writer()
             .record_judged_visit(
                 run,
                 &JudgedVisit {
@@ -1065,9 +1285,14 @@ async fn drift_over_stored_runs() {
         } else {
             RunStatus::Incomplete("not observed: no_action".into())
         };
-        store.finish_run(run, &status, start).await.unwrap();
+        store
+            .writer()
+            .finish_run(run, &status, start)
+            .await
+            .unwrap();
     }
     let history = store
+        .history()
         .site_history(
             "shop",
             at(0) - Duration::days(1),
@@ -1183,10 +1408,15 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
     .enumerate()
     {
         let start = at(0) + Duration::days(day as i64);
-        let run = store.begin_run("shop", "s.toml", start).await.unwrap();
+        let run = store
+            .writer()
+            .begin_run("shop", "s.toml", start)
+            .await
+            .unwrap();
         let mut obs = observation("no_action");
         obs.status = VisitStatus::Complete;
         store
+            .writer()
             .record_judged_visit(
                 run,
                 &JudgedVisit {
@@ -1205,6 +1435,7 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
             Vec::new()
         };
         store
+            .writer()
             .finish_run_with_acks(run, &RunStatus::Complete, start, &records)
             .await
             .unwrap();
@@ -1218,7 +1449,7 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
     );
 
     let ids: Vec<RunId> = runs.iter().map(|(id, _)| *id).chain([9_999]).collect();
-    let stored = store.run_acks(&ids).await.unwrap();
+    let stored = store.history().run_acks(&ids).await.unwrap();
     assert_eq!(stored.len(), 1, "only the first run had acknowledgements");
     assert_eq!(stored.get(first), Some(records), "exact round trip");
 
@@ -1248,18 +1479,21 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
     );
 
     let (run, f) = store
+        .history()
         .latest_finding(&meta.fingerprint)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((run.id, f.subject.as_str()), (runs[2].0, "meta"));
     let (run, _) = store
+        .history()
         .latest_finding(&tiktok.fingerprint)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(run.id, *first);
     assert!(store
+        .history()
         .latest_finding("v1-1111111111111111")
         .await
         .unwrap()
@@ -1361,27 +1595,33 @@ async fn import_runs_matches_the_per_call_writes() {
         finished_at: started_at + Duration::seconds(9),
     };
     let ids = store
+        .admin()
         .import_runs(&[import(at(0)), import(at(0) + Duration::days(1))])
         .await
         .unwrap();
     assert_eq!(ids.len(), 2);
     for id in &ids {
-        let run = store.run(*id).await.unwrap().expect("run");
+        let run = store.history().run(*id).await.unwrap().expect("run");
         assert_eq!(
             run.status,
             RunStatus::Incomplete("not observed: reject_all".into())
         );
         assert_eq!(run.policy_digest.as_deref(), Some("p1"));
-        let findings = store.findings(*id).await.unwrap();
+        let findings = store.history().findings(*id).await.unwrap();
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0], fs[0]);
         assert_eq!(findings[1], site_level[0]);
         assert_eq!(
-            store.observation(*id, "reject_all").await.unwrap(),
+            store
+                .history()
+                .observation(*id, "reject_all")
+                .await
+                .unwrap(),
             Some(obs.clone())
         );
     }
     let history = store
+        .history()
         .site_history("shop", at(0), at(0) + Duration::days(2))
         .await
         .unwrap();
@@ -1397,6 +1637,7 @@ async fn import_runs_matches_the_per_call_writes() {
     let mut bad = import(at(0) + Duration::days(5));
     bad.visits.push(bad.visits[0]);
     let err = store
+        .admin()
         .import_runs(&[import(at(0) + Duration::days(4)), bad])
         .await
         .unwrap_err();
@@ -1409,7 +1650,7 @@ async fn import_runs_matches_the_per_call_writes() {
 #[tokio::test]
 async fn documented_schema_version_is_the_newest_migration() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let newest = std::fs::read_dir(root.join("src/store/migrations"))
+    let newest = std::fs::read_dir(root.join("src/store/sqlite/migrations"))
         .unwrap()
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
@@ -1437,4 +1678,60 @@ async fn documented_schema_version_is_the_newest_migration() {
         .unwrap();
     conn.close().await.unwrap();
     assert_eq!(version, newest);
+}
+
+/// A visit with thousands of rows in each child table (more values than SQLite binds in
+/// one statement) round-trips whole; the time the write takes is printed
+/// (`cargo test --test store large_visit -- --nocapture`).
+#[tokio::test]
+async fn large_visit_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    let mut obs = simple_observation("large", 5_000);
+    let (w, c, s) = (
+        obs.cookie_writes[1].clone(),
+        obs.cookies[1].clone(),
+        obs.storage_writes[0].clone(),
+    );
+    obs.cookie_writes = (0..2_000)
+        .map(|i| CookieWrite {
+            name: format!("c{i}"),
+            ..w.clone()
+        })
+        .collect();
+    obs.cookies = (0..2_000)
+        .map(|i| StoredCookie {
+            name: format!("c{i}"),
+            ..c.clone()
+        })
+        .collect();
+    obs.storage_writes = (0..2_000)
+        .map(|i| StorageWrite {
+            key: format!("k{i}"),
+            ..s.clone()
+        })
+        .collect();
+    obs.page_errors = (0..1_000)
+        .map(|i| consentry::model::PageError {
+            message: format!("TypeError {i}"),
+            source: (i % 2 == 0).then(|| "https://shop.example/app.js".to_string()),
+            time: at(i),
+            page: "https://shop.example/".into(),
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    store.writer().record_visit(run, &obs).await.unwrap();
+    eprintln!(
+        "large visit (5,000 requests, 2,000 cookie writes, 2,000 cookies, 2,000 storage writes, 1,000 page errors) written in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        store.history().observation(run, "large").await.unwrap(),
+        Some(obs)
+    );
 }

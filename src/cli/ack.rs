@@ -67,7 +67,7 @@ async fn known(db: &Path, fingerprint: &str) -> Result<Option<Known>, ExitStatus
         return Ok(None);
     }
     let store = super::open_existing(db).await?;
-    let found = store.latest_finding(fingerprint).await;
+    let found = store.history().latest_finding(fingerprint).await;
     store.close().await;
     match found {
         Ok(found) => Ok(found.map(|(run, f)| Known {
@@ -186,7 +186,7 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
                     Ok(s) => s,
                     Err(status) => return status,
                 };
-                let runs = store.runs(None, 1).await;
+                let runs = store.history().runs(None, 1).await;
                 store.close().await;
                 match runs {
                     Ok(runs) => runs.into_iter().next(),

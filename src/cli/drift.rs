@@ -61,7 +61,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         Err(status) => return status,
     };
     let sites = if args.all {
-        match store.sites().await {
+        match store.history().sites().await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -71,7 +71,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
     } else if !args.site.is_empty() {
         args.site.clone()
     } else {
-        match store.sites().await {
+        match store.history().sites().await {
             Ok(sites) if sites.len() == 1 => sites,
             Ok(sites) => {
                 eprintln!(
@@ -170,8 +170,8 @@ async fn pack(
     until: DateTime<Utc>,
     acks: &[crate::drift::pack::AckInput],
 ) -> Result<crate::drift::DriftReport, crate::store::StoreError> {
-    let from = store.context_start(site, since).await?;
-    let history = store.site_history(site, from, until).await?;
+    let from = store.history().context_start(site, since).await?;
+    let history = store.history().site_history(site, from, until).await?;
     Ok(crate::drift::pack::build(&crate::drift::pack::PackInput {
         site,
         since,
@@ -189,7 +189,7 @@ async fn site_acks(
     site: &str,
     explicit: Option<&std::path::Path>,
 ) -> Result<Vec<crate::drift::pack::AckInput>, ExitStatus> {
-    let scenario_file = match store.runs(Some(site), 1).await {
+    let scenario_file = match store.history().runs(Some(site), 1).await {
         Ok(runs) => runs.first().map(|r| PathBuf::from(&r.scenario_file)),
         Err(e) => {
             eprintln!("error: {e}");

@@ -50,9 +50,9 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
     };
     let before = Utc::now() - args.older_than;
     // Screenshots are raw evidence too: their rows go with the rest, their files after.
-    let files = store.screenshot_files_before(before).await;
+    let files = store.admin().screenshot_files_before(before).await;
     let result = match files {
-        Ok(files) => store.purge_raw(before).await.map(|c| (c, files)),
+        Ok(files) => store.admin().purge_raw(before).await.map(|c| (c, files)),
         Err(e) => Err(e),
     };
     store.close().await;

@@ -37,7 +37,7 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         Err(status) => return status,
     };
     let id = if args.run == "latest" {
-        match store.runs(None, 1).await {
+        match store.history().runs(None, 1).await {
             Ok(runs) => match runs.first() {
                 Some(r) => r.id,
                 None => {

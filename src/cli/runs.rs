@@ -27,7 +27,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
         Ok(s) => s,
         Err(status) => return status,
     };
-    let runs = match store.runs(args.site.as_deref(), args.limit).await {
+    let runs = match store.history().runs(args.site.as_deref(), args.limit).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -110,8 +110,8 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 order.push(f.fingerprint.as_str());
                 Lifecycle {
                     fingerprint: f.fingerprint.clone(),
-                    code: f.code.clone(),
-                    severity: f.severity.clone(),
+                    code: f.code.to_string(),
+                    severity: f.severity.to_string(),
                     scenario: f.scenario.clone(),
                     subject: f.subject.clone(),
                     vendor: f.vendor.clone(),
@@ -143,7 +143,7 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
             entry.rule = f.rule.clone();
             entry.evidence = f.evidence.clone();
             entry.vendor = f.vendor.clone();
-            entry.severity = f.severity.clone();
+            entry.severity = f.severity.to_string();
             entry.last_seen = seen_at;
             entry.runs_seen += 1;
             entry.runs_checked += 1;
@@ -245,8 +245,8 @@ mod tests {
                 .iter()
                 .map(|(fp, sc)| FindingSeen {
                     fingerprint: fp.to_string(),
-                    code: "consent-vendor-before-choice".into(),
-                    severity: "high".into(),
+                    code: crate::analysis::finding::Code::ConsentVendorBeforeChoice,
+                    severity: crate::analysis::finding::Severity::High,
                     scenario: sc.map(str::to_string),
                     subject: fp.to_string(),
                     vendor: None,

@@ -1,7 +1,7 @@
 //! Drift: a site's findings, inventory and declarations across its runs, and the
 //! quarterly Legitimate Interest Assessment (LIA) review pack built from them.
 //!
-//! Pure: the store answers a window of history ([`crate::store::Store::site_history`]);
+//! Pure: the store answers a window of history ([`crate::store::History::site_history`]);
 //! [`pack::build`] turns it (and the acknowledgements) into a [`DriftReport`], which the
 //! reporters render. docs/drift.md documents every status, count and JSON field.
 

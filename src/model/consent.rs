@@ -5,8 +5,19 @@
 use serde::{Deserialize, Serialize};
 
 /// The visitor's consent decision for consent-based purposes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConsentChoice {
     /// No choice made yet (banner not answered).
     Undecided,

@@ -2,31 +2,71 @@
 //! matched across observations without being stored.
 
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-/// (`Store::hash_key`), installed once per process by the pipeline before any browser
-/// starts. Equal values still compare equal within one database's history, but a
-/// guessable value (`consent=false`, a user id) cannot be confirmed offline from a copy
-/// of the hashes without the key.
-static HASH_KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-
-/// Install the per-database hashing key. The first key wins (one database per process);
-/// returns false when a different key was already installed.
-pub fn set_hash_key(key: &[u8]) -> bool {
-    HASH_KEY.get_or_init(|| key.to_vec()) == key
+/// Hashes page values with one database's key ([`crate::store::Store::hasher`]): equal
+/// values hash equal within that database's history, but a guessable value
+/// (`consent=false`, a user id) cannot be confirmed offline from a copy of the hashes
+/// without the key. Cheap to clone; two databases, two hashers, in one process.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ValueHasher {
+    /// `None`: plain SHA-256 (unit tests, tools without a database).
+    key: Option<Arc<[u8]>>,
 }
 
-/// Keyed SHA-256 of a value (HMAC-SHA-256 with the database's key; plain SHA-256 when no
-/// key is installed, as in unit tests), first 16 hex digits: lets values be matched
-/// without storing them.
+impl std::fmt::Debug for ValueHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key itself.
+        f.debug_struct("ValueHasher")
+            .field("keyed", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl ValueHasher {
+    /// HMAC-SHA-256 with `key`.
+    pub fn keyed(key: &[u8]) -> ValueHasher {
+        ValueHasher {
+            key: Some(Arc::from(key)),
+        }
+    }
+
+    /// Plain SHA-256, for tests and tools that write no database.
+    pub fn unkeyed() -> ValueHasher {
+        ValueHasher { key: None }
+    }
+
+    /// Keyed SHA-256 of a value (HMAC-SHA-256 with the database's key; plain SHA-256
+    /// when unkeyed), first 16 hex digits: lets values be matched without storing them.
+    pub fn hash(&self, value: &str) -> String {
+        let digest = match &self.key {
+            Some(key) => hmac_sha256(key, value.as_bytes()),
+            None => Sha256::digest(value.as_bytes()).into(),
+        };
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The hasher the capture uses, installed once per process by the pipeline before any
+/// browser starts (the capture does not carry a hasher yet; see docs/storage.md).
+static PROCESS_HASHER: std::sync::OnceLock<ValueHasher> = std::sync::OnceLock::new();
+
+/// Installs the hasher the capture uses. The first one wins (one audited database per
+/// process); returns false when a different one was already installed.
+pub fn set_process_hasher(hasher: ValueHasher) -> bool {
+    PROCESS_HASHER.get_or_init(|| hasher.clone()) == &hasher
+}
+
+/// [`ValueHasher::hash`] with the process's hasher (plain SHA-256 before one is
+/// installed, as in unit tests).
 pub fn hash_value(value: &str) -> String {
-    let digest = match HASH_KEY.get() {
-        Some(key) => hmac_sha256(key, value.as_bytes()),
-        None => Sha256::digest(value.as_bytes()).into(),
-    };
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    match PROCESS_HASHER.get() {
+        Some(h) => h.hash(value),
+        None => ValueHasher::unkeyed().hash(value),
+    }
 }
 
-/// HMAC-SHA-256 (RFC 2104) over `sha2`, so no further crate is needed.
+/// HMAC-SHA-256 (RFC 2104) over `sha2`.
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;
     let mut k = [0u8; BLOCK];
@@ -56,6 +96,9 @@ mod tests {
             hex,
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+        // The value hash is the first 16 hex digits of the same MAC.
+        let h = ValueHasher::keyed(b"Jefe").hash("what do ya want for nothing?");
+        assert_eq!(h, hex[..16]);
     }
 
     #[test]
@@ -64,5 +107,14 @@ mod tests {
         assert_eq!(h.len(), 16);
         assert_eq!(h, hash_value("secret-session-id"));
         assert!(!h.contains("secret"));
+    }
+
+    #[test]
+    fn keys_give_different_hashes() {
+        let (a, b) = (ValueHasher::keyed(b"a"), ValueHasher::keyed(b"b"));
+        assert_ne!(a.hash("v"), b.hash("v"));
+        assert_eq!(a.hash("v"), ValueHasher::keyed(b"a").hash("v"));
+        assert_ne!(a.hash("v"), ValueHasher::unkeyed().hash("v"));
+        assert_eq!(format!("{a:?}"), "ValueHasher { keyed: true }");
     }
 }

@@ -1,15 +1,66 @@
-//! Conversions between the model and column values. Encoding is infallible except for
-//! range checks; decoding returns a description of what is wrong, which the caller
-//! turns into [`super::StoreError::Corrupt`] naming the database.
+//! Conversions between the model and column values that every back end shares:
+//! timestamps as fixed-width text, lists as JSON, unsigned values range-checked into
+//! INTEGER, enumerations by their stable names ([`Col`] is one value to bind). Encoding
+//! is infallible except for range checks; decoding returns a description of what is
+//! wrong, which the back end turns into [`super::StoreError::Corrupt`] naming the
+//! database.
 
-use crate::model::{ConsentAction, ConsentChoice, ConsentState, Failure, FailureKind, TargetKind};
+use crate::model::{ConsentAction, ConsentChoice, TargetKind};
 use crate::outcome::FailOn;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::sqlite::{Sqlite, SqliteRow};
-use sqlx::Row;
+use std::borrow::Cow;
 
 /// Why a stored value could not be read back.
 pub(super) type DecodeResult<T> = Result<T, String>;
+
+/// One value of a row to insert: INTEGER, BOOLEAN or TEXT, each possibly NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Col<'a> {
+    Int(Option<i64>),
+    Bool(bool),
+    Text(Option<Cow<'a, str>>),
+}
+
+impl From<i64> for Col<'_> {
+    fn from(v: i64) -> Self {
+        Col::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Col<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Col::Int(v)
+    }
+}
+impl From<u32> for Col<'_> {
+    fn from(v: u32) -> Self {
+        Col::Int(Some(i64::from(v)))
+    }
+}
+impl From<bool> for Col<'_> {
+    fn from(v: bool) -> Self {
+        Col::Bool(v)
+    }
+}
+impl<'a> From<&'a str> for Col<'a> {
+    fn from(v: &'a str) -> Self {
+        Col::Text(Some(Cow::Borrowed(v)))
+    }
+}
+impl<'a> From<Option<&'a str>> for Col<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Col::Text(v.map(Cow::Borrowed))
+    }
+}
+impl From<String> for Col<'_> {
+    fn from(v: String) -> Self {
+        Col::Text(Some(Cow::Owned(v)))
+    }
+}
+impl From<Option<String>> for Col<'_> {
+    fn from(v: Option<String>) -> Self {
+        Col::Text(v.map(Cow::Owned))
+    }
+}
 
 /// RFC 3339, UTC, exactly nine fractional digits and `Z`: fixed width, so text order
 /// is time order, and nanosecond-exact round trips.
@@ -23,40 +74,12 @@ pub(super) fn parse_ts(col: &str, s: &str) -> DecodeResult<DateTime<Utc>> {
         .map_err(|e| format!("column {col}: invalid timestamp {s:?}: {e}"))
 }
 
-/// A column value, with the column named in the error.
-pub(super) fn get<'r, T>(row: &'r SqliteRow, col: &str) -> DecodeResult<T>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(col).map_err(|e| format!("column {col}: {e}"))
-}
-
-pub(super) fn get_ts(row: &SqliteRow, col: &str) -> DecodeResult<DateTime<Utc>> {
-    let s: String = get(row, col)?;
-    parse_ts(col, &s)
-}
-
-pub(super) fn get_opt_ts(row: &SqliteRow, col: &str) -> DecodeResult<Option<DateTime<Utc>>> {
-    let s: Option<String> = get(row, col)?;
-    s.map(|s| parse_ts(col, &s)).transpose()
-}
-
-/// An unsigned count or duration stored as INTEGER.
-pub(super) fn get_u64(row: &SqliteRow, col: &str) -> DecodeResult<u64> {
-    let v: i64 = get(row, col)?;
-    u64::try_from(v).map_err(|_| format!("column {col}: negative value {v}"))
-}
-
-pub(super) fn get_json<T: serde::de::DeserializeOwned>(
-    row: &SqliteRow,
-    col: &str,
-) -> DecodeResult<T> {
-    let s: String = get(row, col)?;
-    serde_json::from_str(&s).map_err(|e| format!("column {col}: invalid JSON {s:?}: {e}"))
-}
-
 pub(super) fn json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<String, String> {
     serde_json::to_string(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))
+}
+
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(col: &str, s: &str) -> DecodeResult<T> {
+    serde_json::from_str(s).map_err(|e| format!("column {col}: invalid JSON {s:?}: {e}"))
 }
 
 /// `--fail-on` as stored: `never`, a severity, or `new:SEVERITY`.
@@ -65,51 +88,25 @@ pub(super) fn fail_on_str(f: FailOn) -> String {
 }
 
 /// `fail_on` read back; NULL (runs stored before schema v2) reads as the default `high`.
-pub(super) fn get_fail_on(row: &SqliteRow, col: &str) -> DecodeResult<FailOn> {
-    match get::<Option<String>>(row, col)?.as_deref() {
+pub(super) fn parse_fail_on(col: &str, s: Option<&str>) -> DecodeResult<FailOn> {
+    match s {
         None => Ok(FailOn::DEFAULT),
         Some(s) => FailOn::parse(s).map_err(|e| format!("column {col}: {e}")),
     }
 }
 
-/// A failure: its kind (NULL before schema v2 reads as `other`) and reason.
-pub(super) fn get_failure(
-    row: &SqliteRow,
-    kind_col: &str,
-    reason_col: &str,
-) -> DecodeResult<Failure> {
-    let kind = match get::<Option<String>>(row, kind_col)? {
-        None => FailureKind::Other,
-        Some(k) => k
-            .parse::<FailureKind>()
-            .map_err(|_| format!("column {kind_col}: unknown failure kind {k:?}"))?,
-    };
-    let reason = get::<Option<String>>(row, reason_col)?.unwrap_or_default();
-    Ok(Failure { kind, reason })
-}
-
-/// An optional unsigned count.
-pub(super) fn get_opt_u64(row: &SqliteRow, col: &str) -> DecodeResult<Option<u64>> {
-    let v: Option<i64> = get(row, col)?;
-    v.map(|v| u64::try_from(v).map_err(|_| format!("column {col}: negative value {v}")))
-        .transpose()
+/// An enumeration by its stable name (`EnumString`), or what is wrong naming the column.
+pub(super) fn parse_enum<T: std::str::FromStr>(col: &str, what: &str, s: &str) -> DecodeResult<T> {
+    s.parse()
+        .map_err(|_| format!("column {col}: unknown {what} {s:?}"))
 }
 
 pub(super) fn consent_str(c: ConsentChoice) -> &'static str {
-    match c {
-        ConsentChoice::Undecided => "undecided",
-        ConsentChoice::Granted => "granted",
-        ConsentChoice::Denied => "denied",
-    }
+    c.into()
 }
 
-fn parse_consent(col: &str, s: &str) -> DecodeResult<ConsentChoice> {
-    match s {
-        "undecided" => Ok(ConsentChoice::Undecided),
-        "granted" => Ok(ConsentChoice::Granted),
-        "denied" => Ok(ConsentChoice::Denied),
-        _ => Err(format!("column {col}: unknown consent choice {s:?}")),
-    }
+pub(super) fn target_str(t: TargetKind) -> &'static str {
+    t.into()
 }
 
 /// The actions column: a JSON array of action names (`["accept_all","object_li"]`).
@@ -118,50 +115,16 @@ pub(super) fn actions_json(actions: &[ConsentAction]) -> Result<String, String> 
     json("consent actions", &names)
 }
 
-/// A consent state from `<prefix>consent`, `<prefix>li_objected`, `<prefix>actions`.
-pub(super) fn get_state(row: &SqliteRow, prefix: &str) -> DecodeResult<ConsentState> {
-    let consent_col = format!("{prefix}consent");
-    let li_col = format!("{prefix}li_objected");
-    let actions_col = format!("{prefix}actions");
-    let consent: String = get(row, &consent_col)?;
-    let names: Vec<String> = get_json(row, &actions_col)?;
-    let actions = names
+/// The actions column read back.
+pub(super) fn parse_actions(col: &str, s: &str) -> DecodeResult<Vec<ConsentAction>> {
+    let names: Vec<String> = parse_json(col, s)?;
+    names
         .iter()
         .map(|n| {
             ConsentAction::parse(n)
-                .ok_or_else(|| format!("column {actions_col}: unknown consent action {n:?}"))
+                .ok_or_else(|| format!("column {col}: unknown consent action {n:?}"))
         })
-        .collect::<DecodeResult<Vec<_>>>()?;
-    Ok(ConsentState {
-        consent: parse_consent(&consent_col, &consent)?,
-        li_objected: get(row, &li_col)?,
-        actions,
-    })
-}
-
-pub(super) fn target_str(t: TargetKind) -> &'static str {
-    match t {
-        TargetKind::Page => "page",
-        TargetKind::Iframe => "iframe",
-        TargetKind::Worker => "worker",
-        TargetKind::ServiceWorker => "service_worker",
-        TargetKind::SharedWorker => "shared_worker",
-        TargetKind::Browser => "browser",
-        TargetKind::Other => "other",
-    }
-}
-
-pub(super) fn parse_target(s: &str) -> DecodeResult<TargetKind> {
-    Ok(match s {
-        "page" => TargetKind::Page,
-        "iframe" => TargetKind::Iframe,
-        "worker" => TargetKind::Worker,
-        "service_worker" => TargetKind::ServiceWorker,
-        "shared_worker" => TargetKind::SharedWorker,
-        "browser" => TargetKind::Browser,
-        "other" => TargetKind::Other,
-        _ => return Err(format!("column target: unknown target kind {s:?}")),
-    })
+        .collect()
 }
 
 /// Converts an unsigned model value to INTEGER, or says which value is out of range.
@@ -200,7 +163,10 @@ mod tests {
                 serde_json::to_string(&t).unwrap(),
                 format!("\"{}\"", target_str(t))
             );
-            assert_eq!(parse_target(target_str(t)).unwrap(), t);
+            assert_eq!(
+                parse_enum::<TargetKind>("c", "target", target_str(t)),
+                Ok(t)
+            );
         }
         for c in [
             ConsentChoice::Undecided,
@@ -211,8 +177,15 @@ mod tests {
                 serde_json::to_string(&c).unwrap(),
                 format!("\"{}\"", consent_str(c))
             );
-            assert_eq!(parse_consent("c", consent_str(c)).unwrap(), c);
+            assert_eq!(
+                parse_enum::<ConsentChoice>("c", "choice", consent_str(c)),
+                Ok(c)
+            );
         }
+        assert_eq!(
+            parse_enum::<TargetKind>("target", "target kind", "tab"),
+            Err("column target: unknown target kind \"tab\"".to_string())
+        );
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Rows to model types. Every decoder names the column it could not read.
 
-use super::codec::{
-    get, get_fail_on, get_failure, get_json, get_opt_ts, get_opt_u64, get_state, get_ts, get_u64,
-    DecodeResult,
+use super::row::{
+    get, get_enum, get_fail_on, get_failure, get_json, get_opt_ts, get_opt_u64, get_state, get_ts,
+    get_u64,
 };
-use super::{RunRecord, VisitCounts, VisitRecord};
 use crate::analysis::finding::{Code, Evidence, Finding, Severity};
 use crate::model::{
     CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
     StorageWrite, StoredCookie, VisitStatus, VisitTimings,
 };
+use crate::store::codec::DecodeResult;
+use crate::store::{RunRecord, VisitCounts, VisitRecord};
 use sqlx::sqlite::SqliteRow;
 
 pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
@@ -96,7 +97,6 @@ pub(super) fn decode_step(r: &SqliteRow) -> DecodeResult<StepOutcome> {
 }
 
 pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
-    let target: String = get(r, "target")?;
     let status = get::<Option<i64>>(r, "http_status")?
         .map(|s| u16::try_from(s).map_err(|_| format!("column http_status: {s} is out of range")))
         .transpose()?;
@@ -106,7 +106,7 @@ pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
         resource_type: get(r, "resource_type")?,
         initiator: get(r, "initiator")?,
         frame_id: get(r, "frame_id")?,
-        target: super::codec::parse_target(&target)?,
+        target: get_enum(r, "target", "target kind")?,
         status,
         error: get(r, "error")?,
         cancelled: get(r, "cancelled")?,

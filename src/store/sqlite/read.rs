@@ -1,16 +1,18 @@
-//! The read side: runs, visits and what they recorded, as they were recorded.
+//! The reads of [`crate::store::History`]: runs, visits and what they recorded, as they
+//! were recorded.
 
 use super::decode::*;
-use super::{RunId, RunRecord, Store, StoreError, VisitRecord};
+use super::Db;
 use crate::analysis::finding::Finding;
 use crate::model::{
     CookieWrite, PageError, RequestObs, StepOutcome, StorageWrite, StoredCookie, VisitObservation,
 };
 use crate::signals::SignalObs;
+use crate::store::{RunId, RunRecord, StoreError, VisitRecord};
 use sqlx::sqlite::SqliteRow;
 
-impl Store {
-    pub async fn run(&self, run: RunId) -> Result<Option<RunRecord>, StoreError> {
+impl Db {
+    pub(in crate::store) async fn run(&self, run: RunId) -> Result<Option<RunRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM runs WHERE id = ?")
             .bind(run)
             .fetch_optional(&self.pool)
@@ -20,7 +22,11 @@ impl Store {
     }
 
     /// Runs, newest first (by start time), optionally of one site.
-    pub async fn runs(&self, site: Option<&str>, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+    pub(in crate::store) async fn runs(
+        &self,
+        site: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RunRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM runs WHERE (? IS NULL OR site = ?) \
              ORDER BY started_at DESC, id DESC LIMIT ?",
@@ -35,7 +41,10 @@ impl Store {
     }
 
     /// A run's visits, in the order they were recorded.
-    pub async fn visits(&self, run: RunId) -> Result<Vec<VisitRecord>, StoreError> {
+    pub(in crate::store) async fn visits(
+        &self,
+        run: RunId,
+    ) -> Result<Vec<VisitRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT v.*, \
              (SELECT COUNT(*) FROM steps c WHERE c.visit_id = v.id) AS n_steps, \
@@ -54,7 +63,11 @@ impl Store {
     }
 
     /// Steps of one scenario's visit, in step order.
-    pub async fn steps(&self, run: RunId, scenario: &str) -> Result<Vec<StepOutcome>, StoreError> {
+    pub(in crate::store) async fn steps(
+        &self,
+        run: RunId,
+        scenario: &str,
+    ) -> Result<Vec<StepOutcome>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.* FROM steps s JOIN visits v ON v.id = s.visit_id \
              WHERE v.run_id = ? AND v.scenario = ? ORDER BY s.step_index",
@@ -68,7 +81,7 @@ impl Store {
     }
 
     /// Requests of a run (or of one scenario), by visit then in observation order.
-    pub async fn requests(
+    pub(in crate::store) async fn requests(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -80,7 +93,7 @@ impl Store {
     }
 
     /// Cookies in the jar at the end of each scenario (or one scenario).
-    pub async fn cookies(
+    pub(in crate::store) async fn cookies(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -90,7 +103,7 @@ impl Store {
     }
 
     /// Cookie write attempts of a run (or of one scenario), in observation order.
-    pub async fn cookie_writes(
+    pub(in crate::store) async fn cookie_writes(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -102,7 +115,7 @@ impl Store {
     }
 
     /// `localStorage` / `sessionStorage` writes of a run (or of one scenario).
-    pub async fn storage_writes(
+    pub(in crate::store) async fn storage_writes(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -114,7 +127,7 @@ impl Store {
     }
 
     /// Uncaught page exceptions of a run (or of one scenario), in observation order.
-    pub async fn page_errors(
+    pub(in crate::store) async fn page_errors(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -126,7 +139,7 @@ impl Store {
     }
 
     /// Consent signals of a run (or of one scenario), in observation order.
-    pub async fn signals(
+    pub(in crate::store) async fn signals(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -137,7 +150,7 @@ impl Store {
 
     /// Screenshots around consent actions of a run (or of one scenario), in the order
     /// taken; each with the path of its PNG file (docs/reports.md, "Screenshots").
-    pub async fn screenshots(
+    pub(in crate::store) async fn screenshots(
         &self,
         run: RunId,
         scenario: Option<&str>,
@@ -148,24 +161,8 @@ impl Store {
             .collect()
     }
 
-    /// The PNG files of the screenshots of runs that started before `before` (what
-    /// [`Store::purge_raw`] with the same time forgets; the caller deletes the files).
-    pub async fn screenshot_files_before(
-        &self,
-        before: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT s.path FROM visit_screenshots s JOIN visits v ON v.id = s.visit_id \
-             JOIN runs r ON r.id = v.run_id WHERE r.started_at < ? ORDER BY v.id, s.seq",
-        )
-        .bind(super::codec::ts(&before))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db_err("read screenshot files"))
-    }
-
     /// A run's findings, in the order they were recorded.
-    pub async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
+    pub(in crate::store) async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
         let rows = sqlx::query("SELECT * FROM findings WHERE run_id = ? ORDER BY seq")
             .bind(run)
             .fetch_all(&self.pool)
@@ -177,7 +174,7 @@ impl Store {
     }
 
     /// Reassembles everything recorded for one scenario of a run, as it was recorded.
-    pub async fn observation(
+    pub(in crate::store) async fn observation(
         &self,
         run: RunId,
         scenario: &str,

@@ -1,22 +1,24 @@
 //! Acknowledgements as they stood in runs (`run_acks`, written by
-//! [`Store::finish_run_with_acks`]), and the lookups `consentry ack` needs.
+//! [`crate::store::RunWriter::finish_run_with_acks`]), and the lookups `consentry ack` needs.
 
-use super::codec::{get, get_opt_ts, get_ts, DecodeResult};
 use super::decode::{decode_finding, decode_run};
-use super::{RunId, RunRecord, Store, StoreError};
+use super::row::{get, get_opt_ts, get_ts};
+use super::Db;
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::finding::Finding;
+use crate::store::codec::DecodeResult;
+use crate::store::{RunId, RunRecord, StoreError};
 use sqlx::sqlite::SqliteRow;
 use std::collections::HashMap;
 
-impl Store {
+impl Db {
     /// The acknowledgement snapshots of `runs`, each in its recorded order, in one query.
     /// A run with none (or that does not exist) has no entry.
-    pub async fn run_acks(
+    pub(in crate::store) async fn run_acks(
         &self,
         runs: &[RunId],
     ) -> Result<HashMap<RunId, Vec<AckRecord>>, StoreError> {
-        let ids = self.invalid(super::codec::json("run ids", runs))?;
+        let ids = self.invalid(crate::store::codec::json("run ids", runs))?;
         let rows = sqlx::query(
             "SELECT * FROM run_acks WHERE run_id IN (SELECT value FROM json_each(?)) \
              ORDER BY run_id, seq",
@@ -35,7 +37,7 @@ impl Store {
     }
 
     /// The newest run (by start) with a finding of this fingerprint, and that finding.
-    pub async fn latest_finding(
+    pub(in crate::store) async fn latest_finding(
         &self,
         fingerprint: &str,
     ) -> Result<Option<(RunRecord, Finding)>, StoreError> {

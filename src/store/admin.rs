@@ -1,0 +1,73 @@
+//! The admin role: our own retention, the sweeps of runs whose process died, the bulk
+//! import of history, and the integrity check.
+
+use super::{RunId, RunImport, Store, StoreError};
+use chrono::{DateTime, Utc};
+
+/// Maintenance of a database (`store.admin()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Admin<'s> {
+    pub(super) store: &'s Store,
+}
+
+impl Admin<'_> {
+    /// The PNG files of the screenshots of runs that started before `before` (what
+    /// [`Admin::purge_raw`] with the same time forgets; the caller deletes the files).
+    pub async fn screenshot_files_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.store.db.screenshot_files_before(before).await
+    }
+
+    /// Our own retention: deletes the raw observations (requests, cookie writes, stored
+    /// cookies, storage writes, page errors, screenshot rows: read their files first with
+    /// [`Admin::screenshot_files_before`], the caller deletes them) of runs that started
+    /// before `before`, keeping the runs, their visits, steps and findings with their
+    /// evidence (which quotes the request or cookie it is about), so drift and lifecycle
+    /// history stay intact. One transaction. Returns the rows deleted per table.
+    pub async fn purge_raw(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        self.store.db.purge_raw(before).await
+    }
+
+    /// Marks runs still `running` whose process, on this host, no longer exists as
+    /// `incomplete` (killed with SIGKILL, crashed). `alive(pid)` says whether a process
+    /// exists. Runs of other hosts, and runs stored before v2 (no pid), are left to
+    /// [`Admin::mark_stale_runs_incomplete`]. Returns the runs marked.
+    pub async fn mark_dead_runs_incomplete(
+        &self,
+        alive: impl Fn(i64) -> bool,
+    ) -> Result<Vec<RunId>, StoreError> {
+        self.store.db.mark_dead_runs_incomplete(alive).await
+    }
+
+    /// Marks runs still `running` (never finished) that started before `older_than` as
+    /// `incomplete`: their process died. `finished_at` stays NULL (the time of death is
+    /// unknown). Returns how many runs were marked. The caller picks `older_than` so that
+    /// no live run can match (e.g. now minus the longest plausible run).
+    pub async fn mark_stale_runs_incomplete(
+        &self,
+        older_than: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.store.db.mark_stale_runs_incomplete(older_than).await
+    }
+
+    /// Bulk path for importing history (the drift benchmark's synthetic year,
+    /// `examples/synth_history.rs`; a migration from another store): writes each run
+    /// exactly as the [`super::RunWriter`] calls would, but all of `runs` in ONE
+    /// transaction, so thousands of runs cost one commit (one fsync) per batch instead of
+    /// seven per run. All-or-nothing: if any row fails, nothing of the batch is stored.
+    /// Not for live audits, which must keep each visit as soon as it finishes. Returns the
+    /// run ids.
+    pub async fn import_runs(&self, runs: &[RunImport<'_>]) -> Result<Vec<RunId>, StoreError> {
+        self.store.db.import_runs(runs).await
+    }
+
+    /// `PRAGMA integrity_check` of this database: `ok`, or what SQLite found wrong.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        super::integrity_check(self.store.path()).await
+    }
+}

@@ -1,0 +1,348 @@
+//! The SQLite back end: everything that is particular to SQLite lives in this folder.
+//!
+//! - the connection: WAL journal, busy timeout, foreign keys, the pool, and the retry of
+//!   the transient errors two processes opening one new file at once cause;
+//! - the schema: the embedded, append-only migrations under `migrations/`;
+//! - [`Db::write`], the one write transaction (`BEGIN IMMEDIATE` under an in-process
+//!   lock, committed on success, rolled back before the connection goes back to the pool
+//!   on any error);
+//! - [`insert_rows`], batched `INSERT`s through sqlx's `QueryBuilder`, cut to SQLite's
+//!   bound-parameter limit;
+//! - the SQL text of every role (`write.rs`, `rows.rs`, `read.rs`, `history.rs`,
+//!   `acks.rs`, `admin.rs`) and the decoding of SQLite rows (`row.rs`, `decode.rs`).
+//!
+//! A PostgreSQL back end would be a sibling folder with the same shape.
+
+mod acks;
+mod admin;
+mod decode;
+mod history;
+mod read;
+mod row;
+mod rows;
+mod write;
+
+use super::codec::{Col, DecodeResult};
+use super::{RunId, StoreError};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions,
+};
+use sqlx::QueryBuilder;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Embedded migrations, applied by [`Db::open`]. Append-only: never edit one that shipped.
+static MIGRATOR: Migrator = sqlx::migrate!("src/store/sqlite/migrations");
+
+/// How long a connection waits for another process's write lock before failing.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections in a store's pool (readers run concurrently; writes take the write lock).
+pub const MAX_CONNECTIONS: u32 = 4;
+
+/// The most values one statement may bind (`SQLITE_MAX_VARIABLE_NUMBER`, 32766 since
+/// SQLite 3.32); [`insert_rows`] cuts its batches to fit.
+const MAX_BIND_PARAMS: usize = 32_766;
+
+/// An open SQLite database: the pool, its file, and this process's write lock.
+#[derive(Debug, Clone)]
+pub(super) struct Db {
+    pool: SqlitePool,
+    path: Arc<PathBuf>,
+    /// Serialises this process's write transactions so parallel scenarios queue here
+    /// instead of racing for SQLite's single write lock; the busy timeout only has to
+    /// cover other processes.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Db {
+    /// Opens (creating the file and parent dir if needed) and migrates. WAL mode, busy
+    /// timeout ~5 s, foreign keys on.
+    pub(super) async fn open(path: &Path) -> Result<Db, StoreError> {
+        let owned = path.to_path_buf();
+        if path.is_dir() {
+            return Err(StoreError::IsDirectory { path: owned });
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|cause| StoreError::CreateDir {
+                        path: owned.clone(),
+                        dir: dir.to_path_buf(),
+                        cause,
+                    })?;
+            }
+        }
+        // Two processes opening a new file at once race on switching it to WAL ("database is
+        // locked") and on applying the first migration ("table already exists"); asked
+        // again a moment later, the loser finds the file ready.
+        let mut attempt = 0;
+        let pool = loop {
+            match connect_and_migrate(path, &owned).await {
+                Ok(pool) => break pool,
+                Err(e) if attempt < 10 && is_transient(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        Ok(Db {
+            pool,
+            path: Arc::new(owned),
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checkpoints the WAL into the main file (so the `.db` file alone is complete, e.g.
+    /// when copied without its `-wal`), then closes the pool.
+    pub(super) async fn close(&self) {
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
+        self.pool.close().await;
+    }
+
+    /// The one write transaction: under this process's write lock, `BEGIN IMMEDIATE`
+    /// (the write lock of the file is taken at once, so a busy database waits here, not
+    /// halfway), `f`, then commit. On any error of `f` the transaction is rolled back
+    /// before the connection returns to the pool. `op` names the commit in errors.
+    pub(super) async fn write<T>(
+        &self,
+        op: &'static str,
+        f: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.db_err("begin transaction"))?;
+        match f(&mut *tx).await {
+            Ok(v) => {
+                tx.commit().await.map_err(self.db_err(op))?;
+                Ok(v)
+            }
+            Err(e) => {
+                // Dropping the transaction would roll back too, but only the next time
+                // the connection is used; this leaves nothing pending in the pool.
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// This database's random value-hashing key (created on first use, 32 bytes from the
+    /// OS's random source). Two processes creating it at once agree on one.
+    pub(super) async fn hash_key(&self) -> Result<Vec<u8>, StoreError> {
+        let read = "SELECT value FROM meta WHERE key = 'hash_key'";
+        let existing: Option<String> = sqlx::query_scalar(read)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.db_err("read hash key"))?;
+        let hex = match existing {
+            Some(h) => h,
+            None => {
+                let mut bytes = [0u8; 32];
+                use std::io::Read;
+                std::fs::File::open("/dev/urandom")
+                    .and_then(|mut f| f.read_exact(&mut bytes))
+                    .map_err(|e| StoreError::Invalid {
+                        path: self.path_buf(),
+                        detail: format!("cannot read random bytes for the hash key: {e}"),
+                    })?;
+                let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+                self.write("store hash key", async |tx| {
+                    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('hash_key', ?)")
+                        .bind(&fresh)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(self.db_err("store hash key"))?;
+                    sqlx::query_scalar(read)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(self.db_err("read hash key"))
+                })
+                .await?
+            }
+        };
+        (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| StoreError::Corrupt {
+                path: self.path_buf(),
+                detail: "meta.hash_key is not hex".into(),
+            })
+    }
+
+    pub(super) fn path_buf(&self) -> PathBuf {
+        self.path.as_ref().clone()
+    }
+
+    pub(super) fn db_err(&self, op: &'static str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+        move |cause| StoreError::Query {
+            path: self.path_buf(),
+            op,
+            cause,
+        }
+    }
+
+    /// A foreign-key failure on a row referencing `runs` means the run does not exist.
+    pub(super) fn fk_err(&self, e: sqlx::Error, run: RunId, op: &'static str) -> StoreError {
+        match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => self.unknown_run(run),
+            _ => self.db_err(op)(e),
+        }
+    }
+
+    pub(super) fn unknown_run(&self, run: RunId) -> StoreError {
+        StoreError::UnknownRun {
+            path: self.path_buf(),
+            run,
+        }
+    }
+
+    pub(super) fn invalid<T>(&self, r: Result<T, String>) -> Result<T, StoreError> {
+        r.map_err(|detail| StoreError::Invalid {
+            path: self.path_buf(),
+            detail,
+        })
+    }
+
+    pub(super) fn decode<T>(&self, r: DecodeResult<T>) -> Result<T, StoreError> {
+        r.map_err(|detail| StoreError::Corrupt {
+            path: self.path_buf(),
+            detail,
+        })
+    }
+
+    /// Test hook: pretend process `pid` started run `run`.
+    pub(super) async fn set_run_pid(&self, run: RunId, pid: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET pid = ? WHERE id = ?")
+            .bind(pid)
+            .bind(run)
+            .execute(&self.pool)
+            .await
+            .map_err(self.db_err("set run pid"))?;
+        Ok(())
+    }
+}
+
+/// Where and what an [`insert_rows`] writes: the statement up to the column list, and
+/// the columns, in the order each row gives its values.
+pub(super) struct Insert {
+    /// `INSERT INTO table` (or `INSERT OR IGNORE INTO table`).
+    pub into: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+/// Inserts `rows` (one value per column of `insert.columns` each) in as few statements as
+/// SQLite's bound-parameter limit allows: `INSERT ... VALUES (...), (...), ...` built by
+/// sqlx's `QueryBuilder`.
+pub(super) async fn insert_rows(
+    conn: &mut SqliteConnection,
+    insert: &Insert,
+    rows: &[Vec<Col<'_>>],
+) -> Result<(), sqlx::Error> {
+    let per_statement = (MAX_BIND_PARAMS / insert.columns.len().max(1)).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "{} ({}) ",
+            insert.into,
+            insert.columns.join(", ")
+        ));
+        q.push_values(chunk, |mut b, row| {
+            debug_assert_eq!(row.len(), insert.columns.len(), "{}", insert.into);
+            for col in row {
+                match col {
+                    Col::Int(v) => b.push_bind(*v),
+                    Col::Bool(v) => b.push_bind(*v),
+                    Col::Text(v) => b.push_bind(v.clone()),
+                };
+            }
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Errors another process opening the same new file at the same moment can cause; worth
+/// one more try a moment later.
+fn is_transient(e: &StoreError) -> bool {
+    fn busy(e: &sqlx::Error) -> bool {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes.
+        e.as_database_error()
+            .and_then(|d| d.code())
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+    }
+    match e {
+        StoreError::Open { cause, .. } => busy(cause),
+        StoreError::Migrate { cause, .. } => matches!(
+            cause,
+            MigrateError::ExecuteMigration(..) | MigrateError::Execute(_)
+        ),
+        _ => false,
+    }
+}
+
+async fn connect_and_migrate(path: &Path, owned: &Path) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .connect_with(options)
+        .await
+        .map_err(|cause| StoreError::Open {
+            path: owned.to_path_buf(),
+            cause,
+        })?;
+    if let Err(cause) = MIGRATOR.run(&pool).await {
+        pool.close().await;
+        let owned = owned.to_path_buf();
+        return Err(match cause {
+            MigrateError::VersionMissing(version) => StoreError::NewerSchema {
+                path: owned,
+                version,
+            },
+            // A file that is not a database fails here, on the first read.
+            MigrateError::Execute(cause) => StoreError::Open { path: owned, cause },
+            cause => StoreError::Migrate { path: owned, cause },
+        });
+    }
+    Ok(pool)
+}
+
+/// `PRAGMA integrity_check` of a database file: `ok`, or what SQLite found wrong.
+pub async fn integrity_check(path: &Path) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    let opts = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn = SqliteConnection::connect_with(&opts)
+        .await
+        .map_err(|cause| StoreError::Open {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+    let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|cause| StoreError::Query {
+            path: path.to_path_buf(),
+            op: "integrity check",
+            cause,
+        })?;
+    let _ = conn.close().await;
+    Ok(rows.join("; "))
+}

@@ -1,0 +1,193 @@
+//! The writes of a run (for [`crate::store::RunWriter`] and the bulk import of
+//! [`crate::store::Admin`]): each call is one transaction ([`Db::write`]).
+
+use super::rows::{ACKS, DECLARATIONS};
+use super::{insert_rows, Db};
+use crate::ack::AckRecord;
+use crate::analysis::finding::Finding;
+use crate::inventory::Declaration;
+use crate::model::RunStatus;
+use crate::store::codec::{self, Col};
+use crate::store::{JudgedVisit, RunId, RunImport, RunStart, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteConnection;
+
+impl Db {
+    pub(in crate::store) async fn start_run(
+        &self,
+        run: &RunStart<'_>,
+    ) -> Result<RunId, StoreError> {
+        self.write("begin run", async |tx| self.insert_run(tx, run).await)
+            .await
+    }
+
+    pub(in crate::store) async fn record_judged_visit(
+        &self,
+        run: RunId,
+        v: &JudgedVisit<'_>,
+    ) -> Result<i64, StoreError> {
+        self.write("commit visit", async |tx| {
+            self.insert_judged_visit(tx, run, v).await
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn import_runs(
+        &self,
+        runs: &[RunImport<'_>],
+    ) -> Result<Vec<RunId>, StoreError> {
+        self.write("commit import", async |tx| {
+            let mut ids = Vec::with_capacity(runs.len());
+            for r in runs {
+                let run = self.insert_run(tx, &r.start).await?;
+                self.insert_declarations(tx, run, r.declarations).await?;
+                for v in &r.visits {
+                    self.insert_judged_visit(tx, run, v).await?;
+                }
+                self.insert_findings(tx, run, None, r.findings).await?;
+                self.update_finish(tx, run, &r.status, r.finished_at)
+                    .await?;
+                ids.push(run);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn record_declarations(
+        &self,
+        run: RunId,
+        declarations: &[Declaration],
+    ) -> Result<(), StoreError> {
+        self.write("commit declarations", async |tx| {
+            self.insert_declarations(tx, run, declarations).await
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn record_findings(
+        &self,
+        run: RunId,
+        findings: &[Finding],
+    ) -> Result<(), StoreError> {
+        self.write("commit findings", async |tx| {
+            self.insert_findings(tx, run, None, findings).await
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn finish_run_with_acks(
+        &self,
+        run: RunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+        acks: &[AckRecord],
+    ) -> Result<(), StoreError> {
+        let rows = self.invalid(
+            acks.iter()
+                .enumerate()
+                .map(|(seq, a)| {
+                    Ok(vec![
+                        run.into(),
+                        codec::to_i64("acknowledgement index", seq as u64)?.into(),
+                        a.fingerprint.as_str().into(),
+                        a.site.as_deref().into(),
+                        a.owner.as_str().into(),
+                        a.reason.as_str().into(),
+                        codec::ts(&a.expires).into(),
+                        a.acknowledged.as_ref().map(codec::ts).into(),
+                        a.status.as_str().into(),
+                        a.location.as_str().into(),
+                    ])
+                })
+                .collect::<Result<Vec<Vec<Col>>, String>>(),
+        )?;
+        self.write("commit run end", async |tx| {
+            self.update_finish(tx, run, status, finished_at).await?;
+            sqlx::query("DELETE FROM run_acks WHERE run_id = ?")
+                .bind(run)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db_err("replace acknowledgements"))?;
+            insert_rows(tx, &ACKS, &rows)
+                .await
+                .map_err(|e| self.fk_err(e, run, "record acknowledgements"))
+        })
+        .await
+    }
+
+    async fn insert_run(
+        &self,
+        tx: &mut SqliteConnection,
+        run: &RunStart<'_>,
+    ) -> Result<RunId, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
+             fail_on, scenario_digest, policy_digest, pid, host) \
+             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(run.site)
+        .bind(run.scenario_file)
+        .bind(codec::ts(&run.started_at))
+        .bind(codec::fail_on_str(run.fail_on))
+        .bind(run.scenario_digest)
+        .bind(run.policy_digest)
+        .bind(i64::from(std::process::id()))
+        .bind(crate::store::this_host())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db_err("begin run"))
+    }
+
+    async fn insert_declarations(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        declarations: &[Declaration],
+    ) -> Result<(), StoreError> {
+        let rows: Vec<Vec<Col>> = declarations
+            .iter()
+            .map(|d| {
+                vec![
+                    run.into(),
+                    d.vendor.as_str().into(),
+                    d.vendor_name.as_str().into(),
+                    d.purpose.as_str().into(),
+                    d.basis.as_str().into(),
+                    d.strictly_necessary.into(),
+                    d.tcf_purpose.map(i64::from).into(),
+                ]
+            })
+            .collect();
+        insert_rows(tx, &DECLARATIONS, &rows)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record declarations"))
+    }
+
+    async fn update_finish(
+        &self,
+        tx: &mut SqliteConnection,
+        run: RunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let reason = match status {
+            RunStatus::Running | RunStatus::Complete => None,
+            RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
+        };
+        let done = sqlx::query(
+            "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(codec::ts(&finished_at))
+        .bind(run)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("finish run"))?;
+        if done.rows_affected() == 0 {
+            return Err(self.unknown_run(run));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,137 @@
+//! The records the store's roles take and give: what a run starts with, a judged visit,
+//! a whole run to import, a stored run and visit, and a site's history as drift reads
+//! it. Back-end neutral: every column is already decoded into its model type.
+
+use super::RunId;
+use crate::analysis::finding::{Code, Finding, Severity};
+use crate::model::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
+use chrono::{DateTime, Utc};
+
+/// What a run starts with.
+#[derive(Debug, Clone)]
+pub struct RunStart<'a> {
+    pub site: &'a str,
+    pub scenario_file: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub scenario_digest: Option<&'a str>,
+    pub policy_digest: Option<&'a str>,
+    /// `--fail-on`.
+    pub fail_on: crate::outcome::FailOn,
+}
+
+/// One visit as the pipeline hands it to the store: the observation, its place in the
+/// run order, its third-party request count and the findings its analysis produced.
+#[derive(Debug, Clone, Copy)]
+pub struct JudgedVisit<'a> {
+    pub position: Option<usize>,
+    pub obs: &'a VisitObservation,
+    pub third_party_requests: Option<usize>,
+    pub findings: &'a [Finding],
+    /// The visit's inventory (vendors' activity, hosts, cookies), for drift.
+    pub inventory: Option<&'a crate::inventory::VisitInventory>,
+}
+
+/// A whole finished run, for [`super::Admin::import_runs`]: what `start_run`,
+/// `record_declarations`, `record_judged_visit` (per visit, in order), `record_findings`
+/// and `finish_run` would have written.
+#[derive(Debug, Clone)]
+pub struct RunImport<'a> {
+    pub start: RunStart<'a>,
+    pub declarations: &'a [crate::inventory::Declaration],
+    pub visits: Vec<JudgedVisit<'a>>,
+    /// Run-level findings (`visit_id` NULL), after the visits' findings.
+    pub findings: &'a [Finding],
+    pub status: RunStatus,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// One audit run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub id: RunId,
+    pub site: String,
+    pub scenario_file: String,
+    pub started_at: DateTime<Utc>,
+    /// `None` while running, and for a run whose process died (see docs/storage.md).
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+    /// The run's `--fail-on` (runs stored before v2 read as `high`).
+    pub fail_on: crate::outcome::FailOn,
+    pub scenario_digest: Option<String>,
+    pub policy_digest: Option<String>,
+}
+
+/// How many rows a visit has in each child table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisitCounts {
+    pub steps: u64,
+    pub requests: u64,
+    pub cookie_writes: u64,
+    pub cookies: u64,
+    pub storage_writes: u64,
+    pub page_errors: u64,
+}
+
+/// One scenario of a run, without its (possibly many) child rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitRecord {
+    pub id: i64,
+    pub run_id: RunId,
+    pub scenario: String,
+    pub status: VisitStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub final_state: ConsentState,
+    pub timings: VisitTimings,
+    pub warnings: Vec<String>,
+    pub counts: VisitCounts,
+    /// Place in the run order (`None` for visits stored without one).
+    pub position: Option<u64>,
+    /// Requests to third parties, as counted when the visit was attributed.
+    pub third_party_requests: Option<u64>,
+    /// How each consent action was performed and what the CMP recorded (schema 7).
+    pub cmp: Vec<crate::cmp::CmpAction>,
+}
+
+/// One run of a site, as drift sees it.
+#[derive(Debug, Clone)]
+pub struct RunHistory {
+    pub run: RunRecord,
+    pub visits: Vec<VisitSeen>,
+    pub findings: Vec<FindingSeen>,
+    /// Per scenario, what each declared vendor did (absent for runs before schema 3).
+    pub vendors: Vec<(String, crate::inventory::VendorActivity)>,
+    /// Per scenario, hosts, cookies and loaders (absent for runs before schema 3).
+    pub inventory: Vec<(String, crate::inventory::InventoryItem)>,
+    /// The declared map of the run (empty for runs before schema 3).
+    pub declarations: Vec<crate::inventory::Declaration>,
+}
+
+/// One visit of a run, as drift sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitSeen {
+    pub scenario: String,
+    /// Observed completely.
+    pub observed: bool,
+    /// The consent state at its end records an objection to legitimate interest.
+    pub li_objected: bool,
+    /// The visit carries an inventory (recorded with schema 3 or later).
+    pub has_inventory: bool,
+}
+
+/// The identity of a finding in one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingSeen {
+    pub fingerprint: String,
+    pub code: Code,
+    pub severity: Severity,
+    pub scenario: Option<String>,
+    pub subject: String,
+    pub vendor: Option<String>,
+    pub message: String,
+    pub rule: String,
+    /// Time of its first evidence (when it was first seen in that run).
+    pub first_evidence: Option<DateTime<Utc>>,
+    /// Its earliest evidence.
+    pub evidence: Option<crate::analysis::Evidence>,
+}
