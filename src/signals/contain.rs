@@ -25,6 +25,9 @@ use std::sync::Once;
 thread_local! {
     /// How many [`contained`] calls the current thread is inside.
     static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Panics of this thread the quiet hook handed on (what the tests check).
+    #[cfg(test)]
+    static HANDED_ON: Cell<u32> = const { Cell::new(0) };
 }
 
 static QUIET_HOOK: Once = Once::new();
@@ -34,6 +37,8 @@ fn install_quiet_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if DEPTH.with(Cell::get) == 0 {
+                #[cfg(test)]
+                HANDED_ON.with(|n| n.set(n.get() + 1));
                 previous(info);
             }
         }));
@@ -90,5 +95,18 @@ mod tests {
         // Nested and repeated calls leave the depth where it was.
         let _ = contained("outer", || contained("inner", || panic!("deep")));
         assert_eq!(DEPTH.with(Cell::get), 0);
+    }
+
+    #[test]
+    fn contained_panics_are_quiet_and_others_reach_the_previous_hook() {
+        let handed_on = || HANDED_ON.with(Cell::get);
+        let before = handed_on();
+        for _ in 0..3 {
+            let _ = contained("quiet", || -> u8 { panic!("not printed") });
+        }
+        assert_eq!(handed_on(), before, "a contained panic reached the hook");
+        // Outside `contained` (the hook is installed by now): printed as before.
+        let _ = panic::catch_unwind(|| -> u8 { panic!("printed (expected in this test)") });
+        assert_eq!(handed_on(), before + 1);
     }
 }

@@ -183,8 +183,7 @@ fn read_body(body: &str) -> WellKnownOutcome {
         return malformed(too_long(body.len(), MAX_WELL_KNOWN_BODY));
     }
     // serde_json is not known to panic; contained all the same, as every decoder is.
-    contained("gpc.json reader", || read_object(body))
-        .unwrap_or_else(|panicked| malformed(panicked))
+    contained("gpc.json reader", || read_object(body)).unwrap_or_else(malformed)
 }
 
 fn read_object(body: &str) -> WellKnownOutcome {
