@@ -291,7 +291,15 @@ pub fn decode(s: &str) -> Result<TcfDecoded, String> {
             Err(panicked) => Err(LibFailure::Panicked(panicked)),
         },
     };
-    let gpp = contained(IAB_GPP, || decode_iab_gpp(s)).and_then(|r| r);
+    let gpp = match segments.first().map(|core| iab_gpp_restriction_ids(core)) {
+        Some(n) if n > MAX_RANGE_IDS => Err(format!(
+            "not run: its reading of the publisher restrictions names {n} vendor ids, more \
+             than {MAX_RANGE_IDS}"
+        )),
+        _ => contained(IAB_GPP, || decode_iab_gpp(s))
+            .and_then(|r| r)
+            .map_err(|e| format!("failed: {e}")),
+    };
     match (gpp, lib) {
         (Ok(g), Ok(l)) if same_core(&g, &l) => Ok(g),
         (Ok(g), Ok(mut l)) => {
@@ -301,7 +309,7 @@ pub fn decode(s: &str) -> Result<TcfDecoded, String> {
             Ok(l)
         }
         (Err(e), Ok(mut l)) => {
-            l.decoder = format!("{LIB_TCSTRING} ({IAB_GPP} failed: {e})");
+            l.decoder = format!("{LIB_TCSTRING} ({IAB_GPP} {e})");
             Ok(l)
         }
         (Ok(g), Err(LibFailure::Error(_))) => Ok(g),
@@ -310,7 +318,10 @@ pub fn decode(s: &str) -> Result<TcfDecoded, String> {
             g.decoder = format!("{IAB_GPP} ({})", e.describe());
             Ok(g)
         }
-        (Err(e), Err(e2)) => Err(format!("undecodable TC string: {e}; {}", e2.describe())),
+        (Err(e), Err(e2)) => Err(format!(
+            "undecodable TC string: {IAB_GPP} {e}; {}",
+            e2.describe()
+        )),
     }
 }
 
@@ -568,6 +579,72 @@ fn vendor_ranges(bits: &Bits, start: usize, budget: &mut usize) -> Result<Option
         }
     }
     Ok(Some(at))
+}
+
+/// How many vendor ids `iab_gpp` 0.1.2 expands while reading a core segment's publisher
+/// restrictions. It reads them as GPP ranges (`Key`, `Type`, a 16-bit `MaxId`, an
+/// `IsIntRange` bit, then `NumEntries` + entries or a bitfield), not as TCF's, so its
+/// reading differs from `lib_tcstring`'s ([`lib_tcstring_preflight`] counts that one);
+/// each entry may expand up to 65,536 ids. The vendor sections before them are read
+/// alike by both and counted there. Stops where `iab_gpp` would hit the end.
+fn iab_gpp_restriction_ids(core: &[u8]) -> usize {
+    let bits = Bits(core);
+    let mut at = 213;
+    for _ in 0..2 {
+        let (Some(max_vendor), Some(is_range)) = (bits.get(at, 16), bits.get(at + 16, 1)) else {
+            return 0;
+        };
+        at += 17;
+        if is_range == 0 {
+            at += max_vendor as usize;
+        } else {
+            let Some(entries) = bits.get(at, 12) else {
+                return 0;
+            };
+            at += 12;
+            for _ in 0..entries {
+                at += if bits.get(at, 1) == Some(1) { 33 } else { 17 };
+            }
+        }
+    }
+    let mut ids = 0usize;
+    let Some(count) = bits.get(at, 12) else {
+        return 0;
+    };
+    at += 12;
+    for _ in 0..count {
+        let (Some(max_id), Some(is_int_range)) = (bits.get(at + 8, 16), bits.get(at + 24, 1))
+        else {
+            return ids;
+        };
+        at += 25;
+        if is_int_range == 0 {
+            at += max_id as usize;
+            continue;
+        }
+        let Some(entries) = bits.get(at, 12) else {
+            return ids;
+        };
+        at += 12;
+        for _ in 0..entries {
+            match bits.get(at, 1) {
+                Some(1) => {
+                    let (Some(first), Some(last)) = (bits.get(at + 1, 16), bits.get(at + 17, 16))
+                    else {
+                        return ids;
+                    };
+                    ids += (last + 1).saturating_sub(first) as usize;
+                    at += 33;
+                }
+                Some(_) => {
+                    ids += 1;
+                    at += 17;
+                }
+                None => return ids,
+            }
+        }
+    }
+    ids
 }
 
 fn range_ids_exceeded() -> Unsafe {
@@ -1195,6 +1272,34 @@ mod tests {
         }
         let e = decode(&encode_bits(&bits)).unwrap_err();
         assert!(e.contains("more than 262144 vendor ids"), "{e}");
+
+        // The same through `iab_gpp`'s reading of publisher restrictions (lib_tcstring
+        // reads no range there): `iab_gpp` is not run, and says so.
+        let mut bits = "000010".to_string();
+        bits.push_str(&"0".repeat(207));
+        bits.push_str(&"0".repeat(34)); // two empty vendor bitfields
+        bits.push_str(&field(1, 12)); // one restriction
+        bits.push_str(&field(1, 6)); // purpose 1
+        bits.push_str("00"); // not allowed
+        bits.push_str(&field(0, 16)); // iab_gpp: MaxId; lib_tcstring: NumEntries 0, ...
+        bits.push('1'); // iab_gpp: IsIntRange
+        bits.push_str(&field(5, 12));
+        for _ in 0..5 {
+            bits.push('1');
+            bits.push_str(&field(1, 16));
+            bits.push_str(&field(65_534, 16));
+        }
+        bits.push_str(&"0".repeat(16)); // padding, so the last entry is whole bytes
+        let s = encode_bits(&bits);
+        assert_eq!(iab_gpp_restriction_ids(&base64url(&s).unwrap()), 5 * 65_534);
+        match decode(&s) {
+            Ok(d) => assert!(
+                d.decoder.contains("iab_gpp 0.1.2 not run: its reading"),
+                "{}",
+                d.decoder
+            ),
+            Err(e) => assert!(e.contains("iab_gpp 0.1.2 not run: its reading"), "{e}"),
+        }
     }
 
     /// The preflight against `lib_tcstring` itself, on mutated strings: wherever it says
