@@ -89,6 +89,18 @@ FAULTS = [
      ["each_database_has_its_own_stable_hash_key", "observe::tests::hmac_matches_rfc_4231_case_2"]),
     ("malformed loader and cookie input (fuzzing)", "no panic; positions inside the file; lifetimes clamped",
      ["scenario_and_policy_loaders_never_panic", "cookie_parsers_never_panic_and_lifetimes_stay_sane"]),
+    ("a TC string that panics the library (URL, cookie, `__tcfapi`)",
+     "audit completes (not exit 101), run `complete`; each signal stored undecodable with the reason; stderr quiet",
+     ["hostile_tc_strings_are_undecodable_signals_and_the_audit_completes",
+      "signals::tcf::tests::short_optional_segments_do_not_panic_the_decoder",
+      "signals::tcf::tests::hostile_request_parameter_is_a_signal_not_a_panic",
+      "signals::tcf::tests::hostile_page_api_answer_cookie_and_events_are_signals_not_a_panic",
+      "signals::tcf::tests::hostile_cmp_record_is_unreadable_not_a_panic",
+      "signals::tcf::tests::preflight_is_exactly_the_panics_of_lib_tcstring"]),
+    ("decoders fuzzed (108,064 inputs: TC strings, gcs/gcd, gpc.json, CMP records)",
+     "no panic escapes; every input decoded or undecodable with a reason; lengths bounded",
+     ["decoders_never_panic", "signals::contain::tests::a_panic_becomes_an_error_with_its_message",
+      "signals::contain::tests::contained_panics_are_quiet_and_others_reach_the_previous_hook"]),
 ]
 
 

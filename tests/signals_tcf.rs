@@ -329,3 +329,129 @@ async fn compliant_cmp_is_not_flagged_and_objection_keeps_consent() {
     assert_eq!(interim.1.consent_screen, 0);
     server.shutdown().await;
 }
+
+/// Issue 25: a page plants TC strings whose optional segment is 2-4 base64 characters
+/// (tests/fixtures/hostile-tcf), each of which used to make `lib_tcstring` index past
+/// its end: exit 101, no report, the run left `running`. In a vendor request's
+/// `gdpr_consent`, the `euconsent-v2` cookie and the `__tcfapi` answer (which the CMP
+/// reader reads back after "Reject all").
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium, chromedriver and `make fixtures` (run with --features browser-tests)"
+)]
+async fn hostile_tc_strings_are_undecodable_signals_and_the_audit_completes() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let site = FileSite {
+        root: Path::new(ROOT).join("tests/fixtures/hostile-tcf/site"),
+        assets: Path::new(ROOT).join("fixtures/build"),
+    };
+    let server = DemoServer::start_files(0, site)
+        .await
+        .expect("fixture server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hostile.db");
+    let file = format!("{ROOT}/tests/fixtures/hostile-tcf/hostile-tcf.toml");
+    let run = common::audit(&file, server.port(), &db, &[]);
+    server.shutdown().await;
+    let json = &run.json;
+
+    // Completed, with a report: 0 or 1 (findings), never 101 (a panic).
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}:\n{}",
+        run.code,
+        run.stderr
+    );
+    assert_eq!(json["status"]["status"], "complete", "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let visits = json["visits"].as_array().expect("visits");
+    let scenarios: BTreeSet<&str> = visits
+        .iter()
+        .filter_map(|v| v["scenario"].as_str())
+        .collect();
+    assert_eq!(
+        scenarios,
+        BTreeSet::from(["no_action", "reject_all"]),
+        "{json}"
+    );
+
+    let run_id = json["run_id"].as_i64().expect("run id");
+    let store = Store::open(&db).await.unwrap();
+    let record = store
+        .history()
+        .run(run_id)
+        .await
+        .unwrap()
+        .expect("the run is stored");
+    assert_eq!(
+        record.status,
+        consentry::model::RunStatus::Complete,
+        "stored run status"
+    );
+
+    // Each planted string is a stored TCF signal, undecodable, with the reason.
+    let core = "CQujIwAQujIwAEsAHBENDIFgAIEAAAKAAAYgAKAAAEAFAAACACEAAgAK";
+    for scenario in ["no_action", "reject_all"] {
+        let signals = store
+            .history()
+            .signals(run_id, Some(scenario))
+            .await
+            .unwrap();
+        let tcf: Vec<_> = signals
+            .iter()
+            .filter_map(|s| match &s.data {
+                SignalData::Tcf(t) => Some((&s.source, t)),
+                _ => None,
+            })
+            .collect();
+        for (what, planted, reason) in [
+            (
+                "request",
+                ".IA",
+                "segment 2 (disclosed or allowed vendors) is 8 bits",
+            ),
+            (
+                "cookie",
+                ".QAA",
+                "segment 2 (disclosed or allowed vendors) is 16 bits",
+            ),
+            ("api", ".YAAA", "segment 2 (publisher TC) is 24 bits"),
+        ] {
+            let len = core.len() + planted.len();
+            let found = tcf.iter().find(|(src, t)| {
+                t.string_len == len
+                    && match (what, src) {
+                        ("request", SignalSource::Request { url }) => url.contains("gdpr_consent="),
+                        ("cookie", SignalSource::Cookie { name, .. }) => name == "euconsent-v2",
+                        ("api", SignalSource::PageApi { api }) => api == "__tcfapi getTCData",
+                        _ => false,
+                    }
+            });
+            let Some((_, t)) = found else {
+                panic!("{scenario}: no {what} signal of {len} bytes in {tcf:#?}")
+            };
+            assert!(t.decoded.is_none(), "{scenario} {what}: {t:#?}");
+            let e = t.error.as_deref().unwrap_or_default();
+            assert!(
+                e.starts_with("undecodable TC string"),
+                "{scenario} {what}: {e}"
+            );
+            assert!(e.contains(reason), "{scenario} {what}: {e}");
+        }
+    }
+    // The CMP reader's read-back after "Reject all": unreadable, with the reason.
+    let reject = visits
+        .iter()
+        .find(|v| v["scenario"] == "reject_all")
+        .expect("reject_all visit");
+    let readback = &reject["consent_actions"][0]["readback"];
+    assert_eq!(readback["status"], "unreadable", "{reject:#}");
+    assert_eq!(readback["reader"], "tcf", "{readback}");
+    let e = readback["error"].as_str().unwrap_or_default();
+    assert!(e.starts_with("undecodable TC string"), "{e}");
+    assert!(
+        e.contains("lib_tcstring 0.5.0 not run: segment 2 (publisher TC) is 24 bits"),
+        "{e}"
+    );
+}

@@ -1022,7 +1022,8 @@ async fn concurrent_first_opens_of_a_new_file_both_succeed() {
             consentry::store::Store::open(&path)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
-        let run = a.writer()
+        let run = a
+            .writer()
             .begin_run("site", "file.toml", chrono::Utc::now())
             .await
             .unwrap();

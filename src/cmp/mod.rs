@@ -52,8 +52,41 @@ pub fn readback_script() -> String {
     s
 }
 
+/// Largest CMP record interpreted, in bytes of JSON (larger: unreadable, "too long").
+/// Why 256 KiB: a record is a cookie (browsers cap one at 4 KiB) or a `localStorage`
+/// entry, plus the CMP's list of services or categories, which is what the page's own
+/// configuration says; the fixtures' records are under 2 KiB, and a CMP with a thousand
+/// services stays under 100 KiB. Above the limit the page is not telling us a choice.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
+/// Bytes of a value's JSON text, counted without building it; counting stops once past
+/// `limit` (the result is then only known to be over it).
+fn json_len(v: &Value, limit: usize) -> usize {
+    struct Count(usize, usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            if self.0 > self.1 {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0, limit);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
+
 /// Interpret the readback script's result. `detected` (autoconsent's CMP name) picks
 /// that CMP's reader first.
+///
+/// Never panics on what the page returned: a record over [`MAX_RECORD_BYTES`] is
+/// unreadable ("too long"), and each reader's `interpret` runs inside
+/// [`crate::signals::contain::contained`], so a panic is an unreadable record with its
+/// message.
 pub fn interpret_readback(result: &Value, detected: Option<&str>) -> Readback {
     let mut order: Vec<&dyn Reader> = READERS.to_vec();
     if let Some(d) = detected {
@@ -76,13 +109,22 @@ pub fn interpret_readback(result: &Value, detected: Option<&str>) -> Readback {
         let present = v.get("present").and_then(Value::as_bool).unwrap_or(false);
         match v.get("record") {
             Some(rec) if !rec.is_null() => {
-                return match r.interpret(rec) {
+                let len = json_len(rec, MAX_RECORD_BYTES);
+                let read = if len > MAX_RECORD_BYTES {
+                    Err(format!(
+                        "record too long (over {MAX_RECORD_BYTES} bytes of JSON)"
+                    ))
+                } else {
+                    crate::signals::contain::contained(r.name(), || r.interpret(rec))
+                        .and_then(|read| read)
+                };
+                return match read {
                     Ok(record) => Readback::Recorded { record },
                     Err(error) => Readback::Unreadable {
                         reader: r.name().to_string(),
                         error,
                     },
-                }
+                };
             }
             _ if present => {
                 not_recorded.get_or_insert_with(|| r.name().to_string());
@@ -178,6 +220,23 @@ mod tests {
             interpret_readback(&bad, None),
             Readback::Unreadable { .. }
         ));
+    }
+
+    #[test]
+    fn oversized_record_is_unreadable() {
+        let services: Vec<Value> = (0..20_000)
+            .map(|i| json!({"name": format!("service-{i}"), "optOut": false}))
+            .collect();
+        let res = json!({"klaro": {"present": true, "record": {"source": "cookie klaro",
+            "raw": "{}", "services": services}}});
+        assert_eq!(
+            interpret_readback(&res, Some("Klaro")),
+            Readback::Unreadable {
+                reader: "klaro".into(),
+                error: "record too long (over 262144 bytes of JSON)".into()
+            }
+        );
+        assert_eq!(json_len(&json!({"a": [1, 2]}), 100), 11);
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //! - `dma`, `dma_cps`, `npa`, `gcu`, `gcut`: kept raw (`npa=1`: non-personalised ads).
 //!
 //! Pure: nothing here panics on a malformed parameter; what cannot be decoded is said
-//! so, with the raw text.
+//! so, with the raw text. Values are bounded ([`MAX_PARAM_LEN`]) and decoded inside
+//! [`super::contain::contained`].
 
+use super::contain::{contained, too_long};
 use crate::model::RequestObs;
 
 pub use crate::model::gcm::*;
@@ -46,14 +48,16 @@ impl ConsentModeSignal {
         {
             return None;
         }
+        // Hand-written decoders, contained all the same (the module's promise: no page
+        // brings the audit down).
         if let Some(raw) = &s.raw.gcs {
-            match decode_gcs(raw) {
+            match contained("gcs decoder", || decode_gcs(raw)).and_then(|r| r) {
                 Ok(g) => s.gcs_decoded = Some(g),
                 Err(e) => s.undecodable.push(format!("gcs `{raw}`: {e}")),
             }
         }
         if let Some(raw) = &s.raw.gcd {
-            match decode_gcd(raw) {
+            match contained("gcd decoder", || decode_gcd(raw)).and_then(|r| r) {
                 Ok(g) => s.gcd_decoded = Some(g),
                 Err(e) => s.undecodable.push(format!("gcd `{raw}`: {e}")),
             }
@@ -74,9 +78,18 @@ fn clip(s: &str) -> String {
     out
 }
 
+/// Longest `gcs` or `gcd` value decoded, in bytes (longer: undecodable, "too long").
+/// Why 256: `gcs` is 4 characters (`G1xy`) and today's `gcd` 12 (`13p3p3p2p5l1`); 256
+/// leaves room for many more consent types while keeping a decode a few hundred steps.
+/// ([`ConsentModeSignal::from_url`] keeps at most [`RAW_MAX`] characters of a value.)
+pub const MAX_PARAM_LEN: usize = 256;
+
 /// `G1xy`: `G1`, then `ad_storage` and `analytics_storage` (`1`, `0` or `-`); further
-/// characters are ignored.
+/// characters are ignored. At most [`MAX_PARAM_LEN`] bytes.
 pub fn decode_gcs(raw: &str) -> Result<Gcs, String> {
+    if raw.len() > MAX_PARAM_LEN {
+        return Err(too_long(raw.len(), MAX_PARAM_LEN));
+    }
     let Some(rest) = raw.strip_prefix("G1") else {
         return Err("does not start with `G1`".to_string());
     };
@@ -99,8 +112,11 @@ pub fn decode_gcs(raw: &str) -> Result<Gcs, String> {
 }
 
 /// `gcd`: a digit, then (digit, letter) pairs; the first four letters are the four
-/// types ([`LETTERS`]), what follows them is the trailer.
+/// types ([`LETTERS`]), what follows them is the trailer. At most [`MAX_PARAM_LEN`] bytes.
 pub fn decode_gcd(raw: &str) -> Result<Gcd, String> {
+    if raw.len() > MAX_PARAM_LEN {
+        return Err(too_long(raw.len(), MAX_PARAM_LEN));
+    }
     let chars: Vec<char> = raw.chars().collect();
     if chars.first().is_none_or(|c| !c.is_ascii_digit()) {
         return Err("does not start with a digit".to_string());
@@ -375,6 +391,24 @@ mod tests {
             ConsentModeSignal::from_url(&format!("https://x.test/g/collect?gcd={long}")).unwrap();
         assert!(s.raw.gcd.as_ref().unwrap().chars().count() <= RAW_MAX + 1);
         assert_eq!(s.undecodable.len(), 1);
+    }
+
+    #[test]
+    fn values_over_the_limit_are_too_long() {
+        let long = format!("G100{}", "0".repeat(MAX_PARAM_LEN));
+        assert_eq!(
+            decode_gcs(&long).unwrap_err(),
+            format!("too long ({} bytes, the limit is 256)", long.len())
+        );
+        let long = format!("11p1p1p1p5{}", "5".repeat(MAX_PARAM_LEN));
+        assert!(decode_gcd(&long).unwrap_err().starts_with("too long"));
+        // At the limit: decoded as before.
+        let at = format!("11p1p1p1p5{}", "5".repeat(MAX_PARAM_LEN - 10));
+        assert_eq!(decode_gcd(&at).unwrap().trailer.len(), MAX_PARAM_LEN - 9);
+        // Multi-byte characters count in bytes.
+        assert!(decode_gcd(&"é".repeat(200))
+            .unwrap_err()
+            .starts_with("too long"));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! - [`GpcSignal::WellKnown`] (source [`super::SignalSource::WellKnown`]): the site's
 //!   `/.well-known/gpc.json`, fetched through the browser at the end of a GPC visit.
 
+use super::contain::{contained, too_long};
+
 /// The well-known resource (GPC specification, section 3.4).
 pub const WELL_KNOWN_PATH: &str = "/.well-known/gpc.json";
 
@@ -33,7 +35,22 @@ pub fn parse_well_known(url: &str, status: Option<u16>, body: &str) -> GpcWellKn
     }
 }
 
+/// Largest `gpc.json` body read, in bytes (larger: malformed, "too long").
+/// Why 16 KiB: the resource is one small object (`{"gpc": true, "lastUpdate":
+/// "2026-11-01"}`, 40 bytes); 16 KiB is hundreds of times that and still a trivial parse.
+/// serde_json's own recursion limit (128) bounds nesting.
+pub const MAX_WELL_KNOWN_BODY: usize = 16 * 1024;
+
 fn read_body(body: &str) -> WellKnownOutcome {
+    let malformed = |error: String| WellKnownOutcome::Malformed { error };
+    if body.len() > MAX_WELL_KNOWN_BODY {
+        return malformed(too_long(body.len(), MAX_WELL_KNOWN_BODY));
+    }
+    // serde_json is not known to panic; contained all the same, as every decoder is.
+    contained("gpc.json reader", || read_object(body)).unwrap_or_else(malformed)
+}
+
+fn read_object(body: &str) -> WellKnownOutcome {
     let malformed = |error: String| WellKnownOutcome::Malformed { error };
     let value: serde_json::Value = match serde_json::from_str(body) {
         Ok(v) => v,
@@ -116,6 +133,28 @@ mod tests {
             parse_well_known(URL, None, "").outcome,
             WellKnownOutcome::Unreachable { .. }
         ));
+    }
+
+    #[test]
+    fn huge_or_deep_bodies_are_malformed_not_a_crash() {
+        let body = format!(
+            r#"{{"gpc": true, "pad": "{}"}}"#,
+            "x".repeat(MAX_WELL_KNOWN_BODY)
+        );
+        assert_eq!(
+            parse_well_known(URL, Some(200), &body).outcome,
+            WellKnownOutcome::Malformed {
+                error: format!("too long ({} bytes, the limit is 16384)", body.len())
+            }
+        );
+        // Nesting past serde_json's recursion limit, within the size limit.
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        match parse_well_known(URL, Some(200), &deep).outcome {
+            WellKnownOutcome::Malformed { error } => {
+                assert!(error.contains("recursion limit"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -8,10 +8,16 @@
 //! - [`gpc`]: Global Privacy Control (what the visit sent, and the site's
 //!   `/.well-known/gpc.json`).
 //!
+//! Every decoder here reads what a page supplies, so none may bring the audit down: each
+//! bounds its input length (a documented limit beside its code) and runs any library it
+//! calls inside [`contain::contained`], so what cannot be decoded is recorded as such,
+//! with the reason.
+//!
 //! A signal is an observation like a request: it says when, on which page, in which
 //! consent phase, from which source, and what it decoded to. Analysis compares signals
 //! with what the CMP recorded and with what vendors did; it never trusts them.
 
+pub mod contain;
 pub mod gcm;
 pub mod gpc;
 pub mod tcf;
