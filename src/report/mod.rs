@@ -7,6 +7,7 @@ pub mod html;
 mod json;
 mod markdown;
 mod table;
+pub mod view;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -50,6 +51,18 @@ pub fn signal_source_text(l: &crate::signals::SignalLine) -> String {
 /// Renders a report.
 pub trait Reporter {
     fn render(&self, report: &AuditReport) -> String;
+}
+
+/// Lays out a report's sections, built once as [`view::RunView`], in one human format
+/// (table, Markdown, HTML); the layout only escapes and arranges what the view holds.
+pub trait Layout {
+    fn run(&self, view: &view::RunView) -> String;
+}
+
+impl<L: Layout> Reporter for L {
+    fn render(&self, report: &AuditReport) -> String {
+        self.run(&view::RunView::of(report))
+    }
 }
 
 /// Output format of a report.
@@ -249,25 +262,6 @@ fn acked_text(n: usize) -> String {
     } else {
         format!("{n} acknowledged findings do not count")
     }
-}
-
-/// The marker of a finding's acknowledgement in a findings table: `ack` (active),
-/// `EXPIRED` (it counts again), empty when it has none.
-pub(crate) fn ack_marker(report: &AuditReport, f: &Finding) -> &'static str {
-    match report.acknowledgement(f).map(|a| a.status) {
-        Some(AckStatus::Active) => "ack",
-        Some(AckStatus::Expired) => "EXPIRED",
-        _ => "",
-    }
-}
-
-/// Whether any finding of the report has an acknowledgement (the tables then get an
-/// ack column).
-pub(crate) fn any_acknowledged(report: &AuditReport) -> bool {
-    report
-        .acknowledgements
-        .iter()
-        .any(|a| a.status != AckStatus::Unused)
 }
 
 /// One acknowledgement in words, for the "Acknowledgements" listing: who accepted it,
