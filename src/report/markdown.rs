@@ -87,6 +87,10 @@ impl Table {
 }
 
 impl Layout for MarkdownReporter {
+    fn drift(&self, report: &crate::drift::DriftReport) -> String {
+        super::drift::render_text(report, true)
+    }
+
     fn run(&self, v: &RunView) -> String {
         let h = &v.header;
         let mut out = format!("# Consent audit: {}\n\n", cell(h.site));

@@ -34,6 +34,10 @@ impl TableReporter {
 }
 
 impl Layout for TableReporter {
+    fn drift(&self, report: &crate::drift::DriftReport) -> String {
+        super::drift::render_text(report, false)
+    }
+
     fn run(&self, v: &RunView) -> String {
         let h = &v.header;
         let mut out = String::new();

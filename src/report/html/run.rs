@@ -17,6 +17,10 @@ use std::fmt::Write as _;
 pub struct HtmlReporter;
 
 impl Layout for HtmlReporter {
+    fn drift(&self, report: &crate::drift::DriftReport) -> String {
+        super::render_drift_html(report)
+    }
+
     fn run(&self, v: &RunView) -> String {
         let mut b = String::new();
         header(&mut b, &v.header);
