@@ -1,6 +1,6 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
-use super::view::{Cell, RunView, SignalRow, VisitState, VISIT_COLUMNS};
+use super::view::{Cell, RunView, SignalRow, VisitState, EVIDENCE_COLUMNS, VISIT_COLUMNS};
 use super::{clip, Layout};
 use crate::exit::ExitStatus;
 use tabled::builder::Builder;
@@ -293,14 +293,7 @@ fn findings(out: &mut String, v: &RunView) {
         }
         out.push('\n');
         if !fv.evidence.is_empty() {
-            let mut t = Table::new(&[
-                "Time (UTC)",
-                "Scenario",
-                "Phase",
-                "Page",
-                "Request / cookie",
-                "Detail",
-            ]);
+            let mut t = Table::new(&EVIDENCE_COLUMNS);
             for e in &fv.evidence {
                 t.row(vec![
                     e.time.clone(),

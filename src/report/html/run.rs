@@ -7,7 +7,8 @@ use crate::analysis::Severity;
 use crate::exit::ExitStatus;
 use crate::model::Screenshot;
 use crate::report::view::{
-    Cell, FindingView, Header, Note, RunView, SignalRow, VisitState, VISIT_COLUMNS,
+    Cell, FindingView, Header, Note, RunView, SignalRow, VisitState, EVIDENCE_COLUMNS,
+    VISIT_COLUMNS,
 };
 use crate::report::Layout;
 use crate::screenshots::url_ref;
@@ -310,17 +311,7 @@ fn finding(b: &mut String, n: usize, fv: &FindingView) {
     }
     b.push_str("</dl>\n");
     if !fv.evidence.is_empty() {
-        let mut t = Table::new(
-            "evidence",
-            &[
-                "Time (UTC)",
-                "Scenario",
-                "Phase",
-                "Page",
-                "Request / cookie",
-                "Detail",
-            ],
-        );
+        let mut t = Table::new("evidence", &EVIDENCE_COLUMNS);
         for e in &fv.evidence {
             t.row(&[
                 e.time.clone(),

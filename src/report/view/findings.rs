@@ -24,6 +24,16 @@ pub struct FindingView<'a> {
     pub ack_marker: &'static str,
 }
 
+/// The headers of a finding's evidence table, one per field of [`EvidenceRow`].
+pub const EVIDENCE_COLUMNS: [&str; 6] = [
+    "Time (UTC)",
+    "Scenario",
+    "Phase",
+    "Page",
+    "Request / cookie",
+    "Detail",
+];
+
 /// One piece of evidence.
 pub struct EvidenceRow<'a> {
     /// `2026-01-01 10:00:05.000`.

@@ -11,7 +11,7 @@
 mod findings;
 mod visits;
 
-pub use findings::{AckLine, EvidenceRow, FindingView};
+pub use findings::{AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 
 use super::{counts_text, human_ms, run_status_text, verdict_text, AuditReport};
