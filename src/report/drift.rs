@@ -409,7 +409,7 @@ impl Out {
     }
 }
 
-fn render_text(r: &DriftReport, markdown: bool) -> String {
+pub(super) fn render_text(r: &DriftReport, markdown: bool) -> String {
     let md_cell = |s: &str| super::markdown::cell(s);
     let term_cell = |s: &str| clip(s, 60);
     let cell: &dyn Fn(&str) -> String = if markdown { &md_cell } else { &term_cell };
@@ -471,18 +471,17 @@ fn render_text(r: &DriftReport, markdown: bool) -> String {
     o.text
 }
 
+/// The pack in `format` (see [`super::Reporter::render_drift`]).
 pub fn render_drift(format: Format, r: &DriftReport) -> String {
-    match format {
-        Format::Html => super::html::render_drift_html(r),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
-                serde_json::json!({ "schema_version": DRIFT_SCHEMA_VERSION, "error": e.to_string() })
-                    .to_string()
-            });
-            s.push('\n');
-            s
-        }
-        Format::Table => render_text(r, false),
-        Format::Markdown => render_text(r, true),
-    }
+    super::reporter(format).render_drift(r)
+}
+
+/// The pack as JSON (`schema_version` [`DRIFT_SCHEMA_VERSION`], docs/drift.md).
+pub(super) fn drift_json(r: &DriftReport) -> String {
+    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
+        serde_json::json!({ "schema_version": DRIFT_SCHEMA_VERSION, "error": e.to_string() })
+            .to_string()
+    });
+    s.push('\n');
+    s
 }

@@ -73,6 +73,10 @@ struct BySeverity {
 }
 
 impl Reporter for JsonReporter {
+    fn render_drift(&self, report: &crate::drift::DriftReport) -> String {
+        super::drift::drift_json(report)
+    }
+
     fn render(&self, r: &AuditReport) -> String {
         let count = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
         let exit = r.exit_status();

@@ -1,10 +1,7 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
-use super::{
-    ack_line, ack_marker, any_acknowledged, clip, counts_text, evidence_target, human_ms,
-    run_status_text, verdict_text, AuditReport, Reporter,
-};
-use crate::ack::AckStatus;
+use super::view::{Cell, RunView, SignalRow, VisitState, EVIDENCE_COLUMNS, VISIT_COLUMNS};
+use super::{clip, Layout};
 use crate::exit::ExitStatus;
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -89,274 +86,229 @@ impl Table {
     }
 }
 
-impl Reporter for MarkdownReporter {
-    fn render(&self, r: &AuditReport) -> String {
-        let exit = r.exit_status();
-        let mut out = format!("# Consent audit: {}\n\n", cell(&r.site));
+impl Layout for MarkdownReporter {
+    fn drift(&self, report: &crate::drift::DriftReport) -> String {
+        super::drift::render_text(report, true)
+    }
+
+    fn run(&self, v: &RunView) -> String {
+        let h = &v.header;
+        let mut out = format!("# Consent audit: {}\n\n", cell(h.site));
 
         let mut t = Table::new(&["", ""]);
         t.row(vec![
             "Run".into(),
-            r.run_id
+            h.run_id
                 .map(|i| format!("#{i}"))
                 .unwrap_or_else(|| "not stored".into()),
         ]);
-        let status = run_status_text(&r.status);
         t.row(vec![
             "Status".into(),
-            if matches!(r.status, crate::model::RunStatus::Complete) {
-                cell(&status)
+            if h.complete {
+                cell(&h.status)
             } else {
-                format!("**{}**", cell(&status))
+                format!("**{}**", cell(&h.status))
             },
         ]);
-        t.row(vec!["Scenario file".into(), code(&r.scenario_file)]);
-        t.row(vec![
-            "Started".into(),
-            r.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        ]);
-        t.row(vec!["Duration".into(), human_ms(r.duration_ms())]);
+        t.row(vec!["Scenario file".into(), code(h.scenario_file)]);
+        t.row(vec!["Started".into(), h.started.clone()]);
+        t.row(vec!["Duration".into(), h.duration.clone()]);
         t.row(vec![
             "Fail on".into(),
-            r.fail_on
+            h.fail_on
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "never".into()),
         ]);
         t.row(vec![
             "Findings".into(),
-            format!("{} ({})", r.findings.len(), counts_text(r)),
+            format!("{} ({})", h.findings, h.counts),
         ]);
-        t.row(vec!["Exit".into(), format!("{} ({})", exit.code(), exit)]);
+        t.row(vec!["Exit".into(), h.exit_text()]);
         out.push_str(&t.render());
-        if exit == ExitStatus::Incomplete {
-            out.push_str(&format!("> **Warning:** {}\n\n", cell(&verdict_text(r))));
+        if h.exit == ExitStatus::Incomplete {
+            out.push_str(&format!("> **Warning:** {}\n\n", cell(&h.verdict)));
         } else {
-            out.push_str(&format!("{}\n\n", cell(&verdict_text(r))));
+            out.push_str(&format!("{}\n\n", cell(&h.verdict)));
         }
 
-        out.push_str("## Scenarios\n\n");
-        if r.visits.is_empty() {
-            out.push_str("**No scenario ran: nothing was observed.**\n\n");
-        } else {
-            let mut t = Table::new(&[
-                "Scenario",
-                "Status",
-                "Requests",
-                "Third-party",
-                "Cookies stored",
-                "Cookie writes",
-                "Duration",
-            ]);
-            for v in &r.visits {
-                let status = match v.not_observed() {
-                    Some(reason) => format!("**NOT OBSERVED:** {}", cell(reason)),
-                    None => "complete".to_string(),
-                };
-                t.row(vec![
-                    code(&v.scenario),
-                    status,
-                    v.requests.to_string(),
-                    v.third_party_requests.to_string(),
-                    v.cookies_stored.to_string(),
-                    v.cookie_writes.to_string(),
-                    human_ms(v.duration_ms),
-                ]);
-            }
-            out.push_str(&t.render());
-            let warnings: Vec<String> = r
-                .visits
-                .iter()
-                .flat_map(|v| {
-                    v.warnings
-                        .iter()
-                        .map(move |w| format!("- {}: {}\n", code(&v.scenario), cell(w)))
-                })
-                .collect();
-            if !warnings.is_empty() {
-                out.push_str("Warnings:\n\n");
-                out.push_str(&warnings.concat());
-                out.push('\n');
-            }
-            let actions: Vec<String> = r
-                .visits
-                .iter()
-                .flat_map(|v| {
-                    v.consent_actions
-                        .iter()
-                        .map(move |a| format!("- {}: {}\n", code(&v.scenario), cell(&a.summary())))
-                })
-                .collect();
-            if !actions.is_empty() {
-                out.push_str(
-                    "Consent actions (how each was performed, what the CMP recorded):\n\n",
-                );
-                out.push_str(&actions.concat());
-                out.push('\n');
-            }
-        }
-
-        let shots: Vec<String> = r
-            .visits
-            .iter()
-            .flat_map(|v| {
-                crate::screenshots::pairs(&v.screenshots)
-                    .into_iter()
-                    .map(move |p| {
-                        format!(
-                            "- {} step {} {}: {} · {}\n",
-                            code(&v.scenario),
-                            p.step + 1,
-                            code(p.action.as_str()),
-                            shot_link(p.before, "before"),
-                            shot_link(p.after, "after")
-                        )
-                    })
-            })
-            .collect();
-        if !shots.is_empty() {
-            out.push_str("## Banner screenshots\n\n");
-            out.push_str(&shots.concat());
-            out.push('\n');
-        }
-
-        if !r.visits.is_empty() {
+        scenarios(&mut out, v);
+        screenshots(&mut out, v);
+        if !v.visits.is_empty() {
             out.push_str("## Consent signals\n\n");
             let mut t = Table::new(&["Scenario", "Phase", "Source", "Signal"]);
-            for v in &r.visits {
-                if v.signals.is_empty() {
-                    t.row(vec![
-                        code(&v.scenario),
-                        "-".into(),
-                        "-".into(),
-                        cell(super::no_signals_text(v)),
-                    ]);
-                }
-                for s in &v.signals {
-                    t.row(vec![
-                        code(&v.scenario),
-                        code(&s.phase),
-                        cell(&super::signal_source_text(s)),
-                        cell(&s.summary),
-                    ]);
-                }
+            for s in &v.signals {
+                t.row(match s {
+                    SignalRow::None { scenario, text } => {
+                        vec![code(scenario), "-".into(), "-".into(), cell(text)]
+                    }
+                    SignalRow::Read {
+                        scenario,
+                        phase,
+                        source,
+                        summary,
+                    } => vec![code(scenario), code(phase), cell(source), cell(summary)],
+                });
             }
             out.push_str(&t.render());
         }
 
-        out.push_str(&format!("## Findings ({})\n\n", r.findings.len()));
-        if r.findings.is_empty() {
+        out.push_str(&format!("## Findings ({})\n\n", v.findings.len()));
+        if v.findings.is_empty() {
             out.push_str("None.\n");
-            acknowledgements(&mut out, r);
-            return out;
+        } else {
+            findings(&mut out, v);
         }
-        let acks = any_acknowledged(r);
-        let mut header = vec![
-            "#",
-            "Severity",
-            "Code",
-            "Scenario",
-            "Subject",
-            "Phase",
-            "First evidence",
-            "Occurrences",
-        ];
-        if acks {
-            header.push("Ack");
-        }
-        let mut t = Table::new(&header);
-        for (i, f) in r.findings.iter().enumerate() {
-            let e = f.evidence.first();
-            let mut row = vec![
-                (i + 1).to_string(),
-                f.severity.to_string(),
-                code(f.code.as_str()),
-                f.scenario
-                    .as_deref()
-                    .map(code)
-                    .unwrap_or_else(|| "-".into()),
-                code(&f.subject),
-                e.map(|e| cell(&e.phase)).unwrap_or_default(),
-                evidence_target(f)
-                    .map(|t| code(&clip(&t, 100)))
-                    .unwrap_or_default(),
-                f.occurrences.to_string(),
-            ];
-            if acks {
-                row.push(match ack_marker(r, f) {
-                    "" => String::new(),
-                    m => format!("**{m}**"),
-                });
-            }
-            t.row(row);
-        }
-        out.push_str(&t.render());
-
-        for (i, f) in r.findings.iter().enumerate() {
-            out.push_str(&format!(
-                "### Finding {}: {} `{}` ({})\n\n",
-                i + 1,
-                f.severity,
-                f.code,
-                cell(&f.subject)
-            ));
-            out.push_str(&format!("{}\n\n", cell(&f.message)));
-            out.push_str(&format!("- **Rule broken:** {}\n", cell(&f.rule)));
-            out.push_str(&format!(
-                "- **Scenario:** {}\n",
-                f.scenario
-                    .as_deref()
-                    .map(code)
-                    .unwrap_or_else(|| "all (site-level)".into())
-            ));
-            out.push_str(&format!(
-                "- **Occurrences:** {}{}\n",
-                f.occurrences,
-                if (f.occurrences as usize) > f.evidence.len() {
-                    format!(" (first {} shown)", f.evidence.len())
-                } else {
-                    String::new()
-                }
-            ));
-            out.push_str(&format!("- **Fingerprint:** `{}`\n", f.fingerprint));
-            if let Some(a) = r.acknowledgement(f) {
-                out.push_str(&format!("- **Acknowledgement:** {}\n", cell(&ack_line(a))));
-            }
-            out.push('\n');
-            if !f.evidence.is_empty() {
-                let mut t = Table::new(&[
-                    "Time (UTC)",
-                    "Scenario",
-                    "Phase",
-                    "Page",
-                    "Request / cookie",
-                    "Detail",
-                ]);
-                for e in &f.evidence {
-                    let target = e
-                        .request_url
-                        .as_deref()
-                        .or(e.cookie.as_deref())
-                        .map(code)
-                        .unwrap_or_default();
-                    t.row(vec![
-                        e.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
-                        code(&e.scenario),
-                        cell(&e.phase),
-                        code(&e.page),
-                        target,
-                        e.detail.as_deref().map(cell).unwrap_or_default(),
-                    ]);
-                }
-                out.push_str(&t.render());
-            }
-        }
-        acknowledgements(&mut out, r);
+        acknowledgements(&mut out, v);
         out
     }
 }
 
-/// The "Acknowledgements" section: each finding's acknowledgement, then the ones that
-/// matched nothing. Nothing when the run had none.
+/// The scenarios table, then the warnings and the consent actions.
+fn scenarios(out: &mut String, v: &RunView) {
+    out.push_str("## Scenarios\n\n");
+    if v.visits.is_empty() {
+        out.push_str("**No scenario ran: nothing was observed.**\n\n");
+        return;
+    }
+    let header: Vec<&str> = VISIT_COLUMNS.iter().map(|c| c.title).collect();
+    let mut t = Table::new(&header);
+    for row in &v.visits {
+        t.row(row.cells.iter().map(visit_cell).collect());
+    }
+    out.push_str(&t.render());
+    if !v.warnings.is_empty() {
+        out.push_str("Warnings:\n\n");
+        for w in &v.warnings {
+            out.push_str(&format!("- {}: {}\n", code(w.scenario), cell(&w.text)));
+        }
+        out.push('\n');
+    }
+    if !v.consent_actions.is_empty() {
+        out.push_str("Consent actions (how each was performed, what the CMP recorded):\n\n");
+        for a in &v.consent_actions {
+            out.push_str(&format!("- {}: {}\n", code(a.scenario), cell(&a.text)));
+        }
+        out.push('\n');
+    }
+}
+
+/// A scenarios table cell in Markdown.
+fn visit_cell(c: &Cell) -> String {
+    match c {
+        Cell::Id(s) => code(s),
+        Cell::Number(n) => n.clone(),
+        Cell::State(VisitState::NotObserved(reason)) => {
+            format!("**NOT OBSERVED:** {}", cell(reason))
+        }
+        Cell::State(VisitState::Observed { .. }) => "complete".to_string(),
+    }
+}
+
+fn screenshots(out: &mut String, v: &RunView) {
+    if v.screenshots.groups.is_empty() {
+        return;
+    }
+    out.push_str("## Banner screenshots\n\n");
+    for g in &v.screenshots.groups {
+        for p in &g.pairs {
+            out.push_str(&format!(
+                "- {} step {} {}: {} · {}\n",
+                code(g.scenario),
+                p.step + 1,
+                code(p.action.as_str()),
+                shot_link(p.before, "before"),
+                shot_link(p.after, "after")
+            ));
+        }
+    }
+    out.push('\n');
+}
+
+/// The findings table, then each finding with its evidence.
+fn findings(out: &mut String, v: &RunView) {
+    let mut header = vec![
+        "#",
+        "Severity",
+        "Code",
+        "Scenario",
+        "Subject",
+        "Phase",
+        "First evidence",
+        "Occurrences",
+    ];
+    if v.ack_column {
+        header.push("Ack");
+    }
+    let mut t = Table::new(&header);
+    for fv in &v.findings {
+        let f = fv.finding;
+        let mut row = vec![
+            fv.number.to_string(),
+            f.severity.to_string(),
+            code(f.code.as_str()),
+            f.scenario
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "-".into()),
+            code(&f.subject),
+            fv.first.map(|e| cell(&e.phase)).unwrap_or_default(),
+            fv.first_target
+                .as_deref()
+                .map(|t| code(&clip(t, 100)))
+                .unwrap_or_default(),
+            f.occurrences.to_string(),
+        ];
+        if v.ack_column {
+            row.push(match fv.ack_marker {
+                "" => String::new(),
+                m => format!("**{m}**"),
+            });
+        }
+        t.row(row);
+    }
+    out.push_str(&t.render());
+
+    for fv in &v.findings {
+        let f = fv.finding;
+        out.push_str(&format!(
+            "### Finding {}: {} `{}` ({})\n\n",
+            fv.number,
+            f.severity,
+            f.code,
+            cell(&f.subject)
+        ));
+        out.push_str(&format!("{}\n\n", cell(&f.message)));
+        out.push_str(&format!("- **Rule broken:** {}\n", cell(&f.rule)));
+        out.push_str(&format!(
+            "- **Scenario:** {}\n",
+            f.scenario
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "all (site-level)".into())
+        ));
+        out.push_str(&format!("- **Occurrences:** {}\n", fv.occurrences));
+        out.push_str(&format!("- **Fingerprint:** `{}`\n", f.fingerprint));
+        if let Some(a) = &fv.ack {
+            out.push_str(&format!("- **Acknowledgement:** {}\n", cell(&a.line)));
+        }
+        out.push('\n');
+        if !fv.evidence.is_empty() {
+            let mut t = Table::new(&EVIDENCE_COLUMNS);
+            for e in &fv.evidence {
+                t.row(vec![
+                    e.time.clone(),
+                    code(e.scenario),
+                    cell(e.phase),
+                    code(e.page),
+                    e.target.map(code).unwrap_or_default(),
+                    e.detail.map(cell).unwrap_or_default(),
+                ]);
+            }
+            out.push_str(&t.render());
+        }
+    }
+}
+
 /// `[before](path)`, `[after (the action failed)](path)`, `after: not taken`.
 fn shot_link(s: Option<&crate::model::Screenshot>, when: &str) -> String {
     let when = match s {
@@ -369,29 +321,31 @@ fn shot_link(s: Option<&crate::model::Screenshot>, when: &str) -> String {
     }
 }
 
-fn acknowledgements(out: &mut String, r: &AuditReport) {
-    if r.acknowledgements.is_empty() {
+/// The "Acknowledgements" section: each finding's acknowledgement, then the ones that
+/// matched nothing. Nothing when the run had none.
+fn acknowledgements(out: &mut String, v: &RunView) {
+    if !v.any_acks {
         return;
     }
     if !out.ends_with("\n\n") {
         out.push('\n');
     }
     out.push_str("## Acknowledgements\n\n");
-    for (i, f) in r.findings.iter().enumerate() {
-        if let Some(a) = r.acknowledgement(f) {
+    for f in &v.findings {
+        if let Some(a) = &f.ack {
             out.push_str(&format!(
                 "- Finding {} ({}): {}\n",
-                i + 1,
-                code(&f.fingerprint),
-                cell(&ack_line(a))
+                f.number,
+                code(&f.finding.fingerprint),
+                cell(&a.line)
             ));
         }
     }
-    for a in r.acks_with(AckStatus::Unused) {
+    for a in &v.unused_acks {
         out.push_str(&format!(
             "- **Unused** {}: {}\n",
-            code(&a.fingerprint),
-            cell(&ack_line(a))
+            code(&a.record.fingerprint),
+            cell(&a.line)
         ));
     }
 }

@@ -1,5 +1,7 @@
-//! Reporters: one [`AuditReport`], four renderings (terminal table, JSON, Markdown, a
-//! self-contained HTML page) behind the [`Reporter`] trait. Rendering is pure and deterministic: no clock, no
+//! Reporters: one [`AuditReport`] (or one [`DriftReport`]), four renderings (terminal
+//! table, JSON, Markdown, a self-contained HTML page) behind the [`Reporter`] trait. The
+//! human formats lay out the run report's view model ([`view`]); JSON serialises the
+//! data model itself. Rendering is pure and deterministic: no clock, no
 //! terminal detection, never ANSI escape codes.
 
 pub mod drift;
@@ -7,6 +9,7 @@ pub mod html;
 mod json;
 mod markdown;
 mod table;
+pub mod view;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -20,6 +23,7 @@ pub use crate::outcome::{AuditReport, VisitSummary};
 
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::Finding;
+use crate::drift::DriftReport;
 use crate::exit::ExitStatus;
 use crate::model::RunStatus;
 use std::fmt;
@@ -47,9 +51,28 @@ pub fn signal_source_text(l: &crate::signals::SignalLine) -> String {
     }
 }
 
-/// Renders a report.
+/// Renders a run report and a drift pack, in one format.
 pub trait Reporter {
     fn render(&self, report: &AuditReport) -> String;
+    fn render_drift(&self, report: &DriftReport) -> String;
+}
+
+/// Lays out a report in one human format (table, Markdown, HTML): a run report's
+/// sections, built once as [`view::RunView`], and a drift pack. The layout only escapes
+/// and arranges what it is given. Every layout is a [`Reporter`].
+pub trait Layout {
+    fn run(&self, view: &view::RunView) -> String;
+    fn drift(&self, report: &DriftReport) -> String;
+}
+
+impl<L: Layout> Reporter for L {
+    fn render(&self, report: &AuditReport) -> String {
+        self.run(&view::RunView::of(report))
+    }
+
+    fn render_drift(&self, report: &DriftReport) -> String {
+        self.drift(report)
+    }
 }
 
 /// Output format of a report.
@@ -249,25 +272,6 @@ fn acked_text(n: usize) -> String {
     } else {
         format!("{n} acknowledged findings do not count")
     }
-}
-
-/// The marker of a finding's acknowledgement in a findings table: `ack` (active),
-/// `EXPIRED` (it counts again), empty when it has none.
-pub(crate) fn ack_marker(report: &AuditReport, f: &Finding) -> &'static str {
-    match report.acknowledgement(f).map(|a| a.status) {
-        Some(AckStatus::Active) => "ack",
-        Some(AckStatus::Expired) => "EXPIRED",
-        _ => "",
-    }
-}
-
-/// Whether any finding of the report has an acknowledgement (the tables then get an
-/// ack column).
-pub(crate) fn any_acknowledged(report: &AuditReport) -> bool {
-    report
-        .acknowledgements
-        .iter()
-        .any(|a| a.status != AckStatus::Unused)
 }
 
 /// One acknowledgement in words, for the "Acknowledgements" listing: who accepted it,

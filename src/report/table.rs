@@ -1,10 +1,7 @@
 //! Terminal report: plain text tables (tabled), never ANSI escape codes.
 
-use super::{
-    ack_line, ack_marker, any_acknowledged, clip, counts_text, evidence_target, human_ms,
-    run_status_text, verdict_text, AuditReport, Reporter,
-};
-use crate::ack::AckStatus;
+use super::view::{Cell, RunView, SignalRow, VisitState, VISIT_COLUMNS};
+use super::{clip, Layout};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
@@ -36,206 +33,197 @@ impl TableReporter {
     }
 }
 
-impl Reporter for TableReporter {
-    fn render(&self, r: &AuditReport) -> String {
+impl Layout for TableReporter {
+    fn drift(&self, report: &crate::drift::DriftReport) -> String {
+        super::drift::render_text(report, false)
+    }
+
+    fn run(&self, v: &RunView) -> String {
+        let h = &v.header;
         let mut out = String::new();
-        let run = match r.run_id {
+        let run = match h.run_id {
             Some(id) => format!("run #{id}"),
             None => "not stored".to_string(),
         };
         out.push_str(&format!(
             "consentry audit of {} | {run} | {} | {} | started {}\n",
-            c(&r.site),
-            l(&run_status_text(&r.status)),
-            human_ms(r.duration_ms()),
-            r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            c(h.site),
+            l(&h.status),
+            h.duration,
+            h.started,
         ));
-        out.push_str(&format!("scenario file: {}", l(&r.scenario_file)));
-        if let Some(db) = &r.db_path {
+        out.push_str(&format!("scenario file: {}", l(h.scenario_file)));
+        if let Some(db) = h.db_path {
             out.push_str(&format!(" | database: {}", l(db)));
         }
         out.push_str("\n\n");
 
         // Scenarios.
-        let mut b = Builder::default();
-        b.push_record([
-            "scenario",
-            "status",
-            "requests",
-            "third-party",
-            "cookies",
-            "cookie writes",
-            "duration",
-        ]);
-        for v in &r.visits {
-            let status = match v.not_observed() {
-                Some(reason) => format!("NOT OBSERVED: {}", clip(reason, 48)),
-                None if v.warnings.is_empty() => "complete".to_string(),
-                None => format!(
-                    "complete ({} warning{})",
-                    v.warnings.len(),
-                    if v.warnings.len() == 1 { "" } else { "s" }
-                ),
-            };
-            b.push_record([
-                c(&v.scenario),
-                status,
-                v.requests.to_string(),
-                v.third_party_requests.to_string(),
-                v.cookies_stored.to_string(),
-                v.cookie_writes.to_string(),
-                human_ms(v.duration_ms),
-            ]);
-        }
         out.push_str("Scenarios\n");
-        if r.visits.is_empty() {
+        if v.visits.is_empty() {
             out.push_str("  (no scenario ran: NOTHING WAS OBSERVED)\n");
         } else {
+            let mut b = Builder::default();
+            b.push_record(VISIT_COLUMNS.iter().map(|col| col.short));
+            for row in &v.visits {
+                b.push_record(row.cells.iter().map(visit_cell));
+            }
             out.push_str(&table(b));
         }
-        for (scenario, reason) in r.not_observed() {
+        for (scenario, reason) in &v.not_observed {
             out.push_str(&format!("  NOT OBSERVED {}: {}\n", c(scenario), l(reason)));
         }
-        for v in &r.visits {
-            for w in &v.warnings {
-                out.push_str(&format!("  warning {}: {}\n", c(&v.scenario), l(w)));
-            }
+        for w in &v.warnings {
+            out.push_str(&format!("  warning {}: {}\n", c(w.scenario), l(&w.text)));
         }
-        for v in &r.visits {
-            for a in &v.consent_actions {
-                out.push_str(&format!(
-                    "  consent {}: {}\n",
-                    c(&v.scenario),
-                    l(&a.summary())
-                ));
-            }
+        for a in &v.consent_actions {
+            out.push_str(&format!("  consent {}: {}\n", c(a.scenario), l(&a.text)));
         }
-        if let Some(line) = crate::screenshots::summary_line(r) {
-            out.push_str(&format!("  screenshots: {}\n", l(&line)));
+        if let Some(line) = &v.screenshots.summary {
+            out.push_str(&format!("  screenshots: {}\n", l(line)));
         }
         out.push('\n');
 
         // Consent signals, per scenario and phase.
-        if !r.visits.is_empty() {
+        if !v.visits.is_empty() {
             out.push_str("Consent signals\n");
-            for v in &r.visits {
-                if v.signals.is_empty() {
-                    out.push_str(&format!(
-                        "  {}: {}\n",
-                        c(&v.scenario),
-                        super::no_signals_text(v)
-                    ));
-                }
-                for s in &v.signals {
-                    out.push_str(&format!(
+            for s in &v.signals {
+                match s {
+                    SignalRow::None { scenario, text } => {
+                        out.push_str(&format!("  {}: {}\n", c(scenario), text));
+                    }
+                    SignalRow::Read {
+                        scenario,
+                        phase,
+                        source,
+                        summary,
+                    } => out.push_str(&format!(
                         "  {} | {} | {}: {}\n",
-                        c(&v.scenario),
-                        c(&s.phase),
-                        l(&super::signal_source_text(s)),
-                        l(&s.summary)
-                    ));
+                        c(scenario),
+                        c(phase),
+                        l(source),
+                        l(summary)
+                    )),
                 }
             }
             out.push('\n');
         }
 
-        // Findings.
-        out.push_str(&format!("Findings ({})\n", r.findings.len()));
-        if r.findings.is_empty() {
-            out.push_str("  (none)\n");
-        } else {
-            let mut b = Builder::default();
-            let mut header = vec![
-                "#",
-                "severity",
-                "code",
-                "scenario",
-                "subject",
-                "phase",
-                "first evidence",
-                "time",
-                "n",
-            ];
-            let acks = any_acknowledged(r);
-            if acks {
-                header.push("ack");
-            }
-            if self.fingerprints {
-                header.push("fingerprint");
-            }
-            b.push_record(header);
-            for (i, f) in r.findings.iter().enumerate() {
-                let e = f.evidence.first();
-                let target = evidence_target(f).map(|t| clip(&t, CELL_MAX));
-                let page = e.map(|e| format!("on {}", clip(&e.page, CELL_MAX - 3)));
-                let evidence = [target, page]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                let mut row = vec![
-                    (i + 1).to_string(),
-                    f.severity.as_str().to_string(),
-                    f.code.as_str().to_string(),
-                    f.scenario
-                        .as_deref()
-                        .map(c)
-                        .unwrap_or_else(|| "-".to_string()),
-                    c(&f.subject),
-                    e.map(|e| c(&e.phase)).unwrap_or_default(),
-                    evidence,
-                    e.map(|e| e.time.format("%H:%M:%S").to_string())
-                        .unwrap_or_default(),
-                    f.occurrences.to_string(),
-                ];
-                if acks {
-                    row.push(ack_marker(r, f).to_string());
-                }
-                if self.fingerprints {
-                    row.push(f.fingerprint.clone());
-                }
-                b.push_record(row);
-            }
-            out.push_str(&table(b));
-            out.push('\n');
-            for (i, f) in r.findings.iter().enumerate() {
-                out.push_str(&format!(
-                    "[{}] {}\n    rule: {}\n",
-                    i + 1,
-                    l(&f.message),
-                    l(&f.rule)
-                ));
-            }
-        }
-        out.push('\n');
+        self.findings(&mut out, v);
 
         // Acknowledgements: what covered a finding (or no longer does), what matched nothing.
-        if !r.acknowledgements.is_empty() {
+        if v.any_acks {
             out.push_str("Acknowledgements\n");
-            for (i, f) in r.findings.iter().enumerate() {
-                if let Some(a) = r.acknowledgement(f) {
-                    out.push_str(&format!("  [{}] {}\n", i + 1, l(&ack_line(a))));
+            for f in &v.findings {
+                if let Some(a) = &f.ack {
+                    out.push_str(&format!("  [{}] {}\n", f.number, l(&a.line)));
                 }
             }
-            for a in r.acks_with(AckStatus::Unused) {
+            for a in &v.unused_acks {
                 out.push_str(&format!(
                     "  unused {}: {}\n",
-                    a.fingerprint,
-                    l(&ack_line(a))
+                    a.record.fingerprint,
+                    l(&a.line)
                 ));
             }
             out.push('\n');
         }
 
         // Footer.
-        out.push_str(&format!(
-            "Findings: {} ({} total)\n",
-            counts_text(r),
-            r.findings.len()
-        ));
-        out.push_str(&l(&verdict_text(r)));
+        out.push_str(&format!("Findings: {} ({} total)\n", h.counts, h.findings));
+        out.push_str(&l(&h.verdict));
         out.push('\n');
         without_control_chars(&out)
+    }
+}
+
+impl TableReporter {
+    fn findings(&self, out: &mut String, v: &RunView) {
+        out.push_str(&format!("Findings ({})\n", v.findings.len()));
+        if v.findings.is_empty() {
+            out.push_str("  (none)\n");
+            out.push('\n');
+            return;
+        }
+        let mut b = Builder::default();
+        let mut header = vec![
+            "#",
+            "severity",
+            "code",
+            "scenario",
+            "subject",
+            "phase",
+            "first evidence",
+            "time",
+            "n",
+        ];
+        if v.ack_column {
+            header.push("ack");
+        }
+        if self.fingerprints {
+            header.push("fingerprint");
+        }
+        b.push_record(header);
+        for fv in &v.findings {
+            let f = fv.finding;
+            let e = fv.first;
+            let target = fv.first_target.as_deref().map(|t| clip(t, CELL_MAX));
+            let page = e.map(|e| format!("on {}", clip(&e.page, CELL_MAX - 3)));
+            let evidence = [target, page]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("\n");
+            let mut row = vec![
+                fv.number.to_string(),
+                f.severity.as_str().to_string(),
+                f.code.as_str().to_string(),
+                f.scenario
+                    .as_deref()
+                    .map(c)
+                    .unwrap_or_else(|| "-".to_string()),
+                c(&f.subject),
+                e.map(|e| c(&e.phase)).unwrap_or_default(),
+                evidence,
+                e.map(|e| e.time.format("%H:%M:%S").to_string())
+                    .unwrap_or_default(),
+                f.occurrences.to_string(),
+            ];
+            if v.ack_column {
+                row.push(fv.ack_marker.to_string());
+            }
+            if self.fingerprints {
+                row.push(f.fingerprint.clone());
+            }
+            b.push_record(row);
+        }
+        out.push_str(&table(b));
+        out.push('\n');
+        for fv in &v.findings {
+            out.push_str(&format!(
+                "[{}] {}\n    rule: {}\n",
+                fv.number,
+                l(&fv.finding.message),
+                l(&fv.finding.rule)
+            ));
+        }
+        out.push('\n');
+    }
+}
+
+/// A scenarios table cell in the terminal.
+fn visit_cell(cell: &Cell) -> String {
+    match cell {
+        Cell::Id(s) => c(s),
+        Cell::Number(n) => n.clone(),
+        Cell::State(VisitState::NotObserved(reason)) => {
+            format!("NOT OBSERVED: {}", clip(reason, 48))
+        }
+        Cell::State(VisitState::Observed { warnings: 0 }) => "complete".to_string(),
+        Cell::State(VisitState::Observed { warnings }) => format!(
+            "complete ({warnings} warning{})",
+            if *warnings == 1 { "" } else { "s" }
+        ),
     }
 }
 

@@ -1,0 +1,102 @@
+//! The findings section: each finding with its first evidence, its evidence rows and
+//! its acknowledgement, in words.
+
+use crate::ack::{AckRecord, AckStatus};
+use crate::analysis::{Evidence, Finding};
+use crate::outcome::AuditReport;
+use crate::report::{ack_line, evidence_target};
+
+/// One finding, as every format shows it.
+pub struct FindingView<'a> {
+    /// 1-based position in the run's findings.
+    pub number: usize,
+    pub finding: &'a Finding,
+    /// New or regressed since the previous run (with `--fail-on new:...`).
+    pub new: bool,
+    /// `3`, or `3 (first 1 shown)` when not every occurrence has its evidence.
+    pub occurrences: String,
+    /// The first evidence and what it points at (request URL, else cookie, else detail).
+    pub first: Option<&'a Evidence>,
+    pub first_target: Option<String>,
+    pub evidence: Vec<EvidenceRow<'a>>,
+    pub ack: Option<AckLine<'a>>,
+    /// `ack`, `EXPIRED` or empty: the marker of the finding tables' ack column.
+    pub ack_marker: &'static str,
+}
+
+/// The headers of a finding's evidence table, one per field of [`EvidenceRow`].
+pub const EVIDENCE_COLUMNS: [&str; 6] = [
+    "Time (UTC)",
+    "Scenario",
+    "Phase",
+    "Page",
+    "Request / cookie",
+    "Detail",
+];
+
+/// One piece of evidence.
+pub struct EvidenceRow<'a> {
+    /// `2026-01-01 10:00:05.000`.
+    pub time: String,
+    pub scenario: &'a str,
+    pub phase: &'a str,
+    pub page: &'a str,
+    /// The request URL, else the cookie.
+    pub target: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+/// An acknowledgement and its line in words ([`ack_line`]).
+pub struct AckLine<'a> {
+    pub record: &'a AckRecord,
+    pub line: String,
+}
+
+impl<'a> AckLine<'a> {
+    pub(super) fn of(a: &'a AckRecord) -> AckLine<'a> {
+        AckLine {
+            record: a,
+            line: ack_line(a),
+        }
+    }
+}
+
+pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
+    r.findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let ack = r.acknowledgement(f);
+            FindingView {
+                number: i + 1,
+                finding: f,
+                new: r.new_fingerprints.contains(&f.fingerprint),
+                occurrences: if (f.occurrences as usize) > f.evidence.len() {
+                    format!("{} (first {} shown)", f.occurrences, f.evidence.len())
+                } else {
+                    f.occurrences.to_string()
+                },
+                first: f.evidence.first(),
+                first_target: evidence_target(f),
+                evidence: f.evidence.iter().map(evidence_row).collect(),
+                ack_marker: match ack.map(|a| a.status) {
+                    Some(AckStatus::Active) => "ack",
+                    Some(AckStatus::Expired) => "EXPIRED",
+                    _ => "",
+                },
+                ack: ack.map(AckLine::of),
+            }
+        })
+        .collect()
+}
+
+fn evidence_row(e: &Evidence) -> EvidenceRow<'_> {
+    EvidenceRow {
+        time: e.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        scenario: &e.scenario,
+        phase: &e.phase,
+        page: &e.page,
+        target: e.request_url.as_deref().or(e.cookie.as_deref()),
+        detail: e.detail.as_deref(),
+    }
+}
