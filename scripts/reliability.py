@@ -86,7 +86,7 @@ FAULTS = [
     ("two writers on one database", "both write, nothing lost",
      ["two_stores_on_one_file_can_write_concurrently"]),
     ("guessable cookie values", "hashes keyed per database (HMAC-SHA-256)",
-     ["each_database_has_its_own_stable_hash_key", "observe::tests::hmac_matches_rfc_4231_case_2"]),
+     ["each_database_has_its_own_stable_hash_key", "model::hash::tests::hmac_matches_rfc_4231_case_2"]),
     ("malformed loader and cookie input (fuzzing)", "no panic; positions inside the file; lifetimes clamped",
      ["scenario_and_policy_loaders_never_panic", "cookie_parsers_never_panic_and_lifetimes_stay_sane"]),
     ("a TC string that panics the library (URL, cookie, `__tcfapi`)",
@@ -101,6 +101,13 @@ FAULTS = [
      "no panic escapes; every input decoded or undecodable with a reason; lengths bounded",
      ["decoders_never_panic", "signals::contain::tests::a_panic_becomes_an_error_with_its_message",
       "signals::contain::tests::contained_panics_are_quiet_and_others_reach_the_previous_hook"]),
+    ("a page calls a fresh iframe's capture binding with invented cookie/storage writes, swaps `JSON.stringify` and `String`",
+     "no forged record stored (reports carry a per-capture secret), the calls counted in a warning; real writes kept, origin from the calling context",
+     ["forged_capture_reports_change_no_stored_record",
+      "capture::recorder::tests::forged_hook_reports_record_nothing_and_origins_come_from_the_context"]),
+    ("a page floods the hook (more than 20,000 cookie/storage reports in one document)",
+     "bounded: the rest counted, not recorded, and said in a warning",
+     ["capture::recorder::tests::hook_reports_are_bounded_per_document"]),
 ]
 
 
