@@ -26,8 +26,20 @@ pub enum ConsentChoice {
 }
 
 /// A consent action performed by a scenario step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConsentAction {
     AcceptAll,
     RejectAll,
@@ -35,20 +47,12 @@ pub enum ConsentAction {
 }
 
 impl ConsentAction {
+    /// The stable name (`accept_all`), as in scenario files, phases and the store.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentAction::AcceptAll => "accept_all",
-            ConsentAction::RejectAll => "reject_all",
-            ConsentAction::ObjectLi => "object_li",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "accept_all" => Some(ConsentAction::AcceptAll),
-            "reject_all" => Some(ConsentAction::RejectAll),
-            "object_li" => Some(ConsentAction::ObjectLi),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
@@ -56,8 +60,20 @@ impl ConsentAction {
 /// objects to legitimate interest, another's objection flow also refuses consent. The
 /// scenario file declares, per action, what its CMP records ([`ConsentAction::default_effects`]
 /// when it says nothing); the CMP issue reads the CMP's own record back instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConsentEffect {
     /// Consent granted for every consent-based purpose.
     GrantConsent,
@@ -73,15 +89,12 @@ impl ConsentEffect {
         ConsentEffect::RefuseConsent,
         ConsentEffect::ObjectLi,
     ];
+    /// The stable name (`grant_consent`), as in scenario files and the store.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentEffect::GrantConsent => "grant_consent",
-            ConsentEffect::RefuseConsent => "refuse_consent",
-            ConsentEffect::ObjectLi => "object_li",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        ConsentEffect::ALL.into_iter().find(|e| e.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -150,6 +163,28 @@ impl ConsentState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names are a stored contract (phases, the store, scenario files).
+    #[test]
+    fn names_are_stable() {
+        for (a, n) in [
+            (ConsentAction::AcceptAll, "accept_all"),
+            (ConsentAction::RejectAll, "reject_all"),
+            (ConsentAction::ObjectLi, "object_li"),
+        ] {
+            assert_eq!(a.as_str(), n);
+            assert_eq!(ConsentAction::parse(n), Some(a));
+        }
+        for (e, n) in ConsentEffect::ALL
+            .into_iter()
+            .zip(["grant_consent", "refuse_consent", "object_li"])
+        {
+            assert_eq!(e.as_str(), n);
+            assert_eq!(ConsentEffect::parse(n), Some(e));
+        }
+        assert_eq!(ConsentAction::parse("Accept_All"), None);
+        assert_eq!(ConsentEffect::parse(""), None);
+    }
 
     #[test]
     fn phases_follow_actions() {

@@ -6,8 +6,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// When a screenshot was taken, relative to its consent action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ShotWhen {
     /// After the settle that precedes the action, just before it is performed.
     Before,
@@ -16,19 +28,13 @@ pub enum ShotWhen {
 }
 
 impl ShotWhen {
+    /// The stable name (`before`, `after`), as stored.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ShotWhen::Before => "before",
-            ShotWhen::After => "after",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "before" => Some(ShotWhen::Before),
-            "after" => Some(ShotWhen::After),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
