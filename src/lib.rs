@@ -4,14 +4,18 @@
 //! scenario files -> [`scenario`] (validated model) -> [`engine`] (browser + capture)
 //! -> [`observe`] (observations) -> [`analysis`] (pure: findings) -> [`store`]
 //! -> [`report`] -> [`exit`] (exit code, decided in one place).
+//!
+//! The command line (`src/cli/`, clap) is compiled into the binary only (`src/main.rs`);
+//! nothing here knows about it. The demo site ([`demo`]) is compiled only with the `demo`
+//! feature (Cargo.toml).
 
 pub mod ack;
 pub mod analysis;
 pub mod attribution;
 pub mod browser;
 pub mod capture;
-pub mod cli;
 pub mod cmp;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod diag;
 pub mod drift;
