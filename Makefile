@@ -1,7 +1,11 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, fixtures, build, lint, bench, bench-drift, bench-cmp, clean.
+# Other targets: setup, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, clean.
+#
+# Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
+# `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
+# reliability turn it on. `browser-tests` (the real-Chromium tests) implies `demo`.
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -12,7 +16,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup fixtures build demo test lint bench bench-drift bench-cmp reliability clean
+.PHONY: all setup fixtures build build-demo demo test lint bench bench-drift bench-cmp reliability clean
 
 all: build
 
@@ -47,9 +51,13 @@ fixtures/build/.built: $(FIXTURE_INPUTS)
 build:
 	$(CARGO) build --locked
 
+## build-demo: the debug binary with the demo site (`consentry demo-site`).
+build-demo:
+	$(CARGO) build --locked --features demo
+
 ## demo: start the demo site on a free port, audit it, stop it. Exit codes 1 (findings)
 ## and 3 (a scenario not observed) are what the planted violations produce.
-demo: setup build
+demo: setup build-demo
 	@mkdir -p reports; rm -f reports/.demo-port; \
 	$(BIN) demo-site --port 0 --ready-file reports/.demo-port 2>reports/demo-site.log & server=$$!; \
 	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null; rm -f reports/.demo-port' EXIT; \
@@ -59,33 +67,34 @@ demo: setup build
 	echo; echo "consentry audit exited with $$rc (see docs/exit-codes.md); history in $(DEMO_DB)"; \
 	case $$rc in 0|1|3) exit 0;; *) exit $$rc;; esac
 
-test: setup fixtures
-	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
-	$(CARGO) test --locked --features browser-tests
+test: setup fixtures lint
+	$(CARGO) test --locked --features demo,browser-tests
 
 ## reliability: the whole suite, then the fault matrix of docs/reliability.md from its results.
 reliability: setup fixtures
-	set -o pipefail; $(CARGO) test --locked --features browser-tests 2>&1 | tee reports/reliability-test.log
+	set -o pipefail; $(CARGO) test --locked --features demo,browser-tests 2>&1 | tee reports/reliability-test.log
 	python3 scripts/reliability.py reports/reliability-test.log docs/reliability.md
 
+## lint: rustfmt, and clippy on every feature and on the default build (what `cfg` leaves out
+## there, such as code only the demo uses, must not warn either).
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets --all-features -- -D warnings
+	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 ## bench: release build, demo site, timings per phase, throughput and CPU at --jobs 1/2/4 with
 ## reused browser contexts and --fresh-browser, peak RSS, side by side with a bare-Chromium
 ## baseline and @slashgear/gdpr-cookie-scanner (installed from npm into bench/.peer)
 ## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md).
 bench: setup fixtures
-	$(CARGO) build --locked --release --bin consentry --example synth_history
+	$(CARGO) build --locked --release --features demo --bin consentry --example synth_history
 	bench/run.sh $(RELEASE_BIN)
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
 	bench/cmp.sh $(RELEASE_BIN)
 
 ## bench-cmp: only what autoconsent adds per scenario, on the Klaro and cookieconsent
 ## fixtures (debug build; the time is the browser's, not the binary's).
-bench-cmp: setup fixtures build
+bench-cmp: setup fixtures build-demo
 	bench/cmp.sh $(BIN)
 
 ## bench-drift: only the drift benchmark (no browser): a year of 50 sites x 4 scenarios.

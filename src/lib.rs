@@ -9,14 +9,18 @@
 //!
 //! [`model`] is the ground floor: it imports nothing above it. `tests/architecture.rs`
 //! holds the direction (no circle between modules, no library import of `cli`).
+//!
+//! The command line (`src/cli/`, clap) is compiled into the binary only (`src/main.rs`);
+//! nothing here knows about it. The demo site ([`demo`]) is compiled only with the `demo`
+//! feature (Cargo.toml).
 
 pub mod ack;
 pub mod analysis;
 pub mod attribution;
 pub mod browser;
 pub mod capture;
-pub mod cli;
 pub mod cmp;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod diag;
 pub mod drift;

@@ -1,7 +1,9 @@
 //! Thin binary: parse the command line, call the library, turn the outcome into an exit code.
 
+mod cli;
+
 use clap::Parser;
-use consentry::cli::{self, Cli};
+use cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -268,13 +268,13 @@ pub fn url_ref(path: &str) -> String {
     } else {
         path
     };
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    out.extend(percent_encoding::utf8_percent_encode(path, ENCODED));
     out
 }
 
@@ -399,5 +399,24 @@ mod tests {
         assert_eq!(url_ref("/r/é.png"), "/r/%C3%A9.png");
         assert_eq!(url_ref("//evil.test/x.png"), "/evil.test/x.png");
         assert_eq!(url_ref("javascript:alert(1)"), "javascript%3Aalert%281%29");
+    }
+
+    /// Every ASCII character (after the first, so a leading `/` does not count): kept when
+    /// it is `A-Z a-z 0-9 - . _ ~ /`, else `%XX` in upper-case hex; other bytes always
+    /// encoded.
+    #[test]
+    fn url_ref_encodes_exactly_outside_the_unreserved_set_and_slash() {
+        for b in 1u8..=0x7f {
+            let c = b as char;
+            let got = url_ref(&format!("a{c}"));
+            let kept = c.is_ascii_alphanumeric() || "-._~/".contains(c);
+            let want = if kept {
+                format!("a{c}")
+            } else {
+                format!("a%{b:02X}")
+            };
+            assert_eq!(got, want, "byte {b:#04x}");
+        }
+        assert_eq!(url_ref("a\u{7f}\u{80}ÿ"), "a%7F%C2%80%C3%BF");
     }
 }

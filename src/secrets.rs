@@ -278,14 +278,29 @@ fn encode_uri_component(s: &str) -> String {
 /// Every byte outside the unreserved set percent-encoded (`%21` for `!`): the other way
 /// browsers and scripts put values into URLs.
 fn percent_encode_all(s: &str, lower: bool) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else if lower {
-            out.push_str(&format!("%{b:02x}"));
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const RESERVED: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let upper = utf8_percent_encode(s, RESERVED).to_string();
+    if !lower {
+        return upper;
+    }
+    // The same escapes with lower-case hex digits (`%2f`): only the two digits after
+    // each `%` change, the value's own letters stay as they are.
+    let mut out = String::with_capacity(upper.len());
+    let mut hex_left = 0;
+    for c in upper.chars() {
+        if hex_left > 0 {
+            out.push(c.to_ascii_lowercase());
+            hex_left -= 1;
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            if c == '%' {
+                hex_left = 2;
+            }
+            out.push(c);
         }
     }
     out

@@ -2,9 +2,12 @@
 //!
 //! Each top-level module of `src/` is a room (`src/analysis/checks/cookies.rs` is in
 //! `analysis`, `src/net.rs` is `net`). A `crate::room` path in non-test code is an arrow
-//! from the file's room to that room. The rules:
+//! from the file's room to that room; in `src/cli/`, compiled into the binary, the arrows
+//! are its `consentry::room` paths. The rules:
 //! - no circle of rooms (the graph is one-way, so every room has a floor);
-//! - nothing in the library imports the command line (`cli`);
+//! - nothing in the library imports the command line (`cli`) or clap: `src/cli/` belongs
+//!   to the binary (`src/main.rs`), and clap is an optional dependency the library never
+//!   names;
 //! - the ground floor (`model`) imports only the leaf helpers below it.
 //!
 //! Test code (`tests.rs`, `*_tests.rs`, `tests_*.rs`, and what follows a top-level
@@ -57,6 +60,8 @@ fn import_graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
             Some(i) => &text[..i],
             None => &text[..],
         };
+        // The command line is the binary's: it reaches the library as `consentry::`.
+        let root = if room == "cli" { "consentry" } else { "crate" };
         let edges = graph.entry(room.clone()).or_default();
         // Joined so that a `use crate::{...}` over several lines is one statement.
         for (n, line) in code.lines().enumerate() {
@@ -64,7 +69,7 @@ fn import_graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
             if line.starts_with("//") {
                 continue;
             }
-            for target in crate_paths(line) {
+            for target in crate_paths(line, root) {
                 if target != room && target != "self" {
                     edges
                         .entry(target)
@@ -73,7 +78,7 @@ fn import_graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
                 }
             }
         }
-        for group in use_groups(code) {
+        for group in use_groups(code, root) {
             for target in group {
                 if target != room && target != "self" {
                     edges
@@ -87,12 +92,23 @@ fn import_graph() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
     graph
 }
 
-/// The first segment of every `crate::x` path on a line (not inside braces).
-fn crate_paths(line: &str) -> Vec<String> {
+/// The first segment of every `ROOT::x` path on a line (not inside braces); `root` is
+/// `crate` or `consentry`.
+fn crate_paths(line: &str, root: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = line;
-    while let Some(i) = rest.find("crate::") {
-        let after = &rest[i + "crate::".len()..];
+    let prefix = format!("{root}::");
+    while let Some(i) = rest.find(&prefix) {
+        if rest[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            // `my_consentry::` is not a path of ours.
+            rest = &rest[i + prefix.len()..];
+            continue;
+        }
+        let after = &rest[i + prefix.len()..];
         let name: String = after
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -105,12 +121,13 @@ fn crate_paths(line: &str) -> Vec<String> {
     out
 }
 
-/// The first segments named inside each `use crate::{...};`, nested groups skipped.
-fn use_groups(code: &str) -> Vec<Vec<String>> {
+/// The first segments named inside each `use ROOT::{...};`, nested groups skipped.
+fn use_groups(code: &str, root: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = code;
-    while let Some(i) = rest.find("use crate::{") {
-        let body = &rest[i + "use crate::{".len()..];
+    let opening = format!("use {root}::{{");
+    while let Some(i) = rest.find(&opening) {
+        let body = &rest[i + opening.len()..];
         let mut depth = 1;
         let mut top = String::new();
         let mut end = body.len();
@@ -215,10 +232,17 @@ fn the_reader_sees_the_arrows_it_should() {
     assert!(g["pipeline"].contains_key("store"));
     assert!(g["cli"].contains_key("pipeline"));
     assert_eq!(
-        use_groups("use crate::{a::B, c::{D, E}, f};\nuse crate::{g};"),
+        use_groups("use crate::{a::B, c::{D, E}, f};\nuse crate::{g};", "crate"),
         vec![vec!["a", "c", "f"], vec!["g"]]
     );
-    assert_eq!(crate_paths("x: crate::a::b(crate::c)"), vec!["a", "c"]);
+    assert_eq!(
+        crate_paths("x: crate::a::b(crate::c)", "crate"),
+        vec!["a", "c"]
+    );
+    assert_eq!(
+        crate_paths("consentry::a::b(my_consentry::c, crate::d)", "consentry"),
+        vec!["a"]
+    );
 }
 
 #[test]
@@ -251,6 +275,45 @@ fn the_library_never_imports_the_command_line() {
         .filter_map(|(room, edges)| edges.get("cli").map(|p| (room, p)))
         .collect();
     assert!(offenders.is_empty(), "{offenders:?}");
+}
+
+/// `src/cli/` is a module of the binary (`src/main.rs`), not of the library (`src/lib.rs`),
+/// and no library file names clap (an optional dependency of the `cli` feature).
+#[test]
+fn the_command_line_and_clap_belong_to_the_binary() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let read = |p: &Path| std::fs::read_to_string(p).expect("readable source");
+    let declares_cli = |text: &str| {
+        text.lines()
+            .map(str::trim_start)
+            .any(|l| l.starts_with("mod cli;") || l.starts_with("pub mod cli;"))
+    };
+    assert!(declares_cli(&read(&src.join("main.rs"))));
+    assert!(!declares_cli(&read(&src.join("lib.rs"))));
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let library = files
+        .iter()
+        .filter(|f| !f.starts_with(src.join("cli")) && !f.ends_with("main.rs"));
+    let mut offenders = Vec::new();
+    for file in library {
+        for (n, line) in read(file).lines().enumerate() {
+            let line = line.trim_start();
+            if !line.starts_with("//") && line.contains("clap") {
+                offenders.push(format!("{}:{}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the library names clap: {offenders:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(src.join("cli")) && read(f).contains("clap::")),
+        "the reader sees clap where it is"
+    );
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Real-browser tests: Debian Chromium through chromedriver, against the bundled demo
 //! site served in-process over HTTPS. They run the real binary.
+//! Needs the `demo` feature (the demo site).
+#![cfg(feature = "demo")]
 
 mod common;
 

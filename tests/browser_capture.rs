@@ -1,6 +1,8 @@
 //! Real-browser tests of capture: Debian Chromium through chromedriver, against the demo
 //! site's lab pages (`src/demo/lab.rs`) served in-process, with the scenarios of
 //! `tests/fixtures/lab.toml`.
+//! Needs the `demo` feature (the demo site).
+#![cfg(feature = "demo")]
 
 mod common;
 

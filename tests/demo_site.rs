@@ -1,5 +1,7 @@
 //! The demo site over real sockets: TLS (trusting the generated certificate) and plain HTTP on
 //! one port, routing by Host, keep-alive, and the server-side request log.
+//! Needs the `demo` feature (the demo site).
+#![cfg(feature = "demo")]
 
 use std::sync::Arc;
 

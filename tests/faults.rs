@@ -1,6 +1,8 @@
 //! Faults that must never read as "clean": broken sites, throwing CMP scripts, unsafe
 //! ports. Real Chromium against the demo site's lab pages; each audit runs the real
 //! binary with `--fail-on info`, so only an honest "not observed" can make it exit 3.
+//! Needs the `demo` feature (the demo site).
+#![cfg(feature = "demo")]
 
 mod common;
 

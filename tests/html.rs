@@ -2,6 +2,8 @@
 //! URLs): hostile reports run no script and load nothing, the hostile text is shown as
 //! text; and the docs screenshot of the LIA review pack (`docs/img/drift-pack.png`,
 //! written only with `CONSENTRY_WRITE_SCREENSHOT=1`).
+//! Needs the `demo` feature (the sample reports of `report::html::sample`).
+#![cfg(feature = "demo")]
 
 use consentry::browser::{BrowserConfig, Chromedriver, Session};
 use consentry::report::html::sample::{drift_pack, hostile_drift, hostile_run, HOSTILE};

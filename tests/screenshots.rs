@@ -4,6 +4,8 @@
 //! selector). Every consent action gets a before and an after PNG under
 //! `<reports>/<site>/run-<id>/`, the store points at them, and the HTML report of
 //! `consentry report` shows them as images relative to the report file.
+//! Needs the `demo` feature (the demo server).
+#![cfg(feature = "demo")]
 
 mod common;
 

@@ -6,6 +6,9 @@
 //! database byte and every file under the test's directory (report files, screenshot
 //! files and their names) is scanned for every form of both values.
 
+// Needs the demo site (the `demo` feature; `browser-tests` turns it on).
+#![cfg(feature = "demo")]
+
 mod common;
 
 use common::consentry;

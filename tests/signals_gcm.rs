@@ -6,6 +6,8 @@
 //! `google-ads` (ad signals granted without consent, ad_storage granted after reject),
 //! `google-ccm` (a hit with no default) and `ga4-leaky` (declared basic, loads before
 //! consent, writes `_ga_LEAK` while denied) carry the planted violations.
+//! Needs the `demo` feature (the demo server).
+#![cfg(feature = "demo")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Real-Chromium tests of the IAB TCF checks on the TCF fixture (fixtures/sites/tcf):
 //! our CMP built on the IAB reference libraries, with planted CMP faults on `/` and a
 //! compliant CMP on `/good/`. Needs `make fixtures` (the CMP bundle and golden vectors).
+//! Needs the `demo` feature (the demo server).
+#![cfg(feature = "demo")]
 
 mod common;
 

@@ -2,12 +2,12 @@
 //! finding in the acknowledgements file (appended as text, validated first), and
 //! `consentry ack --list`: the file's acknowledgements with their status now.
 
-use crate::ack::append::{append, block, NewAck};
-use crate::ack::load::{default_path, is_fingerprint, load_acks};
-use crate::exit::ExitStatus;
-use crate::store::default_db_path;
-use crate::text::printable;
 use clap::Args;
+use consentry::ack::append::{append, block, NewAck};
+use consentry::ack::load::{default_path, is_fingerprint, load_acks};
+use consentry::exit::ExitStatus;
+use consentry::store::default_db_path;
+use consentry::text::printable;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -222,8 +222,8 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
 }
 
 /// The `--list` table of `acks` as they stand at `now`.
-pub fn list_text(acks: &crate::ack::Acks, now: chrono::DateTime<chrono::Utc>) -> String {
-    use crate::ack::show_time;
+pub fn list_text(acks: &consentry::ack::Acks, now: chrono::DateTime<chrono::Utc>) -> String {
+    use consentry::ack::show_time;
     let file = acks
         .path
         .as_ref()
@@ -232,7 +232,7 @@ pub fn list_text(acks: &crate::ack::Acks, now: chrono::DateTime<chrono::Utc>) ->
     if acks.is_empty() {
         return format!("{}: no acknowledgements\n", printable(&file));
     }
-    let cell = |s: &str| crate::text::printable_clipped(s, 60);
+    let cell = |s: &str| consentry::text::printable_clipped(s, 60);
     let mut b = tabled::builder::Builder::default();
     b.push_record([
         "fingerprint",

@@ -1,14 +1,14 @@
-//! `consentry audit SCENARIO_FILE`: parse the flags, run [`crate::pipeline::audit`],
+//! `consentry audit SCENARIO_FILE`: parse the flags, run [`consentry::pipeline::audit`],
 //! print the report, return its verdict.
 
-use crate::engine::EngineConfig;
-use crate::exit::ExitStatus;
-use crate::model::{VisitObservation, VisitStatus};
-use crate::outcome::FailOn;
-use crate::pipeline::{self, AuditConfig};
-use crate::report::{reporter, Format};
-use crate::store::{default_db_path, StoreError};
 use clap::Args;
+use consentry::engine::EngineConfig;
+use consentry::exit::ExitStatus;
+use consentry::model::{VisitObservation, VisitStatus};
+use consentry::outcome::FailOn;
+use consentry::pipeline::{self, AuditConfig};
+use consentry::report::{reporter, Format};
+use consentry::store::{default_db_path, StoreError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical,
     /// never); `new` or `new:SEVERITY`: only findings new or regressed in this run count.
@@ -81,12 +81,12 @@ pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 pub async fn run(args: AuditArgs) -> ExitStatus {
     let env = |name: &str| std::env::var(name).ok();
     // Every input is validated before any browser starts, and all problems are shown.
-    let spec = crate::scenario::load::load_audit_file_with_warnings(&args.file, &env);
-    let acks = crate::ack::load::load_for(&args.file, args.acks.as_deref());
+    let spec = consentry::scenario::load::load_audit_file_with_warnings(&args.file, &env);
+    let acks = consentry::ack::load::load_for(&args.file, args.acks.as_deref());
     let gvl = args
         .gvl
         .as_deref()
-        .map(crate::policy::gvl::load_gvl)
+        .map(consentry::policy::gvl::load_gvl)
         .transpose();
     let (mut spec, acks, gvl) = match (spec, acks, gvl) {
         (Ok((spec, warnings)), Ok(acks), Ok(gvl)) => {
@@ -107,8 +107,8 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
     };
     if let Some(gvl) = &gvl {
-        let issues = crate::policy::gvl::lint(&spec.policy, gvl);
-        for w in crate::policy::gvl::as_warnings(&issues) {
+        let issues = consentry::policy::gvl::lint(&spec.policy, gvl);
+        for w in consentry::policy::gvl::as_warnings(&issues) {
             eprintln!("{w}");
         }
         spec.policy.map_issues.extend(issues);
@@ -132,7 +132,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         acks,
         reports_dir,
     };
-    let (cancel, listener) = crate::engine::cancel_on_signals();
+    let (cancel, listener) = consentry::engine::cancel_on_signals();
     let progress = Progress::new(args.no_progress);
     let result = pipeline::audit(&spec, &cfg, cancel, &progress).await;
     listener.abort();
@@ -140,7 +140,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         Ok(run) => run,
         Err(e) => {
             let message = spec.site.secrets.redact(&e.to_string()).into_owned();
-            eprintln!("error: {}", crate::text::printable(&message));
+            eprintln!("error: {}", consentry::text::printable(&message));
             return if e.is_invalid_input() {
                 ExitStatus::InvalidInput
             } else {
@@ -151,16 +151,16 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     for dir in &run.leftover_profiles {
         eprintln!(
             "warning: could not delete browser profile {}",
-            crate::text::printable(dir)
+            consentry::text::printable(dir)
         );
     }
     for e in &run.storage_errors {
         let e = spec.site.secrets.redact(e);
-        eprintln!("error: {}", crate::text::printable(&e));
+        eprintln!("error: {}", consentry::text::printable(&e));
     }
     let output = args.output.as_deref();
     if let Some(file) = output.filter(|p| *p != std::path::Path::new("-")) {
-        crate::screenshots::paths_relative_to(&mut run.report, file);
+        consentry::screenshots::paths_relative_to(&mut run.report, file);
     }
     let text = reporter(args.format).render(&run.report);
     if let Err(status) = emit(output, &text) {
@@ -216,7 +216,7 @@ impl Progress {
     /// One line on stderr. It quotes page text (error reasons, chromedriver messages that
     /// quote page HTML): escaped, so no page can drive the terminal.
     fn line(&self, line: &str) {
-        let line = crate::text::printable(line);
+        let line = consentry::text::printable(line);
         let line = line.as_ref();
         self.with_bar(|bar| match bar {
             Some(b) => b.println(line),

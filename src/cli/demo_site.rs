@@ -1,8 +1,8 @@
 //! `consentry demo-site`: serve the bundled demo shop until interrupted.
 
-use crate::demo::{DemoServer, FileSite, Variant};
-use crate::exit::ExitStatus;
 use clap::Args;
+use consentry::demo::{DemoServer, FileSite, Variant};
+use consentry::exit::ExitStatus;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -15,7 +15,7 @@ pub struct DemoSiteArgs {
     pub ready_file: Option<PathBuf>,
     /// Which behaviour to serve (docs/demo.md, "Variants"). Audit one, then the other, into one
     /// database, and `consentry drift` shows a known change.
-    #[arg(long, value_enum, default_value_t = Variant::Default, env = "CONSENTRY_DEMO_VARIANT")]
+    #[arg(long, value_parser = super::values::variant(), default_value_t = Variant::Default, env = "CONSENTRY_DEMO_VARIANT")]
     pub variant: Variant,
     /// Serve the fixture site `fixtures/sites/NAME` (files, docs/fixtures.md) instead of the
     /// demo shop; its `/_fixtures/` assets come from `fixtures/build` (`make fixtures`).

@@ -1,11 +1,11 @@
 //! `consentry drift`: what happened to each finding of a site across its runs.
 
-use crate::exit::ExitStatus;
-use crate::report::drift::render_drift;
-use crate::report::Format;
-use crate::store::default_db_path;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
+use consentry::exit::ExitStatus;
+use consentry::report::drift::render_drift;
+use consentry::report::Format;
+use consentry::store::default_db_path;
 use futures_util::StreamExt;
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ pub struct DriftArgs {
     pub db: Option<PathBuf>,
     /// Output format. html, markdown and json go to
     /// reports/<site>/drift-<since>_<until>.<ext> unless --output says otherwise.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// Acknowledgements file [default: acks.toml beside the scenario file of the site's
     /// latest run, when it exists].
@@ -78,7 +78,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
                     "error: {} holds {} sites; name one with --site, or use --all ({})",
                     path.display(),
                     sites.len(),
-                    crate::text::printable(&sites.join(", "))
+                    consentry::text::printable(&sites.join(", "))
                 );
                 return ExitStatus::InvalidInput;
             }
@@ -122,7 +122,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             let store = store.clone();
             tokio::spawn(async move { pack(&store, &site, since, until, &acks).await })
         })
-        .buffered(crate::store::MAX_CONNECTIONS as usize));
+        .buffered(consentry::store::MAX_CONNECTIONS as usize));
     let mut status = ExitStatus::Ok;
     let mut done = sites.iter();
     while let Some(result) = packs.next().await {
@@ -132,7 +132,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             Err(e) => {
                 eprintln!(
                     "error: the pack of {} failed: {e}",
-                    crate::text::printable(site)
+                    consentry::text::printable(site)
                 );
                 status = ExitStatus::Error;
                 continue;
@@ -146,7 +146,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         if report.runs.is_empty() && !args.all {
             eprintln!(
                 "warning: no runs of site {} in {}; nothing changed is not the same as nothing observed",
-                crate::text::printable(site),
+                consentry::text::printable(site),
                 path.display()
             );
         }
@@ -164,31 +164,33 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
 /// The pack of one site: the window's runs and the last complete run before it (the
 /// baseline), through the pure builder.
 async fn pack(
-    store: &crate::store::Store,
+    store: &consentry::store::Store,
     site: &str,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
-    acks: &[crate::drift::pack::AckInput],
-) -> Result<crate::drift::DriftReport, crate::store::StoreError> {
+    acks: &[consentry::drift::pack::AckInput],
+) -> Result<consentry::drift::DriftReport, consentry::store::StoreError> {
     let from = store.history().context_start(site, since).await?;
     let history = store.history().site_history(site, from, until).await?;
-    Ok(crate::drift::pack::build(&crate::drift::pack::PackInput {
-        site,
-        since,
-        until,
-        history: &history,
-        acks,
-    }))
+    Ok(consentry::drift::pack::build(
+        &consentry::drift::pack::PackInput {
+            site,
+            since,
+            until,
+            history: &history,
+            acks,
+        },
+    ))
 }
 
 /// The acknowledgements that apply to `site`: `explicit`, else the `acks.toml` beside
 /// the scenario file its latest run used (when it exists). An invalid file is exit 2,
 /// with every diagnostic.
 async fn site_acks(
-    store: &crate::store::Store,
+    store: &consentry::store::Store,
     site: &str,
     explicit: Option<&std::path::Path>,
-) -> Result<Vec<crate::drift::pack::AckInput>, ExitStatus> {
+) -> Result<Vec<consentry::drift::pack::AckInput>, ExitStatus> {
     let scenario_file = match store.history().runs(Some(site), 1).await {
         Ok(runs) => runs.first().map(|r| PathBuf::from(&r.scenario_file)),
         Err(e) => {
@@ -197,16 +199,16 @@ async fn site_acks(
         }
     };
     let loaded = match (explicit, scenario_file) {
-        (Some(p), _) => crate::ack::load::load_acks(p),
-        (None, Some(f)) => crate::ack::load::load_for(&f, None),
-        (None, None) => Ok(crate::ack::Acks::default()),
+        (Some(p), _) => consentry::ack::load::load_acks(p),
+        (None, Some(f)) => consentry::ack::load::load_for(&f, None),
+        (None, None) => Ok(consentry::ack::Acks::default()),
     };
     match loaded {
         Ok(acks) => Ok(acks
             .entries
             .iter()
             .filter(|a| a.covers_site(site))
-            .map(|a| crate::drift::pack::AckInput {
+            .map(|a| consentry::drift::pack::AckInput {
                 fingerprint: a.fingerprint.clone(),
                 site: a.site.clone(),
                 owner: a.owner.clone(),

@@ -1,7 +1,9 @@
-//! Command line: one module per subcommand. Exit codes are decided in [`crate::exit`].
+//! Command line: one module per subcommand, compiled into the binary only (`src/main.rs`;
+//! the library never sees clap). Exit codes are decided in [`consentry::exit`].
 
 pub mod ack;
 pub mod audit;
+#[cfg(feature = "demo")]
 pub mod demo_site;
 pub mod drift;
 pub mod output;
@@ -9,9 +11,10 @@ pub mod purge;
 pub mod report;
 pub mod runs;
 pub mod validate;
+mod values;
 
-use crate::exit::ExitStatus;
 use clap::{Parser, Subcommand};
+use consentry::exit::ExitStatus;
 
 /// consentry: audit what a site really does against its declared consent map.
 #[derive(Debug, Parser)]
@@ -44,7 +47,15 @@ pub enum Command {
     /// Check scenario and policy files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
+    #[cfg(feature = "demo")]
     DemoSite(demo_site::DemoSiteArgs),
+    /// A binary built without the `demo` feature has no demo site: say so, not "unrecognized".
+    #[cfg(not(feature = "demo"))]
+    #[command(hide = true, disable_help_flag = true)]
+    DemoSite {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 pub async fn run(cli: Cli) -> ExitStatus {
@@ -56,19 +67,28 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Ack(a) => ack::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
+        #[cfg(feature = "demo")]
         Command::DemoSite(a) => demo_site::run(a).await,
+        #[cfg(not(feature = "demo"))]
+        Command::DemoSite { .. } => {
+            eprintln!(
+                "error: this consentry was built without the demo site; build it with \
+                 `cargo build --features demo` (or run `make demo`)"
+            );
+            ExitStatus::InvalidInput
+        }
     }
 }
 
 /// Open a database that must already exist (the read-side commands never create one).
 pub(crate) async fn open_existing(
     path: &std::path::Path,
-) -> Result<crate::store::Store, ExitStatus> {
+) -> Result<consentry::store::Store, ExitStatus> {
     if !path.exists() {
         eprintln!("error: no database at {}", path.display());
         return Err(ExitStatus::Error);
     }
-    crate::store::Store::open(path).await.map_err(|e| {
+    consentry::store::Store::open(path).await.map_err(|e| {
         eprintln!("error: {e}");
         ExitStatus::Error
     })

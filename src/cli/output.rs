@@ -13,8 +13,8 @@
 //! is `html`, `md` or `json`. Terminal tables go to stdout. `--output FILE` writes
 //! anywhere; `--output -` writes to stdout whatever the format.
 
-use crate::report::Format;
 use chrono::{DateTime, Utc};
+use consentry::report::Format;
 use std::path::{Path, PathBuf};
 
 /// The reports directory: `$CONSENTRY_REPORTS_DIR`, else `./reports`.
@@ -40,7 +40,7 @@ pub fn evidence_dir(db: &Path) -> PathBuf {
     }
 }
 
-pub use crate::text::slug;
+pub use consentry::text::slug;
 
 fn ext(format: Format) -> Option<&'static str> {
     match format {

@@ -1,9 +1,9 @@
 //! `consentry purge`: consentry's own retention for what it recorded.
 
-use crate::exit::ExitStatus;
-use crate::store::default_db_path;
 use chrono::Utc;
 use clap::Args;
+use consentry::exit::ExitStatus;
+use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 /// Raw observations are kept this long unless `--older-than` says otherwise.
@@ -67,7 +67,7 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
             );
             if !failed.is_empty() {
                 for f in &failed {
-                    eprintln!("error: {}", crate::text::printable(f));
+                    eprintln!("error: {}", consentry::text::printable(f));
                 }
                 return ExitStatus::Error;
             }

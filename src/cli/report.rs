@@ -1,12 +1,12 @@
 //! `consentry report RUN`: re-render a stored run exactly as its audit printed it.
 
 use crate::cli::audit::{emit, parse_fail_on};
-use crate::exit::ExitStatus;
-use crate::outcome::FailOn;
-use crate::pipeline::stored_report;
-use crate::report::{reporter, Format};
-use crate::store::default_db_path;
 use clap::Args;
+use consentry::exit::ExitStatus;
+use consentry::outcome::FailOn;
+use consentry::pipeline::stored_report;
+use consentry::report::{reporter, Format};
+use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -19,7 +19,7 @@ pub struct ReportArgs {
     pub db: Option<PathBuf>,
     /// Output format. html, markdown and json go to reports/<site>/run-<id>.<ext>
     /// unless --output says otherwise.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// Judge the findings against this severity instead of the run's own --fail-on.
     #[arg(long, value_parser = parse_fail_on)]
@@ -80,7 +80,7 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
     let target =
         crate::cli::output::run_report_path(args.output.as_deref(), args.format, &report.site, id);
     if let Some(file) = &target {
-        crate::screenshots::paths_relative_to(&mut report, file);
+        consentry::screenshots::paths_relative_to(&mut report, file);
     }
     let text = reporter(args.format).render(&report);
     if let Err(status) = emit(target.as_deref(), &text) {

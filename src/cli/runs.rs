@@ -1,10 +1,10 @@
 //! `consentry runs`: the stored runs, newest first.
 
-use crate::exit::ExitStatus;
-use crate::pipeline::stored_report;
-use crate::report::{clip, human_ms, run_status_text};
-use crate::store::default_db_path;
 use clap::Args;
+use consentry::exit::ExitStatus;
+use consentry::pipeline::stored_report;
+use consentry::report::{clip, human_ms, run_status_text};
+use consentry::store::default_db_path;
 use std::path::PathBuf;
 use tabled::settings::Style;
 
@@ -66,7 +66,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
             },
             clip(&run_status_text(&r.status), 60),
             format!("{observed}/{} observed", report.visits.len()),
-            crate::report::counts_short(&report),
+            consentry::report::counts_short(&report),
             report.verdict.exit.to_string(),
         ]);
         rows += 1;

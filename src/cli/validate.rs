@@ -1,7 +1,7 @@
 //! `consentry validate FILE...`
 
-use crate::exit::ExitStatus;
 use clap::Args;
+use consentry::exit::ExitStatus;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -22,9 +22,10 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs) -> ExitStatus {
-    let mut diags = crate::validate::validate_files_with_acks(&args.files, args.acks.as_deref());
+    let mut diags =
+        consentry::validate::validate_files_with_acks(&args.files, args.acks.as_deref());
     if let Some(path) = &args.gvl {
-        match crate::policy::gvl::load_gvl(path) {
+        match consentry::policy::gvl::load_gvl(path) {
             Ok(gvl) => diags.0.extend(gvl_warnings(&args.files, &gvl)),
             Err(e) => diags.0.extend(e.0),
         }
@@ -42,19 +43,22 @@ pub fn run(args: ValidateArgs) -> ExitStatus {
 
 /// The GVL lint of every policy among `files` (a scenario file's own policy included),
 /// each policy once. Files that do not load were reported by the validation already.
-fn gvl_warnings(files: &[PathBuf], gvl: &crate::policy::gvl::Gvl) -> Vec<crate::diag::Diagnostic> {
+fn gvl_warnings(
+    files: &[PathBuf],
+    gvl: &consentry::policy::gvl::Gvl,
+) -> Vec<consentry::diag::Diagnostic> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for f in files {
-        let policy = match crate::scenario::load::load_audit_file(f) {
+        let policy = match consentry::scenario::load::load_audit_file(f) {
             Ok(spec) => Some(spec.policy),
-            Err(_) => crate::policy::load::load_policy(f).ok(),
+            Err(_) => consentry::policy::load::load_policy(f).ok(),
         };
         let Some(policy) = policy else { continue };
         if seen.insert(policy.path.clone()) {
-            out.extend(crate::policy::gvl::as_warnings(&crate::policy::gvl::lint(
-                &policy, gvl,
-            )));
+            out.extend(consentry::policy::gvl::as_warnings(
+                &consentry::policy::gvl::lint(&policy, gvl),
+            ));
         }
     }
     out

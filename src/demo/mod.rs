@@ -56,7 +56,7 @@ pub(crate) const BING_HOST: &str = "bat.bing.com";
 /// Which behaviour the demo site serves, chosen when it starts (docs/demo.md, "Variants").
 /// Two audits of the same site, one per variant, are a known drift: one planted violation
 /// fixed, one vendor added.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Variant {
     /// The shop as documented, with every planted violation.
     #[default]

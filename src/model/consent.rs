@@ -175,9 +175,10 @@ mod tests {
             assert_eq!(a.as_str(), n);
             assert_eq!(ConsentAction::parse(n), Some(a));
         }
-        for (e, n) in ConsentEffect::ALL
-            .into_iter()
-            .zip(["grant_consent", "refuse_consent", "object_li"])
+        for (e, n) in
+            ConsentEffect::ALL
+                .into_iter()
+                .zip(["grant_consent", "refuse_consent", "object_li"])
         {
             assert_eq!(e.as_str(), n);
             assert_eq!(ConsentEffect::parse(n), Some(e));

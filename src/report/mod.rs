@@ -76,15 +76,14 @@ impl<L: Layout> Reporter for L {
 }
 
 /// Output format of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
     /// Terminal tables.
     #[default]
     Table,
     /// Machine-readable JSON (schema_version 1, documented in docs/findings.md).
     Json,
-    /// Markdown, for tickets and pull requests.
-    #[value(alias = "md")]
+    /// Markdown, for tickets and pull requests (`md` parses too).
     Markdown,
     /// One HTML page (inline CSS, no JavaScript, nothing fetched but the run's screenshot
     /// files), printable.
@@ -136,7 +135,7 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
 // shared text helpers
 
 /// `850ms`, `12.4s`, `3m 05s`.
-pub(crate) fn human_ms(ms: u64) -> String {
+pub fn human_ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms}ms")
     } else if ms < 60_000 {
@@ -147,7 +146,7 @@ pub(crate) fn human_ms(ms: u64) -> String {
 }
 
 /// Run status as shown to humans; anything but complete is upper-case.
-pub(crate) fn run_status_text(status: &RunStatus) -> String {
+pub fn run_status_text(status: &RunStatus) -> String {
     match status {
         RunStatus::Complete => "complete".to_string(),
         RunStatus::Running => "RUNNING (never finished)".to_string(),
@@ -157,7 +156,7 @@ pub(crate) fn run_status_text(status: &RunStatus) -> String {
 }
 
 /// `2C 21H 10M 0L 1I` (for one-line listings), or `none`.
-pub(crate) fn counts_short(report: &AuditReport) -> String {
+pub fn counts_short(report: &AuditReport) -> String {
     if report.findings.is_empty() {
         return "none".to_string();
     }
@@ -299,7 +298,7 @@ pub(crate) fn ack_line(a: &AckRecord) -> String {
 
 /// Escape `s` for display and cut it to at most `max` characters, marking the cut with
 /// `...` (see [`crate::text::printable_clipped`]).
-pub(crate) fn clip(s: &str, max: usize) -> String {
+pub fn clip(s: &str, max: usize) -> String {
     crate::text::printable_clipped(s, max)
 }
 

@@ -171,8 +171,6 @@ fn format_parsing() {
     assert!("htm".parse::<Format>().is_err());
     for f in [Format::Table, Format::Json, Format::Markdown, Format::Html] {
         assert_eq!(f.to_string().parse::<Format>(), Ok(f));
-        let v = <Format as clap::ValueEnum>::from_str(f.as_str(), false);
-        assert_eq!(v, Ok(f));
     }
 }
 

@@ -21,29 +21,15 @@ pub fn suggest<'c>(
     }
 }
 
-/// The closest candidate within a small edit distance (case-insensitive).
+/// The closest candidate within a small edit distance (case-insensitive; Levenshtein, in
+/// characters; the first of equally close candidates).
 pub fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
     let word = word.to_lowercase();
     candidates
-        .map(|c| (edit_distance(&word, &c.to_lowercase()), c))
+        .map(|c| (strsim::levenshtein(&word, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance, in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Substitute `${VAR}` and `${VAR:-default}` (the default is used when VAR is unset
@@ -118,7 +104,18 @@ mod tests {
             Some("wait_for")
         );
         assert_eq!(did_you_mean("zzz", ["id", "name"].into_iter()), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        // Distances count characters, not bytes; ties go to the first candidate.
+        assert_eq!(
+            did_you_mean("ÉTAT", ["etat", "état"].into_iter()),
+            Some("état")
+        );
+        assert_eq!(did_you_mean("ab", ["ac", "ad"].into_iter()), Some("ac"));
+        // Within a third of the candidate's length (at least 1): 3 edits of 9 is close.
+        assert_eq!(
+            did_you_mean("wait_fxxx", ["wait_for_x"].into_iter()),
+            Some("wait_for_x")
+        );
+        assert_eq!(did_you_mean("wxxx_for", ["wait_for"].into_iter()), None);
     }
 
     #[test]

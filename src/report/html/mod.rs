@@ -15,6 +15,7 @@
 mod drift;
 mod run;
 #[doc(hidden)]
+#[cfg(any(test, feature = "demo"))]
 pub mod sample;
 mod svg;
 mod vendor;
