@@ -1,25 +1,15 @@
-//! The drift pack rendered as terminal tables, Markdown or JSON, with the same escaping
-//! and clipping rules as the run report. Summary first, then the findings' lifecycles,
+//! The drift pack rendered as terminal tables or Markdown (laying out its view model,
+//! [`DriftView`]) or JSON, with the same escaping and clipping rules as the run report. Summary first, then the findings' lifecycles,
 //! inventory drift, declaration changes, one section per vendor (legitimate-interest
 //! vendors first) and the acknowledgements.
 
+use super::view::{counts_line, DriftView};
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
 pub use crate::drift::{DriftReport, DRIFT_SCHEMA_VERSION};
 use crate::drift::{Lifecycle, Status, VendorSection};
 use tabled::builder::Builder;
 use tabled::settings::Style;
-
-fn counts_line(c: &crate::drift::StatusCounts) -> String {
-    let mut s = format!(
-        "{} new, {} regressed, {} persisting, {} unverified, {} resolved",
-        c.new, c.regressed, c.persisting, c.unverified, c.resolved
-    );
-    if c.acknowledged > 0 {
-        s.push_str(&format!(" ({} acknowledged)", c.acknowledged));
-    }
-    s
-}
 
 fn note(l: &Lifecycle) -> String {
     let mut notes = Vec::new();
@@ -39,50 +29,7 @@ fn note(l: &Lifecycle) -> String {
     notes.join("; ")
 }
 
-fn date(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d").to_string()
-}
-
-/// The summary, as lines of text (escaped by the caller's `cell`).
-fn summary_lines(r: &DriftReport) -> Vec<String> {
-    let s = &r.summary;
-    let mut out = vec![
-        format!(
-            "{} run(s) in the window, {} complete{}",
-            s.runs,
-            s.complete_runs,
-            match (s.first_run, s.last_run) {
-                (Some(a), Some(b)) => format!(", from {} to {}", date(&a), date(&b)),
-                _ => String::new(),
-            }
-        ),
-        format!("Findings now: {}", counts_line(&s.current)),
-        format!(
-            "Legitimate-interest vendors: {}; objection honoured: {}",
-            s.li_vendors,
-            s.suppression.describe()
-        ),
-        format!(
-            "Unauthorized fires: {}; cookies over their declared retention: {}",
-            s.unauthorized_fires, s.retention_over
-        ),
-        format!(
-            "Inventory: {} added, {} removed, {} changed; declaration changes: {}; unused acknowledgements: {}",
-            s.inventory_added,
-            s.inventory_removed,
-            s.inventory_changed,
-            s.declaration_changes,
-            s.unused_acknowledgements
-        ),
-    ];
-    if s.runs > s.complete_runs {
-        out.push(format!(
-            "{} run(s) were not complete: what they could not observe is unverified, never resolved",
-            s.runs - s.complete_runs
-        ));
-    }
-    out
-}
+use super::view::drift_date as date;
 
 fn lifecycle_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
@@ -409,7 +356,8 @@ impl Out {
     }
 }
 
-pub(super) fn render_text(r: &DriftReport, markdown: bool) -> String {
+pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
+    let r = view.report;
     let md_cell = |s: &str| super::markdown::cell(s);
     let term_cell = |s: &str| clip(s, 60);
     let cell: &dyn Fn(&str) -> String = if markdown { &md_cell } else { &term_cell };
@@ -424,12 +372,12 @@ pub(super) fn render_text(r: &DriftReport, markdown: bool) -> String {
         1,
         &format!(
             "Drift of {} from {} to {}",
-            line(&r.site),
-            date(&r.since),
-            date(&r.until)
+            line(view.summary.site),
+            view.summary.since,
+            view.summary.until
         ),
     );
-    for l in summary_lines(r) {
+    for l in &view.summary.lines {
         o.line(&l);
     }
     o.end_lines();

@@ -9,6 +9,7 @@ use super::{
     severity_badge, status_badge, text, Table,
 };
 use crate::drift::{DriftReport, Lifecycle, RunRef, Status, StatusCounts};
+use crate::report::view::{Card, DriftSummary, DriftView};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -36,21 +37,24 @@ pub(super) fn counts_line(c: &StatusCounts) -> String {
     s
 }
 
-fn card(b: &mut String, key: &str, value: &str, detail: &str, alert: bool) {
+fn card(b: &mut String, c: &Card) {
     let _ = writeln!(
         b,
-        "<div class=\"card{}\"><div class=\"k\">{key}</div><div class=\"v\">{value}</div><div class=\"d\">{detail}</div></div>",
-        if alert { " alert" } else { "" }
+        "<div class=\"card{}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"d\">{}</div></div>",
+        if c.alert { " alert" } else { "" },
+        escape_html(c.key),
+        escape_html(&c.value),
+        escape_html(&c.detail)
     );
 }
 
-fn header(b: &mut String, r: &DriftReport) {
+fn header(b: &mut String, s: &DriftSummary, r: &DriftReport) {
     let _ = writeln!(
         b,
         "<header><h1>LIA review pack: {}</h1>\n<p class=\"sub\">Consent and legitimate-interest drift, {} to {} (UTC, end exclusive)</p>",
-        text(&r.site),
-        date(&r.since),
-        date(&r.until)
+        text(s.site),
+        s.since,
+        s.until
     );
     let ids: Vec<i64> = r.runs.iter().map(|x| x.id).collect();
     let span = match (r.summary.first_run, r.summary.last_run) {
@@ -59,18 +63,12 @@ fn header(b: &mut String, r: &DriftReport) {
     };
     b.push_str("<dl class=\"meta\">");
     for (k, v) in [
-        ("Site", text(&r.site)),
+        ("Site", text(s.site)),
         (
             "Window",
             format!("{} to {}", datetime(&r.since), datetime(&r.until)),
         ),
-        (
-            "Runs",
-            format!(
-                "{} ({} with every scenario observed)",
-                r.summary.runs, r.summary.complete_runs
-            ),
-        ),
+        ("Runs", s.runs.clone()),
         ("First / last run", span),
         ("Generated from runs", id_ranges(&ids)),
         (
@@ -83,92 +81,17 @@ fn header(b: &mut String, r: &DriftReport) {
     b.push_str("</dl></header>\n");
 }
 
-fn summary(b: &mut String, r: &DriftReport) {
-    let s = &r.summary;
+fn summary(b: &mut String, s: &DriftSummary, r: &DriftReport) {
     b.push_str("<h2 id=\"summary\">Summary</h2>\n<div class=\"cards\">\n");
-    let c = &s.current;
-    card(
-        b,
-        "Open findings",
-        &c.open().to_string(),
-        &format!(
-            "{} new, {} regressed, {} persisting",
-            c.new, c.regressed, c.persisting
-        ),
-        c.new + c.regressed > 0,
-    );
-    card(
-        b,
-        "Resolved / unverified",
-        &format!("{} / {}", c.resolved, c.unverified),
-        "unverified: could not be checked in the latest run",
-        false,
-    );
-    card(
-        b,
-        "Acknowledged",
-        &c.acknowledged.to_string(),
-        "open findings under an active acknowledgement",
-        false,
-    );
-    card(
-        b,
-        "LI vendors",
-        &s.li_vendors.to_string(),
-        "vendors with a legitimate-interest purpose",
-        false,
-    );
-    let rate = match s.suppression.rate {
-        Some(x) => format!("{:.0}%", (x * 100.0).floor()),
-        None => "n/a".to_string(),
-    };
-    card(
-        b,
-        "Objection honoured",
-        &rate,
-        &escape_html(&s.suppression.describe()),
-        s.suppression.rate.is_some_and(|x| x < 1.0),
-    );
-    card(
-        b,
-        "Unauthorized fires",
-        &s.unauthorized_fires.to_string(),
-        "records the declared basis did not allow",
-        s.unauthorized_fires > 0,
-    );
-    card(
-        b,
-        "Retention over",
-        &s.retention_over.to_string(),
-        "cookies over their declared retention",
-        s.retention_over > 0,
-    );
-    card(
-        b,
-        "Inventory drift",
-        &format!(
-            "+{} −{} ~{}",
-            s.inventory_added, s.inventory_removed, s.inventory_changed
-        ),
-        "added, removed, changed (hosts, vendors, cookies)",
-        false,
-    );
-    card(
-        b,
-        "Declaration changes",
-        &s.declaration_changes.to_string(),
-        "runs whose scenario file or policy changed",
-        false,
-    );
-    card(
-        b,
-        "Unused acks",
-        &s.unused_acknowledgements.to_string(),
-        "acknowledgements matching no finding",
-        s.unused_acknowledgements > 0,
-    );
+    for c in &s.cards {
+        card(b, c);
+    }
     b.push_str("</div>\n");
-    let _ = writeln!(b, "<p>Findings now: {}</p>", counts_line(c));
+    let _ = writeln!(
+        b,
+        "<p>Findings now: {}</p>",
+        counts_line(&r.summary.current)
+    );
 }
 
 fn toc(b: &mut String, r: &DriftReport) {
@@ -446,9 +369,15 @@ fn scenarios(x: &RunRef) -> String {
 
 /// The drift report as one self-contained HTML page.
 pub fn render_drift_html(r: &DriftReport) -> String {
+    layout(&DriftView::of(r))
+}
+
+/// The drift pack's view as one self-contained HTML page.
+pub(super) fn layout(view: &DriftView) -> String {
+    let r = view.report;
     let mut b = String::with_capacity(64 * 1024);
-    header(&mut b, r);
-    summary(&mut b, r);
+    header(&mut b, &view.summary, r);
+    summary(&mut b, &view.summary, r);
     b.push_str("<h2 id=\"timeline\">Timeline</h2>\n");
     match timeline(r) {
         Some(svg) => {

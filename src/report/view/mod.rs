@@ -1,4 +1,5 @@
-//! The run report's view model: every section of a report built once, as typed data,
+//! The reports' view models: [`RunView`] for a run report, [`DriftView`] for a drift
+//! pack. The run report's view model: every section of a report built once, as typed data,
 //! from an [`AuditReport`]. The human formats (table, Markdown, HTML) only escape and
 //! arrange it ([`super::Layout`]); the JSON stays the serialisation of the report itself.
 //!
@@ -8,9 +9,11 @@
 //! [`crate::text::printable`], Markdown as code spans or escaped prose, HTML as
 //! entities).
 
+mod drift;
 mod findings;
 mod visits;
 
+pub use drift::{counts_line, date as drift_date, Card, DriftSummary, DriftView};
 pub use findings::{AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 

@@ -1,0 +1,50 @@
+//! The drift pack's view model: the pack's sections built once, as typed data, from a
+//! [`DriftReport`] (built by [`crate::drift::pack`]). The terminal table, Markdown and
+//! the HTML review pack ([`crate::report::Layout::drift`]) only escape and arrange it.
+//!
+//! What the view computes (dates in words, counts lines, run references such as
+//! `#3 (vs #2)`, what a declaration change touched, status notes) is computed here
+//! once; the texts are *not* escaped. Where the two kinds of output word a section
+//! differently (the terminal's short lower-case columns, the review page's fuller ones),
+//! both column lists are data here, side by side.
+
+mod summary;
+
+pub use summary::{Card, DriftSummary};
+
+use crate::drift::DriftReport;
+
+/// A whole drift pack, section by section.
+pub struct DriftView<'a> {
+    /// The pack itself, for the sections a layout reads directly (the HTML timeline,
+    /// the vendors, the runs).
+    pub report: &'a DriftReport,
+    pub summary: DriftSummary<'a>,
+}
+
+impl<'a> DriftView<'a> {
+    pub fn of(r: &'a DriftReport) -> DriftView<'a> {
+        DriftView {
+            report: r,
+            summary: DriftSummary::of(r),
+        }
+    }
+}
+
+/// `2026-10-01`.
+pub fn date(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// `new, regressed, persisting, unverified, resolved` counts in words, with the
+/// acknowledged ones when there are any.
+pub fn counts_line(c: &crate::drift::StatusCounts) -> String {
+    let mut s = format!(
+        "{} new, {} regressed, {} persisting, {} unverified, {} resolved",
+        c.new, c.regressed, c.persisting, c.unverified, c.resolved
+    );
+    if c.acknowledged > 0 {
+        s.push_str(&format!(" ({} acknowledged)", c.acknowledged));
+    }
+    s
+}
