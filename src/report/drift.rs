@@ -3,48 +3,24 @@
 //! inventory drift, declaration changes, one section per vendor (legitimate-interest
 //! vendors first) and the acknowledgements.
 
-use super::view::{counts_line, DriftView};
+use super::view::{
+    counts_line, AckRow, DeclarationRow, DriftView, LifecycleRow, ACK_COLUMNS, DECLARATION_COLUMNS,
+    LIFECYCLE_COLUMNS,
+};
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
+use crate::drift::VendorSection;
 pub use crate::drift::{DriftReport, DRIFT_SCHEMA_VERSION};
-use crate::drift::{Lifecycle, Status, VendorSection};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-fn note(l: &Lifecycle) -> String {
-    let mut notes = Vec::new();
-    if let Some(s) = l.timeline.last() {
-        if s.status == Status::Resolved && s.map_changed {
-            notes.push("resolved in a run whose policy changed".to_string());
-        }
-    }
-    if let Some(a) = &l.acknowledgement {
-        notes.push(format!(
-            "ack {} by {} until {}",
-            a.status.as_str(),
-            a.owner,
-            a.expires.format("%Y-%m-%d")
-        ));
-    }
-    notes.join("; ")
-}
-
 use super::view::drift_date as date;
 
-fn lifecycle_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
+fn lifecycle_table(rows: &[LifecycleRow], cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
-    b.push_record([
-        "status",
-        "severity",
-        "code",
-        "scenario",
-        "subject",
-        "first seen",
-        "last seen",
-        "seen/checked",
-        "note",
-    ]);
-    for l in &r.lifecycles {
+    b.push_record(LIFECYCLE_COLUMNS);
+    for row in rows {
+        let l = row.lifecycle;
         b.push_record([
             l.current.as_str().to_string(),
             l.severity.clone(),
@@ -57,7 +33,7 @@ fn lifecycle_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
             l.first_seen.format("%Y-%m-%d %H:%M").to_string(),
             l.last_seen.format("%Y-%m-%d %H:%M").to_string(),
             format!("{}/{}", l.runs_seen, l.runs_checked),
-            cell(&note(l)),
+            cell(&row.notes()),
         ]);
     }
     b
@@ -87,16 +63,11 @@ fn inventory_table(
     b
 }
 
-fn declaration_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
+fn declaration_table(rows: &[DeclarationRow], cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
-    b.push_record(["date", "run", "changed", "what", "resolved in that run"]);
-    for d in &r.declaration_changes {
-        let what = match (d.scenario_changed, d.policy_changed) {
-            (true, true) => "scenario file, policy",
-            (true, false) => "scenario file",
-            (false, true) => "policy",
-            (false, false) => "-",
-        };
+    b.push_record(DECLARATION_COLUMNS);
+    for row in rows {
+        let d = row.change;
         let changes = if d.changes.is_empty() {
             "(the file changed; no change to the declared vendors and purposes)".to_string()
         } else {
@@ -105,7 +76,7 @@ fn declaration_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder 
         b.push_record([
             date(&d.at),
             format!("#{} (vs #{})", d.run_id, d.previous_run),
-            what.to_string(),
+            row.files_text(", "),
             cell(&changes),
             if d.resolved_in_run > 0 {
                 format!("{} (may be the declaration's doing)", d.resolved_in_run)
@@ -280,17 +251,11 @@ fn mismatch_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
     b
 }
 
-fn ack_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
+fn ack_table(rows: &[AckRow], cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
-    b.push_record([
-        "status",
-        "fingerprint",
-        "owner",
-        "expires",
-        "reason",
-        "where",
-    ]);
-    for a in &r.acknowledgements {
+    b.push_record(ACK_COLUMNS);
+    for row in rows {
+        let a = row.ack;
         b.push_record([
             a.status.as_str().to_string(),
             a.fingerprint.clone(),
@@ -382,7 +347,10 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
     }
     o.end_lines();
     o.heading(2, "Findings");
-    o.table(lifecycle_table(r, cell), "no findings in the window");
+    o.table(
+        lifecycle_table(&view.lifecycles, cell),
+        "no findings in the window",
+    );
     o.heading(2, "Inventory drift");
     o.table(
         inventory_table(&r.inventory, cell),
@@ -390,7 +358,7 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
     );
     o.heading(2, "Declaration changes");
     o.table(
-        declaration_table(r, cell),
+        declaration_table(&view.declarations, cell),
         "the scenario file and policy did not change",
     );
     o.heading(2, "Vendors");
@@ -415,7 +383,10 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
         }
     }
     o.heading(2, "Acknowledgements");
-    o.table(ack_table(r, cell), "no acknowledgements for this site");
+    o.table(
+        ack_table(&view.acks, cell),
+        "no acknowledgements for this site",
+    );
     o.text
 }
 

@@ -8,9 +8,11 @@ use super::{
     ack_badge, anchor, code, date, datetime, esc_clip, escape_html, id_ranges, opt, page,
     severity_badge, status_badge, text, Table,
 };
-use crate::drift::{DriftReport, Lifecycle, RunRef, Status, StatusCounts};
-use crate::report::view::{Card, DriftSummary, DriftView};
-use std::collections::HashMap;
+use crate::drift::{DriftReport, RunRef, Status, StatusCounts};
+use crate::report::view::{
+    AckRow, Card, DeclarationRow, DriftSummary, DriftView, LifecycleRow, ACK_PAGE_COLUMNS,
+    DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS,
+};
 use std::fmt::Write as _;
 
 fn title(r: &DriftReport) -> String {
@@ -113,29 +115,15 @@ fn toc(b: &mut String, r: &DriftReport) {
     b.push_str("</ol></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#inventory\">Inventory drift</a></li><li><a href=\"#declarations\">Declaration changes</a></li><li><a href=\"#acknowledgements\">Acknowledgements</a></li><li><a href=\"#runs\">Runs</a></li></ol></nav>\n");
 }
 
-fn findings(b: &mut String, r: &DriftReport) {
-    let _ = writeln!(
-        b,
-        "<h2 id=\"findings\">Findings ({})</h2>",
-        r.lifecycles.len()
-    );
-    if r.lifecycles.is_empty() {
+fn findings(b: &mut String, rows: &[LifecycleRow]) {
+    let _ = writeln!(b, "<h2 id=\"findings\">Findings ({})</h2>", rows.len());
+    if rows.is_empty() {
         b.push_str("<p>No findings in the window.</p>\n");
         return;
     }
-    let mut t = Table::new(
-        "lifecycles",
-        &[
-            "#",
-            "Now",
-            "Finding",
-            "Vendor",
-            "First / last seen",
-            "Seen / checked",
-            "Note",
-        ],
-    );
-    for (i, l) in r.lifecycles.iter().enumerate() {
+    let mut t = Table::new("lifecycles", &LIFECYCLE_PAGE_COLUMNS);
+    for (i, row) in rows.iter().enumerate() {
+        let l = row.lifecycle;
         let mut now = status_badge(l.current);
         if let Some(a) = &l.acknowledgement {
             let _ = write!(now, "<br>ack {}", ack_badge(a.status));
@@ -158,42 +146,27 @@ fn findings(b: &mut String, r: &DriftReport) {
             opt(l.vendor.as_deref()),
             format!("{}<br>{}", datetime(&l.first_seen), datetime(&l.last_seen)),
             format!("{} / {}", l.runs_seen, l.runs_checked),
-            note(l),
+            row.policy_note
+                .map(|n| format!("<span class=\"warn\">{}</span>", escape_html(n)))
+                .unwrap_or_default(),
         ]);
     }
     b.push_str(&t.finish());
 }
 
-fn note(l: &Lifecycle) -> String {
-    match l.timeline.last() {
-        Some(s) if s.status == Status::Resolved && s.map_changed => {
-            "<span class=\"warn\">resolved in a run whose policy changed</span>".to_string()
-        }
-        _ => String::new(),
-    }
-}
-
-fn declarations(b: &mut String, r: &DriftReport) {
+fn declarations(b: &mut String, rows: &[DeclarationRow]) {
     let _ = writeln!(
         b,
         "<h2 id=\"declarations\">Declaration changes ({})</h2>",
-        r.declaration_changes.len()
+        rows.len()
     );
-    if r.declaration_changes.is_empty() {
+    if rows.is_empty() {
         b.push_str("<p>The scenario file and the policy did not change over the window.</p>\n");
         return;
     }
-    let mut t = Table::new(
-        "declarations",
-        &["Run", "What changed", "Changes", "Resolved in that run"],
-    );
-    for d in &r.declaration_changes {
-        let what = match (d.scenario_changed, d.policy_changed) {
-            (true, true) => "scenario file and policy",
-            (true, false) => "scenario file",
-            (false, true) => "policy",
-            (false, false) => "-",
-        };
+    let mut t = Table::new("declarations", &DECLARATION_PAGE_COLUMNS);
+    for row in rows {
+        let d = row.change;
         let changes = if d.changes.is_empty() {
             "<span class=\"note\">the files' bytes changed (no declared-map difference recorded)</span>".to_string()
         } else {
@@ -217,7 +190,7 @@ fn declarations(b: &mut String, r: &DriftReport) {
                 d.previous_run,
                 datetime(&d.at)
             ),
-            what.to_string(),
+            row.files_text(" and "),
             changes,
             resolved,
         ]);
@@ -225,39 +198,23 @@ fn declarations(b: &mut String, r: &DriftReport) {
     b.push_str(&t.finish());
 }
 
-fn acknowledgements(b: &mut String, r: &DriftReport) {
+fn acknowledgements(b: &mut String, rows: &[AckRow]) {
     let _ = writeln!(
         b,
         "<h2 id=\"acknowledgements\">Acknowledgements ({})</h2>",
-        r.acknowledgements.len()
+        rows.len()
     );
-    if r.acknowledgements.is_empty() {
+    if rows.is_empty() {
         b.push_str("<p>None.</p>\n");
         return;
     }
-    let index: HashMap<&str, usize> = r
-        .lifecycles
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.fingerprint.as_str(), i))
-        .collect();
-    let mut t = Table::new(
-        "acks",
-        &[
-            "Status",
-            "Finding",
-            "Owner",
-            "Reason",
-            "Acknowledged",
-            "Expires",
-            "Entry",
-        ],
-    );
-    for a in &r.acknowledgements {
-        let finding = match index.get(a.fingerprint.as_str()) {
-            Some(&i) => format!(
+    let mut t = Table::new("acks", &ACK_PAGE_COLUMNS);
+    for row in rows {
+        let a = row.ack;
+        let finding = match row.finding {
+            Some((i, finding_code)) => format!(
                 "<a href=\"#{}\">{}</a>",
-                anchor("finding", i, &r.lifecycles[i].code),
+                anchor("finding", i, finding_code),
                 code(&a.fingerprint)
             ),
             None => format!(
@@ -394,7 +351,7 @@ pub(super) fn layout(view: &DriftView) -> String {
     for (i, v) in r.vendors.iter().enumerate() {
         vendor(&mut b, r, i, v);
     }
-    findings(&mut b, r);
+    findings(&mut b, &view.lifecycles);
     let _ = writeln!(
         b,
         "<h2 id=\"inventory\">Inventory drift ({})</h2>",
@@ -406,8 +363,8 @@ pub(super) fn layout(view: &DriftView) -> String {
         b.push_str("<p class=\"note\">Each scenario of a run against the previous run that observed that scenario.</p>\n");
         inventory_table(&mut b, &r.inventory, true);
     }
-    declarations(&mut b, r);
-    acknowledgements(&mut b, r);
+    declarations(&mut b, &view.declarations);
+    acknowledgements(&mut b, &view.acks);
     runs(&mut b, r);
     b.push_str("<footer><p class=\"note\">Generated by consentry from the stored runs listed above. Page text is shown escaped; URLs are text, not links. No script, no external resource.</p></footer>\n");
     page(&title(r), &b)

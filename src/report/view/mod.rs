@@ -13,7 +13,11 @@ mod drift;
 mod findings;
 mod visits;
 
-pub use drift::{counts_line, date as drift_date, Card, DriftSummary, DriftView};
+pub use drift::{
+    counts_line, date as drift_date, AckRow, Card, DeclarationRow, DriftSummary, DriftView,
+    LifecycleRow, ACK_COLUMNS, ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS,
+    LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY,
+};
 pub use findings::{AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 

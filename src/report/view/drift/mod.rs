@@ -8,18 +8,28 @@
 //! differently (the terminal's short lower-case columns, the review page's fuller ones),
 //! both column lists are data here, side by side.
 
+mod acks;
+mod declarations;
+mod findings;
 mod summary;
 
+pub use acks::{AckRow, ACK_COLUMNS, ACK_PAGE_COLUMNS};
+pub use declarations::{DeclarationRow, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS};
+pub use findings::{LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY};
 pub use summary::{Card, DriftSummary};
 
 use crate::drift::DriftReport;
 
 /// A whole drift pack, section by section.
 pub struct DriftView<'a> {
-    /// The pack itself, for the sections a layout reads directly (the HTML timeline,
-    /// the vendors, the runs).
+    /// The pack itself, for what a layout reads as it is (the HTML timeline, the
+    /// vendors, the inventory, the runs).
     pub report: &'a DriftReport,
     pub summary: DriftSummary<'a>,
+    /// One row per finding seen in the window, in the pack's order.
+    pub lifecycles: Vec<LifecycleRow<'a>>,
+    pub declarations: Vec<DeclarationRow<'a>>,
+    pub acks: Vec<AckRow<'a>>,
 }
 
 impl<'a> DriftView<'a> {
@@ -27,6 +37,9 @@ impl<'a> DriftView<'a> {
         DriftView {
             report: r,
             summary: DriftSummary::of(r),
+            lifecycles: findings::lifecycles(r),
+            declarations: declarations::declarations(r),
+            acks: acks::acks(r),
         }
     }
 }
