@@ -1,11 +1,11 @@
 //! The drift pack rendered as terminal tables or Markdown (laying out its view model,
-//! [`DriftView`]) or JSON, with the same escaping and clipping rules as the run report. Summary first, then the findings' lifecycles,
-//! inventory drift, declaration changes, one section per vendor (legitimate-interest
-//! vendors first) and the acknowledgements.
+//! [`DriftView`]) or JSON, with the same escaping and clipping rules as the run report.
+//! Summary first, then the findings' lifecycles, inventory drift, declaration changes,
+//! one section per vendor (legitimate-interest vendors first) and the acknowledgements.
 
 use super::view::{
-    counts_line, AckRow, DeclarationRow, DriftView, LifecycleRow, ACK_COLUMNS, DECLARATION_COLUMNS,
-    LIFECYCLE_COLUMNS,
+    AckRow, DeclarationRow, DriftView, LifecycleRow, MismatchRow, ACK_COLUMNS, DECLARATION_COLUMNS,
+    LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, RETENTION_COLUMNS,
 };
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
@@ -88,108 +88,9 @@ fn declaration_table(rows: &[DeclarationRow], cell: &dyn Fn(&str) -> String) -> 
     b
 }
 
-fn vendor_heading(v: &VendorSection) -> String {
-    let name = v.name.as_deref().unwrap_or("not in the latest declaration");
-    let purposes: Vec<String> = v
-        .purposes
-        .iter()
-        .map(|p| format!("{} ({})", p.purpose, p.basis))
-        .collect();
-    format!(
-        "Vendor {} ({name}){}: {}",
-        v.vendor,
-        if v.legitimate_interest {
-            ", legitimate interest"
-        } else {
-            ""
-        },
-        if purposes.is_empty() {
-            "no declared purposes".to_string()
-        } else {
-            purposes.join(", ")
-        }
-    )
-}
-
-fn vendor_lines(v: &VendorSection) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(rate) = &v.suppression {
-        let strip: String = v
-            .runs
-            .iter()
-            .map(|r| match r.objection {
-                Some(crate::drift::Objection::Honoured) => '+',
-                Some(crate::drift::Objection::NotHonoured) => 'X',
-                Some(crate::drift::Objection::Unverified) => '?',
-                Some(crate::drift::Objection::Absent) => '.',
-                _ => ' ',
-            })
-            .collect();
-        out.push(format!(
-            "Objection honoured (suppression compliance): {}; per run, oldest first: [{strip}] (+ yes, X NO, ? unverified, . absent)",
-            rate.describe()
-        ));
-        let not: Vec<String> = v
-            .runs
-            .iter()
-            .filter(|r| r.objection == Some(crate::drift::Objection::NotHonoured))
-            .map(|r| {
-                format!(
-                    "#{} {} ({} after the objection)",
-                    r.run_id,
-                    date(&r.started_at),
-                    r.objected
-                )
-            })
-            .collect();
-        if !not.is_empty() {
-            out.push(format!(
-                "Kept firing after the objection in: {}",
-                not.join(", ")
-            ));
-        }
-    }
-    let fired: Vec<String> = v
-        .runs
-        .iter()
-        .filter(|r| r.unauthorized > 0)
-        .map(|r| format!("#{} {}", r.run_id, r.unauthorized))
-        .collect();
-    out.push(format!(
-        "Unauthorized fires: {} in {} of {} run(s){}",
-        v.unauthorized_fires,
-        fired.len(),
-        v.runs.len(),
-        if fired.is_empty() || fired.len() > 12 {
-            String::new()
-        } else {
-            format!(" ({})", fired.join(", "))
-        }
-    ));
-    out.push(format!("Findings now: {}", counts_line(&v.findings)));
-    for d in &v.declaration_history {
-        out.push(format!(
-            "Declaration changed in run #{} ({}): {}",
-            d.run_id,
-            date(&d.at),
-            d.change
-        ));
-    }
-    out
-}
-
 fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
-    b.push_record([
-        "cookie",
-        "declared",
-        "observed",
-        "over by",
-        "runs over",
-        "first",
-        "last",
-        "now",
-    ]);
+    b.push_record(RETENTION_COLUMNS);
     for r in &v.retention {
         b.push_record([
             cell(&r.cookie),
@@ -205,31 +106,25 @@ fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder 
     b
 }
 
-fn mismatch_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
+fn mismatch_table(rows: &[MismatchRow], cell: &dyn Fn(&str) -> String) -> Builder {
     let mut b = Builder::default();
-    b.push_record([
-        "date", "run", "event", "severity", "code", "scenario", "evidence", "rule",
-    ]);
-    for m in &v.mismatches {
+    b.push_record(MISMATCH_COLUMNS);
+    for row in rows {
+        let m = row.mismatch;
         let evidence = m
             .evidence
             .as_ref()
             .map(|e| {
-                let what = e
-                    .request_url
-                    .clone()
-                    .or_else(|| e.cookie.clone())
-                    .unwrap_or_default();
                 format!(
                     "{} at {} on {} ({})",
-                    what,
+                    row.target.unwrap_or_default(),
                     e.time.format("%Y-%m-%d %H:%M:%S"),
                     e.page,
                     e.phase
                 )
             })
             .unwrap_or_default();
-        let event = if m.map_changed && m.event == crate::drift::MismatchEvent::Resolved {
+        let event = if row.resolved_with_policy {
             "resolved (policy changed)".to_string()
         } else {
             m.event.as_str().to_string()
@@ -362,21 +257,22 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
         "the scenario file and policy did not change",
     );
     o.heading(2, "Vendors");
-    if r.vendors.is_empty() {
+    if view.vendors.is_empty() {
         o.line("(no declared vendor and no vendor activity in the window)");
         o.end_lines();
     }
-    for v in &r.vendors {
-        o.heading(3, &line(&vendor_heading(v)));
-        for l in vendor_lines(v) {
-            o.line(&line(&l));
+    for vv in &view.vendors {
+        let v = vv.section;
+        o.heading(3, &line(&vv.heading));
+        for l in &vv.lines {
+            o.line(&line(l));
         }
         o.end_lines();
         if !v.retention.is_empty() {
             o.table(retention_table(v, cell), "");
         }
         if !v.mismatches.is_empty() {
-            o.table(mismatch_table(v, cell), "");
+            o.table(mismatch_table(&vv.mismatches, cell), "");
         }
         if !v.inventory.is_empty() {
             o.table(inventory_table(&v.inventory, cell), "");

@@ -348,7 +348,7 @@ pub(super) fn layout(view: &DriftView) -> String {
     if r.vendors.is_empty() {
         b.push_str("<p>No vendor was declared or observed in the window.</p>\n");
     }
-    for (i, v) in r.vendors.iter().enumerate() {
+    for (i, v) in view.vendors.iter().enumerate() {
         vendor(&mut b, r, i, v);
     }
     findings(&mut b, &view.lifecycles);

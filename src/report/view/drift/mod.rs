@@ -12,23 +12,30 @@ mod acks;
 mod declarations;
 mod findings;
 mod summary;
+mod vendors;
 
 pub use acks::{AckRow, ACK_COLUMNS, ACK_PAGE_COLUMNS};
 pub use declarations::{DeclarationRow, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS};
 pub use findings::{LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY};
 pub use summary::{Card, DriftSummary};
+pub use vendors::{
+    MismatchRow, VendorView, MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER,
+    PURPOSE_PAGE_COLUMNS, RETENTION_COLUMNS, RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+};
 
 use crate::drift::DriftReport;
 
 /// A whole drift pack, section by section.
 pub struct DriftView<'a> {
     /// The pack itself, for what a layout reads as it is (the HTML timeline, the
-    /// vendors, the inventory, the runs).
+    /// inventory, the runs).
     pub report: &'a DriftReport,
     pub summary: DriftSummary<'a>,
     /// One row per finding seen in the window, in the pack's order.
     pub lifecycles: Vec<LifecycleRow<'a>>,
     pub declarations: Vec<DeclarationRow<'a>>,
+    /// One section per vendor, legitimate-interest vendors first.
+    pub vendors: Vec<VendorView<'a>>,
     pub acks: Vec<AckRow<'a>>,
 }
 
@@ -39,6 +46,7 @@ impl<'a> DriftView<'a> {
             summary: DriftSummary::of(r),
             lifecycles: findings::lifecycles(r),
             declarations: declarations::declarations(r),
+            vendors: r.vendors.iter().map(VendorView::of).collect(),
             acks: acks::acks(r),
         }
     }
