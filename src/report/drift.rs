@@ -5,7 +5,7 @@
 
 use super::view::{
     AckRow, DeclarationRow, DriftView, LifecycleRow, MismatchRow, ACK_COLUMNS, DECLARATION_COLUMNS,
-    LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, RETENTION_COLUMNS,
+    INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, RETENTION_COLUMNS,
 };
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
@@ -44,9 +44,7 @@ fn inventory_table(
     cell: &dyn Fn(&str) -> String,
 ) -> Builder {
     let mut b = Builder::default();
-    b.push_record([
-        "date", "run", "scenario", "change", "kind", "item", "vendor", "before", "after",
-    ]);
+    b.push_record(INVENTORY_COLUMNS);
     for c in changes {
         b.push_record([
             date(&c.at),

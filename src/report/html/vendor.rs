@@ -11,8 +11,8 @@ use super::{
 use crate::drift::inventory::{lifetime_text, retention_text};
 use crate::drift::{DriftReport, InventoryChange, Objection, VendorRun};
 use crate::report::view::{
-    MismatchRow, VendorView, MISMATCH_PAGE_COLUMNS, PURPOSE_PAGE_COLUMNS, RETENTION_PAGE_COLUMNS,
-    VENDOR_RUN_PAGE_COLUMNS,
+    inventory_page_columns, MismatchRow, VendorView, MISMATCH_PAGE_COLUMNS, PURPOSE_PAGE_COLUMNS,
+    RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
 };
 use std::fmt::Write as _;
 
@@ -65,12 +65,7 @@ fn mismatches(b: &mut String, rows: &[MismatchRow]) {
 }
 
 pub(super) fn inventory_table(b: &mut String, changes: &[InventoryChange], with_vendor: bool) {
-    let mut header = vec!["Run", "Scenario", "Kind", "Change", "Item"];
-    if with_vendor {
-        header.push("Vendor");
-    }
-    header.push("Before → after");
-    let mut t = Table::new("inventory", &header);
+    let mut t = Table::new("inventory", &inventory_page_columns(with_vendor));
     for c in changes {
         let mut row = vec![
             format!(

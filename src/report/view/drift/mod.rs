@@ -11,12 +11,14 @@
 mod acks;
 mod declarations;
 mod findings;
+mod inventory;
 mod summary;
 mod vendors;
 
 pub use acks::{AckRow, ACK_COLUMNS, ACK_PAGE_COLUMNS};
 pub use declarations::{DeclarationRow, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS};
 pub use findings::{LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY};
+pub use inventory::{inventory_page_columns, RunRow, INVENTORY_COLUMNS, RUN_PAGE_COLUMNS};
 pub use summary::{Card, DriftSummary};
 pub use vendors::{
     MismatchRow, VendorView, MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER,
@@ -28,7 +30,7 @@ use crate::drift::DriftReport;
 /// A whole drift pack, section by section.
 pub struct DriftView<'a> {
     /// The pack itself, for what a layout reads as it is (the HTML timeline, the
-    /// inventory, the runs).
+    /// inventory changes).
     pub report: &'a DriftReport,
     pub summary: DriftSummary<'a>,
     /// One row per finding seen in the window, in the pack's order.
@@ -37,6 +39,8 @@ pub struct DriftView<'a> {
     /// One section per vendor, legitimate-interest vendors first.
     pub vendors: Vec<VendorView<'a>>,
     pub acks: Vec<AckRow<'a>>,
+    /// One row per run of the window, oldest first.
+    pub runs: Vec<RunRow<'a>>,
 }
 
 impl<'a> DriftView<'a> {
@@ -48,6 +52,7 @@ impl<'a> DriftView<'a> {
             declarations: declarations::declarations(r),
             vendors: r.vendors.iter().map(VendorView::of).collect(),
             acks: acks::acks(r),
+            runs: inventory::runs(r),
         }
     }
 }
