@@ -115,10 +115,24 @@ fn toc(b: &mut String, r: &DriftReport) {
     b.push_str("</ol></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#inventory\">Inventory drift</a></li><li><a href=\"#declarations\">Declaration changes</a></li><li><a href=\"#acknowledgements\">Acknowledgements</a></li><li><a href=\"#runs\">Runs</a></li></ol></nav>\n");
 }
 
+/// A section's heading with its count, `<h2 id="{id}">{title} ({n})</h2>`, and the
+/// `empty` paragraph when it has nothing to show (then `false`).
+fn section(b: &mut String, id: &str, title: &str, n: usize, empty: &str) -> bool {
+    let _ = writeln!(b, "<h2 id=\"{id}\">{title} ({n})</h2>");
+    if n == 0 {
+        let _ = writeln!(b, "<p>{empty}</p>");
+    }
+    n > 0
+}
+
 fn findings(b: &mut String, rows: &[LifecycleRow]) {
-    let _ = writeln!(b, "<h2 id=\"findings\">Findings ({})</h2>", rows.len());
-    if rows.is_empty() {
-        b.push_str("<p>No findings in the window.</p>\n");
+    if !section(
+        b,
+        "findings",
+        "Findings",
+        rows.len(),
+        "No findings in the window.",
+    ) {
         return;
     }
     let mut t = Table::new("lifecycles", &LIFECYCLE_PAGE_COLUMNS);
@@ -155,13 +169,13 @@ fn findings(b: &mut String, rows: &[LifecycleRow]) {
 }
 
 fn declarations(b: &mut String, rows: &[DeclarationRow]) {
-    let _ = writeln!(
+    if !section(
         b,
-        "<h2 id=\"declarations\">Declaration changes ({})</h2>",
-        rows.len()
-    );
-    if rows.is_empty() {
-        b.push_str("<p>The scenario file and the policy did not change over the window.</p>\n");
+        "declarations",
+        "Declaration changes",
+        rows.len(),
+        "The scenario file and the policy did not change over the window.",
+    ) {
         return;
     }
     let mut t = Table::new("declarations", &DECLARATION_PAGE_COLUMNS);
@@ -199,13 +213,13 @@ fn declarations(b: &mut String, rows: &[DeclarationRow]) {
 }
 
 fn acknowledgements(b: &mut String, rows: &[AckRow]) {
-    let _ = writeln!(
+    if !section(
         b,
-        "<h2 id=\"acknowledgements\">Acknowledgements ({})</h2>",
-        rows.len()
-    );
-    if rows.is_empty() {
-        b.push_str("<p>None.</p>\n");
+        "acknowledgements",
+        "Acknowledgements",
+        rows.len(),
+        "None.",
+    ) {
         return;
     }
     let mut t = Table::new("acks", &ACK_PAGE_COLUMNS);
@@ -246,9 +260,7 @@ fn acknowledgements(b: &mut String, rows: &[AckRow]) {
 }
 
 fn runs(b: &mut String, rows: &[RunRow]) {
-    let _ = writeln!(b, "<h2 id=\"runs\">Runs ({})</h2>", rows.len());
-    if rows.is_empty() {
-        b.push_str("<p>No run in the window.</p>\n");
+    if !section(b, "runs", "Runs", rows.len(), "No run in the window.") {
         return;
     }
     let mut t = Table::new("runs", &RUN_PAGE_COLUMNS);
@@ -317,22 +329,24 @@ pub(super) fn layout(view: &DriftView) -> String {
         None => b.push_str("<p>No findings in the window: nothing to draw.</p>\n"),
     }
     toc(&mut b, r);
-    let _ = writeln!(b, "<h2 id=\"vendors\">Vendors ({})</h2>", r.vendors.len());
-    if r.vendors.is_empty() {
-        b.push_str("<p>No vendor was declared or observed in the window.</p>\n");
-    }
+    section(
+        &mut b,
+        "vendors",
+        "Vendors",
+        view.vendors.len(),
+        "No vendor was declared or observed in the window.",
+    );
     for (i, v) in view.vendors.iter().enumerate() {
         vendor(&mut b, r, i, v);
     }
     findings(&mut b, &view.lifecycles);
-    let _ = writeln!(
-        b,
-        "<h2 id=\"inventory\">Inventory drift ({})</h2>",
-        r.inventory.len()
-    );
-    if r.inventory.is_empty() {
-        b.push_str("<p>No host, vendor or cookie appeared, went or changed lifetime.</p>\n");
-    } else {
+    if section(
+        &mut b,
+        "inventory",
+        "Inventory drift",
+        r.inventory.len(),
+        "No host, vendor or cookie appeared, went or changed lifetime.",
+    ) {
         b.push_str("<p class=\"note\">Each scenario of a run against the previous run that observed that scenario.</p>\n");
         inventory_table(&mut b, &r.inventory, true);
     }
