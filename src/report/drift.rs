@@ -236,7 +236,7 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
         ),
     );
     for l in &view.summary.lines {
-        o.line(&l);
+        o.line(l);
     }
     o.end_lines();
     o.heading(2, "Findings");

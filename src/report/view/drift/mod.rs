@@ -15,6 +15,9 @@ mod inventory;
 mod summary;
 mod vendors;
 
+#[cfg(test)]
+mod tests;
+
 pub use acks::{AckRow, ACK_COLUMNS, ACK_PAGE_COLUMNS};
 pub use declarations::{DeclarationRow, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS};
 pub use findings::{LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY};
