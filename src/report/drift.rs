@@ -16,12 +16,24 @@ use tabled::settings::Style;
 
 use super::view::drift_date as date;
 
-fn lifecycle_table(rows: &[LifecycleRow], cell: &dyn Fn(&str) -> String) -> Builder {
+/// A table: the header row, then one row of cells per item.
+fn table<T, const N: usize>(
+    columns: [&str; N],
+    items: impl IntoIterator<Item = T>,
+    cells: impl Fn(T) -> [String; N],
+) -> Builder {
     let mut b = Builder::default();
-    b.push_record(LIFECYCLE_COLUMNS);
-    for row in rows {
+    b.push_record(columns);
+    for item in items {
+        b.push_record(cells(item));
+    }
+    b
+}
+
+fn lifecycle_table(rows: &[LifecycleRow], cell: &dyn Fn(&str) -> String) -> Builder {
+    table(LIFECYCLE_COLUMNS, rows, |row| {
         let l = row.lifecycle;
-        b.push_record([
+        [
             l.current.as_str().to_string(),
             l.severity.clone(),
             cell(&l.code),
@@ -34,19 +46,16 @@ fn lifecycle_table(rows: &[LifecycleRow], cell: &dyn Fn(&str) -> String) -> Buil
             l.last_seen.format("%Y-%m-%d %H:%M").to_string(),
             format!("{}/{}", l.runs_seen, l.runs_checked),
             cell(&row.notes()),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 fn inventory_table(
     changes: &[crate::drift::InventoryChange],
     cell: &dyn Fn(&str) -> String,
 ) -> Builder {
-    let mut b = Builder::default();
-    b.push_record(INVENTORY_COLUMNS);
-    for c in changes {
-        b.push_record([
+    table(INVENTORY_COLUMNS, changes, |c| {
+        [
             date(&c.at),
             format!("#{} (vs #{})", c.run_id, c.against_run),
             cell(&c.scenario),
@@ -56,22 +65,19 @@ fn inventory_table(
             c.vendor.as_deref().map(cell).unwrap_or_else(|| "-".into()),
             c.before.as_deref().map(cell).unwrap_or_default(),
             c.after.as_deref().map(cell).unwrap_or_default(),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 fn declaration_table(rows: &[DeclarationRow], cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record(DECLARATION_COLUMNS);
-    for row in rows {
+    table(DECLARATION_COLUMNS, rows, |row| {
         let d = row.change;
         let changes = if d.changes.is_empty() {
             "(the file changed; no change to the declared vendors and purposes)".to_string()
         } else {
             d.changes.join("; ")
         };
-        b.push_record([
+        [
             date(&d.at),
             format!("#{} (vs #{})", d.run_id, d.previous_run),
             row.files_text(", "),
@@ -81,16 +87,13 @@ fn declaration_table(rows: &[DeclarationRow], cell: &dyn Fn(&str) -> String) -> 
             } else {
                 "0".to_string()
             },
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record(RETENTION_COLUMNS);
-    for r in &v.retention {
-        b.push_record([
+    table(RETENTION_COLUMNS, &v.retention, |r| {
+        [
             cell(&r.cookie),
             retention_text(r.declared_secs),
             lifetime_text(r.lifetime_secs),
@@ -99,15 +102,12 @@ fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder 
             date(&r.first_over),
             date(&r.last_over),
             if r.still_over { "over" } else { "conforms" }.to_string(),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 fn mismatch_table(rows: &[MismatchRow], cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record(MISMATCH_COLUMNS);
-    for row in rows {
+    table(MISMATCH_COLUMNS, rows, |row| {
         let m = row.mismatch;
         let evidence = m
             .evidence
@@ -127,7 +127,7 @@ fn mismatch_table(rows: &[MismatchRow], cell: &dyn Fn(&str) -> String) -> Builde
         } else {
             m.event.as_str().to_string()
         };
-        b.push_record([
+        [
             date(&m.at),
             format!("#{}", m.run_id),
             event,
@@ -139,26 +139,22 @@ fn mismatch_table(rows: &[MismatchRow], cell: &dyn Fn(&str) -> String) -> Builde
                 .unwrap_or_else(|| "-".into()),
             cell(&evidence),
             cell(&m.rule),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 fn ack_table(rows: &[AckRow], cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record(ACK_COLUMNS);
-    for row in rows {
+    table(ACK_COLUMNS, rows, |row| {
         let a = row.ack;
-        b.push_record([
+        [
             a.status.as_str().to_string(),
             a.fingerprint.clone(),
             cell(&a.owner),
             date(&a.expires),
             cell(&a.reason),
             a.location.as_deref().map(cell).unwrap_or_default(),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 /// A section: a heading and either a table or a "none" line.
