@@ -1,104 +1,39 @@
-//! The drift pack rendered as terminal tables, Markdown or JSON, with the same escaping
-//! and clipping rules as the run report. Summary first, then the findings' lifecycles,
-//! inventory drift, declaration changes, one section per vendor (legitimate-interest
-//! vendors first) and the acknowledgements.
+//! The drift pack rendered as terminal tables or Markdown (laying out its view model,
+//! [`DriftView`]) or JSON, with the same escaping and clipping rules as the run report.
+//! Summary first, then the findings' lifecycles, inventory drift, declaration changes,
+//! one section per vendor (legitimate-interest vendors first) and the acknowledgements.
 
+use super::view::{
+    AckRow, DeclarationRow, DriftView, LifecycleRow, MismatchRow, ACK_COLUMNS, DECLARATION_COLUMNS,
+    INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, RETENTION_COLUMNS,
+};
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
+use crate::drift::VendorSection;
 pub use crate::drift::{DriftReport, DRIFT_SCHEMA_VERSION};
-use crate::drift::{Lifecycle, Status, VendorSection};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-fn counts_line(c: &crate::drift::StatusCounts) -> String {
-    let mut s = format!(
-        "{} new, {} regressed, {} persisting, {} unverified, {} resolved",
-        c.new, c.regressed, c.persisting, c.unverified, c.resolved
-    );
-    if c.acknowledged > 0 {
-        s.push_str(&format!(" ({} acknowledged)", c.acknowledged));
-    }
-    s
-}
+use super::view::drift_date as date;
 
-fn note(l: &Lifecycle) -> String {
-    let mut notes = Vec::new();
-    if let Some(s) = l.timeline.last() {
-        if s.status == Status::Resolved && s.map_changed {
-            notes.push("resolved in a run whose policy changed".to_string());
-        }
-    }
-    if let Some(a) = &l.acknowledgement {
-        notes.push(format!(
-            "ack {} by {} until {}",
-            a.status.as_str(),
-            a.owner,
-            a.expires.format("%Y-%m-%d")
-        ));
-    }
-    notes.join("; ")
-}
-
-fn date(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d").to_string()
-}
-
-/// The summary, as lines of text (escaped by the caller's `cell`).
-fn summary_lines(r: &DriftReport) -> Vec<String> {
-    let s = &r.summary;
-    let mut out = vec![
-        format!(
-            "{} run(s) in the window, {} complete{}",
-            s.runs,
-            s.complete_runs,
-            match (s.first_run, s.last_run) {
-                (Some(a), Some(b)) => format!(", from {} to {}", date(&a), date(&b)),
-                _ => String::new(),
-            }
-        ),
-        format!("Findings now: {}", counts_line(&s.current)),
-        format!(
-            "Legitimate-interest vendors: {}; objection honoured: {}",
-            s.li_vendors,
-            s.suppression.describe()
-        ),
-        format!(
-            "Unauthorized fires: {}; cookies over their declared retention: {}",
-            s.unauthorized_fires, s.retention_over
-        ),
-        format!(
-            "Inventory: {} added, {} removed, {} changed; declaration changes: {}; unused acknowledgements: {}",
-            s.inventory_added,
-            s.inventory_removed,
-            s.inventory_changed,
-            s.declaration_changes,
-            s.unused_acknowledgements
-        ),
-    ];
-    if s.runs > s.complete_runs {
-        out.push(format!(
-            "{} run(s) were not complete: what they could not observe is unverified, never resolved",
-            s.runs - s.complete_runs
-        ));
-    }
-    out
-}
-
-fn lifecycle_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
+/// A table: the header row, then one row of cells per item.
+fn table<T, const N: usize>(
+    columns: [&str; N],
+    items: impl IntoIterator<Item = T>,
+    cells: impl Fn(T) -> [String; N],
+) -> Builder {
     let mut b = Builder::default();
-    b.push_record([
-        "status",
-        "severity",
-        "code",
-        "scenario",
-        "subject",
-        "first seen",
-        "last seen",
-        "seen/checked",
-        "note",
-    ]);
-    for l in &r.lifecycles {
-        b.push_record([
+    b.push_record(columns);
+    for item in items {
+        b.push_record(cells(item));
+    }
+    b
+}
+
+fn lifecycle_table(rows: &[LifecycleRow], cell: &dyn Fn(&str) -> String) -> Builder {
+    table(LIFECYCLE_COLUMNS, rows, |row| {
+        let l = row.lifecycle;
+        [
             l.current.as_str().to_string(),
             l.severity.clone(),
             cell(&l.code),
@@ -110,22 +45,17 @@ fn lifecycle_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
             l.first_seen.format("%Y-%m-%d %H:%M").to_string(),
             l.last_seen.format("%Y-%m-%d %H:%M").to_string(),
             format!("{}/{}", l.runs_seen, l.runs_checked),
-            cell(&note(l)),
-        ]);
-    }
-    b
+            cell(&row.notes()),
+        ]
+    })
 }
 
 fn inventory_table(
     changes: &[crate::drift::InventoryChange],
     cell: &dyn Fn(&str) -> String,
 ) -> Builder {
-    let mut b = Builder::default();
-    b.push_record([
-        "date", "run", "scenario", "change", "kind", "item", "vendor", "before", "after",
-    ]);
-    for c in changes {
-        b.push_record([
+    table(INVENTORY_COLUMNS, changes, |c| {
+        [
             date(&c.at),
             format!("#{} (vs #{})", c.run_id, c.against_run),
             cell(&c.scenario),
@@ -135,145 +65,35 @@ fn inventory_table(
             c.vendor.as_deref().map(cell).unwrap_or_else(|| "-".into()),
             c.before.as_deref().map(cell).unwrap_or_default(),
             c.after.as_deref().map(cell).unwrap_or_default(),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
-fn declaration_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record(["date", "run", "changed", "what", "resolved in that run"]);
-    for d in &r.declaration_changes {
-        let what = match (d.scenario_changed, d.policy_changed) {
-            (true, true) => "scenario file, policy",
-            (true, false) => "scenario file",
-            (false, true) => "policy",
-            (false, false) => "-",
-        };
+fn declaration_table(rows: &[DeclarationRow], cell: &dyn Fn(&str) -> String) -> Builder {
+    table(DECLARATION_COLUMNS, rows, |row| {
+        let d = row.change;
         let changes = if d.changes.is_empty() {
             "(the file changed; no change to the declared vendors and purposes)".to_string()
         } else {
             d.changes.join("; ")
         };
-        b.push_record([
+        [
             date(&d.at),
             format!("#{} (vs #{})", d.run_id, d.previous_run),
-            what.to_string(),
+            row.files_text(", "),
             cell(&changes),
             if d.resolved_in_run > 0 {
                 format!("{} (may be the declaration's doing)", d.resolved_in_run)
             } else {
                 "0".to_string()
             },
-        ]);
-    }
-    b
-}
-
-fn vendor_heading(v: &VendorSection) -> String {
-    let name = v.name.as_deref().unwrap_or("not in the latest declaration");
-    let purposes: Vec<String> = v
-        .purposes
-        .iter()
-        .map(|p| format!("{} ({})", p.purpose, p.basis))
-        .collect();
-    format!(
-        "Vendor {} ({name}){}: {}",
-        v.vendor,
-        if v.legitimate_interest {
-            ", legitimate interest"
-        } else {
-            ""
-        },
-        if purposes.is_empty() {
-            "no declared purposes".to_string()
-        } else {
-            purposes.join(", ")
-        }
-    )
-}
-
-fn vendor_lines(v: &VendorSection) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(rate) = &v.suppression {
-        let strip: String = v
-            .runs
-            .iter()
-            .map(|r| match r.objection {
-                Some(crate::drift::Objection::Honoured) => '+',
-                Some(crate::drift::Objection::NotHonoured) => 'X',
-                Some(crate::drift::Objection::Unverified) => '?',
-                Some(crate::drift::Objection::Absent) => '.',
-                _ => ' ',
-            })
-            .collect();
-        out.push(format!(
-            "Objection honoured (suppression compliance): {}; per run, oldest first: [{strip}] (+ yes, X NO, ? unverified, . absent)",
-            rate.describe()
-        ));
-        let not: Vec<String> = v
-            .runs
-            .iter()
-            .filter(|r| r.objection == Some(crate::drift::Objection::NotHonoured))
-            .map(|r| {
-                format!(
-                    "#{} {} ({} after the objection)",
-                    r.run_id,
-                    date(&r.started_at),
-                    r.objected
-                )
-            })
-            .collect();
-        if !not.is_empty() {
-            out.push(format!(
-                "Kept firing after the objection in: {}",
-                not.join(", ")
-            ));
-        }
-    }
-    let fired: Vec<String> = v
-        .runs
-        .iter()
-        .filter(|r| r.unauthorized > 0)
-        .map(|r| format!("#{} {}", r.run_id, r.unauthorized))
-        .collect();
-    out.push(format!(
-        "Unauthorized fires: {} in {} of {} run(s){}",
-        v.unauthorized_fires,
-        fired.len(),
-        v.runs.len(),
-        if fired.is_empty() || fired.len() > 12 {
-            String::new()
-        } else {
-            format!(" ({})", fired.join(", "))
-        }
-    ));
-    out.push(format!("Findings now: {}", counts_line(&v.findings)));
-    for d in &v.declaration_history {
-        out.push(format!(
-            "Declaration changed in run #{} ({}): {}",
-            d.run_id,
-            date(&d.at),
-            d.change
-        ));
-    }
-    out
+        ]
+    })
 }
 
 fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record([
-        "cookie",
-        "declared",
-        "observed",
-        "over by",
-        "runs over",
-        "first",
-        "last",
-        "now",
-    ]);
-    for r in &v.retention {
-        b.push_record([
+    table(RETENTION_COLUMNS, &v.retention, |r| {
+        [
             cell(&r.cookie),
             retention_text(r.declared_secs),
             lifetime_text(r.lifetime_secs),
@@ -282,41 +102,32 @@ fn retention_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder 
             date(&r.first_over),
             date(&r.last_over),
             if r.still_over { "over" } else { "conforms" }.to_string(),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
-fn mismatch_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record([
-        "date", "run", "event", "severity", "code", "scenario", "evidence", "rule",
-    ]);
-    for m in &v.mismatches {
+fn mismatch_table(rows: &[MismatchRow], cell: &dyn Fn(&str) -> String) -> Builder {
+    table(MISMATCH_COLUMNS, rows, |row| {
+        let m = row.mismatch;
         let evidence = m
             .evidence
             .as_ref()
             .map(|e| {
-                let what = e
-                    .request_url
-                    .clone()
-                    .or_else(|| e.cookie.clone())
-                    .unwrap_or_default();
                 format!(
                     "{} at {} on {} ({})",
-                    what,
+                    row.target.unwrap_or_default(),
                     e.time.format("%Y-%m-%d %H:%M:%S"),
                     e.page,
                     e.phase
                 )
             })
             .unwrap_or_default();
-        let event = if m.map_changed && m.event == crate::drift::MismatchEvent::Resolved {
+        let event = if row.resolved_with_policy {
             "resolved (policy changed)".to_string()
         } else {
             m.event.as_str().to_string()
         };
-        b.push_record([
+        [
             date(&m.at),
             format!("#{}", m.run_id),
             event,
@@ -328,32 +139,22 @@ fn mismatch_table(v: &VendorSection, cell: &dyn Fn(&str) -> String) -> Builder {
                 .unwrap_or_else(|| "-".into()),
             cell(&evidence),
             cell(&m.rule),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
-fn ack_table(r: &DriftReport, cell: &dyn Fn(&str) -> String) -> Builder {
-    let mut b = Builder::default();
-    b.push_record([
-        "status",
-        "fingerprint",
-        "owner",
-        "expires",
-        "reason",
-        "where",
-    ]);
-    for a in &r.acknowledgements {
-        b.push_record([
+fn ack_table(rows: &[AckRow], cell: &dyn Fn(&str) -> String) -> Builder {
+    table(ACK_COLUMNS, rows, |row| {
+        let a = row.ack;
+        [
             a.status.as_str().to_string(),
             a.fingerprint.clone(),
             cell(&a.owner),
             date(&a.expires),
             cell(&a.reason),
             a.location.as_deref().map(cell).unwrap_or_default(),
-        ]);
-    }
-    b
+        ]
+    })
 }
 
 /// A section: a heading and either a table or a "none" line.
@@ -409,7 +210,8 @@ impl Out {
     }
 }
 
-pub(super) fn render_text(r: &DriftReport, markdown: bool) -> String {
+pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
+    let r = view.report;
     let md_cell = |s: &str| super::markdown::cell(s);
     let term_cell = |s: &str| clip(s, 60);
     let cell: &dyn Fn(&str) -> String = if markdown { &md_cell } else { &term_cell };
@@ -424,17 +226,20 @@ pub(super) fn render_text(r: &DriftReport, markdown: bool) -> String {
         1,
         &format!(
             "Drift of {} from {} to {}",
-            line(&r.site),
-            date(&r.since),
-            date(&r.until)
+            line(view.summary.site),
+            view.summary.since,
+            view.summary.until
         ),
     );
-    for l in summary_lines(r) {
-        o.line(&l);
+    for l in &view.summary.lines {
+        o.line(l);
     }
     o.end_lines();
     o.heading(2, "Findings");
-    o.table(lifecycle_table(r, cell), "no findings in the window");
+    o.table(
+        lifecycle_table(&view.lifecycles, cell),
+        "no findings in the window",
+    );
     o.heading(2, "Inventory drift");
     o.table(
         inventory_table(&r.inventory, cell),
@@ -442,32 +247,36 @@ pub(super) fn render_text(r: &DriftReport, markdown: bool) -> String {
     );
     o.heading(2, "Declaration changes");
     o.table(
-        declaration_table(r, cell),
+        declaration_table(&view.declarations, cell),
         "the scenario file and policy did not change",
     );
     o.heading(2, "Vendors");
-    if r.vendors.is_empty() {
+    if view.vendors.is_empty() {
         o.line("(no declared vendor and no vendor activity in the window)");
         o.end_lines();
     }
-    for v in &r.vendors {
-        o.heading(3, &line(&vendor_heading(v)));
-        for l in vendor_lines(v) {
-            o.line(&line(&l));
+    for vv in &view.vendors {
+        let v = vv.section;
+        o.heading(3, &line(&vv.heading));
+        for l in &vv.lines {
+            o.line(&line(l));
         }
         o.end_lines();
         if !v.retention.is_empty() {
             o.table(retention_table(v, cell), "");
         }
         if !v.mismatches.is_empty() {
-            o.table(mismatch_table(v, cell), "");
+            o.table(mismatch_table(&vv.mismatches, cell), "");
         }
         if !v.inventory.is_empty() {
             o.table(inventory_table(&v.inventory, cell), "");
         }
     }
     o.heading(2, "Acknowledgements");
-    o.table(ack_table(r, cell), "no acknowledgements for this site");
+    o.table(
+        ack_table(&view.acks, cell),
+        "no acknowledgements for this site",
+    );
     o.text
 }
 

@@ -87,8 +87,8 @@ impl Table {
 }
 
 impl Layout for MarkdownReporter {
-    fn drift(&self, report: &crate::drift::DriftReport) -> String {
-        super::drift::render_text(report, true)
+    fn drift(&self, view: &super::view::DriftView) -> String {
+        super::drift::render_text(view, true)
     }
 
     fn run(&self, v: &RunView) -> String {

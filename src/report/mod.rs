@@ -58,11 +58,12 @@ pub trait Reporter {
 }
 
 /// Lays out a report in one human format (table, Markdown, HTML): a run report's
-/// sections, built once as [`view::RunView`], and a drift pack. The layout only escapes
+/// sections, built once as [`view::RunView`], and a drift pack's, built once as
+/// [`view::DriftView`]. The layout only escapes
 /// and arranges what it is given. Every layout is a [`Reporter`].
 pub trait Layout {
     fn run(&self, view: &view::RunView) -> String;
-    fn drift(&self, report: &DriftReport) -> String;
+    fn drift(&self, view: &view::DriftView) -> String;
 }
 
 impl<L: Layout> Reporter for L {
@@ -71,7 +72,7 @@ impl<L: Layout> Reporter for L {
     }
 
     fn render_drift(&self, report: &DriftReport) -> String {
-        self.drift(report)
+        self.drift(&view::DriftView::of(report))
     }
 }
 

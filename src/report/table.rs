@@ -34,8 +34,8 @@ impl TableReporter {
 }
 
 impl Layout for TableReporter {
-    fn drift(&self, report: &crate::drift::DriftReport) -> String {
-        super::drift::render_text(report, false)
+    fn drift(&self, view: &super::view::DriftView) -> String {
+        super::drift::render_text(view, false)
     }
 
     fn run(&self, v: &RunView) -> String {

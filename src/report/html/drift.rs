@@ -8,8 +8,11 @@ use super::{
     ack_badge, anchor, code, date, datetime, esc_clip, escape_html, id_ranges, opt, page,
     severity_badge, status_badge, text, Table,
 };
-use crate::drift::{DriftReport, Lifecycle, RunRef, Status, StatusCounts};
-use std::collections::HashMap;
+use crate::drift::{DriftReport, Status, StatusCounts};
+use crate::report::view::{
+    AckRow, Card, DeclarationRow, DriftSummary, DriftView, LifecycleRow, RunRow, ACK_PAGE_COLUMNS,
+    DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RUN_PAGE_COLUMNS,
+};
 use std::fmt::Write as _;
 
 fn title(r: &DriftReport) -> String {
@@ -36,21 +39,24 @@ pub(super) fn counts_line(c: &StatusCounts) -> String {
     s
 }
 
-fn card(b: &mut String, key: &str, value: &str, detail: &str, alert: bool) {
+fn card(b: &mut String, c: &Card) {
     let _ = writeln!(
         b,
-        "<div class=\"card{}\"><div class=\"k\">{key}</div><div class=\"v\">{value}</div><div class=\"d\">{detail}</div></div>",
-        if alert { " alert" } else { "" }
+        "<div class=\"card{}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"d\">{}</div></div>",
+        if c.alert { " alert" } else { "" },
+        escape_html(c.key),
+        escape_html(&c.value),
+        escape_html(&c.detail)
     );
 }
 
-fn header(b: &mut String, r: &DriftReport) {
+fn header(b: &mut String, s: &DriftSummary, r: &DriftReport) {
     let _ = writeln!(
         b,
         "<header><h1>LIA review pack: {}</h1>\n<p class=\"sub\">Consent and legitimate-interest drift, {} to {} (UTC, end exclusive)</p>",
-        text(&r.site),
-        date(&r.since),
-        date(&r.until)
+        text(s.site),
+        s.since,
+        s.until
     );
     let ids: Vec<i64> = r.runs.iter().map(|x| x.id).collect();
     let span = match (r.summary.first_run, r.summary.last_run) {
@@ -59,18 +65,12 @@ fn header(b: &mut String, r: &DriftReport) {
     };
     b.push_str("<dl class=\"meta\">");
     for (k, v) in [
-        ("Site", text(&r.site)),
+        ("Site", text(s.site)),
         (
             "Window",
             format!("{} to {}", datetime(&r.since), datetime(&r.until)),
         ),
-        (
-            "Runs",
-            format!(
-                "{} ({} with every scenario observed)",
-                r.summary.runs, r.summary.complete_runs
-            ),
-        ),
+        ("Runs", s.runs.clone()),
         ("First / last run", span),
         ("Generated from runs", id_ranges(&ids)),
         (
@@ -83,92 +83,17 @@ fn header(b: &mut String, r: &DriftReport) {
     b.push_str("</dl></header>\n");
 }
 
-fn summary(b: &mut String, r: &DriftReport) {
-    let s = &r.summary;
+fn summary(b: &mut String, s: &DriftSummary, r: &DriftReport) {
     b.push_str("<h2 id=\"summary\">Summary</h2>\n<div class=\"cards\">\n");
-    let c = &s.current;
-    card(
-        b,
-        "Open findings",
-        &c.open().to_string(),
-        &format!(
-            "{} new, {} regressed, {} persisting",
-            c.new, c.regressed, c.persisting
-        ),
-        c.new + c.regressed > 0,
-    );
-    card(
-        b,
-        "Resolved / unverified",
-        &format!("{} / {}", c.resolved, c.unverified),
-        "unverified: could not be checked in the latest run",
-        false,
-    );
-    card(
-        b,
-        "Acknowledged",
-        &c.acknowledged.to_string(),
-        "open findings under an active acknowledgement",
-        false,
-    );
-    card(
-        b,
-        "LI vendors",
-        &s.li_vendors.to_string(),
-        "vendors with a legitimate-interest purpose",
-        false,
-    );
-    let rate = match s.suppression.rate {
-        Some(x) => format!("{:.0}%", (x * 100.0).floor()),
-        None => "n/a".to_string(),
-    };
-    card(
-        b,
-        "Objection honoured",
-        &rate,
-        &escape_html(&s.suppression.describe()),
-        s.suppression.rate.is_some_and(|x| x < 1.0),
-    );
-    card(
-        b,
-        "Unauthorized fires",
-        &s.unauthorized_fires.to_string(),
-        "records the declared basis did not allow",
-        s.unauthorized_fires > 0,
-    );
-    card(
-        b,
-        "Retention over",
-        &s.retention_over.to_string(),
-        "cookies over their declared retention",
-        s.retention_over > 0,
-    );
-    card(
-        b,
-        "Inventory drift",
-        &format!(
-            "+{} −{} ~{}",
-            s.inventory_added, s.inventory_removed, s.inventory_changed
-        ),
-        "added, removed, changed (hosts, vendors, cookies)",
-        false,
-    );
-    card(
-        b,
-        "Declaration changes",
-        &s.declaration_changes.to_string(),
-        "runs whose scenario file or policy changed",
-        false,
-    );
-    card(
-        b,
-        "Unused acks",
-        &s.unused_acknowledgements.to_string(),
-        "acknowledgements matching no finding",
-        s.unused_acknowledgements > 0,
-    );
+    for c in &s.cards {
+        card(b, c);
+    }
     b.push_str("</div>\n");
-    let _ = writeln!(b, "<p>Findings now: {}</p>", counts_line(c));
+    let _ = writeln!(
+        b,
+        "<p>Findings now: {}</p>",
+        counts_line(&r.summary.current)
+    );
 }
 
 fn toc(b: &mut String, r: &DriftReport) {
@@ -190,29 +115,29 @@ fn toc(b: &mut String, r: &DriftReport) {
     b.push_str("</ol></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#inventory\">Inventory drift</a></li><li><a href=\"#declarations\">Declaration changes</a></li><li><a href=\"#acknowledgements\">Acknowledgements</a></li><li><a href=\"#runs\">Runs</a></li></ol></nav>\n");
 }
 
-fn findings(b: &mut String, r: &DriftReport) {
-    let _ = writeln!(
+/// A section's heading with its count, `<h2 id="{id}">{title} ({n})</h2>`, and the
+/// `empty` paragraph when it has nothing to show (then `false`).
+fn section(b: &mut String, id: &str, title: &str, n: usize, empty: &str) -> bool {
+    let _ = writeln!(b, "<h2 id=\"{id}\">{title} ({n})</h2>");
+    if n == 0 {
+        let _ = writeln!(b, "<p>{empty}</p>");
+    }
+    n > 0
+}
+
+fn findings(b: &mut String, rows: &[LifecycleRow]) {
+    if !section(
         b,
-        "<h2 id=\"findings\">Findings ({})</h2>",
-        r.lifecycles.len()
-    );
-    if r.lifecycles.is_empty() {
-        b.push_str("<p>No findings in the window.</p>\n");
+        "findings",
+        "Findings",
+        rows.len(),
+        "No findings in the window.",
+    ) {
         return;
     }
-    let mut t = Table::new(
-        "lifecycles",
-        &[
-            "#",
-            "Now",
-            "Finding",
-            "Vendor",
-            "First / last seen",
-            "Seen / checked",
-            "Note",
-        ],
-    );
-    for (i, l) in r.lifecycles.iter().enumerate() {
+    let mut t = Table::new("lifecycles", &LIFECYCLE_PAGE_COLUMNS);
+    for (i, row) in rows.iter().enumerate() {
+        let l = row.lifecycle;
         let mut now = status_badge(l.current);
         if let Some(a) = &l.acknowledgement {
             let _ = write!(now, "<br>ack {}", ack_badge(a.status));
@@ -235,42 +160,27 @@ fn findings(b: &mut String, r: &DriftReport) {
             opt(l.vendor.as_deref()),
             format!("{}<br>{}", datetime(&l.first_seen), datetime(&l.last_seen)),
             format!("{} / {}", l.runs_seen, l.runs_checked),
-            note(l),
+            row.policy_note
+                .map(|n| format!("<span class=\"warn\">{}</span>", escape_html(n)))
+                .unwrap_or_default(),
         ]);
     }
     b.push_str(&t.finish());
 }
 
-fn note(l: &Lifecycle) -> String {
-    match l.timeline.last() {
-        Some(s) if s.status == Status::Resolved && s.map_changed => {
-            "<span class=\"warn\">resolved in a run whose policy changed</span>".to_string()
-        }
-        _ => String::new(),
-    }
-}
-
-fn declarations(b: &mut String, r: &DriftReport) {
-    let _ = writeln!(
+fn declarations(b: &mut String, rows: &[DeclarationRow]) {
+    if !section(
         b,
-        "<h2 id=\"declarations\">Declaration changes ({})</h2>",
-        r.declaration_changes.len()
-    );
-    if r.declaration_changes.is_empty() {
-        b.push_str("<p>The scenario file and the policy did not change over the window.</p>\n");
+        "declarations",
+        "Declaration changes",
+        rows.len(),
+        "The scenario file and the policy did not change over the window.",
+    ) {
         return;
     }
-    let mut t = Table::new(
-        "declarations",
-        &["Run", "What changed", "Changes", "Resolved in that run"],
-    );
-    for d in &r.declaration_changes {
-        let what = match (d.scenario_changed, d.policy_changed) {
-            (true, true) => "scenario file and policy",
-            (true, false) => "scenario file",
-            (false, true) => "policy",
-            (false, false) => "-",
-        };
+    let mut t = Table::new("declarations", &DECLARATION_PAGE_COLUMNS);
+    for row in rows {
+        let d = row.change;
         let changes = if d.changes.is_empty() {
             "<span class=\"note\">the files' bytes changed (no declared-map difference recorded)</span>".to_string()
         } else {
@@ -294,7 +204,7 @@ fn declarations(b: &mut String, r: &DriftReport) {
                 d.previous_run,
                 datetime(&d.at)
             ),
-            what.to_string(),
+            row.files_text(" and "),
             changes,
             resolved,
         ]);
@@ -302,39 +212,23 @@ fn declarations(b: &mut String, r: &DriftReport) {
     b.push_str(&t.finish());
 }
 
-fn acknowledgements(b: &mut String, r: &DriftReport) {
-    let _ = writeln!(
+fn acknowledgements(b: &mut String, rows: &[AckRow]) {
+    if !section(
         b,
-        "<h2 id=\"acknowledgements\">Acknowledgements ({})</h2>",
-        r.acknowledgements.len()
-    );
-    if r.acknowledgements.is_empty() {
-        b.push_str("<p>None.</p>\n");
+        "acknowledgements",
+        "Acknowledgements",
+        rows.len(),
+        "None.",
+    ) {
         return;
     }
-    let index: HashMap<&str, usize> = r
-        .lifecycles
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.fingerprint.as_str(), i))
-        .collect();
-    let mut t = Table::new(
-        "acks",
-        &[
-            "Status",
-            "Finding",
-            "Owner",
-            "Reason",
-            "Acknowledged",
-            "Expires",
-            "Entry",
-        ],
-    );
-    for a in &r.acknowledgements {
-        let finding = match index.get(a.fingerprint.as_str()) {
-            Some(&i) => format!(
+    let mut t = Table::new("acks", &ACK_PAGE_COLUMNS);
+    for row in rows {
+        let a = row.ack;
+        let finding = match row.finding {
+            Some((i, finding_code)) => format!(
                 "<a href=\"#{}\">{}</a>",
-                anchor("finding", i, &r.lifecycles[i].code),
+                anchor("finding", i, finding_code),
                 code(&a.fingerprint)
             ),
             None => format!(
@@ -365,56 +259,32 @@ fn acknowledgements(b: &mut String, r: &DriftReport) {
     b.push_str(&t.finish());
 }
 
-fn runs(b: &mut String, r: &DriftReport) {
-    let _ = writeln!(b, "<h2 id=\"runs\">Runs ({})</h2>", r.runs.len());
-    if r.runs.is_empty() {
-        b.push_str("<p>No run in the window.</p>\n");
+fn runs(b: &mut String, rows: &[RunRow]) {
+    if !section(b, "runs", "Runs", rows.len(), "No run in the window.") {
         return;
     }
-    let mut t = Table::new(
-        "runs",
-        &[
-            "Run",
-            "Started",
-            "Status",
-            "Scenarios observed",
-            "Findings (new / regressed / persisting / unverified / resolved)",
-            "Changed",
-        ],
-    );
-    for x in &r.runs {
+    let mut t = Table::new("runs", &RUN_PAGE_COLUMNS);
+    for row in rows {
+        let x = row.run;
         t.row_class(
-            if x.status == "complete" { "" } else { "hl" },
+            if row.complete { "" } else { "hl" },
             &[
                 format!("#{}", x.id),
                 datetime(&x.started_at),
-                run_status(x),
-                scenarios(x),
-                format!(
-                    "{} / {} / {} / {} / {}",
-                    x.counts.new,
-                    x.counts.regressed,
-                    x.counts.persisting,
-                    x.counts.unverified,
-                    x.counts.resolved
-                ),
-                [
-                    x.declaration_changed.then_some("declaration"),
-                    x.behaviour_changed.then_some("behaviour"),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", "),
+                run_status(row),
+                scenarios(row),
+                row.counts.clone(),
+                row.changed.clone(),
             ],
         );
     }
     b.push_str(&t.finish());
 }
 
-fn run_status(x: &RunRef) -> String {
+fn run_status(row: &RunRow) -> String {
+    let x = row.run;
     match &x.status_reason {
-        Some(why) if x.status != "complete" => {
+        Some(why) if !row.complete => {
             format!(
                 "<span class=\"warn\">{}</span>: {}",
                 text(&x.status),
@@ -425,20 +295,15 @@ fn run_status(x: &RunRef) -> String {
     }
 }
 
-fn scenarios(x: &RunRef) -> String {
-    let observed = x.scenarios.iter().filter(|s| s.observed).count();
-    let missing: Vec<String> = x
-        .scenarios
-        .iter()
-        .filter(|s| !s.observed)
-        .map(|s| code(&s.id))
-        .collect();
-    if missing.is_empty() {
-        format!("{observed}/{}", x.scenarios.len())
+fn scenarios(row: &RunRow) -> String {
+    let total = row.run.scenarios.len();
+    if row.missing.is_empty() {
+        format!("{}/{total}", row.observed)
     } else {
+        let missing: Vec<String> = row.missing.iter().map(|s| code(s)).collect();
         format!(
-            "{observed}/{}; NOT OBSERVED: {}",
-            x.scenarios.len(),
+            "{}/{total}; NOT OBSERVED: {}",
+            row.observed,
             missing.join(", ")
         )
     }
@@ -446,9 +311,15 @@ fn scenarios(x: &RunRef) -> String {
 
 /// The drift report as one self-contained HTML page.
 pub fn render_drift_html(r: &DriftReport) -> String {
+    layout(&DriftView::of(r))
+}
+
+/// The drift pack's view as one self-contained HTML page.
+pub(super) fn layout(view: &DriftView) -> String {
+    let r = view.report;
     let mut b = String::with_capacity(64 * 1024);
-    header(&mut b, r);
-    summary(&mut b, r);
+    header(&mut b, &view.summary, r);
+    summary(&mut b, &view.summary, r);
     b.push_str("<h2 id=\"timeline\">Timeline</h2>\n");
     match timeline(r) {
         Some(svg) => {
@@ -458,28 +329,30 @@ pub fn render_drift_html(r: &DriftReport) -> String {
         None => b.push_str("<p>No findings in the window: nothing to draw.</p>\n"),
     }
     toc(&mut b, r);
-    let _ = writeln!(b, "<h2 id=\"vendors\">Vendors ({})</h2>", r.vendors.len());
-    if r.vendors.is_empty() {
-        b.push_str("<p>No vendor was declared or observed in the window.</p>\n");
-    }
-    for (i, v) in r.vendors.iter().enumerate() {
+    section(
+        &mut b,
+        "vendors",
+        "Vendors",
+        view.vendors.len(),
+        "No vendor was declared or observed in the window.",
+    );
+    for (i, v) in view.vendors.iter().enumerate() {
         vendor(&mut b, r, i, v);
     }
-    findings(&mut b, r);
-    let _ = writeln!(
-        b,
-        "<h2 id=\"inventory\">Inventory drift ({})</h2>",
-        r.inventory.len()
-    );
-    if r.inventory.is_empty() {
-        b.push_str("<p>No host, vendor or cookie appeared, went or changed lifetime.</p>\n");
-    } else {
+    findings(&mut b, &view.lifecycles);
+    if section(
+        &mut b,
+        "inventory",
+        "Inventory drift",
+        r.inventory.len(),
+        "No host, vendor or cookie appeared, went or changed lifetime.",
+    ) {
         b.push_str("<p class=\"note\">Each scenario of a run against the previous run that observed that scenario.</p>\n");
         inventory_table(&mut b, &r.inventory, true);
     }
-    declarations(&mut b, r);
-    acknowledgements(&mut b, r);
-    runs(&mut b, r);
+    declarations(&mut b, &view.declarations);
+    acknowledgements(&mut b, &view.acks);
+    runs(&mut b, &view.runs);
     b.push_str("<footer><p class=\"note\">Generated by consentry from the stored runs listed above. Page text is shown escaped; URLs are text, not links. No script, no external resource.</p></footer>\n");
     page(&title(r), &b)
 }

@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 pub struct HtmlReporter;
 
 impl Layout for HtmlReporter {
-    fn drift(&self, report: &crate::drift::DriftReport) -> String {
-        super::render_drift_html(report)
+    fn drift(&self, view: &crate::report::view::DriftView) -> String {
+        super::drift::layout(view)
     }
 
     fn run(&self, v: &RunView) -> String {

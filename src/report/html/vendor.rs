@@ -9,19 +9,18 @@ use super::{
     severity_badge, text, Table,
 };
 use crate::drift::inventory::{lifetime_text, retention_text};
-use crate::drift::{DriftReport, InventoryChange, Mismatch, Objection, VendorRun, VendorSection};
+use crate::drift::{DriftReport, InventoryChange, Objection, VendorRun};
+use crate::report::view::{
+    inventory_page_columns, MismatchRow, VendorView, MISMATCH_PAGE_COLUMNS, PURPOSE_PAGE_COLUMNS,
+    RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+};
 use std::fmt::Write as _;
 
-fn evidence_cell(m: &Mismatch) -> String {
-    let Some(e) = &m.evidence else {
+fn evidence_cell(row: &MismatchRow) -> String {
+    let Some(e) = &row.mismatch.evidence else {
         return "-".to_string();
     };
-    let target = e
-        .request_url
-        .as_deref()
-        .or(e.cookie.as_deref())
-        .map(code)
-        .unwrap_or_else(|| "-".into());
+    let target = row.target.map(code).unwrap_or_else(|| "-".into());
     let mut s = format!(
         "{} {} at {}<br>page {}<br>{}",
         code(&e.scenario),
@@ -36,20 +35,12 @@ fn evidence_cell(m: &Mismatch) -> String {
     s
 }
 
-fn mismatches(b: &mut String, ms: &[Mismatch]) {
-    let mut t = Table::new(
-        "mismatches",
-        &[
-            "Event",
-            "Run",
-            "Finding",
-            "Message and declared rule",
-            "Evidence",
-        ],
-    );
-    for m in ms {
+fn mismatches(b: &mut String, rows: &[MismatchRow]) {
+    let mut t = Table::new("mismatches", &MISMATCH_PAGE_COLUMNS);
+    for row in rows {
+        let m = row.mismatch;
         let mut event = event_badge(m.event);
-        if m.map_changed && m.event == crate::drift::MismatchEvent::Resolved {
+        if row.resolved_with_policy {
             event.push_str("<br><span class=\"warn\">policy changed in this run: may be the declaration's doing</span>");
         }
         t.row(&[
@@ -67,19 +58,14 @@ fn mismatches(b: &mut String, ms: &[Mismatch]) {
                 text(&m.message),
                 text(&m.rule)
             ),
-            evidence_cell(m),
+            evidence_cell(row),
         ]);
     }
     b.push_str(&t.finish());
 }
 
 pub(super) fn inventory_table(b: &mut String, changes: &[InventoryChange], with_vendor: bool) {
-    let mut header = vec!["Run", "Scenario", "Kind", "Change", "Item"];
-    if with_vendor {
-        header.push("Vendor");
-    }
-    header.push("Before → after");
-    let mut t = Table::new("inventory", &header);
+    let mut t = Table::new("inventory", &inventory_page_columns(with_vendor));
     for c in changes {
         let mut row = vec![
             format!(
@@ -112,7 +98,8 @@ pub(super) fn inventory_table(b: &mut String, changes: &[InventoryChange], with_
     b.push_str(&t.finish());
 }
 
-pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSection) {
+pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, vv: &VendorView) {
+    let v = vv.section;
     let _ = write!(
         b,
         "<section class=\"vendor\" id=\"{}\"><h3>{}",
@@ -140,7 +127,6 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSectio
         }
         None => "not applicable (no legitimate-interest purpose)".to_string(),
     };
-    let retention_over = v.retention.iter().filter(|x| x.still_over).count();
     for (k, val) in [
         ("Findings now", counts_line(&v.findings)),
         ("Objection honoured", suppression),
@@ -160,7 +146,7 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSectio
             format!(
                 "{} cookie(s) over their declared retention, {} still over",
                 v.retention.len(),
-                retention_over
+                vv.retention_still_over
             ),
         ),
     ] {
@@ -170,10 +156,7 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSectio
     if v.purposes.is_empty() {
         b.push_str("<p class=\"note\">None declared.</p>\n");
     } else {
-        let mut t = Table::new(
-            "purposes",
-            &["Purpose", "Basis", "Strictly necessary", "TCF purpose"],
-        );
+        let mut t = Table::new("purposes", &PURPOSE_PAGE_COLUMNS);
         for p in &v.purposes {
             let basis = if p.basis == "legitimate_interest" {
                 format!("<strong>{}</strong>", text(&p.basis))
@@ -208,22 +191,11 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSectio
         b.push_str("</ul>\n");
     }
     if v.legitimate_interest || v.unauthorized_fires > 0 {
-        vendor_runs(b, r, v);
+        vendor_runs(b, r, vv);
     }
     if !v.retention.is_empty() {
         b.push_str("<h4>Retention conformity</h4>\n");
-        let mut t = Table::new(
-            "retention",
-            &[
-                "Cookie",
-                "Declared",
-                "Observed",
-                "Over by",
-                "Runs over / seen",
-                "First / last over",
-                "Now",
-            ],
-        );
+        let mut t = Table::new("retention", &RETENTION_PAGE_COLUMNS);
         for x in &v.retention {
             t.row_class(
                 if x.still_over { "hl" } else { "" },
@@ -253,7 +225,7 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSectio
     if v.mismatches.is_empty() {
         b.push_str("<p class=\"note\">No policy-to-implementation mismatch in the window.</p>\n");
     } else {
-        mismatches(b, &v.mismatches);
+        mismatches(b, &vv.mismatches);
     }
     if !v.inventory.is_empty() {
         let _ = writeln!(b, "<h4>Inventory changes ({})</h4>", v.inventory.len());
@@ -262,57 +234,31 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, v: &VendorSectio
     b.push_str("</section>\n");
 }
 
-fn vendor_runs(b: &mut String, r: &DriftReport, v: &VendorSection) {
+fn vendor_runs(b: &mut String, r: &DriftReport, vv: &VendorView) {
+    let v = vv.section;
     b.push_str("<h4>Per run</h4>\n");
     if v.legitimate_interest {
         b.push_str(&objection_strip(r, &v.runs));
-        for o in [
-            Objection::NotHonoured,
-            Objection::Unverified,
-            Objection::Honoured,
-            Objection::NotChecked,
-            Objection::Absent,
-        ] {
-            let ids: Vec<i64> = v
-                .runs
-                .iter()
-                .filter(|x| x.objection == Some(o))
-                .map(|x| x.run_id)
-                .collect();
-            if ids.is_empty() {
-                continue;
-            }
+        for (o, ids) in &vv.objection_runs {
             let _ = writeln!(
                 b,
                 "<p{}>Objection honoured {} in {} run(s): {}</p>",
-                if o == Objection::NotHonoured {
+                if *o == Objection::NotHonoured {
                     " class=\"warn\""
                 } else {
                     ""
                 },
-                objection_badge(o),
+                objection_badge(*o),
                 ids.len(),
-                id_ranges(&ids)
+                id_ranges(ids)
             );
         }
     }
-    let fired: Vec<&VendorRun> = v.runs.iter().filter(|x| x.unauthorized > 0).collect();
-    if fired.is_empty() {
+    if vv.fired.is_empty() {
         b.push_str("<p>Unauthorized records: none in any run.</p>\n");
     } else {
-        // Consecutive runs with the same count, together.
-        let mut groups: Vec<(Vec<i64>, u32)> = Vec::new();
-        for x in &fired {
-            match groups.last_mut() {
-                Some((ids, n))
-                    if *n == x.unauthorized && ids.last().is_some_and(|l| l + 1 == x.run_id) =>
-                {
-                    ids.push(x.run_id)
-                }
-                _ => groups.push((vec![x.run_id], x.unauthorized)),
-            }
-        }
-        let parts: Vec<String> = groups
+        let parts: Vec<String> = vv
+            .fired_groups
             .iter()
             .map(|(ids, n)| {
                 if ids.len() > 1 {
@@ -325,7 +271,7 @@ fn vendor_runs(b: &mut String, r: &DriftReport, v: &VendorSection) {
         let _ = writeln!(
             b,
             "<p class=\"warn\">Unauthorized records in {} of {} runs: {}</p>",
-            fired.len(),
+            vv.fired.len(),
             v.runs.len(),
             parts.join("; ")
         );
@@ -349,18 +295,7 @@ fn vendor_runs(b: &mut String, r: &DriftReport, v: &VendorSection) {
     if rows.is_empty() {
         return;
     }
-    let mut t = Table::new(
-        "vendor-runs",
-        &[
-            "Run",
-            "Requests",
-            "Cookie writes",
-            "Storage writes",
-            "Unauthorized",
-            "After objection",
-            "Objection honoured",
-        ],
-    );
+    let mut t = Table::new("vendor-runs", &VENDOR_RUN_PAGE_COLUMNS);
     for x in rows {
         let hl = x.unauthorized > 0 || x.objection == Some(Objection::NotHonoured);
         t.row_class(

@@ -1,4 +1,5 @@
-//! The run report's view model: every section of a report built once, as typed data,
+//! The reports' view models: [`RunView`] for a run report, [`DriftView`] for a drift
+//! pack. The run report's view model: every section of a report built once, as typed data,
 //! from an [`AuditReport`]. The human formats (table, Markdown, HTML) only escape and
 //! arrange it ([`super::Layout`]); the JSON stays the serialisation of the report itself.
 //!
@@ -8,9 +9,18 @@
 //! [`crate::text::printable`], Markdown as code spans or escaped prose, HTML as
 //! entities).
 
+mod drift;
 mod findings;
 mod visits;
 
+pub use drift::{
+    counts_line, date as drift_date, inventory_page_columns, AckRow, Card, DeclarationRow,
+    DriftSummary, DriftView, LifecycleRow, MismatchRow, RunRow, VendorView, ACK_COLUMNS,
+    ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS, INVENTORY_COLUMNS,
+    LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS,
+    OBJECTION_ORDER, PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS,
+    RETENTION_PAGE_COLUMNS, RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+};
 pub use findings::{AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 

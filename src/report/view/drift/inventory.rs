@@ -1,0 +1,77 @@
+//! The inventory drift (site-wide and per vendor) and the runs of the window: column
+//! lists, and each run's observed scenarios and changes in words.
+
+use crate::drift::{DriftReport, RunRef};
+
+/// The terminal and Markdown columns of an inventory table.
+pub const INVENTORY_COLUMNS: [&str; 9] = [
+    "date", "run", "scenario", "change", "kind", "item", "vendor", "before", "after",
+];
+
+/// The review page's columns of an inventory table: `Vendor` only where the table is
+/// not already one vendor's.
+pub fn inventory_page_columns(with_vendor: bool) -> Vec<&'static str> {
+    let mut header = vec!["Run", "Scenario", "Kind", "Change", "Item"];
+    if with_vendor {
+        header.push("Vendor");
+    }
+    header.push("Before → after");
+    header
+}
+
+/// The review page's columns of the runs table.
+pub const RUN_PAGE_COLUMNS: [&str; 6] = [
+    "Run",
+    "Started",
+    "Status",
+    "Scenarios observed",
+    "Findings (new / regressed / persisting / unverified / resolved)",
+    "Changed",
+];
+
+/// One run of the window.
+pub struct RunRow<'a> {
+    pub run: &'a RunRef,
+    pub complete: bool,
+    /// How many of its scenarios were observed.
+    pub observed: usize,
+    /// The scenarios it did not observe.
+    pub missing: Vec<&'a str>,
+    /// `1 / 0 / 3 / 0 / 2`: new, regressed, persisting, unverified, resolved.
+    pub counts: String,
+    /// What changed in the run: `declaration`, `behaviour`, `,`-separated.
+    pub changed: String,
+}
+
+pub(super) fn runs(r: &DriftReport) -> Vec<RunRow<'_>> {
+    r.runs
+        .iter()
+        .map(|x| RunRow {
+            run: x,
+            complete: x.status == "complete",
+            observed: x.scenarios.iter().filter(|s| s.observed).count(),
+            missing: x
+                .scenarios
+                .iter()
+                .filter(|s| !s.observed)
+                .map(|s| s.id.as_str())
+                .collect(),
+            counts: format!(
+                "{} / {} / {} / {} / {}",
+                x.counts.new,
+                x.counts.regressed,
+                x.counts.persisting,
+                x.counts.unverified,
+                x.counts.resolved
+            ),
+            changed: [
+                x.declaration_changed.then_some("declaration"),
+                x.behaviour_changed.then_some("behaviour"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        })
+        .collect()
+}

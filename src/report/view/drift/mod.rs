@@ -1,0 +1,79 @@
+//! The drift pack's view model: the pack's sections built once, as typed data, from a
+//! [`DriftReport`] (built by [`crate::drift::pack`]). The terminal table, Markdown and
+//! the HTML review pack ([`crate::report::Layout::drift`]) only escape and arrange it.
+//!
+//! What the view computes (dates in words, counts lines, run references such as
+//! `#3 (vs #2)`, what a declaration change touched, status notes) is computed here
+//! once; the texts are *not* escaped. Where the two kinds of output word a section
+//! differently (the terminal's short lower-case columns, the review page's fuller ones),
+//! both column lists are data here, side by side.
+
+mod acks;
+mod declarations;
+mod findings;
+mod inventory;
+mod summary;
+mod vendors;
+
+#[cfg(test)]
+mod tests;
+
+pub use acks::{AckRow, ACK_COLUMNS, ACK_PAGE_COLUMNS};
+pub use declarations::{DeclarationRow, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS};
+pub use findings::{LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY};
+pub use inventory::{inventory_page_columns, RunRow, INVENTORY_COLUMNS, RUN_PAGE_COLUMNS};
+pub use summary::{Card, DriftSummary};
+pub use vendors::{
+    MismatchRow, VendorView, MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER,
+    PURPOSE_PAGE_COLUMNS, RETENTION_COLUMNS, RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+};
+
+use crate::drift::DriftReport;
+
+/// A whole drift pack, section by section.
+pub struct DriftView<'a> {
+    /// The pack itself, for what a layout reads as it is (the HTML timeline, the
+    /// inventory changes).
+    pub report: &'a DriftReport,
+    pub summary: DriftSummary<'a>,
+    /// One row per finding seen in the window, in the pack's order.
+    pub lifecycles: Vec<LifecycleRow<'a>>,
+    pub declarations: Vec<DeclarationRow<'a>>,
+    /// One section per vendor, legitimate-interest vendors first.
+    pub vendors: Vec<VendorView<'a>>,
+    pub acks: Vec<AckRow<'a>>,
+    /// One row per run of the window, oldest first.
+    pub runs: Vec<RunRow<'a>>,
+}
+
+impl<'a> DriftView<'a> {
+    pub fn of(r: &'a DriftReport) -> DriftView<'a> {
+        DriftView {
+            report: r,
+            summary: DriftSummary::of(r),
+            lifecycles: findings::lifecycles(r),
+            declarations: declarations::declarations(r),
+            vendors: r.vendors.iter().map(VendorView::of).collect(),
+            acks: acks::acks(r),
+            runs: inventory::runs(r),
+        }
+    }
+}
+
+/// `2026-10-01`.
+pub fn date(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// `new, regressed, persisting, unverified, resolved` counts in words, with the
+/// acknowledged ones when there are any.
+pub fn counts_line(c: &crate::drift::StatusCounts) -> String {
+    let mut s = format!(
+        "{} new, {} regressed, {} persisting, {} unverified, {} resolved",
+        c.new, c.regressed, c.persisting, c.unverified, c.resolved
+    );
+    if c.acknowledged > 0 {
+        s.push_str(&format!(" ({} acknowledged)", c.acknowledged));
+    }
+    s
+}

@@ -1,0 +1,134 @@
+//! The drift view's derived facts, read back against the sample pack they come from.
+
+use super::DriftView;
+use crate::drift::{Objection, Status};
+use crate::report::html::sample::drift_pack;
+
+#[test]
+fn summary_and_rows_follow_the_pack() {
+    let r = drift_pack(30);
+    let v = DriftView::of(&r);
+    assert_eq!(v.summary.site, "demo-shop");
+    assert_eq!(v.summary.since, r.since.format("%Y-%m-%d").to_string());
+    assert_eq!(v.summary.cards.len(), 10);
+    assert_eq!(
+        v.summary.lines.len(),
+        if r.summary.runs > r.summary.complete_runs {
+            6
+        } else {
+            5
+        }
+    );
+    assert!(v.summary.lines[1].starts_with("Findings now: "));
+    assert_eq!(v.lifecycles.len(), r.lifecycles.len());
+    assert_eq!(v.vendors.len(), r.vendors.len());
+    assert_eq!(v.runs.len(), r.runs.len());
+    // The only declaration change of the sample is the policy's.
+    assert_eq!(v.declarations.len(), 1);
+    assert_eq!(v.declarations[0].files, vec!["policy"]);
+    assert_eq!(v.declarations[0].files_text(" and "), "policy");
+}
+
+#[test]
+fn lifecycle_notes_name_the_policy_change_and_the_ack() {
+    let r = drift_pack(30);
+    let v = DriftView::of(&r);
+    for row in &v.lifecycles {
+        let l = row.lifecycle;
+        let policy = l
+            .timeline
+            .last()
+            .is_some_and(|s| s.status == Status::Resolved && s.map_changed);
+        assert_eq!(row.policy_note.is_some(), policy, "{}", l.code);
+        assert_eq!(row.ack_note.is_some(), l.acknowledgement.is_some());
+        let notes = row.notes();
+        match (&row.policy_note, &row.ack_note) {
+            (Some(p), Some(a)) => assert_eq!(notes, format!("{p}; {a}")),
+            (Some(p), None) => assert_eq!(&notes, p),
+            (None, Some(a)) => assert_eq!(&notes, a),
+            (None, None) => assert!(notes.is_empty()),
+        }
+    }
+    assert!(v.lifecycles.iter().any(|l| l.ack_note.is_some()));
+}
+
+#[test]
+fn acks_point_at_their_finding_or_at_none() {
+    let r = drift_pack(30);
+    let v = DriftView::of(&r);
+    assert_eq!(v.acks.len(), r.acknowledgements.len());
+    for row in &v.acks {
+        match row.finding {
+            Some((i, code)) => {
+                assert_eq!(r.lifecycles[i].fingerprint, row.ack.fingerprint);
+                assert_eq!(r.lifecycles[i].code, code);
+            }
+            None => assert!(r
+                .lifecycles
+                .iter()
+                .all(|l| l.fingerprint != row.ack.fingerprint)),
+        }
+    }
+    // The sample's unused acknowledgement matches no finding; the expired one does.
+    assert!(v.acks.iter().any(|a| a.finding.is_none()));
+    assert!(v.acks.iter().any(|a| a.finding.is_some()));
+}
+
+#[test]
+fn vendor_runs_are_grouped_and_counted() {
+    let r = drift_pack(30);
+    let v = DriftView::of(&r);
+    for vv in &v.vendors {
+        let s = vv.section;
+        assert_eq!(
+            vv.fired.len(),
+            s.runs.iter().filter(|x| x.unauthorized > 0).count()
+        );
+        // The groups hold every fired run once, in order, with its count.
+        let flat: Vec<(i64, u32)> = vv
+            .fired_groups
+            .iter()
+            .flat_map(|(ids, n)| ids.iter().map(move |&id| (id, *n)))
+            .collect();
+        let fired: Vec<(i64, u32)> = vv
+            .fired
+            .iter()
+            .map(|x| (x.run_id, x.unauthorized))
+            .collect();
+        assert_eq!(flat, fired);
+        let counted: usize = vv.objection_runs.iter().map(|(_, ids)| ids.len()).sum();
+        assert_eq!(
+            counted,
+            s.runs.iter().filter(|x| x.objection.is_some()).count()
+        );
+        assert_eq!(
+            vv.retention_still_over,
+            s.retention.iter().filter(|x| x.still_over).count()
+        );
+    }
+    // The sample's legitimate-interest vendor ignores the objection in some runs, and
+    // the failures come first.
+    let li = v
+        .vendors
+        .iter()
+        .find(|vv| vv.section.legitimate_interest)
+        .expect("an LI vendor");
+    assert_eq!(li.objection_runs[0].0, Objection::NotHonoured);
+    assert!(li.lines[0].starts_with("Objection honoured (suppression compliance): "));
+    assert!(li.heading.contains(", legitimate interest: "));
+}
+
+#[test]
+fn runs_say_what_they_did_not_observe() {
+    let r = drift_pack(30);
+    let v = DriftView::of(&r);
+    for row in &v.runs {
+        let x = row.run;
+        assert_eq!(row.observed + row.missing.len(), x.scenarios.len());
+        assert_eq!(row.complete, x.status == "complete");
+        assert_eq!(
+            row.changed.is_empty(),
+            !x.declaration_changed && !x.behaviour_changed
+        );
+    }
+}
