@@ -66,22 +66,17 @@ pub fn hash_value(value: &str) -> String {
     }
 }
 
-/// HMAC-SHA-256 (RFC 2104) over `sha2`.
+/// HMAC-SHA-256 (RFC 2104) from the `hmac` crate.
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
+    use hmac::{Hmac, Mac};
+    // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
+    match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(msg);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => Sha256::digest(msg).into(),
     }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(msg);
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
 }
 
 #[cfg(test)]
@@ -99,6 +94,19 @@ mod tests {
         // The value hash is the first 16 hex digits of the same MAC.
         let h = ValueHasher::keyed(b"Jefe").hash("what do ya want for nothing?");
         assert_eq!(h, hex[..16]);
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_6_a_key_longer_than_a_block() {
+        let mac = hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+        );
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
     }
 
     #[test]

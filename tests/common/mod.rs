@@ -94,36 +94,20 @@ pub fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -
 /// The (scenario, cookie name) pairs the stored inventory of run `run` marks over its
 /// declared retention, read straight from the database file (read-only).
 pub fn inventory_over_retention(db: &Path, run: i64) -> BTreeSet<(String, String)> {
-    let url = format!("sqlite://{}?mode=ro", db.display());
-    // Its own thread and runtime: callers may be inside a runtime already.
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async {
-            use sqlx::Row;
-            let pool = sqlx::SqlitePool::connect(&url).await.expect("open the database");
-            let rows = sqlx::query(
-                "SELECT v.scenario, i.item FROM visit_inventory i JOIN visits v ON v.id = i.visit_id \
-                 WHERE i.run_id = ? AND i.kind = 'cookie' AND i.over_retention",
-            )
-            .bind(run)
-            .fetch_all(&pool)
-            .await
-            .expect("read the inventory");
-            pool.close().await;
-            rows.iter()
-                .map(|r| {
-                    let item: String = r.get(1);
-                    let name = item.rsplit_once('@').map_or(item.as_str(), |(n, _)| n);
-                    (r.get::<String, _>(0), name.to_string())
-                })
-                .collect()
-        })
+    texts(
+        db,
+        "SELECT v.scenario || char(10) || i.item FROM visit_inventory i \
+         JOIN visits v ON v.id = i.visit_id \
+         WHERE i.run_id = ? AND i.kind = 'cookie' AND i.over_retention",
+        run,
+    )
+    .into_iter()
+    .filter_map(|row| {
+        let (scenario, item) = row.split_once('\n')?;
+        let name = item.rsplit_once('@').map_or(item, |(n, _)| n);
+        Some((scenario.to_string(), name.to_string()))
     })
-    .join()
-    .expect("inventory thread")
+    .collect()
 }
 
 /// The inventory and `cookie-retention-exceeded` agree on every cookie of the run: a
