@@ -10,6 +10,7 @@
 mod cmp;
 mod gpc;
 mod locate;
+mod observation;
 mod pool;
 mod probe;
 mod profile;
@@ -29,8 +30,8 @@ use crate::capture::{Capture, Captured};
 use crate::cmp::{CmpAction, Method, Readback};
 use crate::model::{ConsentAction, ConsentEffect};
 use crate::model::{
-    ConsentState, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus, StoredCookie,
-    VisitObservation, VisitStatus, VisitTimings,
+    ConsentState, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus,
+    VisitObservation, VisitTimings,
 };
 use crate::scenario::{Action, AuditSpec, AutoConsent, Scenario, Step};
 use crate::signals::{SignalData, SignalObs, SignalSource};
@@ -260,111 +261,6 @@ struct Visit<'a> {
 }
 
 impl Visit<'_> {
-    /// What this visit observed; complete unless a failure was recorded.
-    fn into_observation(
-        mut self,
-        started_at: chrono::DateTime<Utc>,
-        mut captured: Captured,
-        mut cookies: Vec<StoredCookie>,
-    ) -> VisitObservation {
-        // Every record's phase, from the timeline of consent transitions (the CMP's record,
-        // read after each action, decided the state that action began): assigned here,
-        // once, by the record's time. Capture does not stamp phases.
-        for r in &mut captured.requests {
-            r.state = self.state_at(r.time);
-        }
-        for w in &mut captured.cookie_writes {
-            w.state = self.state_at(w.time);
-        }
-        for w in &mut captured.storage_writes {
-            w.state = self.state_at(w.time);
-        }
-        for c in &mut cookies {
-            c.state = self.state_at(c.observed_at);
-        }
-        let mut page_signals = std::mem::take(&mut self.signals);
-        for sig in &mut page_signals {
-            sig.state = self.state_at(sig.time);
-        }
-        let mut warnings = self.warnings;
-        // Page errors are evidence (a CMP script that throws may gate nothing): shown as
-        // warnings, the first few in full, and stored in full (bounded by capture).
-        const SHOWN_PAGE_ERRORS: usize = 5;
-        for e in captured.page_errors.iter().take(SHOWN_PAGE_ERRORS) {
-            let from = e
-                .source
-                .as_deref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default();
-            warnings.push(format!(
-                "uncaught page error on {}: {}{from}",
-                e.page,
-                crate::text::clip_for_evidence(&e.message)
-            ));
-        }
-        let more = captured
-            .page_errors
-            .len()
-            .saturating_sub(SHOWN_PAGE_ERRORS)
-            .saturating_add(captured.page_errors_dropped);
-        if more > 0 {
-            warnings.push(format!("{more} more uncaught page error(s) not shown"));
-        }
-        if captured.hook.forged > 0 {
-            warnings.push(format!(
-                "the page called consentry's capture binding {} time(s) without the capture's secret (forged reports): ignored, nothing of them recorded",
-                captured.hook.forged
-            ));
-        }
-        if captured.hook.dropped > 0 {
-            warnings.push(format!(
-                "{} cookie or storage write report(s) beyond {} per document were counted, not recorded",
-                captured.hook.dropped,
-                crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
-            ));
-        }
-        let mut signals = page_signals;
-        if self.scenario.gpc {
-            let first = self
-                .spec
-                .site
-                .pages
-                .first()
-                .unwrap_or(&self.spec.site.base_url);
-            let g = &captured.gpc;
-            if g.requests > 0 && g.with_header < g.requests {
-                warnings.push(format!(
-                    "Global Privacy Control was on but only {} of {} requests carried Sec-GPC: 1 (e.g. {}); this Chromium may lack the GlobalPrivacyControl feature",
-                    g.with_header,
-                    g.requests,
-                    g.without_header.first().map(String::as_str).unwrap_or("-")
-                ));
-            }
-            signals.push(gpc_sent_signal(&captured.gpc, started_at, first.as_str()));
-        }
-        VisitObservation {
-            scenario: self.scenario.id.clone(),
-            started_at,
-            finished_at: Utc::now(),
-            status: match self.failure {
-                Some(reason) => VisitStatus::Incomplete(reason),
-                None => VisitStatus::Complete,
-            },
-            steps: self.steps,
-            requests: captured.requests,
-            cookie_writes: captured.cookie_writes,
-            cookies,
-            storage_writes: captured.storage_writes,
-            page_errors: captured.page_errors,
-            signals,
-            cmp: self.cmp,
-            screenshots: self.screenshots,
-            final_state: self.state,
-            warnings,
-            timings: self.timings,
-        }
-    }
-
     /// Wait for the page to settle ([`Capture::settle`], or [`Capture::settle_continued`]
     /// when nothing was done to the page since the last settle) and record which signal
     /// ended it.
