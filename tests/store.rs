@@ -187,7 +187,7 @@ fn observation(scenario: &str) -> VisitObservation {
         ],
         storage_writes: vec![
             StorageWrite {
-                area: "local".into(),
+                area: consentry::model::StorageArea::Local,
                 origin: "https://shop.example".into(),
                 key: "consent".into(),
                 value_hash: hash_value("{\"ads\":false}"),
@@ -196,7 +196,7 @@ fn observation(scenario: &str) -> VisitObservation {
                 state: rejected.clone(),
             },
             StorageWrite {
-                area: "session".into(),
+                area: consentry::model::StorageArea::Session,
                 origin: "https://shop.example".into(),
                 key: "cart".into(),
                 value_hash: hash_value("[]"),

@@ -138,7 +138,7 @@ fn storage(
     state: ConsentState,
 ) -> VisitObservation {
     obs.storage_writes.push(StorageWrite {
-        area: "local".into(),
+        area: crate::model::StorageArea::Local,
         origin: origin.into(),
         key: key.into(),
         value_hash: "0123456789abcdef".into(),

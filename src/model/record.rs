@@ -122,11 +122,41 @@ pub struct StoredCookie {
     pub state: ConsentState,
 }
 
+/// Which Web Storage area a write went to.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum StorageArea {
+    /// `localStorage`.
+    Local,
+    /// `sessionStorage`.
+    Session,
+}
+
+impl StorageArea {
+    /// `local`, `session`: as stored, and as in `localStorage` / `sessionStorage`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// A `localStorage` / `sessionStorage` write.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StorageWrite {
     /// `local` or `session`.
-    pub area: String,
+    pub area: StorageArea,
     pub origin: String,
     pub key: String,
     pub value_hash: String,

@@ -6,7 +6,7 @@ use super::super::cookies;
 use super::super::events;
 use super::super::{is_web_url, secs_to_utc};
 use super::{host_of, Recorder, MAX_PAGE_ERRORS};
-use crate::model::{hash_value, CookieSource, CookieWrite, PageError, StorageWrite};
+use crate::model::{hash_value, CookieSource, CookieWrite, PageError, StorageArea, StorageWrite};
 use crate::net::strip_query;
 use chrono::Utc;
 use serde_json::Value;
@@ -133,9 +133,16 @@ impl Recorder {
                 self.cookie_writes.push(write);
             }
             Some("storage") => {
-                let area = msg.get("area").and_then(Value::as_str).unwrap_or("local");
+                // The hook says `local` or `session`; anything else is not its report.
+                let Some(area) = msg
+                    .get("area")
+                    .and_then(Value::as_str)
+                    .and_then(|a| a.parse::<StorageArea>().ok())
+                else {
+                    return;
+                };
                 let write = StorageWrite {
-                    area: area.to_string(),
+                    area,
                     origin: text("origin"),
                     key: text("key"),
                     value_hash: hash_value(value),

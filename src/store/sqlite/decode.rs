@@ -161,7 +161,7 @@ pub(super) fn decode_cookie(r: &SqliteRow) -> DecodeResult<StoredCookie> {
 
 pub(super) fn decode_storage_write(r: &SqliteRow) -> DecodeResult<StorageWrite> {
     Ok(StorageWrite {
-        area: get(r, "area")?,
+        area: get_enum(r, "area", "storage area")?,
         origin: get(r, "origin")?,
         key: get(r, "storage_key")?,
         value_hash: get(r, "value_hash")?,
