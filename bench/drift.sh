@@ -97,12 +97,12 @@ print(f"`examples/synth_history.rs --sites {sites} --days {days} --seed {seed}`:
       "legitimate interest, contract), a declaration change mid-year on some sites, per visit the inventory "
       "(vendors' activity, third-party hosts, cookies, loaded-by) and its findings, from episodes that appear, "
       "persist, resolve and regress; ~2% of visits not observed. Written through the store API "
-      "(`Store::import_runs`, one transaction per night: the same rows as the audit's per-visit path).\n")
+      "(`store.admin().import_runs`, one transaction per night: the same rows as the audit's per-visit path).\n")
 print("Raw observations are **not** kept, as after `consentry purge` of raw data older than 14 days: "
       "only the last 14 nights carry their visits' raw requests (one per third-party host); cookie writes, "
       "the jar, storage writes and page errors are empty. Visits, steps, findings (with evidence), inventory "
       "and declarations are all there.\n")
-print(f"- generation: **{float(gen):.0f} s** (`import_runs`); database: **{size:.0f} MiB**, schema version {version}")
+print(f"- generation: **{float(gen):.0f} s** (`admin().import_runs`); database: **{size:.0f} MiB**, schema version {version}")
 print(f"- rows per table:\n")
 print("| table | rows |\n|---|---:|")
 for t in tables:
@@ -135,7 +135,7 @@ Before migration 0005, the visits query of `Store::site_history` computed `has_i
 `visit_id` (only `run_id`): `EXPLAIN QUERY PLAN` shows `SCAN y`, a full scan of the table (2.0 million
 rows here) for every visit without vendor activity, i.e. every visit not observed. Measured on the same
 generated database with the binary before 0005: one site-quarter **2.29 s** (median of 5, 2.04-2.86),
-all 50 sites **66.5 s**; both targets missed. `src/store/migrations/0005_drift_indexes.sql` adds
+all 50 sites **66.5 s**; both targets missed. `src/store/sqlite/migrations/0005_drift_indexes.sql` adds
 `visit_inventory (visit_id)` (also what `ON DELETE CASCADE` from `visits` needs); the plan becomes
 `SEARCH y USING COVERING INDEX visit_inventory_visit (visit_id=?)`. The other five history queries
 already searched by index (`runs (site, started_at)`, then `run_id` in each table).
