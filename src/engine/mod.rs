@@ -5,7 +5,22 @@
 //! (the network is settled before each consent step, then the consent state changes)
 //! -> settle -> the other pages -> leave the page (so `pagehide` beacons fire) -> settle
 //! -> read the cookie jar -> close. A scenario that cannot be performed is recorded as
-//! [`VisitStatus::Incomplete`] with the reason, never as clean.
+//! [`crate::model::VisitStatus::Incomplete`] with the reason, never as clean.
+//!
+//! A visit is two values:
+//! - `driver::DriverState`: what drives the browser (the scenario, the consent state in
+//!   force and an action under way, the page's start and autoconsent mark, the CMP
+//!   profile running, its banner, the screenshot switch, whether the next settle
+//!   continues the last one);
+//! - `record::VisitRecord`: what was recorded (steps, warnings, timings, the failure,
+//!   page signals, consent transitions, CMP actions, screenshots); it only grows.
+//!
+//! Data flows one way: the step functions (`steps`, `cmp`, `profile`, `shots`, `probe`,
+//! `gpc`, over `locate` and `verdicts`) read the driver state and return what they saw;
+//! the driving loop
+//! (`drive::Run`) is the only code that changes the driver state or writes the record;
+//! `run_scenario_in` owns both (so an interrupted visit keeps what was recorded), and
+//! `observation.rs` turns the record into the [`VisitObservation`].
 
 mod cmp;
 mod drive;

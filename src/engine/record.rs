@@ -45,3 +45,36 @@ impl VisitRecord {
             .unwrap_or_else(|| now.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ConsentAction;
+    use chrono::TimeZone;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(s, 0).single().expect("a valid instant")
+    }
+
+    #[test]
+    fn the_state_at_a_time_is_the_one_in_force_then() {
+        let initial = ConsentState::initial();
+        let accept = ConsentAction::AcceptAll;
+        let accepted = initial.apply(accept, accept.default_effects());
+        let reject = ConsentAction::RejectAll;
+        let rejected = accepted.apply(reject, reject.default_effects());
+        // Accepted at 10, rejected at 20; `rejected` is in force at the end.
+        let record = VisitRecord {
+            transitions: vec![(at(10), initial.clone()), (at(20), accepted.clone())],
+            ..VisitRecord::default()
+        };
+        assert_eq!(record.state_at(at(5), &rejected), initial);
+        // An action's own instant belongs to the phase it began.
+        assert_eq!(record.state_at(at(10), &rejected), accepted);
+        assert_eq!(record.state_at(at(19), &rejected), accepted);
+        assert_eq!(record.state_at(at(20), &rejected), rejected);
+        assert_eq!(record.state_at(at(30), &rejected), rejected);
+        // No action: the state at the end throughout.
+        assert_eq!(VisitRecord::default().state_at(at(5), &initial), initial);
+    }
+}
