@@ -3,7 +3,8 @@
 //! the page being driven, the CMP profile running, whether screenshots are taken, and
 //! whether the next settle continues the last one.
 //!
-//! Only the driving loop ([`super::drive`]) changes it; the step functions (`steps`,
+//! Only the driving loop ([`super::drive`]) changes it (and `run_scenario_in`, which
+//! owns it, takes the action under way at an interrupt); the step functions (`steps`,
 //! `cmp`, `profile`, `shots`, `probe`, `gpc`) read it and return what they saw.
 
 use crate::model::ConsentState;

@@ -4,9 +4,10 @@
 //!
 //! Data flows one way: the step functions only read the [`super::driver::DriverState`]
 //! and return what they saw as values; the driving loop ([`super::drive`]) is the only
-//! writer of the record, which only grows (entries are added, times summed). At the end
-//! `observation.rs` turns it, with what capture saw and the cookie jar, into the
-//! [`crate::model::VisitObservation`].
+//! writer of the record, with the visit's start and end around it (`run_scenario_in`:
+//! the session's start time, the end's failure, the close's warnings). It only grows
+//! (entries are added, times summed). At the end `observation.rs` turns it, with what
+//! capture saw and the cookie jar, into the [`crate::model::VisitObservation`].
 
 use crate::model::{
     CmpAction, ConsentState, Failure, Screenshot, SignalObs, StepOutcome, VisitTimings,
