@@ -336,3 +336,53 @@ fn the_ground_floor_imports_only_leaves_and_leaves_import_nothing() {
         );
     }
 }
+
+/// The engine's step functions read the driver state and return what they saw; only the
+/// driving loop (`engine/drive.rs`, and `engine/mod.rs` around it) writes the visit's
+/// record, and `engine/observation.rs` turns it into the observation
+/// (docs/architecture.md, "The engine"). So no other engine file names `VisitRecord`,
+/// takes the driver state mutably, or has a `&mut self` method on it.
+#[test]
+fn only_the_driving_loop_writes_the_visit_record() {
+    const MAY_NAME_THE_RECORD: &[&str] = &["mod.rs", "drive.rs", "record.rs", "observation.rs"];
+    const MAY_CHANGE_THE_DRIVER: &[&str] = &["mod.rs", "drive.rs", "driver.rs"];
+    let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");
+    let mut files = Vec::new();
+    rust_files(&engine, &mut files);
+    let mut offenders = Vec::new();
+    let mut step_files = 0;
+    for file in files.iter().filter(|f| !is_test_file(f)) {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let text = std::fs::read_to_string(file).expect("readable source");
+        let code = match text.find("\n#[cfg(test)]") {
+            Some(i) => &text[..i],
+            None => &text[..],
+        };
+        let lines: Vec<(usize, &str)> = code
+            .lines()
+            .enumerate()
+            .map(|(n, l)| (n + 1, l.trim_start()))
+            .filter(|(_, l)| !l.starts_with("//"))
+            .collect();
+        let step_file = lines.iter().any(|(_, l)| l.starts_with("impl DriverState"));
+        step_files += usize::from(step_file && !MAY_CHANGE_THE_DRIVER.contains(&name));
+        for (n, line) in lines {
+            let names_record = line.contains("VisitRecord");
+            let changes_driver =
+                line.contains("&mut DriverState") || (step_file && line.contains("&mut self"));
+            if (names_record && !MAY_NAME_THE_RECORD.contains(&name))
+                || (changes_driver && !MAY_CHANGE_THE_DRIVER.contains(&name))
+            {
+                offenders.push(format!("src/engine/{name}:{n}: {line}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "a step function writes the record or changes the driver state: {offenders:#?}"
+    );
+    assert!(step_files >= 4, "the reader sees the step functions");
+}

@@ -1,6 +1,17 @@
 //! Consent actions through autoconsent, and the CMP's record read back after each.
+//! Each returns what it did ([`Performed`], the [`Readback`]); the driving loop makes
+//! the [`CmpAction`] of them ([`cmp_action`]) and records it.
 
-use super::*;
+use super::driver::DriverState;
+use super::steps::perform;
+use crate::browser::Session;
+use crate::capture::Capture;
+use crate::cmp::{CmpAction, Method, Readback};
+use crate::model::{ConsentAction, ConsentEffect, Failure, FailureKind};
+use crate::scenario::{AutoConsent, Step};
+use chrono::Utc;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 /// How a consent step was performed (the method's side of a [`CmpAction`]).
 pub(super) struct Performed {
@@ -27,11 +38,11 @@ impl Performed {
     }
 }
 
-impl Visit<'_> {
+impl DriverState<'_> {
     /// Accept or reject through autoconsent: wait for it to find the CMP's popup, send
     /// `optIn` / `optOut`, wait for the result; the selector fallback when it cannot.
     pub(super) async fn autoconsent(
-        &mut self,
+        &self,
         session: &Session,
         capture: &Capture,
         auto: &AutoConsent,
@@ -152,7 +163,7 @@ impl Visit<'_> {
         p.method = Method::Fallback(why);
         for s in &auto.fallback {
             let timeout = s.timeout.unwrap_or(self.spec.browser.step_timeout);
-            if let Err(e) = perform(session, capture, self, s, timeout).await {
+            if let Err(e) = perform(session, self, s, timeout).await {
                 return (p, Err(e));
             }
         }

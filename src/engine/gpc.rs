@@ -1,6 +1,10 @@
 //! Global Privacy Control: what the visit sent, and the site's `/.well-known/gpc.json`.
 
-use super::*;
+use super::driver::DriverState;
+use crate::browser::Session;
+use crate::capture::Capture;
+use crate::model::{ConsentState, SignalData, SignalObs, SignalSource};
+use chrono::Utc;
 
 /// The GPC the visit sent, as the capture saw it (source: the visit itself).
 pub(super) fn gpc_sent_signal(
@@ -32,14 +36,14 @@ pub(super) fn gpc_sent_signal(
 pub(super) async fn fetch_gpc_json(
     session: &Session,
     capture: &Capture,
-    visit: &Visit<'_>,
+    driver: &DriverState<'_>,
 ) -> SignalObs {
     use crate::signals::gpc::{parse_well_known, GpcSignal, GpcWellKnown, WellKnownOutcome};
     const JS: &str = r#"const done = arguments[arguments.length - 1];
 fetch(arguments[0], { cache: 'no-store', credentials: 'omit' })
   .then(r => r.text().then(t => done({ status: r.status, body: t.slice(0, 65536) })))
   .catch(e => done({ error: String(e) }));"#;
-    let url = visit
+    let url = driver
         .spec
         .site
         .base_url
@@ -55,7 +59,7 @@ fetch(arguments[0], { cache: 'no-store', credentials: 'omit' })
     let call = session
         .client
         .execute_async(JS, vec![serde_json::Value::String(url.clone())]);
-    let read = match tokio::time::timeout(visit.spec.browser.step_timeout, call).await {
+    let read = match tokio::time::timeout(driver.spec.browser.step_timeout, call).await {
         Err(_) => unreachable("the fetch did not finish within the step timeout".into()),
         Ok(Err(e)) => unreachable(format!("the page could not fetch it: {e}")),
         Ok(Ok(v)) => match (
@@ -76,7 +80,7 @@ fetch(arguments[0], { cache: 'no-store', credentials: 'omit' })
     SignalObs {
         time: Utc::now(),
         page,
-        state: visit.state.clone(),
+        state: driver.state.clone(),
         source: SignalSource::WellKnown { url: url.clone() },
         data: SignalData::Gpc(GpcSignal::WellKnown(read)),
     }

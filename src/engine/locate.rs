@@ -9,9 +9,14 @@
 //! [`leave_frames`]; every caller leaves them, so later steps, probes and reads run in
 //! the top-level document again.
 
-use super::*;
+use super::verdicts::classify;
+use crate::browser::Session;
+use crate::model::{Failure, FailureKind};
 use crate::scenario::selector_parts;
 use fantoccini::elements::{Element, ShadowRoot};
+use fantoccini::Locator;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 /// What an attempt found: the elements, and how many frames WebDriver entered.
 pub(super) struct Found {

@@ -1,17 +1,22 @@
-//! The end of a visit: what the driving recorded, plus what capture saw and the cookie
-//! jar, become the [`VisitObservation`]; each record gets its phase here, once, from the
-//! visit's timeline of consent transitions. (Moved from `engine/mod.rs`, not changed.)
+//! The end of a visit: what the driving loop recorded ([`VisitRecord`]), plus what
+//! capture saw and the cookie jar, become the [`VisitObservation`]; each record gets its
+//! phase here, once, from the visit's timeline of consent transitions.
 
 use super::gpc::gpc_sent_signal;
-use super::Visit;
+use super::record::VisitRecord;
 use crate::capture::Captured;
-use crate::model::{StoredCookie, VisitObservation, VisitStatus};
+use crate::model::{ConsentState, StoredCookie, VisitObservation, VisitStatus};
+use crate::scenario::{AuditSpec, Scenario};
 use chrono::Utc;
 
-impl Visit<'_> {
-    /// What this visit observed; complete unless a failure was recorded.
+impl VisitRecord {
+    /// What this visit observed; complete unless a failure was recorded. `final_state`:
+    /// the consent state in force when the visit ended.
     pub(super) fn into_observation(
         mut self,
+        spec: &AuditSpec,
+        scenario: &Scenario,
+        final_state: ConsentState,
         started_at: chrono::DateTime<Utc>,
         mut captured: Captured,
         mut cookies: Vec<StoredCookie>,
@@ -20,20 +25,20 @@ impl Visit<'_> {
         // read after each action, decided the state that action began): assigned here,
         // once, by the record's time. Capture does not stamp phases.
         for r in &mut captured.requests {
-            r.state = self.state_at(r.time);
+            r.state = self.state_at(r.time, &final_state);
         }
         for w in &mut captured.cookie_writes {
-            w.state = self.state_at(w.time);
+            w.state = self.state_at(w.time, &final_state);
         }
         for w in &mut captured.storage_writes {
-            w.state = self.state_at(w.time);
+            w.state = self.state_at(w.time, &final_state);
         }
         for c in &mut cookies {
-            c.state = self.state_at(c.observed_at);
+            c.state = self.state_at(c.observed_at, &final_state);
         }
         let mut page_signals = std::mem::take(&mut self.signals);
         for sig in &mut page_signals {
-            sig.state = self.state_at(sig.time);
+            sig.state = self.state_at(sig.time, &final_state);
         }
         let mut warnings = self.warnings;
         // Page errors are evidence (a CMP script that throws may gate nothing): shown as
@@ -73,13 +78,8 @@ impl Visit<'_> {
             ));
         }
         let mut signals = page_signals;
-        if self.scenario.gpc {
-            let first = self
-                .spec
-                .site
-                .pages
-                .first()
-                .unwrap_or(&self.spec.site.base_url);
+        if scenario.gpc {
+            let first = spec.site.pages.first().unwrap_or(&spec.site.base_url);
             let g = &captured.gpc;
             if g.requests > 0 && g.with_header < g.requests {
                 warnings.push(format!(
@@ -92,7 +92,7 @@ impl Visit<'_> {
             signals.push(gpc_sent_signal(&captured.gpc, started_at, first.as_str()));
         }
         VisitObservation {
-            scenario: self.scenario.id.clone(),
+            scenario: scenario.id.clone(),
             started_at,
             finished_at: Utc::now(),
             status: match self.failure {
@@ -108,7 +108,7 @@ impl Visit<'_> {
             signals,
             cmp: self.cmp,
             screenshots: self.screenshots,
-            final_state: self.state,
+            final_state,
             warnings,
             timings: self.timings,
         }

@@ -1,7 +1,13 @@
 //! Browsers for scenarios: a fresh one per scenario, or a pooled one with a fresh
 //! browser context per scenario.
 
-use super::*;
+use super::Job;
+use crate::browser::{BrowserConfig, Session};
+use crate::capture::Capture;
+use crate::model::{Failure, FailureKind};
+use crate::scenario::{AuditSpec, Scenario};
+use anyhow::Result;
+use std::time::Duration;
 
 /// Browsers waiting for their next scenario, keyed by what they were launched with (the
 /// scenario file's browser options): at most one per job. Each may hold a browser context

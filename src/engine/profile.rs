@@ -1,9 +1,15 @@
-//! Running a CMP profile's flow (object_li, withdraw; docs/scenarios.md#cmp-profiles):
-//! pick the profile (named, or the one whose CMP is detected on the page), then run its
-//! steps as the scenario's own, the consent action on the step the profile marks.
+//! A CMP profile's flow (object_li, withdraw; docs/scenarios.md#cmp-profiles): pick the
+//! profile (named, or the one whose CMP is detected on the page) and its flow's steps.
+//! The driving loop runs them as the scenario's own (`Run::profile`), the consent action
+//! on the step the profile marks.
 
-use super::*;
-use crate::scenario::{selector_parts, CmpProfile, ProfileStep};
+use super::driver::DriverState;
+use crate::browser::Session;
+use crate::capture::Capture;
+use crate::model::{Failure, FailureKind};
+use crate::scenario::{selector_parts, CmpProfile, ProfileStep, Step};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 /// Which CMP is on the page, as far as the profiles can tell: each profile's
 /// `[detect] selector` (its first part, in the top-level document) and the IAB TCF CMP
@@ -19,16 +25,16 @@ try {
 setTimeout(() => { if (!answered) { answered = true; done(out); } }, 300);
 "#;
 
-impl Visit<'_> {
-    /// Run a profile step; its consent step goes through [`Visit::step`] like any other.
-    pub(super) async fn profile(
-        &mut self,
+impl DriverState<'_> {
+    /// The profile a profile step runs (the named one, or the one whose CMP is on the
+    /// page) and its flow's steps; the driving loop runs them (`Run::profile`).
+    pub(super) async fn choose_profile(
+        &self,
         session: &Session,
         capture: &Capture,
         p: &ProfileStep,
-        index: usize,
         timeout: Duration,
-    ) -> Result<(), Failure> {
+    ) -> Result<(CmpProfile, Vec<Step>), Failure> {
         let chosen = if p.named {
             p.candidates.first().cloned().ok_or_else(|| {
                 Failure::new(
@@ -43,32 +49,12 @@ impl Visit<'_> {
             .flow_steps(p.flow)
             .map_err(|why| Failure::new(FailureKind::NoCmpProfile, why))?
             .to_vec();
-        if chosen.banner.is_some() {
-            self.banner = chosen.banner.clone();
-        }
-        let before = self.profile_in_use.replace(chosen.name.clone());
-        let mut res = Ok(());
-        for s in &steps {
-            res = Box::pin(self.step(session, capture, s, index)).await;
-            if res.is_err() {
-                break;
-            }
-        }
-        self.profile_in_use = before;
-        res.map_err(|f| {
-            Failure::new(
-                f.kind,
-                format!(
-                    "CMP profile `{}` ({}): {}",
-                    chosen.name, chosen.source, f.reason
-                ),
-            )
-        })
+        Ok((chosen, steps))
     }
 
     /// The first candidate whose CMP is on the page, waiting up to `timeout` for one.
     async fn detect_profile(
-        &mut self,
+        &self,
         session: &Session,
         capture: &Capture,
         p: &ProfileStep,

@@ -1,16 +1,30 @@
 //! Screenshots of the banner before and after each consent action ([`crate::screenshots`]).
 //!
-//! [`Visit::shoot`] is called twice per consent step by [`Visit::step`]: `Before` after
-//! the pre-action settle, `After` once the action, the CMP record read-back and a settle
-//! are over. Either waits (bounded) for the page's finite CSS animations and transitions
-//! to end first, so a banner sliding in or fading out is caught at rest. Its time goes
-//! to [`VisitTimings::screenshot_ms`], never to the other parts; a screenshot that fails
-//! is a warning of the visit, never a failure.
+//! [`DriverState::shoot`] is called twice per consent step by the driving loop
+//! (`Run::step`): `Before` after the pre-action settle, `After` once the action, the CMP
+//! record read-back and a settle are over. Either waits (bounded) for the page's finite
+//! CSS animations and transitions to end first, so a banner sliding in or fading out is
+//! caught at rest. It returns a [`Shot`]: its time goes to
+//! [`crate::model::VisitTimings::screenshot_ms`], never to the other parts; a screenshot
+//! that fails is a warning of the visit, never a failure.
 
-use super::*;
+use super::driver::DriverState;
+use crate::browser::Session;
+use crate::capture::Capture;
+use crate::model::ConsentAction;
 use crate::screenshots::{png_size, Screenshot, ShotWhen};
+use chrono::Utc;
+use serde_json::json;
+use std::time::{Duration, Instant};
 
-/// When [`Visit::shoot`] is called.
+/// What one [`DriverState::shoot`] gave: the screenshot, or the warning why there is
+/// none, and the time it took.
+pub(super) struct Shot {
+    pub(super) taken: Result<Screenshot, String>,
+    pub(super) ms: u64,
+}
+
+/// When [`DriverState::shoot`] is called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Moment {
     /// After the pre-action settle, before the action.
@@ -52,18 +66,19 @@ const running = () => {
 })();
 "#;
 
-impl Visit<'_> {
-    /// Take one screenshot around consent action `action` of step `index`.
+impl DriverState<'_> {
+    /// Take one screenshot around consent action `action` of step `index`; `None` when
+    /// screenshots are off.
     pub(super) async fn shoot(
-        &mut self,
+        &self,
         session: &Session,
         capture: &Capture,
         index: usize,
         action: ConsentAction,
         moment: Moment,
-    ) {
+    ) -> Option<Shot> {
         if !self.shots {
-            return;
+            return None;
         }
         let when = match moment {
             Moment::Before => ShotWhen::Before,
@@ -86,9 +101,9 @@ impl Visit<'_> {
         let shot_started = Instant::now();
         let res = tokio::time::timeout(SHOT_TIMEOUT, session.client.screenshot()).await;
         let what = format!("screenshot {} step {}", when.as_str(), index + 1);
-        match res {
+        let taken = match res {
             Ok(Ok(png)) => match png_size(&png) {
-                Ok((width, height)) => self.screenshots.push(Screenshot {
+                Ok((width, height)) => Ok(Screenshot {
                     step: index,
                     action,
                     when,
@@ -102,19 +117,20 @@ impl Visit<'_> {
                     path: None,
                     png,
                 }),
-                Err(e) => self
-                    .warnings
-                    .push(format!("{what} ({}): {e}", action.as_str())),
+                Err(e) => Err(format!("{what} ({}): {e}", action.as_str())),
             },
-            Ok(Err(e)) => self.warnings.push(format!(
+            Ok(Err(e)) => Err(format!(
                 "{what} ({}) could not be taken: {e}",
                 action.as_str()
             )),
-            Err(_) => self.warnings.push(format!(
+            Err(_) => Err(format!(
                 "{what} ({}) did not finish within {SHOT_TIMEOUT:?}",
                 action.as_str()
             )),
-        }
-        self.timings.screenshot_ms += t.elapsed().as_millis() as u64;
+        };
+        Some(Shot {
+            taken,
+            ms: t.elapsed().as_millis() as u64,
+        })
     }
 }

@@ -1,23 +1,34 @@
-//! Performing one step of the step vocabulary (navigate, click, click_all, wait_for,
-//! wait_idle, script, screenshot) in the page; consent bookkeeping stays in `Visit::step`.
+//! Performing one step of the step vocabulary in the page (click, click_all, wait_for,
+//! script, screenshot). `navigate` and `wait_idle` load and settle, which the driving
+//! loop does itself (`Run::perform`); consent bookkeeping is the loop's too (`Run::step`).
 
-use super::*;
+use super::driver::DriverState;
+use super::locate;
+use super::verdicts::classify;
+use crate::browser::Session;
+use crate::model::{Failure, FailureKind};
+use crate::scenario::{Action, Step};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+/// Perform `step` in the page, within `timeout`. `Ok(Some(warning))`: done, with a
+/// warning to record (`click_all` that clicked nothing; an autoconsent fallback, made of
+/// `wait_for` and `click` steps, has none).
 pub(super) async fn perform(
     session: &Session,
-    capture: &Capture,
-    visit: &mut Visit<'_>,
+    driver: &DriverState<'_>,
     step: &Step,
     timeout: Duration,
-) -> Result<(), Failure> {
+) -> Result<Option<String>, Failure> {
     let client = &session.client;
+    let mut warning = None;
     match &step.action {
-        Action::Navigate(url) => return visit.load(session, capture, url).await,
-        // Run by `Visit::autoconsent` / `Visit::profile`; never nested in their steps.
-        Action::Autoconsent(_) | Action::Profile(_) => {
+        // Run by the driving loop (`Run::perform`, `Run::step`); never nested in
+        // an autoconsent fallback or performed here.
+        Action::Navigate(_) | Action::WaitIdle | Action::Autoconsent(_) | Action::Profile(_) => {
             return Err(Failure::new(
                 FailureKind::Other,
-                "an autoconsent or CMP-profile step cannot be nested",
+                "a navigate, wait_idle, autoconsent or CMP-profile step cannot be nested",
             ))
         }
         Action::Click(sel) => {
@@ -51,7 +62,7 @@ pub(super) async fn perform(
             locate::leave_frames(client, found.frames).await;
             res?;
             if clicked == 0 {
-                visit.warnings.push(format!(
+                warning = Some(format!(
                     "{}: nothing matched {sel:?} within {timeout:?}, nothing was clicked",
                     step.location
                 ));
@@ -69,7 +80,6 @@ pub(super) async fn perform(
                 })?;
             locate::leave_frames(client, found.frames).await;
         }
-        Action::WaitIdle => visit.settle(capture, "in a wait_idle step").await,
         Action::Script(js) => {
             tokio::time::timeout(timeout, client.execute(js, vec![]))
                 .await
@@ -104,7 +114,7 @@ pub(super) async fn perform(
             let path = PathBuf::from(
                 path.display()
                     .to_string()
-                    .replace("{scenario}", &visit.scenario.id),
+                    .replace("{scenario}", &driver.scenario.id),
             );
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -122,7 +132,7 @@ pub(super) async fn perform(
             })?;
         }
     }
-    Ok(())
+    Ok(warning)
 }
 
 /// Checks a click target the way WebDriver's element click does, in the element's own

@@ -1,23 +1,19 @@
 //! What a page load or a WebDriver error means for the visit: the main document's
 //! outcome, timeouts, and the failure kind of an error.
 
-use super::*;
+use crate::capture::Capture;
+use crate::model::{Failure, FailureKind};
 
 /// Could the page be looked at? WebDriver reports a redirect loop, an HTTP 500 or an
 /// unsafe port as a successful load (Chromium shows its error page, or the server's),
 /// so the main document's own outcome decides: a network error, Chromium's error page
 /// or a status >= 400 make the visit not observed. No main document seen at all is a
-/// warning (the audit cannot confirm the page loaded).
-pub(super) fn check_document(
-    capture: &Capture,
-    url: &url::Url,
-    warnings: &mut Vec<String>,
-) -> Result<(), Failure> {
+/// warning, returned to be recorded (the audit cannot confirm the page loaded).
+pub(super) fn check_document(capture: &Capture, url: &url::Url) -> Result<Option<String>, Failure> {
     let Some(doc) = capture.last_document() else {
-        warnings.push(format!(
+        return Ok(Some(format!(
             "no main-document response was seen for {url}; the page may not have loaded"
-        ));
-        return Ok(());
+        )));
     };
     if let Some(err) = &doc.error {
         return Err(Failure::new(
@@ -30,7 +26,7 @@ pub(super) fn check_document(
             FailureKind::HttpError,
             format!("page {url} answered HTTP {status}"),
         )),
-        _ => Ok(()),
+        _ => Ok(None),
     }
 }
 
