@@ -108,6 +108,10 @@ FAULTS = [
     ("a page floods the hook (more than 20,000 cookie/storage reports in one document)",
      "bounded: the rest counted, not recorded, and said in a warning",
      ["capture::recorder::tests::hook_reports_are_bounded_per_document"]),
+    ("a page with no CMP forges autoconsent (its message function and binding, in the page and in a fresh iframe; answers `optIn` / `optOut` itself)",
+     "autoconsent runs in an isolated world the page cannot reach: both consent scenarios not observed (`cmp-not-detected`), exit 3; a binding call from any other context counted, never used",
+     ["forged_autoconsent_performs_no_consent_action",
+      "capture::recorder::tests::autoconsent_is_believed_only_from_its_isolated_world"]),
 ]
 
 

@@ -494,3 +494,59 @@ async fn forged_capture_reports_change_no_stored_record() {
         "{storage:?}"
     );
 }
+
+/// A page with no CMP that forges autoconsent's messages through every door the main
+/// world offers (`autoconsentSendMessage`, the binding in its own document and in a fresh
+/// iframe, a replaced `autoconsentReceiveMessage` answering `optIn` / `optOut`) performs
+/// no consent action: autoconsent runs in an isolated world the page cannot reach, so
+/// both consent scenarios are not observed (autoconsent detected no CMP), exit 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn forged_autoconsent_performs_no_consent_action() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    assert!(
+        Path::new(root)
+            .join("fixtures/build/autoconsent/autoconsent.playwright.js")
+            .is_file(),
+        "run `make fixtures` first (installs autoconsent)"
+    );
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forge-ac.db");
+    let port = server.port();
+    let file = Path::new(root).join("tests/fixtures/lab-autoconsent.toml");
+    let db2 = db.clone();
+    let run = tokio::task::spawn_blocking(move || {
+        common::audit(&file, port, &db2, &["--fail-on", "info"])
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let (code, json, stderr) = (run.code, run.json, run.stderr);
+    for s in ["accept_all", "reject_all"] {
+        let v = json["visits"]
+            .as_array()
+            .and_then(|vs| vs.iter().find(|v| v["scenario"] == s))
+            .unwrap_or_else(|| panic!("no {s} visit: {json}\nstderr:\n{stderr}"));
+        let a = &v["consent_actions"][0];
+        assert_ne!(
+            a["detected"], "FakeCMP",
+            "{s}: the page's forgery was believed: {a}"
+        );
+        assert_eq!(a["success"], false, "{s}: {a}");
+        assert_eq!(a["effects_from"], "not performed", "{s}: {a}");
+        assert_eq!(v["status"]["status"], "incomplete", "{s}: {v}");
+        assert_eq!(v["status"]["kind"], "cmp-not-detected", "{s}: {v}");
+        let reason = v["status"]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("no CMP detected by autoconsent"),
+            "{s}: {reason}"
+        );
+    }
+    assert_eq!(json["summary"]["verdict"], "incomplete", "{json}");
+    assert_eq!(code, 3, "not observed is never clean; stderr:\n{stderr}");
+}
