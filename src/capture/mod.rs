@@ -47,8 +47,10 @@ const BINDING: &str = "__consentryReport";
 /// and Web Storage writes and what `navigator.globalPrivacyControl` said, and keeps what a
 /// settle asks (short timers, animation frames, scripts due, the load event; see
 /// [`Capture::settle`]). Values are hashed on our side and never stored.
-/// The binding is installed after new-document scripts run, so it is looked up at the
-/// first write (then removed from the page's view).
+/// The binding exists when the hook runs (it is added before the hook, and measured so on
+/// Chromium 156): the hook takes it at once and removes it from the page's view, so no
+/// page script can replace or call it (it is looked up again at a report only if it was
+/// missing at install).
 const HOOK: &str = include_str!("hook.js");
 
 /// How long after the last network event a settle waits at least, even when the page
