@@ -102,12 +102,19 @@ FAULTS = [
      ["decoders_never_panic", "signals::contain::tests::a_panic_becomes_an_error_with_its_message",
       "signals::contain::tests::contained_panics_are_quiet_and_others_reach_the_previous_hook"]),
     ("a page calls a fresh iframe's capture binding with invented cookie/storage writes, swaps `JSON.stringify` and `String`",
-     "no forged record stored (reports carry a per-capture secret), the calls counted in a warning; real writes kept, origin from the calling context",
+     "no forged record stored: the hook takes its binding at install, so the page finds none; a call without the per-capture secret would be counted, never recorded; real writes kept, origin from the calling context",
      ["forged_capture_reports_change_no_stored_record",
       "capture::recorder::tests::forged_hook_reports_record_nothing_and_origins_come_from_the_context"]),
     ("a page floods the hook (more than 20,000 cookie/storage reports in one document)",
      "bounded: the rest counted, not recorded, and said in a warning",
      ["capture::recorder::tests::hook_reports_are_bounded_per_document"]),
+    ("a page with no CMP forges autoconsent (its message function and binding, in the page and in a fresh iframe; answers `optIn` / `optOut` itself)",
+     "autoconsent runs in an isolated world the page cannot reach: both consent scenarios not observed (`cmp-not-detected`), exit 3; a binding call from any other context counted, never used",
+     ["forged_autoconsent_performs_no_consent_action",
+      "capture::recorder::tests::autoconsent_is_believed_only_from_its_isolated_world"]),
+    ("a page replaces the capture hook's binding with a no-op before any write (its own window, a fresh iframe's)",
+     "the hook took its binding at install: the page's cookie and storage writes are still recorded",
+     ["a_page_that_replaces_the_hook_binding_cannot_silence_it"]),
 ]
 
 

@@ -440,10 +440,13 @@ async fn a_tls_failure_is_not_observed() {
     assert_eq!(consentry::store::integrity_check(&db).await.unwrap(), "ok");
 }
 
-/// A page that takes a fresh iframe's capture binding and calls it with invented cookie
-/// and storage writes in another site's name changes no stored record: the forged calls
-/// are counted in a warning; the page's real writes, made after it swapped
-/// `JSON.stringify` and `String`, are recorded with the origin of their own document.
+/// A page that tries to take a fresh iframe's capture binding and call it with invented
+/// cookie and storage writes in another site's name changes no stored record: the iframe's
+/// hook took its binding when it was installed (before, the page got it and its 100 calls
+/// were counted as forged, the reports lacking the capture's secret; that check is held by
+/// `capture::recorder::tests::forged_hook_reports_record_nothing_and_origins_come_from_the_context`);
+/// the page's real writes, made after it swapped `JSON.stringify` and `String`, are
+/// recorded with the origin of their own document.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(feature = "browser-tests"),
@@ -466,8 +469,8 @@ async fn forged_capture_reports_change_no_stored_record() {
     );
     let warnings = json["visits"][0]["warnings"].to_string();
     assert!(
-        warnings.contains("consentry's capture binding 100 time(s) without the capture's secret"),
-        "the page did forge, and it was seen: {warnings}\nstderr:\n{stderr}"
+        !warnings.contains("without the capture's secret"),
+        "the page reached the iframe's binding: {warnings}\nstderr:\n{stderr}"
     );
     let run = json["run_id"].as_i64().unwrap();
     let cookies = common::texts(
@@ -491,6 +494,108 @@ async fn forged_capture_reports_change_no_stored_record() {
     assert_eq!(
         storage,
         vec!["real_key https://www.demo-shop.test"],
+        "{storage:?}"
+    );
+}
+
+/// A page with no CMP that forges autoconsent's messages through every door the main
+/// world offers (`autoconsentSendMessage`, the binding in its own document and in a fresh
+/// iframe, a replaced `autoconsentReceiveMessage` answering `optIn` / `optOut`) performs
+/// no consent action: autoconsent runs in an isolated world the page cannot reach, so
+/// both consent scenarios are not observed (autoconsent detected no CMP), exit 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn forged_autoconsent_performs_no_consent_action() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    assert!(
+        Path::new(root)
+            .join("fixtures/build/autoconsent/autoconsent.playwright.js")
+            .is_file(),
+        "run `make fixtures` first (installs autoconsent)"
+    );
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forge-ac.db");
+    let port = server.port();
+    let file = Path::new(root).join("tests/fixtures/lab-autoconsent.toml");
+    let db2 = db.clone();
+    let run = tokio::task::spawn_blocking(move || {
+        common::audit(&file, port, &db2, &["--fail-on", "info"])
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let (code, json, stderr) = (run.code, run.json, run.stderr);
+    for s in ["accept_all", "reject_all"] {
+        let v = json["visits"]
+            .as_array()
+            .and_then(|vs| vs.iter().find(|v| v["scenario"] == s))
+            .unwrap_or_else(|| panic!("no {s} visit: {json}\nstderr:\n{stderr}"));
+        let a = &v["consent_actions"][0];
+        assert_ne!(
+            a["detected"], "FakeCMP",
+            "{s}: the page's forgery was believed: {a}"
+        );
+        assert_eq!(a["success"], false, "{s}: {a}");
+        assert_eq!(a["effects_from"], "not performed", "{s}: {a}");
+        assert_eq!(v["status"]["status"], "incomplete", "{s}: {v}");
+        assert_eq!(v["status"]["kind"], "cmp-not-detected", "{s}: {v}");
+        let reason = v["status"]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("no CMP detected by autoconsent"),
+            "{s}: {reason}"
+        );
+    }
+    assert_eq!(json["summary"]["verdict"], "incomplete", "{json}");
+    assert_eq!(code, 3, "not observed is never clean; stderr:\n{stderr}");
+}
+
+/// A page that replaces the capture hook's binding (`__consentryReport`) with a function
+/// that drops what it is given, and pins it, in its own window (first script) and in a
+/// fresh same-origin iframe (whose hook has made no report yet), cannot silence the hook:
+/// the hook takes the binding when it is installed, before any page script can reach it,
+/// so the cookies and storage items the page writes next are recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("silence.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "silence"))
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        json["visits"][0]["status"]["status"], "complete",
+        "{stderr}"
+    );
+    let run = json["run_id"].as_i64().unwrap();
+    let cookies = common::texts(
+        &db,
+        "SELECT c.name FROM cookie_writes c JOIN visits v ON v.id = c.visit_id WHERE v.run_id = ?",
+        run,
+    );
+    for name in ["after_silence", "after_silence_frame"] {
+        assert!(cookies.iter().any(|c| c == name), "{name}: {cookies:?}");
+    }
+    let storage = common::texts(
+        &db,
+        "SELECT s.storage_key FROM storage_writes s JOIN visits v ON v.id = s.visit_id WHERE v.run_id = ?",
+        run,
+    );
+    assert_eq!(
+        storage,
+        vec!["after_silence_key", "after_silence_frame_key"],
         "{storage:?}"
     );
 }

@@ -301,6 +301,10 @@ pub struct ExecutionContext {
     pub id: i64,
     #[serde(default)]
     pub origin: String,
+    /// The world's name: empty for a document's main world, the `worldName` of an
+    /// isolated world (`Page.addScriptToEvaluateOnNewDocument`).
+    #[serde(default)]
+    pub name: String,
     #[serde(default)]
     pub aux_data: Option<ContextAux>,
 }

@@ -10,13 +10,21 @@
   const toStr = String, stringify = JSON.stringify;
   // Read before any page script can touch it; reported once the binding exists.
   const gpc = toStr(navigator.globalPrivacyControl);
+  // The binding, taken (and removed from the page's view) now, before any page script
+  // runs: the binding exists when a new-document script runs (measured on Chromium 156),
+  // so a page that replaces `__consentryReport` later cannot silence the reports. Looked
+  // up again at a report only if it was not there yet.
   let report = null;
+  const take = () => {
+    const b = globalThis.__consentryReport;
+    if (typeof b !== 'function') return null;
+    try { delete globalThis.__consentryReport; } catch (e) {}
+    return b;
+  };
+  report = take();
   const send = (o) => {
     try {
-      if (!report) {
-        report = globalThis.__consentryReport;
-        try { delete globalThis.__consentryReport; } catch (e) {}
-      }
+      if (!report) report = take();
       o.s = SECRET;
       if (typeof report === 'function') report(stringify(o));
     } catch (e) {}

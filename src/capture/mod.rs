@@ -17,6 +17,7 @@
 //! `CONSENTRY_CDP_TRANSCRIPT=/tmp/t.jsonl consentry audit FILE --scenario ID --jobs 1`
 //! (with several scenarios in parallel their lines interleave).
 
+pub mod autoconsent;
 pub mod cdp;
 pub mod cookies;
 pub mod events;
@@ -46,8 +47,10 @@ const BINDING: &str = "__consentryReport";
 /// and Web Storage writes and what `navigator.globalPrivacyControl` said, and keeps what a
 /// settle asks (short timers, animation frames, scripts due, the load event; see
 /// [`Capture::settle`]). Values are hashed on our side and never stored.
-/// The binding is installed after new-document scripts run, so it is looked up at the
-/// first write (then removed from the page's view).
+/// The binding exists when the hook runs (it is added before the hook, and measured so on
+/// Chromium 156): the hook takes it at once and removes it from the page's view, so no
+/// page script can replace or call it (it is looked up again at a report only if it was
+/// missing at install).
 const HOOK: &str = include_str!("hook.js");
 
 /// How long after the last network event a settle waits at least, even when the page
@@ -120,6 +123,8 @@ pub struct HookTally {
     pub forged: u32,
     /// Reports beyond the per-document bound (`MAX_HOOK_REPORTS_PER_DOCUMENT`).
     pub dropped: u32,
+    /// Calls of autoconsent's binding from outside its isolated world: made by the page.
+    pub autoconsent_forged: u32,
 }
 
 /// A secret fresh for each capture (128 bits from the system's random source; a hash of
@@ -170,8 +175,8 @@ impl Capture {
     }
 
     /// [`Capture::start`], also injecting `page_script` (autoconsent's bundle,
-    /// [`crate::cmp::autoconsent`]) into every top-level document before its scripts,
-    /// with the binding it reports through.
+    /// [`crate::cmp::autoconsent`]) into an isolated world of every top-level document
+    /// before its scripts, with the binding it reports through ([`autoconsent`]).
     pub async fn start_with(ws_url: &str, page_script: Option<Arc<str>>) -> Result<Capture> {
         Ok(Capture::open(ws_url, None, page_script).await?.0)
     }
@@ -421,7 +426,12 @@ impl Capture {
     /// Does every document target say it has nothing short pending? `false` when a page
     /// cannot be asked (no hook, busy, gone); an iframe that cannot be asked is skipped
     /// (its network is still watched), since detached frames linger in the session list.
+    /// `false` too while autoconsent is at work in a page (its timers run in its own
+    /// world, which the hook does not see).
     async fn pages_idle(&self, within: Duration, grace: Duration) -> bool {
+        if lock(&self.state).autoconsent_busy(Instant::now()) {
+            return false;
+        }
         let sessions = lock(&self.state).document_sessions();
         if !sessions.iter().any(|(_, k)| *k == TargetKind::Page) {
             return false;
@@ -472,21 +482,6 @@ impl Capture {
             .context("cannot read the cookie jar")?;
         let state = lock(&self.state).consent();
         Ok(stored_cookies_from(&res, Utc::now(), &state))
-    }
-
-    /// How many autoconsent messages have arrived so far (a mark for
-    /// [`Capture::autoconsent_since`]).
-    pub fn autoconsent_mark(&self) -> usize {
-        lock(&self.state).autoconsent.len()
-    }
-
-    /// The autoconsent messages that arrived after `mark`.
-    pub fn autoconsent_since(&self, mark: usize) -> Vec<crate::cmp::autoconsent::Message> {
-        lock(&self.state)
-            .autoconsent
-            .get(mark..)
-            .map(<[_]>::to_vec)
-            .unwrap_or_default()
     }
 
     /// Stop capturing and hand over what was collected.
@@ -683,6 +678,10 @@ fn run_command(
             let script = page_script.filter(|_| kind == TargetKind::Page).cloned();
             tokio::spawn(async move { instrument(&cdp, &state, &session, kind, script).await });
         }
+        Command::AutoconsentEval(req) => {
+            let cdp = cdp.clone();
+            tokio::spawn(async move { autoconsent::answer_eval(&cdp, req).await });
+        }
     }
 }
 
@@ -715,14 +714,7 @@ async fn instrument(
         ));
     }
     if let Some(script) = &page_script {
-        setup.push((
-            "Runtime.addBinding",
-            json!({ "name": crate::cmp::autoconsent::BINDING }),
-        ));
-        setup.push((
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": &**script }),
-        ));
+        setup.extend(autoconsent::setup(script));
     }
     if kind != TargetKind::Other {
         setup.push((

@@ -47,6 +47,9 @@ pub enum Command {
     Instrument { session: String, kind: TargetKind },
     /// A target of another browser context: let it run and detach from it.
     Release { session: String },
+    /// Answer autoconsent's request to evaluate a snippet in the page's main world
+    /// ([`autoconsent::EvalRequest`]).
+    AutoconsentEval(autoconsent::EvalRequest),
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +124,8 @@ pub struct Recorder {
     gpc: GpcTally,
     /// Messages autoconsent sent from top-level documents, in arrival order.
     pub(super) autoconsent: Vec<crate::cmp::autoconsent::Message>,
+    /// Which execution contexts are autoconsent's isolated world.
+    pub(super) autoconsent_worlds: autoconsent::Worlds,
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
@@ -254,18 +259,14 @@ impl Recorder {
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
             CdpEvent::ExecutionContextCreated(c) => {
+                self.on_context_created(session, &c.context);
                 let key = (session.unwrap_or_default().to_string(), c.context.id);
                 let frame = c.context.aux_data.and_then(|a| a.frame_id);
                 self.hook.contexts.insert(key, (c.context.origin, frame));
             }
             CdpEvent::BindingCalled(b) => {
                 if b.name == crate::cmp::autoconsent::BINDING {
-                    if let Ok(value) = serde_json::from_str::<Value>(&b.payload) {
-                        self.autoconsent.push(crate::cmp::autoconsent::Message {
-                            at: Instant::now(),
-                            value,
-                        });
-                    }
+                    out.extend(self.on_autoconsent_message(session, &b));
                     return out;
                 }
                 if b.name != BINDING {
@@ -696,6 +697,7 @@ impl Recorder {
     }
 }
 
+pub(crate) mod autoconsent;
 pub(crate) mod page;
 #[cfg(test)]
 mod tests;

@@ -3,20 +3,28 @@
 //! `autoconsent.playwright.js` and `rules.json` into `fixtures/build/autoconsent/`; an
 //! audit finds them at run time ([`locate`]).
 //!
-//! The bundle is injected into every top-level document before its scripts
-//! (`Page.addScriptToEvaluateOnNewDocument`), preceded by a prelude that defines
-//! `window.autoconsentSendMessage`. The prelude answers autoconsent's `init` itself with
-//! our config and the rules embedded in the injected source (no 684 KB transfer through
-//! an execute-script call), answers `eval` requests in the page's main world, and
-//! forwards the rest (`cmpDetected`, `popupFound`, `optOutResult`, `autoconsentDone`,
-//! lifecycle changes) to a `Runtime.addBinding` binding the capture records. The engine
-//! sends `optIn` / `optOut` through `window.autoconsentReceiveMessage`.
+//! The bundle runs in an isolated world of every top-level document ([`WORLD`]:
+//! `Page.addScriptToEvaluateOnNewDocument` with `worldName`), before the page's scripts,
+//! preceded by a prelude that defines `autoconsentSendMessage` there. The page shares the
+//! DOM with that world but none of its JavaScript: it cannot call autoconsent, read its
+//! messages or answer for it. The prelude answers autoconsent's `init` itself with our
+//! config (`isMainWorld: false`) and the rules embedded in the injected source (no 684 KB
+//! transfer through an execute-script call), and forwards the rest (`eval` requests,
+//! `cmpDetected`, `popupFound`, `optOutResult`, `autoconsentDone`, lifecycle changes) to a
+//! `Runtime.addBinding` binding that exists only in that world (`executionContextName`).
+//! The capture believes a call of it only from that world's execution context (a call
+//! from anywhere else is counted as forged), answers an `eval` request by evaluating the
+//! snippet in the same frame's main world and sending back a boolean ([`eval_expression`],
+//! [`eval_answer`]), and the engine sends `optIn` / `optOut` to the world that found the
+//! popup ([`action_expression`]). docs/scenarios.md#autoconsent has the measurements.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The binding the prelude reports through.
+/// The binding the prelude reports through (exposed in [`WORLD`] only).
 pub const BINDING: &str = "__consentryAutoconsent";
+/// The name of the isolated world autoconsent runs in.
+pub const WORLD: &str = "consentry-autoconsent";
 /// Environment variable naming the directory with the bundle and the rules.
 pub const ENV: &str = "CONSENTRY_AUTOCONSENT";
 /// Where `make fixtures` puts them, relative to the project directory.
@@ -26,8 +34,8 @@ const RULES: &str = "rules.json";
 
 /// autoconsent's config: no automatic action (the engine sends it, in the consent-step
 /// path), no prehiding and no cosmetic rules (a banner hidden by CSS is not a choice),
-/// snippets evaluated in the main world.
-const CONFIG: &str = r#"{"enabled":true,"autoAction":null,"disabledCmps":[],"enablePrehide":false,"enableCosmeticRules":false,"enableGeneratedRules":true,"enableHeuristicDetection":false,"detectRetries":20,"isMainWorld":true,"logs":{"lifecycle":false,"rulesteps":false,"detectionsteps":false,"evals":false,"errors":false,"messages":false,"waits":false}}"#;
+/// snippets asked of us (`eval` messages, answered in the page's main world).
+const CONFIG: &str = r#"{"enabled":true,"autoAction":null,"disabledCmps":[],"enablePrehide":false,"enableCosmeticRules":false,"enableGeneratedRules":true,"enableHeuristicDetection":false,"detectRetries":20,"isMainWorld":false,"logs":{"lifecycle":false,"rulesteps":false,"detectionsteps":false,"evals":false,"errors":false,"messages":false,"waits":false}}"#;
 
 /// The source injected into every document: prelude, config, rules, bundle.
 #[derive(Debug, Clone)]
@@ -140,12 +148,6 @@ window.__consentryAutoconsentInstalled = true;
       receive({{ type: 'initResp', config: CONFIG, rules: RULES }});
       return;
     }}
-    if (m.type === 'eval') {{
-      let result = false;
-      try {{ result = !!(0, eval)(m.code); }} catch (e) {{}}
-      receive({{ type: 'evalResp', id: m.id, result }});
-      return;
-    }}
     if (m.type === 'report') {{
       const l = m.state && m.state.lifecycle;
       if (l === lifecycle) return;
@@ -161,11 +163,40 @@ window.__consentryAutoconsentInstalled = true;
     )
 }
 
+/// The expression that evaluates one of autoconsent's snippets (`code`, an expression:
+/// autoconsent sends `(snippet)()`) in the page's main world, as a boolean.
+pub fn eval_expression(code: &str) -> String {
+    format!("(() => {{ try {{ return !!({code}\n); }} catch (e) {{ return false; }} }})()")
+}
+
+/// The expression, evaluated in autoconsent's world, that hands it the answer to its
+/// `eval` request `id`: nothing from the main world but the boolean.
+pub fn eval_answer(id: &str, result: bool) -> String {
+    let msg = serde_json::json!({ "type": "evalResp", "id": id, "result": result });
+    format!("window.autoconsentReceiveMessage({msg}); true")
+}
+
+/// The expression, evaluated in autoconsent's world, that sends it `optIn` / `optOut`.
+pub fn action_expression(verb: &str) -> String {
+    let msg = serde_json::json!({ "type": verb });
+    format!("window.autoconsentReceiveMessage({msg}); true")
+}
+
+/// autoconsent's world in one document: the capture session of its page target and the
+/// execution context id, where its messages came from and where actions are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct World {
+    pub session: String,
+    pub context: i64,
+}
+
 /// One message autoconsent sent from the page, as the capture received it.
 #[derive(Debug, Clone)]
 pub struct Message {
     pub at: std::time::Instant,
     pub value: serde_json::Value,
+    /// The world it came from.
+    pub world: Option<World>,
 }
 
 impl Message {
@@ -209,7 +240,27 @@ mod tests {
         let s = injected_source("/*BUNDLE*/", r#"{"autoconsent":[]}"#);
         let rules = s.find(r#"const RULES = {"autoconsent":[]}"#).unwrap();
         assert!(rules < s.find("/*BUNDLE*/").unwrap());
-        assert!(s.contains(r#""isMainWorld":true"#));
+        assert!(s.contains(r#""isMainWorld":false"#));
         assert!(s.contains(r#""autoAction":null"#));
+        // Nothing is evaluated in the prelude: `eval` requests go to the capture.
+        assert!(!s.contains("eval)("), "{s}");
+    }
+
+    #[test]
+    fn answers_carry_only_a_boolean_and_the_id_escaped() {
+        let a = eval_answer("x\"); alert(1); //", true);
+        assert_eq!(
+            a,
+            r#"window.autoconsentReceiveMessage({"id":"x\"); alert(1); //","result":true,"type":"evalResp"}); true"#
+        );
+        let e = eval_expression("(() => window.klaro)() // comment");
+        assert!(
+            e.contains("return !!((() => window.klaro)() // comment\n);"),
+            "{e}"
+        );
+        assert_eq!(
+            action_expression("optOut"),
+            r#"window.autoconsentReceiveMessage({"type":"optOut"}); true"#
+        );
     }
 }

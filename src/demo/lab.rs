@@ -25,6 +25,13 @@
 //!   ignores HSTS, from a connection with certificate errors). For the browser-context
 //!   isolation test.
 //! - `/lab/raf`: an endless `requestAnimationFrame` loop (a settle ends on its quiet window).
+//! - `/lab/forge`: calls a fresh iframe's capture binding with invented reports.
+//! - `/lab/forge-autoconsent`: a page with no CMP that forges autoconsent's messages
+//!   (`popupFound`, `optInResult` / `optOutResult`, `autoconsentDone` for a `FakeCMP`)
+//!   through every door it can find in the main world.
+//! - `/lab/silence`: replaces the capture hook's binding (`__consentryReport`) with a
+//!   no-op before any write, in its own window and in a fresh iframe, then writes a
+//!   cookie and a storage item in each.
 
 use std::time::Duration;
 
@@ -180,11 +187,10 @@ const NEXT_HTML: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>Lab: next</title></head><body><p>Next.</p></body></html>
 "#;
 
-/// The response for a `/lab/` path, or `None` when there is no such lab path.
-/// A hostile page: it takes a fresh same-origin iframe's capture binding (present before
-/// any hook runs in the iframe's first document) and calls it with invented cookie and
-/// storage writes in another site's name, and swaps `JSON.stringify` and `String`; then
-/// writes one real cookie and one real storage item.
+/// A hostile page: it tries to take a fresh same-origin iframe's capture binding (the
+/// iframe's hook takes it first, since the hook takes it at install) and to call it with
+/// invented cookie and storage writes in another site's name, and swaps `JSON.stringify`
+/// and `String`; then writes one real cookie and one real storage item.
 const FORGE_HTML: &str = r#"<!doctype html><html><head><title>Lab: forged reports</title></head>
 <body><p>forge</p><script>
 var f = document.createElement('iframe');
@@ -205,9 +211,84 @@ document.cookie = 'real_after_swap=1; Max-Age=60; path=/';
 localStorage.setItem('real_key', 'v');
 </script></body></html>"#;
 
+/// A hostile page with no CMP: it forges autoconsent's side of the conversation through
+/// whatever the main world offers: `window.autoconsentSendMessage`, autoconsent's binding
+/// (`__consentryAutoconsent`) in this document and in a fresh same-origin iframe (where
+/// no script has taken it yet), and a replaced `window.autoconsentReceiveMessage` that
+/// answers the engine's `optIn` / `optOut` at once; a timer repeats the forged popup and
+/// results for 10 s. The title says which doors it found.
+const FORGE_AUTOCONSENT_HTML: &str = r#"<!doctype html><html><head><title>Lab: forged autoconsent</title></head>
+<body><p>No consent banner here.</p><script>
+(function () {
+  var seen = { send: typeof window.autoconsentSendMessage === 'function',
+               binding: typeof window.__consentryAutoconsent === 'function' };
+  var sinks = [];
+  var send = window.autoconsentSendMessage;
+  if (typeof send === 'function') sinks.push(function (m) { send(m); });
+  var bind = window.__consentryAutoconsent;
+  if (typeof bind === 'function') sinks.push(function (m) { bind(JSON.stringify(m)); });
+  var f = document.createElement('iframe');
+  document.body.appendChild(f);
+  var frameBind = f.contentWindow && f.contentWindow.__consentryAutoconsent;
+  seen.frameBinding = typeof frameBind === 'function';
+  if (seen.frameBinding) sinks.push(function (m) { frameBind(JSON.stringify(m)); });
+  var forge = function (m) {
+    m.url = location.href;
+    sinks.forEach(function (s) { try { s(m); } catch (e) {} });
+  };
+  var cmp = 'FakeCMP';
+  var answer = function (verb) {
+    forge({ type: verb + 'Result', cmp: cmp, result: true, scheduled: false });
+    forge({ type: 'autoconsentDone', cmp: cmp, isCosmetic: false });
+  };
+  forge({ type: 'cmpDetected', cmp: cmp });
+  forge({ type: 'popupFound', cmp: cmp });
+  window.autoconsentReceiveMessage = function (m) {
+    if (m && (m.type === 'optIn' || m.type === 'optOut')) answer(m.type);
+    return Promise.resolve();
+  };
+  var ticks = 0;
+  var t = setInterval(function () {
+    forge({ type: 'popupFound', cmp: cmp });
+    answer('optIn');
+    answer('optOut');
+    if (++ticks >= 100) clearInterval(t);
+  }, 100);
+  document.title = 'forge-autoconsent ' + JSON.stringify(seen);
+})();
+</script></body></html>"#;
+
+/// A page that tries to silence the capture hook: it replaces the hook's binding with a
+/// function that drops what it is given (and pins it) before any write: in its own
+/// window (its first script), and in a fresh same-origin iframe, whose hook is installed
+/// when the iframe is created but has made no report yet. Then it writes one cookie and
+/// one storage item in each, which must still be recorded.
+const SILENCE_HTML: &str = r#"<!doctype html><html><head><title>Lab: silence the hook</title><script>
+var dropped = 0;
+var sink = function () { dropped++; };
+var silence = function (w) {
+  try { w.__consentryReport = sink; } catch (e) {}
+  try { Object.defineProperty(w, '__consentryReport', { value: sink, writable: false, configurable: false }); } catch (e) {}
+};
+silence(window);
+document.cookie = 'after_silence=1; Max-Age=60; path=/';
+localStorage.setItem('after_silence_key', 'v');
+</script></head><body><p>silence</p><script>
+var f = document.createElement('iframe');
+document.body.appendChild(f);
+var w = f.contentWindow;
+silence(w);
+w.document.cookie = 'after_silence_frame=1; Max-Age=60; path=/';
+w.localStorage.setItem('after_silence_frame_key', 'v');
+document.title = 'silence: dropped ' + dropped;
+</script></body></html>"#;
+
+/// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
         "/lab/forge" => ok(HTML, FORGE_HTML),
+        "/lab/forge-autoconsent" => ok(HTML, FORGE_AUTOCONSENT_HTML),
+        "/lab/silence" => ok(HTML, SILENCE_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
         "/lab/timer" => ok(HTML, TIMER_HTML),

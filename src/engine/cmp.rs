@@ -64,6 +64,8 @@ impl DriverState<'_> {
         let mark = self.page_mark;
         let deadline = t + timeout;
         let mut no_cmp = false;
+        // autoconsent's world in the document where it found the popup.
+        let mut world = None;
         loop {
             for m in capture.autoconsent_since(mark) {
                 match m.kind() {
@@ -72,6 +74,7 @@ impl DriverState<'_> {
                     }
                     "popupFound" if !p.popup_found => {
                         p.popup_found = true;
+                        world = m.world.clone();
                         p.detected = m.cmp().map(String::from).or(p.detected.take());
                         p.detect_ms =
                             Some(m.at.saturating_duration_since(started).as_millis() as u64);
@@ -88,18 +91,17 @@ impl DriverState<'_> {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        let why_not = if p.popup_found {
-            // 2. The action.
+        let why_not = if let (true, Some(world)) = (p.popup_found, &world) {
+            // 2. The action, sent to autoconsent's isolated world (never the page's).
             let sent = Instant::now();
             let mark = capture.autoconsent_mark();
-            let js = "window.autoconsentReceiveMessage({ type: arguments[0] }); return true;";
-            match tokio::time::timeout(timeout, session.client.execute(js, vec![json!(verb)])).await
-            {
+            match tokio::time::timeout(timeout, capture.autoconsent_send(world, verb)).await {
                 Ok(Ok(_)) => {
                     let deadline = sent + timeout;
                     let mut result = None;
                     loop {
-                        for m in capture.autoconsent_since(mark) {
+                        let answers = capture.autoconsent_since(mark);
+                        for m in answers.iter().filter(|m| m.world.as_ref() == Some(world)) {
                             match m.kind() {
                                 k if k == format!("{verb}Result") => {
                                     result = m.value.get("result").and_then(Value::as_bool);
@@ -118,7 +120,8 @@ impl DriverState<'_> {
                         {
                             break;
                         }
-                        tokio::time::sleep(Duration::from_millis(25)).await;
+                        // Short: the action itself often takes 10-50 ms (added_ms).
+                        tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                     p.success = result == Some(true);
                     let cmp = p.detected.clone().unwrap_or_else(|| "the CMP".into());
@@ -130,7 +133,7 @@ impl DriverState<'_> {
                         )),
                     }
                 }
-                Ok(Err(e)) => Some(format!("autoconsent {verb} could not be sent: {e}")),
+                Ok(Err(e)) => Some(format!("autoconsent {verb} could not be sent: {e:#}")),
                 Err(_) => Some(format!(
                     "autoconsent {verb} could not be sent within {timeout:?}"
                 )),

@@ -70,6 +70,12 @@ impl VisitRecord {
                 captured.hook.forged
             ));
         }
+        if captured.hook.autoconsent_forged > 0 {
+            warnings.push(format!(
+                "autoconsent's binding was called {} time(s) from outside its isolated world (forged messages): ignored",
+                captured.hook.autoconsent_forged
+            ));
+        }
         if captured.hook.dropped > 0 {
             warnings.push(format!(
                 "{} cookie or storage write report(s) beyond {} per document were counted, not recorded",

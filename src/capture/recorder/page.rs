@@ -18,10 +18,11 @@ pub const MAX_HOOK_REPORTS_PER_DOCUMENT: u32 = 20_000;
 
 /// What authenticates the hook's reports and says where they come from.
 ///
-/// The hook carries a secret fresh for each capture, inlined in its source: a page can
-/// call the binding (a fresh same-origin iframe hands its own binding to its parent
-/// before the hook has taken it), but cannot read the hook's closure, so a report without
-/// the secret is forged: counted, never recorded. The origin of a storage write and the
+/// The hook carries a secret fresh for each capture, inlined in its source. It takes the
+/// binding when it is installed, before any page script runs (a page could once reach it
+/// through a fresh same-origin iframe, before that iframe's hook had taken it); should a
+/// page call it anyway, it cannot read the hook's closure, so a report without the secret
+/// is forged: counted, never recorded. The origin of a storage write and the
 /// document of a cookie write come from the execution context that called the binding
 /// (`Runtime.executionContextCreated`) and its frame's committed URL, never from the
 /// payload when those are known.

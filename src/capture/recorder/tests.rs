@@ -534,3 +534,108 @@ fn hook_reports_are_bounded_per_document() {
     );
     assert_eq!(c.hook.dropped, 5);
 }
+
+/// autoconsent's messages are believed only from its isolated world in a page's top frame:
+/// the same binding called from the page's main world, or from another frame's world, is
+/// counted and kept nowhere. Its `eval` requests become commands that name the asking
+/// frame's main-world context; while it is at work (not resting, and not silent for long)
+/// a settle waits; a context id later reused by another world is no longer believed.
+#[test]
+fn autoconsent_is_believed_only_from_its_isolated_world() {
+    use crate::cmp::autoconsent::{World, BINDING as AC, WORLD};
+    let mut rec = Recorder::new(SECRET.to_string());
+    let feed = |rec: &mut Recorder, method: &str, params: Value| {
+        let (session, ev) = event(Some("S1"), method, params);
+        rec.handle(session.as_deref(), ev)
+    };
+    let context = |rec: &mut Recorder, id: i64, name: &str, frame: &str, default: bool| {
+        feed(
+            rec,
+            "Runtime.executionContextCreated",
+            json!({ "context": { "id": id, "origin": "https://www.shop.test", "name": name,
+                                 "auxData": { "frameId": frame, "isDefault": default } } }),
+        )
+    };
+    let (s, ev) = event(
+        None,
+        "Target.attachedToTarget",
+        json!({ "sessionId": "S1", "targetInfo": { "targetId": "T1", "type": "page", "url": "" },
+                "waitingForDebugger": true }),
+    );
+    rec.handle(s.as_deref(), ev);
+    context(&mut rec, 1, "", "T1", true);
+    context(&mut rec, 2, WORLD, "T1", false);
+    context(&mut rec, 3, WORLD, "F2", false);
+    let call = |rec: &mut Recorder, ctx: i64, payload: Value| {
+        feed(
+            rec,
+            "Runtime.bindingCalled",
+            json!({ "name": AC, "payload": payload.to_string(), "executionContextId": ctx }),
+        )
+    };
+    let popup = json!({ "type": "popupFound", "cmp": "FakeCMP" });
+    // The page's main world and an iframe's world: forged.
+    assert!(call(&mut rec, 1, popup.clone()).is_empty());
+    assert!(call(&mut rec, 3, popup.clone()).is_empty());
+    assert!(rec.autoconsent.is_empty());
+    assert!(!rec.autoconsent_busy(Instant::now()));
+    // autoconsent's world: at work until it rests.
+    call(
+        &mut rec,
+        2,
+        json!({ "type": "lifecycle", "lifecycle": "started" }),
+    );
+    assert!(rec.autoconsent_busy(Instant::now()));
+    let commands = call(
+        &mut rec,
+        2,
+        json!({ "type": "eval", "id": "e1", "code": "(() => !!window.klaro)()" }),
+    );
+    assert_eq!(
+        commands,
+        vec![Command::AutoconsentEval(autoconsent::EvalRequest {
+            session: "S1".into(),
+            main_context: Some(1),
+            reply_context: 2,
+            id: "e1".into(),
+            code: "(() => !!window.klaro)()".into(),
+        })]
+    );
+    call(&mut rec, 2, json!({ "type": "popupFound", "cmp": "Klaro" }));
+    call(
+        &mut rec,
+        2,
+        json!({ "type": "lifecycle", "lifecycle": "openPopupDetected" }),
+    );
+    assert!(!rec.autoconsent_busy(Instant::now()));
+    call(
+        &mut rec,
+        2,
+        json!({ "type": "lifecycle", "lifecycle": "cmpDetected" }),
+    );
+    assert!(rec.autoconsent_busy(Instant::now()));
+    assert!(!rec.autoconsent_busy(Instant::now() + autoconsent::BUSY_AT_MOST));
+    let kinds: Vec<(&str, Option<&World>)> = rec
+        .autoconsent
+        .iter()
+        .map(|m| (m.kind(), m.world.as_ref()))
+        .collect();
+    let world = World {
+        session: "S1".into(),
+        context: 2,
+    };
+    assert_eq!(
+        kinds,
+        vec![
+            ("lifecycle", Some(&world)),
+            ("popupFound", Some(&world)),
+            ("lifecycle", Some(&world)),
+            ("lifecycle", Some(&world))
+        ]
+    );
+    // Context 2 reused by a main world (another renderer process): no longer believed.
+    context(&mut rec, 2, "", "T1", true);
+    assert!(call(&mut rec, 2, popup).is_empty());
+    assert_eq!(rec.autoconsent.len(), 4);
+    assert_eq!(rec.take_captured().hook.autoconsent_forged, 3);
+}
