@@ -10,7 +10,7 @@ use crate::cmp::{CmpAction, Method, Readback};
 use crate::model::{ConsentAction, ConsentEffect, Failure, FailureKind};
 use crate::scenario::{AutoConsent, Step};
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// How a consent step was performed (the method's side of a [`CmpAction`]).
