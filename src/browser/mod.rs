@@ -426,6 +426,10 @@ fn capabilities(
         "browserName": "chrome",
         "acceptInsecureCerts": true,
         "pageLoadStrategy": "normal",
+        // JavaScript dialogs are answered by capture the moment they open
+        // (src/capture/dialogs.rs); one still open when a WebDriver command arrives is
+        // dismissed and the command carries on (the default also fails the command).
+        "unhandledPromptBehavior": "dismiss",
         "timeouts": {
             "pageLoad": opts.page_load_timeout.as_millis() as u64,
             "script": 30_000,

@@ -19,6 +19,7 @@
 
 pub mod cdp;
 pub mod cookies;
+pub mod dialogs;
 pub mod events;
 pub mod recorder;
 
@@ -44,7 +45,8 @@ const BINDING: &str = "__consentryReport";
 
 /// Installed in every document before its scripts (`hook.js`): reports `document.cookie`
 /// and Web Storage writes and what `navigator.globalPrivacyControl` said, and keeps what a
-/// settle asks (short timers, animation frames, scripts due, the load event; see
+/// settle asks (timers, interval ticks, animation frames, idle callbacks, messages,
+/// scripts due, the load event, whether its wrappers are still in place; see
 /// [`Capture::settle`]). Values are hashed on our side and never stored.
 /// The binding is installed after new-document scripts run, so it is looked up at the
 /// first write (then removed from the page's view).
@@ -66,29 +68,68 @@ pub struct SettleOutcome {
     pub elapsed: Duration,
 }
 
+/// How long into a settle the ticks of `setInterval`s count as due work: a page's
+/// permanent heartbeat (an interval that runs as long as the page does, sending a request
+/// more often than the quiet window) would otherwise hold every settle to its timeout. An
+/// interval whose next tick is due within the rest of the quiet window holds a settle for
+/// at most this long (or the quiet window, if longer); then only its requests are waited
+/// for. An interval started by a click is as new as the settle that follows it.
+pub const INTERVAL_HORIZON: Duration = Duration::from_secs(2);
+
 /// What the page hook reports about a document (`Symbol.for('consentry.settle')`).
 #[derive(Debug, Clone, serde::Deserialize)]
 struct PageSettle {
-    /// `setTimeout`s due within the asked window, not yet fired or cleared.
+    /// `setTimeout`s (function or string) due within the asked window, not yet fired or
+    /// cleared.
     timers: u64,
+    /// `setInterval`s whose next tick is due within the asked window.
+    intervals: u64,
     /// Animation frames requested, not yet run or cancelled.
     frames: u64,
+    /// `requestIdleCallback`s requested, not yet run or cancelled.
+    idle: u64,
+    /// Messages posted (`postMessage` to the window, MessageChannel ports) in the last
+    /// 500 ms and not yet delivered in this document.
+    messages: u64,
     /// Executable `<script src>` elements whose file arrived but that have not run yet.
-    #[serde(default)]
     scripts: u64,
     /// `document.readyState == "complete"` (the load event fired).
     loaded: bool,
-    /// Milliseconds since a tracked timer or frame callback last ran.
+    /// Milliseconds since a tracked timer, frame, idle callback or message last ran
+    /// (or a message was posted).
     since: f64,
+    /// Milliseconds since an interval last ticked.
+    since_tick: f64,
+    /// Every function the hook put in place (the timers, frames, idle callbacks and
+    /// message functions) is still the value of its property. `false`: the page replaced
+    /// one, and what it schedules through the replacement is not seen.
+    intact: bool,
+}
+
+/// What the pages say when a settle asks them ([`Capture::settle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PagesSay {
+    /// Nothing due in any document.
+    Idle,
+    /// Something is due, or a page could not be asked.
+    Busy,
+    /// A page replaced what the hook relies on: its answer cannot be trusted.
+    Tampered,
 }
 
 impl PageSettle {
-    fn idle(&self, grace: Duration) -> bool {
+    /// Nothing due; interval ticks count only while `intervals_count` (the settle is
+    /// within its [`INTERVAL_HORIZON`]).
+    fn idle(&self, grace: Duration, intervals_count: bool) -> bool {
+        let grace_ms = grace.as_secs_f64() * 1000.0;
         self.timers == 0
             && self.frames == 0
+            && self.idle == 0
+            && self.messages == 0
             && self.scripts == 0
             && self.loaded
-            && self.since >= grace.as_secs_f64() * 1000.0
+            && self.since >= grace_ms
+            && (!intervals_count || (self.intervals == 0 && self.since_tick >= grace_ms))
     }
 }
 
@@ -109,6 +150,8 @@ pub struct Captured {
     pub gpc: recorder::GpcTally,
     /// Page-hook reports refused (forged) or beyond the per-document bound.
     pub hook: HookTally,
+    /// JavaScript dialogs the pages opened, each answered at once.
+    pub dialogs: dialogs::DialogTally,
 }
 
 pub use recorder::page::MAX_HOOK_REPORTS_PER_DOCUMENT;
@@ -339,10 +382,16 @@ impl Capture {
     /// - [`SettleEnd::Idle`] as soon as no request is waiting for its response, nothing
     ///   happened on the network for [`SETTLE_GRACE`] (the time a just-loaded script needs
     ///   to run and send what it sends), and every document target says it has no
-    ///   `setTimeout` due within the rest of the quiet window, no animation frame pending
-    ///   and its load event fired (the page hook tracks these before page scripts run);
+    ///   `setTimeout` (function or string) due within the rest of the quiet window, no
+    ///   `setInterval` tick due then (during the settle's first [`INTERVAL_HORIZON`]), no
+    ///   animation frame or idle callback pending, no message posted and not delivered,
+    ///   no script fetched and not run, and its load event fired (the page hook tracks
+    ///   these before page scripts run);
     /// - [`SettleEnd::QuietWindow`] when no request was pending for `quiet` (the upper
     ///   bound: the page kept something short pending, or could not be asked);
+    /// - [`SettleEnd::Tampered`]: the same, when a page had replaced one of the functions
+    ///   the hook tracks through (its answers are then not trusted for the rest of the
+    ///   settle);
     /// - [`SettleEnd::Timeout`] after `timeout` with requests still pending (returned).
     ///
     /// The wait starts a quiet window even if nothing happened yet, so even an idle page
@@ -385,6 +434,9 @@ impl Capture {
             pending,
             elapsed: start.elapsed(),
         };
+        // Interval ticks count for the settle's first INTERVAL_HORIZON (or quiet window).
+        let horizon = INTERVAL_HORIZON.max(quiet);
+        let mut tampered = false;
         loop {
             let (idle_since, pending) = {
                 let s = lock(&self.state);
@@ -394,13 +446,28 @@ impl Capture {
             if pending == 0 {
                 let quiet_for = idle_since.map(|t| now.duration_since(t)).unwrap_or(quiet);
                 if quiet_for >= quiet {
-                    return done(SettleEnd::QuietWindow, Vec::new());
+                    let ended = if tampered {
+                        SettleEnd::Tampered
+                    } else {
+                        SettleEnd::QuietWindow
+                    };
+                    return done(ended, Vec::new());
                 }
-                if quiet_for >= grace && self.pages_idle(quiet - quiet_for, grace).await {
-                    // Nothing arrived while we asked the pages?
-                    let s = lock(&self.state);
-                    if s.pending_count() == 0 && s.last_activity == idle_since {
-                        return done(SettleEnd::Idle, Vec::new());
+                if quiet_for >= grace && !tampered {
+                    let intervals_count = now.duration_since(start) < horizon;
+                    match self
+                        .pages_idle(quiet - quiet_for, grace, intervals_count)
+                        .await
+                    {
+                        PagesSay::Idle => {
+                            // Nothing arrived while we asked the pages?
+                            let s = lock(&self.state);
+                            if s.pending_count() == 0 && s.last_activity == idle_since {
+                                return done(SettleEnd::Idle, Vec::new());
+                            }
+                        }
+                        PagesSay::Tampered => tampered = true,
+                        PagesSay::Busy => {}
                     }
                 }
             }
@@ -418,13 +485,14 @@ impl Capture {
         self.settles.subscribe()
     }
 
-    /// Does every document target say it has nothing short pending? `false` when a page
+    /// Does every document target say it has nothing short pending? `Busy` when a page
     /// cannot be asked (no hook, busy, gone); an iframe that cannot be asked is skipped
     /// (its network is still watched), since detached frames linger in the session list.
-    async fn pages_idle(&self, within: Duration, grace: Duration) -> bool {
+    /// `Tampered` when any document says a function the hook tracks through was replaced.
+    async fn pages_idle(&self, within: Duration, grace: Duration, intervals: bool) -> PagesSay {
         let sessions = lock(&self.state).document_sessions();
         if !sessions.iter().any(|(_, k)| *k == TargetKind::Page) {
-            return false;
+            return PagesSay::Busy;
         }
         let expr = format!(
             "(() => {{ const f = globalThis[Symbol.for('consentry.settle')]; \
@@ -448,15 +516,22 @@ impl Capture {
                     _ => None,
                 };
                 match state {
-                    Some(p) => p.idle(grace),
-                    None => *kind != TargetKind::Page,
+                    Some(p) if !p.intact => PagesSay::Tampered,
+                    Some(p) if p.idle(grace, intervals) => PagesSay::Idle,
+                    Some(_) => PagesSay::Busy,
+                    None if *kind != TargetKind::Page => PagesSay::Idle,
+                    None => PagesSay::Busy,
                 }
             }
         });
-        futures_util::future::join_all(asks)
-            .await
-            .into_iter()
-            .all(|idle| idle)
+        let says = futures_util::future::join_all(asks).await;
+        if says.contains(&PagesSay::Tampered) {
+            PagesSay::Tampered
+        } else if says.iter().all(|s| *s == PagesSay::Idle) {
+            PagesSay::Idle
+        } else {
+            PagesSay::Busy
+        }
     }
 
     /// Read every cookie the browser stored (all domains, partitioned ones too).

@@ -121,6 +121,8 @@ pub struct Recorder {
     gpc: GpcTally,
     /// Messages autoconsent sent from top-level documents, in arrival order.
     pub(super) autoconsent: Vec<crate::cmp::autoconsent::Message>,
+    /// JavaScript dialogs answered ([`super::dialogs`]).
+    dialogs: super::dialogs::DialogTally,
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
@@ -253,6 +255,9 @@ impl Recorder {
             CdpEvent::LoadingFailed(f) => self.on_failed(f),
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
+            CdpEvent::JavascriptDialogOpening(d) => {
+                out.extend(self.dialogs.opened(session, &d.kind))
+            }
             CdpEvent::ExecutionContextCreated(c) => {
                 let key = (session.unwrap_or_default().to_string(), c.context.id);
                 let frame = c.context.aux_data.and_then(|a| a.frame_id);
@@ -692,6 +697,7 @@ impl Recorder {
             page_errors_dropped: std::mem::take(&mut self.page_errors_dropped),
             documents: std::mem::take(&mut self.documents),
             gpc: std::mem::take(&mut self.gpc),
+            dialogs: std::mem::take(&mut self.dialogs),
         }
     }
 }

@@ -72,6 +72,7 @@ impl Visit<'_> {
                 crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
             ));
         }
+        warnings.extend(captured.dialogs.warning());
         let mut signals = page_signals;
         if self.scenario.gpc {
             let first = self
