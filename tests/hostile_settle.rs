@@ -154,6 +154,34 @@ async fn trackers_fired_600ms_after_load_are_caught_before_the_choice() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
+/// The bound on intervals: a page whose permanent heartbeat sends a beacon every 300 ms
+/// (the network is never quiet for the 700 ms quiet window) holds the settle after load
+/// for INTERVAL_HORIZON (2 s), not until the settle timeout (10 s here), and the visit
+/// has no "network not idle" warning.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver (run with --features browser-tests)"
+)]
+async fn a_permanent_heartbeat_holds_a_settle_for_the_interval_horizon_only() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let a = audit("heartbeat.html").await;
+    let horizon = consentry::capture::INTERVAL_HORIZON.as_millis() as u64;
+    for scenario in ["no_action", "accept_all"] {
+        let (ended, ms) = a.first_settle(scenario);
+        assert_eq!(ended, "idle", "{scenario}: {:#}", a.visit(scenario));
+        assert!(
+            (horizon..horizon + 1500).contains(&ms),
+            "{scenario}: the first settle took {ms} ms"
+        );
+        let warnings = a.warnings(scenario);
+        assert!(
+            !warnings.iter().any(|w| w.contains("network not idle")),
+            "{scenario}: {warnings:#?}"
+        );
+    }
+}
+
 /// A page that replaces `setTimeout` and `setInterval` after load (with a fresh iframe's,
 /// which no hook wraps) and fires the tracker through the replacement 600 ms later: the
 /// settle notices and waits the full quiet window (`tampered`), so the tracker is still

@@ -197,6 +197,7 @@
     const JS = /^(|module|(text|application)\/(x-)?(java|ecma)script|text\/jscript|text\/livescript)$/;
     const reExec = RegExp.prototype.exec, lower = String.prototype.toLowerCase, trim = String.prototype.trim;
     const qsa = Document.prototype.querySelectorAll, getAttr = Element.prototype.getAttribute;
+    const lengthOf = ownDesc(NodeList.prototype, 'length').get;
     const srcOf = ownDesc(HTMLScriptElement.prototype, 'src').get;
     const noModule = ownDesc(HTMLScriptElement.prototype, 'noModule').get;
     const byName = Performance.prototype.getEntriesByName;
@@ -204,7 +205,8 @@
     const scriptsDue = () => {
       let n = 0;
       const els = apply(qsa, document, ['script[src]']);
-      for (let i = 0; i < els.length; i++) {
+      const len = apply(lengthOf, els, []);
+      for (let i = 0; i < len; i++) {
         const el = els[i];
         if (apply(wsHas, ran, [el]) || apply(noModule, el, [])) continue;
         const type = apply(lower, apply(trim, apply(getAttr, el, ['type']) || '', []), []);
@@ -236,7 +238,7 @@
   // instead (an uncaught page error, recorded like any): the script is stopped, the
   // page's later scripts and events still run.
   try {
-    const MAX_DIALOGS = 20;
+    const MAX_DIALOGS = 20, rapply = Reflect.apply, Err = Error;
     let dialogs = 0;
     for (const name of ['alert', 'confirm', 'prompt']) {
       const native = globalThis[name];
@@ -245,9 +247,9 @@
         writable: true, configurable: true, enumerable: true,
         value: { [name]: function () {
           if (++dialogs > MAX_DIALOGS) {
-            throw new Error('consentry: more than ' + MAX_DIALOGS + ' JavaScript dialogs in this document; the script opening them was stopped');
+            throw new Err('consentry: more than ' + MAX_DIALOGS + ' JavaScript dialogs in this document; the script opening them was stopped');
           }
-          return Reflect.apply(native, globalThis, arguments);
+          return rapply(native, globalThis, arguments);
         } }[name]
       });
     }

@@ -823,6 +823,66 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_page_is_idle_only_when_nothing_is_due_and_intervals_count_within_the_horizon() {
+        let quiet: PageSettle = serde_json::from_str(
+            r#"{"timers":0,"intervals":0,"frames":0,"idle":0,"messages":0,"scripts":0,
+                "loaded":true,"since":100.0,"since_tick":1e9,"intact":true}"#,
+        )
+        .unwrap();
+        let grace = Duration::from_millis(50);
+        assert!(quiet.idle(grace, true));
+        for busy in [
+            PageSettle {
+                timers: 1,
+                ..quiet.clone()
+            },
+            PageSettle {
+                frames: 1,
+                ..quiet.clone()
+            },
+            PageSettle {
+                idle: 1,
+                ..quiet.clone()
+            },
+            PageSettle {
+                messages: 1,
+                ..quiet.clone()
+            },
+            PageSettle {
+                scripts: 1,
+                ..quiet.clone()
+            },
+            PageSettle {
+                loaded: false,
+                ..quiet.clone()
+            },
+            PageSettle {
+                since: 10.0,
+                ..quiet.clone()
+            },
+        ] {
+            assert!(!busy.idle(grace, true), "{busy:?}");
+            assert!(!busy.idle(grace, false), "{busy:?}");
+        }
+        // An interval tick due, or one that just ran: due work within the horizon only.
+        for ticking in [
+            PageSettle {
+                intervals: 1,
+                ..quiet.clone()
+            },
+            PageSettle {
+                since_tick: 10.0,
+                ..quiet.clone()
+            },
+        ] {
+            assert!(!ticking.idle(grace, true), "{ticking:?}");
+            assert!(ticking.idle(grace, false), "{ticking:?}");
+        }
+        // A report without `intact` (or any field) is not the hook's: not read.
+        assert!(serde_json::from_str::<PageSettle>(r#"{"timers":0}"#).is_err());
+    }
+
+    #[test]
     fn jar_is_read_with_types_and_odd_cookies_skipped() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let res = json!({"cookies": [
