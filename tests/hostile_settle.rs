@@ -144,9 +144,11 @@ async fn trackers_fired_600ms_after_load_are_caught_before_the_choice() {
                         Some(_) => "stamped after the click",
                     }
                 ));
-            } else if settle.0 != "idle" || settle.1 < 600 {
+            } else if settle.0 != "idle" {
+                // (Its length depends on how long after the load event WebDriver's
+                // navigation returned; the tracker's capture is what proves the wait.)
                 wrong.push(format!(
-                    "{page} {scenario}: first settle {settle:?}, expected idle after >= 600 ms"
+                    "{page} {scenario}: first settle {settle:?}, expected it to end idle"
                 ));
             }
         }
@@ -171,7 +173,7 @@ async fn a_permanent_heartbeat_holds_a_settle_for_the_interval_horizon_only() {
         let (ended, ms) = a.first_settle(scenario);
         assert_eq!(ended, "idle", "{scenario}: {:#}", a.visit(scenario));
         assert!(
-            (horizon..horizon + 1500).contains(&ms),
+            (horizon..horizon + 3000).contains(&ms),
             "{scenario}: the first settle took {ms} ms"
         );
         let warnings = a.warnings(scenario);
