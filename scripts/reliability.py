@@ -115,6 +115,19 @@ FAULTS = [
     ("a page replaces the capture hook's binding with a no-op before any write (its own window, a fresh iframe's)",
      "the hook took its binding at install: the page's cookie and storage writes are still recorded",
      ["a_page_that_replaces_the_hook_binding_cannot_silence_it"]),
+    ("a tracker fired 600 ms after load by a polling `setInterval`, a string `setTimeout`, a MessageChannel loop or a `requestIdleCallback` loop",
+     "the settle after load waits for it: caught before the choice in `no_action`, before the click in `accept_all`; a permanent heartbeat holds a settle 2 s, not until the timeout",
+     ["trackers_fired_600ms_after_load_are_caught_before_the_choice",
+      "a_permanent_heartbeat_holds_a_settle_for_the_interval_horizon_only",
+      "capture::settle::tests::a_page_is_idle_only_when_nothing_is_due_and_intervals_count_within_the_horizon",
+      "settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending"]),
+    ("a page replaces `setTimeout`/`setInterval` after load (with a fresh iframe's) and fires a tracker through them",
+     "the hook reports its wrappers gone; the settle waits the full quiet window, recorded `tampered`; the tracker is caught before the choice",
+     ["a_page_that_replaces_the_timers_gets_the_full_quiet_window"]),
+    ("`alert()` and `confirm()` while the page loads; an endless `alert()` loop",
+     "each dialog dismissed at once (a confirm answers false), counted in a visit warning; beyond 20 in a document the dialog functions throw (the loop's script stops); the visit completes with what came after captured",
+     ["javascript_dialogs_are_dismissed_at_once_and_reported",
+      "capture::dialogs::tests::dialogs_are_answered_at_once_and_counted"]),
 ]
 
 

@@ -426,6 +426,13 @@ fn capabilities(
         "browserName": "chrome",
         "acceptInsecureCerts": true,
         "pageLoadStrategy": "normal",
+        // JavaScript dialogs are answered by capture the moment they open
+        // (src/capture/dialogs.rs). A backstop for one still open when a WebDriver
+        // command arrives: dismissed, never accepted (the default also dismisses, and
+        // fails the command). chromedriver 156 was still seen failing a command with
+        // "unexpected alert open" while a page opened dialogs in a loop, which the page
+        // hook's bound of 20 per document keeps short.
+        "unhandledPromptBehavior": "dismiss",
         "timeouts": {
             "pageLoad": opts.page_load_timeout.as_millis() as u64,
             "script": 30_000,

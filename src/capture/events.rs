@@ -318,6 +318,15 @@ pub struct ContextAux {
     pub is_default: bool,
 }
 
+/// `Page.javascriptDialogOpening`: an `alert`, `confirm`, `prompt` or `beforeunload`
+/// dialog opened in a document of the target (its script waits until it is answered).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JavascriptDialogOpening {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+}
+
 /// One cookie of a `Storage.getCookies` result (a command's answer, not an event).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -363,6 +372,7 @@ pub enum CdpEvent {
     ExceptionThrown(ExceptionThrown),
     BindingCalled(BindingCalled),
     ExecutionContextCreated(ExecutionContextCreated),
+    JavascriptDialogOpening(JavascriptDialogOpening),
 }
 
 impl CdpEvent {
@@ -387,6 +397,7 @@ impl CdpEvent {
             "Runtime.exceptionThrown" => CdpEvent::ExceptionThrown(de(ev)?),
             "Runtime.bindingCalled" => CdpEvent::BindingCalled(de(ev)?),
             "Runtime.executionContextCreated" => CdpEvent::ExecutionContextCreated(de(ev)?),
+            "Page.javascriptDialogOpening" => CdpEvent::JavascriptDialogOpening(de(ev)?),
             _ => return None,
         })
     }

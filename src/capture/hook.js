@@ -37,80 +37,230 @@
       set(v) { send({ k: 'cookie', v: toStr(v), href: toStr(location.href) }); return desc.set.call(this, v); }
     });
   }
-  // Settle tracking: short timers, animation frames, scripts fetched but not run yet and
-  // the load event, so a settle can end as soon as nothing more is due (read by
-  // `Capture::settle`).
+  // Settle tracking: what is due to run soon (timers, interval ticks, animation frames,
+  // idle callbacks, messages posted, scripts fetched but not run yet) and the load event,
+  // so a settle can end as soon as nothing more is due (read by `Capture::settle`).
+  // Everything it calls is taken here, before any page script can replace it, and its
+  // books are objects without a prototype (no method a page could swap is called on
+  // them). What a page can still replace are the wrappers it calls: the report says
+  // whether each is still in place (`intact`), and a settle that finds one replaced waits
+  // its whole quiet window (src/capture/mod.rs, `SettleEnd::Tampered`).
   try {
-    const timers = new Map();
-    let lastFired = performance.now();
-    const st = globalThis.setTimeout, ct = globalThis.clearTimeout;
-    const raf = globalThis.requestAnimationFrame, caf = globalThis.cancelAnimationFrame;
-    const rafs = new Set();
-    globalThis.setTimeout = function (fn, delay) {
-      if (typeof fn !== 'function') return st.apply(globalThis, arguments);
-      const args = Array.prototype.slice.call(arguments, 2);
-      const ms = Math.max(0, Number(delay) || 0);
+    const apply = Reflect.apply, ownDesc = Object.getOwnPropertyDescriptor;
+    const perf = performance, perfNow = Performance.prototype.now;
+    const now = () => apply(perfNow, perf, []);
+    const G = globalThis;
+    const msOf = (d) => { const n = +d; return n > 0 && n <= 2147483647 ? n : 0; };
+    const count = (o) => { let n = 0; for (const k in o) n++; return n; };
+    let lastFired = now(), lastTick = -1e9; // (finite: JSON has no Infinity)
+    const fired = () => { lastFired = now(); };
+    const timers = Object.create(null);     // setTimeout id -> when it is due
+    const intervals = Object.create(null);  // setInterval id -> { next, period }
+    const companions = Object.create(null); // string timer id -> the timer that follows it
+    const st = G.setTimeout, ct = G.clearTimeout, si = G.setInterval, ci = G.clearInterval;
+    const forget = (id) => {
+      delete timers[id]; delete intervals[id];
+      const c = companions[id];
+      if (c !== undefined) { delete companions[id]; apply(ct, G, [c]); apply(ci, G, [c]); }
+    };
+    const setTimeoutW = function setTimeout(handler, delay, ...args) {
+      const ms = msOf(delay);
       let id;
-      const run = function () {
-        timers.delete(id); lastFired = performance.now();
-        return fn.apply(this, args);
-      };
-      id = st.call(globalThis, run, ms);
-      timers.set(id, performance.now() + ms);
+      if (typeof handler === 'function') {
+        id = apply(st, G, [function () { delete timers[id]; fired(); return apply(handler, this, args); }, ms]);
+      } else {
+        // A string of code: scheduled as given (the page's CSP judges it as before), and
+        // a timer queued right behind it says when it ran.
+        id = apply(st, G, [handler, ms]);
+        companions[id] = apply(st, G, [() => { delete timers[id]; delete companions[id]; fired(); }, ms]);
+      }
+      timers[id] = now() + ms;
       return id;
     };
-    globalThis.clearTimeout = function (id) { timers.delete(id); return ct.apply(globalThis, arguments); };
+    const setIntervalW = function setInterval(handler, delay, ...args) {
+      const ms = msOf(delay), period = ms < 1 ? 1 : ms;
+      let id;
+      const tick = () => { const i = intervals[id]; if (i) i.next = now() + i.period; lastTick = now(); };
+      if (typeof handler === 'function') {
+        id = apply(si, G, [function () { tick(); return apply(handler, this, args); }, ms]);
+      } else {
+        id = apply(si, G, [handler, ms]);
+        companions[id] = apply(si, G, [tick, ms]);
+      }
+      intervals[id] = { next: now() + period, period };
+      return id;
+    };
+    // Timeouts and intervals share their ids: either clear function clears either.
+    const clearTimeoutW = function clearTimeout(id) { forget(id); return apply(ct, G, [id]); };
+    const clearIntervalW = function clearInterval(id) { forget(id); return apply(ci, G, [id]); };
+    const mine = [['setTimeout', setTimeoutW], ['clearTimeout', clearTimeoutW],
+      ['setInterval', setIntervalW], ['clearInterval', clearIntervalW]];
+    const rafs = Object.create(null), idles = Object.create(null);
+    const raf = G.requestAnimationFrame, caf = G.cancelAnimationFrame;
     if (typeof raf === 'function') {
-      globalThis.requestAnimationFrame = function (fn) {
+      mine[mine.length] = ['requestAnimationFrame', function requestAnimationFrame(fn) {
         let id;
-        id = raf.call(globalThis, function (t) {
-          rafs.delete(id); lastFired = performance.now();
-          if (typeof fn === 'function') return fn.call(globalThis, t);
-        });
-        rafs.add(id);
+        id = apply(raf, G, [function (t) {
+          delete rafs[id]; fired();
+          if (typeof fn === 'function') return apply(fn, G, [t]);
+        }]);
+        rafs[id] = true;
         return id;
-      };
-      globalThis.cancelAnimationFrame = function (id) { rafs.delete(id); return caf.apply(globalThis, arguments); };
+      }];
+      mine[mine.length] = ['cancelAnimationFrame', function cancelAnimationFrame(id) {
+        delete rafs[id]; return apply(caf, G, [id]);
+      }];
     }
+    const ric = G.requestIdleCallback, cic = G.cancelIdleCallback;
+    if (typeof ric === 'function') {
+      mine[mine.length] = ['requestIdleCallback', function requestIdleCallback(fn, options) {
+        let id;
+        id = apply(ric, G, [function (deadline) {
+          delete idles[id]; fired();
+          if (typeof fn === 'function') return apply(fn, G, [deadline]);
+        }, options]);
+        idles[id] = true;
+        return id;
+      }];
+      mine[mine.length] = ['cancelIdleCallback', function cancelIdleCallback(id) {
+        delete idles[id]; return apply(cic, G, [id]);
+      }];
+    }
+    // Messages: `postMessage` to this window and through MessageChannel ports is a way to
+    // queue work without a timer. One posted and not delivered here yet is due (for at
+    // most MESSAGE_WAIT ms: a port handed to a worker or another frame delivers
+    // elsewhere); posting and delivering count as activity.
+    const MESSAGE_WAIT = 500;
+    let inFlight = 0, lastPost = -Infinity;
+    const posted = () => { inFlight++; lastPost = now(); fired(); };
+    const delivered = () => { if (inFlight > 0) inFlight--; fired(); };
+    const listen = EventTarget.prototype.addEventListener;
+    apply(listen, G, ['message', delivered, true]);
+    const wpm = G.postMessage;
+    if (typeof wpm === 'function') {
+      mine[mine.length] = ['postMessage', function postMessage() {
+        const r = apply(wpm, this === undefined ? G : this, arguments); posted(); return r;
+      }];
+    }
+    const protos = [];
+    const MP = G.MessagePort, MC = G.MessageChannel;
+    if (typeof MP === 'function' && typeof MC === 'function') {
+      const ppm = MP.prototype.postMessage;
+      const portPost = function postMessage() { const r = apply(ppm, this, arguments); posted(); return r; };
+      protos[protos.length] = [MP.prototype, 'postMessage', portPost];
+      const port1 = ownDesc(MC.prototype, 'port1').get, port2 = ownDesc(MC.prototype, 'port2').get;
+      const Channel = function MessageChannel() {
+        const c = new MC();
+        apply(listen, apply(port1, c, []), ['message', delivered]);
+        apply(listen, apply(port2, c, []), ['message', delivered]);
+        return c;
+      };
+      Channel.prototype = MC.prototype;
+      mine[mine.length] = ['MessageChannel', Channel];
+    }
+    const define = Object.defineProperty;
+    for (let i = 0; i < mine.length; i++) {
+      define(G, mine[i][0], { value: mine[i][1], writable: true, configurable: true, enumerable: true });
+    }
+    for (let i = 0; i < protos.length; i++) {
+      define(protos[i][0], protos[i][1], { value: protos[i][2], writable: true, configurable: true, enumerable: true });
+    }
+    // Is every wrapper still the value of its property (a data property, not a getter)?
+    const intact = () => {
+      for (let i = 0; i < mine.length; i++) {
+        const d = ownDesc(G, mine[i][0]);
+        if (!d || d.value !== mine[i][1]) return false;
+      }
+      for (let i = 0; i < protos.length; i++) {
+        const d = ownDesc(protos[i][0], protos[i][1]);
+        if (!d || d.value !== protos[i][2]) return false;
+      }
+      return true;
+    };
     // A script whose file has arrived (it has a resource-timing entry) but that has not
     // run yet (no load or error event): its response is over on the network, what it
     // will send is not. Only executable types count (a CMP's blocked `text/plain` script
     // never runs), and never-fetched scripts do not (inserted through innerHTML: no entry).
     // (On the document: an element's `load` event never reaches the window.)
-    const ran = new WeakSet();
-    const over = (e) => { if (e.target instanceof HTMLScriptElement) ran.add(e.target); };
-    document.addEventListener('load', over, true);
-    document.addEventListener('error', over, true);
+    const WS = WeakSet, wsAdd = WeakSet.prototype.add, wsHas = WeakSet.prototype.has;
+    const ran = new WS();
+    const isProto = Object.prototype.isPrototypeOf, ScriptProto = HTMLScriptElement.prototype;
+    const isScript = (t) => apply(isProto, ScriptProto, [t]);
+    const targetOf = ownDesc(Event.prototype, 'target').get;
+    const over = (e) => { const t = apply(targetOf, e, []); if (isScript(t)) apply(wsAdd, ran, [t]); };
+    apply(listen, document, ['load', over, true]);
+    apply(listen, document, ['error', over, true]);
     // Fetched URLs also from an observer: the page's resource-timing buffer (250 entries
     // by default) may be full on a heavy page, the observer still sees every entry.
-    const fetched = new Set();
+    const fetched = Object.create(null);
+    const entries = PerformanceObserverEntryList.prototype.getEntries;
+    const nameOf = ownDesc(PerformanceEntry.prototype, 'name').get;
     try {
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) fetched.add(e.name);
-      }).observe({ type: 'resource', buffered: true });
+      const observe = PerformanceObserver.prototype.observe;
+      apply(observe, new PerformanceObserver((list) => {
+        const all = apply(entries, list, []);
+        for (let i = 0; i < all.length; i++) fetched[apply(nameOf, all[i], [])] = true;
+      }), [{ type: 'resource', buffered: true }]);
     } catch (e) {}
     const JS = /^(|module|(text|application)\/(x-)?(java|ecma)script|text\/jscript|text\/livescript)$/;
+    const reExec = RegExp.prototype.exec, lower = String.prototype.toLowerCase, trim = String.prototype.trim;
+    const qsa = Document.prototype.querySelectorAll, getAttr = Element.prototype.getAttribute;
+    const lengthOf = ownDesc(NodeList.prototype, 'length').get;
+    const srcOf = ownDesc(HTMLScriptElement.prototype, 'src').get;
+    const noModule = ownDesc(HTMLScriptElement.prototype, 'noModule').get;
+    const byName = Performance.prototype.getEntriesByName;
+    const readyState = ownDesc(Document.prototype, 'readyState').get;
     const scriptsDue = () => {
       let n = 0;
-      for (const el of document.querySelectorAll('script[src]')) {
-        if (ran.has(el) || el.noModule) continue;
-        if (!JS.test((el.getAttribute('type') || '').trim().toLowerCase())) continue;
-        if (fetched.has(el.src) || performance.getEntriesByName(el.src, 'resource').length > 0) n++;
+      const els = apply(qsa, document, ['script[src]']);
+      const len = apply(lengthOf, els, []);
+      for (let i = 0; i < len; i++) {
+        const el = els[i];
+        if (apply(wsHas, ran, [el]) || apply(noModule, el, [])) continue;
+        const type = apply(lower, apply(trim, apply(getAttr, el, ['type']) || '', []), []);
+        if (apply(reExec, JS, [type]) === null) continue;
+        const src = apply(srcOf, el, []);
+        if (fetched[src] || apply(byName, perf, [src, 'resource']).length > 0) n++;
       }
       return n;
     };
-    Object.defineProperty(globalThis, Symbol.for('consentry.settle'), {
-      enumerable: false, configurable: false,
+    define(G, Symbol.for('consentry.settle'), {
+      enumerable: false, configurable: false, writable: false,
       value: (within) => {
-        const now = performance.now();
-        let due = 0;
-        for (const t of timers.values()) if (t <= now + within) due++;
+        const t = now(), until = t + msOf(within);
+        let due = 0, ticks = 0;
+        for (const id in timers) if (timers[id] <= until) due++;
+        for (const id in intervals) if (intervals[id].next <= until) ticks++;
         let scripts = 0;
         try { scripts = scriptsDue(); } catch (e) {}
-        return stringify({ timers: due, frames: rafs.size, scripts,
-          loaded: document.readyState === 'complete', since: now - lastFired });
+        return stringify({ timers: due, intervals: ticks, frames: count(rafs), idle: count(idles),
+          messages: inFlight > 0 && t - lastPost < MESSAGE_WAIT ? inFlight : 0, scripts,
+          loaded: apply(readyState, document, []) === 'complete', since: t - lastFired,
+          since_tick: t - lastTick, intact: intact() });
       }
     });
+  } catch (e) {}
+  // JavaScript dialogs: each one opened is answered at once from DevTools
+  // (src/capture/dialogs.rs), but a script that opens them without end would keep the
+  // page busy answering. Beyond MAX_DIALOGS in this document, the dialog functions throw
+  // instead (an uncaught page error, recorded like any): the script is stopped, the
+  // page's later scripts and events still run.
+  try {
+    const MAX_DIALOGS = 20, rapply = Reflect.apply, Err = Error;
+    let dialogs = 0;
+    for (const name of ['alert', 'confirm', 'prompt']) {
+      const native = globalThis[name];
+      if (typeof native !== 'function') continue;
+      Object.defineProperty(globalThis, name, {
+        writable: true, configurable: true, enumerable: true,
+        value: { [name]: function () {
+          if (++dialogs > MAX_DIALOGS) {
+            throw new Err('consentry: more than ' + MAX_DIALOGS + ' JavaScript dialogs in this document; the script opening them was stopped');
+          }
+          return rapply(native, globalThis, arguments);
+        } }[name]
+      });
+    }
   } catch (e) {}
   const setItem = Storage.prototype.setItem;
   Storage.prototype.setItem = function (key, value) {

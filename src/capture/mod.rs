@@ -20,11 +20,15 @@
 pub mod autoconsent;
 pub mod cdp;
 pub mod cookies;
+pub mod dialogs;
 pub mod events;
 pub mod recorder;
+mod settle;
+
+pub use settle::{SettleOutcome, INTERVAL_HORIZON, SETTLE_GRACE};
 
 use crate::model::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
-use crate::model::{CookieWrite, SettleEnd, StorageWrite, StoredCookie, TargetKind};
+use crate::model::{CookieWrite, StorageWrite, StoredCookie, TargetKind};
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
 use chrono::{DateTime, TimeZone, Utc};
@@ -45,55 +49,14 @@ const BINDING: &str = "__consentryReport";
 
 /// Installed in every document before its scripts (`hook.js`): reports `document.cookie`
 /// and Web Storage writes and what `navigator.globalPrivacyControl` said, and keeps what a
-/// settle asks (short timers, animation frames, scripts due, the load event; see
+/// settle asks (timers, interval ticks, animation frames, idle callbacks, messages,
+/// scripts due, the load event, whether its wrappers are still in place; see
 /// [`Capture::settle`]). Values are hashed on our side and never stored.
 /// The binding exists when the hook runs (it is added before the hook, and measured so on
 /// Chromium 156): the hook takes it at once and removes it from the page's view, so no
 /// page script can replace or call it (it is looked up again at a report only if it was
 /// missing at install).
 const HOOK: &str = include_str!("hook.js");
-
-/// How long after the last network event a settle waits at least, even when the page
-/// says it has nothing pending: events of targets that are not asked (workers) arrive
-/// out of order with the pages' answers, and what a click just triggered needs a moment
-/// to reach us. (A script whose file arrived but has not run yet is reported by the page
-/// hook itself; before it was, this grace covered it and was 120 ms.)
-pub const SETTLE_GRACE: Duration = Duration::from_millis(50);
-
-/// How a settle ended ([`Capture::settle`]).
-#[derive(Debug, Clone)]
-pub struct SettleOutcome {
-    pub ended: SettleEnd,
-    /// The requests still waiting for their response (on [`SettleEnd::Timeout`]).
-    pub pending: Vec<String>,
-    pub elapsed: Duration,
-}
-
-/// What the page hook reports about a document (`Symbol.for('consentry.settle')`).
-#[derive(Debug, Clone, serde::Deserialize)]
-struct PageSettle {
-    /// `setTimeout`s due within the asked window, not yet fired or cleared.
-    timers: u64,
-    /// Animation frames requested, not yet run or cancelled.
-    frames: u64,
-    /// Executable `<script src>` elements whose file arrived but that have not run yet.
-    #[serde(default)]
-    scripts: u64,
-    /// `document.readyState == "complete"` (the load event fired).
-    loaded: bool,
-    /// Milliseconds since a tracked timer or frame callback last ran.
-    since: f64,
-}
-
-impl PageSettle {
-    fn idle(&self, grace: Duration) -> bool {
-        self.timers == 0
-            && self.frames == 0
-            && self.scripts == 0
-            && self.loaded
-            && self.since >= grace.as_secs_f64() * 1000.0
-    }
-}
 
 /// What a capture collected, handed over when the scenario ends.
 #[derive(Debug, Default)]
@@ -112,6 +75,8 @@ pub struct Captured {
     pub gpc: recorder::GpcTally,
     /// Page-hook reports refused (forged) or beyond the per-document bound.
     pub hook: HookTally,
+    /// JavaScript dialogs the pages opened, each answered at once.
+    pub dialogs: dialogs::DialogTally,
 }
 
 pub use recorder::page::MAX_HOOK_REPORTS_PER_DOCUMENT;
@@ -329,145 +294,7 @@ impl Capture {
         lock(&self.state).crashed.clone()
     }
 
-    /// Wait until no request has been waiting for its response for `quiet`.
-    /// On `timeout`, returns the URLs still pending. (See [`Capture::settle`].)
-    pub async fn wait_idle(&self, quiet: Duration, timeout: Duration) -> Result<(), Vec<String>> {
-        let out = self.settle(quiet, timeout).await;
-        match out.ended {
-            SettleEnd::Timeout => Err(out.pending),
-            _ => Ok(()),
-        }
-    }
-
-    /// Wait until the page has nothing more in flight, and say what ended the wait:
-    ///
-    /// - [`SettleEnd::Idle`] as soon as no request is waiting for its response, nothing
-    ///   happened on the network for [`SETTLE_GRACE`] (the time a just-loaded script needs
-    ///   to run and send what it sends), and every document target says it has no
-    ///   `setTimeout` due within the rest of the quiet window, no animation frame pending
-    ///   and its load event fired (the page hook tracks these before page scripts run);
-    /// - [`SettleEnd::QuietWindow`] when no request was pending for `quiet` (the upper
-    ///   bound: the page kept something short pending, or could not be asked);
-    /// - [`SettleEnd::Timeout`] after `timeout` with requests still pending (returned).
-    ///
-    /// The wait starts a quiet window even if nothing happened yet, so even an idle page
-    /// is waited for [`SETTLE_GRACE`] (what a click just triggered reaches us meanwhile).
-    pub async fn settle(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
-        self.settle_from(quiet, timeout, true).await
-    }
-
-    /// [`Capture::settle`] without a fresh grace: the quiet time counts from the last
-    /// network event (at most [`SETTLE_GRACE`] back), not from now. Only for when nothing
-    /// was done to the page since the previous settle ended (no click, script, navigation;
-    /// reading it is fine): then nothing can be on its way that the grace would wait for,
-    /// and a page that was idle and still is ends the settle at once. Anything that
-    /// arrived since is waited for as usual.
-    pub async fn settle_continued(&self, quiet: Duration, timeout: Duration) -> SettleOutcome {
-        self.settle_from(quiet, timeout, false).await
-    }
-
-    async fn settle_from(&self, quiet: Duration, timeout: Duration, fresh: bool) -> SettleOutcome {
-        let start = Instant::now();
-        self.settles.send_modify(|n| *n = n.saturating_add(1));
-        let grace = SETTLE_GRACE.min(quiet);
-        {
-            // The quiet time counts from the last network event, but from no earlier
-            // than `floor`: a fresh settle serves the grace from now; a continued one
-            // deems it served (the pages are asked at once) and still waits its rest
-            // after a recent event.
-            let floor = if fresh {
-                start
-            } else {
-                start.checked_sub(grace).unwrap_or(start)
-            };
-            let mut s = lock(&self.state);
-            if s.last_activity.is_none_or(|t| t < floor) {
-                s.last_activity = Some(floor);
-            }
-        }
-        let done = |ended, pending| SettleOutcome {
-            ended,
-            pending,
-            elapsed: start.elapsed(),
-        };
-        loop {
-            let (idle_since, pending) = {
-                let s = lock(&self.state);
-                (s.last_activity, s.pending_count())
-            };
-            let now = Instant::now();
-            if pending == 0 {
-                let quiet_for = idle_since.map(|t| now.duration_since(t)).unwrap_or(quiet);
-                if quiet_for >= quiet {
-                    return done(SettleEnd::QuietWindow, Vec::new());
-                }
-                if quiet_for >= grace && self.pages_idle(quiet - quiet_for, grace).await {
-                    // Nothing arrived while we asked the pages?
-                    let s = lock(&self.state);
-                    if s.pending_count() == 0 && s.last_activity == idle_since {
-                        return done(SettleEnd::Idle, Vec::new());
-                    }
-                }
-            }
-            if now.duration_since(start) >= timeout {
-                let pending = lock(&self.state).pending();
-                return done(SettleEnd::Timeout, pending);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Counts the settles started so far ([`Capture::settle`]); closed when the capture
-    /// ends. A page that settles has loaded: a good moment to do work on the side.
-    pub fn settles(&self) -> tokio::sync::watch::Receiver<u32> {
-        self.settles.subscribe()
-    }
-
-    /// Does every document target say it has nothing short pending? `false` when a page
-    /// cannot be asked (no hook, busy, gone); an iframe that cannot be asked is skipped
-    /// (its network is still watched), since detached frames linger in the session list.
-    /// `false` too while autoconsent is at work in a page (its timers run in its own
-    /// world, which the hook does not see).
-    async fn pages_idle(&self, within: Duration, grace: Duration) -> bool {
-        if lock(&self.state).autoconsent_busy(Instant::now()) {
-            return false;
-        }
-        let sessions = lock(&self.state).document_sessions();
-        if !sessions.iter().any(|(_, k)| *k == TargetKind::Page) {
-            return false;
-        }
-        let expr = format!(
-            "(() => {{ const f = globalThis[Symbol.for('consentry.settle')]; \
-             return typeof f === 'function' ? f({}) : null; }})()",
-            within.as_millis()
-        );
-        let asks = sessions.iter().map(|(sid, kind)| {
-            let expr = expr.clone();
-            async move {
-                let ask = self.cdp.send(
-                    "Runtime.evaluate",
-                    json!({ "expression": expr, "returnByValue": true }),
-                    Some(sid),
-                );
-                let res = tokio::time::timeout(Duration::from_millis(500), ask).await;
-                let state = match res {
-                    Ok(Ok(v)) => v
-                        .pointer("/result/value")
-                        .and_then(Value::as_str)
-                        .and_then(|t| serde_json::from_str::<PageSettle>(t).ok()),
-                    _ => None,
-                };
-                match state {
-                    Some(p) => p.idle(grace),
-                    None => *kind != TargetKind::Page,
-                }
-            }
-        });
-        futures_util::future::join_all(asks)
-            .await
-            .into_iter()
-            .all(|idle| idle)
-    }
+    // Settling (`wait_idle`, `settle`, `settle_continued`, `settles`): settle.rs.
 
     /// Read every cookie the browser stored (all domains, partitioned ones too).
     pub async fn stored_cookies(&self) -> Result<Vec<StoredCookie>> {

@@ -126,6 +126,8 @@ pub struct Recorder {
     pub(super) autoconsent: Vec<crate::cmp::autoconsent::Message>,
     /// Which execution contexts are autoconsent's isolated world.
     pub(super) autoconsent_worlds: autoconsent::Worlds,
+    /// JavaScript dialogs answered ([`super::dialogs`]).
+    dialogs: super::dialogs::DialogTally,
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
@@ -258,6 +260,9 @@ impl Recorder {
             CdpEvent::LoadingFailed(f) => self.on_failed(f),
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
+            CdpEvent::JavascriptDialogOpening(d) => {
+                out.extend(self.dialogs.opened(session, &d.kind))
+            }
             CdpEvent::ExecutionContextCreated(c) => {
                 self.on_context_created(session, &c.context);
                 let key = (session.unwrap_or_default().to_string(), c.context.id);
@@ -693,6 +698,7 @@ impl Recorder {
             page_errors_dropped: std::mem::take(&mut self.page_errors_dropped),
             documents: std::mem::take(&mut self.documents),
             gpc: std::mem::take(&mut self.gpc),
+            dialogs: std::mem::take(&mut self.dialogs),
         }
     }
 }

@@ -83,6 +83,7 @@ impl VisitRecord {
                 crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
             ));
         }
+        warnings.extend(captured.dialogs.warning());
         let mut signals = page_signals;
         if scenario.gpc {
             let first = spec.site.pages.first().unwrap_or(&spec.site.base_url);

@@ -350,6 +350,11 @@ pub enum SettleEnd {
     QuietWindow,
     /// The settle timeout: requests were still pending.
     Timeout,
+    /// The whole quiet window, because a page had replaced a function the page hook
+    /// tracks due work through (`setTimeout`, `setInterval`, `requestAnimationFrame`,
+    /// `requestIdleCallback`, `postMessage`, `MessageChannel`): what it schedules through
+    /// the replacement cannot be seen, so the page's "nothing due" is not trusted.
+    Tampered,
 }
 
 impl SettleEnd {
@@ -358,6 +363,7 @@ impl SettleEnd {
             SettleEnd::Idle => "idle: no request, no timer",
             SettleEnd::QuietWindow => "quiet window",
             SettleEnd::Timeout => "timeout",
+            SettleEnd::Tampered => "quiet window: the page replaced timer functions",
         }
     }
 }
