@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
 use consentry::model::{
-    hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind,
-    RequestObs, RunStatus, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind,
+    ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind, RequestObs,
+    RunStatus, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind, ValueHasher,
     VisitObservation, VisitStatus, VisitTimings,
 };
 use consentry::store::{RunId, Store, StoreError, VisitCounts};
@@ -17,6 +17,12 @@ fn t0() -> DateTime<Utc> {
 
 fn at(ms: i64) -> DateTime<Utc> {
     t0() + Duration::milliseconds(ms)
+}
+
+/// A value's hash as a capture with an unkeyed hasher records it (the store keeps the
+/// hashes it is given).
+fn hash_value(value: &str) -> String {
+    ValueHasher::unkeyed().hash(value)
 }
 
 /// A realistic `reject_all`-style observation exercising every field and variant.

@@ -296,7 +296,7 @@ impl Obs {
     pub fn build(mut self) -> VisitObservation {
         self.obs.final_state = self.state;
         self.obs.finished_at = t(self.now + 1);
-        crate::signals::add_request_signals(&mut self.obs);
+        crate::signals::add_request_signals(&mut self.obs, &crate::model::ValueHasher::unkeyed());
         self.obs
     }
 }

@@ -143,11 +143,14 @@ pub struct Engine {
     pool: Option<BrowserPool>,
     /// Screenshots before and after each consent action.
     shots: bool,
+    /// Hashes the values every capture sees: the audited database's key.
+    hasher: crate::model::ValueHasher,
 }
 
 impl Engine {
-    /// Start chromedriver (unless a WebDriver URL is given).
-    pub async fn start(cfg: &EngineConfig) -> Result<Engine> {
+    /// Start chromedriver (unless a WebDriver URL is given). Every capture hashes the
+    /// values it sees with `hasher` (the key of the database the visits are written to).
+    pub async fn start(cfg: &EngineConfig, hasher: crate::model::ValueHasher) -> Result<Engine> {
         let jobs = if cfg.jobs == 0 {
             default_jobs()
         } else {
@@ -171,6 +174,7 @@ impl Engine {
             autoconsent: None,
             pool,
             shots: !cfg.no_screenshots,
+            hasher,
         })
     }
 
@@ -205,6 +209,7 @@ impl Engine {
                         self.autoconsent.as_ref(),
                         cancel,
                         self.shots,
+                        &self.hasher,
                     )
                     .await;
                     (job, obs)
@@ -458,20 +463,36 @@ impl Visit<'_> {
 
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
 /// Screenshots around consent actions are taken and left in the observation's
-/// `screenshots` as PNG bytes ([`crate::screenshots::save_visit`] writes them).
+/// `screenshots` as PNG bytes ([`crate::screenshots::save_visit`] writes them). Values
+/// are hashed with `hasher`.
 pub async fn run_scenario(
     browser: &BrowserConfig,
     spec: &AuditSpec,
     scenario: &Scenario,
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
+    hasher: &crate::model::ValueHasher,
 ) -> VisitObservation {
-    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel, true).await
+    run_scenario_in(
+        browser,
+        None,
+        spec,
+        scenario,
+        autoconsent,
+        cancel,
+        true,
+        hasher,
+    )
+    .await
 }
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
 /// else in a fresh browser and profile. Never fails: problems become an incomplete visit.
-/// `pool` comes with the job's position in the run.
+/// `pool` comes with the job's position in the run; `hasher` keys the hashes of the values
+/// the capture sees. (Eight arguments: the engine-wide ones, browser, autoconsent, shots
+/// and hasher, belong in one value once the visit is split into what it recorded and
+/// what drives the browser, issue 17 item 6.)
+#[allow(clippy::too_many_arguments)]
 async fn run_scenario_in(
     browser: &BrowserConfig,
     pool: Option<(&BrowserPool, usize)>,
@@ -480,6 +501,7 @@ async fn run_scenario_in(
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
     shots: bool,
+    hasher: &crate::model::ValueHasher,
 ) -> VisitObservation {
     let started_at = Utc::now();
     let mut visit = Visit {
@@ -528,8 +550,10 @@ async fn run_scenario_in(
     };
     let start = async {
         match pool {
-            Some(pool) => start_reused(browser, pool, position, &options, page_script).await,
-            None => start_fresh(browser, &options, page_script).await,
+            Some(pool) => {
+                start_reused(browser, pool, position, &options, page_script, hasher).await
+            }
+            None => start_fresh(browser, &options, page_script, hasher).await,
         }
     };
     let started = tokio::select! {

@@ -66,7 +66,10 @@ impl Visit<'_> {
         };
         match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
             Ok(probe) => {
-                let signals = probe.signals(Utc::now(), &page, &self.state, |t| self.state_at(t));
+                let signals =
+                    probe.signals(capture.hasher(), Utc::now(), &page, &self.state, |t| {
+                        self.state_at(t)
+                    });
                 self.signals.extend(signals);
             }
             Err(e) => self.warnings.push(format!(

@@ -4,7 +4,8 @@
 //! (which read it, without I/O) and storage (which keeps it).
 //!
 //! Nothing here holds a cookie value in clear: values are kept only as a keyed hash
-//! ([`super::hash::hash_value`]) so two observations of the same value can be matched.
+//! ([`super::hash::ValueHasher`], the database's key) so two observations of the same
+//! value can be matched.
 
 use super::cmp::CmpAction;
 use super::consent::ConsentState;
