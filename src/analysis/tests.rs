@@ -1083,7 +1083,7 @@ fn klaro_record(items: &[(&str, bool, &str)]) -> crate::cmp::Readback {
                 .map(|(n, a, b)| crate::cmp::RecordItem {
                     name: n.to_string(),
                     allowed: *a,
-                    basis: b.to_string(),
+                    basis: b.parse().expect("a record basis"),
                 })
                 .collect(),
         ),

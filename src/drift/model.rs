@@ -4,6 +4,7 @@
 
 use super::lifecycle::{Lifecycle, Status};
 use crate::analysis::Evidence;
+use crate::model::LegalBasis;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -297,7 +298,7 @@ pub struct VendorRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeclaredPurpose {
     pub purpose: String,
-    pub basis: String,
+    pub basis: LegalBasis,
     pub strictly_necessary: bool,
     pub tcf_purpose: Option<u8>,
 }

@@ -28,14 +28,42 @@ pub enum RecordedConsent {
     Unknown,
 }
 
+/// On what footing a CMP's record holds an item: the CMP's own categories, not the
+/// declared map's [`super::consent::LegalBasis`] (a CMP has `necessary` items, always on,
+/// which the map declares as a purpose's `strictly_necessary` flag; it has no `contract`
+/// or `legal_obligation`). The same names in JSON, the store and the reports
+/// (`consent`, `legitimate_interest`, `necessary`); a stored record with another name does
+/// not decode (a corrupt-database error, like any other stored enumeration).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RecordBasis {
+    /// Allowed only with the visitor's consent.
+    Consent,
+    /// On until the visitor objects (Klaro's `optOut: true` services, TCF LI purposes).
+    LegitimateInterest,
+    /// Always on (Klaro's `required`, vanilla-cookieconsent's read-only categories).
+    Necessary,
+}
+
 /// One item of a CMP record: a service or category and whether it is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordItem {
     pub name: String,
     pub allowed: bool,
-    /// `consent`, `legitimate_interest` (Klaro's `optOut: true` services: on until the
-    /// visitor declines) or `necessary`.
-    pub basis: String,
+    pub basis: RecordBasis,
 }
 
 /// What the CMP recorded, interpreted.
@@ -74,7 +102,7 @@ impl CmpRecord {
             .items
             .iter()
             .map(|i| {
-                let li = if i.basis == "legitimate_interest" {
+                let li = if i.basis == RecordBasis::LegitimateInterest {
                     " (LI)"
                 } else {
                     ""
@@ -89,12 +117,12 @@ impl CmpRecord {
     pub fn from_items(reader: &str, source: String, items: Vec<RecordItem>) -> CmpRecord {
         let consent: Vec<bool> = items
             .iter()
-            .filter(|i| i.basis == "consent")
+            .filter(|i| i.basis == RecordBasis::Consent)
             .map(|i| i.allowed)
             .collect();
         let li: Vec<bool> = items
             .iter()
-            .filter(|i| i.basis == "legitimate_interest")
+            .filter(|i| i.basis == RecordBasis::LegitimateInterest)
             .map(|i| i.allowed)
             .collect();
         let consent = if consent.is_empty() {

@@ -645,7 +645,7 @@ fn consent_actions_appear_in_every_format() {
     let item = |name: &str, basis: &str| RecordItem {
         name: name.into(),
         allowed: false,
-        basis: basis.into(),
+        basis: basis.parse().expect("a record basis"),
     };
     r.visits[0].consent_actions = vec![CmpAction {
         action: ConsentAction::RejectAll,
