@@ -404,30 +404,9 @@ pub struct DeclarationEvent {
     pub change: String,
 }
 
-/// Status of an acknowledgement over the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AckStatus {
-    /// In force at the end of the window and matching a finding.
-    Active,
-    /// Expired: the finding counts again.
-    Expired,
-    /// Matched no finding of the window.
-    Unused,
-    /// Not yet in force at the end of the window.
-    Pending,
-}
-
-impl AckStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AckStatus::Active => "active",
-            AckStatus::Expired => "expired",
-            AckStatus::Unused => "unused",
-            AckStatus::Pending => "pending",
-        }
-    }
-}
+/// Status of an acknowledgement over the window: the one acknowledgement status
+/// ([`crate::ack::AckStatus`]; `pending` is the drift window's alone).
+pub use crate::ack::AckStatus;
 
 /// An acknowledgement as the pack shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
