@@ -174,7 +174,7 @@ pub(super) fn cmp_action(
     readback: Readback,
     s: &Step,
     applied: Vec<ConsentEffect>,
-    from: &str,
+    from: EffectsFrom,
 ) -> CmpAction {
     CmpAction {
         action,
@@ -191,7 +191,7 @@ pub(super) fn cmp_action(
         readback,
         declared: s.records.clone(),
         applied,
-        effects_from: from.to_string(),
+        effects_from: from,
         banner_again: Vec::new(),
     }
 }

@@ -27,7 +27,7 @@ use pool::*;
 
 use crate::browser::{BrowserConfig, Chromedriver, Session};
 use crate::capture::{Capture, Captured};
-use crate::cmp::{CmpAction, Method, Readback};
+use crate::cmp::{CmpAction, EffectsFrom, Method, Readback};
 use crate::model::{ConsentAction, ConsentEffect};
 use crate::model::{
     ConsentState, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus,
@@ -411,7 +411,7 @@ impl Visit<'_> {
                     Readback::NoReader,
                     step,
                     Vec::new(),
-                    "not performed",
+                    EffectsFrom::NotPerformed,
                 ));
             }
             self.shoot(session, capture, index, action, shots::Failed)
@@ -423,12 +423,15 @@ impl Visit<'_> {
         let readback = read_back(session, performed.detected.as_deref()).await;
         let (applied, from) = match &readback {
             Readback::Recorded { record } if !record.effects().is_empty() => {
-                (record.effects(), "cmp-record")
+                (record.effects(), EffectsFrom::CmpRecord)
             }
-            _ => (step.records.clone(), "declared"),
+            _ => (step.records.clone(), EffectsFrom::Declared),
         };
         let declared_explicitly = step.records != action.default_effects();
-        if from == "cmp-record" && declared_explicitly && !same_effects(&applied, &step.records) {
+        if from == EffectsFrom::CmpRecord
+            && declared_explicitly
+            && !same_effects(&applied, &step.records)
+        {
             let names =
                 |e: &[ConsentEffect]| e.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
             self.warnings.push(format!(

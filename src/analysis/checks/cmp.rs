@@ -46,7 +46,8 @@ pub(crate) fn with_objection_source(
     mut e: Evidence,
 ) -> Evidence {
     let source = obs.cmp.iter().rev().find(|a| {
-        a.effects_from == "cmp-record" && a.applied.contains(&crate::model::ConsentEffect::ObjectLi)
+        a.effects_from == crate::cmp::EffectsFrom::CmpRecord
+            && a.applied.contains(&crate::model::ConsentEffect::ObjectLi)
     });
     if let Some(Readback::Recorded { record }) = source.map(|a| &a.readback) {
         let off: Vec<&str> = record
