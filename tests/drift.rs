@@ -815,3 +815,48 @@ async fn a_stored_legal_basis_is_decoded_and_an_unknown_one_is_a_clear_error() {
     );
     store.close().await;
 }
+
+/// The drift pack's enumerations say the same name in the pack's JSON and in its
+/// Markdown / HTML text (`as_str`, from strum, as serde's kebab-case).
+#[test]
+fn drift_enumeration_names_are_one_in_json_and_text() {
+    use consentry::drift::lifecycle::Status;
+    fn same<T: serde::Serialize>(v: T, text: &str, want: &str) {
+        assert_eq!(text, want);
+        assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{want}\""));
+    }
+    for (k, n) in [
+        (InventoryKind::Vendor, "vendor"),
+        (InventoryKind::Host, "host"),
+        (InventoryKind::Cookie, "cookie"),
+        (InventoryKind::CookieLifetime, "cookie-lifetime"),
+        (InventoryKind::LoadedBy, "loaded-by"),
+    ] {
+        same(k, k.as_str(), n);
+    }
+    for (c, n) in [
+        (Change::Added, "added"),
+        (Change::Removed, "removed"),
+        (Change::Changed, "changed"),
+    ] {
+        same(c, c.as_str(), n);
+    }
+    for (e, n) in [
+        (MismatchEvent::Opened, "opened"),
+        (MismatchEvent::Regressed, "regressed"),
+        (MismatchEvent::Resolved, "resolved"),
+        (MismatchEvent::Acknowledged, "acknowledged"),
+        (MismatchEvent::Reopened, "reopened"),
+    ] {
+        same(e, e.as_str(), n);
+    }
+    for (s, n) in [
+        (Status::New, "new"),
+        (Status::Regressed, "regressed"),
+        (Status::Persisting, "persisting"),
+        (Status::Unverified, "unverified"),
+        (Status::Resolved, "resolved"),
+    ] {
+        same(s, s.as_str(), n);
+    }
+}

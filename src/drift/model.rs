@@ -185,8 +185,11 @@ pub struct DeclarationChange {
 }
 
 /// What kind of thing changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum InventoryKind {
     /// A declared vendor (any request, cookie or storage write of it).
     Vendor,
@@ -202,18 +205,15 @@ pub enum InventoryKind {
 
 impl InventoryKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            InventoryKind::Vendor => "vendor",
-            InventoryKind::Host => "host",
-            InventoryKind::Cookie => "cookie",
-            InventoryKind::CookieLifetime => "cookie-lifetime",
-            InventoryKind::LoadedBy => "loaded-by",
-        }
+        self.into()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Change {
     Added,
     Removed,
@@ -222,11 +222,7 @@ pub enum Change {
 
 impl Change {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Added => "added",
-            Change::Removed => "removed",
-            Change::Changed => "changed",
-        }
+        self.into()
     }
 }
 
@@ -326,8 +322,9 @@ pub struct RetentionIssue {
 }
 
 /// What happened to a finding, as the pack lists it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum MismatchEvent {
     Opened,
     Regressed,
@@ -339,13 +336,7 @@ pub enum MismatchEvent {
 
 impl MismatchEvent {
     pub fn as_str(self) -> &'static str {
-        match self {
-            MismatchEvent::Opened => "opened",
-            MismatchEvent::Regressed => "regressed",
-            MismatchEvent::Resolved => "resolved",
-            MismatchEvent::Acknowledged => "acknowledged",
-            MismatchEvent::Reopened => "reopened",
-        }
+        self.into()
     }
 }
 
