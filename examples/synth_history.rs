@@ -273,7 +273,7 @@ struct Vendor {
     name: &'static str,
     hosts: &'static [&'static str],
     basis: Basis,
-    /// (purpose, basis name, strictly necessary, TCF purpose)
+    /// (purpose, basis, strictly necessary, TCF purpose)
     purposes: Vec<(&'static str, Basis, bool, Option<u8>)>,
     /// (name, domain, lifetime days (None: session), declared retention days)
     cookies: Vec<(String, String, Option<i64>, i64)>,
@@ -353,11 +353,14 @@ fn purpose_rows(basis: Basis, rng: &mut Rng) -> Vec<(&'static str, Basis, bool, 
     }
 }
 
-fn basis_name(b: Basis) -> &'static str {
+/// The declared legal basis of the synthetic map (this generator never declares a legal
+/// obligation).
+fn legal_basis(b: Basis) -> consentry::model::LegalBasis {
+    use consentry::model::LegalBasis;
     match b {
-        Basis::Consent => "consent",
-        Basis::Li => "legitimate_interest",
-        Basis::Contract => "contract",
+        Basis::Consent => LegalBasis::Consent,
+        Basis::Li => LegalBasis::LegitimateInterest,
+        Basis::Contract => LegalBasis::Contract,
     }
 }
 
@@ -497,7 +500,7 @@ impl Site {
                     vendor: v.id.to_string(),
                     vendor_name: v.name.to_string(),
                     purpose: p.to_string(),
-                    basis: basis_name(b).to_string(),
+                    basis: legal_basis(b),
                     strictly_necessary: *sn,
                     tcf_purpose: *tcf,
                 });

@@ -15,6 +15,7 @@
 //!   vendor (from the request's initiator): "Meta's script now loads `tr.snapchat.com`".
 
 use crate::attribution::{AttributedVisit, Party};
+use crate::model::LegalBasis;
 use crate::policy::{Permission, Policy, Retention};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -275,7 +276,7 @@ pub struct Declaration {
     pub vendor: String,
     pub vendor_name: String,
     pub purpose: String,
-    pub basis: String,
+    pub basis: LegalBasis,
     pub strictly_necessary: bool,
     pub tcf_purpose: Option<u8>,
 }
@@ -293,7 +294,7 @@ pub fn declarations(policy: &Policy) -> Vec<Declaration> {
                 vendor: v.id.clone(),
                 vendor_name: v.name.clone(),
                 purpose: p.id.clone(),
-                basis: p.basis.as_str().to_string(),
+                basis: p.basis,
                 strictly_necessary: p.strictly_necessary,
                 tcf_purpose: p.tcf_purpose,
             });

@@ -280,9 +280,10 @@ impl AuditReport {
 
     /// The acknowledgement that matched finding `f` in this run (active or expired).
     pub fn acknowledgement(&self, f: &Finding) -> Option<&AckRecord> {
-        self.acknowledgements
-            .iter()
-            .find(|a| a.status != AckStatus::Unused && a.fingerprint == f.fingerprint)
+        self.acknowledgements.iter().find(|a| {
+            matches!(a.status, AckStatus::Active | AckStatus::Expired)
+                && a.fingerprint == f.fingerprint
+        })
     }
 
     /// Whether finding `f` has an active acknowledgement: shown, but never failing.

@@ -138,13 +138,9 @@ pub async fn audit(
         })
         .await?;
     crate::browser::sweep_stale_profiles();
-    // Cookie and storage values are hashed with this database's key from the first
-    // browser on.
-    if !crate::model::set_process_hasher(store.hasher().await?) {
-        return Err(AuditError::Engine(anyhow::anyhow!(
-            "this process already audits into another database (value hashes are keyed per database)"
-        )));
-    }
+    // Cookie and storage values and TC strings are hashed with this database's key: the
+    // engine's captures and the request-signal decoder are given it as a value.
+    let hasher = store.hasher().await?;
     // `[cmp] auto = true`: autoconsent's bundle is found before any browser starts.
     let autoconsent = if selected.iter().any(|s| s.uses_autoconsent()) {
         Some(
@@ -154,7 +150,7 @@ pub async fn audit(
     } else {
         None
     };
-    let mut engine = Engine::start(&cfg.engine)
+    let mut engine = Engine::start(&cfg.engine, hasher.clone())
         .await
         .map_err(AuditError::Engine)?;
     engine.set_autoconsent(autoconsent);
@@ -211,7 +207,7 @@ pub async fn audit(
         let mut stream = std::pin::pin!(engine.run(jobs, cancel.clone()));
         while let Some((job, mut obs)) = stream.next().await {
             // Signals carried by request URLs are decoded here, from the URLs as sent.
-            crate::signals::add_request_signals(&mut obs);
+            crate::signals::add_request_signals(&mut obs, &hasher);
             // Nothing a secret's value reached leaves this point unredacted: not the
             // store, not the checks' evidence, not the progress lines. A visit that could
             // not be redacted keeps nothing it saw (not observed, never clean).

@@ -10,6 +10,7 @@ use common::{consentry, Run};
 use consentry::browser::{BrowserConfig, Chromedriver, Session};
 use consentry::capture::{Capture, SETTLE_GRACE};
 use consentry::demo::DemoServer;
+use consentry::model::ValueHasher;
 use consentry::scenario::BrowserOptions;
 use consentry::store::Store;
 use fantoccini::Locator;
@@ -136,7 +137,9 @@ async fn capture_marks_cut_off_requests_cancelled_and_records_documents_and_erro
     let session = Session::start(&cfg, &lab_options(port))
         .await
         .expect("browser session");
-    let capture = Capture::start(&session.devtools_ws).await.expect("capture");
+    let capture = Capture::start(&session.devtools_ws, ValueHasher::unkeyed())
+        .await
+        .expect("capture");
     let client = &session.client;
     let base = "https://www.demo-shop.test";
     let quiet = Duration::from_millis(700);
@@ -236,7 +239,9 @@ async fn settle_waits_for_short_timers_and_ends_early_when_nothing_is_pending() 
     let session = Session::start(&cfg, &lab_options(port))
         .await
         .expect("browser session");
-    let capture = Capture::start(&session.devtools_ws).await.expect("capture");
+    let capture = Capture::start(&session.devtools_ws, ValueHasher::unkeyed())
+        .await
+        .expect("capture");
     let client = &session.client;
     let base = "https://www.demo-shop.test";
     let quiet = Duration::from_millis(700);
@@ -626,4 +631,121 @@ async fn hsts_does_not_leak_between_scenarios() {
         assert_eq!(scheme("probe"), ["http"], "{mode:?}: HSTS leaked");
     }
     server.shutdown().await;
+}
+
+/// One process audits the same page into two databases (each a `Store` with its own
+/// random key): every value hash each database keeps (the `euconsent-v2` cookie's value,
+/// as written by the page and as found in the jar; the TC strings of the `__tcfapi`
+/// answer, the cookie and a vendor request) is keyed by that database's key, so the two
+/// databases hold different hashes of the same values. The hasher is handed down as a
+/// value (pipeline → engine → capture, and the request-signal decoder); with the former
+/// process-wide hasher, the second audit was refused ("this process already audits into
+/// another database").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn one_process_audits_into_two_databases_each_keyed_by_its_own_key() {
+    use consentry::demo::FileSite;
+    use consentry::engine::EngineConfig;
+    use consentry::outcome::FailOn;
+    use consentry::pipeline::{AuditConfig, Silent};
+    use consentry::signals::tcf::TcfSignal;
+    use consentry::signals::{SignalData, SignalSource};
+
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let site = FileSite {
+        root: root.join("tests/fixtures/hostile-tcf/site"),
+        assets: root.join("fixtures/build"),
+    };
+    let server = DemoServer::start_files(0, site)
+        .await
+        .expect("fixture server");
+    let port = server.port().to_string();
+    let file = root.join("tests/fixtures/hostile-tcf/hostile-tcf.toml");
+    let env = |name: &str| (name == "CONSENTRY_DEMO_PORT").then(|| port.clone());
+    let spec = consentry::scenario::load::load_audit_file_with_env(&file, &env)
+        .unwrap_or_else(|d| panic!("{d}"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_never, cancel) = tokio::sync::watch::channel(false);
+
+    // What the page plants (tests/fixtures/hostile-tcf/site/www.hostile-tcf.test).
+    let core = "CQujIwAQujIwAEsAHBENDIFgAIEAAAKAAAYgAKAAAEAFAAACACEAAgAK";
+    let (in_url, in_cookie, in_api) = (
+        format!("{core}.IA"),
+        format!("{core}.QAA"),
+        format!("{core}.YAAA"),
+    );
+    let mut seen = Vec::new();
+    for name in ["one.db", "two.db"] {
+        let db = dir.path().join(name);
+        let cfg = AuditConfig {
+            scenario_file: file.display().to_string(),
+            scenarios: vec!["no_action".into()],
+            fail_on: FailOn::DEFAULT,
+            db_path: db.clone(),
+            engine: EngineConfig {
+                jobs: 1,
+                no_screenshots: true,
+                ..EngineConfig::default()
+            },
+            acks: Default::default(),
+            reports_dir: dir.path().join("reports"),
+        };
+        let run = consentry::pipeline::audit(&spec, &cfg, cancel.clone(), &Silent)
+            .await
+            .unwrap_or_else(|e| panic!("auditing into {name}: {e}"));
+        let run_id = run.report.run_id.expect("a stored run");
+        let store = Store::open(&db).await.unwrap();
+        let key = store.hasher().await.unwrap();
+        let history = store.history();
+
+        let writes = history.cookie_writes(run_id, None).await.unwrap();
+        let write = writes
+            .iter()
+            .find(|c| c.name == "euconsent-v2")
+            .unwrap_or_else(|| panic!("{name}: no euconsent-v2 write: {writes:#?}"));
+        assert_eq!(
+            write.value_hash,
+            key.hash(&in_cookie),
+            "{name}: cookie write"
+        );
+        let jar = history.cookies(run_id, None).await.unwrap();
+        let stored = jar
+            .iter()
+            .find(|c| c.name == "euconsent-v2")
+            .unwrap_or_else(|| panic!("{name}: no euconsent-v2 in the jar: {jar:#?}"));
+        assert_eq!(stored.value_hash, key.hash(&in_cookie), "{name}: jar");
+
+        let signals = history.signals(run_id, None).await.unwrap();
+        let tcf = |want: fn(&SignalSource) -> bool| -> &TcfSignal {
+            signals
+                .iter()
+                .find_map(|s| match &s.data {
+                    SignalData::Tcf(t) if want(&s.source) => Some(&**t),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{name}: a TCF signal missing: {signals:#?}"))
+        };
+        let request = tcf(|s| matches!(s, SignalSource::Request { .. }));
+        let cookie = tcf(|s| matches!(s, SignalSource::Cookie { .. }));
+        let api = tcf(|s| matches!(s, SignalSource::PageApi { api } if api.contains("getTCData")));
+        assert_eq!(request.string_hash, key.hash(&in_url), "{name}: request");
+        assert_eq!(cookie.string_hash, key.hash(&in_cookie), "{name}: cookie");
+        assert_eq!(api.string_hash, key.hash(&in_api), "{name}: __tcfapi");
+        seen.push((
+            write.value_hash.clone(),
+            request.string_hash.clone(),
+            api.string_hash.clone(),
+        ));
+        store.close().await;
+    }
+    server.shutdown().await;
+    // Two databases, two keys: the same values hash differently in each.
+    let (one, two) = (&seen[0], &seen[1]);
+    assert_ne!(one.0, two.0, "cookie value hashes");
+    assert_ne!(one.1, two.1, "request TC string hashes");
+    assert_ne!(one.2, two.2, "__tcfapi TC string hashes");
 }

@@ -91,7 +91,7 @@ fn decl(vendor: &str, purpose: &str, basis: &str) -> Declaration {
         vendor: vendor.into(),
         vendor_name: vendor.to_uppercase(),
         purpose: purpose.into(),
-        basis: basis.into(),
+        basis: basis.parse().expect("a legal basis"),
         strictly_necessary: false,
         tcf_purpose: None,
     }
@@ -761,4 +761,102 @@ async fn html_and_markdown_packs_go_to_the_reports_naming_scheme() {
     let out = run(&["report", &id, "--format", "html", "--output", "-"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
     assert!(!reports.join(format!("shop/run-{id}.html")).exists());
+}
+
+/// The declared legal basis is decoded at the store edge: read back as a `LegalBasis`,
+/// and a stored name that is none (a hand-edited or foreign database) is a
+/// corrupt-database error naming the column and the value, never passed on as text.
+#[tokio::test]
+async fn a_stored_legal_basis_is_decoded_and_an_unknown_one_is_a_clear_error() {
+    use consentry::model::LegalBasis;
+    use consentry::store::StoreError;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("basis.db");
+    let store = Store::open(&db).await.unwrap();
+    let decls = [
+        decl("meta", "advertising", "consent"),
+        decl("hotjar", "analytics", "legitimate_interest"),
+    ];
+    record_run(&store, 0, "p1", &decls, Vec::new()).await;
+    let history = store
+        .history()
+        .site_history(SITE, day(-1), day(1))
+        .await
+        .unwrap();
+    let bases: Vec<LegalBasis> = history[0].declarations.iter().map(|d| d.basis).collect();
+    assert_eq!(bases, [LegalBasis::Consent, LegalBasis::LegitimateInterest]);
+    store.close().await;
+
+    {
+        use sqlx::sqlite::SqliteConnectOptions;
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&db)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("UPDATE run_declarations SET basis = 'vital_interest' WHERE vendor = 'hotjar'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = Store::open(&db).await.unwrap();
+    let err = store
+        .history()
+        .site_history(SITE, day(-1), day(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("column basis: unknown legal basis \"vital_interest\""),
+        "{err}"
+    );
+    store.close().await;
+}
+
+/// The drift pack's enumerations say the same name in the pack's JSON and in its
+/// Markdown / HTML text (`as_str`, from strum, as serde's kebab-case).
+#[test]
+fn drift_enumeration_names_are_one_in_json_and_text() {
+    use consentry::drift::lifecycle::Status;
+    fn same<T: serde::Serialize>(v: T, text: &str, want: &str) {
+        assert_eq!(text, want);
+        assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{want}\""));
+    }
+    for (k, n) in [
+        (InventoryKind::Vendor, "vendor"),
+        (InventoryKind::Host, "host"),
+        (InventoryKind::Cookie, "cookie"),
+        (InventoryKind::CookieLifetime, "cookie-lifetime"),
+        (InventoryKind::LoadedBy, "loaded-by"),
+    ] {
+        same(k, k.as_str(), n);
+    }
+    for (c, n) in [
+        (Change::Added, "added"),
+        (Change::Removed, "removed"),
+        (Change::Changed, "changed"),
+    ] {
+        same(c, c.as_str(), n);
+    }
+    for (e, n) in [
+        (MismatchEvent::Opened, "opened"),
+        (MismatchEvent::Regressed, "regressed"),
+        (MismatchEvent::Resolved, "resolved"),
+        (MismatchEvent::Acknowledged, "acknowledged"),
+        (MismatchEvent::Reopened, "reopened"),
+    ] {
+        same(e, e.as_str(), n);
+    }
+    for (s, n) in [
+        (Status::New, "new"),
+        (Status::Regressed, "regressed"),
+        (Status::Persisting, "persisting"),
+        (Status::Unverified, "unverified"),
+        (Status::Resolved, "resolved"),
+    ] {
+        same(s, s.as_str(), n);
+    }
 }

@@ -161,7 +161,7 @@ fn cookie_parsers_never_panic_and_lifetimes_stay_sane() {
     for _ in 0..20_000 {
         let seed = seeds[rng.below(seeds.len())];
         let line = mutate(&mut rng, seed);
-        if let Some(c) = parse_cookie_line(&line, at) {
+        if let Some(c) = parse_cookie_line(&line, at, &ValueHasher::unkeyed()) {
             if let Some(l) = c.requested_lifetime_secs {
                 assert!(
                     l <= consentry::capture::cookies::MAX_LIFETIME_SECS,
@@ -217,7 +217,7 @@ fn acknowledgements_loader_never_panics() {
 // this is a seeded, deterministic mutation fuzzer on stable instead.
 
 use consentry::cmp::{interpret_readback, Readback};
-use consentry::model::{ConsentState, RequestObs, TargetKind};
+use consentry::model::{ConsentState, RequestObs, TargetKind, ValueHasher};
 use consentry::signals::gcm::{decode_gcd, decode_gcs, ConsentModeSignal};
 use consentry::signals::gpc::{parse_well_known, WellKnownOutcome};
 use consentry::signals::tcf::{self, PageProbe, TcfSignal};
@@ -359,6 +359,7 @@ fn decoders_never_panic() {
     let (mut tc_inputs, mut decoded, mut contained_panics) = (0u64, 0u64, 0u64);
     let state = ConsentState::initial();
     let now = Utc::now();
+    let hasher = ValueHasher::keyed(b"fuzz");
 
     // Every optional-segment length 0..=8 after every seed's core, for each of the 64
     // first characters (so each segment type, 0-7, with every low-bit pattern).
@@ -381,7 +382,7 @@ fn decoders_never_panic() {
         (seed.clone(), other.clone())
     });
     let mut feed = |s: &str, rng: &mut Rng| {
-        let sig = TcfSignal::from_string(s);
+        let sig = TcfSignal::from_string(s, &hasher);
         check_tcf(&sig, s, &mut contained_panics);
         decoded += u64::from(sig.decoded.is_some());
         match rng.below(3) {
@@ -391,7 +392,7 @@ fn decoders_never_panic() {
                     "https://ads.fuzz.test/p?gdpr=1&gdpr_consent={}",
                     query_value(s)
                 );
-                if let Some(obs) = tcf::from_request(&request(&url)) {
+                if let Some(obs) = tcf::from_request(&request(&url), &hasher) {
                     let SignalData::Tcf(t) = &obs.data else {
                         panic!("not TCF: {s:?}")
                     };
@@ -405,7 +406,9 @@ fn decoders_never_panic() {
                     "events": [{"tcString": format!("{s}A"), "at": 0.0}]
                 }))
                 .unwrap_or_default();
-                for obs in probe.signals(now, "https://p.fuzz.test/", &state, |_| state.clone()) {
+                for obs in probe.signals(&hasher, now, "https://p.fuzz.test/", &state, |_| {
+                    state.clone()
+                }) {
                     let SignalData::Tcf(t) = &obs.data else {
                         panic!("not TCF: {s:?}")
                     };

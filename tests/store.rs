@@ -3,8 +3,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
 use consentry::model::{
-    hash_value, ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind,
-    RequestObs, RunStatus, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind,
+    ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind, RequestObs,
+    RunStatus, StepOutcome, StepStatus, StorageWrite, StoredCookie, TargetKind, ValueHasher,
     VisitObservation, VisitStatus, VisitTimings,
 };
 use consentry::store::{RunId, Store, StoreError, VisitCounts};
@@ -17,6 +17,12 @@ fn t0() -> DateTime<Utc> {
 
 fn at(ms: i64) -> DateTime<Utc> {
     t0() + Duration::milliseconds(ms)
+}
+
+/// A value's hash as a capture with an unkeyed hasher records it (the store keeps the
+/// hashes it is given).
+fn hash_value(value: &str) -> String {
+    ValueHasher::unkeyed().hash(value)
 }
 
 /// A realistic `reject_all`-style observation exercising every field and variant.
@@ -1735,4 +1741,45 @@ async fn large_visit_round_trips() {
         store.history().observation(run, "large").await.unwrap(),
         Some(obs)
     );
+}
+
+/// A run's acknowledgement snapshot holds `active`, `expired` or `unused`; `pending`, the
+/// drift window's fourth status of the one `AckStatus`, is not a run's: a snapshot that
+/// says it is refused (the schema's CHECK), and nothing of it is kept.
+#[tokio::test]
+async fn a_run_acknowledgement_snapshot_cannot_say_pending() {
+    use consentry::ack::{load::parse_acks, AckStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pending.db");
+    let store = Store::open(&db).await.unwrap();
+    let meta = finding(
+        Code::ConsentVendorBeforeChoice,
+        Some("no_action"),
+        "meta",
+        1,
+    );
+    let src = format!(
+        "[[ack]]\nfingerprint = \"{}\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"2030-01-01\"\n",
+        meta.fingerprint
+    );
+    let (acks, diags) = parse_acks(Path::new("scenarios/acks.toml"), &src);
+    let acks = acks.unwrap_or_else(|| panic!("{diags}"));
+    let mut records = acks.for_run("shop", at(0), std::slice::from_ref(&meta));
+    assert_eq!(records[0].status, AckStatus::Active);
+    records[0].status = AckStatus::Pending;
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    let res = store
+        .writer()
+        .finish_run_with_acks(run, &RunStatus::Complete, at(1), &records)
+        .await;
+    assert!(
+        res.is_err(),
+        "a pending acknowledgement was stored in a run"
+    );
+    assert!(store.history().run_acks(&[run]).await.unwrap().is_empty());
+    store.close().await;
 }

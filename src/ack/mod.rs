@@ -159,34 +159,44 @@ impl Acks {
     }
 }
 
-/// What an acknowledgement was in one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What an acknowledgement was in one run ([`Acks::for_run`]: active, expired or unused)
+/// or over a drift window (`crate::drift`, which also says pending). One name each, the
+/// same in the store (`run_acks.status`), JSON reports and the drift pack.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AckStatus {
-    /// It covered a finding of the run: the finding did not count.
+    /// It covered a finding (of the run; at the end of the window): the finding did not
+    /// count.
     Active,
     /// It had expired: the finding it covered counted again.
     Expired,
-    /// It matched no finding of the run.
+    /// It matched no finding (of the run; of the window).
     Unused,
+    /// Not yet in force (its `acknowledged` date is after the drift window). A run's
+    /// snapshot never says it: an acknowledgement not yet in force covers nothing there.
+    Pending,
 }
 
 impl AckStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            AckStatus::Active => "active",
-            AckStatus::Expired => "expired",
-            AckStatus::Unused => "unused",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AckStatus> {
-        match s {
-            "active" => Some(AckStatus::Active),
-            "expired" => Some(AckStatus::Expired),
-            "unused" => Some(AckStatus::Unused),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 

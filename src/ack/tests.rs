@@ -337,6 +337,26 @@ fn the_run_snapshot_lists_matches_in_finding_order_then_unused() {
     );
 }
 
+/// One acknowledgement status for runs and drift windows: each has one name, the same in
+/// the store, the run's JSON and the drift pack's (strum and serde agree, as the two
+/// former enums' snake_case and kebab-case names did).
+#[test]
+fn ack_status_names_are_one_in_every_form() {
+    for (s, n) in [
+        (AckStatus::Active, "active"),
+        (AckStatus::Expired, "expired"),
+        (AckStatus::Unused, "unused"),
+        (AckStatus::Pending, "pending"),
+    ] {
+        assert_eq!((s.as_str(), s.to_string()), (n, n.to_string()));
+        assert_eq!(AckStatus::parse(n), Some(s));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, format!("\"{n}\""));
+        assert_eq!(serde_json::from_str::<AckStatus>(&json).ok(), Some(s));
+    }
+    assert_eq!(AckStatus::parse("Active"), None);
+}
+
 /// The example in docs/drift.md is a valid acknowledgements file.
 #[test]
 fn the_documented_example_loads() {

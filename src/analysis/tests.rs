@@ -286,7 +286,7 @@ impl Obs {
             readback,
             declared: action.default_effects().to_vec(),
             applied: action.default_effects().to_vec(),
-            effects_from: "declared".into(),
+            effects_from: crate::cmp::EffectsFrom::Declared,
             banner_again: Vec::new(),
         });
         self
@@ -296,7 +296,7 @@ impl Obs {
     pub fn build(mut self) -> VisitObservation {
         self.obs.final_state = self.state;
         self.obs.finished_at = t(self.now + 1);
-        crate::signals::add_request_signals(&mut self.obs);
+        crate::signals::add_request_signals(&mut self.obs, &crate::model::ValueHasher::unkeyed());
         self.obs
     }
 }
@@ -1083,7 +1083,7 @@ fn klaro_record(items: &[(&str, bool, &str)]) -> crate::cmp::Readback {
                 .map(|(n, a, b)| crate::cmp::RecordItem {
                     name: n.to_string(),
                     allowed: *a,
-                    basis: b.to_string(),
+                    basis: b.parse().expect("a record basis"),
                 })
                 .collect(),
         ),
@@ -1208,7 +1208,7 @@ fn objection_learned_from_the_cmp_record_is_named_in_the_evidence() {
         .at(3)
         .req("https://sb.scorecardresearch.com/p?c1=2")
         .build();
-    obs.cmp[0].effects_from = "cmp-record".into();
+    obs.cmp[0].effects_from = crate::cmp::EffectsFrom::CmpRecord;
     obs.cmp[0].applied = vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi];
     let f = run(&[obs.clone()]);
     assert_eq!(
@@ -1228,7 +1228,7 @@ fn objection_learned_from_the_cmp_record_is_named_in_the_evidence() {
         "{detail}"
     );
     // Declared (not read back): the evidence does not claim a record.
-    obs.cmp[0].effects_from = "declared".into();
+    obs.cmp[0].effects_from = crate::cmp::EffectsFrom::Declared;
     let f = run(&[obs]);
     let detail = f[0].evidence[0].detail.clone().unwrap_or_default();
     assert!(!detail.contains("recorded by the CMP"), "{detail}");

@@ -5,6 +5,7 @@
 //! Lifetimes are clamped to [`MAX_LIFETIME_SECS`] so an extreme `Max-Age` or `Expires`
 //! can never overflow nor turn negative.
 
+use crate::model::ValueHasher;
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The longest lifetime we record, in seconds (10 000 years). A `Max-Age` beyond it, or
@@ -29,7 +30,12 @@ pub struct ParsedCookie {
 }
 
 /// Parse one `name=value; Attr=...` line; `at` is when it was written (for `Expires`).
-pub fn parse_cookie_line(line: &str, at: DateTime<Utc>) -> Option<ParsedCookie> {
+/// The value is kept only as its hash with `hasher` (the audited database's key).
+pub fn parse_cookie_line(
+    line: &str,
+    at: DateTime<Utc>,
+    hasher: &ValueHasher,
+) -> Option<ParsedCookie> {
     let mut parts = line.split(';');
     let first = parts.next()?.trim();
     let (name, value) = match first.split_once('=') {
@@ -76,7 +82,7 @@ pub fn parse_cookie_line(line: &str, at: DateTime<Utc>) -> Option<ParsedCookie> 
     };
     Some(ParsedCookie {
         name: name.to_string(),
-        value_hash: crate::model::hash_value(value),
+        value_hash: hasher.hash(value),
         domain,
         path,
         requested_lifetime_secs,
@@ -212,6 +218,19 @@ mod tests {
 
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    /// The parser with an unkeyed hasher (these tests read lifetimes, not hashes).
+    fn parse_cookie_line(line: &str, at: DateTime<Utc>) -> Option<ParsedCookie> {
+        super::parse_cookie_line(line, at, &ValueHasher::unkeyed())
+    }
+
+    #[test]
+    fn the_value_is_hashed_with_the_hasher_given() {
+        let key = ValueHasher::keyed(b"this database");
+        let c = super::parse_cookie_line("sid=abc; Path=/", at(), &key).unwrap();
+        assert_eq!(c.value_hash, key.hash("abc"));
+        assert_ne!(c.value_hash, ValueHasher::unkeyed().hash("abc"));
     }
 
     fn ymd(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {

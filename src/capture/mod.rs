@@ -27,7 +27,7 @@ mod settle;
 
 pub use settle::{SettleOutcome, INTERVAL_HORIZON, SETTLE_GRACE};
 
-use crate::model::{hash_value, ConsentState, DocumentOutcome, PageError, RequestObs};
+use crate::model::{ConsentState, DocumentOutcome, PageError, RequestObs, ValueHasher};
 use crate::model::{CookieWrite, StorageWrite, StoredCookie, TargetKind};
 use anyhow::{Context, Result};
 use cdp::{Cdp, Event};
@@ -118,10 +118,13 @@ fn fresh_secret() -> String {
 /// The placeholder of `hook.js` the capture's secret replaces.
 const HOOK_SECRET_MARK: &str = "@@CONSENTRY_HOOK_SECRET@@";
 
-/// A running capture on one browser.
+/// A running capture on one browser. Cookie and storage values (and the cookie jar's) are
+/// kept only as their hash with the [`ValueHasher`] it was opened with: the key of the
+/// database they are written to.
 pub struct Capture {
     cdp: Cdp,
     state: Arc<Mutex<Recorder>>,
+    hasher: ValueHasher,
     task: JoinHandle<()>,
     /// How many settles have started ([`Capture::settles`]).
     settles: tokio::sync::watch::Sender<u32>,
@@ -134,31 +137,37 @@ fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
 }
 
 impl Capture {
-    /// Connect to the browser-level DevTools websocket and start capturing.
-    pub async fn start(ws_url: &str) -> Result<Capture> {
-        Ok(Capture::open(ws_url, None, None).await?.0)
+    /// Connect to the browser-level DevTools websocket and start capturing, hashing
+    /// values with `hasher`.
+    pub async fn start(ws_url: &str, hasher: ValueHasher) -> Result<Capture> {
+        Ok(Capture::open(ws_url, None, None, hasher).await?.0)
     }
 
     /// [`Capture::start`], also injecting `page_script` (autoconsent's bundle,
     /// [`crate::cmp::autoconsent`]) into an isolated world of every top-level document
     /// before its scripts, with the binding it reports through ([`autoconsent`]).
-    pub async fn start_with(ws_url: &str, page_script: Option<Arc<str>>) -> Result<Capture> {
-        Ok(Capture::open(ws_url, None, page_script).await?.0)
+    pub async fn start_with(
+        ws_url: &str,
+        page_script: Option<Arc<str>>,
+        hasher: ValueHasher,
+    ) -> Result<Capture> {
+        Ok(Capture::open(ws_url, None, page_script, hasher).await?.0)
     }
 
     /// Start capturing in a fresh, isolated browser context of an already running browser
     /// (`Target.createBrowserContext`: its own cookie jar, storage, cache, service workers
     /// and HSTS state) with one tab of `window` size. Only that context's targets are
     /// captured. Returns the capture and the tab's target id (WebDriver's window handle).
-    /// [`Capture::finish_context`] disposes of the context. `page_script` as for
-    /// [`Capture::start_with`].
+    /// [`Capture::finish_context`] disposes of the context. `page_script` and `hasher` as
+    /// for [`Capture::start_with`].
     pub async fn start_in_new_context(
         ws_url: &str,
         window: (u32, u32),
         page_script: Option<Arc<str>>,
+        hasher: ValueHasher,
     ) -> Result<(Capture, String)> {
         let (capture, target) =
-            Capture::prepare_in_new_context(ws_url, window, page_script).await?;
+            Capture::prepare_in_new_context(ws_url, window, page_script, hasher).await?;
         capture.activate().await?;
         Ok((capture, target))
     }
@@ -174,8 +183,9 @@ impl Capture {
         ws_url: &str,
         window: (u32, u32),
         page_script: Option<Arc<str>>,
+        hasher: ValueHasher,
     ) -> Result<(Capture, String)> {
-        let (capture, target) = Capture::open(ws_url, Some(window), page_script).await?;
+        let (capture, target) = Capture::open(ws_url, Some(window), page_script, hasher).await?;
         let target = target.ok_or_else(|| anyhow::anyhow!("no tab was created"))?;
         Ok((capture, target))
     }
@@ -193,15 +203,17 @@ impl Capture {
         ws_url: &str,
         context: Option<(u32, u32)>,
         page_script: Option<Arc<str>>,
+        hasher: ValueHasher,
     ) -> Result<(Capture, Option<String>)> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
-        let state = Arc::new(Mutex::new(Recorder::new(fresh_secret())));
+        let state = Arc::new(Mutex::new(Recorder::new(fresh_secret(), hasher.clone())));
         let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events, page_script));
         // From here on, an error or a cancelled future drops the capture, which stops its
         // event loop and so closes the connection (and disposes of a context it created).
         let capture = Capture {
             cdp,
             state,
+            hasher,
             task,
             settles: tokio::sync::watch::Sender::new(0),
         };
@@ -273,6 +285,12 @@ impl Capture {
         Ok((capture, target))
     }
 
+    /// The hasher values are kept as (the audited database's key): what the engine
+    /// decodes from the page (its TC strings) is hashed with it too.
+    pub fn hasher(&self) -> &ValueHasher {
+        &self.hasher
+    }
+
     /// Attribute what happens from now on to this top-level page.
     pub fn set_page(&self, page: &str) {
         lock(&self.state).page = page.to_string();
@@ -308,7 +326,7 @@ impl Capture {
             .await
             .context("cannot read the cookie jar")?;
         let state = lock(&self.state).consent();
-        Ok(stored_cookies_from(&res, Utc::now(), &state))
+        Ok(stored_cookies_from(&res, Utc::now(), &state, &self.hasher))
     }
 
     /// Stop capturing and hand over what was collected.
@@ -366,12 +384,14 @@ async fn enable_fetch(cdp: &Cdp) -> Result<()> {
     Ok(())
 }
 
-/// The jar from a `Storage.getCookies` result, sorted by domain and name. A cookie whose
-/// fields do not fit is skipped, not the whole jar.
+/// The jar from a `Storage.getCookies` result, sorted by domain and name, each value kept
+/// as its hash with `hasher`. A cookie whose fields do not fit is skipped, not the whole
+/// jar.
 pub fn stored_cookies_from(
     result: &Value,
     now: DateTime<Utc>,
     state: &ConsentState,
+    hasher: &ValueHasher,
 ) -> Vec<StoredCookie> {
     let mut out: Vec<StoredCookie> = result
         .get("cookies")
@@ -393,7 +413,7 @@ pub fn stored_cookies_from(
             },
             domain: c.domain.trim_start_matches('.').to_string(),
             path: c.path.unwrap_or_else(|| "/".into()),
-            value_hash: hash_value(&c.value),
+            value_hash: hasher.hash(&c.value),
             name: c.name,
             secure: c.secure,
             http_only: c.http_only,
@@ -579,7 +599,8 @@ mod tests {
              "hasCrossSiteAncestor": true}},
             {"name": 42}
         ]});
-        let jar = stored_cookies_from(&res, now, &ConsentState::initial());
+        let key = ValueHasher::keyed(b"this database");
+        let jar = stored_cookies_from(&res, now, &ConsentState::initial(), &key);
         assert_eq!(jar.len(), 2);
         assert_eq!(
             (jar[0].domain.as_str(), jar[0].name.as_str()),
@@ -587,13 +608,13 @@ mod tests {
         );
         assert_eq!(jar[0].expires, secs_to_utc(1_801_094_400.0));
         assert_eq!(jar[0].same_site.as_deref(), Some("Lax"));
-        assert_ne!(jar[0].value_hash, "GA1.1");
+        assert_eq!(jar[0].value_hash, key.hash("GA1.1"));
         assert_eq!(jar[1].expires, None);
         assert!(jar[1].http_only && jar[1].secure);
         assert_eq!(
             jar[1].partition_key.as_deref(),
             Some("https://demo-shop.test")
         );
-        assert!(stored_cookies_from(&json!({}), now, &ConsentState::initial()).is_empty());
+        assert!(stored_cookies_from(&json!({}), now, &ConsentState::initial(), &key).is_empty());
     }
 }

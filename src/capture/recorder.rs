@@ -23,7 +23,7 @@ fn host_of(url: &str) -> String {
 }
 use crate::model::{
     ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs, StorageWrite,
-    TargetKind,
+    TargetKind, ValueHasher,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -89,8 +89,10 @@ struct ExtraInfo {
 }
 
 /// Everything capture has seen so far.
-#[derive(Default)]
 pub struct Recorder {
+    /// Hashes cookie and storage values: the audited database's key
+    /// ([`crate::model::ValueHasher`], given by whoever opens the capture).
+    pub(super) hasher: ValueHasher,
     pub(super) page: String,
     /// Authentication and origins of the page hook's reports.
     pub(super) hook: page::HookAuth,
@@ -145,9 +147,40 @@ pub struct GpcTally {
 }
 
 impl Recorder {
-    /// A recorder whose page hook authenticates with `secret` ([`page::HookAuth`]).
-    pub fn new(secret: String) -> Self {
-        let mut r = Self::default();
+    /// A recorder whose page hook authenticates with `secret` ([`page::HookAuth`]) and
+    /// which hashes the values it sees with `hasher`.
+    pub fn new(secret: String, hasher: ValueHasher) -> Self {
+        let mut r = Recorder {
+            hasher,
+            page: Default::default(),
+            hook: Default::default(),
+            crashed: Default::default(),
+            pages_ready: Default::default(),
+            last_activity: Default::default(),
+            context: Default::default(),
+            sessions: Default::default(),
+            request_session: Default::default(),
+            known_frames: Default::default(),
+            page_targets: Default::default(),
+            requests: Default::default(),
+            by_key: Default::default(),
+            hops: Default::default(),
+            extra_count: Default::default(),
+            extras: Default::default(),
+            fetch_seen: Default::default(),
+            cookie_writes: Default::default(),
+            storage_writes: Default::default(),
+            inflight: Default::default(),
+            documents: Default::default(),
+            document_ids: Default::default(),
+            latest_document: Default::default(),
+            page_errors: Default::default(),
+            page_errors_dropped: Default::default(),
+            gpc: Default::default(),
+            autoconsent: Default::default(),
+            autoconsent_worlds: Default::default(),
+            dialogs: Default::default(),
+        };
         r.hook.secret = secret;
         r
     }
@@ -649,7 +682,7 @@ impl Recorder {
             let Some(request_url) = url else { continue };
             let host = host_of(&request_url);
             for (line, reasons) in extra.lines {
-                if let Some(c) = cookies::parse_cookie_line(&line, extra.time) {
+                if let Some(c) = cookies::parse_cookie_line(&line, extra.time, &self.hasher) {
                     cookie_writes.push(CookieWrite {
                         name: c.name,
                         domain: c.domain.unwrap_or_else(|| host.clone()),

@@ -5,7 +5,7 @@
 //! read-only one. The library has no legitimate-interest notion: its record says
 //! nothing about an objection.
 
-use super::{json_of, CmpRecord, Reader, RecordItem};
+use super::{json_of, CmpRecord, Reader, RecordBasis, RecordItem};
 use serde_json::Value;
 
 pub struct CookieConsent;
@@ -71,7 +71,11 @@ impl Reader for CookieConsent {
             .into_iter()
             .map(|(name, read_only)| RecordItem {
                 allowed: accepted.contains(&name),
-                basis: if read_only { "necessary" } else { "consent" }.to_string(),
+                basis: if read_only {
+                    RecordBasis::Necessary
+                } else {
+                    RecordBasis::Consent
+                },
                 name,
             })
             .collect();

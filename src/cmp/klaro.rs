@@ -4,7 +4,7 @@
 //! interest with an objection; `required: true` ones are necessary. Klaro's "Reject all"
 //! switches the `optOut` services off too, so its record says the objection was made.
 
-use super::{json_of, CmpRecord, Reader, RecordItem};
+use super::{json_of, CmpRecord, Reader, RecordBasis, RecordItem};
 use serde_json::Value;
 
 pub struct Klaro;
@@ -60,13 +60,12 @@ impl Reader for Klaro {
                 name: name.clone(),
                 allowed: v.as_bool().unwrap_or(false),
                 basis: if meta(name, "required") {
-                    "necessary"
+                    RecordBasis::Necessary
                 } else if meta(name, "optOut") {
-                    "legitimate_interest"
+                    RecordBasis::LegitimateInterest
                 } else {
-                    "consent"
-                }
-                .to_string(),
+                    RecordBasis::Consent
+                },
             })
             .collect();
         let source = record

@@ -14,7 +14,7 @@
 //! the CMP's strings bit by bit (`tcf-consent-after-reject`), with the decoded bits as
 //! evidence.
 
-use super::{CmpRecord, Reader, RecordItem, RecordedConsent};
+use super::{CmpRecord, Reader, RecordBasis, RecordItem, RecordedConsent};
 use crate::signals::tcf::{decode, ids};
 use serde_json::Value;
 
@@ -58,12 +58,12 @@ impl Reader for Tcf {
             .map(|p| RecordItem {
                 name: format!("purpose {p}"),
                 allowed: d.purpose_consents.contains(&p),
-                basis: "consent".to_string(),
+                basis: RecordBasis::Consent,
             })
             .chain(d.purpose_legitimate_interests.iter().map(|p| RecordItem {
                 name: format!("purpose {p} (LI)"),
                 allowed: true,
-                basis: "legitimate_interest".to_string(),
+                basis: RecordBasis::LegitimateInterest,
             }))
             .collect();
         let consent = if (1..=11u16).all(|p| d.purpose_consents.contains(&p)) {

@@ -19,8 +19,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Status {
     New,
     Regressed,
@@ -31,13 +34,7 @@ pub enum Status {
 
 impl Status {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Regressed => "regressed",
-            Status::Persisting => "persisting",
-            Status::Unverified => "unverified",
-            Status::Resolved => "resolved",
-        }
+        self.into()
     }
 }
 

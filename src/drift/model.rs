@@ -4,6 +4,7 @@
 
 use super::lifecycle::{Lifecycle, Status};
 use crate::analysis::Evidence;
+use crate::model::LegalBasis;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -184,8 +185,11 @@ pub struct DeclarationChange {
 }
 
 /// What kind of thing changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum InventoryKind {
     /// A declared vendor (any request, cookie or storage write of it).
     Vendor,
@@ -201,18 +205,15 @@ pub enum InventoryKind {
 
 impl InventoryKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            InventoryKind::Vendor => "vendor",
-            InventoryKind::Host => "host",
-            InventoryKind::Cookie => "cookie",
-            InventoryKind::CookieLifetime => "cookie-lifetime",
-            InventoryKind::LoadedBy => "loaded-by",
-        }
+        self.into()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Change {
     Added,
     Removed,
@@ -221,11 +222,7 @@ pub enum Change {
 
 impl Change {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Added => "added",
-            Change::Removed => "removed",
-            Change::Changed => "changed",
-        }
+        self.into()
     }
 }
 
@@ -297,7 +294,7 @@ pub struct VendorRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeclaredPurpose {
     pub purpose: String,
-    pub basis: String,
+    pub basis: LegalBasis,
     pub strictly_necessary: bool,
     pub tcf_purpose: Option<u8>,
 }
@@ -325,8 +322,9 @@ pub struct RetentionIssue {
 }
 
 /// What happened to a finding, as the pack lists it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum MismatchEvent {
     Opened,
     Regressed,
@@ -338,13 +336,7 @@ pub enum MismatchEvent {
 
 impl MismatchEvent {
     pub fn as_str(self) -> &'static str {
-        match self {
-            MismatchEvent::Opened => "opened",
-            MismatchEvent::Regressed => "regressed",
-            MismatchEvent::Resolved => "resolved",
-            MismatchEvent::Acknowledged => "acknowledged",
-            MismatchEvent::Reopened => "reopened",
-        }
+        self.into()
     }
 }
 
@@ -403,30 +395,9 @@ pub struct DeclarationEvent {
     pub change: String,
 }
 
-/// Status of an acknowledgement over the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AckStatus {
-    /// In force at the end of the window and matching a finding.
-    Active,
-    /// Expired: the finding counts again.
-    Expired,
-    /// Matched no finding of the window.
-    Unused,
-    /// Not yet in force at the end of the window.
-    Pending,
-}
-
-impl AckStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AckStatus::Active => "active",
-            AckStatus::Expired => "expired",
-            AckStatus::Unused => "unused",
-            AckStatus::Pending => "pending",
-        }
-    }
-}
+/// Status of an acknowledgement over the window: the one acknowledgement status
+/// ([`crate::ack::AckStatus`]; `pending` is the drift window's alone).
+pub use crate::ack::AckStatus;
 
 /// An acknowledgement as the pack shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

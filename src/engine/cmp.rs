@@ -6,7 +6,7 @@ use super::driver::DriverState;
 use super::steps::perform;
 use crate::browser::Session;
 use crate::capture::Capture;
-use crate::cmp::{CmpAction, Method, Readback};
+use crate::cmp::{CmpAction, EffectsFrom, Method, Readback};
 use crate::model::{ConsentAction, ConsentEffect, Failure, FailureKind};
 use crate::scenario::{AutoConsent, Step};
 use chrono::Utc;
@@ -188,7 +188,7 @@ pub(super) fn cmp_action(
     readback: Readback,
     s: &Step,
     applied: Vec<ConsentEffect>,
-    from: &str,
+    from: EffectsFrom,
 ) -> CmpAction {
     CmpAction {
         action,
@@ -205,7 +205,7 @@ pub(super) fn cmp_action(
         readback,
         declared: s.records.clone(),
         applied,
-        effects_from: from.to_string(),
+        effects_from: from,
         banner_again: Vec::new(),
     }
 }

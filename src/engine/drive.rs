@@ -20,7 +20,7 @@ use super::steps::perform;
 use super::verdicts::{check_document, is_timeout};
 use crate::browser::Session;
 use crate::capture::Capture;
-use crate::cmp::{Method, Readback};
+use crate::cmp::{EffectsFrom, Method, Readback};
 use crate::model::{
     ConsentAction, ConsentEffect, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus,
 };
@@ -307,7 +307,7 @@ impl Run<'_, '_> {
                     Readback::NoReader,
                     step,
                     Vec::new(),
-                    "not performed",
+                    EffectsFrom::NotPerformed,
                 ));
             }
             self.shoot(index, action, shots::Failed).await;
@@ -321,12 +321,15 @@ impl Run<'_, '_> {
         let readback = read_back(self.session, performed.detected.as_deref()).await;
         let (applied, from) = match &readback {
             Readback::Recorded { record } if !record.effects().is_empty() => {
-                (record.effects(), "cmp-record")
+                (record.effects(), EffectsFrom::CmpRecord)
             }
-            _ => (step.records.clone(), "declared"),
+            _ => (step.records.clone(), EffectsFrom::Declared),
         };
         let declared_explicitly = step.records != action.default_effects();
-        if from == "cmp-record" && declared_explicitly && !same_effects(&applied, &step.records) {
+        if from == EffectsFrom::CmpRecord
+            && declared_explicitly
+            && !same_effects(&applied, &step.records)
+        {
             let names =
                 |e: &[ConsentEffect]| e.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ");
             self.record.warnings.push(format!(

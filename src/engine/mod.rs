@@ -43,7 +43,7 @@ use record::VisitRecord;
 
 use crate::browser::{BrowserConfig, Chromedriver};
 use crate::capture::Captured;
-use crate::model::{ConsentState, Failure, FailureKind, VisitObservation};
+use crate::model::{ConsentState, Failure, FailureKind, ValueHasher, VisitObservation};
 use crate::scenario::{AuditSpec, Scenario};
 use anyhow::Result;
 use chrono::Utc;
@@ -151,11 +151,23 @@ pub struct Engine {
     pool: Option<BrowserPool>,
     /// Screenshots before and after each consent action.
     shots: bool,
+    /// Hashes the values every capture sees: the audited database's key.
+    hasher: ValueHasher,
+}
+
+/// What every visit of an engine is run with: the browser, autoconsent's bundle, whether
+/// to take screenshots, and the hasher of the audited database.
+struct VisitKit<'a> {
+    browser: &'a BrowserConfig,
+    autoconsent: Option<&'a crate::cmp::autoconsent::Bundle>,
+    shots: bool,
+    hasher: &'a ValueHasher,
 }
 
 impl Engine {
-    /// Start chromedriver (unless a WebDriver URL is given).
-    pub async fn start(cfg: &EngineConfig) -> Result<Engine> {
+    /// Start chromedriver (unless a WebDriver URL is given). Every capture hashes the
+    /// values it sees with `hasher` (the key of the database the visits are written to).
+    pub async fn start(cfg: &EngineConfig, hasher: ValueHasher) -> Result<Engine> {
         let jobs = if cfg.jobs == 0 {
             default_jobs()
         } else {
@@ -179,6 +191,7 @@ impl Engine {
             autoconsent: None,
             pool,
             shots: !cfg.no_screenshots,
+            hasher,
         })
     }
 
@@ -205,16 +218,14 @@ impl Engine {
             .map(move |job| {
                 let cancel = cancel.clone();
                 async move {
-                    let obs = run_scenario_in(
-                        &self.browser,
-                        self.pool.as_ref().map(|p| (p, job.position)),
-                        job.spec,
-                        job.scenario,
-                        self.autoconsent.as_ref(),
-                        cancel,
-                        self.shots,
-                    )
-                    .await;
+                    let kit = VisitKit {
+                        browser: &self.browser,
+                        autoconsent: self.autoconsent.as_ref(),
+                        shots: self.shots,
+                        hasher: &self.hasher,
+                    };
+                    let pool = self.pool.as_ref().map(|p| (p, job.position));
+                    let obs = run_scenario_in(&kit, pool, job.spec, job.scenario, cancel).await;
                     (job, obs)
                 }
             })
@@ -237,29 +248,41 @@ impl Engine {
 
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.
 /// Screenshots around consent actions are taken and left in the observation's
-/// `screenshots` as PNG bytes ([`crate::screenshots::save_visit`] writes them).
+/// `screenshots` as PNG bytes ([`crate::screenshots::save_visit`] writes them). Values
+/// are hashed with `hasher`.
 pub async fn run_scenario(
     browser: &BrowserConfig,
     spec: &AuditSpec,
     scenario: &Scenario,
     autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
+    hasher: &ValueHasher,
 ) -> VisitObservation {
-    run_scenario_in(browser, None, spec, scenario, autoconsent, cancel, true).await
+    let kit = VisitKit {
+        browser,
+        autoconsent,
+        shots: true,
+        hasher,
+    };
+    run_scenario_in(&kit, None, spec, scenario, cancel).await
 }
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
 /// else in a fresh browser and profile. Never fails: problems become an incomplete visit.
 /// `pool` comes with the job's position in the run.
 async fn run_scenario_in(
-    browser: &BrowserConfig,
+    kit: &VisitKit<'_>,
     pool: Option<(&BrowserPool, usize)>,
     spec: &AuditSpec,
     scenario: &Scenario,
-    autoconsent: Option<&crate::cmp::autoconsent::Bundle>,
     cancel: Cancel,
-    shots: bool,
 ) -> VisitObservation {
+    let VisitKit {
+        browser,
+        autoconsent,
+        shots,
+        hasher,
+    } = *kit;
     let started_at = Utc::now();
     let mut driver = DriverState::new(spec, scenario, shots);
     let mut record = VisitRecord::default();
@@ -298,8 +321,10 @@ async fn run_scenario_in(
     };
     let start = async {
         match pool {
-            Some(pool) => start_reused(browser, pool, position, &options, page_script).await,
-            None => start_fresh(browser, &options, page_script).await,
+            Some(pool) => {
+                start_reused(browser, pool, position, &options, page_script, hasher).await
+            }
+            None => start_fresh(browser, &options, page_script, hasher).await,
         }
     };
     let started = tokio::select! {

@@ -81,14 +81,20 @@ pub(super) struct Prepared {
 
 impl Prepared {
     /// Start preparing a context with `needs` in the browser at `ws`, once `wait` (the
-    /// current scenario's settle count) is above zero or closed, or after 5 s.
-    fn spawn(ws: String, needs: Needs, wait: Option<tokio::sync::watch::Receiver<u32>>) -> Self {
+    /// current scenario's settle count) is above zero or closed, or after 5 s. Its capture
+    /// hashes values with `hasher`.
+    fn spawn(
+        ws: String,
+        needs: Needs,
+        hasher: crate::model::ValueHasher,
+        wait: Option<tokio::sync::watch::Receiver<u32>>,
+    ) -> Self {
         let (window, script) = (needs.window, needs.script.clone());
         let task = tokio::spawn(async move {
             if let Some(mut rx) = wait {
                 let _ = tokio::time::timeout(Duration::from_secs(5), rx.wait_for(|n| *n > 0)).await;
             }
-            Capture::prepare_in_new_context(&ws, window, script).await
+            Capture::prepare_in_new_context(&ws, window, script, hasher).await
         });
         Prepared { needs, task }
     }
@@ -238,6 +244,7 @@ pub(super) async fn start_fresh(
     browser: &BrowserConfig,
     options: &crate::scenario::BrowserOptions,
     page_script: Option<std::sync::Arc<str>>,
+    hasher: &crate::model::ValueHasher,
 ) -> Result<Started, Failure> {
     let session = Session::start(browser, options).await.map_err(|e| {
         Failure::new(
@@ -245,7 +252,7 @@ pub(super) async fn start_fresh(
             format!("browser session could not start: {e:#}"),
         )
     })?;
-    match Capture::start_with(&session.devtools_ws, page_script).await {
+    match Capture::start_with(&session.devtools_ws, page_script, hasher.clone()).await {
         Ok(capture) => Ok(Started {
             session,
             capture,
@@ -271,6 +278,7 @@ pub(super) async fn start_reused(
     position: Option<usize>,
     options: &crate::scenario::BrowserOptions,
     page_script: Option<std::sync::Arc<str>>,
+    hasher: &crate::model::ValueHasher,
 ) -> Result<Started, Failure> {
     pool.started(position);
     let key = BrowserPool::key(options);
@@ -302,6 +310,7 @@ pub(super) async fn start_reused(
                 &session.devtools_ws,
                 needs.window,
                 needs.script.clone(),
+                hasher.clone(),
             )
             .await
         }
@@ -316,11 +325,12 @@ pub(super) async fn start_reused(
             Ok(()) => {
                 let next = match pool.overlap {
                     Overlap::Off => None,
-                    Overlap::Start => pool
-                        .claim_next(&key)
-                        .map(|n| Prepared::spawn(session.devtools_ws.clone(), n, None)),
+                    Overlap::Start => pool.claim_next(&key).map(|n| {
+                        Prepared::spawn(session.devtools_ws.clone(), n, hasher.clone(), None)
+                    }),
                     Overlap::Settle => pool.claim_next(&key).map(|n| {
-                        Prepared::spawn(session.devtools_ws.clone(), n, Some(capture.settles()))
+                        let wait = Some(capture.settles());
+                        Prepared::spawn(session.devtools_ws.clone(), n, hasher.clone(), wait)
                     }),
                 };
                 return Ok(Started {

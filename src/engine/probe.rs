@@ -72,7 +72,13 @@ impl DriverState<'_> {
             }
         };
         match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
-            Ok(probe) => Ok(probe.signals(Utc::now(), &page, &self.state, |_| self.state.clone())),
+            Ok(probe) => {
+                Ok(
+                    probe.signals(capture.hasher(), Utc::now(), &page, &self.state, |_| {
+                        self.state.clone()
+                    }),
+                )
+            }
             Err(e) => Err(format!(
                 "consent signals of {page}: unexpected probe answer: {e}"
             )),

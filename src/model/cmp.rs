@@ -28,14 +28,42 @@ pub enum RecordedConsent {
     Unknown,
 }
 
+/// On what footing a CMP's record holds an item: the CMP's own categories, not the
+/// declared map's [`super::consent::LegalBasis`] (a CMP has `necessary` items, always on,
+/// which the map declares as a purpose's `strictly_necessary` flag; it has no `contract`
+/// or `legal_obligation`). The same names in JSON, the store and the reports
+/// (`consent`, `legitimate_interest`, `necessary`); a stored record with another name does
+/// not decode (a corrupt-database error, like any other stored enumeration).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RecordBasis {
+    /// Allowed only with the visitor's consent.
+    Consent,
+    /// On until the visitor objects (Klaro's `optOut: true` services, TCF LI purposes).
+    LegitimateInterest,
+    /// Always on (Klaro's `required`, vanilla-cookieconsent's read-only categories).
+    Necessary,
+}
+
 /// One item of a CMP record: a service or category and whether it is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordItem {
     pub name: String,
     pub allowed: bool,
-    /// `consent`, `legitimate_interest` (Klaro's `optOut: true` services: on until the
-    /// visitor declines) or `necessary`.
-    pub basis: String,
+    pub basis: RecordBasis,
 }
 
 /// What the CMP recorded, interpreted.
@@ -74,7 +102,7 @@ impl CmpRecord {
             .items
             .iter()
             .map(|i| {
-                let li = if i.basis == "legitimate_interest" {
+                let li = if i.basis == RecordBasis::LegitimateInterest {
                     " (LI)"
                 } else {
                     ""
@@ -89,12 +117,12 @@ impl CmpRecord {
     pub fn from_items(reader: &str, source: String, items: Vec<RecordItem>) -> CmpRecord {
         let consent: Vec<bool> = items
             .iter()
-            .filter(|i| i.basis == "consent")
+            .filter(|i| i.basis == RecordBasis::Consent)
             .map(|i| i.allowed)
             .collect();
         let li: Vec<bool> = items
             .iter()
-            .filter(|i| i.basis == "legitimate_interest")
+            .filter(|i| i.basis == RecordBasis::LegitimateInterest)
             .map(|i| i.allowed)
             .collect();
         let consent = if consent.is_empty() {
@@ -184,12 +212,45 @@ pub struct CmpAction {
     pub declared: Vec<ConsentEffect>,
     /// The effects applied to the following phase.
     pub applied: Vec<ConsentEffect>,
-    /// `cmp-record` or `declared`: where `applied` came from.
-    pub effects_from: String,
+    /// Where `applied` came from.
+    pub effects_from: EffectsFrom,
     /// Pages loaded after this action on which the CMP's banner was on screen again
     /// (the consent banner's selector visible, or autoconsent finding its popup open).
     #[serde(default)]
     pub banner_again: Vec<BannerSeen>,
+}
+
+/// Where a consent action's applied effects came from. Named in JSON, the store
+/// (`visits.cmp_actions`) and the reports as `cmp-record`, `declared` and
+/// `not performed` (strum and serde agree).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
+pub enum EffectsFrom {
+    /// The CMP's record, read back after the action, decided the following phase.
+    #[serde(rename = "cmp-record")]
+    #[strum(serialize = "cmp-record")]
+    CmpRecord,
+    /// The scenario's declared `records` (or the action's defaults) did: no readable,
+    /// decisive record.
+    #[serde(rename = "declared")]
+    #[strum(serialize = "declared")]
+    Declared,
+    /// The action was not performed (autoconsent failed with no fallback): nothing
+    /// was applied.
+    #[serde(rename = "not performed")]
+    #[strum(serialize = "not performed")]
+    NotPerformed,
 }
 
 /// The CMP's banner seen on a page loaded after a consent action.
@@ -252,5 +313,28 @@ impl CmpAction {
             s.push_str(&format!("; banner on screen again on {}", pages.join(", ")));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `effects_from` keeps the names it had as a string, in JSON, the store and the
+    /// reports' one-line description.
+    #[test]
+    fn effects_from_names_are_stable_in_every_form() {
+        for (e, n) in [
+            (EffectsFrom::CmpRecord, "cmp-record"),
+            (EffectsFrom::Declared, "declared"),
+            (EffectsFrom::NotPerformed, "not performed"),
+        ] {
+            assert_eq!(e.to_string(), n);
+            assert_eq!(n.parse::<EffectsFrom>().ok(), Some(e));
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(json, format!("\"{n}\""));
+            assert_eq!(serde_json::from_str::<EffectsFrom>(&json).ok(), Some(e));
+        }
+        assert!(serde_json::from_str::<EffectsFrom>("\"cmp_record\"").is_err());
     }
 }

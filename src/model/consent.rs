@@ -160,6 +160,49 @@ impl ConsentState {
     }
 }
 
+/// Legal basis of a purpose (GDPR art. 6), as the declared map names it: `consent`,
+/// `legitimate_interest`, `contract`, `legal_obligation` (`FromStr`/`Display`, serde and
+/// the store use the same names). The policy loader accepts exactly these; the inventory's
+/// declarations and the drift pack carry the parsed value, decoded at the store edge, where
+/// an unknown stored name is a corrupt-database error naming the column and the value
+/// (as for every stored enumeration, docs/storage.md).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LegalBasis {
+    Consent,
+    LegitimateInterest,
+    Contract,
+    LegalObligation,
+}
+
+impl LegalBasis {
+    /// The names written in files, in declaration order.
+    pub const ALL: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
+    pub fn parse(s: &str) -> Option<Self> {
+        s.parse().ok()
+    }
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +228,38 @@ mod tests {
         }
         assert_eq!(ConsentAction::parse("Accept_All"), None);
         assert_eq!(ConsentEffect::parse(""), None);
+    }
+
+    /// A legal basis and a CMP record's item basis have one name each, the same in
+    /// files, JSON and the store (strum and serde agree), as before they were enums.
+    #[test]
+    fn basis_names_are_stable_in_every_form() {
+        use super::super::cmp::RecordBasis;
+        for (b, n) in [
+            (LegalBasis::Consent, "consent"),
+            (LegalBasis::LegitimateInterest, "legitimate_interest"),
+            (LegalBasis::Contract, "contract"),
+            (LegalBasis::LegalObligation, "legal_obligation"),
+        ] {
+            assert_eq!((b.as_str(), b.to_string()), (n, n.to_string()));
+            assert_eq!(LegalBasis::parse(n), Some(b));
+            let json = serde_json::to_string(&b).unwrap();
+            assert_eq!(json, format!("\"{n}\""));
+            assert_eq!(serde_json::from_str::<LegalBasis>(&json).ok(), Some(b));
+        }
+        assert_eq!(LegalBasis::parse("necessary"), None);
+        for (b, n) in [
+            (RecordBasis::Consent, "consent"),
+            (RecordBasis::LegitimateInterest, "legitimate_interest"),
+            (RecordBasis::Necessary, "necessary"),
+        ] {
+            assert_eq!(b.to_string(), n);
+            assert_eq!(n.parse::<RecordBasis>().ok(), Some(b));
+            let json = serde_json::to_string(&b).unwrap();
+            assert_eq!(json, format!("\"{n}\""));
+            assert_eq!(serde_json::from_str::<RecordBasis>(&json).ok(), Some(b));
+        }
+        assert!(serde_json::from_str::<RecordBasis>("\"contract\"").is_err());
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A consent type of Consent Mode v2 that the `gcd` parameter encodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConsentType {
     AdStorage,
     AnalyticsStorage,
@@ -24,12 +25,7 @@ impl ConsentType {
 
     /// The name `gtag('consent', …)` uses (`ad_storage`, …).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentType::AdStorage => "ad_storage",
-            ConsentType::AnalyticsStorage => "analytics_storage",
-            ConsentType::AdUserData => "ad_user_data",
-            ConsentType::AdPersonalization => "ad_personalization",
-        }
+        self.into()
     }
 
     /// A storage type (`ad_storage`, `analytics_storage`): whether the tag may read or
@@ -40,8 +36,9 @@ impl ConsentType {
 }
 
 /// Granted or denied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Grant {
     Granted,
     Denied,
@@ -49,10 +46,7 @@ pub enum Grant {
 
 impl Grant {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Grant::Granted => "granted",
-            Grant::Denied => "denied",
-        }
+        self.into()
     }
 }
 
@@ -267,5 +261,29 @@ fn gcs_phrase(name: &str, g: Option<Grant>) -> String {
     match g {
         Some(g) => format!("{name} {}", g.as_str()),
         None => format!("{name} not set"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names `gtag('consent', …)` uses, the same from strum as from serde.
+    #[test]
+    fn names_are_gtags_and_serdes() {
+        let names = [
+            "ad_storage",
+            "analytics_storage",
+            "ad_user_data",
+            "ad_personalization",
+        ];
+        for (t, n) in ConsentType::ALL.into_iter().zip(names) {
+            assert_eq!(t.as_str(), n);
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{n}\""));
+        }
+        for (g, n) in [(Grant::Granted, "granted"), (Grant::Denied, "denied")] {
+            assert_eq!(g.as_str(), n);
+            assert_eq!(serde_json::to_string(&g).unwrap(), format!("\"{n}\""));
+        }
     }
 }

@@ -8,6 +8,11 @@ use std::sync::Arc;
 /// values hash equal within that database's history, but a guessable value
 /// (`consent=false`, a user id) cannot be confirmed offline from a copy of the hashes
 /// without the key. Cheap to clone; two databases, two hashers, in one process.
+///
+/// There is no process-wide hasher: the pipeline takes the database's from the store and
+/// passes it, as a value, to the engine (each capture hashes cookie and storage values
+/// with it) and to the decoders of TC strings (`signals::tcf`), so whatever hashes a value
+/// was handed the key of the database the value is written to.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ValueHasher {
     /// `None`: plain SHA-256 (unit tests, tools without a database).
@@ -44,25 +49,6 @@ impl ValueHasher {
             None => Sha256::digest(value.as_bytes()).into(),
         };
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-/// The hasher the capture uses, installed once per process by the pipeline before any
-/// browser starts (the capture does not carry a hasher yet; see docs/storage.md).
-static PROCESS_HASHER: std::sync::OnceLock<ValueHasher> = std::sync::OnceLock::new();
-
-/// Installs the hasher the capture uses. The first one wins (one audited database per
-/// process); returns false when a different one was already installed.
-pub fn set_process_hasher(hasher: ValueHasher) -> bool {
-    PROCESS_HASHER.get_or_init(|| hasher.clone()) == &hasher
-}
-
-/// [`ValueHasher::hash`] with the process's hasher (plain SHA-256 before one is
-/// installed, as in unit tests).
-pub fn hash_value(value: &str) -> String {
-    match PROCESS_HASHER.get() {
-        Some(h) => h.hash(value),
-        None => ValueHasher::unkeyed().hash(value),
     }
 }
 
@@ -111,9 +97,10 @@ mod tests {
 
     #[test]
     fn hash_is_stable_and_hides_value() {
-        let h = hash_value("secret-session-id");
+        let hasher = ValueHasher::keyed(b"k");
+        let h = hasher.hash("secret-session-id");
         assert_eq!(h.len(), 16);
-        assert_eq!(h, hash_value("secret-session-id"));
+        assert_eq!(h, hasher.hash("secret-session-id"));
         assert!(!h.contains("secret"));
     }
 

@@ -3,7 +3,8 @@
 //! decoders (`signals`), readers (`cmp`), capture, analysis, the store and the reporters
 //! all build on it. `tests/architecture.rs` holds that direction.
 //!
-//! - [`consent`]: choices, actions, effects, the consent state and its phase label;
+//! - [`consent`]: choices, actions, effects, the consent state and its phase label, the
+//!   legal basis of a declared purpose;
 //! - [`record`]: requests, cookies, storage writes, page errors, steps, settles, the
 //!   visit observation and the run's status;
 //! - [`signal`] with [`tcf`], [`gcm`], [`gpc`]: consent signals as decoded data;

@@ -4,7 +4,8 @@
 //! (which read it, without I/O) and storage (which keeps it).
 //!
 //! Nothing here holds a cookie value in clear: values are kept only as a keyed hash
-//! ([`super::hash::hash_value`]) so two observations of the same value can be matched.
+//! ([`super::hash::ValueHasher`], the database's key) so two observations of the same
+//! value can be matched.
 
 use super::cmp::CmpAction;
 use super::consent::ConsentState;
@@ -403,8 +404,15 @@ pub struct VisitObservation {
 }
 
 /// Outcome of a whole audit run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+#[strum_discriminants(
+    name(RunStatusKind),
+    derive(strum::IntoStaticStr, strum::EnumString),
+    strum(serialize_all = "snake_case"),
+    doc = "A [`RunStatus`] without its reason: the name stored in `runs.status` and shown \
+           in reports (`running`, `complete`, `incomplete`, `interrupted`)."
+)]
 pub enum RunStatus {
     /// Started and not finished (a run left like this by a killed process is incomplete).
     Running,
@@ -418,11 +426,30 @@ pub enum RunStatus {
 
 impl RunStatus {
     pub fn as_str(&self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Complete => "complete",
-            RunStatus::Incomplete(_) => "incomplete",
-            RunStatus::Interrupted(_) => "interrupted",
+        RunStatusKind::from(self).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run status's name (stored in `runs.status`, shown in reports) is its serde tag.
+    #[test]
+    fn run_status_names_are_the_serde_tags() {
+        for (s, n) in [
+            (RunStatus::Running, "running"),
+            (RunStatus::Complete, "complete"),
+            (RunStatus::Incomplete("r".into()), "incomplete"),
+            (RunStatus::Interrupted("r".into()), "interrupted"),
+        ] {
+            assert_eq!(s.as_str(), n);
+            assert_eq!(serde_json::to_value(&s).unwrap()["status"], n);
+            assert_eq!(
+                n.parse::<RunStatusKind>().ok(),
+                Some(RunStatusKind::from(&s))
+            );
         }
+        assert!("Complete".parse::<RunStatusKind>().is_err());
     }
 }

@@ -14,45 +14,12 @@ pub mod pattern;
 pub use index::HostIndex;
 pub use pattern::{glob_match, DomainPattern, HostPattern};
 
+/// The legal basis of a declared purpose lives on the ground floor (the inventory, the
+/// store and drift carry it too).
+pub use crate::model::LegalBasis;
 use crate::model::{ConsentChoice, ConsentState};
 use serde::Serialize;
 use std::path::PathBuf;
-
-/// Legal basis of a purpose (GDPR art. 6). Written in files as `consent`,
-/// `legitimate_interest`, `contract`, `legal_obligation` (`FromStr`/`Display`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    strum::EnumString,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::EnumIter,
-    strum::VariantNames,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum LegalBasis {
-    Consent,
-    LegitimateInterest,
-    Contract,
-    LegalObligation,
-}
-
-impl LegalBasis {
-    /// The names written in files, in declaration order.
-    pub const ALL: &'static [&'static str] = <Self as strum::VariantNames>::VARIANTS;
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
 
 /// Whether a cookie is declared first party or third party (`first`, `third`).
 #[derive(

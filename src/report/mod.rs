@@ -293,6 +293,12 @@ pub(crate) fn ack_line(a: &AckRecord) -> String {
             a.owner,
             crate::ack::show_time(a.expires)
         ),
+        // A run's snapshot never holds it (`Acks::for_run`); said plainly all the same.
+        AckStatus::Pending => format!(
+            "not yet in force (by {}, until {})",
+            a.owner,
+            crate::ack::show_time(a.expires)
+        ),
     };
     format!("{what}; reason: {} ({})", a.reason, a.location)
 }

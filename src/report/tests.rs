@@ -645,7 +645,7 @@ fn consent_actions_appear_in_every_format() {
     let item = |name: &str, basis: &str| RecordItem {
         name: name.into(),
         allowed: false,
-        basis: basis.into(),
+        basis: basis.parse().expect("a record basis"),
     };
     r.visits[0].consent_actions = vec![CmpAction {
         action: ConsentAction::RejectAll,
@@ -671,7 +671,7 @@ fn consent_actions_appear_in_every_format() {
         },
         declared: vec![ConsentEffect::RefuseConsent],
         applied: vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
-        effects_from: "cmp-record".into(),
+        effects_from: crate::cmp::EffectsFrom::CmpRecord,
         banner_again: Vec::new(),
     }];
     for f in [Format::Table, Format::Markdown, Format::Html] {

@@ -22,15 +22,16 @@ pub mod gcm;
 pub mod gpc;
 pub mod tcf;
 
-use crate::model::RequestObs;
+use crate::model::{RequestObs, ValueHasher};
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::{SignalData, SignalObs, SignalSource};
 
 /// Adds the signals carried by the visit's request URLs to those read in the page, and
-/// puts them all in time order.
-pub fn add_request_signals(obs: &mut crate::model::VisitObservation) {
-    let derived = from_requests(&obs.requests);
+/// puts them all in time order. TC strings are hashed with `hasher` (the key of the
+/// database the visit is written to).
+pub fn add_request_signals(obs: &mut crate::model::VisitObservation, hasher: &ValueHasher) {
+    let derived = from_requests(&obs.requests, hasher);
     obs.signals.extend(derived);
     obs.signals.sort_by_key(|s| s.time);
 }
@@ -38,10 +39,10 @@ pub fn add_request_signals(obs: &mut crate::model::VisitObservation) {
 /// The signals carried by request URLs (TC strings in `gdpr_consent`, Consent Mode
 /// parameters), derived from the captured requests. Pure: the pipeline calls it once per
 /// visit, before the visit is judged and stored.
-pub fn from_requests(requests: &[RequestObs]) -> Vec<SignalObs> {
+pub fn from_requests(requests: &[RequestObs], hasher: &ValueHasher) -> Vec<SignalObs> {
     let mut out = Vec::new();
     for r in requests {
-        out.extend(tcf::from_request(r));
+        out.extend(tcf::from_request(r, hasher));
         out.extend(gcm::from_request(r));
     }
     out

@@ -4,7 +4,7 @@
 use super::{Family, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
-use crate::cmp::{CmpAction, Readback, RecordedConsent};
+use crate::cmp::{CmpAction, Readback, RecordBasis, RecordedConsent};
 use crate::model::ConsentAction;
 
 pub(crate) const FAMILY: Family = Family {
@@ -46,13 +46,14 @@ pub(crate) fn with_objection_source(
     mut e: Evidence,
 ) -> Evidence {
     let source = obs.cmp.iter().rev().find(|a| {
-        a.effects_from == "cmp-record" && a.applied.contains(&crate::model::ConsentEffect::ObjectLi)
+        a.effects_from == crate::cmp::EffectsFrom::CmpRecord
+            && a.applied.contains(&crate::model::ConsentEffect::ObjectLi)
     });
     if let Some(Readback::Recorded { record }) = source.map(|a| &a.readback) {
         let off: Vec<&str> = record
             .items
             .iter()
-            .filter(|i| i.basis == "legitimate_interest" && !i.allowed)
+            .filter(|i| i.basis == RecordBasis::LegitimateInterest && !i.allowed)
             .map(|i| i.name.as_str())
             .collect();
         let d = e.detail.take().unwrap_or_default();
@@ -101,7 +102,7 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
                     ConsentAction::RejectAll => record
                         .items
                         .iter()
-                        .any(|i| i.basis == "consent" && i.allowed),
+                        .any(|i| i.basis == RecordBasis::Consent && i.allowed),
                     ConsentAction::AcceptAll => record.consent == RecordedConsent::Refused,
                     ConsentAction::ObjectLi => false,
                 };
@@ -111,7 +112,7 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
                 let granted: Vec<&str> = record
                     .items
                     .iter()
-                    .filter(|i| i.basis == "consent" && i.allowed == (a.action == ConsentAction::RejectAll))
+                    .filter(|i| i.basis == RecordBasis::Consent && i.allowed == (a.action == ConsentAction::RejectAll))
                     .map(|i| i.name.as_str())
                     .collect();
                 let stored = if a.action == ConsentAction::RejectAll {

@@ -377,7 +377,8 @@ fn request_signals_are_derived_for_google_requests_only() {
         .req("https://www.shop.test/?gcs=G111")
         .req(&collect("&gcd=garbage"))
         .build();
-    let signals = crate::signals::from_requests(&obs.requests);
+    let signals =
+        crate::signals::from_requests(&obs.requests, &crate::model::ValueHasher::unkeyed());
     assert_eq!(signals.len(), 2);
     let crate::signals::SignalData::ConsentMode(s) = &signals[0].data else {
         panic!("not a Consent Mode signal");

@@ -6,7 +6,7 @@ use super::super::cookies;
 use super::super::events;
 use super::super::{is_web_url, secs_to_utc};
 use super::{host_of, Recorder, MAX_PAGE_ERRORS};
-use crate::model::{hash_value, CookieSource, CookieWrite, PageError, StorageArea, StorageWrite};
+use crate::model::{CookieSource, CookieWrite, PageError, StorageArea, StorageWrite};
 use crate::net::strip_query;
 use chrono::Utc;
 use serde_json::Value;
@@ -113,7 +113,7 @@ impl Recorder {
         match msg.get("k").and_then(Value::as_str) {
             Some("cookie") => {
                 let href = text("href");
-                let Some(c) = cookies::parse_cookie_line(value, now) else {
+                let Some(c) = cookies::parse_cookie_line(value, now, &self.hasher) else {
                     return;
                 };
                 let write = CookieWrite {
@@ -146,7 +146,7 @@ impl Recorder {
                     area,
                     origin: text("origin"),
                     key: text("key"),
-                    value_hash: hash_value(value),
+                    value_hash: self.hasher.hash(value),
                     time: now,
                     page: self.page.clone(),
                     state: self.consent(),

@@ -11,7 +11,7 @@ const SECRET: &str = "test-secret";
 fn replay(name: &str) -> (Recorder, Vec<Command>) {
     let path = format!("{}/tests/fixtures/cdp/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     rec.page = "https://www.demo-shop.test/lab/".into();
     let mut commands = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -112,7 +112,7 @@ fn navigation_cancels_the_requests_it_cut_off() {
 
 #[test]
 fn a_late_response_undoes_the_cancellation() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     let s = Some("S");
     for (sid, ev) in [
         event(
@@ -149,7 +149,7 @@ fn a_late_response_undoes_the_cancellation() {
 
 #[test]
 fn detached_targets_and_frames_stop_pending() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     let events = [
         event(
             None,
@@ -317,7 +317,7 @@ fn uncaught_exceptions_become_page_errors() {
 
 #[test]
 fn page_errors_are_bounded_and_counted() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     for i in 0..(MAX_PAGE_ERRORS + 5) {
         let (sid, ev) = event(
             Some("S"),
@@ -367,7 +367,7 @@ fn redirect_loop_is_a_failed_document_not_a_success() {
 
 #[test]
 fn chrome_error_page_without_a_network_error_is_a_failure() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     for (sid, ev) in [
         event(
             None,
@@ -392,7 +392,7 @@ fn chrome_error_page_without_a_network_error_is_a_failure() {
 /// extra-info event: the cookie of the next extra-info belongs to the hop after it.
 #[test]
 fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     let s = Some("S");
     for (sid, ev) in [
         event(
@@ -457,7 +457,7 @@ fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
 /// the document of a cookie write is its frame's committed URL.
 #[test]
 fn forged_hook_reports_record_nothing_and_origins_come_from_the_context() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     rec.page = "https://www.shop.test/".into();
     let feed = |rec: &mut Recorder, method: &str, params: Value| {
         let (session, ev) = event(Some("S1"), method, params);
@@ -515,7 +515,7 @@ fn forged_hook_reports_record_nothing_and_origins_come_from_the_context() {
 /// One document's reports are bounded: beyond the limit they are counted, not kept.
 #[test]
 fn hook_reports_are_bounded_per_document() {
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     let n = page::MAX_HOOK_REPORTS_PER_DOCUMENT + 5;
     for i in 0..n {
         let payload = json!({ "s": SECRET, "k": "storage", "area": "local", "key": format!("k{i}"),
@@ -543,7 +543,7 @@ fn hook_reports_are_bounded_per_document() {
 #[test]
 fn autoconsent_is_believed_only_from_its_isolated_world() {
     use crate::cmp::autoconsent::{World, BINDING as AC, WORLD};
-    let mut rec = Recorder::new(SECRET.to_string());
+    let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     let feed = |rec: &mut Recorder, method: &str, params: Value| {
         let (session, ev) = event(Some("S1"), method, params);
         rec.handle(session.as_deref(), ev)

@@ -10,6 +10,7 @@ use crate::drift::model::{
     VendorSection,
 };
 use crate::inventory::{Declaration, ItemKind};
+use crate::model::LegalBasis;
 use crate::store::RunHistory;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -96,7 +97,7 @@ fn purposes(latest_decl: &[Declaration], vid: &str) -> Vec<DeclaredPurpose> {
         .filter(|d| d.vendor == vid)
         .map(|d| DeclaredPurpose {
             purpose: d.purpose.clone(),
-            basis: d.basis.clone(),
+            basis: d.basis,
             strictly_necessary: d.strictly_necessary,
             tcf_purpose: d.tcf_purpose,
         })
@@ -109,7 +110,7 @@ fn legitimate_interest(w: &Window, vid: &str) -> bool {
     w.runs.iter().any(|h| {
         h.declarations
             .iter()
-            .any(|d| d.vendor == vid && d.basis == "legitimate_interest")
+            .any(|d| d.vendor == vid && d.basis == LegalBasis::LegitimateInterest)
     })
 }
 

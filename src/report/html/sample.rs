@@ -6,7 +6,7 @@
 
 use crate::analysis::{Code, Evidence, Finding, Severity};
 use crate::drift::*;
-use crate::model::{Failure, FailureKind, RunStatus, VisitStatus};
+use crate::model::{Failure, FailureKind, LegalBasis, RunStatus, VisitStatus};
 use crate::outcome::{AuditReport, Verdict, VisitSummary};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -265,9 +265,9 @@ pub fn drift_pack(n: usize) -> DriftReport {
         find("consent-vendor-after-reject"),
         find("cookie-retention-exceeded"),
     );
-    let purpose = |p: &str, b: &str, tcf: Option<u8>| DeclaredPurpose {
+    let purpose = |p: &str, b: LegalBasis, tcf: Option<u8>| DeclaredPurpose {
         purpose: p.into(),
-        basis: b.into(),
+        basis: b,
         strictly_necessary: false,
         tcf_purpose: tcf,
     };
@@ -292,8 +292,12 @@ pub fn drift_pack(n: usize) -> DriftReport {
             name: Some("Scorecard Research".into()),
             declared: true,
             purposes: vec![
-                purpose("measurement", "legitimate_interest", Some(8)),
-                purpose("product_development", "legitimate_interest", Some(10)),
+                purpose("measurement", LegalBasis::LegitimateInterest, Some(8)),
+                purpose(
+                    "product_development",
+                    LegalBasis::LegitimateInterest,
+                    Some(10),
+                ),
             ],
             legitimate_interest: true,
             declaration_history: Vec::new(),
@@ -314,7 +318,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: "hotjar".into(),
             name: Some("Hotjar".into()),
             declared: true,
-            purposes: vec![purpose("analytics", "consent", Some(9))],
+            purposes: vec![purpose("analytics", LegalBasis::Consent, Some(9))],
             legitimate_interest: false,
             declaration_history: vec![DeclarationEvent {
                 run_id: run_ids[decl_run],
@@ -338,7 +342,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: "meta".into(),
             name: Some("Meta Pixel".into()),
             declared: true,
-            purposes: vec![purpose("advertising", "consent", Some(4))],
+            purposes: vec![purpose("advertising", LegalBasis::Consent, Some(4))],
             legitimate_interest: false,
             declaration_history: Vec::new(),
             runs: (0..n).map(|i| vrun(i, false, 4, false)).collect(),
@@ -357,7 +361,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: "google-analytics".into(),
             name: Some("Google Analytics".into()),
             declared: true,
-            purposes: vec![purpose("analytics", "consent", Some(9))],
+            purposes: vec![purpose("analytics", LegalBasis::Consent, Some(9))],
             legitimate_interest: false,
             declaration_history: Vec::new(),
             runs: (0..n).map(|i| vrun(i, false, 0, false)).collect(),
@@ -383,7 +387,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: "optimizely".into(),
             name: Some("Optimizely".into()),
             declared: true,
-            purposes: vec![purpose("personalisation", "consent", None)],
+            purposes: vec![purpose("personalisation", LegalBasis::Consent, None)],
             legitimate_interest: false,
             declaration_history: Vec::new(),
             runs: (0..n)
@@ -530,8 +534,8 @@ pub fn hostile_drift(n: usize) -> DriftReport {
         v.vendor = format!("{}{h}", v.vendor);
         v.name = Some(h.clone());
         for p in &mut v.purposes {
+            // (its basis is a closed vocabulary, LegalBasis: nothing hostile reaches it)
             p.purpose = h.clone();
-            p.basis = h.clone();
         }
         for d in &mut v.declaration_history {
             d.change = h.clone();

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::drift::inventory::{lifetime_text, retention_text};
 use crate::drift::{DriftReport, InventoryChange, Objection, VendorRun};
+use crate::model::LegalBasis;
 use crate::report::view::{
     inventory_page_columns, MismatchRow, VendorView, MISMATCH_PAGE_COLUMNS, PURPOSE_PAGE_COLUMNS,
     RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
@@ -158,10 +159,10 @@ pub(super) fn vendor(b: &mut String, r: &DriftReport, i: usize, vv: &VendorView)
     } else {
         let mut t = Table::new("purposes", &PURPOSE_PAGE_COLUMNS);
         for p in &v.purposes {
-            let basis = if p.basis == "legitimate_interest" {
-                format!("<strong>{}</strong>", text(&p.basis))
+            let basis = if p.basis == LegalBasis::LegitimateInterest {
+                format!("<strong>{}</strong>", text(p.basis.as_str()))
             } else {
-                text(&p.basis)
+                text(p.basis.as_str())
             };
             t.row(&[
                 text(&p.purpose),

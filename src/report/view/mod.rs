@@ -166,7 +166,7 @@ impl<'a> RunView<'a> {
             ack_column: r
                 .acknowledgements
                 .iter()
-                .any(|a| a.status != AckStatus::Unused),
+                .any(|a| matches!(a.status, AckStatus::Active | AckStatus::Expired)),
             unused_acks: r.acks_with(AckStatus::Unused).map(AckLine::of).collect(),
             any_acks: !r.acknowledgements.is_empty(),
         }

@@ -1,13 +1,13 @@
 //! IAB TCF v2 TC strings: decoded with `iab_gpp` (a maintained decoder that matches the
 //! IAB reference library on our golden vectors, tests/tcf_golden.rs), never by hand.
 //!
-//! A TC string is kept only as a keyed hash ([`crate::model::hash_value`]) next to what
-//! it decoded to: two strings can be compared (is a vendor's string the CMP's current
+//! A TC string is kept only as a keyed hash (the audited database's
+//! [`crate::model::ValueHasher`], passed to every decoder here) next to what it decoded to: two strings can be compared (is a vendor's string the CMP's current
 //! one?) without storing consent records in clear.
 
 use super::contain::contained;
 use super::{SignalObs, SignalSource};
-use crate::model::{hash_value, RequestObs};
+use crate::model::{RequestObs, ValueHasher};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -16,14 +16,15 @@ use std::str::FromStr;
 pub use crate::model::tcf::*;
 
 impl TcfSignal {
-    /// Decodes `tc_string` (trimmed; an empty one is "no string").
-    pub fn from_string(tc_string: &str) -> TcfSignal {
+    /// Decodes `tc_string` (trimmed; an empty one is "no string"), keeping the string
+    /// only as its hash with `hasher`.
+    pub fn from_string(tc_string: &str, hasher: &ValueHasher) -> TcfSignal {
         let s = tc_string.trim();
         let mut sig = TcfSignal {
             string_hash: if s.is_empty() {
                 String::new()
             } else {
-                hash_value(s)
+                hasher.hash(s)
             },
             string_len: s.len(),
             ..TcfSignal::default()
@@ -296,8 +297,8 @@ const TC_PARAMS: &[&str] = &[
 
 /// The TC string a vendor request carries (`gdpr_consent`, with `gdpr` = 0/1), decoded.
 /// Requests without a TC parameter, or with an empty or unexpanded macro value
-/// (`${GDPR_CONSENT_755}`), carry no TCF signal.
-pub fn from_request(r: &RequestObs) -> Option<SignalObs> {
+/// (`${GDPR_CONSENT_755}`), carry no TCF signal. The string is hashed with `hasher`.
+pub fn from_request(r: &RequestObs, hasher: &ValueHasher) -> Option<SignalObs> {
     let url = url::Url::parse(&r.url).ok()?;
     let mut tc: Option<String> = None;
     let mut gdpr: Option<bool> = None;
@@ -317,7 +318,7 @@ pub fn from_request(r: &RequestObs) -> Option<SignalObs> {
     if tc.trim().is_empty() || tc.contains("${") {
         return None;
     }
-    let mut data = TcfSignal::from_string(&tc);
+    let mut data = TcfSignal::from_string(&tc, hasher);
     data.gdpr_applies = gdpr;
     Some(SignalObs {
         time: r.time,
@@ -420,9 +421,11 @@ try {
 "#;
 
 impl PageProbe {
-    /// The signals the probe read: the page API's answer and the CMP's cookie.
+    /// The signals the probe read: the page API's answer and the CMP's cookie, each TC
+    /// string hashed with `hasher`.
     pub fn signals(
         &self,
+        hasher: &ValueHasher,
         time: DateTime<Utc>,
         page: &str,
         state: &crate::model::ConsentState,
@@ -444,7 +447,7 @@ impl PageProbe {
                 .single()
                 .filter(|t| *t <= time)
                 .unwrap_or(time);
-            let mut data = TcfSignal::from_string(s);
+            let mut data = TcfSignal::from_string(s, hasher);
             data.event_status = e.event_status.clone();
             data.cmp_status = e.cmp_status.clone();
             out.push(SignalObs {
@@ -459,7 +462,7 @@ impl PageProbe {
         }
         if self.api {
             let mut data = match (&self.tc_string, self.answered) {
-                (Some(s), _) if !s.is_empty() => TcfSignal::from_string(s),
+                (Some(s), _) if !s.is_empty() => TcfSignal::from_string(s, hasher),
                 (_, true) => TcfSignal {
                     error: Some(if self.success == Some(false) {
                         "__tcfapi getTCData answered success=false".to_string()
@@ -495,7 +498,7 @@ impl PageProbe {
                     name: TC_COOKIE.to_string(),
                     domain: self.cookie_domain.clone().unwrap_or_default(),
                 },
-                data: super::SignalData::Tcf(Box::new(TcfSignal::from_string(c))),
+                data: super::SignalData::Tcf(Box::new(TcfSignal::from_string(c, hasher))),
             });
         }
         out

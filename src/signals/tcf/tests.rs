@@ -3,6 +3,11 @@
 use super::*;
 use crate::model::{ConsentState, TargetKind};
 
+/// The database key these tests hash TC strings with.
+fn key() -> ValueHasher {
+    ValueHasher::keyed(b"tcf tests")
+}
+
 // Made by @iabtcf/core 1.5.6 (fixtures/gen/tcf-golden.mjs, "partial"); the full golden
 // set is checked in tests/tcf_golden.rs against `make fixtures`' output.
 const PARTIAL: &str = "CQujIwAQujIwAEsAHBENDIFgAIEAAAKAAAYgAKAAAEAFAAACACEAAgAK.cCAAAEAAAAAA";
@@ -48,7 +53,7 @@ fn probe_events_between_probes_are_kept_in_their_own_phase() {
     }))
     .unwrap();
     let cut = now - chrono::Duration::seconds(1);
-    let sigs = probe.signals(now, "https://p.test/", &after, |t| {
+    let sigs = probe.signals(&key(), now, "https://p.test/", &after, |t| {
         if t < cut {
             before.clone()
         } else {
@@ -87,7 +92,7 @@ fn hostile_strings() -> Vec<(String, bool)> {
 /// `lib_tcstring` says it was not run on it.
 fn assert_recorded(sig: &TcfSignal, s: &str, panicked: bool) {
     assert_eq!(sig.string_len, s.len(), "{s}");
-    assert_eq!(sig.string_hash, hash_value(s), "{s}");
+    assert_eq!(sig.string_hash, key().hash(s), "{s}");
     let said = match (&sig.decoded, &sig.error) {
         (Some(d), _) => d.decoder.clone(),
         (None, Some(e)) => {
@@ -107,7 +112,7 @@ fn assert_recorded(sig: &TcfSignal, s: &str, panicked: bool) {
 #[test]
 fn short_optional_segments_do_not_panic_the_decoder() {
     for (s, panicked) in hostile_strings() {
-        assert_recorded(&TcfSignal::from_string(&s), &s, panicked);
+        assert_recorded(&TcfSignal::from_string(&s, &key()), &s, panicked);
     }
     // Lengths 2-4 of the publisher TC segment: `lib_tcstring` is not run, for a reason.
     let core = PARTIAL.split('.').next().unwrap_or_default();
@@ -124,9 +129,10 @@ fn short_optional_segments_do_not_panic_the_decoder() {
 #[test]
 fn hostile_request_parameter_is_a_signal_not_a_panic() {
     for (s, panicked) in hostile_strings() {
-        let sig = from_request(&request(&format!(
-            "https://ads.test/p?gdpr=1&gdpr_consent={s}"
-        )))
+        let sig = from_request(
+            &request(&format!("https://ads.test/p?gdpr=1&gdpr_consent={s}")),
+            &key(),
+        )
         .expect("a TCF signal");
         let super::super::SignalData::Tcf(t) = sig.data else {
             panic!("not TCF")
@@ -148,7 +154,7 @@ fn hostile_page_api_answer_cookie_and_events_are_signals_not_a_panic() {
         }))
         .expect("probe JSON");
         let state = ConsentState::initial();
-        let sigs = probe.signals(now, "https://p.test/", &state, |_| state.clone());
+        let sigs = probe.signals(&key(), now, "https://p.test/", &state, |_| state.clone());
         assert_eq!(sigs.len(), 3, "{s}: {sigs:#?}");
         for sig in &sigs {
             let super::super::SignalData::Tcf(t) = &sig.data else {
@@ -218,7 +224,7 @@ fn limits_and_checks_come_before_the_libraries() {
             long.len()
         )
     );
-    let sig = TcfSignal::from_string(&long);
+    let sig = TcfSignal::from_string(&long, &key());
     assert_eq!((sig.string_len, sig.error), (long.len(), Some(e)));
     assert!(decode(&format!("{core}....."))
         .unwrap_err()
@@ -353,7 +359,7 @@ fn preflight_is_exactly_the_panics_of_lib_tcstring() {
 #[test]
 fn garbage_is_an_error_not_a_panic() {
     for s in ["", "x", "CPX", "!!!!", "CQujIwAQ", "${GDPR}"] {
-        let sig = TcfSignal::from_string(s);
+        let sig = TcfSignal::from_string(s, &key());
         assert!(sig.decoded.is_none(), "{s}");
         assert!(sig.error.is_some(), "{s}");
     }
@@ -379,15 +385,20 @@ fn request(url: &str) -> RequestObs {
 #[test]
 fn request_parameter_is_decoded_and_macros_skipped() {
     let req = request;
-    let s = from_request(&req(&format!(
-        "https://ads.test/p?gdpr=1&gdpr_consent={PARTIAL}"
-    )))
+    let s = from_request(
+        &req(&format!("https://ads.test/p?gdpr=1&gdpr_consent={PARTIAL}")),
+        &key(),
+    )
     .unwrap();
     let super::super::SignalData::Tcf(t) = s.data else {
         panic!("not TCF")
     };
     assert_eq!(t.gdpr_applies, Some(true));
     assert_eq!(t.decoded.unwrap().vendor_consents, BTreeSet::from([20]));
-    assert!(from_request(&req("https://ads.test/p?gdpr_consent=${GDPR_CONSENT_755}")).is_none());
-    assert!(from_request(&req("https://ads.test/p?x=1")).is_none());
+    assert!(from_request(
+        &req("https://ads.test/p?gdpr_consent=${GDPR_CONSENT_755}"),
+        &key()
+    )
+    .is_none());
+    assert!(from_request(&req("https://ads.test/p?x=1"), &key()).is_none());
 }

@@ -74,7 +74,9 @@ impl Db {
 
 fn decode_ack(r: &SqliteRow) -> DecodeResult<AckRecord> {
     let status: String = get(r, "status")?;
+    // `pending` is a drift window's status, never a run's (docs/storage.md).
     let status = AckStatus::parse(&status)
+        .filter(|s| *s != AckStatus::Pending)
         .ok_or_else(|| format!("column status: unknown acknowledgement status {status:?}"))?;
     Ok(AckRecord {
         fingerprint: get(r, "fingerprint")?,

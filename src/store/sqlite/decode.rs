@@ -6,23 +6,22 @@ use super::row::{
 };
 use crate::analysis::finding::{Code, Evidence, Finding, Severity};
 use crate::model::{
-    CookieSource, CookieWrite, PageError, RequestObs, RunStatus, StepOutcome, StepStatus,
-    StorageWrite, StoredCookie, VisitStatus, VisitTimings,
+    CookieSource, CookieWrite, PageError, RequestObs, RunStatus, RunStatusKind, StepOutcome,
+    StepStatus, StorageWrite, StoredCookie, VisitStatus, VisitTimings,
 };
 use crate::store::codec::DecodeResult;
 use crate::store::{RunRecord, VisitCounts, VisitRecord};
 use sqlx::sqlite::SqliteRow;
 
 pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
-    let status: String = get(r, "status")?;
+    let kind: RunStatusKind = get_enum(r, "status", "run status")?;
     let reason: Option<String> = get(r, "status_reason")?;
     let reason = || reason.clone().unwrap_or_default();
-    let status = match status.as_str() {
-        "running" => RunStatus::Running,
-        "complete" => RunStatus::Complete,
-        "incomplete" => RunStatus::Incomplete(reason()),
-        "interrupted" => RunStatus::Interrupted(reason()),
-        other => return Err(format!("column status: unknown run status {other:?}")),
+    let status = match kind {
+        RunStatusKind::Running => RunStatus::Running,
+        RunStatusKind::Complete => RunStatus::Complete,
+        RunStatusKind::Incomplete => RunStatus::Incomplete(reason()),
+        RunStatusKind::Interrupted => RunStatus::Interrupted(reason()),
     };
     Ok(RunRecord {
         id: get(r, "id")?,

@@ -253,7 +253,7 @@ impl Db {
                 vendor: self.decode(get(r, "vendor"))?,
                 vendor_name: self.decode(get(r, "vendor_name"))?,
                 purpose: self.decode(get(r, "purpose"))?,
-                basis: self.decode(get(r, "basis"))?,
+                basis: self.decode(get_enum(r, "basis", "legal basis"))?,
                 strictly_necessary: self.decode(get(r, "strictly_necessary"))?,
                 tcf_purpose: tcf.and_then(|t| u8::try_from(t).ok()),
             };
