@@ -45,6 +45,24 @@ pub fn printable_clipped(s: &str, max: usize) -> String {
     out
 }
 
+/// Does `s` start with an ISO 8601 calendar date whose year is four unsigned digits
+/// (`YYYY-MM-DD`)? chrono's `%Y` and RFC 3339 readers also take signed and longer years
+/// (`+12345-01-01`, `-0001-01-01`), which no date given to consentry means; every date
+/// read from input (`--since`, `--until`, acknowledgement dates, `gpc.json`'s
+/// `lastUpdate`) is checked with this first.
+pub fn starts_with_iso_date(s: &str) -> bool {
+    let digits = |r: std::ops::Range<usize>| {
+        s.as_bytes()
+            .get(r)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    digits(0..4)
+        && s.as_bytes().get(4) == Some(&b'-')
+        && digits(5..7)
+        && s.as_bytes().get(7) == Some(&b'-')
+        && digits(8..10)
+}
+
 /// Longest page-provided text kept inside a piece of evidence or a message.
 pub const EVIDENCE_TEXT_MAX: usize = 200;
 
