@@ -140,7 +140,8 @@ pub async fn audit(
     crate::browser::sweep_stale_profiles();
     // Cookie and storage values are hashed with this database's key from the first
     // browser on.
-    if !crate::model::set_process_hasher(store.hasher().await?) {
+    let hasher = store.hasher().await?;
+    if !crate::model::set_process_hasher(hasher.clone()) {
         return Err(AuditError::Engine(anyhow::anyhow!(
             "this process already audits into another database (value hashes are keyed per database)"
         )));
@@ -215,6 +216,10 @@ pub async fn audit(
         while let Some((job, mut obs)) = stream.next().await {
             // Signals carried by request URLs are decoded here, from the URLs as sent.
             crate::signals::add_request_signals(&mut obs);
+            // Then every page-supplied string is bounded (8 KiB: its start, its length
+            // and the keyed hash of its redacted whole), before anything judges, stores
+            // or shows it: a page decides how long its URLs are.
+            crate::model::clip::clip_visit(&mut obs, &hasher, &|s| spec.site.secrets.redact(s));
             // Nothing a secret's value reached leaves this point unredacted: not the
             // store, not the checks' evidence, not the progress lines. A visit that could
             // not be redacted keeps nothing it saw (not observed, never clean).
