@@ -194,6 +194,9 @@ pub async fn audit(
     let mut visits: Vec<(usize, AttributedVisit)> = Vec::with_capacity(slots.len());
     let mut findings: Vec<Finding> = Vec::new();
     let mut storage_errors = Vec::new();
+    // Scenarios observed (or not) whose visit could not be written: the run is not
+    // complete in the database, whatever the report in memory holds.
+    let mut unstored: Vec<String> = Vec::new();
     {
         let jobs: Vec<Job> = selected
             .iter()
@@ -208,6 +211,10 @@ pub async fn audit(
         while let Some((job, mut obs)) = stream.next().await {
             // Signals carried by request URLs are decoded here, from the URLs as sent.
             crate::signals::add_request_signals(&mut obs, &hasher);
+            // Then every page-supplied string is bounded (8 KiB: its start, its length
+            // and the keyed hash of its redacted whole), before anything judges, stores
+            // or shows it: a page decides how long its URLs are.
+            crate::model::clip::clip_visit(&mut obs, &hasher, &|s| spec.site.secrets.redact(s));
             // Nothing a secret's value reached leaves this point unredacted: not the
             // store, not the checks' evidence, not the progress lines. A visit that could
             // not be redacted keeps nothing it saw (not observed, never clean).
@@ -237,6 +244,7 @@ pub async fn audit(
                 .await;
             if let Err(e) = stored {
                 progress.store_failed(&obs.scenario, &e);
+                unstored.push(obs.scenario.clone());
                 storage_errors.push(format!("could not record scenario {}: {e}", obs.scenario));
             }
             progress.visit_done(obs);
@@ -262,7 +270,7 @@ pub async fn audit(
     let site = spec.site.name.clone();
     // Judged as of the run's start, and kept with the run's end.
     let acknowledgements = cfg.acks.for_run(&site, started_at, &findings);
-    let status = run_status(interrupted, &summaries);
+    let status = run_status(interrupted, &summaries, &unstored);
     let finished_at = Utc::now();
     if let Err(e) = store
         .writer()
@@ -327,19 +335,36 @@ fn unredactable(obs: VisitObservation, why: &str) -> VisitObservation {
     }
 }
 
-/// The run's status from how it ended and what its visits saw.
-fn run_status(interrupted: bool, visits: &[VisitSummary]) -> RunStatus {
+/// The run's status from how it ended, what its visits saw, and which of them could not
+/// be written to the database (`unstored`: such a run is never `complete`, and the reason
+/// says how many are missing).
+fn run_status(interrupted: bool, visits: &[VisitSummary], unstored: &[String]) -> RunStatus {
     let not_observed: Vec<&str> = visits
         .iter()
         .filter(|v| v.not_observed().is_some())
         .map(|v| v.scenario.as_str())
         .collect();
+    let mut reasons = Vec::new();
+    if !not_observed.is_empty() {
+        reasons.push(format!("not observed: {}", not_observed.join(", ")));
+    }
+    if !unstored.is_empty() {
+        reasons.push(format!(
+            "{} of {} visit(s) could not be written to the database: {}",
+            unstored.len(),
+            visits.len(),
+            unstored.join(", ")
+        ));
+    }
     if interrupted {
-        RunStatus::Interrupted("interrupted by a signal".into())
-    } else if !not_observed.is_empty() {
-        RunStatus::Incomplete(format!("not observed: {}", not_observed.join(", ")))
-    } else {
+        reasons.insert(0, "interrupted by a signal".into());
+        // Not-observed visits of an interrupted run are the interruption's doing.
+        reasons.retain(|r| !r.starts_with("not observed"));
+        RunStatus::Interrupted(reasons.join("; "))
+    } else if reasons.is_empty() {
         RunStatus::Complete
+    } else {
+        RunStatus::Incomplete(reasons.join("; "))
     }
 }
 

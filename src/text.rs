@@ -33,8 +33,17 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// [`printable`], then cut to at most `max` characters, the cut marked with `...`.
+/// [`printable`], then cut to at most `max` characters, the cut marked with `...`. A
+/// stored page string that was clipped (it ends with a [`clip_mark`]) keeps its mark
+/// whole, so every report says that it was clipped, how long it was and its hash.
 pub fn printable_clipped(s: &str, max: usize) -> String {
+    if let Some((kept, mark)) = split_clip_mark(s) {
+        let room = max.saturating_sub(mark.chars().count());
+        if room >= 8 {
+            let kept: String = printable(kept).chars().take(room).collect();
+            return format!("{kept}{mark}");
+        }
+    }
     let p = printable(s);
     if p.chars().count() <= max {
         return p.into_owned();
@@ -43,6 +52,53 @@ pub fn printable_clipped(s: &str, max: usize) -> String {
     let mut out: String = p.chars().take(keep).collect();
     out.push_str("...");
     out
+}
+
+/// Longest page-supplied string stored whole (URLs of requests, pages, frames and
+/// sources, storage keys and origins, cookie attributes, error messages, ...): 8 KiB. A
+/// longer one is stored as its first bytes and a [`clip_mark`], at most this long in all
+/// (docs/storage.md, "Bounded page strings").
+pub const PAGE_STRING_MAX: usize = 8 * 1024;
+
+/// How a clip mark starts: right after the kept text (an ellipsis, as every clip of
+/// consentry's, so a secret cut there is still recognised and redacted).
+const CLIP_MARK_START: &str = "…[clipped: ";
+
+/// The end of a clipped page string: its whole length in bytes and the keyed hash of the
+/// whole (`…[clipped: 1900000 bytes, hash 0123456789abcdef]`).
+pub fn clip_mark(len: usize, hash: &str) -> String {
+    format!("{CLIP_MARK_START}{len} bytes, hash {hash}]")
+}
+
+/// A clipped page string's kept text and its [`clip_mark`]; `None` for any other text.
+pub fn split_clip_mark(s: &str) -> Option<(&str, &str)> {
+    let at = s.rfind(CLIP_MARK_START)?;
+    let (kept, mark) = s.split_at(at);
+    let body = mark.strip_prefix(CLIP_MARK_START)?.strip_suffix(']')?;
+    let (len, hash) = body.split_once(" bytes, hash ")?;
+    let well_formed = !len.is_empty()
+        && len.bytes().all(|b| b.is_ascii_digit())
+        && !hash.is_empty()
+        && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    well_formed.then_some((kept, mark))
+}
+
+/// Does `s` start with an ISO 8601 calendar date whose year is four unsigned digits
+/// (`YYYY-MM-DD`)? chrono's `%Y` and RFC 3339 readers also take signed and longer years
+/// (`+12345-01-01`, `-0001-01-01`), which no date given to consentry means; every date
+/// read from input (`--since`, `--until`, acknowledgement dates, `gpc.json`'s
+/// `lastUpdate`) is checked with this first.
+pub fn starts_with_iso_date(s: &str) -> bool {
+    let digits = |r: std::ops::Range<usize>| {
+        s.as_bytes()
+            .get(r)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    digits(0..4)
+        && s.as_bytes().get(4) == Some(&b'-')
+        && digits(5..7)
+        && s.as_bytes().get(7) == Some(&b'-')
+        && digits(8..10)
 }
 
 /// Longest page-provided text kept inside a piece of evidence or a message.

@@ -26,7 +26,7 @@ pub const ACK_KEYS: &[&str] = &[
 ];
 
 const DATE_HINT: &str =
-    "write a date, as in \"2027-03-31\" (the end of that day, UTC, for `expires`; its start for `acknowledged`), or an RFC 3339 time, as in \"2027-03-31T17:00:00Z\"";
+    "write a date with a four-digit year, as in \"2027-03-31\" (the end of that day, UTC, for `expires`; its start for `acknowledged`), or an RFC 3339 time, as in \"2027-03-31T17:00:00Z\"";
 
 /// `acks.toml` in the directory of `scenario_file`.
 pub fn default_path(scenario_file: &Path) -> PathBuf {
@@ -270,8 +270,12 @@ fn time(
 }
 
 /// A date (its first or last instant in UTC) or an RFC 3339 time with an offset.
+/// The year is four unsigned digits ([`crate::text::starts_with_iso_date`]).
 pub fn parse_time(s: &str, edge: DayEdge) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    if !crate::text::starts_with_iso_date(s) {
+        return None;
+    }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         let time = match edge {
             DayEdge::Start => NaiveTime::MIN,

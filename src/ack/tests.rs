@@ -158,6 +158,43 @@ fn times() {
     }
 }
 
+/// chrono alone reads `+12345-01-01` as the year 12345 and `-0001-01-01` as 2 BC; a date
+/// given to consentry has a year of four unsigned digits (issue 25).
+#[test]
+fn years_are_four_unsigned_digits() {
+    for bad in [
+        "+12345-01-01",
+        "-0001-01-01",
+        "+2027-03-31",
+        "12345-01-01",
+        "+12345-01-01T00:00:00Z",
+        "-0001-01-01T00:00:00+00:00",
+        "027-03-31",
+    ] {
+        for edge in [DayEdge::Start, DayEdge::End] {
+            assert_eq!(parse_time(bad, edge), None, "{bad}");
+        }
+    }
+    assert_eq!(
+        parse_time("0001-01-01", DayEdge::Start),
+        Some(utc(1, 1, 1, 0, 0, 0))
+    );
+    let (acks, d) = parse(
+        "[[ack]]\nfingerprint = \"v1-0123456789abcdef\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"+12345-01-01\"\n",
+    );
+    assert!(acks.is_none(), "{d:?}");
+    let shown: Vec<String> =
+        d.0.iter()
+            .map(|d| format!("{} {}", d.message, d.hint.clone().unwrap_or_default()))
+            .collect();
+    assert!(
+        shown.len() == 1
+            && shown[0].contains("invalid date \"+12345-01-01\"")
+            && shown[0].contains("four-digit year"),
+        "{shown:?}"
+    );
+}
+
 #[test]
 fn default_file_is_optional_an_explicit_one_is_not() {
     let dir = tempfile::tempdir().unwrap();

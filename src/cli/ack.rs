@@ -66,7 +66,7 @@ async fn known(db: &Path, fingerprint: &str) -> Result<Option<Known>, ExitStatus
     if !db.exists() {
         return Ok(None);
     }
-    let store = super::open_existing(db).await?;
+    let store = super::open_read_only(db).await?;
     let found = store.history().latest_finding(fingerprint).await;
     store.close().await;
     match found {
@@ -157,13 +157,9 @@ async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
                 Some(k) => format!(" ({} {}, site {})", k.code, k.subject, k.site),
                 None => String::new(),
             };
-            println!(
-                "{}",
-                printable(&format!(
-                    "acknowledged {fingerprint}{what} until {expires}, by {owner}: {at}"
-                ))
-            );
-            Ok(())
+            crate::cli::output::line_to_stdout(&printable(&format!(
+                "acknowledged {fingerprint}{what} until {expires}, by {owner}: {at}"
+            )))
         }
         Err(diags) => {
             eprint!("{diags}");
@@ -182,7 +178,7 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
         Some(f) => f.to_path_buf(),
         None => {
             let latest = if db.exists() {
-                let store = match super::open_existing(db).await {
+                let store = match super::open_read_only(db).await {
                     Ok(s) => s,
                     Err(status) => return status,
                 };
@@ -217,8 +213,10 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
             return ExitStatus::InvalidInput;
         }
     };
-    print!("{}", list_text(&acks, chrono::Utc::now()));
-    ExitStatus::Ok
+    match crate::cli::output::to_stdout(&list_text(&acks, chrono::Utc::now())) {
+        Ok(()) => ExitStatus::Ok,
+        Err(status) => status,
+    }
 }
 
 /// The `--list` table of `acks` as they stand at `now`.

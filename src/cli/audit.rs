@@ -182,16 +182,32 @@ pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), E
             }
             eprintln!("report written to {}", path.display());
         }
-        None => print!("{text}"),
+        None => crate::cli::output::to_stdout(text)?,
     }
     Ok(())
 }
 
+/// Writes a report file whole or not at all: into a new temporary file in the same
+/// directory, then renamed over `path`. A reader never sees half a report, and a symlink
+/// planted at `path` (say in a shared `reports/`) is replaced, never written through.
+/// The file gets the usual mode (0666 less the umask), as a plain create would.
 fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, text)
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir
+        }
+        None => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".consentry-report-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
 /// A progress bar on a terminal; one line per visit otherwise (CI logs).

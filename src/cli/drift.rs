@@ -1,6 +1,6 @@
 //! `consentry drift`: what happened to each finding of a site across its runs.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::Args;
 use consentry::exit::ExitStatus;
 use consentry::report::drift::render_drift;
@@ -43,20 +43,19 @@ pub struct DriftArgs {
     pub output: Option<PathBuf>,
 }
 
+/// A date (its start, UTC) or an RFC 3339 time; the year in four unsigned digits.
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| format!("expected YYYY-MM-DD or an RFC 3339 time, got {s:?}"))
+    consentry::ack::load::parse_time(s, consentry::ack::load::DayEdge::Start).ok_or_else(|| {
+        format!(
+            "expected a date YYYY-MM-DD (a four-digit year) or an RFC 3339 time, got {}",
+            consentry::text::printable(&format!("{s:?}"))
+        )
+    })
 }
 
 pub async fn run(args: DriftArgs) -> ExitStatus {
     let path = args.db.unwrap_or_else(default_db_path);
-    let store = match super::open_existing(&path).await {
+    let store = match super::open_read_only(&path).await {
         Ok(s) => s,
         Err(status) => return status,
     };

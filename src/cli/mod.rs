@@ -6,6 +6,7 @@ pub mod audit;
 #[cfg(feature = "demo")]
 pub mod demo_site;
 pub mod drift;
+pub mod migrate;
 pub mod output;
 pub mod purge;
 pub mod report;
@@ -42,6 +43,8 @@ pub enum Command {
     Drift(drift::DriftArgs),
     /// Acknowledge a finding (reason, owner, expiry) in acks.toml beside the scenario file, or --list them.
     Ack(ack::AckArgs),
+    /// Bring a database's schema up to this consentry's (`runs`, `report` and `drift` open it read-only and never migrate).
+    Migrate(migrate::MigrateArgs),
     /// Delete raw observations older than a retention (default 90d); findings are kept.
     Purge(purge::PurgeArgs),
     /// Check scenario and policy files; reports every problem with file:line:col.
@@ -65,6 +68,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Report(a) => report::run(a).await,
         Command::Drift(a) => drift::run(a).await,
         Command::Ack(a) => ack::run(a).await,
+        Command::Migrate(a) => migrate::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         #[cfg(feature = "demo")]
@@ -80,7 +84,21 @@ pub async fn run(cli: Cli) -> ExitStatus {
     }
 }
 
-/// Open a database that must already exist (the read-side commands never create one).
+/// Open an existing database read-only (`runs`, `report`, `drift`): never created, never
+/// migrated, never written (`Store::open_read_only`).
+pub(crate) async fn open_read_only(
+    path: &std::path::Path,
+) -> Result<consentry::store::Store, ExitStatus> {
+    consentry::store::Store::open_read_only(path)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitStatus::Error
+        })
+}
+
+/// Open a database that must already exist, for writing (`purge`, `migrate`): it is
+/// migrated to this consentry's schema.
 pub(crate) async fn open_existing(
     path: &std::path::Path,
 ) -> Result<consentry::store::Store, ExitStatus> {

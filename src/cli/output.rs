@@ -14,6 +14,7 @@
 //! anywhere; `--output -` writes to stdout whatever the format.
 
 use chrono::{DateTime, Utc};
+use consentry::exit::ExitStatus;
 use consentry::report::Format;
 use std::path::{Path, PathBuf};
 
@@ -41,6 +42,25 @@ pub fn evidence_dir(db: &Path) -> PathBuf {
 }
 
 pub use consentry::text::slug;
+
+/// Writes `text` to standard output and flushes it. A write that fails (a full disk, a
+/// closed pipe, `/dev/full`) is exit 4 with the reason on stderr, never a panic (`print!`
+/// panics on such errors). Every command's stdout goes through here.
+pub fn to_stdout(text: &str) -> Result<(), ExitStatus> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitStatus::Error
+        })
+}
+
+/// [`to_stdout`] with a newline after `text`.
+pub fn line_to_stdout(text: &str) -> Result<(), ExitStatus> {
+    to_stdout(&format!("{text}\n"))
+}
 
 fn ext(format: Format) -> Option<&'static str> {
     match format {

@@ -60,18 +60,21 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
         Ok((counts, files)) => {
             let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
             let (deleted, failed) = delete_files(&files);
-            println!(
+            let printed = crate::cli::output::line_to_stdout(&format!(
                 "purged runs started before {}: {}; {deleted} screenshot file(s) deleted; runs, visits and findings kept",
                 before.format("%Y-%m-%d %H:%M UTC"),
                 parts.join(", ")
-            );
+            ));
             if !failed.is_empty() {
                 for f in &failed {
                     eprintln!("error: {}", consentry::text::printable(f));
                 }
                 return ExitStatus::Error;
             }
-            ExitStatus::Ok
+            match printed {
+                Ok(()) => ExitStatus::Ok,
+                Err(status) => status,
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

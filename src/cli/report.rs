@@ -32,7 +32,7 @@ pub struct ReportArgs {
 /// Exit status: the stored run's verdict, as the audit returned it.
 pub async fn run(args: ReportArgs) -> ExitStatus {
     let path = args.db.unwrap_or_else(default_db_path);
-    let store = match super::open_existing(&path).await {
+    let store = match super::open_read_only(&path).await {
         Ok(s) => s,
         Err(status) => return status,
     };

@@ -1,5 +1,6 @@
 //! `consentry runs`: the stored runs, newest first.
 
+use crate::cli::output::line_to_stdout;
 use clap::Args;
 use consentry::exit::ExitStatus;
 use consentry::pipeline::stored_report;
@@ -23,7 +24,7 @@ pub struct RunsArgs {
 
 pub async fn run(args: RunsArgs) -> ExitStatus {
     let path = args.db.unwrap_or_else(default_db_path);
-    let store = match super::open_existing(&path).await {
+    let store = match super::open_read_only(&path).await {
         Ok(s) => s,
         Err(status) => return status,
     };
@@ -73,11 +74,15 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
     }
     store.close().await;
     if rows == 0 {
-        println!("no runs in {}", path.display());
-        return ExitStatus::Ok;
+        return match line_to_stdout(&format!("no runs in {}", path.display())) {
+            Ok(()) => ExitStatus::Ok,
+            Err(status) => status,
+        };
     }
     let mut table = b.build();
     table.with(Style::sharp());
-    println!("{table}");
-    ExitStatus::Ok
+    match line_to_stdout(&table.to_string()) {
+        Ok(()) => ExitStatus::Ok,
+        Err(status) => status,
+    }
 }

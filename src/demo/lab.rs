@@ -14,6 +14,8 @@
 //! - `/lab/next`: a plain page to navigate to.
 //! - `/lab/flood`: 400 third-party requests at once, 150 cookies with 3 KB names, and one
 //!   cookie asking for `Max-Age=9223372036854775807` (a bounded flood, all on loopback).
+//! - `/lab/long-urls`: 200 third-party requests whose URLs are 1.9 MB long (bounded, all on
+//!   loopback; the server refuses such request lines, the browser still reports them).
 //! - `/lab/fail500`: answers HTTP 500.
 //! - `/lab/timer`: a tag loaded 400 ms after load by `setTimeout` (no request in flight
 //!   meanwhile), then a pixel 50 ms after that tag ran: a settle must wait for both.
@@ -79,6 +81,29 @@ for (var j = 0; j < 150; j++) {
   document.cookie = 'flood_' + j + '_' + pad + '=v' + j + '; Max-Age=3600; Path=/';
 }
 document.cookie = 'forever=1; Max-Age=9223372036854775807; Path=/';
+</script>
+</body></html>
+"#;
+
+/// How many requests `/lab/long-urls` makes, and how long each URL is (bytes, about).
+pub const LONG_URL_REQUESTS: usize = 200;
+pub const LONG_URL_BYTES: usize = 1_900_000;
+
+pub(super) const LONG_URLS_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: long URLs</title></head>
+<body>
+<script>
+// After load (the page itself loads at once), one request per task.
+window.addEventListener('load', function () {
+  var pad = new Array(1900001).join('u');
+  var i = 0;
+  (function next() {
+    if (i >= 200) return;
+    fetch('https://analytics.tiktok.com/lab/next?long=' + i + '&pad=' + pad, { mode: 'no-cors' }).catch(function () {});
+    i++;
+    setTimeout(next, 0);
+  })();
+});
 </script>
 </body></html>
 "#;
@@ -329,6 +354,7 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/r3" => gif(),
         "/lab/loop" => redirect(&format!("https://{host}/lab/loop")),
         "/lab/flood" => ok(HTML, FLOOD_HTML),
+        "/lab/long-urls" => ok(HTML, LONG_URLS_HTML),
         "/lab/fail500" => {
             let mut r = ok(
                 HTML,

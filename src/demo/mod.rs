@@ -10,7 +10,7 @@
 mod files;
 pub use files::FileSite;
 mod lab;
-pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS};
+pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS, LONG_URL_BYTES, LONG_URL_REQUESTS};
 mod server;
 mod site;
 

@@ -12,6 +12,7 @@
 //! - [`screenshot`]: banner screenshots around consent actions;
 //! - [`hash`]: the keyed hash page values are kept as.
 
+pub mod clip;
 pub mod cmp;
 pub mod consent;
 pub mod gcm;

@@ -79,8 +79,9 @@ fn read_object(body: &str) -> WellKnownOutcome {
 
 /// `YYYY-MM-DD`, or a full ISO 8601 date-time starting with one.
 fn is_date(s: &str) -> bool {
-    s.get(..10)
-        .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+    crate::text::starts_with_iso_date(s)
+        && s.get(..10)
+            .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
         && (s.len() == 10 || s.as_bytes().get(10) == Some(&b'T'))
 }
 

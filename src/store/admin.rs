@@ -4,6 +4,25 @@
 use super::{RunId, RunImport, Store, StoreError};
 use chrono::{DateTime, Utc};
 
+/// How [`Admin::purge_raw`] cuts its work: at most `rows` rows deleted per transaction,
+/// and a `pause` after each, with the write lock free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeBatch {
+    pub rows: usize,
+    pub pause: std::time::Duration,
+}
+
+impl PurgeBatch {
+    /// 5,000 rows (a few tens of milliseconds of holding the write lock, far below the
+    /// busy timeout other writers wait), then 110 ms free: longer than the longest sleep
+    /// of SQLite's busy handler (100 ms), so a writer waiting for the lock always gets it
+    /// between two batches instead of finding it taken again each time it looks.
+    pub const DEFAULT: PurgeBatch = PurgeBatch {
+        rows: 5_000,
+        pause: std::time::Duration::from_millis(110),
+    };
+}
+
 /// Maintenance of a database (`store.admin()`).
 #[derive(Debug, Clone, Copy)]
 pub struct Admin<'s> {
@@ -25,12 +44,25 @@ impl Admin<'_> {
     /// [`Admin::screenshot_files_before`], the caller deletes them) of runs that started
     /// before `before`, keeping the runs, their visits, steps and findings with their
     /// evidence (which quotes the request or cookie it is about), so drift and lifecycle
-    /// history stay intact. One transaction. Returns the rows deleted per table.
+    /// history stay intact. In batches ([`PurgeBatch::DEFAULT`]: 5,000 rows, one
+    /// transaction each, then a pause with the lock free), so a purge of millions of rows
+    /// never holds the write lock for long: a concurrent audit's visits are written
+    /// between two batches. Not all-or-nothing: a purge cut short has deleted whole rows
+    /// of some runs, and running it again finishes it. Returns the rows deleted per table.
     pub async fn purge_raw(
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<(&'static str, u64)>, StoreError> {
-        self.store.db.purge_raw(before).await
+        self.purge_raw_in_batches(before, PurgeBatch::DEFAULT).await
+    }
+
+    /// [`Admin::purge_raw`] cut as `batch` says (at least 1 row per transaction).
+    pub async fn purge_raw_in_batches(
+        &self,
+        before: DateTime<Utc>,
+        batch: PurgeBatch,
+    ) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        self.store.db.purge_raw(before, batch).await
     }
 
     /// Marks runs still `running` whose process, on this host, no longer exists as

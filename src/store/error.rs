@@ -25,6 +25,20 @@ pub enum StoreError {
         path.display()
     )]
     NewerSchema { path: PathBuf, version: i64 },
+    #[error("no database at {}", path.display())]
+    Missing { path: PathBuf },
+    #[error(
+        "database {} has schema version {version}, this consentry reads version {current}; \
+         it was opened read-only, so it is not migrated here: `consentry migrate --db {}` \
+         migrates it (that writes the file)",
+        path.display(),
+        path.display()
+    )]
+    NeedsMigration {
+        path: PathBuf,
+        version: i64,
+        current: i64,
+    },
     #[error("cannot migrate database {}: {cause}", path.display())]
     Migrate { path: PathBuf, cause: MigrateError },
     #[error("database {}: {op} failed: {cause}", path.display())]
@@ -45,4 +59,15 @@ pub enum StoreError {
     Invalid { path: PathBuf, detail: String },
     #[error("database {}: invalid stored data: {detail}", path.display())]
     Corrupt { path: PathBuf, detail: String },
+}
+
+impl StoreError {
+    /// The database was busy (another connection held a lock past the busy timeout): the
+    /// same write may succeed later.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Query { cause, .. } => super::sqlite::is_busy(cause),
+            _ => false,
+        }
+    }
 }

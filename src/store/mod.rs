@@ -22,13 +22,15 @@ mod admin;
 mod codec;
 mod error;
 mod history;
+mod retry;
 mod sqlite;
 mod types;
 mod writer;
 
-pub use admin::Admin;
+pub use admin::{Admin, PurgeBatch};
 pub use error::StoreError;
 pub use history::History;
+pub use retry::WriteRetry;
 pub use sqlite::{integrity_check, BUSY_TIMEOUT, MAX_CONNECTIONS};
 pub use types::{
     FindingSeen, JudgedVisit, RunHistory, RunImport, RunRecord, RunStart, VisitCounts, VisitRecord,
@@ -70,6 +72,26 @@ impl Store {
         Ok(Store {
             db: sqlite::Db::open(path).await?,
         })
+    }
+
+    /// Opens an existing database for reading only (`consentry runs`, `report`, `drift`):
+    /// SQLite's `mode=ro` (`immutable` when the file's directory cannot hold the `-shm`
+    /// file), nothing created, no migration, no checkpoint on close, so the file is never
+    /// written. A database whose schema is older than this consentry's is refused with
+    /// [`StoreError::NeedsMigration`], naming the command that migrates it; a newer one
+    /// with [`StoreError::NewerSchema`]. Every write through it fails.
+    pub async fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: sqlite::Db::open_read_only(path).await?,
+        })
+    }
+
+    /// The same store with another policy for writes that find the database busy
+    /// ([`WriteRetry`]; [`WriteRetry::DEFAULT`] unless set: minutes, since a visit
+    /// cannot be observed again).
+    pub fn with_write_retry(mut self, retry: WriteRetry) -> Store {
+        self.db.retry = retry;
+        self
     }
 
     /// The database file.

@@ -18,12 +18,13 @@ mod admin;
 mod decode;
 mod history;
 mod read;
+mod read_only;
 mod row;
 mod rows;
 mod write;
 
 use super::codec::{Col, DecodeResult};
-use super::{RunId, StoreError};
+use super::{RunId, StoreError, WriteRetry};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
@@ -56,6 +57,10 @@ pub(super) struct Db {
     /// instead of racing for SQLite's single write lock; the busy timeout only has to
     /// cover other processes.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Opened with [`Db::open_read_only`]: never written, never checkpointed.
+    read_only: bool,
+    /// How a write that finds the database busy is tried again.
+    pub(super) retry: WriteRetry,
 }
 
 impl Db {
@@ -95,6 +100,8 @@ impl Db {
             pool,
             path: Arc::new(owned),
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            read_only: false,
+            retry: WriteRetry::DEFAULT,
         })
     }
 
@@ -105,17 +112,48 @@ impl Db {
     /// Checkpoints the WAL into the main file (so the `.db` file alone is complete, e.g.
     /// when copied without its `-wal`), then closes the pool.
     pub(super) async fn close(&self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await;
+        if !self.read_only {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await;
+        }
         self.pool.close().await;
     }
 
     /// The one write transaction: under this process's write lock, `BEGIN IMMEDIATE`
     /// (the write lock of the file is taken at once, so a busy database waits here, not
     /// halfway), `f`, then commit. On any error of `f` the transaction is rolled back
-    /// before the connection returns to the pool. `op` names the commit in errors.
-    pub(super) async fn write<T>(
+    /// before the connection returns to the pool. A transaction that fails because the
+    /// database is busy (`SQLITE_BUSY` / `SQLITE_LOCKED` past the busy timeout: another
+    /// process holds the write lock) is rolled back and tried again, whole, after a pause,
+    /// as [`Db::retry`] says (minutes by default). `op` names the commit in errors.
+    /// `f` makes the transaction's body afresh for each attempt.
+    pub(super) async fn write<T, G>(
+        &self,
+        op: &'static str,
+        f: impl Fn() -> G,
+    ) -> Result<T, StoreError>
+    where
+        G: AsyncFnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
+    {
+        let first = std::time::Instant::now();
+        let mut retry = 0;
+        loop {
+            match self.write_once(op, f()).await {
+                Err(e) if e.is_busy() => match self.retry.pause(retry, first.elapsed()) {
+                    Some(pause) => {
+                        tokio::time::sleep(pause).await;
+                        retry += 1;
+                    }
+                    None => return Err(e),
+                },
+                done => return done,
+            }
+        }
+    }
+
+    /// One attempt of [`Db::write`].
+    async fn write_once<T>(
         &self,
         op: &'static str,
         f: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
@@ -160,16 +198,21 @@ impl Db {
                         detail: format!("cannot read random bytes for the hash key: {e}"),
                     })?;
                 let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                self.write("store hash key", async |tx| {
-                    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('hash_key', ?)")
-                        .bind(&fresh)
+                let fresh = &fresh;
+                self.write("store hash key", move || {
+                    async move |tx| {
+                        sqlx::query(
+                            "INSERT OR IGNORE INTO meta (key, value) VALUES ('hash_key', ?)",
+                        )
+                        .bind(fresh)
                         .execute(&mut *tx)
                         .await
                         .map_err(self.db_err("store hash key"))?;
-                    sqlx::query_scalar(read)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(self.db_err("read hash key"))
+                        sqlx::query_scalar(read)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(self.db_err("read hash key"))
+                    }
                 })
                 .await?
             }
@@ -277,21 +320,23 @@ pub(super) async fn insert_rows(
 /// Errors another process opening the same new file at the same moment can cause; worth
 /// one more try a moment later.
 fn is_transient(e: &StoreError) -> bool {
-    fn busy(e: &sqlx::Error) -> bool {
-        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes.
-        e.as_database_error()
-            .and_then(|d| d.code())
-            .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(|c| matches!(c & 0xff, 5 | 6))
-    }
     match e {
-        StoreError::Open { cause, .. } => busy(cause),
+        StoreError::Open { cause, .. } => is_busy(cause),
         StoreError::Migrate { cause, .. } => matches!(
             cause,
             MigrateError::ExecuteMigration(..) | MigrateError::Execute(_)
         ),
         _ => false,
     }
+}
+
+/// SQLITE_BUSY (5) and SQLITE_LOCKED (6), including extended codes: another connection
+/// holds a lock this one needs.
+pub(super) fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 async fn connect_and_migrate(path: &Path, owned: &Path) -> Result<SqlitePool, StoreError> {

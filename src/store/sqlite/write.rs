@@ -17,8 +17,10 @@ impl Db {
         &self,
         run: &RunStart<'_>,
     ) -> Result<RunId, StoreError> {
-        self.write("begin run", async |tx| self.insert_run(tx, run).await)
-            .await
+        self.write("begin run", move || {
+            async move |tx| self.insert_run(tx, run).await
+        })
+        .await
     }
 
     pub(in crate::store) async fn record_judged_visit(
@@ -26,8 +28,8 @@ impl Db {
         run: RunId,
         v: &JudgedVisit<'_>,
     ) -> Result<i64, StoreError> {
-        self.write("commit visit", async |tx| {
-            self.insert_judged_visit(tx, run, v).await
+        self.write("commit visit", move || {
+            async move |tx| self.insert_judged_visit(tx, run, v).await
         })
         .await
     }
@@ -36,20 +38,22 @@ impl Db {
         &self,
         runs: &[RunImport<'_>],
     ) -> Result<Vec<RunId>, StoreError> {
-        self.write("commit import", async |tx| {
-            let mut ids = Vec::with_capacity(runs.len());
-            for r in runs {
-                let run = self.insert_run(tx, &r.start).await?;
-                self.insert_declarations(tx, run, r.declarations).await?;
-                for v in &r.visits {
-                    self.insert_judged_visit(tx, run, v).await?;
+        self.write("commit import", move || {
+            async move |tx| {
+                let mut ids = Vec::with_capacity(runs.len());
+                for r in runs {
+                    let run = self.insert_run(tx, &r.start).await?;
+                    self.insert_declarations(tx, run, r.declarations).await?;
+                    for v in &r.visits {
+                        self.insert_judged_visit(tx, run, v).await?;
+                    }
+                    self.insert_findings(tx, run, None, r.findings).await?;
+                    self.update_finish(tx, run, &r.status, r.finished_at)
+                        .await?;
+                    ids.push(run);
                 }
-                self.insert_findings(tx, run, None, r.findings).await?;
-                self.update_finish(tx, run, &r.status, r.finished_at)
-                    .await?;
-                ids.push(run);
+                Ok(ids)
             }
-            Ok(ids)
         })
         .await
     }
@@ -59,8 +63,8 @@ impl Db {
         run: RunId,
         declarations: &[Declaration],
     ) -> Result<(), StoreError> {
-        self.write("commit declarations", async |tx| {
-            self.insert_declarations(tx, run, declarations).await
+        self.write("commit declarations", move || {
+            async move |tx| self.insert_declarations(tx, run, declarations).await
         })
         .await
     }
@@ -70,8 +74,8 @@ impl Db {
         run: RunId,
         findings: &[Finding],
     ) -> Result<(), StoreError> {
-        self.write("commit findings", async |tx| {
-            self.insert_findings(tx, run, None, findings).await
+        self.write("commit findings", move || {
+            async move |tx| self.insert_findings(tx, run, None, findings).await
         })
         .await
     }
@@ -102,16 +106,19 @@ impl Db {
                 })
                 .collect::<Result<Vec<Vec<Col>>, String>>(),
         )?;
-        self.write("commit run end", async |tx| {
-            self.update_finish(tx, run, status, finished_at).await?;
-            sqlx::query("DELETE FROM run_acks WHERE run_id = ?")
-                .bind(run)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.db_err("replace acknowledgements"))?;
-            insert_rows(tx, &ACKS, &rows)
-                .await
-                .map_err(|e| self.fk_err(e, run, "record acknowledgements"))
+        let rows = &rows;
+        self.write("commit run end", move || {
+            async move |tx| {
+                self.update_finish(tx, run, status, finished_at).await?;
+                sqlx::query("DELETE FROM run_acks WHERE run_id = ?")
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("replace acknowledgements"))?;
+                insert_rows(tx, &ACKS, rows)
+                    .await
+                    .map_err(|e| self.fk_err(e, run, "record acknowledgements"))
+            }
         })
         .await
     }
