@@ -2,15 +2,13 @@
 //! an archived database, a symlink planted at a report's default path, a stdout that
 //! cannot be written, dates with signed or long years.
 
+mod common;
+
 use chrono::{Duration, Utc};
 use consentry::model::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
 use consentry::store::Store;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_consentry"))
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -53,32 +51,6 @@ async fn one_run(db: &Path) -> i64 {
     run
 }
 
-/// The database file's length, SHA-256 and modification time, and whether the directory
-/// holds anything else than it, an empty `-wal` and a `-shm` (the shared-memory index a
-/// read-only connection to a WAL database may create beside it; never data).
-fn files(db: &Path) -> (u64, String, std::time::SystemTime, Vec<String>) {
-    let m = std::fs::metadata(db).unwrap();
-    let bytes = std::fs::read(db).unwrap();
-    let name = db.file_name().unwrap().to_string_lossy().into_owned();
-    let others = std::fs::read_dir(db.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            let empty_wal =
-                n == format!("{name}-wal") && e.metadata().map(|m| m.len()).unwrap_or(1) == 0;
-            n != name && !empty_wal && n != format!("{name}-shm")
-        })
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    (
-        m.len(),
-        format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes)),
-        m.modified().unwrap(),
-        others,
-    )
-}
-
 /// `runs`, `report` and `drift` open the database read-only: the file is byte for byte the
 /// same afterwards, with the same time, and nothing but SQLite's empty `-wal` and `-shm`
 /// appears beside it. A
@@ -91,7 +63,7 @@ async fn read_only_commands_never_write_and_name_the_migration() {
     std::fs::create_dir(&db_dir).unwrap();
     let db = db_dir.join("audits.db");
     let run = one_run(&db).await;
-    let before = files(&db);
+    let before = common::db_files(&db);
     std::thread::sleep(std::time::Duration::from_millis(20));
     let reports = dir.path().join("reports");
     for args in [
@@ -106,7 +78,7 @@ async fn read_only_commands_never_write_and_name_the_migration() {
         ],
         vec!["drift".into(), "--site".into(), "Shop".into()],
     ] {
-        let out = bin()
+        let out = common::consentry()
             .args(&args)
             .arg("--db")
             .arg(&db)
@@ -119,7 +91,11 @@ async fn read_only_commands_never_write_and_name_the_migration() {
             "{args:?}: {}",
             text(&out.stderr)
         );
-        assert_eq!(files(&db), before, "{args:?} changed the database");
+        assert_eq!(
+            common::db_files(&db),
+            before,
+            "{args:?} changed the database"
+        );
     }
 
     // An older schema: refused, named, unchanged.
@@ -142,10 +118,15 @@ async fn read_only_commands_never_write_and_name_the_migration() {
         use sqlx::Connection;
         conn.close().await.unwrap();
     }
-    let before = files(&db);
+    let before = common::db_files(&db);
     std::thread::sleep(std::time::Duration::from_millis(20));
     for cmd in ["runs", "drift"] {
-        let out = bin().arg(cmd).arg("--db").arg(&db).output().unwrap();
+        let out = common::consentry()
+            .arg(cmd)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{cmd}: {stderr}");
         assert!(
@@ -153,11 +134,21 @@ async fn read_only_commands_never_write_and_name_the_migration() {
                 && stderr.contains(&format!("`consentry migrate --db {}`", db.display())),
             "{cmd}: {stderr}"
         );
-        assert_eq!(files(&db), before, "{cmd} changed the database");
+        assert_eq!(common::db_files(&db), before, "{cmd} changed the database");
     }
-    let out = bin().arg("migrate").arg("--db").arg(&db).output().unwrap();
+    let out = common::consentry()
+        .arg("migrate")
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = bin().arg("runs").arg("--db").arg(&db).output().unwrap();
+    let out = common::consentry()
+        .arg("runs")
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
@@ -176,7 +167,7 @@ async fn a_symlink_at_the_default_report_path_is_replaced_not_followed() {
     std::fs::write(&victim, "precious\n").unwrap();
     let planted = site_dir.join(format!("run-{run}.md"));
     std::os::unix::fs::symlink(&victim, &planted).unwrap();
-    let out = bin()
+    let out = common::consentry()
         .args(["report", &run.to_string(), "--format", "markdown", "--db"])
         .arg(&db)
         .env("CONSENTRY_REPORTS_DIR", &reports)
@@ -217,7 +208,10 @@ async fn stdout_write_errors_are_exit_4_not_a_panic() {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let out = with_stdout(bin().args(args).arg("--db").arg(&db), full.into());
+        let out = with_stdout(
+            common::consentry().args(args).arg("--db").arg(&db),
+            full.into(),
+        );
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
         assert!(
@@ -226,7 +220,10 @@ async fn stdout_write_errors_are_exit_4_not_a_panic() {
         );
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = with_stdout(bin().args(args).arg("--db").arg(&db), writer.into());
+        let out = with_stdout(
+            common::consentry().args(args).arg("--db").arg(&db),
+            writer.into(),
+        );
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
@@ -240,7 +237,7 @@ async fn stdout_write_errors_are_exit_4_not_a_panic() {
 fn dates_with_signed_or_long_years_are_refused() {
     for bad in ["+12345-01-01", "-0001-01-01", "+2026-01-01T00:00:00Z"] {
         for flag in ["--since", "--until"] {
-            let out = bin()
+            let out = common::consentry()
                 .arg("drift")
                 .arg(format!("{flag}={bad}"))
                 .args(["--db", "/nonexistent/never.db"])

@@ -3,6 +3,8 @@
 //! read-only opening. The binary's side (read-only commands, report files, stdout) is in
 //! `cli_faults.rs`.
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use consentry::model::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
 use consentry::store::{Store, StoreError, BUSY_TIMEOUT};
@@ -220,32 +222,6 @@ async fn a_purge_of_many_rows_lets_a_concurrent_writer_in() {
     store.close().await;
 }
 
-/// The database file's length, SHA-256 and modification time, and whether the directory
-/// holds anything else than it, an empty `-wal` and a `-shm` (the shared-memory index a
-/// read-only connection to a WAL database may create beside it; never data).
-fn snapshot(db: &Path) -> (u64, String, std::time::SystemTime, Vec<String>) {
-    let m = std::fs::metadata(db).unwrap();
-    let bytes = std::fs::read(db).unwrap();
-    let name = db.file_name().unwrap().to_string_lossy().into_owned();
-    let others = std::fs::read_dir(db.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            let empty_wal =
-                n == format!("{name}-wal") && e.metadata().map(|m| m.len()).unwrap_or(1) == 0;
-            n != name && !empty_wal && n != format!("{name}-shm")
-        })
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    (
-        m.len(),
-        format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes)),
-        m.modified().unwrap(),
-        others,
-    )
-}
-
 /// A database with one finished run, closed (so the directory holds only the file).
 async fn one_run(db: &Path) -> i64 {
     let store = Store::open(db).await.unwrap();
@@ -277,7 +253,7 @@ async fn a_read_only_open_never_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("archive.db");
     let run = one_run(&db).await;
-    let before = snapshot(&db);
+    let before = common::db_files(&db);
     // Coarse file-system clocks: a write now would show in the modification time.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let store = Store::open_read_only(&db).await.unwrap();
@@ -297,7 +273,7 @@ async fn a_read_only_open_never_writes() {
         "{write}"
     );
     store.close().await;
-    assert_eq!(snapshot(&db), before);
+    assert_eq!(common::db_files(&db), before);
 }
 
 /// A database whose schema is older than this consentry's is not migrated by a read-only
@@ -309,7 +285,7 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
     let db = dir.path().join("old.db");
     one_run(&db).await;
     unapply_last_migration(&db).await;
-    let before = snapshot(&db);
+    let before = common::db_files(&db);
     let err = Store::open_read_only(&db).await.expect_err("refused");
     assert!(
         matches!(err, StoreError::NeedsMigration { version: 8, .. }),
@@ -321,7 +297,7 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
             && msg.contains(&format!("consentry migrate --db {}", db.display())),
         "{msg}"
     );
-    assert_eq!(snapshot(&db), before);
+    assert_eq!(common::db_files(&db), before);
     // What a writer does: migrate it. Then it reads.
     Store::open(&db).await.unwrap().close().await;
     Store::open_read_only(&db).await.unwrap().close().await;

@@ -184,7 +184,11 @@ pub struct DeclarationChange {
     pub resolved_in_run: u32,
 }
 
-/// What kind of thing changed.
+/// What kind of thing changed. A superset of [`crate::inventory::ItemKind`], the kinds an
+/// audit stores: drift also follows vendors and cookie lifetimes, which it derives from
+/// stored items and never stores. Kept a separate type on purpose, so that no stored item
+/// can claim a derived kind (issue 17 asked for one inventory-kind enum; this is why there
+/// are two, each closed).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr,
 )]

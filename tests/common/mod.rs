@@ -159,3 +159,29 @@ pub fn texts(db: &Path, sql: &'static str, run: i64) -> Vec<String> {
     .join()
     .expect("query thread")
 }
+
+/// The database file's length, SHA-256 and modification time, and whether the directory
+/// holds anything else than it, an empty `-wal` and a `-shm` (the shared-memory index a
+/// read-only connection to a WAL database may create beside it; never data).
+pub fn db_files(db: &Path) -> (u64, String, std::time::SystemTime, Vec<String>) {
+    let m = std::fs::metadata(db).unwrap();
+    let bytes = std::fs::read(db).unwrap();
+    let name = db.file_name().unwrap().to_string_lossy().into_owned();
+    let others = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let empty_wal =
+                n == format!("{name}-wal") && e.metadata().map(|m| m.len()).unwrap_or(1) == 0;
+            n != name && !empty_wal && n != format!("{name}-shm")
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    (
+        m.len(),
+        format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        m.modified().unwrap(),
+        others,
+    )
+}
