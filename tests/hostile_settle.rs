@@ -144,11 +144,15 @@ async fn trackers_fired_600ms_after_load_are_caught_before_the_choice() {
                         Some(_) => "stamped after the click",
                     }
                 ));
-            } else if settle.0 != "idle" {
+            } else if settle.0 != "idle" && settle.0 != "quiet_window" {
                 // (Its length depends on how long after the load event WebDriver's
-                // navigation returned; the tracker's capture is what proves the wait.)
+                // navigation returned; the tracker's capture is what proves the wait. On
+                // a loaded machine a page too busy to answer the settle's question in time
+                // leaves the settle to the full quiet window, as it should: seen once in a
+                // clean-clone CI run with a build beside it. Never `tampered`, nor timeout.)
                 wrong.push(format!(
-                    "{page} {scenario}: first settle {settle:?}, expected it to end idle"
+                    "{page} {scenario}: first settle {settle:?}, expected it to end idle \
+                     (or, on a busy machine, by the quiet window)"
                 ));
             }
         }
