@@ -604,7 +604,9 @@ async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
 /// them: a property assignment, a bracket assignment, `Object.assign`, a fresh iframe's
 /// `Storage.prototype.setItem` called on the page's `localStorage`, `sessionStorage`, and
 /// same-site and cross-site iframes writing while they load. Each is recorded exactly once
-/// with its document's origin, its area, key and value hash. The page then fills
+/// with its document's origin, its area, key and value hash; an item written again with
+/// its current value is no write (the browser sends no event), an update is one. The page
+/// then fills
 /// `localStorage` past the quota: the items the browser refused (the one that hit the
 /// quota, and `refused_key`) are not recorded. Before, the hook wrapping `setItem` saw
 /// only `realm_key`-style calls through its own realm's `setItem` and reported a refused
@@ -657,6 +659,7 @@ async fn storage_writes_come_from_the_browser_and_refused_ones_are_none() {
     let mut want = vec![
         (Local, shop.to_string(), "prop_key".to_string(), "p1"),
         (Local, shop.into(), "bracket_key".into(), "b1"),
+        (Local, shop.into(), "bracket_key".into(), "b2"),
         (Local, shop.into(), "assign_key".into(), "a1"),
         (Session, shop.into(), "session_key".into(), "s1"),
         (Local, shop.into(), "realm_key".into(), "r1"),

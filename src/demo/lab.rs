@@ -36,7 +36,8 @@
 //!   cookie and a storage item in each.
 //! - `/lab/storage`: writes Web Storage every way but `setItem` (property and bracket
 //!   assignment, `Object.assign`, a fresh iframe's `Storage.prototype.setItem` called on
-//!   this window's `localStorage`, `sessionStorage`), loads `/lab/storage-frame` from a
+//!   this window's `localStorage`, `sessionStorage`; one item written again with the same
+//!   value, one updated), loads `/lab/storage-frame` from a
 //!   same-site and a cross-site host (each writes `frame_<its host>`), then fills
 //!   `localStorage` with 1 MiB items until the browser refuses one (at most
 //!   [`STORAGE_MAX_FILL`]) and tries one more (`refused_key`); it reports how many fill items
@@ -327,6 +328,8 @@ localStorage.prop_key = 'p1';
 localStorage['bracket_key'] = 'b1';
 Object.assign(localStorage, { assign_key: 'a1' });
 sessionStorage.session_key = 's1';
+localStorage.prop_key = 'p1';
+localStorage.bracket_key = 'b2';
 </script></head><body><p>storage</p><script>
 var f = document.createElement('iframe');
 document.body.appendChild(f);
