@@ -602,15 +602,15 @@ async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
 
 /// Web Storage writes come from the browser (`DOMStorage` events), however the page made
 /// them: a property assignment, a bracket assignment, `Object.assign`, a fresh iframe's
-/// `Storage.prototype.setItem` called on the page's `localStorage`, `sessionStorage`, and
-/// same-site and cross-site iframes writing while they load. Each is recorded exactly once
-/// with its document's origin, its area, key and value hash; an item written again with
-/// its current value is no write (the browser sends no event), an update is one. The page
-/// then fills
-/// `localStorage` past the quota: the items the browser refused (the one that hit the
-/// quota, and `refused_key`) are not recorded. Before, the hook wrapping `setItem` saw
-/// only `realm_key`-style calls through its own realm's `setItem` and reported a refused
-/// write as written.
+/// `Storage.prototype.setItem` called on the page's `localStorage`, `sessionStorage`,
+/// same-site and cross-site iframes writing while they load, and the tab's next two
+/// documents (same origin, then another site) writing while they load. Each is recorded
+/// exactly once with its document's origin, its area, key and value hash; an item written
+/// again with its current value is no write (the browser sends no event), an update is
+/// one. The page then fills `localStorage` past the quota: the items the browser refused
+/// (the one that hit the quota, and `refused_key`) are not recorded. Before, the hook
+/// wrapping `setItem` saw only calls through a realm's own `setItem` (here `realm_key`) and
+/// reported the refused `refused_key` as written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(feature = "browser-tests"),
@@ -673,6 +673,14 @@ async fn storage_writes_come_from_the_browser_and_refused_ones_are_none() {
             Local,
             "https://www.facebook.com".into(),
             "frame_www.facebook.com".into(),
+            "f1",
+        ),
+        // The next documents of the tab, same origin and another site (a new renderer).
+        (Local, shop.into(), "frame_www.demo-shop.test".into(), "f1"),
+        (
+            Local,
+            "https://static.hotjar.com".into(),
+            "frame_static.hotjar.com".into(),
             "f1",
         ),
     ];
