@@ -158,6 +158,10 @@ FAULTS = [
       "model::clip::tests::every_page_string_of_a_visit_is_bounded",
       "model::clip::tests::a_long_string_keeps_its_start_its_length_and_its_hash",
       "model::clip::tests::the_hash_is_of_the_redacted_whole"]),
+    ("a page writes Web Storage without `setItem` (property and bracket assignment, `Object.assign`, another realm's `setItem`), in `sessionStorage`, in same- and cross-site iframes and the tab's next documents while they load, and past the quota (`/lab/storage`)",
+     "each write recorded once, from the browser's `DOMStorage` events, with its document's origin, its area, key and value hash; the writes the browser refused (over its 10 MiB quota) not at all",
+     ["storage_writes_come_from_the_browser_and_refused_ones_are_none",
+      "capture::recorder::tests::storage_writes_are_the_browsers_dom_storage_events"]),
 ]
 
 

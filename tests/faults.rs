@@ -599,3 +599,114 @@ async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
         "{storage:?}"
     );
 }
+
+/// Web Storage writes come from the browser (`DOMStorage` events), however the page made
+/// them: a property assignment, a bracket assignment, `Object.assign`, a fresh iframe's
+/// `Storage.prototype.setItem` called on the page's `localStorage`, `sessionStorage`,
+/// same-site and cross-site iframes writing while they load, and the tab's next two
+/// documents (same origin, then another site) writing while they load. Each is recorded
+/// exactly once with its document's origin, its area, key and value hash; an item written
+/// again with its current value is no write (the browser sends no event), an update is
+/// one. The page then fills `localStorage` past the quota: the items the browser refused
+/// (the one that hit the quota, and `refused_key`) are not recorded. Before, the hook
+/// wrapping `setItem` saw only calls through a realm's own `setItem` (here `realm_key`) and
+/// reported the refused `refused_key` as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn storage_writes_come_from_the_browser_and_refused_ones_are_none() {
+    use consentry::model::StorageArea::{Local, Session};
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("storage.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "storage"))
+        .await
+        .unwrap();
+    server.shutdown().await;
+    assert_eq!(
+        json["visits"][0]["status"]["status"], "complete",
+        "{stderr}"
+    );
+    let run = json["run_id"].as_i64().unwrap();
+    let store = consentry::store::Store::open(&db).await.unwrap();
+    let key = store.hasher().await.unwrap();
+    let history = store.history();
+    // What the page says it managed to store.
+    let report = history
+        .requests(run, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.contains("/lab/iso-report?filled="))
+        .unwrap_or_else(|| panic!("the page did not report its fill\nstderr:\n{stderr}"));
+    let query = report.url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let filled: usize = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("filled="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", report.url));
+    assert!(
+        query.contains("refused=1") && filled < consentry::demo::STORAGE_MAX_FILL,
+        "the browser refused no write: {}",
+        report.url
+    );
+    let shop = "https://www.demo-shop.test";
+    let mut want = vec![
+        (Local, shop.to_string(), "prop_key".to_string(), "p1"),
+        (Local, shop.into(), "bracket_key".into(), "b1"),
+        (Local, shop.into(), "bracket_key".into(), "b2"),
+        (Local, shop.into(), "assign_key".into(), "a1"),
+        (Session, shop.into(), "session_key".into(), "s1"),
+        (Local, shop.into(), "realm_key".into(), "r1"),
+        (
+            Local,
+            "https://static.demo-shop.test".into(),
+            "frame_static.demo-shop.test".into(),
+            "f1",
+        ),
+        (
+            Local,
+            "https://www.facebook.com".into(),
+            "frame_www.facebook.com".into(),
+            "f1",
+        ),
+        // The next documents of the tab, same origin and another site (a new renderer).
+        (Local, shop.into(), "frame_www.demo-shop.test".into(), "f1"),
+        (
+            Local,
+            "https://static.hotjar.com".into(),
+            "frame_static.hotjar.com".into(),
+            "f1",
+        ),
+    ];
+    let chunk = "q".repeat(1024 * 1024);
+    for i in 0..filled {
+        want.push((Local, shop.into(), format!("fill_{i}"), chunk.as_str()));
+    }
+    let mut want: Vec<(String, String, String, String)> = want
+        .into_iter()
+        .map(|(area, origin, k, v)| (area.as_str().to_string(), origin, k, key.hash(v)))
+        .collect();
+    want.sort();
+    let mut got: Vec<(String, String, String, String)> = history
+        .storage_writes(run, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.area.as_str().to_string(), w.origin, w.key, w.value_hash))
+        .collect();
+    got.sort();
+    let keys = |v: &[(String, String, String, String)]| -> Vec<String> {
+        v.iter()
+            .map(|w| format!("{} {} {}", w.0, w.1, w.2))
+            .collect()
+    };
+    assert_eq!(keys(&got), keys(&want), "stderr:\n{stderr}");
+    assert_eq!(got, want, "value hashes");
+    store.close().await;
+}

@@ -327,6 +327,33 @@ pub struct JavascriptDialogOpening {
     pub kind: String,
 }
 
+/// Which Web Storage area a `DOMStorage` event is about.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageId {
+    /// The origin of the document that wrote (absent in newer Chromium, which says
+    /// `storage_key` instead).
+    #[serde(default)]
+    pub security_origin: Option<String>,
+    /// The storage key: the origin, then `^` and the top-level site for a partitioned
+    /// (third-party) area, e.g. `https://www.facebook.com/^0https://demo-shop.test`.
+    #[serde(default)]
+    pub storage_key: Option<String>,
+    pub is_local_storage: bool,
+}
+
+/// `DOMStorage.domStorageItemAdded` and `DOMStorage.domStorageItemUpdated`: the browser
+/// stored `new_value` under `key` (a write it refused, over its quota, sends none). The
+/// events carry no timestamp.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomStorageItemWritten {
+    pub storage_id: StorageId,
+    pub key: String,
+    #[serde(default)]
+    pub new_value: String,
+}
+
 /// One cookie of a `Storage.getCookies` result (a command's answer, not an event).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -373,6 +400,8 @@ pub enum CdpEvent {
     BindingCalled(BindingCalled),
     ExecutionContextCreated(ExecutionContextCreated),
     JavascriptDialogOpening(JavascriptDialogOpening),
+    /// `DOMStorage.domStorageItemAdded` or `domStorageItemUpdated`.
+    DomStorageItemWritten(DomStorageItemWritten),
 }
 
 impl CdpEvent {
@@ -398,6 +427,9 @@ impl CdpEvent {
             "Runtime.bindingCalled" => CdpEvent::BindingCalled(de(ev)?),
             "Runtime.executionContextCreated" => CdpEvent::ExecutionContextCreated(de(ev)?),
             "Page.javascriptDialogOpening" => CdpEvent::JavascriptDialogOpening(de(ev)?),
+            "DOMStorage.domStorageItemAdded" | "DOMStorage.domStorageItemUpdated" => {
+                CdpEvent::DomStorageItemWritten(de(ev)?)
+            }
             _ => return None,
         })
     }

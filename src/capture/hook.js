@@ -262,12 +262,5 @@
       });
     }
   } catch (e) {}
-  const setItem = Storage.prototype.setItem;
-  Storage.prototype.setItem = function (key, value) {
-    let area = 'local';
-    try { area = (this === sessionStorage) ? 'session' : 'local'; } catch (e) {}
-    send({ k: 'storage', area, key: toStr(key), v: toStr(value), origin: toStr(location.origin) });
-    return setItem.apply(this, arguments);
-  };
   setTimeout(() => send({ k: 'gpc', v: gpc, href: toStr(location.href) }), 0);
 })();

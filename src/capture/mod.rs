@@ -5,8 +5,10 @@
 //! - A browser-wide `Fetch` interception sees what the per-target network events miss
 //!   (a beacon sent while the page unloads); it is merged by request id.
 //! - `Set-Cookie` attempts come from `Network.responseReceivedExtraInfo`, blocked ones
-//!   with their reasons; `document.cookie` and Web Storage writes come from a hook
-//!   installed before any page script runs; the stored jar from `Storage.getCookies`.
+//!   with their reasons; `document.cookie` writes come from a hook installed before any
+//!   page script runs; Web Storage writes from the browser's `DOMStorage` events (however
+//!   the page wrote them; a write it refused is none); the stored jar from
+//!   `Storage.getCookies`.
 //! - Each observation is stamped with the page and consent state the engine has set.
 //! - The events are handled by a pure state machine ([`recorder::Recorder`]), which the
 //!   unit tests drive from recorded transcripts (`tests/fixtures/cdp/`).
@@ -48,7 +50,7 @@ pub const TRANSCRIPT_ENV: &str = "CONSENTRY_CDP_TRANSCRIPT";
 const BINDING: &str = "__consentryReport";
 
 /// Installed in every document before its scripts (`hook.js`): reports `document.cookie`
-/// and Web Storage writes and what `navigator.globalPrivacyControl` said, and keeps what a
+/// writes (Web Storage writes come from `DOMStorage` events) and what `navigator.globalPrivacyControl` said, and keeps what a
 /// settle asks (timers, interval ticks, animation frames, idle callbacks, messages,
 /// scripts due, the load event, whether its wrappers are still in place; see
 /// [`Capture::settle`]). Values are hashed on our side and never stored.
@@ -554,6 +556,9 @@ async fn instrument(
     if is_doc {
         let hook = HOOK.replace(HOOK_SECRET_MARK, &lock(state).hook.secret);
         setup.push(("Page.enable", json!({})));
+        // Web Storage writes, from the browser's side (recorder/storage.rs): enabled
+        // while the target is paused, so a document's first script is seen.
+        setup.push(("DOMStorage.enable", json!({})));
         setup.push(("Runtime.addBinding", json!({ "name": BINDING })));
         setup.push((
             "Page.addScriptToEvaluateOnNewDocument",

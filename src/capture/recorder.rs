@@ -115,6 +115,8 @@ pub struct Recorder {
     fetch_seen: Vec<(String, RequestObs)>,
     cookie_writes: Vec<CookieWrite>,
     storage_writes: Vec<StorageWrite>,
+    /// (session, origin) -> storage writes seen ([`storage`]).
+    storage_counts: HashMap<(String, String), u32>,
     inflight: HashMap<String, Pending>,
     documents: Vec<DocumentOutcome>,
     /// Request id of a top-level navigation -> index into `documents`.
@@ -170,6 +172,7 @@ impl Recorder {
             fetch_seen: Default::default(),
             cookie_writes: Default::default(),
             storage_writes: Default::default(),
+            storage_counts: Default::default(),
             inflight: Default::default(),
             documents: Default::default(),
             document_ids: Default::default(),
@@ -293,6 +296,7 @@ impl Recorder {
             CdpEvent::LoadingFailed(f) => self.on_failed(f),
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
+            CdpEvent::DomStorageItemWritten(w) => self.on_storage_written(session, w),
             CdpEvent::JavascriptDialogOpening(d) => {
                 out.extend(self.dialogs.opened(session, &d.kind))
             }
@@ -738,5 +742,6 @@ impl Recorder {
 
 pub(crate) mod autoconsent;
 pub(crate) mod page;
+pub(crate) mod storage;
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,15 @@
 //! - `/lab/silence`: replaces the capture hook's binding (`__consentryReport`) with a
 //!   no-op before any write, in its own window and in a fresh iframe, then writes a
 //!   cookie and a storage item in each.
+//! - `/lab/storage`: writes Web Storage every way but `setItem` (property and bracket
+//!   assignment, `Object.assign`, a fresh iframe's `Storage.prototype.setItem` called on
+//!   this window's `localStorage`, `sessionStorage`; one item written again with the same
+//!   value, one updated), loads `/lab/storage-frame` from a
+//!   same-site and a cross-site host (each writes `frame_<its host>`), then fills
+//!   `localStorage` with 1 MiB items until the browser refuses one (at most
+//!   [`STORAGE_MAX_FILL`]) and tries one more (`refused_key`); it reports how many fill items
+//!   were stored and whether `refused_key` was refused to
+//!   `/lab/iso-report?filled=N&refused=1`.
 
 use std::time::Duration;
 
@@ -308,12 +317,49 @@ w.localStorage.setItem('after_silence_frame_key', 'v');
 document.title = 'silence: dropped ' + dropped;
 </script></body></html>"#;
 
+/// Most 1 MiB items `/lab/storage` writes while filling `localStorage` (Chromium's quota
+/// is 10 MiB an origin).
+pub const STORAGE_MAX_FILL: usize = 30;
+
+/// Web Storage written without `setItem` (the page hook used to see only that), in every
+/// realm and area, and past the quota ([`STORAGE_MAX_FILL`]).
+const STORAGE_HTML: &str = r#"<!doctype html><html><head><title>Lab: storage</title><script>
+localStorage.prop_key = 'p1';
+localStorage['bracket_key'] = 'b1';
+Object.assign(localStorage, { assign_key: 'a1' });
+sessionStorage.session_key = 's1';
+localStorage.prop_key = 'p1';
+localStorage.bracket_key = 'b2';
+</script></head><body><p>storage</p><script>
+var f = document.createElement('iframe');
+document.body.appendChild(f);
+f.contentWindow.Storage.prototype.setItem.call(localStorage, 'realm_key', 'r1');
+</script>
+<iframe src="https://static.demo-shop.test/lab/storage-frame"></iframe>
+<iframe src="https://www.facebook.com/lab/storage-frame"></iframe>
+<script>
+var chunk = new Array(1024 * 1024 + 1).join('q');
+var filled = 0, refused = 0;
+for (var i = 0; i < 30; i++) {
+  try { localStorage['fill_' + i] = chunk; filled++; } catch (e) { break; }
+}
+try { localStorage.setItem('refused_key', chunk); } catch (e) { refused = 1; }
+new Image().src = '/lab/iso-report?filled=' + filled + '&refused=' + refused;
+</script></body></html>"#;
+
+/// An iframe of `/lab/storage`: writes `frame_<its host>` while it loads.
+const STORAGE_FRAME_HTML: &str = r#"<!doctype html><html><head><script>
+localStorage['frame_' + location.hostname] = 'f1';
+</script></head><body>frame</body></html>"#;
+
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
         "/lab/forge" => ok(HTML, FORGE_HTML),
         "/lab/forge-autoconsent" => ok(HTML, FORGE_AUTOCONSENT_HTML),
         "/lab/silence" => ok(HTML, SILENCE_HTML),
+        "/lab/storage" => ok(HTML, STORAGE_HTML),
+        "/lab/storage-frame" => ok(HTML, STORAGE_FRAME_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
         "/lab/timer" => ok(HTML, TIMER_HTML),

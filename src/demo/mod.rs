@@ -10,7 +10,7 @@
 mod files;
 pub use files::FileSite;
 mod lab;
-pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS, LONG_URL_BYTES, LONG_URL_REQUESTS};
+pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS, LONG_URL_BYTES, LONG_URL_REQUESTS, STORAGE_MAX_FILL};
 mod server;
 mod site;
 

@@ -1,12 +1,11 @@
 //! What the page itself reports: uncaught exceptions (`Runtime.exceptionThrown`) and the
-//! hook's messages (script cookie writes, Web Storage writes, `navigator.globalPrivacyControl`
-//! reads), turned into observations in the current page and consent phase.
+//! hook's messages (script cookie writes, `navigator.globalPrivacyControl` reads), turned into observations in the current page and consent phase.
 
 use super::super::cookies;
 use super::super::events;
 use super::super::{is_web_url, secs_to_utc};
 use super::{host_of, Recorder, MAX_PAGE_ERRORS};
-use crate::model::{CookieSource, CookieWrite, PageError, StorageArea, StorageWrite};
+use crate::model::{CookieSource, CookieWrite, PageError};
 use crate::net::strip_query;
 use chrono::Utc;
 use serde_json::Value;
@@ -22,10 +21,9 @@ pub const MAX_HOOK_REPORTS_PER_DOCUMENT: u32 = 20_000;
 /// binding when it is installed, before any page script runs (a page could once reach it
 /// through a fresh same-origin iframe, before that iframe's hook had taken it); should a
 /// page call it anyway, it cannot read the hook's closure, so a report without the secret
-/// is forged: counted, never recorded. The origin of a storage write and the
-/// document of a cookie write come from the execution context that called the binding
-/// (`Runtime.executionContextCreated`) and its frame's committed URL, never from the
-/// payload when those are known.
+/// is forged: counted, never recorded. The document of a cookie write comes from the
+/// execution context that called the binding (`Runtime.executionContextCreated`) and its
+/// frame's committed URL, never from the payload when those are known.
 #[derive(Default)]
 pub struct HookAuth {
     pub(crate) secret: String,
@@ -87,19 +85,15 @@ impl Recorder {
             return;
         }
         let value = msg.get("v").and_then(Value::as_str).unwrap_or_default();
-        let (context_origin, context_url) = match self.hook.contexts.get(&key) {
-            Some((origin, frame)) => (
-                Some(origin.clone()).filter(|o| !o.is_empty()),
-                frame
-                    .as_ref()
-                    .and_then(|f| self.hook.frame_urls.get(f))
-                    .cloned(),
-            ),
-            None => (None, None),
-        };
+        let context_url = self
+            .hook
+            .contexts
+            .get(&key)
+            .and_then(|(_, frame)| frame.as_ref())
+            .and_then(|f| self.hook.frame_urls.get(f))
+            .cloned();
         let text = |k: &str| {
             let from_context = match k {
-                "origin" => context_origin.clone(),
                 "href" => context_url.clone(),
                 _ => None,
             };
@@ -133,26 +127,8 @@ impl Recorder {
                 };
                 self.cookie_writes.push(write);
             }
-            Some("storage") => {
-                // The hook says `local` or `session`; anything else is not its report.
-                let Some(area) = msg
-                    .get("area")
-                    .and_then(Value::as_str)
-                    .and_then(|a| a.parse::<StorageArea>().ok())
-                else {
-                    return;
-                };
-                let write = StorageWrite {
-                    area,
-                    origin: text("origin"),
-                    key: text("key"),
-                    value_hash: self.hasher.hash(value),
-                    time: now,
-                    page: self.page.clone(),
-                    state: self.consent(),
-                };
-                self.storage_writes.push(write);
-            }
+            // Web Storage writes come from the browser's `DOMStorage` events
+            // ([`super::storage`]); the hook reports none.
             Some("gpc") if is_web_url(&text("href")) => {
                 self.gpc.navigator.push(crate::signals::gpc::NavigatorGpc {
                     context: "document".into(),

@@ -453,8 +453,7 @@ fn hops_without_extra_info_are_skipped_when_resolving_set_cookie() {
 
 /// The hook's reports carry the capture's secret; a call of the binding without it (a page
 /// that took a fresh iframe's binding) is counted as forged and records nothing. The
-/// origin of a storage write is the calling context's, whatever the payload says, and
-/// the document of a cookie write is its frame's committed URL.
+/// document of a cookie write is its frame's committed URL, whatever the payload says.
 #[test]
 fn forged_hook_reports_record_nothing_and_origins_come_from_the_context() {
     let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
@@ -484,7 +483,8 @@ fn forged_hook_reports_record_nothing_and_origins_come_from_the_context() {
         }
         feed(&mut rec, "Runtime.bindingCalled", call(p));
     }
-    // The hook's own: the payload's origin and href are not believed.
+    // The hook's own: the payload's href is not believed; a storage report (the hook
+    // sends none now: storage writes come from `DOMStorage` events) records nothing.
     feed(
         &mut rec,
         "Runtime.bindingCalled",
@@ -508,8 +508,7 @@ fn forged_hook_reports_record_nothing_and_origins_come_from_the_context() {
             document_url: "https://www.shop.test/page".into()
         }
     );
-    assert_eq!(c.storage_writes.len(), 1);
-    assert_eq!(c.storage_writes[0].origin, "https://www.shop.test");
+    assert!(c.storage_writes.is_empty(), "{:?}", c.storage_writes);
 }
 
 /// One document's reports are bounded: beyond the limit they are counted, not kept.
@@ -518,8 +517,8 @@ fn hook_reports_are_bounded_per_document() {
     let mut rec = Recorder::new(SECRET.to_string(), ValueHasher::unkeyed());
     let n = page::MAX_HOOK_REPORTS_PER_DOCUMENT + 5;
     for i in 0..n {
-        let payload = json!({ "s": SECRET, "k": "storage", "area": "local", "key": format!("k{i}"),
-                              "v": "x", "origin": "https://www.shop.test" });
+        let payload = json!({ "s": SECRET, "k": "cookie", "v": format!("k{i}=x"),
+                              "href": "https://www.shop.test/" });
         let (session, ev) = event(
             Some("S1"),
             "Runtime.bindingCalled",
@@ -529,10 +528,97 @@ fn hook_reports_are_bounded_per_document() {
     }
     let c = rec.take_captured();
     assert_eq!(
-        c.storage_writes.len(),
+        c.cookie_writes.len(),
         page::MAX_HOOK_REPORTS_PER_DOCUMENT as usize
     );
     assert_eq!(c.hook.dropped, 5);
+}
+
+/// Web Storage writes are the browser's `DOMStorage` events: added and updated items are
+/// writes (origin from `securityOrigin`, or from the storage key of a partitioned area;
+/// area from `isLocalStorage`; the value hashed), removals are not; beyond the bound per
+/// target and origin they are counted, not kept.
+#[test]
+fn storage_writes_are_the_browsers_dom_storage_events() {
+    let key = ValueHasher::keyed(b"db");
+    let mut rec = Recorder::new(SECRET.to_string(), key.clone());
+    rec.page = "https://www.shop.test/".into();
+    let feed = |rec: &mut Recorder, method: &str, params: Value| {
+        let (session, ev) = event(Some("S1"), method, params);
+        rec.handle(session.as_deref(), ev);
+    };
+    feed(
+        &mut rec,
+        "DOMStorage.domStorageItemAdded",
+        json!({ "storageId": { "securityOrigin": "https://www.shop.test", "isLocalStorage": true },
+                "key": "a", "newValue": "1" }),
+    );
+    feed(
+        &mut rec,
+        "DOMStorage.domStorageItemUpdated",
+        json!({ "storageId": { "storageKey": "https://t.test/^0https://shop.test", "isLocalStorage": false },
+                "key": "b", "oldValue": "0", "newValue": "2" }),
+    );
+    // Removals write no value: not events capture reads.
+    for (method, params) in [
+        (
+            "DOMStorage.domStorageItemRemoved",
+            json!({ "storageId": { "securityOrigin": "https://www.shop.test", "isLocalStorage": true },
+                    "key": "a" }),
+        ),
+        (
+            "DOMStorage.domStorageItemsCleared",
+            json!({ "storageId": { "securityOrigin": "https://www.shop.test", "isLocalStorage": true } }),
+        ),
+    ] {
+        let ev = Event {
+            session_id: Some("S1".into()),
+            method: method.into(),
+            params,
+        };
+        assert!(CdpEvent::parse(&ev).is_none(), "{method}");
+    }
+    let c = rec.take_captured();
+    let got: Vec<(&str, &str, &str, &str)> = c
+        .storage_writes
+        .iter()
+        .map(|w| {
+            (
+                w.area.as_str(),
+                w.origin.as_str(),
+                w.key.as_str(),
+                w.value_hash.as_str(),
+            )
+        })
+        .collect();
+    let (one, two) = (key.hash("1"), key.hash("2"));
+    assert_eq!(
+        got,
+        [
+            ("local", "https://www.shop.test", "a", one.as_str()),
+            ("session", "https://t.test", "b", two.as_str()),
+        ]
+    );
+    assert!(c
+        .storage_writes
+        .iter()
+        .all(|w| w.page == "https://www.shop.test/"));
+
+    let n = page::MAX_HOOK_REPORTS_PER_DOCUMENT + 3;
+    for i in 0..n {
+        feed(
+            &mut rec,
+            "DOMStorage.domStorageItemAdded",
+            json!({ "storageId": { "securityOrigin": "https://bound.test", "isLocalStorage": true },
+                    "key": format!("k{i}"), "newValue": "x" }),
+        );
+    }
+    let c = rec.take_captured();
+    assert_eq!(
+        c.storage_writes.len(),
+        page::MAX_HOOK_REPORTS_PER_DOCUMENT as usize
+    );
+    assert_eq!(c.hook.dropped, 3);
 }
 
 /// autoconsent's messages are believed only from its isolated world in a page's top frame:
