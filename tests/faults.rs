@@ -19,6 +19,35 @@ fn audit(port: u16, db: &Path, scenario: &str) -> (i32, Value, String) {
     audit_file(port, Path::new(LAB), db, scenario)
 }
 
+/// One scenario of the lab file, audited on a fresh demo server into a fresh database
+/// (for the tests that judge the report and the database, not the exit code or the
+/// server's log).
+struct LabRun {
+    /// Holds the database's directory for as long as the test looks at it.
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    json: Value,
+    stderr: String,
+}
+
+async fn audit_lab(scenario: &'static str) -> LabRun {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(format!("{scenario}.db"));
+    let port = server.port();
+    let db2 = db.clone();
+    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, scenario))
+        .await
+        .unwrap();
+    server.shutdown().await;
+    LabRun {
+        _dir: dir,
+        db,
+        json,
+        stderr,
+    }
+}
+
 /// A redirect loop and an HTTP 500 "load" fine for WebDriver; the main document's own
 /// outcome makes them not observed, with a typed reason, exit 3, and the database intact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,15 +94,12 @@ async fn broken_pages_are_not_observed_never_clean() {
 )]
 async fn a_throwing_cmp_script_is_evidence() {
     let _slot = ONE_AT_A_TIME.lock().await;
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("throw.db");
-    let port = server.port();
-    let db2 = db.clone();
-    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "page_error"))
-        .await
-        .unwrap();
-    server.shutdown().await;
+    let LabRun {
+        _dir,
+        db,
+        json,
+        stderr,
+    } = audit_lab("page_error").await;
     let warnings = json["visits"][0]["warnings"].to_string();
     assert!(
         warnings.contains("uncaught page error") && warnings.contains("cmp failed to start"),
@@ -454,15 +480,12 @@ async fn a_tls_failure_is_not_observed() {
 )]
 async fn forged_capture_reports_change_no_stored_record() {
     let _slot = ONE_AT_A_TIME.lock().await;
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("forge.db");
-    let port = server.port();
-    let db2 = db.clone();
-    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "forge"))
-        .await
-        .unwrap();
-    server.shutdown().await;
+    let LabRun {
+        _dir,
+        db,
+        json,
+        stderr,
+    } = audit_lab("forge").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",
         "{stderr}"
@@ -566,15 +589,12 @@ async fn forged_autoconsent_performs_no_consent_action() {
 )]
 async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
     let _slot = ONE_AT_A_TIME.lock().await;
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("silence.db");
-    let port = server.port();
-    let db2 = db.clone();
-    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "silence"))
-        .await
-        .unwrap();
-    server.shutdown().await;
+    let LabRun {
+        _dir,
+        db,
+        json,
+        stderr,
+    } = audit_lab("silence").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",
         "{stderr}"
@@ -619,15 +639,12 @@ async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
 async fn storage_writes_come_from_the_browser_and_refused_ones_are_none() {
     use consentry::model::StorageArea::{Local, Session};
     let _slot = ONE_AT_A_TIME.lock().await;
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("storage.db");
-    let port = server.port();
-    let db2 = db.clone();
-    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, "storage"))
-        .await
-        .unwrap();
-    server.shutdown().await;
+    let LabRun {
+        _dir,
+        db,
+        json,
+        stderr,
+    } = audit_lab("storage").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",
         "{stderr}"
