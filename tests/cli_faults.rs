@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use consentry::model::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
+use consentry::model::RunStatus;
 use consentry::store::Store;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -23,24 +23,7 @@ async fn one_run(db: &Path) -> i64 {
         .begin_run("Shop", "s.toml", at)
         .await
         .unwrap();
-    let visit = VisitObservation {
-        scenario: "no_action".into(),
-        started_at: at,
-        finished_at: at + Duration::seconds(1),
-        status: VisitStatus::Complete,
-        steps: Vec::new(),
-        requests: Vec::new(),
-        cookie_writes: Vec::new(),
-        cookies: Vec::new(),
-        storage_writes: Vec::new(),
-        page_errors: Vec::new(),
-        signals: Vec::new(),
-        cmp: Vec::new(),
-        screenshots: Vec::new(),
-        final_state: ConsentState::initial(),
-        warnings: Vec::new(),
-        timings: VisitTimings::default(),
-    };
+    let visit = common::empty_visit("no_action", at);
     store.writer().record_visit(run, &visit).await.unwrap();
     store
         .writer()

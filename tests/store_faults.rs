@@ -5,35 +5,13 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, Utc};
-use consentry::model::{ConsentState, RunStatus, VisitObservation, VisitStatus, VisitTimings};
+use chrono::{Duration, Utc};
+use consentry::model::RunStatus;
 use consentry::store::{Store, StoreError, BUSY_TIMEOUT};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 use std::time::Instant;
-
-/// An observed visit with no records.
-fn visit(scenario: &str, at: DateTime<Utc>) -> VisitObservation {
-    VisitObservation {
-        scenario: scenario.into(),
-        started_at: at,
-        finished_at: at + Duration::seconds(1),
-        status: VisitStatus::Complete,
-        steps: Vec::new(),
-        requests: Vec::new(),
-        cookie_writes: Vec::new(),
-        cookies: Vec::new(),
-        storage_writes: Vec::new(),
-        page_errors: Vec::new(),
-        signals: Vec::new(),
-        cmp: Vec::new(),
-        screenshots: Vec::new(),
-        final_state: ConsentState::initial(),
-        warnings: Vec::new(),
-        timings: VisitTimings::default(),
-    }
-}
 
 /// Another process's connection to the file (raw SQLite, with its own busy timeout).
 async fn raw(path: &Path, busy: std::time::Duration) -> SqliteConnection {
@@ -72,7 +50,7 @@ async fn a_visit_write_outlasts_a_lock_held_past_the_busy_timeout() {
     let t = Instant::now();
     let id = store
         .writer()
-        .record_visit(run, &visit("accept_all", Utc::now()))
+        .record_visit(run, &common::empty_visit("accept_all", Utc::now()))
         .await;
     let waited = t.elapsed();
     holder.await.unwrap();
@@ -110,7 +88,7 @@ async fn a_purge_of_many_rows_lets_a_concurrent_writer_in() {
         .unwrap();
     let old_visit = store
         .writer()
-        .record_visit(old, &visit("no_action", year_ago))
+        .record_visit(old, &common::empty_visit("no_action", year_ago))
         .await
         .unwrap();
     store
@@ -190,7 +168,7 @@ async fn a_purge_of_many_rows_lets_a_concurrent_writer_in() {
         let t = Instant::now();
         live_store
             .writer()
-            .record_visit(live, &visit(&format!("s{k}"), Utc::now()))
+            .record_visit(live, &common::empty_visit(&format!("s{k}"), Utc::now()))
             .await
             .unwrap();
         assert!(t.elapsed() < BUSY_TIMEOUT, "{:?}", t.elapsed());
@@ -233,7 +211,7 @@ async fn one_run(db: &Path) -> i64 {
         .unwrap();
     store
         .writer()
-        .record_visit(run, &visit("no_action", at))
+        .record_visit(run, &common::empty_visit("no_action", at))
         .await
         .unwrap();
     store

@@ -185,3 +185,29 @@ pub fn db_files(db: &Path) -> (u64, String, std::time::SystemTime, Vec<String>) 
         others,
     )
 }
+
+/// An observed (complete) visit with no records, for tests of the store's bookkeeping.
+pub fn empty_visit(
+    scenario: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> consentry::model::VisitObservation {
+    use consentry::model::{ConsentState, VisitObservation, VisitStatus, VisitTimings};
+    VisitObservation {
+        scenario: scenario.into(),
+        started_at: at,
+        finished_at: at + chrono::Duration::seconds(1),
+        status: VisitStatus::Complete,
+        steps: Vec::new(),
+        requests: Vec::new(),
+        cookie_writes: Vec::new(),
+        cookies: Vec::new(),
+        storage_writes: Vec::new(),
+        page_errors: Vec::new(),
+        signals: Vec::new(),
+        cmp: Vec::new(),
+        screenshots: Vec::new(),
+        final_state: ConsentState::initial(),
+        warnings: Vec::new(),
+        timings: VisitTimings::default(),
+    }
+}
