@@ -299,8 +299,6 @@ pub struct ExecutionContextCreated {
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionContext {
     pub id: i64,
-    #[serde(default)]
-    pub origin: String,
     /// The world's name: empty for a document's main world, the `worldName` of an
     /// isolated world (`Page.addScriptToEvaluateOnNewDocument`).
     #[serde(default)]

@@ -304,7 +304,7 @@ impl Recorder {
                 self.on_context_created(session, &c.context);
                 let key = (session.unwrap_or_default().to_string(), c.context.id);
                 let frame = c.context.aux_data.and_then(|a| a.frame_id);
-                self.hook.contexts.insert(key, (c.context.origin, frame));
+                self.hook.contexts.insert(key, frame);
             }
             CdpEvent::BindingCalled(b) => {
                 if b.name == crate::cmp::autoconsent::BINDING {

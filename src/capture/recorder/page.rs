@@ -27,8 +27,9 @@ pub const MAX_HOOK_REPORTS_PER_DOCUMENT: u32 = 20_000;
 #[derive(Default)]
 pub struct HookAuth {
     pub(crate) secret: String,
-    /// (session, execution context id) -> (origin, frame id).
-    pub(crate) contexts: HashMap<(String, i64), (String, Option<String>)>,
+    /// (session, execution context id) -> its frame id (a cookie write's document is that
+    /// frame's committed URL).
+    pub(crate) contexts: HashMap<(String, i64), Option<String>>,
     /// Frame id -> the URL of the document committed in it.
     pub(crate) frame_urls: HashMap<String, String>,
     per_context: HashMap<(String, i64), u32>,
@@ -89,7 +90,7 @@ impl Recorder {
             .hook
             .contexts
             .get(&key)
-            .and_then(|(_, frame)| frame.as_ref())
+            .and_then(Option::as_ref)
             .and_then(|f| self.hook.frame_urls.get(f))
             .cloned();
         let text = |k: &str| {
