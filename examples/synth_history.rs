@@ -1009,6 +1009,7 @@ impl Night {
                 scenario_digest: Some(&self.scenario_digest),
                 policy_digest: Some(&self.policy_digest),
                 fail_on: FailOn::DEFAULT,
+                fleet_run: None,
             },
             declarations: &self.declarations,
             visits: self

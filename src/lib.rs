@@ -26,6 +26,7 @@ pub mod diag;
 pub mod drift;
 pub mod engine;
 pub mod exit;
+pub mod fleet;
 pub mod inventory;
 pub mod model;
 pub mod net;

@@ -156,6 +156,7 @@ async fn record_run(
             scenario_digest: Some("s1"),
             policy_digest: Some(policy),
             fail_on: consentry::outcome::FailOn::DEFAULT,
+            fleet_run: None,
         })
         .await
         .expect("run");

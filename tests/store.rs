@@ -1588,6 +1588,7 @@ async fn import_runs_matches_the_per_call_writes() {
             scenario_digest: Some("s1"),
             policy_digest: Some("p1"),
             fail_on: consentry::outcome::FailOn::DEFAULT,
+            fleet_run: None,
         },
         declarations: &[],
         visits: vec![JudgedVisit {

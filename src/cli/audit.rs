@@ -1,24 +1,25 @@
-//! `consentry audit SCENARIO_FILE`: parse the flags, run [`consentry::pipeline::audit`],
+//! `consentry audit SCENARIO_FILE...`: parse the flags, run [`consentry::pipeline::audit`]
+//! for one scenario file (or [`super::fleet`] for several, a folder or a fleet file),
 //! print the report, return its verdict.
 
+use super::progress::Progress;
 use clap::Args;
 use consentry::engine::EngineConfig;
 use consentry::exit::ExitStatus;
-use consentry::model::{VisitObservation, VisitStatus};
 use consentry::outcome::FailOn;
 use consentry::pipeline::{self, AuditConfig};
 use consentry::report::{reporter, Format};
-use consentry::store::{default_db_path, StoreError};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The scenario file (TOML; see docs/scenarios.md).
-    #[arg(value_name = "SCENARIO_FILE")]
-    pub file: PathBuf,
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
+    /// The scenario file (TOML; see docs/scenarios.md); several, a folder of them, or a
+    /// fleet file audit many sites in one run (docs/fleet.md).
+    #[arg(value_name = "SCENARIO_FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// SQLite database file [default: $CONSENTRY_DB, else the fleet file's `database`,
+    /// else ./consentry.db].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Output format on stdout.
@@ -28,9 +29,13 @@ pub struct AuditArgs {
     /// never); `new` or `new:SEVERITY`: only findings new or regressed in this run count.
     #[arg(long, default_value = "high", value_parser = parse_fail_on)]
     pub fail_on: FailOn,
-    /// Scenarios in parallel [default: one per core, at most 4].
+    /// Scenarios in parallel, across all sites [default: one per core, at most 4].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// With several sites: at most N visits of one site at once [default: the fleet
+    /// file's `per_site`, else 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub per_site: Option<u16>,
     /// Use this WebDriver server (e.g. a Selenium Grid) instead of starting chromedriver.
     #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
     pub webdriver: Option<url::Url>,
@@ -53,7 +58,8 @@ pub struct AuditArgs {
     /// Run only these scenarios (repeatable); default: the file's [run] list.
     #[arg(long = "scenario", short = 's', value_name = "ID")]
     pub scenarios: Vec<String>,
-    /// Write the report to this file instead of stdout (`-`: stdout, as without it).
+    /// Write the report (with several sites: the fleet summary) to this file instead of
+    /// stdout (`-`: stdout, as without it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Take no screenshots before and after consent actions. They are written to
@@ -64,7 +70,7 @@ pub struct AuditArgs {
     /// Never draw a progress bar (one line per scenario on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
-    /// Acknowledgements file [default: acks.toml beside SCENARIO_FILE, when it exists]:
+    /// Acknowledgements file [default: acks.toml beside each scenario file, when it exists]:
     /// findings acknowledged there are shown as such and do not fail the run.
     #[arg(long, value_name = "PATH")]
     pub acks: Option<PathBuf>,
@@ -79,10 +85,14 @@ pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 }
 
 pub async fn run(args: AuditArgs) -> ExitStatus {
+    let file = match args.files.as_slice() {
+        [one] if !one.is_dir() && !super::fleet::is_fleet_file(one) => one.clone(),
+        _ => return super::fleet::run(args).await,
+    };
     let env = |name: &str| std::env::var(name).ok();
     // Every input is validated before any browser starts, and all problems are shown.
-    let spec = consentry::scenario::load::load_audit_file_with_warnings(&args.file, &env);
-    let acks = consentry::ack::load::load_for(&args.file, args.acks.as_deref());
+    let spec = consentry::scenario::load::load_audit_file_with_warnings(&file, &env);
+    let acks = consentry::ack::load::load_for(&file, args.acks.as_deref());
     let gvl = args
         .gvl
         .as_deref()
@@ -99,10 +109,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
                 eprint!("{diags}");
                 errors += diags.errors();
             }
-            eprintln!(
-                "{}: {errors} error(s); nothing was audited",
-                args.file.display(),
-            );
+            eprintln!("{}: {errors} error(s); nothing was audited", file.display());
             return ExitStatus::InvalidInput;
         }
     };
@@ -116,7 +123,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     let db_path = args.db.clone().unwrap_or_else(default_db_path);
     let reports_dir = crate::cli::output::evidence_dir(&db_path);
     let cfg = AuditConfig {
-        scenario_file: args.file.display().to_string(),
+        scenario_file: file.display().to_string(),
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
         db_path,
@@ -133,7 +140,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         reports_dir,
     };
     let (cancel, listener) = consentry::engine::cancel_on_signals();
-    let progress = Progress::new(args.no_progress);
+    let progress = Progress::new(args.no_progress, false);
     let result = pipeline::audit(&spec, &cfg, cancel, &progress).await;
     listener.abort();
     let mut run = match result {
@@ -191,7 +198,7 @@ pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), E
 /// directory, then renamed over `path`. A reader never sees half a report, and a symlink
 /// planted at `path` (say in a shared `reports/`) is replaced, never written through.
 /// The file gets the usual mode (0666 less the umask), as a plain create would.
-fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -208,94 +215,4 @@ fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map(|_| ()).map_err(|e| e.error)
-}
-
-/// A progress bar on a terminal; one line per visit otherwise (CI logs).
-struct Progress {
-    bar: std::sync::Mutex<Option<ProgressBar>>,
-    disabled: bool,
-}
-
-impl Progress {
-    fn new(disabled: bool) -> Progress {
-        Progress {
-            bar: std::sync::Mutex::new(None),
-            disabled,
-        }
-    }
-
-    fn with_bar<R>(&self, f: impl FnOnce(Option<&ProgressBar>) -> R) -> R {
-        let guard = self.bar.lock().unwrap_or_else(|e| e.into_inner());
-        f(guard.as_ref())
-    }
-
-    /// One line on stderr. It quotes page text (error reasons, chromedriver messages that
-    /// quote page HTML): escaped, so no page can drive the terminal.
-    fn line(&self, line: &str) {
-        let line = consentry::text::printable(line);
-        let line = line.as_ref();
-        self.with_bar(|bar| match bar {
-            Some(b) => b.println(line),
-            None => eprintln!("{line}"),
-        });
-    }
-}
-
-impl pipeline::Progress for Progress {
-    fn started(&self, site: &str, visits: usize, jobs: usize) {
-        let tty = std::io::stderr().is_terminal();
-        if tty && !self.disabled {
-            let b =
-                ProgressBar::with_draw_target(Some(visits as u64), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            ) {
-                b.set_style(style);
-            }
-            b.enable_steady_tick(std::time::Duration::from_millis(120));
-            b.set_message(format!("auditing {site}"));
-            *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(b);
-        }
-        self.line(&format!(
-            "auditing {site} ({visits} scenario(s), {jobs} at a time)"
-        ));
-    }
-
-    fn visit_done(&self, obs: &VisitObservation) {
-        let secs = (obs.finished_at - obs.started_at).num_milliseconds() as f64 / 1000.0;
-        let line = match &obs.status {
-            VisitStatus::Complete => format!(
-                "{}: observed ({} requests, {} cookies, {secs:.1} s)",
-                obs.scenario,
-                obs.requests.len(),
-                obs.cookies.len()
-            ),
-            VisitStatus::Incomplete(f) => {
-                format!(
-                    "{}: NOT OBSERVED [{}]: {} ({secs:.1} s)",
-                    obs.scenario, f.kind, f.reason
-                )
-            }
-        };
-        self.line(&line);
-        self.with_bar(|bar| {
-            if let Some(b) = bar {
-                b.inc(1);
-            }
-        });
-    }
-
-    fn store_failed(&self, scenario: &str, error: &StoreError) {
-        self.line(&format!(
-            "error: could not record scenario {scenario}: {error}"
-        ));
-    }
-
-    fn finished(&self) {
-        self.with_bar(|bar| {
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
-        });
-    }
 }

@@ -6,8 +6,10 @@ pub mod audit;
 #[cfg(feature = "demo")]
 pub mod demo_site;
 pub mod drift;
+mod fleet;
 pub mod migrate;
 pub mod output;
+mod progress;
 pub mod purge;
 pub mod report;
 pub mod runs;

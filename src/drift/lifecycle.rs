@@ -225,6 +225,7 @@ mod tests {
                 fail_on: crate::outcome::FailOn::DEFAULT,
                 scenario_digest: Some("s1".into()),
                 policy_digest: Some("p1".into()),
+                fleet_run: None,
             },
             visits: visits
                 .iter()

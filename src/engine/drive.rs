@@ -155,6 +155,9 @@ impl Run<'_, '_> {
     /// Load `url` as the top-level page, settle, check its main document, then read its
     /// consent signals and whether the banner is back.
     async fn load(&mut self, url: &url::Url) -> Result<(), Failure> {
+        if let Some(pace) = self.driver.pace {
+            pace.turn().await;
+        }
         self.capture.set_page(url.as_str());
         self.driver.untouched = false;
         let t = Instant::now();

@@ -37,6 +37,8 @@ pub(super) struct DriverState<'a> {
     /// ended without timing out: the next settle continues it
     /// ([`crate::capture::Capture::settle_continued`]) instead of serving a fresh grace.
     pub(super) untouched: bool,
+    /// Spaces the page loads of the site across its visits ([`super::Pace`]).
+    pub(super) pace: Option<&'a super::Pace>,
 }
 
 impl<'a> DriverState<'a> {
@@ -53,6 +55,7 @@ impl<'a> DriverState<'a> {
             banner: scenario.banner().map(String::from),
             shots,
             untouched: false,
+            pace: None,
         }
     }
 }

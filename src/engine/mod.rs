@@ -28,6 +28,7 @@ mod driver;
 mod gpc;
 mod locate;
 mod observation;
+mod pace;
 mod pool;
 mod probe;
 mod profile;
@@ -35,6 +36,8 @@ mod record;
 mod shots;
 mod steps;
 mod verdicts;
+
+pub use pace::Pace;
 
 use drive::Run;
 use driver::DriverState;
@@ -47,7 +50,7 @@ use crate::model::{ConsentState, Failure, FailureKind, ValueHasher, VisitObserva
 use crate::scenario::{AuditSpec, Scenario};
 use anyhow::Result;
 use chrono::Utc;
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
 use std::path::PathBuf;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -133,12 +136,17 @@ async fn cancelled(mut rx: Cancel) {
     }
 }
 
-/// One unit of work: a scenario of a site, and its place in the run order.
+/// One unit of work: a scenario of a site, and its place in the site's run order.
 #[derive(Debug, Clone, Copy)]
 pub struct Job<'a> {
     pub spec: &'a AuditSpec,
     pub scenario: &'a Scenario,
     pub position: usize,
+    /// Which site of the run it belongs to (an index the caller chooses): at most
+    /// `per_site` jobs of one site run at once ([`Engine::run`]).
+    pub site: usize,
+    /// Spaces the page loads of the job's site, shared by its jobs.
+    pub pace: Option<&'a Pace>,
 }
 
 pub struct Engine {
@@ -209,31 +217,67 @@ impl Engine {
     pub fn run<'a>(
         &'a self,
         jobs: Vec<Job<'a>>,
+        per_site: usize,
         cancel: Cancel,
     ) -> impl Stream<Item = (Job<'a>, VisitObservation)> + 'a {
         if let Some(pool) = &self.pool {
             pool.plan(&jobs, self.autoconsent.as_ref());
         }
-        stream::iter(jobs)
-            .map(move |job| {
-                let cancel = cancel.clone();
-                async move {
-                    let kit = VisitKit {
-                        browser: &self.browser,
-                        autoconsent: self.autoconsent.as_ref(),
-                        shots: self.shots,
-                        hasher: &self.hasher,
+        let queue: std::collections::VecDeque<(usize, Job<'a>)> =
+            jobs.into_iter().enumerate().collect();
+        let sched = Schedule {
+            queue,
+            running: FuturesUnordered::new(),
+            active: std::collections::HashMap::new(),
+        };
+        let (limit, per_site) = (self.jobs.max(1), per_site.max(1));
+        stream::unfold(sched, move |mut s| {
+            let cancel = cancel.clone();
+            async move {
+                // Start what may start: the first queued jobs whose site is below its
+                // limit, while a job slot is free.
+                while s.running.len() < limit {
+                    let Some(i) = s
+                        .queue
+                        .iter()
+                        .position(|(_, j)| s.active.get(&j.site).copied().unwrap_or(0) < per_site)
+                    else {
+                        break;
                     };
-                    let pool = self.pool.as_ref().map(|p| (p, job.position));
-                    let obs = run_scenario_in(&kit, pool, job.spec, job.scenario, cancel).await;
-                    (job, obs)
+                    let Some((id, job)) = s.queue.remove(i) else {
+                        break;
+                    };
+                    *s.active.entry(job.site).or_insert(0) += 1;
+                    s.running
+                        .push(Box::pin(self.visit(id, job, cancel.clone())));
                 }
-            })
-            .buffer_unordered(self.jobs)
+                let (job, obs) = s.running.next().await?;
+                if let Some(n) = s.active.get_mut(&job.site) {
+                    *n = n.saturating_sub(1);
+                }
+                Some(((job, obs), s))
+            }
+        })
     }
 
-    /// Stop chromedriver and any browser it still has, then delete what is left of the
-    /// profiles. Returns the profile directories that could not be deleted.
+    /// One job, `id` its place in the engine's queue.
+    async fn visit<'a>(
+        &'a self,
+        id: usize,
+        job: Job<'a>,
+        cancel: Cancel,
+    ) -> (Job<'a>, VisitObservation) {
+        let kit = VisitKit {
+            browser: &self.browser,
+            autoconsent: self.autoconsent.as_ref(),
+            shots: self.shots,
+            hasher: &self.hasher,
+        };
+        let pool = self.pool.as_ref().map(|p| (p, id));
+        let obs = run_scenario_in(&kit, pool, job.spec, job.scenario, job.pace, cancel).await;
+        (job, obs)
+    }
+
     pub async fn shutdown(self) -> Vec<String> {
         if let Some(pool) = &self.pool {
             let closes = pool.drain().into_iter().map(|s| s.close());
@@ -264,17 +308,31 @@ pub async fn run_scenario(
         shots: true,
         hasher,
     };
-    run_scenario_in(&kit, None, spec, scenario, cancel).await
+    run_scenario_in(&kit, None, spec, scenario, None, cancel).await
+}
+
+/// A visit under way: its job and, when done, its observation.
+type VisitFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (Job<'a>, VisitObservation)> + 'a>>;
+
+/// The engine's queue while it runs: jobs waiting, visits under way, and how many of
+/// each site are under way.
+struct Schedule<'a> {
+    queue: std::collections::VecDeque<(usize, Job<'a>)>,
+    running: FuturesUnordered<VisitFuture<'a>>,
+    active: std::collections::HashMap<usize, usize>,
 }
 
 /// Run one scenario: in a fresh browser context of a pooled browser when `pool` is given,
 /// else in a fresh browser and profile. Never fails: problems become an incomplete visit.
-/// `pool` comes with the job's position in the run.
+/// `pool` comes with the job's place in the engine's queue; `pace` spaces the site's
+/// page loads.
 async fn run_scenario_in(
     kit: &VisitKit<'_>,
     pool: Option<(&BrowserPool, usize)>,
     spec: &AuditSpec,
     scenario: &Scenario,
+    pace: Option<&Pace>,
     cancel: Cancel,
 ) -> VisitObservation {
     let VisitKit {
@@ -285,6 +343,7 @@ async fn run_scenario_in(
     } = *kit;
     let started_at = Utc::now();
     let mut driver = DriverState::new(spec, scenario, shots);
+    driver.pace = pace;
     let mut record = VisitRecord::default();
     // Before the browser runs: nothing happened, the consent state is the initial one.
     let incomplete = |mut record: VisitRecord, failure: Failure| {

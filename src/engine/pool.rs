@@ -30,6 +30,7 @@ pub(super) struct Idle {
 
 /// A job not started yet, and the browser context it will need.
 pub(super) struct Upcoming {
+    /// The job's place in the engine's queue.
     position: usize,
     key: String,
     needs: Needs,
@@ -159,7 +160,8 @@ impl BrowserPool {
     ) {
         let upcoming = jobs
             .iter()
-            .filter_map(|job| {
+            .enumerate()
+            .filter_map(|(id, job)| {
                 let options = options_for(job.spec, job.scenario);
                 let script = match (job.scenario.uses_autoconsent(), autoconsent) {
                     (false, _) => None,
@@ -167,7 +169,7 @@ impl BrowserPool {
                     (true, None) => return None, // fails at its start
                 };
                 Some(Upcoming {
-                    position: job.position,
+                    position: id,
                     key: BrowserPool::key(&options),
                     needs: Needs {
                         window: options.window_size,

@@ -5,6 +5,7 @@
 //! terminal detection, never ANSI escape codes.
 
 pub mod drift;
+pub mod fleet;
 pub mod html;
 mod json;
 mod markdown;
@@ -14,6 +15,7 @@ pub mod view;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use fleet::render_fleet;
 pub use html::HtmlReporter;
 pub use json::{JsonReporter, SCHEMA_VERSION};
 pub use markdown::MarkdownReporter;

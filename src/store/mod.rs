@@ -45,6 +45,8 @@ use std::path::{Path, PathBuf};
 pub const DB_ENV: &str = "CONSENTRY_DB";
 
 pub type RunId = i64;
+/// A fleet run's id (docs/fleet.md): ties the runs of the sites audited together.
+pub type FleetRunId = i64;
 
 /// Where the database lives unless the CLI's `--db` says otherwise: `$CONSENTRY_DB` when
 /// set and non-empty, else `consentry.db` in the current directory.

@@ -17,6 +17,8 @@ pub struct RunStart<'a> {
     pub policy_digest: Option<&'a str>,
     /// `--fail-on`.
     pub fail_on: crate::outcome::FailOn,
+    /// The fleet run the run belongs to (docs/fleet.md); `None` for a single-site audit.
+    pub fleet_run: Option<super::FleetRunId>,
 }
 
 /// One visit as the pipeline hands it to the store: the observation, its place in the
@@ -59,6 +61,8 @@ pub struct RunRecord {
     pub fail_on: crate::outcome::FailOn,
     pub scenario_digest: Option<String>,
     pub policy_digest: Option<String>,
+    /// The fleet run it belongs to (docs/fleet.md); `None` for a single-site audit.
+    pub fleet_run: Option<super::FleetRunId>,
 }
 
 /// How many rows a visit has in each child table.

@@ -1,6 +1,6 @@
 //! The writing role: one audit run, from its start to its end.
 
-use super::{JudgedVisit, RunId, RunStart, Store, StoreError};
+use super::{FleetRunId, JudgedVisit, RunId, RunStart, Store, StoreError};
 use crate::ack::AckRecord;
 use crate::analysis::finding::Finding;
 use crate::inventory::Declaration;
@@ -29,8 +29,36 @@ impl RunWriter<'_> {
             scenario_digest: None,
             policy_digest: None,
             fail_on: crate::outcome::FailOn::DEFAULT,
+            fleet_run: None,
         })
         .await
+    }
+
+    /// Starts a fleet run (docs/fleet.md) with status `running`: the runs of its sites
+    /// name it in their [`RunStart::fleet_run`].
+    pub async fn start_fleet_run(
+        &self,
+        name: &str,
+        fleet_file: Option<&str>,
+        started_at: DateTime<Utc>,
+    ) -> Result<FleetRunId, StoreError> {
+        self.store
+            .db
+            .start_fleet_run(name, fleet_file, started_at)
+            .await
+    }
+
+    /// Sets a fleet run's final status and finish time.
+    pub async fn finish_fleet_run(
+        &self,
+        id: FleetRunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .db
+            .finish_fleet_run(id, status, finished_at)
+            .await
     }
 
     /// Starts a run with status `running`.

@@ -37,6 +37,17 @@ pub struct Checker<'a> {
     env: Option<Env<'a>>,
     lines: LineIndex,
     diags: Vec<Diagnostic>,
+    /// Other files whose trees were grafted into this one's ([`Checker::mount`]): a span
+    /// at or past a mount's base belongs to that file.
+    mounts: Vec<Mount>,
+}
+
+/// A file mounted into a checker's span space, from `base` on.
+struct Mount {
+    base: usize,
+    file: std::path::PathBuf,
+    src: String,
+    lines: LineIndex,
 }
 
 /// A table being read, with a name for messages (`[site]`, `[[vendor]]`, `step`).
@@ -75,14 +86,49 @@ impl<'a> Checker<'a> {
             env,
             lines: LineIndex::new(src),
             diags: Vec::new(),
+            mounts: Vec::new(),
+        }
+    }
+
+    /// Make room for values read from another file (a fleet file's defaults): returns
+    /// the offset to add to that file's spans ([`shifted`]), so every diagnostic and
+    /// location about a grafted value names the file and line it was written at.
+    pub fn mount(&mut self, file: &Path, src: &str) -> usize {
+        let end = self
+            .mounts
+            .last()
+            .map(|m| m.base + m.src.len())
+            .unwrap_or(self.src.len());
+        let base = end + 1;
+        self.mounts.push(Mount {
+            base,
+            file: file.to_path_buf(),
+            src: src.to_string(),
+            lines: LineIndex::new(src),
+        });
+        base
+    }
+
+    /// The file, line and column of a byte offset in this checker's span space.
+    fn place(&self, offset: usize) -> (&Path, usize, usize) {
+        match self.mounts.iter().rev().find(|m| offset >= m.base) {
+            Some(m) => {
+                let (line, col) = m.lines.line_col(&m.src, offset - m.base);
+                (&m.file, line, col)
+            }
+            None => {
+                let (line, col) = self.lines.line_col(self.src, offset);
+                (self.file, line, col)
+            }
         }
     }
 
     fn push(&mut self, level: Level, span: &Span, message: String, hint: String) {
-        let (line, col) = self.lines.line_col(self.src, span.start);
+        let (file, line, col) = self.place(span.start);
+        let file = file.to_path_buf();
         self.diags.push(Diagnostic {
             level,
-            file: self.file.to_path_buf(),
+            file,
             line,
             col,
             message,
@@ -104,17 +150,18 @@ impl<'a> Checker<'a> {
     }
 
     pub fn line_col(&self, span: &Span) -> (usize, usize) {
-        self.lines.line_col(self.src, span.start)
+        let (_, line, col) = self.place(span.start);
+        (line, col)
     }
 
     pub fn line(&self, span: &Span) -> usize {
-        self.lines.line_col(self.src, span.start).0
+        self.place(span.start).1
     }
 
     /// `file:line:col` of a span.
     pub fn location(&self, span: &Span) -> String {
-        let (line, col) = self.lines.line_col(self.src, span.start);
-        format!("{}:{line}:{col}", self.file.display())
+        let (file, line, col) = self.place(span.start);
+        format!("{}:{line}:{col}", file.display())
     }
 
     /// Diagnostics of another file read on this one's behalf (a CMP profile).
@@ -126,9 +173,13 @@ impl<'a> Checker<'a> {
         self.diags.iter().any(|d| d.level == Level::Error)
     }
 
-    /// The diagnostics, in file order.
+    /// The diagnostics, in file order (this file's first, then each mounted file's).
     pub fn into_diagnostics(mut self) -> Diagnostics {
-        self.diags.sort_by_key(|d| (d.line, d.col));
+        let files: Vec<std::path::PathBuf> = std::iter::once(self.file.to_path_buf())
+            .chain(self.mounts.iter().map(|m| m.file.clone()))
+            .collect();
+        let rank = |d: &Diagnostic| files.iter().position(|f| *f == d.file).unwrap_or(0);
+        self.diags.sort_by_key(|d| (rank(d), d.line, d.col));
         Diagnostics(self.diags)
     }
 
@@ -493,4 +544,32 @@ impl Checker<'_> {
     pub fn file(&self) -> &Path {
         self.file
     }
+}
+
+/// A copy of `v` whose spans (its own and every nested value's and key's) are moved by
+/// `by` bytes: a value of a mounted file, grafted into a tree of the mounting checker.
+pub fn shifted<'i>(v: &Val<'i>, by: usize) -> Val<'i> {
+    let span = v.span();
+    let at = span.start + by..span.end + by;
+    let value = match v.get_ref() {
+        DeValue::Array(items) => {
+            DeValue::Array(items.iter().map(|item| shifted(item, by)).collect())
+        }
+        DeValue::Table(t) => DeValue::Table(shifted_table(t, by)),
+        other => other.clone(),
+    };
+    Spanned::new(at, value)
+}
+
+/// [`shifted`] for a table's entries.
+pub fn shifted_table<'i>(t: &DeTable<'i>, by: usize) -> DeTable<'i> {
+    let mut out = DeTable::new();
+    for (k, v) in t.iter() {
+        let ks = k.span();
+        out.insert(
+            Spanned::new(ks.start + by..ks.end + by, k.get_ref().clone()),
+            shifted(v, by),
+        );
+    }
+    out
 }

@@ -28,7 +28,7 @@ use crate::policy::load::parse_policy;
 use crate::policy::Policy;
 use crate::secrets::Secrets;
 use crate::toml_check::source::read_text;
-use crate::toml_check::{digest, read_source, Checker, Env, Ids, SourceError};
+use crate::toml_check::{digest, read_source, Checker, Env, Ids, SourceError, Val};
 use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 use toml::Spanned;
@@ -161,7 +161,7 @@ impl PolicyRef {
 }
 
 pub(crate) const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario"];
-const SITE_KEYS: &[&str] = &[
+pub(crate) const SITE_KEYS: &[&str] = &[
     "name",
     "base_url",
     "pages",
@@ -177,16 +177,154 @@ pub(crate) fn check_source(
     src: &str,
     env: Env<'_>,
 ) -> (Option<ScenarioFile>, Option<PolicyRef>, Diagnostics) {
+    check_source_over(path, src, env, None)
+}
+
+/// What a site takes from its fleet file (docs/fleet.md): the fleet file's `[browser]`,
+/// `[cmp]`, `[run]` and `[crawl]` values, as parsed from `src`.
+pub(crate) struct Defaults<'t, 'i> {
+    pub(crate) file: &'t Path,
+    pub(crate) src: &'t str,
+    pub(crate) browser: Option<&'t Val<'i>>,
+    pub(crate) cmp: Option<&'t Val<'i>>,
+    pub(crate) run: Option<&'t Val<'i>>,
+    pub(crate) crawl: Option<&'t Val<'i>>,
+}
+
+/// The keys of a fleet file's inline `[[site]]` besides a scenario file's `[site]` keys.
+pub(crate) const INLINE_SITE_TABLES: &[&str] = &["browser", "cmp", "run"];
+
+/// [`check_source`] for a site of a fleet: the fleet's defaults are grafted into the
+/// file's tree where the file leaves them out (`[browser]` key by key, `[cmp]` and
+/// `[run]` whole, `[site] crawl` key by key), so every check runs as for a lone file and
+/// every diagnostic about a default names the fleet file's line.
+pub(crate) fn check_source_over(
+    path: &Path,
+    src: &str,
+    env: Env<'_>,
+    defaults: Option<&Defaults<'_, '_>>,
+) -> (Option<ScenarioFile>, Option<PolicyRef>, Diagnostics) {
     let mut ck = Checker::new(path, src, Some(env));
-    let Some(doc) = ck.parse() else {
+    let Some(mut doc) = ck.parse() else {
         return (None, None, ck.into_diagnostics());
     };
+    if let Some(d) = defaults {
+        let by = ck.mount(d.file, d.src);
+        graft(doc.get_mut(), d, by);
+    }
     let (file, policy, secrets) = check_file(&mut ck, path, &doc);
     let file = file.filter(|_| !ck.has_errors());
     let mut diags = ck.into_diagnostics();
     // A message may quote an interpolated value (an invalid URL carrying a token).
     secrets.redact_diagnostics(&mut diags);
     (file, policy, diags)
+}
+
+/// A fleet's inline `[[site]]` (`t`, read by `ck`, the fleet file's checker), checked
+/// as the scenario file it stands for: its `[site]` keys as `[site]`, its `browser`,
+/// `cmp` and `run` as those tables, the fleet's defaults grafted in.
+pub(crate) fn check_inline_site(
+    ck: &mut Checker<'_>,
+    path: &Path,
+    t: &DeTable<'_>,
+    defaults: &Defaults<'_, '_>,
+    span: std::ops::Range<usize>,
+) -> (Option<ScenarioFile>, Option<PolicyRef>, Secrets) {
+    let mut site = DeTable::new();
+    let mut root = DeTable::new();
+    // Keys of neither kind were reported with the `[[site]]` already.
+    for (k, v) in t.iter() {
+        let key: &str = k.get_ref();
+        if INLINE_SITE_TABLES.contains(&key) {
+            root.insert(k.clone(), v.clone());
+        } else if SITE_KEYS.contains(&key) || key == "crawl" {
+            site.insert(k.clone(), v.clone());
+        }
+    }
+    root.insert(
+        Spanned::new(span.clone(), "site".into()),
+        Spanned::new(span.clone(), toml::de::DeValue::Table(site)),
+    );
+    graft(&mut root, defaults, 0);
+    let doc = Spanned::new(span, root);
+    check_file(ck, path, &doc)
+}
+
+/// Check a fleet file's defaults on their own (`ck` is the fleet file's checker): what
+/// is wrong with them whatever the site — a bad duration, an unknown key, a selector
+/// that does not parse — is reported once here. What depends on the site (a `[run]`
+/// entry naming a custom scenario) is reported by each site's check.
+pub(crate) fn check_defaults(ck: &mut Checker<'_>, path: &Path, d: &Defaults<'_, '_>) {
+    if let Some(t) = d
+        .browser
+        .and_then(|v| ck.table(v, "[browser]", browser::BROWSER_KEYS))
+    {
+        browser::check_browser(ck, &t);
+    }
+    if let Some(t) = d.cmp.and_then(|v| ck.table(v, "[cmp]", cmp::CMP_KEYS)) {
+        cmp::check_cmp(ck, &t, path);
+    }
+    if let Some(t) = d.run.and_then(|v| ck.table(v, "[run]", RUN_KEYS)) {
+        if let Some(v) = t.get("scenarios") {
+            ck.strings(v, "`scenarios` in [run]");
+        }
+    }
+}
+
+/// Graft a fleet's defaults into a site's tree, their spans moved by `by`
+/// ([`Checker::mount`]).
+fn graft<'i>(root: &mut DeTable<'i>, d: &Defaults<'_, 'i>, by: usize) {
+    use crate::toml_check::shifted;
+    for (key, value) in [("cmp", d.cmp), ("run", d.run)] {
+        if let Some(v) = value.filter(|_| !root.contains_key(key)) {
+            root.insert(
+                Spanned::new(shifted(v, by).span(), key.into()),
+                shifted(v, by),
+            );
+        }
+    }
+    if let Some(fleet) = d.browser {
+        merge_keys(root, "browser", fleet, by);
+    }
+    if let Some(fleet) = d.crawl {
+        if let Some(toml::de::DeValue::Table(site)) = root.get_mut("site").map(|v| v.get_mut()) {
+            // `crawl = false` keeps discovery off whatever the fleet says; `true` or a
+            // table takes the fleet's settings where it is silent.
+            match site.get("crawl").map(|v| v.get_ref()) {
+                Some(toml::de::DeValue::Boolean(false)) => {}
+                Some(toml::de::DeValue::Boolean(true)) => {
+                    site.remove("crawl");
+                    merge_keys(site, "crawl", fleet, by);
+                }
+                _ => merge_keys(site, "crawl", fleet, by),
+            }
+        }
+    }
+}
+
+/// `parent.key` gets every key of the fleet's table `fleet` it does not set itself
+/// (the whole table when it has none). A value of another type is left to the checks.
+fn merge_keys<'i>(parent: &mut DeTable<'i>, key: &str, fleet: &Val<'i>, by: usize) {
+    use crate::toml_check::shifted;
+    let grafted = shifted(fleet, by);
+    match parent.get_mut(key).map(|v| v.get_mut()) {
+        None => {
+            parent.insert(
+                Spanned::new(grafted.span(), key.to_string().into()),
+                grafted,
+            );
+        }
+        Some(toml::de::DeValue::Table(own)) => {
+            if let toml::de::DeValue::Table(theirs) = grafted.into_inner() {
+                for (k, v) in theirs {
+                    if !own.contains_key(k.get_ref().as_ref()) {
+                        own.insert(k, v);
+                    }
+                }
+            }
+        }
+        Some(_) => {}
+    }
 }
 
 fn check_file(

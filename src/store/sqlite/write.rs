@@ -8,7 +8,7 @@ use crate::analysis::finding::Finding;
 use crate::inventory::Declaration;
 use crate::model::RunStatus;
 use crate::store::codec::{self, Col};
-use crate::store::{JudgedVisit, RunId, RunImport, RunStart, StoreError};
+use crate::store::{FleetRunId, JudgedVisit, RunId, RunImport, RunStart, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteConnection;
 
@@ -19,6 +19,58 @@ impl Db {
     ) -> Result<RunId, StoreError> {
         self.write("begin run", move || {
             async move |tx| self.insert_run(tx, run).await
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn start_fleet_run(
+        &self,
+        name: &str,
+        fleet_file: Option<&str>,
+        started_at: DateTime<Utc>,
+    ) -> Result<FleetRunId, StoreError> {
+        self.write("begin fleet run", move || {
+            async move |tx| {
+                sqlx::query_scalar(
+                    "INSERT INTO fleet_runs (name, fleet_file, started_at, status) \
+                     VALUES (?, ?, ?, 'running') RETURNING id",
+                )
+                .bind(name)
+                .bind(fleet_file)
+                .bind(codec::ts(&started_at))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(self.db_err("begin fleet run"))
+            }
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn finish_fleet_run(
+        &self,
+        id: FleetRunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let reason = match status {
+            RunStatus::Running | RunStatus::Complete => None,
+            RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
+        };
+        self.write("finish fleet run", move || {
+            async move |tx| {
+                sqlx::query(
+                    "UPDATE fleet_runs SET status = ?, status_reason = ?, finished_at = ? \
+                     WHERE id = ?",
+                )
+                .bind(status.as_str())
+                .bind(reason)
+                .bind(codec::ts(&finished_at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db_err("finish fleet run"))
+                .map(|_| ())
+            }
         })
         .await
     }
@@ -130,8 +182,8 @@ impl Db {
     ) -> Result<RunId, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
-             fail_on, scenario_digest, policy_digest, pid, host) \
-             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?) RETURNING id",
+             fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id) \
+             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run.site)
         .bind(run.scenario_file)
@@ -141,6 +193,7 @@ impl Db {
         .bind(run.policy_digest)
         .bind(i64::from(std::process::id()))
         .bind(crate::store::this_host())
+        .bind(run.fleet_run)
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db_err("begin run"))

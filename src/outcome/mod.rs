@@ -2,6 +2,9 @@
 //! computed once, here ([`Verdict::of`]). Reporters never decide anything; the binary
 //! turns [`Verdict::exit`] into the process exit code.
 
+mod fleet;
+pub use fleet::{fleet_exit, FleetReport, SiteLine};
+
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Code, Finding, Severity};
 use crate::attribution::AttributedVisit;

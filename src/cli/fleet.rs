@@ -1,0 +1,175 @@
+//! `consentry audit` of several sites (several scenario files, a folder, a fleet file):
+//! validate everything first, run [`consentry::pipeline::audit_fleet`], write each site's
+//! report under `<reports>/<site>/`, print the fleet summary, return the fleet's verdict
+//! (docs/fleet.md).
+
+use super::audit::{emit, AuditArgs};
+use super::progress::Progress;
+use consentry::engine::EngineConfig;
+use consentry::exit::ExitStatus;
+use consentry::outcome::FleetReport;
+use consentry::pipeline::{self, FleetConfig};
+use consentry::report::{render_fleet, reporter, Format};
+use std::path::{Path, PathBuf};
+
+/// Is `path` a fleet file (a TOML file with a `[fleet]` table)?
+pub(crate) fn is_fleet_file(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| consentry::fleet::load::is_fleet_source(&s))
+}
+
+pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
+    let env = |name: &str| std::env::var(name).ok();
+    let inputs = consentry::fleet::inputs::load_inputs(&args.files, args.acks.as_deref(), &env);
+    let gvl = args
+        .gvl
+        .as_deref()
+        .map(consentry::policy::gvl::load_gvl)
+        .transpose();
+    let (mut fleet, gvl) = match (inputs, gvl) {
+        (Ok((fleet, warnings)), Ok(gvl)) => {
+            eprint!("{warnings}");
+            (fleet, gvl)
+        }
+        (inputs, gvl) => {
+            let mut errors = 0;
+            for diags in [inputs.err(), gvl.err()].into_iter().flatten() {
+                eprint!("{diags}");
+                errors += diags.errors();
+            }
+            eprintln!("{errors} error(s); nothing was audited");
+            return ExitStatus::InvalidInput;
+        }
+    };
+    if let Some(gvl) = &gvl {
+        for site in &mut fleet.sites {
+            let issues = consentry::policy::gvl::lint(&site.spec.policy, gvl);
+            for w in consentry::policy::gvl::as_warnings(&issues) {
+                eprintln!("{w}");
+            }
+            site.spec.policy.map_issues.extend(issues);
+        }
+    }
+    // --db, else $CONSENTRY_DB, else the fleet file's database, else ./consentry.db.
+    let db_path = args
+        .db
+        .clone()
+        .or_else(|| {
+            std::env::var_os(consentry::store::DB_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(|| fleet.database.clone())
+        .unwrap_or_else(consentry::store::default_db_path);
+    let reports_dir = match (
+        std::env::var_os("CONSENTRY_REPORTS_DIR").filter(|v| !v.is_empty()),
+        &fleet.reports,
+    ) {
+        (None, Some(dir)) => dir.clone(),
+        _ => crate::cli::output::evidence_dir(&db_path),
+    };
+    let mut limits = fleet.limits;
+    if let Some(n) = args.per_site {
+        limits.per_site = usize::from(n);
+    }
+    let cfg = FleetConfig {
+        scenarios: args.scenarios.clone(),
+        fail_on: args.fail_on,
+        db_path,
+        engine: EngineConfig {
+            jobs: args.jobs.unwrap_or(0),
+            webdriver: args.webdriver.clone(),
+            chromedriver: args.chromedriver.clone(),
+            chromium: args.chromium.clone(),
+            autoconsent: args.autoconsent.clone(),
+            fresh_browser: args.fresh_browser,
+            no_screenshots: args.no_screenshots,
+        },
+        reports_dir: reports_dir.clone(),
+        limits,
+    };
+    let (cancel, listener) = consentry::engine::cancel_on_signals();
+    let progress = Progress::new(args.no_progress, true);
+    let result = pipeline::audit_fleet(&fleet, &cfg, cancel, &progress).await;
+    listener.abort();
+    let run = match result {
+        Ok(run) => run,
+        Err(e) => {
+            let mut message = e.to_string();
+            for site in &fleet.sites {
+                message = site.spec.site.secrets.redact(&message).into_owned();
+            }
+            eprintln!("error: {}", consentry::text::printable(&message));
+            return if e.is_invalid_input() {
+                ExitStatus::InvalidInput
+            } else {
+                ExitStatus::Error
+            };
+        }
+    };
+    for dir in &run.leftover_profiles {
+        eprintln!(
+            "warning: could not delete browser profile {}",
+            consentry::text::printable(dir)
+        );
+    }
+    let mut storage_failed = !run.storage_errors.is_empty();
+    for e in &run.storage_errors {
+        eprintln!("error: {}", consentry::text::printable(e));
+    }
+    // Each site's full report, in the chosen format, under <reports>/<site>/.
+    let mut written: Vec<(&consentry::outcome::AuditReport, Option<String>)> = Vec::new();
+    let mut write_failed = false;
+    for (site, spec) in run.sites.iter().zip(&fleet.sites) {
+        for e in &site.storage_errors {
+            let e = spec.spec.site.secrets.redact(e);
+            eprintln!(
+                "error: {}: {}",
+                site.report.site,
+                consentry::text::printable(&e)
+            );
+            storage_failed = true;
+        }
+        let path = site_report_path(&reports_dir, &site.report.site, args.format);
+        let mut report = site.report.clone();
+        consentry::screenshots::paths_relative_to(&mut report, &path);
+        let text = reporter(args.format).render(&report);
+        match super::audit::write_report(&path, &text) {
+            Ok(()) => written.push((&site.report, Some(path.display().to_string()))),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                write_failed = true;
+                written.push((&site.report, None));
+            }
+        }
+    }
+    let fleet_file = fleet.path.as_ref().map(|p| p.display().to_string());
+    let summary = FleetReport::of(
+        &run.name,
+        fleet_file.as_deref(),
+        run.id,
+        run.started_at,
+        run.finished_at,
+        &written,
+    );
+    let text = render_fleet(args.format, &summary);
+    if let Err(status) = emit(args.output.as_deref(), &text) {
+        return status;
+    }
+    if storage_failed || write_failed {
+        return ExitStatus::Error;
+    }
+    summary.exit
+}
+
+/// `<reports>/<site>/report.<ext>`: the site's slug, so no site name can leave the folder.
+fn site_report_path(reports: &Path, site: &str, format: Format) -> PathBuf {
+    let ext = match format {
+        Format::Table => "txt",
+        Format::Json => "json",
+        Format::Markdown => "md",
+        Format::Html => "html",
+    };
+    reports
+        .join(consentry::text::slug(site))
+        .join(format!("report.{ext}"))
+}

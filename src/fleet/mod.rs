@@ -1,0 +1,66 @@
+//! Fleets: many sites in one run (docs/fleet.md).
+//!
+//! What `consentry audit` is given — one scenario file, several, a folder of them, or a
+//! fleet file — becomes one validated [`FleetSpec`]: the sites, each a full
+//! [`AuditSpec`] with its acknowledgements, and the limits that keep the crawl polite.
+//! [`inputs`] tells the inputs apart; [`load`] reads a fleet file.
+
+pub mod inputs;
+pub mod load;
+
+use crate::ack::Acks;
+use crate::scenario::AuditSpec;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every site of a run, validated, with what they share.
+#[derive(Debug, Clone)]
+pub struct FleetSpec {
+    /// The fleet file, when the sites came from one.
+    pub path: Option<PathBuf>,
+    /// The fleet's name (`[fleet] name`; for plain scenario files, `fleet`).
+    pub name: String,
+    /// `[fleet] database`, resolved against the fleet file's directory.
+    pub database: Option<PathBuf>,
+    /// `[fleet] reports`, resolved against the fleet file's directory.
+    pub reports: Option<PathBuf>,
+    pub limits: SiteLimits,
+    pub sites: Vec<FleetSite>,
+}
+
+/// How hard one site is visited (docs/fleet.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteLimits {
+    /// At most this many visits of one site at once (`[fleet] per_site`, default 1).
+    pub per_site: usize,
+    /// At least this long between two page loads of one site (`[fleet] page_delay`).
+    pub page_delay: Duration,
+}
+
+impl Default for SiteLimits {
+    fn default() -> Self {
+        SiteLimits {
+            per_site: 1,
+            page_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// One site of a fleet.
+#[derive(Debug, Clone)]
+pub struct FleetSite {
+    pub spec: AuditSpec,
+    /// Where the site was declared, as shown in reports and stored with its runs: its
+    /// scenario file, or `FLEET_FILE#NAME` for a site written inline in a fleet file.
+    pub scenario_file: String,
+    /// The acknowledgements in force for it.
+    pub acks: Acks,
+}
+
+/// The longest `page_delay` accepted: one minute (a longer pause is a mistake).
+pub const MAX_PAGE_DELAY: Duration = Duration::from_secs(60);
+/// The most visits of one site at once (`per_site`).
+pub const MAX_PER_SITE: i64 = 16;
+
+#[cfg(test)]
+mod tests;

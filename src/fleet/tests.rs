@@ -1,0 +1,286 @@
+//! Unit tests of the fleet file loader and of what `audit` is given.
+
+use super::inputs::{expand, load_inputs};
+use super::load::load_fleet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+const POLICY: &str = "[[purpose]]\nid = \"analytics\"\nname = \"Analytics\"\nbasis = \"consent\"\n\n\
+[[vendor]]\nid = \"ga\"\nname = \"GA\"\ndomains = [\"google-analytics.com\"]\npurposes = [\"analytics\"]\n";
+
+fn site_file(name: &str, extra: &str) -> String {
+    format!(
+        "[site]\nname = \"{name}\"\nbase_url = \"https://www.{name}.test/\"\npolicy = \"p.policy.toml\"\n{extra}"
+    )
+}
+
+/// A folder with the shared policy and `files` (name, text).
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.policy.toml"), POLICY).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// `file:line message` of every diagnostic, files by name only.
+fn where_what(d: &crate::diag::Diagnostics) -> Vec<String> {
+    d.0.iter()
+        .map(|d| {
+            let file = d.file.file_name().and_then(|f| f.to_str()).unwrap_or("?");
+            format!("{file}:{} {}", d.line, d.message)
+        })
+        .collect()
+}
+
+const FLEET: &str = r##"[fleet]
+name = "agency"
+database = "fleet.db"
+per_site = 2
+page_delay = "250ms"
+
+[browser]
+settle_quiet = "300ms"
+step_timeout = "7s"
+
+[cmp]
+banner = "#b"
+accept_all = ["#a"]
+
+[run]
+scenarios = ["no_action", "accept_all"]
+
+[[site]]
+file = "one.toml"
+
+[[site]]
+file = "two.toml"
+
+[[site]]
+name = "three"
+base_url = "https://www.three.test/"
+policy = "p.policy.toml"
+browser = { step_timeout = "9s" }
+run = { scenarios = ["no_action"] }
+"##;
+
+#[test]
+fn sites_take_the_fleet_defaults_where_they_are_silent() {
+    let dir = folder(&[
+        ("one.toml", &site_file("one", "[browser]\nstep_timeout = \"3s\"\n")),
+        (
+            "two.toml",
+            &site_file("two", "[cmp]\nbanner = \"#own\"\nreject_all = [\"#r\"]\n[run]\nscenarios = [\"reject_all\"]\n"),
+        ),
+        ("fleet.toml", FLEET),
+    ]);
+    let (fleet, warnings) =
+        load_fleet(&dir.path().join("fleet.toml"), &no_env).unwrap_or_else(|d| panic!("{d}"));
+    assert!(!warnings.has_errors());
+    assert_eq!(fleet.name, "agency");
+    assert_eq!(fleet.database, Some(dir.path().join("fleet.db")));
+    assert_eq!(fleet.limits.per_site, 2);
+    assert_eq!(fleet.limits.page_delay, Duration::from_millis(250));
+    let names: Vec<&str> = fleet
+        .sites
+        .iter()
+        .map(|s| s.spec.site.name.as_str())
+        .collect();
+    assert_eq!(names, ["one", "two", "three"]);
+    let [one, two, three] = &fleet.sites[..] else {
+        panic!("three sites")
+    };
+    // [browser] key by key: the site's own key wins, the others are the fleet's.
+    assert_eq!(one.spec.browser.step_timeout, Duration::from_secs(3));
+    assert_eq!(one.spec.browser.settle_quiet, Duration::from_millis(300));
+    assert_eq!(three.spec.browser.step_timeout, Duration::from_secs(9));
+    assert_eq!(three.spec.browser.settle_quiet, Duration::from_millis(300));
+    // [cmp] and [run] whole.
+    let ids = |s: &super::FleetSite| -> Vec<String> {
+        s.spec.scenarios.iter().map(|s| s.id.clone()).collect()
+    };
+    assert_eq!(ids(one), ["no_action", "accept_all"]);
+    assert_eq!(ids(two), ["reject_all"], "two's own [cmp] and [run]");
+    assert_eq!(ids(three), ["no_action"]);
+    // A step taken from the fleet's [cmp] says where it was written: the fleet file.
+    let accept = &one.spec.scenarios[1];
+    assert!(
+        accept
+            .steps
+            .iter()
+            .any(|s| s.location.contains("fleet.toml:")),
+        "{:?}",
+        accept.steps.iter().map(|s| &s.location).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        three.scenario_file,
+        format!("{}#three", dir.path().join("fleet.toml").display())
+    );
+    assert!(one.scenario_file.ends_with("one.toml"));
+    // The site is what its file and the fleet's defaults make it: both in its digest.
+    let alone =
+        crate::scenario::load::load_audit_file_with_env(&dir.path().join("one.toml"), &no_env)
+            .unwrap_or_else(|d| panic!("{d}"));
+    assert_ne!(alone.digest, one.spec.digest);
+}
+
+#[test]
+fn every_problem_is_reported_at_once_where_it_was_written() {
+    let fleet = r##"[fleet]
+name = "agency"
+per_site = 40
+
+[browser]
+settle_quiet = "soon"
+
+[run]
+scenarios = ["no_action", "checkout"]
+
+[[site]]
+file = "one.toml"
+
+[[site]]
+file = "two.toml"
+name = "x"
+
+[[site]]
+name = "three"
+base_url = "https://www.three.test/"
+policy = "p.policy.toml"
+colour = "red"
+"##;
+    let dir = folder(&[
+        (
+            "one.toml",
+            &site_file(
+                "one",
+                "[[scenario]]\nid = \"checkout\"\nsteps = [{ wait_idle = true }]\n",
+            ),
+        ),
+        (
+            "two.toml",
+            &site_file("two", "[browser]\nstep_timeout = \"never\"\n"),
+        ),
+        ("fleet.toml", fleet),
+    ]);
+    let diags = match load_fleet(&dir.path().join("fleet.toml"), &no_env) {
+        Ok(_) => panic!("the fleet has errors"),
+        Err(d) => d,
+    };
+    let got = where_what(&diags);
+    let has = |needle: &str| got.iter().any(|g| g.contains(needle));
+    assert!(
+        has("fleet.toml:3 `per_site` must be between 1 and 16"),
+        "{got:#?}"
+    );
+    // A bad default is said once, at its line, whatever the number of sites.
+    assert_eq!(
+        got.iter()
+            .filter(|g| g.starts_with("fleet.toml:6 "))
+            .count(),
+        1,
+        "{got:#?}"
+    );
+    // A default that does not fit some sites names them: `checkout` is one's only.
+    assert!(
+        got.iter().any(|g| g.starts_with("fleet.toml:9 ")
+            && g.contains("unknown scenario `checkout`")
+            && g.ends_with("(for site two.toml, three)")),
+        "{got:#?}"
+    );
+    assert!(has("fleet.toml:16 `name` beside `file`"), "{got:#?}");
+    assert!(
+        has("fleet.toml:22 unknown key `colour` in [[site]]"),
+        "{got:#?}"
+    );
+    assert_eq!(
+        got.iter().filter(|g| g.contains("colour")).count(),
+        1,
+        "{got:#?}"
+    );
+    assert!(
+        has("two.toml:6"),
+        "an error in a site's own file is at its line: {got:#?}"
+    );
+}
+
+#[test]
+fn two_sites_of_one_name_would_share_a_history_and_are_refused() {
+    let fleet =
+        "[fleet]\nname = \"a\"\n[[site]]\nfile = \"one.toml\"\n[[site]]\nfile = \"again.toml\"\n";
+    let dir = folder(&[
+        ("one.toml", &site_file("one", "")),
+        ("again.toml", &site_file("one", "")),
+        ("fleet.toml", fleet),
+    ]);
+    let diags = load_fleet(&dir.path().join("fleet.toml"), &no_env)
+        .err()
+        .unwrap_or_default();
+    let got = where_what(&diags);
+    assert!(
+        got.iter()
+            .any(|g| g.starts_with("fleet.toml:5 site name `one` is used twice")),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn a_folder_stands_for_its_scenario_files_and_a_fleet_file_for_itself_alone() {
+    let dir = folder(&[
+        ("b.toml", &site_file("b", "")),
+        ("a.toml", &site_file("a", "")),
+        ("acks.toml", ""),
+        ("notes.toml", "title = \"not a scenario file\"\n"),
+        ("broken.toml", "[site\n"),
+    ]);
+    let files = expand(&[dir.path().to_path_buf()]).unwrap_or_else(|d| panic!("{d}"));
+    let names: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.file_name().and_then(|n| n.to_str()))
+        .collect();
+    assert_eq!(
+        names,
+        ["a.toml", "b.toml", "broken.toml"],
+        "a file that does not parse is kept, so its errors show"
+    );
+
+    std::fs::remove_file(dir.path().join("broken.toml")).unwrap();
+    let (fleet, _) =
+        load_inputs(&[dir.path().to_path_buf()], None, &no_env).unwrap_or_else(|d| panic!("{d}"));
+    let names: Vec<&str> = fleet
+        .sites
+        .iter()
+        .map(|s| s.spec.site.name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(fleet.limits.per_site, 1, "polite by default");
+
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        "[fleet]\nname = \"x\"\n[[site]]\nfile = \"a.toml\"\n",
+    )
+    .unwrap();
+    let err = load_inputs(
+        &[dir.path().join("fleet.toml"), dir.path().join("b.toml")],
+        None,
+        &no_env,
+    )
+    .err()
+    .unwrap_or_default();
+    assert!(
+        where_what(&err)[0].contains("a fleet file must be the only input"),
+        "{err}"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = expand(&[empty.path().to_path_buf()])
+        .err()
+        .unwrap_or_default();
+    assert!(where_what(&err)[0].contains("no scenario files in this folder"));
+    let _ = (Path::new("."), PathBuf::new());
+}

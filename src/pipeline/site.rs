@@ -1,0 +1,269 @@
+//! One site's run inside an audit: started in the store, fed its visits as the engine
+//! finishes them (each judged and stored at once), finished when its last visit is in.
+
+use super::{AuditRun, Progress, Shared, SiteInput};
+use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding};
+use crate::attribution::{AttributedVisit, Attributor};
+use crate::model::{RunStatus, ValueHasher, VisitObservation};
+use crate::outcome::{AuditReport, Verdict, VisitSummary};
+use crate::store::{FleetRunId, JudgedVisit, RunId, RunStart, Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// A site's run while its visits come in.
+pub(super) struct SiteRun<'a> {
+    site: &'a SiteInput<'a>,
+    fail_on: crate::outcome::FailOn,
+    db_path: String,
+    run_id: RunId,
+    started_at: DateTime<Utc>,
+    attributor: Attributor<'a>,
+    hasher: &'a ValueHasher,
+    shots_dir: PathBuf,
+    /// One per selected scenario, in run order; a visit lands in its slot once.
+    slots: &'a [OnceLock<VisitObservation>],
+    visits: Vec<(usize, AttributedVisit<'a, 'a>)>,
+    findings: Vec<Finding>,
+    storage_errors: Vec<String>,
+    /// Scenarios observed (or not) whose visit could not be written: the run is not
+    /// complete in the database, whatever the report in memory holds.
+    unstored: Vec<String>,
+    received: usize,
+}
+
+impl<'a> SiteRun<'a> {
+    /// Record the run's start and the declared map it audits against.
+    pub(super) async fn start(
+        store: &Store,
+        site: &'a SiteInput<'a>,
+        slots: &'a [OnceLock<VisitObservation>],
+        shared: &Shared<'_>,
+        fleet_run: Option<FleetRunId>,
+        hasher: &'a ValueHasher,
+    ) -> Result<SiteRun<'a>, StoreError> {
+        let spec = site.spec;
+        let started_at = Utc::now();
+        let run_id = store
+            .writer()
+            .start_run(&RunStart {
+                site: &spec.site.name,
+                scenario_file: site.scenario_file,
+                started_at,
+                scenario_digest: Some(&spec.digest),
+                policy_digest: Some(&spec.policy.digest),
+                fail_on: shared.fail_on,
+                fleet_run,
+            })
+            .await?;
+        store
+            .writer()
+            .record_declarations(run_id, &crate::inventory::declarations(&spec.policy))
+            .await?;
+        Ok(SiteRun {
+            site,
+            fail_on: shared.fail_on,
+            db_path: shared.db_path.display().to_string(),
+            run_id,
+            started_at,
+            attributor: Attributor::new(&spec.site, &spec.policy),
+            hasher,
+            shots_dir: crate::screenshots::run_dir(shared.reports_dir, &spec.site.name, run_id),
+            slots,
+            visits: Vec::with_capacity(slots.len()),
+            findings: Vec::new(),
+            storage_errors: Vec::new(),
+            unstored: Vec::new(),
+            received: 0,
+        })
+    }
+
+    /// Every selected scenario's visit is in.
+    pub(super) fn is_done(&self) -> bool {
+        self.received >= self.slots.len()
+    }
+
+    /// One visit, as the engine hands it over: decoded, bounded, redacted, attributed,
+    /// judged and stored (with its findings and inventory, one transaction).
+    pub(super) async fn visit(
+        &mut self,
+        store: &Store,
+        position: usize,
+        mut obs: VisitObservation,
+        progress: &dyn Progress,
+    ) {
+        self.received += 1;
+        let spec = self.site.spec;
+        // Signals carried by request URLs are decoded here, from the URLs as sent.
+        crate::signals::add_request_signals(&mut obs, self.hasher);
+        // Then every page-supplied string is bounded (8 KiB: its start, its length and
+        // the keyed hash of its redacted whole), before anything judges, stores or shows
+        // it: a page decides how long its URLs are.
+        crate::model::clip::clip_visit(&mut obs, self.hasher, &|s| spec.site.secrets.redact(s));
+        // Nothing a secret's value reached leaves this point unredacted: not the store,
+        // not the checks' evidence, not the progress lines. A visit that could not be
+        // redacted keeps nothing it saw (not observed, never clean).
+        if let Err(e) = spec.site.secrets.redact_visit(&mut obs) {
+            obs = unredactable(obs, &e);
+        }
+        crate::screenshots::save_visit(&mut obs, &self.shots_dir, position);
+        let Some(slot) = self.slots.get(position) else {
+            return; // a job the engine was never given: cannot happen
+        };
+        let obs = slot.get_or_init(|| obs);
+        let visit = self.attributor.visit(obs);
+        let judged = analyze_visit(&spec.site, &spec.policy, &visit);
+        let inventory = crate::inventory::of_visit(&visit);
+        let stored = store
+            .writer()
+            .record_judged_visit(
+                self.run_id,
+                &JudgedVisit {
+                    position: Some(position),
+                    obs,
+                    third_party_requests: Some(visit.third_party_requests()),
+                    findings: &judged,
+                    inventory: Some(&inventory),
+                },
+            )
+            .await;
+        let site = spec.site.name.as_str();
+        if let Err(e) = stored {
+            progress.store_failed(site, &obs.scenario, &e);
+            self.unstored.push(obs.scenario.clone());
+            self.storage_errors
+                .push(format!("could not record scenario {}: {e}", obs.scenario));
+        }
+        progress.visit_done(site, obs);
+        self.findings.extend(judged);
+        self.visits.push((position, visit));
+    }
+
+    /// Judge the run as a whole, record its end, and build its report. `interrupted`: a
+    /// signal arrived; the run counts as interrupted only if a visit of it was cut short.
+    pub(super) async fn finish(&mut self, store: &Store, interrupted: bool) -> AuditRun {
+        let spec = self.site.spec;
+        // Judge and report visits in run order (the order the file or --scenario lists them).
+        self.visits.sort_by_key(|(position, _)| *position);
+        let visits: Vec<AttributedVisit> = std::mem::take(&mut self.visits)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let mut storage_errors = std::mem::take(&mut self.storage_errors);
+        let mut findings = std::mem::take(&mut self.findings);
+        let run_level = analyze_run(&spec.site, &spec.policy, &visits);
+        if let Err(e) = store
+            .writer()
+            .record_findings(self.run_id, &run_level)
+            .await
+        {
+            storage_errors.push(format!("could not record the run's findings: {e}"));
+        }
+        findings.extend(run_level);
+        let summaries: Vec<VisitSummary> = visits.iter().map(VisitSummary::of).collect();
+        let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
+        sort_findings(&mut findings, &order);
+        let site = spec.site.name.clone();
+        // Judged as of the run's start, and kept with the run's end.
+        let acknowledgements = self.site.acks.for_run(&site, self.started_at, &findings);
+        let status = run_status(interrupted, &summaries, &self.unstored);
+        let finished_at = Utc::now();
+        if let Err(e) = store
+            .writer()
+            .finish_run_with_acks(self.run_id, &status, finished_at, &acknowledgements)
+            .await
+        {
+            storage_errors.push(format!("could not record the run's end: {e}"));
+        }
+        let new_fingerprints =
+            match super::stored::new_in_run(store, &site, self.run_id, self.started_at).await {
+                Ok(fps) => fps,
+                Err(e) => {
+                    storage_errors.push(format!("could not read the site's history: {e}"));
+                    Vec::new()
+                }
+            };
+        let report = AuditReport {
+            run_id: Some(self.run_id),
+            site,
+            scenario_file: self.site.scenario_file.to_string(),
+            started_at: self.started_at,
+            finished_at,
+            status,
+            visits: summaries,
+            findings,
+            fail_on: self.fail_on.threshold,
+            fail_on_new: self.fail_on.new_only,
+            new_fingerprints,
+            acknowledgements,
+            db_path: Some(self.db_path.clone()),
+            verdict: Verdict::default(),
+        }
+        .with_verdict();
+        AuditRun {
+            report,
+            storage_errors,
+            leftover_profiles: Vec::new(),
+        }
+    }
+}
+
+/// What is kept of a visit whose records could not be redacted: its scenario and times,
+/// not observed, with the reason; none of its records.
+fn unredactable(obs: VisitObservation, why: &str) -> VisitObservation {
+    VisitObservation {
+        status: crate::model::VisitStatus::Incomplete(crate::model::Failure::new(
+            crate::model::FailureKind::Other,
+            format!("the visit's records could not be redacted, so none is kept: {why}"),
+        )),
+        steps: Vec::new(),
+        requests: Vec::new(),
+        cookie_writes: Vec::new(),
+        cookies: Vec::new(),
+        storage_writes: Vec::new(),
+        page_errors: Vec::new(),
+        signals: Vec::new(),
+        cmp: Vec::new(),
+        screenshots: Vec::new(),
+        warnings: Vec::new(),
+        timings: Default::default(),
+        ..obs
+    }
+}
+
+/// The run's status from how it ended, what its visits saw, and which of them could not
+/// be written to the database (`unstored`: such a run is never `complete`, and the reason
+/// says how many are missing). A signal interrupts a run only if it cut a visit of it
+/// short: a site of a fleet whose visits were all observed before it is complete.
+fn run_status(interrupted: bool, visits: &[VisitSummary], unstored: &[String]) -> RunStatus {
+    let not_observed: Vec<&str> = visits
+        .iter()
+        .filter(|v| v.not_observed().is_some())
+        .map(|v| v.scenario.as_str())
+        .collect();
+    let unstored = (!unstored.is_empty()).then(|| {
+        format!(
+            "{} of {} visit(s) could not be written to the database: {}",
+            unstored.len(),
+            visits.len(),
+            unstored.join(", ")
+        )
+    });
+    if interrupted && !not_observed.is_empty() {
+        // Not-observed visits of an interrupted run are the interruption's doing.
+        let reasons: Vec<String> = std::iter::once("interrupted by a signal".to_string())
+            .chain(unstored)
+            .collect();
+        return RunStatus::Interrupted(reasons.join("; "));
+    }
+    let reasons: Vec<String> = (!not_observed.is_empty())
+        .then(|| format!("not observed: {}", not_observed.join(", ")))
+        .into_iter()
+        .chain(unstored)
+        .collect();
+    if reasons.is_empty() {
+        RunStatus::Complete
+    } else {
+        RunStatus::Incomplete(reasons.join("; "))
+    }
+}

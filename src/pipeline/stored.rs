@@ -1,0 +1,109 @@
+//! Reports rebuilt from the store, and what is new in a run against the site's history.
+
+use crate::analysis::sort_findings;
+use crate::outcome::{AuditReport, FailOn, Verdict, VisitSummary};
+use crate::store::{RunId, Store, StoreError};
+use chrono::Utc;
+
+/// Rebuild the report of a stored run, as the audit printed it: the same visits in the
+/// same order, the same findings in the same order, the same acknowledgements (as they
+/// stood in the run), the same verdict.
+pub async fn stored_report(
+    store: &Store,
+    run: RunId,
+    fail_on: Option<FailOn>,
+) -> Result<Option<AuditReport>, StoreError> {
+    let Some(record) = store.history().run(run).await? else {
+        return Ok(None);
+    };
+    let mut visits = store.history().visits(run).await?;
+    visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.id));
+    let mut signals = Vec::with_capacity(visits.len());
+    for v in &visits {
+        signals.push((
+            crate::signals::view(&store.history().signals(run, Some(&v.scenario)).await?),
+            store.history().screenshots(run, Some(&v.scenario)).await?,
+        ));
+    }
+    let summaries: Vec<VisitSummary> = visits
+        .into_iter()
+        .zip(signals)
+        .map(|(v, (signals, screenshots))| VisitSummary {
+            duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
+            scenario: v.scenario,
+            status: v.status,
+            requests: usize::try_from(v.counts.requests).unwrap_or(usize::MAX),
+            third_party_requests: v
+                .third_party_requests
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0),
+            cookies_stored: usize::try_from(v.counts.cookies).unwrap_or(usize::MAX),
+            cookie_writes: usize::try_from(v.counts.cookie_writes).unwrap_or(usize::MAX),
+            warnings: v.warnings,
+            signals,
+            consent_actions: v.cmp,
+            screenshots,
+            timings: v.timings,
+        })
+        .collect();
+    let mut findings = store.history().findings(run).await?;
+    let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
+    sort_findings(&mut findings, &order);
+    let fail_on = fail_on.unwrap_or(record.fail_on);
+    let new_fingerprints = new_in_run(store, &record.site, record.id, record.started_at).await?;
+    let acknowledgements = store
+        .history()
+        .run_acks(&[record.id])
+        .await?
+        .remove(&record.id)
+        .unwrap_or_default();
+    Ok(Some(
+        AuditReport {
+            run_id: Some(record.id),
+            site: record.site,
+            scenario_file: record.scenario_file,
+            started_at: record.started_at,
+            // A run whose process died has no end: show its start (it is incomplete).
+            finished_at: record.finished_at.unwrap_or(record.started_at),
+            status: record.status,
+            visits: summaries,
+            findings,
+            fail_on: fail_on.threshold,
+            fail_on_new: fail_on.new_only,
+            new_fingerprints,
+            acknowledgements,
+            db_path: Some(store.path().display().to_string()),
+            verdict: Verdict::default(),
+        }
+        .with_verdict(),
+    ))
+}
+
+/// Fingerprints of the findings new or regressed in run `run` of `site`, judged against
+/// every run of the site that started before it (docs/drift.md).
+pub(super) async fn new_in_run(
+    store: &Store,
+    site: &str,
+    run: RunId,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    let until = started_at + chrono::Duration::nanoseconds(1);
+    let history = store
+        .history()
+        .site_findings_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
+        .await?;
+    let lifecycles = crate::drift::lifecycles(&history);
+    Ok(lifecycles
+        .into_iter()
+        .filter(|l| {
+            l.timeline.last().is_some_and(|s| {
+                s.run_id == run
+                    && matches!(
+                        s.status,
+                        crate::drift::Status::New | crate::drift::Status::Regressed
+                    )
+            })
+        })
+        .map(|l| l.fingerprint)
+        .collect())
+}

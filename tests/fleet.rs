@@ -1,0 +1,195 @@
+//! A fleet run (docs/fleet.md) in real Chromium: several sites in one run, each judged
+//! exactly as its own single-site audit, a site that cannot be reached not observed and
+//! never holding the others up.
+#![cfg(feature = "browser-tests")]
+
+mod common;
+
+use common::{consentry, finding_keys, run_json, Key};
+use consentry::demo::{DemoServer, FileSite};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The no-CMP fixture site's files, copied to `dir` with its hosts mapped to `port`.
+fn plain_shop(dir: &Path, port: u16) -> PathBuf {
+    let src = Path::new(ROOT).join("tests/fixtures/no-cmp");
+    std::fs::copy(
+        src.join("no-cmp.policy.toml"),
+        dir.join("no-cmp.policy.toml"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(src.join("no-cmp.toml"))
+        .unwrap()
+        .replace("${CONSENTRY_DEMO_PORT:-8443}", &port.to_string());
+    let file = dir.join("plain-shop.toml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Findings with their fingerprints, as (code, scenario, subject, fingerprint).
+fn fingerprinted(json: &Value) -> BTreeSet<(Key, String)> {
+    let keys = finding_keys(json);
+    let fps: Vec<String> = json["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["fingerprint"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(keys.len(), fps.len(), "findings are distinct");
+    let mut out = BTreeSet::new();
+    for f in json["findings"].as_array().into_iter().flatten() {
+        out.insert((
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["scenario"].as_str().unwrap_or("-").to_string(),
+                f["subject"].as_str().unwrap_or_default().to_string(),
+            ),
+            f["fingerprint"].as_str().unwrap_or_default().to_string(),
+        ));
+    }
+    out
+}
+
+fn audit_cmd(db: &Path, demo_port: u16) -> std::process::Command {
+    let mut cmd = consentry();
+    cmd.arg("audit")
+        .args(["--format", "json", "--no-progress", "--db"])
+        .arg(db)
+        .args(["-s", "no_action", "-s", "accept_all", "-s", "reject_all"])
+        .arg("--autoconsent")
+        .arg(Path::new(ROOT).join("fixtures/build/autoconsent"))
+        .env("CONSENTRY_DEMO_PORT", demo_port.to_string())
+        .env_remove("CONSENTRY_REPORTS_DIR");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_judges_each_site_as_its_own_audit_and_a_dead_site_holds_nobody_up() {
+    let demo = DemoServer::start(0).await.expect("demo server");
+    let files = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), "no-cmp"))
+        .await
+        .expect("fixture server");
+    let dir = tempfile::tempdir().unwrap();
+    let plain = plain_shop(dir.path(), files.port());
+    let shop = Path::new(ROOT).join("scenarios/demo-shop.toml");
+    let gone = closed_port();
+    let fleet = dir.path().join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        format!(
+            r#"[fleet]
+name = "test-agency"
+reports = "out"
+per_site = 1
+
+[[site]]
+file = "{shop}"
+
+[[site]]
+file = "plain-shop.toml"
+
+[[site]]
+name = "gone"
+base_url = "https://www.gone.test/"
+policy = "no-cmp.policy.toml"
+browser = {{ args = ["--host-resolver-rules=MAP * 127.0.0.1:{gone}, EXCLUDE localhost"], page_load_timeout = "5s" }}
+run = {{ scenarios = ["no_action"] }}
+"#,
+            shop = shop.display()
+        ),
+    )
+    .unwrap();
+
+    // Each site alone, into its own database.
+    let mut alone = Vec::new();
+    for (i, file) in [&shop, &plain].into_iter().enumerate() {
+        let db = dir.path().join(format!("alone-{i}.db"));
+        let run = run_json(audit_cmd(&db, demo.port()).arg(file));
+        alone.push(run);
+    }
+
+    // The fleet, into one database.
+    let db = dir.path().join("fleet.db");
+    let out = run_json(
+        audit_cmd(&db, demo.port())
+            .arg(&fleet)
+            .args(["--jobs", "2"]),
+    );
+    assert_eq!(out.json["kind"], "fleet", "{}", out.stdout);
+    assert_eq!(
+        out.code, 3,
+        "a site not observed makes the fleet incomplete\n{}",
+        out.stderr
+    );
+    let sites = out.json["sites"].as_array().expect("sites");
+    let names: Vec<&str> = sites.iter().filter_map(|s| s["site"].as_str()).collect();
+    assert_eq!(names, ["demo-shop", "plain-shop", "gone"]);
+    let gone_line = &sites[2];
+    assert_eq!(gone_line["status"]["status"], "incomplete", "{gone_line}");
+    assert_eq!(gone_line["visits_observed"], 0);
+    assert_eq!(sites[0]["status"]["status"], "complete", "{}", sites[0]);
+    assert_eq!(sites[0]["visits_observed"], 3);
+
+    // Each site's report, written under <reports>/<site>/, equals its audit alone.
+    for (i, site) in ["demo-shop", "plain-shop"].iter().enumerate() {
+        let path = dir.path().join("out").join(site).join("report.json");
+        assert_eq!(sites[i]["report_file"], path.display().to_string());
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("site report")).unwrap();
+        let alone = &alone[i];
+        assert_eq!(
+            fingerprinted(&report),
+            fingerprinted(&alone.json),
+            "{site}: the fleet's findings are the site's own"
+        );
+        assert_eq!(report["status"], alone.json["status"], "{site}");
+        assert!(!fingerprinted(&report).is_empty() || *site == "plain-shop");
+    }
+
+    // Each site has its own run, tied to one fleet run.
+    let conn = rusqlite_free_read(&db);
+    assert_eq!(conn.0, 3, "three runs");
+    assert_eq!(conn.1, 1, "one fleet run, naming all three: {:?}", conn);
+
+    // `runs` and `report` work per site as for a lone audit.
+    let listed = consentry()
+        .args(["runs", "--db"])
+        .arg(&db)
+        .output()
+        .expect("runs");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for site in ["demo-shop", "plain-shop", "gone"] {
+        assert!(listed.contains(site), "{listed}");
+    }
+    demo.shutdown().await;
+    files.shutdown().await;
+}
+
+/// (runs, distinct fleet runs among them), read with the store's own reader.
+fn rusqlite_free_read(db: &Path) -> (usize, usize) {
+    let rt = tokio::runtime::Handle::current();
+    let db = db.to_path_buf();
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let store = consentry::store::Store::open_read_only(&db)
+                .await
+                .expect("open");
+            let runs = store.history().runs(None, 100).await.expect("runs");
+            let fleets: BTreeSet<Option<i64>> = runs.iter().map(|r| r.fleet_run).collect();
+            (runs.len(), fleets.iter().filter(|f| f.is_some()).count())
+        })
+    })
+    .join()
+    .expect("reader")
+}
