@@ -193,3 +193,115 @@ fn rusqlite_free_read(db: &Path) -> (usize, usize) {
     .join()
     .expect("reader")
 }
+
+/// Ctrl-C in the middle of a fleet: the site that finished keeps its complete run, the
+/// site cut short is interrupted, the fleet run too, and the summary says so (exit 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_every_finished_site_and_marks_the_rest_interrupted() {
+    let demo = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Path::new(ROOT).join("scenarios/demo-shop.policy.toml");
+    // A second shop whose only scenario waits a minute for a banner that never comes.
+    std::fs::write(
+        dir.path().join("slow.toml"),
+        format!(
+            r##"[site]
+name = "slow-shop"
+base_url = "https://www.demo-shop.test/"
+policy = "{policy}"
+[browser]
+args = ["--host-resolver-rules=MAP * 127.0.0.1:{port}, EXCLUDE localhost"]
+[run]
+scenarios = ["wait"]
+[[scenario]]
+id = "wait"
+steps = [{{ wait_for = "#never-there", timeout = "60s" }}]
+"##,
+            policy = policy.display(),
+            port = demo.port()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("fleet.toml"),
+        format!(
+            "[fleet]\nname = \"ctrl-c\"\n\
+             [[site]]\nfile = \"{}\"\n[[site]]\nfile = \"slow.toml\"\n",
+            Path::new(ROOT).join("scenarios/demo-shop.toml").display()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("f.db");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .arg("audit")
+        .arg(dir.path().join("fleet.toml"))
+        .args(["--jobs", "2", "-s", "no_action", "-s", "wait"])
+        .args(["--format", "json", "--no-progress", "--db"])
+        .arg(&db)
+        .env("CONSENTRY_DEMO_PORT", demo.port().to_string())
+        .env("CONSENTRY_REPORTS_DIR", dir.path().join("reports"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the demo shop's run is finished, the slow shop's still running.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo shop never finished"
+        );
+        if let Ok(store) = consentry::store::Store::open_read_only(&db).await {
+            let runs = store.history().runs(None, 10).await.unwrap_or_default();
+            store.close().await;
+            if runs
+                .iter()
+                .any(|r| r.site == "demo-shop" && r.status.as_str() == "complete")
+            {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("consentry stops after Ctrl-C")
+        .unwrap();
+    demo.shutdown().await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "stderr:\n{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |site: &str| {
+        summary["sites"]
+            .as_array()
+            .and_then(|s| s.iter().find(|l| l["site"] == site))
+            .map(|l| l["status"]["status"].clone())
+    };
+    assert_eq!(status("demo-shop"), Some("complete".into()), "{summary}");
+    assert_eq!(status("slow-shop"), Some("interrupted".into()), "{summary}");
+
+    let store = consentry::store::Store::open_read_only(&db).await.unwrap();
+    let runs = store.history().runs(None, 10).await.unwrap();
+    let of = |site: &str| {
+        runs.iter()
+            .find(|r| r.site == site)
+            .map(|r| r.status.as_str().to_string())
+    };
+    assert_eq!(of("demo-shop").as_deref(), Some("complete"));
+    assert_eq!(of("slow-shop").as_deref(), Some("interrupted"));
+    let fleet = runs.first().and_then(|r| r.fleet_run);
+    assert!(fleet.is_some() && runs.iter().all(|r| r.fleet_run == fleet));
+    let fleet_status = store
+        .history()
+        .fleet_run(fleet.unwrap_or_default())
+        .await
+        .unwrap()
+        .map(|f| f.status.as_str().to_string());
+    assert_eq!(fleet_status.as_deref(), Some("interrupted"));
+    store.close().await;
+}

@@ -23,6 +23,14 @@ impl History<'_> {
         self.store.db.run(run).await
     }
 
+    /// A fleet run (docs/fleet.md); its sites' runs name it in `fleet_run`.
+    pub async fn fleet_run(
+        &self,
+        id: super::FleetRunId,
+    ) -> Result<Option<super::FleetRunRecord>, StoreError> {
+        self.store.db.fleet_run(id).await
+    }
+
     /// Runs, newest first (by start time), optionally of one site.
     pub async fn runs(&self, site: Option<&str>, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
         self.store.db.runs(site, limit).await

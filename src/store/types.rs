@@ -65,6 +65,17 @@ pub struct RunRecord {
     pub fleet_run: Option<super::FleetRunId>,
 }
 
+/// A stored fleet run (docs/fleet.md): the runs of its sites name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetRunRecord {
+    pub id: super::FleetRunId,
+    pub name: String,
+    pub fleet_file: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+}
+
 /// How many rows a visit has in each child table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VisitCounts {

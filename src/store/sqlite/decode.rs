@@ -13,16 +13,32 @@ use crate::store::codec::DecodeResult;
 use crate::store::{RunRecord, VisitCounts, VisitRecord};
 use sqlx::sqlite::SqliteRow;
 
-pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
+/// `status` and `status_reason`, of a run or a fleet run.
+fn decode_status(r: &SqliteRow) -> DecodeResult<RunStatus> {
     let kind: RunStatusKind = get_enum(r, "status", "run status")?;
     let reason: Option<String> = get(r, "status_reason")?;
     let reason = || reason.clone().unwrap_or_default();
-    let status = match kind {
+    Ok(match kind {
         RunStatusKind::Running => RunStatus::Running,
         RunStatusKind::Complete => RunStatus::Complete,
         RunStatusKind::Incomplete => RunStatus::Incomplete(reason()),
         RunStatusKind::Interrupted => RunStatus::Interrupted(reason()),
-    };
+    })
+}
+
+pub(super) fn decode_fleet_run(r: &SqliteRow) -> DecodeResult<crate::store::FleetRunRecord> {
+    Ok(crate::store::FleetRunRecord {
+        id: get(r, "id")?,
+        name: get(r, "name")?,
+        fleet_file: get(r, "fleet_file")?,
+        started_at: get_ts(r, "started_at")?,
+        finished_at: get_opt_ts(r, "finished_at")?,
+        status: decode_status(r)?,
+    })
+}
+
+pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
+    let status = decode_status(r)?;
     Ok(RunRecord {
         id: get(r, "id")?,
         site: get(r, "site")?,

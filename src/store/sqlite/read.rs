@@ -21,6 +21,19 @@ impl Db {
         row.map(|r| self.decode(decode_run(&r))).transpose()
     }
 
+    pub(in crate::store) async fn fleet_run(
+        &self,
+        id: crate::store::FleetRunId,
+    ) -> Result<Option<crate::store::FleetRunRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM fleet_runs WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.db_err("read fleet run"))?;
+        row.map(|r| self.decode(super::decode::decode_fleet_run(&r)))
+            .transpose()
+    }
+
     /// Runs, newest first (by start time), optionally of one site.
     pub(in crate::store) async fn runs(
         &self,
