@@ -105,9 +105,19 @@ base_url = "https://www.gone.test/"
 policy = "no-cmp.policy.toml"
 browser = {{ args = ["--host-resolver-rules=MAP * 127.0.0.1:{gone}, EXCLUDE localhost"], page_load_timeout = "5s" }}
 run = {{ scenarios = ["no_action"] }}
+
+[[site]]
+file = "broken.toml"
 "#,
             shop = shop.display()
         ),
+    )
+    .unwrap();
+
+    // A client whose file is broken: left out, never holding the others up.
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[site]\nname = \"broken\"\nbase_url = \"not a url\"\npolicy = \"no-cmp.policy.toml\"\n",
     )
     .unwrap();
 
@@ -134,7 +144,20 @@ run = {{ scenarios = ["no_action"] }}
     );
     let sites = out.json["sites"].as_array().expect("sites");
     let names: Vec<&str> = sites.iter().filter_map(|s| s["site"].as_str()).collect();
-    assert_eq!(names, ["demo-shop", "plain-shop", "gone"]);
+    assert_eq!(names, ["demo-shop", "plain-shop", "gone", "broken.toml"]);
+    assert_eq!(sites[3]["visits_observed"], 0);
+    assert!(
+        sites[3]["status"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("not audited: 1 error(s)")),
+        "{}",
+        sites[3]
+    );
+    assert!(
+        out.stderr.contains("broken.toml:3:12"),
+        "its error is shown: {}",
+        out.stderr
+    );
     let gone_line = &sites[2];
     assert_eq!(gone_line["status"]["status"], "incomplete", "{gone_line}");
     assert_eq!(gone_line["visits_observed"], 0);

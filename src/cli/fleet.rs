@@ -26,8 +26,15 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         .map(consentry::policy::gvl::load_gvl)
         .transpose();
     let (mut fleet, gvl) = match (inputs, gvl) {
-        (Ok((fleet, warnings)), Ok(gvl)) => {
-            eprint!("{warnings}");
+        (Ok((fleet, diags)), Ok(gvl)) => {
+            // The errors here are those of sites that will not be audited.
+            eprint!("{diags}");
+            for site in &fleet.invalid {
+                eprintln!(
+                    "{}: {} error(s); this site is not audited, the others are",
+                    site.scenario_file, site.errors
+                );
+            }
             (fleet, gvl)
         }
         (inputs, gvl) => {
@@ -150,6 +157,11 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         run.started_at,
         run.finished_at,
         &written,
+        &fleet
+            .invalid
+            .iter()
+            .map(|s| (s.label.as_str(), s.errors))
+            .collect::<Vec<_>>(),
     );
     let text = render_fleet(args.format, &summary);
     if let Err(status) = emit(args.output.as_deref(), &text) {

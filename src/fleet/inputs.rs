@@ -1,17 +1,22 @@
 //! What `consentry audit` was given, as one [`FleetSpec`]: a scenario file, several, a
 //! folder of them, or one fleet file (docs/fleet.md).
 
-use super::{load::is_fleet_source, load::load_fleet, FleetSite, FleetSpec, SiteLimits};
+use super::{
+    load::is_fleet_source, load::load_fleet, FleetSite, FleetSpec, InvalidSite, SiteLimits,
+};
 use crate::ack::Acks;
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::toml_check::Env;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// Read and validate everything `paths` name, every problem at once. `Ok` with the
-/// warnings only when there is no error. `acks`: an acknowledgements file for every
-/// site (`--acks`); without it each site reads `acks.toml` beside its scenario file
-/// (beside the fleet file for a site written inline).
+/// Read and validate everything `paths` name, every problem at once. `Err` when nothing
+/// can be audited (a fleet file that is itself wrong, no valid site, a folder with no
+/// scenario file); otherwise the valid sites, those whose files are invalid in
+/// [`FleetSpec::invalid`] (never holding the others up), and every diagnostic. `acks`: an
+/// acknowledgements file for every site (`--acks`); without it each site reads
+/// `acks.toml` beside its scenario file (beside the fleet file for a site written
+/// inline).
 pub fn load_inputs(
     paths: &[PathBuf],
     acks: Option<&Path>,
@@ -19,12 +24,9 @@ pub fn load_inputs(
 ) -> Result<(FleetSpec, Diagnostics), Diagnostics> {
     let files = expand(paths)?;
     let fleets: Vec<&PathBuf> = files.iter().filter(|f| is_fleet(f)).collect();
-    let (mut fleet, mut diags, mut failed) = match (fleets.as_slice(), files.len()) {
-        ([fleet], 1) => match load_fleet(fleet, env) {
-            Ok((spec, warnings)) => (spec, warnings, Diagnostics::default()),
-            Err(diags) => (empty_fleet(), Diagnostics::default(), diags),
-        },
-        ([], _) => scenario_files(&files, env),
+    let (mut fleet, mut diags) = match (fleets.as_slice(), files.len()) {
+        ([fleet], 1) => load_fleet(fleet, env)?,
+        ([], _) => scenario_files(&files, env)?,
         (_, _) => {
             let d = file_error(
                 fleets[0],
@@ -35,7 +37,8 @@ pub fn load_inputs(
         }
     };
     let mut cache: HashMap<PathBuf, Result<Acks, Diagnostics>> = HashMap::new();
-    for site in &mut fleet.sites {
+    let mut kept = Vec::with_capacity(fleet.sites.len());
+    for mut site in std::mem::take(&mut fleet.sites) {
         let beside = if site.scenario_file.contains('#') {
             fleet.path.clone().unwrap_or_else(|| site.spec.path.clone())
         } else {
@@ -44,25 +47,31 @@ pub fn load_inputs(
         let key = acks
             .map(Path::to_path_buf)
             .unwrap_or_else(|| beside.clone());
+        let first = !cache.contains_key(&key);
         let loaded = cache
             .entry(key)
             .or_insert_with(|| crate::ack::load::load_for(&beside, acks));
         match loaded {
-            Ok(a) => site.acks = a.clone(),
+            Ok(a) => {
+                site.acks = a.clone();
+                kept.push(site);
+            }
             Err(d) => {
-                if !failed.0.iter().any(|x| d.0.contains(x)) {
-                    failed.0.extend(d.0.iter().cloned());
+                if first {
+                    diags.0.extend(d.0.iter().cloned());
                 }
+                fleet.invalid.push(InvalidSite {
+                    label: site.spec.site.name.clone(),
+                    scenario_file: site.scenario_file.clone(),
+                    errors: d.errors().max(1),
+                });
             }
         }
     }
-    if failed.has_errors() {
-        failed
-            .0
-            .extend(diags.0.into_iter().filter(|d| d.level == Level::Warning));
-        return Err(failed);
+    fleet.sites = kept;
+    if fleet.sites.is_empty() {
+        return Err(diags);
     }
-    diags.0.extend(failed.0);
     Ok((fleet, diags))
 }
 
@@ -74,6 +83,7 @@ fn empty_fleet() -> FleetSpec {
         reports: None,
         limits: SiteLimits::default(),
         sites: Vec::new(),
+        invalid: Vec::new(),
     }
 }
 
@@ -81,18 +91,23 @@ fn is_fleet(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|src| is_fleet_source(&src))
 }
 
-/// Several scenario files: each read on its own, the fleet named `fleet`.
-fn scenario_files(files: &[PathBuf], env: Env<'_>) -> (FleetSpec, Diagnostics, Diagnostics) {
+/// Several scenario files: each read on its own, the fleet named `fleet`. Two files of
+/// one site name would share a history: that stops the run.
+fn scenario_files(
+    files: &[PathBuf],
+    env: Env<'_>,
+) -> Result<(FleetSpec, Diagnostics), Diagnostics> {
     let mut fleet = empty_fleet();
     fleet.name = "fleet".into();
-    let (mut warnings, mut errors) = (Diagnostics::default(), Diagnostics::default());
+    let mut diags = Diagnostics::default();
+    let mut clash = Vec::new();
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
         match crate::scenario::load::load_audit_file_with_warnings(file, env) {
             Ok((spec, w)) => {
-                warnings.0.extend(w.0);
+                diags.0.extend(w.0);
                 if let Some(first) = names.insert(spec.site.name.clone(), file.clone()) {
-                    errors.0.push(file_error(
+                    clash.push(file_error(
                         file,
                         &format!(
                             "site name `{}` is also the name of {}",
@@ -108,10 +123,21 @@ fn scenario_files(files: &[PathBuf], env: Env<'_>) -> (FleetSpec, Diagnostics, D
                     acks: Acks::default(),
                 });
             }
-            Err(d) => errors.0.extend(d.0),
+            Err(d) => {
+                fleet.invalid.push(InvalidSite {
+                    label: file.display().to_string(),
+                    scenario_file: file.display().to_string(),
+                    errors: d.errors().max(1),
+                });
+                diags.0.extend(d.0);
+            }
         }
     }
-    (fleet, warnings, errors)
+    if !clash.is_empty() || fleet.sites.is_empty() {
+        diags.0.extend(clash);
+        return Err(diags);
+    }
+    Ok((fleet, diags))
 }
 
 /// The files `paths` name: a folder stands for the scenario files directly inside it

@@ -6,7 +6,7 @@
 //! file's, once. Every problem of every file is reported at once; a problem a default
 //! causes for some sites only is reported at the fleet file's line, naming them.
 
-use super::{FleetSite, FleetSpec, SiteLimits, MAX_PAGE_DELAY, MAX_PER_SITE};
+use super::{FleetSite, FleetSpec, InvalidSite, SiteLimits, MAX_PAGE_DELAY, MAX_PER_SITE};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::scenario::load::{
     check_defaults, check_inline_site, check_source_over, merge_policy_diagnostics, Defaults,
@@ -25,8 +25,10 @@ pub fn is_fleet_source(src: &str) -> bool {
     toml::de::DeTable::parse(src).is_ok_and(|doc| doc.get_ref().contains_key("fleet"))
 }
 
-/// Read and validate a fleet file and every file it names. `Ok` (with the warnings)
-/// only when there is no error; acknowledgements are loaded per site by the caller.
+/// Read and validate a fleet file and every file it names, every problem at once. `Err`
+/// when the fleet file itself is wrong (or no site is valid); otherwise the valid sites,
+/// the invalid ones in [`FleetSpec::invalid`], and every diagnostic (their errors
+/// included). Acknowledgements are loaded per site by the caller.
 pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics), Diagnostics> {
     let src = read_source(path).map_err(|d| Diagnostics(vec![d]))?;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -96,6 +98,7 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
     }
 
     let mut sites = Vec::new();
+    let mut invalid = Vec::new();
     let mut per_site: Vec<SiteDiagnostics> = Vec::new();
     for entry in &entries {
         let (loaded, label, own, diags) = match entry {
@@ -124,10 +127,19 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
                 (loaded, label, own, diags)
             }
         };
-        per_site.push((label, own, diags));
-        if let Some((spec, shown)) = loaded {
-            sites.push((entry.span(), spec, shown));
+        let shown = match entry {
+            Entry::File { file, .. } => dir.join(file).display().to_string(),
+            Entry::Inline { .. } => format!("{}#{}", path.display(), label),
+        };
+        match loaded {
+            Some((spec, shown)) => sites.push((entry.span(), spec, shown)),
+            None => invalid.push(InvalidSite {
+                label: label.clone(),
+                scenario_file: shown,
+                errors: diags.errors().max(1),
+            }),
         }
+        per_site.push((label, own, diags));
     }
     // Two sites of one name would share their history.
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -143,10 +155,13 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
         }
     }
 
+    // What is wrong with the fleet file itself stops the run; what is wrong with one
+    // site's files (or with a default for that site) stops only that site.
     let mut diags = ck.into_diagnostics();
+    let fleet_errors = diags.has_errors();
     let site_count = entries.len();
     merge_site_diagnostics(&mut diags, path, per_site, site_count);
-    if diags.has_errors() || name.is_none() || sites.len() != entries.len() {
+    if fleet_errors || name.is_none() || sites.is_empty() {
         return Err(diags);
     }
     let spec = FleetSpec {
@@ -163,6 +178,7 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
                 acks: Default::default(),
             })
             .collect(),
+        invalid,
     };
     Ok((spec, diags))
 }

@@ -26,6 +26,19 @@ pub struct FleetSpec {
     pub reports: Option<PathBuf>,
     pub limits: SiteLimits,
     pub sites: Vec<FleetSite>,
+    /// Sites whose files are invalid: not audited, reported as not observed, never
+    /// holding the others up (their diagnostics were returned with the fleet).
+    pub invalid: Vec<InvalidSite>,
+}
+
+/// A site of the fleet that cannot be audited: its files are invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSite {
+    /// Its name when it could be read, else its file as the fleet names it.
+    pub label: String,
+    /// Its scenario file, or `FLEET_FILE#NAME`.
+    pub scenario_file: String,
+    pub errors: usize,
 }
 
 /// How hard one site is visited (docs/fleet.md).

@@ -284,3 +284,46 @@ fn a_folder_stands_for_its_scenario_files_and_a_fleet_file_for_itself_alone() {
     assert!(where_what(&err)[0].contains("no scenario files in this folder"));
     let _ = (Path::new("."), PathBuf::new());
 }
+
+#[test]
+fn a_site_with_invalid_files_is_left_out_and_never_holds_the_others_up() {
+    let fleet =
+        "[fleet]\nname = \"a\"\n[[site]]\nfile = \"one.toml\"\n[[site]]\nfile = \"broken.toml\"\n\
+                 [[site]]\nfile = \"missing.toml\"\n";
+    let dir = folder(&[
+        ("one.toml", &site_file("one", "")),
+        (
+            "broken.toml",
+            &site_file("broken", "[browser]\nstep_timeout = \"later\"\n"),
+        ),
+        ("fleet.toml", fleet),
+    ]);
+    let (fleet, diags) = load_fleet(&dir.path().join("fleet.toml"), &no_env)
+        .unwrap_or_else(|d| panic!("one valid site is enough to run: {d}"));
+    let names: Vec<&str> = fleet
+        .sites
+        .iter()
+        .map(|s| s.spec.site.name.as_str())
+        .collect();
+    assert_eq!(names, ["one"]);
+    let left: Vec<(&str, usize)> = fleet
+        .invalid
+        .iter()
+        .map(|s| (s.label.as_str(), s.errors))
+        .collect();
+    assert_eq!(left, [("broken.toml", 1), ("missing.toml", 1)]);
+    let got = where_what(&diags);
+    assert!(
+        got.iter().any(|g| g.starts_with("broken.toml:6 ")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter().any(|g| g.starts_with("missing.toml:")),
+        "{got:#?}"
+    );
+
+    // With no valid site there is nothing to audit.
+    let only_broken = "[fleet]\nname = \"a\"\n[[site]]\nfile = \"broken.toml\"\n";
+    std::fs::write(dir.path().join("fleet.toml"), only_broken).unwrap();
+    assert!(load_fleet(&dir.path().join("fleet.toml"), &no_env).is_err());
+}

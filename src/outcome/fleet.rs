@@ -54,10 +54,16 @@ impl FleetReport {
         started_at: DateTime<Utc>,
         finished_at: DateTime<Utc>,
         sites: &[(&AuditReport, Option<String>)],
+        invalid: &[(&str, usize)],
     ) -> FleetReport {
         let sites: Vec<SiteLine> = sites
             .iter()
             .map(|(r, f)| SiteLine::of(r, f.clone()))
+            .chain(
+                invalid
+                    .iter()
+                    .map(|(site, errors)| SiteLine::invalid(site, *errors)),
+            )
             .collect();
         FleetReport {
             fleet: fleet.to_string(),
@@ -76,6 +82,23 @@ impl FleetReport {
 }
 
 impl SiteLine {
+    /// A site whose files are invalid: not audited, so not observed.
+    fn invalid(site: &str, errors: usize) -> SiteLine {
+        SiteLine {
+            site: site.to_string(),
+            run_id: None,
+            status: RunStatus::Incomplete(format!("not audited: {errors} error(s) in its files")),
+            visits: 0,
+            visits_observed: 0,
+            findings: Severity::all().rev().map(|s| (s, 0)).collect(),
+            new_or_regressed: 0,
+            failing: 0,
+            duration_ms: 0,
+            exit: ExitStatus::Incomplete,
+            report_file: None,
+        }
+    }
+
     fn of(r: &AuditReport, report_file: Option<String>) -> SiteLine {
         let counts = r.counts();
         let findings = Severity::all()

@@ -258,16 +258,21 @@ pub async fn audit_fleet(
         reports_dir: &cfg.reports_dir,
         limits: cfg.limits,
     };
-    let name = fleet.name.as_str();
     let file = fleet.path.as_ref().map(|p| p.display().to_string());
-    run_sites(
-        sites,
-        Some((name, file.as_deref())),
-        &shared,
-        cancel,
-        progress,
-    )
-    .await
+    let invalid: Vec<&str> = fleet.invalid.iter().map(|s| s.label.as_str()).collect();
+    let about = FleetAbout {
+        name: &fleet.name,
+        file: file.as_deref(),
+        not_audited: &invalid,
+    };
+    run_sites(sites, Some(about), &shared, cancel, progress).await
+}
+
+/// A fleet run's record: its name, its file, and the sites left out (invalid files).
+struct FleetAbout<'a> {
+    name: &'a str,
+    file: Option<&'a str>,
+    not_audited: &'a [&'a str],
 }
 
 /// What every site of a run shares.
@@ -283,7 +288,7 @@ struct Shared<'a> {
 /// which gets a fleet-run record.
 async fn run_sites(
     sites: Vec<SiteInput<'_>>,
-    fleet: Option<(&str, Option<&str>)>,
+    fleet: Option<FleetAbout<'_>>,
     shared: &Shared<'_>,
     cancel: Cancel,
     progress: &dyn Progress,
@@ -319,8 +324,12 @@ async fn run_sites(
     engine.set_autoconsent(autoconsent);
     let started_at = Utc::now();
     let mut storage_errors = Vec::new();
-    let fleet_id = match fleet {
-        Some((name, file)) => match store.writer().start_fleet_run(name, file, started_at).await {
+    let fleet_id = match &fleet {
+        Some(f) => match store
+            .writer()
+            .start_fleet_run(f.name, f.file, started_at)
+            .await
+        {
             Ok(id) => Some(id),
             Err(e) => {
                 engine.shutdown().await;
@@ -407,8 +416,8 @@ async fn run_sites(
     progress.finished();
     let finished_at = Utc::now();
     let sites: Vec<AuditRun> = reports.into_iter().flatten().collect();
-    if let Some(id) = fleet_id {
-        let status = fleet_status(&sites);
+    if let (Some(id), Some(f)) = (fleet_id, &fleet) {
+        let status = fleet_status(&sites, f.not_audited);
         if let Err(e) = store
             .writer()
             .finish_fleet_run(id, &status, finished_at)
@@ -420,7 +429,7 @@ async fn run_sites(
     store.close().await;
     Ok(FleetRun {
         id: fleet_id,
-        name: fleet.map(|(n, _)| n.to_string()).unwrap_or_default(),
+        name: fleet.map(|f| f.name.to_string()).unwrap_or_default(),
         started_at,
         finished_at,
         sites,
@@ -445,22 +454,24 @@ async fn finish_site(
     }
 }
 
-/// A fleet run's status: complete when every site's is; interrupted when any site was;
-/// else incomplete, naming the sites that were not.
-fn fleet_status(sites: &[AuditRun]) -> RunStatus {
+/// A fleet run's status: complete when every site's is (and none was left out for its
+/// files); interrupted when any site was; else incomplete, naming the sites that were not.
+fn fleet_status(sites: &[AuditRun], not_audited: &[&str]) -> RunStatus {
     let not: Vec<&str> = sites
         .iter()
         .filter(|s| !matches!(s.report.status, RunStatus::Complete))
         .map(|s| s.report.site.as_str())
+        .chain(not_audited.iter().copied())
         .collect();
+    let reason = || format!("sites not complete: {}", not.join(", "));
     if sites
         .iter()
         .any(|s| matches!(s.report.status, RunStatus::Interrupted(_)))
     {
-        RunStatus::Interrupted(format!("sites not complete: {}", not.join(", ")))
+        RunStatus::Interrupted(reason())
     } else if not.is_empty() {
         RunStatus::Complete
     } else {
-        RunStatus::Incomplete(format!("sites not complete: {}", not.join(", ")))
+        RunStatus::Incomplete(reason())
     }
 }
