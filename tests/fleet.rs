@@ -195,6 +195,27 @@ file = "broken.toml"
     for site in ["demo-shop", "plain-shop", "gone"] {
         assert!(listed.contains(site), "{listed}");
     }
+    let fleet_id = out.json["fleet_run_id"].as_i64().expect("a fleet run id");
+    let of_fleet = consentry()
+        .args(["runs", "--fleet", &fleet_id.to_string(), "--db"])
+        .arg(&db)
+        .output()
+        .expect("runs --fleet");
+    let of_fleet = String::from_utf8_lossy(&of_fleet.stdout);
+    assert_eq!(
+        ["demo-shop", "plain-shop", "gone"]
+            .iter()
+            .filter(|s| of_fleet.contains(*s))
+            .count(),
+        3,
+        "{of_fleet}"
+    );
+    let other = consentry()
+        .args(["runs", "--fleet", &(fleet_id + 1).to_string(), "--db"])
+        .arg(&db)
+        .output()
+        .expect("runs --fleet");
+    assert!(String::from_utf8_lossy(&other.stdout).starts_with("no runs"));
     demo.shutdown().await;
     files.shutdown().await;
 }

@@ -20,6 +20,9 @@ pub struct RunsArgs {
     /// At most this many runs.
     #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
     pub limit: u32,
+    /// Only the runs of the sites of this fleet run (the `fleet` column; docs/fleet.md).
+    #[arg(long, value_name = "ID")]
+    pub fleet: Option<i64>,
 }
 
 pub async fn run(args: RunsArgs) -> ExitStatus {
@@ -28,7 +31,16 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
         Ok(s) => s,
         Err(status) => return status,
     };
-    let runs = match store.history().runs(args.site.as_deref(), args.limit).await {
+    let runs = match args.fleet {
+        Some(id) => store.history().fleet_run_sites(id).await.map(|runs| {
+            runs.into_iter()
+                .filter(|r| args.site.as_ref().is_none_or(|s| *s == r.site))
+                .take(args.limit as usize)
+                .collect()
+        }),
+        None => store.history().runs(args.site.as_deref(), args.limit).await,
+    };
+    let runs = match runs {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -38,6 +50,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
     let mut b = tabled::builder::Builder::default();
     b.push_record([
         "run",
+        "fleet",
         "site",
         "started (UTC)",
         "duration",
@@ -59,6 +72,8 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
         let observed = report.visits.len() - report.not_observed().len();
         b.push_record([
             r.id.to_string(),
+            r.fleet_run
+                .map_or_else(|| "-".to_string(), |f| f.to_string()),
             clip(&r.site, 40),
             r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             match r.finished_at {

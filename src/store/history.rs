@@ -31,6 +31,14 @@ impl History<'_> {
         self.store.db.fleet_run(id).await
     }
 
+    /// The runs of a fleet run's sites, in the order they started.
+    pub async fn fleet_run_sites(
+        &self,
+        id: super::FleetRunId,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        self.store.db.fleet_run_sites(id).await
+    }
+
     /// Runs, newest first (by start time), optionally of one site.
     pub async fn runs(&self, site: Option<&str>, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
         self.store.db.runs(site, limit).await

@@ -34,6 +34,18 @@ impl Db {
             .transpose()
     }
 
+    pub(in crate::store) async fn fleet_run_sites(
+        &self,
+        id: crate::store::FleetRunId,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM runs WHERE fleet_run_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.db_err("read a fleet run's runs"))?;
+        rows.iter().map(|r| self.decode(decode_run(r))).collect()
+    }
+
     /// Runs, newest first (by start time), optionally of one site.
     pub(in crate::store) async fn runs(
         &self,
