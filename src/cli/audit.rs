@@ -1,6 +1,6 @@
 //! `consentry audit SCENARIO_FILE...`: parse the flags, run [`consentry::pipeline::audit`]
-//! for one scenario file (or [`super::fleet`] for several, a folder or a fleet file),
-//! print the report, return its verdict.
+//! for one scenario file, print the report, return its verdict. Several files, a folder
+//! or a fleet file go to [`super::fleet`] instead ([`super::fleet::is_fleet_run`]).
 
 use super::progress::Progress;
 use clap::Args;
@@ -85,9 +85,8 @@ pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
 }
 
 pub async fn run(args: AuditArgs) -> ExitStatus {
-    let file = match args.files.as_slice() {
-        [one] if !one.is_dir() && !super::fleet::is_fleet_file(one) => one.clone(),
-        _ => return super::fleet::run(args).await,
+    let Some(file) = args.files.first().cloned() else {
+        return ExitStatus::InvalidInput; // clap requires one
     };
     let env = |name: &str| std::env::var(name).ok();
     // Every input is validated before any browser starts, and all problems are shown.
@@ -170,49 +169,11 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         consentry::screenshots::paths_relative_to(&mut run.report, file);
     }
     let text = reporter(args.format).render(&run.report);
-    if let Err(status) = emit(output, &text) {
+    if let Err(status) = super::output::emit(output, &text) {
         return status;
     }
     if !run.storage_errors.is_empty() {
         return ExitStatus::Error;
     }
     run.report.verdict.exit
-}
-
-/// Print a rendered report, or write it to a file.
-pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), ExitStatus> {
-    match output.filter(|p| *p != std::path::Path::new("-")) {
-        Some(path) => {
-            if let Err(e) = write_report(path, text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                return Err(ExitStatus::Error);
-            }
-            eprintln!("report written to {}", path.display());
-        }
-        None => crate::cli::output::to_stdout(text)?,
-    }
-    Ok(())
-}
-
-/// Writes a report file whole or not at all: into a new temporary file in the same
-/// directory, then renamed over `path`. A reader never sees half a report, and a symlink
-/// planted at `path` (say in a shared `reports/`) is replaced, never written through.
-/// The file gets the usual mode (0666 less the umask), as a plain create would.
-pub(crate) fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::PermissionsExt;
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)?;
-            dir
-        }
-        None => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".consentry-report-")
-        .permissions(std::fs::Permissions::from_mode(0o666))
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }

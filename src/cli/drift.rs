@@ -152,7 +152,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         let text = render_drift(args.format, &report);
         let target =
             crate::cli::output::drift_path(args.output.as_deref(), args.format, site, since, until);
-        if let Err(s) = super::audit::emit(target.as_deref(), &text) {
+        if let Err(s) = super::output::emit(target.as_deref(), &text) {
             status = s;
         }
     }

@@ -3,7 +3,8 @@
 //! report under `<reports>/<site>/`, print the fleet summary, return the fleet's verdict
 //! (docs/fleet.md).
 
-use super::audit::{emit, AuditArgs};
+use super::audit::AuditArgs;
+use super::output::emit;
 use super::progress::Progress;
 use consentry::engine::EngineConfig;
 use consentry::exit::ExitStatus;
@@ -12,8 +13,17 @@ use consentry::pipeline::{self, FleetConfig};
 use consentry::report::{render_fleet, reporter, Format};
 use std::path::{Path, PathBuf};
 
+/// Several files, a folder or a fleet file: a fleet run (one scenario file is a
+/// single-site audit, [`super::audit`]).
+pub(crate) fn is_fleet_run(args: &AuditArgs) -> bool {
+    match args.files.as_slice() {
+        [one] => one.is_dir() || is_fleet_file(one),
+        _ => true,
+    }
+}
+
 /// Is `path` a fleet file (a TOML file with a `[fleet]` table)?
-pub(crate) fn is_fleet_file(path: &Path) -> bool {
+fn is_fleet_file(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| consentry::fleet::load::is_fleet_source(&s))
 }
 
@@ -140,7 +150,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         let mut report = site.report.clone();
         consentry::screenshots::paths_relative_to(&mut report, &path);
         let text = reporter(args.format).render(&report);
-        match super::audit::write_report(&path, &text) {
+        match super::output::write_report(&path, &text) {
             Ok(()) => written.push((&site.report, Some(path.display().to_string()))),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());

@@ -65,6 +65,7 @@ pub enum Command {
 
 pub async fn run(cli: Cli) -> ExitStatus {
     match cli.command {
+        Command::Audit(a) if fleet::is_fleet_run(&a) => fleet::run(a).await,
         Command::Audit(a) => audit::run(a).await,
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,

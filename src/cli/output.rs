@@ -111,6 +111,44 @@ fn resolve(
     }
 }
 
+/// Print a rendered report, or write it to a file.
+pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), ExitStatus> {
+    match output.filter(|p| *p != std::path::Path::new("-")) {
+        Some(path) => {
+            if let Err(e) = write_report(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Err(ExitStatus::Error);
+            }
+            eprintln!("report written to {}", path.display());
+        }
+        None => to_stdout(text)?,
+    }
+    Ok(())
+}
+
+/// Writes a report file whole or not at all: into a new temporary file in the same
+/// directory, then renamed over `path`. A reader never sees half a report, and a symlink
+/// planted at `path` (say in a shared `reports/`) is replaced, never written through.
+/// The file gets the usual mode (0666 less the umask), as a plain create would.
+pub(crate) fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir
+        }
+        None => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".consentry-report-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

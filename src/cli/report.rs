@@ -1,6 +1,7 @@
 //! `consentry report RUN`: re-render a stored run exactly as its audit printed it.
 
-use crate::cli::audit::{emit, parse_fail_on};
+use crate::cli::audit::parse_fail_on;
+use crate::cli::output::emit;
 use clap::Args;
 use consentry::exit::ExitStatus;
 use consentry::outcome::FailOn;
