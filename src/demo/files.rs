@@ -51,6 +51,17 @@ impl FileSite {
     }
 }
 
+impl FileSite {
+    /// A generation of the agency fixture (`DIR/sites`, see [`super::agency`]) with
+    /// `fixtures/build` under the project directory `project`.
+    pub fn agency(project: &Path, dir: &Path) -> FileSite {
+        FileSite {
+            root: super::agency::sites_dir(dir),
+            assets: project.join("fixtures/build"),
+        }
+    }
+}
+
 const ASSET_PREFIX: &str = "/_fixtures/";
 
 /// What a file site answers to a request.
