@@ -1,7 +1,8 @@
-//! `consentry demo-site`: serve the bundled demo shop until interrupted.
+//! `consentry demo-site`: serve the bundled demo shop, a fixture site or the agency
+//! fixture until interrupted.
 
 use clap::Args;
-use consentry::demo::{DemoServer, FileSite, Variant};
+use consentry::demo::{agency, DemoServer, FileSite, Variant};
 use consentry::exit::ExitStatus;
 use std::path::PathBuf;
 
@@ -19,8 +20,20 @@ pub struct DemoSiteArgs {
     pub variant: Variant,
     /// Serve the fixture site `fixtures/sites/NAME` (files, docs/fixtures.md) instead of the
     /// demo shop; its `/_fixtures/` assets come from `fixtures/build` (`make fixtures`).
-    #[arg(long, value_name = "NAME", conflicts_with = "variant")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["variant", "agency"])]
     pub fixture: Option<String>,
+    /// Serve the agency fixture in DIR (docs/fixtures.md, "agency"): an agency's client
+    /// sites, their scenario files and fleet file. An empty or missing DIR is generated
+    /// first (from --seed, with --sites clients); a DIR holding a generation is served as
+    /// it is.
+    #[arg(long, value_name = "DIR", conflicts_with = "variant")]
+    pub agency: Option<PathBuf>,
+    /// The agency fixture's seed (with --agency, when DIR is generated).
+    #[arg(long, default_value_t = agency::DEFAULT_SEED, requires = "agency")]
+    pub seed: u64,
+    /// How many client sites the agency fixture has (with --agency, when DIR is generated).
+    #[arg(long, default_value_t = agency::DEFAULT_SITES, requires = "agency")]
+    pub sites: usize,
     /// The project directory holding `fixtures/` (default: the current directory).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub project: PathBuf,
@@ -30,8 +43,15 @@ pub struct DemoSiteArgs {
 }
 
 pub async fn run(args: DemoSiteArgs) -> ExitStatus {
-    let started = match &args.fixture {
-        Some(name) => {
+    let started = match (&args.fixture, &args.agency) {
+        (_, Some(dir)) => match agency_site(&args, dir) {
+            Ok(site) => DemoServer::start_files(args.port, site).await,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitStatus::Error;
+            }
+        },
+        (Some(name), None) => {
             let site = FileSite::named(&args.project, name);
             if !site.root.is_dir() {
                 eprintln!("error: no fixture site {}", site.root.display());
@@ -39,7 +59,7 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
             }
             DemoServer::start_files(args.port, site).await
         }
-        None => DemoServer::start_variant(args.port, args.variant).await,
+        (None, None) => DemoServer::start_variant(args.port, args.variant).await,
     };
     let server = match started {
         Ok(s) => s,
@@ -53,9 +73,14 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
     };
     let port = server.port();
     eprintln!("demo site listening on https://127.0.0.1:{port} (and http on the same port)");
-    match &args.fixture {
-        Some(name) => eprintln!("serving the fixture site {name} (docs/fixtures.md)"),
-        None => eprintln!("serving the {} variant (docs/demo.md)", args.variant),
+    match (&args.fixture, &args.agency) {
+        (_, Some(dir)) => eprintln!(
+            "serving the agency fixture {} (docs/fixtures.md): audit {}",
+            dir.display(),
+            dir.join("fleet.toml").display()
+        ),
+        (Some(name), None) => eprintln!("serving the fixture site {name} (docs/fixtures.md)"),
+        (None, None) => eprintln!("serving the {} variant (docs/demo.md)", args.variant),
     }
     eprintln!(
         "browsers reach it with --host-resolver-rules=\"MAP * 127.0.0.1:{port}, EXCLUDE localhost\""
@@ -82,6 +107,39 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
     }
     server.shutdown().await;
     status
+}
+
+/// The agency fixture in `dir`: generated first when `dir` is empty or missing, else
+/// the generation found there (its manifest must read).
+fn agency_site(args: &DemoSiteArgs, dir: &std::path::Path) -> anyhow::Result<FileSite> {
+    let empty = match std::fs::read_dir(dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => anyhow::bail!("cannot read {}: {e}", dir.display()),
+    };
+    if empty {
+        let m = agency::generate(args.seed, args.sites, dir)?;
+        eprintln!(
+            "generated the agency fixture into {} (seed {}, {} sites)",
+            dir.display(),
+            m.seed,
+            m.sites.len()
+        );
+    } else {
+        let m = agency::load(dir).map_err(|e| {
+            e.context(format!(
+                "{} is neither empty nor an agency fixture generation",
+                dir.display()
+            ))
+        })?;
+        eprintln!(
+            "found the agency fixture in {} (seed {}, {} sites)",
+            dir.display(),
+            m.seed,
+            m.sites.len()
+        );
+    }
+    Ok(FileSite::agency(&args.project, dir))
 }
 
 /// Ctrl-C or SIGTERM (what `kill` and make send).

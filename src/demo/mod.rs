@@ -7,6 +7,7 @@
 //! (falling back to the TLS SNI). Every request the server receives, for any host, is logged: the
 //! log is the server-side ground truth that capture-completeness tests compare against.
 
+pub mod agency;
 mod files;
 pub use files::FileSite;
 mod lab;

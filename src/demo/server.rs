@@ -246,7 +246,12 @@ async fn handle(
         Served::Demo(variant) => {
             site::respond(*variant, &host, parts.uri.path(), cookies.as_deref())
         }
-        Served::Files(dir) => files::respond(dir, &host, parts.uri.path()),
+        Served::Files(dir) => match files::respond(dir, &host, parts.uri.path()) {
+            files::Answer::Now(resp) => resp,
+            // Never answers: the connection is held until the client gives up or the
+            // server stops (which drops this future).
+            files::Answer::Hang => std::future::pending().await,
+        },
     };
     // Every page view reaches the server, unless the response chose its own caching
     // (the lab's cacheable script, for the isolation test).
