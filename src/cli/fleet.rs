@@ -134,7 +134,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         eprintln!("error: {}", consentry::text::printable(e));
     }
     // Each site's full report, in the chosen format, under <reports>/<site>/.
-    let mut written: Vec<(&consentry::outcome::AuditReport, Option<String>)> = Vec::new();
+    let mut written: Vec<(&consentry::outcome::AuditReport, u64, Option<String>)> = Vec::new();
     let mut write_failed = false;
     for (site, spec) in run.sites.iter().zip(&fleet.sites) {
         for e in &site.storage_errors {
@@ -151,11 +151,15 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         consentry::screenshots::paths_relative_to(&mut report, &path);
         let text = reporter(args.format).render(&report);
         match super::output::write_report(&path, &text) {
-            Ok(()) => written.push((&site.report, Some(path.display().to_string()))),
+            Ok(()) => written.push((
+                &site.report,
+                site.active_ms,
+                Some(path.display().to_string()),
+            )),
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 write_failed = true;
-                written.push((&site.report, None));
+                written.push((&site.report, site.active_ms, None));
             }
         }
     }

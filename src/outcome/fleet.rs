@@ -38,6 +38,8 @@ pub struct SiteLine {
     pub new_or_regressed: usize,
     /// Findings at or above `--fail-on`, not acknowledged.
     pub failing: usize,
+    /// The site's own time: from its first visit's start to its last visit's end (its run
+    /// starts with the fleet's and may wait for a free browser before that).
     pub duration_ms: u64,
     pub exit: ExitStatus,
     /// Where the site's full report was written, when it was.
@@ -53,12 +55,12 @@ impl FleetReport {
         fleet_run_id: Option<i64>,
         started_at: DateTime<Utc>,
         finished_at: DateTime<Utc>,
-        sites: &[(&AuditReport, Option<String>)],
+        sites: &[(&AuditReport, u64, Option<String>)],
         invalid: &[(&str, usize)],
     ) -> FleetReport {
         let sites: Vec<SiteLine> = sites
             .iter()
-            .map(|(r, f)| SiteLine::of(r, f.clone()))
+            .map(|(r, ms, f)| SiteLine::of(r, *ms, f.clone()))
             .chain(
                 invalid
                     .iter()
@@ -99,7 +101,7 @@ impl SiteLine {
         }
     }
 
-    fn of(r: &AuditReport, report_file: Option<String>) -> SiteLine {
+    fn of(r: &AuditReport, active_ms: u64, report_file: Option<String>) -> SiteLine {
         let counts = r.counts();
         let findings = Severity::all()
             .rev()
@@ -121,7 +123,7 @@ impl SiteLine {
             findings,
             new_or_regressed: r.new_fingerprints.len(),
             failing: r.verdict.failing,
-            duration_ms: r.duration_ms(),
+            duration_ms: active_ms,
             exit: r.exit_status(),
             report_file,
         }

@@ -116,6 +116,9 @@ pub struct AuditRun {
     pub storage_errors: Vec<String>,
     /// Browser profile directories that could not be deleted.
     pub leftover_profiles: Vec<String>,
+    /// From the start of the site's first visit to the end of its last (in a fleet, a
+    /// site's run starts with the fleet and may wait for a browser: this is its own time).
+    pub active_ms: u64,
 }
 
 /// What a fleet run produced: each site's run, in fleet order.

@@ -164,6 +164,22 @@ impl<'a> SiteRun<'a> {
         let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
         sort_findings(&mut findings, &order);
         let site = spec.site.name.clone();
+        let first = self
+            .slots
+            .iter()
+            .filter_map(|s| s.get())
+            .map(|o| o.started_at)
+            .min();
+        let last = self
+            .slots
+            .iter()
+            .filter_map(|s| s.get())
+            .map(|o| o.finished_at)
+            .max();
+        let active_ms = match (first, last) {
+            (Some(a), Some(b)) => crate::outcome::millis_between(a, b),
+            _ => 0,
+        };
         // Judged as of the run's start, and kept with the run's end.
         let acknowledgements = self.site.acks.for_run(&site, self.started_at, &findings);
         let status = run_status(interrupted, &summaries, &self.unstored);
@@ -204,6 +220,7 @@ impl<'a> SiteRun<'a> {
             report,
             storage_errors,
             leftover_profiles: Vec::new(),
+            active_ms,
         }
     }
 }
