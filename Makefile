@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, clean.
+# Other targets: setup, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, bench-fleet, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -16,7 +16,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup fixtures build build-demo demo test lint bench bench-drift bench-cmp reliability clean
+.PHONY: all setup fixtures build build-demo demo test lint bench bench-drift bench-cmp bench-fleet reliability clean
 
 all: build
 
@@ -91,6 +91,13 @@ bench: setup fixtures
 	bench/run.sh $(RELEASE_BIN)
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
 	bench/cmp.sh $(RELEASE_BIN)
+	bench/fleet.sh $(RELEASE_BIN)
+
+## bench-fleet: only the fleet benchmark (the agency fixture at --jobs 1, 2, 4, against
+## its sites audited one by one; bench/RESULTS-fleet.md).
+bench-fleet: setup fixtures
+	$(CARGO) build --locked --release --features demo --bin consentry
+	bench/fleet.sh $(RELEASE_BIN)
 
 ## bench-cmp: only what autoconsent adds per scenario, on the Klaro and cookieconsent
 ## fixtures (debug build; the time is the browser's, not the binary's).
