@@ -341,6 +341,10 @@ fn the_ground_floor_imports_only_leaves_and_leaves_import_nothing() {
         "crawl imports {crawl:?}: {:?}",
         g["crawl"]
     );
+    assert!(
+        g["scenario"].contains_key("crawl"),
+        "the reader sees the scenario model hold the crawl settings"
+    );
     for leaf in LEAVES {
         let edges = g.get(*leaf).map(|e| e.keys().collect::<Vec<_>>());
         assert!(

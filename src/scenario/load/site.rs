@@ -26,6 +26,11 @@ pub(super) struct SiteParts {
     pub(super) base_url: Option<Url>,
     pub(super) policy: Option<PolicyRef>,
     pub(super) secrets: crate::secrets::Secrets,
+    /// `crawl` as the file wrote it, to merge over a fleet's `[crawl]` defaults
+    /// ([`super::crawl::PartialCrawl::over`]); `site.crawl` is it over the built-in ones.
+    /// Read by the fleet loader once it merges defaults (issue 18).
+    #[allow(dead_code)]
+    pub(super) crawl: Option<super::crawl::PartialCrawl>,
 }
 
 pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -> SiteParts {
@@ -79,6 +84,9 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
         });
 
     let secrets = check_secrets(ck, t);
+    let crawl = t
+        .get("crawl")
+        .and_then(|v| super::crawl::check_crawl(ck, v, "`crawl` in [site]"));
     let site = match (name, &base_url) {
         (Some(name), Some(base)) => Some(Site {
             // The name labels every run, finding, file and progress line: a secret in it
@@ -88,6 +96,9 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
             pages,
             first_party_domains: first_party,
             secrets: secrets.clone(),
+            crawl: crawl
+                .as_ref()
+                .and_then(super::crawl::PartialCrawl::settings),
         }),
         _ => None,
     };
@@ -96,6 +107,7 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
         base_url,
         policy,
         secrets,
+        crawl,
     }
 }
 
