@@ -73,19 +73,33 @@ impl Tab<'_> {
         }
     }
 
-    /// Make the tab show a document of `url`'s origin (its robots.txt: small, and any
-    /// answer will do), so `fetch()` is a same-origin request.
+    /// Make the tab show a document of `url`'s origin, so `fetch()` is a same-origin
+    /// request: its robots.txt (small, and any answer will do) when the browser shows it
+    /// as a document, else (served as a download, say) the origin's home page.
     async fn to_origin(&self, url: &Url) -> Result<(), String> {
-        let here = self.session.client.current_url().await.ok();
-        if here.is_some_and(|h| h.origin() == url.origin()) {
+        for path in ["/robots.txt", "/"] {
+            if self.at_origin(url).await {
+                return Ok(());
+            }
+            let doc = url.join(path).map_err(|e| e.to_string())?;
+            self.session
+                .client
+                .goto(doc.as_str())
+                .await
+                .map_err(|e| format!("cannot open {doc}: {e}"))?;
+        }
+        if self.at_origin(url).await {
             return Ok(());
         }
-        let robots = url.join("/robots.txt").map_err(|e| e.to_string())?;
-        self.session
-            .client
-            .goto(robots.as_str())
-            .await
-            .map_err(|e| format!("cannot open {robots}: {e}"))
+        Err(format!(
+            "no document of {} could be opened to fetch from",
+            url.origin().ascii_serialization()
+        ))
+    }
+
+    async fn at_origin(&self, url: &Url) -> bool {
+        let here = self.session.client.current_url().await.ok();
+        here.is_some_and(|h| h.origin() == url.origin())
     }
 
     async fn html(&self) -> Result<String, String> {
