@@ -138,7 +138,7 @@ async fn robots_ignored_with_a_reason_keeps_the_disallowed_page() {
 /// (five templates), once with sitemaps only (`max_depth = 0`) and once with the default
 /// settings (the listed page and the sampled pages rendered for links). A measurement,
 /// not a test (docs/crawl.md#measured): run it by hand with
-/// `cargo test --release --features browser-tests --test crawl measure -- --ignored --nocapture`.
+/// `cargo test --features browser-tests --test crawl measure -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a test: prints the times"]
 async fn measure_500_url_sitemap_with_a_browser() {
@@ -208,7 +208,7 @@ async fn measure_500_url_sitemap_with_a_browser() {
             let t = std::time::Instant::now();
             let plan = discover(&engine, &spec, cancel).await;
             println!(
-                "{label}: {:.2} s wall ({} ms in discovery, browser start excluded), {} pages of {} candidates, {} templates, {} fetches, {} renders",
+                "{label}: {:.2} s wall ({} ms in discovery, browser start and context excluded), {} pages of {} candidates, {} templates, {} fetches, {} renders",
                 t.elapsed().as_secs_f64(),
                 plan.elapsed_ms,
                 plan.pages.len(),
@@ -221,4 +221,16 @@ async fn measure_500_url_sitemap_with_a_browser() {
     }
     engine.shutdown().await;
     server.shutdown().await;
+}
+
+/// Discovery can run in a spawned task (a fleet discovers sites side by side): its
+/// future is `Send`. A compile-time check.
+#[allow(dead_code)]
+fn discovery_is_send(
+    engine: &Engine,
+    spec: &consentry::scenario::AuditSpec,
+    cancel: consentry::engine::Cancel,
+) {
+    fn send<T: Send>(_: T) {}
+    send(discover(engine, spec, cancel));
 }

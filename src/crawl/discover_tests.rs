@@ -484,7 +484,7 @@ async fn sitemap_problems_are_recorded_not_fatal() {
 /// Times discovery's own work (parsing, gating, templating, sampling) for a 500-URL
 /// sitemap, fetches answered from memory: the browser's share is measured by
 /// `tests/crawl.rs` (docs/crawl.md#measured). Not a timed test: run it by hand with
-/// `cargo test --release --lib crawl::discover_tests::measure -- --ignored --nocapture`.
+/// `cargo test --lib crawl::discover_tests::measure -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore = "a measurement, not a test: prints the time"]
 async fn measure_500_url_sitemap() {

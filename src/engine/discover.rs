@@ -1,11 +1,13 @@
 //! Page discovery with the engine's browser: [`crate::crawl::discover`] over a fresh
-//! browser (a fresh profile, no consent action), which fetches robots.txt and sitemaps
+//! browser context (of a pooled browser, as a scenario gets one; no consent action),
+//! which fetches robots.txt and sitemaps
 //! with `fetch()` from a page of their origin and renders pages for their links.
 //!
-//! One browser per site's discovery, one tab, one request at a time; every request is
+//! One browser context per site's discovery, one tab, one request at a time; every request is
 //! bounded in time (the page-load timeout, 30 s for a fetch) and raced against the
 //! cancellation, and the browser is closed whatever happens.
 
+use super::pool::{start_fresh, start_reused, Started};
 use super::{cancelled, Cancel, Engine};
 use crate::browser::Session;
 use crate::crawl::{self, CrawlPlan, Fetch, Fetched, Limits, Render, Rendered, Target};
@@ -198,16 +200,38 @@ pub async fn discover_with(
         Some(s) => s.clone(),
         None => return crawl::listed_only(&site.base_url, &site.pages, None),
     };
-    let session = tokio::select! {
-        s = Session::start(&engine.browser, &spec.browser) => s,
+    // A browser of the engine's pool with a fresh browser context (else a fresh
+    // browser), as a scenario gets one: no page script, no consent action.
+    let start = async {
+        match &engine.pool {
+            Some(pool) => {
+                start_reused(
+                    &engine.browser,
+                    pool,
+                    None,
+                    &spec.browser,
+                    None,
+                    &engine.hasher,
+                )
+                .await
+            }
+            None => start_fresh(&engine.browser, &spec.browser, None, &engine.hasher).await,
+        }
+    };
+    let started = tokio::select! {
+        s = start => s,
         _ = cancelled(cancel.clone()) => {
             return crawl::listed_only(&site.base_url, &site.pages, Some("interrupted".into()));
         }
     };
-    let session = match session {
+    let Started {
+        session,
+        capture,
+        next,
+    } = match started {
         Ok(s) => s,
-        Err(e) => {
-            let why = format!("the browser for discovery could not start: {e:#}");
+        Err(f) => {
+            let why = format!("the browser for discovery could not start: {}", f.reason);
             return crawl::listed_only(&site.base_url, &site.pages, Some(why));
         }
     };
@@ -221,8 +245,31 @@ pub async fn discover_with(
         listed: &site.pages,
         first_party_domains: &site.first_party_domains,
     };
-    let stop = move || *cancel.borrow();
+    let stop = {
+        let cancel = cancel.clone();
+        move || *cancel.borrow()
+    };
     let plan = crawl::discover(target, &settings, limits, &tab, &tab, &stop).await;
-    let _ = session.close().await;
+    // Hand the browser back to the pool (its context disposed of), unless something
+    // went wrong with it or the run is interrupted; else close it.
+    let interrupted = *cancel.borrow();
+    match &engine.pool {
+        Some(pool) => {
+            let (_, disposed) = capture.finish_context().await;
+            if disposed.is_ok() && !interrupted {
+                if let Some(extra) = pool.put(&spec.browser, session, next) {
+                    let _ = extra.close().await;
+                }
+            } else {
+                drop(next);
+                let _ = session.close().await;
+            }
+        }
+        None => {
+            drop(capture.finish());
+            drop(next);
+            let _ = session.close().await;
+        }
+    }
     plan
 }
