@@ -15,6 +15,13 @@ use url::Url;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 async fn discover_fixture(edit: impl Fn(&mut consentry::scenario::AuditSpec)) -> CrawlPlan {
+    discover_fixture_with(edit, false).await
+}
+
+async fn discover_fixture_with(
+    edit: impl Fn(&mut consentry::scenario::AuditSpec),
+    interrupted: bool,
+) -> CrawlPlan {
     let server = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), "crawl"))
         .await
         .expect("fixture server");
@@ -27,7 +34,7 @@ async fn discover_fixture(edit: impl Fn(&mut consentry::scenario::AuditSpec)) ->
     let engine = Engine::start(&EngineConfig::default(), ValueHasher::unkeyed())
         .await
         .expect("engine");
-    let (_never, cancel) = tokio::sync::watch::channel(false);
+    let (_never, cancel) = tokio::sync::watch::channel(interrupted);
     let plan = tokio::time::timeout(
         std::time::Duration::from_secs(120),
         discover(&engine, &spec, cancel),
@@ -132,6 +139,19 @@ async fn robots_ignored_with_a_reason_keeps_the_disallowed_page() {
         "{plan:#?}"
     );
     assert_eq!(plan.skipped.robots, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn an_interrupted_discovery_keeps_the_listed_pages_and_says_so() {
+    let plan = discover_fixture_with(|_| {}, true).await;
+    let pages: Vec<&str> = plan.pages.iter().map(|p| p.url.path()).collect();
+    assert_eq!(pages, ["/"]);
+    assert_eq!(plan.skipped.stopped.as_deref(), Some("interrupted"));
+    assert_eq!((plan.fetches, plan.rendered), (0, 0));
 }
 
 /// Times discovery with a real browser over a site whose gzipped sitemap lists 500 pages

@@ -305,6 +305,33 @@ async fn five_hundred_products_yield_per_template_of_them_and_render_few() {
 }
 
 #[tokio::test]
+async fn listed_pages_are_kept_as_written_and_a_link_to_one_is_the_same_page() {
+    let site = Site::default()
+        .page("/", &["/landing", "/other"])
+        .page("/landing?utm_source=mail", &["/"])
+        .page("/other", &[]);
+    let plan = run_listed(
+        &site,
+        &CrawlSettings::default(),
+        &["/", "/landing?utm_source=mail", "/"],
+    )
+    .await;
+    let urls: Vec<&str> = plan.pages.iter().map(|p| p.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [abs("/"), abs("/landing?utm_source=mail"), abs("/other")]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(plan.candidates, 3);
+    assert_eq!(
+        site.renders(),
+        [abs("/"), abs("/landing?utm_source=mail"), abs("/other")]
+    );
+}
+
+#[tokio::test]
 async fn include_and_exclude() {
     let site = Site::default()
         .sitemap(
