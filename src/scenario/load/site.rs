@@ -26,11 +26,6 @@ pub(super) struct SiteParts {
     pub(super) base_url: Option<Url>,
     pub(super) policy: Option<PolicyRef>,
     pub(super) secrets: crate::secrets::Secrets,
-    /// `crawl` as the file wrote it, to merge over a fleet's `[crawl]` defaults
-    /// ([`super::crawl::PartialCrawl::over`]); `site.crawl` is it over the built-in ones.
-    /// Read by the fleet loader once it merges defaults (issue 18).
-    #[allow(dead_code)]
-    pub(super) crawl: Option<super::crawl::PartialCrawl>,
 }
 
 pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -> SiteParts {
@@ -96,9 +91,7 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
             pages,
             first_party_domains: first_party,
             secrets: secrets.clone(),
-            crawl: crawl
-                .as_ref()
-                .and_then(super::crawl::PartialCrawl::settings),
+            crawl: crawl.and_then(|c| c.settings()),
         }),
         _ => None,
     };
@@ -107,7 +100,6 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
         base_url,
         policy,
         secrets,
-        crawl,
     }
 }
 
