@@ -409,3 +409,80 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fleet_tests {
+    //! A fleet file's `[crawl]` defaults, grafted into each site key by key.
+
+    use crate::crawl::Robots;
+    use crate::fleet::load::load_fleet;
+
+    const POLICY: &str =
+        "[[purpose]]\nid = \"analytics\"\nname = \"Analytics\"\nbasis = \"consent\"\n";
+
+    fn fleet(crawl: &str, sites: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.policy.toml"), POLICY).unwrap();
+        let mut f = format!("[fleet]\nname = \"agency\"\n\n{crawl}\n");
+        for (name, extra) in sites {
+            std::fs::write(
+                dir.path().join(format!("{name}.toml")),
+                format!("[site]\nname = \"{name}\"\nbase_url = \"https://www.{name}.test/\"\npolicy = \"p.policy.toml\"\n{extra}\n"),
+            )
+            .unwrap();
+            f.push_str(&format!("[[site]]\nfile = \"{name}.toml\"\n"));
+        }
+        let path = dir.path().join("fleet.toml");
+        std::fs::write(&path, f).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn sites_take_the_fleet_crawl_key_by_key_and_may_opt_out() {
+        let (_dir, path) = fleet(
+            "[crawl]\nmax_pages = 40\nrobots = { ignore = \"the agency's staging sites\" }\n",
+            &[
+                ("one", ""),
+                ("two", "crawl = { max_pages = 5 }"),
+                ("three", "crawl = false"),
+                ("four", "crawl = true"),
+            ],
+        );
+        let (f, _) = load_fleet(&path, &|_| None).unwrap_or_else(|d| panic!("{d}"));
+        let crawl: Vec<_> = f.sites.iter().map(|s| s.spec.site.crawl.clone()).collect();
+        let one = crawl[0].clone().expect("the fleet's [crawl] turns it on");
+        assert_eq!((one.max_pages, one.per_template), (40, 3));
+        assert!(matches!(one.robots, Robots::Ignore { .. }));
+        let two = crawl[1].clone().unwrap();
+        assert_eq!(two.max_pages, 5, "the site's key wins");
+        assert!(!two.honours_robots(), "the fleet's other keys stay");
+        assert_eq!(crawl[2], None, "crawl = false opts out");
+        assert_eq!(crawl[3].as_ref().map(|c| c.max_pages), Some(40));
+    }
+
+    #[test]
+    fn a_bad_fleet_crawl_key_is_reported_at_the_fleet_file() {
+        let (_dir, path) = fleet("[crawl]\nmax_page = 40\n", &[("one", ""), ("two", "")]);
+        let d = match load_fleet(&path, &|_| None) {
+            Ok(_) => panic!("the fleet has errors"),
+            Err(d) => d,
+        };
+        let at: Vec<String> =
+            d.0.iter()
+                .map(|d| {
+                    let file = d.file.file_name().and_then(|f| f.to_str()).unwrap_or("?");
+                    format!("{file}:{} {}", d.line, d.message)
+                })
+                .collect();
+        let bad: Vec<&String> = at
+            .iter()
+            .filter(|a| a.contains("unknown key `max_page`"))
+            .collect();
+        assert_eq!(
+            bad.len(),
+            1,
+            "said once whatever the number of sites: {at:#?}"
+        );
+        assert!(bad[0].starts_with("fleet.toml:5 "), "{at:#?}");
+    }
+}
