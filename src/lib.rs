@@ -20,6 +20,7 @@ pub mod attribution;
 pub mod browser;
 pub mod capture;
 pub mod cmp;
+pub mod crawl;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod diag;

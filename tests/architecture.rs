@@ -8,7 +8,8 @@
 //! - nothing in the library imports the command line (`cli`) or clap: `src/cli/` belongs
 //!   to the binary (`src/main.rs`), and clap is an optional dependency the library never
 //!   names;
-//! - the ground floor (`model`) imports only the leaf helpers below it.
+//! - the ground floor (`model`) imports only the leaf helpers below it, and so does page
+//!   discovery (`crawl`), whose settings the scenario model holds.
 //!
 //! Test code (`tests.rs`, `*_tests.rs`, `tests_*.rs`, and what follows a top-level
 //! `#[cfg(test)]`) may reach anywhere and is not read. Comments are not read.
@@ -18,6 +19,9 @@ use std::path::{Path, PathBuf};
 
 /// What the ground floor may import: leaf helpers that import nothing of consentry.
 const MODEL_MAY_IMPORT: &[&str] = &["net", "text"];
+/// What page discovery may import: the scenario model holds its settings, so it stands
+/// on the ground floor's level (docs/architecture.md).
+const CRAWL_MAY_IMPORT: &[&str] = &["net", "text"];
 /// Leaf helpers: they import nothing of consentry.
 const LEAVES: &[&str] = &["net", "text", "exit"];
 
@@ -327,6 +331,19 @@ fn the_ground_floor_imports_only_leaves_and_leaves_import_nothing() {
         model.is_empty(),
         "model imports {model:?}: {:?}",
         g["model"]
+    );
+    let crawl: Vec<_> = g["crawl"]
+        .keys()
+        .filter(|r| !CRAWL_MAY_IMPORT.contains(&r.as_str()))
+        .collect();
+    assert!(
+        crawl.is_empty(),
+        "crawl imports {crawl:?}: {:?}",
+        g["crawl"]
+    );
+    assert!(
+        g["scenario"].contains_key("crawl"),
+        "the reader sees the scenario model hold the crawl settings"
     );
     for leaf in LEAVES {
         let edges = g.get(*leaf).map(|e| e.keys().collect::<Vec<_>>());

@@ -30,6 +30,7 @@ pub(crate) fn site() -> Site {
         base_url: base,
         first_party_domains: vec!["shop.test".into(), "shopcdn.test".into()],
         secrets: Default::default(),
+        crawl: None,
     }
 }
 

@@ -23,6 +23,7 @@
 //! `observation.rs` turns the record into the [`VisitObservation`].
 
 mod cmp;
+mod discover;
 mod drive;
 mod driver;
 mod gpc;
@@ -37,6 +38,7 @@ mod shots;
 mod steps;
 mod verdicts;
 
+pub use discover::{discover, discover_with};
 pub use pace::Pace;
 
 use drive::Run;

@@ -183,6 +183,7 @@ fn visit_summary_from_observation() {
         pages: Vec::new(),
         first_party_domains: vec!["demo-shop.test".into()],
         secrets: Default::default(),
+        crawl: None,
     };
     let req = |url: &str| RequestObs {
         url: url.into(),

@@ -55,6 +55,8 @@ pub struct Site {
     pub first_party_domains: Vec<String>,
     /// Values (from `[site] secrets`) never to be written anywhere.
     pub secrets: crate::secrets::Secrets,
+    /// Page discovery (`[site] crawl`, docs/crawl.md); `None`: only the listed pages.
+    pub crawl: Option<crate::crawl::CrawlSettings>,
 }
 
 #[derive(Debug, Clone, Serialize)]

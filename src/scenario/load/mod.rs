@@ -12,6 +12,7 @@
 
 mod browser;
 mod cmp;
+pub mod crawl;
 pub mod profile;
 mod run;
 mod site;
@@ -168,6 +169,7 @@ pub(crate) const SITE_KEYS: &[&str] = &[
     "first_party_domains",
     "policy",
     "secrets",
+    "crawl",
 ];
 const RUN_KEYS: &[&str] = &["scenarios"];
 const SCENARIO_KEYS: &[&str] = &["id", "description", "steps", "gpc"];

@@ -79,6 +79,9 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
         });
 
     let secrets = check_secrets(ck, t);
+    let crawl = t
+        .get("crawl")
+        .and_then(|v| super::crawl::check_crawl(ck, v, "`crawl` in [site]"));
     let site = match (name, &base_url) {
         (Some(name), Some(base)) => Some(Site {
             // The name labels every run, finding, file and progress line: a secret in it
@@ -88,6 +91,7 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
             pages,
             first_party_domains: first_party,
             secrets: secrets.clone(),
+            crawl: crawl.and_then(|c| c.settings()),
         }),
         _ => None,
     };
