@@ -245,9 +245,10 @@ async fn single_site_audits_find_exactly_the_plants() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The whole agency in one fleet run (docs/fleet.md): every site finds exactly what was
-/// planted in it, the three broken sites are not observed and the others complete, and
-/// the fleet's exit is 3 (some site could not be looked at).
+/// The whole agency in one fleet run (docs/fleet.md) with page discovery: every site
+/// finds exactly what was planted in it (the plant only links reach included, the one
+/// robots.txt disallows never), the three broken sites are not observed and the others
+/// complete, and the fleet's exit is 3 (some site could not be looked at).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(feature = "browser-tests"),
@@ -259,24 +260,9 @@ async fn a_fleet_run_finds_exactly_the_plants_of_every_site() {
         .await
         .unwrap();
     let port = server.port();
-    let fleet = out.join("fleet.toml");
-    let text = std::fs::read_to_string(&fleet).unwrap();
-    // Page discovery is not wired into audits yet: the [crawl] defaults are left out,
-    // and so are the plants only discovery can find.
-    let without_crawl: String = {
-        let mut skip = false;
-        text.lines()
-            .filter(|l| {
-                if l.starts_with('[') {
-                    skip = *l == "[crawl]";
-                }
-                !skip
-            })
-            .map(|l| format!("{l}\n"))
-            .collect()
-    };
-    let file = out.join("fleet-nocrawl.toml");
-    std::fs::write(&file, without_crawl).unwrap();
+    // Page discovery is on for every site (the fleet's [crawl]): the plants only links
+    // reach are found, the one robots.txt disallows is not.
+    let file = out.join("fleet.toml");
     let db = dir.path().join("agency.db");
     let run = tokio::task::spawn_blocking(move || {
         common::run_json(
@@ -312,7 +298,7 @@ async fn a_fleet_run_finds_exactly_the_plants_of_every_site() {
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         let got = common::finding_keys(&report);
-        let want = s.keys(false);
+        let want = s.keys(true);
         if got != want {
             failures.push(format!(
                 "{} ({}): missing {:#?}\nunexpected {:#?}",
@@ -323,5 +309,10 @@ async fn a_fleet_run_finds_exactly_the_plants_of_every_site() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{}\nstderr:\n{}", failures.join("\n\n"), run.stderr);
+    assert!(
+        failures.is_empty(),
+        "{}\nstderr:\n{}",
+        failures.join("\n\n"),
+        run.stderr
+    );
 }

@@ -91,10 +91,8 @@ async fn read_only_commands_never_write_and_name_the_migration() {
             .unwrap()
     };
     for sql in [
-        "DROP INDEX runs_by_fleet_run",
-        "ALTER TABLE runs DROP COLUMN fleet_run_id",
-        "DROP TABLE fleet_runs",
-        "DELETE FROM _sqlx_migrations WHERE version = 10",
+        "ALTER TABLE runs DROP COLUMN crawl",
+        "DELETE FROM _sqlx_migrations WHERE version = 11",
     ] {
         sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
@@ -114,7 +112,7 @@ async fn read_only_commands_never_write_and_name_the_migration() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{cmd}: {stderr}");
         assert!(
-            stderr.contains(&format!("database {} has schema version 9", db.display()))
+            stderr.contains(&format!("database {} has schema version 10", db.display()))
                 && stderr.contains(&format!("`consentry migrate --db {}`", db.display())),
             "{cmd}: {stderr}"
         );

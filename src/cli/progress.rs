@@ -170,6 +170,22 @@ impl pipeline::Progress for Progress {
         ));
     }
 
+    fn discovered(&self, site: &str, plan: &consentry::crawl::CrawlPlan) {
+        let stopped = plan
+            .skipped
+            .stopped
+            .as_deref()
+            .map(|why| format!("; stopped early: {why}"))
+            .unwrap_or_default();
+        self.line(&format!(
+            "{site}: {} page(s) planned of {} found, {} template(s) ({:.1} s){stopped}",
+            plan.pages.len(),
+            plan.candidates,
+            plan.templates,
+            plan.elapsed_ms as f64 / 1000.0
+        ));
+    }
+
     fn finished(&self) {
         self.with_bars(|b| {
             for (_, (bar, _)) in b.sites.drain() {

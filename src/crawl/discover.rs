@@ -88,6 +88,10 @@ impl Default for Limits {
     }
 }
 
+/// The longest URL a page may have to be planned: the sitemaps protocol's limit (a page
+/// names what it links to, and a hostile one could name megabytes).
+pub const MAX_URL_BYTES: usize = 2048;
+
 /// Does the URL name a file rather than a page (by the extension of its path)?
 pub fn is_file_link(url: &Url) -> bool {
     const FILES: &[&str] = &[
@@ -289,6 +293,8 @@ impl<F: Fetch + Sync, R: Render + Sync> Discovery<'_, F, R> {
         }
         let reason = if !self.scope.contains(&url) {
             Some(&mut self.skipped.off_site)
+        } else if url.as_str().len() > MAX_URL_BYTES {
+            Some(&mut self.skipped.too_long)
         } else if is_file_link(&url) {
             Some(&mut self.skipped.not_a_page)
         } else if !self.settings.admits(&url) {

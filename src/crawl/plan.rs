@@ -71,6 +71,9 @@ pub struct Skipped {
     pub off_site: usize,
     /// Not a page (an image, a PDF, a style sheet... by its extension).
     pub not_a_page: usize,
+    /// Longer than [`super::discover::MAX_URL_BYTES`].
+    #[serde(default)]
+    pub too_long: usize,
     /// A robots.txt, sitemap or page that could not be read, or read in part, and why.
     pub problems: Vec<Problem>,
     /// A bound that stopped discovery early (time, fetches, renders, candidates).

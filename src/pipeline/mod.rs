@@ -21,6 +21,7 @@ mod stored;
 pub use stored::stored_report;
 
 use crate::ack::Acks;
+use crate::crawl::CrawlPlan;
 use crate::engine::{Cancel, Engine, EngineConfig, Job, Pace};
 use crate::fleet::{FleetSpec, SiteLimits};
 use crate::model::{RunStatus, VisitObservation};
@@ -94,6 +95,8 @@ pub trait Progress: Sync {
     fn store_failed(&self, site: &str, scenario: &str, error: &StoreError);
     /// A site's last visit is in and its run is finished.
     fn site_finished(&self, report: &AuditReport);
+    /// A site's pages were discovered (`[site] crawl`).
+    fn discovered(&self, _site: &str, _plan: &CrawlPlan) {}
     fn finished(&self);
 }
 
@@ -287,6 +290,15 @@ struct Shared<'a> {
     limits: SiteLimits,
 }
 
+/// `spec` visiting the pages of `plan` (its listed pages first, then the sample).
+fn with_planned_pages(spec: &AuditSpec, plan: &CrawlPlan) -> AuditSpec {
+    let mut spec = spec.clone();
+    if !plan.pages.is_empty() {
+        spec.site.pages = plan.pages.iter().map(|p| p.url.clone()).collect();
+    }
+    spec
+}
+
 /// The one driver of every audit: `fleet` (its name and file) is `Some` for a fleet run,
 /// which gets a fleet-run record.
 async fn run_sites(
@@ -342,6 +354,37 @@ async fn run_sites(
         None => None,
     };
 
+    // Page discovery (`[site] crawl`, docs/crawl.md), before any scenario: a site's
+    // scenarios visit its listed pages and the sample discovery planned, and the plan is
+    // stored with its run. Sites discover at once, as many as there are job slots.
+    let plans: Vec<Option<CrawlPlan>> = futures_util::stream::iter(sites.iter())
+        .map(|site| {
+            let (engine, cancel) = (&engine, cancel.clone());
+            async move {
+                let spec = site.spec;
+                spec.site.crawl.as_ref()?;
+                let plan = crate::engine::discover(engine, spec, cancel).await;
+                progress.discovered(&spec.site.name, &plan);
+                Some(plan)
+            }
+        })
+        .buffered(engine.jobs().max(1))
+        .collect()
+        .await;
+    let crawled: Vec<Option<AuditSpec>> = sites
+        .iter()
+        .zip(&plans)
+        .map(|(site, plan)| plan.as_ref().map(|p| with_planned_pages(site.spec, p)))
+        .collect();
+    let sites: Vec<SiteInput<'_>> = sites
+        .into_iter()
+        .zip(&crawled)
+        .map(|(site, crawled)| SiteInput {
+            spec: crawled.as_ref().unwrap_or(site.spec),
+            ..site
+        })
+        .collect();
+
     // One slot per job of each site, in run order: a visit lands in its slot once, and
     // its single attribution borrows it there, for the visit's own checks and the run's.
     let slots: Vec<Vec<std::sync::OnceLock<VisitObservation>>> = sites
@@ -358,8 +401,22 @@ async fn run_sites(
         .map(|_| Pace::new(shared.limits.page_delay))
         .collect();
     let mut runs: Vec<SiteRun<'_>> = Vec::with_capacity(sites.len());
-    for (site, slots) in sites.iter().zip(&slots) {
-        match SiteRun::start(&store, site, slots, shared, fleet_id, &hasher).await {
+    for ((site, slots), plan) in sites.iter().zip(&slots).zip(&plans) {
+        let run = SiteRun::start(&store, site, slots, shared, fleet_id, &hasher).await;
+        let run = match (run, plan) {
+            (Ok(run), Some(plan)) => {
+                // What a page named (its links, its sitemaps) passes the secrets door too.
+                let json = serde_json::to_string(plan).unwrap_or_default();
+                let json = site.spec.site.secrets.redact(&json);
+                store
+                    .writer()
+                    .record_crawl_plan(run.run_id(), &json)
+                    .await
+                    .map(|()| run)
+            }
+            (run, _) => run,
+        };
+        match run {
             Ok(run) => runs.push(run),
             Err(e) => {
                 engine.shutdown().await;

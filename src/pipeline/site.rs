@@ -78,6 +78,11 @@ impl<'a> SiteRun<'a> {
         })
     }
 
+    /// The run's id in the store.
+    pub(super) fn run_id(&self) -> RunId {
+        self.run_id
+    }
+
     /// Every selected scenario's visit is in.
     pub(super) fn is_done(&self) -> bool {
         self.received >= self.slots.len()

@@ -61,6 +61,12 @@ impl RunWriter<'_> {
             .await
     }
 
+    /// Stores the crawl plan a run's scenarios follow (docs/crawl.md): the JSON of a
+    /// [`crate::crawl::CrawlPlan`], its secrets already redacted by the caller.
+    pub async fn record_crawl_plan(&self, run: RunId, plan_json: &str) -> Result<(), StoreError> {
+        self.store.db.record_crawl_plan(run, plan_json).await
+    }
+
     /// Starts a run with status `running`.
     pub async fn start_run(&self, run: &RunStart<'_>) -> Result<RunId, StoreError> {
         self.store.db.start_run(run).await

@@ -75,6 +75,28 @@ impl Db {
         .await
     }
 
+    pub(in crate::store) async fn record_crawl_plan(
+        &self,
+        run: RunId,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        self.write("store crawl plan", move || {
+            async move |tx| {
+                let done = sqlx::query("UPDATE runs SET crawl = ? WHERE id = ?")
+                    .bind(json)
+                    .bind(run)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db_err("store crawl plan"))?;
+                if done.rows_affected() == 0 {
+                    return Err(self.unknown_run(run));
+                }
+                Ok(())
+            }
+        })
+        .await
+    }
+
     pub(in crate::store) async fn record_judged_visit(
         &self,
         run: RunId,
