@@ -1,5 +1,5 @@
-//! `consentry validate`: every file kind the program reads (scenario files, declared maps,
-//! acknowledgements files, CMP profiles), told apart by their top-level keys and each
+//! `consentry validate`: every file kind the program reads (fleet files, scenario files,
+//! declared maps, acknowledgements files, CMP profiles), told apart by their top-level keys and each
 //! checked by its own loader, with all diagnostics of all files at once. It sits above the
 //! loaders it calls (scenario, policy, ack), so none of them needs to know the others.
 
@@ -44,6 +44,12 @@ pub fn validate_files_with_acks(paths: &[PathBuf], acks: Option<&Path>) -> Diagn
             }
         };
         match classify(&src) {
+            Kind::Fleet => {
+                // Every site of the fleet, its files and the fleet's defaults grafted in.
+                match crate::fleet::load::load_fleet(path, &env) {
+                    Ok((_, diags)) | Err(diags) => out.extend(diags.0),
+                }
+            }
             Kind::Scenario => {
                 let (_, policy_ref, mut diags) = check_source(path, &src, &env);
                 if let Some(r) = policy_ref.filter(|r| first_time(&r.path)) {
@@ -76,7 +82,7 @@ pub fn validate_files_with_acks(paths: &[PathBuf], acks: Option<&Path>) -> Diagn
                     ck.error(
                         &(0..0),
                         format!("{} is neither a scenario file nor a declared map", path.display()),
-                        "a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries; an acknowledgements file has [[ack]] entries; a CMP profile has [profile]",
+                        "a fleet file has a [fleet] table; a scenario file has a [site] table; a declared map has [[purpose]], [[vendor]] and [[cookie]] entries; an acknowledgements file has [[ack]] entries; a CMP profile has [profile]",
                     );
                 }
                 out.extend(ck.into_diagnostics().0);
@@ -99,6 +105,8 @@ fn load_acks_diagnostics(path: &Path, required: bool) -> Vec<Diagnostic> {
 }
 
 enum Kind {
+    /// A fleet file (`[fleet]`, docs/fleet.md).
+    Fleet,
     Scenario,
     Policy,
     Acks,
@@ -113,7 +121,9 @@ enum Kind {
 fn classify(src: &str) -> Kind {
     let (doc, _) = DeTable::parse_recoverable(src);
     let has = |keys: &[&str]| keys.iter().any(|k| doc.get_ref().contains_key(*k));
-    if has(TOP_KEYS) {
+    if has(&["fleet"]) {
+        Kind::Fleet
+    } else if has(TOP_KEYS) {
         Kind::Scenario
     } else if has(&["ack"]) {
         Kind::Acks

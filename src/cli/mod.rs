@@ -49,7 +49,7 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Delete raw observations older than a retention (default 90d); findings are kept.
     Purge(purge::PurgeArgs),
-    /// Check scenario and policy files; reports every problem with file:line:col.
+    /// Check fleet, scenario, policy and acknowledgements files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
     #[cfg(feature = "demo")]

@@ -327,3 +327,31 @@ fn a_site_with_invalid_files_is_left_out_and_never_holds_the_others_up() {
     std::fs::write(dir.path().join("fleet.toml"), only_broken).unwrap();
     assert!(load_fleet(&dir.path().join("fleet.toml"), &no_env).is_err());
 }
+
+#[test]
+fn validate_checks_a_fleet_file_with_every_site_it_names() {
+    let fleet = "[fleet]\nname = \"a\"\n[browser]\nsettle_quiet = \"soon\"\n[[site]]\nfile = \"one.toml\"\n\
+                 [[site]]\nfile = \"broken.toml\"\n";
+    let dir = folder(&[
+        ("one.toml", &site_file("one", "")),
+        (
+            "broken.toml",
+            &site_file("broken", "[browser]\nstep_timeout = \"later\"\n"),
+        ),
+        ("fleet.toml", fleet),
+    ]);
+    let diags = crate::validate::validate_files(&[dir.path().join("fleet.toml")]);
+    let got = where_what(&diags);
+    assert!(
+        got.iter().any(|g| g.starts_with("fleet.toml:4 ")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter().any(|g| g.starts_with("broken.toml:6 ")),
+        "{got:#?}"
+    );
+    assert!(
+        !got.iter().any(|g| g.contains("unknown key")),
+        "a fleet file is not read as a scenario file: {got:#?}"
+    );
+}
