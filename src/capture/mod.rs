@@ -5,8 +5,9 @@
 //! - A browser-wide `Fetch` interception sees what the per-target network events miss
 //!   (a beacon sent while the page unloads); it is merged by request id.
 //! - `Set-Cookie` attempts come from `Network.responseReceivedExtraInfo`, blocked ones
-//!   with their reasons; `document.cookie` writes come from a hook installed before any
-//!   page script runs; Web Storage writes from the browser's `DOMStorage` events (however
+//!   with their reasons; `document.cookie` and Cookie Store API writes (`cookieStore.set`
+//!   and `delete`, reported once the browser accepted them) come from a hook installed
+//!   before any page script runs; Web Storage writes from the browser's `DOMStorage` events (however
 //!   the page wrote them; a write it refused is none); the stored jar from
 //!   `Storage.getCookies`.
 //! - Each observation is stamped with the page and consent state the engine has set.

@@ -77,7 +77,8 @@ impl RequestObs {
 pub enum CookieSource {
     /// A `Set-Cookie` response header of this request URL.
     Header { request_url: String },
-    /// A `document.cookie` assignment in a document of this URL.
+    /// A script write in a document of this URL: a `document.cookie` assignment, or a
+    /// Cookie Store API call (`cookieStore.set` / `delete`) the browser accepted.
     Script { document_url: String },
 }
 
