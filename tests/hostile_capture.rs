@@ -197,3 +197,99 @@ async fn cookie_store_writes_are_cookie_writes_with_their_requested_lifetime() {
     let evidence = retention["evidence"].to_string();
     assert!(evidence.contains("requested 400d"), "{evidence}");
 }
+
+/// WebSockets (`/lab/websocket`) are requests of type `WebSocket`, from the browser's own
+/// events: the page's to Meta (three frames sent, the greeting and three echoes
+/// received), a dedicated worker's to Hotjar, a first-party one; each with its handshake's
+/// status (101) and its frames counted, never kept. Attributed by host and judged like
+/// any request: Meta and Hotjar contacted before any choice are
+/// `consent-vendor-before-choice`. Before, none of them was captured at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn websockets_are_requests_judged_like_any_other() {
+    use consentry::model::{FrameCounts, TargetKind};
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let LabRun {
+        _dir,
+        db,
+        json,
+        stderr,
+        served,
+    } = audit_lab("websocket").await;
+    assert_eq!(
+        json["visits"][0]["status"]["status"], "complete",
+        "{stderr}"
+    );
+    // The server saw the three handshakes.
+    let handshakes: Vec<&String> = served.iter().filter(|s| s.contains("/lab/ws?")).collect();
+    assert_eq!(handshakes.len(), 3, "{served:#?}");
+    let run = json["run_id"].as_i64().unwrap();
+    let store = Store::open(&db).await.unwrap();
+    let requests = store.history().requests(run, None).await.unwrap();
+    store.close().await;
+    type Row = (String, String, TargetKind, Option<u16>, Option<FrameCounts>);
+    let mut got: Vec<Row> = requests
+        .iter()
+        .filter(|r| r.url.starts_with("wss:") || r.resource_type == "WebSocket")
+        .map(|r| {
+            (
+                r.url.clone(),
+                r.resource_type.clone(),
+                r.target,
+                r.status,
+                r.frames,
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    let frames = |sent, received| Some(FrameCounts { sent, received });
+    let ws = "WebSocket".to_string();
+    assert_eq!(
+        got,
+        [
+            (
+                "wss://static.hotjar.com/lab/ws?via=worker".to_string(),
+                ws.clone(),
+                TargetKind::Worker,
+                Some(101),
+                frames(1, 1)
+            ),
+            (
+                "wss://www.demo-shop.test/lab/ws?via=first-party".to_string(),
+                ws.clone(),
+                TargetKind::Page,
+                Some(101),
+                frames(0, 1)
+            ),
+            (
+                "wss://www.facebook.com/lab/ws?via=page".to_string(),
+                ws,
+                TargetKind::Page,
+                Some(101),
+                frames(3, 4)
+            ),
+        ],
+        "stderr:\n{stderr}"
+    );
+    let keys = common::finding_keys(&json);
+    for vendor in ["meta", "hotjar"] {
+        assert!(
+            keys.contains(&common::key(
+                "consent-vendor-before-choice",
+                "websocket",
+                vendor
+            )),
+            "{vendor} not judged: {keys:#?}"
+        );
+    }
+    let meta = common::finding(&json, "consent-vendor-before-choice", "websocket", "meta");
+    let evidence = meta["evidence"].to_string();
+    assert!(
+        evidence.contains("wss://www.facebook.com/lab/ws"),
+        "{evidence}"
+    );
+    assert!(!keys.iter().any(|k| k.2 == "demo-shop"), "{keys:#?}");
+}

@@ -9,7 +9,8 @@
 //!   and `delete`, reported once the browser accepted them) come from a hook installed
 //!   before any page script runs; Web Storage writes from the browser's `DOMStorage` events (however
 //!   the page wrote them; a write it refused is none); the stored jar from
-//!   `Storage.getCookies`.
+//!   `Storage.getCookies`; WebSockets from the `Network.webSocket*` events, as requests
+//!   of type `WebSocket` with their frames counted (`recorder/websocket.rs`).
 //! - Each observation is stamped with the page and consent state the engine has set.
 //! - The events are handled by a pure state machine ([`recorder::Recorder`]), which the
 //!   unit tests drive from recorded transcripts (`tests/fixtures/cdp/`).

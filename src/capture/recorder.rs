@@ -132,6 +132,8 @@ pub struct Recorder {
     pub(super) autoconsent_worlds: autoconsent::Worlds,
     /// JavaScript dialogs answered ([`super::dialogs`]).
     dialogs: super::dialogs::DialogTally,
+    /// (session, request id) of a WebSocket -> index into `requests` ([`websocket`]).
+    websockets: HashMap<(Option<String>, String), usize>,
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
@@ -183,6 +185,7 @@ impl Recorder {
             autoconsent: Default::default(),
             autoconsent_worlds: Default::default(),
             dialogs: Default::default(),
+            websockets: Default::default(),
         };
         r.hook.secret = secret;
         r
@@ -297,6 +300,18 @@ impl Recorder {
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
             CdpEvent::DomStorageItemWritten(w) => self.on_storage_written(session, w),
+            CdpEvent::WebSocketCreated(w) => self.on_websocket_created(session, w),
+            CdpEvent::WebSocketHandshake(h) => self.on_websocket_handshake(session, h),
+            CdpEvent::WebSocketHandshakeResponse(r) => {
+                self.on_websocket_status(session, &r.request_id, r.response.status_code())
+            }
+            CdpEvent::WebSocketFrameSent(f) => {
+                self.on_websocket_frame(session, f, websocket::Direction::Sent)
+            }
+            CdpEvent::WebSocketFrameReceived(f) => {
+                self.on_websocket_frame(session, f, websocket::Direction::Received)
+            }
+            CdpEvent::WebSocketFrameError(f) => self.on_websocket_error(session, f),
             CdpEvent::JavascriptDialogOpening(d) => {
                 out.extend(self.dialogs.opened(session, &d.kind))
             }
@@ -346,6 +361,7 @@ impl Recorder {
             status: None,
             error: None,
             cancelled: false,
+            frames: None,
             time: Utc::now(),
             page: self.page.clone(),
             state: self.consent(),
@@ -460,6 +476,7 @@ impl Recorder {
             status: None,
             error: None,
             cancelled: false,
+            frames: None,
             time,
             page: self.page.clone(),
             state: self.consent(),
@@ -664,6 +681,8 @@ impl Recorder {
     /// Hand over everything recorded (the recorder is left empty of observations).
     pub fn take_captured(&mut self) -> Captured {
         let network = std::mem::take(&mut self.requests);
+        // Their indices pointed into what was just taken.
+        self.websockets.clear();
         // Resolve each Set-Cookie response to its hop's URL: the n-th extra-info event of
         // a request id belongs to the n-th hop that reached the network (hops served
         // without one, e.g. an internal HSTS redirect, say so and are skipped).
@@ -745,3 +764,4 @@ pub(crate) mod page;
 pub(crate) mod storage;
 #[cfg(test)]
 mod tests;
+pub(crate) mod websocket;

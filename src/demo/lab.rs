@@ -51,6 +51,11 @@
 //!   deletion; loads `/lab/cookie-store-frame` from `www.facebook.com` (writes `fr` for 400
 //!   days); reports each outcome to `/lab/iso-report?fbp=ok&...&refused=refused`, then
 //!   shows `#done`.
+//! - `/lab/websocket`: opens WebSockets before any consent: to `www.facebook.com` (sends
+//!   three frames, receives the greeting and three echoes, then closes), from a dedicated
+//!   worker to `static.hotjar.com`, and a first-party one to `www.demo-shop.test`; shows
+//!   `#done` when the page's own have closed and the worker said it did. `/lab/ws` is the
+//!   WebSocket endpoint (`lab_ws.rs`).
 
 use std::time::Duration;
 
@@ -403,6 +408,34 @@ cookieStore.set({ name: 'fr', value: 'f1', expires: Date.now() + 400 * 86400000,
         function (e) { new Image().src = '/lab/iso-report?frame=refused&e=' + encodeURIComponent(String(e)); });
 </script></head><body>frame</body></html>"#;
 
+/// WebSockets opened before any consent: a consent vendor's from the page (frames both
+/// ways), one from a worker, one first party.
+const WEBSOCKET_HTML: &str = r#"<!doctype html><html><head><title>Lab: WebSocket</title></head>
+<body><p>websocket</p><script>
+var pending = 3, log = [];
+var finished = function (what) {
+  log.push(what);
+  if (--pending === 0) {
+    var d = document.createElement('p'); d.id = 'done'; d.textContent = log.join(' ');
+    document.body.appendChild(d);
+  }
+};
+var meta = new WebSocket('wss://www.facebook.com/lab/ws?via=page');
+var got = 0;
+meta.onopen = function () { meta.send('one'); meta.send('two'); meta.send('three'); };
+meta.onmessage = function () { if (++got === 4) meta.close(); };
+meta.onclose = function () { finished('meta:' + got); };
+var own = new WebSocket('wss://www.demo-shop.test/lab/ws?via=first-party');
+own.onmessage = function () { own.close(); };
+own.onclose = function () { finished('own'); };
+var worker = new Worker(URL.createObjectURL(new Blob([
+  "var s = new WebSocket('wss://static.hotjar.com/lab/ws?via=worker');" +
+  "s.onmessage = function () { s.send('w'); s.close(); };" +
+  "s.onclose = function () { postMessage('closed'); };"
+], { type: 'text/javascript' })));
+worker.onmessage = function () { finished('worker'); };
+</script></body></html>"#;
+
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
@@ -412,6 +445,7 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/storage" => ok(HTML, STORAGE_HTML),
         "/lab/storage-frame" => ok(HTML, STORAGE_FRAME_HTML),
         "/lab/cookie-store" => ok(HTML, COOKIE_STORE_HTML),
+        "/lab/websocket" => ok(HTML, WEBSOCKET_HTML),
         "/lab/cookie-store-frame" => ok(HTML, COOKIE_STORE_FRAME_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),

@@ -11,6 +11,7 @@ pub mod agency;
 mod files;
 pub use files::FileSite;
 mod lab;
+mod lab_ws;
 pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS, LONG_URL_BYTES, LONG_URL_REQUESTS, STORAGE_MAX_FILL};
 mod server;
 mod site;
