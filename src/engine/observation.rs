@@ -40,6 +40,11 @@ impl VisitRecord {
         for sig in &mut page_signals {
             sig.state = self.state_at(sig.time, &final_state);
         }
+        // The signals request URLs carried, decoded by capture from each whole URL.
+        let mut request_signals = std::mem::take(&mut captured.signals);
+        for sig in &mut request_signals {
+            sig.state = self.state_at(sig.time, &final_state);
+        }
         let mut warnings = self.warnings;
         // Page errors are evidence (a CMP script that throws may gate nothing): shown as
         // warnings, the first few in full, and stored in full (bounded by capture).
@@ -98,6 +103,8 @@ impl VisitRecord {
             }
             signals.push(gpc_sent_signal(&captured.gpc, started_at, first.as_str()));
         }
+        signals.extend(request_signals);
+        signals.sort_by_key(|s| s.time);
         VisitObservation {
             scenario: scenario.id.clone(),
             started_at,

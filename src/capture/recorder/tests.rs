@@ -2,6 +2,7 @@
 //! event sequences replayed into the state machine, no browser.
 use super::*;
 use crate::capture::cdp::Event;
+use serde_json::json;
 
 /// The page hook's secret in these tests.
 const SECRET: &str = "test-secret";
@@ -41,29 +42,15 @@ fn event(session: Option<&str>, method: &str, params: Value) -> (Option<String>,
 fn navigation_cancels_the_requests_it_cut_off() {
     let (mut rec, commands) = replay("click_then_navigate.jsonl");
     assert_eq!(rec.pending(), Vec::<String>::new());
-    // Every paused request was let go, and the page target instrumented.
-    let continued = commands
-        .iter()
-        .filter(|c| {
-            matches!(
-                c,
-                Command::Fire {
-                    method: "Fetch.continueRequest",
-                    ..
-                }
-            )
-        })
-        .count();
-    let path = format!(
-        "{}/tests/fixtures/cdp/click_then_navigate.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let paused = std::fs::read_to_string(path)
-        .unwrap()
-        .matches("\"method\":\"Fetch.requestPaused\"")
-        .count();
-    assert!(paused >= 10);
-    assert_eq!(continued, paused);
+    // Paused requests are let go by the DevTools client as they arrive (cdp.rs), never
+    // by the recorder; the page target is instrumented.
+    assert!(!commands.iter().any(|c| matches!(
+        c,
+        Command::Fire {
+            method: "Fetch.continueRequest",
+            ..
+        }
+    )));
     assert!(commands.iter().any(|c| matches!(
         c,
         Command::Instrument {
