@@ -323,5 +323,10 @@ async fn a_fleet_run_finds_exactly_the_plants_of_every_site() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{}\nstderr:\n{}", failures.join("\n\n"), run.stderr);
+    assert!(
+        failures.is_empty(),
+        "{}\nstderr:\n{}",
+        failures.join("\n\n"),
+        run.stderr
+    );
 }

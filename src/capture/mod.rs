@@ -491,10 +491,10 @@ impl Transcript {
                 .append(true)
                 .open(&path)
                 .map_err(|e| {
-                    eprintln!(
+                    crate::stderr::line(format_args!(
                         "warning: cannot open the DevTools transcript {}: {e}",
                         std::path::Path::new(&path).display()
-                    )
+                    ))
                 })
                 .ok()
         });

@@ -239,7 +239,10 @@ pub async fn serve_forever(
         None => RequestLog::discard(),
     };
     let server = DemoServer::start_with_log(port, served, log).await?;
-    eprintln!("demo site listening on https://127.0.0.1:{}", server.port());
+    crate::stderr::line(format_args!(
+        "demo site listening on https://127.0.0.1:{}",
+        server.port()
+    ));
     let result = tokio::signal::ctrl_c().await.context("waiting for Ctrl-C");
     server.shutdown().await;
     result

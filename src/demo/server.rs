@@ -79,7 +79,9 @@ impl RequestLog {
                 line.push(b'\n');
                 // One write per line, so lines from concurrent requests never interleave.
                 if let Err(e) = lock(file).write_all(&line) {
-                    eprintln!("demo site: cannot write the request log: {e}");
+                    crate::stderr::line(format_args!(
+                        "demo site: cannot write the request log: {e}"
+                    ));
                 }
             }
         }

@@ -97,7 +97,9 @@ pub fn cancel_on_signals() -> (Cancel, tokio::task::JoinHandle<()>) {
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(async move {
         let name = wait_for_signal().await;
-        eprintln!("interrupted ({name}): closing browsers and recording what was observed...");
+        crate::stderr::line(format_args!(
+            "interrupted ({name}): closing browsers and recording what was observed..."
+        ));
         let _ = tx.send(true);
     });
     (rx, task)
