@@ -83,9 +83,9 @@ impl VisitRecord {
         }
         if captured.hook.dropped > 0 {
             warnings.push(format!(
-                "{} cookie or storage write report(s) beyond {} per document were counted, not recorded",
+                "{} cookie write report(s) beyond {n} per document, or storage write(s) beyond {n} per target and origin, were counted, not recorded",
                 captured.hook.dropped,
-                crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
+                n = crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
             ));
         }
         warnings.extend(captured.dialogs.warning());
