@@ -945,6 +945,7 @@ fn visit(
                 status: Some(200),
                 error: None,
                 cancelled: false,
+                frames: None,
                 time: start + Duration::milliseconds(900 + obs.requests.len() as i64 * 37),
                 page: ctx.page.clone(),
                 state: state.clone(),

@@ -62,7 +62,7 @@ pub struct AttributedVisit<'a, 'p> {
 }
 
 /// A request, attributed, with the consent signals its URL carried (decoded once, when the
-/// visit was captured: [`crate::signals::add_request_signals`]; found here, never decoded
+/// visit was captured, by capture: [`crate::signals::from_requests`]; found here, never decoded
 /// again).
 #[derive(Debug, Clone)]
 pub struct RequestFacts<'a, 'p> {

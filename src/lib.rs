@@ -39,6 +39,7 @@ pub mod scenario;
 pub mod screenshots;
 pub mod secrets;
 pub mod signals;
+pub mod stderr;
 pub mod store;
 pub mod text;
 pub mod toml_check;

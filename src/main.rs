@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            consentry::stderr::line(format_args!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(consentry::exit::ExitStatus::Error.code());
         }
     };

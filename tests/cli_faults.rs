@@ -91,8 +91,9 @@ async fn read_only_commands_never_write_and_name_the_migration() {
             .unwrap()
     };
     for sql in [
-        "ALTER TABLE runs DROP COLUMN crawl",
-        "DELETE FROM _sqlx_migrations WHERE version = 11",
+        "ALTER TABLE requests DROP COLUMN frames_sent",
+        "ALTER TABLE requests DROP COLUMN frames_received",
+        "DELETE FROM _sqlx_migrations WHERE version = 12",
     ] {
         sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
@@ -112,7 +113,7 @@ async fn read_only_commands_never_write_and_name_the_migration() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{cmd}: {stderr}");
         assert!(
-            stderr.contains(&format!("database {} has schema version 10", db.display()))
+            stderr.contains(&format!("database {} has schema version 11", db.display()))
                 && stderr.contains(&format!("`consentry migrate --db {}`", db.display())),
             "{cmd}: {stderr}"
         );
@@ -233,4 +234,61 @@ fn dates_with_signed_or_long_years_are_refused() {
             );
         }
     }
+}
+
+/// A stderr that cannot be written (`2>/dev/full`) changes no exit code and never panics
+/// (exit 101): `eprintln!` panics on a write error, so every line consentry writes to
+/// standard error goes through `consentry::stderr`, which ignores it. Each command below
+/// writes its diagnostics or its error there; run with a readable stderr first for the
+/// code it must keep, then with `/dev/full` (and, for `report`, stdout full too: exit 4,
+/// its reason unwritable).
+#[tokio::test]
+async fn stderr_write_errors_change_no_exit_code_and_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let run = one_run(&db).await.to_string();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[site]\nname = \"x\"\nbase_url = 42\n").unwrap();
+    let missing = dir.path().join("none.db");
+    let db_arg = db.to_string_lossy().into_owned();
+    let commands: Vec<Vec<String>> = vec![
+        vec!["validate".into(), bad.to_string_lossy().into_owned()],
+        vec!["audit".into(), bad.to_string_lossy().into_owned()],
+        vec![
+            "runs".into(),
+            "--db".into(),
+            missing.to_string_lossy().into_owned(),
+        ],
+        vec!["report".into(), "999".into(), "--db".into(), db_arg.clone()],
+    ];
+    let report = [
+        "report", &run, "--format", "json", "--output", "-", "--db", &db_arg,
+    ];
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for args in &commands {
+        let seen = common::consentry().args(args).output().unwrap();
+        let code = seen.status.code();
+        assert_ne!(code, Some(101), "{args:?}: {}", text(&seen.stderr));
+        assert!(!seen.stderr.is_empty(), "{args:?} writes nothing to stderr");
+        let blind = common::consentry()
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(full())
+            .status()
+            .unwrap();
+        assert_eq!(blind.code(), code, "{args:?} with stderr full");
+    }
+    // stdout and stderr both full: the write error is exit 4, its reason unwritable.
+    let both = common::consentry()
+        .args(report)
+        .stdout(full())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(both.code(), Some(4));
 }

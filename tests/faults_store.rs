@@ -141,10 +141,13 @@ async fn huge_urls_are_stored_clipped_with_length_and_hash() {
         id,
     );
     let long: Vec<&String> = urls.iter().filter(|u| u.contains("long=")).collect();
-    // The page fires 200; Chromium reports 155-165 of them before the scenario's idle
-    // settle ends (measured): each one that is recorded must be clipped.
+    // The page fires 200, one at a time; how many Chromium has made when the visit ends
+    // (its settles time out at 5 s) depends on the machine: 155-165 on an idle one, 51-154
+    // on one loaded by other builds (measured 2026-12-06, debug builds). Every event the
+    // browser sent before the end is handled (`Capture::drain`); each recorded URL must
+    // be clipped.
     assert!(
-        long.len() >= 100 && long.len() <= consentry::demo::LONG_URL_REQUESTS,
+        long.len() >= 20 && long.len() <= consentry::demo::LONG_URL_REQUESTS,
         "{} long URLs of {}",
         long.len(),
         urls.len()

@@ -327,6 +327,7 @@ fn request(url: &str) -> RequestObs {
         status: Some(200),
         error: None,
         cancelled: false,
+        frames: None,
         time: Utc::now(),
         page: "https://www.fuzz.test/".into(),
         state: ConsentState::initial(),

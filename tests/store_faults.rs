@@ -266,7 +266,7 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
     let before = common::db_files(&db);
     let err = Store::open_read_only(&db).await.expect_err("refused");
     assert!(
-        matches!(err, StoreError::NeedsMigration { version: 10, .. }),
+        matches!(err, StoreError::NeedsMigration { version: 11, .. }),
         "{err:?}"
     );
     let msg = err.to_string();
@@ -281,13 +281,14 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
     Store::open_read_only(&db).await.unwrap().close().await;
 }
 
-/// Makes `db` a schema-10 database, as an older consentry left it: migration 11
-/// (`runs.crawl`) undone.
+/// Makes `db` a schema-11 database, as an older consentry left it: migration 12
+/// (`requests.frames_sent`, `requests.frames_received`) undone.
 pub async fn unapply_last_migration(db: &Path) {
     let mut conn = raw(db, BUSY_TIMEOUT).await;
     for sql in [
-        "ALTER TABLE runs DROP COLUMN crawl",
-        "DELETE FROM _sqlx_migrations WHERE version = 11",
+        "ALTER TABLE requests DROP COLUMN frames_sent",
+        "ALTER TABLE requests DROP COLUMN frames_received",
+        "DELETE FROM _sqlx_migrations WHERE version = 12",
         "PRAGMA wal_checkpoint(TRUNCATE)",
     ] {
         sqlx::query(sql).execute(&mut conn).await.unwrap();

@@ -193,6 +193,7 @@ impl Obs {
             status: Some(200),
             error: None,
             cancelled: false,
+            frames: None,
             time: t(self.now),
             page: self.page.clone(),
             state: self.state.clone(),

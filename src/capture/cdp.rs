@@ -31,6 +31,8 @@ pub struct Cdp {
     pending: Pending,
     next_id: Arc<AtomicU64>,
     timeout: Duration,
+    /// Events put on the event stream so far.
+    received: Arc<AtomicU64>,
 }
 
 impl Cdp {
@@ -57,6 +59,11 @@ impl Cdp {
         });
 
         let reader_pending = pending.clone();
+        // Weak: the connection closes once every `Cdp` handle is gone (the writer ends when
+        // no strong sender is left), whatever the reader still holds.
+        let reader_out = out_tx.downgrade();
+        let received = Arc::new(AtomicU64::new(0));
+        let reader_received = received.clone();
         tokio::spawn(async move {
             while let Some(msg) = stream.next().await {
                 let text = match msg {
@@ -78,6 +85,21 @@ impl Cdp {
                         let _ = tx.send(res);
                     }
                 } else if let Some(method) = v.get("method").and_then(Value::as_str) {
+                    // A paused request waits for us: let it go at once, here, not once the
+                    // event loop reaches its event (a heavy page's events queue up there,
+                    // and every request of the page would wait behind them).
+                    if method == "Fetch.requestPaused" {
+                        if let Some(id) = v.pointer("/params/requestId").and_then(Value::as_str) {
+                            let mut msg = json!({ "id": 0, "method": "Fetch.continueRequest",
+                                                  "params": { "requestId": id } });
+                            if let Some(s) = v.get("sessionId") {
+                                msg["sessionId"] = s.clone();
+                            }
+                            if let Some(out) = reader_out.upgrade() {
+                                let _ = out.send(msg.to_string());
+                            }
+                        }
+                    }
                     let ev = Event {
                         session_id: v.get("sessionId").and_then(Value::as_str).map(String::from),
                         method: method.to_string(),
@@ -86,6 +108,7 @@ impl Cdp {
                     if ev_tx.send(ev).is_err() {
                         break;
                     }
+                    reader_received.fetch_add(1, Ordering::Relaxed);
                 }
             }
             // Connection gone: fail every waiting command rather than leaving it hanging.
@@ -102,9 +125,15 @@ impl Cdp {
                 pending,
                 next_id: Arc::new(AtomicU64::new(1)),
                 timeout: Duration::from_secs(15),
+                received,
             },
             ev_rx,
         ))
+    }
+
+    /// How many events were put on the event stream so far.
+    pub fn events_received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
     }
 
     /// Send a command and wait for its result.

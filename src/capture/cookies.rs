@@ -121,6 +121,19 @@ pub fn lifetime_until(expires: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
         .clamp(-MAX_LIFETIME_SECS, MAX_LIFETIME_SECS)
 }
 
+/// Seconds from `at` to a Cookie Store API `expires` (milliseconds since the epoch, as
+/// `cookieStore.set` takes it), rounded and clamped like [`lifetime_until`]; `None` for a
+/// value that is not a finite number (the browser refuses those).
+pub fn lifetime_until_ms(expires_ms: f64, at: DateTime<Utc>) -> Option<i64> {
+    if !expires_ms.is_finite() {
+        return None;
+    }
+    let delta_ms = expires_ms - at.timestamp_millis() as f64;
+    let secs = ((delta_ms + 30_000.0) / 60_000.0).floor() * 60.0;
+    let max = MAX_LIFETIME_SECS as f64;
+    Some(secs.clamp(-max, max) as i64)
+}
+
 /// A cookie date, parsed as browsers do (RFC 6265 section 5.1.1): the string is split into
 /// tokens at delimiters; the first token that is a time (`h:m:s`), the first day of month,
 /// the first month name and the first year are taken, in that priority, and everything
@@ -231,6 +244,21 @@ mod tests {
         let c = super::parse_cookie_line("sid=abc; Path=/", at(), &key).unwrap();
         assert_eq!(c.value_hash, key.hash("abc"));
         assert_ne!(c.value_hash, ValueHasher::unkeyed().hash("abc"));
+    }
+
+    /// A Cookie Store API `expires` (ms since the epoch) is a lifetime like `Expires`:
+    /// rounded to the minute, clamped, monotone; a non-finite one is none.
+    #[test]
+    fn cookie_store_expires_is_a_clamped_lifetime() {
+        let now = at();
+        let ms = now.timestamp_millis() as f64;
+        assert_eq!(lifetime_until_ms(ms + 3_600_000.0, now), Some(3600));
+        assert_eq!(lifetime_until_ms(ms + 3_600_400.0, now), Some(3600));
+        assert_eq!(lifetime_until_ms(ms - 86_400_000.0, now), Some(-86_400));
+        assert_eq!(lifetime_until_ms(f64::MAX, now), Some(MAX_LIFETIME_SECS));
+        assert_eq!(lifetime_until_ms(-f64::MAX, now), Some(-MAX_LIFETIME_SECS));
+        assert_eq!(lifetime_until_ms(f64::NAN, now), None);
+        assert_eq!(lifetime_until_ms(f64::INFINITY, now), None);
     }
 
     fn ymd(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {

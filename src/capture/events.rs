@@ -352,6 +352,44 @@ pub struct DomStorageItemWritten {
     pub new_value: String,
 }
 
+/// `Network.webSocketCreated`: a page, frame or worker opened a WebSocket (no frame id:
+/// the target's session says whose it is).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSocketCreated {
+    pub request_id: String,
+    pub url: String,
+    #[serde(default)]
+    pub initiator: Option<Initiator>,
+}
+
+/// `Network.webSocketWillSendHandshakeRequest`: the opening handshake is sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSocketHandshake {
+    pub request_id: String,
+    #[serde(default)]
+    pub wall_time: Option<f64>,
+}
+
+/// `Network.webSocketHandshakeResponseReceived`: the server's answer (101 when it agreed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSocketHandshakeResponse {
+    pub request_id: String,
+    pub response: Response,
+}
+
+/// `Network.webSocketFrameSent` / `webSocketFrameReceived` (only the existence of a
+/// frame is read, never its payload), `webSocketFrameError` (its message).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSocketFrame {
+    pub request_id: String,
+    #[serde(default)]
+    pub error_message: Option<String>,
+}
+
 /// One cookie of a `Storage.getCookies` result (a command's answer, not an event).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -400,6 +438,12 @@ pub enum CdpEvent {
     JavascriptDialogOpening(JavascriptDialogOpening),
     /// `DOMStorage.domStorageItemAdded` or `domStorageItemUpdated`.
     DomStorageItemWritten(DomStorageItemWritten),
+    WebSocketCreated(WebSocketCreated),
+    WebSocketHandshake(WebSocketHandshake),
+    WebSocketHandshakeResponse(WebSocketHandshakeResponse),
+    WebSocketFrameSent(WebSocketFrame),
+    WebSocketFrameReceived(WebSocketFrame),
+    WebSocketFrameError(WebSocketFrame),
 }
 
 impl CdpEvent {
@@ -428,6 +472,14 @@ impl CdpEvent {
             "DOMStorage.domStorageItemAdded" | "DOMStorage.domStorageItemUpdated" => {
                 CdpEvent::DomStorageItemWritten(de(ev)?)
             }
+            "Network.webSocketCreated" => CdpEvent::WebSocketCreated(de(ev)?),
+            "Network.webSocketWillSendHandshakeRequest" => CdpEvent::WebSocketHandshake(de(ev)?),
+            "Network.webSocketHandshakeResponseReceived" => {
+                CdpEvent::WebSocketHandshakeResponse(de(ev)?)
+            }
+            "Network.webSocketFrameSent" => CdpEvent::WebSocketFrameSent(de(ev)?),
+            "Network.webSocketFrameReceived" => CdpEvent::WebSocketFrameReceived(de(ev)?),
+            "Network.webSocketFrameError" => CdpEvent::WebSocketFrameError(de(ev)?),
             _ => return None,
         })
     }

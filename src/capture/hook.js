@@ -29,14 +29,65 @@
       if (typeof report === 'function') report(stringify(o));
     } catch (e) {}
   };
+  // The origin of this document, read before any page script can shadow `origin`: a
+  // write made through this realm's setters on another document of the same origin (an
+  // about:blank iframe's) names it, where `location.href` says about:blank.
+  const myOrigin = toStr(self.origin);
   const desc = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
   if (desc && desc.set) {
     Object.defineProperty(Document.prototype, 'cookie', {
       configurable: true, enumerable: desc.enumerable,
       get() { return desc.get.call(this); },
-      set(v) { send({ k: 'cookie', v: toStr(v), href: toStr(location.href) }); return desc.set.call(this, v); }
+      set(v) { send({ k: 'cookie', v: toStr(v), href: toStr(location.href), o: myOrigin }); return desc.set.call(this, v); }
     });
   }
+  // Cookie Store API writes (`cookieStore.set`, `cookieStore.delete`): the page's
+  // arguments are read once, here, into a plain copy that is what the browser is given
+  // (a getter cannot show the report one lifetime and the browser another), and a write
+  // is reported only once the browser accepted it (its promise resolved; a refused one
+  // rejects and is no write). Service workers' `cookieStore` runs no hook (not seen).
+  try {
+    const CS = globalThis.CookieStore, rapply = Reflect.apply;
+    const then = Promise.prototype.then;
+    const opt = (v) => (v === undefined || v === null ? v : toStr(v));
+    const copy = (a, del) => {
+      const first = a[0];
+      if (first !== null && typeof first === 'object') {
+        const o = { name: opt(first.name) };
+        if (!del) o.value = opt(first.value);
+        const e = first.expires;
+        if (!del && e !== undefined) o.expires = e === null ? null : +e;
+        const d = first.domain; if (d !== undefined) o.domain = opt(d);
+        const p = first.path; if (p !== undefined) o.path = opt(p);
+        const s = first.sameSite; if (!del && s !== undefined) o.sameSite = opt(s);
+        const pt = first.partitioned; if (pt !== undefined) o.partitioned = !!pt;
+        return o;
+      }
+      const o = { name: opt(first) };
+      if (!del && a.length > 1) o.value = toStr(a[1]);
+      return o;
+    };
+    const wrap = (name, del) => {
+      const native = CS && CS.prototype[name];
+      if (typeof native !== 'function') return;
+      Object.defineProperty(CS.prototype, name, {
+        writable: true, configurable: true, enumerable: true,
+        value: { [name]: function (...a) {
+          let o;
+          try { o = copy(a, del); } catch (e) { return rapply(native, this, a); }
+          const p = rapply(native, this, [o]);
+          try {
+            rapply(then, p, [() => send({ k: 'cookiestore', del: del, name: o.name, v: o.value,
+              exp: o.expires, domain: o.domain, path: o.path, href: toStr(location.href),
+              o: myOrigin }), () => {}]);
+          } catch (e) {}
+          return p;
+        } }[name]
+      });
+    };
+    wrap('set', false);
+    wrap('delete', true);
+  } catch (e) {}
   // Settle tracking: what is due to run soon (timers, interval ticks, animation frames,
   // idle callbacks, messages posted, scripts fetched but not run yet) and the load event,
   // so a settle can end as soon as nothing more is due (read by `Capture::settle`).

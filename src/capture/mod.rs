@@ -5,10 +5,12 @@
 //! - A browser-wide `Fetch` interception sees what the per-target network events miss
 //!   (a beacon sent while the page unloads); it is merged by request id.
 //! - `Set-Cookie` attempts come from `Network.responseReceivedExtraInfo`, blocked ones
-//!   with their reasons; `document.cookie` writes come from a hook installed before any
-//!   page script runs; Web Storage writes from the browser's `DOMStorage` events (however
+//!   with their reasons; `document.cookie` and Cookie Store API writes (`cookieStore.set`
+//!   and `delete`, reported once the browser accepted them) come from a hook installed
+//!   before any page script runs; Web Storage writes from the browser's `DOMStorage` events (however
 //!   the page wrote them; a write it refused is none); the stored jar from
-//!   `Storage.getCookies`.
+//!   `Storage.getCookies`; WebSockets from the `Network.webSocket*` events, as requests
+//!   of type `WebSocket` with their frames counted (`recorder/websocket.rs`).
 //! - Each observation is stamped with the page and consent state the engine has set.
 //! - The events are handled by a pure state machine ([`recorder::Recorder`]), which the
 //!   unit tests drive from recorded transcripts (`tests/fixtures/cdp/`).
@@ -46,6 +48,10 @@ use tokio::task::JoinHandle;
 /// Environment variable naming a file every received DevTools event is appended to.
 pub const TRANSCRIPT_ENV: &str = "CONSENTRY_CDP_TRANSCRIPT";
 
+/// Longest the end of a visit waits for capture to handle the events the browser sent
+/// before it ([`Capture::drain`]).
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
 /// Name of the binding our page hook reports through.
 const BINDING: &str = "__consentryReport";
 
@@ -63,7 +69,11 @@ const HOOK: &str = include_str!("hook.js");
 /// What a capture collected, handed over when the scenario ends.
 #[derive(Debug, Default)]
 pub struct Captured {
+    /// Requests, each URL bounded as it arrived (`recorder/bound.rs`).
     pub requests: Vec<RequestObs>,
+    /// The consent signals the requests' URLs carried, decoded from each whole URL before
+    /// it was bounded, in time order (their phases are given with the others').
+    pub signals: Vec<crate::model::SignalObs>,
     pub cookie_writes: Vec<CookieWrite>,
     pub storage_writes: Vec<StorageWrite>,
     /// Uncaught exceptions in pages, frames and workers (at most
@@ -130,6 +140,8 @@ pub struct Capture {
     task: JoinHandle<()>,
     /// How many settles have started ([`Capture::settles`]).
     settles: tokio::sync::watch::Sender<u32>,
+    /// Events the event loop has handled ([`Capture::drain`]).
+    handled: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
@@ -209,7 +221,14 @@ impl Capture {
     ) -> Result<(Capture, Option<String>)> {
         let (cdp, events) = Cdp::connect(ws_url).await?;
         let state = Arc::new(Mutex::new(Recorder::new(fresh_secret(), hasher.clone())));
-        let task = tokio::spawn(event_loop(cdp.clone(), state.clone(), events, page_script));
+        let handled = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let task = tokio::spawn(event_loop(
+            cdp.clone(),
+            state.clone(),
+            events,
+            page_script,
+            handled.clone(),
+        ));
         // From here on, an error or a cancelled future drops the capture, which stops its
         // event loop and so closes the connection (and disposes of a context it created).
         let capture = Capture {
@@ -218,6 +237,7 @@ impl Capture {
             hasher,
             task,
             settles: tokio::sync::watch::Sender::new(0),
+            handled,
         };
         let (cdp, state) = (&capture.cdp, &capture.state);
         cdp.send(
@@ -293,6 +313,12 @@ impl Capture {
         &self.hasher
     }
 
+    /// The site's secrets: a request URL bounded as it arrives keeps the start and the
+    /// hash of its redacted whole (`recorder/bound.rs`). Set before the scenario runs.
+    pub fn set_secrets(&self, secrets: crate::secrets::Secrets) {
+        lock(&self.state).secrets = secrets;
+    }
+
     /// Attribute what happens from now on to this top-level page.
     pub fn set_page(&self, page: &str) {
         lock(&self.state).page = page.to_string();
@@ -329,6 +355,23 @@ impl Capture {
             .context("cannot read the cookie jar")?;
         let state = lock(&self.state).consent();
         Ok(stored_cookies_from(&res, Utc::now(), &state, &self.hasher))
+    }
+
+    /// Wait (at most `limit`) until every event received so far is handled: the event loop
+    /// may lag behind the browser on a heavy page (each event is parsed, a long URL
+    /// bounded), and what is still queued when the capture finishes is lost. Returns how
+    /// many events received before the call were still not handled.
+    pub async fn drain(&self, limit: Duration) -> u64 {
+        use std::sync::atomic::Ordering;
+        let target = self.cdp.events_received();
+        let deadline = Instant::now() + limit;
+        loop {
+            let handled = self.handled.load(Ordering::Relaxed);
+            if handled >= target || self.task.is_finished() || Instant::now() >= deadline {
+                return target.saturating_sub(handled);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Stop capturing and hand over what was collected.
@@ -448,10 +491,10 @@ impl Transcript {
                 .append(true)
                 .open(&path)
                 .map_err(|e| {
-                    eprintln!(
+                    crate::stderr::line(format_args!(
                         "warning: cannot open the DevTools transcript {}: {e}",
                         std::path::Path::new(&path).display()
-                    )
+                    ))
                 })
                 .ok()
         });
@@ -475,17 +518,18 @@ async fn event_loop(
     state: Arc<Mutex<Recorder>>,
     mut events: mpsc::UnboundedReceiver<Event>,
     page_script: Option<Arc<str>>,
+    handled: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut transcript = Transcript::from_env();
     while let Some(ev) = events.recv().await {
         transcript.record(&ev);
-        let Some(typed) = events::CdpEvent::parse(&ev) else {
-            continue;
-        };
-        let commands = lock(&state).handle(ev.session_id.as_deref(), typed);
-        for c in commands {
-            run_command(&cdp, &state, c, page_script.as_ref());
+        if let Some(typed) = events::CdpEvent::parse(&ev) {
+            let commands = lock(&state).handle(ev.session_id.as_deref(), typed);
+            for c in commands {
+                run_command(&cdp, &state, c, page_script.as_ref());
+            }
         }
+        handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     // The DevTools connection closed under us: the browser is gone (crashed or killed).
     let mut s = lock(&state);

@@ -1,7 +1,8 @@
 //! The capture state machine: DevTools events in, observations out, no I/O.
 //!
 //! [`Recorder::handle`] takes one event and returns the commands the browser must be sent
-//! in reply ([`Command`]: let a paused request go, instrument a new target). The live
+//! in reply ([`Command`]: instrument a new target, answer a dialog; a paused request is let go
+//! by the DevTools client as it arrives, `cdp.rs`). The live
 //! capture executes them over the websocket; tests replay recorded transcripts
 //! (`tests/fixtures/cdp/*.jsonl`) and inspect the commands and [`Recorder::take_captured`].
 //!
@@ -22,11 +23,11 @@ fn host_of(url: &str) -> String {
     crate::net::url_host(url).unwrap_or_default()
 }
 use crate::model::{
-    ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs, StorageWrite,
-    TargetKind, ValueHasher,
+    ConsentState, CookieSource, CookieWrite, DocumentOutcome, PageError, RequestObs, SignalObs,
+    StorageWrite, TargetKind, ValueHasher,
 };
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
@@ -112,7 +113,15 @@ pub struct Recorder {
     hops: HashMap<String, Vec<Hop>>,
     extra_count: HashMap<String, usize>,
     extras: Vec<ExtraInfo>,
-    fetch_seen: Vec<(String, RequestObs)>,
+    /// What the browser-wide interception saw: (network id, the request, the signals its
+    /// URL carried when it was too long to be kept whole, [`bound`]).
+    fetch_seen: Vec<(String, RequestObs, Option<Vec<SignalObs>>)>,
+    /// The consent signals the URLs too long to be kept whole carried, decoded from each
+    /// whole URL as its request was recorded ([`bound`]), and those requests' indices.
+    request_signals: Vec<SignalObs>,
+    decoded: HashSet<usize>,
+    /// The site's secrets: what a clipped URL's kept start and hash are of ([`bound`]).
+    pub(super) secrets: crate::secrets::Secrets,
     cookie_writes: Vec<CookieWrite>,
     storage_writes: Vec<StorageWrite>,
     /// (session, origin) -> storage writes seen ([`storage`]).
@@ -132,6 +141,8 @@ pub struct Recorder {
     pub(super) autoconsent_worlds: autoconsent::Worlds,
     /// JavaScript dialogs answered ([`super::dialogs`]).
     dialogs: super::dialogs::DialogTally,
+    /// (session, request id) of a WebSocket -> index into `requests` ([`websocket`]).
+    websockets: HashMap<(Option<String>, String), usize>,
 }
 
 /// What Global Privacy Control looked like on the wire and in scripts: every web request
@@ -170,6 +181,9 @@ impl Recorder {
             extra_count: Default::default(),
             extras: Default::default(),
             fetch_seen: Default::default(),
+            request_signals: Default::default(),
+            decoded: Default::default(),
+            secrets: Default::default(),
             cookie_writes: Default::default(),
             storage_writes: Default::default(),
             storage_counts: Default::default(),
@@ -183,6 +197,7 @@ impl Recorder {
             autoconsent: Default::default(),
             autoconsent_worlds: Default::default(),
             dialogs: Default::default(),
+            websockets: Default::default(),
         };
         r.hook.secret = secret;
         r
@@ -231,15 +246,8 @@ impl Recorder {
     pub fn handle(&mut self, session: Option<&str>, ev: CdpEvent) -> Vec<Command> {
         let mut out = Vec::new();
         match ev {
-            CdpEvent::RequestPaused(p) => {
-                // Let it go at once: the browser waits for us.
-                out.push(Command::Fire {
-                    method: "Fetch.continueRequest",
-                    params: json!({ "requestId": p.request_id }),
-                    session: session.map(String::from),
-                });
-                self.on_paused(p);
-            }
+            // The DevTools client let it go as it arrived (`cdp.rs`): the browser waits.
+            CdpEvent::RequestPaused(p) => self.on_paused(p),
             CdpEvent::AttachedToTarget(a) => {
                 if let Some(ctx) = &self.context {
                     if a.target_info.browser_context_id.as_deref() != Some(ctx.as_str()) {
@@ -297,6 +305,18 @@ impl Recorder {
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
             CdpEvent::DomStorageItemWritten(w) => self.on_storage_written(session, w),
+            CdpEvent::WebSocketCreated(w) => self.on_websocket_created(session, w),
+            CdpEvent::WebSocketHandshake(h) => self.on_websocket_handshake(session, h),
+            CdpEvent::WebSocketHandshakeResponse(r) => {
+                self.on_websocket_status(session, &r.request_id, r.response.status_code())
+            }
+            CdpEvent::WebSocketFrameSent(f) => {
+                self.on_websocket_frame(session, f, websocket::Direction::Sent)
+            }
+            CdpEvent::WebSocketFrameReceived(f) => {
+                self.on_websocket_frame(session, f, websocket::Direction::Received)
+            }
+            CdpEvent::WebSocketFrameError(f) => self.on_websocket_error(session, f),
             CdpEvent::JavascriptDialogOpening(d) => {
                 out.extend(self.dialogs.opened(session, &d.kind))
             }
@@ -328,16 +348,19 @@ impl Recorder {
             if p.request.sec_gpc() {
                 self.gpc.with_header = self.gpc.with_header.saturating_add(1);
             } else if self.gpc.without_header.len() < crate::signals::gpc::MAX_LISTED {
-                self.gpc.without_header.push(p.request.url.clone());
+                self.gpc
+                    .without_header
+                    .push(self.bound(p.request.url.clone()));
             }
         }
-        let url = p.request.url;
-        if !is_web_url(&url) {
+        let whole = p.request.url;
+        if !is_web_url(&whole) {
             return;
         }
         self.touch();
-        let req = RequestObs {
-            url,
+        let url = self.bound(whole.clone());
+        let mut req = RequestObs {
+            url: whole,
             method: p.request.method.unwrap_or_else(|| "GET".into()),
             resource_type: p.resource_type.unwrap_or_else(|| "Other".into()),
             initiator: None,
@@ -346,6 +369,7 @@ impl Recorder {
             status: None,
             error: None,
             cancelled: false,
+            frames: None,
             time: Utc::now(),
             page: self.page.clone(),
             state: self.consent(),
@@ -357,15 +381,18 @@ impl Recorder {
             Some(n) => n,
             None => format!("fetch:{}", p.request_id),
         };
-        self.fetch_seen.push((id, req));
+        let signals = self.signals_of(&req, &url);
+        req.url = url;
+        self.fetch_seen.push((id, req, signals));
     }
 
     fn on_request(&mut self, session: Option<&str>, r: events::RequestWillBeSent) {
         let id = r.request_id;
-        let url = r.request.url;
-        if !is_web_url(&url) {
+        let whole = r.request.url;
+        if !is_web_url(&whole) {
             return;
         }
+        let url = self.bound(whole.clone());
         let session = session.map(String::from);
         if let Some(first) = self.request_session.get(&id) {
             // The same request reported by a second session (e.g. a service worker
@@ -450,8 +477,8 @@ impl Recorder {
                 self.latest_document.insert(i.target_id.clone(), n);
             }
         }
-        let req = RequestObs {
-            url: url.clone(),
+        let mut req = RequestObs {
+            url: whole,
             method: r.request.method.unwrap_or_else(|| "GET".into()),
             resource_type,
             initiator,
@@ -460,11 +487,17 @@ impl Recorder {
             status: None,
             error: None,
             cancelled: false,
+            frames: None,
             time,
             page: self.page.clone(),
             state: self.consent(),
         };
         let idx = self.requests.len();
+        if let Some(signals) = self.signals_of(&req, &url) {
+            self.request_signals.extend(signals);
+            self.decoded.insert(idx);
+        }
+        req.url = url.clone();
         self.requests.push(req);
         self.by_key.insert((id.clone(), url), idx);
         self.hops.entry(id).or_default().push(Hop {
@@ -483,10 +516,11 @@ impl Recorder {
         self.touch();
         self.inflight.remove(&id);
         let status = r.response.status_code();
-        let by_url = self
-            .by_key
-            .get(&(id.clone(), r.response.url.clone()))
-            .copied();
+        // Which hop answered: found by its URL; a URL too long to be kept whole is not
+        // looked up (bounding it again costs a hash of the whole), its hop is the last.
+        let by_url = Some(r.response.url)
+            .filter(|u| u.len() <= crate::text::PAGE_STRING_MAX)
+            .and_then(|u| self.by_key.get(&(id.clone(), u)).copied());
         let hop = self.hops.get_mut(&id).and_then(|hops| {
             let pos = by_url
                 .and_then(|i| hops.iter().position(|h| h.idx == i))
@@ -664,6 +698,8 @@ impl Recorder {
     /// Hand over everything recorded (the recorder is left empty of observations).
     pub fn take_captured(&mut self) -> Captured {
         let network = std::mem::take(&mut self.requests);
+        // Their indices pointed into what was just taken.
+        self.websockets.clear();
         // Resolve each Set-Cookie response to its hop's URL: the n-th extra-info event of
         // a request id belongs to the n-th hop that reached the network (hops served
         // without one, e.g. an internal HSTS redirect, say so and are skipped).
@@ -710,7 +746,18 @@ impl Recorder {
         // keep those from a frame of ours, drop the browser's own background traffic.
         let mut requests = network;
         let mut seen_fetch = HashSet::new();
-        for (network_id, req) in std::mem::take(&mut self.fetch_seen) {
+        // The signals of the URLs kept whole, decoded now (the others' were, on arrival).
+        let mut signals = std::mem::take(&mut self.request_signals);
+        let decoded = std::mem::take(&mut self.decoded);
+        for (i, r) in requests.iter().enumerate() {
+            if !decoded.contains(&i) {
+                signals.extend(crate::signals::from_requests(
+                    std::slice::from_ref(r),
+                    &self.hasher,
+                ));
+            }
+        }
+        for (network_id, req, carried) in std::mem::take(&mut self.fetch_seen) {
             let key = (network_id, req.url.clone());
             if self.by_key.contains_key(&key) || !seen_fetch.insert(key) {
                 continue;
@@ -720,14 +767,19 @@ impl Recorder {
                 .as_ref()
                 .is_some_and(|f| self.known_frames.contains(f))
             {
+                signals.extend(carried.unwrap_or_else(|| {
+                    crate::signals::from_requests(std::slice::from_ref(&req), &self.hasher)
+                }));
                 requests.push(req);
             }
         }
+        signals.sort_by_key(|s| s.time);
         requests.sort_by_key(|r| r.time);
         let mut page_errors = std::mem::take(&mut self.page_errors);
         page_errors.sort_by_key(|e| e.time);
         Captured {
             requests,
+            signals,
             cookie_writes,
             storage_writes: std::mem::take(&mut self.storage_writes),
             hook: std::mem::take(&mut self.hook.tally),
@@ -741,7 +793,9 @@ impl Recorder {
 }
 
 pub(crate) mod autoconsent;
+pub(crate) mod bound;
 pub(crate) mod page;
 pub(crate) mod storage;
 #[cfg(test)]
 mod tests;
+pub(crate) mod websocket;

@@ -77,7 +77,7 @@ async fn known(db: &Path, fingerprint: &str) -> Result<Option<Known>, ExitStatus
             subject: f.subject,
         })),
         Err(e) => {
-            eprintln!("error: {e}");
+            consentry::stderr::line(format_args!("error: {e}"));
             Err(ExitStatus::Error)
         }
     }
@@ -85,7 +85,7 @@ async fn known(db: &Path, fingerprint: &str) -> Result<Option<Known>, ExitStatus
 
 async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
     let invalid = |message: String| {
-        eprintln!("error: {}", printable(&message));
+        consentry::stderr::line(format_args!("error: {}", printable(&message)));
         ExitStatus::InvalidInput
     };
     let field = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -162,12 +162,12 @@ async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
             )))
         }
         Err(diags) => {
-            eprint!("{diags}");
-            eprintln!(
+            consentry::stderr::text(format_args!("{diags}"));
+            consentry::stderr::line(format_args!(
                 "{}: the new acknowledgement was not added ({} error(s)); the file is unchanged",
                 printable(&file.display().to_string()),
                 diags.errors()
-            );
+            ));
             Err(ExitStatus::InvalidInput)
         }
     }
@@ -187,7 +187,7 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
                 match runs {
                     Ok(runs) => runs.into_iter().next(),
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        consentry::stderr::line(format_args!("error: {e}"));
                         return ExitStatus::Error;
                     }
                 }
@@ -197,10 +197,10 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
             match latest {
                 Some(run) => default_path(Path::new(&run.scenario_file)),
                 None => {
-                    eprintln!(
+                    consentry::stderr::line(format_args!(
                         "error: no runs in {}: give the acknowledgements file with --file",
                         db.display()
-                    );
+                    ));
                     return ExitStatus::InvalidInput;
                 }
             }
@@ -209,7 +209,7 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
     let acks = match load_acks(&file) {
         Ok(a) => a,
         Err(diags) => {
-            eprint!("{diags}");
+            consentry::stderr::text(format_args!("{diags}"));
             return ExitStatus::InvalidInput;
         }
     };

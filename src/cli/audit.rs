@@ -99,23 +99,26 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         .transpose();
     let (mut spec, acks, gvl) = match (spec, acks, gvl) {
         (Ok((spec, warnings)), Ok(acks), Ok(gvl)) => {
-            eprint!("{warnings}");
+            consentry::stderr::text(format_args!("{warnings}"));
             (spec, acks, gvl)
         }
         (spec, acks, gvl) => {
             let mut errors = 0;
             for diags in [spec.err(), acks.err(), gvl.err()].into_iter().flatten() {
-                eprint!("{diags}");
+                consentry::stderr::text(format_args!("{diags}"));
                 errors += diags.errors();
             }
-            eprintln!("{}: {errors} error(s); nothing was audited", file.display());
+            consentry::stderr::line(format_args!(
+                "{}: {errors} error(s); nothing was audited",
+                file.display()
+            ));
             return ExitStatus::InvalidInput;
         }
     };
     if let Some(gvl) = &gvl {
         let issues = consentry::policy::gvl::lint(&spec.policy, gvl);
         for w in consentry::policy::gvl::as_warnings(&issues) {
-            eprintln!("{w}");
+            consentry::stderr::line(format_args!("{w}"));
         }
         spec.policy.map_issues.extend(issues);
     }
@@ -146,7 +149,10 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         Ok(run) => run,
         Err(e) => {
             let message = spec.site.secrets.redact(&e.to_string()).into_owned();
-            eprintln!("error: {}", consentry::text::printable(&message));
+            consentry::stderr::line(format_args!(
+                "error: {}",
+                consentry::text::printable(&message)
+            ));
             return if e.is_invalid_input() {
                 ExitStatus::InvalidInput
             } else {
@@ -155,14 +161,14 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
     };
     for dir in &run.leftover_profiles {
-        eprintln!(
+        consentry::stderr::line(format_args!(
             "warning: could not delete browser profile {}",
             consentry::text::printable(dir)
-        );
+        ));
     }
     for e in &run.storage_errors {
         let e = spec.site.secrets.redact(e);
-        eprintln!("error: {}", consentry::text::printable(&e));
+        consentry::stderr::line(format_args!("error: {}", consentry::text::printable(&e)));
     }
     let output = args.output.as_deref();
     if let Some(file) = output.filter(|p| *p != std::path::Path::new("-")) {

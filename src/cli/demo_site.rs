@@ -47,14 +47,17 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
         (_, Some(dir)) => match agency_site(&args, dir) {
             Ok(site) => DemoServer::start_files(args.port, site).await,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                consentry::stderr::line(format_args!("error: {e:#}"));
                 return ExitStatus::Error;
             }
         },
         (Some(name), None) => {
             let site = FileSite::named(&args.project, name);
             if !site.root.is_dir() {
-                eprintln!("error: no fixture site {}", site.root.display());
+                consentry::stderr::line(format_args!(
+                    "error: no fixture site {}",
+                    site.root.display()
+                ));
                 return ExitStatus::Error;
             }
             DemoServer::start_files(args.port, site).await
@@ -64,30 +67,37 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
     let server = match started {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
+            consentry::stderr::line(format_args!(
                 "error: cannot start the demo site on 127.0.0.1:{}: {e:#}",
                 args.port
-            );
+            ));
             return ExitStatus::Error;
         }
     };
     let port = server.port();
-    eprintln!("demo site listening on https://127.0.0.1:{port} (and http on the same port)");
+    consentry::stderr::line(format_args!(
+        "demo site listening on https://127.0.0.1:{port} (and http on the same port)"
+    ));
     match (&args.fixture, &args.agency) {
-        (_, Some(dir)) => eprintln!(
+        (_, Some(dir)) => consentry::stderr::line(format_args!(
             "serving the agency fixture {} (docs/fixtures.md): audit {}",
             dir.display(),
             dir.join("fleet.toml").display()
-        ),
-        (Some(name), None) => eprintln!("serving the fixture site {name} (docs/fixtures.md)"),
-        (None, None) => eprintln!("serving the {} variant (docs/demo.md)", args.variant),
+        )),
+        (Some(name), None) => consentry::stderr::line(format_args!(
+            "serving the fixture site {name} (docs/fixtures.md)"
+        )),
+        (None, None) => consentry::stderr::line(format_args!(
+            "serving the {} variant (docs/demo.md)",
+            args.variant
+        )),
     }
-    eprintln!(
+    consentry::stderr::line(format_args!(
         "browsers reach it with --host-resolver-rules=\"MAP * 127.0.0.1:{port}, EXCLUDE localhost\""
-    );
+    ));
     if let Some(path) = &args.ready_file {
         if let Err(e) = std::fs::write(path, port.to_string()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            consentry::stderr::line(format_args!("error: cannot write {}: {e}", path.display()));
             server.shutdown().await;
             return ExitStatus::Error;
         }
@@ -101,7 +111,7 @@ pub async fn run(args: DemoSiteArgs) -> ExitStatus {
             .filter_map(|r| serde_json::to_string(r).ok())
             .collect();
         if let Err(e) = std::fs::write(path, lines.join("\n") + "\n") {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            consentry::stderr::line(format_args!("error: cannot write {}: {e}", path.display()));
             status = ExitStatus::Error;
         }
     }
@@ -119,12 +129,12 @@ fn agency_site(args: &DemoSiteArgs, dir: &std::path::Path) -> anyhow::Result<Fil
     };
     if empty {
         let m = agency::generate(args.seed, args.sites, dir)?;
-        eprintln!(
+        consentry::stderr::line(format_args!(
             "generated the agency fixture into {} (seed {}, {} sites)",
             dir.display(),
             m.seed,
             m.sites.len()
-        );
+        ));
     } else {
         let m = agency::load(dir).map_err(|e| {
             e.context(format!(
@@ -132,12 +142,12 @@ fn agency_site(args: &DemoSiteArgs, dir: &std::path::Path) -> anyhow::Result<Fil
                 dir.display()
             ))
         })?;
-        eprintln!(
+        consentry::stderr::line(format_args!(
             "found the agency fixture in {} (seed {}, {} sites)",
             dir.display(),
             m.seed,
             m.sites.len()
-        );
+        ));
     }
     Ok(FileSite::agency(&args.project, dir))
 }

@@ -63,7 +63,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         match store.history().sites().await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                consentry::stderr::line(format_args!("error: {e}"));
                 return ExitStatus::Error;
             }
         }
@@ -73,16 +73,16 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         match store.history().sites().await {
             Ok(sites) if sites.len() == 1 => sites,
             Ok(sites) => {
-                eprintln!(
+                consentry::stderr::line(format_args!(
                     "error: {} holds {} sites; name one with --site, or use --all ({})",
                     path.display(),
                     sites.len(),
                     consentry::text::printable(&sites.join(", "))
-                );
+                ));
                 return ExitStatus::InvalidInput;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                consentry::stderr::line(format_args!("error: {e}"));
                 return ExitStatus::Error;
             }
         }
@@ -93,10 +93,10 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             .as_deref()
             .is_some_and(|o| o != std::path::Path::new("-"))
     {
-        eprintln!(
+        consentry::stderr::line(format_args!(
             "error: --output names one file, but {} sites were asked for; leave it out (one file per site under reports/) or use --output -",
             sites.len()
-        );
+        ));
         return ExitStatus::InvalidInput;
     }
     let until = args.until.unwrap_or_else(Utc::now);
@@ -129,25 +129,25 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         let report = match result {
             Ok(Ok(r)) => r,
             Err(e) => {
-                eprintln!(
+                consentry::stderr::line(format_args!(
                     "error: the pack of {} failed: {e}",
                     consentry::text::printable(site)
-                );
+                ));
                 status = ExitStatus::Error;
                 continue;
             }
             Ok(Err(e)) => {
-                eprintln!("error: {e}");
+                consentry::stderr::line(format_args!("error: {e}"));
                 status = ExitStatus::Error;
                 continue;
             }
         };
         if report.runs.is_empty() && !args.all {
-            eprintln!(
+            consentry::stderr::line(format_args!(
                 "warning: no runs of site {} in {}; nothing changed is not the same as nothing observed",
                 consentry::text::printable(site),
                 path.display()
-            );
+            ));
         }
         let text = render_drift(args.format, &report);
         let target =
@@ -193,7 +193,7 @@ async fn site_acks(
     let scenario_file = match store.history().runs(Some(site), 1).await {
         Ok(runs) => runs.first().map(|r| PathBuf::from(&r.scenario_file)),
         Err(e) => {
-            eprintln!("error: {e}");
+            consentry::stderr::line(format_args!("error: {e}"));
             return Err(ExitStatus::Error);
         }
     };
@@ -218,11 +218,11 @@ async fn site_acks(
             })
             .collect()),
         Err(diags) => {
-            eprint!("{diags}");
-            eprintln!(
+            consentry::stderr::text(format_args!("{diags}"));
+            consentry::stderr::line(format_args!(
                 "{} error(s) in the acknowledgements; no drift pack was written",
                 diags.errors()
-            );
+            ));
             Err(ExitStatus::InvalidInput)
         }
     }

@@ -38,22 +38,22 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
     let (mut fleet, gvl) = match (inputs, gvl) {
         (Ok((fleet, diags)), Ok(gvl)) => {
             // The errors here are those of sites that will not be audited.
-            eprint!("{diags}");
+            consentry::stderr::text(format_args!("{diags}"));
             for site in &fleet.invalid {
-                eprintln!(
+                consentry::stderr::line(format_args!(
                     "{}: {} error(s); this site is not audited, the others are",
                     site.scenario_file, site.errors
-                );
+                ));
             }
             (fleet, gvl)
         }
         (inputs, gvl) => {
             let mut errors = 0;
             for diags in [inputs.err(), gvl.err()].into_iter().flatten() {
-                eprint!("{diags}");
+                consentry::stderr::text(format_args!("{diags}"));
                 errors += diags.errors();
             }
-            eprintln!("{errors} error(s); nothing was audited");
+            consentry::stderr::line(format_args!("{errors} error(s); nothing was audited"));
             return ExitStatus::InvalidInput;
         }
     };
@@ -61,7 +61,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         for site in &mut fleet.sites {
             let issues = consentry::policy::gvl::lint(&site.spec.policy, gvl);
             for w in consentry::policy::gvl::as_warnings(&issues) {
-                eprintln!("{w}");
+                consentry::stderr::line(format_args!("{w}"));
             }
             site.spec.policy.map_issues.extend(issues);
         }
@@ -115,7 +115,10 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
             for site in &fleet.sites {
                 message = site.spec.site.secrets.redact(&message).into_owned();
             }
-            eprintln!("error: {}", consentry::text::printable(&message));
+            consentry::stderr::line(format_args!(
+                "error: {}",
+                consentry::text::printable(&message)
+            ));
             return if e.is_invalid_input() {
                 ExitStatus::InvalidInput
             } else {
@@ -124,14 +127,14 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         }
     };
     for dir in &run.leftover_profiles {
-        eprintln!(
+        consentry::stderr::line(format_args!(
             "warning: could not delete browser profile {}",
             consentry::text::printable(dir)
-        );
+        ));
     }
     let mut storage_failed = !run.storage_errors.is_empty();
     for e in &run.storage_errors {
-        eprintln!("error: {}", consentry::text::printable(e));
+        consentry::stderr::line(format_args!("error: {}", consentry::text::printable(e)));
     }
     // Each site's full report, in the chosen format, under <reports>/<site>/.
     let mut written: Vec<(&consentry::outcome::AuditReport, u64, Option<String>)> = Vec::new();
@@ -139,11 +142,11 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
     for (site, spec) in run.sites.iter().zip(&fleet.sites) {
         for e in &site.storage_errors {
             let e = spec.spec.site.secrets.redact(e);
-            eprintln!(
+            consentry::stderr::line(format_args!(
                 "error: {}: {}",
                 site.report.site,
                 consentry::text::printable(&e)
-            );
+            ));
             storage_failed = true;
         }
         let path = site_report_path(&reports_dir, &site.report.site, args.format);
@@ -157,7 +160,10 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
                 Some(path.display().to_string()),
             )),
             Err(e) => {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                consentry::stderr::line(format_args!(
+                    "error: cannot write {}: {e}",
+                    path.display()
+                ));
                 write_failed = true;
                 written.push((&site.report, site.active_ms, None));
             }

@@ -78,10 +78,10 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::DemoSite(a) => demo_site::run(a).await,
         #[cfg(not(feature = "demo"))]
         Command::DemoSite { .. } => {
-            eprintln!(
+            consentry::stderr::line(format_args!(
                 "error: this consentry was built without the demo site; build it with \
                  `cargo build --features demo` (or run `make demo`)"
-            );
+            ));
             ExitStatus::InvalidInput
         }
     }
@@ -95,7 +95,7 @@ pub(crate) async fn open_read_only(
     consentry::store::Store::open_read_only(path)
         .await
         .map_err(|e| {
-            eprintln!("error: {e}");
+            consentry::stderr::line(format_args!("error: {e}"));
             ExitStatus::Error
         })
 }
@@ -106,11 +106,11 @@ pub(crate) async fn open_existing(
     path: &std::path::Path,
 ) -> Result<consentry::store::Store, ExitStatus> {
     if !path.exists() {
-        eprintln!("error: no database at {}", path.display());
+        consentry::stderr::line(format_args!("error: no database at {}", path.display()));
         return Err(ExitStatus::Error);
     }
     consentry::store::Store::open(path).await.map_err(|e| {
-        eprintln!("error: {e}");
+        consentry::stderr::line(format_args!("error: {e}"));
         ExitStatus::Error
     })
 }

@@ -52,7 +52,7 @@ pub fn to_stdout(text: &str) -> Result<(), ExitStatus> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| {
-            eprintln!("error: cannot write to standard output: {e}");
+            consentry::stderr::line(format_args!("error: cannot write to standard output: {e}"));
             ExitStatus::Error
         })
 }
@@ -116,10 +116,13 @@ pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), E
     match output.filter(|p| *p != std::path::Path::new("-")) {
         Some(path) => {
             if let Err(e) = write_report(path, text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                consentry::stderr::line(format_args!(
+                    "error: cannot write {}: {e}",
+                    path.display()
+                ));
                 return Err(ExitStatus::Error);
             }
-            eprintln!("report written to {}", path.display());
+            consentry::stderr::line(format_args!("report written to {}", path.display()));
         }
         None => to_stdout(text)?,
     }

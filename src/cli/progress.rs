@@ -53,7 +53,7 @@ impl Progress {
                 let _ = m.println(line);
             }
             (None, Some(bar)) => bar.println(line),
-            (None, None) => eprintln!("{line}"),
+            (None, None) => consentry::stderr::line(format_args!("{line}")),
         });
     }
 

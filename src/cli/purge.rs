@@ -67,7 +67,10 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
             ));
             if !failed.is_empty() {
                 for f in &failed {
-                    eprintln!("error: {}", consentry::text::printable(f));
+                    consentry::stderr::line(format_args!(
+                        "error: {}",
+                        consentry::text::printable(f)
+                    ));
                 }
                 return ExitStatus::Error;
             }
@@ -77,7 +80,7 @@ pub async fn run(args: PurgeArgs) -> ExitStatus {
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            consentry::stderr::line(format_args!("error: {e}"));
             ExitStatus::Error
         }
     }

@@ -42,12 +42,12 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
             Ok(runs) => match runs.first() {
                 Some(r) => r.id,
                 None => {
-                    eprintln!("error: no runs in {}", path.display());
+                    consentry::stderr::line(format_args!("error: no runs in {}", path.display()));
                     return ExitStatus::InvalidInput;
                 }
             },
             Err(e) => {
-                eprintln!("error: {e}");
+                consentry::stderr::line(format_args!("error: {e}"));
                 return ExitStatus::Error;
             }
         }
@@ -55,10 +55,10 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         match args.run.parse::<i64>() {
             Ok(id) => id,
             Err(_) => {
-                eprintln!(
+                consentry::stderr::line(format_args!(
                     "error: RUN must be a run id or `latest`, got {:?}",
                     args.run
-                );
+                ));
                 return ExitStatus::InvalidInput;
             }
         }
@@ -66,14 +66,14 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
     let mut report = match stored_report(&store, id, args.fail_on).await {
         Ok(Some(r)) => r,
         Ok(None) => {
-            eprintln!(
+            consentry::stderr::line(format_args!(
                 "error: {}: no run {id} (see `consentry runs`)",
                 path.display()
-            );
+            ));
             return ExitStatus::InvalidInput;
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            consentry::stderr::line(format_args!("error: {e}"));
             return ExitStatus::Error;
         }
     };

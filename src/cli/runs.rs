@@ -43,7 +43,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
     let runs = match runs {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            consentry::stderr::line(format_args!("error: {e}"));
             return ExitStatus::Error;
         }
     };
@@ -65,7 +65,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
             Ok(Some(rep)) => rep,
             Ok(None) => continue,
             Err(e) => {
-                eprintln!("error: {e}");
+                consentry::stderr::line(format_args!("error: {e}"));
                 return ExitStatus::Error;
             }
         };

@@ -30,13 +30,16 @@ pub fn run(args: ValidateArgs) -> ExitStatus {
             Err(e) => diags.0.extend(e.0),
         }
     }
-    eprint!("{diags}");
+    consentry::stderr::text(format_args!("{diags}"));
     let (errors, warnings) = (diags.errors(), diags.warnings());
     if errors > 0 {
-        eprintln!("{errors} error(s), {warnings} warning(s)");
+        consentry::stderr::line(format_args!("{errors} error(s), {warnings} warning(s)"));
         ExitStatus::InvalidInput
     } else {
-        eprintln!("{} file(s) valid ({warnings} warning(s))", args.files.len());
+        consentry::stderr::line(format_args!(
+            "{} file(s) valid ({warnings} warning(s))",
+            args.files.len()
+        ));
         ExitStatus::Ok
     }
 }

@@ -43,6 +43,19 @@
 //!   [`STORAGE_MAX_FILL`]) and tries one more (`refused_key`); it reports how many fill items
 //!   were stored and whether `refused_key` was refused to
 //!   `/lab/iso-report?filled=N&refused=1`.
+//! - `/lab/cookie-store`: writes cookies through the Cookie Store API only: `_fbp` for 400
+//!   days on the site's domain (a consent vendor's cookie, declared for 90 days), a
+//!   session cookie, one whose `expires` getter answers 1 day at the first read and 800
+//!   days after, one through a fresh iframe's `CookieStore.prototype.set` called on this
+//!   window's `cookieStore`, one the browser refuses (another site's domain), and a
+//!   deletion; loads `/lab/cookie-store-frame` from `www.facebook.com` (writes `fr` for 400
+//!   days); reports each outcome to `/lab/iso-report?fbp=ok&...&refused=refused`, then
+//!   shows `#done`.
+//! - `/lab/websocket`: opens WebSockets before any consent: to `www.facebook.com` (sends
+//!   three frames, receives the greeting and three echoes, then closes), from a dedicated
+//!   worker to `static.hotjar.com`, and a first-party one to `www.demo-shop.test`; shows
+//!   `#done` when the page's own have closed and the worker said it did. `/lab/ws` is the
+//!   WebSocket endpoint (`lab_ws.rs`).
 
 use std::time::Duration;
 
@@ -352,6 +365,77 @@ const STORAGE_FRAME_HTML: &str = r#"<!doctype html><html><head><script>
 localStorage['frame_' + location.hostname] = 'f1';
 </script></head><body>frame</body></html>"#;
 
+/// Cookies written only through the Cookie Store API (`cookieStore.set` / `delete`), in
+/// every way the page hook must see, and one the browser refuses.
+const COOKIE_STORE_HTML: &str = r#"<!doctype html><html><head><title>Lab: Cookie Store API</title></head>
+<body><p>cookie store</p>
+<iframe src="https://www.facebook.com/lab/cookie-store-frame"></iframe>
+<script>
+(async function () {
+  var day = 86400000, seen = [];
+  var go = async function (k, f) {
+    try { await f(); seen.push(k + '=ok'); } catch (e) { seen.push(k + '=refused'); }
+  };
+  await go('fbp', function () {
+    return cookieStore.set({ name: '_fbp', value: 'fb.1.lab', expires: Date.now() + 400 * day, domain: 'demo-shop.test' });
+  });
+  await go('session', function () { return cookieStore.set('cs_session', 's1'); });
+  var reads = 0;
+  var tricky = { name: 'cs_getter', value: 'g1',
+    get expires() { reads++; return Date.now() + (reads === 1 ? 1 : 800) * day; } };
+  await go('getter', function () { return cookieStore.set(tricky); });
+  var f = document.createElement('iframe');
+  document.body.appendChild(f);
+  await go('realm', function () {
+    return f.contentWindow.CookieStore.prototype.set.call(cookieStore,
+      { name: 'cs_realm', value: 'r1', expires: Date.now() + 30 * day });
+  });
+  await go('refused', function () {
+    return cookieStore.set({ name: 'cs_refused', value: 'x', domain: 'www.facebook.com' });
+  });
+  await go('delete', function () { return cookieStore.delete('cs_session'); });
+  new Image().src = '/lab/iso-report?' + seen.join('&');
+  var d = document.createElement('p'); d.id = 'done'; d.textContent = seen.join(' ');
+  document.body.appendChild(d);
+})();
+</script></body></html>"#;
+
+/// The cross-site iframe of `/lab/cookie-store`: Meta's `fr` for 400 days, through the
+/// Cookie Store API.
+const COOKIE_STORE_FRAME_HTML: &str = r#"<!doctype html><html><head><script>
+cookieStore.set({ name: 'fr', value: 'f1', expires: Date.now() + 400 * 86400000, sameSite: 'none' })
+  .then(function () { new Image().src = '/lab/iso-report?frame=ok'; },
+        function (e) { new Image().src = '/lab/iso-report?frame=refused&e=' + encodeURIComponent(String(e)); });
+</script></head><body>frame</body></html>"#;
+
+/// WebSockets opened before any consent: a consent vendor's from the page (frames both
+/// ways), one from a worker, one first party.
+const WEBSOCKET_HTML: &str = r#"<!doctype html><html><head><title>Lab: WebSocket</title></head>
+<body><p>websocket</p><script>
+var pending = 3, log = [];
+var finished = function (what) {
+  log.push(what);
+  if (--pending === 0) {
+    var d = document.createElement('p'); d.id = 'done'; d.textContent = log.join(' ');
+    document.body.appendChild(d);
+  }
+};
+var meta = new WebSocket('wss://www.facebook.com/lab/ws?via=page');
+var got = 0;
+meta.onopen = function () { meta.send('one'); meta.send('two'); meta.send('three'); };
+meta.onmessage = function () { if (++got === 4) meta.close(); };
+meta.onclose = function () { finished('meta:' + got); };
+var own = new WebSocket('wss://www.demo-shop.test/lab/ws?via=first-party');
+own.onmessage = function () { own.close(); };
+own.onclose = function () { finished('own'); };
+var worker = new Worker(URL.createObjectURL(new Blob([
+  "var s = new WebSocket('wss://static.hotjar.com/lab/ws?via=worker');" +
+  "s.onmessage = function () { s.send('w'); s.close(); };" +
+  "s.onclose = function () { postMessage('closed'); };"
+], { type: 'text/javascript' })));
+worker.onmessage = function () { finished('worker'); };
+</script></body></html>"#;
+
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
@@ -360,6 +444,9 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/silence" => ok(HTML, SILENCE_HTML),
         "/lab/storage" => ok(HTML, STORAGE_HTML),
         "/lab/storage-frame" => ok(HTML, STORAGE_FRAME_HTML),
+        "/lab/cookie-store" => ok(HTML, COOKIE_STORE_HTML),
+        "/lab/websocket" => ok(HTML, WEBSOCKET_HTML),
+        "/lab/cookie-store-frame" => ok(HTML, COOKIE_STORE_FRAME_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
         "/lab/timer" => ok(HTML, TIMER_HTML),

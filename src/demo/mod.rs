@@ -11,6 +11,7 @@ pub mod agency;
 mod files;
 pub use files::FileSite;
 mod lab;
+mod lab_ws;
 pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS, LONG_URL_BYTES, LONG_URL_REQUESTS, STORAGE_MAX_FILL};
 mod server;
 mod site;
@@ -238,7 +239,10 @@ pub async fn serve_forever(
         None => RequestLog::discard(),
     };
     let server = DemoServer::start_with_log(port, served, log).await?;
-    eprintln!("demo site listening on https://127.0.0.1:{}", server.port());
+    crate::stderr::line(format_args!(
+        "demo site listening on https://127.0.0.1:{}",
+        server.port()
+    ));
     let result = tokio::signal::ctrl_c().await.context("waiting for Ctrl-C");
     server.shutdown().await;
     result

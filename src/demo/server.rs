@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::{files, lab, site, LoggedRequest, Served, DEMO_HOSTS};
+use super::{files, lab, lab_ws, site, LoggedRequest, Served, DEMO_HOSTS};
 
 /// Most connections served at once; further ones wait in the listen backlog.
 /// The Global Privacy Control request header (logged so GPC tests can see what was sent).
@@ -79,7 +79,9 @@ impl RequestLog {
                 line.push(b'\n');
                 // One write per line, so lines from concurrent requests never interleave.
                 if let Err(e) = lock(file).write_all(&line) {
-                    eprintln!("demo site: cannot write the request log: {e}");
+                    crate::stderr::line(format_args!(
+                        "demo site: cannot write the request log: {e}"
+                    ));
                 }
             }
         }
@@ -194,6 +196,7 @@ async fn serve_http<S>(
         .header_read_timeout(HEADER_TIMEOUT)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), service)
+        .with_upgrades()
         .await;
 }
 
@@ -205,35 +208,39 @@ async fn handle(
     served: &Served,
 ) -> Response<Full<Bytes>> {
     let time = chrono::Utc::now();
-    let (parts, body) = req.into_parts();
-    let host = parts
-        .headers
+    let host = req
+        .headers()
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .map(normalize_host)
         .filter(|h| !h.is_empty())
-        .or_else(|| parts.uri.authority().map(|a| normalize_host(a.as_str())))
+        .or_else(|| req.uri().authority().map(|a| normalize_host(a.as_str())))
         .unwrap_or_else(|| sni.to_string());
-    let path_and_query = parts
-        .uri
+    let path_and_query = req
+        .uri()
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".to_string());
     let header_text = |name| {
-        parts
-            .headers
+        req.headers()
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
+    let cookies = header_text(COOKIE);
     log.record(LoggedRequest {
         time,
-        method: parts.method.as_str().to_string(),
+        method: req.method().as_str().to_string(),
         scheme: scheme.to_string(),
         host: host.clone(),
         path_and_query,
         user_agent: header_text(USER_AGENT),
         sec_gpc: header_text(SEC_GPC),
     });
+    // `/lab/ws`: a WebSocket handshake (logged above like any request).
+    if lab_ws::is_upgrade(&req) {
+        return lab_ws::upgrade(req);
+    }
+    let (parts, body) = req.into_parts();
 
     // Read (and drop) any body, so the connection can be reused for the next request.
     let _ = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
@@ -241,7 +248,6 @@ async fn handle(
     if let Some(d) = lab::delay(parts.uri.path(), parts.uri.query()) {
         tokio::time::sleep(d).await;
     }
-    let cookies = header_text(COOKIE);
     let mut resp = match served {
         Served::Demo(variant) => {
             site::respond(*variant, &host, parts.uri.path(), cookies.as_deref())

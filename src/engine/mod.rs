@@ -97,7 +97,9 @@ pub fn cancel_on_signals() -> (Cancel, tokio::task::JoinHandle<()>) {
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(async move {
         let name = wait_for_signal().await;
-        eprintln!("interrupted ({name}): closing browsers and recording what was observed...");
+        crate::stderr::line(format_args!(
+            "interrupted ({name}): closing browsers and recording what was observed..."
+        ));
         let _ = tx.send(true);
     });
     (rx, task)
@@ -401,6 +403,8 @@ async fn run_scenario_in(
         Err(f) => return incomplete(record, f),
     };
     record.timings.session_start_ms = t.elapsed().as_millis() as u64;
+    // What a request URL bounded by capture keeps is of its redacted form.
+    capture.set_secrets(spec.site.secrets.clone());
 
     let body = Run {
         driver: &mut driver,
@@ -445,6 +449,18 @@ async fn run_scenario_in(
             None => format!("{c} on {page}"),
         };
         record.failure = Some(Failure::new(FailureKind::BrowserCrashed, reason));
+    }
+    // What the browser reported before now is recorded, not dropped with the capture
+    // (an interrupted visit ends at once).
+    let behind = match interrupted {
+        true => 0,
+        false => capture.drain(crate::capture::DRAIN_LIMIT).await,
+    };
+    if behind > 0 {
+        record.warnings.push(format!(
+            "{behind} DevTools event(s) the browser sent were not handled within {}s when the visit ended (the page kept capture busy): what they reported is missing",
+            crate::capture::DRAIN_LIMIT.as_secs()
+        ));
     }
     // Disposing of the context is closing, for a reused browser.
     let (captured, disposed, t) = match pool {

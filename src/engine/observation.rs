@@ -40,6 +40,11 @@ impl VisitRecord {
         for sig in &mut page_signals {
             sig.state = self.state_at(sig.time, &final_state);
         }
+        // The signals request URLs carried, decoded by capture from each whole URL.
+        let mut request_signals = std::mem::take(&mut captured.signals);
+        for sig in &mut request_signals {
+            sig.state = self.state_at(sig.time, &final_state);
+        }
         let mut warnings = self.warnings;
         // Page errors are evidence (a CMP script that throws may gate nothing): shown as
         // warnings, the first few in full, and stored in full (bounded by capture).
@@ -78,9 +83,9 @@ impl VisitRecord {
         }
         if captured.hook.dropped > 0 {
             warnings.push(format!(
-                "{} cookie or storage write report(s) beyond {} per document were counted, not recorded",
+                "{} cookie write report(s) beyond {n} per document, or storage write(s) beyond {n} per target and origin, were counted, not recorded",
                 captured.hook.dropped,
-                crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
+                n = crate::capture::MAX_HOOK_REPORTS_PER_DOCUMENT
             ));
         }
         warnings.extend(captured.dialogs.warning());
@@ -98,6 +103,8 @@ impl VisitRecord {
             }
             signals.push(gpc_sent_signal(&captured.gpc, started_at, first.as_str()));
         }
+        signals.extend(request_signals);
+        signals.sort_by_key(|s| s.time);
         VisitObservation {
             scenario: scenario.id.clone(),
             started_at,

@@ -58,10 +58,21 @@ pub struct RequestObs {
     /// arrived: it no longer counts as pending.
     #[serde(default)]
     pub cancelled: bool,
+    /// A WebSocket's frames (resource type `WebSocket`): how many were sent and received
+    /// while it was captured, never what they held; `None` for any other request.
+    #[serde(default)]
+    pub frames: Option<FrameCounts>,
     pub time: DateTime<Utc>,
     /// The top-level page the visit was on (or navigating to) when the request was made.
     pub page: String,
     pub state: ConsentState,
+}
+
+/// How many frames a WebSocket sent and received (their contents are never kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameCounts {
+    pub sent: u32,
+    pub received: u32,
 }
 
 impl RequestObs {
@@ -77,7 +88,8 @@ impl RequestObs {
 pub enum CookieSource {
     /// A `Set-Cookie` response header of this request URL.
     Header { request_url: String },
-    /// A `document.cookie` assignment in a document of this URL.
+    /// A script write in a document of this URL: a `document.cookie` assignment, or a
+    /// Cookie Store API call (`cookieStore.set` / `delete`) the browser accepted.
     Script { document_url: String },
 }
 

@@ -99,11 +99,10 @@ impl<'a> SiteRun<'a> {
     ) {
         self.received += 1;
         let spec = self.site.spec;
-        // Signals carried by request URLs are decoded here, from the URLs as sent.
-        crate::signals::add_request_signals(&mut obs, self.hasher);
-        // Then every page-supplied string is bounded (8 KiB: its start, its length and
-        // the keyed hash of its redacted whole), before anything judges, stores or shows
-        // it: a page decides how long its URLs are.
+        // Signals carried by request URLs come decoded by capture, from each whole URL
+        // before it was bounded (capture/recorder/bound.rs). Every page-supplied string is
+        // bounded (8 KiB: its start, its length and the keyed hash of its redacted whole),
+        // before anything judges, stores or shows it: a page decides how long its URLs are.
         crate::model::clip::clip_visit(&mut obs, self.hasher, &|s| spec.site.secrets.redact(s));
         // Nothing a secret's value reached leaves this point unredacted: not the store,
         // not the checks' evidence, not the progress lines. A visit that could not be

@@ -195,6 +195,7 @@ fn visit_summary_from_observation() {
         status: Some(200),
         error: None,
         cancelled: false,
+        frames: None,
         time: t(0),
         page: "https://www.demo-shop.test/".into(),
         state: ConsentState::initial(),

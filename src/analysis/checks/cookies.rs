@@ -345,7 +345,7 @@ fn li_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
                 obs,
                 w,
                 format!(
-                    "{}Storage.setItem by {}; consent {}",
+                    "{}Storage write by {}; consent {}",
                     w.area,
                     w.origin,
                     choice_str(w.state.consent)

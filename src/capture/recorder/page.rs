@@ -1,5 +1,7 @@
 //! What the page itself reports: uncaught exceptions (`Runtime.exceptionThrown`) and the
-//! hook's messages (script cookie writes, `navigator.globalPrivacyControl` reads), turned into observations in the current page and consent phase.
+//! hook's messages (script cookie writes: `document.cookie` and the Cookie Store API;
+//! `navigator.globalPrivacyControl` reads), turned into observations in the current page
+//! and consent phase.
 
 use super::super::cookies;
 use super::super::events;
@@ -105,9 +107,27 @@ impl Recorder {
                     .to_string()
             })
         };
+        // The document a cookie write names: its context's committed URL; one that is no
+        // web URL (an about:blank iframe's realm, whose setters a page can call on its own
+        // document) by the origin the hook read at install.
+        let document = || {
+            let href = text("href");
+            if is_web_url(&href) {
+                return href;
+            }
+            match msg.get("o").and_then(Value::as_str) {
+                Some(o) if is_web_url(o) => o.to_string(),
+                _ => href,
+            }
+        };
         match msg.get("k").and_then(Value::as_str) {
+            Some("cookiestore") => {
+                let href = document();
+                let write = self.cookie_store_write(msg, &href, now);
+                self.cookie_writes.extend(write);
+            }
             Some("cookie") => {
-                let href = text("href");
+                let href = document();
                 let Some(c) = cookies::parse_cookie_line(value, now, &self.hasher) else {
                     return;
                 };
@@ -139,5 +159,49 @@ impl Recorder {
             }
             _ => {}
         }
+    }
+}
+
+impl Recorder {
+    /// A Cookie Store API write the browser accepted (`cookieStore.set` or `delete` whose
+    /// promise resolved, [`hook.js`](super::super::HOOK)), made by the document `href`:
+    /// the lifetime it asked for from its `expires` (none: a session cookie; a deletion:
+    /// 0), its `domain` or the document's host, its `path` (the API's default `/`).
+    fn cookie_store_write(
+        &self,
+        msg: &Value,
+        href: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Option<CookieWrite> {
+        let field = |k: &str| msg.get(k).and_then(Value::as_str);
+        let name = field("name").filter(|n| !n.is_empty())?;
+        let deletion = msg.get("del").and_then(Value::as_bool) == Some(true);
+        let requested_lifetime_secs = if deletion {
+            Some(0)
+        } else {
+            match msg.get("exp").and_then(Value::as_f64) {
+                Some(ms) => Some(cookies::lifetime_until_ms(ms, now)?),
+                None => None,
+            }
+        };
+        let domain = field("domain")
+            .map(|d| d.trim_start_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| host_of(href));
+        Some(CookieWrite {
+            name: name.to_string(),
+            domain,
+            path: Some(field("path").unwrap_or("/").to_string()),
+            value_hash: self.hasher.hash(field("v").unwrap_or_default()),
+            requested_lifetime_secs,
+            expiry_unparsed: None,
+            source: CookieSource::Script {
+                document_url: strip_query(href),
+            },
+            blocked_reasons: Vec::new(),
+            time: now,
+            page: self.page.clone(),
+            state: self.consent(),
+        })
     }
 }

@@ -6,8 +6,8 @@ use super::row::{
 };
 use crate::analysis::finding::{Code, Evidence, Finding, Severity};
 use crate::model::{
-    CookieSource, CookieWrite, PageError, RequestObs, RunStatus, RunStatusKind, StepOutcome,
-    StepStatus, StorageWrite, StoredCookie, VisitStatus, VisitTimings,
+    CookieSource, CookieWrite, FrameCounts, PageError, RequestObs, RunStatus, RunStatusKind,
+    StepOutcome, StepStatus, StorageWrite, StoredCookie, VisitStatus, VisitTimings,
 };
 use crate::store::codec::DecodeResult;
 use crate::store::{RunRecord, VisitCounts, VisitRecord};
@@ -119,6 +119,18 @@ pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
     let status = get::<Option<i64>>(r, "http_status")?
         .map(|s| u16::try_from(s).map_err(|_| format!("column http_status: {s} is out of range")))
         .transpose()?;
+    let count = |column: &str| -> DecodeResult<Option<u32>> {
+        get::<Option<i64>>(r, column)?
+            .map(|n| u32::try_from(n).map_err(|_| format!("column {column}: {n} is out of range")))
+            .transpose()
+    };
+    let frames = match (count("frames_sent")?, count("frames_received")?) {
+        (None, None) => None,
+        (sent, received) => Some(FrameCounts {
+            sent: sent.unwrap_or_default(),
+            received: received.unwrap_or_default(),
+        }),
+    };
     Ok(RequestObs {
         url: get(r, "url")?,
         method: get(r, "method")?,
@@ -129,6 +141,7 @@ pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
         status,
         error: get(r, "error")?,
         cancelled: get(r, "cancelled")?,
+        frames,
         time: get_ts(r, "time")?,
         page: get(r, "page")?,
         state: get_state(r, "")?,

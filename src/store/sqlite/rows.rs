@@ -47,6 +47,8 @@ const REQUESTS: Insert = Insert {
         "time",
         "page",
         "cancelled",
+        "frames_sent",
+        "frames_received",
     ),
 };
 const COOKIE_WRITES: Insert = Insert {
@@ -435,6 +437,8 @@ fn request_rows(visit: i64, obs: &VisitObservation) -> Result<Vec<Vec<Col<'_>>>,
             codec::ts(&r.time).into(),
             r.page.as_str().into(),
             r.cancelled.into(),
+            r.frames.map(|f| i64::from(f.sent)).into(),
+            r.frames.map(|f| i64::from(f.received)).into(),
         ];
         with_state(row, &r.state)
     })
