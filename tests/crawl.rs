@@ -154,14 +154,17 @@ async fn an_interrupted_discovery_keeps_the_listed_pages_and_says_so() {
     assert_eq!((plan.fetches, plan.rendered), (0, 0));
 }
 
-/// Times discovery with a real browser over a site whose gzipped sitemap lists 500 pages
-/// (five templates), once with sitemaps only (`max_depth = 0`) and once with the default
-/// settings (the listed page and the sampled pages rendered for links). A measurement,
-/// not a test (docs/crawl.md#measured): run it by hand with
-/// `cargo test --features browser-tests --test crawl measure -- --ignored --nocapture`.
+/// A real browser over a site whose gzipped sitemap lists 500 pages (five templates), once
+/// with sitemaps only (`max_depth = 0`) and once with the default settings (the listed
+/// page and the sampled pages rendered for links): the plan keeps `per_template` pages of
+/// each template whatever the number of pages, and renders only its sample. It prints the
+/// times (docs/crawl.md#measured); nothing here asserts a time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a test: prints the times"]
-async fn measure_500_url_sitemap_with_a_browser() {
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_500_page_sitemap_yields_per_template_pages_of_each_template() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let host = dir.path().join("www.crawl-shop.test");
@@ -223,10 +226,25 @@ async fn measure_500_url_sitemap_with_a_browser() {
             max_depth,
             ..Default::default()
         });
-        for _ in 0..3 {
+        {
             let (_never, cancel) = tokio::sync::watch::channel(false);
             let t = std::time::Instant::now();
             let plan = discover(&engine, &spec, cancel).await;
+            assert!(plan.candidates >= 500, "{label}: {plan:#?}");
+            let mut per: std::collections::BTreeMap<&str, usize> = Default::default();
+            for p in &plan.pages {
+                *per.entry(p.template.as_str()).or_default() += 1;
+            }
+            let most = consentry::crawl::CrawlSettings::default().per_template;
+            assert!(
+                per.values().all(|n| *n <= most) && per.len() >= 5,
+                "{label}: at most {most} pages of each of the five templates: {per:?}"
+            );
+            assert!(
+                plan.rendered <= 20,
+                "{label}: only the sample is rendered: {}",
+                plan.rendered
+            );
             println!(
                 "{label}: {:.2} s wall ({} ms in discovery, browser start and context excluded), {} pages of {} candidates, {} templates, {} fetches, {} renders",
                 t.elapsed().as_secs_f64(),
