@@ -80,6 +80,21 @@ pub struct AuditArgs {
     pub gvl: Option<PathBuf>,
 }
 
+impl AuditArgs {
+    /// How the engine runs: browsers, jobs, autoconsent, screenshots.
+    pub(crate) fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            jobs: self.jobs.unwrap_or(0),
+            webdriver: self.webdriver.clone(),
+            chromedriver: self.chromedriver.clone(),
+            chromium: self.chromium.clone(),
+            autoconsent: self.autoconsent.clone(),
+            fresh_browser: self.fresh_browser,
+            no_screenshots: self.no_screenshots,
+        }
+    }
+}
+
 pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     FailOn::parse(s)
 }
@@ -129,15 +144,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
         db_path,
-        engine: EngineConfig {
-            jobs: args.jobs.unwrap_or(0),
-            webdriver: args.webdriver.clone(),
-            chromedriver: args.chromedriver.clone(),
-            chromium: args.chromium.clone(),
-            autoconsent: args.autoconsent.clone(),
-            fresh_browser: args.fresh_browser,
-            no_screenshots: args.no_screenshots,
-        },
+        engine: args.engine_config(),
         acks,
         reports_dir,
     };
@@ -148,24 +155,10 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     let mut run = match result {
         Ok(run) => run,
         Err(e) => {
-            let message = spec.site.secrets.redact(&e.to_string()).into_owned();
-            consentry::stderr::line(format_args!(
-                "error: {}",
-                consentry::text::printable(&message)
-            ));
-            return if e.is_invalid_input() {
-                ExitStatus::InvalidInput
-            } else {
-                ExitStatus::Error
-            };
+            return super::output::audit_failed(&e, |m| spec.site.secrets.redact(m).into_owned())
         }
     };
-    for dir in &run.leftover_profiles {
-        consentry::stderr::line(format_args!(
-            "warning: could not delete browser profile {}",
-            consentry::text::printable(dir)
-        ));
-    }
+    super::output::warn_leftover_profiles(&run.leftover_profiles);
     for e in &run.storage_errors {
         let e = spec.site.secrets.redact(e);
         consentry::stderr::line(format_args!("error: {}", consentry::text::printable(&e)));

@@ -6,7 +6,6 @@
 use super::audit::AuditArgs;
 use super::output::emit;
 use super::progress::Progress;
-use consentry::engine::EngineConfig;
 use consentry::exit::ExitStatus;
 use consentry::outcome::FleetReport;
 use consentry::pipeline::{self, FleetConfig};
@@ -92,15 +91,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
         db_path,
-        engine: EngineConfig {
-            jobs: args.jobs.unwrap_or(0),
-            webdriver: args.webdriver.clone(),
-            chromedriver: args.chromedriver.clone(),
-            chromium: args.chromium.clone(),
-            autoconsent: args.autoconsent.clone(),
-            fresh_browser: args.fresh_browser,
-            no_screenshots: args.no_screenshots,
-        },
+        engine: args.engine_config(),
         reports_dir: reports_dir.clone(),
         limits,
     };
@@ -111,27 +102,14 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
     let run = match result {
         Ok(run) => run,
         Err(e) => {
-            let mut message = e.to_string();
-            for site in &fleet.sites {
-                message = site.spec.site.secrets.redact(&message).into_owned();
-            }
-            consentry::stderr::line(format_args!(
-                "error: {}",
-                consentry::text::printable(&message)
-            ));
-            return if e.is_invalid_input() {
-                ExitStatus::InvalidInput
-            } else {
-                ExitStatus::Error
-            };
+            return super::output::audit_failed(&e, |m| {
+                fleet.sites.iter().fold(m.to_string(), |m, site| {
+                    site.spec.site.secrets.redact(&m).into_owned()
+                })
+            })
         }
     };
-    for dir in &run.leftover_profiles {
-        consentry::stderr::line(format_args!(
-            "warning: could not delete browser profile {}",
-            consentry::text::printable(dir)
-        ));
-    }
+    super::output::warn_leftover_profiles(&run.leftover_profiles);
     let mut storage_failed = !run.storage_errors.is_empty();
     for e in &run.storage_errors {
         consentry::stderr::line(format_args!("error: {}", consentry::text::printable(e)));

@@ -152,6 +152,34 @@ pub(crate) fn write_report(path: &std::path::Path, text: &str) -> std::io::Resul
     tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
+/// An audit that could not run at all: its error on stderr, `redact`ed and made printable,
+/// and the exit status it means (invalid input 2, else 4).
+pub(crate) fn audit_failed(
+    e: &consentry::pipeline::AuditError,
+    redact: impl Fn(&str) -> String,
+) -> ExitStatus {
+    let message = redact(&e.to_string());
+    consentry::stderr::line(format_args!(
+        "error: {}",
+        consentry::text::printable(&message)
+    ));
+    if e.is_invalid_input() {
+        ExitStatus::InvalidInput
+    } else {
+        ExitStatus::Error
+    }
+}
+
+/// One warning per browser profile directory an audit could not delete.
+pub(crate) fn warn_leftover_profiles(dirs: &[String]) {
+    for dir in dirs {
+        consentry::stderr::line(format_args!(
+            "warning: could not delete browser profile {}",
+            consentry::text::printable(dir)
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

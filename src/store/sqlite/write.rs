@@ -52,24 +52,10 @@ impl Db {
         status: &RunStatus,
         finished_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let reason = match status {
-            RunStatus::Running | RunStatus::Complete => None,
-            RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
-        };
         self.write("finish fleet run", move || {
             async move |tx| {
-                sqlx::query(
-                    "UPDATE fleet_runs SET status = ?, status_reason = ?, finished_at = ? \
-                     WHERE id = ?",
-                )
-                .bind(status.as_str())
-                .bind(reason)
-                .bind(codec::ts(&finished_at))
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.db_err("finish fleet run"))
-                .map(|_| ())
+                self.set_finished(tx, Finished::FleetRun, id, status, finished_at)
+                    .await
             }
         })
         .await
@@ -253,23 +239,52 @@ impl Db {
         status: &RunStatus,
         finished_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.set_finished(tx, Finished::Run, run, status, finished_at)
+            .await
+    }
+
+    /// The end of a run or of a fleet run: its status, the status's reason, the time.
+    async fn set_finished(
+        &self,
+        tx: &mut SqliteConnection,
+        what: Finished,
+        id: i64,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let reason = match status {
             RunStatus::Running | RunStatus::Complete => None,
             RunStatus::Incomplete(r) | RunStatus::Interrupted(r) => Some(r.as_str()),
         };
-        let done = sqlx::query(
-            "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
-        )
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(codec::ts(&finished_at))
-        .bind(run)
-        .execute(&mut *tx)
-        .await
-        .map_err(self.db_err("finish run"))?;
+        let (sql, doing) = match what {
+            Finished::Run => (
+                "UPDATE runs SET status = ?, status_reason = ?, finished_at = ? WHERE id = ?",
+                "finish run",
+            ),
+            Finished::FleetRun => (
+                "UPDATE fleet_runs SET status = ?, status_reason = ?, finished_at = ? \
+                 WHERE id = ?",
+                "finish fleet run",
+            ),
+        };
+        let done = sqlx::query(sql)
+            .bind(status.as_str())
+            .bind(reason)
+            .bind(codec::ts(&finished_at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err(doing))?;
         if done.rows_affected() == 0 {
-            return Err(self.unknown_run(run));
+            return Err(self.unknown_run(id));
         }
         Ok(())
     }
+}
+
+/// Which kind of row [`Db::set_finished`] ends.
+#[derive(Clone, Copy)]
+enum Finished {
+    Run,
+    FleetRun,
 }
