@@ -308,6 +308,42 @@ async fn a_fleet_run_finds_exactly_the_plants_of_every_site() {
                 got.difference(&want).collect::<Vec<_>>()
             ));
         }
+        // The plan is in the report, and a plant only links reach names its page's
+        // template in its evidence (docs/crawl.md).
+        if s.observed
+            && report["crawl"]["pages"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+        {
+            failures.push(format!("{}: no crawl plan in the report", s.name));
+        }
+        for plant in s.findings.iter().filter(|f| f.needs_crawl) {
+            let Some(page) = &plant.page else { continue };
+            let found = report["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|f| {
+                    f["code"] == plant.code.as_str() && f["subject"] == plant.subject.as_str()
+                });
+            let named = found.is_some_and(|f| {
+                let pages = f["evidence"].as_array().into_iter().flatten();
+                pages
+                    .zip(f["templates"].as_array().into_iter().flatten())
+                    .any(|(e, t)| {
+                        e["page"]
+                            .as_str()
+                            .is_some_and(|p| p.ends_with(page.as_str()))
+                            && t.is_string()
+                    })
+            });
+            if !named {
+                failures.push(format!(
+                    "{}: {} {} on {page}: its evidence names no template: {found:#?}",
+                    s.name, plant.code, plant.subject
+                ));
+            }
+        }
     }
     assert!(
         failures.is_empty(),

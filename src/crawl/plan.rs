@@ -14,7 +14,7 @@
 //!    template has fewer than `per_template` pages and the plan fewer than `max_pages`.
 
 use super::settings::CrawlSettings;
-use super::template::templates;
+use super::template::{canonical, templates};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -35,6 +35,28 @@ pub struct CrawlPlan {
     pub rendered: usize,
     /// How long discovery took.
     pub elapsed_ms: u64,
+}
+
+impl CrawlPlan {
+    /// The template of the planned page a visit was on (`page`: the top-level URL an
+    /// evidence names). The URL as planned, or as discovery keeps URLs ([`canonical`]:
+    /// no fragment, no tracking keys). `None` for a page the plan does not hold (a
+    /// redirect's target, a page the scenario's own steps opened).
+    pub fn template_of(&self, page: &str) -> Option<&str> {
+        if let Some(p) = self.pages.iter().find(|p| p.url.as_str() == page) {
+            return Some(&p.template);
+        }
+        let kept = canonical(&Url::parse(page).ok()?);
+        self.pages
+            .iter()
+            .find(|p| p.url == kept)
+            .map(|p| p.template.as_str())
+    }
+
+    /// The distinct templates of the planned pages (those the scenarios visit), sorted.
+    pub fn planned_templates(&self) -> std::collections::BTreeSet<&str> {
+        self.pages.iter().map(|p| p.template.as_str()).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,6 +283,33 @@ mod tests {
 
     fn paths(p: &[PlannedPage]) -> Vec<String> {
         p.iter().map(|p| p.url.path().to_string()).collect()
+    }
+
+    #[test]
+    fn a_page_names_its_planned_template() {
+        let base = u("https://a.test/");
+        let plan = listed_only(
+            &base,
+            &[
+                u("https://a.test/"),
+                u("https://a.test/shop/item-42?colour=red"),
+            ],
+            None,
+        );
+        assert_eq!(plan.template_of("https://a.test/"), Some("/"));
+        let item = plan.template_of("https://a.test/shop/item-42?colour=red");
+        assert_eq!(item, Some("/shop/{slug}?colour"));
+        // As discovery keeps URLs: without its fragment and tracking keys.
+        assert_eq!(
+            plan.template_of("https://a.test/shop/item-42?colour=red&utm_source=x#top"),
+            item
+        );
+        assert_eq!(plan.template_of("https://a.test/elsewhere"), None);
+        assert_eq!(plan.template_of("not a url"), None);
+        assert_eq!(
+            plan.planned_templates().into_iter().collect::<Vec<_>>(),
+            vec!["/", "/shop/{slug}?colour"]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! (`map_changed`): the finding may have gone because the declaration changed, not the
 //! site.
 
+use super::coverage::Coverages;
 use crate::store::RunHistory;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -51,6 +52,11 @@ pub struct Step {
     pub checked: bool,
     /// Under an active acknowledgement at that run's time.
     pub acknowledged: bool,
+    /// New or regressed on a page of a template the crawl had not planned in the
+    /// previous run (docs/drift.md#page-coverage): the crawl found it, the site may not
+    /// have changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_template: Option<String>,
 }
 
 /// One finding across the window.
@@ -93,6 +99,11 @@ fn checked(run: &RunHistory, scenario: Option<&str>) -> bool {
 /// Lifecycles of every finding seen in `history` (oldest run first), most urgent first
 /// (new, regressed, persisting, unverified, resolved), then by code and subject.
 pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
+    lifecycles_in(history, &Coverages::of(history))
+}
+
+/// [`lifecycles`], with the history's page coverage already derived.
+pub fn lifecycles_in(history: &[RunHistory], coverages: &Coverages) -> Vec<Lifecycle> {
     let mut by_fp: HashMap<&str, Lifecycle> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
     let mut previous_digest: Option<&Option<String>> = None;
@@ -145,6 +156,14 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
             entry.runs_seen += 1;
             entry.runs_checked += 1;
             entry.current = status;
+            let new_template = match status {
+                Status::New | Status::Regressed => f
+                    .evidence
+                    .as_ref()
+                    .and_then(|e| coverages.new_template_of(run, &e.page))
+                    .map(str::to_string),
+                _ => None,
+            };
             entry.timeline.push(Step {
                 run_id: run.run.id,
                 started_at,
@@ -152,6 +171,7 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 map_changed,
                 checked: true,
                 acknowledged: false,
+                new_template,
             });
         }
         // Known but absent from this run.
@@ -184,6 +204,7 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
                 map_changed,
                 checked: could_check,
                 acknowledged: false,
+                new_template: None,
             });
         }
     }
@@ -199,13 +220,20 @@ pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::RunStatus;
     use crate::store::{FindingSeen, RunRecord};
     use chrono::TimeZone;
 
-    fn run(id: i64, day: u32, visits: &[(&str, bool)], fps: &[(&str, Option<&str>)]) -> RunHistory {
+    /// A run of site `shop` on day `day` of November 2026: its scenarios (observed or
+    /// not) and findings (fingerprint = subject, scenario).
+    pub(crate) fn run(
+        id: i64,
+        day: u32,
+        visits: &[(&str, bool)],
+        fps: &[(&str, Option<&str>)],
+    ) -> RunHistory {
         let started_at = Utc
             .with_ymd_and_hms(2026, 11, day, 2, 0, 0)
             .single()
@@ -226,6 +254,7 @@ mod tests {
                 scenario_digest: Some("s1".into()),
                 policy_digest: Some("p1".into()),
                 fleet_run: None,
+                crawl: None,
             },
             visits: visits
                 .iter()

@@ -5,10 +5,12 @@
 //! [`pack::build`] turns it (and the acknowledgements) into a [`DriftReport`], which the
 //! reporters render. docs/drift.md documents every status, count and JSON field.
 
+pub mod coverage;
 pub mod inventory;
 pub mod lifecycle;
 pub mod model;
 pub mod pack;
 
+pub use coverage::Coverages;
 pub use lifecycle::{lifecycles, Lifecycle, Status, Step};
 pub use model::*;

@@ -164,6 +164,33 @@ pub struct RunRef {
     pub behaviour_changed: bool,
     /// Findings of this run by their status in it.
     pub counts: StatusCounts,
+    /// What its scenarios covered, when the site discovers its pages (`None` without a
+    /// stored crawl plan).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    /// The crawl planned templates the previous plan did not, or dropped some.
+    pub crawl_changed: bool,
+}
+
+/// What a run's scenarios covered of a site that discovers its pages
+/// (docs/drift.md#page-coverage), from the run's stored crawl plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Pages planned (each scenario walks them).
+    pub pages: u32,
+    /// Distinct templates among them.
+    pub templates: u32,
+    /// Distinct pages discovery admitted, and their templates: what the sample stands for.
+    pub candidates: u32,
+    pub templates_found: u32,
+    /// The previous run of the history with a plan, compared against.
+    pub previous_run: Option<i64>,
+    /// Templates planned now and not in the previous plan, and the reverse; empty
+    /// without a previous plan.
+    pub new_templates: Vec<String>,
+    pub gone_templates: Vec<String>,
+    /// A bound that stopped discovery early.
+    pub stopped: Option<String>,
 }
 
 /// A change of declaration between two runs.

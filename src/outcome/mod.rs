@@ -42,6 +42,11 @@ pub struct AuditReport {
     #[serde(default)]
     pub acknowledgements: Vec<AckRecord>,
     pub db_path: Option<String>,
+    /// The pages the scenarios visited, when the site discovers pages (`[site] crawl`,
+    /// docs/crawl.md): the run's stored plan, secrets redacted. It names each
+    /// evidence's template ([`AuditReport::template_of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crawl: Option<crate::crawl::CrawlPlan>,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
 }
@@ -255,6 +260,12 @@ impl FailOn {
 }
 
 impl AuditReport {
+    /// The template of the planned page an evidence was on (docs/crawl.md); `None`
+    /// without discovery, or for a page the plan does not hold.
+    pub fn template_of(&self, page: &str) -> Option<&str> {
+        self.crawl.as_ref()?.template_of(page)
+    }
+
     /// Recompute the verdict from the report's fields (after building or editing one).
     pub fn with_verdict(mut self) -> Self {
         self.verdict = Verdict::of(&self);

@@ -402,20 +402,16 @@ async fn run_sites(
         .collect();
     let mut runs: Vec<SiteRun<'_>> = Vec::with_capacity(sites.len());
     for ((site, slots), plan) in sites.iter().zip(&slots).zip(&plans) {
-        let run = SiteRun::start(&store, site, slots, shared, fleet_id, &hasher).await;
-        let run = match (run, plan) {
-            (Ok(run), Some(plan)) => {
-                // What a page named (its links, its sitemaps) passes the secrets door too.
-                let json = serde_json::to_string(plan).unwrap_or_default();
-                let json = site.spec.site.secrets.redact(&json);
-                store
-                    .writer()
-                    .record_crawl_plan(run.run_id(), &json)
-                    .await
-                    .map(|()| run)
-            }
-            (run, _) => run,
-        };
+        let run = SiteRun::start(
+            &store,
+            site,
+            slots,
+            shared,
+            fleet_id,
+            &hasher,
+            plan.as_ref(),
+        )
+        .await;
         match run {
             Ok(run) => runs.push(run),
             Err(e) => {

@@ -4,6 +4,7 @@
 use super::{AuditRun, Progress, Shared, SiteInput};
 use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding};
 use crate::attribution::{AttributedVisit, Attributor};
+use crate::crawl::CrawlPlan;
 use crate::model::{RunStatus, ValueHasher, VisitObservation};
 use crate::outcome::{AuditReport, Verdict, VisitSummary};
 use crate::store::{FleetRunId, JudgedVisit, RunId, RunStart, Store, StoreError};
@@ -30,6 +31,8 @@ pub(super) struct SiteRun<'a> {
     /// complete in the database, whatever the report in memory holds.
     unstored: Vec<String>,
     received: usize,
+    /// The crawl plan its scenarios followed, as stored (secrets redacted).
+    crawl: Option<CrawlPlan>,
 }
 
 impl<'a> SiteRun<'a> {
@@ -41,6 +44,7 @@ impl<'a> SiteRun<'a> {
         shared: &Shared<'_>,
         fleet_run: Option<FleetRunId>,
         hasher: &'a ValueHasher,
+        plan: Option<&CrawlPlan>,
     ) -> Result<SiteRun<'a>, StoreError> {
         let spec = site.spec;
         let started_at = Utc::now();
@@ -60,6 +64,20 @@ impl<'a> SiteRun<'a> {
             .writer()
             .record_declarations(run_id, &crate::inventory::declarations(&spec.policy))
             .await?;
+        // The pages discovery planned, stored with the run; the report names each
+        // evidence's template from the same redacted plan.
+        let mut storage_errors = Vec::new();
+        let crawl = match plan.map(|p| redacted_plan(&spec.site.secrets, p)) {
+            Some(Ok((plan, json))) => {
+                store.writer().record_crawl_plan(run_id, &json).await?;
+                Some(plan)
+            }
+            Some(Err(e)) => {
+                storage_errors.push(format!("the crawl plan was not stored: {e}"));
+                None
+            }
+            None => None,
+        };
         Ok(SiteRun {
             site,
             fail_on: shared.fail_on,
@@ -72,15 +90,11 @@ impl<'a> SiteRun<'a> {
             slots,
             visits: Vec::with_capacity(slots.len()),
             findings: Vec::new(),
-            storage_errors: Vec::new(),
+            storage_errors,
             unstored: Vec::new(),
             received: 0,
+            crawl,
         })
-    }
-
-    /// The run's id in the store.
-    pub(super) fn run_id(&self) -> RunId {
-        self.run_id
     }
 
     /// Every selected scenario's visit is in.
@@ -217,6 +231,7 @@ impl<'a> SiteRun<'a> {
             new_fingerprints,
             acknowledgements,
             db_path: Some(self.db_path.clone()),
+            crawl: self.crawl.take(),
             verdict: Verdict::default(),
         }
         .with_verdict();
@@ -227,6 +242,22 @@ impl<'a> SiteRun<'a> {
             active_ms,
         }
     }
+}
+
+/// A crawl plan through the secrets door (a page's links and sitemaps may name a
+/// secret): every string of it redacted, and its JSON as stored. An error when the
+/// redacted plan no longer reads as a plan (a URL a redaction broke), so that the store
+/// never holds a plan its readers refuse.
+fn redacted_plan(
+    secrets: &crate::secrets::Secrets,
+    plan: &CrawlPlan,
+) -> Result<(CrawlPlan, String), String> {
+    let mut tree = serde_json::to_value(plan).map_err(|e| e.to_string())?;
+    secrets.redact_tree(&mut tree);
+    let json = tree.to_string();
+    let plan = serde_json::from_value(tree)
+        .map_err(|e| format!("a redacted secret left it unreadable ({e})"))?;
+    Ok((plan, json))
 }
 
 /// What is kept of a visit whose records could not be redacted: its scenario and times,

@@ -73,6 +73,7 @@ pub async fn stored_report(
             new_fingerprints,
             acknowledgements,
             db_path: Some(store.path().display().to_string()),
+            crawl: record.crawl,
             verdict: Verdict::default(),
         }
         .with_verdict(),

@@ -32,6 +32,9 @@ struct JsonReport<'a> {
     visits: &'a [VisitSummary],
     findings: Vec<JsonFinding<'a>>,
     acknowledgements: JsonAcks<'a>,
+    /// The crawl plan the scenarios followed (only with page discovery).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crawl: Option<&'a crate::crawl::CrawlPlan>,
 }
 
 /// A finding with the acknowledgement that matched it (null when none).
@@ -40,6 +43,10 @@ struct JsonFinding<'a> {
     #[serde(flatten)]
     finding: &'a Finding,
     acknowledgement: Option<&'a AckRecord>,
+    /// With page discovery: the template of each evidence's page, in evidence order
+    /// (null for a page the plan does not hold).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    templates: Option<Vec<Option<&'a str>>>,
 }
 
 /// The run's acknowledgements by status.
@@ -114,6 +121,10 @@ impl Reporter for JsonReporter {
                 .map(|f| JsonFinding {
                     finding: f,
                     acknowledgement: r.acknowledgement(f),
+                    templates: r
+                        .crawl
+                        .as_ref()
+                        .map(|_| f.evidence.iter().map(|e| r.template_of(&e.page)).collect()),
                 })
                 .collect(),
             acknowledgements: JsonAcks {
@@ -121,6 +132,7 @@ impl Reporter for JsonReporter {
                 expired: r.acks_with(AckStatus::Expired).collect(),
                 unused: r.acks_with(AckStatus::Unused).collect(),
             },
+            crawl: r.crawl.as_ref(),
         };
         // Serialising plain data with string keys cannot fail; keep a valid document anyway.
         let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {

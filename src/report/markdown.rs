@@ -1,6 +1,6 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
-use super::view::{Cell, RunView, SignalRow, VisitState, EVIDENCE_COLUMNS, VISIT_COLUMNS};
+use super::view::{evidence_columns, Cell, RunView, SignalRow, VisitState, VISIT_COLUMNS};
 use super::{clip, Layout};
 use crate::exit::ExitStatus;
 use tabled::builder::Builder;
@@ -268,6 +268,7 @@ fn findings(out: &mut String, v: &RunView) {
     }
     out.push_str(&t.render());
 
+    let templates = v.templates;
     for fv in &v.findings {
         let f = fv.finding;
         out.push_str(&format!(
@@ -293,16 +294,20 @@ fn findings(out: &mut String, v: &RunView) {
         }
         out.push('\n');
         if !fv.evidence.is_empty() {
-            let mut t = Table::new(&EVIDENCE_COLUMNS);
+            let mut t = Table::new(&evidence_columns(templates));
             for e in &fv.evidence {
-                t.row(vec![
+                let mut row = vec![
                     e.time.clone(),
                     code(e.scenario),
                     cell(e.phase),
                     code(e.page),
                     e.target.map(code).unwrap_or_default(),
                     e.detail.map(cell).unwrap_or_default(),
-                ]);
+                ];
+                if templates {
+                    row.insert(4, e.template.map(code).unwrap_or_default());
+                }
+                t.row(row);
             }
             out.push_str(&t.render());
         }

@@ -168,7 +168,10 @@ impl TableReporter {
             let f = fv.finding;
             let e = fv.first;
             let target = fv.first_target.as_deref().map(|t| clip(t, CELL_MAX));
-            let page = e.map(|e| format!("on {}", clip(&e.page, CELL_MAX - 3)));
+            let page = e.map(|e| match fv.first_template {
+                Some(t) => format!("on {} ({})", clip(&e.page, CELL_MAX - 3), clip(t, CELL_MAX)),
+                None => format!("on {}", clip(&e.page, CELL_MAX - 3)),
+            });
             let evidence = [target, page]
                 .into_iter()
                 .flatten()

@@ -123,6 +123,7 @@ pub(crate) fn fixed_report() -> AuditReport {
         findings: vec![meta, legacy_f, cookie],
         fail_on: Some(Severity::High),
         db_path: Some("consentry.db".into()),
+        crawl: None,
         fail_on_new: false,
         new_fingerprints: Vec::new(),
         acknowledgements: Vec::new(),
@@ -788,4 +789,60 @@ fn screenshots_appear_in_every_format() {
     assert!(!reporter(Format::Table)
         .render(&fixed_report())
         .contains("screenshots:"));
+}
+
+/// With page discovery, every evidence names its page's template (docs/crawl.md), in
+/// every format; without it, no template column appears.
+#[test]
+fn evidence_names_the_template_of_its_page_when_pages_were_discovered() {
+    let mut r = fixed_report();
+    let plain_md = reporter(Format::Markdown).render(&r);
+    assert!(!plain_md.contains("Template"), "{plain_md}");
+    let base = url::Url::parse("https://www.demo-shop.test/").expect("url");
+    let product = url::Url::parse("https://www.demo-shop.test/product/blue-wool-hat").expect("url");
+    r.crawl = Some(crate::crawl::listed_only(
+        &base,
+        &[base.clone(), product.clone()],
+        None,
+    ));
+    let meta = r
+        .findings
+        .iter_mut()
+        .find(|f| f.subject == "meta")
+        .expect("meta");
+    meta.evidence[0].page = format!("{product}?utm_source=mail");
+    let md = reporter(Format::Markdown).render(&r);
+    let header = md
+        .lines()
+        .find(|l| l.starts_with("| Time (UTC)"))
+        .expect("evidence table");
+    let cols: Vec<&str> = header.split('|').map(str::trim).collect();
+    assert_eq!(
+        cols,
+        [
+            "",
+            "Time (UTC)",
+            "Scenario",
+            "Phase",
+            "Page",
+            "Template",
+            "Request / cookie",
+            "Detail",
+            ""
+        ]
+    );
+    assert!(md.contains("`/product/{slug}`"), "{md}");
+    let html = reporter(Format::Html).render(&r);
+    assert!(html.contains("<th>Template</th>"), "{html}");
+    assert!(html.contains("<code>/product/{slug}</code>"), "{html}");
+    let table = reporter(Format::Table).render(&r);
+    assert!(table.contains("(/product/{slug})"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&reporter(Format::Json).render(&r)).expect("json");
+    assert_eq!(json["crawl"]["pages"][1]["template"], "/product/{slug}");
+    let meta = json["findings"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["subject"] == "meta"))
+        .expect("meta");
+    assert_eq!(meta["templates"], serde_json::json!(["/product/{slug}"]));
 }

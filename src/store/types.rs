@@ -63,6 +63,9 @@ pub struct RunRecord {
     pub policy_digest: Option<String>,
     /// The fleet run it belongs to (docs/fleet.md); `None` for a single-site audit.
     pub fleet_run: Option<super::FleetRunId>,
+    /// The pages its scenarios visited, when the site discovers pages (docs/crawl.md):
+    /// the stored plan, secrets redacted. `None` without `[site] crawl`.
+    pub crawl: Option<crate::crawl::CrawlPlan>,
 }
 
 /// A stored fleet run (docs/fleet.md): the runs of its sites name it.

@@ -3,11 +3,11 @@
 
 use super::acks::acknowledge;
 use super::Window;
-use crate::drift::lifecycle::{lifecycles as all_lifecycles, Lifecycle, Status};
+use crate::drift::lifecycle::{lifecycles_in, Lifecycle, Status};
 
 /// Every lifecycle with something in the window, acknowledged per step.
 pub(super) fn lifecycles(w: &Window) -> Vec<Lifecycle> {
-    let mut lcs: Vec<Lifecycle> = all_lifecycles(w.history())
+    let mut lcs: Vec<Lifecycle> = lifecycles_in(w.history(), &w.coverages)
         .into_iter()
         .filter_map(|l| windowed(w, l))
         .collect();

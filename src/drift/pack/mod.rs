@@ -21,6 +21,7 @@ mod runs;
 mod summary;
 mod vendors;
 
+use super::coverage::Coverages;
 use super::inventory::changes;
 use super::model::{DriftReport, InventoryChange, DRIFT_SCHEMA_VERSION};
 use crate::store::RunHistory;
@@ -67,6 +68,8 @@ struct Window<'a> {
     runs: Vec<&'a RunHistory>,
     ids: BTreeSet<i64>,
     acks: Vec<&'a AckInput>,
+    /// Page coverage of each run with a crawl plan, context runs included.
+    coverages: Coverages,
 }
 
 impl<'a> Window<'a> {
@@ -87,6 +90,7 @@ impl<'a> Window<'a> {
             runs,
             ids,
             acks,
+            coverages: Coverages::of(input.history),
         }
     }
 

@@ -30,6 +30,7 @@ pub(super) fn runs(w: &Window, lcs: &[Lifecycle], inventory: &[InventoryChange])
         if w.ids.contains(&h.run.id) {
             let (counts, transitions, resolved_in_run) = run_counts(h, lcs);
             let behaviour = transitions || inventory.iter().any(|c| c.run_id == h.run.id);
+            let coverage = w.coverages.get(h.run.id).cloned();
             let (scenario_changed, policy_changed) = match prev {
                 Some(p) => (
                     p.run.scenario_digest != h.run.scenario_digest,
@@ -51,12 +52,12 @@ pub(super) fn runs(w: &Window, lcs: &[Lifecycle], inventory: &[InventoryChange])
             }
             // The first run of the history is the baseline: nothing to change from.
             let behaviour = behaviour && prev.is_some();
-            out.runs.push(run_ref(
-                h,
-                counts,
-                scenario_changed || policy_changed,
-                behaviour,
-            ));
+            let mut r = run_ref(h, counts, scenario_changed || policy_changed, behaviour);
+            r.crawl_changed = coverage
+                .as_ref()
+                .is_some_and(|c| !c.new_templates.is_empty() || !c.gone_templates.is_empty());
+            r.coverage = coverage;
+            out.runs.push(r);
         }
         prev = Some(h);
     }
@@ -64,7 +65,9 @@ pub(super) fn runs(w: &Window, lcs: &[Lifecycle], inventory: &[InventoryChange])
 }
 
 /// The run's findings by their status in it; whether one of them was new, regressed
-/// or resolved in it; and how many were resolved in it. A first in-window resolution
+/// or resolved in it (a finding new on a template the crawl had not planned before is
+/// the crawl's finding, not a change of behaviour: docs/drift.md#page-coverage); and
+/// how many were resolved in it. A first in-window resolution
 /// is kept only when the finding was open just before the window.
 fn run_counts(h: &RunHistory, lcs: &[Lifecycle]) -> (StatusCounts, bool, u32) {
     let mut counts = StatusCounts::default();
@@ -75,7 +78,7 @@ fn run_counts(h: &RunHistory, lcs: &[Lifecycle]) -> (StatusCounts, bool, u32) {
             let s = &l.timeline[i];
             counts.add(s.status, s.acknowledged);
             transitions |= match s.status {
-                Status::New | Status::Regressed => true,
+                Status::New | Status::Regressed => s.new_template.is_none(),
                 Status::Resolved => {
                     let was = i == 0 || l.timeline[i - 1].status != Status::Resolved;
                     if was {
@@ -149,5 +152,7 @@ fn run_ref(
         declaration_changed,
         behaviour_changed,
         counts,
+        coverage: None,
+        crawl_changed: false,
     }
 }

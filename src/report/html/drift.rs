@@ -273,6 +273,7 @@ fn runs(b: &mut String, rows: &[RunRow]) {
                 datetime(&x.started_at),
                 run_status(row),
                 scenarios(row),
+                escape_html(&row.pages),
                 row.counts.clone(),
                 row.changed.clone(),
             ],

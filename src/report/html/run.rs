@@ -7,7 +7,7 @@ use crate::analysis::Severity;
 use crate::exit::ExitStatus;
 use crate::model::Screenshot;
 use crate::report::view::{
-    Cell, FindingView, Header, Note, RunView, SignalRow, VisitState, EVIDENCE_COLUMNS,
+    evidence_columns, Cell, FindingView, Header, Note, RunView, SignalRow, VisitState,
     VISIT_COLUMNS,
 };
 use crate::report::Layout;
@@ -79,7 +79,7 @@ impl Layout for HtmlReporter {
             );
             for f in group {
                 n += 1;
-                finding(&mut b, n, f);
+                finding(&mut b, n, f, v.templates);
             }
         }
 
@@ -261,7 +261,7 @@ fn figure(b: &mut String, s: Option<&Screenshot>, when: &str) {
     );
 }
 
-fn finding(b: &mut String, n: usize, fv: &FindingView) {
+fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
     let f = fv.finding;
     let marker = if fv.new {
         " <span class=\"b b-new\">new or regressed</span>"
@@ -311,16 +311,20 @@ fn finding(b: &mut String, n: usize, fv: &FindingView) {
     }
     b.push_str("</dl>\n");
     if !fv.evidence.is_empty() {
-        let mut t = Table::new("evidence", &EVIDENCE_COLUMNS);
+        let mut t = Table::new("evidence", &evidence_columns(templates));
         for e in &fv.evidence {
-            t.row(&[
+            let mut row = vec![
                 e.time.clone(),
                 code(e.scenario),
                 text_of(e.phase),
                 code(e.page),
                 e.target.map(code).unwrap_or_default(),
                 opt(e.detail),
-            ]);
+            ];
+            if templates {
+                row.insert(4, e.template.map(code).unwrap_or_default());
+            }
+            t.row(&row);
         }
         b.push_str(&t.finish());
     }

@@ -118,6 +118,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
                 map_changed: i == decl_run,
                 checked: st != Status::Unverified,
                 acknowledged: sp.ack_until.is_some_and(|u| i >= n / 3 && i < u) && present(st),
+                new_template: None,
             });
         }
         let ack = sp.ack_until.map(|u| AckView {
@@ -218,6 +219,8 @@ pub fn drift_pack(n: usize) -> DriftReport {
                 declaration_changed: i == decl_run,
                 behaviour_changed: counts.new + counts.regressed > 0,
                 counts,
+                coverage: None,
+                crawl_changed: false,
             }
         })
         .collect();
@@ -661,6 +664,7 @@ pub fn hostile_run() -> AuditReport {
         fail_on_new: true,
         new_fingerprints: vec![h.clone()],
         db_path: Some(h.clone()),
+        crawl: None,
         acknowledgements: Vec::new(),
         verdict: Verdict::default(),
     }

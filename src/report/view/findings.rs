@@ -18,13 +18,16 @@ pub struct FindingView<'a> {
     /// The first evidence and what it points at (request URL, else cookie, else detail).
     pub first: Option<&'a Evidence>,
     pub first_target: Option<String>,
+    /// The template of the first evidence's page (with page discovery).
+    pub first_template: Option<&'a str>,
     pub evidence: Vec<EvidenceRow<'a>>,
     pub ack: Option<AckLine<'a>>,
     /// `ack`, `EXPIRED` or empty: the marker of the finding tables' ack column.
     pub ack_marker: &'static str,
 }
 
-/// The headers of a finding's evidence table, one per field of [`EvidenceRow`].
+/// The headers of a finding's evidence table, one per field of [`EvidenceRow`] but the
+/// template (see [`evidence_columns`]).
 pub const EVIDENCE_COLUMNS: [&str; 6] = [
     "Time (UTC)",
     "Scenario",
@@ -34,6 +37,16 @@ pub const EVIDENCE_COLUMNS: [&str; 6] = [
     "Detail",
 ];
 
+/// The evidence table's headers: with a "Template" after the page when the run
+/// discovered its pages ([`super::RunView::templates`]).
+pub fn evidence_columns(templates: bool) -> Vec<&'static str> {
+    let mut c = EVIDENCE_COLUMNS.to_vec();
+    if templates {
+        c.insert(4, "Template");
+    }
+    c
+}
+
 /// One piece of evidence.
 pub struct EvidenceRow<'a> {
     /// `2026-01-01 10:00:05.000`.
@@ -41,6 +54,8 @@ pub struct EvidenceRow<'a> {
     pub scenario: &'a str,
     pub phase: &'a str,
     pub page: &'a str,
+    /// The page's template in the run's crawl plan (docs/crawl.md), when it has one.
+    pub template: Option<&'a str>,
     /// The request URL, else the cookie.
     pub target: Option<&'a str>,
     pub detail: Option<&'a str>,
@@ -78,7 +93,8 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
                 },
                 first: f.evidence.first(),
                 first_target: evidence_target(f),
-                evidence: f.evidence.iter().map(evidence_row).collect(),
+                first_template: f.evidence.first().and_then(|e| r.template_of(&e.page)),
+                evidence: f.evidence.iter().map(|e| evidence_row(r, e)).collect(),
                 ack_marker: match ack.map(|a| a.status) {
                     Some(AckStatus::Active) => "ack",
                     Some(AckStatus::Expired) => "EXPIRED",
@@ -90,8 +106,9 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
         .collect()
 }
 
-fn evidence_row(e: &Evidence) -> EvidenceRow<'_> {
+fn evidence_row<'a>(r: &'a AuditReport, e: &'a Evidence) -> EvidenceRow<'a> {
     EvidenceRow {
+        template: r.template_of(&e.page),
         time: e.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
         scenario: &e.scenario,
         phase: &e.phase,

@@ -21,7 +21,7 @@ pub use drift::{
     OBJECTION_ORDER, PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS,
     RETENTION_PAGE_COLUMNS, RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
 };
-pub use findings::{AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
+pub use findings::{evidence_columns, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 
 use super::{counts_text, human_ms, run_status_text, verdict_text, AuditReport};
@@ -54,6 +54,9 @@ pub struct RunView<'a> {
     pub unused_acks: Vec<AckLine<'a>>,
     /// The run has acknowledgements at all (the "Acknowledgements" section is shown).
     pub any_acks: bool,
+    /// The run discovered its pages (`[site] crawl`): evidence names each page's
+    /// template, and the evidence tables get a "Template" column.
+    pub templates: bool,
 }
 
 /// The report's head: what was audited, how the run went, how it is judged.
@@ -169,6 +172,7 @@ impl<'a> RunView<'a> {
                 .any(|a| matches!(a.status, AckStatus::Active | AckStatus::Expired)),
             unused_acks: r.acks_with(AckStatus::Unused).map(AckLine::of).collect(),
             any_acks: !r.acknowledgements.is_empty(),
+            templates: r.crawl.is_some(),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::model::{
     CookieSource, CookieWrite, FrameCounts, PageError, RequestObs, RunStatus, RunStatusKind,
     StepOutcome, StepStatus, StorageWrite, StoredCookie, VisitStatus, VisitTimings,
 };
-use crate::store::codec::DecodeResult;
+use crate::store::codec::{self, DecodeResult};
 use crate::store::{RunRecord, VisitCounts, VisitRecord};
 use sqlx::sqlite::SqliteRow;
 
@@ -53,6 +53,9 @@ pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
         fleet_run: sqlx::Row::try_get::<Option<i64>, _>(r, "fleet_run_id")
             .ok()
             .flatten(),
+        crawl: get::<Option<String>>(r, "crawl")?
+            .map(|json| codec::parse_json("crawl", &json))
+            .transpose()?,
     })
 }
 

@@ -38,6 +38,9 @@ pub struct LifecycleRow<'a> {
     pub policy_note: Option<&'static str>,
     /// `ack active by dpo@shop.example until 2026-12-31`.
     pub ack_note: Option<String>,
+    /// `found by the crawl on a new template /p/{slug}` when it last appeared (new or
+    /// regressed) on a template the previous crawl plan did not hold.
+    pub crawl_note: Option<String>,
 }
 
 impl LifecycleRow<'_> {
@@ -46,6 +49,7 @@ impl LifecycleRow<'_> {
         let notes: Vec<&str> = self
             .policy_note
             .into_iter()
+            .chain(self.crawl_note.as_deref())
             .chain(self.ack_note.as_deref())
             .collect();
         notes.join("; ")
@@ -62,6 +66,13 @@ pub(super) fn lifecycles(r: &DriftReport) -> Vec<LifecycleRow<'_>> {
                 .last()
                 .filter(|s| s.status == Status::Resolved && s.map_changed)
                 .map(|_| RESOLVED_WITH_POLICY),
+            crawl_note: l
+                .timeline
+                .iter()
+                .rev()
+                .find(|s| matches!(s.status, Status::New | Status::Regressed))
+                .and_then(|s| s.new_template.as_deref())
+                .map(|t| format!("found by the crawl on a new template {t}")),
             ack_note: l.acknowledgement.as_ref().map(|a| {
                 format!(
                     "ack {} by {} until {}",

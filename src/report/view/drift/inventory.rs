@@ -1,7 +1,7 @@
 //! The inventory drift (site-wide and per vendor) and the runs of the window: column
 //! lists, and each run's observed scenarios and changes in words.
 
-use crate::drift::{DriftReport, RunRef};
+use crate::drift::{Coverage, DriftReport, RunRef};
 
 /// The terminal and Markdown columns of an inventory table.
 pub const INVENTORY_COLUMNS: [&str; 9] = [
@@ -20,11 +20,12 @@ pub fn inventory_page_columns(with_vendor: bool) -> Vec<&'static str> {
 }
 
 /// The review page's columns of the runs table.
-pub const RUN_PAGE_COLUMNS: [&str; 6] = [
+pub const RUN_PAGE_COLUMNS: [&str; 7] = [
     "Run",
     "Started",
     "Status",
     "Scenarios observed",
+    "Pages",
     "Findings (new / regressed / persisting / unverified / resolved)",
     "Changed",
 ];
@@ -39,8 +40,11 @@ pub struct RunRow<'a> {
     pub missing: Vec<&'a str>,
     /// `1 / 0 / 3 / 0 / 2`: new, regressed, persisting, unverified, resolved.
     pub counts: String,
-    /// What changed in the run: `declaration`, `behaviour`, `,`-separated.
+    /// What changed in the run: `declaration`, `crawl`, `behaviour`, `,`-separated.
     pub changed: String,
+    /// The page coverage in words (`12 pages, 5 templates (of 230 pages, 9 templates
+    /// found); new: /p/{slug}`), empty without a crawl plan.
+    pub pages: String,
 }
 
 pub(super) fn runs(r: &DriftReport) -> Vec<RunRow<'_>> {
@@ -66,12 +70,32 @@ pub(super) fn runs(r: &DriftReport) -> Vec<RunRow<'_>> {
             ),
             changed: [
                 x.declaration_changed.then_some("declaration"),
+                x.crawl_changed.then_some("crawl"),
                 x.behaviour_changed.then_some("behaviour"),
             ]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
             .join(", "),
+            pages: x.coverage.as_ref().map(coverage_text).unwrap_or_default(),
         })
         .collect()
+}
+
+/// A run's page coverage in words.
+pub fn coverage_text(c: &Coverage) -> String {
+    let mut out = format!(
+        "{} pages, {} templates (of {} pages, {} templates found)",
+        c.pages, c.templates, c.candidates, c.templates_found
+    );
+    if !c.new_templates.is_empty() {
+        out.push_str(&format!("; new: {}", c.new_templates.join(", ")));
+    }
+    if !c.gone_templates.is_empty() {
+        out.push_str(&format!("; gone: {}", c.gone_templates.join(", ")));
+    }
+    if let Some(why) = &c.stopped {
+        out.push_str(&format!("; discovery stopped early: {why}"));
+    }
+    out
 }

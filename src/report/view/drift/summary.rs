@@ -75,6 +75,9 @@ fn lines(r: &DriftReport) -> Vec<String> {
             s.unused_acknowledgements
         ),
     ];
+    if let Some(line) = coverage_line(r) {
+        out.push(line);
+    }
     if s.runs > s.complete_runs {
         out.push(format!(
             "{} run(s) were not complete: what they could not observe is unverified, never resolved",
@@ -82,6 +85,17 @@ fn lines(r: &DriftReport) -> Vec<String> {
         ));
     }
     out
+}
+
+/// The latest page coverage, and how often the crawl planned new kinds of page
+/// (docs/drift.md#page-coverage); `None` when no run of the window discovered pages.
+fn coverage_line(r: &DriftReport) -> Option<String> {
+    let latest = r.runs.iter().rev().find_map(|x| x.coverage.as_ref())?;
+    let changed = r.runs.iter().filter(|x| x.crawl_changed).count();
+    Some(format!(
+        "Pages (latest run): {}; the crawl's templates changed in {changed} run(s)",
+        super::inventory::coverage_text(latest)
+    ))
 }
 
 fn card(key: &'static str, value: String, detail: &str, alert: bool) -> Card {
@@ -100,7 +114,7 @@ fn cards(r: &DriftReport) -> Vec<Card> {
         Some(x) => format!("{:.0}%", (x * 100.0).floor()),
         None => "n/a".to_string(),
     };
-    vec![
+    let mut cards = vec![
         card(
             "Open findings",
             c.open().to_string(),
@@ -167,5 +181,17 @@ fn cards(r: &DriftReport) -> Vec<Card> {
             "acknowledgements matching no finding",
             s.unused_acknowledgements > 0,
         ),
-    ]
+    ];
+    if let Some(c) = r.runs.iter().rev().find_map(|x| x.coverage.as_ref()) {
+        cards.push(card(
+            "Pages",
+            format!("{} / {}", c.pages, c.candidates),
+            &format!(
+                "pages audited / found in the latest run ({} of {} templates)",
+                c.templates, c.templates_found
+            ),
+            c.stopped.is_some(),
+        ));
+    }
+    cards
 }
