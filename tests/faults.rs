@@ -7,45 +7,15 @@
 mod common;
 
 use common::consentry;
+use common::lab::{audit_lab, LabRun, LAB};
 use consentry::demo::DemoServer;
 use serde_json::Value;
 use std::path::Path;
-
-const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml");
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn audit(port: u16, db: &Path, scenario: &str) -> (i32, Value, String) {
     audit_file(port, Path::new(LAB), db, scenario)
-}
-
-/// One scenario of the lab file, audited on a fresh demo server into a fresh database
-/// (for the tests that judge the report and the database, not the exit code or the
-/// server's log).
-struct LabRun {
-    /// Holds the database's directory for as long as the test looks at it.
-    _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
-    json: Value,
-    stderr: String,
-}
-
-async fn audit_lab(scenario: &'static str) -> LabRun {
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join(format!("{scenario}.db"));
-    let port = server.port();
-    let db2 = db.clone();
-    let (_, json, stderr) = tokio::task::spawn_blocking(move || audit(port, &db2, scenario))
-        .await
-        .unwrap();
-    server.shutdown().await;
-    LabRun {
-        _dir: dir,
-        db,
-        json,
-        stderr,
-    }
 }
 
 /// A redirect loop and an HTTP 500 "load" fine for WebDriver; the main document's own
@@ -99,6 +69,7 @@ async fn a_throwing_cmp_script_is_evidence() {
         db,
         json,
         stderr,
+        ..
     } = audit_lab("page_error").await;
     let warnings = json["visits"][0]["warnings"].to_string();
     assert!(
@@ -485,6 +456,7 @@ async fn forged_capture_reports_change_no_stored_record() {
         db,
         json,
         stderr,
+        ..
     } = audit_lab("forge").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",
@@ -594,6 +566,7 @@ async fn a_page_that_replaces_the_hook_binding_cannot_silence_it() {
         db,
         json,
         stderr,
+        ..
     } = audit_lab("silence").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",
@@ -644,6 +617,7 @@ async fn storage_writes_come_from_the_browser_and_refused_ones_are_none() {
         db,
         json,
         stderr,
+        ..
     } = audit_lab("storage").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",

@@ -7,58 +7,14 @@
 
 mod common;
 
-use consentry::demo::DemoServer;
+use common::lab::{audit_lab, LabRun};
 use consentry::model::{CookieSource, CookieWrite};
 use consentry::store::Store;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
 
-const LAB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lab.toml");
 const DAY: i64 = 86_400;
 
 /// One browser test at a time (two cores; each audit runs a browser).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// One lab scenario audited on a fresh demo server into a fresh database.
-struct LabRun {
-    _dir: tempfile::TempDir,
-    db: PathBuf,
-    json: Value,
-    stderr: String,
-    /// Paths and queries the demo server was asked for.
-    served: Vec<String>,
-}
-
-async fn audit_lab(scenario: &'static str) -> LabRun {
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join(format!("{scenario}.db"));
-    let port = server.port();
-    let db2 = db.clone();
-    let run = tokio::task::spawn_blocking(move || {
-        common::audit(
-            Path::new(LAB),
-            port,
-            &db2,
-            &["--fail-on", "info", "--scenario", scenario],
-        )
-    })
-    .await
-    .unwrap();
-    let served = server
-        .log()
-        .into_iter()
-        .map(|r| format!("{} {}", r.host, r.path_and_query))
-        .collect();
-    server.shutdown().await;
-    LabRun {
-        _dir: dir,
-        db,
-        json: run.json,
-        stderr: run.stderr,
-        served,
-    }
-}
 
 /// Cookies written only through the Cookie Store API (`/lab/cookie-store`: the page and a
 /// cross-site iframe) are cookie writes, each with the lifetime it asked for, attributed
@@ -81,6 +37,7 @@ async fn cookie_store_writes_are_cookie_writes_with_their_requested_lifetime() {
         json,
         stderr,
         served,
+        ..
     } = audit_lab("cookie_store").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",
@@ -218,6 +175,7 @@ async fn websockets_are_requests_judged_like_any_other() {
         json,
         stderr,
         served,
+        ..
     } = audit_lab("websocket").await;
     assert_eq!(
         json["visits"][0]["status"]["status"], "complete",

@@ -2,6 +2,9 @@
 //! report, and reading findings out of that report. Each test crate uses a part of them.
 #![allow(dead_code)]
 
+#[cfg(feature = "demo")]
+pub mod lab;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;

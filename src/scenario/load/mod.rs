@@ -239,7 +239,7 @@ pub(crate) fn check_inline_site(
         let key: &str = k.get_ref();
         if INLINE_SITE_TABLES.contains(&key) {
             root.insert(k.clone(), v.clone());
-        } else if SITE_KEYS.contains(&key) || key == "crawl" {
+        } else if SITE_KEYS.contains(&key) {
             site.insert(k.clone(), v.clone());
         }
     }
