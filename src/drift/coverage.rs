@@ -9,9 +9,30 @@
 //! `new_template`, [`crate::drift::RunRef`]'s `crawl_changed`). A run without a previous
 //! plan (the first with discovery on) is the baseline: nothing is new to it.
 
-use super::model::Coverage;
 use crate::store::RunHistory;
+use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
+
+/// What a run's scenarios covered of a site that discovers its pages
+/// (docs/drift.md#page-coverage), from the run's stored crawl plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Pages planned (each scenario walks them).
+    pub pages: u32,
+    /// Distinct templates among them.
+    pub templates: u32,
+    /// Distinct pages discovery admitted, and their templates: what the sample stands for.
+    pub candidates: u32,
+    pub templates_found: u32,
+    /// The previous run of the history with a plan, compared against.
+    pub previous_run: Option<i64>,
+    /// Templates planned now and not in the previous plan, and the reverse; empty
+    /// without a previous plan.
+    pub new_templates: Vec<String>,
+    pub gone_templates: Vec<String>,
+    /// A bound that stopped discovery early.
+    pub stopped: Option<String>,
+}
 
 /// The coverage of each run of a history that has a crawl plan, by run id.
 #[derive(Debug, Clone, Default)]

@@ -11,6 +11,6 @@ pub mod lifecycle;
 pub mod model;
 pub mod pack;
 
-pub use coverage::Coverages;
+pub use coverage::{Coverage, Coverages};
 pub use lifecycle::{lifecycles, Lifecycle, Status, Step};
 pub use model::*;

@@ -2,6 +2,7 @@
 //! JSON). Built by [`super::pack`] from a site's stored history; documented field by
 //! field in docs/drift.md (JSON `schema_version` [`DRIFT_SCHEMA_VERSION`]).
 
+use super::coverage::Coverage;
 use super::lifecycle::{Lifecycle, Status};
 use crate::analysis::Evidence;
 use crate::model::LegalBasis;
@@ -170,27 +171,6 @@ pub struct RunRef {
     pub coverage: Option<Coverage>,
     /// The crawl planned templates the previous plan did not, or dropped some.
     pub crawl_changed: bool,
-}
-
-/// What a run's scenarios covered of a site that discovers its pages
-/// (docs/drift.md#page-coverage), from the run's stored crawl plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Coverage {
-    /// Pages planned (each scenario walks them).
-    pub pages: u32,
-    /// Distinct templates among them.
-    pub templates: u32,
-    /// Distinct pages discovery admitted, and their templates: what the sample stands for.
-    pub candidates: u32,
-    pub templates_found: u32,
-    /// The previous run of the history with a plan, compared against.
-    pub previous_run: Option<i64>,
-    /// Templates planned now and not in the previous plan, and the reverse; empty
-    /// without a previous plan.
-    pub new_templates: Vec<String>,
-    pub gone_templates: Vec<String>,
-    /// A bound that stopped discovery early.
-    pub stopped: Option<String>,
 }
 
 /// A change of declaration between two runs.
