@@ -406,8 +406,25 @@ async fn grid_audits_find_what_a_local_chromedriver_finds() {
     drop(grid);
 }
 
-/// Nothing answers at the Grid URL: the audit fails at start (exit 4), naming the URL, and
-/// records no run. A scheme that is not http(s) is refused the same way.
+/// A proxy whose Grid is down: every request answers 502 Bad Gateway.
+fn bad_gateway() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    port
+}
+
+/// Nothing answers at the Grid URL, or only a gateway whose Grid is down: the audit fails
+/// at start (exit 4), naming the URL, and records no run. A scheme that is not http(s) is
+/// refused the same way.
 #[test]
 fn an_unreachable_grid_fails_at_start_naming_the_url() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -415,6 +432,7 @@ fn an_unreachable_grid_fails_at_start_naming_the_url() {
     for url in [
         format!("http://127.0.0.1:{port}/"),
         format!("ws://127.0.0.1:{port}/"),
+        format!("http://127.0.0.1:{}/", bad_gateway()),
     ] {
         let db = dir.path().join("never.db");
         let out = common::consentry()

@@ -75,8 +75,9 @@ where
         .map_err(|e| anyhow!("WebDriver at {url} refused a session: {e}"))
 }
 
-/// Does the WebDriver server at `url` answer `GET /status` with HTTP at all? A Grid that
-/// answers "not ready" passes: with KEDA it has no node until a session is asked for.
+/// Does the WebDriver server at `url` answer `GET /status` with HTTP at all (a gateway's
+/// 502 or 504 does not count)? A Grid that answers "not ready" passes: with KEDA it has
+/// no node until a session is asked for.
 /// The error names the URL and says what failed (connection, TLS, timeout).
 pub async fn check_reachable(url: &Url) -> Result<()> {
     check_scheme(url)?;
@@ -107,6 +108,14 @@ where
             (CONNECT_TIMEOUT + Duration::from_secs(5)).as_secs()
         ),
         Ok(Err(e)) => Err(anyhow!(chain(&e))),
+        // A gateway's own errors (an ingress or a proxy whose Grid is down); a Grid
+        // itself never answers these.
+        Ok(Ok(res)) if matches!(res.status().as_u16(), 502 | 504) => {
+            bail!(
+                "answered HTTP {} (a proxy or ingress without its Grid?)",
+                res.status()
+            )
+        }
         Ok(Ok(_)) => Ok(()),
     }
 }
