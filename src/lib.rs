@@ -42,5 +42,6 @@ pub mod signals;
 pub mod stderr;
 pub mod store;
 pub mod text;
+pub mod tls;
 pub mod toml_check;
 pub mod validate;

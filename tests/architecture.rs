@@ -23,7 +23,7 @@ const MODEL_MAY_IMPORT: &[&str] = &["net", "text"];
 /// on the ground floor's level (docs/architecture.md).
 const CRAWL_MAY_IMPORT: &[&str] = &["net", "text"];
 /// Leaf helpers: they import nothing of consentry.
-const LEAVES: &[&str] = &["net", "text", "exit"];
+const LEAVES: &[&str] = &["net", "text", "exit", "tls"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)

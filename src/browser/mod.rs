@@ -1,9 +1,10 @@
-//! The browser: a chromedriver we start ourselves (or a remote WebDriver URL), one
-//! fresh profile per scenario, and the DevTools endpoint capture connects to.
+//! The browser: a chromedriver we start ourselves (or a remote WebDriver URL, such as a
+//! Selenium Grid: [`remote`]), one fresh profile per scenario, and the DevTools endpoint
+//! capture connects to.
 
 use crate::scenario::{BrowserOptions, ThirdPartyCookies};
 use anyhow::{anyhow, bail, Context, Result};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -14,6 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
+
+pub mod remote;
 
 /// Flags Chromium needs on these machines (../shared/CAPTURE.md).
 pub const BASE_ARGS: &[&str] = &[
@@ -312,21 +315,8 @@ impl Session {
                 .push(p.path().to_path_buf());
         }
         let caps = capabilities(cfg, opts, profile.as_ref().map(|p| p.path()))?;
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        let mut builder = ClientBuilder::new(connector);
-        builder.capabilities(caps);
-        let connect = builder.connect(cfg.webdriver.as_str());
-        let client = tokio::time::timeout(Duration::from_secs(60), connect)
-            .await
-            .map_err(|_| {
-                anyhow!(
-                    "WebDriver at {} did not open a session within 60 s",
-                    cfg.webdriver
-                )
-            })?
-            .map_err(|e| anyhow!("WebDriver at {} refused a session: {e}", cfg.webdriver))?;
-        let devtools_ws = match devtools_endpoint(&client).await {
+        let client = remote::open_session(&cfg.webdriver, caps).await?;
+        let devtools_ws = match devtools_endpoint(&client, &cfg.webdriver).await {
             Ok(ws) => ws,
             Err(e) => {
                 let _ = client.close().await;
@@ -446,14 +436,15 @@ fn capabilities(
     }
 }
 
-/// The browser-level DevTools websocket: Selenium Grid's `se:cdp`, else chromedriver's
-/// `debuggerAddress` resolved through `/json/version`.
-async fn devtools_endpoint(client: &Client) -> Result<String> {
+/// The browser-level DevTools websocket: Selenium Grid's `se:cdp` (mapped onto the
+/// WebDriver URL, [`remote::devtools_url`]), else chromedriver's `debuggerAddress`
+/// resolved through `/json/version`.
+async fn devtools_endpoint(client: &Client, webdriver: &url::Url) -> Result<String> {
     let caps = client
         .capabilities()
-        .ok_or_else(|| anyhow!("WebDriver returned no capabilities"))?;
+        .ok_or_else(|| anyhow!("WebDriver at {webdriver} returned no capabilities"))?;
     if let Some(ws) = caps.get("se:cdp").and_then(Value::as_str) {
-        return Ok(ws.to_string());
+        return remote::devtools_url(ws, webdriver);
     }
     let addr = caps
         .get("goog:chromeOptions")

@@ -41,9 +41,19 @@ impl Cdp {
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(256 << 20))
             .max_frame_size(Some(256 << 20));
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(ws_url, Some(config), false)
-            .await
-            .with_context(|| format!("cannot connect to DevTools at {ws_url}"))?;
+        // `wss://` (a Selenium Grid behind TLS): the same roots as its WebDriver URL
+        // (crate::tls); `ws://`: no TLS at all.
+        let tls = if ws_url.starts_with("wss://") {
+            let config = crate::tls::client_config()
+                .map_err(|e| anyhow!("cannot connect to DevTools at {ws_url}: {e}"))?;
+            Some(tokio_tungstenite::Connector::Rustls(config))
+        } else {
+            None
+        };
+        let (ws, _) =
+            tokio_tungstenite::connect_async_tls_with_config(ws_url, Some(config), false, tls)
+                .await
+                .with_context(|| format!("cannot connect to DevTools at {ws_url}"))?;
         let (mut sink, mut stream) = ws.split();
         let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel::<Event>();

@@ -36,7 +36,9 @@ pub struct AuditArgs {
     /// file's `per_site`, else 1].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub per_site: Option<u16>,
-    /// Use this WebDriver server (e.g. a Selenium Grid) instead of starting chromedriver.
+    /// Use this WebDriver server (a Selenium Grid 4, http:// or https://) instead of
+    /// starting chromedriver; nothing answering there fails at start (exit 4). Trusted
+    /// roots for https: the system's, or SSL_CERT_FILE (docs/grid.md).
     #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
     pub webdriver: Option<url::Url>,
     /// A new browser and profile for every scenario, instead of one browser per job with

@@ -186,7 +186,13 @@ impl Engine {
             cfg.jobs
         };
         let (driver, browser) = match &cfg.webdriver {
-            Some(url) => (None, BrowserConfig::new(url.clone(), false, None)),
+            Some(url) => {
+                // Fail at start, naming the URL, when nothing answers there (exit 4, as
+                // for a missing chromedriver); a Grid that answers but cannot give a
+                // session makes each scenario not observed, with the reason.
+                crate::browser::remote::check_reachable(url).await?;
+                (None, BrowserConfig::new(url.clone(), false, None))
+            }
             None => {
                 let d = Chromedriver::spawn(cfg.chromedriver.as_deref()).await?;
                 let b = BrowserConfig::new(d.url.clone(), true, cfg.chromium.clone());
