@@ -15,9 +15,11 @@
 //! and its job slots shared by every site ([`audit_fleet`]); each site is a [`SiteRun`]
 //! with its own run record. [`audit`] is a fleet of one.
 
+mod notify;
 mod site;
 mod stored;
 
+pub use notify::{notify, About, Notified, NotifyConfig};
 pub use stored::stored_report;
 
 use crate::ack::Acks;

@@ -125,6 +125,7 @@ pub(crate) fn fixed_report() -> AuditReport {
         db_path: Some("consentry.db".into()),
         fail_on_new: false,
         new_fingerprints: Vec::new(),
+        regressed_fingerprints: Vec::new(),
         acknowledgements: Vec::new(),
         verdict: crate::outcome::Verdict::default(),
     }
