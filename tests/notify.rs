@@ -19,6 +19,10 @@ use std::sync::{Arc, Mutex};
 
 const SECRET: &str = "test-secret-0123456789abcdef";
 
+/// One browser test at a time (the machines have two cores; each audit runs its own
+/// browsers).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 struct Received {
@@ -222,6 +226,7 @@ fn one<'a>(got: &'a [Received], path: &str) -> &'a Received {
 )]
 async fn a_new_finding_posts_once_per_target_a_persisting_one_nothing_a_dead_receiver_changes_no_exit_code(
 ) {
+    let _slot = ONE_AT_A_TIME.lock().await;
     let demo = DemoServer::start(0).await.expect("demo server");
     let port = demo.port();
     let receiver = Receiver::start(Vec::new(), None).await;
@@ -579,4 +584,138 @@ fn test_ca_and_acceptor() -> (
         ca.der().clone(),
         tokio_rustls::TlsAcceptor::from(Arc::new(config)),
     )
+}
+
+/// A fleet file's `notify` (one Slack target written in the file, one generic from
+/// `${VAR}`): a fleet run posts one message per target about the fleet run, naming the
+/// site, and the deliveries are stored with the fleet run. `--notify` replaces the
+/// file's targets; a generic target without the secret refuses to start (exit 2), and a
+/// bad URL in the file is reported at its line by `validate` without repeating it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_fleet_files_targets_get_one_message_about_the_fleet_run() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let demo = DemoServer::start(0).await.expect("demo server");
+    let port = demo.port();
+    let receiver = Receiver::start(Vec::new(), None).await;
+    let other = Receiver::start(Vec::new(), None).await;
+    let dir = tempfile::tempdir().unwrap();
+    demo_files(dir.path(), "180d");
+    let fleet = dir.path().join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        format!(
+            "[fleet]\nname = \"nightly\"\nreports = \"out\"\nnotify = [\n  \"slack+http://127.0.0.1:{}/slack\",\n  \"${{GENERIC_HOOK}}\",\n]\n\n[[site]]\nfile = \"demo-shop.toml\"\n",
+            receiver.port
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("fleet.db");
+    let cmd = |extra: &[&str], secret: Option<&str>| {
+        let mut c = common::consentry();
+        c.arg("audit")
+            .arg(&fleet)
+            .args([
+                "--format",
+                "json",
+                "--no-progress",
+                "--no-screenshots",
+                "--scenario",
+                "accept_all",
+                "--db",
+            ])
+            .arg(&db)
+            .args(extra)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .env(
+                "GENERIC_HOOK",
+                format!("http://127.0.0.1:{}/generic", receiver.port),
+            )
+            .env_remove("CONSENTRY_NOTIFY_SECRET")
+            .env_remove("CONSENTRY_AUTOCONSENT");
+        if let Some(s) = secret {
+            c.env("CONSENTRY_NOTIFY_SECRET", s);
+        }
+        c
+    };
+
+    // No secret for the generic target: nothing runs.
+    let out = cmd(&[], None).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("CONSENTRY_NOTIFY_SECRET") && stderr.contains("nothing was audited"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "nothing was recorded");
+
+    let mut c = cmd(&[], Some(SECRET));
+    let run = tokio::task::spawn_blocking(move || common::run_json(&mut c))
+        .await
+        .unwrap();
+    assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+    let fleet_run = run.json["fleet_run_id"].as_i64().expect("fleet run id");
+    let got = receiver.take();
+    assert_eq!(got.len(), 2, "{got:#?}");
+    let generic_req = one(&got, "/generic");
+    assert!(generic_req.signature_verifies(SECRET.as_bytes()));
+    let generic = generic_req.json();
+    assert_eq!(generic["id"], format!("fleet-run-{fleet_run}"));
+    assert_eq!(generic["fleet"]["name"], "nightly");
+    assert_eq!(generic["fleet"]["run_id"], fleet_run);
+    assert_eq!(generic["sites"][0]["site"], "demo-shop");
+    let report = generic["sites"][0]["report"].as_str().unwrap_or_default();
+    assert!(report.ends_with("out/demo-shop/report.json"), "{generic}");
+    let slack = one(&got, "/slack").json();
+    assert!(
+        slack["text"].as_str().is_some_and(
+            |t| t.starts_with("consentry: fleet nightly: ") && t.contains("new finding")
+        ),
+        "{slack}"
+    );
+    let store = Store::open_read_only(&db).await.unwrap();
+    let stored = store
+        .history()
+        .notifications(None, Some(fleet_run))
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(stored.len(), 2, "{stored:#?}");
+    assert!(stored.iter().all(|r| r.delivered && r.run.is_none()));
+
+    // --notify replaces the file's targets (a Slack one: no secret needed). Nothing is
+    // new, so nothing is posted anywhere.
+    let to = format!("slack+http://127.0.0.1:{}/slack", other.port);
+    let mut c = cmd(&["--notify", &to], None);
+    let again = tokio::task::spawn_blocking(move || common::run_json(&mut c))
+        .await
+        .unwrap();
+    demo.shutdown().await;
+    assert_eq!(again.code, run.code, "{}", again.stderr);
+    assert_eq!(receiver.take().len(), 0);
+    assert_eq!(other.take().len(), 0);
+
+    // A bad target in the file: `validate` names its line, never the URL.
+    let text = std::fs::read_to_string(&fleet).unwrap();
+    std::fs::write(
+        &fleet,
+        text.replace("${GENERIC_HOOK}", "ftp://u:s3cr3t@files.example/x"),
+    )
+    .unwrap();
+    let out = common::consentry()
+        .arg("validate")
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    let stderr =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("fleet.toml:6:3") && stderr.contains("`notify`: scheme `ftp`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
 }
