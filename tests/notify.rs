@@ -719,3 +719,34 @@ async fn a_fleet_files_targets_get_one_message_about_the_fleet_run() {
     );
     assert!(!stderr.contains("s3cr3t"), "{stderr}");
 }
+
+/// A `--notify` URL consentry cannot post to is invalid input: exit 2 before anything
+/// runs, the flag named by its place and the URL never repeated.
+#[test]
+fn a_bad_notify_flag_is_exit_2_and_never_repeats_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/demo-shop.toml");
+    for (args, said) in [
+        (
+            vec!["slack+https://x.test/h", "ftp://u:s3cr3t@files.test/x"],
+            "--notify (#2): scheme `ftp` is not supported",
+        ),
+        (
+            vec!["https://u:s3cr3t@alerts.test/in"],
+            "--notify (#1): credentials in the URL are not supported",
+        ),
+    ] {
+        let mut cmd = common::consentry();
+        cmd.arg("audit").arg(&file).arg("--db").arg(&db);
+        for a in &args {
+            cmd.args(["--notify", a]);
+        }
+        let out = cmd.env("CONSENTRY_NOTIFY_SECRET", SECRET).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(!stderr.contains("s3cr3t"), "{stderr}");
+        assert!(!db.exists());
+    }
+}

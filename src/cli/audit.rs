@@ -79,8 +79,8 @@ pub struct AuditArgs {
     /// hooks.slack.com URL gets Slack's JSON; any other https:// URL a generic JSON body
     /// signed with $CONSENTRY_NOTIFY_SECRET (docs/alerts.md). A failed delivery is
     /// warned about and stored, never changing the exit code.
-    #[arg(long, value_name = "URL", value_parser = parse_target)]
-    pub notify: Vec<consentry::notify::Target>,
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
     /// IAB Global Vendor List (vendor-list.json, version 3): the declared TCF vendors are
     /// checked against it, and what they get wrong is reported as map findings.
     #[arg(long, value_name = "FILE")]
@@ -104,10 +104,6 @@ impl AuditArgs {
 
 pub(crate) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     FailOn::parse(s)
-}
-
-fn parse_target(s: &str) -> Result<consentry::notify::Target, String> {
-    consentry::notify::Target::parse(s)
 }
 
 pub async fn run(args: AuditArgs) -> ExitStatus {
@@ -148,7 +144,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
         spec.policy.map_issues.extend(issues);
     }
-    let notify = match super::notify::config(args.notify.clone()) {
+    let notify = match super::notify::config(&args.notify, &[]) {
         Ok(cfg) => cfg,
         Err(status) => return status,
     };

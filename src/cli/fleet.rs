@@ -65,13 +65,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
             site.spec.policy.map_issues.extend(issues);
         }
     }
-    // --notify replaces the fleet file's `notify`.
-    let targets = if args.notify.is_empty() {
-        fleet.notify.clone()
-    } else {
-        args.notify.clone()
-    };
-    let notify = match super::notify::config(targets) {
+    let notify = match super::notify::config(&args.notify, &fleet.notify) {
         Ok(cfg) => cfg,
         Err(status) => return status,
     };

@@ -7,9 +7,27 @@ use consentry::notify::{signer_for, Notification, SendPolicy, Target, SECRET_ENV
 use consentry::pipeline::{About, Notified, NotifyConfig};
 use std::path::Path;
 
-/// The alert configuration for `targets`, or exit 2 with the reason (a generic target
-/// without a usable `CONSENTRY_NOTIFY_SECRET`).
-pub(crate) fn config(targets: Vec<Target>) -> Result<NotifyConfig, ExitStatus> {
+/// The alert configuration: the `--notify` URLs, which replace a fleet file's targets
+/// when given. Exit 2 with the reason for a URL consentry cannot post to (named by its
+/// place, never repeated: a webhook's URL is often its credential) or a generic target
+/// without a usable `CONSENTRY_NOTIFY_SECRET`.
+pub(crate) fn config(flags: &[String], from_file: &[Target]) -> Result<NotifyConfig, ExitStatus> {
+    let mut targets = Vec::with_capacity(flags.len());
+    for (i, url) in flags.iter().enumerate() {
+        match Target::parse(url) {
+            Ok(t) => targets.push(t),
+            Err(e) => {
+                consentry::stderr::line(format_args!(
+                    "error: --notify (#{}): {e}; nothing was audited",
+                    i + 1
+                ));
+                return Err(ExitStatus::InvalidInput);
+            }
+        }
+    }
+    if flags.is_empty() {
+        targets = from_file.to_vec();
+    }
     let secret = std::env::var(SECRET_ENV).ok();
     match signer_for(&targets, secret.as_deref()) {
         Ok(signer) => Ok(NotifyConfig {
