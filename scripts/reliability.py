@@ -175,6 +175,15 @@ FAULTS = [
     ("standard error is full (`2>/dev/full`), alone or with stdout",
      "no panic (exit 101): every command keeps the exit code it has with a readable stderr (a full stdout is still exit 4)",
      ["stderr_write_errors_change_no_exit_code_and_never_panic"]),
+    ("an alert receiver is down (connection refused) for `--notify`",
+     "4 attempts with backoff, then given up: the exit code is the run's without `--notify`, each failed delivery warned about on stderr and stored",
+     ["a_new_finding_posts_once_per_target_a_persisting_one_nothing_a_dead_receiver_changes_no_exit_code"]),
+    ("an alert receiver answers 503, 429, 500 or 400",
+     "5xx and 429 retried with exponential backoff within the bound (attempts, total time); a 4xx not retried; the same body each time, signed anew",
+     ["transient_answers_are_retried_within_the_bound_and_a_4xx_is_not"]),
+    ("an `https://` alert receiver whose certificate chains to no trusted root",
+     "the TLS handshake fails, nothing is sent, the delivery fails with a TLS error",
+     ["https_targets_are_verified_against_the_trusted_roots"]),
 ]
 
 

@@ -31,6 +31,7 @@ pub mod fleet;
 pub mod inventory;
 pub mod model;
 pub mod net;
+pub mod notify;
 pub mod outcome;
 pub mod pipeline;
 pub mod policy;

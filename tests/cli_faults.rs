@@ -90,10 +90,12 @@ async fn read_only_commands_never_write_and_name_the_migration() {
             .await
             .unwrap()
     };
+    // Migration 13 (alert deliveries) undone: a schema-12 database.
     for sql in [
-        "ALTER TABLE requests DROP COLUMN frames_sent",
-        "ALTER TABLE requests DROP COLUMN frames_received",
-        "DELETE FROM _sqlx_migrations WHERE version = 12",
+        "DROP INDEX notifications_by_run",
+        "DROP INDEX notifications_by_fleet_run",
+        "DROP TABLE notifications",
+        "DELETE FROM _sqlx_migrations WHERE version = 13",
     ] {
         sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
@@ -113,7 +115,7 @@ async fn read_only_commands_never_write_and_name_the_migration() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{cmd}: {stderr}");
         assert!(
-            stderr.contains(&format!("database {} has schema version 11", db.display()))
+            stderr.contains(&format!("database {} has schema version 12", db.display()))
                 && stderr.contains(&format!("`consentry migrate --db {}`", db.display())),
             "{cmd}: {stderr}"
         );

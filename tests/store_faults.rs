@@ -266,7 +266,7 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
     let before = common::db_files(&db);
     let err = Store::open_read_only(&db).await.expect_err("refused");
     assert!(
-        matches!(err, StoreError::NeedsMigration { version: 11, .. }),
+        matches!(err, StoreError::NeedsMigration { version: 12, .. }),
         "{err:?}"
     );
     let msg = err.to_string();
@@ -281,14 +281,15 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
     Store::open_read_only(&db).await.unwrap().close().await;
 }
 
-/// Makes `db` a schema-11 database, as an older consentry left it: migration 12
-/// (`requests.frames_sent`, `requests.frames_received`) undone.
+/// Makes `db` a schema-12 database, as an older consentry left it: migration 13
+/// (the `notifications` table of alert deliveries) undone.
 pub async fn unapply_last_migration(db: &Path) {
     let mut conn = raw(db, BUSY_TIMEOUT).await;
     for sql in [
-        "ALTER TABLE requests DROP COLUMN frames_sent",
-        "ALTER TABLE requests DROP COLUMN frames_received",
-        "DELETE FROM _sqlx_migrations WHERE version = 12",
+        "DROP INDEX notifications_by_run",
+        "DROP INDEX notifications_by_fleet_run",
+        "DROP TABLE notifications",
+        "DELETE FROM _sqlx_migrations WHERE version = 13",
         "PRAGMA wal_checkpoint(TRUNCATE)",
     ] {
         sqlx::query(sql).execute(&mut conn).await.unwrap();

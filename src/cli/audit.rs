@@ -76,6 +76,13 @@ pub struct AuditArgs {
     /// findings acknowledged there are shown as such and do not fail the run.
     #[arg(long, value_name = "PATH")]
     pub acks: Option<PathBuf>,
+    /// Post an alert to this URL when a run has new or regressed findings or is
+    /// incomplete (repeatable; replaces a fleet file's `notify`). `slack+https://…` or a
+    /// hooks.slack.com URL gets Slack's JSON; any other https:// URL a generic JSON body
+    /// signed with $CONSENTRY_NOTIFY_SECRET (docs/alerts.md). A failed delivery is
+    /// warned about and stored, never changing the exit code.
+    #[arg(long, value_name = "URL")]
+    pub notify: Vec<String>,
     /// IAB Global Vendor List (vendor-list.json, version 3): the declared TCF vendors are
     /// checked against it, and what they get wrong is reported as map findings.
     #[arg(long, value_name = "FILE")]
@@ -139,13 +146,17 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         }
         spec.policy.map_issues.extend(issues);
     }
+    let notify = match super::notify::config(&args.notify, &[]) {
+        Ok(cfg) => cfg,
+        Err(status) => return status,
+    };
     let db_path = args.db.clone().unwrap_or_else(default_db_path);
     let reports_dir = crate::cli::output::evidence_dir(&db_path);
     let cfg = AuditConfig {
         scenario_file: file.display().to_string(),
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
-        db_path,
+        db_path: db_path.clone(),
         engine: args.engine_config(),
         acks,
         reports_dir,
@@ -173,6 +184,25 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     if let Err(status) = super::output::emit(output, &text) {
         return status;
     }
+    let report_path = output
+        .filter(|p| *p != std::path::Path::new("-"))
+        .map(|p| p.display().to_string());
+    let notification = consentry::notify::Notification::of_run(&consentry::notify::SiteInput {
+        report: &run.report,
+        report_path: report_path.as_deref(),
+        secrets: &spec.site.secrets,
+    });
+    super::notify::send(
+        &db_path,
+        run.report.run_id.map(pipeline::About::Run),
+        notification.as_ref(),
+        &notify,
+        matches!(
+            run.report.status,
+            consentry::model::RunStatus::Interrupted(_)
+        ),
+    )
+    .await;
     if !run.storage_errors.is_empty() {
         return ExitStatus::Error;
     }

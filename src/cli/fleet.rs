@@ -65,6 +65,10 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
             site.spec.policy.map_issues.extend(issues);
         }
     }
+    let notify = match super::notify::config(&args.notify, &fleet.notify) {
+        Ok(cfg) => cfg,
+        Err(status) => return status,
+    };
     // --db, else $CONSENTRY_DB, else the fleet file's database, else ./consentry.db.
     let db_path = args
         .db
@@ -90,7 +94,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
     let cfg = FleetConfig {
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
-        db_path,
+        db_path: db_path.clone(),
         engine: args.engine_config(),
         reports_dir: reports_dir.clone(),
         limits,
@@ -165,6 +169,37 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
     if let Err(status) = emit(args.output.as_deref(), &text) {
         return status;
     }
+    let inputs: Vec<consentry::notify::SiteInput<'_>> = written
+        .iter()
+        .zip(&fleet.sites)
+        .map(|((report, _, path), site)| consentry::notify::SiteInput {
+            report,
+            report_path: path.as_deref(),
+            secrets: &site.spec.site.secrets,
+        })
+        .collect();
+    let not_audited: Vec<(&str, usize)> = fleet
+        .invalid
+        .iter()
+        .map(|s| (s.label.as_str(), s.errors))
+        .collect();
+    let notification = consentry::notify::Notification::of_fleet(
+        &run.name,
+        run.id,
+        run.started_at,
+        &inputs,
+        &not_audited,
+    );
+    super::notify::send(
+        &db_path,
+        run.id.map(pipeline::About::FleetRun),
+        notification.as_ref(),
+        &notify,
+        run.sites
+            .iter()
+            .any(|s| matches!(s.report.status, consentry::model::RunStatus::Interrupted(_))),
+    )
+    .await;
     if storage_failed || write_failed {
         return ExitStatus::Error;
     }

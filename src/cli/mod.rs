@@ -8,6 +8,7 @@ pub mod demo_site;
 pub mod drift;
 mod fleet;
 pub mod migrate;
+mod notify;
 pub mod output;
 mod progress;
 pub mod purge;

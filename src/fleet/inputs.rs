@@ -82,6 +82,7 @@ fn empty_fleet() -> FleetSpec {
         database: None,
         reports: None,
         limits: SiteLimits::default(),
+        notify: Vec::new(),
         sites: Vec::new(),
         invalid: Vec::new(),
     }

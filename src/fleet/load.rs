@@ -18,7 +18,14 @@ use std::path::Path;
 use toml::de::DeValue;
 
 const TOP_KEYS: &[&str] = &["fleet", "browser", "cmp", "run", "crawl", "site"];
-const FLEET_KEYS: &[&str] = &["name", "database", "reports", "per_site", "page_delay"];
+const FLEET_KEYS: &[&str] = &[
+    "name",
+    "database",
+    "reports",
+    "per_site",
+    "page_delay",
+    "notify",
+];
 
 /// Is `src` a fleet file (a top-level `[fleet]` table)? Unparsable text is not.
 pub fn is_fleet_source(src: &str) -> bool {
@@ -48,6 +55,7 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
     let mut name = None;
     let (mut database, mut reports) = (None, None);
     let mut limits = SiteLimits::default();
+    let mut notify = Vec::new();
     if let Some(t) = &fleet {
         name = ck
             .req_string(t, "name", "\"my-agency\"")
@@ -66,6 +74,18 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
         }
         if let Some(d) = ck.opt_duration(t, "page_delay", MAX_PAGE_DELAY) {
             limits.page_delay = d;
+        }
+        // Alert targets (docs/alerts.md); `${VAR}` keeps a webhook's URL out of the file,
+        // and no message repeats the URL (it is often the webhook's credential).
+        for url in ck.opt_strings(t, "notify").unwrap_or_default() {
+            match crate::notify::Target::parse(url.get_ref()) {
+                Ok(target) => notify.push(target),
+                Err(e) => ck.error(
+                    &url.span(),
+                    format!("`notify`: {e}"),
+                    "an https:// URL (generic, signed JSON) or slack+https:// (Slack's shape); docs/alerts.md",
+                ),
+            }
         }
     }
     let defaults = Defaults {
@@ -170,6 +190,7 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
         database,
         reports,
         limits,
+        notify,
         sites: sites
             .into_iter()
             .map(|(_, spec, scenario_file)| FleetSite {

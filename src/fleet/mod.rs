@@ -25,6 +25,8 @@ pub struct FleetSpec {
     /// `[fleet] reports`, resolved against the fleet file's directory.
     pub reports: Option<PathBuf>,
     pub limits: SiteLimits,
+    /// `[fleet] notify`: where alerts about the fleet's runs go (docs/alerts.md).
+    pub notify: Vec<crate::notify::Target>,
     pub sites: Vec<FleetSite>,
     /// Sites whose files are invalid: not audited, reported as not observed, never
     /// holding the others up (their diagnostics were returned with the fleet).

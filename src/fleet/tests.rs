@@ -355,3 +355,51 @@ fn validate_checks_a_fleet_file_with_every_site_it_names() {
         "a fleet file is not read as a scenario file: {got:#?}"
     );
 }
+
+/// `[fleet] notify`: each URL becomes a target (its shape chosen by the URL, `${VAR}`
+/// interpolated); a bad one is an error at its own line and column that never repeats
+/// the URL (a webhook's URL is often its credential).
+#[test]
+fn notify_targets_are_validated_where_they_are_written() {
+    let dir = folder(&[("one.toml", &site_file("one", ""))]);
+    let good = "[fleet]\nname = \"a\"\nnotify = [\n  \"slack+https://chat.example/hooks/T0K3N\",\n  \"${HOOK}\",\n]\n\n[[site]]\nfile = \"one.toml\"\n";
+    std::fs::write(dir.path().join("fleet.toml"), good).unwrap();
+    let env = |name: &str| (name == "HOOK").then(|| "https://alerts.example/in".to_string());
+    let (fleet, _) = load_fleet(&dir.path().join("fleet.toml"), &env).expect("valid");
+    let shapes: Vec<(crate::notify::Format, String)> =
+        fleet.notify.iter().map(|t| (t.format, t.label())).collect();
+    assert_eq!(
+        shapes,
+        vec![
+            (
+                crate::notify::Format::Slack,
+                "https://chat.example/hooks/…".to_string()
+            ),
+            (
+                crate::notify::Format::Generic,
+                "https://alerts.example/in".to_string()
+            ),
+        ]
+    );
+
+    let bad = "[fleet]\nname = \"a\"\nnotify = [\"https://alerts.example/in\",\n  \"ftp://files.example/s3cr3t\", 7]\n\n[[site]]\nfile = \"one.toml\"\n";
+    std::fs::write(dir.path().join("fleet.toml"), bad).unwrap();
+    let diags = load_fleet(&dir.path().join("fleet.toml"), &no_env).expect_err("invalid");
+    let found = where_what(&diags);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("fleet.toml:4 `notify`: scheme `ftp` is not supported")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|d| d.starts_with("fleet.toml:4 ")
+            && d.contains("each element of")
+            && d.contains("notify")),
+        "{found:#?}"
+    );
+    assert!(
+        diags.0.iter().all(|d| !d.message.contains("s3cr3t")),
+        "{found:#?}"
+    );
+}

@@ -36,6 +36,10 @@ pub struct AuditReport {
     /// site's stored history (docs/drift.md).
     #[serde(default)]
     pub new_fingerprints: Vec<String>,
+    /// Those of [`AuditReport::new_fingerprints`] that were seen before, resolved, and
+    /// are back (regressed); the others are new (alerts tell the two apart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regressed_fingerprints: Vec<String>,
     /// The acknowledgements as they stood in this run (docs/drift.md,
     /// "Acknowledgements"): those that matched a finding (active or expired), in
     /// finding order, then those of the site that matched none (`unused`).

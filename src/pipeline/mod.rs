@@ -14,10 +14,16 @@
 //! One site or a fleet of them (docs/fleet.md) run the same way: one store, one engine
 //! and its job slots shared by every site ([`audit_fleet`]); each site is a [`SiteRun`]
 //! with its own run record. [`audit`] is a fleet of one.
+//!
+//! Once the reports are written, [`notify`] posts what is new or regressed (and incomplete
+//! runs) to the alert targets and stores the deliveries (docs/alerts.md); it never changes
+//! the verdict.
 
+mod notify;
 mod site;
 mod stored;
 
+pub use notify::{notify, About, Notified, NotifyConfig};
 pub use stored::stored_report;
 
 use crate::ack::Acks;

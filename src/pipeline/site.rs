@@ -209,12 +209,12 @@ impl<'a> SiteRun<'a> {
         {
             storage_errors.push(format!("could not record the run's end: {e}"));
         }
-        let new_fingerprints =
+        let changed =
             match super::stored::new_in_run(store, &site, self.run_id, self.started_at).await {
-                Ok(fps) => fps,
+                Ok(changed) => changed,
                 Err(e) => {
                     storage_errors.push(format!("could not read the site's history: {e}"));
-                    Vec::new()
+                    super::stored::NewInRun::default()
                 }
             };
         let report = AuditReport {
@@ -228,7 +228,8 @@ impl<'a> SiteRun<'a> {
             findings,
             fail_on: self.fail_on.threshold,
             fail_on_new: self.fail_on.new_only,
-            new_fingerprints,
+            new_fingerprints: changed.new_or_regressed,
+            regressed_fingerprints: changed.regressed,
             acknowledgements,
             db_path: Some(self.db_path.clone()),
             crawl: self.crawl.take(),

@@ -50,7 +50,7 @@ pub async fn stored_report(
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
     let fail_on = fail_on.unwrap_or(record.fail_on);
-    let new_fingerprints = new_in_run(store, &record.site, record.id, record.started_at).await?;
+    let changed = new_in_run(store, &record.site, record.id, record.started_at).await?;
     let acknowledgements = store
         .history()
         .run_acks(&[record.id])
@@ -70,7 +70,8 @@ pub async fn stored_report(
             findings,
             fail_on: fail_on.threshold,
             fail_on_new: fail_on.new_only,
-            new_fingerprints,
+            new_fingerprints: changed.new_or_regressed,
+            regressed_fingerprints: changed.regressed,
             acknowledgements,
             db_path: Some(store.path().display().to_string()),
             crawl: record.crawl,
@@ -80,31 +81,41 @@ pub async fn stored_report(
     ))
 }
 
-/// Fingerprints of the findings new or regressed in run `run` of `site`, judged against
-/// every run of the site that started before it (docs/drift.md).
+/// The findings of a run that are new or regressed against the site's history.
+#[derive(Debug, Default)]
+pub(super) struct NewInRun {
+    /// Fingerprints of the findings new or regressed in the run.
+    pub new_or_regressed: Vec<String>,
+    /// Those of them that were seen before, resolved, and are back.
+    pub regressed: Vec<String>,
+}
+
+/// The findings new or regressed in run `run` of `site`, judged against every run of
+/// the site that started before it (docs/drift.md).
 pub(super) async fn new_in_run(
     store: &Store,
     site: &str,
     run: RunId,
     started_at: chrono::DateTime<Utc>,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<NewInRun, StoreError> {
     let until = started_at + chrono::Duration::nanoseconds(1);
     let history = store
         .history()
         .site_findings_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
         .await?;
-    let lifecycles = crate::drift::lifecycles(&history);
-    Ok(lifecycles
-        .into_iter()
-        .filter(|l| {
-            l.timeline.last().is_some_and(|s| {
-                s.run_id == run
-                    && matches!(
-                        s.status,
-                        crate::drift::Status::New | crate::drift::Status::Regressed
-                    )
-            })
-        })
-        .map(|l| l.fingerprint)
-        .collect())
+    let mut changed = NewInRun::default();
+    for l in crate::drift::lifecycles(&history) {
+        let Some(last) = l.timeline.last().filter(|s| s.run_id == run) else {
+            continue;
+        };
+        match last.status {
+            crate::drift::Status::New => changed.new_or_regressed.push(l.fingerprint),
+            crate::drift::Status::Regressed => {
+                changed.regressed.push(l.fingerprint.clone());
+                changed.new_or_regressed.push(l.fingerprint);
+            }
+            _ => {}
+        }
+    }
+    Ok(changed)
 }

@@ -126,6 +126,7 @@ pub(crate) fn fixed_report() -> AuditReport {
         crawl: None,
         fail_on_new: false,
         new_fingerprints: Vec::new(),
+        regressed_fingerprints: Vec::new(),
         acknowledgements: Vec::new(),
         verdict: crate::outcome::Verdict::default(),
     }

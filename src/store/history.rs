@@ -39,6 +39,16 @@ impl History<'_> {
         self.store.db.fleet_run_sites(id).await
     }
 
+    /// Alert deliveries (docs/alerts.md) about a run and/or a fleet run (`None`: any), in
+    /// the order they were stored.
+    pub async fn notifications(
+        &self,
+        run: Option<RunId>,
+        fleet_run: Option<super::FleetRunId>,
+    ) -> Result<Vec<super::NotificationRecord>, StoreError> {
+        self.store.db.notifications(run, fleet_run).await
+    }
+
     /// Runs, newest first (by start time), optionally of one site.
     pub async fn runs(&self, site: Option<&str>, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
         self.store.db.runs(site, limit).await

@@ -33,8 +33,8 @@ pub use history::History;
 pub use retry::WriteRetry;
 pub use sqlite::{integrity_check, BUSY_TIMEOUT, MAX_CONNECTIONS};
 pub use types::{
-    FindingSeen, FleetRunRecord, JudgedVisit, RunHistory, RunImport, RunRecord, RunStart,
-    VisitCounts, VisitRecord, VisitSeen,
+    FindingSeen, FleetRunRecord, JudgedVisit, NotificationRecord, RunHistory, RunImport, RunRecord,
+    RunStart, VisitCounts, VisitRecord, VisitSeen,
 };
 pub use writer::RunWriter;
 

@@ -153,3 +153,27 @@ pub struct FindingSeen {
     /// Its earliest evidence.
     pub evidence: Option<crate::analysis::Evidence>,
 }
+
+/// One alert delivery (docs/alerts.md): a notification about a run or a fleet run, sent
+/// to one target, delivered or given up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    /// The run it was about (a single-site audit).
+    pub run: Option<RunId>,
+    /// The fleet run it was about (a fleet audit).
+    pub fleet_run: Option<super::FleetRunId>,
+    /// Where it went, reduced to scheme, host, port and first path segment
+    /// (`crate::notify::Target::label`): never credentials, a query or a webhook's token.
+    pub target: String,
+    /// `slack` or `generic`.
+    pub format: String,
+    pub delivered: bool,
+    /// Attempts made (1 when the first succeeded).
+    pub attempts: u32,
+    /// The last HTTP status received, if any.
+    pub http_status: Option<u16>,
+    /// Why the last attempt failed (`None` when delivered).
+    pub error: Option<String>,
+    /// When the last attempt ended.
+    pub sent_at: DateTime<Utc>,
+}

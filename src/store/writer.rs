@@ -67,6 +67,14 @@ impl RunWriter<'_> {
         self.store.db.record_crawl_plan(run, plan_json).await
     }
 
+    /// Stores the deliveries of a notification (docs/alerts.md), one transaction.
+    pub async fn record_notifications(
+        &self,
+        records: &[super::NotificationRecord],
+    ) -> Result<(), StoreError> {
+        self.store.db.record_notifications(records).await
+    }
+
     /// Starts a run with status `running`.
     pub async fn start_run(&self, run: &RunStart<'_>) -> Result<RunId, StoreError> {
         self.store.db.start_run(run).await

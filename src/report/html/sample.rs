@@ -663,6 +663,7 @@ pub fn hostile_run() -> AuditReport {
         fail_on: Some(Severity::High),
         fail_on_new: true,
         new_fingerprints: vec![h.clone()],
+        regressed_fingerprints: Vec::new(),
         db_path: Some(h.clone()),
         crawl: None,
         acknowledgements: Vec::new(),

@@ -17,6 +17,7 @@ mod acks;
 mod admin;
 mod decode;
 mod history;
+mod notifications;
 mod read;
 mod read_only;
 mod row;
