@@ -270,7 +270,7 @@ fn site_entries<'t, 'i>(ck: &mut Checker<'_>, v: Option<&'t Val<'i>>) -> Vec<Ent
             None => {
                 let mut known: Vec<&str> = SITE_KEYS.to_vec();
                 known.extend(INLINE_SITE_TABLES);
-                known.extend(["crawl", "file"]);
+                known.push("file");
                 for (k, _) in table.iter() {
                     let key: &str = k.get_ref();
                     if !known.contains(&key) {
