@@ -13,27 +13,67 @@
 //!
 //! A PostgreSQL back end would be a sibling folder with the same shape.
 
+// The queries both back ends run (src/store/sql/, docs/storage.md): compiled once here,
+// against this folder's `Db`, `Conn`, `DbRow` and `query*`, and once in `postgres/`.
+#[path = "../sql/acks.rs"]
 mod acks;
+#[path = "../sql/admin.rs"]
 mod admin;
+#[path = "../sql/decode.rs"]
 mod decode;
+#[path = "../sql/history.rs"]
 mod history;
+#[path = "../sql/read.rs"]
 mod read;
 mod read_only;
+#[path = "../sql/row.rs"]
 mod row;
+#[path = "../sql/rows.rs"]
 mod rows;
+#[path = "../sql/write.rs"]
 mod write;
 
-use super::codec::{Col, DecodeResult};
+use super::codec::{Col, DecodeResult, Insert};
 use super::{RunId, StoreError, WriteRetry};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
     SqlitePoolOptions,
 };
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, SqlSafeStr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The shared queries' view of this back end (src/store/sql/).
+type DbKind = Sqlite;
+type Conn = SqliteConnection;
+type DbRow = sqlx::sqlite::SqliteRow;
+type Args = sqlx::sqlite::SqliteArguments;
+
+/// A list of ids bound as one JSON array (`[1,2,3]`), as a subquery.
+const IDS_FROM_JSON: &str = "SELECT value FROM json_each(?)";
+/// The column naming a row in any table.
+const ROW_ID: &str = "rowid";
+
+/// A statement of the shared queries, written with `?` placeholders (SQLite's own).
+fn query<'q>(sql: impl SqlSafeStr) -> sqlx::query::Query<'q, Sqlite, Args> {
+    sqlx::query(sql)
+}
+
+fn query_scalar<'q, O>(sql: impl SqlSafeStr) -> sqlx::query::QueryScalar<'q, Sqlite, O, Args>
+where
+    (O,): for<'r> sqlx::FromRow<'r, DbRow>,
+{
+    sqlx::query_scalar(sql)
+}
+
+fn query_as<'q, O>(sql: impl SqlSafeStr) -> sqlx::query::QueryAs<'q, Sqlite, O, Args>
+where
+    O: for<'r> sqlx::FromRow<'r, DbRow>,
+{
+    sqlx::query_as(sql)
+}
 
 /// Embedded migrations, applied by [`Db::open`]. Append-only: never edit one that shipped.
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/sqlite/migrations");
@@ -189,16 +229,10 @@ impl Db {
         let hex = match existing {
             Some(h) => h,
             None => {
-                let mut bytes = [0u8; 32];
-                use std::io::Read;
-                std::fs::File::open("/dev/urandom")
-                    .and_then(|mut f| f.read_exact(&mut bytes))
-                    .map_err(|e| StoreError::Invalid {
-                        path: self.path_buf(),
-                        detail: format!("cannot read random bytes for the hash key: {e}"),
-                    })?;
-                let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                let fresh = &fresh;
+                let fresh = &super::codec::random_key_hex().map_err(|e| StoreError::Invalid {
+                    path: self.path_buf(),
+                    detail: format!("cannot read random bytes for the hash key: {e}"),
+                })?;
                 self.write("store hash key", move || {
                     async move |tx| {
                         sqlx::query(
@@ -217,13 +251,10 @@ impl Db {
                 .await?
             }
         };
-        (0..hex.len() / 2)
-            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|_| StoreError::Corrupt {
-                path: self.path_buf(),
-                detail: "meta.hash_key is not hex".into(),
-            })
+        super::codec::parse_key_hex(&hex).map_err(|detail| StoreError::Corrupt {
+            path: self.path_buf(),
+            detail,
+        })
     }
 
     pub(super) fn path_buf(&self) -> PathBuf {
@@ -279,14 +310,6 @@ impl Db {
     }
 }
 
-/// Where and what an [`insert_rows`] writes: the statement up to the column list, and
-/// the columns, in the order each row gives its values.
-pub(super) struct Insert {
-    /// `INSERT INTO table` (or `INSERT OR IGNORE INTO table`).
-    pub into: &'static str,
-    pub columns: &'static [&'static str],
-}
-
 /// Inserts `rows` (one value per column of `insert.columns` each) in as few statements as
 /// SQLite's bound-parameter limit allows: `INSERT ... VALUES (...), (...), ...` built by
 /// sqlx's `QueryBuilder`.
@@ -334,7 +357,8 @@ fn is_transient(e: &StoreError) -> bool {
 /// holds a lock this one needs.
 pub(super) fn is_busy(e: &sqlx::Error) -> bool {
     e.as_database_error()
-        .and_then(|d| d.code())
+        .and_then(|d| d.try_downcast_ref::<sqlx::sqlite::SqliteError>())
+        .and_then(|d| sqlx::error::DatabaseError::code(d))
         .and_then(|c| c.parse::<i32>().ok())
         .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
