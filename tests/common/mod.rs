@@ -211,3 +211,4 @@ pub fn empty_visit(
         timings: VisitTimings::default(),
     }
 }
+pub mod pg;
