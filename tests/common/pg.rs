@@ -349,7 +349,7 @@ macro_rules! on_both_back_ends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name(crate::common::pg::TestDb::sqlite().await).await
+                    super::$name($crate::common::pg::TestDb::sqlite().await).await
                 }
             )*
         }
@@ -357,7 +357,7 @@ macro_rules! on_both_back_ends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name(crate::common::pg::TestDb::postgres().await).await
+                    super::$name($crate::common::pg::TestDb::postgres().await).await
                 }
             )*
         }

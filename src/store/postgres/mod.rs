@@ -13,21 +13,29 @@
 //!   placeholders, which [`query`] numbers (`$1`, `$2`, …) for PostgreSQL.
 
 #[path = "../sql/acks.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod acks;
 #[path = "../sql/admin.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod admin;
 #[path = "../sql/decode.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod decode;
 #[path = "../sql/history.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod history;
 #[path = "../sql/read.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod read;
 mod read_only;
 #[path = "../sql/row.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod row;
 #[path = "../sql/rows.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod rows;
 #[path = "../sql/write.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod write;
 
 use super::codec::{Col, DecodeResult, Insert};
