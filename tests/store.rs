@@ -1865,3 +1865,26 @@ async fn postgres_unreachable_names_the_host_never_the_password() {
         assert!(!msg.contains("s3cret"), "{msg}");
     }
 }
+
+/// Every SQLite migration has its PostgreSQL mirror with the same file name (so the same
+/// version number), and no other: a schema version means the same tables on both.
+#[test]
+fn each_sqlite_migration_has_its_postgres_mirror() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        v.sort();
+        v
+    };
+    let sqlite = names("sqlite/migrations");
+    assert!(sqlite.len() >= 12, "{sqlite:?}");
+    assert_eq!(
+        names("postgres/migrations"),
+        sqlite,
+        "add the PostgreSQL mirror of each SQLite migration (docs/storage.md, \"PostgreSQL\")"
+    );
+}
