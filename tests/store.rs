@@ -26,6 +26,7 @@ crate::on_both_back_ends!(
     failure_midway_rolls_back_the_whole_visit,
     same_scenario_twice_in_a_run_is_refused,
     parallel_visits_all_succeed,
+    parallel_visits_with_findings_number_them_once,
     two_stores_on_one_file_can_write_concurrently,
     stale_running_runs_are_marked_incomplete,
     dead_runs_are_marked_incomplete_live_ones_are_not,
@@ -1887,4 +1888,53 @@ fn each_sqlite_migration_has_its_postgres_mirror() {
         sqlite,
         "add the PostgreSQL mirror of each SQLite migration (docs/storage.md, \"PostgreSQL\")"
     );
+}
+
+/// Visits of one run recorded at once, each with findings (an audit with `--jobs N`):
+/// every finding is stored once, numbered without a gap or a clash.
+async fn parallel_visits_with_findings_number_them_once(db: TestDb) {
+    use consentry::store::JudgedVisit;
+    let store = db.open().await;
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let scenario = format!("scenario_{i}");
+                let obs = simple_observation(&scenario, 20);
+                let findings: Vec<Finding> = (0..3)
+                    .map(|k| {
+                        finding(
+                            Code::ConsentVendorAfterReject,
+                            Some(&scenario),
+                            &format!("vendor{k}.example"),
+                            1,
+                        )
+                    })
+                    .collect();
+                let v = JudgedVisit {
+                    position: Some(i),
+                    obs: &obs,
+                    third_party_requests: Some(0),
+                    findings: &findings,
+                    inventory: None,
+                };
+                store.writer().record_judged_visit(run, &v).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let stored = store.history().findings(run).await.unwrap();
+    assert_eq!(stored.len(), 36);
+    let distinct: std::collections::BTreeSet<_> = stored
+        .iter()
+        .map(|f| (f.scenario.clone(), f.subject.clone()))
+        .collect();
+    assert_eq!(distinct.len(), 36);
 }

@@ -58,6 +58,17 @@ const IDS_FROM_JSON: &str = "SELECT jsonb_array_elements_text(CAST(? AS jsonb)):
 /// The column naming a row in any table.
 const ROW_ID: &str = "ctid";
 
+/// Before numbering a run's findings (`MAX(seq) + 1`): transactions of one run's visits
+/// committing at once would pick the same numbers, so each takes a transaction-level
+/// advisory lock on the run id, released at commit or rollback.
+async fn lock_run_numbering(tx: &mut Conn, run: RunId) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(run)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ())
+}
+
 /// Embedded migrations, applied by [`Db::open`]. Append-only: never edit one that shipped.
 /// Each mirrors the SQLite migration of the same version (docs/storage.md).
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/postgres/migrations");

@@ -368,6 +368,10 @@ impl Db {
         if findings.is_empty() {
             return Ok(());
         }
+        // Findings are numbered per run: writers of one run's visits take turns here.
+        super::lock_run_numbering(tx, run)
+            .await
+            .map_err(self.db_err("lock the run's findings"))?;
         let next: i64 =
             super::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM findings WHERE run_id = ?")
                 .bind(run)

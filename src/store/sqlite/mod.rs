@@ -8,10 +8,11 @@
 //!   on any error);
 //! - [`insert_rows`], batched `INSERT`s through sqlx's `QueryBuilder`, cut to SQLite's
 //!   bound-parameter limit;
-//! - the SQL text of every role (`write.rs`, `rows.rs`, `read.rs`, `history.rs`,
-//!   `acks.rs`, `admin.rs`) and the decoding of SQLite rows (`row.rs`, `decode.rs`).
+//! - read-only opening (`read_only.rs`).
 //!
-//! A PostgreSQL back end would be a sibling folder with the same shape.
+//! The SQL text of every role and the decoding of rows are shared with the PostgreSQL
+//! back end (`postgres/`, the sibling folder): they live in `src/store/sql/` and are
+//! compiled into this module against its `Db`, `Conn`, `DbRow` and `query*`.
 
 // The queries both back ends run (src/store/sql/, docs/storage.md): compiled once here,
 // against this folder's `Db`, `Conn`, `DbRow` and `query*`, and once in `postgres/`.
@@ -73,6 +74,12 @@ where
     O: for<'r> sqlx::FromRow<'r, DbRow>,
 {
     sqlx::query_as(sql)
+}
+
+/// Before numbering a run's findings: nothing to do, write transactions are serialised
+/// (the in-process write lock, then SQLite's own).
+async fn lock_run_numbering(_tx: &mut Conn, _run: RunId) -> Result<(), sqlx::Error> {
+    Ok(())
 }
 
 /// Embedded migrations, applied by [`Db::open`]. Append-only: never edit one that shipped.
