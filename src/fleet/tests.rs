@@ -355,3 +355,14 @@ fn validate_checks_a_fleet_file_with_every_site_it_names() {
         "a fleet file is not read as a scenario file: {got:#?}"
     );
 }
+
+#[test]
+fn a_database_url_is_kept_as_written_a_path_is_relative_to_the_fleet_file() {
+    use super::load::resolve_database;
+    let dir = Path::new("/srv/fleets");
+    assert_eq!(
+        resolve_database(dir, "postgres://audit@db.example/agency"),
+        PathBuf::from("postgres://audit@db.example/agency")
+    );
+    assert_eq!(resolve_database(dir, "agency.db"), dir.join("agency.db"));
+}
