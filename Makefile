@@ -20,7 +20,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-## setup: Debian's Chromium and chromedriver (apt-get), when missing. Rust comes with the machine.
+## setup: Debian's Chromium and chromedriver, and PostgreSQL (the store tests start their
+## own server from its binaries, as an unprivileged user when run as root), with apt-get
+## when missing. Rust comes with the machine. The system cluster the package creates is
+## stopped if the install started it (the tests never use it).
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required (rustup.rs)"; exit 1; }
 	@if [ -x /usr/lib/chromium/chromium ] && command -v chromedriver >/dev/null; then \
@@ -30,6 +33,16 @@ setup:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null && \
 	  echo "setup: installed $$(chromedriver --version)"; \
+	fi
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "setup: postgresql present"; \
+	else \
+	  echo "setup: installing postgresql with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null && \
+	  { command -v pg_lsclusters >/dev/null && pg_lsclusters -h | while read -r ver name _; do \
+	      $(SUDO) pg_ctlcluster "$$ver" "$$name" stop 2>/dev/null || true; done; true; } && \
+	  echo "setup: installed $$(ls -d /usr/lib/postgresql/*/bin/initdb)"; \
 	fi
 
 ## setup-java: a Java runtime for the Selenium Grid test (tests/grid.rs, docs/grid.md), from

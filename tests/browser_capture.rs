@@ -685,7 +685,7 @@ async fn one_process_audits_into_two_databases_each_keyed_by_its_own_key() {
             scenario_file: file.display().to_string(),
             scenarios: vec!["no_action".into()],
             fail_on: FailOn::DEFAULT,
-            db_path: db.clone(),
+            db: db.clone().into(),
             engine: EngineConfig {
                 jobs: 1,
                 no_screenshots: true,

@@ -1,6 +1,7 @@
 //! The drift pack over several stored runs, without a browser: runs are written through
 //! the store's API (inventory, vendor activity, declarations and findings as an audit
-//! records them), read back with `site_history`, and built into the pack.
+//! records them), read back with `site_history`, and built into the pack. The tests over
+//! stored runs run on SQLite and on PostgreSQL (`sqlite::NAME`, `postgres::NAME`).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding};
@@ -13,7 +14,20 @@ use consentry::model::{
 };
 use consentry::store::{JudgedVisit, RunStart, Store};
 
+mod common;
+
+use common::pg::TestDb;
+
 const SITE: &str = "shop";
+
+crate::on_both_back_ends!(
+    lifecycles_unverified_and_a_map_change_told_apart_from_a_behaviour_change,
+    inventory_drift_with_a_lifetime_change_and_an_unobserved_night_skipped,
+    the_lia_facts_per_vendor,
+    acknowledgements_expire_and_an_unused_one_is_reported,
+    drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_position,
+    html_and_markdown_packs_go_to_the_reports_naming_scheme,
+);
 
 fn day(d: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 10, 1, 2, 0, 0)
@@ -198,8 +212,8 @@ async fn record_run(
 }
 
 /// Five nights of a shop (see the comments per night), and the pack over them.
-async fn five_nights(dir: &std::path::Path) -> (Vec<i64>, DriftReport) {
-    let store = Store::open(&dir.join("drift.db")).await.expect("open");
+async fn five_nights(db: &TestDb) -> (Vec<i64>, DriftReport) {
+    let store = db.open().await;
     let li = vec![
         decl("meta", "advertising", "consent"),
         decl("hotjar", "analytics", "legitimate_interest"),
@@ -407,10 +421,8 @@ fn timeline<'a>(r: &'a DriftReport, subject: &str) -> Vec<&'a str> {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn lifecycles_unverified_and_a_map_change_told_apart_from_a_behaviour_change() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (ids, r) = five_nights(dir.path()).await;
+async fn lifecycles_unverified_and_a_map_change_told_apart_from_a_behaviour_change(db: TestDb) {
+    let (ids, r) = five_nights(&db).await;
     assert_eq!(r.runs.iter().map(|x| x.id).collect::<Vec<_>>(), ids);
     assert_eq!(
         timeline(&r, "meta"),
@@ -473,10 +485,8 @@ async fn lifecycles_unverified_and_a_map_change_told_apart_from_a_behaviour_chan
     assert_eq!(r.runs[2].counts.unverified, 1);
 }
 
-#[tokio::test]
-async fn inventory_drift_with_a_lifetime_change_and_an_unobserved_night_skipped() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (ids, r) = five_nights(dir.path()).await;
+async fn inventory_drift_with_a_lifetime_change_and_an_unobserved_night_skipped(db: TestDb) {
+    let (ids, r) = five_nights(&db).await;
     type Row<'a> = (
         i64,
         &'a str,
@@ -552,10 +562,8 @@ async fn inventory_drift_with_a_lifetime_change_and_an_unobserved_night_skipped(
     );
 }
 
-#[tokio::test]
-async fn the_lia_facts_per_vendor() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (ids, r) = five_nights(dir.path()).await;
+async fn the_lia_facts_per_vendor(db: TestDb) {
+    let (ids, r) = five_nights(&db).await;
     // Legitimate-interest vendors first (hotjar was LI for part of the window).
     assert_eq!(r.vendors[0].vendor, "hotjar");
     assert!(r.vendors[0].legitimate_interest);
@@ -609,10 +617,8 @@ async fn the_lia_facts_per_vendor() {
     assert_eq!(r.summary.suppression.checked, 4);
 }
 
-#[tokio::test]
-async fn acknowledgements_expire_and_an_unused_one_is_reported() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (_, r) = five_nights(dir.path()).await;
+async fn acknowledgements_expire_and_an_unused_one_is_reported(db: TestDb) {
+    let (_, r) = five_nights(&db).await;
     let tiktok = r
         .lifecycles
         .iter()
@@ -641,18 +647,15 @@ async fn acknowledgements_expire_and_an_unused_one_is_reported() {
         .all(|v| v.mismatches.iter().all(|m| m.subject != "tiktok.com")));
 }
 
-#[tokio::test]
-async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_position() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (_, _) = five_nights(dir.path()).await;
-    let db = dir.path().join("drift.db");
+async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_position(db: TestDb) {
+    let (_, _) = five_nights(&db).await;
     let tiktok = fingerprint(
         Code::UndeclaredThirdParty,
         SITE,
         Some("no_action"),
         "tiktok.com",
     );
-    let good = dir.path().join("acks.toml");
+    let good = db.dir.path().join("acks.toml");
     std::fs::write(
         &good,
         format!(
@@ -664,7 +667,7 @@ async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_po
         std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
             .args(["drift", "--format", "json", "--output", "-"])
             .args(["--since", "2026-09-30", "--until", "2026-10-06", "--db"])
-            .arg(&db)
+            .arg(db.arg())
             .arg("--acks")
             .arg(acks)
             .output()
@@ -682,7 +685,7 @@ async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_po
     assert_eq!(json["acknowledgements"][0]["status"], "active");
     assert_eq!(json["summary"]["current"]["acknowledged"], 1);
 
-    let bad = dir.path().join("bad.toml");
+    let bad = db.dir.path().join("bad.toml");
     std::fs::write(
         &bad,
         "[[ack]]\nfingerprint = \"v1-nothex\"\nreason = \"\"\nowner = \"x\"\nexpires = \"someday\"\n",
@@ -700,17 +703,14 @@ async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_po
     );
 }
 
-#[tokio::test]
-async fn html_and_markdown_packs_go_to_the_reports_naming_scheme() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (ids, _) = five_nights(dir.path()).await;
-    let db = dir.path().join("drift.db");
-    let reports = dir.path().join("out");
+async fn html_and_markdown_packs_go_to_the_reports_naming_scheme(db: TestDb) {
+    let (ids, _) = five_nights(&db).await;
+    let reports = db.dir.path().join("out");
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
             .args(args)
             .arg("--db")
-            .arg(&db)
+            .arg(db.arg())
             .env("CONSENTRY_REPORTS_DIR", &reports)
             .output()
             .expect("run")

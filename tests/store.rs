@@ -1,6 +1,9 @@
-//! Storage layer against real SQLite files in a temp dir.
+//! Storage layer against real SQLite files in a temp dir and a real PostgreSQL server
+//! (tests/common/pg.rs): the back-end neutral tests run on both (`sqlite::NAME`,
+//! `postgres::NAME`); SQLite-only ones (files, WAL, directories) on SQLite.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::pg::TestDb;
 use consentry::analysis::finding::{fingerprint, Code, Evidence, Finding, Severity};
 use consentry::model::{
     ConsentAction, ConsentState, CookieSource, CookieWrite, Failure, FailureKind, RequestObs,
@@ -9,6 +12,31 @@ use consentry::model::{
 };
 use consentry::store::{RunId, Store, StoreError, VisitCounts};
 use std::path::Path;
+
+mod common;
+
+crate::on_both_back_ends!(
+    observation_round_trips,
+    empty_observation_round_trips,
+    findings_round_trip_in_order,
+    runs_are_listed_newest_first,
+    finish_run_round_trips_every_status,
+    recorded_visit_survives_reopen,
+    visit_for_unknown_run_is_refused_and_leaves_nothing,
+    failure_midway_rolls_back_the_whole_visit,
+    same_scenario_twice_in_a_run_is_refused,
+    parallel_visits_all_succeed,
+    parallel_visits_with_findings_number_them_once,
+    two_stores_on_one_file_can_write_concurrently,
+    stale_running_runs_are_marked_incomplete,
+    dead_runs_are_marked_incomplete_live_ones_are_not,
+    purge_keeps_findings_and_history,
+    drift_over_stored_runs,
+    acknowledgements_are_kept_per_run_and_re_rendered,
+    import_runs_matches_the_per_call_writes,
+    large_visit_round_trips,
+    a_run_acknowledgement_snapshot_cannot_say_pending,
+);
 
 fn t0() -> DateTime<Utc> {
     // Sub-microsecond part on purpose: timestamps must round-trip exactly.
@@ -300,31 +328,8 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
     }
 }
 
-async fn open(dir: &Path) -> Store {
-    Store::open(&dir.join("consentry.db")).await.expect("open")
-}
-
-/// Row counts straight from the file, to check nothing is left behind.
-async fn count(path: &Path, table: &str) -> i64 {
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::{ConnectOptions, Connection};
-    let mut conn = SqliteConnectOptions::new()
-        .filename(path)
-        .connect()
-        .await
-        .unwrap();
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    n
-}
-
-#[tokio::test]
-async fn observation_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn observation_round_trips(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "scenarios/shop.toml", at(-5))
@@ -433,10 +438,8 @@ async fn observation_round_trips() {
     assert!(store.history().visits(run2).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn empty_observation_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn empty_observation_round_trips(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -467,10 +470,8 @@ async fn empty_observation_round_trips() {
     );
 }
 
-#[tokio::test]
-async fn findings_round_trip_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn findings_round_trip_in_order(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -514,10 +515,8 @@ async fn findings_round_trip_in_order() {
     }
 }
 
-#[tokio::test]
-async fn runs_are_listed_newest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn runs_are_listed_newest_first(db: TestDb) {
+    let store = db.open().await;
     // Inserted out of time order: listing follows started_at, not id.
     let b = store
         .writer()
@@ -574,10 +573,8 @@ async fn runs_are_listed_newest_first() {
     assert_eq!(store.history().run(9_999).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn finish_run_round_trips_every_status() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn finish_run_round_trips_every_status(db: TestDb) {
+    let store = db.open().await;
     for (i, status) in [
         RunStatus::Running,
         RunStatus::Complete,
@@ -606,19 +603,16 @@ async fn finish_run_round_trips_every_status() {
     {
         Err(e @ StoreError::UnknownRun { .. }) => {
             assert!(e.to_string().contains("run 777"), "{e}");
-            assert!(e.to_string().contains("consentry.db"), "{e}");
+            assert!(e.to_string().contains(&db.location.to_string()), "{e}");
         }
         other => panic!("expected UnknownRun, got {other:?}"),
     }
 }
 
-#[tokio::test]
-async fn recorded_visit_survives_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("consentry.db");
+async fn recorded_visit_survives_reopen(db: TestDb) {
     let obs = observation("reject_all");
     let run = {
-        let store = Store::open(&path).await.unwrap();
+        let store = Store::open(&db.location).await.unwrap();
         let run = store
             .writer()
             .begin_run("shop", "s.toml", at(0))
@@ -628,7 +622,7 @@ async fn recorded_visit_survives_reopen() {
         // No finish_run, no close: as if the process died here.
         run
     };
-    let store = Store::open(&path).await.unwrap();
+    let store = Store::open(&db.location).await.unwrap();
     assert_eq!(
         store
             .history()
@@ -642,10 +636,8 @@ async fn recorded_visit_survives_reopen() {
     assert_eq!(r.finished_at, None);
 }
 
-#[tokio::test]
-async fn visit_for_unknown_run_is_refused_and_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn visit_for_unknown_run_is_refused_and_leaves_nothing(db: TestDb) {
+    let store = db.open().await;
     match store
         .writer()
         .record_visit(31_337, &observation("reject_all"))
@@ -655,7 +647,6 @@ async fn visit_for_unknown_run_is_refused_and_leaves_nothing() {
         other => panic!("expected UnknownRun, got {other:?}"),
     }
     store.close().await;
-    let path = dir.path().join("consentry.db");
     for table in [
         "visits",
         "steps",
@@ -664,15 +655,12 @@ async fn visit_for_unknown_run_is_refused_and_leaves_nothing() {
         "cookies",
         "storage_writes",
     ] {
-        assert_eq!(count(&path, table).await, 0, "{table}");
+        assert_eq!(db.count(table).await, 0, "{table}");
     }
 }
 
-#[tokio::test]
-async fn failure_midway_rolls_back_the_whole_visit() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("consentry.db");
-    let store = Store::open(&path).await.unwrap();
+async fn failure_midway_rolls_back_the_whole_visit(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -685,7 +673,7 @@ async fn failure_midway_rolls_back_the_whole_visit() {
     bad.steps[3].index = 1;
     let err = store.writer().record_visit(run, &bad).await.unwrap_err();
     assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
-    assert!(err.to_string().contains("consentry.db"), "{err}");
+    assert!(err.to_string().contains(&db.location.to_string()), "{err}");
 
     assert!(store.history().visits(run).await.unwrap().is_empty());
     assert!(store
@@ -702,7 +690,7 @@ async fn failure_midway_rolls_back_the_whole_visit() {
         "cookies",
         "storage_writes",
     ] {
-        assert_eq!(count(&path, table).await, 0, "{table}");
+        assert_eq!(db.count(table).await, 0, "{table}");
     }
 
     // The same scenario can then be recorded properly (no half-visit blocks it).
@@ -730,13 +718,11 @@ async fn failure_midway_rolls_back_the_whole_visit() {
     huge.steps[2].duration_ms = u64::MAX;
     assert!(store.writer().record_visit(run, &huge).await.is_err());
     assert_eq!(store.history().visits(run).await.unwrap().len(), 1);
-    assert_eq!(count(&path, "requests").await, 3);
+    assert_eq!(db.count("requests").await, 3);
 }
 
-#[tokio::test]
-async fn same_scenario_twice_in_a_run_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn same_scenario_twice_in_a_run_is_refused(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -762,10 +748,8 @@ async fn same_scenario_twice_in_a_run_is_refused() {
     assert_eq!(store.history().requests(run, None).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_visits_all_succeed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn parallel_visits_all_succeed(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -804,12 +788,10 @@ async fn parallel_visits_all_succeed() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_stores_on_one_file_can_write_concurrently() {
-    // As two processes would: separate pools, SQLite's lock and busy timeout arbitrate.
-    let dir = tempfile::tempdir().unwrap();
-    let a = open(dir.path()).await;
-    let b = open(dir.path()).await;
+async fn two_stores_on_one_file_can_write_concurrently(db: TestDb) {
+    // As two processes would: separate pools, the database arbitrates.
+    let a = db.open().await;
+    let b = db.open().await;
     let run = a.writer().begin_run("shop", "s.toml", at(0)).await.unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
@@ -905,10 +887,8 @@ async fn newer_schema_is_refused_clearly() {
     assert!(err.to_string().contains("newer consentry"), "{err}");
 }
 
-#[tokio::test]
-async fn stale_running_runs_are_marked_incomplete() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn stale_running_runs_are_marked_incomplete(db: TestDb) {
+    let store = db.open().await;
     let dead = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -1072,10 +1052,8 @@ async fn closed_database_file_is_complete_on_its_own() {
 
 /// A run left `running` by a process that no longer exists is marked incomplete by the
 /// next audit; a live one is left alone.
-#[tokio::test]
-async fn dead_runs_are_marked_incomplete_live_ones_are_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d.db")).await.unwrap();
+async fn dead_runs_are_marked_incomplete_live_ones_are_not(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -1142,11 +1120,8 @@ async fn each_database_has_its_own_stable_hash_key() {
 }
 
 /// Purge deletes the raw observations of old runs and keeps runs, visits and findings.
-#[tokio::test]
-async fn purge_keeps_findings_and_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("p.db");
-    let store = Store::open(&db).await.unwrap();
+async fn purge_keeps_findings_and_history(db: TestDb) {
+    let store = db.open().await;
     let old = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -1238,12 +1213,9 @@ async fn purge_keeps_findings_and_history() {
 
 /// Drift over stored runs, no browser: a finding new, persisting, unverified (its visit
 /// not observed), resolved, regressed; `consentry drift` shows the same.
-#[tokio::test]
-async fn drift_over_stored_runs() {
+async fn drift_over_stored_runs(db: TestDb) {
     use consentry::store::JudgedVisit;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("drift.db");
-    let store = Store::open(&db).await.unwrap();
+    let store = db.open().await;
     let meta = finding(
         Code::ConsentVendorBeforeChoice,
         Some("no_action"),
@@ -1342,7 +1314,7 @@ async fn drift_over_stored_runs() {
             "2025-01-01",
             "--db",
         ])
-        .arg(&db)
+        .arg(db.arg())
         .output()
         .unwrap();
     assert_eq!(
@@ -1368,7 +1340,7 @@ async fn drift_over_stored_runs() {
     assert_eq!(current, vec![("tiktok.com", "new"), ("meta", "regressed")]);
     let table = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
         .args(["drift", "--site", "shop", "--since", "2025-01-01", "--db"])
-        .arg(&db)
+        .arg(db.arg())
         .output()
         .unwrap();
     let table = String::from_utf8_lossy(&table.stdout);
@@ -1379,14 +1351,11 @@ async fn drift_over_stored_runs() {
 /// re-renders with the same statuses and the same verdict (an acknowledged finding at
 /// or above --fail-on does not fail it; an expired one counts again), `run_acks` reads
 /// several runs in one call, and `latest_finding` finds the newest run of a finding.
-#[tokio::test]
-async fn acknowledgements_are_kept_per_run_and_re_rendered() {
+async fn acknowledgements_are_kept_per_run_and_re_rendered(db: TestDb) {
     use consentry::ack::{load::parse_acks, AckStatus};
     use consentry::outcome::FailOn;
     use consentry::store::JudgedVisit;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("acks.db");
-    let store = Store::open(&db).await.unwrap();
+    let store = db.open().await;
     let meta = finding(
         Code::ConsentVendorBeforeChoice,
         Some("no_action"),
@@ -1521,7 +1490,7 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
             "-",
             "--db",
         ])
-        .arg(&db)
+        .arg(db.arg())
         .output()
         .unwrap();
     assert_eq!(
@@ -1544,7 +1513,7 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
         "v1-1111111111111111"
     );
     assert_eq!(
-        count(&db, "run_acks").await,
+        db.count("run_acks").await,
         3,
         "one row per acknowledgement of the run"
     );
@@ -1552,12 +1521,10 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered() {
 
 /// `import_runs` (the bulk path of examples/synth_history.rs) stores what the five
 /// per-call writes store, and a failing run leaves nothing of its batch.
-#[tokio::test]
-async fn import_runs_matches_the_per_call_writes() {
+async fn import_runs_matches_the_per_call_writes(db: TestDb) {
     use consentry::inventory::{InventoryItem, ItemKind, VendorActivity, VisitInventory};
     use consentry::store::{JudgedVisit, RunImport, RunStart};
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     let obs = observation("reject_all");
     let fs = vec![finding(
         Code::ConsentVendorAfterReject,
@@ -1653,7 +1620,7 @@ async fn import_runs_matches_the_per_call_writes() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::DuplicateVisit { .. }), "{err}");
-    assert_eq!(count(&dir.path().join("consentry.db"), "runs").await, 2);
+    assert_eq!(db.count("runs").await, 2);
 }
 
 /// The schema version docs/storage.md states is the newest migration's, and a new
@@ -1694,10 +1661,8 @@ async fn documented_schema_version_is_the_newest_migration() {
 /// A visit with thousands of rows in each child table (more values than SQLite binds in
 /// one statement) round-trips whole; the time the write takes is printed
 /// (`cargo test --test store large_visit -- --nocapture`).
-#[tokio::test]
-async fn large_visit_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn large_visit_round_trips(db: TestDb) {
+    let store = db.open().await;
     let run = store
         .writer()
         .begin_run("shop", "s.toml", at(0))
@@ -1750,12 +1715,9 @@ async fn large_visit_round_trips() {
 /// A run's acknowledgement snapshot holds `active`, `expired` or `unused`; `pending`, the
 /// drift window's fourth status of the one `AckStatus`, is not a run's: a snapshot that
 /// says it is refused (the schema's CHECK), and nothing of it is kept.
-#[tokio::test]
-async fn a_run_acknowledgement_snapshot_cannot_say_pending() {
+async fn a_run_acknowledgement_snapshot_cannot_say_pending(db: TestDb) {
     use consentry::ack::{load::parse_acks, AckStatus};
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pending.db");
-    let store = Store::open(&db).await.unwrap();
+    let store = db.open().await;
     let meta = finding(
         Code::ConsentVendorBeforeChoice,
         Some("no_action"),
@@ -1786,4 +1748,193 @@ async fn a_run_acknowledgement_snapshot_cannot_say_pending() {
     );
     assert!(store.history().run_acks(&[run]).await.unwrap().is_empty());
     store.close().await;
+}
+
+/// PostgreSQL: processes opening one new database at once all migrate it (the
+/// migrator's advisory lock) and agree on one value-hashing key; each database has its
+/// own key, kept across opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_first_opens_agree_on_schema_and_hash_key() {
+    let mut keys = Vec::new();
+    for _ in 0..3 {
+        let db = TestDb::postgres().await;
+        let (a, b, c) = tokio::join!(
+            Store::open(&db.location),
+            Store::open(&db.location),
+            Store::open(&db.location)
+        );
+        let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+        let (ha, hb, hc) = tokio::join!(a.hasher(), b.hasher(), c.hasher());
+        let (ha, hb, hc) = (ha.unwrap(), hb.unwrap(), hc.unwrap());
+        assert_eq!(ha, hb);
+        assert_eq!(ha, hc);
+        let run = a.writer().begin_run("site", "f.toml", at(0)).await.unwrap();
+        assert!(c.history().run(run).await.unwrap().is_some());
+        a.close().await;
+        let again = db.open().await;
+        assert_eq!(again.hasher().await.unwrap(), ha, "the key is kept");
+        assert_eq!(db.count("meta").await, 1);
+        keys.push(ha);
+    }
+    assert_ne!(keys[0], keys[1], "keys are per database");
+}
+
+/// PostgreSQL read-only opening: a database consentry never migrated is refused with
+/// the command that migrates it; a migrated one reads, and every write through it fails
+/// (the sessions are read-only), leaving nothing.
+#[tokio::test]
+async fn postgres_read_only_opening_checks_the_schema_and_never_writes() {
+    let db = TestDb::postgres().await;
+    match Store::open_read_only(&db.location).await {
+        Err(e @ StoreError::NeedsMigration { version: 0, .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("consentry migrate --db postgres://"), "{msg}");
+        }
+        other => panic!("expected NeedsMigration, got {other:?}"),
+    }
+    let store = db.open().await;
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    store.close().await;
+    let ro = db.open_read_only().await;
+    assert_eq!(ro.history().runs(None, 10).await.unwrap().len(), 1);
+    let err = ro
+        .writer()
+        .finish_run(run, &RunStatus::Complete, at(1))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    let err = ro.writer().begin_run("shop", "s.toml", at(2)).await;
+    assert!(err.is_err());
+    assert_eq!(db.count("runs").await, 1);
+    assert_eq!(
+        ro.history().run(run).await.unwrap().unwrap().status,
+        RunStatus::Running
+    );
+}
+
+/// PostgreSQL: a database migrated by a newer consentry is refused, for writing and for
+/// reading, as on SQLite.
+#[tokio::test]
+async fn postgres_newer_schema_is_refused_clearly() {
+    let db = TestDb::postgres().await;
+    db.open().await.close().await;
+    db.execute(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999999, 'from the future', TRUE, '\\x00'::bytea, 0)",
+    )
+    .await;
+    for err in [
+        Store::open(&db.location).await.unwrap_err(),
+        Store::open_read_only(&db.location).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                err,
+                StoreError::NewerSchema {
+                    version: 999999,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("newer consentry"), "{err}");
+    }
+}
+
+/// PostgreSQL unreachable: opening fails at once, naming the host and port, never the
+/// password.
+#[tokio::test]
+async fn postgres_unreachable_names_the_host_never_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://alice:s3cret@127.0.0.1:{port}/audits");
+    let location = consentry::store::DbLocation::parse(url.as_ref()).unwrap();
+    for err in [
+        Store::open(&location).await.unwrap_err(),
+        Store::open_read_only(&location).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+        let msg = format!("{err} {err:?}");
+        assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+        assert!(!msg.contains("s3cret"), "{msg}");
+    }
+}
+
+/// Every SQLite migration has its PostgreSQL mirror with the same file name (so the same
+/// version number), and no other: a schema version means the same tables on both.
+#[test]
+fn each_sqlite_migration_has_its_postgres_mirror() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        v.sort();
+        v
+    };
+    let sqlite = names("sqlite/migrations");
+    assert!(sqlite.len() >= 12, "{sqlite:?}");
+    assert_eq!(
+        names("postgres/migrations"),
+        sqlite,
+        "add the PostgreSQL mirror of each SQLite migration (docs/storage.md, \"PostgreSQL\")"
+    );
+}
+
+/// Visits of one run recorded at once, each with findings (an audit with `--jobs N`):
+/// every finding is stored once, numbered without a gap or a clash.
+async fn parallel_visits_with_findings_number_them_once(db: TestDb) {
+    use consentry::store::JudgedVisit;
+    let store = db.open().await;
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let scenario = format!("scenario_{i}");
+                let obs = simple_observation(&scenario, 20);
+                let findings: Vec<Finding> = (0..3)
+                    .map(|k| {
+                        finding(
+                            Code::ConsentVendorAfterReject,
+                            Some(&scenario),
+                            &format!("vendor{k}.example"),
+                            1,
+                        )
+                    })
+                    .collect();
+                let v = JudgedVisit {
+                    position: Some(i),
+                    obs: &obs,
+                    third_party_requests: Some(0),
+                    findings: &findings,
+                    inventory: None,
+                };
+                store.writer().record_judged_visit(run, &v).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let stored = store.history().findings(run).await.unwrap();
+    assert_eq!(stored.len(), 36);
+    let distinct: std::collections::BTreeSet<_> = stored
+        .iter()
+        .map(|f| (f.scenario.clone(), f.subject.clone()))
+        .collect();
+    assert_eq!(distinct.len(), 36);
 }

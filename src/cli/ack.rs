@@ -6,7 +6,7 @@ use clap::Args;
 use consentry::ack::append::{append, block, NewAck};
 use consentry::ack::load::{default_path, is_fingerprint, load_acks};
 use consentry::exit::ExitStatus;
-use consentry::store::default_db_path;
+use consentry::store::DbLocation;
 use consentry::text::printable;
 use std::path::{Path, PathBuf};
 
@@ -31,8 +31,9 @@ pub struct AckArgs {
     /// latest run that has this finding (with --list: of the latest run)].
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Acknowledge a fingerprint the database does not know (needs --file).
     #[arg(long)]
@@ -43,7 +44,10 @@ pub struct AckArgs {
 }
 
 pub async fn run(args: AckArgs) -> ExitStatus {
-    let db = args.db.clone().unwrap_or_else(default_db_path);
+    let db = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     if args.list {
         return list(args.file.as_deref(), &db).await;
     }
@@ -62,8 +66,8 @@ struct Known {
     subject: String,
 }
 
-async fn known(db: &Path, fingerprint: &str) -> Result<Option<Known>, ExitStatus> {
-    if !db.exists() {
+async fn known(db: &DbLocation, fingerprint: &str) -> Result<Option<Known>, ExitStatus> {
+    if !super::db_exists(db) {
         return Ok(None);
     }
     let store = super::open_read_only(db).await?;
@@ -83,7 +87,7 @@ async fn known(db: &Path, fingerprint: &str) -> Result<Option<Known>, ExitStatus
     }
 }
 
-async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
+async fn add(args: &AckArgs, db: &DbLocation) -> Result<(), ExitStatus> {
     let invalid = |message: String| {
         consentry::stderr::line(format_args!("error: {}", printable(&message)));
         ExitStatus::InvalidInput
@@ -102,7 +106,7 @@ async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
         (None, false) => {
             return Err(invalid(format!(
                 "no run in {} has a finding {fingerprint}: check the fingerprint (consentry report latest --format json), give the database with --db, or pass --force (with --file) to acknowledge it anyway",
-                db.display()
+                db
             )))
         }
     };
@@ -173,11 +177,11 @@ async fn add(args: &AckArgs, db: &Path) -> Result<(), ExitStatus> {
     }
 }
 
-async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
+async fn list(file: Option<&Path>, db: &DbLocation) -> ExitStatus {
     let file = match file {
         Some(f) => f.to_path_buf(),
         None => {
-            let latest = if db.exists() {
+            let latest = if super::db_exists(db) {
                 let store = match super::open_read_only(db).await {
                     Ok(s) => s,
                     Err(status) => return status,
@@ -199,7 +203,7 @@ async fn list(file: Option<&Path>, db: &Path) -> ExitStatus {
                 None => {
                     consentry::stderr::line(format_args!(
                         "error: no runs in {}: give the acknowledgements file with --file",
-                        db.display()
+                        db
                     ));
                     return ExitStatus::InvalidInput;
                 }

@@ -9,7 +9,6 @@ use consentry::exit::ExitStatus;
 use consentry::outcome::FailOn;
 use consentry::pipeline::{self, AuditConfig};
 use consentry::report::{reporter, Format};
-use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -18,9 +17,10 @@ pub struct AuditArgs {
     /// fleet file audit many sites in one run (docs/fleet.md).
     #[arg(value_name = "SCENARIO_FILE", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
-    /// SQLite database file [default: $CONSENTRY_DB, else the fleet file's `database`,
-    /// else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else the fleet file's `database`, else ./consentry.db].
+    /// Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Output format on stdout.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
@@ -150,13 +150,16 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         Ok(cfg) => cfg,
         Err(status) => return status,
     };
-    let db_path = args.db.clone().unwrap_or_else(default_db_path);
-    let reports_dir = crate::cli::output::evidence_dir(&db_path);
+    let db = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
+    let reports_dir = crate::cli::output::evidence_dir(&db);
     let cfg = AuditConfig {
         scenario_file: file.display().to_string(),
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
-        db_path: db_path.clone(),
+        db: db.clone(),
         engine: args.engine_config(),
         acks,
         reports_dir,
@@ -193,7 +196,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         secrets: &spec.site.secrets,
     });
     super::notify::send(
-        &db_path,
+        &db,
         run.report.run_id.map(pipeline::About::Run),
         notification.as_ref(),
         &notify,

@@ -5,7 +5,6 @@ use clap::Args;
 use consentry::exit::ExitStatus;
 use consentry::report::drift::render_drift;
 use consentry::report::Format;
-use consentry::store::default_db_path;
 use futures_util::StreamExt;
 use std::path::PathBuf;
 
@@ -27,8 +26,9 @@ pub struct DriftArgs {
     /// End of the window (exclusive) [default: now].
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     pub until: Option<DateTime<Utc>>,
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Output format. html, markdown and json go to
     /// reports/<site>/drift-<since>_<until>.<ext> unless --output says otherwise.
@@ -54,7 +54,10 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub async fn run(args: DriftArgs) -> ExitStatus {
-    let path = args.db.unwrap_or_else(default_db_path);
+    let path = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let store = match super::open_read_only(&path).await {
         Ok(s) => s,
         Err(status) => return status,
@@ -75,7 +78,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             Ok(sites) => {
                 consentry::stderr::line(format_args!(
                     "error: {} holds {} sites; name one with --site, or use --all ({})",
-                    path.display(),
+                    path,
                     sites.len(),
                     consentry::text::printable(&sites.join(", "))
                 ));
@@ -146,7 +149,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             consentry::stderr::line(format_args!(
                 "warning: no runs of site {} in {}; nothing changed is not the same as nothing observed",
                 consentry::text::printable(site),
-                path.display()
+                path
             ));
         }
         let text = render_drift(args.format, &report);

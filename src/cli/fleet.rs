@@ -70,22 +70,25 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         Err(status) => return status,
     };
     // --db, else $CONSENTRY_DB, else the fleet file's database, else ./consentry.db.
-    let db_path = args
-        .db
-        .clone()
-        .or_else(|| {
-            std::env::var_os(consentry::store::DB_ENV)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-        .or_else(|| fleet.database.clone())
-        .unwrap_or_else(consentry::store::default_db_path);
+    let env = std::env::var_os(consentry::store::DB_ENV).filter(|v| !v.is_empty());
+    let db = match (&args.db, env, &fleet.database) {
+        (None, None, Some(file_db)) => consentry::store::DbLocation::parse(file_db.as_os_str())
+            .map_err(|e| {
+                consentry::stderr::line(format_args!("error: the fleet file's `database`: {e}"));
+                ExitStatus::InvalidInput
+            }),
+        _ => super::db_location(args.db.as_deref()),
+    };
+    let db = match db {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let reports_dir = match (
         std::env::var_os("CONSENTRY_REPORTS_DIR").filter(|v| !v.is_empty()),
         &fleet.reports,
     ) {
         (None, Some(dir)) => dir.clone(),
-        _ => crate::cli::output::evidence_dir(&db_path),
+        _ => crate::cli::output::evidence_dir(&db),
     };
     let mut limits = fleet.limits;
     if let Some(n) = args.per_site {
@@ -94,7 +97,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
     let cfg = FleetConfig {
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
-        db_path: db_path.clone(),
+        db: db.clone(),
         engine: args.engine_config(),
         reports_dir: reports_dir.clone(),
         limits,
@@ -191,7 +194,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         &not_audited,
     );
     super::notify::send(
-        &db_path,
+        &db,
         run.id.map(pipeline::About::FleetRun),
         notification.as_ref(),
         &notify,

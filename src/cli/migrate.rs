@@ -4,18 +4,21 @@
 
 use clap::Args;
 use consentry::exit::ExitStatus;
-use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 }
 
 pub async fn run(args: MigrateArgs) -> ExitStatus {
-    let path = args.db.unwrap_or_else(default_db_path);
+    let path = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let store = match super::open_existing(&path).await {
         Ok(s) => s,
         Err(status) => return status,
@@ -23,7 +26,7 @@ pub async fn run(args: MigrateArgs) -> ExitStatus {
     store.close().await;
     match crate::cli::output::line_to_stdout(&format!(
         "{}: schema up to date",
-        consentry::text::printable(&path.display().to_string())
+        consentry::text::printable(&path.to_string())
     )) {
         Ok(()) => ExitStatus::Ok,
         Err(status) => status,

@@ -88,12 +88,35 @@ pub async fn run(cli: Cli) -> ExitStatus {
     }
 }
 
+/// The database `--db` names, else `$CONSENTRY_DB`, else `./consentry.db`
+/// ([`consentry::store::DbLocation`]); a URL of a scheme consentry does not support is
+/// exit 2, naming the supported ones.
+pub(crate) fn db_location(
+    arg: Option<&std::path::Path>,
+) -> Result<consentry::store::DbLocation, ExitStatus> {
+    consentry::store::DbLocation::from_arg_or_env(arg.map(|p| p.as_os_str())).map_err(|e| {
+        let from = if arg.is_some() {
+            "--db".to_string()
+        } else {
+            format!("${}", consentry::store::DB_ENV)
+        };
+        consentry::stderr::line(format_args!("error: {from}: {e}"));
+        ExitStatus::InvalidInput
+    })
+}
+
+/// Whether the database exists: a SQLite file is there; a PostgreSQL database is
+/// assumed to (opening it says otherwise).
+pub(crate) fn db_exists(db: &consentry::store::DbLocation) -> bool {
+    db.sqlite_path().is_none_or(std::path::Path::exists)
+}
+
 /// Open an existing database read-only (`runs`, `report`, `drift`): never created, never
 /// migrated, never written (`Store::open_read_only`).
 pub(crate) async fn open_read_only(
-    path: &std::path::Path,
+    db: &consentry::store::DbLocation,
 ) -> Result<consentry::store::Store, ExitStatus> {
-    consentry::store::Store::open_read_only(path)
+    consentry::store::Store::open_read_only(db)
         .await
         .map_err(|e| {
             consentry::stderr::line(format_args!("error: {e}"));
@@ -104,13 +127,13 @@ pub(crate) async fn open_read_only(
 /// Open a database that must already exist, for writing (`purge`, `migrate`): it is
 /// migrated to this consentry's schema.
 pub(crate) async fn open_existing(
-    path: &std::path::Path,
+    db: &consentry::store::DbLocation,
 ) -> Result<consentry::store::Store, ExitStatus> {
-    if !path.exists() {
-        consentry::stderr::line(format_args!("error: no database at {}", path.display()));
+    if !db_exists(db) {
+        consentry::stderr::line(format_args!("error: no database at {db}"));
         return Err(ExitStatus::Error);
     }
-    consentry::store::Store::open(path).await.map_err(|e| {
+    consentry::store::Store::open(db).await.map_err(|e| {
         consentry::stderr::line(format_args!("error: {e}"));
         ExitStatus::Error
     })

@@ -5,7 +5,6 @@
 use consentry::exit::ExitStatus;
 use consentry::notify::{signer_for, Notification, SendPolicy, Target, SECRET_ENV};
 use consentry::pipeline::{About, Notified, NotifyConfig};
-use std::path::Path;
 
 /// The alert configuration: the `--notify` URLs, which replace a fleet file's targets
 /// when given. Exit 2 with the reason for a URL consentry cannot post to (named by its
@@ -45,7 +44,7 @@ pub(crate) fn config(flags: &[String], from_file: &[Target]) -> Result<NotifyCon
 /// Post `notification` and warn on stderr about each delivery that failed. After an
 /// interrupted run the bound is shorter ([`SendPolicy::INTERRUPTED`]).
 pub(crate) async fn send(
-    db: &Path,
+    db: &consentry::store::DbLocation,
     about: Option<About>,
     notification: Option<&Notification>,
     cfg: &NotifyConfig,

@@ -31,11 +31,12 @@ pub fn reports_dir() -> PathBuf {
 /// unique per database only, so evidence lives with its database: two databases in one
 /// directory tree never write into each other's `run-<id>/` (with the default
 /// `./consentry.db` this is `./reports`, where `consentry report` writes too).
-pub fn evidence_dir(db: &Path) -> PathBuf {
+pub fn evidence_dir(db: &consentry::store::DbLocation) -> PathBuf {
     match std::env::var_os("CONSENTRY_REPORTS_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => db
-            .parent()
+            .sqlite_path()
+            .and_then(Path::parent)
             .map(|d| d.join("reports"))
             .unwrap_or_else(|| PathBuf::from("reports")),
     }

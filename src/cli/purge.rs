@@ -3,7 +3,6 @@
 use chrono::Utc;
 use clap::Args;
 use consentry::exit::ExitStatus;
-use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 /// Raw observations are kept this long unless `--older-than` says otherwise.
@@ -14,8 +13,9 @@ pub struct PurgeArgs {
     /// Delete raw observations of runs older than this (`90d`, `12w`, `48h`).
     #[arg(long, default_value = DEFAULT_RETENTION, value_parser = parse_age)]
     pub older_than: chrono::Duration,
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 }
 
@@ -43,7 +43,10 @@ fn parse_age(s: &str) -> Result<chrono::Duration, String> {
 }
 
 pub async fn run(args: PurgeArgs) -> ExitStatus {
-    let path = args.db.unwrap_or_else(default_db_path);
+    let path = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let store = match super::open_existing(&path).await {
         Ok(s) => s,
         Err(status) => return status,

@@ -7,7 +7,6 @@ use consentry::exit::ExitStatus;
 use consentry::outcome::FailOn;
 use consentry::pipeline::stored_report;
 use consentry::report::{reporter, Format};
-use consentry::store::default_db_path;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -15,8 +14,9 @@ pub struct ReportArgs {
     /// The run id (see `consentry runs`), or `latest`.
     #[arg(value_name = "RUN")]
     pub run: String,
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Output format. html, markdown and json go to reports/<site>/run-<id>.<ext>
     /// unless --output says otherwise.
@@ -32,7 +32,10 @@ pub struct ReportArgs {
 
 /// Exit status: the stored run's verdict, as the audit returned it.
 pub async fn run(args: ReportArgs) -> ExitStatus {
-    let path = args.db.unwrap_or_else(default_db_path);
+    let path = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let store = match super::open_read_only(&path).await {
         Ok(s) => s,
         Err(status) => return status,
@@ -42,7 +45,7 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
             Ok(runs) => match runs.first() {
                 Some(r) => r.id,
                 None => {
-                    consentry::stderr::line(format_args!("error: no runs in {}", path.display()));
+                    consentry::stderr::line(format_args!("error: no runs in {}", path));
                     return ExitStatus::InvalidInput;
                 }
             },
@@ -68,7 +71,7 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         Ok(None) => {
             consentry::stderr::line(format_args!(
                 "error: {}: no run {id} (see `consentry runs`)",
-                path.display()
+                path
             ));
             return ExitStatus::InvalidInput;
         }

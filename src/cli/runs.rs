@@ -5,14 +5,14 @@ use clap::Args;
 use consentry::exit::ExitStatus;
 use consentry::pipeline::stored_report;
 use consentry::report::{clip, human_ms, run_status_text};
-use consentry::store::default_db_path;
 use std::path::PathBuf;
 use tabled::settings::Style;
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// SQLite database file [default: $CONSENTRY_DB, else ./consentry.db].
-    #[arg(long, value_name = "PATH")]
+    /// The database: a SQLite file path, or a PostgreSQL URL (postgres://USER@HOST/DB)
+    /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Only runs of this site.
     #[arg(long, value_name = "NAME")]
@@ -26,7 +26,10 @@ pub struct RunsArgs {
 }
 
 pub async fn run(args: RunsArgs) -> ExitStatus {
-    let path = args.db.unwrap_or_else(default_db_path);
+    let path = match super::db_location(args.db.as_deref()) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let store = match super::open_read_only(&path).await {
         Ok(s) => s,
         Err(status) => return status,
@@ -89,7 +92,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
     }
     store.close().await;
     if rows == 0 {
-        return match line_to_stdout(&format!("no runs in {}", path.display())) {
+        return match line_to_stdout(&format!("no runs in {}", path)) {
             Ok(()) => ExitStatus::Ok,
             Err(status) => status,
         };

@@ -60,7 +60,9 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
         name = ck
             .req_string(t, "name", "\"my-agency\"")
             .map(|n| n.into_inner());
-        database = ck.opt_string(t, "database").map(|s| dir.join(s.get_ref()));
+        database = ck
+            .opt_string(t, "database")
+            .map(|s| resolve_database(dir, s.get_ref()));
         reports = ck.opt_string(t, "reports").map(|s| dir.join(s.get_ref()));
         if let Some(n) = ck.opt_int(t, "per_site") {
             match usize::try_from(*n.get_ref()) {
@@ -406,4 +408,14 @@ fn merge_site_diagnostics(
     }
     own.0.sort_by_key(|d| (d.line, d.col));
     own.0.extend(other);
+}
+
+/// `[fleet] database`: a file path relative to the fleet file's directory, or a URL
+/// (`postgres://…`; any `scheme://`, which the CLI checks) kept as written.
+pub(super) fn resolve_database(dir: &std::path::Path, value: &str) -> std::path::PathBuf {
+    if value.contains("://") {
+        std::path::PathBuf::from(value)
+    } else {
+        dir.join(value)
+    }
 }

@@ -403,3 +403,14 @@ fn notify_targets_are_validated_where_they_are_written() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_database_url_is_kept_as_written_a_path_is_relative_to_the_fleet_file() {
+    use super::load::resolve_database;
+    let dir = Path::new("/srv/fleets");
+    assert_eq!(
+        resolve_database(dir, "postgres://audit@db.example/agency"),
+        PathBuf::from("postgres://audit@db.example/agency")
+    );
+    assert_eq!(resolve_database(dir, "agency.db"), dir.join("agency.db"));
+}

@@ -47,7 +47,7 @@ pub struct AuditConfig {
     /// Scenario ids to run, in order; empty: the file's run list.
     pub scenarios: Vec<String>,
     pub fail_on: FailOn,
-    pub db_path: PathBuf,
+    pub db: crate::store::DbLocation,
     pub engine: EngineConfig,
     /// The acknowledgements in force (validated before the audit starts; empty: none).
     pub acks: Acks,
@@ -62,7 +62,7 @@ pub struct FleetConfig {
     /// Scenario ids to run in every site that has them; empty: each site's run list.
     pub scenarios: Vec<String>,
     pub fail_on: FailOn,
-    pub db_path: PathBuf,
+    pub db: crate::store::DbLocation,
     pub engine: EngineConfig,
     pub reports_dir: PathBuf,
     /// At most this many visits of one site at once, and the least time between two
@@ -200,7 +200,7 @@ pub async fn audit(
     };
     let shared = Shared {
         fail_on: cfg.fail_on,
-        db_path: &cfg.db_path,
+        db: &cfg.db,
         engine: &cfg.engine,
         reports_dir: &cfg.reports_dir,
         // One site audited alone: its scenarios run as many at once as there are jobs.
@@ -265,7 +265,7 @@ pub async fn audit_fleet(
     }
     let shared = Shared {
         fail_on: cfg.fail_on,
-        db_path: &cfg.db_path,
+        db: &cfg.db,
         engine: &cfg.engine,
         reports_dir: &cfg.reports_dir,
         limits: cfg.limits,
@@ -290,7 +290,7 @@ struct FleetAbout<'a> {
 /// What every site of a run shares.
 struct Shared<'a> {
     fail_on: FailOn,
-    db_path: &'a std::path::Path,
+    db: &'a crate::store::DbLocation,
     engine: &'a EngineConfig,
     reports_dir: &'a std::path::Path,
     limits: SiteLimits,
@@ -314,7 +314,7 @@ async fn run_sites(
     cancel: Cancel,
     progress: &dyn Progress,
 ) -> Result<FleetRun, AuditError> {
-    let store = Store::open(shared.db_path).await?;
+    let store = Store::open(shared.db).await?;
     // Runs left `running` by a process that died (SIGKILL, a crash) are incomplete, and
     // their browser profiles are litter.
     store

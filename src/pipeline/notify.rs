@@ -3,8 +3,7 @@
 //! delivery that fails is returned for a warning and stored; it never fails the audit.
 
 use crate::notify::{Delivery, Notification, SendPolicy, Signer, Target};
-use crate::store::{FleetRunId, NotificationRecord, RunId, Store};
-use std::path::Path;
+use crate::store::{DbLocation, FleetRunId, NotificationRecord, RunId, Store};
 
 /// Where alerts go and how they are sent.
 #[derive(Debug, Clone, Default)]
@@ -33,9 +32,9 @@ pub struct Notified {
 }
 
 /// Post `notification` (if any) to `cfg`'s targets and store the deliveries in the
-/// database at `db_path` (about run or fleet run `about`, when it was stored).
+/// database at `db` (about run or fleet run `about`, when it was stored).
 pub async fn notify(
-    db_path: &Path,
+    db: &DbLocation,
     about: Option<About>,
     notification: Option<&Notification>,
     cfg: &NotifyConfig,
@@ -75,7 +74,7 @@ pub async fn notify(
             sent_at: d.finished_at,
         })
         .collect();
-    let storage_error = match Store::open(db_path).await {
+    let storage_error = match Store::open(db.clone()).await {
         Ok(store) => {
             let r = store.writer().record_notifications(&records).await;
             store.close().await;

@@ -81,7 +81,7 @@ impl<'a> SiteRun<'a> {
         Ok(SiteRun {
             site,
             fail_on: shared.fail_on,
-            db_path: shared.db_path.display().to_string(),
+            db_path: shared.db.to_string(),
             run_id,
             started_at,
             attributor: Attributor::new(&spec.site, &spec.policy),

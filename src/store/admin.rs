@@ -99,7 +99,17 @@ impl Admin<'_> {
     }
 
     /// `PRAGMA integrity_check` of this database: `ok`, or what SQLite found wrong.
+    /// SQLite only: on PostgreSQL it is an error saying so (the server checks its own
+    /// pages; `amcheck` is its tool).
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        if self.store.is_postgres() {
+            return Err(StoreError::Invalid {
+                path: self.store.path().to_path_buf(),
+                detail: "the integrity check is SQLite's (PRAGMA integrity_check); \
+                         PostgreSQL checks its own pages (see its amcheck extension)"
+                    .into(),
+            });
+        }
         super::integrity_check(self.store.path()).await
     }
 }

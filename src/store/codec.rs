@@ -62,6 +62,31 @@ impl From<Option<String>> for Col<'_> {
     }
 }
 
+/// Where and what an back end's `insert_rows` writes: the statement up to the column list, and
+/// the columns, in the order each row gives its values.
+pub(super) struct Insert {
+    /// `INSERT INTO table` (or `INSERT OR IGNORE INTO table`).
+    pub into: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+/// A fresh value-hashing key: 32 bytes from the OS's random source, as lowercase hex
+/// (how `meta.hash_key` stores it).
+pub(super) fn random_key_hex() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `meta.hash_key` read back.
+pub(super) fn parse_key_hex(hex: &str) -> DecodeResult<Vec<u8>> {
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| "meta.hash_key is not hex".to_string())
+}
+
 /// RFC 3339, UTC, exactly nine fractional digits and `Z`: fixed width, so text order
 /// is time order, and nanosecond-exact round trips.
 pub(super) fn ts(t: &DateTime<Utc>) -> String {

@@ -66,8 +66,38 @@ impl StoreError {
     /// same write may succeed later.
     pub fn is_busy(&self) -> bool {
         match self {
-            StoreError::Query { cause, .. } => super::sqlite::is_busy(cause),
+            StoreError::Query { cause, .. } => {
+                super::sqlite::is_busy(cause) || super::postgres::is_busy(cause)
+            }
             _ => false,
+        }
+    }
+}
+
+impl StoreError {
+    /// A database opened read-only must have exactly this consentry's schema (the
+    /// versions `migrator` knows): a newer one is refused as when writing, an older one
+    /// (or none) is not migrated there; the error says which command would.
+    pub(super) fn schema_mismatch(
+        path: &std::path::Path,
+        migrator: &sqlx::migrate::Migrator,
+        applied: Option<std::collections::BTreeSet<i64>>,
+    ) -> Option<StoreError> {
+        let known: std::collections::BTreeSet<i64> = migrator.iter().map(|m| m.version).collect();
+        let applied = applied.unwrap_or_default();
+        let newer = applied.iter().find(|v| !known.contains(v)).copied();
+        let missing = known.difference(&applied).next().is_some();
+        match (newer, missing) {
+            (Some(version), _) => Some(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                version,
+            }),
+            (None, true) => Some(StoreError::NeedsMigration {
+                path: path.to_path_buf(),
+                version: applied.last().copied().unwrap_or(0),
+                current: known.last().copied().unwrap_or(0),
+            }),
+            (None, false) => None,
         }
     }
 }

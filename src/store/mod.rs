@@ -13,15 +13,21 @@
 //!
 //! Layout: this folder holds the roles, the records they take and give (`types.rs`,
 //! every column decoded into its model type), the errors and the back-end neutral
-//! encodings (`codec.rs`). Everything particular to SQLite (connection options, pragmas,
-//! busy handling, the migrations, the transaction helper, batched inserts, the SQL text
-//! and row decoding) lives in `sqlite/`; a PostgreSQL back end would be a sibling folder.
+//! encodings (`codec.rs`), where a database is ([`DbLocation`]: a SQLite file or a
+//! PostgreSQL URL) and the dispatch to the back end (`backend.rs`). Everything
+//! particular to SQLite (connection options, pragmas, busy handling, the migrations, the
+//! transaction helper, batched inserts) lives in `sqlite/`, everything particular to
+//! PostgreSQL in `postgres/`; the queries and row decoding both run are in `sql/`,
+//! compiled once into each (written with `?` placeholders, numbered for PostgreSQL).
 //! SQL lives nowhere else in the crate.
 
 mod admin;
+mod backend;
 mod codec;
 mod error;
 mod history;
+mod location;
+mod postgres;
 mod retry;
 mod sqlite;
 mod types;
@@ -30,6 +36,7 @@ mod writer;
 pub use admin::{Admin, PurgeBatch};
 pub use error::StoreError;
 pub use history::History;
+pub use location::{DbLocation, LocationError, PgUrl, POSTGRES_SCHEMES};
 pub use retry::WriteRetry;
 pub use sqlite::{integrity_check, BUSY_TIMEOUT, MAX_CONNECTIONS};
 pub use types::{
@@ -64,41 +71,59 @@ fn db_path_from_env(value: Option<std::ffi::OsString>) -> PathBuf {
 /// Handle on one database; cheap to clone (a connection pool inside). Its roles borrow it.
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: sqlite::Db,
+    db: backend::Backend,
 }
 
 impl Store {
-    /// Opens (creating the file and parent dir if needed) and migrates. WAL mode, busy
-    /// timeout ~5 s, foreign keys on.
-    pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: sqlite::Db::open(path).await?,
-        })
+    /// Opens and migrates. A SQLite file (a path, or [`DbLocation::Sqlite`]) is created
+    /// with its parent dir if needed: WAL mode, busy timeout ~5 s, foreign keys on. A
+    /// PostgreSQL database ([`DbLocation::Postgres`]) must exist; its tables are created
+    /// by the migrations.
+    pub async fn open(location: impl Into<DbLocation>) -> Result<Store, StoreError> {
+        let db = match location.into() {
+            DbLocation::Sqlite(path) => backend::Backend::Sqlite(sqlite::Db::open(&path).await?),
+            DbLocation::Postgres(url) => {
+                backend::Backend::Postgres(postgres::Db::open(url.secret(), url.shown()).await?)
+            }
+        };
+        Ok(Store { db })
     }
 
     /// Opens an existing database for reading only (`consentry runs`, `report`, `drift`):
-    /// SQLite's `mode=ro` (`immutable` when the file's directory cannot hold the `-shm`
-    /// file), nothing created, no migration, no checkpoint on close, so the file is never
-    /// written. A database whose schema is older than this consentry's is refused with
+    /// nothing created, no migration. SQLite: `mode=ro` (`immutable` when the file's
+    /// directory cannot hold the `-shm` file), no checkpoint on close, so the file is
+    /// never written. PostgreSQL: every session `default_transaction_read_only`. A
+    /// database whose schema is older than this consentry's is refused with
     /// [`StoreError::NeedsMigration`], naming the command that migrates it; a newer one
     /// with [`StoreError::NewerSchema`]. Every write through it fails.
-    pub async fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: sqlite::Db::open_read_only(path).await?,
-        })
+    pub async fn open_read_only(location: impl Into<DbLocation>) -> Result<Store, StoreError> {
+        let db = match location.into() {
+            DbLocation::Sqlite(path) => {
+                backend::Backend::Sqlite(sqlite::Db::open_read_only(&path).await?)
+            }
+            DbLocation::Postgres(url) => backend::Backend::Postgres(
+                postgres::Db::open_read_only(url.secret(), url.shown()).await?,
+            ),
+        };
+        Ok(Store { db })
     }
 
     /// The same store with another policy for writes that find the database busy
     /// ([`WriteRetry`]; [`WriteRetry::DEFAULT`] unless set: minutes, since a visit
     /// cannot be observed again).
     pub fn with_write_retry(mut self, retry: WriteRetry) -> Store {
-        self.db.retry = retry;
+        self.db.set_retry(retry);
         self
     }
 
-    /// The database file.
+    /// The database: the SQLite file, or the PostgreSQL URL without its password.
     pub fn path(&self) -> &Path {
         self.db.path()
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, backend::Backend::Postgres(_))
     }
 
     /// Writes a run as it happens.

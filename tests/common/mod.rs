@@ -214,3 +214,4 @@ pub fn empty_visit(
         timings: VisitTimings::default(),
     }
 }
+pub mod pg;

@@ -8,33 +8,81 @@
 //!   on any error);
 //! - [`insert_rows`], batched `INSERT`s through sqlx's `QueryBuilder`, cut to SQLite's
 //!   bound-parameter limit;
-//! - the SQL text of every role (`write.rs`, `rows.rs`, `read.rs`, `history.rs`,
-//!   `acks.rs`, `admin.rs`) and the decoding of SQLite rows (`row.rs`, `decode.rs`).
+//! - read-only opening (`read_only.rs`).
 //!
-//! A PostgreSQL back end would be a sibling folder with the same shape.
+//! The SQL text of every role and the decoding of rows are shared with the PostgreSQL
+//! back end (`postgres/`, the sibling folder): they live in `src/store/sql/` and are
+//! compiled into this module against its `Db`, `Conn`, `DbRow` and `query*`.
 
+// The queries both back ends run (src/store/sql/, docs/storage.md): compiled once here,
+// against this folder's `Db`, `Conn`, `DbRow` and `query*`, and once in `postgres/`.
+#[path = "../sql/acks.rs"]
 mod acks;
+#[path = "../sql/admin.rs"]
 mod admin;
+#[path = "../sql/decode.rs"]
 mod decode;
+#[path = "../sql/history.rs"]
 mod history;
+#[path = "../sql/notifications.rs"]
 mod notifications;
+#[path = "../sql/read.rs"]
 mod read;
 mod read_only;
+#[path = "../sql/row.rs"]
 mod row;
+#[path = "../sql/rows.rs"]
 mod rows;
+#[path = "../sql/write.rs"]
 mod write;
 
-use super::codec::{Col, DecodeResult};
+use super::codec::{Col, DecodeResult, Insert};
 use super::{RunId, StoreError, WriteRetry};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
     SqlitePoolOptions,
 };
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, SqlSafeStr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The shared queries' view of this back end (src/store/sql/).
+type DbKind = Sqlite;
+type Conn = SqliteConnection;
+type DbRow = sqlx::sqlite::SqliteRow;
+type Args = sqlx::sqlite::SqliteArguments;
+
+/// A list of ids bound as one JSON array (`[1,2,3]`), as a subquery.
+const IDS_FROM_JSON: &str = "SELECT value FROM json_each(?)";
+/// The column naming a row in any table.
+const ROW_ID: &str = "rowid";
+
+/// A statement of the shared queries, written with `?` placeholders (SQLite's own).
+fn query<'q>(sql: impl SqlSafeStr) -> sqlx::query::Query<'q, Sqlite, Args> {
+    sqlx::query(sql)
+}
+
+fn query_scalar<'q, O>(sql: impl SqlSafeStr) -> sqlx::query::QueryScalar<'q, Sqlite, O, Args>
+where
+    (O,): for<'r> sqlx::FromRow<'r, DbRow>,
+{
+    sqlx::query_scalar(sql)
+}
+
+fn query_as<'q, O>(sql: impl SqlSafeStr) -> sqlx::query::QueryAs<'q, Sqlite, O, Args>
+where
+    O: for<'r> sqlx::FromRow<'r, DbRow>,
+{
+    sqlx::query_as(sql)
+}
+
+/// Before numbering a run's findings: nothing to do, write transactions are serialised
+/// (the in-process write lock, then SQLite's own).
+async fn lock_run_numbering(_tx: &mut Conn, _run: RunId) -> Result<(), sqlx::Error> {
+    Ok(())
+}
 
 /// Embedded migrations, applied by [`Db::open`]. Append-only: never edit one that shipped.
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/sqlite/migrations");
@@ -190,16 +238,10 @@ impl Db {
         let hex = match existing {
             Some(h) => h,
             None => {
-                let mut bytes = [0u8; 32];
-                use std::io::Read;
-                std::fs::File::open("/dev/urandom")
-                    .and_then(|mut f| f.read_exact(&mut bytes))
-                    .map_err(|e| StoreError::Invalid {
-                        path: self.path_buf(),
-                        detail: format!("cannot read random bytes for the hash key: {e}"),
-                    })?;
-                let fresh: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                let fresh = &fresh;
+                let fresh = &super::codec::random_key_hex().map_err(|e| StoreError::Invalid {
+                    path: self.path_buf(),
+                    detail: format!("cannot read random bytes for the hash key: {e}"),
+                })?;
                 self.write("store hash key", move || {
                     async move |tx| {
                         sqlx::query(
@@ -218,13 +260,10 @@ impl Db {
                 .await?
             }
         };
-        (0..hex.len() / 2)
-            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|_| StoreError::Corrupt {
-                path: self.path_buf(),
-                detail: "meta.hash_key is not hex".into(),
-            })
+        super::codec::parse_key_hex(&hex).map_err(|detail| StoreError::Corrupt {
+            path: self.path_buf(),
+            detail,
+        })
     }
 
     pub(super) fn path_buf(&self) -> PathBuf {
@@ -280,14 +319,6 @@ impl Db {
     }
 }
 
-/// Where and what an [`insert_rows`] writes: the statement up to the column list, and
-/// the columns, in the order each row gives its values.
-pub(super) struct Insert {
-    /// `INSERT INTO table` (or `INSERT OR IGNORE INTO table`).
-    pub into: &'static str,
-    pub columns: &'static [&'static str],
-}
-
 /// Inserts `rows` (one value per column of `insert.columns` each) in as few statements as
 /// SQLite's bound-parameter limit allows: `INSERT ... VALUES (...), (...), ...` built by
 /// sqlx's `QueryBuilder`.
@@ -335,7 +366,8 @@ fn is_transient(e: &StoreError) -> bool {
 /// holds a lock this one needs.
 pub(super) fn is_busy(e: &sqlx::Error) -> bool {
     e.as_database_error()
-        .and_then(|d| d.code())
+        .and_then(|d| d.try_downcast_ref::<sqlx::sqlite::SqliteError>())
+        .and_then(sqlx::error::DatabaseError::code)
         .and_then(|c| c.parse::<i32>().ok())
         .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }

@@ -89,30 +89,13 @@ async fn connect(
     }
 }
 
-/// The schema must be exactly this consentry's: a newer one is refused as when writing,
-/// an older one (or none) is not migrated here; the error says which command would.
+/// The schema must be exactly this consentry's ([`StoreError::schema_mismatch`]).
 async fn check_schema(
     path: &Path,
     pool: SqlitePool,
     applied: Option<BTreeSet<i64>>,
 ) -> Result<SqlitePool, StoreError> {
-    let known: BTreeSet<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-    let applied = applied.unwrap_or_default();
-    let newer = applied.iter().find(|v| !known.contains(v)).copied();
-    let missing: Vec<i64> = known.difference(&applied).copied().collect();
-    let problem = match (newer, missing.is_empty()) {
-        (Some(version), _) => Some(StoreError::NewerSchema {
-            path: path.to_path_buf(),
-            version,
-        }),
-        (None, false) => Some(StoreError::NeedsMigration {
-            path: path.to_path_buf(),
-            version: applied.last().copied().unwrap_or(0),
-            current: known.last().copied().unwrap_or(0),
-        }),
-        (None, true) => None,
-    };
-    match problem {
+    match StoreError::schema_mismatch(path, &MIGRATOR, applied) {
         Some(e) => {
             pool.close().await;
             Err(e)

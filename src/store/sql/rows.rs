@@ -3,12 +3,13 @@
 //! and inventory, each table in batched `INSERT`s ([`insert_rows`]). Called inside the
 //! write transactions of `write.rs`, never on their own.
 
-use super::{insert_rows, Db, Insert};
+use super::Conn;
+use super::{insert_rows, Db};
 use crate::analysis::finding::Finding;
 use crate::model::{ConsentState, CookieSource, StepStatus, VisitObservation, VisitStatus};
+use crate::store::codec::Insert;
 use crate::store::codec::{self, Col};
 use crate::store::{JudgedVisit, RunId, StoreError};
-use sqlx::sqlite::SqliteConnection;
 
 /// The consent-state columns every observed record carries, last in each row.
 macro_rules! with_state {
@@ -231,7 +232,7 @@ impl Db {
     /// visit id.
     pub(super) async fn insert_judged_visit(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Conn,
         run: RunId,
         v: &JudgedVisit<'_>,
     ) -> Result<i64, StoreError> {
@@ -298,7 +299,7 @@ impl Db {
 
     async fn insert_visit(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Conn,
         run: RunId,
         v: &JudgedVisit<'_>,
     ) -> Result<i64, StoreError> {
@@ -315,7 +316,7 @@ impl Db {
         };
         let t = &obs.timings;
         let ms = |what, v| self.invalid(codec::to_i64(what, v));
-        sqlx::query_scalar(
+        super::query_scalar(
             "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
@@ -359,7 +360,7 @@ impl Db {
     /// Appends findings to a run after those it has (`seq` continues), in order.
     pub(super) async fn insert_findings(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Conn,
         run: RunId,
         visit: Option<i64>,
         findings: &[Finding],
@@ -367,8 +368,12 @@ impl Db {
         if findings.is_empty() {
             return Ok(());
         }
+        // Findings are numbered per run: writers of one run's visits take turns here.
+        super::lock_run_numbering(tx, run)
+            .await
+            .map_err(self.db_err("lock the run's findings"))?;
         let next: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM findings WHERE run_id = ?")
+            super::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM findings WHERE run_id = ?")
                 .bind(run)
                 .fetch_one(&mut *tx)
                 .await

@@ -24,7 +24,7 @@ impl Db {
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar(
+        super::query_scalar(
             "SELECT s.path FROM visit_screenshots s JOIN visits v ON v.id = s.visit_id \
              JOIN runs r ON r.id = v.run_id WHERE r.started_at < ? ORDER BY v.id, s.seq",
         )
@@ -43,7 +43,7 @@ impl Db {
         before: DateTime<Utc>,
         batch: crate::store::PurgeBatch,
     ) -> Result<Vec<(&'static str, u64)>, StoreError> {
-        let visits: Vec<i64> = sqlx::query_scalar(
+        let visits: Vec<i64> = super::query_scalar(
             "SELECT v.id FROM visits v JOIN runs r ON r.id = v.run_id \
              WHERE r.started_at < ? ORDER BY v.id",
         )
@@ -55,9 +55,10 @@ impl Db {
         let mut counts = Vec::new();
         for table in RAW_TABLES {
             // `table` is one of our own table names, never input.
+            let (row_id, ids) = (super::ROW_ID, super::IDS_FROM_JSON);
             let sql = format!(
-                "DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} \
-                 WHERE visit_id IN (SELECT value FROM json_each(?)) LIMIT ?)"
+                "DELETE FROM {table} WHERE {row_id} IN (SELECT {row_id} FROM {table} \
+                 WHERE visit_id IN ({ids}) LIMIT ?)"
             );
             let mut deleted = 0u64;
             for chunk in visits.chunks(PURGE_VISITS_PER_STATEMENT) {
@@ -84,7 +85,7 @@ impl Db {
     async fn purge_batch(&self, sql: &str, ids: &str, limit: i64) -> Result<u64, StoreError> {
         self.write("commit purge", move || {
             async move |tx| {
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                super::query(sqlx::AssertSqlSafe(sql.to_string()))
                     .bind(ids.to_string())
                     .bind(limit)
                     .execute(&mut *tx)
@@ -103,7 +104,7 @@ impl Db {
         let alive = &alive;
         self.write("commit dead runs", move || {
             async move |tx| {
-                let rows: Vec<(RunId, i64)> = sqlx::query_as(
+                let rows: Vec<(RunId, i64)> = super::query_as(
                     "SELECT id, pid FROM runs WHERE status = 'running' AND finished_at IS NULL \
                  AND pid IS NOT NULL AND host = ?",
                 )
@@ -116,7 +117,7 @@ impl Db {
                     if pid == i64::from(std::process::id()) || alive(pid) {
                         continue;
                     }
-                    sqlx::query(
+                    super::query(
                         "UPDATE runs SET status = 'incomplete', status_reason = ? \
                      WHERE id = ? AND status = 'running'",
                     )
@@ -139,7 +140,7 @@ impl Db {
     ) -> Result<u64, StoreError> {
         self.write("commit stale runs", move || {
             async move |tx| {
-                let done = sqlx::query(
+                let done = super::query(
                     "UPDATE runs SET status = 'incomplete', status_reason = ? \
                  WHERE status = 'running' AND finished_at IS NULL AND started_at < ?",
                 )

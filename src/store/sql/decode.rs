@@ -4,6 +4,7 @@ use super::row::{
     get, get_enum, get_fail_on, get_failure, get_json, get_opt_ts, get_opt_u64, get_state, get_ts,
     get_u64,
 };
+use super::DbRow;
 use crate::analysis::finding::{Code, Evidence, Finding, Severity};
 use crate::model::{
     CookieSource, CookieWrite, FrameCounts, PageError, RequestObs, RunStatus, RunStatusKind,
@@ -11,10 +12,9 @@ use crate::model::{
 };
 use crate::store::codec::{self, DecodeResult};
 use crate::store::{RunRecord, VisitCounts, VisitRecord};
-use sqlx::sqlite::SqliteRow;
 
 /// `status` and `status_reason`, of a run or a fleet run.
-fn decode_status(r: &SqliteRow) -> DecodeResult<RunStatus> {
+fn decode_status(r: &DbRow) -> DecodeResult<RunStatus> {
     let kind: RunStatusKind = get_enum(r, "status", "run status")?;
     let reason: Option<String> = get(r, "status_reason")?;
     let reason = || reason.clone().unwrap_or_default();
@@ -26,7 +26,7 @@ fn decode_status(r: &SqliteRow) -> DecodeResult<RunStatus> {
     })
 }
 
-pub(super) fn decode_fleet_run(r: &SqliteRow) -> DecodeResult<crate::store::FleetRunRecord> {
+pub(super) fn decode_fleet_run(r: &DbRow) -> DecodeResult<crate::store::FleetRunRecord> {
     Ok(crate::store::FleetRunRecord {
         id: get(r, "id")?,
         name: get(r, "name")?,
@@ -37,7 +37,7 @@ pub(super) fn decode_fleet_run(r: &SqliteRow) -> DecodeResult<crate::store::Flee
     })
 }
 
-pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
+pub(super) fn decode_run(r: &DbRow) -> DecodeResult<RunRecord> {
     let status = decode_status(r)?;
     Ok(RunRecord {
         id: get(r, "id")?,
@@ -59,7 +59,7 @@ pub(super) fn decode_run(r: &SqliteRow) -> DecodeResult<RunRecord> {
     })
 }
 
-pub(super) fn decode_visit(r: &SqliteRow) -> DecodeResult<VisitRecord> {
+pub(super) fn decode_visit(r: &DbRow) -> DecodeResult<VisitRecord> {
     let status: String = get(r, "status")?;
     let status = match status.as_str() {
         "complete" => VisitStatus::Complete,
@@ -99,7 +99,7 @@ pub(super) fn decode_visit(r: &SqliteRow) -> DecodeResult<VisitRecord> {
     })
 }
 
-pub(super) fn decode_step(r: &SqliteRow) -> DecodeResult<StepOutcome> {
+pub(super) fn decode_step(r: &DbRow) -> DecodeResult<StepOutcome> {
     let status: String = get(r, "status")?;
     let status = match status.as_str() {
         "done" => StepStatus::Done,
@@ -118,7 +118,7 @@ pub(super) fn decode_step(r: &SqliteRow) -> DecodeResult<StepOutcome> {
     })
 }
 
-pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
+pub(super) fn decode_request(r: &DbRow) -> DecodeResult<RequestObs> {
     let status = get::<Option<i64>>(r, "http_status")?
         .map(|s| u16::try_from(s).map_err(|_| format!("column http_status: {s} is out of range")))
         .transpose()?;
@@ -151,7 +151,7 @@ pub(super) fn decode_request(r: &SqliteRow) -> DecodeResult<RequestObs> {
     })
 }
 
-pub(super) fn decode_cookie_write(r: &SqliteRow) -> DecodeResult<CookieWrite> {
+pub(super) fn decode_cookie_write(r: &DbRow) -> DecodeResult<CookieWrite> {
     let kind: String = get(r, "source_kind")?;
     let url: String = get(r, "source_url")?;
     let source = match kind.as_str() {
@@ -178,7 +178,7 @@ pub(super) fn decode_cookie_write(r: &SqliteRow) -> DecodeResult<CookieWrite> {
     })
 }
 
-pub(super) fn decode_cookie(r: &SqliteRow) -> DecodeResult<StoredCookie> {
+pub(super) fn decode_cookie(r: &DbRow) -> DecodeResult<StoredCookie> {
     Ok(StoredCookie {
         name: get(r, "name")?,
         domain: get(r, "domain")?,
@@ -194,7 +194,7 @@ pub(super) fn decode_cookie(r: &SqliteRow) -> DecodeResult<StoredCookie> {
     })
 }
 
-pub(super) fn decode_storage_write(r: &SqliteRow) -> DecodeResult<StorageWrite> {
+pub(super) fn decode_storage_write(r: &DbRow) -> DecodeResult<StorageWrite> {
     Ok(StorageWrite {
         area: get_enum(r, "area", "storage area")?,
         origin: get(r, "origin")?,
@@ -206,7 +206,7 @@ pub(super) fn decode_storage_write(r: &SqliteRow) -> DecodeResult<StorageWrite> 
     })
 }
 
-pub(super) fn decode_signal(r: &SqliteRow) -> DecodeResult<crate::signals::SignalObs> {
+pub(super) fn decode_signal(r: &DbRow) -> DecodeResult<crate::signals::SignalObs> {
     Ok(crate::signals::SignalObs {
         time: get_ts(r, "time")?,
         page: get(r, "page")?,
@@ -216,7 +216,7 @@ pub(super) fn decode_signal(r: &SqliteRow) -> DecodeResult<crate::signals::Signa
     })
 }
 
-pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::model::Screenshot> {
+pub(super) fn decode_screenshot(r: &DbRow) -> DecodeResult<crate::model::Screenshot> {
     use crate::model::screenshot::ShotWhen;
     use crate::model::ConsentAction;
     let action: String = get(r, "action")?;
@@ -243,7 +243,7 @@ pub(super) fn decode_screenshot(r: &SqliteRow) -> DecodeResult<crate::model::Scr
     })
 }
 
-pub(super) fn decode_finding(r: &SqliteRow) -> DecodeResult<Finding> {
+pub(super) fn decode_finding(r: &DbRow) -> DecodeResult<Finding> {
     let code: String = get(r, "code")?;
     let severity: String = get(r, "severity")?;
     let occurrences: i64 = get(r, "occurrences")?;
@@ -264,7 +264,7 @@ pub(super) fn decode_finding(r: &SqliteRow) -> DecodeResult<Finding> {
     })
 }
 
-pub(super) fn decode_page_error(r: &SqliteRow) -> DecodeResult<PageError> {
+pub(super) fn decode_page_error(r: &DbRow) -> DecodeResult<PageError> {
     Ok(PageError {
         message: get(r, "message")?,
         source: get(r, "source")?,

@@ -4,11 +4,11 @@
 use super::decode::{decode_finding, decode_run};
 use super::row::{get, get_opt_ts, get_ts};
 use super::Db;
+use super::DbRow;
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::finding::Finding;
 use crate::store::codec::DecodeResult;
 use crate::store::{RunId, RunRecord, StoreError};
-use sqlx::sqlite::SqliteRow;
 use std::collections::HashMap;
 
 impl Db {
@@ -19,14 +19,15 @@ impl Db {
         runs: &[RunId],
     ) -> Result<HashMap<RunId, Vec<AckRecord>>, StoreError> {
         let ids = self.invalid(crate::store::codec::json("run ids", runs))?;
-        let rows = sqlx::query(
-            "SELECT * FROM run_acks WHERE run_id IN (SELECT value FROM json_each(?)) \
-             ORDER BY run_id, seq",
-        )
-        .bind(ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.db_err("read acknowledgements"))?;
+        let sql = format!(
+            "SELECT * FROM run_acks WHERE run_id IN ({}) ORDER BY run_id, seq",
+            super::IDS_FROM_JSON
+        );
+        let rows = super::query(sqlx::AssertSqlSafe(sql))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.db_err("read acknowledgements"))?;
         let mut out: HashMap<RunId, Vec<AckRecord>> = HashMap::new();
         for r in &rows {
             let run: RunId = self.decode(get(r, "run_id"))?;
@@ -41,7 +42,7 @@ impl Db {
         &self,
         fingerprint: &str,
     ) -> Result<Option<(RunRecord, Finding)>, StoreError> {
-        let row = sqlx::query(
+        let row = super::query(
             "SELECT f.run_id FROM findings f JOIN runs r ON r.id = f.run_id \
              WHERE f.fingerprint = ? ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
         )
@@ -53,18 +54,19 @@ impl Db {
             return Ok(None);
         };
         let run: RunId = self.decode(get(&row, "run_id"))?;
-        let run_row = sqlx::query("SELECT * FROM runs WHERE id = ?")
+        let run_row = super::query("SELECT * FROM runs WHERE id = ?")
             .bind(run)
             .fetch_one(&self.pool)
             .await
             .map_err(self.db_err("read run"))?;
-        let finding_row =
-            sqlx::query("SELECT * FROM findings WHERE run_id = ? AND fingerprint = ? ORDER BY seq")
-                .bind(run)
-                .bind(fingerprint)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(self.db_err("read finding"))?;
+        let finding_row = super::query(
+            "SELECT * FROM findings WHERE run_id = ? AND fingerprint = ? ORDER BY seq",
+        )
+        .bind(run)
+        .bind(fingerprint)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(self.db_err("read finding"))?;
         Ok(Some((
             self.decode(decode_run(&run_row))?,
             self.decode(decode_finding(&finding_row))?,
@@ -72,7 +74,7 @@ impl Db {
     }
 }
 
-fn decode_ack(r: &SqliteRow) -> DecodeResult<AckRecord> {
+fn decode_ack(r: &DbRow) -> DecodeResult<AckRecord> {
     let status: String = get(r, "status")?;
     // `pending` is a drift window's status, never a run's (docs/storage.md).
     let status = AckStatus::parse(&status)

@@ -3,17 +3,17 @@
 
 use super::decode::*;
 use super::Db;
+use super::DbRow;
 use crate::analysis::finding::Finding;
 use crate::model::{
     CookieWrite, PageError, RequestObs, StepOutcome, StorageWrite, StoredCookie, VisitObservation,
 };
 use crate::signals::SignalObs;
 use crate::store::{RunId, RunRecord, StoreError, VisitRecord};
-use sqlx::sqlite::SqliteRow;
 
 impl Db {
     pub(in crate::store) async fn run(&self, run: RunId) -> Result<Option<RunRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM runs WHERE id = ?")
+        let row = super::query("SELECT * FROM runs WHERE id = ?")
             .bind(run)
             .fetch_optional(&self.pool)
             .await
@@ -25,7 +25,7 @@ impl Db {
         &self,
         id: crate::store::FleetRunId,
     ) -> Result<Option<crate::store::FleetRunRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM fleet_runs WHERE id = ?")
+        let row = super::query("SELECT * FROM fleet_runs WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -38,7 +38,7 @@ impl Db {
         &self,
         id: crate::store::FleetRunId,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM runs WHERE fleet_run_id = ? ORDER BY id")
+        let rows = super::query("SELECT * FROM runs WHERE fleet_run_id = ? ORDER BY id")
             .bind(id)
             .fetch_all(&self.pool)
             .await
@@ -52,7 +52,7 @@ impl Db {
         site: Option<&str>,
         limit: u32,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let rows = sqlx::query(
+        let rows = super::query(
             "SELECT * FROM runs WHERE (? IS NULL OR site = ?) \
              ORDER BY started_at DESC, id DESC LIMIT ?",
         )
@@ -70,7 +70,7 @@ impl Db {
         &self,
         run: RunId,
     ) -> Result<Vec<VisitRecord>, StoreError> {
-        let rows = sqlx::query(
+        let rows = super::query(
             "SELECT v.*, \
              (SELECT COUNT(*) FROM steps c WHERE c.visit_id = v.id) AS n_steps, \
              (SELECT COUNT(*) FROM requests c WHERE c.visit_id = v.id) AS n_requests, \
@@ -93,7 +93,7 @@ impl Db {
         run: RunId,
         scenario: &str,
     ) -> Result<Vec<StepOutcome>, StoreError> {
-        let rows = sqlx::query(
+        let rows = super::query(
             "SELECT s.* FROM steps s JOIN visits v ON v.id = s.visit_id \
              WHERE v.run_id = ? AND v.scenario = ? ORDER BY s.step_index",
         )
@@ -188,7 +188,7 @@ impl Db {
 
     /// A run's findings, in the order they were recorded.
     pub(in crate::store) async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM findings WHERE run_id = ? ORDER BY seq")
+        let rows = super::query("SELECT * FROM findings WHERE run_id = ? ORDER BY seq")
             .bind(run)
             .fetch_all(&self.pool)
             .await
@@ -238,13 +238,13 @@ impl Db {
         table: &'static str,
         run: RunId,
         scenario: Option<&str>,
-    ) -> Result<Vec<SqliteRow>, StoreError> {
+    ) -> Result<Vec<DbRow>, StoreError> {
         // `table` is one of our own table names, never input.
         let sql = format!(
             "SELECT c.* FROM {table} c JOIN visits v ON v.id = c.visit_id \
              WHERE v.run_id = ? AND (? IS NULL OR v.scenario = ?) ORDER BY v.id, c.seq"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        super::query(sqlx::AssertSqlSafe(sql))
             .bind(run)
             .bind(scenario)
             .bind(scenario)

@@ -1,54 +1,51 @@
-//! Column values out of SQLite rows, each error naming its column.
+//! Column values out of the back end's rows, each error naming its column.
 
+use super::{DbKind, DbRow};
 use crate::model::{ConsentState, Failure, FailureKind};
 use crate::outcome::FailOn;
 use crate::store::codec::{self, DecodeResult};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{Sqlite, SqliteRow};
 use sqlx::Row;
 
 /// A column value, with the column named in the error.
-pub(super) fn get<'r, T>(row: &'r SqliteRow, col: &str) -> DecodeResult<T>
+pub(super) fn get<'r, T>(row: &'r DbRow, col: &str) -> DecodeResult<T>
 where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+    T: sqlx::Decode<'r, DbKind> + sqlx::Type<DbKind>,
 {
     row.try_get(col).map_err(|e| format!("column {col}: {e}"))
 }
 
-pub(super) fn get_ts(row: &SqliteRow, col: &str) -> DecodeResult<DateTime<Utc>> {
+pub(super) fn get_ts(row: &DbRow, col: &str) -> DecodeResult<DateTime<Utc>> {
     let s: String = get(row, col)?;
     codec::parse_ts(col, &s)
 }
 
-pub(super) fn get_opt_ts(row: &SqliteRow, col: &str) -> DecodeResult<Option<DateTime<Utc>>> {
+pub(super) fn get_opt_ts(row: &DbRow, col: &str) -> DecodeResult<Option<DateTime<Utc>>> {
     let s: Option<String> = get(row, col)?;
     s.map(|s| codec::parse_ts(col, &s)).transpose()
 }
 
 /// An unsigned count or duration stored as INTEGER.
-pub(super) fn get_u64(row: &SqliteRow, col: &str) -> DecodeResult<u64> {
+pub(super) fn get_u64(row: &DbRow, col: &str) -> DecodeResult<u64> {
     let v: i64 = get(row, col)?;
     u64::try_from(v).map_err(|_| format!("column {col}: negative value {v}"))
 }
 
 /// An optional unsigned count.
-pub(super) fn get_opt_u64(row: &SqliteRow, col: &str) -> DecodeResult<Option<u64>> {
+pub(super) fn get_opt_u64(row: &DbRow, col: &str) -> DecodeResult<Option<u64>> {
     let v: Option<i64> = get(row, col)?;
     v.map(|v| u64::try_from(v).map_err(|_| format!("column {col}: negative value {v}")))
         .transpose()
 }
 
-pub(super) fn get_json<T: serde::de::DeserializeOwned>(
-    row: &SqliteRow,
-    col: &str,
-) -> DecodeResult<T> {
+pub(super) fn get_json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -> DecodeResult<T> {
     let s: String = get(row, col)?;
     codec::parse_json(col, &s)
 }
 
 /// An enumeration stored by its stable name; `what` names it in the error.
 pub(super) fn get_enum<T: std::str::FromStr>(
-    row: &SqliteRow,
+    row: &DbRow,
     col: &str,
     what: &str,
 ) -> DecodeResult<T> {
@@ -56,16 +53,12 @@ pub(super) fn get_enum<T: std::str::FromStr>(
     codec::parse_enum(col, what, &s)
 }
 
-pub(super) fn get_fail_on(row: &SqliteRow, col: &str) -> DecodeResult<FailOn> {
+pub(super) fn get_fail_on(row: &DbRow, col: &str) -> DecodeResult<FailOn> {
     codec::parse_fail_on(col, get::<Option<String>>(row, col)?.as_deref())
 }
 
 /// A failure: its kind (NULL before schema v2 reads as `other`) and reason.
-pub(super) fn get_failure(
-    row: &SqliteRow,
-    kind_col: &str,
-    reason_col: &str,
-) -> DecodeResult<Failure> {
+pub(super) fn get_failure(row: &DbRow, kind_col: &str, reason_col: &str) -> DecodeResult<Failure> {
     let kind = match get::<Option<String>>(row, kind_col)? {
         None => FailureKind::Other,
         Some(k) => codec::parse_enum(kind_col, "failure kind", &k)?,
@@ -75,7 +68,7 @@ pub(super) fn get_failure(
 }
 
 /// A consent state from `<prefix>consent`, `<prefix>li_objected`, `<prefix>actions`.
-pub(super) fn get_state(row: &SqliteRow, prefix: &str) -> DecodeResult<ConsentState> {
+pub(super) fn get_state(row: &DbRow, prefix: &str) -> DecodeResult<ConsentState> {
     let actions_col = format!("{prefix}actions");
     let actions: String = get(row, &actions_col)?;
     Ok(ConsentState {

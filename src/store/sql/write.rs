@@ -2,6 +2,7 @@
 //! [`crate::store::Admin`]): each call is one transaction ([`Db::write`]).
 
 use super::rows::{ACKS, DECLARATIONS};
+use super::Conn;
 use super::{insert_rows, Db};
 use crate::ack::AckRecord;
 use crate::analysis::finding::Finding;
@@ -10,7 +11,6 @@ use crate::model::RunStatus;
 use crate::store::codec::{self, Col};
 use crate::store::{FleetRunId, JudgedVisit, RunId, RunImport, RunStart, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteConnection;
 
 impl Db {
     pub(in crate::store) async fn start_run(
@@ -31,7 +31,7 @@ impl Db {
     ) -> Result<FleetRunId, StoreError> {
         self.write("begin fleet run", move || {
             async move |tx| {
-                sqlx::query_scalar(
+                super::query_scalar(
                     "INSERT INTO fleet_runs (name, fleet_file, started_at, status) \
                      VALUES (?, ?, ?, 'running') RETURNING id",
                 )
@@ -68,7 +68,7 @@ impl Db {
     ) -> Result<(), StoreError> {
         self.write("store crawl plan", move || {
             async move |tx| {
-                let done = sqlx::query("UPDATE runs SET crawl = ? WHERE id = ?")
+                let done = super::query("UPDATE runs SET crawl = ? WHERE id = ?")
                     .bind(json)
                     .bind(run)
                     .execute(&mut *tx)
@@ -170,7 +170,7 @@ impl Db {
         self.write("commit run end", move || {
             async move |tx| {
                 self.update_finish(tx, run, status, finished_at).await?;
-                sqlx::query("DELETE FROM run_acks WHERE run_id = ?")
+                super::query("DELETE FROM run_acks WHERE run_id = ?")
                     .bind(run)
                     .execute(&mut *tx)
                     .await
@@ -183,12 +183,8 @@ impl Db {
         .await
     }
 
-    async fn insert_run(
-        &self,
-        tx: &mut SqliteConnection,
-        run: &RunStart<'_>,
-    ) -> Result<RunId, StoreError> {
-        sqlx::query_scalar(
+    async fn insert_run(&self, tx: &mut Conn, run: &RunStart<'_>) -> Result<RunId, StoreError> {
+        super::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
              fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id) \
              VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -209,7 +205,7 @@ impl Db {
 
     async fn insert_declarations(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Conn,
         run: RunId,
         declarations: &[Declaration],
     ) -> Result<(), StoreError> {
@@ -234,7 +230,7 @@ impl Db {
 
     async fn update_finish(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Conn,
         run: RunId,
         status: &RunStatus,
         finished_at: DateTime<Utc>,
@@ -246,7 +242,7 @@ impl Db {
     /// The end of a run or of a fleet run: its status, the status's reason, the time.
     async fn set_finished(
         &self,
-        tx: &mut SqliteConnection,
+        tx: &mut Conn,
         what: Finished,
         id: i64,
         status: &RunStatus,
@@ -267,7 +263,7 @@ impl Db {
                 "finish fleet run",
             ),
         };
-        let done = sqlx::query(sql)
+        let done = super::query(sql)
             .bind(status.as_str())
             .bind(reason)
             .bind(codec::ts(&finished_at))

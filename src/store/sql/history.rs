@@ -23,7 +23,7 @@ macro_rules! window {
 impl Db {
     /// Every site with at least one run, by name.
     pub(in crate::store) async fn sites(&self) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar("SELECT DISTINCT site FROM runs ORDER BY site")
+        super::query_scalar("SELECT DISTINCT site FROM runs ORDER BY site")
             .fetch_all(&self.pool)
             .await
             .map_err(self.db_err("read sites"))
@@ -37,7 +37,7 @@ impl Db {
         site: &str,
         since: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError> {
-        let t: Option<String> = sqlx::query_scalar(
+        let t: Option<String> = super::query_scalar(
             "SELECT MAX(started_at) FROM runs WHERE site = ? AND started_at < ? \
              AND status = 'complete'",
         )
@@ -82,7 +82,7 @@ impl Db {
         full: bool,
     ) -> Result<Vec<RunHistory>, StoreError> {
         let (since, until) = (codec::ts(&since), codec::ts(&until));
-        let runs = sqlx::query(
+        let runs = super::query(
             "SELECT * FROM runs WHERE site = ? AND started_at >= ? AND started_at < ? \
              ORDER BY started_at, id",
         )
@@ -109,7 +109,7 @@ impl Db {
         if out.is_empty() {
             return Ok(out);
         }
-        let visits = sqlx::query(concat!(
+        let visits = super::query(concat!(
             "SELECT v.run_id, v.scenario, v.status, v.final_li_objected, \
              EXISTS (SELECT 1 FROM visit_vendors x WHERE x.visit_id = v.id) \
              OR EXISTS (SELECT 1 FROM visit_inventory y WHERE y.visit_id = v.id) AS has_inventory \
@@ -136,7 +136,7 @@ impl Db {
                 h.visits.push(seen);
             }
         }
-        let findings = sqlx::query(concat!(
+        let findings = super::query(concat!(
             "SELECT run_id, fingerprint, code, severity, scenario, subject, vendor, message, \
              rule, evidence FROM findings WHERE run_id IN (",
             window!(),
@@ -172,7 +172,7 @@ impl Db {
         if !full {
             return Ok(out);
         }
-        let vendors = sqlx::query(concat!(
+        let vendors = super::query(concat!(
             "SELECT x.run_id, v.scenario, x.vendor, x.requests, x.cookie_writes, \
              x.storage_writes, x.unauthorized, x.objected \
              FROM visit_vendors x JOIN visits v ON v.id = x.visit_id \
@@ -186,7 +186,7 @@ impl Db {
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history vendors"))?;
-        let count = |r: &sqlx::sqlite::SqliteRow, col: &str| -> Result<u32, StoreError> {
+        let count = |r: &super::DbRow, col: &str| -> Result<u32, StoreError> {
             let n: i64 = self.decode(get(r, col))?;
             Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
         };
@@ -205,7 +205,7 @@ impl Db {
                 h.vendors.push((scenario, a));
             }
         }
-        let items = sqlx::query(concat!(
+        let items = super::query(concat!(
             "SELECT i.run_id, v.scenario, i.kind, i.item, i.vendor, i.lifetime_secs, \
              i.declared_secs, i.over_retention, i.detail \
              FROM visit_inventory i JOIN visits v ON v.id = i.visit_id \
@@ -236,7 +236,7 @@ impl Db {
             }
         }
         let decls =
-            sqlx::query(concat!(
+            super::query(concat!(
             "SELECT run_id, vendor, vendor_name, purpose, basis, strictly_necessary, tcf_purpose \
              FROM run_declarations WHERE run_id IN (", window!(), ") ORDER BY run_id, id"
         ))

@@ -1,12 +1,11 @@
 //! Alert deliveries (docs/alerts.md): written once a run's notification was sent (or
-//! given up on), read by tests and `consentry` front ends. Plain SQL, no SQLite-only
-//! function, so another back end mirrors it as is.
+//! given up on), read by tests and `consentry` front ends. Shared by both back ends
+//! (src/store/sql/).
 
 use super::row::{get, get_ts};
-use super::Db;
+use super::{Db, DbRow};
 use crate::store::codec::{self, DecodeResult};
 use crate::store::{NotificationRecord, StoreError};
-use sqlx::sqlite::SqliteRow;
 
 impl Db {
     pub(in crate::store) async fn record_notifications(
@@ -19,7 +18,7 @@ impl Db {
         self.write("store notifications", move || {
             async move |tx| {
                 for r in records {
-                    sqlx::query(
+                    super::query(
                         "INSERT INTO notifications (run_id, fleet_run_id, target, format, \
                          status, attempts, http_status, error, sent_at) \
                          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -48,7 +47,7 @@ impl Db {
         run: Option<crate::store::RunId>,
         fleet_run: Option<crate::store::FleetRunId>,
     ) -> Result<Vec<NotificationRecord>, StoreError> {
-        let rows = sqlx::query(
+        let rows = super::query(
             "SELECT * FROM notifications WHERE (? IS NULL OR run_id = ?) \
              AND (? IS NULL OR fleet_run_id = ?) ORDER BY id",
         )
@@ -65,7 +64,7 @@ impl Db {
     }
 }
 
-fn decode_notification(r: &SqliteRow) -> DecodeResult<NotificationRecord> {
+fn decode_notification(r: &DbRow) -> DecodeResult<NotificationRecord> {
     let status: String = get(r, "status")?;
     let attempts: i64 = get(r, "attempts")?;
     let http_status: Option<i64> = get(r, "http_status")?;
