@@ -91,6 +91,8 @@ async fn read_only_commands_never_write_and_name_the_migration() {
             .unwrap()
     };
     for sql in [
+        "ALTER TABLE runs DROP COLUMN data_versions",
+        "DELETE FROM _sqlx_migrations WHERE version = 14",
         "ALTER TABLE requests DROP COLUMN frames_sent",
         "ALTER TABLE requests DROP COLUMN frames_received",
         "DELETE FROM _sqlx_migrations WHERE version = 12",
