@@ -22,8 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// Environment variable naming the data directory (order 2).
 pub const DATA_DIR_ENV: &str = "CONSENTRY_DATA_DIR";
-/// The folder of the data directory holding autoconsent.
-pub const AUTOCONSENT_SUBDIR: &str = "autoconsent";
+pub use crate::cmp::autoconsent::package_version;
 
 /// Where a data directory was found: which rule of the lookup order chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -151,13 +150,6 @@ impl Lookup {
         }
         candidates.into_iter().find(|c| c.dir.is_dir())
     }
-}
-
-/// The version of a package whose `package.json` (as published on npm) sits in `dir`.
-pub fn package_version(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v.get("version")?.as_str().map(str::to_owned)
 }
 
 /// What this consentry runs with, for `--version`, `doctor` and each stored run: its own

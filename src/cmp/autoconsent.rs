@@ -29,6 +29,9 @@ pub const WORLD: &str = "consentry-autoconsent";
 pub const ENV: &str = "CONSENTRY_AUTOCONSENT";
 /// Where `make fixtures` puts them, relative to the project directory.
 pub const DEFAULT_DIR: &str = "fixtures/build/autoconsent";
+/// Its folder in consentry's data directory (`PREFIX/share/consentry/autoconsent`,
+/// docs/packaging.md).
+pub const DATA_SUBDIR: &str = "autoconsent";
 const BUNDLE: &str = "autoconsent.playwright.js";
 const RULES: &str = "rules.json";
 
@@ -65,7 +68,7 @@ pub fn candidates(
     }
     let mut out = Vec::new();
     if let Some(d) = data_dir {
-        out.push(d.join(crate::data::AUTOCONSENT_SUBDIR));
+        out.push(d.join(DATA_SUBDIR));
     }
     let abs = std::path::absolute(scenario_file).unwrap_or_else(|_| scenario_file.to_path_buf());
     for dir in abs.ancestors().skip(1) {
@@ -78,6 +81,13 @@ pub fn candidates(
         }
     }
     out
+}
+
+/// The version of the package whose `package.json` (as published on npm) sits in `dir`.
+pub fn package_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("version")?.as_str().map(str::to_owned)
 }
 
 /// True when `dir` holds the bundle and the rules (not yet read).
@@ -135,7 +145,7 @@ pub fn load(dir: &Path) -> Result<Bundle, String> {
     }
     Ok(Bundle {
         dir: dir.to_path_buf(),
-        version: crate::data::package_version(dir),
+        version: package_version(dir),
         source: injected_source(&bundle, &rules).into(),
     })
 }
