@@ -1,7 +1,8 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, bench-fleet, clean.
+# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, bench-fleet,
+# install, uninstall, dist, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -17,6 +18,7 @@ APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-cmp bench-fleet reliability clean
+.PHONY: install uninstall dist
 
 all: build
 
@@ -138,8 +140,34 @@ bench-drift:
 	$(CARGO) build --locked --release --bin consentry --example synth_history
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
 
+## install: the release binary, its data (autoconsent, pinned from npm) and the licence
+## texts under $(DESTDIR)$(PREFIX) (bin/consentry, share/consentry/), with the layout of
+## scripts/install.sh (docs/packaging.md). uninstall removes exactly that.
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+DIST := consentry-$(VERSION)-$(HOST)
+
+install: fixtures
+	$(CARGO) build --locked --release --bin consentry
+	scripts/install.sh $(RELEASE_BIN) "$(DESTDIR)$(PREFIX)"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/consentry"
+	rm -rf "$(DESTDIR)$(PREFIX)/share/consentry"
+
+## dist: the same layout as a release tarball, dist/consentry-<version>-<target>.tar.gz
+## (unpack anywhere; bin/consentry finds its data in ../share/consentry).
+dist: fixtures
+	$(CARGO) build --locked --release --bin consentry
+	rm -rf dist/$(DIST) && mkdir -p dist
+	scripts/install.sh $(RELEASE_BIN) dist/$(DIST)
+	tar -C dist -czf dist/$(DIST).tar.gz $(DIST)
+	rm -rf dist/$(DIST)
+	@echo "dist: dist/$(DIST).tar.gz"
+
 clean:
 	$(CARGO) clean
 	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log
 	rm -rf reports/*/run-*/
-	rm -rf fixtures/build
+	rm -rf fixtures/build dist

@@ -1009,6 +1009,7 @@ impl Night {
                 started_at: self.started,
                 scenario_digest: Some(&self.scenario_digest),
                 policy_digest: Some(&self.policy_digest),
+                data_versions: None,
                 fail_on: FailOn::DEFAULT,
                 fleet_run: None,
             },

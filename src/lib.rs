@@ -21,9 +21,11 @@ pub mod browser;
 pub mod capture;
 pub mod cmp;
 pub mod crawl;
+pub mod data;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod diag;
+pub mod doctor;
 pub mod drift;
 pub mod engine;
 pub mod exit;

@@ -2,12 +2,19 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    // `--version` names the data this consentry would run with (autoconsent as found by
+    // the audit's lookup, the bundled CMP profiles; docs/packaging.md).
+    let version: &'static str = Box::leak(cli::long_version().into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    let args = match Cli::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

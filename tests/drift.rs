@@ -169,6 +169,7 @@ async fn record_run(
             started_at: day(d),
             scenario_digest: Some("s1"),
             policy_digest: Some(policy),
+            data_versions: None,
             fail_on: consentry::outcome::FailOn::DEFAULT,
             fleet_run: None,
         })

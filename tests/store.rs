@@ -1557,6 +1557,7 @@ async fn import_runs_matches_the_per_call_writes(db: TestDb) {
             started_at,
             scenario_digest: Some("s1"),
             policy_digest: Some("p1"),
+            data_versions: Some("consentry=0.1.0; autoconsent=16.23.0"),
             fail_on: consentry::outcome::FailOn::DEFAULT,
             fleet_run: None,
         },
@@ -1585,6 +1586,10 @@ async fn import_runs_matches_the_per_call_writes(db: TestDb) {
             RunStatus::Incomplete("not observed: reject_all".into())
         );
         assert_eq!(run.policy_digest.as_deref(), Some("p1"));
+        assert_eq!(
+            run.data_versions.as_deref(),
+            Some("consentry=0.1.0; autoconsent=16.23.0")
+        );
         let findings = store.history().findings(*id).await.unwrap();
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0], fs[0]);

@@ -78,6 +78,42 @@ pub fn find_executable(explicit: Option<&Path>, name: &str, fallbacks: &[&str]) 
     fallbacks.iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
+/// The Chromium to start: an explicit path (`--chromium`, `$CONSENTRY_CHROMIUM`), which
+/// must exist; else `chromium` on PATH. Debian's `/usr/bin/chromium` is a wrapper script
+/// adding flags of its own: when PATH finds it, the real binary behind it
+/// (`/usr/lib/chromium/chromium`) is used. Only PATH is searched, so a PATH without
+/// Chromium means no Chromium (`consentry doctor` says so, with the fix).
+pub fn find_chromium(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return find_executable(Some(p), "chromium", &[])
+            .ok_or_else(|| anyhow!("Chromium not found at {}", p.display()));
+    }
+    let found = find_executable(None, "chromium", &[]).ok_or_else(|| {
+        anyhow!("Chromium not found on PATH (install Debian's chromium: `apt-get install chromium`, or pass --chromium PATH)")
+    })?;
+    let debian_wrapper = std::fs::canonicalize(&found)
+        .is_ok_and(|p| p == Path::new("/usr/bin/chromium"))
+        && Path::new(DEBIAN_CHROMIUM).is_file();
+    Ok(if debian_wrapper {
+        PathBuf::from(DEBIAN_CHROMIUM)
+    } else {
+        found
+    })
+}
+
+/// The chromedriver to start: an explicit path, else `chromedriver` on PATH, else
+/// Debian's `/usr/bin/chromedriver`.
+pub fn find_chromedriver(explicit: Option<&Path>) -> Result<PathBuf> {
+    find_executable(explicit, "chromedriver", &["/usr/bin/chromedriver"]).ok_or_else(
+        || match explicit {
+            Some(p) => anyhow!("chromedriver not found at {}", p.display()),
+            None => anyhow!(
+                "chromedriver not found on PATH (install Debian's chromium-driver, or pass --chromedriver PATH or --webdriver URL)"
+            ),
+        },
+    )
+}
+
 /// A chromedriver child process, in its own process group so that every browser it
 /// started goes with it.
 pub struct Chromedriver {
@@ -87,13 +123,7 @@ pub struct Chromedriver {
 
 impl Chromedriver {
     pub async fn spawn(explicit: Option<&Path>) -> Result<Chromedriver> {
-        let path = find_executable(explicit, "chromedriver", &["/usr/bin/chromedriver"])
-            .ok_or_else(|| match explicit {
-                Some(p) => anyhow!("chromedriver not found at {}", p.display()),
-                None => anyhow!(
-                    "chromedriver not found on PATH (install Debian's chromium-driver, or pass --chromedriver PATH or --webdriver URL)"
-                ),
-            })?;
+        let path = find_chromedriver(explicit)?;
         let port = free_port()?;
         let mut cmd = Command::new(&path);
         cmd.arg(format!("--port={port}"))
@@ -401,15 +431,7 @@ fn capabilities(
         "excludeSwitches": ["enable-automation"],
     });
     if cfg.local {
-        // An explicit path must exist; otherwise Debian's real binary, then PATH.
-        let binary = match cfg.chromium.as_deref() {
-            Some(p) => find_executable(Some(p), "chromium", &[])
-                .ok_or_else(|| anyhow!("Chromium not found at {}", p.display()))?,
-            None if Path::new(DEBIAN_CHROMIUM).is_file() => PathBuf::from(DEBIAN_CHROMIUM),
-            None => find_executable(None, "chromium", &[]).ok_or_else(|| {
-                anyhow!("Chromium not found (install Debian's chromium, or pass --chromium PATH)")
-            })?,
-        };
+        let binary = find_chromium(cfg.chromium.as_deref())?;
         chrome["binary"] = Value::String(binary.display().to_string());
     }
     let caps = json!({

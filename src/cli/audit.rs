@@ -48,15 +48,22 @@ pub struct AuditArgs {
     /// chromedriver executable [default: from PATH, then /usr/bin/chromedriver].
     #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMEDRIVER")]
     pub chromedriver: Option<PathBuf>,
-    /// Chromium executable [default: /usr/lib/chromium/chromium, then chromium on PATH].
+    /// Chromium executable [default: chromium on PATH; for Debian's /usr/bin/chromium
+    /// wrapper, the real /usr/lib/chromium/chromium behind it].
     #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMIUM")]
     pub chromium: Option<PathBuf>,
     /// Directory holding autoconsent's `autoconsent.playwright.js` and `rules.json`, for
-    /// scenario files with `[cmp] auto = true` [default: `fixtures/build/autoconsent`
-    /// (made by `make fixtures`) beside the scenario file or in a parent directory, then
-    /// in the current directory].
+    /// scenario files with `[cmp] auto = true` [default: `autoconsent/` in the data
+    /// directory (--data-dir), else, in a checkout, `fixtures/build/autoconsent` (made by
+    /// `make fixtures`) beside the scenario file or in a parent directory, then in the
+    /// current directory].
     #[arg(long, value_name = "DIR", env = "CONSENTRY_AUTOCONSENT")]
     pub autoconsent: Option<PathBuf>,
+    /// consentry's data directory (autoconsent, licences) [default: $CONSENTRY_DATA_DIR,
+    /// else share/consentry of the install prefix, else the XDG data directory; see
+    /// docs/packaging.md].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Run only these scenarios (repeatable); default: the file's [run] list.
     #[arg(long = "scenario", short = 's', value_name = "ID")]
     pub scenarios: Vec<String>,
@@ -98,6 +105,7 @@ impl AuditArgs {
             chromedriver: self.chromedriver.clone(),
             chromium: self.chromium.clone(),
             autoconsent: self.autoconsent.clone(),
+            data_dir: self.data_dir.clone(),
             fresh_browser: self.fresh_browser,
             no_screenshots: self.no_screenshots,
         }

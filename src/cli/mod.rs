@@ -5,6 +5,7 @@ pub mod ack;
 pub mod audit;
 #[cfg(feature = "demo")]
 pub mod demo_site;
+pub mod doctor;
 pub mod drift;
 mod fleet;
 pub mod migrate;
@@ -27,7 +28,7 @@ use consentry::exit::ExitStatus;
     version,
     about,
     long_about = None,
-    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, policy file, acknowledgements file, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted (SIGINT, SIGTERM, SIGHUP)\n  4  error: browser or database unusable"
+    after_help = "Exit codes (docs/exit-codes.md):\n  0  no finding at or above --fail-on\n  1  findings at or above --fail-on\n  2  invalid input (scenario file, policy file, acknowledgements file, flags)\n  3  audit incomplete: a scenario could not be observed, or the run was interrupted (SIGINT, SIGTERM, SIGHUP)\n  4  error: browser or database unusable\n\n`consentry doctor`: 0 when an audit can run, 4 when a check found a problem"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -50,6 +51,8 @@ pub enum Command {
     Migrate(migrate::MigrateArgs),
     /// Delete raw observations older than a retention (default 90d); findings are kept.
     Purge(purge::PurgeArgs),
+    /// Can an audit run here? Checks Chromium, chromedriver, the data, the database and the reports directory; names each problem's fix.
+    Doctor(doctor::DoctorArgs),
     /// Check fleet, scenario, policy and acknowledgements files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
@@ -64,6 +67,32 @@ pub enum Command {
     },
 }
 
+/// `consentry --version`: this version, then one line per data set it runs with
+/// ([`consentry::data::DataVersions::lines`]), autoconsent found as an audit in the
+/// current directory would find it (`$CONSENTRY_AUTOCONSENT`, the data directory, a
+/// checkout's `fixtures/build`).
+pub fn long_version() -> String {
+    let explicit = std::env::var_os(consentry::cmp::autoconsent::ENV)
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let data = consentry::data::Lookup::from_process(None)
+        .locate()
+        .map(|c| c.dir);
+    let here = std::env::current_dir()
+        .unwrap_or_default()
+        .join("scenario.toml");
+    let dir = consentry::cmp::autoconsent::candidates(explicit.as_deref(), data.as_deref(), &here)
+        .into_iter()
+        .find(|d| consentry::cmp::autoconsent::is_bundle_dir(d));
+    let v = consentry::data::bundled_versions(dir.as_deref());
+    let mut out = v.consentry.clone();
+    for line in v.lines() {
+        out.push('\n');
+        out.push_str(&line);
+    }
+    out
+}
+
 pub async fn run(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Audit(a) if fleet::is_fleet_run(&a) => fleet::run(a).await,
@@ -75,6 +104,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Migrate(a) => migrate::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
+        Command::Doctor(a) => doctor::run(a).await,
         #[cfg(feature = "demo")]
         Command::DemoSite(a) => demo_site::run(a).await,
         #[cfg(not(feature = "demo"))]

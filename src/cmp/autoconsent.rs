@@ -29,6 +29,9 @@ pub const WORLD: &str = "consentry-autoconsent";
 pub const ENV: &str = "CONSENTRY_AUTOCONSENT";
 /// Where `make fixtures` puts them, relative to the project directory.
 pub const DEFAULT_DIR: &str = "fixtures/build/autoconsent";
+/// Its folder in consentry's data directory (`PREFIX/share/consentry/autoconsent`,
+/// docs/packaging.md).
+pub const DATA_SUBDIR: &str = "autoconsent";
 const BUNDLE: &str = "autoconsent.playwright.js";
 const RULES: &str = "rules.json";
 
@@ -42,19 +45,31 @@ const CONFIG: &str = r#"{"enabled":true,"autoAction":null,"disabledCmps":[],"ena
 pub struct Bundle {
     /// Directory it was loaded from.
     pub dir: PathBuf,
+    /// autoconsent's version, from the `package.json` beside the bundle (copied there by
+    /// `make install` / `make fixtures`); `None` without one.
+    pub version: Option<String>,
     pub source: Arc<str>,
 }
 
 pub use crate::model::cmp::autoconsent_verb as verb;
 
 /// Where to look, in order: `explicit` (`--autoconsent DIR`, or `CONSENTRY_AUTOCONSENT`
-/// through it), then `fixtures/build/autoconsent` in the scenario file's directory and
-/// each of its parents, then in the current directory.
-pub fn candidates(explicit: Option<&Path>, scenario_file: &Path) -> Vec<PathBuf> {
+/// through it) alone; else `autoconsent/` in the data directory (`data_dir`, found by
+/// [`crate::data::Lookup`]: `make install` and the release tarball put it there), then,
+/// for a development checkout, `fixtures/build/autoconsent` (`make fixtures`) in the
+/// scenario file's directory and each of its parents, then in the current directory.
+pub fn candidates(
+    explicit: Option<&Path>,
+    data_dir: Option<&Path>,
+    scenario_file: &Path,
+) -> Vec<PathBuf> {
     if let Some(d) = explicit {
         return vec![d.to_path_buf()];
     }
     let mut out = Vec::new();
+    if let Some(d) = data_dir {
+        out.push(d.join(DATA_SUBDIR));
+    }
     let abs = std::path::absolute(scenario_file).unwrap_or_else(|_| scenario_file.to_path_buf());
     for dir in abs.ancestors().skip(1) {
         out.push(dir.join(DEFAULT_DIR));
@@ -68,18 +83,34 @@ pub fn candidates(explicit: Option<&Path>, scenario_file: &Path) -> Vec<PathBuf>
     out
 }
 
+/// The version of the package whose `package.json` (as published on npm) sits in `dir`.
+pub fn package_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("version")?.as_str().map(str::to_owned)
+}
+
+/// True when `dir` holds the bundle and the rules (not yet read).
+pub fn is_bundle_dir(dir: &Path) -> bool {
+    dir.join(BUNDLE).is_file() && dir.join(RULES).is_file()
+}
+
 /// Find and load the bundle; the error names where it looked and what to run.
-pub fn locate(explicit: Option<&Path>, scenario_file: &Path) -> Result<Bundle, String> {
-    let dirs = candidates(explicit, scenario_file);
-    for d in &dirs {
-        if d.join(BUNDLE).is_file() && d.join(RULES).is_file() {
-            return load(d);
-        }
+pub fn locate(
+    explicit: Option<&Path>,
+    data_dir: Option<&Path>,
+    scenario_file: &Path,
+) -> Result<Bundle, String> {
+    let dirs = candidates(explicit, data_dir, scenario_file);
+    if let Some(d) = dirs.iter().find(|d| is_bundle_dir(d)) {
+        return load(d);
     }
     let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     Err(format!(
         "the scenario uses `[cmp] auto = true`, but autoconsent ({BUNDLE} and {RULES}) was not found in: {}; \
-         run `make fixtures` in the consentry checkout (installs the pinned @duckduckgo/autoconsent from npm), \
+         install consentry's data (`make install`, or unpack the release tarball, docs/packaging.md; \
+         in a checkout `make fixtures` installs the pinned @duckduckgo/autoconsent from npm), \
+         pass --data-dir DIR (or set CONSENTRY_DATA_DIR), \
          or pass --autoconsent DIR (or set {ENV}) naming a directory holding both files",
         looked.join(", ")
     ))
@@ -114,6 +145,7 @@ pub fn load(dir: &Path) -> Result<Bundle, String> {
     }
     Ok(Bundle {
         dir: dir.to_path_buf(),
+        version: package_version(dir),
         source: injected_source(&bundle, &rules).into(),
     })
 }
@@ -218,7 +250,7 @@ mod tests {
     #[test]
     fn missing_bundle_names_places_and_what_to_run() {
         let dir = std::env::temp_dir().join(format!("consentry-ac-{}", std::process::id()));
-        let err = locate(Some(&dir), Path::new("x.toml")).unwrap_err();
+        let err = locate(Some(&dir), None, Path::new("x.toml")).unwrap_err();
         assert!(err.contains(&dir.display().to_string()), "{err}");
         assert!(err.contains("make fixtures"), "{err}");
         assert!(err.contains("--autoconsent DIR"), "{err}");
@@ -226,13 +258,20 @@ mod tests {
 
     #[test]
     fn candidates_walk_up_from_the_scenario_file() {
-        let c = candidates(None, Path::new("/a/b/site.toml"));
+        let c = candidates(None, None, Path::new("/a/b/site.toml"));
         assert_eq!(c[0], PathBuf::from("/a/b").join(DEFAULT_DIR));
         assert_eq!(c[1], PathBuf::from("/a").join(DEFAULT_DIR));
         assert_eq!(
-            candidates(Some(Path::new("/x")), Path::new("/a/b/site.toml")),
+            candidates(
+                Some(Path::new("/x")),
+                Some(Path::new("/d")),
+                Path::new("/a/b/site.toml")
+            ),
             vec![PathBuf::from("/x")]
         );
+        let c = candidates(None, Some(Path::new("/d")), Path::new("/a/b/site.toml"));
+        assert_eq!(c[0], PathBuf::from("/d/autoconsent"));
+        assert_eq!(c[1], PathBuf::from("/a/b").join(DEFAULT_DIR));
     }
 
     #[test]

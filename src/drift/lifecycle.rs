@@ -253,6 +253,7 @@ pub(crate) mod tests {
                 fail_on: crate::outcome::FailOn::DEFAULT,
                 scenario_digest: Some("s1".into()),
                 policy_digest: Some("p1".into()),
+                data_versions: None,
                 fleet_run: None,
                 crawl: None,
             },

@@ -70,6 +70,8 @@ pub struct EngineConfig {
     /// default places ([`crate::cmp::autoconsent::locate`]). Loaded only when a scenario
     /// has `[cmp] auto = true`.
     pub autoconsent: Option<PathBuf>,
+    /// The data directory (`--data-dir`); `None`: the lookup order of [`crate::data`].
+    pub data_dir: Option<PathBuf>,
     /// A new browser and profile per scenario (the behaviour before browser reuse).
     /// Always the case with [`EngineConfig::webdriver`].
     pub fresh_browser: bool,

@@ -334,14 +334,26 @@ async fn run_sites(
         .find(|s| s.scenarios.iter().any(|sc| sc.uses_autoconsent()));
     let autoconsent = match needs_autoconsent {
         Some(s) => Some(
-            crate::cmp::autoconsent::locate(shared.engine.autoconsent.as_deref(), &s.spec.path)
-                .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?,
+            crate::cmp::autoconsent::locate(
+                shared.engine.autoconsent.as_deref(),
+                crate::data::Lookup::from_process(shared.engine.data_dir.as_deref())
+                    .locate()
+                    .map(|c| c.dir)
+                    .as_deref(),
+                &s.spec.path,
+            )
+            .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?,
         ),
         None => None,
     };
     let mut engine = Engine::start(shared.engine, hasher.clone())
         .await
         .map_err(AuditError::Engine)?;
+    // What each run records of the data it ran with (docs/packaging.md).
+    let data_versions = crate::data::DataVersions::with_autoconsent(
+        autoconsent.as_ref().and_then(|b| b.version.clone()),
+    )
+    .stored();
     engine.set_autoconsent(autoconsent);
     let started_at = Utc::now();
     let mut storage_errors = Vec::new();
@@ -413,7 +425,10 @@ async fn run_sites(
             site,
             slots,
             shared,
-            fleet_id,
+            site::RunAbout {
+                fleet_run: fleet_id,
+                data_versions: &data_versions,
+            },
             &hasher,
             plan.as_ref(),
         )

@@ -35,6 +35,14 @@ pub(super) struct SiteRun<'a> {
     crawl: Option<CrawlPlan>,
 }
 
+/// What a site's run record says beyond its own input: the fleet run it belongs to and
+/// the data versions it ran with ([`crate::data::DataVersions::stored`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RunAbout<'s> {
+    pub fleet_run: Option<FleetRunId>,
+    pub data_versions: &'s str,
+}
+
 impl<'a> SiteRun<'a> {
     /// Record the run's start and the declared map it audits against.
     pub(super) async fn start(
@@ -42,7 +50,7 @@ impl<'a> SiteRun<'a> {
         site: &'a SiteInput<'a>,
         slots: &'a [OnceLock<VisitObservation>],
         shared: &Shared<'_>,
-        fleet_run: Option<FleetRunId>,
+        about: RunAbout<'_>,
         hasher: &'a ValueHasher,
         plan: Option<&CrawlPlan>,
     ) -> Result<SiteRun<'a>, StoreError> {
@@ -57,7 +65,8 @@ impl<'a> SiteRun<'a> {
                 scenario_digest: Some(&spec.digest),
                 policy_digest: Some(&spec.policy.digest),
                 fail_on: shared.fail_on,
-                fleet_run,
+                fleet_run: about.fleet_run,
+                data_versions: Some(about.data_versions),
             })
             .await?;
         store

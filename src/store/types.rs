@@ -15,6 +15,9 @@ pub struct RunStart<'a> {
     pub started_at: DateTime<Utc>,
     pub scenario_digest: Option<&'a str>,
     pub policy_digest: Option<&'a str>,
+    /// The data versions the run ran with (`consentry=...; autoconsent=...;
+    /// cmp-profiles=...`, [`crate::data::DataVersions::stored`]).
+    pub data_versions: Option<&'a str>,
     /// `--fail-on`.
     pub fail_on: crate::outcome::FailOn,
     /// The fleet run the run belongs to (docs/fleet.md); `None` for a single-site audit.
@@ -61,6 +64,9 @@ pub struct RunRecord {
     pub fail_on: crate::outcome::FailOn,
     pub scenario_digest: Option<String>,
     pub policy_digest: Option<String>,
+    /// The data versions it ran with (docs/packaging.md); `None` for runs stored before
+    /// schema v14, and for those recorded without them.
+    pub data_versions: Option<String>,
     /// The fleet run it belongs to (docs/fleet.md); `None` for a single-site audit.
     pub fleet_run: Option<super::FleetRunId>,
     /// The pages its scenarios visited, when the site discovers pages (docs/crawl.md):

@@ -28,6 +28,7 @@ impl RunWriter<'_> {
             started_at,
             scenario_digest: None,
             policy_digest: None,
+            data_versions: None,
             fail_on: crate::outcome::FailOn::DEFAULT,
             fleet_run: None,
         })

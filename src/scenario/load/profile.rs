@@ -26,6 +26,26 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The bundled profiles as one data set, for `--version` and each stored run: their
+/// names and a digest of their texts (`klaro,cookieconsent,consentry-tcf@3f2a...`).
+pub fn bundled_digest() -> String {
+    let names: Vec<&str> = BUNDLED
+        .iter()
+        .map(|(path, _)| {
+            Path::new(path)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or(path)
+        })
+        .collect();
+    let texts: String = BUNDLED.iter().map(|(_, src)| *src).collect();
+    format!(
+        "{}@{}",
+        names.join(","),
+        crate::toml_check::source::digest(texts.as_bytes())
+    )
+}
+
 const TOP_KEYS: &[&str] = &["profile", "detect", "object_li", "withdraw"];
 const PROFILE_KEYS: &[&str] = &["name", "description", "banner", "tested_with"];
 const DETECT_KEYS: &[&str] = &["autoconsent", "tcf_cmp_ids", "selector"];
@@ -39,16 +59,22 @@ pub fn user_dir(scenario_file: &Path) -> PathBuf {
         .join("cmp")
 }
 
-/// Every profile a scenario file can use: the bundled ones, then the user's (sorted by
-/// file name; one with a bundled profile's name replaces it).
-pub fn load_profiles(scenario_file: &Path) -> (Vec<CmpProfile>, Vec<Diagnostic>) {
-    let mut out: Vec<CmpProfile> = Vec::new();
+/// The bundled profiles alone, validated (`consentry doctor`).
+pub fn bundled_profiles() -> (Vec<CmpProfile>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
     let mut diags = Vec::new();
     for (path, src) in BUNDLED {
         let (p, d) = parse_profile(Path::new(path), src, true);
         diags.extend(d);
         out.extend(p);
     }
+    (out, diags)
+}
+
+/// Every profile a scenario file can use: the bundled ones, then the user's (sorted by
+/// file name; one with a bundled profile's name replaces it).
+pub fn load_profiles(scenario_file: &Path) -> (Vec<CmpProfile>, Vec<Diagnostic>) {
+    let (mut out, mut diags) = bundled_profiles();
     let dir = user_dir(scenario_file);
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd

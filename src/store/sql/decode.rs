@@ -49,6 +49,10 @@ pub(super) fn decode_run(r: &DbRow) -> DecodeResult<RunRecord> {
         fail_on: get_fail_on(r, "fail_on")?,
         scenario_digest: get(r, "scenario_digest")?,
         policy_digest: get(r, "policy_digest")?,
+        // A database opened read-only at a schema before v14 has no such column.
+        data_versions: sqlx::Row::try_get::<Option<String>, _>(r, "data_versions")
+            .ok()
+            .flatten(),
         // A database opened read-only at a schema before v10 has no such column.
         fleet_run: sqlx::Row::try_get::<Option<i64>, _>(r, "fleet_run_id")
             .ok()

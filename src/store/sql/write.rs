@@ -186,8 +186,8 @@ impl Db {
     async fn insert_run(&self, tx: &mut Conn, run: &RunStart<'_>) -> Result<RunId, StoreError> {
         super::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
-             fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id) \
-             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?) RETURNING id",
+             fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id, data_versions) \
+             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run.site)
         .bind(run.scenario_file)
@@ -198,6 +198,7 @@ impl Db {
         .bind(i64::from(std::process::id()))
         .bind(crate::store::this_host())
         .bind(run.fleet_run)
+        .bind(run.data_versions)
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db_err("begin run"))
