@@ -22,6 +22,8 @@ mod acks;
 mod admin;
 #[path = "../sql/decode.rs"]
 mod decode;
+#[path = "../sql/errors.rs"]
+mod errors;
 #[path = "../sql/history.rs"]
 mod history;
 #[path = "../sql/notifications.rs"]
@@ -36,7 +38,7 @@ mod rows;
 #[path = "../sql/write.rs"]
 mod write;
 
-use super::codec::{Col, DecodeResult, Insert};
+use super::codec::{Col, Insert};
 use super::{RunId, StoreError, WriteRetry};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
@@ -264,58 +266,6 @@ impl Db {
             path: self.path_buf(),
             detail,
         })
-    }
-
-    pub(super) fn path_buf(&self) -> PathBuf {
-        self.path.as_ref().clone()
-    }
-
-    pub(super) fn db_err(&self, op: &'static str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-        move |cause| StoreError::Query {
-            path: self.path_buf(),
-            op,
-            cause,
-        }
-    }
-
-    /// A foreign-key failure on a row referencing `runs` means the run does not exist.
-    pub(super) fn fk_err(&self, e: sqlx::Error, run: RunId, op: &'static str) -> StoreError {
-        match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => self.unknown_run(run),
-            _ => self.db_err(op)(e),
-        }
-    }
-
-    pub(super) fn unknown_run(&self, run: RunId) -> StoreError {
-        StoreError::UnknownRun {
-            path: self.path_buf(),
-            run,
-        }
-    }
-
-    pub(super) fn invalid<T>(&self, r: Result<T, String>) -> Result<T, StoreError> {
-        r.map_err(|detail| StoreError::Invalid {
-            path: self.path_buf(),
-            detail,
-        })
-    }
-
-    pub(super) fn decode<T>(&self, r: DecodeResult<T>) -> Result<T, StoreError> {
-        r.map_err(|detail| StoreError::Corrupt {
-            path: self.path_buf(),
-            detail,
-        })
-    }
-
-    /// Test hook: pretend process `pid` started run `run`.
-    pub(super) async fn set_run_pid(&self, run: RunId, pid: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE runs SET pid = ? WHERE id = ?")
-            .bind(pid)
-            .bind(run)
-            .execute(&self.pool)
-            .await
-            .map_err(self.db_err("set run pid"))?;
-        Ok(())
     }
 }
 
