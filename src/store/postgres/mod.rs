@@ -177,30 +177,8 @@ impl Db {
     /// before the connection returns to the pool. A transaction that fails on a
     /// serialization failure or a deadlock ([`is_busy`]) is tried again, whole, as
     /// [`Db::retry`] says. `op` names the commit in errors.
-    pub(super) async fn write<T, G>(
-        &self,
-        op: &'static str,
-        f: impl Fn() -> G,
-    ) -> Result<T, StoreError>
-    where
-        G: AsyncFnOnce(&mut PgConnection) -> Result<T, StoreError>,
-    {
-        let first = std::time::Instant::now();
-        let mut retry = 0;
-        loop {
-            match self.write_once(op, f()).await {
-                Err(e) if e.is_busy() => match self.retry.pause(retry, first.elapsed()) {
-                    Some(pause) => {
-                        tokio::time::sleep(pause).await;
-                        retry += 1;
-                    }
-                    None => return Err(e),
-                },
-                done => return done,
-            }
-        }
-    }
-
+    /// This is one attempt; [`Db::write`] (src/store/sql/errors.rs, shared by both back
+    /// ends) makes the retries.
     async fn write_once<T>(
         &self,
         op: &'static str,

@@ -1,13 +1,43 @@
 //! How a back end's failures become [`StoreError`]s, each naming the database (its file,
-//! or its URL without the password), and the test hook that fakes a run's process.
-//! Shared by both back ends (src/store/sql/).
+//! or its URL without the password), the retry of a write transaction that found the
+//! database busy, and the test hook that fakes a run's process. Shared by both back ends
+//! (src/store/sql/).
 
-use super::Db;
+use super::{Conn, Db};
 use crate::store::codec::DecodeResult;
 use crate::store::{RunId, StoreError};
 use std::path::PathBuf;
 
 impl Db {
+    /// The one write transaction ([`Db::write_once`]: this back end's `BEGIN`, `f`,
+    /// commit, rolled back on any error of `f`), tried again, whole, while it fails
+    /// because the database is busy ([`StoreError::is_busy`]), as [`Db::retry`] says.
+    /// `f` makes the transaction's body afresh for each attempt; `op` names the commit in
+    /// errors.
+    pub(in crate::store) async fn write<T, G>(
+        &self,
+        op: &'static str,
+        f: impl Fn() -> G,
+    ) -> Result<T, StoreError>
+    where
+        G: AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
+    {
+        let first = std::time::Instant::now();
+        let mut retry = 0;
+        loop {
+            match self.write_once(op, f()).await {
+                Err(e) if e.is_busy() => match self.retry.pause(retry, first.elapsed()) {
+                    Some(pause) => {
+                        tokio::time::sleep(pause).await;
+                        retry += 1;
+                    }
+                    None => return Err(e),
+                },
+                done => return done,
+            }
+        }
+    }
+
     pub(in crate::store) fn path_buf(&self) -> PathBuf {
         self.path.as_ref().clone()
     }

@@ -179,31 +179,8 @@ impl Db {
     /// process holds the write lock) is rolled back and tried again, whole, after a pause,
     /// as [`Db::retry`] says (minutes by default). `op` names the commit in errors.
     /// `f` makes the transaction's body afresh for each attempt.
-    pub(super) async fn write<T, G>(
-        &self,
-        op: &'static str,
-        f: impl Fn() -> G,
-    ) -> Result<T, StoreError>
-    where
-        G: AsyncFnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
-    {
-        let first = std::time::Instant::now();
-        let mut retry = 0;
-        loop {
-            match self.write_once(op, f()).await {
-                Err(e) if e.is_busy() => match self.retry.pause(retry, first.elapsed()) {
-                    Some(pause) => {
-                        tokio::time::sleep(pause).await;
-                        retry += 1;
-                    }
-                    None => return Err(e),
-                },
-                done => return done,
-            }
-        }
-    }
-
-    /// One attempt of [`Db::write`].
+    /// This is one attempt; [`Db::write`] (src/store/sql/errors.rs, shared by both back
+    /// ends) makes the retries.
     async fn write_once<T>(
         &self,
         op: &'static str,
