@@ -163,7 +163,10 @@ pub(crate) async fn worker(args: WorkerArgs) -> ExitStatus {
         return ExitStatus::InvalidInput;
     }
     let cfg = WorkerConfig {
-        reports_dir: super::output::evidence_dir(&db),
+        reports_dir: std::env::var_os("CONSENTRY_REPORTS_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        default_reports_dir: super::output::evidence_dir(&db),
         db,
         engine: args.browser.engine_config(),
         name: args.name,

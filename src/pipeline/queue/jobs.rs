@@ -217,7 +217,13 @@ impl JobCtx<'_> {
         if let Some(why) = retry_reason(&obs, job.attempts) {
             return Err(GiveBack(why));
         }
-        let shots = crate::screenshots::run_dir(&self.cfg.reports_dir, &spec.site.name, run.id);
+        let reports = self
+            .cfg
+            .reports_dir
+            .as_ref()
+            .or(loaded.spec.reports.as_ref())
+            .unwrap_or(&self.cfg.default_reports_dir);
+        let shots = crate::screenshots::run_dir(reports, &spec.site.name, run.id);
         let obs = crate::pipeline::judge::prepare_visit(obs, &spec, self.hasher, &shots, position);
         let attributor = Attributor::new(&spec.site, &spec.policy);
         let visit = attributor.visit(&obs);

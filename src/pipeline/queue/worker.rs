@@ -19,8 +19,11 @@ use std::time::Duration;
 pub struct WorkerConfig {
     pub db: DbLocation,
     pub engine: EngineConfig,
-    /// Where screenshots go (`<dir>/<site>/run-<id>/`).
-    pub reports_dir: PathBuf,
+    /// Where screenshots go (`<dir>/<site>/run-<id>/`) when set ($CONSENTRY_REPORTS_DIR),
+    /// else the fleet file's `reports`, else [`WorkerConfig::default_reports_dir`]: as an
+    /// audit of the fleet in one process would put them.
+    pub reports_dir: Option<PathBuf>,
+    pub default_reports_dir: PathBuf,
     /// Names the worker in leases and `fleet status` (made unique with host and pid).
     pub name: String,
     /// How long a lease lasts unless renewed (renewed every third of it).
