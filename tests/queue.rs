@@ -1,0 +1,201 @@
+//! Workers sharing one queue (docs/queue.md), in real Chromium on a real PostgreSQL
+//! server: the agency fixture enqueued by one process (`audit --queue --wait`) and
+//! audited by two `consentry worker` processes, one of them killed with SIGKILL in the
+//! middle of a visit. Every site's findings and status equal those of the same fleet
+//! audited in one process on SQLite; every visit is stored exactly once; the killed
+//! worker's job was done again by the other.
+#![cfg(feature = "browser-tests")]
+
+mod common;
+
+use consentry::demo::agency;
+use consentry::demo::{DemoServer, FileSite};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const SEED: u64 = 2026;
+/// Eight clients: the three broken ones and five that work (every CMP kind), so the test
+/// runs the fleet twice in a few minutes.
+const SITES: usize = 8;
+
+/// Every site's report as the fleet wrote it under `reports`: (status, finding keys,
+/// fingerprints).
+type Outcome = (String, Vec<common::Key>, Vec<String>);
+
+fn outcomes(reports: &Path, sites: &[String]) -> BTreeMap<String, Outcome> {
+    sites
+        .iter()
+        .map(|site| {
+            let file = reports.join(site).join("report.json");
+            let text = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let json: Value = serde_json::from_str(&text).unwrap();
+            let status = json["status"]["status"].as_str().unwrap_or("?").to_string();
+            let keys = common::finding_keys(&json).into_iter().collect();
+            let mut prints: Vec<String> = json["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
+                .collect();
+            prints.sort();
+            (site.clone(), (status, keys, prints))
+        })
+        .collect()
+}
+
+fn with_fixture_env(cmd: &mut Command, port: u16) -> &mut Command {
+    cmd.env("CONSENTRY_DEMO_PORT", port.to_string())
+        .env_remove("CONSENTRY_REPORTS_DIR")
+        .env_remove("CONSENTRY_DB")
+        .arg("--autoconsent")
+        .arg(Path::new(ROOT).join("fixtures/build/autoconsent"))
+}
+
+fn worker(db: &std::ffi::OsStr, port: u16, name: &str) -> Child {
+    let mut cmd = common::consentry();
+    cmd.args(["worker", "--jobs", "1", "--lease", "8s", "--poll", "300ms"])
+        .args(["--until-empty", "--name", name, "--db"])
+        .arg(db);
+    with_fixture_env(&mut cmd, port)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("consentry worker starts")
+}
+
+/// Wait for `child` at most `limit`; its exit code.
+fn wait(child: &mut Child, limit: Duration, what: &str) -> i32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_equal_one_process_and_a_killed_worker_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("agency");
+    let manifest = agency::generate(SEED, SITES, &out).expect("generate");
+    let sites: Vec<String> = manifest.sites.iter().map(|s| s.name.clone()).collect();
+    let server = DemoServer::start_files(0, FileSite::agency(Path::new(ROOT), &out))
+        .await
+        .unwrap();
+    let port = server.port();
+    let fleet = out.join("fleet.toml");
+
+    // The fleet in one process, on SQLite: the reference.
+    let single_db = dir.path().join("single.db");
+    let (f, d) = (fleet.clone(), single_db.clone());
+    let single = tokio::task::spawn_blocking(move || {
+        let mut cmd = common::consentry();
+        cmd.arg("audit")
+            .arg(&f)
+            .args(["--jobs", "2", "--format", "json", "--no-progress", "--db"])
+            .arg(&d);
+        common::run_json(with_fixture_env(&mut cmd, port))
+    })
+    .await
+    .unwrap();
+    let reference = outcomes(&out.join("reports"), &sites);
+    std::fs::rename(out.join("reports"), dir.path().join("reports-single")).unwrap();
+
+    // The same fleet queued in PostgreSQL, two workers, one killed mid-visit.
+    let db = common::pg::TestDb::postgres().await;
+    let url = db.arg();
+    let (f, u) = (fleet.clone(), url.clone());
+    let queued = tokio::task::spawn_blocking(move || {
+        let mut enqueuer = {
+            let mut cmd = common::consentry();
+            cmd.arg("audit")
+                .arg(&f)
+                .args(["--queue", "--wait", "--format", "json", "--db"])
+                .arg(&u);
+            with_fixture_env(&mut cmd, port)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("enqueue")
+        };
+        let mut a = worker(&u, port, "a");
+        let mut b = worker(&u, port, "b");
+        // Kill `a` (SIGKILL) once it has started its fourth job: it holds that lease.
+        let a_err = a.stderr.take().unwrap();
+        let watcher = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let mut started = 0;
+            for line in BufReader::new(a_err).lines().map_while(Result::ok) {
+                if line.contains(" (attempt ") {
+                    started += 1;
+                }
+                lines.push(line);
+                if started == 4 {
+                    break;
+                }
+            }
+            lines
+        });
+        let a_lines = watcher.join().unwrap();
+        a.kill().unwrap();
+        let _ = a.wait();
+        let b_code = wait(&mut b, Duration::from_secs(900), "worker b");
+        let mut b_err = String::new();
+        std::io::Read::read_to_string(&mut b.stderr.take().unwrap(), &mut b_err).unwrap();
+        let code = wait(&mut enqueuer, Duration::from_secs(120), "the enqueuer");
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(&mut enqueuer.stdout.take().unwrap(), &mut stdout).unwrap();
+        (code, stdout, b_code, a_lines, b_err)
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let (code, stdout, b_code, a_lines, b_err) = queued;
+    let context = format!(
+        "worker a (killed):\n{}\nworker b:\n{b_err}",
+        a_lines.join("\n")
+    );
+    assert_eq!(b_code, 0, "{context}");
+    assert_eq!(
+        code, single.code,
+        "the fleet's exit code\n{stdout}\n{context}"
+    );
+    let summary: Value = serde_json::from_str(&stdout).expect("the fleet summary in JSON");
+    assert_eq!(summary["kind"], "fleet");
+    assert_eq!(
+        summary["sites"].as_array().map(Vec::len),
+        Some(sites.len()),
+        "{stdout}"
+    );
+    // Every site: the same status, findings and fingerprints as in one process.
+    let got = outcomes(&out.join("reports"), &sites);
+    for site in &sites {
+        assert_eq!(got[site], reference[site], "{site}\n{context}");
+    }
+    // Every visit stored once: as many as in one process; the killed worker's job was
+    // leased again and done by the other.
+    let single_visits = common::pg::TestDb {
+        location: consentry::store::DbLocation::Sqlite(single_db),
+        dir: tempfile::tempdir().unwrap(),
+    }
+    .count("visits")
+    .await;
+    assert_eq!(db.count("visits").await, single_visits, "{context}");
+    assert!(
+        db.count("queue_jobs WHERE attempts > 1").await >= 1,
+        "no job was taken over from the killed worker\n{context}"
+    );
+    assert_eq!(db.count("queue_jobs WHERE state <> 'done'").await, 0);
+    assert!(b_err.contains("fleet run"), "{b_err}");
+}
