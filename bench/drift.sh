@@ -12,8 +12,8 @@
 # throwaway server of bench/pg.sh stopped on exit; results in $DRIFT_PG_RESULTS (default
 # bench/RESULTS-drift-pg.md). DRIFT_SQLITE_RESULTS moves SQLite's (default
 # bench/RESULTS-drift.md). DRIFT_SUMMARY_DIR=DIR also leaves the raw figures there per back
-# end. `make bench-pg` runs both back ends on one server and puts it all into
-# bench/RESULTS-pg.md (bench/pg-bench.sh). With both, the packs of the two back ends are
+# end. `make bench-pg` (bench/pg-bench.sh) runs both back ends, PostgreSQL on its
+# throwaway server, and puts it all into bench/RESULTS-pg.md. With both, the packs of the two back ends are
 # compared byte for byte (the same history gives the same packs).
 # DRIFT_DB=PATH (SQLite) / DRIFT_PG_DB=URL (PostgreSQL), with DRIFT_GEN_SECS=N, re-time an
 # existing history instead of generating one.
@@ -34,6 +34,9 @@ cd "$(dirname "$0")/.."
 source bench/pg.sh
 work=$(mktemp -d)
 trap 'pg_stop; rm -rf "$work"' EXIT
+# A signal ends the script through `exit`, so the EXIT trap stops the server then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b - a}'; }
@@ -175,7 +178,7 @@ if backend == "sqlite":
           "one shared, noisy machine. No browser: the history is synthetic.\n")
 else:
     print("# Drift pack over a year of history, on PostgreSQL\n")
-    print(f"Measured {datetime.date.today()} by `bench/drift.sh` with `DRIFT_BACKENDS=postgres` (`make bench-pg` "
+    print(f"Measured {datetime.date.today()} by `bench/drift.sh` with `postgres` in `DRIFT_BACKENDS` (`make bench-pg` "
           f"runs it), release build, {cpu} cores, {platform.machine()}, one shared, noisy machine; "
           f"{read('server').split(' on ')[0]}, a throwaway server on 127.0.0.1 (`bench/pg.sh`: PostgreSQL's "
           "defaults, fsync on), the client on the same machine. The same synthetic history as on SQLite "

@@ -23,6 +23,9 @@ cd "$(dirname "$0")/.."
 source bench/pg.sh
 work=$(mktemp -d)
 trap 'pg_stop; rm -rf "$work"' EXIT
+# A signal ends the script through `exit`, so the EXIT trap stops the server then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 uptime > "$work/uptime_start"
 echo "load at start: $(cat "$work/uptime_start")"
@@ -80,8 +83,9 @@ print(f"Measured {datetime.date.today()} by `make bench-pg` (`bench/pg-bench.sh`
       "with PostgreSQL's durable defaults (fsync, synchronous_commit and full_page_writes on; the tests' "
       "server turns them off), the client on the same machine; SQLite files in a temp dir on the same disk "
       "(WAL, synchronous FULL, as consentry opens them).\n")
-print("**The machine is shared and was loaded** (other builds and tests ran beside the bench on its 2 "
-      "cores). `uptime` at the start and at the end:\n")
+print("**The machine is shared**: other sessions' builds and tests run on its 2 cores at any time, and "
+      "the load averages below (1, 5 and 15 min) show it was loaded while this ran. `uptime` at the start and "
+      "at the end:\n")
 print(f"    start: {read('uptime_start')}\n    end:   {read('uptime_end')}\n")
 print("Read the figures as orders of magnitude and the PostgreSQL/SQLite ratios as indicative.\n")
 
@@ -183,8 +187,10 @@ place of the binds): every one selects the window's 90 runs through `runs_site_s
 | inventory | `visit_inventory_run`, `visits_pkey` | 9,011 | 46.8 ms |
 | declarations | `run_declarations_run_id_vendor_purpose_key` | 1,170 | 2.8 ms |
 
-About 70 ms of server time per site-quarter; the rest of (a) is the process (start, connect,
-migration check), decoding and the pack. The indexes are the SQLite ones (the PostgreSQL
+About 70 ms of server time per site-quarter; the rest of (a) is the process (start, the
+pool's connection over TCP, the migration check), decoding and the pack, and (a) varies more
+on PostgreSQL than on SQLite from one process to the next. The targets are (a) and (d), as
+in RESULTS-drift.md; (b), one process per site, is there to show what a process costs. The indexes are the SQLite ones (the PostgreSQL
 migrations mirror them, 0005's `visit_inventory (visit_id)` included), and the queries are
 the same text on both. The inventory (one row per host, cookie and loader of every visit)
 is most of the rows on both back ends; fetching fewer rows (RESULTS-drift.md) would help both.

@@ -12,7 +12,9 @@
 # (e.g. "-c shared_buffers=512MB").
 #
 # Two ways to use it:
-#   source bench/pg.sh; pg_start; trap pg_stop EXIT   # sets PG_URL, PG_DIR, PG_BIN
+#   source bench/pg.sh; trap pg_stop EXIT; trap 'exit 143' TERM INT HUP; pg_start
+#                          (sets PG_URL, PG_DIR, PG_BIN; the signal traps make a kill run
+#                          the EXIT trap too)
 #       pg_createdb NAME   prints postgres://postgres@127.0.0.1:PORT/NAME (a new database)
 #       pg_sql URL SQL     runs SQL on a database, prints the rows (`|` between columns)
 #       pg_stop            stops the server and removes its directory (idempotent)
