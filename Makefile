@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-cmp, bench-fleet,
+# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-pg, bench-cmp, bench-fleet,
 # install, uninstall, dist, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
@@ -17,7 +17,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-cmp bench-fleet reliability clean
+.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-pg bench-cmp bench-fleet reliability clean
 .PHONY: install uninstall dist
 
 all: build
@@ -116,11 +116,13 @@ lint:
 ## bench: release build, demo site, timings per phase, throughput and CPU at --jobs 1/2/4 with
 ## reused browser contexts and --fresh-browser, peak RSS, side by side with a bare-Chromium
 ## baseline and @slashgear/gdpr-cookie-scanner (installed from npm into bench/.peer)
-## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md).
+## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md), and
+## PostgreSQL against SQLite (bench/RESULTS-pg.md, as bench-pg).
 bench: setup fixtures
-	$(CARGO) build --locked --release --features demo --bin consentry --example synth_history
+	$(CARGO) build --locked --release --features demo --bin consentry --example synth_history --example ingest_bench
 	bench/run.sh $(RELEASE_BIN)
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
+	bench/pg-bench.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history $(TARGET_DIR)/release/examples/ingest_bench
 	bench/cmp.sh $(RELEASE_BIN)
 	bench/fleet.sh $(RELEASE_BIN)
 
@@ -139,6 +141,13 @@ bench-cmp: setup fixtures build-demo
 bench-drift:
 	$(CARGO) build --locked --release --bin consentry --example synth_history
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
+
+## bench-pg: only PostgreSQL against SQLite (no browser; issue 19): ingest time per visit on
+## both, and the drift pack over the synthetic year on PostgreSQL, on a throwaway server
+## (bench/pg.sh) stopped on exit (bench/RESULTS-pg.md). `setup` installs PostgreSQL.
+bench-pg: setup
+	$(CARGO) build --locked --release --bin consentry --example synth_history --example ingest_bench
+	bench/pg-bench.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history $(TARGET_DIR)/release/examples/ingest_bench
 
 ## install: the release binary, its data (autoconsent, pinned from npm) and the licence
 ## texts under $(DESTDIR)$(PREFIX) (bin/consentry, share/consentry/), with the layout of

@@ -1,95 +1,188 @@
 #!/usr/bin/env bash
 # Benchmark: the drift pack over a synthetic year of nightly runs (no browser needed).
-# Generates the history once into a temp dir with examples/synth_history.rs (through the
+# Generates the history once per back end with examples/synth_history.rs (through the
 # store API, real schema), then times, with the release binary:
 #   (a) `consentry drift --site site-07` over the last 90 days, JSON (median of 5),
 #   (b) the same window for every site (one `consentry drift` per site, summed),
 #   (c) one site over the whole year (how the pack scales with the window),
 #   (d) every site in one process, `consentry drift --all` (median of 3).
-# DRIFT_DB=PATH (with DRIFT_GEN_SECS=N) re-times an existing history instead of generating one.
-# Writes bench/RESULTS-drift.md (bench/RESULTS.md, written by bench/run.sh, links to it;
-# each script owns its own file, so re-running either never wipes the other).
+# DRIFT_BACKENDS="sqlite postgres" picks the back ends (default: sqlite). SQLite: a file
+# in a temp dir, results in bench/RESULTS-drift.md. PostgreSQL: a database on the server
+# at DRIFT_PG_URL (postgres://user@host:port, no database name) if given, else on a
+# throwaway server of bench/pg.sh stopped on exit; results in $DRIFT_PG_RESULTS (default
+# bench/RESULTS-drift-pg.md). DRIFT_SQLITE_RESULTS moves SQLite's (default
+# bench/RESULTS-drift.md). DRIFT_SUMMARY_DIR=DIR also leaves the raw figures there per back
+# end. `make bench-pg` (bench/pg-bench.sh) runs both back ends, PostgreSQL on its
+# throwaway server, and puts it all into bench/RESULTS-pg.md. With both, the packs of the two back ends are
+# compared byte for byte (the same history gives the same packs).
+# DRIFT_DB=PATH (SQLite) / DRIFT_PG_DB=URL (PostgreSQL), with DRIFT_GEN_SECS=N, re-time an
+# existing history instead of generating one.
+# bench/RESULTS.md, written by bench/run.sh, links to the results; each script owns its
+# own file, so re-running either never wipes the other.
 set -euo pipefail
 BIN=${1:?usage: bench/drift.sh path/to/consentry path/to/synth_history}
 GEN=${2:?usage: bench/drift.sh path/to/consentry path/to/synth_history}
 SITES=${DRIFT_SITES:-50}
 DAYS=${DRIFT_DAYS:-365}
 SEED=${DRIFT_SEED:-1}
+BACKENDS=${DRIFT_BACKENDS:-sqlite}
 END=2026-12-01            # synth_history's default --end: the last night is 2026-11-30
 SINCE=2026-09-02          # 90 days before END
 FIRST=$(date -u -d "$END - $DAYS days" +%F)
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/pg.sh
+source bench/pg.sh
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-db="$work/year.db"
+trap 'pg_stop; rm -rf "$work"' EXIT
+# A signal ends the script through `exit`, so the EXIT trap stops the server then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b - a}'; }
 
-if [ -n "${DRIFT_DB:-}" ]; then
-  # Re-time an already generated history (same --sites/--days/--seed), skipping generation.
-  db=$DRIFT_DB
-  gen_secs=${DRIFT_GEN_SECS:-0}
-  echo "reusing $db"
-else
-  echo "generating $SITES sites x $DAYS nights into $db"
+# Generates (or reuses) the history of back end $1 into $db, times (a)-(d) into $out.
+bench_backend() {
+  local backend=$1
+  out="$work/$backend"
+  mkdir -p "$out"
+  local reuse=
+  case $backend in
+    sqlite)
+      db="$work/year.db"
+      reuse=${DRIFT_DB:-}
+      ;;
+    postgres)
+      reuse=${DRIFT_PG_DB:-}
+      if [ -z "$reuse" ]; then
+        local server=${DRIFT_PG_URL:-}
+        if [ -z "$server" ]; then
+          pg_start
+          server=$PG_URL
+          echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $NF}') on $PG_URL ($PG_DIR)"
+        fi
+        local name
+        name="drift_year_$$"
+        pg_sql "$server/postgres" "CREATE DATABASE $name" > /dev/null
+        db="$server/$name"
+      fi
+      ;;
+    *) echo "DRIFT_BACKENDS: unknown back end $backend (sqlite, postgres)" >&2; exit 2 ;;
+  esac
+  if [ -n "$reuse" ]; then
+    # Re-time an already generated history (same --sites/--days/--seed), skipping generation.
+    db=$reuse
+    echo "$backend: reusing $db"
+    elapsed 0 "${DRIFT_GEN_SECS:-0}" > "$out/gen_secs"
+  else
+    echo "$backend: generating $SITES sites x $DAYS nights into $db"
+    local t
+    t=$(now)
+    "$GEN" --db "$db" --sites "$SITES" --days "$DAYS" --seed "$SEED" --end "$END" > "$out/gen.out"
+    elapsed "$t" "$(now)" > "$out/gen_secs"
+    cat "$out/gen.out"
+  fi
+  echo "$db" > "$out/db"
+  if [ "$backend" = sqlite ]; then
+    stat -c %s "$db" > "$out/size"
+  else
+    # What the report shows of the database, asked of the server (the SQLite side reads
+    # its file with Python's sqlite3).
+    pg_sql "$db" "SELECT pg_database_size(current_database())" > "$out/size"
+    pg_sql "$db" "SELECT MAX(version) FROM _sqlx_migrations" > "$out/version"
+    pg_sql "$db" "SELECT version()" > "$out/server"
+    : > "$out/rows"
+    local table
+    for table in $(pg_sql "$db" "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '\_sqlx%' ORDER BY tablename"); do
+      echo "$table|$(pg_sql "$db" "SELECT COUNT(*) FROM $table")" >> "$out/rows"
+    done
+  fi
+
+  local site=site-07 i n t
+  : > "$out/one.txt"
+  for i in 1 2 3 4 5; do
+    t=$(now)
+    "$BIN" drift --db "$db" --site "$site" --since "$SINCE" --until "$END" --format json --output - > "$out/one.json"
+    elapsed "$t" "$(now)" >> "$out/one.txt"; echo >> "$out/one.txt"
+  done
+
+  : > "$out/all.txt"
+  local t_all
+  t_all=$(now)
+  for n in $(seq -f '%02g' 1 "$SITES"); do
+    t=$(now)
+    "$BIN" drift --db "$db" --site "site-$n" --since "$SINCE" --until "$END" --format json --output - > "$out/all.json"
+    elapsed "$t" "$(now)" >> "$out/all.txt"; echo >> "$out/all.txt"
+  done
+  elapsed "$t_all" "$(now)" > "$out/all_secs"
+
+  # (d) every site in one process: `drift --all` (sites read concurrently).
+  : > "$out/allone.txt"
+  for i in 1 2 3; do
+    t=$(now)
+    "$BIN" drift --db "$db" --all --since "$SINCE" --until "$END" --format json --output - > "$out/allone.json"
+    elapsed "$t" "$(now)" >> "$out/allone.txt"; echo >> "$out/allone.txt"
+  done
+
   t=$(now)
-  "$GEN" --db "$db" --sites "$SITES" --days "$DAYS" --seed "$SEED" --end "$END" > "$work/gen.out"
-  gen_secs=$(elapsed "$t" "$(now)")
-  cat "$work/gen.out"
-fi
+  "$BIN" drift --db "$db" --site "$site" --since "$FIRST" --until "$END" --format json --output - > "$out/year.json"
+  elapsed "$t" "$(now)" > "$out/year_secs"
+}
 
-site=site-07
-: > "$work/one.txt"
-for i in 1 2 3 4 5; do
-  t=$(now)
-  "$BIN" drift --db "$db" --site "$site" --since "$SINCE" --until "$END" --format json --output - > "$work/one.json"
-  elapsed "$t" "$(now)" >> "$work/one.txt"; echo >> "$work/one.txt"
-done
-
-: > "$work/all.txt"
-t_all=$(now)
-for n in $(seq -f '%02g' 1 "$SITES"); do
-  t=$(now)
-  "$BIN" drift --db "$db" --site "site-$n" --since "$SINCE" --until "$END" --format json --output - > "$work/all.json"
-  elapsed "$t" "$(now)" >> "$work/all.txt"; echo >> "$work/all.txt"
-done
-all_secs=$(elapsed "$t_all" "$(now)")
-
-# (d) every site in one process: `drift --all` (sites read concurrently).
-: > "$work/allone.txt"
-for i in 1 2 3; do
-  t=$(now)
-  "$BIN" drift --db "$db" --all --since "$SINCE" --until "$END" --format json --output - > "$work/allone.json"
-  elapsed "$t" "$(now)" >> "$work/allone.txt"; echo >> "$work/allone.txt"
-done
-
-t=$(now)
-"$BIN" drift --db "$db" --site "$site" --since "$FIRST" --until "$END" --format json --output - > "$work/year.json"
-year_secs=$(elapsed "$t" "$(now)")
-
-python3 - "$db" "$work" "$gen_secs" "$all_secs" "$year_secs" "$SITES" "$DAYS" "$SEED" "$SINCE" "$END" > bench/RESULTS-drift.md <<'PY'
+for backend in $BACKENDS; do
+  bench_backend "$backend"
+  if [ "$backend" = postgres ] && [ -f "$work/sqlite/year.json" ]; then
+    # Both back ends ran on the same history: their packs must be the same, byte for byte.
+    : > "$out/same"
+    for f in one all allone year; do
+      if cmp -s "$work/sqlite/$f.json" "$out/$f.json"; then r=identical; else r=DIFFERENT; fi
+      echo "$f $r" >> "$out/same"
+    done
+  fi
+  case $backend in
+    sqlite) results=${DRIFT_SQLITE_RESULTS:-bench/RESULTS-drift.md} ;;
+    postgres) results=${DRIFT_PG_RESULTS:-bench/RESULTS-drift-pg.md} ;;
+  esac
+  python3 - "$backend" "$out" "$SITES" "$DAYS" "$SEED" "$SINCE" "$END" > "$results" <<'PY'
 import sqlite3, statistics, sys, os, json, datetime, subprocess, platform
-db, work, gen, all_secs, year_secs, sites, days, seed, since, end = sys.argv[1:]
-one = [float(x) for x in open(f"{work}/one.txt").read().split()]
-per_site = [float(x) for x in open(f"{work}/all.txt").read().split()]
-allone = [float(x) for x in open(f"{work}/allone.txt").read().split()]
-con = sqlite3.connect(db)
-tables = [r[0] for r in con.execute(
-    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-    "AND name NOT LIKE '_sqlx%' ORDER BY name")]
-rows = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
-version = con.execute("SELECT MAX(version) FROM _sqlx_migrations").fetchone()[0]
-size = os.path.getsize(db) / 2**20
+backend, work, sites, days, seed, since, end = sys.argv[1:]
+read = lambda name: open(f"{work}/{name}").read().strip()
+db, gen, all_secs, year_secs = read("db"), read("gen_secs"), read("all_secs"), read("year_secs")
+one = [float(x) for x in read("one.txt").split()]
+per_site = [float(x) for x in read("all.txt").split()]
+allone = [float(x) for x in read("allone.txt").split()]
+if backend == "sqlite":
+    con = sqlite3.connect(db)
+    tables = [r[0] for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE '_sqlx%' ORDER BY name")]
+    rows = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+    version = con.execute("SELECT MAX(version) FROM _sqlx_migrations").fetchone()[0]
+    size = os.path.getsize(db) / 2**20
+    size_how = "the file"
+else:
+    rows = {t: int(n) for t, n in (line.split("|") for line in read("rows").splitlines())}
+    tables = sorted(rows)
+    version = read("version")
+    size = int(read("size")) / 2**20
+    size_how = "`pg_database_size`"
 rep = json.load(open(f"{work}/one.json"))
 year = json.load(open(f"{work}/year.json"))
 cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 med = statistics.median(one)
 ok = lambda v, lim: "met" if v < lim else "**missed**"
-print("# Drift pack over a year of history\n")
-print(f"Measured {datetime.date.today()} by `make bench-drift` (`bench/drift.sh`; `make bench` runs it after "
-      f"the audit benchmark of [RESULTS.md](RESULTS.md)), release build, {cpu} cores, {platform.machine()}, "
-      "one shared, noisy machine. No browser: the history is synthetic.\n")
+if backend == "sqlite":
+    print("# Drift pack over a year of history\n")
+    print(f"Measured {datetime.date.today()} by `make bench-drift` (`bench/drift.sh`; `make bench` runs it after "
+          f"the audit benchmark of [RESULTS.md](RESULTS.md)), release build, {cpu} cores, {platform.machine()}, "
+          "one shared, noisy machine. No browser: the history is synthetic.\n")
+else:
+    print("# Drift pack over a year of history, on PostgreSQL\n")
+    print(f"Measured {datetime.date.today()} by `bench/drift.sh` with `postgres` in `DRIFT_BACKENDS` (`make bench-pg` "
+          f"runs it), release build, {cpu} cores, {platform.machine()}, one shared, noisy machine; "
+          f"{read('server').split(' on ')[0]}, a throwaway server on 127.0.0.1 (`bench/pg.sh`: PostgreSQL's "
+          "defaults, fsync on), the client on the same machine. The same synthetic history as on SQLite "
+          "([RESULTS-drift.md](RESULTS-drift.md)). No browser.\n")
 print("## The history\n")
 print(f"`examples/synth_history.rs --sites {sites} --days {days} --seed {seed}`: one run per site and night "
       f"for {days} nights up to {end} (exclusive), four scenarios per run (`no_action`, `accept_all`, "
@@ -102,7 +195,7 @@ print("Raw observations are **not** kept, as after `consentry purge` of raw data
       "only the last 14 nights carry their visits' raw requests (one per third-party host); cookie writes, "
       "the jar, storage writes and page errors are empty. Visits, steps, findings (with evidence), inventory "
       "and declarations are all there.\n")
-print(f"- generation: **{float(gen):.0f} s** (`admin().import_runs`); database: **{size:.0f} MiB**, schema version {version}")
+print(f"- generation: **{float(gen):.0f} s** (`admin().import_runs`); database: **{size:.0f} MiB** ({size_how}), schema version {version}")
 print(f"- rows per table:\n")
 print("| table | rows |\n|---|---:|")
 for t in tables:
@@ -119,6 +212,11 @@ print(f"| (b) all {sites} sites, same window (one process per site, wall time of
 print(f"| (d) all {sites} sites in one process: `drift --all`, same window (median of 3; min {min(allone):.2f}, "
       f"max {max(allone):.2f}) | {statistics.median(allone):.2f} s | < 5 s | {ok(statistics.median(allone), 5)} |")
 print(f"| (c) one site, the whole year (`--since` {days} nights back) | {float(year_secs):.2f} s | — | |")
+if os.path.exists(f"{work}/same"):
+    same = dict(line.split() for line in read("same").splitlines())
+    names = {"one": "the site-quarter", "all": f"site-{int(sites):02}'s quarter", "allone": "`--all`", "year": "the site-07 year"}
+    print("\nThe packs against SQLite's from the same history, same run of this script (JSON, byte for byte): "
+          + ", ".join(f"{names[k]} {v}" for k, v in same.items()) + ".")
 s = rep["summary"]
 print(f"\nThe site-07 quarter: {s['runs']} runs ({s['complete_runs']} complete), {len(rep['lifecycles'])} "
       f"finding lifecycles, {len(rep['inventory'])} inventory changes, {s['declaration_changes']} declaration "
@@ -126,7 +224,8 @@ print(f"\nThe site-07 quarter: {s['runs']} runs ({s['complete_runs']} complete),
       f"{len(year['lifecycles'])} lifecycles, {len(year['inventory'])} inventory changes, "
       f"{year['summary']['declaration_changes']} declaration changes.")
 PY
-cat >> bench/RESULTS-drift.md <<'EOF'
+  if [ "$backend" = sqlite ]; then
+    cat >> "$results" <<'EOF'
 
 ## What was fixed to get here (2026-12-01)
 
@@ -169,4 +268,12 @@ The generated history is a little thinner than the issue's sketch: 2.6 findings 
 ~3-8), 12.6 third-party hosts and 14.7 cookies per observed visit (asked: ~15 and ~20), 0.2 loaded-by
 items; 20 of the 50 sites change a declaration mid-year. More rows would cost time in proportion.
 EOF
-cat bench/RESULTS-drift.md
+  fi
+  cat "$results"
+  if [ -n "${DRIFT_SUMMARY_DIR:-}" ]; then
+    # The raw figures, for a caller that lays them out itself (bench/pg-bench.sh).
+    mkdir -p "$DRIFT_SUMMARY_DIR/$backend"
+    cp "$out"/*.txt "$out"/*_secs "$out/size" "$DRIFT_SUMMARY_DIR/$backend/"
+    if [ -f "$out/same" ]; then cp "$out/same" "$DRIFT_SUMMARY_DIR/$backend/"; fi
+  fi
+done

@@ -92,6 +92,12 @@ if loads:
     print(f"Load average (1 min) while measuring, sampled every 5 s: median {med(loads):.1f}, "
           f"min {min(loads):.1f}, max {max(loads):.1f} ({cores} cores).{busy}")
 print()
+print("""Other benchmarks, each in its own file (written by its own script, so re-running one never wipes another):
+[RESULTS-drift.md](RESULTS-drift.md) (the drift pack over a synthetic year, `make bench-drift`),
+[RESULTS-pg.md](RESULTS-pg.md) (PostgreSQL against SQLite: ingest time per visit and the drift pack, `make bench-pg`),
+[RESULTS-cmp.md](RESULTS-cmp.md) (what autoconsent adds per scenario, `make bench-cmp`),
+[RESULTS-fleet.md](RESULTS-fleet.md) (fleet runs at `--jobs` 1/2/4, `make bench-fleet`).
+""")
 
 print("## Per-scenario wall time by phase (`--jobs 1`, ms, median over rounds)\n")
 print("Five scenarios (every built-in that completes plus `accept_then_object`), two pages each "

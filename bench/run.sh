@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: audits of the bundled demo site with a release build (issue 9). Writes
-# bench/RESULTS.md (bench/drift.sh writes RESULTS-drift.md):
+# bench/RESULTS.md (bench/drift.sh writes RESULTS-drift.md, bench/pg-bench.sh RESULTS-pg.md):
 #  - per-scenario wall time by phase (session start / load / steps / settle / capture /
 #    close) and what ended each settle;
 #  - scenarios per minute and CPU-seconds per scenario at --jobs 1, 2, 4, reused browser

@@ -3,7 +3,11 @@
 //!
 //! ```sh
 //! cargo run --release --example synth_history -- --db /tmp/year.db --sites 50 --days 365 [--seed 1]
+//! cargo run --release --example synth_history -- --db postgres://postgres@127.0.0.1:5432/year
 //! ```
+//!
+//! `--db` is what `consentry --db` takes ([`DbLocation`]): a SQLite file, or a PostgreSQL
+//! database (`postgres://…`, `make bench-pg` and bench/pg.sh start a throwaway server).
 //!
 //! Writes, through the library's own store API (`start_run`, `record_declarations`,
 //! `record_judged_visit`, `record_findings`, `finish_run`: the real schema and the real
@@ -43,17 +47,17 @@ use consentry::model::{
     StepStatus, TargetKind, VisitObservation, VisitStatus, VisitTimings,
 };
 use consentry::outcome::FailOn;
-use consentry::store::{JudgedVisit, RunImport, RunStart, Store};
+use consentry::store::{DbLocation, JudgedVisit, RunImport, RunStart, Store};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(about = "Writes a synthetic history of nightly runs into a consentry database")]
 struct Args {
-    /// SQLite database to write (created; must not hold runs yet).
-    #[arg(long)]
-    db: PathBuf,
+    /// Database to write, as `consentry --db` takes it: a SQLite file (created) or a
+    /// `postgres://` URL (an existing, empty database). It must not hold runs yet.
+    #[arg(long, value_parser = parse_db)]
+    db: DbLocation,
     /// Number of sites (named site-01, site-02, ...).
     #[arg(long, default_value_t = 50)]
     sites: usize,
@@ -74,6 +78,19 @@ struct Args {
     /// one `Admin::import_runs` batch per night; for comparing the two.
     #[arg(long)]
     per_visit: bool,
+}
+
+/// `--db` as `consentry --db` parses it.
+fn parse_db(value: &str) -> Result<DbLocation, String> {
+    DbLocation::parse(value.as_ref()).map_err(|e| e.to_string())
+}
+
+/// The database as messages name it (a URL without its password).
+fn shown(db: &DbLocation) -> String {
+    match db {
+        DbLocation::Sqlite(p) => p.display().to_string(),
+        DbLocation::Postgres(u) => u.shown().to_string(),
+    }
 }
 
 /// xorshift64* (Vigna): tiny, deterministic, good enough for test data.
@@ -1109,13 +1126,13 @@ fn night_run(site: &Site, night: u32, started: DateTime<Utc>, raw: bool, rng: &m
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let t0 = Instant::now();
-    let store = Store::open(&args.db)
+    let shown = shown(&args.db);
+    let store = Store::open(args.db.clone())
         .await
-        .with_context(|| format!("open {}", args.db.display()))?;
+        .with_context(|| format!("open {shown}"))?;
     anyhow::ensure!(
         store.history().sites().await?.is_empty(),
-        "{} already holds runs; give a new file",
-        args.db.display()
+        "{shown} already holds runs; give a new file or an empty database"
     );
     let sites: Vec<Site> = (1..=args.sites)
         .map(|i| Site::new(i, args.seed, args.days))
@@ -1181,13 +1198,18 @@ async fn main() -> anyhow::Result<()> {
     }
     store.close().await;
     let secs = t0.elapsed().as_secs_f64();
-    let size = std::fs::metadata(&args.db)?.len();
+    // A SQLite file's size here; a PostgreSQL database's is `pg_database_size`, which
+    // bench/drift.sh asks the server with psql (the example runs no SQL of its own).
+    let size = match args.db.sqlite_path() {
+        Some(p) => format!(
+            "; {shown} is {:.1} MiB",
+            std::fs::metadata(p)?.len() as f64 / (1024.0 * 1024.0)
+        ),
+        None => String::new(),
+    };
     println!(
-        "synth_history: {} sites x {} nights: {runs} runs, {visits} visits, {findings} findings in {secs:.1}s; {} is {:.1} MiB",
-        args.sites,
-        args.days,
-        args.db.display(),
-        size as f64 / (1024.0 * 1024.0)
+        "synth_history: {} sites x {} nights: {runs} runs, {visits} visits, {findings} findings in {secs:.1}s{size}",
+        args.sites, args.days,
     );
     Ok(())
 }
