@@ -75,6 +75,10 @@ pub async fn stored_report(
             acknowledgements,
             db_path: Some(store.path().display().to_string()),
             crawl: record.crawl,
+            data_versions: record
+                .data_versions
+                .as_deref()
+                .and_then(crate::data::DataVersions::from_stored),
             verdict: Verdict::default(),
         }
         .with_verdict(),

@@ -124,6 +124,11 @@ pub(crate) fn fixed_report() -> AuditReport {
         fail_on: Some(Severity::High),
         db_path: Some("consentry.db".into()),
         crawl: None,
+        data_versions: Some(crate::data::DataVersions {
+            consentry: "0.1.0".into(),
+            autoconsent: Some("16.23.0".into()),
+            cmp_profiles: "klaro,cookieconsent,consentry-tcf@0123456789abcdef".into(),
+        }),
         fail_on_new: false,
         new_fingerprints: Vec::new(),
         regressed_fingerprints: Vec::new(),
@@ -378,6 +383,7 @@ fn json_shape() {
         "fail_on",
         "fail_on_new",
         "db_path",
+        "data_versions",
         "summary",
         "visits",
         "findings",
@@ -423,6 +429,19 @@ fn json_shape() {
     assert_eq!(sig["count"], 2);
     assert!(sig["summary"].as_str().unwrap().contains("LI vendors 20"));
     assert_eq!(v["visits"][0]["signals"], serde_json::json!([]));
+    // The data the run ran with, and null for a run that did not record it.
+    assert_eq!(
+        v["data_versions"],
+        serde_json::json!({
+            "consentry": "0.1.0",
+            "autoconsent": "16.23.0",
+            "cmp_profiles": "klaro,cookieconsent,consentry-tcf@0123456789abcdef",
+        })
+    );
+    let mut old = fixed_report();
+    old.data_versions = None;
+    let old: serde_json::Value = serde_json::from_str(&JsonReporter.render(&old)).unwrap();
+    assert_eq!(old["data_versions"], serde_json::Value::Null);
     assert_eq!(out, JsonReporter.render(&fixed_report()), "deterministic");
 }
 
@@ -431,8 +450,9 @@ fn markdown_snapshot_fragments() {
     let out = MarkdownReporter.render(&fixed_report());
     for fragment in [
         "# Consent audit: demo-shop\n\n",
-        "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**   |\n",
-        "| Exit          | 3 (incomplete)                                  |\n\n",
+        "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**                                                         |\n",
+        "| Exit          | 3 (incomplete)                                                                                        |\n",
+        "| Data          | consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef |\n\n",
         "> **Warning:** AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what was observed. Exit 3 (incomplete).\n",
         "| `no_action`     | complete                                                                                                                    | 12       | 5           | 3              | 4             | 3.2s     |\n",
         "|-----------------|-----------------------------------------------------------------------------------------------------------------------------|----------|-------------|----------------|---------------|----------|\n",
