@@ -241,6 +241,7 @@ fn visit_summary_from_observation() {
 
 const TABLE: &str = r##"consentry audit of demo-shop | run #42 | INCOMPLETE: 1 of 3 scenarios not observed | 12.4s | started 2026-01-01 10:00:00 UTC
 scenario file: scenarios/demo-shop.toml | database: consentry.db
+data: consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef
 
 Scenarios
  scenario      | status                                                         | requests | third-party | cookies | cookie writes | duration
@@ -440,6 +441,9 @@ fn json_shape() {
     );
     let mut old = fixed_report();
     old.data_versions = None;
+    assert!(MarkdownReporter
+        .render(&old)
+        .contains("| Data          | not recorded for this run "));
     let old: serde_json::Value = serde_json::from_str(&JsonReporter.render(&old)).unwrap();
     assert_eq!(old["data_versions"], serde_json::Value::Null);
     assert_eq!(out, JsonReporter.render(&fixed_report()), "deterministic");

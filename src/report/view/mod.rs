@@ -69,7 +69,7 @@ pub struct Header<'a> {
     pub scenario_file: &'a str,
     pub db_path: Option<&'a str>,
     /// The data the run ran with: `consentry 0.1.0, autoconsent 16.23.0, CMP profiles
-    /// klaro,...@1a2b...`, or `not recorded (...)` for a run stored before consentry
+    /// klaro,...@1a2b...`, or `not recorded for this run` for a run stored before consentry
     /// recorded it.
     pub data: String,
     /// `2026-01-01 10:00:00 UTC`.
@@ -211,7 +211,7 @@ fn data_text(d: Option<&crate::data::DataVersions>) -> String {
             d.autoconsent.as_deref().unwrap_or("not used"),
             d.cmp_profiles
         ),
-        None => "not recorded (a run stored before consentry recorded its data)".to_string(),
+        None => "not recorded for this run".to_string(),
     }
 }
 
