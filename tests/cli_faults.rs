@@ -90,16 +90,9 @@ async fn read_only_commands_never_write_and_name_the_migration() {
             .await
             .unwrap()
     };
-    // Migrations 14 (data versions) and 13 (alert deliveries) undone: a schema-12 database.
-    for sql in [
-        "ALTER TABLE runs DROP COLUMN data_versions",
-        "DELETE FROM _sqlx_migrations WHERE version = 14",
-        "DROP INDEX notifications_by_run",
-        "DROP INDEX notifications_by_fleet_run",
-        "DROP TABLE notifications",
-        "DELETE FROM _sqlx_migrations WHERE version = 13",
-    ] {
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    // The newer migrations undone: a schema-12 database.
+    for sql in common::UNDO_TO_SCHEMA_12 {
+        sqlx::query(*sql).execute(&mut conn).await.unwrap();
     }
     {
         use sqlx::Connection;

@@ -281,21 +281,15 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
     Store::open_read_only(&db).await.unwrap().close().await;
 }
 
-/// Makes `db` a schema-12 database, as an older consentry left it: migrations 14
-/// (`runs.data_versions`) and 13 (the `notifications` table of alert deliveries)
-/// undone.
+/// Makes `db` a schema-12 database, as an older consentry left it
+/// ([`common::UNDO_TO_SCHEMA_12`]).
 pub async fn unapply_last_migration(db: &Path) {
     let mut conn = raw(db, BUSY_TIMEOUT).await;
-    for sql in [
-        "ALTER TABLE runs DROP COLUMN data_versions",
-        "DELETE FROM _sqlx_migrations WHERE version = 14",
-        "DROP INDEX notifications_by_run",
-        "DROP INDEX notifications_by_fleet_run",
-        "DROP TABLE notifications",
-        "DELETE FROM _sqlx_migrations WHERE version = 13",
-        "PRAGMA wal_checkpoint(TRUNCATE)",
-    ] {
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    for sql in common::UNDO_TO_SCHEMA_12
+        .iter()
+        .chain(&["PRAGMA wal_checkpoint(TRUNCATE)"])
+    {
+        sqlx::query(*sql).execute(&mut conn).await.unwrap();
     }
     conn.close().await.unwrap();
 }

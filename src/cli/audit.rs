@@ -29,41 +29,12 @@ pub struct AuditArgs {
     /// never); `new` or `new:SEVERITY`: only findings new or regressed in this run count.
     #[arg(long, default_value = "high", value_parser = parse_fail_on)]
     pub fail_on: FailOn,
-    /// Scenarios in parallel, across all sites [default: one per core, at most 4].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
     /// With several sites: at most N visits of one site at once [default: the fleet
     /// file's `per_site`, else 1].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub per_site: Option<u16>,
-    /// Use this WebDriver server (a Selenium Grid 4, http:// or https://) instead of
-    /// starting chromedriver; nothing answering there fails at start (exit 4). Trusted
-    /// roots for https: the system's, or SSL_CERT_FILE (docs/grid.md).
-    #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
-    pub webdriver: Option<url::Url>,
-    /// A new browser and profile for every scenario, instead of one browser per job with
-    /// a fresh isolated browser context per scenario (always so with --webdriver).
-    #[arg(long)]
-    pub fresh_browser: bool,
-    /// chromedriver executable [default: from PATH, then /usr/bin/chromedriver].
-    #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMEDRIVER")]
-    pub chromedriver: Option<PathBuf>,
-    /// Chromium executable [default: chromium on PATH; for Debian's /usr/bin/chromium
-    /// wrapper, the real /usr/lib/chromium/chromium behind it].
-    #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMIUM")]
-    pub chromium: Option<PathBuf>,
-    /// Directory holding autoconsent's `autoconsent.playwright.js` and `rules.json`, for
-    /// scenario files with `[cmp] auto = true` [default: `autoconsent/` in the data
-    /// directory (--data-dir), else, in a checkout, `fixtures/build/autoconsent` (made by
-    /// `make fixtures`) beside the scenario file or in a parent directory, then in the
-    /// current directory].
-    #[arg(long, value_name = "DIR", env = "CONSENTRY_AUTOCONSENT")]
-    pub autoconsent: Option<PathBuf>,
-    /// consentry's data directory (autoconsent, licences) [default: $CONSENTRY_DATA_DIR,
-    /// else share/consentry of the install prefix, else the XDG data directory; see
-    /// docs/packaging.md].
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub browser: super::browser::BrowserArgs,
     /// Run only these scenarios (repeatable); default: the file's [run] list.
     #[arg(long = "scenario", short = 's', value_name = "ID")]
     pub scenarios: Vec<String>,
@@ -71,11 +42,6 @@ pub struct AuditArgs {
     /// stdout (`-`: stdout, as without it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Take no screenshots before and after consent actions. They are written to
-    /// <reports>/<site>/run-<id>/*.png ($CONSENTRY_REPORTS_DIR, else reports/ beside the
-    /// database) and shown in the reports.
-    #[arg(long)]
-    pub no_screenshots: bool,
     /// Never draw a progress bar (one line per scenario on stderr instead).
     #[arg(long)]
     pub no_progress: bool,
@@ -90,6 +56,19 @@ pub struct AuditArgs {
     /// warned about and stored, never changing the exit code.
     #[arg(long, value_name = "URL")]
     pub notify: Vec<String>,
+    /// With several sites: audit only the sites at positions I, I+N, I+2N… of the fleet
+    /// (I/N, counting from 1), so N processes share a fleet without a queue
+    /// (docs/queue.md).
+    #[arg(long, value_name = "I/N", value_parser = consentry::fleet::Shard::parse)]
+    pub shard: Option<consentry::fleet::Shard>,
+    /// Put the sites into the database's queue instead of auditing them here
+    /// (`consentry enqueue`): `consentry worker` processes do the visits (docs/queue.md).
+    #[arg(long)]
+    pub queue: bool,
+    /// With --queue: wait until the workers have finished the fleet, then write the
+    /// reports and print the summary as an audit of the fleet would, with its exit code.
+    #[arg(long, requires = "queue")]
+    pub wait: bool,
     /// IAB Global Vendor List (vendor-list.json, version 3): the declared TCF vendors are
     /// checked against it, and what they get wrong is reported as map findings.
     #[arg(long, value_name = "FILE")]
@@ -99,16 +78,7 @@ pub struct AuditArgs {
 impl AuditArgs {
     /// How the engine runs: browsers, jobs, autoconsent, screenshots.
     pub(crate) fn engine_config(&self) -> EngineConfig {
-        EngineConfig {
-            jobs: self.jobs.unwrap_or(0),
-            webdriver: self.webdriver.clone(),
-            chromedriver: self.chromedriver.clone(),
-            chromium: self.chromium.clone(),
-            autoconsent: self.autoconsent.clone(),
-            data_dir: self.data_dir.clone(),
-            fresh_browser: self.fresh_browser,
-            no_screenshots: self.no_screenshots,
-        }
+        self.browser.engine_config()
     }
 }
 

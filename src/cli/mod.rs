@@ -3,6 +3,7 @@
 
 pub mod ack;
 pub mod audit;
+mod browser;
 #[cfg(feature = "demo")]
 pub mod demo_site;
 pub mod doctor;
@@ -13,6 +14,7 @@ mod notify;
 pub mod output;
 mod progress;
 pub mod purge;
+mod queue;
 pub mod report;
 pub mod runs;
 pub mod validate;
@@ -53,6 +55,10 @@ pub enum Command {
     Purge(purge::PurgeArgs),
     /// Can an audit run here? Checks Chromium, chromedriver, the data, the database and the reports directory; names each problem's fix.
     Doctor(doctor::DoctorArgs),
+    /// Work the database's queue of fleet runs (`audit FLEET --queue`): lease jobs, visit, judge and store each exactly once (docs/queue.md).
+    Worker(queue::WorkerArgs),
+    /// Queued fleet runs: `fleet status [ID]` shows visits done, sites finished and the workers holding jobs.
+    Fleet(queue::FleetArgs),
     /// Check fleet, scenario, policy and acknowledgements files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
@@ -95,6 +101,7 @@ pub fn long_version() -> String {
 
 pub async fn run(cli: Cli) -> ExitStatus {
     match cli.command {
+        Command::Audit(a) if a.queue => queue::enqueue(a).await,
         Command::Audit(a) if fleet::is_fleet_run(&a) => fleet::run(a).await,
         Command::Audit(a) => audit::run(a).await,
         Command::Runs(a) => runs::run(a).await,
@@ -105,6 +112,8 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::Doctor(a) => doctor::run(a).await,
+        Command::Worker(a) => queue::worker(a).await,
+        Command::Fleet(a) => queue::fleet(a).await,
         #[cfg(feature = "demo")]
         Command::DemoSite(a) => demo_site::run(a).await,
         #[cfg(not(feature = "demo"))]

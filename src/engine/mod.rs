@@ -272,6 +272,14 @@ impl Engine {
         })
     }
 
+    /// Run one job on its own, outside [`Engine::run`]'s schedule (a queue worker's:
+    /// docs/queue.md). Several may run at once; a pooled browser is reused when one is
+    /// idle, with a fresh browser context as always, but no context is prepared ahead
+    /// (nothing is known of the next job).
+    pub async fn visit_one(&self, job: Job<'_>, cancel: Cancel) -> VisitObservation {
+        self.visit(usize::MAX, job, cancel).await.1
+    }
+
     /// One job, `id` its place in the engine's queue.
     async fn visit<'a>(
         &'a self,
@@ -300,6 +308,24 @@ impl Engine {
         }
         crate::browser::sweep_profiles(&self.browser)
     }
+}
+
+/// A visit of `scenario` that never ran, not observed for `failure` (a queue worker's
+/// verdict on a visit no worker could finish, docs/queue.md): the same shape as a visit
+/// that failed before its browser started.
+pub fn not_observed(spec: &AuditSpec, scenario: &Scenario, failure: Failure) -> VisitObservation {
+    let record = VisitRecord {
+        failure: Some(failure),
+        ..VisitRecord::default()
+    };
+    record.into_observation(
+        spec,
+        scenario,
+        ConsentState::initial(),
+        Utc::now(),
+        Captured::default(),
+        Vec::new(),
+    )
 }
 
 /// Run one scenario in a fresh profile. Never fails: problems become an incomplete visit.

@@ -72,6 +72,45 @@ pub struct FleetSite {
     pub acks: Acks,
 }
 
+/// One share of a fleet's sites (`--shard I/N`, docs/queue.md): the sites at positions
+/// I, I+N, I+2N… of the fleet (counting from 1), so that N processes, each given its own
+/// I, audit every site once without a shared queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// `I/N`, with 1 <= I <= N.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("{s:?}: expected I/N with 1 <= I <= N, e.g. 2/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Keep only this shard's sites (valid ones, in fleet order); the sites whose files
+    /// are invalid are reported by shard 1 alone.
+    pub fn keep_in(&self, fleet: &mut FleetSpec) {
+        let sites = std::mem::take(&mut fleet.sites);
+        fleet.sites = sites
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % self.count == self.index - 1)
+            .map(|(_, s)| s)
+            .collect();
+        if self.index != 1 {
+            fleet.invalid.clear();
+        }
+    }
+}
+
 /// The longest `page_delay` accepted: one minute (a longer pause is a mistake).
 pub const MAX_PAGE_DELAY: Duration = Duration::from_secs(60);
 /// The most visits of one site at once (`per_site`).

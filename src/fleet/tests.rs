@@ -414,3 +414,36 @@ fn a_database_url_is_kept_as_written_a_path_is_relative_to_the_fleet_file() {
     );
     assert_eq!(resolve_database(dir, "agency.db"), dir.join("agency.db"));
 }
+
+#[test]
+fn shards_split_the_sites_once_each() {
+    use super::Shard;
+    let dir = folder(&[("fleet.toml", FLEET)]);
+    let files = ["one", "two"];
+    for f in files {
+        std::fs::write(dir.path().join(format!("{f}.toml")), site_file(f, "")).unwrap();
+    }
+    let (fleet, _) = load_inputs(&[dir.path().join("fleet.toml")], None, &no_env).unwrap();
+    let all: Vec<String> = fleet
+        .sites
+        .iter()
+        .map(|s| s.spec.site.name.clone())
+        .collect();
+    assert_eq!(all, ["one", "two", "three"]);
+    let mut seen = Vec::new();
+    for i in 1..=2 {
+        let mut part = fleet.clone();
+        Shard::parse(&format!("{i}/2")).unwrap().keep_in(&mut part);
+        seen.extend(part.sites.iter().map(|s| s.spec.site.name.clone()));
+    }
+    seen.sort();
+    let mut want = all.clone();
+    want.sort();
+    assert_eq!(seen, want, "every site in exactly one shard");
+    let mut first = fleet.clone();
+    Shard::parse("1/2").unwrap().keep_in(&mut first);
+    assert_eq!(first.sites.len(), 2, "positions 1 and 3");
+    for bad in ["0/2", "3/2", "1/0", "2", "a/b", ""] {
+        assert!(Shard::parse(bad).is_err(), "{bad:?} accepted");
+    }
+}

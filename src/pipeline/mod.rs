@@ -19,7 +19,9 @@
 //! runs) to the alert targets and stores the deliveries (docs/alerts.md); it never changes
 //! the verdict.
 
+mod judge;
 mod notify;
+pub mod queue;
 mod site;
 mod stored;
 
@@ -228,41 +230,7 @@ pub async fn audit_fleet(
     cancel: Cancel,
     progress: &dyn Progress,
 ) -> Result<FleetRun, AuditError> {
-    let mut sites = Vec::with_capacity(fleet.sites.len());
-    for s in &fleet.sites {
-        // `--scenario` names scenarios of any site: each runs those it has.
-        let scenarios = if cfg.scenarios.is_empty() {
-            s.spec.scenarios.iter().collect()
-        } else {
-            let own: Vec<&Scenario> = cfg
-                .scenarios
-                .iter()
-                .filter_map(|id| s.spec.scenarios.iter().find(|sc| &sc.id == id))
-                .collect();
-            own
-        };
-        sites.push(SiteInput {
-            spec: &s.spec,
-            scenario_file: &s.scenario_file,
-            acks: &s.acks,
-            scenarios,
-        });
-    }
-    if let Some(id) = cfg.scenarios.iter().find(|id| {
-        !sites
-            .iter()
-            .any(|s| s.scenarios.iter().any(|sc| &&sc.id == id))
-    }) {
-        return Err(AuditError::UnknownScenario {
-            file: fleet
-                .path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "the fleet".into()),
-            id: id.clone(),
-            known: "no site of the fleet has it".into(),
-        });
-    }
+    let sites = fleet_sites(fleet, &cfg.scenarios)?;
     let shared = Shared {
         fail_on: cfg.fail_on,
         db: &cfg.db,
@@ -278,6 +246,49 @@ pub async fn audit_fleet(
         not_audited: &invalid,
     };
     run_sites(sites, Some(about), &shared, cancel, progress).await
+}
+
+/// The sites of a fleet as the pipeline takes them, each with the scenarios of
+/// `scenarios` it has (all of its own when empty); an error when a scenario of
+/// `scenarios` is no site's.
+fn fleet_sites<'f>(
+    fleet: &'f FleetSpec,
+    scenarios: &[String],
+) -> Result<Vec<SiteInput<'f>>, AuditError> {
+    let mut sites = Vec::with_capacity(fleet.sites.len());
+    for s in &fleet.sites {
+        // `--scenario` names scenarios of any site: each runs those it has.
+        let own: Vec<&Scenario> = if scenarios.is_empty() {
+            s.spec.scenarios.iter().collect()
+        } else {
+            scenarios
+                .iter()
+                .filter_map(|id| s.spec.scenarios.iter().find(|sc| &sc.id == id))
+                .collect()
+        };
+        sites.push(SiteInput {
+            spec: &s.spec,
+            scenario_file: &s.scenario_file,
+            acks: &s.acks,
+            scenarios: own,
+        });
+    }
+    if let Some(id) = scenarios.iter().find(|id| {
+        !sites
+            .iter()
+            .any(|s| s.scenarios.iter().any(|sc| &&sc.id == id))
+    }) {
+        return Err(AuditError::UnknownScenario {
+            file: fleet
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the fleet".into()),
+            id: id.clone(),
+            known: "no site of the fleet has it".into(),
+        });
+    }
+    Ok(sites)
 }
 
 /// A fleet run's record: its name, its file, and the sites left out (invalid files).
@@ -533,16 +544,25 @@ async fn finish_site(
 /// A fleet run's status: complete when every site's is (and none was left out for its
 /// files); interrupted when any site was; else incomplete, naming the sites that were not.
 fn fleet_status(sites: &[AuditRun], not_audited: &[&str]) -> RunStatus {
+    let sites: Vec<(&str, &RunStatus)> = sites
+        .iter()
+        .map(|s| (s.report.site.as_str(), &s.report.status))
+        .collect();
+    fleet_status_of(&sites, not_audited)
+}
+
+/// [`fleet_status`] of each site's name and status.
+fn fleet_status_of(sites: &[(&str, &RunStatus)], not_audited: &[&str]) -> RunStatus {
     let not: Vec<&str> = sites
         .iter()
-        .filter(|s| !matches!(s.report.status, RunStatus::Complete))
-        .map(|s| s.report.site.as_str())
+        .filter(|(_, status)| !matches!(status, RunStatus::Complete))
+        .map(|(site, _)| *site)
         .chain(not_audited.iter().copied())
         .collect();
     let reason = || format!("sites not complete: {}", not.join(", "));
     if sites
         .iter()
-        .any(|s| matches!(s.report.status, RunStatus::Interrupted(_)))
+        .any(|(_, status)| matches!(status, RunStatus::Interrupted(_)))
     {
         RunStatus::Interrupted(reason())
     } else if not.is_empty() {

@@ -2,12 +2,12 @@
 //! finishes them (each judged and stored at once), finished when its last visit is in.
 
 use super::{AuditRun, Progress, Shared, SiteInput};
-use crate::analysis::{analyze_run, analyze_visit, sort_findings, Finding};
+use crate::analysis::{analyze_visit, Finding};
 use crate::attribution::{AttributedVisit, Attributor};
 use crate::crawl::CrawlPlan;
 use crate::data::DataVersions;
-use crate::model::{RunStatus, ValueHasher, VisitObservation};
-use crate::outcome::{AuditReport, Verdict, VisitSummary};
+use crate::model::{ValueHasher, VisitObservation};
+use crate::outcome::{AuditReport, Verdict};
 use crate::store::{FleetRunId, JudgedVisit, RunId, RunStart, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -121,23 +121,12 @@ impl<'a> SiteRun<'a> {
         &mut self,
         store: &Store,
         position: usize,
-        mut obs: VisitObservation,
+        obs: VisitObservation,
         progress: &dyn Progress,
     ) {
         self.received += 1;
         let spec = self.site.spec;
-        // Signals carried by request URLs come decoded by capture, from each whole URL
-        // before it was bounded (capture/recorder/bound.rs). Every page-supplied string is
-        // bounded (8 KiB: its start, its length and the keyed hash of its redacted whole),
-        // before anything judges, stores or shows it: a page decides how long its URLs are.
-        crate::model::clip::clip_visit(&mut obs, self.hasher, &|s| spec.site.secrets.redact(s));
-        // Nothing a secret's value reached leaves this point unredacted: not the store,
-        // not the checks' evidence, not the progress lines. A visit that could not be
-        // redacted keeps nothing it saw (not observed, never clean).
-        if let Err(e) = spec.site.secrets.redact_visit(&mut obs) {
-            obs = unredactable(obs, &e);
-        }
-        crate::screenshots::save_visit(&mut obs, &self.shots_dir, position);
+        let obs = super::judge::prepare_visit(obs, spec, self.hasher, &self.shots_dir, position);
         let Some(slot) = self.slots.get(position) else {
             return; // a job the engine was never given: cannot happen
         };
@@ -181,19 +170,15 @@ impl<'a> SiteRun<'a> {
             .map(|(_, v)| v)
             .collect();
         let mut storage_errors = std::mem::take(&mut self.storage_errors);
-        let mut findings = std::mem::take(&mut self.findings);
-        let run_level = analyze_run(&spec.site, &spec.policy, &visits);
+        let judged = super::judge::judge_run(spec, &visits, std::mem::take(&mut self.findings));
         if let Err(e) = store
             .writer()
-            .record_findings(self.run_id, &run_level)
+            .record_findings(self.run_id, &judged.run_level)
             .await
         {
             storage_errors.push(format!("could not record the run's findings: {e}"));
         }
-        findings.extend(run_level);
-        let summaries: Vec<VisitSummary> = visits.iter().map(VisitSummary::of).collect();
-        let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
-        sort_findings(&mut findings, &order);
+        let (findings, summaries) = (judged.findings, judged.summaries);
         let site = spec.site.name.clone();
         let first = self
             .slots
@@ -213,7 +198,7 @@ impl<'a> SiteRun<'a> {
         };
         // Judged as of the run's start, and kept with the run's end.
         let acknowledgements = self.site.acks.for_run(&site, self.started_at, &findings);
-        let status = run_status(interrupted, &summaries, &self.unstored);
+        let status = super::judge::run_status(interrupted, &summaries, &self.unstored);
         let finished_at = Utc::now();
         if let Err(e) = store
             .writer()
@@ -263,7 +248,7 @@ impl<'a> SiteRun<'a> {
 /// secret): every string of it redacted, and its JSON as stored. An error when the
 /// redacted plan no longer reads as a plan (a URL a redaction broke), so that the store
 /// never holds a plan its readers refuse.
-fn redacted_plan(
+pub(super) fn redacted_plan(
     secrets: &crate::secrets::Secrets,
     plan: &CrawlPlan,
 ) -> Result<(CrawlPlan, String), String> {
@@ -273,64 +258,4 @@ fn redacted_plan(
     let plan = serde_json::from_value(tree)
         .map_err(|e| format!("a redacted secret left it unreadable ({e})"))?;
     Ok((plan, json))
-}
-
-/// What is kept of a visit whose records could not be redacted: its scenario and times,
-/// not observed, with the reason; none of its records.
-fn unredactable(obs: VisitObservation, why: &str) -> VisitObservation {
-    VisitObservation {
-        status: crate::model::VisitStatus::Incomplete(crate::model::Failure::new(
-            crate::model::FailureKind::Other,
-            format!("the visit's records could not be redacted, so none is kept: {why}"),
-        )),
-        steps: Vec::new(),
-        requests: Vec::new(),
-        cookie_writes: Vec::new(),
-        cookies: Vec::new(),
-        storage_writes: Vec::new(),
-        page_errors: Vec::new(),
-        signals: Vec::new(),
-        cmp: Vec::new(),
-        screenshots: Vec::new(),
-        warnings: Vec::new(),
-        timings: Default::default(),
-        ..obs
-    }
-}
-
-/// The run's status from how it ended, what its visits saw, and which of them could not
-/// be written to the database (`unstored`: such a run is never `complete`, and the reason
-/// says how many are missing). A signal interrupts a run only if it cut a visit of it
-/// short: a site of a fleet whose visits were all observed before it is complete.
-fn run_status(interrupted: bool, visits: &[VisitSummary], unstored: &[String]) -> RunStatus {
-    let not_observed: Vec<&str> = visits
-        .iter()
-        .filter(|v| v.not_observed().is_some())
-        .map(|v| v.scenario.as_str())
-        .collect();
-    let unstored = (!unstored.is_empty()).then(|| {
-        format!(
-            "{} of {} visit(s) could not be written to the database: {}",
-            unstored.len(),
-            visits.len(),
-            unstored.join(", ")
-        )
-    });
-    if interrupted && !not_observed.is_empty() {
-        // Not-observed visits of an interrupted run are the interruption's doing.
-        let reasons: Vec<String> = std::iter::once("interrupted by a signal".to_string())
-            .chain(unstored)
-            .collect();
-        return RunStatus::Interrupted(reasons.join("; "));
-    }
-    let reasons: Vec<String> = (!not_observed.is_empty())
-        .then(|| format!("not observed: {}", not_observed.join(", ")))
-        .into_iter()
-        .chain(unstored)
-        .collect();
-    if reasons.is_empty() {
-        RunStatus::Complete
-    } else {
-        RunStatus::Incomplete(reasons.join("; "))
-    }
 }

@@ -2,6 +2,9 @@
 //! each method of the roles' back-end API forwards to SQLite's or PostgreSQL's `Db`,
 //! which share their queries (src/store/sql/).
 
+use super::queue::{
+    Completion, FleetEnqueue, JobId, JobRecord, LeasedJob, QueuedFleet, QueuedVisit, SiteFinish,
+};
 use super::{
     postgres, sqlite, FleetRunId, FleetRunRecord, JudgedVisit, NotificationRecord, RunHistory,
     RunId, RunImport, RunRecord, RunStart, StoreError, VisitRecord, WriteRetry,
@@ -78,6 +81,19 @@ forward! {
     fn record_judged_visit(&self, run: RunId, v: &JudgedVisit<'_>) -> Result<i64, StoreError>;
     fn import_runs(&self, runs: &[RunImport<'_>]) -> Result<Vec<RunId>, StoreError>;
     fn record_declarations(&self, run: RunId, declarations: &[Declaration]) -> Result<(), StoreError>;
+    fn enqueue_fleet(&self, fleet: &FleetEnqueue<'_>) -> Result<(FleetRunId, Vec<RunId>), StoreError>;
+    fn lease(&self, owner: &str, lease_ms: u64) -> Result<Option<LeasedJob>, StoreError>;
+    fn heartbeat(&self, owner: &str, lease_ms: u64) -> Result<u64, StoreError>;
+    fn release(&self, job: JobId, owner: &str, why: &str) -> Result<Completion, StoreError>;
+    fn complete_visit(&self, job: &LeasedJob, owner: &str, visit: &QueuedVisit<'_>) -> Result<Completion, StoreError>;
+    fn complete_discover(&self, job: &LeasedJob, owner: &str, plan_json: Option<&str>, scenarios: &[&str]) -> Result<Completion, StoreError>;
+    fn complete_site(&self, job: &LeasedJob, owner: &str, finish: &SiteFinish<'_>) -> Result<Completion, StoreError>;
+    fn complete_fleet(&self, job: &LeasedJob, owner: &str, status: &RunStatus, finished_at: DateTime<Utc>) -> Result<Completion, StoreError>;
+    fn queued_fleet(&self, fleet_run: FleetRunId) -> Result<Option<QueuedFleet>, StoreError>;
+    fn latest_queued_fleet(&self) -> Result<Option<FleetRunId>, StoreError>;
+    fn queued_observations(&self, run: RunId) -> Result<Vec<(usize, String, Option<String>)>, StoreError>;
+    fn fleet_jobs(&self, fleet_run: FleetRunId) -> Result<(Vec<JobRecord>, i64), StoreError>;
+    fn open_jobs(&self) -> Result<u64, StoreError>;
     fn record_findings(&self, run: RunId, findings: &[Finding]) -> Result<(), StoreError>;
     fn finish_run_with_acks(&self, run: RunId, status: &RunStatus, finished_at: DateTime<Utc>, acks: &[AckRecord]) -> Result<(), StoreError>;
 }

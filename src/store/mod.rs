@@ -6,6 +6,8 @@
 //!   `finish_run`; one transaction per call, a visit stored as soon as it finishes.
 //! - [`History`] (`store.history()`): the reads: runs, visits and their records as
 //!   recorded, findings, acknowledgements, and a site's history for drift.
+//! - [`queue::Queue`] (`store.queue()`): fleet runs whose jobs workers share: enqueue,
+//!   lease, heartbeat, complete each job exactly once (docs/queue.md).
 //! - [`Admin`] (`store.admin()`): purge, the sweeps of runs whose process died, the bulk
 //!   import of history, the integrity check.
 //! - [`Store::hasher`]: the database's [`ValueHasher`], which keys the hashes of cookie
@@ -28,6 +30,7 @@ mod error;
 mod history;
 mod location;
 mod postgres;
+pub mod queue;
 mod retry;
 mod sqlite;
 mod types;
@@ -134,6 +137,11 @@ impl Store {
     /// Reads stored runs and history.
     pub fn history(&self) -> History<'_> {
         History { store: self }
+    }
+
+    /// The work queue of fleet runs shared by workers (docs/queue.md).
+    pub fn queue(&self) -> queue::Queue<'_> {
+        queue::Queue { store: self }
     }
 
     /// Purge, sweeps, import, integrity.

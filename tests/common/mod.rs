@@ -5,6 +5,23 @@
 #[cfg(feature = "demo")]
 pub mod lab;
 
+/// The SQL that makes a database of this consentry's schema a schema-12 one, as an older
+/// consentry left it: migrations 15 (the work queue), 14 (`runs.data_versions`) and 13
+/// (the `notifications` table) undone, newest first. Each new migration adds its undo
+/// here.
+pub const UNDO_TO_SCHEMA_12: &[&str] = &[
+    "DROP TABLE queue_jobs",
+    "DROP TABLE queue_sites",
+    "DROP TABLE queue_fleets",
+    "DELETE FROM _sqlx_migrations WHERE version = 15",
+    "ALTER TABLE runs DROP COLUMN data_versions",
+    "DELETE FROM _sqlx_migrations WHERE version = 14",
+    "DROP INDEX notifications_by_run",
+    "DROP INDEX notifications_by_fleet_run",
+    "DROP TABLE notifications",
+    "DELETE FROM _sqlx_migrations WHERE version = 13",
+];
+
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;

@@ -30,6 +30,9 @@ mod history;
 #[path = "../sql/notifications.rs"]
 #[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod notifications;
+#[path = "../sql/queue.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
+mod queue;
 #[path = "../sql/read.rs"]
 #[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod read;
@@ -61,6 +64,17 @@ type Args = sqlx::postgres::PgArguments;
 
 /// A list of ids bound as one JSON array (`[1,2,3]`), as a subquery.
 const IDS_FROM_JSON: &str = "SELECT jsonb_array_elements_text(CAST(? AS jsonb))::bigint";
+
+/// Now, in milliseconds since the epoch, by the database's clock (the queue's leases;
+/// `clock_timestamp()`, not the transaction's start).
+const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+/// Row locks for the queue's leases: a worker skips rows another holds instead of
+/// waiting for them (docs/queue.md).
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// The same, for the site row of a lease's join.
+const SITE_SKIP_LOCKED: &str = " FOR UPDATE OF s SKIP LOCKED";
+/// A row lock held to the end of the transaction.
+const FOR_UPDATE: &str = " FOR UPDATE";
 /// The column naming a row in any table.
 const ROW_ID: &str = "ctid";
 

@@ -53,10 +53,7 @@ impl Db {
         finished_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.write("finish fleet run", move || {
-            async move |tx| {
-                self.set_finished(tx, Finished::FleetRun, id, status, finished_at)
-                    .await
-            }
+            async move |tx| self.finish_fleet_in(tx, id, status, finished_at).await
         })
         .await
     }
@@ -147,7 +144,24 @@ impl Db {
         finished_at: DateTime<Utc>,
         acks: &[AckRecord],
     ) -> Result<(), StoreError> {
-        let rows = self.invalid(
+        let rows = self.ack_rows(run, acks)?;
+        let rows = &rows;
+        self.write("commit run end", move || {
+            async move |tx| {
+                self.insert_finish_with_acks(tx, run, status, finished_at, rows)
+                    .await
+            }
+        })
+        .await
+    }
+
+    /// A run's acknowledgement snapshot as rows of `run_acks`.
+    pub(super) fn ack_rows<'a>(
+        &self,
+        run: RunId,
+        acks: &'a [AckRecord],
+    ) -> Result<Vec<Vec<Col<'a>>>, StoreError> {
+        self.invalid(
             acks.iter()
                 .enumerate()
                 .map(|(seq, a)| {
@@ -165,25 +179,55 @@ impl Db {
                     ])
                 })
                 .collect::<Result<Vec<Vec<Col>>, String>>(),
-        )?;
-        let rows = &rows;
-        self.write("commit run end", move || {
-            async move |tx| {
-                self.update_finish(tx, run, status, finished_at).await?;
-                super::query("DELETE FROM run_acks WHERE run_id = ?")
-                    .bind(run)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.db_err("replace acknowledgements"))?;
-                insert_rows(tx, &ACKS, rows)
-                    .await
-                    .map_err(|e| self.fk_err(e, run, "record acknowledgements"))
-            }
-        })
-        .await
+        )
+    }
+
+    /// A run's end and its acknowledgement snapshot (`rows`, [`Db::ack_rows`]), replacing
+    /// any it had.
+    pub(super) async fn insert_finish_with_acks(
+        &self,
+        tx: &mut Conn,
+        run: RunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+        rows: &[Vec<Col<'_>>],
+    ) -> Result<(), StoreError> {
+        self.update_finish(tx, run, status, finished_at).await?;
+        super::query("DELETE FROM run_acks WHERE run_id = ?")
+            .bind(run)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.db_err("replace acknowledgements"))?;
+        insert_rows(tx, &ACKS, rows)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record acknowledgements"))
+    }
+
+    /// A fleet run's end, inside a transaction.
+    pub(super) async fn finish_fleet_in(
+        &self,
+        tx: &mut Conn,
+        id: FleetRunId,
+        status: &RunStatus,
+        finished_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.set_finished(tx, Finished::FleetRun, id, status, finished_at)
+            .await
     }
 
     async fn insert_run(&self, tx: &mut Conn, run: &RunStart<'_>) -> Result<RunId, StoreError> {
+        self.insert_run_of(tx, run, Some(i64::from(std::process::id())))
+            .await
+    }
+
+    /// Insert a run owned by the process `pid` on this host (`None`: a queued run, which
+    /// no process owns; its jobs' leases say who holds it, docs/queue.md).
+    pub(super) async fn insert_run_of(
+        &self,
+        tx: &mut Conn,
+        run: &RunStart<'_>,
+        pid: Option<i64>,
+    ) -> Result<RunId, StoreError> {
         super::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
              fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id, data_versions) \
@@ -195,8 +239,8 @@ impl Db {
         .bind(codec::fail_on_str(run.fail_on))
         .bind(run.scenario_digest)
         .bind(run.policy_digest)
-        .bind(i64::from(std::process::id()))
-        .bind(crate::store::this_host())
+        .bind(pid)
+        .bind(pid.map(|_| crate::store::this_host()))
         .bind(run.fleet_run)
         .bind(run.data_versions)
         .fetch_one(&mut *tx)
@@ -204,7 +248,7 @@ impl Db {
         .map_err(self.db_err("begin run"))
     }
 
-    async fn insert_declarations(
+    pub(super) async fn insert_declarations(
         &self,
         tx: &mut Conn,
         run: RunId,

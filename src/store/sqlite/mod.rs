@@ -28,6 +28,8 @@ mod errors;
 mod history;
 #[path = "../sql/notifications.rs"]
 mod notifications;
+#[path = "../sql/queue.rs"]
+mod queue;
 #[path = "../sql/read.rs"]
 mod read;
 mod read_only;
@@ -58,6 +60,14 @@ type Args = sqlx::sqlite::SqliteArguments;
 
 /// A list of ids bound as one JSON array (`[1,2,3]`), as a subquery.
 const IDS_FROM_JSON: &str = "SELECT value FROM json_each(?)";
+
+/// Now, in milliseconds since the epoch, by the database's clock (the queue's leases).
+const NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+/// Row locks for the queue's leases: none, SQLite's write transactions are serialised
+/// (`BEGIN IMMEDIATE`).
+const SKIP_LOCKED: &str = "";
+const SITE_SKIP_LOCKED: &str = "";
+const FOR_UPDATE: &str = "";
 /// The column naming a row in any table.
 const ROW_ID: &str = "rowid";
 

@@ -1,0 +1,224 @@
+//! A queue worker (`consentry worker`, docs/queue.md): one store, one engine, up to
+//! `jobs` leases held at once, every lease renewed by a heartbeat while its job runs.
+//! A database that goes away is waited for (leases, completions and heartbeats are
+//! tried again), never a reason to drop a result: a completion the database refuses
+//! because the lease went to another worker is dropped, and that worker's is the one
+//! kept.
+
+use super::jobs::{Fleets, JobCtx, JobEnd};
+use super::AuditError;
+use crate::engine::{Cancel, Engine, EngineConfig};
+use crate::pipeline::NotifyConfig;
+use crate::store::{DbLocation, Store};
+use futures_util::stream::StreamExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub db: DbLocation,
+    pub engine: EngineConfig,
+    /// Where screenshots go (`<dir>/<site>/run-<id>/`).
+    pub reports_dir: PathBuf,
+    /// Names the worker in leases and `fleet status` (made unique with host and pid).
+    pub name: String,
+    /// How long a lease lasts unless renewed (renewed every third of it).
+    pub lease: Duration,
+    /// How long to wait before asking again when there is nothing to take.
+    pub poll: Duration,
+    /// Stop once no job of any queued fleet is left (else wait for more until a signal).
+    pub until_empty: bool,
+    /// Alerts when this worker finishes a fleet: its targets replace the fleet file's.
+    pub notify: NotifyConfig,
+}
+
+/// What a worker says as it goes (a line per event; the CLI prints them on stderr).
+pub trait WorkerLog: Sync {
+    fn line(&self, line: std::fmt::Arguments<'_>);
+}
+
+/// What a worker did.
+#[derive(Debug, Default, Clone)]
+pub struct WorkerSummary {
+    /// Jobs it completed.
+    pub done: usize,
+    /// Jobs whose lease it lost (another worker did them).
+    pub lost: usize,
+    /// Jobs it gave back (a browser that failed once, a signal, its files differ).
+    pub released: usize,
+    /// Browser profile directories that could not be deleted.
+    pub leftover_profiles: Vec<String>,
+}
+
+/// This process's owner name for leases: `NAME@HOST:PID`.
+fn owner_name(name: &str) -> String {
+    format!(
+        "{name}@{}:{}",
+        crate::store::this_host(),
+        std::process::id()
+    )
+}
+
+/// Work the queue of the database at `cfg.db` until `cancel` (or, with `until_empty`,
+/// until no job is left). An error only when the worker cannot start (the database or
+/// the browser unusable at start).
+pub async fn work(
+    cfg: &WorkerConfig,
+    cancel: Cancel,
+    log: &dyn WorkerLog,
+) -> Result<WorkerSummary, AuditError> {
+    let store = Store::open(&cfg.db).await?;
+    let hasher = store.hasher().await?;
+    let mut engine = Engine::start(&cfg.engine, hasher.clone())
+        .await
+        .map_err(AuditError::Engine)?;
+    // autoconsent as an audit in the current directory finds it (--autoconsent, the data
+    // directory, a checkout's fixtures); without it, `[cmp] auto = true` scenarios are not
+    // observed, saying why.
+    let here = std::env::current_dir()
+        .unwrap_or_default()
+        .join("fleet.toml");
+    let autoconsent = crate::cmp::autoconsent::locate(
+        cfg.engine.autoconsent.as_deref(),
+        crate::data::Lookup::from_process(cfg.engine.data_dir.as_deref())
+            .locate()
+            .map(|c| c.dir)
+            .as_deref(),
+        &here,
+    )
+    .ok();
+    let data_versions = crate::data::DataVersions::with_autoconsent(
+        autoconsent.as_ref().and_then(|b| b.version.clone()),
+    )
+    .stored();
+    engine.set_autoconsent(autoconsent);
+    let owner = owner_name(&cfg.name);
+    let lease_ms = u64::try_from(cfg.lease.as_millis()).unwrap_or(u64::MAX);
+    log.line(format_args!(
+        "worker {owner}: {} job(s) at once, leases of {} s, database {}",
+        engine.jobs(),
+        cfg.lease.as_secs(),
+        cfg.db
+    ));
+    let ctx = JobCtx {
+        store: &store,
+        engine: &engine,
+        hasher: &hasher,
+        owner: &owner,
+        cfg,
+        data_versions: &data_versions,
+        fleets: Fleets::default(),
+        log,
+        cancel: cancel.clone(),
+    };
+    // Every future here is polled together: the leases taken, the jobs under way and
+    // the heartbeat. None waits for another while holding the store (a suspended future
+    // holding SQLite's in-process write lock would stall the rest).
+    let counts = std::sync::Mutex::new(WorkerSummary::default());
+    let slots = engine.jobs().max(1);
+    let leases = futures_util::stream::unfold(Backoff::default(), |mut backoff| async {
+        loop {
+            if *cancel.borrow() {
+                return None;
+            }
+            match store.queue().lease(&owner, lease_ms).await {
+                Ok(Some(job)) => {
+                    backoff.reset();
+                    return Some((job, backoff));
+                }
+                Ok(None) => {
+                    if cfg.until_empty && matches!(store.queue().open_jobs().await, Ok(0)) {
+                        return None;
+                    }
+                }
+                Err(e) => {
+                    log.line(format_args!("worker {owner}: cannot lease: {e}"));
+                    backoff.grow();
+                }
+            }
+            let mut cancelled = cancel.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(backoff.pause(cfg.poll)) => {}
+                _ = cancelled.changed() => {}
+            }
+        }
+    });
+    let jobs = leases.for_each_concurrent(slots, |job| async {
+        let end = ctx.run(job).await;
+        let mut c = counts.lock().unwrap_or_else(|e| e.into_inner());
+        match end {
+            JobEnd::Done => c.done += 1,
+            JobEnd::Lost => c.lost += 1,
+            JobEnd::Released => c.released += 1,
+        }
+    });
+    tokio::select! {
+        _ = jobs => {}
+        _ = heartbeat(&store, &owner, lease_ms, cfg.lease / 3, log) => {}
+    }
+    let mut summary = counts.into_inner().unwrap_or_else(|e| e.into_inner());
+    summary.leftover_profiles = engine.shutdown().await;
+    store.close().await;
+    log.line(format_args!(
+        "worker {owner}: stopped; {} job(s) done, {} given back, {} taken over by another worker",
+        summary.done, summary.released, summary.lost
+    ));
+    Ok(summary)
+}
+
+/// Renew this worker's leases every `every`, for as long as it runs (never ends).
+async fn heartbeat(
+    store: &Store,
+    owner: &str,
+    lease_ms: u64,
+    every: Duration,
+    log: &dyn WorkerLog,
+) {
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(every.max(Duration::from_millis(200))).await;
+        match store.queue().heartbeat(owner, lease_ms).await {
+            Ok(_) if failing => {
+                failing = false;
+                log.line(format_args!(
+                    "worker {owner}: database back, leases renewed"
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if !failing => {
+                failing = true;
+                log.line(format_args!(
+                    "worker {owner}: cannot renew leases ({e}); trying again"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Pauses between attempts while the database is unreachable: from the poll interval up
+/// to 10 s.
+#[derive(Debug, Default)]
+pub(super) struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    pub(super) fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    pub(super) fn grow(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    pub(super) fn pause(&self, poll: Duration) -> Duration {
+        if self.failures == 0 {
+            return poll;
+        }
+        let factor = 1u32 << self.failures.min(5);
+        (Duration::from_millis(250) * factor)
+            .clamp(poll.min(Duration::from_secs(10)), Duration::from_secs(10))
+    }
+}
