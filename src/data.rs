@@ -152,6 +152,10 @@ impl Lookup {
     }
 }
 
+/// Between the sets of [`DataVersions::stored`] in a run whose visits ran with different
+/// data (the workers of a queued fleet), in the order their visits ran.
+pub const STORED_SEPARATOR: &str = " | ";
+
 /// What this consentry runs with, for `--version`, `doctor`, each stored run and its
 /// report: its own version, autoconsent's (as found, `None` when not found or without a
 /// `package.json`; in a run, `None` when no scenario used it) and the bundled CMP
@@ -183,6 +187,17 @@ impl DataVersions {
             self.autoconsent.as_deref().unwrap_or("none"),
             self.cmp_profiles
         )
+    }
+
+    /// Every set a run's stored text names, in order: one, or, for a run of a queued fleet
+    /// whose workers ran with different data, each distinct one joined by
+    /// [`STORED_SEPARATOR`]. A part that does not read ([`DataVersions::from_stored`]) is
+    /// skipped.
+    pub fn all_from_stored(stored: &str) -> Vec<DataVersions> {
+        stored
+            .split(STORED_SEPARATOR)
+            .filter_map(DataVersions::from_stored)
+            .collect()
     }
 
     /// Read back what [`DataVersions::stored`] wrote. Keys it does not know (data sets of
@@ -318,5 +333,12 @@ mod tests {
         ] {
             assert_eq!(DataVersions::from_stored(bad), None, "{bad:?}");
         }
+        // Two workers with different data: both, in order.
+        let a = DataVersions::with_autoconsent(Some("16.23.0".into()));
+        let b = DataVersions::with_autoconsent(Some("16.24.0".into()));
+        let both = [a.stored(), b.stored()].join(STORED_SEPARATOR);
+        assert_eq!(DataVersions::all_from_stored(&both), vec![a.clone(), b]);
+        assert_eq!(DataVersions::all_from_stored(&a.stored()), vec![a]);
+        assert_eq!(DataVersions::all_from_stored("garbage"), vec![]);
     }
 }

@@ -53,10 +53,11 @@ pub struct AuditReport {
     pub crawl: Option<crate::crawl::CrawlPlan>,
     /// The data the run ran with: consentry's version, autoconsent's (`None` when no
     /// scenario used it) and the bundled CMP profiles' (docs/packaging.md), as the run
-    /// stored them. `None` for a run stored before consentry recorded them (schema 13
-    /// and older).
+    /// stored them. One set; several when the workers of a queued fleet that ran its
+    /// visits had different data (in the order their visits ran); none for a run stored
+    /// before consentry recorded them (schema 13 and older).
     #[serde(default)]
-    pub data_versions: Option<crate::data::DataVersions>,
+    pub data_versions: Vec<crate::data::DataVersions>,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
 }

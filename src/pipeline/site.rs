@@ -231,7 +231,7 @@ impl<'a> SiteRun<'a> {
             acknowledgements,
             db_path: Some(self.db_path.clone()),
             crawl: self.crawl.take(),
-            data_versions: Some(self.data_versions.clone()),
+            data_versions: vec![self.data_versions.clone()],
             verdict: Verdict::default(),
         }
         .with_verdict();

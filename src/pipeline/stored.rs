@@ -78,7 +78,8 @@ pub async fn stored_report(
             data_versions: record
                 .data_versions
                 .as_deref()
-                .and_then(crate::data::DataVersions::from_stored),
+                .map(crate::data::DataVersions::all_from_stored)
+                .unwrap_or_default(),
             verdict: Verdict::default(),
         }
         .with_verdict(),
