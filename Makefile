@@ -153,9 +153,6 @@ bench-pg: setup
 ## texts under $(DESTDIR)$(PREFIX) (bin/consentry, share/consentry/), with the layout of
 ## scripts/install.sh (docs/packaging.md). uninstall removes exactly that.
 PREFIX ?= /usr/local
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-DIST := consentry-$(VERSION)-$(HOST)
 
 install: fixtures
 	$(CARGO) build --locked --release --bin consentry
@@ -166,14 +163,11 @@ uninstall:
 	rm -rf "$(DESTDIR)$(PREFIX)/share/consentry"
 
 ## dist: the same layout as a release tarball, dist/consentry-<version>-<target>.tar.gz
-## (unpack anywhere; bin/consentry finds its data in ../share/consentry).
+## (unpack anywhere; bin/consentry finds its data in ../share/consentry), made by
+## scripts/dist.sh, which tests/packaging.rs runs on its own binary and unpacks.
 dist: fixtures
 	$(CARGO) build --locked --release --bin consentry
-	rm -rf dist/$(DIST) && mkdir -p dist
-	scripts/install.sh $(RELEASE_BIN) dist/$(DIST)
-	tar -C dist -czf dist/$(DIST).tar.gz $(DIST)
-	rm -rf dist/$(DIST)
-	@echo "dist: dist/$(DIST).tar.gz"
+	scripts/dist.sh $(RELEASE_BIN) dist
 
 clean:
 	$(CARGO) clean

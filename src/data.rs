@@ -17,7 +17,7 @@
 //! The bundled CMP profiles are not here: they are compiled into the binary
 //! ([`crate::scenario::load::profile`]), and [`bundled_versions`] names them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Environment variable naming the data directory (order 2).
@@ -152,10 +152,15 @@ impl Lookup {
     }
 }
 
-/// What this consentry runs with, for `--version`, `doctor` and each stored run: its own
-/// version, autoconsent's (as found, `None` when not found or without a `package.json`)
-/// and the bundled CMP profiles (name and a digest of the set).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Between the sets of [`DataVersions::stored`] in a run whose visits ran with different
+/// data (the workers of a queued fleet), in the order their visits ran.
+pub const STORED_SEPARATOR: &str = " | ";
+
+/// What this consentry runs with, for `--version`, `doctor`, each stored run and its
+/// report: its own version, autoconsent's (as found, `None` when not found or without a
+/// `package.json`; in a run, `None` when no scenario used it) and the bundled CMP
+/// profiles (names and a digest of the set, `klaro,cookieconsent,...@<sha256 prefix>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataVersions {
     pub consentry: String,
     pub autoconsent: Option<String>,
@@ -182,6 +187,39 @@ impl DataVersions {
             self.autoconsent.as_deref().unwrap_or("none"),
             self.cmp_profiles
         )
+    }
+
+    /// Every set a run's stored text names, in order: one, or, for a run of a queued fleet
+    /// whose workers ran with different data, each distinct one joined by
+    /// [`STORED_SEPARATOR`]. A part that does not read ([`DataVersions::from_stored`]) is
+    /// skipped.
+    pub fn all_from_stored(stored: &str) -> Vec<DataVersions> {
+        stored
+            .split(STORED_SEPARATOR)
+            .filter_map(DataVersions::from_stored)
+            .collect()
+    }
+
+    /// Read back what [`DataVersions::stored`] wrote. Keys it does not know (data sets of
+    /// a later consentry) are skipped; `None` when a part is not `key=value` or
+    /// `consentry` or `cmp-profiles` is missing.
+    pub fn from_stored(stored: &str) -> Option<DataVersions> {
+        let (mut consentry, mut autoconsent, mut cmp_profiles) = (None, None, None);
+        for part in stored.split(';') {
+            let (key, value) = part.trim().split_once('=')?;
+            let value = value.trim().to_owned();
+            match key.trim() {
+                "consentry" => consentry = Some(value),
+                "autoconsent" => autoconsent = Some(value).filter(|v| v != "none"),
+                "cmp-profiles" => cmp_profiles = Some(value),
+                _ => {}
+            }
+        }
+        Some(DataVersions {
+            consentry: consentry?,
+            autoconsent,
+            cmp_profiles: cmp_profiles?,
+        })
     }
 }
 
@@ -270,5 +308,37 @@ mod tests {
         assert!(v.cmp_profiles.contains("klaro"), "{}", v.cmp_profiles);
         assert!(v.stored().contains("autoconsent=16.23.0"), "{}", v.stored());
         assert_eq!(bundled_versions(None).autoconsent, None);
+    }
+
+    #[test]
+    fn the_stored_form_reads_back() {
+        for autoconsent in [Some("16.23.0".to_owned()), None] {
+            let v = DataVersions::with_autoconsent(autoconsent);
+            assert_eq!(DataVersions::from_stored(&v.stored()), Some(v));
+        }
+        let later = "consentry=0.2.0; autoconsent=17.0.0; cmp-profiles=klaro@00ff; vendors=3";
+        assert_eq!(
+            DataVersions::from_stored(later),
+            Some(DataVersions {
+                consentry: "0.2.0".into(),
+                autoconsent: Some("17.0.0".into()),
+                cmp_profiles: "klaro@00ff".into(),
+            })
+        );
+        for bad in [
+            "",
+            "consentry=0.1.0",
+            "consentry=0.1.0; cmp-profiles",
+            "garbage",
+        ] {
+            assert_eq!(DataVersions::from_stored(bad), None, "{bad:?}");
+        }
+        // Two workers with different data: both, in order.
+        let a = DataVersions::with_autoconsent(Some("16.23.0".into()));
+        let b = DataVersions::with_autoconsent(Some("16.24.0".into()));
+        let both = [a.stored(), b.stored()].join(STORED_SEPARATOR);
+        assert_eq!(DataVersions::all_from_stored(&both), vec![a.clone(), b]);
+        assert_eq!(DataVersions::all_from_stored(&a.stored()), vec![a]);
+        assert_eq!(DataVersions::all_from_stored("garbage"), vec![]);
     }
 }

@@ -1,50 +1,126 @@
-//! Packaging (docs/packaging.md): consentry laid out as `make install` and `make dist` lay
-//! it out (scripts/install.sh, given this test's own binary instead of a release build)
-//! in an empty directory, run with the current directory elsewhere, no repository file
-//! reachable (HOME, XDG and every CONSENTRY_* variable pointed away): the demo audit and
-//! an `[cmp] auto = true` fixture audit work, and `consentry doctor` says an audit can
-//! run. Then `doctor` with one thing broken at a time names it with its fix: Chromium not
-//! on PATH, a chromedriver of another major version (a stub that prints one), the data
-//! missing, a database directory that cannot be written (a path under a regular file:
-//! tests run as root, which directory permissions do not stop).
+//! Packaging (docs/packaging.md): the release tarball `make dist` makes
+//! (scripts/dist.sh, given this test's own binary instead of a release build), unpacked
+//! with `tar` into an empty directory and run from there with the current directory
+//! elsewhere, no repository file reachable (HOME, XDG and every CONSENTRY_* variable
+//! pointed away): the demo audit and an `[cmp] auto = true` fixture audit work, each
+//! report names the data it ran with, and `consentry doctor` says an audit can run. The
+//! tarball holds consentry's licence and those of every crate compiled into a default
+//! build. Then `doctor` with one thing broken at a time names it with its fix: Chromium
+//! not on PATH, a chromedriver of another major version (a stub that prints one), the
+//! data missing, a database directory that cannot be written (a path under a regular
+//! file: tests run as root, which directory permissions do not stop).
 //!
 //! The demo and fixture sites are served by this test (`consentry::demo`): they are test
-//! fixtures, not part of what is installed.
+//! fixtures, not part of what is shipped.
 #![cfg(feature = "browser-tests")]
 
 use consentry::demo::{DemoServer, FileSite};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// One at a time: each test drives Chromium.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A temporary machine: `prefix/` (the install), `work/` (the current directory, holding
-/// copies of the scenario files), `home/` (an empty HOME).
+/// The tarball of this test's binary, as `make dist` makes it (scripts/dist.sh): made
+/// once per test process, in cargo's scratch directory for integration tests.
+fn tarball() -> &'static Path {
+    static TARBALL: OnceLock<PathBuf> = OnceLock::new();
+    TARBALL.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging-dist");
+        let run = Command::new(format!("{ROOT}/scripts/dist.sh"))
+            .arg(env!("CARGO_BIN_EXE_consentry"))
+            .arg(&out)
+            .output()
+            .expect("scripts/dist.sh runs");
+        assert!(
+            run.status.success(),
+            "scripts/dist.sh failed (run `make fixtures`): {}",
+            text(&run)
+        );
+        let path = PathBuf::from(String::from_utf8_lossy(&run.stdout).trim());
+        assert!(
+            path.is_file() && path.starts_with(&out),
+            "dist.sh printed {path:?}"
+        );
+        path
+    })
+}
+
+/// Unpack `tarball` with `tar` into the empty directory `into`: it must hold one folder,
+/// named as the tarball, which is returned (the prefix).
+fn unpack(tarball: &Path, into: &Path) -> PathBuf {
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(tarball)
+        .arg("-C")
+        .arg(into)
+        .output()
+        .expect("tar runs");
+    assert!(out.status.success(), "tar -xzf: {}", text(&out));
+    let top: Vec<PathBuf> = std::fs::read_dir(into)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let name = tarball
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".tar.gz"))
+        .expect("a .tar.gz");
+    assert_eq!(top, vec![into.join(name)], "the tarball's top");
+    into.join(name)
+}
+
+/// The tarball unpacked once per test process, for the tests that change nothing in it.
+fn shared_prefix() -> &'static Path {
+    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let into = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging-unpacked");
+        let _ = std::fs::remove_dir_all(&into);
+        std::fs::create_dir_all(&into).unwrap();
+        unpack(tarball(), &into)
+    })
+}
+
+/// A temporary machine: the unpacked tarball (`prefix`: `consentry-<version>-<target>/`),
+/// `work/` (the current directory, holding copies of the scenario files), `home/` (an
+/// empty HOME).
 struct Installed {
     root: tempfile::TempDir,
+    prefix: PathBuf,
 }
 
 impl Installed {
+    /// With the tarball unpacked once for all such tests: they must not change it.
     fn new() -> Installed {
+        Installed::with_prefix(|_| shared_prefix().to_owned())
+    }
+
+    /// With its own copy of the tarball, unpacked in `unpacked/`: to remove part of it.
+    fn own_copy() -> Installed {
+        Installed::with_prefix(|root| {
+            let into = root.join("unpacked");
+            std::fs::create_dir_all(&into).unwrap();
+            unpack(tarball(), &into)
+        })
+    }
+
+    fn with_prefix(prefix: impl FnOnce(&Path) -> PathBuf) -> Installed {
         let root = tempfile::tempdir().expect("temp dir");
-        let out = Command::new(format!("{ROOT}/scripts/install.sh"))
-            .arg(env!("CARGO_BIN_EXE_consentry"))
-            .arg(root.path().join("prefix"))
-            .output()
-            .expect("scripts/install.sh runs");
-        assert!(
-            out.status.success(),
-            "scripts/install.sh failed (run `make fixtures`): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         for d in ["work", "home"] {
             std::fs::create_dir_all(root.path().join(d)).unwrap();
         }
-        Installed { root }
+        let prefix = prefix(root.path());
+        Installed { root, prefix }
+    }
+
+    /// A path in the unpacked tarball.
+    fn prefix(&self, p: &str) -> PathBuf {
+        self.prefix.join(p)
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -59,7 +135,7 @@ impl Installed {
 
     /// The installed consentry, in `work/`, with nothing of the repository reachable.
     fn consentry(&self) -> Command {
-        let mut c = Command::new(self.path("prefix/bin/consentry"));
+        let mut c = Command::new(self.prefix("bin/consentry"));
         c.current_dir(self.path("work"))
             .env("HOME", self.path("home"))
             .env("XDG_DATA_DIRS", self.path("nowhere"))
@@ -103,10 +179,10 @@ fn visit<'a>(json: &'a Value, scenario: &str) -> &'a Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_installed_layout_audits_the_demo_and_an_autoconsent_fixture_alone() {
+async fn the_unpacked_tarball_audits_the_demo_and_an_autoconsent_fixture_alone() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let i = Installed::new();
-    let data = i.path("prefix/share/consentry");
+    let i = Installed::own_copy();
+    let data = i.prefix("share/consentry");
     for f in [
         "autoconsent/autoconsent.playwright.js",
         "autoconsent/rules.json",
@@ -147,6 +223,15 @@ async fn the_installed_layout_audits_the_demo_and_an_autoconsent_fixture_alone()
     for s in ["no_action", "accept_all"] {
         assert_eq!(visit(&json, s)["status"]["status"], "complete", "{s}");
     }
+    // The report names the data the run ran with (one set): the demo needs no autoconsent.
+    assert_eq!(json["data_versions"].as_array().map(Vec::len), Some(1));
+    let data_versions = &json["data_versions"][0];
+    assert_eq!(
+        data_versions["consentry"],
+        env!("CARGO_PKG_VERSION"),
+        "{data_versions}"
+    );
+    assert_eq!(data_versions["autoconsent"], Value::Null, "{data_versions}");
 
     // `[cmp] auto = true`: autoconsent comes from PREFIX/share/consentry.
     let klaro = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), "klaro"))
@@ -177,6 +262,36 @@ async fn the_installed_layout_audits_the_demo_and_an_autoconsent_fixture_alone()
         versions.contains("autoconsent=16.") && versions.contains("cmp-profiles=klaro,"),
         "{versions}"
     );
+    // And its report says so, as printed and as `consentry report` rebuilds it.
+    assert_eq!(json["data_versions"].as_array().map(Vec::len), Some(1));
+    let data_versions = &json["data_versions"][0];
+    let autoconsent = data_versions["autoconsent"].as_str().unwrap_or_default();
+    assert!(autoconsent.starts_with("16."), "{data_versions}");
+    assert!(
+        data_versions["cmp_profiles"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("klaro,")),
+        "{data_versions}"
+    );
+    let report = |format: &str| {
+        let out = i
+            .consentry()
+            .args(["report", &run_id.to_string(), "--format", format])
+            .args(["--output", "-", "--db"])
+            .arg(i.path("work/audit.db"))
+            .output()
+            .expect("consentry report runs");
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let again: Value = serde_json::from_str(&report("json")).expect("a JSON report");
+    assert_eq!(again["data_versions"], json["data_versions"]);
+    let markdown = report("markdown");
+    assert!(
+        markdown.lines().any(|l| l.starts_with("| Data ")
+            && l.contains(&format!("autoconsent {autoconsent}, CMP profiles klaro,"))),
+        "{markdown}"
+    );
 
     // Without the data directory the same audit is refused before any browser starts,
     // naming where it looked and the fix: nothing else (no checkout) supplies it.
@@ -187,6 +302,119 @@ async fn the_installed_layout_audits_the_demo_and_an_autoconsent_fixture_alone()
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert!(err.contains("make install"), "{err}");
     assert!(err.contains("--data-dir"), "{err}");
+}
+
+/// The crates of a default build (`cargo build --release --bin consentry`), as cargo
+/// resolves them: normal dependencies, this host.
+fn crates_of_a_default_build() -> BTreeSet<(String, String)> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "--locked", "--edges", "normal", "--prefix", "none"])
+        .args([
+            "--format",
+            "{p}",
+            "--package",
+            "consentry",
+            "--manifest-path",
+        ])
+        .arg(format!("{ROOT}/Cargo.toml"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(out.status.success(), "cargo tree: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?;
+            let version = words.next()?.strip_prefix('v')?;
+            (name != "consentry").then(|| (name.to_owned(), version.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_tarball_ships_the_licences_of_consentry_and_of_every_crate_in_the_binary() {
+    let i = Installed::new();
+    // Nothing but the binary and its data.
+    let mut top: Vec<String> = std::fs::read_dir(&i.prefix)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["bin", "share"]);
+    let licenses = i.prefix("share/consentry/licenses");
+    let ours = std::fs::read_to_string(licenses.join("consentry.LICENSE")).unwrap();
+    assert_eq!(
+        ours,
+        std::fs::read_to_string(format!("{ROOT}/LICENSE")).unwrap()
+    );
+    assert!(
+        ours.contains("Apache License") && ours.contains("Version 2.0, January 2004"),
+        "{ours}"
+    );
+    let readme = std::fs::read_to_string(licenses.join("README")).unwrap();
+    assert!(readme.contains("consentry.LICENSE"), "{readme}");
+    assert!(readme.contains("crates/INDEX"), "{readme}");
+
+    // INDEX: one line per crate of the build, name, version, licence, files.
+    let index = std::fs::read_to_string(licenses.join("crates/INDEX")).unwrap();
+    let mut listed = BTreeSet::new();
+    let mut without_files = Vec::new();
+    for line in index.lines().filter(|l| !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [name, version, licence, files] = fields[..] else {
+            panic!("not 4 tab-separated fields: {line:?}");
+        };
+        assert!(!licence.is_empty(), "{line}");
+        assert!(
+            listed.insert((name.to_owned(), version.to_owned())),
+            "listed twice: {line}"
+        );
+        if files == "no licence file in the package" {
+            without_files.push(name);
+            continue;
+        }
+        for f in files.split(' ') {
+            assert!(
+                f.starts_with(&format!("{name}-{version}/")),
+                "{f} in {line}"
+            );
+            let text = std::fs::read_to_string(licenses.join("crates").join(f))
+                .unwrap_or_else(|e| panic!("{f} of {line}: {e}"));
+            assert!(!text.trim().is_empty(), "{f} is empty");
+        }
+    }
+    let built = crates_of_a_default_build();
+    assert_eq!(listed, built, "INDEX against `cargo tree`");
+    let names: BTreeSet<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    for name in [
+        "tokio",
+        "serde",
+        "sqlx",
+        "fantoccini",
+        "rustls",
+        "ring",
+        "clap",
+    ] {
+        assert!(names.contains(name), "{name} in INDEX");
+    }
+    // Only what a default build compiles: the demo site's certificate generator is not.
+    assert!(
+        !names.contains("rcgen"),
+        "rcgen is behind the `demo` feature"
+    );
+    assert!(
+        without_files.len() * 10 < listed.len(),
+        "most crates ship a licence file; without: {without_files:?}"
+    );
+    // Every folder under crates/ is a listed crate's.
+    for e in std::fs::read_dir(licenses.join("crates")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            name == "INDEX" || listed.iter().any(|(n, v)| name == format!("{n}-{v}")),
+            "{name} is not in INDEX"
+        );
+    }
 }
 
 /// `c` is `consentry doctor ...`: its exit code and everything it printed.
@@ -209,7 +437,7 @@ fn problem<'a>(out: &'a str, name: &str) -> (&'a str, &'a str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn doctor_passes_on_the_installed_layout() {
+async fn doctor_passes_on_the_unpacked_tarball() {
     let _one = ONE_AT_A_TIME.lock().await;
     let i = Installed::new();
     let (code, out) = doctor(i.consentry().arg("doctor"));
@@ -274,8 +502,8 @@ async fn doctor_names_a_chromedriver_of_another_major_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_names_the_data_missing() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let i = Installed::new();
-    std::fs::remove_dir_all(i.path("prefix/share/consentry")).unwrap();
+    let i = Installed::own_copy();
+    std::fs::remove_dir_all(i.prefix("share/consentry")).unwrap();
     let (code, out) = doctor(i.consentry().arg("doctor"));
     assert_eq!(code, Some(4), "{out}");
     let (line, fix) = problem(&out, "autoconsent");

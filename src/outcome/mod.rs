@@ -51,6 +51,13 @@ pub struct AuditReport {
     /// evidence's template ([`AuditReport::template_of`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crawl: Option<crate::crawl::CrawlPlan>,
+    /// The data the run ran with: consentry's version, autoconsent's (`None` when no
+    /// scenario used it) and the bundled CMP profiles' (docs/packaging.md), as the run
+    /// stored them. One set; several when the workers of a queued fleet that ran its
+    /// visits had different data (in the order their visits ran); none for a run stored
+    /// before consentry recorded them (schema 13 and older).
+    #[serde(default)]
+    pub data_versions: Vec<crate::data::DataVersions>,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
 }

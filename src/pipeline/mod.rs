@@ -363,8 +363,7 @@ async fn run_sites(
     // What each run records of the data it ran with (docs/packaging.md).
     let data_versions = crate::data::DataVersions::with_autoconsent(
         autoconsent.as_ref().and_then(|b| b.version.clone()),
-    )
-    .stored();
+    );
     engine.set_autoconsent(autoconsent);
     let started_at = Utc::now();
     let mut storage_errors = Vec::new();

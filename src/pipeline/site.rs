@@ -5,6 +5,7 @@ use super::{AuditRun, Progress, Shared, SiteInput};
 use crate::analysis::{analyze_visit, Finding};
 use crate::attribution::{AttributedVisit, Attributor};
 use crate::crawl::CrawlPlan;
+use crate::data::DataVersions;
 use crate::model::{ValueHasher, VisitObservation};
 use crate::outcome::{AuditReport, Verdict};
 use crate::store::{FleetRunId, JudgedVisit, RunId, RunStart, Store, StoreError};
@@ -33,14 +34,16 @@ pub(super) struct SiteRun<'a> {
     received: usize,
     /// The crawl plan its scenarios followed, as stored (secrets redacted).
     crawl: Option<CrawlPlan>,
+    /// The data it runs with, as stored with the run.
+    data_versions: DataVersions,
 }
 
 /// What a site's run record says beyond its own input: the fleet run it belongs to and
-/// the data versions it ran with ([`crate::data::DataVersions::stored`]).
+/// the data versions it ran with (stored as [`DataVersions::stored`], and in its report).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RunAbout<'s> {
     pub fleet_run: Option<FleetRunId>,
-    pub data_versions: &'s str,
+    pub data_versions: &'s DataVersions,
 }
 
 impl<'a> SiteRun<'a> {
@@ -66,7 +69,7 @@ impl<'a> SiteRun<'a> {
                 policy_digest: Some(&spec.policy.digest),
                 fail_on: shared.fail_on,
                 fleet_run: about.fleet_run,
-                data_versions: Some(about.data_versions),
+                data_versions: Some(&about.data_versions.stored()),
             })
             .await?;
         store
@@ -103,6 +106,7 @@ impl<'a> SiteRun<'a> {
             unstored: Vec::new(),
             received: 0,
             crawl,
+            data_versions: about.data_versions.clone(),
         })
     }
 
@@ -227,6 +231,7 @@ impl<'a> SiteRun<'a> {
             acknowledgements,
             db_path: Some(self.db_path.clone()),
             crawl: self.crawl.take(),
+            data_versions: vec![self.data_versions.clone()],
             verdict: Verdict::default(),
         }
         .with_verdict();

@@ -75,6 +75,11 @@ pub async fn stored_report(
             acknowledgements,
             db_path: Some(store.path().display().to_string()),
             crawl: record.crawl,
+            data_versions: record
+                .data_versions
+                .as_deref()
+                .map(crate::data::DataVersions::all_from_stored)
+                .unwrap_or_default(),
             verdict: Verdict::default(),
         }
         .with_verdict(),

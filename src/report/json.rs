@@ -28,6 +28,10 @@ struct JsonReport<'a> {
     /// `--fail-on new[:SEVERITY]`: only new or regressed findings fail the run.
     fail_on_new: bool,
     db_path: Option<&'a str>,
+    /// The data the run ran with (consentry, autoconsent, the bundled CMP profiles): one
+    /// set, several when a queued fleet's workers differed, none for a run stored before
+    /// consentry recorded it.
+    data_versions: &'a [crate::data::DataVersions],
     summary: Summary<'a>,
     visits: &'a [VisitSummary],
     findings: Vec<JsonFinding<'a>>,
@@ -99,6 +103,7 @@ impl Reporter for JsonReporter {
             fail_on: r.fail_on,
             fail_on_new: r.fail_on_new,
             db_path: r.db_path.as_deref(),
+            data_versions: &r.data_versions,
             summary: Summary {
                 findings: r.findings.len(),
                 by_severity: BySeverity {

@@ -124,6 +124,7 @@ impl Layout for MarkdownReporter {
             format!("{} ({})", h.findings, h.counts),
         ]);
         t.row(vec!["Exit".into(), h.exit_text()]);
+        t.row(vec!["Data".into(), cell(&h.data)]);
         out.push_str(&t.render());
         if h.exit == ExitStatus::Incomplete {
             out.push_str(&format!("> **Warning:** {}\n\n", cell(&h.verdict)));

@@ -56,7 +56,7 @@ impl Layout for TableReporter {
         if let Some(db) = h.db_path {
             out.push_str(&format!(" | database: {}", l(db)));
         }
-        out.push_str("\n\n");
+        out.push_str(&format!("\ndata: {}\n\n", l(&h.data)));
 
         // Scenarios.
         out.push_str("Scenarios\n");

@@ -124,6 +124,11 @@ pub(crate) fn fixed_report() -> AuditReport {
         fail_on: Some(Severity::High),
         db_path: Some("consentry.db".into()),
         crawl: None,
+        data_versions: vec![crate::data::DataVersions {
+            consentry: "0.1.0".into(),
+            autoconsent: Some("16.23.0".into()),
+            cmp_profiles: "klaro,cookieconsent,consentry-tcf@0123456789abcdef".into(),
+        }],
         fail_on_new: false,
         new_fingerprints: Vec::new(),
         regressed_fingerprints: Vec::new(),
@@ -236,6 +241,7 @@ fn visit_summary_from_observation() {
 
 const TABLE: &str = r##"consentry audit of demo-shop | run #42 | INCOMPLETE: 1 of 3 scenarios not observed | 12.4s | started 2026-01-01 10:00:00 UTC
 scenario file: scenarios/demo-shop.toml | database: consentry.db
+data: consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef
 
 Scenarios
  scenario      | status                                                         | requests | third-party | cookies | cookie writes | duration
@@ -378,6 +384,7 @@ fn json_shape() {
         "fail_on",
         "fail_on_new",
         "db_path",
+        "data_versions",
         "summary",
         "visits",
         "findings",
@@ -423,6 +430,31 @@ fn json_shape() {
     assert_eq!(sig["count"], 2);
     assert!(sig["summary"].as_str().unwrap().contains("LI vendors 20"));
     assert_eq!(v["visits"][0]["signals"], serde_json::json!([]));
+    // The data the run ran with; none for a run that did not record it; each set when a
+    // queued fleet's workers differed.
+    assert_eq!(
+        v["data_versions"],
+        serde_json::json!([{
+            "consentry": "0.1.0",
+            "autoconsent": "16.23.0",
+            "cmp_profiles": "klaro,cookieconsent,consentry-tcf@0123456789abcdef",
+        }])
+    );
+    let mut old = fixed_report();
+    old.data_versions.clear();
+    assert!(MarkdownReporter
+        .render(&old)
+        .contains("| Data          | not recorded for this run "));
+    let old: serde_json::Value = serde_json::from_str(&JsonReporter.render(&old)).unwrap();
+    assert_eq!(old["data_versions"], serde_json::json!([]));
+    let mut two = fixed_report();
+    two.data_versions.push(crate::data::DataVersions {
+        autoconsent: None,
+        ..two.data_versions[0].clone()
+    });
+    assert!(MarkdownReporter.render(&two).contains(
+        "| Data          | consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef; then consentry 0.1.0, autoconsent not used, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef |"
+    ));
     assert_eq!(out, JsonReporter.render(&fixed_report()), "deterministic");
 }
 
@@ -431,8 +463,9 @@ fn markdown_snapshot_fragments() {
     let out = MarkdownReporter.render(&fixed_report());
     for fragment in [
         "# Consent audit: demo-shop\n\n",
-        "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**   |\n",
-        "| Exit          | 3 (incomplete)                                  |\n\n",
+        "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**                                                         |\n",
+        "| Exit          | 3 (incomplete)                                                                                        |\n",
+        "| Data          | consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef |\n\n",
         "> **Warning:** AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what was observed. Exit 3 (incomplete).\n",
         "| `no_action`     | complete                                                                                                                    | 12       | 5           | 3              | 4             | 3.2s     |\n",
         "|-----------------|-----------------------------------------------------------------------------------------------------------------------------|----------|-------------|----------------|---------------|----------|\n",

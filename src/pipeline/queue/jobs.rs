@@ -336,7 +336,8 @@ impl JobCtx<'_> {
             .for_run(&run.site, run.started_at, &judged.findings);
         let status = crate::pipeline::judge::run_status(false, &judged.summaries, &[]);
         // Workers with other data versions: all of them, in the order their visits ran.
-        let data_versions = (!versions.is_empty()).then(|| versions.join(" | "));
+        let data_versions =
+            (!versions.is_empty()).then(|| versions.join(crate::data::STORED_SEPARATOR));
         let finish = SiteFinish {
             findings: &judged.run_level,
             status,

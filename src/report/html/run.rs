@@ -121,6 +121,7 @@ fn header(b: &mut String, h: &Header) {
         ("Findings", format!("{} ({})", h.findings, h.counts)),
         ("Exit", h.exit_text()),
         ("Database", opt(h.db_path)),
+        ("Data", text_of(&h.data)),
     ] {
         let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
     }

@@ -666,6 +666,11 @@ pub fn hostile_run() -> AuditReport {
         regressed_fingerprints: Vec::new(),
         db_path: Some(h.clone()),
         crawl: None,
+        data_versions: vec![crate::data::DataVersions {
+            consentry: h.clone(),
+            autoconsent: Some(h.clone()),
+            cmp_profiles: h.clone(),
+        }],
         acknowledgements: Vec::new(),
         verdict: Verdict::default(),
     }

@@ -218,6 +218,9 @@ fn html_run_report_has_verdict_scenarios_and_findings_by_severity() {
         "warnings"
     );
     assert!(html.contains("https://connect.facebook.net/en_US/fbevents.js"));
+    assert!(html.contains(
+        "<dt>Data</dt><dd>consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef</dd>"
+    ));
 }
 
 #[test]

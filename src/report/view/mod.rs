@@ -68,6 +68,10 @@ pub struct Header<'a> {
     pub complete: bool,
     pub scenario_file: &'a str,
     pub db_path: Option<&'a str>,
+    /// The data the run ran with: `consentry 0.1.0, autoconsent 16.23.0, CMP profiles
+    /// klaro,...@1a2b...`, or `not recorded for this run` for a run stored before consentry
+    /// recorded it.
+    pub data: String,
     /// `2026-01-01 10:00:00 UTC`.
     pub started: String,
     /// `12.4s`.
@@ -185,6 +189,7 @@ fn header(r: &AuditReport) -> Header<'_> {
         complete: matches!(r.status, RunStatus::Complete),
         scenario_file: &r.scenario_file,
         db_path: r.db_path.as_deref(),
+        data: data_text(&r.data_versions),
         started: r.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         duration: human_ms(r.duration_ms()),
         fail_on: r.fail_on,
@@ -194,6 +199,26 @@ fn header(r: &AuditReport) -> Header<'_> {
         exit: r.exit_status(),
         verdict: verdict_text(r),
     }
+}
+
+/// `consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,...@1a2b...` (sets joined
+/// by `; then `, when a queued fleet's workers differed), or `not recorded for this run`
+/// for a run stored before consentry recorded its data.
+fn data_text(sets: &[crate::data::DataVersions]) -> String {
+    if sets.is_empty() {
+        return "not recorded for this run".to_string();
+    }
+    sets.iter()
+        .map(|d| {
+            format!(
+                "consentry {}, autoconsent {}, CMP profiles {}",
+                d.consentry,
+                d.autoconsent.as_deref().unwrap_or("not used"),
+                d.cmp_profiles
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; then ")
 }
 
 fn signals(r: &AuditReport) -> Vec<SignalRow<'_>> {
