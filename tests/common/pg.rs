@@ -22,9 +22,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Where this test binary's server listens.
+/// Where this test binary's server listens, and what restarts it.
 struct Server {
     port: u16,
+    bin: PathBuf,
+    dir: PathBuf,
+    data: PathBuf,
+    user: Option<(libc::uid_t, libc::gid_t)>,
 }
 
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
@@ -181,11 +185,53 @@ fn start() -> Result<Server, String> {
     for _ in 0..3 {
         let port = free_port()?;
         match run_server(&bin, &dir, &data, port, user) {
-            Ok(()) => return Ok(Server { port }),
+            Ok(()) => {
+                return Ok(Server {
+                    port,
+                    bin,
+                    dir,
+                    data,
+                    user,
+                })
+            }
             Err(e) => last = e,
         }
     }
     Err(last)
+}
+
+/// Restart this binary's server (a fault test: every connection is cut): a fast shutdown
+/// (SIGINT to the postmaster), `down` without a server, then the same server on the same
+/// port. Only for a test binary whose tests all expect it.
+pub fn restart_server(down: Duration) {
+    let server = match SERVER.get() {
+        Some(Ok(s)) => s,
+        _ => panic!("no test PostgreSQL server to restart"),
+    };
+    let pid_file = server.data.join("postmaster.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no pid in {}", pid_file.display()));
+    // SAFETY: signalling the server this test binary started.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // SAFETY: signal 0 only asks whether the process exists.
+    while unsafe { libc::kill(pid, 0) } == 0 || pid_file.exists() {
+        assert!(Instant::now() < deadline, "PostgreSQL did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(down);
+    run_server(
+        &server.bin,
+        &server.dir,
+        &server.data,
+        server.port,
+        server.user,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 }
 
 fn free_port() -> Result<u16, String> {
