@@ -184,6 +184,21 @@ FAULTS = [
     ("an `https://` alert receiver whose certificate chains to no trusted root",
      "the TLS handshake fails, nothing is sent, the delivery fails with a TLS error",
      ["https_targets_are_verified_against_the_trusted_roots"]),
+    ('the PostgreSQL server unreachable at start (`--db postgres://…`)',
+     'exit 4 before anything runs, naming host and port, never the password',
+     ['an_unreachable_postgres_is_exit_4_naming_the_host_never_the_password']),
+    ("PostgreSQL restarted in the middle of a queued fleet, down 15 s (longer than the pool's connection wait and the lease)",
+     'the worker waits for it (leases, heartbeats and its completion tried again), says so, and goes on: every visit stored once, the result equal to an audit in one process',
+     ['postgres_restarted_mid_fleet_loses_nothing_and_stores_nothing_twice']),
+    ('a worker killed with SIGKILL mid-visit (two workers on one PostgreSQL queue, the agency fixture)',
+     "its lease runs out and the other worker does the job: every site's status, findings and fingerprints equal the fleet audited in one process on SQLite; every visit stored once",
+     ['two_workers_equal_one_process_and_a_killed_worker_changes_nothing', 'an_expired_lease_is_taken_again_and_the_late_completion_writes_nothing']),
+    ("a worker's browser killed mid-visit",
+     'that visit given back (`the browser failed; tried once more`), done again once by whichever worker leases it, then kept as it ends; the result equal to an audit in one process',
+     ['a_browser_killed_mid_visit_is_retried_once_and_the_result_is_unchanged']),
+    ('workers racing for jobs (four leasing at once, each with its own connections), on SQLite and on PostgreSQL',
+     "no job held by two, no site above its `per_site` bound, every visit stored exactly once, a site's finish queued once when its last two visits complete at once",
+     ['racing_workers_never_hold_one_job_twice', 'a_sites_finish_is_queued_once_when_its_last_visits_complete_at_once', 'leases_follow_queue_order_within_each_sites_bound']),
 ]
 
 
