@@ -3,6 +3,8 @@
 //! is left behind, the run is marked. Needs the `demo` feature (the demo site).
 #![cfg(feature = "demo")]
 
+mod common;
+
 use consentry::demo::DemoServer;
 use consentry::store::Store;
 use std::process::Stdio;
@@ -285,7 +287,10 @@ async fn crash_mid_second_visit(renderers: bool) -> (Option<i32>, serde_json::Va
             "reject_all",
         ],
     );
-    kill_mid_second_visit(&server, &db, || kill_browsers_using(&tmp, renderers)).await;
+    kill_mid_second_visit(&server, &db, || {
+        common::kill_browsers_using(&tmp, renderers)
+    })
+    .await;
     let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
         .expect("consentry finishes after the crash")
@@ -377,34 +382,6 @@ async fn kill_mid_second_visit(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// SIGKILL every Chromium browser process (or, with `renderers`, every renderer process
-/// only) whose command line names a profile under `tmp`; how many.
-fn kill_browsers_using(tmp: &std::path::Path, renderers: bool) -> usize {
-    let needle = format!("--user-data-dir={}", tmp.display());
-    let mut n = 0;
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd);
-            let wanted = if renderers {
-                cmd.contains("--type=renderer")
-            } else {
-                !cmd.contains("--type=")
-            };
-            if cmd.contains(&needle) && wanted {
-                // SAFETY: killing a browser process this test's audit started.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-                n += 1;
-            }
-        }
-    }
-    n
 }
 
 /// chromedriver itself killed mid-run: the visits it served are not observed with a

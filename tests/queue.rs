@@ -35,15 +35,8 @@ fn outcomes(reports: &Path, sites: &[String]) -> BTreeMap<String, Outcome> {
             let text = std::fs::read_to_string(&file)
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let json: Value = serde_json::from_str(&text).unwrap();
-            let status = json["status"]["status"].as_str().unwrap_or("?").to_string();
             let keys = common::finding_keys(&json).into_iter().collect();
-            let mut prints: Vec<String> = json["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
-                .collect();
-            prints.sort();
+            let (status, prints) = common::status_and_fingerprints(&json);
             (site.clone(), (status, keys, prints))
         })
         .collect()

@@ -22,21 +22,6 @@ use std::time::{Duration, Instant};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// Status and sorted fingerprints of a JSON run report.
-fn outcome(json: &Value) -> (String, Vec<String>) {
-    let mut prints: Vec<String> = json["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
-        .collect();
-    prints.sort();
-    (
-        json["status"]["status"].as_str().unwrap_or("?").to_string(),
-        prints,
-    )
-}
-
 /// The demo shop audited in one process, on SQLite.
 fn reference(dir: &Path, port: u16) -> (String, Vec<String>) {
     let run = common::audit(
@@ -45,7 +30,21 @@ fn reference(dir: &Path, port: u16) -> (String, Vec<String>) {
         &dir.join("single.db"),
         &[],
     );
-    outcome(&run.json)
+    common::status_and_fingerprints(&run.json)
+}
+
+/// The demo site served, a temporary directory (with `tmp/` for the worker's profiles)
+/// and the demo shop audited in one process there: what the queued run must equal.
+async fn prologue() -> (DemoServer, tempfile::TempDir, (String, Vec<String>)) {
+    let server = DemoServer::start(0).await.unwrap();
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tmp")).unwrap();
+    let d = dir.path().to_path_buf();
+    let want = tokio::task::spawn_blocking(move || reference(&d, port))
+        .await
+        .unwrap();
+    (server, dir, want)
 }
 
 /// The demo shop enqueued into `db` (no wait).
@@ -130,17 +129,11 @@ fn queued_report(db: &std::ffi::OsStr) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_mid_fleet_loses_nothing_and_stores_nothing_twice() {
-    let server = DemoServer::start(0).await.unwrap();
+    let (server, dir, want) = prologue().await;
     let port = server.port();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    let want = tokio::task::spawn_blocking(move || reference(&d, port))
-        .await
-        .unwrap();
     let db = common::pg::TestDb::postgres().await;
     let url = db.arg();
     let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
     let (u, t) = (url.clone(), tmp.clone());
     let (code, log) = tokio::task::spawn_blocking(move || {
         enqueue(&u, port);
@@ -170,45 +163,17 @@ async fn postgres_restarted_mid_fleet_loses_nothing_and_stores_nothing_twice() {
         "the worker saw the database go: {log}"
     );
     let got = queued_report(&url);
-    assert_eq!(outcome(&got), want, "{log}");
+    assert_eq!(common::status_and_fingerprints(&got), want, "{log}");
     assert_eq!(db.count("visits").await, 6, "{log}");
     assert_eq!(db.count("queue_jobs WHERE state <> 'done'").await, 0);
 }
 
-/// SIGKILL the browser processes (not their helpers) whose profile is under `tmp`.
-fn kill_browsers_under(tmp: &Path) -> usize {
-    let needle = format!("--user-data-dir={}", tmp.display());
-    let mut n = 0;
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
-            let cmd = String::from_utf8_lossy(&cmd);
-            if cmd.contains(&needle) && !cmd.contains("--type=") {
-                // SAFETY: killing a browser this test's worker started.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-                n += 1;
-            }
-        }
-    }
-    n
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_killed_mid_visit_is_retried_once_and_the_result_is_unchanged() {
-    let server = DemoServer::start(0).await.unwrap();
+    let (server, dir, want) = prologue().await;
     let port = server.port();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    let want = tokio::task::spawn_blocking(move || reference(&d, port))
-        .await
-        .unwrap();
     let db = dir.path().join("queue.db");
     let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
     let (b, t) = (db.clone().into_os_string(), tmp.clone());
     let killed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let k = killed.clone();
@@ -220,7 +185,10 @@ async fn a_browser_killed_mid_visit_is_retried_once_and_the_result_is_unchanged(
             move || {
                 // Once its page is loading: the browser goes away mid-visit.
                 std::thread::sleep(Duration::from_millis(1500));
-                k.store(kill_browsers_under(&t), std::sync::atomic::Ordering::SeqCst);
+                k.store(
+                    common::kill_browsers_using(&t, false),
+                    std::sync::atomic::Ordering::SeqCst,
+                );
             },
         )
     })
@@ -238,5 +206,5 @@ async fn a_browser_killed_mid_visit_is_retried_once_and_the_result_is_unchanged(
         "{log}"
     );
     let got = queued_report(db.as_os_str());
-    assert_eq!(outcome(&got), want, "{log}");
+    assert_eq!(common::status_and_fingerprints(&got), want, "{log}");
 }

@@ -1,4 +1,6 @@
-//! The flags that say how browsers run, shared by `audit` and `worker`.
+//! The flags that say how browsers run: where the browser, chromedriver and the data are
+//! ([`BrowserPlace`], shared by `audit`, `worker` and `doctor`), and how many run and how
+//! ([`BrowserArgs`], `audit` and `worker`).
 
 use clap::Args;
 use consentry::engine::EngineConfig;
@@ -9,15 +11,27 @@ pub struct BrowserArgs {
     /// Scenarios in parallel, across all sites [default: one per core, at most 4].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub place: BrowserPlace,
+    /// A new browser and profile for every scenario, instead of one browser per job with
+    /// a fresh isolated browser context per scenario (always so with --webdriver).
+    #[arg(long)]
+    pub fresh_browser: bool,
+    /// Take no screenshots before and after consent actions. They are written to
+    /// <reports>/<site>/run-<id>/*.png ($CONSENTRY_REPORTS_DIR, else reports/ beside the
+    /// database) and shown in the reports.
+    #[arg(long)]
+    pub no_screenshots: bool,
+}
+
+/// Where the browser, chromedriver and consentry's data are.
+#[derive(Debug, Args)]
+pub struct BrowserPlace {
     /// Use this WebDriver server (a Selenium Grid 4, http:// or https://) instead of
     /// starting chromedriver; nothing answering there fails at start (exit 4). Trusted
     /// roots for https: the system's, or SSL_CERT_FILE (docs/grid.md).
     #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
     pub webdriver: Option<url::Url>,
-    /// A new browser and profile for every scenario, instead of one browser per job with
-    /// a fresh isolated browser context per scenario (always so with --webdriver).
-    #[arg(long)]
-    pub fresh_browser: bool,
     /// chromedriver executable [default: from PATH, then /usr/bin/chromedriver].
     #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMEDRIVER")]
     pub chromedriver: Option<PathBuf>,
@@ -37,11 +51,6 @@ pub struct BrowserArgs {
     /// docs/packaging.md].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Take no screenshots before and after consent actions. They are written to
-    /// <reports>/<site>/run-<id>/*.png ($CONSENTRY_REPORTS_DIR, else reports/ beside the
-    /// database) and shown in the reports.
-    #[arg(long)]
-    pub no_screenshots: bool,
 }
 
 impl BrowserArgs {
@@ -49,11 +58,11 @@ impl BrowserArgs {
     pub(crate) fn engine_config(&self) -> EngineConfig {
         EngineConfig {
             jobs: self.jobs.unwrap_or(0),
-            webdriver: self.webdriver.clone(),
-            chromedriver: self.chromedriver.clone(),
-            chromium: self.chromium.clone(),
-            autoconsent: self.autoconsent.clone(),
-            data_dir: self.data_dir.clone(),
+            webdriver: self.place.webdriver.clone(),
+            chromedriver: self.place.chromedriver.clone(),
+            chromium: self.place.chromium.clone(),
+            autoconsent: self.place.autoconsent.clone(),
+            data_dir: self.place.data_dir.clone(),
             fresh_browser: self.fresh_browser,
             no_screenshots: self.no_screenshots,
         }

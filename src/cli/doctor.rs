@@ -13,21 +13,10 @@ pub struct DoctorArgs {
     /// $CONSENTRY_DB, else ./consentry.db].
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
-    /// Check this WebDriver server instead of the local Chromium and chromedriver.
-    #[arg(long, value_name = "URL", env = "CONSENTRY_WEBDRIVER")]
-    pub webdriver: Option<url::Url>,
-    /// chromedriver executable [default: from PATH, then /usr/bin/chromedriver].
-    #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMEDRIVER")]
-    pub chromedriver: Option<PathBuf>,
-    /// Chromium executable [default: chromium on PATH].
-    #[arg(long, value_name = "PATH", env = "CONSENTRY_CHROMIUM")]
-    pub chromium: Option<PathBuf>,
-    /// Directory holding autoconsent's bundle and rules [default: the data directory's].
-    #[arg(long, value_name = "DIR", env = "CONSENTRY_AUTOCONSENT")]
-    pub autoconsent: Option<PathBuf>,
-    /// consentry's data directory [default: docs/packaging.md's lookup order].
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    /// Where the browser, chromedriver and the data are (as `audit` is told; with
+    /// --webdriver, that server is checked instead of the local Chromium and chromedriver).
+    #[command(flatten)]
+    pub place: super::browser::BrowserPlace,
 }
 
 pub async fn run(args: DoctorArgs) -> ExitStatus {
@@ -38,12 +27,13 @@ pub async fn run(args: DoctorArgs) -> ExitStatus {
         Ok(l) => super::output::evidence_dir(l),
         Err(_) => super::output::evidence_dir(&default_db_path().into()),
     };
+    let place = args.place;
     let inputs = Inputs {
-        chromium: args.chromium,
-        chromedriver: args.chromedriver,
-        webdriver: args.webdriver,
-        autoconsent: args.autoconsent,
-        data_dir: args.data_dir,
+        chromium: place.chromium,
+        chromedriver: place.chromedriver,
+        webdriver: place.webdriver,
+        autoconsent: place.autoconsent,
+        data_dir: place.data_dir,
         reports_dir,
         db,
     };

@@ -28,6 +28,51 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
+/// A JSON run report's status and its findings' fingerprints, sorted: what two audits of
+/// the same site must agree on.
+pub fn status_and_fingerprints(json: &Value) -> (String, Vec<String>) {
+    let mut prints: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
+        .collect();
+    prints.sort();
+    (
+        json["status"]["status"].as_str().unwrap_or("?").to_string(),
+        prints,
+    )
+}
+
+/// SIGKILL every Chromium browser process (or, with `renderers`, every renderer process
+/// only) whose command line names a profile under `tmp` (an audit or a worker run with
+/// `TMPDIR=tmp`); how many.
+pub fn kill_browsers_using(tmp: &Path, renderers: bool) -> usize {
+    let needle = format!("--user-data-dir={}", tmp.display());
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd);
+            let wanted = if renderers {
+                cmd.contains("--type=renderer")
+            } else {
+                !cmd.contains("--type=")
+            };
+            if cmd.contains(&needle) && wanted {
+                // SAFETY: killing a browser process this test's audit started.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 /// The `consentry` binary built for these tests.
 pub fn consentry() -> Command {
     Command::new(env!("CARGO_BIN_EXE_consentry"))
