@@ -2,7 +2,7 @@
 //! judging: [`crate::pipeline::judge`]), its result completed in one transaction while
 //! the lease is held.
 
-use super::worker::{Backoff, WorkerConfig, WorkerLog};
+use super::config::{Backoff, WorkerConfig, WorkerLog};
 use super::QueueInputs;
 use crate::analysis::analyze_visit;
 use crate::attribution::{AttributedVisit, Attributor};

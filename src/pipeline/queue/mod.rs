@@ -14,12 +14,14 @@
 //! differs from the one enqueued (their digests are on the run): every worker judges a
 //! site by the map it was enqueued with.
 
+mod config;
 mod jobs;
 mod status;
 mod worker;
 
+pub use config::{WorkerConfig, WorkerLog, WorkerSummary};
 pub use status::{finished_fleet_run, progress, FleetProgress, SiteProgress};
-pub use worker::{work, WorkerConfig, WorkerLog, WorkerSummary};
+pub use worker::work;
 
 use super::{fleet_sites, AuditError};
 use crate::fleet::{FleetSpec, SiteLimits};

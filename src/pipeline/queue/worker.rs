@@ -5,54 +5,13 @@
 //! because the lease went to another worker is dropped, and that worker's is the one
 //! kept.
 
+use super::config::{Backoff, WorkerConfig, WorkerLog, WorkerSummary};
 use super::jobs::{Fleets, JobCtx, JobEnd};
 use super::AuditError;
-use crate::engine::{Cancel, Engine, EngineConfig};
-use crate::pipeline::NotifyConfig;
-use crate::store::{DbLocation, Store};
+use crate::engine::{Cancel, Engine};
+use crate::store::Store;
 use futures_util::stream::StreamExt;
-use std::path::PathBuf;
 use std::time::Duration;
-
-/// How a worker runs.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    pub db: DbLocation,
-    pub engine: EngineConfig,
-    /// Where screenshots go (`<dir>/<site>/run-<id>/`) when set ($CONSENTRY_REPORTS_DIR),
-    /// else the fleet file's `reports`, else [`WorkerConfig::default_reports_dir`]: as an
-    /// audit of the fleet in one process would put them.
-    pub reports_dir: Option<PathBuf>,
-    pub default_reports_dir: PathBuf,
-    /// Names the worker in leases and `fleet status` (made unique with host and pid).
-    pub name: String,
-    /// How long a lease lasts unless renewed (renewed every third of it).
-    pub lease: Duration,
-    /// How long to wait before asking again when there is nothing to take.
-    pub poll: Duration,
-    /// Stop once no job of any queued fleet is left (else wait for more until a signal).
-    pub until_empty: bool,
-    /// Alerts when this worker finishes a fleet: its targets replace the fleet file's.
-    pub notify: NotifyConfig,
-}
-
-/// What a worker says as it goes (a line per event; the CLI prints them on stderr).
-pub trait WorkerLog: Sync {
-    fn line(&self, line: std::fmt::Arguments<'_>);
-}
-
-/// What a worker did.
-#[derive(Debug, Default, Clone)]
-pub struct WorkerSummary {
-    /// Jobs it completed.
-    pub done: usize,
-    /// Jobs whose lease it lost (another worker did them).
-    pub lost: usize,
-    /// Jobs it gave back (a browser that failed once, a signal, its files differ).
-    pub released: usize,
-    /// Browser profile directories that could not be deleted.
-    pub leftover_profiles: Vec<String>,
-}
 
 /// This process's owner name for leases: `NAME@HOST:PID`.
 fn owner_name(name: &str) -> String {
@@ -197,31 +156,5 @@ async fn heartbeat(
             }
             Err(_) => {}
         }
-    }
-}
-
-/// Pauses between attempts while the database is unreachable: from the poll interval up
-/// to 10 s.
-#[derive(Debug, Default)]
-pub(super) struct Backoff {
-    failures: u32,
-}
-
-impl Backoff {
-    pub(super) fn reset(&mut self) {
-        self.failures = 0;
-    }
-
-    pub(super) fn grow(&mut self) {
-        self.failures = self.failures.saturating_add(1);
-    }
-
-    pub(super) fn pause(&self, poll: Duration) -> Duration {
-        if self.failures == 0 {
-            return poll;
-        }
-        let factor = 1u32 << self.failures.min(5);
-        (Duration::from_millis(250) * factor)
-            .clamp(poll.min(Duration::from_secs(10)), Duration::from_secs(10))
     }
 }
