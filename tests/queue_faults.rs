@@ -207,4 +207,27 @@ async fn a_browser_killed_mid_visit_is_retried_once_and_the_result_is_unchanged(
     );
     let got = queued_report(db.as_os_str());
     assert_eq!(common::status_and_fingerprints(&got), want, "{log}");
+    // `fleet status`: finished (exit 0), every visit done, the given-back job's reason.
+    let out = common::consentry()
+        .args(["fleet", "status", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (status["visits_done"].as_u64(), status["visits"].as_u64()),
+        (Some(6), Some(6))
+    );
+    assert_eq!(status["sites_finished"], 1);
+    assert_eq!(status["status"], want.0.as_str());
+    let reason = status["sites"][0]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(reason.contains("the browser failed"), "{status}");
 }

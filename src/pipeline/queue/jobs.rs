@@ -579,3 +579,53 @@ fn retry_reason(obs: &VisitObservation, attempts: u32) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(kind: FailureKind) -> VisitObservation {
+        let at = chrono::Utc::now();
+        VisitObservation {
+            scenario: "accept_all".into(),
+            started_at: at,
+            finished_at: at,
+            status: VisitStatus::Incomplete(Failure::new(kind, "gone")),
+            steps: Vec::new(),
+            requests: Vec::new(),
+            cookie_writes: Vec::new(),
+            cookies: Vec::new(),
+            storage_writes: Vec::new(),
+            page_errors: Vec::new(),
+            signals: Vec::new(),
+            cmp: Vec::new(),
+            screenshots: Vec::new(),
+            final_state: crate::model::ConsentState::initial(),
+            warnings: Vec::new(),
+            timings: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_failed_browser_is_tried_once_more_and_a_site_problem_never() {
+        // The browser's own failures: given back on the first attempt only.
+        for kind in [
+            FailureKind::BrowserCrashed,
+            FailureKind::SessionFailed,
+            FailureKind::CaptureUnavailable,
+        ] {
+            assert!(retry_reason(&failed(kind), 1).is_some(), "{kind:?}");
+            assert_eq!(retry_reason(&failed(kind), 2), None, "{kind:?} twice");
+        }
+        // A stopped worker gives any attempt back.
+        assert!(retry_reason(&failed(FailureKind::Cancelled), 3).is_some());
+        // What the site did is the result: kept at once.
+        for kind in [
+            FailureKind::NavigationFailed,
+            FailureKind::PageLoadTimeout,
+            FailureKind::ElementNotFound,
+        ] {
+            assert_eq!(retry_reason(&failed(kind), 1), None, "{kind:?}");
+        }
+    }
+}
