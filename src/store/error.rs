@@ -75,6 +75,30 @@ impl StoreError {
 }
 
 impl StoreError {
+    /// The database could not be reached, or cut the connection (a server restarting, a
+    /// network gone, the pool's wait for a connection over): the same call may succeed
+    /// once it is back. Anything else (a constraint, bad data) would fail again.
+    pub fn is_unreachable(&self) -> bool {
+        let cause = match self {
+            StoreError::Query { cause, .. } | StoreError::Open { cause, .. } => cause,
+            _ => return false,
+        };
+        match cause {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL's connection exceptions (class 08) and its shutdown codes
+            // (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+
     /// A database opened read-only must have exactly this consentry's schema (the
     /// versions `migrator` knows): a newer one is refused as when writing, an older one
     /// (or none) is not migrated there; the error says which command would.
@@ -99,5 +123,33 @@ impl StoreError {
             }),
             (None, false) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod unreachable_tests {
+    use super::StoreError;
+
+    fn query(cause: sqlx::Error) -> StoreError {
+        StoreError::Query {
+            path: "db".into(),
+            op: "test",
+            cause,
+        }
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_worth_waiting_for_and_a_bad_call_is_not() {
+        assert!(query(sqlx::Error::PoolTimedOut).is_unreachable());
+        assert!(query(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        )))
+        .is_unreachable());
+        assert!(!query(sqlx::Error::RowNotFound).is_unreachable());
+        assert!(!StoreError::Invalid {
+            path: "db".into(),
+            detail: "x".into()
+        }
+        .is_unreachable());
     }
 }

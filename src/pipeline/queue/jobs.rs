@@ -124,7 +124,7 @@ impl JobCtx<'_> {
     }
 
     /// A store call tried again while the database is unreachable or busy, until it
-    /// answers or the worker is stopped.
+    /// answers or the worker is stopped; any other error at once (it would fail again).
     async fn persist<T>(
         &self,
         call: impl AsyncFn() -> Result<T, StoreError>,
@@ -134,7 +134,9 @@ impl JobCtx<'_> {
         loop {
             match call().await {
                 Ok(v) => return Ok(v),
-                Err(e) if *self.cancel.borrow() => return Err(e),
+                Err(e) if *self.cancel.borrow() || !(e.is_unreachable() || e.is_busy()) => {
+                    return Err(e)
+                }
                 Err(e) => {
                     if !warned {
                         self.log
