@@ -38,7 +38,8 @@ uptime > "$work/uptime_start"
 ( while :; do cut -d' ' -f1 /proc/loadavg >> "$work/load.txt"; sleep 5; done ) & sampler=$!
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Each pid is a bench/measure.py: its consentry first, then itself.
+  for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
   [ -n "$server" ] && kill "$server" 2>/dev/null
   kill "$sampler" 2>/dev/null
   pg_stop
