@@ -40,9 +40,10 @@ cleanup() {
   local p
   # Each pid is a bench/measure.py: its consentry first, then itself.
   for p in "${pids[@]}"; do pkill -TERM -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-  [ -n "$server" ] && kill "$server" 2>/dev/null
-  kill "$sampler" 2>/dev/null
-  pg_stop
+  # Each step may fail (a server that already exited): none may stop the rest (set -e).
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+  kill "$sampler" 2>/dev/null || true
+  pg_stop || true
   [ -n "${BENCH_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
