@@ -1,8 +1,8 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-pg, bench-cmp, bench-fleet,
-# install, uninstall, dist, clean.
+# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-pg, bench-queue, bench-cmp,
+# bench-fleet, install, uninstall, dist, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -17,7 +17,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-pg bench-cmp bench-fleet reliability clean
+.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-pg bench-queue bench-cmp bench-fleet reliability clean
 .PHONY: install uninstall dist
 
 all: build
@@ -117,7 +117,8 @@ lint:
 ## reused browser contexts and --fresh-browser, peak RSS, side by side with a bare-Chromium
 ## baseline and @slashgear/gdpr-cookie-scanner (installed from npm into bench/.peer)
 ## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md), and
-## PostgreSQL against SQLite (bench/RESULTS-pg.md, as bench-pg).
+## PostgreSQL against SQLite (bench/RESULTS-pg.md, as bench-pg), and one against two queue
+## workers on PostgreSQL (its section of bench/RESULTS-pg.md, as bench-queue).
 bench: setup fixtures
 	$(CARGO) build --locked --release --features demo --bin consentry --example synth_history --example ingest_bench
 	bench/run.sh $(RELEASE_BIN)
@@ -125,6 +126,7 @@ bench: setup fixtures
 	bench/pg-bench.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history $(TARGET_DIR)/release/examples/ingest_bench
 	bench/cmp.sh $(RELEASE_BIN)
 	bench/fleet.sh $(RELEASE_BIN)
+	bench/queue.sh $(RELEASE_BIN)
 
 ## bench-fleet: only the fleet benchmark (the agency fixture at --jobs 1, 2, 4, against
 ## its sites audited one by one; bench/RESULTS-fleet.md).
@@ -148,6 +150,15 @@ bench-drift:
 bench-pg: setup
 	$(CARGO) build --locked --release --bin consentry --example synth_history --example ingest_bench
 	bench/pg-bench.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history $(TARGET_DIR)/release/examples/ingest_bench
+
+## bench-queue: only one against two queue workers (issue 19): the agency fixture (as
+## bench-fleet) audited on a throwaway PostgreSQL server (bench/pg.sh) in one process, by one
+## worker --jobs 2 and by two workers --jobs 1; throughput, CPU, peak RSS, and every site's
+## stored findings against the one process's (the section "Throughput of one vs two
+## workers" of bench/RESULTS-pg.md; the rest of that file is bench-pg's).
+bench-queue: setup fixtures
+	$(CARGO) build --locked --release --features demo --bin consentry
+	bench/queue.sh $(RELEASE_BIN)
 
 ## install: the release binary, its data (autoconsent, pinned from npm) and the licence
 ## texts under $(DESTDIR)$(PREFIX) (bin/consentry, share/consentry/), with the layout of

@@ -9,7 +9,8 @@
 #      the same run for comparison: bench/drift.sh with DRIFT_BACKENDS="sqlite postgres"
 #      (one site-quarter, `drift --all`; targets < 1 s and < 5 s); the two back ends' packs
 #      are compared byte for byte.
-# Writes bench/RESULTS-pg.md (bench/RESULTS.md links to it), with `uptime` at start and end.
+# Writes bench/RESULTS-pg.md (bench/RESULTS.md links to it), with `uptime` at start and end;
+# its section "Throughput of one vs two workers" is bench/queue.sh's, kept as it was.
 # PG_INGEST_VISITS (default 100 per round), PG_INGEST_ROUNDS (3), PG_SKIP_DRIFT=1 (ingest
 # only), and DRIFT_* as bench/drift.sh takes them.
 set -euo pipefail
@@ -66,6 +67,8 @@ if [ -z "${PG_SKIP_DRIFT:-}" ]; then
 fi
 uptime > "$work/uptime_end"
 echo "load at end: $(cat "$work/uptime_end")"
+# bench/queue.sh's section of the file is kept (below).
+cp bench/RESULTS-pg.md "$work/previous.md" 2>/dev/null || true
 
 python3 - "$work" "$VISITS" "$ROUNDS" "${DRIFT_SITES:-50}" "${DRIFT_DAYS:-365}" "${DRIFT_SEED:-1}" \
   > bench/RESULTS-pg.md <<'PY'
@@ -122,9 +125,21 @@ for size in ("demo", "busy"):
     print(f"- {size}: PostgreSQL/SQLite median = **{r:.2f}x**")
 print()
 
-print("## Throughput of one vs two workers\n")
-print("Not measured yet: it is measured with the job queue (`consentry worker`, issue 19 part 2), "
-      "which does not exist yet.\n")
+# One vs two queue workers is bench/queue.sh's section (`make bench-queue`): kept as the
+# previous file has it.
+title = "## Throughput of one vs two workers"
+kept = None
+if os.path.exists(f"{work}/previous.md"):
+    prev = open(f"{work}/previous.md").read().splitlines()
+    start = next((i for i, l in enumerate(prev) if l.startswith(title)), None)
+    if start is not None:
+        end = next((i for i in range(start + 1, len(prev)) if prev[i].startswith("## ")), len(prev))
+        kept = "\n".join(prev[start:end]).rstrip("\n") + "\n"
+if kept:
+    print(kept)
+else:
+    print(title + "\n")
+    print("Not measured yet: `make bench-queue` (bench/queue.sh) measures it and writes this section.\n")
 
 if os.path.exists(f"{work}/drift-sum/postgres"):
     print("## Drift pack over the synthetic year: PostgreSQL and SQLite side by side\n")

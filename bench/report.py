@@ -94,7 +94,7 @@ if loads:
 print()
 print("""Other benchmarks, each in its own file (written by its own script, so re-running one never wipes another):
 [RESULTS-drift.md](RESULTS-drift.md) (the drift pack over a synthetic year, `make bench-drift`),
-[RESULTS-pg.md](RESULTS-pg.md) (PostgreSQL against SQLite: ingest time per visit and the drift pack, `make bench-pg`),
+[RESULTS-pg.md](RESULTS-pg.md) (PostgreSQL against SQLite: ingest time per visit and the drift pack, `make bench-pg`; one vs two queue workers, `make bench-queue`),
 [RESULTS-cmp.md](RESULTS-cmp.md) (what autoconsent adds per scenario, `make bench-cmp`),
 [RESULTS-fleet.md](RESULTS-fleet.md) (fleet runs at `--jobs` 1/2/4, `make bench-fleet`).
 """)
