@@ -22,7 +22,7 @@ root=$PWD
 work=$(mktemp -d)
 server=""
 ( while :; do cut -d' ' -f1 /proc/loadavg >> "$work/load.txt"; sleep 5; done ) & sampler=$!
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; kill "$sampler" 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
+trap '{ [ -z "$server" ] || kill "$server"; kill "$sampler"; } 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
 
 # The fixture server runs from the checkout (it serves fixtures/build as /_fixtures/).
 "$BIN" demo-site --agency "$work/agency" --sites "$SITES" --port 0 --ready-file "$work/port" \
