@@ -27,26 +27,15 @@ fn is_fleet_file(path: &Path) -> bool {
 }
 
 pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
-    let mut fleet = match load(&args.files, args.acks.as_deref(), args.gvl.as_deref()) {
-        Ok(f) => f,
+    let (fleet, db, limits) = match prepare(&args) {
+        Ok(p) => p,
         Err(status) => return status,
     };
-    if let Some(shard) = args.shard {
-        shard.keep_in(&mut fleet);
-    }
     let notify = match super::notify::config(&args.notify, &fleet.notify) {
         Ok(cfg) => cfg,
         Err(status) => return status,
     };
-    let db = match database(args.db.as_deref(), &fleet) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
     let reports_dir = reports_dir(&db, &fleet);
-    let mut limits = fleet.limits;
-    if let Some(n) = args.per_site {
-        limits.per_site = usize::from(n);
-    }
     let cfg = FleetConfig {
         scenarios: args.scenarios.clone(),
         fail_on: args.fail_on,
@@ -121,6 +110,30 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         return ExitStatus::Error;
     }
     out.exit
+}
+
+/// What a fleet run and a queued fleet both start from: the validated fleet (`--shard`'s
+/// share of it), its database, and its per-site limits (`--per-site` over the file's).
+pub(crate) fn prepare(
+    args: &AuditArgs,
+) -> Result<
+    (
+        consentry::fleet::FleetSpec,
+        consentry::store::DbLocation,
+        consentry::fleet::SiteLimits,
+    ),
+    ExitStatus,
+> {
+    let mut fleet = load(&args.files, args.acks.as_deref(), args.gvl.as_deref())?;
+    if let Some(shard) = args.shard {
+        shard.keep_in(&mut fleet);
+    }
+    let db = database(args.db.as_deref(), &fleet)?;
+    let mut limits = fleet.limits;
+    if let Some(n) = args.per_site {
+        limits.per_site = usize::from(n);
+    }
+    Ok((fleet, db, limits))
 }
 
 /// Load and validate a fleet's inputs (scenario files, a folder, a fleet file), with

@@ -12,16 +12,8 @@ use std::time::Duration;
 /// `audit … --queue`: validate the fleet, enqueue it whole, print its fleet run id; with
 /// `--wait`, wait for the workers and report as an audit of the fleet would.
 pub(crate) async fn enqueue(args: AuditArgs) -> ExitStatus {
-    let mut fleet = match super::fleet::load(&args.files, args.acks.as_deref(), args.gvl.as_deref())
-    {
-        Ok(f) => f,
-        Err(status) => return status,
-    };
-    if let Some(shard) = args.shard {
-        shard.keep_in(&mut fleet);
-    }
-    let db = match super::fleet::database(args.db.as_deref(), &fleet) {
-        Ok(l) => l,
+    let (fleet, db, limits) = match super::fleet::prepare(&args) {
+        Ok(p) => p,
         Err(status) => return status,
     };
     if !args.notify.is_empty() {
@@ -31,10 +23,6 @@ pub(crate) async fn enqueue(args: AuditArgs) -> ExitStatus {
              is not stored in the queue"
         ));
         return ExitStatus::InvalidInput;
-    }
-    let mut limits = fleet.limits;
-    if let Some(n) = args.per_site {
-        limits.per_site = usize::from(n);
     }
     let inputs = QueueInputs {
         files: args.files.iter().map(|f| absolute(f)).collect(),

@@ -79,6 +79,25 @@ pub struct EngineConfig {
     pub no_screenshots: bool,
 }
 
+impl EngineConfig {
+    /// autoconsent's bundle for `[cmp] auto = true`, found as docs/packaging.md says:
+    /// `autoconsent` (--autoconsent), else the data directory's (`data_dir`, then the
+    /// process's lookup), else a checkout's `fixtures/build` beside `scenario_file`.
+    pub fn locate_autoconsent(
+        &self,
+        scenario_file: &std::path::Path,
+    ) -> Result<crate::cmp::autoconsent::Bundle, String> {
+        crate::cmp::autoconsent::locate(
+            self.autoconsent.as_deref(),
+            crate::data::Lookup::from_process(self.data_dir.as_deref())
+                .locate()
+                .map(|c| c.dir)
+                .as_deref(),
+            scenario_file,
+        )
+    }
+}
+
 /// Parallel scenarios this machine sustains: one per core, at most 4 (each Chromium
 /// needs ~1.4 CPU-seconds per scenario; throughput flattens beyond that, see bench/).
 pub fn default_jobs() -> usize {

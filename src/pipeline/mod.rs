@@ -345,15 +345,10 @@ async fn run_sites(
         .find(|s| s.scenarios.iter().any(|sc| sc.uses_autoconsent()));
     let autoconsent = match needs_autoconsent {
         Some(s) => Some(
-            crate::cmp::autoconsent::locate(
-                shared.engine.autoconsent.as_deref(),
-                crate::data::Lookup::from_process(shared.engine.data_dir.as_deref())
-                    .locate()
-                    .map(|c| c.dir)
-                    .as_deref(),
-                &s.spec.path,
-            )
-            .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?,
+            shared
+                .engine
+                .locate_autoconsent(&s.spec.path)
+                .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?,
         ),
         None => None,
     };

@@ -70,18 +70,22 @@ impl From<StoreError> for GiveBack {
 impl JobCtx<'_> {
     /// Do one leased job.
     pub(super) async fn run(&self, job: LeasedJob) -> JobEnd {
-        let label = self.label(&job).await;
+        // The site's run, read once: for the log lines and for the job itself.
+        let run = self.run_of(&job).await;
+        let label = label(&job, run.as_ref().ok().and_then(Option::as_ref));
         self.log.line(format_args!(
             "{}: {} {label} (attempt {})",
             self.owner,
             job.kind.as_str(),
             job.attempts
         ));
-        let done = match job.kind {
-            JobKind::Discover => self.discover(&job).await,
-            JobKind::Visit => self.visit(&job).await,
-            JobKind::FinishSite => self.finish_site(&job).await,
-            JobKind::FinishFleet => self.finish_fleet(&job).await,
+        let done = match (job.kind, run) {
+            (JobKind::FinishFleet, _) => self.finish_fleet(&job).await,
+            (_, Err(e)) => Err(e),
+            (_, Ok(None)) => Err(GiveBack("a site's job without its run".into())),
+            (JobKind::Discover, Ok(Some(run))) => self.discover(&job, &run).await,
+            (JobKind::Visit, Ok(Some(run))) => self.visit(&job, &run).await,
+            (JobKind::FinishSite, Ok(Some(run))) => self.finish_site(&job, &run).await,
         };
         let end = match done {
             Ok(Completion::Done) => JobEnd::Done,
@@ -108,19 +112,15 @@ impl JobCtx<'_> {
         end
     }
 
-    /// `site/scenario` of a job, for log lines.
-    async fn label(&self, job: &LeasedJob) -> String {
-        let site = match job.run {
-            Some(run) => match self.store.history().run(run).await {
-                Ok(Some(r)) => r.site,
-                _ => format!("run {run}"),
-            },
-            None => format!("fleet run {}", job.fleet_run),
+    /// The run of a site's job (`None` for the fleet's finish).
+    async fn run_of(&self, job: &LeasedJob) -> Result<Option<RunRecord>, GiveBack> {
+        let Some(id) = job.run else {
+            return Ok(None);
         };
-        match &job.scenario {
-            Some(s) => format!("{site}/{s}"),
-            None => site,
-        }
+        self.persist(async || self.store.history().run(id).await)
+            .await?
+            .map(Some)
+            .ok_or_else(|| GiveBack(format!("run {id} is not in the database")))
     }
 
     /// A store call tried again while the database is unreachable or busy, until it
@@ -150,41 +150,36 @@ impl JobCtx<'_> {
         }
     }
 
-    /// The fleet of `fleet_run`, loaded once from the files it was enqueued with.
-    fn fleet(&self, queued: QueuedFleet) -> Arc<Result<LoadedFleet, String>> {
+    /// The fleet of `fleet_run`, read from the queue and loaded from the files it was
+    /// enqueued with once, then kept (a load that failed too, as its error).
+    async fn fleet(
+        &self,
+        fleet_run: FleetRunId,
+    ) -> Result<Arc<Result<LoadedFleet, String>>, GiveBack> {
+        if let Some(f) = self.cached(fleet_run) {
+            return Ok(f);
+        }
+        let queued = self
+            .persist(async || self.store.queue().fleet(fleet_run).await)
+            .await?
+            .ok_or_else(|| GiveBack(format!("fleet run {fleet_run} is not queued")))?;
         let mut loaded = self.fleets.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        loaded
-            .entry(queued.fleet_run)
+        Ok(loaded
+            .entry(fleet_run)
             .or_insert_with(|| Arc::new(load_fleet(queued)))
-            .clone()
+            .clone())
     }
 
-    /// The site of `run` in its loaded fleet, refused when this worker's copy of its
-    /// files differs from the enqueued one.
-    async fn site_of(
-        &self,
-        job: &LeasedJob,
-    ) -> Result<(Arc<Result<LoadedFleet, String>>, RunRecord), GiveBack> {
-        let queued = self
-            .persist(async || self.store.queue().fleet(job.fleet_run).await)
-            .await?
-            .ok_or_else(|| GiveBack(format!("fleet run {} is not queued", job.fleet_run)))?;
-        let fleet = self.fleet(queued);
-        let run = match job.run {
-            Some(run) => self
-                .persist(async || self.store.history().run(run).await)
-                .await?
-                .ok_or_else(|| GiveBack(format!("run {run} is not in the database")))?,
-            None => return Err(GiveBack("a site's job without its run".into())),
-        };
-        Ok((fleet, run))
+    fn cached(&self, fleet_run: FleetRunId) -> Option<Arc<Result<LoadedFleet, String>>> {
+        let loaded = self.fleets.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        loaded.get(&fleet_run).cloned()
     }
 
     /// A visit of one scenario.
-    async fn visit(&self, job: &LeasedJob) -> Result<Completion, GiveBack> {
-        let (fleet, run) = self.site_of(job).await?;
+    async fn visit(&self, job: &LeasedJob, run: &RunRecord) -> Result<Completion, GiveBack> {
+        let fleet = self.fleet(job.fleet_run).await?;
         let loaded = fleet.as_ref().as_ref().map_err(|e| GiveBack(e.clone()))?;
-        let site = site_in(loaded, &run)?;
+        let site = site_in(loaded, run)?;
         let spec = planned_spec(&site.spec, run.crawl.as_ref());
         let id = job.scenario.as_deref().unwrap_or_default();
         let scenario = spec
@@ -269,10 +264,10 @@ impl JobCtx<'_> {
     }
 
     /// A site's page discovery, then its visits queued.
-    async fn discover(&self, job: &LeasedJob) -> Result<Completion, GiveBack> {
-        let (fleet, run) = self.site_of(job).await?;
+    async fn discover(&self, job: &LeasedJob, run: &RunRecord) -> Result<Completion, GiveBack> {
+        let fleet = self.fleet(job.fleet_run).await?;
         let loaded = fleet.as_ref().as_ref().map_err(|e| GiveBack(e.clone()))?;
-        let site = site_in(loaded, &run)?;
+        let site = site_in(loaded, run)?;
         let scenarios: Vec<&str> = selected(&site.spec, &loaded.inputs.scenarios);
         // Given up after its attempts: the listed pages only, without a plan.
         let plan = if job.attempts > MAX_ATTEMPTS {
@@ -307,10 +302,10 @@ impl JobCtx<'_> {
     }
 
     /// A site's run judged as a whole and finished, from the observations its visits kept.
-    async fn finish_site(&self, job: &LeasedJob) -> Result<Completion, GiveBack> {
-        let (fleet, run) = self.site_of(job).await?;
+    async fn finish_site(&self, job: &LeasedJob, run: &RunRecord) -> Result<Completion, GiveBack> {
+        let fleet = self.fleet(job.fleet_run).await?;
         let loaded = fleet.as_ref().as_ref().map_err(|e| GiveBack(e.clone()))?;
-        let site = site_in(loaded, &run)?;
+        let site = site_in(loaded, run)?;
         let spec = planned_spec(&site.spec, run.crawl.as_ref());
         let kept = self
             .persist(async || self.store.queue().observations(run.id).await)
@@ -370,11 +365,7 @@ impl JobCtx<'_> {
 
     /// The fleet run finished: its status from its sites', then its alerts.
     async fn finish_fleet(&self, job: &LeasedJob) -> Result<Completion, GiveBack> {
-        let queued = self
-            .persist(async || self.store.queue().fleet(job.fleet_run).await)
-            .await?
-            .ok_or_else(|| GiveBack(format!("fleet run {} is not queued", job.fleet_run)))?;
-        let fleet = self.fleet(queued);
+        let fleet = self.fleet(job.fleet_run).await?;
         let loaded = fleet.as_ref().as_ref().ok();
         let runs = self
             .persist(async || self.store.history().fleet_run_sites(job.fleet_run).await)
@@ -482,6 +473,19 @@ impl JobCtx<'_> {
                 d.error.as_deref().unwrap_or("unknown error")
             ));
         }
+    }
+}
+
+/// `site/scenario` of a job, for log lines.
+fn label(job: &LeasedJob, run: Option<&RunRecord>) -> String {
+    let site = match (run, job.run) {
+        (Some(r), _) => r.site.clone(),
+        (None, Some(id)) => format!("run {id}"),
+        (None, None) => format!("fleet run {}", job.fleet_run),
+    };
+    match &job.scenario {
+        Some(s) => format!("{site}/{s}"),
+        None => site,
     }
 }
 

@@ -41,15 +41,7 @@ pub async fn work(
     let here = std::env::current_dir()
         .unwrap_or_default()
         .join("fleet.toml");
-    let autoconsent = crate::cmp::autoconsent::locate(
-        cfg.engine.autoconsent.as_deref(),
-        crate::data::Lookup::from_process(cfg.engine.data_dir.as_deref())
-            .locate()
-            .map(|c| c.dir)
-            .as_deref(),
-        &here,
-    )
-    .ok();
+    let autoconsent = cfg.engine.locate_autoconsent(&here).ok();
     let data_versions = crate::data::DataVersions::with_autoconsent(
         autoconsent.as_ref().and_then(|b| b.version.clone()),
     )
