@@ -81,23 +81,8 @@ async fn read_only_commands_never_write_and_name_the_migration() {
         );
     }
 
-    // An older schema: refused, named, unchanged.
-    let mut conn = {
-        use sqlx::ConnectOptions;
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&db)
-            .connect()
-            .await
-            .unwrap()
-    };
-    // The newer migrations undone: a schema-12 database.
-    for sql in common::UNDO_TO_SCHEMA_12 {
-        sqlx::query(*sql).execute(&mut conn).await.unwrap();
-    }
-    {
-        use sqlx::Connection;
-        conn.close().await.unwrap();
-    }
+    // An older schema: refused, named, unchanged. A schema-12 database in its place.
+    common::sqlite_at_schema(&db, 12).await;
     let before = common::db_files(&db);
     std::thread::sleep(std::time::Duration::from_millis(20));
     for cmd in ["runs", "drift"] {

@@ -797,10 +797,12 @@ async fn a_stored_legal_basis_is_decoded_and_an_unknown_one_is_a_clear_error() {
             .connect()
             .await
             .unwrap();
-        sqlx::query("UPDATE run_declarations SET basis = 'vital_interest' WHERE vendor = 'hotjar'")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE declaration_items SET basis = 'vital_interest' WHERE vendor = 'hotjar'",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
         conn.close().await.unwrap();
     }
     let store = Store::open(&db).await.unwrap();

@@ -1609,12 +1609,23 @@ async fn import_runs_matches_the_per_call_writes(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(history.len(), 2);
+    // The vendor's activity summed over the run (the visit was not observed: its
+    // records after an objection do not count as observed), the vendors that acted in
+    // the visit, its items; both nights share one inventory set.
     assert_eq!(
         history[1].vendors,
-        vec![("reject_all".to_string(), inventory.vendors[0].clone())]
+        vec![consentry::store::RunVendor {
+            activity: inventory.vendors[0].clone(),
+            objected_observed: 0,
+        }]
+    );
+    assert_eq!(
+        history[1].visits[0].active_vendors,
+        vec!["tracker".to_string()]
     );
     assert_eq!(history[1].inventory.len(), 1);
     assert!(history[1].visits[0].has_inventory);
+    assert_eq!(db.count("inventory_sets").await, 1);
 
     // The second run repeats a scenario: the whole batch is refused, nothing is left.
     let mut bad = import(at(0) + Duration::days(5));

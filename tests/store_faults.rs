@@ -282,14 +282,7 @@ async fn a_read_only_open_refuses_to_migrate_and_names_the_command() {
 }
 
 /// Makes `db` a schema-12 database, as an older consentry left it
-/// ([`common::UNDO_TO_SCHEMA_12`]).
+/// ([`common::sqlite_at_schema`]).
 pub async fn unapply_last_migration(db: &Path) {
-    let mut conn = raw(db, BUSY_TIMEOUT).await;
-    for sql in common::UNDO_TO_SCHEMA_12
-        .iter()
-        .chain(&["PRAGMA wal_checkpoint(TRUNCATE)"])
-    {
-        sqlx::query(*sql).execute(&mut conn).await.unwrap();
-    }
-    conn.close().await.unwrap();
+    common::sqlite_at_schema(db, 12).await;
 }

@@ -23,10 +23,8 @@ struct Snapshot {
 
 fn snapshot(run: &RunHistory, scenario: &str) -> Snapshot {
     let mut s = Snapshot::default();
-    for (sc, a) in &run.vendors {
-        if sc == scenario && a.requests + a.cookie_writes + a.storage_writes > 0 {
-            s.vendors.insert(a.vendor.clone());
-        }
+    for v in run.visits.iter().filter(|v| v.scenario == scenario) {
+        s.vendors.extend(v.active_vendors.iter().cloned());
     }
     for (sc, i) in &run.inventory {
         if sc != scenario {

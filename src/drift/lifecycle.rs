@@ -264,6 +264,7 @@ pub(crate) mod tests {
                     observed: *o,
                     li_objected: false,
                     has_inventory: true,
+                    active_vendors: Vec::new(),
                 })
                 .collect(),
             vendors: Vec::new(),

@@ -103,6 +103,28 @@ pub(super) fn json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<St
     serde_json::to_string(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))
 }
 
+/// Like [`json`], without the members that are `null` (stored evidence: an absent
+/// optional field reads back as `None`, so the decoded value is the same, in fewer bytes).
+pub(super) fn compact_json<T: serde::Serialize + ?Sized>(
+    what: &str,
+    v: &T,
+) -> Result<String, String> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|_, x| !x.is_null());
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(xs) => xs.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value =
+        serde_json::to_value(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))?;
+    strip(&mut value);
+    json(what, &value)
+}
+
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(col: &str, s: &str) -> DecodeResult<T> {
     serde_json::from_str(s).map_err(|e| format!("column {col}: invalid JSON {s:?}: {e}"))
 }
@@ -171,6 +193,28 @@ mod tests {
         assert!(ts(&a) < ts(&b));
         assert_eq!(parse_ts("t", &ts(&b)).unwrap(), b);
         assert!(parse_ts("t", "yesterday").is_err());
+    }
+
+    #[test]
+    fn compact_evidence_reads_back_the_same() {
+        let e = crate::analysis::Evidence {
+            scenario: "accept_all".into(),
+            page: "https://shop.example/".into(),
+            request_url: None,
+            cookie: Some("_ga@shop.example".into()),
+            time: Utc.with_ymd_and_hms(2025, 1, 31, 9, 15, 2).unwrap(),
+            phase: "after-accept_all".into(),
+            detail: None,
+        };
+        let full = json("e", &[&e]).unwrap();
+        let compact = compact_json("e", &[&e]).unwrap();
+        assert!(full.contains("\"request_url\":null"), "{full}");
+        assert!(
+            !compact.contains("null") && compact.len() < full.len(),
+            "{compact}"
+        );
+        let back: Vec<crate::analysis::Evidence> = parse_json("evidence", &compact).unwrap();
+        assert_eq!(back, vec![e]);
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use retry::WriteRetry;
 pub use sqlite::{integrity_check, BUSY_TIMEOUT, MAX_CONNECTIONS};
 pub use types::{
     FindingSeen, FleetRunRecord, JudgedVisit, NotificationRecord, RunHistory, RunImport, RunRecord,
-    RunStart, VisitCounts, VisitRecord, VisitSeen,
+    RunStart, RunVendor, VisitCounts, VisitRecord, VisitSeen,
 };
 pub use writer::RunWriter;
 

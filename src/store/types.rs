@@ -123,8 +123,9 @@ pub struct RunHistory {
     pub run: RunRecord,
     pub visits: Vec<VisitSeen>,
     pub findings: Vec<FindingSeen>,
-    /// Per scenario, what each declared vendor did (absent for runs before schema 3).
-    pub vendors: Vec<(String, crate::inventory::VendorActivity)>,
+    /// What each declared vendor did over the run's visits (summed when they were
+    /// written; absent for runs before schema 3).
+    pub vendors: Vec<RunVendor>,
     /// Per scenario, hosts, cookies and loaders (absent for runs before schema 3).
     pub inventory: Vec<(String, crate::inventory::InventoryItem)>,
     /// The declared map of the run (empty for runs before schema 3).
@@ -141,6 +142,18 @@ pub struct VisitSeen {
     pub li_objected: bool,
     /// The visit carries an inventory (recorded with schema 3 or later).
     pub has_inventory: bool,
+    /// The declared vendors that made requests, cookie or storage writes in it.
+    pub active_vendors: Vec<String>,
+}
+
+/// One declared vendor over one run (`run_vendors`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunVendor {
+    /// Its activity summed over the run's visits.
+    pub activity: crate::inventory::VendorActivity,
+    /// Records made after an objection to legitimate interest in the run's visits
+    /// observed completely (part of `activity.objected`).
+    pub objected_observed: u32,
 }
 
 /// The identity of a finding in one run.

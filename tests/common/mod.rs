@@ -5,22 +5,38 @@
 #[cfg(feature = "demo")]
 pub mod lab;
 
-/// The SQL that makes a database of this consentry's schema a schema-12 one, as an older
-/// consentry left it: migrations 15 (the work queue), 14 (`runs.data_versions`) and 13
-/// (the `notifications` table) undone, newest first. Each new migration adds its undo
-/// here.
-pub const UNDO_TO_SCHEMA_12: &[&str] = &[
-    "DROP TABLE queue_jobs",
-    "DROP TABLE queue_sites",
-    "DROP TABLE queue_fleets",
-    "DELETE FROM _sqlx_migrations WHERE version = 15",
-    "ALTER TABLE runs DROP COLUMN data_versions",
-    "DELETE FROM _sqlx_migrations WHERE version = 14",
-    "DROP INDEX notifications_by_run",
-    "DROP INDEX notifications_by_fleet_run",
-    "DROP TABLE notifications",
-    "DELETE FROM _sqlx_migrations WHERE version = 13",
-];
+/// Makes `db` (any files there first removed) a SQLite database at schema `version`, as
+/// an older consentry left it: the shipped migrations up to `version`, applied by sqlx's
+/// own migrator from src/store/sqlite/migrations, with one complete run of site `shop`.
+pub async fn sqlite_at_schema(db: &Path, version: i64) {
+    use sqlx::{ConnectOptions, Connection};
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store/sqlite/migrations");
+    let migrator = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .connect()
+        .await
+        .unwrap();
+    migrator.run_to(version, &mut conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO runs (site, scenario_file, started_at, finished_at, status) \
+         VALUES ('shop', 's.toml', '2026-11-01T02:00:00.000000000Z', \
+         '2026-11-01T02:00:09.000000000Z', 'complete')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
 
 use serde_json::Value;
 use std::collections::BTreeSet;

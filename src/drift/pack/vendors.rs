@@ -78,7 +78,7 @@ pub(super) fn vendors(
 fn vendor_ids(w: &Window, lcs: &[Lifecycle], latest_decl: &[Declaration]) -> BTreeSet<String> {
     let mut ids: BTreeSet<String> = latest_decl.iter().map(|d| d.vendor.clone()).collect();
     for h in &w.runs {
-        ids.extend(h.vendors.iter().map(|(_, a)| a.vendor.clone()));
+        ids.extend(h.vendors.iter().map(|v| v.activity.vendor.clone()));
     }
     ids.extend(lcs.iter().filter_map(|l| l.vendor.clone()));
     for h in &w.runs {
@@ -152,30 +152,21 @@ fn vendor_runs(
 }
 
 /// The vendor's activity summed over the run's scenarios, and the records made after
-/// an objection in observed scenarios.
+/// an objection in observed scenarios (both summed when the run's visits were stored).
 fn activity(h: &RunHistory, vid: &str) -> (VendorRun, u32) {
-    let mut r = VendorRun {
+    let v = h.vendors.iter().find(|v| v.activity.vendor == vid);
+    let a = v.map(|v| v.activity.clone()).unwrap_or_default();
+    let r = VendorRun {
         run_id: h.run.id,
         started_at: h.run.started_at,
-        requests: 0,
-        cookie_writes: 0,
-        storage_writes: 0,
-        unauthorized: 0,
-        objected: 0,
+        requests: a.requests,
+        cookie_writes: a.cookie_writes,
+        storage_writes: a.storage_writes,
+        unauthorized: a.unauthorized,
+        objected: a.objected,
         objection: None,
     };
-    let mut objected_in_observed = 0u32;
-    for (sc, a) in h.vendors.iter().filter(|(_, a)| a.vendor == vid) {
-        r.requests += a.requests;
-        r.cookie_writes += a.cookie_writes;
-        r.storage_writes += a.storage_writes;
-        r.unauthorized += a.unauthorized;
-        r.objected += a.objected;
-        if h.visits.iter().any(|v| &v.scenario == sc && v.observed) {
-            objected_in_observed += a.objected;
-        }
-    }
-    (r, objected_in_observed)
+    (r, v.map_or(0, |v| v.objected_observed))
 }
 
 /// Whether the run shows the vendor honouring the objection to legitimate interest.

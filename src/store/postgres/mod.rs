@@ -43,6 +43,9 @@ mod row;
 #[path = "../sql/rows.rs"]
 #[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod rows;
+#[path = "../sql/sets.rs"]
+#[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
+mod sets;
 #[path = "../sql/write.rs"]
 #[allow(clippy::duplicate_mod)] // the shared queries, compiled for each back end
 mod write;

@@ -43,7 +43,7 @@ impl Db {
         fingerprint: &str,
     ) -> Result<Option<(RunRecord, Finding)>, StoreError> {
         let row = super::query(
-            "SELECT f.run_id FROM findings f JOIN runs r ON r.id = f.run_id \
+            "SELECT f.run_id FROM finding_view f JOIN runs r ON r.id = f.run_id \
              WHERE f.fingerprint = ? ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
         )
         .bind(fingerprint)
@@ -60,7 +60,7 @@ impl Db {
             .await
             .map_err(self.db_err("read run"))?;
         let finding_row = super::query(
-            "SELECT * FROM findings WHERE run_id = ? AND fingerprint = ? ORDER BY seq",
+            "SELECT * FROM finding_view WHERE run_id = ? AND fingerprint = ? ORDER BY seq",
         )
         .bind(run)
         .bind(fingerprint)

@@ -6,14 +6,18 @@ use crate::store::codec;
 use crate::store::{RunId, StoreError, STALE_REASON};
 use chrono::{DateTime, Utc};
 
-/// The tables of raw observations `purge_raw` empties for old runs.
-const RAW_TABLES: [&str; 6] = [
+/// The tables of raw observations `purge_raw` empties for old runs: what was captured,
+/// and the steps the crawler took (a visit keeps its status, reason and failure kind, what
+/// drift reads). Findings, consent signals (the evidence of signal findings), the vendor
+/// sums and the inventory and declaration sets stay: drift and the LIA pack read them.
+const RAW_TABLES: [&str; 7] = [
     "requests",
     "cookie_writes",
     "cookies",
     "storage_writes",
     "page_errors",
     "visit_screenshots",
+    "steps",
 ];
 
 /// Visits named in one purge statement (a bound JSON array).

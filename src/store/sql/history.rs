@@ -1,14 +1,16 @@
-//! The history side: what the drift pack needs of a site's runs in a time window, in
-//! six queries (runs, their visits, their findings, the vendors' activity, the
-//! inventory, the declarations), whatever the number of runs. Every query selects the
-//! window's runs through the `runs (site, started_at)` index and joins by `run_id`
-//! (indexed in each table). Plain SQL both SQLite and PostgreSQL run.
+//! The history side: what the drift pack needs of a site's runs in a time window, in a
+//! fixed number of queries (runs, their visits, their findings, the vendors' sums, the
+//! inventory sets, the declaration sets), whatever the number of runs. Every query
+//! selects the window's runs through the `runs (site, started_at)` index and joins by
+//! `run_id` (indexed in each table); a set the window's runs share (schema 16: the
+//! inventory of a visit, the declared map of a run) is read once. Plain SQL both SQLite
+//! and PostgreSQL run.
 
 use super::decode::decode_run;
 use super::row::{get, get_enum};
 use super::Db;
 use crate::store::codec;
-use crate::store::{FindingSeen, RunHistory, RunId, StoreError, VisitSeen};
+use crate::store::{FindingSeen, RunHistory, RunId, RunVendor, StoreError, VisitSeen};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -82,20 +84,25 @@ impl Db {
         full: bool,
     ) -> Result<Vec<RunHistory>, StoreError> {
         let (since, until) = (codec::ts(&since), codec::ts(&until));
-        let runs = super::query(
+        let window = |sql: &'static str| {
+            super::query(sql)
+                .bind(site.to_string())
+                .bind(since.clone())
+                .bind(until.clone())
+        };
+        let runs = window(
             "SELECT * FROM runs WHERE site = ? AND started_at >= ? AND started_at < ? \
              ORDER BY started_at, id",
         )
-        .bind(site)
-        .bind(&since)
-        .bind(&until)
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read site history"))?;
         let mut out: Vec<RunHistory> = Vec::with_capacity(runs.len());
         let mut index: HashMap<RunId, usize> = HashMap::new();
+        let mut run_sets: Vec<Option<i64>> = Vec::with_capacity(runs.len());
         for r in &runs {
             let run = self.decode(decode_run(r))?;
+            run_sets.push(self.decode(get(r, "declaration_set"))?);
             index.insert(run.id, out.len());
             out.push(RunHistory {
                 run,
@@ -109,42 +116,38 @@ impl Db {
         if out.is_empty() {
             return Ok(out);
         }
-        let visits = super::query(concat!(
-            "SELECT v.run_id, v.scenario, v.status, v.final_li_objected, \
-             EXISTS (SELECT 1 FROM visit_vendors x WHERE x.visit_id = v.id) \
-             OR EXISTS (SELECT 1 FROM visit_inventory y WHERE y.visit_id = v.id) AS has_inventory \
+        let visits = window(concat!(
+            "SELECT v.run_id, v.scenario, v.status, v.final_li_objected, v.inventory_set \
              FROM visits v WHERE v.run_id IN (",
             window!(),
             ") ORDER BY v.run_id, v.position, v.id"
         ))
-        .bind(site)
-        .bind(&since)
-        .bind(&until)
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history visits"))?;
+        let mut visit_sets: Vec<(RunId, Option<i64>)> = Vec::with_capacity(visits.len());
         for v in &visits {
             let run: RunId = self.decode(get(v, "run_id"))?;
             let status: String = self.decode(get(v, "status"))?;
+            let set: Option<i64> = self.decode(get(v, "inventory_set"))?;
             let seen = VisitSeen {
                 scenario: self.decode(get(v, "scenario"))?,
                 observed: status == "complete",
                 li_objected: self.decode(get(v, "final_li_objected"))?,
-                has_inventory: self.decode(get(v, "has_inventory"))?,
+                has_inventory: set.is_some(),
+                active_vendors: Vec::new(),
             };
             if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
                 h.visits.push(seen);
+                visit_sets.push((run, set));
             }
         }
-        let findings = super::query(concat!(
+        let findings = window(concat!(
             "SELECT run_id, fingerprint, code, severity, scenario, subject, vendor, message, \
-             rule, evidence FROM findings WHERE run_id IN (",
+             rule, evidence FROM finding_view WHERE run_id IN (",
             window!(),
             ") ORDER BY run_id, seq"
         ))
-        .bind(site)
-        .bind(&since)
-        .bind(&until)
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history findings"))?;
@@ -172,17 +175,12 @@ impl Db {
         if !full {
             return Ok(out);
         }
-        let vendors = super::query(concat!(
-            "SELECT x.run_id, v.scenario, x.vendor, x.requests, x.cookie_writes, \
-             x.storage_writes, x.unauthorized, x.objected \
-             FROM visit_vendors x JOIN visits v ON v.id = x.visit_id \
-             WHERE x.run_id IN (",
+        let vendors = window(concat!(
+            "SELECT run_id, vendor, requests, cookie_writes, storage_writes, unauthorized, \
+             objected, objected_observed FROM run_vendors WHERE run_id IN (",
             window!(),
-            ") ORDER BY x.run_id, v.position, x.vendor"
+            ") ORDER BY run_id, vendor"
         ))
-        .bind(site)
-        .bind(&since)
-        .bind(&until)
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history vendors"))?;
@@ -192,37 +190,79 @@ impl Db {
         };
         for r in &vendors {
             let run: RunId = self.decode(get(r, "run_id"))?;
-            let scenario: String = self.decode(get(r, "scenario"))?;
-            let a = crate::inventory::VendorActivity {
-                vendor: self.decode(get(r, "vendor"))?,
-                requests: count(r, "requests")?,
-                cookie_writes: count(r, "cookie_writes")?,
-                storage_writes: count(r, "storage_writes")?,
-                unauthorized: count(r, "unauthorized")?,
-                objected: count(r, "objected")?,
+            let v = RunVendor {
+                activity: crate::inventory::VendorActivity {
+                    vendor: self.decode(get(r, "vendor"))?,
+                    requests: count(r, "requests")?,
+                    cookie_writes: count(r, "cookie_writes")?,
+                    storage_writes: count(r, "storage_writes")?,
+                    unauthorized: count(r, "unauthorized")?,
+                    objected: count(r, "objected")?,
+                },
+                objected_observed: count(r, "objected_observed")?,
             };
             if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
-                h.vendors.push((scenario, a));
+                h.vendors.push(v);
             }
         }
-        let items = super::query(concat!(
-            "SELECT i.run_id, v.scenario, i.kind, i.item, i.vendor, i.lifetime_secs, \
-             i.declared_secs, i.over_retention, i.detail \
-             FROM visit_inventory i JOIN visits v ON v.id = i.visit_id \
-             WHERE i.run_id IN (",
+        let sets = self.inventory_sets(site, &since, &until).await?;
+        let mut next_visit: HashMap<RunId, usize> = HashMap::new();
+        for (run, set) in visit_sets {
+            let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) else {
+                continue;
+            };
+            let n = next_visit.entry(run).or_insert(0);
+            let Some(visit) = h.visits.get_mut(*n) else {
+                continue;
+            };
+            *n += 1;
+            if let Some((active, items)) = set.and_then(|s| sets.get(&s)) {
+                visit.active_vendors.clone_from(active);
+                let scenario = &visit.scenario;
+                h.inventory
+                    .extend(items.iter().map(|i| (scenario.clone(), i.clone())));
+            }
+        }
+        let decls = self.declaration_sets(site, &since, &until).await?;
+        for (h, set) in out.iter_mut().zip(run_sets) {
+            if let Some(d) = set.and_then(|s| decls.get(&s)) {
+                h.declarations.clone_from(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The inventory sets the window's visits refer to: per set, the vendors that acted
+    /// and the items, in order.
+    async fn inventory_sets(
+        &self,
+        site: &str,
+        since: &str,
+        until: &str,
+    ) -> Result<HashMap<i64, InventorySet>, StoreError> {
+        let rows = super::query(concat!(
+            "SELECT set_id, kind, item, vendor, lifetime_secs, declared_secs, over_retention, \
+             detail FROM inventory_items WHERE set_id IN (SELECT inventory_set FROM visits \
+             WHERE run_id IN (",
             window!(),
-            ") ORDER BY i.run_id, v.position, i.id"
+            ")) ORDER BY set_id, seq"
         ))
         .bind(site)
-        .bind(&since)
-        .bind(&until)
+        .bind(since)
+        .bind(until)
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history inventory"))?;
-        for r in &items {
-            let run: RunId = self.decode(get(r, "run_id"))?;
-            let scenario: String = self.decode(get(r, "scenario"))?;
-            let item = crate::inventory::InventoryItem {
+        let mut sets: HashMap<i64, InventorySet> = HashMap::new();
+        for r in &rows {
+            let set: i64 = self.decode(get(r, "set_id"))?;
+            let kind: String = self.decode(get(r, "kind"))?;
+            let (active, items) = sets.entry(set).or_default();
+            if kind == "vendor" {
+                active.push(self.decode(get(r, "item"))?);
+                continue;
+            }
+            items.push(crate::inventory::InventoryItem {
                 kind: self.decode(get_enum(r, "kind", "kind"))?,
                 item: self.decode(get(r, "item"))?,
                 vendor: self.decode(get(r, "vendor"))?,
@@ -230,37 +270,47 @@ impl Db {
                 declared_secs: self.decode(get(r, "declared_secs"))?,
                 over_retention: self.decode(get(r, "over_retention"))?,
                 detail: self.decode(get(r, "detail"))?,
-            };
-            if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
-                h.inventory.push((scenario, item));
-            }
+            });
         }
-        let decls =
-            super::query(concat!(
-            "SELECT run_id, vendor, vendor_name, purpose, basis, strictly_necessary, tcf_purpose \
-             FROM run_declarations WHERE run_id IN (", window!(), ") ORDER BY run_id, id"
-        ))
-            .bind(site)
-            .bind(&since)
-            .bind(&until)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.db_err("read history declarations"))?;
-        for r in &decls {
-            let run: RunId = self.decode(get(r, "run_id"))?;
+        Ok(sets)
+    }
+
+    /// The declaration sets the window's runs refer to, each in order.
+    async fn declaration_sets(
+        &self,
+        site: &str,
+        since: &str,
+        until: &str,
+    ) -> Result<HashMap<i64, Vec<crate::inventory::Declaration>>, StoreError> {
+        let rows = super::query(
+            "SELECT set_id, vendor, vendor_name, purpose, basis, strictly_necessary, tcf_purpose \
+             FROM declaration_items WHERE set_id IN (SELECT declaration_set FROM runs \
+             WHERE site = ? AND started_at >= ? AND started_at < ?) ORDER BY set_id, seq",
+        )
+        .bind(site)
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.db_err("read history declarations"))?;
+        let mut sets: HashMap<i64, Vec<crate::inventory::Declaration>> = HashMap::new();
+        for r in &rows {
+            let set: i64 = self.decode(get(r, "set_id"))?;
             let tcf: Option<i64> = self.decode(get(r, "tcf_purpose"))?;
-            let d = crate::inventory::Declaration {
-                vendor: self.decode(get(r, "vendor"))?,
-                vendor_name: self.decode(get(r, "vendor_name"))?,
-                purpose: self.decode(get(r, "purpose"))?,
-                basis: self.decode(get_enum(r, "basis", "legal basis"))?,
-                strictly_necessary: self.decode(get(r, "strictly_necessary"))?,
-                tcf_purpose: tcf.and_then(|t| u8::try_from(t).ok()),
-            };
-            if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
-                h.declarations.push(d);
-            }
+            sets.entry(set)
+                .or_default()
+                .push(crate::inventory::Declaration {
+                    vendor: self.decode(get(r, "vendor"))?,
+                    vendor_name: self.decode(get(r, "vendor_name"))?,
+                    purpose: self.decode(get(r, "purpose"))?,
+                    basis: self.decode(get_enum(r, "basis", "legal basis"))?,
+                    strictly_necessary: self.decode(get(r, "strictly_necessary"))?,
+                    tcf_purpose: tcf.and_then(|t| u8::try_from(t).ok()),
+                });
         }
-        Ok(out)
+        Ok(sets)
     }
 }
+
+/// An inventory set as drift reads it: the vendors that acted, then the other items.
+type InventorySet = (Vec<String>, Vec<crate::inventory::InventoryItem>);

@@ -188,7 +188,7 @@ impl Db {
 
     /// A run's findings, in the order they were recorded.
     pub(in crate::store) async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
-        let rows = super::query("SELECT * FROM findings WHERE run_id = ? ORDER BY seq")
+        let rows = super::query("SELECT * FROM finding_view WHERE run_id = ? ORDER BY seq")
             .bind(run)
             .fetch_all(&self.pool)
             .await

@@ -131,57 +131,11 @@ const FINDINGS: Insert = Insert {
     columns: &[
         "run_id",
         "seq",
-        "fingerprint",
-        "code",
-        "severity",
-        "site",
-        "scenario",
-        "subject",
+        "visit_id",
+        "key_id",
         "message",
-        "rule",
         "occurrences",
         "evidence",
-        "visit_id",
-        "vendor",
-    ],
-};
-const VENDORS: Insert = Insert {
-    into: "INSERT INTO visit_vendors",
-    columns: &[
-        "visit_id",
-        "run_id",
-        "vendor",
-        "requests",
-        "cookie_writes",
-        "storage_writes",
-        "unauthorized",
-        "objected",
-    ],
-};
-const INVENTORY: Insert = Insert {
-    into: "INSERT INTO visit_inventory",
-    columns: &[
-        "visit_id",
-        "run_id",
-        "kind",
-        "item",
-        "vendor",
-        "lifetime_secs",
-        "declared_secs",
-        "over_retention",
-        "detail",
-    ],
-};
-pub(super) const DECLARATIONS: Insert = Insert {
-    into: "INSERT OR IGNORE INTO run_declarations",
-    columns: &[
-        "run_id",
-        "vendor",
-        "vendor_name",
-        "purpose",
-        "basis",
-        "strictly_necessary",
-        "tcf_purpose",
     ],
 };
 pub(super) const ACKS: Insert = Insert {
@@ -255,46 +209,46 @@ impl Db {
         self.insert_findings(tx, run, Some(visit), v.findings)
             .await?;
         if let Some(inv) = v.inventory {
-            let vendors: Vec<Vec<Col>> = inv
-                .vendors
-                .iter()
-                .map(|a| {
-                    vec![
-                        visit.into(),
-                        run.into(),
-                        a.vendor.as_str().into(),
-                        a.requests.into(),
-                        a.cookie_writes.into(),
-                        a.storage_writes.into(),
-                        a.unauthorized.into(),
-                        a.objected.into(),
-                    ]
-                })
-                .collect();
-            let items: Vec<Vec<Col>> = inv
-                .items
-                .iter()
-                .map(|i| {
-                    vec![
-                        visit.into(),
-                        run.into(),
-                        Col::from(<&'static str>::from(i.kind)),
-                        i.item.as_str().into(),
-                        i.vendor.as_deref().into(),
-                        i.lifetime_secs.into(),
-                        i.declared_secs.into(),
-                        i.over_retention.into(),
-                        i.detail.as_deref().into(),
-                    ]
-                })
-                .collect();
-            for (insert, rows) in [(&VENDORS, vendors), (&INVENTORY, items)] {
-                insert_rows(tx, insert, &rows)
-                    .await
-                    .map_err(|e| self.fk_err(e, run, insert.into))?;
-            }
+            self.add_run_vendors(tx, run, inv, obs.status == VisitStatus::Complete)
+                .await?;
         }
         Ok(visit)
+    }
+
+    /// Adds a visit's vendor activity to its run's per-vendor sums (`run_vendors`); the
+    /// records after an objection count as observed only in a visit observed completely.
+    async fn add_run_vendors(
+        &self,
+        tx: &mut Conn,
+        run: RunId,
+        inv: &crate::inventory::VisitInventory,
+        observed: bool,
+    ) -> Result<(), StoreError> {
+        for a in &inv.vendors {
+            super::query(
+                "INSERT INTO run_vendors (run_id, vendor, requests, cookie_writes, \
+                 storage_writes, unauthorized, objected, objected_observed) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, vendor) DO UPDATE SET \
+                 requests = run_vendors.requests + excluded.requests, \
+                 cookie_writes = run_vendors.cookie_writes + excluded.cookie_writes, \
+                 storage_writes = run_vendors.storage_writes + excluded.storage_writes, \
+                 unauthorized = run_vendors.unauthorized + excluded.unauthorized, \
+                 objected = run_vendors.objected + excluded.objected, \
+                 objected_observed = run_vendors.objected_observed + excluded.objected_observed",
+            )
+            .bind(run)
+            .bind(a.vendor.as_str())
+            .bind(i64::from(a.requests))
+            .bind(i64::from(a.cookie_writes))
+            .bind(i64::from(a.storage_writes))
+            .bind(i64::from(a.unauthorized))
+            .bind(i64::from(a.objected))
+            .bind(i64::from(if observed { a.objected } else { 0 }))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.fk_err(e, run, "record vendor activity"))?;
+        }
+        Ok(())
     }
 
     async fn insert_visit(
@@ -316,12 +270,17 @@ impl Db {
         };
         let t = &obs.timings;
         let ms = |what, v| self.invalid(codec::to_i64(what, v));
+        let inventory = match v.inventory {
+            Some(inv) => Some(self.inventory_set(tx, inv).await?),
+            None => None,
+        };
         super::query_scalar(
             "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
-             third_party_requests, cmp_actions, steps_ms, settles, screenshot_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             third_party_requests, cmp_actions, steps_ms, settles, screenshot_ms, inventory_set) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING id",
         )
         .bind(run)
         .bind(&obs.scenario)
@@ -345,6 +304,7 @@ impl Db {
         .bind(ms("steps time", t.steps_ms)?)
         .bind(self.invalid(codec::json("settles", &t.settles))?)
         .bind(ms("screenshot time", t.screenshot_ms)?)
+        .bind(inventory)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
@@ -378,24 +338,25 @@ impl Db {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(self.db_err("read findings"))?;
-        let rows = self.invalid(each("finding index", findings, |i, f| {
-            Ok(vec![
+        let mut rows = Vec::with_capacity(findings.len());
+        for (i, f) in findings.iter().enumerate() {
+            let key = self.finding_key(tx, f).await?;
+            let seq = next + self.invalid(codec::to_i64("finding index", i as u64))?;
+            // The key holds the message it was first stored with; a row repeats it only
+            // when it differs (a count in it changed).
+            let message =
+                (key.message.as_deref() != Some(f.message.as_str())).then_some(f.message.as_str());
+            rows.push(vec![
                 run.into(),
-                (next + i).into(),
-                f.fingerprint.as_str().into(),
-                f.code.as_str().into(),
-                f.severity.as_str().into(),
-                f.site.as_str().into(),
-                f.scenario.as_deref().into(),
-                f.subject.as_str().into(),
-                f.message.as_str().into(),
-                f.rule.as_str().into(),
-                f.occurrences.into(),
-                codec::json("finding evidence", &f.evidence)?.into(),
+                seq.into(),
                 visit.into(),
-                f.vendor.as_deref().into(),
-            ])
-        }))?;
+                key.id.into(),
+                message.into(),
+                f.occurrences.into(),
+                self.invalid(codec::compact_json("finding evidence", &f.evidence))?
+                    .into(),
+            ]);
+        }
         insert_rows(tx, &FINDINGS, &rows)
             .await
             .map_err(|e| self.fk_err(e, run, "record findings"))

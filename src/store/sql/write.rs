@@ -1,7 +1,7 @@
 //! The writes of a run (for [`crate::store::RunWriter`] and the bulk import of
 //! [`crate::store::Admin`]): each call is one transaction ([`Db::write`]).
 
-use super::rows::{ACKS, DECLARATIONS};
+use super::rows::ACKS;
 use super::Conn;
 use super::{insert_rows, Db};
 use crate::ack::AckRecord;
@@ -248,29 +248,32 @@ impl Db {
         .map_err(self.db_err("begin run"))
     }
 
+    /// The run's declared map, as a declaration set (`sets.rs`) the run refers to. The
+    /// first map recorded for a run stays (a retried write records the same one).
     pub(super) async fn insert_declarations(
         &self,
         tx: &mut Conn,
         run: RunId,
         declarations: &[Declaration],
     ) -> Result<(), StoreError> {
-        let rows: Vec<Vec<Col>> = declarations
-            .iter()
-            .map(|d| {
-                vec![
-                    run.into(),
-                    d.vendor.as_str().into(),
-                    d.vendor_name.as_str().into(),
-                    d.purpose.as_str().into(),
-                    d.basis.as_str().into(),
-                    d.strictly_necessary.into(),
-                    d.tcf_purpose.map(i64::from).into(),
-                ]
-            })
-            .collect();
-        insert_rows(tx, &DECLARATIONS, &rows)
+        let set = self.declaration_set(tx, declarations).await?;
+        let found: Option<i64> = super::query_scalar("SELECT id FROM runs WHERE id = ?")
+            .bind(run)
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| self.fk_err(e, run, "record declarations"))
+            .map_err(self.db_err("record declarations"))?;
+        if found.is_none() {
+            return Err(self.unknown_run(run));
+        }
+        super::query(
+            "UPDATE runs SET declaration_set = ? WHERE id = ? AND declaration_set IS NULL",
+        )
+        .bind(set)
+        .bind(run)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.db_err("record declarations"))?;
+        Ok(())
     }
 
     async fn update_finish(

@@ -37,6 +37,8 @@ mod read_only;
 mod row;
 #[path = "../sql/rows.rs"]
 mod rows;
+#[path = "../sql/sets.rs"]
+mod sets;
 #[path = "../sql/write.rs"]
 mod write;
 
