@@ -7,7 +7,7 @@ pub mod lab;
 
 /// Makes `db` (any files there first removed) a SQLite database at schema `version`, as
 /// an older consentry left it: the shipped migrations up to `version`, applied by sqlx's
-/// own migrator from src/store/sqlite/migrations, with one complete run of site `shop`.
+/// own migrator from src/store/sqlite/migrations; no runs.
 pub async fn sqlite_at_schema(db: &Path, version: i64) {
     use sqlx::{ConnectOptions, Connection};
     for suffix in ["", "-wal", "-shm"] {
@@ -23,14 +23,6 @@ pub async fn sqlite_at_schema(db: &Path, version: i64) {
         .await
         .unwrap();
     migrator.run_to(version, &mut conn).await.unwrap();
-    sqlx::query(
-        "INSERT INTO runs (site, scenario_file, started_at, finished_at, status) \
-         VALUES ('shop', 's.toml', '2026-11-01T02:00:00.000000000Z', \
-         '2026-11-01T02:00:09.000000000Z', 'complete')",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&mut conn)
         .await
