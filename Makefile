@@ -1,7 +1,7 @@
 # consentry: two commands on a fresh machine.
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
-# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-pg, bench-queue, bench-cmp,
+# Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-drift-500, bench-layout, bench-pg, bench-queue, bench-cmp,
 # bench-fleet, install, uninstall, dist, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
@@ -17,7 +17,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-pg bench-queue bench-cmp bench-fleet reliability clean
+.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet reliability clean
 .PHONY: install uninstall dist
 
 all: build
@@ -143,6 +143,23 @@ bench-cmp: setup fixtures build-demo
 bench-drift:
 	$(CARGO) build --locked --release --bin consentry --example synth_history
 	bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
+
+## bench-drift-500: the same at fleet scale (issue 26): 500 sites x 365 nights, SQLite and
+## PostgreSQL (a throwaway server, bench/pg.sh), into bench/RESULTS-drift-500.md and
+## bench/RESULTS-drift-500-pg.md. Long: the two histories take most of an hour to generate.
+bench-drift-500: setup
+	$(CARGO) build --locked --release --bin consentry --example synth_history
+	DRIFT_SITES=500 DRIFT_PER_PROCESS=0 DRIFT_BACKENDS="sqlite postgres" \
+	  DRIFT_SQLITE_RESULTS=bench/RESULTS-drift-500.md DRIFT_PG_RESULTS=bench/RESULTS-drift-500-pg.md \
+	  bench/drift.sh $(RELEASE_BIN) $(TARGET_DIR)/release/examples/synth_history
+
+## bench-layout: schema 16's history layout against schema 15's on the same synthetic year
+## (issue 26): the consentry of an older revision (built in a temporary worktree) generates
+## it and writes its drift packs, this one migrates a copy and must write the same packs;
+## bytes per table and per site-night before and after (bench/RESULTS-layout.md).
+bench-layout:
+	$(CARGO) build --locked --release --bin consentry
+	bench/layout.sh $(RELEASE_BIN)
 
 ## bench-pg: only PostgreSQL against SQLite (no browser; issue 19): ingest time per visit on
 ## both, and the drift pack over the synthetic year on PostgreSQL, on a throwaway server
