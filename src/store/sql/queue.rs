@@ -386,6 +386,8 @@ impl Db {
                     return Ok(Completion::LeaseLost);
                 }
                 self.insert_judged_visit(tx, run, &visit.judged).await?;
+                self.add_run_vendors(tx, run, std::slice::from_ref(&visit.judged))
+                    .await?;
                 self.finish_site_when_visited(tx, job.fleet_run, run)
                     .await?;
                 Ok(Completion::Done)

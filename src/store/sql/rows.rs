@@ -6,6 +6,7 @@
 use super::Conn;
 use super::{insert_rows, Db};
 use crate::analysis::finding::Finding;
+use crate::inventory::VendorActivity;
 use crate::model::{ConsentState, CookieSource, StepStatus, VisitObservation, VisitStatus};
 use crate::store::codec::Insert;
 use crate::store::codec::{self, Col};
@@ -208,23 +209,37 @@ impl Db {
         }
         self.insert_findings(tx, run, Some(visit), v.findings)
             .await?;
-        if let Some(inv) = v.inventory {
-            self.add_run_vendors(tx, run, inv, obs.status == VisitStatus::Complete)
-                .await?;
-        }
         Ok(visit)
     }
 
-    /// Adds a visit's vendor activity to its run's per-vendor sums (`run_vendors`); the
-    /// records after an objection count as observed only in a visit observed completely.
-    async fn add_run_vendors(
+    /// Adds the vendor activity of `visits` (of run `run`) to the run's per-vendor sums
+    /// (`run_vendors`), one statement per vendor; the records after an objection count as
+    /// observed only in a visit observed completely. Called once per visit write, or once
+    /// for all the visits of an imported run (then no row is updated: PostgreSQL keeps no
+    /// dead row versions of a bulk import).
+    pub(super) async fn add_run_vendors(
         &self,
         tx: &mut Conn,
         run: RunId,
-        inv: &crate::inventory::VisitInventory,
-        observed: bool,
+        visits: &[JudgedVisit<'_>],
     ) -> Result<(), StoreError> {
-        for a in &inv.vendors {
+        let mut sums: std::collections::BTreeMap<&str, (VendorActivity, u32)> =
+            std::collections::BTreeMap::new();
+        for v in visits {
+            let observed = v.obs.status == VisitStatus::Complete;
+            for a in v.inventory.iter().flat_map(|i| &i.vendors) {
+                let (s, objected_observed) = sums.entry(a.vendor.as_str()).or_default();
+                s.requests += a.requests;
+                s.cookie_writes += a.cookie_writes;
+                s.storage_writes += a.storage_writes;
+                s.unauthorized += a.unauthorized;
+                s.objected += a.objected;
+                if observed {
+                    *objected_observed += a.objected;
+                }
+            }
+        }
+        for (vendor, (a, objected_observed)) in sums {
             super::query(
                 "INSERT INTO run_vendors (run_id, vendor, requests, cookie_writes, \
                  storage_writes, unauthorized, objected, objected_observed) \
@@ -237,13 +252,13 @@ impl Db {
                  objected_observed = run_vendors.objected_observed + excluded.objected_observed",
             )
             .bind(run)
-            .bind(a.vendor.as_str())
+            .bind(vendor)
             .bind(i64::from(a.requests))
             .bind(i64::from(a.cookie_writes))
             .bind(i64::from(a.storage_writes))
             .bind(i64::from(a.unauthorized))
             .bind(i64::from(a.objected))
-            .bind(i64::from(if observed { a.objected } else { 0 }))
+            .bind(i64::from(objected_observed))
             .execute(&mut *tx)
             .await
             .map_err(|e| self.fk_err(e, run, "record vendor activity"))?;

@@ -86,7 +86,12 @@ impl Db {
         v: &JudgedVisit<'_>,
     ) -> Result<i64, StoreError> {
         self.write("commit visit", move || {
-            async move |tx| self.insert_judged_visit(tx, run, v).await
+            async move |tx| {
+                let id = self.insert_judged_visit(tx, run, v).await?;
+                self.add_run_vendors(tx, run, std::slice::from_ref(v))
+                    .await?;
+                Ok(id)
+            }
         })
         .await
     }
@@ -104,6 +109,7 @@ impl Db {
                     for v in &r.visits {
                         self.insert_judged_visit(tx, run, v).await?;
                     }
+                    self.add_run_vendors(tx, run, &r.visits).await?;
                     self.insert_findings(tx, run, None, r.findings).await?;
                     self.update_finish(tx, run, &r.status, r.finished_at)
                         .await?;

@@ -140,7 +140,9 @@ GROUP BY x.run_id, x.vendor;
 DROP TABLE visit_vendors;
 DROP TABLE visit_inventory;
 
--- Findings: the identity once, each run's occurrence as a row.
+-- Findings: the identity once, each run's occurrence as a row, keyed by (run, seq) (no
+-- surrogate id, no index on visit_id: nothing selects findings by visit, and visits are
+-- never deleted but with their run).
 CREATE TABLE finding_keys (
     id          INTEGER PRIMARY KEY,
     digest      TEXT UNIQUE,
@@ -169,7 +171,6 @@ UPDATE finding_keys SET message = (
     ORDER BY f.id LIMIT 1
 );
 CREATE TABLE findings_v16 (
-    id          INTEGER PRIMARY KEY,
     run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     seq         INTEGER NOT NULL,
     visit_id    INTEGER REFERENCES visits (id) ON DELETE CASCADE,
@@ -177,10 +178,10 @@ CREATE TABLE findings_v16 (
     message     TEXT,
     occurrences INTEGER NOT NULL,
     evidence    TEXT    NOT NULL,
-    UNIQUE (run_id, seq)
+    PRIMARY KEY (run_id, seq)
 );
-INSERT INTO findings_v16 (id, run_id, seq, visit_id, key_id, message, occurrences, evidence)
-SELECT f.id, f.run_id, f.seq, f.visit_id, k.id,
+INSERT INTO findings_v16 (run_id, seq, visit_id, key_id, message, occurrences, evidence)
+SELECT f.run_id, f.seq, f.visit_id, k.id,
        CASE WHEN f.message = k.message THEN NULL ELSE f.message END, f.occurrences, f.evidence
 FROM findings f JOIN finding_keys k
   ON k.fingerprint = f.fingerprint AND k.code = f.code AND k.severity = f.severity
@@ -188,11 +189,10 @@ FROM findings f JOIN finding_keys k
  AND k.vendor IS f.vendor AND k.rule = f.rule;
 DROP TABLE findings;
 ALTER TABLE findings_v16 RENAME TO findings;
-CREATE INDEX findings_run_visit ON findings (run_id, visit_id);
 CREATE INDEX findings_key ON findings (key_id);
 
 -- What every reader of findings selects: the row with its identity.
 CREATE VIEW finding_view AS
-SELECT f.id, f.run_id, f.seq, f.visit_id, COALESCE(f.message, k.message) AS message,
+SELECT f.run_id, f.seq, f.visit_id, COALESCE(f.message, k.message) AS message,
        f.occurrences, f.evidence, k.fingerprint, k.code, k.severity, k.site, k.scenario, k.subject, k.vendor, k.rule
 FROM findings f JOIN finding_keys k ON k.id = f.key_id;
