@@ -9,8 +9,9 @@
 use super::model::{Change, InventoryChange, InventoryKind};
 use crate::inventory::ItemKind;
 use crate::policy::describe_secs;
-use crate::store::RunHistory;
+use crate::store::{InventorySet, RunHistory};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The comparable inventory of one visit.
 #[derive(Debug, Default, Clone)]
@@ -21,15 +22,12 @@ struct Snapshot {
     loaded: BTreeMap<(String, String), Option<String>>,
 }
 
-fn snapshot(run: &RunHistory, scenario: &str) -> Snapshot {
-    let mut s = Snapshot::default();
-    for v in run.visits.iter().filter(|v| v.scenario == scenario) {
-        s.vendors.extend(v.active_vendors.iter().cloned());
-    }
-    for (sc, i) in &run.inventory {
-        if sc != scenario {
-            continue;
-        }
+fn snapshot(set: &InventorySet) -> Snapshot {
+    let mut s = Snapshot {
+        vendors: set.vendors.iter().cloned().collect(),
+        ..Snapshot::default()
+    };
+    for i in &set.items {
         match i.kind {
             ItemKind::Host => {
                 s.hosts.insert(i.item.clone(), i.vendor.clone());
@@ -74,14 +72,22 @@ fn lifetime_changed(a: Option<i64>, b: Option<i64>) -> bool {
 /// scenario in run order.
 pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
     let mut out = Vec::new();
-    let mut last: BTreeMap<String, (i64, Snapshot)> = BTreeMap::new();
+    // Per scenario: the run compared against, its set, and that set's snapshot.
+    let mut last: BTreeMap<&str, (i64, &Arc<InventorySet>, Snapshot)> = BTreeMap::new();
     for run in history {
         for v in &run.visits {
-            if !v.observed || !v.has_inventory {
+            let Some(set) = v.inventory.as_ref().filter(|_| v.observed) else {
                 continue;
+            };
+            if let Some(prev) = last.get_mut(v.scenario.as_str()) {
+                if Arc::ptr_eq(prev.1, set) {
+                    // The same stored set: nothing changed.
+                    prev.0 = run.run.id;
+                    continue;
+                }
             }
-            let cur = snapshot(run, &v.scenario);
-            if let Some((prev_id, prev)) = last.get(&v.scenario) {
+            let cur = snapshot(set);
+            if let Some((prev_id, _, prev)) = last.get(v.scenario.as_str()) {
                 let mk = |kind, change, item: &str, vendor: Option<String>, before, after| {
                     InventoryChange {
                         run_id: run.run.id,
@@ -198,7 +204,7 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
                     }
                 }
             }
-            last.insert(v.scenario.clone(), (run.run.id, cur));
+            last.insert(v.scenario.as_str(), (run.run.id, set, cur));
         }
     }
     out

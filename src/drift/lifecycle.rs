@@ -263,12 +263,10 @@ pub(crate) mod tests {
                     scenario: s.to_string(),
                     observed: *o,
                     li_objected: false,
-                    has_inventory: true,
-                    active_vendors: Vec::new(),
+                    inventory: Some(Default::default()),
                 })
                 .collect(),
             vendors: Vec::new(),
-            inventory: Vec::new(),
             declarations: Vec::new(),
             findings: fps
                 .iter()

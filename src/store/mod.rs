@@ -43,8 +43,8 @@ pub use location::{DbLocation, LocationError, PgUrl, POSTGRES_SCHEMES};
 pub use retry::WriteRetry;
 pub use sqlite::{integrity_check, BUSY_TIMEOUT, MAX_CONNECTIONS};
 pub use types::{
-    FindingSeen, FleetRunRecord, JudgedVisit, NotificationRecord, RunHistory, RunImport, RunRecord,
-    RunStart, RunVendor, VisitCounts, VisitRecord, VisitSeen,
+    FindingSeen, FleetRunRecord, InventorySet, JudgedVisit, NotificationRecord, RunHistory,
+    RunImport, RunRecord, RunStart, RunVendor, VisitCounts, VisitRecord, VisitSeen,
 };
 pub use writer::RunWriter;
 

@@ -126,8 +126,6 @@ pub struct RunHistory {
     /// What each declared vendor did over the run's visits (summed when they were
     /// written; absent for runs before schema 3).
     pub vendors: Vec<RunVendor>,
-    /// Per scenario, hosts, cookies and loaders (absent for runs before schema 3).
-    pub inventory: Vec<(String, crate::inventory::InventoryItem)>,
     /// The declared map of the run (empty for runs before schema 3).
     pub declarations: Vec<crate::inventory::Declaration>,
 }
@@ -140,10 +138,26 @@ pub struct VisitSeen {
     pub observed: bool,
     /// The consent state at its end records an objection to legitimate interest.
     pub li_objected: bool,
-    /// The visit carries an inventory (recorded with schema 3 or later).
-    pub has_inventory: bool,
-    /// The declared vendors that made requests, cookie or storage writes in it.
-    pub active_vendors: Vec<String>,
+    /// Its inventory (absent when not observed, or recorded before schema 3): shared by
+    /// every visit that stored the same set (schema 16), so equal inventories are one
+    /// value (`Arc::ptr_eq`).
+    pub inventory: Option<std::sync::Arc<InventorySet>>,
+}
+
+impl VisitSeen {
+    /// The visit carries an inventory.
+    pub fn has_inventory(&self) -> bool {
+        self.inventory.is_some()
+    }
+}
+
+/// A visit's inventory as drift reads it (an `inventory_sets` row).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InventorySet {
+    /// The declared vendors that made requests, cookie or storage writes.
+    pub vendors: Vec<String>,
+    /// Third-party hosts, cookies and loaded-by relations, in order.
+    pub items: Vec<crate::inventory::InventoryItem>,
 }
 
 /// One declared vendor over one run (`run_vendors`).

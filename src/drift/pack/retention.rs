@@ -12,10 +12,12 @@ pub(super) fn retention(w: &Window, vid: &str) -> Vec<RetentionIssue> {
     let mut ret: BTreeMap<String, RetentionIssue> = BTreeMap::new();
     let mut seen_runs: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for h in &w.runs {
-        for (_, i) in h
-            .inventory
+        for i in h
+            .visits
             .iter()
-            .filter(|(_, i)| i.kind == ItemKind::Cookie && i.vendor.as_deref() == Some(vid))
+            .filter_map(|v| v.inventory.as_deref())
+            .flat_map(|set| &set.items)
+            .filter(|i| i.kind == ItemKind::Cookie && i.vendor.as_deref() == Some(vid))
         {
             seen_runs
                 .entry(i.item.clone())

@@ -82,7 +82,12 @@ fn vendor_ids(w: &Window, lcs: &[Lifecycle], latest_decl: &[Declaration]) -> BTr
     }
     ids.extend(lcs.iter().filter_map(|l| l.vendor.clone()));
     for h in &w.runs {
-        ids.extend(h.inventory.iter().filter_map(|(_, i)| {
+        let items = h
+            .visits
+            .iter()
+            .filter_map(|v| v.inventory.as_deref())
+            .flat_map(|set| &set.items);
+        ids.extend(items.filter_map(|i| {
             (i.kind != ItemKind::LoadedBy)
                 .then(|| i.vendor.clone())
                 .flatten()
@@ -185,7 +190,7 @@ fn objection(
         Objection::NotChecked
     } else if objected_in_observed > 0 {
         Objection::NotHonoured
-    } else if !obj.iter().any(|v| v.observed && v.has_inventory) {
+    } else if !obj.iter().any(|v| v.observed && v.has_inventory()) {
         Objection::Unverified
     } else if r.requests + r.cookie_writes + r.storage_writes == 0 {
         Objection::Absent

@@ -10,9 +10,12 @@ use super::decode::decode_run;
 use super::row::{get, get_enum};
 use super::Db;
 use crate::store::codec;
-use crate::store::{FindingSeen, RunHistory, RunId, RunVendor, StoreError, VisitSeen};
+use crate::store::{
+    FindingSeen, InventorySet, RunHistory, RunId, RunVendor, StoreError, VisitSeen,
+};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The window's runs, as the subquery every history query shares (binds: site, since,
 /// until).
@@ -109,7 +112,6 @@ impl Db {
                 visits: Vec::new(),
                 findings: Vec::new(),
                 vendors: Vec::new(),
-                inventory: Vec::new(),
                 declarations: Vec::new(),
             });
         }
@@ -134,8 +136,7 @@ impl Db {
                 scenario: self.decode(get(v, "scenario"))?,
                 observed: status == "complete",
                 li_objected: self.decode(get(v, "final_li_objected"))?,
-                has_inventory: set.is_some(),
-                active_vendors: Vec::new(),
+                inventory: None,
             };
             if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
                 h.visits.push(seen);
@@ -205,6 +206,7 @@ impl Db {
                 h.vendors.push(v);
             }
         }
+        // Each set once, shared by the visits that stored it.
         let sets = self.inventory_sets(site, &since, &until).await?;
         let mut next_visit: HashMap<RunId, usize> = HashMap::new();
         for (run, set) in visit_sets {
@@ -212,16 +214,10 @@ impl Db {
                 continue;
             };
             let n = next_visit.entry(run).or_insert(0);
-            let Some(visit) = h.visits.get_mut(*n) else {
-                continue;
-            };
-            *n += 1;
-            if let Some((active, items)) = set.and_then(|s| sets.get(&s)) {
-                visit.active_vendors.clone_from(active);
-                let scenario = &visit.scenario;
-                h.inventory
-                    .extend(items.iter().map(|i| (scenario.clone(), i.clone())));
+            if let Some(visit) = h.visits.get_mut(*n) {
+                visit.inventory = set.and_then(|s| sets.get(&s).cloned());
             }
+            *n += 1;
         }
         let decls = self.declaration_sets(site, &since, &until).await?;
         for (h, set) in out.iter_mut().zip(run_sets) {
@@ -232,14 +228,14 @@ impl Db {
         Ok(out)
     }
 
-    /// The inventory sets the window's visits refer to: per set, the vendors that acted
-    /// and the items, in order.
+    /// The inventory sets the window's visits refer to, by id (a set without items has
+    /// no rows, and reads as no inventory, as a visit without rows did before schema 16).
     async fn inventory_sets(
         &self,
         site: &str,
         since: &str,
         until: &str,
-    ) -> Result<HashMap<i64, InventorySet>, StoreError> {
+    ) -> Result<HashMap<i64, Arc<InventorySet>>, StoreError> {
         let rows = super::query(concat!(
             "SELECT set_id, kind, item, vendor, lifetime_secs, declared_secs, over_retention, \
              detail FROM inventory_items WHERE set_id IN (SELECT inventory_set FROM visits \
@@ -257,12 +253,12 @@ impl Db {
         for r in &rows {
             let set: i64 = self.decode(get(r, "set_id"))?;
             let kind: String = self.decode(get(r, "kind"))?;
-            let (active, items) = sets.entry(set).or_default();
+            let s = sets.entry(set).or_default();
             if kind == "vendor" {
-                active.push(self.decode(get(r, "item"))?);
+                s.vendors.push(self.decode(get(r, "item"))?);
                 continue;
             }
-            items.push(crate::inventory::InventoryItem {
+            s.items.push(crate::inventory::InventoryItem {
                 kind: self.decode(get_enum(r, "kind", "kind"))?,
                 item: self.decode(get(r, "item"))?,
                 vendor: self.decode(get(r, "vendor"))?,
@@ -272,7 +268,7 @@ impl Db {
                 detail: self.decode(get(r, "detail"))?,
             });
         }
-        Ok(sets)
+        Ok(sets.into_iter().map(|(id, s)| (id, Arc::new(s))).collect())
     }
 
     /// The declaration sets the window's runs refer to, each in order.
@@ -311,6 +307,3 @@ impl Db {
         Ok(sets)
     }
 }
-
-/// An inventory set as drift reads it: the vendors that acted, then the other items.
-type InventorySet = (Vec<String>, Vec<crate::inventory::InventoryItem>);
