@@ -280,42 +280,36 @@ PY
   if [ "$backend" = sqlite ]; then
     cat >> "$results" <<'EOF'
 
-## What was fixed to get here (2026-12-01)
+## What changed to get here
 
-Before migration 0005, the visits query of `Store::site_history` computed `has_inventory` with
-`EXISTS (SELECT 1 FROM visit_inventory WHERE visit_id = v.id)`, and `visit_inventory` had no index on
-`visit_id` (only `run_id`): `EXPLAIN QUERY PLAN` shows `SCAN y`, a full scan of the table (2.0 million
-rows here) for every visit without vendor activity, i.e. every visit not observed. Measured on the same
-generated database with the binary before 0005: one site-quarter **2.29 s** (median of 5, 2.04-2.86),
-all 50 sites **66.5 s**; both targets missed. `src/store/sqlite/migrations/0005_drift_indexes.sql` adds
-`visit_inventory (visit_id)` (also what `ON DELETE CASCADE` from `visits` needs); the plan becomes
-`SEARCH y USING COVERING INDEX visit_inventory_visit (visit_id=?)`. The other five history queries
-already searched by index (`runs (site, started_at)`, then `run_id` in each table).
+**Schema 16 (2026-12-07, issue 26): store what changed, read what the pack shows.** Before it,
+the same history took 348 MiB (19.5-20 KB per site-night; `make bench-layout`,
+[RESULTS-layout.md](RESULTS-layout.md), has the table-by-table comparison on the very same
+data), 273 s to generate, one site-quarter 0.12 s and `drift --all` 3.5 s (50 sites): a
+site-quarter fetched ~14,000 rows (9,100 inventory items, 2,200 vendor activities, 1,200
+declarations, 830 findings, 364 visits), at ~10 us a row through sqlx's SQLite worker thread.
+Now (docs/storage.md, "History layout"):
 
-After 0005, (a) is met with a wide margin; all sites as **50 processes** (b) stay over 5 s
-(8.1-8.7 s), and all sites in **one process**, `consentry drift --all` (d), meet it (4.4-5.3 s over
-three bench runs: close to the line on this shared 2-core machine). `--all` reads four sites at a
-time, each in its own task on its own pooled connection, so the per-row hand-off of the sqlx worker
-threads (below) and the decoding overlap across both cores; it renders and writes the packs in the
-order asked for. (One first `--all` right after generating the database took 504 s once; it did
-not happen again, in the bench runs or on a second freshly generated database, and is not
-explained.) Where the time goes, measured on the same database:
+- a run's declared map and a visit's inventory are stored once per distinct content
+  (`declaration_sets`, `inventory_sets`, found again by a SHA-256 digest) and referred to;
+  a quarter of a stable site reads a handful of sets instead of ~10,000 item rows;
+- the vendors' activity is summed per run when a visit is written (`run_vendors`), not per
+  visit and vendor;
+- a finding's identity (fingerprint, code, severity, subject, vendor, rule and its first
+  message) is a `finding_keys` row; each night's `findings` row keeps occurrences, evidence
+  (without `null` members) and the message only when it changed;
+- drift shares each set between the visits that stored it (`Arc`), and a scenario whose set
+  is the one it stored last time is known unchanged without being compared;
+- `purge` also removes steps (drift needs a visit's status and reason, not its steps).
 
-- the process floor is small: the same 50-process loop over an empty window takes 0.48 s (~10 ms per
-  process: start, open, migration check, close);
-- a site-quarter fetches ~14,000 rows (9,100 inventory items, 2,200 vendor activities, 1,200
-  declarations, 830 findings, 364 visits); `perf` shows the time in thread hand-offs (kernel task
-  switches, `flume` channel receives, `sqlx_sqlite::row`) rather than in SQLite or the pack: sqlx's
-  SQLite driver passes each row from its worker thread to the async side, ~10 us a row here. The
-  same queries in the `sqlite3` shell take a few ms. `TOKIO_WORKER_THREADS=1` changes nothing.
-- the pack builder is not visible in the profile, and a whole year for one site (4x the runs and
-  rows) takes 0.64 s, i.e. linear: no O(n^2) over runs x lifecycles worth fixing at this size
-  (`pack::build` does look up each run in every lifecycle's timeline, O(runs^2 x lifecycles), but
-  that is ~40,000 steps a quarter). `src/drift/pack.rs` is unchanged.
+The packs are byte for byte the same: `tests/history_layout.rs` (SQLite and PostgreSQL, in
+`make test`) and `make bench-layout` (the previous consentry's packs against this one's on a
+migrated copy) check it.
 
-So the remaining cost is rows fetched, not a missing index. To gain margin (not done): fetch fewer
-rows (the declared map only for runs whose policy digest changed, since it is identical between;
-the inventory as one row per visit).
+**Migration 5 (2026-12-01).** Before it, the visits query of `Store::site_history` computed
+`has_inventory` with an `EXISTS` over `visit_inventory`, which had no index on `visit_id`: a
+full scan of 2.0 million rows for every visit not observed (one site-quarter 2.29 s, all 50
+sites 66.5 s). `0005_drift_indexes.sql` added the index (that table is gone since schema 16).
 
 The generated history is a little thinner than the issue's sketch: 2.6 findings per visit (asked:
 ~3-8), 12.6 third-party hosts and 14.7 cookies per observed visit (asked: ~15 and ~20), 0.2 loaded-by
