@@ -67,7 +67,7 @@ setup-java:
 ## versions fixtures/package-lock.json pins (npm ci), built into fixtures/build
 ## (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
 FIXTURE_INPUTS := fixtures/package.json fixtures/package-lock.json fixtures/build.mjs \
-  $(wildcard fixtures/src/*.js fixtures/gen/*.mjs)
+  $(wildcard fixtures/src/*.js fixtures/gen/*.mjs fixtures/gpp/*.mjs)
 fixtures: fixtures/build/.built
 
 fixtures/build/.built: $(FIXTURE_INPUTS)

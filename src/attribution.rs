@@ -7,6 +7,7 @@
 //! never look vendors up again.
 
 use crate::model::gcm::ConsentModeSignal;
+use crate::model::gpp::GppSignal;
 use crate::model::tcf::TcfSignal;
 use crate::model::{
     CookieWrite, RequestObs, SignalData, SignalSource, StorageWrite, StoredCookie, VisitObservation,
@@ -71,6 +72,9 @@ pub struct RequestFacts<'a, 'p> {
     pub tcf: Option<&'a TcfSignal>,
     /// The Consent Mode state a Google tag request carried, decoded.
     pub consent_mode: Option<&'a ConsentModeSignal>,
+    /// The GPP string (`gpp`, with `gpp_sid`) and the US Privacy string (`us_privacy`)
+    /// the request carried, decoded, in that order.
+    pub gpp: Vec<&'a GppSignal>,
     /// Who the script that made the request belongs to (its `initiator` URL, attributed
     /// like a request): "Meta's script loads `tr.snapchat.com`".
     pub initiator: Option<Attribution<'p>>,
@@ -233,14 +237,15 @@ impl<'p> Attributor<'p> {
             .requests
             .iter()
             .map(|r| {
-                let (tcf, consent_mode) = signals
+                let carried = signals
                     .get(&(r.url.as_str(), r.time))
-                    .copied()
+                    .cloned()
                     .unwrap_or_default();
                 let facts = RequestFacts {
                     who: self.url(&r.url, &r.state),
-                    tcf,
-                    consent_mode,
+                    tcf: carried.tcf,
+                    consent_mode: carried.consent_mode,
+                    gpp: carried.gpp,
                     initiator: r.initiator.as_deref().map(|i| self.url(i, &r.state)),
                 };
                 (r, facts)
@@ -276,7 +281,13 @@ impl<'p> Attributor<'p> {
     }
 }
 
-type RequestSignals<'a> = (Option<&'a TcfSignal>, Option<&'a ConsentModeSignal>);
+/// The signals one request's URL carried.
+#[derive(Debug, Clone, Default)]
+struct RequestSignals<'a> {
+    tcf: Option<&'a TcfSignal>,
+    consent_mode: Option<&'a ConsentModeSignal>,
+    gpp: Vec<&'a GppSignal>,
+}
 
 /// The signals decoded from request URLs, by (URL, time) of the request they came from.
 fn request_signals(
@@ -289,8 +300,9 @@ fn request_signals(
         };
         let slot = out.entry((url.as_str(), s.time)).or_default();
         match &s.data {
-            SignalData::Tcf(t) => slot.0 = slot.0.or(Some(&**t)),
-            SignalData::ConsentMode(g) => slot.1 = slot.1.or(Some(g)),
+            SignalData::Tcf(t) => slot.tcf = slot.tcf.or(Some(&**t)),
+            SignalData::ConsentMode(g) => slot.consent_mode = slot.consent_mode.or(Some(g)),
+            SignalData::Gpp(g) => slot.gpp.push(&**g),
             SignalData::Gpc(_) => {}
         }
     }

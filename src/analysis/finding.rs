@@ -132,6 +132,12 @@ pub enum Code {
     ConsentModeAdSignalsWithoutConsent,
     /// A Google identifier cookie was written while Consent Mode said its storage was denied.
     ConsentModeCookieWhileDenied,
+    /// With GPC sent or after a reject, the CMP's US section records no opt-out.
+    GppOptOutNotRecorded,
+    /// A vendor was sent a GPP / US Privacy string granting what the visitor opted out of.
+    GppVendorStringGrantsOptOut,
+    /// A vendor needing the opted-out basis fired after the CMP recorded a US opt-out.
+    GppVendorAfterOptOut,
 }
 
 impl Code {
@@ -180,6 +186,9 @@ impl Code {
             | Code::ConsentModeGrantedBeforeChoice
             | Code::ConsentModeAdSignalsWithoutConsent
             | Code::ConsentModeCookieWhileDenied => Severity::High,
+            Code::GppOptOutNotRecorded
+            | Code::GppVendorStringGrantsOptOut
+            | Code::GppVendorAfterOptOut => Severity::High,
         }
     }
 
@@ -279,6 +288,15 @@ impl Code {
             }
             Code::ConsentModeCookieWhileDenied => {
                 "a Google identifier cookie was written while Consent Mode said storage was denied"
+            }
+            Code::GppOptOutNotRecorded => {
+                "with GPC sent or after a reject, the CMP's US section records no opt-out"
+            }
+            Code::GppVendorStringGrantsOptOut => {
+                "a vendor was sent a GPP or US Privacy string granting what the visitor opted out of"
+            }
+            Code::GppVendorAfterOptOut => {
+                "a vendor needing the opted-out basis fired after the CMP recorded a US opt-out"
             }
         }
     }

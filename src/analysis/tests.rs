@@ -1072,6 +1072,9 @@ fn what_the_cmp_records_decides_the_finding() {
 #[path = "tests_gpc.rs"]
 mod gpc;
 
+#[path = "tests_gpp.rs"]
+mod gpp;
+
 // ---------------------------------------------------------------------------------------
 // cmp: the CMP's record read back
 

@@ -6,7 +6,7 @@ use crate::signals::gpc::{GpcSent, GpcSignal, NavigatorGpc};
 use crate::signals::{SignalData, SignalObs, SignalSource};
 
 /// The test map, with advertising opted out of by GPC and a cookie for the LI vendor.
-fn gpc_policy() -> Policy {
+pub(super) fn gpc_policy() -> Policy {
     let mut p = policy();
     for purpose in &mut p.purposes {
         if purpose.id == "advertising" {
@@ -25,13 +25,13 @@ fn gpc_policy() -> Policy {
     p
 }
 
-fn analyze_with(p: &Policy, observations: &[VisitObservation]) -> Vec<Finding> {
+pub(super) fn analyze_with(p: &Policy, observations: &[VisitObservation]) -> Vec<Finding> {
     let mut f = analyze(&site(), p, observations);
     f.retain(|f| f.code != Code::DeclaredVendorUnobserved);
     f
 }
 
-fn sent(with_header: u32, requests: u32) -> SignalObs {
+pub(super) fn sent(with_header: u32, requests: u32) -> SignalObs {
     SignalObs {
         time: t(0),
         page: HOME.into(),

@@ -207,10 +207,9 @@ impl Run<'_, '_> {
     /// that cannot run is a warning); its time is capture time.
     async fn probe_signals(&mut self) {
         let t = Instant::now();
-        match self.driver.probe_signals(self.session, self.capture).await {
-            Ok(signals) => self.record.signals.extend(signals),
-            Err(warning) => self.record.warnings.push(warning),
-        }
+        let (signals, warnings) = self.driver.probe_signals(self.session, self.capture).await;
+        self.record.signals.extend(signals);
+        self.record.warnings.extend(warnings);
         self.record.timings.capture_ms += t.elapsed().as_millis() as u64;
     }
 

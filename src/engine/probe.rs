@@ -41,9 +41,11 @@ impl DriverState<'_> {
         })
     }
 
-    /// Reads the consent signals the page itself exposes (the IAB TCF API and the CMP's
-    /// TC-string cookie, [`crate::signals::tcf::PAGE_PROBE_JS`]). Never fails the visit:
-    /// a probe that cannot run gives the warning to record instead (`Err`).
+    /// Reads the consent signals the page itself exposes: the IAB TCF API and the CMP's
+    /// TC-string cookie ([`crate::signals::tcf::PAGE_PROBE_JS`]), then the GPP API, the US
+    /// Privacy API and its `usprivacy` cookie ([`crate::signals::gpp::GPP_PROBE_JS`]).
+    /// Never fails the visit: a probe that cannot run gives the warning to record instead
+    /// (`Err`); the other probe's signals are kept with it.
     ///
     /// The signals are stamped with the state in force now; `observation.rs` gives every
     /// page signal its phase from the visit's timeline of consent transitions at the end.
@@ -51,37 +53,56 @@ impl DriverState<'_> {
         &self,
         session: &Session,
         capture: &Capture,
-    ) -> Result<Vec<SignalObs>, String> {
+    ) -> (Vec<SignalObs>, Vec<String>) {
         let page = capture.page();
-        let js = crate::signals::tcf::PAGE_PROBE_JS;
-        let res = tokio::time::timeout(
-            Duration::from_secs(3),
-            session.client.execute_async(js, vec![]),
-        )
-        .await;
-        let text = match res {
-            Ok(Ok(serde_json::Value::String(s))) => s,
-            Ok(Ok(other)) => other.to_string(),
-            Ok(Err(e)) => {
-                return Err(format!("consent signals of {page} could not be read: {e}"));
-            }
-            Err(_) => {
-                return Err(format!(
-                    "consent signals of {page} could not be read within 3 s"
-                ));
-            }
-        };
-        match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
-            Ok(probe) => {
-                Ok(
-                    probe.signals(capture.hasher(), Utc::now(), &page, &self.state, |_| {
-                        self.state.clone()
-                    }),
-                )
-            }
-            Err(e) => Err(format!(
-                "consent signals of {page}: unexpected probe answer: {e}"
-            )),
+        let mut signals = Vec::new();
+        let mut warnings = Vec::new();
+        match run_probe(session, crate::signals::tcf::PAGE_PROBE_JS).await {
+            Ok(text) => match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
+                Ok(probe) => signals.extend(probe.signals(
+                    capture.hasher(),
+                    Utc::now(),
+                    &page,
+                    &self.state,
+                    |_| self.state.clone(),
+                )),
+                Err(e) => warnings.push(format!(
+                    "consent signals of {page}: unexpected probe answer: {e}"
+                )),
+            },
+            Err(e) => warnings.push(format!("consent signals of {page} {e}")),
         }
+        match run_probe(session, crate::signals::gpp::GPP_PROBE_JS).await {
+            Ok(text) => match serde_json::from_str::<crate::signals::gpp::GppProbe>(&text) {
+                Ok(probe) => signals.extend(probe.signals(
+                    capture.hasher(),
+                    Utc::now(),
+                    &page,
+                    &self.state,
+                    |_| self.state.clone(),
+                )),
+                Err(e) => warnings.push(format!(
+                    "GPP / US Privacy signals of {page}: unexpected probe answer: {e}"
+                )),
+            },
+            Err(e) => warnings.push(format!("GPP / US Privacy signals of {page} {e}")),
+        }
+        (signals, warnings)
+    }
+}
+
+/// Runs one probe script (execute-async, 3 s at most) and returns its JSON text, or why it
+/// could not be read (`could not be read: ...`).
+async fn run_probe(session: &Session, js: &str) -> Result<String, String> {
+    let res = tokio::time::timeout(
+        Duration::from_secs(3),
+        session.client.execute_async(js, vec![]),
+    )
+    .await;
+    match res {
+        Ok(Ok(serde_json::Value::String(s))) => Ok(s),
+        Ok(Ok(other)) => Ok(other.to_string()),
+        Ok(Err(e)) => Err(format!("could not be read: {e}")),
+        Err(_) => Err("could not be read within 3 s".to_string()),
     }
 }

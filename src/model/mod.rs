@@ -7,7 +7,7 @@
 //!   legal basis of a declared purpose;
 //! - [`record`]: requests, cookies, storage writes, page errors, steps, settles, the
 //!   visit observation and the run's status;
-//! - [`signal`] with [`tcf`], [`gcm`], [`gpc`]: consent signals as decoded data;
+//! - [`signal`] with [`tcf`], [`gcm`], [`gpc`], [`gpp`]: consent signals as decoded data;
 //! - [`cmp`]: consent actions as performed and as the CMP recorded them;
 //! - [`screenshot`]: banner screenshots around consent actions;
 //! - [`hash`]: the keyed hash page values are kept as.
@@ -17,6 +17,7 @@ pub mod cmp;
 pub mod consent;
 pub mod gcm;
 pub mod gpc;
+pub mod gpp;
 pub mod hash;
 pub mod record;
 pub mod screenshot;

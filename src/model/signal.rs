@@ -1,10 +1,11 @@
 //! A consent signal as observed: when, on which page, in which consent phase, from which
 //! source, and what it decoded to. The decoders live in `crate::signals`; the decoded data
-//! types live beside this file (`tcf`, `gcm`, `gpc`).
+//! types live beside this file (`tcf`, `gcm`, `gpc`, `gpp`).
 
 use super::consent::ConsentState;
 use super::gcm::ConsentModeSignal;
 use super::gpc::GpcSignal;
+use super::gpp::GppSignal;
 use super::tcf::TcfSignal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -45,15 +46,18 @@ pub enum SignalData {
     Tcf(Box<TcfSignal>),
     ConsentMode(ConsentModeSignal),
     Gpc(GpcSignal),
+    /// A GPP string or a US Privacy string.
+    Gpp(Box<GppSignal>),
 }
 
 impl SignalData {
-    /// Stable name of the kind (`tcf`, `consent_mode`, `gpc`), as stored.
+    /// Stable name of the kind (`tcf`, `consent_mode`, `gpc`, `gpp`), as stored.
     pub fn kind(&self) -> &'static str {
         match self {
             SignalData::Tcf(_) => "tcf",
             SignalData::ConsentMode(_) => "consent_mode",
             SignalData::Gpc(_) => "gpc",
+            SignalData::Gpp(_) => "gpp",
         }
     }
 
@@ -63,6 +67,7 @@ impl SignalData {
             SignalData::Tcf(t) => t.summary(),
             SignalData::ConsentMode(g) => g.summary(),
             SignalData::Gpc(g) => g.summary(),
+            SignalData::Gpp(g) => g.summary(),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Consent signals: what the page tells vendors about the visitor's choice, decoded at
 //! capture time and kept with the visit (`visit_signals`, docs/storage.md).
 //!
-//! Three kinds, one module each:
+//! Four kinds, one module each:
 //! - [`tcf`]: IAB TCF v2 TC strings, from `__tcfapi('getTCData')` in the page, from the
 //!   CMP's cookie (`euconsent-v2`) and from vendor requests (`gdpr_consent` / `gdpr`).
 //! - [`gcm`]: Google Consent Mode v2 (`gcs`, `gcd`, `dma`, `npa`, `gcu` on Google requests).
 //! - [`gpc`]: Global Privacy Control (what the visit sent, and the site's
 //!   `/.well-known/gpc.json`).
+//! - [`gpp`]: IAB GPP strings (`__gpp`, `gpp` / `gpp_sid` on requests) and US Privacy
+//!   strings (`__uspapi`, the `usprivacy` cookie, `us_privacy` on requests).
 //!
 //! Every decoder here reads what a page supplies, so none may bring the audit down: each
 //! bounds its input length (a documented limit beside its code) and runs any library it
@@ -20,6 +22,7 @@
 pub mod contain;
 pub mod gcm;
 pub mod gpc;
+pub mod gpp;
 pub mod tcf;
 
 use crate::model::{RequestObs, ValueHasher};
@@ -37,13 +40,14 @@ pub fn add_request_signals(obs: &mut crate::model::VisitObservation, hasher: &Va
 }
 
 /// The signals carried by request URLs (TC strings in `gdpr_consent`, Consent Mode
-/// parameters), derived from the captured requests. Pure: the pipeline calls it once per
+/// parameters, GPP strings in `gpp`, US Privacy strings in `us_privacy`), derived from the captured requests. Pure: the pipeline calls it once per
 /// visit, before the visit is judged and stored.
 pub fn from_requests(requests: &[RequestObs], hasher: &ValueHasher) -> Vec<SignalObs> {
     let mut out = Vec::new();
     for r in requests {
         out.extend(tcf::from_request(r, hasher));
         out.extend(gcm::from_request(r));
+        out.extend(gpp::from_request(r, hasher));
     }
     out
 }
@@ -53,7 +57,7 @@ pub fn from_requests(requests: &[RequestObs], hasher: &ValueHasher) -> Vec<Signa
 pub struct SignalLine {
     /// `before-choice`, `after-reject_all`, ...
     pub phase: String,
-    /// `tcf`, `consent_mode`, `gpc`.
+    /// `tcf`, `consent_mode`, `gpc`, `gpp`.
     pub kind: String,
     /// Where: `__tcfapi getTCData`, `cookie euconsent-v2@…`, `vendor requests`, ...
     pub source: String,

@@ -27,7 +27,7 @@ pub(crate) fn gpc_sent(obs: &crate::model::VisitObservation) -> Option<&GpcSent>
 /// The vendor's purposes GPC opts out of, unless one of its purposes is strictly
 /// necessary (a request cannot tell which purpose it serves, so the vendor gets the
 /// benefit of the doubt, as in `Policy::permission`).
-fn opted_out_purposes(policy: &Policy, vendor: &Vendor) -> Vec<String> {
+pub(super) fn opted_out_purposes(policy: &Policy, vendor: &Vendor) -> Vec<String> {
     let purposes: Vec<_> = vendor
         .purposes
         .iter()

@@ -8,6 +8,7 @@ pub(crate) mod consent_mode;
 pub(crate) mod cookies;
 pub(crate) mod coverage;
 pub(crate) mod gpc;
+pub(crate) mod gpp;
 pub(crate) mod map;
 pub(crate) mod requests;
 pub(crate) mod tcf;
@@ -60,6 +61,7 @@ pub(crate) const FAMILIES: &[Family] = &[
     requests::FAMILY,
     cookies::FAMILY,
     gpc::FAMILY,
+    gpp::FAMILY,
     coverage::FAMILY,
     cmp::FAMILY,
     map::FAMILY,

@@ -62,7 +62,7 @@ fn phase_index(state: &ConsentState) -> usize {
     state.actions.len()
 }
 
-fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: String) -> Evidence {
+pub(super) fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: String) -> Evidence {
     let (request_url, cookie) = match &sig.source {
         SignalSource::Request { url } => (Some(url.clone()), None),
         SignalSource::Cookie { name, domain } => (None, Some(format!("{name}@{domain}"))),
