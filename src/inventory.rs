@@ -167,11 +167,18 @@ pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
     let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut cookies: BTreeMap<String, CookieSeen> = BTreeMap::new();
 
+    let exempt: Option<Permission> = None;
     for (r, a) in &visit.requests {
+        // A Consent Mode `advanced` cookieless ping is what that mode does without
+        // consent: counted, never unauthorized (the checks' one exemption).
         tally(
             &mut vendors,
             a.vendor,
-            &a.permission,
+            if a.cookieless_ping {
+                &exempt
+            } else {
+                &a.permission
+            },
             r.state.li_objected,
             |x| x.requests += 1,
         );

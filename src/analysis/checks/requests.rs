@@ -37,7 +37,7 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
             continue;
         };
         // Advanced Consent Mode: cookieless pings without consent are what it does.
-        if super::consent_mode::advanced_cookieless(obs, req, at, vendor) {
+        if at.cookieless_ping {
             continue;
         }
         let code = match choice {
@@ -94,7 +94,7 @@ fn li_vendor_after_objection(ctx: &VisitCtx, sink: &mut Sink) {
         let Some(Permission::Objected { purposes }) = &at.permission else {
             continue;
         };
-        if purposes.is_empty() {
+        if purposes.is_empty() || at.cookieless_ping {
             continue;
         }
         let phase = req.state.phase();

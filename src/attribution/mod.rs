@@ -4,7 +4,9 @@
 //! exactly once, here: its host, registrable domain, first or third party, the declared
 //! vendor (by the policy's indexed lookup), and the permission that vendor has in the
 //! consent state in force when the record was made. Checks read [`AttributedVisit`]s and
-//! never look vendors up again.
+//! never look vendors up again. Facts derived from the records are derived here too, once:
+//! each request's decoded signals and whether it is a Consent Mode `advanced` cookieless
+//! ping ([`cookieless`]), each declared cookie's retention verdict.
 
 use crate::model::gcm::ConsentModeSignal;
 use crate::model::tcf::TcfSignal;
@@ -15,6 +17,9 @@ use crate::net;
 use crate::policy::{CookieRule, Permission, Policy, Retention, Vendor};
 use crate::scenario::Site;
 use std::collections::HashMap;
+
+mod cookieless;
+pub use cookieless::{identifier_cookie, write_stores};
 
 /// First or third party, by registrable domain against the site's first-party domains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +79,10 @@ pub struct RequestFacts<'a, 'p> {
     /// Who the script that made the request belongs to (its `initiator` URL, attributed
     /// like a request): "Meta's script loads `tr.snapchat.com`".
     pub initiator: Option<Attribution<'p>>,
+    /// A Consent Mode `advanced` cookieless ping of its vendor (every storage type denied,
+    /// no identifier cookie sent or set): the one exemption every check that judges
+    /// whether a vendor may be contacted reads ([`cookieless`]).
+    pub cookieless_ping: bool,
 }
 
 impl<'p> std::ops::Deref for RequestFacts<'_, 'p> {
@@ -229,6 +238,7 @@ impl<'p> Attributor<'p> {
     /// Attribute every record of a visit, and derive its facts, once.
     pub fn visit<'a>(&self, obs: &'a VisitObservation) -> AttributedVisit<'a, 'p> {
         let signals = request_signals(obs);
+        let identifier_writes = cookieless::identifier_writes(&obs.cookie_writes);
         let requests = obs
             .requests
             .iter()
@@ -237,11 +247,15 @@ impl<'p> Attributor<'p> {
                     .get(&(r.url.as_str(), r.time))
                     .copied()
                     .unwrap_or_default();
+                let who = self.url(&r.url, &r.state);
+                let cookieless_ping =
+                    cookieless::cookieless_ping(&identifier_writes, r, who.vendor, consent_mode);
                 let facts = RequestFacts {
-                    who: self.url(&r.url, &r.state),
+                    who,
                     tcf,
                     consent_mode,
                     initiator: r.initiator.as_deref().map(|i| self.url(i, &r.state)),
+                    cookieless_ping,
                 };
                 (r, facts)
             })
