@@ -59,11 +59,13 @@ impl Reader for Tcf {
                 name: format!("purpose {p}"),
                 allowed: d.purpose_consents.contains(&p),
                 basis: RecordBasis::Consent,
+                tcf_purpose: u8::try_from(p).ok(),
             })
             .chain(d.purpose_legitimate_interests.iter().map(|p| RecordItem {
                 name: format!("purpose {p} (LI)"),
                 allowed: true,
                 basis: RecordBasis::LegitimateInterest,
+                tcf_purpose: u8::try_from(*p).ok(),
             }))
             .collect();
         let consent = if (1..=11u16).all(|p| d.purpose_consents.contains(&p)) {
