@@ -504,6 +504,19 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
         detail.contains("marketing=on") && detail.contains("cc_cookie"),
         "{f}"
     );
+    // The vendors it lets run are judged per category (their `cmp_services`), and the
+    // evidence says which category and which source decided.
+    let f = finding(
+        &run.json,
+        "consent-vendor-after-reject",
+        "reject_via_footer",
+        "meta",
+    );
+    let detail = f["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.ends_with("decided by purpose \"advertising\", CMP service \"marketing\": consent refused, by the visitor's action (the visitor's action and the CMP's record disagree; the more protective decides)"),
+        "{f}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
