@@ -6,7 +6,10 @@
 //!   scenario's declared `records` decide the phase).
 //! - Legitimate interest: no purpose and no vendor LI bit left is an objection; any LI bit
 //!   left is none (what the CMP recorded, whatever the click meant: a CMP that keeps LI
-//!   bits after "Object all" is judged by `tcf-li-after-objection`).
+//!   bits after "Object all" is judged by `tcf-li-after-objection`). That is the phase's
+//!   summary; vendors are judged per purpose from the record's items (each carries its
+//!   `tcf_purpose`), the visitor's objection winning over a kept bit
+//!   ([`crate::model::purpose`]).
 //! - An answer still in `cmpuishown` (the interim string shown with the banner) is no
 //!   record of a choice.
 //!
