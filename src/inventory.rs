@@ -129,7 +129,11 @@ fn tally(
     count(a);
     let unauthorized = not_allowed(permission);
     a.unauthorized += u32::from(unauthorized);
-    a.objected += u32::from(unauthorized && li_objected);
+    // An objection in the summary state, or one of the vendor's own purposes objected in
+    // the effective state (the CMP kept a bit the visitor objected to).
+    let objected = li_objected
+        || matches!(permission, Some(Permission::Objected { purposes, .. }) if !purposes.is_empty());
+    a.objected += u32::from(unauthorized && objected);
 }
 
 /// What one visit saw of a cookie (`name@domain`). `requested` / `stored`: `None` until
@@ -167,11 +171,18 @@ pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
     let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut cookies: BTreeMap<String, CookieSeen> = BTreeMap::new();
 
+    let exempt: Option<Permission> = None;
     for (r, a) in &visit.requests {
+        // A Consent Mode `advanced` cookieless ping is what that mode does without
+        // consent: counted, never unauthorized (the checks' one exemption).
         tally(
             &mut vendors,
             a.vendor,
-            &a.permission,
+            if a.cookieless_ping {
+                &exempt
+            } else {
+                &a.permission
+            },
             r.state.li_objected,
             |x| x.requests += 1,
         );

@@ -382,12 +382,33 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
                 "reject_via_footer",
                 "cookieconsent:reject_all",
             ),
+            // ... and the vendors the CMP then lets run are judged against the more
+            // protective of the visitor's refusal and the CMP's grant: the refusal
+            // (docs/findings.md#judging-a-vendor-permission). Before per-purpose states
+            // the CMP's record alone decided, and they read as consented.
+            (
+                "consent-vendor-after-reject",
+                "reject_via_footer",
+                "google-analytics",
+            ),
+            ("consent-vendor-after-reject", "reject_via_footer", "hotjar"),
+            ("consent-vendor-after-reject", "reject_via_footer", "meta"),
+            ("consent-vendor-after-reject", "reject_via_footer", "tiktok"),
+            ("consent-cookie-without-consent", "reject_via_footer", "_ga"),
         ]),
     );
     // object_li was not observed: the audit is incomplete (exit 3), never clean.
     assert_eq!(run.code, 3, "stderr:\n{}", run.stderr);
+    // Compliant wherever the CMP records the visitor's choice faithfully.
+    let faithful = run.json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["scenario"] != "reject_via_footer")
+        .cloned()
+        .collect::<Vec<_>>();
     assert_not_flagged(
-        &run.json,
+        &serde_json::json!({ "findings": faithful }),
         &[
             "google-analytics",
             "hotjar",
@@ -481,6 +502,19 @@ async fn cookieconsent_through_autoconsent_and_its_record() {
     let detail = f["evidence"][0]["detail"].as_str().unwrap_or_default();
     assert!(
         detail.contains("marketing=on") && detail.contains("cc_cookie"),
+        "{f}"
+    );
+    // The vendors it lets run are judged per category (their `cmp_services`), and the
+    // evidence says which category and which source decided.
+    let f = finding(
+        &run.json,
+        "consent-vendor-after-reject",
+        "reject_via_footer",
+        "meta",
+    );
+    let detail = f["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.ends_with("decided by purpose \"advertising\", CMP service \"marketing\": consent refused, by the visitor's action (the visitor's action and the CMP's record disagree; the more protective decides)"),
         "{f}"
     );
 }

@@ -291,3 +291,78 @@ async fn consent_mode_fixture_flags_exactly_the_planted_violations() {
         .iter()
         .all(|s| s.data.summary().starts_with("Consent Mode ")));
 }
+
+/// The one exemption rule, read by every check that judges whether a vendor may be
+/// contacted: the consent-mode fixture audited with Global Privacy Control on and its
+/// analytics purpose declared as one GPC opts out of. `ga4`'s cookieless pings (advanced
+/// mode, every storage type denied) are flagged by no check in any scenario, `vendor-
+/// ignores-gpc` included; the basic-mode tag that loads before any opt-in is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn cookieless_pings_are_exempt_from_every_check_with_gpc_on() {
+    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = project.join("tests/fixtures/consent-mode");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = std::fs::read_to_string(fixture.join("consent-mode.policy.toml"))
+        .expect("policy")
+        .replace(
+            "id = \"analytics\"\nname = \"Audience analytics\"\nbasis = \"consent\"\n",
+            "id = \"analytics\"\nname = \"Audience analytics\"\nbasis = \"consent\"\ngpc_opt_out = true\n",
+        );
+    assert!(policy.contains("gpc_opt_out = true"), "policy text moved");
+    std::fs::write(dir.path().join("consent-mode.policy.toml"), policy).expect("write policy");
+    let scenarios = std::fs::read_to_string(fixture.join("consent-mode.toml"))
+        .expect("scenarios")
+        .replace(
+            "scenarios = [\"no_action\", \"accept_all\", \"reject_all\"]",
+            "scenarios = [\"no_action\", \"reject_all\", \"gpc\"]",
+        );
+    assert!(scenarios.contains("\"gpc\"]"), "scenario text moved");
+    let file = dir.path().join("consent-mode.toml");
+    std::fs::write(&file, scenarios).expect("write scenarios");
+
+    let server = DemoServer::start_files(0, FileSite::named(project, "consent-mode"))
+        .await
+        .expect("fixture server");
+    let db = dir.path().join("audit.db");
+    let port = server.port();
+    let run = tokio::task::spawn_blocking(move || common::audit(&file, port, &db, &[]))
+        .await
+        .expect("audit task");
+    server.shutdown().await;
+    let json = &run.json;
+    assert_eq!(
+        json["status"]["status"], "complete",
+        "stderr:\n{}",
+        run.stderr
+    );
+    let got = finding_keys(json);
+    // GPC is judged in this run: the leaky basic-mode tag ignores it.
+    assert!(
+        got.contains(&key("vendor-ignores-gpc", "gpc", "ga4-leaky")),
+        "{got:#?}"
+    );
+    // ga4 did send pings in the gpc scenario (so the exemption had something to judge).
+    let run_id = json["run_id"].as_i64().expect("run id");
+    let store = Store::open(&dir.path().join("audit.db"))
+        .await
+        .expect("open store");
+    let signals = store
+        .history()
+        .signals(run_id, Some("gpc"))
+        .await
+        .expect("signals");
+    assert!(
+        signals.iter().any(|s| matches!((&s.data, &s.source),
+            (SignalData::ConsentMode(c), SignalSource::Request { url })
+                if url.starts_with("https://www.google-analytics.com/g/collect") && c.all_denied())),
+        "no ga4 cookieless ping in the gpc scenario: {signals:#?}"
+    );
+    for f in json["findings"].as_array().expect("findings") {
+        assert_ne!(f["vendor"], "ga4", "a cookieless ping flagged: {f}");
+        assert_ne!(f["subject"], "ga4", "a cookieless ping flagged: {f}");
+    }
+}

@@ -109,6 +109,25 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
             "stale-bidder",
         ),
         key("tcf-stale-string", "accept_then_withdraw", "stale-bidder"),
+        // Partial records, judged per purpose: the CMP keeps purpose 8's LI bit after
+        // "Object all" (tcf-li-after-objection, above), and the vendor relying on purpose
+        // 8 that trusts the kept bit is flagged too: the visitor's objection (more
+        // protective than the record) decides purpose 8.
+        key("li-vendor-after-objection", "object_li", "kept-li"),
+        key("li-vendor-after-objection", "accept_then_object", "kept-li"),
+        // Vendor 70 relies on purpose 7, which action and record agree is objected.
+        // (Before per-purpose states the kept bit 8 made the whole record read as "no
+        // objection", so neither was flagged.)
+        key(
+            "li-vendor-after-objection",
+            "object_li",
+            "ignores-objection",
+        ),
+        key(
+            "li-vendor-after-objection",
+            "accept_then_object",
+            "ignores-objection",
+        ),
     ];
     for k in &planted {
         assert!(got.contains(k), "missing {k:?}; got:\n{got:#?}");
@@ -120,7 +139,36 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
             "vendor 70 flagged before an objection: {c} {s} {subject}"
         );
     }
-    // The compliant vendors are never the subject of any finding, TCF or not.
+    // The kept-LI vendor is flagged only after the objection, only for it.
+    for (c, s, subject) in &got {
+        assert!(
+            subject != "kept-li"
+                || (c == "li-vendor-after-objection"
+                    && (s == "object_li" || s == "accept_then_object")),
+            "kept-li flagged where its purpose stands: {c} {s} {subject}"
+        );
+    }
+    let f = finding(&json, "li-vendor-after-objection", "object_li", "kept-li");
+    let d = evidence_detail(f);
+    assert!(
+        d.ends_with("decided by purpose \"content-measurement\" (TCF purpose 8): legitimate interest objected, by the visitor's action (the visitor's action and the CMP's record disagree; the more protective decides)"),
+        "{d}"
+    );
+    assert_eq!(f["evidence"][0]["phase"], "after-object_li");
+    // Vendor 70's purpose 7 was cleared by the CMP too: no dispute, still by purpose.
+    let f = finding(
+        &json,
+        "li-vendor-after-objection",
+        "object_li",
+        "ignores-objection",
+    );
+    let d = evidence_detail(f);
+    assert!(
+        d.ends_with("decided by purpose \"ad-measurement\" (TCF purpose 7): legitimate interest objected, by the visitor's action"),
+        "{d}"
+    );
+    // The compliant vendors are never the subject of any finding, TCF or not: li-measure
+    // relies only on purpose 7, which the CMP cleared, and stops.
     for (c, s, subject) in &got {
         assert!(
             subject != "consent-ads" && subject != "li-measure",
@@ -159,8 +207,9 @@ async fn tcf_checks_find_every_planted_fault_and_spare_compliant_vendors() {
     );
     assert!(evidence_detail(f).contains("CMP's record #"), "{f}");
 
-    // The CMP's record read back decides the phase: "Object all" on this CMP keeps an LI
-    // bit, so its record is no objection (only a refusal), whatever the click meant.
+    // The CMP's record read back decides the phase's summary: "Object all" on this CMP
+    // keeps an LI bit, so its record is no objection (only a refusal), whatever the click
+    // meant. Vendors are judged per purpose (above), where the objection stands.
     let action = |scenario: &str, action: &str| -> Value {
         json["visits"]
             .as_array()

@@ -271,6 +271,25 @@ impl Obs {
         ));
         self
     }
+    /// The CMP's TC string as its page API answered it now (`__tcfapi getTCData`), in the
+    /// current phase.
+    pub fn cmp_tcf(mut self, tc_string: &str) -> Self {
+        let sig = crate::signals::tcf::TcfSignal::from_string(
+            tc_string,
+            &crate::model::ValueHasher::unkeyed(),
+        );
+        self.obs.signals.push(crate::model::SignalObs {
+            time: t(self.now),
+            page: self.page.clone(),
+            state: self.state.clone(),
+            source: crate::model::SignalSource::PageApi {
+                api: "__tcfapi getTCData".into(),
+            },
+            data: crate::model::SignalData::Tcf(Box::new(sig)),
+        });
+        self.now += 1;
+        self
+    }
     /// A consent action performed, and what the engine read back from the CMP.
     pub fn cmp_action(mut self, action: ConsentAction, readback: crate::cmp::Readback) -> Self {
         self.obs.cmp.push(crate::cmp::CmpAction {
@@ -1089,6 +1108,7 @@ fn klaro_record(items: &[(&str, bool, &str)]) -> crate::cmp::Readback {
                     name: n.to_string(),
                     allowed: *a,
                     basis: b.parse().expect("a record basis"),
+                    tcf_purpose: None,
                 })
                 .collect(),
         ),
@@ -1295,3 +1315,6 @@ fn equal_effort_and_autoconsent_are_not_flagged() {
     let f = run(&[clicked("accept_all", ConsentAction::AcceptAll, 1), auto]);
     assert!(!f.iter().any(|f| f.code == Code::RejectMoreStepsThanAccept));
 }
+
+#[path = "tests_purpose.rs"]
+mod purpose;

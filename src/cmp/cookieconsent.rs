@@ -77,6 +77,7 @@ impl Reader for CookieConsent {
                     RecordBasis::Consent
                 },
                 name,
+                tcf_purpose: None,
             })
             .collect();
         let source = record

@@ -66,6 +66,7 @@ impl Reader for Klaro {
                 } else {
                     RecordBasis::Consent
                 },
+                tcf_purpose: None,
             })
             .collect();
         let source = record

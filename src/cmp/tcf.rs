@@ -6,7 +6,10 @@
 //!   scenario's declared `records` decide the phase).
 //! - Legitimate interest: no purpose and no vendor LI bit left is an objection; any LI bit
 //!   left is none (what the CMP recorded, whatever the click meant: a CMP that keeps LI
-//!   bits after "Object all" is judged by `tcf-li-after-objection`).
+//!   bits after "Object all" is judged by `tcf-li-after-objection`). That is the phase's
+//!   summary; vendors are judged per purpose from the record's items (each carries its
+//!   `tcf_purpose`), the visitor's objection winning over a kept bit
+//!   ([`crate::model::purpose`]).
 //! - An answer still in `cmpuishown` (the interim string shown with the banner) is no
 //!   record of a choice.
 //!
@@ -59,11 +62,13 @@ impl Reader for Tcf {
                 name: format!("purpose {p}"),
                 allowed: d.purpose_consents.contains(&p),
                 basis: RecordBasis::Consent,
+                tcf_purpose: u8::try_from(p).ok(),
             })
             .chain(d.purpose_legitimate_interests.iter().map(|p| RecordItem {
                 name: format!("purpose {p} (LI)"),
                 allowed: true,
                 basis: RecordBasis::LegitimateInterest,
+                tcf_purpose: u8::try_from(*p).ok(),
             }))
             .collect();
         let consent = if (1..=11u16).all(|p| d.purpose_consents.contains(&p)) {

@@ -64,6 +64,9 @@ pub struct RecordItem {
     pub name: String,
     pub allowed: bool,
     pub basis: RecordBasis,
+    /// The TCF purpose (1-11) the item is, in a TC string's record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcf_purpose: Option<u8>,
 }
 
 /// What the CMP recorded, interpreted.

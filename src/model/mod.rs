@@ -9,6 +9,8 @@
 //!   visit observation and the run's status;
 //! - [`signal`] with [`tcf`], [`gcm`], [`gpc`], [`gpp`]: consent signals as decoded data;
 //! - [`cmp`]: consent actions as performed and as the CMP recorded them;
+//! - [`purpose`]: the effective state per TCF purpose and per CMP service of a phase,
+//!   from the action, the CMP's record and the declared records;
 //! - [`screenshot`]: banner screenshots around consent actions;
 //! - [`hash`]: the keyed hash page values are kept as.
 
@@ -19,6 +21,7 @@ pub mod gcm;
 pub mod gpc;
 pub mod gpp;
 pub mod hash;
+pub mod purpose;
 pub mod record;
 pub mod screenshot;
 pub mod signal;

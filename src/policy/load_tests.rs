@@ -349,3 +349,54 @@ fn gpc_opt_out_default_and_errors() {
         ]
     );
 }
+
+#[test]
+fn cmp_services_are_read_and_checked() {
+    let src = r#"
+[[purpose]]
+id = "analytics"
+name = "Analytics"
+basis = "consent"
+
+[[vendor]]
+id = "ga"
+domains = ["google-analytics.com"]
+purposes = ["analytics"]
+cmp_services = ["analytics", " google-analytics "]
+
+[[vendor]]
+id = "hj"
+domains = ["hotjar.com"]
+purposes = ["analytics"]
+cmp_services = ["analytics", "", "analytics"]
+
+[[vendor]]
+id = "mx"
+domains = ["mx.test"]
+purposes = ["analytics"]
+cmp_services = "analytics"
+"#;
+    let (policy, d) = parse(src);
+    assert!(policy.is_none(), "errors make no policy");
+    let got = positions(&d);
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert!(
+        got[0].starts_with("17:30 an empty name in `cmp_services`"),
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with("17:34 `analytics` is listed twice in `cmp_services`"),
+        "{got:#?}"
+    );
+    assert!(
+        got[2].starts_with("23:16 `cmp_services` in [[vendor]] must be an array of strings"),
+        "{got:#?}"
+    );
+    let (policy, d) = parse(&src[..src.find("[[vendor]]\nid = \"hj\"").unwrap()]);
+    assert!(d.0.is_empty(), "{:#?}", positions(&d));
+    let ga = policy.unwrap();
+    assert_eq!(
+        ga.vendor("ga").unwrap().cmp_services,
+        ["analytics", "google-analytics"]
+    );
+}

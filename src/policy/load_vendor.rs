@@ -18,6 +18,7 @@ pub(crate) const VENDOR_KEYS: &[&str] = &[
     "pages",
     "purposes",
     "consent_mode",
+    "cmp_services",
     "tcf_vendor_id",
     "tcf_consent_purposes",
     "tcf_li_purposes",
@@ -166,6 +167,7 @@ pub(crate) fn check_vendor(
             .and_then(|m| m.parse::<ConsentMode>().ok())
     });
     let tcf = check_tcf(ck, t, &owner, issues);
+    let cmp_services = check_cmp_services(ck, t);
 
     let id = id?;
     let span = id.span();
@@ -180,9 +182,41 @@ pub(crate) fn check_vendor(
             purposes,
             tcf,
             consent_mode,
+            cmp_services,
         },
         span,
     ))
+}
+
+/// `cmp_services`: the CMP's service or category names this vendor is; each non-empty,
+/// none twice.
+fn check_cmp_services(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Vec<String> {
+    let Some(v) = t.get("cmp_services") else {
+        return Vec::new();
+    };
+    let list = ck
+        .strings(v, "`cmp_services` in [[vendor]]")
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for s in list {
+        let name = s.get_ref().trim();
+        if name.is_empty() {
+            ck.error(
+                &s.span(),
+                "an empty name in `cmp_services`",
+                "write the CMP's name of the service or category (Klaro's service `name`, a cookieconsent category such as \"analytics\")",
+            );
+        } else if out.iter().any(|o| o == name) {
+            ck.error(
+                &s.span(),
+                format!("`{name}` is listed twice in `cmp_services`"),
+                "list each CMP service or category once",
+            );
+        } else {
+            out.push(name.to_string());
+        }
+    }
+    out
 }
 
 /// `pages`: globs on the page path (default `["*"]`).

@@ -10,14 +10,15 @@ mod index;
 pub mod load;
 mod load_vendor;
 pub mod pattern;
+mod permission;
 
 pub use index::HostIndex;
 pub use pattern::{glob_match, DomainPattern, HostPattern};
 
+use crate::model::ConsentChoice;
 /// The legal basis of a declared purpose lives on the ground floor (the inventory, the
 /// store and drift carry it too).
 pub use crate::model::LegalBasis;
-use crate::model::{ConsentChoice, ConsentState};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -188,6 +189,11 @@ pub struct Vendor {
     pub tcf: Option<TcfDeclaration>,
     /// For Google tags: how Consent Mode is implemented, when the policy says.
     pub consent_mode: Option<ConsentMode>,
+    /// The CMP's services or categories this vendor is (Klaro service names,
+    /// vanilla-cookieconsent categories): its consent and legitimate interest are also
+    /// judged by what the CMP's record holds for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cmp_services: Vec<String>,
 }
 
 impl Vendor {
@@ -315,7 +321,7 @@ impl Default for Policy {
     }
 }
 
-/// Why a vendor may (or may not) run in a given consent state.
+/// Why a vendor may (or may not) run in a given consent state ([`Policy::permission`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Permission {
     /// Allowed, by this purpose.
@@ -324,9 +330,27 @@ pub enum Permission {
     NeedsConsent {
         purposes: Vec<String>,
         choice: ConsentChoice,
+        /// Which purpose and which source decided, where that is more than the phase's
+        /// summary (a TCF purpose, a CMP service, the action and the record disagreeing).
+        why: Vec<String>,
     },
     /// Not allowed: every legitimate-interest purpose was objected to, and no other basis applies.
-    Objected { purposes: Vec<String> },
+    Objected {
+        purposes: Vec<String>,
+        /// As for `NeedsConsent`.
+        why: Vec<String>,
+    },
+}
+
+impl Permission {
+    /// `; decided by purpose "x" (TCF purpose 8): …` for evidence, or nothing.
+    pub fn why_note(&self) -> Option<String> {
+        let why = match self {
+            Permission::Allowed { .. } => return None,
+            Permission::NeedsConsent { why, .. } | Permission::Objected { why, .. } => why,
+        };
+        (!why.is_empty()).then(|| format!("decided by {}", why.join("; ")))
+    }
 }
 
 impl Policy {
@@ -378,46 +402,6 @@ impl Policy {
             })
     }
 
-    /// May `vendor` process data in consent state `state`?
-    ///
-    /// A vendor may serve several purposes and one request cannot tell which; the vendor
-    /// is allowed when at least one of its declared purposes allows it (documented in
-    /// docs/findings.md). Contract, legal obligation and strictly necessary purposes
-    /// always allow; legitimate interest allows until the visitor objects; consent
-    /// allows only once granted.
-    pub fn permission(&self, vendor: &Vendor, state: &ConsentState) -> Permission {
-        let mut consent_purposes = Vec::new();
-        let mut li_purposes = Vec::new();
-        for pid in &vendor.purposes {
-            let Some(p) = self.purpose(pid) else { continue };
-            let allowed = p.strictly_necessary
-                || match p.basis {
-                    LegalBasis::Contract | LegalBasis::LegalObligation => true,
-                    LegalBasis::LegitimateInterest => !state.li_objected,
-                    LegalBasis::Consent => state.consent == ConsentChoice::Granted,
-                };
-            if allowed {
-                return Permission::Allowed {
-                    purpose: p.id.clone(),
-                };
-            }
-            match p.basis {
-                LegalBasis::Consent => consent_purposes.push(p.id.clone()),
-                _ => li_purposes.push(p.id.clone()),
-            }
-        }
-        if !consent_purposes.is_empty() {
-            Permission::NeedsConsent {
-                purposes: consent_purposes,
-                choice: state.consent,
-            }
-        } else {
-            Permission::Objected {
-                purposes: li_purposes,
-            }
-        }
-    }
-
     /// Bases of the vendor's purposes (deduplicated, in purpose order).
     pub fn bases(&self, vendor: &Vendor) -> Vec<LegalBasis> {
         let mut out = Vec::new();
@@ -429,44 +413,6 @@ impl Policy {
             }
         }
         out
-    }
-}
-
-/// Permissions of cookies (used by `crate::attribution`).
-impl Policy {
-    /// What a cookie under `rule` may do in consent state `state`: the cookie's own
-    /// `strictly_necessary` / `basis` when declared, else its vendor's permission.
-    /// (ePrivacy: storing non-essential information needs consent whatever the GDPR
-    /// basis; the cookie checks apply that on top of this.)
-    pub fn cookie_permission(&self, rule: &CookieRule, state: &ConsentState) -> Permission {
-        let own = || format!("cookie \"{}\" (its own basis)", rule.name);
-        if rule.strictly_necessary == Some(true) {
-            return Permission::Allowed { purpose: own() };
-        }
-        match rule.basis {
-            Some(LegalBasis::Contract | LegalBasis::LegalObligation) => {
-                Permission::Allowed { purpose: own() }
-            }
-            Some(LegalBasis::LegitimateInterest) if !state.li_objected => {
-                Permission::Allowed { purpose: own() }
-            }
-            Some(LegalBasis::LegitimateInterest) => Permission::Objected {
-                purposes: vec![own()],
-            },
-            Some(LegalBasis::Consent) if state.consent == ConsentChoice::Granted => {
-                Permission::Allowed { purpose: own() }
-            }
-            Some(LegalBasis::Consent) => Permission::NeedsConsent {
-                purposes: vec![own()],
-                choice: state.consent,
-            },
-            None => match self.vendor(&rule.vendor) {
-                Some(v) => self.permission(v, state),
-                None => Permission::Objected {
-                    purposes: Vec::new(),
-                },
-            },
-        }
     }
 }
 
@@ -655,28 +601,34 @@ mod tests {
 
     #[test]
     fn permissions_follow_state() {
+        use crate::model::purpose::PhaseConsent;
+        use crate::model::ConsentState;
         let p = policy();
+        let phase = |s: &ConsentState| PhaseConsent::derive(s, None);
         let s0 = ConsentState::initial();
         let fb = p.vendor("fb").unwrap();
         assert!(matches!(
-            p.permission(fb, &s0),
+            p.permission(fb, &phase(&s0)),
             Permission::NeedsConsent { .. }
         ));
         let accepted = s0.after(ConsentAction::AcceptAll);
         assert!(matches!(
-            p.permission(fb, &accepted),
+            p.permission(fb, &phase(&accepted)),
             Permission::Allowed { .. }
         ));
         let li = p.vendor("fbcdn").unwrap();
-        assert!(matches!(p.permission(li, &s0), Permission::Allowed { .. }));
+        assert!(matches!(
+            p.permission(li, &phase(&s0)),
+            Permission::Allowed { .. }
+        ));
         let objected = accepted.after(ConsentAction::ObjectLi);
         assert!(matches!(
-            p.permission(li, &objected),
+            p.permission(li, &phase(&objected)),
             Permission::Objected { .. }
         ));
         let sec = p.vendor("sec").unwrap();
         assert!(matches!(
-            p.permission(sec, &objected),
+            p.permission(sec, &phase(&objected)),
             Permission::Allowed { .. }
         ));
     }

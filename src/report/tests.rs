@@ -683,6 +683,7 @@ fn consent_actions_appear_in_every_format() {
         name: name.into(),
         allowed: false,
         basis: basis.parse().expect("a record basis"),
+        tcf_purpose: None,
     };
     r.visits[0].consent_actions = vec![CmpAction {
         action: ConsentAction::RejectAll,

@@ -2,19 +2,16 @@
 //! [`crate::signals::gcm`]) against the visitor's choice and the vendor's declared
 //! `consent_mode` (docs/signals.md#google-consent-mode).
 //!
-//! Also owns the one exemption of the request checks: in `advanced` mode, a cookieless
-//! ping (every storage type denied, nothing granted, no identifier cookie sent or set)
-//! before the choice or after a reject is what that mode does, not a violation
-//! ([`advanced_cookieless`]).
+//! The one exemption of the request checks (in `advanced` mode, a cookieless ping: every
+//! storage type denied, nothing granted, no identifier cookie sent or set) is a fact
+//! derived by attribution, [`crate::attribution::RequestFacts::cookieless_ping`].
 
-use super::{
-    choice_phrase, request_detail, source_phrase, vendor_label, write_stores, Family, VisitCtx,
-};
+use super::{choice_phrase, request_detail, source_phrase, vendor_label, Family, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
-use crate::attribution::RequestFacts;
+use crate::attribution::{identifier_cookie, write_stores, RequestFacts};
 use crate::model::{ConsentChoice, CookieWrite, RequestObs, VisitObservation};
-use crate::policy::{ConsentMode, Vendor};
+use crate::policy::Vendor;
 use crate::signals::gcm::{self, ConsentModeSignal, ConsentType};
 
 pub(crate) const FAMILY: Family = Family {
@@ -30,34 +27,6 @@ pub(crate) const FAMILY: Family = Family {
     run: &[],
 };
 
-/// Google identifier cookies and the storage type that governs each (name globs).
-const IDENTIFIER_COOKIES: [(&str, ConsentType); 16] = [
-    ("_ga", ConsentType::AnalyticsStorage),
-    ("_ga_*", ConsentType::AnalyticsStorage),
-    ("_gid", ConsentType::AnalyticsStorage),
-    ("_gat", ConsentType::AnalyticsStorage),
-    ("_gat_*", ConsentType::AnalyticsStorage),
-    ("_dc_gtm_*", ConsentType::AnalyticsStorage),
-    ("FPID", ConsentType::AnalyticsStorage),
-    ("FPLC", ConsentType::AnalyticsStorage),
-    ("_gcl_*", ConsentType::AdStorage),
-    ("_gac_*", ConsentType::AdStorage),
-    ("__gads", ConsentType::AdStorage),
-    ("__gpi", ConsentType::AdStorage),
-    ("__gsas", ConsentType::AdStorage),
-    ("IDE", ConsentType::AdStorage),
-    ("DSID", ConsentType::AdStorage),
-    ("FPAU", ConsentType::AdStorage),
-];
-
-/// The storage type governing a Google identifier cookie, when `name` is one.
-pub(crate) fn identifier_cookie(name: &str) -> Option<ConsentType> {
-    IDENTIFIER_COOKIES
-        .iter()
-        .find(|(p, _)| crate::policy::glob_match(p, name))
-        .map(|(_, t)| *t)
-}
-
 /// A Google tag hit (not the tag library) and its Consent Mode state, as decoded once
 /// when the visit was captured (`None` inside: the hit carried no Consent Mode parameter).
 fn google_hit<'a>(
@@ -68,67 +37,6 @@ fn google_hit<'a>(
         return None;
     }
     Some(facts.consent_mode)
-}
-
-fn domain_matches(host: &str, cookie_domain: &str) -> bool {
-    let d = cookie_domain.trim_start_matches('.').to_ascii_lowercase();
-    !d.is_empty() && (host == d || host.ends_with(&format!(".{d}")))
-}
-
-/// Was a Google identifier cookie set by `req`'s response, or already stored (and not
-/// deleted) where `req` would send it or its page's scripts could read it?
-fn identifier_cookie_involved(obs: &VisitObservation, req: &RequestObs) -> bool {
-    let host = req.host().unwrap_or_default();
-    let page_host = crate::net::url_host(&req.page).unwrap_or_default();
-    let mut writes: Vec<&CookieWrite> = obs
-        .cookie_writes
-        .iter()
-        .filter(|w| identifier_cookie(&w.name).is_some())
-        .collect();
-    writes.sort_by_key(|w| w.time);
-    // (name, domain, still stored) of each identifier cookie written before `req`.
-    let mut present: Vec<(&str, &str, bool)> = Vec::new();
-    for w in writes {
-        if let crate::model::CookieSource::Header { request_url } = &w.source {
-            if request_url == &req.url && write_stores(w) {
-                return true;
-            }
-        }
-        if w.time > req.time {
-            continue;
-        }
-        let stores = write_stores(w);
-        match present
-            .iter_mut()
-            .find(|(n, d, _)| *n == w.name && *d == w.domain)
-        {
-            Some(p) => p.2 = stores,
-            None => present.push((&w.name, &w.domain, stores)),
-        }
-    }
-    present
-        .iter()
-        .any(|(_, d, alive)| *alive && (domain_matches(&host, d) || domain_matches(&page_host, d)))
-}
-
-/// Is `req` a compliant cookieless ping of an `advanced` Consent Mode vendor: a Google
-/// tag library load or a hit whose state says every storage type denied and nothing
-/// granted, with no identifier cookie sent or set, made while consent was not granted?
-/// `consent-vendor-before-choice` / `consent-vendor-after-reject` exempt exactly these.
-pub(crate) fn advanced_cookieless(
-    obs: &VisitObservation,
-    req: &RequestObs,
-    facts: &RequestFacts,
-    vendor: &Vendor,
-) -> bool {
-    if vendor.consent_mode != Some(ConsentMode::Advanced)
-        || req.state.consent == ConsentChoice::Granted
-        || !gcm::is_google_tag_url(&req.url)
-    {
-        return false;
-    }
-    let quiet = gcm::is_tag_library(&req.url) || facts.consent_mode.is_some_and(|s| s.all_denied());
-    quiet && !identifier_cookie_involved(obs, req)
 }
 
 /// For the request checks' evidence: the Consent Mode state a Google tag hit of a vendor

@@ -394,3 +394,121 @@ fn request_signals_are_derived_for_google_requests_only() {
         .summary()
         .contains("undecodable gcd `garbage`"));
 }
+
+// ---------------------------------------------------------------------------------------
+// The one exemption rule: every check that judges whether a vendor may be contacted
+// reads attribution's `cookieless_ping`, TCF ones included.
+
+/// The fixture CMP's "Object all" record, as @iabtcf/core encodes it (the `object_li`
+/// golden vector of fixtures/gen/tcf-golden.mjs): no consent, no legitimate interest.
+const TCF_OBJECT_LI: &str = "CQu26YAQu26YAEsAHBENDIFgAAAAAAAAAAYgAAAAAAAA.YAAAAAAAAAAA";
+
+/// Google Analytics in `advanced` mode, TCF vendor 10 on consent for purpose 1, and
+/// relying on `basis` ("analytics": consent; "measurement": legitimate interest).
+fn advanced_tcf(purpose: &str) -> Policy {
+    let mut p = with_mode(ConsentMode::Advanced);
+    if let Some(v) = p.vendors.iter_mut().find(|v| v.id == "google-analytics") {
+        v.purposes = vec![purpose.to_string()];
+        v.tcf = Some(crate::policy::TcfDeclaration {
+            vendor_id: Some(10),
+            consent_purposes: vec![1],
+            ..Default::default()
+        });
+    }
+    p
+}
+
+fn run_with(policy: &Policy, obs: &[VisitObservation]) -> Vec<Finding> {
+    let mut f = analyze(&site(), policy, obs);
+    f.retain(|f| f.code != Code::DeclaredVendorUnobserved);
+    f
+}
+
+#[test]
+fn cookieless_pings_are_exempt_from_the_tcf_basis_check_too() {
+    // After "Object all" the CMP's record gives vendor 10 nothing; its pings stay
+    // cookieless (every storage type denied).
+    let obs = scenario("object_li")
+        .act(ConsentAction::ObjectLi)
+        .cmp_tcf(TCF_OBJECT_LI)
+        .req(GTAG)
+        .req(&collect("&gcs=G100&gcd=13q3q3q2q5l1"))
+        .req(&collect("&gcs=G100&gcd=13q3q3q2q5l1&en=scroll"))
+        .build();
+    let policy = advanced_tcf("analytics");
+    assert_eq!(keys(&run_with(&policy, &[obs])), vec![]);
+
+    // A hit that says analytics storage granted is no cookieless ping: flagged by the
+    // TCF check (and by the request and Consent Mode checks), once.
+    let obs = scenario("object_li")
+        .act(ConsentAction::ObjectLi)
+        .cmp_tcf(TCF_OBJECT_LI)
+        .req(GTAG)
+        .req(&collect("&gcs=G101&gcd=13q3r3q2q5l1"))
+        .build();
+    let f = run_with(&policy, &[obs]);
+    let basis = finding(&f, Code::TcfVendorWithoutBasis);
+    assert_eq!(
+        (basis.subject.as_str(), basis.occurrences),
+        ("google-analytics", 1)
+    );
+    assert!(basis.evidence[0]
+        .request_url
+        .as_deref()
+        .is_some_and(|u| u.contains("gcs=G101")));
+    assert_eq!(finding(&f, Code::ConsentVendorBeforeChoice).occurrences, 1);
+}
+
+#[test]
+fn cookieless_pings_are_exempt_from_the_objection_check_unless_a_cookie_is_involved() {
+    let policy = advanced_tcf("measurement");
+    let obs = scenario("object_li")
+        .act(ConsentAction::ObjectLi)
+        .req(GTAG)
+        .req(&collect("&gcs=G100&gcd=13q3q3q2q5l1"))
+        .build();
+    assert_eq!(keys(&run_with(&policy, &[obs])), vec![]);
+    // `_ga` alive on the page: the ping could read it, so it is judged.
+    let obs = scenario("object_li")
+        .write("_ga", Some(390))
+        .act(ConsentAction::ObjectLi)
+        .req(&collect("&gcs=G100&gcd=13q3q3q2q5l1"))
+        .build();
+    let f = run_with(&policy, &[obs]);
+    assert_eq!(finding(&f, Code::LiVendorAfterObjection).occurrences, 1);
+}
+
+/// The fact is derived once, by attribution, and the inventory reads it too: a
+/// cookieless ping counts as a request, never as an unauthorized one.
+#[test]
+fn attribution_derives_the_cookieless_fact_and_the_inventory_reads_it() {
+    let policy = advanced_tcf("analytics");
+    let obs = scenario("reject_all")
+        .act(ConsentAction::RejectAll)
+        .req(GTAG)
+        .req(&collect("&gcs=G100&gcd=13q3q3q2q5l1"))
+        .req(&collect("&gcs=G101&gcd=13q3r3q2q5l1"))
+        .req("https://www.google-analytics.com/g/collect?v=2&tid=G-1&en=page_view")
+        .build();
+    let s = site();
+    let visit = crate::attribution::Attributor::new(&s, &policy).visit(&obs);
+    let pings: Vec<bool> = visit
+        .requests
+        .iter()
+        .map(|(_, a)| a.cookieless_ping)
+        .collect();
+    // The library load and the all-denied hit; not the granted hit, nor a hit with no
+    // Consent Mode state.
+    assert_eq!(pings, vec![true, true, false, false]);
+    let inv = crate::inventory::of_visit(&visit);
+    let ga = inv
+        .vendors
+        .iter()
+        .find(|v| v.vendor == "google-analytics")
+        .expect("google-analytics in the inventory");
+    assert_eq!((ga.requests, ga.unauthorized), (4, 2));
+    // A vendor in `basic` mode has no cookieless pings.
+    let basic = with_mode(ConsentMode::Basic);
+    let visit = crate::attribution::Attributor::new(&s, &basic).visit(&obs);
+    assert!(visit.requests.iter().all(|(_, a)| !a.cookieless_ping));
+}

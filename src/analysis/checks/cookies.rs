@@ -260,11 +260,9 @@ fn needs_consent<'p>(
 ) -> Option<(&'p Vendor, Vec<String>, ConsentChoice)> {
     let vendor = at.vendor?;
     match &at.permission {
-        Some(Permission::NeedsConsent { purposes, choice })
-            if *choice != ConsentChoice::Granted =>
-        {
-            Some((vendor, purposes.clone(), *choice))
-        }
+        Some(Permission::NeedsConsent {
+            purposes, choice, ..
+        }) if *choice != ConsentChoice::Granted => Some((vendor, purposes.clone(), *choice)),
         _ => None,
     }
 }
@@ -293,7 +291,8 @@ fn li_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
         .filter(|(w, _)| write_stores(w))
     {
         let Some(vendor) = at.vendor else { continue };
-        let Some(purposes) = li_storage(ctx.policy, at.rule, vendor, &w.state) else {
+        let Some(purposes) = li_storage(ctx.policy, at.rule, vendor, &w.state, &at.permission)
+        else {
             continue;
         };
         let phase = w.state.phase();
@@ -323,7 +322,7 @@ fn li_cookie_without_consent(ctx: &VisitCtx, sink: &mut Sink) {
     }
     for (w, at) in &ctx.visit.storage_writes {
         let Some(vendor) = at.vendor else { continue };
-        let Some(purposes) = li_storage(ctx.policy, None, vendor, &w.state) else {
+        let Some(purposes) = li_storage(ctx.policy, None, vendor, &w.state, &at.permission) else {
             continue;
         };
         let phase = w.state.phase();
@@ -364,6 +363,7 @@ fn li_storage(
     rule: Option<&CookieRule>,
     vendor: &Vendor,
     state: &ConsentState,
+    permission: &Option<Permission>,
 ) -> Option<Vec<String>> {
     if state.consent == ConsentChoice::Granted {
         return None;
@@ -399,10 +399,7 @@ fn li_storage(
         .collect();
     // A vendor that also has consent purposes is NeedsConsent once it objected; then the
     // consent check has it. Before any objection, its storage rests on LI: flagged here.
-    let consent_check_has_it = matches!(
-        policy.permission(vendor, state),
-        Permission::NeedsConsent { .. }
-    );
+    let consent_check_has_it = matches!(permission, Some(Permission::NeedsConsent { .. }));
     (!li.is_empty() && !consent_check_has_it).then_some(li)
 }
 

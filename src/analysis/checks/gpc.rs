@@ -56,7 +56,7 @@ fn vendor_ignores_gpc(ctx: &VisitCtx, sink: &mut Sink) {
         let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
             continue;
         };
-        if req.state.consent == ConsentChoice::Granted {
+        if req.state.consent == ConsentChoice::Granted || at.cookieless_ping {
             continue;
         }
         let purposes = opted_out_purposes(ctx.policy, vendor);

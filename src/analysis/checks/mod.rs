@@ -15,7 +15,7 @@ pub(crate) mod tcf;
 
 use super::finding::{Code, Evidence};
 use super::sink::Sink;
-use crate::attribution::AttributedVisit;
+use crate::attribution::{write_stores, AttributedVisit};
 use crate::model::{
     ConsentChoice, CookieSource, CookieWrite, RequestObs, StorageWrite, StoredCookie,
     VisitObservation,
@@ -178,11 +178,6 @@ fn source_phrase(source: &CookieSource) -> &'static str {
         CookieSource::Header { .. } => "via Set-Cookie header",
         CookieSource::Script { .. } => "via document.cookie",
     }
-}
-
-/// A write that stores something: accepted by the browser and not a deletion.
-fn write_stores(w: &CookieWrite) -> bool {
-    w.blocked_reasons.is_empty() && w.requested_lifetime_secs.is_none_or(|s| s > 0)
 }
 
 /// `730d`, `12h`; values that are not a whole number of minutes are rounded (`~400d`).

@@ -33,11 +33,14 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
         let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
             continue;
         };
-        let Some(Permission::NeedsConsent { purposes, choice }) = &at.permission else {
+        let Some(Permission::NeedsConsent {
+            purposes, choice, ..
+        }) = &at.permission
+        else {
             continue;
         };
         // Advanced Consent Mode: cookieless pings without consent are what it does.
-        if super::consent_mode::advanced_cookieless(obs, req, at, vendor) {
+        if at.cookieless_ping {
             continue;
         }
         let code = match choice {
@@ -66,7 +69,10 @@ fn consent_vendor_requests(ctx: &VisitCtx, sink: &mut Sink) {
             ),
             evidence: {
                 let mut e = request_evidence(obs, req);
-                if let Some(note) = super::consent_mode::state_note(req, at, vendor) {
+                let notes = super::consent_mode::state_note(req, at, vendor)
+                    .into_iter()
+                    .chain(at.permission.as_ref().and_then(Permission::why_note));
+                for note in notes {
                     e.detail = Some(match e.detail {
                         Some(d) => format!("{d}; {note}"),
                         None => note,
@@ -84,17 +90,16 @@ fn li_vendor_after_objection(ctx: &VisitCtx, sink: &mut Sink) {
     let obs = ctx.obs();
     for (req, at) in &ctx.visit.requests {
         // Policy::permission also answers `Objected` (with no purposes) for a vendor
-        // without any known purpose; only an actual objection is judged here.
-        if !req.state.li_objected {
-            continue;
-        }
+        // without any known purpose; only an actual objection is judged here: one of
+        // the vendor's own legitimate-interest purposes objected in the phase's effective
+        // state (the visitor's action, or the CMP's record, whichever is more protective).
         let (Some(host), Some(vendor)) = (&at.host, at.vendor) else {
             continue;
         };
-        let Some(Permission::Objected { purposes }) = &at.permission else {
+        let Some(Permission::Objected { purposes, .. }) = &at.permission else {
             continue;
         };
-        if purposes.is_empty() {
+        if purposes.is_empty() || at.cookieless_ping {
             continue;
         }
         let phase = req.state.phase();
@@ -118,7 +123,16 @@ fn li_vendor_after_objection(ctx: &VisitCtx, sink: &mut Sink) {
                     "rely on legitimate interest, which stops on objection"
                 )
             ),
-            evidence: super::cmp::with_objection_source(obs, request_evidence(obs, req)),
+            evidence: {
+                let mut e = super::cmp::with_objection_source(obs, request_evidence(obs, req));
+                if let Some(note) = at.permission.as_ref().and_then(Permission::why_note) {
+                    e.detail = Some(match e.detail {
+                        Some(d) => format!("{d}; {note}"),
+                        None => note,
+                    });
+                }
+                e
+            },
         });
     }
 }

@@ -284,6 +284,10 @@ fn vendor_basis(ctx: &VisitCtx, sink: &mut Sink) {
     let cmp = cmp_strings(obs);
     for (req, at) in &ctx.visit.requests {
         let Some(vendor) = at.vendor else { continue };
+        // Advanced Consent Mode's cookieless pings process nothing a TCF basis governs.
+        if at.cookieless_ping {
+            continue;
+        }
         let Some(id) = vendor.tcf.as_ref().and_then(|t| t.vendor_id) else {
             continue;
         };

@@ -4,18 +4,25 @@
 //! exactly once, here: its host, registrable domain, first or third party, the declared
 //! vendor (by the policy's indexed lookup), and the permission that vendor has in the
 //! consent state in force when the record was made. Checks read [`AttributedVisit`]s and
-//! never look vendors up again.
+//! never look vendors up again. Facts derived from the records are derived here too, once:
+//! each request's decoded signals and whether it is a Consent Mode `advanced` cookieless
+//! ping ([`cookieless`]), each declared cookie's retention verdict.
 
 use crate::model::gcm::ConsentModeSignal;
 use crate::model::gpp::GppSignal;
+use crate::model::purpose::{self, PhaseConsent};
 use crate::model::tcf::TcfSignal;
 use crate::model::{
-    CookieWrite, RequestObs, SignalData, SignalSource, StorageWrite, StoredCookie, VisitObservation,
+    ConsentState, CookieWrite, RequestObs, SignalData, SignalSource, StorageWrite, StoredCookie,
+    VisitObservation,
 };
 use crate::net;
 use crate::policy::{CookieRule, Permission, Policy, Retention, Vendor};
 use crate::scenario::Site;
 use std::collections::HashMap;
+
+mod cookieless;
+pub use cookieless::{identifier_cookie, write_stores};
 
 /// First or third party, by registrable domain against the site's first-party domains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +85,10 @@ pub struct RequestFacts<'a, 'p> {
     /// Who the script that made the request belongs to (its `initiator` URL, attributed
     /// like a request): "Meta's script loads `tr.snapchat.com`".
     pub initiator: Option<Attribution<'p>>,
+    /// A Consent Mode `advanced` cookieless ping of its vendor (every storage type denied,
+    /// no identifier cookie sent or set): the one exemption every check that judges
+    /// whether a vendor may be contacted reads ([`cookieless`]).
+    pub cookieless_ping: bool,
 }
 
 impl<'p> std::ops::Deref for RequestFacts<'_, 'p> {
@@ -178,8 +189,8 @@ impl<'p> Attributor<'p> {
         }
     }
 
-    /// Attribute a URL (request, storage origin) in a consent state.
-    pub fn url(&self, url: &str, state: &crate::model::ConsentState) -> Attribution<'p> {
+    /// Attribute a URL (request, storage origin) in a phase's effective consent state.
+    pub fn url(&self, url: &str, state: &PhaseConsent) -> Attribution<'p> {
         let Some(host) = net::network_host(url) else {
             return Attribution {
                 host: None,
@@ -201,13 +212,8 @@ impl<'p> Attributor<'p> {
         }
     }
 
-    /// Attribute a cookie by its name and domain in a consent state.
-    pub fn cookie(
-        &self,
-        name: &str,
-        domain: &str,
-        state: &crate::model::ConsentState,
-    ) -> CookieAttribution<'p> {
+    /// Attribute a cookie by its name and domain in a phase's effective consent state.
+    pub fn cookie(&self, name: &str, domain: &str, state: &PhaseConsent) -> CookieAttribution<'p> {
         let host = net::normalise_host(domain.trim_start_matches('.'));
         let party = self.party(&host);
         // A rule that declares a party covers only cookies of that party: a "first-party
@@ -233,6 +239,8 @@ impl<'p> Attributor<'p> {
     /// Attribute every record of a visit, and derive its facts, once.
     pub fn visit<'a>(&self, obs: &'a VisitObservation) -> AttributedVisit<'a, 'p> {
         let signals = request_signals(obs);
+        let identifier_writes = cookieless::identifier_writes(&obs.cookie_writes);
+        let phases = Phases::of(obs);
         let requests = obs
             .requests
             .iter()
@@ -241,12 +249,21 @@ impl<'p> Attributor<'p> {
                     .get(&(r.url.as_str(), r.time))
                     .cloned()
                     .unwrap_or_default();
+                let phase = phases.get(&r.state);
+                let who = self.url(&r.url, phase);
+                let cookieless_ping = cookieless::cookieless_ping(
+                    &identifier_writes,
+                    r,
+                    who.vendor,
+                    carried.consent_mode,
+                );
                 let facts = RequestFacts {
-                    who: self.url(&r.url, &r.state),
+                    who,
                     tcf: carried.tcf,
                     consent_mode: carried.consent_mode,
                     gpp: carried.gpp,
-                    initiator: r.initiator.as_deref().map(|i| self.url(i, &r.state)),
+                    initiator: r.initiator.as_deref().map(|i| self.url(i, phase)),
+                    cookieless_ping,
                 };
                 (r, facts)
             })
@@ -254,12 +271,12 @@ impl<'p> Attributor<'p> {
         let cookie_writes: Vec<_> = obs
             .cookie_writes
             .iter()
-            .map(|w| (w, self.cookie(&w.name, &w.domain, &w.state)))
+            .map(|w| (w, self.cookie(&w.name, &w.domain, phases.get(&w.state))))
             .collect();
         let cookies: Vec<_> = obs
             .cookies
             .iter()
-            .map(|c| (c, self.cookie(&c.name, &c.domain, &c.state)))
+            .map(|c| (c, self.cookie(&c.name, &c.domain, phases.get(&c.state))))
             .collect();
         let retention = retention(
             &cookie_writes,
@@ -274,7 +291,7 @@ impl<'p> Attributor<'p> {
             storage_writes: obs
                 .storage_writes
                 .iter()
-                .map(|s| (s, self.url(&s.origin, &s.state)))
+                .map(|s| (s, self.url(&s.origin, phases.get(&s.state))))
                 .collect(),
             retention,
         }
@@ -288,6 +305,46 @@ struct RequestSignals<'a> {
     consent_mode: Option<&'a ConsentModeSignal>,
     gpp: Vec<&'a GppSignal>,
 }
+
+/// The effective consent state of each phase of a visit ([`PhaseConsent`]), derived
+/// once per phase from the phase's summary state and the consent action that began it.
+struct Phases {
+    /// By the number of actions performed; the summary state it was derived from.
+    by_actions: Vec<(ConsentState, PhaseConsent)>,
+    initial: PhaseConsent,
+}
+
+impl Phases {
+    fn of(obs: &VisitObservation) -> Phases {
+        let performed = purpose::performed_actions(&obs.cmp);
+        let mut by_actions: Vec<(ConsentState, PhaseConsent)> = Vec::new();
+        let states = obs
+            .requests
+            .iter()
+            .map(|r| &r.state)
+            .chain(obs.cookie_writes.iter().map(|w| &w.state))
+            .chain(obs.cookies.iter().map(|c| &c.state))
+            .chain(obs.storage_writes.iter().map(|s| &s.state));
+        for state in states {
+            if !by_actions.iter().any(|(s, _)| s == state) {
+                by_actions.push((state.clone(), purpose::phase_consent(state, &performed)));
+            }
+        }
+        Phases {
+            by_actions,
+            initial: PhaseConsent::initial(),
+        }
+    }
+
+    fn get(&self, state: &ConsentState) -> &PhaseConsent {
+        self.by_actions
+            .iter()
+            .find(|(s, _)| s == state)
+            .map(|(_, p)| p)
+            .unwrap_or(&self.initial)
+    }
+}
+
 
 /// The signals decoded from request URLs, by (URL, time) of the request they came from.
 fn request_signals(
