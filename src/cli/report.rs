@@ -18,16 +18,20 @@ pub struct ReportArgs {
     /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
-    /// Output format. html, markdown and json go to reports/<site>/run-<id>.<ext>
-    /// unless --output says otherwise.
+    /// Output format, on stdout unless --output or --output-dir.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// Judge the findings against this severity instead of the run's own --fail-on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
-    /// Write the report to this file (`-`: stdout) instead of the reports/ default.
+    /// Write the report to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the report to DIR/<site>/run-<id>.<ext> (html, md, json, txt) instead of
+    /// stdout; DIR left out: the reports directory ($CONSENTRY_REPORTS_DIR, else
+    /// ./reports). Give RUN before it, or write `--output-dir=DIR`.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
+    pub output_dir: Option<Option<PathBuf>>,
 }
 
 /// Exit status: the stored run's verdict, as the audit returned it.
@@ -81,8 +85,8 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         }
     };
     store.close().await;
-    let target =
-        crate::cli::output::run_report_path(args.output.as_deref(), args.format, &report.site, id);
+    let to = crate::cli::output::Destination::new(args.output.as_deref(), args.output_dir.as_ref());
+    let target = crate::cli::output::run_report_path(to, args.format, &report.site, id);
     if let Some(file) = &target {
         consentry::screenshots::paths_relative_to(&mut report, file);
     }
