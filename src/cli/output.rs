@@ -73,6 +73,8 @@ pub fn ext(format: Format) -> &'static str {
         Format::Json => "json",
         Format::Markdown => "md",
         Format::Html => "html",
+        Format::Sarif => "sarif",
+        Format::Junit => "xml",
     }
 }
 

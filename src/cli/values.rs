@@ -20,6 +20,10 @@ enum FormatValue {
     /// One HTML page (inline CSS, no JavaScript, nothing fetched but the run's screenshot
     /// files), printable.
     Html,
+    /// SARIF 2.1.0 for code scanning (audit of one site and report only).
+    Sarif,
+    /// JUnit XML for CI test views (audit of one site and report only).
+    Junit,
 }
 
 impl From<FormatValue> for Format {
@@ -29,6 +33,8 @@ impl From<FormatValue> for Format {
             FormatValue::Json => Format::Json,
             FormatValue::Markdown => Format::Markdown,
             FormatValue::Html => Format::Html,
+            FormatValue::Sarif => Format::Sarif,
+            FormatValue::Junit => Format::Junit,
         }
     }
 }

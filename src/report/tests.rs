@@ -134,6 +134,7 @@ pub(crate) fn fixed_report() -> AuditReport {
         regressed_fingerprints: Vec::new(),
         acknowledgements: Vec::new(),
         verdict: crate::outcome::Verdict::default(),
+        declared: None,
     }
     .with_verdict()
 }
