@@ -103,13 +103,13 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
 /// The declared map of a stored run's scenario file as it is on disk now, for SARIF's
 /// locations. A file that cannot be loaded any more is a warning: the findings then
 /// point at the scenario file.
-fn declared_now(scenario_file: &str) -> Option<consentry::policy::DeclaredAt> {
+fn declared_now(scenario_file: &str) -> Option<consentry::outcome::DeclaredAt> {
     let env = |name: &str| std::env::var(name).ok();
     match consentry::scenario::load::load_audit_file_with_env(
         std::path::Path::new(scenario_file),
         &env,
     ) {
-        Ok(spec) => Some(consentry::policy::DeclaredAt::of(&spec.policy)),
+        Ok(spec) => Some(consentry::outcome::DeclaredAt::of(&spec.policy)),
         Err(diags) => {
             consentry::stderr::line(format_args!(
                 "warning: {}: cannot load it now ({} error(s)); findings point at the scenario file, not at the declared map's lines",

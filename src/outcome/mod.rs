@@ -2,7 +2,9 @@
 //! computed once, here ([`Verdict::of`]). Reporters never decide anything; the binary
 //! turns [`Verdict::exit`] into the process exit code.
 
+mod declared;
 mod fleet;
+pub use declared::DeclaredAt;
 pub use fleet::{fleet_exit, FleetReport, SiteLine};
 
 use crate::ack::{AckRecord, AckStatus};
@@ -64,7 +66,7 @@ pub struct AuditReport {
     /// known: the audit's own policy, or the scenario file's as it is now for a stored run
     /// (SARIF points at them). Not part of the JSON report.
     #[serde(skip)]
-    pub declared: Option<crate::policy::DeclaredAt>,
+    pub declared: Option<DeclaredAt>,
 }
 
 /// What one visit observed, in numbers.

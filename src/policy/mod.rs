@@ -13,7 +13,7 @@ mod load_vendor;
 pub mod pattern;
 
 pub use index::HostIndex;
-pub use lines::{DeclaredAt, DeclaredLines};
+pub use lines::DeclaredLines;
 pub use pattern::{glob_match, DomainPattern, HostPattern};
 
 /// The legal basis of a declared purpose lives on the ground floor (the inventory, the

@@ -37,7 +37,7 @@ fn report() -> AuditReport {
     let (policy, diags) =
         crate::policy::load::parse_policy(Path::new("scenarios/shop-policy.toml"), POLICY);
     let policy = policy.unwrap_or_else(|| panic!("{diags}"));
-    r.declared = Some(crate::policy::DeclaredAt::of(&policy));
+    r.declared = Some(crate::outcome::DeclaredAt::of(&policy));
     r.with_verdict()
 }
 
