@@ -4,8 +4,10 @@
 
 mod declared;
 mod fleet;
+pub mod problems;
 pub use declared::DeclaredAt;
 pub use fleet::{fleet_exit, FleetReport, SiteLine};
+pub use problems::{problems, Problem};
 
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Code, Finding, Severity};
