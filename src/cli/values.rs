@@ -94,7 +94,14 @@ mod tests {
         }
         assert_eq!(
             seen,
-            [Format::Table, Format::Json, Format::Markdown, Format::Html]
+            [
+                Format::Table,
+                Format::Json,
+                Format::Markdown,
+                Format::Html,
+                Format::Sarif,
+                Format::Junit
+            ]
         );
         assert_eq!(
             FormatValue::from_str("md", false).map(Format::from),
