@@ -26,7 +26,7 @@ crate::on_both_back_ends!(
     the_lia_facts_per_vendor,
     acknowledgements_expire_and_an_unused_one_is_reported,
     drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_position,
-    html_and_markdown_packs_go_to_the_reports_naming_scheme,
+    reports_and_packs_go_to_stdout_unless_output_or_output_dir,
 );
 
 fn day(d: i64) -> DateTime<Utc> {
@@ -704,38 +704,73 @@ async fn drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_po
     );
 }
 
-async fn html_and_markdown_packs_go_to_the_reports_naming_scheme(db: TestDb) {
+/// Every format goes to stdout unless `--output FILE` or `--output-dir [DIR]`
+/// (docs/reports.md, "Where a report goes"): `report latest --format json | jq .summary`
+/// works, `--output` writes the file and prints nothing, `--output-dir` keeps the naming
+/// scheme (one file per site with `--all`).
+async fn reports_and_packs_go_to_stdout_unless_output_or_output_dir(db: TestDb) {
     let (ids, _) = five_nights(&db).await;
     let reports = db.dir.path().join("out");
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
             .args(args)
             .arg("--db")
             .arg(db.arg())
             .env("CONSENTRY_REPORTS_DIR", &reports)
             .output()
-            .expect("run")
+            .expect("run");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {:?} {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     };
+    let window = ["--since", "2026-09-30", "--until", "2026-10-06"];
+
+    // The run report as JSON on stdout, `.summary` and all; nothing written.
+    let out = run(&["report", "latest", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "report latest --format json: stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert!(json["summary"]["findings"].is_u64(), "{json}");
+    assert_eq!(json["run_id"].as_i64(), ids.last().copied());
+    // The drift pack as JSON on stdout.
+    let out = run(&[&["drift", "--format", "json"][..], &window[..]].concat());
+    let pack: serde_json::Value = serde_json::from_slice(&out.stdout).expect("drift json");
+    assert!(pack["summary"]["current"].is_object(), "{pack}");
+    // HTML and Markdown on stdout too.
+    let out = run(&[&["drift", "--format", "html"][..], &window[..]].concat());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
+    let id = ids[4].to_string();
+    let out = run(&["report", &id, "--format", "markdown"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("tiktok.com"));
+    assert!(!reports.exists(), "nothing written without --output(-dir)");
+
+    // --output FILE: the file, nothing on stdout, its path on stderr.
+    let file = db.dir.path().join("run.json");
+    let out = run(&["report", "latest", "--format", "json", "--output"]
+        .into_iter()
+        .chain(file.to_str())
+        .collect::<Vec<_>>());
+    assert!(out.stdout.is_empty(), "--output: nothing on stdout");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("--output file"))
+            .expect("json file");
+    assert_eq!(written["summary"], json["summary"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run.json"));
+
+    // --output-dir without a directory: the reports directory, by the naming scheme.
     let out = run(&[
-        "drift",
-        "--all",
-        "--since",
-        "2026-09-30",
-        "--until",
-        "2026-10-06",
-        "--format",
-        "html",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "a file format goes to a file, not stdout"
-    );
+        &["drift", "--all", "--format", "html", "--output-dir"][..],
+        &window[..],
+    ]
+    .concat());
+    assert!(out.stdout.is_empty(), "a file, not stdout");
     let pack = reports.join("shop/drift-2026-09-30_2026-10-06.html");
     let html = std::fs::read_to_string(&pack).expect("the pack under the naming scheme");
     assert!(html.contains("Content-Security-Policy"), "CSP");
@@ -746,20 +781,13 @@ async fn html_and_markdown_packs_go_to_the_reports_naming_scheme(db: TestDb) {
         err.contains("drift-2026-09-30_2026-10-06.html"),
         "the path is printed: {err}"
     );
-
-    let id = ids[4].to_string();
-    let out = run(&["report", &id, "--format", "markdown"]);
-    // Night 5 has one medium finding, under the default --fail-on high.
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let md =
-        std::fs::read_to_string(reports.join(format!("shop/run-{id}.md"))).expect("run report");
+    // --output-dir DIR (after RUN).
+    let dir = db.dir.path().join("elsewhere");
+    let dir_arg = format!("--output-dir={}", dir.display());
+    run(&["report", &id, "--format", "markdown", &dir_arg]);
+    let md = std::fs::read_to_string(dir.join(format!("shop/run-{id}.md"))).expect("run report");
     assert!(md.contains("tiktok.com"), "{md}");
-    // --output - wins over the naming scheme.
+    // --output - is stdout, as before.
     let out = run(&["report", &id, "--format", "html", "--output", "-"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
     assert!(!reports.join(format!("shop/run-{id}.html")).exists());

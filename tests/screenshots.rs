@@ -155,11 +155,19 @@ async fn consent_actions_are_photographed_before_and_after() {
     got.sort();
     assert_eq!(got, want);
 
-    // `consentry report RUN --format html` (default place: reports/<site>/run-<id>.html)
-    // shows each as an <img> relative to the report file.
+    // `consentry report RUN --format html --output-dir` (the reports directory's
+    // naming scheme: reports/<site>/run-<id>.html) shows each as an <img> relative to
+    // the report file.
     let reports = dir.path().join("reports");
     let out = consentry()
-        .args(["report", &run.to_string(), "--format", "html", "--db"])
+        .args([
+            "report",
+            &run.to_string(),
+            "--format",
+            "html",
+            "--output-dir",
+            "--db",
+        ])
         .arg(&db)
         .env("CONSENTRY_REPORTS_DIR", &reports)
         .output()

@@ -264,7 +264,7 @@ async fn secrets_reach_no_output_in_any_form_through_any_scenario_kind() {
 
     // Every stored run, re-rendered in every format, and the drift pack.
     for id in ["1", "2", "3", "4"] {
-        for format in ["json", "table", "markdown", "html"] {
+        for format in ["json", "table", "markdown", "html", "sarif", "junit"] {
             let out = dir.path().join(format!("report-{id}.{format}"));
             let out_arg = out.display().to_string();
             outputs.push(run(

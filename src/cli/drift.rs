@@ -30,17 +30,22 @@ pub struct DriftArgs {
     /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
-    /// Output format. html, markdown and json go to
-    /// reports/<site>/drift-<since>_<until>.<ext> unless --output says otherwise.
+    /// Output format, on stdout unless --output or --output-dir.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// Acknowledgements file [default: acks.toml beside the scenario file of the site's
     /// latest run, when it exists].
     #[arg(long, value_name = "PATH")]
     pub acks: Option<PathBuf>,
-    /// Write the pack to this file (`-`: stdout) instead of the reports/ default.
+    /// Write the pack to this file instead of stdout (`-`: stdout). One site only.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write each site's pack to DIR/<site>/drift-<since>_<until>.<ext> (html, md, json,
+    /// txt) instead of stdout; DIR left out: the reports directory
+    /// ($CONSENTRY_REPORTS_DIR, else ./reports). Without it, several packs go to stdout
+    /// one after another (with json, one document per site).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
+    pub output_dir: Option<Option<PathBuf>>,
 }
 
 /// A date (its start, UTC) or an RFC 3339 time; the year in four unsigned digits.
@@ -90,14 +95,10 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             }
         }
     };
-    if sites.len() > 1
-        && args
-            .output
-            .as_deref()
-            .is_some_and(|o| o != std::path::Path::new("-"))
-    {
+    let to = super::output::Destination::new(args.output.as_deref(), args.output_dir.as_ref());
+    if sites.len() > 1 && to.names_one_file() {
         consentry::stderr::line(format_args!(
-            "error: --output names one file, but {} sites were asked for; leave it out (one file per site under reports/) or use --output -",
+            "error: --output names one file, but {} sites were asked for; use --output-dir (one file per site) or leave it out (stdout, one pack after another)",
             sites.len()
         ));
         return ExitStatus::InvalidInput;
@@ -153,8 +154,7 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             ));
         }
         let text = render_drift(args.format, &report);
-        let target =
-            crate::cli::output::drift_path(args.output.as_deref(), args.format, site, since, until);
+        let target = crate::cli::output::drift_path(to, args.format, site, since, until);
         if let Err(s) = super::output::emit(target.as_deref(), &text) {
             status = s;
         }

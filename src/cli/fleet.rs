@@ -293,13 +293,7 @@ pub(crate) fn write_out(
 
 /// `<reports>/<site>/report.<ext>`: the site's slug, so no site name can leave the folder.
 fn site_report_path(reports: &Path, site: &str, format: Format) -> PathBuf {
-    let ext = match format {
-        Format::Table => "txt",
-        Format::Json => "json",
-        Format::Markdown => "md",
-        Format::Html => "html",
-    };
     reports
         .join(consentry::text::slug(site))
-        .join(format!("report.{ext}"))
+        .join(format!("report.{}", super::output::ext(format)))
 }

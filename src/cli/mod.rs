@@ -99,8 +99,20 @@ pub fn long_version() -> String {
     out
 }
 
+/// `--format sarif|junit` asked of something that is not one run: exit 2.
+fn run_only_format(format: consentry::report::Format, what: &str) -> ExitStatus {
+    consentry::stderr::line(format_args!(
+        "error: --format {format} describes one run; {what} has no {format} form (audit one scenario file, or `consentry report RUN --format {format}` for each site's run)"
+    ));
+    ExitStatus::InvalidInput
+}
+
 pub async fn run(cli: Cli) -> ExitStatus {
     match cli.command {
+        Command::Audit(a) if a.format.is_run_only() && (a.queue || fleet::is_fleet_run(&a)) => {
+            run_only_format(a.format, "an audit of several sites (a fleet)")
+        }
+        Command::Drift(a) if a.format.is_run_only() => run_only_format(a.format, "a drift pack"),
         Command::Audit(a) if a.queue => queue::enqueue(a).await,
         Command::Audit(a) if fleet::is_fleet_run(&a) => fleet::run(a).await,
         Command::Audit(a) => audit::run(a).await,

@@ -1,7 +1,11 @@
-//! Where reports go: the naming scheme of `reports/` (docs/drift.md, "Report files").
-//!
-//! `consentry report` and `consentry drift` write their HTML, Markdown and JSON renderings
-//! under the reports directory by default (`$CONSENTRY_REPORTS_DIR`, else `./reports`):
+//! Where reports go (docs/reports.md, "Where a report goes"): every command that renders a
+//! report writes it to **stdout**, in every format, unless `--output FILE` names a file
+//! (`--output -` is stdout again). `consentry report` and `consentry drift` also take
+//! `--output-dir [DIR]`: the file goes under DIR (the reports directory,
+//! `$CONSENTRY_REPORTS_DIR`, else `./reports`, when DIR is left out) by the naming scheme
+//! below, one file per site for several drift packs. A fleet audit writes each site's
+//! report as a file under its reports directory and prints the fleet summary by the same
+//! rule.
 //!
 //! | what | file |
 //! |---|---|
@@ -10,8 +14,7 @@
 //! | a run's banner screenshots | `reports/<site>/run-<id>/*.png`, written by `consentry audit` ([`evidence_dir`]: `reports/` beside the database unless `$CONSENTRY_REPORTS_DIR`; docs/reports.md) |
 //!
 //! `<site>` is the site name as a slug (lower-case ASCII letters, digits and `-`), `<ext>`
-//! is `html`, `md` or `json`. Terminal tables go to stdout. `--output FILE` writes
-//! anywhere; `--output -` writes to stdout whatever the format.
+//! is `html`, `md`, `json` or `txt` (the terminal table).
 
 use chrono::{DateTime, Utc};
 use consentry::exit::ExitStatus;
@@ -63,34 +66,56 @@ pub fn line_to_stdout(text: &str) -> Result<(), ExitStatus> {
     to_stdout(&format!("{text}\n"))
 }
 
-fn ext(format: Format) -> Option<&'static str> {
+/// The file name extension of a report file in `format`.
+pub fn ext(format: Format) -> &'static str {
     match format {
-        Format::Table => None,
-        Format::Json => Some("json"),
-        Format::Markdown => Some("md"),
-        Format::Html => Some("html"),
+        Format::Table => "txt",
+        Format::Json => "json",
+        Format::Markdown => "md",
+        Format::Html => "html",
+        Format::Sarif => "sarif",
+        Format::Junit => "xml",
+    }
+}
+
+/// Where a command's report goes, as its flags say: `--output FILE` (`-`: stdout), or
+/// `--output-dir [DIR]` (a file by the naming scheme under DIR, the reports directory
+/// when DIR is left out), else stdout.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Destination<'a> {
+    pub output: Option<&'a Path>,
+    /// `Some(None)`: `--output-dir` without a directory.
+    pub output_dir: Option<Option<&'a Path>>,
+}
+
+impl<'a> Destination<'a> {
+    pub fn new(output: Option<&'a Path>, output_dir: Option<&'a Option<PathBuf>>) -> Self {
+        Destination {
+            output,
+            output_dir: output_dir.map(|d| d.as_deref()),
+        }
+    }
+
+    /// Several reports to one place: only stdout or a directory can hold them.
+    pub fn names_one_file(&self) -> bool {
+        self.output.is_some_and(|o| o != Path::new("-"))
     }
 }
 
 /// Where a run's report goes: `None` is stdout.
-pub fn run_report_path(
-    output: Option<&Path>,
-    format: Format,
-    site: &str,
-    run: i64,
-) -> Option<PathBuf> {
-    resolve(output, format, || format!("{}/run-{run}", slug(site)))
+pub fn run_report_path(to: Destination, format: Format, site: &str, run: i64) -> Option<PathBuf> {
+    resolve(to, format, || format!("{}/run-{run}", slug(site)))
 }
 
 /// Where a drift pack goes: `None` is stdout.
 pub fn drift_path(
-    output: Option<&Path>,
+    to: Destination,
     format: Format,
     site: &str,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Option<PathBuf> {
-    resolve(output, format, || {
+    resolve(to, format, || {
         format!(
             "{}/drift-{}_{}",
             slug(site),
@@ -100,15 +125,15 @@ pub fn drift_path(
     })
 }
 
-fn resolve(
-    output: Option<&Path>,
-    format: Format,
-    stem: impl FnOnce() -> String,
-) -> Option<PathBuf> {
-    match output {
-        Some(p) if p == Path::new("-") => None,
-        Some(p) => Some(p.to_path_buf()),
-        None => ext(format).map(|e| reports_dir().join(format!("{}.{e}", stem()))),
+fn resolve(to: Destination, format: Format, stem: impl FnOnce() -> String) -> Option<PathBuf> {
+    match (to.output, to.output_dir) {
+        (Some(p), _) if p == Path::new("-") => None,
+        (Some(p), _) => Some(p.to_path_buf()),
+        (None, Some(dir)) => {
+            let dir = dir.map(Path::to_path_buf).unwrap_or_else(reports_dir);
+            Some(dir.join(format!("{}.{}", stem(), ext(format))))
+        }
+        (None, None) => None,
     }
 }
 
@@ -202,8 +227,12 @@ mod tests {
                 .map(|t| t.with_timezone(&Utc))
                 .expect("time")
         };
+        let dir = Destination {
+            output: None,
+            output_dir: Some(None),
+        };
         let p = drift_path(
-            None,
+            dir,
             Format::Json,
             "Demo Shop",
             t("2026-09-02T00:00:00Z"),
@@ -214,13 +243,31 @@ mod tests {
             p.ends_with("demo-shop/drift-2026-09-02_2026-12-01.json"),
             "{p:?}"
         );
-        assert_eq!(run_report_path(None, Format::Table, "x", 3), None);
-        assert_eq!(
-            run_report_path(Some(Path::new("-")), Format::Json, "x", 3),
-            None
-        );
-        assert!(run_report_path(None, Format::Markdown, "x", 3)
+        // Without --output or --output-dir, every format goes to stdout.
+        for format in [Format::Table, Format::Json, Format::Markdown, Format::Html] {
+            assert_eq!(
+                run_report_path(Destination::default(), format, "x", 3),
+                None
+            );
+        }
+        let stdout = Destination {
+            output: Some(Path::new("-")),
+            output_dir: None,
+        };
+        assert_eq!(run_report_path(stdout, Format::Json, "x", 3), None);
+        assert!(run_report_path(dir, Format::Markdown, "x", 3)
             .expect("file")
             .ends_with("x/run-3.md"));
+        assert!(run_report_path(dir, Format::Table, "x", 3)
+            .expect("file")
+            .ends_with("x/run-3.txt"));
+        let named = Destination {
+            output: None,
+            output_dir: Some(Some(Path::new("/tmp/out"))),
+        };
+        assert_eq!(
+            run_report_path(named, Format::Html, "Demo Shop", 7),
+            Some(PathBuf::from("/tmp/out/demo-shop/run-7.html"))
+        );
     }
 }

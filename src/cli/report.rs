@@ -18,16 +18,20 @@ pub struct ReportArgs {
     /// [default: $CONSENTRY_DB, else ./consentry.db]. Other URL schemes are refused.
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
-    /// Output format. html, markdown and json go to reports/<site>/run-<id>.<ext>
-    /// unless --output says otherwise.
+    /// Output format, on stdout unless --output or --output-dir.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// Judge the findings against this severity instead of the run's own --fail-on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
-    /// Write the report to this file (`-`: stdout) instead of the reports/ default.
+    /// Write the report to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the report to DIR/<site>/run-<id>.<ext> (html, md, json, txt, sarif, xml) instead of
+    /// stdout; DIR left out: the reports directory ($CONSENTRY_REPORTS_DIR, else
+    /// ./reports). Give RUN before it, or write `--output-dir=DIR`.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
+    pub output_dir: Option<Option<PathBuf>>,
 }
 
 /// Exit status: the stored run's verdict, as the audit returned it.
@@ -81,8 +85,11 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         }
     };
     store.close().await;
-    let target =
-        crate::cli::output::run_report_path(args.output.as_deref(), args.format, &report.site, id);
+    if args.format.is_run_only() {
+        report.declared = declared_now(&report.scenario_file);
+    }
+    let to = crate::cli::output::Destination::new(args.output.as_deref(), args.output_dir.as_ref());
+    let target = crate::cli::output::run_report_path(to, args.format, &report.site, id);
     if let Some(file) = &target {
         consentry::screenshots::paths_relative_to(&mut report, file);
     }
@@ -91,4 +98,25 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         return status;
     }
     report.verdict.exit
+}
+
+/// The declared map of a stored run's scenario file as it is on disk now, for SARIF's
+/// locations. A file that cannot be loaded any more is a warning: the findings then
+/// point at the scenario file.
+fn declared_now(scenario_file: &str) -> Option<consentry::outcome::DeclaredAt> {
+    let env = |name: &str| std::env::var(name).ok();
+    match consentry::scenario::load::load_audit_file_with_env(
+        std::path::Path::new(scenario_file),
+        &env,
+    ) {
+        Ok(spec) => Some(consentry::outcome::DeclaredAt::of(&spec.policy)),
+        Err(diags) => {
+            consentry::stderr::line(format_args!(
+                "warning: {}: cannot load it now ({} error(s)); findings point at the scenario file, not at the declared map's lines",
+                consentry::text::printable(scenario_file),
+                diags.errors()
+            ));
+            None
+        }
+    }
 }

@@ -20,6 +20,10 @@ enum FormatValue {
     /// One HTML page (inline CSS, no JavaScript, nothing fetched but the run's screenshot
     /// files), printable.
     Html,
+    /// SARIF 2.1.0 for code scanning (audit of one site and report only).
+    Sarif,
+    /// JUnit XML for CI test views (audit of one site and report only).
+    Junit,
 }
 
 impl From<FormatValue> for Format {
@@ -29,6 +33,8 @@ impl From<FormatValue> for Format {
             FormatValue::Json => Format::Json,
             FormatValue::Markdown => Format::Markdown,
             FormatValue::Html => Format::Html,
+            FormatValue::Sarif => Format::Sarif,
+            FormatValue::Junit => Format::Junit,
         }
     }
 }
@@ -88,7 +94,14 @@ mod tests {
         }
         assert_eq!(
             seen,
-            [Format::Table, Format::Json, Format::Markdown, Format::Html]
+            [
+                Format::Table,
+                Format::Json,
+                Format::Markdown,
+                Format::Html,
+                Format::Sarif,
+                Format::Junit
+            ]
         );
         assert_eq!(
             FormatValue::from_str("md", false).map(Format::from),

@@ -2,8 +2,12 @@
 //! computed once, here ([`Verdict::of`]). Reporters never decide anything; the binary
 //! turns [`Verdict::exit`] into the process exit code.
 
+mod declared;
 mod fleet;
+pub mod problems;
+pub use declared::DeclaredAt;
 pub use fleet::{fleet_exit, FleetReport, SiteLine};
+pub use problems::{problems, Problem};
 
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Code, Finding, Severity};
@@ -60,6 +64,11 @@ pub struct AuditReport {
     pub data_versions: Vec<crate::data::DataVersions>,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
+    /// Where the declared map's rules are written (the policy file and its lines), when
+    /// known: the audit's own policy, or the scenario file's as it is now for a stored run
+    /// (SARIF points at them). Not part of the JSON report.
+    #[serde(skip)]
+    pub declared: Option<DeclaredAt>,
 }
 
 /// What one visit observed, in numbers.
@@ -182,13 +191,10 @@ impl Verdict {
             || visits.is_empty()
             || !not_observed.is_empty()
             || findings.iter().any(|f| f.code == Code::ScenarioNotObserved);
-        let counts =
-            |f: &&Finding| !report.fail_on_new || report.new_fingerprints.contains(&f.fingerprint);
         let (failing, acknowledged) = match fail_on {
-            Some(threshold) => findings
+            Some(_) => findings
                 .iter()
-                .filter(|f| f.severity >= threshold)
-                .filter(counts)
+                .filter(|f| report.counts_toward_fail_on(f))
                 .fold((0, 0), |(failing, acked), f| {
                     if report.is_acknowledged(f) {
                         (failing, acked + 1)
@@ -301,6 +307,18 @@ impl AuditReport {
             .iter()
             .filter_map(|v| v.not_observed().map(|r| (v.scenario.as_str(), r)))
             .collect()
+    }
+
+    /// Does `f` count towards `--fail-on`: at or above the threshold and, with
+    /// `fail_on_new`, new or regressed in this run (acknowledged or not)?
+    pub fn counts_toward_fail_on(&self, f: &Finding) -> bool {
+        self.fail_on.is_some_and(|t| f.severity >= t)
+            && (!self.fail_on_new || self.new_fingerprints.contains(&f.fingerprint))
+    }
+
+    /// Does `f` fail the run ([`Verdict::of`] counts these)?
+    pub fn fails(&self, f: &Finding) -> bool {
+        self.counts_toward_fail_on(f) && !self.is_acknowledged(f)
     }
 
     /// The acknowledgement that matched finding `f` in this run (active or expired).

@@ -233,6 +233,7 @@ impl<'a> SiteRun<'a> {
             crawl: self.crawl.take(),
             data_versions: vec![self.data_versions.clone()],
             verdict: Verdict::default(),
+            declared: Some(crate::outcome::DeclaredAt::of(&self.site.spec.policy)),
         }
         .with_verdict();
         AuditRun {

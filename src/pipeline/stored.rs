@@ -81,6 +81,7 @@ pub async fn stored_report(
                 .map(crate::data::DataVersions::all_from_stored)
                 .unwrap_or_default(),
             verdict: Verdict::default(),
+            declared: None,
         }
         .with_verdict(),
     ))

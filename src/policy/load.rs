@@ -9,7 +9,8 @@
 use super::load_vendor::{check_cookie, check_vendor, VendorChecks};
 use crate::diag::Diagnostics;
 use crate::policy::{
-    LegalBasis, MapIssue, MapIssueCode, Policy, Purpose, DEFAULT_RETENTION_TOLERANCE_SECS,
+    DeclaredLines, LegalBasis, MapIssue, MapIssueCode, Policy, Purpose,
+    DEFAULT_RETENTION_TOLERANCE_SECS,
 };
 use crate::toml_check::{
     digest, parse_duration_secs, read_source, Checker, Ids, Span, Table, DURATION_HINT,
@@ -97,7 +98,11 @@ fn check_policy(ck: &mut Checker<'_>, path: &Path, doc: &Spanned<DeTable<'_>>) -
     let cookies: Vec<_> = ck
         .tables_at(&root, "cookie", super::load_vendor::COOKIE_KEYS)
         .iter()
-        .filter_map(|t| check_cookie(ck, t, &mut cookie_keys, &vc.ids))
+        .filter_map(|t| {
+            let rule = check_cookie(ck, t, &mut cookie_keys, &vc.ids)?;
+            let at = t.key_span("name").unwrap_or_else(|| t.span.clone());
+            Some((rule, ck.line(&at)))
+        })
         .collect();
 
     if purpose_tables.is_empty() && vendor_tables.is_empty() {
@@ -121,7 +126,7 @@ fn check_policy(ck: &mut Checker<'_>, path: &Path, doc: &Spanned<DeTable<'_>>) -
             );
         }
     }
-    let owners: HashSet<&str> = cookies.iter().map(|c| c.vendor.as_str()).collect();
+    let owners: HashSet<&str> = cookies.iter().map(|(c, _)| c.vendor.as_str()).collect();
     for (v, span) in &vendors {
         if v.domains.is_empty() && v.hosts.is_empty() && !owners.contains(v.id.as_str()) {
             ck.warning(
@@ -132,12 +137,27 @@ fn check_policy(ck: &mut Checker<'_>, path: &Path, doc: &Spanned<DeTable<'_>>) -
         }
     }
 
+    let lines = DeclaredLines {
+        vendors: vendors
+            .iter()
+            .map(|(v, span)| (v.id.clone(), ck.line(span)))
+            .collect(),
+        cookies: cookies
+            .iter()
+            .map(|(c, line)| (c.name.clone(), c.vendor.clone(), *line))
+            .collect(),
+        purposes: purposes
+            .iter()
+            .map(|(p, span)| (p.id.clone(), ck.line(span)))
+            .collect(),
+    };
     Policy {
         path: path.to_path_buf(),
         purposes: purposes.into_iter().map(|(p, _)| p).collect(),
         vendors: vendors.into_iter().map(|(v, _)| v).collect(),
-        cookies,
+        cookies: cookies.into_iter().map(|(c, _)| c).collect(),
         map_issues: issues,
+        lines,
         retention_tolerance_secs,
         ..Policy::default()
     }

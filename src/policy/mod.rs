@@ -7,12 +7,14 @@
 
 pub mod gvl;
 mod index;
+mod lines;
 pub mod load;
 mod load_vendor;
 pub mod pattern;
 mod permission;
 
 pub use index::HostIndex;
+pub use lines::DeclaredLines;
 pub use pattern::{glob_match, DomainPattern, HostPattern};
 
 use crate::model::ConsentChoice;
@@ -297,6 +299,9 @@ pub struct Policy {
     pub retention_tolerance_secs: i64,
     /// SHA-256 of the file's raw bytes, first 16 hex digits.
     pub digest: String,
+    /// Where each declaration is written in the file (reports point at them).
+    #[serde(skip)]
+    pub lines: DeclaredLines,
     /// Host -> vendor index, built from `vendors` on the first lookup (so `vendors`
     /// must not change after a lookup; build a new `Policy` instead).
     #[serde(skip)]
@@ -316,6 +321,7 @@ impl Default for Policy {
             map_issues: Vec::new(),
             retention_tolerance_secs: DEFAULT_RETENTION_TOLERANCE_SECS,
             digest: String::new(),
+            lines: DeclaredLines::default(),
             index: HostIndex::default(),
         }
     }

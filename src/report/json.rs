@@ -35,6 +35,8 @@ struct JsonReport<'a> {
     summary: Summary<'a>,
     visits: &'a [VisitSummary],
     findings: Vec<JsonFinding<'a>>,
+    /// The findings grouped by code and subject (docs/findings.md, `problems[]`).
+    problems: Vec<crate::outcome::Problem>,
     acknowledgements: JsonAcks<'a>,
     /// The crawl plan the scenarios followed (only with page discovery).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,6 +134,7 @@ impl Reporter for JsonReporter {
                         .map(|_| f.evidence.iter().map(|e| r.template_of(&e.page)).collect()),
                 })
                 .collect(),
+            problems: crate::outcome::problems(r),
             acknowledgements: JsonAcks {
                 active: r.acks_with(AckStatus::Active).collect(),
                 expired: r.acks_with(AckStatus::Expired).collect(),

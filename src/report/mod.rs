@@ -4,6 +4,7 @@
 //! data model itself. Rendering is pure and deterministic: no clock, no
 //! terminal detection, never ANSI escape codes.
 
+pub mod ci;
 pub mod drift;
 pub mod fleet;
 pub mod html;
@@ -91,6 +92,10 @@ pub enum Format {
     /// One HTML page (inline CSS, no JavaScript, nothing fetched but the run's screenshot
     /// files), printable.
     Html,
+    /// SARIF 2.1.0, for code scanning (a run report only).
+    Sarif,
+    /// JUnit XML, for CI test views (a run report only).
+    Junit,
 }
 
 impl Format {
@@ -100,7 +105,14 @@ impl Format {
             Format::Json => "json",
             Format::Markdown => "markdown",
             Format::Html => "html",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
         }
+    }
+
+    /// Formats of one run only: no drift pack or fleet summary has them.
+    pub fn is_run_only(self) -> bool {
+        matches!(self, Format::Sarif | Format::Junit)
     }
 }
 
@@ -118,8 +130,10 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "markdown" | "md" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
+            "sarif" => Ok(Format::Sarif),
+            "junit" => Ok(Format::Junit),
             other => Err(format!(
-                "unknown report format {other:?} (expected table, json, markdown or html)"
+                "unknown report format {other:?} (expected table, json, markdown, html, sarif or junit)"
             )),
         }
     }
@@ -131,6 +145,8 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
         Format::Json => Box::new(JsonReporter),
         Format::Markdown => Box::new(MarkdownReporter),
         Format::Html => Box::new(HtmlReporter),
+        Format::Sarif => Box::new(ci::SarifReporter),
+        Format::Junit => Box::new(ci::JunitReporter),
     }
 }
 

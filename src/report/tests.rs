@@ -134,6 +134,7 @@ pub(crate) fn fixed_report() -> AuditReport {
         regressed_fingerprints: Vec::new(),
         acknowledgements: Vec::new(),
         verdict: crate::outcome::Verdict::default(),
+        declared: None,
     }
     .with_verdict()
 }
@@ -388,10 +389,18 @@ fn json_shape() {
         "summary",
         "visits",
         "findings",
+        "problems",
         "acknowledgements",
     ];
     expected.sort_unstable();
     assert_eq!(keys, expected);
+    // The findings grouped by code and subject: each finding in exactly one problem.
+    let problems = v["problems"].as_array().expect("problems");
+    let grouped: usize = problems
+        .iter()
+        .map(|p| p["fingerprints"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(grouped, v["findings"].as_array().map_or(0, Vec::len));
     assert!(
         out.starts_with(
             "{\n  \"schema_version\": 1,\n  \"run_id\": 42,\n  \"site\": \"demo-shop\",\n"

@@ -673,6 +673,7 @@ pub fn hostile_run() -> AuditReport {
         }],
         acknowledgements: Vec::new(),
         verdict: Verdict::default(),
+        declared: None,
     }
     .with_verdict()
 }
