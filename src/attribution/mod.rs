@@ -345,7 +345,6 @@ impl Phases {
     }
 }
 
-
 /// The signals decoded from request URLs, by (URL, time) of the request they came from.
 fn request_signals(
     obs: &VisitObservation,
