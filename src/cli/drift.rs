@@ -157,6 +157,14 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         let target = crate::cli::output::drift_path(to, args.format, site, since, until);
         if let Err(s) = super::output::emit(target.as_deref(), &text) {
             status = s;
+            if target
+                .as_deref()
+                .is_none_or(|p| p == std::path::Path::new("-"))
+            {
+                // Standard output is gone (say `| head`): the next packs cannot go there
+                // either, and one error says so.
+                break;
+            }
         }
     }
     store.close().await;

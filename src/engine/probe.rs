@@ -8,6 +8,7 @@ use crate::browser::Session;
 use crate::capture::Capture;
 use crate::model::cmp::BannerSeen;
 use crate::model::SignalObs;
+use crate::signals::{gpp, tcf};
 use chrono::Utc;
 use std::time::Duration;
 
@@ -57,38 +58,40 @@ impl DriverState<'_> {
         let page = capture.page();
         let mut signals = Vec::new();
         let mut warnings = Vec::new();
-        match run_probe(session, crate::signals::tcf::PAGE_PROBE_JS).await {
-            Ok(text) => match serde_json::from_str::<crate::signals::tcf::PageProbe>(&text) {
-                Ok(probe) => signals.extend(probe.signals(
-                    capture.hasher(),
-                    Utc::now(),
-                    &page,
-                    &self.state,
-                    |_| self.state.clone(),
-                )),
-                Err(e) => warnings.push(format!(
-                    "consent signals of {page}: unexpected probe answer: {e}"
-                )),
-            },
+        // Each probe's signals stamped when its answer came, as the page stood then.
+        let state_now = |_| self.state.clone();
+        match read_probe::<tcf::PageProbe>(session, tcf::PAGE_PROBE_JS).await {
+            Ok(p) => signals.extend(p.signals(
+                capture.hasher(),
+                Utc::now(),
+                &page,
+                &self.state,
+                state_now,
+            )),
             Err(e) => warnings.push(format!("consent signals of {page} {e}")),
         }
-        match run_probe(session, crate::signals::gpp::GPP_PROBE_JS).await {
-            Ok(text) => match serde_json::from_str::<crate::signals::gpp::GppProbe>(&text) {
-                Ok(probe) => signals.extend(probe.signals(
-                    capture.hasher(),
-                    Utc::now(),
-                    &page,
-                    &self.state,
-                    |_| self.state.clone(),
-                )),
-                Err(e) => warnings.push(format!(
-                    "GPP / US Privacy signals of {page}: unexpected probe answer: {e}"
-                )),
-            },
+        match read_probe::<gpp::GppProbe>(session, gpp::GPP_PROBE_JS).await {
+            Ok(p) => signals.extend(p.signals(
+                capture.hasher(),
+                Utc::now(),
+                &page,
+                &self.state,
+                state_now,
+            )),
             Err(e) => warnings.push(format!("GPP / US Privacy signals of {page} {e}")),
         }
         (signals, warnings)
     }
+}
+
+/// Runs one probe script and reads its answer as `P`, or says why it could not
+/// (`could not be read: ...`, `gave an unexpected answer: ...`).
+async fn read_probe<P: serde::de::DeserializeOwned>(
+    session: &Session,
+    js: &str,
+) -> Result<P, String> {
+    let text = run_probe(session, js).await?;
+    serde_json::from_str(&text).map_err(|e| format!("gave an unexpected answer: {e}"))
 }
 
 /// Runs one probe script (execute-async, 3 s at most) and returns its JSON text, or why it
