@@ -185,9 +185,12 @@ if os.path.exists(f"{work}/drift.md"):
 PY
 cat >> bench/RESULTS-pg.md <<'EOF'
 
-## Profile of the history queries on PostgreSQL (2026-12-07)
+## Profile of the history queries on PostgreSQL (2026-12-07, schema 15)
 
-Both drift targets are met on PostgreSQL, so no store change was made. For the record,
+Measured before schema 16 replaced `visit_vendors`, `visit_inventory` and `run_declarations`
+with per-run sums and shared sets (docs/storage.md, "History layout"; the same history on
+schema 16: [RESULTS-drift-pg.md](RESULTS-drift-pg.md)). Both drift targets were met on
+PostgreSQL then, so no store change was made for it. For the record,
 `EXPLAIN (ANALYZE, BUFFERS)` of the six queries of `src/store/sql/history.rs` for the
 site-07 quarter on the generated year (PostgreSQL 15, after generation; literal values in
 place of the binds): every one selects the window's 90 runs through `runs_site_started_at`

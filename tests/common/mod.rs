@@ -169,9 +169,9 @@ pub fn finding<'a>(json: &'a Value, code: &str, scenario: &str, subject: &str) -
 pub fn inventory_over_retention(db: &Path, run: i64) -> BTreeSet<(String, String)> {
     texts(
         db,
-        "SELECT v.scenario || char(10) || i.item FROM visit_inventory i \
-         JOIN visits v ON v.id = i.visit_id \
-         WHERE i.run_id = ? AND i.kind = 'cookie' AND i.over_retention",
+        "SELECT v.scenario || char(10) || i.item FROM visits v \
+         JOIN inventory_items i ON i.set_id = v.inventory_set \
+         WHERE v.run_id = ? AND i.kind = 'cookie' AND i.over_retention",
         run,
     )
     .into_iter()
