@@ -117,7 +117,7 @@ async fn read_only_commands_never_write_and_name_the_migration() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
-/// A report's default path (`reports/<site>/run-<id>.md`) holding a symlink planted by
+/// A report's file under `--output-dir` (`reports/<site>/run-<id>.md`) holding a symlink planted by
 /// someone else: the report replaces the link (temporary file, then rename); the file it
 /// pointed to is untouched.
 #[tokio::test]
@@ -135,6 +135,8 @@ async fn a_symlink_at_the_default_report_path_is_replaced_not_followed() {
     let out = common::consentry()
         .args(["report", &run.to_string(), "--format", "markdown", "--db"])
         .arg(&db)
+        // The default path: the reports directory's naming scheme (docs/reports.md).
+        .arg("--output-dir")
         .env("CONSENTRY_REPORTS_DIR", &reports)
         .output()
         .unwrap();
