@@ -51,9 +51,21 @@ fn with_fixture_env(cmd: &mut Command, port: u16) -> &mut Command {
 }
 
 fn worker(db: &std::ffi::OsStr, port: u16, name: &str) -> Child {
+    worker_with_grace(db, port, name, "60s")
+}
+
+/// A worker with `--until-empty` and `--start-grace grace`, its stderr piped.
+fn worker_with_grace(db: &std::ffi::OsStr, port: u16, name: &str, grace: &str) -> Child {
     let mut cmd = common::consentry();
     cmd.args(["worker", "--jobs", "1", "--lease", "8s", "--poll", "300ms"])
-        .args(["--until-empty", "--name", name, "--db"])
+        .args([
+            "--until-empty",
+            "--start-grace",
+            grace,
+            "--name",
+            name,
+            "--db",
+        ])
         .arg(db);
     with_fixture_env(&mut cmd, port)
         .stdout(Stdio::null())
@@ -135,7 +147,32 @@ async fn two_workers_equal_one_process_and_a_killed_worker_changes_nothing() {
         };
         // Both pipes drained while the enqueuer waits: a full pipe would block it.
         let enq_out = drain(enqueuer.stdout.take().unwrap());
-        let enq_err = drain(enqueuer.stderr.take().unwrap());
+        let (queued_tx, queued_rx) = std::sync::mpsc::channel();
+        let enq_err = {
+            let pipe = enqueuer.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if line.starts_with("queued fleet run") {
+                        let _ = queued_tx.send(());
+                    }
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                text
+            })
+        };
+        // The workers start once the fleet is queued: with --until-empty, a worker that
+        // finds the queue empty stops (the project's CI once saw worker b start before
+        // the enqueuer had queued anything, stop at once, and leave the fleet unfinished).
+        if queued_rx.recv_timeout(Duration::from_secs(120)).is_err() {
+            let _ = enqueuer.kill();
+            let _ = enqueuer.wait();
+            panic!(
+                "the fleet was not queued within 120 s:\n{}",
+                enq_err.join().unwrap()
+            );
+        }
         let mut a = worker(&u, port, "a");
         let mut b = worker(&u, port, "b");
         // Kill `a` (SIGKILL) once it has started its fourth job: it holds that lease.
@@ -213,4 +250,75 @@ async fn two_workers_equal_one_process_and_a_killed_worker_changes_nothing() {
     );
     assert_eq!(db.count("queue_jobs WHERE state <> 'done'").await, 0);
     assert!(b_err.contains("fleet run"), "{b_err}");
+}
+
+/// `worker --until-empty` started before its fleet is queued (as the Job of workers beside
+/// the enqueuing CronJob of docs/schedules.md may be): it waits for a first job
+/// (`--start-grace`) instead of stopping on the empty queue, does the fleet, and stops
+/// once nothing is left; a worker whose queue stays empty stops after its grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_before_its_fleet_is_queued_waits_for_it() {
+    let server = DemoServer::start(0).await.unwrap();
+    let port = server.port();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("queue.db");
+    let idle_db = dir.path().join("idle.db");
+    let d = db.clone();
+    let (idle, early) = tokio::task::spawn_blocking(move || {
+        // A queue that stays empty: the worker stops after its grace, exit 0.
+        let mut idle = worker_with_grace(idle_db.as_os_str(), port, "idle", "1s");
+        let idle_err = drain(idle.stderr.take().unwrap());
+        let idle_code = wait(&mut idle, Duration::from_secs(120));
+        // The worker first, the fleet queued 3 s later.
+        let mut early = worker_with_grace(d.as_os_str(), port, "early", "120s");
+        let early_err = drain(early.stderr.take().unwrap());
+        std::thread::sleep(Duration::from_secs(3));
+        let still_running = early.try_wait().unwrap().is_none();
+        let enqueue = common::consentry()
+            .arg("audit")
+            .arg(Path::new(ROOT).join("scenarios/demo-shop.toml"))
+            .args(["--queue", "--db"])
+            .arg(&d)
+            .env("CONSENTRY_DEMO_PORT", port.to_string())
+            .output()
+            .unwrap();
+        let early_code = wait(&mut early, Duration::from_secs(600));
+        (
+            (idle_code, idle_err.join().unwrap()),
+            (
+                still_running,
+                enqueue.status.code(),
+                String::from_utf8_lossy(&enqueue.stderr).to_string(),
+                early_code,
+                early_err.join().unwrap(),
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    let (idle_code, idle_err) = idle;
+    assert_eq!(idle_code, Some(0), "{idle_err}");
+    assert!(idle_err.contains("0 job(s) done"), "{idle_err}");
+    let (still_running, enqueue_code, enqueue_err, code, err) = early;
+    assert!(
+        still_running,
+        "the worker stopped on the empty queue:\n{err}"
+    );
+    assert_eq!(enqueue_code, Some(0), "{enqueue_err}");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        !err.contains(" 0 job(s) done"),
+        "the worker did nothing:\n{err}"
+    );
+    let queue = common::pg::TestDb {
+        location: consentry::store::DbLocation::Sqlite(db),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    assert!(queue.count("queue_jobs").await > 0, "nothing was queued");
+    assert_eq!(
+        queue.count("queue_jobs WHERE state <> 'done'").await,
+        0,
+        "{err}"
+    );
 }

@@ -129,6 +129,11 @@ pub struct WorkerArgs {
     /// until SIGINT or SIGTERM).
     #[arg(long)]
     pub until_empty: bool,
+    /// With --until-empty: how long a worker that has had no job yet waits for a first
+    /// one before it stops (workers started beside `audit --queue` may find the queue
+    /// still empty).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub start_grace: Duration,
     /// Post the alert of a fleet this worker finishes to this URL (repeatable; replaces
     /// the fleet file's `notify`; docs/alerts.md).
     #[arg(long, value_name = "URL")]
@@ -161,6 +166,7 @@ pub(crate) async fn worker(args: WorkerArgs) -> ExitStatus {
         lease: args.lease,
         poll: args.poll,
         until_empty: args.until_empty,
+        start_grace: args.start_grace,
         notify,
     };
     let (cancel, listener) = consentry::engine::cancel_on_signals();

@@ -25,6 +25,10 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// Stop once no job of any queued fleet is left (else wait for more until a signal).
     pub until_empty: bool,
+    /// With `until_empty`: how long a worker that has leased nothing yet waits for a
+    /// first job (workers started beside the `audit --queue` that fills the queue would
+    /// otherwise find it empty and stop before the fleet is queued).
+    pub start_grace: Duration,
     /// Alerts when this worker finishes a fleet: its targets replace the fleet file's.
     pub notify: NotifyConfig,
 }

@@ -71,6 +71,8 @@ pub async fn work(
     // holding SQLite's in-process write lock would stall the rest).
     let counts = std::sync::Mutex::new(WorkerSummary::default());
     let slots = engine.jobs().max(1);
+    let started = std::time::Instant::now();
+    let leased_any = std::sync::atomic::AtomicBool::new(false);
     let leases = futures_util::stream::unfold(Backoff::default(), |mut backoff| async {
         loop {
             if *cancel.borrow() {
@@ -79,10 +81,19 @@ pub async fn work(
             match store.queue().lease(&owner, lease_ms).await {
                 Ok(Some(job)) => {
                     backoff.reset();
+                    leased_any.store(true, std::sync::atomic::Ordering::Relaxed);
                     return Some((job, backoff));
                 }
                 Ok(None) => {
-                    if cfg.until_empty && matches!(store.queue().open_jobs().await, Ok(0)) {
+                    // An empty queue ends the work once this worker has had a job, or
+                    // after the start grace when it has not (the fleet may not be
+                    // queued yet).
+                    let may_stop = leased_any.load(std::sync::atomic::Ordering::Relaxed)
+                        || started.elapsed() >= cfg.start_grace;
+                    if cfg.until_empty
+                        && may_stop
+                        && matches!(store.queue().open_jobs().await, Ok(0))
+                    {
                         return None;
                     }
                 }
