@@ -103,12 +103,13 @@ pub(super) fn json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<St
     serde_json::to_string(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))
 }
 
-/// Like [`json`], without the members that are `null` (stored evidence: an absent
-/// optional field reads back as `None`, so the decoded value is the same, in fewer bytes).
-pub(super) fn compact_json<T: serde::Serialize + ?Sized>(
-    what: &str,
-    v: &T,
-) -> Result<String, String> {
+/// A finding's evidence as stored: without the members that are `null` (an absent
+/// optional field reads back as `None`), and without `scenario` where it is the
+/// finding's own (schema 17; [`parse_evidence`] puts it back). Same value, fewer bytes.
+pub(super) fn stored_evidence(
+    evidence: &[crate::analysis::Evidence],
+    scenario: Option<&str>,
+) -> Result<serde_json::Value, String> {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
@@ -119,10 +120,94 @@ pub(super) fn compact_json<T: serde::Serialize + ?Sized>(
             _ => {}
         }
     }
-    let mut value =
-        serde_json::to_value(v).map_err(|e| format!("{what}: cannot serialise to JSON: {e}"))?;
+    let mut value = serde_json::to_value(evidence)
+        .map_err(|e| format!("finding evidence: cannot serialise to JSON: {e}"))?;
     strip(&mut value);
-    json(what, &value)
+    if let (Some(own), serde_json::Value::Array(items)) = (scenario, &mut value) {
+        for item in items.iter_mut().filter_map(|i| i.as_object_mut()) {
+            if item.get("scenario").and_then(|s| s.as_str()) == Some(own) {
+                item.remove("scenario");
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// Evidence stored by [`stored_evidence`] (or before schema 17, with every `scenario`),
+/// read back: an item without `scenario` is of the finding's own `scenario`.
+pub(super) fn parse_evidence(
+    col: &str,
+    s: &str,
+    scenario: Option<&str>,
+) -> DecodeResult<Vec<crate::analysis::Evidence>> {
+    let mut value: serde_json::Value = parse_json(col, s)?;
+    if let serde_json::Value::Array(items) = &mut value {
+        for item in items.iter_mut().filter_map(|i| i.as_object_mut()) {
+            if !item.contains_key("scenario") {
+                let own = scenario.ok_or_else(|| {
+                    format!("column {col}: an item without a scenario, of a finding without one")
+                })?;
+                item.insert("scenario".into(), own.into());
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| format!("column {col}: invalid evidence {s:?}: {e}"))
+}
+
+/// A run's vendor sums as stored (`run_vendor_sums.sums`, schema 17): a JSON array of
+/// `[vendor, requests, cookie_writes, storage_writes, unauthorized, objected,
+/// objected_observed]`, in the order given (the writer's: by vendor).
+pub(super) fn vendor_sums_json(sums: &[crate::store::RunVendor]) -> String {
+    let rows: Vec<serde_json::Value> = sums
+        .iter()
+        .map(|v| {
+            let a = &v.activity;
+            serde_json::json!([
+                a.vendor,
+                a.requests,
+                a.cookie_writes,
+                a.storage_writes,
+                a.unauthorized,
+                a.objected,
+                v.objected_observed
+            ])
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+/// [`vendor_sums_json`] read back, sorted by vendor.
+pub(super) fn parse_vendor_sums(col: &str, s: &str) -> DecodeResult<Vec<crate::store::RunVendor>> {
+    type Row = (String, u32, u32, u32, u32, u32, u32);
+    let rows: Vec<Row> = parse_json(col, s)?;
+    let mut out: Vec<crate::store::RunVendor> = rows
+        .into_iter()
+        .map(
+            |(
+                vendor,
+                requests,
+                cookie_writes,
+                storage_writes,
+                unauthorized,
+                objected,
+                objected_observed,
+            )| {
+                crate::store::RunVendor {
+                    activity: crate::inventory::VendorActivity {
+                        vendor,
+                        requests,
+                        cookie_writes,
+                        storage_writes,
+                        unauthorized,
+                        objected,
+                    },
+                    objected_observed,
+                }
+            },
+        )
+        .collect();
+    out.sort_by(|a, b| a.activity.vendor.cmp(&b.activity.vendor));
+    Ok(out)
 }
 
 pub(super) fn parse_json<T: serde::de::DeserializeOwned>(col: &str, s: &str) -> DecodeResult<T> {
@@ -196,9 +281,9 @@ mod tests {
     }
 
     #[test]
-    fn compact_evidence_reads_back_the_same() {
-        let e = crate::analysis::Evidence {
-            scenario: "accept_all".into(),
+    fn stored_evidence_reads_back_the_same() {
+        let e = |scenario: &str| crate::analysis::Evidence {
+            scenario: scenario.into(),
             page: "https://shop.example/".into(),
             request_url: None,
             cookie: Some("_ga@shop.example".into()),
@@ -206,15 +291,26 @@ mod tests {
             phase: "after-accept_all".into(),
             detail: None,
         };
-        let full = json("e", &[&e]).unwrap();
-        let compact = compact_json("e", &[&e]).unwrap();
+        let items = vec![e("accept_all"), e("reject_all")];
+        let full = json("e", &items).unwrap();
         assert!(full.contains("\"request_url\":null"), "{full}");
-        assert!(
-            !compact.contains("null") && compact.len() < full.len(),
-            "{compact}"
-        );
-        let back: Vec<crate::analysis::Evidence> = parse_json("evidence", &compact).unwrap();
-        assert_eq!(back, vec![e]);
+        // A visit's finding: its own scenario is left out, another one's kept.
+        let own = stored_evidence(&items, Some("accept_all"))
+            .unwrap()
+            .to_string();
+        assert!(!own.contains("null") && own.len() < full.len(), "{own}");
+        assert_eq!(own.matches("\"scenario\"").count(), 1, "{own}");
+        let back = parse_evidence("evidence", &own, Some("accept_all")).unwrap();
+        assert_eq!(back, items);
+        // A run's finding (no scenario of its own) keeps every item's.
+        let run = stored_evidence(&items, None).unwrap().to_string();
+        assert_eq!(run.matches("\"scenario\"").count(), 2, "{run}");
+        assert_eq!(parse_evidence("evidence", &run, None).unwrap(), items);
+        // Stored before schema 17: every item has its scenario.
+        assert_eq!(parse_evidence("evidence", &full, Some("x")).unwrap(), items);
+        // An item without one, in a finding without one: an error naming the column.
+        let e = parse_evidence("evidence", &own, None).unwrap_err();
+        assert!(e.contains("column evidence"), "{e}");
     }
 
     #[test]

@@ -43,9 +43,13 @@ impl Db {
         fingerprint: &str,
     ) -> Result<Option<(RunRecord, Finding)>, StoreError> {
         let row = super::query(
-            "SELECT f.run_id FROM finding_view f JOIN runs r ON r.id = f.run_id \
-             WHERE f.fingerprint = ? ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+            // Through the site's runs, newest first (a fingerprint belongs to one site):
+            // the findings of other sites' runs are never unpacked.
+            "SELECT f.run_id FROM runs r JOIN finding_view f ON f.run_id = r.id \
+             WHERE r.site IN (SELECT site FROM finding_keys WHERE fingerprint = ?) \
+             AND f.fingerprint = ? ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
         )
+        .bind(fingerprint)
         .bind(fingerprint)
         .fetch_optional(&self.pool)
         .await

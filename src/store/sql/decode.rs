@@ -5,7 +5,7 @@ use super::row::{
     get_u64,
 };
 use super::DbRow;
-use crate::analysis::finding::{Code, Evidence, Finding, Severity};
+use crate::analysis::finding::{Code, Finding, Severity};
 use crate::model::{
     CookieSource, CookieWrite, FrameCounts, PageError, RequestObs, RunStatus, RunStatusKind,
     StepOutcome, StepStatus, StorageWrite, StoredCookie, VisitStatus, VisitTimings,
@@ -261,7 +261,7 @@ pub(super) fn decode_finding(r: &DbRow) -> DecodeResult<Finding> {
         vendor: get(r, "vendor")?,
         message: get(r, "message")?,
         rule: get(r, "rule")?,
-        evidence: get_json::<Vec<Evidence>>(r, "evidence")?,
+        evidence: super::row::get_evidence(r)?,
         occurrences: u32::try_from(occurrences)
             .map_err(|_| format!("column occurrences: {occurrences} is out of range"))?,
         fingerprint: get(r, "fingerprint")?,

@@ -10,9 +10,7 @@ use super::decode::decode_run;
 use super::row::{get, get_enum};
 use super::Db;
 use crate::store::codec;
-use crate::store::{
-    FindingSeen, InventorySet, RunHistory, RunId, RunVendor, StoreError, VisitSeen,
-};
+use crate::store::{FindingSeen, InventorySet, RunHistory, RunId, StoreError, VisitSeen};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -154,8 +152,7 @@ impl Db {
         .map_err(self.db_err("read history findings"))?;
         for f in &findings {
             let run: RunId = self.decode(get(f, "run_id"))?;
-            let evidence: Vec<crate::analysis::Evidence> =
-                self.decode(super::row::get_json(f, "evidence"))?;
+            let evidence = self.decode(super::row::get_evidence(f))?;
             let first = evidence.iter().min_by_key(|e| e.time).cloned();
             let seen = FindingSeen {
                 fingerprint: self.decode(get(f, "fingerprint"))?,
@@ -177,33 +174,19 @@ impl Db {
             return Ok(out);
         }
         let vendors = window(concat!(
-            "SELECT run_id, vendor, requests, cookie_writes, storage_writes, unauthorized, \
-             objected, objected_observed FROM run_vendors WHERE run_id IN (",
+            "SELECT run_id, sums FROM run_vendor_sums WHERE run_id IN (",
             window!(),
-            ") ORDER BY run_id, vendor"
+            ") ORDER BY run_id"
         ))
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history vendors"))?;
-        let count = |r: &super::DbRow, col: &str| -> Result<u32, StoreError> {
-            let n: i64 = self.decode(get(r, col))?;
-            Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
-        };
         for r in &vendors {
             let run: RunId = self.decode(get(r, "run_id"))?;
-            let v = RunVendor {
-                activity: crate::inventory::VendorActivity {
-                    vendor: self.decode(get(r, "vendor"))?,
-                    requests: count(r, "requests")?,
-                    cookie_writes: count(r, "cookie_writes")?,
-                    storage_writes: count(r, "storage_writes")?,
-                    unauthorized: count(r, "unauthorized")?,
-                    objected: count(r, "objected")?,
-                },
-                objected_observed: count(r, "objected_observed")?,
-            };
+            let sums: String = self.decode(get(r, "sums"))?;
+            let sums = self.decode(codec::parse_vendor_sums("sums", &sums))?;
             if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
-                h.vendors.push(v);
+                h.vendors = sums;
             }
         }
         // Each set once, shared by the visits that stored it.

@@ -43,6 +43,14 @@ pub(super) fn get_json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -
     codec::parse_json(col, &s)
 }
 
+/// A `finding_view` row's evidence, each item's scenario restored (schema 17 leaves out
+/// the finding's own; `codec::stored_evidence`).
+pub(super) fn get_evidence(row: &DbRow) -> DecodeResult<Vec<crate::analysis::Evidence>> {
+    let s: String = get(row, "evidence")?;
+    let scenario: Option<String> = get(row, "scenario")?;
+    codec::parse_evidence("evidence", &s, scenario.as_deref())
+}
+
 /// An enumeration stored by its stable name; `what` names it in the error.
 pub(super) fn get_enum<T: std::str::FromStr>(
     row: &DbRow,

@@ -6,11 +6,10 @@
 use super::Conn;
 use super::{insert_rows, Db};
 use crate::analysis::finding::Finding;
-use crate::inventory::VendorActivity;
 use crate::model::{ConsentState, CookieSource, StepStatus, VisitObservation, VisitStatus};
 use crate::store::codec::Insert;
 use crate::store::codec::{self, Col};
-use crate::store::{JudgedVisit, RunId, StoreError};
+use crate::store::{JudgedVisit, RunId, RunVendor, StoreError};
 
 /// The consent-state columns every observed record carries, last in each row.
 macro_rules! with_state {
@@ -127,17 +126,9 @@ const SCREENSHOTS: Insert = Insert {
         "action_failed",
     ],
 };
-const FINDINGS: Insert = Insert {
-    into: "INSERT INTO findings",
-    columns: &[
-        "run_id",
-        "seq",
-        "visit_id",
-        "key_id",
-        "message",
-        "occurrences",
-        "evidence",
-    ],
+const FINDING_BATCHES: Insert = Insert {
+    into: "INSERT INTO finding_batches",
+    columns: &["run_id", "seq", "visit_id", "items"],
 };
 pub(super) const ACKS: Insert = Insert {
     into: "INSERT INTO run_acks",
@@ -213,56 +204,54 @@ impl Db {
     }
 
     /// Adds the vendor activity of `visits` (of run `run`) to the run's per-vendor sums
-    /// (`run_vendors`), one statement per vendor; the records after an objection count as
-    /// observed only in a visit observed completely. Called once per visit write, or once
-    /// for all the visits of an imported run (then no row is updated: PostgreSQL keeps no
-    /// dead row versions of a bulk import).
+    /// (`run_vendor_sums`, one row per run since schema 17); the records after an
+    /// objection count as observed only in a visit observed completely. Called once per
+    /// visit write (the run's lock held, the row read, added to and written back), or
+    /// once for all the visits of an imported run (then the row is only inserted:
+    /// PostgreSQL keeps no dead row versions of a bulk import).
     pub(super) async fn add_run_vendors(
         &self,
         tx: &mut Conn,
         run: RunId,
         visits: &[JudgedVisit<'_>],
     ) -> Result<(), StoreError> {
-        let mut sums: std::collections::BTreeMap<&str, (VendorActivity, u32)> =
+        let mut sums: std::collections::BTreeMap<String, RunVendor> =
             std::collections::BTreeMap::new();
         for v in visits {
             let observed = v.obs.status == VisitStatus::Complete;
             for a in v.inventory.iter().flat_map(|i| &i.vendors) {
-                let (s, objected_observed) = sums.entry(a.vendor.as_str()).or_default();
-                s.requests += a.requests;
-                s.cookie_writes += a.cookie_writes;
-                s.storage_writes += a.storage_writes;
-                s.unauthorized += a.unauthorized;
-                s.objected += a.objected;
-                if observed {
-                    *objected_observed += a.objected;
-                }
+                let objected_observed = if observed { a.objected } else { 0 };
+                add_vendor_sums(&mut sums, a, objected_observed);
             }
         }
-        for (vendor, (a, objected_observed)) in sums {
-            super::query(
-                "INSERT INTO run_vendors (run_id, vendor, requests, cookie_writes, \
-                 storage_writes, unauthorized, objected, objected_observed) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, vendor) DO UPDATE SET \
-                 requests = run_vendors.requests + excluded.requests, \
-                 cookie_writes = run_vendors.cookie_writes + excluded.cookie_writes, \
-                 storage_writes = run_vendors.storage_writes + excluded.storage_writes, \
-                 unauthorized = run_vendors.unauthorized + excluded.unauthorized, \
-                 objected = run_vendors.objected + excluded.objected, \
-                 objected_observed = run_vendors.objected_observed + excluded.objected_observed",
-            )
-            .bind(run)
-            .bind(vendor)
-            .bind(i64::from(a.requests))
-            .bind(i64::from(a.cookie_writes))
-            .bind(i64::from(a.storage_writes))
-            .bind(i64::from(a.unauthorized))
-            .bind(i64::from(a.objected))
-            .bind(i64::from(objected_observed))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.fk_err(e, run, "record vendor activity"))?;
+        if sums.is_empty() {
+            return Ok(());
         }
+        // Writers of one run's visits take turns (the same lock as findings' numbers).
+        super::lock_run_numbering(tx, run)
+            .await
+            .map_err(self.db_err("lock the run's vendor sums"))?;
+        let stored: Option<String> =
+            super::query_scalar("SELECT sums FROM run_vendor_sums WHERE run_id = ?")
+                .bind(run)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(self.db_err("read vendor sums"))?;
+        if let Some(stored) = stored {
+            for v in self.decode(codec::parse_vendor_sums("sums", &stored))? {
+                add_vendor_sums(&mut sums, &v.activity, v.objected_observed);
+            }
+        }
+        let sums: Vec<RunVendor> = sums.into_values().collect();
+        super::query(
+            "INSERT INTO run_vendor_sums (run_id, sums) VALUES (?, ?) \
+             ON CONFLICT (run_id) DO UPDATE SET sums = excluded.sums",
+        )
+        .bind(run)
+        .bind(codec::vendor_sums_json(&sums))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.fk_err(e, run, "record vendor activity"))?;
         Ok(())
     }
 
@@ -332,7 +321,8 @@ impl Db {
         })
     }
 
-    /// Appends findings to a run after those it has (`seq` continues), in order.
+    /// Appends findings to a run after those it has (`seq` continues), in order: one
+    /// `finding_batches` row (schema 17) whose items are numbered from its `seq`.
     pub(super) async fn insert_findings(
         &self,
         tx: &mut Conn,
@@ -347,32 +337,32 @@ impl Db {
         super::lock_run_numbering(tx, run)
             .await
             .map_err(self.db_err("lock the run's findings"))?;
-        let next: i64 =
-            super::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM findings WHERE run_id = ?")
-                .bind(run)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(self.db_err("read findings"))?;
-        let mut rows = Vec::with_capacity(findings.len());
-        for (i, f) in findings.iter().enumerate() {
+        let next: i64 = super::query_scalar(
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM finding_view WHERE run_id = ?",
+        )
+        .bind(run)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(self.db_err("read findings"))?;
+        let mut items = Vec::with_capacity(findings.len());
+        for f in findings {
             let key = self.finding_key(tx, f).await?;
-            let seq = next + self.invalid(codec::to_i64("finding index", i as u64))?;
-            // The key holds the message it was first stored with; a row repeats it only
+            // The key holds the message it was first stored with; an item repeats it only
             // when it differs (a count in it changed).
             let message =
                 (key.message.as_deref() != Some(f.message.as_str())).then_some(f.message.as_str());
-            rows.push(vec![
-                run.into(),
-                seq.into(),
-                visit.into(),
-                key.id.into(),
-                message.into(),
-                f.occurrences.into(),
-                self.invalid(codec::compact_json("finding evidence", &f.evidence))?
-                    .into(),
-            ]);
+            let evidence =
+                self.invalid(codec::stored_evidence(&f.evidence, f.scenario.as_deref()))?;
+            items.push(serde_json::json!([
+                key.id,
+                message,
+                f.occurrences,
+                evidence
+            ]));
         }
-        insert_rows(tx, &FINDINGS, &rows)
+        let items = self.invalid(codec::json("findings", &items))?;
+        let row = vec![run.into(), next.into(), visit.into(), items.into()];
+        insert_rows(tx, &FINDING_BATCHES, &[row])
             .await
             .map_err(|e| self.fk_err(e, run, "record findings"))
     }
@@ -534,4 +524,20 @@ fn screenshot_rows(visit: i64, obs: &VisitObservation) -> Result<Vec<Vec<Col<'_>
             shot.action_failed.into(),
         ])
     })
+}
+
+/// Adds one vendor's activity to a run's sums (saturating: a count never wraps).
+fn add_vendor_sums(
+    sums: &mut std::collections::BTreeMap<String, RunVendor>,
+    a: &crate::inventory::VendorActivity,
+    objected_observed: u32,
+) {
+    let s = sums.entry(a.vendor.clone()).or_default();
+    s.activity.vendor.clone_from(&a.vendor);
+    s.activity.requests = s.activity.requests.saturating_add(a.requests);
+    s.activity.cookie_writes = s.activity.cookie_writes.saturating_add(a.cookie_writes);
+    s.activity.storage_writes = s.activity.storage_writes.saturating_add(a.storage_writes);
+    s.activity.unauthorized = s.activity.unauthorized.saturating_add(a.unauthorized);
+    s.activity.objected = s.activity.objected.saturating_add(a.objected);
+    s.objected_observed = s.objected_observed.saturating_add(objected_observed);
 }
