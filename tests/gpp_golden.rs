@@ -4,9 +4,11 @@
 //! string back; consentry's decoder (iab_gpp) must read the same, section by section.
 //! Needs `make fixtures` (run by `make test`), hence the same gate as the browser tests.
 
+mod common;
+
+use common::golden::ids;
 use consentry::signals::gpp::{decode_gpp, GppSection, OptOut};
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// The reference library's 2-bit opt-out field (`0`, `1`, `2`) or `uspv1` flag.
 fn opt_out(v: &Value) -> OptOut {
@@ -18,14 +20,6 @@ fn opt_out(v: &Value) -> OptOut {
         Value::String(s) if s == "N" => OptOut::DidNotOptOut,
         other => panic!("unexpected opt-out value {other}"),
     }
-}
-
-fn ids(v: &Value) -> BTreeSet<u16> {
-    v.as_array()
-        .expect("an array of ids")
-        .iter()
-        .map(|x| x.as_u64().expect("an id") as u16)
-        .collect()
 }
 
 fn check_section(ctx: &str, got: &GppSection, e: &Value) {
@@ -89,24 +83,17 @@ fn check_section(ctx: &str, got: &GppSection, e: &Value) {
     ignore = "needs `make fixtures` (run with --features browser-tests, as make test does)"
 )]
 fn reference_vectors_decode_identically() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/build/gpp-golden.json"
+    let vectors = common::golden::vectors(
+        "gpp-golden.json",
+        &[
+            "gpc_honoured",
+            "gpc_ignored",
+            "no_opt_out",
+            "opted_out_by_link",
+            "us_states",
+            "tcfeuv2_and_usnat",
+        ],
     );
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run `make fixtures`)"));
-    let vectors: Vec<Value> = serde_json::from_str(&text).expect("golden JSON");
-    let names: Vec<&str> = vectors.iter().filter_map(|v| v["name"].as_str()).collect();
-    for wanted in [
-        "gpc_honoured",
-        "gpc_ignored",
-        "no_opt_out",
-        "opted_out_by_link",
-        "us_states",
-        "tcfeuv2_and_usnat",
-    ] {
-        assert!(names.contains(&wanted), "no {wanted} vector in {names:?}");
-    }
     let mut sections = 0;
     for v in &vectors {
         let name = v["name"].as_str().unwrap_or("?");

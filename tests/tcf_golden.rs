@@ -3,17 +3,12 @@
 //! read each string back; consentry's decoder must read the same, field by field.
 //! Needs `make fixtures` (run by `make test`), hence the same gate as the browser tests.
 
+mod common;
+
+use common::golden::ids;
 use consentry::signals::tcf::decode;
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-fn ids(v: &Value) -> BTreeSet<u16> {
-    v.as_array()
-        .expect("an array of ids")
-        .iter()
-        .map(|x| x.as_u64().expect("an id") as u16)
-        .collect()
-}
 
 #[test]
 #[cfg_attr(
@@ -21,23 +16,16 @@ fn ids(v: &Value) -> BTreeSet<u16> {
     ignore = "needs `make fixtures` (run with --features browser-tests, as make test does)"
 )]
 fn reference_vectors_decode_identically() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/build/tcf-golden.json"
+    let vectors = common::golden::vectors(
+        "tcf-golden.json",
+        &[
+            "accept_all",
+            "reject_all",
+            "object_li",
+            "partial",
+            "interim",
+        ],
     );
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run `make fixtures`)"));
-    let vectors: Vec<Value> = serde_json::from_str(&text).expect("golden JSON");
-    let names: Vec<&str> = vectors.iter().filter_map(|v| v["name"].as_str()).collect();
-    for wanted in [
-        "accept_all",
-        "reject_all",
-        "object_li",
-        "partial",
-        "interim",
-    ] {
-        assert!(names.contains(&wanted), "no {wanted} vector in {names:?}");
-    }
     for v in &vectors {
         let name = v["name"].as_str().unwrap_or("?");
         let tc = v["tc_string"].as_str().expect("tc_string");

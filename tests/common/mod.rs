@@ -284,4 +284,5 @@ pub fn empty_visit(
         timings: VisitTimings::default(),
     }
 }
+pub mod golden;
 pub mod pg;
