@@ -33,9 +33,9 @@ pub struct DriftArgs {
     /// Output format, on stdout unless --output or --output-dir.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
-    /// List every finding as its own row (with its evidence) instead of grouping the
-    /// findings that share a code and subject into one problem (table, Markdown, HTML;
-    /// JSON always has both `findings` and `problems`).
+    /// List every finding's lifecycle as its own row instead of grouping the findings
+    /// that share a code and subject into one problem (table, Markdown, HTML; the JSON
+    /// pack always lists the lifecycles).
     #[arg(long)]
     pub ungrouped: bool,
     /// Acknowledgements file [default: acks.toml beside the scenario file of the site's
