@@ -122,3 +122,53 @@ pub fn numbers_text(numbers: &[usize], max: usize) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Code;
+    use crate::report::tests::{ack_record, finding, fixed_report};
+
+    /// The Meta problem over three scenarios, with these acknowledgement statuses of its
+    /// findings (`None`: not acknowledged).
+    fn ack_of(statuses: [Option<AckStatus>; 3]) -> ProblemAck {
+        let mut r = fixed_report();
+        r.findings = ["no_action", "reject_all", "legacy_banner"]
+            .into_iter()
+            .map(|s| finding(Code::ConsentVendorBeforeChoice, s, "meta"))
+            .collect();
+        r.acknowledgements = r
+            .findings
+            .iter()
+            .zip(statuses)
+            .filter_map(|(f, s)| s.map(|s| ack_record(&f.fingerprint, s)))
+            .collect();
+        let findings = super::super::findings::findings(&r);
+        let p = problems(&r, &findings);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].finding_numbers, [1, 2, 3]);
+        p[0].ack
+    }
+
+    #[test]
+    fn a_problem_is_acknowledged_when_all_some_or_none_of_its_findings_are() {
+        let a = Some(AckStatus::Active);
+        let e = Some(AckStatus::Expired);
+        assert_eq!(ack_of([a, a, a]), ProblemAck::All);
+        assert_eq!(ack_of([a, None, a]), ProblemAck::Some { acked: 2, of: 3 });
+        assert_eq!(ack_of([a, None, a]).marker(), "ack 2/3");
+        assert_eq!(ack_of([None, None, None]), ProblemAck::None);
+        assert_eq!(ack_of([a, e, a]), ProblemAck::Expired, "an expiry is news");
+        // An unused acknowledgement matches no finding: not counted.
+        assert_eq!(
+            ack_of([Some(AckStatus::Unused), None, None]),
+            ProblemAck::None
+        );
+    }
+
+    #[test]
+    fn numbers_are_cut_with_a_count_of_the_rest() {
+        assert_eq!(numbers_text(&[1, 4, 7], 5), "#1, #4, #7");
+        assert_eq!(numbers_text(&[1, 2, 3, 4], 2), "#1, #2 and 2 more");
+    }
+}
