@@ -214,9 +214,20 @@ fn problems(b: &mut String, problems: &[DriftProblem], rows: &[LifecycleRow]) {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let now: Vec<String> = p
+            .now_counts
+            .iter()
+            .map(|(s, n)| {
+                if p.rows.len() == 1 {
+                    status_badge(*s)
+                } else {
+                    format!("{n} {}", status_badge(*s))
+                }
+            })
+            .collect();
         t.row(&[
             format!("{anchors}{}", i + 1),
-            escape_html(&p.now),
+            now.join("<br>"),
             format!(
                 "{} {}<br>{}<br><span class=\"note\">{message}</span>",
                 severity_badge(p.severity),

@@ -121,6 +121,8 @@ pub struct DriftProblem<'a> {
     pub scenarios: Vec<&'a str>,
     /// `4 persisting, 2 resolved` (statuses in the latest run, most urgent first).
     pub now: String,
+    /// The same as counts: `(status, how many of its findings)`, most urgent first.
+    pub now_counts: Vec<(Status, usize)>,
     pub first_seen: chrono::DateTime<chrono::Utc>,
     pub last_seen: chrono::DateTime<chrono::Utc>,
     /// `runs seen/runs checked`, summed over its findings (`12/12`).
@@ -165,6 +167,7 @@ pub(super) fn problems<'a>(rows: &[LifecycleRow<'a>]) -> Vec<DriftProblem<'a>> {
                     vendor: None,
                     scenarios: Vec::new(),
                     now: String::new(),
+                    now_counts: Vec::new(),
                     first_seen: l.first_seen,
                     last_seen: l.last_seen,
                     seen_checked: String::new(),
@@ -193,19 +196,27 @@ pub(super) fn problems<'a>(rows: &[LifecycleRow<'a>]) -> Vec<DriftProblem<'a>> {
         let group: Vec<&LifecycleRow> = p.rows.iter().filter_map(|&i| rows.get(i)).collect();
         let mut statuses: Vec<Status> = group.iter().map(|r| r.lifecycle.current).collect();
         statuses.sort();
-        let mut now: Vec<String> = Vec::new();
-        for s in statuses.iter().copied() {
-            let word = s.as_str();
-            if now.iter().any(|x| x.ends_with(word)) {
-                continue;
-            }
-            let n = statuses.iter().filter(|x| **x == s).count();
-            now.push(if group.len() == 1 {
-                word.to_string()
-            } else {
-                format!("{n} {word}")
-            });
-        }
+        statuses.dedup_by_key(|s| *s);
+        p.now_counts = statuses
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    group.iter().filter(|r| r.lifecycle.current == *s).count(),
+                )
+            })
+            .collect();
+        let now: Vec<String> = p
+            .now_counts
+            .iter()
+            .map(|(s, n)| {
+                if group.len() == 1 {
+                    s.as_str().to_string()
+                } else {
+                    format!("{n} {}", s.as_str())
+                }
+            })
+            .collect();
         p.now = now.join(", ");
         let seen: usize = group.iter().map(|r| r.lifecycle.runs_seen).sum();
         let checked: usize = group.iter().map(|r| r.lifecycle.runs_checked).sum();
