@@ -748,8 +748,33 @@ async fn reports_and_packs_go_to_stdout_unless_output_or_output_dir(db: TestDb) 
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
     let id = ids[4].to_string();
     let out = run(&["report", &id, "--format", "markdown"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("tiktok.com"));
+    let md = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(md.contains("tiktok.com"));
     assert!(!reports.exists(), "nothing written without --output(-dir)");
+    // Problems by default, each finding with --ungrouped (report and drift alike).
+    assert!(
+        md.contains("## Problems (") && !md.contains("### Finding 1:"),
+        "{md}"
+    );
+    let out = run(&["report", &id, "--format", "markdown", "--ungrouped"]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("### Finding 1:") && !md.contains("## Problems ("),
+        "{md}"
+    );
+    let out = run(&[&["drift", "--format", "table"][..], &window[..]].concat());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("Problems ("), "{text}");
+    let out = run(&[
+        &["drift", "--format", "table", "--ungrouped"][..],
+        &window[..],
+    ]
+    .concat());
+    let ungrouped = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ungrouped.contains("\nFindings\n") && !ungrouped.contains("Problems ("),
+        "{ungrouped}"
+    );
 
     // --output FILE: the file, nothing on stdout, its path on stderr.
     let file = db.dir.path().join("run.json");

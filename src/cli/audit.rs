@@ -25,6 +25,11 @@ pub struct AuditArgs {
     /// Output format on stdout.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
+    /// List every finding as its own row (with its evidence) instead of grouping the
+    /// findings that share a code and subject into one problem (table, Markdown, HTML;
+    /// JSON always has both `findings` and `problems`).
+    #[arg(long)]
+    pub ungrouped: bool,
     /// Exit 1 when a finding is at or above this severity (info, low, medium, high, critical,
     /// never); `new` or `new:SEVERITY`: only findings new or regressed in this run count.
     #[arg(long, default_value = "high", value_parser = parse_fail_on)]
@@ -161,7 +166,10 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     if let Some(file) = output.filter(|p| *p != std::path::Path::new("-")) {
         consentry::screenshots::paths_relative_to(&mut run.report, file);
     }
-    let text = reporter(args.format).render(&run.report);
+    let text = reporter(args.format).render_with(
+        &run.report,
+        consentry::report::Grouping::from_flag(args.ungrouped),
+    );
     if let Err(status) = super::output::emit(output, &text) {
         return status;
     }

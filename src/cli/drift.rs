@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use clap::Args;
 use consentry::exit::ExitStatus;
-use consentry::report::drift::render_drift;
+use consentry::report::reporter;
 use consentry::report::Format;
 use futures_util::StreamExt;
 use std::path::PathBuf;
@@ -33,6 +33,11 @@ pub struct DriftArgs {
     /// Output format, on stdout unless --output or --output-dir.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
+    /// List every finding's lifecycle as its own row instead of grouping the findings
+    /// that share a code and subject into one problem (table, Markdown, HTML; the JSON
+    /// pack always lists the lifecycles).
+    #[arg(long)]
+    pub ungrouped: bool,
     /// Acknowledgements file [default: acks.toml beside the scenario file of the site's
     /// latest run, when it exists].
     #[arg(long, value_name = "PATH")]
@@ -153,7 +158,10 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
                 path
             ));
         }
-        let text = render_drift(args.format, &report);
+        let text = reporter(args.format).render_drift_with(
+            &report,
+            consentry::report::Grouping::from_flag(args.ungrouped),
+        );
         let target = crate::cli::output::drift_path(to, args.format, site, since, until);
         if let Err(s) = super::output::emit(target.as_deref(), &text) {
             status = s;

@@ -63,6 +63,7 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
         &run,
         &fleet,
         args.format,
+        consentry::report::Grouping::from_flag(args.ungrouped),
         args.output.as_deref(),
         &reports_dir,
     ) {
@@ -228,6 +229,7 @@ pub(crate) fn write_out(
     run: &consentry::pipeline::FleetRun,
     fleet: &consentry::fleet::FleetSpec,
     format: Format,
+    grouping: consentry::report::Grouping,
     output: Option<&Path>,
     reports_dir: &Path,
 ) -> Result<Written, ExitStatus> {
@@ -251,7 +253,7 @@ pub(crate) fn write_out(
         let path = site_report_path(reports_dir, &site.report.site, format);
         let mut report = site.report.clone();
         consentry::screenshots::paths_relative_to(&mut report, &path);
-        let text = reporter(format).render(&report);
+        let text = reporter(format).render_with(&report, grouping);
         match super::output::write_report(&path, &text) {
             Ok(()) => written.push((
                 &site.report,

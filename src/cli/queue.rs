@@ -86,6 +86,7 @@ pub(crate) async fn enqueue(args: AuditArgs) -> ExitStatus {
         &run,
         &fleet,
         args.format,
+        consentry::report::Grouping::default(),
         args.output.as_deref(),
         &reports_dir,
     ) {

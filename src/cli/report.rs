@@ -21,6 +21,11 @@ pub struct ReportArgs {
     /// Output format, on stdout unless --output or --output-dir.
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
+    /// List every finding as its own row (with its evidence) instead of grouping the
+    /// findings that share a code and subject into one problem (table, Markdown, HTML;
+    /// JSON always has both `findings` and `problems`).
+    #[arg(long)]
+    pub ungrouped: bool,
     /// Judge the findings against this severity instead of the run's own --fail-on.
     #[arg(long, value_parser = parse_fail_on)]
     pub fail_on: Option<FailOn>,
@@ -93,7 +98,10 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
     if let Some(file) = &target {
         consentry::screenshots::paths_relative_to(&mut report, file);
     }
-    let text = reporter(args.format).render(&report);
+    let text = reporter(args.format).render_with(
+        &report,
+        consentry::report::Grouping::from_flag(args.ungrouped),
+    );
     if let Err(status) = emit(target.as_deref(), &text) {
         return status;
     }

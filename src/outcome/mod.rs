@@ -99,6 +99,10 @@ pub struct VisitSummary {
     /// Where the visit's time went, each settle with what ended it.
     #[serde(default)]
     pub timings: crate::model::VisitTimings,
+    /// The declared vendors that made a request, cookie or storage write in the visit,
+    /// by id (its inventory's vendors; the run report's vendor matrix reads it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendors: Vec<String>,
 }
 
 impl VisitSummary {
@@ -125,6 +129,16 @@ impl VisitSummary {
                 })
                 .collect(),
             timings: obs.timings.clone(),
+            // Only of a visit observed completely: a partial visit's vendors are not
+            // "what happened" (the matrix shows it as not observed).
+            vendors: match obs.status {
+                crate::model::VisitStatus::Complete => crate::inventory::of_visit(visit)
+                    .vendors
+                    .into_iter()
+                    .map(|a| a.vendor)
+                    .collect(),
+                crate::model::VisitStatus::Incomplete(_) => Vec::new(),
+            },
         }
     }
 

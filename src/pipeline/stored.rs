@@ -25,10 +25,19 @@ pub async fn stored_report(
             store.history().screenshots(run, Some(&v.scenario)).await?,
         ));
     }
+    let vendors = visit_vendors(store, &record).await?;
     let summaries: Vec<VisitSummary> = visits
         .into_iter()
         .zip(signals)
         .map(|(v, (signals, screenshots))| VisitSummary {
+            vendors: match v.status {
+                crate::model::VisitStatus::Complete => vendors
+                    .iter()
+                    .find(|(s, _)| *s == v.scenario)
+                    .map(|(_, ids)| ids.clone())
+                    .unwrap_or_default(),
+                crate::model::VisitStatus::Incomplete(_) => Vec::new(),
+            },
             duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
             scenario: v.scenario,
             status: v.status,
@@ -85,6 +94,28 @@ pub async fn stored_report(
         }
         .with_verdict(),
     ))
+}
+
+/// The declared vendors active in each visit of a stored run, per scenario, from the
+/// visits' stored inventories (what drift reads; none for a visit stored without one).
+async fn visit_vendors(
+    store: &Store,
+    record: &crate::store::RunRecord,
+) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let until = record.started_at + chrono::Duration::seconds(1);
+    let history = store
+        .history()
+        .site_history(&record.site, record.started_at, until)
+        .await?;
+    Ok(history
+        .into_iter()
+        .filter(|h| h.run.id == record.id)
+        .flat_map(|h| h.visits)
+        .map(|v| {
+            let ids = v.inventory.map(|i| i.vendors.clone()).unwrap_or_default();
+            (v.scenario, ids)
+        })
+        .collect())
 }
 
 /// The findings of a run that are new or regressed against the site's history.

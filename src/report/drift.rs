@@ -4,8 +4,9 @@
 //! one section per vendor (legitimate-interest vendors first) and the acknowledgements.
 
 use super::view::{
-    AckRow, DeclarationRow, DriftView, LifecycleRow, MismatchRow, ACK_COLUMNS, DECLARATION_COLUMNS,
-    INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, RETENTION_COLUMNS,
+    AckRow, DeclarationRow, DriftProblem, DriftView, LifecycleRow, MismatchRow, ACK_COLUMNS,
+    DECLARATION_COLUMNS, INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, PROBLEM_COLUMNS,
+    RETENTION_COLUMNS,
 };
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
@@ -46,6 +47,22 @@ fn lifecycle_table(rows: &[LifecycleRow], cell: &dyn Fn(&str) -> String) -> Buil
             l.last_seen.format("%Y-%m-%d %H:%M").to_string(),
             format!("{}/{}", l.runs_seen, l.runs_checked),
             cell(&row.notes()),
+        ]
+    })
+}
+
+fn problem_table(rows: &[DriftProblem], cell: &dyn Fn(&str) -> String) -> Builder {
+    table(PROBLEM_COLUMNS, rows, |p| {
+        [
+            p.now.clone(),
+            p.severity.to_string(),
+            cell(p.code),
+            cell(p.subject),
+            cell(&p.scenarios_text()),
+            p.first_seen.format("%Y-%m-%d %H:%M").to_string(),
+            p.last_seen.format("%Y-%m-%d %H:%M").to_string(),
+            p.seen_checked.clone(),
+            cell(&p.notes),
         ]
     })
 }
@@ -235,11 +252,26 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
         o.line(l);
     }
     o.end_lines();
-    o.heading(2, "Findings");
-    o.table(
-        lifecycle_table(&view.lifecycles, cell),
-        "no findings in the window",
-    );
+    if view.grouped {
+        o.heading(
+            2,
+            &format!(
+                "Problems ({} from {} findings; --ungrouped lists every finding)",
+                view.problems.len(),
+                view.lifecycles.len()
+            ),
+        );
+        o.table(
+            problem_table(&view.problems, cell),
+            "no findings in the window",
+        );
+    } else {
+        o.heading(2, "Findings");
+        o.table(
+            lifecycle_table(&view.lifecycles, cell),
+            "no findings in the window",
+        );
+    }
     o.heading(2, "Inventory drift");
     o.table(
         inventory_table(&r.inventory, cell),

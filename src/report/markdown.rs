@@ -1,6 +1,8 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
-use super::view::{evidence_columns, Cell, RunView, SignalRow, VisitState, VISIT_COLUMNS};
+use super::view::{
+    evidence_columns, numbers_text, Cell, Matrix, RunView, SignalRow, VisitState, VISIT_COLUMNS,
+};
 use super::{clip, Layout};
 use crate::exit::ExitStatus;
 use tabled::builder::Builder;
@@ -132,6 +134,7 @@ impl Layout for MarkdownReporter {
             out.push_str(&format!("{}\n\n", cell(&h.verdict)));
         }
 
+        matrix(&mut out, &v.matrix);
         scenarios(&mut out, v);
         screenshots(&mut out, v);
         if !v.visits.is_empty() {
@@ -153,14 +156,148 @@ impl Layout for MarkdownReporter {
             out.push_str(&t.render());
         }
 
-        out.push_str(&format!("## Findings ({})\n\n", v.findings.len()));
-        if v.findings.is_empty() {
-            out.push_str("None.\n");
+        if v.grouped {
+            out.push_str(&format!(
+                "## Problems ({} from {} finding{})\n\n",
+                v.problems.len(),
+                v.findings.len(),
+                if v.findings.len() == 1 { "" } else { "s" }
+            ));
+            if v.problems.is_empty() {
+                out.push_str("None.\n");
+            } else {
+                problems(&mut out, v);
+            }
         } else {
-            findings(&mut out, v);
+            out.push_str(&format!("## Findings ({})\n\n", v.findings.len()));
+            if v.findings.is_empty() {
+                out.push_str("None.\n");
+            } else {
+                findings(&mut out, v);
+            }
         }
         acknowledgements(&mut out, v);
         out
+    }
+}
+
+/// The vendor × scenario matrix: a letter per cell (bold where something broke the
+/// map), then its legend; nothing when no declared vendor was active or named.
+fn matrix(out: &mut String, m: &Matrix) {
+    if m.rows.is_empty() {
+        return;
+    }
+    out.push_str("## Vendors by scenario\n\n");
+    let header: Vec<String> = std::iter::once("Vendor".to_string())
+        .chain(m.scenarios.iter().map(|s| code(s)))
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = Table::new(&header);
+    for row in &m.rows {
+        t.row(
+            std::iter::once(code(&row.vendor))
+                .chain(row.cells.iter().map(|c| {
+                    if c.worst() > crate::report::view::Mark::Fired {
+                        format!("**{}**", c.letters())
+                    } else {
+                        c.letters()
+                    }
+                }))
+                .collect(),
+        );
+    }
+    out.push_str(&t.render());
+    let legend: Vec<String> = m
+        .used_marks()
+        .iter()
+        .map(|k| format!("`{}` {}", k.letter(), k.label()))
+        .collect();
+    out.push_str(&format!("{}\n\n", legend.join(" · ")));
+}
+
+/// The problems table (one row per code and subject), then each problem's message,
+/// rule, scenarios and finding numbers.
+fn problems(out: &mut String, v: &RunView) {
+    let mut header = vec![
+        "#",
+        "Severity",
+        "Code",
+        "Subject",
+        "Where",
+        "Phases",
+        "First evidence",
+        "Occurrences",
+    ];
+    if v.ack_column {
+        header.push("Ack");
+    }
+    let mut t = Table::new(&header);
+    for pv in &v.problems {
+        let p = &pv.problem;
+        let mut row = vec![
+            pv.number.to_string(),
+            p.severity.to_string(),
+            code(p.code.as_str()),
+            code(&p.subject),
+            pv.spread.clone(),
+            cell(&p.phases.join(", ")),
+            pv.first_target
+                .as_deref()
+                .map(|t| code(&clip(t, 100)))
+                .unwrap_or_default(),
+            p.occurrences.to_string(),
+        ];
+        if v.ack_column {
+            row.push(match pv.ack.marker() {
+                m if m.is_empty() => m,
+                m => format!("**{m}**"),
+            });
+        }
+        t.row(row);
+    }
+    out.push_str(&t.render());
+    for pv in &v.problems {
+        let p = &pv.problem;
+        out.push_str(&format!(
+            "### Problem {}: {} `{}` ({})\n\n",
+            pv.number,
+            p.severity,
+            p.code,
+            cell(&p.subject)
+        ));
+        out.push_str(&format!("{}\n\n", cell(&pv.message)));
+        out.push_str(&format!("- **Rule broken:** {}\n", cell(&pv.rule)));
+        out.push_str(&format!(
+            "- **Where:** {} ({})\n",
+            pv.spread,
+            if p.scenarios.is_empty() {
+                "site-level".to_string()
+            } else {
+                p.scenarios
+                    .iter()
+                    .map(|s| code(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ));
+        if !p.pages.is_empty() {
+            out.push_str(&format!(
+                "- **Pages:** {}\n",
+                p.pages
+                    .iter()
+                    .map(|s| code(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        out.push_str(&format!(
+            "- **Findings:** {} (`--ungrouped` shows each with its evidence)\n",
+            numbers_text(&pv.finding_numbers, 20)
+        ));
+        if pv.ack != crate::report::view::ProblemAck::None {
+            out.push_str(&format!("- **Acknowledgement:** {}\n", pv.ack.text()));
+        }
+        out.push('\n');
     }
 }
 

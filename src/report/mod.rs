@@ -2,7 +2,9 @@
 //! table, JSON, Markdown, a self-contained HTML page) behind the [`Reporter`] trait. The
 //! human formats lay out the run report's view model ([`view`]); JSON serialises the
 //! data model itself. Rendering is pure and deterministic: no clock, no
-//! terminal detection, never ANSI escape codes.
+//! terminal detection, never ANSI escape codes. The human formats list the findings
+//! grouped into problems ([`Grouping`]; `--ungrouped` for one row per finding) after a
+//! vendor × scenario matrix ([`view::Matrix`]); both are derived in the view model.
 
 pub mod ci;
 pub mod drift;
@@ -13,6 +15,8 @@ mod markdown;
 mod table;
 pub mod view;
 
+#[cfg(test)]
+mod snapshots;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -54,10 +58,44 @@ pub fn signal_source_text(l: &crate::signals::SignalLine) -> String {
     }
 }
 
-/// Renders a run report and a drift pack, in one format.
+/// How the human formats list the findings: grouped into problems (one per code and
+/// subject, with where it occurred), or one row per finding (`--ungrouped`). JSON,
+/// SARIF and JUnit are the same either way (JSON has both `findings[]` and
+/// `problems[]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grouping {
+    #[default]
+    Problems,
+    Ungrouped,
+}
+
+impl Grouping {
+    /// `Ungrouped` when `ungrouped` (the CLI's `--ungrouped`).
+    pub fn from_flag(ungrouped: bool) -> Grouping {
+        if ungrouped {
+            Grouping::Ungrouped
+        } else {
+            Grouping::Problems
+        }
+    }
+}
+
+/// Renders a run report and a drift pack, in one format. An implementation overrides
+/// `render` or `render_with` (and `render_drift` or `render_drift_with`); a format
+/// without a grouped layout ignores the grouping.
 pub trait Reporter {
-    fn render(&self, report: &AuditReport) -> String;
-    fn render_drift(&self, report: &DriftReport) -> String;
+    fn render(&self, report: &AuditReport) -> String {
+        self.render_with(report, Grouping::default())
+    }
+    fn render_with(&self, report: &AuditReport, _grouping: Grouping) -> String {
+        self.render(report)
+    }
+    fn render_drift(&self, report: &DriftReport) -> String {
+        self.render_drift_with(report, Grouping::default())
+    }
+    fn render_drift_with(&self, report: &DriftReport, _grouping: Grouping) -> String {
+        self.render_drift(report)
+    }
 }
 
 /// Lays out a report in one human format (table, Markdown, HTML): a run report's
@@ -70,12 +108,12 @@ pub trait Layout {
 }
 
 impl<L: Layout> Reporter for L {
-    fn render(&self, report: &AuditReport) -> String {
-        self.run(&view::RunView::of(report))
+    fn render_with(&self, report: &AuditReport, grouping: Grouping) -> String {
+        self.run(&view::RunView::with(report, grouping))
     }
 
-    fn render_drift(&self, report: &DriftReport) -> String {
-        self.drift(&view::DriftView::of(report))
+    fn render_drift_with(&self, report: &DriftReport, grouping: Grouping) -> String {
+        self.drift(&view::DriftView::with(report, grouping))
     }
 }
 

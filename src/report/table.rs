@@ -1,6 +1,6 @@
 //! Terminal report: plain text tables (tabled), never ANSI escape codes.
 
-use super::view::{Cell, RunView, SignalRow, VisitState, VISIT_COLUMNS};
+use super::view::{numbers_text, Cell, Matrix, RunView, SignalRow, VisitState, VISIT_COLUMNS};
 use super::{clip, Layout};
 use tabled::builder::Builder;
 use tabled::settings::Style;
@@ -58,6 +58,8 @@ impl Layout for TableReporter {
         }
         out.push_str(&format!("\ndata: {}\n\n", l(&h.data)));
 
+        matrix(&mut out, &v.matrix);
+
         // Scenarios.
         out.push_str("Scenarios\n");
         if v.visits.is_empty() {
@@ -109,14 +111,24 @@ impl Layout for TableReporter {
             out.push('\n');
         }
 
-        self.findings(&mut out, v);
+        if v.grouped {
+            self.problems(&mut out, v);
+        } else {
+            self.findings(&mut out, v);
+        }
 
         // Acknowledgements: what covered a finding (or no longer does), what matched nothing.
         if v.any_acks {
             out.push_str("Acknowledgements\n");
             for f in &v.findings {
                 if let Some(a) = &f.ack {
-                    out.push_str(&format!("  [{}] {}\n", f.number, l(&a.line)));
+                    // Grouped, the `[P1]` lines are problems: name the finding.
+                    let which = if v.grouped {
+                        format!("finding #{}", f.number)
+                    } else {
+                        format!("[{}]", f.number)
+                    };
+                    out.push_str(&format!("  {which} {}\n", l(&a.line)));
                 }
             }
             for a in &v.unused_acks {
@@ -137,7 +149,98 @@ impl Layout for TableReporter {
     }
 }
 
+/// The vendor × scenario matrix, a letter per cell, and its legend; nothing when no
+/// declared vendor was active or named.
+fn matrix(out: &mut String, m: &Matrix) {
+    if m.rows.is_empty() {
+        return;
+    }
+    out.push_str("Vendors by scenario\n");
+    let mut b = Builder::default();
+    b.push_record(std::iter::once("vendor".to_string()).chain(m.scenarios.iter().map(|s| c(s))));
+    for row in &m.rows {
+        b.push_record(
+            std::iter::once(c(&row.vendor)).chain(row.cells.iter().map(|cell| cell.letters())),
+        );
+    }
+    out.push_str(&table(b));
+    let legend: Vec<String> = m
+        .used_marks()
+        .iter()
+        .map(|k| format!("{} {}", k.letter(), k.label()))
+        .collect();
+    out.push_str(&format!("  {}\n\n", legend.join(" | ")));
+}
+
 impl TableReporter {
+    /// The findings grouped into problems: one row per code and subject with where it
+    /// occurred, then each problem's message, rule and finding numbers.
+    fn problems(&self, out: &mut String, v: &RunView) {
+        out.push_str(&format!(
+            "Problems ({} from {} finding{}; --ungrouped lists every finding)\n",
+            v.problems.len(),
+            v.findings.len(),
+            if v.findings.len() == 1 { "" } else { "s" }
+        ));
+        if v.problems.is_empty() {
+            out.push_str("  (none)\n\n");
+            return;
+        }
+        let mut b = Builder::default();
+        let mut header = vec![
+            "#",
+            "severity",
+            "code",
+            "subject",
+            "where",
+            "phases",
+            "first evidence",
+            "n",
+        ];
+        if v.ack_column {
+            header.push("ack");
+        }
+        b.push_record(header);
+        for pv in &v.problems {
+            let p = &pv.problem;
+            let mut row = vec![
+                pv.number.to_string(),
+                p.severity.as_str().to_string(),
+                p.code.as_str().to_string(),
+                c(&p.subject),
+                pv.spread.clone(),
+                c(&p.phases.join(", ")),
+                pv.first_target
+                    .as_deref()
+                    .map(|t| clip(t, CELL_MAX))
+                    .unwrap_or_default(),
+                p.occurrences.to_string(),
+            ];
+            if v.ack_column {
+                row.push(pv.ack.marker());
+            }
+            b.push_record(row);
+        }
+        out.push_str(&table(b));
+        out.push('\n');
+        for pv in &v.problems {
+            let scenarios = if pv.problem.scenarios.is_empty() {
+                "site-level".to_string()
+            } else {
+                pv.problem.scenarios.join(", ")
+            };
+            out.push_str(&format!(
+                "[P{}] {}\n    rule: {}\n    scenarios: {}\n    findings: {}\n",
+                pv.number,
+                l(&pv.message),
+                l(&pv.rule),
+                l(&scenarios),
+                numbers_text(&pv.finding_numbers, 12)
+            ));
+        }
+        out.push('\n');
+    }
+
     fn findings(&self, out: &mut String, v: &RunView) {
         out.push_str(&format!("Findings ({})\n", v.findings.len()));
         if v.findings.is_empty() {

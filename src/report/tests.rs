@@ -28,6 +28,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         consent_actions: Vec::new(),
         screenshots: Vec::new(),
         timings: Default::default(),
+        vendors: Vec::new(),
     }
 }
 
@@ -281,7 +282,7 @@ AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what wa
 
 #[test]
 fn table_snapshot() {
-    let out = TableReporter::default().render(&fixed_report());
+    let out = TableReporter::default().render_with(&fixed_report(), Grouping::Ungrouped);
     assert_eq!(out, TABLE, "\n{out}");
 }
 
@@ -289,7 +290,9 @@ fn table_snapshot() {
 fn table_never_emits_ansi_and_can_show_fingerprints() {
     let mut r = fixed_report();
     r.findings[2].subject = "evil\u{1b}[31mred".into();
-    let out = TableReporter::default().with_fingerprints(true).render(&r);
+    let out = TableReporter::default()
+        .with_fingerprints(true)
+        .render_with(&r, Grouping::Ungrouped);
     assert!(!out.contains('\u{1b}'), "{out}");
     assert!(out.contains("| fingerprint"), "{out}");
     assert!(out.contains("v1-7ab13e0e1af6dac0"), "{out}");
@@ -299,11 +302,11 @@ fn table_never_emits_ansi_and_can_show_fingerprints() {
 fn incomplete_without_findings_never_reads_clean() {
     let mut r = fixed_report();
     r.findings.clear();
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(table.contains("NOT OBSERVED: step 2 click"), "{table}");
     assert!(table.contains("AUDIT INCOMPLETE, NOT CLEAN: 1 scenario NOT OBSERVED (legacy_banner). No findings in what was observed, but what was not observed is unknown. Exit 3 (incomplete)."), "{table}");
     assert!(!table.contains("Clean"), "{table}");
-    let md = MarkdownReporter.render(&r);
+    let md = MarkdownReporter.render_with(&r, Grouping::Ungrouped);
     assert!(
         md.contains("> **Warning:** AUDIT INCOMPLETE, NOT CLEAN"),
         "{md}"
@@ -325,7 +328,7 @@ fn incomplete_without_findings_never_reads_clean() {
     let mut r = clean_report();
     r.status = RunStatus::Interrupted("interrupted by Ctrl-C".into());
     let r = r.with_verdict();
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(
         table.contains("INTERRUPTED: interrupted by Ctrl-C"),
         "{table}"
@@ -339,9 +342,9 @@ fn incomplete_without_findings_never_reads_clean() {
 #[test]
 fn clean_report_reads_clean() {
     let r = clean_report();
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(table.ends_with("Findings: 0 critical, 0 high, 0 medium, 0 low, 0 info (0 total)\nClean: every scenario was observed and nothing broke the declared map. Exit 0 (ok).\n"), "{table}");
-    let md = MarkdownReporter.render(&r);
+    let md = MarkdownReporter.render_with(&r, Grouping::Ungrouped);
     assert!(md.ends_with("## Findings (0)\n\nNone.\n"), "{md}");
 }
 
@@ -351,11 +354,11 @@ fn findings_below_threshold_are_not_a_failure() {
     r.findings
         .push(finding(Code::UndeclaredCookie, "no_action", "promo"));
     let mut r = r.with_verdict();
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(table.contains("Every scenario was observed; 1 finding below the threshold (fail-on high). Exit 0 (ok)."), "{table}");
     r.fail_on = Some(Severity::Medium);
     let r = r.with_verdict();
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(
         table.contains("FAILED: findings at or above medium. Exit 1 (findings)."),
         "{table}"
@@ -452,7 +455,7 @@ fn json_shape() {
     let mut old = fixed_report();
     old.data_versions.clear();
     assert!(MarkdownReporter
-        .render(&old)
+        .render_with(&old, Grouping::Ungrouped)
         .contains("| Data          | not recorded for this run "));
     let old: serde_json::Value = serde_json::from_str(&JsonReporter.render(&old)).unwrap();
     assert_eq!(old["data_versions"], serde_json::json!([]));
@@ -461,7 +464,7 @@ fn json_shape() {
         autoconsent: None,
         ..two.data_versions[0].clone()
     });
-    assert!(MarkdownReporter.render(&two).contains(
+    assert!(MarkdownReporter.render_with(&two, Grouping::Ungrouped).contains(
         "| Data          | consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef; then consentry 0.1.0, autoconsent not used, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef |"
     ));
     assert_eq!(out, JsonReporter.render(&fixed_report()), "deterministic");
@@ -469,7 +472,7 @@ fn json_shape() {
 
 #[test]
 fn markdown_snapshot_fragments() {
-    let out = MarkdownReporter.render(&fixed_report());
+    let out = MarkdownReporter.render_with(&fixed_report(), Grouping::Ungrouped);
     for fragment in [
         "# Consent audit: demo-shop\n\n",
         "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**                                                         |\n",
@@ -507,7 +510,7 @@ fn markdown_snapshot_fragments() {
     }
     assert_eq!(
         out,
-        MarkdownReporter.render(&fixed_report()),
+        MarkdownReporter.render_with(&fixed_report(), Grouping::Ungrouped),
         "deterministic"
     );
 }
@@ -516,7 +519,7 @@ fn markdown_snapshot_fragments() {
 fn markdown_escapes_data() {
     let mut r = fixed_report();
     r.findings[2].message = "Cookie \"_ga\" and *bold* <b>x</b> [link](y)".into();
-    let out = MarkdownReporter.render(&r);
+    let out = MarkdownReporter.render_with(&r, Grouping::Ungrouped);
     assert!(
         out.contains("Cookie \"\\_ga\" and \\*bold\\* \\<b>x\\</b> \\[link\\](y)"),
         "{out}"
@@ -529,7 +532,7 @@ fn markdown_code_spans_cannot_be_broken_out_of() {
     let hostile = "a`` <script>alert(1)</script> ``b` ![x](https://evil.example/p.png)";
     r.findings[2].subject = hostile.into();
     r.findings[2].evidence[0].cookie = Some(format!("{hostile}@.demo-shop.test"));
-    let out = MarkdownReporter.render(&r.with_verdict());
+    let out = MarkdownReporter.render_with(&r.with_verdict(), Grouping::Ungrouped);
     // The longest backtick run inside is 2, so the fence is 3 and the text stays inside.
     assert!(
         out.contains("``` a`` <script>alert(1)</script> ``b` ![x](https://evil.example/p.png) ```"),
@@ -555,8 +558,14 @@ fn hostile_page_text_is_escaped_and_clipped_in_every_human_format() {
     r.visits[0].warnings = vec![hostile.clone()];
     let r = r.with_verdict();
     for (name, out) in [
-        ("table", TableReporter::default().render(&r)),
-        ("markdown", MarkdownReporter.render(&r)),
+        (
+            "table",
+            TableReporter::default().render_with(&r, Grouping::Ungrouped),
+        ),
+        (
+            "markdown",
+            MarkdownReporter.render_with(&r, Grouping::Ungrouped),
+        ),
     ] {
         assert!(!out.contains('\u{1b}'), "{name}: ESC reached the output");
         assert!(!out.contains('\u{7}'), "{name}: BEL reached the output");
@@ -611,7 +620,7 @@ fn acknowledged_findings_are_shown_and_do_not_count() {
         "critical acknowledged, medium < high"
     );
     assert_eq!((r.verdict.failing, r.verdict.acknowledged), (0, 1));
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     for fragment in [
         "| n | ack\n",
         "| 3 | ack\n",
@@ -623,7 +632,7 @@ fn acknowledged_findings_are_shown_and_do_not_count() {
     ] {
         assert!(table.contains(fragment), "missing {fragment:?} in\n{table}");
     }
-    let md = MarkdownReporter.render(&r);
+    let md = MarkdownReporter.render_with(&r, Grouping::Ungrouped);
     for fragment in [
         "| Occurrences | Ack         |\n",
         "| 3           | **ack**     |\n",
@@ -660,7 +669,7 @@ fn acknowledged_findings_are_shown_and_do_not_count() {
     let r = r.with_verdict();
     assert_eq!(r.exit_status(), ExitStatus::Findings);
     assert_eq!((r.verdict.failing, r.verdict.acknowledged), (1, 1));
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(
         table.contains("FAILED: findings at or above medium (1 acknowledged finding does not count). Exit 1 (findings)."),
         "{table}"
@@ -670,12 +679,12 @@ fn acknowledged_findings_are_shown_and_do_not_count() {
 #[test]
 fn without_acknowledgements_nothing_changes_and_json_says_null() {
     let r = fixed_report();
-    let table = TableReporter::default().render(&r);
+    let table = TableReporter::default().render_with(&r, Grouping::Ungrouped);
     assert!(
         !table.contains("ack") && !table.contains("Acknowledgements"),
         "{table}"
     );
-    let md = MarkdownReporter.render(&r);
+    let md = MarkdownReporter.render_with(&r, Grouping::Ungrouped);
     assert!(!md.contains("Ack"), "{md}");
     let v: serde_json::Value = serde_json::from_str(&JsonReporter.render(&r)).expect("valid JSON");
     assert_eq!(v["findings"][0]["acknowledgement"], serde_json::Value::Null);
@@ -722,7 +731,7 @@ fn consent_actions_appear_in_every_format() {
         banner_again: Vec::new(),
     }];
     for f in [Format::Table, Format::Markdown, Format::Html] {
-        let out = reporter(f).render(&r);
+        let out = reporter(f).render_with(&r, Grouping::Ungrouped);
         assert!(out.contains("autoconsent optOut on Klaro"), "{f}:\n{out}");
         assert!(out.contains("scorecard=off (LI)"), "{f}:\n{out}");
     }
@@ -775,7 +784,7 @@ fn screenshots_appear_in_every_format() {
     );
     let before = "run-7/02-reject_all-step2-reject_all-before.png";
     let after = "run-7/02-reject_all-step2-reject_all-after.png";
-    let html = reporter(Format::Html).render(&r);
+    let html = reporter(Format::Html).render_with(&r, Grouping::Ungrouped);
     for p in [before, after] {
         assert!(
             html.contains(&format!(
@@ -793,14 +802,14 @@ fn screenshots_appear_in_every_format() {
     assert!(html.contains("<h3 id=\"shots-1-reject-all\">"), "{html}");
     // Before comes first, in the reject_all scenario's section.
     assert!(html.find(before) < html.find(after));
-    let md = reporter(Format::Markdown).render(&r);
+    let md = reporter(Format::Markdown).render_with(&r, Grouping::Ungrouped);
     assert!(
         md.contains(&format!(
             "- `reject_all` step 2 `reject_all`: [before]({before}) · [after]({after})"
         )),
         "{md}"
     );
-    let table = reporter(Format::Table).render(&r);
+    let table = reporter(Format::Table).render_with(&r, Grouping::Ungrouped);
     assert!(
         table.contains("screenshots: 2 screenshot(s) of 1 consent action(s) in run-7/"),
         "{table}"
@@ -818,20 +827,20 @@ fn screenshots_appear_in_every_format() {
     assert!(json["visits"][0].get("screenshots").is_none());
     // An "after" of a failed action says so.
     r.visits[1].screenshots[1].action_failed = true;
-    let html = reporter(Format::Html).render(&r);
+    let html = reporter(Format::Html).render_with(&r, Grouping::Ungrouped);
     assert!(
         html.contains("<b>after</b> <span class=\"warn\">the action failed"),
         "{html}"
     );
-    let md = reporter(Format::Markdown).render(&r);
+    let md = reporter(Format::Markdown).render_with(&r, Grouping::Ungrouped);
     assert!(
         md.contains(&format!("[after (the action failed)]({after})")),
         "{md}"
     );
-    let plain = reporter(Format::Html).render(&fixed_report());
+    let plain = reporter(Format::Html).render_with(&fixed_report(), Grouping::Ungrouped);
     assert!(!plain.contains("<img"), "no screenshots, no images");
     assert!(!reporter(Format::Table)
-        .render(&fixed_report())
+        .render_with(&fixed_report(), Grouping::Ungrouped)
         .contains("screenshots:"));
 }
 
@@ -840,7 +849,7 @@ fn screenshots_appear_in_every_format() {
 #[test]
 fn evidence_names_the_template_of_its_page_when_pages_were_discovered() {
     let mut r = fixed_report();
-    let plain_md = reporter(Format::Markdown).render(&r);
+    let plain_md = reporter(Format::Markdown).render_with(&r, Grouping::Ungrouped);
     assert!(!plain_md.contains("Template"), "{plain_md}");
     let base = url::Url::parse("https://www.demo-shop.test/").expect("url");
     let product = url::Url::parse("https://www.demo-shop.test/product/blue-wool-hat").expect("url");
@@ -855,7 +864,7 @@ fn evidence_names_the_template_of_its_page_when_pages_were_discovered() {
         .find(|f| f.subject == "meta")
         .expect("meta");
     meta.evidence[0].page = format!("{product}?utm_source=mail");
-    let md = reporter(Format::Markdown).render(&r);
+    let md = reporter(Format::Markdown).render_with(&r, Grouping::Ungrouped);
     let header = md
         .lines()
         .find(|l| l.starts_with("| Time (UTC)"))
@@ -876,10 +885,10 @@ fn evidence_names_the_template_of_its_page_when_pages_were_discovered() {
         ]
     );
     assert!(md.contains("`/product/{slug}`"), "{md}");
-    let html = reporter(Format::Html).render(&r);
+    let html = reporter(Format::Html).render_with(&r, Grouping::Ungrouped);
     assert!(html.contains("<th>Template</th>"), "{html}");
     assert!(html.contains("<code>/product/{slug}</code>"), "{html}");
-    let table = reporter(Format::Table).render(&r);
+    let table = reporter(Format::Table).render_with(&r, Grouping::Ungrouped);
     assert!(table.contains("(/product/{slug})"), "{table}");
     let json: serde_json::Value =
         serde_json::from_str(&reporter(Format::Json).render(&r)).expect("json");

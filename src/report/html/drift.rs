@@ -10,8 +10,9 @@ use super::{
 };
 use crate::drift::{DriftReport, Status, StatusCounts};
 use crate::report::view::{
-    AckRow, Card, DeclarationRow, DriftSummary, DriftView, LifecycleRow, RunRow, ACK_PAGE_COLUMNS,
-    DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RUN_PAGE_COLUMNS,
+    AckRow, Card, DeclarationRow, DriftProblem, DriftSummary, DriftView, LifecycleRow, RunRow,
+    ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, PROBLEM_PAGE_COLUMNS,
+    RUN_PAGE_COLUMNS,
 };
 use std::fmt::Write as _;
 
@@ -163,6 +164,88 @@ fn findings(b: &mut String, rows: &[LifecycleRow]) {
             row.policy_note
                 .map(|n| format!("<span class=\"warn\">{}</span>", escape_html(n)))
                 .unwrap_or_default(),
+        ]);
+    }
+    b.push_str(&t.finish());
+}
+
+/// The window's findings grouped by code and subject. Each row carries the anchors of
+/// its findings, so the timeline's and the acknowledgements' links land on it.
+fn problems(b: &mut String, problems: &[DriftProblem], rows: &[LifecycleRow]) {
+    if !section(
+        b,
+        "findings",
+        "Problems",
+        problems.len(),
+        "No findings in the window.",
+    ) {
+        return;
+    }
+    let _ = writeln!(
+        b,
+        "<p class=\"note\">{} findings grouped by code and subject; <code>--ungrouped</code> lists each.</p>",
+        rows.len()
+    );
+    let mut t = Table::new("lifecycles", &PROBLEM_PAGE_COLUMNS);
+    for (i, p) in problems.iter().enumerate() {
+        let anchors: String = p
+            .rows
+            .iter()
+            .filter_map(|&n| rows.get(n).map(|r| (n, r)))
+            .map(|(n, r)| {
+                format!(
+                    "<span id=\"{}\"></span>",
+                    anchor("finding", n, &r.lifecycle.code)
+                )
+            })
+            .collect();
+        let message = p
+            .rows
+            .first()
+            .and_then(|&n| rows.get(n))
+            .map(|r| text(&r.lifecycle.message))
+            .unwrap_or_default();
+        let scenarios = if p.scenarios.is_empty() {
+            "site-level".to_string()
+        } else {
+            p.scenarios
+                .iter()
+                .map(|s| code(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let now: Vec<String> = p
+            .now_counts
+            .iter()
+            .map(|(s, n)| {
+                if p.rows.len() == 1 {
+                    status_badge(*s)
+                } else {
+                    format!("{n} {}", status_badge(*s))
+                }
+            })
+            .collect();
+        t.row(&[
+            format!("{anchors}{}", i + 1),
+            now.join("<br>"),
+            format!(
+                "{} {}<br>{}<br><span class=\"note\">{message}</span>",
+                severity_badge(p.severity),
+                code(p.code),
+                code(p.subject),
+            ),
+            opt(p.vendor),
+            format!("{}<br>{}", datetime(&p.first_seen), datetime(&p.last_seen)),
+            format!(
+                "{}<br><span class=\"note\">seen/checked {}</span>",
+                scenarios,
+                escape_html(&p.seen_checked)
+            ),
+            if p.notes.is_empty() {
+                String::new()
+            } else {
+                format!("<span class=\"note\">{}</span>", text(&p.notes))
+            },
         ]);
     }
     b.push_str(&t.finish());
@@ -340,7 +423,11 @@ pub(super) fn layout(view: &DriftView) -> String {
     for (i, v) in view.vendors.iter().enumerate() {
         vendor(&mut b, r, i, v);
     }
-    findings(&mut b, &view.lifecycles);
+    if view.grouped {
+        problems(&mut b, &view.problems, &view.lifecycles);
+    } else {
+        findings(&mut b, &view.lifecycles);
+    }
     if section(
         &mut b,
         "inventory",

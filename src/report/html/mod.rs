@@ -287,6 +287,16 @@ tr.hl td{background:#fff4f4}
 nav a,.toc a{color:#0b5cad;text-decoration:none}
 section.vendor{border:1px solid var(--line);border-radius:8px;padding:4px 16px 10px;margin:16px 0;break-inside:auto}
 section.vendor h3{margin-top:12px}
+table.matrix{width:auto}
+table.matrix td.m{text-align:center;font:600 13px/1.2 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;min-width:96px;white-space:nowrap}
+.m-before-choice{background:#b02525;color:#fff}
+.m-after-refusal{background:#e8590c;color:#fff}
+.m-over-retention{background:#f5c542;color:#1b1f24}
+.m-fired{background:#d3ecd9;color:#1b1f24}
+.m-silent{background:#fff;color:var(--muted)}
+.m-not-observed{background:repeating-linear-gradient(45deg,#eceff2,#eceff2 4px,#fff 4px,#fff 8px);color:var(--muted)}
+.legend{display:flex;flex-wrap:wrap;gap:6px 14px;margin:4px 0 10px;padding:0;list-style:none;font-size:12.5px}
+.legend .m{display:inline-block;min-width:26px;text-align:center;border:1px solid var(--line);border-radius:3px;font:600 12px/18px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;margin-right:4px}
 .finding{border:1px solid var(--line);border-radius:6px;padding:6px 14px;margin:10px 0;break-inside:avoid}
 .figure{margin:8px 0 4px;overflow-x:auto}
 .figure svg{display:block;max-width:100%;height:auto}

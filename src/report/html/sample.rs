@@ -620,6 +620,7 @@ pub fn hostile_run() -> AuditReport {
             png: Vec::new(),
         }],
         timings: Default::default(),
+        vendors: vec![h.clone()],
     };
     let finding = |code: Code| Finding {
         code,

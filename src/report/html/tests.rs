@@ -205,7 +205,7 @@ fn formats_dispatch_to_html() {
 #[test]
 fn html_run_report_has_verdict_scenarios_and_findings_by_severity() {
     let r = crate::report::tests::fixed_report();
-    let html = HtmlReporter.render(&r);
+    let html = HtmlReporter.render_with(&r, crate::report::Grouping::Ungrouped);
     assert!(html.contains(&text(&crate::report::verdict_text(&r))));
     assert!(html.contains("class=\"verdict incomplete\""));
     assert!(html.contains("NOT OBSERVED</span> step 2 click &quot;#old-cmp-reject&quot;"));

@@ -11,17 +11,22 @@
 
 mod drift;
 mod findings;
+mod matrix;
+mod problems;
 mod visits;
 
 pub use drift::{
     counts_line, date as drift_date, inventory_page_columns, AckRow, Card, DeclarationRow,
-    DriftSummary, DriftView, LifecycleRow, MismatchRow, RunRow, VendorView, ACK_COLUMNS,
-    ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS, INVENTORY_COLUMNS,
-    LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS,
-    OBJECTION_ORDER, PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS,
-    RETENTION_PAGE_COLUMNS, RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+    DriftProblem, DriftSummary, DriftView, LifecycleRow, MismatchRow, RunRow, VendorView,
+    ACK_COLUMNS, ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS,
+    INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, MISMATCH_COLUMNS,
+    MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER, PROBLEM_COLUMNS, PROBLEM_PAGE_COLUMNS,
+    PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS, RETENTION_PAGE_COLUMNS,
+    RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
 };
 pub use findings::{evidence_columns, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
+pub use matrix::{Mark, Matrix, MatrixCell, MatrixRow};
+pub use problems::{numbers_text, ProblemAck, ProblemView};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 
 use super::{counts_text, human_ms, run_status_text, verdict_text, AuditReport};
@@ -34,6 +39,8 @@ use crate::screenshots::ShotPair;
 /// A whole run report, section by section, in the order the formats show them.
 pub struct RunView<'a> {
     pub header: Header<'a>,
+    /// What each declared vendor did in each scenario (the report opens with it).
+    pub matrix: Matrix,
     /// One row per scenario, its cells given by [`VISIT_COLUMNS`].
     pub visits: Vec<VisitRow<'a>>,
     /// `(scenario, reason)` of each scenario not observed.
@@ -47,6 +54,11 @@ pub struct RunView<'a> {
     pub signals: Vec<SignalRow<'a>>,
     pub screenshots: Screenshots<'a>,
     pub findings: Vec<FindingView<'a>>,
+    /// The findings grouped by code and subject, each with the numbers of its findings.
+    pub problems: Vec<ProblemView>,
+    /// Lay out the problems (the default), else the ungrouped finding list
+    /// (`--ungrouped`).
+    pub grouped: bool,
     /// Some finding has an acknowledgement in force or expired (the finding tables get
     /// an ack column).
     pub ack_column: bool,
@@ -142,9 +154,18 @@ pub struct ShotGroup<'a> {
 }
 
 impl<'a> RunView<'a> {
+    /// The view with the findings grouped into problems.
     pub fn of(r: &'a AuditReport) -> RunView<'a> {
+        RunView::with(r, crate::report::Grouping::Problems)
+    }
+
+    pub fn with(r: &'a AuditReport, grouping: crate::report::Grouping) -> RunView<'a> {
+        let findings = findings::findings(r);
         RunView {
             header: header(r),
+            matrix: Matrix::of(r),
+            problems: problems::problems(r, &findings),
+            grouped: grouping == crate::report::Grouping::Problems,
             visits: r.visits.iter().enumerate().map(VisitRow::of).collect(),
             not_observed: r.not_observed(),
             warnings: r
@@ -169,7 +190,7 @@ impl<'a> RunView<'a> {
                 .collect(),
             signals: signals(r),
             screenshots: screenshots(r),
-            findings: findings::findings(r),
+            findings,
             ack_column: r
                 .acknowledgements
                 .iter()

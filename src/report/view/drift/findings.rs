@@ -84,3 +84,151 @@ pub(super) fn lifecycles(r: &DriftReport) -> Vec<LifecycleRow<'_>> {
         })
         .collect()
 }
+
+/// The terminal and Markdown columns of the grouped findings table.
+pub const PROBLEM_COLUMNS: [&str; 9] = [
+    "now",
+    "severity",
+    "code",
+    "subject",
+    "scenarios",
+    "first seen",
+    "last seen",
+    "seen/checked",
+    "note",
+];
+
+/// The review page's columns of the grouped findings table.
+pub const PROBLEM_PAGE_COLUMNS: [&str; 7] = [
+    "#",
+    "Now",
+    "Problem",
+    "Vendor",
+    "First / last seen",
+    "Scenarios",
+    "Note",
+];
+
+/// The findings of the window that share a code and a subject, as one problem: the
+/// undeclared cookie seen in six scenarios is one row, not six.
+pub struct DriftProblem<'a> {
+    pub code: &'a str,
+    pub subject: &'a str,
+    /// The highest severity of its findings (as the pack words it).
+    pub severity: &'a str,
+    pub vendor: Option<&'a str>,
+    /// Scenarios it was seen in, in the pack's order (empty: site-level).
+    pub scenarios: Vec<&'a str>,
+    /// `4 persisting, 2 resolved` (statuses in the latest run, most urgent first).
+    pub now: String,
+    /// The same as counts: `(status, how many of its findings)`, most urgent first.
+    pub now_counts: Vec<(Status, usize)>,
+    pub first_seen: chrono::DateTime<chrono::Utc>,
+    pub last_seen: chrono::DateTime<chrono::Utc>,
+    /// `runs seen/runs checked`, summed over its findings (`12/12`).
+    pub seen_checked: String,
+    /// The notes of its findings, distinct, `; `-separated.
+    pub notes: String,
+    /// Positions of its findings in [`super::DriftView::lifecycles`].
+    pub rows: Vec<usize>,
+}
+
+impl DriftProblem<'_> {
+    /// `6 scenarios` / `1 scenario` / `site-level`.
+    pub fn scenarios_text(&self) -> String {
+        match self.scenarios.len() {
+            0 => "site-level".to_string(),
+            1 => format!("1 scenario ({})", self.scenarios[0]),
+            n => format!("{n} scenarios"),
+        }
+    }
+}
+
+fn severity_rank(s: &str) -> Option<crate::analysis::Severity> {
+    crate::analysis::Severity::parse(s)
+}
+
+/// The lifecycles grouped by code and subject, in the order of their first lifecycle
+/// (the pack's order: most urgent first).
+pub(super) fn problems<'a>(rows: &[LifecycleRow<'a>]) -> Vec<DriftProblem<'a>> {
+    let mut out: Vec<DriftProblem<'a>> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let l: &'a Lifecycle = row.lifecycle;
+        let at = match out
+            .iter()
+            .position(|p| p.code == l.code && p.subject == l.subject)
+        {
+            Some(at) => at,
+            None => {
+                out.push(DriftProblem {
+                    code: &l.code,
+                    subject: &l.subject,
+                    severity: &l.severity,
+                    vendor: None,
+                    scenarios: Vec::new(),
+                    now: String::new(),
+                    now_counts: Vec::new(),
+                    first_seen: l.first_seen,
+                    last_seen: l.last_seen,
+                    seen_checked: String::new(),
+                    notes: String::new(),
+                    rows: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let p = &mut out[at];
+        if severity_rank(&l.severity) > severity_rank(p.severity) {
+            p.severity = &l.severity;
+        }
+        if p.vendor.is_none() {
+            p.vendor = l.vendor.as_deref();
+        }
+        match l.scenario.as_deref() {
+            Some(s) if !p.scenarios.contains(&s) => p.scenarios.push(s),
+            _ => {}
+        }
+        p.first_seen = p.first_seen.min(l.first_seen);
+        p.last_seen = p.last_seen.max(l.last_seen);
+        p.rows.push(i);
+    }
+    for p in &mut out {
+        let group: Vec<&LifecycleRow> = p.rows.iter().filter_map(|&i| rows.get(i)).collect();
+        let mut statuses: Vec<Status> = group.iter().map(|r| r.lifecycle.current).collect();
+        statuses.sort();
+        statuses.dedup_by_key(|s| *s);
+        p.now_counts = statuses
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    group.iter().filter(|r| r.lifecycle.current == *s).count(),
+                )
+            })
+            .collect();
+        let now: Vec<String> = p
+            .now_counts
+            .iter()
+            .map(|(s, n)| {
+                if group.len() == 1 {
+                    s.as_str().to_string()
+                } else {
+                    format!("{n} {}", s.as_str())
+                }
+            })
+            .collect();
+        p.now = now.join(", ");
+        let seen: usize = group.iter().map(|r| r.lifecycle.runs_seen).sum();
+        let checked: usize = group.iter().map(|r| r.lifecycle.runs_checked).sum();
+        p.seen_checked = format!("{seen}/{checked}");
+        let mut notes: Vec<String> = Vec::new();
+        for r in &group {
+            let n = r.notes();
+            if !n.is_empty() && !notes.contains(&n) {
+                notes.push(n);
+            }
+        }
+        p.notes = notes.join("; ");
+    }
+    out
+}

@@ -20,7 +20,10 @@ mod tests;
 
 pub use acks::{AckRow, ACK_COLUMNS, ACK_PAGE_COLUMNS};
 pub use declarations::{DeclarationRow, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS};
-pub use findings::{LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, RESOLVED_WITH_POLICY};
+pub use findings::{
+    DriftProblem, LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, PROBLEM_COLUMNS,
+    PROBLEM_PAGE_COLUMNS, RESOLVED_WITH_POLICY,
+};
 pub use inventory::{inventory_page_columns, RunRow, INVENTORY_COLUMNS, RUN_PAGE_COLUMNS};
 pub use summary::{Card, DriftSummary};
 pub use vendors::{
@@ -38,6 +41,10 @@ pub struct DriftView<'a> {
     pub summary: DriftSummary<'a>,
     /// One row per finding seen in the window, in the pack's order.
     pub lifecycles: Vec<LifecycleRow<'a>>,
+    /// The lifecycles grouped by code and subject.
+    pub problems: Vec<DriftProblem<'a>>,
+    /// Lay out the problems (the default), else one row per finding (`--ungrouped`).
+    pub grouped: bool,
     pub declarations: Vec<DeclarationRow<'a>>,
     /// One section per vendor, legitimate-interest vendors first.
     pub vendors: Vec<VendorView<'a>>,
@@ -47,11 +54,19 @@ pub struct DriftView<'a> {
 }
 
 impl<'a> DriftView<'a> {
+    /// The view with the findings grouped into problems.
     pub fn of(r: &'a DriftReport) -> DriftView<'a> {
+        DriftView::with(r, crate::report::Grouping::Problems)
+    }
+
+    pub fn with(r: &'a DriftReport, grouping: crate::report::Grouping) -> DriftView<'a> {
+        let lifecycles = findings::lifecycles(r);
         DriftView {
             report: r,
             summary: DriftSummary::of(r),
-            lifecycles: findings::lifecycles(r),
+            problems: findings::problems(&lifecycles),
+            grouped: grouping == crate::report::Grouping::Problems,
+            lifecycles,
             declarations: declarations::declarations(r),
             vendors: r.vendors.iter().map(VendorView::of).collect(),
             acks: acks::acks(r),
