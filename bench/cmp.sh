@@ -76,7 +76,7 @@ print("\nRows with method `heuristic` (the hand-written banner of fixtures/sites
       "no autoconsent rule): the action column is the heuristic's own time (collect the "
       "page's facts, decide, click, see the dialog go; for reject_all the second layer's "
       "settings, toggle and save clicks), what the heuristic adds per scenario; the step "
-      "column adds autoconsent's wait before it gave up (it reports nothingDetected).")
+      "column adds autoconsent's wait before it gave up (up to the step timeout).")
 # CMP profile flows (the withdrawal of accept_then_withdraw): the scenario's steps time
 # (steps only: the settles and loads inside them are counted apart), per scenario.
 prof = {}
