@@ -1318,3 +1318,6 @@ fn equal_effort_and_autoconsent_are_not_flagged() {
 
 #[path = "tests_purpose.rs"]
 mod purpose;
+
+#[path = "tests_heuristic.rs"]
+mod heuristic;

@@ -10,6 +10,7 @@
 
 pub mod autoconsent;
 pub mod cookieconsent;
+pub mod heuristic;
 pub mod klaro;
 pub mod tcf;
 

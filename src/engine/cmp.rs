@@ -151,6 +151,25 @@ impl DriverState<'_> {
         let Some(why) = why_not else {
             return (p, Ok(()));
         };
+        if let (true, false, Some(words)) =
+            (auto.fallback.is_empty(), p.popup_found, &auto.heuristic)
+        {
+            // 3. No rule, no selectors: the heuristic (docs/heuristic.md).
+            let started = Instant::now();
+            let (rec, res) = super::heuristic::perform(session, words, auto.action).await;
+            p.done_ms = Some(started.elapsed().as_millis() as u64);
+            p.added_ms = Some(t.elapsed().as_millis() as u64);
+            if let Some(rec) = rec {
+                p.method = Method::Heuristic(rec);
+            }
+            p.success = res.is_ok();
+            return (
+                p,
+                res.map_err(|f| {
+                    Failure::new(f.kind, format!("{why}; {}; no selectors given", f.reason))
+                }),
+            );
+        }
         if auto.fallback.is_empty() {
             let kind = if p.popup_found {
                 FailureKind::CmpActionFailed
@@ -162,7 +181,7 @@ impl DriverState<'_> {
                 Err(Failure::new(kind, format!("{why}; no selectors given"))),
             );
         }
-        // 3. The scenario's selectors.
+        // 4. The scenario's selectors.
         p.method = Method::Fallback(why);
         for s in &auto.fallback {
             let timeout = s.timeout.unwrap_or(self.spec.browser.step_timeout);

@@ -27,6 +27,7 @@ mod discover;
 mod drive;
 mod driver;
 mod gpc;
+mod heuristic;
 mod locate;
 mod observation;
 mod pace;

@@ -160,6 +160,41 @@ pub enum Method {
     Fallback(String),
     /// The steps of a CMP profile's flow (the profile's name and file).
     Profile(String),
+    /// consentry's heuristic (no autoconsent rule, no profile, no selectors): the dialog
+    /// and buttons found by their words (docs/heuristic.md).
+    Heuristic(HeuristicAction),
+}
+
+/// How the heuristic found the consent dialog and what it clicked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeuristicAction {
+    /// The weakest confidence of the dialog and every button clicked, in percent.
+    pub confidence: u8,
+    /// The dialog: `div#cookie-bar (fixed, in iframe#cmp)`.
+    pub dialog: String,
+    /// The consent words found in its text.
+    pub words: Vec<String>,
+    /// What was clicked, in order (settings, toggles switched off, reject / save).
+    pub clicks: Vec<HeuristicClick>,
+    /// A reject was wanted and none was found, on the first layer or the second.
+    #[serde(default)]
+    pub reject_missing: bool,
+}
+
+/// One click of a heuristic action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeuristicClick {
+    /// What the button was taken for: `accept`, `reject`, `settings`, `save`, `toggle off`.
+    pub button: String,
+    /// The element: `button#agree`.
+    pub element: String,
+    /// Its label.
+    pub text: String,
+    /// The phrase of the vocabulary its label matched, and that phrase's language.
+    pub phrase: String,
+    pub language: String,
+    /// In percent.
+    pub confidence: u8,
 }
 
 /// What reading the CMP's record back gave.
@@ -273,6 +308,26 @@ impl Method {
             Method::Selectors => "selectors".to_string(),
             Method::Fallback(why) => format!("selectors (fallback after autoconsent: {why})"),
             Method::Profile(name) => format!("CMP profile {name}"),
+            Method::Heuristic(h) => {
+                let clicks: Vec<String> = h
+                    .clicks
+                    .iter()
+                    .map(|c| format!("{} {:?} ({})", c.button, c.text, c.element))
+                    .collect();
+                let mut s = format!(
+                    "heuristic, confidence {}%: dialog {} (words: {})",
+                    h.confidence,
+                    h.dialog,
+                    h.words.join(", ")
+                );
+                if !clicks.is_empty() {
+                    s.push_str(&format!("; clicked {}", clicks.join(", then ")));
+                }
+                if h.reject_missing {
+                    s.push_str("; no reject option found");
+                }
+                s
+            }
         }
     }
 }

@@ -139,6 +139,10 @@ pub struct AutoConsent {
     /// The selector steps (wait for the banner, clicks), without consent marks: the
     /// autoconsent step carries the consent action.
     pub fallback: Vec<Step>,
+    /// The vocabulary of the heuristic, tried when autoconsent found no popup and no
+    /// selectors are given (`[cmp] heuristic`, default on; docs/heuristic.md).
+    #[serde(skip)]
+    pub heuristic: Option<crate::cmp::heuristic::BannerWords>,
 }
 
 impl Scenario {

@@ -161,6 +161,15 @@ fn clicks_to(
     {
         return None;
     }
+    // The heuristic's clicks are its own record (toggles switched off count).
+    if let crate::cmp::Method::Heuristic(h) = &first.method {
+        let clicks: Vec<String> = h
+            .clicks
+            .iter()
+            .map(|c| format!("click {} {:?} ({})", c.button, c.text, c.element))
+            .collect();
+        return Some((clicks.len(), clicks));
+    }
     let steps: Vec<&crate::model::StepOutcome> =
         obs.steps.iter().filter(|s| s.index <= first.step).collect();
     if steps.len() <= first.step {
@@ -186,10 +195,11 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
             .filter_map(|v| clicks_to(v.obs, action).map(|c| (v.obs, c)))
             .min_by_key(|(_, (n, _))| *n)
     };
-    let (Some((_, (accept, accept_steps))), Some((obs, (reject, reject_steps)))) = (
-        best(ConsentAction::AcceptAll),
-        best(ConsentAction::RejectAll),
-    ) else {
+    let Some((_, (accept, accept_steps))) = best(ConsentAction::AcceptAll) else {
+        return;
+    };
+    let Some((obs, (reject, reject_steps))) = best(ConsentAction::RejectAll) else {
+        no_reject(ctx, sink, accept, &accept_steps);
         return;
     };
     if reject <= accept || accept == 0 {
@@ -216,6 +226,48 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
             detail: Some(format!(
                 "reject: {}; accept: {}",
                 reject_steps.join(", "),
+                accept_steps.join(", ")
+            )),
+        },
+    });
+}
+
+/// `reject-more-steps-than-accept` when no reject could be performed at all: the
+/// heuristic found no reject option, on the first layer or behind its settings, in a
+/// visit whose scenario was therefore not observed, while accepting took `accept` clicks.
+fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: &[String]) {
+    let missing = ctx.visits.iter().find_map(|v| {
+        let a = v.obs.cmp.first()?;
+        match &a.method {
+            crate::cmp::Method::Heuristic(h)
+                if a.action == ConsentAction::RejectAll && h.reject_missing =>
+            {
+                Some((v.obs, a, h))
+            }
+            _ => None,
+        }
+    });
+    let Some((obs, a, h)) = missing else { return };
+    sink.push(Hit {
+        code: Code::RejectMoreStepsThanAccept,
+        scenario: Some(obs.scenario.clone()),
+        subject: "reject_all".to_string(),
+        vendor: None,
+        message: format!(
+            "No reject option was found in the consent dialog, on its first layer or behind its settings, where accepting took {accept} click(s) (scenario \"{}\").",
+            obs.scenario
+        ),
+        rule: "refusing consent must be as easy as giving it (GDPR Art. 7(3), EDPB guidelines 03/2022 and the cookie-banner taskforce report)".to_string(),
+        evidence: Evidence {
+            scenario: obs.scenario.clone(),
+            page: a.page.clone(),
+            request_url: None,
+            cookie: None,
+            time: a.time,
+            phase: "before-choice".to_string(),
+            detail: Some(format!(
+                "reject: none found (heuristic, dialog {}); accept: {}",
+                h.dialog,
                 accept_steps.join(", ")
             )),
         },

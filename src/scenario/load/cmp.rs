@@ -16,6 +16,8 @@ pub(super) const CMP_KEYS: &[&str] = &[
     "withdraw",
     "profile",
     "records",
+    "heuristic",
+    "banner_words",
 ];
 pub(super) const CONSENT_ACTIONS: [&str; 3] = ["accept_all", "reject_all", "object_li"];
 
@@ -39,6 +41,9 @@ pub(super) struct Cmp {
     /// Every known profile (bundled, and `cmp/` beside the scenario file), for
     /// detection at run time with `auto = true`.
     pub(super) profiles: Vec<CmpProfile>,
+    /// The heuristic's vocabulary (`heuristic = true`, the default, with `auto = true`):
+    /// the bundled words, extended by `banner_words`.
+    pub(super) heuristic: Option<crate::cmp::heuristic::BannerWords>,
 }
 
 impl Cmp {
@@ -221,8 +226,10 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>, file: &std::pat
             }
         }
     });
+    let heuristic = check_heuristic(ck, t, file, auto);
     Cmp {
         span: t.span.clone(),
+        heuristic,
         banner,
         auto,
         auto_span: t.key_span("auto").unwrap_or_else(|| t.span.clone()),
@@ -231,6 +238,55 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>, file: &std::pat
         withdraw,
         profile,
         profiles,
+    }
+}
+
+/// `heuristic` (default `true`) and `banner_words` (a vocabulary file, relative to the
+/// scenario file): the heuristic's words, when `auto = true` lets it run.
+fn check_heuristic(
+    ck: &mut Checker<'_>,
+    t: &Table<'_, '_>,
+    file: &std::path::Path,
+    auto: bool,
+) -> Option<crate::cmp::heuristic::BannerWords> {
+    use crate::cmp::heuristic::BannerWords;
+    let on = t
+        .get("heuristic")
+        .and_then(|v| ck.boolean(v, "`heuristic` in [cmp]"))
+        .unwrap_or(true);
+    let extra = ck.opt_string(t, "banner_words");
+    if let (Some(path), false) = (&extra, on && auto) {
+        ck.warning(
+            &path.span(),
+            "`banner_words` is not used: the heuristic runs only with `auto = true` and `heuristic` on",
+            "set `auto = true` in [cmp], or leave `banner_words` out",
+        );
+    }
+    if !(on && auto) {
+        return None;
+    }
+    let words = match &extra {
+        Some(path) => {
+            let base = file.parent().unwrap_or(std::path::Path::new("."));
+            let full = base.join(path.get_ref());
+            if !full.is_file() {
+                ck.error(
+                    &path.span(),
+                    format!("banner words file {} not found", full.display()),
+                    "give a path relative to the scenario file, to a TOML file in the format of data/banner-words.toml",
+                );
+                return None;
+            }
+            BannerWords::with_file(&full)
+        }
+        None => BannerWords::bundled(),
+    };
+    match words {
+        Ok(w) => Some(w),
+        Err(diags) => {
+            ck.extend(diags);
+            None
+        }
     }
 }
 

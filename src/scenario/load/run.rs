@@ -409,7 +409,11 @@ fn auto_step(
         }
     }
     Step {
-        action: Action::Autoconsent(AutoConsent { action, fallback }),
+        action: Action::Autoconsent(AutoConsent {
+            action,
+            fallback,
+            heuristic: cmp.heuristic.clone(),
+        }),
         consent: Some(action),
         records: cmp.records(action),
         timeout: None,

@@ -545,3 +545,49 @@ fn cmp_auto_must_be_a_boolean() {
     assert!(d.has_errors());
     assert!(positions(&d).iter().any(|p| p.starts_with("6:8 ")), "{d}");
 }
+
+#[test]
+fn cmp_heuristic_is_on_with_auto_and_takes_the_scenarios_words() {
+    let auto_step = |f: &ScenarioFile| match &f.scenarios[1].steps[0].action {
+        Action::Autoconsent(a) => a.heuristic.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (f, d) = parse(&format!("{SITE}[cmp]\nauto = true\n"));
+    assert!(d.0.is_empty(), "{d}");
+    let words = auto_step(&f.unwrap()).expect("on by default");
+    assert_eq!(words.sources, ["data/banner-words.toml"]);
+    let (f, d) = parse(&format!("{SITE}[cmp]\nauto = true\nheuristic = false\n"));
+    assert!(d.0.is_empty(), "{d}");
+    assert!(auto_step(&f.unwrap()).is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("words.toml");
+    std::fs::write(&extra, "[sv]\naccept = [\"godkänn alla\"]\n").unwrap();
+    let (f, d) = parse(&format!(
+        "{SITE}[cmp]\nauto = true\nbanner_words = {:?}\n",
+        extra.display().to_string()
+    ));
+    assert!(d.0.is_empty(), "{d}");
+    let words = auto_step(&f.unwrap()).expect("on");
+    assert!(words.languages().contains(&"sv"));
+    // A bad words file: its own problem at its own line; a missing one named.
+    std::fs::write(&extra, "[sv]\naccept = [\"Godkänn\"]\n").unwrap();
+    let (_, d) = parse(&format!(
+        "{SITE}[cmp]\nauto = true\nbanner_words = {:?}\n",
+        extra.display().to_string()
+    ));
+    assert!(
+        d.0.iter()
+            .any(|x| x.file == extra && x.line == 2 && x.message.contains("not lower case")),
+        "{d}"
+    );
+    let (_, d) = parse(&format!(
+        "{SITE}[cmp]\nauto = true\nbanner_words = \"/nonexistent/w.toml\"\n"
+    ));
+    assert!(
+        positions(&d)
+            .iter()
+            .any(|p| p.contains("banner words file /nonexistent/w.toml not found")),
+        "{d}"
+    );
+}
