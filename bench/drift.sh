@@ -293,11 +293,14 @@ Now (docs/storage.md, "History layout"):
 - a run's declared map and a visit's inventory are stored once per distinct content
   (`declaration_sets`, `inventory_sets`, found again by a SHA-256 digest) and referred to;
   a quarter of a stable site reads a handful of sets instead of ~10,000 item rows;
-- the vendors' activity is summed per run when a visit is written (`run_vendors`), not per
-  visit and vendor;
+- the vendors' activity is summed per run when a visit is written, not per visit and vendor:
+  since schema 17 one `run_vendor_sums` row per run (it was a `run_vendors` row per run and
+  vendor, which on PostgreSQL cost ~130 bytes a row);
 - a finding's identity (fingerprint, code, severity, subject, vendor, rule and its first
-  message) is a `finding_keys` row; each night's `findings` row keeps occurrences, evidence
-  (without `null` members) and the message only when it changed;
+  message) is a `finding_keys` row; what changes each night (occurrences, evidence without
+  `null` members and without the finding's own scenario, the message only when it changed)
+  is an item of the `finding_batches` row of the write that added it (schema 17: one row
+  per visit instead of one per finding; `finding_view` unpacks them);
 - drift shares each set between the visits that stored it (`Arc`), and a scenario whose set
   is the one it stored last time is known unchanged without being compared;
 - `purge` also removes steps (drift needs a visit's status and reason, not its steps).
