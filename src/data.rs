@@ -159,12 +159,18 @@ pub const STORED_SEPARATOR: &str = " | ";
 /// What this consentry runs with, for `--version`, `doctor`, each stored run and its
 /// report: its own version, autoconsent's (as found, `None` when not found or without a
 /// `package.json`; in a run, `None` when no scenario used it) and the bundled CMP
-/// profiles (names and a digest of the set, `klaro,cookieconsent,...@<sha256 prefix>`).
+/// profiles (names and a digest of the set, `klaro,cookieconsent,...@<sha256 prefix>`),
+/// and the vendor and cookie knowledge bases loaded ([`crate::knowledge`], docs/knowledge.md;
+/// `None` when none was, or for a run recorded before they existed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataVersions {
     pub consentry: String,
     pub autoconsent: Option<String>,
     pub cmp_profiles: String,
+    /// `third-party-web 0.30.0 + open-cookie-database (gdpr-cookie-scanner 3.8.2)`
+    /// ([`crate::knowledge::KnowledgeBase::versions`]).
+    #[serde(default)]
+    pub knowledge: Option<String>,
 }
 
 impl DataVersions {
@@ -176,16 +182,22 @@ impl DataVersions {
                 self.autoconsent.as_deref().unwrap_or("not found")
             ),
             format!("cmp-profiles {}", self.cmp_profiles),
+            format!(
+                "knowledge {}",
+                self.knowledge.as_deref().unwrap_or("not found")
+            ),
         ]
     }
 
-    /// The compact form stored with each run: `autoconsent=16.23.0; cmp-profiles=...`.
+    /// The compact form stored with each run: `autoconsent=16.23.0; cmp-profiles=...;
+    /// knowledge=...`.
     pub fn stored(&self) -> String {
         format!(
-            "consentry={}; autoconsent={}; cmp-profiles={}",
+            "consentry={}; autoconsent={}; cmp-profiles={}; knowledge={}",
             self.consentry,
             self.autoconsent.as_deref().unwrap_or("none"),
-            self.cmp_profiles
+            self.cmp_profiles,
+            self.knowledge.as_deref().unwrap_or("none")
         )
     }
 
@@ -205,6 +217,7 @@ impl DataVersions {
     /// `consentry` or `cmp-profiles` is missing.
     pub fn from_stored(stored: &str) -> Option<DataVersions> {
         let (mut consentry, mut autoconsent, mut cmp_profiles) = (None, None, None);
+        let mut knowledge = None;
         for part in stored.split(';') {
             let (key, value) = part.trim().split_once('=')?;
             let value = value.trim().to_owned();
@@ -212,6 +225,7 @@ impl DataVersions {
                 "consentry" => consentry = Some(value),
                 "autoconsent" => autoconsent = Some(value).filter(|v| v != "none"),
                 "cmp-profiles" => cmp_profiles = Some(value),
+                "knowledge" => knowledge = Some(value).filter(|v| v != "none"),
                 _ => {}
             }
         }
@@ -219,6 +233,7 @@ impl DataVersions {
             consentry: consentry?,
             autoconsent,
             cmp_profiles: cmp_profiles?,
+            knowledge,
         })
     }
 }
@@ -231,7 +246,14 @@ impl DataVersions {
             consentry: env!("CARGO_PKG_VERSION").to_owned(),
             autoconsent,
             cmp_profiles: crate::scenario::load::profile::bundled_digest(),
+            knowledge: None,
         }
+    }
+
+    /// The same, naming the knowledge bases loaded (`None`: none).
+    pub fn with_knowledge(mut self, knowledge: Option<String>) -> DataVersions {
+        self.knowledge = knowledge;
+        self
     }
 }
 
@@ -323,8 +345,33 @@ mod tests {
                 consentry: "0.2.0".into(),
                 autoconsent: Some("17.0.0".into()),
                 cmp_profiles: "klaro@00ff".into(),
+                knowledge: None,
             })
         );
+        // The knowledge bases, and a run stored before they were recorded.
+        let v = DataVersions::with_autoconsent(None).with_knowledge(Some(
+            "third-party-web 0.30.0 + open-cookie-database (gdpr-cookie-scanner 3.8.2)".into(),
+        ));
+        assert!(
+            v.stored().ends_with(
+                "; knowledge=third-party-web 0.30.0 + open-cookie-database (gdpr-cookie-scanner 3.8.2)"
+            ),
+            "{}",
+            v.stored()
+        );
+        assert_eq!(DataVersions::from_stored(&v.stored()), Some(v.clone()));
+        let before = "consentry=0.1.0; autoconsent=none; cmp-profiles=klaro@00ff";
+        assert_eq!(
+            DataVersions::from_stored(before).map(|d| d.knowledge),
+            Some(None)
+        );
+        let none = v.clone().with_knowledge(None);
+        assert!(
+            none.stored().ends_with("; knowledge=none"),
+            "{}",
+            none.stored()
+        );
+        assert_eq!(DataVersions::from_stored(&none.stored()), Some(none));
         for bad in [
             "",
             "consentry=0.1.0",

@@ -8,9 +8,11 @@
 //!   (`unauthorized`), and how many were made after a recorded objection to legitimate
 //!   interest without another basis allowing them (`objected`): the facts of the LIA
 //!   review pack;
-//! - every third-party host contacted (with its vendor, if declared);
+//! - every third-party host contacted (with its vendor, if declared; if not, who the
+//!   knowledge bases say it belongs to, in `detail`);
 //! - every cookie written or stored (`name@domain`, its vendor, its lifetime, its
-//!   declared retention, and whether it exceeds it);
+//!   declared retention, and whether it exceeds it; undeclared, who it is known to
+//!   belong to, in `detail`);
 //! - every third-party host loaded by a third-party script of a *different* declared
 //!   vendor (from the request's initiator): "Meta's script now loads `tr.snapchat.com`".
 
@@ -85,7 +87,10 @@ pub struct InventoryItem {
     /// verdict `cookie-retention-exceeded` reads ([`crate::attribution::RetentionVerdict`]:
     /// a requested lifetime with no slack, else a stored one with the policy's tolerance).
     pub over_retention: bool,
-    /// `loaded-by`: the host of the loading script.
+    /// `loaded-by`: the host of the loading script. `host` and `cookie` with no declared
+    /// vendor: what the knowledge bases say of it ([`crate::knowledge::Known::describe`],
+    /// `known: Bing Ads, category ad, by pattern *.bing.com in third-party-web 0.30.0`),
+    /// a field apart from `vendor`, the declared map's.
     pub detail: Option<String>,
 }
 
@@ -140,6 +145,8 @@ fn tally(
 /// a write / a stored copy is seen, then the longest lifetime (`Some(None)`: session).
 struct CookieSeen {
     vendor: Option<String>,
+    /// Undeclared: what the knowledge bases say of it.
+    known: Option<String>,
     requested: Option<Option<i64>>,
     stored: Option<Option<i64>>,
     declared: Option<i64>,
@@ -156,6 +163,10 @@ impl CookieSeen {
             .entry(cookie_key(name, domain))
             .or_insert_with(|| CookieSeen {
                 vendor: a.vendor.map(|v| v.id.clone()),
+                known: match a.rule {
+                    None => a.known.as_ref().map(crate::knowledge::Known::describe),
+                    Some(_) => None,
+                },
                 requested: None,
                 stored: None,
                 declared: a.rule.map(|r| retention_secs(r.max_retention)),
@@ -167,7 +178,8 @@ impl CookieSeen {
 /// (vendors, parties, permissions, initiators, retention verdicts).
 pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
     let mut vendors: BTreeMap<String, VendorActivity> = BTreeMap::new();
-    let mut hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
+    // Host -> (declared vendor, what the knowledge bases say when undeclared).
+    let mut hosts: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
     let mut loaded: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut cookies: BTreeMap<String, CookieSeen> = BTreeMap::new();
 
@@ -190,9 +202,13 @@ pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
             continue;
         }
         let Some(host) = a.host.clone() else { continue };
-        hosts
-            .entry(host.clone())
-            .or_insert_with(|| a.vendor.map(|v| v.id.clone()));
+        hosts.entry(host.clone()).or_insert_with(|| match a.vendor {
+            Some(v) => (Some(v.id.clone()), None),
+            None => (
+                None,
+                a.known.as_ref().map(crate::knowledge::Known::describe),
+            ),
+        });
         // Loaded by another (third-party) declared vendor's script? The site's own
         // scripts load every tag: that relation is the inventory itself, not news.
         if let Some(init) = a.initiator.as_ref().filter(|i| i.party == Party::Third) {
@@ -237,7 +253,7 @@ pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
     }
 
     let mut items: Vec<InventoryItem> = Vec::new();
-    for (host, vendor) in hosts {
+    for (host, (vendor, known)) in hosts {
         items.push(InventoryItem {
             kind: ItemKind::Host,
             item: host,
@@ -245,7 +261,7 @@ pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
             lifetime_secs: None,
             declared_secs: None,
             over_retention: false,
-            detail: None,
+            detail: known,
         });
     }
     for (key, c) in cookies {
@@ -260,7 +276,7 @@ pub fn of_visit(visit: &AttributedVisit) -> VisitInventory {
             lifetime_secs: lifetime,
             declared_secs: c.declared,
             over_retention: over,
-            detail: None,
+            detail: c.known,
         });
     }
     for ((host, loader), init_host) in loaded {

@@ -31,6 +31,7 @@ pub mod engine;
 pub mod exit;
 pub mod fleet;
 pub mod inventory;
+pub mod knowledge;
 pub mod model;
 pub mod net;
 pub mod notify;

@@ -187,6 +187,43 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
         why.contains("#old-cmp-reject") && why.contains("demo-shop.toml:"),
         "{why}"
     );
+
+    // The undeclared vendor is named by the knowledge bases (docs/knowledge.md): company,
+    // category and the rule that matched, in every piece of evidence; the finding's
+    // vendor stays the declared map's (none).
+    for scenario in ["accept_all", "accept_then_object"] {
+        let tiktok = finding(&run.json, "undeclared-third-party", scenario);
+        assert_eq!(tiktok["vendor"], Value::Null, "{tiktok}");
+        for e in tiktok["evidence"].as_array().expect("evidence") {
+            let d = e["detail"].as_str().unwrap_or_default();
+            assert!(
+                d.ends_with("; known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0"),
+                "{d}"
+            );
+        }
+    }
+    // The run records the knowledge it used, and the stored inventory names the host.
+    let knowledge = run.json["data_versions"][0]["knowledge"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        knowledge,
+        "third-party-web 0.30.0 + open-cookie-database (gdpr-cookie-scanner 3.8.2)"
+    );
+    let stored = common::texts(
+        &db,
+        "SELECT i.detail FROM inventory_items i JOIN visits v ON v.inventory_set = i.set_id \
+         WHERE v.run_id = ? AND i.kind = 'host' AND i.item = 'analytics.tiktok.com' \
+         AND i.detail IS NOT NULL",
+        run_id,
+    );
+    assert!(
+        !stored.is_empty()
+            && stored
+                .iter()
+                .all(|d| d.contains("TikTok (ByteDance Ltd), category social")),
+        "{stored:?}"
+    );
 }
 
 /// For each scenario, every third-party request the demo server received was captured.

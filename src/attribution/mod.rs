@@ -6,8 +6,11 @@
 //! consent state in force when the record was made. Checks read [`AttributedVisit`]s and
 //! never look vendors up again. Facts derived from the records are derived here too, once:
 //! each request's decoded signals and whether it is a Consent Mode `advanced` cookieless
-//! ping ([`cookieless`]), each declared cookie's retention verdict.
+//! ping ([`cookieless`]), each declared cookie's retention verdict, and who each
+//! third-party host and each cookie is *known* to belong to by the knowledge bases
+//! ([`crate::knowledge`]): a separate field, never merged with the declared vendor.
 
+use crate::knowledge::{KnowledgeBase, Known};
 use crate::model::gcm::ConsentModeSignal;
 use crate::model::gpp::GppSignal;
 use crate::model::purpose::{self, PhaseConsent};
@@ -20,6 +23,7 @@ use crate::net;
 use crate::policy::{CookieRule, Permission, Policy, Retention, Vendor};
 use crate::scenario::Site;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 mod cookieless;
 pub use cookieless::{identifier_cookie, write_stores};
@@ -45,6 +49,9 @@ pub struct Attribution<'p> {
     pub vendor: Option<&'p Vendor>,
     /// What that vendor may do in the record's consent state.
     pub permission: Option<Permission>,
+    /// Third-party hosts: who the knowledge bases say the host belongs to, and by which
+    /// rule. Beside `vendor` (the declared map, the authority), never instead of it.
+    pub known: Option<Known>,
 }
 
 /// Who a cookie belongs to: its declared rule, that rule's vendor, and the permission.
@@ -54,6 +61,8 @@ pub struct CookieAttribution<'p> {
     pub vendor: Option<&'p Vendor>,
     pub permission: Option<Permission>,
     pub party: Party,
+    /// Who the knowledge bases say the cookie's name belongs to (beside `rule`).
+    pub known: Option<Known>,
 }
 
 /// One visit with every record attributed, and the facts derived from its records.
@@ -174,11 +183,23 @@ pub fn stored_lifetime(c: &StoredCookie) -> Option<i64> {
 pub struct Attributor<'p> {
     site: &'p Site,
     policy: &'p Policy,
+    knowledge: Option<Arc<KnowledgeBase>>,
 }
 
 impl<'p> Attributor<'p> {
+    /// Without knowledge bases: records carry no `known` fields.
     pub fn new(site: &'p Site, policy: &'p Policy) -> Self {
-        Attributor { site, policy }
+        Attributor {
+            site,
+            policy,
+            knowledge: None,
+        }
+    }
+
+    /// Say who third-party hosts and cookies are known to belong to, from `knowledge`.
+    pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {
+        self.knowledge = Some(knowledge);
+        self
     }
 
     fn party(&self, host: &str) -> Party {
@@ -198,17 +219,24 @@ impl<'p> Attributor<'p> {
                 party: Party::None,
                 vendor: None,
                 permission: None,
+                known: None,
             };
         };
         let path = net::url_path(url).unwrap_or_else(|| "/".to_string());
         let vendor = self.policy.vendor_for_url(&host, &path);
         let permission = vendor.map(|v| self.policy.permission(v, state));
+        let party = self.party(&host);
+        let known = match (&self.knowledge, party) {
+            (Some(k), Party::Third) => k.host(&host),
+            _ => None,
+        };
         Attribution {
             domain: Some(net::registrable_domain(&host).unwrap_or_else(|| host.clone())),
-            party: self.party(&host),
+            party,
             host: Some(host),
             vendor,
             permission,
+            known,
         }
     }
 
@@ -233,6 +261,7 @@ impl<'p> Attributor<'p> {
             vendor,
             permission,
             party,
+            known: self.knowledge.as_ref().and_then(|k| k.cookie(name)),
         }
     }
 
@@ -441,3 +470,6 @@ impl AttributedVisit<'_, '_> {
             .count()
     }
 }
+
+#[cfg(test)]
+mod known_tests;

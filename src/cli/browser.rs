@@ -51,6 +51,13 @@ pub struct BrowserPlace {
     /// docs/packaging.md].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// An extra vendor database of your own (JSON, the shape of third-party-web's
+    /// entities: [{"name", "company", "category", "domains": ["host", "*.domain"]}]),
+    /// consulted before the bundled knowledge to name undeclared hosts. For data whose
+    /// licence consentry cannot ship (non-commercial sets); never bundled
+    /// (docs/knowledge.md).
+    #[arg(long, value_name = "PATH", env = "CONSENTRY_VENDOR_DB")]
+    pub vendor_db: Option<PathBuf>,
 }
 
 impl BrowserArgs {
@@ -63,6 +70,7 @@ impl BrowserArgs {
             chromium: self.place.chromium.clone(),
             autoconsent: self.place.autoconsent.clone(),
             data_dir: self.place.data_dir.clone(),
+            vendor_db: self.place.vendor_db.clone(),
             fresh_browser: self.fresh_browser,
             no_screenshots: self.no_screenshots,
         }

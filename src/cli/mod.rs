@@ -76,7 +76,7 @@ pub enum Command {
 /// `consentry --version`: this version, then one line per data set it runs with
 /// ([`consentry::data::DataVersions::lines`]), autoconsent found as an audit in the
 /// current directory would find it (`$CONSENTRY_AUTOCONSENT`, the data directory, a
-/// checkout's `fixtures/build`).
+/// checkout's `fixtures/build`), and the knowledge bases likewise.
 pub fn long_version() -> String {
     let explicit = std::env::var_os(consentry::cmp::autoconsent::ENV)
         .filter(|v| !v.is_empty())
@@ -90,7 +90,11 @@ pub fn long_version() -> String {
     let dir = consentry::cmp::autoconsent::candidates(explicit.as_deref(), data.as_deref(), &here)
         .into_iter()
         .find(|d| consentry::cmp::autoconsent::is_bundle_dir(d));
-    let v = consentry::data::bundled_versions(dir.as_deref());
+    // The knowledge bases, found as an audit here would find them (notices are for audits).
+    let knowledge = consentry::knowledge::locate(data.as_deref(), &here, None)
+        .ok()
+        .and_then(|k| k.base.versions());
+    let v = consentry::data::bundled_versions(dir.as_deref()).with_knowledge(knowledge);
     let mut out = v.consentry.clone();
     for line in v.lines() {
         out.push('\n');

@@ -73,6 +73,9 @@ pub struct EngineConfig {
     pub autoconsent: Option<PathBuf>,
     /// The data directory (`--data-dir`); `None`: the lookup order of [`crate::data`].
     pub data_dir: Option<PathBuf>,
+    /// A vendor set of the user's (`--vendor-db PATH`, third-party-web's entity shape),
+    /// consulted before the bundled knowledge (docs/knowledge.md).
+    pub vendor_db: Option<PathBuf>,
     /// A new browser and profile per scenario (the behaviour before browser reuse).
     /// Always the case with [`EngineConfig::webdriver`].
     pub fresh_browser: bool,
@@ -95,6 +98,24 @@ impl EngineConfig {
                 .map(|c| c.dir)
                 .as_deref(),
             scenario_file,
+        )
+    }
+
+    /// The vendor and cookie knowledge bases, found as autoconsent is (the data
+    /// directory's `knowledge/`, else a checkout's `fixtures/build/knowledge` beside
+    /// `scenario_file`), with `vendor_db`. Missing bundled sets are notices; an unreadable
+    /// `vendor_db` is the error.
+    pub fn load_knowledge(
+        &self,
+        scenario_file: &std::path::Path,
+    ) -> Result<crate::knowledge::Loaded, String> {
+        crate::knowledge::locate(
+            crate::data::Lookup::from_process(self.data_dir.as_deref())
+                .locate()
+                .map(|c| c.dir)
+                .as_deref(),
+            scenario_file,
+            self.vendor_db.as_deref(),
         )
     }
 }

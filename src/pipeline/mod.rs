@@ -352,13 +352,28 @@ async fn run_sites(
         ),
         None => None,
     };
+    // The vendor and cookie knowledge (docs/knowledge.md), found beside the first site:
+    // a bundled set missing is one notice; an unreadable --vendor-db stops here.
+    let knowledge = shared
+        .engine
+        .load_knowledge(
+            sites
+                .first()
+                .map_or(std::path::Path::new("."), |s| s.spec.path.as_path()),
+        )
+        .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?;
+    for notice in &knowledge.notices {
+        crate::stderr::line(format_args!("{notice}"));
+    }
+    let knowledge = std::sync::Arc::new(knowledge.base);
     let mut engine = Engine::start(shared.engine, hasher.clone())
         .await
         .map_err(AuditError::Engine)?;
     // What each run records of the data it ran with (docs/packaging.md).
     let data_versions = crate::data::DataVersions::with_autoconsent(
         autoconsent.as_ref().and_then(|b| b.version.clone()),
-    );
+    )
+    .with_knowledge(knowledge.versions());
     engine.set_autoconsent(autoconsent);
     let started_at = Utc::now();
     let mut storage_errors = Vec::new();
@@ -433,6 +448,7 @@ async fn run_sites(
             site::RunAbout {
                 fleet_run: fleet_id,
                 data_versions: &data_versions,
+                knowledge: &knowledge,
             },
             &hasher,
             plan.as_ref(),

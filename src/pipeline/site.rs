@@ -44,6 +44,8 @@ pub(super) struct SiteRun<'a> {
 pub(super) struct RunAbout<'s> {
     pub fleet_run: Option<FleetRunId>,
     pub data_versions: &'s DataVersions,
+    /// The vendor and cookie knowledge its visits are attributed with.
+    pub knowledge: &'s std::sync::Arc<crate::knowledge::KnowledgeBase>,
 }
 
 impl<'a> SiteRun<'a> {
@@ -96,7 +98,8 @@ impl<'a> SiteRun<'a> {
             db_path: shared.db.to_string(),
             run_id,
             started_at,
-            attributor: Attributor::new(&spec.site, &spec.policy),
+            attributor: Attributor::new(&spec.site, &spec.policy)
+                .with_knowledge(about.knowledge.clone()),
             hasher,
             shots_dir: crate::screenshots::run_dir(shared.reports_dir, &spec.site.name, run_id),
             slots,

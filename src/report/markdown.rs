@@ -418,6 +418,9 @@ fn findings(out: &mut String, v: &RunView) {
         ));
         out.push_str(&format!("{}\n\n", cell(&f.message)));
         out.push_str(&format!("- **Rule broken:** {}\n", cell(&f.rule)));
+        if let Some(known) = fv.known {
+            out.push_str(&format!("- **Known:** {}\n", cell(known)));
+        }
         out.push_str(&format!(
             "- **Scenario:** {}\n",
             f.scenario

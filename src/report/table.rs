@@ -312,6 +312,9 @@ impl TableReporter {
                 l(&fv.finding.message),
                 l(&fv.finding.rule)
             ));
+            if let Some(known) = fv.known {
+                out.push_str(&format!("    known: {}\n", l(known)));
+            }
         }
         out.push('\n');
     }

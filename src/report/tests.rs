@@ -129,6 +129,7 @@ pub(crate) fn fixed_report() -> AuditReport {
             consentry: "0.1.0".into(),
             autoconsent: Some("16.23.0".into()),
             cmp_profiles: "klaro,cookieconsent,consentry-tcf@0123456789abcdef".into(),
+            knowledge: None,
         }],
         fail_on_new: false,
         new_fingerprints: Vec::new(),
@@ -450,6 +451,7 @@ fn json_shape() {
             "consentry": "0.1.0",
             "autoconsent": "16.23.0",
             "cmp_profiles": "klaro,cookieconsent,consentry-tcf@0123456789abcdef",
+            "knowledge": null,
         }])
     );
     let mut old = fixed_report();

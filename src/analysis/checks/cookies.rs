@@ -58,10 +58,13 @@ fn undeclared_cookie(ctx: &VisitCtx, sink: &mut Sink) {
                     w.name, w.domain, obs.scenario
                 ),
                 rule: rule.clone(),
-                evidence: write_evidence(
-                    obs,
-                    w,
-                    format!("written {} ({lifetime})", source_phrase(&w.source)),
+                evidence: super::with_known(
+                    write_evidence(
+                        obs,
+                        w,
+                        format!("written {} ({lifetime})", source_phrase(&w.source)),
+                    ),
+                    at.known.as_ref(),
                 ),
             });
         }
@@ -80,7 +83,10 @@ fn undeclared_cookie(ctx: &VisitCtx, sink: &mut Sink) {
                     c.name, c.domain, obs.scenario
                 ),
                 rule: rule.clone(),
-                evidence: stored_evidence(ctx.site, obs, c, "stored in the cookie jar".to_string()),
+                evidence: super::with_known(
+                    stored_evidence(ctx.site, obs, c, "stored in the cookie jar".to_string()),
+                    at.known.as_ref(),
+                ),
             });
         }
     }

@@ -124,6 +124,19 @@ fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
     }
 }
 
+/// `e` with what the knowledge bases say of its subject appended to its detail
+/// (`...; known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in
+/// third-party-web 0.30.0`): shown beside, never merged with, the declared map's say.
+fn with_known(mut e: Evidence, known: Option<&crate::knowledge::Known>) -> Evidence {
+    if let Some(k) = known {
+        e.detail = Some(match e.detail {
+            Some(d) => format!("{d}; {}", k.describe()),
+            None => k.describe(),
+        });
+    }
+    e
+}
+
 fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) -> Evidence {
     Evidence {
         scenario: obs.scenario.clone(),

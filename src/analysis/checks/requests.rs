@@ -158,7 +158,7 @@ fn undeclared_third_party(ctx: &VisitCtx, sink: &mut Sink) {
                 obs.scenario
             ),
             rule: "every third-party host must belong to a declared vendor".to_string(),
-            evidence: request_evidence(obs, req),
+            evidence: super::with_known(request_evidence(obs, req), at.known.as_ref()),
         });
     }
 }

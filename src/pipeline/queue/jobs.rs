@@ -53,6 +53,8 @@ pub(super) struct JobCtx<'a> {
     pub owner: &'a str,
     pub cfg: &'a WorkerConfig,
     pub data_versions: &'a str,
+    /// The vendor and cookie knowledge this worker attributes with.
+    pub knowledge: &'a std::sync::Arc<crate::knowledge::KnowledgeBase>,
     pub fleets: Fleets,
     pub log: &'a dyn WorkerLog,
     pub cancel: Cancel,
@@ -222,7 +224,8 @@ impl JobCtx<'_> {
             .unwrap_or(&self.cfg.default_reports_dir);
         let shots = crate::screenshots::run_dir(reports, &spec.site.name, run.id);
         let obs = crate::pipeline::judge::prepare_visit(obs, &spec, self.hasher, &shots, position);
-        let attributor = Attributor::new(&spec.site, &spec.policy);
+        let attributor =
+            Attributor::new(&spec.site, &spec.policy).with_knowledge(self.knowledge.clone());
         let visit = attributor.visit(&obs);
         let judged = analyze_visit(&spec.site, &spec.policy, &visit);
         let inventory = crate::inventory::of_visit(&visit);
@@ -320,7 +323,8 @@ impl JobCtx<'_> {
                 versions.push(v.clone());
             }
         }
-        let attributor = Attributor::new(&spec.site, &spec.policy);
+        let attributor =
+            Attributor::new(&spec.site, &spec.policy).with_knowledge(self.knowledge.clone());
         let visits: Vec<AttributedVisit> =
             observations.iter().map(|o| attributor.visit(o)).collect();
         let findings = visits

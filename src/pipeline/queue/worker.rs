@@ -42,9 +42,19 @@ pub async fn work(
         .unwrap_or_default()
         .join("fleet.toml");
     let autoconsent = cfg.engine.locate_autoconsent(&here).ok();
+    // The vendor and cookie knowledge, found the same way (docs/knowledge.md).
+    let knowledge = cfg
+        .engine
+        .load_knowledge(&here)
+        .map_err(|e| AuditError::Engine(anyhow::anyhow!(e)))?;
+    for notice in &knowledge.notices {
+        log.line(format_args!("{notice}"));
+    }
+    let knowledge = std::sync::Arc::new(knowledge.base);
     let data_versions = crate::data::DataVersions::with_autoconsent(
         autoconsent.as_ref().and_then(|b| b.version.clone()),
     )
+    .with_knowledge(knowledge.versions())
     .stored();
     engine.set_autoconsent(autoconsent);
     let owner = owner_name(&cfg.name);
@@ -62,6 +72,7 @@ pub async fn work(
         owner: &owner,
         cfg,
         data_versions: &data_versions,
+        knowledge: &knowledge,
         fleets: Fleets::default(),
         log,
         cancel: cancel.clone(),

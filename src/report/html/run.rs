@@ -459,7 +459,10 @@ fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
         ),
         ("Occurrences", fv.occurrences.clone()),
         ("Fingerprint", code(&f.fingerprint)),
-    ] {
+    ]
+    .into_iter()
+    .chain(fv.known.map(|k| ("Known", text_of(k))))
+    {
         let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
     }
     b.push_str("</dl>\n");

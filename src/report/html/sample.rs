@@ -671,6 +671,7 @@ pub fn hostile_run() -> AuditReport {
             consentry: h.clone(),
             autoconsent: Some(h.clone()),
             cmp_profiles: h.clone(),
+            knowledge: None,
         }],
         acknowledgements: Vec::new(),
         verdict: Verdict::default(),

@@ -24,6 +24,10 @@ pub struct FindingView<'a> {
     pub ack: Option<AckLine<'a>>,
     /// `ack`, `EXPIRED` or empty: the marker of the finding tables' ack column.
     pub ack_marker: &'static str,
+    /// What the knowledge bases say of an undeclared host or cookie (docs/knowledge.md):
+    /// `TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in ...`,
+    /// from the first evidence that carries it. Never the declared vendor.
+    pub known: Option<&'a str>,
 }
 
 /// The headers of a finding's evidence table, one per field of [`EvidenceRow`] but the
@@ -101,9 +105,20 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
                     _ => "",
                 },
                 ack: ack.map(AckLine::of),
+                known: f
+                    .evidence
+                    .iter()
+                    .find_map(|e| known_of(e.detail.as_deref())),
             }
         })
         .collect()
+}
+
+/// What follows `known: ` in an evidence detail (always its last part).
+fn known_of(detail: Option<&str>) -> Option<&str> {
+    let d = detail?;
+    d.strip_prefix("known: ")
+        .or_else(|| d.find("; known: ").map(|i| &d[i + "; known: ".len()..]))
 }
 
 fn evidence_row<'a>(r: &'a AuditReport, e: &'a Evidence) -> EvidenceRow<'a> {

@@ -231,8 +231,13 @@ fn data_text(sets: &[crate::data::DataVersions]) -> String {
     }
     sets.iter()
         .map(|d| {
+            let knowledge = d
+                .knowledge
+                .as_deref()
+                .map(|k| format!(", knowledge {k}"))
+                .unwrap_or_default();
             format!(
-                "consentry {}, autoconsent {}, CMP profiles {}",
+                "consentry {}, autoconsent {}, CMP profiles {}{knowledge}",
                 d.consentry,
                 d.autoconsent.as_deref().unwrap_or("not used"),
                 d.cmp_profiles
