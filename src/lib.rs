@@ -32,6 +32,7 @@ pub mod exit;
 pub mod fleet;
 pub mod inventory;
 pub mod knowledge;
+pub mod lookup;
 pub mod model;
 pub mod net;
 pub mod notify;

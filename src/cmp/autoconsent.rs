@@ -66,21 +66,7 @@ pub fn candidates(
     if let Some(d) = explicit {
         return vec![d.to_path_buf()];
     }
-    let mut out = Vec::new();
-    if let Some(d) = data_dir {
-        out.push(d.join(DATA_SUBDIR));
-    }
-    let abs = std::path::absolute(scenario_file).unwrap_or_else(|_| scenario_file.to_path_buf());
-    for dir in abs.ancestors().skip(1) {
-        out.push(dir.join(DEFAULT_DIR));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        let d = cwd.join(DEFAULT_DIR);
-        if !out.contains(&d) {
-            out.push(d);
-        }
-    }
-    out
+    crate::lookup::data_candidates(data_dir, DATA_SUBDIR, DEFAULT_DIR, scenario_file)
 }
 
 /// The version of the package whose `package.json` (as published on npm) sits in `dir`.

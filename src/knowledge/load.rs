@@ -56,21 +56,7 @@ pub struct Loaded {
 /// then a checkout's `fixtures/build/knowledge` beside `scenario_file` or in a parent
 /// directory, then in the current directory (as autoconsent is found).
 pub fn candidates(data_dir: Option<&Path>, scenario_file: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(d) = data_dir {
-        out.push(d.join(DATA_SUBDIR));
-    }
-    let abs = std::path::absolute(scenario_file).unwrap_or_else(|_| scenario_file.to_path_buf());
-    for dir in abs.ancestors().skip(1) {
-        out.push(dir.join(DEFAULT_DIR));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        let d = cwd.join(DEFAULT_DIR);
-        if !out.contains(&d) {
-            out.push(d);
-        }
-    }
-    out
+    crate::lookup::data_candidates(data_dir, DATA_SUBDIR, DEFAULT_DIR, scenario_file)
 }
 
 /// Find and load the bundled sets (the first of `candidates` holding one), and the

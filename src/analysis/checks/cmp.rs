@@ -39,6 +39,9 @@ fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
     }
 }
 
+/// The rule `reject-more-steps-than-accept` breaks.
+const EQUAL_EFFORT_RULE: &str = "refusing consent must be as easy as giving it (GDPR Art. 7(3), EDPB guidelines 03/2022 and the cookie-banner taskforce report)";
+
 /// Evidence of a request judged after an objection: when the objection was learned from
 /// the CMP's record (not declared), the detail says which record.
 pub(crate) fn with_objection_source(
@@ -215,7 +218,7 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
             "Rejecting took {reject} clicks where accepting took {accept}: the first layer has no reject option as easy as accept (scenario \"{}\").",
             obs.scenario
         ),
-        rule: "refusing consent must be as easy as giving it (GDPR Art. 7(3), EDPB guidelines 03/2022 and the cookie-banner taskforce report)".to_string(),
+        rule: EQUAL_EFFORT_RULE.to_string(),
         evidence: Evidence {
             scenario: obs.scenario.clone(),
             page: a.page.clone(),
@@ -257,7 +260,7 @@ fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: 
             "No reject option was found in the consent dialog, on its first layer or behind its settings, where accepting took {accept} click(s) (scenario \"{}\").",
             obs.scenario
         ),
-        rule: "refusing consent must be as easy as giving it (GDPR Art. 7(3), EDPB guidelines 03/2022 and the cookie-banner taskforce report)".to_string(),
+        rule: EQUAL_EFFORT_RULE.to_string(),
         evidence: Evidence {
             scenario: obs.scenario.clone(),
             page: a.page.clone(),
