@@ -44,12 +44,14 @@ async fn collect(session: &Session) -> Result<Facts, Failure> {
             ))
         }
     };
-    serde_json::from_value(v).map_err(|e| {
-        Failure::new(
-            FailureKind::ScriptFailed,
-            format!("heuristic: the banner collector returned facts that do not decode: {e}"),
-        )
-    })
+    serde_json::from_value::<Facts>(v)
+        .map(Facts::bounded)
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::ScriptFailed,
+                format!("heuristic: the banner collector returned facts that do not decode: {e}"),
+            )
+        })
 }
 
 /// Click `c` (found again by its path, its label checked).

@@ -94,6 +94,58 @@ pub struct Control {
     pub disabled: bool,
 }
 
+/// What the decision reads of a page at most: the collector clips to the same bounds,
+/// but it runs in the page, whose own scripts can change what it returns.
+const MAX_CANDIDATES: usize = 80;
+const MAX_CONTROLS: usize = 120;
+const MAX_TEXT_CHARS: usize = 6000;
+const MAX_LABEL_CHARS: usize = 200;
+const MAX_PATH_STEPS: usize = 4096;
+
+fn clip_chars(s: &mut String, max: usize) {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+    }
+}
+
+fn clip_path(p: &mut Path) {
+    p.truncate(64);
+    let mut budget = MAX_PATH_STEPS;
+    for hop in p.iter_mut() {
+        hop.truncate(budget);
+        budget -= hop.len();
+    }
+}
+
+impl Facts {
+    /// The facts within the collector's bounds, whatever the page made it return: the
+    /// decision's cost and the record's size stay bounded on a hostile page.
+    pub fn bounded(mut self) -> Self {
+        self.candidates.truncate(MAX_CANDIDATES);
+        for c in &mut self.candidates {
+            clip_path(&mut c.path);
+            clip_chars(&mut c.element, MAX_LABEL_CHARS);
+            c.within.truncate(8);
+            c.within
+                .iter_mut()
+                .for_each(|w| clip_chars(w, MAX_LABEL_CHARS));
+            clip_chars(&mut c.role, MAX_LABEL_CHARS);
+            clip_chars(&mut c.position, MAX_LABEL_CHARS);
+            clip_chars(&mut c.text, MAX_TEXT_CHARS);
+            c.controls.truncate(MAX_CONTROLS);
+            for k in &mut c.controls {
+                clip_path(&mut k.path);
+                clip_chars(&mut k.element, MAX_LABEL_CHARS);
+                clip_chars(&mut k.tag, MAX_LABEL_CHARS);
+                clip_chars(&mut k.role, MAX_LABEL_CHARS);
+                clip_chars(&mut k.input_type, MAX_LABEL_CHARS);
+                clip_chars(&mut k.text, MAX_LABEL_CHARS);
+            }
+        }
+        self
+    }
+}
+
 impl Control {
     fn is_toggle(&self) -> bool {
         self.checked.is_some()

@@ -480,3 +480,30 @@ fn a_user_file_extends_the_words_and_bad_ones_are_named_at_their_line() {
     assert!(diags.iter().all(|d| d.file == bad), "{diags:?}");
     assert!(BannerWords::with_file(FsPath::new("/nonexistent/words.toml")).is_err());
 }
+
+#[test]
+fn facts_a_hostile_page_inflated_are_cut_to_the_collectors_bounds_and_still_decided() {
+    let accept = "Accept all ".repeat(2_000);
+    let mut many: Vec<Control> = (0..500).map(|i| btn(i + 2, &accept)).collect();
+    many.insert(0, btn(0, "Accept all"));
+    many.insert(1, btn(1, "Reject all"));
+    let mut c = banner(1, "bar", "We use cookies. Accept all Reject all", many);
+    c.path = vec![vec![1; 100_000]; 3];
+    let mut candidates = vec![c, banner(2, "bar", &"Sale! ".repeat(5_000), vec![])];
+    candidates.extend((0..1_000).map(|i| banner(i + 3, "bar", "Sale", vec![])));
+    let f = facts(candidates).bounded();
+    assert_eq!(f.candidates.len(), 80);
+    assert!(f.candidates[1].text.chars().count() <= 6000);
+    let c = &f.candidates[0];
+    assert_eq!(c.controls.len(), 120);
+    assert!(c.controls.iter().all(|k| k.text.chars().count() <= 200));
+    assert!(c.path.iter().map(Vec::len).sum::<usize>() <= 4096);
+    // The banner is still recognised and its reject button found.
+    let FirstLayer::Click(_, r) = first_layer(&f, &words(), Want::Reject) else {
+        panic!(
+            "no reject chosen: {:?}",
+            first_layer(&f, &words(), Want::Reject)
+        )
+    };
+    assert_eq!(r.text, "Reject all");
+}
