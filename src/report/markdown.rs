@@ -1,7 +1,8 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
 use super::view::{
-    evidence_columns, numbers_text, Cell, Matrix, RunView, SignalRow, VisitState, VISIT_COLUMNS,
+    evidence_columns, numbers_text, scenario_list, Cell, Matrix, RunView, SignalRow, VisitState,
+    VISIT_COLUMNS,
 };
 use super::{clip, Layout};
 use crate::exit::ExitStatus;
@@ -267,19 +268,16 @@ fn problems(out: &mut String, v: &RunView) {
         ));
         out.push_str(&format!("{}\n\n", cell(&pv.message)));
         out.push_str(&format!("- **Rule broken:** {}\n", cell(&pv.rule)));
-        out.push_str(&format!(
-            "- **Where:** {} ({})\n",
-            pv.spread,
-            if p.scenarios.is_empty() {
-                "site-level".to_string()
-            } else {
-                p.scenarios
-                    .iter()
-                    .map(|s| code(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ));
+        // A site-level problem's spread already says so.
+        if p.scenarios.is_empty() {
+            out.push_str(&format!("- **Where:** {}\n", pv.spread));
+        } else {
+            out.push_str(&format!(
+                "- **Where:** {} ({})\n",
+                pv.spread,
+                scenario_list(&p.scenarios, code)
+            ));
+        }
         if !p.pages.is_empty() {
             out.push_str(&format!(
                 "- **Pages:** {}\n",

@@ -10,9 +10,9 @@ use super::{
 };
 use crate::drift::{DriftReport, Status, StatusCounts};
 use crate::report::view::{
-    AckRow, Card, DeclarationRow, DriftProblem, DriftSummary, DriftView, LifecycleRow, RunRow,
-    ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, PROBLEM_PAGE_COLUMNS,
-    RUN_PAGE_COLUMNS,
+    scenario_list, AckRow, Card, DeclarationRow, DriftProblem, DriftSummary, DriftView,
+    LifecycleRow, RunRow, ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS,
+    PROBLEM_PAGE_COLUMNS, RUN_PAGE_COLUMNS,
 };
 use std::fmt::Write as _;
 
@@ -205,15 +205,7 @@ fn problems(b: &mut String, problems: &[DriftProblem], rows: &[LifecycleRow]) {
             .and_then(|&n| rows.get(n))
             .map(|r| text(&r.lifecycle.message))
             .unwrap_or_default();
-        let scenarios = if p.scenarios.is_empty() {
-            "site-level".to_string()
-        } else {
-            p.scenarios
-                .iter()
-                .map(|s| code(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let scenarios = scenario_list(&p.scenarios, code);
         let now: Vec<String> = p
             .now_counts
             .iter()

@@ -7,8 +7,8 @@ use crate::analysis::Severity;
 use crate::exit::ExitStatus;
 use crate::model::Screenshot;
 use crate::report::view::{
-    evidence_columns, numbers_text, Cell, FindingView, Header, Matrix, Note, ProblemAck,
-    ProblemView, RunView, SignalRow, VisitState, VISIT_COLUMNS,
+    evidence_columns, numbers_text, scenario_list, Cell, FindingView, Header, Matrix, Note,
+    ProblemAck, ProblemView, RunView, SignalRow, VisitState, VISIT_COLUMNS,
 };
 use crate::report::Layout;
 use crate::screenshots::url_ref;
@@ -188,14 +188,7 @@ fn problem(b: &mut String, pv: &ProblemView) {
         ("Subject", code(&p.subject)),
         ("Rule broken", text_of(&pv.rule)),
         ("Where", escape_html(&pv.spread)),
-        (
-            "Scenarios",
-            if p.scenarios.is_empty() {
-                "all (site-level)".to_string()
-            } else {
-                list(&p.scenarios)
-            },
-        ),
+        ("Scenarios", scenario_list(&p.scenarios, code)),
         ("Phases", list(&p.phases)),
         ("Pages", list(&p.pages)),
         ("Vendor", opt(p.vendor.as_deref())),

@@ -26,7 +26,7 @@ pub use drift::{
 };
 pub use findings::{evidence_columns, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
 pub use matrix::{Mark, Matrix, MatrixCell, MatrixRow};
-pub use problems::{numbers_text, ProblemAck, ProblemView};
+pub use problems::{numbers_text, scenario_list, ProblemAck, ProblemView};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 
 use super::{counts_text, human_ms, run_status_text, verdict_text, AuditReport};
