@@ -96,8 +96,11 @@ build-demo:
 	$(CARGO) build --locked --features demo
 
 ## demo: start the demo site on a free port, audit it, stop it. Exit codes 1 (findings)
-## and 3 (a scenario not observed) are what the planted violations produce.
-demo: setup build-demo
+## and 3 (a scenario not observed) are what the planted violations produce. It installs the
+## pinned npm data too (`fixtures`): the vendor and cookie knowledge that names the demo's
+## undeclared third parties (docs/knowledge.md); without it the audit runs, says once that
+## the knowledge is missing, and names none.
+demo: setup fixtures build-demo
 	@mkdir -p reports; rm -f reports/.demo-port; \
 	$(BIN) demo-site --port 0 --ready-file reports/.demo-port 2>reports/demo-site.log & server=$$!; \
 	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null; rm -f reports/.demo-port' EXIT; \
