@@ -12,6 +12,7 @@ mod fleet;
 pub mod migrate;
 mod notify;
 pub mod output;
+mod pdf;
 mod progress;
 pub mod purge;
 mod queue;
@@ -117,6 +118,12 @@ pub async fn run(cli: Cli) -> ExitStatus {
             run_only_format(a.format, "an audit of several sites (a fleet)")
         }
         Command::Drift(a) if a.format.is_run_only() => run_only_format(a.format, "a drift pack"),
+        Command::Audit(a) if a.format.is_printed() && (a.queue || fleet::is_fleet_run(&a)) => {
+            consentry::stderr::line(format_args!(
+                "error: --format pdf prints one report; a fleet's summary has no pdf form (`consentry report RUN --format pdf` for each site's run, `consentry drift --all --format pdf --output-dir DIR` for the packs)"
+            ));
+            ExitStatus::InvalidInput
+        }
         Command::Audit(a) if a.queue => queue::enqueue(a).await,
         Command::Audit(a) if fleet::is_fleet_run(&a) => fleet::run(a).await,
         Command::Audit(a) => audit::run(a).await,

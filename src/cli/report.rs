@@ -32,15 +32,22 @@ pub struct ReportArgs {
     /// Write the report to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Write the report to DIR/<site>/run-<id>.<ext> (html, md, json, txt, sarif, xml) instead of
+    /// Write the report to DIR/<site>/run-<id>.<ext> (html, md, json, txt, sarif, xml, pdf) instead of
     /// stdout; DIR left out: the reports directory ($CONSENTRY_REPORTS_DIR, else
     /// ./reports). Give RUN before it, or write `--output-dir=DIR`.
     #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
     pub output_dir: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    pub print: super::pdf::PrintArgs,
 }
 
 /// Exit status: the stored run's verdict, as the audit returned it.
 pub async fn run(args: ReportArgs) -> ExitStatus {
+    if args.format.is_printed() && args.output_dir.is_none() {
+        if let Err(status) = super::pdf::refuse_terminal(args.output.as_deref()) {
+            return status;
+        }
+    }
     let path = match super::db_location(args.db.as_deref()) {
         Ok(l) => l,
         Err(status) => return status,
@@ -102,7 +109,15 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         &report,
         consentry::report::Grouping::from_flag(args.ungrouped),
     );
-    if let Err(status) = emit(target.as_deref(), &text) {
+    let written = if args.format.is_printed() {
+        let mut printer = super::pdf::PdfPrinter::new(args.print.browser());
+        let written = printer.emit(target.as_deref(), &text).await;
+        printer.close().await;
+        written
+    } else {
+        emit(target.as_deref(), &text)
+    };
+    if let Err(status) = written {
         return status;
     }
     report.verdict.exit

@@ -310,9 +310,10 @@ figure.shot.missing{display:flex;align-items:center;justify-content:center;min-h
 @media print{
 body{max-width:none;padding:0;font-size:11px}
 h2{break-after:avoid;margin-top:18px}h3,h4{break-after:avoid}
-table{font-size:10.5px}tr{break-inside:avoid}
+table{font-size:10.5px}tr{break-inside:avoid}th{overflow-wrap:normal;hyphens:auto}
 nav.toc-nav{display:none}
-section.vendor{break-inside:auto;border:none;border-top:2px solid var(--line);border-radius:0;padding:0}
+table.matrix td.m{min-width:0;padding:3px 5px;font-size:10px}table.matrix th{padding:3px 5px}table.matrix code{overflow-wrap:normal;font-size:9.5px}
+section.vendor{break-inside:avoid;border:none;border-top:2px solid var(--line);border-radius:0;padding:0}
 .figure{overflow:visible}
 a{color:inherit;text-decoration:none}
 @page{size:A4;margin:14mm 12mm}
