@@ -8,6 +8,7 @@ mod browser;
 pub mod demo_site;
 pub mod doctor;
 pub mod drift;
+pub mod evidence;
 mod fleet;
 pub mod migrate;
 mod notify;
@@ -48,6 +49,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
     Drift(drift::DriftArgs),
+    /// Bundle a run's reports, screenshots and audited files with a SHA-256 manifest (optionally ed25519-signed) for a regulator or a client, or --verify a bundle (docs/evidence.md).
+    Evidence(evidence::EvidenceArgs),
     /// Acknowledge a finding (reason, owner, expiry) in acks.toml beside the scenario file, or --list them.
     Ack(ack::AckArgs),
     /// Bring a database's schema up to this consentry's (`runs`, `report` and `drift` open it read-only and never migrate).
@@ -130,6 +133,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,
         Command::Drift(a) => drift::run(a).await,
+        Command::Evidence(a) => evidence::run(a).await,
         Command::Ack(a) => ack::run(a).await,
         Command::Migrate(a) => migrate::run(a).await,
         Command::Purge(a) => purge::run(a).await,

@@ -56,31 +56,9 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         Ok(s) => s,
         Err(status) => return status,
     };
-    let id = if args.run == "latest" {
-        match store.history().runs(None, 1).await {
-            Ok(runs) => match runs.first() {
-                Some(r) => r.id,
-                None => {
-                    consentry::stderr::line(format_args!("error: no runs in {}", path));
-                    return ExitStatus::InvalidInput;
-                }
-            },
-            Err(e) => {
-                consentry::stderr::line(format_args!("error: {e}"));
-                return ExitStatus::Error;
-            }
-        }
-    } else {
-        match args.run.parse::<i64>() {
-            Ok(id) => id,
-            Err(_) => {
-                consentry::stderr::line(format_args!(
-                    "error: RUN must be a run id or `latest`, got {:?}",
-                    args.run
-                ));
-                return ExitStatus::InvalidInput;
-            }
-        }
+    let id = match resolve_run(&store, &path, &args.run).await {
+        Ok(id) => id,
+        Err(status) => return status,
     };
     let mut report = match stored_report(&store, id, args.fail_on).await {
         Ok(Some(r)) => r,
@@ -142,4 +120,33 @@ fn declared_now(scenario_file: &str) -> Option<consentry::outcome::DeclaredAt> {
             None
         }
     }
+}
+
+/// `RUN` as the user wrote it (an id, or `latest`) to a run id of the database at `path`.
+pub(crate) async fn resolve_run(
+    store: &consentry::store::Store,
+    path: &impl std::fmt::Display,
+    run: &str,
+) -> Result<i64, ExitStatus> {
+    if run == "latest" {
+        return match store.history().runs(None, 1).await {
+            Ok(runs) => match runs.first() {
+                Some(r) => Ok(r.id),
+                None => {
+                    consentry::stderr::line(format_args!("error: no runs in {path}"));
+                    Err(ExitStatus::InvalidInput)
+                }
+            },
+            Err(e) => {
+                consentry::stderr::line(format_args!("error: {e}"));
+                Err(ExitStatus::Error)
+            }
+        };
+    }
+    run.parse::<i64>().map_err(|_| {
+        consentry::stderr::line(format_args!(
+            "error: RUN must be a run id or `latest`, got {run:?}"
+        ));
+        ExitStatus::InvalidInput
+    })
 }

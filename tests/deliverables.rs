@@ -1,9 +1,12 @@
-//! `--format pdf` on a real run: the demo shop audited in Chromium, then `consentry report
-//! latest --format pdf` and `consentry drift --format pdf` printed by Chromium, read back
-//! with Poppler's `pdfinfo` and `pdftotext` (Debian's poppler-utils, installed by `make
-//! setup`): A4 pages, the report's own text, and each vendor section of the pack kept
-//! together (its summary on the page of its declared purposes). The refusals (a fleet
-//! audit, several packs on one stream) need no browser.
+//! What a run is handed on as, on a real run (the demo shop audited in Chromium):
+//! - `--format pdf`: `consentry report latest --format pdf` and `consentry drift --format
+//!   pdf` printed by Chromium, read back with Poppler's `pdfinfo` and `pdftotext` (Debian's
+//!   poppler-utils, installed by `make setup`): A4 pages, the report's own text, and each
+//!   vendor section of the pack kept together (its summary on the page of its declared
+//!   purposes). The refusal of a fleet audit needs no browser.
+//! - `consentry evidence`: the bundle of the run, signed with an ed25519 key; `--verify`
+//!   passes on it, names the file after one byte of the HTML report is flipped, and reports
+//!   a signature by another key than the one given.
 //!
 //! Needs the `demo` feature (the demo site) and Chromium (`--features browser-tests`).
 #![cfg(feature = "demo")]
@@ -66,7 +69,7 @@ fn run(db: &Path, args: &[&str]) -> (i32, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_run_and_its_pack_print_as_a4_pdfs() {
+async fn the_demo_run_prints_as_pdf_and_bundles_as_verifiable_evidence() {
     let server = DemoServer::start(0).await.expect("demo server");
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("audit.db");
@@ -157,6 +160,128 @@ async fn the_demo_run_and_its_pack_print_as_a4_pdfs() {
             n + 1
         );
     }
+
+    evidence_of(&db, dir.path(), &audit.json);
+}
+
+/// `consentry evidence latest --sign KEY`, then `--verify` on it, on a copy with one byte
+/// of report.html flipped, and with another key.
+fn evidence_of(db: &Path, dir: &Path, audit: &serde_json::Value) {
+    use base64::Engine as _;
+    let pem = |der: &[u8]| {
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    };
+    let key = dir.join("key.pem");
+    let der = consentry::evidence::SigningKey::generate_pkcs8().expect("key");
+    std::fs::write(&key, pem(&der)).expect("key file");
+    let public = consentry::evidence::parse_signing_key(&der)
+        .expect("key")
+        .public_key_base64();
+    let bundle = dir.join("bundle.tar.gz");
+    let out = consentry()
+        .args(["evidence", "latest", "--sign"])
+        .arg(&key)
+        .arg("--output")
+        .arg(&bundle)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .expect("run consentry");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(&public), "{err}");
+    // stdout: the bundle's digest, as sha256sum prints it.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let bytes = std::fs::read(&bundle).expect("bundle");
+    assert_eq!(
+        stdout.split_whitespace().next(),
+        Some(consentry::evidence::sha256_hex(&bytes).as_str())
+    );
+    // What it holds: the reports, the audited files exactly as audited.
+    let v = consentry::evidence::verify(&bytes, None).expect("a bundle");
+    let m = v.manifest.expect("manifest");
+    let paths: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+    for want in [
+        "report.html",
+        "report.json",
+        "inputs/demo-shop.toml",
+        "inputs/demo-shop.policy.toml",
+    ] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+    let scenario = m.files.iter().find(|f| f.path == "inputs/demo-shop.toml");
+    assert!(
+        scenario.is_some_and(|f| f.what.contains("exactly as audited")),
+        "{:?}",
+        m.files
+    );
+    assert_eq!(
+        m.run.get("id"),
+        audit["run_id"].as_i64().map(|i| i.to_string()).as_ref()
+    );
+
+    let verify = |file: &Path, key: Option<&str>| {
+        let mut cmd = consentry();
+        cmd.args(["evidence", "--verify"]).arg(file);
+        if let Some(k) = key {
+            cmd.args(["--key", k]);
+        }
+        let out = cmd.output().expect("run consentry");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = verify(&bundle, Some(&public));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("signature: valid, by the key given"),
+        "{text}"
+    );
+
+    // One byte of the HTML report flipped: named, exit 1.
+    let flipped = dir.join("flipped.tar.gz");
+    std::fs::write(&flipped, rewrite(&bytes, "report.html")).expect("write");
+    let (code, text) = verify(&flipped, Some(&public));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("CHANGED  report.html"), "{text}");
+    assert!(!text.contains("CHANGED  report.json"), "{text}");
+
+    // Checked against another key: the signature is not the expected signer's.
+    let other = consentry::evidence::SigningKey::generate_pkcs8().expect("key");
+    let other = consentry::evidence::parse_signing_key(&other)
+        .expect("key")
+        .public_key_base64();
+    let (code, text) = verify(&bundle, Some(&other));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("ANOTHER key"), "{text}");
+}
+
+/// The bundle with one byte of `name` flipped (every other file as it was).
+fn rewrite(bundle: &[u8], name: &str) -> Vec<u8> {
+    use std::io::Read;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bundle));
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut out = tar::Builder::new(gz);
+    for entry in archive.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let path = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("read");
+        if path.ends_with(&format!("/{name}")) {
+            let at = bytes.len() / 2;
+            bytes[at] ^= 0x01;
+        }
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        out.append_data(&mut header, &path, bytes.as_slice())
+            .expect("append");
+    }
+    out.into_inner().expect("tar").finish().expect("gz")
 }
 
 #[test]
