@@ -189,6 +189,12 @@ fn matrix(out: &mut String, m: &Matrix) {
         return;
     }
     out.push_str("## Vendors by scenario\n\n");
+    matrix_table(out, m);
+    matrix_legend(out, &m.used_marks());
+}
+
+/// The matrix's table alone (the drift pack shows two, then one legend).
+pub(crate) fn matrix_table(out: &mut String, m: &Matrix) {
     let header: Vec<String> = std::iter::once("Vendor".to_string())
         .chain(m.scenarios.iter().map(|s| code(s)))
         .collect();
@@ -208,8 +214,11 @@ fn matrix(out: &mut String, m: &Matrix) {
         );
     }
     out.push_str(&t.render());
-    let legend: Vec<String> = m
-        .used_marks()
+}
+
+/// The legend of the marks shown.
+pub(crate) fn matrix_legend(out: &mut String, marks: &[crate::report::view::Mark]) {
+    let legend: Vec<String> = marks
         .iter()
         .map(|k| format!("`{}` {}", k.letter(), k.label()))
         .collect();

@@ -11,8 +11,8 @@ use super::{
 use crate::drift::{DriftReport, Status, StatusCounts};
 use crate::report::view::{
     scenario_list, AckRow, Card, DeclarationRow, DriftProblem, DriftSummary, DriftView,
-    LifecycleRow, RunRow, ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS,
-    PROBLEM_PAGE_COLUMNS, RUN_PAGE_COLUMNS,
+    LifecycleRow, RunMatrix, RunRow, ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS,
+    LIFECYCLE_PAGE_COLUMNS, PROBLEM_PAGE_COLUMNS, RUN_PAGE_COLUMNS,
 };
 use std::fmt::Write as _;
 
@@ -95,6 +95,23 @@ fn summary(b: &mut String, s: &DriftSummary, r: &DriftReport) {
         "<p>Findings now: {}</p>",
         counts_line(&r.summary.current)
     );
+}
+
+/// The vendor × scenario matrix of the window's first and last run, side by side (the
+/// run report's matrix, one per run), then one legend.
+fn matrices(b: &mut String, ms: &[RunMatrix]) {
+    let legend = RunMatrix::legend(ms);
+    if legend.is_empty() {
+        return;
+    }
+    b.push_str("<h2 id=\"matrix\">Vendors by scenario</h2>\n<p class=\"note\">What each declared vendor did in each scenario's consent state, in the window's first and last run. Every cell carries its letter, so the matrices read in black and white too.</p>\n<div class=\"pair\">");
+    for m in ms {
+        let _ = write!(b, "<div><h3>{}</h3>", escape_html(&m.title));
+        super::run::matrix_table(b, &m.matrix);
+        b.push_str("</div>");
+    }
+    b.push_str("</div>\n");
+    super::run::matrix_legend(b, &legend);
 }
 
 fn toc(b: &mut String, r: &DriftReport) {
@@ -404,6 +421,7 @@ pub(super) fn layout(view: &DriftView) -> String {
         }
         None => b.push_str("<p>No findings in the window: nothing to draw.</p>\n"),
     }
+    matrices(&mut b, &view.matrices);
     toc(&mut b, r);
     section(
         &mut b,

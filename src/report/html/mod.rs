@@ -288,6 +288,7 @@ nav a,.toc a{color:#0b5cad;text-decoration:none}
 section.vendor{border:1px solid var(--line);border-radius:8px;padding:4px 16px 10px;margin:16px 0;break-inside:auto}
 section.vendor h3{margin-top:12px}
 table.matrix{width:auto}
+.pair{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.pair h3{margin:6px 0}
 table.matrix td.m{text-align:center;font:600 13px/1.2 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;min-width:96px;white-space:nowrap}
 .m-before-choice{background:#b02525;color:#fff}
 .m-after-refusal{background:#e8590c;color:#fff}
