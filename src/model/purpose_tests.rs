@@ -51,6 +51,7 @@ fn performed(action: ConsentAction, readback: Readback) -> CmpAction {
         applied,
         effects_from: from,
         banner_again: Vec::new(),
+        grant: None,
     }
 }
 
