@@ -246,3 +246,96 @@ async fn cookieconsent_partial_choice_expects_exactly_the_granted_vendors() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn tcf_partial_choice_expects_exactly_the_granted_vendors() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let (run, hosts) = run_fixture("tcf", "tests/fixtures/tcf/tcf-partial.toml").await;
+    assert_findings(
+        &run,
+        keys(&[
+            // PLANTED: vendor 50 fires on every string, the interim one included...
+            (
+                "consent-vendor-before-choice",
+                "accept_some",
+                "nobasis-pixel",
+            ),
+            ("tcf-vendor-without-basis", "accept_some", "nobasis-pixel"),
+            (
+                "consent-vendor-before-choice",
+                "advertising_only",
+                "nobasis-pixel",
+            ),
+            (
+                "tcf-vendor-without-basis",
+                "advertising_only",
+                "nobasis-pixel",
+            ),
+            // ... and after a partial choice that refused its purpose (advertising, TCF 4).
+            // Content Analytics (vendor 60: storage and content measurement, both granted)
+            // runs and is not flagged; Consent Ads (vendor 10) gets no consent bit and
+            // stays silent.
+            (
+                "consent-vendor-after-reject",
+                "accept_some",
+                "nobasis-pixel",
+            ),
+            // advertising_only grants its purpose, so the map allows it; the CMP gave
+            // vendor 50 no consent bit (its purposes 1 and 7 were not granted): the TCF
+            // check flags it (tcf-vendor-without-basis above, in both phases).
+        ]),
+    );
+    let a = partial_action(&run.json, "accept_some", "consentry-tcf");
+    assert_eq!(
+        a["grant"],
+        serde_json::json!({"purposes": ["storage", "content-measurement"], "tcf_purposes": [1, 8], "services": []}),
+        "{a}"
+    );
+    let consented: BTreeSet<String> = record_items(a)
+        .into_iter()
+        .filter(|(n, on)| *on && !n.ends_with("(LI)"))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        consented,
+        ["purpose 1", "purpose 8"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>(),
+        "{a}"
+    );
+    let source = a["readback"]["record"]["source"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(source.contains("consent vendors 20,60;"), "{a}");
+    let a = partial_action(&run.json, "advertising_only", "consentry-tcf");
+    let source = a["readback"]["record"]["source"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(source.contains("consent vendors none;"), "{a}");
+    let f = finding(
+        &run.json,
+        "consent-vendor-after-reject",
+        "accept_some",
+        "nobasis-pixel",
+    );
+    let detail = f["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(
+            "purpose \"advertising\" (TCF purpose 4): consent refused, by the visitor's action"
+        ),
+        "{f}"
+    );
+    assert!(
+        hosts.iter().any(|h| h == "s.mislabelled-analytics.test"),
+        "vendor 60 never ran: {hosts:?}"
+    );
+    assert!(
+        !hosts.iter().any(|h| h == "cdn.consent-ads.test"),
+        "vendor 10 ran without its purposes: {hosts:?}"
+    );
+}
