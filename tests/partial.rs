@@ -20,6 +20,12 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn run_fixture(site: &str, file: &str) -> (Audit, Vec<String>) {
+    let (run, hosts, _) = run_fixture_kept(site, file).await;
+    (run, hosts)
+}
+
+/// [`run_fixture`], keeping the audit's database (its directory) for the caller.
+async fn run_fixture_kept(site: &str, file: &str) -> (Audit, Vec<String>, tempfile::TempDir) {
     assert!(
         Path::new(ROOT)
             .join("fixtures/build/autoconsent/autoconsent.playwright.js")
@@ -38,7 +44,7 @@ async fn run_fixture(site: &str, file: &str) -> (Audit, Vec<String>) {
         .unwrap();
     let hosts: Vec<String> = server.log().into_iter().map(|r| r.host).collect();
     server.shutdown().await;
-    (run, hosts)
+    (run, hosts, dir)
 }
 
 fn assert_findings(run: &Audit, want: BTreeSet<Key>) {
@@ -338,4 +344,72 @@ async fn tcf_partial_choice_expects_exactly_the_granted_vendors() {
         !hosts.iter().any(|h| h == "cdn.consent-ads.test"),
         "vendor 10 ran without its purposes: {hosts:?}"
     );
+}
+
+/// Issue 22, "Done when": TCF and Consent Mode on one page. Google Analytics 4 in Consent
+/// Mode advanced sends cookieless pings (every storage type denied) in every scenario,
+/// after the objection too, and has no TCF vendor bit: no check flags them (the one
+/// exemption, read by the TCF vendor-basis check as by the request checks), beside the
+/// CMP's own finding for the LI bit it keeps after "Object all".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn cookieless_pings_beside_a_tcf_cmp_are_flagged_by_no_check() {
+    let _slot = ONE_AT_A_TIME.lock().await;
+    let (run, hosts, dir) = run_fixture_kept("tcf", "tests/fixtures/tcf/tcf-gcm.toml").await;
+    assert_findings(
+        &run,
+        keys(&[
+            ("tcf-li-after-objection", "object_li", "cmp 300"),
+            ("tcf-li-after-objection", "accept_then_object", "cmp 300"),
+        ]),
+    );
+    assert!(
+        hosts.iter().any(|h| h == "www.google-analytics.com"),
+        "no ping sent: {hosts:?}"
+    );
+    // The pings were sent in every phase, the objection's included, each cookieless.
+    for scenario in [
+        "no_action",
+        "accept_all",
+        "reject_all",
+        "object_li",
+        "accept_then_object",
+        "accept_some",
+    ] {
+        let v = visit(&run.json, scenario);
+        assert_eq!(v["status"]["status"], "complete", "{v}");
+    }
+    // After the objection, on page 2: Google Analytics' pings, every type denied (gcs
+    // G100), with no TCF vendor bit: what tcf-vendor-without-basis would flag but for the
+    // exemption.
+    let store = consentry::store::Store::open(&dir.path().join("audit.db"))
+        .await
+        .expect("store");
+    let run_id = run.json["run_id"].as_i64().expect("run id");
+    for scenario in ["object_li", "accept_then_object"] {
+        let obs = store
+            .history()
+            .observation(run_id, scenario)
+            .await
+            .expect("read")
+            .expect("stored visit");
+        let pings: Vec<&str> = obs
+            .requests
+            .iter()
+            .filter(|r| r.state.phase() == "after-object_li")
+            .filter(|r| {
+                r.url
+                    .starts_with("https://www.google-analytics.com/g/collect")
+            })
+            .map(|r| r.url.as_str())
+            .collect();
+        assert!(!pings.is_empty(), "{scenario}: no ping after the objection");
+        assert!(
+            pings.iter().all(|u| u.contains("gcs=G100")),
+            "{scenario}: {pings:?}"
+        );
+    }
 }
