@@ -293,6 +293,12 @@ async fn tcf_partial_choice_expects_exactly_the_granted_vendors() {
             // advertising_only grants its purpose, so the map allows it; the CMP gave
             // vendor 50 no consent bit (its purposes 1 and 7 were not granted): the TCF
             // check flags it (tcf-vendor-without-basis above, in both phases).
+            // preticked: the CMP records purpose 4, which the visitor did not grant: its
+            // finding, and vendor 50 is judged by the more protective (the refusal).
+            ("consent-vendor-before-choice", "preticked", "nobasis-pixel"),
+            ("tcf-vendor-without-basis", "preticked", "nobasis-pixel"),
+            ("consent-vendor-after-reject", "preticked", "nobasis-pixel"),
+            ("tcf-consent-after-reject", "preticked", "cmp 300"),
         ]),
     );
     let a = partial_action(&run.json, "accept_some", "consentry-tcf");
@@ -323,6 +329,29 @@ async fn tcf_partial_choice_expects_exactly_the_granted_vendors() {
         .as_str()
         .unwrap_or_default();
     assert!(source.contains("consent vendors none;"), "{a}");
+    let f = finding(
+        &run.json,
+        "tcf-consent-after-reject",
+        "preticked",
+        "cmp 300",
+    );
+    assert!(
+        f["message"].as_str().unwrap_or_default().contains(
+            "grants consent for purposes 4 the visitor refused (a partial choice granting storage: TCF purposes 1)"
+        ),
+        "{f}"
+    );
+    let f = finding(
+        &run.json,
+        "consent-vendor-after-reject",
+        "preticked",
+        "nobasis-pixel",
+    );
+    let detail = f["evidence"][0]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("purpose \"advertising\" (TCF purpose 4): consent refused, by the visitor's action (the visitor's action and the CMP's record disagree; the more protective decides)"),
+        "{f}"
+    );
     let f = finding(
         &run.json,
         "consent-vendor-after-reject",
