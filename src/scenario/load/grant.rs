@@ -114,3 +114,101 @@ pub fn resolve(g: &mut StepGrant, policy: &Policy) -> Vec<Diagnostic> {
     };
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::load::load_audit_file_with_env;
+
+    const POLICY: &str = r#"
+[[purpose]]
+id = "necessary"
+basis = "legal_obligation"
+strictly_necessary = true
+
+[[purpose]]
+id = "analytics"
+basis = "consent"
+tcf_purpose = 8
+
+[[purpose]]
+id = "advertising"
+basis = "consent"
+
+[[purpose]]
+id = "measurement"
+basis = "legitimate_interest"
+
+[[vendor]]
+id = "ga"
+domains = ["google-analytics.com"]
+purposes = ["analytics"]
+cmp_services = ["google-analytics"]
+
+[[vendor]]
+id = "hotjar"
+domains = ["hotjar.com"]
+purposes = ["analytics", "advertising"]
+cmp_services = ["hotjar", "marketing"]
+
+[[vendor]]
+id = "meta"
+domains = ["facebook.net"]
+purposes = ["advertising"]
+cmp_services = ["facebook-pixel"]
+
+[[vendor]]
+id = "matomo"
+domains = ["matomo.cloud"]
+purposes = ["measurement"]
+
+[[vendor]]
+id = "shop"
+domains = ["shop.test"]
+purposes = ["necessary"]
+"#;
+
+    fn load(scenario: &str) -> Result<crate::scenario::AuditSpec, Vec<String>> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("p.toml"), POLICY).expect("policy");
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, scenario).expect("scenario");
+        load_audit_file_with_env(&file, &|_| None).map_err(|d| {
+            d.0.iter()
+                .map(|d| format!("{}:{}: {}", d.line, d.col, d.message))
+                .collect()
+        })
+    }
+
+    const HEAD: &str =
+        "[site]\nname = \"x\"\nbase_url = \"https://www.shop.test/\"\npolicy = \"p.toml\"\n";
+
+    #[test]
+    fn a_grant_resolves_into_tcf_purposes_and_cmp_services() {
+        let spec = load(&format!(
+            "{HEAD}[cmp]\nprofile = \"klaro\"\ngrant = [\"analytics\"]\n[run]\nscenarios = [\"accept_some\"]\n"
+        ))
+        .expect("valid");
+        let step = &spec.scenarios[0].steps[0];
+        let g = &step.grant.as_ref().expect("a grant").grant;
+        assert_eq!(g.purposes, ["analytics"]);
+        assert_eq!(g.tcf_purposes, [8]);
+        // Every vendor one of whose purposes is granted: hotjar too (analytics).
+        assert_eq!(g.services, ["google-analytics", "hotjar", "marketing"]);
+    }
+
+    #[test]
+    fn every_bad_purpose_is_reported_at_its_place() {
+        let err = load(&format!(
+            "{HEAD}[cmp]\nprofile = \"klaro\"\ngrant = [\"analytcs\", \"measurement\"]\n\n[[scenario]]\nid = \"a\"\nsteps = [{{ cmp_flow = \"accept_some\", grant = [\"necessary\", \"advertising\"] }}]\n[run]\nscenarios = [\"accept_some\", \"a\"]\n"
+        ))
+        .expect_err("invalid");
+        assert_eq!(
+            err,
+            [
+                "7:10: unknown purpose `analytcs` in `grant`",
+                "7:22: purpose `measurement` is on legitimate_interest, not consent: there is no consent to grant",
+                "11:47: purpose `necessary` is strictly necessary: there is no consent to grant",
+            ]
+        );
+    }
+}
