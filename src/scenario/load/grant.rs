@@ -197,6 +197,24 @@ purposes = ["necessary"]
     }
 
     #[test]
+    fn accept_some_runs_by_default_only_with_a_grant() {
+        let ids = |spec: crate::scenario::AuditSpec| -> Vec<String> {
+            spec.scenarios.into_iter().map(|s| s.id).collect()
+        };
+        let with = load(&format!(
+            "{HEAD}[cmp]\nprofile = \"klaro\"\ngrant = [\"analytics\"]\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            ids(with),
+            ["no_action", "object_li", "accept_some"],
+            "the built-ins [cmp] can run, then accept_some"
+        );
+        let without = load(&format!("{HEAD}[cmp]\nprofile = \"klaro\"\n")).expect("valid");
+        assert_eq!(ids(without), ["no_action", "object_li"]);
+    }
+
+    #[test]
     fn every_bad_purpose_is_reported_at_its_place() {
         let err = load(&format!(
             "{HEAD}[cmp]\nprofile = \"klaro\"\ngrant = [\"analytcs\", \"measurement\"]\n\n[[scenario]]\nid = \"a\"\nsteps = [{{ cmp_flow = \"accept_some\", grant = [\"necessary\", \"advertising\"] }}]\n[run]\nscenarios = [\"accept_some\", \"a\"]\n"
