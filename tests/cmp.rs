@@ -8,9 +8,7 @@
 
 mod common;
 
-use common::{finding, finding_keys, keys, Key, Run as Audit};
-use consentry::demo::DemoServer;
-use consentry::demo::FileSite;
+use common::{assert_findings, finding, keys, Run as Audit};
 use consentry::store::{RunId, Store};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -21,45 +19,12 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// One audit at a time (two cores; each audit already runs scenarios in parallel).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn audit(file: &str, port: u16, db: &Path, extra: &[&str]) -> Audit {
-    common::audit(file, port, db, extra)
-}
-
 async fn run_fixture(site: &str, file: &str) -> (Audit, tempfile::TempDir, Vec<String>) {
-    assert!(
-        Path::new(ROOT)
-            .join("fixtures/build/autoconsent/autoconsent.playwright.js")
-            .is_file(),
-        "run `make fixtures` first (installs autoconsent, klaro, vanilla-cookieconsent)"
-    );
-    let server = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), site))
-        .await
-        .expect("fixture server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("audit.db");
-    let port = server.port();
-    let file = format!("{ROOT}/{file}");
-    let db2 = db.clone();
-    let run = tokio::task::spawn_blocking(move || audit(&file, port, &db2, &[]))
-        .await
-        .unwrap();
-    let hosts: Vec<String> = server.log().into_iter().map(|r| r.host).collect();
-    server.shutdown().await;
-    if run.json["run_id"].is_i64() {
-        common::assert_retention_agrees(&db, &run.json);
+    let f = common::fixture::audit_fixture_site(site, file).await;
+    if f.run.json["run_id"].is_i64() {
+        common::assert_retention_agrees(&f.db, &f.run.json);
     }
-    (run, dir, hosts)
-}
-
-fn assert_findings(run: &Audit, want: BTreeSet<Key>) {
-    let got = finding_keys(&run.json);
-    let missing: Vec<_> = want.difference(&got).collect();
-    let unexpected: Vec<_> = got.difference(&want).collect();
-    assert!(
-        missing.is_empty() && unexpected.is_empty(),
-        "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
-        run.stderr
-    );
+    (f.run, f.dir, f.hosts)
 }
 
 fn visit<'a>(json: &'a Value, scenario: &str) -> &'a Value {

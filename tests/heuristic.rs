@@ -18,24 +18,8 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn run_fixture(file: &str) -> (Audit, tempfile::TempDir) {
-    assert!(
-        Path::new(ROOT)
-            .join("fixtures/build/autoconsent/autoconsent.playwright.js")
-            .is_file(),
-        "run `make fixtures` first (installs autoconsent)"
-    );
-    let server = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), "heuristic"))
-        .await
-        .expect("fixture server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("audit.db");
-    let port = server.port();
-    let file = format!("{ROOT}/{file}");
-    let run = tokio::task::spawn_blocking(move || common::audit(&file, port, &db, &[]))
-        .await
-        .unwrap();
-    server.shutdown().await;
-    (run, dir)
+    let f = common::fixture::audit_fixture_site("heuristic", file).await;
+    (f.run, f.dir)
 }
 
 fn visit<'a>(json: &'a Value, scenario: &str) -> &'a Value {

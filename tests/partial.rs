@@ -8,13 +8,9 @@
 
 mod common;
 
-use common::{finding, finding_keys, keys, Key, Run as Audit};
-use consentry::demo::{DemoServer, FileSite};
+use common::{assert_findings, finding, keys, Run as Audit};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::Path;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// One audit at a time (two cores; each audit already runs scenarios in parallel).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -26,36 +22,8 @@ async fn run_fixture(site: &str, file: &str) -> (Audit, Vec<String>) {
 
 /// [`run_fixture`], keeping the audit's database (its directory) for the caller.
 async fn run_fixture_kept(site: &str, file: &str) -> (Audit, Vec<String>, tempfile::TempDir) {
-    assert!(
-        Path::new(ROOT)
-            .join("fixtures/build/autoconsent/autoconsent.playwright.js")
-            .is_file(),
-        "run `make fixtures` first (installs autoconsent, klaro, vanilla-cookieconsent)"
-    );
-    let server = DemoServer::start_files(0, FileSite::named(Path::new(ROOT), site))
-        .await
-        .expect("fixture server");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("audit.db");
-    let port = server.port();
-    let file = format!("{ROOT}/{file}");
-    let run = tokio::task::spawn_blocking(move || common::audit(&file, port, &db, &[]))
-        .await
-        .unwrap();
-    let hosts: Vec<String> = server.log().into_iter().map(|r| r.host).collect();
-    server.shutdown().await;
-    (run, hosts, dir)
-}
-
-fn assert_findings(run: &Audit, want: BTreeSet<Key>) {
-    let got = finding_keys(&run.json);
-    let missing: Vec<_> = want.difference(&got).collect();
-    let unexpected: Vec<_> = got.difference(&want).collect();
-    assert!(
-        missing.is_empty() && unexpected.is_empty(),
-        "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
-        run.stderr
-    );
+    let f = common::fixture::audit_fixture_site(site, file).await;
+    (f.run, f.hosts, f.dir)
 }
 
 fn visit<'a>(json: &'a Value, scenario: &str) -> &'a Value {

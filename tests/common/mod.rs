@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "demo")]
+pub mod fixture;
+#[cfg(feature = "demo")]
 pub mod lab;
 
 /// Makes `db` (any files there first removed) a SQLite database at schema `version`, as
@@ -286,3 +288,16 @@ pub fn empty_visit(
 }
 pub mod golden;
 pub mod pg;
+
+/// The run's findings are exactly `want` (a test failure lists what is missing and what
+/// is unexpected, with the audit's stderr).
+pub fn assert_findings(run: &Run, want: BTreeSet<Key>) {
+    let got = finding_keys(&run.json);
+    let missing: Vec<_> = want.difference(&got).collect();
+    let unexpected: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "missing: {missing:#?}\nunexpected: {unexpected:#?}\nstderr:\n{}",
+        run.stderr
+    );
+}
