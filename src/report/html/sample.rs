@@ -160,6 +160,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             current,
             acknowledgement: ack,
             timeline,
+            intermittent: false,
         });
     }
     lifecycles.sort_by(|a, b| a.current.cmp(&b.current).then_with(|| a.code.cmp(&b.code)));
@@ -589,6 +590,7 @@ pub fn hostile_run() -> AuditReport {
         .expect("time");
     let visit = |scenario: &str, status: VisitStatus| VisitSummary {
         scenario: scenario.into(),
+        repetition: None,
         status,
         requests: 12,
         third_party_requests: 5,
@@ -641,6 +643,7 @@ pub fn hostile_run() -> AuditReport {
             detail: Some(h.clone()),
         }],
         occurrences: 3,
+        repeat: None,
         fingerprint: h.clone(),
     };
     AuditReport {
