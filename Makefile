@@ -127,7 +127,8 @@ lint:
 ## baseline and @slashgear/gdpr-cookie-scanner (installed from npm into bench/.peer)
 ## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md), and
 ## PostgreSQL against SQLite (bench/RESULTS-pg.md, as bench-pg), and one against two queue
-## workers on PostgreSQL (its section of bench/RESULTS-pg.md, as bench-queue).
+## workers on PostgreSQL (its section of bench/RESULTS-pg.md, as bench-queue), and what
+## `audit --repeat 3` costs against one repetition (bench/RESULTS-repeat.md, as bench-repeat).
 bench: setup fixtures
 	$(CARGO) build --locked --release --features demo --bin consentry --example synth_history --example ingest_bench
 	bench/run.sh $(RELEASE_BIN)

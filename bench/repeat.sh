@@ -27,7 +27,8 @@ one() { # repeat round
   CONSENTRY_DEMO_PORT=$port /usr/bin/time -f "%e %U %S %M" -o "$work/time-$rep-$r" \
     "$BIN" audit scenarios/demo-shop.toml --repeat "$rep" --no-progress --format json \
     --fail-on never --db "$work/bench-$rep-$r.db" >"$work/out-$rep-$r.json" 2>"$work/err-$rep-$r" || rc=$?
-  [ "$rc" = 0 ] || { echo "audit --repeat $rep failed ($rc)"; cat "$work/err-$rep-$r"; exit 1; }
+  # 3: the demo's legacy_banner scenario is not observed on purpose (docs/demo.md).
+  case $rc in 0|1|3) ;; *) echo "audit --repeat $rep failed ($rc)"; cat "$work/err-$rep-$r"; exit 1;; esac
 }
 # One warm-up of each (page cache, browser binary), not counted.
 one 1 0; one "$N" 0
@@ -37,9 +38,10 @@ for r in $(seq "$ROUNDS"); do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$work" "$ROUNDS" "$N" "$load_before" "$load_after" <<'PY' > bench/RESULTS-repeat.md
+python3 - "$work" "$ROUNDS" "$N" "$load_before" "$load_after" "$BIN" <<'PY' > bench/RESULTS-repeat.md
 import json, os, statistics, sys, datetime
 work, rounds, n, before, after = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+build = "release" if "/release/" in sys.argv[6] else "debug (or other)"
 def read(rep, r):
     wall, user, sys_, rss = open(os.path.join(work, f"time-{rep}-{r}")).read().split()[-4:]
     doc = json.load(open(os.path.join(work, f"out-{rep}-{r}.json")))
@@ -58,7 +60,7 @@ print(f"# The cost of `audit --repeat {n}` against one repetition\n")
 print(f"Written by `bench/repeat.sh` (`make bench-repeat`) on {datetime.date.today()}: "
       f"`consentry audit scenarios/demo-shop.toml` on the demo site, `--repeat 1` and "
       f"`--repeat {n}` in turn, {rounds} counted round(s) each after one warm-up, each into a "
-      f"fresh database, default `--jobs` ({os.cpu_count()} cores). Whole-process figures "
+      f"fresh database, default `--jobs` ({os.cpu_count()} cores), {build} build. Whole-process figures "
       f"(`/usr/bin/time`): median (min–max); the ratio is taken pair by pair. "
       f"Load average (1, 5, 15 min) before: {before}; after: {after}.\n")
 print(f"| figure | --repeat 1 | --repeat {n} | ratio {n}/1 |")
