@@ -28,6 +28,7 @@ pub mod diag;
 pub mod doctor;
 pub mod drift;
 pub mod engine;
+pub mod evidence;
 pub mod exit;
 pub mod fleet;
 pub mod inventory;

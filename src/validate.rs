@@ -51,9 +51,16 @@ pub fn validate_files_with_acks(paths: &[PathBuf], acks: Option<&Path>) -> Diagn
                 }
             }
             Kind::Scenario => {
-                let (_, policy_ref, mut diags) = check_source(path, &src, &env);
-                if let Some(r) = policy_ref.filter(|r| first_time(&r.path)) {
-                    merge_policy_diagnostics(&mut diags, path, r.load().1);
+                let (file, policy_ref, mut diags) = check_source(path, &src, &env);
+                if let Some(r) = &policy_ref {
+                    // Its own diagnostics once; the map itself, to check the grants.
+                    let (policy, d) = r.load();
+                    if first_time(&r.path) {
+                        merge_policy_diagnostics(&mut diags, path, d);
+                    }
+                    if let (Some(mut file), Some(policy)) = (file, policy) {
+                        diags.0.extend(file.resolve_grants(&policy));
+                    }
                 }
                 out.extend(diags.0);
                 let beside = crate::ack::load::default_path(path);

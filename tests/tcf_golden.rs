@@ -207,6 +207,7 @@ fn effective_state_per_purpose_follows_the_reference_records() {
             applied: applied.clone(),
             effects_from: EffectsFrom::CmpRecord,
             banner_again: Vec::new(),
+            grant: None,
         };
         let state = ConsentState::initial().apply(action, &applied);
         let cmp = [a];

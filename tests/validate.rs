@@ -218,7 +218,11 @@ fn scenario_errors_all_at_once() {
         hint(5),
         "a step does exactly one thing: split it into one step per action"
     );
-    assert_eq!(hint(6), "valid values: accept_all, reject_all, object_li");
+    // accept_some (a partial choice, with `grant`) is a consent action too.
+    assert_eq!(
+        hint(6),
+        "valid values: accept_all, reject_all, object_li, accept_some"
+    );
 }
 
 #[test]

@@ -309,6 +309,7 @@ impl Obs {
             applied: action.default_effects().to_vec(),
             effects_from: crate::cmp::EffectsFrom::Declared,
             banner_again: Vec::new(),
+            grant: None,
         });
         self
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
+pub mod print;
 pub mod remote;
 
 /// Flags Chromium needs on these machines (../shared/CAPTURE.md).

@@ -22,7 +22,8 @@ pub struct AuditArgs {
     /// Other URL schemes are refused.
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
-    /// Output format on stdout.
+    /// Output format, on stdout unless --output (pdf: printed by a local Chromium, to a
+    /// file or a pipe).
     #[arg(long, value_parser = super::values::format(), default_value_t = Format::Table)]
     pub format: Format,
     /// List every finding as its own row (with its evidence) instead of grouping the
@@ -102,6 +103,12 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
     let Some(file) = args.files.first().cloned() else {
         return ExitStatus::InvalidInput; // clap requires one
     };
+    if args.format.is_printed() {
+        // Refused before the audit, not after it.
+        if let Err(status) = super::pdf::refuse_terminal(args.output.as_deref()) {
+            return status;
+        }
+    }
     let env = |name: &str| std::env::var(name).ok();
     // Every input is validated before any browser starts, and all problems are shown.
     let spec = consentry::scenario::load::load_audit_file_with_warnings(&file, &env);
@@ -178,7 +185,19 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         &run.report,
         consentry::report::Grouping::from_flag(args.ungrouped),
     );
-    if let Err(status) = super::output::emit(output, &text) {
+    let written = if args.format.is_printed() {
+        let place = &args.browser.place;
+        let mut printer = super::pdf::PdfPrinter::new(consentry::browser::print::PrintBrowser {
+            chromedriver: place.chromedriver.clone(),
+            chromium: place.chromium.clone(),
+        });
+        let written = printer.emit(output, &text).await;
+        printer.close().await;
+        written
+    } else {
+        super::output::emit(output, &text)
+    };
+    if let Err(status) = written {
         return status;
     }
     let report_path = output

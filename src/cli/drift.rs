@@ -46,7 +46,7 @@ pub struct DriftArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Write each site's pack to DIR/<site>/drift-<since>_<until>.<ext> (html, md, json,
-    /// txt) instead of stdout; DIR left out: the reports directory
+    /// txt, pdf) instead of stdout; DIR left out: the reports directory
     /// ($CONSENTRY_REPORTS_DIR, else ./reports). Without it, several packs go to stdout
     /// one after another (with json, one document per site).
     #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
@@ -57,6 +57,8 @@ pub struct DriftArgs {
     #[arg(long, value_name = "K", default_value_t = consentry::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
           value_parser = clap::value_parser!(u32).range(1..=100))]
     pub resolve_after: u32,
+    #[command(flatten)]
+    pub print: super::pdf::PrintArgs,
 }
 
 /// A date (its start, UTC) or an RFC 3339 time; the year in four unsigned digits.
@@ -114,6 +116,19 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         ));
         return ExitStatus::InvalidInput;
     }
+    if args.format.is_printed() && args.output_dir.is_none() {
+        // Several PDFs one after another on one stream are no document.
+        if sites.len() > 1 {
+            consentry::stderr::line(format_args!(
+                "error: --format pdf: {} sites were asked for; use --output-dir (one PDF per site)",
+                sites.len()
+            ));
+            return ExitStatus::InvalidInput;
+        }
+        if let Err(status) = super::pdf::refuse_terminal(args.output.as_deref()) {
+            return status;
+        }
+    }
     let until = args.until.unwrap_or_else(Utc::now);
     let since = args
         .since
@@ -141,6 +156,10 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
         })
         .buffered(consentry::store::MAX_CONNECTIONS as usize));
     let mut status = ExitStatus::Ok;
+    let mut printer = args
+        .format
+        .is_printed()
+        .then(|| super::pdf::PdfPrinter::new(args.print.browser()));
     let mut done = sites.iter();
     while let Some(result) = packs.next().await {
         let Some(site) = done.next() else { break };
@@ -172,7 +191,11 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
             consentry::report::Grouping::from_flag(args.ungrouped),
         );
         let target = crate::cli::output::drift_path(to, args.format, site, since, until);
-        if let Err(s) = super::output::emit(target.as_deref(), &text) {
+        let written = match printer.as_mut() {
+            Some(p) => p.emit(target.as_deref(), &text).await,
+            None => super::output::emit(target.as_deref(), &text),
+        };
+        if let Err(s) = written {
             status = s;
             if target
                 .as_deref()
@@ -183,6 +206,9 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
                 break;
             }
         }
+    }
+    if let Some(p) = printer {
+        p.close().await;
     }
     store.close().await;
     status

@@ -8,10 +8,12 @@ mod browser;
 pub mod demo_site;
 pub mod doctor;
 pub mod drift;
+pub mod evidence;
 mod fleet;
 pub mod migrate;
 mod notify;
 pub mod output;
+mod pdf;
 mod progress;
 pub mod purge;
 mod queue;
@@ -47,6 +49,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
     Drift(drift::DriftArgs),
+    /// Bundle a run's reports, screenshots and audited files with a SHA-256 manifest (optionally ed25519-signed) for a regulator or a client, or --verify a bundle (docs/evidence.md).
+    Evidence(evidence::EvidenceArgs),
     /// Acknowledge a finding (reason, owner, expiry) in acks.toml beside the scenario file, or --list them.
     Ack(ack::AckArgs),
     /// Bring a database's schema up to this consentry's (`runs`, `report` and `drift` open it read-only and never migrate).
@@ -117,12 +121,19 @@ pub async fn run(cli: Cli) -> ExitStatus {
             run_only_format(a.format, "an audit of several sites (a fleet)")
         }
         Command::Drift(a) if a.format.is_run_only() => run_only_format(a.format, "a drift pack"),
+        Command::Audit(a) if a.format.is_printed() && (a.queue || fleet::is_fleet_run(&a)) => {
+            consentry::stderr::line(format_args!(
+                "error: --format pdf prints one report; a fleet's summary has no pdf form (`consentry report RUN --format pdf` for each site's run, `consentry drift --all --format pdf --output-dir DIR` for the packs)"
+            ));
+            ExitStatus::InvalidInput
+        }
         Command::Audit(a) if a.queue => queue::enqueue(a).await,
         Command::Audit(a) if fleet::is_fleet_run(&a) => fleet::run(a).await,
         Command::Audit(a) => audit::run(a).await,
         Command::Runs(a) => runs::run(a).await,
         Command::Report(a) => report::run(a).await,
         Command::Drift(a) => drift::run(a).await,
+        Command::Evidence(a) => evidence::run(a).await,
         Command::Ack(a) => ack::run(a).await,
         Command::Migrate(a) => migrate::run(a).await,
         Command::Purge(a) => purge::run(a).await,

@@ -14,7 +14,7 @@
 //! | a run's banner screenshots | `reports/<site>/run-<id>/*.png`, written by `consentry audit` ([`evidence_dir`]: `reports/` beside the database unless `$CONSENTRY_REPORTS_DIR`; docs/reports.md) |
 //!
 //! `<site>` is the site name as a slug (lower-case ASCII letters, digits and `-`), `<ext>`
-//! is `html`, `md`, `json` or `txt` (the terminal table).
+//! is `html`, `md`, `json`, `txt` (the terminal table), `sarif`, `xml` (JUnit) or `pdf`.
 
 use chrono::{DateTime, Utc};
 use consentry::exit::ExitStatus;
@@ -51,9 +51,14 @@ pub use consentry::text::slug;
 /// closed pipe, `/dev/full`) is exit 4 with the reason on stderr, never a panic (`print!`
 /// panics on such errors). Every command's stdout goes through here.
 pub fn to_stdout(text: &str) -> Result<(), ExitStatus> {
+    to_stdout_bytes(text.as_bytes())
+}
+
+/// [`to_stdout`] of any bytes (a PDF).
+pub fn to_stdout_bytes(bytes: &[u8]) -> Result<(), ExitStatus> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
+    out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|e| {
             consentry::stderr::line(format_args!("error: cannot write to standard output: {e}"));
@@ -75,6 +80,7 @@ pub fn ext(format: Format) -> &'static str {
         Format::Html => "html",
         Format::Sarif => "sarif",
         Format::Junit => "xml",
+        Format::Pdf => "pdf",
     }
 }
 
@@ -160,6 +166,11 @@ pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), E
 /// planted at `path` (say in a shared `reports/`) is replaced, never written through.
 /// The file gets the usual mode (0666 less the umask), as a plain create would.
 pub(crate) fn write_report(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    write_report_bytes(path, text.as_bytes())
+}
+
+/// [`write_report`] of any bytes (a PDF).
+pub(crate) fn write_report_bytes(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -173,7 +184,7 @@ pub(crate) fn write_report(path: &std::path::Path, text: &str) -> std::io::Resul
         .prefix(".consentry-report-")
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
+    tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }

@@ -32,15 +32,22 @@ pub struct ReportArgs {
     /// Write the report to this file instead of stdout (`-`: stdout).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Write the report to DIR/<site>/run-<id>.<ext> (html, md, json, txt, sarif, xml) instead of
+    /// Write the report to DIR/<site>/run-<id>.<ext> (html, md, json, txt, sarif, xml, pdf) instead of
     /// stdout; DIR left out: the reports directory ($CONSENTRY_REPORTS_DIR, else
     /// ./reports). Give RUN before it, or write `--output-dir=DIR`.
     #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
     pub output_dir: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    pub print: super::pdf::PrintArgs,
 }
 
 /// Exit status: the stored run's verdict, as the audit returned it.
 pub async fn run(args: ReportArgs) -> ExitStatus {
+    if args.format.is_printed() && args.output_dir.is_none() {
+        if let Err(status) = super::pdf::refuse_terminal(args.output.as_deref()) {
+            return status;
+        }
+    }
     let path = match super::db_location(args.db.as_deref()) {
         Ok(l) => l,
         Err(status) => return status,
@@ -49,31 +56,9 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         Ok(s) => s,
         Err(status) => return status,
     };
-    let id = if args.run == "latest" {
-        match store.history().runs(None, 1).await {
-            Ok(runs) => match runs.first() {
-                Some(r) => r.id,
-                None => {
-                    consentry::stderr::line(format_args!("error: no runs in {}", path));
-                    return ExitStatus::InvalidInput;
-                }
-            },
-            Err(e) => {
-                consentry::stderr::line(format_args!("error: {e}"));
-                return ExitStatus::Error;
-            }
-        }
-    } else {
-        match args.run.parse::<i64>() {
-            Ok(id) => id,
-            Err(_) => {
-                consentry::stderr::line(format_args!(
-                    "error: RUN must be a run id or `latest`, got {:?}",
-                    args.run
-                ));
-                return ExitStatus::InvalidInput;
-            }
-        }
+    let id = match resolve_run(&store, &path, &args.run).await {
+        Ok(id) => id,
+        Err(status) => return status,
     };
     let mut report = match stored_report(&store, id, args.fail_on).await {
         Ok(Some(r)) => r,
@@ -102,7 +87,15 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
         &report,
         consentry::report::Grouping::from_flag(args.ungrouped),
     );
-    if let Err(status) = emit(target.as_deref(), &text) {
+    let written = if args.format.is_printed() {
+        let mut printer = super::pdf::PdfPrinter::new(args.print.browser());
+        let written = printer.emit(target.as_deref(), &text).await;
+        printer.close().await;
+        written
+    } else {
+        emit(target.as_deref(), &text)
+    };
+    if let Err(status) = written {
         return status;
     }
     report.verdict.exit
@@ -127,4 +120,33 @@ fn declared_now(scenario_file: &str) -> Option<consentry::outcome::DeclaredAt> {
             None
         }
     }
+}
+
+/// `RUN` as the user wrote it (an id, or `latest`) to a run id of the database at `path`.
+pub(crate) async fn resolve_run(
+    store: &consentry::store::Store,
+    path: &impl std::fmt::Display,
+    run: &str,
+) -> Result<i64, ExitStatus> {
+    if run == "latest" {
+        return match store.history().runs(None, 1).await {
+            Ok(runs) => match runs.first() {
+                Some(r) => Ok(r.id),
+                None => {
+                    consentry::stderr::line(format_args!("error: no runs in {path}"));
+                    Err(ExitStatus::InvalidInput)
+                }
+            },
+            Err(e) => {
+                consentry::stderr::line(format_args!("error: {e}"));
+                Err(ExitStatus::Error)
+            }
+        };
+    }
+    run.parse::<i64>().map_err(|_| {
+        consentry::stderr::line(format_args!(
+            "error: RUN must be a run id or `latest`, got {run:?}"
+        ));
+        ExitStatus::InvalidInput
+    })
 }

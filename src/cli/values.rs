@@ -24,6 +24,9 @@ enum FormatValue {
     Sarif,
     /// JUnit XML for CI test views (audit of one site and report only).
     Junit,
+    /// PDF: the HTML report printed by Chromium on A4, each vendor section kept on one
+    /// page where it fits (to a file with --output / --output-dir, or to a pipe).
+    Pdf,
 }
 
 impl From<FormatValue> for Format {
@@ -35,6 +38,7 @@ impl From<FormatValue> for Format {
             FormatValue::Html => Format::Html,
             FormatValue::Sarif => Format::Sarif,
             FormatValue::Junit => Format::Junit,
+            FormatValue::Pdf => Format::Pdf,
         }
     }
 }
@@ -100,7 +104,8 @@ mod tests {
                 Format::Markdown,
                 Format::Html,
                 Format::Sarif,
-                Format::Junit
+                Format::Junit,
+                Format::Pdf
             ]
         );
         assert_eq!(

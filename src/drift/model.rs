@@ -35,6 +35,31 @@ pub struct DriftReport {
     pub vendors: Vec<VendorSection>,
     /// The acknowledgements of the site and what became of them.
     pub acknowledgements: Vec<AckView>,
+    /// What each declared vendor did in each scenario of the window's first and last
+    /// run (one run: once; none: empty), for the pack's side-by-side matrix. A view of
+    /// the history the JSON already carries (lifecycles, inventory), so not serialised.
+    #[serde(skip)]
+    pub activity: Vec<RunActivity>,
+}
+
+/// One run's scenarios as the vendor × scenario matrix reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunActivity {
+    pub run_id: i64,
+    pub started_at: DateTime<Utc>,
+    /// In the run's order.
+    pub scenarios: Vec<ScenarioActivity>,
+    /// The run's findings that name a declared vendor and a scenario, and the site-level
+    /// ones naming a vendor: `(vendor, scenario, code)`.
+    pub findings: Vec<(String, Option<String>, crate::analysis::Code)>,
+}
+
+/// One scenario of a run: observed, and the declared vendors active in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioActivity {
+    pub scenario: String,
+    pub observed: bool,
+    pub vendors: Vec<String>,
 }
 
 /// Counts of findings by status (in one run, or currently).

@@ -226,6 +226,7 @@ pub(super) fn cmp_action(
         applied,
         effects_from: from,
         banner_again: Vec::new(),
+        grant: s.grant.as_ref().map(|g| g.grant.clone()),
     }
 }
 

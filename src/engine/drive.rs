@@ -278,7 +278,7 @@ impl Run<'_, '_> {
             }
             Action::Profile(p) => (
                 Performed::selectors(),
-                self.profile(p, index, timeout).await,
+                self.profile(p, step.grant.as_ref(), index, timeout).await,
             ),
             _ => {
                 let mut p = Performed::selectors();
@@ -321,12 +321,26 @@ impl Run<'_, '_> {
         // What did the CMP record? Its record, when readable and decisive, decides the
         // following phase; the declared `records` are the fallback.
         let readback = read_back(self.session, performed.detected.as_deref()).await;
-        let (applied, from) = match &readback {
+        let (mut applied, from) = match &readback {
             Readback::Recorded { record } if !record.effects().is_empty() => {
                 (record.effects(), EffectsFrom::CmpRecord)
             }
             _ => (step.records.clone(), EffectsFrom::Declared),
         };
+        // A partial consent's record is never decisive on consent (some granted, some
+        // refused): its summary keeps the action's refusal beside what the record says
+        // of legitimate interest (Klaro saves its opt-out services off unless switched on).
+        if action == ConsentAction::AcceptSome
+            && from == EffectsFrom::CmpRecord
+            && !applied.iter().any(|e| {
+                matches!(
+                    e,
+                    ConsentEffect::GrantConsent | ConsentEffect::RefuseConsent
+                )
+            })
+        {
+            applied.insert(0, ConsentEffect::RefuseConsent);
+        }
         let declared_explicitly = step.records != action.default_effects();
         if from == EffectsFrom::CmpRecord
             && declared_explicitly
@@ -365,6 +379,7 @@ impl Run<'_, '_> {
     async fn profile(
         &mut self,
         p: &ProfileStep,
+        grant: Option<&crate::scenario::StepGrant>,
         index: usize,
         timeout: Duration,
     ) -> Result<(), Failure> {
@@ -372,6 +387,11 @@ impl Run<'_, '_> {
             .driver
             .choose_profile(self.session, self.capture, p, timeout)
             .await?;
+        // An accept_some flow: its scripts receive the grant, its consent step carries it.
+        let steps = match grant {
+            Some(g) => crate::scenario::profile::with_grant(&steps, g),
+            None => steps,
+        };
         if chosen.banner.is_some() {
             self.driver.banner = chosen.banner.clone();
         }

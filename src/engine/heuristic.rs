@@ -134,7 +134,9 @@ pub(super) async fn perform(
 ) -> (Option<HeuristicAction>, Result<(), Failure>) {
     let want = match action {
         ConsentAction::AcceptAll => Want::Accept,
-        ConsentAction::RejectAll | ConsentAction::ObjectLi => Want::Reject,
+        ConsentAction::RejectAll | ConsentAction::ObjectLi | ConsentAction::AcceptSome => {
+            Want::Reject
+        }
     };
     // The banner may still be on its way in: look again for a moment.
     let deadline = Instant::now() + FIRST_WAIT;

@@ -360,6 +360,10 @@ fn with_policy(
         merge_policy_diagnostics(&mut diags, path, d);
         policy
     });
+    let mut file = file;
+    if let (Some(file), Some(policy)) = (&mut file, &policy) {
+        diags.0.extend(file.resolve_grants(policy));
+    }
     match (file, policy) {
         (Some(file), Some(policy)) if !diags.has_errors() => {
             (Some(file.with_policy(policy)), diags)

@@ -2,7 +2,7 @@
 //! a CMP profile), what the CMP recorded afterwards, and whether its banner came back.
 //! The readers that produce these live in `crate::cmp`.
 
-use super::consent::{ConsentAction, ConsentEffect};
+use super::consent::{ConsentAction, ConsentEffect, Grant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub fn autoconsent_verb(action: ConsentAction) -> &'static str {
     match action {
         ConsentAction::AcceptAll => "optIn",
-        ConsentAction::RejectAll | ConsentAction::ObjectLi => "optOut",
+        ConsentAction::RejectAll | ConsentAction::ObjectLi | ConsentAction::AcceptSome => "optOut",
     }
 }
 
@@ -256,6 +256,9 @@ pub struct CmpAction {
     /// (the consent banner's selector visible, or autoconsent finding its popup open).
     #[serde(default)]
     pub banner_again: Vec<BannerSeen>,
+    /// What a partial consent (`accept_some`) granted: the visitor's action, per purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<Grant>,
 }
 
 /// Where a consent action's applied effects came from. Named in JSON, the store
@@ -342,6 +345,9 @@ impl CmpAction {
             self.action.as_str(),
             self.method.describe(self.action)
         );
+        if let Some(g) = &self.grant {
+            s.push_str(&format!(" (granting {})", g.describe()));
+        }
         if let Some(cmp) = &self.detected {
             s.push_str(&format!(" on {cmp}"));
         }

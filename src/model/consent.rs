@@ -44,6 +44,11 @@ pub enum ConsentAction {
     AcceptAll,
     RejectAll,
     ObjectLi,
+    /// Grant consent to some purposes only (the CMP's second layer, "Accept selected"):
+    /// which ones is the step's [`Grant`], carried with the action's record
+    /// ([`super::cmp::CmpAction::grant`]). As a summary it refuses consent: every
+    /// purpose outside the grant is refused ([`super::purpose`] judges per purpose).
+    AcceptSome,
 }
 
 impl ConsentAction {
@@ -105,7 +110,34 @@ impl ConsentAction {
             ConsentAction::AcceptAll => &[ConsentEffect::GrantConsent],
             ConsentAction::RejectAll => &[ConsentEffect::RefuseConsent],
             ConsentAction::ObjectLi => &[ConsentEffect::ObjectLi],
+            // The summary of a partial grant is its protective side: what it does not
+            // grant is refused. The granted purposes are the action's `Grant`.
+            ConsentAction::AcceptSome => &[ConsentEffect::RefuseConsent],
         }
+    }
+}
+
+/// What a partial consent (`accept_some`) grants, in the declared map's terms and in the
+/// CMP's: the purposes the scenario file names (validated against the declared map), their
+/// TCF purpose numbers, and the CMP services or categories (`cmp_services`) of the vendors
+/// the grant allows. Resolved once, when the scenario file meets its declared map; a CMP
+/// profile's `[accept_some]` flow receives it as JSON (`{{grant}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Grant {
+    /// Declared purpose ids granted (consent-based), in file order.
+    pub purposes: Vec<String>,
+    /// Their TCF purpose numbers (sorted, each once).
+    #[serde(default)]
+    pub tcf_purposes: Vec<u8>,
+    /// CMP services or categories of the vendors the grant allows (sorted, each once).
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+impl Grant {
+    /// `analytics, statistics`: the granted purposes, for messages.
+    pub fn describe(&self) -> String {
+        self.purposes.join(", ")
     }
 }
 
@@ -214,6 +246,7 @@ mod tests {
             (ConsentAction::AcceptAll, "accept_all"),
             (ConsentAction::RejectAll, "reject_all"),
             (ConsentAction::ObjectLi, "object_li"),
+            (ConsentAction::AcceptSome, "accept_some"),
         ] {
             assert_eq!(a.as_str(), n);
             assert_eq!(ConsentAction::parse(n), Some(a));

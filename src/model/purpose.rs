@@ -17,7 +17,7 @@
 //! [`PhaseConsent::purpose`] and [`PhaseConsent::services`]).
 
 use super::cmp::{CmpAction, EffectsFrom, Readback, RecordBasis};
-use super::consent::{ConsentChoice, ConsentEffect, ConsentState};
+use super::consent::{ConsentAction, ConsentChoice, ConsentEffect, ConsentState, Grant};
 use std::collections::BTreeMap;
 
 /// TCF 2.2 permits legitimate interest for purposes 2 and 7-11 only: a TC string speaks
@@ -139,13 +139,19 @@ impl Standing {
 }
 
 /// The effective state of one phase: per TCF purpose (when the phase's CMP record is a TC
-/// string), per CMP service or category named in the record (Klaro, cookieconsent), and
-/// `overall` for purposes without a TCF number and vendors mapped to no service.
+/// string), per CMP service or category named in the record (Klaro, cookieconsent), per
+/// declared purpose a partial consent granted, and `overall` for the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhaseConsent {
     pub overall: Standing,
     pub tcf_purposes: BTreeMap<u8, Standing>,
     pub services: BTreeMap<String, Standing>,
+    /// The partial consent in force (`accept_some`, not overridden by a later accept or
+    /// reject): every purpose is then judged by its own standing, and evidence says so.
+    pub grant: Option<Grant>,
+    /// Declared purposes the partial consent granted: granted by the visitor's action
+    /// (a purpose with a TCF number the record spoke about is in `tcf_purposes`).
+    pub purposes: BTreeMap<String, Standing>,
 }
 
 impl PhaseConsent {
@@ -155,6 +161,8 @@ impl PhaseConsent {
             overall: Standing::initial(),
             tcf_purposes: BTreeMap::new(),
             services: BTreeMap::new(),
+            grant: None,
+            purposes: BTreeMap::new(),
         }
     }
 
@@ -163,6 +171,22 @@ impl PhaseConsent {
     /// action than the state's last (a visit whose actions and records do not line up)
     /// is not used: the coarse state alone decides, as before per-purpose states.
     pub fn derive(state: &ConsentState, last: Option<&CmpAction>) -> PhaseConsent {
+        let grant = match state.actions.last() {
+            Some(ConsentAction::AcceptSome) => last.and_then(|a| a.grant.as_ref()),
+            _ => None,
+        };
+        PhaseConsent::derive_granted(state, last, grant)
+    }
+
+    /// [`PhaseConsent::derive`] with the partial consent in force, `grant` (the grant of
+    /// the state's last `accept_some`, when no accept or reject followed it): its
+    /// purposes, TCF purposes and CMP services are granted by the visitor's action, the
+    /// rest refused. An `accept_some` whose grant is unknown refuses everything.
+    pub fn derive_granted(
+        state: &ConsentState,
+        last: Option<&CmpAction>,
+        grant: Option<&Grant>,
+    ) -> PhaseConsent {
         // The visitor's actions, by what each means.
         let mut consent = ConsentChoice::Undecided;
         let mut objected = false;
@@ -179,6 +203,28 @@ impl PhaseConsent {
             }
         }
         let action = Standing::of_action(consent, objected);
+        // What the partial consent grants, by the visitor's action: each item's own
+        // starting standing before the record speaks.
+        let granted = Standing {
+            consent: ConsentChoice::Granted,
+            ..action
+        };
+        let grant = grant.filter(|_| {
+            let last_consent = state
+                .actions
+                .iter()
+                .rev()
+                .find(|a| **a != ConsentAction::ObjectLi);
+            last_consent == Some(&ConsentAction::AcceptSome)
+        });
+        let tcf_start = |p: u8| match grant {
+            Some(g) if g.tcf_purposes.contains(&p) => granted,
+            _ => action,
+        };
+        let service_start = |n: &str| match grant {
+            Some(g) if g.services.iter().any(|s| s == n) => granted,
+            _ => action,
+        };
         let last = last.filter(|a| state.actions.last() == Some(&a.action));
         // The coarse state holds what the record (or the declared records) applied.
         let coarse_from = match last.map(|a| a.effects_from) {
@@ -197,6 +243,10 @@ impl PhaseConsent {
             },
             tcf_purposes: BTreeMap::new(),
             services: BTreeMap::new(),
+            grant: grant.cloned(),
+            purposes: grant
+                .map(|g| g.purposes.iter().map(|p| (p.clone(), granted)).collect())
+                .unwrap_or_default(),
         };
         let Some(Readback::Recorded { record }) = last.map(|a| &a.readback) else {
             return out;
@@ -219,11 +269,14 @@ impl PhaseConsent {
             };
             match item.tcf_purpose {
                 Some(p) => {
-                    let s = out.tcf_purposes.entry(p).or_insert(action);
+                    let s = out.tcf_purposes.entry(p).or_insert_with(|| tcf_start(p));
                     *s = s.judged(word, Decider::CmpRecord, said);
                 }
                 None => {
-                    let s = out.services.entry(item.name.clone()).or_insert(action);
+                    let s = out
+                        .services
+                        .entry(item.name.clone())
+                        .or_insert_with(|| service_start(&item.name));
                     *s = s.judged(word, Decider::CmpRecord, said);
                 }
             }
@@ -238,7 +291,7 @@ impl PhaseConsent {
                         && i.allowed
                 });
                 if !set {
-                    let s = out.tcf_purposes.entry(p).or_insert(action);
+                    let s = out.tcf_purposes.entry(p).or_insert_with(|| tcf_start(p));
                     *s = s.judged(
                         Word {
                             consent: None,
@@ -259,6 +312,16 @@ impl PhaseConsent {
         match tcf_purpose.and_then(|n| self.tcf_purposes.get(&n).map(|s| (*s, n))) {
             Some((s, n)) => (s, Some(n)),
             None => (self.overall, None),
+        }
+    }
+
+    /// The standing of the declared purpose `id` (TCF purpose `tcf_purpose`): its TCF
+    /// purpose's when the record spoke about it, else what a partial consent in force
+    /// says of it (granted when it names it), else the overall one.
+    pub fn declared_purpose(&self, id: &str, tcf_purpose: Option<u8>) -> (Standing, Option<u8>) {
+        match self.purpose(tcf_purpose) {
+            (s, Some(n)) => (s, Some(n)),
+            (overall, None) => (self.purposes.get(id).copied().unwrap_or(overall), None),
         }
     }
 
@@ -299,7 +362,19 @@ pub fn phase_consent(state: &ConsentState, performed: &[&CmpAction]) -> PhaseCon
         .len()
         .checked_sub(1)
         .and_then(|i| performed.get(i).copied());
-    PhaseConsent::derive(state, last)
+    // The partial consent in force: the last consent action's, when it was accept_some
+    // (an objection after it leaves it in force).
+    let grant = state
+        .actions
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, a)| **a != ConsentAction::ObjectLi)
+        .filter(|(_, a)| **a == ConsentAction::AcceptSome)
+        .and_then(|(i, _)| performed.get(i))
+        .filter(|a| a.action == ConsentAction::AcceptSome)
+        .and_then(|a| a.grant.as_ref());
+    PhaseConsent::derive_granted(state, last, grant)
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ fn performed(action: ConsentAction, readback: Readback) -> CmpAction {
         applied,
         effects_from: from,
         banner_again: Vec::new(),
+        grant: None,
     }
 }
 
@@ -357,6 +358,199 @@ fn a_vendor_is_judged_by_its_own_purposes() {
     assert!(
         matches!(&perm, Permission::NeedsConsent { choice: ConsentChoice::Denied, why, .. }
             if why == &["purpose \"analytics\", CMP service \"marketing\": consent refused, by the CMP's record (the visitor's action and the CMP's record disagree; the more protective decides)"]),
+        "{perm:?}"
+    );
+}
+
+// Partial choices (accept_some): the visitor's action grants some purposes only.
+
+/// "Save" in the fixture CMP's second layer with purposes 1 and 8 switched on (the golden
+/// vector `partial` of fixtures/gen/tcf-golden.mjs: vendor 20's consent, LI 7 and 9).
+const PARTIAL: &str = "CQu26YAQu26YAEsAHBENDIFgAIEAAAKAAAYgAKAAAEAFAAACACEAAgAK.cCAAAEAAAAAA";
+
+fn grant(purposes: &[&str], tcf: &[u8], services: &[&str]) -> crate::model::Grant {
+    crate::model::Grant {
+        purposes: purposes.iter().map(|s| s.to_string()).collect(),
+        tcf_purposes: tcf.to_vec(),
+        services: services.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// The phases after each step, an `accept_some` carrying its grant.
+fn partial_phases(
+    steps: Vec<(ConsentAction, Readback, Option<crate::model::Grant>)>,
+) -> Vec<PhaseConsent> {
+    let mut state = ConsentState::initial();
+    let mut cmp = Vec::new();
+    let mut out = Vec::new();
+    for (action, readback, g) in steps {
+        let mut a = performed(action, readback);
+        a.grant = g;
+        state = state.apply(action, &a.applied);
+        cmp.push(a);
+        out.push(phase_consent(&state, &performed_actions(&cmp)));
+    }
+    out
+}
+
+#[test]
+fn a_partial_tc_string_grants_exactly_the_purposes_granted() {
+    let g = grant(&["storage", "content"], &[1, 8], &[]);
+    let p = partial_phases(vec![(
+        ConsentAction::AcceptSome,
+        tcf_record(PARTIAL),
+        Some(g.clone()),
+    )])
+    .remove(0);
+    assert_eq!(p.grant.as_ref(), Some(&g));
+    for n in 1..=11u8 {
+        let (s, tcf) = p.purpose(Some(n));
+        let want = if [1, 8].contains(&n) {
+            ConsentChoice::Granted
+        } else {
+            ConsentChoice::Denied
+        };
+        assert_eq!((tcf, s.consent), (Some(n), want), "purpose {n}");
+        // The action and the record agree on every purpose.
+        assert!(!s.consent_disputed, "purpose {n}");
+    }
+    // Purposes without a TCF number: granted when named, else the overall refusal.
+    assert_eq!(
+        p.declared_purpose("content", None).0.consent,
+        ConsentChoice::Granted
+    );
+    assert_eq!(
+        p.declared_purpose("ads", None).0.consent,
+        ConsentChoice::Denied
+    );
+    assert_eq!(p.overall.consent, ConsentChoice::Denied);
+    // A record granting a purpose the visitor did not: refused by the action, disputed.
+    let p = partial_phases(vec![(
+        ConsentAction::AcceptSome,
+        tcf_record(PARTIAL),
+        Some(grant(&["storage"], &[1], &[])),
+    )])
+    .remove(0);
+    let (eight, _) = p.purpose(Some(8));
+    assert_eq!(
+        (eight.consent, eight.consent_from, eight.consent_disputed),
+        (ConsentChoice::Denied, Decider::Action, true)
+    );
+}
+
+#[test]
+fn a_partial_klaro_record_is_judged_per_service() {
+    let services = json!([
+        {"name": "google-analytics", "optOut": false, "required": false},
+        {"name": "hotjar", "optOut": false, "required": false},
+        {"name": "facebook-pixel", "optOut": false, "required": false},
+        {"name": "matomo", "optOut": true, "required": false},
+    ]);
+    let record = klaro(
+        json!({"google-analytics": true, "hotjar": false, "facebook-pixel": true, "matomo": false}),
+        services,
+    );
+    let p = partial_phases(vec![(
+        ConsentAction::AcceptSome,
+        record,
+        Some(grant(&["analytics"], &[], &["google-analytics", "hotjar"])),
+    )])
+    .remove(0);
+    let svc = |n: &str| p.services(&[n.to_string()]).expect("recorded").0;
+    // Granted and recorded: granted. Granted, recorded off: refused by the record.
+    assert_eq!(svc("google-analytics").consent, ConsentChoice::Granted);
+    let h = svc("hotjar");
+    assert_eq!(
+        (h.consent, h.consent_from, h.consent_disputed),
+        (ConsentChoice::Denied, Decider::CmpRecord, true)
+    );
+    // Not granted, recorded on: refused by the action, a dispute.
+    let f = svc("facebook-pixel");
+    assert_eq!(
+        (f.consent, f.consent_from, f.consent_disputed),
+        (ConsentChoice::Denied, Decider::Action, true)
+    );
+    // Klaro saved its opt-out service off: an objection from the record.
+    assert!(svc("matomo").li_objected);
+}
+
+#[test]
+fn a_partial_cookieconsent_record_and_what_follows_it() {
+    let g = grant(&["analytics"], &[], &["analytics"]);
+    let ps = partial_phases(vec![
+        (
+            ConsentAction::AcceptSome,
+            cookieconsent(&["necessary", "analytics"]),
+            Some(g.clone()),
+        ),
+        // An objection leaves the partial consent in force...
+        (ConsentAction::ObjectLi, Readback::NoReader, None),
+        // ... an accept all ends it.
+        (
+            ConsentAction::AcceptAll,
+            cookieconsent(&["necessary", "analytics", "marketing"]),
+            None,
+        ),
+    ]);
+    let cat = |p: &PhaseConsent, n: &str| p.services(&[n.to_string()]).map(|s| s.0.consent);
+    assert_eq!(cat(&ps[0], "analytics"), Some(ConsentChoice::Granted));
+    assert_eq!(cat(&ps[0], "marketing"), Some(ConsentChoice::Denied));
+    assert!(!ps[0].services["marketing"].consent_disputed);
+    assert_eq!(ps[1].grant.as_ref(), Some(&g));
+    assert_eq!(
+        ps[1].declared_purpose("analytics", None).0.consent,
+        ConsentChoice::Granted
+    );
+    assert!(ps[1].overall.li_objected);
+    assert_eq!(ps[2].grant, None);
+    assert_eq!(cat(&ps[2], "marketing"), Some(ConsentChoice::Granted));
+    // An accept_some whose grant is unknown refuses everything.
+    let p = partial_phases(vec![(
+        ConsentAction::AcceptSome,
+        cookieconsent(&["necessary", "analytics"]),
+        None,
+    )])
+    .remove(0);
+    assert_eq!(cat(&p, "analytics"), Some(ConsentChoice::Denied));
+}
+
+/// Under a partial consent the permission names the purpose and who decided, also for a
+/// purpose without a TCF number or CMP service.
+#[test]
+fn under_a_partial_consent_evidence_names_the_purpose() {
+    use crate::policy::{LegalBasis, Permission, Policy, Purpose, Vendor};
+    let purpose = |id: &str| Purpose {
+        id: id.into(),
+        name: id.into(),
+        basis: LegalBasis::Consent,
+        strictly_necessary: false,
+        tcf_purpose: None,
+        gpc_opt_out: false,
+    };
+    let vendor = |id: &str, p: &str| Vendor {
+        id: id.into(),
+        name: id.into(),
+        purposes: vec![p.into()],
+        ..Default::default()
+    };
+    let policy = Policy {
+        purposes: vec![purpose("analytics"), purpose("ads")],
+        ..Default::default()
+    };
+    let p = partial_phases(vec![(
+        ConsentAction::AcceptSome,
+        Readback::NoReader,
+        Some(grant(&["analytics"], &[], &[])),
+    )])
+    .remove(0);
+    assert!(matches!(
+        policy.permission(&vendor("ga", "analytics"), &p),
+        Permission::Allowed { .. }
+    ));
+    let perm = policy.permission(&vendor("pixel", "ads"), &p);
+    assert!(
+        matches!(&perm, Permission::NeedsConsent { choice: ConsentChoice::Denied, why, .. }
+            if why == &["purpose \"ads\": consent refused, by the visitor's action"]),
         "{perm:?}"
     );
 }

@@ -7,7 +7,7 @@ mod fleet;
 pub mod problems;
 pub use declared::DeclaredAt;
 pub use fleet::{fleet_exit, FleetReport, SiteLine};
-pub use problems::{problems, Problem};
+pub use problems::{problems, Problem, SITE_LEVEL};
 
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Code, Finding, Severity};

@@ -7,6 +7,9 @@ use super::AuditReport;
 use crate::analysis::{Code, Severity};
 use serde::Serialize;
 
+/// What a problem (or finding) of no scenario is called, in every format.
+pub const SITE_LEVEL: &str = "site-level";
+
 /// Findings that share a code and a subject.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
@@ -43,9 +46,9 @@ impl Problem {
         };
         if self.scenarios.is_empty() {
             return if self.pages.is_empty() {
-                "site-level".to_string()
+                SITE_LEVEL.to_string()
             } else {
-                format!("site-level, {pages}")
+                format!("{SITE_LEVEL}, {pages}")
             };
         }
         let scenarios = format!(

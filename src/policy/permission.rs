@@ -27,12 +27,13 @@ fn choice_word(c: ConsentChoice) -> &'static str {
 /// purpose's when the record spoke about it, made stricter by the vendor's CMP services.
 /// Also whether it was judged per TCF purpose or CMP service (not by the overall standing).
 fn standing(phase: &PhaseConsent, p: &Purpose, vendor: &Vendor) -> (Standing, String, bool) {
-    let (mut s, tcf) = phase.purpose(p.tcf_purpose);
+    let (mut s, tcf) = phase.declared_purpose(&p.id, p.tcf_purpose);
     let mut scope = match tcf {
         Some(n) => format!("purpose \"{}\" (TCF purpose {n})", p.id),
         None => format!("purpose \"{}\"", p.id),
     };
-    let mut specific = tcf.is_some();
+    // Under a partial consent every purpose is judged on its own: the evidence says which.
+    let mut specific = tcf.is_some() || phase.grant.is_some();
     if let Some((svc, name)) = phase.services(&vendor.cmp_services) {
         s = s.stricter(svc);
         scope.push_str(&format!(", CMP service \"{name}\""));

@@ -4,9 +4,9 @@
 //! one section per vendor (legitimate-interest vendors first) and the acknowledgements.
 
 use super::view::{
-    AckRow, DeclarationRow, DriftProblem, DriftView, LifecycleRow, MismatchRow, ACK_COLUMNS,
-    DECLARATION_COLUMNS, INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS, PROBLEM_COLUMNS,
-    RETENTION_COLUMNS,
+    AckRow, DeclarationRow, DriftProblem, DriftView, LifecycleRow, MismatchRow, RunMatrix,
+    ACK_COLUMNS, DECLARATION_COLUMNS, INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS,
+    PROBLEM_COLUMNS, RETENTION_COLUMNS,
 };
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
@@ -252,6 +252,23 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
         o.line(l);
     }
     o.end_lines();
+    let legend = RunMatrix::legend(&view.matrices);
+    if !legend.is_empty() {
+        o.heading(2, "Vendors by scenario");
+        for m in &view.matrices {
+            o.heading(3, &m.title);
+            if markdown {
+                super::markdown::matrix_table(&mut o.text, &m.matrix);
+            } else {
+                super::table::matrix_table(&mut o.text, &m.matrix);
+            }
+        }
+        if markdown {
+            super::markdown::matrix_legend(&mut o.text, &legend);
+        } else {
+            super::table::matrix_legend(&mut o.text, &legend);
+        }
+    }
     if view.grouped {
         o.heading(
             2,

@@ -174,11 +174,11 @@ pub(super) fn json(r: &FleetReport) -> String {
 pub fn render_fleet(format: super::Format, r: &FleetReport) -> String {
     match format {
         super::Format::Json => json(r),
-        // (The CLI refuses the run-only formats for a fleet.)
+        // (The CLI refuses the run-only formats and PDF for a fleet.)
         super::Format::Table | super::Format::Sarif | super::Format::Junit => {
             text(&FleetView::of(r))
         }
         super::Format::Markdown => markdown(&FleetView::of(r)),
-        super::Format::Html => html(&FleetView::of(r)),
+        super::Format::Html | super::Format::Pdf => html(&FleetView::of(r)),
     }
 }

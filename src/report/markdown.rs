@@ -1,7 +1,8 @@
 //! Markdown report: headings and tables, for pasting into tickets and pull requests.
 
 use super::view::{
-    evidence_columns, numbers_text, Cell, Matrix, RunView, SignalRow, VisitState, VISIT_COLUMNS,
+    evidence_columns, numbers_text, scenario_list, Cell, Matrix, RunView, SignalRow, VisitState,
+    VISIT_COLUMNS,
 };
 use super::{clip, Layout};
 use crate::exit::ExitStatus;
@@ -188,6 +189,12 @@ fn matrix(out: &mut String, m: &Matrix) {
         return;
     }
     out.push_str("## Vendors by scenario\n\n");
+    matrix_table(out, m);
+    matrix_legend(out, &m.used_marks());
+}
+
+/// The matrix's table alone (the drift pack shows two, then one legend).
+pub(crate) fn matrix_table(out: &mut String, m: &Matrix) {
     let header: Vec<String> = std::iter::once("Vendor".to_string())
         .chain(m.scenarios.iter().map(|s| code(s)))
         .collect();
@@ -207,8 +214,11 @@ fn matrix(out: &mut String, m: &Matrix) {
         );
     }
     out.push_str(&t.render());
-    let legend: Vec<String> = m
-        .used_marks()
+}
+
+/// The legend of the marks shown.
+pub(crate) fn matrix_legend(out: &mut String, marks: &[crate::report::view::Mark]) {
+    let legend: Vec<String> = marks
         .iter()
         .map(|k| format!("`{}` {}", k.letter(), k.label()))
         .collect();
@@ -267,19 +277,16 @@ fn problems(out: &mut String, v: &RunView) {
         ));
         out.push_str(&format!("{}\n\n", cell(&pv.message)));
         out.push_str(&format!("- **Rule broken:** {}\n", cell(&pv.rule)));
-        out.push_str(&format!(
-            "- **Where:** {} ({})\n",
-            pv.spread,
-            if p.scenarios.is_empty() {
-                "site-level".to_string()
-            } else {
-                p.scenarios
-                    .iter()
-                    .map(|s| code(s))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ));
+        // A site-level problem's spread already says so.
+        if p.scenarios.is_empty() {
+            out.push_str(&format!("- **Where:** {}\n", pv.spread));
+        } else {
+            out.push_str(&format!(
+                "- **Where:** {} ({})\n",
+                pv.spread,
+                scenario_list(&p.scenarios, code)
+            ));
+        }
         if !p.pages.is_empty() {
             out.push_str(&format!(
                 "- **Pages:** {}\n",

@@ -134,6 +134,9 @@ pub enum Format {
     Sarif,
     /// JUnit XML, for CI test views (a run report only).
     Junit,
+    /// PDF: the HTML layout, printed by Chromium (the command line does the printing,
+    /// `browser::print`; [`reporter`] gives the HTML layout it prints).
+    Pdf,
 }
 
 impl Format {
@@ -145,7 +148,13 @@ impl Format {
             Format::Html => "html",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::Pdf => "pdf",
         }
+    }
+
+    /// Formats printed by a browser from the HTML layout (binary output).
+    pub fn is_printed(self) -> bool {
+        self == Format::Pdf
     }
 
     /// Formats of one run only: no drift pack or fleet summary has them.
@@ -170,8 +179,9 @@ impl FromStr for Format {
             "html" => Ok(Format::Html),
             "sarif" => Ok(Format::Sarif),
             "junit" => Ok(Format::Junit),
+            "pdf" => Ok(Format::Pdf),
             other => Err(format!(
-                "unknown report format {other:?} (expected table, json, markdown, html, sarif or junit)"
+                "unknown report format {other:?} (expected table, json, markdown, html, sarif, junit or pdf)"
             )),
         }
     }
@@ -182,7 +192,8 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
         Format::Table => Box::new(TableReporter::default()),
         Format::Json => Box::new(JsonReporter),
         Format::Markdown => Box::new(MarkdownReporter),
-        Format::Html => Box::new(HtmlReporter),
+        // The PDF is the HTML layout, printed (one layout, two media).
+        Format::Html | Format::Pdf => Box::new(HtmlReporter),
         Format::Sarif => Box::new(ci::SarifReporter),
         Format::Junit => Box::new(ci::JunitReporter),
     }

@@ -156,6 +156,12 @@ fn matrix(out: &mut String, m: &Matrix) {
         return;
     }
     out.push_str("Vendors by scenario\n");
+    matrix_table(out, m);
+    matrix_legend(out, &m.used_marks());
+}
+
+/// The matrix's table alone (the drift pack shows two, then one legend).
+pub(crate) fn matrix_table(out: &mut String, m: &Matrix) {
     let mut b = Builder::default();
     b.push_record(std::iter::once("vendor".to_string()).chain(m.scenarios.iter().map(|s| c(s))));
     for row in &m.rows {
@@ -164,8 +170,11 @@ fn matrix(out: &mut String, m: &Matrix) {
         );
     }
     out.push_str(&table(b));
-    let legend: Vec<String> = m
-        .used_marks()
+}
+
+/// The legend of the marks shown.
+pub(crate) fn matrix_legend(out: &mut String, marks: &[crate::report::view::Mark]) {
+    let legend: Vec<String> = marks
         .iter()
         .map(|k| format!("{} {}", k.letter(), k.label()))
         .collect();

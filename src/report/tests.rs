@@ -733,6 +733,7 @@ fn consent_actions_appear_in_every_format() {
         applied: vec![ConsentEffect::RefuseConsent, ConsentEffect::ObjectLi],
         effects_from: crate::cmp::EffectsFrom::CmpRecord,
         banner_again: Vec::new(),
+        grant: None,
     }];
     for f in [Format::Table, Format::Markdown, Format::Html] {
         let out = reporter(f).render_with(&r, Grouping::Ungrouped);

@@ -8,7 +8,7 @@ pub mod profile;
 
 pub use profile::{CmpProfile, Flow, FlowKind, ProfileStep};
 
-use crate::model::{ConsentAction, ConsentEffect};
+use crate::model::{ConsentAction, ConsentEffect, Grant};
 use crate::policy::Policy;
 use crate::secrets::Secrets;
 use serde::Serialize;
@@ -25,6 +25,11 @@ pub const BUILTIN_SCENARIOS: [&str; 6] = [
     "reject_then_reload",
     "accept_then_withdraw",
 ];
+
+/// The built-in partial consent: the CMP profile's `[accept_some]` flow granting `[cmp]
+/// grant`. It runs by default when `[cmp] grant` is given (after the six above), and
+/// otherwise only when `[run]` lists it (then `grant` is required).
+pub const PARTIAL_BUILTIN: &str = "accept_some";
 
 /// Built-ins that run only when `[run]` lists them (not in the default order): `gpc`
 /// loads the pages with Global Privacy Control on and leaves the banner alone.
@@ -89,6 +94,29 @@ pub struct Step {
     /// step, or a `wait_for` whose selector is the banner's. A failure of it means
     /// "banner absent" rather than "element not found".
     pub waits_for_banner: bool,
+    /// What a partial consent (`consent = "accept_some"`, `cmp_flow = "accept_some"`)
+    /// grants: `grant = [...]`, resolved against the declared map when the file meets it.
+    pub grant: Option<StepGrant>,
+}
+
+/// A step's `grant`: the purposes as written (with where), and what they resolve to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepGrant {
+    /// The purposes, TCF purposes and CMP services granted: `purposes` as written until
+    /// [`load::ScenarioFile::resolve`] fills the rest from the declared map.
+    pub grant: Grant,
+    /// Where each purpose was written, in the order of `grant.purposes`.
+    #[serde(skip)]
+    pub written: Vec<Place>,
+}
+
+/// A place in a file (1-based line and column), for diagnostics given after the file
+/// was read (a purpose checked against the declared map).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
 }
 
 /// The closed vocabulary of steps.
@@ -179,6 +207,7 @@ impl Step {
             timeout: None,
             location,
             waits_for_banner: false,
+            grant: None,
         }
     }
 
@@ -207,6 +236,10 @@ impl Step {
                 }
             }
             Action::Profile(p) => p.describe(),
+        };
+        let what = match &self.grant {
+            Some(g) => format!("{what}, granting {}", g.grant.describe()),
+            None => what,
         };
         match self.consent {
             Some(c) => format!("{what} [{}] ({})", c.as_str(), self.location),

@@ -26,6 +26,9 @@ pub struct CmpProfile {
     pub banner: Option<String>,
     pub object_li: Flow,
     pub withdraw: Flow,
+    /// Grant consent to some purposes only (`[accept_some]`): its scripts receive the
+    /// step's grant as JSON where they say `{{grant}}`.
+    pub accept_some: Flow,
 }
 
 /// How a profile's CMP is recognised; any one match is enough.
@@ -61,6 +64,8 @@ pub enum FlowKind {
     ObjectLi,
     /// Withdraw a consent given earlier (consent = "reject_all").
     Withdraw,
+    /// Grant consent to some purposes only (consent = "accept_some").
+    AcceptSome,
 }
 
 impl FlowKind {
@@ -68,6 +73,7 @@ impl FlowKind {
         match self {
             FlowKind::ObjectLi => "object_li",
             FlowKind::Withdraw => "withdraw",
+            FlowKind::AcceptSome => "accept_some",
         }
     }
 
@@ -76,6 +82,7 @@ impl FlowKind {
         match self {
             FlowKind::ObjectLi => "object to legitimate interest",
             FlowKind::Withdraw => "withdraw a consent",
+            FlowKind::AcceptSome => "grant consent to some purposes only",
         }
     }
 
@@ -84,6 +91,7 @@ impl FlowKind {
         match self {
             FlowKind::ObjectLi => crate::model::ConsentAction::ObjectLi,
             FlowKind::Withdraw => crate::model::ConsentAction::RejectAll,
+            FlowKind::AcceptSome => crate::model::ConsentAction::AcceptSome,
         }
     }
 }
@@ -93,6 +101,7 @@ impl CmpProfile {
         match kind {
             FlowKind::ObjectLi => &self.object_li,
             FlowKind::Withdraw => &self.withdraw,
+            FlowKind::AcceptSome => &self.accept_some,
         }
     }
 
@@ -124,6 +133,30 @@ impl CmpProfile {
             .iter()
             .any(|n| n.eq_ignore_ascii_case(name))
     }
+}
+
+/// The placeholder an `[accept_some]` flow's scripts use for the step's grant, replaced by
+/// its JSON (`{"purposes": [...], "tcf_purposes": [...], "services": [...]}`).
+pub const GRANT_PLACEHOLDER: &str = "{{grant}}";
+
+/// The steps of a flow made ready for a step that grants `grant` (an `accept_some` flow):
+/// `{{grant}}` in its scripts replaced by the grant's JSON, and the grant carried by the
+/// step the flow marks with its consent action.
+pub fn with_grant(steps: &[Step], grant: &super::StepGrant) -> Vec<Step> {
+    let json = serde_json::to_string(&grant.grant).unwrap_or_else(|_| "null".to_string());
+    steps
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            if let super::Action::Script(js) = &s.action {
+                s.action = super::Action::Script(js.replace(GRANT_PLACEHOLDER, &json));
+            }
+            if s.consent.is_some() {
+                s.grant = Some(grant.clone());
+            }
+            s
+        })
+        .collect()
 }
 
 /// A step that runs a profile's flow.

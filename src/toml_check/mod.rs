@@ -158,6 +158,12 @@ impl<'a> Checker<'a> {
         self.place(span.start).1
     }
 
+    /// The file, 1-based line and column of a span (for a diagnostic given later).
+    pub fn place_of(&self, span: &Span) -> (std::path::PathBuf, usize, usize) {
+        let (file, line, col) = self.place(span.start);
+        (file.to_path_buf(), line, col)
+    }
+
     /// `file:line:col` of a span.
     pub fn location(&self, span: &Span) -> String {
         let (file, line, col) = self.place(span.start);

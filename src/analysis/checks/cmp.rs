@@ -101,27 +101,58 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
             // TCF records are judged bit by bit by the tcf family (tcf-consent-after-reject).
             Readback::Recorded { record } if record.reader == crate::cmp::tcf::NAME => {}
             Readback::Recorded { record } => {
-                let opposite = match a.action {
-                    ConsentAction::RejectAll => record
+                // What the action wanted of each consent-based item: `Some(allowed)`.
+                let wanted = |name: &str| -> Option<bool> {
+                    match a.action {
+                        ConsentAction::RejectAll => Some(false),
+                        ConsentAction::AcceptAll => Some(true),
+                        ConsentAction::ObjectLi => None,
+                        // A partial consent grants its services only; one the CMP turned
+                        // on beyond them is the opposite of the visitor's refusal.
+                        ConsentAction::AcceptSome => {
+                            let g = a.grant.as_ref()?;
+                            (!g.services.iter().any(|s| s == name)).then_some(false)
+                        }
+                    }
+                };
+                let consent_items = || {
+                    record
                         .items
                         .iter()
-                        .any(|i| i.basis == RecordBasis::Consent && i.allowed),
+                        .filter(|i| i.basis == RecordBasis::Consent)
+                };
+                let opposite = match a.action {
                     ConsentAction::AcceptAll => record.consent == RecordedConsent::Refused,
-                    ConsentAction::ObjectLi => false,
+                    _ => consent_items().any(|i| wanted(&i.name) == Some(!i.allowed) && i.allowed),
                 };
                 if !opposite {
                     continue;
                 }
-                let granted: Vec<&str> = record
-                    .items
-                    .iter()
-                    .filter(|i| i.basis == RecordBasis::Consent && i.allowed == (a.action == ConsentAction::RejectAll))
+                let granted: Vec<&str> = consent_items()
+                    .filter(|i| wanted(&i.name) == Some(!i.allowed))
                     .map(|i| i.name.as_str())
                     .collect();
-                let stored = if a.action == ConsentAction::RejectAll {
+                let refusing = a.action != ConsentAction::AcceptAll;
+                let stored = if refusing {
                     "consent granted"
                 } else {
                     "consent refused"
+                };
+                let rule = match (a.action, &a.grant) {
+                    (ConsentAction::AcceptSome, Some(g)) => format!(
+                        "accept_some must record consent granted only for the services of the purposes granted ({}: {})",
+                        g.describe(),
+                        if g.services.is_empty() {
+                            "none".to_string()
+                        } else {
+                            g.services.join(", ")
+                        }
+                    ),
+                    (ConsentAction::RejectAll, _) | (ConsentAction::AcceptSome, None) => format!(
+                        "{} must record every consent-based service refused",
+                        a.action.as_str()
+                    ),
+                    _ => format!("{} must record consent granted", a.action.as_str()),
                 };
                 sink.push(Hit {
                     code: Code::CmpChoiceOpposite,
@@ -134,15 +165,7 @@ fn choice_recorded(ctx: &VisitCtx, sink: &mut Sink) {
                         how(a),
                         granted.join(", ")
                     ),
-                    rule: format!(
-                        "{} must record {}",
-                        a.action.as_str(),
-                        if a.action == ConsentAction::RejectAll {
-                            "every consent-based service refused"
-                        } else {
-                            "consent granted"
-                        }
-                    ),
+                    rule,
                     evidence: evidence(ctx, a, format!("record {}", record.summary())),
                 });
             }

@@ -9,7 +9,7 @@
 use super::{request_evidence, vendor_label, Family, VisitCtx};
 use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
-use crate::model::{ConsentAction, ConsentState, VisitObservation};
+use crate::model::{ConsentAction, ConsentState, Grant, VisitObservation};
 use crate::signals::tcf::{ids, TcfDecoded};
 use crate::signals::{SignalData, SignalObs, SignalSource};
 use std::collections::BTreeSet;
@@ -126,6 +126,36 @@ fn cmp_record(ctx: &VisitCtx, sink: &mut Sink) {
                 });
             }
         }
+        // A partial choice: consent recorded for a purpose the visitor did not grant.
+        if last == Some(ConsentAction::AcceptSome) {
+            if let Some(g) = grant_of(obs, state) {
+                let beyond: Vec<String> =
+                    c.d.purpose_consents
+                        .iter()
+                        .filter(|p| !g.tcf_purposes.iter().any(|q| u16::from(*q) == **p))
+                        .map(u16::to_string)
+                        .collect();
+                if !beyond.is_empty() {
+                    let granted: Vec<String> = g.tcf_purposes.iter().map(u8::to_string).collect();
+                    sink.push(Hit {
+                        code: Code::TcfConsentAfterReject,
+                        scenario: Some(obs.scenario.clone()),
+                        subject: format!("cmp {}", c.d.cmp_id),
+                        vendor: None,
+                        message: format!(
+                            "The CMP's TC string ({}) grants consent for purposes {} the visitor refused (a partial choice granting {}: TCF purposes {}), in scenario \"{}\" (phase {phase}).",
+                            c.sig.source.describe(),
+                            beyond.join(", "),
+                            g.describe(),
+                            if granted.is_empty() { "none".to_string() } else { granted.join(", ") },
+                            obs.scenario
+                        ),
+                        rule: "IAB TCF: consent signals only what the visitor granted; none before a choice, none after Reject all".to_string(),
+                        evidence: signal_evidence(obs, c.sig, detail.clone()),
+                    });
+                }
+            }
+        }
         // The visitor objected (the action), whatever the CMP then recorded.
         let objected = state.li_objected || state.actions.contains(&ConsentAction::ObjectLi);
         if objected && c.d.asserts_li() {
@@ -175,6 +205,16 @@ fn cmp_record(ctx: &VisitCtx, sink: &mut Sink) {
             evidence: signal_evidence(obs, sig, string_detail(&sig.source, &t.string_hash, d)),
         });
     }
+}
+
+/// The grant of the partial choice that began the phase `state` summarises.
+fn grant_of<'a>(obs: &'a VisitObservation, state: &ConsentState) -> Option<&'a Grant> {
+    let i = state.actions.len().checked_sub(1)?;
+    crate::model::purpose::performed_actions(&obs.cmp)
+        .get(i)
+        .filter(|a| a.action == ConsentAction::AcceptSome)?
+        .grant
+        .as_ref()
 }
 
 fn consent_bits(d: &TcfDecoded) -> String {

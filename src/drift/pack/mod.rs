@@ -9,10 +9,12 @@
 //! [`build`] only orders the section builders, each in its own file: the findings'
 //! lifecycles ([`findings`]), the runs with their declaration changes ([`runs`], the
 //! map's diff in [`declarations`]), one section per vendor ([`vendors`], with its
-//! [`retention`] and [`mismatches`]), the acknowledgements ([`acks`]) and the first
-//! screen ([`summary`]).
+//! [`retention`] and [`mismatches`]), the acknowledgements ([`acks`]), the first
+//! screen ([`summary`]) and the first and last run's activity for the matrix
+//! ([`activity`]).
 
 mod acks;
+mod activity;
 mod declarations;
 mod findings;
 mod mismatches;
@@ -134,5 +136,6 @@ pub fn build(input: &PackInput) -> DriftReport {
         inventory,
         vendors,
         acknowledgements,
+        activity: activity::activity(&w),
     }
 }

@@ -10,9 +10,9 @@ use super::{
 };
 use crate::drift::{DriftReport, Status, StatusCounts};
 use crate::report::view::{
-    AckRow, Card, DeclarationRow, DriftProblem, DriftSummary, DriftView, LifecycleRow, RunRow,
-    ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, PROBLEM_PAGE_COLUMNS,
-    RUN_PAGE_COLUMNS,
+    scenario_list, AckRow, Card, DeclarationRow, DriftProblem, DriftSummary, DriftView,
+    LifecycleRow, RunMatrix, RunRow, ACK_PAGE_COLUMNS, DECLARATION_PAGE_COLUMNS,
+    LIFECYCLE_PAGE_COLUMNS, PROBLEM_PAGE_COLUMNS, RUN_PAGE_COLUMNS,
 };
 use std::fmt::Write as _;
 
@@ -95,6 +95,23 @@ fn summary(b: &mut String, s: &DriftSummary, r: &DriftReport) {
         "<p>Findings now: {}</p>",
         counts_line(&r.summary.current)
     );
+}
+
+/// The vendor × scenario matrix of the window's first and last run, side by side (the
+/// run report's matrix, one per run), then one legend.
+fn matrices(b: &mut String, ms: &[RunMatrix]) {
+    let legend = RunMatrix::legend(ms);
+    if legend.is_empty() {
+        return;
+    }
+    b.push_str("<h2 id=\"matrix\">Vendors by scenario</h2>\n<p class=\"note\">What each declared vendor did in each scenario's consent state, in the window's first and last run. Every cell carries its letter, so the matrices read in black and white too.</p>\n<div class=\"pair\">");
+    for m in ms {
+        let _ = write!(b, "<div><h3>{}</h3>", escape_html(&m.title));
+        super::run::matrix_table(b, &m.matrix);
+        b.push_str("</div>");
+    }
+    b.push_str("</div>\n");
+    super::run::matrix_legend(b, &legend);
 }
 
 fn toc(b: &mut String, r: &DriftReport) {
@@ -205,15 +222,7 @@ fn problems(b: &mut String, problems: &[DriftProblem], rows: &[LifecycleRow]) {
             .and_then(|&n| rows.get(n))
             .map(|r| text(&r.lifecycle.message))
             .unwrap_or_default();
-        let scenarios = if p.scenarios.is_empty() {
-            "site-level".to_string()
-        } else {
-            p.scenarios
-                .iter()
-                .map(|s| code(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let scenarios = scenario_list(&p.scenarios, code);
         let now: Vec<String> = p
             .now_counts
             .iter()
@@ -412,6 +421,7 @@ pub(super) fn layout(view: &DriftView) -> String {
         }
         None => b.push_str("<p>No findings in the window: nothing to draw.</p>\n"),
     }
+    matrices(&mut b, &view.matrices);
     toc(&mut b, r);
     section(
         &mut b,

@@ -288,6 +288,7 @@ nav a,.toc a{color:#0b5cad;text-decoration:none}
 section.vendor{border:1px solid var(--line);border-radius:8px;padding:4px 16px 10px;margin:16px 0;break-inside:auto}
 section.vendor h3{margin-top:12px}
 table.matrix{width:auto}
+.pair{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}.pair h3{margin:6px 0}
 table.matrix td.m{text-align:center;font:600 13px/1.2 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;min-width:96px;white-space:nowrap}
 .m-before-choice{background:#b02525;color:#fff}
 .m-after-refusal{background:#e8590c;color:#fff}
@@ -310,9 +311,10 @@ figure.shot.missing{display:flex;align-items:center;justify-content:center;min-h
 @media print{
 body{max-width:none;padding:0;font-size:11px}
 h2{break-after:avoid;margin-top:18px}h3,h4{break-after:avoid}
-table{font-size:10.5px}tr{break-inside:avoid}
+table{font-size:10.5px}tr{break-inside:avoid}th{overflow-wrap:normal;hyphens:auto}
 nav.toc-nav{display:none}
-section.vendor{break-inside:auto;border:none;border-top:2px solid var(--line);border-radius:0;padding:0}
+table.matrix td.m{min-width:0;padding:3px 5px;font-size:10px}table.matrix th{padding:3px 5px}table.matrix code{overflow-wrap:normal;font-size:9.5px}
+section.vendor{break-inside:avoid;border:none;border-top:2px solid var(--line);border-radius:0;padding:0}
 .figure{overflow:visible}
 a{color:inherit;text-decoration:none}
 @page{size:A4;margin:14mm 12mm}

@@ -7,8 +7,8 @@ use crate::analysis::Severity;
 use crate::exit::ExitStatus;
 use crate::model::Screenshot;
 use crate::report::view::{
-    evidence_columns, numbers_text, Cell, FindingView, Header, Matrix, Note, ProblemAck,
-    ProblemView, RunView, SignalRow, VisitState, VISIT_COLUMNS,
+    evidence_columns, numbers_text, scenario_list, Cell, FindingView, Header, Matrix, Note,
+    ProblemAck, ProblemView, RunView, SignalRow, VisitState, VISIT_COLUMNS,
 };
 use crate::report::Layout;
 use crate::screenshots::url_ref;
@@ -80,6 +80,12 @@ fn matrix(b: &mut String, m: &Matrix) {
         return;
     }
     b.push_str("<h2 id=\"matrix\">Vendors by scenario</h2>\n<p class=\"note\">What each declared vendor did in each scenario's consent state. Every cell carries its letter, so the matrix reads in black and white too.</p>\n");
+    matrix_table(b, m);
+    matrix_legend(b, &m.used_marks());
+}
+
+/// The matrix's table alone (the drift pack shows two side by side, then one legend).
+pub(super) fn matrix_table(b: &mut String, m: &Matrix) {
     let scenarios: Vec<String> = m.scenarios.iter().map(|s| code(s)).collect();
     let mut header = String::from("<table class=\"matrix\"><thead><tr><th>Vendor</th>");
     for s in &scenarios {
@@ -100,8 +106,13 @@ fn matrix(b: &mut String, m: &Matrix) {
         }
         b.push_str("</tr>\n");
     }
-    b.push_str("</tbody></table>\n<ul class=\"legend\">");
-    for k in m.used_marks() {
+    b.push_str("</tbody></table>\n");
+}
+
+/// The legend of the marks shown.
+pub(super) fn matrix_legend(b: &mut String, marks: &[crate::report::view::Mark]) {
+    b.push_str("<ul class=\"legend\">");
+    for k in marks {
         let _ = write!(
             b,
             "<li><span class=\"m m-{}\">{}</span>{}</li>",
@@ -188,14 +199,7 @@ fn problem(b: &mut String, pv: &ProblemView) {
         ("Subject", code(&p.subject)),
         ("Rule broken", text_of(&pv.rule)),
         ("Where", escape_html(&pv.spread)),
-        (
-            "Scenarios",
-            if p.scenarios.is_empty() {
-                "all (site-level)".to_string()
-            } else {
-                list(&p.scenarios)
-            },
-        ),
+        ("Scenarios", scenario_list(&p.scenarios, code)),
         ("Phases", list(&p.phases)),
         ("Pages", list(&p.pages)),
         ("Vendor", opt(p.vendor.as_deref())),

@@ -486,6 +486,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
         declaration_changes: 1,
         unused_acknowledgements: 1,
     };
+    let activity = sample_activity(&runs);
     DriftReport {
         schema_version: DRIFT_SCHEMA_VERSION,
         site: "demo-shop".into(),
@@ -498,6 +499,56 @@ pub fn drift_pack(n: usize) -> DriftReport {
         inventory,
         vendors,
         acknowledgements: acks,
+        activity,
+    }
+}
+
+/// What the sample's first and last run did per scenario: Meta fires before the choice
+/// throughout; Hotjar fired after a reject in the first run and only with consent in the
+/// last (the fix the pack's lifecycles tell too).
+fn sample_activity(runs: &[RunRef]) -> Vec<crate::drift::RunActivity> {
+    use crate::analysis::Code;
+    let of = |r: &RunRef, fixed: bool| crate::drift::RunActivity {
+        run_id: r.id,
+        started_at: r.started_at,
+        scenarios: r
+            .scenarios
+            .iter()
+            .map(|s| {
+                let mut vendors = vec!["meta".to_string(), "scorecard".to_string()];
+                if s.id.starts_with("accept") {
+                    vendors.push("google-analytics".into());
+                    vendors.push("hotjar".into());
+                } else if s.id == "reject_all" && !fixed {
+                    vendors.push("hotjar".into());
+                }
+                crate::drift::ScenarioActivity {
+                    scenario: s.id.clone(),
+                    observed: s.observed,
+                    vendors,
+                }
+            })
+            .collect(),
+        findings: {
+            let mut f = vec![(
+                "meta".to_string(),
+                Some("no_action".to_string()),
+                Code::ConsentVendorBeforeChoice,
+            )];
+            if !fixed {
+                f.push((
+                    "hotjar".into(),
+                    Some("reject_all".into()),
+                    Code::ConsentVendorAfterReject,
+                ));
+            }
+            f
+        },
+    };
+    match (runs.first(), runs.last()) {
+        (Some(a), Some(b)) if a.id != b.id => vec![of(a, false), of(b, true)],
+        (Some(a), _) => vec![of(a, false)],
+        _ => Vec::new(),
     }
 }
 

@@ -124,6 +124,13 @@ pub struct MatrixRow {
     pub cells: Vec<MatrixCell>,
 }
 
+/// One column of the matrix: a scenario, observed or not, and its active vendors.
+struct Column<'a> {
+    scenario: &'a str,
+    observed: bool,
+    vendors: &'a [String],
+}
+
 /// Vendors × scenarios.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Matrix {
@@ -137,52 +144,107 @@ impl Matrix {
     /// The matrix of a run: a row per declared vendor that was active in some visit or
     /// is named by a finding, a column per scenario.
     pub fn of(r: &AuditReport) -> Matrix {
-        let scenarios: Vec<String> = r.visits.iter().map(|v| v.scenario.clone()).collect();
+        let columns: Vec<Column> = r
+            .visits
+            .iter()
+            .map(|v| Column {
+                scenario: &v.scenario,
+                observed: v.not_observed().is_none(),
+                vendors: &v.vendors,
+            })
+            .collect();
+        let findings: Vec<(&str, Option<&str>, Code)> = r
+            .findings
+            .iter()
+            .filter_map(|f| Some((f.vendor.as_deref()?, f.scenario.as_deref(), f.code)))
+            .collect();
+        Matrix::build(&columns, &findings)
+    }
+
+    /// The same matrix for one run of a drift pack (its first or last run), with a row
+    /// for each of `also` too (silent where it did nothing), so two runs side by side
+    /// have the same rows.
+    pub fn of_activity(a: &crate::drift::RunActivity, also: &[String]) -> Matrix {
+        let columns: Vec<Column> = a
+            .scenarios
+            .iter()
+            .map(|s| Column {
+                scenario: &s.scenario,
+                observed: s.observed,
+                vendors: &s.vendors,
+            })
+            .collect();
+        let findings: Vec<(&str, Option<&str>, Code)> = a
+            .findings
+            .iter()
+            .map(|(v, s, c)| (v.as_str(), s.as_deref(), *c))
+            .collect();
+        let mut m = Matrix::build(&columns, &findings);
+        for v in also {
+            if !m.rows.iter().any(|r| &r.vendor == v) {
+                m.rows.push(MatrixRow {
+                    vendor: v.clone(),
+                    cells: columns
+                        .iter()
+                        .map(|c| MatrixCell {
+                            marks: vec![if c.observed {
+                                Mark::Silent
+                            } else {
+                                Mark::NotObserved
+                            }],
+                        })
+                        .collect(),
+                });
+            }
+        }
+        m
+    }
+
+    /// The rows in `order` (vendors not in it keep their place after those that are).
+    pub fn reorder(&mut self, order: &[String]) {
+        let at = |v: &str| order.iter().position(|o| o == v).unwrap_or(usize::MAX);
+        self.rows.sort_by_key(|r| at(&r.vendor));
+    }
+
+    /// `findings`: `(vendor, scenario, code)` of every finding naming a vendor.
+    fn build(columns: &[Column], findings: &[(&str, Option<&str>, Code)]) -> Matrix {
+        let scenarios: Vec<String> = columns.iter().map(|c| c.scenario.to_string()).collect();
         let mut vendors: Vec<String> = Vec::new();
         let mut add = |v: &str| {
             if !vendors.iter().any(|x| x == v) {
                 vendors.push(v.to_string());
             }
         };
-        for v in &r.visits {
-            v.vendors.iter().for_each(|id| add(id));
+        for c in columns {
+            c.vendors.iter().for_each(|id| add(id));
         }
-        let names_vendor = |f: &&crate::analysis::Finding| {
-            Mark::of_code(f.code).is_some() || f.code == Code::DeclaredVendorUnobserved
-        };
-        for v in r
-            .findings
-            .iter()
-            .filter(names_vendor)
-            .filter_map(|f| f.vendor.as_deref())
-        {
-            add(v);
+        for (v, _, code) in findings {
+            if Mark::of_code(*code).is_some() || *code == Code::DeclaredVendorUnobserved {
+                add(v);
+            }
         }
         let mut rows: Vec<MatrixRow> = vendors
             .into_iter()
             .map(|vendor| {
-                let cells = r
-                    .visits
+                let cells = columns
                     .iter()
-                    .map(|visit| {
-                        if visit.not_observed().is_some() {
+                    .map(|column| {
+                        if !column.observed {
                             return MatrixCell {
                                 marks: vec![Mark::NotObserved],
                             };
                         }
-                        let mut marks: Vec<Mark> = r
-                            .findings
+                        let mut marks: Vec<Mark> = findings
                             .iter()
-                            .filter(|f| {
-                                f.vendor.as_deref() == Some(vendor.as_str())
-                                    && f.scenario.as_deref() == Some(visit.scenario.as_str())
+                            .filter(|(v, s, _)| {
+                                *v == vendor.as_str() && *s == Some(column.scenario)
                             })
-                            .filter_map(|f| Mark::of_code(f.code))
+                            .filter_map(|(_, _, code)| Mark::of_code(*code))
                             .collect();
                         marks.sort_by(|a, b| b.cmp(a));
                         marks.dedup();
                         if marks.is_empty() {
-                            marks.push(if visit.vendors.contains(&vendor) {
+                            marks.push(if column.vendors.contains(&vendor) {
                                 Mark::Fired
                             } else {
                                 Mark::Silent

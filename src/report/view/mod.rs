@@ -17,8 +17,8 @@ mod visits;
 
 pub use drift::{
     counts_line, date as drift_date, inventory_page_columns, AckRow, Card, DeclarationRow,
-    DriftProblem, DriftSummary, DriftView, LifecycleRow, MismatchRow, RunRow, VendorView,
-    ACK_COLUMNS, ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS,
+    DriftProblem, DriftSummary, DriftView, LifecycleRow, MismatchRow, RunMatrix, RunRow,
+    VendorView, ACK_COLUMNS, ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS,
     INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, MISMATCH_COLUMNS,
     MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER, PROBLEM_COLUMNS, PROBLEM_PAGE_COLUMNS,
     PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS, RETENTION_PAGE_COLUMNS,
@@ -28,7 +28,7 @@ pub use findings::{
     evidence_columns, seen_suffix, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS,
 };
 pub use matrix::{Mark, Matrix, MatrixCell, MatrixRow};
-pub use problems::{numbers_text, ProblemAck, ProblemView};
+pub use problems::{numbers_text, scenario_list, ProblemAck, ProblemView};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};
 
 use super::{counts_text, human_ms, run_status_text, verdict_text, AuditReport};

@@ -6,7 +6,7 @@
 
 use super::FindingView;
 use crate::ack::AckStatus;
-use crate::outcome::{AuditReport, Problem};
+use crate::outcome::{AuditReport, Problem, SITE_LEVEL};
 
 /// One problem, as every human format shows it.
 pub struct ProblemView {
@@ -25,6 +25,20 @@ pub struct ProblemView {
     /// Some of its findings are new or regressed (with `--fail-on new:...`).
     pub new: bool,
     pub ack: ProblemAck,
+}
+
+/// The scenarios a problem (of a run or of a drift pack) was seen in, each marked up by
+/// the format (`mark`), `, `-joined; `site-level` for a problem of no scenario. Decided
+/// here once, so every format says the same.
+pub fn scenario_list<S: AsRef<str>>(scenarios: &[S], mark: impl Fn(&str) -> String) -> String {
+    if scenarios.is_empty() {
+        return SITE_LEVEL.to_string();
+    }
+    scenarios
+        .iter()
+        .map(|s| mark(s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How far a problem's findings are acknowledged.

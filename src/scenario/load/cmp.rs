@@ -18,6 +18,7 @@ pub(super) const CMP_KEYS: &[&str] = &[
     "records",
     "heuristic",
     "banner_words",
+    "grant",
 ];
 pub(super) const CONSENT_ACTIONS: [&str; 3] = ["accept_all", "reject_all", "object_li"];
 
@@ -44,6 +45,8 @@ pub(super) struct Cmp {
     /// The heuristic's vocabulary (`heuristic = true`, the default, with `auto = true`):
     /// the bundled words, extended by `banner_words`.
     pub(super) heuristic: Option<crate::cmp::heuristic::BannerWords>,
+    /// `grant = ["analytics"]`: what the built-in `accept_some` grants (where written).
+    pub(super) grant: Option<(Span, crate::scenario::StepGrant)>,
 }
 
 impl Cmp {
@@ -227,7 +230,12 @@ pub(super) fn check_cmp(ck: &mut Checker<'_>, t: &Table<'_, '_>, file: &std::pat
         }
     });
     let heuristic = check_heuristic(ck, t, file, auto);
+    let grant = t.get("grant").and_then(|v| {
+        let g = super::steps::grant_list(ck, v)?;
+        Some((t.key_span("grant").unwrap_or_else(|| v.span()), g))
+    });
     Cmp {
+        grant,
         span: t.span.clone(),
         heuristic,
         banner,

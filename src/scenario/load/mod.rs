@@ -13,6 +13,7 @@
 mod browser;
 mod cmp;
 pub mod crawl;
+pub mod grant;
 pub mod profile;
 mod run;
 mod site;
@@ -62,6 +63,10 @@ pub fn load_audit_file_with_warnings(
         merge_policy_diagnostics(&mut diags, path, d);
         policy
     });
+    let mut file = file;
+    if let (Some(file), Some(policy)) = (&mut file, &policy) {
+        diags.0.extend(file.resolve_grants(policy));
+    }
     match (file, policy) {
         (Some(file), Some(policy)) if !diags.has_errors() => Ok((file.with_policy(policy), diags)),
         _ => Err(diags),
@@ -106,6 +111,12 @@ pub struct ScenarioFile {
 }
 
 impl ScenarioFile {
+    /// Check every partial consent's `grant` against the declared map and resolve it
+    /// into the CMP's terms ([`grant::resolve`]); the problems, at each purpose.
+    pub fn resolve_grants(&mut self, policy: &Policy) -> Vec<Diagnostic> {
+        grant::resolve_grants(&mut self.scenarios, policy)
+    }
+
     pub fn with_policy(self, policy: Policy) -> AuditSpec {
         AuditSpec {
             path: self.path,

@@ -46,7 +46,7 @@ pub fn bundled_digest() -> String {
     )
 }
 
-const TOP_KEYS: &[&str] = &["profile", "detect", "object_li", "withdraw"];
+const TOP_KEYS: &[&str] = &["profile", "detect", "object_li", "withdraw", "accept_some"];
 const PROFILE_KEYS: &[&str] = &["name", "description", "banner", "tested_with"];
 const DETECT_KEYS: &[&str] = &["autoconsent", "tcf_cmp_ids", "selector"];
 const FLOW_KEYS: &[&str] = &["steps", "unsupported"];
@@ -173,6 +173,7 @@ pub fn parse_profile(
     };
     let object_li = check_flow(&mut ck, &root, FlowKind::ObjectLi);
     let withdraw = check_flow(&mut ck, &root, FlowKind::Withdraw);
+    let accept_some = check_flow(&mut ck, &root, FlowKind::AcceptSome);
     let ok = !ck.has_errors();
     let source = if bundled {
         format!("{} (bundled)", path.display())
@@ -189,6 +190,7 @@ pub fn parse_profile(
             banner,
             object_li,
             withdraw,
+            accept_some,
         }),
         _ => None,
     };
@@ -232,7 +234,7 @@ fn check_detect(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> Detect {
     d
 }
 
-/// `[object_li]` / `[withdraw]`: steps with exactly one marked with the flow's consent
+/// `[object_li]` / `[withdraw]` / `[accept_some]`: steps with exactly one marked with the flow's consent
 /// action, or `unsupported = "why"`.
 fn check_flow(ck: &mut Checker<'_>, root: &Table<'_, '_>, kind: FlowKind) -> Flow {
     let key = kind.as_str();
@@ -281,7 +283,7 @@ fn check_flow(ck: &mut Checker<'_>, root: &Table<'_, '_>, kind: FlowKind) -> Flo
                     all = false;
                     continue;
                 }
-                match check_step(ck, item, None, None) {
+                match check_step(ck, item, None, None, true) {
                     Some(s) => steps.push(s),
                     None => all = false,
                 }

@@ -4,7 +4,9 @@ use super::cmp::Cmp;
 use super::steps::Custom;
 use crate::model::ConsentAction;
 use crate::scenario::profile::{FlowKind, ProfileStep};
-use crate::scenario::{Action, AutoConsent, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS};
+use crate::scenario::{
+    Action, AutoConsent, Scenario, Step, BUILTIN_SCENARIOS, OPT_IN_BUILTINS, PARTIAL_BUILTIN,
+};
 use crate::toml_check::{suggest, Checker, Ids, Span, Table};
 use std::collections::HashMap;
 use toml::Spanned;
@@ -47,12 +49,16 @@ pub(super) fn run_list(
         let id = entry.get_ref().as_str();
         if let Some(custom) = by_id.get(id) {
             out.extend(custom.scenario.clone());
-        } else if BUILTIN_SCENARIOS.contains(&id) || OPT_IN_BUILTINS.contains(&id) {
+        } else if BUILTIN_SCENARIOS.contains(&id)
+            || OPT_IN_BUILTINS.contains(&id)
+            || id == PARTIAL_BUILTIN
+        {
             out.extend(builtin(ck, id, cmp, first, &entry.span()));
         } else {
             let known = BUILTIN_SCENARIOS
                 .iter()
                 .chain(OPT_IN_BUILTINS.iter())
+                .chain(std::iter::once(&PARTIAL_BUILTIN))
                 .copied()
                 .chain(customs.iter().map(|c| c.id.get_ref().as_str()));
             ck.error(
@@ -111,8 +117,16 @@ pub(super) fn default_list(
             out.extend(builtin(ck, id, cmp, first, &at));
         }
     }
+    // accept_some runs by default when [cmp] says what it grants (no warning without).
+    if let Some(c) = custom(PARTIAL_BUILTIN) {
+        out.extend(c.scenario.clone());
+    } else if let Some((at, _)) = cmp.and_then(|c| c.grant.as_ref()) {
+        let at = at.clone();
+        out.extend(builtin(ck, PARTIAL_BUILTIN, cmp, first, &at));
+    }
     for c in customs {
-        if !BUILTIN_SCENARIOS.contains(&c.id.get_ref().as_str()) {
+        let id = c.id.get_ref().as_str();
+        if !BUILTIN_SCENARIOS.contains(&id) && id != PARTIAL_BUILTIN {
             out.extend(c.scenario.clone());
         }
     }
@@ -133,6 +147,7 @@ fn configured(id: &str, cmp: &Cmp) -> Result<Span, String> {
         let key = match kind {
             FlowKind::ObjectLi => cmp.clicks(ConsentAction::ObjectLi).map(|(s, _)| s.clone()),
             FlowKind::Withdraw => cmp.withdraw.as_ref().map(|(s, _)| s.clone()),
+            FlowKind::AcceptSome => None,
         };
         if let Some(at) = key {
             return Ok(at);
@@ -156,6 +171,12 @@ fn configured(id: &str, cmp: &Cmp) -> Result<Span, String> {
             action_at(ConsentAction::AcceptAll)?;
             flow_at(FlowKind::Withdraw)
         }
+        "accept_some" => {
+            cmp.grant
+                .as_ref()
+                .ok_or("[cmp] has no `grant` (the declared purposes it grants)")?;
+            flow_at(FlowKind::AcceptSome)
+        }
         _ => Ok(cmp.span.clone()),
     }
 }
@@ -165,6 +186,7 @@ fn hint(id: &str) -> String {
         "object_li" => "add object_li = [\"...\"] to [cmp] (the clicks of the CMP's second layer), or profile = \"NAME\" (a CMP profile, docs/scenarios.md#cmp-profiles)".to_string(),
         "accept_then_withdraw" => "add withdraw = [\"...\"] to [cmp] (reopen the preference centre, refuse), or profile = \"NAME\"".to_string(),
         "reject_then_reload" => "add reject_all = [\"...\"] to [cmp], or auto = true".to_string(),
+        "accept_some" => "add grant = [\"PURPOSE\"] to [cmp] (the declared purposes it grants) and profile = \"NAME\" or auto = true (the CMP profile's [accept_some] flow)".to_string(),
         _ => format!("add {id} = [\"...\"] to [cmp], or auto = true"),
     }
 }
@@ -220,6 +242,25 @@ fn builtin(
             steps.push(reload(ck, first?, cmp, at));
             Some(scenario(
                 "Reject all, then load the first page again in the same profile: the choice persists, consent vendors stay silent, the banner does not come back.",
+                steps,
+            ))
+        }
+        "accept_some" => {
+            if cmp.is_some_and(|c| c.grant.is_none()) {
+                ck.error(
+                    at,
+                    "the built-in scenario `accept_some` needs `grant` in [cmp]",
+                    hint(id),
+                );
+                return None;
+            }
+            let steps = flow_steps(ck, id, FlowKind::AcceptSome, cmp, at)?;
+            let what = cmp
+                .and_then(|c| c.grant.as_ref())
+                .map(|(_, g)| g.grant.describe())
+                .unwrap_or_default();
+            Some(scenario(
+                &format!("Grant consent to {what} only, through the CMP's second layer (its profile's accept_some flow): only the vendors of the purposes granted may run."),
                 steps,
             ))
         }
@@ -322,6 +363,7 @@ fn flow_steps(
     let selectors = cmp.and_then(|c| match kind {
         FlowKind::ObjectLi => c.clicks(ConsentAction::ObjectLi).map(|(_, s)| s),
         FlowKind::Withdraw => c.withdraw.as_ref().map(|(_, s)| &s[..]),
+        FlowKind::AcceptSome => None,
     });
     if let (Some(cmp), Some(sels)) = (cmp, selectors) {
         let records = cmp.records(action);
@@ -376,15 +418,22 @@ fn flow_steps(
             return None;
         }
     };
-    Some(vec![Step::plain(
-        Action::Profile(ProfileStep {
-            flow: kind,
-            candidates,
-            named,
-            detect_with_autoconsent: !named && cmp.auto,
-        }),
-        location,
-    )])
+    let grant = match kind {
+        FlowKind::AcceptSome => Some(cmp.grant.as_ref().map(|(_, g)| g.clone())?),
+        _ => None,
+    };
+    Some(vec![Step {
+        grant,
+        ..Step::plain(
+            Action::Profile(ProfileStep {
+                flow: kind,
+                candidates,
+                named,
+                detect_with_autoconsent: !named && cmp.auto,
+            }),
+            location,
+        )
+    }])
 }
 
 /// The one step of an `auto = true` accept / reject: autoconsent, with the [cmp] banner
@@ -419,5 +468,6 @@ fn auto_step(
         timeout: None,
         location: ck.location(&cmp.auto_span),
         waits_for_banner: false,
+        grant: None,
     }
 }

@@ -1,10 +1,10 @@
 //! `[[scenario]]` tables and their steps.
 
 use super::browser::MAX_TIMEOUT;
-use super::cmp::{effects, effects_or_default, selector, Cmp, CONSENT_ACTIONS};
+use super::cmp::{effects, effects_or_default, selector, Cmp};
 use super::site::{non_empty, resolve_url};
-use crate::model::ConsentAction;
-use crate::scenario::{Action, Scenario, Step};
+use crate::model::{ConsentAction, Grant};
+use crate::scenario::{Action, Place, Scenario, Step, StepGrant};
 use crate::toml_check::{Checker, Ids, Table, Val};
 use std::path::PathBuf;
 use toml::Spanned;
@@ -32,7 +32,11 @@ const STEP_KEYS: &[&str] = &[
     "consent",
     "records",
     "timeout",
+    "grant",
 ];
+
+/// The consent actions a step may perform (`[cmp.records]` knows the first three).
+const STEP_CONSENT_ACTIONS: [&str; 4] = ["accept_all", "reject_all", "object_li", "accept_some"];
 
 /// A custom scenario: its id, and the scenario when its steps are valid.
 pub(super) struct Custom {
@@ -67,8 +71,10 @@ pub(super) fn check_scenario(
                     "without steps it behaves like the built-in no_action",
                 );
             }
-            let steps: Vec<Option<Step>> =
-                items.iter().map(|s| check_step(ck, s, base, cmp)).collect();
+            let steps: Vec<Option<Step>> = items
+                .iter()
+                .map(|s| check_step(ck, s, base, cmp, false))
+                .collect();
             steps.into_iter().collect::<Option<Vec<Step>>>()
         }),
     };
@@ -86,11 +92,14 @@ pub(super) fn check_scenario(
     Some(Custom { id, scenario })
 }
 
+/// One step. `in_profile`: a CMP profile's step, whose `accept_some` takes its grant
+/// from the scenario's step that runs the flow (no `grant` of its own).
 pub(super) fn check_step(
     ck: &mut Checker<'_>,
     v: &Val<'_>,
     base: Option<&Url>,
     cmp: Option<&Cmp>,
+    in_profile: bool,
 ) -> Option<Step> {
     let t = ck.table(v, "step", STEP_KEYS)?;
     let actions: Vec<_> = t
@@ -119,9 +128,10 @@ pub(super) fn check_step(
         .map(|(key, _, value)| check_action(ck, key, value, base, cmp))
         .collect();
     let consent = ck.opt_string(&t, "consent").map(|c| {
-        ck.one_of(&c, "consent action", &CONSENT_ACTIONS)
+        ck.one_of(&c, "consent action", &STEP_CONSENT_ACTIONS)
             .and_then(ConsentAction::parse)
     });
+    let grant = t.get("grant").map(|g| grant_list(ck, g));
     let records = t.get("records").map(|r| {
         if consent.is_none() {
             ck.error(
@@ -147,6 +157,41 @@ pub(super) fn check_step(
         (None, Some(_)) => return None,
         (None, None) => Vec::new(),
     };
+    let grants = match (&action, consent) {
+        (Action::Profile(p), _) => p.flow == crate::scenario::FlowKind::AcceptSome,
+        (_, Some(c)) => c == ConsentAction::AcceptSome && !in_profile,
+        _ => false,
+    };
+    let grant = match (grant, grants) {
+        (Some(g), true) => Some(g?),
+        (None, false) => None,
+        (Some(_), false) => {
+            if let Some(k) = t.key_span("grant") {
+                ck.error(
+                    &k,
+                    if in_profile {
+                        "a CMP profile's step cannot carry `grant`".to_string()
+                    } else {
+                        "`grant` is only allowed on a step with consent = \"accept_some\" or cmp_flow = \"accept_some\"".to_string()
+                    },
+                    if in_profile {
+                        "the scenario's cmp_flow = \"accept_some\" step says what is granted; its scripts receive it as {{grant}}"
+                    } else {
+                        "add consent = \"accept_some\", or remove `grant`"
+                    },
+                );
+            }
+            return None;
+        }
+        (None, true) => {
+            ck.error(
+                &t.span,
+                "an accept_some step needs `grant`: the declared purposes it grants",
+                "add grant = [\"analytics\"] (purpose ids of the declared map)",
+            );
+            return None;
+        }
+    };
     if matches!(action, Action::Profile(_)) && consent.is_some() {
         if let Some(c) = t.key_span("consent") {
             ck.error(
@@ -168,7 +213,51 @@ pub(super) fn check_step(
         timeout: timeout.map_or(Some(None), |d| d.map(Some))?,
         location: ck.location(&v.span()),
         waits_for_banner,
+        grant,
     })
+}
+
+/// `grant = ["analytics", ...]`: the declared purposes a partial consent grants, each
+/// once, not empty. Whether each is a consent-based purpose of the declared map is
+/// checked when the file meets the map ([`super::grant`]).
+pub(super) fn grant_list(ck: &mut Checker<'_>, v: &Val<'_>) -> Option<StepGrant> {
+    let list = ck.strings(v, "`grant`")?;
+    if list.is_empty() {
+        ck.error(
+            &v.span(),
+            "`grant` is empty",
+            "name the declared purposes granted, e.g. grant = [\"analytics\"]; to grant none, use reject_all",
+        );
+        return None;
+    }
+    let mut out = StepGrant {
+        grant: Grant::default(),
+        written: Vec::new(),
+    };
+    let mut ok = true;
+    for p in &list {
+        let id = p.get_ref();
+        if id.trim().is_empty() {
+            ck.error(
+                &p.span(),
+                "empty purpose id in `grant`",
+                "write the purpose's `id` from the declared map",
+            );
+            ok = false;
+        } else if out.grant.purposes.contains(id) {
+            ck.error(
+                &p.span(),
+                format!("purpose `{id}` is listed twice in `grant`"),
+                "list each purpose once",
+            );
+            ok = false;
+        } else {
+            let (file, line, col) = ck.place_of(&p.span());
+            out.grant.purposes.push(id.clone());
+            out.written.push(Place { file, line, col });
+        }
+    }
+    ok.then_some(out)
 }
 
 fn check_action(
@@ -205,12 +294,13 @@ fn check_action(
     }
 }
 
-/// `cmp_flow = "object_li" | "withdraw"`: the named CMP profile's flow, or with
-/// `auto = true` the detected CMP's (docs/scenarios.md#cmp-profiles).
+/// `cmp_flow = "object_li" | "withdraw" | "accept_some"`: the named CMP profile's flow,
+/// or with `auto = true` the detected CMP's (docs/scenarios.md#cmp-profiles).
 fn cmp_flow(ck: &mut Checker<'_>, s: &Spanned<String>, cmp: Option<&Cmp>) -> Option<Action> {
     use crate::scenario::profile::{FlowKind, ProfileStep};
-    let kind = match ck.one_of(s, "CMP flow", &["object_li", "withdraw"])? {
+    let kind = match ck.one_of(s, "CMP flow", &["object_li", "withdraw", "accept_some"])? {
         "object_li" => FlowKind::ObjectLi,
+        "accept_some" => FlowKind::AcceptSome,
         _ => FlowKind::Withdraw,
     };
     match cmp {

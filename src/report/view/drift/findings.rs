@@ -137,7 +137,7 @@ impl DriftProblem<'_> {
     /// `6 scenarios` / `1 scenario` / `site-level`.
     pub fn scenarios_text(&self) -> String {
         match self.scenarios.len() {
-            0 => "site-level".to_string(),
+            0 => crate::outcome::SITE_LEVEL.to_string(),
             1 => format!("1 scenario ({})", self.scenarios[0]),
             n => format!("{n} scenarios"),
         }

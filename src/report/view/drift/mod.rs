@@ -51,6 +51,63 @@ pub struct DriftView<'a> {
     pub acks: Vec<AckRow<'a>>,
     /// One row per run of the window, oldest first.
     pub runs: Vec<RunRow<'a>>,
+    /// The vendor × scenario matrix of the window's first and last run, side by side
+    /// (one when the window holds one run; none without runs).
+    pub matrices: Vec<RunMatrix>,
+}
+
+/// The matrix of one run of the pack, with the heading that says which.
+pub struct RunMatrix {
+    /// `first run: #12, 2026-09-02` / `last run: #101, 2026-11-30` / `the run: #1, …`.
+    pub title: String,
+    pub matrix: crate::report::view::Matrix,
+}
+
+impl RunMatrix {
+    /// The marks any of `ms` shows, in the legend's order; empty when no matrix has a
+    /// vendor (the section is then left out).
+    pub fn legend(ms: &[RunMatrix]) -> Vec<crate::report::view::Mark> {
+        crate::report::view::Mark::ALL
+            .into_iter()
+            .filter(|k| ms.iter().any(|m| m.matrix.used_marks().contains(k)))
+            .collect()
+    }
+
+    /// The first and last run's matrices with the same rows in the same order: the
+    /// first run's order (worst first), then the vendors only the last run has.
+    fn of(r: &DriftReport) -> Vec<RunMatrix> {
+        use crate::report::view::Matrix;
+        let n = r.activity.len();
+        let mut order: Vec<String> = Vec::new();
+        for a in &r.activity {
+            for row in Matrix::of_activity(a, &[]).rows {
+                if !order.contains(&row.vendor) {
+                    order.push(row.vendor);
+                }
+            }
+        }
+        r.activity
+            .iter()
+            .enumerate()
+            .map(|(i, a)| RunMatrix {
+                title: format!(
+                    "{}: #{}, {}",
+                    match (n, i) {
+                        (1, _) => "the window's run",
+                        (_, 0) => "first run",
+                        _ => "last run",
+                    },
+                    a.run_id,
+                    date(&a.started_at)
+                ),
+                matrix: {
+                    let mut m = Matrix::of_activity(a, &order);
+                    m.reorder(&order);
+                    m
+                },
+            })
+            .collect()
+    }
 }
 
 impl<'a> DriftView<'a> {
@@ -71,6 +128,7 @@ impl<'a> DriftView<'a> {
             vendors: r.vendors.iter().map(VendorView::of).collect(),
             acks: acks::acks(r),
             runs: inventory::runs(r),
+            matrices: RunMatrix::of(r),
         }
     }
 }

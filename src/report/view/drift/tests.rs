@@ -132,3 +132,106 @@ fn runs_say_what_they_did_not_observe() {
         );
     }
 }
+
+/// The first and last run's matrices: the same rows in the same order (a vendor that went
+/// silent keeps its row), each run's own marks, and one legend for both.
+#[test]
+fn the_first_and_last_run_share_their_matrix_rows() {
+    use crate::analysis::Code;
+    use crate::drift::{RunActivity, ScenarioActivity};
+    use crate::report::view::Mark;
+    let mut r = drift_pack(3);
+    let run = |id: i64, hotjar: bool, observed: bool| RunActivity {
+        run_id: id,
+        started_at: r.since,
+        scenarios: vec![
+            ScenarioActivity {
+                scenario: "accept_all".into(),
+                observed: true,
+                vendors: if hotjar {
+                    vec!["ga".into(), "hotjar".into()]
+                } else {
+                    vec!["ga".into()]
+                },
+            },
+            ScenarioActivity {
+                scenario: "reject_all".into(),
+                observed,
+                vendors: vec!["hotjar".into()]
+                    .into_iter()
+                    .filter(|_| hotjar)
+                    .collect(),
+            },
+        ],
+        findings: if hotjar {
+            vec![(
+                "hotjar".into(),
+                Some("reject_all".into()),
+                Code::ConsentVendorAfterReject,
+            )]
+        } else {
+            Vec::new()
+        },
+    };
+    r.activity = vec![run(1, true, true), run(9, false, false)];
+    let v = DriftView::of(&r);
+    assert_eq!(v.matrices.len(), 2);
+    assert!(v.matrices[0].title.starts_with("first run: #1"));
+    assert!(v.matrices[1].title.starts_with("last run: #9"));
+    let rows = |i: usize| -> Vec<(String, Vec<String>)> {
+        v.matrices[i]
+            .matrix
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.vendor.clone(),
+                    r.cells.iter().map(|c| c.letters()).collect(),
+                )
+            })
+            .collect()
+    };
+    // hotjar's refusal makes it the worst row of the first run; the last run keeps that
+    // order, hotjar silent where observed and unknown where not.
+    assert_eq!(
+        rows(0),
+        vec![
+            ("hotjar".to_string(), vec!["o".to_string(), "R".to_string()]),
+            ("ga".to_string(), vec!["o".to_string(), "-".to_string()]),
+        ]
+    );
+    assert_eq!(
+        rows(1),
+        vec![
+            ("hotjar".to_string(), vec!["-".to_string(), "?".to_string()]),
+            ("ga".to_string(), vec!["o".to_string(), "?".to_string()]),
+        ]
+    );
+    let legend = super::RunMatrix::legend(&v.matrices);
+    assert_eq!(
+        legend,
+        [
+            Mark::AfterRefusal,
+            Mark::Fired,
+            Mark::Silent,
+            Mark::NotObserved
+        ]
+    );
+    // Every layout shows both, under one heading.
+    for text in [
+        crate::report::reporter(crate::report::Format::Table).render_drift(&r),
+        crate::report::reporter(crate::report::Format::Markdown).render_drift(&r),
+        crate::report::reporter(crate::report::Format::Html).render_drift(&r),
+    ] {
+        assert_eq!(text.matches("Vendors by scenario").count(), 1, "{text}");
+        assert!(text.contains("first run: #1") && text.contains("last run: #9"));
+    }
+    // One run: one matrix; none: no section.
+    r.activity.truncate(1);
+    let v = DriftView::of(&r);
+    assert_eq!(v.matrices.len(), 1);
+    assert!(v.matrices[0].title.starts_with("the window's run: #1"));
+    r.activity.clear();
+    let text = crate::report::reporter(crate::report::Format::Table).render_drift(&r);
+    assert!(!text.contains("Vendors by scenario"));
+}
