@@ -2,7 +2,7 @@
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
 # Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-drift-500, bench-layout, bench-pg, bench-queue, bench-cmp,
-# bench-fleet, bench-knowledge, install, uninstall, dist, clean.
+# bench-fleet, bench-knowledge, bench-repeat, install, uninstall, dist, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -17,7 +17,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet bench-knowledge reliability clean
+.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet bench-knowledge bench-repeat reliability clean
 .PHONY: install uninstall dist
 
 all: build
@@ -138,7 +138,8 @@ lint:
 ## baseline and @slashgear/gdpr-cookie-scanner (installed from npm into bench/.peer)
 ## (bench/RESULTS.md); then the drift pack over a synthetic year (bench/RESULTS-drift.md), and
 ## PostgreSQL against SQLite (bench/RESULTS-pg.md, as bench-pg), and one against two queue
-## workers on PostgreSQL (its section of bench/RESULTS-pg.md, as bench-queue).
+## workers on PostgreSQL (its section of bench/RESULTS-pg.md, as bench-queue), and what
+## `audit --repeat 3` costs against one repetition (bench/RESULTS-repeat.md, as bench-repeat).
 bench: setup fixtures
 	$(CARGO) build --locked --release --features demo --bin consentry --example synth_history --example ingest_bench
 	bench/run.sh $(RELEASE_BIN)
@@ -148,6 +149,7 @@ bench: setup fixtures
 	bench/fleet.sh $(RELEASE_BIN)
 	bench/queue.sh $(RELEASE_BIN)
 	$(MAKE) --no-print-directory bench-knowledge
+	bench/repeat.sh $(RELEASE_BIN)
 
 ## bench-knowledge: what the vendor and cookie knowledge bases cost in a release build: loading
 ## them at start (target < 100 ms) and attributing a request and a cookie with and without them
@@ -158,6 +160,12 @@ bench-knowledge: fixtures
 	  echo "Measured $$(date -u +%Y-%m-%d) on $$(nproc) cores, release build, by examples/knowledge_bench.rs (docs/knowledge.md)."; echo; \
 	  $(TARGET_DIR)/release/examples/knowledge_bench fixtures/build/knowledge scenarios/demo-shop.toml; } > bench/RESULTS-knowledge.md
 	cat bench/RESULTS-knowledge.md
+
+## bench-repeat: what `audit --repeat 3` costs against one repetition on the demo site
+## (whole-process wall, CPU and memory, pair by pair; bench/RESULTS-repeat.md).
+bench-repeat: setup fixtures
+	$(CARGO) build --locked --release --features demo --bin consentry
+	bench/repeat.sh $(RELEASE_BIN)
 
 ## bench-fleet: only the fleet benchmark (the agency fixture at --jobs 1, 2, 4, against
 ## its sites audited one by one; bench/RESULTS-fleet.md).

@@ -435,6 +435,7 @@ fn visit(a: &Args, scenario: &str, start: DateTime<Utc>, rng: &mut Rng) -> Visit
                 rule: format!("vendor {}: purpose advertising (consent)", v.0),
                 evidence,
                 occurrences: 4,
+                repeat: None,
                 fingerprint: fingerprint(code, SITE, Some(scenario), &subject),
             }
         })
@@ -533,6 +534,7 @@ async fn main() -> anyhow::Result<()> {
             let v = visit(&args, scenario, at, &mut rng);
             let judged = JudgedVisit {
                 position: Some(pos),
+                repetition: 1,
                 obs: &v.obs,
                 third_party_requests: Some(v.third_party),
                 findings: &v.findings,

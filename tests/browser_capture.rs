@@ -693,6 +693,7 @@ async fn one_process_audits_into_two_databases_each_keyed_by_its_own_key() {
             },
             acks: Default::default(),
             reports_dir: dir.path().join("reports"),
+            repeat: 1,
         };
         let run = consentry::pipeline::audit(&spec, &cfg, cancel.clone(), &Silent)
             .await

@@ -229,6 +229,7 @@ async fn db_with_a_finding(db: &std::path::Path, scenario_file: &std::path::Path
         rule: "every third party must be declared".into(),
         evidence: Vec::new(),
         occurrences: 1,
+        repeat: None,
         fingerprint: fingerprint(code, "shop", None, "tiktok.com"),
     };
     store

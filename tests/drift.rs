@@ -96,6 +96,7 @@ fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i
             detail: None,
         }],
         occurrences: 1,
+        repeat: None,
         fingerprint: fingerprint(code, SITE, Some(scenario), subject),
     }
 }
@@ -190,6 +191,7 @@ async fn record_run(
                 run,
                 &JudgedVisit {
                     position: Some(i),
+                    repetition: 1,
                     obs: &obs,
                     third_party_requests: Some(1),
                     findings: &v.findings,
@@ -410,6 +412,7 @@ async fn five_nights(db: &TestDb) -> (Vec<i64>, DriftReport) {
         until,
         history: &history,
         acks: &acks,
+        resolve_after: consentry::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
     });
     (ids, report)
 }

@@ -77,6 +77,7 @@ async fn complete(store: &Store, job: &LeasedJob, owner: &str) -> Completion {
             &QueuedVisit {
                 judged: JudgedVisit {
                     position: job.position,
+                    repetition: 1,
                     obs: &obs,
                     third_party_requests: Some(0),
                     findings: &[],

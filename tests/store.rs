@@ -25,6 +25,7 @@ crate::on_both_back_ends!(
     visit_for_unknown_run_is_refused_and_leaves_nothing,
     failure_midway_rolls_back_the_whole_visit,
     same_scenario_twice_in_a_run_is_refused,
+    repetitions_of_a_scenario_are_visits_of_their_own,
     parallel_visits_all_succeed,
     parallel_visits_with_findings_number_them_once,
     two_stores_on_one_file_can_write_concurrently,
@@ -324,6 +325,7 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
             })
             .collect(),
         occurrences: evidence as u32 + 7,
+        repeat: None,
         fingerprint: fingerprint(code, "shop", scenario, subject),
     }
 }
@@ -746,6 +748,127 @@ async fn same_scenario_twice_in_a_run_is_refused(db: TestDb) {
         other => panic!("expected DuplicateVisit, got {other:?}"),
     }
     assert_eq!(store.history().requests(run, None).await.unwrap().len(), 1);
+}
+
+/// `audit --repeat N` (schema 18): a scenario's repetitions are visits of their own,
+/// each with its findings; the same repetition twice is refused; the findings read back
+/// with the repetition of their visit (run-level ones with none).
+async fn repetitions_of_a_scenario_are_visits_of_their_own(db: TestDb) {
+    let store = db.open().await;
+    let run = store
+        .writer()
+        .begin_run("shop", "s.toml", at(0))
+        .await
+        .unwrap();
+    let steady = finding(
+        Code::UndeclaredThirdParty,
+        Some("accept_all"),
+        "steady.test",
+        1,
+    );
+    let flaky = finding(
+        Code::UndeclaredThirdParty,
+        Some("accept_all"),
+        "flaky.test",
+        1,
+    );
+    let per_rep: [Vec<Finding>; 3] = [
+        vec![steady.clone(), flaky.clone()],
+        vec![steady.clone()],
+        vec![steady.clone(), flaky.clone()],
+    ];
+    for (i, findings) in per_rep.iter().enumerate() {
+        let obs = simple_observation("accept_all", i + 1);
+        store
+            .writer()
+            .record_judged_visit(
+                run,
+                &consentry::store::JudgedVisit {
+                    position: Some(0),
+                    repetition: i as u32 + 1,
+                    obs: &obs,
+                    third_party_requests: Some(1),
+                    findings,
+                    inventory: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let again = simple_observation("accept_all", 9);
+    match store
+        .writer()
+        .record_judged_visit(
+            run,
+            &consentry::store::JudgedVisit {
+                position: Some(0),
+                repetition: 2,
+                obs: &again,
+                third_party_requests: None,
+                findings: &[],
+                inventory: None,
+            },
+        )
+        .await
+    {
+        Err(StoreError::DuplicateVisit { scenario, .. }) => assert_eq!(scenario, "accept_all"),
+        other => panic!("expected DuplicateVisit, got {other:?}"),
+    }
+    let run_level = finding(Code::DeclaredVendorUnobserved, None, "meta", 1);
+    store
+        .writer()
+        .record_findings(run, std::slice::from_ref(&run_level))
+        .await
+        .unwrap();
+    let mut reps: Vec<u32> = store
+        .history()
+        .visits(run)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.repetition)
+        .collect();
+    reps.sort();
+    assert_eq!(reps, vec![1, 2, 3]);
+    // Each visit's own requests: nothing of the refused one.
+    assert_eq!(store.history().requests(run, None).await.unwrap().len(), 6);
+    let read: Vec<(Option<u32>, String)> = store
+        .history()
+        .findings_by_repetition(run)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(r, f)| (r, f.subject))
+        .collect();
+    assert_eq!(
+        read,
+        vec![
+            (Some(1), "steady.test".to_string()),
+            (Some(1), "flaky.test".to_string()),
+            (Some(2), "steady.test".to_string()),
+            (Some(3), "steady.test".to_string()),
+            (Some(3), "flaky.test".to_string()),
+            (None, "meta".to_string()),
+        ]
+    );
+    // Drift sees each visit's repetition and each finding's.
+    let history = store
+        .history()
+        .site_history("shop", at(0) - Duration::days(1), at(0) + Duration::days(1))
+        .await
+        .unwrap();
+    let h = &history[0];
+    let mut seen: Vec<u32> = h.visits.iter().map(|v| v.repetition).collect();
+    seen.sort();
+    assert_eq!(seen, vec![1, 2, 3]);
+    assert_eq!(
+        h.findings
+            .iter()
+            .filter(|f| f.subject == "flaky.test")
+            .map(|f| f.repetition)
+            .collect::<Vec<_>>(),
+        vec![Some(1), Some(3)]
+    );
 }
 
 async fn parallel_visits_all_succeed(db: TestDb) {
@@ -1254,6 +1377,7 @@ async fn drift_over_stored_runs(db: TestDb) {
                 run,
                 &JudgedVisit {
                     position: Some(0),
+                    repetition: 1,
                     obs: &obs,
                     third_party_requests: Some(1),
                     findings: &findings,
@@ -1400,6 +1524,7 @@ async fn acknowledgements_are_kept_per_run_and_re_rendered(db: TestDb) {
                 run,
                 &JudgedVisit {
                     position: Some(0),
+                    repetition: 1,
                     obs: &obs,
                     third_party_requests: Some(1),
                     findings: &present,
@@ -1564,6 +1689,7 @@ async fn import_runs_matches_the_per_call_writes(db: TestDb) {
         declarations: &[],
         visits: vec![JudgedVisit {
             position: Some(0),
+            repetition: 1,
             obs: &obs,
             third_party_requests: Some(3),
             findings: &fs,
@@ -1940,6 +2066,7 @@ async fn parallel_visits_with_findings_number_them_once(db: TestDb) {
                     .collect();
                 let v = JudgedVisit {
                     position: Some(i),
+                    repetition: 1,
                     obs: &obs,
                     third_party_requests: Some(0),
                     findings: &findings,

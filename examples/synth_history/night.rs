@@ -56,6 +56,7 @@ impl Ctx<'_> {
             rule,
             evidence: vec![evidence],
             occurrences,
+            repeat: None,
             fingerprint: fingerprint(code, &self.site.name, scenario, subject),
         }
     }
@@ -518,6 +519,7 @@ impl Night {
                 .enumerate()
                 .map(|(pos, v)| JudgedVisit {
                     position: Some(pos),
+                    repetition: 1,
                     obs: &v.obs,
                     third_party_requests: Some(v.third_party),
                     findings: &v.findings,

@@ -337,6 +337,7 @@ fn finding(subject: &str) -> Finding {
         rule: String::new(),
         evidence: Vec::new(),
         occurrences: 1,
+        repeat: None,
         fingerprint: fingerprint(code, "shop", Some("no_action"), subject),
     }
 }

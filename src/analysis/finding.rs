@@ -339,6 +339,66 @@ pub struct Finding {
     /// How many observations support it (may exceed `evidence.len()`).
     pub occurrences: u32,
     pub fingerprint: String,
+    /// In how many of its scenario's repetitions it was seen (`audit --repeat N`, N > 1;
+    /// `None` with one repetition and for run-level findings). docs/findings.md,
+    /// "Repetitions".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<Seen>,
+}
+
+/// A finding seen in `seen` of `of` repetitions of its scenario (`audit --repeat N`).
+/// Fewer than all: intermittent. It still counts toward the exit code and keeps its
+/// fingerprint; only drift waits longer before calling it resolved (docs/drift.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SeenJson", from = "SeenJson")]
+pub struct Seen {
+    pub seen: u32,
+    pub of: u32,
+}
+
+impl Seen {
+    /// Seen in fewer than all the repetitions that counted.
+    pub fn intermittent(self) -> bool {
+        self.seen < self.of
+    }
+
+    /// `2/3`, and ` intermittent` after it when it is.
+    pub fn label(self) -> String {
+        if self.intermittent() {
+            format!("{}/{} intermittent", self.seen, self.of)
+        } else {
+            format!("{}/{}", self.seen, self.of)
+        }
+    }
+}
+
+/// [`Seen`] as JSON: `{"seen": 2, "of": 3, "intermittent": true}` (the flag derived, for
+/// readers; ignored when read back).
+#[derive(Serialize, Deserialize)]
+struct SeenJson {
+    seen: u32,
+    of: u32,
+    #[serde(default)]
+    intermittent: bool,
+}
+
+impl From<Seen> for SeenJson {
+    fn from(s: Seen) -> Self {
+        SeenJson {
+            seen: s.seen,
+            of: s.of,
+            intermittent: s.intermittent(),
+        }
+    }
+}
+
+impl From<SeenJson> for Seen {
+    fn from(s: SeenJson) -> Self {
+        Seen {
+            seen: s.seen,
+            of: s.of,
+        }
+    }
 }
 
 /// Evidence kept per finding; the rest is counted in `occurrences`.

@@ -11,13 +11,14 @@
 
 mod checks;
 pub mod finding;
+pub mod repeat;
 mod sink;
 
 #[cfg(test)]
 pub(crate) mod tests;
 
 pub(crate) use checks::human_secs;
-pub use finding::{fingerprint, Code, Evidence, Finding, Severity, MAX_EVIDENCE};
+pub use finding::{fingerprint, Code, Evidence, Finding, Seen, Severity, MAX_EVIDENCE};
 
 use crate::attribution::{AttributedVisit, Attributor};
 use crate::model::VisitObservation;

@@ -84,6 +84,7 @@ impl Sink {
                 rule,
                 evidence,
                 occurrences,
+                repeat: None,
             });
         }
         out

@@ -39,6 +39,13 @@ pub struct AuditArgs {
     /// file's `per_site`, else 1].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub per_site: Option<u16>,
+    /// Visit each scenario N times, each in a fresh browser context [default: the fleet
+    /// file's `repeat`, else 1]. Each finding then says in how many of the N visits it
+    /// was seen (k/N); one seen in fewer is marked intermittent, still counts toward the
+    /// exit code, and drift resolves it only after `drift --resolve-after` absences
+    /// (docs/findings.md, "Repetitions").
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub repeat: Option<u32>,
     #[command(flatten)]
     pub browser: super::browser::BrowserArgs,
     /// Run only these scenarios (repeatable); default: the file's [run] list.
@@ -153,6 +160,7 @@ pub async fn run(args: AuditArgs) -> ExitStatus {
         engine: args.engine_config(),
         acks,
         reports_dir,
+        repeat: args.repeat.unwrap_or(1),
     };
     let (cancel, listener) = consentry::engine::cancel_on_signals();
     let progress = Progress::new(args.no_progress, false);

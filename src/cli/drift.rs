@@ -51,6 +51,12 @@ pub struct DriftArgs {
     /// one after another (with json, one document per site).
     #[arg(long, value_name = "DIR", num_args = 0..=1, conflicts_with = "output")]
     pub output_dir: Option<Option<PathBuf>>,
+    /// An intermittent finding (seen in fewer than all repetitions of a run, `audit
+    /// --repeat`) is resolved only after K consecutive runs that checked it without it;
+    /// steady findings resolve at the first (docs/drift.md).
+    #[arg(long, value_name = "K", default_value_t = consentry::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub resolve_after: u32,
     #[command(flatten)]
     pub print: super::pdf::PrintArgs,
 }
@@ -140,10 +146,13 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
     // Sites are read concurrently (each query runs on its own pooled connection's
     // worker thread), and rendered and written in the order asked for.
     // Each site is its own task, so decoding rows and building packs use every core.
+    let resolve_after = args.resolve_after;
     let mut packs = std::pin::pin!(futures_util::stream::iter(sites.iter().cloned().zip(acks))
         .map(|(site, acks)| {
             let store = store.clone();
-            tokio::spawn(async move { pack(&store, &site, since, until, &acks).await })
+            tokio::spawn(
+                async move { pack(&store, &site, since, until, &acks, resolve_after).await },
+            )
         })
         .buffered(consentry::store::MAX_CONNECTIONS as usize));
     let mut status = ExitStatus::Ok;
@@ -213,6 +222,7 @@ async fn pack(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     acks: &[consentry::drift::pack::AckInput],
+    resolve_after: u32,
 ) -> Result<consentry::drift::DriftReport, consentry::store::StoreError> {
     let from = store.history().context_start(site, since).await?;
     let history = store.history().site_history(site, from, until).await?;
@@ -223,6 +233,7 @@ async fn pack(
             until,
             history: &history,
             acks,
+            resolve_after,
         },
     ))
 }

@@ -114,7 +114,8 @@ pub(crate) async fn run(args: AuditArgs) -> ExitStatus {
 }
 
 /// What a fleet run and a queued fleet both start from: the validated fleet (`--shard`'s
-/// share of it), its database, and its per-site limits (`--per-site` over the file's).
+/// share of it), its database, and its per-site limits (`--per-site` and `--repeat` over
+/// the file's).
 pub(crate) fn prepare(
     args: &AuditArgs,
 ) -> Result<
@@ -133,6 +134,9 @@ pub(crate) fn prepare(
     let mut limits = fleet.limits;
     if let Some(n) = args.per_site {
         limits.per_site = usize::from(n);
+    }
+    if let Some(n) = args.repeat {
+        limits.repeat = n;
     }
     Ok((fleet, db, limits))
 }

@@ -16,6 +16,14 @@ pub(crate) async fn enqueue(args: AuditArgs) -> ExitStatus {
         Ok(p) => p,
         Err(status) => return status,
     };
+    if limits.repeat > 1 {
+        consentry::stderr::line(format_args!(
+            "error: --repeat / `repeat` {} with --queue: queued fleets visit each scenario \
+             once (repetitions run in `consentry audit` without --queue)",
+            limits.repeat
+        ));
+        return ExitStatus::InvalidInput;
+    }
     if !args.notify.is_empty() {
         consentry::stderr::line(format_args!(
             "error: --notify with --queue: the worker that finishes the fleet posts the \

@@ -436,6 +436,28 @@ var worker = new Worker(URL.createObjectURL(new Blob([
 worker.onmessage = function () { finished('worker'); };
 </script></body></html>"#;
 
+/// Loads of `/lab/intermittent` this process has served ([`intermittent_html`]).
+static INTERMITTENT_LOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `/lab/intermittent` (issue 22, `audit --repeat`): a pixel of an undeclared host on
+/// every load (steady), and one of another undeclared host on every other load — the
+/// 1st, 3rd, 5th... this process served, whatever the browser context — so three visits
+/// see the intermittent vendor exactly twice, in whatever order they run.
+fn intermittent_html() -> String {
+    let n = INTERMITTENT_LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let flaky = if n.is_multiple_of(2) {
+        r#"<img src="https://px.every-other-lab.test/lab/r3?load=1" alt="">"#
+    } else {
+        ""
+    };
+    format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: intermittent vendor</title></head>
+<body><img src="https://px.steady-lab.test/lab/r3" alt="">{flaky}</body></html>
+"#
+    )
+}
+
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
@@ -487,6 +509,7 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/r3" => gif(),
         "/lab/loop" => redirect(&format!("https://{host}/lab/loop")),
         "/lab/flood" => ok(HTML, FLOOD_HTML),
+        "/lab/intermittent" => ok(HTML, intermittent_html()),
         "/lab/long-urls" => ok(HTML, LONG_URLS_HTML),
         "/lab/fail500" => {
             let mut r = ok(

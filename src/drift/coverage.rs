@@ -150,6 +150,7 @@ mod tests {
                 .expect("t"),
             history,
             acks: &[],
+            resolve_after: crate::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
         })
     }
 

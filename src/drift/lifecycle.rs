@@ -10,6 +10,13 @@
 //!   observed, not run, or, for a site-level finding, the run was incomplete). A scenario
 //!   that was not observed never resolves a finding.
 //!
+//! An **intermittent** finding (seen in fewer than all of its scenario's repetitions in
+//! some run, `audit --repeat N`; docs/findings.md) is not resolved by one run without it:
+//! it stays unverified until it has been absent from `resolve_after` consecutive runs
+//! that checked it ([`DEFAULT_RESOLVE_AFTER`], `consentry drift --resolve-after K`);
+//! back before that, it is persisting, not regressed. Steady findings resolve at the
+//! first run that checked them, as always.
+//!
 //! A resolution in a run whose policy digest differs from the previous run's is flagged
 //! (`map_changed`): the finding may have gone because the declaration changed, not the
 //! site.
@@ -86,7 +93,15 @@ pub struct Lifecycle {
     /// The acknowledgement that applies at the end of the window (active or expired).
     pub acknowledgement: Option<super::AckView>,
     pub timeline: Vec<Step>,
+    /// Seen in fewer than all of its scenario's repetitions in some run of the history
+    /// (`audit --repeat N`): it resolves only after `resolve_after` consecutive absences.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub intermittent: bool,
 }
+
+/// How many consecutive runs that checked it an intermittent finding must be absent
+/// from before it is called resolved (steady ones: one), unless told otherwise.
+pub const DEFAULT_RESOLVE_AFTER: u32 = 2;
 
 /// Could `run` check a finding of `scenario` (`None`: site-level)?
 fn checked(run: &RunHistory, scenario: Option<&str>) -> bool {
@@ -99,11 +114,50 @@ fn checked(run: &RunHistory, scenario: Option<&str>) -> bool {
 /// Lifecycles of every finding seen in `history` (oldest run first), most urgent first
 /// (new, regressed, persisting, unverified, resolved), then by code and subject.
 pub fn lifecycles(history: &[RunHistory]) -> Vec<Lifecycle> {
-    lifecycles_in(history, &Coverages::of(history))
+    lifecycles_in(history, &Coverages::of(history), DEFAULT_RESOLVE_AFTER)
 }
 
-/// [`lifecycles`], with the history's page coverage already derived.
-pub fn lifecycles_in(history: &[RunHistory], coverages: &Coverages) -> Vec<Lifecycle> {
+/// Is each finding of `run` intermittent in it (seen in fewer than all the repetitions
+/// of its scenario that counted; `analysis::repeat`, the one place k/N is derived)?
+fn intermittent_in(run: &RunHistory) -> HashMap<&str, bool> {
+    use crate::analysis::repeat::Runs;
+    let runs = Runs::of(
+        run.visits
+            .iter()
+            .map(|v| (v.scenario.as_str(), v.repetition, v.observed)),
+    );
+    let mut found: HashMap<&str, (&crate::store::FindingSeen, std::collections::BTreeSet<u32>)> =
+        HashMap::new();
+    for f in &run.findings {
+        let e = found
+            .entry(f.fingerprint.as_str())
+            .or_insert_with(|| (f, Default::default()));
+        if let Some(r) = f.repetition {
+            e.1.insert(r);
+        }
+    }
+    found
+        .into_iter()
+        .map(|(fp, (f, reps))| {
+            let flickers = match (&f.scenario, runs.repeated()) {
+                (Some(scenario), true) => runs.seen(f.code, scenario, &reps).intermittent(),
+                _ => false,
+            };
+            (fp, flickers)
+        })
+        .collect()
+}
+
+/// [`lifecycles`], with the history's page coverage already derived, and an intermittent
+/// finding resolved only after `resolve_after` consecutive absences (at least 1).
+pub fn lifecycles_in(
+    history: &[RunHistory],
+    coverages: &Coverages,
+    resolve_after: u32,
+) -> Vec<Lifecycle> {
+    let resolve_after = resolve_after.max(1);
+    // Consecutive runs that checked a finding and did not see it.
+    let mut absences: HashMap<&str, u32> = HashMap::new();
     let mut by_fp: HashMap<&str, Lifecycle> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
     let mut previous_digest: Option<&Option<String>> = None;
@@ -111,6 +165,7 @@ pub fn lifecycles_in(history: &[RunHistory], coverages: &Coverages) -> Vec<Lifec
         let map_changed = previous_digest.is_some_and(|d| *d != run.run.policy_digest);
         previous_digest = Some(&run.run.policy_digest);
         let started_at = run.run.started_at;
+        let flickering = intermittent_in(run);
         // Present in this run.
         for f in &run.findings {
             let seen_at = f.first_evidence.unwrap_or(started_at);
@@ -133,8 +188,17 @@ pub fn lifecycles_in(history: &[RunHistory], coverages: &Coverages) -> Vec<Lifec
                     current: Status::New,
                     acknowledgement: None,
                     timeline: Vec::new(),
+                    intermittent: false,
                 }
             });
+            if flickering
+                .get(f.fingerprint.as_str())
+                .copied()
+                .unwrap_or(false)
+            {
+                entry.intermittent = true;
+            }
+            absences.remove(f.fingerprint.as_str());
             if entry
                 .timeline
                 .last()
@@ -190,7 +254,14 @@ pub fn lifecycles_in(history: &[RunHistory], coverages: &Coverages) -> Vec<Lifec
             let could_check = checked(run, entry.scenario.as_deref());
             let status = if could_check {
                 entry.runs_checked += 1;
-                Status::Resolved
+                let absent = absences.entry(*fp).or_insert(0);
+                *absent += 1;
+                if was == Some(Status::Resolved) || !entry.intermittent || *absent >= resolve_after
+                {
+                    Status::Resolved
+                } else {
+                    Status::Unverified
+                }
             } else if was == Some(Status::Resolved) {
                 Status::Resolved
             } else {
@@ -261,6 +332,7 @@ pub(crate) mod tests {
                 .iter()
                 .map(|(s, o)| crate::store::VisitSeen {
                     scenario: s.to_string(),
+                    repetition: 1,
                     observed: *o,
                     li_objected: false,
                     inventory: Some(Default::default()),
@@ -281,6 +353,7 @@ pub(crate) mod tests {
                     rule: "r".into(),
                     first_evidence: None,
                     evidence: None,
+                    repetition: Some(1),
                 })
                 .collect(),
         }
@@ -356,5 +429,115 @@ pub(crate) mod tests {
         assert_eq!(statuses(&meta), vec!["new", "resolved"]);
         assert!(meta.timeline[1].map_changed, "{meta:?}");
         assert!(!meta.timeline[0].map_changed);
+    }
+
+    /// A run of `no_action` visited three times; the finding `flaky` seen in repetitions
+    /// `reps` of it (none: absent).
+    fn repeated(id: i64, day: u32, reps: &[u32]) -> RunHistory {
+        let ok = [("no_action", true)];
+        let mut h = run(id, day, &ok, &[]);
+        h.visits = (1..=3)
+            .map(|r| crate::store::VisitSeen {
+                repetition: r,
+                ..h.visits[0].clone()
+            })
+            .collect();
+        let one = run(id, day, &ok, &[("flaky", Some("no_action"))]).findings;
+        h.findings = reps
+            .iter()
+            .flat_map(|r| {
+                one.iter().map(move |f| FindingSeen {
+                    repetition: Some(*r),
+                    ..f.clone()
+                })
+            })
+            .collect();
+        h
+    }
+
+    #[test]
+    fn an_intermittent_finding_seen_in_runs_1_3_5_is_never_resolved_between() {
+        // Seen 1/3 in runs 1, 3 and 5; absent from runs 2 and 4 (which checked it).
+        let history: Vec<RunHistory> = (1..=5)
+            .map(|i| repeated(i, i as u32, if i % 2 == 1 { &[2] } else { &[] }))
+            .collect();
+        let ls = lifecycles(&history);
+        let flaky = find(&ls, "flaky");
+        assert!(flaky.intermittent);
+        assert_eq!(
+            statuses(flaky),
+            vec![
+                "new",
+                "unverified",
+                "persisting",
+                "unverified",
+                "persisting"
+            ]
+        );
+        // Runs 2 and 4 checked it (their scenario was observed), and it was absent.
+        assert!(flaky.timeline[1].checked && flaky.timeline[3].checked);
+        assert_eq!((flaky.runs_seen, flaky.runs_checked), (3, 5));
+    }
+
+    #[test]
+    fn an_intermittent_finding_resolves_after_k_consecutive_absences() {
+        let runs = |n: i64| -> Vec<RunHistory> {
+            (1..=n)
+                .map(|i| repeated(i, i as u32, if i == 1 { &[1, 3] } else { &[] }))
+                .collect()
+        };
+        let status_with = |k: u32| {
+            let h = runs(5);
+            let ls = lifecycles_in(&h, &Coverages::of(&h), k);
+            statuses(find(&ls, "flaky"))
+        };
+        // Default K = 2: the second absence resolves it.
+        assert_eq!(
+            statuses(find(&lifecycles(&runs(3)), "flaky")),
+            vec!["new", "unverified", "resolved"]
+        );
+        assert_eq!(
+            status_with(3),
+            vec!["new", "unverified", "unverified", "resolved", "resolved"]
+        );
+        assert_eq!(
+            status_with(1),
+            vec!["new", "resolved", "resolved", "resolved", "resolved"]
+        );
+        // Back after its resolution: regressed, as any finding.
+        let mut h = runs(3);
+        h.push(repeated(4, 4, &[1]));
+        assert_eq!(
+            statuses(find(&lifecycles(&h), "flaky")),
+            vec!["new", "unverified", "resolved", "regressed"]
+        );
+    }
+
+    #[test]
+    fn a_steady_finding_of_repeated_runs_resolves_at_once() {
+        // Seen in all three repetitions: steady, resolved by the first run without it.
+        let history = vec![repeated(1, 1, &[1, 2, 3]), repeated(2, 2, &[])];
+        let ls = lifecycles(&history);
+        let flaky = find(&ls, "flaky");
+        assert!(!flaky.intermittent);
+        assert_eq!(statuses(flaky), vec!["new", "resolved"]);
+    }
+
+    #[test]
+    fn an_absence_the_run_could_not_check_does_not_count() {
+        let mut history = vec![
+            repeated(1, 1, &[3]),
+            repeated(2, 2, &[]),
+            repeated(3, 3, &[]),
+            repeated(4, 4, &[]),
+        ];
+        for v in &mut history[2].visits {
+            v.observed = false;
+        }
+        let ls = lifecycles(&history);
+        assert_eq!(
+            statuses(find(&ls, "flaky")),
+            vec!["new", "unverified", "unverified", "resolved"]
+        );
     }
 }

@@ -6,7 +6,9 @@
 //! file's, once. Every problem of every file is reported at once; a problem a default
 //! causes for some sites only is reported at the fleet file's line, naming them.
 
-use super::{FleetSite, FleetSpec, InvalidSite, SiteLimits, MAX_PAGE_DELAY, MAX_PER_SITE};
+use super::{
+    FleetSite, FleetSpec, InvalidSite, SiteLimits, MAX_PAGE_DELAY, MAX_PER_SITE, MAX_REPEAT,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::scenario::load::{
     check_defaults, check_inline_site, check_source_over, merge_policy_diagnostics, Defaults,
@@ -24,6 +26,7 @@ const FLEET_KEYS: &[&str] = &[
     "reports",
     "per_site",
     "page_delay",
+    "repeat",
     "notify",
 ];
 
@@ -71,6 +74,16 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
                     &n.span(),
                     format!("`per_site` must be between 1 and {MAX_PER_SITE}"),
                     "the most visits of one site at once; 1 is the polite default",
+                ),
+            }
+        }
+        if let Some(n) = ck.opt_int(t, "repeat") {
+            match u32::try_from(*n.get_ref()) {
+                Ok(v) if (1..=MAX_REPEAT).contains(n.get_ref()) => limits.repeat = v,
+                _ => ck.error(
+                    &n.span(),
+                    format!("`repeat` must be between 1 and {MAX_REPEAT}"),
+                    "how many times each scenario is visited, each in a fresh browser context; 1 is the default",
                 ),
             }
         }

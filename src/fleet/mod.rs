@@ -50,6 +50,9 @@ pub struct SiteLimits {
     pub per_site: usize,
     /// At least this long between two page loads of one site (`[fleet] page_delay`).
     pub page_delay: Duration,
+    /// How many times each scenario is visited, each in a fresh browser context
+    /// (`[fleet] repeat`, `audit --repeat`; default 1; docs/findings.md, "Repetitions").
+    pub repeat: u32,
 }
 
 impl Default for SiteLimits {
@@ -57,6 +60,7 @@ impl Default for SiteLimits {
         SiteLimits {
             per_site: 1,
             page_delay: Duration::ZERO,
+            repeat: 1,
         }
     }
 }
@@ -115,6 +119,8 @@ impl Shard {
 pub const MAX_PAGE_DELAY: Duration = Duration::from_secs(60);
 /// The most visits of one site at once (`per_site`).
 pub const MAX_PER_SITE: i64 = 16;
+/// The most repetitions of a scenario in one run (`repeat`).
+pub const MAX_REPEAT: i64 = 10;
 
 #[cfg(test)]
 mod tests;

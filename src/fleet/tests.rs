@@ -447,3 +447,37 @@ fn shards_split_the_sites_once_each() {
         assert!(Shard::parse(bad).is_err(), "{bad:?} accepted");
     }
 }
+
+/// `[fleet] repeat`: how many times each scenario is visited (default 1); out of range
+/// is an error at its line, like the other limits.
+#[test]
+fn repeat_is_a_fleet_default_checked_at_its_line() {
+    let fleet = |repeat: &str| {
+        format!("[fleet]\nname = \"agency\"\n{repeat}\n[[site]]\nfile = \"one.toml\"\n")
+    };
+    let dir = folder(&[
+        ("one.toml", &site_file("one", "")),
+        ("fleet.toml", &fleet("repeat = 3")),
+    ]);
+    let (loaded, _) =
+        load_fleet(&dir.path().join("fleet.toml"), &no_env).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(loaded.limits.repeat, 3);
+
+    std::fs::write(dir.path().join("fleet.toml"), fleet("")).unwrap();
+    let (loaded, _) =
+        load_fleet(&dir.path().join("fleet.toml"), &no_env).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(loaded.limits.repeat, 1, "one visit by default");
+
+    for bad in ["repeat = 0", "repeat = 11", "repeat = -2"] {
+        std::fs::write(dir.path().join("fleet.toml"), fleet(bad)).unwrap();
+        let got = match load_fleet(&dir.path().join("fleet.toml"), &no_env) {
+            Ok(_) => panic!("{bad} was accepted"),
+            Err(d) => where_what(&d),
+        };
+        assert!(
+            got.iter()
+                .any(|g| g.contains("fleet.toml:3 `repeat` must be between 1 and 10")),
+            "{bad}: {got:#?}"
+        );
+    }
+}

@@ -103,6 +103,10 @@ pub struct VisitSummary {
     /// by id (its inventory's vendors; the run report's vendor matrix reads it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vendors: Vec<String>,
+    /// Which visit of its scenario (1 to N) when the run visited each scenario N > 1
+    /// times (`audit --repeat N`); `None` with one visit each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition: Option<u32>,
 }
 
 impl VisitSummary {
@@ -110,6 +114,7 @@ impl VisitSummary {
         let obs = visit.obs;
         VisitSummary {
             scenario: obs.scenario.clone(),
+            repetition: None,
             status: obs.status.clone(),
             requests: obs.requests.len(),
             third_party_requests: visit.third_party_requests(),

@@ -89,7 +89,13 @@ pub fn problems(r: &AuditReport) -> Vec<Problem> {
                     severity: f.severity,
                     vendor: None,
                     scenarios: Vec::new(),
-                    scenarios_in_run: r.visits.len(),
+                    // Distinct scenarios: with `--repeat N`, each has N visits.
+                    scenarios_in_run: r
+                        .visits
+                        .iter()
+                        .map(|v| v.scenario.as_str())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
                     phases: Vec::new(),
                     pages: Vec::new(),
                     occurrences: 0,

@@ -44,15 +44,53 @@ pub(super) struct JudgedRun {
     pub summaries: Vec<VisitSummary>,
 }
 
-/// Judge a run whose `visits` are in (in run order), given its visits' own findings.
+/// Judge a run whose `visits` are in (in run order), given its visits' own findings
+/// (one repetition of each scenario).
 pub(super) fn judge_run(
     spec: &AuditSpec,
     visits: &[AttributedVisit],
-    mut findings: Vec<Finding>,
+    findings: Vec<Finding>,
+) -> JudgedRun {
+    let repetitions = vec![1; visits.len()];
+    let mut per_visit: Vec<Vec<Finding>> = visits.iter().map(|_| Vec::new()).collect();
+    if let Some(first) = per_visit.first_mut() {
+        *first = findings;
+    }
+    judge_repeated(spec, visits, &repetitions, &per_visit)
+}
+
+/// Judge a run whose `visits` are in (in run order), each with its repetition (1 to N,
+/// parallel to `visits`) and its own findings (`per_visit`, parallel too): the findings
+/// of a scenario's repetitions merged per fingerprint with their k/N
+/// ([`crate::analysis::repeat::merge`]; nothing merged with one repetition each).
+pub(super) fn judge_repeated(
+    spec: &AuditSpec,
+    visits: &[AttributedVisit],
+    repetitions: &[u32],
+    per_visit: &[Vec<Finding>],
 ) -> JudgedRun {
     let run_level = analyze_run(&spec.site, &spec.policy, visits);
-    findings.extend(run_level.iter().cloned());
-    let summaries: Vec<VisitSummary> = visits.iter().map(VisitSummary::of).collect();
+    let reps: Vec<crate::analysis::repeat::Repetition> = visits
+        .iter()
+        .zip(repetitions)
+        .zip(per_visit)
+        .map(|((v, r), f)| crate::analysis::repeat::Repetition {
+            scenario: v.obs.scenario.as_str(),
+            repetition: *r,
+            observed: v.obs.status == crate::model::VisitStatus::Complete,
+            findings: f,
+        })
+        .collect();
+    let mut findings = crate::analysis::repeat::merge(&reps, &run_level);
+    let repeated = repetitions.iter().any(|r| *r > 1);
+    let summaries: Vec<VisitSummary> = visits
+        .iter()
+        .zip(repetitions)
+        .map(|(v, r)| VisitSummary {
+            repetition: repeated.then_some(*r),
+            ..VisitSummary::of(v)
+        })
+        .collect();
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
     JudgedRun {

@@ -56,6 +56,9 @@ pub struct AuditConfig {
     /// The reports directory: screenshots go to `<dir>/<site>/run-<id>/`
     /// ([`crate::screenshots::run_dir`]).
     pub reports_dir: PathBuf,
+    /// How many times each scenario is visited, each in a fresh browser context (at
+    /// least 1; docs/findings.md, "Repetitions").
+    pub repeat: u32,
 }
 
 /// How a fleet is audited: what [`AuditConfig`] says for one site, for all of them.
@@ -209,6 +212,7 @@ pub async fn audit(
         limits: SiteLimits {
             per_site: usize::MAX,
             page_delay: std::time::Duration::ZERO,
+            repeat: cfg.repeat,
         },
     };
     let mut run = run_sites(vec![site], None, &shared, cancel, progress).await?;
@@ -423,13 +427,14 @@ async fn run_sites(
         })
         .collect();
 
-    // One slot per job of each site, in run order: a visit lands in its slot once, and
-    // its single attribution borrows it there, for the visit's own checks and the run's.
+    // One slot per job of each site, in run order (each scenario's repetitions side by
+    // side: slot = position x repeat + repetition - 1): a visit lands in its slot once,
+    // and its single attribution borrows it there, for the visit's own checks and the run's.
+    let repeat = shared.limits.repeat.max(1);
     let slots: Vec<Vec<std::sync::OnceLock<VisitObservation>>> = sites
         .iter()
         .map(|s| {
-            s.scenarios
-                .iter()
+            (0..s.scenarios.len() * repeat as usize)
                 .map(|_| std::sync::OnceLock::new())
                 .collect()
         })
@@ -464,25 +469,34 @@ async fn run_sites(
     }
     let counts: Vec<(&str, usize)> = sites
         .iter()
-        .map(|s| (s.spec.site.name.as_str(), s.scenarios.len()))
+        .map(|s| {
+            (
+                s.spec.site.name.as_str(),
+                s.scenarios.len() * repeat as usize,
+            )
+        })
         .collect();
     progress.started(&counts, engine.jobs());
     let mut reports: Vec<Option<AuditRun>> = sites.iter().map(|_| None).collect();
     {
         // Interleaved by site (each site's first scenario, then each one's second...),
-        // so the job slots spread over the sites from the start.
+        // so the job slots spread over the sites from the start; with repetitions, every
+        // scenario's first visit comes before any second one. A job's `position` is its
+        // slot ([`site::Slot`]).
         let longest = sites.iter().map(|s| s.scenarios.len()).max().unwrap_or(0);
         let mut jobs: Vec<Job> = Vec::new();
-        for position in 0..longest {
-            for (index, site) in sites.iter().enumerate() {
-                if let Some(scenario) = site.scenarios.get(position) {
-                    jobs.push(Job {
-                        spec: site.spec,
-                        scenario,
-                        position,
-                        site: index,
-                        pace: paces.get(index),
-                    });
+        for repetition in 0..repeat as usize {
+            for position in 0..longest {
+                for (index, site) in sites.iter().enumerate() {
+                    if let Some(scenario) = site.scenarios.get(position) {
+                        jobs.push(Job {
+                            spec: site.spec,
+                            scenario,
+                            position: position * repeat as usize + repetition,
+                            site: index,
+                            pace: paces.get(index),
+                        });
+                    }
                 }
             }
         }

@@ -23,10 +23,13 @@ pub(super) struct SiteRun<'a> {
     attributor: Attributor<'a>,
     hasher: &'a ValueHasher,
     shots_dir: PathBuf,
-    /// One per selected scenario, in run order; a visit lands in its slot once.
+    /// One per visit (selected scenario x repetition), in run order; a visit lands in its
+    /// slot once.
     slots: &'a [OnceLock<VisitObservation>],
-    visits: Vec<(usize, AttributedVisit<'a, 'a>)>,
-    findings: Vec<Finding>,
+    /// How many times each scenario is visited (slot = position x repeat + repetition - 1).
+    repeat: usize,
+    /// Each visit with its slot, and its own findings.
+    visits: Vec<(usize, AttributedVisit<'a, 'a>, Vec<Finding>)>,
     storage_errors: Vec<String>,
     /// Scenarios observed (or not) whose visit could not be written: the run is not
     /// complete in the database, whatever the report in memory holds.
@@ -103,8 +106,8 @@ impl<'a> SiteRun<'a> {
             hasher,
             shots_dir: crate::screenshots::run_dir(shared.reports_dir, &spec.site.name, run_id),
             slots,
+            repeat: shared.limits.repeat.max(1) as usize,
             visits: Vec::with_capacity(slots.len()),
-            findings: Vec::new(),
             storage_errors,
             unstored: Vec::new(),
             received: 0,
@@ -118,19 +121,22 @@ impl<'a> SiteRun<'a> {
         self.received >= self.slots.len()
     }
 
-    /// One visit, as the engine hands it over: decoded, bounded, redacted, attributed,
-    /// judged and stored (with its findings and inventory, one transaction).
+    /// One visit, as the engine hands it over (`slot`: its job's position): decoded,
+    /// bounded, redacted, attributed, judged and stored (with its findings and inventory,
+    /// one transaction).
     pub(super) async fn visit(
         &mut self,
         store: &Store,
-        position: usize,
+        slot_index: usize,
         obs: VisitObservation,
         progress: &dyn Progress,
     ) {
         self.received += 1;
         let spec = self.site.spec;
-        let obs = super::judge::prepare_visit(obs, spec, self.hasher, &self.shots_dir, position);
-        let Some(slot) = self.slots.get(position) else {
+        let (position, repetition) = (slot_index / self.repeat, slot_index % self.repeat + 1);
+        // Screenshots are named by slot, so repetitions never overwrite each other's.
+        let obs = super::judge::prepare_visit(obs, spec, self.hasher, &self.shots_dir, slot_index);
+        let Some(slot) = self.slots.get(slot_index) else {
             return; // a job the engine was never given: cannot happen
         };
         let obs = slot.get_or_init(|| obs);
@@ -143,6 +149,7 @@ impl<'a> SiteRun<'a> {
                 self.run_id,
                 &JudgedVisit {
                     position: Some(position),
+                    repetition: u32::try_from(repetition).unwrap_or(u32::MAX),
                     obs,
                     third_party_requests: Some(visit.third_party_requests()),
                     findings: &judged,
@@ -158,8 +165,7 @@ impl<'a> SiteRun<'a> {
                 .push(format!("could not record scenario {}: {e}", obs.scenario));
         }
         progress.visit_done(site, obs);
-        self.findings.extend(judged);
-        self.visits.push((position, visit));
+        self.visits.push((slot_index, visit, judged));
     }
 
     /// Judge the run as a whole, record its end, and build its report. `interrupted`: a
@@ -167,13 +173,18 @@ impl<'a> SiteRun<'a> {
     pub(super) async fn finish(&mut self, store: &Store, interrupted: bool) -> AuditRun {
         let spec = self.site.spec;
         // Judge and report visits in run order (the order the file or --scenario lists them).
-        self.visits.sort_by_key(|(position, _)| *position);
-        let visits: Vec<AttributedVisit> = std::mem::take(&mut self.visits)
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
+        // (each scenario's repetitions side by side, in repetition order).
+        self.visits.sort_by_key(|(slot, _, _)| *slot);
+        let mut visits: Vec<AttributedVisit> = Vec::with_capacity(self.visits.len());
+        let mut repetitions: Vec<u32> = Vec::with_capacity(self.visits.len());
+        let mut per_visit: Vec<Vec<Finding>> = Vec::with_capacity(self.visits.len());
+        for (slot, visit, findings) in std::mem::take(&mut self.visits) {
+            visits.push(visit);
+            repetitions.push(u32::try_from(slot % self.repeat + 1).unwrap_or(u32::MAX));
+            per_visit.push(findings);
+        }
         let mut storage_errors = std::mem::take(&mut self.storage_errors);
-        let judged = super::judge::judge_run(spec, &visits, std::mem::take(&mut self.findings));
+        let judged = super::judge::judge_repeated(spec, &visits, &repetitions, &per_visit);
         if let Err(e) = store
             .writer()
             .record_findings(self.run_id, &judged.run_level)

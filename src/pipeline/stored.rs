@@ -17,7 +17,20 @@ pub async fn stored_report(
         return Ok(None);
     };
     let mut visits = store.history().visits(run).await?;
-    visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.id));
+    visits.sort_by_key(|v| (v.position.unwrap_or(u64::MAX), v.repetition, v.id));
+    let repeated = visits.iter().any(|v| v.repetition > 1);
+    // Each visit's scenario, repetition and whether it observed it, for merging the
+    // repetitions' findings as the audit did.
+    let seen_visits: Vec<(String, u32, bool)> = visits
+        .iter()
+        .map(|v| {
+            (
+                v.scenario.clone(),
+                v.repetition,
+                matches!(v.status, crate::model::VisitStatus::Complete),
+            )
+        })
+        .collect();
     let mut signals = Vec::with_capacity(visits.len());
     for v in &visits {
         signals.push((
@@ -33,12 +46,13 @@ pub async fn stored_report(
             vendors: match v.status {
                 crate::model::VisitStatus::Complete => vendors
                     .iter()
-                    .find(|(s, _)| *s == v.scenario)
-                    .map(|(_, ids)| ids.clone())
+                    .find(|(s, r, _)| *s == v.scenario && *r == v.repetition)
+                    .map(|(_, _, ids)| ids.clone())
                     .unwrap_or_default(),
                 crate::model::VisitStatus::Incomplete(_) => Vec::new(),
             },
             duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
+            repetition: repeated.then_some(v.repetition),
             scenario: v.scenario,
             status: v.status,
             requests: usize::try_from(v.counts.requests).unwrap_or(usize::MAX),
@@ -55,7 +69,10 @@ pub async fn stored_report(
             timings: v.timings,
         })
         .collect();
-    let mut findings = store.history().findings(run).await?;
+    let mut findings = merged_findings(
+        &seen_visits,
+        store.history().findings_by_repetition(run).await?,
+    );
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
     let fail_on = fail_on.unwrap_or(record.fail_on);
@@ -96,12 +113,50 @@ pub async fn stored_report(
     ))
 }
 
-/// The declared vendors active in each visit of a stored run, per scenario, from the
-/// visits' stored inventories (what drift reads; none for a visit stored without one).
+/// A stored run's findings as its report showed them: the findings of each scenario's
+/// repetitions merged per fingerprint with their k/N (`analysis::repeat::merge`), the
+/// run-level ones after them. `visits`: each visit's scenario, repetition and whether it
+/// observed the scenario; `rows`: the findings with the repetition of their visit.
+fn merged_findings(
+    visits: &[(String, u32, bool)],
+    rows: Vec<(Option<u32>, crate::analysis::Finding)>,
+) -> Vec<crate::analysis::Finding> {
+    let mut per_visit: Vec<Vec<crate::analysis::Finding>> =
+        visits.iter().map(|_| Vec::new()).collect();
+    let mut run_level = Vec::new();
+    for (repetition, f) in rows {
+        let at = repetition.and_then(|r| {
+            visits
+                .iter()
+                .position(|(s, vr, _)| *vr == r && f.scenario.as_deref() == Some(s.as_str()))
+        });
+        match at.and_then(|i| per_visit.get_mut(i)) {
+            Some(list) => list.push(f),
+            None => run_level.push(f),
+        }
+    }
+    let reps: Vec<crate::analysis::repeat::Repetition> = visits
+        .iter()
+        .zip(&per_visit)
+        .map(
+            |((scenario, repetition, observed), findings)| crate::analysis::repeat::Repetition {
+                scenario,
+                repetition: *repetition,
+                observed: *observed,
+                findings,
+            },
+        )
+        .collect();
+    crate::analysis::repeat::merge(&reps, &run_level)
+}
+
+/// The declared vendors active in each visit of a stored run, per scenario and
+/// repetition, from the visits' stored inventories (what drift reads; none for a visit
+/// stored without one).
 async fn visit_vendors(
     store: &Store,
     record: &crate::store::RunRecord,
-) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+) -> Result<Vec<(String, u32, Vec<String>)>, StoreError> {
     let until = record.started_at + chrono::Duration::seconds(1);
     let history = store
         .history()
@@ -113,7 +168,7 @@ async fn visit_vendors(
         .flat_map(|h| h.visits)
         .map(|v| {
             let ids = v.inventory.map(|i| i.vendors.clone()).unwrap_or_default();
-            (v.scenario, ids)
+            (v.scenario, v.repetition, ids)
         })
         .collect())
 }

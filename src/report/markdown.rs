@@ -401,7 +401,7 @@ fn findings(out: &mut String, v: &RunView) {
                 .as_deref()
                 .map(|t| code(&clip(t, 100)))
                 .unwrap_or_default(),
-            f.occurrences.to_string(),
+            format!("{}{}", f.occurrences, super::view::seen_suffix(f)),
         ];
         if v.ack_column {
             row.push(match fv.ack_marker {

@@ -302,7 +302,7 @@ impl TableReporter {
                 evidence,
                 e.map(|e| e.time.format("%H:%M:%S").to_string())
                     .unwrap_or_default(),
-                f.occurrences.to_string(),
+                format!("{}{}", f.occurrences, super::view::seen_suffix(f)),
             ];
             if v.ack_column {
                 row.push(fv.ack_marker.to_string());

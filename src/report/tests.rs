@@ -17,6 +17,7 @@ pub(crate) fn t(ms: i64) -> DateTime<Utc> {
 pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
     VisitSummary {
         scenario: scenario.into(),
+        repetition: None,
         status,
         requests: 12,
         third_party_requests: 5,
@@ -53,6 +54,7 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
             detail: Some("GET Script, status 200".into()),
         }],
         occurrences: 1,
+        repeat: None,
         fingerprint: fingerprint(code, "demo-shop", Some(scenario), subject),
     }
 }

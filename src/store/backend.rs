@@ -71,6 +71,7 @@ forward! {
     fn signals(&self, run: RunId, scenario: Option<&str>) -> Result<Vec<SignalObs>, StoreError>;
     fn screenshots(&self, run: RunId, scenario: Option<&str>) -> Result<Vec<Screenshot>, StoreError>;
     fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError>;
+    fn findings_by_repetition(&self, run: RunId) -> Result<Vec<(Option<u32>, Finding)>, StoreError>;
     fn observation(&self, run: RunId, scenario: &str) -> Result<Option<VisitObservation>, StoreError>;
     fn start_run(&self, run: &RunStart<'_>) -> Result<RunId, StoreError>;
     fn start_fleet_run(&self, name: &str, fleet_file: Option<&str>, started_at: DateTime<Utc>) -> Result<FleetRunId, StoreError>;

@@ -133,6 +133,15 @@ impl History<'_> {
         self.store.db.findings(run).await
     }
 
+    /// A run's findings, in the order they were recorded, each with the repetition of the
+    /// visit that produced it (`None`: a run-level finding; `audit --repeat`).
+    pub async fn findings_by_repetition(
+        &self,
+        run: RunId,
+    ) -> Result<Vec<(Option<u32>, Finding)>, StoreError> {
+        self.store.db.findings_by_repetition(run).await
+    }
+
     /// Reassembles everything recorded for one scenario of a run, as it was recorded.
     pub async fn observation(
         &self,

@@ -29,6 +29,8 @@ pub struct RunStart<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct JudgedVisit<'a> {
     pub position: Option<usize>,
+    /// Which visit of its scenario in the run (1 to N, `audit --repeat N`; schema 18).
+    pub repetition: u32,
     pub obs: &'a VisitObservation,
     pub third_party_requests: Option<usize>,
     pub findings: &'a [Finding],
@@ -115,6 +117,8 @@ pub struct VisitRecord {
     pub third_party_requests: Option<u64>,
     /// How each consent action was performed and what the CMP recorded (schema 7).
     pub cmp: Vec<crate::cmp::CmpAction>,
+    /// Which visit of its scenario in the run (1 to N; 1 before schema 18).
+    pub repetition: u32,
 }
 
 /// One run of a site, as drift sees it.
@@ -134,6 +138,8 @@ pub struct RunHistory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitSeen {
     pub scenario: String,
+    /// Which visit of its scenario in the run (1 to N; 1 before schema 18).
+    pub repetition: u32,
     /// Observed completely.
     pub observed: bool,
     /// The consent state at its end records an objection to legitimate interest.
@@ -185,6 +191,8 @@ pub struct FindingSeen {
     pub first_evidence: Option<DateTime<Utc>>,
     /// Its earliest evidence.
     pub evidence: Option<crate::analysis::Evidence>,
+    /// The repetition of the visit that produced it (`None`: a run-level finding).
+    pub repetition: Option<u32>,
 }
 
 /// One alert delivery (docs/alerts.md): a notification about a run or a fleet run, sent

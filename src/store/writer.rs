@@ -99,6 +99,7 @@ impl RunWriter<'_> {
     ) -> Result<i64, StoreError> {
         let visit = JudgedVisit {
             position: None,
+            repetition: 1,
             obs,
             third_party_requests: None,
             findings: &[],

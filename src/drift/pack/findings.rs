@@ -7,7 +7,7 @@ use crate::drift::lifecycle::{lifecycles_in, Lifecycle, Status};
 
 /// Every lifecycle with something in the window, acknowledged per step.
 pub(super) fn lifecycles(w: &Window) -> Vec<Lifecycle> {
-    let mut lcs: Vec<Lifecycle> = lifecycles_in(w.history(), &w.coverages)
+    let mut lcs: Vec<Lifecycle> = lifecycles_in(w.history(), &w.coverages, w.input.resolve_after)
         .into_iter()
         .filter_map(|l| windowed(w, l))
         .collect();

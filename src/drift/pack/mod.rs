@@ -60,6 +60,9 @@ pub struct PackInput<'a> {
     /// Oldest first; runs before `since` are context only.
     pub history: &'a [RunHistory],
     pub acks: &'a [AckInput],
+    /// Consecutive absences before an intermittent finding is resolved
+    /// ([`crate::drift::lifecycle::DEFAULT_RESOLVE_AFTER`], `drift --resolve-after`).
+    pub resolve_after: u32,
 }
 
 /// What every section builder reads: the input, the runs of the window and the

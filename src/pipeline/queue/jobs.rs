@@ -234,6 +234,7 @@ impl JobCtx<'_> {
         let queued = QueuedVisit {
             judged: JudgedVisit {
                 position: Some(position),
+                repetition: 1,
                 obs: &obs,
                 third_party_requests: Some(visit.third_party_requests()),
                 findings: &judged,

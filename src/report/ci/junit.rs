@@ -107,7 +107,7 @@ pub fn junit(view: &CiView<'_>) -> String {
             let finding = f.finding;
             let _ = writeln!(
                 x,
-                "      <failure type=\"{}\" message=\"{}: {}\">{}\nseverity: {}\nsubject: {}\nrule: {}\nfingerprint: {}\ndeclared at: {}:{}</failure>",
+                "      <failure type=\"{}\" message=\"{}: {}\">{}\nseverity: {}\nsubject: {}\nrule: {}\nfingerprint: {}\ndeclared at: {}:{}{}</failure>",
                 finding.code.as_str(),
                 finding.severity,
                 esc(&finding.message),
@@ -117,7 +117,11 @@ pub fn junit(view: &CiView<'_>) -> String {
                 esc(&finding.rule),
                 esc(&finding.fingerprint),
                 esc(&f.place.file),
-                f.place.line
+                f.place.line,
+                finding
+                    .repeat
+                    .map(|s| format!("\nrepetitions: {}", s.label()))
+                    .unwrap_or_default()
             );
         }
         if case.passing_findings > 0 {

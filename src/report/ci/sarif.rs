@@ -114,6 +114,16 @@ fn result(f: &CiFinding<'_>) -> Value {
             "pages": finding.evidence.iter().map(|e| e.page.as_str()).collect::<Vec<_>>(),
         },
     });
+    // With `audit --repeat N`: in how many repetitions it was seen, and whether it is
+    // intermittent (docs/findings.md, "Repetitions").
+    if let (Some(seen), Some(props)) = (
+        finding.repeat,
+        v.get_mut("properties").and_then(|p| p.as_object_mut()),
+    ) {
+        props.insert("seen".into(), json!(seen.seen));
+        props.insert("of".into(), json!(seen.of));
+        props.insert("intermittent".into(), json!(seen.intermittent()));
+    }
     if let (Some(ack), Some(obj)) = (f.ack, v.as_object_mut()) {
         obj.insert(
             "suppressions".into(),

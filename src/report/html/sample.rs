@@ -160,6 +160,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             current,
             acknowledgement: ack,
             timeline,
+            intermittent: false,
         });
     }
     lifecycles.sort_by(|a, b| a.current.cmp(&b.current).then_with(|| a.code.cmp(&b.code)));
@@ -640,6 +641,7 @@ pub fn hostile_run() -> AuditReport {
         .expect("time");
     let visit = |scenario: &str, status: VisitStatus| VisitSummary {
         scenario: scenario.into(),
+        repetition: None,
         status,
         requests: 12,
         third_party_requests: 5,
@@ -692,6 +694,7 @@ pub fn hostile_run() -> AuditReport {
             detail: Some(h.clone()),
         }],
         occurrences: 3,
+        repeat: None,
         fingerprint: h.clone(),
     };
     AuditReport {

@@ -90,11 +90,15 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
                 number: i + 1,
                 finding: f,
                 new: r.new_fingerprints.contains(&f.fingerprint),
-                occurrences: if (f.occurrences as usize) > f.evidence.len() {
-                    format!("{} (first {} shown)", f.occurrences, f.evidence.len())
-                } else {
-                    f.occurrences.to_string()
-                },
+                occurrences: format!(
+                    "{}{}",
+                    if (f.occurrences as usize) > f.evidence.len() {
+                        format!("{} (first {} shown)", f.occurrences, f.evidence.len())
+                    } else {
+                        f.occurrences.to_string()
+                    },
+                    seen_suffix(f)
+                ),
                 first: f.evidence.first(),
                 first_target: evidence_target(f),
                 first_template: f.evidence.first().and_then(|e| r.template_of(&e.page)),
@@ -130,5 +134,18 @@ fn evidence_row<'a>(r: &'a AuditReport, e: &'a Evidence) -> EvidenceRow<'a> {
         page: &e.page,
         target: e.request_url.as_deref().or(e.cookie.as_deref()),
         detail: e.detail.as_deref(),
+    }
+}
+
+/// `, seen 2/3 repetitions, intermittent` (or `, seen 3/3 repetitions`) after a count,
+/// for a finding of a run that visited each scenario several times (`audit --repeat`);
+/// empty otherwise.
+pub fn seen_suffix(f: &Finding) -> String {
+    match f.repeat {
+        Some(s) if s.intermittent() => {
+            format!(", seen {}/{} repetitions, intermittent", s.seen, s.of)
+        }
+        Some(s) => format!(", seen {}/{} repetitions", s.seen, s.of),
+        None => String::new(),
     }
 }

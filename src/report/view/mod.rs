@@ -24,7 +24,9 @@ pub use drift::{
     PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS, RETENTION_PAGE_COLUMNS,
     RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
 };
-pub use findings::{evidence_columns, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS};
+pub use findings::{
+    evidence_columns, seen_suffix, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS,
+};
 pub use matrix::{Mark, Matrix, MatrixCell, MatrixRow};
 pub use problems::{numbers_text, scenario_list, ProblemAck, ProblemView};
 pub use visits::{Cell, Column, VisitRow, VisitState, VISIT_COLUMNS};

@@ -110,7 +110,7 @@ pub(super) fn problems(r: &AuditReport, findings: &[FindingView]) -> Vec<Problem
             };
             ProblemView {
                 number: i + 1,
-                spread: p.spread(),
+                spread: spread_with_repetitions(&p, findings),
                 finding_numbers: p.findings.iter().map(|n| n + 1).collect(),
                 message: first.map(|f| f.finding.message.clone()).unwrap_or_default(),
                 rule: first.map(|f| f.finding.rule.clone()).unwrap_or_default(),
@@ -135,6 +135,28 @@ pub fn numbers_text(numbers: &[usize], max: usize) -> String {
         s.push_str(&format!(" and {} more", numbers.len() - max));
     }
     s
+}
+
+/// The problem's spread, and when some of its findings were seen in fewer than all the
+/// repetitions of their scenario (`audit --repeat`), how many: `1/3 scenarios, 1 page;
+/// intermittent: 2/3 repetitions`.
+fn spread_with_repetitions(p: &crate::outcome::Problem, findings: &[FindingView]) -> String {
+    let flickering: Vec<String> = p
+        .findings
+        .iter()
+        .filter_map(|&n| findings.get(n))
+        .filter_map(|f| f.finding.repeat.filter(|s| s.intermittent()))
+        .map(|s| format!("{}/{}", s.seen, s.of))
+        .collect();
+    if flickering.is_empty() {
+        p.spread()
+    } else {
+        format!(
+            "{}; intermittent: {} repetitions",
+            p.spread(),
+            flickering.join(", ")
+        )
+    }
 }
 
 #[cfg(test)]

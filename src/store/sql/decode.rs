@@ -100,6 +100,7 @@ pub(super) fn decode_visit(r: &DbRow) -> DecodeResult<VisitRecord> {
         position: get_opt_u64(r, "position")?,
         third_party_requests: get_opt_u64(r, "third_party_requests")?,
         cmp: get_json(r, "cmp_actions")?,
+        repetition: get_repetition(r, "repetition")?,
     })
 }
 
@@ -264,6 +265,7 @@ pub(super) fn decode_finding(r: &DbRow) -> DecodeResult<Finding> {
         evidence: super::row::get_evidence(r)?,
         occurrences: u32::try_from(occurrences)
             .map_err(|_| format!("column occurrences: {occurrences} is out of range"))?,
+        repeat: None,
         fingerprint: get(r, "fingerprint")?,
     })
 }
@@ -275,4 +277,13 @@ pub(super) fn decode_page_error(r: &DbRow) -> DecodeResult<PageError> {
         time: get_ts(r, "time")?,
         page: get(r, "page")?,
     })
+}
+
+/// A visit's repetition (1 to N): a value out of range is corrupt.
+pub(super) fn get_repetition(r: &DbRow, column: &str) -> DecodeResult<u32> {
+    let n: i64 = get(r, column)?;
+    u32::try_from(n)
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("column {column}: repetition {n} is out of range"))
 }

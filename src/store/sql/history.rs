@@ -117,7 +117,8 @@ impl Db {
             return Ok(out);
         }
         let visits = window(concat!(
-            "SELECT v.run_id, v.scenario, v.status, v.final_li_objected, v.inventory_set \
+            "SELECT v.run_id, v.scenario, v.repetition, v.status, v.final_li_objected, \
+             v.inventory_set \
              FROM visits v WHERE v.run_id IN (",
             window!(),
             ") ORDER BY v.run_id, v.position, v.id"
@@ -132,6 +133,7 @@ impl Db {
             let set: Option<i64> = self.decode(get(v, "inventory_set"))?;
             let seen = VisitSeen {
                 scenario: self.decode(get(v, "scenario"))?,
+                repetition: self.decode(super::decode::get_repetition(v, "repetition"))?,
                 observed: status == "complete",
                 li_objected: self.decode(get(v, "final_li_objected"))?,
                 inventory: None,
@@ -142,10 +144,11 @@ impl Db {
             }
         }
         let findings = window(concat!(
-            "SELECT run_id, fingerprint, code, severity, scenario, subject, vendor, message, \
-             rule, evidence FROM finding_view WHERE run_id IN (",
+            "SELECT f.run_id, f.fingerprint, f.code, f.severity, f.scenario, f.subject, f.vendor, \
+             f.message, f.rule, f.evidence, v.repetition AS visit_repetition \
+             FROM finding_view f LEFT JOIN visits v ON v.id = f.visit_id WHERE f.run_id IN (",
             window!(),
-            ") ORDER BY run_id, seq"
+            ") ORDER BY f.run_id, f.seq"
         ))
         .fetch_all(&self.pool)
         .await
@@ -165,6 +168,7 @@ impl Db {
                 rule: self.decode(get(f, "rule"))?,
                 first_evidence: first.as_ref().map(|e| e.time),
                 evidence: first,
+                repetition: self.decode(visit_repetition(f))?,
             };
             if let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) {
                 h.findings.push(seen);
@@ -289,4 +293,17 @@ impl Db {
         }
         Ok(sets)
     }
+}
+
+/// The repetition of the visit a finding row belongs to (`visit_repetition`, NULL for a
+/// run-level finding).
+pub(super) fn visit_repetition(r: &super::DbRow) -> codec::DecodeResult<Option<u32>> {
+    let n: Option<i64> = get(r, "visit_repetition")?;
+    n.map(|n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("column repetition: {n} is out of range"))
+    })
+    .transpose()
 }

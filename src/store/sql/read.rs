@@ -186,6 +186,30 @@ impl Db {
             .collect()
     }
 
+    /// A run's findings, in the order they were recorded, each with the repetition of the
+    /// visit that produced it (`None`: a run-level finding).
+    pub(in crate::store) async fn findings_by_repetition(
+        &self,
+        run: RunId,
+    ) -> Result<Vec<(Option<u32>, Finding)>, StoreError> {
+        let rows = super::query(
+            "SELECT f.*, v.repetition AS visit_repetition FROM finding_view f \
+             LEFT JOIN visits v ON v.id = f.visit_id WHERE f.run_id = ? ORDER BY f.seq",
+        )
+        .bind(run)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.db_err("read findings"))?;
+        rows.iter()
+            .map(|r| {
+                self.decode(
+                    super::history::visit_repetition(r)
+                        .and_then(|rep| decode_finding(r).map(|f| (rep, f))),
+                )
+            })
+            .collect()
+    }
+
     /// A run's findings, in the order they were recorded.
     pub(in crate::store) async fn findings(&self, run: RunId) -> Result<Vec<Finding>, StoreError> {
         let rows = super::query("SELECT * FROM finding_view WHERE run_id = ? ORDER BY seq")

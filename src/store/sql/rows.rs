@@ -282,8 +282,9 @@ impl Db {
             "INSERT INTO visits (run_id, scenario, status, reason, started_at, finished_at, \
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
-             third_party_requests, cmp_actions, steps_ms, settles, screenshot_ms, inventory_set) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             third_party_requests, cmp_actions, steps_ms, settles, screenshot_ms, inventory_set, \
+             repetition) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              RETURNING id",
         )
         .bind(run)
@@ -309,6 +310,7 @@ impl Db {
         .bind(self.invalid(codec::json("settles", &t.settles))?)
         .bind(ms("screenshot time", t.screenshot_ms)?)
         .bind(inventory)
+        .bind(i64::from(v.repetition))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
