@@ -48,6 +48,18 @@ fn partial_action<'a>(json: &'a Value, scenario: &str, profile: &str) -> &'a Val
     );
     assert_eq!(a["success"], true, "{a}");
     assert_eq!(a["readback"]["status"], "recorded", "{a}");
+    // The banner before and after the partial choice, stored (schema 19).
+    let shots: Vec<(&str, &str)> = v["screenshots"]
+        .as_array()
+        .expect("screenshots")
+        .iter()
+        .filter_map(|s| Some((s["action"].as_str()?, s["when"].as_str()?)))
+        .collect();
+    assert_eq!(
+        shots,
+        [("accept_some", "before"), ("accept_some", "after")],
+        "{v}"
+    );
     a
 }
 

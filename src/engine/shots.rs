@@ -77,10 +77,7 @@ impl DriverState<'_> {
         action: ConsentAction,
         moment: Moment,
     ) -> Option<Shot> {
-        // The store's screenshot table accepts accept_all, reject_all and object_li
-        // only (migration 0009's CHECK); a partial consent's screenshots wait for the
-        // migration that widens it (docs/reports.md#screenshots).
-        if !self.shots || action == ConsentAction::AcceptSome {
+        if !self.shots {
             return None;
         }
         let when = match moment {
