@@ -10,11 +10,9 @@
 mod common;
 
 use common::consentry;
-use consentry::demo::DemoServer;
 use serde_json::Value;
 use std::path::Path;
 
-const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-shop.toml");
 const POLICY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/scenarios/demo-shop.policy.toml"
@@ -60,17 +58,7 @@ fn sarif_schema() -> jsonschema::Validator {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_run_as_sarif_junit_and_json_on_stdout() {
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("audit.db");
-    let port = server.port();
-    let db2 = db.clone();
-    let audit = tokio::task::spawn_blocking(move || {
-        common::audit(SCENARIOS, port, &db2, &["--no-screenshots"])
-    })
-    .await
-    .expect("audit");
-    server.shutdown().await;
+    let (audit, dir, db) = common::fixture::audit_demo(&["--no-screenshots"]).await;
     let run_id = audit.json["run_id"].as_i64().expect("run id").to_string();
 
     // `report latest --format json | jq .summary`: the JSON on stdout.

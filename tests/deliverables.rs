@@ -14,11 +14,9 @@
 mod common;
 
 use common::consentry;
-use consentry::demo::DemoServer;
 use std::path::Path;
 use std::process::Command;
 
-const SCENARIOS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-shop.toml");
 
 /// `pdfinfo FILE`: its `Pages` and `Page size` lines.
 fn pdf_info(file: &Path) -> (usize, String) {
@@ -70,17 +68,7 @@ fn run(db: &Path, args: &[&str]) -> (i32, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_run_prints_as_pdf_and_bundles_as_verifiable_evidence() {
-    let server = DemoServer::start(0).await.expect("demo server");
-    let dir = tempfile::tempdir().expect("tmp");
-    let db = dir.path().join("audit.db");
-    let port = server.port();
-    let db2 = db.clone();
-    let audit = tokio::task::spawn_blocking(move || {
-        common::audit(SCENARIOS, port, &db2, &["--no-screenshots"])
-    })
-    .await
-    .expect("audit");
-    server.shutdown().await;
+    let (audit, dir, db) = common::fixture::audit_demo(&["--no-screenshots"]).await;
     let codes: Vec<String> = audit.json["findings"]
         .as_array()
         .expect("findings")

@@ -46,3 +46,20 @@ pub async fn audit_fixture_site(site: &str, file: &str) -> FixtureRun {
         hosts,
     }
 }
+
+/// The demo shop (`scenarios/demo-shop.toml`) audited by the real binary on a fresh demo
+/// server into a fresh database, with `extra` flags: the report, the directory that holds
+/// the database, and the database.
+pub async fn audit_demo(extra: &'static [&'static str]) -> (Run, tempfile::TempDir, PathBuf) {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("audit.db");
+    let port = server.port();
+    let db2 = db.clone();
+    let file = format!("{ROOT}/scenarios/demo-shop.toml");
+    let run = tokio::task::spawn_blocking(move || super::audit(&file, port, &db2, extra))
+        .await
+        .expect("audit");
+    server.shutdown().await;
+    (run, dir, db)
+}
