@@ -462,7 +462,10 @@ fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
     ]
     .into_iter()
     .chain(fv.known.map(|k| ("Known", text_of(k))))
-    {
+    .chain((!fv.chain.is_empty()).then(|| {
+        let hops: Vec<String> = fv.chain.iter().map(|h| code(h)).collect();
+        ("Chain", hops.join(" → "))
+    })) {
         let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
     }
     b.push_str("</dl>\n");
