@@ -205,7 +205,12 @@ fn problem(b: &mut String, pv: &ProblemView) {
             "Findings",
             escape_html(&numbers_text(&pv.finding_numbers, 20)),
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain((!pv.chain.is_empty()).then(|| {
+        let hops: Vec<String> = pv.chain.iter().map(|h| code(h)).collect();
+        ("Chain", hops.join(" → "))
+    })) {
         let _ = write!(b, "<dt>{k}</dt><dd>{val}</dd>");
     }
     b.push_str("</dl>\n");
