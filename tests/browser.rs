@@ -211,15 +211,14 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
         let fourth = finding(&run.json, "undeclared-fourth-party", scenario);
         assert_eq!(fourth["vendor"], "google-analytics", "{fourth}");
         let tiktok = finding(&run.json, "undeclared-third-party", scenario);
-        // The pixel script the tag injects has the chain; the image that script sends
-        // (`img.src`) is the document parser's for Chromium, so it has none.
+        // The pixel script the tag injects shows the chain (its image may not: Chromium
+        // names its initiator `other` or the document's parser at times).
         for f in [fourth, tiktok] {
-            for e in f["evidence"].as_array().expect("evidence") {
-                let d = e["detail"].as_str().unwrap_or_default();
-                let script =
-                    e["request_url"] == "https://analytics.tiktok.com/i18n/pixel/events.js";
-                assert_eq!(script, d.contains(chain), "{d}");
-            }
+            let shown = f["evidence"].as_array().expect("evidence").iter().any(|e| {
+                e["request_url"] == "https://analytics.tiktok.com/i18n/pixel/events.js"
+                    && e["detail"].as_str().unwrap_or_default().contains(chain)
+            });
+            assert!(shown, "{f}");
         }
     }
     // The run records the knowledge it used, and the stored inventory names the host.
