@@ -291,6 +291,7 @@ fn visit(a: &Args, scenario: &str, start: DateTime<Utc>, rng: &mut Rng) -> Visit
                     sent: 3,
                     received: 5,
                 }),
+                cause: None,
                 time: at(900 + i * 7),
                 page,
                 state: state.clone(),

@@ -63,9 +63,11 @@ fn expected_demo_findings() -> BTreeSet<Key> {
         "accept_then_object",
         "scorecard",
     );
-    // After accepting: a pixel the tag manager gained, and _ga asks for 2 years.
+    // After accepting: a pixel the tag manager gained, and _ga asks for 2 years. The
+    // declared Google tag injects the undeclared pixel: a fourth party of that vendor.
     for s in ["accept_all", "accept_then_object"] {
         add("undeclared-third-party", s, "tiktok.com");
+        add("undeclared-fourth-party", s, "google-analytics:tiktok.com");
         add("cookie-retention-exceeded", s, "_ga");
     }
     add("scenario-not-observed", "legacy_banner", "legacy_banner");
@@ -200,6 +202,23 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
                 d.ends_with("; known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0"),
                 "{d}"
             );
+        }
+    }
+    // Who loaded it: the declared Google tag (docs/findings.md, undeclared-fourth-party),
+    // named by the fourth-party finding and shown as a chain in both findings' evidence.
+    let chain = "; chain: www.googletagmanager.com (google-analytics, declared) → analytics.tiktok.com (TikTok, known); known: TikTok";
+    for scenario in ["accept_all", "accept_then_object"] {
+        let fourth = finding(&run.json, "undeclared-fourth-party", scenario);
+        assert_eq!(fourth["vendor"], "google-analytics", "{fourth}");
+        let tiktok = finding(&run.json, "undeclared-third-party", scenario);
+        // The pixel script the tag injects shows the chain (its image may not: Chromium
+        // names its initiator `other` or the document's parser at times).
+        for f in [fourth, tiktok] {
+            let shown = f["evidence"].as_array().expect("evidence").iter().any(|e| {
+                e["request_url"] == "https://analytics.tiktok.com/i18n/pixel/events.js"
+                    && e["detail"].as_str().unwrap_or_default().contains(chain)
+            });
+            assert!(shown, "{f}");
         }
     }
     // The run records the knowledge it used, and the stored inventory names the host.

@@ -447,3 +447,63 @@ fn invalid_acknowledgements_are_invalid_input() {
     assert!(stderr.contains("does not exist"), "{stderr}");
     assert!(!db.exists(), "nothing recorded");
 }
+
+/// `explain CODE` prints the code's documented contract, the very text the SARIF report
+/// gives as the rule's help; an unknown code is exit 2 naming the close codes.
+#[test]
+fn explain_prints_the_contract_and_names_close_codes_for_an_unknown_one() {
+    use consentry::analysis::finding::Code;
+    let out = bin()
+        .args(["explain", "undeclared-fourth-party"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with(
+            "undeclared-fourth-party: a declared vendor loaded a third party not in the declared map\nfamily: chains · default severity: medium\n"
+        ),
+        "{page}"
+    );
+    for part in [
+        "**Severity:** medium",
+        "**Triggers**",
+        "**Evidence:**",
+        "**How to fix:**",
+        "acknowledge",
+    ] {
+        assert!(page.contains(part), "{part} missing:\n{page}");
+    }
+    // One source of truth: the SARIF rule help, whole.
+    assert!(page.contains(consentry::report::ci::code_doc(Code::UndeclaredFourthParty)));
+    for code in Code::all() {
+        let out = bin().args(["explain", code.as_str()]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{code}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(consentry::report::ci::code_doc(code))
+        );
+    }
+
+    let out = bin()
+        .args(["explain", "undeclared-third-pary"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(
+            "error: unknown finding code \"undeclared-third-pary\"; close codes:\n  undeclared-third-party\n"
+        ),
+        "{err}"
+    );
+    // Nothing close: every code is listed.
+    let out = bin()
+        .args(["explain", "qqqqqqqqqqqqqqqqqqqq"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the codes are:"), "{err}");
+    assert_eq!(err.lines().count(), 1 + Code::all().count(), "{err}");
+}

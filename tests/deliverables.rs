@@ -17,7 +17,6 @@ use common::consentry;
 use std::path::Path;
 use std::process::Command;
 
-
 /// `pdfinfo FILE`: its `Pages` and `Page size` lines.
 fn pdf_info(file: &Path) -> (usize, String) {
     let out = Command::new("pdfinfo")

@@ -328,6 +328,7 @@ fn request(url: &str) -> RequestObs {
         error: None,
         cancelled: false,
         frames: None,
+        cause: None,
         time: Utc::now(),
         page: "https://www.fuzz.test/".into(),
         state: ConsentState::initial(),

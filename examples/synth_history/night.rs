@@ -445,6 +445,7 @@ pub(crate) fn visit(
                 error: None,
                 cancelled: false,
                 frames: None,
+                cause: None,
                 time: start + Duration::milliseconds(900 + obs.requests.len() as i64 * 37),
                 page: ctx.page.clone(),
                 state: state.clone(),

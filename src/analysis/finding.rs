@@ -72,6 +72,8 @@ pub enum Code {
     LiVendorAfterObjection,
     /// A third party not in the declared map was contacted.
     UndeclaredThirdParty,
+    /// A third party not in the declared map was loaded by a declared vendor.
+    UndeclaredFourthParty,
     /// A cookie not in the declared map was written.
     UndeclaredCookie,
     /// A cookie lives longer than its declared retention.
@@ -168,6 +170,7 @@ impl Code {
             Code::UndeclaredThirdParty | Code::UndeclaredCookie | Code::CookieRetentionExceeded => {
                 Severity::Medium
             }
+            Code::UndeclaredFourthParty => Severity::Medium,
             Code::DeclaredVendorUnobserved => Severity::Info,
             Code::LiBasisForbiddenTcfPurpose | Code::VendorTcfLiForbidden => Severity::High,
             Code::GvlLiConsentOnly => Severity::High,
@@ -205,6 +208,9 @@ impl Code {
                 "a legitimate-interest vendor was contacted after the visitor objected"
             }
             Code::UndeclaredThirdParty => "a third party not in the declared map was contacted",
+            Code::UndeclaredFourthParty => {
+                "a declared vendor loaded a third party not in the declared map"
+            }
             Code::UndeclaredCookie => "a cookie not in the declared map was written",
             Code::CookieRetentionExceeded => "a cookie lives longer than its declared retention",
             Code::ConsentCookieWithoutConsent => {

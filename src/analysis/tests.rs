@@ -194,6 +194,7 @@ impl Obs {
             error: None,
             cancelled: false,
             frames: None,
+            cause: None,
             time: t(self.now),
             page: self.page.clone(),
             state: self.state.clone(),

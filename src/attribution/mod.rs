@@ -8,7 +8,8 @@
 //! each request's decoded signals and whether it is a Consent Mode `advanced` cookieless
 //! ping ([`cookieless`]), each declared cookie's retention verdict, and who each
 //! third-party host and each cookie is *known* to belong to by the knowledge bases
-//! ([`crate::knowledge`]): a separate field, never merged with the declared vendor.
+//! ([`crate::knowledge`]): a separate field, never merged with the declared vendor, and
+//! each request's chain of who loaded whom up to the page ([`chain`]).
 
 use crate::knowledge::{KnowledgeBase, Known};
 use crate::model::gcm::ConsentModeSignal;
@@ -25,7 +26,9 @@ use crate::scenario::Site;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub mod chain;
 mod cookieless;
+pub use chain::{Chain, Hop};
 pub use cookieless::{identifier_cookie, write_stores};
 
 /// First or third party, by registrable domain against the site's first-party domains.
@@ -94,6 +97,9 @@ pub struct RequestFacts<'a, 'p> {
     /// Who the script that made the request belongs to (its `initiator` URL, attributed
     /// like a request): "Meta's script loads `tr.snapchat.com`".
     pub initiator: Option<Attribution<'p>>,
+    /// Who loaded whom, from the page down to this request, and the declared vendor
+    /// that loaded it ([`chain`]).
+    pub chain: Chain<'p>,
     /// A Consent Mode `advanced` cookieless ping of its vendor (every storage type denied,
     /// no identifier cookie sent or set): the one exemption every check that judges
     /// whether a vendor may be contacted reads ([`cookieless`]).
@@ -270,7 +276,7 @@ impl<'p> Attributor<'p> {
         let signals = request_signals(obs);
         let identifier_writes = cookieless::identifier_writes(&obs.cookie_writes);
         let phases = Phases::of(obs);
-        let requests = obs
+        let mut requests: Vec<(&'a RequestObs, RequestFacts<'a, 'p>)> = obs
             .requests
             .iter()
             .map(|r| {
@@ -292,11 +298,24 @@ impl<'p> Attributor<'p> {
                     consent_mode: carried.consent_mode,
                     gpp: carried.gpp,
                     initiator: r.initiator.as_deref().map(|i| self.url(i, phase)),
+                    chain: Chain::default(),
                     cookieless_ping,
                 };
                 (r, facts)
             })
             .collect();
+        let chains = {
+            let refs: Vec<&RequestObs> = requests.iter().map(|(r, _)| *r).collect();
+            let who: Vec<&Attribution<'p>> = requests.iter().map(|(_, f)| &f.who).collect();
+            let attribute = |url: &str, i: usize| {
+                let state = obs.requests.get(i).map(|r| &r.state);
+                self.url(url, state.map_or(&phases.initial, |s| phases.get(s)))
+            };
+            chain::chains(&refs, &who, &attribute)
+        };
+        for ((_, facts), c) in requests.iter_mut().zip(chains) {
+            facts.chain = c;
+        }
         let cookie_writes: Vec<_> = obs
             .cookie_writes
             .iter()

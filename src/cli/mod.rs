@@ -9,6 +9,7 @@ pub mod demo_site;
 pub mod doctor;
 pub mod drift;
 pub mod evidence;
+pub mod explain;
 mod fleet;
 pub mod migrate;
 mod notify;
@@ -65,6 +66,8 @@ pub enum Command {
     Fleet(queue::FleetArgs),
     /// Check fleet, scenario, policy and acknowledgements files; reports every problem with file:line:col.
     Validate(validate::ValidateArgs),
+    /// What a finding code means: its rule, severity, evidence, and how to fix or acknowledge it (docs/findings.md).
+    Explain(explain::ExplainArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
     #[cfg(feature = "demo")]
     DemoSite(demo_site::DemoSiteArgs),
@@ -138,6 +141,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Migrate(a) => migrate::run(a).await,
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
+        Command::Explain(a) => explain::run(a),
         Command::Doctor(a) => doctor::run(a).await,
         Command::Worker(a) => queue::worker(a).await,
         Command::Fleet(a) => queue::fleet(a).await,

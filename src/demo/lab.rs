@@ -56,6 +56,14 @@
 //!   worker to `static.hotjar.com`, and a first-party one to `www.demo-shop.test`; shows
 //!   `#done` when the page's own have closed and the worker said it did. `/lab/ws` is the
 //!   WebSocket endpoint (`lab_ws.rs`).
+//! - `/lab/chain`: who loaded whom. The page's parser loads a tag manager's container
+//!   (`www.googletagmanager.com/lab/chain-tag.js`, a declared vendor of the demo shop),
+//!   which injects an undeclared pixel script (`analytics.tiktok.com/lab/chain-pixel.js`,
+//!   which sends its pixel), sends an image that redirects (`/lab/chain-hop`) to an
+//!   undeclared host (`bat.bing.com/lab/r3`), fetches, sends an XMLHttpRequest from a
+//!   timer, a POST that needs a CORS preflight, and adds a declared vendor's iframe
+//!   (`www.facebook.com/lab/chain-frame`) whose parser loads an undeclared image
+//!   (`www.gstatic.com/lab/slow.gif`).
 
 use std::time::Duration;
 
@@ -458,6 +466,35 @@ fn intermittent_html() -> String {
     )
 }
 
+pub(super) const CHAIN_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: chain</title>
+<script src="https://www.googletagmanager.com/lab/chain-tag.js"></script>
+</head><body><p>chain</p></body></html>"#;
+
+/// A tag manager's container: every way a tag loads something else.
+pub(super) const CHAIN_TAG_JS: &str = r#"// Lab: a tag manager's container.
+(function () {
+  var s = document.createElement('script');
+  s.src = 'https://analytics.tiktok.com/lab/chain-pixel.js';
+  document.head.appendChild(s);
+  new Image().src = 'https://www.googletagmanager.com/lab/chain-hop';
+  fetch('https://sb.scorecardresearch.com/lab/slow.gif?n=fetch', { mode: 'no-cors' }).catch(function () {});
+  setTimeout(function () {
+    var x = new XMLHttpRequest();
+    x.open('GET', 'https://www.googletagmanager.com/lab/slow.gif?n=xhr');
+    x.send();
+  }, 20);
+  fetch('https://static.chartbeat.com/lab/slow.gif?n=preflight', {
+    method: 'POST', headers: { 'X-Lab': '1' }, body: 'x'
+  }).catch(function () {});
+  document.addEventListener('DOMContentLoaded', function () {
+    var f = document.createElement('iframe');
+    f.src = 'https://www.facebook.com/lab/chain-frame';
+    document.body.appendChild(f);
+  });
+})();
+"#;
+
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
@@ -470,6 +507,17 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/websocket" => ok(HTML, WEBSOCKET_HTML),
         "/lab/cookie-store-frame" => ok(HTML, COOKIE_STORE_FRAME_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
+        "/lab/chain" => ok(HTML, CHAIN_HTML),
+        "/lab/chain-tag.js" => ok(JS, CHAIN_TAG_JS),
+        "/lab/chain-pixel.js" => ok(
+            JS,
+            "// Lab: a pixel script.\nnew Image().src = 'https://analytics.tiktok.com/lab/slow.gif?n=pixel';\n",
+        ),
+        "/lab/chain-hop" => redirect("https://bat.bing.com/lab/r3"),
+        "/lab/chain-frame" => ok(
+            HTML,
+            "<!doctype html><title>Lab: a vendor's frame</title><img src=\"https://www.gstatic.com/lab/slow.gif?n=frame\">",
+        ),
         "/lab/redirect" => ok(HTML, REDIRECT_HTML),
         "/lab/timer" => ok(HTML, TIMER_HTML),
         "/lab/raf" => ok(HTML, RAF_HTML),

@@ -61,6 +61,15 @@ pub fn clip_visit(obs: &mut VisitObservation, hasher: &ValueHasher, redact: Reda
         {
             clip(s);
         }
+        if let Some(c) = &mut r.cause {
+            clip(&mut c.kind);
+            for s in [&mut c.url, &mut c.script, &mut c.redirected_from]
+                .into_iter()
+                .flatten()
+            {
+                clip(s);
+            }
+        }
     }
     for w in &mut obs.cookie_writes {
         for s in [&mut w.name, &mut w.domain, &mut w.value_hash, &mut w.page] {
@@ -220,6 +229,12 @@ mod tests {
         r.initiator = Some("https://shop.test/app.js".into());
         r.frame_id = Some("F1".into());
         r.error = Some("net::ERR_FAILED".into());
+        r.cause = Some(crate::model::RequestCause {
+            kind: "script".into(),
+            url: Some("https://shop.test/".into()),
+            script: Some("https://shop.test/app.js".into()),
+            redirected_from: Some("https://shop.test/r".into()),
+        });
         obs.cookie_writes[0].expiry_unparsed = Some("someday".into());
         obs.cookie_writes[0].blocked_reasons = vec!["Blocked".into()];
         let c: &mut StoredCookie = &mut obs.cookies[0];

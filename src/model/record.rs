@@ -62,10 +62,39 @@ pub struct RequestObs {
     /// while it was captured, never what they held; `None` for any other request.
     #[serde(default)]
     pub frames: Option<FrameCounts>,
+    /// What DevTools said started it, in parts (`initiator` above is its one-line
+    /// summary): what the chain of who loaded whom is built from
+    /// (`attribution::chain`). `None` for a request seen only by the browser-wide
+    /// interception, and for requests read back from the store (the requests table keeps
+    /// only `initiator`; the chains live on in the findings' evidence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<RequestCause>,
     pub time: DateTime<Utc>,
     /// The top-level page the visit was on (or navigating to) when the request was made.
     pub page: String,
     pub state: ConsentState,
+}
+
+/// Who started a request, as DevTools' `Network.requestWillBeSent` said it (its
+/// `initiator`), and the previous hop of a redirect. Every string is a page string,
+/// bounded like the request URL (8 KiB, `model::clip`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCause {
+    /// DevTools' initiator type: `parser`, `script`, `preflight`, `other`,
+    /// `SignedExchange`, ... (empty when DevTools gave none).
+    #[serde(default)]
+    pub kind: String,
+    /// The initiator's `url`: the document whose parser made it (`parser`), the request
+    /// a preflight is for (`preflight`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The script that made it: the first frame with a URL of the initiator's stack,
+    /// looking through its async parents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// A redirect hop: the URL of the hop that redirected to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirected_from: Option<String>,
 }
 
 /// How many frames a WebSocket sent and received (their contents are never kept).

@@ -208,6 +208,7 @@ fn visit_summary_from_observation() {
         error: None,
         cancelled: false,
         frames: None,
+        cause: None,
         time: t(0),
         page: "https://www.demo-shop.test/".into(),
         state: ConsentState::initial(),

@@ -3,6 +3,7 @@
 //! ([`crate::attribution`]) and pushes one [`Hit`] per offending observation.
 //! Every code is documented in docs/findings.md (a test holds that true).
 
+pub(crate) mod chains;
 pub(crate) mod cmp;
 pub(crate) mod consent_mode;
 pub(crate) mod cookies;
@@ -59,6 +60,7 @@ pub(crate) struct Family {
 /// Every family, in the order checks run.
 pub(crate) const FAMILIES: &[Family] = &[
     requests::FAMILY,
+    chains::FAMILY,
     cookies::FAMILY,
     gpc::FAMILY,
     gpp::FAMILY,

@@ -158,7 +158,10 @@ fn undeclared_third_party(ctx: &VisitCtx, sink: &mut Sink) {
                 obs.scenario
             ),
             rule: "every third-party host must belong to a declared vendor".to_string(),
-            evidence: super::with_known(request_evidence(obs, req), at.known.as_ref()),
+            evidence: super::with_known(
+                super::chains::with_chain(request_evidence(obs, req), &at.chain),
+                at.known.as_ref(),
+            ),
         });
     }
 }

@@ -6,7 +6,7 @@
 use super::super::events;
 use super::super::{is_web_url, secs_to_utc};
 use super::{ExtraInfo, Hop, Pending, Recorder};
-use crate::model::{DocumentOutcome, RequestObs, TargetKind};
+use crate::model::{DocumentOutcome, RequestCause, RequestObs, TargetKind};
 use chrono::Utc;
 use std::collections::HashSet;
 
@@ -39,6 +39,7 @@ impl Recorder {
             error: None,
             cancelled: false,
             frames: None,
+            cause: None,
             time: Utc::now(),
             page: self.page.clone(),
             state: self.consent(),
@@ -78,11 +79,13 @@ impl Recorder {
         self.touch();
         self.request_session.insert(id.clone(), session.clone());
         // A redirect: the previous hop's response arrives here.
+        let mut redirected_from = None;
         if let Some(rr) = &r.redirect_response {
             if let Some(hop) = self.hops.get_mut(&id).and_then(|h| h.last_mut()) {
                 hop.has_extra = r.redirect_has_extra_info;
                 if let Some(req) = self.requests.get_mut(hop.idx) {
                     req.status = rr.status_code();
+                    redirected_from = Some(req.url.clone());
                 }
             }
             if let Some(doc) = self.document_mut(&id) {
@@ -119,6 +122,7 @@ impl Recorder {
             Some(info) => info.kind,
             None => TargetKind::Other,
         };
+        let cause = self.cause(r.initiator.as_ref(), redirected_from);
         let initiator = r.initiator.and_then(|i| {
             i.url
                 .filter(|u| !u.is_empty())
@@ -157,6 +161,7 @@ impl Recorder {
             error: None,
             cancelled: false,
             frames: None,
+            cause,
             time,
             page: self.page.clone(),
             state: self.consent(),
@@ -173,6 +178,31 @@ impl Recorder {
             idx,
             has_extra: None,
         });
+    }
+
+    /// What DevTools' initiator says started a request, in parts, and the hop it was
+    /// redirected from; every string bounded as it arrives. `None` when there is nothing.
+    pub(super) fn cause(
+        &self,
+        initiator: Option<&events::Initiator>,
+        redirected_from: Option<String>,
+    ) -> Option<RequestCause> {
+        let nonempty = |s: Option<&String>| s.filter(|u| !u.is_empty()).cloned();
+        let cause = RequestCause {
+            kind: initiator
+                .and_then(|i| i.kind.clone())
+                .map(|k| self.bound(k))
+                .unwrap_or_default(),
+            url: initiator
+                .and_then(|i| nonempty(i.url.as_ref()))
+                .map(|u| self.bound(u)),
+            script: initiator
+                .and_then(|i| i.stack.as_ref())
+                .and_then(|s| s.top_url())
+                .map(|u| self.bound(u)),
+            redirected_from,
+        };
+        (cause != RequestCause::default()).then_some(cause)
     }
 
     pub(super) fn document_mut(&mut self, request_id: &str) -> Option<&mut DocumentOutcome> {

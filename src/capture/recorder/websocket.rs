@@ -45,6 +45,7 @@ impl Recorder {
         let target = session
             .and_then(|s| self.sessions.get(s))
             .map_or(TargetKind::Other, |i| i.kind);
+        let cause = self.cause(w.initiator.as_ref(), None);
         let initiator = w.initiator.and_then(|i| {
             i.url
                 .filter(|u| !u.is_empty())
@@ -62,6 +63,7 @@ impl Recorder {
             error: None,
             cancelled: false,
             frames: Some(FrameCounts::default()),
+            cause,
             time: Utc::now(),
             page: self.page.clone(),
             state: self.consent(),

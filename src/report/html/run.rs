@@ -209,7 +209,12 @@ fn problem(b: &mut String, pv: &ProblemView) {
             "Findings",
             escape_html(&numbers_text(&pv.finding_numbers, 20)),
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain((!pv.chain.is_empty()).then(|| {
+        let hops: Vec<String> = pv.chain.iter().map(|h| code(h)).collect();
+        ("Chain", hops.join(" → "))
+    })) {
         let _ = write!(b, "<dt>{k}</dt><dd>{val}</dd>");
     }
     b.push_str("</dl>\n");
@@ -466,7 +471,10 @@ fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
     ]
     .into_iter()
     .chain(fv.known.map(|k| ("Known", text_of(k))))
-    {
+    .chain((!fv.chain.is_empty()).then(|| {
+        let hops: Vec<String> = fv.chain.iter().map(|h| code(h)).collect();
+        ("Chain", hops.join(" → "))
+    })) {
         let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
     }
     b.push_str("</dl>\n");

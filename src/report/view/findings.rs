@@ -28,6 +28,11 @@ pub struct FindingView<'a> {
     /// `TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in ...`,
     /// from the first evidence that carries it. Never the declared vendor.
     pub known: Option<&'a str>,
+    /// Who loaded whom, from the page down to the request (docs/findings.md, "Who loaded
+    /// whom"): the hops of the first evidence that shows a chain (`www.googletagmanager.com
+    /// (google-analytics, declared)`, `analytics.tiktok.com (TikTok, known)`); empty when
+    /// none does.
+    pub chain: Vec<&'a str>,
 }
 
 /// The headers of a finding's evidence table, one per field of [`EvidenceRow`] but the
@@ -113,6 +118,11 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
                     .evidence
                     .iter()
                     .find_map(|e| known_of(e.detail.as_deref())),
+                chain: f
+                    .evidence
+                    .iter()
+                    .find_map(|e| chain_of(e.detail.as_deref()))
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -123,6 +133,20 @@ fn known_of(detail: Option<&str>) -> Option<&str> {
     let d = detail?;
     d.strip_prefix("known: ")
         .or_else(|| d.find("; known: ").map(|i| &d[i + "; known: ".len()..]))
+}
+
+/// The hops of the `chain: a → b` part of an evidence detail (its parts are separated
+/// by `; `).
+fn chain_of(detail: Option<&str>) -> Option<Vec<&str>> {
+    let d = detail?;
+    let start = if d.starts_with("chain: ") {
+        0
+    } else {
+        d.find("; chain: ")? + "; ".len()
+    };
+    let rest = &d[start + "chain: ".len()..];
+    let text = rest.find("; ").map_or(rest, |end| &rest[..end]);
+    Some(text.split(" → ").collect())
 }
 
 fn evidence_row<'a>(r: &'a AuditReport, e: &'a Evidence) -> EvidenceRow<'a> {
@@ -147,5 +171,26 @@ pub fn seen_suffix(f: &Finding) -> String {
         }
         Some(s) => format!(", seen {}/{} repetitions", s.seen, s.of),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::chain_of;
+
+    #[test]
+    fn the_chain_is_read_from_between_the_detail_parts() {
+        let d =
+            "GET Image, status 200; chain: a.test (x, declared) → b.test; known: B, category ad";
+        assert_eq!(
+            chain_of(Some(d)),
+            Some(vec!["a.test (x, declared)", "b.test"])
+        );
+        assert_eq!(
+            chain_of(Some("chain: … → a.test → b.test")),
+            Some(vec!["…", "a.test", "b.test"])
+        );
+        assert_eq!(chain_of(Some("GET Image, status 200")), None);
+        assert_eq!(chain_of(None), None);
     }
 }

@@ -25,6 +25,9 @@ pub struct ProblemView {
     /// Some of its findings are new or regressed (with `--fail-on new:...`).
     pub new: bool,
     pub ack: ProblemAck,
+    /// Who loaded whom, from the first of its findings that shows a chain
+    /// ([`super::findings::FindingView::chain`]); empty when none does.
+    pub chain: Vec<String>,
 }
 
 /// The scenarios a problem (of a run or of a drift pack) was seen in, each marked up by
@@ -121,6 +124,13 @@ pub(super) fn problems(r: &AuditReport, findings: &[FindingView]) -> Vec<Problem
                     .filter_map(|&n| findings.get(n))
                     .any(|f| f.new),
                 ack,
+                chain: p
+                    .findings
+                    .iter()
+                    .filter_map(|&n| findings.get(n))
+                    .find(|f| !f.chain.is_empty())
+                    .map(|f| f.chain.iter().map(|h| (*h).to_string()).collect())
+                    .unwrap_or_default(),
                 problem: p,
             }
         })

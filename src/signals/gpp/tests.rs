@@ -127,6 +127,7 @@ fn request(url: &str) -> RequestObs {
         error: None,
         cancelled: false,
         frames: None,
+        cause: None,
         time: Utc::now(),
         page: "https://www.gpp-shop.test/".into(),
         state: ConsentState::initial(),

@@ -377,6 +377,7 @@ fn request(url: &str) -> RequestObs {
         error: None,
         cancelled: false,
         frames: None,
+        cause: None,
         time: Utc::now(),
         page: "https://www.tcf-shop.test/".into(),
         state: ConsentState::initial(),

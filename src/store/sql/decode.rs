@@ -150,6 +150,7 @@ pub(super) fn decode_request(r: &DbRow) -> DecodeResult<RequestObs> {
         error: get(r, "error")?,
         cancelled: get(r, "cancelled")?,
         frames,
+        cause: None,
         time: get_ts(r, "time")?,
         page: get(r, "page")?,
         state: get_state(r, "")?,
