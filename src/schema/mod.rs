@@ -17,6 +17,7 @@ mod fleet;
 mod policy;
 mod profile;
 mod scenario;
+pub mod starter;
 #[cfg(test)]
 mod tests;
 
