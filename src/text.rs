@@ -160,3 +160,24 @@ mod tests {
         assert!(printable_clipped(&"\u{1b}".repeat(100), 20).chars().count() <= 20);
     }
 }
+
+/// The first `n` bytes of `bytes` (all of them when fewer) in lower-case hex: the one
+/// spelling of every digest consentry writes (file digests, set keys, bundle manifests).
+pub fn hex_prefix(bytes: &[u8], n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(n.min(bytes.len()) * 2);
+    for b in bytes.iter().take(n) {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod hex_tests {
+    #[test]
+    fn hex_prefix_spells_lower_case_and_stops_at_n() {
+        assert_eq!(super::hex_prefix(&[0x00, 0xab, 0xff], 2), "00ab");
+        assert_eq!(super::hex_prefix(&[0x0f], 8), "0f");
+        assert_eq!(super::hex_prefix(&[], 4), "");
+    }
+}

@@ -98,6 +98,10 @@ pub enum Code {
     CmpReprompt,
     /// A declared vendor was contacted on a page where it is not declared to be embedded.
     VendorOutsideDeclaredPages,
+    /// A declared vendor's known category contradicts its declared purposes.
+    VendorKnownPurposeMismatch,
+    /// A declared cookie's typical retention (Open Cookie Database) exceeds its declared one.
+    CookieRetentionBelowKnown,
     /// The policy declares legitimate interest for a TCF purpose that does not permit it.
     LiBasisForbiddenTcfPurpose,
     /// A vendor's declared TCF legitimate-interest purposes include one that does not permit it.
@@ -176,6 +180,8 @@ impl Code {
             Code::GvlLiConsentOnly => Severity::High,
             Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
             Code::VendorOutsideDeclaredPages | Code::RejectMoreStepsThanAccept => Severity::Low,
+            Code::VendorKnownPurposeMismatch => Severity::Low,
+            Code::CookieRetentionBelowKnown => Severity::Info,
             Code::CmpReprompt => Severity::Medium,
             Code::TcfConsentBeforeChoice
             | Code::TcfConsentAfterReject
@@ -242,6 +248,12 @@ impl Code {
             }
             Code::VendorOutsideDeclaredPages => {
                 "a declared vendor was contacted on a page where it is not declared"
+            }
+            Code::VendorKnownPurposeMismatch => {
+                "a declared vendor's known category contradicts its declared purposes"
+            }
+            Code::CookieRetentionBelowKnown => {
+                "a declared cookie typically lives longer than its declared retention"
             }
             Code::LiBasisForbiddenTcfPurpose => {
                 "the policy declares legitimate interest for a TCF purpose that forbids it"

@@ -75,10 +75,8 @@ pub struct BundleFile {
 
 /// SHA-256, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let hash = Sha256::digest(bytes);
+    crate::text::hex_prefix(&hash, hash.len())
 }
 
 /// The directory every file of a run's bundle sits under.

@@ -150,11 +150,7 @@ pub fn load_user_vendors(path: &Path) -> Result<VendorSet, String> {
     let entities = match parsed {
         UserVendors::List(l) | UserVendors::Wrapped { entities: l } => l,
     };
-    let digest: String = Sha256::digest(&bytes)
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = crate::text::hex_prefix(&Sha256::digest(&bytes), 6);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

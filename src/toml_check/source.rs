@@ -113,8 +113,7 @@ pub fn read_text(path: &Path) -> Result<String, SourceError> {
 
 /// SHA-256 of a file's raw bytes, as the first 16 hex digits.
 pub fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    crate::text::hex_prefix(&Sha256::digest(bytes), 8)
 }
 
 #[cfg(test)]

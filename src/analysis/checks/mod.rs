@@ -10,6 +10,7 @@ pub(crate) mod cookies;
 pub(crate) mod coverage;
 pub(crate) mod gpc;
 pub(crate) mod gpp;
+pub(crate) mod knowledge;
 pub(crate) mod map;
 pub(crate) mod requests;
 pub(crate) mod tcf;
@@ -69,6 +70,7 @@ pub(crate) const FAMILIES: &[Family] = &[
     map::FAMILY,
     tcf::FAMILY,
     consent_mode::FAMILY,
+    knowledge::FAMILY,
 ];
 
 const DAY: i64 = 86_400;

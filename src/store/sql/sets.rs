@@ -68,12 +68,7 @@ impl Canon {
     }
     /// 128 bits in hex: no collision among the sets of any fleet, half the bytes.
     fn hex(self) -> String {
-        self.0
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::text::hex_prefix(&self.0.finalize(), 16)
     }
 }
 
