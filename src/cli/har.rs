@@ -108,7 +108,7 @@ pub async fn run(args: HarArgs) -> ExitStatus {
                     .iter()
                     .map(|h| match h.repetition {
                         1 => h.scenario.clone(),
-                        n => format!("{} -r{n}", h.scenario),
+                        n => format!("{} (repetition {n})", h.scenario),
                     })
                     .collect();
                 consentry::stderr::line(format_args!(

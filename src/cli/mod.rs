@@ -51,7 +51,7 @@ pub enum Command {
     Report(report::ReportArgs),
     /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
     Drift(drift::DriftArgs),
-    /// The HAR 1.2 of a stored run's visits (headers, status, timings; cookie values hashed, credentials stripped, secrets redacted), for DevTools' Import HAR (docs/reports.md#har).
+    /// The HAR 1.2 of a stored run's visits (headers, status, timings; cookie values hashed, credentials stripped, secrets redacted), for DevTools' Import HAR (docs/reports.md#har-the-network-of-a-visit).
     Har(har::HarArgs),
     /// Bundle a run's reports, screenshots and audited files with a SHA-256 manifest (optionally ed25519-signed) for a regulator or a client, or --verify a bundle (docs/evidence.md).
     Evidence(evidence::EvidenceArgs),
