@@ -295,6 +295,7 @@ fn visit(a: &Args, scenario: &str, start: DateTime<Utc>, rng: &mut Rng) -> Visit
                 time: at(900 + i * 7),
                 page,
                 state: state.clone(),
+                http: None,
             }
         })
         .collect();

@@ -332,6 +332,7 @@ fn request(url: &str) -> RequestObs {
         time: Utc::now(),
         page: "https://www.fuzz.test/".into(),
         state: ConsentState::initial(),
+        http: None,
     }
 }
 

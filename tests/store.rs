@@ -117,6 +117,29 @@ fn observation(scenario: &str) -> VisitObservation {
                 time: at(20),
                 page: page.clone(),
                 state: before.clone(),
+                http: Some(Box::new(consentry::model::http::HttpExchange {
+                    request_headers: vec![
+                        ("Accept".into(), "text/html".into()),
+                        ("Cookie".into(), "sid=[hash 0123456789abcdef]".into()),
+                    ],
+                    request_dropped: 2,
+                    request_wire: true,
+                    response_headers: vec![("Content-Type".into(), "text/html".into())],
+                    response_dropped: 0,
+                    response_wire: false,
+                    status_text: Some("OK".into()),
+                    mime_type: Some("text/html".into()),
+                    protocol: Some("http/1.1".into()),
+                    timing: Some(consentry::model::http::HttpTiming {
+                        blocked: 0.5,
+                        dns: -1.0,
+                        connect: -1.0,
+                        ssl: -1.0,
+                        send: 0.125,
+                        wait: 12.25,
+                        receive: 3.0,
+                    }),
+                })),
             },
             RequestObs {
                 url: "https://Tracker.Example.NET/px?id=1&u=x".into(),
@@ -133,6 +156,7 @@ fn observation(scenario: &str) -> VisitObservation {
                 time: at(1_000),
                 page: page.clone(),
                 state: rejected.clone(),
+                http: None,
             },
             RequestObs {
                 url: "data:image/png;base64,AAAA".into(),
@@ -149,6 +173,7 @@ fn observation(scenario: &str) -> VisitObservation {
                 time: at(1_050),
                 page: page.clone(),
                 state: objected.clone(),
+                http: None,
             },
         ],
         cookie_writes: vec![

@@ -449,6 +449,7 @@ pub(crate) fn visit(
                 time: start + Duration::milliseconds(900 + obs.requests.len() as i64 * 37),
                 page: ctx.page.clone(),
                 state: state.clone(),
+                http: None,
             });
         }
     }

@@ -198,6 +198,7 @@ impl Obs {
             time: t(self.now),
             page: self.page.clone(),
             state: self.state.clone(),
+            http: None,
         });
         self.now += 1;
         self

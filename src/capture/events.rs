@@ -33,6 +33,66 @@ pub struct Response {
     pub url: String,
     #[serde(default)]
     pub status: Option<f64>,
+    #[serde(default)]
+    pub status_text: Option<String>,
+    /// Response headers as DevTools parsed them (the wire ones, with `Set-Cookie`, come
+    /// in `responseReceivedExtraInfo`).
+    #[serde(default)]
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub timing: Option<ResourceTiming>,
+}
+
+fn unknown() -> f64 {
+    -1.0
+}
+
+/// DevTools' `Network.ResourceTiming`: `requestTime` in seconds (monotonic), the others
+/// in milliseconds after it, -1 when a phase did not happen.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTiming {
+    #[serde(default = "unknown")]
+    pub request_time: f64,
+    #[serde(default = "unknown")]
+    pub dns_start: f64,
+    #[serde(default = "unknown")]
+    pub dns_end: f64,
+    #[serde(default = "unknown")]
+    pub connect_start: f64,
+    #[serde(default = "unknown")]
+    pub connect_end: f64,
+    #[serde(default = "unknown")]
+    pub ssl_start: f64,
+    #[serde(default = "unknown")]
+    pub ssl_end: f64,
+    #[serde(default = "unknown")]
+    pub send_start: f64,
+    #[serde(default = "unknown")]
+    pub send_end: f64,
+    #[serde(default = "unknown")]
+    pub receive_headers_end: f64,
+}
+
+impl ResourceTiming {
+    pub fn model(&self) -> crate::model::http::DevtoolsTiming {
+        crate::model::http::DevtoolsTiming {
+            request_time: self.request_time,
+            dns_start: self.dns_start,
+            dns_end: self.dns_end,
+            connect_start: self.connect_start,
+            connect_end: self.connect_end,
+            ssl_start: self.ssl_start,
+            ssl_end: self.ssl_end,
+            send_start: self.send_start,
+            send_end: self.send_end,
+            receive_headers_end: self.receive_headers_end,
+        }
+    }
 }
 
 impl Response {
@@ -102,7 +162,7 @@ pub struct RequestWillBeSent {
     pub wall_time: Option<f64>,
     /// Set when this event is the next hop of a redirect: the previous hop's response.
     #[serde(default)]
-    pub redirect_response: Option<Response>,
+    pub redirect_response: Option<Box<Response>>,
     /// Whether the previous hop got a `responseReceivedExtraInfo`.
     #[serde(default)]
     pub redirect_has_extra_info: Option<bool>,
@@ -123,6 +183,19 @@ pub struct ResponseReceived {
 #[serde(rename_all = "camelCase")]
 pub struct LoadingFinished {
     pub request_id: String,
+    /// Seconds, on the clock of `ResourceTiming::request_time`.
+    #[serde(default)]
+    pub timestamp: Option<f64>,
+}
+
+/// `Network.requestWillBeSentExtraInfo`: the request headers as sent (with `Cookie`),
+/// one per hop that reached the network.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestWillBeSentExtraInfo {
+    pub request_id: String,
+    #[serde(default)]
+    pub headers: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `Network.loadingFailed`
@@ -425,6 +498,7 @@ pub enum CdpEvent {
     LoadingFinished(LoadingFinished),
     LoadingFailed(LoadingFailed),
     ResponseReceivedExtraInfo(ResponseReceivedExtraInfo),
+    RequestWillBeSentExtraInfo(RequestWillBeSentExtraInfo),
     RequestPaused(RequestPaused),
     AttachedToTarget(AttachedToTarget),
     DetachedFromTarget(DetachedFromTarget),
@@ -458,6 +532,7 @@ impl CdpEvent {
             "Network.loadingFinished" => CdpEvent::LoadingFinished(de(ev)?),
             "Network.loadingFailed" => CdpEvent::LoadingFailed(de(ev)?),
             "Network.responseReceivedExtraInfo" => CdpEvent::ResponseReceivedExtraInfo(de(ev)?),
+            "Network.requestWillBeSentExtraInfo" => CdpEvent::RequestWillBeSentExtraInfo(de(ev)?),
             "Fetch.requestPaused" => CdpEvent::RequestPaused(de(ev)?),
             "Target.attachedToTarget" => CdpEvent::AttachedToTarget(de(ev)?),
             "Target.detachedFromTarget" => CdpEvent::DetachedFromTarget(de(ev)?),

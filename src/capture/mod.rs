@@ -11,6 +11,9 @@
 //!   the page wrote them; a write it refused is none); the stored jar from
 //!   `Storage.getCookies`; WebSockets from the `Network.webSocket*` events, as requests
 //!   of type `WebSocket` with their frames counted (`recorder/websocket.rs`).
+//! - Each request hop keeps its headers (the wire ones from the `ExtraInfo` events when
+//!   DevTools sends them), status text, MIME type, protocol and timing, bounded and
+//!   redacted as they arrive (`recorder/bound.rs`, `model::http`): the HAR of a visit.
 //! - Each observation is stamped with the page and consent state the engine has set.
 //! - The events are handled by a pure state machine ([`recorder::Recorder`]), which the
 //!   unit tests drive from recorded transcripts (`tests/fixtures/cdp/`).

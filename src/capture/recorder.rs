@@ -85,8 +85,19 @@ struct ExtraInfo {
     /// 0-based position among this request id's extra-info events.
     nth: usize,
     lines: Vec<(String, Vec<String>)>,
+    /// Its response headers as sent, bounded and redacted, and how many were left out.
+    headers: (Vec<crate::model::http::Header>, u32),
     time: DateTime<Utc>,
     page: String,
+}
+
+/// A hop's request headers as sent (`requestWillBeSentExtraInfo`), resolved to its hop
+/// at the end as [`ExtraInfo`] is.
+#[derive(Debug, Clone)]
+struct RequestExtra {
+    request_id: String,
+    nth: usize,
+    headers: (Vec<crate::model::http::Header>, u32),
 }
 
 /// Everything capture has seen so far.
@@ -113,6 +124,11 @@ pub struct Recorder {
     hops: HashMap<String, Vec<Hop>>,
     extra_count: HashMap<String, usize>,
     extras: Vec<ExtraInfo>,
+    request_extra_count: HashMap<String, usize>,
+    request_extras: Vec<RequestExtra>,
+    /// Request id -> (index into `requests`, when its headers arrived on DevTools'
+    /// monotonic clock, seconds): `loadingFinished` measures HAR's `receive` from it.
+    headers_end: HashMap<String, (usize, f64)>,
     /// What the browser-wide interception saw: (network id, the request, the signals its
     /// URL carried when it was too long to be kept whole, [`bound`]).
     fetch_seen: Vec<(String, RequestObs, Option<Vec<SignalObs>>)>,
@@ -180,6 +196,9 @@ impl Recorder {
             hops: Default::default(),
             extra_count: Default::default(),
             extras: Default::default(),
+            request_extra_count: Default::default(),
+            request_extras: Default::default(),
+            headers_end: Default::default(),
             fetch_seen: Default::default(),
             request_signals: Default::default(),
             decoded: Default::default(),
@@ -297,12 +316,10 @@ impl Recorder {
             }
             CdpEvent::RequestWillBeSent(r) => self.on_request(session, r),
             CdpEvent::ResponseReceived(r) => self.on_response(r),
-            CdpEvent::LoadingFinished(f) => {
-                self.touch();
-                self.inflight.remove(&f.request_id);
-            }
+            CdpEvent::LoadingFinished(f) => self.on_finished(f),
             CdpEvent::LoadingFailed(f) => self.on_failed(f),
             CdpEvent::ResponseReceivedExtraInfo(x) => self.on_extra_info(x),
+            CdpEvent::RequestWillBeSentExtraInfo(x) => self.on_request_extra_info(x),
             CdpEvent::ExceptionThrown(x) => self.on_exception(x),
             CdpEvent::DomStorageItemWritten(w) => self.on_storage_written(session, w),
             CdpEvent::WebSocketCreated(w) => self.on_websocket_created(session, w),
@@ -347,25 +364,29 @@ impl Recorder {
         let network = std::mem::take(&mut self.requests);
         // Their indices pointed into what was just taken.
         self.websockets.clear();
+        self.headers_end.clear();
         // Resolve each Set-Cookie response to its hop's URL: the n-th extra-info event of
         // a request id belongs to the n-th hop that reached the network (hops served
         // without one, e.g. an internal HSTS redirect, say so and are skipped).
+        let mut network = network;
         let mut cookie_writes = std::mem::take(&mut self.cookie_writes);
+        // The request headers as sent replace those `requestWillBeSent` gave.
+        for extra in std::mem::take(&mut self.request_extras) {
+            let hop = self.hop_of_extra(&extra.request_id, extra.nth);
+            if let Some(r) = hop.and_then(|i| network.get_mut(i)) {
+                let h = r.http.get_or_insert_with(Default::default);
+                (h.request_headers, h.request_dropped) = extra.headers;
+                h.request_wire = true;
+            }
+        }
         for extra in std::mem::take(&mut self.extras) {
-            let url = self
-                .hops
-                .get(&extra.request_id)
-                .and_then(|hops| {
-                    let with_extra: Vec<&Hop> =
-                        hops.iter().filter(|h| h.has_extra != Some(false)).collect();
-                    with_extra
-                        .get(extra.nth)
-                        .or(with_extra.last())
-                        .map(|h| h.idx)
-                        .or(hops.last().map(|h| h.idx))
-                })
-                .and_then(|i| network.get(i))
-                .map(|r| r.url.clone());
+            let hop = self.hop_of_extra(&extra.request_id, extra.nth);
+            if let Some(r) = hop.and_then(|i| network.get_mut(i)) {
+                let h = r.http.get_or_insert_with(Default::default);
+                (h.response_headers, h.response_dropped) = extra.headers;
+                h.response_wire = true;
+            }
+            let url = hop.and_then(|i| network.get(i)).map(|r| r.url.clone());
             let Some(request_url) = url else { continue };
             let host = host_of(&request_url);
             for (line, reasons) in extra.lines {

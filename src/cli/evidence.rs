@@ -179,6 +179,7 @@ async fn bundle(args: &EvidenceArgs) -> ExitStatus {
     };
     let record = store.history().run(id).await;
     let report = stored_report(&store, id, None).await;
+    let hars = consentry::pipeline::stored_hars(&store, id, |_| true).await;
     store.close().await;
     let (record, mut report) = match (record, report) {
         (Ok(Some(rec)), Ok(Some(rep))) => (rec, rep),
@@ -243,6 +244,34 @@ async fn bundle(args: &EvidenceArgs) -> ExitStatus {
             bytes: json.into_bytes(),
         },
     );
+    match hars {
+        Ok(consentry::pipeline::HarOutcome::Hars(hars)) => {
+            let names = consentry::pipeline::har_file_names(&hars, "har/");
+            for (h, name) in hars.into_iter().zip(names) {
+                files.push(BundleFile {
+                    path: name,
+                    what: format!(
+                        "HAR 1.2 of the visit of {}{} ({} requests; cookie values hashed, credentials stripped, secrets redacted; docs/reports.md#har)",
+                        h.scenario,
+                        match h.repetition {
+                            1 => String::new(),
+                            n => format!(", repetition {n}"),
+                        },
+                        h.entries
+                    ),
+                    bytes: h.text.into_bytes(),
+                });
+            }
+        }
+        Ok(consentry::pipeline::HarOutcome::Purged { .. }) => notes.push(format!(
+            "the requests of run {id} are no longer stored (`consentry purge` removed its raw records): the bundle has no HAR"
+        )),
+        Ok(consentry::pipeline::HarOutcome::NoRun) => {}
+        Err(e) => {
+            consentry::stderr::line(format_args!("error: {e}"));
+            return ExitStatus::Error;
+        }
+    }
     inputs(&record, &mut files, &mut notes);
 
     let mut run = BTreeMap::new();

@@ -11,6 +11,7 @@ pub mod drift;
 pub mod evidence;
 pub mod explain;
 mod fleet;
+pub mod har;
 pub mod init;
 pub mod migrate;
 mod notify;
@@ -52,6 +53,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// What happened to each finding of a site across its runs (new, persisting, resolved, regressed, unverified).
     Drift(drift::DriftArgs),
+    /// The HAR 1.2 of a stored run's visits (headers, status, timings; cookie values hashed, credentials stripped, secrets redacted), for DevTools' Import HAR (docs/reports.md#har-the-network-of-a-visit).
+    Har(har::HarArgs),
     /// Bundle a run's reports, screenshots and audited files with a SHA-256 manifest (optionally ed25519-signed) for a regulator or a client, or --verify a bundle (docs/evidence.md).
     Evidence(evidence::EvidenceArgs),
     /// Acknowledge a finding (reason, owner, expiry) in acks.toml beside the scenario file, or --list them.
@@ -143,6 +146,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Report(a) => report::run(a).await,
         Command::Drift(a) => drift::run(a).await,
         Command::Evidence(a) => evidence::run(a).await,
+        Command::Har(a) => har::run(a).await,
         Command::Ack(a) => ack::run(a).await,
         Command::Migrate(a) => migrate::run(a).await,
         Command::Purge(a) => purge::run(a).await,

@@ -238,6 +238,26 @@ pub(super) const ERROR_HTML: &str = r#"<!doctype html>
 const THROW_JS: &str =
     "(function cmpInit() { throw new TypeError('lab: cmp failed to start \\u001b]0;pwned\\u0007 \\u202eexe.txt'); })();\n";
 
+/// The HAR lab (`consentry har`, tests/har.rs): a known first-party cookie (sent back in
+/// the `Cookie` header of the next request), a `fetch` with an `Authorization` header to a
+/// declared vendor (Meta's host), answered with a known `Set-Cookie`, and the page's own
+/// URL (which may carry a declared secret) in every `Referer`.
+const HAR_HTML: &str = r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>Lab: HAR</title></head><body><p>HAR.</p>
+<script>
+document.cookie = 'lab_known=KnownCookieValue42; Max-Age=600; Path=/';
+fetch('/lab/har-api?first=1', { credentials: 'include' }).then(function () {
+  return fetch('https://www.facebook.com/lab/har-api?vendor=1', {
+    headers: { 'Authorization': 'Bearer LabBearer-Xy9Qw', 'X-Lab': 'lab' },
+    mode: 'cors', credentials: 'include'
+  });
+}).catch(function () {});
+</script></body></html>
+"#;
+
+/// What `/lab/har-api` sets: a known cookie value, which a HAR must only ever hold hashed.
+pub(super) const HAR_SET_COOKIE_VALUE: &str = "KnownSetValue77";
+
 const NEXT_HTML: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>Lab: next</title></head><body><p>Next.</p></body></html>
 "#;
@@ -547,6 +567,29 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/error" => ok(HTML, ERROR_HTML),
         "/lab/throw.js" => ok(JS, THROW_JS),
         "/lab/next" => ok(HTML, NEXT_HTML),
+        "/lab/har" => ok(HTML, HAR_HTML),
+        "/lab/har-api" => {
+            let mut resp = with_cookie(
+                ok("application/json", "{}"),
+                &format!("lab_set={HAR_SET_COOKIE_VALUE}; Max-Age=600; Path=/; Secure; SameSite=None"),
+            );
+            // The page's fetch to the vendor is cross-origin with credentials and an
+            // Authorization header: allowed for the lab shop's origin only.
+            let h = resp.headers_mut();
+            h.insert(
+                "access-control-allow-origin",
+                HeaderValue::from_static("https://www.demo-shop.test"),
+            );
+            h.insert(
+                "access-control-allow-credentials",
+                HeaderValue::from_static("true"),
+            );
+            h.insert(
+                "access-control-allow-headers",
+                HeaderValue::from_static("authorization, x-lab"),
+            );
+            resp
+        }
         "/lab/slow.js" => ok(JS, "/* slow tag */\n"),
         "/lab/slow.gif" => gif(),
         "/lab/r1" => redirect(&format!("https://{host}/lab/r2")),

@@ -19,12 +19,23 @@ pub type Redact<'r> = &'r dyn Fn(&str) -> Cow<'_, str>;
 /// character boundary) and the clip mark, at most [`PAGE_STRING_MAX`] bytes in all.
 /// Returns whether it was clipped.
 pub fn clip_page_string(s: &mut String, hasher: &ValueHasher, redact: Redact<'_>) -> bool {
-    if s.len() <= PAGE_STRING_MAX {
+    clip_to(s, PAGE_STRING_MAX, hasher, redact)
+}
+
+/// The [`Redact`] of a string already redacted.
+pub fn as_is(t: &str) -> Cow<'_, str> {
+    Cow::Borrowed(t)
+}
+
+/// [`clip_page_string`] to `max` bytes (at least a clip mark's length): the bounds of
+/// header names and values ([`super::http`]) are tighter than a URL's.
+pub fn clip_to(s: &mut String, max: usize, hasher: &ValueHasher, redact: Redact<'_>) -> bool {
+    if s.len() <= max {
         return false;
     }
     let whole = redact(s);
     let mark = clip_mark(whole.len(), &hasher.hash(&whole));
-    let mut keep = PAGE_STRING_MAX.saturating_sub(mark.len()).min(whole.len());
+    let mut keep = max.saturating_sub(mark.len()).min(whole.len());
     while keep > 0 && !whole.is_char_boundary(keep) {
         keep -= 1;
     }
@@ -60,6 +71,19 @@ pub fn clip_visit(obs: &mut VisitObservation, hasher: &ValueHasher, redact: Reda
             .flatten()
         {
             clip(s);
+        }
+        if let Some(h) = &mut r.http {
+            let headers = h.request_headers.iter_mut().chain(&mut h.response_headers);
+            for (name, value) in headers {
+                clip(name);
+                clip(value);
+            }
+            for s in [&mut h.status_text, &mut h.mime_type, &mut h.protocol]
+                .into_iter()
+                .flatten()
+            {
+                clip(s);
+            }
         }
         if let Some(c) = &mut r.cause {
             clip(&mut c.kind);
@@ -235,6 +259,14 @@ mod tests {
             script: Some("https://shop.test/app.js".into()),
             redirected_from: Some("https://shop.test/r".into()),
         });
+        r.http = Some(Box::new(crate::model::http::HttpExchange {
+            request_headers: vec![("Accept".into(), "*/*".into())],
+            response_headers: vec![("Server".into(), "x".into())],
+            status_text: Some("OK".into()),
+            mime_type: Some("text/html".into()),
+            protocol: Some("h2".into()),
+            ..Default::default()
+        }));
         obs.cookie_writes[0].expiry_unparsed = Some("someday".into());
         obs.cookie_writes[0].blocked_reasons = vec!["Blocked".into()];
         let c: &mut StoredCookie = &mut obs.cookies[0];

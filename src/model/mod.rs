@@ -12,7 +12,8 @@
 //! - [`purpose`]: the effective state per TCF purpose and per CMP service of a phase,
 //!   from the action, the CMP's record and the declared records;
 //! - [`screenshot`]: banner screenshots around consent actions;
-//! - [`hash`]: the keyed hash page values are kept as.
+//! - [`hash`]: the keyed hash page values are kept as;
+//! - [`http`]: a request's headers and timing, bounded and redacted (the HAR of a visit).
 
 pub mod clip;
 pub mod cmp;
@@ -21,6 +22,7 @@ pub mod gcm;
 pub mod gpc;
 pub mod gpp;
 pub mod hash;
+pub mod http;
 pub mod purpose;
 pub mod record;
 pub mod screenshot;

@@ -73,6 +73,11 @@ pub struct RequestObs {
     /// The top-level page the visit was on (or navigating to) when the request was made.
     pub page: String,
     pub state: ConsentState,
+    /// Its headers, status text and timing ([`super::http`], the HAR of a visit);
+    /// `None` when DevTools said nothing of them (the browser-wide interception's own
+    /// requests) and for requests stored before schema 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<Box<super::http::HttpExchange>>,
 }
 
 /// Who started a request, as DevTools' `Network.requestWillBeSent` said it (its

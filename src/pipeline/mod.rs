@@ -19,12 +19,14 @@
 //! runs) to the alert targets and stores the deliveries (docs/alerts.md); it never changes
 //! the verdict.
 
+mod har;
 mod judge;
 mod notify;
 pub mod queue;
 mod site;
 mod stored;
 
+pub use har::{har_file_names, is_purged, stored_hars, HarOutcome, StoredHar};
 pub use notify::{notify, About, Notified, NotifyConfig};
 pub use stored::stored_report;
 

@@ -9,6 +9,7 @@
 pub mod ci;
 pub mod drift;
 pub mod fleet;
+pub mod har;
 pub mod html;
 mod json;
 mod markdown;

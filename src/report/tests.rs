@@ -212,6 +212,7 @@ fn visit_summary_from_observation() {
         time: t(0),
         page: "https://www.demo-shop.test/".into(),
         state: ConsentState::initial(),
+        http: None,
     };
     let obs = VisitObservation {
         scenario: "no_action".into(),

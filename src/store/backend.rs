@@ -64,6 +64,7 @@ forward! {
     fn visits(&self, run: RunId) -> Result<Vec<VisitRecord>, StoreError>;
     fn steps(&self, run: RunId, scenario: &str) -> Result<Vec<StepOutcome>, StoreError>;
     fn requests(&self, run: RunId, scenario: Option<&str>) -> Result<Vec<RequestObs>, StoreError>;
+    fn visit_requests(&self, visit: i64) -> Result<Vec<RequestObs>, StoreError>;
     fn cookies(&self, run: RunId, scenario: Option<&str>) -> Result<Vec<StoredCookie>, StoreError>;
     fn cookie_writes(&self, run: RunId, scenario: Option<&str>) -> Result<Vec<CookieWrite>, StoreError>;
     fn storage_writes(&self, run: RunId, scenario: Option<&str>) -> Result<Vec<StorageWrite>, StoreError>;

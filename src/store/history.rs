@@ -73,6 +73,12 @@ impl History<'_> {
         self.store.db.requests(run, scenario).await
     }
 
+    /// Requests of one visit ([`super::VisitRecord::id`]), in observation order; none
+    /// once `consentry purge` removed the run's raw records.
+    pub async fn visit_requests(&self, visit: i64) -> Result<Vec<RequestObs>, StoreError> {
+        self.store.db.visit_requests(visit).await
+    }
+
     /// Cookies in the jar at the end of each scenario (or one scenario).
     pub async fn cookies(
         &self,

@@ -5,7 +5,8 @@
 
 use super::super::events;
 use super::super::{is_web_url, secs_to_utc};
-use super::{ExtraInfo, Hop, Pending, Recorder};
+use super::{ExtraInfo, Hop, Pending, Recorder, RequestExtra};
+use crate::model::http::{round3, HttpExchange, HttpTiming, MAX_HEADER_VALUE};
 use crate::model::{DocumentOutcome, RequestCause, RequestObs, TargetKind};
 use chrono::Utc;
 use std::collections::HashSet;
@@ -22,12 +23,13 @@ impl Recorder {
                     .push(self.bound(p.request.url.clone()));
             }
         }
-        let whole = p.request.url;
+        let whole = p.request.url.clone();
         if !is_web_url(&whole) {
             return;
         }
         self.touch();
         let url = self.bound(whole.clone());
+        let (request_headers, request_dropped) = self.headers_of(&p.request.headers);
         let mut req = RequestObs {
             url: whole,
             method: p.request.method.unwrap_or_else(|| "GET".into()),
@@ -43,6 +45,11 @@ impl Recorder {
             time: Utc::now(),
             page: self.page.clone(),
             state: self.consent(),
+            http: Some(Box::new(HttpExchange {
+                request_headers,
+                request_dropped,
+                ..Default::default()
+            })),
         };
         // The network id links it to the per-target events; requests sent while a page
         // unloads may have none, so each interception then stands for itself. It is never
@@ -58,7 +65,7 @@ impl Recorder {
 
     pub(super) fn on_request(&mut self, session: Option<&str>, r: events::RequestWillBeSent) {
         let id = r.request_id;
-        let whole = r.request.url;
+        let whole = r.request.url.clone();
         if !is_web_url(&whole) {
             return;
         }
@@ -81,12 +88,17 @@ impl Recorder {
         // A redirect: the previous hop's response arrives here.
         let mut redirected_from = None;
         if let Some(rr) = &r.redirect_response {
+            let mut answered = None;
             if let Some(hop) = self.hops.get_mut(&id).and_then(|h| h.last_mut()) {
                 hop.has_extra = r.redirect_has_extra_info;
+                answered = Some(hop.idx);
                 if let Some(req) = self.requests.get_mut(hop.idx) {
                     req.status = rr.status_code();
                     redirected_from = Some(req.url.clone());
                 }
+            }
+            if let Some(idx) = answered {
+                self.keep_response(idx, rr, None);
             }
             if let Some(doc) = self.document_mut(&id) {
                 doc.status = None;
@@ -130,6 +142,7 @@ impl Recorder {
                 .or(i.kind)
         });
         let time = r.wall_time.and_then(secs_to_utc).unwrap_or_else(Utc::now);
+        let (request_headers, request_dropped) = self.headers_of(&r.request.headers);
         // A top-level navigation: the main frame's document request starts a loader of
         // the same id (redirect hops keep it).
         let top_level = resource_type == "Document"
@@ -165,6 +178,11 @@ impl Recorder {
             time,
             page: self.page.clone(),
             state: self.consent(),
+            http: Some(Box::new(HttpExchange {
+                request_headers,
+                request_dropped,
+                ..Default::default()
+            })),
         };
         let idx = self.requests.len();
         if let Some(signals) = self.signals_of(&req, &url) {
@@ -210,14 +228,14 @@ impl Recorder {
         self.documents.get_mut(i)
     }
 
-    pub(super) fn on_response(&mut self, r: events::ResponseReceived) {
+    pub(super) fn on_response(&mut self, mut r: events::ResponseReceived) {
         let id = r.request_id;
         self.touch();
         self.inflight.remove(&id);
         let status = r.response.status_code();
         // Which hop answered: found by its URL; a URL too long to be kept whole is not
         // looked up (bounding it again costs a hash of the whole), its hop is the last.
-        let by_url = Some(r.response.url)
+        let by_url = Some(std::mem::take(&mut r.response.url))
             .filter(|u| u.len() <= crate::text::PAGE_STRING_MAX)
             .and_then(|u| self.by_key.get(&(id.clone(), u)).copied());
         let hop = self.hops.get_mut(&id).and_then(|hops| {
@@ -236,6 +254,7 @@ impl Recorder {
                 // A response did arrive: whatever stopped us waiting, it was not lost.
                 req.cancelled = false;
             }
+            self.keep_response(idx, &r.response, Some(&id));
         }
         if let Some(doc) = self.document_mut(&id) {
             doc.status = status;
@@ -246,6 +265,7 @@ impl Recorder {
         let id = f.request_id;
         self.touch();
         self.inflight.remove(&id);
+        self.headers_end.remove(&id);
         let cancelled = f.canceled == Some(true) || f.error_text == "net::ERR_ABORTED";
         let error = match f.blocked_reason {
             Some(b) => format!("{} (blocked: {b})", f.error_text),
@@ -381,16 +401,108 @@ impl Recorder {
                 None => lines.push((b.cookie_line, b.blocked_reasons)),
             }
         }
-        if lines.is_empty() {
-            return;
-        }
         let extra = ExtraInfo {
             request_id: id,
             nth,
             lines,
+            headers: self.headers_of(&x.headers),
             time: Utc::now(),
             page: self.page.clone(),
         };
         self.extras.push(extra);
+    }
+
+    /// The request headers as sent (with `Cookie`), kept for the n-th hop of the request
+    /// id that reached the network (resolved in `take_captured`).
+    pub(super) fn on_request_extra_info(&mut self, x: events::RequestWillBeSentExtraInfo) {
+        let nth = {
+            let n = self
+                .request_extra_count
+                .entry(x.request_id.clone())
+                .or_insert(0);
+            *n = n.saturating_add(1);
+            n.saturating_sub(1)
+        };
+        let headers = self.headers_of(&x.headers);
+        self.request_extras.push(RequestExtra {
+            request_id: x.request_id,
+            nth,
+            headers,
+        });
+    }
+
+    /// The index into the requests of the n-th hop of `request_id` that reached the
+    /// network (that had, or may have had, ExtraInfo events); the last such hop when
+    /// there are fewer, else the last hop.
+    pub(super) fn hop_of_extra(&self, request_id: &str, nth: usize) -> Option<usize> {
+        let hops = self.hops.get(request_id)?;
+        let with_extra: Vec<&Hop> = hops.iter().filter(|h| h.has_extra != Some(false)).collect();
+        with_extra
+            .get(nth)
+            .or(with_extra.last())
+            .map(|h| h.idx)
+            .or(hops.last().map(|h| h.idx))
+    }
+
+    /// What a response says of its hop `idx`: status text, MIME type, protocol, timing,
+    /// and its headers unless the wire ones arrive (`responseReceivedExtraInfo`, applied
+    /// last). With `id`, `loadingFinished` of that request id will add HAR's `receive`.
+    pub(super) fn keep_response(&mut self, idx: usize, resp: &events::Response, id: Option<&str>) {
+        let (headers, dropped) = self.headers_of(&resp.headers);
+        let bound = |s: &Option<String>| {
+            s.as_ref().filter(|t| !t.is_empty()).map(|t| {
+                let mut t = self.secrets.redact(t).into_owned();
+                crate::model::clip::clip_to(
+                    &mut t,
+                    MAX_HEADER_VALUE,
+                    &self.hasher,
+                    &crate::model::clip::as_is,
+                );
+                t
+            })
+        };
+        let status_text = bound(&resp.status_text);
+        let mime_type = bound(&resp.mime_type);
+        let protocol = bound(&resp.protocol);
+        let timing = resp.timing.map(|t| HttpTiming::from_devtools(&t.model()));
+        if let (Some(id), Some(t)) = (id, resp.timing) {
+            let end = t.request_time + t.receive_headers_end / 1000.0;
+            if t.request_time > 0.0 && t.receive_headers_end >= 0.0 && end.is_finite() {
+                self.headers_end.insert(id.to_string(), (idx, end));
+            }
+        }
+        let Some(req) = self.requests.get_mut(idx) else {
+            return;
+        };
+        let h = req.http.get_or_insert_with(Default::default);
+        if !h.response_wire {
+            h.response_headers = headers;
+            h.response_dropped = dropped;
+        }
+        h.status_text = status_text;
+        h.mime_type = mime_type;
+        h.protocol = protocol;
+        h.timing = timing;
+    }
+
+    /// A request finished loading: HAR's `receive` of its last hop, from its headers to
+    /// now.
+    pub(super) fn on_finished(&mut self, f: events::LoadingFinished) {
+        self.touch();
+        self.inflight.remove(&f.request_id);
+        let Some((idx, end)) = self.headers_end.remove(&f.request_id) else {
+            return;
+        };
+        let Some(at) = f.timestamp.filter(|t| t.is_finite() && *t >= end) else {
+            return;
+        };
+        if let Some(t) = self
+            .requests
+            .get_mut(idx)
+            .and_then(|r| r.http.as_mut())
+            .and_then(|h| h.timing.as_mut())
+        {
+            t.receive = round3((at - end) * 1000.0);
+        }
     }
 }

@@ -67,6 +67,7 @@ impl Recorder {
             time: Utc::now(),
             page: self.page.clone(),
             state: self.consent(),
+            http: None,
         };
         let i = self.requests.len();
         self.requests.push(req);

@@ -131,6 +131,7 @@ fn request(url: &str) -> RequestObs {
         time: Utc::now(),
         page: "https://www.gpp-shop.test/".into(),
         state: ConsentState::initial(),
+        http: None,
     }
 }
 

@@ -381,6 +381,7 @@ fn request(url: &str) -> RequestObs {
         time: Utc::now(),
         page: "https://www.tcf-shop.test/".into(),
         state: ConsentState::initial(),
+        http: None,
     }
 }
 

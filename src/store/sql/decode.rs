@@ -154,6 +154,9 @@ pub(super) fn decode_request(r: &DbRow) -> DecodeResult<RequestObs> {
         time: get_ts(r, "time")?,
         page: get(r, "page")?,
         state: get_state(r, "")?,
+        http: get::<Option<String>>(r, "http")?
+            .map(|s| codec::parse_json("http", &s).map(Box::new))
+            .transpose()?,
     })
 }
 

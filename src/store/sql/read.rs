@@ -117,6 +117,21 @@ impl Db {
             .collect()
     }
 
+    /// Requests of one visit (a [`VisitRecord::id`]), in observation order.
+    pub(in crate::store) async fn visit_requests(
+        &self,
+        visit: i64,
+    ) -> Result<Vec<RequestObs>, StoreError> {
+        let rows = super::query("SELECT c.* FROM requests c WHERE c.visit_id = ? ORDER BY c.seq")
+            .bind(visit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.db_err("requests"))?;
+        rows.iter()
+            .map(|r| self.decode(decode_request(r)))
+            .collect()
+    }
+
     /// Cookies in the jar at the end of each scenario (or one scenario).
     pub(in crate::store) async fn cookies(
         &self,

@@ -50,6 +50,7 @@ const REQUESTS: Insert = Insert {
         "cancelled",
         "frames_sent",
         "frames_received",
+        "http",
     ),
 };
 const COOKIE_WRITES: Insert = Insert {
@@ -412,6 +413,11 @@ fn request_rows(visit: i64, obs: &VisitObservation) -> Result<Vec<Vec<Col<'_>>>,
             r.cancelled.into(),
             r.frames.map(|f| i64::from(f.sent)).into(),
             r.frames.map(|f| i64::from(f.received)).into(),
+            r.http
+                .as_deref()
+                .map(|h| codec::json("request headers", h))
+                .transpose()?
+                .into(),
         ];
         with_state(row, &r.state)
     })
