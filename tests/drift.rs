@@ -73,6 +73,7 @@ fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
             close_ms: 1,
             ..VisitTimings::default()
         },
+        login: None,
     }
 }
 
@@ -87,6 +88,7 @@ fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i
         message: format!("{subject} broke {code} in {scenario}"),
         rule: format!("rule of {subject}"),
         evidence: vec![Evidence {
+            logged_in: false,
             scenario: scenario.into(),
             page: "https://shop.example/".into(),
             request_url: Some(format!("https://{subject}/px?d={d}")),

@@ -288,11 +288,32 @@ fn observation(scenario: &str) -> VisitObservation {
                 ended: consentry::model::SettleEnd::Idle,
             }],
         },
+        login: Some(consentry::model::LoginObs {
+            steps: vec![
+                StepOutcome {
+                    index: 0,
+                    description: "navigate https://shop.example/login (scenarios/demo.toml:30:5)"
+                        .into(),
+                    status: StepStatus::Done,
+                    started_at: at(100),
+                    duration_ms: 310,
+                },
+                StepOutcome {
+                    index: 1,
+                    description: "wait for \"#account\" (scenarios/demo.toml:28:1)".into(),
+                    status: StepStatus::Done,
+                    started_at: at(420),
+                    duration_ms: 12,
+                },
+            ],
+            completed_at: Some(at(433)),
+        }),
     }
 }
 
 fn simple_observation(scenario: &str, requests: usize) -> VisitObservation {
     let mut obs = observation(scenario);
+    obs.login = None;
     obs.status = VisitStatus::Complete;
     let template = obs.requests[0].clone();
     obs.requests = (0..requests)
@@ -317,6 +338,7 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
         rule: "vendor tracker: purpose advertising (consent)".into(),
         evidence: (0..evidence)
             .map(|i| Evidence {
+                logged_in: false,
                 scenario: scenario.unwrap_or("accept_all").into(),
                 page: "https://shop.example/".into(),
                 request_url: (i % 2 == 0).then(|| format!("https://tracker.example.net/{i}")),
@@ -467,6 +489,7 @@ async fn empty_observation_round_trips(db: TestDb) {
         final_state: ConsentState::initial(),
         warnings: vec![],
         timings: VisitTimings::default(),
+        login: None,
     };
     store.writer().record_visit(run, &obs).await.unwrap();
     assert_eq!(

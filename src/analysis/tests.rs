@@ -157,6 +157,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),
+            login: None,
         },
         state: ConsentState::initial(),
         now: 0,

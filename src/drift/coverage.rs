@@ -125,6 +125,7 @@ mod tests {
         h.run.crawl = Some(plan(paths));
         for (f, (_, page)) in h.findings.iter_mut().zip(found) {
             f.evidence = Some(Evidence {
+                logged_in: false,
                 scenario: "accept_all".into(),
                 page: format!("https://shop.test{page}"),
                 request_url: None,

@@ -45,6 +45,7 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
         message: format!("{subject} broke {code} in scenario \"{scenario}\"."),
         rule: format!("rule for {subject}"),
         evidence: vec![Evidence {
+            logged_in: false,
             scenario: scenario.into(),
             page: "https://www.demo-shop.test/".into(),
             request_url: Some(format!("https://{subject}.example/x")),
@@ -235,6 +236,7 @@ fn visit_summary_from_observation() {
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),
+        login: None,
     };
     let policy = crate::analysis::tests::policy();
     let attributed = crate::attribution::Attributor::new(&site, &policy).visit(&obs);

@@ -283,6 +283,7 @@ mod tests {
     #[test]
     fn stored_evidence_reads_back_the_same() {
         let e = |scenario: &str| crate::analysis::Evidence {
+            logged_in: false,
             scenario: scenario.into(),
             page: "https://shop.example/".into(),
             request_url: None,

@@ -29,6 +29,7 @@ fn how(a: &CmpAction) -> String {
 
 fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: ctx.obs().scenario.clone(),
         page: a.page.clone(),
         request_url: None,
@@ -243,6 +244,7 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
         ),
         rule: EQUAL_EFFORT_RULE.to_string(),
         evidence: Evidence {
+            logged_in: false,
             scenario: obs.scenario.clone(),
             page: a.page.clone(),
             request_url: None,
@@ -285,6 +287,7 @@ fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: 
         ),
         rule: EQUAL_EFFORT_RULE.to_string(),
         evidence: Evidence {
+            logged_in: false,
             scenario: obs.scenario.clone(),
             page: a.page.clone(),
             request_url: None,
@@ -328,6 +331,7 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
         ),
         rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
         evidence: Evidence {
+            logged_in: false,
             scenario: obs.scenario.clone(),
             page: page.to_string(),
             request_url: None,

@@ -62,6 +62,7 @@ fn mode_phrase(vendor: &Vendor) -> String {
 
 fn hit_evidence(obs: &VisitObservation, req: &RequestObs, state: &str) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: obs.scenario.clone(),
         page: req.page.clone(),
         request_url: Some(req.url.clone()),
@@ -288,6 +289,7 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
             ),
             rule,
             evidence: Evidence {
+                logged_in: false,
                 scenario: obs.scenario.clone(),
                 page: w.page.clone(),
                 request_url: Some(request_url),

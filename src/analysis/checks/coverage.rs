@@ -61,6 +61,7 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
                 ),
                 rule: format!("vendor \"{}\" ({}) declares domains {domains}", vendor.id, vendor.name),
                 evidence: Evidence {
+                    logged_in: false,
                     scenario: obs.scenario.clone(),
                     page: last_page_or_site(obs, ctx.site),
                     request_url: None,
@@ -96,6 +97,7 @@ fn scenario_not_observed(ctx: &VisitCtx, sink: &mut Sink) {
             ),
             rule: "every scenario of the scenario file must be observed completely".to_string(),
             evidence: Evidence {
+                logged_in: false,
                 scenario: obs.scenario.clone(),
                 page: last_page_or_site(obs, ctx.site),
                 request_url: None,

@@ -53,6 +53,7 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
             message: format!("{} ({})", issue.message, issue.location),
             rule: issue.rule.clone(),
             evidence: Evidence {
+                logged_in: false,
                 scenario: "-".to_string(),
                 page: ctx.policy.path.display().to_string(),
                 request_url: None,

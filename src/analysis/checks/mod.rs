@@ -116,6 +116,7 @@ fn request_detail(req: &RequestObs) -> String {
 
 fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: obs.scenario.clone(),
         page: req.page.clone(),
         request_url: Some(req.url.clone()),
@@ -141,6 +142,7 @@ fn with_known(mut e: Evidence, known: Option<&crate::knowledge::Known>) -> Evide
 
 fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: obs.scenario.clone(),
         page: w.page.clone(),
         request_url: None,
@@ -158,6 +160,7 @@ fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) ->
 
 fn write_evidence(obs: &VisitObservation, w: &CookieWrite, detail: String) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: obs.scenario.clone(),
         page: w.page.clone(),
         request_url: match &w.source {
@@ -178,6 +181,7 @@ fn stored_evidence(
     detail: String,
 ) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: obs.scenario.clone(),
         page: last_page_or_site(obs, site),
         request_url: None,

@@ -69,6 +69,7 @@ pub(super) fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: S
         _ => (None, None),
     };
     Evidence {
+        logged_in: false,
         scenario: obs.scenario.clone(),
         page: sig.page.clone(),
         request_url,

@@ -13,6 +13,7 @@ fn finding(code: Code, scenario: &str, subject: &str, at: u32) -> Finding {
         message: format!("{subject} in {scenario}"),
         rule: "r".into(),
         evidence: vec![Evidence {
+            logged_in: false,
             scenario: scenario.into(),
             page: "https://shop.test/".into(),
             request_url: Some(format!("https://{subject}/p?{at}")),

@@ -37,6 +37,7 @@ fn evidence(
     cookie: Option<&str>,
 ) -> Evidence {
     Evidence {
+        logged_in: false,
         scenario: scenario.into(),
         page: "https://www.demo-shop.test/".into(),
         request_url: url.map(str::to_string),
@@ -685,6 +686,7 @@ pub fn hostile_run() -> AuditReport {
         message: h.clone(),
         rule: h.clone(),
         evidence: vec![Evidence {
+            logged_in: false,
             scenario: h.clone(),
             page: HOSTILE[2].into(),
             request_url: Some(format!("{}{h}", HOSTILE[2])),

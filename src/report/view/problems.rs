@@ -83,6 +83,8 @@ impl ProblemAck {
     }
 }
 
+use super::findings::LOGGED_IN;
+
 pub(super) fn problems(r: &AuditReport, findings: &[FindingView]) -> Vec<ProblemView> {
     crate::outcome::problems(r)
         .into_iter()
@@ -158,12 +160,16 @@ fn spread_with_repetitions(p: &crate::outcome::Problem, findings: &[FindingView]
         .filter_map(|f| f.finding.repeat.filter(|s| s.intermittent()))
         .map(|s| format!("{}/{}", s.seen, s.of))
         .collect();
-    if flickering.is_empty() {
+    let spread = if p.logged_in {
+        format!("{}; {LOGGED_IN}", p.spread())
+    } else {
         p.spread()
+    };
+    if flickering.is_empty() {
+        spread
     } else {
         format!(
-            "{}; intermittent: {} repetitions",
-            p.spread(),
+            "{spread}; intermittent: {} repetitions",
             flickering.join(", ")
         )
     }

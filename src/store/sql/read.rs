@@ -254,6 +254,7 @@ impl Db {
             final_state: visit.final_state,
             warnings: visit.warnings,
             timings: visit.timings,
+            login: visit.login,
         }))
     }
 
