@@ -218,6 +218,33 @@ mod tests {
         );
     }
 
+    /// Logged-in evidence is said in words: its phase in the evidence rows and the first
+    /// phase, and the problem's spread; nothing is said without it.
+    #[test]
+    fn logged_in_evidence_is_marked_in_the_view() {
+        let mut r = fixed_report();
+        r.findings = ["no_action", "reject_all"]
+            .into_iter()
+            .map(|s| finding(Code::ConsentVendorBeforeChoice, s, "meta"))
+            .collect();
+        let plain = problems(&r, &super::super::findings::findings(&r));
+        assert!(
+            !plain[0].spread.contains("logged in"),
+            "{}",
+            plain[0].spread
+        );
+        r.findings[1].evidence[0].logged_in = true;
+        let findings = super::super::findings::findings(&r);
+        assert_eq!(findings[0].evidence[0].phase, "before-choice");
+        assert_eq!(findings[1].evidence[0].phase, "before-choice, logged in");
+        assert_eq!(
+            findings[1].first_phase.as_deref(),
+            Some("before-choice, logged in")
+        );
+        let p = problems(&r, &findings);
+        assert!(p[0].spread.ends_with("; logged in"), "{}", p[0].spread);
+    }
+
     #[test]
     fn numbers_are_cut_with_a_count_of_the_rest() {
         assert_eq!(numbers_text(&[1, 4, 7], 5), "#1, #4, #7");
