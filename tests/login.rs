@@ -160,6 +160,12 @@ async fn the_logged_in_tag_is_found_only_with_the_login_and_marked() {
         )
     );
 
+    // The report's visits say it: `member` logged in, `guest` ran no login.
+    assert!(
+        visit(&json, "member")["login"]["completed_at"].is_string(),
+        "{json:#}"
+    );
+    assert!(visit(&json, "guest").get("login").is_none(), "{json:#}");
     // The stored visit: the login completed, its steps and its check done.
     let logins = common::texts(
         &db,
@@ -207,6 +213,7 @@ async fn the_logged_in_tag_is_found_only_with_the_login_and_marked() {
     );
     let rendered: Value = serde_json::from_str(&rendered).expect("JSON");
     assert_eq!(rendered["findings"], json["findings"]);
+    assert_eq!(rendered["visits"], json["visits"]);
 
     // The password, in clear or URL-encoded, is nowhere consentry wrote.
     let mut written = Vec::new();
@@ -281,6 +288,16 @@ async fn a_wrong_password_makes_the_scenario_not_observed() {
         ) && reason.contains("login.toml:24:1"),
         "{reason}"
     );
+    // Its login: three steps done, the check failed, never completed.
+    let login = &member["login"];
+    assert!(login["completed_at"].is_null(), "{login:#}");
+    let statuses: Vec<&str> = login["steps"]
+        .as_array()
+        .expect("login steps")
+        .iter()
+        .map(|s| s["status"]["status"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(statuses, ["done", "done", "done", "failed"], "{login:#}");
     let not_observed = common::finding(&json, "scenario-not-observed", "member", "member");
     assert!(
         not_observed["evidence"][0]["detail"]

@@ -4,14 +4,14 @@
 //! The first page is loaded and settled, then the file's `[login]` runs (its steps, its
 //! check, the first page again; a failure skips the scenario's steps), then the steps
 //! run in order (the network is settled before each consent step, then the consent
-//! state changes), then the other
-//! pages, the site's `gpc.json`, and leaving the page (so `pagehide` beacons fire). The
-//! step functions it calls (`steps::perform`, and the [`DriverState`] methods in `cmp`,
-//! `profile`, `shots`, `probe`, `gpc`) read the driver state and return what they saw:
-//! the loop adds it to the record as it comes, so a visit interrupted mid-step keeps
-//! what was recorded up to that point. Loading a page, settling, a consent step's
-//! bookkeeping (screenshots, the transition, the CMP's record read back, the
-//! [`crate::cmp::CmpAction`]) and a CMP profile's flow are the loop's own.
+//! state changes), then the other pages, the site's `gpc.json`, and leaving the page
+//! (so `pagehide` beacons fire). The step functions it calls (`steps::perform`, and the
+//! [`DriverState`] methods in `cmp`, `profile`, `shots`, `probe`, `gpc`) read the driver
+//! state and return what they saw: the loop adds it to the record as it comes, so a
+//! visit interrupted mid-step keeps what was recorded up to that point. Loading a page,
+//! settling, a consent step's bookkeeping (screenshots, the transition, the CMP's record
+//! read back, the [`crate::cmp::CmpAction`]) and a CMP profile's flow are the loop's
+//! own.
 
 use super::cmp::{cmp_action, read_back, same_effects, Performed};
 use super::driver::DriverState;

@@ -16,6 +16,7 @@ pub(crate) fn t(ms: i64) -> DateTime<Utc> {
 
 pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
     VisitSummary {
+        login: None,
         scenario: scenario.into(),
         repetition: None,
         status,

@@ -641,6 +641,7 @@ pub fn hostile_run() -> AuditReport {
         .single()
         .expect("time");
     let visit = |scenario: &str, status: VisitStatus| VisitSummary {
+        login: None,
         scenario: scenario.into(),
         repetition: None,
         status,
