@@ -336,7 +336,7 @@ pub struct StepOutcome {
 
 /// The scenario file's `[login]` as one visit ran it (docs/scenarios.md#login): its
 /// steps' outcomes and, when it succeeded, when it completed. Evidence from then on is
-/// marked logged in ([`crate::analysis::Evidence::logged_in`]).
+/// marked logged in (the evidence's `logged_in`, set by analysis).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginObs {
     /// One per login step: done, failed, or skipped after a failure (their own
