@@ -70,7 +70,17 @@ fn consentry(db: &Path, port: u16, password: &str, args: &[&str]) -> (i32, Strin
 }
 
 fn audit(db: &Path, port: u16, password: &str, extra: &[&str]) -> (i32, Value, String) {
-    let mut args = vec!["audit", LOGIN, "--format", "json", "--no-progress"];
+    audit_file(LOGIN, db, port, password, extra)
+}
+
+fn audit_file(
+    file: &str,
+    db: &Path,
+    port: u16,
+    password: &str,
+    extra: &[&str],
+) -> (i32, Value, String) {
+    let mut args = vec!["audit", file, "--format", "json", "--no-progress"];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = consentry(db, port, password, &args);
     let json = serde_json::from_str(&stdout)
@@ -312,4 +322,57 @@ async fn a_wrong_password_makes_the_scenario_not_observed() {
     );
     // Nothing is marked logged in.
     assert!(!json.to_string().contains("\"logged_in\""), "{json:#}");
+}
+
+/// A login step that fails (its button is not there): not observed with the step and
+/// where it is written, the rest of the login and the scenario's own steps skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "browser-tests"),
+    ignore = "needs Chromium and chromedriver: run `make test` or `cargo test --features browser-tests`"
+)]
+async fn a_failed_login_step_makes_the_scenario_not_observed_with_its_place() {
+    let server = DemoServer::start(0).await.expect("demo server");
+    let port = server.port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("broken.db");
+    let db2 = db.clone();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/login-broken.toml"
+    );
+    let (code, json, stderr) = tokio::task::spawn_blocking(move || {
+        audit_file(file, &db2, port, LAB_PASSWORD, &["--fail-on", "never"])
+    })
+    .await
+    .expect("audit task");
+    server.shutdown().await;
+    assert_eq!(code, 3, "{stderr}\n{json:#}");
+    let member = visit(&json, "member");
+    assert_eq!(member["status"]["kind"], "login-failed", "{member:#}");
+    let reason = member["status"]["reason"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("login failed: step 3 at ")
+            && reason.contains("login-broken.toml:25:3: ")
+            && reason.contains("#no-such-button"),
+        "{reason}"
+    );
+    let statuses: Vec<&str> = member["login"]["steps"]
+        .as_array()
+        .expect("login steps")
+        .iter()
+        .map(|s| s["status"]["status"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        statuses,
+        ["done", "done", "failed", "skipped"],
+        "{member:#}"
+    );
+    // The scenario's own step was skipped, never run.
+    let steps = common::texts(
+        &db,
+        "SELECT s.status FROM steps s JOIN visits v ON v.id = s.visit_id WHERE v.run_id = ?",
+        json["run_id"].as_i64().expect("run id"),
+    );
+    assert_eq!(steps, ["skipped"]);
 }
