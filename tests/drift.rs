@@ -88,7 +88,6 @@ fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i
         message: format!("{subject} broke {code} in {scenario}"),
         rule: format!("rule of {subject}"),
         evidence: vec![Evidence {
-            logged_in: false,
             scenario: scenario.into(),
             page: "https://shop.example/".into(),
             request_url: Some(format!("https://{subject}/px?d={d}")),
@@ -96,6 +95,7 @@ fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i
             time: day(d) + Duration::seconds(1),
             phase: "before-choice".into(),
             detail: None,
+            logged_in: false,
         }],
         occurrences: 1,
         repeat: None,

@@ -338,7 +338,6 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
         rule: "vendor tracker: purpose advertising (consent)".into(),
         evidence: (0..evidence)
             .map(|i| Evidence {
-                logged_in: false,
                 scenario: scenario.unwrap_or("accept_all").into(),
                 page: "https://shop.example/".into(),
                 request_url: (i % 2 == 0).then(|| format!("https://tracker.example.net/{i}")),
@@ -347,6 +346,7 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
                 time: at(1_000 - i as i64 * 100),
                 phase: "after-reject_all".into(),
                 detail: (i == 0).then(|| "requested lifetime 730d".to_string()),
+                logged_in: false,
             })
             .collect(),
         occurrences: evidence as u32 + 7,

@@ -125,7 +125,6 @@ mod tests {
         h.run.crawl = Some(plan(paths));
         for (f, (_, page)) in h.findings.iter_mut().zip(found) {
             f.evidence = Some(Evidence {
-                logged_in: false,
                 scenario: "accept_all".into(),
                 page: format!("https://shop.test{page}"),
                 request_url: None,
@@ -133,6 +132,7 @@ mod tests {
                 time: h.run.started_at,
                 phase: "after-accept_all".into(),
                 detail: None,
+                logged_in: false,
             });
         }
         h

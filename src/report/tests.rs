@@ -16,7 +16,6 @@ pub(crate) fn t(ms: i64) -> DateTime<Utc> {
 
 pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
     VisitSummary {
-        login: None,
         scenario: scenario.into(),
         repetition: None,
         status,
@@ -31,6 +30,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         screenshots: Vec::new(),
         timings: Default::default(),
         vendors: Vec::new(),
+        login: None,
     }
 }
 
@@ -46,7 +46,6 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
         message: format!("{subject} broke {code} in scenario \"{scenario}\"."),
         rule: format!("rule for {subject}"),
         evidence: vec![Evidence {
-            logged_in: false,
             scenario: scenario.into(),
             page: "https://www.demo-shop.test/".into(),
             request_url: Some(format!("https://{subject}.example/x")),
@@ -54,6 +53,7 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
             time: t(5_000),
             phase: "before-choice".into(),
             detail: Some("GET Script, status 200".into()),
+            logged_in: false,
         }],
         occurrences: 1,
         repeat: None,

@@ -283,7 +283,6 @@ mod tests {
     #[test]
     fn stored_evidence_reads_back_the_same() {
         let e = |scenario: &str| crate::analysis::Evidence {
-            logged_in: false,
             scenario: scenario.into(),
             page: "https://shop.example/".into(),
             request_url: None,
@@ -291,6 +290,7 @@ mod tests {
             time: Utc.with_ymd_and_hms(2025, 1, 31, 9, 15, 2).unwrap(),
             phase: "after-accept_all".into(),
             detail: None,
+            logged_in: false,
         };
         let items = vec![e("accept_all"), e("reject_all")];
         let full = json("e", &items).unwrap();

@@ -29,7 +29,6 @@ fn how(a: &CmpAction) -> String {
 
 fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: ctx.obs().scenario.clone(),
         page: a.page.clone(),
         request_url: None,
@@ -37,6 +36,7 @@ fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
         time: a.time,
         phase: format!("after-{}", a.action.as_str()),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 
@@ -244,7 +244,6 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
         ),
         rule: EQUAL_EFFORT_RULE.to_string(),
         evidence: Evidence {
-            logged_in: false,
             scenario: obs.scenario.clone(),
             page: a.page.clone(),
             request_url: None,
@@ -256,6 +255,7 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
                 reject_steps.join(", "),
                 accept_steps.join(", ")
             )),
+            logged_in: false,
         },
     });
 }
@@ -287,7 +287,6 @@ fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: 
         ),
         rule: EQUAL_EFFORT_RULE.to_string(),
         evidence: Evidence {
-            logged_in: false,
             scenario: obs.scenario.clone(),
             page: a.page.clone(),
             request_url: None,
@@ -299,6 +298,7 @@ fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: 
                 h.dialog,
                 accept_steps.join(", ")
             )),
+            logged_in: false,
         },
     });
 }
@@ -331,7 +331,6 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
         ),
         rule: "a stored choice is respected: the banner is not shown again until the visitor reopens it or the choice expires".to_string(),
         evidence: Evidence {
-            logged_in: false,
             scenario: obs.scenario.clone(),
             page: page.to_string(),
             request_url: None,
@@ -343,6 +342,7 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
                 last.time.format("%H:%M:%S%.3f"),
                 record.summary()
             )),
+            logged_in: false,
         },
     }
     };

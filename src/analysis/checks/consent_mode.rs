@@ -62,7 +62,6 @@ fn mode_phrase(vendor: &Vendor) -> String {
 
 fn hit_evidence(obs: &VisitObservation, req: &RequestObs, state: &str) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: obs.scenario.clone(),
         page: req.page.clone(),
         request_url: Some(req.url.clone()),
@@ -70,6 +69,7 @@ fn hit_evidence(obs: &VisitObservation, req: &RequestObs, state: &str) -> Eviden
         time: req.time,
         phase: req.state.phase(),
         detail: Some(format!("{state}; {}", request_detail(req))),
+        logged_in: false,
     }
 }
 
@@ -289,7 +289,6 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
             ),
             rule,
             evidence: Evidence {
-                logged_in: false,
                 scenario: obs.scenario.clone(),
                 page: w.page.clone(),
                 request_url: Some(request_url),
@@ -303,6 +302,7 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
                     crate::net::strip_query(&hit.url),
                     hit.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                 )),
+                logged_in: false,
             },
         });
     }

@@ -61,7 +61,6 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
                 ),
                 rule: format!("vendor \"{}\" ({}) declares domains {domains}", vendor.id, vendor.name),
                 evidence: Evidence {
-                    logged_in: false,
                     scenario: obs.scenario.clone(),
                     page: last_page_or_site(obs, ctx.site),
                     request_url: None,
@@ -72,6 +71,7 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
                         "{} requests observed, none to {domains}",
                         obs.requests.len()
                     )),
+                    logged_in: false,
                 },
             });
         }
@@ -97,7 +97,6 @@ fn scenario_not_observed(ctx: &VisitCtx, sink: &mut Sink) {
             ),
             rule: "every scenario of the scenario file must be observed completely".to_string(),
             evidence: Evidence {
-                logged_in: false,
                 scenario: obs.scenario.clone(),
                 page: last_page_or_site(obs, ctx.site),
                 request_url: None,
@@ -105,6 +104,7 @@ fn scenario_not_observed(ctx: &VisitCtx, sink: &mut Sink) {
                 time: obs.finished_at,
                 phase,
                 detail: Some(format!("[{}] {}", reason.kind, reason.reason)),
+                logged_in: false,
             },
         });
     }

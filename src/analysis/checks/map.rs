@@ -53,7 +53,6 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
             message: format!("{} ({})", issue.message, issue.location),
             rule: issue.rule.clone(),
             evidence: Evidence {
-                logged_in: false,
                 scenario: "-".to_string(),
                 page: ctx.policy.path.display().to_string(),
                 request_url: None,
@@ -61,6 +60,7 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
                 time,
                 phase: "declaration".to_string(),
                 detail: Some(format!("declared at {}", issue.location)),
+                logged_in: false,
             },
         });
     }

@@ -116,7 +116,6 @@ fn request_detail(req: &RequestObs) -> String {
 
 fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: obs.scenario.clone(),
         page: req.page.clone(),
         request_url: Some(req.url.clone()),
@@ -124,6 +123,7 @@ fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
         time: req.time,
         phase: req.state.phase(),
         detail: Some(request_detail(req)),
+        logged_in: false,
     }
 }
 
@@ -142,7 +142,6 @@ fn with_known(mut e: Evidence, known: Option<&crate::knowledge::Known>) -> Evide
 
 fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: obs.scenario.clone(),
         page: w.page.clone(),
         request_url: None,
@@ -155,12 +154,12 @@ fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) ->
         time: w.time,
         phase: w.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 
 fn write_evidence(obs: &VisitObservation, w: &CookieWrite, detail: String) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: obs.scenario.clone(),
         page: w.page.clone(),
         request_url: match &w.source {
@@ -171,6 +170,7 @@ fn write_evidence(obs: &VisitObservation, w: &CookieWrite, detail: String) -> Ev
         time: w.time,
         phase: w.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 
@@ -181,7 +181,6 @@ fn stored_evidence(
     detail: String,
 ) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: obs.scenario.clone(),
         page: last_page_or_site(obs, site),
         request_url: None,
@@ -189,6 +188,7 @@ fn stored_evidence(
         time: c.observed_at,
         phase: c.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 

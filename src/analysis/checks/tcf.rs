@@ -69,7 +69,6 @@ pub(super) fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: S
         _ => (None, None),
     };
     Evidence {
-        logged_in: false,
         scenario: obs.scenario.clone(),
         page: sig.page.clone(),
         request_url,
@@ -77,6 +76,7 @@ pub(super) fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: S
         time: sig.time,
         phase: sig.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 

@@ -13,7 +13,6 @@ fn finding(code: Code, scenario: &str, subject: &str, at: u32) -> Finding {
         message: format!("{subject} in {scenario}"),
         rule: "r".into(),
         evidence: vec![Evidence {
-            logged_in: false,
             scenario: scenario.into(),
             page: "https://shop.test/".into(),
             request_url: Some(format!("https://{subject}/p?{at}")),
@@ -24,6 +23,7 @@ fn finding(code: Code, scenario: &str, subject: &str, at: u32) -> Finding {
                 .expect("time"),
             phase: "before-choice".into(),
             detail: None,
+            logged_in: false,
         }],
         occurrences: 1,
         fingerprint: fingerprint(code, "shop", Some(scenario), subject),

@@ -37,7 +37,6 @@ fn evidence(
     cookie: Option<&str>,
 ) -> Evidence {
     Evidence {
-        logged_in: false,
         scenario: scenario.into(),
         page: "https://www.demo-shop.test/".into(),
         request_url: url.map(str::to_string),
@@ -45,6 +44,7 @@ fn evidence(
         time: at + Duration::seconds(4),
         phase: format!("after-{scenario}"),
         detail: Some("GET Script, status 200".into()),
+        logged_in: false,
     }
 }
 
@@ -641,7 +641,6 @@ pub fn hostile_run() -> AuditReport {
         .single()
         .expect("time");
     let visit = |scenario: &str, status: VisitStatus| VisitSummary {
-        login: None,
         scenario: scenario.into(),
         repetition: None,
         status,
@@ -676,6 +675,7 @@ pub fn hostile_run() -> AuditReport {
         }],
         timings: Default::default(),
         vendors: vec![h.clone()],
+        login: None,
     };
     let finding = |code: Code| Finding {
         code,
@@ -687,7 +687,6 @@ pub fn hostile_run() -> AuditReport {
         message: h.clone(),
         rule: h.clone(),
         evidence: vec![Evidence {
-            logged_in: false,
             scenario: h.clone(),
             page: HOSTILE[2].into(),
             request_url: Some(format!("{}{h}", HOSTILE[2])),
@@ -695,6 +694,7 @@ pub fn hostile_run() -> AuditReport {
             time: t0,
             phase: h.clone(),
             detail: Some(h.clone()),
+            logged_in: false,
         }],
         occurrences: 3,
         repeat: None,
