@@ -215,6 +215,13 @@ async fn the_logged_in_tag_is_found_only_with_the_login_and_marked() {
     assert!(markdown.contains("before-choice, logged in"), "{markdown}");
     let (_, table, _) = consentry(&db, port, LAB_PASSWORD, &["report", "latest"]);
     assert!(table.contains("; logged in"), "{table}");
+    let (_, html, _) = consentry(
+        &db,
+        port,
+        LAB_PASSWORD,
+        &["report", "latest", "--format", "html", "--ungrouped"],
+    );
+    assert!(html.contains("before-choice, logged in"), "{html}");
     let (_, rendered, _) = consentry(
         &db,
         port,
@@ -240,6 +247,7 @@ async fn the_logged_in_tag_is_found_only_with_the_login_and_marked() {
     outputs.push(("json".into(), json.to_string().into_bytes()));
     outputs.push(("markdown".into(), markdown.into_bytes()));
     outputs.push(("table".into(), table.into_bytes()));
+    outputs.push(("html".into(), html.into_bytes()));
     outputs.push(("stderr".into(), stderr.into_bytes()));
     let needles = [
         LAB_PASSWORD.to_string(),
