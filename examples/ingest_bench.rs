@@ -399,6 +399,7 @@ fn visit(a: &Args, scenario: &str, start: DateTime<Utc>, rng: &mut Rng) -> Visit
             close_ms: 12,
             ..VisitTimings::default()
         },
+        login: None,
     };
     let codes = [
         Code::ConsentVendorBeforeChoice,
@@ -421,6 +422,7 @@ fn visit(a: &Args, scenario: &str, start: DateTime<Utc>, rng: &mut Rng) -> Visit
                     time: at(1_000 + e * 100),
                     phase: phase.clone(),
                     detail: None,
+                    logged_in: false,
                 })
                 .collect();
             Finding {

@@ -347,6 +347,7 @@ mod tests {
             final_state: crate::model::ConsentState::initial(),
             warnings: Vec::new(),
             timings: Default::default(),
+            login: None,
         };
         let (mut first, mut second) = (obs(b"old"), obs(b"new"));
         save_visit(&mut first, dir.path(), 0);

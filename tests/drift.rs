@@ -73,6 +73,7 @@ fn observation(scenario: &str, d: i64, observed: bool) -> VisitObservation {
             close_ms: 1,
             ..VisitTimings::default()
         },
+        login: None,
     }
 }
 
@@ -94,6 +95,7 @@ fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i
             time: day(d) + Duration::seconds(1),
             phase: "before-choice".into(),
             detail: None,
+            logged_in: false,
         }],
         occurrences: 1,
         repeat: None,

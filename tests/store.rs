@@ -313,11 +313,32 @@ fn observation(scenario: &str) -> VisitObservation {
                 ended: consentry::model::SettleEnd::Idle,
             }],
         },
+        login: Some(consentry::model::LoginObs {
+            steps: vec![
+                StepOutcome {
+                    index: 0,
+                    description: "navigate https://shop.example/login (scenarios/demo.toml:30:5)"
+                        .into(),
+                    status: StepStatus::Done,
+                    started_at: at(100),
+                    duration_ms: 310,
+                },
+                StepOutcome {
+                    index: 1,
+                    description: "wait for \"#account\" (scenarios/demo.toml:28:1)".into(),
+                    status: StepStatus::Done,
+                    started_at: at(420),
+                    duration_ms: 12,
+                },
+            ],
+            completed_at: Some(at(433)),
+        }),
     }
 }
 
 fn simple_observation(scenario: &str, requests: usize) -> VisitObservation {
     let mut obs = observation(scenario);
+    obs.login = None;
     obs.status = VisitStatus::Complete;
     let template = obs.requests[0].clone();
     obs.requests = (0..requests)
@@ -350,6 +371,7 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
                 time: at(1_000 - i as i64 * 100),
                 phase: "after-reject_all".into(),
                 detail: (i == 0).then(|| "requested lifetime 730d".to_string()),
+                logged_in: false,
             })
             .collect(),
         occurrences: evidence as u32 + 7,
@@ -492,6 +514,7 @@ async fn empty_observation_round_trips(db: TestDb) {
         final_state: ConsentState::initial(),
         warnings: vec![],
         timings: VisitTimings::default(),
+        login: None,
     };
     store.writer().record_visit(run, &obs).await.unwrap();
     assert_eq!(

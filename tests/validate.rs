@@ -397,6 +397,66 @@ fn scenario_limits_are_checked() {
     );
 }
 
+/// `[login]`: an unknown key, a bad check selector, consent marks and CMP flows (a login
+/// is not a consent action), and credentials from a variable that is not a declared
+/// secret, each reported where it is written.
+#[test]
+fn a_bad_login_is_reported_where_it_is() {
+    let env = |name: &str| match name {
+        "SHOP_USER" | "SHOP_PASSWORD" => Some(format!("value-of-{name}")),
+        _ => None,
+    };
+    let err = load_audit_file_with_env(&fixture("bad-login.toml"), &env).unwrap_err();
+    let lines = summary(&err);
+    let has = |want: &str| {
+        assert!(
+            lines.iter().any(|l| l.starts_with(want)),
+            "no `{want}` in {lines:#?}"
+        )
+    };
+    has("bad-login.toml:10:1 error: unknown key `pages` in [login]");
+    has("bad-login.toml:9:9 error: ");
+    has("bad-login.toml:13:14 warning: `${SHOP_USER}` in [login] is not a declared secret: credentials should be declared secrets");
+    has("bad-login.toml:14:24 error: a [login] step cannot carry `consent`: a login is not a consent action");
+    has("bad-login.toml:15:5 error: a [login] step cannot carry `cmp_flow`: a login is not a consent action");
+    has("bad-login.toml:20:9 error: ");
+    // The declared secret is not warned about, and no value is written out.
+    assert!(
+        !lines.iter().any(|l| l.contains("${SHOP_PASSWORD}")),
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("value-of-")), "{lines:#?}");
+}
+
+/// A good `[login]` loads: its steps, its check, and which scenarios opt out.
+#[test]
+fn a_login_loads_with_its_check_and_opt_outs() {
+    let env = |name: &str| match name {
+        "LAB_USER" => Some("lab-user-1".to_string()),
+        "LAB_PASSWORD" => Some("lab-password-1".to_string()),
+        "CONSENTRY_DEMO_PORT" => Some("8443".to_string()),
+        _ => None,
+    };
+    let (spec, warnings) = load_audit_file_with_warnings(&repo("tests/fixtures/login.toml"), &env)
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(warnings.0.is_empty(), "{warnings}");
+    let login = spec.login.expect("[login]");
+    assert_eq!(login.check.as_deref(), Some("#account-name"));
+    assert_eq!(login.steps.len(), 3);
+    assert!(login.steps.iter().all(|s| s.consent.is_none()));
+    assert!(
+        login.location.ends_with("login.toml:24:1"),
+        "{}",
+        login.location
+    );
+    let opted: Vec<(&str, bool)> = spec
+        .scenarios
+        .iter()
+        .map(|s| (s.id.as_str(), s.login))
+        .collect();
+    assert_eq!(opted, [("member", true), ("guest", false)]);
+}
+
 #[test]
 fn not_utf8_is_reported_where_it_is() {
     let d = validate_files(&[fixture("latin1.toml")]);

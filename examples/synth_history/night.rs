@@ -76,6 +76,7 @@ impl Ctx<'_> {
             time: self.start + Duration::milliseconds(ms),
             phase: phase.to_string(),
             detail: None,
+            logged_in: false,
         }
     }
 }
@@ -190,6 +191,7 @@ pub(crate) fn visit(
         final_state: state.clone(),
         warnings: Vec::new(),
         timings,
+        login: None,
     };
     if let Some((f, _)) = fail {
         // Not observed: stopped before the consent action, no inventory.

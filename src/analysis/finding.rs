@@ -334,6 +334,11 @@ pub struct Evidence {
     pub phase: String,
     /// Extra facts, e.g. `requested lifetime 730d (document.cookie), stored 400d`.
     pub detail: Option<String>,
+    /// Observed after the scenario file's `[login]` completed in this visit: on a
+    /// logged-in page (docs/scenarios.md#login). Not part of the fingerprint; absent
+    /// from JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logged_in: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

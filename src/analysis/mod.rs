@@ -48,7 +48,27 @@ pub fn analyze_visit(site: &Site, policy: &Policy, visit: &AttributedVisit) -> V
             check(&ctx, &mut sink);
         }
     }
-    sink.into_findings(&site.name)
+    let mut findings = sink.into_findings(&site.name);
+    mark_logged_in(&mut findings, visit.obs);
+    findings
+}
+
+/// Mark the evidence of `obs`'s scenario observed once its `[login]` had completed as
+/// logged in ([`Evidence::logged_in`]): decided here, once, from the visit's login
+/// time, for every check. The fingerprint is left alone: a finding stays the same
+/// finding whether or not the visit was logged in.
+pub fn mark_logged_in(findings: &mut [Finding], obs: &VisitObservation) {
+    let Some(login) = &obs.login else {
+        return;
+    };
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.scenario.as_deref() == Some(obs.scenario.as_str()))
+    {
+        for e in &mut f.evidence {
+            e.logged_in = login.logged_in_at(e.time);
+        }
+    }
 }
 
 /// Run-level findings, once every visit of the run is in.

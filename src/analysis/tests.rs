@@ -157,6 +157,7 @@ pub(crate) fn scenario(id: &str) -> Obs {
             final_state: ConsentState::initial(),
             warnings: Vec::new(),
             timings: VisitTimings::default(),
+            login: None,
         },
         state: ConsentState::initial(),
         now: 0,
@@ -1317,6 +1318,57 @@ fn equal_effort_and_autoconsent_are_not_flagged() {
     auto.cmp[0].method = crate::cmp::Method::Autoconsent;
     let f = run(&[clicked("accept_all", ConsentAction::AcceptAll, 1), auto]);
     assert!(!f.iter().any(|f| f.code == Code::RejectMoreStepsThanAccept));
+}
+
+/// `[login]`: evidence observed once the login completed is marked logged in, evidence
+/// from before it is not, nothing is marked without a completed login, and the
+/// fingerprints are those of the same visit without a login.
+#[test]
+fn evidence_after_the_login_is_marked_logged_in_and_the_fingerprint_stays() {
+    // Meta before any choice at 0 s (before the login completed at 5 s) and at 10 s.
+    let visit = || {
+        scenario("no_action")
+            .req("https://connect.facebook.net/en_US/fbevents.js")
+            .at(10)
+            .page("https://shop.test/account")
+            .req("https://connect.facebook.net/en_US/fbevents.js")
+            .build()
+    };
+    let without = run(&[visit()]);
+    let login = |completed_at| crate::model::LoginObs {
+        steps: Vec::new(),
+        completed_at,
+    };
+    let mut logged_in = visit();
+    logged_in.login = Some(login(Some(t(5))));
+    let with = run(&[logged_in]);
+    let meta = |f: &[Finding]| -> Finding {
+        f.iter()
+            .find(|f| f.code == Code::ConsentVendorBeforeChoice)
+            .cloned()
+            .expect("meta before choice")
+    };
+    let (plain, marked) = (meta(&without), meta(&with));
+    assert_eq!(marked.evidence.len(), 2);
+    assert!(!marked.evidence[0].logged_in, "{marked:#?}");
+    assert!(marked.evidence[1].logged_in, "{marked:#?}");
+    assert!(plain.evidence.iter().all(|e| !e.logged_in));
+    let prints = |f: &[Finding]| f.iter().map(|f| f.fingerprint.clone()).collect::<Vec<_>>();
+    assert_eq!(prints(&without), prints(&with));
+    // Only the mark differs.
+    let mut unmarked = marked.clone();
+    for e in &mut unmarked.evidence {
+        e.logged_in = false;
+    }
+    assert_eq!(unmarked, plain);
+    // A failed login (never completed) marks nothing.
+    let mut failed = visit();
+    failed.login = Some(login(None));
+    assert_eq!(run(&[failed]), without);
+    // JSON: `logged_in` only where true.
+    let json = serde_json::to_value(&marked.evidence).expect("JSON");
+    assert!(json[0].get("logged_in").is_none(), "{json:#}");
+    assert_eq!(json[1]["logged_in"], true, "{json:#}");
 }
 
 #[path = "tests_purpose.rs"]

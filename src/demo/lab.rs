@@ -64,6 +64,8 @@
 //!   timer, a POST that needs a CORS preflight, and adds a declared vendor's iframe
 //!   (`www.facebook.com/lab/chain-frame`) whose parser loads an undeclared image
 //!   (`www.gstatic.com/lab/slow.gif`).
+//! - `/lab/login`, `/lab/welcome`, `/lab/account`: a login form, and an account page
+//!   whose tag only a logged-in visitor gets (`lab_login.rs`, for `[login]`).
 
 use std::time::Duration;
 

@@ -11,8 +11,10 @@ pub mod agency;
 mod files;
 pub use files::FileSite;
 mod lab;
+mod lab_login;
 mod lab_ws;
 pub use lab::{FLOOD_COOKIES, FLOOD_REQUESTS, LONG_URL_BYTES, LONG_URL_REQUESTS, STORAGE_MAX_FILL};
+pub use lab_login::{LAB_PASSWORD, LAB_USER, MEMBERS_TAG_HOST};
 mod server;
 mod site;
 

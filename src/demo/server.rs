@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::{files, lab, lab_ws, site, LoggedRequest, Served, DEMO_HOSTS};
+use super::{files, lab, lab_login, lab_ws, site, LoggedRequest, Served, DEMO_HOSTS};
 
 /// Most connections served at once; further ones wait in the listen backlog.
 /// The Global Privacy Control request header (logged so GPC tests can see what was sent).
@@ -242,16 +242,25 @@ async fn handle(
     }
     let (parts, body) = req.into_parts();
 
-    // Read (and drop) any body, so the connection can be reused for the next request.
-    let _ = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
+    // Read any body, so the connection can be reused for the next request; only the
+    // lab's login form looks at it.
+    let body =
+        match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            _ => Bytes::new(),
+        };
 
     if let Some(d) = lab::delay(parts.uri.path(), parts.uri.query()) {
         tokio::time::sleep(d).await;
     }
     let mut resp = match served {
-        Served::Demo(variant) => {
-            site::respond(*variant, &host, parts.uri.path(), cookies.as_deref())
-        }
+        Served::Demo(variant) => lab_login::respond(
+            parts.method.as_str(),
+            parts.uri.path(),
+            cookies.as_deref(),
+            &body,
+        )
+        .unwrap_or_else(|| site::respond(*variant, &host, parts.uri.path(), cookies.as_deref())),
         Served::Files(dir) => match files::respond(dir, &host, parts.uri.path()) {
             files::Answer::Now(resp) => resp,
             // Never answers: the connection is held until the client gives up or the

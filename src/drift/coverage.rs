@@ -132,6 +132,7 @@ mod tests {
                 time: h.run.started_at,
                 phase: "after-accept_all".into(),
                 detail: None,
+                logged_in: false,
             });
         }
         h

@@ -1,15 +1,17 @@
 //! The loop that drives the browser through one scenario, and the only writer of its
 //! [`VisitRecord`].
 //!
-//! The first page is loaded and settled, then the steps run in order (the network is
-//! settled before each consent step, then the consent state changes), then the other
-//! pages, the site's `gpc.json`, and leaving the page (so `pagehide` beacons fire). The
-//! step functions it calls (`steps::perform`, and the [`DriverState`] methods in `cmp`,
-//! `profile`, `shots`, `probe`, `gpc`) read the driver state and return what they saw:
-//! the loop adds it to the record as it comes, so a visit interrupted mid-step keeps
-//! what was recorded up to that point. Loading a page, settling, a consent step's
-//! bookkeeping (screenshots, the transition, the CMP's record read back, the
-//! [`crate::cmp::CmpAction`]) and a CMP profile's flow are the loop's own.
+//! The first page is loaded and settled, then the file's `[login]` runs (its steps, its
+//! check, the first page again; a failure skips the scenario's steps), then the steps
+//! run in order (the network is settled before each consent step, then the consent
+//! state changes), then the other pages, the site's `gpc.json`, and leaving the page
+//! (so `pagehide` beacons fire). The step functions it calls (`steps::perform`, and the
+//! [`DriverState`] methods in `cmp`, `profile`, `shots`, `probe`, `gpc`) read the driver
+//! state and return what they saw: the loop adds it to the record as it comes, so a
+//! visit interrupted mid-step keeps what was recorded up to that point. Loading a page,
+//! settling, a consent step's bookkeeping (screenshots, the transition, the CMP's record
+//! read back, the [`crate::cmp::CmpAction`]) and a CMP profile's flow are the loop's
+//! own.
 
 use super::cmp::{cmp_action, read_back, same_effects, Performed};
 use super::driver::DriverState;
@@ -22,9 +24,10 @@ use crate::browser::Session;
 use crate::capture::Capture;
 use crate::cmp::{EffectsFrom, Method, Readback};
 use crate::model::{
-    ConsentAction, ConsentEffect, Failure, FailureKind, Settle, SettleEnd, StepOutcome, StepStatus,
+    ConsentAction, ConsentEffect, Failure, FailureKind, LoginObs, Settle, SettleEnd, StepOutcome,
+    StepStatus,
 };
-use crate::scenario::{Action, ProfileStep, Step};
+use crate::scenario::{Action, Login, ProfileStep, Step};
 use chrono::Utc;
 use std::time::{Duration, Instant};
 
@@ -54,7 +57,24 @@ impl Run<'_, '_> {
             self.record.failure = Some(e);
             return;
         }
-        let steps = &self.driver.scenario.steps;
+        // The file's `[login]`, then the first page again: the scenario's steps run
+        // where they always do, as a logged-in visitor.
+        if let Some(login) = spec.login.as_ref().filter(|_| self.driver.scenario.login) {
+            let logged_in = match self.log_in(login).await {
+                Ok(()) => self.load(first).await,
+                Err(f) => Err(f),
+            };
+            if let Err(f) = logged_in {
+                self.record.failure = Some(f);
+            }
+        }
+        let scenario = self.driver.scenario;
+        let steps: &[Step] = if self.record.failure.is_some() {
+            self.skip_steps(0);
+            &[]
+        } else {
+            &scenario.steps
+        };
         for (index, step) in steps.iter().enumerate() {
             let started_at = Utc::now();
             let t = Instant::now();
@@ -79,15 +99,7 @@ impl Run<'_, '_> {
                         step.describe(&spec.site.secrets)
                     ),
                 ));
-                for (later, s) in steps.iter().enumerate().skip(index + 1) {
-                    self.record.steps.push(StepOutcome {
-                        index: later,
-                        description: s.describe(&spec.site.secrets),
-                        status: StepStatus::Skipped,
-                        started_at: Utc::now(),
-                        duration_ms: 0,
-                    });
-                }
+                self.skip_steps(index + 1);
                 break;
             }
         }
@@ -119,6 +131,89 @@ impl Run<'_, '_> {
         .await;
         self.record.timings.load_ms += t.elapsed().as_millis() as u64;
         self.settle("after leaving the page").await;
+    }
+
+    /// The scenario's steps from `from` on, recorded as skipped (an earlier step, or
+    /// the login, failed).
+    fn skip_steps(&mut self, from: usize) {
+        let secrets = &self.driver.spec.site.secrets;
+        for (index, s) in self.driver.scenario.steps.iter().enumerate().skip(from) {
+            self.record.steps.push(StepOutcome {
+                index,
+                description: s.describe(secrets),
+                status: StepStatus::Skipped,
+                started_at: Utc::now(),
+                duration_ms: 0,
+            });
+        }
+    }
+
+    /// The file's `[login]` (docs/scenarios.md#login): its steps, run like the
+    /// scenario's (none is a consent action), then its `check` waited for. Recorded as
+    /// it goes in the record's `login`, with the time it completed; a failed step or an
+    /// absent check is the [`FailureKind::LoginFailed`] returned, the rest skipped.
+    async fn log_in(&mut self, login: &Login) -> Result<(), Failure> {
+        let spec = self.driver.spec;
+        let secrets = &spec.site.secrets;
+        self.record.login = Some(LoginObs {
+            steps: Vec::new(),
+            completed_at: None,
+        });
+        let check = login
+            .check
+            .as_ref()
+            .map(|sel| Step::plain(Action::WaitFor(sel.clone()), login.location.clone()));
+        let mut res = Ok(());
+        for (index, step) in login.steps.iter().chain(&check).enumerate() {
+            let is_check = index == login.steps.len();
+            let started_at = Utc::now();
+            let t = Instant::now();
+            let status = if res.is_err() {
+                StepStatus::Skipped
+            } else {
+                if is_check {
+                    // A submitted form's navigation is over before the check looks.
+                    self.settle("after the login's steps").await;
+                }
+                match self.step(step, index).await {
+                    Ok(()) => StepStatus::Done,
+                    Err(e) => {
+                        res = Err(Failure::new(
+                            FailureKind::LoginFailed,
+                            match &login.check {
+                                Some(sel) if is_check => format!(
+                                    "login check `{}` not present after the login's steps ([login] at {}): {e}",
+                                    secrets.redact(sel),
+                                    login.location
+                                ),
+                                _ => format!(
+                                    "login failed: step {} at {}: {e}",
+                                    index + 1,
+                                    step.location
+                                ),
+                            },
+                        ));
+                        StepStatus::Failed(e)
+                    }
+                }
+            };
+            let done = StepOutcome {
+                index,
+                description: step.describe(secrets),
+                status,
+                started_at,
+                duration_ms: t.elapsed().as_millis() as u64,
+            };
+            if let Some(l) = self.record.login.as_mut() {
+                l.steps.push(done);
+            }
+        }
+        if res.is_ok() {
+            if let Some(l) = self.record.login.as_mut() {
+                l.completed_at = Some(Utc::now());
+            }
+        }
+        res
     }
 
     /// Wait for the page to settle ([`Capture::settle`], or [`Capture::settle_continued`]

@@ -1,7 +1,8 @@
 //! Runs scenarios: one fresh browser profile each, bounded concurrency, and always a
 //! clean close (on success, on error and on Ctrl-C).
 //!
-//! Per scenario: start session + capture -> load the first page -> settle -> steps
+//! Per scenario: start session + capture -> load the first page -> settle -> (the file's
+//! `[login]`: its steps, its check, the first page again) -> steps
 //! (the network is settled before each consent step, then the consent state changes)
 //! -> settle -> the other pages -> leave the page (so `pagehide` beacons fire) -> settle
 //! -> read the cookie jar -> close. A scenario that cannot be performed is recorded as

@@ -125,6 +125,7 @@ impl VisitRecord {
             final_state,
             warnings,
             timings: self.timings,
+            login: self.login,
         }
     }
 }

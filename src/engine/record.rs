@@ -10,7 +10,7 @@
 //! capture saw and the cookie jar, into the [`crate::model::VisitObservation`].
 
 use crate::model::{
-    CmpAction, ConsentState, Failure, Screenshot, SignalObs, StepOutcome, VisitTimings,
+    CmpAction, ConsentState, Failure, LoginObs, Screenshot, SignalObs, StepOutcome, VisitTimings,
 };
 use chrono::{DateTime, Utc};
 
@@ -33,6 +33,9 @@ pub(super) struct VisitRecord {
     pub(super) cmp: Vec<CmpAction>,
     /// Screenshots around consent actions, PNG bytes included.
     pub(super) screenshots: Vec<Screenshot>,
+    /// The file's `[login]`, when this scenario runs it: its steps as they run, and when
+    /// it completed.
+    pub(super) login: Option<LoginObs>,
 }
 
 impl VisitRecord {

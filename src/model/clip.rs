@@ -56,7 +56,8 @@ pub fn clip_visit(obs: &mut VisitObservation, hasher: &ValueHasher, redact: Reda
     if let VisitStatus::Incomplete(f) = &mut obs.status {
         clip(&mut f.reason);
     }
-    for s in &mut obs.steps {
+    let login_steps = obs.login.iter_mut().flat_map(|l| l.steps.iter_mut());
+    for s in obs.steps.iter_mut().chain(login_steps) {
         clip(&mut s.description);
         if let StepStatus::Failed(f) = &mut s.status {
             clip(&mut f.reason);
@@ -318,6 +319,19 @@ mod tests {
                 how: "banner visible".into(),
             });
         }
+        obs.login = Some(crate::model::LoginObs {
+            steps: vec![crate::model::StepOutcome {
+                index: 0,
+                description: "script \"login\"".into(),
+                status: crate::model::StepStatus::Failed(crate::model::Failure::new(
+                    crate::model::FailureKind::ScriptFailed,
+                    "script failed",
+                )),
+                started_at: obs.started_at,
+                duration_ms: 1,
+            }],
+            completed_at: None,
+        });
         obs.screenshots.push(Screenshot {
             step: 0,
             action: ConsentAction::AcceptAll,

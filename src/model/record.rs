@@ -284,6 +284,9 @@ pub enum FailureKind {
     CaptureUnavailable,
     /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP).
     Cancelled,
+    /// The scenario file's `[login]` did not log in: one of its steps failed, or its
+    /// `check` was not present after them (docs/scenarios.md#login).
+    LoginFailed,
     /// Anything else (a screenshot that could not be written, a site with no page).
     Other,
 }
@@ -334,6 +337,26 @@ pub struct StepOutcome {
     pub status: StepStatus,
     pub started_at: DateTime<Utc>,
     pub duration_ms: u64,
+}
+
+/// The scenario file's `[login]` as one visit ran it (docs/scenarios.md#login): its
+/// steps' outcomes and, when it succeeded, when it completed. Evidence from then on is
+/// marked logged in (the evidence's `logged_in`, set by analysis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginObs {
+    /// One per login step: done, failed, or skipped after a failure (their own
+    /// numbering, from 0; the scenario's steps are numbered apart).
+    pub steps: Vec<StepOutcome>,
+    /// When the login completed (its steps done and its `check` present); `None`: it
+    /// failed, and the visit is incomplete with the reason.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl LoginObs {
+    /// Was the visit logged in at `t` (the login completed at or before it)?
+    pub fn logged_in_at(&self, t: DateTime<Utc>) -> bool {
+        self.completed_at.is_some_and(|done| t >= done)
+    }
 }
 
 /// Did the scenario observe what it set out to observe?
@@ -447,6 +470,9 @@ pub struct VisitObservation {
     /// Things worth knowing that did not make the visit incomplete (e.g. settle timed out).
     pub warnings: Vec<String>,
     pub timings: VisitTimings,
+    /// The scenario file's `[login]`, when this visit ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<LoginObs>,
 }
 
 /// Outcome of a whole audit run.

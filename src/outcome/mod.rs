@@ -107,6 +107,10 @@ pub struct VisitSummary {
     /// times (`audit --repeat N`); `None` with one visit each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repetition: Option<u32>,
+    /// The scenario file's `[login]` as the visit ran it (its steps, when it completed);
+    /// `None` when it ran none (docs/scenarios.md#login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<crate::model::LoginObs>,
 }
 
 impl VisitSummary {
@@ -115,6 +119,7 @@ impl VisitSummary {
         VisitSummary {
             scenario: obs.scenario.clone(),
             repetition: None,
+            login: obs.login.clone(),
             status: obs.status.clone(),
             requests: obs.requests.len(),
             third_party_requests: visit.third_party_requests(),

@@ -32,6 +32,10 @@ pub struct Problem {
     pub occurrences: u64,
     /// Its findings' fingerprints, in finding order.
     pub fingerprints: Vec<String>,
+    /// Some of its evidence was observed logged in (after the scenario file's
+    /// `[login]`, docs/scenarios.md#login); absent from JSON when none was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub logged_in: bool,
     /// Its findings' 0-based positions in the run's findings.
     #[serde(skip)]
     pub findings: Vec<usize>,
@@ -100,6 +104,7 @@ pub fn problems(r: &AuditReport) -> Vec<Problem> {
                     pages: Vec::new(),
                     occurrences: 0,
                     fingerprints: Vec::new(),
+                    logged_in: false,
                     findings: Vec::new(),
                 });
                 out.len() - 1
@@ -116,6 +121,7 @@ pub fn problems(r: &AuditReport) -> Vec<Problem> {
         for e in &f.evidence {
             push_new(&mut p.phases, &e.phase);
             push_new(&mut p.pages, &e.page);
+            p.logged_in |= e.logged_in;
         }
         p.occurrences += u64::from(f.occurrences);
         p.fingerprints.push(f.fingerprint.clone());

@@ -53,6 +53,7 @@ pub async fn stored_report(
             },
             duration_ms: crate::outcome::millis_between(v.started_at, v.finished_at),
             repetition: repeated.then_some(v.repetition),
+            login: v.login,
             scenario: v.scenario,
             status: v.status,
             requests: usize::try_from(v.counts.requests).unwrap_or(usize::MAX),

@@ -396,7 +396,7 @@ fn findings(out: &mut String, v: &RunView) {
                 .map(code)
                 .unwrap_or_else(|| "-".into()),
             code(&f.subject),
-            fv.first.map(|e| cell(&e.phase)).unwrap_or_default(),
+            fv.first_phase.as_deref().map(cell).unwrap_or_default(),
             fv.first_target
                 .as_deref()
                 .map(|t| code(&clip(t, 100)))
@@ -447,7 +447,7 @@ fn findings(out: &mut String, v: &RunView) {
                 let mut row = vec![
                     e.time.clone(),
                     code(e.scenario),
-                    cell(e.phase),
+                    cell(&e.phase),
                     code(e.page),
                     e.target.map(code).unwrap_or_default(),
                     e.detail.map(cell).unwrap_or_default(),

@@ -298,7 +298,7 @@ impl TableReporter {
                     .map(c)
                     .unwrap_or_else(|| "-".to_string()),
                 c(&f.subject),
-                e.map(|e| c(&e.phase)).unwrap_or_default(),
+                fv.first_phase.as_deref().map(c).unwrap_or_default(),
                 evidence,
                 e.map(|e| e.time.format("%H:%M:%S").to_string())
                     .unwrap_or_default(),

@@ -30,6 +30,7 @@ pub(crate) fn visit(scenario: &str, status: VisitStatus) -> VisitSummary {
         screenshots: Vec::new(),
         timings: Default::default(),
         vendors: Vec::new(),
+        login: None,
     }
 }
 
@@ -52,6 +53,7 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
             time: t(5_000),
             phase: "before-choice".into(),
             detail: Some("GET Script, status 200".into()),
+            logged_in: false,
         }],
         occurrences: 1,
         repeat: None,
@@ -236,6 +238,7 @@ fn visit_summary_from_observation() {
         final_state: ConsentState::initial(),
         warnings: vec!["w".into()],
         timings: VisitTimings::default(),
+        login: None,
     };
     let policy = crate::analysis::tests::policy();
     let attributed = crate::attribution::Attributor::new(&site, &policy).visit(&obs);

@@ -47,6 +47,21 @@ pub struct AuditSpec {
     /// SHA-256 of the scenario file's raw bytes, first 16 hex digits (the policy's is
     /// [`Policy::digest`]).
     pub digest: String,
+    /// `[login]`: steps that log the visitor in, run in every scenario that does not opt
+    /// out (`login = false`) before its own steps (docs/scenarios.md#login).
+    pub login: Option<Login>,
+}
+
+/// `[login]`: how a visitor logs in. Its steps are of the scenario vocabulary without
+/// consent marks or CMP flows (a login is not a consent action).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Login {
+    pub steps: Vec<Step>,
+    /// A selector path that must be present once the steps are done for the login to
+    /// count as succeeded (waited for up to the step timeout).
+    pub check: Option<String>,
+    /// Where `[login]` was written, `file:line:col`.
+    pub location: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +90,9 @@ pub struct Scenario {
     /// every frame and worker carries `Sec-GPC: 1` and `navigator.globalPrivacyControl`
     /// is true (docs/signals.md#global-privacy-control).
     pub gpc: bool,
+    /// Run the file's `[login]` first (default); `login = false` on a `[[scenario]]`
+    /// visits as a visitor who is not logged in.
+    pub login: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

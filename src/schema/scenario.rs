@@ -41,6 +41,11 @@ pub const ROOT: Shape = Shape {
             Ty::Tables(&SCENARIO),
             "Scenarios of your own: steps run on the first page.",
         ),
+        Field::opt(
+            "login",
+            Ty::Table(&LOGIN),
+            "Log in first, in every scenario, before its consent steps (docs/scenarios.md#login).",
+        ),
     ]],
     exactly_one_of: &[],
 };
@@ -225,6 +230,11 @@ pub const SCENARIO: Shape = Shape {
             Ty::Bool,
             "Run the whole visit with Global Privacy Control on. Default false.",
         ),
+        Field::opt(
+            "login",
+            Ty::Bool,
+            "false: this scenario does not run [login] (a logged-out baseline). Default true.",
+        ),
     ]],
     exactly_one_of: &[],
 };
@@ -232,8 +242,8 @@ pub const SCENARIO: Shape = Shape {
 /// The consent actions a step may perform.
 pub const STEP_CONSENT: Ty = Ty::Enum(&["accept_all", "reject_all", "object_li", "accept_some"]);
 
-/// A step's actions (exactly one per step).
-pub const STEP_ACTIONS: &[Field] = &[
+/// A step's actions (exactly one per step), but `cmp_flow`: also a login step's.
+pub const PLAIN_ACTIONS: &[Field] = &[
     Field::opt(
         "navigate",
         Ty::Str,
@@ -265,12 +275,21 @@ pub const STEP_ACTIONS: &[Field] = &[
         Ty::Text(NOT_BLANK),
         "Save a PNG screenshot to this path ({scenario} becomes the scenario id).",
     ),
-    Field::opt(
-        "cmp_flow",
-        Ty::Enum(&["object_li", "withdraw", "accept_some"]),
-        "Run that flow of the CMP profile.",
-    ),
 ];
+
+/// The action only a consent scenario's step (or a profile's) may take.
+pub const CMP_FLOW: &[Field] = &[Field::opt(
+    "cmp_flow",
+    Ty::Enum(&["object_li", "withdraw", "accept_some"]),
+    "Run that flow of the CMP profile.",
+)];
+
+/// A step's timeout.
+pub const TIMEOUT: &[Field] = &[Field::opt(
+    "timeout",
+    Ty::Duration,
+    "Overrides [browser].step_timeout for this step (at most 10 minutes).",
+)];
 
 /// What may come with a step's action.
 pub const STEP_MODIFIERS: &[Field] = &[
@@ -283,11 +302,6 @@ pub const STEP_MODIFIERS: &[Field] = &[
         "records",
         EFFECTS,
         "What this step's consent action records in the CMP (only with consent).",
-    ),
-    Field::opt(
-        "timeout",
-        Ty::Duration,
-        "Overrides [browser].step_timeout for this step (at most 10 minutes).",
     ),
     Field::opt(
         "grant",
@@ -307,9 +321,45 @@ pub const STEP_ACTION_KEYS: &[&str] = &[
     "cmp_flow",
 ];
 
+/// A login step's actions: the plain ones.
+pub const LOGIN_ACTION_KEYS: &[&str] = &[
+    "navigate",
+    "click",
+    "click_all",
+    "wait_for",
+    "wait_idle",
+    "script",
+    "screenshot",
+];
+
 pub const STEP: Shape = Shape {
     name: "step",
     doc: "One step: exactly one action, with optional consent, records, timeout and grant.",
-    parts: &[STEP_ACTIONS, STEP_MODIFIERS],
+    parts: &[PLAIN_ACTIONS, CMP_FLOW, STEP_MODIFIERS, TIMEOUT],
     exactly_one_of: STEP_ACTION_KEYS,
+};
+
+pub const LOGIN: Shape = Shape {
+    name: "[login]",
+    doc: "Log in first, in every scenario, before its consent steps.",
+    parts: &[&[
+        Field::req(
+            "steps",
+            Ty::Tables(&LOGIN_STEP),
+            "The login's steps: the step vocabulary without consent marks or CMP flows.",
+        ),
+        Field::opt(
+            "check",
+            Ty::Str,
+            "A selector present only when logged in, checked after the steps.",
+        ),
+    ]],
+    exactly_one_of: &[],
+};
+
+pub const LOGIN_STEP: Shape = Shape {
+    name: "login step",
+    doc: "One login step: exactly one plain action, with an optional timeout.",
+    parts: &[PLAIN_ACTIONS, TIMEOUT],
+    exactly_one_of: LOGIN_ACTION_KEYS,
 };

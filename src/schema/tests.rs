@@ -34,10 +34,14 @@ fn every_table_has_the_keys_its_loader_accepts() {
         sorted(scenario::STEP_ACTION_KEYS.to_vec()),
         sorted(sl::steps::ACTION_KEYS.to_vec())
     );
+    let mut actions: Vec<&str> = scenario::PLAIN_ACTIONS.iter().map(|f| f.key).collect();
+    actions.push("cmp_flow");
+    assert_eq!(sorted(actions), sorted(sl::steps::ACTION_KEYS.to_vec()));
     assert_eq!(
-        sorted(scenario::STEP_ACTIONS.iter().map(|f| f.key).collect()),
-        sorted(sl::steps::ACTION_KEYS.to_vec())
+        sorted(scenario::PLAIN_ACTIONS.iter().map(|f| f.key).collect()),
+        sorted(scenario::LOGIN_ACTION_KEYS.to_vec())
     );
+    same_keys(&scenario::LOGIN, sl::login::LOGIN_KEYS);
     same_keys(&scenario::CRAWL, sl::crawl::CRAWL_KEYS);
     let records = match scenario::CMP.field("records").map(|f| f.ty) {
         Some(Ty::Table(s)) => s,

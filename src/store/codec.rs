@@ -290,6 +290,7 @@ mod tests {
             time: Utc.with_ymd_and_hms(2025, 1, 31, 9, 15, 2).unwrap(),
             phase: "after-accept_all".into(),
             detail: None,
+            logged_in: false,
         };
         let items = vec![e("accept_all"), e("reject_all")];
         let full = json("e", &items).unwrap();

@@ -119,6 +119,8 @@ pub struct VisitRecord {
     pub cmp: Vec<crate::cmp::CmpAction>,
     /// Which visit of its scenario in the run (1 to N; 1 before schema 18).
     pub repetition: u32,
+    /// The scenario file's `[login]` as the visit ran it (schema 21; `None` without one).
+    pub login: Option<crate::model::LoginObs>,
 }
 
 /// One run of a site, as drift sees it.

@@ -284,6 +284,7 @@ pub fn empty_visit(
         final_state: ConsentState::initial(),
         warnings: Vec::new(),
         timings: VisitTimings::default(),
+        login: None,
     }
 }
 pub mod golden;

@@ -36,6 +36,7 @@ fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
         time: a.time,
         phase: format!("after-{}", a.action.as_str()),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 
@@ -254,6 +255,7 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
                 reject_steps.join(", "),
                 accept_steps.join(", ")
             )),
+            logged_in: false,
         },
     });
 }
@@ -296,6 +298,7 @@ fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: 
                 h.dialog,
                 accept_steps.join(", ")
             )),
+            logged_in: false,
         },
     });
 }
@@ -339,6 +342,7 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
                 last.time.format("%H:%M:%S%.3f"),
                 record.summary()
             )),
+            logged_in: false,
         },
     }
     };

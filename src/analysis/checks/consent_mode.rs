@@ -69,6 +69,7 @@ fn hit_evidence(obs: &VisitObservation, req: &RequestObs, state: &str) -> Eviden
         time: req.time,
         phase: req.state.phase(),
         detail: Some(format!("{state}; {}", request_detail(req))),
+        logged_in: false,
     }
 }
 
@@ -301,6 +302,7 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
                     crate::net::strip_query(&hit.url),
                     hit.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                 )),
+                logged_in: false,
             },
         });
     }

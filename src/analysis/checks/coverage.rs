@@ -71,6 +71,7 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
                         "{} requests observed, none to {domains}",
                         obs.requests.len()
                     )),
+                    logged_in: false,
                 },
             });
         }
@@ -103,6 +104,7 @@ fn scenario_not_observed(ctx: &VisitCtx, sink: &mut Sink) {
                 time: obs.finished_at,
                 phase,
                 detail: Some(format!("[{}] {}", reason.kind, reason.reason)),
+                logged_in: false,
             },
         });
     }

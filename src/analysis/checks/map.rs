@@ -60,6 +60,7 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
                 time,
                 phase: "declaration".to_string(),
                 detail: Some(format!("declared at {}", issue.location)),
+                logged_in: false,
             },
         });
     }

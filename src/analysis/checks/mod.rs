@@ -125,6 +125,7 @@ fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
         time: req.time,
         phase: req.state.phase(),
         detail: Some(request_detail(req)),
+        logged_in: false,
     }
 }
 
@@ -155,6 +156,7 @@ fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) ->
         time: w.time,
         phase: w.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 
@@ -170,6 +172,7 @@ fn write_evidence(obs: &VisitObservation, w: &CookieWrite, detail: String) -> Ev
         time: w.time,
         phase: w.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 
@@ -187,6 +190,7 @@ fn stored_evidence(
         time: c.observed_at,
         phase: c.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 

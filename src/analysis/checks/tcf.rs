@@ -76,6 +76,7 @@ pub(super) fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: S
         time: sig.time,
         phase: sig.state.phase(),
         detail: Some(detail),
+        logged_in: false,
     }
 }
 

@@ -23,6 +23,7 @@ fn finding(code: Code, scenario: &str, subject: &str, at: u32) -> Finding {
                 .expect("time"),
             phase: "before-choice".into(),
             detail: None,
+            logged_in: false,
         }],
         occurrences: 1,
         fingerprint: fingerprint(code, "shop", Some(scenario), subject),

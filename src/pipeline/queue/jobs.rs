@@ -614,6 +614,7 @@ mod tests {
             final_state: crate::model::ConsentState::initial(),
             warnings: Vec::new(),
             timings: Default::default(),
+            login: None,
         }
     }
 

@@ -484,7 +484,7 @@ fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
             let mut row = vec![
                 e.time.clone(),
                 code(e.scenario),
-                text_of(e.phase),
+                text_of(&e.phase),
                 code(e.page),
                 e.target.map(code).unwrap_or_default(),
                 opt(e.detail),

@@ -44,6 +44,7 @@ fn evidence(
         time: at + Duration::seconds(4),
         phase: format!("after-{scenario}"),
         detail: Some("GET Script, status 200".into()),
+        logged_in: false,
     }
 }
 
@@ -674,6 +675,7 @@ pub fn hostile_run() -> AuditReport {
         }],
         timings: Default::default(),
         vendors: vec![h.clone()],
+        login: None,
     };
     let finding = |code: Code| Finding {
         code,
@@ -692,6 +694,7 @@ pub fn hostile_run() -> AuditReport {
             time: t0,
             phase: h.clone(),
             detail: Some(h.clone()),
+            logged_in: false,
         }],
         occurrences: 3,
         repeat: None,

@@ -17,6 +17,8 @@ pub struct FindingView<'a> {
     pub occurrences: String,
     /// The first evidence and what it points at (request URL, else cookie, else detail).
     pub first: Option<&'a Evidence>,
+    /// The first evidence's phase, marked when logged in ([`phase_label`]).
+    pub first_phase: Option<String>,
     pub first_target: Option<String>,
     /// The template of the first evidence's page (with page discovery).
     pub first_template: Option<&'a str>,
@@ -61,7 +63,8 @@ pub struct EvidenceRow<'a> {
     /// `2026-01-01 10:00:05.000`.
     pub time: String,
     pub scenario: &'a str,
-    pub phase: &'a str,
+    /// The phase, marked when logged in: `before-choice, logged in` ([`phase_label`]).
+    pub phase: String,
     pub page: &'a str,
     /// The page's template in the run's crawl plan (docs/crawl.md), when it has one.
     pub template: Option<&'a str>,
@@ -105,6 +108,7 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
                     seen_suffix(f)
                 ),
                 first: f.evidence.first(),
+                first_phase: f.evidence.first().map(phase_label),
                 first_target: evidence_target(f),
                 first_template: f.evidence.first().and_then(|e| r.template_of(&e.page)),
                 evidence: f.evidence.iter().map(|e| evidence_row(r, e)).collect(),
@@ -154,10 +158,24 @@ fn evidence_row<'a>(r: &'a AuditReport, e: &'a Evidence) -> EvidenceRow<'a> {
         template: r.template_of(&e.page),
         time: e.time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
         scenario: &e.scenario,
-        phase: &e.phase,
+        phase: phase_label(e),
         page: &e.page,
         target: e.request_url.as_deref().or(e.cookie.as_deref()),
         detail: e.detail.as_deref(),
+    }
+}
+
+/// What marks evidence observed after the scenario file's `[login]` completed, in every
+/// format but JSON (which has `logged_in: true`).
+pub const LOGGED_IN: &str = "logged in";
+
+/// An evidence's phase as the reports show it: `before-choice`, or `before-choice,
+/// logged in` when it was observed logged in ([`Evidence::logged_in`]).
+pub fn phase_label(e: &Evidence) -> String {
+    if e.logged_in {
+        format!("{}, {LOGGED_IN}", e.phase)
+    } else {
+        e.phase.clone()
     }
 }
 

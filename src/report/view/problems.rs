@@ -83,6 +83,8 @@ impl ProblemAck {
     }
 }
 
+use super::findings::LOGGED_IN;
+
 pub(super) fn problems(r: &AuditReport, findings: &[FindingView]) -> Vec<ProblemView> {
     crate::outcome::problems(r)
         .into_iter()
@@ -158,12 +160,16 @@ fn spread_with_repetitions(p: &crate::outcome::Problem, findings: &[FindingView]
         .filter_map(|f| f.finding.repeat.filter(|s| s.intermittent()))
         .map(|s| format!("{}/{}", s.seen, s.of))
         .collect();
-    if flickering.is_empty() {
+    let spread = if p.logged_in {
+        format!("{}; {LOGGED_IN}", p.spread())
+    } else {
         p.spread()
+    };
+    if flickering.is_empty() {
+        spread
     } else {
         format!(
-            "{}; intermittent: {} repetitions",
-            p.spread(),
+            "{spread}; intermittent: {} repetitions",
             flickering.join(", ")
         )
     }
@@ -210,6 +216,33 @@ mod tests {
             ack_of([Some(AckStatus::Unused), None, None]),
             ProblemAck::None
         );
+    }
+
+    /// Logged-in evidence is said in words: its phase in the evidence rows and the first
+    /// phase, and the problem's spread; nothing is said without it.
+    #[test]
+    fn logged_in_evidence_is_marked_in_the_view() {
+        let mut r = fixed_report();
+        r.findings = ["no_action", "reject_all"]
+            .into_iter()
+            .map(|s| finding(Code::ConsentVendorBeforeChoice, s, "meta"))
+            .collect();
+        let plain = problems(&r, &super::super::findings::findings(&r));
+        assert!(
+            !plain[0].spread.contains("logged in"),
+            "{}",
+            plain[0].spread
+        );
+        r.findings[1].evidence[0].logged_in = true;
+        let findings = super::super::findings::findings(&r);
+        assert_eq!(findings[0].evidence[0].phase, "before-choice");
+        assert_eq!(findings[1].evidence[0].phase, "before-choice, logged in");
+        assert_eq!(
+            findings[1].first_phase.as_deref(),
+            Some("before-choice, logged in")
+        );
+        let p = problems(&r, &findings);
+        assert!(p[0].spread.ends_with("; logged in"), "{}", p[0].spread);
     }
 
     #[test]

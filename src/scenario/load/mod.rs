@@ -14,6 +14,7 @@ pub(crate) mod browser;
 pub(crate) mod cmp;
 pub mod crawl;
 pub mod grant;
+pub(crate) mod login;
 pub mod profile;
 mod run;
 mod site;
@@ -108,6 +109,8 @@ pub struct ScenarioFile {
     pub policy: PolicyRef,
     /// SHA-256 of the file's raw bytes, first 16 hex digits.
     pub digest: String,
+    /// `[login]` ([`super::Login`]).
+    pub login: Option<super::Login>,
 }
 
 impl ScenarioFile {
@@ -125,6 +128,7 @@ impl ScenarioFile {
             scenarios: self.scenarios,
             policy,
             digest: self.digest,
+            login: self.login,
         }
     }
 }
@@ -172,7 +176,7 @@ impl PolicyRef {
     }
 }
 
-pub(crate) const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario"];
+pub(crate) const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario", "login"];
 pub(crate) const SITE_KEYS: &[&str] = &[
     "name",
     "base_url",
@@ -183,7 +187,7 @@ pub(crate) const SITE_KEYS: &[&str] = &[
     "crawl",
 ];
 pub(crate) const RUN_KEYS: &[&str] = &["scenarios"];
-pub(crate) const SCENARIO_KEYS: &[&str] = &["id", "description", "steps", "gpc"];
+pub(crate) const SCENARIO_KEYS: &[&str] = &["id", "description", "steps", "gpc", "login"];
 
 pub(crate) fn check_source(
     path: &Path,
@@ -380,15 +384,20 @@ fn check_file(
         None if root.get("run").is_some() => Vec::new(),
         None => run::default_list(ck, &customs, cmp.as_ref(), first),
     };
+    let login = match ck.table_at(&root, "login", login::LOGIN_KEYS) {
+        Some(t) => login::check_login(ck, &t, base, &site.secret_names).map(Some),
+        None => Some(None),
+    };
     let secrets = site.secrets.clone();
-    let file = match (site.site, site.policy.clone()) {
-        (Some(site), Some(policy)) => Some(ScenarioFile {
+    let file = match (site.site, site.policy.clone(), login) {
+        (Some(site), Some(policy), Some(login)) => Some(ScenarioFile {
             path: path.to_path_buf(),
             site,
             browser,
             scenarios,
             policy,
             digest: String::new(),
+            login,
         }),
         _ => None,
     };

@@ -206,6 +206,7 @@ fn builtin(
         builtin: true,
         steps,
         gpc: false,
+        login: true,
     };
     match id {
         "gpc" => Some(Scenario {

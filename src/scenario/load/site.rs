@@ -26,6 +26,8 @@ pub(super) struct SiteParts {
     pub(super) base_url: Option<Url>,
     pub(super) policy: Option<PolicyRef>,
     pub(super) secrets: crate::secrets::Secrets,
+    /// The variable names `secrets` lists (set or not).
+    pub(super) secret_names: Vec<String>,
 }
 
 pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -> SiteParts {
@@ -78,7 +80,7 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
             }
         });
 
-    let secrets = check_secrets(ck, t);
+    let (secrets, secret_names) = check_secrets(ck, t);
     let crawl = t
         .get("crawl")
         .and_then(|v| super::crawl::check_crawl(ck, v, "`crawl` in [site]"));
@@ -100,6 +102,7 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
         base_url,
         policy,
         secrets,
+        secret_names,
     }
 }
 
@@ -107,8 +110,12 @@ pub(super) fn check_site(ck: &mut Checker<'_>, path: &Path, t: &Table<'_, '_>) -
 /// anywhere (docs/scenarios.md#secrets). Each must be a valid variable name; a set value
 /// shorter than [`crate::secrets::MIN_SECRET_LEN`] cannot be redacted safely and is an
 /// error (the message names the variable, never the value); an unset one is a warning.
-fn check_secrets(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> crate::secrets::Secrets {
+fn check_secrets(
+    ck: &mut Checker<'_>,
+    t: &Table<'_, '_>,
+) -> (crate::secrets::Secrets, Vec<String>) {
     let mut pairs = Vec::new();
+    let mut names = Vec::new();
     let env = ck.env();
     for name in ck.opt_strings(t, "secrets").unwrap_or_default() {
         let n = name.get_ref();
@@ -125,6 +132,7 @@ fn check_secrets(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> crate::secrets::Sec
             );
             continue;
         }
+        names.push(n.clone());
         match env.and_then(|e| e(n)) {
             None => ck.warning(
                 &name.span(),
@@ -142,7 +150,7 @@ fn check_secrets(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> crate::secrets::Sec
             Some(v) => pairs.push((n.clone(), v)),
         }
     }
-    crate::secrets::Secrets::new(pairs)
+    (crate::secrets::Secrets::new(pairs), names)
 }
 
 /// A first-party domain, normalised to its registrable domain.

@@ -54,6 +54,7 @@ pub(super) fn check_scenario(
     let id = ck.req_id(t, "id", "accept_then_object");
     let description = ck.opt_string(t, "description").map(Spanned::into_inner);
     let gpc = ck.opt_bool(t, "gpc").unwrap_or(false);
+    let login = ck.opt_bool(t, "login").unwrap_or(true);
     let steps = match t.get("steps") {
         None => {
             ck.missing(
@@ -88,6 +89,7 @@ pub(super) fn check_scenario(
         builtin: false,
         steps,
         gpc,
+        login,
     });
     Some(Custom { id, scenario })
 }

@@ -101,6 +101,9 @@ pub(super) fn decode_visit(r: &DbRow) -> DecodeResult<VisitRecord> {
         third_party_requests: get_opt_u64(r, "third_party_requests")?,
         cmp: get_json(r, "cmp_actions")?,
         repetition: get_repetition(r, "repetition")?,
+        login: get::<Option<String>>(r, "login")?
+            .map(|json| codec::parse_json("login", &json))
+            .transpose()?,
     })
 }
 

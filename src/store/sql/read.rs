@@ -269,6 +269,7 @@ impl Db {
             final_state: visit.final_state,
             warnings: visit.warnings,
             timings: visit.timings,
+            login: visit.login,
         }))
     }
 

@@ -284,8 +284,8 @@ impl Db {
              final_consent, final_li_objected, final_actions, session_start_ms, load_ms, \
              settle_ms, capture_ms, close_ms, warnings, position, failure_kind, \
              third_party_requests, cmp_actions, steps_ms, settles, screenshot_ms, inventory_set, \
-             repetition) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             repetition, login) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              RETURNING id",
         )
         .bind(run)
@@ -312,6 +312,10 @@ impl Db {
         .bind(ms("screenshot time", t.screenshot_ms)?)
         .bind(inventory)
         .bind(i64::from(v.repetition))
+        .bind(match &obs.login {
+            Some(l) => Some(self.invalid(codec::json("login", l))?),
+            None => None,
+        })
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {

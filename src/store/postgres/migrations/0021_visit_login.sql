@@ -1,0 +1,7 @@
+-- PostgreSQL mirror of src/store/sqlite/migrations/0022_visit_login.sql (same version
+-- number; types as docs/storage.md, "PostgreSQL", says).
+-- consentry storage schema, version 22: the scenario file's `[login]` as each visit ran
+-- it (docs/scenarios.md#login): a JSON `LoginObs` (its steps' outcomes, the time it
+-- completed, null when it failed). NULL for a visit that ran no login, and for every
+-- visit stored before v22. A finding's evidence says itself whether it was logged in.
+ALTER TABLE visits ADD COLUMN login TEXT COLLATE "C";
