@@ -72,6 +72,7 @@ fn header(b: &mut String, s: &DriftSummary, r: &DriftReport) {
             format!("{} to {}", datetime(&r.since), datetime(&r.until)),
         ),
         ("Runs", s.runs.clone()),
+        ("Vantage", text(&r.vantage)),
         ("First / last run", span),
         ("Generated from runs", id_ranges(&ids)),
         (

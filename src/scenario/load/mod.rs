@@ -20,6 +20,7 @@ mod site;
 mod steps;
 #[cfg(test)]
 mod tests;
+mod vantage;
 
 pub use crate::toml_check::parse_duration;
 pub use site::RESTRICTED_PORTS;
@@ -172,7 +173,7 @@ impl PolicyRef {
     }
 }
 
-pub(crate) const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario"];
+pub(crate) const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario", "vantage"];
 pub(crate) const SITE_KEYS: &[&str] = &[
     "name",
     "base_url",
@@ -202,10 +203,12 @@ pub(crate) struct Defaults<'t, 'i> {
     pub(crate) cmp: Option<&'t Val<'i>>,
     pub(crate) run: Option<&'t Val<'i>>,
     pub(crate) crawl: Option<&'t Val<'i>>,
+    /// The fleet's `[vantage]`: a site without its own takes it whole.
+    pub(crate) vantage: Option<&'t Val<'i>>,
 }
 
 /// The keys of a fleet file's inline `[[site]]` besides a scenario file's `[site]` keys.
-pub(crate) const INLINE_SITE_TABLES: &[&str] = &["browser", "cmp", "run"];
+pub(crate) const INLINE_SITE_TABLES: &[&str] = &["browser", "cmp", "run", "vantage"];
 
 /// [`check_source`] for a site of a fleet: the fleet's defaults are grafted into the
 /// file's tree where the file leaves them out (`[browser]` key by key, `[cmp]` and
@@ -277,6 +280,12 @@ pub(crate) fn check_defaults(ck: &mut Checker<'_>, path: &Path, d: &Defaults<'_,
     if let Some(t) = d.cmp.and_then(|v| ck.table(v, "[cmp]", cmp::CMP_KEYS)) {
         cmp::check_cmp(ck, &t, path);
     }
+    if let Some(t) = d
+        .vantage
+        .and_then(|v| ck.table(v, "[vantage]", vantage::VANTAGE_KEYS))
+    {
+        vantage::check_vantage(ck, &t);
+    }
     if let Some(t) = d.run.and_then(|v| ck.table(v, "[run]", RUN_KEYS)) {
         if let Some(v) = t.get("scenarios") {
             ck.strings(v, "`scenarios` in [run]");
@@ -288,7 +297,7 @@ pub(crate) fn check_defaults(ck: &mut Checker<'_>, path: &Path, d: &Defaults<'_,
 /// ([`Checker::mount`]).
 fn graft<'i>(root: &mut DeTable<'i>, d: &Defaults<'_, 'i>, by: usize) {
     use crate::toml_check::shifted;
-    for (key, value) in [("cmp", d.cmp), ("run", d.run)] {
+    for (key, value) in [("cmp", d.cmp), ("run", d.run), ("vantage", d.vantage)] {
         if let Some(v) = value.filter(|_| !root.contains_key(key)) {
             root.insert(
                 Spanned::new(shifted(v, by).span(), key.into()),
@@ -365,10 +374,17 @@ fn check_file(
     let cmp = ck
         .table_at(&root, "cmp", cmp::CMP_KEYS)
         .map(|t| cmp::check_cmp(ck, &t, path));
-    let browser = match ck.table_at(&root, "browser", browser::BROWSER_KEYS) {
+    let mut browser = match ck.table_at(&root, "browser", browser::BROWSER_KEYS) {
         Some(t) => browser::check_browser(ck, &t),
         None => BrowserOptions::default(),
     };
+    let mut secrets = site.secrets.clone();
+    if let Some(t) = ck.table_at(&root, "vantage", vantage::VANTAGE_KEYS) {
+        let v = vantage::check_vantage(ck, &t);
+        browser.vantage = v.vantage;
+        browser.proxy_auth = v.proxy_auth;
+        secrets.merge(crate::secrets::Secrets::new(v.secrets));
+    }
     let mut ids = Ids::new("scenario id");
     let customs: Vec<steps::Custom> = ck
         .tables_at(&root, "scenario", SCENARIO_KEYS)
@@ -380,11 +396,13 @@ fn check_file(
         None if root.get("run").is_some() => Vec::new(),
         None => run::default_list(ck, &customs, cmp.as_ref(), first),
     };
-    let secrets = site.secrets.clone();
     let file = match (site.site, site.policy.clone()) {
         (Some(site), Some(policy)) => Some(ScenarioFile {
             path: path.to_path_buf(),
-            site,
+            site: Site {
+                secrets: secrets.clone(),
+                ..site
+            },
             browser,
             scenarios,
             policy,
