@@ -29,10 +29,7 @@ pub(super) struct VantageParts {
 }
 
 pub(super) fn check_vantage(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> VantageParts {
-    check_vantage_in(ck, t, Path::new(ZONEINFO))
-}
-
-fn check_vantage_in(ck: &mut Checker<'_>, t: &Table<'_, '_>, zoneinfo: &Path) -> VantageParts {
+    let zoneinfo = Path::new(ZONEINFO);
     let label = ck
         .req_string(t, "label", "\"eu-de\"")
         .and_then(|l| check_label(ck, l));
@@ -52,6 +49,8 @@ fn check_vantage_in(ck: &mut Checker<'_>, t: &Table<'_, '_>, zoneinfo: &Path) ->
         }
         (Some(u), Some(p)) => {
             match &proxy {
+                // An invalid proxy was reported at its value already.
+                None if t.get("proxy").is_some() => {}
                 None => ck.error(
                     &u.span(),
                     "proxy credentials without a `proxy`",
