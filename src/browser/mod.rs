@@ -511,6 +511,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_vantage_sets_its_proxy_for_loopback_too_and_its_languages() {
+        use crate::model::vantage::Vantage;
+        assert!(vantage_args(&Vantage::default()).is_empty());
+        let v = Vantage {
+            proxy: Some("socks5://10.0.0.1:1080".into()),
+            locale: Some("fr-CA".into()),
+            ..Vantage::labelled("ca-fr")
+        };
+        assert_eq!(
+            vantage_args(&v),
+            [
+                "--proxy-server=socks5://10.0.0.1:1080",
+                "--proxy-bypass-list=<-loopback>",
+                "--lang=fr-CA",
+                "--accept-lang=fr-CA,fr",
+            ]
+        );
+    }
+
+    #[test]
     fn gpc_features_join_the_users_enable_features() {
         let own = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(

@@ -393,3 +393,49 @@ pub(super) async fn switch_to(session: &Session, target: &str) -> Result<(), Str
     }
     Err(format!("WebDriver cannot switch to the new tab: {last}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::BrowserPool;
+    use crate::model::vantage::Vantage;
+    use crate::scenario::{BrowserOptions, ProxyAuth};
+
+    /// A proxy is the browser process's: a browser of one vantage (or with other proxy
+    /// credentials) must never be taken for a scenario of another.
+    #[test]
+    fn browsers_of_two_vantages_or_credentials_never_share_a_key() {
+        let with = |v: Vantage, auth: Option<(&str, &str)>| BrowserOptions {
+            vantage: v,
+            proxy_auth: auth.map(|(u, p)| ProxyAuth {
+                user: u.into(),
+                password: p.into(),
+            }),
+            ..BrowserOptions::default()
+        };
+        let eu = Vantage {
+            proxy: Some("http://127.0.0.1:3128".into()),
+            locale: Some("de-DE".into()),
+            ..Vantage::labelled("eu-de")
+        };
+        let keys = [
+            BrowserPool::key(&BrowserOptions::default()),
+            BrowserPool::key(&with(eu.clone(), None)),
+            BrowserPool::key(&with(eu.clone(), Some(("user", "pass-one")))),
+            BrowserPool::key(&with(eu.clone(), Some(("user", "pass-two")))),
+            BrowserPool::key(&with(
+                Vantage {
+                    timezone: Some("Europe/Berlin".into()),
+                    ..eu.clone()
+                },
+                None,
+            )),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+            assert!(!a.contains("pass-"), "credentials never in a key: {a}");
+        }
+        assert_eq!(keys[1], BrowserPool::key(&with(eu, None)));
+    }
+}
