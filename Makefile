@@ -2,7 +2,7 @@
 #   make demo  - install what is missing, build, audit the bundled demo site, print findings
 #   make test  - the whole test suite, real-browser tests included
 # Other targets: setup, setup-java, fixtures, build, build-demo, lint, bench, bench-drift, bench-drift-500, bench-layout, bench-pg, bench-queue, bench-cmp,
-# bench-fleet, bench-knowledge, bench-repeat, install, uninstall, dist, clean.
+# bench-fleet, bench-knowledge, bench-repeat, install, uninstall, dist, schemas, clean.
 #
 # Cargo features (Cargo.toml): the demo site (`consentry demo-site`) is compiled only with
 # `demo`, so `cargo build --release` carries no demo server; demo, test, bench, bench-cmp and
@@ -17,7 +17,7 @@ DEMO_DB ?= reports/demo.db
 APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet bench-knowledge bench-repeat reliability clean
+.PHONY: schemas all setup setup-java fixtures build build-demo demo test lint bench bench-drift bench-drift-500 bench-layout bench-pg bench-queue bench-cmp bench-fleet bench-knowledge bench-repeat reliability clean
 .PHONY: install uninstall dist
 
 all: build
@@ -241,3 +241,8 @@ clean:
 	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log
 	rm -rf reports/*/run-*/
 	rm -rf fixtures/build dist
+
+## schemas: regenerate schemas/ (the input files' JSON Schemas, docs/editors.md) from
+## src/schema/; a test fails when the shipped files differ from what consentry generates.
+schemas:
+	$(CARGO) run --locked --quiet -- schema --output-dir schemas

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Lay out an installed consentry under PREFIX (docs/packaging.md): the binary, its data
-# (autoconsent's bundle, rules, package.json and licence, as published on npm at the
+# (the input files' JSON Schemas, schemas/; autoconsent's bundle, rules, package.json and licence, as published on npm at the
 # version fixtures/package-lock.json pins; the vendor and cookie knowledge bases, made by
 # `make fixtures` from their pinned npm packages, docs/knowledge.md) and the licence
 # texts: consentry's (LICENSE), autoconsent's, the knowledge bases', and those of every Rust crate compiled into the binary
@@ -29,6 +29,9 @@ install -m 0644 "$ac/LICENSE" "$data/autoconsent/LICENSE"
 mkdir -p "$data/knowledge"
 install -m 0644 "$kb/third-party-web.json" "$kb/third-party-web.LICENSE" \
   "$kb/open-cookie-database.json" "$kb/open-cookie-database.LICENSE" "$data/knowledge/"
+# The JSON Schemas of the input files, for editors (docs/editors.md).
+mkdir -p "$data/schemas"
+install -m 0644 "$root"/schemas/*.schema.json "$data/schemas/"
 # The licences of everything installed, in one place.
 mkdir -p "$data/licenses"
 install -m 0644 "$root/LICENSE" "$data/licenses/consentry.LICENSE"

@@ -42,6 +42,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod screenshots;
 pub mod secrets;
 pub mod signals;

@@ -448,6 +448,108 @@ fn invalid_acknowledgements_are_invalid_input() {
     assert!(!db.exists(), "nothing recorded");
 }
 
+/// `schema KIND` prints the JSON Schema `schemas/` ships; `--output-dir` writes all five;
+/// an unknown kind is exit 2 naming the kinds.
+#[test]
+fn schema_prints_each_kind_and_writes_them_all() {
+    let out = bin().args(["schema", "policy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/policy.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shipped);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["properties"]["purpose"]["type"], "array");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["schema", "--output-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    for kind in ["scenario", "policy", "acks", "fleet", "profile"] {
+        let written = dir.path().join(format!("{kind}.schema.json"));
+        assert!(written.is_file(), "{kind}");
+    }
+
+    let out = bin().args(["schema", "polcy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "unknown file kind \"polcy\"; the kinds are: scenario, policy, acks, fleet, profile"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `init URL` writes a starter scenario file and policy that `validate` accepts, names them
+/// on stdout, and never overwrites a file without `--force`.
+#[test]
+fn init_writes_a_valid_starter_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["init", "https://www.my-shop.example/", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scenario = dir.path().join("my-shop-example.toml");
+    let policy = dir.path().join("my-shop-example.policy.toml");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n{}\n", scenario.display(), policy.display())
+    );
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    assert!(
+        text.contains("base_url = \"https://www.my-shop.example/\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("policy = \"my-shop-example.policy.toml\""),
+        "{text}"
+    );
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.contains("domains = [\"my-shop.example\"]"), "{text}");
+    let v = bin().arg("validate").arg(&scenario).output().unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+
+    std::fs::write(&policy, "# edited by the privacy team\n").unwrap();
+    let again = bin()
+        .args(["init", "https://www.my-shop.example/", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("exists; consentry init never overwrites")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&policy).unwrap(),
+        "# edited by the privacy team\n"
+    );
+
+    let bad = bin().args(["init", "shop.example"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("not an absolute http:// or https:// URL")
+    );
+}
+
 /// `explain CODE` prints the code's documented contract, the very text the SARIF report
 /// gives as the rule's help; an unknown code is exit 2 naming the close codes.
 #[test]

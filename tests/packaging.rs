@@ -189,6 +189,11 @@ async fn the_unpacked_tarball_audits_the_demo_and_an_autoconsent_fixture_alone()
         "autoconsent/package.json",
         "autoconsent/LICENSE",
         "licenses/autoconsent.LICENSE",
+        "schemas/scenario.schema.json",
+        "schemas/policy.schema.json",
+        "schemas/acks.schema.json",
+        "schemas/fleet.schema.json",
+        "schemas/profile.schema.json",
     ] {
         assert!(data.join(f).is_file(), "{f} is installed");
     }

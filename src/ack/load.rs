@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 use toml::Spanned;
 
-const TOP_KEYS: &[&str] = &["ack"];
+pub(crate) const TOP_KEYS: &[&str] = &["ack"];
 /// The keys of an `[[ack]]` entry.
 pub const ACK_KEYS: &[&str] = &[
     "fingerprint",

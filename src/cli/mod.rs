@@ -11,6 +11,7 @@ pub mod drift;
 pub mod evidence;
 pub mod explain;
 mod fleet;
+pub mod init;
 pub mod migrate;
 mod notify;
 pub mod output;
@@ -20,6 +21,7 @@ pub mod purge;
 mod queue;
 pub mod report;
 pub mod runs;
+pub mod schema;
 pub mod validate;
 mod values;
 
@@ -68,6 +70,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// What a finding code means: its rule, severity, evidence, and how to fix or acknowledge it (docs/findings.md).
     Explain(explain::ExplainArgs),
+    /// Write a commented starter scenario file and policy for a site (`NAME.toml`, `NAME.policy.toml`), valid as written.
+    Init(init::InitArgs),
+    /// The JSON Schema of an input file kind (scenario, policy, acks, fleet, profile), for editors: Taplo / Even Better TOML (docs/editors.md).
+    Schema(schema::SchemaArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
     #[cfg(feature = "demo")]
     DemoSite(demo_site::DemoSiteArgs),
@@ -142,6 +148,8 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Purge(a) => purge::run(a).await,
         Command::Validate(a) => validate::run(a),
         Command::Explain(a) => explain::run(a),
+        Command::Schema(a) => schema::run(a),
+        Command::Init(a) => init::run(a),
         Command::Doctor(a) => doctor::run(a).await,
         Command::Worker(a) => queue::worker(a).await,
         Command::Fleet(a) => queue::fleet(a).await,

@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use toml::de::DeValue;
 
-const TOP_KEYS: &[&str] = &["fleet", "browser", "cmp", "run", "crawl", "vantage", "site"];
-const FLEET_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] =
+    &["fleet", "browser", "cmp", "run", "crawl", "vantage", "site"];
+pub(crate) const FLEET_KEYS: &[&str] = &[
     "name",
     "database",
     "reports",

@@ -45,8 +45,8 @@ pub fn parse_policy(path: &Path, src: &str) -> (Option<Policy>, Diagnostics) {
 
 /// The top-level keys of a policy.
 pub const TOP_KEYS: &[&str] = &["settings", "purpose", "vendor", "cookie"];
-const SETTINGS_KEYS: &[&str] = &["retention_tolerance"];
-const PURPOSE_KEYS: &[&str] = &[
+pub(crate) const SETTINGS_KEYS: &[&str] = &["retention_tolerance"];
+pub(crate) const PURPOSE_KEYS: &[&str] = &[
     "id",
     "name",
     "basis",

@@ -9,7 +9,7 @@ pub mod gvl;
 mod index;
 mod lines;
 pub mod load;
-mod load_vendor;
+pub(crate) mod load_vendor;
 pub mod pattern;
 mod permission;
 

@@ -10,6 +10,7 @@
 
 pub mod duration;
 mod ids;
+pub mod shape;
 pub mod source;
 mod text;
 

@@ -5,7 +5,7 @@ use crate::toml_check::{Checker, Table, Val};
 use std::time::Duration;
 use toml::Spanned;
 
-pub(super) const BROWSER_KEYS: &[&str] = &[
+pub(crate) const BROWSER_KEYS: &[&str] = &[
     "args",
     "third_party_cookies",
     "user_agent",

@@ -7,7 +7,7 @@ use crate::toml_check::{Checker, Span, Table, Val};
 use scraper::error::SelectorErrorKind;
 use toml::Spanned;
 
-pub(super) const CMP_KEYS: &[&str] = &[
+pub(crate) const CMP_KEYS: &[&str] = &[
     "auto",
     "banner",
     "accept_all",
@@ -20,7 +20,7 @@ pub(super) const CMP_KEYS: &[&str] = &[
     "banner_words",
     "grant",
 ];
-pub(super) const CONSENT_ACTIONS: [&str; 3] = ["accept_all", "reject_all", "object_li"];
+pub(crate) const CONSENT_ACTIONS: [&str; 3] = ["accept_all", "reject_all", "object_li"];
 
 /// Consent banner selectors for the built-in scenarios.
 pub(super) struct Cmp {

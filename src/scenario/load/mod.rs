@@ -10,17 +10,17 @@
 //! selectors, what consent actions record), [`browser`] (`[browser]`, limits),
 //! [`steps`] (`[[scenario]]` and its steps), [`run`] (which scenarios run, built-ins).
 
-mod browser;
-mod cmp;
+pub(crate) mod browser;
+pub(crate) mod cmp;
 pub mod crawl;
 pub mod grant;
 pub mod profile;
 mod run;
 mod site;
-mod steps;
+pub(crate) mod steps;
 #[cfg(test)]
 mod tests;
-mod vantage;
+pub(crate) mod vantage;
 
 pub use crate::toml_check::parse_duration;
 pub use site::RESTRICTED_PORTS;
@@ -183,8 +183,8 @@ pub(crate) const SITE_KEYS: &[&str] = &[
     "secrets",
     "crawl",
 ];
-const RUN_KEYS: &[&str] = &["scenarios"];
-const SCENARIO_KEYS: &[&str] = &["id", "description", "steps", "gpc"];
+pub(crate) const RUN_KEYS: &[&str] = &["scenarios"];
+pub(crate) const SCENARIO_KEYS: &[&str] = &["id", "description", "steps", "gpc"];
 
 pub(crate) fn check_source(
     path: &Path,

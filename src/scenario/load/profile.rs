@@ -46,10 +46,10 @@ pub fn bundled_digest() -> String {
     )
 }
 
-const TOP_KEYS: &[&str] = &["profile", "detect", "object_li", "withdraw", "accept_some"];
-const PROFILE_KEYS: &[&str] = &["name", "description", "banner", "tested_with"];
-const DETECT_KEYS: &[&str] = &["autoconsent", "tcf_cmp_ids", "selector"];
-const FLOW_KEYS: &[&str] = &["steps", "unsupported"];
+pub(crate) const TOP_KEYS: &[&str] = &["profile", "detect", "object_li", "withdraw", "accept_some"];
+pub(crate) const PROFILE_KEYS: &[&str] = &["name", "description", "banner", "tested_with"];
+pub(crate) const DETECT_KEYS: &[&str] = &["autoconsent", "tcf_cmp_ids", "selector"];
+pub(crate) const FLOW_KEYS: &[&str] = &["steps", "unsupported"];
 
 /// The directory of user profiles for a scenario file: `cmp/` beside it.
 pub fn user_dir(scenario_file: &Path) -> PathBuf {

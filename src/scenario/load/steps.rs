@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use toml::Spanned;
 use url::Url;
 
-const ACTION_KEYS: &[&str] = &[
+pub(crate) const ACTION_KEYS: &[&str] = &[
     "navigate",
     "click",
     "click_all",
@@ -20,7 +20,7 @@ const ACTION_KEYS: &[&str] = &[
     "screenshot",
     "cmp_flow",
 ];
-const STEP_KEYS: &[&str] = &[
+pub(crate) const STEP_KEYS: &[&str] = &[
     "navigate",
     "click",
     "click_all",

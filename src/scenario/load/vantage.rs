@@ -8,7 +8,7 @@ use crate::toml_check::{Checker, Table};
 use std::path::Path;
 use toml::Spanned;
 
-pub(super) const VANTAGE_KEYS: &[&str] = &[
+pub(crate) const VANTAGE_KEYS: &[&str] = &[
     "label",
     "proxy",
     "proxy_user_env",
