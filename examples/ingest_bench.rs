@@ -523,6 +523,7 @@ async fn main() -> anyhow::Result<()> {
                 data_versions: None,
                 fail_on: FailOn::DEFAULT,
                 fleet_run: None,
+                vantage: None,
             })
             .await?;
         store

@@ -64,6 +64,18 @@ impl Secrets {
         self.entries.is_empty()
     }
 
+    /// Add `other`'s values (a proxy's credentials, `[vantage]`), longest value first
+    /// overall as [`Secrets::new`] orders them.
+    pub fn merge(&mut self, other: Secrets) {
+        for entry in other.entries {
+            if !self.entries.iter().any(|(n, _)| *n == entry.0) {
+                self.entries.push(entry);
+            }
+        }
+        self.entries
+            .sort_by_key(|(_, forms)| std::cmp::Reverse(forms.first().map_or(0, String::len)));
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(n, _)| n.as_str())
     }

@@ -27,6 +27,7 @@ crate::on_both_back_ends!(
     acknowledgements_expire_and_an_unused_one_is_reported,
     drift_reads_the_acknowledgements_file_and_rejects_a_bad_one_with_its_position,
     reports_and_packs_go_to_stdout_unless_output_or_output_dir,
+    drift_compares_the_runs_of_one_vantage_only,
 );
 
 fn day(d: i64) -> DateTime<Utc> {
@@ -164,6 +165,18 @@ async fn record_run(
     decls: &[Declaration],
     visits: Vec<V>,
 ) -> i64 {
+    record_run_from(store, None, d, policy, decls, visits).await
+}
+
+/// [`record_run`] from a vantage (`None`: no `[vantage]`, stored as before schema 22).
+async fn record_run_from(
+    store: &Store,
+    vantage: Option<&consentry::model::vantage::Vantage>,
+    d: i64,
+    policy: &str,
+    decls: &[Declaration],
+    visits: Vec<V>,
+) -> i64 {
     let run = store
         .writer()
         .start_run(&RunStart {
@@ -175,6 +188,7 @@ async fn record_run(
             data_versions: None,
             fail_on: consentry::outcome::FailOn::DEFAULT,
             fleet_run: None,
+            vantage,
         })
         .await
         .expect("run");
@@ -415,6 +429,8 @@ async fn five_nights(db: &TestDb) -> (Vec<i64>, DriftReport) {
         history: &history,
         acks: &acks,
         resolve_after: consentry::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
+        vantage: "default",
+        versus: None,
     });
     (ids, report)
 }
@@ -920,5 +936,197 @@ fn drift_enumeration_names_are_one_in_json_and_text() {
         (Status::Resolved, "resolved"),
     ] {
         same(s, s.as_str(), n);
+    }
+}
+
+/// Runs of two vantages are never compared with each other: Meta seen from `eu-de` on
+/// nights 0 and 2 and not from `us` on night 1 is `persisting` in eu-de's pack (compared
+/// across vantages it would have been resolved, then regressed); `--vs-vantage` sets the
+/// two vantages' latest runs side by side; a run stored without a vantage is `default`.
+async fn drift_compares_the_runs_of_one_vantage_only(db: TestDb) {
+    use consentry::model::vantage::Vantage;
+    let store = db.open().await;
+    let decls = vec![decl("meta", "advertising", "consent")];
+    let eu = Vantage {
+        label: "eu-de".into(),
+        proxy: Some("http://127.0.0.1:3128".into()),
+        proxy_auth: true,
+        locale: Some("de-DE".into()),
+        timezone: Some("Europe/Berlin".into()),
+    };
+    let us = Vantage::labelled("us");
+    let meta = |d| {
+        finding(
+            Code::ConsentVendorBeforeChoice,
+            "no_action",
+            "meta",
+            Some("meta"),
+            d,
+        )
+    };
+    // Meta active wherever it is found (the matrices show it).
+    let visit = |findings: Vec<Finding>| V {
+        scenario: "no_action",
+        observed: true,
+        inventory: VisitInventory {
+            vendors: if findings.is_empty() {
+                Vec::new()
+            } else {
+                vec![activity("meta", 2, 2, 0)]
+            },
+            items: Vec::new(),
+        },
+        findings,
+    };
+    let old = record_run_from(&store, None, -3, "p1", &decls, vec![visit(vec![])]).await;
+    let e0 = record_run_from(
+        &store,
+        Some(&eu),
+        0,
+        "p1",
+        &decls,
+        vec![visit(vec![meta(0)])],
+    )
+    .await;
+    let u1 = record_run_from(&store, Some(&us), 1, "p1", &decls, vec![visit(vec![])]).await;
+    let e2 = record_run_from(
+        &store,
+        Some(&eu),
+        2,
+        "p1",
+        &decls,
+        vec![visit(vec![meta(2)])],
+    )
+    .await;
+
+    let h = store.history();
+    let vantages = h.site_vantages(SITE).await.expect("vantages");
+    let labels: Vec<&str> = vantages.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(labels, ["eu-de", "us", "default"]);
+    let stored = h.run(e0).await.expect("run").expect("stored");
+    assert_eq!(stored.vantage, eu, "the settings are stored with the run");
+    assert_eq!(
+        h.run(old).await.expect("run").expect("old").vantage.label,
+        "default"
+    );
+    let ids = |hs: &[consentry::store::RunHistory]| hs.iter().map(|h| h.run.id).collect::<Vec<_>>();
+    let (since, until) = (day(-1), day(3));
+    assert_eq!(
+        ids(&h
+            .vantage_history(SITE, "eu-de", since, until)
+            .await
+            .expect("eu")),
+        [e0, e2]
+    );
+    assert_eq!(
+        ids(&h
+            .vantage_history(SITE, "us", since, until)
+            .await
+            .expect("us")),
+        [u1]
+    );
+    assert_eq!(
+        ids(&h
+            .vantage_history(SITE, "default", day(-4), until)
+            .await
+            .expect("default")),
+        [old]
+    );
+    assert_eq!(
+        ids(&h.site_history(SITE, day(-4), until).await.expect("all")),
+        [old, e0, u1, e2]
+    );
+    // The baseline before a window is the same vantage's: eu-de has none before night 0.
+    assert_eq!(
+        h.vantage_context_start(SITE, "eu-de", since)
+            .await
+            .expect("ctx"),
+        since
+    );
+    assert_eq!(
+        h.vantage_context_start(SITE, "default", since)
+            .await
+            .expect("ctx"),
+        day(-3)
+    );
+    store.close().await;
+
+    let drift = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args([
+                "drift",
+                "--format",
+                "json",
+                "--since",
+                "2026-09-30",
+                "--until",
+                "2026-10-04",
+            ])
+            .args(extra)
+            .arg("--db")
+            .arg(db.arg())
+            .output()
+            .expect("run");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{extra:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    // Default: the latest run's vantage, eu-de; Meta persists (never resolved by `us`).
+    let pack = drift(&[]);
+    assert_eq!(pack["vantage"], "eu-de", "{pack}");
+    let run_ids: Vec<i64> = pack["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    assert_eq!(run_ids, [e0, e2]);
+    let statuses: Vec<&str> = pack["lifecycles"][0]["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|s| s["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["new", "persisting"], "{pack}");
+    assert!(pack.get("versus").is_none());
+    // `--vantage us`: its one run, no Meta at all.
+    let pack = drift(&["--vantage", "us"]);
+    assert_eq!(pack["vantage"], "us");
+    assert_eq!(pack["runs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        pack["lifecycles"].as_array().map(Vec::len),
+        Some(0),
+        "{pack}"
+    );
+    // Side by side: eu-de's latest run and us's.
+    let pack = drift(&["--vs-vantage", "us"]);
+    assert_eq!(pack["versus"][0]["vantage"], "eu-de");
+    assert_eq!(pack["versus"][0]["run_id"].as_i64(), Some(e2));
+    assert_eq!(pack["versus"][1]["vantage"], "us");
+    assert_eq!(pack["versus"][1]["run_id"].as_i64(), Some(u1));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "drift",
+            "--since",
+            "2026-09-30",
+            "--until",
+            "2026-10-04",
+            "--vs-vantage",
+            "us",
+        ])
+        .arg("--db")
+        .arg(db.arg())
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "Vantage: eu-de (only its runs are compared)",
+        &format!("vantage eu-de, latest run: #{e2}"),
+        &format!("vantage us, latest run: #{u1}"),
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
     }
 }

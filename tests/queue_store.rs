@@ -55,6 +55,7 @@ async fn enqueue(
                     data_versions: None,
                     fail_on: FailOn::DEFAULT,
                     fleet_run: None,
+                    vantage: None,
                 },
                 declarations: &[],
                 discover: false,

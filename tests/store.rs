@@ -1736,6 +1736,7 @@ async fn import_runs_matches_the_per_call_writes(db: TestDb) {
             data_versions: Some("consentry=0.1.0; autoconsent=16.23.0"),
             fail_on: consentry::outcome::FailOn::DEFAULT,
             fleet_run: None,
+            vantage: None,
         },
         declarations: &[],
         visits: vec![JudgedVisit {

@@ -542,3 +542,91 @@ fn gvl_lint_names_each_declaration() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("broken.json:3:"), "{err}");
 }
+
+/// `[vantage]`: every bad value reported at once, where it is written, never quoting a
+/// credential; a good one loads, its credentials secrets of the site.
+#[test]
+fn vantage_values_are_checked_where_written() {
+    let head = "[site]\nname = \"x\"\nbase_url = \"https://x.example/\"\npolicy = \"p.toml\"\n";
+    let env = |name: &str| match name {
+        "PROXY_USER" => Some("someone-proxy".to_string()),
+        "PROXY_PASSWORD" => Some("hunter2-hunter2".to_string()),
+        "SHORT" => Some("ab".to_string()),
+        _ => None,
+    };
+    let check = |body: &str| {
+        let src = format!("{head}{body}");
+        let (file, d) = parse_audit_file(Path::new("v.toml"), &src, &env);
+        (file, summary(&d))
+    };
+    let (file, d) = check(
+        "[vantage]\nlabel = \"eu de\"\nproxy = \"ftp://p.example:21\"\nproxy_user_env = \"PROXY_USER\"\n\
+         proxy_password_env = \"SHORT\"\nlocale = \"deutsch_DE\"\ntimezone = \"Europe/Atlantis\"\nregion = \"x\"\n",
+    );
+    assert!(file.is_none());
+    assert_eq!(
+        d,
+        [
+            "v.toml:6:9 error: invalid vantage label \"eu de\"",
+            "v.toml:7:9 error: unsupported proxy scheme `ftp`",
+            "v.toml:9:22 error: the value of SHORT is shorter than 4 characters and cannot be redacted safely",
+            "v.toml:10:10 error: invalid locale \"deutsch_DE\"",
+            "v.toml:11:12 error: unknown timezone \"Europe/Atlantis\"",
+            "v.toml:12:1 error: unknown key `region` in [vantage]",
+        ]
+    );
+    // Credentials in the URL (never quoted), one variable without the other, SOCKS with
+    // credentials, an unset variable.
+    let (_, d) = check("[vantage]\nlabel = \"a\"\nproxy = \"http://u:hunter2-hunter2@p.example:3128\"\nproxy_user_env = \"PROXY_USER\"\n");
+    assert_eq!(
+        d,
+        [
+            "v.toml:7:9 error: the proxy URL holds credentials",
+            "v.toml:8:18 error: `proxy_user_env` and `proxy_password_env` go together",
+        ]
+    );
+    let (_, d) = check("[vantage]\nlabel = \"a\"\nproxy = \"socks5://p.example:1080\"\nproxy_user_env = \"PROXY_USER\"\nproxy_password_env = \"UNSET_ONE\"\n");
+    assert_eq!(
+        d,
+        [
+            "v.toml:8:18 error: Chromium cannot authenticate to a SOCKS proxy",
+            "v.toml:9:22 error: proxy credential UNSET_ONE is not set in the environment",
+        ]
+    );
+    let (_, d) = check("[vantage]\nproxy = \"http://p.example\"\n");
+    assert_eq!(
+        d,
+        ["v.toml:5:1 error: missing required key `label` in [vantage]"]
+    );
+
+    let (file, d) = check(
+        "[vantage]\nlabel = \"eu-de\"\nproxy = \"http://P.Example:3128/\"\nproxy_user_env = \"PROXY_USER\"\n\
+         proxy_password_env = \"PROXY_PASSWORD\"\nlocale = \"de-DE\"\ntimezone = \"Europe/Berlin\"\n",
+    );
+    assert!(d.is_empty(), "{d:?}");
+    let file = file.expect("loads");
+    let v = &file.browser.vantage;
+    assert_eq!(v.label, "eu-de");
+    assert_eq!(v.proxy.as_deref(), Some("http://p.example:3128"));
+    assert!(v.proxy_auth);
+    assert_eq!(
+        (v.locale.as_deref(), v.timezone.as_deref()),
+        (Some("de-DE"), Some("Europe/Berlin"))
+    );
+    let auth = file.browser.proxy_auth.as_ref().expect("credentials");
+    assert_eq!(auth.password, "hunter2-hunter2");
+    assert!(!format!("{:?}", file.browser).contains("hunter2"));
+    let redacted = file
+        .site
+        .secrets
+        .redact("user someone-proxy pass hunter2-hunter2");
+    assert_eq!(
+        redacted,
+        "user [secret:PROXY_USER] pass [secret:PROXY_PASSWORD]"
+    );
+    // Without [vantage]: `default`, direct.
+    let (file, _) = check("");
+    let file = file.expect("loads");
+    assert_eq!(file.browser.vantage.label, "default");
+    assert!(file.browser.vantage.proxy.is_none() && file.browser.proxy_auth.is_none());
+}

@@ -515,6 +515,7 @@ impl Night {
                 data_versions: None,
                 fail_on: FailOn::DEFAULT,
                 fleet_run: None,
+                vantage: None,
             },
             declarations: &self.declarations,
             visits: self

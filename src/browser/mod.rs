@@ -41,6 +41,24 @@ pub const BASE_ARGS: &[&str] = &[
 /// is true everywhere, before any page script.
 pub const GPC_FEATURES: &[&str] = &["GlobalPrivacyControl", "GlobalPrivacyControlForce"];
 
+/// The Chromium arguments of a vantage (docs/scenarios.md#vantage): its proxy, for every
+/// host including loopback (Chromium bypasses a proxy for localhost and 127.0.0.1 unless
+/// told `<-loopback>`), and its locale (`--lang`: `navigator.language`; `--accept-lang`:
+/// `Accept-Language` and `navigator.languages`). The timezone is set per target through
+/// DevTools (capture), which works on a remote Grid too.
+pub fn vantage_args(v: &crate::model::vantage::Vantage) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(proxy) = &v.proxy {
+        args.push(format!("--proxy-server={proxy}"));
+        args.push("--proxy-bypass-list=<-loopback>".to_string());
+    }
+    if let (Some(locale), Some(accept)) = (&v.locale, v.accept_languages()) {
+        args.push(format!("--lang={locale}"));
+        args.push(format!("--accept-lang={accept}"));
+    }
+    args
+}
+
 /// `args` with Global Privacy Control switched on: the features are added to the
 /// user's own `--enable-features=` (Chromium keeps only the last one), or as a new one.
 pub fn with_gpc(args: &[String]) -> Vec<String> {
@@ -421,14 +439,19 @@ fn capabilities(
     if let Some(ua) = &opts.user_agent {
         args.push(format!("--user-agent={ua}"));
     }
+    args.extend(vantage_args(&opts.vantage));
     args.extend(opts.args.iter().cloned());
     let cookie_mode = match opts.third_party_cookies {
         ThirdPartyCookies::Allow => 0,
         ThirdPartyCookies::Block => 1,
     };
+    let mut prefs = json!({ "profile.cookie_controls_mode": cookie_mode });
+    if let Some(accept) = opts.vantage.accept_languages() {
+        prefs["intl.accept_languages"] = Value::String(accept);
+    }
     let mut chrome = json!({
         "args": args,
-        "prefs": { "profile.cookie_controls_mode": cookie_mode },
+        "prefs": prefs,
         "excludeSwitches": ["enable-automation"],
     });
     if cfg.local {
@@ -486,6 +509,26 @@ async fn devtools_endpoint(client: &Client, webdriver: &url::Url) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vantage_sets_its_proxy_for_loopback_too_and_its_languages() {
+        use crate::model::vantage::Vantage;
+        assert!(vantage_args(&Vantage::default()).is_empty());
+        let v = Vantage {
+            proxy: Some("socks5://10.0.0.1:1080".into()),
+            locale: Some("fr-CA".into()),
+            ..Vantage::labelled("ca-fr")
+        };
+        assert_eq!(
+            vantage_args(&v),
+            [
+                "--proxy-server=socks5://10.0.0.1:1080",
+                "--proxy-bypass-list=<-loopback>",
+                "--lang=fr-CA",
+                "--accept-lang=fr-CA,fr",
+            ]
+        );
+    }
 
     #[test]
     fn gpc_features_join_the_users_enable_features() {

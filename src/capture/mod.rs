@@ -133,6 +133,22 @@ fn fresh_secret() -> String {
 /// The placeholder of `hook.js` the capture's secret replaces.
 const HOOK_SECRET_MARK: &str = "@@CONSENTRY_HOOK_SECRET@@";
 
+/// What every target a capture instruments is set up with beyond capture itself, and how
+/// it answers authentication challenges. A prepared context serves only a scenario with
+/// an equal set-up.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PageSetup {
+    /// Injected into an isolated world of every top-level document (autoconsent's bundle).
+    pub script: Option<Arc<str>>,
+    /// IANA time zone of every page and frame (`Emulation.setTimezoneOverride`).
+    pub timezone: Option<String>,
+    /// Locale of `Intl` in every page and frame (`Emulation.setLocaleOverride`).
+    pub locale: Option<String>,
+    /// The proxy's user and password: proxy challenges (`Fetch.authRequired` with source
+    /// `Proxy`) are answered with them; without them no challenge is intercepted.
+    pub proxy_auth: Option<(String, String)>,
+}
+
 /// A running capture on one browser. Cookie and storage values (and the cookie jar's) are
 /// kept only as their hash with the [`ValueHasher`] it was opened with: the key of the
 /// database they are written to.
@@ -145,6 +161,8 @@ pub struct Capture {
     settles: tokio::sync::watch::Sender<u32>,
     /// Events the event loop has handled ([`Capture::drain`]).
     handled: Arc<std::sync::atomic::AtomicU64>,
+    /// The interception answers proxy challenges ([`PageSetup::proxy_auth`]).
+    handle_auth: bool,
 }
 
 fn lock(state: &Arc<Mutex<Recorder>>) -> MutexGuard<'_, Recorder> {
@@ -157,7 +175,9 @@ impl Capture {
     /// Connect to the browser-level DevTools websocket and start capturing, hashing
     /// values with `hasher`.
     pub async fn start(ws_url: &str, hasher: ValueHasher) -> Result<Capture> {
-        Ok(Capture::open(ws_url, None, None, hasher).await?.0)
+        Ok(Capture::open(ws_url, None, PageSetup::default(), hasher)
+            .await?
+            .0)
     }
 
     /// [`Capture::start`], also injecting `page_script` (autoconsent's bundle,
@@ -168,7 +188,21 @@ impl Capture {
         page_script: Option<Arc<str>>,
         hasher: ValueHasher,
     ) -> Result<Capture> {
-        Ok(Capture::open(ws_url, None, page_script, hasher).await?.0)
+        let setup = PageSetup {
+            script: page_script,
+            ..PageSetup::default()
+        };
+        Capture::start_set_up(ws_url, setup, hasher).await
+    }
+
+    /// [`Capture::start_with`] with a whole [`PageSetup`] (a vantage's timezone, locale
+    /// and proxy credentials).
+    pub async fn start_set_up(
+        ws_url: &str,
+        setup: PageSetup,
+        hasher: ValueHasher,
+    ) -> Result<Capture> {
+        Ok(Capture::open(ws_url, None, setup, hasher).await?.0)
     }
 
     /// Start capturing in a fresh, isolated browser context of an already running browser
@@ -183,8 +217,12 @@ impl Capture {
         page_script: Option<Arc<str>>,
         hasher: ValueHasher,
     ) -> Result<(Capture, String)> {
+        let setup = PageSetup {
+            script: page_script,
+            ..PageSetup::default()
+        };
         let (capture, target) =
-            Capture::prepare_in_new_context(ws_url, window, page_script, hasher).await?;
+            Capture::prepare_in_new_context(ws_url, window, setup, hasher).await?;
         capture.activate().await?;
         Ok((capture, target))
     }
@@ -199,10 +237,10 @@ impl Capture {
     pub async fn prepare_in_new_context(
         ws_url: &str,
         window: (u32, u32),
-        page_script: Option<Arc<str>>,
+        setup: PageSetup,
         hasher: ValueHasher,
     ) -> Result<(Capture, String)> {
-        let (capture, target) = Capture::open(ws_url, Some(window), page_script, hasher).await?;
+        let (capture, target) = Capture::open(ws_url, Some(window), setup, hasher).await?;
         let target = target.ok_or_else(|| anyhow::anyhow!("no tab was created"))?;
         Ok((capture, target))
     }
@@ -213,15 +251,16 @@ impl Capture {
         if let Some(c) = self.crashed() {
             anyhow::bail!("{c}");
         }
-        enable_fetch(&self.cdp).await
+        enable_fetch(&self.cdp, self.handle_auth).await
     }
 
     async fn open(
         ws_url: &str,
         context: Option<(u32, u32)>,
-        page_script: Option<Arc<str>>,
+        setup: PageSetup,
         hasher: ValueHasher,
     ) -> Result<(Capture, Option<String>)> {
+        let handle_auth = setup.proxy_auth.is_some();
         let (cdp, events) = Cdp::connect(ws_url).await?;
         let state = Arc::new(Mutex::new(Recorder::new(fresh_secret(), hasher.clone())));
         let handled = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -229,7 +268,7 @@ impl Capture {
             cdp.clone(),
             state.clone(),
             events,
-            page_script,
+            Arc::new(setup),
             handled.clone(),
         ));
         // From here on, an error or a cancelled future drops the capture, which stops its
@@ -241,6 +280,7 @@ impl Capture {
             task,
             settles: tokio::sync::watch::Sender::new(0),
             handled,
+            handle_auth,
         };
         let (cdp, state) = (&capture.cdp, &capture.state);
         cdp.send(
@@ -252,7 +292,7 @@ impl Capture {
         .context("cannot enable target discovery")?;
         // A context's own capture intercepts once activated (see `prepare_in_new_context`).
         if context.is_none() {
-            enable_fetch(cdp).await?;
+            enable_fetch(cdp, handle_auth).await?;
         }
         let mut context_id = None;
         if context.is_some() {
@@ -420,16 +460,42 @@ impl Drop for Capture {
 }
 
 /// The browser-wide request interception (every request, every context the connection
-/// sees; paused requests are continued at once).
-async fn enable_fetch(cdp: &Cdp) -> Result<()> {
-    cdp.send(
-        "Fetch.enable",
-        json!({ "patterns": [{ "urlPattern": "*", "requestStage": "Request" }] }),
-        None,
-    )
-    .await
-    .context("cannot enable browser-wide request interception")?;
+/// sees; paused requests are continued at once). With `handle_auth` (a vantage's proxy
+/// has credentials) authentication challenges pause too, and are answered in the event
+/// loop ([`answer_auth`]).
+async fn enable_fetch(cdp: &Cdp, handle_auth: bool) -> Result<()> {
+    let mut params = json!({ "patterns": [{ "urlPattern": "*", "requestStage": "Request" }] });
+    if handle_auth {
+        params["handleAuthRequests"] = Value::Bool(true);
+    }
+    cdp.send("Fetch.enable", params, None)
+        .await
+        .context("cannot enable browser-wide request interception")?;
     Ok(())
+}
+
+/// Answer an authentication challenge of the browser-wide interception: a proxy's with
+/// the vantage's credentials, any other (a server's `401`) cancelled, so the response is
+/// seen as it is, as without interception of challenges.
+fn answer_auth(cdp: &Cdp, ev: &Event, credentials: Option<&(String, String)>) {
+    let Some(id) = ev.params.get("requestId").and_then(Value::as_str) else {
+        return;
+    };
+    let source = ev
+        .params
+        .pointer("/authChallenge/source")
+        .and_then(Value::as_str);
+    let response = match (source, credentials) {
+        (Some("Proxy"), Some((user, password))) => json!({
+            "response": "ProvideCredentials", "username": user, "password": password
+        }),
+        _ => json!({ "response": "CancelAuth" }),
+    };
+    cdp.fire(
+        "Fetch.continueWithAuth",
+        json!({ "requestId": id, "authChallengeResponse": response }),
+        ev.session_id.as_deref(),
+    );
 }
 
 /// The jar from a `Storage.getCookies` result, sorted by domain and name, each value kept
@@ -520,16 +586,19 @@ async fn event_loop(
     cdp: Cdp,
     state: Arc<Mutex<Recorder>>,
     mut events: mpsc::UnboundedReceiver<Event>,
-    page_script: Option<Arc<str>>,
+    setup: Arc<PageSetup>,
     handled: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let mut transcript = Transcript::from_env();
     while let Some(ev) = events.recv().await {
         transcript.record(&ev);
+        if ev.method == "Fetch.authRequired" {
+            answer_auth(&cdp, &ev, setup.proxy_auth.as_ref());
+        }
         if let Some(typed) = events::CdpEvent::parse(&ev) {
             let commands = lock(&state).handle(ev.session_id.as_deref(), typed);
             for c in commands {
-                run_command(&cdp, &state, c, page_script.as_ref());
+                run_command(&cdp, &state, c, &setup);
             }
         }
         handled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -544,12 +613,7 @@ async fn event_loop(
     }
 }
 
-fn run_command(
-    cdp: &Cdp,
-    state: &Arc<Mutex<Recorder>>,
-    command: Command,
-    page_script: Option<&Arc<str>>,
-) {
+fn run_command(cdp: &Cdp, state: &Arc<Mutex<Recorder>>, command: Command, setup: &Arc<PageSetup>) {
     match command {
         Command::Fire {
             method,
@@ -571,8 +635,8 @@ fn run_command(
         Command::Instrument { session, kind } => {
             let cdp = cdp.clone();
             let state = state.clone();
-            let script = page_script.filter(|_| kind == TargetKind::Page).cloned();
-            tokio::spawn(async move { instrument(&cdp, &state, &session, kind, script).await });
+            let setup = setup.clone();
+            tokio::spawn(async move { instrument(&cdp, &state, &session, kind, &setup).await });
         }
         Command::AutoconsentEval(req) => {
             let cdp = cdp.clone();
@@ -590,8 +654,12 @@ async fn instrument(
     state: &Arc<Mutex<Recorder>>,
     session: &str,
     kind: TargetKind,
-    page_script: Option<Arc<str>>,
+    setup_of: &PageSetup,
 ) {
+    let page_script = setup_of
+        .script
+        .as_ref()
+        .filter(|_| kind == TargetKind::Page);
     let sid = Some(session);
     let is_doc = matches!(kind, TargetKind::Page | TargetKind::Iframe);
     let mut setup: Vec<(&str, Value)> = Vec::new();
@@ -612,7 +680,16 @@ async fn instrument(
             json!({ "source": hook }),
         ));
     }
-    if let Some(script) = &page_script {
+    if is_doc {
+        // The vantage's timezone and `Intl` locale, before the document's first script.
+        if let Some(tz) = &setup_of.timezone {
+            setup.push(("Emulation.setTimezoneOverride", json!({ "timezoneId": tz })));
+        }
+        if let Some(locale) = &setup_of.locale {
+            setup.push(("Emulation.setLocaleOverride", json!({ "locale": locale })));
+        }
+    }
+    if let Some(script) = page_script {
         setup.extend(autoconsent::setup(script));
     }
     if kind != TargetKind::Other {

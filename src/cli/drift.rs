@@ -57,6 +57,15 @@ pub struct DriftArgs {
     #[arg(long, value_name = "K", default_value_t = consentry::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
           value_parser = clap::value_parser!(u32).range(1..=100))]
     pub resolve_after: u32,
+    /// Compare the runs of this vantage only (`[vantage] label`; `default` for runs
+    /// without one) [default: the vantage of the site's latest run]. Runs of two
+    /// vantages are never compared with each other.
+    #[arg(long, value_name = "LABEL")]
+    pub vantage: Option<String>,
+    /// Also set the latest run of vantage OTHER in the window beside the latest run of
+    /// the compared vantage: their vendor × scenario matrices side by side.
+    #[arg(long, value_name = "OTHER")]
+    pub vs_vantage: Option<String>,
     #[command(flatten)]
     pub print: super::pdf::PrintArgs,
 }
@@ -147,12 +156,14 @@ pub async fn run(args: DriftArgs) -> ExitStatus {
     // worker thread), and rendered and written in the order asked for.
     // Each site is its own task, so decoding rows and building packs use every core.
     let resolve_after = args.resolve_after;
+    let vantages = std::sync::Arc::new((args.vantage.clone(), args.vs_vantage.clone()));
     let mut packs = std::pin::pin!(futures_util::stream::iter(sites.iter().cloned().zip(acks))
         .map(|(site, acks)| {
             let store = store.clone();
-            tokio::spawn(
-                async move { pack(&store, &site, since, until, &acks, resolve_after).await },
-            )
+            let vantages = vantages.clone();
+            tokio::spawn(async move {
+                pack(&store, &site, since, until, &acks, resolve_after, &vantages).await
+            })
         })
         .buffered(consentry::store::MAX_CONNECTIONS as usize));
     let mut status = ExitStatus::Ok;
@@ -223,17 +234,39 @@ async fn pack(
     until: DateTime<Utc>,
     acks: &[consentry::drift::pack::AckInput],
     resolve_after: u32,
+    vantages: &(Option<String>, Option<String>),
 ) -> Result<consentry::drift::DriftReport, consentry::store::StoreError> {
-    let from = store.history().context_start(site, since).await?;
-    let history = store.history().site_history(site, from, until).await?;
+    let history = store.history();
+    // The vantage asked for, else the latest run's (`default` for a site with none).
+    let vantage = match &vantages.0 {
+        Some(v) => v.clone(),
+        None => history
+            .site_vantages(site)
+            .await?
+            .into_iter()
+            .next()
+            .map(|(label, _)| label)
+            .unwrap_or_else(|| consentry::model::vantage::DEFAULT_LABEL.to_string()),
+    };
+    let from = history.vantage_context_start(site, &vantage, since).await?;
+    let runs = history.vantage_history(site, &vantage, from, until).await?;
+    let other = match &vantages.1 {
+        Some(o) => Some((
+            o.as_str(),
+            history.vantage_history(site, o, since, until).await?,
+        )),
+        None => None,
+    };
     Ok(consentry::drift::pack::build(
         &consentry::drift::pack::PackInput {
             site,
             since,
             until,
-            history: &history,
+            history: &runs,
             acks,
             resolve_after,
+            vantage: &vantage,
+            versus: other.as_ref().map(|(o, h)| (*o, h.as_slice())),
         },
     ))
 }

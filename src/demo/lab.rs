@@ -517,6 +517,42 @@ pub(super) const CHAIN_TAG_JS: &str = r#"// Lab: a tag manager's container.
 })();
 "#;
 
+/// What a document or worker of the vantage lab sees of its locale and timezone, as one
+/// query string (`from=...&langs=de-DE,de&lang=de-DE&tz=Europe/Berlin&locale=de-DE`),
+/// reported by `GET /lab/vantage-report?...` (docs/scenarios.md#vantage).
+const VANTAGE_PROBE_JS: &str = r#"function vantageProbe(from) {
+  var o = Intl.DateTimeFormat().resolvedOptions();
+  return 'from=' + from +
+    '&langs=' + encodeURIComponent((navigator.languages || []).join(',')) +
+    '&lang=' + encodeURIComponent(navigator.language) +
+    '&tz=' + encodeURIComponent(o.timeZone) +
+    '&locale=' + encodeURIComponent(o.locale);
+}
+"#;
+
+/// The vantage lab: the page, a cross-site frame (on a `.test` host: no HSTS preload
+/// turns it into a `CONNECT`) and a dedicated worker each report
+/// their `navigator.languages`, `navigator.language`, `Intl` timezone and locale.
+fn vantage_html() -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Lab: vantage</title>\
+         <script>{VANTAGE_PROBE_JS}new Image().src = '/lab/vantage-report?' + vantageProbe('page');\
+         new Worker('/lab/vantage-worker.js');</script></head>\
+         <body><p>vantage</p><iframe src=\"//frames.vantage-lab.test/lab/vantage-frame\"></iframe></body></html>"
+    )
+}
+
+fn vantage_frame_html() -> String {
+    format!(
+        "<!doctype html><title>Lab: vantage frame</title>\
+         <script>{VANTAGE_PROBE_JS}new Image().src = '/lab/vantage-report?' + vantageProbe('frame');</script>"
+    )
+}
+
+fn vantage_worker_js() -> String {
+    format!("{VANTAGE_PROBE_JS}fetch('/lab/vantage-report?' + vantageProbe('worker'));\n")
+}
+
 /// The response for a `/lab/` path, or `None` when there is no such lab path.
 pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
     Some(match path {
@@ -530,6 +566,10 @@ pub(super) fn respond(host: &str, path: &str) -> Option<Response<Full<Bytes>>> {
         "/lab/cookie-store-frame" => ok(HTML, COOKIE_STORE_FRAME_HTML),
         "/lab/abort" => ok(HTML, ABORT_HTML),
         "/lab/chain" => ok(HTML, CHAIN_HTML),
+        "/lab/vantage" => ok(HTML, vantage_html()),
+        "/lab/vantage-frame" => ok(HTML, vantage_frame_html()),
+        "/lab/vantage-worker.js" => ok(JS, vantage_worker_js()),
+        "/lab/vantage-report" => gif(),
         "/lab/chain-tag.js" => ok(JS, CHAIN_TAG_JS),
         "/lab/chain-pixel.js" => ok(
             JS,

@@ -112,6 +112,8 @@ pub struct LoggedRequest {
     pub user_agent: Option<String>,
     /// The `Sec-GPC` request header, when sent.
     pub sec_gpc: Option<String>,
+    /// The `Accept-Language` request header, when sent (a vantage's locale).
+    pub accept_language: Option<String>,
 }
 
 /// What a server answers with: the demo shop, or a fixture site of files.

@@ -235,6 +235,7 @@ async fn handle(
         path_and_query,
         user_agent: header_text(USER_AGENT),
         sec_gpc: header_text(SEC_GPC),
+        accept_language: header_text(hyper::header::ACCEPT_LANGUAGE),
     });
     // `/lab/ws`: a WebSocket handshake (logged above like any request).
     if lab_ws::is_upgrade(&req) {

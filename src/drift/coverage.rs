@@ -152,6 +152,8 @@ mod tests {
             history,
             acks: &[],
             resolve_after: crate::drift::lifecycle::DEFAULT_RESOLVE_AFTER,
+            vantage: "default",
+            versus: None,
         })
     }
 

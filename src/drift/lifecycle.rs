@@ -327,6 +327,7 @@ pub(crate) mod tests {
                 data_versions: None,
                 fleet_run: None,
                 crawl: None,
+                vantage: Default::default(),
             },
             visits: visits
                 .iter()

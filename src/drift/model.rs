@@ -40,6 +40,27 @@ pub struct DriftReport {
     /// the history the JSON already carries (lifecycles, inventory), so not serialised.
     #[serde(skip)]
     pub activity: Vec<RunActivity>,
+    /// The vantage whose runs the pack compares (`[vantage] label`; `default` for runs
+    /// without one): runs of other vantages are never compared with them (docs/drift.md,
+    /// "Vantages").
+    pub vantage: String,
+    /// `drift --vs-vantage OTHER`: this vantage's latest run of the window and the other
+    /// vantage's, side by side (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versus: Vec<VantageSide>,
+}
+
+/// One side of `drift --vs-vantage`: a vantage and its latest run in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct VantageSide {
+    pub vantage: String,
+    /// Its latest run in the window; `None` when it has none there.
+    pub run_id: Option<i64>,
+    pub started_at: Option<DateTime<Utc>>,
+    /// That run's scenarios and vendors, for the matrix (a view of the run, so not
+    /// serialised).
+    #[serde(skip)]
+    pub activity: Option<RunActivity>,
 }
 
 /// One run's scenarios as the vendor × scenario matrix reads them.

@@ -3,7 +3,7 @@
 
 use super::Job;
 use crate::browser::{BrowserConfig, Session};
-use crate::capture::Capture;
+use crate::capture::{Capture, PageSetup};
 use crate::model::{Failure, FailureKind};
 use crate::scenario::{AuditSpec, Scenario};
 use anyhow::Result;
@@ -62,13 +62,30 @@ impl Overlap {
     }
 }
 
-/// What a scenario's browser context is prepared with: its tab's size and the script
-/// injected into each of its documents (autoconsent's bundle, or none). A prepared
-/// context serves only a scenario with equal needs.
+/// What a scenario's browser context is prepared with: its tab's size and its targets'
+/// set-up (the script injected into each of its documents — autoconsent's bundle, or
+/// none —, the vantage's timezone, locale and proxy credentials). A prepared context
+/// serves only a scenario with equal needs.
 #[derive(Clone, PartialEq, Eq)]
 pub(super) struct Needs {
     window: (u32, u32),
+    setup: PageSetup,
+}
+
+/// The set-up of a scenario's targets: `script`, and the vantage of its `options`.
+pub(super) fn page_setup(
+    options: &crate::scenario::BrowserOptions,
     script: Option<std::sync::Arc<str>>,
+) -> PageSetup {
+    PageSetup {
+        script,
+        timezone: options.vantage.timezone.clone(),
+        locale: options.vantage.locale.clone(),
+        proxy_auth: options
+            .proxy_auth
+            .as_ref()
+            .map(|a| (a.user.clone(), a.password.clone())),
+    }
 }
 
 /// A fresh browser context with its instrumented tab, prepared in the background for the
@@ -90,12 +107,12 @@ impl Prepared {
         hasher: crate::model::ValueHasher,
         wait: Option<tokio::sync::watch::Receiver<u32>>,
     ) -> Self {
-        let (window, script) = (needs.window, needs.script.clone());
+        let (window, setup) = (needs.window, needs.setup.clone());
         let task = tokio::spawn(async move {
             if let Some(mut rx) = wait {
                 let _ = tokio::time::timeout(Duration::from_secs(5), rx.wait_for(|n| *n > 0)).await;
             }
-            Capture::prepare_in_new_context(&ws, window, script, hasher).await
+            Capture::prepare_in_new_context(&ws, window, setup, hasher).await
         });
         Prepared { needs, task }
     }
@@ -147,7 +164,15 @@ impl BrowserPool {
                 &opts.third_party_cookies,
                 &opts.user_agent,
                 opts.window_size,
-                opts.page_load_timeout
+                opts.page_load_timeout,
+                // A proxy is the browser's, not a context's: a browser serves one vantage.
+                &opts.vantage,
+                opts.proxy_auth.as_ref().map(|a| {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    (&a.user, &a.password).hash(&mut h);
+                    h.finish()
+                }),
             )
         )
     }
@@ -173,7 +198,7 @@ impl BrowserPool {
                     key: BrowserPool::key(&options),
                     needs: Needs {
                         window: options.window_size,
-                        script,
+                        setup: page_setup(&options, script),
                     },
                     claimed: false,
                 })
@@ -254,7 +279,8 @@ pub(super) async fn start_fresh(
             format!("browser session could not start: {e:#}"),
         )
     })?;
-    match Capture::start_with(&session.devtools_ws, page_script, hasher.clone()).await {
+    let setup = page_setup(options, page_script);
+    match Capture::start_set_up(&session.devtools_ws, setup, hasher.clone()).await {
         Ok(capture) => Ok(Started {
             session,
             capture,
@@ -286,7 +312,7 @@ pub(super) async fn start_reused(
     let key = BrowserPool::key(options);
     let needs = Needs {
         window: options.window_size,
-        script: page_script,
+        setup: page_setup(options, page_script),
     };
     let (session, prepared) = match pool.take(&key, &needs) {
         Some(s) => s,
@@ -311,7 +337,7 @@ pub(super) async fn start_reused(
             Capture::prepare_in_new_context(
                 &session.devtools_ws,
                 needs.window,
-                needs.script.clone(),
+                needs.setup.clone(),
                 hasher.clone(),
             )
             .await
@@ -366,4 +392,50 @@ pub(super) async fn switch_to(session: &Session, target: &str) -> Result<(), Str
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Err(format!("WebDriver cannot switch to the new tab: {last}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BrowserPool;
+    use crate::model::vantage::Vantage;
+    use crate::scenario::{BrowserOptions, ProxyAuth};
+
+    /// A proxy is the browser process's: a browser of one vantage (or with other proxy
+    /// credentials) must never be taken for a scenario of another.
+    #[test]
+    fn browsers_of_two_vantages_or_credentials_never_share_a_key() {
+        let with = |v: Vantage, auth: Option<(&str, &str)>| BrowserOptions {
+            vantage: v,
+            proxy_auth: auth.map(|(u, p)| ProxyAuth {
+                user: u.into(),
+                password: p.into(),
+            }),
+            ..BrowserOptions::default()
+        };
+        let eu = Vantage {
+            proxy: Some("http://127.0.0.1:3128".into()),
+            locale: Some("de-DE".into()),
+            ..Vantage::labelled("eu-de")
+        };
+        let keys = [
+            BrowserPool::key(&BrowserOptions::default()),
+            BrowserPool::key(&with(eu.clone(), None)),
+            BrowserPool::key(&with(eu.clone(), Some(("user", "pass-one")))),
+            BrowserPool::key(&with(eu.clone(), Some(("user", "pass-two")))),
+            BrowserPool::key(&with(
+                Vantage {
+                    timezone: Some("Europe/Berlin".into()),
+                    ..eu.clone()
+                },
+                None,
+            )),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+            assert!(!a.contains("pass-"), "credentials never in a key: {a}");
+        }
+        assert_eq!(keys[1], BrowserPool::key(&with(eu, None)));
+    }
 }

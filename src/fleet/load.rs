@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use toml::de::DeValue;
 
-pub(crate) const TOP_KEYS: &[&str] = &["fleet", "browser", "cmp", "run", "crawl", "site"];
+pub(crate) const TOP_KEYS: &[&str] =
+    &["fleet", "browser", "cmp", "run", "crawl", "vantage", "site"];
 pub(crate) const FLEET_KEYS: &[&str] = &[
     "name",
     "database",
@@ -110,6 +111,7 @@ pub fn load_fleet(path: &Path, env: Env<'_>) -> Result<(FleetSpec, Diagnostics),
         cmp: root.get("cmp"),
         run: root.get("run"),
         crawl: root.get("crawl"),
+        vantage: root.get("vantage"),
     };
     check_defaults(&mut ck, path, &defaults);
 

@@ -481,3 +481,66 @@ fn repeat_is_a_fleet_default_checked_at_its_line() {
         );
     }
 }
+
+#[test]
+fn a_fleet_vantage_is_every_silent_sites_and_a_sites_own_wins_whole() {
+    let fleet = |label: &str| {
+        format!(
+            "[fleet]\nname = \"agency\"\n\n[vantage]\nlabel = \"{label}\"\nproxy = \"http://proxy.test:3128\"\n\
+             proxy_user_env = \"PU\"\nproxy_password_env = \"PP\"\nlocale = \"de-DE\"\n\n\
+             [[site]]\nfile = \"one.toml\"\n\n[[site]]\nfile = \"two.toml\"\n\n\
+             [[site]]\nname = \"three\"\nbase_url = \"https://www.three.test/\"\npolicy = \"p.policy.toml\"\n\
+             vantage = {{ label = \"jp\", timezone = \"Asia/Tokyo\" }}\n"
+        )
+    };
+    let env = |name: &str| match name {
+        "PU" => Some("fleet-proxy-user".to_string()),
+        "PP" => Some("fleet-proxy-pass".to_string()),
+        _ => None,
+    };
+    let dir = folder(&[
+        ("one.toml", &site_file("one", "")),
+        ("two.toml", &site_file("two", "[vantage]\nlabel = \"us\"\n")),
+        ("fleet.toml", &fleet("eu-de")),
+    ]);
+    let (loaded, _) =
+        load_fleet(&dir.path().join("fleet.toml"), &env).unwrap_or_else(|d| panic!("{d}"));
+    let [one, two, three] = &loaded.sites[..] else {
+        panic!("three sites")
+    };
+    let v = &one.spec.browser.vantage;
+    assert_eq!(
+        (v.label.as_str(), v.proxy.as_deref(), v.locale.as_deref()),
+        ("eu-de", Some("http://proxy.test:3128"), Some("de-DE"))
+    );
+    assert!(one.spec.browser.proxy_auth.is_some());
+    // The fleet's credentials are the site's secrets.
+    assert_eq!(
+        one.spec.site.secrets.redact("fleet-proxy-pass"),
+        "[secret:PP]"
+    );
+    // A site's own [vantage] replaces the fleet's whole: no proxy, no locale.
+    let v = &two.spec.browser.vantage;
+    assert_eq!(v, &crate::model::vantage::Vantage::labelled("us"));
+    assert!(two.spec.browser.proxy_auth.is_none());
+    assert!(two.spec.site.secrets.is_empty());
+    let v = &three.spec.browser.vantage;
+    assert_eq!(
+        (v.label.as_str(), v.timezone.as_deref(), v.proxy.as_deref()),
+        ("jp", Some("Asia/Tokyo"), None)
+    );
+
+    // A bad default is reported once, at the fleet file's line.
+    std::fs::write(dir.path().join("fleet.toml"), fleet("eu de")).unwrap();
+    let got = match load_fleet(&dir.path().join("fleet.toml"), &env) {
+        Ok(_) => panic!("a bad label was accepted"),
+        Err(d) => where_what(&d),
+    };
+    assert_eq!(
+        got.iter()
+            .filter(|g| g.contains("invalid vantage label"))
+            .collect::<Vec<_>>(),
+        ["fleet.toml:5 invalid vantage label \"eu de\""],
+        "{got:#?}"
+    );
+}

@@ -28,6 +28,7 @@ pub mod record;
 pub mod screenshot;
 pub mod signal;
 pub mod tcf;
+pub mod vantage;
 
 pub use cmp::CmpAction;
 pub use consent::*;

@@ -62,6 +62,10 @@ pub struct AuditReport {
     /// before consentry recorded them (schema 13 and older).
     #[serde(default)]
     pub data_versions: Vec<crate::data::DataVersions>,
+    /// Where the run looked from (`[vantage]`, docs/scenarios.md#vantage), as stored
+    /// with it: its label and settings, never the proxy's credentials.
+    #[serde(default)]
+    pub vantage: crate::model::vantage::Vantage,
     /// Computed from the fields above by [`Verdict::of`].
     pub verdict: Verdict,
     /// Where the declared map's rules are written (the policy file and its lines), when

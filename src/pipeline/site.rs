@@ -75,6 +75,7 @@ impl<'a> SiteRun<'a> {
                 fail_on: shared.fail_on,
                 fleet_run: about.fleet_run,
                 data_versions: Some(&about.data_versions.stored()),
+                vantage: Some(&spec.browser.vantage),
             })
             .await?;
         store
@@ -221,8 +222,11 @@ impl<'a> SiteRun<'a> {
         {
             storage_errors.push(format!("could not record the run's end: {e}"));
         }
+        let vantage = &self.site.spec.browser.vantage.label;
         let changed =
-            match super::stored::new_in_run(store, &site, self.run_id, self.started_at).await {
+            match super::stored::new_in_run(store, &site, vantage, self.run_id, self.started_at)
+                .await
+            {
                 Ok(changed) => changed,
                 Err(e) => {
                     storage_errors.push(format!("could not read the site's history: {e}"));
@@ -246,6 +250,7 @@ impl<'a> SiteRun<'a> {
             db_path: Some(self.db_path.clone()),
             crawl: self.crawl.take(),
             data_versions: vec![self.data_versions.clone()],
+            vantage: self.site.spec.browser.vantage.clone(),
             verdict: Verdict::default(),
             declared: Some(crate::outcome::DeclaredAt::of(&self.site.spec.policy)),
         }

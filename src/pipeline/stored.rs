@@ -77,7 +77,14 @@ pub async fn stored_report(
     let order: Vec<&str> = summaries.iter().map(|v| v.scenario.as_str()).collect();
     sort_findings(&mut findings, &order);
     let fail_on = fail_on.unwrap_or(record.fail_on);
-    let changed = new_in_run(store, &record.site, record.id, record.started_at).await?;
+    let changed = new_in_run(
+        store,
+        &record.site,
+        &record.vantage.label,
+        record.id,
+        record.started_at,
+    )
+    .await?;
     let acknowledgements = store
         .history()
         .run_acks(&[record.id])
@@ -107,6 +114,7 @@ pub async fn stored_report(
                 .as_deref()
                 .map(crate::data::DataVersions::all_from_stored)
                 .unwrap_or_default(),
+            vantage: record.vantage,
             verdict: Verdict::default(),
             declared: None,
         }
@@ -184,17 +192,18 @@ pub(super) struct NewInRun {
 }
 
 /// The findings new or regressed in run `run` of `site`, judged against every run of
-/// the site that started before it (docs/drift.md).
+/// the site from the same vantage that started before it (docs/drift.md).
 pub(super) async fn new_in_run(
     store: &Store,
     site: &str,
+    vantage: &str,
     run: RunId,
     started_at: chrono::DateTime<Utc>,
 ) -> Result<NewInRun, StoreError> {
     let until = started_at + chrono::Duration::nanoseconds(1);
     let history = store
         .history()
-        .site_findings_history(site, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
+        .vantage_findings_history(site, vantage, chrono::DateTime::<Utc>::UNIX_EPOCH, until)
         .await?;
     let mut changed = NewInRun::default();
     for l in crate::drift::lifecycles(&history) {

@@ -32,6 +32,9 @@ struct JsonReport<'a> {
     /// set, several when a queued fleet's workers differed, none for a run stored before
     /// consentry recorded it.
     data_versions: &'a [crate::data::DataVersions],
+    /// Where the run looked from: label, proxy (scheme://host:port), whether the proxy
+    /// had credentials, locale, timezone (docs/scenarios.md#vantage).
+    vantage: &'a crate::model::vantage::Vantage,
     summary: Summary<'a>,
     visits: &'a [VisitSummary],
     findings: Vec<JsonFinding<'a>>,
@@ -106,6 +109,7 @@ impl Reporter for JsonReporter {
             fail_on_new: r.fail_on_new,
             db_path: r.db_path.as_deref(),
             data_versions: &r.data_versions,
+            vantage: &r.vantage,
             summary: Summary {
                 findings: r.findings.len(),
                 by_severity: BySeverity {

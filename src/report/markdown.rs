@@ -128,6 +128,7 @@ impl Layout for MarkdownReporter {
         ]);
         t.row(vec!["Exit".into(), h.exit_text()]);
         t.row(vec!["Data".into(), cell(&h.data)]);
+        t.row(vec!["Vantage".into(), cell(&h.vantage)]);
         out.push_str(&t.render());
         if h.exit == ExitStatus::Incomplete {
             out.push_str(&format!("> **Warning:** {}\n\n", cell(&h.verdict)));

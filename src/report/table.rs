@@ -56,7 +56,8 @@ impl Layout for TableReporter {
         if let Some(db) = h.db_path {
             out.push_str(&format!(" | database: {}", l(db)));
         }
-        out.push_str(&format!("\ndata: {}\n\n", l(&h.data)));
+        out.push_str(&format!("\ndata: {}\n", l(&h.data)));
+        out.push_str(&format!("vantage: {}\n\n", l(&h.vantage)));
 
         matrix(&mut out, &v.matrix);
 

@@ -139,6 +139,7 @@ pub(crate) fn fixed_report() -> AuditReport {
         new_fingerprints: Vec::new(),
         regressed_fingerprints: Vec::new(),
         acknowledgements: Vec::new(),
+        vantage: Default::default(),
         verdict: crate::outcome::Verdict::default(),
         declared: None,
     }
@@ -252,6 +253,7 @@ fn visit_summary_from_observation() {
 const TABLE: &str = r##"consentry audit of demo-shop | run #42 | INCOMPLETE: 1 of 3 scenarios not observed | 12.4s | started 2026-01-01 10:00:00 UTC
 scenario file: scenarios/demo-shop.toml | database: consentry.db
 data: consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef
+vantage: default (direct, the browser's own locale and timezone)
 
 Scenarios
  scenario      | status                                                         | requests | third-party | cookies | cookie writes | duration
@@ -397,6 +399,7 @@ fn json_shape() {
         "fail_on_new",
         "db_path",
         "data_versions",
+        "vantage",
         "summary",
         "visits",
         "findings",
@@ -486,7 +489,8 @@ fn markdown_snapshot_fragments() {
         "# Consent audit: demo-shop\n\n",
         "| Status        | **INCOMPLETE: 1 of 3 scenarios not observed**                                                         |\n",
         "| Exit          | 3 (incomplete)                                                                                        |\n",
-        "| Data          | consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef |\n\n",
+        "| Data          | consentry 0.1.0, autoconsent 16.23.0, CMP profiles klaro,cookieconsent,consentry-tcf@0123456789abcdef |\n",
+        "| Vantage       | default (direct, the browser's own locale and timezone)                                               |\n\n",
         "> **Warning:** AUDIT INCOMPLETE: 1 scenario NOT OBSERVED (legacy_banner). 3 findings in what was observed. Exit 3 (incomplete).\n",
         "| `no_action`     | complete                                                                                                                    | 12       | 5           | 3              | 4             | 3.2s     |\n",
         "|-----------------|-----------------------------------------------------------------------------------------------------------------------------|----------|-------------|----------------|---------------|----------|\n",

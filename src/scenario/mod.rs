@@ -302,6 +302,27 @@ pub struct BrowserOptions {
     /// Give up waiting for idle after this long (recorded as a warning).
     pub settle_timeout: Duration,
     pub window_size: (u32, u32),
+    /// Where the browser looks from (`[vantage]`, docs/scenarios.md#vantage): its
+    /// proxy, locale and timezone. A browser serves only scenarios of its own vantage
+    /// (the engine's pool keys browsers by their options).
+    pub vantage: crate::model::vantage::Vantage,
+    /// The proxy's credentials (`proxy_user_env`, `proxy_password_env`); never
+    /// serialised, and both values are secrets of the site.
+    #[serde(skip)]
+    pub proxy_auth: Option<ProxyAuth>,
+}
+
+/// A proxy's user and password, read from the environment. Its `Debug` shows neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyAuth {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for ProxyAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProxyAuth { .. }")
+    }
 }
 
 impl Default for BrowserOptions {
@@ -315,6 +336,8 @@ impl Default for BrowserOptions {
             settle_quiet: Duration::from_millis(700),
             settle_timeout: Duration::from_secs(15),
             window_size: (1280, 900),
+            vantage: crate::model::vantage::Vantage::default(),
+            proxy_auth: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and `[[site]]`, each a scenario file or inline.
 
 use super::pattern::NOT_BLANK;
-use super::scenario::{BROWSER, CMP, CRAWL, RUN, SITE_FIELDS};
+use super::scenario::{BROWSER, CMP, CRAWL, RUN, SITE_FIELDS, VANTAGE};
 use crate::toml_check::shape::{Field, FileKind, Shape, Ty};
 
 pub const KIND: FileKind = FileKind {
@@ -41,6 +41,11 @@ pub const ROOT: Shape = Shape {
             "crawl",
             Ty::Table(&CRAWL),
             "Page discovery for every site, key by key under a site's crawl.",
+        ),
+        Field::opt(
+            "vantage",
+            Ty::Table(&VANTAGE),
+            "Default [vantage] for sites without their own.",
         ),
         Field::opt(
             "site",
@@ -120,6 +125,11 @@ pub const INLINE_TABLES: &[Field] = &[
         "run",
         Ty::Table(&RUN),
         "This site's [run] (replaces the fleet's).",
+    ),
+    Field::opt(
+        "vantage",
+        Ty::Table(&VANTAGE),
+        "This site's [vantage] (replaces the fleet's).",
     ),
 ];
 

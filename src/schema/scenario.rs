@@ -37,6 +37,11 @@ pub const ROOT: Shape = Shape {
             "Which scenarios run, in which order.",
         ),
         Field::opt(
+            "vantage",
+            Ty::Table(&VANTAGE),
+            "Where the audit looks from: a label, a proxy, a locale, a timezone.",
+        ),
+        Field::opt(
             "scenario",
             Ty::Tables(&SCENARIO),
             "Scenarios of your own: steps run on the first page.",
@@ -45,6 +50,44 @@ pub const ROOT: Shape = Shape {
             "login",
             Ty::Table(&LOGIN),
             "Log in first, in every scenario, before its consent steps (docs/scenarios.md#login).",
+        ),
+    ]],
+    exactly_one_of: &[],
+};
+
+pub const VANTAGE: Shape = Shape {
+    name: "[vantage]",
+    doc: "Where the audit looks from (docs/scenarios.md#vantage-optional).",
+    parts: &[&[
+        Field::req(
+            "label",
+            Ty::Text(r"^[A-Za-z0-9_-]{1,64}$"),
+            "Stored with every run and shown in every report, as in \"eu-de\".",
+        ),
+        Field::opt(
+            "proxy",
+            Ty::Text(r"^(http|socks5)://"),
+            "http://host:port or socks5://host:port, without credentials.",
+        ),
+        Field::opt(
+            "proxy_user_env",
+            Ty::Text(VAR),
+            "The environment variable holding the proxy's user (a secret).",
+        ),
+        Field::opt(
+            "proxy_password_env",
+            Ty::Text(VAR),
+            "The environment variable holding the proxy's password (a secret).",
+        ),
+        Field::opt(
+            "locale",
+            Ty::Text(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+            "BCP 47 language tag: Accept-Language and navigator.languages, as in \"de-DE\".",
+        ),
+        Field::opt(
+            "timezone",
+            Ty::Text(NOT_BLANK),
+            "IANA time zone, as in \"Europe/Berlin\".",
         ),
     ]],
     exactly_one_of: &[],

@@ -43,6 +43,7 @@ fn every_table_has_the_keys_its_loader_accepts() {
     );
     same_keys(&scenario::LOGIN, sl::login::LOGIN_KEYS);
     same_keys(&scenario::CRAWL, sl::crawl::CRAWL_KEYS);
+    same_keys(&scenario::VANTAGE, sl::vantage::VANTAGE_KEYS);
     let records = match scenario::CMP.field("records").map(|f| f.ty) {
         Some(Ty::Table(s)) => s,
         other => panic!("records is a table: {other:?}"),

@@ -54,9 +54,10 @@ forward! {
     fn mark_dead_runs_incomplete(&self, alive: impl Fn(i64) -> bool) -> Result<Vec<RunId>, StoreError>;
     fn mark_stale_runs_incomplete(&self, older_than: DateTime<Utc>) -> Result<u64, StoreError>;
     fn sites(&self) -> Result<Vec<String>, StoreError>;
-    fn context_start(&self, site: &str, since: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError>;
-    fn site_history(&self, site: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RunHistory>, StoreError>;
-    fn site_findings_history(&self, site: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RunHistory>, StoreError>;
+    fn context_start(&self, site: &str, vantage: Option<&str>, since: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError>;
+    fn site_vantages(&self, site: &str) -> Result<Vec<(String, DateTime<Utc>)>, StoreError>;
+    fn site_history(&self, site: &str, vantage: Option<&str>, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RunHistory>, StoreError>;
+    fn site_findings_history(&self, site: &str, vantage: Option<&str>, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<RunHistory>, StoreError>;
     fn run(&self, run: RunId) -> Result<Option<RunRecord>, StoreError>;
     fn fleet_run(&self, id: FleetRunId) -> Result<Option<FleetRunRecord>, StoreError>;
     fn fleet_run_sites(&self, id: FleetRunId) -> Result<Vec<RunRecord>, StoreError>;

@@ -187,7 +187,30 @@ impl History<'_> {
         site: &str,
         since: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError> {
-        self.store.db.context_start(site, since).await
+        self.store.db.context_start(site, None, since).await
+    }
+
+    /// [`History::context_start`] among the runs of one vantage (by label; runs stored
+    /// before schema 22 are vantage `default`).
+    pub async fn vantage_context_start(
+        &self,
+        site: &str,
+        vantage: &str,
+        since: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        self.store
+            .db
+            .context_start(site, Some(vantage), since)
+            .await
+    }
+
+    /// The vantages `site` was audited from, by label, each with the start of its latest
+    /// run, latest first (docs/drift.md, "Vantages").
+    pub async fn site_vantages(
+        &self,
+        site: &str,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        self.store.db.site_vantages(site).await
     }
 
     /// The runs of `site` that started in `[since, until)`, oldest first, with their
@@ -199,7 +222,36 @@ impl History<'_> {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<RunHistory>, StoreError> {
-        self.store.db.site_history(site, since, until).await
+        self.store.db.site_history(site, None, since, until).await
+    }
+
+    /// [`History::site_history`] of the runs of one vantage only (by label): drift
+    /// compares runs that looked from the same place (docs/drift.md, "Vantages").
+    pub async fn vantage_history(
+        &self,
+        site: &str,
+        vantage: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<RunHistory>, StoreError> {
+        self.store
+            .db
+            .site_history(site, Some(vantage), since, until)
+            .await
+    }
+
+    /// [`History::site_findings_history`] of the runs of one vantage only.
+    pub async fn vantage_findings_history(
+        &self,
+        site: &str,
+        vantage: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<RunHistory>, StoreError> {
+        self.store
+            .db
+            .site_findings_history(site, Some(vantage), since, until)
+            .await
     }
 
     /// Like [`History::site_history`], with visits and findings only (what finding
@@ -212,7 +264,7 @@ impl History<'_> {
     ) -> Result<Vec<RunHistory>, StoreError> {
         self.store
             .db
-            .site_findings_history(site, since, until)
+            .site_findings_history(site, None, since, until)
             .await
     }
 }

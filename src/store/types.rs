@@ -22,6 +22,8 @@ pub struct RunStart<'a> {
     pub fail_on: crate::outcome::FailOn,
     /// The fleet run the run belongs to (docs/fleet.md); `None` for a single-site audit.
     pub fleet_run: Option<super::FleetRunId>,
+    /// Where it looks from (`[vantage]`, schema 22); `None` is vantage `default`.
+    pub vantage: Option<&'a crate::model::vantage::Vantage>,
 }
 
 /// One visit as the pipeline hands it to the store: the observation, its place in the
@@ -74,6 +76,9 @@ pub struct RunRecord {
     /// The pages its scenarios visited, when the site discovers pages (docs/crawl.md):
     /// the stored plan, secrets redacted. `None` without `[site] crawl`.
     pub crawl: Option<crate::crawl::CrawlPlan>,
+    /// Where it looked from (`[vantage]`, schema 22); vantage `default` for runs stored
+    /// before, and for those audited without `[vantage]`.
+    pub vantage: crate::model::vantage::Vantage,
 }
 
 /// A stored fleet run (docs/fleet.md): the runs of its sites name it.

@@ -31,6 +31,7 @@ impl RunWriter<'_> {
             data_versions: None,
             fail_on: crate::outcome::FailOn::DEFAULT,
             fleet_run: None,
+            vantage: None,
         })
         .await
     }

@@ -6,6 +6,8 @@
 pub mod fixture;
 #[cfg(feature = "demo")]
 pub mod lab;
+#[cfg(feature = "demo")]
+pub mod proxy;
 
 /// Makes `db` (any files there first removed) a SQLite database at schema `version`, as
 /// an older consentry left it: the shipped migrations up to `version`, applied by sqlx's

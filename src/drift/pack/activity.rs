@@ -18,6 +18,27 @@ pub(super) fn activity(w: &Window) -> Vec<RunActivity> {
     }
 }
 
+/// `drift --vs-vantage`: the latest run of the window of this vantage and of the other
+/// one, side by side (empty without `--vs-vantage`).
+pub(super) fn versus(w: &Window) -> Vec<crate::drift::model::VantageSide> {
+    use crate::drift::model::VantageSide;
+    let Some((other, history)) = w.input.versus else {
+        return Vec::new();
+    };
+    let in_window =
+        |h: &&RunHistory| h.run.started_at >= w.input.since && h.run.started_at < w.input.until;
+    let side = |vantage: &str, last: Option<&RunHistory>| VantageSide {
+        vantage: vantage.to_string(),
+        run_id: last.map(|h| h.run.id),
+        started_at: last.map(|h| h.run.started_at),
+        activity: last.map(of_run),
+    };
+    vec![
+        side(w.input.vantage, w.runs.last().copied()),
+        side(other, history.iter().rfind(in_window)),
+    ]
+}
+
 fn of_run(h: &RunHistory) -> RunActivity {
     RunActivity {
         run_id: h.run.id,

@@ -63,6 +63,11 @@ pub struct PackInput<'a> {
     /// Consecutive absences before an intermittent finding is resolved
     /// ([`crate::drift::lifecycle::DEFAULT_RESOLVE_AFTER`], `drift --resolve-after`).
     pub resolve_after: u32,
+    /// The vantage `history` is of (the store reads one vantage's runs).
+    pub vantage: &'a str,
+    /// `drift --vs-vantage`: the other vantage, and its history in the window (its
+    /// latest run is set beside this vantage's).
+    pub versus: Option<(&'a str, &'a [RunHistory])>,
 }
 
 /// What every section builder reads: the input, the runs of the window and the
@@ -137,5 +142,7 @@ pub fn build(input: &PackInput) -> DriftReport {
         vendors,
         acknowledgements,
         activity: activity::activity(&w),
+        vantage: input.vantage.to_string(),
+        versus: activity::versus(&w),
     }
 }

@@ -66,11 +66,21 @@ pub fn junit(view: &CiView<'_>) -> String {
         (Some(s), true) => format!("new:{s}"),
     };
     let run_id = r.run_id.map(|i| i.to_string()).unwrap_or_default();
+    let v = &r.vantage;
+    let vantage = [
+        ("vantage", Some(v.label.as_str())),
+        ("vantage_proxy", v.proxy.as_deref()),
+        ("vantage_locale", v.locale.as_deref()),
+        ("vantage_timezone", v.timezone.as_deref()),
+    ];
     for (name, value) in [
         ("run_id", run_id.as_str()),
         ("fail_on", fail_on.as_str()),
         ("verdict", r.verdict.exit.as_str()),
-    ] {
+    ]
+    .into_iter()
+    .chain(vantage.into_iter().filter_map(|(n, v)| Some((n, v?))))
+    {
         let _ = writeln!(
             x,
             "      <property name=\"{name}\" value=\"{}\"/>",

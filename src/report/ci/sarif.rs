@@ -164,6 +164,7 @@ pub fn sarif(view: &CiView<'_>) -> String {
                 "runId": r.run_id,
                 "scenarioFile": r.scenario_file,
                 "notObserved": r.verdict.not_observed,
+                "vantage": r.vantage,
             },
         }],
     });

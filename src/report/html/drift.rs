@@ -72,6 +72,7 @@ fn header(b: &mut String, s: &DriftSummary, r: &DriftReport) {
             format!("{} to {}", datetime(&r.since), datetime(&r.until)),
         ),
         ("Runs", s.runs.clone()),
+        ("Vantage", text(&r.vantage)),
         ("First / last run", span),
         ("Generated from runs", id_ranges(&ids)),
         (
@@ -97,14 +98,20 @@ fn summary(b: &mut String, s: &DriftSummary, r: &DriftReport) {
     );
 }
 
-/// The vendor × scenario matrix of the window's first and last run, side by side (the
-/// run report's matrix, one per run), then one legend.
-fn matrices(b: &mut String, ms: &[RunMatrix]) {
+/// The vendor × scenario matrix of the window's first and last run (with
+/// `--vs-vantage`: of each vantage's latest run), side by side (the run report's matrix,
+/// one per run), then one legend.
+fn matrices(b: &mut String, ms: &[RunMatrix], vantages: bool) {
     let legend = RunMatrix::legend(ms);
     if legend.is_empty() {
         return;
     }
-    b.push_str("<h2 id=\"matrix\">Vendors by scenario</h2>\n<p class=\"note\">What each declared vendor did in each scenario's consent state, in the window's first and last run. Every cell carries its letter, so the matrices read in black and white too.</p>\n<div class=\"pair\">");
+    let which = if vantages {
+        "in the latest run of each of the two vantages"
+    } else {
+        "in the window's first and last run"
+    };
+    let _ = write!(b, "<h2 id=\"matrix\">Vendors by scenario</h2>\n<p class=\"note\">What each declared vendor did in each scenario's consent state, {which}. Every cell carries its letter, so the matrices read in black and white too.</p>\n<div class=\"pair\">");
     for m in ms {
         let _ = write!(b, "<div><h3>{}</h3>", escape_html(&m.title));
         super::run::matrix_table(b, &m.matrix);
@@ -421,7 +428,7 @@ pub(super) fn layout(view: &DriftView) -> String {
         }
         None => b.push_str("<p>No findings in the window: nothing to draw.</p>\n"),
     }
-    matrices(&mut b, &view.matrices);
+    matrices(&mut b, &view.matrices, !view.report.versus.is_empty());
     toc(&mut b, r);
     section(
         &mut b,

@@ -283,6 +283,7 @@ fn header(b: &mut String, h: &Header) {
         ("Exit", h.exit_text()),
         ("Database", opt(h.db_path)),
         ("Data", text_of(&h.data)),
+        ("Vantage", text_of(&h.vantage)),
     ] {
         let _ = write!(b, "<dt>{k}</dt><dd>{v}</dd>");
     }

@@ -501,6 +501,8 @@ pub fn drift_pack(n: usize) -> DriftReport {
         vendors,
         acknowledgements: acks,
         activity,
+        vantage: crate::model::vantage::DEFAULT_LABEL.to_string(),
+        versus: Vec::new(),
     }
 }
 
@@ -731,6 +733,7 @@ pub fn hostile_run() -> AuditReport {
             knowledge: None,
         }],
         acknowledgements: Vec::new(),
+        vantage: Default::default(),
         verdict: Verdict::default(),
         declared: None,
     }

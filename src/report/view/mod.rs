@@ -86,6 +86,9 @@ pub struct Header<'a> {
     /// klaro,...@1a2b...`, or `not recorded for this run` for a run stored before consentry
     /// recorded it.
     pub data: String,
+    /// Where the run looked from: `eu-de (proxy http://p:3128, locale de-DE, timezone
+    /// Europe/Berlin)`, `default (direct, ...)` without `[vantage]`.
+    pub vantage: String,
     /// `2026-01-01 10:00:00 UTC`.
     pub started: String,
     /// `12.4s`.
@@ -213,6 +216,7 @@ fn header(r: &AuditReport) -> Header<'_> {
         scenario_file: &r.scenario_file,
         db_path: r.db_path.as_deref(),
         data: data_text(&r.data_versions),
+        vantage: r.vantage.describe(),
         started: r.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         duration: human_ms(r.duration_ms()),
         fail_on: r.fail_on,

@@ -74,6 +74,8 @@ pub(super) fn check_browser(ck: &mut Checker<'_>, t: &Table<'_, '_>) -> BrowserO
             .get("window_size")
             .and_then(|v| window_size(ck, v))
             .unwrap_or(d.window_size),
+        vantage: d.vantage,
+        proxy_auth: None,
     }
 }
 

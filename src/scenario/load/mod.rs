@@ -21,6 +21,7 @@ mod site;
 pub(crate) mod steps;
 #[cfg(test)]
 mod tests;
+pub(crate) mod vantage;
 
 pub use crate::toml_check::parse_duration;
 pub use site::RESTRICTED_PORTS;
@@ -176,7 +177,9 @@ impl PolicyRef {
     }
 }
 
-pub(crate) const TOP_KEYS: &[&str] = &["site", "cmp", "browser", "run", "scenario", "login"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "site", "cmp", "browser", "run", "scenario", "login", "vantage",
+];
 pub(crate) const SITE_KEYS: &[&str] = &[
     "name",
     "base_url",
@@ -206,10 +209,12 @@ pub(crate) struct Defaults<'t, 'i> {
     pub(crate) cmp: Option<&'t Val<'i>>,
     pub(crate) run: Option<&'t Val<'i>>,
     pub(crate) crawl: Option<&'t Val<'i>>,
+    /// The fleet's `[vantage]`: a site without its own takes it whole.
+    pub(crate) vantage: Option<&'t Val<'i>>,
 }
 
 /// The keys of a fleet file's inline `[[site]]` besides a scenario file's `[site]` keys.
-pub(crate) const INLINE_SITE_TABLES: &[&str] = &["browser", "cmp", "run"];
+pub(crate) const INLINE_SITE_TABLES: &[&str] = &["browser", "cmp", "run", "vantage"];
 
 /// [`check_source`] for a site of a fleet: the fleet's defaults are grafted into the
 /// file's tree where the file leaves them out (`[browser]` key by key, `[cmp]` and
@@ -281,6 +286,12 @@ pub(crate) fn check_defaults(ck: &mut Checker<'_>, path: &Path, d: &Defaults<'_,
     if let Some(t) = d.cmp.and_then(|v| ck.table(v, "[cmp]", cmp::CMP_KEYS)) {
         cmp::check_cmp(ck, &t, path);
     }
+    if let Some(t) = d
+        .vantage
+        .and_then(|v| ck.table(v, "[vantage]", vantage::VANTAGE_KEYS))
+    {
+        vantage::check_vantage(ck, &t);
+    }
     if let Some(t) = d.run.and_then(|v| ck.table(v, "[run]", RUN_KEYS)) {
         if let Some(v) = t.get("scenarios") {
             ck.strings(v, "`scenarios` in [run]");
@@ -292,7 +303,7 @@ pub(crate) fn check_defaults(ck: &mut Checker<'_>, path: &Path, d: &Defaults<'_,
 /// ([`Checker::mount`]).
 fn graft<'i>(root: &mut DeTable<'i>, d: &Defaults<'_, 'i>, by: usize) {
     use crate::toml_check::shifted;
-    for (key, value) in [("cmp", d.cmp), ("run", d.run)] {
+    for (key, value) in [("cmp", d.cmp), ("run", d.run), ("vantage", d.vantage)] {
         if let Some(v) = value.filter(|_| !root.contains_key(key)) {
             root.insert(
                 Spanned::new(shifted(v, by).span(), key.into()),
@@ -369,10 +380,17 @@ fn check_file(
     let cmp = ck
         .table_at(&root, "cmp", cmp::CMP_KEYS)
         .map(|t| cmp::check_cmp(ck, &t, path));
-    let browser = match ck.table_at(&root, "browser", browser::BROWSER_KEYS) {
+    let mut browser = match ck.table_at(&root, "browser", browser::BROWSER_KEYS) {
         Some(t) => browser::check_browser(ck, &t),
         None => BrowserOptions::default(),
     };
+    let mut secrets = site.secrets.clone();
+    if let Some(t) = ck.table_at(&root, "vantage", vantage::VANTAGE_KEYS) {
+        let v = vantage::check_vantage(ck, &t);
+        browser.vantage = v.vantage;
+        browser.proxy_auth = v.proxy_auth;
+        secrets.merge(crate::secrets::Secrets::new(v.secrets));
+    }
     let mut ids = Ids::new("scenario id");
     let customs: Vec<steps::Custom> = ck
         .tables_at(&root, "scenario", SCENARIO_KEYS)
@@ -388,11 +406,13 @@ fn check_file(
         Some(t) => login::check_login(ck, &t, base, &site.secret_names).map(Some),
         None => Some(None),
     };
-    let secrets = site.secrets.clone();
     let file = match (site.site, site.policy.clone(), login) {
         (Some(site), Some(policy), Some(login)) => Some(ScenarioFile {
             path: path.to_path_buf(),
-            site,
+            site: Site {
+                secrets: secrets.clone(),
+                ..site
+            },
             browser,
             scenarios,
             policy,

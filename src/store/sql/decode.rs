@@ -60,7 +60,25 @@ pub(super) fn decode_run(r: &DbRow) -> DecodeResult<RunRecord> {
         crawl: get::<Option<String>>(r, "crawl")?
             .map(|json| codec::parse_json("crawl", &json))
             .transpose()?,
+        vantage: decode_vantage(r),
     })
+}
+
+/// A run's vantage: its stored settings, else its label alone, else `default` (a run
+/// stored before schema 22, or a database opened read-only at an older schema).
+fn decode_vantage(r: &DbRow) -> crate::model::vantage::Vantage {
+    use crate::model::vantage::Vantage;
+    let text = |col| {
+        sqlx::Row::try_get::<Option<String>, _>(r, col)
+            .ok()
+            .flatten()
+    };
+    let label = text("vantage");
+    text("vantage_settings")
+        .and_then(|json| serde_json::from_str::<Vantage>(&json).ok())
+        .filter(|v| label.as_deref().is_none_or(|l| l == v.label))
+        .or_else(|| label.as_deref().map(Vantage::labelled))
+        .unwrap_or_default()
 }
 
 pub(super) fn decode_visit(r: &DbRow) -> DecodeResult<VisitRecord> {

@@ -16,10 +16,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The window's runs, as the subquery every history query shares (binds: site, since,
-/// until).
+/// until, then the vantage label twice: NULL for every vantage). A run stored before
+/// schema 22 has no label: it is vantage `default`.
 macro_rules! window {
     () => {
-        "SELECT id FROM runs WHERE site = ? AND started_at >= ? AND started_at < ?"
+        "SELECT id FROM runs WHERE site = ? AND started_at >= ? AND started_at < ? \
+         AND (? IS NULL OR COALESCE(vantage, 'default') = ?)"
     };
 }
 
@@ -38,14 +40,17 @@ impl Db {
     pub(in crate::store) async fn context_start(
         &self,
         site: &str,
+        vantage: Option<&str>,
         since: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError> {
         let t: Option<String> = super::query_scalar(
             "SELECT MAX(started_at) FROM runs WHERE site = ? AND started_at < ? \
-             AND status = 'complete'",
+             AND status = 'complete' AND (? IS NULL OR COALESCE(vantage, 'default') = ?)",
         )
         .bind(site)
         .bind(codec::ts(&since))
+        .bind(vantage)
+        .bind(vantage)
         .fetch_one(&self.pool)
         .await
         .map_err(self.db_err("read the run before the window"))?;
@@ -60,10 +65,11 @@ impl Db {
     pub(in crate::store) async fn site_history(
         &self,
         site: &str,
+        vantage: Option<&str>,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<RunHistory>, StoreError> {
-        self.history(site, since, until, true).await
+        self.history(site, vantage, since, until, true).await
     }
 
     /// Like `site_history`, with visits and findings only (what finding
@@ -71,30 +77,62 @@ impl Db {
     pub(in crate::store) async fn site_findings_history(
         &self,
         site: &str,
+        vantage: Option<&str>,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<RunHistory>, StoreError> {
-        self.history(site, since, until, false).await
+        self.history(site, vantage, since, until, false).await
+    }
+
+    /// The vantages of `site`'s runs, by label (`default` for runs without one), with
+    /// the start of each one's latest run, latest first.
+    pub(in crate::store) async fn site_vantages(
+        &self,
+        site: &str,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let rows = super::query(
+            "SELECT COALESCE(vantage, 'default') AS label, MAX(started_at) AS latest \
+             FROM runs WHERE site = ? GROUP BY COALESCE(vantage, 'default') \
+             ORDER BY latest DESC, label",
+        )
+        .bind(site)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.db_err("read the site's vantages"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let latest: String = self.decode(get(r, "latest"))?;
+            out.push((
+                self.decode(get(r, "label"))?,
+                self.decode(codec::parse_ts("latest", &latest))?,
+            ));
+        }
+        Ok(out)
     }
 
     async fn history(
         &self,
         site: &str,
+        vantage: Option<&str>,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         full: bool,
     ) -> Result<Vec<RunHistory>, StoreError> {
         let (since, until) = (codec::ts(&since), codec::ts(&until));
+        let vantage = vantage.map(str::to_string);
         let window = |sql: &'static str| {
             super::query(sql)
                 .bind(site.to_string())
                 .bind(since.clone())
                 .bind(until.clone())
+                .bind(vantage.clone())
+                .bind(vantage.clone())
         };
-        let runs = window(
-            "SELECT * FROM runs WHERE site = ? AND started_at >= ? AND started_at < ? \
-             ORDER BY started_at, id",
-        )
+        let runs = window(concat!(
+            "SELECT * FROM runs WHERE id IN (",
+            window!(),
+            ") ORDER BY started_at, id"
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read site history"))?;
@@ -194,7 +232,9 @@ impl Db {
             }
         }
         // Each set once, shared by the visits that stored it.
-        let sets = self.inventory_sets(site, &since, &until).await?;
+        let sets = self
+            .inventory_sets(site, vantage.as_deref(), &since, &until)
+            .await?;
         let mut next_visit: HashMap<RunId, usize> = HashMap::new();
         for (run, set) in visit_sets {
             let Some(h) = index.get(&run).and_then(|i| out.get_mut(*i)) else {
@@ -220,6 +260,7 @@ impl Db {
     async fn inventory_sets(
         &self,
         site: &str,
+        vantage: Option<&str>,
         since: &str,
         until: &str,
     ) -> Result<HashMap<i64, Arc<InventorySet>>, StoreError> {
@@ -233,6 +274,8 @@ impl Db {
         .bind(site)
         .bind(since)
         .bind(until)
+        .bind(vantage)
+        .bind(vantage)
         .fetch_all(&self.pool)
         .await
         .map_err(self.db_err("read history inventory"))?;

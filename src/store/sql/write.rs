@@ -236,8 +236,9 @@ impl Db {
     ) -> Result<RunId, StoreError> {
         super::query_scalar(
             "INSERT INTO runs (site, scenario_file, started_at, finished_at, status, status_reason, \
-             fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id, data_versions) \
-             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             fail_on, scenario_digest, policy_digest, pid, host, fleet_run_id, data_versions, \
+             vantage, vantage_settings) \
+             VALUES (?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(run.site)
         .bind(run.scenario_file)
@@ -249,6 +250,8 @@ impl Db {
         .bind(pid.map(|_| crate::store::this_host()))
         .bind(run.fleet_run)
         .bind(run.data_versions)
+        .bind(run.vantage.map(|v| v.label.as_str()))
+        .bind(run.vantage.and_then(|v| serde_json::to_string(v).ok()))
         .fetch_one(&mut *tx)
         .await
         .map_err(self.db_err("begin run"))

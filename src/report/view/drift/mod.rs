@@ -76,6 +76,9 @@ impl RunMatrix {
     /// The first and last run's matrices with the same rows in the same order: the
     /// first run's order (worst first), then the vendors only the last run has.
     fn of(r: &DriftReport) -> Vec<RunMatrix> {
+        if !r.versus.is_empty() {
+            return RunMatrix::of_vantages(r);
+        }
         use crate::report::view::Matrix;
         let n = r.activity.len();
         let mut order: Vec<String> = Vec::new();
@@ -130,6 +133,43 @@ impl<'a> DriftView<'a> {
             runs: inventory::runs(r),
             matrices: RunMatrix::of(r),
         }
+    }
+}
+
+impl RunMatrix {
+    /// `drift --vs-vantage`: each vantage's latest run of the window, side by side with
+    /// the same rows (a vantage without a run there has no matrix).
+    fn of_vantages(r: &DriftReport) -> Vec<RunMatrix> {
+        use crate::report::view::Matrix;
+        let sides: Vec<_> = r
+            .versus
+            .iter()
+            .filter_map(|s| Some((s, s.activity.as_ref()?)))
+            .collect();
+        let mut order: Vec<String> = Vec::new();
+        for (_, a) in &sides {
+            for row in Matrix::of_activity(a, &[]).rows {
+                if !order.contains(&row.vendor) {
+                    order.push(row.vendor);
+                }
+            }
+        }
+        sides
+            .into_iter()
+            .map(|(s, a)| RunMatrix {
+                title: format!(
+                    "vantage {}, latest run: #{}, {}",
+                    s.vantage,
+                    a.run_id,
+                    date(&a.started_at)
+                ),
+                matrix: {
+                    let mut m = Matrix::of_activity(a, &order);
+                    m.reorder(&order);
+                    m
+                },
+            })
+            .collect()
     }
 }
 

@@ -78,6 +78,24 @@ fn lines(r: &DriftReport) -> Vec<String> {
     if let Some(line) = coverage_line(r) {
         out.push(line);
     }
+    out.push(format!(
+        "Vantage: {} (only its runs are compared)",
+        r.vantage
+    ));
+    if !r.versus.is_empty() {
+        let sides: Vec<String> = r
+            .versus
+            .iter()
+            .map(|s| match s.run_id {
+                Some(id) => format!("vantage {} (run #{id})", s.vantage),
+                None => format!("vantage {} (no run in the window)", s.vantage),
+            })
+            .collect();
+        out.push(format!(
+            "Side by side: the latest run of {}",
+            sides.join(" and of ")
+        ));
+    }
     if s.runs > s.complete_runs {
         out.push(format!(
             "{} run(s) were not complete: what they could not observe is unverified, never resolved",
