@@ -35,6 +35,15 @@ pub fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -
 /// Substitute `${VAR}` and `${VAR:-default}` (the default is used when VAR is unset
 /// or empty). A `$` not followed by `{` is literal, and `$${` is a literal `${`.
 /// Errors are (message, hint).
+/// Is `name` an environment variable name: letters, digits and `_`, not starting with a
+/// digit (the one rule of `${VAR}`, `[site] secrets` and `[vantage]`'s credential names).
+pub fn is_var_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 pub fn interpolate(s: &str, env: Env<'_>) -> Result<String, (String, String)> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -59,12 +68,7 @@ pub fn interpolate(s: &str, env: Env<'_>) -> Result<String, (String, String)> {
             Some((n, d)) => (n, Some(d)),
             None => (inner, None),
         };
-        let valid_name = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_name {
+        if !is_var_name(name) {
             return Err((
                 format!("invalid environment variable name `{name}` in `${{{inner}}}`"),
                 "names use letters, digits and `_`, not starting with a digit: ${VAR} or ${VAR:-default}".to_string(),

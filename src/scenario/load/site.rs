@@ -119,12 +119,7 @@ fn check_secrets(
     let env = ck.env();
     for name in ck.opt_strings(t, "secrets").unwrap_or_default() {
         let n = name.get_ref();
-        let valid = n
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !crate::toml_check::is_var_name(n) {
             ck.error(
                 &name.span(),
                 format!("{n:?} in `secrets` is not an environment variable name"),

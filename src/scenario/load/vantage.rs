@@ -173,12 +173,7 @@ fn check_proxy(ck: &mut Checker<'_>, p: &Spanned<String>) -> Option<(String, Sch
 /// the value.
 fn env_value(ck: &mut Checker<'_>, name: &Spanned<String>) -> Option<String> {
     let n = name.get_ref();
-    let valid = n
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+    if !crate::toml_check::is_var_name(n) {
         ck.error(
             &name.span(),
             format!("{n:?} is not an environment variable name"),
