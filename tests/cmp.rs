@@ -152,6 +152,9 @@ async fn klaro_through_autoconsent_and_its_record() {
                 "dismiss_banner",
                 "klaro:reject_all",
             ),
+            // The knowledge: Scorecard Research is known as advertising (third-party-web
+            // `ad`), declared for measurement only.
+            ("vendor-known-purpose-mismatch", "-", "scorecard"),
         ]),
     );
     assert_eq!(

@@ -104,6 +104,9 @@ async fn klaro_partial_choice_expects_exactly_the_granted_vendors() {
             // Reject all in klaro.toml). Matomo, gated by Klaro, stops.
             ("li-vendor-after-objection", "accept_some", "scorecard"),
             ("li-vendor-after-objection", "advertising_only", "scorecard"),
+            // The knowledge (as in klaro.toml): Scorecard Research is known as advertising,
+            // declared for measurement only.
+            ("vendor-known-purpose-mismatch", "-", "scorecard"),
         ]),
     );
     let a = partial_action(&run.json, "accept_some", "klaro");

@@ -8,7 +8,8 @@
 //!   declared for strictly necessary purposes only.
 //! - `cookie-retention-below-known`: a declared cookie whose typical retention in the
 //!   Open Cookie Database (capped at Chromium's 400 days) exceeds its declared
-//!   `max_retention` (plus the policy's tolerance).
+//!   `max_retention` by more than the policy's tolerance and a tenth (the source's
+//!   precision: it writes round units).
 //!
 //! Both are site-level (one per vendor or cookie rule per run), judged once every visit
 //! is in, from the attribution's `known` fields: the knowledge was asked once per record.
@@ -170,6 +171,11 @@ fn vendor_known_purpose_mismatch(ctx: &RunCtx, sink: &mut Sink) {
     }
 }
 
+/// The Open Cookie Database gives typical retentions in round units (`13 months`, `1 year`,
+/// `2 years`): a declaration within a tenth of one (390d against 400 days) is within the
+/// data's precision and not reported.
+const ROUND_UNITS_MARGIN: i64 = 10;
+
 /// A typical retention as the Open Cookie Database writes it (`2 years`, `90 Days`,
 /// `session`, `End of session (browser)`), in seconds; `None` for session cookies and for
 /// what does not read as a duration (`Unknown`, `forever`, `persistent`).
@@ -199,7 +205,11 @@ fn cookie_retention_below_known(ctx: &RunCtx, sink: &mut Sink) {
             let capped = secs.min(CHROMIUM_MAX_LIFETIME);
             let (allowed, declared) = match rule.max_retention {
                 Retention::Session => (0, "session".to_string()),
-                Retention::MaxSeconds(s) => (s.saturating_add(tolerance), human_secs(s)),
+                Retention::MaxSeconds(s) => (
+                    s.saturating_add(tolerance)
+                        .saturating_add(s / ROUND_UNITS_MARGIN),
+                    human_secs(s),
+                ),
             };
             if capped <= allowed {
                 continue;

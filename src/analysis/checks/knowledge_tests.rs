@@ -200,39 +200,53 @@ fn a_vendor_known_as_analytics_is_reported_only_when_declared_strictly_necessary
 
 #[test]
 fn a_cookie_declared_shorter_than_its_known_retention_is_reported_capped_at_400_days() {
-    let findings = run(&policy(), Some(knowledge()));
+    let mut p = policy();
+    for c in p.cookies.iter_mut().filter(|c| c.name == "_ga") {
+        c.max_retention = Retention::MaxSeconds(300 * 86_400);
+    }
+    let findings = run(&p, Some(knowledge()));
     let got = of(&findings, Code::CookieRetentionBelowKnown);
-    // _ga: 390d declared, 2 years known, 400d in Chromium: reported. _fbp: 90d declared,
+    // _ga: 300d declared, 2 years known, 400d in Chromium: reported. _fbp: 90d declared,
     // 4 months known: reported. _GRECAPTCHA: 180d declared, 179 days: not. sid: session
     // declared, "Unknown": not judged.
     let subjects: Vec<&str> = got.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(subjects, ["_fbp", "_ga"], "{got:#?}");
     assert!(
         got[1].1[0].starts_with(
-            "declared max_retention 390d (rule \"_ga\" of vendor \"google-analytics\"); typical retention 2 years, 400d in Chromium: known: Google Analytics, category Analytics"
+            "declared max_retention 300d (rule \"_ga\" of vendor \"google-analytics\"); typical retention 2 years, 400d in Chromium: known: Google Analytics, category Analytics"
         ),
         "{:?}",
         got[1].1
     );
     assert!(got[0].1[0].starts_with("declared max_retention 90d (rule \"_fbp\" of vendor \"meta\"); typical retention 4 months: "));
 
-    // Declared long enough (400 days for _ga, within the tolerance for _fbp): nothing.
+    // Within the source's precision (a tenth) and the tolerance: 390d for _ga (400 days
+    // in Chromium), 111d for _fbp (4 months, 121.7 days): nothing. 108d for _fbp is out.
+    let rules = |fbp_days: i64| {
+        vec![
+            CookieRule {
+                name: "_ga".into(),
+                vendor: "google-analytics".into(),
+                max_retention: Retention::MaxSeconds(390 * 86_400),
+                ..Default::default()
+            },
+            CookieRule {
+                name: "_fbp".into(),
+                vendor: "meta".into(),
+                max_retention: Retention::MaxSeconds(fbp_days * 86_400),
+                ..Default::default()
+            },
+        ]
+    };
     let mut p = policy();
-    p.cookies = vec![
-        CookieRule {
-            name: "_ga".into(),
-            vendor: "google-analytics".into(),
-            max_retention: Retention::MaxSeconds(400 * 86_400),
-            ..Default::default()
-        },
-        CookieRule {
-            name: "_fbp".into(),
-            vendor: "meta".into(),
-            max_retention: Retention::MaxSeconds(121 * 86_400),
-            ..Default::default()
-        },
-    ];
+    p.cookies = rules(111);
     assert!(of(&run(&p, Some(knowledge())), Code::CookieRetentionBelowKnown).is_empty());
+    p.cookies = rules(108);
+    let got = of(&run(&p, Some(knowledge())), Code::CookieRetentionBelowKnown);
+    assert_eq!(
+        got.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["_fbp"]
+    );
 }
 
 #[test]
