@@ -13,6 +13,7 @@ pub mod explain;
 mod fleet;
 pub mod har;
 pub mod init;
+pub mod map;
 pub mod migrate;
 mod notify;
 pub mod output;
@@ -73,8 +74,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// What a finding code means: its rule, severity, evidence, and how to fix or acknowledge it (docs/findings.md).
     Explain(explain::ExplainArgs),
-    /// Write a commented starter scenario file and policy for a site (`NAME.toml`, `NAME.policy.toml`), valid as written.
+    /// Visit a site (no action, then accept all) and draft its scenario file and policy (`NAME.toml`, `NAME.policy.toml`), every entry marked draft for a person to confirm; `--no-visit`: commented starter files.
     Init(init::InitArgs),
+    /// The declared map beside the visits: `map draft --run RUN` drafts a policy from a stored run.
+    Map(map::MapArgs),
     /// The JSON Schema of an input file kind (scenario, policy, acks, fleet, profile), for editors: Taplo / Even Better TOML (docs/editors.md).
     Schema(schema::SchemaArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
@@ -153,7 +156,8 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Validate(a) => validate::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Schema(a) => schema::run(a),
-        Command::Init(a) => init::run(a),
+        Command::Init(a) => init::run(a).await,
+        Command::Map(a) => map::run(a).await,
         Command::Doctor(a) => doctor::run(a).await,
         Command::Worker(a) => queue::worker(a).await,
         Command::Fleet(a) => queue::fleet(a).await,

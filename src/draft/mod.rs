@@ -200,6 +200,8 @@ struct CookieSeen {
     domains: BTreeSet<String>,
     /// The longest stored lifetime; `None` while only session copies were seen.
     lifetime: Option<i64>,
+    /// The longest lifetime the site asked for (before Chromium's 400-day cap).
+    requested: Option<i64>,
     known: Option<Known>,
     scenarios: BTreeSet<String>,
 }
@@ -289,6 +291,22 @@ pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSour
         }
     }
 
+    // The longest lifetime the site asked for, per cookie name and domain (accepted
+    // writes): what `cookie-retention-exceeded` judges first.
+    let mut requested: HashMap<(String, String), i64> = HashMap::new();
+    for visit in visits {
+        for (w, _) in &visit.cookie_writes {
+            if let (Some(l), true) = (w.requested_lifetime_secs, w.blocked_reasons.is_empty()) {
+                let key = (
+                    w.name.clone(),
+                    w.domain.trim_start_matches('.').to_ascii_lowercase(),
+                );
+                let e = requested.entry(key).or_insert(l);
+                *e = (*e).max(l);
+            }
+        }
+    }
+
     // Cookies, and the vendor owning each.
     let mut cookies: BTreeMap<(String, String), CookieSeen> = BTreeMap::new();
     for visit in visits {
@@ -344,6 +362,9 @@ pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSour
             seen.scenarios.insert(visit.obs.scenario.clone());
             if let Some(l) = stored_lifetime(c) {
                 seen.lifetime = Some(seen.lifetime.map_or(l, |m| m.max(l)));
+            }
+            if let Some(&l) = requested.get(&(c.name.clone(), host.clone())) {
+                seen.requested = Some(seen.requested.map_or(l, |m| m.max(l)));
             }
             if seen.known.is_none() {
                 seen.known = known;
@@ -443,15 +464,25 @@ pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSour
             .and_then(|k| k.retention.as_deref())
             .and_then(typical_retention_secs)
             .map(|s| s.min(CHROMIUM_MAX_COOKIE_SECS));
-        let observed = seen.lifetime.map(|l| ((l + DAY - 1) / DAY) * DAY);
+        let longest = match (seen.lifetime, seen.requested) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let observed = longest.map(|l| ((l + DAY - 1) / DAY) * DAY);
         let max_retention = match (observed, typical) {
             (None, None) => Retention::Session,
             (Some(o), None) => Retention::MaxSeconds(o),
             (None, Some(t)) => Retention::MaxSeconds(t),
             (Some(o), Some(t)) => Retention::MaxSeconds(o.max(t)),
         };
+        let asked = match seen.requested {
+            Some(r) if seen.lifetime.is_none_or(|l| r > l) => {
+                format!(" (the site asked for {})", days_text(r))
+            }
+            _ => String::new(),
+        };
         let mut lines = vec![format!(
-            "Seen: {} on {} in {}; observed lifetime {}.",
+            "Seen: {} on {} in {}; observed lifetime {}{asked}.",
             seen.names.iter().cloned().collect::<Vec<_>>().join(", "),
             seen.domains.iter().cloned().collect::<Vec<_>>().join(", "),
             seen.scenarios
@@ -471,6 +502,7 @@ pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSour
                 days_text(o)
             ),
             (None, Some(_)) => "max_retention: the typical retention (capped at Chromium's 400 days); only session copies were observed.".to_string(),
+            (Some(_), _) if !asked.is_empty() => "max_retention: the lifetime the site asked for, rounded up to a day.".to_string(),
             (Some(_), _) => "max_retention: the observed lifetime, rounded up to a day.".to_string(),
             (None, None) => "max_retention: session, as observed.".to_string(),
         });
@@ -516,22 +548,31 @@ fn owner_of(
     domain: &str,
     known: Option<&Known>,
 ) -> Option<String> {
+    let same = |a: &str, b: &str| !a.is_empty() && a.eq_ignore_ascii_case(b);
+    let known_by = |test: &dyn Fn(&Known) -> bool| -> Vec<&String> {
+        vendors
+            .iter()
+            .filter(|(_, s)| s.known.as_ref().is_some_and(test))
+            .map(|(key, _)| key)
+            .collect()
+    };
+    // The vendor the cookie's platform names.
     if let Some(k) = known {
-        let same = |a: &str, b: &str| !a.is_empty() && a.eq_ignore_ascii_case(b);
-        let by_platform = vendors.iter().find(|(_, s)| {
-            s.known
-                .as_ref()
-                .is_some_and(|v| same(&v.name, &k.name) || same(&v.company, &k.company))
-        });
-        if let Some((key, _)) = by_platform {
-            return Some(key.clone());
+        if let Some(key) = known_by(&|v: &Known| same(&v.name, &k.name)).first() {
+            return Some((*key).clone());
         }
     }
+    // A third-party cookie: the vendor of its domain.
     if party == Party::Third {
-        if let Some(owners) = domain_owners.get(domain) {
-            return owners.iter().next().cloned();
+        return domain_owners
+            .get(domain)
+            .and_then(|owners| owners.iter().next().cloned());
+    }
+    // The one vendor of the platform's company (`Google` owns many).
+    if let Some(k) = known {
+        if let [key] = known_by(&|v: &Known| same(&v.company, &k.company)).as_slice() {
+            return Some((*key).clone());
         }
-        return None;
     }
     match known {
         // A first-party cookie of a known advertising or analytics platform no request

@@ -19,9 +19,18 @@ pub struct Starter<'a> {
     pub schema_dir: Option<&'a std::path::Path>,
     /// The date written in the header (`2026-12-07`).
     pub date: &'a str,
+    /// Extra Chromium flags for `[browser] args` (`--host-resolver-rules=…`).
+    pub browser_args: &'a [String],
+    /// When the file is a draft from a visit: what was visited and found, one comment
+    /// line each (`consentry init` without `--no-visit`).
+    pub drafted: &'a [String],
+    /// The scenarios to run, when not the built-ins' default, and why (one comment line each).
+    pub run: Option<(&'a [String], &'a [String])>,
 }
 
-fn directive(s: &mut String, st: &Starter<'_>, kind: &str) {
+/// The first line of a file: `#:schema PATH` when the installed schemas are known, else how
+/// to get one (docs/editors.md).
+pub fn directive(s: &mut String, st: &Starter<'_>, kind: &str) {
     match st.schema_dir {
         Some(dir) => {
             let _ = writeln!(
@@ -49,7 +58,7 @@ pub fn scenario(st: &Starter<'_>) -> String {
 # What to audit and how to drive its consent banner. The format: docs/scenarios.md.
 # Check it with `consentry validate {name}.toml`; run it with `consentry audit {name}.toml`.
 # Strings may use ${{VAR}} or ${{VAR:-default}} from the environment.
-
+{drafted}
 [site]
 name = {name_q}
 base_url = {base_q}
@@ -79,21 +88,42 @@ policy = {policy_q}
 auto = true
 
 [browser]
-page_load_timeout = "30s"
+{args}page_load_timeout = "30s"
 step_timeout = "10s"
 
 # The built-in scenarios run by default: no_action, accept_all, reject_all, object_li,
 # reject_then_reload, accept_then_withdraw (docs/scenarios.md#built-in-scenarios); gpc and
-# accept_some when asked for. To choose:
-# [run]
-# scenarios = ["no_action", "accept_all", "reject_all"]
-"##,
+# accept_some when asked for.
+{run}"##,
         domain = st.domain,
         date = st.date,
         name = st.name,
         name_q = toml_string(st.name),
         base_q = toml_string(st.base_url),
         policy_q = toml_string(st.policy_file),
+        drafted = st
+            .drafted
+            .iter()
+            .map(|l| if l.is_empty() {
+                "#\n".to_string()
+            } else {
+                format!("# {l}\n")
+            })
+            .collect::<String>(),
+        run = match st.run {
+            None => "# To choose:\n# [run]\n# scenarios = [\"no_action\", \"accept_all\", \"reject_all\"]\n".to_string(),
+            Some((ids, why)) => {
+                let quoted: Vec<String> = ids.iter().map(|a| toml_string(a)).collect();
+                let why: String = why.iter().map(|l| format!("# {l}\n")).collect();
+                format!("{why}[run]\nscenarios = [{}]\n", quoted.join(", "))
+            }
+        },
+        args = if st.browser_args.is_empty() {
+            String::new()
+        } else {
+            let quoted: Vec<String> = st.browser_args.iter().map(|a| toml_string(a)).collect();
+            format!("args = [{}]\n", quoted.join(", "))
+        },
     );
     s
 }
@@ -180,6 +210,9 @@ mod tests {
             policy_file: "shop-example.policy.toml",
             schema_dir: Some(Path::new("/usr/share/consentry/schemas")),
             date: "2026-12-07",
+            browser_args: &["--host-resolver-rules=MAP * 127.0.0.1:8443".to_string()],
+            drafted: &["Drafted from a visit.".to_string(), String::new()],
+            run: Some((&["no_action".to_string()], &["Why.".to_string()])),
         };
         let scenario_path = dir.path().join("shop-example.toml");
         std::fs::write(&scenario_path, scenario(&st)).expect("write");
@@ -221,6 +254,9 @@ mod tests {
             policy_file: "p.toml",
             schema_dir: None,
             date: "2026-12-07",
+            browser_args: &[],
+            drafted: &[],
+            run: None,
         };
         let doc: toml::Value = toml::from_str(&scenario(&st)).expect("TOML");
         assert_eq!(doc["site"]["name"].as_str(), Some("a \"b\""));
