@@ -87,6 +87,13 @@ impl Known {
     /// One line for evidence, inventory and reports:
     /// `known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0`.
     pub fn describe(&self) -> String {
+        format!("known: {}", self.summary())
+    }
+
+    /// [`Known::describe`] without its `known: ` label, for a place that already says
+    /// "Known": `TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in
+    /// third-party-web 0.30.0`.
+    pub fn summary(&self) -> String {
         let who = if self.company == self.name || self.company.is_empty() {
             self.name.clone()
         } else {
@@ -98,7 +105,7 @@ impl Known {
             .map(|r| format!(", typical retention {r}"))
             .unwrap_or_default();
         format!(
-            "known: {who}, category {}{retention}, by {} in {}",
+            "{who}, category {}{retention}, by {} in {}",
             self.category,
             self.rule(),
             self.source
