@@ -30,7 +30,7 @@ pub fn inventory_page_columns(with_vendor: bool) -> Vec<&'static str> {
 pub fn known_text(c: &crate::drift::InventoryChange) -> Option<&str> {
     c.known
         .as_deref()
-        .map(|k| k.strip_prefix("known: ").unwrap_or(k))
+        .map(|k| k.strip_prefix(crate::knowledge::LABEL).unwrap_or(k))
 }
 
 /// The review page's columns of the runs table.
