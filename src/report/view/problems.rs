@@ -28,9 +28,8 @@ pub struct ProblemView {
     /// Who loaded whom, from the first of its findings that shows a chain
     /// ([`super::findings::FindingView::chain`]); empty when none does.
     pub chain: Vec<String>,
-    /// What the knowledge bases say of its host or cookie, from the first of its findings
-    /// that carries it ([`super::findings::FindingView::known_text`]). Never the
-    /// declared vendor.
+    /// [`Problem::known`] in words, after a "Known" label
+    /// ([`crate::knowledge::Known::summary`]). Never the declared vendor.
     pub known_text: Option<String>,
 }
 
@@ -137,11 +136,7 @@ pub(super) fn problems(r: &AuditReport, findings: &[FindingView]) -> Vec<Problem
                     .find(|f| !f.chain.is_empty())
                     .map(|f| f.chain.iter().map(|h| (*h).to_string()).collect())
                     .unwrap_or_default(),
-                known_text: p
-                    .findings
-                    .iter()
-                    .filter_map(|&n| findings.get(n))
-                    .find_map(|f| f.known_text.clone()),
+                known_text: p.known.as_ref().map(crate::knowledge::Known::summary),
                 problem: p,
             }
         })
