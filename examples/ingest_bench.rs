@@ -423,6 +423,7 @@ fn visit(a: &Args, scenario: &str, start: DateTime<Utc>, rng: &mut Rng) -> Visit
                     phase: phase.clone(),
                     detail: None,
                     logged_in: false,
+                    known: None,
                 })
                 .collect();
             Finding {

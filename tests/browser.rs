@@ -197,22 +197,32 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
     );
 
     // The undeclared vendor is named by the knowledge bases (docs/knowledge.md): company,
-    // category and the rule that matched, in every piece of evidence; the finding's
-    // vendor stays the declared map's (none).
+    // category and the rule that matched, a structured field of every piece of evidence
+    // (never text in its detail); the finding's vendor stays the declared map's (none).
     for scenario in ["accept_all", "accept_then_object"] {
         let tiktok = finding(&run.json, "undeclared-third-party", scenario);
         assert_eq!(tiktok["vendor"], Value::Null, "{tiktok}");
         for e in tiktok["evidence"].as_array().expect("evidence") {
-            let d = e["detail"].as_str().unwrap_or_default();
-            assert!(
-                d.ends_with("; known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0"),
-                "{d}"
+            assert_eq!(
+                e["known"],
+                serde_json::json!({
+                    "name": "TikTok",
+                    "company": "ByteDance Ltd",
+                    "category": "social",
+                    "kind": "pattern",
+                    "pattern": "*.tiktok.com",
+                    "source": "third-party-web 0.30.0",
+                    "retention": null
+                }),
+                "{e}"
             );
+            let d = e["detail"].as_str().unwrap_or_default();
+            assert!(!d.contains("known:"), "{d}");
         }
     }
     // Who loaded it: the declared Google tag (docs/findings.md, undeclared-fourth-party),
     // named by the fourth-party finding and shown as a chain in both findings' evidence.
-    let chain = "; chain: www.googletagmanager.com (google-analytics, declared) → analytics.tiktok.com (TikTok, known); known: TikTok";
+    let chain = "; chain: www.googletagmanager.com (google-analytics, declared) → analytics.tiktok.com (TikTok, known)";
     for scenario in ["accept_all", "accept_then_object"] {
         let fourth = finding(&run.json, "undeclared-fourth-party", scenario);
         assert_eq!(fourth["vendor"], "google-analytics", "{fourth}");
@@ -762,6 +772,48 @@ async fn drift_shows_a_new_vendor_a_new_finding_and_a_resolved_one() {
         drift["summary"]["inventory_changed"], 0,
         "no lifetime changed"
     );
+    // The new tag's host is undeclared, and the knowledge bases know it (issue 20): the
+    // pack names company, category and the matched rule beside, never as, its vendor.
+    const BING: &str =
+        "known: Bing Ads, category ad, by pattern *.bing.com in third-party-web 0.30.0";
+    for c in changes.iter().filter(|c| c["item"] == "bat.bing.com") {
+        assert_eq!(c["known"], BING, "{c}");
+        assert_eq!(c["vendor"], Value::Null, "{c}");
+    }
+    for l in drift["lifecycles"].as_array().expect("lifecycles") {
+        if l["code"] == "undeclared-third-party" && l["subject"] == "bing.com" {
+            let known = &l["evidence"]["known"];
+            assert_eq!(
+                (&known["name"], &known["category"], &known["pattern"]),
+                (
+                    &Value::from("Bing Ads"),
+                    &Value::from("ad"),
+                    &Value::from("*.bing.com")
+                ),
+                "{l}"
+            );
+        }
+    }
+    for format in ["table", "markdown", "html"] {
+        let out = consentry()
+            .args(["drift", "--format", format, "--output", "-", "--db"])
+            .arg(&db)
+            .output()
+            .expect("run consentry drift");
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let want = match format {
+            // The terminal's cells are clipped: the whole line is listed under the table.
+            "table" => format!("bat.bing.com: {}", &BING["known: ".len()..]),
+            // Markdown escapes the pattern's `*`.
+            "markdown" => {
+                "Bing Ads, category ad, by pattern \\*.bing.com in third-party-web 0.30.0"
+                    .to_string()
+            }
+            _ => BING["known: ".len()..].to_string(),
+        };
+        assert!(text.contains(&want), "{format}: no {want:?} in\n{text}");
+    }
 
     let mut by_key: BTreeMap<Key, (String, Vec<String>)> = BTreeMap::new();
     for l in drift["lifecycles"].as_array().expect("lifecycles") {

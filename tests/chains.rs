@@ -196,7 +196,9 @@ async fn a_declared_tag_that_loads_an_undeclared_pixel_is_a_fourth_party() {
     assert_eq!(evidence.len(), 1, "the pixel script: {tiktok:#}");
     for e in evidence {
         let d = e["detail"].as_str().unwrap_or_default();
-        assert!(d.contains(&format!("; {chain}; known: TikTok")), "{d}");
+        assert!(d.ends_with(&format!("; {chain}")), "{d}");
+        assert_eq!(e["known"]["name"], "TikTok", "{e}");
+        assert_eq!(e["known"]["kind"], "pattern", "{e}");
     }
     let bing = finding(
         &run.json,

@@ -97,6 +97,7 @@ fn finding(code: Code, scenario: &str, subject: &str, vendor: Option<&str>, d: i
             phase: "before-choice".into(),
             detail: None,
             logged_in: false,
+            known: None,
         }],
         occurrences: 1,
         repeat: None,

@@ -372,6 +372,7 @@ fn finding(code: Code, scenario: Option<&str>, subject: &str, evidence: usize) -
                 phase: "after-reject_all".into(),
                 detail: (i == 0).then(|| "requested lifetime 730d".to_string()),
                 logged_in: false,
+                known: None,
             })
             .collect(),
         occurrences: evidence as u32 + 7,

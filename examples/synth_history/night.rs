@@ -77,6 +77,7 @@ impl Ctx<'_> {
             phase: phase.to_string(),
             detail: None,
             logged_in: false,
+            known: None,
         }
     }
 }

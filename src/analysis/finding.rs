@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::knowledge::Known;
+
 #[derive(
     Debug,
     Clone,
@@ -345,6 +347,13 @@ pub struct Evidence {
     /// from JSON when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub logged_in: bool,
+    /// What the knowledge bases say of the host or cookie the evidence is about
+    /// (docs/knowledge.md): company, category and the matched rule. A field apart from
+    /// the finding's `vendor` (the declared map's), never merged with it. Not part of
+    /// the fingerprint; absent from JSON when unknown (and in evidence stored before it
+    /// existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<Known>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -373,6 +382,14 @@ pub struct Finding {
     /// "Repetitions".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<Seen>,
+}
+
+impl Finding {
+    /// What the knowledge bases say of the finding's host or cookie: the first evidence
+    /// that carries it ([`Evidence::known`]).
+    pub fn known(&self) -> Option<&Known> {
+        self.evidence.iter().find_map(|e| e.known.as_ref())
+    }
 }
 
 /// A finding seen in `seen` of `of` repetitions of its scenario (`audit --repeat N`).

@@ -139,22 +139,32 @@ fn undeclared_findings_and_inventory_carry_the_known_company_category_and_rule()
         .with_knowledge(knowledge())
         .visit(&obs);
     let findings = crate::analysis::analyze_visit(&site, &policy, &visit);
-    let detail = |code: Code, subject: &str| -> Vec<String> {
+    // The knowledge's say is the evidence's `known` field; the detail never carries it.
+    assert!(findings.iter().flat_map(|f| &f.evidence).all(|e| !e
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .contains("known:")));
+    let known = |code: Code, subject: &str| -> Vec<String> {
         findings
             .iter()
             .filter(|f| f.code == code && f.subject == subject)
-            .flat_map(|f| f.evidence.iter().filter_map(|e| e.detail.clone()))
+            .flat_map(|f| f.evidence.iter())
+            .map(|e| {
+                e.known
+                    .as_ref()
+                    .map(crate::knowledge::Known::describe)
+                    .unwrap_or_default()
+            })
             .collect()
     };
-    let bing = detail(Code::UndeclaredThirdParty, "bing.com");
-    assert_eq!(bing.len(), 1, "{findings:#?}");
-    assert!(
-        bing[0].ends_with(
-            "; known: Bing Ads, category ad, by pattern *.bing.com in third-party-web 0.30.0"
-        ),
-        "{bing:?}"
+    let bing = known(Code::UndeclaredThirdParty, "bing.com");
+    assert_eq!(
+        bing,
+        ["known: Bing Ads, category ad, by pattern *.bing.com in third-party-web 0.30.0"],
+        "{findings:#?}"
     );
-    let google = detail(Code::UndeclaredThirdParty, "google.com");
+    let google = known(Code::UndeclaredThirdParty, "google.com");
     assert!(
         google
             .iter()
@@ -169,19 +179,34 @@ fn undeclared_findings_and_inventory_carry_the_known_company_category_and_rule()
         .iter()
         .filter(|f| f.code == Code::UndeclaredThirdParty)
         .all(|f| f.vendor.is_none()));
-    let unknown = detail(Code::UndeclaredThirdParty, "unknown-vendor.test");
-    assert!(unknown.iter().all(|d| !d.contains("known:")), "{unknown:?}");
-    let prefixed = detail(Code::UndeclaredCookie, "_ga_ABC123");
+    let unknown = known(Code::UndeclaredThirdParty, "unknown-vendor.test");
+    assert!(
+        !unknown.is_empty() && unknown.iter().all(String::is_empty),
+        "{unknown:?}"
+    );
+    let prefixed = known(Code::UndeclaredCookie, "_ga_ABC123");
     assert_eq!(prefixed.len(), 2, "a write and a stored copy: {prefixed:?}");
     assert!(
-        prefixed.iter().all(|d| d.contains(
-            "; known: Google Analytics (Google), category Analytics, typical retention 2 years, by cookie prefix _ga_* in open-cookie-database (gdpr-cookie-scanner 3.8.2)"
-        )),
+        prefixed.iter().all(|d| d
+            == "known: Google Analytics (Google), category Analytics, typical retention 2 years, by cookie prefix _ga_* in open-cookie-database (gdpr-cookie-scanner 3.8.2)"),
         "{prefixed:?}"
     );
-    assert!(detail(Code::UndeclaredCookie, "ab_test_variant")
-        .iter()
-        .all(|d| !d.contains("known:")));
+    let ab = known(Code::UndeclaredCookie, "ab_test_variant");
+    assert!(!ab.is_empty() && ab.iter().all(String::is_empty), "{ab:?}");
+
+    // The knowledge never changes what a finding is: without it, the same findings with
+    // the same fingerprints, details and evidence, but for `known`.
+    let plain = crate::analysis::analyze_visit(
+        &site,
+        &policy,
+        &Attributor::new(&site, &policy).visit(&obs),
+    );
+    let mut stripped = findings.clone();
+    for e in stripped.iter_mut().flat_map(|f| f.evidence.iter_mut()) {
+        e.known = None;
+    }
+    assert_eq!(stripped, plain);
+    assert!(findings.iter().any(|f| f.known().is_some()));
 
     let inventory = crate::inventory::of_visit(&visit);
     let item = |item: &str| {
@@ -227,11 +252,7 @@ fn without_a_knowledge_base_nothing_is_known_and_findings_are_unchanged() {
     let a = crate::analysis::analyze_visit(&site, &policy, &plain);
     let b = crate::analysis::analyze_visit(&site, &policy, &empty);
     assert_eq!(a, b);
-    assert!(a.iter().all(|f| f.evidence.iter().all(|e| !e
-        .detail
-        .as_deref()
-        .unwrap_or_default()
-        .contains("known:"))));
+    assert!(a.iter().all(|f| f.known().is_none()));
     // A later phase attributes the same way (the knowledge does not depend on consent).
     let after = scenario("accept_all")
         .act(ConsentAction::AcceptAll)

@@ -133,6 +133,7 @@ mod tests {
                 phase: "after-accept_all".into(),
                 detail: None,
                 logged_in: false,
+                known: None,
             });
         }
         h

@@ -13,12 +13,18 @@ use crate::store::{InventorySet, RunHistory};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// A cookie in a [`Snapshot`]: (declared vendor, lifetime, what is known of it when
+/// undeclared).
+type CookieSeen = (Option<String>, Option<i64>, Option<String>);
+
 /// The comparable inventory of one visit.
 #[derive(Debug, Default, Clone)]
 struct Snapshot {
     vendors: BTreeSet<String>,
-    hosts: BTreeMap<String, Option<String>>,
-    cookies: BTreeMap<String, (Option<String>, Option<i64>)>,
+    /// Host -> (declared vendor, what is known of it when undeclared).
+    hosts: BTreeMap<String, (Option<String>, Option<String>)>,
+    /// `name@domain` -> (declared vendor, lifetime, what is known of it when undeclared).
+    cookies: BTreeMap<String, CookieSeen>,
     loaded: BTreeMap<(String, String), Option<String>>,
 }
 
@@ -30,11 +36,13 @@ fn snapshot(set: &InventorySet) -> Snapshot {
     for i in &set.items {
         match i.kind {
             ItemKind::Host => {
-                s.hosts.insert(i.item.clone(), i.vendor.clone());
+                s.hosts.insert(i.item.clone(), (i.vendor.clone(), known(i)));
             }
             ItemKind::Cookie => {
-                s.cookies
-                    .insert(i.item.clone(), (i.vendor.clone(), i.lifetime_secs));
+                s.cookies.insert(
+                    i.item.clone(),
+                    (i.vendor.clone(), i.lifetime_secs, known(i)),
+                );
             }
             ItemKind::LoadedBy => {
                 if let Some(v) = &i.vendor {
@@ -45,6 +53,12 @@ fn snapshot(set: &InventorySet) -> Snapshot {
         }
     }
     s
+}
+
+/// What the inventory recorded as known of an undeclared host or cookie (its `detail`,
+/// [`crate::inventory::InventoryItem::detail`]); a declared one's is the vendor's alone.
+fn known(i: &crate::inventory::InventoryItem) -> Option<String> {
+    i.detail.clone().filter(|_| i.vendor.is_none())
 }
 
 /// `session`, `395d`, `~12h`.
@@ -88,7 +102,12 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
             }
             let cur = snapshot(set);
             if let Some((prev_id, _, prev)) = last.get(v.scenario.as_str()) {
-                let mk = |kind, change, item: &str, vendor: Option<String>, before, after| {
+                let mk = |kind,
+                          change,
+                          item: &str,
+                          (vendor, known): (Option<String>, Option<String>),
+                          before,
+                          after| {
                     InventoryChange {
                         run_id: run.run.id,
                         at: run.run.started_at,
@@ -100,6 +119,7 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
                         vendor,
                         before,
                         after,
+                        known,
                     }
                 };
                 for x in cur.vendors.difference(&prev.vendors) {
@@ -107,7 +127,7 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
                         InventoryKind::Vendor,
                         Change::Added,
                         x,
-                        Some(x.clone()),
+                        (Some(x.clone()), None),
                         None,
                         None,
                     ));
@@ -117,63 +137,63 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
                         InventoryKind::Vendor,
                         Change::Removed,
                         x,
-                        Some(x.clone()),
+                        (Some(x.clone()), None),
                         None,
                         None,
                     ));
                 }
-                for (h, vendor) in &cur.hosts {
+                for (h, seen) in &cur.hosts {
                     if !prev.hosts.contains_key(h) {
                         out.push(mk(
                             InventoryKind::Host,
                             Change::Added,
                             h,
-                            vendor.clone(),
+                            seen.clone(),
                             None,
                             None,
                         ));
                     }
                 }
-                for (h, vendor) in &prev.hosts {
+                for (h, seen) in &prev.hosts {
                     if !cur.hosts.contains_key(h) {
                         out.push(mk(
                             InventoryKind::Host,
                             Change::Removed,
                             h,
-                            vendor.clone(),
+                            seen.clone(),
                             None,
                             None,
                         ));
                     }
                 }
-                for (c, (vendor, life)) in &cur.cookies {
+                for (c, (vendor, life, known)) in &cur.cookies {
                     match prev.cookies.get(c) {
                         None => out.push(mk(
                             InventoryKind::Cookie,
                             Change::Added,
                             c,
-                            vendor.clone(),
+                            (vendor.clone(), known.clone()),
                             None,
                             Some(lifetime_text(*life)),
                         )),
-                        Some((_, before)) if lifetime_changed(*before, *life) => out.push(mk(
+                        Some((_, before, _)) if lifetime_changed(*before, *life) => out.push(mk(
                             InventoryKind::CookieLifetime,
                             Change::Changed,
                             c,
-                            vendor.clone(),
+                            (vendor.clone(), known.clone()),
                             Some(lifetime_text(*before)),
                             Some(lifetime_text(*life)),
                         )),
                         Some(_) => {}
                     }
                 }
-                for (c, (vendor, life)) in &prev.cookies {
+                for (c, (vendor, life, known)) in &prev.cookies {
                     if !cur.cookies.contains_key(c) {
                         out.push(mk(
                             InventoryKind::Cookie,
                             Change::Removed,
                             c,
-                            vendor.clone(),
+                            (vendor.clone(), known.clone()),
                             Some(lifetime_text(*life)),
                             None,
                         ));
@@ -185,7 +205,7 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
                             InventoryKind::LoadedBy,
                             Change::Added,
                             h,
-                            Some(loader.clone()),
+                            (Some(loader.clone()), None),
                             None,
                             by.clone(),
                         ));
@@ -197,7 +217,7 @@ pub fn changes(history: &[RunHistory]) -> Vec<InventoryChange> {
                             InventoryKind::LoadedBy,
                             Change::Removed,
                             h,
-                            Some(loader.clone()),
+                            (Some(loader.clone()), None),
                             by.clone(),
                             None,
                         ));

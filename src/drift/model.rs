@@ -300,6 +300,12 @@ pub struct InventoryChange {
     /// Lifetime before / after (`395d`, `session`), or for `loaded-by` the loader's host.
     pub before: Option<String>,
     pub after: Option<String>,
+    /// An undeclared host or cookie: what the knowledge bases say of it, as the run's
+    /// inventory recorded it ([`crate::knowledge::Known::describe`]: `known: Bing Ads,
+    /// category ad, by pattern *.bing.com in third-party-web 0.30.0`). Apart from
+    /// `vendor`, the declared map's; absent when unknown or declared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
 }
 
 /// Whether a legitimate-interest vendor stopped after the objection, in one run.

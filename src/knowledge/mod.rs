@@ -33,6 +33,10 @@ pub const VENDORS_FILE: &str = "third-party-web.json";
 /// The bundled cookie set's file in [`DATA_SUBDIR`].
 pub const COOKIES_FILE: &str = "open-cookie-database.json";
 
+/// What starts [`Known::describe`]'s line, and what a place that already says "Known"
+/// leaves out ([`Known::summary`]).
+pub const LABEL: &str = "known: ";
+
 /// How a record matched a knowledge entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -87,6 +91,13 @@ impl Known {
     /// One line for evidence, inventory and reports:
     /// `known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0`.
     pub fn describe(&self) -> String {
+        format!("{LABEL}{}", self.summary())
+    }
+
+    /// [`Known::describe`] without its [`LABEL`], for a place that already says
+    /// "Known": `TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in
+    /// third-party-web 0.30.0`.
+    pub fn summary(&self) -> String {
         let who = if self.company == self.name || self.company.is_empty() {
             self.name.clone()
         } else {
@@ -98,7 +109,7 @@ impl Known {
             .map(|r| format!(", typical retention {r}"))
             .unwrap_or_default();
         format!(
-            "known: {who}, category {}{retention}, by {} in {}",
+            "{who}, category {}{retention}, by {} in {}",
             self.category,
             self.rule(),
             self.source

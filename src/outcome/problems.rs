@@ -36,6 +36,11 @@ pub struct Problem {
     /// `[login]`, docs/scenarios.md#login); absent from JSON when none was.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub logged_in: bool,
+    /// What the knowledge bases say of its host or cookie: the first of its findings'
+    /// evidence that carries it ([`crate::analysis::Evidence::known`]). Apart from
+    /// `vendor`, the declared map's; absent from JSON when nothing is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::knowledge::Known>,
     /// Its findings' 0-based positions in the run's findings.
     #[serde(skip)]
     pub findings: Vec<usize>,
@@ -105,6 +110,7 @@ pub fn problems(r: &AuditReport) -> Vec<Problem> {
                     occurrences: 0,
                     fingerprints: Vec::new(),
                     logged_in: false,
+                    known: None,
                     findings: Vec::new(),
                 });
                 out.len() - 1
@@ -114,6 +120,9 @@ pub fn problems(r: &AuditReport) -> Vec<Problem> {
         p.severity = p.severity.max(f.severity);
         if p.vendor.is_none() {
             p.vendor = f.vendor.clone();
+        }
+        if p.known.is_none() {
+            p.known = f.known().cloned();
         }
         if let Some(s) = &f.scenario {
             push_new(&mut p.scenarios, s);
@@ -179,6 +188,28 @@ mod tests {
         let mut all: Vec<usize> = p.iter().flat_map(|p| p.findings.clone()).collect();
         all.sort();
         assert_eq!(all, (0..r.findings.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_problem_is_known_as_its_first_known_evidence_says_and_its_vendor_stays_empty() {
+        let mut r = fixed_report();
+        let tiktok = |s: &str| finding(Code::UndeclaredThirdParty, s, "tiktok.com");
+        let mut known = tiktok("accept_all");
+        known.evidence[0].known = Some(crate::report::html::sample::tiktok_known());
+        r.findings = vec![tiktok("no_action"), known, tiktok("reject_all")];
+        let p = problems(&r);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(
+            p[0].known.as_ref().map(|k| k.company.as_str()),
+            Some("ByteDance Ltd")
+        );
+        assert_eq!(p[0].vendor, None, "known is never declared");
+        let json = serde_json::to_value(&p[0]).expect("JSON");
+        assert_eq!(json["known"]["pattern"], "*.tiktok.com", "{json}");
+        // Nothing known: no member.
+        r.findings = vec![tiktok("no_action")];
+        let json = serde_json::to_value(&problems(&r)[0]).expect("JSON");
+        assert!(json.get("known").is_none(), "{json}");
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! one section per vendor (legitimate-interest vendors first) and the acknowledgements.
 
 use super::view::{
-    AckRow, DeclarationRow, DriftProblem, DriftView, LifecycleRow, MismatchRow, RunMatrix,
-    ACK_COLUMNS, DECLARATION_COLUMNS, INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, MISMATCH_COLUMNS,
-    PROBLEM_COLUMNS, RETENTION_COLUMNS,
+    known_text, AckRow, DeclarationRow, DriftProblem, DriftView, LifecycleRow, MismatchRow,
+    RunMatrix, ACK_COLUMNS, DECLARATION_COLUMNS, INVENTORY_COLUMNS, LIFECYCLE_COLUMNS,
+    MISMATCH_COLUMNS, PROBLEM_COLUMNS, RETENTION_COLUMNS,
 };
 use super::{clip, Format};
 use crate::drift::inventory::{lifetime_text, retention_text};
@@ -82,6 +82,7 @@ fn inventory_table(
             c.vendor.as_deref().map(cell).unwrap_or_else(|| "-".into()),
             c.before.as_deref().map(cell).unwrap_or_default(),
             c.after.as_deref().map(cell).unwrap_or_default(),
+            known_text(c).map(cell).unwrap_or_default(),
         ]
     })
 }
@@ -294,6 +295,14 @@ pub(super) fn render_text(view: &DriftView, markdown: bool) -> String {
         inventory_table(&r.inventory, cell),
         "no vendor, host or cookie appeared, went or changed",
     );
+    // The terminal's cells are clipped: what the knowledge bases say, in whole lines.
+    if !markdown && !view.known.is_empty() {
+        o.line("Known (the knowledge bases' say, apart from the declared map):");
+        for (item, known) in &view.known {
+            o.line(&format!("  {}: {}", line(item), line(known)));
+        }
+        o.end_lines();
+    }
     o.heading(2, "Declaration changes");
     o.table(
         declaration_table(&view.declarations, cell),

@@ -278,6 +278,9 @@ fn problems(out: &mut String, v: &RunView) {
         ));
         out.push_str(&format!("{}\n\n", cell(&pv.message)));
         out.push_str(&format!("- **Rule broken:** {}\n", cell(&pv.rule)));
+        if let Some(known) = &pv.known_text {
+            out.push_str(&format!("- **Known:** {}\n", cell(known)));
+        }
         // A site-level problem's spread already says so.
         if p.scenarios.is_empty() {
             out.push_str(&format!("- **Where:** {}\n", pv.spread));
@@ -426,7 +429,7 @@ fn findings(out: &mut String, v: &RunView) {
         ));
         out.push_str(&format!("{}\n\n", cell(&f.message)));
         out.push_str(&format!("- **Rule broken:** {}\n", cell(&f.rule)));
-        if let Some(known) = fv.known {
+        if let Some(known) = &fv.known_text {
             out.push_str(&format!("- **Known:** {}\n", cell(known)));
         }
         out.push_str(&format!(
@@ -451,7 +454,7 @@ fn findings(out: &mut String, v: &RunView) {
                     cell(&e.phase),
                     code(e.page),
                     e.target.map(code).unwrap_or_default(),
-                    e.detail.map(cell).unwrap_or_default(),
+                    e.detail.as_deref().map(cell).unwrap_or_default(),
                 ];
                 if templates {
                     row.insert(4, e.template.map(code).unwrap_or_default());

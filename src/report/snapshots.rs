@@ -61,6 +61,15 @@ pub(crate) fn demo_run() -> AuditReport {
         bing.evidence[0].request_url = None;
         bing.evidence[0].cookie = Some("_uetsid@.demo-shop.test".into());
         bing.evidence[0].detail = Some("set by bat.bing.com (requested 1d)".into());
+        bing.evidence[0].known = Some(crate::knowledge::Known {
+            name: "Microsoft Advertising".into(),
+            company: "Microsoft".into(),
+            category: "Marketing".into(),
+            kind: crate::knowledge::MatchKind::CookieName,
+            pattern: "_uetsid".into(),
+            source: "open-cookie-database (gdpr-cookie-scanner 3.8.2)".into(),
+            retention: Some("1 day".into()),
+        });
         bing.evidence[0].time = t(2_000 + i as i64 * 100);
         findings.push(bing);
     }

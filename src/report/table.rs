@@ -247,6 +247,9 @@ impl TableReporter {
                 l(&scenarios),
                 numbers_text(&pv.finding_numbers, 12)
             ));
+            if let Some(known) = &pv.known_text {
+                out.push_str(&format!("    known: {}\n", l(known)));
+            }
         }
         out.push('\n');
     }
@@ -322,7 +325,7 @@ impl TableReporter {
                 l(&fv.finding.message),
                 l(&fv.finding.rule)
             ));
-            if let Some(known) = fv.known {
+            if let Some(known) = &fv.known_text {
                 out.push_str(&format!("    known: {}\n", l(known)));
             }
         }

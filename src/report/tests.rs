@@ -54,6 +54,7 @@ pub(crate) fn finding(code: Code, scenario: &str, subject: &str) -> Finding {
             phase: "before-choice".into(),
             detail: Some("GET Script, status 200".into()),
             logged_in: false,
+            known: None,
         }],
         occurrences: 1,
         repeat: None,

@@ -291,6 +291,7 @@ mod tests {
             phase: "after-accept_all".into(),
             detail: None,
             logged_in: false,
+            known: None,
         };
         let items = vec![e("accept_all"), e("reject_all")];
         let full = json("e", &items).unwrap();
@@ -312,6 +313,45 @@ mod tests {
         // An item without one, in a finding without one: an error naming the column.
         let e = parse_evidence("evidence", &own, None).unwrap_err();
         assert!(e.contains("column evidence"), "{e}");
+    }
+
+    #[test]
+    fn evidence_reads_back_with_and_without_what_is_known() {
+        // Evidence stored before `known` existed: the knowledge's text in the detail,
+        // no `known` member. It reads back, with nothing known.
+        let old = r#"[{"page":"https://shop.example/","request_url":"https://bat.bing.com/action/0","time":"2025-01-31T09:15:02Z","phase":"before-choice","detail":"GET Image, status 200; known: Bing Ads, category ad, by pattern *.bing.com in third-party-web 0.30.0"}]"#;
+        let back = parse_evidence("evidence", old, Some("reject_all")).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].scenario, "reject_all");
+        assert_eq!(back[0].known, None);
+        assert!(back[0]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.ends_with("0.30.0")));
+        // Stored now: the field, structured; a retention of `None` left out, read back.
+        let known = crate::knowledge::Known {
+            name: "Bing Ads".into(),
+            company: "Microsoft".into(),
+            category: "ad".into(),
+            kind: crate::knowledge::MatchKind::Pattern,
+            pattern: "*.bing.com".into(),
+            source: "third-party-web 0.30.0".into(),
+            retention: None,
+        };
+        let mut items = back.clone();
+        items[0].known = Some(known.clone());
+        items[0].detail = Some("GET Image, status 200".into());
+        let stored = stored_evidence(&items, Some("reject_all")).unwrap();
+        let member = &stored[0]["known"];
+        assert_eq!(member["kind"], "pattern", "{stored}");
+        assert_eq!(member["company"], "Microsoft", "{stored}");
+        assert!(member.get("retention").is_none(), "{stored}");
+        let again = parse_evidence("evidence", &stored.to_string(), Some("reject_all")).unwrap();
+        assert_eq!(again, items);
+        assert_eq!(again[0].known.as_ref(), Some(&known));
+        // Unknown: no member at all.
+        let plain = stored_evidence(&back, Some("reject_all")).unwrap();
+        assert!(plain[0].get("known").is_none(), "{plain}");
     }
 
     #[test]

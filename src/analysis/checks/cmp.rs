@@ -37,6 +37,7 @@ fn evidence(ctx: &VisitCtx, a: &CmpAction, detail: String) -> Evidence {
         phase: format!("after-{}", a.action.as_str()),
         detail: Some(detail),
         logged_in: false,
+        known: None,
     }
 }
 
@@ -256,6 +257,7 @@ fn equal_effort(ctx: &super::RunCtx, sink: &mut Sink) {
                 accept_steps.join(", ")
             )),
             logged_in: false,
+            known: None,
         },
     });
 }
@@ -299,6 +301,7 @@ fn no_reject(ctx: &super::RunCtx, sink: &mut Sink, accept: usize, accept_steps: 
                 accept_steps.join(", ")
             )),
             logged_in: false,
+            known: None,
         },
     });
 }
@@ -343,6 +346,7 @@ fn reprompt(ctx: &VisitCtx, sink: &mut Sink) {
                 record.summary()
             )),
             logged_in: false,
+            known: None,
         },
     }
     };

@@ -70,6 +70,7 @@ fn hit_evidence(obs: &VisitObservation, req: &RequestObs, state: &str) -> Eviden
         phase: req.state.phase(),
         detail: Some(format!("{state}; {}", request_detail(req))),
         logged_in: false,
+        known: None,
     }
 }
 
@@ -303,6 +304,7 @@ fn cookie_while_denied(ctx: &VisitCtx, sink: &mut Sink) {
                     hit.time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                 )),
                 logged_in: false,
+                known: None,
             },
         });
     }

@@ -72,6 +72,7 @@ fn declared_vendor_unobserved(ctx: &RunCtx, sink: &mut Sink) {
                         obs.requests.len()
                     )),
                     logged_in: false,
+                    known: None,
                 },
             });
         }
@@ -105,6 +106,7 @@ fn scenario_not_observed(ctx: &VisitCtx, sink: &mut Sink) {
                 phase,
                 detail: Some(format!("[{}] {}", reason.kind, reason.reason)),
                 logged_in: false,
+                known: None,
             },
         });
     }

@@ -18,7 +18,7 @@ use super::{
     human_secs, quoted_list, request_evidence, stored_evidence, vendor_label, Family, RunCtx,
     CHROMIUM_MAX_LIFETIME,
 };
-use crate::analysis::finding::Code;
+use crate::analysis::finding::{Code, Evidence};
 use crate::analysis::sink::{Hit, Sink};
 use crate::knowledge::Known;
 use crate::policy::{Policy, Purpose, Retention, Vendor};
@@ -131,11 +131,7 @@ fn vendor_known_purpose_mismatch(ctx: &RunCtx, sink: &mut Sink) {
                 .zip(&declared)
                 .map(|(p, k)| format!("{p} ({})", kind_word(*k)))
                 .collect();
-            let detail = format!(
-                "{}; declared purposes: {}",
-                known.describe(),
-                purposes.join(", ")
-            );
+            let detail = format!("declared purposes: {}", purposes.join(", "));
             let mut evidence = match (req, cookie) {
                 (Some(r), _) => request_evidence(visit.obs, r),
                 (None, Some(c)) => stored_evidence(ctx.site, visit.obs, c, String::new()),
@@ -145,6 +141,7 @@ fn vendor_known_purpose_mismatch(ctx: &RunCtx, sink: &mut Sink) {
                 Some(d) => format!("{d}; {detail}"),
                 None => detail,
             });
+            evidence.known = Some(known.clone());
             sink.push(Hit {
                 code: Code::VendorKnownPurposeMismatch,
                 scenario: None,
@@ -211,10 +208,9 @@ fn cookie_retention_below_known(ctx: &RunCtx, sink: &mut Sink) {
                 String::new()
             };
             let detail = format!(
-                "declared max_retention {declared} (rule \"{}\" of vendor \"{}\"); typical retention {typical}{cap}: {}",
+                "declared max_retention {declared} (rule \"{}\" of vendor \"{}\"); typical retention {typical}{cap}",
                 rule.name,
                 rule.vendor,
-                known.describe()
             );
             sink.push(Hit {
                 code: Code::CookieRetentionBelowKnown,
@@ -229,7 +225,10 @@ fn cookie_retention_below_known(ctx: &RunCtx, sink: &mut Sink) {
                     "cookie \"{}\" of vendor \"{}\" may live at most {declared}",
                     rule.name, rule.vendor
                 ),
-                evidence: stored_evidence(ctx.site, visit.obs, c, detail),
+                evidence: Evidence {
+                    known: Some(known.clone()),
+                    ..stored_evidence(ctx.site, visit.obs, c, detail)
+                },
             });
         }
     }

@@ -150,6 +150,7 @@ fn map_issues(ctx: &RunCtx, sink: &mut Sink) {
                 phase: "declaration".to_string(),
                 detail: Some(format!("declared at {}", issue.location)),
                 logged_in: false,
+                known: None,
             },
         });
     }

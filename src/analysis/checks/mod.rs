@@ -126,19 +126,14 @@ fn request_evidence(obs: &VisitObservation, req: &RequestObs) -> Evidence {
         phase: req.state.phase(),
         detail: Some(request_detail(req)),
         logged_in: false,
+        known: None,
     }
 }
 
-/// `e` with what the knowledge bases say of its subject appended to its detail
-/// (`...; known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in
-/// third-party-web 0.30.0`): shown beside, never merged with, the declared map's say.
+/// `e` with what the knowledge bases say of its subject in its `known` field: shown
+/// beside, never merged with, the declared map's say.
 fn with_known(mut e: Evidence, known: Option<&crate::knowledge::Known>) -> Evidence {
-    if let Some(k) = known {
-        e.detail = Some(match e.detail {
-            Some(d) => format!("{d}; {}", k.describe()),
-            None => k.describe(),
-        });
-    }
+    e.known = known.cloned();
     e
 }
 
@@ -157,6 +152,7 @@ fn storage_evidence(obs: &VisitObservation, w: &StorageWrite, detail: String) ->
         phase: w.state.phase(),
         detail: Some(detail),
         logged_in: false,
+        known: None,
     }
 }
 
@@ -173,6 +169,7 @@ fn write_evidence(obs: &VisitObservation, w: &CookieWrite, detail: String) -> Ev
         phase: w.state.phase(),
         detail: Some(detail),
         logged_in: false,
+        known: None,
     }
 }
 
@@ -191,6 +188,7 @@ fn stored_evidence(
         phase: c.state.phase(),
         detail: Some(detail),
         logged_in: false,
+        known: None,
     }
 }
 

@@ -77,6 +77,7 @@ pub(super) fn signal_evidence(obs: &VisitObservation, sig: &SignalObs, detail: S
         phase: sig.state.phase(),
         detail: Some(detail),
         logged_in: false,
+        known: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn finding(code: Code, scenario: &str, subject: &str, at: u32) -> Finding {
             phase: "before-choice".into(),
             detail: None,
             logged_in: false,
+            known: None,
         }],
         occurrences: 1,
         fingerprint: fingerprint(code, "shop", Some(scenario), subject),

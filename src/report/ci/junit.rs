@@ -117,7 +117,7 @@ pub fn junit(view: &CiView<'_>) -> String {
             let finding = f.finding;
             let _ = writeln!(
                 x,
-                "      <failure type=\"{}\" message=\"{}: {}\">{}\nseverity: {}\nsubject: {}\nrule: {}\nfingerprint: {}\ndeclared at: {}:{}{}</failure>",
+                "      <failure type=\"{}\" message=\"{}: {}\">{}\nseverity: {}\nsubject: {}\nrule: {}\nfingerprint: {}\ndeclared at: {}:{}{}{}</failure>",
                 finding.code.as_str(),
                 finding.severity,
                 esc(&finding.message),
@@ -131,6 +131,9 @@ pub fn junit(view: &CiView<'_>) -> String {
                 finding
                     .repeat
                     .map(|s| format!("\nrepetitions: {}", s.label()))
+                    .unwrap_or_default(),
+                f.known
+                    .map(|k| format!("\n{}", esc(&k.describe())))
                     .unwrap_or_default()
             );
         }

@@ -56,6 +56,8 @@ pub struct CiFinding<'a> {
     pub ack: Option<&'a AckRecord>,
     /// It fails the run (at or above `--fail-on`, counted, not acknowledged).
     pub fails: bool,
+    /// What the knowledge bases say of its host or cookie ([`Finding::known`]).
+    pub known: Option<&'a crate::knowledge::Known>,
 }
 
 /// One test case: a scenario of the site (or the site itself, for site-level findings).
@@ -120,6 +122,7 @@ impl<'a> CiView<'a> {
                         .acknowledgement(f)
                         .filter(|a| a.status == AckStatus::Active),
                     fails: report.fails(f),
+                    known: f.known(),
                 }
             })
             .collect();

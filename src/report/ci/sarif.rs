@@ -124,6 +124,15 @@ fn result(f: &CiFinding<'_>) -> Value {
         props.insert("of".into(), json!(seen.of));
         props.insert("intermittent".into(), json!(seen.intermittent()));
     }
+    // What the knowledge bases say of the host or cookie (docs/knowledge.md), apart
+    // from the declared vendor: the structured field, and its line in words.
+    if let (Some(known), Some(props)) = (
+        f.known,
+        v.get_mut("properties").and_then(|p| p.as_object_mut()),
+    ) {
+        props.insert("known".into(), json!(known));
+        props.insert("knownText".into(), json!(known.describe()));
+    }
     if let (Some(ack), Some(obj)) = (f.ack, v.as_object_mut()) {
         obj.insert(
             "suppressions".into(),

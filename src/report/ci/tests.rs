@@ -197,3 +197,58 @@ fn junit_validates_against_the_xsd_with_a_failure_per_finding_at_or_above_fail_o
         0
     );
 }
+
+#[test]
+fn what_is_known_of_an_undeclared_host_is_a_sarif_property_and_a_junit_line() {
+    let mut r = report();
+    let mut bing = finding(Code::UndeclaredThirdParty, "no_action", "bing.com");
+    // Failing at the report's `high`, so JUnit writes its failure.
+    bing.severity = crate::analysis::Severity::High;
+    bing.evidence[0].known = Some(crate::knowledge::Known {
+        name: "Bing Ads".into(),
+        company: "Bing Ads".into(),
+        category: "ad".into(),
+        kind: crate::knowledge::MatchKind::Pattern,
+        pattern: "*.bing.com".into(),
+        source: "third-party-web 0.30.0".into(),
+        retention: None,
+    });
+    let fp = bing.fingerprint.clone();
+    r.findings.push(bing);
+    let r = r.with_verdict();
+    const LINE: &str =
+        "known: Bing Ads, category ad, by pattern *.bing.com in third-party-web 0.30.0";
+
+    let log: serde_json::Value =
+        serde_json::from_str(&reporter(Format::Sarif).render(&r)).expect("SARIF is JSON");
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let of = |fp: &str| {
+        results
+            .iter()
+            .find(|x| x["partialFingerprints"][sarif::FINGERPRINT_KEY] == fp)
+            .unwrap_or_else(|| panic!("no result {fp}"))
+    };
+    let props = &of(&fp)["properties"];
+    assert_eq!(props["known"]["company"], "Bing Ads", "{props}");
+    assert_eq!(props["known"]["category"], "ad", "{props}");
+    assert_eq!(props["known"]["kind"], "pattern", "{props}");
+    assert_eq!(props["known"]["pattern"], "*.bing.com", "{props}");
+    assert_eq!(props["knownText"], LINE, "{props}");
+    // Nothing is known of a declared vendor's finding: no property at all.
+    let meta = crate::analysis::fingerprint(
+        Code::ConsentVendorBeforeChoice,
+        "demo-shop",
+        Some("no_action"),
+        "meta",
+    );
+    assert!(of(&meta)["properties"].get("known").is_none());
+
+    let xml = reporter(Format::Junit).render(&r);
+    let failure = xml
+        .split("<failure ")
+        .find(|f| f.contains(&format!("fingerprint: {fp}")))
+        .unwrap_or_else(|| panic!("no failure for {fp}:\n{xml}"));
+    let failure = &failure[..failure.find("</failure>").unwrap_or(failure.len())];
+    assert!(failure.ends_with(&format!("\n{LINE}")), "{failure}");
+    assert_eq!(xml.matches("known: ").count(), 1, "{xml}");
+}

@@ -187,7 +187,10 @@ fn findings(b: &mut String, rows: &[LifecycleRow]) {
             format!("{} / {}", l.runs_seen, l.runs_checked),
             row.policy_note
                 .map(|n| format!("<span class=\"warn\">{}</span>", escape_html(n)))
-                .unwrap_or_default(),
+                .into_iter()
+                .chain(row.known_note.as_deref().map(text))
+                .collect::<Vec<_>>()
+                .join("<br>"),
         ]);
     }
     b.push_str(&t.finish());

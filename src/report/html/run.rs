@@ -211,6 +211,7 @@ fn problem(b: &mut String, pv: &ProblemView) {
         ),
     ]
     .into_iter()
+    .chain(pv.known_text.as_deref().map(|k| ("Known", text_of(k))))
     .chain((!pv.chain.is_empty()).then(|| {
         let hops: Vec<String> = pv.chain.iter().map(|h| code(h)).collect();
         ("Chain", hops.join(" → "))
@@ -471,7 +472,7 @@ fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
         ("Fingerprint", code(&f.fingerprint)),
     ]
     .into_iter()
-    .chain(fv.known.map(|k| ("Known", text_of(k))))
+    .chain(fv.known_text.as_deref().map(|k| ("Known", text_of(k))))
     .chain((!fv.chain.is_empty()).then(|| {
         let hops: Vec<String> = fv.chain.iter().map(|h| code(h)).collect();
         ("Chain", hops.join(" → "))
@@ -488,7 +489,7 @@ fn finding(b: &mut String, n: usize, fv: &FindingView, templates: bool) {
                 text_of(&e.phase),
                 code(e.page),
                 e.target.map(code).unwrap_or_default(),
-                opt(e.detail),
+                opt(e.detail.as_deref()),
             ];
             if templates {
                 row.insert(4, e.template.map(code).unwrap_or_default());

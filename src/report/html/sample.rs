@@ -45,6 +45,33 @@ fn evidence(
         phase: format!("after-{scenario}"),
         detail: Some("GET Script, status 200".into()),
         logged_in: false,
+        known: None,
+    }
+}
+
+/// What third-party-web says of analytics.tiktok.com.
+pub(crate) fn tiktok_known() -> crate::knowledge::Known {
+    crate::knowledge::Known {
+        name: "TikTok".into(),
+        company: "ByteDance Ltd".into(),
+        category: "social".into(),
+        kind: crate::knowledge::MatchKind::Pattern,
+        pattern: "*.tiktok.com".into(),
+        source: "third-party-web 0.30.0".into(),
+        retention: None,
+    }
+}
+
+/// Knowledge whose every string is hostile.
+fn hostile_known(h: &str) -> crate::knowledge::Known {
+    crate::knowledge::Known {
+        name: h.into(),
+        company: h.into(),
+        category: h.into(),
+        kind: crate::knowledge::MatchKind::CookiePrefix,
+        pattern: h.into(),
+        source: h.into(),
+        retention: Some(h.into()),
     }
 }
 
@@ -148,12 +175,16 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: sp.vendor.map(str::to_string),
             message: sp.message.into(),
             rule: sp.rule.into(),
-            evidence: Some(evidence(
-                sp.scenario.unwrap_or("no_action"),
-                first.unwrap_or(start),
-                Some("https://connect.facebook.net/en_US/fbevents.js"),
-                None,
-            )),
+            evidence: Some(Evidence {
+                // The undeclared host: what third-party-web says of it.
+                known: (sp.subject == "tiktok.com").then(tiktok_known),
+                ..evidence(
+                    sp.scenario.unwrap_or("no_action"),
+                    first.unwrap_or(start),
+                    Some("https://connect.facebook.net/en_US/fbevents.js"),
+                    None,
+                )
+            }),
             first_seen: first.unwrap_or(start),
             last_seen: last.unwrap_or(start),
             runs_seen: seen,
@@ -424,6 +455,10 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: None,
             before: None,
             after: None,
+            known: Some(
+                "known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0"
+                    .into(),
+            ),
         },
         InventoryChange {
             run_id: run_ids[tik],
@@ -436,6 +471,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: Some("gtm".into()),
             before: None,
             after: Some("www.googletagmanager.com".into()),
+            known: None,
         },
         InventoryChange {
             run_id: run_ids[decl_run],
@@ -448,6 +484,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: Some("hotjar".into()),
             before: None,
             after: None,
+            known: None,
         },
         InventoryChange {
             run_id: run_ids[2],
@@ -460,6 +497,7 @@ pub fn drift_pack(n: usize) -> DriftReport {
             vendor: Some("google-analytics".into()),
             before: Some("395d".into()),
             after: Some("730d".into()),
+            known: None,
         },
     ];
     let declaration_changes = vec![DeclarationChange {
@@ -567,6 +605,7 @@ pub fn hostile_drift(n: usize) -> DriftReport {
             e.cookie = Some(h.clone());
             e.phase = h.clone();
             e.detail = Some(h.clone());
+            e.known = Some(hostile_known(&h));
         }
     };
     r.site = h.clone();
@@ -622,6 +661,7 @@ pub fn hostile_drift(n: usize) -> DriftReport {
         c.vendor = Some(h.clone());
         c.before = Some(h.clone());
         c.after = Some(h.clone());
+        c.known = Some(h.clone());
     }
     for d in &mut r.declaration_changes {
         d.changes = vec![h.clone()];
@@ -697,6 +737,7 @@ pub fn hostile_run() -> AuditReport {
             phase: h.clone(),
             detail: Some(h.clone()),
             logged_in: false,
+            known: Some(hostile_known(&h)),
         }],
         occurrences: 3,
         repeat: None,

@@ -12,8 +12,8 @@ use crate::drift::inventory::{lifetime_text, retention_text};
 use crate::drift::{DriftReport, InventoryChange, Objection, VendorRun};
 use crate::model::LegalBasis;
 use crate::report::view::{
-    inventory_page_columns, MismatchRow, VendorView, MISMATCH_PAGE_COLUMNS, PURPOSE_PAGE_COLUMNS,
-    RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+    inventory_page_columns, known_text, MismatchRow, VendorView, MISMATCH_PAGE_COLUMNS,
+    PURPOSE_PAGE_COLUMNS, RETENTION_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
 };
 use std::fmt::Write as _;
 
@@ -30,7 +30,7 @@ fn evidence_cell(row: &MismatchRow) -> String {
         code(&e.page),
         target
     );
-    if let Some(d) = &e.detail {
+    if let Some(d) = &row.detail {
         let _ = write!(s, "<br>{}", text(d));
     }
     s
@@ -94,6 +94,9 @@ pub(super) fn inventory_table(b: &mut String, changes: &[InventoryChange], with_
             (None, None) => "-".to_string(),
             (a, z) => format!("{} → {}", opt(a.as_deref()), opt(z.as_deref())),
         });
+        if with_vendor {
+            row.push(opt(known_text(c)));
+        }
         t.row(&row);
     }
     b.push_str(&t.finish());

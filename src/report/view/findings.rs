@@ -3,6 +3,7 @@
 
 use crate::ack::{AckRecord, AckStatus};
 use crate::analysis::{Evidence, Finding};
+use crate::knowledge::Known;
 use crate::outcome::AuditReport;
 use crate::report::{ack_line, evidence_target};
 
@@ -26,10 +27,13 @@ pub struct FindingView<'a> {
     pub ack: Option<AckLine<'a>>,
     /// `ack`, `EXPIRED` or empty: the marker of the finding tables' ack column.
     pub ack_marker: &'static str,
-    /// What the knowledge bases say of an undeclared host or cookie (docs/knowledge.md):
-    /// `TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in ...`,
-    /// from the first evidence that carries it. Never the declared vendor.
-    pub known: Option<&'a str>,
+    /// What the knowledge bases say of the finding's host or cookie (docs/knowledge.md),
+    /// from the first evidence that carries it ([`Finding::known`]). Never the declared
+    /// vendor.
+    pub known: Option<&'a Known>,
+    /// [`FindingView::known`] in words, after a "Known" label ([`Known::summary`]):
+    /// `TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in ...`.
+    pub known_text: Option<String>,
     /// Who loaded whom, from the page down to the request (docs/findings.md, "Who loaded
     /// whom"): the hops of the first evidence that shows a chain (`www.googletagmanager.com
     /// (google-analytics, declared)`, `analytics.tiktok.com (TikTok, known)`); empty when
@@ -70,7 +74,10 @@ pub struct EvidenceRow<'a> {
     pub template: Option<&'a str>,
     /// The request URL, else the cookie.
     pub target: Option<&'a str>,
-    pub detail: Option<&'a str>,
+    /// The evidence's detail, and what is known of its host or cookie after it
+    /// ([`Known::describe`]: `GET Image, status 200; known: Bing Ads, category ad, by
+    /// pattern *.bing.com in third-party-web 0.30.0`).
+    pub detail: Option<String>,
 }
 
 /// An acknowledgement and its line in words ([`ack_line`]).
@@ -118,10 +125,8 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
                     _ => "",
                 },
                 ack: ack.map(AckLine::of),
-                known: f
-                    .evidence
-                    .iter()
-                    .find_map(|e| known_of(e.detail.as_deref())),
+                known: f.known(),
+                known_text: f.known().map(Known::summary),
                 chain: f
                     .evidence
                     .iter()
@@ -130,13 +135,6 @@ pub(super) fn findings(r: &AuditReport) -> Vec<FindingView<'_>> {
             }
         })
         .collect()
-}
-
-/// What follows `known: ` in an evidence detail (always its last part).
-fn known_of(detail: Option<&str>) -> Option<&str> {
-    let d = detail?;
-    d.strip_prefix("known: ")
-        .or_else(|| d.find("; known: ").map(|i| &d[i + "; known: ".len()..]))
 }
 
 /// The hops of the `chain: a → b` part of an evidence detail (its parts are separated
@@ -161,7 +159,17 @@ fn evidence_row<'a>(r: &'a AuditReport, e: &'a Evidence) -> EvidenceRow<'a> {
         phase: phase_label(e),
         page: &e.page,
         target: e.request_url.as_deref().or(e.cookie.as_deref()),
-        detail: e.detail.as_deref(),
+        detail: detail_text(e),
+    }
+}
+
+/// An evidence's detail, then [`Known::describe`] of what it is about, `; `-separated.
+pub fn detail_text(e: &Evidence) -> Option<String> {
+    let known = e.known.as_ref().map(Known::describe);
+    match (e.detail.as_deref().filter(|d| !d.is_empty()), known) {
+        (Some(d), Some(k)) => Some(format!("{d}; {k}")),
+        (Some(d), None) => Some(d.to_string()),
+        (None, k) => k,
     }
 }
 

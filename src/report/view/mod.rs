@@ -16,13 +16,13 @@ mod problems;
 mod visits;
 
 pub use drift::{
-    counts_line, date as drift_date, inventory_page_columns, AckRow, Card, DeclarationRow,
-    DriftProblem, DriftSummary, DriftView, LifecycleRow, MismatchRow, RunMatrix, RunRow,
-    VendorView, ACK_COLUMNS, ACK_PAGE_COLUMNS, DECLARATION_COLUMNS, DECLARATION_PAGE_COLUMNS,
-    INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, MISMATCH_COLUMNS,
-    MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER, PROBLEM_COLUMNS, PROBLEM_PAGE_COLUMNS,
-    PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS, RETENTION_PAGE_COLUMNS,
-    RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
+    counts_line, date as drift_date, inventory_page_columns, known_text, AckRow, Card,
+    DeclarationRow, DriftProblem, DriftSummary, DriftView, LifecycleRow, MismatchRow, RunMatrix,
+    RunRow, VendorView, ACK_COLUMNS, ACK_PAGE_COLUMNS, DECLARATION_COLUMNS,
+    DECLARATION_PAGE_COLUMNS, INVENTORY_COLUMNS, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS,
+    MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER, PROBLEM_COLUMNS,
+    PROBLEM_PAGE_COLUMNS, PURPOSE_PAGE_COLUMNS, RESOLVED_WITH_POLICY, RETENTION_COLUMNS,
+    RETENTION_PAGE_COLUMNS, RUN_PAGE_COLUMNS, VENDOR_RUN_PAGE_COLUMNS,
 };
 pub use findings::{
     evidence_columns, seen_suffix, AckLine, EvidenceRow, FindingView, EVIDENCE_COLUMNS,

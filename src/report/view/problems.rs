@@ -28,6 +28,9 @@ pub struct ProblemView {
     /// Who loaded whom, from the first of its findings that shows a chain
     /// ([`super::findings::FindingView::chain`]); empty when none does.
     pub chain: Vec<String>,
+    /// [`Problem::known`] in words, after a "Known" label
+    /// ([`crate::knowledge::Known::summary`]). Never the declared vendor.
+    pub known_text: Option<String>,
 }
 
 /// The scenarios a problem (of a run or of a drift pack) was seen in, each marked up by
@@ -133,6 +136,7 @@ pub(super) fn problems(r: &AuditReport, findings: &[FindingView]) -> Vec<Problem
                     .find(|f| !f.chain.is_empty())
                     .map(|f| f.chain.iter().map(|h| (*h).to_string()).collect())
                     .unwrap_or_default(),
+                known_text: p.known.as_ref().map(crate::knowledge::Known::summary),
                 problem: p,
             }
         })

@@ -41,6 +41,11 @@ pub struct LifecycleRow<'a> {
     /// `found by the crawl on a new template /p/{slug}` when it last appeared (new or
     /// regressed) on a template the previous crawl plan did not hold.
     pub crawl_note: Option<String>,
+    /// What the knowledge bases say of the finding's host or cookie, from the evidence of
+    /// its latest occurrence ([`crate::knowledge::Known::describe`]: `known: Bing Ads,
+    /// category ad, by pattern *.bing.com in third-party-web 0.30.0`). Apart from the
+    /// declared vendor.
+    pub known_note: Option<String>,
 }
 
 impl LifecycleRow<'_> {
@@ -51,6 +56,7 @@ impl LifecycleRow<'_> {
             .into_iter()
             .chain(self.crawl_note.as_deref())
             .chain(self.ack_note.as_deref())
+            .chain(self.known_note.as_deref())
             .collect();
         notes.join("; ")
     }
@@ -73,6 +79,11 @@ pub(super) fn lifecycles(r: &DriftReport) -> Vec<LifecycleRow<'_>> {
                 .find(|s| matches!(s.status, Status::New | Status::Regressed))
                 .and_then(|s| s.new_template.as_deref())
                 .map(|t| format!("found by the crawl on a new template {t}")),
+            known_note: l
+                .evidence
+                .as_ref()
+                .and_then(|e| e.known.as_ref())
+                .map(crate::knowledge::Known::describe),
             ack_note: l.acknowledgement.as_ref().map(|a| {
                 format!(
                     "ack {} by {} until {}",

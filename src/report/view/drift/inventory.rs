@@ -3,20 +3,34 @@
 
 use crate::drift::{Coverage, DriftReport, RunRef};
 
-/// The terminal and Markdown columns of an inventory table.
-pub const INVENTORY_COLUMNS: [&str; 9] = [
-    "date", "run", "scenario", "change", "kind", "item", "vendor", "before", "after",
+/// The terminal and Markdown columns of an inventory table: `vendor` is the declared
+/// map's, `known` the knowledge bases' say of an undeclared host or cookie
+/// ([`known_text`]), never merged.
+pub const INVENTORY_COLUMNS: [&str; 10] = [
+    "date", "run", "scenario", "change", "kind", "item", "vendor", "before", "after", "known",
 ];
 
-/// The review page's columns of an inventory table: `Vendor` only where the table is
-/// not already one vendor's.
+/// The review page's columns of an inventory table: `Vendor` and `Known` only where the
+/// table is not already one vendor's (a declared vendor's items are known as its own).
 pub fn inventory_page_columns(with_vendor: bool) -> Vec<&'static str> {
     let mut header = vec!["Run", "Scenario", "Kind", "Change", "Item"];
     if with_vendor {
         header.push("Vendor");
     }
     header.push("Before → after");
+    if with_vendor {
+        header.push("Known");
+    }
     header
+}
+
+/// What is known of an inventory change's undeclared host or cookie, after a "known"
+/// header ([`crate::knowledge::Known::summary`]'s wording: `Bing Ads, category ad, by
+/// pattern *.bing.com in third-party-web 0.30.0`).
+pub fn known_text(c: &crate::drift::InventoryChange) -> Option<&str> {
+    c.known
+        .as_deref()
+        .map(|k| k.strip_prefix(crate::knowledge::LABEL).unwrap_or(k))
 }
 
 /// The review page's columns of the runs table.

@@ -24,7 +24,9 @@ pub use findings::{
     DriftProblem, LifecycleRow, LIFECYCLE_COLUMNS, LIFECYCLE_PAGE_COLUMNS, PROBLEM_COLUMNS,
     PROBLEM_PAGE_COLUMNS, RESOLVED_WITH_POLICY,
 };
-pub use inventory::{inventory_page_columns, RunRow, INVENTORY_COLUMNS, RUN_PAGE_COLUMNS};
+pub use inventory::{
+    inventory_page_columns, known_text, RunRow, INVENTORY_COLUMNS, RUN_PAGE_COLUMNS,
+};
 pub use summary::{Card, DriftSummary};
 pub use vendors::{
     MismatchRow, VendorView, MISMATCH_COLUMNS, MISMATCH_PAGE_COLUMNS, OBJECTION_ORDER,
@@ -54,6 +56,11 @@ pub struct DriftView<'a> {
     /// The vendor × scenario matrix of the window's first and last run, side by side
     /// (one when the window holds one run; none without runs).
     pub matrices: Vec<RunMatrix>,
+    /// Every undeclared host, cookie or finding subject of the pack that the knowledge
+    /// bases know, once, in the pack's order (the inventory first, then the findings):
+    /// `(item, what is known of it)`, the latter in [`crate::knowledge::Known::summary`]'s
+    /// wording. For the terminal, whose table cells are too narrow for the whole line.
+    pub known: Vec<(&'a str, String)>,
 }
 
 /// The matrix of one run of the pack, with the heading that says which.
@@ -132,8 +139,28 @@ impl<'a> DriftView<'a> {
             acks: acks::acks(r),
             runs: inventory::runs(r),
             matrices: RunMatrix::of(r),
+            known: known_items(r),
         }
     }
+}
+
+/// [`DriftView::known`].
+fn known_items(r: &DriftReport) -> Vec<(&str, String)> {
+    let inventory = r
+        .inventory
+        .iter()
+        .filter_map(|c| Some((c.item.as_str(), inventory::known_text(c)?.to_string())));
+    let findings = r.lifecycles.iter().filter_map(|l| {
+        let k = l.evidence.as_ref()?.known.as_ref()?;
+        Some((l.subject.as_str(), k.summary()))
+    });
+    let mut out: Vec<(&str, String)> = Vec::new();
+    for x in inventory.chain(findings) {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 impl RunMatrix {

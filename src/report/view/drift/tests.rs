@@ -43,14 +43,35 @@ fn lifecycle_notes_name_the_policy_change_and_the_ack() {
         assert_eq!(row.policy_note.is_some(), policy, "{}", l.code);
         assert_eq!(row.ack_note.is_some(), l.acknowledgement.is_some());
         let notes = row.notes();
-        match (&row.policy_note, &row.ack_note) {
-            (Some(p), Some(a)) => assert_eq!(notes, format!("{p}; {a}")),
-            (Some(p), None) => assert_eq!(&notes, p),
-            (None, Some(a)) => assert_eq!(&notes, a),
-            (None, None) => assert!(notes.is_empty()),
-        }
+        let expected: Vec<&str> = [row.policy_note, row.ack_note.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(row.known_note.as_deref())
+            .collect();
+        assert_eq!(notes, expected.join("; "), "{}", l.code);
+        // What is known is the evidence's knowledge, never the declared vendor.
+        assert_eq!(
+            row.known_note,
+            l.evidence
+                .as_ref()
+                .and_then(|e| e.known.as_ref())
+                .map(crate::knowledge::Known::describe)
+        );
     }
     assert!(v.lifecycles.iter().any(|l| l.ack_note.is_some()));
+    let tiktok = v
+        .lifecycles
+        .iter()
+        .find(|l| l.lifecycle.subject == "tiktok.com")
+        .expect("the undeclared host's lifecycle");
+    assert_eq!(
+        tiktok.known_note.as_deref(),
+        Some("known: TikTok (ByteDance Ltd), category social, by pattern *.tiktok.com in third-party-web 0.30.0")
+    );
+    assert!(tiktok.notes().ends_with("third-party-web 0.30.0"));
+    // The terminal's list: the inventory's host, then the finding's subject, once each.
+    let known: Vec<&str> = v.known.iter().map(|(item, _)| *item).collect();
+    assert_eq!(known, ["analytics.tiktok.com", "tiktok.com"]);
 }
 
 #[test]

@@ -92,6 +92,9 @@ pub struct MismatchRow<'a> {
     pub resolved_with_policy: bool,
     /// What the evidence points at: the request URL, else the cookie.
     pub target: Option<&'a str>,
+    /// The evidence's detail and what is known of its host or cookie
+    /// ([`crate::report::view::findings::detail_text`]).
+    pub detail: Option<String>,
 }
 
 impl<'a> VendorView<'a> {
@@ -127,6 +130,10 @@ impl<'a> VendorView<'a> {
                         .evidence
                         .as_ref()
                         .and_then(|e| e.request_url.as_deref().or(e.cookie.as_deref())),
+                    detail: m
+                        .evidence
+                        .as_ref()
+                        .and_then(crate::report::view::findings::detail_text),
                 })
                 .collect(),
         }
