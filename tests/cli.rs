@@ -487,13 +487,14 @@ fn schema_prints_each_kind_and_writes_them_all() {
     );
 }
 
-/// `init URL` writes a starter scenario file and policy that `validate` accepts, names them
-/// on stdout, and never overwrites a file without `--force`.
+/// `init URL --no-visit` writes a starter scenario file and policy that `validate` accepts,
+/// names them on stdout, and never overwrites a file without `--force` (the draft from a
+/// visit: tests/init.rs).
 #[test]
 fn init_writes_a_valid_starter_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()
-        .args(["init", "https://www.my-shop.example/", "--dir"])
+        .args(["init", "--no-visit", "https://www.my-shop.example/", "--dir"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -530,7 +531,7 @@ fn init_writes_a_valid_starter_and_never_overwrites() {
 
     std::fs::write(&policy, "# edited by the privacy team\n").unwrap();
     let again = bin()
-        .args(["init", "https://www.my-shop.example/", "--dir"])
+        .args(["init", "--no-visit", "https://www.my-shop.example/", "--dir"])
         .arg(dir.path())
         .output()
         .unwrap();

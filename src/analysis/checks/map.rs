@@ -74,6 +74,7 @@ fn draft_entries(ctx: &RunCtx, sink: &mut Sink) {
                 time,
                 phase: "declaration".to_string(),
                 detail: Some(format!("draft = true at {location}")),
+                known: None,
                 logged_in: false,
             },
         });
