@@ -494,7 +494,12 @@ fn schema_prints_each_kind_and_writes_them_all() {
 fn init_writes_a_valid_starter_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let out = bin()
-        .args(["init", "--no-visit", "https://www.my-shop.example/", "--dir"])
+        .args([
+            "init",
+            "--no-visit",
+            "https://www.my-shop.example/",
+            "--dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -531,7 +536,12 @@ fn init_writes_a_valid_starter_and_never_overwrites() {
 
     std::fs::write(&policy, "# edited by the privacy team\n").unwrap();
     let again = bin()
-        .args(["init", "--no-visit", "https://www.my-shop.example/", "--dir"])
+        .args([
+            "init",
+            "--no-visit",
+            "https://www.my-shop.example/",
+            "--dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
