@@ -30,7 +30,7 @@ pub fn run(args: SchemaArgs) -> ExitStatus {
         };
         if let Err(e) = std::fs::create_dir_all(dir) {
             consentry::stderr::line(format_args!("error: cannot create {}: {e}", dir.display()));
-            return ExitStatus::InvalidInput;
+            return ExitStatus::Error;
         }
         for k in kinds {
             let path = dir.join(format!("{}.schema.json", k.id));
@@ -39,7 +39,7 @@ pub fn run(args: SchemaArgs) -> ExitStatus {
                     "error: cannot write {}: {e}",
                     path.display()
                 ));
-                return ExitStatus::InvalidInput;
+                return ExitStatus::Error;
             }
             consentry::stderr::line(format_args!("wrote {}", path.display()));
         }
@@ -57,7 +57,7 @@ pub fn run(args: SchemaArgs) -> ExitStatus {
                     "error: cannot write {}: {e}",
                     path.display()
                 ));
-                ExitStatus::InvalidInput
+                ExitStatus::Error
             }
         },
         None => match crate::cli::output::to_stdout(&text) {
