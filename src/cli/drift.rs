@@ -81,12 +81,8 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub async fn run(args: DriftArgs) -> ExitStatus {
-    let path = match super::db_location(args.db.as_deref()) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let store = match super::open_read_only(&path).await {
-        Ok(s) => s,
+    let (path, store) = match super::read_only_db(args.db.as_deref()).await {
+        Ok(opened) => opened,
         Err(status) => return status,
     };
     let sites = if args.all {

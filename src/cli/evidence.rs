@@ -164,12 +164,8 @@ async fn bundle(args: &EvidenceArgs) -> ExitStatus {
             return ExitStatus::InvalidInput;
         }
     };
-    let path = match super::db_location(args.db.as_deref()) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let store = match super::open_read_only(&path).await {
-        Ok(s) => s,
+    let (path, store) = match super::read_only_db(args.db.as_deref()).await {
+        Ok(opened) => opened,
         Err(status) => return status,
     };
     let run_arg = args.run.as_deref().unwrap_or("latest");

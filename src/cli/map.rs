@@ -70,12 +70,8 @@ async fn draft(args: DraftArgs) -> ExitStatus {
             ));
         }
     }
-    let db = match super::db_location(args.db.as_deref()) {
-        Ok(db) => db,
-        Err(status) => return status,
-    };
-    let store = match super::open_read_only(&db).await {
-        Ok(s) => s,
+    let (db, store) = match super::read_only_db(args.db.as_deref()).await {
+        Ok(opened) => opened,
         Err(status) => return status,
     };
     let run_id: consentry::store::RunId = args.run;

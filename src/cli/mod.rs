@@ -210,6 +210,17 @@ pub(crate) async fn open_read_only(
         })
 }
 
+/// The database `--db` names (else `$CONSENTRY_DB`, else `./consentry.db`), opened
+/// read-only: [`db_location`] then [`open_read_only`], for the commands that only read
+/// (`runs`, `report`, `drift`, `har`, `evidence`, `map draft`).
+pub(crate) async fn read_only_db(
+    arg: Option<&std::path::Path>,
+) -> Result<(consentry::store::DbLocation, consentry::store::Store), ExitStatus> {
+    let location = db_location(arg)?;
+    let store = open_read_only(&location).await?;
+    Ok((location, store))
+}
+
 /// Open a database that must already exist, for writing (`purge`, `migrate`): it is
 /// migrated to this consentry's schema.
 pub(crate) async fn open_existing(

@@ -48,12 +48,8 @@ pub async fn run(args: ReportArgs) -> ExitStatus {
             return status;
         }
     }
-    let path = match super::db_location(args.db.as_deref()) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let store = match super::open_read_only(&path).await {
-        Ok(s) => s,
+    let (path, store) = match super::read_only_db(args.db.as_deref()).await {
+        Ok(opened) => opened,
         Err(status) => return status,
     };
     let id = match resolve_run(&store, &path, &args.run).await {

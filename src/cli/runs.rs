@@ -26,12 +26,8 @@ pub struct RunsArgs {
 }
 
 pub async fn run(args: RunsArgs) -> ExitStatus {
-    let path = match super::db_location(args.db.as_deref()) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let store = match super::open_read_only(&path).await {
-        Ok(s) => s,
+    let (path, store) = match super::read_only_db(args.db.as_deref()).await {
+        Ok(opened) => opened,
         Err(status) => return status,
     };
     let runs = match args.fleet {

@@ -108,6 +108,13 @@ fn kind_word(k: Kind) -> &'static str {
 /// `vendor-known-purpose-mismatch`: per declared vendor, the first record whose known
 /// category contradicts its declared purposes, with up to 5 pieces of evidence.
 fn vendor_known_purpose_mismatch(ctx: &RunCtx, sink: &mut Sink) {
+    // What each declared vendor's purposes are about, derived once per vendor.
+    let declared_of: std::collections::HashMap<&str, Vec<Kind>> = ctx
+        .policy
+        .vendors
+        .iter()
+        .map(|v| (v.id.as_str(), declared_kinds(ctx.policy, v)))
+        .collect();
     for visit in ctx.visits {
         let requests = visit
             .requests
@@ -121,14 +128,16 @@ fn vendor_known_purpose_mismatch(ctx: &RunCtx, sink: &mut Sink) {
             let Some(kind) = known_kind(known) else {
                 continue;
             };
-            let declared = declared_kinds(ctx.policy, vendor);
-            if !contradicts(kind, &declared) {
+            let Some(declared) = declared_of.get(vendor.id.as_str()) else {
+                continue;
+            };
+            if !contradicts(kind, declared) {
                 continue;
             }
             let purposes: Vec<String> = vendor
                 .purposes
                 .iter()
-                .zip(&declared)
+                .zip(declared)
                 .map(|(p, k)| format!("{p} ({})", kind_word(*k)))
                 .collect();
             let detail = format!("declared purposes: {}", purposes.join(", "));
