@@ -129,7 +129,10 @@ async fn demo_audit_reports_exactly_the_planted_findings() {
     assert!(
         listed.contains("demo-shop")
             && listed.contains("5/6 observed")
-            && listed.contains("incomplete"),
+            && listed.contains("incomplete")
+            && listed
+                .lines()
+                .any(|l| l.contains("demo-shop") && l.contains("default")),
         "{listed}"
     );
 

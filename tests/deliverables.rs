@@ -209,6 +209,14 @@ fn evidence_of(db: &Path, dir: &Path, audit: &serde_json::Value) {
         m.run.get("id"),
         audit["run_id"].as_i64().map(|i| i.to_string()).as_ref()
     );
+    // Where the run looked from: the demo has no [vantage].
+    assert!(
+        m.run
+            .get("vantage")
+            .is_some_and(|v| v.starts_with("default")),
+        "{:?}",
+        m.run
+    );
 
     let verify = |file: &Path, key: Option<&str>| {
         let mut cmd = consentry();

@@ -279,6 +279,7 @@ async fn bundle(args: &EvidenceArgs) -> ExitStatus {
         run.insert("finished_at".to_string(), f.to_rfc3339());
     }
     run.insert("scenario_file".to_string(), record.scenario_file.clone());
+    run.insert("vantage".to_string(), record.vantage.describe());
     for (k, v) in [
         ("scenario_digest", &record.scenario_digest),
         ("policy_digest", &record.policy_digest),

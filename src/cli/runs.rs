@@ -51,6 +51,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
         "run",
         "fleet",
         "site",
+        "vantage",
         "started (UTC)",
         "duration",
         "status",
@@ -74,6 +75,7 @@ pub async fn run(args: RunsArgs) -> ExitStatus {
             r.fleet_run
                 .map_or_else(|| "-".to_string(), |f| f.to_string()),
             clip(&r.site, 40),
+            clip(&r.vantage.label, 24),
             r.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             match r.finished_at {
                 Some(_) => human_ms(report.duration_ms()),
