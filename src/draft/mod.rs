@@ -27,125 +27,15 @@ use crate::knowledge::{typical_retention_secs, Known, MatchKind};
 use crate::model::CHROMIUM_MAX_COOKIE_SECS;
 use crate::policy::write::Notes;
 use crate::policy::{
-    glob_match, CookieRule, DomainPattern, HostPattern, LegalBasis, Policy, Purpose, Retention,
-    Vendor,
+    glob_match, CookieRule, DomainPattern, HostPattern, Policy, Purpose, Retention, Vendor,
 };
 use crate::scenario::Site;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+mod suggest;
+pub use suggest::Suggestion;
+
 const DAY: i64 = 86_400;
-
-/// A purpose the drafter may suggest, from a known category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Suggestion {
-    Necessary,
-    Functional,
-    Analytics,
-    Advertising,
-    SocialMedia,
-    EmbeddedMedia,
-    Support,
-    Personalisation,
-    Unclassified,
-}
-
-impl Suggestion {
-    /// The purpose a known category suggests (third-party-web's and the Open Cookie
-    /// Database's spellings, case-insensitive). `other` and anything unlisted is
-    /// `unclassified` (consent: the protective guess).
-    pub fn of_category(category: &str) -> Suggestion {
-        match category.trim().to_ascii_lowercase().as_str() {
-            "ad" | "advertising" | "marketing" => Suggestion::Advertising,
-            "analytics" => Suggestion::Analytics,
-            "social" => Suggestion::SocialMedia,
-            "video" => Suggestion::EmbeddedMedia,
-            "customer-success" => Suggestion::Support,
-            "personalization" | "personalisation" => Suggestion::Personalisation,
-            "necessary" | "security" | "consent-provider" => Suggestion::Necessary,
-            "cdn" | "hosting" | "utility" | "content" | "tag-manager" | "functional" => {
-                Suggestion::Functional
-            }
-            _ => Suggestion::Unclassified,
-        }
-    }
-
-    /// Strictly necessary (consent-exempt) suggestions.
-    pub fn exempt(self) -> bool {
-        matches!(self, Suggestion::Necessary | Suggestion::Functional)
-    }
-
-    /// The purpose as the draft declares it.
-    pub fn purpose(self) -> Purpose {
-        let (id, name, basis) = match self {
-            Suggestion::Necessary => (
-                "necessary",
-                "Strictly necessary (the site itself, security, the consent record)",
-                LegalBasis::LegitimateInterest,
-            ),
-            Suggestion::Functional => (
-                "functional",
-                "Delivering the site (content delivery, hosting, tag management, utilities)",
-                LegalBasis::LegitimateInterest,
-            ),
-            Suggestion::Analytics => ("analytics", "Audience analytics", LegalBasis::Consent),
-            Suggestion::Advertising => (
-                "advertising",
-                "Advertising and marketing",
-                LegalBasis::Consent,
-            ),
-            Suggestion::SocialMedia => (
-                "social_media",
-                "Social media plugins and embeds",
-                LegalBasis::Consent,
-            ),
-            Suggestion::EmbeddedMedia => (
-                "embedded_media",
-                "Embedded video and media",
-                LegalBasis::Consent,
-            ),
-            Suggestion::Support => (
-                "customer_support",
-                "Chat and customer support widgets",
-                LegalBasis::Consent,
-            ),
-            Suggestion::Personalisation => (
-                "personalisation",
-                "Personalised content",
-                LegalBasis::Consent,
-            ),
-            Suggestion::Unclassified => (
-                "unclassified",
-                "Unclassified third parties (what they do is not known)",
-                LegalBasis::Consent,
-            ),
-        };
-        Purpose {
-            id: id.to_string(),
-            name: name.to_string(),
-            basis,
-            strictly_necessary: self.exempt(),
-            tcf_purpose: None,
-            // Advertising is a sale or sharing Global Privacy Control opts out of.
-            gpc_opt_out: self == Suggestion::Advertising,
-            draft: true,
-        }
-    }
-
-    /// Why the purpose has its basis, for its comment.
-    fn why(self) -> &'static str {
-        match self {
-            Suggestion::Necessary => "the site's own hosts and cookies, consent providers and security services: strictly necessary, so they may run in every scenario. Confirm each vendor below really is; give the basis the site relies on (legal_obligation, contract, legitimate_interest).",
-            Suggestion::Functional => "known as a CDN, hosting, a tag manager or a utility: suggested as strictly necessary, so it may run before any choice. Confirm it is needed to deliver what the visitor asked for; if not, move its vendors to a consent purpose.",
-            Suggestion::Analytics => "known as analytics: consent (ePrivacy: storing or reading on the device for measurement needs consent). If the site relies on an exemption (a consent-exempt configuration), say so and change the basis.",
-            Suggestion::Advertising => "known as advertising or marketing: consent; Global Privacy Control opts the visitor out of it. If the site runs an IAB TCF CMP, add tcf_purpose (e.g. 4).",
-            Suggestion::SocialMedia => "known as social media: consent.",
-            Suggestion::EmbeddedMedia => "known as embedded video: consent.",
-            Suggestion::Support => "known as a chat or customer-success service: consent, unless the visitor opens it.",
-            Suggestion::Personalisation => "known as personalisation: consent.",
-            Suggestion::Unclassified => "what these vendors do is not known (no knowledge base names them, or only as `other`): consent, the protective guess. Ask the site owner, then give each vendor its real purposes.",
-        }
-    }
-}
 
 /// Where the draft comes from, for its header.
 #[derive(Debug, Clone)]
@@ -228,188 +118,262 @@ fn days_text(secs: i64) -> String {
     format!("{days}d")
 }
 
+/// What the visits showed, gathered by vendor and by cookie rule.
+struct Observed {
+    /// The first-party vendor's key in `vendors`.
+    site_key: String,
+    /// By key: `known:<entity>`, `domain:<registrable domain>`, or `site_key`.
+    vendors: BTreeMap<String, Seen>,
+    /// Registrable domains of the third-party hosts contacted.
+    contacted: BTreeSet<String>,
+    /// Registrable domain -> the vendor keys with a host under it.
+    domain_owners: BTreeMap<String, BTreeSet<String>>,
+    storage: usize,
+    /// By (name pattern, owning vendor key).
+    cookies: BTreeMap<(String, String), CookieSeen>,
+}
+
 /// Draft the declared map of `site` from `visits` (attributed with the knowledge bases;
 /// against any policy: only party and knowledge are read).
 pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSource) -> Draft {
-    let site_key = format!("\u{0}site:{}", site.name);
-    let mut vendors: BTreeMap<String, Seen> = BTreeMap::new();
-    vendors.insert(
-        site_key.clone(),
-        Seen {
-            name: site.name.clone(),
-            first_party: true,
-            ..Seen::default()
-        },
-    );
-    let mut contacted = BTreeSet::new();
-    let mut domain_owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut storage = 0usize;
-
-    for visit in visits {
-        let scenario = visit.obs.scenario.as_str();
-        storage += visit.storage_writes.len();
-        for (req, at) in &visit.requests {
-            let (Some(host), Some(domain)) = (at.host.clone(), at.domain.clone()) else {
-                continue;
-            };
-            let key = match at.party {
-                Party::None => continue,
-                Party::First => site_key.clone(),
-                Party::Third => {
-                    contacted.insert(domain.clone());
-                    match &at.known {
-                        Some(k) => format!("known:{}", k.name),
-                        None => format!("domain:{domain}"),
-                    }
-                }
-            };
-            let seen = vendors.entry(key.clone()).or_default();
-            if seen.name.is_empty() {
-                seen.name = at.known.as_ref().map_or(domain.clone(), |k| k.name.clone());
-            }
-            if let Some(k) = &at.known {
-                seen.categories.insert(k.category.clone());
-                seen.known.get_or_insert_with(|| k.clone());
-            }
-            if at.party == Party::Third {
-                domain_owners.entry(domain).or_default().insert(key);
-            }
-            seen.hosts.insert(host.clone());
-            seen.requests += 1;
-            seen.scenarios.insert(scenario.to_string());
-            if req.state.actions.is_empty() {
-                seen.before_choice.insert(scenario.to_string());
-            }
-            if let Some(by) = req
-                .initiator
-                .as_deref()
-                .and_then(crate::net::network_host)
-                .filter(|h| *h != host)
-            {
-                seen.requested_by.insert(by);
-            }
-        }
-    }
-
-    // The longest lifetime the site asked for, per cookie name and domain (accepted
-    // writes): what `cookie-retention-exceeded` judges first.
-    let mut requested: HashMap<(String, String), i64> = HashMap::new();
-    for visit in visits {
-        for (w, _) in &visit.cookie_writes {
-            if let (Some(l), true) = (w.requested_lifetime_secs, w.blocked_reasons.is_empty()) {
-                let key = (
-                    w.name.clone(),
-                    w.domain.trim_start_matches('.').to_ascii_lowercase(),
-                );
-                let e = requested.entry(key).or_insert(l);
-                *e = (*e).max(l);
-            }
-        }
-    }
-
-    // Cookies, and the vendor owning each.
-    let mut cookies: BTreeMap<(String, String), CookieSeen> = BTreeMap::new();
-    for visit in visits {
-        for (c, at) in &visit.cookies {
-            let host = c.domain.trim_start_matches('.').to_ascii_lowercase();
-            let domain = crate::net::registrable_domain(&host).unwrap_or(host.clone());
-            let known = at.known.clone();
-            let owner = owner_of(
-                &vendors,
-                &domain_owners,
-                &site_key,
-                at.party,
-                &domain,
-                known.as_ref(),
-            );
-            let owner = match owner {
-                Some(o) => o,
-                None => {
-                    // A cookie of a platform or domain no request was attributed to.
-                    let key = match (&known, at.party) {
-                        (Some(k), _) => format!("known:{}", k.name),
-                        (None, _) => format!("domain:{domain}"),
-                    };
-                    let seen = vendors.entry(key.clone()).or_default();
-                    if seen.name.is_empty() {
-                        seen.name = known.as_ref().map_or(domain.clone(), |k| k.name.clone());
-                    }
-                    if at.party == Party::Third {
-                        contacted.insert(domain.clone());
-                        seen.hosts.insert(host.clone());
-                        domain_owners
-                            .entry(domain.clone())
-                            .or_default()
-                            .insert(key.clone());
-                    }
-                    key
-                }
-            };
-            if let Some(k) = &known {
-                if let Some(seen) = vendors.get_mut(&owner) {
-                    seen.categories.insert(k.category.clone());
-                }
-            }
-            let pattern = match &known {
-                Some(k) if k.kind == MatchKind::CookiePrefix && glob_match(&k.pattern, &c.name) => {
-                    k.pattern.clone()
-                }
-                _ => c.name.clone(),
-            };
-            let seen = cookies.entry((pattern, owner)).or_default();
-            seen.names.insert(c.name.clone());
-            seen.domains.insert(c.domain.clone());
-            seen.scenarios.insert(visit.obs.scenario.clone());
-            if let Some(l) = stored_lifetime(c) {
-                seen.lifetime = Some(seen.lifetime.map_or(l, |m| m.max(l)));
-            }
-            if let Some(&l) = requested.get(&(c.name.clone(), host.clone())) {
-                seen.requested = Some(seen.requested.map_or(l, |m| m.max(l)));
-            }
-            if seen.known.is_none() {
-                seen.known = known;
-            }
-        }
-    }
-
-    // Ids, purposes.
-    let mut ids: HashMap<String, String> = HashMap::new();
-    let mut taken = BTreeSet::new();
-    for (key, seen) in &vendors {
-        let base = slug(&seen.name);
-        let mut id = base.clone();
-        let mut n = 2;
-        while !taken.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
-        ids.insert(key.clone(), id);
-    }
+    let mut seen = Observed::new(site);
+    seen.requests(visits);
+    seen.cookies(visits);
+    let ids = seen.ids();
 
     let mut notes = Notes::default();
     let mut used: BTreeSet<Suggestion> = BTreeSet::new();
-    let mut policy_vendors = Vec::new();
-    for (key, seen) in &vendors {
+    let mut vendors = Vec::new();
+    for (key, v) in &seen.vendors {
         let id = ids.get(key).cloned().unwrap_or_default();
-        let mut suggested: BTreeSet<Suggestion> = seen
-            .categories
-            .iter()
-            .map(|c| Suggestion::of_category(c))
-            .collect();
-        if seen.first_party {
-            suggested.retain(|s| !s.exempt());
-            if suggested.is_empty() {
-                suggested.insert(Suggestion::Necessary);
+        let suggested = suggestions(v);
+        used.extend(suggested.iter().copied());
+        let (domains, hosts) = seen.patterns(site, v);
+        notes
+            .vendors
+            .insert(id.clone(), vendor_notes(v, &suggested));
+        vendors.push(Vendor {
+            id,
+            name: v.name.clone(),
+            domains,
+            hosts,
+            pages: Vec::new(),
+            purposes: suggested.iter().map(|s| s.purpose().id).collect(),
+            draft: true,
+            ..Vendor::default()
+        });
+    }
+    let mut cookies = Vec::new();
+    for ((pattern, owner), c) in &seen.cookies {
+        let vendor = ids.get(owner).cloned().unwrap_or_default();
+        let (max_retention, lines) = retention(c);
+        notes
+            .cookies
+            .insert((pattern.clone(), vendor.clone()), lines);
+        cookies.push(CookieRule {
+            name: pattern.clone(),
+            vendor,
+            max_retention,
+            draft: true,
+            ..CookieRule::default()
+        });
+    }
+    let purposes: Vec<Purpose> = used.iter().map(|s| s.purpose()).collect();
+    for s in &used {
+        notes
+            .purposes
+            .insert(s.purpose().id, vec![format!("Suggested: {}", s.why())]);
+    }
+    notes.header = header(source, visits, &seen.contacted, seen.storage);
+    Draft {
+        policy: Policy {
+            purposes,
+            vendors,
+            cookies,
+            ..Policy::default()
+        },
+        notes,
+        contacted: seen.contacted.into_iter().collect(),
+    }
+}
+
+impl Observed {
+    fn new(site: &Site) -> Observed {
+        let site_key = format!("\u{0}site:{}", site.name);
+        let mut vendors = BTreeMap::new();
+        vendors.insert(
+            site_key.clone(),
+            Seen {
+                name: site.name.clone(),
+                first_party: true,
+                ..Seen::default()
+            },
+        );
+        Observed {
+            site_key,
+            vendors,
+            contacted: BTreeSet::new(),
+            domain_owners: BTreeMap::new(),
+            storage: 0,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// Every request, under the vendor it is: the site, a known entity, or its domain.
+    fn requests(&mut self, visits: &[AttributedVisit<'_, '_>]) {
+        for visit in visits {
+            let scenario = visit.obs.scenario.as_str();
+            self.storage += visit.storage_writes.len();
+            for (req, at) in &visit.requests {
+                let (Some(host), Some(domain)) = (at.host.clone(), at.domain.clone()) else {
+                    continue;
+                };
+                let key = match at.party {
+                    Party::None => continue,
+                    Party::First => self.site_key.clone(),
+                    Party::Third => {
+                        self.contacted.insert(domain.clone());
+                        match &at.known {
+                            Some(k) => format!("known:{}", k.name),
+                            None => format!("domain:{domain}"),
+                        }
+                    }
+                };
+                let seen = self.vendors.entry(key.clone()).or_default();
+                if seen.name.is_empty() {
+                    seen.name = at.known.as_ref().map_or(domain.clone(), |k| k.name.clone());
+                }
+                if let Some(k) = &at.known {
+                    seen.categories.insert(k.category.clone());
+                    seen.known.get_or_insert_with(|| k.clone());
+                }
+                if at.party == Party::Third {
+                    self.domain_owners.entry(domain).or_default().insert(key);
+                }
+                seen.hosts.insert(host.clone());
+                seen.requests += 1;
+                seen.scenarios.insert(scenario.to_string());
+                if req.state.actions.is_empty() {
+                    seen.before_choice.insert(scenario.to_string());
+                }
+                if let Some(by) = req
+                    .initiator
+                    .as_deref()
+                    .and_then(crate::net::network_host)
+                    .filter(|h| *h != host)
+                {
+                    seen.requested_by.insert(by);
+                }
             }
         }
-        if suggested.is_empty() {
-            suggested.insert(Suggestion::Unclassified);
-        }
-        if suggested.iter().any(|s| !s.exempt()) {
-            suggested.retain(|s| !s.exempt());
-        }
-        used.extend(suggested.iter().copied());
+    }
 
+    /// Every stored cookie, under its rule's name pattern and owner.
+    fn cookies(&mut self, visits: &[AttributedVisit<'_, '_>]) {
+        // The longest lifetime the site asked for, per cookie name and domain (accepted
+        // writes): what `cookie-retention-exceeded` judges first.
+        let mut requested: HashMap<(String, String), i64> = HashMap::new();
+        for visit in visits {
+            for (w, _) in &visit.cookie_writes {
+                if let (Some(l), true) = (w.requested_lifetime_secs, w.blocked_reasons.is_empty()) {
+                    let key = (
+                        w.name.clone(),
+                        w.domain.trim_start_matches('.').to_ascii_lowercase(),
+                    );
+                    let e = requested.entry(key).or_insert(l);
+                    *e = (*e).max(l);
+                }
+            }
+        }
+
+        // Cookies, and the vendor owning each.
+        for visit in visits {
+            for (c, at) in &visit.cookies {
+                let host = c.domain.trim_start_matches('.').to_ascii_lowercase();
+                let domain = crate::net::registrable_domain(&host).unwrap_or(host.clone());
+                let known = at.known.clone();
+                let owner = owner_of(
+                    &self.vendors,
+                    &self.domain_owners,
+                    &self.site_key,
+                    at.party,
+                    &domain,
+                    known.as_ref(),
+                );
+                let owner = match owner {
+                    Some(o) => o,
+                    None => {
+                        // A cookie of a platform or domain no request was attributed to.
+                        let key = match &known {
+                            Some(k) => format!("known:{}", k.name),
+                            None => format!("domain:{domain}"),
+                        };
+                        let seen = self.vendors.entry(key.clone()).or_default();
+                        if seen.name.is_empty() {
+                            seen.name = known.as_ref().map_or(domain.clone(), |k| k.name.clone());
+                        }
+                        if at.party == Party::Third {
+                            self.contacted.insert(domain.clone());
+                            seen.hosts.insert(host.clone());
+                            self.domain_owners
+                                .entry(domain.clone())
+                                .or_default()
+                                .insert(key.clone());
+                        }
+                        key
+                    }
+                };
+                if let Some(k) = &known {
+                    if let Some(seen) = self.vendors.get_mut(&owner) {
+                        seen.categories.insert(k.category.clone());
+                    }
+                }
+                let pattern = match &known {
+                    Some(k)
+                        if k.kind == MatchKind::CookiePrefix && glob_match(&k.pattern, &c.name) =>
+                    {
+                        k.pattern.clone()
+                    }
+                    _ => c.name.clone(),
+                };
+                let seen = self.cookies.entry((pattern, owner)).or_default();
+                seen.names.insert(c.name.clone());
+                seen.domains.insert(c.domain.clone());
+                seen.scenarios.insert(visit.obs.scenario.clone());
+                if let Some(l) = stored_lifetime(c) {
+                    seen.lifetime = Some(seen.lifetime.map_or(l, |m| m.max(l)));
+                }
+                if let Some(&l) = requested.get(&(c.name.clone(), host.clone())) {
+                    seen.requested = Some(seen.requested.map_or(l, |m| m.max(l)));
+                }
+                if seen.known.is_none() {
+                    seen.known = known;
+                }
+            }
+        }
+    }
+
+    /// Vendor ids: a slug of the name, unique.
+    fn ids(&self) -> HashMap<String, String> {
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let mut taken = BTreeSet::new();
+        for (key, seen) in &self.vendors {
+            let base = slug(&seen.name);
+            let mut id = base.clone();
+            let mut n = 2;
+            while !taken.insert(id.clone()) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            ids.insert(key.clone(), id);
+        }
+
+        ids
+    }
+
+    /// A vendor's `domains` and `hosts`: the site's own domains for the site; else the
+    /// registrable domain of each host, or the host itself when vendors share the domain.
+    fn patterns(&self, site: &Site, seen: &Seen) -> (Vec<DomainPattern>, Vec<HostPattern>) {
         let (mut domains, mut hosts) = (Vec::new(), Vec::new());
         if seen.first_party {
             let mut own: Vec<String> = site.first_party_domains.clone();
@@ -427,7 +391,7 @@ pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSour
             let mut declared_domains = BTreeSet::new();
             for h in &seen.hosts {
                 let d = crate::net::registrable_domain(h).unwrap_or(h.clone());
-                let shared = domain_owners.get(&d).is_some_and(|o| o.len() > 1);
+                let shared = self.domain_owners.get(&d).is_some_and(|o| o.len() > 1);
                 if shared {
                     if let Ok(p) = HostPattern::parse_checked(h) {
                         hosts.push(p);
@@ -439,103 +403,85 @@ pub fn draft(site: &Site, visits: &[AttributedVisit<'_, '_>], source: &DraftSour
                 }
             }
         }
-        let purposes: Vec<String> = suggested.iter().map(|s| s.purpose().id).collect();
-        notes
-            .vendors
-            .insert(id.clone(), vendor_notes(seen, &suggested));
-        policy_vendors.push(Vendor {
-            id,
-            name: seen.name.clone(),
-            domains,
-            hosts,
-            pages: Vec::new(),
-            purposes,
-            draft: true,
-            ..Vendor::default()
-        });
+        (domains, hosts)
     }
+}
 
-    let mut policy_cookies = Vec::new();
-    for ((pattern, owner), seen) in &cookies {
-        let vendor = ids.get(owner).cloned().unwrap_or_default();
-        let typical = seen
-            .known
-            .as_ref()
-            .and_then(|k| k.retention.as_deref())
-            .and_then(typical_retention_secs)
-            .map(|s| s.min(CHROMIUM_MAX_COOKIE_SECS));
-        let longest = match (seen.lifetime, seen.requested) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let observed = longest.map(|l| ((l + DAY - 1) / DAY) * DAY);
-        let max_retention = match (observed, typical) {
-            (None, None) => Retention::Session,
-            (Some(o), None) => Retention::MaxSeconds(o),
-            (None, Some(t)) => Retention::MaxSeconds(t),
-            (Some(o), Some(t)) => Retention::MaxSeconds(o.max(t)),
-        };
-        let asked = match seen.requested {
-            Some(r) if seen.lifetime.is_none_or(|l| r > l) => {
-                format!(" (the site asked for {})", days_text(r))
-            }
-            _ => String::new(),
-        };
-        let mut lines = vec![format!(
-            "Seen: {} on {} in {}; observed lifetime {}{asked}.",
-            seen.names.iter().cloned().collect::<Vec<_>>().join(", "),
-            seen.domains.iter().cloned().collect::<Vec<_>>().join(", "),
-            seen.scenarios
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            seen.lifetime.map_or("session".to_string(), days_text),
-        )];
-        match &seen.known {
-            Some(k) => lines.push(k.describe()),
-            None => lines.push("Not in the Open Cookie Database.".to_string()),
+/// The purposes a vendor's known categories suggest (see [`Suggestion::of_category`]):
+/// the site's own are necessary; nothing known is unclassified; a vendor with any consent
+/// purpose gets no strictly necessary one.
+fn suggestions(seen: &Seen) -> BTreeSet<Suggestion> {
+    let mut suggested: BTreeSet<Suggestion> = seen
+        .categories
+        .iter()
+        .map(|c| Suggestion::of_category(c))
+        .collect();
+    if seen.first_party {
+        suggested.retain(|s| !s.exempt());
+        if suggested.is_empty() {
+            suggested.insert(Suggestion::Necessary);
         }
-        lines.push(match (observed, typical) {
-            (Some(o), Some(t)) if t > o => format!(
-                "max_retention: the typical retention (capped at Chromium's 400 days), longer than the {} observed.",
-                days_text(o)
-            ),
-            (None, Some(_)) => "max_retention: the typical retention (capped at Chromium's 400 days); only session copies were observed.".to_string(),
-            (Some(_), _) if !asked.is_empty() => "max_retention: the lifetime the site asked for, rounded up to a day.".to_string(),
-            (Some(_), _) => "max_retention: the observed lifetime, rounded up to a day.".to_string(),
-            (None, None) => "max_retention: session, as observed.".to_string(),
-        });
-        notes
-            .cookies
-            .insert((pattern.clone(), vendor.clone()), lines);
-        policy_cookies.push(CookieRule {
-            name: pattern.clone(),
-            vendor,
-            max_retention,
-            draft: true,
-            ..CookieRule::default()
-        });
     }
+    if suggested.is_empty() {
+        suggested.insert(Suggestion::Unclassified);
+    }
+    if suggested.iter().any(|s| !s.exempt()) {
+        suggested.retain(|s| !s.exempt());
+    }
+    suggested
+}
 
-    let purposes: Vec<Purpose> = used.iter().map(|s| s.purpose()).collect();
-    for s in &used {
-        notes
-            .purposes
-            .insert(s.purpose().id, vec![format!("Suggested: {}", s.why())]);
+/// A cookie rule's `max_retention`, and the comment lines saying why.
+fn retention(seen: &CookieSeen) -> (Retention, Vec<String>) {
+    let typical = seen
+        .known
+        .as_ref()
+        .and_then(|k| k.retention.as_deref())
+        .and_then(typical_retention_secs)
+        .map(|s| s.min(CHROMIUM_MAX_COOKIE_SECS));
+    let longest = match (seen.lifetime, seen.requested) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let observed = longest.map(|l| ((l + DAY - 1) / DAY) * DAY);
+    let max_retention = match (observed, typical) {
+        (None, None) => Retention::Session,
+        (Some(o), None) => Retention::MaxSeconds(o),
+        (None, Some(t)) => Retention::MaxSeconds(t),
+        (Some(o), Some(t)) => Retention::MaxSeconds(o.max(t)),
+    };
+    let asked = match seen.requested {
+        Some(r) if seen.lifetime.is_none_or(|l| r > l) => {
+            format!(" (the site asked for {})", days_text(r))
+        }
+        _ => String::new(),
+    };
+    let mut lines = vec![format!(
+        "Seen: {} on {} in {}; observed lifetime {}{asked}.",
+        seen.names.iter().cloned().collect::<Vec<_>>().join(", "),
+        seen.domains.iter().cloned().collect::<Vec<_>>().join(", "),
+        seen.scenarios
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        seen.lifetime.map_or("session".to_string(), days_text),
+    )];
+    match &seen.known {
+        Some(k) => lines.push(k.describe()),
+        None => lines.push("Not in the Open Cookie Database.".to_string()),
     }
-
-    notes.header = header(source, visits, &contacted, storage);
-    Draft {
-        policy: Policy {
-            purposes,
-            vendors: policy_vendors,
-            cookies: policy_cookies,
-            ..Policy::default()
-        },
-        notes,
-        contacted: contacted.into_iter().collect(),
-    }
+    lines.push(match (observed, typical) {
+        (Some(o), Some(t)) if t > o => format!(
+            "max_retention: the typical retention (capped at Chromium's 400 days), longer than the {} observed.",
+            days_text(o)
+        ),
+        (None, Some(_)) => "max_retention: the typical retention (capped at Chromium's 400 days); only session copies were observed.".to_string(),
+        (Some(_), _) if !asked.is_empty() => "max_retention: the lifetime the site asked for, rounded up to a day.".to_string(),
+        (Some(_), _) => "max_retention: the observed lifetime, rounded up to a day.".to_string(),
+        (None, None) => "max_retention: session, as observed.".to_string(),
+    });
+    (max_retention, lines)
 }
 
 /// The vendor (key) that owns a cookie: the one its known platform names, else the one

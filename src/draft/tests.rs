@@ -9,6 +9,7 @@ use crate::analysis::tests::{scenario, site};
 use crate::attribution::Attributor;
 use crate::knowledge::{CookieEntry, CookieSet, Entity, KnowledgeBase, VendorSet};
 use crate::model::{ConsentAction, StoredCookie, VisitObservation};
+use crate::policy::LegalBasis;
 use std::sync::Arc;
 
 fn knowledge() -> Arc<KnowledgeBase> {
