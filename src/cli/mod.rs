@@ -13,6 +13,7 @@ pub mod explain;
 mod fleet;
 pub mod har;
 pub mod init;
+pub mod map;
 pub mod migrate;
 mod notify;
 pub mod output;
@@ -75,6 +76,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Write a commented starter scenario file and policy for a site (`NAME.toml`, `NAME.policy.toml`), valid as written.
     Init(init::InitArgs),
+    /// The declared map as fideslang (the Fides taxonomy): `map export POLICY`, `map import FILE.yml` (docs/fideslang.md).
+    Map(map::MapArgs),
     /// The JSON Schema of an input file kind (scenario, policy, acks, fleet, profile), for editors: Taplo / Even Better TOML (docs/editors.md).
     Schema(schema::SchemaArgs),
     /// Serve the bundled demo shop and its fake vendors on 127.0.0.1 (HTTPS and HTTP on one port).
@@ -153,6 +156,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
         Command::Validate(a) => validate::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Map(a) => map::run(a),
         Command::Init(a) => init::run(a),
         Command::Doctor(a) => doctor::run(a).await,
         Command::Worker(a) => queue::worker(a).await,

@@ -1,0 +1,1098 @@
+//! A fideslang document as a declared map: systems become vendors, their privacy
+//! declarations purposes, their cookies cookie rules. A document written by
+//! [`super::export`] carries `meta.consentry` and comes back whole; one a team wrote
+//! in Fides is mapped by docs/fideslang.md's rules, and what fideslang does not say (a
+//! vendor's domains, a basis or a retention it leaves out) is never made up: the entry
+//! is a draft, with a note saying what a person must complete.
+//!
+//! Every problem of the file is reported at once, with `file:line:col`.
+
+use super::taxonomy::{self, LEGAL_BASES, UNMAPPED_BASES};
+use super::yaml::{self, Node, Pos};
+use crate::diag::{Diagnostic, Diagnostics, Level};
+use crate::policy::{
+    default_gpc_opt_out, ConsentMode, CookieRule, DomainPattern, HostPattern, LegalBasis, Party,
+    Policy, Purpose, Retention, TcfDeclaration, Vendor, DEFAULT_RETENTION_TOLERANCE_SECS,
+};
+use std::path::{Path, PathBuf};
+
+/// An entry of the map a note or the draft mark belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Entry {
+    Purpose(String),
+    Vendor(String),
+    /// Cookie name pattern and owning vendor id.
+    Cookie(String, String),
+}
+
+/// The imported map, and what a person should read before trusting it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub policy: Policy,
+    /// Lines to write above each entry (where it came from, what was assumed).
+    pub notes: Vec<(Entry, String)>,
+    /// Entries a person must complete or confirm: something fideslang does not say was
+    /// assumed (a basis, a retention) or is missing (a vendor's domains).
+    pub drafts: Vec<Entry>,
+}
+
+impl Imported {
+    pub fn is_draft(&self, e: &Entry) -> bool {
+        self.drafts.contains(e)
+    }
+}
+
+/// Read and map a fideslang file: `Ok` with the warnings when there is no error.
+pub fn import_file(path: &Path) -> Result<(Imported, Diagnostics), Diagnostics> {
+    let src = crate::toml_check::read_source(path).map_err(|d| Diagnostics(vec![d]))?;
+    match import_str(path, &src) {
+        (Some(i), d) => Ok((i, d)),
+        (None, d) => Err(d),
+    }
+}
+
+/// Map the text of a fideslang document; `Some` only when there is no error.
+pub fn import_str(path: &Path, src: &str) -> (Option<Imported>, Diagnostics) {
+    let mut im = Importer::new(path);
+    match yaml::parse(src) {
+        Err(e) => im.error(
+            e.pos,
+            format!("invalid YAML: {}", e.message),
+            "fix the YAML syntax (a fideslang file is YAML with a top-level `system:` list)",
+        ),
+        Ok(docs) => im.documents(&docs),
+    }
+    let diags = Diagnostics(std::mem::take(&mut im.diags));
+    let imported = (!diags.has_errors()).then(|| im.finish());
+    (imported, diags)
+}
+
+const TOP_KEYS: &[&str] = &["system"];
+/// Top-level fideslang resources that are not part of the declared map.
+const OTHER_RESOURCES: &[&str] = &[
+    "dataset",
+    "data_category",
+    "data_subject",
+    "data_use",
+    "organization",
+    "policy",
+    "evaluation",
+    "registry",
+];
+
+struct Importer {
+    file: PathBuf,
+    diags: Vec<Diagnostic>,
+    /// Purposes with their order in the meta block and where they were declared.
+    purposes: Vec<(Purpose, Option<i64>, Pos)>,
+    vendors: Vec<(Vendor, Pos)>,
+    cookies: Vec<(CookieRule, Option<i64>, Pos)>,
+    notes: Vec<(Entry, String)>,
+    drafts: Vec<Entry>,
+    tolerance: Option<(i64, Pos)>,
+}
+
+impl Importer {
+    fn new(path: &Path) -> Self {
+        Importer {
+            file: path.to_path_buf(),
+            diags: Vec::new(),
+            purposes: Vec::new(),
+            vendors: Vec::new(),
+            cookies: Vec::new(),
+            notes: Vec::new(),
+            drafts: Vec::new(),
+            tolerance: None,
+        }
+    }
+
+    fn push(&mut self, level: Level, at: Pos, message: String, hint: &str) {
+        let d = Diagnostic {
+            level,
+            file: self.file.clone(),
+            line: at.line.max(1),
+            col: at.col.max(1),
+            message,
+            hint: (!hint.is_empty()).then(|| hint.to_string()),
+        };
+        self.diags.push(d);
+    }
+
+    fn error(&mut self, at: Pos, message: impl Into<String>, hint: &str) {
+        self.push(Level::Error, at, message.into(), hint);
+    }
+
+    fn warning(&mut self, at: Pos, message: impl Into<String>, hint: &str) {
+        self.push(Level::Warning, at, message.into(), hint);
+    }
+
+    fn errors(&self) -> usize {
+        self.diags
+            .iter()
+            .filter(|d| d.level == Level::Error)
+            .count()
+    }
+
+    fn note(&mut self, e: &Entry, text: impl Into<String>) {
+        self.notes.push((e.clone(), text.into()));
+    }
+
+    fn draft(&mut self, e: &Entry) {
+        if !self.drafts.contains(e) {
+            self.drafts.push(e.clone());
+        }
+    }
+
+    fn line(&self, at: Pos) -> String {
+        format!("line {}", at.line)
+    }
+
+    // ---- typed accessors that report what is wrong ----
+
+    fn string(&mut self, n: &Node, what: &str) -> Option<String> {
+        match n.as_str() {
+            Some(s) if matches!(n.value, yaml::Value::Scalar { .. }) => Some(s.to_string()),
+            _ => {
+                self.error(
+                    n.pos,
+                    format!("{what} must be a string, not {}", n.kind()),
+                    "",
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_string(&mut self, m: &Node, key: &str, what: &str) -> Option<String> {
+        let n = m.get(key)?;
+        if n.is_null() {
+            return None;
+        }
+        self.string(n, &format!("`{key}` of {what}"))
+    }
+
+    fn req_string(&mut self, m: &Node, key: &str, what: &str) -> Option<String> {
+        match m.get(key) {
+            Some(n) if !n.is_null() => self.string(n, &format!("`{key}` of {what}")),
+            _ => {
+                self.error(m.pos, format!("{what} has no `{key}`"), "");
+                None
+            }
+        }
+    }
+
+    fn opt_bool(&mut self, m: &Node, key: &str, what: &str) -> Option<bool> {
+        let n = m.get(key).filter(|n| !n.is_null())?;
+        let b = n.as_bool();
+        if b.is_none() {
+            self.error(
+                n.pos,
+                format!("`{key}` of {what} must be true or false, not {}", n.kind()),
+                "",
+            );
+        }
+        b
+    }
+
+    fn opt_int(&mut self, m: &Node, key: &str, what: &str) -> Option<i64> {
+        let n = m.get(key).filter(|n| !n.is_null())?;
+        let i = n.as_int();
+        if i.is_none() {
+            self.error(
+                n.pos,
+                format!("`{key}` of {what} must be a whole number, not {}", n.kind()),
+                "",
+            );
+        }
+        i
+    }
+
+    /// A list (absent or null: empty).
+    fn list<'n>(&mut self, m: &'n Node, key: &str, what: &str) -> &'n [Node] {
+        match m.get(key) {
+            None => &[],
+            Some(n) if n.is_null() => &[],
+            Some(n) => match n.as_seq() {
+                Some(items) => items,
+                None => {
+                    self.error(
+                        n.pos,
+                        format!("`{key}` of {what} must be a list, not {}", n.kind()),
+                        "",
+                    );
+                    &[]
+                }
+            },
+        }
+    }
+
+    fn strings(&mut self, m: &Node, key: &str, what: &str) -> Vec<(String, Pos)> {
+        let items = self.list(m, key, what);
+        items
+            .iter()
+            .filter_map(|n| {
+                self.string(n, &format!("an item of `{key}` of {what}"))
+                    .map(|s| (s, n.pos))
+            })
+            .collect()
+    }
+
+    fn mapping<'n>(&mut self, n: &'n Node, what: &str) -> Option<&'n Node> {
+        if n.as_map().is_some() {
+            Some(n)
+        } else {
+            self.error(
+                n.pos,
+                format!("{what} must be a mapping, not {}", n.kind()),
+                "",
+            );
+            None
+        }
+    }
+
+    // ---- the document ----
+
+    fn documents(&mut self, docs: &[Node]) {
+        let mut systems = 0;
+        for doc in docs {
+            if doc.is_null() {
+                continue;
+            }
+            let Some(doc) = self.mapping(doc, "a fideslang document") else {
+                continue;
+            };
+            for (k, _) in doc.as_map().unwrap_or_default() {
+                let key = k.as_str().unwrap_or_default();
+                if TOP_KEYS.contains(&key) {
+                    continue;
+                }
+                if OTHER_RESOURCES.contains(&key) {
+                    self.warning(
+                        k.pos,
+                        format!("`{key}` is not part of the declared map: ignored"),
+                        "consentry imports fideslang systems (`system:`)",
+                    );
+                } else {
+                    self.error(
+                        k.pos,
+                        format!("unknown fideslang resource `{key}`"),
+                        "a fideslang document has top-level lists such as `system:`; consentry imports `system:`",
+                    );
+                }
+            }
+            let items = self.list(doc, "system", "the document");
+            for s in items {
+                systems += 1;
+                self.system(s);
+            }
+        }
+        if systems == 0 && self.errors() == 0 {
+            self.error(
+                Pos { line: 1, col: 1 },
+                "the file declares no fideslang system",
+                "a fideslang document lists its systems under a top-level `system:` key",
+            );
+        }
+    }
+
+    fn system(&mut self, s: &Node) {
+        let Some(s) = self.mapping(s, "a system") else {
+            return;
+        };
+        let Some(key) = self.req_string(s, "fides_key", "a system") else {
+            return;
+        };
+        let what = format!("system `{key}`");
+        let errors_before = self.errors();
+        let id = sanitize(&key);
+        if let Some((_, at)) = self.vendors.iter().find(|(v, _)| v.id == id) {
+            let line = self.line(*at);
+            let at = s.get("fides_key").map_or(s.pos, |n| n.pos);
+            self.error(
+                at,
+                format!("{what} is declared twice (the first at {line})"),
+                "each system is one vendor: merge the two",
+            );
+            return;
+        }
+        let vendor_entry = Entry::Vendor(id.clone());
+        if id != key {
+            self.note(&vendor_entry, format!("fides_key `{key}`"));
+        }
+        let name = self
+            .opt_string(s, "name", &what)
+            .unwrap_or_else(|| key.clone());
+        let meta = match s.get("meta").and_then(|m| m.get("consentry")) {
+            Some(m) if !m.is_null() => self.mapping(m, &format!("`meta.consentry` of {what}")),
+            _ => None,
+        };
+        if let Some(m) = meta {
+            match m.get("version").and_then(Node::as_int) {
+                Some(1) => {}
+                _ => self.error(
+                    m.get("version").map_or(m.pos, |v| v.pos),
+                    format!("`meta.consentry` of {what} is not version 1"),
+                    "this consentry reads the meta block it writes (version: 1)",
+                ),
+            }
+        }
+
+        let max_age = self.opt_int(s, "cookie_max_age_seconds", &what);
+        if let (Some(n), Some(node)) = (max_age, s.get("cookie_max_age_seconds")) {
+            if n < 0 {
+                self.error(
+                    node.pos,
+                    format!("`cookie_max_age_seconds` of {what} is negative"),
+                    "",
+                );
+            }
+        }
+        let uses_cookies = self.opt_bool(s, "uses_cookies", &what);
+        let gvl = self.opt_string(s, "vendor_id", &what);
+
+        // Declarations -> purposes.
+        let declarations = self.list(s, "privacy_declarations", &what);
+        if s.get("privacy_declarations").is_none() {
+            self.error(
+                s.pos,
+                format!("{what} has no `privacy_declarations`"),
+                "fideslang requires `privacy_declarations` on a system (a list, one per data use)",
+            );
+        }
+        let meta_purposes = meta
+            .map(|m| self.list(m, "purposes", "`meta.consentry`"))
+            .unwrap_or_default();
+        let mut used_meta = vec![false; meta_purposes.len()];
+        let mut purposes: Vec<String> = Vec::new();
+        let mut retention_periods: Vec<(String, Pos)> = Vec::new();
+        let mut cookie_nodes: Vec<&Node> = self.list(s, "cookies", &what).iter().collect();
+        for d in declarations {
+            let Some(d) = self.mapping(d, &format!("a privacy declaration of {what}")) else {
+                continue;
+            };
+            let dwhat = format!("a privacy declaration of {what}");
+            let data_use = self.req_string(d, "data_use", &dwhat);
+            let dname = self.opt_string(d, "name", &dwhat);
+            let basis = self.basis(d, &dwhat);
+            if let Some(r) = self.opt_string(d, "retention_period", &dwhat) {
+                retention_periods.push((r, d.get("retention_period").map_or(d.pos, |n| n.pos)));
+            }
+            cookie_nodes.extend(self.list(d, "cookies", &dwhat).iter());
+            let Some(data_use) = data_use else { continue };
+            let Ok(basis) = basis else { continue };
+            // From the meta block, when it names this declaration.
+            let from_meta = meta_purposes.iter().enumerate().find(|(_, p)| {
+                dname.is_some() && p.get("declaration").and_then(Node::as_str) == dname.as_deref()
+            });
+            let pid = match from_meta {
+                Some((i, p)) => {
+                    used_meta[i] = true;
+                    self.meta_purpose(p, basis, d.pos)
+                }
+                None => Some(self.fides_purpose(&data_use, dname.as_deref(), basis, d.pos)),
+            };
+            if let Some(pid) = pid {
+                if !purposes.contains(&pid) {
+                    purposes.push(pid);
+                }
+            }
+        }
+        for (p, used) in meta_purposes.iter().zip(&used_meta) {
+            if !used {
+                let id = p.get("id").and_then(Node::as_str).unwrap_or("?");
+                self.warning(
+                    p.pos,
+                    format!("purpose `{id}` of {what} has no privacy declaration any more: not imported for this vendor"),
+                    "it was removed in fideslang after the export; declare it again there if the vendor still serves it",
+                );
+            }
+        }
+        if purposes.is_empty() {
+            if self.errors() == errors_before {
+                self.warning(
+                    s.pos,
+                    format!("{what} declares no data use: not imported"),
+                    "consentry's vendors serve at least one purpose; add a privacy declaration in fideslang",
+                );
+            }
+            return;
+        }
+
+        let mut vendor = Vendor {
+            id: id.clone(),
+            name,
+            purposes,
+            pages: vec!["*".into()],
+            ..Vendor::default()
+        };
+        match meta {
+            Some(m) => self.meta_vendor(m, &mut vendor, &what),
+            None => {
+                self.draft(&vendor_entry);
+                self.note(
+                    &vendor_entry,
+                    "fideslang does not say which domains or hosts this vendor serves from: add `domains` or `hosts`",
+                );
+            }
+        }
+        if let Some(v) = gvl {
+            match v.strip_prefix("gvl.").and_then(|n| n.parse::<u32>().ok()) {
+                Some(n) if vendor.tcf.is_none() => {
+                    vendor.tcf = Some(TcfDeclaration {
+                        vendor_id: Some(n),
+                        ..TcfDeclaration::default()
+                    });
+                }
+                Some(_) => {}
+                None => self.note(
+                    &vendor_entry,
+                    format!("fideslang vendor_id `{v}` is not a Global Vendor List id (gvl.N): not imported"),
+                ),
+            }
+        }
+
+        // Cookies: the meta block's, then those fideslang names that it does not.
+        let mut meta_cookie_names = Vec::new();
+        if let Some(m) = meta {
+            for c in self.list(m, "cookies", "`meta.consentry`") {
+                if let Some(rule) = self.meta_cookie(c, &id) {
+                    meta_cookie_names.push((rule.name.clone(), rule.domain.clone()));
+                    let order = c.get("order").and_then(Node::as_int);
+                    self.add_cookie(rule, order, c.pos);
+                }
+            }
+        }
+        let retention = self.fides_retention(max_age, &retention_periods);
+        for c in cookie_nodes {
+            let Some(c) = self.mapping(c, &format!("a cookie of {what}")) else {
+                continue;
+            };
+            let Some(cname) = self.req_string(c, "name", &format!("a cookie of {what}")) else {
+                continue;
+            };
+            let domain = self.opt_string(c, "domain", "a cookie").and_then(|d| {
+                let at = c.get("domain").map_or(c.pos, |n| n.pos);
+                self.domain(d.trim().trim_start_matches('.'), at, "cookie domain")
+            });
+            if meta_cookie_names
+                .iter()
+                .any(|(n, d)| *n == cname && *d == domain)
+                || self
+                    .cookies
+                    .iter()
+                    .any(|(r, _, _)| r.vendor == id && r.name == cname && r.domain == domain)
+            {
+                continue;
+            }
+            let entry = Entry::Cookie(cname.clone(), id.clone());
+            let max_retention = match &retention {
+                Some((r, from)) => {
+                    self.note(&entry, format!("retention from fideslang's {from}"));
+                    *r
+                }
+                None => {
+                    self.draft(&entry);
+                    self.note(
+                        &entry,
+                        "fideslang gives no retention for this system's cookies: `session` (the strictest) until a person says",
+                    );
+                    Retention::Session
+                }
+            };
+            let rule = CookieRule {
+                name: cname,
+                vendor: id.clone(),
+                max_retention,
+                domain,
+                ..CookieRule::default()
+            };
+            self.add_cookie(rule, None, c.pos);
+        }
+        if uses_cookies == Some(true) && !self.cookies.iter().any(|(c, _, _)| c.vendor == id) {
+            self.note(
+                &vendor_entry,
+                "fideslang says this system uses cookies but names none: declare them as [[cookie]]",
+            );
+        }
+        self.vendors.push((vendor, s.pos));
+    }
+
+    /// `legal_basis_for_processing`: `Ok(None)` when absent.
+    fn basis(&mut self, d: &Node, what: &str) -> Result<Option<LegalBasis>, ()> {
+        let Some(n) = d.get("legal_basis_for_processing").filter(|n| !n.is_null()) else {
+            return Ok(None);
+        };
+        let Some(s) = self.string(n, &format!("`legal_basis_for_processing` of {what}")) else {
+            return Err(());
+        };
+        if let Some(b) = taxonomy::basis_of(&s) {
+            return Ok(Some(b));
+        }
+        let names: Vec<&str> = LEGAL_BASES.iter().map(|(n, _)| *n).collect();
+        if UNMAPPED_BASES.contains(&s.as_str()) {
+            self.error(
+                n.pos,
+                format!("legal basis `{s}` has no counterpart in consentry"),
+                &format!(
+                    "consentry judges consent, contract, legal obligation and legitimate interest; use one of: {}",
+                    names.join(", ")
+                ),
+            );
+        } else {
+            let close = LEGAL_BASES
+                .iter()
+                .find(|(n, _)| {
+                    n.eq_ignore_ascii_case(s.trim())
+                        || n.trim_end_matches('s').eq_ignore_ascii_case(s.trim())
+                })
+                .map(|(n, _)| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            self.error(
+                n.pos,
+                format!("unknown legal basis `{s}`"),
+                &format!(
+                    "{close}fideslang's legal bases are: {}, {}",
+                    names.join(", "),
+                    UNMAPPED_BASES.join(", ")
+                ),
+            );
+        }
+        Err(())
+    }
+
+    /// A purpose from `meta.consentry.purposes`; fideslang's basis, when it gives one,
+    /// wins over the meta block's.
+    fn meta_purpose(&mut self, p: &Node, basis: Option<LegalBasis>, at: Pos) -> Option<String> {
+        let p = self.mapping(p, "a purpose of `meta.consentry`")?;
+        let what = "a purpose of `meta.consentry`";
+        let id = self.req_string(p, "id", what)?;
+        let name = self
+            .opt_string(p, "name", what)
+            .unwrap_or_else(|| id.clone());
+        let meta_basis = self.req_string(p, "basis", what).and_then(|b| {
+            let parsed = LegalBasis::parse(&b);
+            if parsed.is_none() {
+                self.error(
+                    p.get("basis").map_or(p.pos, |n| n.pos),
+                    format!("unknown legal basis `{b}`"),
+                    &format!("consentry's bases are: {}", LegalBasis::ALL.join(", ")),
+                );
+            }
+            parsed
+        })?;
+        let strictly_necessary = self
+            .opt_bool(p, "strictly_necessary", what)
+            .unwrap_or(false);
+        let tcf_purpose = match self.opt_int(p, "tcf_purpose", what) {
+            None => None,
+            Some(n) => match u8::try_from(n).ok().filter(|n| (1..=11).contains(n)) {
+                Some(n) => Some(n),
+                None => {
+                    self.error(
+                        p.get("tcf_purpose").map_or(p.pos, |n| n.pos),
+                        format!("tcf_purpose {n} does not exist"),
+                        "IAB TCF 2.2 purposes are numbered 1 to 11",
+                    );
+                    return None;
+                }
+            },
+        };
+        let gpc_opt_out = self
+            .opt_bool(p, "gpc_opt_out", what)
+            .unwrap_or_else(|| default_gpc_opt_out(tcf_purpose, strictly_necessary));
+        let order = p.get("order").and_then(Node::as_int);
+        let basis = match basis {
+            Some(b) if b != meta_basis => {
+                self.note(
+                    &Entry::Purpose(id.clone()),
+                    format!(
+                        "basis changed in fideslang since the export (was {})",
+                        meta_basis.as_str()
+                    ),
+                );
+                b
+            }
+            _ => meta_basis,
+        };
+        let purpose = Purpose {
+            id: sanitize(&id),
+            name,
+            basis,
+            strictly_necessary,
+            tcf_purpose,
+            gpc_opt_out,
+        };
+        self.add_purpose(purpose, order, at)
+    }
+
+    /// A purpose for a data use of a fideslang file without consentry's meta block: its id
+    /// is the data use (with the basis when another system gives the same use another).
+    fn fides_purpose(
+        &mut self,
+        data_use: &str,
+        name: Option<&str>,
+        basis: Option<LegalBasis>,
+        at: Pos,
+    ) -> String {
+        let essential = taxonomy::is_essential(data_use);
+        let (basis, assumed) = match basis {
+            Some(b) => (b, false),
+            None if essential => (LegalBasis::LegitimateInterest, true),
+            None => (LegalBasis::Consent, true),
+        };
+        let strictly_necessary = essential && basis != LegalBasis::Consent;
+        let tcf_purpose = taxonomy::tcf_purpose_of(data_use);
+        let base = sanitize(data_use);
+        let same = |p: &Purpose| p.basis == basis && p.strictly_necessary == strictly_necessary;
+        let id = match self.purposes.iter().find(|(p, ..)| p.id == base) {
+            Some((p, ..)) if !same(p) => format!("{base}.{}", basis.as_str()),
+            _ => base,
+        };
+        if let Some((p, ..)) = self.purposes.iter().find(|(p, ..)| p.id == id) {
+            return p.id.clone();
+        }
+        let entry = Entry::Purpose(id.clone());
+        self.note(&entry, format!("fideslang data use `{data_use}`"));
+        if assumed {
+            self.draft(&entry);
+            self.note(
+                &entry,
+                format!(
+                    "fideslang gives no legal basis: `{}` assumed until a person says",
+                    basis.as_str()
+                ),
+            );
+        }
+        if strictly_necessary {
+            self.note(&entry, "strictly necessary: an `essential` data use");
+        }
+        let purpose = Purpose {
+            id: id.clone(),
+            name: name
+                .map(str::to_string)
+                .unwrap_or_else(|| data_use.to_string()),
+            basis,
+            strictly_necessary,
+            tcf_purpose,
+            gpc_opt_out: default_gpc_opt_out(tcf_purpose, strictly_necessary),
+        };
+        self.add_purpose(purpose, None, at);
+        id
+    }
+
+    /// Adds a purpose, or checks it against the one of the same id.
+    fn add_purpose(&mut self, p: Purpose, order: Option<i64>, at: Pos) -> Option<String> {
+        if let Some((q, _, first)) = self.purposes.iter().find(|(q, ..)| q.id == p.id) {
+            if *q != p {
+                let line = self.line(*first);
+                let id = p.id.clone();
+                self.error(
+                    at,
+                    format!("purpose `{id}` is declared differently here and at {line}"),
+                    "a purpose has one name, basis and TCF purpose in consentry: make the two declarations agree",
+                );
+                return None;
+            }
+            return Some(p.id);
+        }
+        let id = p.id.clone();
+        self.purposes.push((p, order, at));
+        Some(id)
+    }
+
+    fn add_cookie(&mut self, rule: CookieRule, order: Option<i64>, at: Pos) {
+        if let Some((other, _, first)) = self
+            .cookies
+            .iter()
+            .find(|(c, _, _)| c.name == rule.name && c.domain == rule.domain)
+        {
+            let line = self.line(*first);
+            let (name, owner) = (rule.name.clone(), other.vendor.clone());
+            self.error(
+                at,
+                format!("cookie `{name}` is already declared for vendor `{owner}` ({line})"),
+                "a cookie (name and domain) belongs to one vendor",
+            );
+            return;
+        }
+        self.cookies.push((rule, order, at));
+    }
+
+    /// The retention of a system's cookies from what fideslang says: its
+    /// `cookie_max_age_seconds`, else the first `retention_period` that reads as a duration.
+    fn fides_retention(
+        &mut self,
+        max_age: Option<i64>,
+        periods: &[(String, Pos)],
+    ) -> Option<(Retention, &'static str)> {
+        if let Some(n) = max_age.filter(|n| *n >= 0) {
+            let r = if n == 0 {
+                Retention::Session
+            } else {
+                Retention::MaxSeconds(n)
+            };
+            return Some((r, "cookie_max_age_seconds"));
+        }
+        periods
+            .iter()
+            .find_map(|(p, _)| Retention::parse(&p.replace(" and ", " ")))
+            .map(|r| (r, "retention_period"))
+    }
+
+    fn domain(&mut self, s: &str, at: Pos, what: &str) -> Option<DomainPattern> {
+        match DomainPattern::parse_checked(s) {
+            Ok(p) if !p.is_public_suffix() => Some(p),
+            Ok(p) => {
+                self.error(
+                    at,
+                    format!("`{}` is a public suffix, not a {what}", p.suffix),
+                    "",
+                );
+                None
+            }
+            Err(why) => {
+                self.error(at, format!("invalid {what} `{s}`: {why}"), "");
+                None
+            }
+        }
+    }
+
+    /// Domains, hosts, pages, Consent Mode, CMP services and TCF from the meta block.
+    fn meta_vendor(&mut self, m: &Node, v: &mut Vendor, what: &str) {
+        let mwhat = format!("`meta.consentry` of {what}");
+        for (d, at) in self.strings(m, "domains", &mwhat) {
+            if let Some(p) = self.domain(&d, at, "domain") {
+                v.domains.push(p);
+            }
+        }
+        for (h, at) in self.strings(m, "hosts", &mwhat) {
+            match HostPattern::parse_checked(&h) {
+                Ok(p) => v.hosts.push(p),
+                Err(why) => self.error(at, format!("invalid host pattern `{h}`: {why}"), ""),
+            }
+        }
+        if m.get("pages").is_some() {
+            v.pages = self
+                .strings(m, "pages", &mwhat)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
+        }
+        if let Some(mode) = self.opt_string(m, "consent_mode", &mwhat) {
+            match mode.parse::<ConsentMode>() {
+                Ok(c) => v.consent_mode = Some(c),
+                Err(_) => self.error(
+                    m.get("consent_mode").map_or(m.pos, |n| n.pos),
+                    format!("unknown consent_mode `{mode}`"),
+                    "basic or advanced",
+                ),
+            }
+        }
+        v.cmp_services = self
+            .strings(m, "cmp_services", &mwhat)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        if let Some(t) = m.get("tcf").filter(|n| !n.is_null()) {
+            if let Some(t) = self.mapping(t, &format!("`tcf` of {mwhat}")) {
+                v.tcf = Some(self.meta_tcf(t));
+            }
+        }
+        if let Some(tol) = self.opt_string(m, "retention_tolerance", &mwhat) {
+            let at = m.get("retention_tolerance").map_or(m.pos, |n| n.pos);
+            match crate::toml_check::parse_duration_secs(&tol) {
+                None => self.error(at, format!("invalid retention_tolerance `{tol}`"), ""),
+                Some(secs) => match self.tolerance {
+                    Some((other, first)) if other != secs => {
+                        let line = self.line(first);
+                        self.error(
+                            at,
+                            format!("retention_tolerance differs from the one at {line}"),
+                            "",
+                        );
+                    }
+                    _ => self.tolerance = Some((secs, at)),
+                },
+            }
+        }
+    }
+
+    fn meta_tcf(&mut self, t: &Node) -> TcfDeclaration {
+        let what = "`meta.consentry.tcf`";
+        let vendor_id = self
+            .opt_int(t, "vendor_id", what)
+            .and_then(|n| u32::try_from(n).ok());
+        let mut nums = |key: &str, max: i64| -> Vec<u8> {
+            let items = self.list(t, key, what);
+            let mut out = Vec::new();
+            for n in items {
+                match n
+                    .as_int()
+                    .filter(|i| (1..=max).contains(i))
+                    .and_then(|i| u8::try_from(i).ok())
+                {
+                    Some(i) => out.push(i),
+                    None => self.error(
+                        n.pos,
+                        format!("`{key}` of {what}: not a number from 1 to {max}"),
+                        "",
+                    ),
+                }
+            }
+            out
+        };
+        TcfDeclaration {
+            vendor_id,
+            consent_purposes: nums("consent_purposes", 11),
+            li_purposes: nums("li_purposes", 11),
+            special_purposes: nums("special_purposes", 3),
+            features: nums("features", 3),
+            special_features: nums("special_features", 2),
+            at: Default::default(),
+        }
+    }
+
+    fn meta_cookie(&mut self, c: &Node, vendor: &str) -> Option<CookieRule> {
+        let what = "a cookie of `meta.consentry`";
+        let c = self.mapping(c, what)?;
+        let name = self.req_string(c, "name", what);
+        let retention = self.req_string(c, "max_retention", what).and_then(|r| {
+            let parsed = Retention::parse(&r);
+            if parsed.is_none() {
+                self.error(
+                    c.get("max_retention").map_or(c.pos, |n| n.pos),
+                    format!("invalid retention `{r}`"),
+                    crate::toml_check::DURATION_HINT,
+                );
+            }
+            parsed
+        });
+        let domain = match self.opt_string(c, "domain", what) {
+            None => Ok(None),
+            Some(d) => {
+                let at = c.get("domain").map_or(c.pos, |n| n.pos);
+                self.domain(&d, at, "cookie domain").map(Some).ok_or(())
+            }
+        };
+        let party = match self.opt_string(c, "party", what) {
+            None => Ok(None),
+            Some(p) => p.parse::<Party>().map(Some).map_err(|_| {
+                self.error(
+                    c.get("party").map_or(c.pos, |n| n.pos),
+                    format!("unknown party `{p}`"),
+                    "first or third",
+                );
+            }),
+        };
+        let basis = match self.opt_string(c, "basis", what) {
+            None => Ok(None),
+            Some(b) => LegalBasis::parse(&b).map(Some).ok_or_else(|| {
+                self.error(
+                    c.get("basis").map_or(c.pos, |n| n.pos),
+                    format!("unknown legal basis `{b}`"),
+                    &format!("consentry's bases are: {}", LegalBasis::ALL.join(", ")),
+                );
+            }),
+        };
+        let strictly_necessary = self.opt_bool(c, "strictly_necessary", what);
+        Some(CookieRule {
+            name: name?,
+            vendor: vendor.to_string(),
+            max_retention: retention?,
+            domain: domain.ok()?,
+            party: party.ok()?,
+            basis: basis.ok()?,
+            strictly_necessary,
+        })
+    }
+
+    fn finish(self) -> Imported {
+        let mut purposes: Vec<_> = self.purposes.into_iter().enumerate().collect();
+        purposes.sort_by_key(|(i, (_, order, ..))| (order.unwrap_or(i64::MAX), *i));
+        let mut cookies: Vec<_> = self.cookies.into_iter().enumerate().collect();
+        cookies.sort_by_key(|(i, (_, order, _))| (order.unwrap_or(i64::MAX), *i));
+        let policy = Policy {
+            purposes: purposes.into_iter().map(|(_, (p, ..))| p).collect(),
+            vendors: self.vendors.into_iter().map(|(v, _)| v).collect(),
+            cookies: cookies.into_iter().map(|(_, (c, ..))| c).collect(),
+            retention_tolerance_secs: self
+                .tolerance
+                .map_or(DEFAULT_RETENTION_TOLERANCE_SECS, |(s, _)| s),
+            ..Policy::default()
+        };
+        Imported {
+            policy,
+            notes: self.notes,
+            drafts: self.drafts,
+        }
+    }
+}
+
+/// A fides key as a consentry id: letters, digits, `_`, `-` and `.`; anything else `_`.
+pub fn sanitize(key: &str) -> String {
+    let s: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "_".into()
+    } else {
+        s
+    }
+}
+
+/// The imported map as a policy file, each entry under its notes.
+pub fn to_toml(im: &Imported, from: &Path) -> String {
+    interim_toml::render(im, from)
+}
+
+/// A stand-in for the policy writer, until `policy::write` is merged.
+mod interim_toml {
+    use super::{Entry, Imported};
+    use crate::policy::{describe_secs, DEFAULT_RETENTION_TOLERANCE_SECS};
+    use std::fmt::Write;
+    use std::path::Path;
+
+    fn q(s: &str) -> String {
+        super::super::emit::quote(s)
+    }
+
+    fn list(items: impl IntoIterator<Item = String>) -> String {
+        let v: Vec<String> = items.into_iter().map(|s| q(&s)).collect();
+        format!("[{}]", v.join(", "))
+    }
+
+    fn nums(items: &[u8]) -> String {
+        let v: Vec<String> = items.iter().map(u8::to_string).collect();
+        format!("[{}]", v.join(", "))
+    }
+
+    fn notes(out: &mut String, im: &Imported, e: &Entry) {
+        if im.is_draft(e) {
+            out.push_str("# DRAFT: to be completed by a person\n");
+        }
+        for (_, n) in im.notes.iter().filter(|(x, _)| x == e) {
+            let _ = writeln!(out, "# {}", n.replace('\n', " "));
+        }
+    }
+
+    pub(super) fn render(im: &Imported, from: &Path) -> String {
+        let p = &im.policy;
+        let mut out = format!(
+            "# Declared map imported from {} by `consentry map import` (docs/fideslang.md).\n",
+            from.display().to_string().replace('\n', " ")
+        );
+        if p.retention_tolerance_secs != DEFAULT_RETENTION_TOLERANCE_SECS {
+            let _ = writeln!(
+                out,
+                "\n[settings]\nretention_tolerance = {}",
+                q(&describe_secs(p.retention_tolerance_secs))
+            );
+        }
+        for pu in &p.purposes {
+            out.push('\n');
+            notes(&mut out, im, &Entry::Purpose(pu.id.clone()));
+            let _ = writeln!(
+                out,
+                "[[purpose]]\nid = {}\nname = {}\nbasis = {}",
+                q(&pu.id),
+                q(&pu.name),
+                q(pu.basis.as_str())
+            );
+            if pu.strictly_necessary {
+                out.push_str("strictly_necessary = true\n");
+            }
+            if let Some(n) = pu.tcf_purpose {
+                let _ = writeln!(out, "tcf_purpose = {n}");
+            }
+            if pu.gpc_opt_out
+                != crate::policy::default_gpc_opt_out(pu.tcf_purpose, pu.strictly_necessary)
+            {
+                let _ = writeln!(out, "gpc_opt_out = {}", pu.gpc_opt_out);
+            }
+        }
+        for v in &p.vendors {
+            out.push('\n');
+            notes(&mut out, im, &Entry::Vendor(v.id.clone()));
+            let _ = writeln!(out, "[[vendor]]\nid = {}\nname = {}", q(&v.id), q(&v.name));
+            if !v.domains.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "domains = {}",
+                    list(v.domains.iter().map(|d| d.to_string()))
+                );
+            }
+            if !v.hosts.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "hosts = {}",
+                    list(v.hosts.iter().map(|d| d.to_string()))
+                );
+            }
+            if v.pages != ["*"] {
+                let _ = writeln!(out, "pages = {}", list(v.pages.iter().cloned()));
+            }
+            let _ = writeln!(out, "purposes = {}", list(v.purposes.iter().cloned()));
+            if let Some(m) = v.consent_mode {
+                let _ = writeln!(out, "consent_mode = {}", q(&m.to_string()));
+            }
+            if !v.cmp_services.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "cmp_services = {}",
+                    list(v.cmp_services.iter().cloned())
+                );
+            }
+            if let Some(t) = &v.tcf {
+                if let Some(id) = t.vendor_id {
+                    let _ = writeln!(out, "tcf_vendor_id = {id}");
+                }
+                for (k, l) in [
+                    ("tcf_consent_purposes", &t.consent_purposes),
+                    ("tcf_li_purposes", &t.li_purposes),
+                    ("tcf_special_purposes", &t.special_purposes),
+                    ("tcf_features", &t.features),
+                    ("tcf_special_features", &t.special_features),
+                ] {
+                    if !l.is_empty() {
+                        let _ = writeln!(out, "{k} = {}", nums(l));
+                    }
+                }
+            }
+        }
+        for c in &p.cookies {
+            out.push('\n');
+            notes(
+                &mut out,
+                im,
+                &Entry::Cookie(c.name.clone(), c.vendor.clone()),
+            );
+            let _ = writeln!(
+                out,
+                "[[cookie]]\nname = {}\nvendor = {}\nmax_retention = {}",
+                q(&c.name),
+                q(&c.vendor),
+                q(&c.max_retention.describe())
+            );
+            if let Some(d) = &c.domain {
+                let _ = writeln!(out, "domain = {}", q(&d.to_string()));
+            }
+            if let Some(party) = c.party {
+                let _ = writeln!(out, "party = {}", q(&party.to_string()));
+            }
+            if let Some(b) = c.basis {
+                let _ = writeln!(out, "basis = {}", q(b.as_str()));
+            }
+            if let Some(sn) = c.strictly_necessary {
+                let _ = writeln!(out, "strictly_necessary = {sn}");
+            }
+        }
+        out
+    }
+}

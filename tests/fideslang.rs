@@ -1,0 +1,346 @@
+//! The declared map as fideslang (docs/fideslang.md): every shipped and test policy
+//! exported and imported back is the same map; a fideslang file a team wrote (no
+//! consentry meta) imports to a policy `consentry validate` reads; bad files are refused
+//! with file:line:col; the export passes fideslang's own model validation (Python's
+//! fideslang, pinned, installed by `make fixtures`).
+
+use consentry::fides::{export, import_str, Entry};
+use consentry::policy::load::{load_policy, parse_policy};
+use consentry::policy::{LegalBasis, Policy, Retention};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_consentry"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+/// Every policy file in the repository that loads (the `validate` fixtures that are
+/// invalid on purpose are left out by the loader itself).
+fn policies() -> Vec<(PathBuf, Policy)> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![repo("scenarios"), repo("tests/fixtures")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.to_string_lossy().ends_with(".policy.toml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|f| load_policy(&f).ok().map(|p| (f, p)))
+        .collect()
+}
+
+/// The map's meaning: what `Policy` equality should compare (no path, digest, lines or
+/// declaration positions); purposes no vendor serves are not exported (fideslang
+/// declares purposes on systems only).
+fn semantic(p: &Policy) -> Policy {
+    let mut vendors = p.vendors.clone();
+    for v in &mut vendors {
+        if let Some(t) = &mut v.tcf {
+            t.at = Default::default();
+        }
+    }
+    Policy {
+        purposes: p
+            .purposes
+            .iter()
+            .filter(|q| p.vendors.iter().any(|v| v.purposes.contains(&q.id)))
+            .cloned()
+            .collect(),
+        vendors,
+        cookies: p.cookies.clone(),
+        retention_tolerance_secs: p.retention_tolerance_secs,
+        ..Policy::default()
+    }
+}
+
+#[test]
+fn every_policy_comes_back_whole() {
+    let all = policies();
+    assert!(all.len() >= 15, "{} policies", all.len());
+    for (file, policy) in &all {
+        let out = export(policy);
+        let (imported, diags) = import_str(Path::new("export.yml"), &out.text);
+        let imported =
+            imported.unwrap_or_else(|| panic!("{}:\n{diags}\n{}", file.display(), out.text));
+        assert!(diags.0.is_empty(), "{}: {diags}", file.display());
+        assert!(
+            imported.drafts.is_empty(),
+            "{}: {:?}",
+            file.display(),
+            imported.drafts
+        );
+        assert_eq!(
+            semantic(&imported.policy),
+            semantic(policy),
+            "{} did not come back whole",
+            file.display()
+        );
+        // And through the policy file import writes: the loader reads the same map.
+        let toml = consentry::fides::import::to_toml(&imported, Path::new("export.yml"));
+        let (reloaded, d) = parse_policy(Path::new("imported.policy.toml"), &toml);
+        let reloaded = reloaded.unwrap_or_else(|| panic!("{}:\n{d}\n{toml}", file.display()));
+        assert_eq!(semantic(&reloaded), semantic(policy), "{}", file.display());
+    }
+}
+
+#[test]
+fn the_demo_export_reads_as_fideslang() {
+    let policy = load_policy(&repo("scenarios/demo-shop.policy.toml")).unwrap();
+    let text = export(&policy).text;
+    for needle in [
+        "  - fides_key: \"google-analytics\"\n",
+        "        data_use: \"analytics.reporting.content_performance\"\n",
+        "        legal_basis_for_processing: \"Legal obligations\"\n",
+        "        data_use: \"essential.service.payment_processing\"\n",
+        "        legal_basis_for_processing: \"Legitimate interests\"\n",
+        "    cookie_max_age_seconds: 33696000\n",
+        "        retention_period: \"390 days\"\n",
+        "      - name: \"_ga\"\n",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
+}
+
+#[test]
+fn a_map_kept_in_fides_imports_as_drafts_to_complete() {
+    let file = repo("tests/fixtures/fides/shop.fides.yml");
+    let src = std::fs::read_to_string(&file).unwrap();
+    let (imported, diags) = import_str(&file, &src);
+    let imported = imported.unwrap_or_else(|| panic!("{diags}"));
+    let p = &imported.policy;
+    let basis = |id: &str| p.purpose(id).map(|q| q.basis);
+    assert_eq!(
+        basis("analytics.reporting.content_performance"),
+        Some(LegalBasis::Consent)
+    );
+    assert_eq!(
+        p.purpose("analytics.reporting.content_performance")
+            .unwrap()
+            .tcf_purpose,
+        Some(8)
+    );
+    assert_eq!(
+        basis("essential.service.payment_processing"),
+        Some(LegalBasis::Contract)
+    );
+    // No basis in fideslang: one is assumed, and the purpose is a draft.
+    assert_eq!(
+        basis("essential.fraud_detection"),
+        Some(LegalBasis::LegitimateInterest)
+    );
+    assert!(imported.is_draft(&Entry::Purpose("essential.fraud_detection".into())));
+    assert!(!imported.is_draft(&Entry::Purpose(
+        "essential.service.payment_processing".into()
+    )));
+    // Vendors: no domains invented; each a draft.
+    let ga = p.vendor("google_analytics").unwrap();
+    assert!(ga.domains.is_empty() && ga.hosts.is_empty());
+    assert_eq!(ga.tcf.as_ref().and_then(|t| t.vendor_id), Some(755));
+    for v in &p.vendors {
+        assert!(imported.is_draft(&Entry::Vendor(v.id.clone())), "{}", v.id);
+    }
+    let stripe = p.vendor("stripe").unwrap();
+    assert_eq!(
+        stripe.purposes,
+        [
+            "essential.service.payment_processing",
+            "essential.fraud_detection"
+        ]
+    );
+    // Cookies, with the system's cookie_max_age_seconds or the declaration's period.
+    let cookie = |n: &str| p.cookies.iter().find(|c| c.name == n).unwrap();
+    assert_eq!(
+        cookie("_ga").max_retention,
+        Retention::MaxSeconds(33_696_000)
+    );
+    assert_eq!(
+        cookie("_ga")
+            .domain
+            .as_ref()
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("shop.example")
+    );
+    assert_eq!(cookie("_gid").vendor, "google_analytics");
+    assert_eq!(
+        cookie("_fbp").max_retention,
+        Retention::MaxSeconds(90 * 86_400)
+    );
+    assert_eq!(cookie("_fbp").vendor, "meta_pixel");
+}
+
+#[test]
+fn import_writes_a_policy_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shop.policy.toml");
+    let run = |force: bool| {
+        let mut c = bin();
+        c.args([
+            "map",
+            "import",
+            "tests/fixtures/fides/shop.fides.yml",
+            "--output",
+        ])
+        .arg(&out);
+        if force {
+            c.arg("--force");
+        }
+        c.output().unwrap()
+    };
+    let first = run(false);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("marked draft"), "{stderr}");
+    let again = run(false);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(run(true).status.code(), Some(0));
+    // `consentry validate` reads what import wrote.
+    let v = bin().arg("validate").arg(&out).output().unwrap();
+    let report = String::from_utf8_lossy(&v.stderr);
+    assert!(report.contains("stripe"), "{report}");
+}
+
+#[test]
+fn bad_files_are_refused_with_positions() {
+    let run = |name: &str| {
+        let o = bin()
+            .args(["map", "import"])
+            .arg(format!("tests/fixtures/fides/{name}"))
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            o.stdout,
+        )
+    };
+    let (code, err, out) = run("malformed.fides.yml");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("tests/fixtures/fides/malformed.fides.yml:3:11: error: invalid YAML"),
+        "{err}"
+    );
+    let (code, err, out) = run("bad.fides.yml");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    for line in [
+        "bad.fides.yml:9:37: error: unknown legal basis `Legitimate interest`",
+        "did you mean `Legitimate interests`?",
+        "bad.fides.yml:10:5: error: a system has no `fides_key`",
+        "bad.fides.yml:15:29: error: `cookie_max_age_seconds` of system `civic` must be a whole number",
+        "bad.fides.yml:19:37: error: legal basis `Public interest` has no counterpart in consentry",
+        "4 error(s)",
+    ] {
+        assert!(err.contains(line), "{line:?} not in\n{err}");
+    }
+}
+
+#[test]
+fn export_writes_a_file_and_refuses_an_invalid_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("map.yml");
+    let o = bin()
+        .args([
+            "map",
+            "export",
+            "scenarios/demo-shop.policy.toml",
+            "--format",
+            "fideslang",
+            "--output",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("# The declared map of demo-shop.policy.toml"),
+        "{text}"
+    );
+    let bad = bin()
+        .args(["map", "export", "tests/fixtures/validate/bad.policy.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad.policy.toml:"));
+}
+
+/// Python's fideslang (pinned in fixtures/fideslang/requirements.txt, installed by
+/// `make fixtures`) validates every export against its own models and default taxonomy.
+#[test]
+fn fideslang_itself_accepts_the_exports() {
+    let python = repo("fixtures/fideslang/venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make fixtures` (it installs Python's fideslang, pinned)",
+        python.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (i, (_, policy)) in policies().iter().enumerate() {
+        let f = dir.path().join(format!("{i}.yml"));
+        std::fs::write(&f, export(policy).text).unwrap();
+        files.push(f);
+    }
+    let o = Command::new(&python)
+        .arg(repo("fixtures/fideslang/check.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{report}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("ok ")).count(),
+        files.len(),
+        "{report}"
+    );
+    // And it refuses what it should: a declaration without its data use.
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(
+        &broken,
+        "system:\n  - fides_key: x\n    system_type: Service\n    privacy_declarations:\n      - name: n\n        data_categories: []\n",
+    )
+    .unwrap();
+    let o = Command::new(&python)
+        .arg(repo("fixtures/fideslang/check.py"))
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
