@@ -41,24 +41,7 @@ pub fn block(a: &NewAck<'_>) -> String {
     out
 }
 
-/// A TOML basic string: quotes, backslashes and control characters escaped.
-pub fn toml_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use crate::toml_check::toml_string;
 
 /// The text to append to `existing` so that `block` starts on a line of its own,
 /// after a blank line.

@@ -42,6 +42,7 @@ fn purpose(id: &str, basis: LegalBasis, strictly_necessary: bool) -> Purpose {
         strictly_necessary,
         tcf_purpose: None,
         gpc_opt_out: false,
+        draft: false,
     }
 }
 

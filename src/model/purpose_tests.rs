@@ -280,6 +280,7 @@ fn a_vendor_is_judged_by_its_own_purposes() {
         strictly_necessary: false,
         tcf_purpose: tcf,
         gpc_opt_out: false,
+        draft: false,
     };
     let vendor = |id: &str, purposes: &[&str], services: &[&str]| Vendor {
         id: id.into(),
@@ -526,6 +527,7 @@ fn under_a_partial_consent_evidence_names_the_purpose() {
         strictly_necessary: false,
         tcf_purpose: None,
         gpc_opt_out: false,
+        draft: false,
     };
     let vendor = |id: &str, p: &str| Vendor {
         id: id.into(),

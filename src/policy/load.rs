@@ -53,6 +53,7 @@ pub(crate) const PURPOSE_KEYS: &[&str] = &[
     "strictly_necessary",
     "tcf_purpose",
     "gpc_opt_out",
+    "draft",
 ];
 
 /// The message of an empty policy (the same through a scenario file and `validate`).
@@ -254,6 +255,7 @@ fn check_purpose(
             "strictly necessary purposes may run in every scenario; give the basis they really rely on",
         );
     }
+    let draft = ck.opt_bool(t, "draft").unwrap_or(false);
     let gpc_opt_out = ck.opt_bool(t, "gpc_opt_out");
     if gpc_opt_out == Some(true) && strictly_necessary {
         let at = t
@@ -281,6 +283,7 @@ fn check_purpose(
             strictly_necessary,
             tcf_purpose,
             gpc_opt_out,
+            draft,
         },
         span,
     ))

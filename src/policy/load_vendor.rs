@@ -25,6 +25,7 @@ pub(crate) const VENDOR_KEYS: &[&str] = &[
     "tcf_special_purposes",
     "tcf_features",
     "tcf_special_features",
+    "draft",
 ];
 pub(crate) const COOKIE_KEYS: &[&str] = &[
     "name",
@@ -34,6 +35,7 @@ pub(crate) const COOKIE_KEYS: &[&str] = &[
     "party",
     "basis",
     "strictly_necessary",
+    "draft",
 ];
 
 /// State shared by the vendor checks of one file.
@@ -168,6 +170,7 @@ pub(crate) fn check_vendor(
     });
     let tcf = check_tcf(ck, t, &owner, issues);
     let cmp_services = check_cmp_services(ck, t);
+    let draft = ck.opt_bool(t, "draft").unwrap_or(false);
 
     let id = id?;
     let span = id.span();
@@ -183,6 +186,7 @@ pub(crate) fn check_vendor(
             tcf,
             consent_mode,
             cmp_services,
+            draft,
         },
         span,
     ))
@@ -398,6 +402,7 @@ pub(crate) fn check_cookie(
             .and_then(LegalBasis::parse)
     });
     let strictly_necessary = ck.opt_bool(t, "strictly_necessary");
+    let draft = ck.opt_bool(t, "draft").unwrap_or(false);
     // Present but invalid fails the rule; absent is fine.
     let domain = match domain {
         None => None,
@@ -411,5 +416,6 @@ pub(crate) fn check_cookie(
         party: party.map_or(Some(None), |p| p.map(Some))?,
         basis: basis.map_or(Some(None), |b| b.map(Some))?,
         strictly_necessary,
+        draft,
     })
 }

@@ -12,6 +12,7 @@ pub mod load;
 pub(crate) mod load_vendor;
 pub mod pattern;
 mod permission;
+pub mod write;
 
 pub use index::HostIndex;
 pub use lines::DeclaredLines;
@@ -161,6 +162,10 @@ pub struct Purpose {
     /// `gpc_opt_out`, by default true for TCF purposes 2, 3 and 4
     /// ([`default_gpc_opt_out`]).
     pub gpc_opt_out: bool,
+    /// `draft = true`: written by `consentry init` or an import and not yet confirmed by
+    /// a person; the audit reports it (`draft-unconfirmed`) until the line is removed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// TCF purposes GPC opts out of when a purpose does not say (`gpc_opt_out`): 2 (use
@@ -196,6 +201,9 @@ pub struct Vendor {
     /// judged by what the CMP's record holds for them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cmp_services: Vec<String>,
+    /// `draft = true`: not yet confirmed by a person (see [`Purpose::draft`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 impl Vendor {
@@ -265,6 +273,9 @@ pub struct CookieRule {
     pub basis: Option<LegalBasis>,
     /// The cookie's own strictly-necessary flag, when it differs from its vendor's.
     pub strictly_necessary: Option<bool>,
+    /// `draft = true`: not yet confirmed by a person (see [`Purpose::draft`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 impl CookieRule {
@@ -430,6 +441,7 @@ mod tests {
     fn policy() -> Policy {
         let purpose = |id: &str, basis, sn| Purpose {
             gpc_opt_out: false,
+            draft: false,
             id: id.into(),
             name: id.into(),
             basis,

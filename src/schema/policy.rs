@@ -48,6 +48,7 @@ pub const PURPOSE: Shape = Shape {
         Field::opt("strictly_necessary", Ty::Bool, "Consent-exempt: may run in every scenario whatever the basis. Default false."),
         Field::opt("tcf_purpose", Ty::Int(1, 11), "IAB TCF purpose number."),
         Field::opt("gpc_opt_out", Ty::Bool, "Global Privacy Control opts the visitor out of this purpose. Default: true for TCF purposes 2, 3, 4."),
+        Field::opt("draft", Ty::Bool, "Written by `consentry init` or an import and not yet confirmed by a person: reported as draft-unconfirmed until removed. Default false."),
     ]],
     exactly_one_of: &[],
 };
@@ -70,6 +71,7 @@ pub const VENDOR: Shape = Shape {
         Field::opt("tcf_special_purposes", Ty::List(&Ty::Int(1, 3)), "TCF special purposes."),
         Field::opt("tcf_features", Ty::List(&Ty::Int(1, 3)), "TCF features."),
         Field::opt("tcf_special_features", Ty::List(&Ty::Int(1, 2)), "TCF special features."),
+        Field::opt("draft", Ty::Bool, "Written by `consentry init` or an import and not yet confirmed by a person: reported as draft-unconfirmed until removed. Default false."),
     ]],
     exactly_one_of: &[],
 };
@@ -91,7 +93,7 @@ pub const COOKIE: Shape = Shape {
         ),
         Field::opt(
             "domain",
-            Ty::Text(r"^\.?(\*\.)?[A-Za-z0-9.-]+$"),
+            Ty::Text(r"^(\*\.)?[A-Za-z0-9.-]+$"),
             "The rule matches only cookies of this domain pattern.",
         ),
         Field::opt(
@@ -109,6 +111,7 @@ pub const COOKIE: Shape = Shape {
             Ty::Bool,
             "The cookie's own strictly-necessary flag, when it differs from its vendor's.",
         ),
+        Field::opt("draft", Ty::Bool, "Written by `consentry init` or an import and not yet confirmed by a person: reported as draft-unconfirmed until removed. Default false."),
     ]],
     exactly_one_of: &[],
 };

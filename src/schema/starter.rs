@@ -2,6 +2,7 @@
 //! valid as written (a test loads both and checks them against their schemas), each key
 //! explained where it stands, the rest of the format a comment away.
 
+use crate::toml_check::toml_string;
 use std::fmt::Write as _;
 
 /// What the starter files are made of.
@@ -36,12 +37,6 @@ fn directive(s: &mut String, st: &Starter<'_>, kind: &str) {
             );
         }
     }
-}
-
-/// A TOML basic string: JSON's escapes are a subset of TOML's (serde_json never writes
-/// `\/`).
-fn toml_str(v: &str) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into())
 }
 
 /// The starter scenario file.
@@ -96,9 +91,9 @@ step_timeout = "10s"
         domain = st.domain,
         date = st.date,
         name = st.name,
-        name_q = toml_str(st.name),
-        base_q = toml_str(st.base_url),
-        policy_q = toml_str(st.policy_file),
+        name_q = toml_string(st.name),
+        base_q = toml_string(st.base_url),
+        policy_q = toml_string(st.policy_file),
     );
     s
 }
@@ -164,8 +159,8 @@ purposes = ["necessary"]
 "##,
         domain = st.domain,
         date = st.date,
-        name_q = toml_str(st.name),
-        domain_q = toml_str(st.domain),
+        name_q = toml_string(st.name),
+        domain_q = toml_string(st.domain),
     );
     s
 }

@@ -17,7 +17,7 @@ mod text;
 pub use duration::{parse_duration, parse_duration_secs, DURATION_HINT};
 pub use ids::Ids;
 pub use source::{digest, read_source, SourceError, MAX_FILE_BYTES};
-pub use text::{did_you_mean, interpolate, is_var_name, suggest};
+pub use text::{did_you_mean, interpolate, is_var_name, suggest, toml_string};
 
 use crate::diag::{Diagnostic, Diagnostics, Level, LineIndex};
 use std::ops::Range;

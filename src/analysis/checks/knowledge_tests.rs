@@ -91,6 +91,7 @@ fn the_kinds_of_purposes_and_known_categories() {
         strictly_necessary: sn,
         tcf_purpose: tcf,
         gpc_opt_out: gpc,
+        draft: false,
     };
     assert_eq!(
         purpose_kind(&p("security", true, Some(4), true)),
