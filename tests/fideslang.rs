@@ -76,12 +76,8 @@ fn every_policy_comes_back_whole() {
         let imported =
             imported.unwrap_or_else(|| panic!("{}:\n{diags}\n{}", file.display(), out.text));
         assert!(diags.0.is_empty(), "{}: {diags}", file.display());
-        assert!(
-            imported.drafts.is_empty(),
-            "{}: {:?}",
-            file.display(),
-            imported.drafts
-        );
+        // No entry becomes a draft: the meta block holds everything.
+        assert_eq!(imported.drafts(), 0, "{}", file.display());
         assert_eq!(
             semantic(&imported.policy),
             semantic(policy),
@@ -94,6 +90,18 @@ fn every_policy_comes_back_whole() {
         let reloaded = reloaded.unwrap_or_else(|| panic!("{}:\n{d}\n{toml}", file.display()));
         assert_eq!(semantic(&reloaded), semantic(policy), "{}", file.display());
     }
+}
+
+#[test]
+fn drafts_stay_drafts_through_fideslang() {
+    let mut policy = load_policy(&repo("scenarios/demo-shop.policy.toml")).unwrap();
+    policy.purposes[3].draft = true;
+    policy.vendors[2].draft = true;
+    policy.cookies[4].draft = true;
+    let (imported, diags) = import_str(Path::new("x.yml"), &export(&policy).text);
+    let imported = imported.unwrap_or_else(|| panic!("{diags}"));
+    assert_eq!(imported.drafts(), 3);
+    assert_eq!(semantic(&imported.policy), semantic(&policy));
 }
 
 #[test]
@@ -208,7 +216,17 @@ fn import_writes_a_policy_and_refuses_to_overwrite() {
         String::from_utf8_lossy(&first.stderr)
     );
     let stderr = String::from_utf8_lossy(&first.stderr);
-    assert!(stderr.contains("marked draft"), "{stderr}");
+    let at = out.display().to_string();
+    for line in [
+        format!("{at}:24: draft purpose `essential.fraud_detection`: fideslang gives no legal basis"),
+        format!("{at}:39: draft vendor `google_analytics`: fideslang does not say which domains or hosts"),
+        format!("{at}:54: draft vendor `meta_pixel`:"),
+        "4 entries are marked draft".to_string(),
+    ] {
+        assert!(stderr.contains(&line), "{line:?} not in\n{stderr}");
+    }
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.matches("\ndraft = true\n").count(), 4, "{written}");
     let again = run(false);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));

@@ -7,6 +7,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use consentry::exit::ExitStatus;
+use consentry::fides::Entry;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
@@ -110,7 +111,36 @@ fn import(args: ImportArgs) -> ExitStatus {
     if status != ExitStatus::Ok {
         return status;
     }
-    let drafts = imported.drafts.len();
+    // What the written file still needs, at its lines (as `consentry validate` reads it).
+    let shown = target.unwrap_or(Path::new("<stdout>"));
+    let (written, check) = consentry::policy::load::parse_policy(shown, &text);
+    consentry::stderr::text(format_args!("{check}"));
+    let lines = written.map(|p| p.lines).unwrap_or_default();
+    let mut todos: Vec<(usize, String)> = Vec::new();
+    for (entry, todo) in &imported.todo {
+        let (what, line) = match entry {
+            Entry::Purpose(id) => (format!("purpose `{id}`"), find(&lines.purposes, id)),
+            Entry::Vendor(id) => (format!("vendor `{id}`"), find(&lines.vendors, id)),
+            Entry::Cookie(n, v) => (
+                format!("cookie `{n}` of vendor `{v}`"),
+                lines
+                    .cookies
+                    .iter()
+                    .find(|(cn, cv, _)| cn == n && cv == v)
+                    .map(|(_, _, l)| *l),
+            ),
+        };
+        todos.push((line.unwrap_or(1), format!("draft {what}: {todo}")));
+    }
+    todos.sort();
+    for (line, todo) in todos {
+        consentry::stderr::line(format_args!(
+            "{}:{line}: {}",
+            consentry::text::printable(&shown.display().to_string()),
+            consentry::text::printable(&todo)
+        ));
+    }
+    let drafts = imported.drafts();
     if drafts > 0 {
         consentry::stderr::line(format_args!(
             "{drafts} entr{} marked draft: fideslang does not say everything consentry needs; complete them, then `consentry validate`",
@@ -118,6 +148,10 @@ fn import(args: ImportArgs) -> ExitStatus {
         ));
     }
     ExitStatus::Ok
+}
+
+fn find(lines: &[(String, usize)], id: &str) -> Option<usize> {
+    lines.iter().find(|(i, _)| i == id).map(|(_, l)| *l)
 }
 
 /// `text` to `path` (or stdout).

@@ -171,6 +171,9 @@ fn meta(policy: &Policy, v: &Vendor, purposes: &[&Purpose], cookies: &[(usize, &
     if !v.cmp_services.is_empty() {
         m.push(("cmp_services", Y::strs(&v.cmp_services)));
     }
+    if v.draft {
+        m.push(("draft", Y::Bool(true)));
+    }
     if let Some(t) = &v.tcf {
         let nums = |l: &[u8]| Y::List(l.iter().map(|n| Y::Int(i64::from(*n))).collect());
         let mut tcf = Vec::new();
@@ -205,6 +208,9 @@ fn meta(policy: &Policy, v: &Vendor, purposes: &[&Purpose], cookies: &[(usize, &
                 e.push(("tcf_purpose", Y::Int(i64::from(n))));
             }
             e.push(("gpc_opt_out", Y::Bool(p.gpc_opt_out)));
+            if p.draft {
+                e.push(("draft", Y::Bool(true)));
+            }
             e.push(("order", Y::Int(i64::try_from(order).unwrap_or(0))));
             Y::Map(e)
         })
@@ -228,6 +234,9 @@ fn meta(policy: &Policy, v: &Vendor, purposes: &[&Purpose], cookies: &[(usize, &
             }
             if let Some(sn) = c.strictly_necessary {
                 e.push(("strictly_necessary", Y::Bool(sn)));
+            }
+            if c.draft {
+                e.push(("draft", Y::Bool(true)));
             }
             e.push(("order", Y::Int(i64::try_from(*order).unwrap_or(0))));
             Y::Map(e)

@@ -10,6 +10,7 @@
 use super::taxonomy::{self, LEGAL_BASES, UNMAPPED_BASES};
 use super::yaml::{self, Node, Pos};
 use crate::diag::{Diagnostic, Diagnostics, Level};
+use crate::policy::write::Notes;
 use crate::policy::{
     default_gpc_opt_out, ConsentMode, CookieRule, DomainPattern, HostPattern, LegalBasis, Party,
     Policy, Purpose, Retention, TcfDeclaration, Vendor, DEFAULT_RETENTION_TOLERANCE_SECS,
@@ -25,20 +26,37 @@ pub enum Entry {
     Cookie(String, String),
 }
 
-/// The imported map, and what a person should read before trusting it.
+/// The imported map, and what a person should read before trusting it. Entries a person
+/// must complete or confirm (something fideslang does not say was assumed, a basis or a
+/// retention, or is missing, a vendor's domains) are `draft` in the policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
     pub policy: Policy,
     /// Lines to write above each entry (where it came from, what was assumed).
     pub notes: Vec<(Entry, String)>,
-    /// Entries a person must complete or confirm: something fideslang does not say was
-    /// assumed (a basis, a retention) or is missing (a vendor's domains).
-    pub drafts: Vec<Entry>,
+    /// What a person must complete or confirm, per draft entry this import made.
+    pub todo: Vec<(Entry, String)>,
 }
 
 impl Imported {
     pub fn is_draft(&self, e: &Entry) -> bool {
-        self.drafts.contains(e)
+        let p = &self.policy;
+        match e {
+            Entry::Purpose(id) => p.purposes.iter().any(|x| x.draft && x.id == *id),
+            Entry::Vendor(id) => p.vendors.iter().any(|x| x.draft && x.id == *id),
+            Entry::Cookie(n, v) => p
+                .cookies
+                .iter()
+                .any(|x| x.draft && x.name == *n && x.vendor == *v),
+        }
+    }
+
+    /// How many entries are drafts.
+    pub fn drafts(&self) -> usize {
+        let p = &self.policy;
+        p.purposes.iter().filter(|x| x.draft).count()
+            + p.vendors.iter().filter(|x| x.draft).count()
+            + p.cookies.iter().filter(|x| x.draft).count()
     }
 }
 
@@ -88,7 +106,7 @@ struct Importer {
     vendors: Vec<(Vendor, Pos)>,
     cookies: Vec<(CookieRule, Option<i64>, Pos)>,
     notes: Vec<(Entry, String)>,
-    drafts: Vec<Entry>,
+    todo: Vec<(Entry, String)>,
     tolerance: Option<(i64, Pos)>,
 }
 
@@ -101,7 +119,7 @@ impl Importer {
             vendors: Vec::new(),
             cookies: Vec::new(),
             notes: Vec::new(),
-            drafts: Vec::new(),
+            todo: Vec::new(),
             tolerance: None,
         }
     }
@@ -137,10 +155,11 @@ impl Importer {
         self.notes.push((e.clone(), text.into()));
     }
 
-    fn draft(&mut self, e: &Entry) {
-        if !self.drafts.contains(e) {
-            self.drafts.push(e.clone());
-        }
+    /// Marks an entry a draft, with what a person must do (also its note).
+    fn draft(&mut self, e: &Entry, todo: impl Into<String>) {
+        let todo = todo.into();
+        self.note(e, todo.clone());
+        self.todo.push((e.clone(), todo));
     }
 
     fn line(&self, at: Pos) -> String {
@@ -428,8 +447,7 @@ impl Importer {
         match meta {
             Some(m) => self.meta_vendor(m, &mut vendor, &what),
             None => {
-                self.draft(&vendor_entry);
-                self.note(
+                self.draft(
                     &vendor_entry,
                     "fideslang does not say which domains or hosts this vendor serves from: add `domains` or `hosts`",
                 );
@@ -491,8 +509,7 @@ impl Importer {
                     *r
                 }
                 None => {
-                    self.draft(&entry);
-                    self.note(
+                    self.draft(
                         &entry,
                         "fideslang gives no retention for this system's cookies: `session` (the strictest) until a person says",
                     );
@@ -601,6 +618,7 @@ impl Importer {
             .opt_bool(p, "gpc_opt_out", what)
             .unwrap_or_else(|| default_gpc_opt_out(tcf_purpose, strictly_necessary));
         let order = p.get("order").and_then(Node::as_int);
+        let draft = self.opt_bool(p, "draft", what).unwrap_or(false);
         let basis = match basis {
             Some(b) if b != meta_basis => {
                 self.note(
@@ -621,6 +639,7 @@ impl Importer {
             strictly_necessary,
             tcf_purpose,
             gpc_opt_out,
+            draft,
         };
         self.add_purpose(purpose, order, at)
     }
@@ -654,8 +673,7 @@ impl Importer {
         let entry = Entry::Purpose(id.clone());
         self.note(&entry, format!("fideslang data use `{data_use}`"));
         if assumed {
-            self.draft(&entry);
-            self.note(
+            self.draft(
                 &entry,
                 format!(
                     "fideslang gives no legal basis: `{}` assumed until a person says",
@@ -675,6 +693,7 @@ impl Importer {
             strictly_necessary,
             tcf_purpose,
             gpc_opt_out: default_gpc_opt_out(tcf_purpose, strictly_necessary),
+            draft: false,
         };
         self.add_purpose(purpose, None, at);
         id
@@ -793,6 +812,7 @@ impl Importer {
             .into_iter()
             .map(|(s, _)| s)
             .collect();
+        v.draft = self.opt_bool(m, "draft", &mwhat).unwrap_or(false);
         if let Some(t) = m.get("tcf").filter(|n| !n.is_null()) {
             if let Some(t) = self.mapping(t, &format!("`tcf` of {mwhat}")) {
                 v.tcf = Some(self.meta_tcf(t));
@@ -895,6 +915,7 @@ impl Importer {
             }),
         };
         let strictly_necessary = self.opt_bool(c, "strictly_necessary", what);
+        let draft = self.opt_bool(c, "draft", what).unwrap_or(false);
         Some(CookieRule {
             name: name?,
             vendor: vendor.to_string(),
@@ -903,6 +924,7 @@ impl Importer {
             party: party.ok()?,
             basis: basis.ok()?,
             strictly_necessary,
+            draft,
         })
     }
 
@@ -911,10 +933,31 @@ impl Importer {
         purposes.sort_by_key(|(i, (_, order, ..))| (order.unwrap_or(i64::MAX), *i));
         let mut cookies: Vec<_> = self.cookies.into_iter().enumerate().collect();
         cookies.sort_by_key(|(i, (_, order, _))| (order.unwrap_or(i64::MAX), *i));
+        let todo = &self.todo;
+        let draft = |e: Entry| todo.iter().any(|(t, _)| *t == e);
         let policy = Policy {
-            purposes: purposes.into_iter().map(|(_, (p, ..))| p).collect(),
-            vendors: self.vendors.into_iter().map(|(v, _)| v).collect(),
-            cookies: cookies.into_iter().map(|(_, (c, ..))| c).collect(),
+            purposes: purposes
+                .into_iter()
+                .map(|(_, (p, ..))| Purpose {
+                    draft: p.draft || draft(Entry::Purpose(p.id.clone())),
+                    ..p
+                })
+                .collect(),
+            vendors: self
+                .vendors
+                .into_iter()
+                .map(|(v, _)| Vendor {
+                    draft: v.draft || draft(Entry::Vendor(v.id.clone())),
+                    ..v
+                })
+                .collect(),
+            cookies: cookies
+                .into_iter()
+                .map(|(_, (c, ..))| CookieRule {
+                    draft: c.draft || draft(Entry::Cookie(c.name.clone(), c.vendor.clone())),
+                    ..c
+                })
+                .collect(),
             retention_tolerance_secs: self
                 .tolerance
                 .map_or(DEFAULT_RETENTION_TOLERANCE_SECS, |(s, _)| s),
@@ -923,7 +966,7 @@ impl Importer {
         Imported {
             policy,
             notes: self.notes,
-            drafts: self.drafts,
+            todo: self.todo,
         }
     }
 }
@@ -947,152 +990,28 @@ pub fn sanitize(key: &str) -> String {
     }
 }
 
-/// The imported map as a policy file, each entry under its notes.
+/// The imported map as a policy file ([`crate::policy::write`]), each entry under its
+/// notes.
 pub fn to_toml(im: &Imported, from: &Path) -> String {
-    interim_toml::render(im, from)
-}
-
-/// A stand-in for the policy writer, until `policy::write` is merged.
-mod interim_toml {
-    use super::{Entry, Imported};
-    use crate::policy::{describe_secs, DEFAULT_RETENTION_TOLERANCE_SECS};
-    use std::fmt::Write;
-    use std::path::Path;
-
-    fn q(s: &str) -> String {
-        super::super::emit::quote(s)
+    let mut notes = Notes {
+        header: vec![
+            format!(
+                "Declared map imported from {} by `consentry map import` (docs/fideslang.md).",
+                from.display()
+            ),
+            "Format: docs/scenarios.md#the-policy. `draft = true`: fideslang did not say all"
+                .into(),
+            "consentry needs; complete the entry as its comment says, then remove the line.".into(),
+        ],
+        ..Notes::default()
+    };
+    for (e, text) in &im.notes {
+        let list = match e {
+            Entry::Purpose(id) => notes.purposes.entry(id.clone()).or_default(),
+            Entry::Vendor(id) => notes.vendors.entry(id.clone()).or_default(),
+            Entry::Cookie(n, v) => notes.cookies.entry((n.clone(), v.clone())).or_default(),
+        };
+        list.push(text.clone());
     }
-
-    fn list(items: impl IntoIterator<Item = String>) -> String {
-        let v: Vec<String> = items.into_iter().map(|s| q(&s)).collect();
-        format!("[{}]", v.join(", "))
-    }
-
-    fn nums(items: &[u8]) -> String {
-        let v: Vec<String> = items.iter().map(u8::to_string).collect();
-        format!("[{}]", v.join(", "))
-    }
-
-    fn notes(out: &mut String, im: &Imported, e: &Entry) {
-        if im.is_draft(e) {
-            out.push_str("# DRAFT: to be completed by a person\n");
-        }
-        for (_, n) in im.notes.iter().filter(|(x, _)| x == e) {
-            let _ = writeln!(out, "# {}", n.replace('\n', " "));
-        }
-    }
-
-    pub(super) fn render(im: &Imported, from: &Path) -> String {
-        let p = &im.policy;
-        let mut out = format!(
-            "# Declared map imported from {} by `consentry map import` (docs/fideslang.md).\n",
-            from.display().to_string().replace('\n', " ")
-        );
-        if p.retention_tolerance_secs != DEFAULT_RETENTION_TOLERANCE_SECS {
-            let _ = writeln!(
-                out,
-                "\n[settings]\nretention_tolerance = {}",
-                q(&describe_secs(p.retention_tolerance_secs))
-            );
-        }
-        for pu in &p.purposes {
-            out.push('\n');
-            notes(&mut out, im, &Entry::Purpose(pu.id.clone()));
-            let _ = writeln!(
-                out,
-                "[[purpose]]\nid = {}\nname = {}\nbasis = {}",
-                q(&pu.id),
-                q(&pu.name),
-                q(pu.basis.as_str())
-            );
-            if pu.strictly_necessary {
-                out.push_str("strictly_necessary = true\n");
-            }
-            if let Some(n) = pu.tcf_purpose {
-                let _ = writeln!(out, "tcf_purpose = {n}");
-            }
-            if pu.gpc_opt_out
-                != crate::policy::default_gpc_opt_out(pu.tcf_purpose, pu.strictly_necessary)
-            {
-                let _ = writeln!(out, "gpc_opt_out = {}", pu.gpc_opt_out);
-            }
-        }
-        for v in &p.vendors {
-            out.push('\n');
-            notes(&mut out, im, &Entry::Vendor(v.id.clone()));
-            let _ = writeln!(out, "[[vendor]]\nid = {}\nname = {}", q(&v.id), q(&v.name));
-            if !v.domains.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "domains = {}",
-                    list(v.domains.iter().map(|d| d.to_string()))
-                );
-            }
-            if !v.hosts.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "hosts = {}",
-                    list(v.hosts.iter().map(|d| d.to_string()))
-                );
-            }
-            if v.pages != ["*"] {
-                let _ = writeln!(out, "pages = {}", list(v.pages.iter().cloned()));
-            }
-            let _ = writeln!(out, "purposes = {}", list(v.purposes.iter().cloned()));
-            if let Some(m) = v.consent_mode {
-                let _ = writeln!(out, "consent_mode = {}", q(&m.to_string()));
-            }
-            if !v.cmp_services.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "cmp_services = {}",
-                    list(v.cmp_services.iter().cloned())
-                );
-            }
-            if let Some(t) = &v.tcf {
-                if let Some(id) = t.vendor_id {
-                    let _ = writeln!(out, "tcf_vendor_id = {id}");
-                }
-                for (k, l) in [
-                    ("tcf_consent_purposes", &t.consent_purposes),
-                    ("tcf_li_purposes", &t.li_purposes),
-                    ("tcf_special_purposes", &t.special_purposes),
-                    ("tcf_features", &t.features),
-                    ("tcf_special_features", &t.special_features),
-                ] {
-                    if !l.is_empty() {
-                        let _ = writeln!(out, "{k} = {}", nums(l));
-                    }
-                }
-            }
-        }
-        for c in &p.cookies {
-            out.push('\n');
-            notes(
-                &mut out,
-                im,
-                &Entry::Cookie(c.name.clone(), c.vendor.clone()),
-            );
-            let _ = writeln!(
-                out,
-                "[[cookie]]\nname = {}\nvendor = {}\nmax_retention = {}",
-                q(&c.name),
-                q(&c.vendor),
-                q(&c.max_retention.describe())
-            );
-            if let Some(d) = &c.domain {
-                let _ = writeln!(out, "domain = {}", q(&d.to_string()));
-            }
-            if let Some(party) = c.party {
-                let _ = writeln!(out, "party = {}", q(&party.to_string()));
-            }
-            if let Some(b) = c.basis {
-                let _ = writeln!(out, "basis = {}", q(b.as_str()));
-            }
-            if let Some(sn) = c.strictly_necessary {
-                let _ = writeln!(out, "strictly_necessary = {sn}");
-            }
-        }
-        out
-    }
+    crate::policy::write::render(&im.policy, &notes)
 }

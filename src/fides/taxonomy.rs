@@ -133,6 +133,7 @@ mod tests {
             strictly_necessary: sn,
             tcf_purpose: tcf,
             gpc_opt_out: false,
+            draft: false,
         }
     }
 
