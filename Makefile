@@ -83,6 +83,7 @@ setup-java:
 ## cookie knowledge bases (third-party-web, the Open Cookie Database: docs/knowledge.md) from the
 ## npm registry, at the versions fixtures/package-lock.json pins (npm ci), built into
 ## fixtures/build (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
+## Also Python's fideslang, pinned, for tests/fideslang.rs (below).
 FIXTURE_INPUTS := fixtures/package.json fixtures/package-lock.json fixtures/build.mjs \
   $(wildcard fixtures/src/*.js fixtures/gen/*.mjs fixtures/gpp/*.mjs)
 fixtures: fixtures/build/.built fixtures/fideslang/venv/.installed
@@ -255,7 +256,7 @@ clean:
 	$(CARGO) clean
 	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log
 	rm -rf reports/*/run-*/
-	rm -rf fixtures/build dist
+	rm -rf fixtures/build fixtures/fideslang/venv dist
 
 ## schemas: regenerate schemas/ (the input files' JSON Schemas, docs/editors.md) from
 ## src/schema/; a test fails when the shipped files differ from what consentry generates.

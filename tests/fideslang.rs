@@ -362,3 +362,24 @@ fn fideslang_itself_accepts_the_exports() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+/// A stdout that cannot be written (`/dev/full`) is exit 4 with the reason, never a panic.
+#[test]
+fn a_full_stdout_is_exit_4() {
+    for args in [
+        ["map", "export", "scenarios/demo-shop.policy.toml"],
+        ["map", "import", "tests/fixtures/fides/shop.fides.yml"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = bin().args(args).stdout(full).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -12,10 +12,13 @@ use super::yaml::{self, Node, Pos};
 use crate::diag::{Diagnostic, Diagnostics, Level};
 use crate::policy::write::Notes;
 use crate::policy::{
-    default_gpc_opt_out, ConsentMode, CookieRule, DomainPattern, HostPattern, LegalBasis, Party,
-    Policy, Purpose, Retention, TcfDeclaration, Vendor, DEFAULT_RETENTION_TOLERANCE_SECS,
+    default_gpc_opt_out, CookieRule, DomainPattern, LegalBasis, Policy, Purpose, Retention,
+    TcfDeclaration, Vendor, DEFAULT_RETENTION_TOLERANCE_SECS,
 };
 use std::path::{Path, PathBuf};
+
+mod meta;
+mod read;
 
 /// An entry of the map a note or the draft mark belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -124,26 +127,6 @@ impl Importer {
         }
     }
 
-    fn push(&mut self, level: Level, at: Pos, message: String, hint: &str) {
-        let d = Diagnostic {
-            level,
-            file: self.file.clone(),
-            line: at.line.max(1),
-            col: at.col.max(1),
-            message,
-            hint: (!hint.is_empty()).then(|| hint.to_string()),
-        };
-        self.diags.push(d);
-    }
-
-    fn error(&mut self, at: Pos, message: impl Into<String>, hint: &str) {
-        self.push(Level::Error, at, message.into(), hint);
-    }
-
-    fn warning(&mut self, at: Pos, message: impl Into<String>, hint: &str) {
-        self.push(Level::Warning, at, message.into(), hint);
-    }
-
     fn errors(&self) -> usize {
         self.diags
             .iter()
@@ -167,107 +150,6 @@ impl Importer {
     }
 
     // ---- typed accessors that report what is wrong ----
-
-    fn string(&mut self, n: &Node, what: &str) -> Option<String> {
-        match n.as_str() {
-            Some(s) if matches!(n.value, yaml::Value::Scalar { .. }) => Some(s.to_string()),
-            _ => {
-                self.error(
-                    n.pos,
-                    format!("{what} must be a string, not {}", n.kind()),
-                    "",
-                );
-                None
-            }
-        }
-    }
-
-    fn opt_string(&mut self, m: &Node, key: &str, what: &str) -> Option<String> {
-        let n = m.get(key)?;
-        if n.is_null() {
-            return None;
-        }
-        self.string(n, &format!("`{key}` of {what}"))
-    }
-
-    fn req_string(&mut self, m: &Node, key: &str, what: &str) -> Option<String> {
-        match m.get(key) {
-            Some(n) if !n.is_null() => self.string(n, &format!("`{key}` of {what}")),
-            _ => {
-                self.error(m.pos, format!("{what} has no `{key}`"), "");
-                None
-            }
-        }
-    }
-
-    fn opt_bool(&mut self, m: &Node, key: &str, what: &str) -> Option<bool> {
-        let n = m.get(key).filter(|n| !n.is_null())?;
-        let b = n.as_bool();
-        if b.is_none() {
-            self.error(
-                n.pos,
-                format!("`{key}` of {what} must be true or false, not {}", n.kind()),
-                "",
-            );
-        }
-        b
-    }
-
-    fn opt_int(&mut self, m: &Node, key: &str, what: &str) -> Option<i64> {
-        let n = m.get(key).filter(|n| !n.is_null())?;
-        let i = n.as_int();
-        if i.is_none() {
-            self.error(
-                n.pos,
-                format!("`{key}` of {what} must be a whole number, not {}", n.kind()),
-                "",
-            );
-        }
-        i
-    }
-
-    /// A list (absent or null: empty).
-    fn list<'n>(&mut self, m: &'n Node, key: &str, what: &str) -> &'n [Node] {
-        match m.get(key) {
-            None => &[],
-            Some(n) if n.is_null() => &[],
-            Some(n) => match n.as_seq() {
-                Some(items) => items,
-                None => {
-                    self.error(
-                        n.pos,
-                        format!("`{key}` of {what} must be a list, not {}", n.kind()),
-                        "",
-                    );
-                    &[]
-                }
-            },
-        }
-    }
-
-    fn strings(&mut self, m: &Node, key: &str, what: &str) -> Vec<(String, Pos)> {
-        let items = self.list(m, key, what);
-        items
-            .iter()
-            .filter_map(|n| {
-                self.string(n, &format!("an item of `{key}` of {what}"))
-                    .map(|s| (s, n.pos))
-            })
-            .collect()
-    }
-
-    fn mapping<'n>(&mut self, n: &'n Node, what: &str) -> Option<&'n Node> {
-        if n.as_map().is_some() {
-            Some(n)
-        } else {
-            self.error(
-                n.pos,
-                format!("{what} must be a mapping, not {}", n.kind()),
-                "",
-            );
-            None
-        }
-    }
 
     // ---- the document ----
 
@@ -481,7 +363,27 @@ impl Importer {
             }
         }
         let retention = self.fides_retention(max_age, &retention_periods);
-        for c in cookie_nodes {
+        self.fides_cookies(&id, &cookie_nodes, retention, &meta_cookie_names, &what);
+        if uses_cookies == Some(true) && !self.cookies.iter().any(|(c, _, _)| c.vendor == id) {
+            self.note(
+                &vendor_entry,
+                "fideslang says this system uses cookies but names none: declare them as [[cookie]]",
+            );
+        }
+        self.vendors.push((vendor, s.pos));
+    }
+
+    /// The cookies fideslang names for a system (on it or its declarations) that the meta
+    /// block does not (`skip`), with the system's retention or, lacking one, as drafts.
+    fn fides_cookies(
+        &mut self,
+        id: &str,
+        cookie_nodes: &[&Node],
+        retention: Option<(Retention, &'static str)>,
+        skip: &[(String, Option<DomainPattern>)],
+        what: &str,
+    ) {
+        for c in cookie_nodes.iter().copied() {
             let Some(c) = self.mapping(c, &format!("a cookie of {what}")) else {
                 continue;
             };
@@ -492,9 +394,7 @@ impl Importer {
                 let at = c.get("domain").map_or(c.pos, |n| n.pos);
                 self.domain(d.trim().trim_start_matches('.'), at, "cookie domain")
             });
-            if meta_cookie_names
-                .iter()
-                .any(|(n, d)| *n == cname && *d == domain)
+            if skip.iter().any(|(n, d)| *n == cname && *d == domain)
                 || self
                     .cookies
                     .iter()
@@ -502,11 +402,11 @@ impl Importer {
             {
                 continue;
             }
-            let entry = Entry::Cookie(cname.clone(), id.clone());
-            let max_retention = match &retention {
+            let entry = Entry::Cookie(cname.clone(), id.to_string());
+            let max_retention = match retention {
                 Some((r, from)) => {
                     self.note(&entry, format!("retention from fideslang's {from}"));
-                    *r
+                    r
                 }
                 None => {
                     self.draft(
@@ -518,20 +418,13 @@ impl Importer {
             };
             let rule = CookieRule {
                 name: cname,
-                vendor: id.clone(),
+                vendor: id.to_string(),
                 max_retention,
                 domain,
                 ..CookieRule::default()
             };
             self.add_cookie(rule, None, c.pos);
         }
-        if uses_cookies == Some(true) && !self.cookies.iter().any(|(c, _, _)| c.vendor == id) {
-            self.note(
-                &vendor_entry,
-                "fideslang says this system uses cookies but names none: declare them as [[cookie]]",
-            );
-        }
-        self.vendors.push((vendor, s.pos));
     }
 
     /// `legal_basis_for_processing`: `Ok(None)` when absent.
@@ -575,73 +468,6 @@ impl Importer {
             );
         }
         Err(())
-    }
-
-    /// A purpose from `meta.consentry.purposes`; fideslang's basis, when it gives one,
-    /// wins over the meta block's.
-    fn meta_purpose(&mut self, p: &Node, basis: Option<LegalBasis>, at: Pos) -> Option<String> {
-        let p = self.mapping(p, "a purpose of `meta.consentry`")?;
-        let what = "a purpose of `meta.consentry`";
-        let id = self.req_string(p, "id", what)?;
-        let name = self
-            .opt_string(p, "name", what)
-            .unwrap_or_else(|| id.clone());
-        let meta_basis = self.req_string(p, "basis", what).and_then(|b| {
-            let parsed = LegalBasis::parse(&b);
-            if parsed.is_none() {
-                self.error(
-                    p.get("basis").map_or(p.pos, |n| n.pos),
-                    format!("unknown legal basis `{b}`"),
-                    &format!("consentry's bases are: {}", LegalBasis::ALL.join(", ")),
-                );
-            }
-            parsed
-        })?;
-        let strictly_necessary = self
-            .opt_bool(p, "strictly_necessary", what)
-            .unwrap_or(false);
-        let tcf_purpose = match self.opt_int(p, "tcf_purpose", what) {
-            None => None,
-            Some(n) => match u8::try_from(n).ok().filter(|n| (1..=11).contains(n)) {
-                Some(n) => Some(n),
-                None => {
-                    self.error(
-                        p.get("tcf_purpose").map_or(p.pos, |n| n.pos),
-                        format!("tcf_purpose {n} does not exist"),
-                        "IAB TCF 2.2 purposes are numbered 1 to 11",
-                    );
-                    return None;
-                }
-            },
-        };
-        let gpc_opt_out = self
-            .opt_bool(p, "gpc_opt_out", what)
-            .unwrap_or_else(|| default_gpc_opt_out(tcf_purpose, strictly_necessary));
-        let order = p.get("order").and_then(Node::as_int);
-        let draft = self.opt_bool(p, "draft", what).unwrap_or(false);
-        let basis = match basis {
-            Some(b) if b != meta_basis => {
-                self.note(
-                    &Entry::Purpose(id.clone()),
-                    format!(
-                        "basis changed in fideslang since the export (was {})",
-                        meta_basis.as_str()
-                    ),
-                );
-                b
-            }
-            _ => meta_basis,
-        };
-        let purpose = Purpose {
-            id: sanitize(&id),
-            name,
-            basis,
-            strictly_necessary,
-            tcf_purpose,
-            gpc_opt_out,
-            draft,
-        };
-        self.add_purpose(purpose, order, at)
     }
 
     /// A purpose for a data use of a fideslang file without consentry's meta block: its id
@@ -756,176 +582,6 @@ impl Importer {
             .iter()
             .find_map(|(p, _)| Retention::parse(&p.replace(" and ", " ")))
             .map(|r| (r, "retention_period"))
-    }
-
-    fn domain(&mut self, s: &str, at: Pos, what: &str) -> Option<DomainPattern> {
-        match DomainPattern::parse_checked(s) {
-            Ok(p) if !p.is_public_suffix() => Some(p),
-            Ok(p) => {
-                self.error(
-                    at,
-                    format!("`{}` is a public suffix, not a {what}", p.suffix),
-                    "",
-                );
-                None
-            }
-            Err(why) => {
-                self.error(at, format!("invalid {what} `{s}`: {why}"), "");
-                None
-            }
-        }
-    }
-
-    /// Domains, hosts, pages, Consent Mode, CMP services and TCF from the meta block.
-    fn meta_vendor(&mut self, m: &Node, v: &mut Vendor, what: &str) {
-        let mwhat = format!("`meta.consentry` of {what}");
-        for (d, at) in self.strings(m, "domains", &mwhat) {
-            if let Some(p) = self.domain(&d, at, "domain") {
-                v.domains.push(p);
-            }
-        }
-        for (h, at) in self.strings(m, "hosts", &mwhat) {
-            match HostPattern::parse_checked(&h) {
-                Ok(p) => v.hosts.push(p),
-                Err(why) => self.error(at, format!("invalid host pattern `{h}`: {why}"), ""),
-            }
-        }
-        if m.get("pages").is_some() {
-            v.pages = self
-                .strings(m, "pages", &mwhat)
-                .into_iter()
-                .map(|(p, _)| p)
-                .collect();
-        }
-        if let Some(mode) = self.opt_string(m, "consent_mode", &mwhat) {
-            match mode.parse::<ConsentMode>() {
-                Ok(c) => v.consent_mode = Some(c),
-                Err(_) => self.error(
-                    m.get("consent_mode").map_or(m.pos, |n| n.pos),
-                    format!("unknown consent_mode `{mode}`"),
-                    "basic or advanced",
-                ),
-            }
-        }
-        v.cmp_services = self
-            .strings(m, "cmp_services", &mwhat)
-            .into_iter()
-            .map(|(s, _)| s)
-            .collect();
-        v.draft = self.opt_bool(m, "draft", &mwhat).unwrap_or(false);
-        if let Some(t) = m.get("tcf").filter(|n| !n.is_null()) {
-            if let Some(t) = self.mapping(t, &format!("`tcf` of {mwhat}")) {
-                v.tcf = Some(self.meta_tcf(t));
-            }
-        }
-        if let Some(tol) = self.opt_string(m, "retention_tolerance", &mwhat) {
-            let at = m.get("retention_tolerance").map_or(m.pos, |n| n.pos);
-            match crate::toml_check::parse_duration_secs(&tol) {
-                None => self.error(at, format!("invalid retention_tolerance `{tol}`"), ""),
-                Some(secs) => match self.tolerance {
-                    Some((other, first)) if other != secs => {
-                        let line = self.line(first);
-                        self.error(
-                            at,
-                            format!("retention_tolerance differs from the one at {line}"),
-                            "",
-                        );
-                    }
-                    _ => self.tolerance = Some((secs, at)),
-                },
-            }
-        }
-    }
-
-    fn meta_tcf(&mut self, t: &Node) -> TcfDeclaration {
-        let what = "`meta.consentry.tcf`";
-        let vendor_id = self
-            .opt_int(t, "vendor_id", what)
-            .and_then(|n| u32::try_from(n).ok());
-        let mut nums = |key: &str, max: i64| -> Vec<u8> {
-            let items = self.list(t, key, what);
-            let mut out = Vec::new();
-            for n in items {
-                match n
-                    .as_int()
-                    .filter(|i| (1..=max).contains(i))
-                    .and_then(|i| u8::try_from(i).ok())
-                {
-                    Some(i) => out.push(i),
-                    None => self.error(
-                        n.pos,
-                        format!("`{key}` of {what}: not a number from 1 to {max}"),
-                        "",
-                    ),
-                }
-            }
-            out
-        };
-        TcfDeclaration {
-            vendor_id,
-            consent_purposes: nums("consent_purposes", 11),
-            li_purposes: nums("li_purposes", 11),
-            special_purposes: nums("special_purposes", 3),
-            features: nums("features", 3),
-            special_features: nums("special_features", 2),
-            at: Default::default(),
-        }
-    }
-
-    fn meta_cookie(&mut self, c: &Node, vendor: &str) -> Option<CookieRule> {
-        let what = "a cookie of `meta.consentry`";
-        let c = self.mapping(c, what)?;
-        let name = self.req_string(c, "name", what);
-        let retention = self.req_string(c, "max_retention", what).and_then(|r| {
-            let parsed = Retention::parse(&r);
-            if parsed.is_none() {
-                self.error(
-                    c.get("max_retention").map_or(c.pos, |n| n.pos),
-                    format!("invalid retention `{r}`"),
-                    crate::toml_check::DURATION_HINT,
-                );
-            }
-            parsed
-        });
-        let domain = match self.opt_string(c, "domain", what) {
-            None => Ok(None),
-            Some(d) => {
-                let at = c.get("domain").map_or(c.pos, |n| n.pos);
-                self.domain(&d, at, "cookie domain").map(Some).ok_or(())
-            }
-        };
-        let party = match self.opt_string(c, "party", what) {
-            None => Ok(None),
-            Some(p) => p.parse::<Party>().map(Some).map_err(|_| {
-                self.error(
-                    c.get("party").map_or(c.pos, |n| n.pos),
-                    format!("unknown party `{p}`"),
-                    "first or third",
-                );
-            }),
-        };
-        let basis = match self.opt_string(c, "basis", what) {
-            None => Ok(None),
-            Some(b) => LegalBasis::parse(&b).map(Some).ok_or_else(|| {
-                self.error(
-                    c.get("basis").map_or(c.pos, |n| n.pos),
-                    format!("unknown legal basis `{b}`"),
-                    &format!("consentry's bases are: {}", LegalBasis::ALL.join(", ")),
-                );
-            }),
-        };
-        let strictly_necessary = self.opt_bool(c, "strictly_necessary", what);
-        let draft = self.opt_bool(c, "draft", what).unwrap_or(false);
-        Some(CookieRule {
-            name: name?,
-            vendor: vendor.to_string(),
-            max_retention: retention?,
-            domain: domain.ok()?,
-            party: party.ok()?,
-            basis: basis.ok()?,
-            strictly_necessary,
-            draft,
-        })
     }
 
     fn finish(self) -> Imported {
