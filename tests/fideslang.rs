@@ -383,3 +383,74 @@ fn a_full_stdout_is_exit_4() {
         );
     }
 }
+
+/// An export edited in Fides: what fideslang says wins over the meta block (a basis
+/// changed, a declaration removed or added), the meta block fills in the rest; a purpose
+/// two systems now give two bases is an error naming both.
+#[test]
+fn fideslang_edits_after_an_export_win() {
+    let policy = load_policy(&repo("scenarios/demo-shop.policy.toml")).unwrap();
+    let text = export(&policy).text;
+    let rebase = |text: &str, system: &str| {
+        let at = text.find(&format!("  - fides_key: \"{system}\"")).unwrap();
+        let basis = at + text[at..].find("\"Consent\"").unwrap();
+        format!(
+            "{}\"Contract\"{}",
+            &text[..basis],
+            &text[basis + "\"Consent\"".len()..]
+        )
+    };
+    // Meta's advertising (its vendor alone) becomes contract in Fides.
+    let mut edited = rebase(&text, "meta");
+    // Stripe's payment declaration is replaced by a fraud-detection one.
+    edited = edited.replacen(
+        "      - name: \"Payment processing\"\n        data_use: \"essential.service.payment_processing\"",
+        "      - name: \"Fraud checks\"\n        data_use: \"essential.fraud_detection\"",
+        1,
+    );
+    // And a dataset resource, which is not part of the map.
+    edited.push_str("dataset:\n  - fides_key: orders\n");
+    let (imported, diags) = import_str(Path::new("edited.yml"), &edited);
+    let imported = imported.unwrap_or_else(|| panic!("{diags}"));
+    let messages = diags.to_string();
+    assert!(
+        messages.contains(
+            "warning: purpose `payment` of system `stripe` has no privacy declaration any more"
+        ),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("warning: `dataset` is not part of the declared map"),
+        "{messages}"
+    );
+    let p = &imported.policy;
+    assert_eq!(
+        p.purpose("advertising").unwrap().basis,
+        LegalBasis::Contract
+    );
+    assert!(imported
+        .notes
+        .iter()
+        .any(|(e, n)| *e == Entry::Purpose("advertising".into()) && n.contains("was consent")));
+    let stripe = p.vendor("stripe").unwrap();
+    assert_eq!(stripe.purposes, ["essential.fraud_detection"]);
+    assert_eq!(
+        stripe.pages,
+        ["/checkout"],
+        "the meta block still gives the pages"
+    );
+    let fraud = p.purpose("essential.fraud_detection").unwrap();
+    assert_eq!(fraud.basis, LegalBasis::Contract);
+    assert!(!fraud.draft && fraud.strictly_necessary);
+    assert!(p.purpose("payment").is_none());
+    assert_eq!(p.cookies.len(), policy.cookies.len());
+
+    // Hotjar shares `analytics` with Google Analytics: one purpose, one basis.
+    let (none, diags) = import_str(Path::new("edited.yml"), &rebase(&text, "hotjar"));
+    assert!(none.is_none());
+    let messages = diags.to_string();
+    assert!(
+        messages.contains("error: purpose `analytics` is declared differently here and at line"),
+        "{messages}"
+    );
+}

@@ -42,7 +42,7 @@ pub fn export(policy: &Policy) -> Exported {
         policy
             .path
             .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
+            .map(|f| crate::text::printable(&f.to_string_lossy()).into_owned())
             .unwrap_or_else(|| "a policy".into())
     );
     text.push_str(&document(&[("system", Y::List(systems))]));
