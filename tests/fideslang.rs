@@ -191,6 +191,24 @@ fn a_map_kept_in_fides_imports_as_drafts_to_complete() {
 }
 
 #[test]
+fn a_misspelt_key_is_named() {
+    let src = "system:\n  - fides_key: t\n    system_type: Service\n    uses_cookie: true\n    privacy_declarations:\n      - data_use: analytics\n        data_categories: []\n        legal_basis_for_procesing: Consent\n        id: 7\n";
+    let (imported, diags) = import_str(Path::new("t.yml"), src);
+    assert!(imported.is_some(), "{diags}");
+    let text = diags.to_string();
+    assert!(
+        text.contains("t.yml:4:5: warning: unknown key `uses_cookie` in system `t`: ignored\n  hint: did you mean `uses_cookies`?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("t.yml:8:9: warning: unknown key `legal_basis_for_procesing`"),
+        "{text}"
+    );
+    // A key of a Fides server's own (`id`) is no typo.
+    assert_eq!(diags.warnings(), 2, "{text}");
+}
+
+#[test]
 fn import_writes_a_policy_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("shop.policy.toml");

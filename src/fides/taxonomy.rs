@@ -88,6 +88,71 @@ pub fn tcf_purpose_of(data_use: &str) -> Option<u8> {
         })
 }
 
+/// The keys of fideslang's `System` (with `FidesModel`'s), `cookies` (deprecated) included.
+pub const SYSTEM_KEYS: &[&str] = &[
+    "fides_key",
+    "organization_fides_key",
+    "tags",
+    "name",
+    "description",
+    "meta",
+    "fidesctl_meta",
+    "system_type",
+    "egress",
+    "ingress",
+    "privacy_declarations",
+    "administrating_department",
+    "vendor_id",
+    "previous_vendor_id",
+    "vendor_deleted_date",
+    "dataset_references",
+    "processes_personal_data",
+    "exempt_from_privacy_regulations",
+    "reason_for_exemption",
+    "uses_profiling",
+    "legal_basis_for_profiling",
+    "does_international_transfers",
+    "legal_basis_for_transfers",
+    "requires_data_protection_assessments",
+    "dpa_location",
+    "dpa_progress",
+    "privacy_policy",
+    "legal_name",
+    "legal_address",
+    "responsibility",
+    "dpo",
+    "joint_controller_info",
+    "data_security_practices",
+    "cookie_max_age_seconds",
+    "uses_cookies",
+    "cookie_refresh",
+    "uses_non_cookie_access",
+    "legitimate_interest_disclosure_url",
+    "cookies",
+];
+
+/// The keys of fideslang's `PrivacyDeclaration`, `cookies` (deprecated) included.
+pub const DECLARATION_KEYS: &[&str] = &[
+    "name",
+    "data_categories",
+    "data_use",
+    "data_subjects",
+    "dataset_references",
+    "egress",
+    "ingress",
+    "features",
+    "flexible_legal_basis_for_processing",
+    "legal_basis_for_processing",
+    "impact_assessment_location",
+    "retention_period",
+    "processes_special_category_data",
+    "special_category_legal_basis",
+    "data_shared_with_third_parties",
+    "third_parties",
+    "shared_categories",
+    "cookies",
+];
+
 /// fideslang's `LegalBasisForProcessingEnum` values consentry has a basis for.
 pub const LEGAL_BASES: [(&str, LegalBasis); 4] = [
     ("Consent", LegalBasis::Consent),

@@ -205,6 +205,7 @@ impl Importer {
         };
         let what = format!("system `{key}`");
         let errors_before = self.errors();
+        self.typos(s, taxonomy::SYSTEM_KEYS, &what);
         let id = sanitize(&key);
         if let Some((_, at)) = self.vendors.iter().find(|(v, _)| v.id == id) {
             let line = self.line(*at);
@@ -272,6 +273,7 @@ impl Importer {
                 continue;
             };
             let dwhat = format!("a privacy declaration of {what}");
+            self.typos(d, taxonomy::DECLARATION_KEYS, &dwhat);
             let data_use = self.req_string(d, "data_use", &dwhat);
             let dname = self.opt_string(d, "name", &dwhat);
             let basis = self.basis(d, &dwhat);

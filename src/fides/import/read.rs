@@ -145,4 +145,23 @@ impl Importer {
             }
         }
     }
+
+    /// A key of `m` that is not one of `known` but close to one is most likely a typo
+    /// (fideslang, and so the import, would ignore it): a warning naming the key meant.
+    /// Other keys are left alone (a Fides server's export carries keys of its own).
+    pub(super) fn typos(&mut self, m: &Node, known: &[&str], what: &str) {
+        for (k, _) in m.as_map().unwrap_or_default() {
+            let Some(key) = k.as_str() else { continue };
+            if known.contains(&key) {
+                continue;
+            }
+            if let Some(meant) = crate::toml_check::did_you_mean(key, known.iter().copied()) {
+                self.warning(
+                    k.pos,
+                    format!("unknown key `{key}` in {what}: ignored"),
+                    &format!("did you mean `{meant}`?"),
+                );
+            }
+        }
+    }
 }
