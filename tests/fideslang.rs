@@ -84,6 +84,14 @@ fn every_policy_comes_back_whole() {
             "{} did not come back whole",
             file.display()
         );
+        // Exporting what came back writes the same document (its first line names the file).
+        let again = export(&imported.policy).text;
+        assert_eq!(
+            again.split_once('\n').map(|x| x.1),
+            out.text.split_once('\n').map(|x| x.1),
+            "{}",
+            file.display()
+        );
         // And through the policy file import writes: the loader reads the same map.
         let toml = consentry::fides::import::to_toml(&imported, Path::new("export.yml"));
         let (reloaded, d) = parse_policy(Path::new("imported.policy.toml"), &toml);
