@@ -26,6 +26,7 @@ pub mod data;
 pub mod demo;
 pub mod diag;
 pub mod doctor;
+pub mod draft;
 pub mod drift;
 pub mod engine;
 pub mod evidence;

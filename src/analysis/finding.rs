@@ -102,6 +102,9 @@ pub enum Code {
     VendorKnownPurposeMismatch,
     /// A declared cookie's typical retention (Open Cookie Database) exceeds its declared one.
     CookieRetentionBelowKnown,
+    /// A purpose, vendor or cookie of the policy is marked `draft = true`: drafted by
+    /// `consentry init` or an import, not yet confirmed by a person.
+    DraftUnconfirmed,
     /// The policy declares legitimate interest for a TCF purpose that does not permit it.
     LiBasisForbiddenTcfPurpose,
     /// A vendor's declared TCF legitimate-interest purposes include one that does not permit it.
@@ -181,7 +184,7 @@ impl Code {
             Code::GvlVendorMissing | Code::GvlPurposeUnregistered => Severity::Medium,
             Code::VendorOutsideDeclaredPages | Code::RejectMoreStepsThanAccept => Severity::Low,
             Code::VendorKnownPurposeMismatch => Severity::Low,
-            Code::CookieRetentionBelowKnown => Severity::Info,
+            Code::CookieRetentionBelowKnown | Code::DraftUnconfirmed => Severity::Info,
             Code::CmpReprompt => Severity::Medium,
             Code::TcfConsentBeforeChoice
             | Code::TcfConsentAfterReject
@@ -254,6 +257,9 @@ impl Code {
             }
             Code::CookieRetentionBelowKnown => {
                 "a declared cookie typically lives longer than its declared retention"
+            }
+            Code::DraftUnconfirmed => {
+                "a drafted purpose, vendor or cookie of the policy is not yet confirmed"
             }
             Code::LiBasisForbiddenTcfPurpose => {
                 "the policy declares legitimate interest for a TCF purpose that forbids it"

@@ -340,3 +340,14 @@ pub fn is_knowledge_dir(dir: &Path) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// A typical retention as the Open Cookie Database writes it (`2 years`, `90 Days`,
+/// `session`, `End of session (browser)`), in seconds; `None` for session cookies and for
+/// what does not read as a duration (`Unknown`, `forever`, `persistent`).
+pub fn typical_retention_secs(text: &str) -> Option<i64> {
+    let t = text.trim().to_ascii_lowercase();
+    if t.contains("session") {
+        return None;
+    }
+    crate::toml_check::parse_duration_secs(&t)
+}

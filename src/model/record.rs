@@ -150,6 +150,9 @@ pub struct CookieWrite {
     pub state: ConsentState,
 }
 
+/// Chromium caps a cookie's lifetime at 400 days, whatever the site asks for.
+pub const CHROMIUM_MAX_COOKIE_SECS: i64 = 400 * 86_400;
+
 /// A cookie present in the browser's jar when the scenario ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredCookie {

@@ -19,6 +19,7 @@
 //! runs) to the alert targets and stores the deliveries (docs/alerts.md); it never changes
 //! the verdict.
 
+pub mod draft;
 mod har;
 mod judge;
 mod notify;

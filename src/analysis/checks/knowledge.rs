@@ -176,16 +176,7 @@ fn vendor_known_purpose_mismatch(ctx: &RunCtx, sink: &mut Sink) {
 /// data's precision and not reported.
 const ROUND_UNITS_MARGIN: i64 = 10;
 
-/// A typical retention as the Open Cookie Database writes it (`2 years`, `90 Days`,
-/// `session`, `End of session (browser)`), in seconds; `None` for session cookies and for
-/// what does not read as a duration (`Unknown`, `forever`, `persistent`).
-pub(crate) fn known_retention_secs(text: &str) -> Option<i64> {
-    let t = text.trim().to_ascii_lowercase();
-    if t.contains("session") {
-        return None;
-    }
-    crate::toml_check::parse_duration_secs(&t)
-}
+pub(crate) use crate::knowledge::typical_retention_secs as known_retention_secs;
 
 /// `cookie-retention-below-known`: per declared cookie rule, a stored cookie whose known
 /// typical retention (capped at Chromium's 400 days) is longer than the rule allows.

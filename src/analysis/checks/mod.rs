@@ -75,7 +75,7 @@ pub(crate) const FAMILIES: &[Family] = &[
 
 const DAY: i64 = 86_400;
 /// Chromium caps cookie lifetimes at 400 days.
-const CHROMIUM_MAX_LIFETIME: i64 = 400 * DAY;
+const CHROMIUM_MAX_LIFETIME: i64 = crate::model::CHROMIUM_MAX_COOKIE_SECS;
 
 // ---------------------------------------------------------------------------------------
 // helpers
