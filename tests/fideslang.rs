@@ -260,7 +260,13 @@ fn import_writes_a_policy_and_refuses_to_overwrite() {
     // `consentry validate` reads what import wrote.
     let v = bin().arg("validate").arg(&out).output().unwrap();
     let report = String::from_utf8_lossy(&v.stderr);
-    assert!(report.contains("stripe"), "{report}");
+    assert_eq!(v.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains(&format!(
+            "{at}:47:6: warning: vendor `stripe` has no domains, no hosts and no cookies"
+        )),
+        "{report}"
+    );
 }
 
 #[test]
@@ -297,6 +303,35 @@ fn bad_files_are_refused_with_positions() {
     ] {
         assert!(err.contains(line), "{line:?} not in\n{err}");
     }
+}
+
+/// A meta block edited into a map the policy loader refuses (a domain two vendors claim)
+/// is not written: exit 2 with the loader's reasons.
+#[test]
+fn an_import_the_loader_refuses_is_not_written() {
+    let policy = load_policy(&repo("scenarios/demo-shop.policy.toml")).unwrap();
+    let text = export(&policy)
+        .text
+        .replacen("- \"hotjar.com\"", "- \"stripe.com\"", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let yml = dir.path().join("edited.yml");
+    std::fs::write(&yml, text).unwrap();
+    let out = dir.path().join("out.policy.toml");
+    let o = bin()
+        .args(["map", "import"])
+        .arg(&yml)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(!out.exists());
+    assert!(
+        stderr.contains("domain `stripe.com` is already claimed by vendor `stripe`")
+            && stderr.contains("nothing written"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! fideslang, the Fides privacy taxonomy, and back (docs/fideslang.md).
 //!
 //! Exit codes: 0 written; 2 an invalid policy or fideslang file (every problem with
-//! file:line:col), an output file that exists without `--force`; 4 a file not written or
-//! standard output closed.
+//! file:line:col) or an imported policy the loader refuses, an output file that exists
+//! without `--force`; 4 a file not written or standard output closed.
 
 use clap::{Args, Subcommand, ValueEnum};
 use consentry::exit::ExitStatus;
@@ -107,13 +107,24 @@ fn import(args: ImportArgs) -> ExitStatus {
     };
     consentry::stderr::text(format_args!("{diags}"));
     let text = consentry::fides::import::to_toml(&imported, &args.file);
+    // The policy is read back as `consentry validate` will read it: one the loader
+    // refuses (a meta block edited into a domain two vendors claim) is not written.
+    let shown = target.unwrap_or(Path::new("<stdout>"));
+    let (written, check) = consentry::policy::load::parse_policy(shown, &text);
+    if check.has_errors() {
+        consentry::stderr::text(format_args!("{check}"));
+        consentry::stderr::line(format_args!(
+            "error: the policy made from {} is invalid ({} error(s) above, at the lines it would have); nothing written",
+            consentry::text::printable(&args.file.display().to_string()),
+            check.errors()
+        ));
+        return ExitStatus::InvalidInput;
+    }
     let status = write(args.output.as_deref(), &text);
     if status != ExitStatus::Ok {
         return status;
     }
-    // What the written file still needs, at its lines (as `consentry validate` reads it).
-    let shown = target.unwrap_or(Path::new("<stdout>"));
-    let (written, check) = consentry::policy::load::parse_policy(shown, &text);
+    // What the written file still needs, at its lines.
     consentry::stderr::text(format_args!("{check}"));
     let lines = written.map(|p| p.lines).unwrap_or_default();
     let mut todos: Vec<(usize, String)> = Vec::new();
