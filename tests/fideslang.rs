@@ -6,7 +6,7 @@
 
 use consentry::fides::{export, import_str, Entry};
 use consentry::policy::load::{load_policy, parse_policy};
-use consentry::policy::{LegalBasis, Policy, Retention};
+use consentry::policy::{DomainPattern, LegalBasis, Party, Policy, Retention};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -101,11 +101,18 @@ fn every_policy_comes_back_whole() {
 }
 
 #[test]
-fn drafts_stay_drafts_through_fideslang() {
+fn drafts_and_the_tolerance_travel_through_fideslang() {
     let mut policy = load_policy(&repo("scenarios/demo-shop.policy.toml")).unwrap();
     policy.purposes[3].draft = true;
     policy.vendors[2].draft = true;
     policy.cookies[4].draft = true;
+    policy.retention_tolerance_secs = 7200;
+    // A cookie rule with every optional key (no shipped policy has them all).
+    let c = &mut policy.cookies[0];
+    c.domain = DomainPattern::parse("*.demo-shop.test");
+    c.party = Some(Party::First);
+    c.basis = Some(LegalBasis::LegitimateInterest);
+    c.strictly_necessary = Some(false);
     let (imported, diags) = import_str(Path::new("x.yml"), &export(&policy).text);
     let imported = imported.unwrap_or_else(|| panic!("{diags}"));
     assert_eq!(imported.drafts(), 3);
