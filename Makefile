@@ -83,9 +83,10 @@ setup-java:
 ## cookie knowledge bases (third-party-web, the Open Cookie Database: docs/knowledge.md) from the
 ## npm registry, at the versions fixtures/package-lock.json pins (npm ci), built into
 ## fixtures/build (docs/fixtures.md). Node.js and npm come from Debian's packages when missing.
+## Also Python's fideslang, pinned, for tests/fideslang.rs (below).
 FIXTURE_INPUTS := fixtures/package.json fixtures/package-lock.json fixtures/build.mjs \
   $(wildcard fixtures/src/*.js fixtures/gen/*.mjs fixtures/gpp/*.mjs)
-fixtures: fixtures/build/.built
+fixtures: fixtures/build/.built fixtures/fideslang/venv/.installed
 
 fixtures/build/.built: $(FIXTURE_INPUTS)
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
@@ -95,6 +96,21 @@ fixtures/build/.built: $(FIXTURE_INPUTS)
 	fi
 	cd fixtures && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	node fixtures/build.mjs
+
+## fixtures/fideslang: Python's fideslang (Ethyca's Fides taxonomy) and its dependencies at the
+## versions fixtures/fideslang/requirements.txt pins, in a venv there, so tests/fideslang.rs
+## validates `consentry map export` with fideslang's own models (docs/fideslang.md).
+## python3-venv comes from Debian's packages when missing.
+fixtures/fideslang/venv/.installed: fixtures/fideslang/requirements.txt
+	@if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then \
+	  echo "fixtures: installing python3-venv with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null; \
+	fi
+	rm -rf fixtures/fideslang/venv
+	python3 -m venv fixtures/fideslang/venv
+	fixtures/fideslang/venv/bin/pip install --quiet --disable-pip-version-check --no-deps -r fixtures/fideslang/requirements.txt
+	touch $@
 
 build:
 	$(CARGO) build --locked
@@ -240,7 +256,7 @@ clean:
 	$(CARGO) clean
 	rm -f reports/*.db reports/*.db-* reports/.demo-port reports/demo-site.log
 	rm -rf reports/*/run-*/
-	rm -rf fixtures/build dist
+	rm -rf fixtures/build fixtures/fideslang/venv dist
 
 ## schemas: regenerate schemas/ (the input files' JSON Schemas, docs/editors.md) from
 ## src/schema/; a test fails when the shipped files differ from what consentry generates.

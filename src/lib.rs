@@ -31,6 +31,7 @@ pub mod drift;
 pub mod engine;
 pub mod evidence;
 pub mod exit;
+pub mod fides;
 pub mod fleet;
 pub mod inventory;
 pub mod knowledge;

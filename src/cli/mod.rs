@@ -14,6 +14,7 @@ mod fleet;
 pub mod har;
 pub mod init;
 pub mod map;
+mod map_draft;
 pub mod migrate;
 mod notify;
 pub mod output;
@@ -76,7 +77,7 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Visit a site (no action, then accept all) and draft its scenario file and policy (`NAME.toml`, `NAME.policy.toml`), every entry marked draft for a person to confirm; `--no-visit`: commented starter files.
     Init(init::InitArgs),
-    /// The declared map beside the visits: `map draft --run RUN` drafts a policy from a stored run.
+    /// The declared map: `map draft --run RUN` drafts a policy from a stored run; `map export POLICY`, `map import FILE.yml` as fideslang, the Fides taxonomy (docs/fideslang.md).
     Map(map::MapArgs),
     /// The JSON Schema of an input file kind (scenario, policy, acks, fleet, profile), for editors: Taplo / Even Better TOML (docs/editors.md).
     Schema(schema::SchemaArgs),
