@@ -16,6 +16,16 @@ use std::path::{Path, PathBuf};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The built-in scenarios a draft runs when autoconsent detected the CMP.
+const BUILT_INS: [&str; 6] = [
+    "no_action",
+    "accept_all",
+    "reject_all",
+    "object_li",
+    "reject_then_reload",
+    "accept_then_withdraw",
+];
+
 /// One site at a time (two cores; each audit already runs scenarios in parallel).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -327,14 +337,7 @@ async fn init_drafts_the_klaro_fixture() {
     // interest, Klaro `optOut`) keeps running after the withdrawal: known as analytics,
     // the draft gives it consent; the privacy team's map says otherwise.
     let mut want = Vec::new();
-    for s in [
-        "no_action",
-        "accept_all",
-        "reject_all",
-        "object_li",
-        "reject_then_reload",
-        "accept_then_withdraw",
-    ] {
+    for s in BUILT_INS {
         want.push(("consent-vendor-before-choice", s, "facebook"));
         want.push(("consent-vendor-before-choice", s, "scorecard-research"));
     }
@@ -384,14 +387,7 @@ async fn init_drafts_the_cookieconsent_fixture() {
     // withdrawal. vanilla-cookieconsent has no legitimate-interest notion, so object_li
     // cannot be performed (its profile says so): not observed, never clean.
     let mut want = Vec::new();
-    for s in [
-        "no_action",
-        "accept_all",
-        "reject_all",
-        "object_li",
-        "reject_then_reload",
-        "accept_then_withdraw",
-    ] {
+    for s in BUILT_INS {
         want.push(("consent-vendor-before-choice", s, "tiktok"));
     }
     want.extend([
